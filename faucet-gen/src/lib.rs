@@ -1,0 +1,1 @@
+//! faucet-gen (stub)

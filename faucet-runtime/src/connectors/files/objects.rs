@@ -1,0 +1,1 @@
+//! Listing and reading local files through object_store. (stub)

@@ -1,0 +1,1 @@
+//! An append-only local file with a durable, truncatable length. (stub)

@@ -1,0 +1,64 @@
+//! faucet's runtime: the traits, driver, state stores, dead-letter queue,
+//! transforms and connectors that compiled pipelines run on.
+//!
+//! Pipelines are usually generated at build time from YAML (through
+//! `faucet_gen::compile` in build.rs and [`include_pipeline!`]) or with the
+//! [`faucet!`] macro; the same pieces also compose by hand:
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), faucet_runtime::FaucetError> {
+//! use faucet_runtime::connectors::files::{JsonlSource, JsonlSourceConfig, JsonlSink, JsonlSinkConfig};
+//! let source = JsonlSource::new(JsonlSourceConfig::new("in.jsonl"));
+//! let sink = JsonlSink::new(JsonlSinkConfig::new("out.jsonl"));
+//! let report = faucet_runtime::Pipeline::new(source, sink).run().await?;
+//! println!("{report}");
+//! # Ok(()) }
+//! ```
+
+pub mod connectors;
+pub mod dlq;
+mod error;
+pub mod observe;
+mod page;
+mod pipeline;
+pub mod secret;
+mod sink;
+mod source;
+pub mod state;
+pub mod transform;
+
+pub use error::{ErrorKind, FaucetError, Result};
+pub use page::{CommitToken, Page, Record, Rejected};
+pub use pipeline::{Pipeline, RunOptions, RunReport};
+pub use sink::{NoSink, OpenContext, RowFailure, Sink, WriteOutcome};
+pub use source::Source;
+pub use state::StateStore;
+pub use transform::{Chain, FnTransform, Identity, Transform, transform_fn};
+
+#[cfg(feature = "macros")]
+pub use faucet_macros::faucet;
+
+/// Includes the code that `faucet_gen::compile` wrote into `OUT_DIR` for the
+/// pipeline named `name`: `include_pipeline!("orders")` defines module `orders`.
+#[macro_export]
+macro_rules! include_pipeline {
+    ($name:literal) => {
+        ::core::include!(::core::concat!(::core::env!("OUT_DIR"), "/faucet/", $name, ".rs"));
+    };
+}
+
+/// What generated code reaches through absolute paths. Not a public API: it
+/// may change in any release, in step with `faucet-gen`.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::gate::*;
+    pub use crate::*;
+    pub use serde_json;
+    pub use tokio;
+
+    /// Pins the generator and the runtime to the same version: generated code
+    /// names this constant, so a mismatch fails to compile.
+    pub const VERSION_0_1: () = ();
+}
+
+mod gate;

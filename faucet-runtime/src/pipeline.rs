@@ -1,0 +1,576 @@
+//! The driver: source → transforms → sink → DLQ → flush → bookmark, page by page.
+//!
+//! Per page, in this order:
+//! 1. read the page from the source;
+//! 2. apply the transform chain to each record;
+//! 3. write the survivors in `batch_size` chunks, each with a [`CommitToken`];
+//! 4. send every failed row, in its envelope, to the DLQ;
+//! 5. flush the sink, then the DLQ;
+//! 6. persist the bookmark (source position, sink and DLQ checkpoints, page number).
+//!
+//! The bookmark is written only after step 5, so it never runs ahead of what
+//! the sink confirmed. On the next run the sink is restored to its checkpoint
+//! (a file is truncated to it; a database skips batches whose token it already
+//! committed) and the source resumes after the bookmark: a crash anywhere
+//! loses no row and duplicates none.
+
+use std::fmt;
+use std::time::{Duration, Instant};
+
+use serde_json::{Map, Value, json};
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+use crate::dlq::{self, Dlq, OnBatchError, Origin, Reason};
+use crate::error::{ErrorKind, FaucetError, Result};
+use crate::observe;
+use crate::page::{CommitToken, Record};
+use crate::sink::{NoSink, OpenContext, Sink};
+use crate::source::Source;
+use crate::state::{MemoryStore, StateStore, validate_key};
+use crate::transform::{Chain, Identity, Transform};
+
+/// A runnable pipeline: a source, a statically composed transform chain, a sink,
+/// and optionally a dead-letter queue and a state store.
+///
+/// Generated code builds one with concrete types; by hand:
+/// `Pipeline::new(source, sink).with_transform(t).run().await`.
+pub struct Pipeline<S, T, K, D = NoSink, St = MemoryStore> {
+    source: S,
+    transform: T,
+    sink: K,
+    dlq: Option<Dlq<D>>,
+    state: Option<St>,
+    name: String,
+    row: String,
+    cancel: CancellationToken,
+}
+
+impl<S: Source, K: Sink> Pipeline<S, Identity, K, NoSink, MemoryStore> {
+    /// A pipeline from `source` to `sink` with no transform, no DLQ and no
+    /// state store (every run starts from the beginning).
+    pub fn new(source: S, sink: K) -> Self {
+        Pipeline {
+            source,
+            transform: Identity,
+            sink,
+            dlq: None,
+            state: None,
+            name: "unnamed".to_owned(),
+            row: "row-0".to_owned(),
+            cancel: CancellationToken::new(),
+        }
+    }
+}
+
+impl<S, T, K, D, St> Pipeline<S, T, K, D, St>
+where
+    S: Source,
+    T: Transform,
+    K: Sink,
+    D: Sink,
+    St: StateStore,
+{
+    /// Appends `next` to the transform chain.
+    pub fn with_transform<U: Transform>(self, next: U) -> Pipeline<S, Chain<T, U>, K, D, St> {
+        Pipeline {
+            source: self.source,
+            transform: Chain(self.transform, next),
+            sink: self.sink,
+            dlq: self.dlq,
+            state: self.state,
+            name: self.name,
+            row: self.row,
+            cancel: self.cancel,
+        }
+    }
+
+    /// Routes failed rows to `dlq` instead of failing the run.
+    pub fn with_dlq<D2: Sink>(self, dlq: Dlq<D2>) -> Pipeline<S, T, K, D2, St> {
+        Pipeline {
+            source: self.source,
+            transform: self.transform,
+            sink: self.sink,
+            dlq: Some(dlq),
+            state: self.state,
+            name: self.name,
+            row: self.row,
+            cancel: self.cancel,
+        }
+    }
+
+    /// Persists bookmarks in `store`, so the next run resumes where this one stopped.
+    pub fn with_state<St2: StateStore>(self, store: St2) -> Pipeline<S, T, K, D, St2> {
+        Pipeline {
+            source: self.source,
+            transform: self.transform,
+            sink: self.sink,
+            dlq: self.dlq,
+            state: Some(store),
+            name: self.name,
+            row: self.row,
+            cancel: self.cancel,
+        }
+    }
+
+    /// Names the pipeline (for the state key, DLQ envelopes, metrics and spans).
+    pub fn with_name(mut self, name: impl Into<String>) -> Self {
+        self.name = name.into();
+        self
+    }
+
+    /// Names the matrix row (default `row-0`).
+    pub fn with_row(mut self, row: impl Into<String>) -> Self {
+        self.row = row.into();
+        self
+    }
+
+    /// Stops the run at the next page boundary when `cancel` fires; what was
+    /// confirmed so far stays confirmed.
+    pub fn with_cancel(mut self, cancel: CancellationToken) -> Self {
+        self.cancel = cancel;
+        self
+    }
+
+    /// Applies [`RunOptions`] that do not change the pipeline's types.
+    pub fn with_options(mut self, options: &RunOptions) -> Self {
+        if let Some(cancel) = &options.cancel {
+            self.cancel = cancel.clone();
+        }
+        self
+    }
+
+    /// The key this pipeline's bookmark is stored under: `pipeline::row`.
+    pub fn state_key(&self) -> String {
+        format!("{}::{}", self.name, self.row)
+    }
+
+    /// Runs the pipeline to the end of its source (or to cancellation).
+    pub async fn run(self) -> Result<RunReport> {
+        let span = tracing::info_span!(
+            "faucet.pipeline.run",
+            pipeline = %self.name,
+            row = %self.row,
+            source = self.source.connector_name(),
+            sink = self.sink.connector_name(),
+        );
+        let labels = [
+            ("pipeline", self.name.clone()),
+            ("row", self.row.clone()),
+            ("source", self.source.connector_name().to_owned()),
+            ("sink", self.sink.connector_name().to_owned()),
+        ];
+        let started = Instant::now();
+        let result = Driver::new(self).run().instrument(span).await;
+        let status = if result.is_ok() { "ok" } else { "err" };
+        let mut with_status = labels.to_vec();
+        with_status.push(("status", status.to_owned()));
+        metrics::counter!(observe::PIPELINE_RUNS, &with_status).increment(1);
+        metrics::histogram!(observe::PIPELINE_RUN_DURATION, &labels).record(started.elapsed().as_secs_f64());
+        result
+    }
+}
+
+/// What the application passes to a generated `run_with`: settings only it knows.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Stops the run at the next page boundary when cancelled.
+    pub cancel: Option<CancellationToken>,
+}
+
+/// What a run did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RunReport {
+    /// The pipeline's name.
+    pub pipeline: String,
+    /// The matrix row id.
+    pub row: String,
+    /// Pages read from the source.
+    pub pages: u64,
+    /// Pages the sink had already committed before a crash, skipped on resume.
+    pub pages_already_committed: u64,
+    /// Records read from the source (malformed input included).
+    pub records_read: u64,
+    /// Records the sink accepted.
+    pub records_written: u64,
+    /// Rows sent to the dead-letter queue.
+    pub records_dead_lettered: u64,
+    /// Records a transform dropped on purpose.
+    pub records_filtered: u64,
+    /// Malformed inputs skipped (`on_parse_error: skip`).
+    pub records_skipped: u64,
+    /// Wall time of the run.
+    pub duration: Duration,
+    /// The bookmark persisted last, if any.
+    pub last_bookmark: Option<Value>,
+    /// True when the run stopped early because it was cancelled.
+    pub cancelled: bool,
+}
+
+impl fmt::Display for RunReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}[{}]: read {} record(s) in {} page(s), wrote {}, dead-lettered {}, skipped {}, filtered {} in {:.2}s",
+            self.pipeline,
+            self.row,
+            self.records_read,
+            self.pages,
+            self.records_written,
+            self.records_dead_lettered,
+            self.records_skipped,
+            self.records_filtered,
+            self.duration.as_secs_f64(),
+        )?;
+        if self.pages_already_committed > 0 {
+            write!(f, " ({} page(s) already committed before a restart)", self.pages_already_committed)?;
+        }
+        if self.cancelled {
+            f.write_str(" (cancelled)")?;
+        }
+        Ok(())
+    }
+}
+
+/// One failed row on its way to the DLQ.
+struct Failed {
+    payload: Record,
+    error: FaucetError,
+    reason: Reason,
+    index: usize,
+}
+
+/// The state of one run: the pipeline's parts plus counters.
+struct Driver<S, T, K, D, St> {
+    p: Pipeline<S, T, K, D, St>,
+    key: String,
+    seq: u64,
+    report: RunReport,
+    dlq_total: u64,
+}
+
+impl<S, T, K, D, St> Driver<S, T, K, D, St>
+where
+    S: Source,
+    T: Transform,
+    K: Sink,
+    D: Sink,
+    St: StateStore,
+{
+    fn new(p: Pipeline<S, T, K, D, St>) -> Self {
+        let key = p.state_key();
+        let report = RunReport { pipeline: p.name.clone(), row: p.row.clone(), ..RunReport::default() };
+        Driver { p, key, seq: 0, report, dlq_total: 0 }
+    }
+
+    async fn run(mut self) -> Result<RunReport> {
+        let started = Instant::now();
+        let prior = self.load_bookmark().await?;
+        let checkpoint = |part: &str| prior.as_ref().and_then(|b| b.get(part)).filter(|v| !v.is_null());
+        self.seq = prior.as_ref().and_then(|b| b.get("seq")).and_then(Value::as_u64).unwrap_or(0);
+        self.report.last_bookmark = prior.clone();
+
+        let scope = self.key.clone();
+        self.p
+            .sink
+            .open(OpenContext { scope: &scope, checkpoint: checkpoint("sink") })
+            .await
+            .map_err(|e| e.context(format!("opening sink `{}`", self.p.sink.connector_name())))?;
+        if let Some(dlq) = self.p.dlq.as_mut() {
+            let dlq_scope = format!("{scope}::dlq");
+            dlq.sink
+                .open(OpenContext { scope: &dlq_scope, checkpoint: checkpoint("dlq") })
+                .await
+                .map_err(|e| e.context("opening the dead-letter sink"))?;
+        }
+        self.p.source.resume(checkpoint("source").cloned()).await?;
+
+        let outcome = self.pages().await;
+        if outcome.is_err() {
+            // Best effort, so buffered output is not left half-written; the
+            // bookmark stays where the last confirmed page put it.
+            if let Some(dlq) = self.p.dlq.as_mut() {
+                let _ = dlq.sink.flush().await;
+            }
+            let _ = self.p.sink.flush().await;
+        }
+        outcome?;
+        self.report.duration = started.elapsed();
+        Ok(self.report)
+    }
+
+    async fn load_bookmark(&mut self) -> Result<Option<Value>> {
+        let Some(store) = self.p.state.as_ref() else {
+            return Ok(None);
+        };
+        validate_key(&self.key)?;
+        let span = tracing::debug_span!("faucet.state.get", key = %self.key);
+        metrics::counter!(observe::STATE_GET, "pipeline" => self.p.name.clone(), "row" => self.p.row.clone())
+            .increment(1);
+        store.get(&self.key).instrument(span).await.map_err(|e| e.context("reading the bookmark"))
+    }
+
+    async fn pages(&mut self) -> Result<()> {
+        loop {
+            if self.p.cancel.is_cancelled() {
+                self.report.cancelled = true;
+                return Ok(());
+            }
+            let source_name = self.p.source.connector_name();
+            let page = {
+                let span = tracing::debug_span!("faucet.source.page", connector = source_name);
+                let fetched = tokio::select! {
+                    biased;
+                    () = self.p.cancel.cancelled() => {
+                        self.report.cancelled = true;
+                        return Ok(());
+                    }
+                    page = self.p.source.next_page().instrument(span) => page,
+                };
+                match fetched {
+                    Ok(Some(page)) => page,
+                    Ok(None) => return Ok(()),
+                    Err(error) => {
+                        metrics::counter!(observe::SOURCE_ERRORS, "pipeline" => self.p.name.clone(), "connector" => source_name)
+                            .increment(1);
+                        return Err(error);
+                    }
+                }
+            };
+            self.seq += 1;
+            self.report.pages += 1;
+            let read = (page.records.len() + page.rejects.len()) as u64 + page.skipped;
+            self.report.records_read += read;
+            self.report.records_skipped += page.skipped;
+            metrics::counter!(observe::SOURCE_PAGES, "pipeline" => self.p.name.clone(), "connector" => source_name)
+                .increment(1);
+            metrics::counter!(observe::SOURCE_RECORDS, "pipeline" => self.p.name.clone(), "connector" => source_name)
+                .increment(read);
+
+            let mut failed: Vec<Failed> = page
+                .rejects
+                .into_iter()
+                .enumerate()
+                .map(|(index, r)| Failed { payload: r.payload, error: r.error, reason: Reason::Parse, index })
+                .collect();
+            let records = self.transform(page.records, &mut failed)?;
+            self.write(&records, &mut failed).await?;
+            drop(records);
+            let page_failures = failed.len() as u64;
+            self.dead_letter(failed).await?;
+            self.commit(page.bookmark).await?;
+            self.check_budgets(page_failures)?;
+        }
+    }
+
+    /// Runs every record through the chain; rejected records join `failed`.
+    fn transform(&mut self, records: Vec<Record>, failed: &mut Vec<Failed>) -> Result<Vec<Record>> {
+        let span = tracing::trace_span!("faucet.transform.apply", records_in = records.len());
+        let _entered = span.enter();
+        let records_in = records.len();
+        let mut out = Vec::with_capacity(records_in);
+        for (index, record) in records.into_iter().enumerate() {
+            // Keep a copy only when a rejected record has somewhere to go.
+            let keep = self.p.dlq.is_some().then(|| record.clone());
+            match self.p.transform.apply(record) {
+                Ok(Some(record)) => out.push(record),
+                Ok(None) => self.report.records_filtered += 1,
+                Err(error) => match keep {
+                    Some(payload) => failed.push(Failed { payload, error, reason: Reason::Transform, index }),
+                    None => {
+                        return Err(error.context(format!(
+                            "record {index} of page {} (no dead-letter queue configured)",
+                            self.seq
+                        )));
+                    }
+                },
+            }
+        }
+        metrics::counter!(observe::TRANSFORM_IN, "pipeline" => self.p.name.clone(), "row" => self.p.row.clone())
+            .increment(records_in as u64);
+        metrics::counter!(observe::TRANSFORM_OUT, "pipeline" => self.p.name.clone(), "row" => self.p.row.clone())
+            .increment(out.len() as u64);
+        Ok(out)
+    }
+
+    /// Writes `records` in `batch_size` chunks; rejected rows join `failed`.
+    async fn write(&mut self, records: &[Record], failed: &mut Vec<Failed>) -> Result<()> {
+        let sink_name = self.p.sink.connector_name();
+        let batch_size = self.p.sink.batch_size().max(1);
+        let mut all_committed = !records.is_empty();
+        for (part, chunk) in records.chunks(batch_size).enumerate() {
+            let token = CommitToken { seq: self.seq, part: part as u32 };
+            let offset = part * batch_size;
+            let span = tracing::debug_span!("faucet.sink.write", connector = sink_name, rows = chunk.len());
+            match self.p.sink.write_batch(chunk, token).instrument(span).await {
+                Ok(outcome) => {
+                    all_committed &= outcome.already_committed;
+                    self.report.records_written += outcome.written;
+                    metrics::counter!(observe::SINK_RECORDS, "pipeline" => self.p.name.clone(), "connector" => sink_name)
+                        .increment(outcome.written);
+                    for f in outcome.failures {
+                        let Some(payload) = chunk.get(f.index) else {
+                            return Err(FaucetError::sink(format!(
+                                "sink `{sink_name}` reported a failure for row {} of a {}-row batch",
+                                f.index,
+                                chunk.len()
+                            )));
+                        };
+                        self.require_dlq(&f.error, offset + f.index)?;
+                        failed.push(Failed {
+                            payload: payload.clone(),
+                            error: f.error,
+                            reason: Reason::Partial,
+                            index: offset + f.index,
+                        });
+                    }
+                }
+                Err(error) => {
+                    metrics::counter!(observe::SINK_ERRORS, "pipeline" => self.p.name.clone(), "connector" => sink_name)
+                        .increment(1);
+                    let dlq_all =
+                        self.p.dlq.as_ref().is_some_and(|d| d.on_batch_error == OnBatchError::DlqAll);
+                    if !dlq_all {
+                        return Err(error.context(format!(
+                            "page {} rows {}..{}",
+                            self.seq,
+                            offset,
+                            offset + chunk.len()
+                        )));
+                    }
+                    all_committed = false;
+                    for (j, payload) in chunk.iter().enumerate() {
+                        failed.push(Failed {
+                            payload: payload.clone(),
+                            error: FaucetError::new(ErrorKind::Sink, error.message()),
+                            reason: Reason::Partial,
+                            index: offset + j,
+                        });
+                    }
+                }
+            }
+        }
+        if all_committed {
+            self.report.pages_already_committed += 1;
+        }
+        Ok(())
+    }
+
+    /// Fails the run when a row is rejected and there is no DLQ to take it.
+    fn require_dlq(&self, error: &FaucetError, index: usize) -> Result<()> {
+        if self.p.dlq.is_some() {
+            return Ok(());
+        }
+        Err(error.clone().context(format!(
+            "sink `{}` rejected record {index} of page {} (no dead-letter queue configured)",
+            self.p.sink.connector_name(),
+            self.seq
+        )))
+    }
+
+    /// Writes the page's envelopes to the DLQ (or fails the run when there is none).
+    async fn dead_letter(&mut self, failed: Vec<Failed>) -> Result<()> {
+        if failed.is_empty() {
+            return Ok(());
+        }
+        let sink_name = self.p.sink.connector_name();
+        let Some(dlq) = self.p.dlq.as_mut() else {
+            let first = &failed[0];
+            return Err(first.error.clone().context(format!(
+                "record {} of page {} (no dead-letter queue configured)",
+                first.index, self.seq
+            )));
+        };
+        let span = tracing::debug_span!("faucet.dlq.route", rows = failed.len());
+        let origin = Origin { sink: sink_name, pipeline: &self.p.name, row: &self.p.row };
+        let count = failed.len() as u64;
+        let envelopes: Vec<Value> = failed
+            .into_iter()
+            .map(|f| dlq::envelope(origin, &f.error, f.reason, f.payload, f.index))
+            .collect();
+        let token = CommitToken { seq: self.seq, part: 0 };
+        let outcome = dlq
+            .sink
+            .write_batch(&envelopes, token)
+            .instrument(span)
+            .await
+            .map_err(|e| FaucetError::new(ErrorKind::Dlq, e.to_string()))?;
+        if let Some(f) = outcome.failures.first() {
+            return Err(FaucetError::new(
+                ErrorKind::Dlq,
+                format!("the dead-letter sink rejected an envelope: {}", f.error),
+            ));
+        }
+        self.report.records_dead_lettered += count;
+        self.dlq_total += count;
+        metrics::counter!(observe::SINK_DLQ_RECORDS, "pipeline" => self.p.name.clone(), "connector" => sink_name)
+            .increment(count);
+        Ok(())
+    }
+
+    /// Flushes the sink and the DLQ, then persists the bookmark.
+    async fn commit(&mut self, source_bookmark: Option<Value>) -> Result<()> {
+        let sink_name = self.p.sink.connector_name();
+        let sink_checkpoint = self
+            .p
+            .sink
+            .flush()
+            .instrument(tracing::debug_span!("faucet.sink.flush", connector = sink_name))
+            .await?;
+        let dlq_checkpoint = match self.p.dlq.as_mut() {
+            Some(dlq) => {
+                dlq.sink.flush().await.map_err(|e| FaucetError::new(ErrorKind::Dlq, e.to_string()))?
+            }
+            None => None,
+        };
+        let Some(store) = self.p.state.as_ref() else {
+            return Ok(());
+        };
+        let mut bookmark = Map::new();
+        bookmark.insert("v".into(), json!(1));
+        bookmark.insert("seq".into(), json!(self.seq));
+        bookmark.insert("source".into(), source_bookmark.unwrap_or(Value::Null));
+        bookmark.insert("sink".into(), sink_checkpoint.unwrap_or(Value::Null));
+        bookmark.insert("dlq".into(), dlq_checkpoint.unwrap_or(Value::Null));
+        let bookmark = Value::Object(bookmark);
+        metrics::counter!(observe::STATE_PUT, "pipeline" => self.p.name.clone(), "row" => self.p.row.clone())
+            .increment(1);
+        store
+            .put(&self.key, &bookmark)
+            .instrument(tracing::debug_span!("faucet.state.put", key = %self.key))
+            .await
+            .map_err(|e| e.context("persisting the bookmark"))?;
+        self.report.last_bookmark = Some(bookmark);
+        Ok(())
+    }
+
+    /// Aborts after a committed page when a DLQ budget is exceeded.
+    fn check_budgets(&self, page_failures: u64) -> Result<()> {
+        let Some(dlq) = self.p.dlq.as_ref() else {
+            return Ok(());
+        };
+        if let Some(max) = dlq.max_failures_per_page
+            && page_failures > max
+        {
+            return Err(FaucetError::new(
+                ErrorKind::Budget,
+                format!(
+                    "page {} dead-lettered {page_failures} rows, more than max_failures_per_page = {max}",
+                    self.seq
+                ),
+            ));
+        }
+        if let Some(max) = dlq.max_failures_total
+            && self.dlq_total > max
+        {
+            return Err(FaucetError::new(
+                ErrorKind::Budget,
+                format!(
+                    "the run dead-lettered {} rows, more than max_failures_total = {max}",
+                    self.dlq_total
+                ),
+            ));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,53 @@
+//! The [`Source`] trait: where records come from.
+
+use std::future::Future;
+
+use futures_util::Stream;
+use serde_json::Value;
+
+use crate::error::Result;
+use crate::page::Page;
+
+/// Fetches records and yields them in pages.
+///
+/// A source is pull-based: the driver asks for the next page only after the
+/// previous one is confirmed by the sink, so memory stays bounded by one page.
+pub trait Source: Send {
+    /// Short snake-case name (`csv`, `jsonl`), used in metrics, spans and errors.
+    fn connector_name(&self) -> &'static str;
+
+    /// Positions the source just after `bookmark`, the last confirmed page's
+    /// bookmark, or at the start when there is none. Called once, before the first page.
+    fn resume(&mut self, bookmark: Option<Value>) -> impl Future<Output = Result<()>> + Send;
+
+    /// The next page, or `None` when the source is exhausted.
+    fn next_page(&mut self) -> impl Future<Output = Result<Option<Page>>> + Send;
+
+    /// The pages as a stream, for callers that prefer stream combinators.
+    fn stream_pages(&mut self) -> impl Stream<Item = Result<Page>> + Send + '_
+    where
+        Self: Sized,
+    {
+        futures_util::stream::unfold(self, |source| async move {
+            match source.next_page().await {
+                Ok(Some(page)) => Some((Ok(page), source)),
+                Ok(None) => None,
+                Err(error) => Some((Err(error), source)),
+            }
+        })
+    }
+}
+
+impl<S: Source + ?Sized> Source for &mut S {
+    fn connector_name(&self) -> &'static str {
+        (**self).connector_name()
+    }
+
+    fn resume(&mut self, bookmark: Option<Value>) -> impl Future<Output = Result<()>> + Send {
+        (**self).resume(bookmark)
+    }
+
+    fn next_page(&mut self) -> impl Future<Output = Result<Option<Page>>> + Send {
+        (**self).next_page()
+    }
+}

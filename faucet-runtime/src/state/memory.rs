@@ -1,0 +1,42 @@
+//! The in-process state store. (stub)
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use serde_json::Value;
+
+use super::StateStore;
+use crate::error::Result;
+
+/// Keeps bookmarks in memory: lost at exit; for tests and one-shot runs.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    entries: Mutex<HashMap<String, Value>>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+impl StateStore for MemoryStore {
+    fn store_name(&self) -> &'static str {
+        "memory"
+    }
+    async fn get(&self, key: &str) -> Result<Option<Value>> {
+        super::validate_key(key)?;
+        Ok(self.entries.lock().unwrap_or_else(|e| e.into_inner()).get(key).cloned())
+    }
+    async fn put(&self, key: &str, value: &Value) -> Result<()> {
+        super::validate_key(key)?;
+        self.entries.lock().unwrap_or_else(|e| e.into_inner()).insert(key.to_owned(), value.clone());
+        Ok(())
+    }
+    async fn delete(&self, key: &str) -> Result<()> {
+        super::validate_key(key)?;
+        self.entries.lock().unwrap_or_else(|e| e.into_inner()).remove(key);
+        Ok(())
+    }
+}

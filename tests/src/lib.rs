@@ -1,0 +1,1 @@
+//! faucet end-to-end test support.

@@ -1,8 +1,42 @@
-//! The `faucet!` macro (stub).
+//! The `faucet!` macro: a thin shim over `faucet_gen::expand`.
+//!
+//! Use it through `faucet_runtime::faucet!`; see faucet-runtime's docs for the
+//! grammar. All parsing, validation and code generation live in faucet-gen,
+//! shared with build.rs and the command line.
+
+use std::path::PathBuf;
+
 use proc_macro::TokenStream;
 
-/// Compiles a pipeline (stub).
+/// Compiles a pipeline into a module with `pipeline()`, `run()` and `run_with()`.
+///
+/// From a file, resolved against `CARGO_MANIFEST_DIR` (or, for `./…` and
+/// `../…`, against the invoking source file); cargo rebuilds when it changes:
+///
+/// ```ignore
+/// faucet_runtime::faucet!("pipelines/orders.yaml");
+/// ```
+///
+/// Inline, with the same grammar written as Rust tokens:
+///
+/// ```ignore
+/// faucet_runtime::faucet! {
+///     name: orders,
+///     pipeline: {
+///         source: { type: csv, config: { path: "data/orders.csv" } },
+///         sink: { type: jsonl, config: { path: "out/orders.jsonl" } },
+///     }
+/// }
+/// ```
+///
+/// A leading `crate = path,` points generated code at a renamed runtime.
+/// Every invalid setting is a compile error at the offending token (inline) or
+/// on the path with the file's line, column and snippet.
 #[proc_macro]
-pub fn faucet(_input: TokenStream) -> TokenStream {
-    TokenStream::new()
+pub fn faucet(input: TokenStream) -> TokenStream {
+    let context = faucet_gen::MacroContext {
+        manifest_dir: PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default()),
+        caller_file: Some(proc_macro::Span::call_site().local_file()).flatten(),
+    };
+    faucet_gen::expand(input.into(), &context).into()
 }

@@ -1,8 +1,15 @@
-//! The `stdout` sink. (stub: to be implemented)
+//! The `stdout` sink: prints records to standard output or standard error.
+//!
+//! Each batch is rendered into a reusable buffer and written under a single
+//! lock of the stream, so concurrent log lines cannot split a record.
+//! A terminal has no checkpoint: [`Sink::flush`] returns `None`, and a run
+//! resumed after a crash may print the last page again.
 
 use serde_json::Value;
 
-use crate::error::Result;
+use std::io::Write;
+
+use crate::error::{FaucetError, Result};
 use crate::page::{CommitToken, Record};
 use crate::sink::{OpenContext, Sink, WriteOutcome};
 
@@ -51,12 +58,42 @@ impl Default for StdoutSinkConfig {
 #[derive(Debug)]
 pub struct StdoutSink {
     config: StdoutSinkConfig,
+    /// The batch being rendered (reused across batches).
+    buf: Vec<u8>,
 }
 
 impl StdoutSink {
     /// A sink for `config`.
     pub fn new(config: StdoutSinkConfig) -> Self {
-        StdoutSink { config }
+        StdoutSink { config, buf: Vec::new() }
+    }
+}
+
+/// Appends `records` to `out` in `format`, one record per line (or per block).
+fn render(format: StdoutFormat, records: &[Record], out: &mut Vec<u8>) -> serde_json::Result<()> {
+    for record in records {
+        match format {
+            StdoutFormat::JsonLines => serde_json::to_writer(&mut *out, record)?,
+            StdoutFormat::PrettyJson => serde_json::to_writer_pretty(&mut *out, record)?,
+        }
+        out.push(b'\n');
+    }
+    Ok(())
+}
+
+impl StdoutSink {
+    fn write_out(&self, bytes: &[u8]) -> std::io::Result<()> {
+        match self.config.destination {
+            Destination::Stdout => std::io::stdout().lock().write_all(bytes),
+            Destination::Stderr => std::io::stderr().lock().write_all(bytes),
+        }
+    }
+
+    fn stream(&self) -> &'static str {
+        match self.config.destination {
+            Destination::Stdout => "stdout",
+            Destination::Stderr => "stderr",
+        }
     }
 }
 
@@ -64,16 +101,64 @@ impl Sink for StdoutSink {
     fn connector_name(&self) -> &'static str {
         "stdout"
     }
+
     fn batch_size(&self) -> usize {
         self.config.batch_size
     }
+
     async fn open(&mut self, _ctx: OpenContext<'_>) -> Result<()> {
-        todo!()
+        Ok(())
     }
-    async fn write_batch(&mut self, _batch: &[Record], _token: CommitToken) -> Result<WriteOutcome> {
-        todo!()
+
+    async fn write_batch(&mut self, batch: &[Record], _token: CommitToken) -> Result<WriteOutcome> {
+        let mut buf = std::mem::take(&mut self.buf);
+        buf.clear();
+        let written = render(self.config.format, batch, &mut buf)
+            .map_err(std::io::Error::from)
+            .and_then(|()| self.write_out(&buf));
+        self.buf = buf;
+        written.map_err(|e| FaucetError::sink(format!("writing to {}: {e}", self.stream())))?;
+        Ok(WriteOutcome { written: batch.len() as u64, ..WriteOutcome::default() })
     }
+
     async fn flush(&mut self) -> Result<Option<Value>> {
-        todo!()
+        let flushed = match self.config.destination {
+            Destination::Stdout => std::io::stdout().lock().flush(),
+            Destination::Stderr => std::io::stderr().lock().flush(),
+        };
+        flushed.map_err(|e| FaucetError::sink(format!("flushing {}: {e}", self.stream())))?;
+        Ok(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn renders_json_lines_and_pretty_json() {
+        let records = vec![json!({"a": 1, "b": [true]}), json!("x")];
+        let mut out = Vec::new();
+        render(StdoutFormat::JsonLines, &records, &mut out).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), "{\"a\":1,\"b\":[true]}\n\"x\"\n");
+
+        let mut out = Vec::new();
+        render(StdoutFormat::PrettyJson, &records[..1], &mut out).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), "{\n  \"a\": 1,\n  \"b\": [\n    true\n  ]\n}\n");
+    }
+
+    #[tokio::test]
+    async fn writes_a_batch_and_has_no_checkpoint() {
+        let config = StdoutSinkConfig { destination: Destination::Stderr, ..StdoutSinkConfig::default() };
+        let mut sink = StdoutSink::new(config);
+        sink.open(OpenContext { scope: "p::row-0", checkpoint: None }).await.unwrap();
+        let outcome =
+            sink.write_batch(&[json!({"stdout_sink_test": 1})], CommitToken { seq: 1, part: 0 }).await.unwrap();
+        assert_eq!(outcome.written, 1);
+        assert!(outcome.failures.is_empty() && !outcome.already_committed);
+        assert_eq!(sink.flush().await.unwrap(), None);
+        assert_eq!(sink.batch_size(), 1000);
     }
 }

@@ -1,10 +1,26 @@
-//! The `rename_keys` transform. (stub: to be implemented)
+//! The `rename_keys` transform, and the recursive re-keying walk it shares
+//! with `keys_case`.
+//!
+//! Both transforms rename keys in place, at every depth (objects nested in
+//! objects and objects inside arrays). An object none of whose keys changes is
+//! left untouched, so a record already in shape costs no allocation.
+
+use std::borrow::Cow;
+
+use serde_json::{Map, Value};
 
 use super::Transform;
-use crate::error::Result;
+use crate::error::{FaucetError, Result};
 use crate::page::Record;
 
 /// Rewrites every key, recursively, with a regex replacement.
+///
+/// The pattern is applied with [`regex::Regex::replace_all`], so the
+/// replacement may use `$1`, `$name` and `${name}` for capture groups.
+///
+/// Two keys of one object that end up with the same name are an error rather
+/// than one silently overwriting the other: losing a field without a trace is
+/// worse than sending the record to the dead-letter queue.
 #[derive(Debug, Clone)]
 pub struct RenameKeys {
     pattern: regex::Regex,
@@ -22,11 +38,217 @@ impl RenameKeys {
             replacement: replacement.into(),
         }
     }
+
+    /// The new name of `key`, or `None` when the pattern does not match it.
+    fn rename(&self, key: &str) -> Option<String> {
+        match self.pattern.replace_all(key, self.replacement.as_str()) {
+            Cow::Borrowed(_) => None,
+            Cow::Owned(renamed) => Some(renamed),
+        }
+    }
 }
 
 impl Transform for RenameKeys {
-    fn apply(&mut self, _record: Record) -> Result<Option<Record>> {
-        let _ = (&self.pattern, &self.replacement);
-        todo!()
+    fn apply(&mut self, mut record: Record) -> Result<Option<Record>> {
+        let this = &*self;
+        rekey(&mut record, &|key: &str| this.rename(key)).map_err(|c| {
+            FaucetError::transform(format!(
+                "rename_keys: key {:?} becomes {:?}, which another key of the same object ({:?}) already takes",
+                c.second, c.key, c.first
+            ))
+        })?;
+        Ok(Some(record))
+    }
+}
+
+/// Two keys of one object that a re-keying mapped to the same name.
+#[derive(Debug)]
+pub(super) struct Collision {
+    /// The original name of the key that took `key` first.
+    pub(super) first: String,
+    /// The original name of the key that collided with it.
+    pub(super) second: String,
+    /// The name both keys map to.
+    pub(super) key: String,
+}
+
+/// Renames every key of `value`, recursively, with `rename`, which returns
+/// `None` for a key that keeps its name.
+///
+/// Objects whose keys all stay are not rebuilt. On a collision the walk stops
+/// and `value` is left partially rebuilt: callers own the record and drop it.
+pub(super) fn rekey<F>(value: &mut Value, rename: &F) -> Result<(), Collision>
+where
+    F: Fn(&str) -> Option<String>,
+{
+    match value {
+        Value::Object(map) => rekey_object(map, rename),
+        Value::Array(items) => items.iter_mut().try_for_each(|item| rekey(item, rename)),
+        _ => Ok(()),
+    }
+}
+
+fn rekey_object<F>(map: &mut Map<String, Value>, rename: &F) -> Result<(), Collision>
+where
+    F: Fn(&str) -> Option<String>,
+{
+    // Find the first key that changes; until then nothing needs rebuilding.
+    let first_change = map.keys().enumerate().find_map(|(i, key)| rename(key).map(|new| (i, new)));
+    let Some((first_index, first_name)) = first_change else {
+        return map.values_mut().try_for_each(|value| rekey(value, rename));
+    };
+
+    let old = std::mem::take(map);
+    let mut out = Map::with_capacity(old.len());
+    // Originals of renamed keys, kept (they are already allocated) only to name
+    // the first key of a collision.
+    let mut renamed: Vec<String> = Vec::new();
+    let mut first_name = Some(first_name);
+    for (i, (key, mut value)) in old.into_iter().enumerate() {
+        rekey(&mut value, rename)?;
+        let new = match i.cmp(&first_index) {
+            std::cmp::Ordering::Less => None,
+            std::cmp::Ordering::Equal => first_name.take(),
+            std::cmp::Ordering::Greater => rename(&key),
+        };
+        let (name, original) = match new {
+            Some(new) => (new, Some(key)),
+            None => (key, None),
+        };
+        if out.contains_key(&name) {
+            // At most one earlier key holds `name`: a renamed one, or else the
+            // key that already had that name.
+            let first = renamed
+                .iter()
+                .find(|earlier| rename(earlier).as_deref() == Some(name.as_str()))
+                .cloned()
+                .unwrap_or_else(|| name.clone());
+            let second = original.unwrap_or_else(|| name.clone());
+            return Err(Collision { first, second, key: name });
+        }
+        if let Some(original) = original {
+            renamed.push(original);
+        }
+        out.insert(name, value);
+    }
+    *map = out;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::error::ErrorKind;
+
+    fn run(pattern: &str, replacement: &str, record: Value) -> Result<Value> {
+        RenameKeys::new(pattern, replacement).apply(record).map(|r| r.expect("never drops"))
+    }
+
+    fn keys(value: &Value) -> Vec<&str> {
+        value.as_object().expect("object").keys().map(String::as_str).collect()
+    }
+
+    #[test]
+    fn replaces_with_numbered_groups() {
+        let out = run(r"^(\w+)_id$", "${1}Id", json!({"user_id": 1, "name": "x", "order_id": 2})).unwrap();
+        assert_eq!(out, json!({"userId": 1, "name": "x", "orderId": 2}));
+        assert_eq!(keys(&out), ["userId", "name", "orderId"]);
+    }
+
+    #[test]
+    fn replaces_with_dollar_one_and_named_groups() {
+        let out = run(r"^col_(\d+)$", "c$1", json!({"col_1": true, "col_22": false})).unwrap();
+        assert_eq!(out, json!({"c1": true, "c22": false}));
+        let out =
+            run(r"^(?P<head>[a-z]+)-(?P<tail>[a-z]+)$", "${tail}_${head}", json!({"ab-cd": 1})).unwrap();
+        assert_eq!(out, json!({"cd_ab": 1}));
+    }
+
+    #[test]
+    fn replaces_every_match_in_a_key() {
+        let out = run("-", "_", json!({"a-b-c": 1})).unwrap();
+        assert_eq!(out, json!({"a_b_c": 1}));
+    }
+
+    #[test]
+    fn recurses_into_objects_and_arrays_of_objects() {
+        let record = json!({
+            "x-a": {"x-b": 1, "keep": [ {"x-c": 2}, 3, [ {"x-d": 4} ] ]},
+            "list": [ {"x-e": {"x-f": null}} ]
+        });
+        let out = run("^x-", "y_", record).unwrap();
+        assert_eq!(
+            out,
+            json!({
+                "y_a": {"y_b": 1, "keep": [ {"y_c": 2}, 3, [ {"y_d": 4} ] ]},
+                "list": [ {"y_e": {"y_f": null}} ]
+            })
+        );
+    }
+
+    #[test]
+    fn leaves_values_alone() {
+        let out = run("a", "b", json!({"k": "a", "list": ["a"]})).unwrap();
+        assert_eq!(out, json!({"k": "a", "list": ["a"]}));
+    }
+
+    #[test]
+    fn no_match_leaves_record_unchanged() {
+        let record = json!({"one": 1, "two": {"three": [ {"four": 4} ]}});
+        let out = run("^zzz", "q", record.clone()).unwrap();
+        assert_eq!(out, record);
+        assert_eq!(keys(&out), ["one", "two"]);
+    }
+
+    #[test]
+    fn keeps_key_order_when_renaming() {
+        let out = run("^b$", "z", json!({"a": 1, "b": 2, "c": 3})).unwrap();
+        assert_eq!(keys(&out), ["a", "z", "c"]);
+    }
+
+    #[test]
+    fn non_objects_pass_through() {
+        assert_eq!(run("a", "b", json!("a")).unwrap(), json!("a"));
+        assert_eq!(run("a", "b", json!(null)).unwrap(), json!(null));
+        assert_eq!(run("a", "b", json!([{"a": 1}])).unwrap(), json!([{"b": 1}]));
+    }
+
+    #[test]
+    fn collision_with_an_unchanged_key_is_an_error() {
+        let err = run("^user_", "", json!({"id": 1, "user_id": 2})).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Transform);
+        assert!(err.message().contains("\"id\""), "{err}");
+        assert!(err.message().contains("\"user_id\""), "{err}");
+
+        // The renamed key first, the unchanged one second.
+        let err = run("^user_", "", json!({"user_id": 2, "id": 1})).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Transform);
+        assert!(err.message().contains("\"id\""), "{err}");
+        assert!(err.message().contains("\"user_id\""), "{err}");
+    }
+
+    #[test]
+    fn collision_between_two_renamed_keys_is_an_error() {
+        let err = run("[-.]", "_", json!({"a-b": 1, "x": 0, "a.b": 2})).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Transform);
+        let message = err.message();
+        assert!(message.contains("\"a_b\""), "{message}");
+        assert!(message.contains("\"a-b\""), "{message}");
+        assert!(message.contains("\"a.b\""), "{message}");
+    }
+
+    #[test]
+    fn collision_in_a_nested_object_is_an_error() {
+        let err = run("^b$", "a", json!({"outer": [ {"a": 1, "b": 2} ]})).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Transform);
+        assert!(err.message().contains("\"a\""), "{err}");
+    }
+
+    #[test]
+    fn same_names_in_different_objects_do_not_collide() {
+        let out = run("^b$", "a", json!({"x": {"b": 1}, "y": {"b": 2}})).unwrap();
+        assert_eq!(out, json!({"x": {"a": 1}, "y": {"a": 2}}));
     }
 }

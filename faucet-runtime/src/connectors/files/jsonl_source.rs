@@ -1,8 +1,26 @@
-//! The `jsonl` source. (stub: to be implemented)
+//! The `jsonl` source: JSON Lines files, one record per non-blank line.
+//!
+//! `path` is a file or a glob; the matched files are read one after the other
+//! in byte order of their path relative to the glob's directory, streamed in
+//! chunks (memory stays bounded by one page plus one chunk). Blank and
+//! whitespace-only lines are skipped; a UTF-8 BOM at the start of a file is
+//! ignored; lines may end in `\n` or `\r\n`.
+//!
+//! A page holds `batch_size` inputs (records plus malformed lines, which are
+//! handled per `on_parse_error`) and may span files. Its bookmark is
+//! `{"file": <path relative to the glob's directory>, "offset": <byte just
+//! after the page's last line>, "line": <1-based number of the next line>}`.
+//! Resuming skips the files that sort before `file`, continues `file` at
+//! `offset` and then reads every later file. Files added after a run that sort
+//! before its bookmark's `file` are therefore never read.
+
+use std::fmt;
+use std::ops::Range;
 
 use serde_json::Value;
 
 use super::OnParseError;
+use super::objects::{self, Cursor, Files};
 use crate::error::Result;
 use crate::page::Page;
 use crate::source::Source;
@@ -26,27 +44,365 @@ impl JsonlSourceConfig {
 }
 
 /// Reads JSON Lines files, one record per non-blank line.
-#[derive(Debug)]
 pub struct JsonlSource {
     config: JsonlSourceConfig,
+    state: Option<State>,
+}
+
+impl fmt::Debug for JsonlSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JsonlSource")
+            .field("config", &self.config)
+            .field("started", &self.state.is_some())
+            .finish()
+    }
 }
 
 impl JsonlSource {
     /// A source for `config`; nothing is opened until the first page.
     pub fn new(config: JsonlSourceConfig) -> Self {
-        JsonlSource { config }
+        JsonlSource { config, state: None }
     }
+
+    async fn start(&mut self, bookmark: Option<&Value>) -> Result<()> {
+        let files = Files::start(&self.config.path, bookmark).await?;
+        self.state = Some(State { files, current: None, carry: Vec::new(), finished: None });
+        Ok(())
+    }
+}
+
+/// A run's position: the listed files, the open one, and where the last finished file ended.
+struct State {
+    files: Files,
+    current: Option<OpenFile>,
+    /// The partial line carried over a chunk boundary.
+    carry: Vec<u8>,
+    /// The end position (file index, offset, line) of the last file read to its end.
+    finished: Option<(usize, u64, u64)>,
+}
+
+struct OpenFile {
+    index: usize,
+    cursor: Cursor,
+    /// The number of the next line.
+    line: u64,
+}
+
+/// Where the next line lies: in the cursor's chunk or in the carry buffer.
+enum Found {
+    Chunk(Range<usize>),
+    Carry,
+}
+
+/// The next line of `cursor` without its terminator, or `None` at the end of the file.
+async fn next_line<'a>(cursor: &'a mut Cursor, carry: &'a mut Vec<u8>) -> Result<Option<&'a [u8]>> {
+    carry.clear();
+    let found = loop {
+        if !cursor.fill().await? {
+            if carry.is_empty() {
+                return Ok(None);
+            }
+            break Found::Carry;
+        }
+        let available = cursor.available();
+        match memchr::memchr(b'\n', available) {
+            Some(end) if carry.is_empty() => {
+                let start = cursor.pos();
+                cursor.consume(end + 1);
+                break Found::Chunk(start..start + end);
+            }
+            Some(end) => {
+                carry.extend_from_slice(&available[..end]);
+                cursor.consume(end + 1);
+                break Found::Carry;
+            }
+            None => {
+                let n = available.len();
+                carry.extend_from_slice(available);
+                cursor.consume(n);
+            }
+        }
+    };
+    let line = match found {
+        Found::Chunk(range) => &cursor.chunk()[range],
+        Found::Carry => &carry[..],
+    };
+    Ok(Some(line.strip_suffix(b"\r").unwrap_or(line)))
 }
 
 impl Source for JsonlSource {
     fn connector_name(&self) -> &'static str {
         "jsonl"
     }
-    async fn resume(&mut self, _bookmark: Option<Value>) -> Result<()> {
-        let _ = &self.config;
-        todo!()
+
+    async fn resume(&mut self, bookmark: Option<Value>) -> Result<()> {
+        self.start(bookmark.as_ref()).await
     }
+
     async fn next_page(&mut self) -> Result<Option<Page>> {
-        todo!()
+        if self.state.is_none() {
+            self.start(None).await?;
+        }
+        let Some(State { files, current, carry, finished }) = self.state.as_mut() else {
+            return Ok(None);
+        };
+        let batch_size = self.config.batch_size.max(1);
+        let mode = self.config.on_parse_error;
+        let mut page = Page { records: Vec::with_capacity(batch_size.min(4096)), ..Page::default() };
+        let mut count = 0;
+
+        while count < batch_size {
+            let file = match current {
+                Some(file) => file,
+                None => match files.next_file().await? {
+                    Some(opened) => {
+                        current.insert(OpenFile { index: opened.index, cursor: opened.cursor, line: opened.line })
+                    }
+                    None => break,
+                },
+            };
+            let Some(line) = next_line(&mut file.cursor, carry).await? else {
+                *finished = Some((file.index, file.cursor.offset(), file.line));
+                *current = None;
+                continue;
+            };
+            let number = file.line;
+            file.line += 1;
+            if line.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            count += 1;
+            match serde_json::from_slice::<Value>(line) {
+                Ok(record) => page.records.push(record),
+                Err(error) => {
+                    let what = if std::str::from_utf8(line).is_err() {
+                        "invalid UTF-8".to_owned()
+                    } else {
+                        format!("invalid JSON: {error}")
+                    };
+                    objects::malformed(mode, &mut page, files.get(file.index).display(), number, line, &what)?;
+                }
+            }
+        }
+
+        if count == 0 {
+            return Ok(None);
+        }
+        let (index, offset, line) = match current {
+            Some(file) => (file.index, file.cursor.offset(), file.line),
+            None => finished.expect("a page with input read at least one file"),
+        };
+        page.bookmark = Some(objects::bookmark(files.get(index).name(), offset, line));
+        Ok(Some(page))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::ErrorKind;
+
+    fn source(path: &std::path::Path, batch_size: usize) -> JsonlSource {
+        let mut config = JsonlSourceConfig::new(path.to_str().unwrap());
+        config.batch_size = batch_size;
+        JsonlSource::new(config)
+    }
+
+    async fn pages(source: &mut JsonlSource, bookmark: Option<Value>) -> Result<Vec<Page>> {
+        source.resume(bookmark).await?;
+        let mut pages = Vec::new();
+        while let Some(page) = source.next_page().await? {
+            pages.push(page);
+        }
+        Ok(pages)
+    }
+
+    fn records(pages: &[Page]) -> Vec<Value> {
+        pages.iter().flat_map(|p| p.records.iter().cloned()).collect()
+    }
+
+    /// Reads everything, then resumes from every page's bookmark and checks the rest.
+    async fn check_resume_from_every_page(path: &std::path::Path, batch_size: usize) -> Vec<Page> {
+        let all_pages = pages(&mut source(path, batch_size), None).await.unwrap();
+        let all = records(&all_pages);
+        let mut seen = 0;
+        for (i, page) in all_pages.iter().enumerate() {
+            seen += page.records.len();
+            let rest = pages(&mut source(path, batch_size), page.bookmark.clone()).await.unwrap();
+            assert_eq!(records(&rest), all[seen..], "resuming after page {i}");
+            let sizes: Vec<usize> = rest.iter().map(|p| p.records.len()).collect();
+            let expected: Vec<usize> = all_pages[i + 1..].iter().map(|p| p.records.len()).collect();
+            assert_eq!(sizes, expected, "page sizes after page {i}");
+        }
+        all_pages
+    }
+
+    #[tokio::test]
+    async fn pages_of_batch_size_and_resume_from_every_bookmark() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("in.jsonl");
+        let text: String = (0..10).map(|i| format!("{{\"id\":{i}}}\n")).collect();
+        std::fs::write(&path, text).unwrap();
+
+        let all_pages = check_resume_from_every_page(&path, 3).await;
+        let sizes: Vec<usize> = all_pages.iter().map(|p| p.records.len()).collect();
+        assert_eq!(sizes, [3, 3, 3, 1]);
+        assert_eq!(records(&all_pages), (0..10).map(|i| json!({"id": i})).collect::<Vec<_>>());
+        assert_eq!(all_pages[0].bookmark, Some(json!({"file": "in.jsonl", "offset": 27, "line": 4})));
+        assert_eq!(all_pages[3].bookmark, Some(json!({"file": "in.jsonl", "offset": 89, "line": 11})));
+    }
+
+    #[tokio::test]
+    async fn lines_across_chunk_boundaries_resume_exactly() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.jsonl");
+        // ~600 KiB with lines of varying length, so lines straddle the 128 KiB chunks.
+        let text: String = (0..6000)
+            .map(|i| format!("{{\"id\":{i},\"pad\":\"{}\"}}\n", "x".repeat(i % 173)))
+            .collect();
+        std::fs::write(&path, &text).unwrap();
+        let all_pages = pages(&mut source(&path, 700), None).await.unwrap();
+        let all = records(&all_pages);
+        assert_eq!(all.len(), 6000);
+        assert!(all.iter().enumerate().all(|(i, r)| r["id"] == json!(i)));
+        assert_eq!(all[5999]["pad"], json!("x".repeat(5999 % 173)));
+        for (i, page) in all_pages.iter().enumerate() {
+            let rest = pages(&mut source(&path, 700), page.bookmark.clone()).await.unwrap();
+            assert_eq!(records(&rest), all[(i + 1) * 700.min(6000)..].to_vec().get(..).unwrap().to_vec());
+        }
+    }
+
+    #[tokio::test]
+    async fn glob_reads_three_files_in_order_and_resumes_across_files() {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, ids) in [("b.jsonl", 3..5), ("a.jsonl", 0..3), ("c.jsonl", 5..9)] {
+            let text: String = ids.map(|i| format!("{{\"id\":{i}}}\n")).collect();
+            std::fs::write(dir.path().join(name), text).unwrap();
+        }
+        std::fs::write(dir.path().join("skip.json"), "{\"id\":99}\n").unwrap();
+        let glob = dir.path().join("*.jsonl");
+        let all_pages = check_resume_from_every_page(&glob, 2).await;
+        assert_eq!(records(&all_pages), (0..9).map(|i| json!({"id": i})).collect::<Vec<_>>());
+        let sizes: Vec<usize> = all_pages.iter().map(|p| p.records.len()).collect();
+        assert_eq!(sizes, [2, 2, 2, 2, 1]);
+        // The second page ends with a.jsonl's last line and b.jsonl's first.
+        assert_eq!(all_pages[1].bookmark, Some(json!({"file": "b.jsonl", "offset": 9, "line": 2})));
+        // Page one ends in a.jsonl.
+        assert_eq!(all_pages[0].bookmark, Some(json!({"file": "a.jsonl", "offset": 18, "line": 3})));
+    }
+
+    #[tokio::test]
+    async fn blank_lines_crlf_and_bom() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("in.jsonl");
+        std::fs::write(&path, "\u{feff}{\"a\":1}\r\n\r\n   \n\t\r\n{\"a\":2}\r\n\n{\"a\":3}").unwrap();
+        let all_pages = check_resume_from_every_page(&path, 1).await;
+        assert_eq!(records(&all_pages), [json!({"a": 1}), json!({"a": 2}), json!({"a": 3})]);
+        assert_eq!(all_pages.len(), 3);
+        assert_eq!(all_pages[0].bookmark, Some(json!({"file": "in.jsonl", "offset": 12, "line": 2})));
+        assert_eq!(all_pages[1].bookmark.as_ref().unwrap()["line"], json!(6));
+        assert_eq!(all_pages[2].bookmark.as_ref().unwrap()["line"], json!(8));
+    }
+
+    #[tokio::test]
+    async fn empty_file_yields_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("in.jsonl");
+        std::fs::write(&path, "").unwrap();
+        assert!(pages(&mut source(&path, 5), None).await.unwrap().is_empty());
+        std::fs::write(&path, "\n \n").unwrap();
+        assert!(pages(&mut source(&path, 5), None).await.unwrap().is_empty());
+    }
+
+    async fn malformed_pages(text: &[u8], mode: OnParseError) -> (std::path::PathBuf, Result<Vec<Page>>) {
+        let dir = tempfile::tempdir().unwrap().keep();
+        let path = dir.join("bad.jsonl");
+        std::fs::write(&path, text).unwrap();
+        let mut source = source(&path, 2);
+        source.config.on_parse_error = mode;
+        let result = pages(&mut source, None).await;
+        (path, result)
+    }
+
+    #[tokio::test]
+    async fn invalid_json_fails_names_file_and_line() {
+        let text = b"{\"a\":1}\n\n{\"a\":\n{\"a\":3}\n";
+        let (path, result) = malformed_pages(text, OnParseError::Fail).await;
+        let error = result.unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::Parse);
+        let prefix = format!("{}:3: invalid JSON", path.display());
+        assert!(error.message().starts_with(&prefix), "{}", error.message());
+    }
+
+    #[tokio::test]
+    async fn invalid_json_goes_to_the_dlq() {
+        let text = b"{\"a\":1}\n\n{\"a\":\n{\"a\":3}\n";
+        let (path, result) = malformed_pages(text, OnParseError::Dlq).await;
+        let pages = result.unwrap();
+        // The rejected line counts toward the page size.
+        assert_eq!(pages.len(), 2);
+        assert_eq!(pages[0].records, [json!({"a": 1})]);
+        assert_eq!(pages[0].rejects.len(), 1);
+        let rejected = &pages[0].rejects[0];
+        assert_eq!(rejected.payload, json!({"file": path.to_str().unwrap(), "line": 3, "raw": "{\"a\":"}));
+        assert_eq!(rejected.error.kind(), ErrorKind::Parse);
+        assert!(rejected.error.message().contains(":3: invalid JSON"));
+        assert_eq!(pages[1].records, [json!({"a": 3})]);
+    }
+
+    #[tokio::test]
+    async fn invalid_json_is_skipped_and_counted() {
+        let text = b"{\"a\":1}\nnope\n{\"a\":3}\n";
+        let (_, result) = malformed_pages(text, OnParseError::Skip).await;
+        let pages = result.unwrap();
+        assert_eq!(pages.len(), 2);
+        assert_eq!(pages[0].records, [json!({"a": 1})]);
+        assert_eq!(pages[0].skipped, 1);
+        assert!(pages[0].rejects.is_empty());
+        assert_eq!(pages[1].records, [json!({"a": 3})]);
+        assert_eq!(pages[1].skipped, 0);
+    }
+
+    #[tokio::test]
+    async fn invalid_utf8_per_mode() {
+        let text = b"{\"a\":1}\n{\"a\":\"\xff\xfe\"}\r\n{\"a\":3}\n";
+        let (path, result) = malformed_pages(text, OnParseError::Fail).await;
+        let error = result.unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::Parse);
+        assert_eq!(error.message(), format!("{}:2: invalid UTF-8", path.display()));
+
+        let (_, result) = malformed_pages(text, OnParseError::Dlq).await;
+        let pages = result.unwrap();
+        assert_eq!(records(&pages), [json!({"a": 1}), json!({"a": 3})]);
+        let payload = &pages[0].rejects[0].payload;
+        assert_eq!(payload["line"], json!(2));
+        assert_eq!(payload["raw"], json!("{\"a\":\"\u{fffd}\u{fffd}\"}"));
+
+        let (_, result) = malformed_pages(text, OnParseError::Skip).await;
+        let pages = result.unwrap();
+        assert_eq!(records(&pages), [json!({"a": 1}), json!({"a": 3})]);
+        assert_eq!(pages.iter().map(|p| p.skipped).sum::<u64>(), 1);
+    }
+
+    #[tokio::test]
+    async fn no_file_matched() {
+        let dir = tempfile::tempdir().unwrap();
+        let glob = dir.path().join("*.jsonl");
+        let error = pages(&mut source(&glob, 5), None).await.unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::Source);
+        assert_eq!(error.message(), format!("no file matches `{}`", glob.display()));
+    }
+
+    #[tokio::test]
+    async fn next_page_without_resume_starts_at_the_beginning() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("in.jsonl");
+        std::fs::write(&path, "1\n2\n").unwrap();
+        let mut source = source(&path, 10);
+        let page = source.next_page().await.unwrap().unwrap();
+        assert_eq!(page.records, [json!(1), json!(2)]);
+        assert!(source.next_page().await.unwrap().is_none());
     }
 }

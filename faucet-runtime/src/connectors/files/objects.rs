@@ -1,1 +1,551 @@
-//! Listing and reading local files through object_store. (stub)
+//! Listing and reading local files through object_store's local filesystem,
+//! shared by the `csv` and `jsonl` sources.
+//!
+//! A configured path is either a plain file (`data/orders.csv`) or a glob
+//! (`data/*.csv`, `logs/**/*.jsonl`), relative to the working directory or
+//! absolute. The longest directory prefix without glob characters (`*?[]{}`)
+//! becomes the root of a [`LocalFileSystem`]; the rest is matched with
+//! `globset` against each listed path (relative to that root, `/`-separated;
+//! `*` does not cross `/`, `**` does), and the matches are read in byte order of
+//! that relative path.
+//!
+//! Positions are `{"file": <relative path as listed>, "offset": <byte>, "line": <1-based>}`:
+//! [`Files::start`] skips the files that sort before `file`, resumes `file` at
+//! `offset`, and reads every later file from its start.
+
+use std::ops::Range;
+
+use bytes::Bytes;
+use futures_util::stream::{BoxStream, StreamExt, TryStreamExt};
+use object_store::local::LocalFileSystem;
+use object_store::path::Path as ObjectPath;
+use object_store::{GetOptions, GetRange, GetResultPayload, ObjectMeta, ObjectStore, ObjectStoreExt};
+use serde_json::{Value, json};
+
+use super::OnParseError;
+use crate::error::{FaucetError, Result};
+use crate::page::{Page, Rejected};
+
+/// Bytes read from a local file per chunk.
+const CHUNK_SIZE: usize = 128 * 1024;
+
+/// The UTF-8 byte order mark, stripped at the start of a file.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// A stream of byte chunks of one object.
+pub(crate) type ByteStream = BoxStream<'static, Result<Bytes>>;
+
+/// One listed file.
+#[derive(Debug, Clone)]
+pub(crate) struct ListedFile {
+    location: ObjectPath,
+    size: u64,
+    display: String,
+}
+
+impl ListedFile {
+    /// The path relative to the listing root, as listed (what bookmarks name).
+    pub(crate) fn name(&self) -> &str {
+        self.location.as_ref()
+    }
+
+    /// The path as the user would write it: the configured directory prefix
+    /// joined with [`ListedFile::name`] (what errors and DLQ payloads name).
+    pub(crate) fn display(&self) -> &str {
+        &self.display
+    }
+
+    /// The size in bytes when the file was listed.
+    pub(crate) fn size(&self) -> u64 {
+        self.size
+    }
+}
+
+/// The files a configured path matches, sorted by [`ListedFile::name`].
+#[derive(Debug)]
+pub(crate) struct Listing {
+    store: LocalFileSystem,
+    files: Vec<ListedFile>,
+}
+
+impl Listing {
+    /// Lists the files `path` (a plain path or a glob) matches; none is an error.
+    pub(crate) async fn list(path: &str) -> Result<Listing> {
+        let no_match = || FaucetError::source(format!("no file matches `{path}`"));
+        let split = split_glob(path);
+        let root = if split.prefix.is_empty() { "." } else { split.prefix };
+        if split.rest.is_empty() || !std::path::Path::new(root).is_dir() {
+            return Err(no_match());
+        }
+        let store = LocalFileSystem::new_with_prefix(root)
+            .map_err(|e| FaucetError::source(format!("opening directory `{root}`: {e}")))?;
+
+        let mut metas: Vec<ObjectMeta> = Vec::new();
+        if split.glob {
+            let matcher = globset::GlobBuilder::new(split.rest)
+                .literal_separator(true)
+                .build()
+                .map_err(|e| FaucetError::config(format!("invalid glob `{path}`: {e}")))?
+                .compile_matcher();
+            let listed = |e: object_store::Error| FaucetError::source(format!("listing `{root}`: {e}"));
+            if split.rest.contains("**") || split.rest.contains('/') {
+                let mut stream = store.list(None);
+                while let Some(meta) = stream.try_next().await.map_err(listed)? {
+                    if matcher.is_match(meta.location.as_ref()) {
+                        metas.push(meta);
+                    }
+                }
+            } else {
+                // One directory level: no need to walk the subdirectories.
+                let result = store.list_with_delimiter(None).await.map_err(listed)?;
+                metas.extend(result.objects.into_iter().filter(|m| matcher.is_match(m.location.as_ref())));
+            }
+        } else {
+            let location = ObjectPath::parse(split.rest).map_err(|_| no_match())?;
+            match store.head(&location).await {
+                Ok(meta) => metas.push(meta),
+                Err(object_store::Error::NotFound { .. }) => {}
+                Err(e) => return Err(FaucetError::source(format!("reading `{path}`: {e}"))),
+            }
+        }
+        if metas.is_empty() {
+            return Err(no_match());
+        }
+
+        let mut files: Vec<ListedFile> = metas
+            .into_iter()
+            .map(|meta| {
+                let display = format!("{}{}", split.prefix, meta.location.as_ref());
+                ListedFile { location: meta.location, size: meta.size, display }
+            })
+            .collect();
+        files.sort_by(|a, b| a.name().cmp(b.name()));
+        Ok(Listing { store, files })
+    }
+
+    /// The listed files, in reading order.
+    pub(crate) fn files(&self) -> &[ListedFile] {
+        &self.files
+    }
+
+    /// Streams `file` from byte `offset` to its end, in chunks.
+    ///
+    /// `offset` must be below the file's size (a finished file is skipped,
+    /// not opened).
+    pub(crate) async fn read_from(&self, file: &ListedFile, offset: u64) -> Result<ByteStream> {
+        let options = GetOptions { range: Some(GetRange::Offset(offset)), ..Default::default() };
+        let display = file.display.clone();
+        let result = self
+            .store
+            .get_opts(&file.location, options)
+            .await
+            .map_err(|e| FaucetError::source(format!("reading `{display}` from byte {offset}: {e}")))?;
+        let range = result.range.clone();
+        Ok(match result.payload {
+            GetResultPayload::File(handle, _) => file_chunks(handle, display, range),
+            GetResultPayload::Stream(stream) => stream
+                .map_err(move |e| FaucetError::source(format!("reading `{display}`: {e}")))
+                .boxed(),
+        })
+    }
+}
+
+/// A configured path split at its last `/` before the first glob character.
+struct GlobSplit<'a> {
+    /// The directory part, with its trailing `/` (empty for the working directory).
+    prefix: &'a str,
+    /// The file name, or the glob pattern relative to `prefix`.
+    rest: &'a str,
+    /// Whether `rest` is a pattern.
+    glob: bool,
+}
+
+fn split_glob(path: &str) -> GlobSplit<'_> {
+    let first_glob = path.find(['*', '?', '[', ']', '{', '}']);
+    let searched = &path[..first_glob.unwrap_or(path.len())];
+    let cut = searched.rfind('/').map_or(0, |slash| slash + 1);
+    GlobSplit { prefix: &path[..cut], rest: &path[cut..], glob: first_glob.is_some() }
+}
+
+/// Reads an open local file in [`CHUNK_SIZE`] chunks on the blocking pool
+/// (object_store's own stream uses 8 KiB chunks, which costs a blocking-pool
+/// round trip every 8 KiB).
+fn file_chunks(file: std::fs::File, display: String, range: Range<u64>) -> ByteStream {
+    use std::io::{Read, Seek, SeekFrom};
+
+    struct State {
+        file: std::fs::File,
+        display: String,
+        next: u64,
+        end: u64,
+        seeked: bool,
+    }
+    let state = State { file, display, next: range.start, end: range.end, seeked: false };
+    futures_util::stream::try_unfold(state, |mut state| async move {
+        if state.next >= state.end {
+            return Ok(None);
+        }
+        let want = (state.end - state.next).min(CHUNK_SIZE as u64);
+        let (state, read) = blocking(move || {
+            let outcome = (|| {
+                if !state.seeked {
+                    state.file.seek(SeekFrom::Start(state.next))?;
+                    state.seeked = true;
+                }
+                let mut buffer = Vec::with_capacity(want as usize);
+                (&mut state.file).take(want).read_to_end(&mut buffer)?;
+                Ok::<_, std::io::Error>(buffer)
+            })();
+            (state, outcome)
+        })
+        .await?;
+        let buffer =
+            read.map_err(|e| FaucetError::source(format!("reading `{}`: {e}", state.display)))?;
+        if buffer.is_empty() {
+            // The file shrank since it was opened: stop at what is there.
+            return Ok(None);
+        }
+        let mut state = state;
+        state.next += buffer.len() as u64;
+        Ok(Some((Bytes::from(buffer), state)))
+    })
+    .boxed()
+}
+
+/// Runs blocking file I/O on tokio's blocking pool (inline outside a runtime).
+async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T> {
+    match tokio::runtime::Handle::try_current() {
+        Ok(handle) => handle
+            .spawn_blocking(work)
+            .await
+            .map_err(|e| FaucetError::source(format!("file read task failed: {e}"))),
+        Err(_) => Ok(work()),
+    }
+}
+
+/// A forward-only reader over one file's chunks that tracks the byte offset
+/// of the next unread byte and strips a UTF-8 BOM at the file's start.
+pub(crate) struct Cursor {
+    stream: Option<ByteStream>,
+    chunk: Bytes,
+    pos: usize,
+    offset: u64,
+    at_start: bool,
+}
+
+impl Cursor {
+    /// A cursor over `stream`, whose first byte is at file `offset`.
+    pub(crate) fn new(stream: ByteStream, offset: u64) -> Cursor {
+        Cursor { stream: Some(stream), chunk: Bytes::new(), pos: 0, offset, at_start: offset == 0 }
+    }
+
+    /// A cursor with nothing to read.
+    pub(crate) fn empty(offset: u64) -> Cursor {
+        Cursor { stream: None, chunk: Bytes::new(), pos: 0, offset, at_start: false }
+    }
+
+    /// Makes sure some unread bytes are buffered; false at the end of the file.
+    pub(crate) async fn fill(&mut self) -> Result<bool> {
+        while self.pos >= self.chunk.len() {
+            let Some(stream) = self.stream.as_mut() else {
+                return Ok(false);
+            };
+            match stream.next().await {
+                Some(chunk) => {
+                    self.chunk = chunk?;
+                    self.pos = 0;
+                    if self.at_start && !self.chunk.is_empty() {
+                        self.at_start = false;
+                        if self.chunk.starts_with(BOM) {
+                            self.consume(BOM.len());
+                        }
+                    }
+                }
+                None => {
+                    self.stream = None;
+                    self.chunk = Bytes::new();
+                    self.pos = 0;
+                }
+            }
+        }
+        Ok(true)
+    }
+
+    /// The buffered, unread bytes (empty until [`Cursor::fill`] and at the end).
+    pub(crate) fn available(&self) -> &[u8] {
+        &self.chunk[self.pos..]
+    }
+
+    /// The current chunk, read and unread parts both.
+    pub(crate) fn chunk(&self) -> &[u8] {
+        &self.chunk
+    }
+
+    /// The index of the next unread byte in [`Cursor::chunk`].
+    pub(crate) fn pos(&self) -> usize {
+        self.pos
+    }
+
+    /// Marks `n` buffered bytes as read.
+    pub(crate) fn consume(&mut self, n: usize) {
+        debug_assert!(self.pos + n <= self.chunk.len());
+        self.pos += n;
+        self.offset += n as u64;
+    }
+
+    /// The file offset of the next unread byte.
+    pub(crate) fn offset(&self) -> u64 {
+        self.offset
+    }
+}
+
+/// A file opened for reading at its resume position.
+pub(crate) struct OpenedFile {
+    /// Index into [`Listing::files`].
+    pub(crate) index: usize,
+    /// The byte offset reading starts at (0, or the bookmark's offset).
+    pub(crate) offset: u64,
+    /// The 1-based line number at `offset`.
+    pub(crate) line: u64,
+    /// Reads from `offset`.
+    pub(crate) cursor: Cursor,
+}
+
+/// The listed files and which one comes next.
+pub(crate) struct Files {
+    listing: Listing,
+    next: usize,
+    resume_at: Option<(u64, u64)>,
+}
+
+impl Files {
+    /// Lists `path` and positions just after `bookmark` (or at the first file).
+    pub(crate) async fn start(path: &str, bookmark: Option<&Value>) -> Result<Files> {
+        let listing = Listing::list(path).await?;
+        let mut files = Files { listing, next: 0, resume_at: None };
+        if let Some(bookmark) = bookmark {
+            let (name, offset, line) = parse_bookmark(bookmark)?;
+            files.next = files.listing.files.partition_point(|f| f.name() < name);
+            if files.listing.files.get(files.next).is_some_and(|f| f.name() == name) {
+                files.resume_at = Some((offset, line));
+            }
+        }
+        Ok(files)
+    }
+
+    /// The listed file at `index`.
+    pub(crate) fn get(&self, index: usize) -> &ListedFile {
+        &self.listing.files[index]
+    }
+
+    /// A cursor over the file at `index` from `offset`.
+    pub(crate) async fn cursor(&self, index: usize, offset: u64) -> Result<Cursor> {
+        let file = &self.listing.files[index];
+        if offset >= file.size {
+            return Ok(Cursor::empty(offset));
+        }
+        Ok(Cursor::new(self.listing.read_from(file, offset).await?, offset))
+    }
+
+    /// Opens the next file that has bytes left to read, or `None` after the last.
+    pub(crate) async fn next_file(&mut self) -> Result<Option<OpenedFile>> {
+        while self.next < self.listing.files.len() {
+            let index = self.next;
+            self.next += 1;
+            let (offset, line) = self.resume_at.take().unwrap_or((0, 1));
+            let file = &self.listing.files[index];
+            if offset > file.size {
+                return Err(FaucetError::source(format!(
+                    "cannot resume `{}` at byte {offset}: the file has only {} byte(s) (was it replaced?)",
+                    file.display, file.size
+                )));
+            }
+            if offset == file.size {
+                continue;
+            }
+            let cursor = Cursor::new(self.listing.read_from(file, offset).await?, offset);
+            return Ok(Some(OpenedFile { index, offset, line, cursor }));
+        }
+        Ok(None)
+    }
+}
+
+/// The bookmark of a position: `{"file", "offset", "line"}`.
+pub(crate) fn bookmark(file: &str, offset: u64, line: u64) -> Value {
+    json!({ "file": file, "offset": offset, "line": line })
+}
+
+fn parse_bookmark(bookmark: &Value) -> Result<(&str, u64, u64)> {
+    let invalid = || {
+        FaucetError::state(format!(
+            "invalid file source bookmark {bookmark}: expected {{\"file\": string, \"offset\": integer, \"line\": integer}}"
+        ))
+    };
+    let file = bookmark.get("file").and_then(Value::as_str).ok_or_else(invalid)?;
+    let offset = bookmark.get("offset").and_then(Value::as_u64).ok_or_else(invalid)?;
+    let line = bookmark.get("line").and_then(Value::as_u64).filter(|&l| l > 0).ok_or_else(invalid)?;
+    Ok((file, offset, line))
+}
+
+/// Handles one malformed input per `mode`: fails with a parse error naming
+/// `file:line`, queues it for the DLQ in `page.rejects`, or counts it as skipped.
+pub(crate) fn malformed(
+    mode: OnParseError,
+    page: &mut Page,
+    file: &str,
+    line: u64,
+    raw: &[u8],
+    what: &str,
+) -> Result<()> {
+    let error = FaucetError::parse(format!("{file}:{line}: {what}"));
+    match mode {
+        OnParseError::Fail => Err(error),
+        OnParseError::Dlq => {
+            let payload = json!({ "file": file, "line": line, "raw": String::from_utf8_lossy(raw) });
+            page.rejects.push(Rejected { payload, error });
+            Ok(())
+        }
+        OnParseError::Skip => {
+            tracing::warn!(file, line, error = what, "skipping malformed input");
+            page.skipped += 1;
+            Ok(())
+        }
+    }
+}
+
+/// `raw` without its trailing line terminator.
+pub(crate) fn trim_terminator(raw: &[u8]) -> &[u8] {
+    let raw = raw.strip_suffix(b"\n").unwrap_or(raw);
+    raw.strip_suffix(b"\r").unwrap_or(raw)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &std::path::Path, name: &str, text: &str) {
+        let path = dir.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+
+    fn names(listing: &Listing) -> Vec<&str> {
+        listing.files().iter().map(ListedFile::name).collect()
+    }
+
+    #[test]
+    fn splits_at_the_last_slash_before_a_glob() {
+        let s = split_glob("data/in/*.csv");
+        assert_eq!((s.prefix, s.rest, s.glob), ("data/in/", "*.csv", true));
+        let s = split_glob("/abs/logs/**/x?.jsonl");
+        assert_eq!((s.prefix, s.rest, s.glob), ("/abs/logs/", "**/x?.jsonl", true));
+        let s = split_glob("a.csv");
+        assert_eq!((s.prefix, s.rest, s.glob), ("", "a.csv", false));
+        let s = split_glob("/tmp/a.csv");
+        assert_eq!((s.prefix, s.rest, s.glob), ("/tmp/", "a.csv", false));
+        let s = split_glob("*.csv");
+        assert_eq!((s.prefix, s.rest, s.glob), ("", "*.csv", true));
+    }
+
+    #[tokio::test]
+    async fn glob_lists_matches_sorted() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "b.csv", "1");
+        write(dir.path(), "a.csv", "22");
+        write(dir.path(), "c.txt", "3");
+        write(dir.path(), "sub/d.csv", "4");
+        let root = dir.path().display();
+        let listing = Listing::list(&format!("{root}/*.csv")).await.unwrap();
+        assert_eq!(names(&listing), ["a.csv", "b.csv"]);
+        assert_eq!(listing.files()[0].size(), 2);
+        assert_eq!(listing.files()[0].display(), format!("{root}/a.csv"));
+
+        let listing = Listing::list(&format!("{root}/**/*.csv")).await.unwrap();
+        assert_eq!(names(&listing), ["a.csv", "b.csv", "sub/d.csv"]);
+        let listing = Listing::list(&format!("{root}/sub/*.csv")).await.unwrap();
+        assert_eq!(names(&listing), ["d.csv"]);
+    }
+
+    #[tokio::test]
+    async fn plain_path_lists_that_file_only() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "a.csv", "abc");
+        write(dir.path(), "a.csv.bak", "abc");
+        let path = dir.path().join("a.csv");
+        let listing = Listing::list(path.to_str().unwrap()).await.unwrap();
+        assert_eq!(names(&listing), ["a.csv"]);
+        assert_eq!(listing.files()[0].size(), 3);
+    }
+
+    #[tokio::test]
+    async fn nothing_matched_is_a_source_error() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "a.csv", "abc");
+        let root = dir.path().display();
+        for path in [
+            format!("{root}/*.jsonl"),
+            format!("{root}/missing.csv"),
+            format!("{root}/nodir/a.csv"),
+            format!("{root}/nodir/*.csv"),
+            format!("{root}/"),
+        ] {
+            let error = Listing::list(&path).await.unwrap_err();
+            assert_eq!(error.kind(), crate::ErrorKind::Source);
+            assert_eq!(error.message(), format!("no file matches `{path}`"));
+        }
+    }
+
+    #[tokio::test]
+    async fn reads_from_an_offset_and_strips_a_bom() {
+        let dir = tempfile::tempdir().unwrap();
+        let big: String = (0..100_000).map(|i| format!("{i}\n")).collect();
+        write(dir.path(), "big.txt", &format!("\u{feff}{big}"));
+        let path = dir.path().join("big.txt");
+        let files = Files::start(path.to_str().unwrap(), None).await.unwrap();
+
+        let mut cursor = files.cursor(0, 0).await.unwrap();
+        let mut all = Vec::new();
+        while cursor.fill().await.unwrap() {
+            all.extend_from_slice(cursor.available());
+            let n = cursor.available().len();
+            cursor.consume(n);
+        }
+        assert_eq!(all, big.as_bytes());
+        assert_eq!(cursor.offset(), big.len() as u64 + 3);
+
+        let mut cursor = files.cursor(0, 3 + 10).await.unwrap();
+        assert!(cursor.fill().await.unwrap());
+        assert!(cursor.available().starts_with(b"5\n6\n"));
+        assert_eq!(cursor.offset(), 13);
+    }
+
+    #[tokio::test]
+    async fn resume_position_skips_earlier_and_finished_files() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "a.txt", "aaa");
+        write(dir.path(), "b.txt", "bbb");
+        write(dir.path(), "c.txt", "ccc");
+        let glob = format!("{}/*.txt", dir.path().display());
+
+        let mut files = Files::start(&glob, Some(&bookmark("b.txt", 1, 1))).await.unwrap();
+        let opened = files.next_file().await.unwrap().unwrap();
+        assert_eq!((files.get(opened.index).name(), opened.offset), ("b.txt", 1));
+        let opened = files.next_file().await.unwrap().unwrap();
+        assert_eq!((files.get(opened.index).name(), opened.offset), ("c.txt", 0));
+        assert!(files.next_file().await.unwrap().is_none());
+
+        let mut files = Files::start(&glob, Some(&bookmark("b.txt", 3, 1))).await.unwrap();
+        let opened = files.next_file().await.unwrap().unwrap();
+        assert_eq!(files.get(opened.index).name(), "c.txt");
+
+        // A file that is gone: continue with the next one in order.
+        let mut files = Files::start(&glob, Some(&bookmark("bb.txt", 3, 1))).await.unwrap();
+        let opened = files.next_file().await.unwrap().unwrap();
+        assert_eq!(files.get(opened.index).name(), "c.txt");
+
+        let error = Files::start(&glob, Some(&json!({"file": "a.txt"}))).await.err().unwrap();
+        assert_eq!(error.kind(), crate::ErrorKind::State);
+        let mut files = Files::start(&glob, Some(&bookmark("a.txt", 9, 1))).await.unwrap();
+        assert_eq!(files.next_file().await.err().unwrap().kind(), crate::ErrorKind::Source);
+    }
+}

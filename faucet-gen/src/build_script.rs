@@ -1,0 +1,124 @@
+//! The build.rs entry point: YAML files in, formatted Rust in `OUT_DIR/faucet/` out.
+
+use std::path::{Path, PathBuf};
+
+use crate::codegen::CodegenOptions;
+use crate::diag::Diagnostics;
+
+/// Compiles pipeline files from a build script, with the default [`Config`].
+///
+/// Paths are relative to the package's `CARGO_MANIFEST_DIR`. Each pipeline is
+/// written to `OUT_DIR/faucet/<name>.rs`, to be included with
+/// `faucet_runtime::include_pipeline!("<name>")`. On an invalid config, every
+/// diagnostic is printed as a `cargo::error=` line, which fails the build.
+pub fn compile(paths: &[impl AsRef<Path>]) {
+    Config::new().compile(paths);
+}
+
+/// Settings for [`compile`], builder style: `Config::new().runtime_path("my_rt").compile(&[…])`.
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    runtime_path: Option<String>,
+    out_dir: Option<PathBuf>,
+    manifest_dir: Option<PathBuf>,
+}
+
+impl Config {
+    /// The defaults: runtime at `::faucet_runtime`, directories from cargo's environment.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Where generated code finds the runtime, when the application renamed
+    /// the `faucet-runtime` dependency or re-exports it (`"::my_crate::rt"`).
+    pub fn runtime_path(&mut self, path: impl Into<String>) -> &mut Self {
+        self.runtime_path = Some(path.into());
+        self
+    }
+
+    /// Writes into `dir` instead of `$OUT_DIR`.
+    pub fn out_dir(&mut self, dir: impl Into<PathBuf>) -> &mut Self {
+        self.out_dir = Some(dir.into());
+        self
+    }
+
+    /// Resolves pipeline paths against `dir` instead of `$CARGO_MANIFEST_DIR`.
+    pub fn manifest_dir(&mut self, dir: impl Into<PathBuf>) -> &mut Self {
+        self.manifest_dir = Some(dir.into());
+        self
+    }
+
+    /// Compiles the pipelines and tells cargo about them: `cargo::rerun-if-changed`
+    /// for every file read, `cargo::error=` for every diagnostic (failing the build).
+    pub fn compile(&self, paths: &[impl AsRef<Path>]) {
+        for path in paths {
+            println!("cargo::rerun-if-changed={}", path.as_ref().display());
+        }
+        if let Err(diags) = self.try_compile(paths) {
+            for d in diags.iter() {
+                // cargo shows each `cargo::error=` line as its own error, so the
+                // location and snippet follow on the same line's continuation.
+                for (i, line) in d.render().lines().enumerate() {
+                    let line = if i == 0 { line.trim_start_matches("error: ").to_owned() } else { format!("  {line}") };
+                    println!("cargo::error={line}");
+                }
+            }
+        }
+    }
+
+    /// Compiles the pipelines without printing cargo directives; returns the files written.
+    pub fn try_compile(&self, paths: &[impl AsRef<Path>]) -> Result<Vec<PathBuf>, Diagnostics> {
+        let manifest_dir = match &self.manifest_dir {
+            Some(d) => d.clone(),
+            None => PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default()),
+        };
+        let out_dir = match &self.out_dir {
+            Some(d) => d.clone(),
+            None => PathBuf::from(std::env::var_os("OUT_DIR").expect("faucet_gen::compile runs in a build script (OUT_DIR is unset)")),
+        }
+        .join("faucet");
+        let runtime: proc_macro2::TokenStream = match &self.runtime_path {
+            Some(p) => p.parse().unwrap_or_else(|_| panic!("runtime_path {p:?} is not a Rust path")),
+            None => quote::quote!(::faucet_runtime),
+        };
+        let mut all = Diagnostics::new();
+        let mut written = Vec::new();
+        for path in paths {
+            let path = path.as_ref();
+            let display = path.display().to_string();
+            let text = match std::fs::read_to_string(manifest_dir.join(path)) {
+                Ok(text) => text,
+                Err(e) => {
+                    all.push(crate::Diagnostic::new(
+                        crate::Loc::Unknown,
+                        format!("cannot read pipeline file `{display}`: {e}"),
+                    ));
+                    continue;
+                }
+            };
+            let options = CodegenOptions { runtime: runtime.clone(), origin: format!("`{display}`"), ..Default::default() };
+            match crate::check_yaml(&display, &text) {
+                Ok(pipeline) => {
+                    let code = crate::format_tokens(crate::codegen::generate(&pipeline, &options), &display);
+                    let target = out_dir.join(format!("{}.rs", pipeline.module));
+                    write_if_changed(&target, &code).unwrap_or_else(|e| panic!("cannot write {}: {e}", target.display()));
+                    written.push(target);
+                }
+                Err(diags) => all.extend(diags),
+            }
+        }
+        if all.is_empty() { Ok(written) } else { Err(all) }
+    }
+}
+
+/// Writes `contents` unless the file already holds exactly that, so an
+/// unchanged pipeline does not bump the file's mtime and trigger rebuilds.
+fn write_if_changed(path: &Path, contents: &str) -> std::io::Result<()> {
+    if std::fs::read_to_string(path).is_ok_and(|old| old == contents) {
+        return Ok(());
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(path, contents)
+}

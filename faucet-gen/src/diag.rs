@@ -1,0 +1,218 @@
+//! Diagnostics: where a config is wrong, what is wrong, and how to fix it.
+//!
+//! One renderer serves every entry point: build.rs prints the rendered text as
+//! `cargo::error=` lines, the macro puts it on the path literal of a file
+//! pipeline, and an inline pipeline gets the message on the offending token's
+//! span so rustc underlines it.
+
+use std::fmt;
+use std::sync::Arc;
+
+use proc_macro2::Span;
+
+/// A loaded config file: its display path and text, kept for snippets.
+#[derive(Debug)]
+pub struct SourceFile {
+    /// The path as shown to the user (relative to the manifest where possible).
+    pub name: String,
+    /// The file's text.
+    pub text: String,
+}
+
+/// Where a config node came from.
+#[derive(Debug, Clone)]
+pub enum Loc {
+    /// A position in a YAML file: 1-based line and column, length in characters.
+    File {
+        /// The file.
+        file: Arc<SourceFile>,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column, in characters.
+        col: usize,
+        /// How many characters to underline (at least 1).
+        len: usize,
+    },
+    /// A token of an inline `faucet!` definition.
+    Tokens(Span),
+    /// No better place is known (the whole definition).
+    Unknown,
+}
+
+impl Loc {
+    /// The token span, for inline definitions.
+    pub fn span(&self) -> Option<Span> {
+        match self {
+            Loc::Tokens(span) => Some(*span),
+            _ => None,
+        }
+    }
+}
+
+/// One problem found in a config.
+#[derive(Debug, Clone)]
+pub struct Diagnostic {
+    /// Where it is.
+    pub loc: Loc,
+    /// What is wrong, in one line.
+    pub message: String,
+    /// How to fix it, when we can tell (`did you mean `path`?`).
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    /// A diagnostic at `loc`.
+    pub fn new(loc: Loc, message: impl Into<String>) -> Self {
+        Diagnostic { loc, message: message.into(), help: None }
+    }
+
+    /// Adds a help line.
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// Renders the diagnostic as a compiler would: message, `--> file:line:col`,
+    /// the source line with a caret under the offending node, then the help.
+    pub fn render(&self) -> String {
+        let mut out = format!("error: {}", self.message);
+        out.push_str(&self.render_body());
+        out
+    }
+
+    /// Everything after the message line: location, snippet and help.
+    pub fn render_body(&self) -> String {
+        let mut out = String::new();
+        if let Loc::File { file, line, col, len } = &self.loc {
+            let gutter = line.to_string().len();
+            let pad = " ".repeat(gutter);
+            out.push_str(&format!("\n{pad}--> {}:{line}:{col}", file.name));
+            if let Some(text) = file.text.lines().nth(line.saturating_sub(1)) {
+                let text = text.trim_end();
+                let caret_pad: String =
+                    text.chars().take(col.saturating_sub(1)).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
+                out.push_str(&format!("\n{pad} |\n{line} | {text}\n{pad} | {caret_pad}{}", "^".repeat((*len).max(1))));
+            }
+            if let Some(help) = &self.help {
+                out.push_str(&format!("\n{pad} = help: {help}"));
+            }
+        } else if let Some(help) = &self.help {
+            out.push_str(&format!("\n  = help: {help}"));
+        }
+        out
+    }
+
+    /// The message and help on one line each, for an inline token span.
+    pub fn inline_message(&self) -> String {
+        match &self.help {
+            Some(help) => format!("{}\n  = help: {help}", self.message),
+            None => self.message.clone(),
+        }
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.render())
+    }
+}
+
+/// Every diagnostic of a config: validation collects them all instead of
+/// stopping at the first, so one build shows every problem.
+#[derive(Debug, Clone, Default)]
+pub struct Diagnostics {
+    items: Vec<Diagnostic>,
+}
+
+impl Diagnostics {
+    /// No diagnostics yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records a diagnostic.
+    pub fn push(&mut self, diagnostic: Diagnostic) {
+        self.items.push(diagnostic);
+    }
+
+    /// Records an error at `loc`.
+    pub fn error(&mut self, loc: &Loc, message: impl Into<String>) {
+        self.push(Diagnostic::new(loc.clone(), message));
+    }
+
+    /// Records an error at `loc` with a help line.
+    pub fn error_help(&mut self, loc: &Loc, message: impl Into<String>, help: impl Into<String>) {
+        self.push(Diagnostic::new(loc.clone(), message).with_help(help));
+    }
+
+    /// True when nothing was reported.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// How many diagnostics there are.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// The diagnostics, in the order they were found.
+    pub fn iter(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.items.iter()
+    }
+
+    /// Appends all of `other`.
+    pub fn extend(&mut self, other: Diagnostics) {
+        self.items.extend(other.items);
+    }
+}
+
+impl IntoIterator for Diagnostics {
+    type Item = Diagnostic;
+    type IntoIter = std::vec::IntoIter<Diagnostic>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.items.into_iter()
+    }
+}
+
+impl fmt::Display for Diagnostics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, d) in self.items.iter().enumerate() {
+            if i > 0 {
+                f.write_str("\n\n")?;
+            }
+            f.write_str(&d.render())?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Diagnostics {}
+
+/// The candidate closest to `input` by edit distance, if close enough to be a likely typo.
+pub fn suggest<'a>(input: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|c| (strsim::jaro_winkler(input, c), c))
+        .filter(|(score, _)| *score >= 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}
+
+/// `did you mean `x`?` when a candidate is close, otherwise the list of valid values.
+pub fn help_for(input: &str, candidates: &[&str]) -> String {
+    match suggest(input, candidates.iter().copied()) {
+        Some(best) => format!("did you mean `{best}`?"),
+        None => format!("expected one of {}", list(candidates)),
+    }
+}
+
+/// `` `a`, `b` or `c` ``.
+pub fn list(items: &[&str]) -> String {
+    let quoted: Vec<String> = items.iter().map(|i| format!("`{i}`")).collect();
+    match quoted.len() {
+        0 => String::new(),
+        1 => quoted[0].clone(),
+        n => format!("{} or {}", quoted[..n - 1].join(", "), quoted[n - 1]),
+    }
+}

@@ -1,0 +1,121 @@
+//! The `faucet!` macro's expansion, as a plain function the proc-macro shim calls.
+//!
+//! It lives here, not in the proc-macro crate, so it can be tested with
+//! `proc_macro2` and no compiler.
+
+use std::path::{Path, PathBuf};
+
+use proc_macro2::{Span, TokenStream};
+use quote::quote;
+
+use crate::codegen::{self, CodegenOptions};
+use crate::diag::{Diagnostic, Diagnostics, Loc};
+use crate::load::{self, MacroBody, Node, Value};
+
+/// What the macro knows about where it was invoked.
+#[derive(Debug, Clone)]
+pub struct MacroContext {
+    /// `CARGO_MANIFEST_DIR` of the crate invoking the macro: plain paths resolve against it.
+    pub manifest_dir: PathBuf,
+    /// The source file of the invocation, if the compiler says: `./` and `../` paths resolve against its directory.
+    pub caller_file: Option<PathBuf>,
+}
+
+/// Expands `faucet!(…)`: the generated module, or compile errors plus a stub of
+/// the module's API so the caller's code does not pile up follow-on errors.
+pub fn expand(input: TokenStream, ctx: &MacroContext) -> TokenStream {
+    let parsed = match load::parse_macro_input(input) {
+        Ok(parsed) => parsed,
+        Err(diags) => return errors(&diags, Span::call_site(), false),
+    };
+    let runtime = parsed.runtime_path.unwrap_or_else(|| quote!(::faucet_runtime));
+    match parsed.body {
+        MacroBody::File { path, span } => expand_file(&path, span, runtime, ctx),
+        MacroBody::Inline(root) => match crate::validate::validate(&root, None) {
+            Ok(pipeline) => {
+                let options = CodegenOptions { runtime, ..Default::default() };
+                codegen::generate(&pipeline, &options)
+            }
+            Err(diags) => {
+                let mut out = errors(&diags, Span::call_site(), false);
+                if let Some(name) = declared_name(&root) {
+                    out.extend(codegen::stub(&crate::validate::module_name(&name), &name, &runtime));
+                }
+                out
+            }
+        },
+    }
+}
+
+fn expand_file(path: &str, span: Span, runtime: TokenStream, ctx: &MacroContext) -> TokenStream {
+    let fail = |message: String| syn::Error::new(span, message).to_compile_error();
+    if Path::new(path).is_absolute() {
+        return fail(format!(
+            "absolute path `{path}`: it would only work on this machine; write it relative to the crate root, or `./…` relative to this file"
+        ));
+    }
+    let full = if path.starts_with("./") || path.starts_with("../") {
+        match ctx.caller_file.as_ref().and_then(|f| f.parent()) {
+            Some(dir) => dir.join(path),
+            None => return fail(format!("cannot resolve `{path}`: the compiler did not say which file invokes the macro")),
+        }
+    } else {
+        ctx.manifest_dir.join(path)
+    };
+    let text = match std::fs::read_to_string(&full) {
+        Ok(text) => text,
+        Err(e) => return fail(format!("cannot read pipeline file `{path}` ({}): {e}", full.display())),
+    };
+    let display = full.strip_prefix(&ctx.manifest_dir).map(|p| p.display().to_string()).unwrap_or_else(|_| path.to_owned());
+    let tracked = full.canonicalize().unwrap_or(full).display().to_string();
+    match crate::check_yaml(&display, &text) {
+        Ok(pipeline) => {
+            let options = CodegenOptions {
+                runtime,
+                fallback_span: span,
+                tracked_files: vec![tracked],
+                origin: format!("`{display}`"),
+            };
+            codegen::generate(&pipeline, &options)
+        }
+        Err(diags) => {
+            let mut out = errors(&diags, span, true);
+            // Still track the file, so fixing it triggers a rebuild.
+            out.extend(quote!(const _: &[u8] = ::core::include_bytes!(#tracked);));
+            let stem = crate::file_stem(path);
+            out.extend(codegen::stub(&crate::validate::module_name(&stem), &stem, &runtime));
+            out
+        }
+    }
+}
+
+/// One `compile_error!` per diagnostic: on the token's own span for inline
+/// definitions, on `fallback` (the path literal) with the rendered snippet for files.
+fn errors(diags: &Diagnostics, fallback: Span, from_file: bool) -> TokenStream {
+    let mut combined: Option<syn::Error> = None;
+    for d in diags.iter() {
+        let error = to_syn_error(d, fallback, from_file);
+        match combined.as_mut() {
+            Some(c) => c.combine(error),
+            None => combined = Some(error),
+        }
+    }
+    combined.map(|e| e.to_compile_error()).unwrap_or_default()
+}
+
+fn to_syn_error(d: &Diagnostic, fallback: Span, from_file: bool) -> syn::Error {
+    match (&d.loc, from_file) {
+        (Loc::Tokens(span), _) => syn::Error::new(*span, d.inline_message()),
+        (_, true) => syn::Error::new(fallback, format!("{}{}", d.message, d.render_body())),
+        _ => syn::Error::new(fallback, d.inline_message()),
+    }
+}
+
+/// The `name:` of an inline definition, when it is a plain string.
+fn declared_name(root: &Node) -> Option<String> {
+    let Value::Map(entries) = &root.value else { return None };
+    entries.iter().find(|e| e.key == "name").and_then(|e| match &e.value.value {
+        Value::Str(s) => Some(s.clone()),
+        _ => None,
+    })
+}

@@ -1,0 +1,116 @@
+//! YAML text into a located [`Node`] tree, through saphyr's marked tree.
+
+use std::sync::Arc;
+
+use saphyr::{LoadableYamlNode, MarkedYaml, Marker, Scalar, YamlData};
+
+use super::{Entry, Node, Value};
+use crate::diag::{Diagnostic, Loc, SourceFile};
+
+/// Parses one YAML document; a syntax error is a diagnostic at its position.
+pub fn load_yaml(file: &Arc<SourceFile>) -> Result<Node, Diagnostic> {
+    let docs = MarkedYaml::load_from_str(&file.text).map_err(|e| {
+        let mark = e.marker();
+        Diagnostic::new(loc_of(file, mark, mark), format!("YAML syntax error: {}", e.info()))
+    })?;
+    let mut docs = docs.into_iter();
+    let Some(doc) = docs.next() else {
+        return Err(Diagnostic::new(
+            Loc::File { file: file.clone(), line: 1, col: 1, len: 1 },
+            "the pipeline file is empty",
+        )
+        .with_help("start with `version: 1` and a `pipeline:` map"));
+    };
+    if let Some(extra) = docs.next() {
+        return Err(Diagnostic::new(
+            loc_of(file, &extra.span.start, &extra.span.end),
+            "a pipeline file holds one YAML document, but this one has several",
+        )
+        .with_help("remove the `---` separator, or split the pipelines into separate files"));
+    }
+    convert(file, doc)
+}
+
+fn loc_of(file: &Arc<SourceFile>, start: &Marker, end: &Marker) -> Loc {
+    let len = if end.line() == start.line() { end.index().saturating_sub(start.index()).max(1) } else { 1 };
+    Loc::File { file: file.clone(), line: start.line().max(1), col: start.col() + 1, len }
+}
+
+fn convert(file: &Arc<SourceFile>, node: MarkedYaml<'_>) -> Result<Node, Diagnostic> {
+    let loc = loc_of(file, &node.span.start, &node.span.end);
+    let value = match node.data {
+        YamlData::Value(scalar) => scalar_value(scalar),
+        YamlData::Representation(text, _, _) => Value::Str(text.into_owned()),
+        YamlData::Sequence(items) => {
+            Value::Seq(items.into_iter().map(|item| convert(file, item)).collect::<Result<_, _>>()?)
+        }
+        YamlData::Mapping(map) => {
+            let mut entries = Vec::with_capacity(map.len());
+            for (key, value) in map {
+                let key_loc = loc_of(file, &key.span.start, &key.span.end);
+                let key = match key.data {
+                    YamlData::Value(Scalar::String(s)) => s.into_owned(),
+                    YamlData::Value(Scalar::Integer(i)) => i.to_string(),
+                    YamlData::Value(Scalar::Boolean(b)) => b.to_string(),
+                    _ => return Err(Diagnostic::new(key_loc, "map keys must be plain strings")),
+                };
+                entries.push(Entry { key, key_loc, value: convert(file, value)? });
+            }
+            Value::Map(entries)
+        }
+        YamlData::Tagged(tag, _) => {
+            return Err(Diagnostic::new(loc, format!("YAML tags such as `!{}` are not supported", tag.suffix)));
+        }
+        YamlData::Alias(_) => {
+            return Err(Diagnostic::new(loc, "YAML aliases (`*name`) are not supported")
+                .with_help("write the value out, or use `vars:` once matrix support lands"));
+        }
+        YamlData::BadValue => return Err(Diagnostic::new(loc, "this value cannot be read")),
+    };
+    Ok(Node { value, loc })
+}
+
+fn scalar_value(scalar: Scalar<'_>) -> Value {
+    match scalar {
+        Scalar::Null => Value::Null,
+        Scalar::Boolean(b) => Value::Bool(b),
+        Scalar::Integer(i) => Value::Int(i),
+        Scalar::FloatingPoint(f) => Value::Float(f.into_inner()),
+        Scalar::String(s) => Value::Str(s.into_owned()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(text: &str) -> Arc<SourceFile> {
+        Arc::new(SourceFile { name: "t.yaml".into(), text: text.into() })
+    }
+
+    #[test]
+    fn keeps_positions_of_keys_and_values() {
+        let node = load_yaml(&file("version: 1\npipeline:\n  source:\n    type: csv\n")).unwrap();
+        let Value::Map(top) = node.value else { panic!("not a map") };
+        assert_eq!(top[1].key, "pipeline");
+        let Value::Map(p) = &top[1].value.value else { panic!() };
+        let Value::Map(s) = &p[0].value.value else { panic!() };
+        let Loc::File { line, col, len, .. } = &s[0].value.loc else { panic!() };
+        assert_eq!((*line, *col, *len), (4, 11, 3));
+        let Loc::File { line, col, .. } = &s[0].key_loc else { panic!() };
+        assert_eq!((*line, *col), (4, 5));
+    }
+
+    #[test]
+    fn syntax_error_has_position() {
+        let d = load_yaml(&file("a: [1, 2\nb: 3\n")).unwrap_err();
+        assert!(d.message.starts_with("YAML syntax error"), "{}", d.message);
+        assert!(matches!(d.loc, Loc::File { .. }));
+    }
+
+    #[test]
+    fn duplicate_keys_are_rejected() {
+        let d = load_yaml(&file("a: 1\na: 2\n")).unwrap_err();
+        assert!(d.message.contains("duplicated key"), "{}", d.message);
+    }
+}

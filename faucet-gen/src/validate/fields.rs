@@ -1,0 +1,272 @@
+//! Reading a map node field by field, with every mistake reported.
+//!
+//! A [`Fields`] reader remembers which keys were asked for; [`Fields::finish`]
+//! then reports every other key as unknown, suggesting the nearest valid one.
+//! The typed readers below check a value's type and range and return it
+//! normalized, or record a diagnostic and return `None`.
+
+use crate::diag::{Diagnostics, Loc, help_for, list};
+use crate::ir::{Text, TextPart};
+use crate::load::{Entry, Node, Value};
+
+/// Reads the keys of one map node.
+pub(crate) struct Fields<'a> {
+    what: String,
+    loc: Loc,
+    entries: &'a [Entry],
+    asked: Vec<&'static str>,
+}
+
+impl<'a> Fields<'a> {
+    /// A reader for `node`, described as `what` in messages ("the `csv` source config").
+    /// A null node reads as an empty map; anything else that is not a map is an error.
+    pub(crate) fn new(node: &'a Node, what: impl Into<String>, diags: &mut Diagnostics) -> Option<Self> {
+        let what = what.into();
+        let entries: &'a [Entry] = match &node.value {
+            Value::Map(entries) => entries,
+            Value::Null => &[],
+            other => {
+                diags.error(&node.loc, format!("{what} must be a map, found {}", other.kind_name()));
+                return None;
+            }
+        };
+        let mut seen: Vec<&str> = Vec::new();
+        for e in entries {
+            if seen.contains(&e.key.as_str()) {
+                diags.error(&e.key_loc, format!("duplicate key `{}` in {what}", e.key));
+            }
+            seen.push(&e.key);
+        }
+        Some(Fields { what, loc: node.loc.clone(), entries, asked: Vec::new() })
+    }
+
+    /// The value of `key`, if present (a `null` value counts as absent).
+    pub(crate) fn get(&mut self, key: &'static str) -> Option<&'a Node> {
+        self.asked.push(key);
+        self.entries.iter().find(|e| e.key == key).map(|e| &e.value).filter(|n| !matches!(n.value, Value::Null))
+    }
+
+    /// The entry of `key`, if present, with its key location.
+    pub(crate) fn entry(&mut self, key: &'static str) -> Option<&'a Entry> {
+        self.asked.push(key);
+        self.entries.iter().find(|e| e.key == key)
+    }
+
+    /// The value of a required `key`; a missing key is reported at the map.
+    pub(crate) fn require(&mut self, key: &'static str, diags: &mut Diagnostics) -> Option<&'a Node> {
+        let found = self.get(key);
+        if found.is_none() {
+            diags.error_help(&self.loc, format!("missing required key `{key}` in {}", self.what), format!("add `{key}: …`"));
+        }
+        found
+    }
+
+    /// Reports every key that was not asked for, with the nearest valid key.
+    pub(crate) fn finish(self, diags: &mut Diagnostics) {
+        for e in self.entries {
+            if !self.asked.contains(&e.key.as_str()) {
+                let mut valid = self.asked.clone();
+                valid.dedup();
+                diags.error_help(&e.key_loc, format!("unknown key `{}` in {}", e.key, self.what), help_for(&e.key, &valid));
+            }
+        }
+    }
+
+    /// Reports, as not supported yet, each of `keys` that is present: faucet-stream
+    /// keys that faucet will accept once the feature behind them lands.
+    pub(crate) fn not_yet(&mut self, keys: &[&'static str], diags: &mut Diagnostics) {
+        for key in keys {
+            if let Some(e) = self.entry(key) {
+                diags.error(&e.key_loc, format!("`{key}` in {} is not supported by faucet yet", self.what));
+            }
+        }
+    }
+}
+
+/// A boolean.
+pub(crate) fn boolean(node: &Node, key: &str, diags: &mut Diagnostics) -> Option<bool> {
+    match &node.value {
+        Value::Bool(b) => Some(*b),
+        other => {
+            diags.error(&node.loc, format!("`{key}` must be true or false, found {}", other.kind_name()));
+            None
+        }
+    }
+}
+
+/// An integer within `min..=max`.
+pub(crate) fn int_in(node: &Node, key: &str, min: i64, max: i64, diags: &mut Diagnostics) -> Option<i64> {
+    match &node.value {
+        Value::Int(i) if (min..=max).contains(i) => Some(*i),
+        Value::Int(i) => {
+            diags.error_help(&node.loc, format!("`{key}` is {i}, out of range"), format!("use a value from {min} to {max}"));
+            None
+        }
+        other => {
+            diags.error(&node.loc, format!("`{key}` must be an integer, found {}", other.kind_name()));
+            None
+        }
+    }
+}
+
+/// The largest `batch_size` accepted: a page this large already costs real memory.
+pub(crate) const MAX_BATCH_SIZE: i64 = 1_000_000;
+
+/// A `batch_size`: 1 to 1,000,000.
+pub(crate) fn batch_size(node: &Node, diags: &mut Diagnostics) -> Option<u64> {
+    int_in(node, "batch_size", 1, MAX_BATCH_SIZE, diags).map(|v| v as u64)
+}
+
+/// A plain string with no `${…}` reference (names, enum values, patterns).
+pub(crate) fn plain_string(node: &Node, key: &str, diags: &mut Diagnostics) -> Option<String> {
+    match &node.value {
+        Value::Str(s) => Some(s.clone()),
+        other => {
+            diags.error(&node.loc, format!("`{key}` must be a string, found {}", other.kind_name()));
+            None
+        }
+    }
+}
+
+/// One of `choices`, with a suggestion for a near miss.
+pub(crate) fn one_of(node: &Node, key: &str, choices: &[&'static str], diags: &mut Diagnostics) -> Option<&'static str> {
+    let s = match &node.value {
+        Value::Str(s) => s.as_str(),
+        other => {
+            diags.error_help(
+                &node.loc,
+                format!("`{key}` must be one of {}, found {}", list(choices), other.kind_name()),
+                format!("expected one of {}", list(choices)),
+            );
+            return None;
+        }
+    };
+    match choices.iter().find(|c| **c == s) {
+        Some(c) => Some(c),
+        None => {
+            diags.error_help(&node.loc, format!("invalid value `{s}` for `{key}`"), help_for(s, choices));
+            None
+        }
+    }
+}
+
+/// A single-byte character: an integer 0..=255 (faucet-stream's form) or a one-character ASCII string.
+pub(crate) fn byte(node: &Node, key: &str, diags: &mut Diagnostics) -> Option<u8> {
+    match &node.value {
+        Value::Int(i) if (0..=255).contains(i) => Some(*i as u8),
+        Value::Str(s) if s.len() == 1 && s.is_ascii() => Some(s.as_bytes()[0]),
+        Value::Str(s) if s == "\\t" => Some(b'\t'),
+        _ => {
+            diags.error_help(
+                &node.loc,
+                format!("`{key}` must be one ASCII character"),
+                format!("write it as a one-character string such as `\",\"` or as its byte value, e.g. `{key}: 44`"),
+            );
+            None
+        }
+    }
+}
+
+/// A string that may hold `${env:VAR}` references, resolved at run time.
+///
+/// `$${` writes a literal `${`. Any other `${…}` is an error here: matrix
+/// references (`${row.path}`) and `vars` need `matrix:` support.
+pub(crate) fn text(node: &Node, key: &str, diags: &mut Diagnostics) -> Option<Text> {
+    let s = match &node.value {
+        Value::Str(s) => s,
+        other => {
+            diags.error(&node.loc, format!("`{key}` must be a string, found {}", other.kind_name()));
+            return None;
+        }
+    };
+    parse_text(s).map_err(|(message, help)| diags.error_help(&node.loc, message, help)).ok()
+}
+
+/// Splits a string into literal parts and `${env:VAR}` references.
+pub(crate) fn parse_text(s: &str) -> Result<Text, (String, String)> {
+    let mut parts = Vec::new();
+    let mut lit = String::new();
+    let mut rest = s;
+    while let Some(i) = rest.find('$') {
+        lit.push_str(&rest[..i]);
+        let after = &rest[i..];
+        if let Some(tail) = after.strip_prefix("$${") {
+            lit.push_str("${");
+            rest = tail;
+        } else if let Some(tail) = after.strip_prefix("${") {
+            let Some(end) = tail.find('}') else {
+                return Err((
+                    format!("malformed `${{…}}` in {s:?}: no closing `}}`"),
+                    "close the reference (`${env:VAR}`), or write `$${` for a literal `${`".into(),
+                ));
+            };
+            let body = &tail[..end];
+            match body.split_once(':') {
+                Some(("env", var)) if is_env_name(var) => {
+                    if !lit.is_empty() {
+                        parts.push(TextPart::Lit(std::mem::take(&mut lit)));
+                    }
+                    parts.push(TextPart::Env(var.to_owned()));
+                }
+                Some(("env", var)) => {
+                    return Err((
+                        format!("`${{env:{var}}}` does not name an environment variable"),
+                        "variable names are letters, digits and `_`, not starting with a digit".into(),
+                    ));
+                }
+                Some((kind, _)) => {
+                    return Err((
+                        format!("unknown reference `${{{body}}}`: `{kind}:` is not a reference kind faucet knows"),
+                        "`${env:VAR}` reads an environment variable at run time; write `$${` for a literal `${`".into(),
+                    ));
+                }
+                None => {
+                    return Err((
+                        format!("`${{{body}}}` refers to a matrix row or a var, which needs `matrix:` / `vars:`"),
+                        "faucet does not support `matrix:` and `vars:` yet; use `${env:VAR}` or write `$${` for a literal `${`"
+                            .into(),
+                    ));
+                }
+            }
+            rest = &tail[end + 1..];
+        } else {
+            lit.push('$');
+            rest = &after[1..];
+        }
+    }
+    lit.push_str(rest);
+    if !lit.is_empty() || parts.is_empty() {
+        parts.push(TextPart::Lit(lit));
+    }
+    Ok(Text(parts))
+}
+
+fn is_env_name(var: &str) -> bool {
+    let mut chars = var.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_parts() {
+        assert_eq!(parse_text("plain").unwrap(), Text::literal("plain"));
+        assert_eq!(
+            parse_text("pg://u:${env:PW}@h/${env:DB}").unwrap().0,
+            vec![
+                TextPart::Lit("pg://u:".into()),
+                TextPart::Env("PW".into()),
+                TextPart::Lit("@h/".into()),
+                TextPart::Env("DB".into())
+            ]
+        );
+        assert_eq!(parse_text("cost $5 and $${x}").unwrap(), Text::literal("cost $5 and ${x}"));
+        assert!(parse_text("${env:PW").unwrap_err().0.contains("no closing"));
+        assert!(parse_text("${vault:a#b}").unwrap_err().0.contains("vault"));
+        assert!(parse_text("${env:9x}").unwrap_err().0.contains("does not name"));
+        assert!(parse_text("${users.id}").unwrap_err().0.contains("matrix"));
+    }
+}

@@ -59,7 +59,11 @@ impl Config {
                 // cargo shows each `cargo::error=` line as its own error, so the
                 // location and snippet follow on the same line's continuation.
                 for (i, line) in d.render().lines().enumerate() {
-                    let line = if i == 0 { line.trim_start_matches("error: ").to_owned() } else { format!("  {line}") };
+                    let line = if i == 0 {
+                        line.trim_start_matches("error: ").to_owned()
+                    } else {
+                        format!("  {line}")
+                    };
                     println!("cargo::error={line}");
                 }
             }
@@ -74,7 +78,10 @@ impl Config {
         };
         let out_dir = match &self.out_dir {
             Some(d) => d.clone(),
-            None => PathBuf::from(std::env::var_os("OUT_DIR").expect("faucet_gen::compile runs in a build script (OUT_DIR is unset)")),
+            None => PathBuf::from(
+                std::env::var_os("OUT_DIR")
+                    .expect("faucet_gen::compile runs in a build script (OUT_DIR is unset)"),
+            ),
         }
         .join("faucet");
         let runtime: proc_macro2::TokenStream = match &self.runtime_path {
@@ -96,12 +103,17 @@ impl Config {
                     continue;
                 }
             };
-            let options = CodegenOptions { runtime: runtime.clone(), origin: format!("`{display}`"), ..Default::default() };
+            let options = CodegenOptions {
+                runtime: runtime.clone(),
+                origin: format!("`{display}`"),
+                ..Default::default()
+            };
             match crate::check_yaml(&display, &text) {
                 Ok(pipeline) => {
                     let code = crate::format_tokens(crate::codegen::generate(&pipeline, &options), &display);
                     let target = out_dir.join(format!("{}.rs", pipeline.module));
-                    write_if_changed(&target, &code).unwrap_or_else(|e| panic!("cannot write {}: {e}", target.display()));
+                    write_if_changed(&target, &code)
+                        .unwrap_or_else(|e| panic!("cannot write {}: {e}", target.display()));
                     written.push(target);
                 }
                 Err(diags) => all.extend(diags),

@@ -89,9 +89,15 @@ impl Diagnostic {
             out.push_str(&format!("\n{pad}--> {}:{line}:{col}", file.name));
             if let Some(text) = file.text.lines().nth(line.saturating_sub(1)) {
                 let text = text.trim_end();
-                let caret_pad: String =
-                    text.chars().take(col.saturating_sub(1)).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
-                out.push_str(&format!("\n{pad} |\n{line} | {text}\n{pad} | {caret_pad}{}", "^".repeat((*len).max(1))));
+                let caret_pad: String = text
+                    .chars()
+                    .take(col.saturating_sub(1))
+                    .map(|c| if c == '\t' { '\t' } else { ' ' })
+                    .collect();
+                out.push_str(&format!(
+                    "\n{pad} |\n{line} | {text}\n{pad} | {caret_pad}{}",
+                    "^".repeat((*len).max(1))
+                ));
             }
             if let Some(help) = &self.help {
                 out.push_str(&format!("\n{pad} = help: {help}"));

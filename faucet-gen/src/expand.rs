@@ -57,7 +57,11 @@ fn expand_file(path: &str, span: Span, runtime: TokenStream, ctx: &MacroContext)
     let full = if path.starts_with("./") || path.starts_with("../") {
         match ctx.caller_file.as_ref().and_then(|f| f.parent()) {
             Some(dir) => dir.join(path),
-            None => return fail(format!("cannot resolve `{path}`: the compiler did not say which file invokes the macro")),
+            None => {
+                return fail(format!(
+                    "cannot resolve `{path}`: the compiler did not say which file invokes the macro"
+                ));
+            }
         }
     } else {
         ctx.manifest_dir.join(path)
@@ -66,7 +70,10 @@ fn expand_file(path: &str, span: Span, runtime: TokenStream, ctx: &MacroContext)
         Ok(text) => text,
         Err(e) => return fail(format!("cannot read pipeline file `{path}` ({}): {e}", full.display())),
     };
-    let display = full.strip_prefix(&ctx.manifest_dir).map(|p| p.display().to_string()).unwrap_or_else(|_| path.to_owned());
+    let display = full
+        .strip_prefix(&ctx.manifest_dir)
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|_| path.to_owned());
     let tracked = full.canonicalize().unwrap_or(full).display().to_string();
     match crate::check_yaml(&display, &text) {
         Ok(pipeline) => {
@@ -81,7 +88,9 @@ fn expand_file(path: &str, span: Span, runtime: TokenStream, ctx: &MacroContext)
         Err(diags) => {
             let mut out = errors(&diags, span, true);
             // Still track the file, so fixing it triggers a rebuild.
-            out.extend(quote!(const _: &[u8] = ::core::include_bytes!(#tracked);));
+            out.extend(quote!(
+                const _: &[u8] = ::core::include_bytes!(#tracked);
+            ));
             let stem = crate::file_stem(path);
             out.extend(codegen::stub(&crate::validate::module_name(&stem), &stem, &runtime));
             out

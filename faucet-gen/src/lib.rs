@@ -12,10 +12,8 @@
 //! [`codegen`] (→ a `proc_macro2::TokenStream`).
 //!
 //! ```no_run
-//! // build.rs
-//! fn main() {
-//!     faucet_gen::compile(&["pipelines/orders.yaml"]);
-//! }
+//! // in build.rs's `main`:
+//! faucet_gen::compile(&["pipelines/orders.yaml"]);
 //! ```
 
 mod build_script;

@@ -13,6 +13,12 @@
 //! (a file is truncated to it; a database skips batches whose token it already
 //! committed) and the source resumes after the bookmark: a crash anywhere
 //! loses no row and duplicates none.
+//!
+//! Commit tokens are scoped by a *lineage*: an id created by the first run of a
+//! state key and persisted before its first write. A crash and its rerun share
+//! the lineage, so the sink recognizes batches it already committed; a reset
+//! state (or a pipeline without a store) starts a new lineage, so old tokens
+//! can never make a fresh run skip pages.
 
 use std::fmt;
 use std::time::{Duration, Instant};
@@ -247,6 +253,7 @@ struct Driver<S, T, K, D, St> {
     seq: u64,
     report: RunReport,
     dlq_total: u64,
+    lineage: String,
 }
 
 impl<S, T, K, D, St> Driver<S, T, K, D, St>
@@ -260,7 +267,7 @@ where
     fn new(p: Pipeline<S, T, K, D, St>) -> Self {
         let key = p.state_key();
         let report = RunReport { pipeline: p.name.clone(), row: p.row.clone(), ..RunReport::default() };
-        Driver { p, key, seq: 0, report, dlq_total: 0 }
+        Driver { p, key, seq: 0, report, dlq_total: 0, lineage: String::new() }
     }
 
     async fn run(mut self) -> Result<RunReport> {
@@ -269,8 +276,17 @@ where
         let checkpoint = |part: &str| prior.as_ref().and_then(|b| b.get(part)).filter(|v| !v.is_null());
         self.seq = prior.as_ref().and_then(|b| b.get("seq")).and_then(Value::as_u64).unwrap_or(0);
         self.report.last_bookmark = prior.clone();
+        let lineage = match prior.as_ref().and_then(|b| b.get("lineage")).and_then(Value::as_str) {
+            Some(lineage) => {
+                self.lineage = lineage.to_owned();
+                self.lineage.clone()
+            }
+            None => self.start_lineage().await?,
+        };
 
-        let scope = self.key.clone();
+        // Sinks key their commit tokens by this scope: the same across a crash
+        // and its rerun, new when the state was reset (or there is no store).
+        let scope = format!("{}::{lineage}", self.key);
         self.p
             .sink
             .open(OpenContext { scope: &scope, checkpoint: checkpoint("sink") })
@@ -297,6 +313,19 @@ where
         outcome?;
         self.report.duration = started.elapsed();
         Ok(self.report)
+    }
+
+    /// A fresh lineage for a run with no bookmark, persisted before the first
+    /// write so a crash before the first confirmed page keeps it.
+    async fn start_lineage(&mut self) -> Result<String> {
+        let lineage = uuid::Uuid::now_v7().simple().to_string();
+        if let Some(store) = self.p.state.as_ref() {
+            let bookmark =
+                json!({"v": 1, "lineage": lineage, "seq": 0, "source": null, "sink": null, "dlq": null});
+            store.put(&self.key, &bookmark).await.map_err(|e| e.context("persisting the run's lineage"))?;
+        }
+        self.lineage = lineage.clone();
+        Ok(lineage)
     }
 
     async fn load_bookmark(&mut self) -> Result<Option<Value>> {
@@ -528,6 +557,7 @@ where
         };
         let mut bookmark = Map::new();
         bookmark.insert("v".into(), json!(1));
+        bookmark.insert("lineage".into(), json!(self.lineage));
         bookmark.insert("seq".into(), json!(self.seq));
         bookmark.insert("source".into(), source_bookmark.unwrap_or(Value::Null));
         bookmark.insert("sink".into(), sink_checkpoint.unwrap_or(Value::Null));

@@ -1,1 +1,21 @@
-fn main() {}
+//! faucet's quickstart: two pipelines compiled from `pipelines/*.yaml` by
+//! build.rs, run on the bundled `data/orders.jsonl`.
+//!
+//! Run it twice: the second run resumes from the stored bookmarks and writes
+//! nothing twice. Delete `examples/quickstart/out/` to start over.
+
+faucet_runtime::include_pipeline!("orders_to_sqlite");
+faucet_runtime::include_pipeline!("orders_to_jsonl");
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // The pipelines' paths are relative to this example's directory.
+    std::env::set_current_dir(env!("CARGO_MANIFEST_DIR"))?;
+    for report in [orders_to_sqlite::run().await?, orders_to_jsonl::run().await?] {
+        println!("{report}");
+    }
+    println!(
+        "outputs: examples/quickstart/out/orders.db (table `orders`), out/orders.flat.jsonl, dead letters in out/orders.dlq.jsonl"
+    );
+    Ok(())
+}

@@ -62,7 +62,10 @@ pub fn parse_macro_input(tokens: TokenStream) -> Result<MacroInput, Diagnostics>
         cursor.next();
         cursor.eat_punct(',');
         if let Some(extra) = cursor.peek() {
-            return Err(single(Loc::Tokens(extra.span()), "unexpected tokens after the pipeline file's path"));
+            return Err(single(
+                Loc::Tokens(extra.span()),
+                "unexpected tokens after the pipeline file's path",
+            ));
         }
         return Ok(MacroInput { runtime_path, body: MacroBody::File { path: path.value(), span } });
     }
@@ -150,13 +153,18 @@ impl Cursor {
         while self.peek().is_some() {
             let (key, key_span) = match self.next() {
                 Some(TokenTree::Ident(ident)) => (ident.to_string(), ident.span()),
-                Some(TokenTree::Literal(lit)) => match syn::parse2::<syn::LitStr>(TokenTree::Literal(lit.clone()).into()) {
-                    Ok(s) => (s.value(), lit.span()),
-                    Err(_) => {
-                        diags.error(&Loc::Tokens(lit.span()), "expected a key (an identifier or a string)");
-                        return entries;
+                Some(TokenTree::Literal(lit)) => {
+                    match syn::parse2::<syn::LitStr>(TokenTree::Literal(lit.clone()).into()) {
+                        Ok(s) => (s.value(), lit.span()),
+                        Err(_) => {
+                            diags.error(
+                                &Loc::Tokens(lit.span()),
+                                "expected a key (an identifier or a string)",
+                            );
+                            return entries;
+                        }
                     }
-                },
+                }
                 Some(other) => {
                     diags.error(&Loc::Tokens(other.span()), "expected a key (an identifier or a string)");
                     return entries;
@@ -174,7 +182,11 @@ impl Cursor {
             let Some(value) = self.value(diags) else { return entries };
             entries.push(Entry { key, key_loc: Loc::Tokens(key_span), value });
             if self.peek().is_some() && !self.eat_punct(',') {
-                diags.error_help(&Loc::Tokens(self.here()), "expected `,` between entries", "separate entries with commas");
+                diags.error_help(
+                    &Loc::Tokens(self.here()),
+                    "expected `,` between entries",
+                    "separate entries with commas",
+                );
                 return entries;
             }
         }
@@ -206,7 +218,11 @@ impl Cursor {
                         Value::Seq(items)
                     }
                     _ => {
-                        diags.error_help(&loc, "unexpected group", "maps are written in braces, lists in brackets");
+                        diags.error_help(
+                            &loc,
+                            "unexpected group",
+                            "maps are written in braces, lists in brackets",
+                        );
                         return None;
                     }
                 }

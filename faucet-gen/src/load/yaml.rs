@@ -59,7 +59,10 @@ fn convert(file: &Arc<SourceFile>, node: MarkedYaml<'_>) -> Result<Node, Diagnos
             Value::Map(entries)
         }
         YamlData::Tagged(tag, _) => {
-            return Err(Diagnostic::new(loc, format!("YAML tags such as `!{}` are not supported", tag.suffix)));
+            return Err(Diagnostic::new(
+                loc,
+                format!("YAML tags such as `!{}` are not supported", tag.suffix),
+            ));
         }
         YamlData::Alias(_) => {
             return Err(Diagnostic::new(loc, "YAML aliases (`*name`) are not supported")

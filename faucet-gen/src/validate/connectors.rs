@@ -11,14 +11,27 @@ const SOURCES: &[&str] = &["csv", "jsonl"];
 const SINKS: &[&str] = &["jsonl", "csv", "stdout", "sqlite"];
 /// faucet-stream source types that faucet will support later.
 const LATER_SOURCES: &[&str] = &[
-    "rest", "postgres", "postgres-cdc", "postgres_cdc", "mysql", "sqlite", "kafka", "s3", "gcs", "azure-blob",
+    "rest",
+    "postgres",
+    "postgres-cdc",
+    "postgres_cdc",
+    "mysql",
+    "sqlite",
+    "kafka",
+    "s3",
+    "gcs",
+    "azure-blob",
     "file",
 ];
 /// faucet-stream sink types that faucet will support later.
 const LATER_SINKS: &[&str] = &["postgres", "mysql", "kafka", "s3", "gcs", "azure-blob", "file"];
 
 /// Reads `{type, config}` and returns the type node and the config node (an empty map when absent).
-fn spec<'a>(node: &'a Node, what: &str, diags: &mut Diagnostics) -> Option<(&'a Node, String, Option<&'a Node>)> {
+fn spec<'a>(
+    node: &'a Node,
+    what: &str,
+    diags: &mut Diagnostics,
+) -> Option<(&'a Node, String, Option<&'a Node>)> {
     let mut f = Fields::new(node, what.to_owned(), diags)?;
     let kind = f.require("type", diags);
     let config = f.get("config");
@@ -49,7 +62,8 @@ pub(crate) fn source(node: &Node, diags: &mut Diagnostics) -> Option<ir::Source>
             let flexible = opt(f.get("flexible"), false, |n| boolean(n, "flexible", diags));
             let batch = opt(f.get("batch_size"), 1000, |n| batch_size(n, diags));
             let infer_types = opt(f.get("infer_types"), false, |n| boolean(n, "infer_types", diags));
-            let on_parse_error = opt(f.get("on_parse_error"), OnParseError::Fail, |n| on_parse_error(n, diags));
+            let on_parse_error =
+                opt(f.get("on_parse_error"), OnParseError::Fail, |n| on_parse_error(n, diags));
             f.not_yet(&["compression"], diags);
             f.finish(diags);
             SourceKind::Csv(CsvSource {
@@ -67,10 +81,15 @@ pub(crate) fn source(node: &Node, diags: &mut Diagnostics) -> Option<ir::Source>
             let mut f = Fields::new(&config, what, diags)?;
             let path = f.require("path", diags).and_then(|n| path(n, diags));
             let batch = opt(f.get("batch_size"), 1000, |n| batch_size(n, diags));
-            let on_parse_error = opt(f.get("on_parse_error"), OnParseError::Fail, |n| on_parse_error(n, diags));
+            let on_parse_error =
+                opt(f.get("on_parse_error"), OnParseError::Fail, |n| on_parse_error(n, diags));
             f.not_yet(&["compression"], diags);
             f.finish(diags);
-            SourceKind::Jsonl(JsonlSource { path: path?, batch_size: batch?, on_parse_error: on_parse_error? })
+            SourceKind::Jsonl(JsonlSource {
+                path: path?,
+                batch_size: batch?,
+                on_parse_error: on_parse_error?,
+            })
         }
         other => {
             unknown_type(kind_node, other, "source", SOURCES, LATER_SOURCES, diags);
@@ -121,7 +140,10 @@ pub(crate) fn sink(node: &Node, what: &str, diags: &mut Diagnostics) -> Option<i
                 if let Value::Str(s) = &n.value
                     && (s == "tsv" || s == "csv")
                 {
-                    diags.error(&n.loc, format!("the `{s}` format of the stdout sink is not supported by faucet yet"));
+                    diags.error(
+                        &n.loc,
+                        format!("the `{s}` format of the stdout sink is not supported by faucet yet"),
+                    );
                     return None;
                 }
                 one_of(n, "format", &["json_lines", "pretty_json"], diags).map(|d| d == "pretty_json")
@@ -142,7 +164,10 @@ pub(crate) fn sink(node: &Node, what: &str, diags: &mut Diagnostics) -> Option<i
                 if let Value::Str(s) = &n.value
                     && (s == "upsert" || s == "delete")
                 {
-                    diags.error(&n.loc, format!("`write_mode: {s}` is not supported by faucet's sqlite sink yet"));
+                    diags.error(
+                        &n.loc,
+                        format!("`write_mode: {s}` is not supported by faucet's sqlite sink yet"),
+                    );
                 } else {
                     one_of(n, "write_mode", &["append"], diags);
                 }
@@ -173,7 +198,14 @@ fn opt<T>(node: Option<&Node>, default: T, read: impl FnOnce(&Node) -> Option<T>
     }
 }
 
-fn unknown_type(node: &Node, kind: &str, role: &str, known: &[&str], later: &[&str], diags: &mut Diagnostics) {
+fn unknown_type(
+    node: &Node,
+    kind: &str,
+    role: &str,
+    known: &[&str],
+    later: &[&str],
+    diags: &mut Diagnostics,
+) {
     if later.contains(&kind) {
         diags.error_help(
             &node.loc,
@@ -206,7 +238,11 @@ fn path(node: &Node, diags: &mut Diagnostics) -> Option<ir::Text> {
             return None;
         }
         if lit.ends_with('/') {
-            diags.error_help(&node.loc, format!("`path` {lit:?} names a directory"), "name a file, or a glob such as `dir/*.csv`");
+            diags.error_help(
+                &node.loc,
+                format!("`path` {lit:?} names a directory"),
+                "name a file, or a glob such as `dir/*.csv`",
+            );
             return None;
         }
     }

@@ -15,6 +15,7 @@ pub(crate) struct Fields<'a> {
     loc: Loc,
     entries: &'a [Entry],
     asked: Vec<&'static str>,
+    later: Vec<&'static str>,
 }
 
 impl<'a> Fields<'a> {
@@ -37,13 +38,17 @@ impl<'a> Fields<'a> {
             }
             seen.push(&e.key);
         }
-        Some(Fields { what, loc: node.loc.clone(), entries, asked: Vec::new() })
+        Some(Fields { what, loc: node.loc.clone(), entries, asked: Vec::new(), later: Vec::new() })
     }
 
     /// The value of `key`, if present (a `null` value counts as absent).
     pub(crate) fn get(&mut self, key: &'static str) -> Option<&'a Node> {
         self.asked.push(key);
-        self.entries.iter().find(|e| e.key == key).map(|e| &e.value).filter(|n| !matches!(n.value, Value::Null))
+        self.entries
+            .iter()
+            .find(|e| e.key == key)
+            .map(|e| &e.value)
+            .filter(|n| !matches!(n.value, Value::Null))
     }
 
     /// The entry of `key`, if present, with its key location.
@@ -56,7 +61,11 @@ impl<'a> Fields<'a> {
     pub(crate) fn require(&mut self, key: &'static str, diags: &mut Diagnostics) -> Option<&'a Node> {
         let found = self.get(key);
         if found.is_none() {
-            diags.error_help(&self.loc, format!("missing required key `{key}` in {}", self.what), format!("add `{key}: …`"));
+            diags.error_help(
+                &self.loc,
+                format!("missing required key `{key}` in {}", self.what),
+                format!("add `{key}: …`"),
+            );
         }
         found
     }
@@ -64,10 +73,18 @@ impl<'a> Fields<'a> {
     /// Reports every key that was not asked for, with the nearest valid key.
     pub(crate) fn finish(self, diags: &mut Diagnostics) {
         for e in self.entries {
-            if !self.asked.contains(&e.key.as_str()) {
-                let mut valid = self.asked.clone();
-                valid.dedup();
-                diags.error_help(&e.key_loc, format!("unknown key `{}` in {}", e.key, self.what), help_for(&e.key, &valid));
+            if !self.asked.contains(&e.key.as_str()) && !self.later.contains(&e.key.as_str()) {
+                let mut valid: Vec<&str> = Vec::new();
+                for key in &self.asked {
+                    if !valid.contains(key) {
+                        valid.push(key);
+                    }
+                }
+                diags.error_help(
+                    &e.key_loc,
+                    format!("unknown key `{}` in {}", e.key, self.what),
+                    help_for(&e.key, &valid),
+                );
             }
         }
     }
@@ -76,7 +93,8 @@ impl<'a> Fields<'a> {
     /// keys that faucet will accept once the feature behind them lands.
     pub(crate) fn not_yet(&mut self, keys: &[&'static str], diags: &mut Diagnostics) {
         for key in keys {
-            if let Some(e) = self.entry(key) {
+            self.later.push(key);
+            if let Some(e) = self.entries.iter().find(|e| e.key == *key) {
                 diags.error(&e.key_loc, format!("`{key}` in {} is not supported by faucet yet", self.what));
             }
         }
@@ -99,7 +117,11 @@ pub(crate) fn int_in(node: &Node, key: &str, min: i64, max: i64, diags: &mut Dia
     match &node.value {
         Value::Int(i) if (min..=max).contains(i) => Some(*i),
         Value::Int(i) => {
-            diags.error_help(&node.loc, format!("`{key}` is {i}, out of range"), format!("use a value from {min} to {max}"));
+            diags.error_help(
+                &node.loc,
+                format!("`{key}` is {i}, out of range"),
+                format!("use a value from {min} to {max}"),
+            );
             None
         }
         other => {
@@ -129,7 +151,12 @@ pub(crate) fn plain_string(node: &Node, key: &str, diags: &mut Diagnostics) -> O
 }
 
 /// One of `choices`, with a suggestion for a near miss.
-pub(crate) fn one_of(node: &Node, key: &str, choices: &[&'static str], diags: &mut Diagnostics) -> Option<&'static str> {
+pub(crate) fn one_of(
+    node: &Node,
+    key: &str,
+    choices: &[&'static str],
+    diags: &mut Diagnostics,
+) -> Option<&'static str> {
     let s = match &node.value {
         Value::Str(s) => s.as_str(),
         other => {

@@ -8,9 +8,29 @@ use crate::load::{Node, Value};
 const TRANSFORMS: &[&str] = &["flatten", "rename_keys", "snake_case", "keys_case", "custom"];
 /// faucet-stream transforms faucet will support later.
 const LATER: &[&str] = &[
-    "select", "drop", "set", "rename_field", "cast", "redact", "value_case", "spell_symbols", "hash", "json_parse",
-    "json_encode", "coalesce", "split", "join", "lookup", "filter", "explode", "unpivot", "tree_flatten",
-    "cross_join", "cdc_unwrap", "sql", "wasm",
+    "select",
+    "drop",
+    "set",
+    "rename_field",
+    "cast",
+    "redact",
+    "value_case",
+    "spell_symbols",
+    "hash",
+    "json_parse",
+    "json_encode",
+    "coalesce",
+    "split",
+    "join",
+    "lookup",
+    "filter",
+    "explode",
+    "unpivot",
+    "tree_flatten",
+    "cross_join",
+    "cdc_unwrap",
+    "sql",
+    "wasm",
 ];
 
 /// Validates the `transforms` list.
@@ -65,12 +85,17 @@ fn transform(node: &Node, diags: &mut Diagnostics) -> Option<Transform> {
                     Ok(_) => Some(p),
                     Err(e) => {
                         let detail = e.to_string().lines().last().unwrap_or_default().trim().to_owned();
-                        diags.error_help(&n.loc, format!("invalid regex {p:?}: {detail}"), "the pattern uses Rust regex syntax");
+                        diags.error_help(
+                            &n.loc,
+                            format!("invalid regex {p:?}: {detail}"),
+                            "the pattern uses Rust regex syntax",
+                        );
                         None
                     }
                 }
             });
-            let replacement = c.require("replacement", diags).and_then(|n| plain_string(n, "replacement", diags));
+            let replacement =
+                c.require("replacement", diags).and_then(|n| plain_string(n, "replacement", diags));
             c.finish(diags);
             Some(Transform::RenameKeys { pattern: pattern?, replacement: replacement? })
         }
@@ -125,7 +150,11 @@ fn transform(node: &Node, diags: &mut Diagnostics) -> Option<Transform> {
             None
         }
         other => {
-            diags.error_help(&kind_node.loc, format!("unknown transform type `{other}`"), help_for(other, TRANSFORMS));
+            diags.error_help(
+                &kind_node.loc,
+                format!("unknown transform type `{other}`"),
+                help_for(other, TRANSFORMS),
+            );
             None
         }
     }

@@ -23,7 +23,7 @@ use std::str::FromStr;
 
 use serde_json::{Map, json};
 use sqlx::sqlite::{
-    Sqlite, SqliteArguments, SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqliteSynchronous,
+    SqliteArguments, SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqliteSynchronous,
 };
 use sqlx::{Arguments, AssertSqlSafe, ConnectOptions, Row, SqlSafeStr, SqlStr};
 
@@ -109,7 +109,10 @@ impl StoredFailure {
     }
 
     fn to_row_failure(&self) -> RowFailure {
-        RowFailure { index: self.index, error: FaucetError::new(ErrorKind::from_name(&self.kind), &self.message) }
+        RowFailure {
+            index: self.index,
+            error: FaucetError::new(ErrorKind::from_name(&self.kind), &self.message),
+        }
     }
 }
 
@@ -140,7 +143,12 @@ impl SqliteSink {
     /// The outcome of a batch committed before: its failures from back then.
     fn replay(&self, committed: &Committed, token: CommitToken) -> WriteOutcome {
         let failures = if committed.token.seq == token.seq {
-            committed.failures.iter().filter(|f| f.part == token.part).map(StoredFailure::to_row_failure).collect()
+            committed
+                .failures
+                .iter()
+                .filter(|f| f.part == token.part)
+                .map(StoredFailure::to_row_failure)
+                .collect()
         } else {
             tracing::warn!(
                 table = %self.config.table_name,
@@ -176,7 +184,8 @@ impl SqliteSink {
                 } else {
                     let list: Vec<String> =
                         definition.iter().map(|(name, ty)| format!("{} {ty}", quote_ident(name))).collect();
-                    let sql = format!("CREATE TABLE IF NOT EXISTS {} ({})", quote_ident(&table), list.join(", "));
+                    let sql =
+                        format!("CREATE TABLE IF NOT EXISTS {} ({})", quote_ident(&table), list.join(", "));
                     sqlx::query(AssertSqlSafe(sql))
                         .execute(&mut *conn)
                         .await
@@ -192,7 +201,11 @@ impl SqliteSink {
         match columns {
             None => {
                 for index in 0..batch.len() {
-                    fail(&mut failures, index, format!("record has no key to create a column of table {table} from"));
+                    fail(
+                        &mut failures,
+                        index,
+                        format!("record has no key to create a column of table {table} from"),
+                    );
                 }
             }
             Some(columns) => {
@@ -230,7 +243,7 @@ impl SqliteSink {
                 };
                 if !rows.is_empty() {
                     let mapping = &self.config.column_mapping;
-                    let mut inserter = Inserter::new(&table, &insert, mapping);
+                    let mut inserter = Inserter::new(&table, &insert, mapping, token.part);
                     written = inserter.insert(conn, batch, &rows, &mut failures).await?;
                 }
             }
@@ -279,23 +292,28 @@ struct Inserter<'a> {
     /// The full-size statement, built once.
     full: Option<SqlStr>,
     /// The one-row statement, for retries.
-    single: Option<SqlStr>,
+    single: SqlStr,
+    /// The batch's part, for the failures it records.
+    part: u32,
 }
 
 impl<'a> Inserter<'a> {
-    fn new(table: &str, columns: &'a [String], mapping: &ColumnMapping) -> Self {
+    fn new(table: &str, columns: &'a [String], mapping: &ColumnMapping, part: u32) -> Self {
         let list: Vec<String> = columns.iter().map(|c| quote_ident(c)).collect();
         let head = format!("INSERT INTO {} ({}) VALUES ", quote_ident(table), list.join(", "));
         let placeholders = format!("({})", vec!["?"; columns.len()].join(", "));
-        Inserter {
+        let mut inserter = Inserter {
             head,
             placeholders,
             columns,
             json: matches!(mapping, ColumnMapping::Json { .. }),
             per_statement: (MAX_PARAMS / columns.len().max(1)).max(1),
             full: None,
-            single: None,
-        }
+            single: AssertSqlSafe(String::new()).into_sql_str(),
+            part,
+        };
+        inserter.single = inserter.sql(1);
+        inserter
     }
 
     fn sql(&self, rows: usize) -> SqlStr {
@@ -312,7 +330,7 @@ impl<'a> Inserter<'a> {
 
     fn statement(&mut self, rows: usize) -> SqlStr {
         if rows == 1 {
-            return self.single.get_or_insert_with(|| self.sql(1)).clone();
+            return self.single.clone();
         }
         if rows == self.per_statement {
             if self.full.is_none() {
@@ -382,7 +400,12 @@ impl<'a> Inserter<'a> {
                         };
                         exec(conn, "ROLLBACK TO faucet_row").await?;
                         exec(conn, "RELEASE faucet_row").await?;
-                        failures.push(StoredFailure { part: 0, index: row, kind: "Sink".to_owned(), message });
+                        failures.push(StoredFailure {
+                            part: self.part,
+                            index: row,
+                            kind: "Sink".to_owned(),
+                            message,
+                        });
                     }
                 }
             }
@@ -603,5 +626,354 @@ impl Sink for SqliteSink {
     /// Returns `None`: each batch was committed by [`Sink::write_batch`].
     async fn flush(&mut self) -> Result<Option<Value>> {
         Ok(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use sqlx::Connection;
+
+    use super::*;
+
+    const SCOPE: &str = "orders::row-0";
+
+    fn url(dir: &Path) -> String {
+        format!("sqlite://{}", dir.join("out.db").display())
+    }
+
+    fn config(dir: &Path, table: &str, mapping: ColumnMapping, create_table: bool) -> SqliteSinkConfig {
+        SqliteSinkConfig {
+            database_url: url(dir),
+            table_name: table.to_owned(),
+            column_mapping: mapping,
+            create_table,
+            batch_size: 1000,
+        }
+    }
+
+    async fn opened(config: SqliteSinkConfig, scope: &str) -> SqliteSink {
+        let mut sink = SqliteSink::new(config);
+        sink.open(OpenContext { scope, checkpoint: None }).await.unwrap();
+        sink
+    }
+
+    async fn connect(dir: &Path) -> SqliteConnection {
+        SqliteConnectOptions::from_str(&url(dir)).unwrap().create_if_missing(true).connect().await.unwrap()
+    }
+
+    async fn run(dir: &Path, sql: &'static str) {
+        sqlx::query(sql).execute(&mut connect(dir).await).await.unwrap();
+    }
+
+    async fn count(dir: &Path, table: &str) -> i64 {
+        let sql = format!("SELECT count(*) FROM {}", quote_ident(table));
+        let row = sqlx::query(AssertSqlSafe(sql)).fetch_one(&mut connect(dir).await).await.unwrap();
+        row.get(0)
+    }
+
+    fn token(seq: u64, part: u32) -> CommitToken {
+        CommitToken { seq, part }
+    }
+
+    #[tokio::test]
+    async fn create_table_then_rows_keep_their_types() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut sink = opened(config(dir.path(), "events", ColumnMapping::AutoMap, true), SCOPE).await;
+        let batch = vec![
+            json!({"id": 1, "name": "a", "score": null, "ok": true, "tags": ["x", 1], "meta": {"k": "v"}}),
+            json!({"id": 2, "name": "b", "score": 2.5, "ok": false, "tags": [], "meta": null, "late": 7}),
+        ];
+        let outcome = sink.write_batch(&batch, token(1, 0)).await.unwrap();
+        assert_eq!(outcome.written, 2);
+        assert!(outcome.failures.is_empty() && !outcome.already_committed);
+        assert_eq!(sink.flush().await.unwrap(), None);
+
+        let mut conn = connect(dir.path()).await;
+        let declared: Vec<(String, String)> =
+            sqlx::query("SELECT name, type FROM pragma_table_info('events') ORDER BY cid")
+                .fetch_all(&mut conn)
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| (r.get(0), r.get(1)))
+                .collect();
+        let expected = [
+            ("id", "INTEGER"),
+            ("name", "TEXT"),
+            ("score", "REAL"),
+            ("ok", "INTEGER"),
+            ("tags", "TEXT"),
+            ("meta", "TEXT"),
+            ("late", "INTEGER"),
+        ];
+        let expected: Vec<(String, String)> =
+            expected.iter().map(|(n, t)| ((*n).to_owned(), (*t).to_owned())).collect();
+        assert_eq!(declared, expected);
+
+        let rows = sqlx::query(
+            "SELECT id, typeof(id), name, score, typeof(score), ok, tags, meta, late FROM events ORDER BY id",
+        )
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].get::<i64, _>(0), 1);
+        assert_eq!(rows[0].get::<String, _>(1), "integer");
+        assert_eq!(rows[0].get::<String, _>(2), "a");
+        assert_eq!(rows[0].get::<Option<f64>, _>(3), None);
+        assert_eq!(rows[0].get::<i64, _>(5), 1);
+        assert_eq!(rows[0].get::<String, _>(6), r#"["x",1]"#);
+        assert_eq!(rows[0].get::<String, _>(7), r#"{"k":"v"}"#);
+        assert_eq!(rows[0].get::<Option<i64>, _>(8), None);
+        assert_eq!(rows[1].get::<f64, _>(3), 2.5);
+        assert_eq!(rows[1].get::<String, _>(4), "real");
+        assert_eq!(rows[1].get::<i64, _>(5), 0);
+        assert_eq!(rows[1].get::<Option<String>, _>(7), None);
+        assert_eq!(rows[1].get::<i64, _>(8), 7);
+    }
+
+    #[tokio::test]
+    async fn auto_map_ignores_extra_keys_and_binds_null_for_missing_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        run(dir.path(), "CREATE TABLE people (id INTEGER, name TEXT, unused TEXT DEFAULT 'd')").await;
+        let mut sink = opened(config(dir.path(), "people", ColumnMapping::AutoMap, false), SCOPE).await;
+        let batch = vec![
+            json!({"name": "ann", "id": 1, "extra": "ignored"}),
+            json!({"id": 2}),
+            json!({"nothing": "matches"}),
+            json!(42),
+        ];
+        let outcome = sink.write_batch(&batch, token(1, 0)).await.unwrap();
+        assert_eq!(outcome.written, 2);
+        let failed: Vec<usize> = outcome.failures.iter().map(|f| f.index).collect();
+        assert_eq!(failed, [2, 3]);
+        assert!(
+            outcome.failures[0]
+                .error
+                .message()
+                .contains("record has no key matching a column of table people"),
+            "{}",
+            outcome.failures[0].error
+        );
+        let rows = sqlx::query("SELECT id, name, unused FROM people ORDER BY id")
+            .fetch_all(&mut connect(dir.path()).await)
+            .await
+            .unwrap();
+        let rows: Vec<(i64, Option<String>, String)> =
+            rows.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect();
+        // `unused` was filled by no record, so it is not in the INSERT and keeps its default.
+        assert_eq!(rows, [(1, Some("ann".to_owned()), "d".to_owned()), (2, None, "d".to_owned())]);
+    }
+
+    #[tokio::test]
+    async fn json_mapping_stores_the_whole_record() {
+        let dir = tempfile::tempdir().unwrap();
+        let mapping = ColumnMapping::Json { column: "doc".to_owned() };
+        let mut sink = opened(config(dir.path(), "docs", mapping, true), SCOPE).await;
+        let batch = vec![json!({"b": 1, "a": {"x": [null, true]}}), json!({"s": "q\"uote"})];
+        let outcome = sink.write_batch(&batch, token(1, 0)).await.unwrap();
+        assert_eq!(outcome.written, 2);
+        let docs: Vec<String> = sqlx::query("SELECT doc FROM docs ORDER BY rowid")
+            .fetch_all(&mut connect(dir.path()).await)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        assert_eq!(docs, [r#"{"b":1,"a":{"x":[null,true]}}"#, r#"{"s":"q\"uote"}"#]);
+
+        // An existing table without the json column is refused at open.
+        let mapping = ColumnMapping::Json { column: "body".to_owned() };
+        let mut sink = SqliteSink::new(config(dir.path(), "docs", mapping, true));
+        let err = sink.open(OpenContext { scope: SCOPE, checkpoint: None }).await.unwrap_err();
+        assert!(err.message().contains("no column \"body\""), "{err}");
+    }
+
+    fn hundred_rows_with_a_duplicate() -> Vec<Value> {
+        (0..100).map(|i| json!({"id": if i == 42 { 7 } else { i }, "v": format!("row {i}")})).collect()
+    }
+
+    #[tokio::test]
+    async fn a_unique_violation_fails_only_its_row() {
+        let dir = tempfile::tempdir().unwrap();
+        run(dir.path(), "CREATE TABLE t (id INTEGER UNIQUE, v TEXT)").await;
+        let mut sink = opened(config(dir.path(), "t", ColumnMapping::AutoMap, false), SCOPE).await;
+        let outcome = sink.write_batch(&hundred_rows_with_a_duplicate(), token(1, 0)).await.unwrap();
+        assert_eq!(outcome.written, 99);
+        assert_eq!(outcome.failures.len(), 1);
+        assert_eq!(outcome.failures[0].index, 42);
+        assert_eq!(outcome.failures[0].error.kind(), ErrorKind::Sink);
+        assert!(outcome.failures[0].error.message().contains("UNIQUE constraint failed"));
+        assert_eq!(count(dir.path(), "t").await, 99);
+        let v: String = sqlx::query("SELECT v FROM t WHERE id = 7")
+            .fetch_one(&mut connect(dir.path()).await)
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(v, "row 7");
+    }
+
+    #[tokio::test]
+    async fn wide_batches_split_into_statements_and_still_isolate_bad_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        // 200 columns: 163 rows per statement, so 400 rows take three statements.
+        let columns: Vec<String> = (0..200).map(|c| format!("c{c} INTEGER")).collect();
+        let create = format!("CREATE TABLE wide (id INTEGER PRIMARY KEY, {})", columns.join(", "));
+        sqlx::query(AssertSqlSafe(create)).execute(&mut connect(dir.path()).await).await.unwrap();
+        let mut sink = opened(config(dir.path(), "wide", ColumnMapping::AutoMap, false), SCOPE).await;
+        let batch: Vec<Value> = (0..400)
+            .map(|i| {
+                let mut row = Map::new();
+                row.insert("id".into(), json!(if i == 300 { 5 } else { i }));
+                for c in 0..199 {
+                    row.insert(format!("c{c}"), json!(i * c));
+                }
+                Value::Object(row)
+            })
+            .collect();
+        let outcome = sink.write_batch(&batch, token(1, 0)).await.unwrap();
+        assert_eq!(outcome.written, 399);
+        assert_eq!(outcome.failures.iter().map(|f| f.index).collect::<Vec<_>>(), [300]);
+        assert_eq!(count(dir.path(), "wide").await, 399);
+    }
+
+    #[tokio::test]
+    async fn a_batch_committed_before_a_crash_is_not_written_again() {
+        let dir = tempfile::tempdir().unwrap();
+        run(dir.path(), "CREATE TABLE t (id INTEGER UNIQUE, v TEXT)").await;
+        let cfg = config(dir.path(), "t", ColumnMapping::AutoMap, false);
+        let batch = hundred_rows_with_a_duplicate();
+
+        let mut sink = opened(cfg.clone(), SCOPE).await;
+        let first = sink.write_batch(&batch, token(1, 0)).await.unwrap();
+        drop(sink); // crash before the bookmark
+
+        let mut sink = opened(cfg.clone(), SCOPE).await;
+        let again = sink.write_batch(&batch, token(1, 0)).await.unwrap();
+        assert!(again.already_committed);
+        assert_eq!(again.written, 0);
+        assert_eq!(again.failures.len(), 1);
+        assert_eq!(again.failures[0].index, first.failures[0].index);
+        assert_eq!(again.failures[0].error, first.failures[0].error);
+        assert_eq!(count(dir.path(), "t").await, 99);
+
+        // The next part of the same page is written; its failures join the page's.
+        let part1 = vec![json!({"id": 1000}), json!({"id": 1})];
+        let outcome = sink.write_batch(&part1, token(1, 1)).await.unwrap();
+        assert!(!outcome.already_committed);
+        assert_eq!((outcome.written, outcome.failures[0].index), (1, 1));
+        drop(sink);
+        let mut sink = opened(cfg.clone(), SCOPE).await;
+        let replayed = sink.write_batch(&batch, token(1, 0)).await.unwrap();
+        assert_eq!(replayed.failures.iter().map(|f| f.index).collect::<Vec<_>>(), [42]);
+        let replayed = sink.write_batch(&part1, token(1, 1)).await.unwrap();
+        assert!(replayed.already_committed);
+        assert_eq!(replayed.failures.iter().map(|f| f.index).collect::<Vec<_>>(), [1]);
+
+        // A new page resets the stored failures.
+        let outcome = sink.write_batch(&[json!({"id": 2000})], token(2, 0)).await.unwrap();
+        assert_eq!(outcome.written, 1);
+        let row = sqlx::query("SELECT seq, part, failures FROM _faucet_commit_token WHERE scope = ?")
+            .bind(SCOPE)
+            .fetch_one(&mut connect(dir.path()).await)
+            .await
+            .unwrap();
+        assert_eq!(
+            (row.get::<i64, _>(0), row.get::<i64, _>(1), row.get::<String, _>(2)),
+            (2, 0, "[]".into())
+        );
+
+        // Another scope has its own token.
+        let mut other = opened(cfg, "other::row-0").await;
+        let outcome = other.write_batch(&[json!({"id": 3000})], token(1, 0)).await.unwrap();
+        assert!(!outcome.already_committed);
+        assert_eq!(outcome.written, 1);
+        assert_eq!(count(dir.path(), "t").await, 102);
+    }
+
+    #[tokio::test]
+    async fn a_table_name_with_a_double_quote_works() {
+        let dir = tempfile::tempdir().unwrap();
+        let table = "odd \"name\"; DROP TABLE x";
+        let mut sink = opened(config(dir.path(), table, ColumnMapping::AutoMap, true), SCOPE).await;
+        let outcome = sink.write_batch(&[json!({"we\"ird": 1, "b": "x"})], token(1, 0)).await.unwrap();
+        assert_eq!(outcome.written, 1);
+        drop(sink);
+        // Reopening finds the existing table (and its quoted column).
+        let mut sink = opened(config(dir.path(), table, ColumnMapping::AutoMap, false), SCOPE).await;
+        let outcome = sink.write_batch(&[json!({"we\"ird": 2})], token(2, 0)).await.unwrap();
+        assert_eq!(outcome.written, 1);
+        assert_eq!(count(dir.path(), table).await, 2);
+        let sum: i64 = sqlx::query(r#"SELECT sum("we""ird") FROM "odd ""name""; DROP TABLE x""#)
+            .fetch_one(&mut connect(dir.path()).await)
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(sum, 3);
+    }
+
+    #[tokio::test]
+    async fn an_in_memory_database_works() {
+        let mut sink = opened(
+            SqliteSinkConfig {
+                database_url: "sqlite::memory:".to_owned(),
+                table_name: "t".to_owned(),
+                column_mapping: ColumnMapping::AutoMap,
+                create_table: true,
+                batch_size: 10,
+            },
+            SCOPE,
+        )
+        .await;
+        let outcome = sink.write_batch(&[json!({"a": 1}), json!({"a": 2})], token(1, 0)).await.unwrap();
+        assert_eq!(outcome.written, 2);
+        let conn = sink.conn.as_mut().unwrap();
+        let sum: i64 = sqlx::query("SELECT sum(a) FROM t").fetch_one(conn).await.unwrap().get(0);
+        assert_eq!(sum, 3);
+    }
+
+    #[tokio::test]
+    async fn a_missing_table_without_create_table_is_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut sink = SqliteSink::new(config(dir.path(), "nowhere", ColumnMapping::AutoMap, false));
+        let err = sink.open(OpenContext { scope: SCOPE, checkpoint: None }).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Sink);
+        assert!(err.message().contains("table \"nowhere\" does not exist"), "{err}");
+        assert!(err.message().contains("create_table: true"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_connection_level_error_fails_the_batch_and_commits_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        run(dir.path(), "CREATE TABLE t (id INTEGER)").await;
+        let mut sink = opened(config(dir.path(), "t", ColumnMapping::AutoMap, false), SCOPE).await;
+        // Another connection holds the write lock: BEGIN IMMEDIATE cannot start.
+        let mut other = SqliteConnection::connect_with(
+            &SqliteConnectOptions::from_str(&url(dir.path()))
+                .unwrap()
+                .busy_timeout(std::time::Duration::from_millis(10)),
+        )
+        .await
+        .unwrap();
+        sqlx::query("BEGIN IMMEDIATE").execute(&mut other).await.unwrap();
+        sink.conn = Some(
+            SqliteConnectOptions::from_str(&url(dir.path()))
+                .unwrap()
+                .busy_timeout(std::time::Duration::from_millis(50))
+                .connect()
+                .await
+                .unwrap(),
+        );
+        let err = sink.write_batch(&[json!({"id": 1})], token(1, 0)).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Sink);
+        assert!(err.message().contains("locked"), "{err}");
+        sqlx::query("ROLLBACK").execute(&mut other).await.unwrap();
+
+        // Once the lock is gone the same batch goes through: nothing was recorded as committed.
+        let outcome = sink.write_batch(&[json!({"id": 1})], token(1, 0)).await.unwrap();
+        assert!(!outcome.already_committed);
+        assert_eq!(count(dir.path(), "t").await, 1);
     }
 }

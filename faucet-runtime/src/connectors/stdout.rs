@@ -154,8 +154,10 @@ mod tests {
         let config = StdoutSinkConfig { destination: Destination::Stderr, ..StdoutSinkConfig::default() };
         let mut sink = StdoutSink::new(config);
         sink.open(OpenContext { scope: "p::row-0", checkpoint: None }).await.unwrap();
-        let outcome =
-            sink.write_batch(&[json!({"stdout_sink_test": 1})], CommitToken { seq: 1, part: 0 }).await.unwrap();
+        let outcome = sink
+            .write_batch(&[json!({"stdout_sink_test": 1})], CommitToken { seq: 1, part: 0 })
+            .await
+            .unwrap();
         assert_eq!(outcome.written, 1);
         assert!(outcome.failures.is_empty() && !outcome.already_committed);
         assert_eq!(sink.flush().await.unwrap(), None);

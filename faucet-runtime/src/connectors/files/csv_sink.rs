@@ -24,8 +24,8 @@ use serde_json::json;
 use super::jsonl_sink::checkpoint_len;
 use super::writer::FileWriter;
 use crate::error::{FaucetError, Result};
-use crate::sink::RowFailure;
 use crate::page::{CommitToken, Record};
+use crate::sink::RowFailure;
 use crate::sink::{OpenContext, Sink, WriteOutcome};
 
 /// Settings of the `csv` sink, validated at build time.
@@ -217,7 +217,9 @@ impl Sink for CsvSink {
                         .map(|n| n.as_str().map(str::to_owned))
                         .collect::<Option<Vec<_>>>()
                         .ok_or_else(|| {
-                            FaucetError::sink(format!("the `csv` sink's checkpoint has a malformed header: {checkpoint}"))
+                            FaucetError::sink(format!(
+                                "the `csv` sink's checkpoint has a malformed header: {checkpoint}"
+                            ))
                         })?;
                     self.set_header(header);
                 }
@@ -251,12 +253,14 @@ impl Sink for CsvSink {
             match rendered {
                 Ok(()) => {
                     let writer = self.writer.as_mut().expect("checked above");
-                    writer
-                        .write_all(&self.line)
-                        .map_err(|e| FaucetError::sink(format!("writing {}: {e}", writer.path().display())))?;
+                    writer.write_all(&self.line).map_err(|e| {
+                        FaucetError::sink(format!("writing {}: {e}", writer.path().display()))
+                    })?;
                     outcome.written += 1;
                 }
-                Err(message) => outcome.failures.push(RowFailure { index, error: FaucetError::sink(message) }),
+                Err(message) => {
+                    outcome.failures.push(RowFailure { index, error: FaucetError::sink(message) })
+                }
             }
         }
         Ok(outcome)

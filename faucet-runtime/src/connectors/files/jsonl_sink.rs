@@ -112,13 +112,17 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("out/data.jsonl");
         let mut sink = opened(&path, false, None).await;
-        let batch = vec![json!({"id": 1, "name": "a b", "tags": ["x"]}), json!({"id": 2, "nested": {"k": null}})];
+        let batch =
+            vec![json!({"id": 1, "name": "a b", "tags": ["x"]}), json!({"id": 2, "nested": {"k": null}})];
         let outcome = sink.write_batch(&batch, TOKEN).await.unwrap();
         assert_eq!(outcome.written, 2);
         assert!(outcome.failures.is_empty() && !outcome.already_committed);
         let checkpoint = sink.flush().await.unwrap().unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
-        assert_eq!(text, "{\"id\":1,\"name\":\"a b\",\"tags\":[\"x\"]}\n{\"id\":2,\"nested\":{\"k\":null}}\n");
+        assert_eq!(
+            text,
+            "{\"id\":1,\"name\":\"a b\",\"tags\":[\"x\"]}\n{\"id\":2,\"nested\":{\"k\":null}}\n"
+        );
         assert_eq!(checkpoint, json!({"len": text.len()}));
         assert_eq!(checkpoint["len"].as_u64(), Some(std::fs::metadata(&path).unwrap().len()));
     }

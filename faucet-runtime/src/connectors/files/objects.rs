@@ -143,9 +143,9 @@ impl Listing {
         let range = result.range.clone();
         Ok(match result.payload {
             GetResultPayload::File(handle, _) => file_chunks(handle, display, range),
-            GetResultPayload::Stream(stream) => stream
-                .map_err(move |e| FaucetError::source(format!("reading `{display}`: {e}")))
-                .boxed(),
+            GetResultPayload::Stream(stream) => {
+                stream.map_err(move |e| FaucetError::source(format!("reading `{display}`: {e}"))).boxed()
+            }
         })
     }
 }
@@ -199,8 +199,7 @@ fn file_chunks(file: std::fs::File, display: String, range: Range<u64>) -> ByteS
             (state, outcome)
         })
         .await?;
-        let buffer =
-            read.map_err(|e| FaucetError::source(format!("reading `{}`: {e}", state.display)))?;
+        let buffer = read.map_err(|e| FaucetError::source(format!("reading `{}`: {e}", state.display)))?;
         if buffer.is_empty() {
             // The file shrank since it was opened: stop at what is there.
             return Ok(None);
@@ -325,8 +324,8 @@ impl Files {
         let mut files = Files { listing, next: 0, resume_at: None };
         if let Some(bookmark) = bookmark {
             let (name, offset, line) = parse_bookmark(bookmark)?;
-            files.next = files.listing.files.partition_point(|f| f.name() < name);
-            if files.listing.files.get(files.next).is_some_and(|f| f.name() == name) {
+            files.next = files.listing.files().partition_point(|f| f.name() < name);
+            if files.listing.files().get(files.next).is_some_and(|f| f.name() == name) {
                 files.resume_at = Some((offset, line));
             }
         }
@@ -335,13 +334,13 @@ impl Files {
 
     /// The listed file at `index`.
     pub(crate) fn get(&self, index: usize) -> &ListedFile {
-        &self.listing.files[index]
+        &self.listing.files()[index]
     }
 
     /// A cursor over the file at `index` from `offset`.
     pub(crate) async fn cursor(&self, index: usize, offset: u64) -> Result<Cursor> {
-        let file = &self.listing.files[index];
-        if offset >= file.size {
+        let file = &self.listing.files()[index];
+        if offset >= file.size() {
             return Ok(Cursor::empty(offset));
         }
         Ok(Cursor::new(self.listing.read_from(file, offset).await?, offset))
@@ -349,18 +348,19 @@ impl Files {
 
     /// Opens the next file that has bytes left to read, or `None` after the last.
     pub(crate) async fn next_file(&mut self) -> Result<Option<OpenedFile>> {
-        while self.next < self.listing.files.len() {
+        while self.next < self.listing.files().len() {
             let index = self.next;
             self.next += 1;
             let (offset, line) = self.resume_at.take().unwrap_or((0, 1));
-            let file = &self.listing.files[index];
-            if offset > file.size {
+            let file = &self.listing.files()[index];
+            if offset > file.size() {
                 return Err(FaucetError::source(format!(
                     "cannot resume `{}` at byte {offset}: the file has only {} byte(s) (was it replaced?)",
-                    file.display, file.size
+                    file.display,
+                    file.size()
                 )));
             }
-            if offset == file.size {
+            if offset == file.size() {
                 continue;
             }
             let cursor = Cursor::new(self.listing.read_from(file, offset).await?, offset);

@@ -46,9 +46,8 @@ impl FileWriter {
     pub(crate) fn open(path: impl AsRef<Path>, checkpoint_len: Option<u64>, append: bool) -> Result<Self> {
         let path = path.as_ref().to_path_buf();
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            fs::create_dir_all(parent).map_err(|e| {
-                FaucetError::sink(format!("creating directory {}: {e}", parent.display()))
-            })?;
+            fs::create_dir_all(parent)
+                .map_err(|e| FaucetError::sink(format!("creating directory {}: {e}", parent.display())))?;
         }
         let existing = match fs::metadata(&path) {
             Ok(meta) => Some(meta.len()),
@@ -112,10 +111,13 @@ impl FileWriter {
         };
         let path = &self.path;
         file.flush().map_err(|e| FaucetError::sink(format!("writing {}: {e}", path.display())))?;
-        file.get_ref().sync_data().map_err(|e| FaucetError::sink(format!("syncing {}: {e}", path.display())))?;
+        file.get_ref()
+            .sync_data()
+            .map_err(|e| FaucetError::sink(format!("syncing {}: {e}", path.display())))?;
         if self.dir_sync_pending {
-            sync_parent(path)
-                .map_err(|e| FaucetError::sink(format!("syncing the directory of {}: {e}", path.display())))?;
+            sync_parent(path).map_err(|e| {
+                FaucetError::sink(format!("syncing the directory of {}: {e}", path.display()))
+            })?;
             self.dir_sync_pending = false;
         }
         Ok(self.len)

@@ -1,0 +1,3 @@
+faucet_runtime::faucet!("/etc/pipelines/orders.yaml");
+
+fn main() {}

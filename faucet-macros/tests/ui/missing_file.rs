@@ -1,0 +1,3 @@
+faucet_runtime::faucet!("./no_such_pipeline.yaml");
+
+fn main() {}

@@ -34,6 +34,8 @@ pub use sink::{NoSink, OpenContext, RowFailure, Sink, WriteOutcome};
 pub use source::Source;
 pub use state::StateStore;
 pub use transform::{Chain, FnTransform, Identity, Transform, transform_fn};
+/// Cancels a run at the next page boundary (re-exported from tokio-util).
+pub use tokio_util::sync::CancellationToken;
 
 #[cfg(feature = "macros")]
 pub use faucet_macros::faucet;

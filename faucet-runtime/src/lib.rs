@@ -33,9 +33,9 @@ pub use pipeline::{Pipeline, RunOptions, RunReport};
 pub use sink::{NoSink, OpenContext, RowFailure, Sink, WriteOutcome};
 pub use source::Source;
 pub use state::StateStore;
-pub use transform::{Chain, FnTransform, Identity, Transform, transform_fn};
 /// Cancels a run at the next page boundary (re-exported from tokio-util).
 pub use tokio_util::sync::CancellationToken;
+pub use transform::{Chain, FnTransform, Identity, Transform, transform_fn};
 
 #[cfg(feature = "macros")]
 pub use faucet_macros::faucet;

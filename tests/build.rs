@@ -1,0 +1,9 @@
+//! The end-to-end pipelines, compiled like an application would.
+
+fn main() {
+    faucet_gen::compile(&[
+        "pipelines/csv_to_sqlite.yaml",
+        "pipelines/csv_to_jsonl.yaml",
+        "pipelines/jsonl_to_jsonl.yaml",
+    ]);
+}

@@ -1,0 +1,35 @@
+//! Runs one of the end-to-end pipelines (named by the first argument) with
+//! `FAUCET_E2E_DIR` as its working directory, then prints its report as one
+//! JSON line: the crash tests kill this process at random points.
+
+use faucet_e2e::{csv_to_jsonl, csv_to_sqlite, jsonl_to_jsonl, peak_rss_kib};
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let which = std::env::args().nth(1).unwrap_or_default();
+    let report = match which.as_str() {
+        "csv_to_sqlite" => csv_to_sqlite::run().await,
+        "csv_to_jsonl" => csv_to_jsonl::run().await,
+        "jsonl_to_jsonl" => jsonl_to_jsonl::run().await,
+        other => {
+            eprintln!("unknown pipeline {other:?}");
+            std::process::exit(2);
+        }
+    };
+    match report {
+        Ok(report) => println!(
+            "{}",
+            serde_json::json!({
+                "read": report.records_read,
+                "written": report.records_written,
+                "pages": report.pages,
+                "already_committed": report.pages_already_committed,
+                "peak_rss_kib": peak_rss_kib(),
+            })
+        ),
+        Err(error) => {
+            eprintln!("{error}");
+            std::process::exit(1);
+        }
+    }
+}

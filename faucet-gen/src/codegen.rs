@@ -227,7 +227,7 @@ impl Gen<'_> {
         // Every token of the invocation carries the config's span, so rustc
         // puts the feature error on the `type: …` that asked for the connector.
         let rt = respan(rt.clone(), span);
-        quote_spanned!(span=> #rt::__private::#gate!(#message, { #body }))
+        quote_spanned!(span=> #rt::__private::#gate!({ ::core::compile_error!(#message); }, { #body }))
     }
 
     fn on_parse_error(&self, v: OnParseError) -> TokenStream {

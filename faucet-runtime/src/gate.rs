@@ -1,9 +1,10 @@
 //! Cargo-feature gates for generated code.
 //!
 //! The generator cannot see which features of this crate are on, so it wraps
-//! every connector it constructs in `gate_<feature>!("message", { … })`. With
-//! the feature on, the macro is the constructor; with it off, it is one
-//! `compile_error!` naming the feature, plus a placeholder of type
+//! every connector it constructs in `gate_<feature>!({ compile_error!(…) }, { … })`.
+//! With the feature on, the macro is the constructor; with it off, it is the
+//! generator's `compile_error!` naming the feature (spanned at the config's
+//! `type:` token, so rustc underlines it), plus a placeholder of type
 //! [`Unavailable`] so no follow-on error piles up.
 
 use serde_json::Value;
@@ -75,7 +76,7 @@ impl StateStore for Unavailable {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __faucet_gate_files {
-    ($msg:literal, $body:block) => {
+    ($error:block, $body:block) => {
         $body
     };
 }
@@ -84,8 +85,8 @@ macro_rules! __faucet_gate_files {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __faucet_gate_files {
-    ($msg:literal, $body:block) => {{
-        ::core::compile_error!($msg);
+    ($error:block, $body:block) => {{
+        $error
         $crate::__private::Unavailable::never()
     }};
 }
@@ -97,7 +98,7 @@ pub use __faucet_gate_files as gate_files;
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __faucet_gate_sqlite {
-    ($msg:literal, $body:block) => {
+    ($error:block, $body:block) => {
         $body
     };
 }
@@ -106,8 +107,8 @@ macro_rules! __faucet_gate_sqlite {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __faucet_gate_sqlite {
-    ($msg:literal, $body:block) => {{
-        ::core::compile_error!($msg);
+    ($error:block, $body:block) => {{
+        $error
         $crate::__private::Unavailable::never()
     }};
 }

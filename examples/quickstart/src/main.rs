@@ -9,8 +9,10 @@ faucet_runtime::include_pipeline!("orders_to_jsonl");
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    // The pipelines' paths are relative to this example's directory.
-    std::env::set_current_dir(env!("CARGO_MANIFEST_DIR"))?;
+    // The pipelines' paths are relative to this example's directory (its tests
+    // point it at a scratch copy instead).
+    let workdir = std::env::var_os("QUICKSTART_WORKDIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into());
+    std::env::set_current_dir(workdir)?;
     for report in [orders_to_sqlite::run().await?, orders_to_jsonl::run().await?] {
         println!("{report}");
     }

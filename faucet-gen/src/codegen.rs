@@ -10,10 +10,9 @@
 use proc_macro2::{Literal, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 
+use crate::connectors;
 use crate::diag::Loc;
-use crate::ir::{
-    self, CaseMode, OnBatchError, OnParseError, SinkKind, SourceKind, State, Text, TextPart, Transform,
-};
+use crate::ir::{self, CaseMode, OnBatchError, State, Text, TextPart, Transform};
 
 /// How to emit a pipeline.
 #[derive(Debug, Clone)]
@@ -47,7 +46,8 @@ pub fn loc_prefix(loc: &Loc) -> String {
     }
 }
 
-struct Gen<'a> {
+/// The generator's context, handed to each connector's code generation.
+pub(crate) struct Gen<'a> {
     rt: TokenStream,
     opts: &'a CodegenOptions,
 }
@@ -189,21 +189,28 @@ fn opt_u64(v: Option<u64>) -> TokenStream {
     }
 }
 
-fn usize_lit(v: u64) -> Literal {
+/// A `usize` literal.
+pub(crate) fn usize_lit(v: u64) -> Literal {
     Literal::usize_suffixed(v as usize)
 }
 
-fn byte_lit(v: u8) -> Literal {
+/// A `u8` literal.
+pub(crate) fn byte_lit(v: u8) -> Literal {
     Literal::u8_suffixed(v)
 }
 
 impl Gen<'_> {
+    /// The runtime crate's path.
+    pub(crate) fn rt(&self) -> &TokenStream {
+        &self.rt
+    }
+
     fn span(&self, loc: &Loc) -> Span {
         loc.span().unwrap_or(self.opts.fallback_span)
     }
 
     /// A `String` expression: a literal, or a run-time template for `${env:…}`.
-    fn text(&self, t: &Text) -> TokenStream {
+    pub(crate) fn text(&self, t: &Text) -> TokenStream {
         let rt = &self.rt;
         if let Some(lit) = t.as_literal() {
             return quote!(::std::string::String::from(#lit));
@@ -216,7 +223,7 @@ impl Gen<'_> {
     }
 
     /// Wraps a connector constructor in its cargo-feature gate.
-    fn gated(&self, feature: &str, what: &str, loc: &Loc, body: TokenStream) -> TokenStream {
+    pub(crate) fn gated(&self, feature: &str, what: &str, loc: &Loc, body: TokenStream) -> TokenStream {
         let rt = &self.rt;
         let gate = format_ident!("gate_{}", feature);
         let message = format!(
@@ -230,146 +237,12 @@ impl Gen<'_> {
         quote_spanned!(span=> #rt::__private::#gate!({ ::core::compile_error!(#message); }, { #body }))
     }
 
-    fn on_parse_error(&self, v: OnParseError) -> TokenStream {
-        let rt = &self.rt;
-        match v {
-            OnParseError::Fail => quote!(#rt::__private::connectors::files::OnParseError::Fail),
-            OnParseError::Dlq => quote!(#rt::__private::connectors::files::OnParseError::Dlq),
-            OnParseError::Skip => quote!(#rt::__private::connectors::files::OnParseError::Skip),
-        }
-    }
-
     fn source(&self, s: &ir::Source) -> TokenStream {
-        let rt = &self.rt;
-        match &s.kind {
-            SourceKind::Csv(c) => {
-                let path = self.text(&c.path);
-                let (has_headers, flexible, infer_types) = (c.has_headers, c.flexible, c.infer_types);
-                let (delimiter, quote_char) = (byte_lit(c.delimiter), byte_lit(c.quote));
-                let batch = usize_lit(c.batch_size);
-                let on_parse_error = self.on_parse_error(c.on_parse_error);
-                let files = quote!(#rt::__private::connectors::files);
-                self.gated(
-                    "files",
-                    "`csv` source",
-                    &s.loc,
-                    quote! {
-                        #files::CsvSource::new(#files::CsvSourceConfig {
-                            path: #path,
-                            has_headers: #has_headers,
-                            delimiter: #delimiter,
-                            quote: #quote_char,
-                            flexible: #flexible,
-                            batch_size: #batch,
-                            infer_types: #infer_types,
-                            on_parse_error: #on_parse_error,
-                        })
-                    },
-                )
-            }
-            SourceKind::Jsonl(j) => {
-                let path = self.text(&j.path);
-                let batch = usize_lit(j.batch_size);
-                let on_parse_error = self.on_parse_error(j.on_parse_error);
-                let files = quote!(#rt::__private::connectors::files);
-                self.gated(
-                    "files",
-                    "`jsonl` source",
-                    &s.loc,
-                    quote! {
-                        #files::JsonlSource::new(#files::JsonlSourceConfig {
-                            path: #path,
-                            batch_size: #batch,
-                            on_parse_error: #on_parse_error,
-                        })
-                    },
-                )
-            }
-        }
+        connectors::source_tokens(&s.kind, self, &s.loc)
     }
 
     fn sink(&self, s: &ir::Sink) -> TokenStream {
-        let rt = &self.rt;
-        let files = quote!(#rt::__private::connectors::files);
-        match &s.kind {
-            SinkKind::Jsonl { path, append, batch_size } => {
-                let path = self.text(path);
-                let batch = usize_lit(*batch_size);
-                self.gated(
-                    "files",
-                    "`jsonl` sink",
-                    &s.loc,
-                    quote! {
-                        #files::JsonlSink::new(#files::JsonlSinkConfig { path: #path, append: #append, batch_size: #batch })
-                    },
-                )
-            }
-            SinkKind::Csv { path, delimiter, write_headers, append, batch_size } => {
-                let path = self.text(path);
-                let delimiter = byte_lit(*delimiter);
-                let batch = usize_lit(*batch_size);
-                self.gated(
-                    "files",
-                    "`csv` sink",
-                    &s.loc,
-                    quote! {
-                        #files::CsvSink::new(#files::CsvSinkConfig {
-                            path: #path,
-                            delimiter: #delimiter,
-                            write_headers: #write_headers,
-                            append: #append,
-                            batch_size: #batch,
-                        })
-                    },
-                )
-            }
-            SinkKind::Stdout { stderr, pretty, batch_size } => {
-                let stdout = quote!(#rt::__private::connectors::stdout);
-                let destination = if *stderr {
-                    quote!(#stdout::Destination::Stderr)
-                } else {
-                    quote!(#stdout::Destination::Stdout)
-                };
-                let format = if *pretty {
-                    quote!(#stdout::StdoutFormat::PrettyJson)
-                } else {
-                    quote!(#stdout::StdoutFormat::JsonLines)
-                };
-                let batch = usize_lit(*batch_size);
-                quote! {
-                    #stdout::StdoutSink::new(#stdout::StdoutSinkConfig {
-                        destination: #destination,
-                        format: #format,
-                        batch_size: #batch,
-                    })
-                }
-            }
-            SinkKind::Sqlite { database_url, table_name, json_column, create_table, batch_size } => {
-                let sqlite = quote!(#rt::__private::connectors::sqlite);
-                let url = self.text(database_url);
-                let mapping = match json_column {
-                    Some(column) => {
-                        quote!(#sqlite::ColumnMapping::Json { column: ::std::string::String::from(#column) })
-                    }
-                    None => quote!(#sqlite::ColumnMapping::AutoMap),
-                };
-                let batch = usize_lit(*batch_size);
-                self.gated(
-                    "sqlite",
-                    "`sqlite` sink",
-                    &s.loc,
-                    quote! {
-                        #sqlite::SqliteSink::new(#sqlite::SqliteSinkConfig {
-                            database_url: #url,
-                            table_name: ::std::string::String::from(#table_name),
-                            column_mapping: #mapping,
-                            create_table: #create_table,
-                            batch_size: #batch,
-                        })
-                    },
-                )
-            }
-        }
+        connectors::sink_tokens(&s.kind, self, &s.loc)
     }
 
     fn transform(&self, t: &Transform) -> TokenStream {

@@ -2,6 +2,7 @@
 //!
 //! Code generation reads only this; nothing here can be invalid.
 
+use crate::connectors;
 use crate::diag::Loc;
 
 /// A validated pipeline.
@@ -64,13 +65,23 @@ pub struct Source {
     pub kind: SourceKind,
 }
 
-/// The source connectors.
+/// The source connectors; each one's settings live in its [`crate::connectors`] module.
 #[derive(Debug, Clone)]
 pub enum SourceKind {
     /// `csv`.
-    Csv(CsvSource),
+    Csv(connectors::csv::CsvSource),
     /// `jsonl`.
-    Jsonl(JsonlSource),
+    Jsonl(connectors::jsonl::JsonlSource),
+}
+
+impl SourceKind {
+    /// The source's malformed-input policy.
+    pub fn on_parse_error(&self) -> OnParseError {
+        match self {
+            SourceKind::Csv(c) => c.on_parse_error,
+            SourceKind::Jsonl(j) => j.on_parse_error,
+        }
+    }
 }
 
 /// What a file source does with input it cannot parse.
@@ -84,38 +95,6 @@ pub enum OnParseError {
     Skip,
 }
 
-/// `csv` source settings.
-#[derive(Debug, Clone)]
-pub struct CsvSource {
-    /// File path or glob.
-    pub path: Text,
-    /// First line names the columns.
-    pub has_headers: bool,
-    /// Field delimiter.
-    pub delimiter: u8,
-    /// Quote character.
-    pub quote: u8,
-    /// Accept ragged rows.
-    pub flexible: bool,
-    /// Records per page.
-    pub batch_size: u64,
-    /// Emit numbers and booleans.
-    pub infer_types: bool,
-    /// Malformed-row policy.
-    pub on_parse_error: OnParseError,
-}
-
-/// `jsonl` source settings.
-#[derive(Debug, Clone)]
-pub struct JsonlSource {
-    /// File path or glob.
-    pub path: Text,
-    /// Records per page.
-    pub batch_size: u64,
-    /// Malformed-line policy.
-    pub on_parse_error: OnParseError,
-}
-
 /// A configured sink.
 #[derive(Debug, Clone)]
 pub struct Sink {
@@ -125,65 +104,17 @@ pub struct Sink {
     pub kind: SinkKind,
 }
 
-/// The sink connectors.
+/// The sink connectors; each one's settings live in its [`crate::connectors`] module.
 #[derive(Debug, Clone)]
 pub enum SinkKind {
     /// `jsonl`.
-    Jsonl {
-        /// Output file.
-        path: Text,
-        /// Keep existing content on a first run.
-        append: bool,
-        /// Rows per write.
-        batch_size: u64,
-    },
+    Jsonl(connectors::jsonl::JsonlSink),
     /// `csv`.
-    Csv {
-        /// Output file.
-        path: Text,
-        /// Field delimiter.
-        delimiter: u8,
-        /// Write a header line.
-        write_headers: bool,
-        /// Keep existing content on a first run.
-        append: bool,
-        /// Rows per write.
-        batch_size: u64,
-    },
+    Csv(connectors::csv::CsvSink),
     /// `stdout`.
-    Stdout {
-        /// Print to stderr instead of stdout.
-        stderr: bool,
-        /// Indented JSON instead of JSON lines.
-        pretty: bool,
-        /// Rows per write.
-        batch_size: u64,
-    },
+    Stdout(connectors::stdout::StdoutSink),
     /// `sqlite`.
-    Sqlite {
-        /// `sqlite://…` URL.
-        database_url: Text,
-        /// Target table.
-        table_name: String,
-        /// `None` = auto_map; `Some(column)` = whole record as JSON in `column`.
-        json_column: Option<String>,
-        /// Create the table from the first batch.
-        create_table: bool,
-        /// Rows per transaction.
-        batch_size: u64,
-    },
-}
-
-impl SinkKind {
-    /// The `type:` name.
-    pub fn type_name(&self) -> &'static str {
-        match self {
-            SinkKind::Jsonl { .. } => "jsonl",
-            SinkKind::Csv { .. } => "csv",
-            SinkKind::Stdout { .. } => "stdout",
-            SinkKind::Sqlite { .. } => "sqlite",
-        }
-    }
+    Sqlite(connectors::sqlite::SqliteSink),
 }
 
 /// A configured transform.

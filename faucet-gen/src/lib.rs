@@ -18,6 +18,7 @@
 
 mod build_script;
 pub mod codegen;
+pub mod connectors;
 pub mod diag;
 mod expand;
 pub mod ir;

@@ -2,11 +2,11 @@
 //! collecting every diagnostic rather than stopping at the first.
 
 mod connectors;
-mod fields;
+pub(crate) mod fields;
 mod transforms;
 
 use crate::diag::Diagnostics;
-use crate::ir::{self, OnParseError, SourceKind};
+use crate::ir::{self, OnParseError};
 use crate::load::{Node, Value};
 use fields::{Fields, int_in, one_of, plain_string, text};
 
@@ -112,11 +112,7 @@ fn validate_pipeline(node: &Node, diags: &mut Diagnostics) -> Option<Body> {
     let source = source?;
     let dlq = dlq?;
     if dlq.is_none() {
-        let on_parse = match &source.kind {
-            SourceKind::Csv(c) => c.on_parse_error,
-            SourceKind::Jsonl(j) => j.on_parse_error,
-        };
-        if on_parse == OnParseError::Dlq {
+        if source.kind.on_parse_error() == OnParseError::Dlq {
             diags.error_help(
                 &source.loc,
                 "`on_parse_error: dlq` needs a dead-letter queue, but this pipeline has no `dlq:`",

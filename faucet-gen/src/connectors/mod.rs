@@ -1,0 +1,130 @@
+//! The connectors faucet generates: one module per connector, holding its
+//! settings (the IR), their validation and their code generation, so adding a
+//! connector means adding a file and registering it here.
+
+pub mod csv;
+pub mod jsonl;
+pub mod sqlite;
+pub mod stdout;
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use crate::codegen::Gen;
+use crate::diag::Diagnostics;
+use crate::ir::{OnParseError, SinkKind, SourceKind, Text};
+use crate::load::Node;
+use crate::validate::fields::{one_of, text};
+
+/// Source types faucet generates.
+pub(crate) const SOURCES: &[&str] = &["csv", "jsonl"];
+/// Sink types faucet generates.
+pub(crate) const SINKS: &[&str] = &["jsonl", "csv", "stdout", "sqlite"];
+/// faucet-stream source types that faucet will support later.
+pub(crate) const LATER_SOURCES: &[&str] = &[
+    "rest",
+    "postgres",
+    "postgres-cdc",
+    "postgres_cdc",
+    "mysql",
+    "sqlite",
+    "kafka",
+    "s3",
+    "gcs",
+    "azure-blob",
+    "file",
+];
+/// faucet-stream sink types that faucet will support later.
+pub(crate) const LATER_SINKS: &[&str] = &["postgres", "mysql", "kafka", "s3", "gcs", "azure-blob", "file"];
+
+/// Validates a source's `config` for source type `kind`: `None` when `kind` is
+/// not a source faucet generates, `Some(None)` when the config is invalid.
+pub(crate) fn source(kind: &str, config: &Node, diags: &mut Diagnostics) -> Option<Option<SourceKind>> {
+    let what = format!("the `{kind}` source config");
+    Some(match kind {
+        "csv" => csv::source(config, what, diags).map(SourceKind::Csv),
+        "jsonl" => jsonl::source(config, what, diags).map(SourceKind::Jsonl),
+        _ => return None,
+    })
+}
+
+/// Validates a sink's `config` for sink type `kind`, like [`source`].
+pub(crate) fn sink(kind: &str, config: &Node, diags: &mut Diagnostics) -> Option<Option<SinkKind>> {
+    let what = format!("the `{kind}` sink config");
+    Some(match kind {
+        "jsonl" => jsonl::sink(config, what, diags).map(SinkKind::Jsonl),
+        "csv" => csv::sink(config, what, diags).map(SinkKind::Csv),
+        "stdout" => stdout::sink(config, what, diags).map(SinkKind::Stdout),
+        "sqlite" => sqlite::sink(config, what, diags).map(SinkKind::Sqlite),
+        _ => return None,
+    })
+}
+
+/// The constructor of a source, gated by its cargo feature.
+pub(crate) fn source_tokens(kind: &SourceKind, g: &Gen, loc: &crate::diag::Loc) -> TokenStream {
+    match kind {
+        SourceKind::Csv(c) => c.tokens(g, loc),
+        SourceKind::Jsonl(j) => j.tokens(g, loc),
+    }
+}
+
+/// The constructor of a sink, gated by its cargo feature.
+pub(crate) fn sink_tokens(kind: &SinkKind, g: &Gen, loc: &crate::diag::Loc) -> TokenStream {
+    match kind {
+        SinkKind::Jsonl(s) => s.tokens(g, loc),
+        SinkKind::Csv(s) => s.tokens(g, loc),
+        SinkKind::Stdout(s) => s.tokens(g),
+        SinkKind::Sqlite(s) => s.tokens(g, loc),
+    }
+}
+
+/// An optional setting: its default when absent, the checked value when present.
+pub(crate) fn opt<T>(node: Option<&Node>, default: T, read: impl FnOnce(&Node) -> Option<T>) -> Option<T> {
+    match node {
+        Some(n) => read(n),
+        None => Some(default),
+    }
+}
+
+/// `on_parse_error: fail | dlq | skip`.
+pub(crate) fn on_parse_error(node: &Node, diags: &mut Diagnostics) -> Option<OnParseError> {
+    one_of(node, "on_parse_error", &["fail", "dlq", "skip"], diags).map(|v| match v {
+        "dlq" => OnParseError::Dlq,
+        "skip" => OnParseError::Skip,
+        _ => OnParseError::Fail,
+    })
+}
+
+/// The runtime's `OnParseError` value.
+pub(crate) fn on_parse_error_tokens(v: OnParseError, g: &Gen) -> TokenStream {
+    let rt = g.rt();
+    match v {
+        OnParseError::Fail => quote!(#rt::__private::connectors::files::OnParseError::Fail),
+        OnParseError::Dlq => quote!(#rt::__private::connectors::files::OnParseError::Dlq),
+        OnParseError::Skip => quote!(#rt::__private::connectors::files::OnParseError::Skip),
+    }
+}
+
+/// A file path or glob: non-empty, no NUL byte, not ending in `/`.
+pub(crate) fn path(node: &Node, diags: &mut Diagnostics) -> Option<Text> {
+    let t = text(node, "path", diags)?;
+    if let Some(lit) = t.as_literal() {
+        if lit.trim().is_empty() {
+            diags.error(&node.loc, "`path` is empty");
+            return None;
+        }
+        if lit.contains('\0') {
+            diags.error(&node.loc, "`path` contains a NUL byte");
+            return None;
+        }
+        if lit.ends_with('/') {
+            diags.error_help(
+                &node.loc,
+                format!("`path` {lit:?} names a directory"),
+                "name a file, or a glob such as `dir/*.csv`",
+            );
+            return None;
+        }
+    }
+    Some(t)
+}

@@ -281,7 +281,7 @@ where
                 self.lineage = lineage.to_owned();
                 self.lineage.clone()
             }
-            None => self.start_lineage().await?,
+            None => self.start_lineage(prior.as_ref()).await?,
         };
 
         // Sinks key their commit tokens by this scope: the same across a crash
@@ -317,11 +317,23 @@ where
 
     /// A fresh lineage for a run with no bookmark, persisted before the first
     /// write so a crash before the first confirmed page keeps it.
-    async fn start_lineage(&mut self) -> Result<String> {
+    ///
+    /// A bookmark written before lineages existed keeps its position: only the lineage is added.
+    async fn start_lineage(&mut self, prior: Option<&Value>) -> Result<String> {
         let lineage = uuid::Uuid::now_v7().simple().to_string();
         if let Some(store) = self.p.state.as_ref() {
-            let bookmark =
-                json!({"v": 1, "lineage": lineage, "seq": 0, "source": null, "sink": null, "dlq": null});
+            let mut bookmark = match prior {
+                Some(Value::Object(fields)) => fields.clone(),
+                _ => Map::from_iter([
+                    ("v".to_owned(), json!(1)),
+                    ("seq".to_owned(), json!(0)),
+                    ("source".to_owned(), Value::Null),
+                    ("sink".to_owned(), Value::Null),
+                    ("dlq".to_owned(), Value::Null),
+                ]),
+            };
+            bookmark.insert("lineage".into(), json!(lineage));
+            let bookmark = Value::Object(bookmark);
             store.put(&self.key, &bookmark).await.map_err(|e| e.context("persisting the run's lineage"))?;
         }
         self.lineage = lineage.clone();
@@ -382,8 +394,8 @@ where
                 .enumerate()
                 .map(|(index, r)| Failed { payload: r.payload, error: r.error, reason: Reason::Parse, index })
                 .collect();
-            let records = self.transform(page.records, &mut failed)?;
-            self.write(&records, &mut failed).await?;
+            let (records, positions) = self.transform(page.records, &mut failed)?;
+            self.write(&records, &positions, &mut failed).await?;
             drop(records);
             let page_failures = failed.len() as u64;
             self.dead_letter(failed).await?;
@@ -393,16 +405,25 @@ where
     }
 
     /// Runs every record through the chain; rejected records join `failed`.
-    fn transform(&mut self, records: Vec<Record>, failed: &mut Vec<Failed>) -> Result<Vec<Record>> {
+    /// Returns the survivors and, for each, its index in the page.
+    fn transform(
+        &mut self,
+        records: Vec<Record>,
+        failed: &mut Vec<Failed>,
+    ) -> Result<(Vec<Record>, Vec<usize>)> {
         let span = tracing::trace_span!("faucet.transform.apply", records_in = records.len());
         let _entered = span.enter();
         let records_in = records.len();
         let mut out = Vec::with_capacity(records_in);
+        let mut positions = Vec::with_capacity(records_in);
         for (index, record) in records.into_iter().enumerate() {
             // Keep a copy only when a rejected record has somewhere to go.
             let keep = self.p.dlq.is_some().then(|| record.clone());
             match self.p.transform.apply(record) {
-                Ok(Some(record)) => out.push(record),
+                Ok(Some(record)) => {
+                    out.push(record);
+                    positions.push(index);
+                }
                 Ok(None) => self.report.records_filtered += 1,
                 Err(error) => match keep {
                     Some(payload) => failed.push(Failed { payload, error, reason: Reason::Transform, index }),
@@ -419,11 +440,17 @@ where
             .increment(records_in as u64);
         metrics::counter!(observe::TRANSFORM_OUT, "pipeline" => self.p.name.clone(), "row" => self.p.row.clone())
             .increment(out.len() as u64);
-        Ok(out)
+        Ok((out, positions))
     }
 
-    /// Writes `records` in `batch_size` chunks; rejected rows join `failed`.
-    async fn write(&mut self, records: &[Record], failed: &mut Vec<Failed>) -> Result<()> {
+    /// Writes `records` in `batch_size` chunks; rejected rows join `failed`,
+    /// indexed by their position in the page (`positions`).
+    async fn write(
+        &mut self,
+        records: &[Record],
+        positions: &[usize],
+        failed: &mut Vec<Failed>,
+    ) -> Result<()> {
         let sink_name = self.p.sink.connector_name();
         let batch_size = self.p.sink.batch_size().max(1);
         let mut all_committed = !records.is_empty();
@@ -445,12 +472,13 @@ where
                                 chunk.len()
                             )));
                         };
-                        self.require_dlq(&f.error, offset + f.index)?;
+                        let index = positions[offset + f.index];
+                        self.require_dlq(&f.error, index)?;
                         failed.push(Failed {
                             payload: payload.clone(),
                             error: f.error,
                             reason: Reason::Partial,
-                            index: offset + f.index,
+                            index,
                         });
                     }
                 }
@@ -473,7 +501,7 @@ where
                             payload: payload.clone(),
                             error: FaucetError::new(ErrorKind::Sink, error.message()),
                             reason: Reason::Partial,
-                            index: offset + j,
+                            index: positions[offset + j],
                         });
                     }
                 }

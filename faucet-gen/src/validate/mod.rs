@@ -111,14 +111,12 @@ fn validate_pipeline(node: &Node, diags: &mut Diagnostics) -> Option<Body> {
     p.finish(diags);
     let source = source?;
     let dlq = dlq?;
-    if dlq.is_none() {
-        if source.kind.on_parse_error() == OnParseError::Dlq {
-            diags.error_help(
-                &source.loc,
-                "`on_parse_error: dlq` needs a dead-letter queue, but this pipeline has no `dlq:`",
-                "add `dlq: { sink: { type: jsonl, config: { path: … } } }` to `pipeline`, or use `on_parse_error: skip`",
-            );
-        }
+    if dlq.is_none() && source.kind.on_parse_error() == OnParseError::Dlq {
+        diags.error_help(
+            &source.loc,
+            "`on_parse_error: dlq` needs a dead-letter queue, but this pipeline has no `dlq:`",
+            "add `dlq: { sink: { type: jsonl, config: { path: … } } }` to `pipeline`, or use `on_parse_error: skip`",
+        );
     }
     Some((source, transforms?, sink?, state?, dlq))
 }

@@ -5,5 +5,9 @@ fn main() {
         "pipelines/csv_to_sqlite.yaml",
         "pipelines/csv_to_jsonl.yaml",
         "pipelines/jsonl_to_jsonl.yaml",
+        "pipelines/matrix_tree.yaml",
+        "pipelines/matrix_stop.yaml",
+        "pipelines/pg_append.yaml",
+        "pipelines/pg_upsert.yaml",
     ]);
 }

@@ -109,9 +109,12 @@ impl Config {
                 ..Default::default()
             };
             match crate::check_yaml(&display, &text) {
-                Ok(pipeline) => {
-                    let code = crate::format_tokens(crate::codegen::generate(&pipeline, &options), &display);
-                    let target = out_dir.join(format!("{}.rs", pipeline.module));
+                Ok(definition) => {
+                    let code = crate::format_tokens(
+                        crate::codegen::generate_definition(&definition, &options),
+                        &display,
+                    );
+                    let target = out_dir.join(format!("{}.rs", definition.module()));
                     write_if_changed(&target, &code)
                         .unwrap_or_else(|e| panic!("cannot write {}: {e}", target.display()));
                     written.push(target);

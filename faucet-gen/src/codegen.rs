@@ -12,7 +12,7 @@ use quote::{format_ident, quote, quote_spanned};
 
 use crate::connectors;
 use crate::diag::Loc;
-use crate::ir::{self, CaseMode, OnBatchError, State, Text, TextPart, Transform};
+use crate::ir::{self, CaseMode, Encode, OnBatchError, State, Text, TextPart, Transform};
 
 /// How to emit a pipeline.
 #[derive(Debug, Clone)]
@@ -64,39 +64,8 @@ pub fn generate(p: &ir::Pipeline, opts: &CodegenOptions) -> TokenStream {
             const _: &[u8] = ::core::include_bytes!(#f);
         )
     });
-    let source = g.source(&p.source);
-    let sink = g.sink(&p.sink);
-    let transforms = p.transforms.iter().map(|t| {
-        let t = g.transform(t);
-        quote!(let pipeline = pipeline.with_transform(#t);)
-    });
-    let dlq = p.dlq.as_ref().map(|d| {
-        let sink = g.sink(&d.sink);
-        let on_batch_error = match d.on_batch_error {
-            OnBatchError::Propagate => quote!(#rt::__private::dlq::OnBatchError::Propagate),
-            OnBatchError::DlqAll => quote!(#rt::__private::dlq::OnBatchError::DlqAll),
-        };
-        let per_page = opt_u64(d.max_failures_per_page);
-        let total = opt_u64(d.max_failures_total);
-        quote! {
-            let pipeline = pipeline.with_dlq(#rt::__private::dlq::Dlq {
-                sink: #sink,
-                on_batch_error: #on_batch_error,
-                max_failures_per_page: #per_page,
-                max_failures_total: #total,
-            });
-        }
-    });
-    let state = match &p.state {
-        State::None => None,
-        State::Memory => {
-            Some(quote!(let pipeline = pipeline.with_state(#rt::__private::state::MemoryStore::new());))
-        }
-        State::File { path } => {
-            let path = g.text(path);
-            Some(quote!(let pipeline = pipeline.with_state(#rt::__private::state::FileStore::new(#path));))
-        }
-    };
+    let body = g.body(p);
+    let pipeline_type = g.pipeline_type();
     quote! {
         #[doc = #doc]
         #[allow(unused_imports, unused_variables, clippy::all, missing_docs)]
@@ -112,23 +81,8 @@ pub fn generate(p: &ir::Pipeline, opts: &CodegenOptions) -> TokenStream {
             /// Builds the pipeline: concrete connectors and a statically composed
             /// transform chain, from values checked at build time. `${env:…}`
             /// references are read now, at run time.
-            pub fn pipeline() -> ::core::result::Result<
-                #rt::__private::Pipeline<
-                    impl #rt::__private::Source,
-                    impl #rt::__private::Transform,
-                    impl #rt::__private::Sink,
-                    impl #rt::__private::Sink,
-                    impl #rt::__private::StateStore,
-                >,
-                #rt::__private::FaucetError,
-            > {
-                let source = #source;
-                let sink = #sink;
-                let pipeline = #rt::__private::Pipeline::new(source, sink).with_name(NAME);
-                #(#transforms)*
-                #dlq
-                #state
-                ::core::result::Result::Ok(pipeline)
+            pub fn pipeline() -> #pipeline_type {
+                #body
             }
 
             /// Runs the pipeline with everything from its config.
@@ -142,6 +96,300 @@ pub fn generate(p: &ir::Pipeline, opts: &CodegenOptions) -> TokenStream {
             ) -> ::core::result::Result<#rt::__private::RunReport, #rt::__private::FaucetError> {
                 pipeline()?.with_options(&options).run().await
             }
+        }
+    }
+}
+
+impl Gen<'_> {
+    /// The return type of a pipeline builder.
+    fn pipeline_type(&self) -> TokenStream {
+        let rt = &self.rt;
+        quote! {
+            ::core::result::Result<
+                #rt::__private::Pipeline<
+                    impl #rt::__private::Source,
+                    impl #rt::__private::Transform,
+                    impl #rt::__private::Sink,
+                    impl #rt::__private::Sink,
+                    impl #rt::__private::StateStore,
+                >,
+                #rt::__private::FaucetError,
+            >
+        }
+    }
+
+    /// The statements that build a pipeline's concrete parts and compose them.
+    fn body(&self, p: &ir::Pipeline) -> TokenStream {
+        let g = self;
+        let rt = &self.rt;
+        let source = g.source(&p.source);
+        let sink = g.sink(&p.sink);
+        let transforms = p.transforms.iter().map(|t| {
+            let t = g.transform(t);
+            quote!(let pipeline = pipeline.with_transform(#t);)
+        });
+        let dlq = p.dlq.as_ref().map(|d| {
+            let sink = g.sink(&d.sink);
+            let on_batch_error = match d.on_batch_error {
+                OnBatchError::Propagate => quote!(#rt::__private::dlq::OnBatchError::Propagate),
+                OnBatchError::DlqAll => quote!(#rt::__private::dlq::OnBatchError::DlqAll),
+            };
+            let per_page = opt_u64(d.max_failures_per_page);
+            let total = opt_u64(d.max_failures_total);
+            quote! {
+                let pipeline = pipeline.with_dlq(#rt::__private::dlq::Dlq {
+                    sink: #sink,
+                    on_batch_error: #on_batch_error,
+                    max_failures_per_page: #per_page,
+                    max_failures_total: #total,
+                });
+            }
+        });
+        let state = match &p.state {
+            State::None => None,
+            State::Memory => {
+                Some(quote!(let pipeline = pipeline.with_state(#rt::__private::state::MemoryStore::new());))
+            }
+            State::File { path } => {
+                let path = g.text(path);
+                Some(
+                    quote!(let pipeline = pipeline.with_state(#rt::__private::state::FileStore::new(#path));),
+                )
+            }
+            State::Postgres(s) => {
+                let store = s.tokens(g);
+                Some(quote!(let pipeline = pipeline.with_state(#store);))
+            }
+            State::Redis(s) => {
+                let store = s.tokens(g);
+                Some(quote!(let pipeline = pipeline.with_state(#store);))
+            }
+        };
+        quote! {
+            let source = #source;
+            let sink = #sink;
+            let pipeline = #rt::__private::Pipeline::new(source, sink).with_name(NAME);
+            #(#transforms)*
+            #dlq
+            #state
+            ::core::result::Result::Ok(pipeline)
+        }
+    }
+}
+
+/// Emits the module of a validated definition.
+pub fn generate_definition(d: &ir::Definition, opts: &CodegenOptions) -> TokenStream {
+    match d {
+        ir::Definition::Single(p) => generate(p, opts),
+        ir::Definition::Matrix(m) => generate_matrix(m, opts),
+    }
+}
+
+/// Emits a matrix: one builder and one `invoke_*` function per row, a fan-out
+/// type per parent row, and `run_with`, whose body is the static schedule
+/// (root rows joined; children invoked per parent record inside the fan-out).
+pub fn generate_matrix(m: &ir::Matrix, opts: &CodegenOptions) -> TokenStream {
+    let g = Gen { rt: opts.runtime.clone(), opts };
+    let rt = &g.rt;
+    let module = format_ident!("{}", m.module);
+    let name = &m.name;
+    let doc = format!(
+        " Matrix pipeline `{}` ({} rows), generated by faucet from {}.",
+        m.name,
+        m.rows.len(),
+        opts.origin
+    );
+    let tracked = opts.tracked_files.iter().map(|f| {
+        quote!(
+            const _: &[u8] = ::core::include_bytes!(#f);
+        )
+    });
+    let matrix = quote!(#rt::__private::matrix);
+    let max_concurrent = match m.max_concurrent {
+        Some(n) => {
+            let n = usize_lit(n);
+            quote!(::core::option::Option::Some(#n))
+        }
+        None => quote!(::core::option::Option::None),
+    };
+    let on_error = match m.on_error {
+        ir::OnError::Continue => quote!(#matrix::OnError::Continue),
+        ir::OnError::Stop => quote!(#matrix::OnError::Stop),
+    };
+    let row_infos = m.rows.iter().map(|r| {
+        let id = &r.id;
+        let parent = match r.parent {
+            Some(p) => quote!(::core::option::Option::Some(#p)),
+            None => quote!(::core::option::Option::None),
+        };
+        let root = r.root;
+        let children = &r.children;
+        let depends_on = &r.depends_on;
+        let parent_key = &r.parent_key;
+        quote! {
+            #matrix::RowInfo {
+                id: #id,
+                parent: #parent,
+                root: #root,
+                children: &[#(#children),*],
+                depends_on: &[#(#depends_on),*],
+                parent_key: &[#(#parent_key),*],
+            }
+        }
+    });
+    let roots: Vec<_> = m.rows.iter().enumerate().filter(|(_, r)| r.parent.is_none()).collect();
+    let root_fns = roots.iter().map(|(i, r)| {
+        let root_fn = format_ident!("root_{}", r.ident);
+        let invoke = format_ident!("invoke_{}", r.ident);
+        let start = if r.depends_on.is_empty() {
+            quote!(#invoke(exec, ::core::option::Option::None).await;)
+        } else {
+            quote! {
+                if exec.dependencies_succeeded(#i).await {
+                    #invoke(exec, ::core::option::Option::None).await;
+                } else {
+                    exec.skip_tree(#i, ::core::option::Option::None, "a dependency failed or was skipped");
+                }
+            }
+        };
+        quote! {
+            async fn #root_fn(exec: &#matrix::Executor) {
+                #start
+                exec.tree_done(#i);
+            }
+        }
+    });
+    let root_calls = roots.iter().map(|(_, r)| {
+        let root_fn = format_ident!("root_{}", r.ident);
+        quote!(#root_fn(&exec))
+    });
+    let pipeline_type = g.pipeline_type();
+    let rows = m.rows.iter().enumerate().map(|(i, r)| {
+        let builder = format_ident!("pipeline_{}", r.ident);
+        let invoke = format_ident!("invoke_{}", r.ident);
+        let body = g.body(&r.pipeline);
+        let builder_doc = format!(" Builds row `{}`'s pipeline from its merged config.", r.id);
+        let builder_fn = if r.parent.is_some() {
+            quote! {
+                #[doc = #builder_doc]
+                /// `${parent.…}` values come from `parent`, the parent's record.
+                pub fn #builder(parent: &#rt::__private::Record) -> #pipeline_type {
+                    let parent = ::core::option::Option::Some(parent);
+                    #body
+                }
+            }
+        } else {
+            quote! {
+                #[doc = #builder_doc]
+                pub fn #builder() -> #pipeline_type {
+                    #body
+                }
+            }
+        };
+        let build_call = if r.parent.is_some() {
+            quote!(#builder(parent.expect("a child row runs for a parent record")))
+        } else {
+            quote!(#builder())
+        };
+        let run = if r.children.is_empty() {
+            quote!(invocation.configure(pipeline).run().await)
+        } else {
+            let fan_out = format_ident!("FanOut_{}", r.ident);
+            quote!(invocation.configure(pipeline).with_fan_out(#fan_out { exec, invocation: &invocation }).run().await)
+        };
+        let fan_out_type = (!r.children.is_empty()).then(|| {
+            let fan_out = format_ident!("FanOut_{}", r.ident);
+            let child_calls: Vec<_> = r
+                .children
+                .iter()
+                .map(|&c| {
+                    let child_invoke = format_ident!("invoke_{}", m.rows[c].ident);
+                    quote!(#child_invoke(exec, ::core::option::Option::Some(*record)))
+                })
+                .collect();
+            let all_ok = if child_calls.len() == 1 {
+                let call = &child_calls[0];
+                quote!(#call.await)
+            } else {
+                let names: Vec<_> = (0..child_calls.len()).map(|k| format_ident!("ok_{}", k)).collect();
+                quote! {
+                    let (#(#names),*) = #rt::__private::tokio::join!(#(#child_calls),*);
+                    true #(&& #names)*
+                }
+            };
+            quote! {
+                /// Runs this row's children once per record of each confirmed page.
+                #[allow(non_camel_case_types)]
+                struct #fan_out<'e, 'i> {
+                    exec: &'e #matrix::Executor,
+                    invocation: &'i #matrix::Invocation<'e>,
+                }
+
+                impl #rt::__private::FanOut for #fan_out<'_, '_> {
+                    async fn confirmed(
+                        &mut self,
+                        records: &[&#rt::__private::Record],
+                    ) -> #rt::__private::Result<()> {
+                        let exec = self.exec;
+                        // A loop, not a closure: the futures stay provably `Send`.
+                        let mut children = ::std::vec::Vec::with_capacity(records.len());
+                        for record in records {
+                            children.push(async move { #all_ok });
+                        }
+                        exec.children(self.invocation, records.len(), children).await
+                    }
+                }
+            }
+        });
+        quote! {
+            #builder_fn
+
+            async fn #invoke(exec: &#matrix::Executor, parent: ::core::option::Option<&#rt::__private::Record>) -> bool {
+                let ::core::option::Option::Some(invocation) = exec.begin(#i, parent).await else {
+                    return false;
+                };
+                let result = match #build_call {
+                    ::core::result::Result::Ok(pipeline) => #run,
+                    ::core::result::Result::Err(error) => ::core::result::Result::Err(error),
+                };
+                exec.end(invocation, result)
+            }
+
+            #fan_out_type
+        }
+    });
+    quote! {
+        #[doc = #doc]
+        #[allow(unused_imports, unused_variables, clippy::all, missing_docs)]
+        pub mod #module {
+            // Custom transform paths in the config resolve where the pipeline was declared.
+            use super::*;
+            const _: () = #rt::__private::VERSION_0_1;
+            #(#tracked)*
+
+            /// The pipeline's name, as written in its config.
+            pub const NAME: &str = #name;
+
+            /// The compiled schedule: every row, its parent, children and dependencies.
+            static ROWS: &[#matrix::RowInfo] = &[#(#row_infos),*];
+
+            /// Runs every row with everything from the config; the report lists every invocation.
+            pub async fn run() -> ::core::result::Result<#rt::__private::MatrixReport, #rt::__private::FaucetError> {
+                run_with(::core::default::Default::default()).await
+            }
+
+            /// Runs every row with settings only the application knows (a cancellation token).
+            pub async fn run_with(
+                options: #rt::__private::RunOptions,
+            ) -> ::core::result::Result<#rt::__private::MatrixReport, #rt::__private::FaucetError> {
+                let exec = #matrix::Executor::new(NAME, ROWS, #max_concurrent, #on_error, &options);
+                #rt::__private::tokio::join!(#(#root_calls),*);
+                ::core::result::Result::Ok(exec.finish())
+            }
+
+            #(#root_fns)*
+
+            #(#rows)*
         }
     }
 }
@@ -218,14 +466,28 @@ impl Gen<'_> {
         let parts = t.0.iter().map(|p| match p {
             TextPart::Lit(s) => quote!(#rt::__private::secret::Part::Lit(#s)),
             TextPart::Env(v) => quote!(#rt::__private::secret::Part::Env(#v)),
+            TextPart::Parent { path, encode } => {
+                let encode = match encode {
+                    Encode::Raw => quote!(Raw),
+                    Encode::PathSegment => quote!(PathSegment),
+                    Encode::UrlSegment => quote!(UrlSegment),
+                    Encode::UrlQuery => quote!(UrlQuery),
+                };
+                quote!(#rt::__private::secret::Part::Parent(&[#(#path),*], #rt::__private::secret::Encode::#encode))
+            }
         });
-        quote!(#rt::__private::secret::Template(&[#(#parts),*]).resolve()?)
+        if t.has_parent_values() {
+            // `parent` is the matrix child's parent record, in scope in its builder.
+            quote!(#rt::__private::secret::Template(&[#(#parts),*]).resolve_with(parent)?)
+        } else {
+            quote!(#rt::__private::secret::Template(&[#(#parts),*]).resolve()?)
+        }
     }
 
     /// Wraps a connector constructor in its cargo-feature gate.
     pub(crate) fn gated(&self, feature: &str, what: &str, loc: &Loc, body: TokenStream) -> TokenStream {
         let rt = &self.rt;
-        let gate = format_ident!("gate_{}", feature);
+        let gate = format_ident!("gate_{}", feature.replace('-', "_"));
         let message = format!(
             "{}the {what} needs faucet-runtime's `{feature}` cargo feature, which is off\n  = help: enable it: faucet-runtime = {{ version = \"…\", features = [\"{feature}\"] }}",
             loc_prefix(loc)

@@ -58,12 +58,14 @@ pub struct Diagnostic {
     pub message: String,
     /// How to fix it, when we can tell (`did you mean `path`?`).
     pub help: Option<String>,
+    /// Context, such as the matrix rows whose merged pipeline has the problem.
+    pub notes: Vec<String>,
 }
 
 impl Diagnostic {
     /// A diagnostic at `loc`.
     pub fn new(loc: Loc, message: impl Into<String>) -> Self {
-        Diagnostic { loc, message: message.into(), help: None }
+        Diagnostic { loc, message: message.into(), help: None, notes: Vec::new() }
     }
 
     /// Adds a help line.
@@ -102,18 +104,40 @@ impl Diagnostic {
             if let Some(help) = &self.help {
                 out.push_str(&format!("\n{pad} = help: {help}"));
             }
-        } else if let Some(help) = &self.help {
-            out.push_str(&format!("\n  = help: {help}"));
+            for note in &self.notes {
+                out.push_str(&format!("\n{pad} = note: {note}"));
+            }
+        } else {
+            if let Some(help) = &self.help {
+                out.push_str(&format!("\n  = help: {help}"));
+            }
+            for note in &self.notes {
+                out.push_str(&format!("\n  = note: {note}"));
+            }
         }
         out
     }
 
     /// The message and help on one line each, for an inline token span.
     pub fn inline_message(&self) -> String {
-        match &self.help {
-            Some(help) => format!("{}\n  = help: {help}", self.message),
-            None => self.message.clone(),
+        let mut out = self.message.clone();
+        if let Some(help) = &self.help {
+            out.push_str(&format!("\n  = help: {help}"));
         }
+        for note in &self.notes {
+            out.push_str(&format!("\n  = note: {note}"));
+        }
+        out
+    }
+
+    /// Identifies the problem regardless of notes: its place, message and help.
+    fn identity(&self) -> String {
+        let place = match &self.loc {
+            Loc::File { file, line, col, .. } => format!("{}:{line}:{col}", file.name),
+            Loc::Tokens(span) => format!("{span:?}"),
+            Loc::Unknown => String::new(),
+        };
+        format!("{place}|{}|{:?}", self.message, self.help)
     }
 }
 
@@ -169,6 +193,22 @@ impl Diagnostics {
     /// Appends all of `other`.
     pub fn extend(&mut self, other: Diagnostics) {
         self.items.extend(other.items);
+    }
+
+    /// Appends all of `other`, each with `note` added; a problem already
+    /// reported (the same place, message and help, such as an error in the base
+    /// pipeline that every matrix row inherits) only gains the note.
+    pub fn extend_noted(&mut self, other: Diagnostics, note: &str) {
+        for mut d in other.items {
+            let id = d.identity();
+            match self.items.iter_mut().find(|known| known.identity() == id) {
+                Some(known) => known.notes.push(note.to_owned()),
+                None => {
+                    d.notes.push(note.to_owned());
+                    self.items.push(d);
+                }
+            }
+        }
     }
 }
 

@@ -32,9 +32,9 @@ pub fn expand(input: TokenStream, ctx: &MacroContext) -> TokenStream {
     match parsed.body {
         MacroBody::File { path, span } => expand_file(&path, span, runtime, ctx),
         MacroBody::Inline(root) => match crate::validate::validate(&root, None) {
-            Ok(pipeline) => {
+            Ok(definition) => {
                 let options = CodegenOptions { runtime, ..Default::default() };
-                codegen::generate(&pipeline, &options)
+                codegen::generate_definition(&definition, &options)
             }
             Err(diags) => {
                 let mut out = errors(&diags, Span::call_site(), false);
@@ -76,14 +76,14 @@ fn expand_file(path: &str, span: Span, runtime: TokenStream, ctx: &MacroContext)
         .unwrap_or_else(|_| path.to_owned());
     let tracked = full.canonicalize().unwrap_or(full).display().to_string();
     match crate::check_yaml(&display, &text) {
-        Ok(pipeline) => {
+        Ok(definition) => {
             let options = CodegenOptions {
                 runtime,
                 fallback_span: span,
                 tracked_files: vec![tracked],
                 origin: format!("`{display}`"),
             };
-            codegen::generate(&pipeline, &options)
+            codegen::generate_definition(&definition, &options)
         }
         Err(diags) => {
             let mut out = errors(&diags, span, true);

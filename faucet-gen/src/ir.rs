@@ -5,6 +5,78 @@
 use crate::connectors;
 use crate::diag::Loc;
 
+/// A validated definition: one pipeline, or a matrix of rows.
+#[derive(Debug, Clone)]
+pub enum Definition {
+    /// A pipeline without `matrix:`.
+    Single(Box<Pipeline>),
+    /// A pipeline with `matrix:` rows.
+    Matrix(Matrix),
+}
+
+impl Definition {
+    /// The module the definition is generated into.
+    pub fn module(&self) -> &str {
+        match self {
+            Definition::Single(p) => &p.module,
+            Definition::Matrix(m) => &m.module,
+        }
+    }
+
+    /// The pipeline's name.
+    pub fn name(&self) -> &str {
+        match self {
+            Definition::Single(p) => &p.name,
+            Definition::Matrix(m) => &m.name,
+        }
+    }
+}
+
+/// A matrix: rows fanned out from one config, with a schedule fixed at build time.
+#[derive(Debug, Clone)]
+pub struct Matrix {
+    /// The pipeline's name.
+    pub name: String,
+    /// The Rust module it is generated into.
+    pub module: String,
+    /// The rows, in the order written.
+    pub rows: Vec<Row>,
+    /// `execution.max_concurrent` (default: the machine's cores, 1 to 8).
+    pub max_concurrent: Option<u64>,
+    /// `execution.on_error`.
+    pub on_error: OnError,
+}
+
+/// One matrix row: a merged, validated pipeline and its place in the schedule.
+#[derive(Debug, Clone)]
+pub struct Row {
+    /// The row's id (`row-<index>` when anonymous).
+    pub id: String,
+    /// The id as a Rust identifier fragment.
+    pub ident: String,
+    /// The row's merged pipeline.
+    pub pipeline: Pipeline,
+    /// The parent row: this row runs once per record it writes.
+    pub parent: Option<usize>,
+    /// The dotted path of the parent record's key.
+    pub parent_key: Vec<String>,
+    /// Rows whose trees must succeed before this row starts.
+    pub depends_on: Vec<usize>,
+    /// Rows that run once per record this row writes.
+    pub children: Vec<usize>,
+    /// The root of the row's parent chain.
+    pub root: usize,
+}
+
+/// `execution.on_error`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnError {
+    /// Siblings go on; descendants and dependents of a failure are skipped.
+    Continue,
+    /// Everything stops at the first failure.
+    Stop,
+}
+
 /// A validated pipeline.
 #[derive(Debug, Clone)]
 pub struct Pipeline {
@@ -35,6 +107,27 @@ pub enum TextPart {
     Lit(String),
     /// An environment variable, read at run time (never at build time).
     Env(String),
+    /// `${parent.dotted.path}`: a value of a matrix child's parent record,
+    /// substituted at run time and made safe for its place.
+    Parent {
+        /// The dotted path into the parent record (empty = the whole record).
+        path: Vec<String>,
+        /// How the value is made safe where it lands.
+        encode: Encode,
+    },
+}
+
+/// Where a parent-record value lands, and so how it is made safe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encode {
+    /// As is.
+    Raw,
+    /// Part of a file or object path: `/`, `\`, `..` and NUL rejected.
+    PathSegment,
+    /// One URL path segment, percent-encoded.
+    UrlSegment,
+    /// A URL query value, percent-encoded.
+    UrlQuery,
 }
 
 impl Text {
@@ -43,13 +136,29 @@ impl Text {
         Text(vec![TextPart::Lit(s.into())])
     }
 
+    /// The same text with every parent value substituted as `encode`
+    /// (connectors call this for fields that are paths or URL parts).
+    pub fn encoded_as(mut self, encode: Encode) -> Self {
+        for part in &mut self.0 {
+            if let TextPart::Parent { encode: e, .. } = part {
+                *e = encode;
+            }
+        }
+        self
+    }
+
+    /// True when the text takes a value from a parent record.
+    pub fn has_parent_values(&self) -> bool {
+        self.0.iter().any(|p| matches!(p, TextPart::Parent { .. }))
+    }
+
     /// The text when it has no `${env:…}` reference.
     pub fn as_literal(&self) -> Option<String> {
         let mut out = String::new();
         for part in &self.0 {
             match part {
                 TextPart::Lit(s) => out.push_str(s),
-                TextPart::Env(_) => return None,
+                TextPart::Env(_) | TextPart::Parent { .. } => return None,
             }
         }
         Some(out)
@@ -72,6 +181,12 @@ pub enum SourceKind {
     Csv(connectors::csv::CsvSource),
     /// `jsonl`.
     Jsonl(connectors::jsonl::JsonlSource),
+    /// `s3` and `memory` (object stores).
+    Object(connectors::object_store::ObjectSource),
+    /// `rest` (boxed: its settings are much larger than the other sources').
+    Rest(Box<connectors::rest::RestSource>),
+    /// `postgres`.
+    Postgres(Box<connectors::postgres::PostgresSource>),
 }
 
 impl SourceKind {
@@ -80,6 +195,11 @@ impl SourceKind {
         match self {
             SourceKind::Csv(c) => c.on_parse_error,
             SourceKind::Jsonl(j) => j.on_parse_error,
+            SourceKind::Object(o) => o.on_parse_error,
+            // A malformed response fails the run.
+            SourceKind::Rest(_) => OnParseError::Fail,
+            // A row that cannot be read fails the run.
+            SourceKind::Postgres(_) => OnParseError::Fail,
         }
     }
 }
@@ -115,6 +235,10 @@ pub enum SinkKind {
     Stdout(connectors::stdout::StdoutSink),
     /// `sqlite`.
     Sqlite(connectors::sqlite::SqliteSink),
+    /// `s3` and `memory` (object stores).
+    Object(connectors::object_store::ObjectSink),
+    /// `postgres`.
+    Postgres(Box<connectors::postgres::PostgresSink>),
 }
 
 /// A configured transform.
@@ -170,6 +294,10 @@ pub enum State {
         /// The directory.
         path: Text,
     },
+    /// `postgres`: a table of JSONB bookmarks.
+    Postgres(connectors::postgres::PostgresState),
+    /// `redis`: one string key per bookmark.
+    Redis(connectors::redis::RedisState),
 }
 
 /// `on_batch_error`.

@@ -36,7 +36,7 @@ pub use diag::{Diagnostic, Diagnostics, Loc, SourceFile};
 pub use expand::{MacroContext, expand};
 
 /// Loads and validates a pipeline from YAML text; `name` is the file name shown in diagnostics.
-pub fn check_yaml(name: &str, text: &str) -> Result<ir::Pipeline, Diagnostics> {
+pub fn check_yaml(name: &str, text: &str) -> Result<ir::Definition, Diagnostics> {
     let file = Arc::new(SourceFile { name: name.to_owned(), text: text.to_owned() });
     let root = load::load_yaml(&file).map_err(|d| {
         let mut all = Diagnostics::new();
@@ -48,8 +48,8 @@ pub fn check_yaml(name: &str, text: &str) -> Result<ir::Pipeline, Diagnostics> {
 
 /// Validates and generates the tokens of a pipeline from YAML text.
 pub fn generate_tokens(name: &str, text: &str, options: &CodegenOptions) -> Result<TokenStream, Diagnostics> {
-    let pipeline = check_yaml(name, text)?;
-    Ok(codegen::generate(&pipeline, options))
+    let definition = check_yaml(name, text)?;
+    Ok(codegen::generate_definition(&definition, options))
 }
 
 /// Formats generated tokens as Rust source (prettyplease), with an `@generated` header.

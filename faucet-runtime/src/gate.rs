@@ -115,3 +115,179 @@ macro_rules! __faucet_gate_sqlite {
 
 #[doc(hidden)]
 pub use __faucet_gate_sqlite as gate_sqlite;
+
+#[cfg(feature = "rest")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __faucet_gate_rest {
+    ($error:block, $body:block) => {
+        $body
+    };
+}
+
+#[cfg(not(feature = "rest"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __faucet_gate_rest {
+    ($error:block, $body:block) => {{
+        $error
+        $crate::__private::Unavailable::never()
+    }};
+}
+
+#[doc(hidden)]
+pub use __faucet_gate_rest as gate_rest;
+
+#[cfg(feature = "object-store")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __faucet_gate_object_store {
+    ($error:block, $body:block) => {
+        $body
+    };
+}
+
+#[cfg(not(feature = "object-store"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __faucet_gate_object_store {
+    ($error:block, $body:block) => {{
+        $error
+        $crate::__private::Unavailable::never()
+    }};
+}
+
+#[doc(hidden)]
+pub use __faucet_gate_object_store as gate_object_store;
+
+#[cfg(feature = "s3")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __faucet_gate_s3 {
+    ($error:block, $body:block) => {
+        $body
+    };
+}
+
+#[cfg(not(feature = "s3"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __faucet_gate_s3 {
+    ($error:block, $body:block) => {{
+        $error
+        $crate::__private::Unavailable::never()
+    }};
+}
+
+#[doc(hidden)]
+pub use __faucet_gate_s3 as gate_s3;
+
+#[cfg(feature = "postgres")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __faucet_gate_postgres {
+    ($error:block, $body:block) => {
+        $body
+    };
+}
+
+#[cfg(not(feature = "postgres"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __faucet_gate_postgres {
+    ($error:block, $body:block) => {{
+        $error
+        $crate::__private::Unavailable::never()
+    }};
+}
+
+#[doc(hidden)]
+pub use __faucet_gate_postgres as gate_postgres;
+
+#[cfg(feature = "mysql")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __faucet_gate_mysql {
+    ($error:block, $body:block) => {
+        $body
+    };
+}
+
+#[cfg(not(feature = "mysql"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __faucet_gate_mysql {
+    ($error:block, $body:block) => {{
+        $error
+        $crate::__private::Unavailable::never()
+    }};
+}
+
+#[doc(hidden)]
+pub use __faucet_gate_mysql as gate_mysql;
+
+#[cfg(feature = "state-postgres")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __faucet_gate_state_postgres {
+    ($error:block, $body:block) => {
+        $body
+    };
+}
+
+#[cfg(not(feature = "state-postgres"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __faucet_gate_state_postgres {
+    ($error:block, $body:block) => {{
+        $error
+        $crate::__private::Unavailable::never()
+    }};
+}
+
+#[doc(hidden)]
+pub use __faucet_gate_state_postgres as gate_state_postgres;
+
+#[cfg(feature = "state-redis")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __faucet_gate_state_redis {
+    ($error:block, $body:block) => {
+        $body
+    };
+}
+
+#[cfg(not(feature = "state-redis"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __faucet_gate_state_redis {
+    ($error:block, $body:block) => {{
+        $error
+        $crate::__private::Unavailable::never()
+    }};
+}
+
+#[doc(hidden)]
+pub use __faucet_gate_state_redis as gate_state_redis;
+
+#[cfg(feature = "kafka")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __faucet_gate_kafka {
+    ($error:block, $body:block) => {
+        $body
+    };
+}
+
+#[cfg(not(feature = "kafka"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __faucet_gate_kafka {
+    ($error:block, $body:block) => {{
+        $error
+        $crate::__private::Unavailable::never()
+    }};
+}
+
+#[doc(hidden)]
+pub use __faucet_gate_kafka as gate_kafka;

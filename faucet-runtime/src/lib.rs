@@ -18,6 +18,8 @@
 pub mod connectors;
 pub mod dlq;
 mod error;
+pub mod fan_out;
+pub mod matrix;
 pub mod observe;
 mod page;
 mod pipeline;
@@ -28,6 +30,8 @@ pub mod state;
 pub mod transform;
 
 pub use error::{ErrorKind, FaucetError, Result};
+pub use fan_out::{FanOut, NoFanOut};
+pub use matrix::{InvocationReport, InvocationStatus, MatrixReport};
 pub use page::{CommitToken, Page, Record, Rejected};
 pub use pipeline::{Pipeline, RunOptions, RunReport};
 pub use sink::{NoSink, OpenContext, RowFailure, Sink, WriteOutcome};

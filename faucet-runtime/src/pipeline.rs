@@ -29,6 +29,7 @@ use tracing::Instrument;
 
 use crate::dlq::{self, Dlq, OnBatchError, Origin, Reason};
 use crate::error::{ErrorKind, FaucetError, Result};
+use crate::fan_out::{FanOut, NoFanOut};
 use crate::observe;
 use crate::page::{CommitToken, Record};
 use crate::sink::{NoSink, OpenContext, Sink};
@@ -41,7 +42,7 @@ use crate::transform::{Chain, Identity, Transform};
 ///
 /// Generated code builds one with concrete types; by hand:
 /// `Pipeline::new(source, sink).with_transform(t).run().await`.
-pub struct Pipeline<S, T, K, D = NoSink, St = MemoryStore> {
+pub struct Pipeline<S, T, K, D = NoSink, St = MemoryStore, H = NoFanOut> {
     source: S,
     transform: T,
     sink: K,
@@ -50,6 +51,8 @@ pub struct Pipeline<S, T, K, D = NoSink, St = MemoryStore> {
     name: String,
     row: String,
     cancel: CancellationToken,
+    fan_out: H,
+    key_suffix: Option<String>,
 }
 
 impl<S: Source, K: Sink> Pipeline<S, Identity, K, NoSink, MemoryStore> {
@@ -65,20 +68,23 @@ impl<S: Source, K: Sink> Pipeline<S, Identity, K, NoSink, MemoryStore> {
             name: "unnamed".to_owned(),
             row: "row-0".to_owned(),
             cancel: CancellationToken::new(),
+            fan_out: NoFanOut,
+            key_suffix: None,
         }
     }
 }
 
-impl<S, T, K, D, St> Pipeline<S, T, K, D, St>
+impl<S, T, K, D, St, H> Pipeline<S, T, K, D, St, H>
 where
     S: Source,
     T: Transform,
     K: Sink,
     D: Sink,
     St: StateStore,
+    H: FanOut,
 {
     /// Appends `next` to the transform chain.
-    pub fn with_transform<U: Transform>(self, next: U) -> Pipeline<S, Chain<T, U>, K, D, St> {
+    pub fn with_transform<U: Transform>(self, next: U) -> Pipeline<S, Chain<T, U>, K, D, St, H> {
         Pipeline {
             source: self.source,
             transform: Chain(self.transform, next),
@@ -88,11 +94,13 @@ where
             name: self.name,
             row: self.row,
             cancel: self.cancel,
+            fan_out: self.fan_out,
+            key_suffix: self.key_suffix,
         }
     }
 
     /// Routes failed rows to `dlq` instead of failing the run.
-    pub fn with_dlq<D2: Sink>(self, dlq: Dlq<D2>) -> Pipeline<S, T, K, D2, St> {
+    pub fn with_dlq<D2: Sink>(self, dlq: Dlq<D2>) -> Pipeline<S, T, K, D2, St, H> {
         Pipeline {
             source: self.source,
             transform: self.transform,
@@ -102,11 +110,13 @@ where
             name: self.name,
             row: self.row,
             cancel: self.cancel,
+            fan_out: self.fan_out,
+            key_suffix: self.key_suffix,
         }
     }
 
     /// Persists bookmarks in `store`, so the next run resumes where this one stopped.
-    pub fn with_state<St2: StateStore>(self, store: St2) -> Pipeline<S, T, K, D, St2> {
+    pub fn with_state<St2: StateStore>(self, store: St2) -> Pipeline<S, T, K, D, St2, H> {
         Pipeline {
             source: self.source,
             transform: self.transform,
@@ -116,7 +126,35 @@ where
             name: self.name,
             row: self.row,
             cancel: self.cancel,
+            fan_out: self.fan_out,
+            key_suffix: self.key_suffix,
         }
+    }
+
+    /// Hands every confirmed page's written records to `fan_out` after the
+    /// page is flushed and before its bookmark is persisted: a matrix parent
+    /// runs its children there, so its bookmark passes a page only once the
+    /// page's children are done.
+    pub fn with_fan_out<H2: FanOut>(self, fan_out: H2) -> Pipeline<S, T, K, D, St, H2> {
+        Pipeline {
+            source: self.source,
+            transform: self.transform,
+            sink: self.sink,
+            dlq: self.dlq,
+            state: self.state,
+            name: self.name,
+            row: self.row,
+            cancel: self.cancel,
+            fan_out,
+            key_suffix: self.key_suffix,
+        }
+    }
+
+    /// Appends `suffix` to the state key (`pipeline::row::suffix`): a matrix
+    /// child's invocations each keep their own bookmark, keyed by the parent record.
+    pub fn with_key_suffix(mut self, suffix: impl Into<String>) -> Self {
+        self.key_suffix = Some(suffix.into());
+        self
     }
 
     /// Names the pipeline (for the state key, DLQ envelopes, metrics and spans).
@@ -148,7 +186,10 @@ where
 
     /// The key this pipeline's bookmark is stored under: `pipeline::row`.
     pub fn state_key(&self) -> String {
-        format!("{}::{}", self.name, self.row)
+        match &self.key_suffix {
+            Some(suffix) => format!("{}::{}::{suffix}", self.name, self.row),
+            None => format!("{}::{}", self.name, self.row),
+        }
     }
 
     /// Runs the pipeline to the end of its source (or to cancellation).
@@ -247,8 +288,8 @@ struct Failed {
 }
 
 /// The state of one run: the pipeline's parts plus counters.
-struct Driver<S, T, K, D, St> {
-    p: Pipeline<S, T, K, D, St>,
+struct Driver<S, T, K, D, St, H> {
+    p: Pipeline<S, T, K, D, St, H>,
     key: String,
     seq: u64,
     report: RunReport,
@@ -256,15 +297,16 @@ struct Driver<S, T, K, D, St> {
     lineage: String,
 }
 
-impl<S, T, K, D, St> Driver<S, T, K, D, St>
+impl<S, T, K, D, St, H> Driver<S, T, K, D, St, H>
 where
     S: Source,
     T: Transform,
     K: Sink,
     D: Sink,
     St: StateStore,
+    H: FanOut,
 {
-    fn new(p: Pipeline<S, T, K, D, St>) -> Self {
+    fn new(p: Pipeline<S, T, K, D, St, H>) -> Self {
         let key = p.state_key();
         let report = RunReport { pipeline: p.name.clone(), row: p.row.clone(), ..RunReport::default() };
         Driver { p, key, seq: 0, report, dlq_total: 0, lineage: String::new() }
@@ -395,11 +437,12 @@ where
                 .map(|(index, r)| Failed { payload: r.payload, error: r.error, reason: Reason::Parse, index })
                 .collect();
             let (records, positions) = self.transform(page.records, &mut failed)?;
-            self.write(&records, &positions, &mut failed).await?;
-            drop(records);
+            let mut rejected = Vec::new();
+            self.write(&records, &positions, &mut failed, &mut rejected).await?;
             let page_failures = failed.len() as u64;
             self.dead_letter(failed).await?;
-            self.commit(page.bookmark).await?;
+            self.commit(page.bookmark, &records, &rejected).await?;
+            drop(records);
             self.check_budgets(page_failures)?;
         }
     }
@@ -450,6 +493,7 @@ where
         records: &[Record],
         positions: &[usize],
         failed: &mut Vec<Failed>,
+        rejected: &mut Vec<usize>,
     ) -> Result<()> {
         let sink_name = self.p.sink.connector_name();
         let batch_size = self.p.sink.batch_size().max(1);
@@ -472,6 +516,7 @@ where
                                 chunk.len()
                             )));
                         };
+                        rejected.push(offset + f.index);
                         let index = positions[offset + f.index];
                         self.require_dlq(&f.error, index)?;
                         failed.push(Failed {
@@ -497,6 +542,7 @@ where
                     }
                     all_committed = false;
                     for (j, payload) in chunk.iter().enumerate() {
+                        rejected.push(offset + j);
                         failed.push(Failed {
                             payload: payload.clone(),
                             error: FaucetError::new(ErrorKind::Sink, error.message()),
@@ -565,8 +611,14 @@ where
         Ok(())
     }
 
-    /// Flushes the sink and the DLQ, then persists the bookmark.
-    async fn commit(&mut self, source_bookmark: Option<Value>) -> Result<()> {
+    /// Flushes the sink and the DLQ, hands the written records to the fan-out
+    /// (a matrix parent's children), then persists the bookmark.
+    async fn commit(
+        &mut self,
+        source_bookmark: Option<Value>,
+        records: &[Record],
+        rejected: &[usize],
+    ) -> Result<()> {
         let sink_name = self.p.sink.connector_name();
         let sink_checkpoint = self
             .p
@@ -580,6 +632,15 @@ where
             }
             None => None,
         };
+        if H::ACTIVE {
+            let mut written: Vec<&Record> = Vec::with_capacity(records.len());
+            let mut skip = rejected.to_vec();
+            skip.sort_unstable();
+            written.extend(
+                records.iter().enumerate().filter(|(i, _)| skip.binary_search(i).is_err()).map(|(_, r)| r),
+            );
+            self.p.fan_out.confirmed(&written).await?;
+        }
         let Some(store) = self.p.state.as_ref() else {
             return Ok(());
         };

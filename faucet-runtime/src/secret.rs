@@ -13,13 +13,57 @@ use crate::error::{FaucetError, Result};
 
 static SECRETS: RwLock<Vec<String>> = RwLock::new(Vec::new());
 
-/// One piece of a config string: literal text or an environment variable.
+/// One piece of a config string: literal text, an environment variable, or a
+/// value of a matrix parent's record.
 #[derive(Debug, Clone, Copy)]
 pub enum Part {
     /// Text taken as written.
     Lit(&'static str),
     /// The value of this environment variable, read at run time.
     Env(&'static str),
+    /// `${parent.path}`: the value at this dotted path of the parent record,
+    /// substituted safely for where it lands.
+    Parent(&'static [&'static str], Encode),
+}
+
+/// How a parent-record value is made safe for the place it is substituted into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encode {
+    /// Taken as is (headers, free text).
+    Raw,
+    /// Part of a file or object path: a value holding `/`, `\`, `..` or NUL is
+    /// rejected, so a hostile value cannot escape the configured directory.
+    PathSegment,
+    /// One URL path segment: percent-encoded, `/` included.
+    UrlSegment,
+    /// A URL query value: percent-encoded.
+    UrlQuery,
+}
+
+/// Characters left as they are in a URL path segment or query value (RFC 3986 unreserved).
+const URL_UNRESERVED: &percent_encoding::AsciiSet =
+    &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+
+/// Substitutes `value` (a parent record's field) for `encode`'s context.
+pub fn substitute(value: &str, encode: Encode) -> Result<String> {
+    match encode {
+        Encode::Raw => Ok(value.to_owned()),
+        Encode::PathSegment => {
+            if value.is_empty()
+                || value.contains(['/', '\\', '\0'])
+                || value.split(['/', '\\']).any(|part| part == ".." || part == ".")
+            {
+                Err(FaucetError::config(format!(
+                    "the parent value {value:?} cannot be part of a path: it is empty or holds `/`, `\\`, `..` or NUL"
+                )))
+            } else {
+                Ok(value.to_owned())
+            }
+        }
+        Encode::UrlSegment | Encode::UrlQuery => {
+            Ok(percent_encoding::utf8_percent_encode(value, URL_UNRESERVED).to_string())
+        }
+    }
 }
 
 /// A config string with `${env:…}` references, as the generator emits it.
@@ -34,6 +78,7 @@ impl fmt::Debug for Template {
             match part {
                 Part::Lit(text) => f.write_str(text)?,
                 Part::Env(var) => write!(f, "${{env:{var}}}")?,
+                Part::Parent(path, _) => write!(f, "${{parent.{}}}", path.join("."))?,
             }
         }
         f.write_str("\")")
@@ -46,6 +91,12 @@ impl Template {
     /// A missing variable is a `Config` error naming it (never its value).
     /// Every value read is registered as a secret.
     pub fn resolve(&self) -> Result<String> {
+        self.resolve_with(None)
+    }
+
+    /// Resolves the references, taking `${parent.…}` values from `parent`
+    /// (a matrix child's parent record).
+    pub fn resolve_with(&self, parent: Option<&crate::Record>) -> Result<String> {
         let mut out = String::new();
         for part in self.0 {
             match part {
@@ -58,6 +109,17 @@ impl Template {
                     })?;
                     register(&value);
                     out.push_str(&value);
+                }
+                Part::Parent(path, encode) => {
+                    let Some(record) = parent else {
+                        return Err(FaucetError::config(
+                            "a `${parent…}` reference needs the parent's record",
+                        ));
+                    };
+                    let value = crate::matrix::lookup(record, path).ok_or_else(|| {
+                        FaucetError::config(format!("the parent record has no `{}`", path.join(".")))
+                    })?;
+                    out.push_str(&substitute(&crate::matrix::render(value), *encode)?);
                 }
             }
         }
@@ -140,6 +202,26 @@ mod tests {
         assert!(!format!("{e:?}").contains("hunter2"));
         assert!(!e.to_string().contains("hunter2"));
         assert!(format!("{t:?}").contains("${env:FAUCET_TEST_SECRET_RESOLVES}"));
+    }
+
+    #[test]
+    fn parent_values_are_substituted_safely() {
+        let parent = serde_json::json!({"id": 7, "name": "a b/c", "dir": "../etc"});
+        let t =
+            Template(&[Part::Lit("out/"), Part::Parent(&["id"], Encode::PathSegment), Part::Lit(".jsonl")]);
+        assert_eq!(t.resolve_with(Some(&parent)).unwrap(), "out/7.jsonl");
+        let hostile = Template(&[Part::Lit("out/"), Part::Parent(&["dir"], Encode::PathSegment)]);
+        assert!(
+            hostile.resolve_with(Some(&parent)).unwrap_err().message().contains("cannot be part of a path")
+        );
+        let slash = Template(&[Part::Parent(&["name"], Encode::PathSegment)]);
+        assert!(slash.resolve_with(Some(&parent)).is_err());
+        let url = Template(&[Part::Lit("/users/"), Part::Parent(&["name"], Encode::UrlSegment)]);
+        assert_eq!(url.resolve_with(Some(&parent)).unwrap(), "/users/a%20b%2Fc");
+        assert!(Template(&[Part::Parent(&["missing"], Encode::Raw)]).resolve_with(Some(&parent)).is_err());
+        for bad in ["", ".", "..", "a\\b", "x\0"] {
+            assert!(substitute(bad, Encode::PathSegment).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -3,6 +3,10 @@
 faucet_runtime::include_pipeline!("csv_to_sqlite");
 faucet_runtime::include_pipeline!("csv_to_jsonl");
 faucet_runtime::include_pipeline!("jsonl_to_jsonl");
+faucet_runtime::include_pipeline!("matrix_tree");
+faucet_runtime::include_pipeline!("matrix_stop");
+faucet_runtime::include_pipeline!("pg_append");
+faucet_runtime::include_pipeline!("pg_upsert");
 
 use std::io::Write;
 use std::path::Path;
@@ -38,4 +42,42 @@ pub fn peak_rss_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Runs a command to completion after `kills` runs killed with SIGKILL at
+/// random points (the seed is printed, so a failure can be replayed). Returns
+/// the final run's output and how many kills hit a running process.
+pub fn run_with_kills(
+    make: impl Fn() -> std::process::Command,
+    kills: usize,
+) -> (std::process::Output, usize) {
+    use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+    let seed = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(1);
+    eprintln!("kill schedule seed {seed}");
+    let mut state = seed;
+    let mut next = |bound: u64| {
+        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (state >> 33) % bound.max(1)
+    };
+    let mut hits = 0;
+    let mut window_ms = 3000;
+    for _ in 0..kills {
+        let started = Instant::now();
+        let mut child = make()
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn the run");
+        std::thread::sleep(Duration::from_millis(20 + next(window_ms)));
+        match child.try_wait().expect("poll the run") {
+            // Finished before the kill: shorten the window so later kills land mid-run.
+            Some(_) => window_ms = (started.elapsed().as_millis() as u64).max(50),
+            None => {
+                child.kill().expect("SIGKILL");
+                child.wait().expect("reap");
+                hits += 1;
+            }
+        }
+    }
+    (make().output().expect("final run"), hits)
 }

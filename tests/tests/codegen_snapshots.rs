@@ -15,6 +15,24 @@ pub mod snapshot_support {
 include!("../../faucet-gen/tests/codegen/minimal.rs");
 include!("../../faucet-gen/tests/codegen/full.rs");
 include!("../../faucet-gen/tests/codegen/custom_transform.rs");
+include!("../../faucet-gen/tests/codegen/matrix.rs");
+include!("../../faucet-gen/tests/codegen/object_store.rs");
+include!("../../faucet-gen/tests/codegen/rest.rs");
+include!("../../faucet-gen/tests/codegen/postgres.rs");
+include!("../../faucet-gen/tests/codegen/redis_state.rs");
+
+#[test]
+#[allow(unsafe_code)]
+fn rest_snapshot_builds_once_its_secrets_are_set() {
+    let error = rest_users::pipeline().err().expect("the env vars are unset");
+    assert!(error.message().contains("FAUCET_SNAPSHOT_TEAM"), "{error}");
+    // SAFETY: the names are unique to this test; nothing else reads them.
+    unsafe {
+        std::env::set_var("FAUCET_SNAPSHOT_TEAM", "blue");
+        std::env::set_var("FAUCET_SNAPSHOT_CLIENT_SECRET", "snapshot-client-secret");
+    }
+    assert!(rest_users::pipeline().is_ok());
+}
 
 #[test]
 fn snapshots_build_their_pipelines() {
@@ -22,6 +40,15 @@ fn snapshots_build_their_pipelines() {
     assert!(minimal::pipeline().is_ok());
     assert_eq!(full_featured::NAME, "full-featured");
     assert!(custom_transform::pipeline().is_ok());
+    assert!(matrix::pipeline_users().is_ok());
+    assert!(matrix::pipeline_posts(&serde_json::json!({"id": 1})).is_ok());
+    assert!(
+        matrix::pipeline_posts(&serde_json::json!({"id": "../x"})).is_err(),
+        "hostile parent value rejected"
+    );
+    assert!(pg_to_jsonl::pipeline().is_ok(), "database connectors connect lazily");
+    let error = pg_orders::pipeline().err().expect("the password variable is unset");
+    assert!(error.message().contains("FAUCET_SNAPSHOT_PGPASSWORD"), "{error}");
 }
 
 #[test]

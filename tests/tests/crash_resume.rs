@@ -5,7 +5,6 @@
 use std::collections::HashSet;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
 
@@ -17,46 +16,11 @@ fn runner(pipeline: &str, dir: &Path) -> Command {
     cmd
 }
 
-/// A small deterministic generator, seeded per test run (the seed is printed).
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self, bound: u64) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        (self.0 >> 33) % bound
-    }
-}
-
-/// Runs `pipeline` to completion, after `kills` runs killed at random points.
-/// Returns the final run's report and how many kills hit a running process.
+/// Runs `pipeline` to completion after `kills` runs killed at random points.
 fn run_with_kills(pipeline: &str, dir: &Path, kills: usize) -> (Value, usize) {
-    let seed = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos() as u64;
-    eprintln!("{pipeline}: kill schedule seed {seed}");
-    let mut rng = Lcg(seed);
-    // Calibrate: how long does an uninterrupted run take here? Kill within it.
-    let mut hits = 0;
-    let mut window_ms = 3000;
-    for _ in 0..kills {
-        let started = Instant::now();
-        let mut child = runner(pipeline, dir).spawn().expect("spawn runner");
-        std::thread::sleep(Duration::from_millis(20 + rng.next(window_ms)));
-        match child.try_wait().expect("poll runner") {
-            Some(status) => {
-                // Finished before the kill: shorten the window so later kills land.
-                assert!(status.success(), "run failed: {:?}", child.wait_with_output());
-                window_ms = (started.elapsed().as_millis() as u64).max(50);
-            }
-            None => {
-                child.kill().expect("SIGKILL");
-                child.wait().expect("reap");
-                hits += 1;
-            }
-        }
-    }
-    let out = runner(pipeline, dir).output().expect("final run");
+    let (out, hits) = faucet_e2e::run_with_kills(|| runner(pipeline, dir), kills);
     assert!(out.status.success(), "final run failed: {}", String::from_utf8_lossy(&out.stderr));
-    let report: Value = serde_json::from_slice(&out.stdout).expect("report JSON");
-    (report, hits)
+    (serde_json::from_slice(&out.stdout).expect("report JSON"), hits)
 }
 
 fn rerun_writes_nothing(pipeline: &str, dir: &Path) {

@@ -4,6 +4,10 @@
 
 pub mod csv;
 pub mod jsonl;
+pub mod object_store;
+pub mod postgres;
+pub mod redis;
+pub mod rest;
 pub mod sqlite;
 pub mod stdout;
 
@@ -17,25 +21,14 @@ use crate::load::Node;
 use crate::validate::fields::{one_of, text};
 
 /// Source types faucet generates.
-pub(crate) const SOURCES: &[&str] = &["csv", "jsonl"];
+pub(crate) const SOURCES: &[&str] = &["csv", "jsonl", "s3", "memory", "rest", "postgres"];
 /// Sink types faucet generates.
-pub(crate) const SINKS: &[&str] = &["jsonl", "csv", "stdout", "sqlite"];
+pub(crate) const SINKS: &[&str] = &["jsonl", "csv", "stdout", "sqlite", "s3", "memory", "postgres"];
 /// faucet-stream source types that faucet will support later.
-pub(crate) const LATER_SOURCES: &[&str] = &[
-    "rest",
-    "postgres",
-    "postgres-cdc",
-    "postgres_cdc",
-    "mysql",
-    "sqlite",
-    "kafka",
-    "s3",
-    "gcs",
-    "azure-blob",
-    "file",
-];
+pub(crate) const LATER_SOURCES: &[&str] =
+    &["postgres-cdc", "postgres_cdc", "mysql", "sqlite", "kafka", "gcs", "azure-blob", "file"];
 /// faucet-stream sink types that faucet will support later.
-pub(crate) const LATER_SINKS: &[&str] = &["postgres", "mysql", "kafka", "s3", "gcs", "azure-blob", "file"];
+pub(crate) const LATER_SINKS: &[&str] = &["mysql", "kafka", "gcs", "azure-blob", "file"];
 
 /// Validates a source's `config` for source type `kind`: `None` when `kind` is
 /// not a source faucet generates, `Some(None)` when the config is invalid.
@@ -44,6 +37,9 @@ pub(crate) fn source(kind: &str, config: &Node, diags: &mut Diagnostics) -> Opti
     Some(match kind {
         "csv" => csv::source(config, what, diags).map(SourceKind::Csv),
         "jsonl" => jsonl::source(config, what, diags).map(SourceKind::Jsonl),
+        "s3" | "memory" => object_store::source(kind, config, what, diags).map(SourceKind::Object),
+        "rest" => rest::source(config, what, diags).map(|r| SourceKind::Rest(Box::new(r))),
+        "postgres" => postgres::source(config, what, diags).map(|p| SourceKind::Postgres(Box::new(p))),
         _ => return None,
     })
 }
@@ -56,6 +52,8 @@ pub(crate) fn sink(kind: &str, config: &Node, diags: &mut Diagnostics) -> Option
         "csv" => csv::sink(config, what, diags).map(SinkKind::Csv),
         "stdout" => stdout::sink(config, what, diags).map(SinkKind::Stdout),
         "sqlite" => sqlite::sink(config, what, diags).map(SinkKind::Sqlite),
+        "s3" | "memory" => object_store::sink(kind, config, what, diags).map(SinkKind::Object),
+        "postgres" => postgres::sink(config, what, diags).map(|p| SinkKind::Postgres(Box::new(p))),
         _ => return None,
     })
 }
@@ -65,6 +63,9 @@ pub(crate) fn source_tokens(kind: &SourceKind, g: &Gen, loc: &crate::diag::Loc) 
     match kind {
         SourceKind::Csv(c) => c.tokens(g, loc),
         SourceKind::Jsonl(j) => j.tokens(g, loc),
+        SourceKind::Object(o) => o.tokens(g, loc),
+        SourceKind::Rest(r) => r.tokens(g, loc),
+        SourceKind::Postgres(p) => p.tokens(g, loc),
     }
 }
 
@@ -75,6 +76,8 @@ pub(crate) fn sink_tokens(kind: &SinkKind, g: &Gen, loc: &crate::diag::Loc) -> T
         SinkKind::Csv(s) => s.tokens(g, loc),
         SinkKind::Stdout(s) => s.tokens(g),
         SinkKind::Sqlite(s) => s.tokens(g, loc),
+        SinkKind::Object(s) => s.tokens(g, loc),
+        SinkKind::Postgres(s) => s.tokens(g, loc),
     }
 }
 
@@ -105,9 +108,10 @@ pub(crate) fn on_parse_error_tokens(v: OnParseError, g: &Gen) -> TokenStream {
     }
 }
 
-/// A file path or glob: non-empty, no NUL byte, not ending in `/`.
+/// A file path or glob: non-empty, no NUL byte, not ending in `/`. Values
+/// from a matrix parent's record are substituted as single path segments.
 pub(crate) fn path(node: &Node, diags: &mut Diagnostics) -> Option<Text> {
-    let t = text(node, "path", diags)?;
+    let t = text(node, "path", diags)?.encoded_as(crate::ir::Encode::PathSegment);
     if let Some(lit) = t.as_literal() {
         if lit.trim().is_empty() {
             diags.error(&node.loc, "`path` is empty");

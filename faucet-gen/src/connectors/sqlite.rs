@@ -85,7 +85,7 @@ impl SqliteSink {
 
 /// A `sqlite:` URL (`sqlite://file.db`, `sqlite:file.db`, `sqlite::memory:`).
 fn sqlite_url(node: &Node, diags: &mut Diagnostics) -> Option<Text> {
-    let t = text(node, "database_url", diags)?;
+    let t = text(node, "database_url", diags)?.encoded_as(crate::ir::Encode::PathSegment);
     if let Some(lit) = t.as_literal()
         && !lit.starts_with("sqlite:")
     {

@@ -5,9 +5,43 @@
 //! The typed readers below check a value's type and range and return it
 //! normalized, or record a diagnostic and return `None`.
 
+use std::cell::RefCell;
+
 use crate::diag::{Diagnostics, Loc, help_for, list};
-use crate::ir::{Text, TextPart};
+use crate::ir::{Encode, Text, TextPart};
 use crate::load::{Entry, Node, Value};
+
+/// What `${row.path}` references may name in the strings being validated now.
+///
+/// Set by the matrix validator around each row; a thread-local so that every
+/// connector's validation sees it without threading it through each call.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct TextScope {
+    /// The matrix's row ids (empty without `matrix:`).
+    pub rows: Vec<String>,
+    /// The id of the row's parent, whose record `${parent.path}` reads.
+    pub parent: Option<String>,
+    /// False in blocks where tokens are rejected (transforms, state, dlq).
+    pub tokens_allowed: bool,
+}
+
+thread_local! {
+    static SCOPE: RefCell<TextScope> = RefCell::new(TextScope::default());
+}
+
+/// Runs `f` with `scope` as the text scope, restoring the previous one after.
+pub(crate) fn with_scope<R>(scope: TextScope, f: impl FnOnce() -> R) -> R {
+    let previous = SCOPE.with(|s| s.replace(scope));
+    let result = f();
+    SCOPE.with(|s| *s.borrow_mut() = previous);
+    result
+}
+
+/// Runs `f` with parent tokens rejected (inside transforms, state and dlq blocks).
+pub(crate) fn without_tokens<R>(f: impl FnOnce() -> R) -> R {
+    let scope = SCOPE.with(|s| TextScope { tokens_allowed: false, ..s.borrow().clone() });
+    with_scope(scope, f)
+}
 
 /// Reads the keys of one map node.
 pub(crate) struct Fields<'a> {
@@ -105,11 +139,30 @@ impl<'a> Fields<'a> {
 pub(crate) fn boolean(node: &Node, key: &str, diags: &mut Diagnostics) -> Option<bool> {
     match &node.value {
         Value::Bool(b) => Some(*b),
+        Value::Str(s) if s.contains("${") => {
+            diags.error_help(
+                &node.loc,
+                format!("`{key}` must be true or false, found the reference {s:?}"),
+                "`${…}` references are substituted into strings only",
+            );
+            None
+        }
         other => {
             diags.error(&node.loc, format!("`{key}` must be true or false, found {}", other.kind_name()));
             None
         }
     }
+}
+
+/// True when `s` holds a `${row.…}` reference to one of the matrix's rows.
+fn names_row(s: &str) -> bool {
+    SCOPE.with(|scope| {
+        scope
+            .borrow()
+            .rows
+            .iter()
+            .any(|row| s.contains(&format!("${{{row}.")) || s.contains(&format!("${{{row}}}")))
+    })
 }
 
 /// An integer within `min..=max`.
@@ -121,6 +174,14 @@ pub(crate) fn int_in(node: &Node, key: &str, min: i64, max: i64, diags: &mut Dia
                 &node.loc,
                 format!("`{key}` is {i}, out of range"),
                 format!("use a value from {min} to {max}"),
+            );
+            None
+        }
+        Value::Str(s) if s.contains("${") => {
+            diags.error_help(
+                &node.loc,
+                format!("`{key}` must be an integer, found the reference {s:?}"),
+                "`${…}` references are substituted into strings only; write a number here",
             );
             None
         }
@@ -142,6 +203,14 @@ pub(crate) fn batch_size(node: &Node, diags: &mut Diagnostics) -> Option<u64> {
 /// A plain string with no `${…}` reference (names, enum values, patterns).
 pub(crate) fn plain_string(node: &Node, key: &str, diags: &mut Diagnostics) -> Option<String> {
     match &node.value {
+        Value::Str(s) if names_row(s) => {
+            diags.error_help(
+                &node.loc,
+                format!("`{key}` cannot take a parent reference ({s:?})"),
+                "parent references are only substituted into source and sink config strings",
+            );
+            None
+        }
         Value::Str(s) => Some(s.clone()),
         other => {
             diags.error(&node.loc, format!("`{key}` must be a string, found {}", other.kind_name()));
@@ -248,11 +317,10 @@ pub(crate) fn parse_text(s: &str) -> Result<Text, (String, String)> {
                     ));
                 }
                 None => {
-                    return Err((
-                        format!("`${{{body}}}` refers to a matrix row or a var, which needs `matrix:` / `vars:`"),
-                        "faucet does not support `matrix:` and `vars:` yet; use `${env:VAR}` or write `$${` for a literal `${`"
-                            .into(),
-                    ));
+                    if !lit.is_empty() {
+                        parts.push(TextPart::Lit(std::mem::take(&mut lit)));
+                    }
+                    parts.push(parent_token(body)?);
                 }
             }
             rest = &tail[end + 1..];
@@ -266,6 +334,55 @@ pub(crate) fn parse_text(s: &str) -> Result<Text, (String, String)> {
         parts.push(TextPart::Lit(lit));
     }
     Ok(Text(parts))
+}
+
+/// `${row.dotted.path}`: valid only naming the current row's parent, in a
+/// string of a source or sink config.
+fn parent_token(body: &str) -> Result<TextPart, (String, String)> {
+    let scope = SCOPE.with(|s| s.borrow().clone());
+    let mut segments = body.split('.');
+    let row = segments.next().unwrap_or_default();
+    let path: Vec<String> = segments.map(str::to_owned).collect();
+    if path.iter().any(|s| s.is_empty()) || row.is_empty() {
+        return Err((
+            format!("malformed reference `${{{body}}}`"),
+            "write `${parent_row.field}` or `${parent_row.a.b}`".into(),
+        ));
+    }
+    if row == "vars" {
+        return Err((
+            format!("`${{{body}}}`: there is no var `{}`", path.join(".")),
+            "define it under the top-level `vars:`".into(),
+        ));
+    }
+    if !scope.rows.iter().any(|r| r == row) {
+        let help = if scope.rows.is_empty() {
+            "references to a row's record need `matrix:`; use `${env:VAR}`, or write `$${` for a literal `${`"
+                .to_owned()
+        } else {
+            help_for(row, &scope.rows.iter().map(String::as_str).collect::<Vec<_>>())
+        };
+        return Err((format!("`${{{body}}}` refers to `{row}`, which is not a matrix row"), help));
+    }
+    if !scope.tokens_allowed {
+        return Err((
+            format!(
+                "`${{{body}}}`: parent references are only substituted into source and sink config strings"
+            ),
+            "transforms, `state` and `dlq` are the same for every invocation".into(),
+        ));
+    }
+    match scope.parent.as_deref() {
+        Some(parent) if parent == row => Ok(TextPart::Parent { path, encode: Encode::Raw }),
+        Some(parent) => Err((
+            format!("`${{{body}}}` refers to row `{row}`, but this row's parent is `{parent}`"),
+            format!("a child reads its own parent's record: `${{{parent}.…}}`"),
+        )),
+        None => Err((
+            format!("`${{{body}}}` refers to row `{row}`, but this row has no parent"),
+            format!("add `parent: {row}` to the row, so it runs once per record `{row}` writes"),
+        )),
+    }
 }
 
 fn is_env_name(var: &str) -> bool {
@@ -294,6 +411,19 @@ mod tests {
         assert!(parse_text("${env:PW").unwrap_err().0.contains("no closing"));
         assert!(parse_text("${vault:a#b}").unwrap_err().0.contains("vault"));
         assert!(parse_text("${env:9x}").unwrap_err().0.contains("does not name"));
-        assert!(parse_text("${users.id}").unwrap_err().0.contains("matrix"));
+        assert!(parse_text("${users.id}").unwrap_err().0.contains("not a matrix row"));
+        let scope = TextScope {
+            rows: vec!["users".into(), "posts".into()],
+            parent: Some("users".into()),
+            tokens_allowed: true,
+        };
+        with_scope(scope.clone(), || {
+            assert_eq!(
+                parse_text("out/${users.id}.jsonl").unwrap().0[1],
+                TextPart::Parent { path: vec!["id".into()], encode: Encode::Raw }
+            );
+            assert!(parse_text("${posts.id}").unwrap_err().0.contains("parent is `users`"));
+            without_tokens(|| assert!(parse_text("${users.id}").unwrap_err().0.contains("only substituted")));
+        });
     }
 }

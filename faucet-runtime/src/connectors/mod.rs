@@ -1,8 +1,18 @@
 //! Built-in connectors. Each family sits behind its cargo feature, except
 //! `stdout`, which needs nothing.
 
+#[cfg(any(feature = "postgres", feature = "mysql", feature = "state-postgres", feature = "state-redis"))]
+pub mod dburl;
 #[cfg(feature = "files")]
 pub mod files;
+#[cfg(feature = "kafka")]
+pub mod kafka;
+#[cfg(feature = "object-store")]
+pub mod objects;
+#[cfg(feature = "postgres")]
+pub mod postgres;
+#[cfg(feature = "rest")]
+pub mod rest;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 pub mod stdout;

@@ -6,9 +6,21 @@
 
 mod file;
 mod memory;
+#[cfg(feature = "state-postgres")]
+mod postgres_store;
+#[cfg(all(test, any(feature = "state-postgres", feature = "state-redis")))]
+mod proxy;
+#[cfg(feature = "state-redis")]
+mod redis_store;
+#[cfg(all(test, any(feature = "state-postgres", feature = "state-redis")))]
+mod store_tests;
 
 pub use file::FileStore;
 pub use memory::MemoryStore;
+#[cfg(feature = "state-postgres")]
+pub use postgres_store::{PostgresStore, PostgresStoreConfig};
+#[cfg(feature = "state-redis")]
+pub use redis_store::{RedisStore, RedisStoreConfig};
 
 use std::future::Future;
 use std::sync::Arc;

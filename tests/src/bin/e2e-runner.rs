@@ -2,15 +2,29 @@
 //! `FAUCET_E2E_DIR` as its working directory, then prints its report as one
 //! JSON line: the crash tests kill this process at random points.
 
-use faucet_e2e::{csv_to_jsonl, csv_to_sqlite, jsonl_to_jsonl, peak_rss_kib};
+use faucet_e2e::{
+    csv_to_jsonl, csv_to_sqlite, jsonl_to_jsonl, matrix_stop, matrix_tree, peak_rss_kib, pg_append, pg_upsert,
+};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let which = std::env::args().nth(1).unwrap_or_default();
+    if which.starts_with("matrix_") {
+        // A matrix prints its whole report and exits non-zero when any invocation failed.
+        let report = match which.as_str() {
+            "matrix_tree" => matrix_tree::run().await,
+            _ => matrix_stop::run().await,
+        }
+        .expect("the matrix runs");
+        println!("{}", report.to_json());
+        std::process::exit(report.exit_code());
+    }
     let report = match which.as_str() {
         "csv_to_sqlite" => csv_to_sqlite::run().await,
         "csv_to_jsonl" => csv_to_jsonl::run().await,
         "jsonl_to_jsonl" => jsonl_to_jsonl::run().await,
+        "pg_append" => pg_append::run().await,
+        "pg_upsert" => pg_upsert::run().await,
         other => {
             eprintln!("unknown pipeline {other:?}");
             std::process::exit(2);

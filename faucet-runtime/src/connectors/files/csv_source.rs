@@ -80,6 +80,8 @@ impl CsvSourceConfig {
 pub struct CsvSource {
     config: CsvSourceConfig,
     state: Option<State>,
+    /// The object store to read instead of local files (the object-store connectors).
+    origin: Option<objects::StoreOrigin>,
 }
 
 impl fmt::Debug for CsvSource {
@@ -94,11 +96,17 @@ impl fmt::Debug for CsvSource {
 impl CsvSource {
     /// A source for `config`; nothing is opened until the first page.
     pub fn new(config: CsvSourceConfig) -> Self {
-        CsvSource { config, state: None }
+        CsvSource { config, state: None, origin: None }
+    }
+
+    /// A source reading `config.path` (a key, prefix or glob) from an object store.
+    #[cfg_attr(not(feature = "object-store"), allow(dead_code))]
+    pub(crate) fn in_store(config: CsvSourceConfig, origin: objects::StoreOrigin) -> Self {
+        CsvSource { config, state: None, origin: Some(origin) }
     }
 
     async fn start(&mut self, bookmark: Option<&Value>) -> Result<()> {
-        let files = Files::start(&self.config.path, bookmark).await?;
+        let files = Files::start_in(self.origin.as_ref(), &self.config.path, bookmark).await?;
         let rows = Rows::new(&self.config);
         self.state = Some(State { files, rows, current: None, finished: None });
         Ok(())
@@ -410,7 +418,7 @@ impl Source for CsvSource {
             Some(file) => (file.index, file.cursor.offset(), rows.line()),
             None => finished.expect("a page with rows read at least one file"),
         };
-        page.bookmark = Some(objects::bookmark(files.get(index).name(), offset, line));
+        page.bookmark = Some(files.bookmark(index, offset, line));
         Ok(Some(page))
     }
 }

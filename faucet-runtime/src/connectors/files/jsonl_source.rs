@@ -47,6 +47,8 @@ impl JsonlSourceConfig {
 pub struct JsonlSource {
     config: JsonlSourceConfig,
     state: Option<State>,
+    /// The object store to read instead of local files (the object-store connectors).
+    origin: Option<objects::StoreOrigin>,
 }
 
 impl fmt::Debug for JsonlSource {
@@ -61,11 +63,17 @@ impl fmt::Debug for JsonlSource {
 impl JsonlSource {
     /// A source for `config`; nothing is opened until the first page.
     pub fn new(config: JsonlSourceConfig) -> Self {
-        JsonlSource { config, state: None }
+        JsonlSource { config, state: None, origin: None }
+    }
+
+    /// A source reading `config.path` (a key, prefix or glob) from an object store.
+    #[cfg_attr(not(feature = "object-store"), allow(dead_code))]
+    pub(crate) fn in_store(config: JsonlSourceConfig, origin: objects::StoreOrigin) -> Self {
+        JsonlSource { config, state: None, origin: Some(origin) }
     }
 
     async fn start(&mut self, bookmark: Option<&Value>) -> Result<()> {
-        let files = Files::start(&self.config.path, bookmark).await?;
+        let files = Files::start_in(self.origin.as_ref(), &self.config.path, bookmark).await?;
         self.state = Some(State { files, current: None, carry: Vec::new(), finished: None });
         Ok(())
     }
@@ -201,7 +209,7 @@ impl Source for JsonlSource {
             Some(file) => (file.index, file.cursor.offset(), file.line),
             None => finished.expect("a page with input read at least one file"),
         };
-        page.bookmark = Some(objects::bookmark(files.get(index).name(), offset, line));
+        page.bookmark = Some(files.bookmark(index, offset, line));
         Ok(Some(page))
     }
 }

@@ -6,7 +6,7 @@ mod csv_sink;
 mod csv_source;
 mod jsonl_sink;
 mod jsonl_source;
-mod objects;
+pub(crate) mod objects;
 mod writer;
 
 pub use csv_sink::{CsvSink, CsvSinkConfig};

@@ -14,6 +14,7 @@
 //! `offset`, and reads every later file from its start.
 
 use std::ops::Range;
+use std::sync::Arc;
 
 use bytes::Bytes;
 use futures_util::stream::{BoxStream, StreamExt, TryStreamExt};
@@ -41,6 +42,22 @@ pub(crate) struct ListedFile {
     location: ObjectPath,
     size: u64,
     display: String,
+    /// The object's version tag, recorded in bookmarks (remote stores only).
+    etag: Option<String>,
+    /// How the object is compressed; offsets then count decompressed bytes.
+    codec: Codec,
+}
+
+/// The compression of an object, decoded while streaming.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Codec {
+    /// Plain bytes.
+    #[default]
+    None,
+    /// gzip (multi-member streams included).
+    Gzip,
+    /// Zstandard.
+    Zstd,
 }
 
 impl ListedFile {
@@ -55,17 +72,29 @@ impl ListedFile {
         &self.display
     }
 
-    /// The size in bytes when the file was listed.
+    /// The size in bytes when the file was listed; for a compressed object,
+    /// unknown until it is read (`u64::MAX`), since offsets count decompressed bytes.
     pub(crate) fn size(&self) -> u64 {
-        self.size
+        if self.codec == Codec::None { self.size } else { u64::MAX }
     }
 }
 
 /// The files a configured path matches, sorted by [`ListedFile::name`].
 #[derive(Debug)]
 pub(crate) struct Listing {
-    store: LocalFileSystem,
+    store: Arc<dyn ObjectStore>,
     files: Vec<ListedFile>,
+}
+
+/// A remote (or in-memory) object store to list and read instead of the local filesystem.
+#[derive(Debug, Clone)]
+pub(crate) struct StoreOrigin {
+    /// The store.
+    pub(crate) store: Arc<dyn ObjectStore>,
+    /// How errors and DLQ payloads name the store (`s3://bucket/`, `memory://name/`).
+    pub(crate) display: String,
+    /// Compression of every object, or `None` to pick it by extension (`.gz`, `.zst`).
+    pub(crate) codec: Option<Codec>,
 }
 
 impl Listing {
@@ -116,11 +145,68 @@ impl Listing {
             .into_iter()
             .map(|meta| {
                 let display = format!("{}{}", split.prefix, meta.location.as_ref());
-                ListedFile { location: meta.location, size: meta.size, display }
+                ListedFile {
+                    location: meta.location,
+                    size: meta.size,
+                    display,
+                    etag: None,
+                    codec: Codec::None,
+                }
             })
             .collect();
         files.sort_by(|a, b| a.name().cmp(b.name()));
-        Ok(Listing { store, files })
+        Ok(Listing { store: Arc::new(store), files })
+    }
+
+    /// Lists the objects of `origin` that `pattern` matches: a glob over whole
+    /// keys (`logs/**/*.jsonl`; `*` stays within a `/` segment), else a key
+    /// prefix as S3 means it (`logs/2024-` lists every key starting so; empty
+    /// lists the whole bucket). None is an error.
+    pub(crate) async fn list_store(origin: &StoreOrigin, pattern: &str) -> Result<Listing> {
+        let shown = format!("{}{pattern}", origin.display);
+        let listed = |e: object_store::Error| FaucetError::source(format!("listing `{shown}`: {e}"));
+        let split = split_glob(pattern);
+        let mut metas: Vec<ObjectMeta> = Vec::new();
+        if split.glob {
+            let matcher = globset::GlobBuilder::new(pattern)
+                .literal_separator(true)
+                .build()
+                .map_err(|e| FaucetError::config(format!("invalid glob `{shown}`: {e}")))?
+                .compile_matcher();
+            let root = split.prefix.trim_end_matches('/');
+            let prefix = (!root.is_empty()).then(|| ObjectPath::from(root));
+            let mut stream = origin.store.list(prefix.as_ref());
+            while let Some(meta) = stream.try_next().await.map_err(listed)? {
+                if matcher.is_match(meta.location.as_ref()) {
+                    metas.push(meta);
+                }
+            }
+        } else {
+            // A string prefix, as S3 means it: list its directory, keep the keys it starts.
+            let dir = pattern.rfind('/').map_or("", |slash| &pattern[..slash]);
+            let prefix = (!dir.is_empty()).then(|| ObjectPath::from(dir));
+            let mut stream = origin.store.list(prefix.as_ref());
+            while let Some(meta) = stream.try_next().await.map_err(listed)? {
+                if meta.location.as_ref().starts_with(pattern) {
+                    metas.push(meta);
+                }
+            }
+        }
+        if metas.is_empty() {
+            return Err(FaucetError::source(format!("no object matches `{shown}`")));
+        }
+        let mut files: Vec<ListedFile> = metas
+            .into_iter()
+            .map(|meta| {
+                let name = meta.location.as_ref();
+                let codec = origin.codec.unwrap_or_else(|| Codec::from_extension(name));
+                let display = format!("{}{name}", origin.display);
+                let etag = meta.e_tag.clone().or_else(|| Some(meta.last_modified.to_rfc3339()));
+                ListedFile { location: meta.location, size: meta.size, display, etag, codec }
+            })
+            .collect();
+        files.sort_by(|a, b| a.name().cmp(b.name()));
+        Ok(Listing { store: origin.store.clone(), files })
     }
 
     /// The listed files, in reading order.
@@ -133,6 +219,15 @@ impl Listing {
     /// `offset` must be below the file's size (a finished file is skipped,
     /// not opened).
     pub(crate) async fn read_from(&self, file: &ListedFile, offset: u64) -> Result<ByteStream> {
+        if file.codec != Codec::None {
+            #[cfg(feature = "object-store")]
+            return self.read_decoded(file, offset).await;
+            #[cfg(not(feature = "object-store"))]
+            return Err(FaucetError::source(format!(
+                "`{}` is compressed: decoding needs faucet-runtime's `object-store` feature",
+                file.display
+            )));
+        }
         let options = GetOptions { range: Some(GetRange::Offset(offset)), ..Default::default() };
         let display = file.display.clone();
         let result = self
@@ -147,6 +242,64 @@ impl Listing {
                 stream.map_err(move |e| FaucetError::source(format!("reading `{display}`: {e}"))).boxed()
             }
         })
+    }
+}
+
+#[cfg(feature = "object-store")]
+impl Listing {
+    /// Streams a compressed object decoded, skipping its first `offset`
+    /// decompressed bytes (a compressed stream cannot be entered midway).
+    async fn read_decoded(&self, file: &ListedFile, offset: u64) -> Result<ByteStream> {
+        use async_compression::tokio::bufread::{GzipDecoder, ZstdDecoder};
+        use tokio_util::io::{ReaderStream, StreamReader};
+
+        let display = file.display.clone();
+        let result = self
+            .store
+            .get(&file.location)
+            .await
+            .map_err(|e| FaucetError::source(format!("reading `{display}`: {e}")))?;
+        let raw = result.into_stream().map_err(std::io::Error::other);
+        let reader = StreamReader::new(raw);
+        let decoded: Box<dyn tokio::io::AsyncRead + Send + Unpin> = match file.codec {
+            Codec::Gzip => {
+                let mut decoder = GzipDecoder::new(reader);
+                decoder.multiple_members(true);
+                Box::new(decoder)
+            }
+            Codec::Zstd => {
+                let mut decoder = ZstdDecoder::new(reader);
+                decoder.multiple_members(true);
+                Box::new(decoder)
+            }
+            Codec::None => Box::new(reader),
+        };
+        let mut skip = offset;
+        let stream = ReaderStream::with_capacity(decoded, CHUNK_SIZE)
+            .map_err(move |e| FaucetError::source(format!("reading `{display}`: {e}")))
+            .try_filter_map(move |mut chunk: Bytes| {
+                if skip > 0 {
+                    let n = skip.min(chunk.len() as u64) as usize;
+                    skip -= n as u64;
+                    chunk = chunk.slice(n..);
+                }
+                futures_util::future::ready(Ok((!chunk.is_empty()).then_some(chunk)))
+            });
+        Ok(stream.boxed())
+    }
+}
+
+impl Codec {
+    /// The codec a key's extension implies: `.gz` / `.gzip` gzip, `.zst` / `.zstd` zstd, else none.
+    pub(crate) fn from_extension(name: &str) -> Codec {
+        let lower = name.to_ascii_lowercase();
+        if lower.ends_with(".gz") || lower.ends_with(".gzip") {
+            Codec::Gzip
+        } else if lower.ends_with(".zst") || lower.ends_with(".zstd") {
+            Codec::Zstd
+        } else {
+            Codec::None
+        }
     }
 }
 
@@ -319,17 +472,50 @@ pub(crate) struct Files {
 
 impl Files {
     /// Lists `path` and positions just after `bookmark` (or at the first file).
+    #[cfg(test)]
     pub(crate) async fn start(path: &str, bookmark: Option<&Value>) -> Result<Files> {
-        let listing = Listing::list(path).await?;
+        Files::start_in(None, path, bookmark).await
+    }
+
+    /// Like [`Files::start`], over `origin`'s objects when given, else local files.
+    ///
+    /// A bookmarked object whose version tag (`etag`) changed since is read
+    /// again from its start: it is a new object under the same key.
+    pub(crate) async fn start_in(
+        origin: Option<&StoreOrigin>,
+        path: &str,
+        bookmark: Option<&Value>,
+    ) -> Result<Files> {
+        let listing = match origin {
+            Some(origin) => Listing::list_store(origin, path).await?,
+            None => Listing::list(path).await?,
+        };
         let mut files = Files { listing, next: 0, resume_at: None };
         if let Some(bookmark) = bookmark {
             let (name, offset, line) = parse_bookmark(bookmark)?;
             files.next = files.listing.files().partition_point(|f| f.name() < name);
-            if files.listing.files().get(files.next).is_some_and(|f| f.name() == name) {
-                files.resume_at = Some((offset, line));
+            if let Some(file) = files.listing.files().get(files.next).filter(|f| f.name() == name) {
+                let tag = bookmark.get("etag").and_then(Value::as_str);
+                match (tag, file.etag.as_deref()) {
+                    (Some(was), Some(now)) if was != now => {
+                        tracing::warn!(object = %file.display, "the object changed since the bookmark; reading it again from its start");
+                    }
+                    _ => files.resume_at = Some((offset, line)),
+                }
             }
         }
         Ok(files)
+    }
+
+    /// The bookmark of a position in the file at `index`: `{"file", "offset",
+    /// "line"}`, plus `"etag"` for an object of a remote store.
+    pub(crate) fn bookmark(&self, index: usize, offset: u64, line: u64) -> Value {
+        let file = self.get(index);
+        let mut value = bookmark(file.name(), offset, line);
+        if let (Some(tag), Some(map)) = (&file.etag, value.as_object_mut()) {
+            map.insert("etag".into(), Value::String(tag.clone()));
+        }
+        value
     }
 
     /// The listed file at `index`.

@@ -1,0 +1,562 @@
+//! `s3` and `memory`: object stores through object_store. Sources read JSON
+//! Lines or CSV objects under a key prefix or glob; sinks write JSON Lines objects.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use super::{on_parse_error, on_parse_error_tokens, opt};
+use crate::codegen::{Gen, byte_lit, usize_lit};
+use crate::diag::{Diagnostics, Loc};
+use crate::ir::{OnParseError, Text};
+use crate::load::Node;
+use crate::validate::fields::{Fields, batch_size, boolean, byte, int_in, one_of, plain_string, text};
+
+/// Which store a connector talks to.
+#[derive(Debug, Clone)]
+pub enum Store {
+    /// `memory`: a named process-wide in-memory store.
+    Memory {
+        /// The store's name.
+        name: String,
+    },
+    /// `s3`: a bucket.
+    S3(S3),
+}
+
+/// `s3` connection settings.
+#[derive(Debug, Clone)]
+pub struct S3 {
+    /// Bucket name (checked when literal).
+    pub bucket: Text,
+    /// Region.
+    pub region: Option<Text>,
+    /// S3-compatible endpoint.
+    pub endpoint_url: Option<Text>,
+    /// Allow `http://` endpoints.
+    pub allow_http: bool,
+    /// Access key id.
+    pub access_key_id: Option<Text>,
+    /// Secret access key.
+    pub secret_access_key: Option<Text>,
+    /// Session token.
+    pub session_token: Option<Text>,
+}
+
+/// Object compression: `None` in a source means "by extension".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Codec {
+    /// Plain.
+    None,
+    /// gzip.
+    Gzip,
+    /// zstd.
+    Zstd,
+}
+
+/// Object source record format.
+#[derive(Debug, Clone)]
+pub enum Format {
+    /// JSON Lines.
+    Jsonl,
+    /// CSV with its parser settings.
+    Csv {
+        /// First line names the columns.
+        has_headers: bool,
+        /// Field delimiter.
+        delimiter: u8,
+        /// Quote character.
+        quote: u8,
+        /// Accept ragged rows.
+        flexible: bool,
+        /// Emit numbers and booleans.
+        infer_types: bool,
+    },
+}
+
+/// `s3` / `memory` source settings.
+#[derive(Debug, Clone)]
+pub struct ObjectSource {
+    /// The store.
+    pub store: Store,
+    /// Key prefix or glob.
+    pub prefix: Text,
+    /// Record format.
+    pub format: Format,
+    /// Forced compression, or by extension.
+    pub compression: Option<Codec>,
+    /// Records per page.
+    pub batch_size: u64,
+    /// Malformed-input policy.
+    pub on_parse_error: OnParseError,
+}
+
+/// `s3` / `memory` sink settings.
+#[derive(Debug, Clone)]
+pub struct ObjectSink {
+    /// The store.
+    pub store: Store,
+    /// Key prefix.
+    pub prefix: Text,
+    /// Object name stem (default: the pipeline's name).
+    pub name: Option<String>,
+    /// Output compression.
+    pub compression: Codec,
+    /// Records per object.
+    pub max_records_per_file: u64,
+    /// Uncompressed bytes per object.
+    pub max_bytes_per_file: u64,
+    /// Multipart part size.
+    pub part_size: u64,
+    /// Rows per write.
+    pub batch_size: u64,
+}
+
+const MIB: i64 = 1 << 20;
+
+/// Reads the store settings of `kind` (`s3` or `memory`).
+fn store(kind: &str, f: &mut Fields<'_>, diags: &mut Diagnostics) -> Option<Store> {
+    if kind == "memory" {
+        let name = opt(f.get("store"), "default".to_owned(), |n| plain_string(n, "store", diags))?;
+        return Some(Store::Memory { name });
+    }
+    let bucket = f.require("bucket", diags).and_then(|n| bucket(n, diags));
+    let endpoint = f.get("endpoint_url").map(|n| (n, endpoint(n, diags)));
+    let allow_http = opt(f.get("allow_http"), false, |n| boolean(n, "allow_http", diags));
+    let region = f.get("region").map(|n| region(n, endpoint.is_some(), diags));
+    let key_node = f.get("access_key_id");
+    let secret_node = f.get("secret_access_key");
+    let key = key_node.map(|n| text(n, "access_key_id", diags));
+    let secret = secret_node.map(|n| text(n, "secret_access_key", diags));
+    let token = f.get("session_token").map(|n| text(n, "session_token", diags));
+    if let (Some((node, Some(url))), Some(false)) = (&endpoint, allow_http)
+        && url.as_literal().is_some_and(|u| u.starts_with("http://"))
+    {
+        diags.error_help(
+            &node.loc,
+            "`endpoint_url` is plain http, but `allow_http` is not set",
+            "add `allow_http: true` (for a local S3-compatible server), or use https",
+        );
+    }
+    if let Some(alone) = match (key_node, secret_node) {
+        (Some(n), None) | (None, Some(n)) => Some(n),
+        _ => None,
+    } {
+        diags.error_help(
+            &alone.loc,
+            "`access_key_id` and `secret_access_key` go together",
+            "set both, or neither to take credentials from the AWS_* environment",
+        );
+    }
+    Some(Store::S3(S3 {
+        bucket: bucket?,
+        region: region.transpose_opt()?,
+        endpoint_url: endpoint.map(|(_, u)| u).transpose_opt()?,
+        allow_http: allow_http?,
+        access_key_id: key.transpose_opt()?,
+        secret_access_key: secret.transpose_opt()?,
+        session_token: token.transpose_opt()?,
+    }))
+}
+
+/// `Option<Option<T>>` (absent / invalid / valid) to `Option<Option<T>>` (invalid / absent-or-valid).
+trait TransposeOpt<T> {
+    fn transpose_opt(self) -> Option<Option<T>>;
+}
+
+impl<T> TransposeOpt<T> for Option<Option<T>> {
+    fn transpose_opt(self) -> Option<Option<T>> {
+        match self {
+            None => Some(None),
+            Some(Some(v)) => Some(Some(v)),
+            Some(None) => None,
+        }
+    }
+}
+
+/// An S3 bucket name: 3–63 lowercase letters, digits, dots and hyphens,
+/// starting and ending with a letter or digit, no `..`, not an IP address.
+fn bucket(node: &Node, diags: &mut Diagnostics) -> Option<Text> {
+    let t = text(node, "bucket", diags)?;
+    let Some(name) = t.as_literal() else { return Some(t) };
+    let problem = if !(3..=63).contains(&name.len()) {
+        Some(format!("is {} characters long; bucket names have 3 to 63", name.len()))
+    } else if let Some(c) =
+        name.chars().find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '.' || *c == '-'))
+    {
+        Some(format!("contains {c:?}; bucket names use lowercase letters, digits, `.` and `-`"))
+    } else if !name.starts_with(|c: char| c.is_ascii_alphanumeric())
+        || !name.ends_with(|c: char| c.is_ascii_alphanumeric())
+    {
+        Some("must start and end with a letter or digit".to_owned())
+    } else if name.contains("..") {
+        Some("contains `..`".to_owned())
+    } else if name.parse::<std::net::Ipv4Addr>().is_ok() {
+        Some("looks like an IP address".to_owned())
+    } else {
+        None
+    };
+    match problem {
+        Some(problem) => {
+            diags.error_help(
+                &node.loc,
+                format!("invalid bucket name `{name}`: it {problem}"),
+                "bucket names follow S3's rules, e.g. `my-data-2024`",
+            );
+            None
+        }
+        None => Some(t),
+    }
+}
+
+/// An AWS region such as `eu-west-1`; any `[A-Za-z0-9_-]+` with a custom endpoint.
+fn region(node: &Node, custom_endpoint: bool, diags: &mut Diagnostics) -> Option<Text> {
+    let t = text(node, "region", diags)?;
+    let Some(r) = t.as_literal() else { return Some(t) };
+    let aws = {
+        let parts: Vec<&str> = r.split('-').collect();
+        parts.len() >= 3
+            && parts[0].len() == 2
+            && parts
+                .iter()
+                .take(parts.len() - 1)
+                .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase()))
+            && parts.last().is_some_and(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+    };
+    let custom = !r.is_empty() && r.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if aws || (custom_endpoint && custom) {
+        return Some(t);
+    }
+    diags.error_help(
+        &node.loc,
+        format!("invalid region `{r}`"),
+        "write an AWS region such as `us-east-1` or `eu-central-1` (any name is accepted with `endpoint_url`)",
+    );
+    None
+}
+
+/// An `http://` or `https://` URL with a host.
+fn endpoint(node: &Node, diags: &mut Diagnostics) -> Option<Text> {
+    let t = text(node, "endpoint_url", diags)?;
+    let Some(u) = t.as_literal() else { return Some(t) };
+    match url::Url::parse(&u) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => Some(t),
+        Ok(_) => {
+            diags.error_help(
+                &node.loc,
+                format!("`endpoint_url` {u:?} is not an http(s) URL"),
+                "write e.g. `http://127.0.0.1:9000`",
+            );
+            None
+        }
+        Err(e) => {
+            diags.error_help(
+                &node.loc,
+                format!("`endpoint_url` {u:?} is not a URL: {e}"),
+                "write e.g. `https://s3.example.com`",
+            );
+            None
+        }
+    }
+}
+
+/// A key prefix or glob: no NUL, no leading `/`.
+fn prefix(node: &Node, diags: &mut Diagnostics) -> Option<Text> {
+    let t = text(node, "prefix", diags)?;
+    if let Some(p) = t.as_literal() {
+        if p.contains('\0') {
+            diags.error(&node.loc, "`prefix` contains a NUL byte");
+            return None;
+        }
+        if p.starts_with('/') {
+            diags.error_help(
+                &node.loc,
+                format!("`prefix` {p:?} starts with `/`"),
+                "object keys have no leading `/`: drop it",
+            );
+            return None;
+        }
+    }
+    Some(t)
+}
+
+fn codec(node: &Node, choices: &[&'static str], diags: &mut Diagnostics) -> Option<Option<Codec>> {
+    one_of(node, "compression", choices, diags).map(|c| match c {
+        "gzip" => Some(Codec::Gzip),
+        "zstd" => Some(Codec::Zstd),
+        "none" => Some(Codec::None),
+        _ => None,
+    })
+}
+
+pub(crate) fn source(
+    kind: &str,
+    config: &Node,
+    what: String,
+    diags: &mut Diagnostics,
+) -> Option<ObjectSource> {
+    let mut f = Fields::new(config, what, diags)?;
+    let store = store(kind, &mut f, diags);
+    let prefix = opt(f.get("prefix"), Text::literal(""), |n| prefix(n, diags));
+    let format = f.require("file_format", diags).and_then(|n| {
+        let v = one_of(
+            n,
+            "file_format",
+            &["json_lines", "jsonl", "csv", "json_array", "raw_text", "parquet"],
+            diags,
+        )?;
+        if matches!(v, "json_array" | "raw_text" | "parquet") {
+            diags.error_help(
+                &n.loc,
+                format!("`file_format: {v}` is not supported yet"),
+                "use `json_lines` or `csv`",
+            );
+            return None;
+        }
+        Some(v == "csv")
+    });
+    let csv_keys = ["has_headers", "delimiter", "quote", "flexible", "infer_types"];
+    let has_headers = opt(f.get("has_headers"), true, |n| boolean(n, "has_headers", diags));
+    let delimiter = opt(f.get("delimiter"), b',', |n| byte(n, "delimiter", diags));
+    let quote = opt(f.get("quote"), b'"', |n| byte(n, "quote", diags));
+    let flexible = opt(f.get("flexible"), false, |n| boolean(n, "flexible", diags));
+    let infer_types = opt(f.get("infer_types"), false, |n| boolean(n, "infer_types", diags));
+    if format == Some(false) {
+        for key in csv_keys {
+            if let Some(entry) = f.entry(key) {
+                diags.error_help(
+                    &entry.key_loc,
+                    format!("`{key}` applies to `file_format: csv` only"),
+                    "remove it",
+                );
+            }
+        }
+    }
+    let compression = opt(f.get("compression"), None, |n| codec(n, &["auto", "none", "gzip", "zstd"], diags));
+    let batch = opt(f.get("batch_size"), 1000, |n| batch_size(n, diags));
+    let on_parse_error = opt(f.get("on_parse_error"), OnParseError::Fail, |n| on_parse_error(n, diags));
+    // faucet-stream's parallel download setting: objects are read one at a
+    // time here (the bookmark is a position in key order), so it is accepted and unused.
+    let _ = f.get("concurrency").map(|n| int_in(n, "concurrency", 1, 1024, diags));
+    f.not_yet(&["max_objects", "verify_length", "verify_checksum"], diags);
+    f.finish(diags);
+    let format = if format? {
+        Format::Csv {
+            has_headers: has_headers?,
+            delimiter: delimiter?,
+            quote: quote?,
+            flexible: flexible?,
+            infer_types: infer_types?,
+        }
+    } else {
+        Format::Jsonl
+    };
+    Some(ObjectSource {
+        store: store?,
+        prefix: prefix?,
+        format,
+        compression: compression?,
+        batch_size: batch?,
+        on_parse_error: on_parse_error?,
+    })
+}
+
+pub(crate) fn sink(kind: &str, config: &Node, what: String, diags: &mut Diagnostics) -> Option<ObjectSink> {
+    let mut f = Fields::new(config, what, diags)?;
+    let store = store(kind, &mut f, diags);
+    let prefix = opt(f.get("prefix"), Text::literal(""), |n| prefix(n, diags));
+    let name = f.get("name").map(|n| {
+        let s = plain_string(n, "name", diags)?;
+        if s.is_empty() || s.contains(['/', '\0', '*', '?']) {
+            diags.error_help(
+                &n.loc,
+                format!("invalid object name stem {s:?}"),
+                "use letters, digits, `-`, `_` or `.`, without `/`",
+            );
+            return None;
+        }
+        Some(s)
+    });
+    let format = opt(f.get("format"), "json_lines", |n| {
+        let v = one_of(n, "format", &["json_lines", "jsonl", "parquet"], diags)?;
+        if v == "parquet" {
+            diags.error_help(&n.loc, "`format: parquet` is not supported yet", "use `json_lines`");
+            return None;
+        }
+        Some(v)
+    });
+    let compression =
+        opt(f.get("compression"), Some(Codec::None), |n| codec(n, &["none", "gzip", "zstd"], diags));
+    let max_records = opt(f.get("max_records_per_file"), 100_000, |n| {
+        int_in(n, "max_records_per_file", 1, 1_000_000_000, diags).map(|v| v as u64)
+    });
+    let max_bytes = opt(f.get("max_bytes_per_file"), 128 << 20, |n| {
+        int_in(n, "max_bytes_per_file", 1024, 5 << 40, diags).map(|v| v as u64)
+    });
+    // S3 rejects multipart parts under 5 MiB (but the last).
+    let min_part = if kind == "s3" { 5 * MIB } else { 1024 };
+    let part_size = opt(f.get("part_size"), 8 << 20, |n| {
+        int_in(n, "part_size", min_part, 5 << 30, diags).map(|v| v as u64)
+    });
+    let batch = opt(f.get("batch_size"), 1000, |n| batch_size(n, diags));
+    let _ = f.get("concurrency").map(|n| int_in(n, "concurrency", 1, 1024, diags));
+    f.not_yet(&["file_extension"], diags);
+    f.finish(diags);
+    format?;
+    Some(ObjectSink {
+        store: store?,
+        prefix: prefix?,
+        name: name.transpose_opt()?,
+        compression: compression?.unwrap_or(Codec::None),
+        max_records_per_file: max_records?,
+        max_bytes_per_file: max_bytes?,
+        part_size: part_size?,
+        batch_size: batch?,
+    })
+}
+
+fn opt_text(g: &Gen, t: &Option<Text>) -> TokenStream {
+    match t {
+        Some(t) => {
+            let t = g.text(t);
+            quote!(::core::option::Option::Some(#t))
+        }
+        None => quote!(::core::option::Option::None),
+    }
+}
+
+fn codec_tokens(c: Codec, g: &Gen) -> TokenStream {
+    let rt = g.rt();
+    match c {
+        Codec::None => quote!(#rt::__private::connectors::objects::Codec::None),
+        Codec::Gzip => quote!(#rt::__private::connectors::objects::Codec::Gzip),
+        Codec::Zstd => quote!(#rt::__private::connectors::objects::Codec::Zstd),
+    }
+}
+
+impl Store {
+    fn tokens(&self, g: &Gen) -> TokenStream {
+        let rt = g.rt();
+        let objects = quote!(#rt::__private::connectors::objects);
+        match self {
+            Store::Memory { name } => {
+                quote!(#objects::StoreConfig::Memory { name: ::std::string::String::from(#name) })
+            }
+            Store::S3(s) => {
+                let bucket = g.text(&s.bucket);
+                let region = opt_text(g, &s.region);
+                let endpoint = opt_text(g, &s.endpoint_url);
+                let allow_http = s.allow_http;
+                let key = opt_text(g, &s.access_key_id);
+                let secret = opt_text(g, &s.secret_access_key);
+                let token = opt_text(g, &s.session_token);
+                quote!(#objects::StoreConfig::S3(#objects::S3Config {
+                    bucket: #bucket,
+                    region: #region,
+                    endpoint_url: #endpoint,
+                    allow_http: #allow_http,
+                    access_key_id: #key,
+                    secret_access_key: #secret,
+                    session_token: #token,
+                }))
+            }
+        }
+    }
+
+    fn feature(&self) -> (&'static str, &'static str) {
+        match self {
+            Store::Memory { .. } => ("object-store", "memory"),
+            Store::S3(_) => ("s3", "s3"),
+        }
+    }
+}
+
+impl ObjectSource {
+    pub(crate) fn tokens(&self, g: &Gen, loc: &Loc) -> TokenStream {
+        let rt = g.rt();
+        let objects = quote!(#rt::__private::connectors::objects);
+        let files = quote!(#rt::__private::connectors::files);
+        let store = self.store.tokens(g);
+        let path = g.text(&self.prefix);
+        let batch = usize_lit(self.batch_size);
+        let on_parse_error = on_parse_error_tokens(self.on_parse_error, g);
+        let format = match &self.format {
+            Format::Jsonl => quote! {
+                #objects::ObjectFormat::Jsonl(#files::JsonlSourceConfig {
+                    path: #path,
+                    batch_size: #batch,
+                    on_parse_error: #on_parse_error,
+                })
+            },
+            Format::Csv { has_headers, delimiter, quote: q, flexible, infer_types } => {
+                let (delimiter, q) = (byte_lit(*delimiter), byte_lit(*q));
+                quote! {
+                    #objects::ObjectFormat::Csv(#files::CsvSourceConfig {
+                        path: #path,
+                        has_headers: #has_headers,
+                        delimiter: #delimiter,
+                        quote: #q,
+                        flexible: #flexible,
+                        batch_size: #batch,
+                        infer_types: #infer_types,
+                        on_parse_error: #on_parse_error,
+                    })
+                }
+            }
+        };
+        let compression = match self.compression {
+            Some(c) => {
+                let c = codec_tokens(c, g);
+                quote!(::core::option::Option::Some(#c))
+            }
+            None => quote!(::core::option::Option::None),
+        };
+        let (feature, name) = self.store.feature();
+        g.gated(
+            feature,
+            &format!("`{name}` source"),
+            loc,
+            quote! {
+                #objects::ObjectSource::new(#objects::ObjectSourceConfig {
+                    store: #store,
+                    compression: #compression,
+                    format: #format,
+                })
+            },
+        )
+    }
+}
+
+impl ObjectSink {
+    pub(crate) fn tokens(&self, g: &Gen, loc: &Loc) -> TokenStream {
+        let rt = g.rt();
+        let objects = quote!(#rt::__private::connectors::objects);
+        let store = self.store.tokens(g);
+        let prefix = g.text(&self.prefix);
+        let name = match &self.name {
+            Some(n) => quote!(::core::option::Option::Some(::std::string::String::from(#n))),
+            None => quote!(::core::option::Option::None),
+        };
+        let compression = codec_tokens(self.compression, g);
+        let (max_records, max_bytes) = (self.max_records_per_file, self.max_bytes_per_file);
+        let part_size = usize_lit(self.part_size);
+        let batch = usize_lit(self.batch_size);
+        let (feature, kind) = self.store.feature();
+        g.gated(
+            feature,
+            &format!("`{kind}` sink"),
+            loc,
+            quote! {
+                #objects::ObjectSink::new(#objects::ObjectSinkConfig {
+                    store: #store,
+                    prefix: #prefix,
+                    name: #name,
+                    compression: #compression,
+                    max_records_per_file: #max_records,
+                    max_bytes_per_file: #max_bytes,
+                    part_size: #part_size,
+                    batch_size: #batch,
+                })
+            },
+        )
+    }
+}

@@ -1,0 +1,702 @@
+//! `postgres`: a query or table read through a cursor; a sink that appends
+//! (COPY), upserts or deletes by key, one transaction per batch.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use super::opt;
+use crate::codegen::{Gen, usize_lit};
+use crate::diag::{Diagnostics, Loc};
+use crate::ir::Text;
+use crate::load::{Node, Value};
+use crate::validate::fields::{Fields, batch_size, boolean, int_in, one_of, plain_string, text};
+
+/// A scalar from the config (a query parameter, a delete-marker value).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Scalar {
+    /// `null`.
+    Null,
+    /// A boolean.
+    Bool(bool),
+    /// An integer.
+    Int(i64),
+    /// A float.
+    Float(f64),
+    /// A string.
+    Str(String),
+}
+
+/// What the source reads.
+#[derive(Debug, Clone)]
+pub enum Input {
+    /// `query` with `params`.
+    Query {
+        /// The SQL.
+        sql: String,
+        /// Bound as `$1…`.
+        params: Vec<Scalar>,
+    },
+    /// `table` (and `schema`).
+    Table {
+        /// The schema.
+        schema: Option<String>,
+        /// The table.
+        name: String,
+    },
+}
+
+/// `postgres` source settings.
+#[derive(Debug, Clone)]
+pub struct PostgresSource {
+    /// `postgres://…`.
+    pub connection_url: Text,
+    /// Query or table.
+    pub input: Input,
+    /// Incremental column.
+    pub replication_key: Option<String>,
+    /// Rows per page.
+    pub batch_size: u64,
+}
+
+/// `postgres` sink settings.
+#[derive(Debug, Clone)]
+pub struct PostgresSink {
+    /// `postgres://…`.
+    pub connection_url: Text,
+    /// Target schema.
+    pub schema: Option<String>,
+    /// Target table.
+    pub table_name: String,
+    /// `None` = auto_map; `Some(column)` = the whole record in a jsonb column.
+    pub jsonb_column: Option<String>,
+    /// Create the table from the first batch.
+    pub create_table: bool,
+    /// Rows per transaction.
+    pub batch_size: u64,
+    /// `append`, `upsert` or `delete`.
+    pub write_mode: &'static str,
+    /// Key columns.
+    pub key: Vec<String>,
+    /// `delete_marker`: field and values.
+    pub delete_marker: Option<(String, Vec<Scalar>)>,
+    /// `copy` or `insert`.
+    pub write_method: &'static str,
+}
+
+/// Longest PostgreSQL identifier (NAMEDATALEN - 1).
+const MAX_IDENT: usize = 63;
+
+/// A PostgreSQL identifier, taken as written (it is always quoted).
+pub(crate) fn identifier(node: &Node, key: &str, diags: &mut Diagnostics) -> Option<String> {
+    let s = plain_string(node, key, diags)?;
+    if s.is_empty() || s.contains('\0') || s.len() > MAX_IDENT {
+        diags.error_help(
+            &node.loc,
+            format!("`{key}` must be a name of 1 to {MAX_IDENT} bytes without NUL"),
+            "it is used as written (quoted), so case and spaces are kept",
+        );
+        return None;
+    }
+    Some(s)
+}
+
+/// A connection URL: a literal is parsed now and its scheme must be one of `schemes`.
+pub(crate) fn db_url(
+    node: &Node,
+    key: &str,
+    schemes: &[&str],
+    example: &str,
+    diags: &mut Diagnostics,
+) -> Option<Text> {
+    let t = text(node, key, diags)?;
+    if let Some(lit) = t.as_literal() {
+        let shown = redact(&lit);
+        match url::Url::parse(&lit) {
+            Err(e) => {
+                diags.error_help(
+                    &node.loc,
+                    format!("`{key}` {shown:?} is not a valid URL: {e}"),
+                    format!("write `{example}`"),
+                );
+                return None;
+            }
+            Ok(u) if !schemes.contains(&u.scheme()) => {
+                diags.error_help(
+                    &node.loc,
+                    format!(
+                        "`{key}` has scheme `{}`, but this connector needs {}",
+                        u.scheme(),
+                        crate::diag::list(schemes)
+                    ),
+                    format!("write `{example}`"),
+                );
+                return None;
+            }
+            Ok(u) if !u.password().unwrap_or_default().is_empty() => {
+                diags.error_help(
+                    &node.loc,
+                    format!("`{key}` holds a literal password, which would be compiled into the binary"),
+                    "read it at run time instead: `postgres://user:${env:PGPASSWORD}@host/db`",
+                );
+                return None;
+            }
+            Ok(_) => {}
+        }
+    }
+    Some(t)
+}
+
+/// `url` with its password hidden, for messages.
+fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+fn scalar(node: &Node, key: &str, diags: &mut Diagnostics) -> Option<Scalar> {
+    Some(match &node.value {
+        Value::Null => Scalar::Null,
+        Value::Bool(b) => Scalar::Bool(*b),
+        Value::Int(i) => Scalar::Int(*i),
+        Value::Float(f) if f.is_finite() => Scalar::Float(*f),
+        Value::Str(s) => Scalar::Str(s.clone()),
+        other => {
+            diags.error(&node.loc, format!("`{key}` values must be scalars, found {}", other.kind_name()));
+            return None;
+        }
+    })
+}
+
+fn scalars(node: &Node, key: &str, diags: &mut Diagnostics) -> Option<Vec<Scalar>> {
+    let Value::Seq(items) = &node.value else {
+        diags.error(&node.loc, format!("`{key}` must be a list, found {}", node.value.kind_name()));
+        return None;
+    };
+    let all: Vec<Option<Scalar>> = items.iter().map(|n| scalar(n, key, diags)).collect();
+    all.into_iter().collect()
+}
+
+/// Why `sql` cannot be filtered by a replication key, if it cannot.
+fn unfilterable(sql: &str) -> Option<&'static str> {
+    // Words at parenthesis depth 0, outside quotes and comments.
+    let mut words: Vec<String> = Vec::new();
+    let (mut depth, mut word) = (0i32, String::new());
+    let mut chars = sql.chars().peekable();
+    let flush = |word: &mut String, depth: i32, words: &mut Vec<String>| {
+        if !word.is_empty() && depth == 0 {
+            words.push(word.to_ascii_lowercase());
+        }
+        word.clear();
+    };
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' | '"' => {
+                flush(&mut word, depth, &mut words);
+                for d in chars.by_ref() {
+                    if d == c {
+                        break;
+                    }
+                }
+            }
+            '-' if chars.peek() == Some(&'-') => {
+                flush(&mut word, depth, &mut words);
+                for d in chars.by_ref() {
+                    if d == '\n' {
+                        break;
+                    }
+                }
+            }
+            '(' => {
+                flush(&mut word, depth, &mut words);
+                depth += 1;
+            }
+            ')' => {
+                flush(&mut word, depth, &mut words);
+                depth -= 1;
+            }
+            ';' => {
+                flush(&mut word, depth, &mut words);
+                words.push(";".into());
+            }
+            c if c.is_alphanumeric() || c == '_' => word.push(c),
+            _ => flush(&mut word, depth, &mut words),
+        }
+    }
+    flush(&mut word, depth, &mut words);
+    while words.last().is_some_and(|w| w == ";") {
+        words.pop();
+    }
+    match words.first().map(String::as_str) {
+        Some("select" | "with" | "table" | "values") => {}
+        _ => return Some("it is not a SELECT"),
+    }
+    if words.iter().any(|w| w == ";") {
+        return Some("it holds more than one statement");
+    }
+    for w in &words {
+        match w.as_str() {
+            "limit" | "offset" | "fetch" => {
+                return Some(
+                    "it has a top-level LIMIT, OFFSET or FETCH, which would apply before the filter",
+                );
+            }
+            "for" if words.iter().any(|x| x == "update" || x == "share") => {
+                return Some("it locks rows (FOR UPDATE/SHARE)");
+            }
+            "insert" | "update" | "delete" | "merge" => return Some("it modifies data"),
+            _ => {}
+        }
+    }
+    None
+}
+
+pub(crate) fn source(config: &Node, what: String, diags: &mut Diagnostics) -> Option<PostgresSource> {
+    let mut f = Fields::new(config, what, diags)?;
+    let url = f.require("connection_url", diags).and_then(|n| {
+        db_url(n, "connection_url", &["postgres", "postgresql"], "postgres://user@host:5432/db", diags)
+    });
+    let query = f.entry("query").filter(|e| !matches!(e.value.value, Value::Null));
+    let table = f.entry("table").filter(|e| !matches!(e.value.value, Value::Null));
+    let schema = f.get("schema");
+    let params = f.get("params");
+    let replication_key = f.get("replication_key").map(|n| identifier(n, "replication_key", diags));
+    let batch = opt(f.get("batch_size"), 1000, |n| batch_size(n, diags));
+    if let Some(n) = f.get("max_connections") {
+        // Accepted for faucet-stream compatibility: the source reads through one connection.
+        int_in(n, "max_connections", 1, 1000, diags);
+    }
+    f.not_yet(&["shard"], diags);
+    let loc = config.loc.clone();
+    f.finish(diags);
+    let input = match (query, table) {
+        (Some(q), Some(t)) => {
+            diags.error_help(
+                &t.key_loc,
+                "`query` and `table` are both set",
+                "keep one: `table` reads a whole table, `query` any SELECT",
+            );
+            let _ = q;
+            None
+        }
+        (None, None) => {
+            diags.error_help(
+                &loc,
+                "the `postgres` source needs `query` or `table`",
+                "add `table: orders` or `query: \"SELECT …\"`",
+            );
+            None
+        }
+        (Some(q), None) => {
+            if let Some(s) = schema {
+                diags.error_help(
+                    &s.loc,
+                    "`schema` applies to `table`, not to `query`",
+                    "qualify the table inside the query instead",
+                );
+            }
+            let sql = plain_string(&q.value, "query", diags).filter(|s| {
+                let empty = s.trim().trim_end_matches(';').trim().is_empty();
+                if empty {
+                    diags.error(&q.value.loc, "`query` is empty");
+                }
+                !empty
+            });
+            let params = match params {
+                Some(p) => scalars(p, "params", diags),
+                None => Some(Vec::new()),
+            };
+            if let (Some(sql), Some(Some(_))) = (&sql, &replication_key)
+                && let Some(why) = unfilterable(sql)
+            {
+                diags.error_help(
+                    &q.value.loc,
+                    format!("`replication_key` needs a query it can filter, but {why}"),
+                    "the source reads `SELECT … FROM (query) WHERE key > bookmark ORDER BY key`; drop LIMIT/OFFSET or use `table`",
+                );
+            }
+            Some(Input::Query { sql: sql?, params: params? })
+        }
+        (None, Some(t)) => {
+            if let Some(p) = params {
+                diags.error_help(&p.loc, "`params` apply to `query`, not to `table`", "remove `params`");
+            }
+            let name = identifier(&t.value, "table", diags);
+            let schema = match schema {
+                Some(s) => identifier(s, "schema", diags).map(Some),
+                None => Some(None),
+            };
+            Some(Input::Table { schema: schema?, name: name? })
+        }
+    };
+    Some(PostgresSource {
+        connection_url: url?,
+        input: input?,
+        replication_key: match replication_key {
+            Some(k) => Some(k?),
+            None => None,
+        },
+        batch_size: batch?,
+    })
+}
+
+pub(crate) fn sink(config: &Node, what: String, diags: &mut Diagnostics) -> Option<PostgresSink> {
+    let mut f = Fields::new(config, what, diags)?;
+    let url = f.require("connection_url", diags).and_then(|n| {
+        db_url(n, "connection_url", &["postgres", "postgresql"], "postgres://user@host:5432/db", diags)
+    });
+    let table = f.require("table_name", diags).and_then(|n| identifier(n, "table_name", diags));
+    let schema = match f.get("schema") {
+        Some(n) => identifier(n, "schema", diags).map(Some),
+        None => Some(None),
+    };
+    let mapping = match f.get("column_mapping") {
+        Some(n) => column_mapping(n, diags),
+        None => Some(Some("data".to_owned())),
+    };
+    let create_table = opt(f.get("create_table"), false, |n| boolean(n, "create_table", diags));
+    let batch = opt(f.get("batch_size"), 1000, |n| batch_size(n, diags));
+    let mode_node = f.get("write_mode");
+    let mode = opt(mode_node, "append", |n| {
+        if matches!(&n.value, Value::Str(s) if s == "overwrite") {
+            diags.error(&n.loc, "`write_mode: overwrite` is not supported by faucet's postgres sink yet");
+            return None;
+        }
+        one_of(n, "write_mode", &["append", "upsert", "delete"], diags)
+    });
+    let key_node = f.get("key");
+    let key = match key_node {
+        Some(n) => match &n.value {
+            Value::Seq(items) if !items.is_empty() => {
+                let keys: Vec<Option<String>> = items.iter().map(|k| identifier(k, "key", diags)).collect();
+                keys.into_iter().collect::<Option<Vec<_>>>()
+            }
+            Value::Str(_) => identifier(n, "key", diags).map(|k| vec![k]),
+            _ => {
+                diags.error_help(&n.loc, "`key` must be a non-empty list of columns", "write `key: [id]`");
+                None
+            }
+        },
+        None => Some(Vec::new()),
+    };
+    let marker_node = f.get("delete_marker");
+    let marker = match marker_node {
+        Some(n) => delete_marker(n, diags).map(Some),
+        None => Some(None),
+    };
+    let method_node = f.get("write_method");
+    let method = match method_node {
+        Some(n) => one_of(n, "write_method", &["copy", "insert"], diags).map(Some),
+        None => Some(None),
+    };
+    if let Some(n) = f.get("max_connections") {
+        // Accepted for faucet-stream compatibility: the sink writes through one connection.
+        int_in(n, "max_connections", 1, 1000, diags);
+    }
+    f.not_yet(&["scope"], diags);
+    let loc = config.loc.clone();
+    f.finish(diags);
+
+    let (mode, key, mapping, marker, method) = (mode?, key?, mapping?, marker?, method?);
+    let mut ok = true;
+    if mode != "append" && key.is_empty() {
+        diags.error_help(
+            mode_node.map_or(&loc, |n| &n.loc),
+            format!("`write_mode: {mode}` needs a `key`"),
+            "add `key: [id]`: the columns that identify a row (a primary key or unique index)",
+        );
+        ok = false;
+    }
+    if mode == "append" && !key.is_empty() {
+        diags.error_help(
+            &key_node.expect("key is set").loc,
+            "`key` has no effect with `write_mode: append`",
+            "use `write_mode: upsert` (or `delete`), or remove `key`",
+        );
+        ok = false;
+    }
+    if marker.is_some() && mode != "upsert" {
+        diags.error_help(
+            &marker_node.expect("marker is set").loc,
+            format!("`delete_marker` needs `write_mode: upsert`, but the mode is `{mode}`"),
+            "with `upsert`, marked records delete their row and the others are upserted",
+        );
+        ok = false;
+    }
+    if method == Some("copy") && mode != "append" {
+        diags.error_help(
+            &method_node.expect("method is set").loc,
+            format!("`write_method: copy` only appends, but the mode is `{mode}`"),
+            "remove `write_method` (upserts and deletes use INSERT/DELETE statements)",
+        );
+        ok = false;
+    }
+    if mapping.is_some() && mode != "append" {
+        diags.error_help(
+            mode_node.map_or(&loc, |n| &n.loc),
+            format!("`write_mode: {mode}` needs `column_mapping: auto_map`"),
+            "the key columns must be columns of the table; the default mapping stores each record in one jsonb column",
+        );
+        ok = false;
+    }
+    if !ok {
+        return None;
+    }
+    let method = method.unwrap_or(if mode == "append" { "copy" } else { "insert" });
+    Some(PostgresSink {
+        connection_url: url?,
+        schema: schema?,
+        table_name: table?,
+        jsonb_column: mapping,
+        create_table: create_table?,
+        batch_size: batch?,
+        write_mode: mode,
+        key,
+        delete_marker: marker,
+        write_method: method,
+    })
+}
+
+/// `auto_map` or `{jsonb: {column: name}}` (`json` is accepted as a synonym).
+fn column_mapping(node: &Node, diags: &mut Diagnostics) -> Option<Option<String>> {
+    match &node.value {
+        Value::Str(_) => one_of(node, "column_mapping", &["auto_map"], diags).map(|_| None),
+        Value::Map(entries)
+            if entries.len() == 1 && (entries[0].key == "jsonb" || entries[0].key == "json") =>
+        {
+            let inner = &entries[0].value;
+            let mut j = Fields::new(inner, format!("`column_mapping.{}`", entries[0].key), diags)?;
+            let column = j.require("column", diags).and_then(|n| identifier(n, "column", diags));
+            j.finish(diags);
+            Some(Some(column?))
+        }
+        _ => {
+            diags.error_help(
+                &node.loc,
+                "`column_mapping` must be `auto_map` or `{ jsonb: { column: … } }`",
+                "write `column_mapping: auto_map` or `column_mapping: { jsonb: { column: data } }`",
+            );
+            None
+        }
+    }
+}
+
+fn delete_marker(node: &Node, diags: &mut Diagnostics) -> Option<(String, Vec<Scalar>)> {
+    let mut f = Fields::new(node, "`delete_marker`", diags)?;
+    let field = f.require("field", diags).and_then(|n| plain_string(n, "field", diags));
+    let values = f.require("values", diags).and_then(|n| scalars(n, "values", diags));
+    f.finish(diags);
+    let values = values?;
+    if values.is_empty() {
+        diags.error(&node.loc, "`delete_marker.values` is empty, so no record would ever delete");
+        return None;
+    }
+    Some((field?, values))
+}
+
+fn scalar_tokens(s: &Scalar, g: &Gen) -> TokenStream {
+    let rt = g.rt();
+    let json = quote!(#rt::__private::serde_json::Value);
+    match s {
+        Scalar::Null => quote!(#json::Null),
+        Scalar::Bool(b) => quote!(#json::Bool(#b)),
+        Scalar::Int(i) => quote!(#json::from(#i)),
+        Scalar::Float(f) => quote!(#json::from(#f)),
+        Scalar::Str(s) => quote!(#json::String(::std::string::String::from(#s))),
+    }
+}
+
+fn opt_string(s: &Option<String>) -> TokenStream {
+    match s {
+        Some(s) => quote!(::core::option::Option::Some(::std::string::String::from(#s))),
+        None => quote!(::core::option::Option::None),
+    }
+}
+
+impl PostgresSource {
+    pub(crate) fn tokens(&self, g: &Gen, loc: &Loc) -> TokenStream {
+        let rt = g.rt();
+        let pg = quote!(#rt::__private::connectors::postgres);
+        let url = g.text(&self.connection_url);
+        let input = match &self.input {
+            Input::Query { sql, params } => {
+                let params = params.iter().map(|p| scalar_tokens(p, g));
+                quote!(#pg::SourceInput::Query { sql: ::std::string::String::from(#sql), params: ::std::vec![#(#params),*] })
+            }
+            Input::Table { schema, name } => {
+                let schema = opt_string(schema);
+                quote!(#pg::SourceInput::Table { schema: #schema, name: ::std::string::String::from(#name) })
+            }
+        };
+        let key = opt_string(&self.replication_key);
+        let batch = usize_lit(self.batch_size);
+        g.gated(
+            "postgres",
+            "`postgres` source",
+            loc,
+            quote! {
+                #pg::PostgresSource::new(#pg::PostgresSourceConfig {
+                    connection_url: #url,
+                    input: #input,
+                    replication_key: #key,
+                    batch_size: #batch,
+                })
+            },
+        )
+    }
+}
+
+impl PostgresSink {
+    pub(crate) fn tokens(&self, g: &Gen, loc: &Loc) -> TokenStream {
+        let rt = g.rt();
+        let pg = quote!(#rt::__private::connectors::postgres);
+        let url = g.text(&self.connection_url);
+        let schema = opt_string(&self.schema);
+        let table = &self.table_name;
+        let mapping = match &self.jsonb_column {
+            Some(c) => quote!(#pg::ColumnMapping::Jsonb { column: ::std::string::String::from(#c) }),
+            None => quote!(#pg::ColumnMapping::AutoMap),
+        };
+        let create_table = self.create_table;
+        let batch = usize_lit(self.batch_size);
+        let mode = match self.write_mode {
+            "upsert" => quote!(#pg::WriteMode::Upsert),
+            "delete" => quote!(#pg::WriteMode::Delete),
+            _ => quote!(#pg::WriteMode::Append),
+        };
+        let key = self.key.iter().map(|k| quote!(::std::string::String::from(#k)));
+        let marker = match &self.delete_marker {
+            Some((field, values)) => {
+                let values = values.iter().map(|v| scalar_tokens(v, g));
+                quote!(::core::option::Option::Some(#pg::DeleteMarker {
+                    field: ::std::string::String::from(#field),
+                    values: ::std::vec![#(#values),*],
+                }))
+            }
+            None => quote!(::core::option::Option::None),
+        };
+        let method = match self.write_method {
+            "copy" => quote!(#pg::WriteMethod::Copy),
+            _ => quote!(#pg::WriteMethod::Insert),
+        };
+        g.gated(
+            "postgres",
+            "`postgres` sink",
+            loc,
+            quote! {
+                #pg::PostgresSink::new(#pg::PostgresSinkConfig {
+                    connection_url: #url,
+                    schema: #schema,
+                    table_name: ::std::string::String::from(#table),
+                    column_mapping: #mapping,
+                    create_table: #create_table,
+                    batch_size: #batch,
+                    write_mode: #mode,
+                    key: ::std::vec![#(#key),*],
+                    delete_marker: #marker,
+                    write_method: #method,
+                })
+            },
+        )
+    }
+}
+
+/// `state: {type: postgres, config: {url, table, ensure_table}}`.
+#[derive(Debug, Clone)]
+pub struct PostgresState {
+    /// `postgres://…`.
+    pub url: Text,
+    /// The table (default `faucet_state`).
+    pub table: String,
+    /// Create the table when missing.
+    pub ensure_table: bool,
+    /// Where `type:` was written.
+    pub loc: Loc,
+}
+
+/// Where a `{type, config}` block's `type:` value was written (the block when absent).
+pub(crate) fn type_loc(node: &Node) -> Loc {
+    match &node.value {
+        Value::Map(entries) => {
+            entries.iter().find(|e| e.key == "type").map_or(node.loc.clone(), |e| e.value.loc.clone())
+        }
+        _ => node.loc.clone(),
+    }
+}
+
+/// Validates the `postgres` state store's config.
+pub(crate) fn state(node: &Node, config: Option<&Node>, diags: &mut Diagnostics) -> Option<PostgresState> {
+    let Some(config) = config else {
+        diags.error_help(
+            &node.loc,
+            "the `postgres` state store needs a `config` with `url`",
+            "add `config: { url: \"postgres://user@host/db\", ensure_table: true }`",
+        );
+        return None;
+    };
+    let mut f = Fields::new(config, "the `postgres` state config", diags)?;
+    let url = f
+        .require("url", diags)
+        .and_then(|n| db_url(n, "url", &["postgres", "postgresql"], "postgres://user@host:5432/db", diags));
+    let table = opt(f.get("table"), "faucet_state".to_owned(), |n| {
+        let t = plain_string(n, "table", diags)?;
+        let valid = !t.is_empty()
+            && t.len() <= MAX_IDENT
+            && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        if !valid {
+            diags.error_help(
+                &n.loc,
+                format!("invalid state table name {t:?}"),
+                "use 1 to 63 characters from [A-Za-z0-9_]",
+            );
+            return None;
+        }
+        Some(t)
+    });
+    let ensure_table = opt(f.get("ensure_table"), false, |n| boolean(n, "ensure_table", diags));
+    if let Some(n) = f.get("max_connections") {
+        // Accepted for faucet-stream compatibility: the store keeps a pool of two.
+        int_in(n, "max_connections", 1, 1000, diags);
+    }
+    f.finish(diags);
+    Some(PostgresState { url: url?, table: table?, ensure_table: ensure_table?, loc: type_loc(node) })
+}
+
+impl PostgresState {
+    pub(crate) fn tokens(&self, g: &Gen) -> TokenStream {
+        let rt = g.rt();
+        let url = g.text(&self.url);
+        let (table, ensure) = (&self.table, self.ensure_table);
+        g.gated(
+            "state-postgres",
+            "`postgres` state store",
+            &self.loc,
+            quote! {
+                #rt::__private::state::PostgresStore::new(#rt::__private::state::PostgresStoreConfig {
+                    url: #url,
+                    table: ::std::string::String::from(#table),
+                    ensure_table: #ensure,
+                })?
+            },
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unfilterable;
+
+    #[test]
+    fn which_queries_a_replication_key_can_filter() {
+        assert_eq!(unfilterable("SELECT * FROM t WHERE a = $1 ORDER BY b;"), None);
+        assert_eq!(unfilterable("with x as (select * from t limit 5) select * from x"), None);
+        assert_eq!(unfilterable("SELECT 'limit' AS \"offset\" -- limit\n FROM t"), None);
+        assert!(unfilterable("SELECT * FROM t LIMIT 10").unwrap().contains("LIMIT"));
+        assert!(unfilterable("select 1; select 2").unwrap().contains("more than one"));
+        assert!(unfilterable("SHOW search_path").unwrap().contains("not a SELECT"));
+        assert!(unfilterable("SELECT * FROM t FOR UPDATE").unwrap().contains("locks"));
+    }
+}

@@ -1,0 +1,978 @@
+//! `rest`: JSON over HTTP(S), with pagination, auth, retries and incremental replication.
+
+use proc_macro2::{Literal, TokenStream};
+use quote::{ToTokens as _, quote};
+
+use super::opt;
+use crate::codegen::Gen;
+use crate::diag::{Diagnostics, Loc, list};
+use crate::ir::{Text, TextPart};
+use crate::load::{Node, Value};
+use crate::validate::fields::{Fields, boolean, int_in, one_of, plain_string, text};
+
+/// A JSON value whose strings may hold `${env:…}` (a request body, a start value).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Json {
+    /// `null`.
+    Null,
+    /// A boolean.
+    Bool(bool),
+    /// An integer.
+    Int(i64),
+    /// A finite float.
+    Float(f64),
+    /// A string, resolved at run time.
+    Str(Text),
+    /// An array.
+    Seq(Vec<Json>),
+    /// An object, keys in the order written.
+    Map(Vec<(String, Json)>),
+}
+
+/// `pagination`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Pagination {
+    /// `None`.
+    None,
+    /// `Cursor`.
+    Cursor {
+        /// JSONPath of the next token.
+        next_token_path: String,
+        /// Query parameter.
+        param_name: String,
+    },
+    /// `CursorInBody`.
+    CursorInBody {
+        /// JSONPath of the next token.
+        next_token_path: String,
+        /// Body field.
+        body_cursor_field: String,
+    },
+    /// `LinkHeader`.
+    LinkHeader,
+    /// `NextLinkInBody`.
+    NextLinkInBody {
+        /// JSONPath of the next link.
+        next_link_path: String,
+    },
+    /// `PageNumber`.
+    PageNumber {
+        /// Query parameter of the page number.
+        param_name: String,
+        /// The first page.
+        start_page: u64,
+        /// Records per page.
+        page_size: Option<u64>,
+        /// Query parameter of the page size.
+        page_size_param: Option<String>,
+    },
+    /// `Offset`.
+    Offset {
+        /// Query parameter of the offset.
+        offset_param: String,
+        /// Query parameter of the limit.
+        limit_param: String,
+        /// Records per page.
+        limit: u64,
+        /// JSONPath of the total.
+        total_path: Option<String>,
+    },
+}
+
+/// `auth`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Auth {
+    /// `none`.
+    None,
+    /// `bearer`.
+    Bearer {
+        /// The token (an `${env:…}` reference).
+        token: Text,
+    },
+    /// `basic`.
+    Basic {
+        /// User name.
+        username: Text,
+        /// Password (an `${env:…}` reference).
+        password: Text,
+    },
+    /// `api_key`.
+    ApiKey {
+        /// Header name.
+        header: String,
+        /// The key (an `${env:…}` reference).
+        value: Text,
+    },
+    /// `api_key_query`.
+    ApiKeyQuery {
+        /// Query parameter.
+        param: String,
+        /// The key (an `${env:…}` reference).
+        value: Text,
+    },
+    /// `oauth2` client credentials.
+    OAuth2 {
+        /// Token endpoint.
+        token_url: Text,
+        /// Client id.
+        client_id: Text,
+        /// Client secret (an `${env:…}` reference).
+        client_secret: Text,
+        /// Scopes.
+        scopes: Vec<String>,
+        /// Refresh after this share of the lifetime.
+        expiry_ratio: f64,
+    },
+}
+
+/// Incremental replication settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Replication {
+    /// The record field that grows.
+    pub key: String,
+    /// The first run's lower bound.
+    pub start_value: Option<Json>,
+    /// The query parameter carrying the bookmark.
+    pub param: Option<String>,
+}
+
+/// `rest` source settings.
+#[derive(Debug, Clone)]
+pub struct RestSource {
+    /// Scheme, host, base path.
+    pub base_url: Text,
+    /// Appended to `base_url`.
+    pub path: Text,
+    /// `GET`, `POST`, `PUT`, `PATCH` or `DELETE`.
+    pub method: &'static str,
+    /// Request headers.
+    pub headers: Vec<(String, Text)>,
+    /// Query parameters.
+    pub query_params: Vec<(String, Text)>,
+    /// JSON body.
+    pub body: Option<Json>,
+    /// JSONPath of the records, checked at build time.
+    pub records_path: Option<String>,
+    /// Pagination style.
+    pub pagination: Pagination,
+    /// Page cap per run.
+    pub max_pages: Option<u64>,
+    /// Request timeout, ms.
+    pub timeout_ms: u64,
+    /// Retries.
+    pub max_retries: u64,
+    /// Backoff base, ms.
+    pub retry_backoff_ms: u64,
+    /// `Retry-After` cap, ms.
+    pub max_retry_after_ms: u64,
+    /// Retry POST/PATCH.
+    pub retry_non_idempotent: bool,
+    /// Least time between requests, ms.
+    pub request_delay_ms: u64,
+    /// Requests per second.
+    pub rate_limit: Option<f64>,
+    /// Statuses that end pagination.
+    pub tolerated_http_errors: Vec<u64>,
+    /// Incremental replication.
+    pub replication: Option<Replication>,
+    /// Credentials.
+    pub auth: Auth,
+}
+
+const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE"];
+const STYLES: &[&str] =
+    &["None", "Cursor", "CursorInBody", "LinkHeader", "NextLinkInBody", "PageNumber", "Offset"];
+const AUTHS: &[&str] = &["none", "bearer", "basic", "api_key", "api_key_query", "oauth2"];
+
+pub(crate) fn source(config: &Node, what: String, diags: &mut Diagnostics) -> Option<RestSource> {
+    let mut f = Fields::new(config, what, diags)?;
+    let base_url = f.require("base_url", diags).and_then(|n| base_url(n, diags));
+    let path = opt(f.get("path"), Text::literal(""), |n| text(n, "path", diags));
+    let method = opt(f.get("method"), "GET", |n| method(n, diags));
+    let headers = opt(f.get("headers"), Vec::new(), |n| string_map(n, "headers", true, diags));
+    let query_params =
+        opt(f.get("query_params"), Vec::new(), |n| string_map(n, "query_params", false, diags));
+    let body = f.get("body").map(|n| json(n, "body", diags));
+    let records_path = f.get("records_path").map(|n| json_path(n, "records_path", diags));
+    let pagination = opt(f.get("pagination"), Pagination::None, |n| pagination(n, diags));
+    let max_pages =
+        f.get("max_pages").map(|n| int_in(n, "max_pages", 1, i64::from(u32::MAX), diags).map(|v| v as u64));
+    let timeout = opt(f.get("timeout"), 30_000, |n| duration(n, "timeout", false, diags));
+    let max_retries =
+        opt(f.get("max_retries"), 3, |n| int_in(n, "max_retries", 0, 100, diags).map(|v| v as u64));
+    let retry_backoff = opt(f.get("retry_backoff"), 1_000, |n| duration(n, "retry_backoff", true, diags));
+    let max_retry_after =
+        opt(f.get("max_retry_after"), 60_000, |n| duration(n, "max_retry_after", true, diags));
+    let retry_non_idempotent =
+        opt(f.get("retry_non_idempotent"), false, |n| boolean(n, "retry_non_idempotent", diags));
+    let request_delay = opt(f.get("request_delay"), 0, |n| duration(n, "request_delay", true, diags));
+    let tolerated = opt(f.get("tolerated_http_errors"), Vec::new(), |n| statuses(n, diags));
+    let rate_limit = f.get("rate_limit").map(|n| rate_limit(n, diags));
+    let replication = replication(&mut f, diags);
+    let auth = opt(f.get("auth"), Auth::None, |n| auth(n, diags));
+    // Accepted for faucet-stream compatibility; the state key is the driver's
+    // (`pipeline::row`), and schema inference is not a faucet feature.
+    if let Some(n) = f.get("state_key") {
+        plain_string(n, "state_key", diags);
+    }
+    if let Some(n) = f.get("primary_keys") {
+        string_list(n, "primary_keys", diags);
+    }
+    if let Some(n) = f.get("schema_sample_size") {
+        int_in(n, "schema_sample_size", 0, i64::MAX, diags);
+    }
+    if let Some(n) = f.get("partitions") {
+        match &n.value {
+            Value::Seq(items) if items.is_empty() => {}
+            _ => {
+                diags.error(&n.loc, "`partitions` in the `rest` source config is not supported by faucet yet")
+            }
+        }
+    }
+    f.not_yet(
+        &[
+            "query_params_multi",
+            "name",
+            "schema",
+            "partition_concurrency",
+            "tls",
+            "response_format",
+            "csv_delimiter",
+            "csv_has_headers",
+            "excel_sheet",
+            "excel_header_row",
+            "replication_bind",
+            "odata",
+            "decode",
+            "async_job",
+            "window",
+        ],
+        diags,
+    );
+    f.finish(diags);
+    let (body, records_path, max_pages, rate_limit) =
+        (body.present()?, records_path.present()?, max_pages.present()?, rate_limit.present()?);
+    let pagination = pagination?;
+    if let (Pagination::CursorInBody { .. }, Some(b)) = (&pagination, &body)
+        && !matches!(b, Json::Map(_))
+    {
+        diags.error(&config.loc, "`CursorInBody` pagination needs `body` to be a map");
+        return None;
+    }
+    Some(RestSource {
+        base_url: base_url?,
+        path: path?,
+        method: method?,
+        headers: headers?,
+        query_params: query_params?,
+        body,
+        records_path,
+        pagination,
+        max_pages,
+        timeout_ms: timeout?,
+        max_retries: max_retries?,
+        retry_backoff_ms: retry_backoff?,
+        max_retry_after_ms: max_retry_after?,
+        retry_non_idempotent: retry_non_idempotent?,
+        request_delay_ms: request_delay?,
+        rate_limit,
+        tolerated_http_errors: tolerated?,
+        replication: replication?,
+        auth: auth?,
+    })
+}
+
+/// `base_url`: when literal, an absolute http(s) URL without query, fragment or password.
+fn base_url(node: &Node, diags: &mut Diagnostics) -> Option<Text> {
+    let t = text(node, "base_url", diags)?;
+    let Some(lit) = t.as_literal() else {
+        return Some(t);
+    };
+    let url = match url::Url::parse(&lit) {
+        Ok(url) => url,
+        Err(e) => {
+            diags.error_help(
+                &node.loc,
+                format!("`base_url` {lit:?} is not a valid URL: {e}"),
+                "write an absolute URL such as `https://api.example.com/v1`",
+            );
+            return None;
+        }
+    };
+    if !matches!(url.scheme(), "http" | "https") {
+        diags.error_help(
+            &node.loc,
+            format!("`base_url` must use http or https, not `{}`", url.scheme()),
+            "write an absolute URL such as `https://api.example.com/v1`",
+        );
+        return None;
+    }
+    if url.password().is_some() {
+        literal_secret(&node.loc, "the password in `base_url`", "base_url", diags);
+        return None;
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        diags.error_help(
+            &node.loc,
+            "`base_url` has a query string or fragment",
+            "put query parameters under `query_params:`",
+        );
+        return None;
+    }
+    Some(t)
+}
+
+fn method(node: &Node, diags: &mut Diagnostics) -> Option<&'static str> {
+    if let Value::Str(s) = &node.value
+        && let Some(m) = METHODS.iter().find(|m| m.eq_ignore_ascii_case(s))
+    {
+        return Some(m);
+    }
+    one_of(node, "method", METHODS, diags)
+}
+
+/// A map of names to strings (numbers and booleans are written as text).
+fn string_map(
+    node: &Node,
+    key: &str,
+    is_headers: bool,
+    diags: &mut Diagnostics,
+) -> Option<Vec<(String, Text)>> {
+    let Value::Map(entries) = &node.value else {
+        diags.error(&node.loc, format!("`{key}` must be a map, found {}", node.value.kind_name()));
+        return None;
+    };
+    let mut out = Vec::new();
+    let mut ok = true;
+    for e in entries {
+        let value = match &e.value.value {
+            Value::Str(_) => text(&e.value, &e.key, diags),
+            Value::Int(i) => Some(Text::literal(i.to_string())),
+            Value::Float(x) => Some(Text::literal(x.to_string())),
+            Value::Bool(b) => Some(Text::literal(b.to_string())),
+            other => {
+                diags.error(
+                    &e.value.loc,
+                    format!("`{key}.{}` must be a string, found {}", e.key, other.kind_name()),
+                );
+                None
+            }
+        };
+        if is_headers && !is_token(&e.key) {
+            diags.error(&e.key_loc, format!("`{}` is not a valid HTTP header name", e.key));
+            ok = false;
+            continue;
+        }
+        let Some(value) = value else {
+            ok = false;
+            continue;
+        };
+        let sensitive = ["authorization", "proxy-authorization", "x-api-key", "cookie"];
+        if is_headers && sensitive.contains(&e.key.to_ascii_lowercase().as_str()) && !has_env(&value) {
+            literal_secret(&e.value.loc, &format!("header `{}`", e.key), &e.key, diags);
+            ok = false;
+            continue;
+        }
+        out.push((e.key.clone(), value));
+    }
+    ok.then_some(out)
+}
+
+/// An HTTP token (RFC 9110): the characters a header name may use.
+fn is_token(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
+fn has_env(t: &Text) -> bool {
+    t.0.iter().any(|p| matches!(p, TextPart::Env(_)))
+}
+
+fn literal_secret(loc: &Loc, what: &str, key: &str, diags: &mut Diagnostics) {
+    diags.error_help(
+        loc,
+        format!("{what} is a literal secret"),
+        format!("read it from the environment at run time, e.g. `{key}: \"${{env:API_TOKEN}}\"`; a literal would be compiled into the binary"),
+    );
+}
+
+/// A secret: must come from `${env:…}`.
+fn secret(node: &Node, key: &str, diags: &mut Diagnostics) -> Option<Text> {
+    let t = text(node, key, diags)?;
+    if !has_env(&t) {
+        literal_secret(&node.loc, &format!("`{key}`"), key, diags);
+        return None;
+    }
+    Some(t)
+}
+
+/// Any YAML value as a JSON template.
+fn json(node: &Node, key: &str, diags: &mut Diagnostics) -> Option<Json> {
+    Some(match &node.value {
+        Value::Null => Json::Null,
+        Value::Bool(b) => Json::Bool(*b),
+        Value::Int(i) => Json::Int(*i),
+        Value::Float(x) if x.is_finite() => Json::Float(*x),
+        Value::Float(_) => {
+            diags.error(&node.loc, format!("`{key}` holds a number JSON cannot represent"));
+            return None;
+        }
+        Value::Str(_) => Json::Str(text(node, key, diags)?),
+        Value::Seq(items) => {
+            let items: Vec<Option<Json>> = items.iter().map(|n| json(n, key, diags)).collect();
+            Json::Seq(items.into_iter().collect::<Option<_>>()?)
+        }
+        Value::Map(entries) => {
+            let items: Vec<Option<(String, Json)>> =
+                entries.iter().map(|e| json(&e.value, key, diags).map(|v| (e.key.clone(), v))).collect();
+            Json::Map(items.into_iter().collect::<Option<_>>()?)
+        }
+    })
+}
+
+/// A JSONPath, parsed now so a typo is a build error.
+fn json_path(node: &Node, key: &str, diags: &mut Diagnostics) -> Option<String> {
+    let s = plain_string(node, key, diags)?;
+    match serde_json_path::JsonPath::parse(&s) {
+        Ok(_) => Some(s),
+        Err(e) => {
+            diags.error_help(
+                &node.loc,
+                format!(
+                    "`{key}` {s:?} is not a valid JSONPath: {} (at character {})",
+                    e.message(),
+                    e.position() + 1
+                ),
+                "write a JSONPath (RFC 9535) such as `$.data[*]`",
+            );
+            None
+        }
+    }
+}
+
+/// A duration in seconds (integer or decimal), as milliseconds.
+fn duration(node: &Node, key: &str, zero_ok: bool, diags: &mut Diagnostics) -> Option<u64> {
+    let seconds = match &node.value {
+        Value::Int(i) => *i as f64,
+        Value::Float(x) => *x,
+        other => {
+            diags.error(
+                &node.loc,
+                format!("`{key}` must be a number of seconds, found {}", other.kind_name()),
+            );
+            return None;
+        }
+    };
+    let ms = (seconds * 1000.0).round();
+    if !(0.0..=86_400_000.0).contains(&ms) || (!zero_ok && ms < 1.0) {
+        let range = if zero_ok { "from 0 to 86400" } else { "from 0.001 to 86400" };
+        diags.error_help(
+            &node.loc,
+            format!("`{key}` is {seconds}, out of range"),
+            format!("use a number of seconds {range}"),
+        );
+        return None;
+    }
+    Some(ms as u64)
+}
+
+fn statuses(node: &Node, diags: &mut Diagnostics) -> Option<Vec<u64>> {
+    let Value::Seq(items) = &node.value else {
+        diags.error(
+            &node.loc,
+            format!("`tolerated_http_errors` must be a list, found {}", node.value.kind_name()),
+        );
+        return None;
+    };
+    let codes: Vec<Option<u64>> =
+        items.iter().map(|n| int_in(n, "tolerated_http_errors", 400, 599, diags).map(|v| v as u64)).collect();
+    codes.into_iter().collect()
+}
+
+fn string_list(node: &Node, key: &str, diags: &mut Diagnostics) -> Option<Vec<String>> {
+    let Value::Seq(items) = &node.value else {
+        diags.error(&node.loc, format!("`{key}` must be a list, found {}", node.value.kind_name()));
+        return None;
+    };
+    let items: Vec<Option<String>> = items.iter().map(|n| plain_string(n, key, diags)).collect();
+    items.into_iter().collect()
+}
+
+fn rate_limit(node: &Node, diags: &mut Diagnostics) -> Option<f64> {
+    let mut f = Fields::new(node, "`rate_limit`", diags)?;
+    let rps = f.require("requests_per_second", diags);
+    f.finish(diags);
+    let rps = rps?;
+    match rps.value {
+        Value::Int(i) if i > 0 && i <= 100_000 => Some(i as f64),
+        Value::Float(x) if x > 0.0 && x <= 100_000.0 => Some(x),
+        _ => {
+            diags.error_help(
+                &rps.loc,
+                "`requests_per_second` must be a positive number",
+                "use a number above 0, such as `5` or `0.5`",
+            );
+            None
+        }
+    }
+}
+
+fn string_field(f: &mut Fields, key: &'static str, style: &str, diags: &mut Diagnostics) -> Option<String> {
+    let node = f.require(key, diags)?;
+    let s = plain_string(node, key, diags)?;
+    if s.is_empty() {
+        diags.error(&node.loc, format!("`{key}` of `{style}` pagination is empty"));
+        return None;
+    }
+    Some(s)
+}
+
+fn pagination(node: &Node, diags: &mut Diagnostics) -> Option<Pagination> {
+    let mut f = Fields::new(node, "`pagination`", diags)?;
+    let style_node = f.require("type", diags)?;
+    let style = one_of(style_node, "pagination type", STYLES, diags);
+    let Some(style) = style else {
+        // Read the other keys so they are not reported as unknown as well.
+        for key in [
+            "next_token_path",
+            "param_name",
+            "body_cursor_field",
+            "next_link_path",
+            "start_page",
+            "page_size",
+        ] {
+            f.get(key);
+        }
+        for key in ["page_size_param", "offset_param", "limit_param", "limit", "total_path"] {
+            f.get(key);
+        }
+        return None;
+    };
+    let path = |f: &mut Fields, key: &'static str, diags: &mut Diagnostics| {
+        f.require(key, diags).and_then(|n| json_path(n, key, diags))
+    };
+    let result = match style {
+        "None" => Some(Pagination::None),
+        "LinkHeader" => Some(Pagination::LinkHeader),
+        "Cursor" => {
+            let next_token_path = path(&mut f, "next_token_path", diags);
+            let param_name = string_field(&mut f, "param_name", style, diags);
+            Some(Pagination::Cursor { next_token_path: next_token_path?, param_name: param_name? })
+        }
+        "CursorInBody" => {
+            let next_token_path = path(&mut f, "next_token_path", diags);
+            let body_cursor_field = string_field(&mut f, "body_cursor_field", style, diags);
+            Some(Pagination::CursorInBody {
+                next_token_path: next_token_path?,
+                body_cursor_field: body_cursor_field?,
+            })
+        }
+        "NextLinkInBody" => {
+            Some(Pagination::NextLinkInBody { next_link_path: path(&mut f, "next_link_path", diags)? })
+        }
+        "PageNumber" => {
+            let param_name = string_field(&mut f, "param_name", style, diags);
+            let start_page = opt(f.get("start_page"), 1, |n| {
+                int_in(n, "start_page", 0, i64::MAX, diags).map(|v| v as u64)
+            });
+            let page_size =
+                f.get("page_size").map(|n| int_in(n, "page_size", 1, 1_000_000, diags).map(|v| v as u64));
+            let size_param = f.get("page_size_param").map(|n| plain_string(n, "page_size_param", diags));
+            let (page_size, size_param) = (page_size.present()?, size_param.present()?);
+            if let (None, Some(_)) = (page_size, &size_param) {
+                diags.error_help(
+                    &node.loc,
+                    "`page_size_param` without `page_size`",
+                    "add `page_size: <records per page>`",
+                );
+                return None;
+            }
+            Some(Pagination::PageNumber {
+                param_name: param_name?,
+                start_page: start_page?,
+                page_size,
+                page_size_param: size_param,
+            })
+        }
+        _ => {
+            let offset_param = string_field(&mut f, "offset_param", style, diags);
+            let limit_param = string_field(&mut f, "limit_param", style, diags);
+            let limit = f.require("limit", diags).and_then(|n| int_in(n, "limit", 1, 1_000_000, diags));
+            let total_path = f.get("total_path").map(|n| json_path(n, "total_path", diags)).present();
+            Some(Pagination::Offset {
+                offset_param: offset_param?,
+                limit_param: limit_param?,
+                limit: limit? as u64,
+                total_path: total_path?,
+            })
+        }
+    };
+    f.finish(diags);
+    result
+}
+
+fn replication(f: &mut Fields, diags: &mut Diagnostics) -> Option<Option<Replication>> {
+    let method_node = f.get("replication_method");
+    let key_node = f.get("replication_key");
+    let start_node = f.get("start_replication_value");
+    let param_node = f.get("replication_param");
+    let method = match method_node {
+        None => None,
+        Some(n) => {
+            let kind = match &n.value {
+                Value::Map(_) => {
+                    let mut m = Fields::new(n, "`replication_method`", diags)?;
+                    let t = m.require("type", diags);
+                    m.finish(diags);
+                    t?
+                }
+                _ => n,
+            };
+            Some(one_of(kind, "replication_method", &["FullTable", "Incremental"], diags)?)
+        }
+    };
+    let key = key_node.map(|n| plain_string(n, "replication_key", diags)).present()?;
+    let start = start_node
+        .map(|n| match n.value {
+            Value::Int(_) | Value::Float(_) | Value::Str(_) => json(n, "start_replication_value", diags),
+            _ => {
+                diags.error(&n.loc, "`start_replication_value` must be a number or a string");
+                None
+            }
+        })
+        .present()?;
+    let param = param_node.map(|n| plain_string(n, "replication_param", diags)).present()?;
+    let incremental = match method {
+        Some("Incremental") => true,
+        Some(_) => false,
+        // Without `replication_method`, a `replication_key` means incremental.
+        None => key.is_some(),
+    };
+    if !incremental {
+        if let Some(n) = param_node.or(start_node).filter(|_| method.is_some()) {
+            diags.error_help(
+                &n.loc,
+                "incremental settings with `replication_method: FullTable`",
+                "use `replication_method: {type: Incremental}`, or remove them",
+            );
+            return None;
+        }
+        return Some(None);
+    }
+    let Some(key) = key else {
+        let loc = method_node.map_or(Loc::Unknown, |n| n.loc.clone());
+        diags.error_help(
+            &loc,
+            "incremental replication needs `replication_key`",
+            "add `replication_key: <field>`",
+        );
+        return None;
+    };
+    Some(Some(Replication { key, start_value: start, param }))
+}
+
+fn auth(node: &Node, diags: &mut Diagnostics) -> Option<Auth> {
+    let mut f = Fields::new(node, "`auth`", diags)?;
+    let kind = f.get("type");
+    let config = f.get("config").cloned();
+    f.not_yet(&["ref"], diags);
+    f.finish(diags);
+    let Some(kind) = kind else {
+        if f_has_ref(node) {
+            return None;
+        }
+        diags.error_help(
+            &node.loc,
+            "missing required key `type` in `auth`",
+            format!("add `type: …`, one of {}", list(AUTHS)),
+        );
+        return None;
+    };
+    if let Value::Str(s) = &kind.value
+        && matches!(s.as_str(), "token_endpoint" | "custom")
+    {
+        diags.error_help(
+            &kind.loc,
+            format!("`auth` type `{s}` is not supported by faucet yet"),
+            format!("supported auth types: {}", list(AUTHS)),
+        );
+        return None;
+    }
+    let kind = one_of(kind, "auth type", AUTHS, diags)?;
+    let config = config.unwrap_or_else(|| Node { value: Value::Map(Vec::new()), loc: node.loc.clone() });
+    let mut c = Fields::new(&config, format!("the `{kind}` auth config"), diags)?;
+    let auth = match kind {
+        "none" => Some(Auth::None),
+        "bearer" => c
+            .require("token", diags)
+            .and_then(|n| secret(n, "token", diags))
+            .map(|token| Auth::Bearer { token }),
+        "basic" => {
+            let username = c.require("username", diags).and_then(|n| text(n, "username", diags));
+            let password = c.require("password", diags).and_then(|n| secret(n, "password", diags));
+            Some(Auth::Basic { username: username?, password: password? })
+        }
+        "api_key" => {
+            let header = opt(c.get("header"), "X-API-Key".to_owned(), |n| plain_string(n, "header", diags));
+            let value = c.require("value", diags).and_then(|n| secret(n, "value", diags));
+            match header {
+                Some(h) if !is_token(&h) => {
+                    diags.error(&config.loc, format!("`{h}` is not a valid HTTP header name"));
+                    None
+                }
+                h => Some(Auth::ApiKey { header: h?, value: value? }),
+            }
+        }
+        "api_key_query" => {
+            let param = opt(c.get("param"), "api_key".to_owned(), |n| plain_string(n, "param", diags));
+            let value = c.require("value", diags).and_then(|n| secret(n, "value", diags));
+            Some(Auth::ApiKeyQuery { param: param?, value: value? })
+        }
+        _ => {
+            let token_url = c.require("token_url", diags).and_then(|n| {
+                let t = text(n, "token_url", diags)?;
+                if let Some(lit) = t.as_literal()
+                    && !url::Url::parse(&lit).is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
+                {
+                    diags.error_help(
+                        &n.loc,
+                        format!("`token_url` {lit:?} is not an http(s) URL"),
+                        "write an absolute URL",
+                    );
+                    return None;
+                }
+                Some(t)
+            });
+            let client_id = c.require("client_id", diags).and_then(|n| text(n, "client_id", diags));
+            let client_secret =
+                c.require("client_secret", diags).and_then(|n| secret(n, "client_secret", diags));
+            let scopes = opt(c.get("scopes"), Vec::new(), |n| match &n.value {
+                Value::Str(s) => Some(s.split_whitespace().map(str::to_owned).collect()),
+                _ => string_list(n, "scopes", diags),
+            });
+            let ratio = opt(c.get("expiry_ratio"), 0.9, |n| match n.value {
+                Value::Float(x) if x > 0.0 && x <= 1.0 => Some(x),
+                Value::Int(1) => Some(1.0),
+                _ => {
+                    diags.error_help(&n.loc, "`expiry_ratio` must be above 0 and at most 1", "such as `0.9`");
+                    None
+                }
+            });
+            Some(Auth::OAuth2 {
+                token_url: token_url?,
+                client_id: client_id?,
+                client_secret: client_secret?,
+                scopes: scopes?,
+                expiry_ratio: ratio?,
+            })
+        }
+    };
+    c.finish(diags);
+    auth
+}
+
+fn f_has_ref(node: &Node) -> bool {
+    matches!(&node.value, Value::Map(entries) if entries.iter().any(|e| e.key == "ref"))
+}
+
+fn ms(v: u64) -> TokenStream {
+    let v = Literal::u64_suffixed(v);
+    quote!(::core::time::Duration::from_millis(#v))
+}
+
+fn string(s: &str) -> TokenStream {
+    quote!(::std::string::String::from(#s))
+}
+
+fn option(v: Option<TokenStream>) -> TokenStream {
+    match v {
+        Some(v) => quote!(::core::option::Option::Some(#v)),
+        None => quote!(::core::option::Option::None),
+    }
+}
+
+fn json_tokens(j: &Json, g: &Gen) -> TokenStream {
+    let rt = g.rt();
+    let sj = quote!(#rt::__private::serde_json);
+    match j {
+        Json::Null => quote!(#sj::Value::Null),
+        Json::Bool(b) => quote!(#sj::Value::Bool(#b)),
+        Json::Int(i) => {
+            let i = Literal::i64_suffixed(*i);
+            quote!(#sj::Value::from(#i))
+        }
+        Json::Float(x) => {
+            let x = Literal::f64_suffixed(*x);
+            quote!(#sj::Value::from(#x))
+        }
+        Json::Str(t) => {
+            let t = g.text(t);
+            quote!(#sj::Value::String(#t))
+        }
+        Json::Seq(items) => {
+            let items = items.iter().map(|i| json_tokens(i, g));
+            quote!(#sj::Value::Array(::std::vec![#(#items),*]))
+        }
+        Json::Map(entries) => {
+            let inserts = entries.iter().map(|(k, v)| {
+                let v = json_tokens(v, g);
+                quote!(map.insert(::std::string::String::from(#k), #v);)
+            });
+            quote!({
+                let mut map = #sj::Map::new();
+                #(#inserts)*
+                #sj::Value::Object(map)
+            })
+        }
+    }
+}
+
+impl RestSource {
+    pub(crate) fn tokens(&self, g: &Gen, loc: &Loc) -> TokenStream {
+        let rt = g.rt();
+        let rest = quote!(#rt::__private::connectors::rest);
+        let secret = |t: &Text| {
+            let t = g.text(t);
+            quote!(#rt::__private::secret::SecretString::new(#t))
+        };
+        let pairs = |pairs: &[(String, Text)]| {
+            let items = pairs.iter().map(|(k, v)| {
+                let v = g.text(v);
+                quote!((::std::string::String::from(#k), #v))
+            });
+            quote!(::std::vec![#(#items),*])
+        };
+        let base_url = g.text(&self.base_url);
+        let path = g.text(&self.path);
+        let method = match self.method {
+            "POST" => quote!(Post),
+            "PUT" => quote!(Put),
+            "PATCH" => quote!(Patch),
+            "DELETE" => quote!(Delete),
+            _ => quote!(Get),
+        };
+        let headers = pairs(&self.headers);
+        let query_params = pairs(&self.query_params);
+        let body = option(self.body.as_ref().map(|b| json_tokens(b, g)));
+        let records_path = option(self.records_path.as_deref().map(string));
+        let opt_string = |s: &Option<String>| option(s.as_deref().map(string));
+        let pagination = match &self.pagination {
+            Pagination::None => quote!(#rest::Pagination::None),
+            Pagination::LinkHeader => quote!(#rest::Pagination::LinkHeader),
+            Pagination::Cursor { next_token_path, param_name } => {
+                let (p, n) = (string(next_token_path), string(param_name));
+                quote!(#rest::Pagination::Cursor { next_token_path: #p, param_name: #n })
+            }
+            Pagination::CursorInBody { next_token_path, body_cursor_field } => {
+                let (p, n) = (string(next_token_path), string(body_cursor_field));
+                quote!(#rest::Pagination::CursorInBody { next_token_path: #p, body_cursor_field: #n })
+            }
+            Pagination::NextLinkInBody { next_link_path } => {
+                let p = string(next_link_path);
+                quote!(#rest::Pagination::NextLinkInBody { next_link_path: #p })
+            }
+            Pagination::PageNumber { param_name, start_page, page_size, page_size_param } => {
+                let n = string(param_name);
+                let start = Literal::u64_suffixed(*start_page);
+                let size = option(page_size.map(|s| Literal::u64_suffixed(s).into_token_stream()));
+                let size_param = opt_string(page_size_param);
+                quote!(#rest::Pagination::PageNumber { param_name: #n, start_page: #start, page_size: #size, page_size_param: #size_param })
+            }
+            Pagination::Offset { offset_param, limit_param, limit, total_path } => {
+                let (o, l) = (string(offset_param), string(limit_param));
+                let limit = Literal::u64_suffixed(*limit);
+                let total = opt_string(total_path);
+                quote!(#rest::Pagination::Offset { offset_param: #o, limit_param: #l, limit: #limit, total_path: #total })
+            }
+        };
+        let max_pages = option(self.max_pages.map(|v| Literal::u64_suffixed(v).into_token_stream()));
+        let timeout = ms(self.timeout_ms);
+        let max_retries = Literal::u32_suffixed(self.max_retries as u32);
+        let retry_backoff = ms(self.retry_backoff_ms);
+        let max_retry_after = ms(self.max_retry_after_ms);
+        let retry_non_idempotent = self.retry_non_idempotent;
+        let request_delay = ms(self.request_delay_ms);
+        let rate_limit = option(self.rate_limit.map(|r| Literal::f64_suffixed(r).into_token_stream()));
+        let tolerated = self.tolerated_http_errors.iter().map(|c| Literal::u16_suffixed(*c as u16));
+        let replication = option(self.replication.as_ref().map(|r| {
+            let key = string(&r.key);
+            let start = option(r.start_value.as_ref().map(|v| json_tokens(v, g)));
+            let param = opt_string(&r.param);
+            quote!(#rest::Replication { key: #key, start_value: #start, param: #param })
+        }));
+        let auth = match &self.auth {
+            Auth::None => quote!(#rest::Auth::None),
+            Auth::Bearer { token } => {
+                let token = secret(token);
+                quote!(#rest::Auth::Bearer { token: #token })
+            }
+            Auth::Basic { username, password } => {
+                let (u, p) = (g.text(username), secret(password));
+                quote!(#rest::Auth::Basic { username: #u, password: #p })
+            }
+            Auth::ApiKey { header, value } => {
+                let (h, v) = (string(header), secret(value));
+                quote!(#rest::Auth::ApiKey { header: #h, value: #v })
+            }
+            Auth::ApiKeyQuery { param, value } => {
+                let (p, v) = (string(param), secret(value));
+                quote!(#rest::Auth::ApiKeyQuery { param: #p, value: #v })
+            }
+            Auth::OAuth2 { token_url, client_id, client_secret, scopes, expiry_ratio } => {
+                let (u, i, s) = (g.text(token_url), g.text(client_id), secret(client_secret));
+                let scopes = scopes.iter().map(|s| string(s));
+                let ratio = Literal::f64_suffixed(*expiry_ratio);
+                quote!(#rest::Auth::OAuth2(#rest::OAuth2Config {
+                    token_url: #u,
+                    client_id: #i,
+                    client_secret: #s,
+                    scopes: ::std::vec![#(#scopes),*],
+                    expiry_ratio: #ratio,
+                }))
+            }
+        };
+        g.gated(
+            "rest",
+            "`rest` source",
+            loc,
+            quote! {
+                #rest::RestSource::new(#rest::RestSourceConfig {
+                    base_url: #base_url,
+                    path: #path,
+                    method: #rest::Method::#method,
+                    headers: #headers,
+                    query_params: #query_params,
+                    body: #body,
+                    records_path: #records_path,
+                    pagination: #pagination,
+                    max_pages: #max_pages,
+                    timeout: #timeout,
+                    max_retries: #max_retries,
+                    retry_backoff: #retry_backoff,
+                    max_retry_after: #max_retry_after,
+                    retry_non_idempotent: #retry_non_idempotent,
+                    request_delay: #request_delay,
+                    rate_limit: #rate_limit,
+                    tolerated_http_errors: ::std::vec![#(#tolerated),*],
+                    replication: #replication,
+                    auth: #auth,
+                })?
+            },
+        )
+    }
+}
+
+/// An optional setting as read: `None` absent, `Some(None)` present but invalid.
+trait Present<T> {
+    /// `Some(None)` when absent, `None` when invalid, `Some(Some(v))` when valid.
+    fn present(self) -> Option<Option<T>>;
+}
+
+impl<T> Present<T> for Option<Option<T>> {
+    fn present(self) -> Option<Option<T>> {
+        match self {
+            None => Some(None),
+            Some(None) => None,
+            Some(Some(v)) => Some(Some(v)),
+        }
+    }
+}

@@ -1,0 +1,531 @@
+//! `matrix:` rows: merged onto the base pipeline, each validated as if written
+//! alone, and checked as a graph (ids, parents, dependencies, cycles) so a
+//! broken DAG does not compile.
+
+use super::fields::{Fields, TextScope, int_in, one_of, plain_string, with_scope};
+use crate::diag::{Diagnostics, Loc, help_for};
+use crate::ir::{self, OnError};
+use crate::load::{Entry, Node, Value};
+
+/// Row ids that name something else in `${…}` references.
+const RESERVED_IDS: &[&str] = &[
+    "env",
+    "file",
+    "secret",
+    "matrix",
+    "pipeline",
+    "now",
+    "backfill",
+    "param",
+    "partition",
+    "bookmark",
+    "job_id",
+    "window",
+    "vars",
+];
+
+/// The `pipeline:` block: the base every row merges onto, with its named templates.
+pub(crate) struct Base<'a> {
+    sources: Vec<(String, &'a Node)>,
+    sinks: Vec<(String, &'a Node)>,
+    transforms: Option<&'a Node>,
+    state: Option<&'a Node>,
+    dlq: Option<&'a Node>,
+    loc: Loc,
+}
+
+/// Reads `pipeline:`; `source`/`sink` register as the `default` templates.
+pub(crate) fn read_base<'a>(node: &'a Node, diags: &mut Diagnostics) -> Option<Base<'a>> {
+    let mut p = Fields::new(node, "`pipeline`", diags)?;
+    let source = p.entry("source");
+    let sink = p.entry("sink");
+    let sources = p.get("sources").and_then(|n| templates(n, "sources", diags));
+    let sinks = p.get("sinks").and_then(|n| templates(n, "sinks", diags));
+    let transforms = p.get("transforms");
+    let state = p.get("state");
+    let dlq = p.entry("dlq").map(|e| &e.value);
+    p.not_yet(&["quality", "contract", "masking", "schema", "nodes", "edges"], diags);
+    p.finish(diags);
+    let mut sources = sources.unwrap_or_default();
+    let mut sinks = sinks.unwrap_or_default();
+    for (entry, named, what) in [(source, &mut sources, "source"), (sink, &mut sinks, "sink")] {
+        if let Some(e) = entry {
+            if named.iter().any(|(n, _)| n == "default") {
+                diags.error_help(
+                    &e.key_loc,
+                    format!("both `{what}` and `{what}s.default` are defined"),
+                    format!("`{what}:` is the `default` template; keep one of them"),
+                );
+            }
+            named.insert(0, ("default".to_owned(), &e.value));
+        }
+    }
+    Some(Base { sources, sinks, transforms, state, dlq, loc: node.loc.clone() })
+}
+
+fn templates<'a>(node: &'a Node, key: &str, diags: &mut Diagnostics) -> Option<Vec<(String, &'a Node)>> {
+    let Value::Map(entries) = &node.value else {
+        diags.error(
+            &node.loc,
+            format!("`{key}` must be a map of named templates, found {}", node.value.kind_name()),
+        );
+        return None;
+    };
+    Some(entries.iter().map(|e| (e.key.clone(), &e.value)).collect())
+}
+
+/// The base pipeline alone (no matrix): its default templates composed.
+pub(crate) fn single(base: &Base<'_>, diags: &mut Diagnostics) -> Option<Node> {
+    let source = pick(&base.sources, None, "source", &base.loc, diags);
+    let sink = pick(&base.sinks, None, "sink", &base.loc, diags);
+    Some(compose(&base.loc, source?.clone(), base.transforms.cloned(), sink?.clone(), base.state, base.dlq))
+}
+
+/// A template by name (`default` when `name` is `None`).
+fn pick<'a>(
+    templates: &[(String, &'a Node)],
+    name: Option<&Node>,
+    what: &str,
+    loc: &Loc,
+    diags: &mut Diagnostics,
+) -> Option<&'a Node> {
+    let wanted = match name {
+        Some(n) => plain_string(n, "ref", diags)?,
+        None => "default".to_owned(),
+    };
+    if let Some((_, node)) = templates.iter().find(|(n, _)| *n == wanted) {
+        return Some(node);
+    }
+    let names: Vec<&str> = templates.iter().map(|(n, _)| n.as_str()).collect();
+    match name {
+        Some(n) => {
+            diags.error_help(&n.loc, format!("unknown {what} template `{wanted}`"), help_for(&wanted, &names))
+        }
+        None => diags.error_help(
+            loc,
+            format!("missing required key `{what}` in `pipeline`"),
+            format!("add `{what}: {{ type: …, config: … }}` to `pipeline`, or to every matrix row"),
+        ),
+    }
+    None
+}
+
+/// A synthetic `pipeline` map of the parts, for [`super::validate_pipeline`].
+fn compose(
+    loc: &Loc,
+    source: Node,
+    transforms: Option<Node>,
+    sink: Node,
+    state: Option<&Node>,
+    dlq: Option<&Node>,
+) -> Node {
+    let mut entries = vec![entry("source", source)];
+    if let Some(t) = transforms {
+        entries.push(entry("transforms", t));
+    }
+    entries.push(entry("sink", sink));
+    if let Some(s) = state {
+        entries.push(entry("state", s.clone()));
+    }
+    if let Some(d) = dlq {
+        entries.push(entry("dlq", d.clone()));
+    }
+    Node { value: Value::Map(entries), loc: loc.clone() }
+}
+
+fn entry(key: &str, value: Node) -> Entry {
+    Entry { key: key.to_owned(), key_loc: value.loc.clone(), value }
+}
+
+/// Objects merge recursively (the overlay's keys win); scalars, lists and null replace.
+fn deep_merge(base: &Node, overlay: &Node) -> Node {
+    match (&base.value, &overlay.value) {
+        (Value::Map(b), Value::Map(o)) => {
+            let mut merged: Vec<Entry> = b
+                .iter()
+                .map(|be| match o.iter().find(|oe| oe.key == be.key) {
+                    Some(oe) => Entry {
+                        key: be.key.clone(),
+                        key_loc: oe.key_loc.clone(),
+                        value: deep_merge(&be.value, &oe.value),
+                    },
+                    None => be.clone(),
+                })
+                .collect();
+            merged.extend(o.iter().filter(|oe| !b.iter().any(|be| be.key == oe.key)).cloned());
+            Node { value: Value::Map(merged), loc: overlay.loc.clone() }
+        }
+        _ => overlay.clone(),
+    }
+}
+
+/// One row as read, before graph checks.
+struct RawRow {
+    id: String,
+    loc: Loc,
+    parent: Option<(String, Loc)>,
+    parent_key: Vec<String>,
+    depends_on: Vec<(String, Loc)>,
+    merged: Option<Node>,
+}
+
+/// Validates the matrix: every row merged and validated, the graph checked.
+pub(crate) fn validate(
+    rows_node: &Node,
+    execution: Option<&Node>,
+    base: &Base<'_>,
+    name: &str,
+    module: &str,
+    diags: &mut Diagnostics,
+) -> Option<ir::Matrix> {
+    let Value::Seq(items) = &rows_node.value else {
+        diags.error(
+            &rows_node.loc,
+            format!("`matrix` must be a list of rows, found {}", rows_node.value.kind_name()),
+        );
+        return None;
+    };
+    let (max_concurrent, on_error) = read_execution(execution, diags);
+    let mut rows: Vec<RawRow> = Vec::new();
+    for (index, item) in items.iter().enumerate() {
+        rows.push(read_row(index, item, base, diags)?);
+    }
+    check_ids(&rows, diags);
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let index_of = |id: &str| ids.iter().position(|i| i == id);
+    let mut parents = vec![None; rows.len()];
+    let mut depends = vec![Vec::new(); rows.len()];
+    let id_refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+    for (i, row) in rows.iter().enumerate() {
+        if let Some((parent, loc)) = &row.parent {
+            match index_of(parent) {
+                Some(p) if p == i => diags.error(loc, format!("row `{}` cannot be its own parent", row.id)),
+                Some(p) => parents[i] = Some(p),
+                None => diags.error_help(
+                    loc,
+                    format!("unknown parent row `{parent}`"),
+                    help_for(parent, &id_refs),
+                ),
+            }
+        }
+        for (dep, loc) in &row.depends_on {
+            match index_of(dep) {
+                Some(d) if d == i => diags.error(loc, format!("row `{}` cannot depend on itself", row.id)),
+                Some(d) => depends[i].push(d),
+                None => diags.error_help(
+                    loc,
+                    format!("unknown row `{dep}` in depends_on"),
+                    help_for(dep, &id_refs),
+                ),
+            }
+        }
+        if row.parent.is_some() && !row.depends_on.is_empty() {
+            diags.error_help(
+                &row.depends_on[0].1,
+                format!("row `{}` has both `parent` and `depends_on`", row.id),
+                "a child runs inside its parent's invocations; put `depends_on` on the root row of its tree",
+            );
+        }
+    }
+    let graph_ok = diags.is_empty();
+    if graph_ok && let Some(cycle) = find_cycle(&parents, &depends) {
+        let path: Vec<&str> = cycle.iter().map(|&i| ids[i].as_str()).collect();
+        diags.error_help(
+            &rows[cycle[0]].loc,
+            format!("the matrix has a cycle: {}", path.join(" -> ")),
+            "`parent` and `depends_on` must form a DAG: each row waits for the rows it points at",
+        );
+    }
+    // Rows are validated even when the graph is broken, so one build shows every problem.
+    let graph_ok = graph_ok && diags.is_empty();
+    let mut out_rows = Vec::with_capacity(rows.len());
+    let mut ok = true;
+    for (i, row) in rows.iter().enumerate() {
+        let scope =
+            TextScope { rows: ids.clone(), parent: parents[i].map(|p| ids[p].clone()), tokens_allowed: true };
+        let mut row_diags = Diagnostics::new();
+        let Some(merged) = row.merged.as_ref() else {
+            ok = false;
+            continue;
+        };
+        let body = with_scope(scope, || super::validate_pipeline(merged, &mut row_diags));
+        diags.extend_noted(row_diags, &format!("in matrix row `{}`", row.id));
+        let Some((source, transforms, sink, state, dlq)) = body else {
+            ok = false;
+            continue;
+        };
+        if !graph_ok {
+            continue;
+        }
+        let root = root_of(i, &parents);
+        out_rows.push(ir::Row {
+            id: row.id.clone(),
+            ident: ident_of(&row.id),
+            pipeline: ir::Pipeline {
+                name: name.to_owned(),
+                module: module.to_owned(),
+                source,
+                transforms,
+                sink,
+                state,
+                dlq,
+            },
+            parent: parents[i],
+            parent_key: row.parent_key.clone(),
+            depends_on: depends[i].clone(),
+            children: (0..rows.len()).filter(|&c| parents[c] == Some(i)).collect(),
+            root,
+        });
+    }
+    (ok && diags.is_empty()).then(|| ir::Matrix {
+        name: name.to_owned(),
+        module: module.to_owned(),
+        rows: out_rows,
+        max_concurrent,
+        on_error,
+    })
+}
+
+fn read_execution(node: Option<&Node>, diags: &mut Diagnostics) -> (Option<u64>, OnError) {
+    let Some(node) = node else { return (None, OnError::Continue) };
+    let Some(mut f) = Fields::new(node, "`execution`", diags) else { return (None, OnError::Continue) };
+    let max =
+        f.get("max_concurrent").and_then(|n| int_in(n, "max_concurrent", 1, 1024, diags)).map(|v| v as u64);
+    let on_error = f
+        .get("on_error")
+        .and_then(|n| one_of(n, "on_error", &["continue", "stop"], diags))
+        .map_or(OnError::Continue, |v| if v == "stop" { OnError::Stop } else { OnError::Continue });
+    f.not_yet(&["adaptive_batch_size"], diags);
+    f.finish(diags);
+    (max, on_error)
+}
+
+fn read_row(index: usize, node: &Node, base: &Base<'_>, diags: &mut Diagnostics) -> Option<RawRow> {
+    let mut f = Fields::new(node, format!("matrix row {index}"), diags)?;
+    let id_node = f.get("id");
+    let id = match id_node {
+        Some(n) => plain_string(n, "id", diags)?,
+        None => format!("row-{index}"),
+    };
+    let loc = id_node.map_or_else(|| node.loc.clone(), |n| n.loc.clone());
+    let source = f.get("source");
+    let sink = f.get("sink");
+    let transforms = f.get("transforms");
+    let inherit = f.get("inherit_transforms");
+    let state = f.entry("state").map(|e| &e.value);
+    let dlq = f.entry("dlq").map(|e| &e.value);
+    let parent = f.get("parent").and_then(|n| plain_string(n, "parent", diags).map(|p| (p, n.loc.clone())));
+    let parent_key = match f.get("parent_key") {
+        Some(n) => {
+            let key = plain_string(n, "parent_key", diags)?;
+            if key.is_empty() || key.split('.').any(str::is_empty) {
+                diags.error_help(
+                    &n.loc,
+                    format!("invalid parent_key {key:?}"),
+                    "write a dotted path such as `id` or `user.id`",
+                );
+                return None;
+            }
+            key.split('.').map(str::to_owned).collect()
+        }
+        None => vec!["id".to_owned()],
+    };
+    let depends_on = match f.get("depends_on") {
+        Some(Node { value: Value::Seq(items), .. }) => items
+            .iter()
+            .filter_map(|n| plain_string(n, "depends_on", diags).map(|d| (d, n.loc.clone())))
+            .collect(),
+        Some(n) => {
+            diags.error(
+                &n.loc,
+                format!("`depends_on` must be a list of row ids, found {}", n.value.kind_name()),
+            );
+            Vec::new()
+        }
+        None => Vec::new(),
+    };
+    f.not_yet(&["tags", "delivery", "status"], diags);
+    f.finish(diags);
+
+    let what = format!("matrix row `{id}`");
+    let source = merge_connector(source, &base.sources, "source", &node.loc, &what, diags);
+    let sink = merge_connector(sink, &base.sinks, "sink", &node.loc, &what, diags);
+    let inherit = match inherit {
+        Some(n) => super::fields::boolean(n, "inherit_transforms", diags),
+        None => Some(true),
+    };
+    let transforms = inherit.and_then(|inherit| {
+        combine_transforms(if inherit { base.transforms } else { None }, transforms, diags)
+    });
+    let state = state.or(base.state);
+    let dlq = dlq.or(base.dlq);
+    let merged = match (source, transforms, sink) {
+        (Some(source), Some(transforms), Some(sink)) => {
+            Some(compose(&node.loc, source, transforms, sink, state, dlq))
+        }
+        _ => None,
+    };
+    Some(RawRow { id, loc, parent, parent_key, depends_on, merged })
+}
+
+/// A row's `source`/`sink`: deep-merged onto its `ref:` template (or `default`).
+fn merge_connector(
+    row: Option<&Node>,
+    templates: &[(String, &Node)],
+    what: &str,
+    loc: &Loc,
+    row_what: &str,
+    diags: &mut Diagnostics,
+) -> Option<Node> {
+    let Some(row) = row else {
+        if templates.iter().any(|(n, _)| n == "default") {
+            return pick(templates, None, what, loc, diags).cloned();
+        }
+        diags.error_help(
+            loc,
+            format!("{row_what} has no `{what}` and `pipeline` has no default `{what}`"),
+            format!("add `{what}: {{ type: …, config: … }}` to the row or to `pipeline`"),
+        );
+        return None;
+    };
+    let Value::Map(entries) = &row.value else {
+        diags.error(&row.loc, format!("`{what}` must be a map, found {}", row.value.kind_name()));
+        return None;
+    };
+    let reference = entries.iter().find(|e| e.key == "ref").map(|e| &e.value);
+    let overlay = Node {
+        value: Value::Map(entries.iter().filter(|e| e.key != "ref").cloned().collect()),
+        loc: row.loc.clone(),
+    };
+    let template = match reference {
+        Some(r) => Some(pick(templates, Some(r), what, loc, diags)?),
+        None => templates.iter().find(|(n, _)| n == "default").map(|(_, n)| *n),
+    };
+    // A row that names another `type` brings its own connector: the template's
+    // config belongs to a different connector, so nothing is merged.
+    let type_of = |n: &Node| match &n.value {
+        Value::Map(entries) => {
+            entries.iter().find(|e| e.key == "type").map(|e| format!("{:?}", e.value.value))
+        }
+        _ => None,
+    };
+    Some(match template {
+        Some(t) if type_of(&overlay).is_none() || type_of(&overlay) == type_of(t) => deep_merge(t, &overlay),
+        _ => overlay,
+    })
+}
+
+/// The base transforms followed by the row's (a row appends; it never replaces).
+fn combine_transforms(
+    base: Option<&Node>,
+    row: Option<&Node>,
+    diags: &mut Diagnostics,
+) -> Option<Option<Node>> {
+    let mut items = Vec::new();
+    let mut loc = None;
+    for part in [base, row].into_iter().flatten() {
+        match &part.value {
+            Value::Seq(list) => items.extend(list.iter().cloned()),
+            other => {
+                diags.error(&part.loc, format!("`transforms` must be a list, found {}", other.kind_name()));
+                return None;
+            }
+        }
+        loc = Some(part.loc.clone());
+    }
+    Some(loc.map(|loc| Node { value: Value::Seq(items), loc }))
+}
+
+fn check_ids(rows: &[RawRow], diags: &mut Diagnostics) {
+    for (i, row) in rows.iter().enumerate() {
+        let valid = row.id.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && row.id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        if !valid {
+            diags.error_help(
+                &row.loc,
+                format!("invalid row id {:?}", row.id),
+                "use letters, digits, `_` and `-`, starting with a letter",
+            );
+        } else if RESERVED_IDS.contains(&row.id.as_str()) {
+            diags.error_help(
+                &row.loc,
+                format!("`{}` is reserved and cannot be a row id", row.id),
+                "`${…}` references use it for something else; pick another id",
+            );
+        }
+        if let Some(first) = rows[..i].iter().find(|r| r.id == row.id) {
+            diags.error_help(
+                &row.loc,
+                format!("duplicate row id `{}`", row.id),
+                format!("ids must be unique; `{}` is already used", first.id),
+            );
+        } else if let Some(first) = rows[..i].iter().find(|r| ident_of(&r.id) == ident_of(&row.id)) {
+            diags.error_help(
+                &row.loc,
+                format!("row ids `{}` and `{}` name the same Rust function", first.id, row.id),
+                "`-` and `_` are the same in generated names; rename one of them",
+            );
+        }
+    }
+}
+
+/// A row id as a Rust identifier fragment.
+fn ident_of(id: &str) -> String {
+    id.replace('-', "_")
+}
+
+fn root_of(mut row: usize, parents: &[Option<usize>]) -> usize {
+    while let Some(p) = parents[row] {
+        row = p;
+    }
+    row
+}
+
+/// A cycle through `parent` and `depends_on` edges, as the rows in order with the first repeated.
+fn find_cycle(parents: &[Option<usize>], depends: &[Vec<usize>]) -> Option<Vec<usize>> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mark {
+        New,
+        Active,
+        Done,
+    }
+    fn visit(
+        row: usize,
+        edges: &dyn Fn(usize) -> Vec<usize>,
+        marks: &mut [Mark],
+        stack: &mut Vec<usize>,
+    ) -> Option<Vec<usize>> {
+        marks[row] = Mark::Active;
+        stack.push(row);
+        for next in edges(row) {
+            match marks[next] {
+                Mark::Active => {
+                    let start = stack.iter().position(|&r| r == next).expect("active rows are on the stack");
+                    let mut cycle = stack[start..].to_vec();
+                    cycle.push(next);
+                    return Some(cycle);
+                }
+                Mark::New => {
+                    if let Some(cycle) = visit(next, edges, marks, stack) {
+                        return Some(cycle);
+                    }
+                }
+                Mark::Done => {}
+            }
+        }
+        stack.pop();
+        marks[row] = Mark::Done;
+        None
+    }
+    let edges =
+        |row: usize| -> Vec<usize> { parents[row].into_iter().chain(depends[row].iter().copied()).collect() };
+    let mut marks = vec![Mark::New; parents.len()];
+    for row in 0..parents.len() {
+        if marks[row] == Mark::New
+            && let Some(cycle) = visit(row, &edges, &mut marks, &mut Vec::new())
+        {
+            return Some(cycle);
+        }
+    }
+    None
+}

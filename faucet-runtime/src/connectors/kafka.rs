@@ -1,0 +1,905 @@
+//! The `kafka` source and sink, through rdkafka (librdkafka).
+//!
+//! **Source.** A consumer in group `group_id` subscribes to `topics`; Kafka's
+//! group protocol shares the partitions among every process of the pipeline
+//! with the same `group_id`. Auto-commit is off. A page holds up to
+//! `batch_size` messages, or what arrived within `poll_timeout` once at least
+//! one message is in; the run ends after `max_messages`, or when nothing
+//! arrived for `idle_timeout` (without either it runs until cancelled). Each
+//! record is `{key, value, topic, partition, offset, timestamp, headers}`.
+//!
+//! **When offsets are committed.** The driver asks for page N+1 only after it
+//! persisted page N's bookmark (after the sink's flush), and it asks for one
+//! more page after the last one, which then returns `None`. So the source
+//! commits page N's offsets at the start of the call for page N+1, and at the
+//! end of the run: offsets never run ahead of what the sink confirmed, and a
+//! crash re-delivers at most the unconfirmed pages. The bookmark holds the next
+//! offset of every partition the run has read
+//! (`{"partition_offsets": [{topic, partition, offset}]}`); `resume` commits
+//! it (a crash may fall between persisting a bookmark and committing it) and
+//! skips any message below it, so with a state store a page the sink
+//! confirmed is never delivered twice, even if that commit failed.
+//!
+//! **Sink.** Every record is produced as a JSON message (to a fixed topic or
+//! one read from the record), keyed by `key_path` when set. `write_batch`
+//! returns only when every delivery report of the batch is in; a message that
+//! failed is a per-row failure (to the DLQ). Across a crash the sink is
+//! at-least-once: a page produced but not yet persisted is produced again.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::{Duration, Instant};
+
+use rdkafka::ClientConfig;
+use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
+use rdkafka::message::{BorrowedMessage, Headers, Message};
+use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord, Producer};
+use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
+use serde_json::{Map, Value, json};
+
+use crate::error::{FaucetError, Result};
+use crate::page::{CommitToken, Page, Record, Rejected};
+use crate::sink::{OpenContext, RowFailure, Sink, WriteOutcome};
+use crate::source::Source;
+
+/// Where a new consumer group starts reading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OffsetReset {
+    /// At the oldest retained message.
+    Earliest,
+    /// At the next message produced (faucet-stream's default).
+    Latest,
+}
+
+/// How message values are decoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueFormat {
+    /// JSON (an empty or null payload is `null`).
+    Json,
+    /// A UTF-8 string (invalid UTF-8 is a decode error).
+    RawString,
+}
+
+/// What the source does with a value it cannot decode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnDecodeError {
+    /// Fail the run, naming topic, partition and offset.
+    Fail,
+    /// Count it and go on.
+    Skip,
+    /// Send it to the dead-letter queue.
+    Dlq,
+}
+
+/// Settings of the `kafka` source, validated at build time.
+#[derive(Clone)]
+pub struct KafkaSourceConfig {
+    /// Bootstrap servers, `host:port[,host:port…]`.
+    pub brokers: String,
+    /// Topics to subscribe to.
+    pub topics: Vec<String>,
+    /// The consumer group.
+    pub group_id: String,
+    /// Where a group without committed offsets starts (default latest).
+    pub auto_offset_reset: OffsetReset,
+    /// Messages per page (default 1000).
+    pub batch_size: usize,
+    /// How long a page waits for more messages once it has one (default 1 s).
+    pub poll_timeout: Duration,
+    /// Stop after this many messages.
+    pub max_messages: Option<u64>,
+    /// Stop when no message arrived for this long.
+    pub idle_timeout: Option<Duration>,
+    /// How values are decoded (default json).
+    pub value_format: ValueFormat,
+    /// What to do with a value that does not decode (default fail).
+    pub on_decode_error: OnDecodeError,
+    /// More librdkafka settings (`security.protocol`, `sasl.*`, …); values may be secrets.
+    pub extra_client_config: Vec<(String, String)>,
+}
+
+impl fmt::Debug for KafkaSourceConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KafkaSourceConfig")
+            .field("brokers", &self.brokers)
+            .field("topics", &self.topics)
+            .field("group_id", &self.group_id)
+            .field("auto_offset_reset", &self.auto_offset_reset)
+            .field("batch_size", &self.batch_size)
+            .field("poll_timeout", &self.poll_timeout)
+            .field("max_messages", &self.max_messages)
+            .field("idle_timeout", &self.idle_timeout)
+            .field("value_format", &self.value_format)
+            .field("on_decode_error", &self.on_decode_error)
+            .field("extra_client_config", &keys_only(&self.extra_client_config))
+            .finish()
+    }
+}
+
+/// Shows settings by name only: their values may be passwords.
+fn keys_only(settings: &[(String, String)]) -> Vec<String> {
+    settings.iter().map(|(k, _)| format!("{k}=***")).collect()
+}
+
+impl KafkaSourceConfig {
+    /// The defaults for `brokers`, `topics` and `group_id`.
+    pub fn new(brokers: impl Into<String>, topics: Vec<String>, group_id: impl Into<String>) -> Self {
+        KafkaSourceConfig {
+            brokers: brokers.into(),
+            topics,
+            group_id: group_id.into(),
+            auto_offset_reset: OffsetReset::Latest,
+            batch_size: 1000,
+            poll_timeout: Duration::from_secs(1),
+            max_messages: None,
+            idle_timeout: None,
+            value_format: ValueFormat::Json,
+            on_decode_error: OnDecodeError::Fail,
+            extra_client_config: Vec::new(),
+        }
+    }
+}
+
+/// Next offsets by (topic, partition).
+type Positions = BTreeMap<(String, i32), i64>;
+
+/// Consumes Kafka topics in a consumer group, committing only confirmed pages.
+pub struct KafkaSource {
+    config: KafkaSourceConfig,
+    consumer: Option<StreamConsumer>,
+    /// Next offset per partition read so far (the bookmark).
+    positions: Positions,
+    /// The resumed bookmark: messages below it were confirmed already.
+    floor: Positions,
+    /// Positions of the last page handed out, committed when the next page is asked for.
+    pending: Option<Positions>,
+    read: u64,
+    done: bool,
+}
+
+impl fmt::Debug for KafkaSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KafkaSource").field("config", &self.config).field("read", &self.read).finish()
+    }
+}
+
+fn kafka_error(what: &str, e: impl fmt::Display) -> FaucetError {
+    FaucetError::source(format!("kafka: {what}: {e}"))
+}
+
+impl KafkaSource {
+    /// A source for `config`; the consumer is created by `resume` (or the first page).
+    pub fn new(config: KafkaSourceConfig) -> Self {
+        KafkaSource {
+            config,
+            consumer: None,
+            positions: Positions::new(),
+            floor: Positions::new(),
+            pending: None,
+            read: 0,
+            done: false,
+        }
+    }
+
+    fn connect(&mut self) -> Result<()> {
+        let c = &self.config;
+        let mut client = ClientConfig::new();
+        client
+            .set("bootstrap.servers", &c.brokers)
+            .set("group.id", &c.group_id)
+            .set("enable.auto.commit", "false")
+            .set("enable.auto.offset.store", "false")
+            .set(
+                "auto.offset.reset",
+                match c.auto_offset_reset {
+                    OffsetReset::Earliest => "earliest",
+                    OffsetReset::Latest => "latest",
+                },
+            );
+        for (k, v) in &c.extra_client_config {
+            client.set(k, v);
+        }
+        let consumer: StreamConsumer =
+            client.create().map_err(|e| kafka_error("creating the consumer", e))?;
+        let topics: Vec<&str> = c.topics.iter().map(String::as_str).collect();
+        consumer.subscribe(&topics).map_err(|e| kafka_error("subscribing", e))?;
+        self.consumer = Some(consumer);
+        Ok(())
+    }
+
+    /// Commits `positions` synchronously.
+    fn commit(&self, positions: &Positions) -> Result<()> {
+        let Some(consumer) = &self.consumer else { return Ok(()) };
+        if positions.is_empty() {
+            return Ok(());
+        }
+        let mut list = TopicPartitionList::new();
+        for ((topic, partition), offset) in positions {
+            list.add_partition_offset(topic, *partition, Offset::Offset(*offset))
+                .map_err(|e| kafka_error("building the commit", e))?;
+        }
+        consumer.commit(&list, CommitMode::Sync).map_err(|e| kafka_error("committing offsets", e))
+    }
+
+    fn bookmark(&self) -> Value {
+        let offsets: Vec<Value> = self
+            .positions
+            .iter()
+            .map(|((topic, partition), offset)| json!({"topic": topic, "partition": partition, "offset": offset}))
+            .collect();
+        json!({ "partition_offsets": offsets })
+    }
+}
+
+/// Turns one message into a record on `page`, or handles it per `on_decode_error`.
+fn take(config: &KafkaSourceConfig, message: &BorrowedMessage<'_>, page: &mut Page) -> Result<()> {
+    let (topic, partition, offset) = (message.topic(), message.partition(), message.offset());
+    let value = match (message.payload(), config.value_format) {
+        (None, _) => Ok(Value::Null),
+        (Some(bytes), ValueFormat::Json) if bytes.is_empty() => Ok(Value::Null),
+        (Some(bytes), ValueFormat::Json) => {
+            serde_json::from_slice::<Value>(bytes).map_err(|e| format!("invalid JSON value: {e}"))
+        }
+        (Some(bytes), ValueFormat::RawString) => std::str::from_utf8(bytes)
+            .map(|s| Value::String(s.to_owned()))
+            .map_err(|_| "value is not UTF-8".to_owned()),
+    };
+    let key = message.key().map(|k| Value::String(String::from_utf8_lossy(k).into_owned()));
+    let value = match value {
+        Ok(value) => value,
+        Err(what) => {
+            let error = FaucetError::parse(format!("{topic}[{partition}]@{offset}: {what}"));
+            return match config.on_decode_error {
+                OnDecodeError::Fail => Err(error),
+                OnDecodeError::Skip => {
+                    tracing::warn!(topic, partition, offset, error = %what, "skipping an undecodable message");
+                    page.skipped += 1;
+                    Ok(())
+                }
+                OnDecodeError::Dlq => {
+                    let raw = message.payload().map(String::from_utf8_lossy).unwrap_or_default();
+                    let payload = json!({"topic": topic, "partition": partition, "offset": offset, "key": key, "raw": raw});
+                    page.rejects.push(Rejected { payload, error });
+                    Ok(())
+                }
+            };
+        }
+    };
+    let mut headers = Map::new();
+    if let Some(list) = message.headers() {
+        for header in list.iter() {
+            let v = header.value.map(|v| Value::String(String::from_utf8_lossy(v).into_owned()));
+            headers.insert(header.key.to_owned(), v.unwrap_or(Value::Null));
+        }
+    }
+    page.records.push(json!({
+        "key": key,
+        "value": value,
+        "topic": topic,
+        "partition": partition,
+        "offset": offset,
+        "timestamp": message.timestamp().to_millis(),
+        "headers": headers,
+    }));
+    Ok(())
+}
+
+fn parse_bookmark(bookmark: &Value) -> Result<Positions> {
+    let invalid = || FaucetError::state(format!("invalid kafka bookmark {bookmark}"));
+    let list = bookmark.get("partition_offsets").and_then(Value::as_array).ok_or_else(invalid)?;
+    let mut positions = Positions::new();
+    for entry in list {
+        let topic = entry.get("topic").and_then(Value::as_str).ok_or_else(invalid)?;
+        let partition = entry.get("partition").and_then(Value::as_i64).ok_or_else(invalid)?;
+        let offset = entry.get("offset").and_then(Value::as_i64).ok_or_else(invalid)?;
+        positions.insert((topic.to_owned(), partition as i32), offset);
+    }
+    Ok(positions)
+}
+
+impl Source for KafkaSource {
+    fn connector_name(&self) -> &'static str {
+        "kafka"
+    }
+
+    async fn resume(&mut self, bookmark: Option<Value>) -> Result<()> {
+        self.connect()?;
+        if let Some(bookmark) = bookmark {
+            let positions = parse_bookmark(&bookmark)?;
+            // The bookmark was persisted, so its offsets are confirmed, but
+            // the crash may have come before they were committed: skip what
+            // lies below them, and commit them with this run's first
+            // confirmed page (or at its end), once the consumer is in its group.
+            self.floor = positions.clone();
+            self.positions = positions;
+        }
+        Ok(())
+    }
+
+    async fn next_page(&mut self) -> Result<Option<Page>> {
+        if self.consumer.is_none() {
+            self.connect()?;
+        }
+        // The previous page's bookmark is persisted now: commit its offsets.
+        if let Some(confirmed) = self.pending.take() {
+            self.commit(&confirmed)?;
+        }
+        if self.done {
+            return Ok(None);
+        }
+        let page = self.fill().await?;
+        if page.is_none() && self.read == 0 && !self.floor.is_empty() {
+            // Nothing new since the resumed bookmark: commit it now, best
+            // effort (the consumer may never have joined its group).
+            if let Err(e) = self.commit(&self.floor) {
+                tracing::warn!(error = %e, "could not commit the resumed bookmark's offsets");
+            }
+        }
+        Ok(page)
+    }
+}
+
+impl KafkaSource {
+    /// Reads the next page (committing nothing).
+    async fn fill(&mut self) -> Result<Option<Page>> {
+        let batch_size = self.config.batch_size.max(1);
+        let mut page = Page::default();
+        let mut taken = 0usize;
+        let mut last_message = Instant::now();
+        let mut first_in_page: Option<Instant> = None;
+        loop {
+            if self.config.max_messages.is_some_and(|max| self.read >= max) {
+                self.done = true;
+                break;
+            }
+            if taken >= batch_size {
+                break;
+            }
+            // Wait for the page's poll window, or, on an empty page, up to the idle timeout.
+            let wait = match (first_in_page, self.config.idle_timeout) {
+                (Some(first), _) => self.config.poll_timeout.saturating_sub(first.elapsed()),
+                (None, Some(idle)) => idle.saturating_sub(last_message.elapsed()),
+                (None, None) => self.config.poll_timeout,
+            };
+            if first_in_page.is_some() && wait.is_zero() {
+                break;
+            }
+            if first_in_page.is_none() && self.config.idle_timeout.is_some() && wait.is_zero() {
+                self.done = true;
+                break;
+            }
+            let received = {
+                let consumer = self.consumer.as_ref().expect("connected above");
+                match tokio::time::timeout(wait, consumer.recv()).await {
+                    Err(_) => continue,
+                    Ok(Err(e)) => return Err(kafka_error("receiving", e)),
+                    Ok(Ok(message)) => {
+                        let key = (message.topic().to_owned(), message.partition());
+                        let offset = message.offset();
+                        // Below the floor: confirmed before a crash whose commit did not happen.
+                        let fresh = !self.floor.get(&key).is_some_and(|&floor| offset < floor);
+                        if fresh {
+                            take(&self.config, &message, &mut page)?;
+                        }
+                        (key, offset, fresh)
+                    }
+                }
+            };
+            last_message = Instant::now();
+            let (key, offset, fresh) = received;
+            if fresh {
+                first_in_page.get_or_insert_with(Instant::now);
+                self.positions.insert(key, offset + 1);
+                self.read += 1;
+                taken += 1;
+            }
+        }
+        if taken == 0 {
+            return Ok(None);
+        }
+        page.bookmark = Some(self.bookmark());
+        self.pending = Some(self.positions.clone());
+        Ok(Some(page))
+    }
+}
+
+/// The producer's `acks`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Acks {
+    /// Fire and forget (`acks=0`).
+    None,
+    /// The partition leader wrote it (`acks=1`).
+    Leader,
+    /// Every in-sync replica wrote it (`acks=all`, the default).
+    All,
+}
+
+/// The topic each record goes to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KafkaTopic {
+    /// One topic for every record.
+    Fixed(String),
+    /// The string at this path of each record (a record without one is a per-row failure).
+    FromPath(Vec<String>),
+}
+
+/// Settings of the `kafka` sink, validated at build time.
+#[derive(Clone)]
+pub struct KafkaSinkConfig {
+    /// Bootstrap servers.
+    pub brokers: String,
+    /// Where records go.
+    pub topic: KafkaTopic,
+    /// The path of the message key in each record (a string as is, anything else as JSON).
+    pub key_path: Option<Vec<String>>,
+    /// Acknowledgements (default all).
+    pub acks: Acks,
+    /// Idempotent producer (default true).
+    pub idempotent: bool,
+    /// How long the producer waits to fill a batch (`linger.ms`, default 5 ms).
+    pub linger: Duration,
+    /// Records per write (default 1000).
+    pub batch_size: usize,
+    /// `none`, `gzip`, `snappy` or `lz4` (default none).
+    pub compression: String,
+    /// How long a message may wait for delivery before it fails (default 30 s).
+    pub message_timeout: Duration,
+    /// More librdkafka settings; values may be secrets.
+    pub extra_client_config: Vec<(String, String)>,
+}
+
+impl fmt::Debug for KafkaSinkConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KafkaSinkConfig")
+            .field("brokers", &self.brokers)
+            .field("topic", &self.topic)
+            .field("key_path", &self.key_path)
+            .field("acks", &self.acks)
+            .field("idempotent", &self.idempotent)
+            .field("linger", &self.linger)
+            .field("batch_size", &self.batch_size)
+            .field("compression", &self.compression)
+            .field("message_timeout", &self.message_timeout)
+            .field("extra_client_config", &keys_only(&self.extra_client_config))
+            .finish()
+    }
+}
+
+impl KafkaSinkConfig {
+    /// The defaults for `brokers` and `topic`.
+    pub fn new(brokers: impl Into<String>, topic: KafkaTopic) -> Self {
+        KafkaSinkConfig {
+            brokers: brokers.into(),
+            topic,
+            key_path: None,
+            acks: Acks::All,
+            idempotent: true,
+            linger: Duration::from_millis(5),
+            batch_size: 1000,
+            compression: "none".into(),
+            message_timeout: Duration::from_secs(30),
+            extra_client_config: Vec::new(),
+        }
+    }
+}
+
+/// Produces records as JSON messages; a batch is confirmed when every delivery report is in.
+pub struct KafkaSink {
+    config: KafkaSinkConfig,
+    producer: Option<FutureProducer>,
+}
+
+impl fmt::Debug for KafkaSink {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KafkaSink").field("config", &self.config).finish_non_exhaustive()
+    }
+}
+
+fn at_path<'a>(record: &'a Value, path: &[String]) -> Option<&'a Value> {
+    path.iter().try_fold(record, |v, key| v.get(key))
+}
+
+impl KafkaSink {
+    /// A sink for `config`; the producer is created by [`Sink::open`].
+    pub fn new(config: KafkaSinkConfig) -> Self {
+        KafkaSink { config, producer: None }
+    }
+}
+
+impl Sink for KafkaSink {
+    fn connector_name(&self) -> &'static str {
+        "kafka"
+    }
+
+    fn batch_size(&self) -> usize {
+        self.config.batch_size
+    }
+
+    async fn open(&mut self, _ctx: OpenContext<'_>) -> Result<()> {
+        let c = &self.config;
+        let mut client = ClientConfig::new();
+        client
+            .set("bootstrap.servers", &c.brokers)
+            .set(
+                "acks",
+                match c.acks {
+                    Acks::None => "0",
+                    Acks::Leader => "1",
+                    Acks::All => "all",
+                },
+            )
+            .set("enable.idempotence", if c.idempotent { "true" } else { "false" })
+            .set("linger.ms", c.linger.as_millis().to_string())
+            .set("compression.type", &c.compression)
+            .set("message.timeout.ms", c.message_timeout.as_millis().to_string());
+        for (k, v) in &c.extra_client_config {
+            client.set(k, v);
+        }
+        let producer =
+            client.create().map_err(|e| FaucetError::sink(format!("kafka: creating the producer: {e}")))?;
+        self.producer = Some(producer);
+        Ok(())
+    }
+
+    async fn write_batch(&mut self, batch: &[Record], _token: CommitToken) -> Result<WriteOutcome> {
+        let producer = self
+            .producer
+            .as_ref()
+            .ok_or_else(|| FaucetError::sink("the kafka sink was written to before it was opened"))?;
+        let mut failures = Vec::new();
+        let mut pending: Vec<(usize, DeliveryFuture)> = Vec::with_capacity(batch.len());
+        for (index, record) in batch.iter().enumerate() {
+            let topic = match &self.config.topic {
+                KafkaTopic::Fixed(topic) => topic.as_str(),
+                KafkaTopic::FromPath(path) => match at_path(record, path).and_then(Value::as_str) {
+                    Some(topic) if !topic.is_empty() => topic,
+                    _ => {
+                        let error = FaucetError::sink(format!("no topic string at `{}`", path.join(".")));
+                        failures.push(RowFailure { index, error });
+                        continue;
+                    }
+                },
+            };
+            let key = self.config.key_path.as_ref().and_then(|p| at_path(record, p)).map(|k| match k {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            });
+            let payload = record.to_string();
+            let mut message = FutureRecord::to(topic).payload(&payload);
+            if let Some(key) = &key {
+                message = message.key(key);
+            }
+            // A full local queue: wait for the oldest delivery, then retry.
+            loop {
+                match producer.send_result(message) {
+                    Ok(delivery) => {
+                        pending.push((index, delivery));
+                        break;
+                    }
+                    Err((
+                        rdkafka::error::KafkaError::MessageProduction(
+                            rdkafka::types::RDKafkaErrorCode::QueueFull,
+                        ),
+                        back,
+                    )) if !pending.is_empty() => {
+                        message = back;
+                        let (i, oldest) = pending.remove(0);
+                        if let Some(error) = delivered(oldest).await {
+                            failures.push(RowFailure { index: i, error });
+                        }
+                    }
+                    Err((e, _)) => {
+                        failures.push(RowFailure {
+                            index,
+                            error: FaucetError::sink(format!("kafka: producing to `{topic}`: {e}")),
+                        });
+                        break;
+                    }
+                }
+            }
+        }
+        for (index, delivery) in pending {
+            if let Some(error) = delivered(delivery).await {
+                failures.push(RowFailure { index, error });
+            }
+        }
+        failures.sort_by_key(|f| f.index);
+        let written = (batch.len() - failures.len()) as u64;
+        Ok(WriteOutcome { written, failures, already_committed: false })
+    }
+
+    async fn flush(&mut self) -> Result<Option<Value>> {
+        if let Some(producer) = &self.producer {
+            producer
+                .flush(self.config.message_timeout)
+                .map_err(|e| FaucetError::sink(format!("kafka: flushing the producer: {e}")))?;
+        }
+        Ok(None)
+    }
+}
+
+/// Waits for one delivery report: `None` when delivered, else the failure.
+async fn delivered(delivery: DeliveryFuture) -> Option<FaucetError> {
+    match delivery.await {
+        Ok(Ok(_)) => None,
+        Ok(Err((e, _))) => Some(FaucetError::sink(format!("kafka: delivery failed: {e}"))),
+        Err(_) => Some(FaucetError::sink("kafka: the producer dropped the delivery report")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    use rdkafka::mocking::MockCluster;
+    use tokio_util::sync::CancellationToken;
+
+    use super::*;
+    use crate::state::MemoryStore;
+    use crate::{ErrorKind, Pipeline};
+
+    /// Fails the test process if a test hangs (librdkafka's destroy can).
+    struct Watchdog(Arc<AtomicBool>);
+
+    impl Watchdog {
+        fn arm(name: &'static str, secs: u64) -> Watchdog {
+            let done = Arc::new(AtomicBool::new(false));
+            let flag = done.clone();
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_secs(secs));
+                if !flag.load(Ordering::SeqCst) {
+                    eprintln!("{name}: still running after {secs} s (a librdkafka hang?)");
+                    std::process::exit(101);
+                }
+            });
+            Watchdog(done)
+        }
+    }
+
+    impl Drop for Watchdog {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::SeqCst);
+        }
+    }
+
+    /// A sink keeping rows in memory, truncated back to its checkpoint on open
+    /// (like a file sink); it cancels the run after `cancel_after` flushes.
+    struct VecSink {
+        rows: Arc<Mutex<Vec<Value>>>,
+        flushes: usize,
+        cancel_after: Option<(usize, CancellationToken)>,
+    }
+
+    impl Sink for VecSink {
+        fn connector_name(&self) -> &'static str {
+            "vec"
+        }
+        fn batch_size(&self) -> usize {
+            100
+        }
+        async fn open(&mut self, ctx: OpenContext<'_>) -> Result<()> {
+            let keep = ctx.checkpoint.and_then(|c| c["len"].as_u64()).unwrap_or(0) as usize;
+            self.rows.lock().unwrap().truncate(keep);
+            Ok(())
+        }
+        async fn write_batch(&mut self, batch: &[Record], _token: CommitToken) -> Result<WriteOutcome> {
+            self.rows.lock().unwrap().extend(batch.iter().cloned());
+            Ok(WriteOutcome { written: batch.len() as u64, ..WriteOutcome::default() })
+        }
+        async fn flush(&mut self) -> Result<Option<Value>> {
+            self.flushes += 1;
+            if let Some((after, cancel)) = &self.cancel_after
+                && self.flushes >= *after
+            {
+                cancel.cancel();
+            }
+            Ok(Some(json!({"len": self.rows.lock().unwrap().len()})))
+        }
+    }
+
+    async fn produce(brokers: &str, topic: &str, records: &[Value]) {
+        let mut config = KafkaSinkConfig::new(brokers, KafkaTopic::Fixed(topic.into()));
+        config.key_path = Some(vec!["id".into()]);
+        let mut sink = KafkaSink::new(config);
+        sink.open(OpenContext { scope: "seed", checkpoint: None }).await.unwrap();
+        let outcome = sink.write_batch(records, CommitToken { seq: 1, part: 0 }).await.unwrap();
+        assert!(outcome.failures.is_empty(), "{:?}", outcome.failures);
+        assert_eq!(outcome.written, records.len() as u64);
+        sink.flush().await.unwrap();
+    }
+
+    fn source(brokers: &str, topic: &str, group: &str, batch_size: usize) -> KafkaSource {
+        let mut config = KafkaSourceConfig::new(brokers, vec![topic.into()], group);
+        config.auto_offset_reset = OffsetReset::Earliest;
+        config.batch_size = batch_size;
+        config.poll_timeout = Duration::from_millis(300);
+        config.idle_timeout = Some(Duration::from_secs(6));
+        // The mock cluster keeps a closed consumer in its group until its
+        // session times out, and the rerun's join waits for that.
+        config.extra_client_config = vec![
+            ("session.timeout.ms".into(), "6000".into()),
+            ("heartbeat.interval.ms".into(), "500".into()),
+        ];
+        KafkaSource::new(config)
+    }
+
+    fn committed(brokers: &str, topic: &str, group: &str, partitions: i32) -> Vec<Offset> {
+        let consumer: StreamConsumer =
+            ClientConfig::new().set("bootstrap.servers", brokers).set("group.id", group).create().unwrap();
+        let mut list = TopicPartitionList::new();
+        for p in 0..partitions {
+            list.add_partition(topic, p);
+        }
+        let got = consumer.committed_offsets(list, Duration::from_secs(10)).unwrap();
+        got.elements().iter().map(|e| e.offset()).collect()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn round_trip_records_keys_and_offsets() {
+        let _watchdog = Watchdog::arm("round_trip", 90);
+        let cluster = MockCluster::new(1).unwrap();
+        cluster.create_topic("rt", 3, 1).unwrap();
+        let brokers = cluster.bootstrap_servers();
+        let rows: Vec<Value> = (0..300).map(|i| json!({"id": i, "name": format!("n{i}")})).collect();
+        produce(&brokers, "rt", &rows).await;
+
+        let mut source = source(&brokers, "rt", "g-rt", 128);
+        source.resume(None).await.unwrap();
+        let mut got = Vec::new();
+        let mut pages = 0;
+        while let Some(page) = source.next_page().await.unwrap() {
+            assert!(page.records.len() <= 128);
+            pages += 1;
+            got.extend(page.records);
+        }
+        assert!(pages >= 3);
+        assert_eq!(got.len(), 300);
+        let mut values: Vec<Value> = got.iter().map(|r| r["value"].clone()).collect();
+        values.sort_by_key(|v| v["id"].as_i64());
+        assert_eq!(values, rows);
+        for r in &got {
+            assert_eq!(r["key"], json!(r["value"]["id"].to_string()));
+            assert_eq!(r["topic"], json!("rt"));
+            assert!(r["partition"].as_i64().is_some_and(|p| (0..3).contains(&p)));
+            assert!(r["offset"].is_i64() && r["timestamp"].is_i64() && r["headers"].is_object());
+        }
+        // The end of the run committed everything read.
+        let offsets = committed(&brokers, "rt", "g-rt", 3);
+        let total: i64 = offsets.iter().map(|o| o.to_raw().unwrap_or(0)).sum();
+        assert_eq!(total, 300);
+        drop(source);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn offsets_are_committed_only_after_the_bookmark_and_a_crash_loses_nothing() {
+        let _watchdog = Watchdog::arm("commit_after_persist", 120);
+        let cluster = MockCluster::new(1).unwrap();
+        cluster.create_topic("cap", 1, 1).unwrap();
+        let brokers = cluster.bootstrap_servers();
+        let rows: Vec<Value> = (0..30).map(|i| json!({"id": i})).collect();
+        produce(&brokers, "cap", &rows).await;
+
+        let state = Arc::new(MemoryStore::new());
+        let out = Arc::new(Mutex::new(Vec::new()));
+        // Run 1 stops right after page 1's bookmark is persisted: the process
+        // "dies" before the source is asked for page 2, so before any commit.
+        let cancel = CancellationToken::new();
+        let sink = VecSink { rows: out.clone(), flushes: 0, cancel_after: Some((1, cancel.clone())) };
+        let report = Pipeline::new(source(&brokers, "cap", "g-cap", 10), sink)
+            .with_name("cap")
+            .with_state(state.clone())
+            .with_cancel(cancel)
+            .run()
+            .await
+            .unwrap();
+        assert!(report.cancelled);
+        assert_eq!(out.lock().unwrap().len(), 10);
+        assert_eq!(committed(&brokers, "cap", "g-cap", 1), [Offset::Invalid]);
+
+        // The rerun resumes from the bookmark: all 30 rows, each once.
+        let sink = VecSink { rows: out.clone(), flushes: 0, cancel_after: None };
+        let started = Instant::now();
+        let mut rerun = source(&brokers, "cap", "g-cap", 10);
+        rerun.config.idle_timeout = Some(Duration::from_secs(8));
+        let report =
+            Pipeline::new(rerun, sink).with_name("cap").with_state(state.clone()).run().await.unwrap();
+        eprintln!("rerun took {:?}: {report}", started.elapsed());
+        assert_eq!(report.records_written, 20);
+        let mut ids: Vec<i64> =
+            out.lock().unwrap().iter().map(|r| r["value"]["id"].as_i64().unwrap()).collect();
+        ids.sort();
+        assert_eq!(ids, (0..30).collect::<Vec<_>>());
+        assert_eq!(committed(&brokers, "cap", "g-cap", 1), [Offset::Offset(30)]);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn delivery_failures_are_row_failures() {
+        let _watchdog = Watchdog::arm("delivery_failures", 60);
+        let cluster = MockCluster::new(1).unwrap();
+        cluster.create_topic("small", 1, 1).unwrap();
+        let brokers = cluster.bootstrap_servers();
+        let mut config =
+            KafkaSinkConfig::new(&brokers, KafkaTopic::FromPath(vec!["meta".into(), "topic".into()]));
+        config.extra_client_config = vec![("message.max.bytes".into(), "1000".into())];
+        let mut sink = KafkaSink::new(config);
+        sink.open(OpenContext { scope: "s", checkpoint: None }).await.unwrap();
+        let batch = vec![
+            json!({"meta": {"topic": "small"}, "id": 1}),
+            json!({"meta": {}, "id": 2}),
+            json!({"meta": {"topic": "small"}, "pad": "x".repeat(5000)}),
+            json!({"meta": {"topic": "small"}, "id": 4}),
+        ];
+        let outcome = sink.write_batch(&batch, CommitToken { seq: 1, part: 0 }).await.unwrap();
+        assert_eq!(outcome.written, 2);
+        let failed: Vec<usize> = outcome.failures.iter().map(|f| f.index).collect();
+        assert_eq!(failed, [1, 2]);
+        assert!(outcome.failures[0].error.message().contains("no topic string at `meta.topic`"));
+        assert_eq!(outcome.failures[1].error.kind(), ErrorKind::Sink);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn undecodable_values_per_policy() {
+        let _watchdog = Watchdog::arm("decode", 90);
+        let cluster = MockCluster::new(1).unwrap();
+        cluster.create_topic("raw", 1, 1).unwrap();
+        let brokers = cluster.bootstrap_servers();
+        let producer: FutureProducer =
+            ClientConfig::new().set("bootstrap.servers", &brokers).create().unwrap();
+        for payload in ["{\"a\":1}", "not json", "{\"a\":3}"] {
+            producer
+                .send(FutureRecord::<(), _>::to("raw").payload(payload), Duration::from_secs(5))
+                .await
+                .unwrap();
+        }
+        for (group, policy) in
+            [("g-skip", OnDecodeError::Skip), ("g-dlq", OnDecodeError::Dlq), ("g-fail", OnDecodeError::Fail)]
+        {
+            let mut source = source(&brokers, "raw", group, 10);
+            source.config.on_decode_error = policy;
+            source.config.idle_timeout = Some(Duration::from_secs(5));
+            source.resume(None).await.unwrap();
+            let mut pages = Vec::new();
+            let result = loop {
+                match source.next_page().await {
+                    Ok(Some(page)) => pages.push(page),
+                    Ok(None) => break Ok(()),
+                    Err(e) => break Err(e),
+                }
+            };
+            let values: Vec<Value> =
+                pages.iter().flat_map(|p| p.records.iter().map(|r| r["value"].clone())).collect();
+            match policy {
+                OnDecodeError::Skip => {
+                    result.unwrap();
+                    assert_eq!(values, [json!({"a": 1}), json!({"a": 3})]);
+                    assert_eq!(pages.iter().map(|p| p.skipped).sum::<u64>(), 1);
+                }
+                OnDecodeError::Dlq => {
+                    result.unwrap();
+                    assert_eq!(values.len(), 2);
+                    let reject = &pages[0].rejects[0];
+                    assert_eq!(reject.payload["raw"], json!("not json"));
+                    assert_eq!(reject.payload["offset"], json!(1));
+                    assert!(reject.error.message().starts_with("raw[0]@1: invalid JSON"));
+                }
+                OnDecodeError::Fail => {
+                    let error = result.unwrap_err();
+                    assert_eq!(error.kind(), ErrorKind::Parse);
+                    assert!(error.message().starts_with("raw[0]@1: invalid JSON"), "{}", error.message());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn debug_hides_client_config_values() {
+        let mut config = KafkaSourceConfig::new("b:9092", vec!["t".into()], "g");
+        config.extra_client_config = vec![("sasl.password".into(), "hunter2".into())];
+        let shown = format!("{config:?}");
+        assert!(shown.contains("sasl.password=***") && !shown.contains("hunter2"), "{shown}");
+        let mut sink = KafkaSinkConfig::new("b:9092", KafkaTopic::Fixed("t".into()));
+        sink.extra_client_config = vec![("sasl.password".into(), "hunter2".into())];
+        assert!(!format!("{sink:?}").contains("hunter2"));
+    }
+}

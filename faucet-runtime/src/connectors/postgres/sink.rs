@@ -1,0 +1,893 @@
+//! The `postgres` sink: append, upsert or delete by key, one transaction per batch.
+//!
+//! Exactly-once: each batch's transaction also upserts the batch's
+//! [`CommitToken`] into `_faucet_commit_token` (in the target's schema), keyed
+//! by the run's scope and the target table; after a crash a batch whose token is not newer than
+//! the stored one is skipped and reported as already committed, with the rows
+//! it rejected back then.
+//!
+//! Appends go through `COPY … FROM STDIN` (text format) by default. When a
+//! COPY fails on a row-level error (SQLSTATE class 22, data exception, or 23,
+//! integrity constraint), it is rolled back to a savepoint and the batch is
+//! written with multi-row `INSERT`s instead; a failing `INSERT` is retried
+//! row by row under savepoints, so only the bad rows are dead-lettered. Any
+//! other error (connection lost, table gone) fails the whole batch.
+//!
+//! Values are bound as text and cast to each column's type (`$1::bigint`), so
+//! PostgreSQL parses them exactly as COPY does; json/jsonb columns get the
+//! value's JSON text. Identifiers are always quoted.
+
+use std::collections::HashMap;
+
+use serde_json::{Map, Value, json};
+use sqlx::postgres::{PgArguments, PgConnection};
+use sqlx::{Arguments, AssertSqlSafe, Row, SqlSafeStr, SqlStr};
+
+use super::{close, connect, describe, qualified, quote_ident, sqlstate};
+use crate::connectors::dburl;
+use crate::error::{ErrorKind, FaucetError, Result};
+use crate::page::{CommitToken, Record};
+use crate::sink::{OpenContext, RowFailure, Sink, WriteOutcome};
+
+/// How records map onto the table's columns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ColumnMapping {
+    /// Insert the record's keys that match the table's columns (read at open).
+    AutoMap,
+    /// Store the whole record in one `jsonb` column.
+    Jsonb {
+        /// The column that holds the record.
+        column: String,
+    },
+}
+
+/// What a batch does to the table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteMode {
+    /// Insert every record.
+    Append,
+    /// Insert or update by `key` (`INSERT … ON CONFLICT (key) DO UPDATE`).
+    Upsert,
+    /// Delete the row of every record's `key`.
+    Delete,
+}
+
+/// How appends reach the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteMethod {
+    /// `COPY … FROM STDIN` (append only), with a row-level fallback for a failing batch.
+    Copy,
+    /// Multi-row `INSERT` statements.
+    Insert,
+}
+
+/// In upsert mode, a record whose `field` holds one of `values` deletes its key's row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeleteMarker {
+    /// The record field to look at.
+    pub field: String,
+    /// The values that mark a deletion.
+    pub values: Vec<Value>,
+}
+
+/// Settings of the `postgres` sink, validated at build time.
+#[derive(Clone)]
+pub struct PostgresSinkConfig {
+    /// `postgres://user:password@host:port/db`.
+    pub connection_url: String,
+    /// The target's schema; the connection's `search_path` when `None`.
+    pub schema: Option<String>,
+    /// The target table.
+    pub table_name: String,
+    /// How records map onto columns.
+    pub column_mapping: ColumnMapping,
+    /// Create the table (and schema) from the first batch when missing.
+    pub create_table: bool,
+    /// Rows per transaction.
+    pub batch_size: usize,
+    /// Append, upsert or delete.
+    pub write_mode: WriteMode,
+    /// The key columns of upsert and delete.
+    pub key: Vec<String>,
+    /// Marks records that delete (upsert mode).
+    pub delete_marker: Option<DeleteMarker>,
+    /// COPY or INSERT for appends.
+    pub write_method: WriteMethod,
+}
+
+impl std::fmt::Debug for PostgresSinkConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresSinkConfig")
+            .field("connection_url", &dburl::redact(&self.connection_url))
+            .field("schema", &self.schema)
+            .field("table_name", &self.table_name)
+            .field("column_mapping", &self.column_mapping)
+            .field("create_table", &self.create_table)
+            .field("batch_size", &self.batch_size)
+            .field("write_mode", &self.write_mode)
+            .field("key", &self.key)
+            .field("delete_marker", &self.delete_marker)
+            .field("write_method", &self.write_method)
+            .finish()
+    }
+}
+
+/// The table that holds each scope's last committed token.
+const TOKEN_TABLE: &str = "_faucet_commit_token";
+
+/// PostgreSQL's limit on bound parameters per statement.
+const MAX_PARAMS: usize = 65535;
+
+/// One column of the target table.
+#[derive(Debug, Clone)]
+struct Column {
+    name: String,
+    /// Its type without modifier (`character varying`), for the `$n::type` cast.
+    ty: String,
+    /// json or jsonb: values are bound as JSON text.
+    json: bool,
+}
+
+/// Writes records into a PostgreSQL table, one transaction per batch.
+#[derive(Debug)]
+pub struct PostgresSink {
+    config: PostgresSinkConfig,
+    conn: Option<PgConnection>,
+    scope: String,
+    /// The target's columns in table order, or `None` while it does not exist.
+    columns: Option<Vec<Column>>,
+    committed: Option<Committed>,
+    in_transaction: bool,
+}
+
+#[derive(Debug)]
+struct Committed {
+    token: CommitToken,
+    failures: Vec<StoredFailure>,
+}
+
+/// A row failure as kept in the token row, to repeat it after a crash.
+#[derive(Debug, Clone)]
+struct StoredFailure {
+    part: u32,
+    index: usize,
+    kind: String,
+    message: String,
+}
+
+impl StoredFailure {
+    fn to_json(&self) -> Value {
+        json!({ "part": self.part, "index": self.index, "kind": self.kind, "message": self.message })
+    }
+
+    fn from_json(value: &Value) -> Option<StoredFailure> {
+        Some(StoredFailure {
+            part: u32::try_from(value.get("part")?.as_u64()?).ok()?,
+            index: usize::try_from(value.get("index")?.as_u64()?).ok()?,
+            kind: value.get("kind")?.as_str()?.to_owned(),
+            message: value.get("message")?.as_str()?.to_owned(),
+        })
+    }
+
+    fn to_row_failure(&self) -> RowFailure {
+        RowFailure {
+            index: self.index,
+            error: FaucetError::new(ErrorKind::from_name(&self.kind), &self.message),
+        }
+    }
+}
+
+/// Where a statement's value for one column comes from.
+#[derive(Debug, Clone)]
+enum Source {
+    /// A record field.
+    Field(String),
+    /// The whole record (jsonb mapping).
+    Whole,
+}
+
+/// One column a statement fills.
+#[derive(Debug, Clone)]
+struct Target {
+    column: String,
+    ty: String,
+    json: bool,
+    source: Source,
+}
+
+impl Target {
+    /// The value's text for the server, or `None` for NULL.
+    fn text(&self, record: &Record) -> Option<String> {
+        let value = match &self.source {
+            Source::Whole => return Some(record.to_string()),
+            Source::Field(field) => record.get(field.as_str())?,
+        };
+        match value {
+            Value::Null => None,
+            _ if self.json => Some(value.to_string()),
+            Value::String(s) => Some(s.clone()),
+            Value::Bool(b) => Some(b.to_string()),
+            Value::Number(n) => Some(n.to_string()),
+            nested => Some(nested.to_string()),
+        }
+    }
+}
+
+/// What one statement does to its rows.
+enum Kind {
+    /// `INSERT`, with the conflict clause of an upsert.
+    Insert { conflict: String },
+    /// `DELETE … USING (VALUES …)`, matching every target column.
+    Delete,
+}
+
+/// A statement over a set of rows, built for any row count.
+struct Statement {
+    table: String,
+    targets: Vec<Target>,
+    kind: Kind,
+    per_statement: usize,
+    part: u32,
+}
+
+impl Statement {
+    fn sql(&self, rows: usize) -> SqlStr {
+        let n = self.targets.len();
+        let mut values = String::with_capacity(rows * n * 16);
+        let mut p = 1;
+        for r in 0..rows {
+            values.push_str(if r == 0 { "(" } else { ",(" });
+            for (i, t) in self.targets.iter().enumerate() {
+                if i > 0 {
+                    values.push(',');
+                }
+                values.push_str(&format!("${p}::{}", t.ty));
+                p += 1;
+            }
+            values.push(')');
+        }
+        let sql = match &self.kind {
+            Kind::Insert { conflict } => {
+                let list: Vec<String> = self.targets.iter().map(|t| quote_ident(&t.column)).collect();
+                format!("INSERT INTO {} ({}) VALUES {values}{conflict}", self.table, list.join(", "))
+            }
+            Kind::Delete => {
+                let names: Vec<String> = (0..n).map(|i| format!("c{i}")).collect();
+                let matches: Vec<String> = self
+                    .targets
+                    .iter()
+                    .enumerate()
+                    .map(|(i, t)| format!("_faucet_d.{} = _faucet_v.c{i}", quote_ident(&t.column)))
+                    .collect();
+                format!(
+                    "DELETE FROM {} AS _faucet_d USING (VALUES {values}) AS _faucet_v({}) WHERE {}",
+                    self.table,
+                    names.join(", "),
+                    matches.join(" AND ")
+                )
+            }
+        };
+        AssertSqlSafe(sql).into_sql_str()
+    }
+
+    fn arguments(&self, batch: &[Record], rows: &[usize]) -> Result<PgArguments> {
+        let mut args = PgArguments::default();
+        args.reserve(rows.len() * self.targets.len(), 0);
+        for &row in rows {
+            for t in &self.targets {
+                args.add(t.text(&batch[row]))
+                    .map_err(|e| FaucetError::sink(format!("binding a value: {e}")))?;
+            }
+        }
+        Ok(args)
+    }
+
+    /// Runs the statement over `rows`, isolating row-level failures; returns the rows done.
+    async fn run(
+        &self,
+        conn: &mut PgConnection,
+        batch: &[Record],
+        rows: &[usize],
+        failures: &mut Vec<StoredFailure>,
+    ) -> Result<u64> {
+        let mut done = 0;
+        for chunk in rows.chunks(self.per_statement) {
+            exec(conn, "SAVEPOINT faucet_chunk").await?;
+            let args = self.arguments(batch, chunk)?;
+            match sqlx::query_with(self.sql(chunk.len()), args).persistent(false).execute(&mut *conn).await {
+                Ok(_) => {
+                    exec(conn, "RELEASE faucet_chunk").await?;
+                    done += chunk.len() as u64;
+                    continue;
+                }
+                Err(e) if row_level(&e) => exec(conn, "ROLLBACK TO faucet_chunk").await?,
+                Err(e) => return Err(FaucetError::sink(describe(&e, "writing rows"))),
+            }
+            done += self.one_by_one(conn, batch, chunk, failures).await?;
+        }
+        Ok(done)
+    }
+
+    /// Each row under its own savepoint, so a failing row undoes only itself.
+    async fn one_by_one(
+        &self,
+        conn: &mut PgConnection,
+        batch: &[Record],
+        rows: &[usize],
+        failures: &mut Vec<StoredFailure>,
+    ) -> Result<u64> {
+        let sql = self.sql(1);
+        let mut done = 0;
+        for &row in rows {
+            exec(conn, "SAVEPOINT faucet_row").await?;
+            let args = self.arguments(batch, &[row])?;
+            match sqlx::query_with(sql.clone(), args).execute(&mut *conn).await {
+                Ok(_) => {
+                    exec(conn, "RELEASE faucet_row").await?;
+                    done += 1;
+                }
+                Err(e) if row_level(&e) => {
+                    exec(conn, "ROLLBACK TO faucet_row").await?;
+                    failures.push(StoredFailure {
+                        part: self.part,
+                        index: row,
+                        kind: "Sink".to_owned(),
+                        message: describe(&e, "writing a row"),
+                    });
+                }
+                Err(e) => return Err(FaucetError::sink(describe(&e, "writing a row"))),
+            }
+        }
+        Ok(done)
+    }
+
+    /// Appends `rows` through one COPY; `Ok(false)` when it failed on a
+    /// row-level error and was rolled back (the caller then inserts instead).
+    async fn copy(&self, conn: &mut PgConnection, batch: &[Record], rows: &[usize]) -> Result<bool> {
+        let list: Vec<String> = self.targets.iter().map(|t| quote_ident(&t.column)).collect();
+        let sql = format!("COPY {} ({}) FROM STDIN", self.table, list.join(", "));
+        let mut data = Vec::with_capacity(rows.len() * self.targets.len() * 12);
+        for &row in rows {
+            for (i, t) in self.targets.iter().enumerate() {
+                if i > 0 {
+                    data.push(b'\t');
+                }
+                match t.text(&batch[row]) {
+                    None => data.extend_from_slice(b"\\N"),
+                    Some(text) => copy_escape(&text, &mut data),
+                }
+            }
+            data.push(b'\n');
+        }
+        exec(conn, "SAVEPOINT faucet_copy").await?;
+        let result = async {
+            let mut copy = conn.copy_in_raw(&sql).await?;
+            copy.send(data).await?;
+            copy.finish().await
+        }
+        .await;
+        match result {
+            Ok(_) => {
+                exec(conn, "RELEASE faucet_copy").await?;
+                Ok(true)
+            }
+            Err(e) if row_level(&e) => {
+                exec(conn, "ROLLBACK TO faucet_copy").await?;
+                tracing::debug!(table = %self.table, error = %describe(&e, "COPY"), "COPY failed; inserting the batch row by row");
+                Ok(false)
+            }
+            Err(e) => Err(FaucetError::sink(describe(&e, "COPY"))),
+        }
+    }
+}
+
+/// Escapes one value for COPY's text format.
+fn copy_escape(text: &str, out: &mut Vec<u8>) {
+    for &b in text.as_bytes() {
+        match b {
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            _ => out.push(b),
+        }
+    }
+}
+
+/// True for an error that concerns the rows (data exception, integrity constraint).
+fn row_level(error: &sqlx::Error) -> bool {
+    sqlstate(error).is_some_and(|c| c.starts_with("22") || c.starts_with("23"))
+}
+
+/// Runs a statement that binds nothing.
+async fn exec(conn: &mut PgConnection, sql: &'static str) -> Result<()> {
+    sqlx::raw_sql(sql).execute(conn).await.map(|_| ()).map_err(|e| FaucetError::sink(describe(&e, sql)))
+}
+
+/// What a batch's transaction did, applied to the sink once it commits.
+struct Done {
+    outcome: WriteOutcome,
+    failures: Vec<StoredFailure>,
+    created: Option<Vec<Column>>,
+}
+
+impl PostgresSink {
+    /// A sink for `config`; the connection is opened by [`Sink::open`].
+    pub fn new(config: PostgresSinkConfig) -> Self {
+        PostgresSink {
+            config,
+            conn: None,
+            scope: String::new(),
+            columns: None,
+            committed: None,
+            in_transaction: false,
+        }
+    }
+
+    fn table(&self) -> String {
+        qualified(self.config.schema.as_deref(), &self.config.table_name)
+    }
+
+    fn token_table(&self) -> String {
+        qualified(self.config.schema.as_deref(), TOKEN_TABLE)
+    }
+
+    fn replay(&self, committed: &Committed, token: CommitToken) -> WriteOutcome {
+        let failures = if committed.token.seq == token.seq {
+            committed
+                .failures
+                .iter()
+                .filter(|f| f.part == token.part)
+                .map(StoredFailure::to_row_failure)
+                .collect()
+        } else {
+            Vec::new()
+        };
+        WriteOutcome { written: 0, failures, already_committed: true }
+    }
+
+    /// Creates the table from `batch`'s shape.
+    async fn create(&self, conn: &mut PgConnection, batch: &[Record]) -> Result<Option<Vec<Column>>> {
+        let mut definition = match &self.config.column_mapping {
+            ColumnMapping::AutoMap => infer_columns(batch),
+            ColumnMapping::Jsonb { column } => vec![(column.clone(), "JSONB")],
+        };
+        for key in &self.config.key {
+            if !definition.iter().any(|(name, _)| name == key) {
+                definition.push((key.clone(), "TEXT"));
+            }
+        }
+        if definition.is_empty() {
+            return Ok(None);
+        }
+        let mut list: Vec<String> =
+            definition.iter().map(|(n, ty)| format!("{} {ty}", quote_ident(n))).collect();
+        if !self.config.key.is_empty() {
+            let key: Vec<String> = self.config.key.iter().map(|k| quote_ident(k)).collect();
+            list.push(format!("PRIMARY KEY ({})", key.join(", ")));
+        }
+        if let Some(schema) = &self.config.schema {
+            let sql = format!("CREATE SCHEMA IF NOT EXISTS {}", quote_ident(schema));
+            run(conn, sql, "creating the schema").await?;
+        }
+        let sql = format!("CREATE TABLE IF NOT EXISTS {} ({})", self.table(), list.join(", "));
+        run(conn, sql, "creating the table").await?;
+        table_columns(conn, &self.table()).await
+    }
+
+    /// Everything of a batch between `BEGIN` and `COMMIT`.
+    async fn transaction(&mut self, batch: &[Record], token: CommitToken) -> Result<Done> {
+        let table = self.table();
+        let mut conn = self.conn.take().expect("checked by write_batch");
+        let result = self.transaction_on(&mut conn, &table, batch, token).await;
+        self.conn = Some(conn);
+        result
+    }
+
+    async fn transaction_on(
+        &self,
+        conn: &mut PgConnection,
+        table: &str,
+        batch: &[Record],
+        token: CommitToken,
+    ) -> Result<Done> {
+        let mut failures: Vec<StoredFailure> = Vec::new();
+        let fail = |failures: &mut Vec<StoredFailure>, index: usize, message: String| {
+            failures.push(StoredFailure { part: token.part, index, kind: "Sink".to_owned(), message });
+        };
+        let mut created = None;
+        let columns = match &self.columns {
+            Some(columns) => Some(columns.clone()),
+            None if !self.config.create_table => return Err(missing_table(table)),
+            None => {
+                created = self.create(conn, batch).await?;
+                created.clone()
+            }
+        };
+        let Some(columns) = columns else {
+            for index in 0..batch.len() {
+                fail(
+                    &mut failures,
+                    index,
+                    format!("record has no key to create a column of table {table} from"),
+                );
+            }
+            return self.finish(conn, token, failures, 0, created).await;
+        };
+
+        // Sort the rows into deletes and writes; reject what cannot be written.
+        let keyed = self.config.write_mode != WriteMode::Append;
+        let mut deletes: Vec<usize> = Vec::new();
+        let mut writes: Vec<usize> = Vec::new();
+        let mut last_by_key: HashMap<String, usize> = HashMap::new();
+        for (index, record) in batch.iter().enumerate() {
+            let Some(object) = record.as_object() else {
+                fail(
+                    &mut failures,
+                    index,
+                    format!("record is not an object, so it cannot be a row of {table}"),
+                );
+                continue;
+            };
+            let is_delete = self.config.write_mode == WriteMode::Delete
+                || self
+                    .config
+                    .delete_marker
+                    .as_ref()
+                    .is_some_and(|m| object.get(&m.field).is_some_and(|v| m.values.contains(v)));
+            if keyed {
+                match self.config.key.iter().find(|k| object.get(k.as_str()).is_none_or(Value::is_null)) {
+                    Some(missing) => {
+                        fail(&mut failures, index, format!("key field `{missing}` is missing or null"));
+                        continue;
+                    }
+                    None => {
+                        let key: Vec<&Value> = self.config.key.iter().map(|k| &object[k.as_str()]).collect();
+                        // Last wins within a batch: an earlier row of the same key is superseded.
+                        last_by_key.insert(serde_json::to_string(&key).unwrap_or_default(), index);
+                    }
+                }
+            }
+            if !is_delete
+                && matches!(self.config.column_mapping, ColumnMapping::AutoMap)
+                && !columns.iter().any(|c| object.contains_key(&c.name))
+            {
+                fail(&mut failures, index, format!("record has no key matching a column of table {table}"));
+                continue;
+            }
+            if is_delete {
+                deletes.push(index);
+            } else {
+                writes.push(index);
+            }
+        }
+        let mut superseded = 0u64;
+        if keyed {
+            let latest = |index: &usize| {
+                let object = batch[*index].as_object().expect("checked");
+                let key: Vec<&Value> = self.config.key.iter().map(|k| &object[k.as_str()]).collect();
+                last_by_key.get(&serde_json::to_string(&key).unwrap_or_default()) == Some(index)
+            };
+            let before = deletes.len() + writes.len();
+            deletes.retain(latest);
+            writes.retain(latest);
+            superseded = (before - deletes.len() - writes.len()) as u64;
+        }
+
+        let mut written = superseded;
+        if !deletes.is_empty() {
+            let targets: Vec<Target> = self
+                .config
+                .key
+                .iter()
+                .map(|k| target(&columns, k, Source::Field(k.clone())))
+                .collect::<Result<_>>()?;
+            let statement = self.statement(table, targets, Kind::Delete, token.part);
+            written += statement.run(conn, batch, &deletes, &mut failures).await?;
+        }
+        // Rows are written in groups of the same shape (the columns they carry),
+        // so a column a record does not mention keeps its default on insert and
+        // its value on update, instead of becoming NULL.
+        let mut groups: Vec<(Vec<Target>, Vec<usize>)> = Vec::new();
+        match &self.config.column_mapping {
+            ColumnMapping::Jsonb { column } if !writes.is_empty() => {
+                groups.push((vec![target(&columns, column, Source::Whole)?], writes));
+            }
+            ColumnMapping::Jsonb { .. } => {}
+            ColumnMapping::AutoMap => {
+                let mut shapes: HashMap<Vec<usize>, usize> = HashMap::new();
+                for index in writes {
+                    let object = batch[index].as_object().expect("checked");
+                    let shape: Vec<usize> =
+                        (0..columns.len()).filter(|&c| object.contains_key(&columns[c].name)).collect();
+                    let group = *shapes.entry(shape.clone()).or_insert_with(|| {
+                        let targets = shape
+                            .iter()
+                            .map(|&c| Target {
+                                column: columns[c].name.clone(),
+                                ty: columns[c].ty.clone(),
+                                json: columns[c].json,
+                                source: Source::Field(columns[c].name.clone()),
+                            })
+                            .collect();
+                        groups.push((targets, Vec::new()));
+                        groups.len() - 1
+                    });
+                    groups[group].1.push(index);
+                }
+            }
+        }
+        for (targets, writes) in groups {
+            let conflict = match self.config.write_mode {
+                WriteMode::Append => String::new(),
+                _ => {
+                    let key: Vec<String> = self.config.key.iter().map(|k| quote_ident(k)).collect();
+                    let set: Vec<String> = targets
+                        .iter()
+                        .filter(|t| !self.config.key.contains(&t.column))
+                        .map(|t| format!("{0} = EXCLUDED.{0}", quote_ident(&t.column)))
+                        .collect();
+                    if set.is_empty() {
+                        format!(" ON CONFLICT ({}) DO NOTHING", key.join(", "))
+                    } else {
+                        format!(" ON CONFLICT ({}) DO UPDATE SET {}", key.join(", "), set.join(", "))
+                    }
+                }
+            };
+            let statement = self.statement(table, targets, Kind::Insert { conflict }, token.part);
+            let copied = self.config.write_method == WriteMethod::Copy
+                && self.config.write_mode == WriteMode::Append
+                && statement.copy(conn, batch, &writes).await?;
+            if copied {
+                written += writes.len() as u64;
+            } else {
+                written += statement.run(conn, batch, &writes, &mut failures).await?;
+            }
+        }
+        self.finish(conn, token, failures, written, created).await
+    }
+
+    fn statement(&self, table: &str, targets: Vec<Target>, kind: Kind, part: u32) -> Statement {
+        let per_statement = (MAX_PARAMS / targets.len().max(1)).clamp(1, self.config.batch_size.max(1));
+        Statement { table: table.to_owned(), targets, kind, per_statement, part }
+    }
+
+    /// Records the token (with the page's failures so far) and builds the outcome.
+    async fn finish(
+        &self,
+        conn: &mut PgConnection,
+        token: CommitToken,
+        mut failures: Vec<StoredFailure>,
+        written: u64,
+        created: Option<Vec<Column>>,
+    ) -> Result<Done> {
+        let mut stored: Vec<StoredFailure> = match &self.committed {
+            Some(c) if c.token.seq == token.seq => c.failures.clone(),
+            _ => Vec::new(),
+        };
+        failures.sort_by_key(|f| f.index);
+        stored.extend(failures.iter().cloned());
+        let stored_json = Value::Array(stored.iter().map(StoredFailure::to_json).collect()).to_string();
+        let seq = i64::try_from(token.seq).map_err(|_| FaucetError::sink("page number out of range"))?;
+        let sql = format!(
+            "INSERT INTO {} (scope, target, seq, part, failures, updated_at) \
+             VALUES ($1, $5, $2, $3, $4::jsonb, now()) ON CONFLICT (scope, target) DO UPDATE SET seq = EXCLUDED.seq, part = EXCLUDED.part, \
+             failures = EXCLUDED.failures, updated_at = EXCLUDED.updated_at",
+            self.token_table()
+        );
+        sqlx::query(AssertSqlSafe(sql))
+            .bind(self.scope.as_str())
+            .bind(seq)
+            .bind(i32::try_from(token.part).unwrap_or(i32::MAX))
+            .bind(stored_json)
+            .bind(self.table())
+            .execute(&mut *conn)
+            .await
+            .map_err(|e| FaucetError::sink(describe(&e, "recording the commit token")))?;
+        let outcome = WriteOutcome {
+            written,
+            failures: failures.iter().map(StoredFailure::to_row_failure).collect(),
+            already_committed: false,
+        };
+        Ok(Done { outcome, failures: stored, created })
+    }
+}
+
+/// The statement target for `column`, which must exist.
+fn target(columns: &[Column], column: &str, source: Source) -> Result<Target> {
+    let c = columns
+        .iter()
+        .find(|c| c.name == column)
+        .ok_or_else(|| FaucetError::sink(format!("the table has no column {}", quote_ident(column))))?;
+    Ok(Target { column: c.name.clone(), ty: c.ty.clone(), json: c.json, source })
+}
+
+async fn run(conn: &mut PgConnection, sql: String, doing: &str) -> Result<()> {
+    sqlx::raw_sql(AssertSqlSafe(sql))
+        .execute(conn)
+        .await
+        .map(|_| ())
+        .map_err(|e| FaucetError::sink(describe(&e, doing)))
+}
+
+fn missing_table(table: &str) -> FaucetError {
+    FaucetError::sink(format!(
+        "table {table} does not exist; create it first, or set `create_table: true` to create it from the first batch"
+    ))
+}
+
+/// The columns of `table` (qualified and quoted) in table order, or `None` when it does not exist.
+async fn table_columns(conn: &mut PgConnection, table: &str) -> Result<Option<Vec<Column>>> {
+    let rows = sqlx::query(
+        "SELECT a.attname::text, format_type(a.atttypid, NULL), t.typname::text \
+         FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid \
+         WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '' \
+         ORDER BY a.attnum",
+    )
+    .bind(table)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(|e| FaucetError::sink(describe(&e, &format!("reading the columns of {table}"))))?;
+    let mut columns = Vec::with_capacity(rows.len());
+    for row in rows {
+        let read =
+            |i| row.try_get::<String, _>(i).map_err(|e| FaucetError::sink(describe(&e, "reading columns")));
+        let (name, ty, typname) = (read(0)?, read(1)?, read(2)?);
+        columns.push(Column { name, ty, json: typname == "json" || typname == "jsonb" });
+    }
+    Ok((!columns.is_empty()).then_some(columns))
+}
+
+/// One column per key of `batch` (first-seen order), typed by its first non-null value.
+fn infer_columns(batch: &[Record]) -> Vec<(String, &'static str)> {
+    let mut columns: Vec<(String, Option<&'static str>)> = Vec::new();
+    let mut position: HashMap<&str, usize> = HashMap::new();
+    for (key, value) in batch.iter().filter_map(Value::as_object).flat_map(Map::iter) {
+        let i = *position.entry(key.as_str()).or_insert_with(|| {
+            columns.push((key.clone(), None));
+            columns.len() - 1
+        });
+        if columns[i].1.is_none() {
+            columns[i].1 = match value {
+                Value::Null => None,
+                Value::Number(n) if n.is_i64() => Some("BIGINT"),
+                Value::Number(n) if n.is_u64() => Some("NUMERIC"),
+                Value::Number(_) => Some("DOUBLE PRECISION"),
+                Value::Bool(_) => Some("BOOLEAN"),
+                Value::String(_) => Some("TEXT"),
+                Value::Array(_) | Value::Object(_) => Some("JSONB"),
+            };
+        }
+    }
+    columns.into_iter().map(|(name, ty)| (name, ty.unwrap_or("TEXT"))).collect()
+}
+
+impl Sink for PostgresSink {
+    fn connector_name(&self) -> &'static str {
+        "postgres"
+    }
+
+    fn batch_size(&self) -> usize {
+        self.config.batch_size
+    }
+
+    async fn open(&mut self, ctx: OpenContext<'_>) -> Result<()> {
+        if let Some(conn) = self.conn.take() {
+            close(conn).await;
+        }
+        let mut conn = connect(&self.config.connection_url, FaucetError::sink).await?;
+        if let (Some(schema), true) = (&self.config.schema, self.config.create_table) {
+            let sql = format!("CREATE SCHEMA IF NOT EXISTS {}", quote_ident(schema));
+            run(&mut conn, sql, "creating the schema").await?;
+        }
+        let create = format!(
+            "CREATE TABLE IF NOT EXISTS {} (scope TEXT NOT NULL, target TEXT NOT NULL, seq BIGINT NOT NULL, \
+             part INTEGER NOT NULL, failures JSONB NOT NULL, updated_at TIMESTAMPTZ NOT NULL DEFAULT now(), \
+             PRIMARY KEY (scope, target))",
+            self.token_table()
+        );
+        run(&mut conn, create, "creating the commit-token table").await?;
+        let select = format!(
+            "SELECT seq, part, failures::text FROM {} WHERE scope = $1 AND target = $2",
+            self.token_table()
+        );
+        let row = sqlx::query(AssertSqlSafe(select))
+            .bind(ctx.scope)
+            .bind(self.table())
+            .fetch_optional(&mut conn)
+            .await
+            .map_err(|e| FaucetError::sink(describe(&e, "reading the commit token")))?;
+        self.committed = match row {
+            None => None,
+            Some(row) => {
+                let corrupt = |what: &str| {
+                    FaucetError::sink(format!(
+                        "postgres: the commit token of scope `{}` in {TOKEN_TABLE} is corrupt ({what})",
+                        ctx.scope
+                    ))
+                };
+                let seq: i64 = row.try_get(0).map_err(|_| corrupt("seq"))?;
+                let part: i32 = row.try_get(1).map_err(|_| corrupt("part"))?;
+                let text: String = row.try_get(2).map_err(|_| corrupt("failures"))?;
+                let token = CommitToken {
+                    seq: u64::try_from(seq).map_err(|_| corrupt("seq"))?,
+                    part: u32::try_from(part).map_err(|_| corrupt("part"))?,
+                };
+                let parsed: Value = serde_json::from_str(&text).map_err(|_| corrupt("failures"))?;
+                let failures = parsed
+                    .as_array()
+                    .and_then(|a| a.iter().map(StoredFailure::from_json).collect::<Option<Vec<_>>>())
+                    .ok_or_else(|| corrupt("failures"))?;
+                Some(Committed { token, failures })
+            }
+        };
+        let table = self.table();
+        self.columns = table_columns(&mut conn, &table).await?;
+        if let Some(columns) = &self.columns {
+            let has = |name: &str| columns.iter().any(|c| c.name == name);
+            if let ColumnMapping::Jsonb { column } = &self.config.column_mapping
+                && !has(column)
+            {
+                return Err(FaucetError::sink(format!(
+                    "table {table} has no column {} to hold the records (column_mapping jsonb)",
+                    quote_ident(column)
+                )));
+            }
+            if let Some(key) = self.config.key.iter().find(|k| !has(k)) {
+                return Err(FaucetError::sink(format!(
+                    "table {table} has no key column {}",
+                    quote_ident(key)
+                )));
+            }
+        } else if !self.config.create_table {
+            return Err(missing_table(&table));
+        }
+        self.scope = ctx.scope.to_owned();
+        self.conn = Some(conn);
+        self.in_transaction = false;
+        Ok(())
+    }
+
+    async fn write_batch(&mut self, batch: &[Record], token: CommitToken) -> Result<WriteOutcome> {
+        let Some(conn) = self.conn.as_mut() else {
+            return Err(FaucetError::sink("the `postgres` sink was written to before it was opened"));
+        };
+        if self.in_transaction {
+            // A write was cancelled mid-transaction: undo what it left.
+            let _ = exec(conn, "ROLLBACK").await;
+            self.in_transaction = false;
+        }
+        if let Some(committed) = &self.committed
+            && token <= committed.token
+        {
+            return Ok(self.replay(committed, token));
+        }
+        exec(conn, "BEGIN").await?;
+        self.in_transaction = true;
+        let result = match self.transaction(batch, token).await {
+            Ok(done) => exec(self.conn.as_mut().expect("opened"), "COMMIT").await.map(|()| done),
+            Err(e) => Err(e),
+        };
+        let conn = self.conn.as_mut().expect("opened");
+        match result {
+            Ok(done) => {
+                self.in_transaction = false;
+                self.committed = Some(Committed { token, failures: done.failures });
+                if done.created.is_some() {
+                    self.columns = done.created;
+                }
+                Ok(done.outcome)
+            }
+            Err(error) => {
+                let _ = exec(conn, "ROLLBACK").await;
+                self.in_transaction = false;
+                Err(error.context(format!("table {}", self.table())))
+            }
+        }
+    }
+
+    /// Returns `None`: each batch was committed by [`Sink::write_batch`].
+    async fn flush(&mut self) -> Result<Option<Value>> {
+        Ok(None)
+    }
+}

@@ -1,0 +1,478 @@
+//! The `postgres` source: a query or a table, read through a server-side cursor.
+//!
+//! The run opens one `REPEATABLE READ READ ONLY` transaction, declares a
+//! cursor over the query and `FETCH`es `batch_size` rows per page, so memory
+//! holds one page whatever the result's size. Every column is converted on
+//! the server to a text form chosen by its type and turned into JSON here
+//! (see `docs/databases.md` for the table): integers become numbers, numeric
+//! exact strings, floats numbers (NaN and ±Infinity null), json nested JSON,
+//! timestamps RFC 3339 in UTC, bytea base64, arrays arrays.
+//!
+//! Positions:
+//! - with `replication_key`, rows are read `WHERE key > $bookmark ORDER BY key`
+//!   and the bookmark is the page's largest key. A page never ends inside a
+//!   run of equal keys: it is cut back to the last key change (or, when the
+//!   whole page holds one key, extended to the end of that run), so resuming
+//!   with `>` neither loses nor repeats a row. Rows whose key is NULL are never read.
+//! - without it, the bookmark counts the rows read and a resumed run skips
+//!   that many (`MOVE`): exact when the order is deterministic. A `table` is
+//!   read in primary-key order; give a `query` an `ORDER BY` over a unique key.
+
+use std::collections::VecDeque;
+
+use serde_json::{Number, Value, json};
+use sqlx::postgres::{PgArguments, PgConnection, PgRow};
+use sqlx::{Arguments, AssertSqlSafe, Column, Executor, Row, SqlSafeStr, Statement};
+
+use super::{close, connect, describe, qualified, quote_ident};
+use crate::connectors::dburl;
+use crate::error::{FaucetError, Result};
+use crate::page::Page;
+use crate::source::Source;
+
+/// What the source reads.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SourceInput {
+    /// A query, with parameters bound as `$1…` (integers as bigint, floats as
+    /// double precision, booleans, strings as text, null).
+    Query {
+        /// The SQL.
+        sql: String,
+        /// The bound parameters.
+        params: Vec<Value>,
+    },
+    /// A whole table, in primary-key order when it has one.
+    Table {
+        /// Its schema (the `search_path` when `None`).
+        schema: Option<String>,
+        /// Its name.
+        name: String,
+    },
+}
+
+/// Settings of the `postgres` source, validated at build time.
+#[derive(Clone)]
+pub struct PostgresSourceConfig {
+    /// `postgres://user:password@host:port/db`.
+    pub connection_url: String,
+    /// The query or table.
+    pub input: SourceInput,
+    /// A column read incrementally (`WHERE key > bookmark ORDER BY key`).
+    pub replication_key: Option<String>,
+    /// Rows per page.
+    pub batch_size: usize,
+}
+
+impl std::fmt::Debug for PostgresSourceConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresSourceConfig")
+            .field("connection_url", &dburl::redact(&self.connection_url))
+            .field("input", &self.input)
+            .field("replication_key", &self.replication_key)
+            .field("batch_size", &self.batch_size)
+            .finish()
+    }
+}
+
+/// How a column's server-side text turns into JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Int,
+    Float,
+    /// numeric: an exact string (NaN and ±Infinity null).
+    Numeric,
+    Bool,
+    /// json, jsonb, and arrays (sent as JSON).
+    Json,
+    /// A float array: JSON whose "NaN"/"Infinity" strings become null.
+    FloatArray,
+    /// bytea, sent as base64.
+    Bytes,
+    /// Anything else: its text.
+    Text,
+}
+
+/// The name of the cursor.
+const CURSOR: &str = "faucet_cursor";
+
+/// Reads a query or table in pages through a cursor.
+#[derive(Debug)]
+pub struct PostgresSource {
+    config: PostgresSourceConfig,
+    conn: Option<PgConnection>,
+    kinds: Vec<(String, Kind)>,
+    /// Rows fetched but not yet paged (the look-ahead of replication mode).
+    carry: VecDeque<(Value, Option<String>)>,
+    /// Rows read so far (the position without a replication key).
+    offset: u64,
+    /// The largest replication key value confirmed so far.
+    after: Option<String>,
+    exhausted: bool,
+}
+
+impl PostgresSource {
+    /// A source for `config`; nothing is read before [`Source::resume`].
+    pub fn new(config: PostgresSourceConfig) -> Self {
+        PostgresSource {
+            config,
+            conn: None,
+            kinds: Vec::new(),
+            carry: VecDeque::new(),
+            offset: 0,
+            after: None,
+            exhausted: false,
+        }
+    }
+
+    /// The inner query, its arguments, and the order a table is read in.
+    async fn inner(&self, conn: &mut PgConnection) -> Result<(String, Vec<Value>, Vec<String>)> {
+        match &self.config.input {
+            SourceInput::Query { sql, params } => {
+                let sql = sql.trim().trim_end_matches(';').to_owned();
+                Ok((sql, params.clone(), Vec::new()))
+            }
+            SourceInput::Table { schema, name } => {
+                let table = qualified(schema.as_deref(), name);
+                let rows = sqlx::query(
+                    "SELECT a.attname::text FROM pg_index i \
+                     JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, n) ON true \
+                     JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum \
+                     WHERE i.indrelid = to_regclass($1) AND i.indisprimary ORDER BY k.n",
+                )
+                .bind(&table)
+                .fetch_all(&mut *conn)
+                .await
+                .map_err(|e| {
+                    FaucetError::source(describe(&e, &format!("reading the primary key of {table}")))
+                })?;
+                let order = rows.iter().map(|r| r.get::<String, _>(0)).collect();
+                Ok((format!("SELECT * FROM {table}"), Vec::new(), order))
+            }
+        }
+    }
+
+    /// Opens the transaction and the cursor, positioned after the bookmark.
+    async fn open(&mut self) -> Result<()> {
+        let mut conn = connect(&self.config.connection_url, FaucetError::source).await?;
+        let err = |e: sqlx::Error, doing: &str| FaucetError::source(describe(&e, doing));
+        sqlx::raw_sql(
+            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL TIME ZONE 'UTC'; \
+             SET LOCAL extra_float_digits = 1; SET LOCAL IntervalStyle = 'iso_8601'; \
+             SET LOCAL synchronize_seqscans = off",
+        )
+        .execute(&mut conn)
+        .await
+        .map_err(|e| err(e, "starting the read transaction"))?;
+        let (inner, params, pk) = self.inner(&mut conn).await?;
+
+        // The inner query's columns and their types decide each column's conversion.
+        let statement = (&mut conn)
+            .prepare(AssertSqlSafe(inner.clone()).into_sql_str())
+            .await
+            .map_err(|e| err(e, "preparing the query"))?;
+        let mut names: Vec<String> = Vec::new();
+        let mut oids: Vec<i64> = Vec::new();
+        for column in statement.columns() {
+            let name = column.name().to_owned();
+            if names.contains(&name) {
+                return Err(FaucetError::source(format!(
+                    "postgres: the query returns two columns named {name:?}; give them distinct names (AS …)"
+                )));
+            }
+            names.push(name);
+            oids.push(i64::from(column.type_info().oid().map(|o| o.0).unwrap_or(25)));
+        }
+        let types = sqlx::query(
+            "SELECT t.oid::int8, t.typname::text, t.typcategory::text, coalesce(e.typname::text, ''), \
+             format_type(t.oid, NULL) FROM pg_type t LEFT JOIN pg_type e ON e.oid = t.typelem AND t.typcategory = 'A' \
+             WHERE t.oid = ANY($1)",
+        )
+        .bind(&oids)
+        .fetch_all(&mut conn)
+        .await
+        .map_err(|e| err(e, "reading column types"))?;
+        let type_of = |oid: i64| types.iter().find(|r| r.get::<i64, _>(0) == oid);
+        let mut kinds = Vec::with_capacity(names.len());
+        let mut exprs = Vec::with_capacity(names.len() + 1);
+        let mut key_type = None;
+        for (name, oid) in names.iter().zip(&oids) {
+            let (typname, category, elem, formatted) = match type_of(*oid) {
+                Some(r) => (
+                    r.get::<String, _>(1),
+                    r.get::<String, _>(2),
+                    r.get::<String, _>(3),
+                    r.get::<String, _>(4),
+                ),
+                None => ("text".into(), "S".into(), String::new(), "text".into()),
+            };
+            let col = format!("q.{}", quote_ident(name));
+            let (kind, expr) = convert(&typname, &category, &elem, &col);
+            if self.config.replication_key.as_deref() == Some(name.as_str()) {
+                key_type = Some(formatted);
+            }
+            kinds.push((name.clone(), kind));
+            exprs.push(expr);
+        }
+
+        let mut args = PgArguments::default();
+        for p in &params {
+            bind_param(&mut args, p)?;
+        }
+        let mut filter = String::new();
+        let order: Vec<String> = match &self.config.replication_key {
+            Some(key) => {
+                let Some(ty) = key_type else {
+                    return Err(FaucetError::source(format!(
+                        "postgres: replication_key {key:?} is not a column of the query (columns: {})",
+                        names.join(", ")
+                    )));
+                };
+                exprs.push(format!("q.{}::text", quote_ident(key)));
+                filter = format!(" WHERE q.{} IS NOT NULL", quote_ident(key));
+                if let Some(after) = &self.after {
+                    args.add(after.as_str())
+                        .map_err(|e| FaucetError::source(format!("binding the bookmark: {e}")))?;
+                    filter.push_str(&format!(
+                        " AND q.{} > ${}::text::{ty}",
+                        quote_ident(key),
+                        params.len() + 1
+                    ));
+                }
+                vec![format!("q.{}", quote_ident(key))]
+            }
+            None => pk.iter().map(|c| format!("q.{}", quote_ident(c))).collect(),
+        };
+        let order = if order.is_empty() { String::new() } else { format!(" ORDER BY {}", order.join(", ")) };
+        let declare = format!(
+            "DECLARE {CURSOR} NO SCROLL CURSOR FOR SELECT {} FROM ({inner}) AS q{filter}{order}",
+            exprs.join(", ")
+        );
+        sqlx::query_with(AssertSqlSafe(declare), args)
+            .execute(&mut conn)
+            .await
+            .map_err(|e| err(e, "declaring the cursor"))?;
+        if self.config.replication_key.is_none() && self.offset > 0 {
+            let sql = format!("MOVE FORWARD {} IN {CURSOR}", self.offset);
+            sqlx::raw_sql(AssertSqlSafe(sql))
+                .execute(&mut conn)
+                .await
+                .map_err(|e| err(e, "skipping read rows"))?;
+        }
+        self.kinds = kinds;
+        self.conn = Some(conn);
+        Ok(())
+    }
+
+    /// Fetches up to `n` rows into `carry`; false when the cursor is exhausted.
+    async fn fetch(&mut self, n: usize) -> Result<bool> {
+        let conn = self.conn.as_mut().expect("opened");
+        let sql = format!("FETCH FORWARD {n} FROM {CURSOR}");
+        let rows = sqlx::raw_sql(AssertSqlSafe(sql))
+            .fetch_all(conn)
+            .await
+            .map_err(|e| FaucetError::source(describe(&e, "fetching rows")))?;
+        let got = rows.len();
+        let keyed = self.config.replication_key.is_some();
+        for row in rows {
+            let (record, key) = self.record(&row, keyed)?;
+            self.carry.push_back((record, key));
+        }
+        Ok(got == n)
+    }
+
+    fn record(&self, row: &PgRow, keyed: bool) -> Result<(Value, Option<String>)> {
+        let mut object = serde_json::Map::with_capacity(self.kinds.len());
+        for (i, (name, kind)) in self.kinds.iter().enumerate() {
+            let text: Option<&str> = row
+                .try_get(i)
+                .map_err(|e| FaucetError::source(describe(&e, &format!("reading column {name}"))))?;
+            object.insert(name.clone(), to_json(*kind, text, name)?);
+        }
+        let key = if keyed {
+            row.try_get::<Option<String>, _>(self.kinds.len())
+                .map_err(|e| FaucetError::source(describe(&e, "reading the replication key")))?
+        } else {
+            None
+        };
+        Ok((Value::Object(object), key))
+    }
+}
+
+/// The conversion of one column: its kind and the server-side expression.
+fn convert(typname: &str, category: &str, elem: &str, col: &str) -> (Kind, String) {
+    match (typname, category) {
+        ("int2" | "int4" | "int8" | "oid", _) => (Kind::Int, format!("{col}::text")),
+        ("float4" | "float8", _) => (Kind::Float, format!("{col}::text")),
+        ("numeric", _) => (Kind::Numeric, format!("{col}::text")),
+        ("bool", _) => (Kind::Bool, format!("{col}::text")),
+        ("json" | "jsonb", _) => (Kind::Json, format!("{col}::text")),
+        ("bytea", _) => (Kind::Bytes, format!("encode({col}, 'base64')")),
+        ("timestamptz" | "timestamp" | "date" | "time" | "timetz", _) => {
+            (Kind::Text, format!("to_json({col}) #>> '{{}}'"))
+        }
+        (_, "A") => match elem {
+            "numeric" => (Kind::Json, format!("to_json({col}::text[])::text")),
+            "float4" | "float8" => (Kind::FloatArray, format!("to_json({col})::text")),
+            "bytea" => (
+                Kind::Json,
+                format!("to_json(array(SELECT encode(x, 'base64') FROM unnest({col}) AS x))::text"),
+            ),
+            _ => (Kind::Json, format!("to_json({col})::text")),
+        },
+        _ => (Kind::Text, format!("{col}::text")),
+    }
+}
+
+/// Binds a query parameter by its JSON type.
+fn bind_param(args: &mut PgArguments, value: &Value) -> Result<()> {
+    let added = match value {
+        Value::Null => args.add(None::<String>),
+        Value::Bool(b) => args.add(*b),
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => args.add(i),
+            None => args.add(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        Value::String(s) => args.add(s.clone()),
+        nested => args.add(nested.to_string()),
+    };
+    added.map_err(|e| FaucetError::source(format!("binding a parameter: {e}")))
+}
+
+/// One column's JSON value from its server-side text.
+fn to_json(kind: Kind, text: Option<&str>, name: &str) -> Result<Value> {
+    let Some(text) = text else {
+        return Ok(Value::Null);
+    };
+    let bad =
+        |what: &str| FaucetError::source(format!("postgres: column {name}: cannot read {what} {text:?}"));
+    Ok(match kind {
+        Kind::Int => match text.parse::<i64>() {
+            Ok(i) => Value::from(i),
+            Err(_) => text.parse::<u64>().map(Value::from).map_err(|_| bad("integer"))?,
+        },
+        Kind::Float => float(text),
+        Kind::Numeric => match text {
+            "NaN" | "Infinity" | "-Infinity" => Value::Null,
+            _ => Value::String(text.to_owned()),
+        },
+        Kind::Bool => Value::Bool(text == "true" || text == "t"),
+        Kind::Json => serde_json::from_str(text).map_err(|_| bad("JSON"))?,
+        Kind::FloatArray => {
+            let mut v: Value = serde_json::from_str(text).map_err(|_| bad("JSON"))?;
+            null_non_finite(&mut v);
+            v
+        }
+        Kind::Bytes => Value::String(text.chars().filter(|c| !c.is_ascii_whitespace()).collect()),
+        Kind::Text => Value::String(text.to_owned()),
+    })
+}
+
+fn float(text: &str) -> Value {
+    text.parse::<f64>().ok().and_then(Number::from_f64).map_or(Value::Null, Value::Number)
+}
+
+/// In a float array's JSON, PostgreSQL writes NaN and ±Infinity as strings: make them null.
+fn null_non_finite(v: &mut Value) {
+    match v {
+        Value::Array(items) => items.iter_mut().for_each(null_non_finite),
+        Value::String(s) if matches!(s.as_str(), "NaN" | "Infinity" | "-Infinity") => *v = Value::Null,
+        _ => {}
+    }
+}
+
+impl Source for PostgresSource {
+    fn connector_name(&self) -> &'static str {
+        "postgres"
+    }
+
+    async fn resume(&mut self, bookmark: Option<Value>) -> Result<()> {
+        if let Some(conn) = self.conn.take() {
+            close(conn).await;
+        }
+        self.carry.clear();
+        self.exhausted = false;
+        self.offset = 0;
+        self.after = None;
+        if let Some(b) = bookmark.filter(|b| !b.is_null()) {
+            match &self.config.replication_key {
+                Some(key) => {
+                    if b.get("replication_key").and_then(Value::as_str) != Some(key.as_str()) {
+                        return Err(FaucetError::config(format!(
+                            "postgres: the bookmark {b} was not written for replication_key {key:?}; reset the state to read from the start"
+                        )));
+                    }
+                    self.after = b.get("after").and_then(Value::as_str).map(str::to_owned);
+                }
+                None => {
+                    self.offset = b.get("offset").and_then(Value::as_u64).ok_or_else(|| {
+                        FaucetError::config(format!(
+                            "postgres: the bookmark {b} has no row offset (was it written with a replication_key?)"
+                        ))
+                    })?;
+                }
+            }
+        }
+        self.open().await
+    }
+
+    async fn next_page(&mut self) -> Result<Option<Page>> {
+        if self.conn.is_none() {
+            self.open().await?;
+        }
+        let size = self.config.batch_size.max(1);
+        let keyed = self.config.replication_key.is_some();
+        // Fill to one page plus, with a key, one row of look-ahead.
+        let want = if keyed { size + 1 } else { size };
+        if !self.exhausted && self.carry.len() < want {
+            let n = want - self.carry.len();
+            self.exhausted = !self.fetch(n).await?;
+        }
+        if self.carry.is_empty() {
+            if let Some(mut conn) = self.conn.take() {
+                let _ = sqlx::raw_sql("COMMIT").execute(&mut conn).await;
+                close(conn).await;
+            }
+            return Ok(None);
+        }
+        let mut take = self.carry.len().min(size);
+        if keyed && self.carry.len() > size {
+            let last = self.carry[size - 1].1.clone();
+            if self.carry[size].1 == last {
+                // The page would split a run of equal keys: cut back to the last change…
+                match (0..size - 1).rev().find(|&i| self.carry[i].1 != last) {
+                    Some(i) => take = i + 1,
+                    None => {
+                        // …or, when the page is one run, extend it to the run's end.
+                        take = size;
+                        loop {
+                            while take < self.carry.len() && self.carry[take].1 == last {
+                                take += 1;
+                            }
+                            if take < self.carry.len() || self.exhausted {
+                                break;
+                            }
+                            self.exhausted = !self.fetch(size).await?;
+                        }
+                    }
+                }
+            }
+        }
+        let mut records = Vec::with_capacity(take);
+        let mut last_key = None;
+        for (record, key) in self.carry.drain(..take) {
+            records.push(record);
+            last_key = key;
+        }
+        self.offset += take as u64;
+        let bookmark = match &self.config.replication_key {
+            Some(key) => {
+                if last_key.is_some() {
+                    self.after = last_key;
+                }
+                json!({ "replication_key": key, "after": self.after })
+            }
+            None => json!({ "offset": self.offset }),
+        };
+        Ok(Some(Page { records, bookmark: Some(bookmark), ..Page::default() }))
+    }
+}

@@ -1,0 +1,406 @@
+//! The `rest` source: JSON over HTTP(S) through reqwest, one HTTP page per
+//! pipeline page.
+//!
+//! Each request is `method` on `base_url` + `path` with `query_params`,
+//! `headers`, an optional JSON `body` and the configured auth. The response
+//! must be JSON; `records_path` (a JSONPath such as `$.data[*]`) selects the
+//! records, and pagination finds the next request from the response. Memory is
+//! bounded by one response body.
+//!
+//! **Retries.** Connection errors, timeouts and 5xx are retried up to
+//! `max_retries` times with exponential backoff and full jitter (a random wait
+//! between 0 and `retry_backoff · 2^attempt`, capped at 60 s), but only for
+//! idempotent methods (GET, PUT, DELETE) unless `retry_non_idempotent` is set;
+//! a connection that was never established is retried for every method. A 429
+//! waits for `Retry-After` (seconds or an HTTP date, capped by
+//! `max_retry_after`; the backoff when absent) without using up `max_retries`,
+//! up to 10 times in a row. Any other 4xx fails at once with the status and a
+//! short excerpt of the body; a status listed in `tolerated_http_errors` ends
+//! pagination quietly.
+//!
+//! **Loop guards.** A cursor or next link already used in this run, or a
+//! response body identical to the previous page's, ends pagination without
+//! yielding that page again; `max_pages` caps the pages of one run.
+//!
+//! **Bookmark.** `{"next": <position or null>, "replication": {"sent", "max"}}`.
+//! `next` is the request after the page (`{"cursor"}`, `{"url"}`, `{"page"}`,
+//! `{"offset"}`), so a crashed run resumes right after its last confirmed page.
+//! When pagination ends the source yields the position `null` (with an empty
+//! page when the last data page still pointed further); the next run then
+//! starts again from the first page. In incremental mode `sent` is the value
+//! this run sent and filters by, and `max` is the largest `replication_key`
+//! seen so far: the next run sends `max` and drops records at or below it.
+//!
+//! **Secrets.** Every URL in an error or a log line is redacted: the password
+//! of the URL, the `api_key_query` parameter and any query parameter whose
+//! name suggests a credential print as `***`, and every value read from
+//! `${env:…}` (plus every OAuth2 access token) is scrubbed from messages.
+
+mod auth;
+mod http;
+mod paginate;
+mod records;
+#[cfg(test)]
+mod tests;
+
+use std::fmt;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use serde_json_path::JsonPath;
+use url::Url;
+
+pub use auth::{Auth, OAuth2Config};
+pub use paginate::Pagination;
+
+use self::auth::AuthState;
+use self::http::{Fetched, Http, Outcome};
+use self::paginate::{Compiled, Position};
+use self::records::Filter;
+use crate::error::{FaucetError, Result};
+use crate::page::Page;
+use crate::source::Source;
+
+/// The HTTP method of the source's requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// `GET` (the default).
+    Get,
+    /// `POST`.
+    Post,
+    /// `PUT`.
+    Put,
+    /// `PATCH`.
+    Patch,
+    /// `DELETE`.
+    Delete,
+}
+
+impl Method {
+    fn as_reqwest(self) -> reqwest::Method {
+        match self {
+            Method::Get => reqwest::Method::GET,
+            Method::Post => reqwest::Method::POST,
+            Method::Put => reqwest::Method::PUT,
+            Method::Patch => reqwest::Method::PATCH,
+            Method::Delete => reqwest::Method::DELETE,
+        }
+    }
+
+    /// True for methods a server must treat as idempotent (safe to retry).
+    fn is_idempotent(self) -> bool {
+        matches!(self, Method::Get | Method::Put | Method::Delete)
+    }
+}
+
+/// Incremental replication: which field orders the records and where its
+/// high-water mark goes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Replication {
+    /// The top-level field of each record that grows (`updated_at`, `id`).
+    pub key: String,
+    /// The value to start from when there is no bookmark yet.
+    pub start_value: Option<Value>,
+    /// The query parameter that carries the bookmark to the server, if any.
+    pub param: Option<String>,
+}
+
+/// Settings of the `rest` source, validated at build time.
+#[derive(Clone)]
+pub struct RestSourceConfig {
+    /// Scheme, host and optional base path (`https://api.example.com/v1`).
+    pub base_url: String,
+    /// Appended to `base_url` with exactly one `/` between them.
+    pub path: String,
+    /// The request method.
+    pub method: Method,
+    /// Extra request headers, sent before the auth headers.
+    pub headers: Vec<(String, String)>,
+    /// Query parameters of the first request (and of every request that is not a next link).
+    pub query_params: Vec<(String, String)>,
+    /// The JSON request body, if any.
+    pub body: Option<Value>,
+    /// A JSONPath selecting the records; without it an array body is the
+    /// records and any other body is one record.
+    pub records_path: Option<String>,
+    /// How to find the next page.
+    pub pagination: Pagination,
+    /// The most pages one run reads.
+    pub max_pages: Option<u64>,
+    /// The whole-request timeout (connect, send, read the body).
+    pub timeout: Duration,
+    /// Retries of a failed request (5xx, timeouts, connection errors).
+    pub max_retries: u32,
+    /// The base of the exponential backoff.
+    pub retry_backoff: Duration,
+    /// The longest wait a `Retry-After` may ask for.
+    pub max_retry_after: Duration,
+    /// Retry POST and PATCH requests too.
+    pub retry_non_idempotent: bool,
+    /// The least time between the starts of two requests.
+    pub request_delay: Duration,
+    /// At most this many requests per second.
+    pub rate_limit: Option<f64>,
+    /// Statuses that end pagination instead of failing the run.
+    pub tolerated_http_errors: Vec<u16>,
+    /// Incremental replication, when on.
+    pub replication: Option<Replication>,
+    /// How requests authenticate.
+    pub auth: Auth,
+}
+
+impl RestSourceConfig {
+    /// The defaults for `base_url`: one `GET`, no pagination, 30 s timeout,
+    /// 3 retries from a 1 s backoff, `Retry-After` capped at 60 s.
+    pub fn new(base_url: impl Into<String>) -> Self {
+        RestSourceConfig {
+            base_url: base_url.into(),
+            path: String::new(),
+            method: Method::Get,
+            headers: Vec::new(),
+            query_params: Vec::new(),
+            body: None,
+            records_path: None,
+            pagination: Pagination::None,
+            max_pages: None,
+            timeout: Duration::from_secs(30),
+            max_retries: 3,
+            retry_backoff: Duration::from_secs(1),
+            max_retry_after: Duration::from_secs(60),
+            retry_non_idempotent: false,
+            request_delay: Duration::ZERO,
+            rate_limit: None,
+            tolerated_http_errors: Vec::new(),
+            replication: None,
+            auth: Auth::None,
+        }
+    }
+}
+
+impl fmt::Debug for RestSourceConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Values of headers, query parameters and the body may hold secrets:
+        // only their names are printed.
+        let names = |pairs: &[(String, String)]| pairs.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>();
+        f.debug_struct("RestSourceConfig")
+            .field("base_url", &crate::secret::scrub(self.base_url.clone()))
+            .field("path", &crate::secret::scrub(self.path.clone()))
+            .field("method", &self.method)
+            .field("headers", &names(&self.headers))
+            .field("query_params", &names(&self.query_params))
+            .field("body", &self.body.as_ref().map(|_| "…"))
+            .field("records_path", &self.records_path)
+            .field("pagination", &self.pagination)
+            .field("max_pages", &self.max_pages)
+            .field("timeout", &self.timeout)
+            .field("max_retries", &self.max_retries)
+            .field("retry_backoff", &self.retry_backoff)
+            .field("max_retry_after", &self.max_retry_after)
+            .field("retry_non_idempotent", &self.retry_non_idempotent)
+            .field("request_delay", &self.request_delay)
+            .field("rate_limit", &self.rate_limit)
+            .field("tolerated_http_errors", &self.tolerated_http_errors)
+            .field("replication", &self.replication)
+            .field("auth", &self.auth)
+            .finish()
+    }
+}
+
+/// Reads JSON from a REST API, page by page.
+pub struct RestSource {
+    config: RestSourceConfig,
+    /// `base_url` + `path`, parsed.
+    endpoint: Url,
+    records_path: Option<JsonPath>,
+    pagination: Compiled,
+    http: Http,
+    auth: AuthState,
+    run: Option<Run>,
+}
+
+impl fmt::Debug for RestSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RestSource")
+            .field("config", &self.config)
+            .field("started", &self.run.is_some())
+            .finish()
+    }
+}
+
+/// The state of one run.
+struct Run {
+    /// The next request, `None` once pagination ended.
+    next: Option<Position>,
+    /// Pages yielded in this run.
+    pages: u64,
+    /// Hashes of every position requested in this run (loop guard).
+    seen: std::collections::HashSet<u64>,
+    /// Hash of the previous page's body (loop guard).
+    last_body: Option<u64>,
+    /// Whether the last yielded bookmark pointed at a further page.
+    pending: bool,
+    filter: Option<Filter>,
+    finished: bool,
+}
+
+impl RestSource {
+    /// A source for `config`; the JSONPath expressions (checked at build
+    /// time) are compiled and the HTTP client is built, nothing is sent yet.
+    pub fn new(config: RestSourceConfig) -> Result<Self> {
+        let endpoint = join_url(&config.base_url, &config.path)?;
+        let records_path = config.records_path.as_deref().map(compile_path).transpose()?;
+        let pagination = Compiled::new(&config.pagination)?;
+        let http = Http::new(&config)?;
+        let auth = AuthState::new(&config.auth)?;
+        Ok(RestSource { config, endpoint, records_path, pagination, http, auth, run: None })
+    }
+
+    fn start(&mut self, bookmark: Option<&Value>) -> Result<()> {
+        let resumed = bookmark.and_then(|b| b.get("next")).filter(|n| !n.is_null());
+        let next = match resumed {
+            Some(position) => Position::from_json(position).ok_or_else(|| {
+                FaucetError::state(format!("the `rest` source cannot resume from bookmark {position}"))
+            })?,
+            None => self.pagination.first(),
+        };
+        let filter = match &self.config.replication {
+            Some(replication) => {
+                let stored = bookmark.and_then(|b| b.get("replication"));
+                // A crashed run continues with the value it sent; a new run
+                // starts from the largest value seen so far.
+                let key = if resumed.is_some() { "sent" } else { "max" };
+                let from_bookmark = stored.and_then(|r| r.get(key)).filter(|v| !v.is_null()).cloned();
+                let max = stored.and_then(|r| r.get("max")).filter(|v| !v.is_null()).cloned();
+                let sent = from_bookmark.or_else(|| replication.start_value.clone());
+                Some(Filter::new(replication.key.clone(), sent.clone(), max.or(sent)))
+            }
+            None => None,
+        };
+        self.run = Some(Run {
+            next: Some(next),
+            pages: 0,
+            seen: Default::default(),
+            last_body: None,
+            pending: resumed.is_some(),
+            filter,
+            finished: false,
+        });
+        Ok(())
+    }
+
+    /// Ends pagination: a last empty page carries the `null` position when the
+    /// previous bookmark still pointed further.
+    fn finish(run: &mut Run) -> Option<Page> {
+        run.finished = true;
+        run.next = None;
+        if !run.pending {
+            return None;
+        }
+        run.pending = false;
+        Some(Page { bookmark: Some(bookmark(None, run.filter.as_ref())), ..Page::default() })
+    }
+}
+
+fn bookmark(next: Option<&Position>, filter: Option<&Filter>) -> Value {
+    let mut b = json!({"next": next.map_or(Value::Null, Position::to_json)});
+    if let Some(filter) = filter {
+        b["replication"] = json!({"sent": filter.sent(), "max": filter.max()});
+    }
+    b
+}
+
+/// Compiles a JSONPath validated at build time.
+fn compile_path(path: &str) -> Result<JsonPath> {
+    JsonPath::parse(path).map_err(|e| FaucetError::config(format!("invalid JSONPath `{path}`: {e}")))
+}
+
+/// `base_url` and `path` joined with exactly one `/`.
+fn join_url(base: &str, path: &str) -> Result<Url> {
+    let joined = match (base.ends_with('/'), path.starts_with('/')) {
+        _ if path.is_empty() => base.to_owned(),
+        (true, true) => format!("{base}{}", &path[1..]),
+        (false, false) => format!("{base}/{path}"),
+        _ => format!("{base}{path}"),
+    };
+    let url = Url::parse(&joined)
+        .map_err(|e| FaucetError::config(format!("`base_url` + `path` is not a valid URL: {e}")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(FaucetError::config(format!("`base_url` must be http or https, not `{}`", url.scheme())));
+    }
+    Ok(url)
+}
+
+impl Source for RestSource {
+    fn connector_name(&self) -> &'static str {
+        "rest"
+    }
+
+    async fn resume(&mut self, bookmark: Option<Value>) -> Result<()> {
+        self.start(bookmark.as_ref())
+    }
+
+    async fn next_page(&mut self) -> Result<Option<Page>> {
+        if self.run.is_none() {
+            self.start(None)?;
+        }
+        let run = self.run.as_mut().expect("started above");
+        if run.finished {
+            return Ok(None);
+        }
+        let Some(position) = run.next.take() else {
+            return Ok(Self::finish(run));
+        };
+        if self.config.max_pages.is_some_and(|max| run.pages >= max) {
+            return Ok(Self::finish(run));
+        }
+        if !run.seen.insert(position.fingerprint()) {
+            tracing::debug!(page = run.pages + 1, "rest: a position repeated; pagination ends");
+            return Ok(Self::finish(run));
+        }
+        let number = run.pages + 1;
+        let request = self.pagination.request(
+            &self.config,
+            &self.endpoint,
+            &position,
+            run.filter.as_ref().and_then(Filter::sent),
+        )?;
+        let fetched = match self.http.fetch(&request, &mut self.auth, number).await? {
+            Outcome::Page(fetched) => fetched,
+            Outcome::Tolerated(status) => {
+                tracing::debug!(page = number, status, "rest: tolerated status; pagination ends");
+                return Ok(Self::finish(run));
+            }
+        };
+        let Fetched { body, link } = fetched;
+        let hash = paginate::fingerprint(&body);
+        if run.last_body == Some(hash) {
+            tracing::debug!(page = number, "rest: a page repeated the previous one; pagination ends");
+            return Ok(Self::finish(run));
+        }
+        run.last_body = Some(hash);
+        let mut value: Value = serde_json::from_slice(&body).map_err(|e| {
+            FaucetError::parse(format!(
+                "{} {}: page {number}: the response is not valid JSON: {e}",
+                request.method_name(),
+                request.display_url()
+            ))
+        })?;
+        drop(body);
+        let hints = self.pagination.hints(&value);
+        let mut records = records::extract(self.records_path.as_ref(), &mut value);
+        drop(value);
+        let next =
+            self.pagination.next(&position, &request, hints, link.as_deref(), records.len(), &run.seen);
+        if let Some(filter) = run.filter.as_mut() {
+            filter.apply(&mut records);
+        }
+        run.pages = number;
+        run.pending = next.is_some();
+        let bm = bookmark(next.as_ref(), run.filter.as_ref());
+        match next {
+            Some(next) => run.next = Some(next),
+            None => run.finished = true,
+        }
+        Ok(Some(Page { records, bookmark: Some(bm), ..Page::default() }))
+    }
+}

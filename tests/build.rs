@@ -7,6 +7,7 @@ fn main() {
         "pipelines/jsonl_to_jsonl.yaml",
         "pipelines/matrix_tree.yaml",
         "pipelines/matrix_stop.yaml",
+        "pipelines/matrix_rest.yaml",
         "pipelines/pg_append.yaml",
         "pipelines/pg_upsert.yaml",
     ]);

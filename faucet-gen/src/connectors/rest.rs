@@ -187,7 +187,11 @@ const AUTHS: &[&str] = &["none", "bearer", "basic", "api_key", "api_key_query", 
 pub(crate) fn source(config: &Node, what: String, diags: &mut Diagnostics) -> Option<RestSource> {
     let mut f = Fields::new(config, what, diags)?;
     let base_url = f.require("base_url", diags).and_then(|n| base_url(n, diags));
-    let path = opt(f.get("path"), Text::literal(""), |n| text(n, "path", diags));
+    // A matrix parent's value lands in the path as one percent-encoded segment;
+    // query values need nothing here (the runtime encodes them with `append_pair`).
+    let path = opt(f.get("path"), Text::literal(""), |n| {
+        text(n, "path", diags).map(|t| t.encoded_as(crate::ir::Encode::UrlSegment))
+    });
     let method = opt(f.get("method"), "GET", |n| method(n, diags));
     let headers = opt(f.get("headers"), Vec::new(), |n| string_map(n, "headers", true, diags));
     let query_params =

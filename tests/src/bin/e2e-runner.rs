@@ -3,7 +3,8 @@
 //! JSON line: the crash tests kill this process at random points.
 
 use faucet_e2e::{
-    csv_to_jsonl, csv_to_sqlite, jsonl_to_jsonl, matrix_stop, matrix_tree, peak_rss_kib, pg_append, pg_upsert,
+    csv_to_jsonl, csv_to_sqlite, jsonl_to_jsonl, matrix_rest, matrix_stop, matrix_tree, peak_rss_kib,
+    pg_append, pg_upsert,
 };
 
 #[tokio::main(flavor = "current_thread")]
@@ -13,6 +14,7 @@ async fn main() {
         // A matrix prints its whole report and exits non-zero when any invocation failed.
         let report = match which.as_str() {
             "matrix_tree" => matrix_tree::run().await,
+            "matrix_rest" => matrix_rest::run().await,
             _ => matrix_stop::run().await,
         }
         .expect("the matrix runs");

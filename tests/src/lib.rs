@@ -45,40 +45,46 @@ pub fn peak_rss_kib() -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
+/// How long one uninterrupted run of `make()` takes (run it on a scratch copy
+/// of the input, so the real input is still untouched for the kill runs).
+pub fn time_run(make: impl Fn() -> std::process::Command) -> std::time::Duration {
+    let started = std::time::Instant::now();
+    let out = make().output().expect("calibration run");
+    assert!(out.status.success(), "calibration run failed: {}", String::from_utf8_lossy(&out.stderr));
+    started.elapsed()
+}
+
 /// Runs a command to completion after `kills` runs killed with SIGKILL at
-/// random points (the seed is printed, so a failure can be replayed). Returns
-/// the final run's output and how many kills hit a running process.
+/// random points within `window` (the seed is printed, so a failure can be
+/// replayed). Returns the final run's output and how many kills hit a running process.
 pub fn run_with_kills(
     make: impl Fn() -> std::process::Command,
     kills: usize,
+    window: std::time::Duration,
 ) -> (std::process::Output, usize) {
-    use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+    use std::time::{Duration, SystemTime, UNIX_EPOCH};
     let seed = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(1);
-    eprintln!("kill schedule seed {seed}");
+    eprintln!("kill schedule seed {seed}, window {window:?}");
     let mut state = seed;
     let mut next = |bound: u64| {
         state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         (state >> 33) % bound.max(1)
     };
+    let window_ms = (window.as_millis() as u64).max(10);
     let mut hits = 0;
-    let mut window_ms = 3000;
     for _ in 0..kills {
-        let started = Instant::now();
         let mut child = make()
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
             .expect("spawn the run");
-        std::thread::sleep(Duration::from_millis(20 + next(window_ms)));
-        match child.try_wait().expect("poll the run") {
-            // Finished before the kill: shorten the window so later kills land mid-run.
-            Some(_) => window_ms = (started.elapsed().as_millis() as u64).max(50),
-            None => {
-                child.kill().expect("SIGKILL");
-                child.wait().expect("reap");
-                hits += 1;
-            }
+        // Each kill lands somewhere in the first 90% of what a whole run takes.
+        std::thread::sleep(Duration::from_millis(next(window_ms * 9 / 10)));
+        if child.try_wait().expect("poll the run").is_none() {
+            child.kill().expect("SIGKILL");
+            hits += 1;
         }
+        child.wait().expect("reap");
     }
     (make().output().expect("final run"), hits)
 }

@@ -18,7 +18,12 @@ fn runner(pipeline: &str, dir: &Path) -> Command {
 
 /// Runs `pipeline` to completion after `kills` runs killed at random points.
 fn run_with_kills(pipeline: &str, dir: &Path, kills: usize) -> (Value, usize) {
-    let (out, hits) = faucet_e2e::run_with_kills(|| runner(pipeline, dir), kills);
+    // Calibrate on a scratch copy of the input, so the kills land mid-run.
+    let scratch = tempfile::tempdir().unwrap();
+    std::fs::copy(dir.join("input.csv"), scratch.path().join("input.csv")).unwrap();
+    let window = faucet_e2e::time_run(|| runner(pipeline, scratch.path()));
+    let (out, hits) = faucet_e2e::run_with_kills(|| runner(pipeline, dir), kills, window);
+    assert!(hits > 0, "no kill landed mid-run");
     assert!(out.status.success(), "final run failed: {}", String::from_utf8_lossy(&out.stderr));
     (serde_json::from_slice(&out.stdout).expect("report JSON"), hits)
 }

@@ -132,23 +132,28 @@ fn a_parent_with_no_records_skips_its_children() {
 
 #[test]
 fn killed_matrix_run_resumes_every_unfinished_invocation_without_duplicates() {
-    let dir = tempfile::tempdir().unwrap();
-    // Enough work that kills land mid-run: 5 users × 2 posts × 2,000 comments.
-    write_input(dir.path(), &[]);
-    for u in 1..=USERS {
-        for p in 1..=POSTS_PER_USER {
-            let comments = (1..=2000).map(|c| format!(r#"{{"comment":{c},"post":"{u}-{p}"}}"#));
-            write_lines(&dir.path().join(format!("comments/{u}-{p}.jsonl")), comments);
+    let write = |dir: &Path| {
+        // Enough work that kills land mid-run: 5 users × 2 posts × 2,000 comments.
+        write_input(dir, &[]);
+        for u in 1..=USERS {
+            for p in 1..=POSTS_PER_USER {
+                let comments = (1..=2000).map(|c| format!(r#"{{"comment":{c},"post":"{u}-{p}"}}"#));
+                write_lines(&dir.join(format!("comments/{u}-{p}.jsonl")), comments);
+            }
         }
-    }
-    let (out, hits) = faucet_e2e::run_with_kills(
-        || {
-            let mut cmd = Command::new(env!("CARGO_BIN_EXE_e2e-runner"));
-            cmd.arg("matrix_tree").env("FAUCET_E2E_DIR", dir.path());
-            cmd
-        },
-        6,
-    );
+    };
+    let runner = |dir: &Path| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_e2e-runner"));
+        cmd.arg("matrix_tree").env("FAUCET_E2E_DIR", dir);
+        cmd
+    };
+    let scratch = tempfile::tempdir().unwrap();
+    write(scratch.path());
+    let window = faucet_e2e::time_run(|| runner(scratch.path()));
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path());
+    let (out, hits) = faucet_e2e::run_with_kills(|| runner(dir.path()), 6, window);
+    assert!(hits > 0, "no kill landed mid-run");
     eprintln!("{hits} kill(s) hit a running matrix");
     assert!(out.status.success(), "final run: {}", String::from_utf8_lossy(&out.stdout));
     let out_dir = dir.path().join("out");

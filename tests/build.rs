@@ -8,6 +8,7 @@ fn main() {
         "pipelines/matrix_tree.yaml",
         "pipelines/matrix_stop.yaml",
         "pipelines/matrix_rest.yaml",
+        "pipelines/matrix_fanout.yaml",
         "pipelines/pg_append.yaml",
         "pipelines/pg_upsert.yaml",
     ]);

@@ -6,6 +6,7 @@ faucet_runtime::include_pipeline!("jsonl_to_jsonl");
 faucet_runtime::include_pipeline!("matrix_tree");
 faucet_runtime::include_pipeline!("matrix_stop");
 faucet_runtime::include_pipeline!("matrix_rest");
+faucet_runtime::include_pipeline!("matrix_fanout");
 faucet_runtime::include_pipeline!("pg_append");
 faucet_runtime::include_pipeline!("pg_upsert");
 

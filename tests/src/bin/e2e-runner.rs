@@ -3,8 +3,8 @@
 //! JSON line: the crash tests kill this process at random points.
 
 use faucet_e2e::{
-    csv_to_jsonl, csv_to_sqlite, jsonl_to_jsonl, matrix_rest, matrix_stop, matrix_tree, peak_rss_kib,
-    pg_append, pg_upsert,
+    csv_to_jsonl, csv_to_sqlite, jsonl_to_jsonl, matrix_fanout, matrix_rest, matrix_stop, matrix_tree,
+    peak_rss_kib, pg_append, pg_upsert,
 };
 
 #[tokio::main(flavor = "current_thread")]
@@ -15,6 +15,22 @@ async fn main() {
         let report = match which.as_str() {
             "matrix_tree" => matrix_tree::run().await,
             "matrix_rest" => matrix_rest::run().await,
+            "matrix_fanout" => {
+                // Only totals: a 100k-line report would measure the report, not the run.
+                let report = matrix_fanout::run().await.expect("the matrix runs");
+                let peak = peak_rss_kib();
+                let written: u64 = report.invocations.iter().map(|i| i.records_written).sum();
+                println!(
+                    "{}",
+                    serde_json::json!({
+                        "invocations": report.invocations.len(),
+                        "succeeded": report.count(faucet_runtime::InvocationStatus::Succeeded),
+                        "records_written": written,
+                        "peak_rss_kib": peak,
+                    })
+                );
+                std::process::exit(report.exit_code());
+            }
             _ => matrix_stop::run().await,
         }
         .expect("the matrix runs");

@@ -11,5 +11,7 @@ fn main() {
         "pipelines/matrix_fanout.yaml",
         "pipelines/pg_append.yaml",
         "pipelines/pg_upsert.yaml",
+        "pipelines/mysql_to_pg.yaml",
+        "pipelines/pg_to_jsonl.yaml",
     ]);
 }

@@ -183,10 +183,16 @@ pub enum SourceKind {
     Jsonl(connectors::jsonl::JsonlSource),
     /// `s3` and `memory` (object stores).
     Object(connectors::object_store::ObjectSource),
+    /// `kafka`.
+    Kafka(connectors::kafka::KafkaSource),
     /// `rest` (boxed: its settings are much larger than the other sources').
     Rest(Box<connectors::rest::RestSource>),
     /// `postgres`.
     Postgres(Box<connectors::postgres::PostgresSource>),
+    /// `sqlite`.
+    Sqlite(connectors::sqlite_source::SqliteSource),
+    /// `mysql`.
+    MySql(Box<connectors::mysql::MySqlSource>),
 }
 
 impl SourceKind {
@@ -196,10 +202,19 @@ impl SourceKind {
             SourceKind::Csv(c) => c.on_parse_error,
             SourceKind::Jsonl(j) => j.on_parse_error,
             SourceKind::Object(o) => o.on_parse_error,
+            SourceKind::Kafka(k) => k.on_decode_error,
             // A malformed response fails the run.
             SourceKind::Rest(_) => OnParseError::Fail,
             // A row that cannot be read fails the run.
-            SourceKind::Postgres(_) => OnParseError::Fail,
+            SourceKind::Postgres(_) | SourceKind::Sqlite(_) | SourceKind::MySql(_) => OnParseError::Fail,
+        }
+    }
+
+    /// The name of the source's malformed-input setting, for messages.
+    pub fn on_parse_error_key(&self) -> &'static str {
+        match self {
+            SourceKind::Kafka(_) => "on_decode_error",
+            _ => "on_parse_error",
         }
     }
 }
@@ -237,8 +252,12 @@ pub enum SinkKind {
     Sqlite(connectors::sqlite::SqliteSink),
     /// `s3` and `memory` (object stores).
     Object(connectors::object_store::ObjectSink),
+    /// `kafka`.
+    Kafka(connectors::kafka::KafkaSink),
     /// `postgres`.
     Postgres(Box<connectors::postgres::PostgresSink>),
+    /// `mysql`.
+    MySql(Box<connectors::mysql::MySqlSink>),
 }
 
 /// A configured transform.

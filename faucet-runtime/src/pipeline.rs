@@ -30,7 +30,7 @@ use tracing::Instrument;
 use crate::dlq::{self, Dlq, OnBatchError, Origin, Reason};
 use crate::error::{ErrorKind, FaucetError, Result};
 use crate::fan_out::{FanOut, NoFanOut};
-use crate::observe;
+use crate::observe::{self, RunMetrics, StateOp};
 use crate::page::{CommitToken, Record};
 use crate::sink::{NoSink, OpenContext, Sink};
 use crate::source::Source;
@@ -193,27 +193,32 @@ where
     }
 
     /// Runs the pipeline to the end of its source (or to cancellation).
+    ///
+    /// Opens the `faucet.pipeline.run` span and records every metric of
+    /// [`observe`](crate::observe) with the recorder current at this call.
     pub async fn run(self) -> Result<RunReport> {
+        let run_id = uuid::Uuid::now_v7().simple();
         let span = tracing::info_span!(
             "faucet.pipeline.run",
             pipeline = %self.name,
             row = %self.row,
+            run_id = %run_id,
             source = self.source.connector_name(),
             sink = self.sink.connector_name(),
         );
-        let labels = [
-            ("pipeline", self.name.clone()),
-            ("row", self.row.clone()),
-            ("source", self.source.connector_name().to_owned()),
-            ("sink", self.sink.connector_name().to_owned()),
-        ];
+        let m = RunMetrics::new(
+            &self.name,
+            &self.row,
+            self.source.connector_name(),
+            self.sink.connector_name(),
+            self.dlq.as_ref().map(|d| d.sink.connector_name()),
+            self.state.is_some(),
+        );
         let started = Instant::now();
-        let result = Driver::new(self).run().instrument(span).await;
-        let status = if result.is_ok() { "ok" } else { "err" };
-        let mut with_status = labels.to_vec();
-        with_status.push(("status", status.to_owned()));
-        metrics::counter!(observe::PIPELINE_RUNS, &with_status).increment(1);
-        metrics::histogram!(observe::PIPELINE_RUN_DURATION, &labels).record(started.elapsed().as_secs_f64());
+        let in_flight = m.in_flight();
+        let (result, m) = Driver::new(self, m).run().instrument(span).await;
+        drop(in_flight);
+        m.finish(started, result.as_ref().err().map(FaucetError::kind));
         result
     }
 }
@@ -295,6 +300,7 @@ struct Driver<S, T, K, D, St, H> {
     report: RunReport,
     dlq_total: u64,
     lineage: String,
+    m: RunMetrics,
 }
 
 impl<S, T, K, D, St, H> Driver<S, T, K, D, St, H>
@@ -306,13 +312,19 @@ where
     St: StateStore,
     H: FanOut,
 {
-    fn new(p: Pipeline<S, T, K, D, St, H>) -> Self {
+    fn new(p: Pipeline<S, T, K, D, St, H>, m: RunMetrics) -> Self {
         let key = p.state_key();
         let report = RunReport { pipeline: p.name.clone(), row: p.row.clone(), ..RunReport::default() };
-        Driver { p, key, seq: 0, report, dlq_total: 0, lineage: String::new() }
+        Driver { p, key, seq: 0, report, dlq_total: 0, lineage: String::new(), m }
     }
 
-    async fn run(mut self) -> Result<RunReport> {
+    /// Runs, handing the metric handles back for the end-of-run metrics.
+    async fn run(mut self) -> (Result<RunReport>, RunMetrics) {
+        let result = self.run_inner().await;
+        (result.map(|()| self.report), self.m)
+    }
+
+    async fn run_inner(&mut self) -> Result<()> {
         let started = Instant::now();
         let prior = self.load_bookmark().await?;
         let checkpoint = |part: &str| prior.as_ref().and_then(|b| b.get(part)).filter(|v| !v.is_null());
@@ -329,11 +341,12 @@ where
         // Sinks key their commit tokens by this scope: the same across a crash
         // and its rerun, new when the state was reset (or there is no store).
         let scope = format!("{}::{lineage}", self.key);
-        self.p
-            .sink
-            .open(OpenContext { scope: &scope, checkpoint: checkpoint("sink") })
-            .await
-            .map_err(|e| e.context(format!("opening sink `{}`", self.p.sink.connector_name())))?;
+        self.p.sink.open(OpenContext { scope: &scope, checkpoint: checkpoint("sink") }).await.map_err(
+            |e| {
+                self.m.sink_errors.increment(1);
+                e.context(format!("opening sink `{}`", self.p.sink.connector_name()))
+            },
+        )?;
         if let Some(dlq) = self.p.dlq.as_mut() {
             let dlq_scope = format!("{scope}::dlq");
             dlq.sink
@@ -341,7 +354,11 @@ where
                 .await
                 .map_err(|e| e.context("opening the dead-letter sink"))?;
         }
-        self.p.source.resume(checkpoint("source").cloned()).await?;
+        self.p
+            .source
+            .resume(checkpoint("source").cloned())
+            .await
+            .inspect_err(|_| self.m.source_errors.increment(1))?;
 
         let outcome = self.pages().await;
         if outcome.is_err() {
@@ -354,7 +371,7 @@ where
         }
         outcome?;
         self.report.duration = started.elapsed();
-        Ok(self.report)
+        Ok(())
     }
 
     /// A fresh lineage for a run with no bookmark, persisted before the first
@@ -376,7 +393,16 @@ where
             };
             bookmark.insert("lineage".into(), json!(lineage));
             let bookmark = Value::Object(bookmark);
-            store.put(&self.key, &bookmark).await.map_err(|e| e.context("persisting the run's lineage"))?;
+            let put_started = Instant::now();
+            store
+                .put(&self.key, &bookmark)
+                .instrument(tracing::debug_span!("faucet.state.put", key = %self.key))
+                .await
+                .map_err(|e| {
+                    self.m.state_error(StateOp::Put, e.kind());
+                    e.context("persisting the run's lineage")
+                })?;
+            self.m.bookmark_put(put_started);
         }
         self.lineage = lineage.clone();
         Ok(lineage)
@@ -388,9 +414,23 @@ where
         };
         validate_key(&self.key)?;
         let span = tracing::debug_span!("faucet.state.get", key = %self.key);
-        metrics::counter!(observe::STATE_GET, "pipeline" => self.p.name.clone(), "row" => self.p.row.clone())
-            .increment(1);
-        store.get(&self.key).instrument(span).await.map_err(|e| e.context("reading the bookmark"))
+        let started = Instant::now();
+        let got = store.get(&self.key).instrument(span).await;
+        self.m.state_get_duration.record(observe::secs(started));
+        match got {
+            Ok(Some(bookmark)) => {
+                self.m.state_get_hit.increment(1);
+                Ok(Some(bookmark))
+            }
+            Ok(None) => {
+                self.m.state_get_miss.increment(1);
+                Ok(None)
+            }
+            Err(e) => {
+                self.m.state_error(StateOp::Get, e.kind());
+                Err(e.context("reading the bookmark"))
+            }
+        }
     }
 
     async fn pages(&mut self) -> Result<()> {
@@ -402,6 +442,7 @@ where
             let source_name = self.p.source.connector_name();
             let page = {
                 let span = tracing::debug_span!("faucet.source.page", connector = source_name);
+                let fetch_started = Instant::now();
                 let fetched = tokio::select! {
                     biased;
                     () = self.p.cancel.cancelled() => {
@@ -410,12 +451,12 @@ where
                     }
                     page = self.p.source.next_page().instrument(span) => page,
                 };
+                self.m.source_page_duration.record(observe::secs(fetch_started));
                 match fetched {
                     Ok(Some(page)) => page,
                     Ok(None) => return Ok(()),
                     Err(error) => {
-                        metrics::counter!(observe::SOURCE_ERRORS, "pipeline" => self.p.name.clone(), "connector" => source_name)
-                            .increment(1);
+                        self.m.source_errors.increment(1);
                         return Err(error);
                     }
                 }
@@ -425,10 +466,8 @@ where
             let read = (page.records.len() + page.rejects.len()) as u64 + page.skipped;
             self.report.records_read += read;
             self.report.records_skipped += page.skipped;
-            metrics::counter!(observe::SOURCE_PAGES, "pipeline" => self.p.name.clone(), "connector" => source_name)
-                .increment(1);
-            metrics::counter!(observe::SOURCE_RECORDS, "pipeline" => self.p.name.clone(), "connector" => source_name)
-                .increment(read);
+            self.m.source_pages.increment(1);
+            self.m.source_records.increment(read);
 
             let mut failed: Vec<Failed> = page
                 .rejects
@@ -454,7 +493,11 @@ where
         records: Vec<Record>,
         failed: &mut Vec<Failed>,
     ) -> Result<(Vec<Record>, Vec<usize>)> {
-        let span = tracing::trace_span!("faucet.transform.apply", records_in = records.len());
+        let span = tracing::trace_span!(
+            "faucet.transform.apply",
+            records_in = records.len(),
+            records_out = tracing::field::Empty
+        );
         let _entered = span.enter();
         let records_in = records.len();
         let mut out = Vec::with_capacity(records_in);
@@ -479,10 +522,9 @@ where
                 },
             }
         }
-        metrics::counter!(observe::TRANSFORM_IN, "pipeline" => self.p.name.clone(), "row" => self.p.row.clone())
-            .increment(records_in as u64);
-        metrics::counter!(observe::TRANSFORM_OUT, "pipeline" => self.p.name.clone(), "row" => self.p.row.clone())
-            .increment(out.len() as u64);
+        self.m.transform_in.increment(records_in as u64);
+        self.m.transform_out.increment(out.len() as u64);
+        span.record("records_out", out.len());
         Ok((out, positions))
     }
 
@@ -502,12 +544,14 @@ where
             let token = CommitToken { seq: self.seq, part: part as u32 };
             let offset = part * batch_size;
             let span = tracing::debug_span!("faucet.sink.write", connector = sink_name, rows = chunk.len());
-            match self.p.sink.write_batch(chunk, token).instrument(span).await {
+            let write_started = Instant::now();
+            let written = self.p.sink.write_batch(chunk, token).instrument(span).await;
+            self.m.sink_write_duration.record(observe::secs(write_started));
+            match written {
                 Ok(outcome) => {
                     all_committed &= outcome.already_committed;
                     self.report.records_written += outcome.written;
-                    metrics::counter!(observe::SINK_RECORDS, "pipeline" => self.p.name.clone(), "connector" => sink_name)
-                        .increment(outcome.written);
+                    self.m.sink_records.increment(outcome.written);
                     for f in outcome.failures {
                         let Some(payload) = chunk.get(f.index) else {
                             return Err(FaucetError::sink(format!(
@@ -528,8 +572,7 @@ where
                     }
                 }
                 Err(error) => {
-                    metrics::counter!(observe::SINK_ERRORS, "pipeline" => self.p.name.clone(), "connector" => sink_name)
-                        .increment(1);
+                    self.m.sink_errors.increment(1);
                     let dlq_all =
                         self.p.dlq.as_ref().is_some_and(|d| d.on_batch_error == OnBatchError::DlqAll);
                     if !dlq_all {
@@ -584,7 +627,11 @@ where
                 first.index, self.seq
             )));
         };
-        let span = tracing::debug_span!("faucet.dlq.route", rows = failed.len());
+        let span = tracing::debug_span!(
+            "faucet.dlq.route",
+            connector = dlq.sink.connector_name(),
+            rows = failed.len()
+        );
         let origin = Origin { sink: sink_name, pipeline: &self.p.name, row: &self.p.row };
         let count = failed.len() as u64;
         let envelopes: Vec<Value> = failed
@@ -592,12 +639,10 @@ where
             .map(|f| dlq::envelope(origin, &f.error, f.reason, f.payload, f.index))
             .collect();
         let token = CommitToken { seq: self.seq, part: 0 };
-        let outcome = dlq
-            .sink
-            .write_batch(&envelopes, token)
-            .instrument(span)
-            .await
-            .map_err(|e| FaucetError::new(ErrorKind::Dlq, e.to_string()))?;
+        let write_started = Instant::now();
+        let written = dlq.sink.write_batch(&envelopes, token).instrument(span).await;
+        self.m.dlq_write_duration.record(observe::secs(write_started));
+        let outcome = written.map_err(|e| FaucetError::new(ErrorKind::Dlq, e.to_string()))?;
         if let Some(f) = outcome.failures.first() {
             return Err(FaucetError::new(
                 ErrorKind::Dlq,
@@ -606,8 +651,7 @@ where
         }
         self.report.records_dead_lettered += count;
         self.dlq_total += count;
-        metrics::counter!(observe::SINK_DLQ_RECORDS, "pipeline" => self.p.name.clone(), "connector" => sink_name)
-            .increment(count);
+        self.m.dlq_records.increment(count);
         Ok(())
     }
 
@@ -620,15 +664,26 @@ where
         rejected: &[usize],
     ) -> Result<()> {
         let sink_name = self.p.sink.connector_name();
-        let sink_checkpoint = self
+        let flush_started = Instant::now();
+        let flushed = self
             .p
             .sink
             .flush()
             .instrument(tracing::debug_span!("faucet.sink.flush", connector = sink_name))
-            .await?;
+            .await;
+        self.m.sink_flush_duration.record(observe::secs(flush_started));
+        let sink_checkpoint = flushed.inspect_err(|_| self.m.sink_errors.increment(1))?;
         let dlq_checkpoint = match self.p.dlq.as_mut() {
             Some(dlq) => {
-                dlq.sink.flush().await.map_err(|e| FaucetError::new(ErrorKind::Dlq, e.to_string()))?
+                let span = tracing::debug_span!(
+                    "faucet.sink.flush",
+                    connector = dlq.sink.connector_name(),
+                    dlq = true
+                );
+                let flush_started = Instant::now();
+                let flushed = dlq.sink.flush().instrument(span).await;
+                self.m.dlq_flush_duration.record(observe::secs(flush_started));
+                flushed.map_err(|e| FaucetError::new(ErrorKind::Dlq, e.to_string()))?
             }
             None => None,
         };
@@ -652,13 +707,16 @@ where
         bookmark.insert("sink".into(), sink_checkpoint.unwrap_or(Value::Null));
         bookmark.insert("dlq".into(), dlq_checkpoint.unwrap_or(Value::Null));
         let bookmark = Value::Object(bookmark);
-        metrics::counter!(observe::STATE_PUT, "pipeline" => self.p.name.clone(), "row" => self.p.row.clone())
-            .increment(1);
+        let put_started = Instant::now();
         store
             .put(&self.key, &bookmark)
             .instrument(tracing::debug_span!("faucet.state.put", key = %self.key))
             .await
-            .map_err(|e| e.context("persisting the bookmark"))?;
+            .map_err(|e| {
+                self.m.state_error(StateOp::Put, e.kind());
+                e.context("persisting the bookmark")
+            })?;
+        self.m.bookmark_put(put_started);
         self.report.last_bookmark = Some(bookmark);
         Ok(())
     }

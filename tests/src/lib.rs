@@ -9,6 +9,8 @@ faucet_runtime::include_pipeline!("matrix_rest");
 faucet_runtime::include_pipeline!("matrix_fanout");
 faucet_runtime::include_pipeline!("pg_append");
 faucet_runtime::include_pipeline!("pg_upsert");
+faucet_runtime::include_pipeline!("mysql_to_pg");
+faucet_runtime::include_pipeline!("pg_to_jsonl");
 
 use std::io::Write;
 use std::path::Path;

@@ -17,9 +17,13 @@ include!("../../faucet-gen/tests/codegen/full.rs");
 include!("../../faucet-gen/tests/codegen/custom_transform.rs");
 include!("../../faucet-gen/tests/codegen/matrix.rs");
 include!("../../faucet-gen/tests/codegen/object_store.rs");
+include!("../../faucet-gen/tests/codegen/kafka.rs");
 include!("../../faucet-gen/tests/codegen/rest.rs");
 include!("../../faucet-gen/tests/codegen/postgres.rs");
 include!("../../faucet-gen/tests/codegen/redis_state.rs");
+include!("../../faucet-gen/tests/codegen/sqlite_to_pg.rs");
+include!("../../faucet-gen/tests/codegen/mysql_to_pg.rs");
+include!("../../faucet-gen/tests/codegen/pg_to_mysql.rs");
 
 #[test]
 #[allow(unsafe_code)]
@@ -47,6 +51,10 @@ fn snapshots_build_their_pipelines() {
         "hostile parent value rejected"
     );
     assert!(pg_to_jsonl::pipeline().is_ok(), "database connectors connect lazily");
+    assert!(sqlite_to_pg::pipeline().is_ok());
+    assert!(pg_to_mysql::pipeline().is_ok());
+    let error = mysql_to_pg::pipeline().err().expect("the password variable is unset");
+    assert!(error.message().contains("FAUCET_SNAPSHOT_MYSQL_PASSWORD"), "{error}");
     let error = pg_orders::pipeline().err().expect("the password variable is unset");
     assert!(error.message().contains("FAUCET_SNAPSHOT_PGPASSWORD"), "{error}");
 }

@@ -4,11 +4,14 @@
 
 pub mod csv;
 pub mod jsonl;
+pub mod kafka;
+pub mod mysql;
 pub mod object_store;
 pub mod postgres;
 pub mod redis;
 pub mod rest;
 pub mod sqlite;
+pub mod sqlite_source;
 pub mod stdout;
 
 use proc_macro2::TokenStream;
@@ -21,14 +24,15 @@ use crate::load::Node;
 use crate::validate::fields::{one_of, text};
 
 /// Source types faucet generates.
-pub(crate) const SOURCES: &[&str] = &["csv", "jsonl", "s3", "memory", "rest", "postgres"];
+pub(crate) const SOURCES: &[&str] =
+    &["csv", "jsonl", "s3", "memory", "rest", "postgres", "kafka", "sqlite", "mysql"];
 /// Sink types faucet generates.
-pub(crate) const SINKS: &[&str] = &["jsonl", "csv", "stdout", "sqlite", "s3", "memory", "postgres"];
+pub(crate) const SINKS: &[&str] =
+    &["jsonl", "csv", "stdout", "sqlite", "s3", "memory", "postgres", "kafka", "mysql"];
 /// faucet-stream source types that faucet will support later.
-pub(crate) const LATER_SOURCES: &[&str] =
-    &["postgres-cdc", "postgres_cdc", "mysql", "sqlite", "kafka", "gcs", "azure-blob", "file"];
+pub(crate) const LATER_SOURCES: &[&str] = &["postgres-cdc", "postgres_cdc", "gcs", "azure-blob", "file"];
 /// faucet-stream sink types that faucet will support later.
-pub(crate) const LATER_SINKS: &[&str] = &["mysql", "kafka", "gcs", "azure-blob", "file"];
+pub(crate) const LATER_SINKS: &[&str] = &["gcs", "azure-blob", "file"];
 
 /// Validates a source's `config` for source type `kind`: `None` when `kind` is
 /// not a source faucet generates, `Some(None)` when the config is invalid.
@@ -38,8 +42,11 @@ pub(crate) fn source(kind: &str, config: &Node, diags: &mut Diagnostics) -> Opti
         "csv" => csv::source(config, what, diags).map(SourceKind::Csv),
         "jsonl" => jsonl::source(config, what, diags).map(SourceKind::Jsonl),
         "s3" | "memory" => object_store::source(kind, config, what, diags).map(SourceKind::Object),
+        "kafka" => kafka::source(config, what, diags).map(SourceKind::Kafka),
         "rest" => rest::source(config, what, diags).map(|r| SourceKind::Rest(Box::new(r))),
         "postgres" => postgres::source(config, what, diags).map(|p| SourceKind::Postgres(Box::new(p))),
+        "sqlite" => sqlite_source::source(config, what, diags).map(SourceKind::Sqlite),
+        "mysql" => mysql::source(config, what, diags).map(|m| SourceKind::MySql(Box::new(m))),
         _ => return None,
     })
 }
@@ -53,7 +60,9 @@ pub(crate) fn sink(kind: &str, config: &Node, diags: &mut Diagnostics) -> Option
         "stdout" => stdout::sink(config, what, diags).map(SinkKind::Stdout),
         "sqlite" => sqlite::sink(config, what, diags).map(SinkKind::Sqlite),
         "s3" | "memory" => object_store::sink(kind, config, what, diags).map(SinkKind::Object),
+        "kafka" => kafka::sink(config, what, diags).map(SinkKind::Kafka),
         "postgres" => postgres::sink(config, what, diags).map(|p| SinkKind::Postgres(Box::new(p))),
+        "mysql" => mysql::sink(config, what, diags).map(|m| SinkKind::MySql(Box::new(m))),
         _ => return None,
     })
 }
@@ -64,8 +73,11 @@ pub(crate) fn source_tokens(kind: &SourceKind, g: &Gen, loc: &crate::diag::Loc) 
         SourceKind::Csv(c) => c.tokens(g, loc),
         SourceKind::Jsonl(j) => j.tokens(g, loc),
         SourceKind::Object(o) => o.tokens(g, loc),
+        SourceKind::Kafka(k) => k.tokens(g, loc),
         SourceKind::Rest(r) => r.tokens(g, loc),
         SourceKind::Postgres(p) => p.tokens(g, loc),
+        SourceKind::Sqlite(s) => s.tokens(g, loc),
+        SourceKind::MySql(m) => m.tokens(g, loc),
     }
 }
 
@@ -77,7 +89,9 @@ pub(crate) fn sink_tokens(kind: &SinkKind, g: &Gen, loc: &crate::diag::Loc) -> T
         SinkKind::Stdout(s) => s.tokens(g),
         SinkKind::Sqlite(s) => s.tokens(g, loc),
         SinkKind::Object(s) => s.tokens(g, loc),
+        SinkKind::Kafka(s) => s.tokens(g, loc),
         SinkKind::Postgres(s) => s.tokens(g, loc),
+        SinkKind::MySql(s) => s.tokens(g, loc),
     }
 }
 

@@ -136,7 +136,10 @@ pub(crate) fn db_url(
                 diags.error_help(
                     &node.loc,
                     format!("`{key}` holds a literal password, which would be compiled into the binary"),
-                    "read it at run time instead: `postgres://user:${env:PGPASSWORD}@host/db`",
+                    format!(
+                        "read it at run time instead: `{}://user:${{env:DB_PASSWORD}}@host/db`",
+                        u.scheme()
+                    ),
                 );
                 return None;
             }
@@ -163,7 +166,23 @@ fn scalar(node: &Node, key: &str, diags: &mut Diagnostics) -> Option<Scalar> {
         Value::Bool(b) => Scalar::Bool(*b),
         Value::Int(i) => Scalar::Int(*i),
         Value::Float(f) if f.is_finite() => Scalar::Float(*f),
-        Value::Str(s) => Scalar::Str(s.clone()),
+        Value::Str(s) => match crate::validate::fields::parse_text(s) {
+            Ok(t) => match t.as_literal() {
+                Some(lit) => Scalar::Str(lit),
+                None => {
+                    diags.error_help(
+                        &node.loc,
+                        format!("`${{env:…}}` in `{key}` is not supported by faucet yet"),
+                        "put the value in the URL or the query, or write `$${` for a literal `${`",
+                    );
+                    return None;
+                }
+            },
+            Err((message, help)) => {
+                diags.error_help(&node.loc, message, help);
+                return None;
+            }
+        },
         other => {
             diags.error(&node.loc, format!("`{key}` values must be scalars, found {}", other.kind_name()));
             return None;
@@ -171,7 +190,7 @@ fn scalar(node: &Node, key: &str, diags: &mut Diagnostics) -> Option<Scalar> {
     })
 }
 
-fn scalars(node: &Node, key: &str, diags: &mut Diagnostics) -> Option<Vec<Scalar>> {
+pub(crate) fn scalars(node: &Node, key: &str, diags: &mut Diagnostics) -> Option<Vec<Scalar>> {
     let Value::Seq(items) = &node.value else {
         diags.error(&node.loc, format!("`{key}` must be a list, found {}", node.value.kind_name()));
         return None;
@@ -181,7 +200,7 @@ fn scalars(node: &Node, key: &str, diags: &mut Diagnostics) -> Option<Vec<Scalar
 }
 
 /// Why `sql` cannot be filtered by a replication key, if it cannot.
-fn unfilterable(sql: &str) -> Option<&'static str> {
+pub(crate) fn unfilterable(sql: &str) -> Option<&'static str> {
     // Words at parenthesis depth 0, outside quotes and comments.
     let mut words: Vec<String> = Vec::new();
     let (mut depth, mut word) = (0i32, String::new());
@@ -255,10 +274,21 @@ fn unfilterable(sql: &str) -> Option<&'static str> {
 }
 
 pub(crate) fn source(config: &Node, what: String, diags: &mut Diagnostics) -> Option<PostgresSource> {
+    query_source(config, what, "postgres", &["postgres", "postgresql"], "postgres://user@host:5432/db", diags)
+}
+
+/// A query-or-table source of a SQL server (`postgres`, `mysql`): the settings they share.
+pub(crate) fn query_source(
+    config: &Node,
+    what: String,
+    connector: &str,
+    schemes: &[&str],
+    example: &str,
+    diags: &mut Diagnostics,
+) -> Option<PostgresSource> {
     let mut f = Fields::new(config, what, diags)?;
-    let url = f.require("connection_url", diags).and_then(|n| {
-        db_url(n, "connection_url", &["postgres", "postgresql"], "postgres://user@host:5432/db", diags)
-    });
+    let url =
+        f.require("connection_url", diags).and_then(|n| db_url(n, "connection_url", schemes, example, diags));
     let query = f.entry("query").filter(|e| !matches!(e.value.value, Value::Null));
     let table = f.entry("table").filter(|e| !matches!(e.value.value, Value::Null));
     let schema = f.get("schema");
@@ -285,7 +315,7 @@ pub(crate) fn source(config: &Node, what: String, diags: &mut Diagnostics) -> Op
         (None, None) => {
             diags.error_help(
                 &loc,
-                "the `postgres` source needs `query` or `table`",
+                format!("the `{connector}` source needs `query` or `table`"),
                 "add `table: orders` or `query: \"SELECT …\"`",
             );
             None
@@ -309,14 +339,27 @@ pub(crate) fn source(config: &Node, what: String, diags: &mut Diagnostics) -> Op
                 Some(p) => scalars(p, "params", diags),
                 None => Some(Vec::new()),
             };
-            if let (Some(sql), Some(Some(_))) = (&sql, &replication_key)
+            let keyed = matches!(replication_key, Some(Some(_)));
+            if let Some(sql) = &sql
                 && let Some(why) = unfilterable(sql)
             {
-                diags.error_help(
-                    &q.value.loc,
-                    format!("`replication_key` needs a query it can filter, but {why}"),
-                    "the source reads `SELECT … FROM (query) WHERE key > bookmark ORDER BY key`; drop LIMIT/OFFSET or use `table`",
-                );
+                // The query is read as a subquery: it must be one SELECT, and
+                // with a key it must not limit rows before the key's filter.
+                let whole =
+                    why.starts_with("it is not") || why.contains("more than one") || why.contains("modifies");
+                if whole {
+                    diags.error_help(
+                        &q.value.loc,
+                        format!("`query` must be a single SELECT, but {why}"),
+                        "the source reads `SELECT … FROM (query) AS q`",
+                    );
+                } else if keyed {
+                    diags.error_help(
+                        &q.value.loc,
+                        format!("`replication_key` needs a query it can filter, but {why}"),
+                        "the source reads `SELECT … FROM (query) WHERE key > bookmark ORDER BY key`; drop LIMIT/OFFSET or use `table`",
+                    );
+                }
             }
             Some(Input::Query { sql: sql?, params: params? })
         }
@@ -344,10 +387,22 @@ pub(crate) fn source(config: &Node, what: String, diags: &mut Diagnostics) -> Op
 }
 
 pub(crate) fn sink(config: &Node, what: String, diags: &mut Diagnostics) -> Option<PostgresSink> {
+    table_sink(config, what, true, &["postgres", "postgresql"], "postgres://user@host:5432/db", diags)
+}
+
+/// A table sink of a SQL server (`postgres`, `mysql`): the settings they share;
+/// `write_method` (COPY) exists only where `copy` is true.
+pub(crate) fn table_sink(
+    config: &Node,
+    what: String,
+    copy: bool,
+    schemes: &[&str],
+    example: &str,
+    diags: &mut Diagnostics,
+) -> Option<PostgresSink> {
     let mut f = Fields::new(config, what, diags)?;
-    let url = f.require("connection_url", diags).and_then(|n| {
-        db_url(n, "connection_url", &["postgres", "postgresql"], "postgres://user@host:5432/db", diags)
-    });
+    let url =
+        f.require("connection_url", diags).and_then(|n| db_url(n, "connection_url", schemes, example, diags));
     let table = f.require("table_name", diags).and_then(|n| identifier(n, "table_name", diags));
     let schema = match f.get("schema") {
         Some(n) => identifier(n, "schema", diags).map(Some),
@@ -362,7 +417,7 @@ pub(crate) fn sink(config: &Node, what: String, diags: &mut Diagnostics) -> Opti
     let mode_node = f.get("write_mode");
     let mode = opt(mode_node, "append", |n| {
         if matches!(&n.value, Value::Str(s) if s == "overwrite") {
-            diags.error(&n.loc, "`write_mode: overwrite` is not supported by faucet's postgres sink yet");
+            diags.error(&n.loc, "`write_mode: overwrite` is not supported by faucet's database sinks yet");
             return None;
         }
         one_of(n, "write_mode", &["append", "upsert", "delete"], diags)
@@ -387,7 +442,7 @@ pub(crate) fn sink(config: &Node, what: String, diags: &mut Diagnostics) -> Opti
         Some(n) => delete_marker(n, diags).map(Some),
         None => Some(None),
     };
-    let method_node = f.get("write_method");
+    let method_node = if copy { f.get("write_method") } else { None };
     let method = match method_node {
         Some(n) => one_of(n, "write_method", &["copy", "insert"], diags).map(Some),
         None => Some(None),
@@ -445,7 +500,7 @@ pub(crate) fn sink(config: &Node, what: String, diags: &mut Diagnostics) -> Opti
     if !ok {
         return None;
     }
-    let method = method.unwrap_or(if mode == "append" { "copy" } else { "insert" });
+    let method = method.unwrap_or(if mode == "append" && copy { "copy" } else { "insert" });
     Some(PostgresSink {
         connection_url: url?,
         schema: schema?,
@@ -497,7 +552,7 @@ fn delete_marker(node: &Node, diags: &mut Diagnostics) -> Option<(String, Vec<Sc
     Some((field?, values))
 }
 
-fn scalar_tokens(s: &Scalar, g: &Gen) -> TokenStream {
+pub(crate) fn scalar_tokens(s: &Scalar, g: &Gen) -> TokenStream {
     let rt = g.rt();
     let json = quote!(#rt::__private::serde_json::Value);
     match s {

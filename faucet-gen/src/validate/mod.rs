@@ -124,8 +124,11 @@ pub(crate) fn validate_pipeline(node: &Node, diags: &mut Diagnostics) -> Option<
     if dlq.is_none() && source.kind.on_parse_error() == OnParseError::Dlq {
         diags.error_help(
             &source.loc,
-            "`on_parse_error: dlq` needs a dead-letter queue, but this pipeline has no `dlq:`",
-            "add `dlq: { sink: { type: jsonl, config: { path: … } } }` to `pipeline`, or use `on_parse_error: skip`",
+            format!("`{key}: dlq` needs a dead-letter queue, but this pipeline has no `dlq:`", key = source.kind.on_parse_error_key()),
+            format!(
+                "add `dlq: {{ sink: {{ type: jsonl, config: {{ path: … }} }} }}` to `pipeline`, or use `{key}: skip`",
+                key = source.kind.on_parse_error_key()
+            ),
         );
     }
     Some((source, transforms?, sink?, state?, dlq))

@@ -207,16 +207,26 @@ impl KafkaSource {
         Ok(())
     }
 
-    /// Commits `positions` synchronously.
+    /// Commits `positions` synchronously, for the partitions this consumer
+    /// owns now: after a rebalance, a partition another member took over is
+    /// that member's to commit (committing ours could move it backwards).
     fn commit(&self, positions: &Positions) -> Result<()> {
         let Some(consumer) = &self.consumer else { return Ok(()) };
         if positions.is_empty() {
             return Ok(());
         }
+        let owned = consumer.assignment().map_err(|e| kafka_error("reading the assignment", e))?;
+        let owned: std::collections::HashSet<(String, i32)> =
+            owned.elements().iter().map(|e| (e.topic().to_owned(), e.partition())).collect();
         let mut list = TopicPartitionList::new();
         for ((topic, partition), offset) in positions {
-            list.add_partition_offset(topic, *partition, Offset::Offset(*offset))
-                .map_err(|e| kafka_error("building the commit", e))?;
+            if owned.contains(&(topic.clone(), *partition)) {
+                list.add_partition_offset(topic, *partition, Offset::Offset(*offset))
+                    .map_err(|e| kafka_error("building the commit", e))?;
+            }
+        }
+        if list.count() == 0 {
+            return Ok(());
         }
         consumer.commit(&list, CommitMode::Sync).map_err(|e| kafka_error("committing offsets", e))
     }
@@ -236,7 +246,7 @@ fn take(config: &KafkaSourceConfig, message: &BorrowedMessage<'_>, page: &mut Pa
     let (topic, partition, offset) = (message.topic(), message.partition(), message.offset());
     let value = match (message.payload(), config.value_format) {
         (None, _) => Ok(Value::Null),
-        (Some(bytes), ValueFormat::Json) if bytes.is_empty() => Ok(Value::Null),
+        (Some([]), ValueFormat::Json) => Ok(Value::Null),
         (Some(bytes), ValueFormat::Json) => {
             serde_json::from_slice::<Value>(bytes).map_err(|e| format!("invalid JSON value: {e}"))
         }
@@ -377,7 +387,7 @@ impl KafkaSource {
                         let key = (message.topic().to_owned(), message.partition());
                         let offset = message.offset();
                         // Below the floor: confirmed before a crash whose commit did not happen.
-                        let fresh = !self.floor.get(&key).is_some_and(|&floor| offset < floor);
+                        let fresh = self.floor.get(&key).is_none_or(|&floor| offset >= floor);
                         if fresh {
                             take(&self.config, &message, &mut page)?;
                         }
@@ -547,7 +557,8 @@ impl Sink for KafkaSink {
             .as_ref()
             .ok_or_else(|| FaucetError::sink("the kafka sink was written to before it was opened"))?;
         let mut failures = Vec::new();
-        let mut pending: Vec<(usize, DeliveryFuture)> = Vec::with_capacity(batch.len());
+        let mut pending: std::collections::VecDeque<(usize, DeliveryFuture)> =
+            std::collections::VecDeque::with_capacity(batch.len());
         for (index, record) in batch.iter().enumerate() {
             let topic = match &self.config.topic {
                 KafkaTopic::Fixed(topic) => topic.as_str(),
@@ -573,7 +584,7 @@ impl Sink for KafkaSink {
             loop {
                 match producer.send_result(message) {
                     Ok(delivery) => {
-                        pending.push((index, delivery));
+                        pending.push_back((index, delivery));
                         break;
                     }
                     Err((
@@ -583,7 +594,7 @@ impl Sink for KafkaSink {
                         back,
                     )) if !pending.is_empty() => {
                         message = back;
-                        let (i, oldest) = pending.remove(0);
+                        let (i, oldest) = pending.pop_front().expect("not empty");
                         if let Some(error) = delivered(oldest).await {
                             failures.push(RowFailure { index: i, error });
                         }
@@ -890,6 +901,45 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn two_consumers_share_a_group_through_a_rebalance_and_lose_nothing() {
+        let _watchdog = Watchdog::arm("group_sharing", 120);
+        let cluster = MockCluster::new(1).unwrap();
+        cluster.create_topic("shared", 4, 1).unwrap();
+        let brokers = cluster.bootstrap_servers();
+        let first: Vec<Value> = (0..200).map(|i| json!({"id": i})).collect();
+        let second: Vec<Value> = (200..400).map(|i| json!({"id": i})).collect();
+        produce(&brokers, "shared", &first).await;
+
+        // Each consumer is driven as the driver would: a page is "confirmed"
+        // (kept) before the next one is asked for.
+        let consume = |brokers: String| async move {
+            let mut source = source(&brokers, "shared", "g-shared", 25);
+            source.config.idle_timeout = Some(Duration::from_secs(8));
+            source.resume(None).await.unwrap();
+            let mut got = Vec::new();
+            while let Some(page) = source.next_page().await.unwrap() {
+                got.extend(page.records.into_iter().map(|r| r["value"]["id"].as_i64().unwrap()));
+            }
+            got
+        };
+        let a = tokio::spawn(consume(brokers.clone()));
+        tokio::time::sleep(Duration::from_secs(4)).await;
+        // The second member joins: a rebalance splits the partitions.
+        let b = tokio::spawn(consume(brokers.clone()));
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        produce(&brokers, "shared", &second).await;
+        let (a, b) = (a.await.unwrap(), b.await.unwrap());
+        assert!(!b.is_empty(), "the second member got no partition");
+        let mut all: Vec<i64> = a.iter().chain(&b).copied().collect();
+        all.sort();
+        all.dedup();
+        assert_eq!(all, (0..400).collect::<Vec<_>>(), "a message was lost");
+        let offsets = committed(&brokers, "shared", "g-shared", 4);
+        let total: i64 = offsets.iter().map(|o| o.to_raw().unwrap_or(0)).sum();
+        assert_eq!(total, 400, "{offsets:?}");
     }
 
     #[test]

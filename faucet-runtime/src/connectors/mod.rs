@@ -7,6 +7,10 @@ pub mod dburl;
 pub mod files;
 #[cfg(feature = "kafka")]
 pub mod kafka;
+#[cfg(feature = "mysql")]
+pub mod mysql;
+#[cfg(feature = "mysql")]
+pub mod mysql_sink;
 #[cfg(feature = "object-store")]
 pub mod objects;
 #[cfg(feature = "postgres")]
@@ -15,4 +19,6 @@ pub mod postgres;
 pub mod rest;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
+#[cfg(feature = "sqlite")]
+pub mod sqlite_source;
 pub mod stdout;

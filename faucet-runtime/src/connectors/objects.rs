@@ -42,6 +42,8 @@ use crate::sink::{OpenContext, Sink, WriteOutcome};
 use crate::source::Source;
 
 pub use super::files::objects::Codec;
+/// The object_store crate, for working with a store directly (filling a `memory` store in a test, say).
+pub use object_store;
 
 /// Where objects live.
 #[derive(Clone)]

@@ -4,7 +4,7 @@
 
 use faucet_e2e::{
     csv_to_jsonl, csv_to_sqlite, jsonl_to_jsonl, matrix_fanout, matrix_rest, matrix_stop, matrix_tree,
-    peak_rss_kib, pg_append, pg_upsert,
+    mysql_to_pg, peak_rss_kib, pg_append, pg_to_jsonl, pg_upsert,
 };
 
 #[tokio::main(flavor = "current_thread")]
@@ -43,6 +43,8 @@ async fn main() {
         "jsonl_to_jsonl" => jsonl_to_jsonl::run().await,
         "pg_append" => pg_append::run().await,
         "pg_upsert" => pg_upsert::run().await,
+        "mysql_to_pg" => mysql_to_pg::run().await,
+        "pg_to_jsonl" => pg_to_jsonl::run().await,
         other => {
             eprintln!("unknown pipeline {other:?}");
             std::process::exit(2);

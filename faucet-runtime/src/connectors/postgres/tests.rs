@@ -413,26 +413,3 @@ async fn a_timestamp_replication_key_round_trips_through_the_bookmark() {
     assert_eq!(rest, pages[1..].to_vec());
     db.drop_now().await;
 }
-
-#[tokio::test]
-#[ignore = "timing probe"]
-async fn zz_timing_probe() {
-    let mut db = TestSchema::new("probe").await;
-    db.exec("CREATE TABLE src (id BIGINT PRIMARY KEY, v TEXT, amount NUMERIC(12, 2), updated BIGINT, doc JSONB); INSERT INTO src SELECT g, 'row ' || g, g / 7.0, g / 3, jsonb_build_object('g', g) FROM generate_series(1, 30000) g; CREATE TABLE dst (id BIGINT, v TEXT, amount NUMERIC(12, 2), updated BIGINT, doc JSONB)").await;
-    let t = std::time::Instant::now();
-    let mut source = PostgresSource::new(source_config(table(&db.name, "src"), None, 1000));
-    source.resume(None).await.unwrap();
-    let pages = read_all(&mut source).await;
-    eprintln!("read {} pages in {:?}", pages.len(), t.elapsed());
-    for method in [WriteMethod::Copy, WriteMethod::Insert] {
-        let mut cfg = sink_config(&db.name, "dst");
-        cfg.write_method = method;
-        let mut sink = opened(cfg, &format!("{method:?}")).await;
-        let t = std::time::Instant::now();
-        for (i, p) in pages.iter().enumerate() {
-            sink.write_batch(&p.records, token(i as u64 + 1, 0)).await.unwrap();
-        }
-        eprintln!("{method:?}: wrote in {:?}", t.elapsed());
-    }
-    db.drop_now().await;
-}

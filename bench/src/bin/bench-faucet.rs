@@ -1,0 +1,46 @@
+//! `BENCH_IN=in.csv BENCH_OUT=out.jsonl bench-faucet <a|d>`: runs a scenario's
+//! compiled pipeline (`scenarios/bench_<a|d>.yaml`, compiled by build.rs). The
+//! pipelines read their paths from `${env:BENCH_IN}` and `${env:BENCH_OUT}`.
+//! It runs on tokio's multi-threaded runtime, as `#[tokio::main]` would;
+//! `BENCH_RUNTIME=current_thread` picks the single-threaded one.
+
+use std::process::ExitCode;
+
+faucet_runtime::include_pipeline!("bench_a");
+faucet_runtime::include_pipeline!("bench_d");
+
+fn main() -> ExitCode {
+    let mut builder = match std::env::var("BENCH_RUNTIME").as_deref() {
+        Ok("current_thread") => tokio::runtime::Builder::new_current_thread(),
+        _ => tokio::runtime::Builder::new_multi_thread(),
+    };
+    match builder.enable_all().build() {
+        Ok(runtime) => runtime.block_on(run()),
+        Err(e) => {
+            eprintln!("bench-faucet: starting tokio: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let report = match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+        ["a" | "e"] => bench_a::run().await,
+        ["d"] => bench_d::run().await,
+        _ => {
+            eprintln!("usage: BENCH_IN=in.csv BENCH_OUT=out.jsonl bench-faucet <a|d>");
+            return ExitCode::from(2);
+        }
+    };
+    match report {
+        Ok(report) => {
+            eprintln!("{report}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("bench-faucet: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,14 @@
+//! faucet's benchmark harness.
+//!
+//! - [`data`]: the seeded generator of the benchmark CSV (faucet-stream's
+//!   `gen_bench_data.py`, ported: Python's Mersenne Twister and its `random`
+//!   helpers, so the same seed yields the same rows).
+//! - [`reference`]: the hand-written programs each scenario is measured against.
+//! - [`parity`]: key-sorted normalization of JSON Lines, to compare outputs.
+//!
+//! The faucet side of each scenario is compiled from `scenarios/*.yaml` by
+//! build.rs; `run.sh` builds and runs everything (see `BENCHMARKS.md`).
+
+pub mod data;
+pub mod parity;
+pub mod reference;

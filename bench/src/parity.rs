@@ -1,0 +1,120 @@
+//! Output parity: two JSON Lines files hold the same records in the same
+//! order once every object's keys are sorted (what `jq -cS .` prints).
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader};
+use std::path::Path;
+
+use serde_json::Value;
+
+/// Appends `value` to `out` as compact JSON with every object's keys sorted.
+pub fn canonical(value: &Value, out: &mut String) {
+    match value {
+        Value::Object(map) => {
+            let mut entries: Vec<_> = map.iter().collect();
+            entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+            out.push('{');
+            for (i, (key, value)) in entries.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::from(key.as_str()).to_string());
+                out.push(':');
+                canonical(value, out);
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                canonical(item, out);
+            }
+            out.push(']');
+        }
+        scalar => out.push_str(&scalar.to_string()),
+    }
+}
+
+/// Where two outputs first differ.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mismatch {
+    /// Different numbers of records.
+    Count {
+        /// Records in the expected file.
+        expected: u64,
+        /// Records in the actual file.
+        actual: u64,
+    },
+    /// The first record (1-based) that differs, both normalized.
+    Record {
+        /// Its line number.
+        line: u64,
+        /// The expected record.
+        expected: String,
+        /// The actual record.
+        actual: String,
+    },
+}
+
+fn normalized_lines(path: &Path) -> io::Result<impl Iterator<Item = io::Result<String>>> {
+    let lines = BufReader::with_capacity(256 * 1024, File::open(path)?).lines();
+    Ok(lines.filter(|l| !matches!(l, Ok(s) if s.is_empty())).map(move |line| {
+        let value: Value = serde_json::from_str(&line?)?;
+        let mut out = String::new();
+        canonical(&value, &mut out);
+        Ok(out)
+    }))
+}
+
+/// Compares two JSON Lines files record by record; returns the record count
+/// when they match.
+pub fn compare(expected: &Path, actual: &Path) -> io::Result<Result<u64, Mismatch>> {
+    let (mut left, mut right) = (normalized_lines(expected)?, normalized_lines(actual)?);
+    let mut line = 0u64;
+    loop {
+        match (left.next().transpose()?, right.next().transpose()?) {
+            (None, None) => return Ok(Ok(line)),
+            (Some(expected), Some(actual)) => {
+                line += 1;
+                if expected != actual {
+                    return Ok(Err(Mismatch::Record { line, expected, actual }));
+                }
+            }
+            (l, r) => {
+                let rest =
+                    |first: bool, it: &mut dyn Iterator<Item = io::Result<String>>| -> io::Result<u64> {
+                        let mut n = line + u64::from(first);
+                        for item in it {
+                            item?;
+                            n += 1;
+                        }
+                        Ok(n)
+                    };
+                let expected = rest(l.is_some(), &mut left)?;
+                let actual = rest(r.is_some(), &mut right)?;
+                return Ok(Err(Mismatch::Count { expected, actual }));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_order_does_not_matter_values_do() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b, c) = (dir.path().join("a"), dir.path().join("b"), dir.path().join("c"));
+        std::fs::write(&a, "{\"b\":\"1\",\"a\":{\"y\":2,\"x\":[1]}}\n{\"z\":null}\n").unwrap();
+        std::fs::write(&b, "{\"a\":{\"x\":[1],\"y\":2},\"b\":\"1\"}\n{\"z\":null}\n").unwrap();
+        std::fs::write(&c, "{\"a\":{\"x\":[1],\"y\":2},\"b\":1}\n").unwrap();
+        assert_eq!(compare(&a, &b).unwrap(), Ok(2));
+        assert!(matches!(compare(&a, &c).unwrap(), Err(Mismatch::Record { line: 1, .. })));
+        std::fs::write(&c, "{\"a\":{\"x\":[1],\"y\":2},\"b\":\"1\"}\n").unwrap();
+        assert_eq!(compare(&a, &c).unwrap(), Err(Mismatch::Count { expected: 2, actual: 1 }));
+    }
+}

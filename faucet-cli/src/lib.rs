@@ -1,0 +1,191 @@
+//! The `faucet-gen` command line: checks pipelines, prints the Rust generated
+//! for one, and scaffolds a crate that compiles pipelines in its build.rs.
+//!
+//! It lives in its own crate so its dependencies (clap) never weigh on the
+//! build scripts that depend on `faucet-gen`. Everything here writes to the
+//! writers it is given, so it is testable without spawning the binary;
+//! `main.rs` only parses the arguments and exits with [`run`]'s code.
+
+use std::fmt;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use clap::{Parser, Subcommand};
+
+pub mod scaffold;
+
+/// `faucet-gen`: check, expand and scaffold faucet pipelines.
+#[derive(Debug, Parser)]
+#[command(
+    name = "faucet-gen",
+    version,
+    about = "Checks, expands and scaffolds faucet pipelines.",
+    propagate_version = true
+)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Validates pipeline files and prints every diagnostic as a build would;
+    /// exits 1 when any file has an error.
+    Check {
+        /// The YAML files to check.
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
+    /// Prints the Rust code generated for a pipeline file, formatted.
+    Expand {
+        /// The YAML file.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// The path generated code uses for the runtime crate (as `Config::runtime_path` in build.rs).
+        #[arg(long, value_name = "PATH")]
+        runtime_path: Option<String>,
+    },
+    /// Creates a crate that compiles `pipelines/example.yaml` in its build.rs and runs it.
+    New {
+        /// The crate's name (also its directory, unless `--dir` is given).
+        name: String,
+        /// Where to create the crate (default: `./NAME`).
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+        /// Depend on faucet's crates by path, from this faucet checkout (default:
+        /// by path when the new crate is inside the checkout this binary was built
+        /// from, by version otherwise).
+        #[arg(long, value_name = "DIR", conflicts_with = "faucet_version")]
+        faucet_path: Option<PathBuf>,
+        /// Depend on faucet's crates by this version requirement.
+        #[arg(long, value_name = "VERSION")]
+        faucet_version: Option<String>,
+    },
+}
+
+/// Exit code: success.
+pub const EXIT_OK: i32 = 0;
+/// Exit code: a pipeline has errors, or a file could not be read or written.
+pub const EXIT_ERROR: i32 = 1;
+
+/// Runs a parsed command line, writing results to `out` and diagnostics to
+/// `err`; returns the process exit code.
+pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    let result = match cli.command {
+        Command::Check { files } => check(&files, out, err),
+        Command::Expand { file, runtime_path } => expand(&file, runtime_path.as_deref(), out, err),
+        Command::New { name, dir, faucet_path, faucet_version } => {
+            let dir = dir.unwrap_or_else(|| PathBuf::from(&name));
+            let deps = match (faucet_path, faucet_version) {
+                (Some(path), _) => scaffold::Deps::Path(path),
+                (None, Some(version)) => scaffold::Deps::Version(version),
+                (None, None) => scaffold::Deps::detect(&dir),
+            };
+            scaffold::create(&name, &dir, &deps).map(|created| {
+                let _ = writeln!(out, "created crate `{name}` in {} ({})", dir.display(), created.deps);
+                let _ = writeln!(out, "next: cd {} && cargo run", dir.display());
+                EXIT_OK
+            })
+        }
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            let _ = writeln!(err, "error: {e}");
+            EXIT_ERROR
+        }
+    }
+}
+
+/// A failure that is not a pipeline diagnostic: a file that could not be read or written.
+#[derive(Debug)]
+pub struct CliError(String);
+
+impl CliError {
+    fn io(what: impl fmt::Display, path: &Path, e: io::Error) -> Self {
+        CliError(format!("{what} {}: {e}", path.display()))
+    }
+
+    /// A failure with this message.
+    pub fn new(message: impl Into<String>) -> Self {
+        CliError(message.into())
+    }
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for CliError {}
+
+/// How a file is named in diagnostics: the path as given, with `/` separators.
+fn display_name(path: &Path) -> String {
+    path.to_string_lossy().replace('\\', "/")
+}
+
+fn read(path: &Path) -> Result<String, CliError> {
+    std::fs::read_to_string(path).map_err(|e| CliError::io("cannot read", path, e))
+}
+
+/// `faucet-gen check`: every file is checked (an unreadable one too is
+/// reported and counted); diagnostics go to `err`, one `ok` line per valid
+/// file to `out`.
+pub fn check(files: &[PathBuf], out: &mut dyn Write, err: &mut dyn Write) -> Result<i32, CliError> {
+    let mut failed = 0usize;
+    for path in files {
+        let name = display_name(path);
+        let text = match read(path) {
+            Ok(text) => text,
+            Err(e) => {
+                let _ = writeln!(err, "error: {e}\n");
+                failed += 1;
+                continue;
+            }
+        };
+        match faucet_gen::check_yaml(&name, &text) {
+            Ok(_) => {
+                let _ = writeln!(out, "ok: {name}");
+            }
+            Err(diags) => {
+                let _ = writeln!(err, "{diags}\n");
+                failed += 1;
+            }
+        }
+    }
+    if failed == 0 {
+        return Ok(EXIT_OK);
+    }
+    let _ = writeln!(err, "error: {failed} of {} file(s) have errors", files.len());
+    Ok(EXIT_ERROR)
+}
+
+/// `faucet-gen expand`: the formatted Rust for one file, or its diagnostics.
+pub fn expand(
+    path: &Path,
+    runtime_path: Option<&str>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<i32, CliError> {
+    let name = display_name(path);
+    let text = read(path)?;
+    let mut options = faucet_gen::CodegenOptions { origin: format!("`{name}`"), ..Default::default() };
+    if let Some(runtime) = runtime_path {
+        options.runtime = runtime
+            .parse()
+            .map_err(|_| CliError::new(format!("`--runtime-path {runtime}` is not a Rust path")))?;
+    }
+    match faucet_gen::generate_string(&name, &text, &options) {
+        Ok(code) => {
+            let _ = out.write_all(code.as_bytes());
+            Ok(EXIT_OK)
+        }
+        Err(diags) => {
+            let _ = writeln!(err, "{diags}");
+            Ok(EXIT_ERROR)
+        }
+    }
+}

@@ -1,0 +1,119 @@
+//! `mysql`: a query or table of MySQL or MariaDB, read in pages.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use super::postgres::{Input, PostgresSink, PostgresSource, query_source, scalar_tokens, table_sink};
+use crate::codegen::{Gen, usize_lit};
+use crate::diag::{Diagnostics, Loc};
+use crate::load::Node;
+
+/// `mysql` source settings: the same as the `postgres` source's.
+#[derive(Debug, Clone)]
+pub struct MySqlSource(pub PostgresSource);
+
+pub(crate) fn source(config: &Node, what: String, diags: &mut Diagnostics) -> Option<MySqlSource> {
+    query_source(config, what, "mysql", &["mysql"], "mysql://user@host:3306/db", diags).map(MySqlSource)
+}
+
+impl MySqlSource {
+    pub(crate) fn tokens(&self, g: &Gen, loc: &Loc) -> TokenStream {
+        let rt = g.rt();
+        let m = quote!(#rt::__private::connectors::mysql);
+        let s = &self.0;
+        let url = g.text(&s.connection_url);
+        let input = match &s.input {
+            Input::Query { sql, params } => {
+                let params = params.iter().map(|p| scalar_tokens(p, g));
+                quote!(#m::MySqlInput::Query { sql: ::std::string::String::from(#sql), params: ::std::vec![#(#params),*] })
+            }
+            Input::Table { schema, name } => {
+                let schema = match schema {
+                    Some(s) => quote!(::core::option::Option::Some(::std::string::String::from(#s))),
+                    None => quote!(::core::option::Option::None),
+                };
+                quote!(#m::MySqlInput::Table { schema: #schema, name: ::std::string::String::from(#name) })
+            }
+        };
+        let key = match &s.replication_key {
+            Some(k) => quote!(::core::option::Option::Some(::std::string::String::from(#k))),
+            None => quote!(::core::option::Option::None),
+        };
+        let batch = usize_lit(s.batch_size);
+        g.gated(
+            "mysql",
+            "`mysql` source",
+            loc,
+            quote! {
+                #m::MySqlSource::new(#m::MySqlSourceConfig {
+                    connection_url: #url,
+                    input: #input,
+                    replication_key: #key,
+                    batch_size: #batch,
+                })
+            },
+        )
+    }
+}
+
+/// `mysql` sink settings: the `postgres` sink's, without `write_method` (there is no COPY).
+#[derive(Debug, Clone)]
+pub struct MySqlSink(pub PostgresSink);
+
+pub(crate) fn sink(config: &Node, what: String, diags: &mut Diagnostics) -> Option<MySqlSink> {
+    table_sink(config, what, false, &["mysql"], "mysql://user@host:3306/db", diags).map(MySqlSink)
+}
+
+impl MySqlSink {
+    pub(crate) fn tokens(&self, g: &Gen, loc: &Loc) -> TokenStream {
+        let rt = g.rt();
+        let m = quote!(#rt::__private::connectors::mysql_sink);
+        let s = &self.0;
+        let url = g.text(&s.connection_url);
+        let schema = match &s.schema {
+            Some(x) => quote!(::core::option::Option::Some(::std::string::String::from(#x))),
+            None => quote!(::core::option::Option::None),
+        };
+        let table = &s.table_name;
+        let mapping = match &s.jsonb_column {
+            Some(c) => quote!(#m::ColumnMapping::Json { column: ::std::string::String::from(#c) }),
+            None => quote!(#m::ColumnMapping::AutoMap),
+        };
+        let create_table = s.create_table;
+        let batch = usize_lit(s.batch_size);
+        let mode = match s.write_mode {
+            "upsert" => quote!(#m::WriteMode::Upsert),
+            "delete" => quote!(#m::WriteMode::Delete),
+            _ => quote!(#m::WriteMode::Append),
+        };
+        let key = s.key.iter().map(|k| quote!(::std::string::String::from(#k)));
+        let marker = match &s.delete_marker {
+            Some((field, values)) => {
+                let values = values.iter().map(|v| scalar_tokens(v, g));
+                quote!(::core::option::Option::Some(#m::DeleteMarker {
+                    field: ::std::string::String::from(#field),
+                    values: ::std::vec![#(#values),*],
+                }))
+            }
+            None => quote!(::core::option::Option::None),
+        };
+        g.gated(
+            "mysql",
+            "`mysql` sink",
+            loc,
+            quote! {
+                #m::MySqlSink::new(#m::MySqlSinkConfig {
+                    connection_url: #url,
+                    schema: #schema,
+                    table_name: ::std::string::String::from(#table),
+                    column_mapping: #mapping,
+                    create_table: #create_table,
+                    batch_size: #batch,
+                    write_mode: #mode,
+                    key: ::std::vec![#(#key),*],
+                    delete_marker: #marker,
+                })
+            },
+        )
+    }
+}

@@ -1,0 +1,753 @@
+//! The `mysql` sink (MySQL and MariaDB): append, upsert or delete by key, one
+//! transaction per batch with its commit token.
+//!
+//! Multi-row `INSERT`s (`ON DUPLICATE KEY UPDATE` for upserts) and
+//! `DELETE … WHERE (key) IN (…)`, at most 65,535 placeholders each. The session
+//! runs with `STRICT_ALL_TABLES`, so a bad value is an error, never a silent
+//! truncation. InnoDB undoes a failed statement alone, so when a statement
+//! fails on a row-level error (SQLSTATE class 22 or 23, or a conversion error)
+//! its rows are retried one at a time and only the bad ones are dead-lettered.
+//! The batch's [`CommitToken`] is upserted into `_faucet_commit_token` (in the
+//! target's database) in the same transaction. DDL (`create_table`) runs before
+//! the transaction, since MySQL commits implicitly around it.
+
+use std::collections::HashMap;
+use std::str::FromStr;
+
+use serde_json::{Map, Value, json};
+use sqlx::mysql::{MySqlArguments, MySqlConnectOptions, MySqlConnection, MySqlDatabaseError};
+use sqlx::{Arguments, AssertSqlSafe, ConnectOptions, Row};
+
+use crate::connectors::dburl;
+use crate::error::{ErrorKind, FaucetError, Result};
+use crate::page::{CommitToken, Record};
+use crate::sink::{OpenContext, RowFailure, Sink, WriteOutcome};
+
+/// How records map onto the table's columns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ColumnMapping {
+    /// Insert the record's keys that match the table's columns (read at open).
+    AutoMap,
+    /// Store the whole record as JSON text in one column.
+    Json {
+        /// The column that holds the record.
+        column: String,
+    },
+}
+
+/// What a batch does to the table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteMode {
+    /// Insert every record.
+    Append,
+    /// Insert or update by `key` (`ON DUPLICATE KEY UPDATE`).
+    Upsert,
+    /// Delete the row of every record's `key`.
+    Delete,
+}
+
+/// In upsert mode, a record whose `field` holds one of `values` deletes its key's row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeleteMarker {
+    /// The record field to look at.
+    pub field: String,
+    /// The values that mark a deletion.
+    pub values: Vec<Value>,
+}
+
+/// Settings of the `mysql` sink, validated at build time.
+#[derive(Clone)]
+pub struct MySqlSinkConfig {
+    /// `mysql://user:password@host:3306/db`.
+    pub connection_url: String,
+    /// The target's database; the connection's when `None`.
+    pub schema: Option<String>,
+    /// The target table.
+    pub table_name: String,
+    /// How records map onto columns.
+    pub column_mapping: ColumnMapping,
+    /// Create the table (and database) from the first batch when missing.
+    pub create_table: bool,
+    /// Rows per transaction.
+    pub batch_size: usize,
+    /// Append, upsert or delete.
+    pub write_mode: WriteMode,
+    /// The key columns of upsert and delete.
+    pub key: Vec<String>,
+    /// Marks records that delete (upsert mode).
+    pub delete_marker: Option<DeleteMarker>,
+}
+
+impl std::fmt::Debug for MySqlSinkConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MySqlSinkConfig")
+            .field("connection_url", &dburl::redact(&self.connection_url))
+            .field("schema", &self.schema)
+            .field("table_name", &self.table_name)
+            .field("column_mapping", &self.column_mapping)
+            .field("write_mode", &self.write_mode)
+            .field("key", &self.key)
+            .finish_non_exhaustive()
+    }
+}
+
+const TOKEN_TABLE: &str = "_faucet_commit_token";
+const MAX_PARAMS: usize = 65535;
+
+fn quote_ident(name: &str) -> String {
+    format!("`{}`", name.replace('`', "``"))
+}
+
+fn describe(e: &sqlx::Error, doing: &str) -> String {
+    match e {
+        sqlx::Error::Database(db) => {
+            let code = db.code().map(|c| format!(" (SQLSTATE {c})")).unwrap_or_default();
+            format!("mysql: {doing}: {}{code}", db.message())
+        }
+        other => format!("mysql: {doing}: {other}"),
+    }
+}
+
+/// True for an error that concerns the rows: SQLSTATE class 22 or 23, or a
+/// value MySQL could not convert (1366, 1265, 1292, 3140).
+fn row_level(e: &sqlx::Error) -> bool {
+    let sqlx::Error::Database(db) = e else {
+        return false;
+    };
+    let class = db.code().is_some_and(|c| c.starts_with("22") || c.starts_with("23"));
+    let number = db.try_downcast_ref::<MySqlDatabaseError>().map(MySqlDatabaseError::number);
+    class || matches!(number, Some(1366 | 1265 | 1292 | 3140))
+}
+
+async fn exec(conn: &mut MySqlConnection, sql: String, doing: &str) -> Result<()> {
+    sqlx::raw_sql(AssertSqlSafe(sql))
+        .execute(conn)
+        .await
+        .map(|_| ())
+        .map_err(|e| FaucetError::sink(describe(&e, doing)))
+}
+
+fn add(args: &mut MySqlArguments, value: Option<&Value>, json_text: bool) -> Result<()> {
+    let added = match value {
+        None | Some(Value::Null) => args.add(None::<String>),
+        Some(v) if json_text => args.add(v.to_string()),
+        Some(Value::Bool(b)) => args.add(*b),
+        Some(Value::Number(n)) => match (n.as_i64(), n.as_u64()) {
+            (Some(i), _) => args.add(i),
+            (None, Some(u)) => args.add(u),
+            _ => args.add(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        Some(Value::String(s)) => args.add(s.clone()),
+        Some(nested) => args.add(nested.to_string()),
+    };
+    added.map_err(|e| FaucetError::sink(format!("binding a value: {e}")))
+}
+
+#[derive(Debug, Clone)]
+struct Failure {
+    part: u32,
+    index: usize,
+    message: String,
+}
+
+/// Writes records into a MySQL or MariaDB table, one transaction per batch.
+#[derive(Debug)]
+pub struct MySqlSink {
+    config: MySqlSinkConfig,
+    conn: Option<MySqlConnection>,
+    scope: String,
+    columns: Option<Vec<String>>,
+    committed: Option<(CommitToken, Vec<Failure>)>,
+}
+
+/// One statement shape: the columns it fills (`None` = the whole record).
+struct Statement {
+    table: String,
+    columns: Vec<Option<String>>,
+    names: Vec<String>,
+    delete: bool,
+    tail: String,
+    part: u32,
+}
+
+impl Statement {
+    fn sql(&self, rows: usize) -> String {
+        let row = format!("({})", vec!["?"; self.columns.len()].join(", "));
+        let values = vec![row; rows].join(", ");
+        let list: Vec<String> = self.names.iter().map(|c| quote_ident(c)).collect();
+        if self.delete {
+            format!("DELETE FROM {} WHERE ({}) IN ({values})", self.table, list.join(", "))
+        } else {
+            format!("INSERT INTO {} ({}) VALUES {values}{}", self.table, list.join(", "), self.tail)
+        }
+    }
+
+    fn args(&self, batch: &[Record], rows: &[usize]) -> Result<MySqlArguments> {
+        let mut args = MySqlArguments::default();
+        for &r in rows {
+            for c in &self.columns {
+                match c {
+                    None => add(&mut args, Some(&batch[r]), true)?,
+                    Some(c) => add(&mut args, batch[r].get(c.as_str()), false)?,
+                }
+            }
+        }
+        Ok(args)
+    }
+
+    async fn run(
+        &self,
+        conn: &mut MySqlConnection,
+        batch: &[Record],
+        rows: &[usize],
+        failures: &mut Vec<Failure>,
+    ) -> Result<u64> {
+        let mut done = 0;
+        for chunk in rows.chunks((MAX_PARAMS / self.columns.len().max(1)).max(1)) {
+            let args = self.args(batch, chunk)?;
+            match sqlx::query_with(AssertSqlSafe(self.sql(chunk.len())), args).execute(&mut *conn).await {
+                Ok(_) => {
+                    done += chunk.len() as u64;
+                    continue;
+                }
+                Err(e) if row_level(&e) => {}
+                Err(e) => return Err(FaucetError::sink(describe(&e, "writing rows"))),
+            }
+            for &row in chunk {
+                let args = self.args(batch, &[row])?;
+                match sqlx::query_with(AssertSqlSafe(self.sql(1)), args).execute(&mut *conn).await {
+                    Ok(_) => done += 1,
+                    Err(e) if row_level(&e) => failures.push(Failure {
+                        part: self.part,
+                        index: row,
+                        message: describe(&e, "writing a row"),
+                    }),
+                    Err(e) => return Err(FaucetError::sink(describe(&e, "writing a row"))),
+                }
+            }
+        }
+        Ok(done)
+    }
+}
+
+impl MySqlSink {
+    /// A sink for `config`; the connection is opened by [`Sink::open`].
+    pub fn new(config: MySqlSinkConfig) -> Self {
+        MySqlSink { config, conn: None, scope: String::new(), columns: None, committed: None }
+    }
+
+    fn qualified(&self, table: &str) -> String {
+        match &self.config.schema {
+            Some(s) => format!("{}.{}", quote_ident(s), quote_ident(table)),
+            None => quote_ident(table),
+        }
+    }
+
+    async fn read_columns(&mut self) -> Result<()> {
+        let conn = self.conn.as_mut().expect("opened");
+        let rows = sqlx::query(
+            "SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) \
+             AND TABLE_NAME = ? AND EXTRA NOT LIKE '%GENERATED%' ORDER BY ORDINAL_POSITION",
+        )
+        .bind(self.config.schema.clone())
+        .bind(self.config.table_name.clone())
+        .fetch_all(conn)
+        .await
+        .map_err(|e| FaucetError::sink(describe(&e, "reading the table's columns")))?;
+        let columns: Vec<String> = rows
+            .iter()
+            .map(|r| r.try_get::<String, _>(0))
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|e| FaucetError::sink(describe(&e, "reading the table's columns")))?;
+        self.columns = (!columns.is_empty()).then_some(columns);
+        Ok(())
+    }
+
+    /// Creates the table from `batch` (before the transaction: DDL commits implicitly).
+    async fn create(&mut self, batch: &[Record]) -> Result<()> {
+        let mut columns: Vec<(String, &'static str)> = Vec::new();
+        match &self.config.column_mapping {
+            ColumnMapping::Json { column } => columns.push((column.clone(), "JSON")),
+            ColumnMapping::AutoMap => {
+                for (k, v) in batch.iter().filter_map(Value::as_object).flat_map(Map::iter) {
+                    let keyed = self.config.key.contains(k);
+                    let ty = match v {
+                        Value::Null => continue,
+                        Value::Number(n) if n.is_i64() => "BIGINT",
+                        Value::Number(n) if n.is_u64() => "BIGINT UNSIGNED",
+                        Value::Number(_) => "DOUBLE",
+                        Value::Bool(_) => "BOOLEAN",
+                        Value::String(_) if keyed => "VARCHAR(255)",
+                        Value::String(_) => "LONGTEXT",
+                        _ => "JSON",
+                    };
+                    if !columns.iter().any(|(c, _)| c == k) {
+                        columns.push((k.clone(), ty));
+                    }
+                }
+                for (k, _) in batch.iter().filter_map(Value::as_object).flat_map(Map::iter) {
+                    if !columns.iter().any(|(c, _)| c == k) {
+                        columns.push((k.clone(), "LONGTEXT"));
+                    }
+                }
+            }
+        }
+        for key in &self.config.key {
+            if !columns.iter().any(|(c, _)| c == key) {
+                columns.push((key.clone(), "VARCHAR(255)"));
+            }
+        }
+        if columns.is_empty() {
+            return Ok(());
+        }
+        let mut list: Vec<String> = columns.iter().map(|(c, t)| format!("{} {t}", quote_ident(c))).collect();
+        if !self.config.key.is_empty() {
+            let key: Vec<String> = self.config.key.iter().map(|k| quote_ident(k)).collect();
+            list.push(format!("PRIMARY KEY ({})", key.join(", ")));
+        }
+        let sql = format!(
+            "CREATE TABLE IF NOT EXISTS {} ({}) ENGINE=InnoDB",
+            self.qualified(&self.config.table_name),
+            list.join(", ")
+        );
+        exec(self.conn.as_mut().expect("opened"), sql, "creating the table").await?;
+        self.read_columns().await
+    }
+
+    async fn transaction(
+        &mut self,
+        batch: &[Record],
+        token: CommitToken,
+    ) -> Result<(WriteOutcome, Vec<Failure>)> {
+        let table = self.qualified(&self.config.table_name);
+        let token_table = self.qualified(TOKEN_TABLE);
+        let columns = self.columns.clone().unwrap_or_default();
+        let mut failures: Vec<Failure> = Vec::new();
+        let mut fail =
+            |index: usize, message: String| failures.push(Failure { part: token.part, index, message });
+        let keyed = self.config.write_mode != WriteMode::Append;
+        let (mut deletes, mut writes) = (Vec::new(), Vec::new());
+        let mut last: HashMap<String, usize> = HashMap::new();
+        for (index, record) in batch.iter().enumerate() {
+            let Some(object) = record.as_object() else {
+                fail(index, format!("record is not an object, so it cannot be a row of {table}"));
+                continue;
+            };
+            let is_delete = self.config.write_mode == WriteMode::Delete
+                || self
+                    .config
+                    .delete_marker
+                    .as_ref()
+                    .is_some_and(|m| object.get(&m.field).is_some_and(|v| m.values.contains(v)));
+            if keyed {
+                if let Some(k) =
+                    self.config.key.iter().find(|k| object.get(k.as_str()).is_none_or(Value::is_null))
+                {
+                    fail(index, format!("key field `{k}` is missing or null"));
+                    continue;
+                }
+                let key: Vec<&Value> = self.config.key.iter().map(|k| &object[k.as_str()]).collect();
+                last.insert(serde_json::to_string(&key).unwrap_or_default(), index);
+            }
+            if !is_delete
+                && self.config.column_mapping == ColumnMapping::AutoMap
+                && !columns.iter().any(|c| object.contains_key(c))
+            {
+                fail(index, format!("record has no key matching a column of table {table}"));
+                continue;
+            }
+            if is_delete { deletes.push(index) } else { writes.push(index) }
+        }
+        let mut written = 0;
+        if keyed {
+            let latest = |i: &usize| {
+                let key: Vec<&Value> = self.config.key.iter().map(|k| &batch[*i][k.as_str()]).collect();
+                last.get(&serde_json::to_string(&key).unwrap_or_default()) == Some(i)
+            };
+            let before = deletes.len() + writes.len();
+            deletes.retain(latest);
+            writes.retain(latest);
+            written += (before - deletes.len() - writes.len()) as u64;
+        }
+        let conn = self.conn.as_mut().expect("opened");
+        if !deletes.is_empty() {
+            let statement = Statement {
+                table: table.clone(),
+                columns: self.config.key.iter().cloned().map(Some).collect(),
+                names: self.config.key.clone(),
+                delete: true,
+                tail: String::new(),
+                part: token.part,
+            };
+            written += statement.run(conn, batch, &deletes, &mut failures).await?;
+        }
+        let mut groups: Vec<(Vec<Option<String>>, Vec<usize>)> = Vec::new();
+        match &self.config.column_mapping {
+            ColumnMapping::Json { column } if !writes.is_empty() => {
+                groups.push((vec![None, Some(column.clone())], writes))
+            }
+            ColumnMapping::Json { .. } => {}
+            ColumnMapping::AutoMap => {
+                let mut shapes: HashMap<Vec<String>, usize> = HashMap::new();
+                for index in writes {
+                    let shape: Vec<String> =
+                        columns.iter().filter(|c| batch[index].get(c.as_str()).is_some()).cloned().collect();
+                    let g = *shapes.entry(shape.clone()).or_insert_with(|| {
+                        groups.push((shape.into_iter().map(Some).collect(), Vec::new()));
+                        groups.len() - 1
+                    });
+                    groups[g].1.push(index);
+                }
+            }
+        }
+        for (shape, rows) in groups {
+            // `[None, Some(column)]` is the jsonb mapping: the record into `column`.
+            let (columns, names): (Vec<Option<String>>, Vec<String>) = if shape.first() == Some(&None) {
+                (vec![None], vec![shape[1].clone().expect("the json column")])
+            } else {
+                (shape.clone(), shape.iter().flatten().cloned().collect())
+            };
+            let tail = if keyed {
+                let set: Vec<String> = names
+                    .iter()
+                    .filter(|c| !self.config.key.contains(c))
+                    .map(|c| format!("{0} = VALUES({0})", quote_ident(c)))
+                    .collect();
+                let set = if set.is_empty() {
+                    let k = quote_ident(&self.config.key[0]);
+                    format!("{k} = {k}")
+                } else {
+                    set.join(", ")
+                };
+                format!(" ON DUPLICATE KEY UPDATE {set}")
+            } else {
+                String::new()
+            };
+            let statement =
+                Statement { table: table.clone(), columns, names, delete: false, tail, part: token.part };
+            written += statement.run(conn, batch, &rows, &mut failures).await?;
+        }
+
+        failures.sort_by_key(|f| f.index);
+        let mut stored = match &self.committed {
+            Some((t, f)) if t.seq == token.seq => f.clone(),
+            _ => Vec::new(),
+        };
+        stored.extend(failures.iter().cloned());
+        let stored_json: Vec<Value> =
+            stored.iter().map(|f| json!({"part": f.part, "index": f.index, "message": f.message})).collect();
+        let sql = format!(
+            "INSERT INTO {} (scope, target, seq, part, failures) VALUES (?, ?, ?, ?, ?) \
+             ON DUPLICATE KEY UPDATE seq = VALUES(seq), part = VALUES(part), failures = VALUES(failures)",
+            token_table
+        );
+        sqlx::query(AssertSqlSafe(sql))
+            .bind(self.scope.clone())
+            .bind(table.clone())
+            .bind(i64::try_from(token.seq).unwrap_or(i64::MAX))
+            .bind(i64::from(token.part))
+            .bind(Value::Array(stored_json).to_string())
+            .execute(&mut *conn)
+            .await
+            .map_err(|e| FaucetError::sink(describe(&e, "recording the commit token")))?;
+        let outcome = WriteOutcome {
+            written,
+            failures: failures
+                .iter()
+                .map(|f| RowFailure { index: f.index, error: FaucetError::sink(&f.message) })
+                .collect(),
+            already_committed: false,
+        };
+        Ok((outcome, stored))
+    }
+}
+
+impl Sink for MySqlSink {
+    fn connector_name(&self) -> &'static str {
+        "mysql"
+    }
+
+    fn batch_size(&self) -> usize {
+        self.config.batch_size
+    }
+
+    async fn open(&mut self, ctx: OpenContext<'_>) -> Result<()> {
+        dburl::register_password(&self.config.connection_url);
+        let redacted = dburl::redact(&self.config.connection_url);
+        let options = MySqlConnectOptions::from_str(&self.config.connection_url)
+            .map_err(|e| FaucetError::sink(format!("mysql: invalid connection_url {redacted}: {e}")))?;
+        let mut conn = options
+            .connect()
+            .await
+            .map_err(|e| FaucetError::sink(describe(&e, &format!("connecting to {redacted}"))))?;
+        exec(
+            &mut conn,
+            "SET SESSION sql_mode = CONCAT_WS(',', @@SESSION.sql_mode, 'STRICT_ALL_TABLES')".into(),
+            "setting sql_mode",
+        )
+        .await?;
+        if let (Some(schema), true) = (&self.config.schema, self.config.create_table) {
+            exec(
+                &mut conn,
+                format!("CREATE DATABASE IF NOT EXISTS {}", quote_ident(schema)),
+                "creating the database",
+            )
+            .await?;
+        }
+        let create = format!(
+            "CREATE TABLE IF NOT EXISTS {} (scope VARCHAR(255) NOT NULL, target VARCHAR(255) NOT NULL, \
+             seq BIGINT NOT NULL, part INT NOT NULL, failures LONGTEXT NOT NULL, \
+             updated_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6) ON UPDATE CURRENT_TIMESTAMP(6), \
+             PRIMARY KEY (scope, target)) ENGINE=InnoDB",
+            self.qualified(TOKEN_TABLE)
+        );
+        exec(&mut conn, create, "creating the commit-token table").await?;
+        let select = format!(
+            "SELECT seq, part, failures FROM {} WHERE scope = ? AND target = ?",
+            self.qualified(TOKEN_TABLE)
+        );
+        let row = sqlx::query(AssertSqlSafe(select))
+            .bind(ctx.scope.to_owned())
+            .bind(self.qualified(&self.config.table_name))
+            .fetch_optional(&mut conn)
+            .await
+            .map_err(|e| FaucetError::sink(describe(&e, "reading the commit token")))?;
+        self.committed = match row {
+            None => None,
+            Some(row) => {
+                let corrupt = || {
+                    FaucetError::sink(format!("mysql: the commit token of scope `{}` is corrupt", ctx.scope))
+                };
+                let seq: i64 = row.try_get(0).map_err(|_| corrupt())?;
+                let part: i32 = row.try_get(1).map_err(|_| corrupt())?;
+                let text: String = row.try_get(2).map_err(|_| corrupt())?;
+                let parsed: Vec<Value> = serde_json::from_str(&text).map_err(|_| corrupt())?;
+                let failures = parsed
+                    .iter()
+                    .map(|f| {
+                        Some(Failure {
+                            part: u32::try_from(f.get("part")?.as_u64()?).ok()?,
+                            index: usize::try_from(f.get("index")?.as_u64()?).ok()?,
+                            message: f.get("message")?.as_str()?.to_owned(),
+                        })
+                    })
+                    .collect::<Option<Vec<_>>>()
+                    .ok_or_else(corrupt)?;
+                let token = CommitToken {
+                    seq: u64::try_from(seq).map_err(|_| corrupt())?,
+                    part: u32::try_from(part).map_err(|_| corrupt())?,
+                };
+                Some((token, failures))
+            }
+        };
+        self.conn = Some(conn);
+        self.scope = ctx.scope.to_owned();
+        self.read_columns().await?;
+        let table = self.qualified(&self.config.table_name);
+        match &self.columns {
+            None if !self.config.create_table => Err(FaucetError::sink(format!(
+                "table {table} does not exist; create it first, or set `create_table: true`"
+            ))),
+            Some(columns) => {
+                let missing = match &self.config.column_mapping {
+                    ColumnMapping::Json { column } => (!columns.contains(column)).then(|| column.clone()),
+                    ColumnMapping::AutoMap => self.config.key.iter().find(|k| !columns.contains(k)).cloned(),
+                };
+                match missing {
+                    Some(c) => {
+                        Err(FaucetError::sink(format!("table {table} has no column {}", quote_ident(&c))))
+                    }
+                    None => Ok(()),
+                }
+            }
+            None => Ok(()),
+        }
+    }
+
+    async fn write_batch(&mut self, batch: &[Record], token: CommitToken) -> Result<WriteOutcome> {
+        if self.conn.is_none() {
+            return Err(FaucetError::sink("the `mysql` sink was written to before it was opened"));
+        }
+        if let Some((committed, failures)) = &self.committed
+            && token <= *committed
+        {
+            let failures = if committed.seq == token.seq {
+                failures
+                    .iter()
+                    .filter(|f| f.part == token.part)
+                    .map(|f| RowFailure {
+                        index: f.index,
+                        error: FaucetError::new(ErrorKind::Sink, &f.message),
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            return Ok(WriteOutcome { written: 0, failures, already_committed: true });
+        }
+        if self.columns.is_none() {
+            self.create(batch).await?;
+        }
+        let conn = self.conn.as_mut().expect("opened");
+        let _ = exec(conn, "ROLLBACK".into(), "rolling back").await; // a cancelled write's leftovers
+        exec(conn, "START TRANSACTION".into(), "starting the transaction").await?;
+        let result = self.transaction(batch, token).await;
+        let conn = self.conn.as_mut().expect("opened");
+        let result = match result {
+            Ok(done) => exec(conn, "COMMIT".into(), "committing").await.map(|()| done),
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok((outcome, stored)) => {
+                self.committed = Some((token, stored));
+                Ok(outcome)
+            }
+            Err(e) => {
+                let _ = exec(self.conn.as_mut().expect("opened"), "ROLLBACK".into(), "rolling back").await;
+                Err(e.context(format!("table {}", self.qualified(&self.config.table_name))))
+            }
+        }
+    }
+
+    /// Returns `None`: each batch was committed by [`Sink::write_batch`].
+    async fn flush(&mut self) -> Result<Option<Value>> {
+        Ok(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ROOT: &str = "mysql://root@127.0.0.1:3306";
+    const SCOPE: &str = "orders::row-0::lineage";
+
+    struct TestDb {
+        name: String,
+        conn: MySqlConnection,
+    }
+
+    impl TestDb {
+        async fn new(sql: &str) -> TestDb {
+            let name = format!("faucet_sink_{}", uuid::Uuid::now_v7().simple());
+            let mut conn =
+                MySqlConnectOptions::from_str(ROOT).unwrap().connect().await.expect("MariaDB on 3306");
+            let setup = format!("CREATE DATABASE `{name}`; USE `{name}`; {sql}");
+            sqlx::raw_sql(AssertSqlSafe(setup)).execute(&mut conn).await.unwrap();
+            TestDb { name, conn }
+        }
+
+        fn config(&self, table: &str) -> MySqlSinkConfig {
+            MySqlSinkConfig {
+                connection_url: format!("{ROOT}/{}", self.name),
+                schema: None,
+                table_name: table.to_owned(),
+                column_mapping: ColumnMapping::AutoMap,
+                create_table: false,
+                batch_size: 1000,
+                write_mode: WriteMode::Append,
+                key: Vec::new(),
+                delete_marker: None,
+            }
+        }
+
+        /// `SELECT cols rest`, each row's columns joined with `|`.
+        async fn strings(&mut self, cols: &str, rest: &str) -> Vec<String> {
+            let sql = format!("USE `{}`; SELECT CAST(CONCAT_WS('|', {cols}) AS CHAR) {rest}", self.name);
+            let rows = sqlx::raw_sql(AssertSqlSafe(sql)).fetch_all(&mut self.conn).await.unwrap();
+            rows.iter().map(|r| r.get::<String, _>(0)).collect()
+        }
+
+        async fn drop(mut self) {
+            let sql = format!("DROP DATABASE `{}`", self.name);
+            sqlx::raw_sql(AssertSqlSafe(sql)).execute(&mut self.conn).await.unwrap();
+        }
+    }
+
+    async fn opened(config: MySqlSinkConfig) -> MySqlSink {
+        let mut sink = MySqlSink::new(config);
+        sink.open(OpenContext { scope: SCOPE, checkpoint: None }).await.unwrap();
+        sink
+    }
+
+    fn token(seq: u64, part: u32) -> CommitToken {
+        CommitToken { seq, part }
+    }
+
+    #[tokio::test]
+    async fn append_isolates_bad_rows_and_skips_committed_batches() {
+        let mut db = TestDb::new("CREATE TABLE t (id BIGINT UNIQUE, v VARCHAR(5), n INT DEFAULT 7)").await;
+        let batch: Vec<Value> = (0..100)
+            .map(|i| match i {
+                42 => json!({"id": 7, "v": "dup"}),
+                60 => json!({"id": 60, "v": "too long"}),
+                70 => json!({"id": "x70", "v": "bad"}),
+                _ => json!({"id": i, "v": format!("r{i}")}),
+            })
+            .collect();
+        let mut sink = opened(db.config("t")).await;
+        let outcome = sink.write_batch(&batch, token(1, 0)).await.unwrap();
+        assert_eq!(outcome.failures.iter().map(|f| f.index).collect::<Vec<_>>(), [42, 60, 70]);
+        assert_eq!(outcome.written, 97);
+        drop(sink); // a crash before the bookmark
+        let mut sink = opened(db.config("t")).await;
+        let again = sink.write_batch(&batch, token(1, 0)).await.unwrap();
+        assert!(again.already_committed);
+        assert_eq!(again.failures.iter().map(|f| f.index).collect::<Vec<_>>(), [42, 60, 70]);
+        assert_eq!(db.strings("count(*), sum(n)", "FROM t").await, ["97|679"]);
+        db.drop().await;
+    }
+
+    #[tokio::test]
+    async fn upsert_and_delete_converge() {
+        let mut db = TestDb::new("CREATE TABLE kv (id INT PRIMARY KEY, v TEXT, n INT DEFAULT 5)").await;
+        let mut cfg = db.config("kv");
+        cfg.write_mode = WriteMode::Upsert;
+        cfg.key = vec!["id".into()];
+        cfg.delete_marker = Some(DeleteMarker { field: "op".into(), values: vec![json!("d")] });
+        let mut sink = opened(cfg.clone()).await;
+        let batch = vec![
+            json!({"id": 1, "v": "one"}),
+            json!({"id": 2, "v": "two", "n": 1}),
+            json!({"id": 1, "v": "one again"}),
+            json!({"v": "no key"}),
+        ];
+        let outcome = sink.write_batch(&batch, token(1, 0)).await.unwrap();
+        assert_eq!((outcome.written, outcome.failures.len()), (3, 1));
+        let batch = vec![
+            json!({"id": 2, "v": "two v2"}),
+            json!({"id": 1, "op": "d"}),
+            json!({"id": 3, "v": "three"}),
+        ];
+        sink.write_batch(&batch, token(2, 0)).await.unwrap();
+        assert_eq!(db.strings("id, v, n", "FROM kv ORDER BY id").await, ["2|two v2|1", "3|three|5"]);
+        cfg.write_mode = WriteMode::Delete;
+        cfg.delete_marker = None;
+        let mut sink = MySqlSink::new(cfg);
+        sink.open(OpenContext { scope: "other", checkpoint: None }).await.unwrap();
+        sink.write_batch(&[json!({"id": 3})], token(1, 0)).await.unwrap();
+        assert_eq!(db.strings("id", "FROM kv").await, ["2"]);
+        db.drop().await;
+    }
+
+    #[tokio::test]
+    async fn create_table_and_json_mapping() {
+        let mut db = TestDb::new("SELECT 1").await;
+        let mut cfg = db.config("docs");
+        cfg.column_mapping = ColumnMapping::Json { column: "doc".into() };
+        cfg.create_table = true;
+        let mut sink = opened(cfg).await;
+        sink.write_batch(&[json!({"a": {"b": [1, null]}, "s": "x`y"})], token(1, 0)).await.unwrap();
+        let mut cfg = db.config("we`ird");
+        cfg.create_table = true;
+        let mut sink = opened(cfg).await;
+        let outcome = sink
+            .write_batch(&[json!({"id": 1, "ok": true, "f": 1.5, "tags": ["a"]})], token(1, 0))
+            .await
+            .unwrap();
+        assert_eq!(outcome.written, 1);
+        assert_eq!(db.strings("JSON_EXTRACT(doc, '$.a.b[0]')", "FROM docs").await, ["1"]);
+        assert_eq!(db.strings("id, ok, f, tags", "FROM `we``ird`").await, ["1|1|1.5|[\"a\"]"]);
+        db.drop().await;
+    }
+}

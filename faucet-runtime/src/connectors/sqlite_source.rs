@@ -1,0 +1,409 @@
+//! The `sqlite` source: a query or table read in pages of `batch_size` rows.
+//!
+//! The database is opened read-only. Each page is its own `LIMIT` query, so
+//! memory holds one page:
+//! - a `table` is read in `rowid` order with keyset paging (`rowid > last`);
+//! - a `query` without `replication_key` pages with `LIMIT … OFFSET …` (give it
+//!   an `ORDER BY` over a unique key for an exact resume);
+//! - with `replication_key: k`, pages are `WHERE k > last ORDER BY k`, and a
+//!   page never ends inside a run of equal keys (it is cut back to the last key
+//!   change, or, when one key fills the page, extended to the whole run), so
+//!   resuming with `>` loses and repeats nothing. Rows whose key is NULL are not read.
+//!
+//! Values follow their storage class: INTEGER → number, REAL → number (NaN and
+//! ±Infinity null), TEXT → string (JSON text stays a string: SQLite has no JSON
+//! type), BLOB → base64, NULL → null; a column declared BOOLEAN holding 0/1
+//! becomes a boolean.
+
+use std::str::FromStr;
+
+use serde_json::{Map, Number, Value, json};
+use sqlx::sqlite::{SqliteArguments, SqliteConnectOptions, SqliteConnection, SqliteRow};
+use sqlx::{Arguments, AssertSqlSafe, Column, ConnectOptions, Row, TypeInfo, ValueRef};
+
+use crate::error::{FaucetError, Result};
+use crate::page::Page;
+use crate::source::Source;
+
+/// What the source reads.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SqliteInput {
+    /// A query with `?` parameters bound in order (by JSON type).
+    Query {
+        /// The SQL.
+        sql: String,
+        /// The bound parameters.
+        params: Vec<Value>,
+    },
+    /// A whole table, in `rowid` order.
+    Table {
+        /// Its name.
+        name: String,
+    },
+}
+
+/// Settings of the `sqlite` source, validated at build time.
+#[derive(Debug, Clone)]
+pub struct SqliteSourceConfig {
+    /// `sqlite://path/to.db` (must exist; opened read-only).
+    pub database_url: String,
+    /// The query or table.
+    pub input: SqliteInput,
+    /// A column read incrementally.
+    pub replication_key: Option<String>,
+    /// Rows per page.
+    pub batch_size: usize,
+}
+
+/// Reads a SQLite query or table in pages.
+#[derive(Debug)]
+pub struct SqliteSource {
+    config: SqliteSourceConfig,
+    conn: Option<SqliteConnection>,
+    /// Rows read so far (query without a key).
+    offset: u64,
+    /// The last rowid read (table without a key).
+    rowid: Option<i64>,
+    /// The largest key read (with a key).
+    after: Option<Value>,
+    done: bool,
+}
+
+const KEY: &str = "_faucet_key";
+const ROWID: &str = "_faucet_rowid";
+
+fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+fn err(e: sqlx::Error, doing: &str) -> FaucetError {
+    match &e {
+        sqlx::Error::Database(db) => FaucetError::source(format!("sqlite: {doing}: {}", db.message())),
+        _ => FaucetError::source(format!("sqlite: {doing}: {e}")),
+    }
+}
+
+fn bind(args: &mut SqliteArguments, value: &Value) -> Result<()> {
+    let added = match value {
+        Value::Null => args.add(None::<i64>),
+        Value::Bool(b) => args.add(i64::from(*b)),
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => args.add(i),
+            None => args.add(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        Value::String(s) => args.add(s.clone()),
+        nested => args.add(nested.to_string()),
+    };
+    added.map_err(|e| FaucetError::source(format!("sqlite: binding a parameter: {e}")))
+}
+
+impl SqliteSource {
+    /// A source for `config`; the database is opened by [`Source::resume`].
+    pub fn new(config: SqliteSourceConfig) -> Self {
+        SqliteSource { config, conn: None, offset: 0, rowid: None, after: None, done: false }
+    }
+
+    fn inner(&self) -> (String, Vec<Value>) {
+        match &self.config.input {
+            SqliteInput::Query { sql, params } => {
+                (sql.trim().trim_end_matches(';').to_owned(), params.clone())
+            }
+            SqliteInput::Table { name } => (format!("SELECT * FROM {}", quote_ident(name)), Vec::new()),
+        }
+    }
+
+    /// Runs one page query.
+    async fn rows(&mut self, sql: String, extra: &[Value]) -> Result<Vec<SqliteRow>> {
+        let (_, params) = self.inner();
+        let mut args = SqliteArguments::default();
+        for p in params.iter().chain(extra) {
+            bind(&mut args, p)?;
+        }
+        let conn = self.conn.as_mut().expect("opened");
+        sqlx::query_with(AssertSqlSafe(sql), args).fetch_all(conn).await.map_err(|e| err(e, "reading rows"))
+    }
+
+    async fn keyed_page(&mut self, key: &str) -> Result<Vec<(Value, Value)>> {
+        let (inner, _) = self.inner();
+        let k = quote_ident(key);
+        let size = self.config.batch_size.max(1);
+        let filter = if self.after.is_some() { format!(" AND q.{k} > ?") } else { String::new() };
+        let sql = format!(
+            "SELECT q.*, q.{k} AS {KEY} FROM ({inner}) AS q WHERE q.{k} IS NOT NULL{filter} ORDER BY q.{k} LIMIT {}",
+            size + 1
+        );
+        let extra: Vec<Value> = self.after.iter().cloned().collect();
+        let rows = self.rows(sql, &extra).await?;
+        let mut page: Vec<(Value, Value)> = rows.iter().map(|r| record(r, &[KEY])).collect::<Result<_>>()?;
+        if page.len() <= size {
+            return Ok(page);
+        }
+        let last = page[size - 1].1.clone();
+        if page[size].1 != last {
+            page.truncate(size);
+        } else if let Some(i) = (0..size - 1).rev().find(|&i| page[i].1 != last) {
+            page.truncate(i + 1);
+        } else {
+            // One key fills the page: the page is that key's whole run.
+            let sql = format!("SELECT q.*, q.{k} AS {KEY} FROM ({inner}) AS q WHERE q.{k} = ?");
+            let rows = self.rows(sql, std::slice::from_ref(&last)).await?;
+            page = rows.iter().map(|r| record(r, &[KEY])).collect::<Result<_>>()?;
+        }
+        Ok(page)
+    }
+}
+
+/// A row as a record, without the `hidden` helper columns; returns the last hidden value too.
+fn record(row: &SqliteRow, hidden: &[&str]) -> Result<(Value, Value)> {
+    let mut object = Map::with_capacity(row.columns().len());
+    let mut extra = Value::Null;
+    for (i, column) in row.columns().iter().enumerate() {
+        let raw = row.try_get_raw(i).map_err(|e| err(e, "reading a value"))?;
+        let declared = column.type_info().name().to_ascii_uppercase();
+        let value = if raw.is_null() {
+            Value::Null
+        } else {
+            match raw.type_info().name() {
+                "INTEGER" => {
+                    let i: i64 = row.try_get_unchecked(i).map_err(|e| err(e, "reading an integer"))?;
+                    if declared.contains("BOOL") && (i == 0 || i == 1) {
+                        Value::Bool(i == 1)
+                    } else {
+                        Value::from(i)
+                    }
+                }
+                "REAL" => {
+                    let f: f64 = row.try_get_unchecked(i).map_err(|e| err(e, "reading a float"))?;
+                    Number::from_f64(f).map_or(Value::Null, Value::Number)
+                }
+                "BLOB" => {
+                    let b: Vec<u8> = row.try_get_unchecked(i).map_err(|e| err(e, "reading a blob"))?;
+                    Value::String(base64(&b))
+                }
+                _ => {
+                    let s: String = row.try_get_unchecked(i).map_err(|e| err(e, "reading text"))?;
+                    Value::String(s)
+                }
+            }
+        };
+        if hidden.contains(&column.name()) {
+            extra = value;
+        } else {
+            object.insert(column.name().to_owned(), value);
+        }
+    }
+    Ok((Value::Object(object), extra))
+}
+
+/// Standard base64 with padding.
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = (u32::from(chunk[0]) << 16)
+            | (u32::from(*chunk.get(1).unwrap_or(&0)) << 8)
+            | u32::from(*chunk.get(2).unwrap_or(&0));
+        for (i, shift) in [18, 12, 6, 0].into_iter().enumerate() {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> shift) as usize & 63] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+impl Source for SqliteSource {
+    fn connector_name(&self) -> &'static str {
+        "sqlite"
+    }
+
+    async fn resume(&mut self, bookmark: Option<Value>) -> Result<()> {
+        let options = SqliteConnectOptions::from_str(&self.config.database_url)
+            .map_err(|e| FaucetError::source(format!("sqlite: invalid database_url: {e}")))?
+            .read_only(true)
+            .create_if_missing(false);
+        self.conn = Some(options.connect().await.map_err(|e| err(e, "opening the database"))?);
+        (self.offset, self.rowid, self.after, self.done) = (0, None, None, false);
+        let Some(b) = bookmark.filter(|b| !b.is_null()) else {
+            return Ok(());
+        };
+        let bad =
+            || FaucetError::config(format!("sqlite: the bookmark {b} does not fit this source's settings"));
+        match (&self.config.replication_key, &self.config.input) {
+            (Some(key), _) => {
+                if b.get("replication_key").and_then(Value::as_str) != Some(key.as_str()) {
+                    return Err(bad());
+                }
+                self.after = b.get("after").cloned().filter(|v| !v.is_null());
+            }
+            (None, SqliteInput::Table { .. }) => {
+                self.rowid = Some(b.get("rowid").and_then(Value::as_i64).ok_or_else(bad)?)
+            }
+            (None, SqliteInput::Query { .. }) => {
+                self.offset = b.get("offset").and_then(Value::as_u64).ok_or_else(bad)?
+            }
+        }
+        Ok(())
+    }
+
+    async fn next_page(&mut self) -> Result<Option<Page>> {
+        if self.done {
+            return Ok(None);
+        }
+        if self.conn.is_none() {
+            self.resume(None).await?;
+        }
+        let size = self.config.batch_size.max(1);
+        let (records, bookmark) = match (self.config.replication_key.clone(), &self.config.input) {
+            (Some(key), _) => {
+                let page = self.keyed_page(&key).await?;
+                if let Some((_, last)) = page.last() {
+                    self.after = Some(last.clone());
+                }
+                let records: Vec<Value> = page.into_iter().map(|(r, _)| r).collect();
+                (records, json!({ "replication_key": key, "after": self.after }))
+            }
+            (None, SqliteInput::Table { name }) => {
+                let filter = if self.rowid.is_some() { " WHERE rowid > ?" } else { "" };
+                let sql = format!(
+                    "SELECT rowid AS {ROWID}, * FROM {}{filter} ORDER BY rowid LIMIT {size}",
+                    quote_ident(name)
+                );
+                let extra: Vec<Value> = self.rowid.iter().map(|r| json!(r)).collect();
+                let rows = self.rows(sql, &extra).await?;
+                let mut records = Vec::with_capacity(rows.len());
+                for row in &rows {
+                    let (record, rowid) = record(row, &[ROWID])?;
+                    self.rowid = rowid.as_i64().or(self.rowid);
+                    records.push(record);
+                }
+                (records, json!({ "rowid": self.rowid }))
+            }
+            (None, SqliteInput::Query { .. }) => {
+                let (inner, _) = self.inner();
+                let sql = format!("SELECT * FROM ({inner}) LIMIT {size} OFFSET {}", self.offset);
+                let rows = self.rows(sql, &[]).await?;
+                let records =
+                    rows.iter().map(|r| record(r, &[]).map(|(r, _)| r)).collect::<Result<Vec<_>>>()?;
+                self.offset += records.len() as u64;
+                (records, json!({ "offset": self.offset }))
+            }
+        };
+        if records.len() < size && self.config.replication_key.is_none() {
+            self.done = true;
+        }
+        if records.is_empty() {
+            self.done = true;
+            return Ok(None);
+        }
+        Ok(Some(Page { records, bookmark: Some(bookmark), ..Page::default() }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn db(dir: &std::path::Path, sql: &str) -> String {
+        let url = format!("sqlite://{}", dir.join("in.db").display());
+        let mut conn =
+            SqliteConnectOptions::from_str(&url).unwrap().create_if_missing(true).connect().await.unwrap();
+        sqlx::raw_sql(AssertSqlSafe(sql.to_owned())).execute(&mut conn).await.unwrap();
+        url
+    }
+
+    fn config(url: &str, input: SqliteInput, key: Option<&str>, batch: usize) -> SqliteSourceConfig {
+        SqliteSourceConfig {
+            database_url: url.to_owned(),
+            input,
+            replication_key: key.map(str::to_owned),
+            batch_size: batch,
+        }
+    }
+
+    async fn pages(cfg: &SqliteSourceConfig, bookmark: Option<Value>) -> Vec<Page> {
+        let mut source = SqliteSource::new(cfg.clone());
+        source.resume(bookmark).await.unwrap();
+        let mut out = Vec::new();
+        while let Some(page) = source.next_page().await.unwrap() {
+            out.push(page);
+        }
+        out
+    }
+
+    #[tokio::test]
+    async fn types_follow_storage_classes() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = db(
+            dir.path(),
+            "CREATE TABLE t (i INTEGER, r REAL, s TEXT, b BLOB, flag BOOLEAN, doc JSON, n TEXT, big INTEGER); \
+             INSERT INTO t VALUES (9223372036854775807, 2.5, 'héllo', x'deadbeef00', 1, '{\"a\":[1,null]}', NULL, -1); \
+             INSERT INTO t VALUES (1, 1e999, 'x', x'', 0, 'not json', NULL, 2);",
+        )
+        .await;
+        let got = pages(&config(&url, SqliteInput::Table { name: "t".into() }, None, 10), None).await;
+        let records = &got[0].records;
+        assert_eq!(
+            records[0],
+            json!({"i": 9223372036854775807i64, "r": 2.5, "s": "héllo", "b": "3q2+7wA=", "flag": true,
+                   "doc": "{\"a\":[1,null]}", "n": null, "big": -1})
+        );
+        assert_eq!(records[1]["r"], Value::Null, "infinity is null");
+        assert_eq!(records[1]["b"], json!(""));
+        assert_eq!(records[1]["flag"], json!(false));
+        assert_eq!(records[1]["doc"], json!("not json"));
+        assert_eq!(got[0].bookmark, Some(json!({"rowid": 2})));
+        assert_eq!(base64(b"ab"), "YWI=");
+        assert_eq!(base64(b"a"), "YQ==");
+    }
+
+    #[tokio::test]
+    async fn tables_page_by_rowid_and_queries_by_offset() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = db(
+            dir.path(),
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT); \
+             WITH RECURSIVE g(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM g WHERE x < 2500) INSERT INTO t SELECT x, 'v' || x FROM g;",
+        )
+        .await;
+        let cfg = config(&url, SqliteInput::Table { name: "t".into() }, None, 1000);
+        let all = pages(&cfg, None).await;
+        assert_eq!(all.iter().map(|p| p.records.len()).collect::<Vec<_>>(), [1000, 1000, 500]);
+        let rest = pages(&cfg, all[0].bookmark.clone()).await;
+        assert_eq!(rest[0].records[0]["id"], json!(1001));
+        let q = SqliteInput::Query {
+            sql: "SELECT id FROM t WHERE id > ? ORDER BY id;".into(),
+            params: vec![json!(2000)],
+        };
+        let cfg = config(&url, q, None, 200);
+        let all = pages(&cfg, None).await;
+        assert_eq!(all.iter().map(|p| p.records.len()).collect::<Vec<_>>(), [200, 200, 100]);
+        let rest = pages(&cfg, all[1].bookmark.clone()).await;
+        assert_eq!(rest[0].records[0], json!({"id": 2401}));
+    }
+
+    #[tokio::test]
+    async fn replication_key_pages_never_split_equal_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = db(
+            dir.path(),
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, k INTEGER); \
+             INSERT INTO t (k) VALUES (1),(2),(3),(4),(4),(4),(4),(4),(5),(5),(5),(5),(5),(5),(5),(5),(5),(5),(5),(5),(6),(7),(NULL);",
+        )
+        .await;
+        let cfg = config(&url, SqliteInput::Table { name: "t".into() }, Some("k"), 5);
+        let all = pages(&cfg, None).await;
+        let keys: Vec<Vec<i64>> =
+            all.iter().map(|p| p.records.iter().map(|r| r["k"].as_i64().unwrap()).collect()).collect();
+        assert_eq!(keys, vec![vec![1, 2, 3], vec![4; 5], vec![5; 12], vec![6, 7]]);
+        for i in 0..all.len() {
+            let rest = pages(&cfg, all[i].bookmark.clone()).await;
+            let rest: Vec<&Vec<Value>> = rest.iter().map(|p| &p.records).collect();
+            let want: Vec<&Vec<Value>> = all[i + 1..].iter().map(|p| &p.records).collect();
+            assert_eq!(rest, want, "resumed after page {i}");
+        }
+        assert_eq!(all[3].bookmark, Some(json!({"replication_key": "k", "after": 7})));
+    }
+}

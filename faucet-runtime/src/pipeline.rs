@@ -300,6 +300,8 @@ struct Driver<S, T, K, D, St, H> {
     report: RunReport,
     dlq_total: u64,
     lineage: String,
+    /// Pages written but not yet flushed (runs without a state store flush at the end).
+    unflushed: bool,
     m: RunMetrics,
 }
 
@@ -315,7 +317,7 @@ where
     fn new(p: Pipeline<S, T, K, D, St, H>, m: RunMetrics) -> Self {
         let key = p.state_key();
         let report = RunReport { pipeline: p.name.clone(), row: p.row.clone(), ..RunReport::default() };
-        Driver { p, key, seq: 0, report, dlq_total: 0, lineage: String::new(), m }
+        Driver { p, key, seq: 0, report, dlq_total: 0, lineage: String::new(), unflushed: false, m }
     }
 
     /// Runs, handing the metric handles back for the end-of-run metrics.
@@ -370,6 +372,9 @@ where
             let _ = self.p.sink.flush().await;
         }
         outcome?;
+        if self.unflushed {
+            self.flush_all().await?;
+        }
         self.report.duration = started.elapsed();
         Ok(())
     }
@@ -655,14 +660,8 @@ where
         Ok(())
     }
 
-    /// Flushes the sink and the DLQ, hands the written records to the fan-out
-    /// (a matrix parent's children), then persists the bookmark.
-    async fn commit(
-        &mut self,
-        source_bookmark: Option<Value>,
-        records: &[Record],
-        rejected: &[usize],
-    ) -> Result<()> {
+    /// Flushes the sink, then the DLQ; returns their checkpoints.
+    async fn flush_all(&mut self) -> Result<(Option<Value>, Option<Value>)> {
         let sink_name = self.p.sink.connector_name();
         let flush_started = Instant::now();
         let flushed = self
@@ -687,6 +686,25 @@ where
             }
             None => None,
         };
+        self.unflushed = false;
+        Ok((sink_checkpoint, dlq_checkpoint))
+    }
+
+    /// Flushes the sink and the DLQ, hands the written records to the fan-out
+    /// (a matrix parent's children), then persists the bookmark.
+    async fn commit(
+        &mut self,
+        source_bookmark: Option<Value>,
+        records: &[Record],
+        rejected: &[usize],
+    ) -> Result<()> {
+        if self.p.state.is_none() && !H::ACTIVE {
+            // Nothing is persisted and no child reads this page: syncing every
+            // page would only cost time. The run flushes once, at its end.
+            self.unflushed = true;
+            return Ok(());
+        }
+        let (sink_checkpoint, dlq_checkpoint) = self.flush_all().await?;
         if H::ACTIVE {
             let mut written: Vec<&Record> = Vec::with_capacity(records.len());
             let mut skip = rejected.to_vec();

@@ -3,7 +3,9 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::postgres::{Input, PostgresSink, PostgresSource, query_source, scalar_tokens, table_sink};
+use super::postgres::{
+    Input, PostgresSink, PostgresSource, query_source, scalar_tokens, table_sink, write_mode_tokens,
+};
 use crate::codegen::{Gen, usize_lit};
 use crate::diag::{Diagnostics, Loc};
 use crate::load::Node;
@@ -81,22 +83,7 @@ impl MySqlSink {
         };
         let create_table = s.create_table;
         let batch = usize_lit(s.batch_size);
-        let mode = match s.write_mode {
-            "upsert" => quote!(#m::WriteMode::Upsert),
-            "delete" => quote!(#m::WriteMode::Delete),
-            _ => quote!(#m::WriteMode::Append),
-        };
-        let key = s.key.iter().map(|k| quote!(::std::string::String::from(#k)));
-        let marker = match &s.delete_marker {
-            Some((field, values)) => {
-                let values = values.iter().map(|v| scalar_tokens(v, g));
-                quote!(::core::option::Option::Some(#m::DeleteMarker {
-                    field: ::std::string::String::from(#field),
-                    values: ::std::vec![#(#values),*],
-                }))
-            }
-            None => quote!(::core::option::Option::None),
-        };
+        let (mode, key, marker) = write_mode_tokens(s, g);
         g.gated(
             "mysql",
             "`mysql` sink",
@@ -110,7 +97,7 @@ impl MySqlSink {
                     create_table: #create_table,
                     batch_size: #batch,
                     write_mode: #mode,
-                    key: ::std::vec![#(#key),*],
+                    key: #key,
                     delete_marker: #marker,
                 })
             },

@@ -617,22 +617,7 @@ impl PostgresSink {
         };
         let create_table = self.create_table;
         let batch = usize_lit(self.batch_size);
-        let mode = match self.write_mode {
-            "upsert" => quote!(#pg::WriteMode::Upsert),
-            "delete" => quote!(#pg::WriteMode::Delete),
-            _ => quote!(#pg::WriteMode::Append),
-        };
-        let key = self.key.iter().map(|k| quote!(::std::string::String::from(#k)));
-        let marker = match &self.delete_marker {
-            Some((field, values)) => {
-                let values = values.iter().map(|v| scalar_tokens(v, g));
-                quote!(::core::option::Option::Some(#pg::DeleteMarker {
-                    field: ::std::string::String::from(#field),
-                    values: ::std::vec![#(#values),*],
-                }))
-            }
-            None => quote!(::core::option::Option::None),
-        };
+        let (mode, key, marker) = write_mode_tokens(self, g);
         let method = match self.write_method {
             "copy" => quote!(#pg::WriteMethod::Copy),
             _ => quote!(#pg::WriteMethod::Insert),
@@ -650,13 +635,38 @@ impl PostgresSink {
                     create_table: #create_table,
                     batch_size: #batch,
                     write_mode: #mode,
-                    key: ::std::vec![#(#key),*],
+                    key: #key,
                     delete_marker: #marker,
                     write_method: #method,
                 })
             },
         )
     }
+}
+
+/// The write mode, key columns and delete marker of a database sink, as the
+/// runtime's shared `connectors::write_mode` values (`postgres` and `mysql` alike).
+pub(crate) fn write_mode_tokens(sink: &PostgresSink, g: &Gen) -> (TokenStream, TokenStream, TokenStream) {
+    let rt = g.rt();
+    let wm = quote!(#rt::__private::connectors::write_mode);
+    let mode = match sink.write_mode {
+        "upsert" => quote!(#wm::WriteMode::Upsert),
+        "delete" => quote!(#wm::WriteMode::Delete),
+        _ => quote!(#wm::WriteMode::Append),
+    };
+    let key = sink.key.iter().map(|k| quote!(::std::string::String::from(#k)));
+    let key = quote!(::std::vec![#(#key),*]);
+    let marker = match &sink.delete_marker {
+        Some((field, values)) => {
+            let values = values.iter().map(|v| scalar_tokens(v, g));
+            quote!(::core::option::Option::Some(#wm::DeleteMarker {
+                field: ::std::string::String::from(#field),
+                values: ::std::vec![#(#values),*],
+            }))
+        }
+        None => quote!(::core::option::Option::None),
+    };
+    (mode, key, marker)
 }
 
 /// `state: {type: postgres, config: {url, table, ensure_table}}`.

@@ -47,7 +47,7 @@ pub mod mysql_to_pg {
             ::std::string::String::from("orders"), column_mapping :
             ::faucet_runtime::__private::connectors::postgres::ColumnMapping::AutoMap,
             create_table : true, batch_size : 1000usize, write_mode :
-            ::faucet_runtime::__private::connectors::postgres::WriteMode::Append, key :
+            ::faucet_runtime::__private::connectors::write_mode::WriteMode::Append, key :
             ::std::vec![], delete_marker : ::core::option::Option::None, write_method :
             ::faucet_runtime::__private::connectors::postgres::WriteMethod::Copy, }) }
         );

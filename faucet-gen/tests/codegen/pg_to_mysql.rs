@@ -43,9 +43,9 @@ pub mod pg_to_mysql {
             ::std::string::String::from("orders"), column_mapping :
             ::faucet_runtime::__private::connectors::mysql_sink::ColumnMapping::AutoMap,
             create_table : false, batch_size : 500usize, write_mode :
-            ::faucet_runtime::__private::connectors::mysql_sink::WriteMode::Upsert, key :
+            ::faucet_runtime::__private::connectors::write_mode::WriteMode::Upsert, key :
             ::std::vec![::std::string::String::from("id")], delete_marker :
-            ::core::option::Option::Some(::faucet_runtime::__private::connectors::mysql_sink::DeleteMarker
+            ::core::option::Option::Some(::faucet_runtime::__private::connectors::write_mode::DeleteMarker
             { field : ::std::string::String::from("op"), values :
             ::std::vec![::faucet_runtime::__private::serde_json::Value::String(::std::string::String::from("d"))],
             }), }) }

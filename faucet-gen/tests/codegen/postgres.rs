@@ -51,9 +51,9 @@ pub mod pg_orders {
             table_name : ::std::string::String::from("orders"), column_mapping :
             ::faucet_runtime::__private::connectors::postgres::ColumnMapping::AutoMap,
             create_table : true, batch_size : 2000usize, write_mode :
-            ::faucet_runtime::__private::connectors::postgres::WriteMode::Upsert, key :
+            ::faucet_runtime::__private::connectors::write_mode::WriteMode::Upsert, key :
             ::std::vec![::std::string::String::from("id")], delete_marker :
-            ::core::option::Option::Some(::faucet_runtime::__private::connectors::postgres::DeleteMarker
+            ::core::option::Option::Some(::faucet_runtime::__private::connectors::write_mode::DeleteMarker
             { field : ::std::string::String::from("__op"), values :
             ::std::vec![::faucet_runtime::__private::serde_json::Value::String(::std::string::String::from("d")),
             ::faucet_runtime::__private::serde_json::Value::String(::std::string::String::from("delete"))],
@@ -76,7 +76,7 @@ pub mod pg_orders {
                     ::faucet_runtime::__private::connectors::postgres::ColumnMapping::Jsonb
                     { column : ::std::string::String::from("envelope") }, create_table :
                     true, batch_size : 1000usize, write_mode :
-                    ::faucet_runtime::__private::connectors::postgres::WriteMode::Append,
+                    ::faucet_runtime::__private::connectors::write_mode::WriteMode::Append,
                     key : ::std::vec![], delete_marker : ::core::option::Option::None,
                     write_method :
                     ::faucet_runtime::__private::connectors::postgres::WriteMethod::Copy,

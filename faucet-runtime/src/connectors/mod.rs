@@ -22,3 +22,5 @@ pub mod sqlite;
 #[cfg(feature = "sqlite")]
 pub mod sqlite_source;
 pub mod stdout;
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+pub mod write_mode;

@@ -18,6 +18,8 @@ use serde_json::{Map, Value, json};
 use sqlx::mysql::{MySqlArguments, MySqlConnectOptions, MySqlConnection, MySqlDatabaseError};
 use sqlx::{Arguments, AssertSqlSafe, ConnectOptions, Row};
 
+pub use crate::connectors::write_mode::{DeleteMarker, WriteMode};
+
 use crate::connectors::dburl;
 use crate::error::{ErrorKind, FaucetError, Result};
 use crate::page::{CommitToken, Record};
@@ -33,26 +35,6 @@ pub enum ColumnMapping {
         /// The column that holds the record.
         column: String,
     },
-}
-
-/// What a batch does to the table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WriteMode {
-    /// Insert every record.
-    Append,
-    /// Insert or update by `key` (`ON DUPLICATE KEY UPDATE`).
-    Upsert,
-    /// Delete the row of every record's `key`.
-    Delete,
-}
-
-/// In upsert mode, a record whose `field` holds one of `values` deletes its key's row.
-#[derive(Debug, Clone, PartialEq)]
-pub struct DeleteMarker {
-    /// The record field to look at.
-    pub field: String,
-    /// The values that mark a deletion.
-    pub values: Vec<Value>,
 }
 
 /// Settings of the `mysql` sink, validated at build time.

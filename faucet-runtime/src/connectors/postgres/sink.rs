@@ -24,6 +24,8 @@ use sqlx::postgres::{PgArguments, PgConnection};
 use sqlx::{Arguments, AssertSqlSafe, Row, SqlSafeStr, SqlStr};
 
 use super::{close, connect, describe, qualified, quote_ident, sqlstate};
+pub use crate::connectors::write_mode::{DeleteMarker, WriteMode};
+
 use crate::connectors::dburl;
 use crate::error::{ErrorKind, FaucetError, Result};
 use crate::page::{CommitToken, Record};
@@ -41,17 +43,6 @@ pub enum ColumnMapping {
     },
 }
 
-/// What a batch does to the table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WriteMode {
-    /// Insert every record.
-    Append,
-    /// Insert or update by `key` (`INSERT … ON CONFLICT (key) DO UPDATE`).
-    Upsert,
-    /// Delete the row of every record's `key`.
-    Delete,
-}
-
 /// How appends reach the server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WriteMethod {
@@ -59,15 +50,6 @@ pub enum WriteMethod {
     Copy,
     /// Multi-row `INSERT` statements.
     Insert,
-}
-
-/// In upsert mode, a record whose `field` holds one of `values` deletes its key's row.
-#[derive(Debug, Clone, PartialEq)]
-pub struct DeleteMarker {
-    /// The record field to look at.
-    pub field: String,
-    /// The values that mark a deletion.
-    pub values: Vec<Value>,
 }
 
 /// Settings of the `postgres` sink, validated at build time.

@@ -486,7 +486,7 @@ where
             let page_failures = failed.len() as u64;
             self.dead_letter(failed).await?;
             self.commit(page.bookmark, &records, &rejected).await?;
-            drop(records);
+            self.p.source.recycle(records);
             self.check_budgets(page_failures)?;
         }
     }
@@ -508,8 +508,8 @@ where
         let mut out = Vec::with_capacity(records_in);
         let mut positions = Vec::with_capacity(records_in);
         for (index, record) in records.into_iter().enumerate() {
-            // Keep a copy only when a rejected record has somewhere to go.
-            let keep = self.p.dlq.is_some().then(|| record.clone());
+            // Keep a copy only when a record can be rejected and has somewhere to go.
+            let keep = (T::CAN_FAIL && self.p.dlq.is_some()).then(|| record.clone());
             match self.p.transform.apply(record) {
                 Ok(Some(record)) => {
                     out.push(record);
@@ -698,9 +698,10 @@ where
         records: &[Record],
         rejected: &[usize],
     ) -> Result<()> {
-        if self.p.state.is_none() && !H::ACTIVE {
-            // Nothing is persisted and no child reads this page: syncing every
-            // page would only cost time. The run flushes once, at its end.
+        if self.p.state.is_none() && !H::ACTIVE && !S::CONFIRMS_UPSTREAM {
+            // Nothing is persisted, no child reads this page and the source
+            // acknowledges nothing upstream: syncing every page would only cost
+            // time. The run flushes once, at its end.
             self.unflushed = true;
             return Ok(());
         }

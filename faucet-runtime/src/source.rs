@@ -6,13 +6,20 @@ use futures_util::Stream;
 use serde_json::Value;
 
 use crate::error::Result;
-use crate::page::Page;
+use crate::page::{Page, Record};
 
 /// Fetches records and yields them in pages.
 ///
 /// A source is pull-based: the driver asks for the next page only after the
 /// previous one is confirmed by the sink, so memory stays bounded by one page.
 pub trait Source: Send {
+    /// True for a source that acknowledges consumed input to its upstream system
+    /// (Kafka offsets, a replication slot) when it is asked for the next page.
+    ///
+    /// The driver then flushes the sink after every page, even in a run with no
+    /// state store, so nothing is acknowledged upstream before the sink holds it.
+    const CONFIRMS_UPSTREAM: bool = false;
+
     /// Short snake-case name (`csv`, `jsonl`), used in metrics, spans and errors.
     fn connector_name(&self) -> &'static str;
 
@@ -22,6 +29,13 @@ pub trait Source: Send {
 
     /// The next page, or `None` when the source is exhausted.
     fn next_page(&mut self) -> impl Future<Output = Result<Option<Page>>> + Send;
+
+    /// Takes back the records of a page the sink has confirmed, so the source
+    /// can reuse their allocations for the next page (a tabular source refills
+    /// maps that have its columns instead of building new ones). The default drops them.
+    fn recycle(&mut self, spent: Vec<Record>) {
+        drop(spent);
+    }
 
     /// The pages as a stream, for callers that prefer stream combinators.
     fn stream_pages(&mut self) -> impl Stream<Item = Result<Page>> + Send + '_
@@ -39,6 +53,8 @@ pub trait Source: Send {
 }
 
 impl<S: Source + ?Sized> Source for &mut S {
+    const CONFIRMS_UPSTREAM: bool = S::CONFIRMS_UPSTREAM;
+
     fn connector_name(&self) -> &'static str {
         (**self).connector_name()
     }
@@ -49,5 +65,9 @@ impl<S: Source + ?Sized> Source for &mut S {
 
     fn next_page(&mut self) -> impl Future<Output = Result<Option<Page>>> + Send {
         (**self).next_page()
+    }
+
+    fn recycle(&mut self, spent: Vec<Record>) {
+        (**self).recycle(spent)
     }
 }

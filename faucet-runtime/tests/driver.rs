@@ -35,6 +35,10 @@ enum Event {
     Flush { sink: &'static str, checkpoint: Value },
     /// `StateStore::put` succeeded with this value.
     Put { value: Value },
+    /// An upstream-confirming source acknowledged pages up to this one upstream.
+    Ack { page: u64 },
+    /// The driver handed a page's records back to the source.
+    Recycle { rows: Vec<Value> },
 }
 
 type Log = Arc<Mutex<Vec<Event>>>;
@@ -64,6 +68,8 @@ fn trace(log: &Log) -> Vec<String> {
             Event::Write { sink, token, .. } => format!("write:{sink}:{}.{}", token.seq, token.part),
             Event::Flush { sink, .. } => format!("flush:{sink}"),
             Event::Put { value } => format!("put:{}:{}", value["seq"], value["source"]),
+            Event::Ack { page } => format!("ack:{page}"),
+            Event::Recycle { rows } => format!("recycle:{}", rows.len()),
         })
         .collect()
 }
@@ -217,6 +223,36 @@ impl Source for VecSource {
             cancel.cancel();
         }
         Ok(Some(page))
+    }
+}
+
+/// A [`VecSource`] that, like Kafka's, acknowledges the pages it yielded to
+/// its upstream system when it is asked for the next page, and logs the
+/// records the driver hands back.
+struct UpstreamSource {
+    inner: VecSource,
+}
+
+impl Source for UpstreamSource {
+    const CONFIRMS_UPSTREAM: bool = true;
+
+    fn connector_name(&self) -> &'static str {
+        "upstream"
+    }
+
+    async fn resume(&mut self, bookmark: Option<Value>) -> faucet_runtime::Result<()> {
+        self.inner.resume(bookmark).await
+    }
+
+    async fn next_page(&mut self) -> faucet_runtime::Result<Option<Page>> {
+        if self.inner.next > 0 {
+            push(&self.inner.log, Event::Ack { page: self.inner.next as u64 });
+        }
+        self.inner.next_page().await
+    }
+
+    fn recycle(&mut self, spent: Vec<Record>) {
+        push(&self.inner.log, Event::Recycle { rows: spent });
     }
 }
 
@@ -606,6 +642,41 @@ async fn pages_larger_than_batch_size_are_split_with_part_tokens() {
             "flush:recording",
         ]
     );
+}
+
+#[tokio::test]
+async fn a_source_that_confirms_upstream_has_every_page_flushed_even_without_a_state_store() {
+    let log = new_log();
+    let source = UpstreamSource { inner: VecSource::new(&log, vec![page_records(1, 3), page_records(2, 2)]) };
+    Pipeline::new(source, RecordingSink::new(&log).batch(2)).run().await.unwrap();
+    // Nothing is acknowledged upstream before the sink flushed it, and the
+    // page's records come back to the source only after that flush.
+    assert_eq!(
+        trace(&log)
+            .into_iter()
+            .filter(|t| !t.starts_with("resume") && !t.starts_with("open"))
+            .collect::<Vec<_>>(),
+        [
+            "write:recording:1.0",
+            "write:recording:1.1",
+            "flush:recording",
+            "recycle:3",
+            "ack:1",
+            "write:recording:2.0",
+            "flush:recording",
+            "recycle:2",
+            "ack:2",
+        ]
+    );
+    let recycled: Vec<Value> = events(&log)
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::Recycle { rows } => Some(rows),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    assert_eq!(recycled, [page_records(1, 3), page_records(2, 2)].concat());
 }
 
 // ---------------------------------------------------------------------------

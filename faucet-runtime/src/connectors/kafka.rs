@@ -308,6 +308,8 @@ fn parse_bookmark(bookmark: &Value) -> Result<Positions> {
 }
 
 impl Source for KafkaSource {
+    const CONFIRMS_UPSTREAM: bool = true;
+
     fn connector_name(&self) -> &'static str {
         "kafka"
     }

@@ -8,7 +8,7 @@
 use heck::{ToKebabCase, ToLowerCamelCase, ToShoutySnakeCase, ToSnakeCase, ToUpperCamelCase};
 
 use super::Transform;
-use super::rename_keys::rekey;
+use super::rename_keys::{KeyMemo, rekey};
 use crate::error::{FaucetError, Result};
 use crate::page::Record;
 
@@ -93,19 +93,21 @@ fn camel_words(key: &str, upper_first: bool) -> bool {
 #[derive(Debug, Clone)]
 pub struct KeysCase {
     mode: CaseMode,
+    memo: KeyMemo,
 }
 
 impl KeysCase {
     /// A conversion to `mode`; `snake_case` is `KeysCase::new(CaseMode::Snake)`.
     pub fn new(mode: CaseMode) -> Self {
-        KeysCase { mode }
+        KeysCase { mode, memo: KeyMemo::default() }
     }
 }
 
 impl Transform for KeysCase {
     fn apply(&mut self, mut record: Record) -> Result<Option<Record>> {
-        let mode = self.mode;
-        rekey(&mut record, &|key: &str| mode.convert(key)).map_err(|c| {
+        let KeysCase { mode, memo } = self;
+        let mode = *mode;
+        rekey(&mut record, &mut |key: &str| memo.get(key, |key| mode.convert(key))).map_err(|c| {
             FaucetError::transform(format!(
                 "{}: keys {:?} and {:?} of the same object both become {:?}",
                 mode.transform_name(),

@@ -20,6 +20,10 @@ use crate::page::Record;
 /// `Ok(None)` drops the record; `Err` rejects it (it goes to the DLQ when the
 /// pipeline has one, otherwise the run fails naming the record).
 pub trait Transform: Send {
+    /// False only for a transform that never returns `Err`: the driver then
+    /// keeps no copy of a record for the dead-letter queue while it is transformed.
+    const CAN_FAIL: bool = true;
+
     /// Transforms one record.
     fn apply(&mut self, record: Record) -> Result<Option<Record>>;
 }
@@ -29,6 +33,8 @@ pub trait Transform: Send {
 pub struct Identity;
 
 impl Transform for Identity {
+    const CAN_FAIL: bool = false;
+
     #[inline]
     fn apply(&mut self, record: Record) -> Result<Option<Record>> {
         Ok(Some(record))
@@ -40,6 +46,8 @@ impl Transform for Identity {
 pub struct Chain<A, B>(pub A, pub B);
 
 impl<A: Transform, B: Transform> Transform for Chain<A, B> {
+    const CAN_FAIL: bool = A::CAN_FAIL || B::CAN_FAIL;
+
     #[inline]
     fn apply(&mut self, record: Record) -> Result<Option<Record>> {
         match self.0.apply(record)? {

@@ -6,7 +6,9 @@
 //! left untouched, so a record already in shape costs no allocation.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 
+use serde_json::map::Entry;
 use serde_json::{Map, Value};
 
 use super::Transform;
@@ -25,6 +27,7 @@ use crate::page::Record;
 pub struct RenameKeys {
     pattern: regex::Regex,
     replacement: String,
+    memo: KeyMemo,
 }
 
 impl RenameKeys {
@@ -36,28 +39,58 @@ impl RenameKeys {
         RenameKeys {
             pattern: regex::Regex::new(pattern).expect("pattern checked at build time"),
             replacement: replacement.into(),
+            memo: KeyMemo::default(),
         }
     }
+}
 
-    /// The new name of `key`, or `None` when the pattern does not match it.
-    fn rename(&self, key: &str) -> Option<String> {
-        match self.pattern.replace_all(key, self.replacement.as_str()) {
-            Cow::Borrowed(_) => None,
-            Cow::Owned(renamed) => Some(renamed),
-        }
+/// The new name of `key`, or `None` when `pattern` does not match it.
+fn rename(pattern: &regex::Regex, replacement: &str, key: &str) -> Option<String> {
+    match pattern.replace_all(key, replacement) {
+        Cow::Borrowed(_) => None,
+        Cow::Owned(renamed) => Some(renamed),
     }
 }
 
 impl Transform for RenameKeys {
     fn apply(&mut self, mut record: Record) -> Result<Option<Record>> {
-        let this = &*self;
-        rekey(&mut record, &|key: &str| this.rename(key)).map_err(|c| {
+        let RenameKeys { pattern, replacement, memo } = self;
+        rekey(&mut record, &mut |key: &str| memo.get(key, |key| rename(pattern, replacement, key))).map_err(|c| {
             FaucetError::transform(format!(
                 "rename_keys: key {:?} becomes {:?}, which another key of the same object ({:?}) already takes",
                 c.second, c.key, c.first
             ))
         })?;
         Ok(Some(record))
+    }
+}
+
+/// What a re-keying made of each key it has seen, so records that share their
+/// keys (nearly every record of one source) pay for the regex or the case
+/// conversion once per distinct key rather than once per key of every record.
+///
+/// Bounded: it starts over after [`KeyMemo::CAPACITY`] distinct keys, so
+/// records with ever-new keys cost what they did without it, and no more memory.
+#[derive(Debug, Clone, Default)]
+pub(super) struct KeyMemo {
+    known: HashMap<String, Option<String>, foldhash::fast::RandomState>,
+}
+
+impl KeyMemo {
+    /// Distinct keys remembered at most.
+    const CAPACITY: usize = 4096;
+
+    /// What `convert` makes of `key` (`None`: the key stays), computed once per key.
+    pub(super) fn get(&mut self, key: &str, convert: impl FnOnce(&str) -> Option<String>) -> Option<String> {
+        if let Some(known) = self.known.get(key) {
+            return known.clone();
+        }
+        let converted = convert(key);
+        if self.known.len() >= Self::CAPACITY {
+            self.known.clear();
+        }
+        self.known.insert(key.to_owned(), converted.clone());
+        converted
     }
 }
 
@@ -77,9 +110,9 @@ pub(super) struct Collision {
 ///
 /// Objects whose keys all stay are not rebuilt. On a collision the walk stops
 /// and `value` is left partially rebuilt: callers own the record and drop it.
-pub(super) fn rekey<F>(value: &mut Value, rename: &F) -> Result<(), Collision>
+pub(super) fn rekey<F>(value: &mut Value, rename: &mut F) -> Result<(), Collision>
 where
-    F: Fn(&str) -> Option<String>,
+    F: FnMut(&str) -> Option<String>,
 {
     match value {
         Value::Object(map) => rekey_object(map, rename),
@@ -88,9 +121,9 @@ where
     }
 }
 
-fn rekey_object<F>(map: &mut Map<String, Value>, rename: &F) -> Result<(), Collision>
+fn rekey_object<F>(map: &mut Map<String, Value>, rename: &mut F) -> Result<(), Collision>
 where
-    F: Fn(&str) -> Option<String>,
+    F: FnMut(&str) -> Option<String>,
 {
     // Find the first key that changes; until then nothing needs rebuilding.
     let first_change = map.keys().enumerate().find_map(|(i, key)| rename(key).map(|new| (i, new)));
@@ -115,21 +148,26 @@ where
             Some(new) => (new, Some(key)),
             None => (key, None),
         };
-        if out.contains_key(&name) {
-            // At most one earlier key holds `name`: a renamed one, or else the
-            // key that already had that name.
-            let first = renamed
-                .iter()
-                .find(|earlier| rename(earlier).as_deref() == Some(name.as_str()))
-                .cloned()
-                .unwrap_or_else(|| name.clone());
-            let second = original.unwrap_or_else(|| name.clone());
-            return Err(Collision { first, second, key: name });
+        match out.entry(name) {
+            Entry::Vacant(slot) => {
+                slot.insert(value);
+            }
+            Entry::Occupied(taken) => {
+                let name = taken.key().clone();
+                // At most one earlier key holds `name`: a renamed one, or else the
+                // key that already had that name.
+                let first = renamed
+                    .iter()
+                    .find(|earlier| rename(earlier).as_deref() == Some(name.as_str()))
+                    .cloned()
+                    .unwrap_or_else(|| name.clone());
+                let second = original.unwrap_or_else(|| name.clone());
+                return Err(Collision { first, second, key: name });
+            }
         }
         if let Some(original) = original {
             renamed.push(original);
         }
-        out.insert(name, value);
     }
     *map = out;
     Ok(())

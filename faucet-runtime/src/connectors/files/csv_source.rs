@@ -82,6 +82,9 @@ pub struct CsvSource {
     state: Option<State>,
     /// The object store to read instead of local files (the object-store connectors).
     origin: Option<objects::StoreOrigin>,
+    /// Records of confirmed pages handed back by the driver, refilled in place
+    /// by later rows (at most one page's worth).
+    spare: Vec<Value>,
 }
 
 impl fmt::Debug for CsvSource {
@@ -96,13 +99,13 @@ impl fmt::Debug for CsvSource {
 impl CsvSource {
     /// A source for `config`; nothing is opened until the first page.
     pub fn new(config: CsvSourceConfig) -> Self {
-        CsvSource { config, state: None, origin: None }
+        CsvSource { config, state: None, origin: None, spare: Vec::new() }
     }
 
     /// A source reading `config.path` (a key, prefix or glob) from an object store.
     #[cfg_attr(not(feature = "object-store"), allow(dead_code))]
     pub(crate) fn in_store(config: CsvSourceConfig, origin: objects::StoreOrigin) -> Self {
-        CsvSource { config, state: None, origin: Some(origin) }
+        CsvSource { config, state: None, origin: Some(origin), spare: Vec::new() }
     }
 
     async fn start(&mut self, bookmark: Option<&Value>) -> Result<()> {
@@ -311,6 +314,7 @@ fn first_row(config: &CsvSourceConfig, file: &mut CsvFile, rows: &Rows, display:
 fn take_row(
     config: &CsvSourceConfig,
     page: &mut Page,
+    spare: &mut Vec<Value>,
     display: &str,
     rows: &mut Rows,
     file: &mut CsvFile,
@@ -324,7 +328,7 @@ fn take_row(
             let index = file.keys.len();
             file.keys.push(format!("column_{index}"));
         }
-        match build_record(data, ends, &file.keys, config.infer_types) {
+        match build_record(data, ends, &file.keys, config.infer_types, spare.pop()) {
             Some(record) => {
                 page.records.push(record);
                 return Ok(());
@@ -337,38 +341,69 @@ fn take_row(
 }
 
 /// The record of one row, or `None` when a field is not UTF-8.
-fn build_record(data: &[u8], ends: &[usize], keys: &[String], infer_types: bool) -> Option<Value> {
+///
+/// `spare` is a record of an earlier, confirmed page: when it has exactly this
+/// row's keys in order (the usual case), its values are overwritten in place,
+/// so the row costs no allocation for its keys, its map or (mostly) its strings.
+fn build_record(
+    data: &[u8],
+    ends: &[usize],
+    keys: &[String],
+    infer_types: bool,
+    spare: Option<Value>,
+) -> Option<Value> {
     let text = std::str::from_utf8(data).ok()?;
+    if let Some(Value::Object(mut map)) = spare
+        && map.len() == ends.len()
+        && map.keys().zip(keys).all(|(had, key)| had == key)
+    {
+        let mut start = 0;
+        for ((_, value), &end) in map.iter_mut().zip(ends) {
+            set_field(value, text.get(start..end)?, infer_types);
+            start = end;
+        }
+        return Some(Value::Object(map));
+    }
     let mut map = Map::with_capacity(ends.len());
     let mut start = 0;
     for (key, &end) in keys.iter().zip(ends) {
-        let field = text.get(start..end)?;
-        let value = if infer_types { infer(field) } else { Value::String(field.to_owned()) };
+        let mut value = Value::Null;
+        set_field(&mut value, text.get(start..end)?, infer_types);
         map.insert(key.clone(), value);
         start = end;
     }
     Some(Value::Object(map))
 }
 
-/// A field as an integer, a float, a boolean, or else a string.
-fn infer(field: &str) -> Value {
+/// Stores `field` in `value`, as a string or (with `infer_types`) as the
+/// scalar it spells, reusing the string `value` already holds.
+fn set_field(value: &mut Value, field: &str, infer_types: bool) {
+    if infer_types && let Some(scalar) = infer(field) {
+        *value = scalar;
+    } else if let Value::String(text) = value {
+        text.clear();
+        text.push_str(field);
+    } else {
+        *value = Value::String(field.to_owned());
+    }
+}
+
+/// A field as an integer, a float or a boolean; `None` when it stays a string.
+fn infer(field: &str) -> Option<Value> {
     match field.as_bytes().first() {
         Some(b'0'..=b'9' | b'-' | b'+' | b'.') => {
             if let Ok(int) = field.parse::<i64>() {
-                return Value::from(int);
+                return Some(Value::from(int));
             }
             let numeric = field.bytes().all(|b| matches!(b, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'));
-            if numeric
-                && let Ok(float) = field.parse::<f64>()
-                && let Some(number) = Number::from_f64(float)
-            {
-                return Value::Number(number);
+            if numeric && let Ok(float) = field.parse::<f64>() {
+                return Number::from_f64(float).map(Value::Number);
             }
-            Value::String(field.to_owned())
+            None
         }
-        _ if field == "true" => Value::Bool(true),
-        _ if field == "false" => Value::Bool(false),
-        _ => Value::String(field.to_owned()),
+        _ if field == "true" => Some(Value::Bool(true)),
+        _ if field == "false" => Some(Value::Bool(false)),
+        _ => None,
     }
 }
 
@@ -381,11 +416,16 @@ impl Source for CsvSource {
         self.start(bookmark.as_ref()).await
     }
 
+    fn recycle(&mut self, spent: Vec<Value>) {
+        self.spare = spent;
+    }
+
     async fn next_page(&mut self) -> Result<Option<Page>> {
         if self.state.is_none() {
             self.start(None).await?;
         }
         let config = &self.config;
+        let spare = &mut self.spare;
         let Some(State { files, rows, current, finished }) = self.state.as_mut() else {
             return Ok(None);
         };
@@ -407,7 +447,7 @@ impl Source for CsvSource {
                 continue;
             }
             count += 1;
-            take_row(config, &mut page, files.get(file.index).display(), rows, file)?;
+            take_row(config, &mut page, spare, files.get(file.index).display(), rows, file)?;
             rows.skip_terminators(&mut file.cursor).await?;
         }
 
@@ -474,6 +514,37 @@ mod tests {
         let path = dir.join(name);
         std::fs::write(&path, bytes).unwrap();
         path
+    }
+
+    #[tokio::test]
+    async fn recycled_records_are_refilled_with_the_same_result() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut text = String::from("id,name,score\n");
+        for i in 0..25 {
+            text.push_str(&format!("{i},name {i},{}\n", if i % 3 == 0 { "x" } else { "1.5" }));
+        }
+        let path = write(dir.path(), "in.csv", text);
+        for infer_types in [false, true] {
+            let mut config = config(&path, 4);
+            config.infer_types = infer_types;
+            let fresh = records(&pages(&config, None).await.unwrap());
+            let mut source = CsvSource::new(config.clone());
+            source.resume(None).await.unwrap();
+            let mut recycled = Vec::new();
+            let mut round = 0;
+            while let Some(page) = source.next_page().await.unwrap() {
+                recycled.extend(page.records.iter().cloned());
+                // Hand back matching maps, maps of another shape and non-objects in turn.
+                let spent = match round % 3 {
+                    0 => page.records,
+                    1 => page.records.into_iter().map(|_| json!({"other": "shape"})).collect(),
+                    _ => page.records.into_iter().map(|_| json!("not an object")).collect(),
+                };
+                source.recycle(spent);
+                round += 1;
+            }
+            assert_eq!(recycled, fresh, "infer_types = {infer_types}");
+        }
     }
 
     #[tokio::test]

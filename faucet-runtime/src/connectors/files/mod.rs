@@ -4,6 +4,7 @@
 
 mod csv_sink;
 mod csv_source;
+pub(crate) mod json_line;
 mod jsonl_sink;
 mod jsonl_source;
 pub(crate) mod objects;

@@ -2,5 +2,10 @@
 //! application would.
 
 fn main() {
-    faucet_gen::compile(&["scenarios/bench_a.yaml", "scenarios/bench_d.yaml"]);
+    faucet_gen::compile(&[
+        "scenarios/bench_a.yaml",
+        "scenarios/bench_b.yaml",
+        "scenarios/bench_c.yaml",
+        "scenarios/bench_d.yaml",
+    ]);
 }

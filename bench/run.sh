@@ -5,10 +5,12 @@
 # peer, when it can be installed), checks that the outputs hold the same
 # records, and prints a table. See BENCHMARKS.md.
 #
-#   bench/run.sh                  A and D at 1M rows, E at 100k and 10M rows
-#   bench/run.sh --smoke          A and D at 10k rows, one run each, no peer (CI)
+#   bench/run.sh                  A, B, C and D at 1M rows, E at 100k and 10M rows
+#   bench/run.sh --smoke          A, B, C and D at 10k rows, one run each, no peer (CI)
 #   bench/run.sh --rows 200000 --only "A D" --e-sizes "100000 1000000" --runs 3
 #
+# B and C (PostgreSQL) use database faucet_bench on 127.0.0.1:5432
+# (FAUCET_BENCH_PG_URL overrides it), created and loaded from the seeded CSV.
 # Environment: FAUCET_BENCH_SKIP_PEER=1 skips faucet-cli; FAUCET_BENCH_DIR is
 # where data and outputs go (default target/bench/run); CARGO_TARGET_DIR
 # defaults to target/bench so the release build leaves the shared debug
@@ -19,7 +21,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
-smoke=0 rows=1000000 only="A D E" e_sizes="100000 10000000" runs=5 warmup=1 seed=42
+smoke=0 rows=1000000 only="A B C D E" e_sizes="100000 10000000" runs=5 warmup=1 seed=42
 while [ $# -gt 0 ]; do
   case $1 in
     --smoke) smoke=1 ;;
@@ -28,13 +30,13 @@ while [ $# -gt 0 ]; do
     --e-sizes) e_sizes=$2; shift ;;
     --runs) runs=$2; shift ;;
     --seed) seed=$2; shift ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
 done
 if [ "$smoke" = 1 ]; then
-  rows=10000 only="A D" runs=1 warmup=0
+  rows=10000 only="A B C D" runs=1 warmup=0
   export FAUCET_BENCH_SKIP_PEER=1
 fi
 
@@ -117,11 +119,14 @@ failed=0
 
 # measure SCENARIO ROWS PROGRAM OUT CMD...: one run under GNU time (peak RSS,
 # and the output checked for parity), then hyperfine for the median wall time.
+# $before_run (a shell command, empty by default) runs before every run too.
+before_run=
 measure() {
   local scenario=$1 n=$2 program=$3 out=$4; shift 4
   local cmd
   cmd=$(printf '%q ' "$@")
   rm -f "$out"
+  [ -z "$before_run" ] || bash -c "$before_run"
   local tfile=$work/out/time.txt
   if ! /usr/bin/time -f '%e %M' -o "$tfile" "$@" >"$work/out/last.log" 2>&1; then
     echo "FAILED: $scenario $program: $cmd" >&2
@@ -134,11 +139,13 @@ measure() {
   local median=$wall
   if [ "$use_hyperfine" = 1 ] && [ "$runs" -gt 1 ]; then
     local json=$work/out/hyperfine.json
-    hyperfine --style basic --warmup "$warmup" --runs "$runs" --prepare "rm -f $(printf '%q' "$out")" \
+    hyperfine --style basic --warmup "$warmup" --runs "$runs" \
+      --prepare "rm -f $(printf '%q' "$out")${before_run:+; $before_run}" \
       --export-json "$json" "$cmd" >&2
     median=$(jq '.results[0].median' "$json")
     # Leave the output of a complete run behind for the parity check.
     rm -f "$out"
+    [ -z "$before_run" ] || bash -c "$before_run"
     "$@" >/dev/null 2>&1
   fi
   printf '%s\t%s\t%s\t%s\t%s\n' "$scenario" "$n" "$program" "$median" "$rss" >>"$results"
@@ -181,12 +188,83 @@ scenario() {
   rm -f "$o_ref" "$o_fct" "$o_peer"
 }
 
+# --- PostgreSQL (B, C) ----------------------------------------------------------
+pg_url=${FAUCET_BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432/faucet_bench}
+psql_bench() { psql "$pg_url" -v ON_ERROR_STOP=1 -qAtX "$@"; }
+
+# pg_load ROWS: table `bench` holds the seeded CSV of ROWS rows (loaded once
+# per size); `bench_dest` (faucet's target) and `bench_dest_ref` (the
+# reference's) are `bench` with `created_at` as text, as faucet-stream's benchmark has them.
+pg_load() {
+  local input
+  input=$(dataset "$1")
+  local db=${pg_url##*/}
+  db=${db%%\?*}
+  if [ -z "$(psql "${pg_url%/*}/postgres" -qAtX -c "SELECT 1 FROM pg_database WHERE datname = '$db'")" ]; then
+    psql "${pg_url%/*}/postgres" -qX -v ON_ERROR_STOP=1 -c "CREATE DATABASE \"$db\""
+  fi
+  local tag="$1 rows, seed $seed"
+  if [ "$(psql_bench -c "SELECT obj_description(to_regclass('bench'))" 2>/dev/null)" != "$tag" ]; then
+    log "loading $1 rows into PostgreSQL ($pg_url, table bench)"
+    psql_bench <<SQL
+DROP TABLE IF EXISTS bench, bench_dest, bench_dest_ref;
+CREATE TABLE bench (id bigint PRIMARY KEY, first_name text, country text, amount double precision,
+                    created_at timestamptz, active boolean, attributes jsonb);
+\copy bench FROM '$input' (FORMAT csv, HEADER true)
+CREATE TABLE bench_dest (id bigint, first_name text, country text, amount double precision,
+                         created_at text, active boolean, attributes jsonb);
+CREATE TABLE bench_dest_ref (LIKE bench_dest);
+COMMENT ON TABLE bench IS '$tag';
+VACUUM ANALYZE bench;
+SQL
+  fi
+}
+
+# table_rows TABLE OUT: the table's rows as JSON Lines, in id order, for the parity check.
+table_rows() {
+  psql_bench -c "SELECT row_to_json(t) FROM (SELECT * FROM $1 ORDER BY id) t" >"$2"
+}
+
+# pg_scenario LABEL KIND ROWS: B (PostgreSQL -> JSON Lines) or C (PostgreSQL -> PostgreSQL).
+pg_scenario() {
+  local label=$1 kind=$2 n=$3
+  pg_load "$n"
+  local o_ref=$work/out/$label-$n-reference.jsonl o_fct=$work/out/$label-$n-faucet.jsonl o_peer=$work/out/$label-$n-faucet-cli.jsonl
+  local peer_yaml=bench/peer/bench_$kind.yaml
+  [ -f "$peer_yaml" ] || peer_yaml=bench/scenarios/bench_$kind.yaml
+  log "scenario $label: $n rows"
+  if [ "$kind" = b ]; then
+    measure "$label" "$n" reference "$o_ref" "$bin/bench-reference" b "$pg_url" "$o_ref"
+    measure "$label" "$n" faucet "$o_fct" env BENCH_PG_URL="$pg_url" BENCH_OUT="$o_fct" "$bin/bench-faucet" b
+    parity "$label" "$n" "$o_ref" "$o_fct" faucet
+    if [ -n "$peer" ]; then
+      measure "$label" "$n" faucet-cli "$o_peer" env BENCH_PG_URL="$pg_url" BENCH_OUT="$o_peer" "$peer" run "$peer_yaml"
+      parity "$label" "$n" "$o_ref" "$o_peer" faucet-cli
+    fi
+  else
+    before_run="psql $(printf '%q' "$pg_url") -qX -c 'TRUNCATE bench_dest, bench_dest_ref'"
+    measure "$label" "$n" reference "$o_ref" "$bin/bench-reference" c "$pg_url" bench_dest_ref
+    table_rows bench_dest_ref "$o_ref"
+    measure "$label" "$n" faucet "$o_fct" env BENCH_PG_URL="$pg_url" "$bin/bench-faucet" c
+    table_rows bench_dest "$o_fct"
+    parity "$label" "$n" "$o_ref" "$o_fct" faucet
+    if [ -n "$peer" ]; then
+      measure "$label" "$n" faucet-cli "$o_peer" env BENCH_PG_URL="$pg_url" "$peer" run "$peer_yaml"
+      table_rows bench_dest "$o_peer"
+      parity "$label" "$n" "$o_ref" "$o_peer" faucet-cli
+    fi
+    before_run=
+  fi
+  rm -f "$o_ref" "$o_fct" "$o_peer"
+}
+
 for s in $only; do
   case $s in
     A|a) scenario A a "$rows" ;;
+    B|b) pg_scenario B b "$rows" ;;
+    C|c) pg_scenario C c "$rows" ;;
     D|d) scenario D d "$rows" ;;
     E|e) for n in $e_sizes; do scenario E a "$n"; done ;;
-    B|b|C|c) echo "scenario $s (PostgreSQL) is not in the harness yet; see BENCHMARKS.md" >&2 ;;
     *) echo "run.sh: unknown scenario $s" >&2; exit 2 ;;
   esac
 done

@@ -3,7 +3,8 @@
 //! - [`data`]: the seeded generator of the benchmark CSV (faucet-stream's
 //!   `gen_bench_data.py`, ported: Python's Mersenne Twister and its `random`
 //!   helpers, so the same seed yields the same rows).
-//! - [`reference`]: the hand-written programs each scenario is measured against.
+//! - [`reference`]: the hand-written programs each CSV scenario is measured against.
+//! - [`postgres`]: the hand-written programs of the PostgreSQL scenarios (B, C).
 //! - [`parity`]: key-sorted normalization of JSON Lines, to compare outputs.
 //!
 //! The faucet side of each scenario is compiled from `scenarios/*.yaml` by
@@ -11,4 +12,5 @@
 
 pub mod data;
 pub mod parity;
+pub mod postgres;
 pub mod reference;

@@ -1,5 +1,7 @@
 //! Output parity: two JSON Lines files hold the same records in the same
-//! order once every object's keys are sorted (what `jq -cS .` prints).
+//! order once every object's keys are sorted and every number is printed in
+//! one canonical form (what `jq -cS .` prints: a float with an integral value,
+//! `7535.0`, is the number `7535`, as PostgreSQL's `float8` prints it).
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader};
@@ -34,6 +36,14 @@ pub fn canonical(value: &Value, out: &mut String) {
             }
             out.push(']');
         }
+        Value::Number(number) => match number.as_f64() {
+            Some(float)
+                if number.is_f64() && float.fract() == 0.0 && float.abs() < 9_007_199_254_740_992.0 =>
+            {
+                out.push_str(&(float as i64).to_string());
+            }
+            _ => out.push_str(&number.to_string()),
+        },
         scalar => out.push_str(&scalar.to_string()),
     }
 }
@@ -116,5 +126,17 @@ mod tests {
         assert!(matches!(compare(&a, &c).unwrap(), Err(Mismatch::Record { line: 1, .. })));
         std::fs::write(&c, "{\"a\":{\"x\":[1],\"y\":2},\"b\":\"1\"}\n").unwrap();
         assert_eq!(compare(&a, &c).unwrap(), Err(Mismatch::Count { expected: 2, actual: 1 }));
+    }
+
+    #[test]
+    fn integral_floats_equal_integers_but_other_numbers_stay_apart() {
+        let text = |v: &str| {
+            let mut out = String::new();
+            canonical(&serde_json::from_str(v).unwrap(), &mut out);
+            out
+        };
+        assert_eq!(text("[7535.0, -2.0, 0.0]"), text("[7535, -2, 0]"));
+        assert_ne!(text("[7535.5]"), text("[7535]"));
+        assert_ne!(text("[\"7535\"]"), text("[7535]"));
     }
 }

@@ -1,12 +1,15 @@
-//! `BENCH_IN=in.csv BENCH_OUT=out.jsonl bench-faucet <a|d>`: runs a scenario's
-//! compiled pipeline (`scenarios/bench_<a|d>.yaml`, compiled by build.rs). The
-//! pipelines read their paths from `${env:BENCH_IN}` and `${env:BENCH_OUT}`.
+//! `BENCH_IN=in.csv BENCH_OUT=out.jsonl bench-faucet <a|b|c|d>`: runs a scenario's
+//! compiled pipeline (`scenarios/bench_<x>.yaml`, compiled by build.rs). The
+//! pipelines read their paths from `${env:BENCH_IN}` and `${env:BENCH_OUT}`, and
+//! B and C their database from `${env:BENCH_PG_URL}`.
 //! It runs on tokio's multi-threaded runtime, as `#[tokio::main]` would;
 //! `BENCH_RUNTIME=current_thread` picks the single-threaded one.
 
 use std::process::ExitCode;
 
 faucet_runtime::include_pipeline!("bench_a");
+faucet_runtime::include_pipeline!("bench_b");
+faucet_runtime::include_pipeline!("bench_c");
 faucet_runtime::include_pipeline!("bench_d");
 
 fn main() -> ExitCode {
@@ -27,9 +30,11 @@ async fn run() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let report = match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
         ["a" | "e"] => bench_a::run().await,
+        ["b"] => bench_b::run().await,
+        ["c"] => bench_c::run().await,
         ["d"] => bench_d::run().await,
         _ => {
-            eprintln!("usage: BENCH_IN=in.csv BENCH_OUT=out.jsonl bench-faucet <a|d>");
+            eprintln!("usage: BENCH_IN=in.csv BENCH_OUT=out.jsonl bench-faucet <a|b|c|d>");
             return ExitCode::from(2);
         }
     };

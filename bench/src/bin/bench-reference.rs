@@ -1,21 +1,33 @@
-//! `bench-reference <a|d> IN.csv OUT.jsonl`: the hand-written program for a scenario.
+//! The hand-written program for a scenario:
+//! `bench-reference <a|d> IN.csv OUT.jsonl`, `bench-reference b PG_URL OUT.jsonl`,
+//! `bench-reference c PG_URL TARGET_TABLE`.
 
 use std::path::Path;
 use std::process::ExitCode;
 
+use faucet_bench::postgres;
 use faucet_bench::reference::{self, Scenario};
+
+const USAGE: &str = "usage: bench-reference <a|d> IN.csv OUT.jsonl | bench-reference b PG_URL OUT.jsonl | bench-reference c PG_URL TABLE";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [scenario, input, output] = args.as_slice() else {
-        eprintln!("usage: bench-reference <a|d> IN.csv OUT.jsonl");
+        eprintln!("{USAGE}");
         return ExitCode::from(2);
     };
-    let Some(scenario) = Scenario::parse(scenario) else {
-        eprintln!("bench-reference: unknown scenario {scenario:?} (a, d)");
-        return ExitCode::from(2);
+    let result = match scenario.to_ascii_lowercase().as_str() {
+        "b" => on_tokio(postgres::to_jsonl(input, Path::new(output))),
+        "c" => on_tokio(postgres::copy(input, output)),
+        other => match Scenario::parse(other) {
+            Some(scenario) => reference::run(scenario, Path::new(input), Path::new(output)),
+            None => {
+                eprintln!("bench-reference: unknown scenario {scenario:?}\n{USAGE}");
+                return ExitCode::from(2);
+            }
+        },
     };
-    match reference::run(scenario, Path::new(input), Path::new(output)) {
+    match result {
         Ok(rows) => {
             eprintln!("reference: wrote {rows} record(s)");
             ExitCode::SUCCESS
@@ -25,4 +37,9 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Runs `work` on tokio's multi-threaded runtime, as `#[tokio::main]` would.
+fn on_tokio<T>(work: impl std::future::Future<Output = std::io::Result<T>>) -> std::io::Result<T> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(work)
 }

@@ -9,7 +9,7 @@ pub type Record = Value;
 
 /// A page of records as a source yields it, with the position to resume after it.
 ///
-/// Memory is bounded by one page: the driver holds a single page at a time.
+/// Memory is bounded by two pages: the driver writes one while it reads the next.
 #[derive(Debug, Default)]
 pub struct Page {
     /// The page's well-formed records, in source order.

@@ -31,7 +31,7 @@ use crate::dlq::{self, Dlq, OnBatchError, Origin, Reason};
 use crate::error::{ErrorKind, FaucetError, Result};
 use crate::fan_out::{FanOut, NoFanOut};
 use crate::observe::{self, RunMetrics, StateOp};
-use crate::page::{CommitToken, Record};
+use crate::page::{CommitToken, Page, Record};
 use crate::sink::{NoSink, OpenContext, Sink};
 use crate::source::Source;
 use crate::state::{MemoryStore, StateStore, validate_key};
@@ -216,7 +216,8 @@ where
         );
         let started = Instant::now();
         let in_flight = m.in_flight();
-        let (result, m) = Driver::new(self, m).run().instrument(span).await;
+        let (source, driver) = Driver::new(self, m);
+        let (result, m) = driver.run(source).instrument(span).await;
         drop(in_flight);
         m.finish(started, result.as_ref().err().map(FaucetError::kind));
         result
@@ -292,9 +293,14 @@ struct Failed {
     index: usize,
 }
 
-/// The state of one run: the pipeline's parts plus counters.
-struct Driver<S, T, K, D, St, H> {
-    p: Pipeline<S, T, K, D, St, H>,
+/// The state of one run: the pipeline's parts but its source, plus counters.
+///
+/// The source is passed to each method that reads from it, so the next page
+/// can be read while the driver writes the current one.
+struct Driver<T, K, D, St, H> {
+    p: Pipeline<(), T, K, D, St, H>,
+    /// The source's [`Source::CONFIRMS_UPSTREAM`].
+    confirms_upstream: bool,
     key: String,
     seq: u64,
     report: RunReport,
@@ -305,28 +311,42 @@ struct Driver<S, T, K, D, St, H> {
     m: RunMetrics,
 }
 
-impl<S, T, K, D, St, H> Driver<S, T, K, D, St, H>
+impl<T, K, D, St, H> Driver<T, K, D, St, H>
 where
-    S: Source,
     T: Transform,
     K: Sink,
     D: Sink,
     St: StateStore,
     H: FanOut,
 {
-    fn new(p: Pipeline<S, T, K, D, St, H>, m: RunMetrics) -> Self {
+    /// Splits `p` into its source and the driver of everything else.
+    fn new<S: Source>(p: Pipeline<S, T, K, D, St, H>, m: RunMetrics) -> (S, Self) {
         let key = p.state_key();
         let report = RunReport { pipeline: p.name.clone(), row: p.row.clone(), ..RunReport::default() };
-        Driver { p, key, seq: 0, report, dlq_total: 0, lineage: String::new(), unflushed: false, m }
+        let Pipeline { source, transform, sink, dlq, state, name, row, cancel, fan_out, key_suffix } = p;
+        let p = Pipeline { source: (), transform, sink, dlq, state, name, row, cancel, fan_out, key_suffix };
+        let confirms_upstream = S::CONFIRMS_UPSTREAM;
+        let driver = Driver {
+            p,
+            confirms_upstream,
+            key,
+            seq: 0,
+            report,
+            dlq_total: 0,
+            lineage: String::new(),
+            unflushed: false,
+            m,
+        };
+        (source, driver)
     }
 
     /// Runs, handing the metric handles back for the end-of-run metrics.
-    async fn run(mut self) -> (Result<RunReport>, RunMetrics) {
-        let result = self.run_inner().await;
+    async fn run<S: Source>(mut self, mut source: S) -> (Result<RunReport>, RunMetrics) {
+        let result = self.run_inner(&mut source).await;
         (result.map(|()| self.report), self.m)
     }
 
-    async fn run_inner(&mut self) -> Result<()> {
+    async fn run_inner<S: Source>(&mut self, source: &mut S) -> Result<()> {
         let started = Instant::now();
         let prior = self.load_bookmark().await?;
         let checkpoint = |part: &str| prior.as_ref().and_then(|b| b.get(part)).filter(|v| !v.is_null());
@@ -356,13 +376,12 @@ where
                 .await
                 .map_err(|e| e.context("opening the dead-letter sink"))?;
         }
-        self.p
-            .source
+        source
             .resume(checkpoint("source").cloned())
             .await
             .inspect_err(|_| self.m.source_errors.increment(1))?;
 
-        let outcome = self.pages().await;
+        let outcome = self.pages(source).await;
         if outcome.is_err() {
             // Best effort, so buffered output is not left half-written; the
             // bookmark stays where the last confirmed page put it.
@@ -438,57 +457,81 @@ where
         }
     }
 
-    async fn pages(&mut self) -> Result<()> {
+    /// Reads, writes and confirms pages until the source ends or the run is cancelled.
+    ///
+    /// While a page is written and confirmed, the next one is read, so a
+    /// database source's query and a sink's writes overlap; at most two pages
+    /// are held. A source that acknowledges upstream on its next read
+    /// ([`Source::CONFIRMS_UPSTREAM`]) is asked only after the page is confirmed.
+    async fn pages<S: Source>(&mut self, source: &mut S) -> Result<()> {
+        let cancel = self.p.cancel.clone();
+        let mut ahead = None;
         loop {
-            if self.p.cancel.is_cancelled() {
+            if cancel.is_cancelled() {
                 self.report.cancelled = true;
                 return Ok(());
             }
-            let source_name = self.p.source.connector_name();
-            let page = {
-                let span = tracing::debug_span!("faucet.source.page", connector = source_name);
-                let fetch_started = Instant::now();
-                let fetched = tokio::select! {
-                    biased;
-                    () = self.p.cancel.cancelled() => {
-                        self.report.cancelled = true;
-                        return Ok(());
-                    }
-                    page = self.p.source.next_page().instrument(span) => page,
-                };
-                self.m.source_page_duration.record(observe::secs(fetch_started));
-                match fetched {
-                    Ok(Some(page)) => page,
-                    Ok(None) => return Ok(()),
-                    Err(error) => {
-                        self.m.source_errors.increment(1);
-                        return Err(error);
-                    }
-                }
+            let fetched = match ahead.take() {
+                Some(fetched) => fetched,
+                None => fetch(source, &cancel).await,
             };
-            self.seq += 1;
-            self.report.pages += 1;
-            let read = (page.records.len() + page.rejects.len()) as u64 + page.skipped;
-            self.report.records_read += read;
-            self.report.records_skipped += page.skipped;
-            self.m.source_pages.increment(1);
-            self.m.source_records.increment(read);
-
-            let mut failed: Vec<Failed> = page
-                .rejects
-                .into_iter()
-                .enumerate()
-                .map(|(index, r)| Failed { payload: r.payload, error: r.error, reason: Reason::Parse, index })
-                .collect();
-            let (records, positions) = self.transform(page.records, &mut failed)?;
-            let mut rejected = Vec::new();
-            self.write(&records, &positions, &mut failed, &mut rejected).await?;
-            let page_failures = failed.len() as u64;
-            self.dead_letter(failed).await?;
-            self.commit(page.bookmark, &records, &rejected).await?;
-            self.p.source.recycle(records);
-            self.check_budgets(page_failures)?;
+            if fetched.cancelled {
+                self.report.cancelled = true;
+                return Ok(());
+            }
+            let Some(page) = self.fetched(fetched)? else {
+                return Ok(());
+            };
+            let records = if S::CONFIRMS_UPSTREAM {
+                self.page(page).await?
+            } else {
+                let (written, next) =
+                    futures_util::future::join(self.page(page), fetch(source, &cancel)).await;
+                ahead = Some(next);
+                written?
+            };
+            source.recycle(records);
         }
+    }
+
+    /// Counts a page the source gave; `None` at its end.
+    fn fetched(&mut self, fetched: Fetched) -> Result<Option<Page>> {
+        self.m.source_page_duration.record(fetched.took.as_secs_f64());
+        let page = match fetched.page {
+            Ok(Some(page)) => page,
+            Ok(None) => return Ok(None),
+            Err(error) => {
+                self.m.source_errors.increment(1);
+                return Err(error);
+            }
+        };
+        self.seq += 1;
+        self.report.pages += 1;
+        let read = (page.records.len() + page.rejects.len()) as u64 + page.skipped;
+        self.report.records_read += read;
+        self.report.records_skipped += page.skipped;
+        self.m.source_pages.increment(1);
+        self.m.source_records.increment(read);
+        Ok(Some(page))
+    }
+
+    /// Transforms, writes, dead-letters and confirms one page; returns its
+    /// records for the source to reuse.
+    async fn page(&mut self, page: Page) -> Result<Vec<Record>> {
+        let mut failed: Vec<Failed> = page
+            .rejects
+            .into_iter()
+            .enumerate()
+            .map(|(index, r)| Failed { payload: r.payload, error: r.error, reason: Reason::Parse, index })
+            .collect();
+        let (records, positions) = self.transform(page.records, &mut failed)?;
+        let mut rejected = Vec::new();
+        self.write(&records, &positions, &mut failed, &mut rejected).await?;
+        let page_failures = failed.len() as u64;
+        self.dead_letter(failed).await?;
+        self.commit(page.bookmark, &records, &rejected).await?;
+        self.check_budgets(page_failures)?;
+        Ok(records)
     }
 
     /// Runs every record through the chain; rejected records join `failed`.
@@ -698,7 +741,7 @@ where
         records: &[Record],
         rejected: &[usize],
     ) -> Result<()> {
-        if self.p.state.is_none() && !H::ACTIVE && !S::CONFIRMS_UPSTREAM {
+        if self.p.state.is_none() && !H::ACTIVE && !self.confirms_upstream {
             // Nothing is persisted, no child reads this page and the source
             // acknowledges nothing upstream: syncing every page would only cost
             // time. The run flushes once, at its end.
@@ -769,4 +812,24 @@ where
         }
         Ok(())
     }
+}
+
+/// What one read of the source gave (`Ok(None)`: the source ended), and how long it took.
+struct Fetched {
+    page: Result<Option<Page>>,
+    /// The run was cancelled before the source answered (`page` is `Ok(None)`).
+    cancelled: bool,
+    took: Duration,
+}
+
+/// Reads the next page, giving up at once when `cancel` fires.
+async fn fetch<S: Source>(source: &mut S, cancel: &CancellationToken) -> Fetched {
+    let span = tracing::debug_span!("faucet.source.page", connector = source.connector_name());
+    let started = Instant::now();
+    let (page, cancelled) = tokio::select! {
+        biased;
+        () = cancel.cancelled() => (Ok(None), true),
+        page = source.next_page().instrument(span) => (page, false),
+    };
+    Fetched { page, cancelled, took: started.elapsed() }
 }

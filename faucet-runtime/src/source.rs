@@ -10,8 +10,9 @@ use crate::page::{Page, Record};
 
 /// Fetches records and yields them in pages.
 ///
-/// A source is pull-based: the driver asks for the next page only after the
-/// previous one is confirmed by the sink, so memory stays bounded by one page.
+/// A source is pull-based: the driver asks for page N+1 while it writes page N
+/// (never further ahead), so memory stays bounded by two pages; a source that
+/// sets [`Source::CONFIRMS_UPSTREAM`] is asked only after page N is confirmed.
 pub trait Source: Send {
     /// True for a source that acknowledges consumed input to its upstream system
     /// (Kafka offsets, a replication slot) when it is asked for the next page.

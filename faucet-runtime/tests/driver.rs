@@ -39,6 +39,8 @@ enum Event {
     Ack { page: u64 },
     /// The driver handed a page's records back to the source.
     Recycle { rows: Vec<Value> },
+    /// The source handed out this (1-based) page (logged only when asked).
+    Fetch { page: u64 },
 }
 
 type Log = Arc<Mutex<Vec<Event>>>;
@@ -70,6 +72,7 @@ fn trace(log: &Log) -> Vec<String> {
             Event::Put { value } => format!("put:{}:{}", value["seq"], value["source"]),
             Event::Ack { page } => format!("ack:{page}"),
             Event::Recycle { rows } => format!("recycle:{}", rows.len()),
+            Event::Fetch { page } => format!("fetch:{page}"),
         })
         .collect()
 }
@@ -164,6 +167,8 @@ struct VecSource {
     log: Log,
     /// Cancels this token right after yielding this (1-based) page.
     cancel_after: Option<(u64, CancellationToken)>,
+    /// Logs every page it hands out.
+    log_fetches: bool,
 }
 
 impl VecSource {
@@ -175,7 +180,7 @@ impl VecSource {
     }
 
     fn from_specs(log: &Log, pages: Vec<PageSpec>) -> Self {
-        VecSource { pages, next: 0, log: Arc::clone(log), cancel_after: None }
+        VecSource { pages, next: 0, log: Arc::clone(log), cancel_after: None, log_fetches: false }
     }
 
     fn cancel_after(mut self, page: u64, token: CancellationToken) -> Self {
@@ -221,6 +226,9 @@ impl Source for VecSource {
             && *after == number
         {
             cancel.cancel();
+        }
+        if self.log_fetches {
+            push(&self.log, Event::Fetch { page: number });
         }
         Ok(Some(page))
     }
@@ -293,6 +301,8 @@ struct RecordingSink {
     scope: String,
     total: u64,
     pending: Vec<Pending>,
+    /// Yields to the executor once before each write, as a sink waiting on I/O does.
+    yielding: bool,
 }
 
 impl RecordingSink {
@@ -307,6 +317,7 @@ impl RecordingSink {
             scope: String::new(),
             total: 0,
             pending: Vec::new(),
+            yielding: false,
         }
     }
 
@@ -317,6 +328,11 @@ impl RecordingSink {
 
     fn batch(mut self, size: usize) -> Self {
         self.batch_size = size;
+        self
+    }
+
+    fn yielding(mut self) -> Self {
+        self.yielding = true;
         self
     }
 
@@ -360,6 +376,9 @@ impl Sink for RecordingSink {
         batch: &[Record],
         token: CommitToken,
     ) -> faucet_runtime::Result<WriteOutcome> {
+        if self.yielding {
+            tokio::task::yield_now().await;
+        }
         push(&self.log, Event::Write { sink: self.name, token, rows: batch.to_vec() });
         if self.fail_batches.contains(&token) {
             return Err(FaucetError::sink(format!(
@@ -677,6 +696,57 @@ async fn a_source_that_confirms_upstream_has_every_page_flushed_even_without_a_s
         .flatten()
         .collect();
     assert_eq!(recycled, [page_records(1, 3), page_records(2, 2)].concat());
+}
+
+#[tokio::test]
+async fn the_next_page_is_read_while_this_one_is_written_but_never_two_ahead() {
+    let log = new_log();
+    let mut source = VecSource::new(&log, pages(3, 2));
+    source.log_fetches = true;
+    Pipeline::new(source, RecordingSink::new(&log).yielding())
+        .with_state(MemoryStore::new())
+        .run()
+        .await
+        .unwrap();
+    let steps: Vec<String> = trace(&log)
+        .into_iter()
+        .filter(|t| t.starts_with("fetch") || t.starts_with("write") || t.starts_with("flush"))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            "fetch:1",
+            "fetch:2",
+            "write:recording:1.0",
+            "flush:recording",
+            "fetch:3",
+            "write:recording:2.0",
+            "flush:recording",
+            "write:recording:3.0",
+            "flush:recording",
+        ]
+    );
+
+    // A source that acknowledges upstream is asked only once the page is confirmed.
+    let log = new_log();
+    let mut inner = VecSource::new(&log, pages(2, 2));
+    inner.log_fetches = true;
+    Pipeline::new(UpstreamSource { inner }, RecordingSink::new(&log).yielding()).run().await.unwrap();
+    let steps: Vec<String> = trace(&log)
+        .into_iter()
+        .filter(|t| t.starts_with("fetch") || t.starts_with("write") || t.starts_with("flush"))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            "fetch:1",
+            "write:recording:1.0",
+            "flush:recording",
+            "fetch:2",
+            "write:recording:2.0",
+            "flush:recording"
+        ]
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -1209,8 +1279,10 @@ async fn cancellation_stops_at_a_page_boundary_keeping_confirmed_pages() {
     let store = shared_store();
     let cancel = CancellationToken::new();
     let options = RunOptions { cancel: Some(cancel.clone()) };
-    // The source cancels as it hands out page 2: page 2 still completes.
-    let source = VecSource::new(&log, pages(4, 2)).cancel_after(2, cancel.clone());
+    // The source cancels as it hands out page 3, which the driver reads ahead
+    // while it writes page 2: page 2, in progress, still completes; page 3 is
+    // not started (the rerun reads it again).
+    let source = VecSource::new(&log, pages(4, 2)).cancel_after(3, cancel.clone());
     let report = Pipeline::new(source, RecordingSink::new(&log))
         .with_state(RecordingStore::new(Arc::clone(&store), &log))
         .with_name("t12")

@@ -13,5 +13,10 @@ fn main() {
         "pipelines/pg_upsert.yaml",
         "pipelines/mysql_to_pg.yaml",
         "pipelines/pg_to_jsonl.yaml",
+        "pipelines/cdc_replica.yaml",
+        "pipelines/cdc_one.yaml",
+        "pipelines/sqlite_upsert.yaml",
+        "pipelines/vol_pg_to_pg.yaml",
+        "pipelines/vol_sqlite_to_pg.yaml",
     ]);
 }

@@ -47,6 +47,9 @@ pub enum Command {
         #[arg(long, value_name = "PATH")]
         runtime_path: Option<String>,
     },
+    /// Prints the JSON Schema of the pipeline grammar, for editors
+    /// (`faucet-gen schema > faucet.schema.json`).
+    Schema,
     /// Creates a crate that compiles `pipelines/example.yaml` in its build.rs and runs it.
     New {
         /// The crate's name (also its directory, unless `--dir` is given).
@@ -65,6 +68,13 @@ pub enum Command {
     },
 }
 
+/// Prints the grammar's JSON Schema, pretty-printed.
+pub fn schema(out: &mut dyn Write) -> Result<i32, CliError> {
+    let text = serde_json::to_string_pretty(&faucet_gen::schema::json_schema()).expect("a schema serializes");
+    writeln!(out, "{text}").map_err(|e| CliError::new(format!("cannot write the schema: {e}")))?;
+    Ok(EXIT_OK)
+}
+
 /// Exit code: success.
 pub const EXIT_OK: i32 = 0;
 /// Exit code: a pipeline has errors, or a file could not be read or written.
@@ -76,6 +86,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     let result = match cli.command {
         Command::Check { files } => check(&files, out, err),
         Command::Expand { file, runtime_path } => expand(&file, runtime_path.as_deref(), out, err),
+        Command::Schema => schema(out),
         Command::New { name, dir, faucet_path, faucet_version } => {
             let dir = dir.unwrap_or_else(|| PathBuf::from(&name));
             let deps = match (faucet_path, faucet_version) {

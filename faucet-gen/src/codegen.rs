@@ -66,6 +66,7 @@ pub fn generate(p: &ir::Pipeline, opts: &CodegenOptions) -> TokenStream {
     });
     let body = g.body(p);
     let pipeline_type = g.pipeline_type();
+    let main = g.main_helper(&p.observability);
     quote! {
         #[doc = #doc]
         #[allow(unused_imports, unused_variables, clippy::all, missing_docs)]
@@ -96,6 +97,8 @@ pub fn generate(p: &ir::Pipeline, opts: &CodegenOptions) -> TokenStream {
             ) -> ::core::result::Result<#rt::__private::RunReport, #rt::__private::FaucetError> {
                 pipeline()?.with_options(&options).run().await
             }
+
+            #main
         }
     }
 }
@@ -205,6 +208,7 @@ pub fn generate_matrix(m: &ir::Matrix, opts: &CodegenOptions) -> TokenStream {
         )
     });
     let matrix = quote!(#rt::__private::matrix);
+    let main = g.main_helper(&m.observability);
     let max_concurrent = match m.max_concurrent {
         Some(n) => {
             let n = usize_lit(n);
@@ -387,6 +391,8 @@ pub fn generate_matrix(m: &ir::Matrix, opts: &CodegenOptions) -> TokenStream {
                 ::core::result::Result::Ok(exec.finish())
             }
 
+            #main
+
             #(#root_fns)*
 
             #(#rows)*
@@ -458,24 +464,71 @@ impl Gen<'_> {
     }
 
     /// A `String` expression: a literal, or a run-time template for `${env:…}`.
+    /// The `main()` / `main_with_args()` helper (runtime feature `cli`), with `observability:`.
+    fn main_helper(&self, o: &ir::Observability) -> TokenStream {
+        let rt = &self.rt;
+        let cli = quote!(#rt::__private::cli);
+        let some = |v: TokenStream| quote!(::core::option::Option::Some(#v));
+        let none = quote!(::core::option::Option::None);
+        let listen = o.prometheus_listen.as_ref().map_or(none.clone(), |t| {
+            let parts = self.parts(t);
+            some(quote!(#rt::__private::secret::Template(&[#(#parts),*])))
+        });
+        let buckets = o.prometheus_buckets.as_ref().map_or(none.clone(), |b| {
+            let b = b.iter().map(|v| Literal::f64_suffixed(*v));
+            some(quote!(&[#(#b),*]))
+        });
+        let level = o.tracing_level.map_or(none, |l| some(quote!(#l)));
+        let error = match &o.loc {
+            Some(loc) => {
+                let message = format!(
+                    "{}`observability:` needs faucet-runtime's `cli` cargo feature, which is off\n  = help: enable it: faucet-runtime = {{ version = \"…\", features = [\"cli\"] }}",
+                    loc_prefix(loc)
+                );
+                let span = self.span(loc);
+                quote_spanned!(span=> { ::core::compile_error!(#message); })
+            }
+            None => quote!({}),
+        };
+        quote! {
+            #rt::__private::cli_main! {
+                #error,
+                #cli::Observability {
+                    prometheus_listen: #listen,
+                    prometheus_buckets: #buckets,
+                    tracing_level: #level,
+                },
+                run_with
+            }
+        }
+    }
+
+    /// The runtime `Part`s of a config string.
+    fn parts(&self, t: &Text) -> Vec<TokenStream> {
+        let rt = &self.rt;
+        t.0.iter()
+            .map(|p| match p {
+                TextPart::Lit(s) => quote!(#rt::__private::secret::Part::Lit(#s)),
+                TextPart::Env(v) => quote!(#rt::__private::secret::Part::Env(#v)),
+                TextPart::Parent { path, encode } => {
+                    let encode = match encode {
+                        Encode::Raw => quote!(Raw),
+                        Encode::PathSegment => quote!(PathSegment),
+                        Encode::UrlSegment => quote!(UrlSegment),
+                        Encode::UrlQuery => quote!(UrlQuery),
+                    };
+                    quote!(#rt::__private::secret::Part::Parent(&[#(#path),*], #rt::__private::secret::Encode::#encode))
+                }
+            })
+            .collect()
+    }
+
     pub(crate) fn text(&self, t: &Text) -> TokenStream {
         let rt = &self.rt;
         if let Some(lit) = t.as_literal() {
             return quote!(::std::string::String::from(#lit));
         }
-        let parts = t.0.iter().map(|p| match p {
-            TextPart::Lit(s) => quote!(#rt::__private::secret::Part::Lit(#s)),
-            TextPart::Env(v) => quote!(#rt::__private::secret::Part::Env(#v)),
-            TextPart::Parent { path, encode } => {
-                let encode = match encode {
-                    Encode::Raw => quote!(Raw),
-                    Encode::PathSegment => quote!(PathSegment),
-                    Encode::UrlSegment => quote!(UrlSegment),
-                    Encode::UrlQuery => quote!(UrlQuery),
-                };
-                quote!(#rt::__private::secret::Part::Parent(&[#(#path),*], #rt::__private::secret::Encode::#encode))
-            }
-        });
+        let parts = self.parts(t);
         if t.has_parent_values() {
             // `parent` is the matrix child's parent record, in scope in its builder.
             quote!(#rt::__private::secret::Template(&[#(#parts),*]).resolve_with(parent)?)
@@ -524,6 +577,34 @@ impl Gen<'_> {
                     CaseMode::ScreamingSnake => quote!(ScreamingSnake),
                 };
                 quote!(#tr::KeysCase::new(#tr::CaseMode::#mode))
+            }
+            Transform::CdcUnwrap {
+                op_field,
+                after_field,
+                before_field,
+                key_field,
+                marker_field,
+                delete_ops,
+                drop_ops,
+            } => {
+                let key_field = match key_field {
+                    Some(k) => quote!(::core::option::Option::Some(::std::string::String::from(#k))),
+                    None => quote!(::core::option::Option::None),
+                };
+                let list = |ops: &[String]| {
+                    let ops = ops.iter().map(|op| quote!(::std::string::String::from(#op)));
+                    quote!(::std::vec![#(#ops),*])
+                };
+                let (delete_ops, drop_ops) = (list(delete_ops), list(drop_ops));
+                quote!(#tr::CdcUnwrap::new(#tr::CdcUnwrapConfig {
+                    op_field: ::std::string::String::from(#op_field),
+                    after_field: ::std::string::String::from(#after_field),
+                    before_field: ::std::string::String::from(#before_field),
+                    key_field: #key_field,
+                    marker_field: ::std::string::String::from(#marker_field),
+                    delete_ops: #delete_ops,
+                    drop_ops: #drop_ops,
+                }))
             }
             Transform::Custom { function, loc } => {
                 let span = self.span(loc);

@@ -45,6 +45,8 @@ pub struct Matrix {
     pub max_concurrent: Option<u64>,
     /// `execution.on_error`.
     pub on_error: OnError,
+    /// `observability:`, applied by the generated `main` helper.
+    pub observability: Observability,
 }
 
 /// One matrix row: a merged, validated pipeline and its place in the schedule.
@@ -94,6 +96,21 @@ pub struct Pipeline {
     pub state: State,
     /// Where failed rows go.
     pub dlq: Option<Dlq>,
+    /// `observability:`, applied by the generated `main` helper (none in matrix rows).
+    pub observability: Observability,
+}
+
+/// `observability:`: what the generated `main` helper installs.
+#[derive(Debug, Clone, Default)]
+pub struct Observability {
+    /// Where the block was written (for the `cli` feature's error), when it was.
+    pub loc: Option<Loc>,
+    /// `prometheus.listen`: a socket address (checked at build time when literal).
+    pub prometheus_listen: Option<Text>,
+    /// `prometheus.buckets`: histogram buckets in seconds.
+    pub prometheus_buckets: Option<Vec<f64>>,
+    /// `tracing.level`.
+    pub tracing_level: Option<&'static str>,
 }
 
 /// A config string: literal text and `${env:VAR}` references resolved at run time.
@@ -181,7 +198,7 @@ pub enum SourceKind {
     Csv(connectors::csv::CsvSource),
     /// `jsonl`.
     Jsonl(connectors::jsonl::JsonlSource),
-    /// `s3` and `memory` (object stores).
+    /// Object stores: `s3`, `gcs`, `azure`, `file` and `memory`.
     Object(connectors::object_store::ObjectSource),
     /// `kafka`.
     Kafka(connectors::kafka::KafkaSource),
@@ -189,6 +206,8 @@ pub enum SourceKind {
     Rest(Box<connectors::rest::RestSource>),
     /// `postgres`.
     Postgres(Box<connectors::postgres::PostgresSource>),
+    /// `postgres_cdc` (also spelled `postgres-cdc`).
+    PostgresCdc(Box<connectors::postgres_cdc::PostgresCdcSource>),
     /// `sqlite`.
     Sqlite(connectors::sqlite_source::SqliteSource),
     /// `mysql`.
@@ -206,7 +225,10 @@ impl SourceKind {
             // A malformed response fails the run.
             SourceKind::Rest(_) => OnParseError::Fail,
             // A row that cannot be read fails the run.
-            SourceKind::Postgres(_) | SourceKind::Sqlite(_) | SourceKind::MySql(_) => OnParseError::Fail,
+            SourceKind::Postgres(_)
+            | SourceKind::PostgresCdc(_)
+            | SourceKind::Sqlite(_)
+            | SourceKind::MySql(_) => OnParseError::Fail,
         }
     }
 
@@ -250,7 +272,7 @@ pub enum SinkKind {
     Stdout(connectors::stdout::StdoutSink),
     /// `sqlite`.
     Sqlite(connectors::sqlite::SqliteSink),
-    /// `s3` and `memory` (object stores).
+    /// Object stores: `s3`, `gcs`, `azure`, `file` and `memory`.
     Object(connectors::object_store::ObjectSink),
     /// `kafka`.
     Kafka(connectors::kafka::KafkaSink),
@@ -277,6 +299,23 @@ pub enum Transform {
     },
     /// `snake_case` or `keys_case`.
     KeysCase(CaseMode),
+    /// `cdc_unwrap`: change records into rows plus a delete marker.
+    CdcUnwrap {
+        /// The op field.
+        op_field: String,
+        /// The new row's field.
+        after_field: String,
+        /// The old row's field.
+        before_field: String,
+        /// A key field for deletes without `before`.
+        key_field: Option<String>,
+        /// Set to true on deletes.
+        marker_field: String,
+        /// Ops that delete.
+        delete_ops: Vec<String>,
+        /// Ops that are dropped.
+        drop_ops: Vec<String>,
+    },
     /// `custom`: a Rust function `fn(Record) -> Result<Option<Record>, FaucetError>`.
     Custom {
         /// The function's path.

@@ -23,6 +23,10 @@ pub mod diag;
 mod expand;
 pub mod ir;
 pub mod load;
+#[cfg(feature = "schema")]
+pub mod schema;
+#[cfg(test)]
+mod spec_tests;
 pub mod validate;
 
 use std::path::Path;

@@ -33,3 +33,28 @@ fn generated_code_matches_snapshots() {
     }
     assert!(changed.is_empty(), "generated code changed (FAUCET_BLESS=1 to accept):\n{}", changed.join("\n"));
 }
+
+#[test]
+fn kafka_tls_auth_is_gated_by_the_kafka_tls_feature() {
+    let yaml = r#"
+pipeline:
+  source: { type: jsonl, config: { path: in.jsonl } }
+  sink:
+    type: kafka
+    config:
+      brokers: "k1:9093"
+      topic: out
+      auth:
+        type: sasl_ssl
+        config:
+          sasl: { mechanism: SCRAM-SHA-512, username: u, password: "${env:KAFKA_PASSWORD}" }
+          ssl: { ca_path: /etc/kafka/ca.pem }
+"#;
+    let code = faucet_gen::generate_string("tls.yaml", yaml, &faucet_gen::CodegenOptions::default()).unwrap();
+    assert!(code.contains("gate_kafka_tls"), "{code}");
+    for setting in ["\"security.protocol\"", "\"sasl_ssl\"", "\"SCRAM-SHA-512\"", "\"ssl.ca.location\""] {
+        assert!(code.contains(setting), "{setting} missing from:\n{code}");
+    }
+    // The password is read from the environment at run time, never baked in.
+    assert!(code.contains("KAFKA_PASSWORD") && !code.contains("hunter"), "{code}");
+}

@@ -182,6 +182,72 @@ macro_rules! __faucet_gate_s3 {
 #[doc(hidden)]
 pub use __faucet_gate_s3 as gate_s3;
 
+#[cfg(feature = "gcs")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __faucet_gate_gcs {
+    ($error:block, $body:block) => {
+        $body
+    };
+}
+
+#[cfg(not(feature = "gcs"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __faucet_gate_gcs {
+    ($error:block, $body:block) => {{
+        $error
+        $crate::__private::Unavailable::never()
+    }};
+}
+
+#[doc(hidden)]
+pub use __faucet_gate_gcs as gate_gcs;
+
+#[cfg(feature = "azure")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __faucet_gate_azure {
+    ($error:block, $body:block) => {
+        $body
+    };
+}
+
+#[cfg(not(feature = "azure"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __faucet_gate_azure {
+    ($error:block, $body:block) => {{
+        $error
+        $crate::__private::Unavailable::never()
+    }};
+}
+
+#[doc(hidden)]
+pub use __faucet_gate_azure as gate_azure;
+
+#[cfg(feature = "kafka-tls")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __faucet_gate_kafka_tls {
+    ($error:block, $body:block) => {
+        $body
+    };
+}
+
+#[cfg(not(feature = "kafka-tls"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __faucet_gate_kafka_tls {
+    ($error:block, $body:block) => {{
+        $error
+        $crate::__private::Unavailable::never()
+    }};
+}
+
+#[doc(hidden)]
+pub use __faucet_gate_kafka_tls as gate_kafka_tls;
+
 #[cfg(feature = "postgres")]
 #[doc(hidden)]
 #[macro_export]
@@ -203,6 +269,28 @@ macro_rules! __faucet_gate_postgres {
 
 #[doc(hidden)]
 pub use __faucet_gate_postgres as gate_postgres;
+
+#[cfg(feature = "postgres-cdc")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __faucet_gate_postgres_cdc {
+    ($error:block, $body:block) => {
+        $body
+    };
+}
+
+#[cfg(not(feature = "postgres-cdc"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __faucet_gate_postgres_cdc {
+    ($error:block, $body:block) => {{
+        $error
+        $crate::__private::Unavailable::never()
+    }};
+}
+
+#[doc(hidden)]
+pub use __faucet_gate_postgres_cdc as gate_postgres_cdc;
 
 #[cfg(feature = "mysql")]
 #[doc(hidden)]
@@ -291,3 +379,40 @@ macro_rules! __faucet_gate_kafka {
 
 #[doc(hidden)]
 pub use __faucet_gate_kafka as gate_kafka;
+
+/// The generated `main()` / `main_with_args()` of a pipeline module: with the
+/// `cli` feature they run it through [`crate::cli::main_with_args`]; without
+/// it there is no `main` helper, and a config with `observability:` fails
+/// with the generator's `compile_error!` (the first block).
+#[cfg(feature = "cli")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __faucet_cli_main {
+    ($error:block, $observability:expr, $run:path) => {
+        /// Runs the pipeline as a program with the config's `observability:`
+        /// (Prometheus exporter, tracing subscriber) and `--output text|json|ndjson`
+        /// from the command line; returns the exit code (1 when anything failed).
+        pub fn main() -> ::std::process::ExitCode {
+            main_with_args(::std::env::args().skip(1))
+        }
+
+        /// [`main`] with explicit arguments (without the program name).
+        pub fn main_with_args(
+            args: impl ::core::iter::IntoIterator<Item = ::std::string::String>,
+        ) -> ::std::process::ExitCode {
+            $crate::__private::cli::main_with_args($observability, args, $run)
+        }
+    };
+}
+
+#[cfg(not(feature = "cli"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __faucet_cli_main {
+    ($error:block, $observability:expr, $run:path) => {
+        const _: () = $error;
+    };
+}
+
+#[doc(hidden)]
+pub use __faucet_cli_main as cli_main;

@@ -15,6 +15,8 @@
 //! # Ok(()) }
 //! ```
 
+#[cfg(feature = "cli")]
+pub mod cli;
 pub mod connectors;
 pub mod dlq;
 mod error;
@@ -23,6 +25,7 @@ pub mod matrix;
 pub mod observe;
 mod page;
 mod pipeline;
+pub mod progress;
 pub mod secret;
 mod sink;
 mod source;
@@ -34,6 +37,7 @@ pub use fan_out::{FanOut, NoFanOut};
 pub use matrix::{InvocationReport, InvocationStatus, MatrixReport};
 pub use page::{CommitToken, Page, Record, Rejected};
 pub use pipeline::{Pipeline, RunOptions, RunReport};
+pub use progress::Progress;
 pub use sink::{NoSink, OpenContext, RowFailure, Sink, WriteOutcome};
 pub use source::Source;
 pub use state::StateStore;

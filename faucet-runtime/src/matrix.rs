@@ -20,6 +20,7 @@ use tokio_util::sync::CancellationToken;
 use crate::error::{FaucetError, Result};
 use crate::page::Record;
 use crate::pipeline::{Pipeline, RunOptions, RunReport};
+use crate::progress::Progress;
 
 /// One row of the compiled schedule, as the generator emits it.
 #[derive(Debug, Clone, Copy)]
@@ -202,6 +203,7 @@ pub struct Executor {
     started: Instant,
     trees: Vec<watch::Sender<bool>>,
     state: Mutex<ExecState>,
+    progress: Option<Progress>,
 }
 
 #[derive(Default)]
@@ -242,6 +244,7 @@ impl Executor {
             started: Instant::now(),
             trees: rows.iter().map(|_| watch::Sender::new(false)).collect(),
             state: Mutex::new(ExecState { invocations: Vec::new(), unhealthy: vec![false; rows.len()] }),
+            progress: options.progress.clone(),
         }
     }
 
@@ -330,6 +333,7 @@ impl Executor {
             started: Instant::now(),
             fanned: AtomicU64::new(0),
             cancel: self.cancel.child_token(),
+            progress: self.progress.clone(),
         })
     }
 
@@ -446,6 +450,7 @@ pub struct Invocation<'a> {
     started: Instant,
     fanned: AtomicU64,
     cancel: CancellationToken,
+    progress: Option<Progress>,
 }
 
 impl fmt::Debug for Invocation<'_> {
@@ -469,7 +474,10 @@ impl Invocation<'_> {
         St: crate::StateStore,
         H: crate::FanOut,
     {
-        let pipeline = pipeline.with_row(self.id).with_cancel(self.cancel.clone());
+        let mut pipeline = pipeline.with_row(self.id).with_cancel(self.cancel.clone());
+        if let Some(progress) = &self.progress {
+            pipeline = pipeline.with_progress(progress.clone(), self.parent_key.clone());
+        }
         match &self.key_suffix {
             Some(suffix) => pipeline.with_key_suffix(suffix.clone()),
             None => pipeline,

@@ -32,6 +32,7 @@ use crate::error::{ErrorKind, FaucetError, Result};
 use crate::fan_out::{FanOut, NoFanOut};
 use crate::observe::{self, RunMetrics, StateOp};
 use crate::page::{CommitToken, Page, Record};
+use crate::progress::{Progress, Tracker};
 use crate::sink::{NoSink, OpenContext, Sink};
 use crate::source::Source;
 use crate::state::{MemoryStore, StateStore, validate_key};
@@ -53,6 +54,8 @@ pub struct Pipeline<S, T, K, D = NoSink, St = MemoryStore, H = NoFanOut> {
     cancel: CancellationToken,
     fan_out: H,
     key_suffix: Option<String>,
+    /// The live-progress registry and, for a matrix child, its parent key.
+    progress: Option<(Progress, Option<String>)>,
 }
 
 impl<S: Source, K: Sink> Pipeline<S, Identity, K, NoSink, MemoryStore> {
@@ -70,6 +73,7 @@ impl<S: Source, K: Sink> Pipeline<S, Identity, K, NoSink, MemoryStore> {
             cancel: CancellationToken::new(),
             fan_out: NoFanOut,
             key_suffix: None,
+            progress: None,
         }
     }
 }
@@ -96,6 +100,7 @@ where
             cancel: self.cancel,
             fan_out: self.fan_out,
             key_suffix: self.key_suffix,
+            progress: self.progress,
         }
     }
 
@@ -112,6 +117,7 @@ where
             cancel: self.cancel,
             fan_out: self.fan_out,
             key_suffix: self.key_suffix,
+            progress: self.progress,
         }
     }
 
@@ -128,6 +134,7 @@ where
             cancel: self.cancel,
             fan_out: self.fan_out,
             key_suffix: self.key_suffix,
+            progress: self.progress,
         }
     }
 
@@ -147,6 +154,7 @@ where
             cancel: self.cancel,
             fan_out,
             key_suffix: self.key_suffix,
+            progress: self.progress,
         }
     }
 
@@ -181,6 +189,16 @@ where
         if let Some(cancel) = &options.cancel {
             self.cancel = cancel.clone();
         }
+        if let Some(progress) = &options.progress {
+            self.progress = Some((progress.clone(), None));
+        }
+        self
+    }
+
+    /// Shows this run in `progress` while it runs, labelled with `parent_key`
+    /// for a matrix child.
+    pub(crate) fn with_progress(mut self, progress: Progress, parent_key: Option<String>) -> Self {
+        self.progress = Some((progress, parent_key));
         self
     }
 
@@ -196,7 +214,7 @@ where
     ///
     /// Opens the `faucet.pipeline.run` span and records every metric of
     /// [`observe`](crate::observe) with the recorder current at this call.
-    pub async fn run(self) -> Result<RunReport> {
+    pub async fn run(mut self) -> Result<RunReport> {
         let run_id = uuid::Uuid::now_v7().simple();
         let span = tracing::info_span!(
             "faucet.pipeline.run",
@@ -216,7 +234,15 @@ where
         );
         let started = Instant::now();
         let in_flight = m.in_flight();
-        let (source, driver) = Driver::new(self, m);
+        let tracker = self.progress.take().map(|(progress, parent_key)| {
+            let label = match parent_key {
+                Some(key) => format!("{}[{} {key}]", self.name, self.row),
+                None => format!("{}[{}]", self.name, self.row),
+            };
+            progress.start(label)
+        });
+        let (source, mut driver) = Driver::new(self, m);
+        driver.progress = tracker;
         let (result, m) = driver.run(source).instrument(span).await;
         drop(in_flight);
         m.finish(started, result.as_ref().err().map(FaucetError::kind));
@@ -229,6 +255,9 @@ where
 pub struct RunOptions {
     /// Stops the run at the next page boundary when cancelled.
     pub cancel: Option<CancellationToken>,
+    /// Lists the run (each matrix invocation) in this registry while it runs,
+    /// for a live progress display; updated once per page.
+    pub progress: Option<Progress>,
 }
 
 /// What a run did.
@@ -309,6 +338,8 @@ struct Driver<T, K, D, St, H> {
     /// Pages written but not yet flushed (runs without a state store flush at the end).
     unflushed: bool,
     m: RunMetrics,
+    /// This run's live-progress entry, updated once per page.
+    progress: Option<Tracker>,
 }
 
 impl<T, K, D, St, H> Driver<T, K, D, St, H>
@@ -323,8 +354,32 @@ where
     fn new<S: Source>(p: Pipeline<S, T, K, D, St, H>, m: RunMetrics) -> (S, Self) {
         let key = p.state_key();
         let report = RunReport { pipeline: p.name.clone(), row: p.row.clone(), ..RunReport::default() };
-        let Pipeline { source, transform, sink, dlq, state, name, row, cancel, fan_out, key_suffix } = p;
-        let p = Pipeline { source: (), transform, sink, dlq, state, name, row, cancel, fan_out, key_suffix };
+        let Pipeline {
+            source,
+            transform,
+            sink,
+            dlq,
+            state,
+            name,
+            row,
+            cancel,
+            fan_out,
+            key_suffix,
+            progress,
+        } = p;
+        let p = Pipeline {
+            source: (),
+            transform,
+            sink,
+            dlq,
+            state,
+            name,
+            row,
+            cancel,
+            fan_out,
+            key_suffix,
+            progress,
+        };
         let confirms_upstream = S::CONFIRMS_UPSTREAM;
         let driver = Driver {
             p,
@@ -336,6 +391,7 @@ where
             lineage: String::new(),
             unflushed: false,
             m,
+            progress: None,
         };
         (source, driver)
     }
@@ -362,7 +418,12 @@ where
 
         // Sinks key their commit tokens by this scope: the same across a crash
         // and its rerun, new when the state was reset (or there is no store).
-        let scope = format!("{}::{lineage}", self.key);
+        let scope = if S::REPLAYS_PAGES {
+            format!("{}::{lineage}", self.key)
+        } else {
+            // Pages are not reproducible: no token of an earlier run may match this run's.
+            format!("{}::{lineage}::{}", self.key, uuid::Uuid::now_v7().simple())
+        };
         self.p.sink.open(OpenContext { scope: &scope, checkpoint: checkpoint("sink") }).await.map_err(
             |e| {
                 self.m.sink_errors.increment(1);
@@ -512,6 +573,9 @@ where
         self.report.records_skipped += page.skipped;
         self.m.source_pages.increment(1);
         self.m.source_records.increment(read);
+        if let Some(tracker) = &self.progress {
+            tracker.update(&self.report);
+        }
         Ok(Some(page))
     }
 
@@ -530,6 +594,9 @@ where
         let page_failures = failed.len() as u64;
         self.dead_letter(failed).await?;
         self.commit(page.bookmark, &records, &rejected).await?;
+        if let Some(tracker) = &self.progress {
+            tracker.update(&self.report);
+        }
         self.check_budgets(page_failures)?;
         Ok(records)
     }

@@ -21,6 +21,16 @@ pub trait Source: Send {
     /// state store, so nothing is acknowledged upstream before the sink holds it.
     const CONFIRMS_UPSTREAM: bool = false;
 
+    /// True when a resumed source yields exactly the pages the interrupted run
+    /// yielded after the same bookmark (files, keyed queries), so a sink may skip
+    /// a batch whose commit token it stored before a crash.
+    ///
+    /// A source whose page boundaries depend on what had arrived (a replication
+    /// slot) says false: the driver then gives each run its own commit-token
+    /// scope, so a page written but not confirmed before a crash is written
+    /// again, never skipped because a different page had the same token.
+    const REPLAYS_PAGES: bool = true;
+
     /// Short snake-case name (`csv`, `jsonl`), used in metrics, spans and errors.
     fn connector_name(&self) -> &'static str;
 
@@ -55,6 +65,7 @@ pub trait Source: Send {
 
 impl<S: Source + ?Sized> Source for &mut S {
     const CONFIRMS_UPSTREAM: bool = S::CONFIRMS_UPSTREAM;
+    const REPLAYS_PAGES: bool = S::REPLAYS_PAGES;
 
     fn connector_name(&self) -> &'static str {
         (**self).connector_name()

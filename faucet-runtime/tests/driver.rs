@@ -1278,7 +1278,7 @@ async fn cancellation_stops_at_a_page_boundary_keeping_confirmed_pages() {
     let log = new_log();
     let store = shared_store();
     let cancel = CancellationToken::new();
-    let options = RunOptions { cancel: Some(cancel.clone()) };
+    let options = RunOptions { cancel: Some(cancel.clone()), ..RunOptions::default() };
     // The source cancels as it hands out page 3, which the driver reads ahead
     // while it writes page 2: page 2, in progress, still completes; page 3 is
     // not started (the rerun reads it again).
@@ -1321,7 +1321,7 @@ async fn cancelled_before_start_writes_nothing() {
     let cancel = CancellationToken::new();
     cancel.cancel();
     let report = Pipeline::new(VecSource::new(&log, pages(2, 2)), RecordingSink::new(&log))
-        .with_options(&RunOptions { cancel: Some(cancel) })
+        .with_options(&RunOptions { cancel: Some(cancel), ..RunOptions::default() })
         .run()
         .await
         .unwrap();
@@ -1415,4 +1415,39 @@ async fn bookmark_without_lineage_is_not_rewound() {
     let stored = store.get("legacy::row-0").await.unwrap().unwrap();
     assert_eq!(stored["source"], json!({"page": 2}), "{stored}");
     assert_eq!(stored["sink"], json!({"rows": 4}), "{stored}");
+}
+
+// ---------------------------------------------------------------------------
+// Live progress
+// ---------------------------------------------------------------------------
+
+#[tokio::test]
+async fn a_progress_registry_lists_the_run_while_it_runs() {
+    let log = new_log();
+    let progress = faucet_runtime::Progress::new();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let (watch, seen_in) = (progress.clone(), Arc::clone(&seen));
+    // Looks at the registry while page 3 is transformed.
+    let look = transform_fn(move |r: Record| -> faucet_runtime::Result<Option<Record>> {
+        if r["id"] == json!(301) {
+            seen_in.lock().unwrap().extend(watch.snapshot());
+        }
+        Ok(Some(r))
+    });
+    let options = RunOptions { progress: Some(progress.clone()), ..RunOptions::default() };
+    let report = Pipeline::new(VecSource::new(&log, pages(4, 2)), RecordingSink::new(&log))
+        .with_transform(look)
+        .with_name("t13")
+        .with_options(&options)
+        .run()
+        .await
+        .unwrap();
+
+    assert_eq!(report.records_written, 8);
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert_eq!(seen[0].label, "t13[row-0]");
+    // Page 3 was read; pages 1 and 2 were written.
+    assert_eq!((seen[0].pages, seen[0].records_read, seen[0].records_written), (3, 6, 4));
+    assert!(progress.snapshot().is_empty(), "a finished run leaves the registry");
 }

@@ -11,6 +11,13 @@ faucet_runtime::include_pipeline!("pg_append");
 faucet_runtime::include_pipeline!("pg_upsert");
 faucet_runtime::include_pipeline!("mysql_to_pg");
 faucet_runtime::include_pipeline!("pg_to_jsonl");
+faucet_runtime::include_pipeline!("cdc_replica");
+faucet_runtime::include_pipeline!("cdc_one");
+
+pub mod pg_logical;
+faucet_runtime::include_pipeline!("sqlite_upsert");
+faucet_runtime::include_pipeline!("vol_pg_to_pg");
+faucet_runtime::include_pipeline!("vol_sqlite_to_pg");
 
 use std::io::Write;
 use std::path::Path;

@@ -17,13 +17,17 @@ include!("../../faucet-gen/tests/codegen/full.rs");
 include!("../../faucet-gen/tests/codegen/custom_transform.rs");
 include!("../../faucet-gen/tests/codegen/matrix.rs");
 include!("../../faucet-gen/tests/codegen/object_store.rs");
+include!("../../faucet-gen/tests/codegen/object_backends.rs");
 include!("../../faucet-gen/tests/codegen/kafka.rs");
+include!("../../faucet-gen/tests/codegen/kafka_auth.rs");
 include!("../../faucet-gen/tests/codegen/rest.rs");
 include!("../../faucet-gen/tests/codegen/postgres.rs");
 include!("../../faucet-gen/tests/codegen/redis_state.rs");
 include!("../../faucet-gen/tests/codegen/sqlite_to_pg.rs");
 include!("../../faucet-gen/tests/codegen/mysql_to_pg.rs");
 include!("../../faucet-gen/tests/codegen/pg_to_mysql.rs");
+include!("../../faucet-gen/tests/codegen/observability.rs");
+include!("../../faucet-gen/tests/codegen/postgres_cdc.rs");
 
 #[test]
 #[allow(unsafe_code)]
@@ -55,6 +59,8 @@ fn snapshots_build_their_pipelines() {
     assert!(pg_to_mysql::pipeline().is_ok());
     let error = mysql_to_pg::pipeline().err().expect("the password variable is unset");
     assert!(error.message().contains("FAUCET_SNAPSHOT_MYSQL_PASSWORD"), "{error}");
+    let error = pg_cdc_replica::pipeline().err().expect("the password variable is unset");
+    assert!(error.message().contains("FAUCET_SNAPSHOT_CDC_PASSWORD"), "{error}");
     let error = pg_orders::pipeline().err().expect("the password variable is unset");
     assert!(error.message().contains("FAUCET_SNAPSHOT_PGPASSWORD"), "{error}");
 }
@@ -80,4 +86,14 @@ async fn custom_function_from_config_runs() {
     assert_eq!(report.records_written, 2);
     let out = std::fs::read_to_string(dir.path().join("out.jsonl")).unwrap();
     assert_eq!(out, "{\"id\":1,\"tagged\":true}\n{\"id\":2,\"tagged\":true}\n");
+}
+
+#[test]
+#[allow(unsafe_code)]
+fn object_backends_snapshot_builds_once_its_key_is_set() {
+    let error = lake_copy::pipeline().err().expect("the env var is unset");
+    assert!(error.message().contains("FAUCET_SNAPSHOT_AZURE_KEY"), "{error}");
+    // SAFETY: the name is unique to this test; nothing else reads it.
+    unsafe { std::env::set_var("FAUCET_SNAPSHOT_AZURE_KEY", "c25hcHNob3Q=") };
+    assert!(lake_copy::pipeline().is_ok());
 }

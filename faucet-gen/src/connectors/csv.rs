@@ -3,12 +3,63 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::{on_parse_error, on_parse_error_tokens, opt, path};
+use super::{BATCH_SIZE, ON_PARSE_ERROR, PATH, on_parse_error, on_parse_error_tokens, opt, path};
 use crate::codegen::{Gen, byte_lit, usize_lit};
 use crate::diag::{Diagnostics, Loc};
 use crate::ir::{OnParseError, Text};
 use crate::load::Node;
-use crate::validate::fields::{Fields, batch_size, boolean, byte};
+use crate::validate::fields::{Field, Fields, Kind, Spec, batch_size, boolean, byte};
+
+/// `delimiter` of CSV readers and writers.
+pub(crate) const DELIMITER: Field =
+    Field::opt("delimiter", Kind::Byte, "Field delimiter: one ASCII character or its byte value.")
+        .default("\",\"");
+/// `has_headers` of CSV readers.
+pub(crate) const HAS_HEADERS: Field =
+    Field::opt("has_headers", Kind::Bool, "The first line names the columns.").default("true");
+/// `quote` of CSV readers.
+pub(crate) const QUOTE: Field = Field::opt("quote", Kind::Byte, "Quote character.").default("\"\\\"\"");
+/// `flexible` of CSV readers.
+pub(crate) const FLEXIBLE: Field =
+    Field::opt("flexible", Kind::Bool, "Accept rows with fewer or more fields than the header.")
+        .default("false");
+/// `infer_types` of CSV readers.
+pub(crate) const INFER_TYPES: Field =
+    Field::opt("infer_types", Kind::Bool, "Emit numbers and booleans instead of strings.").default("false");
+
+/// The `csv` source config.
+pub(crate) static SOURCE: Spec = Spec {
+    name: "source.csv",
+    doc: "Local CSV files: one record per row, values as strings unless `infer_types`.",
+    fields: &[
+        PATH,
+        HAS_HEADERS,
+        DELIMITER,
+        QUOTE,
+        FLEXIBLE,
+        BATCH_SIZE,
+        INFER_TYPES,
+        ON_PARSE_ERROR,
+        Field::not_yet("compression"),
+    ],
+    variants: &[],
+};
+
+/// The `csv` sink config.
+pub(crate) static SINK: Spec = Spec {
+    name: "sink.csv",
+    doc: "A local CSV file; the header is the first record's keys.",
+    fields: &[
+        Field::req("path", Kind::Text, "Output file."),
+        DELIMITER,
+        Field::opt("write_headers", Kind::Bool, "Write a header line.").default("true"),
+        Field::opt("append", Kind::Bool, "Keep existing content on a first run.").default("false"),
+        BATCH_SIZE,
+        Field::not_yet("on_unknown_field"),
+        Field::not_yet("compression"),
+    ],
+    variants: &[],
+};
 
 /// `csv` source settings.
 #[derive(Debug, Clone)]
@@ -47,7 +98,7 @@ pub struct CsvSink {
 }
 
 pub(crate) fn source(config: &Node, what: String, diags: &mut Diagnostics) -> Option<CsvSource> {
-    let mut f = Fields::new(config, what, diags)?;
+    let mut f = Fields::with_spec(config, &SOURCE, what, diags)?;
     let path = f.require("path", diags).and_then(|n| path(n, diags));
     let has_headers = opt(f.get("has_headers"), true, |n| boolean(n, "has_headers", diags));
     let delimiter = opt(f.get("delimiter"), b',', |n| byte(n, "delimiter", diags));
@@ -56,7 +107,6 @@ pub(crate) fn source(config: &Node, what: String, diags: &mut Diagnostics) -> Op
     let batch = opt(f.get("batch_size"), 1000, |n| batch_size(n, diags));
     let infer_types = opt(f.get("infer_types"), false, |n| boolean(n, "infer_types", diags));
     let on_parse_error = opt(f.get("on_parse_error"), OnParseError::Fail, |n| on_parse_error(n, diags));
-    f.not_yet(&["compression"], diags);
     f.finish(diags);
     Some(CsvSource {
         path: path?,
@@ -71,13 +121,12 @@ pub(crate) fn source(config: &Node, what: String, diags: &mut Diagnostics) -> Op
 }
 
 pub(crate) fn sink(config: &Node, what: String, diags: &mut Diagnostics) -> Option<CsvSink> {
-    let mut f = Fields::new(config, what, diags)?;
+    let mut f = Fields::with_spec(config, &SINK, what, diags)?;
     let path = f.require("path", diags).and_then(|n| path(n, diags));
     let delimiter = opt(f.get("delimiter"), b',', |n| byte(n, "delimiter", diags));
     let write_headers = opt(f.get("write_headers"), true, |n| boolean(n, "write_headers", diags));
     let append = opt(f.get("append"), false, |n| boolean(n, "append", diags));
     let batch = opt(f.get("batch_size"), 1000, |n| batch_size(n, diags));
-    f.not_yet(&["on_unknown_field", "compression"], diags);
     f.finish(diags);
     Some(CsvSink {
         path: path?,

@@ -3,12 +3,35 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::{on_parse_error, on_parse_error_tokens, opt, path};
+use super::{BATCH_SIZE, ON_PARSE_ERROR, PATH, on_parse_error, on_parse_error_tokens, opt, path};
 use crate::codegen::{Gen, usize_lit};
 use crate::diag::{Diagnostics, Loc};
 use crate::ir::{OnParseError, Text};
 use crate::load::Node;
-use crate::validate::fields::{Fields, batch_size, boolean};
+use crate::validate::fields::{Field, Fields, Kind, Spec, batch_size, boolean};
+
+/// The `jsonl` source config.
+pub(crate) static SOURCE: Spec = Spec {
+    name: "source.jsonl",
+    doc: "Local JSON Lines files: one record per line.",
+    fields: &[PATH, BATCH_SIZE, ON_PARSE_ERROR, Field::not_yet("compression")],
+    variants: &[],
+};
+
+/// The `jsonl` sink config.
+pub(crate) static SINK: Spec = Spec {
+    name: "sink.jsonl",
+    doc: "A local JSON Lines file: one record per line.",
+    fields: &[
+        Field::req("path", Kind::Text, "Output file."),
+        Field::opt("append", Kind::Bool, "Keep existing content on a first run.").default("false"),
+        BATCH_SIZE,
+        Field::not_yet("pretty"),
+        Field::not_yet("compression"),
+        Field::not_yet("encryption"),
+    ],
+    variants: &[],
+};
 
 /// `jsonl` source settings.
 #[derive(Debug, Clone)]
@@ -33,21 +56,19 @@ pub struct JsonlSink {
 }
 
 pub(crate) fn source(config: &Node, what: String, diags: &mut Diagnostics) -> Option<JsonlSource> {
-    let mut f = Fields::new(config, what, diags)?;
+    let mut f = Fields::with_spec(config, &SOURCE, what, diags)?;
     let path = f.require("path", diags).and_then(|n| path(n, diags));
     let batch = opt(f.get("batch_size"), 1000, |n| batch_size(n, diags));
     let on_parse_error = opt(f.get("on_parse_error"), OnParseError::Fail, |n| on_parse_error(n, diags));
-    f.not_yet(&["compression"], diags);
     f.finish(diags);
     Some(JsonlSource { path: path?, batch_size: batch?, on_parse_error: on_parse_error? })
 }
 
 pub(crate) fn sink(config: &Node, what: String, diags: &mut Diagnostics) -> Option<JsonlSink> {
-    let mut f = Fields::new(config, what, diags)?;
+    let mut f = Fields::with_spec(config, &SINK, what, diags)?;
     let path = f.require("path", diags).and_then(|n| path(n, diags));
     let append = opt(f.get("append"), false, |n| boolean(n, "append", diags));
     let batch = opt(f.get("batch_size"), 1000, |n| batch_size(n, diags));
-    f.not_yet(&["pretty", "compression", "encryption"], diags);
     f.finish(diags);
     Some(JsonlSink { path: path?, append: append?, batch_size: batch? })
 }

@@ -3,12 +3,199 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::opt;
+use super::{BATCH_SIZE, opt};
 use crate::codegen::{Gen, usize_lit};
 use crate::diag::{Diagnostics, Loc};
 use crate::ir::{OnParseError, Text};
 use crate::load::{Node, Value};
-use crate::validate::fields::{Fields, batch_size, boolean, int_in, one_of, plain_string, text};
+use crate::validate::fields::{
+    Field, Fields, Kind, Spec, Variant, batch_size, boolean, int_in, one_of, plain_string, text,
+};
+
+const BROKERS: Field = Field::req("brokers", Kind::Text, "`host:port`, several separated by commas.");
+const EXTRA: Field = Field::opt(
+    "extra_client_config",
+    Kind::Map(&Kind::Scalar),
+    "More librdkafka settings (not `group.id`, `bootstrap.servers` or the commit settings).",
+);
+
+const USERNAME: Field = Field::req("username", Kind::Text, "The SASL user.");
+const PASSWORD: Field = Field::req("password", Kind::Text, "The SASL password; must be `${env:…}`.");
+const MECHANISM: Field =
+    Field::opt("mechanism", Kind::OneOf(&["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]), "The SASL mechanism.");
+
+static SASL_PLAIN: Spec = Spec {
+    name: "kafka.auth.sasl_plain",
+    doc: "SASL/PLAIN over plaintext.",
+    fields: &[USERNAME, PASSWORD],
+    variants: &[],
+};
+
+static SASL_SCRAM: Spec = Spec {
+    name: "kafka.auth.sasl_scram",
+    doc: "SASL/SCRAM over plaintext (needs faucet-runtime's `kafka-tls` feature).",
+    fields: &[MECHANISM, USERNAME, PASSWORD],
+    variants: &[],
+};
+
+static SSL: Spec = Spec {
+    name: "kafka.auth.ssl",
+    doc: "TLS, optionally with a client certificate (needs faucet-runtime's `kafka-tls` feature).",
+    fields: &[
+        Field::opt(
+            "ca_path",
+            Kind::Text,
+            "CA certificate(s) to verify the brokers (PEM); default the system's.",
+        ),
+        Field::opt("cert_path", Kind::Text, "Client certificate (PEM), with `key_path`."),
+        Field::opt("key_path", Kind::Text, "Client private key (PEM), with `cert_path`."),
+        Field::opt("key_password", Kind::Text, "The private key's password; must be `${env:…}`."),
+    ],
+    variants: &[],
+};
+
+static SASL_SSL: Spec = Spec {
+    name: "kafka.auth.sasl_ssl",
+    doc: "SASL over TLS (needs faucet-runtime's `kafka-tls` feature).",
+    fields: &[
+        Field::req("sasl", Kind::Object(&SASL_SCRAM), "`{mechanism (PLAIN), username, password}`."),
+        Field::opt("ssl", Kind::Object(&SSL), "TLS settings, as for `type: ssl`."),
+    ],
+    variants: &[],
+};
+
+static NO_AUTH: Spec =
+    Spec { name: "kafka.auth.none", doc: "No authentication.", fields: &[], variants: &[] };
+
+/// `auth`: faucet-stream's `{type, config}` authentication block.
+static AUTH: Spec = Spec {
+    name: "kafka.auth",
+    doc: "How clients authenticate; mapped to librdkafka's `security.protocol`, `sasl.*` and `ssl.*`.",
+    fields: &[
+        Field::req(
+            "type",
+            Kind::OneOf(&["none", "sasl_plain", "sasl_scram", "ssl", "sasl_ssl"]),
+            "The mechanism.",
+        ),
+        Field::opt("config", Kind::Json, "The mechanism's settings."),
+    ],
+    variants: &[
+        Variant { tag: "none", nested: true, spec: Some(&NO_AUTH) },
+        Variant { tag: "sasl_plain", nested: true, spec: Some(&SASL_PLAIN) },
+        Variant { tag: "sasl_scram", nested: true, spec: Some(&SASL_SCRAM) },
+        Variant { tag: "ssl", nested: true, spec: Some(&SSL) },
+        Variant { tag: "sasl_ssl", nested: true, spec: Some(&SASL_SSL) },
+    ],
+};
+
+const AUTH_FIELD: Field =
+    Field::opt("auth", Kind::Object(&AUTH), "Authentication (SASL, TLS); default none.");
+
+/// `value_format` as a map (read by hand, so only its shape is declared).
+static VALUE_FORMAT: Spec = Spec {
+    name: "kafka.value_format",
+    doc: "How message values are decoded.",
+    fields: &[Field::req("type", Kind::OneOf(&["json", "raw_string"]), "The format.")],
+    variants: &[],
+};
+
+/// The `kafka` source config.
+pub(crate) static SOURCE: Spec = Spec {
+    name: "source.kafka",
+    doc: "Kafka topics read by a consumer group; offsets are committed after each page is written.",
+    fields: &[
+        BROKERS,
+        Field::req("topics", Kind::AnyOf(&[Kind::Str, Kind::List(&Kind::Str)]), "Topic names."),
+        Field::req("group_id", Kind::Text, "The consumer group."),
+        Field::opt("auto_offset_reset", Kind::OneOf(&["earliest", "latest"]), "Where a new group starts.")
+            .default("\"latest\""),
+        BATCH_SIZE,
+        Field::opt("poll_timeout", Kind::Number(0.001, 3600.0), "Seconds to wait for a page to fill.")
+            .default("1"),
+        Field::opt("max_messages", Kind::Int(1, i64::MAX), "Stop after this many messages."),
+        Field::opt(
+            "idle_timeout",
+            Kind::Number(0.001, 86400.0),
+            "Stop after this many seconds without messages.",
+        ),
+        Field::opt(
+            "value_format",
+            Kind::AnyOf(&[Kind::OneOf(&["json", "raw_string"]), Kind::Object(&VALUE_FORMAT)]),
+            "`json` (an object per message) or `raw_string`.",
+        )
+        .default("\"json\""),
+        Field::opt(
+            "on_decode_error",
+            Kind::OneOf(&["fail", "skip", "dlq"]),
+            "A message that does not decode.",
+        )
+        .default("\"fail\""),
+        EXTRA,
+        AUTH_FIELD,
+        Field::not_yet("key_format"),
+        Field::not_yet("session_timeout"),
+    ],
+    variants: &[],
+};
+
+static FIXED_TOPIC: Spec = Spec {
+    name: "kafka.topic.fixed",
+    doc: "One topic for every record.",
+    fields: &[Field::req("name", Kind::Str, "The topic.")],
+    variants: &[],
+};
+
+static PATH_TOPIC: Spec = Spec {
+    name: "kafka.topic.from_path",
+    doc: "The topic named by a record field.",
+    fields: &[Field::req("path", Kind::Str, "A dotted record path, e.g. `meta.topic`.")],
+    variants: &[],
+};
+
+static TOPIC: Spec = Spec {
+    name: "kafka.topic",
+    doc: "The topic: fixed, or read from each record.",
+    fields: &[Field::req("type", Kind::OneOf(&["fixed", "from_path"]), "How the topic is chosen.")],
+    variants: &[
+        Variant { tag: "fixed", nested: false, spec: Some(&FIXED_TOPIC) },
+        Variant { tag: "from_path", nested: false, spec: Some(&PATH_TOPIC) },
+    ],
+};
+
+/// The `kafka` sink config.
+pub(crate) static SINK: Spec = Spec {
+    name: "sink.kafka",
+    doc: "Records produced to Kafka as JSON; a page is confirmed before its bookmark is saved.",
+    fields: &[
+        BROKERS,
+        Field::req("topic", Kind::AnyOf(&[Kind::Str, Kind::Object(&TOPIC)]), "A topic name, or `{type, …}`."),
+        Field::opt("key_path", Kind::Str, "A dotted record path whose value is the message key."),
+        Field::opt("acks", Kind::OneOf(&["none", "leader", "all"]), "Acknowledgements awaited.")
+            .default("\"all\""),
+        Field::opt("idempotent", Kind::Bool, "Idempotent producer (needs `acks: all`).").default("true"),
+        Field::opt("linger", Kind::Number(0.0, 900.0), "Seconds to wait to fill a batch.").default("0.005"),
+        BATCH_SIZE,
+        Field::opt("compression", Kind::OneOf(&["none", "gzip", "snappy", "lz4"]), "Batch compression.")
+            .default("\"none\""),
+        Field::opt("message_timeout", Kind::Number(0.001, 86400.0), "Seconds before a send fails.")
+            .default("30"),
+        EXTRA,
+        AUTH_FIELD,
+        Field::not_yet("value_format"),
+        Field::not_yet("key_format"),
+        Field::not_yet("value_schema"),
+        Field::not_yet("key_schema"),
+        Field::not_yet("partition_path"),
+        Field::not_yet("headers_path"),
+        Field::not_yet("on_key_error"),
+        Field::not_yet("max_in_flight"),
+        Field::not_yet("queue_full_backoff"),
+        Field::not_yet("queue_full_max_retries"),
+        Field::not_yet("transactional_id_prefix"),
+        Field::not_yet("commit_token_topic"),
+    ],
+    variants: &[],
+};
 
 /// `kafka` source settings.
 #[derive(Debug, Clone)]
@@ -33,8 +220,10 @@ pub struct KafkaSource {
     pub raw_string: bool,
     /// Undecodable-value policy.
     pub on_decode_error: OnParseError,
-    /// Extra librdkafka settings.
+    /// Extra librdkafka settings, then those `auth` maps to.
     pub extra_client_config: Vec<(String, Text)>,
+    /// `auth` needs librdkafka with TLS (faucet-runtime's `kafka-tls` feature).
+    pub needs_tls: bool,
 }
 
 /// Where the sink's records go.
@@ -67,12 +256,189 @@ pub struct KafkaSink {
     pub compression: &'static str,
     /// `message.timeout.ms`.
     pub message_timeout_ms: u64,
-    /// Extra librdkafka settings.
+    /// Extra librdkafka settings, then those `auth` maps to.
     pub extra_client_config: Vec<(String, Text)>,
+    /// `auth` needs librdkafka with TLS (faucet-runtime's `kafka-tls` feature).
+    pub needs_tls: bool,
+}
+
+/// `auth` read: the librdkafka settings it maps to, and whether they need TLS support.
+struct Auth {
+    settings: Vec<(String, Text)>,
+    needs_tls: bool,
+}
+
+/// A secret: must be `${env:…}`, never a literal compiled into the binary.
+fn secret(node: &Node, key: &str, diags: &mut Diagnostics) -> Option<Text> {
+    let t = text(node, key, diags)?;
+    if t.as_literal().is_some() {
+        diags.error_help(
+            &node.loc,
+            format!("`{key}` is a literal secret"),
+            format!("read it from the environment at run time, e.g. `{key}: \"${{env:KAFKA_PASSWORD}}\"`"),
+        );
+        return None;
+    }
+    Some(t)
+}
+
+/// SASL settings (`sasl_plain`, `sasl_scram`, or `sasl_ssl`'s `sasl`), appended to
+/// `out`. `mechanisms` are those allowed (the first is the default, unless
+/// `mechanism_required`); `sasl_plain` declares no `mechanism` key and means PLAIN.
+fn sasl(
+    node: &Node,
+    spec: &'static Spec,
+    what: &str,
+    mechanisms: &[&'static str],
+    mechanism_required: bool,
+    out: &mut Vec<(String, Text)>,
+    diags: &mut Diagnostics,
+) -> Option<()> {
+    let mut f = Fields::with_spec(node, spec, what, diags)?;
+    let mechanism = if std::ptr::eq(spec, &SASL_PLAIN) {
+        Some("PLAIN")
+    } else if mechanism_required {
+        f.require("mechanism", diags).and_then(|n| one_of(n, "mechanism", mechanisms, diags))
+    } else {
+        opt(f.get("mechanism"), mechanisms[0], |n| one_of(n, "mechanism", mechanisms, diags))
+    };
+    let username = f.require("username", diags).and_then(|n| text(n, "username", diags));
+    let password = f.require("password", diags).and_then(|n| secret(n, "password", diags));
+    f.finish(diags);
+    out.push(("sasl.mechanisms".to_owned(), Text::literal(mechanism?)));
+    out.push(("sasl.username".to_owned(), username?));
+    out.push(("sasl.password".to_owned(), password?));
+    Some(())
+}
+
+/// TLS settings (`ssl`, or `sasl_ssl`'s `ssl`), appended to `out`.
+fn ssl(node: &Node, what: &str, out: &mut Vec<(String, Text)>, diags: &mut Diagnostics) -> Option<()> {
+    let mut f = Fields::with_spec(node, &SSL, what, diags)?;
+    let ca = f.get("ca_path").map(|n| text(n, "ca_path", diags));
+    let cert_node = f.get("cert_path");
+    let key_node = f.get("key_path");
+    let cert = cert_node.map(|n| text(n, "cert_path", diags));
+    let key = key_node.map(|n| text(n, "key_path", diags));
+    let password = f.get("key_password").map(|n| secret(n, "key_password", diags));
+    if let Some(alone) = match (cert_node, key_node) {
+        (Some(n), None) | (None, Some(n)) => Some(n),
+        _ => None,
+    } {
+        diags.error_help(
+            &alone.loc,
+            "`cert_path` and `key_path` go together",
+            "set both for a client certificate, or neither",
+        );
+    }
+    f.finish(diags);
+    for (name, value) in [
+        ("ssl.ca.location", ca),
+        ("ssl.certificate.location", cert),
+        ("ssl.key.location", key),
+        ("ssl.key.password", password),
+    ] {
+        if let Some(v) = value {
+            out.push((name.to_owned(), v?));
+        }
+    }
+    Some(())
+}
+
+/// `auth: {type, config}` (faucet-stream's grammar) as librdkafka settings.
+fn auth(node: &Node, diags: &mut Diagnostics) -> Option<Auth> {
+    let mut f = Fields::with_spec(node, &AUTH, "`auth`", diags)?;
+    let kind = f
+        .require("type", diags)
+        .and_then(|n| one_of(n, "type", &["none", "sasl_plain", "sasl_scram", "ssl", "sasl_ssl"], diags));
+    let config = f.get("config");
+    f.finish(diags);
+    let kind = kind?;
+    let empty = Node { value: Value::Null, loc: node.loc.clone() };
+    let config = config.unwrap_or(&empty);
+    let what = format!("the `auth: {kind}` config");
+    let mut settings = Vec::new();
+    let protocol = match kind {
+        "none" => {
+            Fields::with_spec(config, &NO_AUTH, what, diags)?.finish(diags);
+            return Some(Auth { settings, needs_tls: false });
+        }
+        "sasl_plain" => {
+            sasl(config, &SASL_PLAIN, &what, &["PLAIN"], false, &mut settings, diags)?;
+            "sasl_plaintext"
+        }
+        "sasl_scram" => {
+            let scram = ["SCRAM-SHA-256", "SCRAM-SHA-512"];
+            sasl(config, &SASL_SCRAM, &what, &scram, true, &mut settings, diags)?;
+            "sasl_plaintext"
+        }
+        "ssl" => {
+            ssl(config, &what, &mut settings, diags)?;
+            "ssl"
+        }
+        _ => {
+            let mut f = Fields::with_spec(config, &SASL_SSL, what.clone(), diags)?;
+            let sasl_node = f.require("sasl", diags);
+            let ssl_node = f.get("ssl");
+            f.finish(diags);
+            let all = ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"];
+            let done =
+                sasl_node.and_then(|n| sasl(n, &SASL_SCRAM, "`sasl`", &all, false, &mut settings, diags));
+            let tls = ssl_node.map_or(Some(()), |n| ssl(n, "`ssl`", &mut settings, diags));
+            done?;
+            tls?;
+            "sasl_ssl"
+        }
+    };
+    settings.insert(0, ("security.protocol".to_owned(), Text::literal(protocol)));
+    // librdkafka implements SCRAM and TLS with OpenSSL; PLAIN is built in.
+    let needs_tls = protocol != "sasl_plaintext"
+        || settings
+            .iter()
+            .any(|(k, v)| k == "sasl.mechanisms" && v.as_literal().is_some_and(|m| m != "PLAIN"));
+    Some(Auth { settings, needs_tls })
+}
+
+/// Adds `auth`'s settings to `extra`, refusing a security setting set in both.
+fn merge_auth(
+    f: &mut Fields<'_>,
+    extra: Option<Vec<(String, Text)>>,
+    auth_node: Option<&Node>,
+    diags: &mut Diagnostics,
+) -> (Option<Vec<(String, Text)>>, Option<bool>) {
+    let Some(auth_node) = auth_node else { return (extra, Some(false)) };
+    let Some(auth) = auth(auth_node, diags) else { return (extra, None) };
+    if !auth.settings.is_empty()
+        && let Some(entry) = f.entry("extra_client_config")
+        && let Value::Map(entries) = &entry.value.value
+    {
+        for e in entries {
+            if e.key == "security.protocol" || e.key.starts_with("sasl.") || e.key.starts_with("ssl.") {
+                diags.error_help(
+                    &e.key_loc,
+                    format!("`{}` in `extra_client_config` conflicts with `auth`", e.key),
+                    "set authentication in one place: `auth`, or `extra_client_config` alone",
+                );
+                return (None, None);
+            }
+        }
+    }
+    (
+        extra.map(|mut extra| {
+            extra.extend(auth.settings);
+            extra
+        }),
+        Some(auth.needs_tls),
+    )
 }
 
 /// A duration in seconds (an integer or a decimal), returned in milliseconds.
-fn seconds(node: &Node, key: &str, min_ms: u64, max_s: u64, diags: &mut Diagnostics) -> Option<u64> {
+pub(crate) fn seconds(
+    node: &Node,
+    key: &str,
+    min_ms: u64,
+    max_s: u64,
+    diags: &mut Diagnostics,
+) -> Option<u64> {
     let ms = match &node.value {
         Value::Int(i) => (*i).max(-1).saturating_mul(1000).max(-1) as u64,
         Value::Float(f) if f.is_finite() => (f * 1000.0).round().max(-1.0) as i64 as u64,
@@ -187,7 +553,7 @@ fn extra(node: &Node, diags: &mut Diagnostics) -> Option<Vec<(String, Text)>> {
 }
 
 pub(crate) fn source(config: &Node, what: String, diags: &mut Diagnostics) -> Option<KafkaSource> {
-    let mut f = Fields::new(config, what, diags)?;
+    let mut f = Fields::with_spec(config, &SOURCE, what, diags)?;
     let brokers = f.require("brokers", diags).and_then(|n| brokers(n, diags));
     let topics = f.require("topics", diags).and_then(|n| match &n.value {
         Value::Seq(items) if !items.is_empty() => {
@@ -249,7 +615,8 @@ pub(crate) fn source(config: &Node, what: String, diags: &mut Diagnostics) -> Op
         })
     });
     let extra = opt(f.get("extra_client_config"), Vec::new(), |n| extra(n, diags));
-    f.not_yet(&["auth", "key_format", "session_timeout"], diags);
+    let auth_node = f.get("auth");
+    let (extra, needs_tls) = merge_auth(&mut f, extra, auth_node, diags);
     f.finish(diags);
     Some(KafkaSource {
         brokers: brokers?,
@@ -263,16 +630,17 @@ pub(crate) fn source(config: &Node, what: String, diags: &mut Diagnostics) -> Op
         raw_string: raw_string?,
         on_decode_error: on_decode_error?,
         extra_client_config: extra?,
+        needs_tls: needs_tls?,
     })
 }
 
 pub(crate) fn sink(config: &Node, what: String, diags: &mut Diagnostics) -> Option<KafkaSink> {
-    let mut f = Fields::new(config, what, diags)?;
+    let mut f = Fields::with_spec(config, &SINK, what, diags)?;
     let brokers = f.require("brokers", diags).and_then(|n| brokers(n, diags));
     let topic = f.require("topic", diags).and_then(|n| match &n.value {
         Value::Str(_) => topic_name(n, "topic", diags).map(Topic::Fixed),
         Value::Map(_) => {
-            let mut t = Fields::new(n, "`topic`", diags)?;
+            let mut t = Fields::with_spec(n, &TOPIC, "`topic`", diags)?;
             let kind =
                 t.require("type", diags).and_then(|k| one_of(k, "type", &["fixed", "from_path"], diags));
             let topic = match kind {
@@ -315,6 +683,8 @@ pub(crate) fn sink(config: &Node, what: String, diags: &mut Diagnostics) -> Opti
     });
     let timeout = opt(f.get("message_timeout"), 30_000, |n| seconds(n, "message_timeout", 1, 86_400, diags));
     let extra = opt(f.get("extra_client_config"), Vec::new(), |n| extra(n, diags));
+    let auth_node = f.get("auth");
+    let (extra, needs_tls) = merge_auth(&mut f, extra, auth_node, diags);
     if let (Some(true), Some(a)) = (idempotent, acks)
         && a != "all"
     {
@@ -325,24 +695,6 @@ pub(crate) fn sink(config: &Node, what: String, diags: &mut Diagnostics) -> Opti
             "set `acks: all`, or `idempotent: false`",
         );
     }
-    f.not_yet(
-        &[
-            "auth",
-            "value_format",
-            "key_format",
-            "value_schema",
-            "key_schema",
-            "partition_path",
-            "headers_path",
-            "on_key_error",
-            "max_in_flight",
-            "queue_full_backoff",
-            "queue_full_max_retries",
-            "transactional_id_prefix",
-            "commit_token_topic",
-        ],
-        diags,
-    );
     f.finish(diags);
     Some(KafkaSink {
         brokers: brokers?,
@@ -355,6 +707,7 @@ pub(crate) fn sink(config: &Node, what: String, diags: &mut Diagnostics) -> Opti
         compression: compression?,
         message_timeout_ms: timeout?,
         extra_client_config: extra?,
+        needs_tls: needs_tls?,
     })
 }
 
@@ -405,7 +758,7 @@ impl KafkaSource {
         };
         let extra = extra_tokens(g, &self.extra_client_config);
         g.gated(
-            "kafka",
+            if self.needs_tls { "kafka-tls" } else { "kafka" },
             "`kafka` source",
             loc,
             quote! {
@@ -458,7 +811,7 @@ impl KafkaSink {
         let timeout = millis(self.message_timeout_ms);
         let extra = extra_tokens(g, &self.extra_client_config);
         g.gated(
-            "kafka",
+            if self.needs_tls { "kafka-tls" } else { "kafka" },
             "`kafka` sink",
             loc,
             quote! {

@@ -8,11 +8,13 @@ pub mod kafka;
 pub mod mysql;
 pub mod object_store;
 pub mod postgres;
+pub mod postgres_cdc;
 pub mod redis;
 pub mod rest;
 pub mod sqlite;
 pub mod sqlite_source;
 pub mod stdout;
+pub mod write_mode;
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -21,18 +23,123 @@ use crate::codegen::Gen;
 use crate::diag::Diagnostics;
 use crate::ir::{OnParseError, SinkKind, SourceKind, Text};
 use crate::load::Node;
-use crate::validate::fields::{one_of, text};
+use crate::validate::fields::{Field, Kind, MAX_BATCH_SIZE, Spec, Variant, one_of, text};
+
+/// `batch_size`, shared by most connectors.
+pub(crate) const BATCH_SIZE: Field =
+    Field::opt("batch_size", Kind::Int(1, MAX_BATCH_SIZE), "Records per page or write.").default("1000");
+/// `on_parse_error` of the file sources.
+pub(crate) const ON_PARSE_ERROR: Field = Field::opt(
+    "on_parse_error",
+    Kind::OneOf(&["fail", "dlq", "skip"]),
+    "A malformed row or line fails the run, goes to the dead-letter queue, or is skipped.",
+)
+.default("\"fail\"");
+/// A file `path` (a glob for sources).
+pub(crate) const PATH: Field = Field::req("path", Kind::Text, "File path (sources: a path or glob).");
+
+/// The source connectors and their config specs, for the JSON Schema. A
+/// connector with `None` has not declared its spec yet: its config is any map.
+pub(crate) static SOURCE_SPECS: &[Variant] = &[
+    Variant { tag: "csv", nested: true, spec: Some(&csv::SOURCE) },
+    Variant { tag: "jsonl", nested: true, spec: Some(&jsonl::SOURCE) },
+    Variant { tag: "s3", nested: true, spec: Some(&object_store::S3_SOURCE) },
+    Variant { tag: "gcs", nested: true, spec: Some(&object_store::GCS_SOURCE) },
+    Variant { tag: "azure", nested: true, spec: Some(&object_store::AZURE_SOURCE) },
+    Variant { tag: "azure-blob", nested: true, spec: Some(&object_store::AZURE_SOURCE) },
+    Variant { tag: "file", nested: true, spec: Some(&object_store::FILE_SOURCE) },
+    Variant { tag: "memory", nested: true, spec: Some(&object_store::MEMORY_SOURCE) },
+    Variant { tag: "rest", nested: true, spec: Some(&rest::SOURCE) },
+    Variant { tag: "postgres", nested: true, spec: Some(&postgres::SOURCE) },
+    Variant { tag: "postgres_cdc", nested: true, spec: Some(&postgres_cdc::SOURCE) },
+    Variant { tag: "postgres-cdc", nested: true, spec: Some(&postgres_cdc::SOURCE) },
+    Variant { tag: "kafka", nested: true, spec: Some(&kafka::SOURCE) },
+    Variant { tag: "sqlite", nested: true, spec: Some(&sqlite_source::SOURCE) },
+    Variant { tag: "mysql", nested: true, spec: Some(&mysql::SOURCE) },
+];
+
+/// The sink connectors and their config specs, like [`SOURCE_SPECS`].
+pub(crate) static SINK_SPECS: &[Variant] = &[
+    Variant { tag: "jsonl", nested: true, spec: Some(&jsonl::SINK) },
+    Variant { tag: "csv", nested: true, spec: Some(&csv::SINK) },
+    Variant { tag: "stdout", nested: true, spec: Some(&stdout::SINK) },
+    Variant { tag: "sqlite", nested: true, spec: Some(&sqlite::SINK) },
+    Variant { tag: "s3", nested: true, spec: Some(&object_store::S3_SINK) },
+    Variant { tag: "gcs", nested: true, spec: Some(&object_store::GCS_SINK) },
+    Variant { tag: "azure", nested: true, spec: Some(&object_store::AZURE_SINK) },
+    Variant { tag: "azure-blob", nested: true, spec: Some(&object_store::AZURE_SINK) },
+    Variant { tag: "file", nested: true, spec: Some(&object_store::FILE_SINK) },
+    Variant { tag: "memory", nested: true, spec: Some(&object_store::MEMORY_SINK) },
+    Variant { tag: "postgres", nested: true, spec: Some(&postgres::SINK) },
+    Variant { tag: "kafka", nested: true, spec: Some(&kafka::SINK) },
+    Variant { tag: "mysql", nested: true, spec: Some(&mysql::SINK) },
+];
+
+/// A `source` block: `{type, config}` (the type picks the config's spec).
+pub(crate) static SOURCE_BLOCK: Spec = Spec {
+    name: "source",
+    doc: "Where records come from: a connector `type` and its `config`.",
+    fields: &BLOCK_FIELDS,
+    variants: SOURCE_SPECS,
+};
+
+/// A sink block (the main sink or the dead-letter queue's).
+pub(crate) static SINK_BLOCK: Spec = Spec {
+    name: "sink",
+    doc: "Where records go: a connector `type` and its `config`.",
+    fields: &BLOCK_FIELDS,
+    variants: SINK_SPECS,
+};
+
+const BLOCK_FIELDS: [Field; 8] = [
+    Field::req("type", Kind::Str, "The connector."),
+    Field::opt("config", Kind::Json, "The connector's settings."),
+    Field::not_yet("transforms"),
+    Field::not_yet("inherit_transforms"),
+    Field::not_yet("status"),
+    Field::not_yet("tags"),
+    Field::not_yet("ref"),
+    Field::not_yet("complete_for"),
+];
 
 /// Source types faucet generates.
-pub(crate) const SOURCES: &[&str] =
-    &["csv", "jsonl", "s3", "memory", "rest", "postgres", "kafka", "sqlite", "mysql"];
+pub(crate) const SOURCES: &[&str] = &[
+    "csv",
+    "jsonl",
+    "s3",
+    "gcs",
+    "azure",
+    "azure-blob",
+    "file",
+    "memory",
+    "rest",
+    "postgres",
+    "postgres_cdc",
+    "postgres-cdc",
+    "kafka",
+    "sqlite",
+    "mysql",
+];
 /// Sink types faucet generates.
-pub(crate) const SINKS: &[&str] =
-    &["jsonl", "csv", "stdout", "sqlite", "s3", "memory", "postgres", "kafka", "mysql"];
+pub(crate) const SINKS: &[&str] = &[
+    "jsonl",
+    "csv",
+    "stdout",
+    "sqlite",
+    "s3",
+    "gcs",
+    "azure",
+    "azure-blob",
+    "file",
+    "memory",
+    "postgres",
+    "kafka",
+    "mysql",
+];
 /// faucet-stream source types that faucet will support later.
-pub(crate) const LATER_SOURCES: &[&str] = &["postgres-cdc", "postgres_cdc", "gcs", "azure-blob", "file"];
+pub(crate) const LATER_SOURCES: &[&str] = &[];
 /// faucet-stream sink types that faucet will support later.
-pub(crate) const LATER_SINKS: &[&str] = &["gcs", "azure-blob", "file"];
+pub(crate) const LATER_SINKS: &[&str] = &[];
 
 /// Validates a source's `config` for source type `kind`: `None` when `kind` is
 /// not a source faucet generates, `Some(None)` when the config is invalid.
@@ -41,10 +148,15 @@ pub(crate) fn source(kind: &str, config: &Node, diags: &mut Diagnostics) -> Opti
     Some(match kind {
         "csv" => csv::source(config, what, diags).map(SourceKind::Csv),
         "jsonl" => jsonl::source(config, what, diags).map(SourceKind::Jsonl),
-        "s3" | "memory" => object_store::source(kind, config, what, diags).map(SourceKind::Object),
+        "s3" | "gcs" | "azure" | "azure-blob" | "file" | "memory" => {
+            object_store::source(kind, config, what, diags).map(SourceKind::Object)
+        }
         "kafka" => kafka::source(config, what, diags).map(SourceKind::Kafka),
         "rest" => rest::source(config, what, diags).map(|r| SourceKind::Rest(Box::new(r))),
         "postgres" => postgres::source(config, what, diags).map(|p| SourceKind::Postgres(Box::new(p))),
+        "postgres_cdc" | "postgres-cdc" => {
+            postgres_cdc::source(config, what, diags).map(|p| SourceKind::PostgresCdc(Box::new(p)))
+        }
         "sqlite" => sqlite_source::source(config, what, diags).map(SourceKind::Sqlite),
         "mysql" => mysql::source(config, what, diags).map(|m| SourceKind::MySql(Box::new(m))),
         _ => return None,
@@ -59,7 +171,9 @@ pub(crate) fn sink(kind: &str, config: &Node, diags: &mut Diagnostics) -> Option
         "csv" => csv::sink(config, what, diags).map(SinkKind::Csv),
         "stdout" => stdout::sink(config, what, diags).map(SinkKind::Stdout),
         "sqlite" => sqlite::sink(config, what, diags).map(SinkKind::Sqlite),
-        "s3" | "memory" => object_store::sink(kind, config, what, diags).map(SinkKind::Object),
+        "s3" | "gcs" | "azure" | "azure-blob" | "file" | "memory" => {
+            object_store::sink(kind, config, what, diags).map(SinkKind::Object)
+        }
         "kafka" => kafka::sink(config, what, diags).map(SinkKind::Kafka),
         "postgres" => postgres::sink(config, what, diags).map(|p| SinkKind::Postgres(Box::new(p))),
         "mysql" => mysql::sink(config, what, diags).map(|m| SinkKind::MySql(Box::new(m))),
@@ -76,6 +190,7 @@ pub(crate) fn source_tokens(kind: &SourceKind, g: &Gen, loc: &crate::diag::Loc) 
         SourceKind::Kafka(k) => k.tokens(g, loc),
         SourceKind::Rest(r) => r.tokens(g, loc),
         SourceKind::Postgres(p) => p.tokens(g, loc),
+        SourceKind::PostgresCdc(p) => p.tokens(g, loc),
         SourceKind::Sqlite(s) => s.tokens(g, loc),
         SourceKind::MySql(m) => m.tokens(g, loc),
     }

@@ -3,19 +3,29 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::postgres::{
-    Input, PostgresSink, PostgresSource, query_source, scalar_tokens, table_sink, write_mode_tokens,
-};
+use super::postgres::{Input, PostgresSink, PostgresSource, query_source, scalar_tokens, table_sink};
+use super::write_mode;
 use crate::codegen::{Gen, usize_lit};
 use crate::diag::{Diagnostics, Loc};
 use crate::load::Node;
+use crate::validate::fields::Spec;
+
+/// The `mysql` source config (the `postgres` source's keys).
+pub(crate) static SOURCE: Spec = Spec {
+    name: "source.mysql",
+    doc: "A MySQL or MariaDB query or table, read in pages in one snapshot.",
+    fields: &super::postgres::QUERY_SOURCE_FIELDS,
+    variants: &[],
+};
+pub(crate) use super::postgres::MYSQL_SINK as SINK;
 
 /// `mysql` source settings: the same as the `postgres` source's.
 #[derive(Debug, Clone)]
 pub struct MySqlSource(pub PostgresSource);
 
 pub(crate) fn source(config: &Node, what: String, diags: &mut Diagnostics) -> Option<MySqlSource> {
-    query_source(config, what, "mysql", &["mysql"], "mysql://user@host:3306/db", diags).map(MySqlSource)
+    query_source(config, &SOURCE, what, "mysql", &["mysql"], "mysql://user@host:3306/db", diags)
+        .map(MySqlSource)
 }
 
 impl MySqlSource {
@@ -63,7 +73,7 @@ impl MySqlSource {
 pub struct MySqlSink(pub PostgresSink);
 
 pub(crate) fn sink(config: &Node, what: String, diags: &mut Diagnostics) -> Option<MySqlSink> {
-    table_sink(config, what, false, &["mysql"], "mysql://user@host:3306/db", diags).map(MySqlSink)
+    table_sink(config, &SINK, what, false, &["mysql"], "mysql://user@host:3306/db", diags).map(MySqlSink)
 }
 
 impl MySqlSink {
@@ -83,7 +93,7 @@ impl MySqlSink {
         };
         let create_table = s.create_table;
         let batch = usize_lit(s.batch_size);
-        let (mode, key, marker) = write_mode_tokens(s, g);
+        let (mode, key, marker) = write_mode::tokens(s.write_mode, &s.key, s.delete_marker.as_ref(), g);
         g.gated(
             "mysql",
             "`mysql` sink",

@@ -1,15 +1,370 @@
-//! `s3` and `memory`: object stores through object_store. Sources read JSON
-//! Lines or CSV objects under a key prefix or glob; sinks write JSON Lines objects.
+//! `s3`, `gcs`, `azure` (`azure-blob`), `file` and `memory`: object stores
+//! through object_store. Sources read JSON Lines or CSV objects under a key
+//! prefix or glob; sinks write JSON Lines objects.
 
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::{on_parse_error, on_parse_error_tokens, opt};
+use super::csv::{DELIMITER, FLEXIBLE, HAS_HEADERS, INFER_TYPES, QUOTE};
+use super::{BATCH_SIZE, ON_PARSE_ERROR, on_parse_error, on_parse_error_tokens, opt};
 use crate::codegen::{Gen, byte_lit, usize_lit};
 use crate::diag::{Diagnostics, Loc};
 use crate::ir::{OnParseError, Text};
 use crate::load::Node;
-use crate::validate::fields::{Fields, batch_size, boolean, byte, int_in, one_of, plain_string, text};
+use crate::validate::fields::{
+    Field, Fields, Kind, Spec, batch_size, boolean, byte, int_in, one_of, plain_string, text,
+};
+
+const MEMORY_STORE: Field =
+    Field::opt("store", Kind::Str, "The in-process store's name (shared by sources and sinks).")
+        .default("\"default\"");
+const BUCKET: Field = Field::req("bucket", Kind::Text, "The bucket.");
+const ENDPOINT_URL: Field =
+    Field::opt("endpoint_url", Kind::Text, "An S3-compatible server's URL (e.g. `http://127.0.0.1:9000`).");
+const ALLOW_HTTP: Field =
+    Field::opt("allow_http", Kind::Bool, "Allow a plain-http `endpoint_url`.").default("false");
+const REGION: Field = Field::opt("region", Kind::Text, "The AWS region (any name with `endpoint_url`).");
+const ACCESS_KEY_ID: Field = Field::opt(
+    "access_key_id",
+    Kind::Text,
+    "With `secret_access_key`; otherwise the AWS_* environment is used.",
+);
+const SECRET_ACCESS_KEY: Field = Field::opt("secret_access_key", Kind::Text, "Use `${env:…}`.");
+const SESSION_TOKEN: Field = Field::opt("session_token", Kind::Text, "Temporary credentials' token.");
+const PREFIX: Field = Field::opt("prefix", Kind::Text, "Key prefix or glob of the objects.").default("\"\"");
+const FILE_FORMAT: Field =
+    Field::req("file_format", Kind::OneOf(&["json_lines", "jsonl", "csv"]), "How objects are decoded.");
+const SOURCE_COMPRESSION: Field = Field::opt(
+    "compression",
+    Kind::OneOf(&["auto", "none", "gzip", "zstd"]),
+    "`auto` picks by extension (`.gz`, `.zst`).",
+)
+.default("\"auto\"");
+const CONCURRENCY: Field = Field::opt(
+    "concurrency",
+    Kind::Int(1, 1024),
+    "Accepted for faucet-stream compatibility; objects are handled one at a time.",
+);
+const NAME: Field = Field::opt("name", Kind::Str, "Object name stem (files are `<prefix><name>-<n>.jsonl`).");
+const FORMAT: Field =
+    Field::opt("format", Kind::OneOf(&["json_lines", "jsonl"]), "Written format.").default("\"json_lines\"");
+const SINK_COMPRESSION: Field =
+    Field::opt("compression", Kind::OneOf(&["none", "gzip", "zstd"]), "Object compression.")
+        .default("\"none\"");
+const MAX_RECORDS: Field =
+    Field::opt("max_records_per_file", Kind::Int(1, 1_000_000_000), "Records per object.").default("100000");
+const MAX_BYTES: Field =
+    Field::opt("max_bytes_per_file", Kind::Int(1024, 5 << 40), "Bytes per object.").default("134217728");
+
+/// The `s3` source config.
+pub(crate) static S3_SOURCE: Spec = Spec {
+    name: "source.s3",
+    doc: "JSON Lines or CSV objects of an S3 bucket, read in key order.",
+    fields: &[
+        BUCKET,
+        ENDPOINT_URL,
+        ALLOW_HTTP,
+        REGION,
+        ACCESS_KEY_ID,
+        SECRET_ACCESS_KEY,
+        SESSION_TOKEN,
+        PREFIX,
+        FILE_FORMAT,
+        HAS_HEADERS,
+        DELIMITER,
+        QUOTE,
+        FLEXIBLE,
+        INFER_TYPES,
+        SOURCE_COMPRESSION,
+        BATCH_SIZE,
+        ON_PARSE_ERROR,
+        CONCURRENCY,
+        Field::not_yet("max_objects"),
+        Field::not_yet("verify_length"),
+        Field::not_yet("verify_checksum"),
+    ],
+    variants: &[],
+};
+
+/// The `memory` source config.
+pub(crate) static MEMORY_SOURCE: Spec = Spec {
+    name: "source.memory",
+    doc: "JSON Lines or CSV objects of an in-process object store.",
+    fields: &[
+        MEMORY_STORE,
+        PREFIX,
+        FILE_FORMAT,
+        HAS_HEADERS,
+        DELIMITER,
+        QUOTE,
+        FLEXIBLE,
+        INFER_TYPES,
+        SOURCE_COMPRESSION,
+        BATCH_SIZE,
+        ON_PARSE_ERROR,
+        CONCURRENCY,
+        Field::not_yet("max_objects"),
+        Field::not_yet("verify_length"),
+        Field::not_yet("verify_checksum"),
+    ],
+    variants: &[],
+};
+
+/// The `s3` sink config.
+pub(crate) static S3_SINK: Spec = Spec {
+    name: "sink.s3",
+    doc: "JSON Lines objects written to an S3 bucket (multipart uploads).",
+    fields: &[
+        BUCKET,
+        ENDPOINT_URL,
+        ALLOW_HTTP,
+        REGION,
+        ACCESS_KEY_ID,
+        SECRET_ACCESS_KEY,
+        SESSION_TOKEN,
+        PREFIX,
+        NAME,
+        FORMAT,
+        SINK_COMPRESSION,
+        MAX_RECORDS,
+        MAX_BYTES,
+        Field::opt("part_size", Kind::Int(5 << 20, 5 << 30), "Multipart part size in bytes.")
+            .default("8388608"),
+        BATCH_SIZE,
+        CONCURRENCY,
+        Field::not_yet("file_extension"),
+    ],
+    variants: &[],
+};
+
+/// The `memory` sink config.
+pub(crate) static MEMORY_SINK: Spec = Spec {
+    name: "sink.memory",
+    doc: "JSON Lines objects written to an in-process object store.",
+    fields: &[
+        MEMORY_STORE,
+        PREFIX,
+        NAME,
+        FORMAT,
+        SINK_COMPRESSION,
+        MAX_RECORDS,
+        MAX_BYTES,
+        Field::opt("part_size", Kind::Int(1024, 5 << 30), "Multipart part size in bytes.").default("8388608"),
+        BATCH_SIZE,
+        CONCURRENCY,
+        Field::not_yet("file_extension"),
+    ],
+    variants: &[],
+};
+
+const ROOT: Field =
+    Field::req("root", Kind::Text, "The directory that plays the bucket (a sink creates it).");
+const GCS_BUCKET: Field = Field::req("bucket", Kind::Text, "The GCS bucket.");
+const SERVICE_ACCOUNT_PATH: Field = Field::opt(
+    "service_account_path",
+    Kind::Text,
+    "A service-account JSON file; otherwise the GOOGLE_* environment and application-default credentials.",
+);
+const SERVICE_ACCOUNT_KEY: Field =
+    Field::opt("service_account_key", Kind::Text, "A service-account JSON key; must be `${env:…}`.");
+const GCS_ENDPOINT_URL: Field = Field::opt(
+    "endpoint_url",
+    Kind::Text,
+    "The storage API's base URL, for an emulator (`http://127.0.0.1:4443`).",
+);
+const ANONYMOUS: Field =
+    Field::opt("anonymous", Kind::Bool, "Unsigned requests (public buckets, emulators).").default("false");
+const CONTAINER: Field = Field::req("container", Kind::Text, "The Azure Blob Storage container.");
+const ACCOUNT: Field =
+    Field::opt("account", Kind::Text, "The storage account; otherwise `AZURE_STORAGE_ACCOUNT_NAME`.");
+const ACCESS_KEY: Field = Field::opt("access_key", Kind::Text, "The account key; must be `${env:…}`.");
+const SAS_TOKEN: Field =
+    Field::opt("sas_token", Kind::Text, "A shared access signature; must be `${env:…}`.");
+const AZURE_ENDPOINT_URL: Field = Field::opt(
+    "endpoint_url",
+    Kind::Text,
+    "The blob service URL (Azurite: `http://127.0.0.1:<port>/devstoreaccount1`).",
+);
+const USE_EMULATOR: Field = Field::opt(
+    "use_emulator",
+    Kind::Bool,
+    "Azurite's well-known account and key, at `AZURITE_BLOB_STORAGE_URL` (default `http://127.0.0.1:10000`).",
+)
+.default("false");
+const SMALL_PART_SIZE: Field =
+    Field::opt("part_size", Kind::Int(1024, 5 << 30), "Multipart part size in bytes.").default("8388608");
+const BIG_PART_SIZE: Field =
+    Field::opt("part_size", Kind::Int(5 << 20, 5 << 30), "Multipart part size in bytes.").default("8388608");
+
+/// The `file` source config.
+pub(crate) static FILE_SOURCE: Spec = Spec {
+    name: "source.file",
+    doc: "JSON Lines or CSV files under a local directory, read like objects in key order.",
+    fields: &[
+        ROOT,
+        PREFIX,
+        FILE_FORMAT,
+        HAS_HEADERS,
+        DELIMITER,
+        QUOTE,
+        FLEXIBLE,
+        INFER_TYPES,
+        SOURCE_COMPRESSION,
+        BATCH_SIZE,
+        ON_PARSE_ERROR,
+        CONCURRENCY,
+        Field::not_yet("max_objects"),
+        Field::not_yet("verify_length"),
+        Field::not_yet("verify_checksum"),
+    ],
+    variants: &[],
+};
+
+/// The `file` sink config.
+pub(crate) static FILE_SINK: Spec = Spec {
+    name: "sink.file",
+    doc: "JSON Lines objects written under a local directory, each renamed into place when complete.",
+    fields: &[
+        ROOT,
+        PREFIX,
+        NAME,
+        FORMAT,
+        SINK_COMPRESSION,
+        MAX_RECORDS,
+        MAX_BYTES,
+        SMALL_PART_SIZE,
+        BATCH_SIZE,
+        CONCURRENCY,
+        Field::not_yet("file_extension"),
+    ],
+    variants: &[],
+};
+
+/// The `gcs` source config.
+pub(crate) static GCS_SOURCE: Spec = Spec {
+    name: "source.gcs",
+    doc: "JSON Lines or CSV objects of a Google Cloud Storage bucket, read in key order.",
+    fields: &[
+        GCS_BUCKET,
+        SERVICE_ACCOUNT_PATH,
+        SERVICE_ACCOUNT_KEY,
+        GCS_ENDPOINT_URL,
+        ALLOW_HTTP,
+        ANONYMOUS,
+        PREFIX,
+        FILE_FORMAT,
+        HAS_HEADERS,
+        DELIMITER,
+        QUOTE,
+        FLEXIBLE,
+        INFER_TYPES,
+        SOURCE_COMPRESSION,
+        BATCH_SIZE,
+        ON_PARSE_ERROR,
+        CONCURRENCY,
+        Field::not_yet("max_objects"),
+        Field::not_yet("verify_length"),
+        Field::not_yet("verify_checksum"),
+    ],
+    variants: &[],
+};
+
+/// The `gcs` sink config.
+pub(crate) static GCS_SINK: Spec = Spec {
+    name: "sink.gcs",
+    doc: "JSON Lines objects written to a Google Cloud Storage bucket (multipart uploads).",
+    fields: &[
+        GCS_BUCKET,
+        SERVICE_ACCOUNT_PATH,
+        SERVICE_ACCOUNT_KEY,
+        GCS_ENDPOINT_URL,
+        ALLOW_HTTP,
+        ANONYMOUS,
+        PREFIX,
+        NAME,
+        FORMAT,
+        SINK_COMPRESSION,
+        MAX_RECORDS,
+        MAX_BYTES,
+        BIG_PART_SIZE,
+        BATCH_SIZE,
+        CONCURRENCY,
+        Field::not_yet("file_extension"),
+    ],
+    variants: &[],
+};
+
+/// The `azure` (`azure-blob`) source config.
+pub(crate) static AZURE_SOURCE: Spec = Spec {
+    name: "source.azure",
+    doc: "JSON Lines or CSV blobs of an Azure Blob Storage container, read in name order.",
+    fields: &[
+        CONTAINER,
+        ACCOUNT,
+        ACCESS_KEY,
+        SAS_TOKEN,
+        AZURE_ENDPOINT_URL,
+        ALLOW_HTTP,
+        USE_EMULATOR,
+        PREFIX,
+        FILE_FORMAT,
+        HAS_HEADERS,
+        DELIMITER,
+        QUOTE,
+        FLEXIBLE,
+        INFER_TYPES,
+        SOURCE_COMPRESSION,
+        BATCH_SIZE,
+        ON_PARSE_ERROR,
+        CONCURRENCY,
+        Field::not_yet("max_objects"),
+        Field::not_yet("verify_length"),
+        Field::not_yet("verify_checksum"),
+    ],
+    variants: &[],
+};
+
+/// The `azure` (`azure-blob`) sink config.
+pub(crate) static AZURE_SINK: Spec = Spec {
+    name: "sink.azure",
+    doc: "JSON Lines blobs written to an Azure Blob Storage container (block uploads).",
+    fields: &[
+        CONTAINER,
+        ACCOUNT,
+        ACCESS_KEY,
+        SAS_TOKEN,
+        AZURE_ENDPOINT_URL,
+        ALLOW_HTTP,
+        USE_EMULATOR,
+        PREFIX,
+        NAME,
+        FORMAT,
+        SINK_COMPRESSION,
+        MAX_RECORDS,
+        MAX_BYTES,
+        SMALL_PART_SIZE,
+        BATCH_SIZE,
+        CONCURRENCY,
+        Field::not_yet("file_extension"),
+    ],
+    variants: &[],
+};
+
+/// The spec of an object-store source or sink config for store `kind`.
+fn spec_of(kind: &str, source: bool) -> &'static Spec {
+    match (kind, source) {
+        ("memory", true) => &MEMORY_SOURCE,
+        ("memory", false) => &MEMORY_SINK,
+        ("file", true) => &FILE_SOURCE,
+        ("file", false) => &FILE_SINK,
+        ("gcs", true) => &GCS_SOURCE,
+        ("gcs", false) => &GCS_SINK,
+        ("azure" | "azure-blob", true) => &AZURE_SOURCE,
+        ("azure" | "azure-blob", false) => &AZURE_SINK,
+        (_, true) => &S3_SOURCE,
+        (_, false) => &S3_SINK,
+    }
+}
 
 /// Which store a connector talks to.
 #[derive(Debug, Clone)]
@@ -19,8 +374,53 @@ pub enum Store {
         /// The store's name.
         name: String,
     },
+    /// `file`: a local directory used as a bucket.
+    File {
+        /// The root directory.
+        root: Text,
+    },
     /// `s3`: a bucket.
     S3(S3),
+    /// `gcs`: a Google Cloud Storage bucket.
+    Gcs(Gcs),
+    /// `azure` / `azure-blob`: an Azure Blob Storage container.
+    Azure(Azure),
+}
+
+/// `gcs` connection settings.
+#[derive(Debug, Clone)]
+pub struct Gcs {
+    /// Bucket name (checked when literal).
+    pub bucket: Text,
+    /// Service-account JSON file.
+    pub service_account_path: Option<Text>,
+    /// Service-account JSON key (always `${env:…}`).
+    pub service_account_key: Option<Text>,
+    /// Emulator or private endpoint.
+    pub endpoint_url: Option<Text>,
+    /// Allow `http://` endpoints.
+    pub allow_http: bool,
+    /// Unsigned requests.
+    pub anonymous: bool,
+}
+
+/// `azure` connection settings.
+#[derive(Debug, Clone)]
+pub struct Azure {
+    /// Container name (checked when literal).
+    pub container: Text,
+    /// Storage account (checked when literal).
+    pub account: Option<Text>,
+    /// Account key (always `${env:…}`).
+    pub access_key: Option<Text>,
+    /// Shared access signature (always `${env:…}`).
+    pub sas_token: Option<Text>,
+    /// Blob service URL.
+    pub endpoint_url: Option<Text>,
+    /// Allow `http://` endpoints.
+    pub allow_http: bool,
+    /// Azurite's well-known account.
+    pub use_emulator: bool,
 }
 
 /// `s3` connection settings.
@@ -113,11 +513,31 @@ pub struct ObjectSink {
 
 const MIB: i64 = 1 << 20;
 
-/// Reads the store settings of `kind` (`s3` or `memory`).
+/// Reads the store settings of `kind` (`s3`, `gcs`, `azure`, `file` or `memory`).
 fn store(kind: &str, f: &mut Fields<'_>, diags: &mut Diagnostics) -> Option<Store> {
-    if kind == "memory" {
-        let name = opt(f.get("store"), "default".to_owned(), |n| plain_string(n, "store", diags))?;
-        return Some(Store::Memory { name });
+    match kind {
+        "memory" => {
+            let name = opt(f.get("store"), "default".to_owned(), |n| plain_string(n, "store", diags))?;
+            return Some(Store::Memory { name });
+        }
+        "file" => {
+            let root = f.require("root", diags).and_then(|n| {
+                let t = text(n, "root", diags)?;
+                if t.as_literal().is_some_and(|r| r.is_empty() || r.contains('\0')) {
+                    diags.error_help(
+                        &n.loc,
+                        "`root` must be a directory path",
+                        "write e.g. `root: data/lake`",
+                    );
+                    return None;
+                }
+                Some(t)
+            });
+            return Some(Store::File { root: root? });
+        }
+        "gcs" => return gcs(f, diags).map(Store::Gcs),
+        "azure" | "azure-blob" => return azure(f, diags).map(Store::Azure),
+        _ => {}
     }
     let bucket = f.require("bucket", diags).and_then(|n| bucket(n, diags));
     let endpoint = f.get("endpoint_url").map(|n| (n, endpoint(n, diags)));
@@ -156,6 +576,203 @@ fn store(kind: &str, f: &mut Fields<'_>, diags: &mut Diagnostics) -> Option<Stor
         secret_access_key: secret.transpose_opt()?,
         session_token: token.transpose_opt()?,
     }))
+}
+
+/// An `endpoint_url`, checked against `allow_http` (default false).
+fn endpoint_with_http(f: &mut Fields<'_>, diags: &mut Diagnostics) -> (Option<Option<Text>>, Option<bool>) {
+    let endpoint = f.get("endpoint_url").map(|n| (n, endpoint(n, diags)));
+    let allow_http = opt(f.get("allow_http"), false, |n| boolean(n, "allow_http", diags));
+    if let (Some((node, Some(url))), Some(false)) = (&endpoint, allow_http)
+        && url.as_literal().is_some_and(|u| u.starts_with("http://"))
+    {
+        diags.error_help(
+            &node.loc,
+            "`endpoint_url` is plain http, but `allow_http` is not set",
+            "add `allow_http: true` (for a local emulator), or use https",
+        );
+    }
+    (endpoint.map(|(_, u)| u), allow_http)
+}
+
+/// A secret setting: it must come from `${env:…}`, never a literal compiled into the binary.
+fn secret(node: &Node, key: &str, diags: &mut Diagnostics) -> Option<Text> {
+    let t = text(node, key, diags)?;
+    if t.as_literal().is_some() {
+        diags.error_help(
+            &node.loc,
+            format!("`{key}` is a literal secret"),
+            format!(
+                "read it from the environment at run time, e.g. `{key}: \"${{env:SECRET}}\"`, or leave it out to use the standard environment"
+            ),
+        );
+        return None;
+    }
+    Some(t)
+}
+
+fn gcs(f: &mut Fields<'_>, diags: &mut Diagnostics) -> Option<Gcs> {
+    let bucket = f.require("bucket", diags).and_then(|n| gcs_bucket(n, diags));
+    let path = f.get("service_account_path").map(|n| text(n, "service_account_path", diags));
+    let key = f.get("service_account_key").map(|n| secret(n, "service_account_key", diags));
+    if let (Some(_), Some(n)) = (&path, f.get("service_account_key")) {
+        diags.error_help(
+            &n.loc,
+            "`service_account_path` and `service_account_key` are both set",
+            "keep one of them",
+        );
+    }
+    let (endpoint, allow_http) = endpoint_with_http(f, diags);
+    let anonymous = opt(f.get("anonymous"), false, |n| boolean(n, "anonymous", diags));
+    Some(Gcs {
+        bucket: bucket?,
+        service_account_path: path.transpose_opt()?,
+        service_account_key: key.transpose_opt()?,
+        endpoint_url: endpoint.transpose_opt()?,
+        allow_http: allow_http?,
+        anonymous: anonymous?,
+    })
+}
+
+fn azure(f: &mut Fields<'_>, diags: &mut Diagnostics) -> Option<Azure> {
+    let container = f.require("container", diags).and_then(|n| azure_container(n, diags));
+    let account = f.get("account").map(|n| azure_account(n, diags));
+    let key = f.get("access_key").map(|n| secret(n, "access_key", diags));
+    let sas = f.get("sas_token").map(|n| secret(n, "sas_token", diags));
+    if let (Some(_), Some(n)) = (&key, f.get("sas_token")) {
+        diags.error_help(&n.loc, "`access_key` and `sas_token` are both set", "keep one of them");
+    }
+    let (endpoint, allow_http) = endpoint_with_http(f, diags);
+    let use_emulator = opt(f.get("use_emulator"), false, |n| boolean(n, "use_emulator", diags));
+    if use_emulator == Some(true)
+        && let Some(n) = f.get("endpoint_url")
+    {
+        diags.error_help(
+            &n.loc,
+            "`endpoint_url` is ignored with `use_emulator: true`",
+            "Azurite's address comes from `AZURITE_BLOB_STORAGE_URL`; or drop `use_emulator` and set \
+             `endpoint_url: http://127.0.0.1:<port>/devstoreaccount1` with `account` and `access_key`",
+        );
+    }
+    Some(Azure {
+        container: container?,
+        account: account.transpose_opt()?,
+        access_key: key.transpose_opt()?,
+        sas_token: sas.transpose_opt()?,
+        endpoint_url: endpoint.transpose_opt()?,
+        allow_http: allow_http?,
+        use_emulator: use_emulator?,
+    })
+}
+
+/// Reports `problem` with a literal name at `node`.
+fn bad_name(node: &Node, what: &str, name: &str, problem: &str, help: &str, diags: &mut Diagnostics) {
+    diags.error_help(&node.loc, format!("invalid {what} `{name}`: it {problem}"), help);
+}
+
+/// A GCS bucket name: 3–63 characters (up to 222 with dots, each dot-separated
+/// part at most 63) of lowercase letters, digits, `-`, `_` and `.`, starting and
+/// ending with a letter or digit; not an IP address; no `goog` prefix, no `google`.
+fn gcs_bucket(node: &Node, diags: &mut Diagnostics) -> Option<Text> {
+    let t = text(node, "bucket", diags)?;
+    let Some(name) = t.as_literal() else { return Some(t) };
+    let max = if name.contains('.') { 222 } else { 63 };
+    let problem = if !(3..=max).contains(&name.len()) {
+        Some(format!("is {} characters long; GCS bucket names have 3 to {max}", name.len()))
+    } else if let Some(c) =
+        name.chars().find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '-' | '_')))
+    {
+        Some(format!("contains {c:?}; GCS bucket names use lowercase letters, digits, `-`, `_` and `.`"))
+    } else if !name.starts_with(|c: char| c.is_ascii_alphanumeric())
+        || !name.ends_with(|c: char| c.is_ascii_alphanumeric())
+    {
+        Some("must start and end with a letter or digit".to_owned())
+    } else if name.split('.').any(|part| part.is_empty() || part.len() > 63) {
+        Some("has an empty or longer than 63 characters dot-separated part".to_owned())
+    } else if name.parse::<std::net::Ipv4Addr>().is_ok() {
+        Some("looks like an IP address".to_owned())
+    } else if name.starts_with("goog") || name.contains("google") || name.contains("g00gle") {
+        Some("starts with `goog` or contains `google`, which GCS reserves".to_owned())
+    } else {
+        None
+    };
+    match problem {
+        Some(problem) => {
+            bad_name(
+                node,
+                "bucket name",
+                &name,
+                &problem,
+                "GCS bucket names look like `my-data_2024`",
+                diags,
+            );
+            None
+        }
+        None => Some(t),
+    }
+}
+
+/// An Azure container name: 3–63 lowercase letters, digits and single `-`
+/// between them, starting with a letter or digit (or `$root` / `$web`).
+fn azure_container(node: &Node, diags: &mut Diagnostics) -> Option<Text> {
+    let t = text(node, "container", diags)?;
+    let Some(name) = t.as_literal() else { return Some(t) };
+    if matches!(name.as_str(), "$root" | "$web") {
+        return Some(t);
+    }
+    let problem = if !(3..=63).contains(&name.len()) {
+        Some(format!("is {} characters long; container names have 3 to 63", name.len()))
+    } else if let Some(c) =
+        name.chars().find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
+    {
+        Some(format!("contains {c:?}; container names use lowercase letters, digits and `-`"))
+    } else if name.starts_with('-') || name.ends_with('-') {
+        Some("must start and end with a letter or digit".to_owned())
+    } else if name.contains("--") {
+        Some("contains `--`; each `-` must sit between letters or digits".to_owned())
+    } else {
+        None
+    };
+    match problem {
+        Some(problem) => {
+            bad_name(
+                node,
+                "container name",
+                &name,
+                &problem,
+                "container names look like `raw-events-2024`",
+                diags,
+            );
+            None
+        }
+        None => Some(t),
+    }
+}
+
+/// An Azure storage account name: 3–24 lowercase letters and digits.
+fn azure_account(node: &Node, diags: &mut Diagnostics) -> Option<Text> {
+    let t = text(node, "account", diags)?;
+    let Some(name) = t.as_literal() else { return Some(t) };
+    let problem = if !(3..=24).contains(&name.len()) {
+        Some(format!("is {} characters long; storage account names have 3 to 24", name.len()))
+    } else {
+        name.chars()
+            .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit()))
+            .map(|c| format!("contains {c:?}; storage account names use lowercase letters and digits only"))
+    };
+    match problem {
+        Some(problem) => {
+            bad_name(
+                node,
+                "storage account name",
+                &name,
+                &problem,
+                "account names look like `faucetdata01`",
+                diags,
+            );
+            None
+        }
+        None => Some(t),
+    }
 }
 
 /// `Option<Option<T>>` (absent / invalid / valid) to `Option<Option<T>>` (invalid / absent-or-valid).
@@ -294,7 +911,7 @@ pub(crate) fn source(
     what: String,
     diags: &mut Diagnostics,
 ) -> Option<ObjectSource> {
-    let mut f = Fields::new(config, what, diags)?;
+    let mut f = Fields::with_spec(config, spec_of(kind, true), what, diags)?;
     let store = store(kind, &mut f, diags);
     let prefix = opt(f.get("prefix"), Text::literal(""), |n| prefix(n, diags));
     let format = f.require("file_format", diags).and_then(|n| {
@@ -337,7 +954,6 @@ pub(crate) fn source(
     // faucet-stream's parallel download setting: objects are read one at a
     // time here (the bookmark is a position in key order), so it is accepted and unused.
     let _ = f.get("concurrency").map(|n| int_in(n, "concurrency", 1, 1024, diags));
-    f.not_yet(&["max_objects", "verify_length", "verify_checksum"], diags);
     f.finish(diags);
     let format = if format? {
         Format::Csv {
@@ -361,7 +977,7 @@ pub(crate) fn source(
 }
 
 pub(crate) fn sink(kind: &str, config: &Node, what: String, diags: &mut Diagnostics) -> Option<ObjectSink> {
-    let mut f = Fields::new(config, what, diags)?;
+    let mut f = Fields::with_spec(config, spec_of(kind, false), what, diags)?;
     let store = store(kind, &mut f, diags);
     let prefix = opt(f.get("prefix"), Text::literal(""), |n| prefix(n, diags));
     let name = f.get("name").map(|n| {
@@ -392,14 +1008,13 @@ pub(crate) fn sink(kind: &str, config: &Node, what: String, diags: &mut Diagnost
     let max_bytes = opt(f.get("max_bytes_per_file"), 128 << 20, |n| {
         int_in(n, "max_bytes_per_file", 1024, 5 << 40, diags).map(|v| v as u64)
     });
-    // S3 rejects multipart parts under 5 MiB (but the last).
-    let min_part = if kind == "s3" { 5 * MIB } else { 1024 };
+    // S3 and GCS reject multipart parts under 5 MiB (but the last).
+    let min_part = if matches!(kind, "s3" | "gcs") { 5 * MIB } else { 1024 };
     let part_size = opt(f.get("part_size"), 8 << 20, |n| {
         int_in(n, "part_size", min_part, 5 << 30, diags).map(|v| v as u64)
     });
     let batch = opt(f.get("batch_size"), 1000, |n| batch_size(n, diags));
     let _ = f.get("concurrency").map(|n| int_in(n, "concurrency", 1, 1024, diags));
-    f.not_yet(&["file_extension"], diags);
     f.finish(diags);
     format?;
     Some(ObjectSink {
@@ -441,6 +1056,42 @@ impl Store {
             Store::Memory { name } => {
                 quote!(#objects::StoreConfig::Memory { name: ::std::string::String::from(#name) })
             }
+            Store::File { root } => {
+                let root = g.text(root);
+                quote!(#objects::StoreConfig::File(#objects::FileConfig { root: #root }))
+            }
+            Store::Gcs(s) => {
+                let bucket = g.text(&s.bucket);
+                let path = opt_text(g, &s.service_account_path);
+                let key = opt_text(g, &s.service_account_key);
+                let endpoint = opt_text(g, &s.endpoint_url);
+                let (allow_http, anonymous) = (s.allow_http, s.anonymous);
+                quote!(#objects::StoreConfig::Gcs(#objects::GcsConfig {
+                    bucket: #bucket,
+                    service_account_path: #path,
+                    service_account_key: #key,
+                    endpoint_url: #endpoint,
+                    allow_http: #allow_http,
+                    anonymous: #anonymous,
+                }))
+            }
+            Store::Azure(s) => {
+                let container = g.text(&s.container);
+                let account = opt_text(g, &s.account);
+                let key = opt_text(g, &s.access_key);
+                let sas = opt_text(g, &s.sas_token);
+                let endpoint = opt_text(g, &s.endpoint_url);
+                let (allow_http, use_emulator) = (s.allow_http, s.use_emulator);
+                quote!(#objects::StoreConfig::Azure(#objects::AzureConfig {
+                    container: #container,
+                    account: #account,
+                    access_key: #key,
+                    sas_token: #sas,
+                    endpoint_url: #endpoint,
+                    allow_http: #allow_http,
+                    use_emulator: #use_emulator,
+                }))
+            }
             Store::S3(s) => {
                 let bucket = g.text(&s.bucket);
                 let region = opt_text(g, &s.region);
@@ -465,7 +1116,10 @@ impl Store {
     fn feature(&self) -> (&'static str, &'static str) {
         match self {
             Store::Memory { .. } => ("object-store", "memory"),
+            Store::File { .. } => ("object-store", "file"),
             Store::S3(_) => ("s3", "s3"),
+            Store::Gcs(_) => ("gcs", "gcs"),
+            Store::Azure(_) => ("azure", "azure"),
         }
     }
 }

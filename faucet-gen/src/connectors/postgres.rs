@@ -4,12 +4,131 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::opt;
+use super::{BATCH_SIZE, opt, write_mode};
 use crate::codegen::{Gen, usize_lit};
 use crate::diag::{Diagnostics, Loc};
 use crate::ir::Text;
 use crate::load::{Node, Value};
-use crate::validate::fields::{Fields, batch_size, boolean, int_in, one_of, plain_string, text};
+use crate::validate::fields::{
+    Field, Fields, Kind, Spec, batch_size, boolean, int_in, one_of, plain_string, text,
+};
+
+const MAX_CONNECTIONS: Field = Field::opt(
+    "max_connections",
+    Kind::Int(1, 1000),
+    "Accepted for faucet-stream compatibility; one connection is used.",
+);
+const SCALARS: Kind = Kind::List(&Kind::Json);
+
+/// The keys of a query-or-table source (`postgres`, `mysql`).
+pub(crate) const QUERY_SOURCE_FIELDS: [Field; 9] = [
+    Field::req("connection_url", Kind::Text, "The database URL; read the password from `${env:…}`."),
+    Field::opt("query", Kind::Str, "A SELECT to read (or `table`)."),
+    Field::opt("table", Kind::Str, "A table to read (or `query`)."),
+    Field::opt("schema", Kind::Str, "The table's schema (with `table`)."),
+    Field::opt("params", SCALARS, "Values bound to the query's parameters."),
+    Field::opt("replication_key", Kind::Str, "A growing column: each run reads rows past the last bookmark."),
+    BATCH_SIZE,
+    MAX_CONNECTIONS,
+    Field::not_yet("shard"),
+];
+
+/// The `postgres` source config.
+pub(crate) static SOURCE: Spec = Spec {
+    name: "source.postgres",
+    doc: "A PostgreSQL query or table, read through a cursor in one snapshot.",
+    fields: &QUERY_SOURCE_FIELDS,
+    variants: &[],
+};
+
+/// `{jsonb: {column}}`: the whole record in one column.
+static JSON_COLUMN: Spec = Spec {
+    name: "column_mapping.column",
+    doc: "The column that stores each record.",
+    fields: &[Field::req("column", Kind::Str, "The column.")],
+    variants: &[],
+};
+
+/// `column_mapping` as a map (checked by hand, so only its shape is declared).
+pub(crate) static JSONB_MAPPING: Spec = Spec {
+    name: "column_mapping.jsonb",
+    doc: "Store each record in one jsonb column.",
+    fields: &[
+        Field::opt("jsonb", Kind::Object(&JSON_COLUMN), "The jsonb column."),
+        Field::opt("json", Kind::Object(&JSON_COLUMN), "A synonym of `jsonb`."),
+    ],
+    variants: &[],
+};
+
+/// `delete_marker: {field, values}` (the database sinks' `write_mode`).
+pub(crate) static DELETE_MARKER: Spec = Spec {
+    name: "delete_marker",
+    doc: "Records whose `field` holds one of `values` delete their row.",
+    fields: &[
+        Field::req("field", Kind::Str, "The record field."),
+        Field::req("values", SCALARS, "The values that mark a delete."),
+    ],
+    variants: &[],
+};
+
+/// The keys of a table sink (`postgres` adds `write_method`).
+macro_rules! table_sink_fields {
+    ($($extra:expr),*) => {
+        [
+            Field::req("connection_url", Kind::Text, "The database URL; read the password from `${env:…}`."),
+            Field::req("table_name", Kind::Str, "The target table."),
+            Field::opt("schema", Kind::Str, "The target schema (MySQL: database)."),
+            Field::opt(
+                "column_mapping",
+                Kind::AnyOf(&[Kind::OneOf(&["auto_map"]), Kind::Object(&JSONB_MAPPING)]),
+                "`auto_map` (record keys are columns) or `{jsonb: {column: data}}`.",
+            )
+            .default("{\"jsonb\":{\"column\":\"data\"}}"),
+            Field::opt("create_table", Kind::Bool, "Create the table from the first batch.").default("false"),
+            BATCH_SIZE,
+            Field::opt("write_mode", Kind::OneOf(&["append", "upsert", "delete"]), "How records change the table.")
+                .default("\"append\""),
+            Field::opt("key", Kind::AnyOf(&[Kind::Str, Kind::List(&Kind::Str)]), "Key columns (upsert and delete)."),
+            Field::opt("delete_marker", Kind::Object(&DELETE_MARKER), "Deletes among upserts (`write_mode: upsert`)."),
+            $($extra,)*
+            MAX_CONNECTIONS,
+            Field::not_yet("scope"),
+        ]
+    };
+}
+
+/// The `postgres` sink config.
+pub(crate) static SINK: Spec = Spec {
+    name: "sink.postgres",
+    doc: "A PostgreSQL table: COPY appends, upserts or deletes by key, one transaction per batch.",
+    fields: &table_sink_fields!(Field::opt(
+        "write_method",
+        Kind::OneOf(&["copy", "insert"]),
+        "`copy` (append only, the default there) or multi-row `insert`."
+    )),
+    variants: &[],
+};
+
+/// The `mysql` sink config: the `postgres` keys without `write_method`.
+pub(crate) static MYSQL_SINK: Spec = Spec {
+    name: "sink.mysql",
+    doc: "A MySQL or MariaDB table: appends, upserts or deletes by key, one transaction per batch.",
+    fields: &table_sink_fields!(),
+    variants: &[],
+};
+
+/// The `postgres` state store config.
+pub(crate) static STATE: Spec = Spec {
+    name: "state.postgres",
+    doc: "Bookmarks in a PostgreSQL table (one JSONB row per key).",
+    fields: &[
+        Field::req("url", Kind::Text, "The database URL."),
+        Field::opt("table", Kind::Str, "The state table.").default("\"faucet_state\""),
+        Field::opt("ensure_table", Kind::Bool, "Create the table if missing.").default("false"),
+        MAX_CONNECTIONS,
+    ],
+    variants: &[],
+};
 
 /// A scalar from the config (a query parameter, a delete-marker value).
 #[derive(Debug, Clone, PartialEq)]
@@ -274,19 +393,28 @@ pub(crate) fn unfilterable(sql: &str) -> Option<&'static str> {
 }
 
 pub(crate) fn source(config: &Node, what: String, diags: &mut Diagnostics) -> Option<PostgresSource> {
-    query_source(config, what, "postgres", &["postgres", "postgresql"], "postgres://user@host:5432/db", diags)
+    query_source(
+        config,
+        &SOURCE,
+        what,
+        "postgres",
+        &["postgres", "postgresql"],
+        "postgres://user@host:5432/db",
+        diags,
+    )
 }
 
 /// A query-or-table source of a SQL server (`postgres`, `mysql`): the settings they share.
 pub(crate) fn query_source(
     config: &Node,
+    spec: &'static Spec,
     what: String,
     connector: &str,
     schemes: &[&str],
     example: &str,
     diags: &mut Diagnostics,
 ) -> Option<PostgresSource> {
-    let mut f = Fields::new(config, what, diags)?;
+    let mut f = Fields::with_spec(config, spec, what, diags)?;
     let url =
         f.require("connection_url", diags).and_then(|n| db_url(n, "connection_url", schemes, example, diags));
     let query = f.entry("query").filter(|e| !matches!(e.value.value, Value::Null));
@@ -299,7 +427,6 @@ pub(crate) fn query_source(
         // Accepted for faucet-stream compatibility: the source reads through one connection.
         int_in(n, "max_connections", 1, 1000, diags);
     }
-    f.not_yet(&["shard"], diags);
     let loc = config.loc.clone();
     f.finish(diags);
     let input = match (query, table) {
@@ -387,20 +514,21 @@ pub(crate) fn query_source(
 }
 
 pub(crate) fn sink(config: &Node, what: String, diags: &mut Diagnostics) -> Option<PostgresSink> {
-    table_sink(config, what, true, &["postgres", "postgresql"], "postgres://user@host:5432/db", diags)
+    table_sink(config, &SINK, what, true, &["postgres", "postgresql"], "postgres://user@host:5432/db", diags)
 }
 
 /// A table sink of a SQL server (`postgres`, `mysql`): the settings they share;
 /// `write_method` (COPY) exists only where `copy` is true.
 pub(crate) fn table_sink(
     config: &Node,
+    spec: &'static Spec,
     what: String,
     copy: bool,
     schemes: &[&str],
     example: &str,
     diags: &mut Diagnostics,
 ) -> Option<PostgresSink> {
-    let mut f = Fields::new(config, what, diags)?;
+    let mut f = Fields::with_spec(config, spec, what, diags)?;
     let url =
         f.require("connection_url", diags).and_then(|n| db_url(n, "connection_url", schemes, example, diags));
     let table = f.require("table_name", diags).and_then(|n| identifier(n, "table_name", diags));
@@ -414,34 +542,7 @@ pub(crate) fn table_sink(
     };
     let create_table = opt(f.get("create_table"), false, |n| boolean(n, "create_table", diags));
     let batch = opt(f.get("batch_size"), 1000, |n| batch_size(n, diags));
-    let mode_node = f.get("write_mode");
-    let mode = opt(mode_node, "append", |n| {
-        if matches!(&n.value, Value::Str(s) if s == "overwrite") {
-            diags.error(&n.loc, "`write_mode: overwrite` is not supported by faucet's database sinks yet");
-            return None;
-        }
-        one_of(n, "write_mode", &["append", "upsert", "delete"], diags)
-    });
-    let key_node = f.get("key");
-    let key = match key_node {
-        Some(n) => match &n.value {
-            Value::Seq(items) if !items.is_empty() => {
-                let keys: Vec<Option<String>> = items.iter().map(|k| identifier(k, "key", diags)).collect();
-                keys.into_iter().collect::<Option<Vec<_>>>()
-            }
-            Value::Str(_) => identifier(n, "key", diags).map(|k| vec![k]),
-            _ => {
-                diags.error_help(&n.loc, "`key` must be a non-empty list of columns", "write `key: [id]`");
-                None
-            }
-        },
-        None => Some(Vec::new()),
-    };
-    let marker_node = f.get("delete_marker");
-    let marker = match marker_node {
-        Some(n) => delete_marker(n, diags).map(Some),
-        None => Some(None),
-    };
+    let keyed = write_mode::read(&mut f, identifier, diags);
     let method_node = if copy { f.get("write_method") } else { None };
     let method = match method_node {
         Some(n) => one_of(n, "write_method", &["copy", "insert"], diags).map(Some),
@@ -451,36 +552,12 @@ pub(crate) fn table_sink(
         // Accepted for faucet-stream compatibility: the sink writes through one connection.
         int_in(n, "max_connections", 1, 1000, diags);
     }
-    f.not_yet(&["scope"], diags);
     let loc = config.loc.clone();
     f.finish(diags);
 
-    let (mode, key, mapping, marker, method) = (mode?, key?, mapping?, marker?, method?);
-    let mut ok = true;
-    if mode != "append" && key.is_empty() {
-        diags.error_help(
-            mode_node.map_or(&loc, |n| &n.loc),
-            format!("`write_mode: {mode}` needs a `key`"),
-            "add `key: [id]`: the columns that identify a row (a primary key or unique index)",
-        );
-        ok = false;
-    }
-    if mode == "append" && !key.is_empty() {
-        diags.error_help(
-            &key_node.expect("key is set").loc,
-            "`key` has no effect with `write_mode: append`",
-            "use `write_mode: upsert` (or `delete`), or remove `key`",
-        );
-        ok = false;
-    }
-    if marker.is_some() && mode != "upsert" {
-        diags.error_help(
-            &marker_node.expect("marker is set").loc,
-            format!("`delete_marker` needs `write_mode: upsert`, but the mode is `{mode}`"),
-            "with `upsert`, marked records delete their row and the others are upserted",
-        );
-        ok = false;
-    }
+    let (mapping, method) = (mapping?, method?);
+    let (keyed, mut ok) = keyed.check(&loc, diags)?;
+    let mode = keyed.mode;
     if method == Some("copy") && mode != "append" {
         diags.error_help(
             &method_node.expect("method is set").loc,
@@ -491,7 +568,7 @@ pub(crate) fn table_sink(
     }
     if mapping.is_some() && mode != "append" {
         diags.error_help(
-            mode_node.map_or(&loc, |n| &n.loc),
+            &keyed.mode_loc,
             format!("`write_mode: {mode}` needs `column_mapping: auto_map`"),
             "the key columns must be columns of the table; the default mapping stores each record in one jsonb column",
         );
@@ -509,8 +586,8 @@ pub(crate) fn table_sink(
         create_table: create_table?,
         batch_size: batch?,
         write_mode: mode,
-        key,
-        delete_marker: marker,
+        key: keyed.key,
+        delete_marker: keyed.delete_marker,
         write_method: method,
     })
 }
@@ -523,7 +600,12 @@ fn column_mapping(node: &Node, diags: &mut Diagnostics) -> Option<Option<String>
             if entries.len() == 1 && (entries[0].key == "jsonb" || entries[0].key == "json") =>
         {
             let inner = &entries[0].value;
-            let mut j = Fields::new(inner, format!("`column_mapping.{}`", entries[0].key), diags)?;
+            let mut j = Fields::with_spec(
+                inner,
+                &JSON_COLUMN,
+                format!("`column_mapping.{}`", entries[0].key),
+                diags,
+            )?;
             let column = j.require("column", diags).and_then(|n| identifier(n, "column", diags));
             j.finish(diags);
             Some(Some(column?))
@@ -537,19 +619,6 @@ fn column_mapping(node: &Node, diags: &mut Diagnostics) -> Option<Option<String>
             None
         }
     }
-}
-
-fn delete_marker(node: &Node, diags: &mut Diagnostics) -> Option<(String, Vec<Scalar>)> {
-    let mut f = Fields::new(node, "`delete_marker`", diags)?;
-    let field = f.require("field", diags).and_then(|n| plain_string(n, "field", diags));
-    let values = f.require("values", diags).and_then(|n| scalars(n, "values", diags));
-    f.finish(diags);
-    let values = values?;
-    if values.is_empty() {
-        diags.error(&node.loc, "`delete_marker.values` is empty, so no record would ever delete");
-        return None;
-    }
-    Some((field?, values))
 }
 
 pub(crate) fn scalar_tokens(s: &Scalar, g: &Gen) -> TokenStream {
@@ -617,7 +686,8 @@ impl PostgresSink {
         };
         let create_table = self.create_table;
         let batch = usize_lit(self.batch_size);
-        let (mode, key, marker) = write_mode_tokens(self, g);
+        let (mode, key, marker) =
+            write_mode::tokens(self.write_mode, &self.key, self.delete_marker.as_ref(), g);
         let method = match self.write_method {
             "copy" => quote!(#pg::WriteMethod::Copy),
             _ => quote!(#pg::WriteMethod::Insert),
@@ -642,31 +712,6 @@ impl PostgresSink {
             },
         )
     }
-}
-
-/// The write mode, key columns and delete marker of a database sink, as the
-/// runtime's shared `connectors::write_mode` values (`postgres` and `mysql` alike).
-pub(crate) fn write_mode_tokens(sink: &PostgresSink, g: &Gen) -> (TokenStream, TokenStream, TokenStream) {
-    let rt = g.rt();
-    let wm = quote!(#rt::__private::connectors::write_mode);
-    let mode = match sink.write_mode {
-        "upsert" => quote!(#wm::WriteMode::Upsert),
-        "delete" => quote!(#wm::WriteMode::Delete),
-        _ => quote!(#wm::WriteMode::Append),
-    };
-    let key = sink.key.iter().map(|k| quote!(::std::string::String::from(#k)));
-    let key = quote!(::std::vec![#(#key),*]);
-    let marker = match &sink.delete_marker {
-        Some((field, values)) => {
-            let values = values.iter().map(|v| scalar_tokens(v, g));
-            quote!(::core::option::Option::Some(#wm::DeleteMarker {
-                field: ::std::string::String::from(#field),
-                values: ::std::vec![#(#values),*],
-            }))
-        }
-        None => quote!(::core::option::Option::None),
-    };
-    (mode, key, marker)
 }
 
 /// `state: {type: postgres, config: {url, table, ensure_table}}`.
@@ -702,7 +747,7 @@ pub(crate) fn state(node: &Node, config: Option<&Node>, diags: &mut Diagnostics)
         );
         return None;
     };
-    let mut f = Fields::new(config, "the `postgres` state config", diags)?;
+    let mut f = Fields::with_spec(config, &STATE, "the `postgres` state config", diags)?;
     let url = f
         .require("url", diags)
         .and_then(|n| db_url(n, "url", &["postgres", "postgresql"], "postgres://user@host:5432/db", diags));

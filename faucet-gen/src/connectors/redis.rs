@@ -9,7 +9,19 @@ use crate::codegen::Gen;
 use crate::diag::{Diagnostics, Loc};
 use crate::ir::Text;
 use crate::load::Node;
-use crate::validate::fields::{Fields, plain_string};
+use crate::validate::fields::{Field, Fields, Kind, Spec, plain_string};
+
+/// The `redis` state store config.
+pub(crate) static STATE: Spec = Spec {
+    name: "state.redis",
+    doc: "Bookmarks as Redis string keys `<namespace>:<key>`.",
+    fields: &[
+        Field::req("url", Kind::Text, "`redis://host:port/db`."),
+        Field::opt("namespace", Kind::Str, "Key prefix: 1 to 128 characters from [A-Za-z0-9_.-].")
+            .default("\"faucet\""),
+    ],
+    variants: &[],
+};
 
 /// `state: {type: redis, config: {url, namespace}}`.
 #[derive(Debug, Clone)]
@@ -32,7 +44,7 @@ pub(crate) fn state(node: &Node, config: Option<&Node>, diags: &mut Diagnostics)
         );
         return None;
     };
-    let mut f = Fields::new(config, "the `redis` state config", diags)?;
+    let mut f = Fields::with_spec(config, &STATE, "the `redis` state config", diags)?;
     let url = f
         .require("url", diags)
         .and_then(|n| db_url(n, "url", &["redis", "rediss"], "redis://127.0.0.1:6379/0", diags));

@@ -8,7 +8,9 @@ use crate::codegen::Gen;
 use crate::diag::{Diagnostics, Loc, list};
 use crate::ir::{Text, TextPart};
 use crate::load::{Node, Value};
-use crate::validate::fields::{Fields, boolean, int_in, one_of, plain_string, text};
+use crate::validate::fields::{
+    Field, Fields, Kind, Spec, Variant, boolean, int_in, one_of, plain_string, text,
+};
 
 /// A JSON value whose strings may hold `${env:…}` (a request body, a start value).
 #[derive(Debug, Clone, PartialEq)]
@@ -184,8 +186,250 @@ const STYLES: &[&str] =
     &["None", "Cursor", "CursorInBody", "LinkHeader", "NextLinkInBody", "PageNumber", "Offset"];
 const AUTHS: &[&str] = &["none", "bearer", "basic", "api_key", "api_key_query", "oauth2"];
 
+const NUM: Kind = Kind::Number(f64::NEG_INFINITY, f64::INFINITY);
+
+static PAGINATION_NONE: Spec =
+    Spec { name: "rest.pagination.None", doc: "One request.", fields: &[], variants: &[] };
+static PAGINATION_LINK: Spec = Spec {
+    name: "rest.pagination.LinkHeader",
+    doc: "Follow the `Link: <…>; rel=\"next\"` header.",
+    fields: &[],
+    variants: &[],
+};
+static PAGINATION_CURSOR: Spec = Spec {
+    name: "rest.pagination.Cursor",
+    doc: "A token from the body, sent back as a query parameter.",
+    fields: &[
+        Field::req("next_token_path", Kind::Str, "JSONPath of the next token."),
+        Field::req("param_name", Kind::Str, "The query parameter."),
+    ],
+    variants: &[],
+};
+static PAGINATION_CURSOR_BODY: Spec = Spec {
+    name: "rest.pagination.CursorInBody",
+    doc: "A token from the body, sent back in the request body.",
+    fields: &[
+        Field::req("next_token_path", Kind::Str, "JSONPath of the next token."),
+        Field::req("body_cursor_field", Kind::Str, "The body field."),
+    ],
+    variants: &[],
+};
+static PAGINATION_NEXT_LINK: Spec = Spec {
+    name: "rest.pagination.NextLinkInBody",
+    doc: "The next page's URL from the body.",
+    fields: &[Field::req("next_link_path", Kind::Str, "JSONPath of the next link.")],
+    variants: &[],
+};
+static PAGINATION_PAGE: Spec = Spec {
+    name: "rest.pagination.PageNumber",
+    doc: "A page number query parameter, until a page is empty.",
+    fields: &[
+        Field::req("param_name", Kind::Str, "The page number's query parameter."),
+        Field::opt("start_page", Kind::Int(0, i64::MAX), "The first page.").default("1"),
+        Field::opt("page_size", Kind::Int(1, 1_000_000), "Records per page."),
+        Field::opt("page_size_param", Kind::Str, "The page size's query parameter (with `page_size`)."),
+    ],
+    variants: &[],
+};
+static PAGINATION_OFFSET: Spec = Spec {
+    name: "rest.pagination.Offset",
+    doc: "Offset and limit query parameters.",
+    fields: &[
+        Field::req("offset_param", Kind::Str, "The offset's query parameter."),
+        Field::req("limit_param", Kind::Str, "The limit's query parameter."),
+        Field::req("limit", Kind::Int(1, 1_000_000), "Records per page."),
+        Field::opt("total_path", Kind::Str, "JSONPath of the total, to stop early."),
+    ],
+    variants: &[],
+};
+
+static PAGINATION: Spec = Spec {
+    name: "rest.pagination",
+    doc: "How the next page is requested.",
+    fields: &[Field::req("type", Kind::OneOf(STYLES), "The pagination style.")],
+    variants: &[
+        Variant { tag: "None", nested: false, spec: Some(&PAGINATION_NONE) },
+        Variant { tag: "Cursor", nested: false, spec: Some(&PAGINATION_CURSOR) },
+        Variant { tag: "CursorInBody", nested: false, spec: Some(&PAGINATION_CURSOR_BODY) },
+        Variant { tag: "LinkHeader", nested: false, spec: Some(&PAGINATION_LINK) },
+        Variant { tag: "NextLinkInBody", nested: false, spec: Some(&PAGINATION_NEXT_LINK) },
+        Variant { tag: "PageNumber", nested: false, spec: Some(&PAGINATION_PAGE) },
+        Variant { tag: "Offset", nested: false, spec: Some(&PAGINATION_OFFSET) },
+    ],
+};
+
+static RATE_LIMIT: Spec = Spec {
+    name: "rest.rate_limit",
+    doc: "A request rate cap.",
+    fields: &[Field::req(
+        "requests_per_second",
+        Kind::Number(0.0, 100_000.0),
+        "Requests per second (above 0).",
+    )],
+    variants: &[],
+};
+
+static REPLICATION_METHOD: Spec = Spec {
+    name: "rest.replication_method",
+    doc: "Full or incremental reads.",
+    fields: &[Field::req("type", Kind::OneOf(&["FullTable", "Incremental"]), "The method.")],
+    variants: &[],
+};
+
+const SECRET_DOC: &str = "A secret: read it with `${env:VAR}`.";
+static AUTH_NONE: Spec = Spec { name: "rest.auth.none", doc: "No credentials.", fields: &[], variants: &[] };
+static AUTH_BEARER: Spec = Spec {
+    name: "rest.auth.bearer",
+    doc: "`Authorization: Bearer <token>`.",
+    fields: &[Field::req("token", Kind::Text, SECRET_DOC)],
+    variants: &[],
+};
+static AUTH_BASIC: Spec = Spec {
+    name: "rest.auth.basic",
+    doc: "HTTP basic authentication.",
+    fields: &[
+        Field::req("username", Kind::Text, "The user."),
+        Field::req("password", Kind::Text, SECRET_DOC),
+    ],
+    variants: &[],
+};
+static AUTH_API_KEY: Spec = Spec {
+    name: "rest.auth.api_key",
+    doc: "A key in a header.",
+    fields: &[
+        Field::opt("header", Kind::Str, "The header.").default("\"X-API-Key\""),
+        Field::req("value", Kind::Text, SECRET_DOC),
+    ],
+    variants: &[],
+};
+static AUTH_API_KEY_QUERY: Spec = Spec {
+    name: "rest.auth.api_key_query",
+    doc: "A key in a query parameter.",
+    fields: &[
+        Field::opt("param", Kind::Str, "The query parameter.").default("\"api_key\""),
+        Field::req("value", Kind::Text, SECRET_DOC),
+    ],
+    variants: &[],
+};
+static AUTH_OAUTH2: Spec = Spec {
+    name: "rest.auth.oauth2",
+    doc: "OAuth2 client credentials; the token is refreshed before it expires.",
+    fields: &[
+        Field::req("token_url", Kind::Text, "The token endpoint."),
+        Field::req("client_id", Kind::Text, "The client id."),
+        Field::req("client_secret", Kind::Text, SECRET_DOC),
+        Field::opt(
+            "scopes",
+            Kind::AnyOf(&[Kind::Str, Kind::List(&Kind::Str)]),
+            "Scopes (a list or a space-separated string).",
+        ),
+        Field::opt(
+            "expiry_ratio",
+            Kind::Number(0.0, 1.0),
+            "Refresh after this share of the token's lifetime.",
+        )
+        .default("0.9"),
+    ],
+    variants: &[],
+};
+
+static AUTH: Spec = Spec {
+    name: "rest.auth",
+    doc: "Credentials: a `type` and its `config`.",
+    fields: &[
+        Field::req("type", Kind::OneOf(AUTHS), "The kind of credentials."),
+        Field::opt("config", Kind::Json, "The credentials' settings."),
+        Field::not_yet("ref"),
+    ],
+    variants: &[
+        Variant { tag: "none", nested: true, spec: Some(&AUTH_NONE) },
+        Variant { tag: "bearer", nested: true, spec: Some(&AUTH_BEARER) },
+        Variant { tag: "basic", nested: true, spec: Some(&AUTH_BASIC) },
+        Variant { tag: "api_key", nested: true, spec: Some(&AUTH_API_KEY) },
+        Variant { tag: "api_key_query", nested: true, spec: Some(&AUTH_API_KEY_QUERY) },
+        Variant { tag: "oauth2", nested: true, spec: Some(&AUTH_OAUTH2) },
+    ],
+};
+
+/// The `rest` source config.
+pub(crate) static SOURCE: Spec = Spec {
+    name: "source.rest",
+    doc: "JSON over HTTP(S), with pagination, auth, retries and incremental replication.",
+    fields: &[
+        Field::req("base_url", Kind::Text, "Scheme, host and base path, e.g. `https://api.example.com/v1`."),
+        Field::opt("path", Kind::Text, "Appended to `base_url`.").default("\"\""),
+        Field::opt(
+            "method",
+            Kind::AnyOf(&[Kind::OneOf(METHODS), Kind::OneOf(&["get", "post", "put", "patch", "delete"])]),
+            "The HTTP method.",
+        )
+        .default("\"GET\""),
+        Field::opt("headers", Kind::Map(&Kind::Scalar), "Request headers (secrets through `${env:…}`)."),
+        Field::opt("query_params", Kind::Map(&Kind::Scalar), "Query parameters."),
+        Field::opt("body", Kind::Json, "A JSON body (strings may hold `${env:…}`)."),
+        Field::opt("records_path", Kind::Str, "JSONPath of the records, e.g. `$.data[*]`."),
+        Field::opt("pagination", Kind::Object(&PAGINATION), "How the next page is requested."),
+        Field::opt("max_pages", Kind::Int(1, u32::MAX as i64), "Pages per run at most."),
+        Field::opt("timeout", Kind::Number(0.001, 86_400.0), "Request timeout in seconds.").default("30"),
+        Field::opt("max_retries", Kind::Int(0, 100), "Retries of a failed request.").default("3"),
+        Field::opt("retry_backoff", Kind::Number(0.0, 86_400.0), "Backoff base in seconds.").default("1"),
+        Field::opt(
+            "max_retry_after",
+            Kind::Number(0.0, 86_400.0),
+            "Longest `Retry-After` honoured, in seconds.",
+        )
+        .default("60"),
+        Field::opt("retry_non_idempotent", Kind::Bool, "Retry POST and PATCH too.").default("false"),
+        Field::opt("request_delay", Kind::Number(0.0, 86_400.0), "Least seconds between requests.")
+            .default("0"),
+        Field::opt(
+            "tolerated_http_errors",
+            Kind::List(&Kind::Int(400, 599)),
+            "Statuses that end pagination quietly.",
+        ),
+        Field::opt("rate_limit", Kind::Object(&RATE_LIMIT), "A request rate cap."),
+        Field::opt(
+            "replication_method",
+            Kind::AnyOf(&[Kind::OneOf(&["FullTable", "Incremental"]), Kind::Object(&REPLICATION_METHOD)]),
+            "`Incremental` reads past the last bookmark.",
+        ),
+        Field::opt("replication_key", Kind::Str, "The record field that grows (incremental)."),
+        Field::opt(
+            "start_replication_value",
+            Kind::AnyOf(&[NUM, Kind::Text]),
+            "The first run's lower bound.",
+        ),
+        Field::opt("replication_param", Kind::Str, "The query parameter carrying the bookmark."),
+        Field::opt("auth", Kind::Object(&AUTH), "Credentials."),
+        Field::opt(
+            "state_key",
+            Kind::Str,
+            "Accepted for faucet-stream compatibility (the key is `pipeline::row`).",
+        ),
+        Field::opt("primary_keys", Kind::List(&Kind::Str), "Accepted for faucet-stream compatibility."),
+        Field::opt("schema_sample_size", Kind::Int(0, i64::MAX), "Accepted for faucet-stream compatibility."),
+        Field::opt("partitions", Kind::List(&Kind::Json), "Only an empty list is accepted for now."),
+        Field::not_yet("query_params_multi"),
+        Field::not_yet("name"),
+        Field::not_yet("schema"),
+        Field::not_yet("partition_concurrency"),
+        Field::not_yet("tls"),
+        Field::not_yet("response_format"),
+        Field::not_yet("csv_delimiter"),
+        Field::not_yet("csv_has_headers"),
+        Field::not_yet("excel_sheet"),
+        Field::not_yet("excel_header_row"),
+        Field::not_yet("replication_bind"),
+        Field::not_yet("odata"),
+        Field::not_yet("decode"),
+        Field::not_yet("async_job"),
+        Field::not_yet("window"),
+    ],
+    variants: &[],
+};
+
 pub(crate) fn source(config: &Node, what: String, diags: &mut Diagnostics) -> Option<RestSource> {
-    let mut f = Fields::new(config, what, diags)?;
+    let mut f = Fields::with_spec(config, &SOURCE, what, diags)?;
     let base_url = f.require("base_url", diags).and_then(|n| base_url(n, diags));
     // A matrix parent's value lands in the path as one percent-encoded segment;
     // query values need nothing here (the runtime encodes them with `append_pair`).
@@ -233,26 +477,6 @@ pub(crate) fn source(config: &Node, what: String, diags: &mut Diagnostics) -> Op
             }
         }
     }
-    f.not_yet(
-        &[
-            "query_params_multi",
-            "name",
-            "schema",
-            "partition_concurrency",
-            "tls",
-            "response_format",
-            "csv_delimiter",
-            "csv_has_headers",
-            "excel_sheet",
-            "excel_header_row",
-            "replication_bind",
-            "odata",
-            "decode",
-            "async_job",
-            "window",
-        ],
-        diags,
-    );
     f.finish(diags);
     let (body, records_path, max_pages, rate_limit) =
         (body.present()?, records_path.present()?, max_pages.present()?, rate_limit.present()?);
@@ -502,7 +726,7 @@ fn string_list(node: &Node, key: &str, diags: &mut Diagnostics) -> Option<Vec<St
 }
 
 fn rate_limit(node: &Node, diags: &mut Diagnostics) -> Option<f64> {
-    let mut f = Fields::new(node, "`rate_limit`", diags)?;
+    let mut f = Fields::with_spec(node, &RATE_LIMIT, "`rate_limit`", diags)?;
     let rps = f.require("requests_per_second", diags);
     f.finish(diags);
     let rps = rps?;
@@ -531,7 +755,7 @@ fn string_field(f: &mut Fields, key: &'static str, style: &str, diags: &mut Diag
 }
 
 fn pagination(node: &Node, diags: &mut Diagnostics) -> Option<Pagination> {
-    let mut f = Fields::new(node, "`pagination`", diags)?;
+    let mut f = Fields::with_spec(node, &PAGINATION, "`pagination`", diags)?;
     let style_node = f.require("type", diags)?;
     let style = one_of(style_node, "pagination type", STYLES, diags);
     let Some(style) = style else {
@@ -624,7 +848,7 @@ fn replication(f: &mut Fields, diags: &mut Diagnostics) -> Option<Option<Replica
         Some(n) => {
             let kind = match &n.value {
                 Value::Map(_) => {
-                    let mut m = Fields::new(n, "`replication_method`", diags)?;
+                    let mut m = Fields::with_spec(n, &REPLICATION_METHOD, "`replication_method`", diags)?;
                     let t = m.require("type", diags);
                     m.finish(diags);
                     t?
@@ -675,10 +899,9 @@ fn replication(f: &mut Fields, diags: &mut Diagnostics) -> Option<Option<Replica
 }
 
 fn auth(node: &Node, diags: &mut Diagnostics) -> Option<Auth> {
-    let mut f = Fields::new(node, "`auth`", diags)?;
+    let mut f = Fields::with_spec(node, &AUTH, "`auth`", diags)?;
     let kind = f.get("type");
     let config = f.get("config").cloned();
-    f.not_yet(&["ref"], diags);
     f.finish(diags);
     let Some(kind) = kind else {
         if f_has_ref(node) {
@@ -703,7 +926,13 @@ fn auth(node: &Node, diags: &mut Diagnostics) -> Option<Auth> {
     }
     let kind = one_of(kind, "auth type", AUTHS, diags)?;
     let config = config.unwrap_or_else(|| Node { value: Value::Map(Vec::new()), loc: node.loc.clone() });
-    let mut c = Fields::new(&config, format!("the `{kind}` auth config"), diags)?;
+    let spec = AUTH
+        .variants
+        .iter()
+        .find(|v| v.tag == kind)
+        .and_then(|v| v.spec)
+        .expect("every auth type has a spec");
+    let mut c = Fields::with_spec(&config, spec, format!("the `{kind}` auth config"), diags)?;
     let auth = match kind {
         "none" => Some(Auth::None),
         "bearer" => c

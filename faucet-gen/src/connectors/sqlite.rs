@@ -1,14 +1,65 @@
-//! `sqlite`: rows inserted into a SQLite table through sqlx, one transaction per batch.
+//! `sqlite`: rows appended, upserted or deleted by key in a SQLite table
+//! through sqlx, one transaction per batch.
 
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::opt;
+use super::postgres::{DELETE_MARKER, Scalar};
+use super::{BATCH_SIZE, opt, write_mode};
 use crate::codegen::{Gen, usize_lit};
 use crate::diag::{Diagnostics, Loc};
 use crate::ir::Text;
 use crate::load::{Node, Value};
-use crate::validate::fields::{Fields, batch_size, boolean, one_of, plain_string, text};
+use crate::validate::fields::{Field, Fields, Kind, Spec, batch_size, boolean, one_of, plain_string, text};
+
+static JSON_COLUMN: Spec = Spec {
+    name: "sqlite.column_mapping.column",
+    doc: "The column that stores each record as JSON text.",
+    fields: &[Field::req("column", Kind::Str, "The column.")],
+    variants: &[],
+};
+
+static JSON_MAPPING: Spec = Spec {
+    name: "sqlite.column_mapping",
+    doc: "Store each record in one JSON text column.",
+    fields: &[Field::req("json", Kind::Object(&JSON_COLUMN), "The JSON column.")],
+    variants: &[],
+};
+
+/// The `sqlite` sink config.
+pub(crate) static SINK: Spec = Spec {
+    name: "sink.sqlite",
+    doc: "A SQLite table: appends, upserts or deletes by key, one transaction per batch.",
+    fields: &[
+        Field::req("database_url", Kind::Text, "`sqlite://path/to/file.db` (created if missing)."),
+        Field::req("table_name", Kind::Str, "The target table."),
+        Field::req(
+            "column_mapping",
+            Kind::AnyOf(&[Kind::OneOf(&["auto_map"]), Kind::Object(&JSON_MAPPING)]),
+            "`auto_map` (record keys are columns) or `{json: {column: data}}`.",
+        ),
+        Field::opt("create_table", Kind::Bool, "Create the table from the first batch.").default("false"),
+        BATCH_SIZE,
+        Field::opt(
+            "write_mode",
+            Kind::OneOf(&["append", "upsert", "delete"]),
+            "How records change the table.",
+        )
+        .default("\"append\""),
+        Field::opt(
+            "key",
+            Kind::AnyOf(&[Kind::Str, Kind::List(&Kind::Str)]),
+            "Key columns (upsert and delete).",
+        ),
+        Field::opt(
+            "delete_marker",
+            Kind::Object(&DELETE_MARKER),
+            "Deletes among upserts (`write_mode: upsert`).",
+        ),
+        Field::not_yet("max_connections"),
+    ],
+    variants: &[],
+};
 
 /// `sqlite` sink settings.
 #[derive(Debug, Clone)]
@@ -23,32 +74,46 @@ pub struct SqliteSink {
     pub create_table: bool,
     /// Rows per transaction.
     pub batch_size: u64,
+    /// `append`, `upsert` or `delete`.
+    pub write_mode: &'static str,
+    /// Key columns (upsert and delete).
+    pub key: Vec<String>,
+    /// `delete_marker`: field and values (upsert).
+    pub delete_marker: Option<(String, Vec<Scalar>)>,
 }
 
 pub(crate) fn sink(config: &Node, what: String, diags: &mut Diagnostics) -> Option<SqliteSink> {
-    let mut f = Fields::new(config, what, diags)?;
+    let mut f = Fields::with_spec(config, &SINK, what, diags)?;
     let url = f.require("database_url", diags).and_then(|n| sqlite_url(n, diags));
     let table = f.require("table_name", diags).and_then(|n| identifier(n, "table_name", diags));
     let mapping = f.require("column_mapping", diags).and_then(|n| column_mapping(n, diags));
     let create_table = opt(f.get("create_table"), false, |n| boolean(n, "create_table", diags));
     let batch = opt(f.get("batch_size"), 1000, |n| batch_size(n, diags));
-    if let Some(n) = f.get("write_mode") {
-        if let Value::Str(s) = &n.value
-            && (s == "upsert" || s == "delete")
-        {
-            diags.error(&n.loc, format!("`write_mode: {s}` is not supported by faucet's sqlite sink yet"));
-        } else {
-            one_of(n, "write_mode", &["append"], diags);
-        }
-    }
-    f.not_yet(&["key", "delete_marker", "max_connections"], diags);
+    let keyed = write_mode::read(&mut f, identifier, diags);
+    let loc = config.loc.clone();
     f.finish(diags);
+    let mapping = mapping?;
+    let (keyed, mut ok) = keyed.check(&loc, diags)?;
+    if mapping.is_some() && keyed.mode != "append" {
+        diags.error_help(
+            &keyed.mode_loc,
+            format!("`write_mode: {}` needs `column_mapping: auto_map`", keyed.mode),
+            "the key columns must be columns of the table, not fields inside one JSON column",
+        );
+        ok = false;
+    }
+    if !ok {
+        return None;
+    }
     Some(SqliteSink {
         database_url: url?,
         table_name: table?,
-        json_column: mapping?,
+        json_column: mapping,
         create_table: create_table?,
         batch_size: batch?,
+        write_mode: keyed.mode,
+        key: keyed.key,
+        delete_marker: keyed.delete_marker,
     })
 }
 
@@ -66,6 +131,8 @@ impl SqliteSink {
         };
         let create_table = self.create_table;
         let batch = usize_lit(self.batch_size);
+        let (mode, key, marker) =
+            write_mode::tokens(self.write_mode, &self.key, self.delete_marker.as_ref(), g);
         g.gated(
             "sqlite",
             "`sqlite` sink",
@@ -77,6 +144,9 @@ impl SqliteSink {
                     column_mapping: #mapping,
                     create_table: #create_table,
                     batch_size: #batch,
+                    write_mode: #mode,
+                    key: #key,
+                    delete_marker: #marker,
                 })
             },
         )
@@ -114,10 +184,10 @@ fn column_mapping(node: &Node, diags: &mut Diagnostics) -> Option<Option<String>
     match &node.value {
         Value::Str(_) => one_of(node, "column_mapping", &["auto_map"], diags).map(|_| None),
         Value::Map(_) => {
-            let mut f = Fields::new(node, "`column_mapping`", diags)?;
+            let mut f = Fields::with_spec(node, &JSON_MAPPING, "`column_mapping`", diags)?;
             let json = f.require("json", diags);
             f.finish(diags);
-            let mut j = Fields::new(json?, "`column_mapping.json`", diags)?;
+            let mut j = Fields::with_spec(json?, &JSON_COLUMN, "`column_mapping.json`", diags)?;
             let column = j.require("column", diags).and_then(|n| identifier(n, "column", diags));
             j.finish(diags);
             Some(Some(column?))

@@ -3,14 +3,34 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::opt;
 use super::postgres::{Scalar, scalar_tokens, scalars, unfilterable};
 use super::sqlite::identifier;
+use super::{BATCH_SIZE, opt};
 use crate::codegen::{Gen, usize_lit};
 use crate::diag::{Diagnostics, Loc};
 use crate::ir::Text;
 use crate::load::{Node, Value};
-use crate::validate::fields::{Fields, batch_size, plain_string, text};
+use crate::validate::fields::{Field, Fields, Kind, Spec, batch_size, plain_string, text};
+
+/// The `sqlite` source config.
+pub(crate) static SOURCE: Spec = Spec {
+    name: "source.sqlite",
+    doc: "A SQLite query or table, read in pages (the file is opened read-only).",
+    fields: &[
+        Field::req("database_url", Kind::Text, "`sqlite://path/to/file.db`."),
+        Field::opt("query", Kind::Str, "A SELECT to read (or `table`)."),
+        Field::opt("table", Kind::Str, "A table to read (or `query`)."),
+        Field::opt("params", Kind::List(&Kind::Json), "Values bound to the query's parameters."),
+        Field::opt(
+            "replication_key",
+            Kind::Str,
+            "A growing column: each run reads rows past the last bookmark.",
+        ),
+        BATCH_SIZE,
+        Field::not_yet("max_connections"),
+    ],
+    variants: &[],
+};
 
 /// What the source reads.
 #[derive(Debug, Clone)]
@@ -43,7 +63,7 @@ pub struct SqliteSource {
 }
 
 pub(crate) fn source(config: &Node, what: String, diags: &mut Diagnostics) -> Option<SqliteSource> {
-    let mut f = Fields::new(config, what, diags)?;
+    let mut f = Fields::with_spec(config, &SOURCE, what, diags)?;
     let url = f.require("database_url", diags).and_then(|n| {
         let t = text(n, "database_url", diags)?;
         if let Some(lit) = t.as_literal()
@@ -63,7 +83,6 @@ pub(crate) fn source(config: &Node, what: String, diags: &mut Diagnostics) -> Op
     let params = f.get("params");
     let replication_key = f.get("replication_key").map(|n| identifier(n, "replication_key", diags));
     let batch = opt(f.get("batch_size"), 1000, |n| batch_size(n, diags));
-    f.not_yet(&["max_connections"], diags);
     let loc = config.loc.clone();
     f.finish(diags);
     let input = match (query, table) {

@@ -3,11 +3,31 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::opt;
+use super::{BATCH_SIZE, opt};
 use crate::codegen::{Gen, usize_lit};
 use crate::diag::Diagnostics;
 use crate::load::{Node, Value};
-use crate::validate::fields::{Fields, batch_size, one_of};
+use crate::validate::fields::{Field, Fields, Kind, Spec, batch_size, one_of};
+
+/// The `stdout` sink config.
+pub(crate) static SINK: Spec = Spec {
+    name: "sink.stdout",
+    doc: "Records printed as JSON to the terminal.",
+    fields: &[
+        Field::opt("destination", Kind::OneOf(&["stdout", "stderr"]), "The stream to print to.")
+            .default("\"stdout\""),
+        Field::opt(
+            "format",
+            Kind::OneOf(&["json_lines", "pretty_json"]),
+            "One record per line, or indented.",
+        )
+        .default("\"json_lines\""),
+        BATCH_SIZE,
+        Field::not_yet("flush_per_record"),
+        Field::not_yet("max_records"),
+    ],
+    variants: &[],
+};
 
 /// `stdout` sink settings.
 #[derive(Debug, Clone)]
@@ -21,7 +41,7 @@ pub struct StdoutSink {
 }
 
 pub(crate) fn sink(config: &Node, what: String, diags: &mut Diagnostics) -> Option<StdoutSink> {
-    let mut f = Fields::new(config, what, diags)?;
+    let mut f = Fields::with_spec(config, &SINK, what, diags)?;
     let stderr = opt(f.get("destination"), false, |n| {
         one_of(n, "destination", &["stdout", "stderr"], diags).map(|d| d == "stderr")
     });
@@ -36,7 +56,6 @@ pub(crate) fn sink(config: &Node, what: String, diags: &mut Diagnostics) -> Opti
         one_of(n, "format", &["json_lines", "pretty_json"], diags).map(|d| d == "pretty_json")
     });
     let batch = opt(f.get("batch_size"), 1000, |n| batch_size(n, diags));
-    f.not_yet(&["flush_per_record", "max_records"], diags);
     f.finish(diags);
     Some(StdoutSink { stderr: stderr?, pretty: pretty?, batch_size: batch? })
 }

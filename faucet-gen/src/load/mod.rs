@@ -53,6 +53,24 @@ pub struct Entry {
     pub value: Node,
 }
 
+impl Node {
+    /// The value as JSON, locations dropped (to check a file against the JSON Schema).
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value as J;
+        match &self.value {
+            Value::Null => J::Null,
+            Value::Bool(b) => J::Bool(*b),
+            Value::Int(i) => J::from(*i),
+            Value::Float(x) => serde_json::Number::from_f64(*x).map_or(J::Null, J::Number),
+            Value::Str(s) => J::String(s.clone()),
+            Value::Seq(items) => J::Array(items.iter().map(Node::to_json).collect()),
+            Value::Map(entries) => {
+                J::Object(entries.iter().map(|e| (e.key.clone(), e.value.to_json())).collect())
+            }
+        }
+    }
+}
+
 impl Value {
     /// The name of this kind of value, for "expected X, found Y" messages.
     pub fn kind_name(&self) -> &'static str {

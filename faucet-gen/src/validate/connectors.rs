@@ -1,18 +1,22 @@
 //! Source and sink blocks: `{type, config}`, with the config checked by the
 //! connector's own module in [`crate::connectors`].
 
-use super::fields::{Fields, plain_string};
-use crate::connectors::{self, LATER_SINKS, LATER_SOURCES, SINKS, SOURCES};
+use super::fields::{Fields, Spec, plain_string};
+use crate::connectors::{self, LATER_SINKS, LATER_SOURCES, SINK_BLOCK, SINKS, SOURCE_BLOCK, SOURCES};
 use crate::diag::{Diagnostics, help_for, list};
 use crate::ir;
 use crate::load::{Node, Value};
 
 /// Reads `{type, config}`: the type node, its name, and the config (an empty map when absent).
-fn spec(node: &Node, what: &str, diags: &mut Diagnostics) -> Option<(Node, String, Node)> {
-    let mut f = Fields::new(node, what.to_owned(), diags)?;
+fn spec(
+    node: &Node,
+    block: &'static Spec,
+    what: &str,
+    diags: &mut Diagnostics,
+) -> Option<(Node, String, Node)> {
+    let mut f = Fields::with_spec(node, block, what.to_owned(), diags)?;
     let kind = f.require("type", diags);
     let config = f.get("config").cloned();
-    f.not_yet(&["transforms", "inherit_transforms", "status", "tags", "ref", "complete_for"], diags);
     f.finish(diags);
     let kind = kind?;
     let name = plain_string(kind, "type", diags)?;
@@ -22,7 +26,7 @@ fn spec(node: &Node, what: &str, diags: &mut Diagnostics) -> Option<(Node, Strin
 
 /// Validates the `source` block.
 pub(crate) fn source(node: &Node, diags: &mut Diagnostics) -> Option<ir::Source> {
-    let (kind_node, kind, config) = spec(node, "`source`", diags)?;
+    let (kind_node, kind, config) = spec(node, &SOURCE_BLOCK, "`source`", diags)?;
     match connectors::source(&kind, &config, diags) {
         Some(valid) => Some(ir::Source { loc: kind_node.loc, kind: valid? }),
         None => {
@@ -34,7 +38,8 @@ pub(crate) fn source(node: &Node, diags: &mut Diagnostics) -> Option<ir::Source>
 
 /// Validates a sink block (the main sink or the DLQ's), described as `what`.
 pub(crate) fn sink(node: &Node, what: &str, diags: &mut Diagnostics) -> Option<ir::Sink> {
-    let (kind_node, kind, config) = spec(node, &format!("`{}`", what.trim_start_matches("the ")), diags)?;
+    let (kind_node, kind, config) =
+        spec(node, &SINK_BLOCK, &format!("`{}`", what.trim_start_matches("the ")), diags)?;
     match connectors::sink(&kind, &config, diags) {
         Some(valid) => Some(ir::Sink { loc: kind_node.loc, kind: valid? }),
         None => {

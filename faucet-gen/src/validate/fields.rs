@@ -43,6 +43,144 @@ pub(crate) fn without_tokens<R>(f: impl FnOnce() -> R) -> R {
     with_scope(scope, f)
 }
 
+/// The accepted keys of one map: the single description that both the
+/// validator ([`Fields::with_spec`]) and the JSON Schema (`faucet-gen schema`)
+/// read, so neither can drift from the other.
+///
+/// A validator reading a key its spec does not declare panics in debug builds,
+/// and a unit test (`schema::tests`) checks that every declared key is read.
+// Read by the schema generator, which only the `schema` feature compiles.
+#[cfg_attr(not(feature = "schema"), allow(dead_code))]
+#[derive(Debug)]
+pub struct Spec {
+    /// A unique name, also the schema's `$defs` key (`source.csv`).
+    pub name: &'static str,
+    /// Hover text for the map.
+    pub doc: &'static str,
+    /// The keys, in the order the validator reads them.
+    pub fields: &'static [Field],
+    /// A tagged union: the `type` key picks one variant, whose keys sit
+    /// beside `type` ([`Variant::nested`] false) or under `config` (true).
+    pub variants: &'static [Variant],
+}
+
+/// One alternative of a tagged [`Spec`].
+#[derive(Debug)]
+pub struct Variant {
+    /// The value of `type`.
+    pub tag: &'static str,
+    /// `config` holds the keys (`{type, config}` blocks) rather than the map itself.
+    pub nested: bool,
+    /// The variant's keys; `None` for a connector whose spec has not landed (any map).
+    pub spec: Option<&'static Spec>,
+}
+
+/// One key of a [`Spec`].
+// Read by the schema generator, which only the `schema` feature compiles.
+#[cfg_attr(not(feature = "schema"), allow(dead_code))]
+#[derive(Debug)]
+pub struct Field {
+    /// The key.
+    pub key: &'static str,
+    /// Hover text.
+    pub doc: &'static str,
+    /// The values accepted.
+    pub kind: Kind,
+    /// Must be present.
+    pub required: bool,
+    /// The default as JSON text, shown in the schema.
+    pub default: Option<&'static str>,
+    /// A faucet-stream key faucet does not support yet: present, it is an error.
+    pub not_yet: bool,
+}
+
+/// The values a [`Field`] accepts, as the validator reads them.
+// Read by the schema generator, which only the `schema` feature compiles.
+#[cfg_attr(not(feature = "schema"), allow(dead_code))]
+#[derive(Debug)]
+pub enum Kind {
+    /// `true` / `false`.
+    Bool,
+    /// An integer in `min..=max`.
+    Int(i64, i64),
+    /// An integer or a decimal in `min..=max`.
+    Number(f64, f64),
+    /// A plain string (names, SQL, JSONPath, patterns).
+    Str,
+    /// A string that may hold `${env:VAR}` and matrix `${row.path}` references.
+    Text,
+    /// One ASCII character, or its byte value.
+    Byte,
+    /// One of these strings.
+    OneOf(&'static [&'static str]),
+    /// A list of these.
+    List(&'static Kind),
+    /// A map of any keys to these.
+    Map(&'static Kind),
+    /// A nested map with its own spec (which may be a tagged union).
+    Object(&'static Spec),
+    /// Any of these forms.
+    AnyOf(&'static [Kind]),
+    /// A string, number or boolean (numbers and booleans are used as their text).
+    Scalar,
+    /// Any JSON value.
+    Json,
+}
+
+impl Field {
+    const fn new(key: &'static str, kind: Kind, doc: &'static str, required: bool) -> Self {
+        Field { key, doc, kind, required, default: None, not_yet: false }
+    }
+
+    /// A key that must be present.
+    pub const fn req(key: &'static str, kind: Kind, doc: &'static str) -> Self {
+        Self::new(key, kind, doc, true)
+    }
+
+    /// An optional key.
+    pub const fn opt(key: &'static str, kind: Kind, doc: &'static str) -> Self {
+        Self::new(key, kind, doc, false)
+    }
+
+    /// A faucet-stream key that faucet reports as not supported yet.
+    pub const fn not_yet(key: &'static str) -> Self {
+        Field { key, doc: "", kind: Kind::Json, required: false, default: None, not_yet: true }
+    }
+
+    /// The same field with a default (JSON text, e.g. `"1000"` or `"\"GET\""`).
+    pub const fn default(self, json: &'static str) -> Self {
+        Field { default: Some(json), ..self }
+    }
+}
+
+impl Spec {
+    /// Whether `key` is declared here or in one of the variants laid out beside `type`.
+    fn declares(&self, key: &str) -> bool {
+        self.fields.iter().any(|f| f.key == key && !f.not_yet)
+            || self.variants.iter().any(|v| !v.nested && v.spec.is_some_and(|s| s.declares(key)))
+    }
+
+    /// The not-yet keys, in declaration order.
+    fn not_yet_keys(&self) -> Vec<&'static str> {
+        let mut keys: Vec<&'static str> = self.fields.iter().filter(|f| f.not_yet).map(|f| f.key).collect();
+        for v in self.variants.iter().filter(|v| !v.nested) {
+            for k in v.spec.map(Spec::not_yet_keys).unwrap_or_default() {
+                if !keys.contains(&k) {
+                    keys.push(k);
+                }
+            }
+        }
+        keys
+    }
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Every `(spec, key)` a validator read, for the test that each declared key is read.
+    pub(crate) static TOUCHED: RefCell<std::collections::BTreeSet<(&'static str, &'static str)>> =
+        const { RefCell::new(std::collections::BTreeSet::new()) };
+}
+
 /// Reads the keys of one map node.
 pub(crate) struct Fields<'a> {
     what: String,
@@ -50,6 +188,8 @@ pub(crate) struct Fields<'a> {
     entries: &'a [Entry],
     asked: Vec<&'static str>,
     later: Vec<&'static str>,
+    spec: Option<&'static Spec>,
+    reported_not_yet: bool,
 }
 
 impl<'a> Fields<'a> {
@@ -72,12 +212,54 @@ impl<'a> Fields<'a> {
             }
             seen.push(&e.key);
         }
-        Some(Fields { what, loc: node.loc.clone(), entries, asked: Vec::new(), later: Vec::new() })
+        Some(Fields {
+            what,
+            loc: node.loc.clone(),
+            entries,
+            asked: Vec::new(),
+            later: Vec::new(),
+            spec: None,
+            reported_not_yet: false,
+        })
+    }
+
+    /// A reader for `node` that may read only the keys `spec` declares (checked
+    /// in debug builds); [`Fields::finish`] reports the spec's not-yet keys
+    /// unless [`Fields::report_not_yet`] did so earlier.
+    pub(crate) fn with_spec(
+        node: &'a Node,
+        spec: &'static Spec,
+        what: impl Into<String>,
+        diags: &mut Diagnostics,
+    ) -> Option<Self> {
+        let mut f = Self::new(node, what, diags)?;
+        f.spec = Some(spec);
+        Some(f)
+    }
+
+    /// Records that `key` is read, checking it against the spec.
+    fn touch(&mut self, key: &'static str) {
+        self.asked.push(key);
+        if let Some(spec) = self.spec {
+            debug_assert!(spec.declares(key), "`{key}` is read but not declared in spec `{}`", spec.name);
+            #[cfg(test)]
+            TOUCHED.with(|t| t.borrow_mut().insert((spec.name, key)));
+        }
+    }
+
+    /// Reports, as not supported yet, each of the spec's not-yet keys that is present.
+    pub(crate) fn report_not_yet(&mut self, diags: &mut Diagnostics) {
+        if let Some(spec) = self.spec
+            && !self.reported_not_yet
+        {
+            self.reported_not_yet = true;
+            self.not_yet(&spec.not_yet_keys(), diags);
+        }
     }
 
     /// The value of `key`, if present (a `null` value counts as absent).
     pub(crate) fn get(&mut self, key: &'static str) -> Option<&'a Node> {
-        self.asked.push(key);
+        self.touch(key);
         self.entries
             .iter()
             .find(|e| e.key == key)
@@ -87,7 +269,7 @@ impl<'a> Fields<'a> {
 
     /// The entry of `key`, if present, with its key location.
     pub(crate) fn entry(&mut self, key: &'static str) -> Option<&'a Entry> {
-        self.asked.push(key);
+        self.touch(key);
         self.entries.iter().find(|e| e.key == key)
     }
 
@@ -105,7 +287,8 @@ impl<'a> Fields<'a> {
     }
 
     /// Reports every key that was not asked for, with the nearest valid key.
-    pub(crate) fn finish(self, diags: &mut Diagnostics) {
+    pub(crate) fn finish(mut self, diags: &mut Diagnostics) {
+        self.report_not_yet(diags);
         for e in self.entries {
             if !self.asked.contains(&e.key.as_str()) && !self.later.contains(&e.key.as_str()) {
                 let mut valid: Vec<&str> = Vec::new();

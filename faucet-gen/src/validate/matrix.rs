@@ -2,7 +2,63 @@
 //! alone, and checked as a graph (ids, parents, dependencies, cycles) so a
 //! broken DAG does not compile.
 
-use super::fields::{Fields, TextScope, int_in, one_of, plain_string, with_scope};
+use super::fields::{Field, Fields, Kind, Spec, TextScope, int_in, one_of, plain_string, with_scope};
+use crate::connectors::{SINK_BLOCK, SOURCE_BLOCK};
+
+/// One `matrix:` row.
+pub(crate) static ROW: Spec = Spec {
+    name: "matrix.row",
+    doc: "One matrix row: its parts merge onto `pipeline` (maps deep-merge; `ref` picks a named template).",
+    fields: &[
+        Field::opt("id", Kind::Str, "The row's id (letters, digits, `_`, `-`). Default: `row-<index>`."),
+        Field::opt(
+            "source",
+            Kind::Object(&SOURCE_BLOCK),
+            "Merged onto the `ref`ed (or `default`) source template.",
+        ),
+        Field::opt(
+            "sink",
+            Kind::Object(&SINK_BLOCK),
+            "Merged onto the `ref`ed (or `default`) sink template.",
+        ),
+        Field::opt(
+            "transforms",
+            Kind::List(&Kind::Object(&super::transforms::TRANSFORM)),
+            "Appended to the base transforms.",
+        ),
+        Field::opt("inherit_transforms", Kind::Bool, "Run the base transforms first.").default("true"),
+        Field::opt("state", Kind::Object(&super::STATE), "Replaces the base `state`."),
+        Field::opt("dlq", Kind::Object(&super::DLQ), "Replaces the base `dlq`."),
+        Field::opt(
+            "parent",
+            Kind::Str,
+            "Run once per record the parent row writes; `${parent.field}` reads it.",
+        ),
+        Field::opt("parent_key", Kind::Str, "The parent record's key field (dotted path).").default("\"id\""),
+        Field::opt("depends_on", Kind::List(&Kind::Str), "Rows that must finish first."),
+        Field::not_yet("tags"),
+        Field::not_yet("delivery"),
+        Field::not_yet("status"),
+    ],
+    variants: &[],
+};
+
+/// `execution:`.
+pub(crate) static EXECUTION: Spec = Spec {
+    name: "execution",
+    doc: "How matrix rows run.",
+    fields: &[
+        Field::opt("max_concurrent", Kind::Int(1, 1024), "Invocations running at once."),
+        Field::opt(
+            "on_error",
+            Kind::OneOf(&["continue", "stop"]),
+            "After a failed invocation: go on, or start no more.",
+        )
+        .default("\"continue\""),
+        Field::not_yet("adaptive_batch_size"),
+    ],
+    variants: &[],
+};
 use crate::diag::{Diagnostics, Loc, help_for};
 use crate::ir::{self, OnError};
 use crate::load::{Entry, Node, Value};
@@ -36,7 +92,7 @@ pub(crate) struct Base<'a> {
 
 /// Reads `pipeline:`; `source`/`sink` register as the `default` templates.
 pub(crate) fn read_base<'a>(node: &'a Node, diags: &mut Diagnostics) -> Option<Base<'a>> {
-    let mut p = Fields::new(node, "`pipeline`", diags)?;
+    let mut p = Fields::with_spec(node, &super::PIPELINE, "`pipeline`", diags)?;
     let source = p.entry("source");
     let sink = p.entry("sink");
     let sources = p.get("sources").and_then(|n| templates(n, "sources", diags));
@@ -44,7 +100,6 @@ pub(crate) fn read_base<'a>(node: &'a Node, diags: &mut Diagnostics) -> Option<B
     let transforms = p.get("transforms");
     let state = p.get("state");
     let dlq = p.entry("dlq").map(|e| &e.value);
-    p.not_yet(&["quality", "contract", "masking", "schema", "nodes", "edges"], diags);
     p.finish(diags);
     let mut sources = sources.unwrap_or_default();
     let mut sinks = sinks.unwrap_or_default();
@@ -269,6 +324,7 @@ pub(crate) fn validate(
                 sink,
                 state,
                 dlq,
+                observability: ir::Observability::default(),
             },
             parent: parents[i],
             parent_key: row.parent_key.clone(),
@@ -283,25 +339,27 @@ pub(crate) fn validate(
         rows: out_rows,
         max_concurrent,
         on_error,
+        observability: ir::Observability::default(),
     })
 }
 
 fn read_execution(node: Option<&Node>, diags: &mut Diagnostics) -> (Option<u64>, OnError) {
     let Some(node) = node else { return (None, OnError::Continue) };
-    let Some(mut f) = Fields::new(node, "`execution`", diags) else { return (None, OnError::Continue) };
+    let Some(mut f) = Fields::with_spec(node, &EXECUTION, "`execution`", diags) else {
+        return (None, OnError::Continue);
+    };
     let max =
         f.get("max_concurrent").and_then(|n| int_in(n, "max_concurrent", 1, 1024, diags)).map(|v| v as u64);
     let on_error = f
         .get("on_error")
         .and_then(|n| one_of(n, "on_error", &["continue", "stop"], diags))
         .map_or(OnError::Continue, |v| if v == "stop" { OnError::Stop } else { OnError::Continue });
-    f.not_yet(&["adaptive_batch_size"], diags);
     f.finish(diags);
     (max, on_error)
 }
 
 fn read_row(index: usize, node: &Node, base: &Base<'_>, diags: &mut Diagnostics) -> Option<RawRow> {
-    let mut f = Fields::new(node, format!("matrix row {index}"), diags)?;
+    let mut f = Fields::with_spec(node, &ROW, format!("matrix row {index}"), diags)?;
     let id_node = f.get("id");
     let id = match id_node {
         Some(n) => plain_string(n, "id", diags)?,
@@ -344,7 +402,6 @@ fn read_row(index: usize, node: &Node, base: &Base<'_>, diags: &mut Diagnostics)
         }
         None => Vec::new(),
     };
-    f.not_yet(&["tags", "delivery", "status"], diags);
     f.finish(diags);
 
     let what = format!("matrix row `{id}`");

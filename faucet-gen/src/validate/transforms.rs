@@ -1,11 +1,63 @@
 //! The `transforms` list: each `{type, config}` checked, regexes compiled at build time.
 
-use super::fields::{Fields, one_of, plain_string};
+use super::fields::{Field, Fields, Kind, Spec, Variant, one_of, plain_string};
+
+static FLATTEN: Spec = Spec {
+    name: "transform.flatten",
+    doc: "Nested objects become top-level keys joined by `separator`.",
+    fields: &[Field::opt("separator", Kind::Str, "Joins the key path.").default("\"__\"")],
+    variants: &[],
+};
+static RENAME_KEYS: Spec = Spec {
+    name: "transform.rename_keys",
+    doc: "Keys matching `pattern` are rewritten with `replacement` (`$1` groups).",
+    fields: &[
+        Field::req("pattern", Kind::Str, "A Rust regex."),
+        Field::req("replacement", Kind::Str, "The new key."),
+    ],
+    variants: &[],
+};
+static SNAKE_CASE: Spec =
+    Spec { name: "transform.snake_case", doc: "Keys in snake_case.", fields: &[], variants: &[] };
+static KEYS_CASE: Spec = Spec {
+    name: "transform.keys_case",
+    doc: "Keys in one case style.",
+    fields: &[Field::req(
+        "mode",
+        Kind::OneOf(&["snake", "camel", "pascal", "kebab", "screaming_snake"]),
+        "The style.",
+    )],
+    variants: &[],
+};
+static CUSTOM: Spec = Spec {
+    name: "transform.custom",
+    doc: "A Rust function of yours applied to each record.",
+    fields: &[Field::req("function", Kind::Str, "Its path, e.g. `my_crate::transforms::clean`.")],
+    variants: &[],
+};
+
+/// One entry of `transforms:`.
+pub(crate) static TRANSFORM: Spec = Spec {
+    name: "transform",
+    doc: "A transform: a `type` and its `config`.",
+    fields: &[
+        Field::req("type", Kind::Str, "The transform."),
+        Field::opt("config", Kind::Json, "Its settings."),
+    ],
+    variants: &[
+        Variant { tag: "flatten", nested: true, spec: Some(&FLATTEN) },
+        Variant { tag: "rename_keys", nested: true, spec: Some(&RENAME_KEYS) },
+        Variant { tag: "snake_case", nested: true, spec: Some(&SNAKE_CASE) },
+        Variant { tag: "keys_case", nested: true, spec: Some(&KEYS_CASE) },
+        Variant { tag: "custom", nested: true, spec: Some(&CUSTOM) },
+        Variant { tag: "cdc_unwrap", nested: true, spec: Some(&CDC_UNWRAP) },
+    ],
+};
 use crate::diag::{Diagnostics, help_for};
 use crate::ir::{CaseMode, Transform};
 use crate::load::{Node, Value};
 
-const TRANSFORMS: &[&str] = &["flatten", "rename_keys", "snake_case", "keys_case", "custom"];
+const TRANSFORMS: &[&str] = &["flatten", "rename_keys", "snake_case", "keys_case", "custom", "cdc_unwrap"];
 /// faucet-stream transforms faucet will support later.
 const LATER: &[&str] = &[
     "select",
@@ -28,7 +80,6 @@ const LATER: &[&str] = &[
     "unpivot",
     "tree_flatten",
     "cross_join",
-    "cdc_unwrap",
     "sql",
     "wasm",
 ];
@@ -51,7 +102,7 @@ pub(crate) fn transforms(node: &Node, diags: &mut Diagnostics) -> Option<Vec<Tra
 }
 
 fn transform(node: &Node, diags: &mut Diagnostics) -> Option<Transform> {
-    let mut f = Fields::new(node, "a transform", diags)?;
+    let mut f = Fields::with_spec(node, &TRANSFORM, "a transform", diags)?;
     let kind_node = f.require("type", diags);
     let config = f.get("config");
     f.finish(diags);
@@ -62,7 +113,7 @@ fn transform(node: &Node, diags: &mut Diagnostics) -> Option<Transform> {
     let what = format!("the `{kind}` transform config");
     match kind.as_str() {
         "flatten" => {
-            let mut c = Fields::new(config, what, diags)?;
+            let mut c = Fields::with_spec(config, &FLATTEN, what, diags)?;
             let separator = match c.get("separator") {
                 Some(n) => {
                     let s = plain_string(n, "separator", diags)?;
@@ -78,7 +129,7 @@ fn transform(node: &Node, diags: &mut Diagnostics) -> Option<Transform> {
             Some(Transform::Flatten { separator })
         }
         "rename_keys" => {
-            let mut c = Fields::new(config, what, diags)?;
+            let mut c = Fields::with_spec(config, &RENAME_KEYS, what, diags)?;
             let pattern = c.require("pattern", diags).and_then(|n| {
                 let p = plain_string(n, "pattern", diags)?;
                 match regex::Regex::new(&p) {
@@ -100,11 +151,11 @@ fn transform(node: &Node, diags: &mut Diagnostics) -> Option<Transform> {
             Some(Transform::RenameKeys { pattern: pattern?, replacement: replacement? })
         }
         "snake_case" => {
-            Fields::new(config, what, diags)?.finish(diags);
+            Fields::with_spec(config, &SNAKE_CASE, what, diags)?.finish(diags);
             Some(Transform::KeysCase(CaseMode::Snake))
         }
         "keys_case" => {
-            let mut c = Fields::new(config, what, diags)?;
+            let mut c = Fields::with_spec(config, &KEYS_CASE, what, diags)?;
             let mode = c.require("mode", diags).and_then(|n| {
                 if matches!(&n.value, Value::Str(s) if s == "dot") {
                     diags.error(&n.loc, "`mode: dot` is not supported by faucet yet");
@@ -122,7 +173,7 @@ fn transform(node: &Node, diags: &mut Diagnostics) -> Option<Transform> {
             }))
         }
         "custom" => {
-            let mut c = Fields::new(config, what, diags)?;
+            let mut c = Fields::with_spec(config, &CUSTOM, what, diags)?;
             let function = c.require("function", diags).and_then(|n| {
                 let p = plain_string(n, "function", diags)?;
                 match syn::parse_str::<syn::Path>(&p) {
@@ -141,6 +192,7 @@ fn transform(node: &Node, diags: &mut Diagnostics) -> Option<Transform> {
             let (function, loc) = function?;
             Some(Transform::Custom { function, loc })
         }
+        "cdc_unwrap" => cdc_unwrap(config, what, diags),
         other if LATER.contains(&other) => {
             diags.error_help(
                 &kind_node.loc,
@@ -158,4 +210,86 @@ fn transform(node: &Node, diags: &mut Diagnostics) -> Option<Transform> {
             None
         }
     }
+}
+
+static CDC_UNWRAP: Spec = Spec {
+    name: "transform.cdc_unwrap",
+    doc: "Change records into rows: `after` for inserts, updates and snapshot reads; `before` plus a marker for deletes.",
+    fields: &[
+        Field::opt("op_field", Kind::Str, "The field holding the operation.").default("\"op\""),
+        Field::opt("after_field", Kind::Str, "The field holding the new row.").default("\"after\""),
+        Field::opt("before_field", Kind::Str, "The field holding the old key or row.").default("\"before\""),
+        Field::opt("key_field", Kind::Str, "A field holding the key, for deletes without `before`."),
+        Field::opt(
+            "marker_field",
+            Kind::Str,
+            "Set to true on delete rows (the sink's `delete_marker.field`).",
+        )
+        .default("\"_deleted\""),
+        Field::opt("delete_ops", Kind::List(&Kind::Str), "Ops that delete.").default("[\"delete\"]"),
+        Field::opt("drop_ops", Kind::List(&Kind::Str), "Ops whose records are dropped (e.g. `truncate`).")
+            .default("[]"),
+    ],
+    variants: &[],
+};
+
+/// `cdc_unwrap`: field names and op lists, each a non-empty name.
+fn cdc_unwrap(config: &Node, what: String, diags: &mut Diagnostics) -> Option<Transform> {
+    let mut c = Fields::with_spec(config, &CDC_UNWRAP, what, diags)?;
+    let name =
+        |c: &mut Fields<'_>, key: &'static str, default: &str, diags: &mut Diagnostics| match c.get(key) {
+            Some(n) => plain_string(n, key, diags).filter(|s| {
+                if s.is_empty() {
+                    diags.error(&n.loc, format!("`{key}` is empty"));
+                }
+                !s.is_empty()
+            }),
+            None => Some(default.to_owned()),
+        };
+    let op_field = name(&mut c, "op_field", "op", diags);
+    let after_field = name(&mut c, "after_field", "after", diags);
+    let before_field = name(&mut c, "before_field", "before", diags);
+    let key_field = match c.get("key_field") {
+        Some(n) => plain_string(n, "key_field", diags).map(Some),
+        None => Some(None),
+    };
+    let marker_field = name(&mut c, "marker_field", "_deleted", diags);
+    let ops =
+        |c: &mut Fields<'_>, key: &'static str, default: &[&str], diags: &mut Diagnostics| match c.get(key) {
+            Some(n) => match &n.value {
+                Value::Seq(items) => {
+                    items.iter().map(|i| plain_string(i, key, diags)).collect::<Option<Vec<String>>>()
+                }
+                _ => {
+                    diags.error_help(
+                        &n.loc,
+                        format!("`{key}` must be a list of ops"),
+                        format!("write e.g. `{key}: [truncate]`"),
+                    );
+                    None
+                }
+            },
+            None => Some(default.iter().map(|s| (*s).to_owned()).collect()),
+        };
+    let delete_ops = ops(&mut c, "delete_ops", &["delete"], diags);
+    let drop_ops = ops(&mut c, "drop_ops", &[], diags);
+    c.finish(diags);
+    let (delete_ops, drop_ops) = (delete_ops?, drop_ops?);
+    if let Some(op) = delete_ops.iter().find(|op| drop_ops.contains(op)) {
+        diags.error_help(
+            &config.loc,
+            format!("op `{op}` is in both `delete_ops` and `drop_ops`"),
+            "a record is either turned into a delete or dropped: keep it in one list",
+        );
+        return None;
+    }
+    Some(Transform::CdcUnwrap {
+        op_field: op_field?,
+        after_field: after_field?,
+        before_field: before_field?,
+        key_field: key_field?,
+        marker_field: marker_field?,
+        delete_ops,
+        drop_ops,
+    })
 }

@@ -43,7 +43,9 @@ pub mod full_featured {
             table_name : ::std::string::String::from("events"), column_mapping :
             ::faucet_runtime::__private::connectors::sqlite::ColumnMapping::Json { column
             : ::std::string::String::from("doc") }, create_table : true, batch_size :
-            100usize, }) }
+            100usize, write_mode :
+            ::faucet_runtime::__private::connectors::write_mode::WriteMode::Append, key :
+            ::std::vec![], delete_marker : ::core::option::Option::None, }) }
         );
         let pipeline = ::faucet_runtime::__private::Pipeline::new(source, sink)
             .with_name(NAME);
@@ -116,5 +118,10 @@ pub mod full_featured {
         ::faucet_runtime::__private::FaucetError,
     > {
         pipeline()?.with_options(&options).run().await
+    }
+    ::faucet_runtime::__private::cli_main! {
+        {}, ::faucet_runtime::__private::cli::Observability { prometheus_listen :
+        ::core::option::Option::None, prometheus_buckets : ::core::option::Option::None,
+        tracing_level : ::core::option::Option::None, }, run_with
     }
 }

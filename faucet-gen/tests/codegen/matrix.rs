@@ -60,6 +60,11 @@ pub mod matrix {
         );
         ::core::result::Result::Ok(exec.finish())
     }
+    ::faucet_runtime::__private::cli_main! {
+        {}, ::faucet_runtime::__private::cli::Observability { prometheus_listen :
+        ::core::option::Option::None, prometheus_buckets : ::core::option::Option::None,
+        tracing_level : ::core::option::Option::None, }, run_with
+    }
     async fn root_users(exec: &::faucet_runtime::__private::matrix::Executor) {
         invoke_users(exec, ::core::option::Option::None).await;
         exec.tree_done(0usize);

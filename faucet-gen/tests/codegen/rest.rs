@@ -98,4 +98,9 @@ pub mod rest_users {
     > {
         pipeline()?.with_options(&options).run().await
     }
+    ::faucet_runtime::__private::cli_main! {
+        {}, ::faucet_runtime::__private::cli::Observability { prometheus_listen :
+        ::core::option::Option::None, prometheus_buckets : ::core::option::Option::None,
+        tracing_level : ::core::option::Option::None, }, run_with
+    }
 }

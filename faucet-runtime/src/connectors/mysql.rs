@@ -24,6 +24,7 @@ use sqlx::{
 };
 
 use crate::connectors::dburl;
+use crate::connectors::keyset::cut_at_key_change;
 use crate::error::{FaucetError, Result};
 use crate::page::Page;
 use crate::source::Source;
@@ -344,17 +345,10 @@ impl Source for MySqlSource {
                 let sql =
                     format!("{} WHERE {k} IS NOT NULL{filter} ORDER BY {k} LIMIT {}", self.select, size + 1);
                 let mut page = self.query(sql, &extra).await?;
-                if page.len() > size {
-                    let last = page[size - 1].1.clone();
-                    if page[size].1 != last {
-                        page.truncate(size);
-                    } else if let Some(i) = (0..size - 1).rev().find(|&i| page[i].1 != last) {
-                        page.truncate(i + 1);
-                    } else {
-                        // One key fills the page: the page is that key's whole run.
-                        let sql = format!("{} WHERE {k} = ?", self.select);
-                        page = self.query(sql, &[json!(last)]).await?;
-                    }
+                if let Some(run) = cut_at_key_change(&mut page, size) {
+                    // One key fills the page: the page is that key's whole run.
+                    let sql = format!("{} WHERE {k} = ?", self.select);
+                    page = self.query(sql, &[json!(run)]).await?;
                 }
                 (page, Some(key))
             }

@@ -11,19 +11,21 @@
 //! target's database) in the same transaction. DDL (`create_table`) runs before
 //! the transaction, since MySQL commits implicitly around it.
 
-use std::collections::HashMap;
 use std::str::FromStr;
 
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 use sqlx::mysql::{MySqlArguments, MySqlConnectOptions, MySqlConnection, MySqlDatabaseError};
 use sqlx::{Arguments, AssertSqlSafe, ConnectOptions, Row};
 
 pub use crate::connectors::write_mode::{DeleteMarker, WriteMode};
 
 use crate::connectors::dburl;
-use crate::error::{ErrorKind, FaucetError, Result};
+use crate::connectors::sql_sink::{
+    Committed, Keying, StoredFailure, TOKEN_TABLE, infer_columns, outcome, page_failures, shapes,
+};
+use crate::error::{FaucetError, Result};
 use crate::page::{CommitToken, Record};
-use crate::sink::{OpenContext, RowFailure, Sink, WriteOutcome};
+use crate::sink::{OpenContext, Sink, WriteOutcome};
 
 /// How records map onto the table's columns.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,7 +75,6 @@ impl std::fmt::Debug for MySqlSinkConfig {
     }
 }
 
-const TOKEN_TABLE: &str = "_faucet_commit_token";
 const MAX_PARAMS: usize = 65535;
 
 fn quote_ident(name: &str) -> String {
@@ -109,6 +110,18 @@ async fn exec(conn: &mut MySqlConnection, sql: String, doing: &str) -> Result<()
         .map_err(|e| FaucetError::sink(describe(&e, doing)))
 }
 
+/// The column type `create_table` gives a JSON value.
+fn column_type(value: &Value) -> &'static str {
+    match value {
+        Value::Number(n) if n.is_i64() => "BIGINT",
+        Value::Number(n) if n.is_u64() => "BIGINT UNSIGNED",
+        Value::Number(_) => "DOUBLE",
+        Value::Bool(_) => "BOOLEAN",
+        Value::String(_) => "LONGTEXT",
+        _ => "JSON",
+    }
+}
+
 fn add(args: &mut MySqlArguments, value: Option<&Value>, json_text: bool) -> Result<()> {
     let added = match value {
         None | Some(Value::Null) => args.add(None::<String>),
@@ -125,13 +138,6 @@ fn add(args: &mut MySqlArguments, value: Option<&Value>, json_text: bool) -> Res
     added.map_err(|e| FaucetError::sink(format!("binding a value: {e}")))
 }
 
-#[derive(Debug, Clone)]
-struct Failure {
-    part: u32,
-    index: usize,
-    message: String,
-}
-
 /// Writes records into a MySQL or MariaDB table, one transaction per batch.
 #[derive(Debug)]
 pub struct MySqlSink {
@@ -139,7 +145,7 @@ pub struct MySqlSink {
     conn: Option<MySqlConnection>,
     scope: String,
     columns: Option<Vec<String>>,
-    committed: Option<(CommitToken, Vec<Failure>)>,
+    committed: Option<Committed>,
 }
 
 /// One statement shape: the columns it fills (`None` = the whole record).
@@ -182,7 +188,7 @@ impl Statement {
         conn: &mut MySqlConnection,
         batch: &[Record],
         rows: &[usize],
-        failures: &mut Vec<Failure>,
+        failures: &mut Vec<StoredFailure>,
     ) -> Result<u64> {
         let mut done = 0;
         for chunk in rows.chunks((MAX_PARAMS / self.columns.len().max(1)).max(1)) {
@@ -199,11 +205,9 @@ impl Statement {
                 let args = self.args(batch, &[row])?;
                 match sqlx::query_with(AssertSqlSafe(self.sql(1)), args).execute(&mut *conn).await {
                     Ok(_) => done += 1,
-                    Err(e) if row_level(&e) => failures.push(Failure {
-                        part: self.part,
-                        index: row,
-                        message: describe(&e, "writing a row"),
-                    }),
+                    Err(e) if row_level(&e) => {
+                        failures.push(StoredFailure::sink(self.part, row, describe(&e, "writing a row")))
+                    }
                     Err(e) => return Err(FaucetError::sink(describe(&e, "writing a row"))),
                 }
             }
@@ -251,26 +255,10 @@ impl MySqlSink {
         match &self.config.column_mapping {
             ColumnMapping::Json { column } => columns.push((column.clone(), "JSON")),
             ColumnMapping::AutoMap => {
-                for (k, v) in batch.iter().filter_map(Value::as_object).flat_map(Map::iter) {
-                    let keyed = self.config.key.contains(k);
-                    let ty = match v {
-                        Value::Null => continue,
-                        Value::Number(n) if n.is_i64() => "BIGINT",
-                        Value::Number(n) if n.is_u64() => "BIGINT UNSIGNED",
-                        Value::Number(_) => "DOUBLE",
-                        Value::Bool(_) => "BOOLEAN",
-                        Value::String(_) if keyed => "VARCHAR(255)",
-                        Value::String(_) => "LONGTEXT",
-                        _ => "JSON",
-                    };
-                    if !columns.iter().any(|(c, _)| c == k) {
-                        columns.push((k.clone(), ty));
-                    }
-                }
-                for (k, _) in batch.iter().filter_map(Value::as_object).flat_map(Map::iter) {
-                    if !columns.iter().any(|(c, _)| c == k) {
-                        columns.push((k.clone(), "LONGTEXT"));
-                    }
+                for (name, ty) in infer_columns(batch, column_type, "LONGTEXT") {
+                    // A key column must be indexable: text keys get a bounded VARCHAR.
+                    let keyed = ty == "LONGTEXT" && self.config.key.contains(&name);
+                    columns.push((name, if keyed { "VARCHAR(255)" } else { ty }));
                 }
             }
         }
@@ -296,63 +284,31 @@ impl MySqlSink {
         self.read_columns().await
     }
 
+    fn keying(&self) -> Keying<'_> {
+        Keying {
+            mode: self.config.write_mode,
+            key: &self.config.key,
+            delete_marker: self.config.delete_marker.as_ref(),
+        }
+    }
+
     async fn transaction(
         &mut self,
         batch: &[Record],
         token: CommitToken,
-    ) -> Result<(WriteOutcome, Vec<Failure>)> {
+    ) -> Result<(WriteOutcome, Vec<StoredFailure>)> {
         let table = self.qualified(&self.config.table_name);
         let token_table = self.qualified(TOKEN_TABLE);
         let columns = self.columns.clone().unwrap_or_default();
-        let mut failures: Vec<Failure> = Vec::new();
-        let mut fail =
-            |index: usize, message: String| failures.push(Failure { part: token.part, index, message });
+        let mut failures: Vec<StoredFailure> = Vec::new();
         let keyed = self.config.write_mode != WriteMode::Append;
-        let (mut deletes, mut writes) = (Vec::new(), Vec::new());
-        let mut last: HashMap<String, usize> = HashMap::new();
-        for (index, record) in batch.iter().enumerate() {
-            let Some(object) = record.as_object() else {
-                fail(index, format!("record is not an object, so it cannot be a row of {table}"));
-                continue;
-            };
-            let is_delete = self.config.write_mode == WriteMode::Delete
-                || self
-                    .config
-                    .delete_marker
-                    .as_ref()
-                    .is_some_and(|m| object.get(&m.field).is_some_and(|v| m.values.contains(v)));
-            if keyed {
-                if let Some(k) =
-                    self.config.key.iter().find(|k| object.get(k.as_str()).is_none_or(Value::is_null))
-                {
-                    fail(index, format!("key field `{k}` is missing or null"));
-                    continue;
-                }
-                let key: Vec<&Value> = self.config.key.iter().map(|k| &object[k.as_str()]).collect();
-                last.insert(serde_json::to_string(&key).unwrap_or_default(), index);
-            }
-            if !is_delete
-                && self.config.column_mapping == ColumnMapping::AutoMap
-                && !columns.iter().any(|c| object.contains_key(c))
-            {
-                fail(index, format!("record has no key matching a column of table {table}"));
-                continue;
-            }
-            if is_delete { deletes.push(index) } else { writes.push(index) }
-        }
-        let mut written = 0;
-        if keyed {
-            let latest = |i: &usize| {
-                let key: Vec<&Value> = self.config.key.iter().map(|k| &batch[*i][k.as_str()]).collect();
-                last.get(&serde_json::to_string(&key).unwrap_or_default()) == Some(i)
-            };
-            let before = deletes.len() + writes.len();
-            deletes.retain(latest);
-            writes.retain(latest);
-            written += (before - deletes.len() - writes.len()) as u64;
-        }
+        let names: Vec<&str> = columns.iter().map(String::as_str).collect();
+        let auto_map = self.config.column_mapping == ColumnMapping::AutoMap;
+        let plan =
+            self.keying().plan(batch, auto_map.then_some(&names[..]), &table, token.part, &mut failures);
+        let mut written = plan.superseded;
         let conn = self.conn.as_mut().expect("opened");
-        if !deletes.is_empty() {
+        if !plan.deletes.is_empty() {
             let statement = Statement {
                 table: table.clone(),
                 columns: self.config.key.iter().cloned().map(Some).collect(),
@@ -361,27 +317,18 @@ impl MySqlSink {
                 tail: String::new(),
                 part: token.part,
             };
-            written += statement.run(conn, batch, &deletes, &mut failures).await?;
+            written += statement.run(conn, batch, &plan.deletes, &mut failures).await?;
         }
-        let mut groups: Vec<(Vec<Option<String>>, Vec<usize>)> = Vec::new();
-        match &self.config.column_mapping {
-            ColumnMapping::Json { column } if !writes.is_empty() => {
-                groups.push((vec![None, Some(column.clone())], writes))
+        let groups: Vec<(Vec<Option<String>>, Vec<usize>)> = match &self.config.column_mapping {
+            ColumnMapping::Json { column } if !plan.writes.is_empty() => {
+                vec![(vec![None, Some(column.clone())], plan.writes)]
             }
-            ColumnMapping::Json { .. } => {}
-            ColumnMapping::AutoMap => {
-                let mut shapes: HashMap<Vec<String>, usize> = HashMap::new();
-                for index in writes {
-                    let shape: Vec<String> =
-                        columns.iter().filter(|c| batch[index].get(c.as_str()).is_some()).cloned().collect();
-                    let g = *shapes.entry(shape.clone()).or_insert_with(|| {
-                        groups.push((shape.into_iter().map(Some).collect(), Vec::new()));
-                        groups.len() - 1
-                    });
-                    groups[g].1.push(index);
-                }
-            }
-        }
+            ColumnMapping::Json { .. } => Vec::new(),
+            ColumnMapping::AutoMap => shapes(batch, plan.writes, &names)
+                .into_iter()
+                .map(|(shape, rows)| (shape.iter().map(|&c| Some(columns[c].clone())).collect(), rows))
+                .collect(),
+        };
         for (shape, rows) in groups {
             // `[None, Some(column)]` is the jsonb mapping: the record into `column`.
             let (columns, names): (Vec<Option<String>>, Vec<String>) = if shape.first() == Some(&None) {
@@ -410,14 +357,7 @@ impl MySqlSink {
             written += statement.run(conn, batch, &rows, &mut failures).await?;
         }
 
-        failures.sort_by_key(|f| f.index);
-        let mut stored = match &self.committed {
-            Some((t, f)) if t.seq == token.seq => f.clone(),
-            _ => Vec::new(),
-        };
-        stored.extend(failures.iter().cloned());
-        let stored_json: Vec<Value> =
-            stored.iter().map(|f| json!({"part": f.part, "index": f.index, "message": f.message})).collect();
+        let (stored, stored_json) = page_failures(self.committed.as_ref(), token, &mut failures);
         let sql = format!(
             "INSERT INTO {} (scope, target, seq, part, failures) VALUES (?, ?, ?, ?, ?) \
              ON DUPLICATE KEY UPDATE seq = VALUES(seq), part = VALUES(part), failures = VALUES(failures)",
@@ -428,19 +368,11 @@ impl MySqlSink {
             .bind(table.clone())
             .bind(i64::try_from(token.seq).unwrap_or(i64::MAX))
             .bind(i64::from(token.part))
-            .bind(Value::Array(stored_json).to_string())
+            .bind(stored_json)
             .execute(&mut *conn)
             .await
             .map_err(|e| FaucetError::sink(describe(&e, "recording the commit token")))?;
-        let outcome = WriteOutcome {
-            written,
-            failures: failures
-                .iter()
-                .map(|f| RowFailure { index: f.index, error: FaucetError::sink(&f.message) })
-                .collect(),
-            already_committed: false,
-        };
-        Ok((outcome, stored))
+        Ok((outcome(written, &failures), stored))
     }
 }
 
@@ -497,29 +429,16 @@ impl Sink for MySqlSink {
         self.committed = match row {
             None => None,
             Some(row) => {
-                let corrupt = || {
-                    FaucetError::sink(format!("mysql: the commit token of scope `{}` is corrupt", ctx.scope))
+                let read = |_| {
+                    FaucetError::sink(format!(
+                        "mysql: the commit token of scope `{}` is unreadable",
+                        ctx.scope
+                    ))
                 };
-                let seq: i64 = row.try_get(0).map_err(|_| corrupt())?;
-                let part: i32 = row.try_get(1).map_err(|_| corrupt())?;
-                let text: String = row.try_get(2).map_err(|_| corrupt())?;
-                let parsed: Vec<Value> = serde_json::from_str(&text).map_err(|_| corrupt())?;
-                let failures = parsed
-                    .iter()
-                    .map(|f| {
-                        Some(Failure {
-                            part: u32::try_from(f.get("part")?.as_u64()?).ok()?,
-                            index: usize::try_from(f.get("index")?.as_u64()?).ok()?,
-                            message: f.get("message")?.as_str()?.to_owned(),
-                        })
-                    })
-                    .collect::<Option<Vec<_>>>()
-                    .ok_or_else(corrupt)?;
-                let token = CommitToken {
-                    seq: u64::try_from(seq).map_err(|_| corrupt())?,
-                    part: u32::try_from(part).map_err(|_| corrupt())?,
-                };
-                Some((token, failures))
+                let seq: i64 = row.try_get(0).map_err(read)?;
+                let part: i32 = row.try_get(1).map_err(read)?;
+                let text: String = row.try_get(2).map_err(read)?;
+                Some(Committed::parse("mysql", ctx.scope, seq, i64::from(part), &text)?)
             }
         };
         self.conn = Some(conn);
@@ -550,22 +469,8 @@ impl Sink for MySqlSink {
         if self.conn.is_none() {
             return Err(FaucetError::sink("the `mysql` sink was written to before it was opened"));
         }
-        if let Some((committed, failures)) = &self.committed
-            && token <= *committed
-        {
-            let failures = if committed.seq == token.seq {
-                failures
-                    .iter()
-                    .filter(|f| f.part == token.part)
-                    .map(|f| RowFailure {
-                        index: f.index,
-                        error: FaucetError::new(ErrorKind::Sink, &f.message),
-                    })
-                    .collect()
-            } else {
-                Vec::new()
-            };
-            return Ok(WriteOutcome { written: 0, failures, already_committed: true });
+        if let Some(replayed) = self.committed.as_ref().and_then(|c| c.replay(token)) {
+            return Ok(replayed);
         }
         if self.columns.is_none() {
             self.create(batch).await?;
@@ -581,7 +486,7 @@ impl Sink for MySqlSink {
         };
         match result {
             Ok((outcome, stored)) => {
-                self.committed = Some((token, stored));
+                self.committed = Some(Committed { token, failures: stored });
                 Ok(outcome)
             }
             Err(e) => {
@@ -599,6 +504,8 @@ impl Sink for MySqlSink {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     const ROOT: &str = "mysql://root@127.0.0.1:3306";

@@ -1,4 +1,5 @@
-//! Object stores through object_store: the `s3` and `memory` sources and sinks.
+//! Object stores through object_store: the `s3`, `gcs`, `azure`, `file` and
+//! `memory` sources and sinks.
 //!
 //! **Sources** list the objects under a key prefix or matching a glob over
 //! whole keys, and read them in key order with the `jsonl` or `csv` parser of
@@ -54,17 +55,115 @@ pub enum StoreConfig {
         /// The store's name.
         name: String,
     },
+    /// A directory of the local filesystem, read and written like a bucket:
+    /// an object is written to a staging file and renamed into place, so it
+    /// never appears under its final name half-written.
+    File(FileConfig),
     /// An S3 bucket (AWS or an S3-compatible server).
     #[cfg(feature = "s3")]
     S3(S3Config),
+    /// A Google Cloud Storage bucket (or a GCS emulator's).
+    #[cfg(feature = "gcs")]
+    Gcs(GcsConfig),
+    /// An Azure Blob Storage container (or Azurite's).
+    #[cfg(feature = "azure")]
+    Azure(AzureConfig),
+}
+
+/// `file` settings: the directory that plays the bucket.
+#[derive(Debug, Clone, Default)]
+pub struct FileConfig {
+    /// The root directory; keys are paths below it. A sink creates it when missing.
+    pub root: String,
+}
+
+/// GCS settings. Unset credentials come from the standard `GOOGLE_*`
+/// environment (`GOOGLE_SERVICE_ACCOUNT`, `GOOGLE_SERVICE_ACCOUNT_KEY`,
+/// `GOOGLE_APPLICATION_CREDENTIALS`, …), then application-default
+/// credentials, then the instance metadata server.
+#[cfg(feature = "gcs")]
+#[derive(Clone, Default)]
+pub struct GcsConfig {
+    /// The bucket.
+    pub bucket: String,
+    /// Path of a service-account JSON file.
+    pub service_account_path: Option<String>,
+    /// A service-account JSON key itself; never printed.
+    pub service_account_key: Option<String>,
+    /// The storage API's base URL, for an emulator (`http://127.0.0.1:4443`).
+    pub endpoint_url: Option<String>,
+    /// Allow plain-HTTP endpoints (default false).
+    pub allow_http: bool,
+    /// Send unsigned requests (public buckets, emulators).
+    pub anonymous: bool,
+}
+
+#[cfg(feature = "gcs")]
+impl fmt::Debug for GcsConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GcsConfig")
+            .field("bucket", &self.bucket)
+            .field("service_account_path", &self.service_account_path)
+            .field("service_account_key", &self.service_account_key.as_ref().map(|_| "***"))
+            .field("endpoint_url", &self.endpoint_url)
+            .field("allow_http", &self.allow_http)
+            .field("anonymous", &self.anonymous)
+            .finish()
+    }
+}
+
+/// Azure Blob Storage settings. Unset values come from the standard
+/// `AZURE_*` environment (`AZURE_STORAGE_ACCOUNT_NAME`,
+/// `AZURE_STORAGE_ACCOUNT_KEY`, `AZURE_STORAGE_SAS_KEY`, `AZURE_CLIENT_ID`,
+/// `AZURE_CLIENT_SECRET`, `AZURE_TENANT_ID`, …), then managed identity.
+#[cfg(feature = "azure")]
+#[derive(Clone, Default)]
+pub struct AzureConfig {
+    /// The container.
+    pub container: String,
+    /// The storage account (with `use_emulator`: default `devstoreaccount1`).
+    pub account: Option<String>,
+    /// The account's access key; never printed.
+    pub access_key: Option<String>,
+    /// A shared access signature (`sv=…&sig=…`); never printed.
+    pub sas_token: Option<String>,
+    /// The blob service URL (`https://<account>.blob.core.windows.net` by
+    /// default; for Azurite on another port `http://127.0.0.1:<port>/devstoreaccount1`).
+    pub endpoint_url: Option<String>,
+    /// Allow plain-HTTP endpoints (default false).
+    pub allow_http: bool,
+    /// Talk to Azurite with its well-known account and key (at
+    /// `AZURITE_BLOB_STORAGE_URL`, default `http://127.0.0.1:10000`).
+    pub use_emulator: bool,
+}
+
+#[cfg(feature = "azure")]
+impl fmt::Debug for AzureConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let hidden = |v: &Option<String>| v.as_ref().map(|_| "***");
+        f.debug_struct("AzureConfig")
+            .field("container", &self.container)
+            .field("account", &self.account)
+            .field("access_key", &hidden(&self.access_key))
+            .field("sas_token", &hidden(&self.sas_token))
+            .field("endpoint_url", &self.endpoint_url)
+            .field("allow_http", &self.allow_http)
+            .field("use_emulator", &self.use_emulator)
+            .finish()
+    }
 }
 
 impl fmt::Debug for StoreConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             StoreConfig::Memory { name } => f.debug_struct("Memory").field("name", name).finish(),
+            StoreConfig::File(file) => file.fmt(f),
             #[cfg(feature = "s3")]
             StoreConfig::S3(s3) => s3.fmt(f),
+            #[cfg(feature = "gcs")]
+            StoreConfig::Gcs(gcs) => gcs.fmt(f),
+            #[cfg(feature = "azure")]
+            StoreConfig::Azure(azure) => azure.fmt(f),
         }
     }
 }
@@ -109,28 +208,101 @@ impl fmt::Debug for S3Config {
 }
 
 impl StoreConfig {
-    /// The connector name: `memory` or `s3`.
+    /// The connector name: `memory`, `file`, `s3`, `gcs` or `azure`.
     pub fn connector_name(&self) -> &'static str {
         match self {
             StoreConfig::Memory { .. } => "memory",
+            StoreConfig::File(_) => "file",
             #[cfg(feature = "s3")]
             StoreConfig::S3(_) => "s3",
+            #[cfg(feature = "gcs")]
+            StoreConfig::Gcs(_) => "gcs",
+            #[cfg(feature = "azure")]
+            StoreConfig::Azure(_) => "azure",
         }
     }
 
-    /// How errors name the store: `memory://name/`, `s3://bucket/`.
+    /// How errors name the store: `memory://name/`, `s3://bucket/`, `gs://bucket/`,
+    /// `az://container/`, or the `file` root directory.
     fn display(&self) -> String {
         match self {
             StoreConfig::Memory { name } => format!("memory://{name}/"),
+            StoreConfig::File(file) => format!("{}/", file.root.trim_end_matches('/')),
             #[cfg(feature = "s3")]
             StoreConfig::S3(s3) => format!("s3://{}/", s3.bucket),
+            #[cfg(feature = "gcs")]
+            StoreConfig::Gcs(gcs) => format!("gs://{}/", gcs.bucket),
+            #[cfg(feature = "azure")]
+            StoreConfig::Azure(azure) => format!("az://{}/", azure.container),
         }
     }
 
-    /// Builds the store client (no request is made).
+    /// Builds the store client (no request is made). A `file` root must exist.
     pub fn build(&self) -> Result<Arc<dyn ObjectStore>> {
         match self {
             StoreConfig::Memory { name } => Ok(memory_store(name)),
+            StoreConfig::File(file) => {
+                let store = object_store::local::LocalFileSystem::new_with_prefix(&file.root)
+                    .map_err(|e| {
+                        FaucetError::config(format!("opening the `file` root `{}`: {e}", file.root))
+                    })?
+                    .with_fsync(true);
+                Ok(Arc::new(store))
+            }
+            #[cfg(feature = "gcs")]
+            StoreConfig::Gcs(gcs) => {
+                use object_store::gcp::{GoogleCloudStorageBuilder, GoogleConfigKey};
+                let mut builder = GoogleCloudStorageBuilder::from_env().with_bucket_name(&gcs.bucket);
+                if let Some(path) = &gcs.service_account_path {
+                    builder = builder.with_service_account_path(path);
+                }
+                if let Some(key) = &gcs.service_account_key {
+                    builder = builder.with_service_account_key(key);
+                }
+                if let Some(endpoint) = &gcs.endpoint_url {
+                    builder = builder.with_base_url(endpoint.trim_end_matches('/'));
+                }
+                if gcs.allow_http {
+                    builder = builder.with_config(
+                        GoogleConfigKey::Client(object_store::ClientConfigKey::AllowHttp),
+                        "true",
+                    );
+                }
+                if gcs.anonymous {
+                    builder = builder.with_skip_signature(true);
+                }
+                let store = builder
+                    .build()
+                    .map_err(|e| FaucetError::config(format!("configuring `gs://{}`: {e}", gcs.bucket)))?;
+                Ok(Arc::new(store))
+            }
+            #[cfg(feature = "azure")]
+            StoreConfig::Azure(azure) => {
+                use object_store::azure::{AzureConfigKey, MicrosoftAzureBuilder};
+                let mut builder = MicrosoftAzureBuilder::from_env().with_container_name(&azure.container);
+                if azure.use_emulator {
+                    builder = builder.with_use_emulator(true);
+                }
+                if let Some(account) = &azure.account {
+                    builder = builder.with_account(account);
+                }
+                if let Some(key) = &azure.access_key {
+                    builder = builder.with_access_key(key);
+                }
+                if let Some(sas) = &azure.sas_token {
+                    builder = builder.with_config(AzureConfigKey::SasKey, sas.trim_start_matches('?'));
+                }
+                if let Some(endpoint) = &azure.endpoint_url {
+                    builder = builder.with_endpoint(endpoint.trim_end_matches('/').to_owned());
+                }
+                if azure.allow_http {
+                    builder = builder.with_allow_http(true);
+                }
+                let store = builder.build().map_err(|e| {
+                    FaucetError::config(format!("configuring `az://{}`: {e}", azure.container))
+                })?;
+                Ok(Arc::new(store))
+            }
             #[cfg(feature = "s3")]
             StoreConfig::S3(s3) => {
                 let mut builder = object_store::aws::AmazonS3Builder::from_env().with_bucket_name(&s3.bucket);
@@ -478,6 +650,10 @@ impl Sink for ObjectSink {
     }
 
     async fn open(&mut self, ctx: OpenContext<'_>) -> Result<()> {
+        if let StoreConfig::File(file) = &self.config.store {
+            std::fs::create_dir_all(&file.root)
+                .map_err(|e| FaucetError::sink(format!("creating the `file` root `{}`: {e}", file.root)))?;
+        }
         let store = self.config.store.build()?;
         let name = match &self.config.name {
             Some(name) => name.clone(),

@@ -1,4 +1,5 @@
-//! The `sqlite` sink through sqlx (bundled SQLite).
+//! The `sqlite` sink through sqlx (bundled SQLite): append, upsert or delete
+//! by key, one transaction per batch.
 //!
 //! Exactly-once: every batch is committed in one transaction that also upserts
 //! the batch's [`CommitToken`] into `_faucet_commit_token`, keyed by the run's
@@ -7,29 +8,36 @@
 //! and reported as already committed, with the rows it rejected back then
 //! (kept in the token row's `failures` for the token's page).
 //!
-//! Writes use multi-row `INSERT`s (kept under SQLite's 32766 bound parameters)
-//! inside the batch's transaction. When one fails on a row-level error (a
-//! constraint, a datatype mismatch, a value too big), the statement is rolled
-//! back to a savepoint and its rows are retried one at a time, so a bad row is
-//! reported on its own and the others are still written. Any other error
-//! (database locked, I/O, schema changed) fails the whole batch.
+//! Writes use multi-row `INSERT`s (`INSERT … ON CONFLICT (key) DO UPDATE` for
+//! upserts) and `DELETE … WHERE (key) IN (VALUES …)`, kept under SQLite's
+//! 32766 bound parameters, inside the batch's transaction. When one fails on a
+//! row-level error (a constraint, a datatype mismatch, a value too big), the
+//! statement is rolled back to a savepoint and its rows are retried one at a
+//! time, so a bad row is reported on its own and the others are still
+//! written. Any other error (database locked, I/O, schema changed) fails the
+//! whole batch.
+//!
+//! An upsert needs a PRIMARY KEY or UNIQUE index on exactly the key columns
+//! (`ON CONFLICT` names it): a table the sink creates declares the key as its
+//! primary key; an existing table without one is refused at open.
 //!
 //! Identifiers are always double-quoted; values are always bound.
 
-use serde_json::Value;
-
-use std::collections::HashMap;
 use std::str::FromStr;
 
-use serde_json::{Map, json};
+use serde_json::Value;
 use sqlx::sqlite::{
     SqliteArguments, SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqliteSynchronous,
 };
 use sqlx::{Arguments, AssertSqlSafe, ConnectOptions, Row, SqlSafeStr, SqlStr};
 
-use crate::error::{ErrorKind, FaucetError, Result};
+use crate::connectors::sql_sink::{
+    Committed, Keying, StoredFailure, TOKEN_TABLE, infer_columns, outcome, page_failures, shapes,
+};
+pub use crate::connectors::write_mode::{DeleteMarker, WriteMode};
+use crate::error::{FaucetError, Result};
 use crate::page::{CommitToken, Record};
-use crate::sink::{OpenContext, RowFailure, Sink, WriteOutcome};
+use crate::sink::{OpenContext, Sink, WriteOutcome};
 
 /// How records map onto the table's columns.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,15 +64,18 @@ pub struct SqliteSinkConfig {
     pub create_table: bool,
     /// Rows per transaction (default 1000).
     pub batch_size: usize,
+    /// Append (default), upsert or delete.
+    pub write_mode: WriteMode,
+    /// The key columns of upsert and delete.
+    pub key: Vec<String>,
+    /// Marks records that delete (upsert mode).
+    pub delete_marker: Option<DeleteMarker>,
 }
-
-/// The table that holds each scope's last committed token.
-const TOKEN_TABLE: &str = "_faucet_commit_token";
 
 /// SQLite's default limit on bound parameters per statement.
 const MAX_PARAMS: usize = 32766;
 
-/// Inserts records into a SQLite table, one transaction per batch.
+/// Writes records into a SQLite table, one transaction per batch.
 #[derive(Debug)]
 pub struct SqliteSink {
     config: SqliteSinkConfig,
@@ -77,43 +88,6 @@ pub struct SqliteSink {
     /// A transaction was begun and neither committed nor rolled back (a
     /// cancelled write); the next write rolls it back first.
     in_transaction: bool,
-}
-
-#[derive(Debug)]
-struct Committed {
-    token: CommitToken,
-    failures: Vec<StoredFailure>,
-}
-
-/// A row failure as kept in the token row, to repeat it after a crash.
-#[derive(Debug, Clone)]
-struct StoredFailure {
-    part: u32,
-    index: usize,
-    kind: String,
-    message: String,
-}
-
-impl StoredFailure {
-    fn to_json(&self) -> Value {
-        json!({ "part": self.part, "index": self.index, "kind": self.kind, "message": self.message })
-    }
-
-    fn from_json(value: &Value) -> Option<StoredFailure> {
-        Some(StoredFailure {
-            part: u32::try_from(value.get("part")?.as_u64()?).ok()?,
-            index: usize::try_from(value.get("index")?.as_u64()?).ok()?,
-            kind: value.get("kind")?.as_str()?.to_owned(),
-            message: value.get("message")?.as_str()?.to_owned(),
-        })
-    }
-
-    fn to_row_failure(&self) -> RowFailure {
-        RowFailure {
-            index: self.index,
-            error: FaucetError::new(ErrorKind::from_name(&self.kind), &self.message),
-        }
-    }
 }
 
 /// What a batch's transaction did, applied to the sink once it commits.
@@ -136,64 +110,71 @@ impl SqliteSink {
         }
     }
 
-    fn table(&self) -> &str {
-        &self.config.table_name
+    fn keying(&self) -> Keying<'_> {
+        Keying {
+            mode: self.config.write_mode,
+            key: &self.config.key,
+            delete_marker: self.config.delete_marker.as_ref(),
+        }
     }
 
-    /// The outcome of a batch committed before: its failures from back then.
-    fn replay(&self, committed: &Committed, token: CommitToken) -> WriteOutcome {
-        let failures = if committed.token.seq == token.seq {
-            committed
-                .failures
-                .iter()
-                .filter(|f| f.part == token.part)
-                .map(StoredFailure::to_row_failure)
-                .collect()
-        } else {
-            tracing::warn!(
-                table = %self.config.table_name,
-                seq = token.seq,
-                committed_seq = committed.token.seq,
-                "batch committed on an earlier page than the last committed one; its rejected rows are not known any more"
-            );
-            Vec::new()
+    /// Creates the table from `batch`'s shape (the key as its primary key);
+    /// returns its columns, or `None` when the batch has no field to make one of.
+    async fn create(&self, conn: &mut SqliteConnection, batch: &[Record]) -> Result<Option<Vec<String>>> {
+        let table = &self.config.table_name;
+        let mut definition = match &self.config.column_mapping {
+            ColumnMapping::AutoMap => infer_columns(batch, column_type, "TEXT"),
+            ColumnMapping::Json { column } => vec![(column.clone(), "TEXT")],
         };
-        WriteOutcome { written: 0, failures, already_committed: true }
+        if definition.is_empty() {
+            return Ok(None);
+        }
+        for key in &self.config.key {
+            if !definition.iter().any(|(name, _)| name == key) {
+                definition.push((key.clone(), "TEXT"));
+            }
+        }
+        let mut list: Vec<String> =
+            definition.iter().map(|(name, ty)| format!("{} {ty}", quote_ident(name))).collect();
+        if !self.config.key.is_empty() {
+            let key: Vec<String> = self.config.key.iter().map(|k| quote_ident(k)).collect();
+            list.push(format!("PRIMARY KEY ({})", key.join(", ")));
+        }
+        let sql = format!("CREATE TABLE IF NOT EXISTS {} ({})", quote_ident(table), list.join(", "));
+        sqlx::query(AssertSqlSafe(sql))
+            .execute(&mut *conn)
+            .await
+            .map_err(|e| db_error(e, &format!("creating table {table}")))?;
+        let columns = table_columns(conn, table).await?;
+        if let Some(columns) = &columns {
+            check_key(conn, table, columns, &self.config).await?;
+        }
+        Ok(columns)
     }
 
     /// Everything of a batch between `BEGIN` and `COMMIT`.
     async fn transaction(&mut self, batch: &[Record], token: CommitToken) -> Result<Done> {
-        let table = self.config.table_name.clone();
-        let conn = self.conn.as_mut().expect("checked by write_batch");
-        let mut created = None;
-        let mut failures: Vec<StoredFailure> = Vec::new();
-        let fail = |failures: &mut Vec<StoredFailure>, index: usize, message: String| {
-            failures.push(StoredFailure { part: token.part, index, kind: "Sink".to_owned(), message });
-        };
+        let mut conn = self.conn.take().expect("checked by write_batch");
+        let result = self.transaction_on(&mut conn, batch, token).await;
+        self.conn = Some(conn);
+        result
+    }
 
+    async fn transaction_on(
+        &self,
+        conn: &mut SqliteConnection,
+        batch: &[Record],
+        token: CommitToken,
+    ) -> Result<Done> {
+        let table = &self.config.table_name;
+        let mut failures: Vec<StoredFailure> = Vec::new();
+        let mut created = None;
         let columns = match &self.columns {
             Some(columns) => Some(columns.clone()),
-            None if !self.config.create_table => return Err(missing_table(&table)),
+            None if !self.config.create_table => return Err(missing_table(table)),
             None => {
-                let definition = match &self.config.column_mapping {
-                    ColumnMapping::AutoMap => infer_columns(batch),
-                    ColumnMapping::Json { column } => vec![(column.clone(), "TEXT")],
-                };
-                if definition.is_empty() {
-                    None
-                } else {
-                    let list: Vec<String> =
-                        definition.iter().map(|(name, ty)| format!("{} {ty}", quote_ident(name))).collect();
-                    let sql =
-                        format!("CREATE TABLE IF NOT EXISTS {} ({})", quote_ident(&table), list.join(", "));
-                    sqlx::query(AssertSqlSafe(sql))
-                        .execute(&mut *conn)
-                        .await
-                        .map_err(|e| db_error(e, &format!("creating table {table}")))?;
-                    let columns = table_columns(conn, &table).await?;
-                    created.clone_from(&columns);
-                    columns
-                }
+                created = self.create(conn, batch).await?;
+                created.clone()
             }
         };
 
@@ -201,62 +182,50 @@ impl SqliteSink {
         match columns {
             None => {
                 for index in 0..batch.len() {
-                    fail(
-                        &mut failures,
-                        index,
-                        format!("record has no key to create a column of table {table} from"),
-                    );
+                    let message = format!("record has no key to create a column of table {table} from");
+                    failures.push(StoredFailure::sink(token.part, index, message));
                 }
             }
             Some(columns) => {
-                // Which columns the batch fills, and which rows can be inserted at all.
-                let mut rows = Vec::with_capacity(batch.len());
-                let insert: Vec<String> = match &self.config.column_mapping {
-                    ColumnMapping::Json { column } => {
-                        rows.extend(0..batch.len());
-                        vec![column.clone()]
+                let names: Vec<&str> = columns.iter().map(String::as_str).collect();
+                let auto_map = self.config.column_mapping == ColumnMapping::AutoMap;
+                let plan = self.keying().plan(
+                    batch,
+                    auto_map.then_some(&names[..]),
+                    table,
+                    token.part,
+                    &mut failures,
+                );
+                written = plan.superseded;
+                if !plan.deletes.is_empty() {
+                    let mut delete = Statement::delete(table, &self.config.key, token.part);
+                    written += delete.run(conn, batch, &plan.deletes, &mut failures).await?;
+                }
+                let groups: Vec<(Vec<Fill>, Vec<usize>)> = match &self.config.column_mapping {
+                    ColumnMapping::Json { column } if !plan.writes.is_empty() => {
+                        vec![(vec![Fill::Whole(column.clone())], plan.writes)]
                     }
-                    ColumnMapping::AutoMap => {
-                        let mut used = vec![false; columns.len()];
-                        for (index, record) in batch.iter().enumerate() {
-                            let mut matched = false;
-                            if let Some(object) = record.as_object() {
-                                for (i, column) in columns.iter().enumerate() {
-                                    if object.contains_key(column) {
-                                        used[i] = true;
-                                        matched = true;
-                                    }
-                                }
-                            }
-                            if matched {
-                                rows.push(index);
-                            } else {
-                                fail(
-                                    &mut failures,
-                                    index,
-                                    format!("record has no key matching a column of table {table}"),
-                                );
-                            }
-                        }
-                        columns.iter().zip(used).filter(|(_, used)| *used).map(|(c, _)| c.clone()).collect()
-                    }
+                    ColumnMapping::Json { .. } => Vec::new(),
+                    ColumnMapping::AutoMap => shapes(batch, plan.writes, &names)
+                        .into_iter()
+                        .map(|(shape, rows)| {
+                            (shape.iter().map(|&c| Fill::Field(columns[c].clone())).collect(), rows)
+                        })
+                        .collect(),
                 };
-                if !rows.is_empty() {
-                    let mapping = &self.config.column_mapping;
-                    let mut inserter = Inserter::new(&table, &insert, mapping, token.part);
-                    written = inserter.insert(conn, batch, &rows, &mut failures).await?;
+                for (fills, rows) in groups {
+                    let conflict = match self.config.write_mode {
+                        WriteMode::Append => String::new(),
+                        WriteMode::Upsert | WriteMode::Delete => on_conflict(&self.config.key, &fills),
+                    };
+                    let mut insert = Statement::insert(table, fills, &conflict, token.part);
+                    written += insert.run(conn, batch, &rows, &mut failures).await?;
                 }
             }
         }
 
         // The token row: this batch's failures join those of earlier parts of the same page.
-        let mut stored: Vec<StoredFailure> = match &self.committed {
-            Some(c) if c.token.seq == token.seq => c.failures.clone(),
-            _ => Vec::new(),
-        };
-        failures.sort_by_key(|f| f.index);
-        stored.extend(failures.iter().cloned());
-        let stored_json = Value::Array(stored.iter().map(StoredFailure::to_json).collect()).to_string();
+        let (stored, stored_json) = page_failures(self.committed.as_ref(), token, &mut failures);
         let seq = i64::try_from(token.seq).map_err(|_| FaucetError::sink("page number out of range"))?;
         let sql = format!(
             "INSERT INTO {} (scope, seq, part, failures) VALUES (?, ?, ?, ?) \
@@ -271,53 +240,87 @@ impl SqliteSink {
             .execute(&mut *conn)
             .await
             .map_err(|e| db_error(e, "recording the commit token"))?;
-
-        let outcome = WriteOutcome {
-            written,
-            failures: failures.iter().map(StoredFailure::to_row_failure).collect(),
-            already_committed: false,
-        };
-        Ok(Done { outcome, failures: stored, created })
+        Ok(Done { outcome: outcome(written, &failures), failures: stored, created })
     }
 }
 
-/// Builds and runs the multi-row `INSERT`s of one batch.
-struct Inserter<'a> {
+/// ` ON CONFLICT (key) DO UPDATE SET` the non-key columns `fills` writes (`DO NOTHING` when none).
+fn on_conflict(key: &[String], fills: &[Fill]) -> String {
+    let key: Vec<String> = key.iter().map(|k| quote_ident(k)).collect();
+    let set: Vec<String> = fills
+        .iter()
+        .map(Fill::column)
+        .filter(|c| !key.contains(&quote_ident(c)))
+        .map(|c| format!("{0} = excluded.{0}", quote_ident(c)))
+        .collect();
+    if set.is_empty() {
+        format!(" ON CONFLICT ({}) DO NOTHING", key.join(", "))
+    } else {
+        format!(" ON CONFLICT ({}) DO UPDATE SET {}", key.join(", "), set.join(", "))
+    }
+}
+
+/// What a statement binds for one column.
+enum Fill {
+    /// The record field of the column's name.
+    Field(String),
+    /// The whole record as JSON text, into the named column.
+    Whole(String),
+}
+
+impl Fill {
+    fn column(&self) -> &str {
+        match self {
+            Fill::Field(c) | Fill::Whole(c) => c,
+        }
+    }
+}
+
+/// Builds and runs one statement shape (`head`, a row of placeholders per
+/// record, `tail`) over a batch's rows, isolating row-level failures.
+struct Statement {
     head: String,
     placeholders: String,
-    columns: &'a [String],
-    json: bool,
+    tail: String,
+    fills: Vec<Fill>,
     /// Rows per multi-row statement.
     per_statement: usize,
     /// The full-size statement, built once.
     full: Option<SqlStr>,
-    /// The one-row statement, for retries.
-    single: SqlStr,
     /// The batch's part, for the failures it records.
     part: u32,
 }
 
-impl<'a> Inserter<'a> {
-    fn new(table: &str, columns: &'a [String], mapping: &ColumnMapping, part: u32) -> Self {
-        let list: Vec<String> = columns.iter().map(|c| quote_ident(c)).collect();
-        let head = format!("INSERT INTO {} ({}) VALUES ", quote_ident(table), list.join(", "));
-        let placeholders = format!("({})", vec!["?"; columns.len()].join(", "));
-        let mut inserter = Inserter {
+impl Statement {
+    fn new(head: String, tail: String, fills: Vec<Fill>, part: u32) -> Statement {
+        Statement {
             head,
-            placeholders,
-            columns,
-            json: matches!(mapping, ColumnMapping::Json { .. }),
-            per_statement: (MAX_PARAMS / columns.len().max(1)).max(1),
+            placeholders: format!("({})", vec!["?"; fills.len()].join(", ")),
+            tail,
+            per_statement: (MAX_PARAMS / fills.len().max(1)).max(1),
+            fills,
             full: None,
-            single: AssertSqlSafe(String::new()).into_sql_str(),
             part,
-        };
-        inserter.single = inserter.sql(1);
-        inserter
+        }
+    }
+
+    /// `INSERT INTO table (columns) VALUES …` followed by `conflict`.
+    fn insert(table: &str, fills: Vec<Fill>, conflict: &str, part: u32) -> Statement {
+        let list: Vec<String> = fills.iter().map(|f| quote_ident(f.column())).collect();
+        let head = format!("INSERT INTO {} ({}) VALUES ", quote_ident(table), list.join(", "));
+        Statement::new(head, conflict.to_owned(), fills, part)
+    }
+
+    /// `DELETE FROM table WHERE (key) IN (VALUES …)`.
+    fn delete(table: &str, key: &[String], part: u32) -> Statement {
+        let list: Vec<String> = key.iter().map(|k| quote_ident(k)).collect();
+        let head = format!("DELETE FROM {} WHERE ({}) IN (VALUES ", quote_ident(table), list.join(", "));
+        Statement::new(head, ")".to_owned(), key.iter().cloned().map(Fill::Field).collect(), part)
     }
 
     fn sql(&self, rows: usize) -> SqlStr {
-        let mut sql = String::with_capacity(self.head.len() + rows * (self.placeholders.len() + 1));
+        let mut sql =
+            String::with_capacity(self.head.len() + rows * (self.placeholders.len() + 1) + self.tail.len());
         sql.push_str(&self.head);
         for i in 0..rows {
             if i > 0 {
@@ -325,14 +328,12 @@ impl<'a> Inserter<'a> {
             }
             sql.push_str(&self.placeholders);
         }
+        sql.push_str(&self.tail);
         AssertSqlSafe(sql).into_sql_str()
     }
 
     fn statement(&mut self, rows: usize) -> SqlStr {
-        if rows == 1 {
-            return self.single.clone();
-        }
-        if rows == self.per_statement {
+        if rows == self.per_statement && rows > 1 {
             if self.full.is_none() {
                 self.full = Some(self.sql(rows));
             }
@@ -343,29 +344,28 @@ impl<'a> Inserter<'a> {
 
     fn arguments(&self, batch: &[Record], rows: &[usize]) -> Result<SqliteArguments> {
         let mut args = SqliteArguments::default();
-        args.reserve(rows.len() * self.columns.len(), 0);
+        args.reserve(rows.len() * self.fills.len(), 0);
         for &row in rows {
             let record = &batch[row];
-            if self.json {
-                add(&mut args, Some(&Value::String(record.to_string())))?;
-            } else {
-                for column in self.columns {
-                    add(&mut args, record.get(column.as_str()))?;
+            for fill in &self.fills {
+                match fill {
+                    Fill::Whole(_) => add(&mut args, Some(&Value::String(record.to_string())))?,
+                    Fill::Field(column) => add(&mut args, record.get(column.as_str()))?,
                 }
             }
         }
         Ok(args)
     }
 
-    /// Inserts `rows` of `batch`, recording row-level failures; returns the rows written.
-    async fn insert(
+    /// Runs the statement over `rows` of `batch`, recording row-level failures; returns the rows done.
+    async fn run(
         &mut self,
         conn: &mut SqliteConnection,
         batch: &[Record],
         rows: &[usize],
         failures: &mut Vec<StoredFailure>,
     ) -> Result<u64> {
-        let mut written = 0;
+        let mut done = 0;
         for chunk in rows.chunks(self.per_statement) {
             let sql = self.statement(chunk.len());
             let args = self.arguments(batch, chunk)?;
@@ -373,14 +373,14 @@ impl<'a> Inserter<'a> {
             match sqlx::query_with(sql, args).execute(&mut *conn).await {
                 Ok(_) => {
                     exec(conn, "RELEASE faucet_chunk").await?;
-                    written += chunk.len() as u64;
+                    done += chunk.len() as u64;
                     continue;
                 }
                 Err(e) if row_level(&e).is_some() => {
                     exec(conn, "ROLLBACK TO faucet_chunk").await?;
                     exec(conn, "RELEASE faucet_chunk").await?;
                 }
-                Err(e) => return Err(db_error(e, "inserting rows")),
+                Err(e) => return Err(db_error(e, "writing rows")),
             }
             // One row at a time, each under its own savepoint, so a failing row
             // undoes only itself (and a conflict clause that aborts the whole
@@ -392,25 +392,20 @@ impl<'a> Inserter<'a> {
                 match sqlx::query_with(sql.clone(), args).execute(&mut *conn).await {
                     Ok(_) => {
                         exec(conn, "RELEASE faucet_row").await?;
-                        written += 1;
+                        done += 1;
                     }
                     Err(e) => {
                         let Some(message) = row_level(&e) else {
-                            return Err(db_error(e, "inserting a row"));
+                            return Err(db_error(e, "writing a row"));
                         };
                         exec(conn, "ROLLBACK TO faucet_row").await?;
                         exec(conn, "RELEASE faucet_row").await?;
-                        failures.push(StoredFailure {
-                            part: self.part,
-                            index: row,
-                            kind: "Sink".to_owned(),
-                            message,
-                        });
+                        failures.push(StoredFailure::sink(self.part, row, message));
                     }
                 }
             }
         }
-        Ok(written)
+        Ok(done)
     }
 }
 
@@ -469,6 +464,16 @@ fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
+/// The column type `create_table` gives a JSON value.
+fn column_type(value: &Value) -> &'static str {
+    match value {
+        Value::Number(n) if n.is_i64() || n.is_u64() => "INTEGER",
+        Value::Number(_) => "REAL",
+        Value::Bool(_) => "INTEGER",
+        _ => "TEXT",
+    }
+}
+
 /// The table's columns in table order, or `None` when it does not exist.
 async fn table_columns(conn: &mut SqliteConnection, table: &str) -> Result<Option<Vec<String>>> {
     let rows = sqlx::query("SELECT name FROM pragma_table_info(?) ORDER BY cid")
@@ -484,26 +489,61 @@ async fn table_columns(conn: &mut SqliteConnection, table: &str) -> Result<Optio
     Ok((!columns.is_empty()).then_some(columns))
 }
 
-/// One column per key of `batch` (first-seen order), typed by its first non-null value.
-fn infer_columns(batch: &[Record]) -> Vec<(String, &'static str)> {
-    let mut columns: Vec<(String, Option<&'static str>)> = Vec::new();
-    let mut position: HashMap<&str, usize> = HashMap::new();
-    for (key, value) in batch.iter().filter_map(Value::as_object).flat_map(Map::iter) {
-        let i = *position.entry(key.as_str()).or_insert_with(|| {
-            columns.push((key.clone(), None));
-            columns.len() - 1
-        });
-        if columns[i].1.is_none() {
-            columns[i].1 = match value {
-                Value::Null => None,
-                Value::Number(n) if n.is_i64() || n.is_u64() => Some("INTEGER"),
-                Value::Number(_) => Some("REAL"),
-                Value::Bool(_) => Some("INTEGER"),
-                Value::String(_) | Value::Array(_) | Value::Object(_) => Some("TEXT"),
-            };
+/// Checks that the existing `table` can take `config`'s writes: it has the
+/// json mapping's column, the key columns, and — for upserts — a PRIMARY KEY
+/// or a (non-partial) UNIQUE index on exactly the key columns, which
+/// `ON CONFLICT (key)` needs.
+async fn check_key(
+    conn: &mut SqliteConnection,
+    table: &str,
+    columns: &[String],
+    config: &SqliteSinkConfig,
+) -> Result<()> {
+    let quoted = quote_ident(table);
+    if let ColumnMapping::Json { column } = &config.column_mapping
+        && !columns.contains(column)
+    {
+        return Err(FaucetError::sink(format!(
+            "table {quoted} has no column {} to hold the records (column_mapping json)",
+            quote_ident(column)
+        )));
+    }
+    if let Some(key) = config.key.iter().find(|k| !columns.contains(k)) {
+        return Err(FaucetError::sink(format!("table {quoted} has no key column {}", quote_ident(key))));
+    }
+    if config.write_mode != WriteMode::Upsert {
+        return Ok(());
+    }
+    // Column names as one pragma lists them, sorted (an expression's is NULL).
+    let names = async |conn: &mut SqliteConnection, sql: &'static str, of: &str| {
+        let rows = sqlx::query(sql)
+            .bind(of)
+            .fetch_all(conn)
+            .await
+            .map_err(|e| db_error(e, &format!("reading the indexes of table {table}")))?;
+        let mut names: Vec<Option<String>> = rows.iter().map(|r| r.get(0)).collect();
+        names.sort_unstable();
+        Ok::<_, FaucetError>(names)
+    };
+    let mut wanted: Vec<Option<String>> = config.key.iter().cloned().map(Some).collect();
+    wanted.sort_unstable();
+    // The primary key (which an INTEGER PRIMARY KEY has without an index).
+    if names(conn, "SELECT name FROM pragma_table_info(?) WHERE pk > 0", table).await? == wanted {
+        return Ok(());
+    }
+    let unique = "SELECT name FROM pragma_index_list(?) WHERE \"unique\" = 1 AND partial = 0";
+    for index in names(conn, unique, table).await?.into_iter().flatten() {
+        if names(conn, "SELECT name FROM pragma_index_info(?)", &index).await? == wanted {
+            return Ok(());
         }
     }
-    columns.into_iter().map(|(name, ty)| (name, ty.unwrap_or("TEXT"))).collect()
+    let key: Vec<String> = config.key.iter().map(|k| quote_ident(k)).collect();
+    Err(FaucetError::sink(format!(
+        "table {quoted} has no PRIMARY KEY or UNIQUE index on exactly ({key}), which `write_mode: upsert` \
+         needs for ON CONFLICT; create one (CREATE UNIQUE INDEX … ON {quoted} ({key})) or let the sink \
+         create the table",
+        key = key.join(", ")
+    )))
 }
 
 impl Sink for SqliteSink {
@@ -541,40 +581,22 @@ impl Sink for SqliteSink {
         self.committed = match row {
             None => None,
             Some(row) => {
-                let corrupt = |what: &str| {
-                    FaucetError::sink(format!(
-                        "sqlite: the commit token of scope `{}` in {TOKEN_TABLE} is corrupt ({what})",
-                        ctx.scope
-                    ))
-                };
-                let seq: i64 = row.try_get(0).map_err(|e| db_error(e, "reading the commit token"))?;
-                let part: i64 = row.try_get(1).map_err(|e| db_error(e, "reading the commit token"))?;
-                let text: String = row.try_get(2).map_err(|e| db_error(e, "reading the commit token"))?;
-                let token = CommitToken {
-                    seq: u64::try_from(seq).map_err(|_| corrupt("seq"))?,
-                    part: u32::try_from(part).map_err(|_| corrupt("part"))?,
-                };
-                let parsed: Value = serde_json::from_str(&text).map_err(|_| corrupt("failures"))?;
-                let failures = parsed
-                    .as_array()
-                    .and_then(|a| a.iter().map(StoredFailure::from_json).collect::<Option<Vec<_>>>())
-                    .ok_or_else(|| corrupt("failures"))?;
-                Some(Committed { token, failures })
+                let read = |e| db_error(e, "reading the commit token");
+                let (seq, part, text): (i64, i64, String) = (
+                    row.try_get(0).map_err(read)?,
+                    row.try_get(1).map_err(read)?,
+                    row.try_get(2).map_err(read)?,
+                );
+                Some(Committed::parse("sqlite", ctx.scope, seq, part, &text)?)
             }
         };
 
-        let table = self.table().to_owned();
+        let table = self.config.table_name.clone();
         self.columns = table_columns(&mut conn, &table).await?;
-        match (&self.columns, &self.config.column_mapping) {
-            (None, _) if !self.config.create_table => return Err(missing_table(&table)),
-            (Some(columns), ColumnMapping::Json { column }) if !columns.contains(column) => {
-                return Err(FaucetError::sink(format!(
-                    "table {} has no column {} to hold the records (column_mapping json)",
-                    quote_ident(&table),
-                    quote_ident(column)
-                )));
-            }
-            _ => {}
+        match &self.columns {
+            None if !self.config.create_table => return Err(missing_table(&table)),
+            None => {}
+            Some(columns) => check_key(&mut conn, &table, columns, &self.config).await?,
         }
         self.scope = ctx.scope.to_owned();
         self.conn = Some(conn);
@@ -591,10 +613,8 @@ impl Sink for SqliteSink {
             let _ = exec(conn, "ROLLBACK").await;
             self.in_transaction = false;
         }
-        if let Some(committed) = &self.committed
-            && token <= committed.token
-        {
-            return Ok(self.replay(committed, token));
+        if let Some(replayed) = self.committed.as_ref().and_then(|c| c.replay(token)) {
+            return Ok(replayed);
         }
         exec(conn, "BEGIN IMMEDIATE").await?;
         self.in_transaction = true;
@@ -633,9 +653,11 @@ impl Sink for SqliteSink {
 mod tests {
     use std::path::Path;
 
+    use serde_json::{Map, json};
     use sqlx::Connection;
 
     use super::*;
+    use crate::error::ErrorKind;
 
     const SCOPE: &str = "orders::row-0";
 
@@ -650,6 +672,9 @@ mod tests {
             column_mapping: mapping,
             create_table,
             batch_size: 1000,
+            write_mode: WriteMode::Append,
+            key: Vec::new(),
+            delete_marker: None,
         }
     }
 
@@ -664,7 +689,7 @@ mod tests {
     }
 
     async fn run(dir: &Path, sql: &'static str) {
-        sqlx::query(sql).execute(&mut connect(dir).await).await.unwrap();
+        sqlx::raw_sql(sql).execute(&mut connect(dir).await).await.unwrap();
     }
 
     async fn count(dir: &Path, table: &str) -> i64 {
@@ -735,9 +760,13 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn auto_map_ignores_extra_keys_and_binds_null_for_missing_ones() {
+    async fn auto_map_ignores_extra_keys_and_leaves_missing_ones_to_their_default() {
         let dir = tempfile::tempdir().unwrap();
-        run(dir.path(), "CREATE TABLE people (id INTEGER, name TEXT, unused TEXT DEFAULT 'd')").await;
+        run(
+            dir.path(),
+            "CREATE TABLE people (id INTEGER, name TEXT DEFAULT 'anon', unused TEXT DEFAULT 'd')",
+        )
+        .await;
         let mut sink = opened(config(dir.path(), "people", ColumnMapping::AutoMap, false), SCOPE).await;
         let batch = vec![
             json!({"name": "ann", "id": 1, "extra": "ignored"}),
@@ -763,8 +792,11 @@ mod tests {
             .unwrap();
         let rows: Vec<(i64, Option<String>, String)> =
             rows.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect();
-        // `unused` was filled by no record, so it is not in the INSERT and keeps its default.
-        assert_eq!(rows, [(1, Some("ann".to_owned()), "d".to_owned()), (2, None, "d".to_owned())]);
+        // A column a record does not carry is not in its INSERT: it keeps its default.
+        assert_eq!(
+            rows,
+            [(1, Some("ann".to_owned()), "d".to_owned()), (2, Some("anon".to_owned()), "d".to_owned())]
+        );
     }
 
     #[tokio::test]
@@ -893,6 +925,163 @@ mod tests {
         assert_eq!(count(dir.path(), "t").await, 102);
     }
 
+    fn keyed(dir: &Path, table: &str, mode: WriteMode, key: &[&str], create_table: bool) -> SqliteSinkConfig {
+        let mut cfg = config(dir, table, ColumnMapping::AutoMap, create_table);
+        cfg.write_mode = mode;
+        cfg.key = key.iter().map(|k| (*k).to_owned()).collect();
+        cfg
+    }
+
+    async fn rows(dir: &Path, sql: &str) -> Vec<String> {
+        let sql = format!("SELECT {sql}");
+        sqlx::query(AssertSqlSafe(sql))
+            .fetch_all(&mut connect(dir).await)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get::<String, _>(0))
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn upsert_converges_deletes_by_marker_and_dead_letters_missing_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cfg = keyed(dir.path(), "kv", WriteMode::Upsert, &["id", "region"], true);
+        cfg.delete_marker = Some(DeleteMarker { field: "op".into(), values: vec![json!("d"), json!(true)] });
+        let pages = [
+            vec![
+                json!({"id": 1, "region": "eu", "v": "one", "n": 1}),
+                json!({"id": 2, "region": "eu", "v": "two", "n": 2}),
+                json!({"id": 1, "region": "us", "v": "one-us", "n": 3}),
+                json!({"id": 1, "region": "eu", "v": "one again"}),
+                json!({"id": null, "region": "eu", "v": "null key"}),
+                json!({"region": "eu", "v": "no id"}),
+            ],
+            vec![
+                json!({"id": 2, "region": "eu", "op": "d"}),
+                json!({"id": 3, "region": "eu", "v": "three", "op": "keep"}),
+                json!({"id": 1, "region": "us", "op": true}),
+                json!({"id": 9, "region": "eu", "op": "d"}),
+            ],
+        ];
+        // Row 0 is superseded by row 3 (same key), which has no `n`: last wins.
+        let expected = ["1|eu|one again|", "3|eu|three|"];
+        let mut sink = opened(cfg.clone(), SCOPE).await;
+        let first = sink.write_batch(&pages[0], token(1, 0)).await.unwrap();
+        // Row 0 is superseded by row 3 (same key): it counts as written.
+        assert_eq!(first.written, 4);
+        assert_eq!(first.failures.iter().map(|f| f.index).collect::<Vec<_>>(), [4, 5]);
+        assert!(first.failures[0].error.message().contains("key field `id` is missing or null"));
+        let second = sink.write_batch(&pages[1], token(2, 0)).await.unwrap();
+        assert_eq!((second.written, second.failures.len()), (4, 0));
+        let table = "id || '|' || region || '|' || v || '|' || coalesce(n, '') FROM kv ORDER BY id, region";
+        assert_eq!(rows(dir.path(), table).await, expected);
+        // The key became the primary key of the created table.
+        let pk =
+            "group_concat(name) FROM (SELECT name FROM pragma_table_info('kv') WHERE pk > 0 ORDER BY pk)";
+        assert_eq!(rows(dir.path(), pk).await, ["id,region"]);
+
+        // A rerun of the same pages in a new scope (nothing committed for it) changes nothing.
+        let mut again = opened(cfg, "rerun").await;
+        for (seq, page) in (1..).zip(&pages) {
+            let outcome = again.write_batch(page, token(seq, 0)).await.unwrap();
+            assert!(!outcome.already_committed);
+        }
+        assert_eq!(rows(dir.path(), table).await, expected);
+        assert_eq!(count(dir.path(), "kv").await, 2);
+    }
+
+    #[tokio::test]
+    async fn upsert_keeps_columns_a_record_does_not_carry() {
+        let dir = tempfile::tempdir().unwrap();
+        run(dir.path(), "CREATE TABLE t (id TEXT PRIMARY KEY, a TEXT, b TEXT DEFAULT 'B')").await;
+        let mut sink = opened(keyed(dir.path(), "t", WriteMode::Upsert, &["id"], false), SCOPE).await;
+        sink.write_batch(
+            &[json!({"id": "x", "a": "a1", "b": "b1"}), json!({"id": "y", "a": "a1"})],
+            token(1, 0),
+        )
+        .await
+        .unwrap();
+        sink.write_batch(
+            &[json!({"id": "x", "a": "a2"}), json!({"id": "y", "b": "b2"}), json!({"id": "z"})],
+            token(2, 0),
+        )
+        .await
+        .unwrap();
+        // `z` carries only its key: DO NOTHING for an existing row, a plain insert otherwise.
+        assert_eq!(
+            rows(dir.path(), "id || coalesce(a, '-') || b FROM t ORDER BY id").await,
+            ["xa2b1", "ya1b2", "z-B"]
+        );
+    }
+
+    #[tokio::test]
+    async fn upsert_needs_a_unique_index_on_exactly_the_key() {
+        let dir = tempfile::tempdir().unwrap();
+        run(dir.path(), "CREATE TABLE plain (id INTEGER, other INTEGER, v TEXT)").await;
+        let cfg = keyed(dir.path(), "plain", WriteMode::Upsert, &["id"], false);
+        let err = SqliteSink::new(cfg.clone())
+            .open(OpenContext { scope: SCOPE, checkpoint: None })
+            .await
+            .unwrap_err();
+        assert!(err.message().contains("no PRIMARY KEY or UNIQUE index on exactly (\"id\")"), "{err}");
+        assert!(err.message().contains("CREATE UNIQUE INDEX"), "{err}");
+
+        // An index on more columns, or a partial one, does not serve ON CONFLICT (id).
+        run(dir.path(), "CREATE UNIQUE INDEX wide ON plain (id, other)").await;
+        run(dir.path(), "CREATE UNIQUE INDEX part ON plain (id) WHERE id > 0").await;
+        assert!(
+            SqliteSink::new(cfg.clone()).open(OpenContext { scope: SCOPE, checkpoint: None }).await.is_err()
+        );
+        // Deleting needs no index.
+        let delete = keyed(dir.path(), "plain", WriteMode::Delete, &["id"], false);
+        opened(delete, SCOPE).await;
+        // A key column the table does not have is refused.
+        let missing = keyed(dir.path(), "plain", WriteMode::Delete, &["nope"], false);
+        let err =
+            SqliteSink::new(missing).open(OpenContext { scope: SCOPE, checkpoint: None }).await.unwrap_err();
+        assert!(err.message().contains("no key column \"nope\""), "{err}");
+
+        run(dir.path(), "CREATE UNIQUE INDEX by_id ON plain (id)").await;
+        let mut sink = opened(cfg, SCOPE).await;
+        sink.write_batch(&[json!({"id": 1, "v": "a"}), json!({"id": 1, "v": "b"})], token(1, 0))
+            .await
+            .unwrap();
+        sink.write_batch(&[json!({"id": 1, "v": "c"})], token(2, 0)).await.unwrap();
+        assert_eq!(rows(dir.path(), "v FROM plain").await, ["c"]);
+
+        // An INTEGER PRIMARY KEY (the rowid, without an index of its own) serves too.
+        run(dir.path(), "CREATE TABLE r (id INTEGER PRIMARY KEY, v TEXT)").await;
+        let mut sink = opened(keyed(dir.path(), "r", WriteMode::Upsert, &["id"], false), "r::row-0").await;
+        sink.write_batch(&[json!({"id": 5, "v": "a"})], token(1, 0)).await.unwrap();
+        sink.write_batch(&[json!({"id": 5, "v": "b"})], token(2, 0)).await.unwrap();
+        assert_eq!(rows(dir.path(), "id || v FROM r").await, ["5b"]);
+    }
+
+    #[tokio::test]
+    async fn delete_mode_removes_every_records_key_and_isolates_bad_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        run(
+            dir.path(),
+            "CREATE TABLE d (a INTEGER, b TEXT NOT NULL, v TEXT); \
+                         INSERT INTO d VALUES (1, 'x', 'k'), (1, 'y', 'k'), (2, 'x', 'k'), (3, 'x', 'k')",
+        )
+        .await;
+        let mut sink = opened(keyed(dir.path(), "d", WriteMode::Delete, &["a", "b"], false), SCOPE).await;
+        let outcome = sink
+            .write_batch(
+                &[json!({"a": 1, "b": "x"}), json!({"a": 2}), json!({"a": 3, "b": "x", "v": "ignored"})],
+                token(1, 0),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            (outcome.written, outcome.failures.iter().map(|f| f.index).collect::<Vec<_>>()),
+            (2, vec![1])
+        );
+        assert_eq!(rows(dir.path(), "a || b FROM d ORDER BY a, b").await, ["1y", "2x"]);
+    }
+
     #[tokio::test]
     async fn a_table_name_with_a_double_quote_works() {
         let dir = tempfile::tempdir().unwrap();
@@ -923,6 +1112,9 @@ mod tests {
                 column_mapping: ColumnMapping::AutoMap,
                 create_table: true,
                 batch_size: 10,
+                write_mode: WriteMode::Append,
+                key: Vec::new(),
+                delete_marker: None,
             },
             SCOPE,
         )

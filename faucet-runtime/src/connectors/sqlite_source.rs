@@ -21,6 +21,7 @@ use serde_json::{Map, Number, Value, json};
 use sqlx::sqlite::{SqliteArguments, SqliteConnectOptions, SqliteConnection, SqliteRow};
 use sqlx::{Arguments, AssertSqlSafe, Column, ConnectOptions, Row, TypeInfo, ValueRef};
 
+use crate::connectors::keyset::cut_at_key_change;
 use crate::error::{FaucetError, Result};
 use crate::page::Page;
 use crate::source::Source;
@@ -135,18 +136,10 @@ impl SqliteSource {
         let extra: Vec<Value> = self.after.iter().cloned().collect();
         let rows = self.rows(sql, &extra).await?;
         let mut page: Vec<(Value, Value)> = rows.iter().map(|r| record(r, &[KEY])).collect::<Result<_>>()?;
-        if page.len() <= size {
-            return Ok(page);
-        }
-        let last = page[size - 1].1.clone();
-        if page[size].1 != last {
-            page.truncate(size);
-        } else if let Some(i) = (0..size - 1).rev().find(|&i| page[i].1 != last) {
-            page.truncate(i + 1);
-        } else {
+        if let Some(run) = cut_at_key_change(&mut page, size) {
             // One key fills the page: the page is that key's whole run.
             let sql = format!("SELECT q.*, q.{k} AS {KEY} FROM ({inner}) AS q WHERE q.{k} = ?");
-            let rows = self.rows(sql, std::slice::from_ref(&last)).await?;
+            let rows = self.rows(sql, std::slice::from_ref(&run)).await?;
             page = rows.iter().map(|r| record(r, &[KEY])).collect::<Result<_>>()?;
         }
         Ok(page)
@@ -178,7 +171,7 @@ fn record(row: &SqliteRow, hidden: &[&str]) -> Result<(Value, Value)> {
                 }
                 "BLOB" => {
                     let b: Vec<u8> = row.try_get_unchecked(i).map_err(|e| err(e, "reading a blob"))?;
-                    Value::String(base64(&b))
+                    Value::String(super::base64(&b))
                 }
                 _ => {
                     let s: String = row.try_get_unchecked(i).map_err(|e| err(e, "reading text"))?;
@@ -193,25 +186,6 @@ fn record(row: &SqliteRow, hidden: &[&str]) -> Result<(Value, Value)> {
         }
     }
     Ok((Value::Object(object), extra))
-}
-
-/// Standard base64 with padding.
-fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let n = (u32::from(chunk[0]) << 16)
-            | (u32::from(*chunk.get(1).unwrap_or(&0)) << 8)
-            | u32::from(*chunk.get(2).unwrap_or(&0));
-        for (i, shift) in [18, 12, 6, 0].into_iter().enumerate() {
-            if i <= chunk.len() {
-                out.push(ALPHABET[(n >> shift) as usize & 63] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
 }
 
 impl Source for SqliteSource {
@@ -355,8 +329,8 @@ mod tests {
         assert_eq!(records[1]["flag"], json!(false));
         assert_eq!(records[1]["doc"], json!("not json"));
         assert_eq!(got[0].bookmark, Some(json!({"rowid": 2})));
-        assert_eq!(base64(b"ab"), "YWI=");
-        assert_eq!(base64(b"a"), "YQ==");
+        assert_eq!(crate::connectors::base64(b"ab"), "YWI=");
+        assert_eq!(crate::connectors::base64(b"a"), "YQ==");
     }
 
     #[tokio::test]

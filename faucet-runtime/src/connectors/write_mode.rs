@@ -1,5 +1,5 @@
-//! What a database sink's batch does to its table, shared by the `postgres`
-//! and `mysql` sinks (each renders it in its own SQL dialect).
+//! What a database sink's batch does to its table, shared by the `postgres`,
+//! `mysql` and `sqlite` sinks (each renders it in its own SQL dialect).
 
 use serde_json::Value;
 
@@ -8,7 +8,7 @@ use serde_json::Value;
 pub enum WriteMode {
     /// Insert every record.
     Append,
-    /// Insert or update by `key` (PostgreSQL `ON CONFLICT … DO UPDATE`, MySQL `ON DUPLICATE KEY UPDATE`).
+    /// Insert or update by `key` (PostgreSQL and SQLite `ON CONFLICT … DO UPDATE`, MySQL `ON DUPLICATE KEY UPDATE`).
     Upsert,
     /// Delete the row of every record's `key`.
     Delete,

@@ -4,10 +4,12 @@
 //! `Chain<Chain<Flatten, RenameKeys>, KeysCase>`, so the record path is plain
 //! monomorphized calls, with no boxing and no dynamic dispatch.
 
+mod cdc_unwrap;
 mod flatten;
 mod keys_case;
 mod rename_keys;
 
+pub use cdc_unwrap::{CdcUnwrap, CdcUnwrapConfig};
 pub use flatten::Flatten;
 pub use keys_case::{CaseMode, KeysCase};
 pub use rename_keys::RenameKeys;

@@ -3,13 +3,19 @@
 //! JSON line: the crash tests kill this process at random points.
 
 use faucet_e2e::{
-    csv_to_jsonl, csv_to_sqlite, jsonl_to_jsonl, matrix_fanout, matrix_rest, matrix_stop, matrix_tree,
-    mysql_to_pg, peak_rss_kib, pg_append, pg_to_jsonl, pg_upsert,
+    cdc_one, cdc_replica, csv_to_jsonl, csv_to_sqlite, jsonl_to_jsonl, matrix_fanout, matrix_rest,
+    matrix_stop, matrix_tree, mysql_to_pg, peak_rss_kib, pg_append, pg_to_jsonl, pg_upsert, sqlite_upsert,
+    vol_pg_to_pg, vol_sqlite_to_pg,
 };
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let which = std::env::args().nth(1).unwrap_or_default();
+    if which == "cdc_replica" {
+        let report = cdc_replica::run().await.expect("the matrix runs");
+        println!("{}", report.to_json());
+        std::process::exit(report.exit_code());
+    }
     if which.starts_with("matrix_") {
         // A matrix prints its whole report and exits non-zero when any invocation failed.
         let report = match which.as_str() {
@@ -45,6 +51,22 @@ async fn main() {
         "pg_upsert" => pg_upsert::run().await,
         "mysql_to_pg" => mysql_to_pg::run().await,
         "pg_to_jsonl" => pg_to_jsonl::run().await,
+        "sqlite_upsert" => sqlite_upsert::run().await,
+        "vol_pg_to_pg" => vol_pg_to_pg::run().await,
+        "vol_sqlite_to_pg" => vol_sqlite_to_pg::run().await,
+        "cdc_one" => {
+            // The config's file store, wrapped to abort where FAUCET_E2E_ABORT says.
+            let dir = std::env::var("FAUCET_E2E_DIR").expect("FAUCET_E2E_DIR");
+            let store = AbortingStore {
+                inner: faucet_runtime::state::FileStore::new(format!("{dir}/state")),
+                abort: std::env::var("FAUCET_E2E_ABORT").ok(),
+                puts: std::sync::atomic::AtomicU64::new(0),
+            };
+            match cdc_one::pipeline() {
+                Ok(pipeline) => pipeline.with_state(store).run().await,
+                Err(e) => Err(e),
+            }
+        }
         other => {
             eprintln!("unknown pipeline {other:?}");
             std::process::exit(2);
@@ -65,5 +87,44 @@ async fn main() {
             eprintln!("{error}");
             std::process::exit(1);
         }
+    }
+}
+
+/// A test-only state store that ends the process abruptly (SIGABRT: no
+/// destructor, no flush) at a chosen bookmark: `before_bookmark:N` dies after
+/// the sink committed page N and before its bookmark is written,
+/// `after_bookmark:N` after the bookmark is written and before the source is
+/// asked for the next page (where the CDC source advances its slot).
+struct AbortingStore {
+    inner: faucet_runtime::state::FileStore,
+    abort: Option<String>,
+    puts: std::sync::atomic::AtomicU64,
+}
+
+impl faucet_runtime::StateStore for AbortingStore {
+    fn store_name(&self) -> &'static str {
+        "file"
+    }
+
+    async fn get(&self, key: &str) -> faucet_runtime::Result<Option<serde_json::Value>> {
+        self.inner.get(key).await
+    }
+
+    async fn put(&self, key: &str, value: &serde_json::Value) -> faucet_runtime::Result<()> {
+        let page = value.get("source").is_some_and(|s| !s.is_null());
+        let n = if page { self.puts.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1 } else { 0 };
+        let at = |point: &str| self.abort.as_deref() == Some(format!("{point}:{n}").as_str());
+        if page && at("before_bookmark") {
+            std::process::abort();
+        }
+        self.inner.put(key, value).await?;
+        if page && at("after_bookmark") {
+            std::process::abort();
+        }
+        Ok(())
+    }
+
+    async fn delete(&self, key: &str) -> faucet_runtime::Result<()> {
+        self.inner.delete(key).await
     }
 }

@@ -5,6 +5,8 @@
 //! password of a connection URL is registered as a secret, so no error
 //! message can carry it, and configs print their URL redacted.
 
+#[cfg(feature = "postgres-cdc")]
+pub mod cdc;
 mod sink;
 mod source;
 #[cfg(test)]

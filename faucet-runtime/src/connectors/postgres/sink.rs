@@ -17,9 +17,7 @@
 //! PostgreSQL parses them exactly as COPY does; json/jsonb columns get the
 //! value's JSON text. Identifiers are always quoted.
 
-use std::collections::HashMap;
-
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 use sqlx::postgres::{PgArguments, PgConnection};
 use sqlx::{Arguments, AssertSqlSafe, Row, SqlSafeStr, SqlStr};
 
@@ -27,9 +25,12 @@ use super::{close, connect, describe, qualified, quote_ident, sqlstate};
 pub use crate::connectors::write_mode::{DeleteMarker, WriteMode};
 
 use crate::connectors::dburl;
-use crate::error::{ErrorKind, FaucetError, Result};
+use crate::connectors::sql_sink::{
+    Committed, Keying, StoredFailure, TOKEN_TABLE, infer_columns, outcome, page_failures, shapes,
+};
+use crate::error::{FaucetError, Result};
 use crate::page::{CommitToken, Record};
-use crate::sink::{OpenContext, RowFailure, Sink, WriteOutcome};
+use crate::sink::{OpenContext, Sink, WriteOutcome};
 
 /// How records map onto the table's columns.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,9 +95,6 @@ impl std::fmt::Debug for PostgresSinkConfig {
     }
 }
 
-/// The table that holds each scope's last committed token.
-const TOKEN_TABLE: &str = "_faucet_commit_token";
-
 /// PostgreSQL's limit on bound parameters per statement.
 const MAX_PARAMS: usize = 65535;
 
@@ -120,43 +118,6 @@ pub struct PostgresSink {
     columns: Option<Vec<Column>>,
     committed: Option<Committed>,
     in_transaction: bool,
-}
-
-#[derive(Debug)]
-struct Committed {
-    token: CommitToken,
-    failures: Vec<StoredFailure>,
-}
-
-/// A row failure as kept in the token row, to repeat it after a crash.
-#[derive(Debug, Clone)]
-struct StoredFailure {
-    part: u32,
-    index: usize,
-    kind: String,
-    message: String,
-}
-
-impl StoredFailure {
-    fn to_json(&self) -> Value {
-        json!({ "part": self.part, "index": self.index, "kind": self.kind, "message": self.message })
-    }
-
-    fn from_json(value: &Value) -> Option<StoredFailure> {
-        Some(StoredFailure {
-            part: u32::try_from(value.get("part")?.as_u64()?).ok()?,
-            index: usize::try_from(value.get("index")?.as_u64()?).ok()?,
-            kind: value.get("kind")?.as_str()?.to_owned(),
-            message: value.get("message")?.as_str()?.to_owned(),
-        })
-    }
-
-    fn to_row_failure(&self) -> RowFailure {
-        RowFailure {
-            index: self.index,
-            error: FaucetError::new(ErrorKind::from_name(&self.kind), &self.message),
-        }
-    }
 }
 
 /// Where a statement's value for one column comes from.
@@ -310,12 +271,7 @@ impl Statement {
                 }
                 Err(e) if row_level(&e) => {
                     exec(conn, "ROLLBACK TO faucet_row").await?;
-                    failures.push(StoredFailure {
-                        part: self.part,
-                        index: row,
-                        kind: "Sink".to_owned(),
-                        message: describe(&e, "writing a row"),
-                    });
+                    failures.push(StoredFailure::sink(self.part, row, describe(&e, "writing a row")));
                 }
                 Err(e) => return Err(FaucetError::sink(describe(&e, "writing a row"))),
             }
@@ -414,24 +370,18 @@ impl PostgresSink {
         qualified(self.config.schema.as_deref(), TOKEN_TABLE)
     }
 
-    fn replay(&self, committed: &Committed, token: CommitToken) -> WriteOutcome {
-        let failures = if committed.token.seq == token.seq {
-            committed
-                .failures
-                .iter()
-                .filter(|f| f.part == token.part)
-                .map(StoredFailure::to_row_failure)
-                .collect()
-        } else {
-            Vec::new()
-        };
-        WriteOutcome { written: 0, failures, already_committed: true }
+    fn keying(&self) -> Keying<'_> {
+        Keying {
+            mode: self.config.write_mode,
+            key: &self.config.key,
+            delete_marker: self.config.delete_marker.as_ref(),
+        }
     }
 
     /// Creates the table from `batch`'s shape.
     async fn create(&self, conn: &mut PgConnection, batch: &[Record]) -> Result<Option<Vec<Column>>> {
         let mut definition = match &self.config.column_mapping {
-            ColumnMapping::AutoMap => infer_columns(batch),
+            ColumnMapping::AutoMap => infer_columns(batch, column_type, "TEXT"),
             ColumnMapping::Jsonb { column } => vec![(column.clone(), "JSONB")],
         };
         for key in &self.config.key {
@@ -474,9 +424,6 @@ impl PostgresSink {
         token: CommitToken,
     ) -> Result<Done> {
         let mut failures: Vec<StoredFailure> = Vec::new();
-        let fail = |failures: &mut Vec<StoredFailure>, index: usize, message: String| {
-            failures.push(StoredFailure { part: token.part, index, kind: "Sink".to_owned(), message });
-        };
         let mut created = None;
         let columns = match &self.columns {
             Some(columns) => Some(columns.clone()),
@@ -488,76 +435,18 @@ impl PostgresSink {
         };
         let Some(columns) = columns else {
             for index in 0..batch.len() {
-                fail(
-                    &mut failures,
-                    index,
-                    format!("record has no key to create a column of table {table} from"),
-                );
+                let message = format!("record has no key to create a column of table {table} from");
+                failures.push(StoredFailure::sink(token.part, index, message));
             }
             return self.finish(conn, token, failures, 0, created).await;
         };
 
-        // Sort the rows into deletes and writes; reject what cannot be written.
-        let keyed = self.config.write_mode != WriteMode::Append;
-        let mut deletes: Vec<usize> = Vec::new();
-        let mut writes: Vec<usize> = Vec::new();
-        let mut last_by_key: HashMap<String, usize> = HashMap::new();
-        for (index, record) in batch.iter().enumerate() {
-            let Some(object) = record.as_object() else {
-                fail(
-                    &mut failures,
-                    index,
-                    format!("record is not an object, so it cannot be a row of {table}"),
-                );
-                continue;
-            };
-            let is_delete = self.config.write_mode == WriteMode::Delete
-                || self
-                    .config
-                    .delete_marker
-                    .as_ref()
-                    .is_some_and(|m| object.get(&m.field).is_some_and(|v| m.values.contains(v)));
-            if keyed {
-                match self.config.key.iter().find(|k| object.get(k.as_str()).is_none_or(Value::is_null)) {
-                    Some(missing) => {
-                        fail(&mut failures, index, format!("key field `{missing}` is missing or null"));
-                        continue;
-                    }
-                    None => {
-                        let key: Vec<&Value> = self.config.key.iter().map(|k| &object[k.as_str()]).collect();
-                        // Last wins within a batch: an earlier row of the same key is superseded.
-                        last_by_key.insert(serde_json::to_string(&key).unwrap_or_default(), index);
-                    }
-                }
-            }
-            if !is_delete
-                && matches!(self.config.column_mapping, ColumnMapping::AutoMap)
-                && !columns.iter().any(|c| object.contains_key(&c.name))
-            {
-                fail(&mut failures, index, format!("record has no key matching a column of table {table}"));
-                continue;
-            }
-            if is_delete {
-                deletes.push(index);
-            } else {
-                writes.push(index);
-            }
-        }
-        let mut superseded = 0u64;
-        if keyed {
-            let latest = |index: &usize| {
-                let object = batch[*index].as_object().expect("checked");
-                let key: Vec<&Value> = self.config.key.iter().map(|k| &object[k.as_str()]).collect();
-                last_by_key.get(&serde_json::to_string(&key).unwrap_or_default()) == Some(index)
-            };
-            let before = deletes.len() + writes.len();
-            deletes.retain(latest);
-            writes.retain(latest);
-            superseded = (before - deletes.len() - writes.len()) as u64;
-        }
-
-        let mut written = superseded;
-        if !deletes.is_empty() {
+        let names: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
+        let auto_map = self.config.column_mapping == ColumnMapping::AutoMap;
+        let plan =
+            self.keying().plan(batch, auto_map.then_some(&names[..]), table, token.part, &mut failures);
+        let mut written = plan.superseded;
+        if !plan.deletes.is_empty() {
             let targets: Vec<Target> = self
                 .config
                 .key
@@ -565,40 +454,32 @@ impl PostgresSink {
                 .map(|k| target(&columns, k, Source::Field(k.clone())))
                 .collect::<Result<_>>()?;
             let statement = self.statement(table, targets, Kind::Delete, token.part);
-            written += statement.run(conn, batch, &deletes, &mut failures).await?;
+            written += statement.run(conn, batch, &plan.deletes, &mut failures).await?;
         }
         // Rows are written in groups of the same shape (the columns they carry),
         // so a column a record does not mention keeps its default on insert and
         // its value on update, instead of becoming NULL.
-        let mut groups: Vec<(Vec<Target>, Vec<usize>)> = Vec::new();
-        match &self.config.column_mapping {
-            ColumnMapping::Jsonb { column } if !writes.is_empty() => {
-                groups.push((vec![target(&columns, column, Source::Whole)?], writes));
+        let groups: Vec<(Vec<Target>, Vec<usize>)> = match &self.config.column_mapping {
+            ColumnMapping::Jsonb { column } if !plan.writes.is_empty() => {
+                vec![(vec![target(&columns, column, Source::Whole)?], plan.writes)]
             }
-            ColumnMapping::Jsonb { .. } => {}
-            ColumnMapping::AutoMap => {
-                let mut shapes: HashMap<Vec<usize>, usize> = HashMap::new();
-                for index in writes {
-                    let object = batch[index].as_object().expect("checked");
-                    let shape: Vec<usize> =
-                        (0..columns.len()).filter(|&c| object.contains_key(&columns[c].name)).collect();
-                    let group = *shapes.entry(shape.clone()).or_insert_with(|| {
-                        let targets = shape
-                            .iter()
-                            .map(|&c| Target {
-                                column: columns[c].name.clone(),
-                                ty: columns[c].ty.clone(),
-                                json: columns[c].json,
-                                source: Source::Field(columns[c].name.clone()),
-                            })
-                            .collect();
-                        groups.push((targets, Vec::new()));
-                        groups.len() - 1
-                    });
-                    groups[group].1.push(index);
-                }
-            }
-        }
+            ColumnMapping::Jsonb { .. } => Vec::new(),
+            ColumnMapping::AutoMap => shapes(batch, plan.writes, &names)
+                .into_iter()
+                .map(|(shape, rows)| {
+                    let targets = shape
+                        .iter()
+                        .map(|&c| Target {
+                            column: columns[c].name.clone(),
+                            ty: columns[c].ty.clone(),
+                            json: columns[c].json,
+                            source: Source::Field(columns[c].name.clone()),
+                        })
+                        .collect();
+                    (targets, rows)
+                })
+                .collect(),
+        };
         for (targets, writes) in groups {
             let conflict = match self.config.write_mode {
                 WriteMode::Append => String::new(),
@@ -643,13 +524,7 @@ impl PostgresSink {
         written: u64,
         created: Option<Vec<Column>>,
     ) -> Result<Done> {
-        let mut stored: Vec<StoredFailure> = match &self.committed {
-            Some(c) if c.token.seq == token.seq => c.failures.clone(),
-            _ => Vec::new(),
-        };
-        failures.sort_by_key(|f| f.index);
-        stored.extend(failures.iter().cloned());
-        let stored_json = Value::Array(stored.iter().map(StoredFailure::to_json).collect()).to_string();
+        let (stored, stored_json) = page_failures(self.committed.as_ref(), token, &mut failures);
         let seq = i64::try_from(token.seq).map_err(|_| FaucetError::sink("page number out of range"))?;
         let sql = format!(
             "INSERT INTO {} (scope, target, seq, part, failures, updated_at) \
@@ -666,12 +541,7 @@ impl PostgresSink {
             .execute(&mut *conn)
             .await
             .map_err(|e| FaucetError::sink(describe(&e, "recording the commit token")))?;
-        let outcome = WriteOutcome {
-            written,
-            failures: failures.iter().map(StoredFailure::to_row_failure).collect(),
-            already_committed: false,
-        };
-        Ok(Done { outcome, failures: stored, created })
+        Ok(Done { outcome: outcome(written, &failures), failures: stored, created })
     }
 }
 
@@ -720,28 +590,16 @@ async fn table_columns(conn: &mut PgConnection, table: &str) -> Result<Option<Ve
     Ok((!columns.is_empty()).then_some(columns))
 }
 
-/// One column per key of `batch` (first-seen order), typed by its first non-null value.
-fn infer_columns(batch: &[Record]) -> Vec<(String, &'static str)> {
-    let mut columns: Vec<(String, Option<&'static str>)> = Vec::new();
-    let mut position: HashMap<&str, usize> = HashMap::new();
-    for (key, value) in batch.iter().filter_map(Value::as_object).flat_map(Map::iter) {
-        let i = *position.entry(key.as_str()).or_insert_with(|| {
-            columns.push((key.clone(), None));
-            columns.len() - 1
-        });
-        if columns[i].1.is_none() {
-            columns[i].1 = match value {
-                Value::Null => None,
-                Value::Number(n) if n.is_i64() => Some("BIGINT"),
-                Value::Number(n) if n.is_u64() => Some("NUMERIC"),
-                Value::Number(_) => Some("DOUBLE PRECISION"),
-                Value::Bool(_) => Some("BOOLEAN"),
-                Value::String(_) => Some("TEXT"),
-                Value::Array(_) | Value::Object(_) => Some("JSONB"),
-            };
-        }
+/// The column type `create_table` gives a JSON value.
+fn column_type(value: &Value) -> &'static str {
+    match value {
+        Value::Number(n) if n.is_i64() => "BIGINT",
+        Value::Number(n) if n.is_u64() => "NUMERIC",
+        Value::Number(_) => "DOUBLE PRECISION",
+        Value::Bool(_) => "BOOLEAN",
+        Value::Array(_) | Value::Object(_) => "JSONB",
+        _ => "TEXT",
     }
-    columns.into_iter().map(|(name, ty)| (name, ty.unwrap_or("TEXT"))).collect()
 }
 
 impl Sink for PostgresSink {
@@ -768,7 +626,14 @@ impl Sink for PostgresSink {
              PRIMARY KEY (scope, target))",
             self.token_table()
         );
-        run(&mut conn, create, "creating the commit-token table").await?;
+        if let Err(e) = run(&mut conn, create.clone(), "creating the commit-token table").await {
+            // Sinks opening at once (matrix rows into one schema) race on the catalog's
+            // unique index: the loser's retry finds the table there.
+            if !["(SQLSTATE 23505)", "(SQLSTATE 42P07)"].iter().any(|code| e.message().contains(code)) {
+                return Err(e);
+            }
+            run(&mut conn, create, "creating the commit-token table").await?;
+        }
         let select = format!(
             "SELECT seq, part, failures::text FROM {} WHERE scope = $1 AND target = $2",
             self.token_table()
@@ -782,25 +647,16 @@ impl Sink for PostgresSink {
         self.committed = match row {
             None => None,
             Some(row) => {
-                let corrupt = |what: &str| {
+                let read = |_| {
                     FaucetError::sink(format!(
-                        "postgres: the commit token of scope `{}` in {TOKEN_TABLE} is corrupt ({what})",
+                        "postgres: the commit token of scope `{}` is unreadable",
                         ctx.scope
                     ))
                 };
-                let seq: i64 = row.try_get(0).map_err(|_| corrupt("seq"))?;
-                let part: i32 = row.try_get(1).map_err(|_| corrupt("part"))?;
-                let text: String = row.try_get(2).map_err(|_| corrupt("failures"))?;
-                let token = CommitToken {
-                    seq: u64::try_from(seq).map_err(|_| corrupt("seq"))?,
-                    part: u32::try_from(part).map_err(|_| corrupt("part"))?,
-                };
-                let parsed: Value = serde_json::from_str(&text).map_err(|_| corrupt("failures"))?;
-                let failures = parsed
-                    .as_array()
-                    .and_then(|a| a.iter().map(StoredFailure::from_json).collect::<Option<Vec<_>>>())
-                    .ok_or_else(|| corrupt("failures"))?;
-                Some(Committed { token, failures })
+                let seq: i64 = row.try_get(0).map_err(read)?;
+                let part: i32 = row.try_get(1).map_err(read)?;
+                let text: String = row.try_get(2).map_err(read)?;
+                Some(Committed::parse("postgres", ctx.scope, seq, i64::from(part), &text)?)
             }
         };
         let table = self.table();
@@ -839,10 +695,8 @@ impl Sink for PostgresSink {
             let _ = exec(conn, "ROLLBACK").await;
             self.in_transaction = false;
         }
-        if let Some(committed) = &self.committed
-            && token <= committed.token
-        {
-            return Ok(self.replay(committed, token));
+        if let Some(replayed) = self.committed.as_ref().and_then(|c| c.replay(token)) {
+            return Ok(replayed);
         }
         exec(conn, "BEGIN").await?;
         self.in_transaction = true;

@@ -76,7 +76,7 @@ impl std::fmt::Debug for PostgresSourceConfig {
 
 /// How a column's server-side text turns into JSON.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
+pub(super) enum Kind {
     Int,
     Float,
     /// numeric: an exact string (NaN and ±Infinity null).
@@ -299,7 +299,7 @@ impl PostgresSource {
 }
 
 /// The conversion of one column: its kind and the server-side expression.
-fn convert(typname: &str, category: &str, elem: &str, col: &str) -> (Kind, String) {
+pub(super) fn convert(typname: &str, category: &str, elem: &str, col: &str) -> (Kind, String) {
     match (typname, category) {
         ("int2" | "int4" | "int8" | "oid", _) => (Kind::Int, format!("{col}::text")),
         ("float4" | "float8", _) => (Kind::Float, format!("{col}::text")),
@@ -339,7 +339,7 @@ fn bind_param(args: &mut PgArguments, value: &Value) -> Result<()> {
 }
 
 /// One column's JSON value from its server-side text.
-fn to_json(kind: Kind, text: Option<&str>, name: &str) -> Result<Value> {
+pub(super) fn to_json(kind: Kind, text: Option<&str>, name: &str) -> Result<Value> {
     let Some(text) = text else {
         return Ok(Value::Null);
     };

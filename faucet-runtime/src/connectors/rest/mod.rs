@@ -331,6 +331,10 @@ fn join_url(base: &str, path: &str) -> Result<Url> {
 }
 
 impl Source for RestSource {
+    // An API may answer the same request with other records on a rerun (new
+    // items shift offset pages), so a commit token must not skip a page.
+    const REPLAYS_PAGES: bool = false;
+
     fn connector_name(&self) -> &'static str {
         "rest"
     }

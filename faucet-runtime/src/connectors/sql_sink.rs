@@ -1,0 +1,322 @@
+//! What the `sqlite`, `postgres` and `mysql` sinks share, whatever their SQL
+//! dialect: the commit-token bookkeeping (a batch's rejected rows kept in its
+//! token row, replayed when a resumed run meets the batch again), the sorting
+//! of a batch into deletes and writes by write mode and key, and the grouping
+//! of rows by the columns they carry.
+
+use std::collections::HashMap;
+
+use serde_json::{Map, Value, json};
+
+use crate::connectors::write_mode::{DeleteMarker, WriteMode};
+use crate::error::{ErrorKind, FaucetError, Result};
+use crate::page::{CommitToken, Record};
+use crate::sink::{RowFailure, WriteOutcome};
+
+/// The table that holds each scope's last committed token.
+pub(crate) const TOKEN_TABLE: &str = "_faucet_commit_token";
+
+/// A row failure as kept in the token row, to repeat it after a crash.
+#[derive(Debug, Clone)]
+pub(crate) struct StoredFailure {
+    pub(crate) part: u32,
+    pub(crate) index: usize,
+    pub(crate) kind: String,
+    pub(crate) message: String,
+}
+
+impl StoredFailure {
+    /// A row the sink rejected (kind `Sink`).
+    pub(crate) fn sink(part: u32, index: usize, message: String) -> StoredFailure {
+        StoredFailure { part, index, kind: "Sink".to_owned(), message }
+    }
+
+    fn to_json(&self) -> Value {
+        json!({ "part": self.part, "index": self.index, "kind": self.kind, "message": self.message })
+    }
+
+    /// Reads one stored failure; `kind` may be absent (written as `Sink` then).
+    fn from_json(value: &Value) -> Option<StoredFailure> {
+        Some(StoredFailure {
+            part: u32::try_from(value.get("part")?.as_u64()?).ok()?,
+            index: usize::try_from(value.get("index")?.as_u64()?).ok()?,
+            kind: value.get("kind").and_then(Value::as_str).unwrap_or("Sink").to_owned(),
+            message: value.get("message")?.as_str()?.to_owned(),
+        })
+    }
+
+    pub(crate) fn to_row_failure(&self) -> RowFailure {
+        RowFailure {
+            index: self.index,
+            error: FaucetError::new(ErrorKind::from_name(&self.kind), &self.message),
+        }
+    }
+}
+
+/// A scope's last committed token and the failures recorded for its page.
+#[derive(Debug)]
+pub(crate) struct Committed {
+    pub(crate) token: CommitToken,
+    pub(crate) failures: Vec<StoredFailure>,
+}
+
+impl Committed {
+    /// Reads a token row (`seq`, `part`, `failures` as JSON text); `connector`
+    /// and `scope` name it in the error when it is corrupt.
+    pub(crate) fn parse(
+        connector: &str,
+        scope: &str,
+        seq: i64,
+        part: i64,
+        failures: &str,
+    ) -> Result<Committed> {
+        let corrupt = |what: &str| {
+            FaucetError::sink(format!(
+                "{connector}: the commit token of scope `{scope}` in {TOKEN_TABLE} is corrupt ({what})"
+            ))
+        };
+        let token = CommitToken {
+            seq: u64::try_from(seq).map_err(|_| corrupt("seq"))?,
+            part: u32::try_from(part).map_err(|_| corrupt("part"))?,
+        };
+        let parsed: Value = serde_json::from_str(failures).map_err(|_| corrupt("failures"))?;
+        let failures = parsed
+            .as_array()
+            .and_then(|a| a.iter().map(StoredFailure::from_json).collect::<Option<Vec<_>>>())
+            .ok_or_else(|| corrupt("failures"))?;
+        Ok(Committed { token, failures })
+    }
+
+    /// The outcome of `token` when it was committed already (it is not newer
+    /// than this one): no row written, the rows it rejected back then.
+    pub(crate) fn replay(&self, token: CommitToken) -> Option<WriteOutcome> {
+        if token > self.token {
+            return None;
+        }
+        let failures = if self.token.seq == token.seq {
+            self.failures.iter().filter(|f| f.part == token.part).map(StoredFailure::to_row_failure).collect()
+        } else {
+            tracing::warn!(
+                seq = token.seq,
+                committed_seq = self.token.seq,
+                "batch committed on an earlier page than the last committed one; its rejected rows are not known any more"
+            );
+            Vec::new()
+        };
+        Some(WriteOutcome { written: 0, failures, already_committed: true })
+    }
+}
+
+/// What a batch's token row records: the failures of the earlier parts of the
+/// same page, then `failures` (sorted by row), and that list as JSON text.
+pub(crate) fn page_failures(
+    committed: Option<&Committed>,
+    token: CommitToken,
+    failures: &mut [StoredFailure],
+) -> (Vec<StoredFailure>, String) {
+    failures.sort_by_key(|f| f.index);
+    let mut stored: Vec<StoredFailure> = match committed {
+        Some(c) if c.token.seq == token.seq => c.failures.clone(),
+        _ => Vec::new(),
+    };
+    stored.extend(failures.iter().cloned());
+    let text = Value::Array(stored.iter().map(StoredFailure::to_json).collect()).to_string();
+    (stored, text)
+}
+
+/// The outcome of a batch that was just written.
+pub(crate) fn outcome(written: u64, failures: &[StoredFailure]) -> WriteOutcome {
+    WriteOutcome {
+        written,
+        failures: failures.iter().map(StoredFailure::to_row_failure).collect(),
+        already_committed: false,
+    }
+}
+
+/// How a sink writes: its mode, key columns and delete marker.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Keying<'a> {
+    pub(crate) mode: WriteMode,
+    pub(crate) key: &'a [String],
+    pub(crate) delete_marker: Option<&'a DeleteMarker>,
+}
+
+/// A batch sorted by what happens to each row.
+#[derive(Debug, Default)]
+pub(crate) struct Plan {
+    /// Rows that delete their key's row.
+    pub(crate) deletes: Vec<usize>,
+    /// Rows to insert (or upsert).
+    pub(crate) writes: Vec<usize>,
+    /// Rows of a key that a later row of the same batch supersedes: they count
+    /// as written and are not sent.
+    pub(crate) superseded: u64,
+}
+
+impl Keying<'_> {
+    /// Sorts `batch` into deletes and writes. A record that is not an object,
+    /// lacks a key field (or holds null there), or — when `columns` is given
+    /// (auto_map) — matches none of the table's columns is added to `failures`.
+    /// Within the batch the last record of a key wins.
+    pub(crate) fn plan(
+        &self,
+        batch: &[Record],
+        columns: Option<&[&str]>,
+        table: &str,
+        part: u32,
+        failures: &mut Vec<StoredFailure>,
+    ) -> Plan {
+        let keyed = self.mode != WriteMode::Append;
+        let mut plan = Plan::default();
+        let mut last_by_key: HashMap<String, usize> = HashMap::new();
+        let key_text = |object: &Map<String, Value>| {
+            let key: Vec<&Value> = self.key.iter().map(|k| &object[k.as_str()]).collect();
+            serde_json::to_string(&key).unwrap_or_default()
+        };
+        for (index, record) in batch.iter().enumerate() {
+            let Some(object) = record.as_object() else {
+                let message = format!("record is not an object, so it cannot be a row of {table}");
+                failures.push(StoredFailure::sink(part, index, message));
+                continue;
+            };
+            let is_delete = self.mode == WriteMode::Delete
+                || self
+                    .delete_marker
+                    .is_some_and(|m| object.get(&m.field).is_some_and(|v| m.values.contains(v)));
+            if keyed {
+                if let Some(missing) =
+                    self.key.iter().find(|k| object.get(k.as_str()).is_none_or(Value::is_null))
+                {
+                    let message = format!("key field `{missing}` is missing or null");
+                    failures.push(StoredFailure::sink(part, index, message));
+                    continue;
+                }
+                last_by_key.insert(key_text(object), index);
+            }
+            if !is_delete
+                && let Some(columns) = columns
+                && !columns.iter().any(|c| object.contains_key(*c))
+            {
+                let message = format!("record has no key matching a column of table {table}");
+                failures.push(StoredFailure::sink(part, index, message));
+                continue;
+            }
+            if is_delete { plan.deletes.push(index) } else { plan.writes.push(index) }
+        }
+        if keyed {
+            let latest = |index: &usize| {
+                let object = batch[*index].as_object().expect("sorted rows are objects");
+                last_by_key.get(&key_text(object)) == Some(index)
+            };
+            let before = plan.deletes.len() + plan.writes.len();
+            plan.deletes.retain(latest);
+            plan.writes.retain(latest);
+            plan.superseded = (before - plan.deletes.len() - plan.writes.len()) as u64;
+        }
+        plan
+    }
+}
+
+/// `rows` of `batch` grouped by the set of `columns` each one carries (as
+/// column positions, in table order), so that a column a record does not
+/// mention keeps its default on insert and its stored value on update.
+pub(crate) fn shapes(batch: &[Record], rows: Vec<usize>, columns: &[&str]) -> Vec<(Vec<usize>, Vec<usize>)> {
+    let mut groups: Vec<(Vec<usize>, Vec<usize>)> = Vec::new();
+    let mut by_shape: HashMap<Vec<usize>, usize> = HashMap::new();
+    for index in rows {
+        let object = batch[index].as_object();
+        let shape: Vec<usize> =
+            (0..columns.len()).filter(|&c| object.is_some_and(|o| o.contains_key(columns[c]))).collect();
+        let group = *by_shape.entry(shape.clone()).or_insert_with(|| {
+            groups.push((shape, Vec::new()));
+            groups.len() - 1
+        });
+        groups[group].1.push(index);
+    }
+    groups
+}
+
+/// One column per key of `batch` (first-seen order), typed by `type_of` of
+/// its first non-null value (`fallback` when it is null everywhere).
+pub(crate) fn infer_columns(
+    batch: &[Record],
+    type_of: impl Fn(&Value) -> &'static str,
+    fallback: &'static str,
+) -> Vec<(String, &'static str)> {
+    let mut columns: Vec<(String, Option<&'static str>)> = Vec::new();
+    let mut position: HashMap<&str, usize> = HashMap::new();
+    for (key, value) in batch.iter().filter_map(Value::as_object).flat_map(Map::iter) {
+        let i = *position.entry(key.as_str()).or_insert_with(|| {
+            columns.push((key.clone(), None));
+            columns.len() - 1
+        });
+        if columns[i].1.is_none() && !value.is_null() {
+            columns[i].1 = Some(type_of(value));
+        }
+    }
+    columns.into_iter().map(|(name, ty)| (name, ty.unwrap_or(fallback))).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upsert_plans_keep_the_last_record_of_a_key_and_reject_missing_keys() {
+        let key = vec!["id".to_owned()];
+        let marker = DeleteMarker { field: "op".into(), values: vec![json!("d")] };
+        let keying = Keying { mode: WriteMode::Upsert, key: &key, delete_marker: Some(&marker) };
+        let batch = vec![
+            json!({"id": 1, "v": "a"}),
+            json!({"id": 2, "op": "d"}),
+            json!({"id": 1, "v": "b"}),
+            json!({"id": null, "v": "c"}),
+            json!({"v": "d"}),
+            json!(7),
+            json!({"id": 3, "other": 1}),
+        ];
+        let mut failures = Vec::new();
+        let plan = keying.plan(&batch, Some(&["id", "v"]), "t", 4, &mut failures);
+        assert_eq!(plan.writes, [2, 6]);
+        assert_eq!(plan.deletes, [1]);
+        assert_eq!(plan.superseded, 1);
+        let failed: Vec<(u32, usize)> = failures.iter().map(|f| (f.part, f.index)).collect();
+        assert_eq!(failed, [(4, 3), (4, 4), (4, 5)]);
+        assert!(failures[0].message.contains("key field `id` is missing or null"));
+
+        // auto_map rejects a record matching no column; a jsonb/json mapping does not look.
+        let append = Keying { mode: WriteMode::Append, key: &[], delete_marker: None };
+        let mut failures = Vec::new();
+        let plan = append.plan(&batch[4..], Some(&["id"]), "t", 0, &mut failures);
+        assert_eq!((plan.writes, failures.len()), (vec![2], 2));
+        let plan = append.plan(&batch[4..], None, "t", 0, &mut Vec::new());
+        assert_eq!(plan.writes, [0, 2]);
+    }
+
+    #[test]
+    fn stored_failures_round_trip_and_replay_only_their_part() {
+        let mut failures = vec![StoredFailure::sink(1, 9, "b".into()), StoredFailure::sink(1, 2, "a".into())];
+        let (stored, text) = page_failures(None, CommitToken { seq: 3, part: 1 }, &mut failures);
+        assert_eq!(stored.iter().map(|f| f.index).collect::<Vec<_>>(), [2, 9]);
+        let committed = Committed::parse("sqlite", "s", 3, 1, &text).unwrap();
+        let replayed = committed.replay(CommitToken { seq: 3, part: 1 }).unwrap();
+        assert!(replayed.already_committed);
+        assert_eq!(replayed.failures.iter().map(|f| f.index).collect::<Vec<_>>(), [2, 9]);
+        assert!(committed.replay(CommitToken { seq: 3, part: 0 }).unwrap().failures.is_empty());
+        assert!(committed.replay(CommitToken { seq: 3, part: 2 }).is_none());
+        // Failures written without a kind (older mysql token rows) read as sink errors.
+        let old = Committed::parse("mysql", "s", 1, 0, r#"[{"part":0,"index":1,"message":"m"}]"#).unwrap();
+        assert_eq!(old.failures[0].kind, "Sink");
+        let err = Committed::parse("mysql", "s", -1, 0, "[]").unwrap_err();
+        assert!(err.message().contains("corrupt (seq)"), "{err}");
+    }
+
+    #[test]
+    fn shapes_group_rows_by_the_columns_they_carry() {
+        let batch = vec![json!({"a": 1}), json!({"a": 1, "b": 2}), json!({"a": 2, "x": 0})];
+        let groups = shapes(&batch, vec![0, 1, 2], &["a", "b"]);
+        assert_eq!(groups, [(vec![0], vec![0, 2]), (vec![0, 1], vec![1])]);
+        let columns = infer_columns(&batch, |v| if v.is_number() { "N" } else { "T" }, "T");
+        assert_eq!(columns, [("a".to_owned(), "N"), ("b".to_owned(), "N"), ("x".to_owned(), "N")]);
+    }
+}

@@ -528,6 +528,10 @@ where
         let cancel = self.p.cancel.clone();
         let mut ahead = None;
         loop {
+            // A page whose reads and writes all complete at once (buffered
+            // files) never hands control back: give other tasks and the other
+            // invocations of a matrix their turn once tokio's budget is spent.
+            tokio::task::coop::consume_budget().await;
             if cancel.is_cancelled() {
                 self.report.cancelled = true;
                 return Ok(());

@@ -234,9 +234,13 @@ async fn random_transaction(conn: &mut PgConnection, tables: &[&str], i: u64) {
             0..=3 => format!(
                 "INSERT INTO {t} SELECT coalesce(max(id), 0) + 1, md5(random()::text), round((random() * 1000)::numeric, 3), \
                  jsonb_build_object('i', {i}, 'tags', jsonb_build_array('x', {k})), now(), random() < 0.5, \
-                 CASE WHEN {i} % 5 = 0 AND '{t}' = 'b' THEN (SELECT string_agg(md5(random()::text), '') FROM generate_series(1, 300)) END FROM {t};"
+                 CASE WHEN {i} % 5 = 0 AND '{t}' = 'b' THEN (SELECT string_agg(md5(random()::text), '') FROM generate_series(1, 300)) END, \
+                 decode(md5(random()::text), 'hex'), ARRAY[md5(random()::text), NULL] FROM {t};"
             ),
-            4..=6 => format!("UPDATE {t} SET v = md5(random()::text), flag = NOT coalesce(flag, false), n = n + 1 WHERE id = {pick};"),
+            4..=6 => format!(
+                "UPDATE {t} SET v = md5(random()::text), flag = NOT coalesce(flag, false), n = n + 1, \
+                 bin = decode(md5(random()::text), 'hex'), tags = array_append(tags, 'u') WHERE id = {pick};"
+            ),
             7 => format!("UPDATE {t} SET id = (SELECT max(id) + 1 FROM {t}) WHERE id = {pick};"),
             _ => format!("DELETE FROM {t} WHERE id = {pick};"),
         });
@@ -245,8 +249,7 @@ async fn random_transaction(conn: &mut PgConnection, tables: &[&str], i: u64) {
     exec(conn, &sql).await;
 }
 
-const TABLE: &str =
-    "(id bigint PRIMARY KEY, v text, n numeric(12, 3), doc jsonb, ts timestamptz, flag boolean, big text)";
+const TABLE: &str = "(id bigint PRIMARY KEY, v text, n numeric(12, 3), doc jsonb, ts timestamptz, flag boolean, big text, bin bytea, tags text[])";
 
 /// A source database with tables a, b (REPLICA IDENTITY FULL) and c holding
 /// `rows` rows each, and an empty replica database with the same tables.
@@ -257,7 +260,7 @@ async fn replica_setup(prefix: &str, rows: u64) -> (String, String) {
     let mut s = connect(&src).await;
     let mut d = connect(&dst).await;
     for t in ["a", "b", "c"] {
-        exec(&mut s, &format!("CREATE TABLE {t} {TABLE}; INSERT INTO {t} SELECT g, 'v' || g, g / 7.0, jsonb_build_object('g', g), now(), g % 2 = 0, NULL FROM generate_series(1, {rows}) g;")).await;
+        exec(&mut s, &format!("CREATE TABLE {t} {TABLE}; INSERT INTO {t} SELECT g, 'v' || g, g / 7.0, jsonb_build_object('g', g), now(), g % 2 = 0, NULL, decode(md5(g::text), 'hex'), ARRAY['t' || g, NULL, 'a \"q\"'] FROM generate_series(1, {rows}) g;")).await;
         exec(&mut d, &format!("CREATE TABLE {t} {TABLE};")).await;
     }
     exec(&mut s, "ALTER TABLE b REPLICA IDENTITY FULL").await;
@@ -277,7 +280,7 @@ async fn differences(src: &str, dst: &str) -> Vec<String> {
         let (a, b): ((i64, String), (i64, String)) = ((a.get(0), a.get(1)), (b.get(0), b.get(1)));
         if a != b {
             let rows = format!(
-                "SELECT id, (id, v, n, doc, ts, flag, length(big), md5(big))::text FROM {t} t ORDER BY id"
+                "SELECT id, (id, v, n, doc, ts, flag, length(big), md5(big), bin, tags)::text FROM {t} t ORDER BY id"
             );
             let a_rows = sqlx::query(AssertSqlSafe(rows.clone())).fetch_all(&mut s).await.unwrap();
             let b_rows = sqlx::query(AssertSqlSafe(rows)).fetch_all(&mut d).await.unwrap();

@@ -29,22 +29,9 @@ pub mod stdout;
 #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 pub mod write_mode;
 
-#[cfg(any(feature = "sqlite", feature = "postgres-cdc"))]
-/// Standard base64 with padding.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+/// Standard base64 with padding: how binary columns travel in records.
 pub(crate) fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let n = (u32::from(chunk[0]) << 16)
-            | (u32::from(*chunk.get(1).unwrap_or(&0)) << 8)
-            | u32::from(*chunk.get(2).unwrap_or(&0));
-        for (i, shift) in [18, 12, 6, 0].into_iter().enumerate() {
-            if i <= chunk.len() {
-                out.push(ALPHABET[(n >> shift) as usize & 63] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
 }

@@ -104,8 +104,33 @@ struct Column {
     name: String,
     /// Its type without modifier (`character varying`), for the `$n::type` cast.
     ty: String,
-    /// json or jsonb: values are bound as JSON text.
-    json: bool,
+    /// How a record's value becomes this column's input text.
+    kind: ColumnKind,
+}
+
+/// Column types whose input text is not simply the JSON value's text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ColumnKind {
+    /// Everything else: strings as they are, numbers and booleans as JSON prints them.
+    Plain,
+    /// json or jsonb: the value as JSON text.
+    Json,
+    /// bytea: a base64 string (how faucet's sources carry binary values) as `\x` hex.
+    Bytea,
+    /// An array type: a JSON array as an array literal (`{1,2}`, `{"a b",NULL}`).
+    Array,
+}
+
+impl ColumnKind {
+    /// The kind of a column of type `typname` in type category `category`.
+    fn of(typname: &str, category: &str) -> ColumnKind {
+        match (typname, category) {
+            ("json" | "jsonb", _) => ColumnKind::Json,
+            ("bytea", _) => ColumnKind::Bytea,
+            (_, "A") => ColumnKind::Array,
+            _ => ColumnKind::Plain,
+        }
+    }
 }
 
 /// Writes records into a PostgreSQL table, one transaction per batch.
@@ -134,7 +159,7 @@ enum Source {
 struct Target {
     column: String,
     ty: String,
-    json: bool,
+    kind: ColumnKind,
     source: Source,
 }
 
@@ -147,7 +172,13 @@ impl Target {
         };
         match value {
             Value::Null => None,
-            _ if self.json => Some(value.to_string()),
+            _ if self.kind == ColumnKind::Json => Some(value.to_string()),
+            Value::String(s) if self.kind == ColumnKind::Bytea => Some(bytea_text(s)),
+            Value::Array(items) if self.kind == ColumnKind::Array => {
+                let mut text = String::new();
+                array_literal(items, &mut text);
+                Some(text)
+            }
             Value::String(s) => Some(s.clone()),
             Value::Bool(b) => Some(b.to_string()),
             Value::Number(n) => Some(n.to_string()),
@@ -319,6 +350,55 @@ impl Statement {
     }
 }
 
+/// A bytea column's input for a base64 string: `\x` and hex. A string that is
+/// not base64 is passed as it is, for PostgreSQL to read (`\x0102` already is bytea input).
+fn bytea_text(text: &str) -> String {
+    use base64::Engine as _;
+    match base64::engine::general_purpose::STANDARD.decode(text) {
+        Ok(bytes) => {
+            let mut hex = String::with_capacity(2 + bytes.len() * 2);
+            hex.push_str("\\x");
+            for b in bytes {
+                hex.push_str(&format!("{b:02x}"));
+            }
+            hex
+        }
+        Err(_) => text.to_owned(),
+    }
+}
+
+/// Appends a JSON array as a PostgreSQL array literal: nested arrays as nested
+/// braces, `null` as `NULL`, strings (and objects, as JSON text) double-quoted.
+fn array_literal(items: &[Value], out: &mut String) {
+    out.push('{');
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        match item {
+            Value::Null => out.push_str("NULL"),
+            Value::Array(inner) => array_literal(inner, out),
+            Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            Value::Number(n) => out.push_str(&n.to_string()),
+            Value::String(s) => quoted_element(s, out),
+            object => quoted_element(&object.to_string(), out),
+        }
+    }
+    out.push('}');
+}
+
+/// One double-quoted array element, with `"` and `\` escaped.
+fn quoted_element(text: &str, out: &mut String) {
+    out.push('"');
+    for c in text.chars() {
+        if c == '"' || c == '\\' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('"');
+}
+
 /// Escapes one value for COPY's text format.
 fn copy_escape(text: &str, out: &mut Vec<u8>) {
     for &b in text.as_bytes() {
@@ -472,7 +552,7 @@ impl PostgresSink {
                         .map(|&c| Target {
                             column: columns[c].name.clone(),
                             ty: columns[c].ty.clone(),
-                            json: columns[c].json,
+                            kind: columns[c].kind,
                             source: Source::Field(columns[c].name.clone()),
                         })
                         .collect();
@@ -551,7 +631,7 @@ fn target(columns: &[Column], column: &str, source: Source) -> Result<Target> {
         .iter()
         .find(|c| c.name == column)
         .ok_or_else(|| FaucetError::sink(format!("the table has no column {}", quote_ident(column))))?;
-    Ok(Target { column: c.name.clone(), ty: c.ty.clone(), json: c.json, source })
+    Ok(Target { column: c.name.clone(), ty: c.ty.clone(), kind: c.kind, source })
 }
 
 async fn run(conn: &mut PgConnection, sql: String, doing: &str) -> Result<()> {
@@ -571,7 +651,7 @@ fn missing_table(table: &str) -> FaucetError {
 /// The columns of `table` (qualified and quoted) in table order, or `None` when it does not exist.
 async fn table_columns(conn: &mut PgConnection, table: &str) -> Result<Option<Vec<Column>>> {
     let rows = sqlx::query(
-        "SELECT a.attname::text, format_type(a.atttypid, NULL), t.typname::text \
+        "SELECT a.attname::text, format_type(a.atttypid, NULL), t.typname::text, t.typcategory::text \
          FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid \
          WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '' \
          ORDER BY a.attnum",
@@ -584,8 +664,8 @@ async fn table_columns(conn: &mut PgConnection, table: &str) -> Result<Option<Ve
     for row in rows {
         let read =
             |i| row.try_get::<String, _>(i).map_err(|e| FaucetError::sink(describe(&e, "reading columns")));
-        let (name, ty, typname) = (read(0)?, read(1)?, read(2)?);
-        columns.push(Column { name, ty, json: typname == "json" || typname == "jsonb" });
+        let (name, ty, typname, category) = (read(0)?, read(1)?, read(2)?, read(3)?);
+        columns.push(Column { name, ty, kind: ColumnKind::of(&typname, &category) });
     }
     Ok((!columns.is_empty()).then_some(columns))
 }

@@ -5,6 +5,7 @@ use sqlx::{AssertSqlSafe, Row};
 
 use super::testdb::{TestSchema, URL};
 use super::*;
+use crate::connectors::base64;
 use crate::error::ErrorKind;
 use crate::page::CommitToken;
 use crate::sink::{OpenContext, Sink};
@@ -157,6 +158,54 @@ async fn upsert_converges_deletes_by_marker_and_rejects_missing_keys() {
         got.iter().map(|r| (r.get(0), r.get(1), r.get(2), r.get(3))).collect();
     let want = [("a", 1, "one again", 5), ("a", 2, "two v2", 5), ("a", 4, "four", 1)];
     assert_eq!(got, want.map(|(t, i, v, n)| (t.to_owned(), i, v.to_owned(), n)));
+    db.drop_now().await;
+}
+
+#[tokio::test]
+async fn binary_and_array_columns_take_what_the_sources_emit() {
+    // Binary values travel as base64 and arrays as JSON arrays (the postgres and
+    // postgres_cdc sources' mapping): both write paths turn them back.
+    let mut db = TestSchema::new("pg_sink_bytea_arrays").await;
+    let ddl = "(id INT PRIMARY KEY, b BYTEA, ints INT[], texts TEXT[], grid INT[][], docs JSONB[])";
+    db.exec(&format!("CREATE TABLE by_copy {ddl}; CREATE TABLE by_upsert {ddl}")).await;
+    let batch = vec![
+        json!({"id": 1, "b": base64(&[0, 1, 0xff, b'\\']), "ints": [1, null, 3],
+               "texts": ["a b", "q\"uote", "back\\slash", null, "NULL", "{x,y}"],
+               "grid": [[1, 2], [3, 4]], "docs": [{"k": [1, "two"]}]}),
+        json!({"id": 2, "b": "", "ints": [], "texts": [], "grid": [], "docs": []}),
+    ];
+    let want = vec![
+        (
+            1,
+            "0001ff5c".to_owned(),
+            "{1,NULL,3}".to_owned(),
+            r#"{"a b","q\"uote","back\\slash",NULL,"NULL","{x,y}"}"#.to_owned(),
+            "{{1,2},{3,4}}".to_owned(),
+            r#"{"{\"k\": [1, \"two\"]}"}"#.to_owned(),
+        ),
+        (2, String::new(), "{}".to_owned(), "{}".to_owned(), "{}".to_owned(), "{}".to_owned()),
+    ];
+    for (table, upsert) in [("by_copy", false), ("by_upsert", true)] {
+        let mut cfg = sink_config(&db.name, table);
+        if upsert {
+            cfg.write_mode = WriteMode::Upsert;
+            cfg.write_method = WriteMethod::Insert;
+            cfg.key = vec!["id".into()];
+        }
+        let mut sink = opened(cfg, &format!("{SCOPE}::{table}")).await;
+        let outcome = sink.write_batch(&batch, token(1, 0)).await.unwrap();
+        assert_eq!((outcome.written, outcome.failures.len()), (2, 0), "{table}");
+        let got = rows(
+            &mut db,
+            &format!(
+                "SELECT id, encode(b, 'hex'), ints::text, texts::text, grid::text, docs::text FROM {table} ORDER BY id"
+            ),
+        )
+        .await;
+        let got: Vec<(i32, String, String, String, String, String)> =
+            got.iter().map(|r| (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), r.get(5))).collect();
+        assert_eq!(got, want, "{table}");
+    }
     db.drop_now().await;
 }
 

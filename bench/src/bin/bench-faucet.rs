@@ -4,6 +4,8 @@
 //! B and C their database from `${env:BENCH_PG_URL}`.
 //! It runs on tokio's multi-threaded runtime, as `#[tokio::main]` would;
 //! `BENCH_RUNTIME=current_thread` picks the single-threaded one.
+//! `BENCH_OBSERVE=1` first installs a Prometheus recorder and a tracing
+//! subscriber at debug level (writing nowhere), to measure what observability costs.
 
 use std::process::ExitCode;
 
@@ -13,6 +15,16 @@ faucet_runtime::include_pipeline!("bench_c");
 faucet_runtime::include_pipeline!("bench_d");
 
 fn main() -> ExitCode {
+    if std::env::var_os("BENCH_OBSERVE").is_some_and(|v| v == "1") {
+        if let Err(e) = metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder() {
+            eprintln!("bench-faucet: installing the Prometheus recorder: {e}");
+            return ExitCode::FAILURE;
+        }
+        tracing_subscriber::fmt()
+            .with_max_level(tracing_subscriber::filter::LevelFilter::DEBUG)
+            .with_writer(std::io::sink)
+            .init();
+    }
     let mut builder = match std::env::var("BENCH_RUNTIME").as_deref() {
         Ok("current_thread") => tokio::runtime::Builder::new_current_thread(),
         _ => tokio::runtime::Builder::new_multi_thread(),

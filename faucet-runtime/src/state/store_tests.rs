@@ -40,11 +40,10 @@ async fn contract(store: &impl StateStore) {
     assert!(got["i"].as_i64().is_some_and(|i| (0..8).contains(&i)), "{got}");
 }
 
-/// A source of `pages` one-record pages that takes the proxy down before page `down_at`.
+/// A source of `pages` one-record pages.
 struct Pages {
     next: u64,
     pages: u64,
-    down_at: Option<(u64, Arc<Proxy>)>,
 }
 
 impl Source for Pages {
@@ -59,20 +58,16 @@ impl Source for Pages {
         if self.next > self.pages {
             return Ok(None);
         }
-        if let Some((at, proxy)) = &self.down_at
-            && *at == self.next
-        {
-            proxy.down();
-        }
         let n = self.next;
         self.next += 1;
         Ok(Some(Page { records: vec![json!({"n": n})], bookmark: Some(json!({"n": n})), ..Page::default() }))
     }
 }
 
-/// Collects the records it is given.
+/// Collects the records it is given; takes the proxy down as it writes record
+/// `{"n": down_at}` (after the previous page's bookmark is persisted, before this one's).
 #[derive(Default)]
-struct Collect(Vec<Record>);
+struct Collect(Vec<Record>, Option<(u64, Arc<Proxy>)>);
 
 impl Sink for &mut Collect {
     fn connector_name(&self) -> &'static str {
@@ -85,6 +80,11 @@ impl Sink for &mut Collect {
         Ok(())
     }
     async fn write_batch(&mut self, batch: &[Record], _token: CommitToken) -> Result<WriteOutcome> {
+        if let Some((at, proxy)) = &self.1
+            && batch.iter().any(|r| r["n"].as_u64() == Some(*at))
+        {
+            proxy.down();
+        }
         self.0.extend_from_slice(batch);
         Ok(WriteOutcome { written: batch.len() as u64, ..WriteOutcome::default() })
     }
@@ -97,8 +97,8 @@ impl Sink for &mut Collect {
 /// state error, the bookmark stays at page 2, and a rerun once it is back
 /// reads pages 3 to 5.
 async fn server_goes_away<St: StateStore>(proxy: Arc<Proxy>, store: impl Fn() -> St) {
-    let mut seen = Collect::default();
-    let source = Pages { next: 1, pages: 5, down_at: Some((3, proxy.clone())) };
+    let mut seen = Collect(Vec::new(), Some((3, proxy.clone())));
+    let source = Pages { next: 1, pages: 5 };
     let err = crate::Pipeline::new(source, &mut seen)
         .with_name("gone")
         .with_state(store())
@@ -111,7 +111,7 @@ async fn server_goes_away<St: StateStore>(proxy: Arc<Proxy>, store: impl Fn() ->
     assert_eq!(bookmark["source"], json!({"n": 2}), "{bookmark}");
 
     let mut rerun = Collect::default();
-    let source = Pages { next: 1, pages: 5, down_at: None };
+    let source = Pages { next: 1, pages: 5 };
     let report =
         crate::Pipeline::new(source, &mut rerun).with_name("gone").with_state(store()).run().await.unwrap();
     assert_eq!(rerun.0, [json!({"n": 3}), json!({"n": 4}), json!({"n": 5})]);

@@ -930,7 +930,9 @@ mod tests {
         // (kept) before the next one is asked for.
         let consume = |brokers: String| async move {
             let mut source = source(&brokers, "shared", "g-shared", 25);
-            source.config.idle_timeout = Some(Duration::from_secs(8));
+            // Long enough that a member still waiting for its share of a slow
+            // rebalance (a loaded CI machine) does not give up first.
+            source.config.idle_timeout = Some(Duration::from_secs(20));
             source.resume(None).await.unwrap();
             let mut got = Vec::new();
             while let Some(page) = source.next_page().await.unwrap() {
@@ -942,7 +944,7 @@ mod tests {
         tokio::time::sleep(Duration::from_secs(4)).await;
         // The second member joins: a rebalance splits the partitions.
         let b = tokio::spawn(consume(brokers.clone()));
-        tokio::time::sleep(Duration::from_secs(5)).await;
+        tokio::time::sleep(Duration::from_secs(10)).await;
         produce(&brokers, "shared", &second).await;
         let (a, b) = (a.await.unwrap(), b.await.unwrap());
         assert!(!b.is_empty(), "the second member got no partition");

@@ -26,6 +26,7 @@ pub mod observe;
 mod page;
 mod pipeline;
 pub mod progress;
+mod reshape;
 pub mod secret;
 mod sink;
 mod source;

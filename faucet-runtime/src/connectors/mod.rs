@@ -29,7 +29,7 @@ pub mod stdout;
 #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 pub mod write_mode;
 
-#[cfg(any(feature = "sqlite", feature = "postgres-cdc"))]
+#[cfg(any(feature = "sqlite", feature = "postgres-cdc", all(test, feature = "postgres")))]
 /// Standard base64 with padding: how binary columns travel in records.
 pub(crate) fn base64(bytes: &[u8]) -> String {
     use base64::Engine as _;

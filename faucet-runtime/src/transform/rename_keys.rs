@@ -14,6 +14,7 @@ use serde_json::{Map, Value};
 use super::Transform;
 use crate::error::{FaucetError, Result};
 use crate::page::Record;
+use crate::reshape;
 
 /// Rewrites every key, recursively, with a regex replacement.
 ///
@@ -130,7 +131,62 @@ where
     let Some((first_index, first_name)) = first_change else {
         return map.values_mut().try_for_each(|value| rekey(value, rename));
     };
+    let first_name = match rename_in_place(map, first_index, first_name, rename) {
+        Ok(()) => return map.values_mut().try_for_each(|value| rekey(value, rename)),
+        Err(first_name) => first_name,
+    };
+    rebuild(map, first_index, first_name, rename)
+}
 
+/// Renames the keys of `map` that change without rebuilding it, when few do
+/// (a record's usual case: one or two keys of many): each renamed key costs
+/// three hash probes instead of one insert per key of the map. `first_name` is
+/// the new name of the key at `first_index`, the first key that changes.
+///
+/// Declines (handing `first_name` back) when rebuilding is cheaper, or when a
+/// new name is already a key of the map (a collision, or keys renamed into
+/// each other's names), which [`rebuild`] sorts out.
+fn rename_in_place<F>(
+    map: &mut Map<String, Value>,
+    first_index: usize,
+    first_name: String,
+    rename: &mut F,
+) -> Result<(), String>
+where
+    F: FnMut(&str) -> Option<String>,
+{
+    let most = reshape::in_place_limit(map.len());
+    if most == 0 {
+        return Err(first_name);
+    }
+    let mut renames = Vec::with_capacity(most + 1);
+    renames.push((first_index, first_name));
+    for (i, key) in map.keys().enumerate().skip(first_index + 1) {
+        if let Some(new) = rename(key) {
+            renames.push((i, new));
+            if renames.len() > most {
+                return Err(renames.swap_remove(0).1);
+            }
+        }
+    }
+    if !reshape::renames_are_clear(map, &renames) {
+        return Err(renames.swap_remove(0).1);
+    }
+    reshape::rename_at(map, renames);
+    Ok(())
+}
+
+/// Rebuilds `map` with every key renamed, detecting collisions; `first_name`
+/// is the new name of the key at `first_index`, the first key that changes.
+fn rebuild<F>(
+    map: &mut Map<String, Value>,
+    first_index: usize,
+    first_name: String,
+    rename: &mut F,
+) -> Result<(), Collision>
+where
+    F: FnMut(&str) -> Option<String>,
+{
     let old = std::mem::take(map);
     let mut out = Map::with_capacity(old.len());
     // Originals of renamed keys, kept (they are already allocated) only to name
@@ -244,6 +300,37 @@ mod tests {
     fn keeps_key_order_when_renaming() {
         let out = run("^b$", "z", json!({"a": 1, "b": 2, "c": 3})).unwrap();
         assert_eq!(keys(&out), ["a", "z", "c"]);
+    }
+
+    #[test]
+    fn renames_a_few_keys_of_a_wide_object_in_place_keeping_order() {
+        let record = json!({"id": 1, "created_at": {"inner_at": 2}, "b": 3, "c": 4, "updated_at": 5, "d": 6, "e": 7});
+        let out = run("^(.*)_at$", "${1}Time", record).unwrap();
+        assert_eq!(keys(&out), ["id", "createdTime", "b", "c", "updatedTime", "d", "e"]);
+        assert_eq!(out["createdTime"], json!({"innerTime": 2}));
+        assert_eq!(out["updatedTime"], json!(5));
+    }
+
+    #[test]
+    fn keys_renamed_into_each_others_names_are_not_collisions() {
+        // `a` takes `ax`'s name while `ax` becomes `axx`: one rename after the other.
+        let record = json!({"a": 1, "ax": 2, "c": 3, "d": 4, "e": 5, "f": 6, "g": 7});
+        let out = run("^(ax?)$", "${1}x", record).unwrap();
+        assert_eq!(keys(&out), ["ax", "axx", "c", "d", "e", "f", "g"]);
+        assert_eq!((&out["ax"], &out["axx"]), (&json!(1), &json!(2)));
+        // In either order.
+        let record = json!({"ax": 2, "a": 1, "c": 3, "d": 4, "e": 5, "f": 6, "g": 7});
+        let out = run("^(ax?)$", "${1}x", record).unwrap();
+        assert_eq!(keys(&out), ["axx", "ax", "c", "d", "e", "f", "g"]);
+        assert_eq!((&out["ax"], &out["axx"]), (&json!(1), &json!(2)));
+    }
+
+    #[test]
+    fn collision_in_a_wide_object_is_an_error() {
+        let record = json!({"user_id": 1, "a": 2, "b": 3, "c": 4, "d": 5, "e": 6, "id": 7});
+        let err = run("^user_", "", record).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Transform);
+        assert!(err.message().contains("\"user_id\""), "{err}");
     }
 
     #[test]

@@ -31,12 +31,13 @@ use std::fmt;
 use std::ops::Range;
 
 use csv_core::{ReadRecordResult, ReaderBuilder};
-use serde_json::{Map, Number, Value};
+use serde_json::{Number, Value};
 
 use super::OnParseError;
 use super::objects::{self, Cursor, Files, OpenedFile};
 use crate::error::{FaucetError, Result};
 use crate::page::Page;
+use crate::reshape;
 use crate::source::Source;
 
 /// Settings of the `csv` source, validated at build time.
@@ -353,24 +354,22 @@ fn build_record(
     spare: Option<Value>,
 ) -> Option<Value> {
     let text = std::str::from_utf8(data).ok()?;
-    if let Some(Value::Object(mut map)) = spare
-        && map.len() == ends.len()
-        && map.keys().zip(keys).all(|(had, key)| had == key)
-    {
-        let mut start = 0;
-        for ((_, value), &end) in map.iter_mut().zip(ends) {
+    let keys = &keys[..ends.len()];
+    let mut map = reshape::map_with_keys(spare, keys.iter());
+    let mut start = 0;
+    if map.len() == keys.len() {
+        for (value, &end) in map.values_mut().zip(ends) {
             set_field(value, text.get(start..end)?, infer_types);
             start = end;
         }
-        return Some(Value::Object(map));
-    }
-    let mut map = Map::with_capacity(ends.len());
-    let mut start = 0;
-    for (key, &end) in keys.iter().zip(ends) {
-        let mut value = Value::Null;
-        set_field(&mut value, text.get(start..end)?, infer_types);
-        map.insert(key.clone(), value);
-        start = end;
+    } else {
+        // A generated `column_N` equal to a header name: the later field wins.
+        for (key, &end) in keys.iter().zip(ends) {
+            let mut value = Value::Null;
+            set_field(&mut value, text.get(start..end)?, infer_types);
+            map.insert(key.clone(), value);
+            start = end;
+        }
     }
     Some(Value::Object(map))
 }

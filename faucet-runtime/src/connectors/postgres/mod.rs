@@ -7,6 +7,7 @@
 
 #[cfg(feature = "postgres-cdc")]
 pub mod cdc;
+mod nodelay;
 mod sink;
 mod source;
 #[cfg(test)]
@@ -63,10 +64,11 @@ pub(crate) async fn connect(
     dburl::register_password(url);
     let options = PgConnectOptions::from_str(url)
         .map_err(|e| error(format!("postgres: invalid connection_url {}: {e}", dburl::redact(url))))?;
-    let conn = options
+    let mut conn = options
         .connect()
         .await
         .map_err(|e| error(describe(&e, &format!("connecting to {}", dburl::redact(url)))))?;
+    nodelay::set_nodelay(&mut conn).await;
     Ok(conn)
 }
 

@@ -164,6 +164,33 @@ struct Target {
 }
 
 impl Target {
+    /// Appends the value in COPY's text format (`\\N` for NULL). Strings,
+    /// numbers and booleans are escaped straight from the record; the other
+    /// shapes go through `scratch`, a buffer reused from row to row.
+    fn copy_text(&self, record: &Record, out: &mut Vec<u8>, scratch: &mut String) {
+        use std::fmt::Write as _;
+        let value = match &self.source {
+            Source::Field(field) => record.get(field.as_str()),
+            Source::Whole => Some(record),
+        };
+        match value {
+            None | Some(Value::Null) => out.extend_from_slice(b"\\N"),
+            Some(Value::String(s)) if self.kind == ColumnKind::Plain => copy_escape(s, out),
+            Some(Value::Bool(b)) if self.kind == ColumnKind::Plain => {
+                out.extend_from_slice(if *b { b"true" } else { b"false" })
+            }
+            Some(Value::Number(n)) if self.kind == ColumnKind::Plain => {
+                scratch.clear();
+                let _ = write!(scratch, "{n}");
+                out.extend_from_slice(scratch.as_bytes());
+            }
+            Some(_) => match self.text(record) {
+                Some(text) => copy_escape(&text, out),
+                None => out.extend_from_slice(b"\\N"),
+            },
+        }
+    }
+
     /// The value's text for the server, or `None` for NULL.
     fn text(&self, record: &Record) -> Option<String> {
         let value = match &self.source {
@@ -316,15 +343,13 @@ impl Statement {
         let list: Vec<String> = self.targets.iter().map(|t| quote_ident(&t.column)).collect();
         let sql = format!("COPY {} ({}) FROM STDIN", self.table, list.join(", "));
         let mut data = Vec::with_capacity(rows.len() * self.targets.len() * 12);
+        let mut scratch = String::new();
         for &row in rows {
             for (i, t) in self.targets.iter().enumerate() {
                 if i > 0 {
                     data.push(b'\t');
                 }
-                match t.text(&batch[row]) {
-                    None => data.extend_from_slice(b"\\N"),
-                    Some(text) => copy_escape(&text, &mut data),
-                }
+                t.copy_text(&batch[row], &mut data, &mut scratch);
             }
             data.push(b'\n');
         }
@@ -399,17 +424,24 @@ fn quoted_element(text: &str, out: &mut String) {
     out.push('"');
 }
 
-/// Escapes one value for COPY's text format.
+/// Escapes one value for COPY's text format: runs without a special byte
+/// are copied whole.
 fn copy_escape(text: &str, out: &mut Vec<u8>) {
-    for &b in text.as_bytes() {
-        match b {
-            b'\\' => out.extend_from_slice(b"\\\\"),
-            b'\n' => out.extend_from_slice(b"\\n"),
-            b'\r' => out.extend_from_slice(b"\\r"),
-            b'\t' => out.extend_from_slice(b"\\t"),
-            _ => out.push(b),
-        }
+    let bytes = text.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let escaped: &[u8] = match b {
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            _ => continue,
+        };
+        out.extend_from_slice(&bytes[start..i]);
+        out.extend_from_slice(escaped);
+        start = i + 1;
     }
+    out.extend_from_slice(&bytes[start..]);
 }
 
 /// True for an error that concerns the rows (data exception, integrity constraint).

@@ -61,7 +61,7 @@ async fn copy_creates_the_table_and_keeps_types() {
     cfg.create_table = true;
     let mut sink = opened(cfg, SCOPE).await;
     let batch = vec![
-        json!({"id": 1, "name": "tab\there\nnew \\ line", "score": 2.5, "ok": true, "meta": {"k": [1, "x"]}}),
+        json!({"id": 1, "name": "\\tab\there\r\nnew \\ line\t", "score": 2.5, "ok": true, "meta": {"k": [1, "x"]}}),
         json!({"id": 2, "name": null, "score": null, "ok": false, "meta": null, "big": 18446744073709551615u64}),
     ];
     let outcome = sink.write_batch(&batch, token(1, 0)).await.unwrap();
@@ -85,7 +85,7 @@ async fn copy_creates_the_table_and_keeps_types() {
     let got =
         rows(&mut db, "SELECT id, name, score, ok, meta::text, big::text FROM events ORDER BY id").await;
     assert_eq!(got[0].get::<i64, _>(0), 1);
-    assert_eq!(got[0].get::<String, _>(1), "tab\there\nnew \\ line");
+    assert_eq!(got[0].get::<String, _>(1), "\\tab\there\r\nnew \\ line\t");
     assert_eq!(got[0].get::<f64, _>(2), 2.5);
     assert!(got[0].get::<bool, _>(3));
     assert_eq!(got[0].get::<String, _>(4), r#"{"k": [1, "x"]}"#);
@@ -352,6 +352,52 @@ async fn every_type_maps_faithfully() {
         assert_eq!(&got[key], value, "column {key}");
     }
     assert_eq!(got.as_object().unwrap().len(), want.as_object().unwrap().len());
+    db.drop_now().await;
+}
+
+#[tokio::test]
+async fn recycled_records_are_refilled_with_the_same_result() {
+    let db = TestSchema::new("pg_source_recycle").await;
+    let sql = "SELECT i AS id, CASE WHEN i % 4 = 0 THEN NULL ELSE 'name ' || i END AS name, \
+               (i * 1.25)::numeric AS num, CASE WHEN i % 5 = 0 THEN 'NaN'::numeric ELSE i END AS maybe_nan, \
+               jsonb_build_object('k', i) AS meta, i % 2 = 0 AS even, 'x' AS c1, 'y' AS c2 \
+               FROM generate_series(1, 40) AS i ORDER BY i";
+    let input = SourceInput::Query { sql: sql.to_owned(), params: Vec::new() };
+    let config = source_config(input, None, 6);
+    let mut source = PostgresSource::new(config.clone());
+    source.resume(None).await.unwrap();
+    let fresh: Vec<Value> = read_all(&mut source).await.into_iter().flat_map(|p| p.records).collect();
+    assert_eq!(fresh.len(), 40);
+
+    let mut source = PostgresSource::new(config);
+    source.resume(None).await.unwrap();
+    let mut recycled = Vec::new();
+    let mut round = 0;
+    while let Some(page) = source.next_page().await.unwrap() {
+        recycled.extend(page.records.iter().cloned());
+        // Hand back the maps as they came, with a key renamed (as a transform
+        // would), of another shape, and not maps at all, in turn.
+        let spent = match round % 4 {
+            0 => page.records,
+            1 => page
+                .records
+                .into_iter()
+                .map(|r| {
+                    let mut map = r.as_object().unwrap().clone();
+                    let name = map.shift_remove("name").unwrap();
+                    map.shift_insert(1, "Name".into(), name);
+                    Value::Object(map)
+                })
+                .collect(),
+            2 => page.records.into_iter().map(|_| json!({"other": "shape"})).collect(),
+            _ => page.records.into_iter().map(|_| json!("not a map")).collect(),
+        };
+        source.recycle(spent);
+        round += 1;
+    }
+    assert_eq!(recycled, fresh);
+    let keys: Vec<&str> = recycled[7].as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(keys, ["id", "name", "num", "maybe_nan", "meta", "even", "c1", "c2"]);
     db.drop_now().await;
 }
 

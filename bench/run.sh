@@ -178,8 +178,8 @@ scenario() {
   input=$(dataset "$n")
   local o_ref=$work/out/$label-$n-reference.jsonl o_fct=$work/out/$label-$n-faucet.jsonl o_peer=$work/out/$label-$n-faucet-cli.jsonl
   log "scenario $label: $n rows"
-  measure "$label" "$n" reference "$o_ref" "$bin/bench-reference" "$kind" "$input" "$o_ref"
-  measure "$label" "$n" faucet "$o_fct" env BENCH_IN="$input" BENCH_OUT="$o_fct" "$bin/bench-faucet" "$kind"
+  measure "$label" "$n" reference "$o_ref" "$bin/reference_$kind" "$input" "$o_ref"
+  measure "$label" "$n" faucet "$o_fct" env BENCH_IN="$input" BENCH_OUT="$o_fct" "$bin/faucet_$kind"
   parity "$label" "$n" "$o_ref" "$o_fct" faucet
   if [ -n "$peer" ]; then
     measure "$label" "$n" faucet-cli "$o_peer" env BENCH_IN="$input" BENCH_OUT="$o_peer" "$peer" run "bench/peer/bench_$kind.yaml"
@@ -234,8 +234,8 @@ pg_scenario() {
   [ -f "$peer_yaml" ] || peer_yaml=bench/scenarios/bench_$kind.yaml
   log "scenario $label: $n rows"
   if [ "$kind" = b ]; then
-    measure "$label" "$n" reference "$o_ref" "$bin/bench-reference" b "$pg_url" "$o_ref"
-    measure "$label" "$n" faucet "$o_fct" env BENCH_PG_URL="$pg_url" BENCH_OUT="$o_fct" "$bin/bench-faucet" b
+    measure "$label" "$n" reference "$o_ref" "$bin/reference_b" "$pg_url" "$o_ref"
+    measure "$label" "$n" faucet "$o_fct" env BENCH_PG_URL="$pg_url" BENCH_OUT="$o_fct" "$bin/faucet_b"
     parity "$label" "$n" "$o_ref" "$o_fct" faucet
     if [ -n "$peer" ]; then
       measure "$label" "$n" faucet-cli "$o_peer" env BENCH_PG_URL="$pg_url" BENCH_OUT="$o_peer" "$peer" run "$peer_yaml"
@@ -243,9 +243,9 @@ pg_scenario() {
     fi
   else
     before_run="psql $(printf '%q' "$pg_url") -qX -c 'TRUNCATE bench_dest, bench_dest_ref'"
-    measure "$label" "$n" reference "$o_ref" "$bin/bench-reference" c "$pg_url" bench_dest_ref
+    measure "$label" "$n" reference "$o_ref" "$bin/reference_c" "$pg_url" bench_dest_ref
     table_rows bench_dest_ref "$o_ref"
-    measure "$label" "$n" faucet "$o_fct" env BENCH_PG_URL="$pg_url" "$bin/bench-faucet" c
+    measure "$label" "$n" faucet "$o_fct" env BENCH_PG_URL="$pg_url" "$bin/faucet_c"
     table_rows bench_dest "$o_fct"
     parity "$label" "$n" "$o_ref" "$o_fct" faucet
     if [ -n "$peer" ]; then

@@ -6,11 +6,13 @@
 //! - [`reference`]: the hand-written programs each CSV scenario is measured against.
 //! - [`postgres`]: the hand-written programs of the PostgreSQL scenarios (B, C).
 //! - [`parity`]: key-sorted normalization of JSON Lines, to compare outputs.
+//! - [`harness`]: the `main` of each per-scenario binary.
 //!
 //! The faucet side of each scenario is compiled from `scenarios/*.yaml` by
 //! build.rs; `run.sh` builds and runs everything (see `BENCHMARKS.md`).
 
 pub mod data;
+pub mod harness;
 pub mod parity;
 pub mod postgres;
 pub mod reference;

@@ -523,7 +523,8 @@ where
     /// While a page is written and confirmed, the next one is read, so a
     /// database source's query and a sink's writes overlap; at most two pages
     /// are held. A source that acknowledges upstream on its next read
-    /// ([`Source::CONFIRMS_UPSTREAM`]) is asked only after the page is confirmed.
+    /// ([`Source::CONFIRMS_UPSTREAM`]), or that reads ahead itself
+    /// ([`Source::prefetch`] false), is asked only after the page is confirmed.
     async fn pages<S: Source>(&mut self, source: &mut S) -> Result<()> {
         let cancel = self.p.cancel.clone();
         let mut ahead = None;
@@ -547,7 +548,7 @@ where
             let Some(page) = self.fetched(fetched)? else {
                 return Ok(());
             };
-            let records = if S::CONFIRMS_UPSTREAM {
+            let records = if S::CONFIRMS_UPSTREAM || !source.prefetch() {
                 self.page(page).await?
             } else {
                 let (written, next) =

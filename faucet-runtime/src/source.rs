@@ -12,7 +12,8 @@ use crate::page::{Page, Record};
 ///
 /// A source is pull-based: the driver asks for page N+1 while it writes page N
 /// (never further ahead), so memory stays bounded by two pages; a source that
-/// sets [`Source::CONFIRMS_UPSTREAM`] is asked only after page N is confirmed.
+/// sets [`Source::CONFIRMS_UPSTREAM`], or whose [`Source::prefetch`] is false,
+/// is asked only after page N is confirmed.
 pub trait Source: Send {
     /// True for a source that acknowledges consumed input to its upstream system
     /// (Kafka offsets, a replication slot) when it is asked for the next page.
@@ -33,6 +34,16 @@ pub trait Source: Send {
 
     /// Short snake-case name (`csv`, `jsonl`), used in metrics, spans and errors.
     fn connector_name(&self) -> &'static str;
+
+    /// Whether the driver reads the next page while it writes the current one.
+    ///
+    /// Worth a second page in memory for a source that waits on a server (a
+    /// query, an API, a remote object), whose wait then overlaps the sink's
+    /// work. A source whose reads are already buffered ahead (local files)
+    /// says false, and the run holds one page of records fewer.
+    fn prefetch(&self) -> bool {
+        true
+    }
 
     /// Positions the source just after `bookmark`, the last confirmed page's
     /// bookmark, or at the start when there is none. Called once, before the first page.
@@ -69,6 +80,10 @@ impl<S: Source + ?Sized> Source for &mut S {
 
     fn connector_name(&self) -> &'static str {
         (**self).connector_name()
+    }
+
+    fn prefetch(&self) -> bool {
+        (**self).prefetch()
     }
 
     fn resume(&mut self, bookmark: Option<Value>) -> impl Future<Output = Result<()>> + Send {

@@ -407,6 +407,11 @@ fn infer(field: &str) -> Option<Value> {
 }
 
 impl Source for CsvSource {
+    /// Local files are read one chunk ahead already (see `objects`); a remote store's are not.
+    fn prefetch(&self) -> bool {
+        self.origin.is_some()
+    }
+
     fn connector_name(&self) -> &'static str {
         "csv"
     }

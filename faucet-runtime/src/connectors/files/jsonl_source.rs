@@ -139,6 +139,11 @@ async fn next_line<'a>(cursor: &'a mut Cursor, carry: &'a mut Vec<u8>) -> Result
 }
 
 impl Source for JsonlSource {
+    /// Local files are read one chunk ahead already (see `objects`); a remote store's are not.
+    fn prefetch(&self) -> bool {
+        self.origin.is_some()
+    }
+
     fn connector_name(&self) -> &'static str {
         "jsonl"
     }

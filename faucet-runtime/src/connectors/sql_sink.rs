@@ -220,10 +220,21 @@ impl Keying<'_> {
 /// `rows` of `batch` grouped by the set of `columns` each one carries (as
 /// column positions, in table order), so that a column a record does not
 /// mention keeps its default on insert and its stored value on update.
+///
+/// A record with the same keys, in the same order, as the row before it (the
+/// usual case) joins that row's group after one string comparison per key,
+/// without a lookup per column.
 pub(crate) fn shapes(batch: &[Record], rows: Vec<usize>, columns: &[&str]) -> Vec<(Vec<usize>, Vec<usize>)> {
     let mut groups: Vec<(Vec<usize>, Vec<usize>)> = Vec::new();
     let mut by_shape: HashMap<Vec<usize>, usize> = HashMap::new();
+    let mut previous: Option<(&Record, usize)> = None;
     for index in rows {
+        if let Some((before, group)) = previous
+            && same_keys(before, &batch[index])
+        {
+            groups[group].1.push(index);
+            continue;
+        }
         let object = batch[index].as_object();
         let shape: Vec<usize> =
             (0..columns.len()).filter(|&c| object.is_some_and(|o| o.contains_key(columns[c]))).collect();
@@ -232,8 +243,45 @@ pub(crate) fn shapes(batch: &[Record], rows: Vec<usize>, columns: &[&str]) -> Ve
             groups.len() - 1
         });
         groups[group].1.push(index);
+        previous = Some((&batch[index], group));
     }
     groups
+}
+
+/// True when `a` and `b` are objects with the same keys in the same order.
+fn same_keys(a: &Record, b: &Record) -> bool {
+    match (a.as_object(), b.as_object()) {
+        (Some(a), Some(b)) => a.len() == b.len() && a.keys().zip(b.keys()).all(|(x, y)| x == y),
+        _ => false,
+    }
+}
+
+/// Looks a record's fields up in a fixed order: one string comparison per
+/// field while the record holds them in that order (a row read from a table
+/// with the same columns), a hash lookup otherwise.
+pub(crate) struct FieldsInOrder<'r> {
+    /// The record's map and its entries not passed yet; `None` for a non-object.
+    object: Option<(&'r Map<String, Value>, serde_json::map::Iter<'r>)>,
+}
+
+impl<'r> FieldsInOrder<'r> {
+    /// A cursor over `record`'s fields (none when it is not an object).
+    pub(crate) fn new(record: &'r Record) -> Self {
+        FieldsInOrder { object: record.as_object().map(|map| (map, map.iter())) }
+    }
+
+    /// The value of `field`, if the record has it.
+    pub(crate) fn get(&mut self, field: &str) -> Option<&'r Value> {
+        let (map, next) = self.object.as_mut()?;
+        let mut ahead = next.clone();
+        if let Some((key, value)) = ahead.next()
+            && key == field
+        {
+            *next = ahead;
+            return Some(value);
+        }
+        map.get(field)
+    }
 }
 
 /// One column per key of `batch` (first-seen order), typed by `type_of` of
@@ -312,10 +360,34 @@ mod tests {
     }
 
     #[test]
+    fn fields_in_order_find_every_field_in_any_order() {
+        let record = json!({"a": 1, "b": 2, "c": 3});
+        let mut fields = FieldsInOrder::new(&record);
+        let got: Vec<Option<&Value>> = ["a", "b", "c", "x"].iter().map(|f| fields.get(f)).collect();
+        assert_eq!(got, [Some(&json!(1)), Some(&json!(2)), Some(&json!(3)), None]);
+        let mut fields = FieldsInOrder::new(&record);
+        let got: Vec<Option<&Value>> = ["c", "a", "x", "b"].iter().map(|f| fields.get(f)).collect();
+        assert_eq!(got, [Some(&json!(3)), Some(&json!(1)), None, Some(&json!(2))]);
+        assert_eq!(FieldsInOrder::new(&json!("not an object")).get("a"), None);
+    }
+
+    #[test]
     fn shapes_group_rows_by_the_columns_they_carry() {
         let batch = vec![json!({"a": 1}), json!({"a": 1, "b": 2}), json!({"a": 2, "x": 0})];
         let groups = shapes(&batch, vec![0, 1, 2], &["a", "b"]);
         assert_eq!(groups, [(vec![0], vec![0, 2]), (vec![0, 1], vec![1])]);
+        // Rows with the previous row's keys join its group; other orders are looked up.
+        let more = vec![
+            json!({"a": 1}),
+            json!({"a": 1, "b": 2}),
+            json!({"a": 2, "x": 0}),
+            json!({"a": 3, "x": 1}),
+            json!({"b": 1, "a": 2}),
+            json!({"a": 5, "b": 6}),
+            json!("not an object"),
+        ];
+        let groups = shapes(&more, (0..7).collect(), &["a", "b"]);
+        assert_eq!(groups, [(vec![0], vec![0, 2, 3]), (vec![0, 1], vec![1, 4, 5]), (vec![], vec![6])]);
         let columns = infer_columns(&batch, |v| if v.is_number() { "N" } else { "T" }, "T");
         assert_eq!(columns, [("a".to_owned(), "N"), ("b".to_owned(), "N"), ("x".to_owned(), "N")]);
     }

@@ -26,7 +26,8 @@ pub use crate::connectors::write_mode::{DeleteMarker, WriteMode};
 
 use crate::connectors::dburl;
 use crate::connectors::sql_sink::{
-    Committed, Keying, StoredFailure, TOKEN_TABLE, infer_columns, outcome, page_failures, shapes,
+    Committed, FieldsInOrder, Keying, StoredFailure, TOKEN_TABLE, infer_columns, outcome, page_failures,
+    shapes,
 };
 use crate::error::{FaucetError, Result};
 use crate::page::{CommitToken, Record};
@@ -167,10 +168,10 @@ impl Target {
     /// Appends the value in COPY's text format (`\\N` for NULL). Strings,
     /// numbers and booleans are escaped straight from the record; the other
     /// shapes go through `scratch`, a buffer reused from row to row.
-    fn copy_text(&self, record: &Record, out: &mut Vec<u8>, scratch: &mut String) {
+    fn copy_text(&self, fields: &mut FieldsInOrder<'_>, record: &Record, out: &mut Vec<u8>, scratch: &mut String) {
         use std::fmt::Write as _;
         let value = match &self.source {
-            Source::Field(field) => record.get(field.as_str()),
+            Source::Field(field) => fields.get(field),
             Source::Whole => Some(record),
         };
         match value {
@@ -179,12 +180,14 @@ impl Target {
             Some(Value::Bool(b)) if self.kind == ColumnKind::Plain => {
                 out.extend_from_slice(if *b { b"true" } else { b"false" })
             }
-            Some(Value::Number(n)) if self.kind == ColumnKind::Plain => {
+            Some(value @ (Value::Number(_) | Value::Object(_) | Value::Array(_)))
+                if self.kind == ColumnKind::Plain || self.kind == ColumnKind::Json =>
+            {
                 scratch.clear();
-                let _ = write!(scratch, "{n}");
-                out.extend_from_slice(scratch.as_bytes());
+                let _ = write!(scratch, "{value}");
+                copy_escape(scratch, out);
             }
-            Some(_) => match self.text(record) {
+            Some(value) => match self.value_text(value) {
                 Some(text) => copy_escape(&text, out),
                 None => out.extend_from_slice(b"\\N"),
             },
@@ -193,10 +196,14 @@ impl Target {
 
     /// The value's text for the server, or `None` for NULL.
     fn text(&self, record: &Record) -> Option<String> {
-        let value = match &self.source {
-            Source::Whole => return Some(record.to_string()),
-            Source::Field(field) => record.get(field.as_str())?,
-        };
+        match &self.source {
+            Source::Whole => Some(record.to_string()),
+            Source::Field(field) => self.value_text(record.get(field.as_str())?),
+        }
+    }
+
+    /// The text of a column's value for the server, or `None` for NULL.
+    fn value_text(&self, value: &Value) -> Option<String> {
         match value {
             Value::Null => None,
             _ if self.kind == ColumnKind::Json => Some(value.to_string()),
@@ -345,11 +352,12 @@ impl Statement {
         let mut data = Vec::with_capacity(rows.len() * self.targets.len() * 12);
         let mut scratch = String::new();
         for &row in rows {
+            let mut fields = FieldsInOrder::new(&batch[row]);
             for (i, t) in self.targets.iter().enumerate() {
                 if i > 0 {
                     data.push(b'\t');
                 }
-                t.copy_text(&batch[row], &mut data, &mut scratch);
+                t.copy_text(&mut fields, &batch[row], &mut data, &mut scratch);
             }
             data.push(b'\n');
         }

@@ -292,7 +292,10 @@ impl PostgresSource {
     /// and (mostly) no string. Column names are distinct (checked when opening).
     fn record(&self, row: &PgRow, keyed: bool, spare: Option<Value>) -> Result<(Value, Option<String>)> {
         let text = |i: usize, name: &str| -> Result<Option<&str>> {
-            row.try_get(i).map_err(|e| FaucetError::source(describe(&e, &format!("reading column {name}"))))
+            // Every column is converted to text by the query itself (see `convert`),
+            // so the per-value type check of `try_get` has nothing to catch.
+            row.try_get_unchecked(i)
+                .map_err(|e| FaucetError::source(describe(&e, &format!("reading column {name}"))))
         };
         let mut object = reshape::map_with_keys(spare, self.kinds.iter().map(|(name, _)| name));
         for (i, ((name, kind), value)) in self.kinds.iter().zip(object.values_mut()).enumerate() {

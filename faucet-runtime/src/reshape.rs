@@ -21,9 +21,10 @@ pub(crate) fn in_place_limit(len: usize) -> usize {
 /// Whether `renames` (index, new name) may be applied by [`rename_at`]: no new
 /// name is already a key of `map` and no two are equal.
 pub(crate) fn renames_are_clear(map: &Map<String, Value>, renames: &[(usize, String)]) -> bool {
-    renames.iter().enumerate().all(|(n, (_, new))| {
-        !map.contains_key(new) && renames[..n].iter().all(|(_, earlier)| earlier != new)
-    })
+    renames
+        .iter()
+        .enumerate()
+        .all(|(n, (_, new))| !map.contains_key(new) && renames[..n].iter().all(|(_, earlier)| earlier != new))
 }
 
 /// Gives the key at each index its new name, keeping every entry where it is.

@@ -304,7 +304,8 @@ mod tests {
 
     #[test]
     fn renames_a_few_keys_of_a_wide_object_in_place_keeping_order() {
-        let record = json!({"id": 1, "created_at": {"inner_at": 2}, "b": 3, "c": 4, "updated_at": 5, "d": 6, "e": 7});
+        let record =
+            json!({"id": 1, "created_at": {"inner_at": 2}, "b": 3, "c": 4, "updated_at": 5, "d": 6, "e": 7});
         let out = run("^(.*)_at$", "${1}Time", record).unwrap();
         assert_eq!(keys(&out), ["id", "createdTime", "b", "c", "updatedTime", "d", "e"]);
         assert_eq!(out["createdTime"], json!({"innerTime": 2}));

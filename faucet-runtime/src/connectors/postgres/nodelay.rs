@@ -78,7 +78,8 @@ mod tests {
     #[tokio::test]
     async fn sets_the_option_on_the_connections_socket() {
         let mut conn = PgConnectOptions::from_str(URL).unwrap().connect().await.expect("PostgreSQL");
-        let (client,): (i32,) = sqlx::query_as("SELECT inet_client_port()").fetch_one(&mut conn).await.unwrap();
+        let (client,): (i32,) =
+            sqlx::query_as("SELECT inet_client_port()").fetch_one(&mut conn).await.unwrap();
         let nodelay = || {
             let entries = std::fs::read_dir("/proc/self/fd").unwrap();
             entries

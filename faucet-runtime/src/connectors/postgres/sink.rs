@@ -168,7 +168,13 @@ impl Target {
     /// Appends the value in COPY's text format (`\\N` for NULL). Strings,
     /// numbers and booleans are escaped straight from the record; the other
     /// shapes go through `scratch`, a buffer reused from row to row.
-    fn copy_text(&self, fields: &mut FieldsInOrder<'_>, record: &Record, out: &mut Vec<u8>, scratch: &mut String) {
+    fn copy_text(
+        &self,
+        fields: &mut FieldsInOrder<'_>,
+        record: &Record,
+        out: &mut Vec<u8>,
+        scratch: &mut String,
+    ) {
         use std::fmt::Write as _;
         let value = match &self.source {
             Source::Field(field) => fields.get(field),

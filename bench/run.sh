@@ -274,7 +274,7 @@ log "results ($machine; $([ "$use_hyperfine" = 1 ] && [ "$runs" -gt 1 ] && echo 
 awk -F'\t' '
   { key = $1 FS $2; sc[NR] = $1; n[NR] = $2; prog[NR] = $3; med[NR] = $4; rss[NR] = $5
     if ($3 == "reference") ref[key] = $4; if ($3 == "faucet-cli") cli[key] = $4 }
-  function ratio(a, b) { return (b == "" || a == 0) ? "–" : sprintf("%.2f×", b / a) }
+  function ratio(a, b) { return (b == "" || a == 0 || b == 0) ? "–" : sprintf("%.2f×", b / a) }
   END {
     print "| scenario | rows | program | median wall s | rows/s | peak MiB | × reference | × faucet-cli |"
     print "|---|---:|---|---:|---:|---:|---:|---:|"

@@ -4,8 +4,10 @@
 //! Almost every key and value of a record is plain text: no quote, no
 //! backslash, no control character. Those are found eight bytes at a time and
 //! copied whole; only a string that does need escaping goes through
-//! serde_json's own escaper. Keys are checked the same way, so a record's
-//! fixed column names cost a scan and a copy rather than an escape per byte.
+//! serde_json's own escaper (a hand-written run-copying escaper measured 15%
+//! slower on the benchmark's JSON-in-a-string column). Keys are checked the
+//! same way, so a record's fixed column names cost a scan and a copy rather
+//! than an escape per byte.
 
 use serde_json::Value;
 
@@ -132,6 +134,15 @@ mod tests {
                     assert_eq!(ours(&value), serde_json::to_string(&value).unwrap(), "{value:?}");
                 }
             }
+        }
+    }
+
+    #[test]
+    fn every_ascii_character_is_escaped_as_serde_json_does() {
+        let all: String = (0u8..0x80).map(char::from).chain("é😀".chars()).collect();
+        for text in [all.clone(), all.chars().rev().collect()] {
+            let value = Value::String(text);
+            assert_eq!(ours(&value), serde_json::to_string(&value).unwrap());
         }
     }
 

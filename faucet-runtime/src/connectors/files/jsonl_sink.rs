@@ -43,6 +43,8 @@ pub struct JsonlSink {
     /// batch: serde_json's many small writes land in a `Vec`, and the file sees
     /// one large write instead.
     lines: Vec<u8>,
+    /// The encodings of the records' keys, reused from record to record.
+    keys: json_line::KeyCache,
 }
 
 /// Bytes of serialized lines gathered before they are handed to the file.
@@ -51,7 +53,7 @@ const LINES_CHUNK: usize = 256 * 1024;
 impl JsonlSink {
     /// A sink for `config`; the file is opened by [`Sink::open`].
     pub fn new(config: JsonlSinkConfig) -> Self {
-        JsonlSink { config, writer: None, lines: Vec::new() }
+        JsonlSink { config, writer: None, lines: Vec::new(), keys: json_line::KeyCache::default() }
     }
 }
 
@@ -83,9 +85,10 @@ impl Sink for JsonlSink {
             .as_mut()
             .ok_or_else(|| FaucetError::sink("the `jsonl` sink was written to before it was opened"))?;
         let lines = &mut self.lines;
+        let keys = &mut self.keys;
         lines.clear();
         let written = batch.iter().enumerate().try_for_each(|(i, record)| {
-            json_line::write_value(lines, record);
+            json_line::write_record(lines, record, keys);
             lines.push(b'\n');
             if lines.len() >= LINES_CHUNK || i + 1 == batch.len() {
                 writer.write_all(lines)?;

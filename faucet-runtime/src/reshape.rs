@@ -43,6 +43,7 @@ pub(crate) fn rename_at(map: &mut Map<String, Value>, renames: Vec<(usize, Strin
 /// record) when it is a map: its keys are kept where they match, renamed in
 /// place where a few differ, and its allocation reused otherwise. The values
 /// are whatever `spare` held (or null): the caller overwrites every one.
+#[cfg(any(feature = "files", feature = "postgres"))]
 pub(crate) fn map_with_keys<'k, K>(spare: Option<Value>, keys: K) -> Map<String, Value>
 where
     K: ExactSizeIterator<Item = &'k String> + Clone,
@@ -81,6 +82,7 @@ where
 }
 
 /// A new map with `keys`, every value null.
+#[cfg(any(feature = "files", feature = "postgres"))]
 fn fresh<'k>(keys: impl ExactSizeIterator<Item = &'k String>) -> Map<String, Value> {
     let mut map = Map::with_capacity(keys.len());
     for key in keys {
@@ -99,11 +101,13 @@ mod tests {
         map.keys().map(String::as_str).collect()
     }
 
+    #[cfg(any(feature = "files", feature = "postgres"))]
     fn owned(names: &[&str]) -> Vec<String> {
         names.iter().map(|s| (*s).to_owned()).collect()
     }
 
     #[test]
+    #[cfg(any(feature = "files", feature = "postgres"))]
     fn a_matching_spare_is_kept_as_it_is() {
         let want = owned(&["a", "b", "c"]);
         let map = map_with_keys(Some(json!({"a": 1, "b": "x", "c": null})), want.iter());
@@ -111,6 +115,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(any(feature = "files", feature = "postgres"))]
     fn a_few_renamed_keys_are_renamed_back_in_place() {
         let want = owned(&["id", "first_name", "b", "c", "d", "created_at", "e"]);
         let spare = json!({"id": 1, "firstName": "x", "b": 2, "c": 3, "d": 4, "createdTime": "t", "e": 5});
@@ -121,6 +126,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(any(feature = "files", feature = "postgres"))]
     fn anything_else_gets_exactly_the_keys() {
         let want = owned(&["a", "b", "c", "d", "e", "f"]);
         let spares = [

@@ -259,11 +259,13 @@ fn same_keys(a: &Record, b: &Record) -> bool {
 /// Looks a record's fields up in a fixed order: one string comparison per
 /// field while the record holds them in that order (a row read from a table
 /// with the same columns), a hash lookup otherwise.
+#[cfg(feature = "postgres")]
 pub(crate) struct FieldsInOrder<'r> {
     /// The record's map and its entries not passed yet; `None` for a non-object.
     object: Option<(&'r Map<String, Value>, serde_json::map::Iter<'r>)>,
 }
 
+#[cfg(feature = "postgres")]
 impl<'r> FieldsInOrder<'r> {
     /// A cursor over `record`'s fields (none when it is not an object).
     pub(crate) fn new(record: &'r Record) -> Self {
@@ -360,6 +362,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "postgres")]
     fn fields_in_order_find_every_field_in_any_order() {
         let record = json!({"a": 1, "b": 2, "c": 3});
         let mut fields = FieldsInOrder::new(&record);

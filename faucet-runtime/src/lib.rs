@@ -22,6 +22,7 @@ pub mod dlq;
 mod error;
 pub mod fan_out;
 pub mod matrix;
+pub mod number;
 pub mod observe;
 mod page;
 mod pipeline;

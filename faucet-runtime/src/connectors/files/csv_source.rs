@@ -388,6 +388,8 @@ fn set_field(value: &mut Value, field: &str, infer_types: bool) {
 }
 
 /// A field as an integer, a float or a boolean; `None` when it stays a string.
+/// A field written as a JSON number keeps its exact value, whatever its size
+/// or precision; other float spellings (`+1.5`, `.5`, `1.`) become the nearest double.
 fn infer(field: &str) -> Option<Value> {
     match field.as_bytes().first() {
         Some(b'0'..=b'9' | b'-' | b'+' | b'.') => {
@@ -395,10 +397,13 @@ fn infer(field: &str) -> Option<Value> {
                 return Some(Value::from(int));
             }
             let numeric = field.bytes().all(|b| matches!(b, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'));
-            if numeric && let Ok(float) = field.parse::<f64>() {
-                return Number::from_f64(float).map(Value::Number);
+            if !numeric {
+                return None;
             }
-            None
+            if let Ok(exact) = field.parse::<Number>() {
+                return Some(Value::Number(exact));
+            }
+            field.parse::<f64>().ok().and_then(Number::from_f64).map(Value::Number)
         }
         _ if field == "true" => Some(Value::Bool(true)),
         _ if field == "false" => Some(Value::Bool(false)),

@@ -682,6 +682,18 @@ mod postgres {
         fill(&mut sink("typed", ColumnMapping::AutoMap), &typed, "exact::pg-typed").await;
         let got = drain(&mut source("SELECT id, i, f, s, b FROM exact_values.typed ORDER BY id")).await;
         assert_same("jsonl -> postgres (typed)", &typed, &got, Numbers::Double, true);
+
+        // U+0000, which neither text nor jsonb holds, dead-letters its row alone.
+        for (table, mapping) in
+            [("docs", ColumnMapping::Jsonb { column: "data".into() }), ("typed", ColumnMapping::AutoMap)]
+        {
+            let mut sink = sink(table, mapping);
+            sink.open(OpenContext { scope: "exact::pg-nul", checkpoint: None }).await.unwrap();
+            let batch = [serde_json::json!({"s": "ok"}), serde_json::json!({"s": "a\u{0}b"})];
+            let outcome = sink.write_batch(&batch, CommitToken { seq: 1, part: 0 }).await.unwrap();
+            assert_eq!(outcome.written, 1, "{table}");
+            assert_eq!(outcome.failures.iter().map(|f| f.index).collect::<Vec<_>>(), [1], "{table}");
+        }
         sqlx::raw_sql("DROP SCHEMA exact_values CASCADE").execute(&mut conn).await.unwrap();
     }
 }

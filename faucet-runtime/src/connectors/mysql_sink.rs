@@ -641,6 +641,25 @@ mod tests {
         assert_eq!(outcome.written, 1);
         assert_eq!(db.strings("JSON_EXTRACT(doc, '$.a.b[0]')", "FROM docs").await, ["1"]);
         assert_eq!(db.strings("id, ok, f, tags", "FROM `we``ird`").await, ["1|1|1.5|[\"a\"]"]);
+
+        // Beyond u64: DECIMAL(65, 0), every digit kept; a double beyond its
+        // shortest form goes in as text and MySQL takes the nearest double.
+        let mut cfg = db.config("big");
+        cfg.create_table = true;
+        let mut sink = opened(cfg).await;
+        let record: Value = serde_json::from_str(
+            r#"{"n": 123456789012345678901234567890, "u": 18446744073709551615, "f": 0.48806805903541084}"#,
+        )
+        .unwrap();
+        assert_eq!(sink.write_batch(&[record], token(1, 0)).await.unwrap().written, 1);
+        assert_eq!(
+            db.strings("DATA_TYPE, COLUMN_TYPE", "FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'big' ORDER BY ORDINAL_POSITION").await,
+            ["decimal|decimal(65,0)", "bigint|bigint(20) unsigned", "double|double"]
+        );
+        assert_eq!(
+            db.strings("n, u, f = 0.48806805903541084e0", "FROM big").await,
+            ["123456789012345678901234567890|18446744073709551615|1"]
+        );
         db.drop().await;
     }
 }

@@ -15,8 +15,10 @@
 //! fields beyond the header get `column_<index>` keys and missing ones are left out.
 //!
 //! Values are JSON strings; with `infer_types`, a field that parses as an i64
-//! becomes an integer, a finite decimal number a float, exactly `true` /
-//! `false` a boolean, and anything else (the empty string included) stays a string.
+//! becomes an integer, a field written as a JSON number that number with its
+//! exact value (whatever its size or precision), another finite decimal
+//! spelling (`+1.5`, `.5`) the nearest double, exactly `true` / `false` a
+//! boolean, and anything else (the empty string included) stays a string.
 //!
 //! A page holds `batch_size` rows (well-formed or not; malformed ones are
 //! handled per `on_parse_error`) and may span files. Its bookmark is
@@ -687,20 +689,26 @@ mod tests {
         let path = write(
             dir.path(),
             "in.csv",
-            "i,neg,f,e,t,f2,s,empty,big,inf,nan,zip\n42,-7,3.5,1e3,true,false,True,,1e400,inf,NaN,abc\n",
+            "i,neg,f,e,t,f2,s,empty,big,inf,nan,zip,huge,half,plus\n\
+             42,-7,3.5,1e3,true,false,True,,1e400,inf,NaN,abc,123456789012345678901234567890,.5,+1.25\n",
         );
         let mut config = config(&path, 10);
         config.infer_types = true;
         let all = records(&pages(&config, None).await.unwrap());
+        let exact = |text: &str| Value::Number(text.parse().unwrap());
         assert_eq!(
             all,
             [json!({
-                "i": 42, "neg": -7, "f": 3.5, "e": 1000.0, "t": true, "f2": false, "s": "True",
-                "empty": "", "big": "1e400", "inf": "inf", "nan": "NaN", "zip": "abc",
+                "i": 42, "neg": -7, "f": 3.5, "e": exact("1e3"), "t": true, "f2": false, "s": "True",
+                "empty": "", "big": exact("1e400"), "inf": "inf", "nan": "NaN", "zip": "abc",
+                "huge": exact("123456789012345678901234567890"), "half": 0.5, "plus": 1.25,
             })]
         );
         assert!(all[0]["i"].is_i64());
         assert!(all[0]["e"].is_f64());
+        // Numbers keep the text they were written in (a positive exponent gains its sign).
+        assert_eq!(all[0]["huge"].to_string(), "123456789012345678901234567890");
+        assert_eq!(all[0]["e"].to_string(), "1e+3");
     }
 
     #[tokio::test]

@@ -32,6 +32,7 @@ pub mod secret;
 mod sink;
 mod source;
 pub mod state;
+pub mod substitute;
 pub mod transform;
 
 pub use error::{ErrorKind, FaucetError, Result};

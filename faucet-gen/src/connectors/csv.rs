@@ -6,7 +6,7 @@ use quote::quote;
 use super::{BATCH_SIZE, ON_PARSE_ERROR, PATH, on_parse_error, on_parse_error_tokens, opt, path};
 use crate::codegen::{Gen, byte_lit, usize_lit};
 use crate::diag::{Diagnostics, Loc};
-use crate::ir::{OnParseError, Text};
+use crate::ir::{Encode, OnParseError, Text};
 use crate::load::Node;
 use crate::validate::fields::{Field, Fields, Kind, Spec, batch_size, boolean, byte};
 
@@ -99,7 +99,7 @@ pub struct CsvSink {
 
 pub(crate) fn source(config: &Node, what: String, diags: &mut Diagnostics) -> Option<CsvSource> {
     let mut f = Fields::with_spec(config, &SOURCE, what, diags)?;
-    let path = f.require("path", diags).and_then(|n| path(n, diags));
+    let path = f.require("path", diags).and_then(|n| path(n, Encode::GlobSegment, diags));
     let has_headers = opt(f.get("has_headers"), true, |n| boolean(n, "has_headers", diags));
     let delimiter = opt(f.get("delimiter"), b',', |n| byte(n, "delimiter", diags));
     let quote = opt(f.get("quote"), b'"', |n| byte(n, "quote", diags));
@@ -122,7 +122,7 @@ pub(crate) fn source(config: &Node, what: String, diags: &mut Diagnostics) -> Op
 
 pub(crate) fn sink(config: &Node, what: String, diags: &mut Diagnostics) -> Option<CsvSink> {
     let mut f = Fields::with_spec(config, &SINK, what, diags)?;
-    let path = f.require("path", diags).and_then(|n| path(n, diags));
+    let path = f.require("path", diags).and_then(|n| path(n, Encode::PathSegment, diags));
     let delimiter = opt(f.get("delimiter"), b',', |n| byte(n, "delimiter", diags));
     let write_headers = opt(f.get("write_headers"), true, |n| boolean(n, "write_headers", diags));
     let append = opt(f.get("append"), false, |n| boolean(n, "append", diags));

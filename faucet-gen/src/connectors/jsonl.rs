@@ -6,7 +6,7 @@ use quote::quote;
 use super::{BATCH_SIZE, ON_PARSE_ERROR, PATH, on_parse_error, on_parse_error_tokens, opt, path};
 use crate::codegen::{Gen, usize_lit};
 use crate::diag::{Diagnostics, Loc};
-use crate::ir::{OnParseError, Text};
+use crate::ir::{Encode, OnParseError, Text};
 use crate::load::Node;
 use crate::validate::fields::{Field, Fields, Kind, Spec, batch_size, boolean};
 
@@ -57,7 +57,7 @@ pub struct JsonlSink {
 
 pub(crate) fn source(config: &Node, what: String, diags: &mut Diagnostics) -> Option<JsonlSource> {
     let mut f = Fields::with_spec(config, &SOURCE, what, diags)?;
-    let path = f.require("path", diags).and_then(|n| path(n, diags));
+    let path = f.require("path", diags).and_then(|n| path(n, Encode::GlobSegment, diags));
     let batch = opt(f.get("batch_size"), 1000, |n| batch_size(n, diags));
     let on_parse_error = opt(f.get("on_parse_error"), OnParseError::Fail, |n| on_parse_error(n, diags));
     f.finish(diags);
@@ -66,7 +66,7 @@ pub(crate) fn source(config: &Node, what: String, diags: &mut Diagnostics) -> Op
 
 pub(crate) fn sink(config: &Node, what: String, diags: &mut Diagnostics) -> Option<JsonlSink> {
     let mut f = Fields::with_spec(config, &SINK, what, diags)?;
-    let path = f.require("path", diags).and_then(|n| path(n, diags));
+    let path = f.require("path", diags).and_then(|n| path(n, Encode::PathSegment, diags));
     let append = opt(f.get("append"), false, |n| boolean(n, "append", diags));
     let batch = opt(f.get("batch_size"), 1000, |n| batch_size(n, diags));
     f.finish(diags);

@@ -21,9 +21,9 @@ use quote::quote;
 
 use crate::codegen::Gen;
 use crate::diag::Diagnostics;
-use crate::ir::{OnParseError, SinkKind, SourceKind, Text};
+use crate::ir::{Encode, OnParseError, SinkKind, SourceKind, Text};
 use crate::load::Node;
-use crate::validate::fields::{Field, Kind, MAX_BATCH_SIZE, Spec, Variant, one_of, text};
+use crate::validate::fields::{Field, Kind, MAX_BATCH_SIZE, Spec, Variant, one_of, text_in};
 
 /// `batch_size`, shared by most connectors.
 pub(crate) const BATCH_SIZE: Field =
@@ -238,9 +238,10 @@ pub(crate) fn on_parse_error_tokens(v: OnParseError, g: &Gen) -> TokenStream {
 }
 
 /// A file path or glob: non-empty, no NUL byte, not ending in `/`. Values
-/// from a matrix parent's record are substituted as single path segments.
-pub(crate) fn path(node: &Node, diags: &mut Diagnostics) -> Option<Text> {
-    let t = text(node, "path", diags)?.encoded_as(crate::ir::Encode::PathSegment);
+/// from a matrix parent's record are substituted as single path segments
+/// (`encode`: [`Encode::GlobSegment`] in a source's path, which is a glob).
+pub(crate) fn path(node: &Node, encode: Encode, diags: &mut Diagnostics) -> Option<Text> {
+    let t = text_in(node, "path", encode, diags)?;
     if let Some(lit) = t.as_literal() {
         if lit.trim().is_empty() {
             diags.error(&node.loc, "`path` is empty");

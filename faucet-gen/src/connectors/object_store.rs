@@ -9,10 +9,10 @@ use super::csv::{DELIMITER, FLEXIBLE, HAS_HEADERS, INFER_TYPES, QUOTE};
 use super::{BATCH_SIZE, ON_PARSE_ERROR, on_parse_error, on_parse_error_tokens, opt};
 use crate::codegen::{Gen, byte_lit, usize_lit};
 use crate::diag::{Diagnostics, Loc};
-use crate::ir::{OnParseError, Text};
+use crate::ir::{Encode, OnParseError, Text};
 use crate::load::Node;
 use crate::validate::fields::{
-    Field, Fields, Kind, Spec, batch_size, boolean, byte, int_in, one_of, plain_string, text,
+    Field, Fields, Kind, Spec, batch_size, boolean, byte, int_in, one_of, plain_string, text, text_in,
 };
 
 const MEMORY_STORE: Field =
@@ -522,7 +522,7 @@ fn store(kind: &str, f: &mut Fields<'_>, diags: &mut Diagnostics) -> Option<Stor
         }
         "file" => {
             let root = f.require("root", diags).and_then(|n| {
-                let t = text(n, "root", diags)?;
+                let t = text_in(n, "root", Encode::PathSegment, diags)?;
                 if t.as_literal().is_some_and(|r| r.is_empty() || r.contains('\0')) {
                     diags.error_help(
                         &n.loc,
@@ -876,9 +876,10 @@ fn endpoint(node: &Node, diags: &mut Diagnostics) -> Option<Text> {
     }
 }
 
-/// A key prefix or glob: no NUL, no leading `/`.
-fn prefix(node: &Node, diags: &mut Diagnostics) -> Option<Text> {
-    let t = text(node, "prefix", diags)?;
+/// A key prefix or glob: no NUL, no leading `/`. Values from a parent record
+/// are single path segments (`encode`: [`Encode::GlobSegment`] in a source's glob).
+fn prefix(node: &Node, encode: Encode, diags: &mut Diagnostics) -> Option<Text> {
+    let t = text_in(node, "prefix", encode, diags)?;
     if let Some(p) = t.as_literal() {
         if p.contains('\0') {
             diags.error(&node.loc, "`prefix` contains a NUL byte");
@@ -913,7 +914,7 @@ pub(crate) fn source(
 ) -> Option<ObjectSource> {
     let mut f = Fields::with_spec(config, spec_of(kind, true), what, diags)?;
     let store = store(kind, &mut f, diags);
-    let prefix = opt(f.get("prefix"), Text::literal(""), |n| prefix(n, diags));
+    let prefix = opt(f.get("prefix"), Text::literal(""), |n| prefix(n, Encode::GlobSegment, diags));
     let format = f.require("file_format", diags).and_then(|n| {
         let v = one_of(
             n,
@@ -979,7 +980,7 @@ pub(crate) fn source(
 pub(crate) fn sink(kind: &str, config: &Node, what: String, diags: &mut Diagnostics) -> Option<ObjectSink> {
     let mut f = Fields::with_spec(config, spec_of(kind, false), what, diags)?;
     let store = store(kind, &mut f, diags);
-    let prefix = opt(f.get("prefix"), Text::literal(""), |n| prefix(n, diags));
+    let prefix = opt(f.get("prefix"), Text::literal(""), |n| prefix(n, Encode::PathSegment, diags));
     let name = f.get("name").map(|n| {
         let s = plain_string(n, "name", diags)?;
         if s.is_empty() || s.contains(['/', '\0', '*', '?']) {

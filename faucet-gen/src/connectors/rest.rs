@@ -6,10 +6,10 @@ use quote::{ToTokens as _, quote};
 use super::opt;
 use crate::codegen::Gen;
 use crate::diag::{Diagnostics, Loc, list};
-use crate::ir::{Text, TextPart};
+use crate::ir::{Encode, Text, TextPart};
 use crate::load::{Node, Value};
 use crate::validate::fields::{
-    Field, Fields, Kind, Spec, Variant, boolean, int_in, one_of, plain_string, text,
+    Field, Fields, Kind, Spec, Variant, boolean, int_in, one_of, plain_string, parent_reference, text, text_in, token_loc,
 };
 
 /// A JSON value whose strings may hold `${env:…}` (a request body, a start value).
@@ -431,11 +431,10 @@ pub(crate) static SOURCE: Spec = Spec {
 pub(crate) fn source(config: &Node, what: String, diags: &mut Diagnostics) -> Option<RestSource> {
     let mut f = Fields::with_spec(config, &SOURCE, what, diags)?;
     let base_url = f.require("base_url", diags).and_then(|n| base_url(n, diags));
-    // A matrix parent's value lands in the path as one percent-encoded segment;
-    // query values need nothing here (the runtime encodes them with `append_pair`).
-    let path = opt(f.get("path"), Text::literal(""), |n| {
-        text(n, "path", diags).map(|t| t.encoded_as(crate::ir::Encode::UrlSegment))
-    });
+    // A matrix parent's value lands in the path percent-encoded, within one
+    // segment; query values need nothing here (the runtime encodes them with
+    // `append_pair`), nor do header values and bodies (sent as data).
+    let path = opt(f.get("path"), Text::literal(""), |n| text_in(n, "path", Encode::UrlSegment, diags));
     let method = opt(f.get("method"), "GET", |n| method(n, diags));
     let headers = opt(f.get("headers"), Vec::new(), |n| string_map(n, "headers", true, diags));
     let query_params =
@@ -510,9 +509,22 @@ pub(crate) fn source(config: &Node, what: String, diags: &mut Diagnostics) -> Op
     })
 }
 
-/// `base_url`: when literal, an absolute http(s) URL without query, fragment or password.
+/// `base_url`: when literal, an absolute http(s) URL without query, fragment
+/// or password. A parent record's value may only follow the authority: it can
+/// never pick the host, port or user the request (and its credentials) go to.
 fn base_url(node: &Node, diags: &mut Diagnostics) -> Option<Text> {
-    let t = text(node, "base_url", diags)?;
+    let t = text_in(node, "base_url", Encode::UrlPathInUrl, diags)?;
+    if let Some((prefix, token)) = literal_before_parent(&t)
+        && !authority_closed(&prefix)
+    {
+        diags.error_help(
+            &token_loc(&node.loc, &token),
+            format!("`{token}` would be part of the URL's host, port or user in `base_url`"),
+            "a record value may only be part of the URL's path: write the host first, \
+             e.g. `https://api.example.com/users/${…}`",
+        );
+        return None;
+    }
     let Some(lit) = t.as_literal() else {
         return Some(t);
     };
@@ -550,6 +562,28 @@ fn base_url(node: &Node, diags: &mut Diagnostics) -> Option<Text> {
     Some(t)
 }
 
+/// The literal text before the first parent value and that value's reference,
+/// when no `${env:…}` comes first (then only the run time can tell).
+fn literal_before_parent(t: &Text) -> Option<(String, String)> {
+    let mut prefix = String::new();
+    for part in &t.0 {
+        match part {
+            TextPart::Lit(s) => prefix.push_str(s),
+            TextPart::Env(_) => return None,
+            TextPart::Parent { path, .. } => return Some((prefix, parent_reference(path))),
+        }
+    }
+    None
+}
+
+/// True when `prefix` holds a whole authority (`scheme://host/`), as the
+/// runtime checks again (`faucet_runtime::substitute`).
+fn authority_closed(prefix: &str) -> bool {
+    let Some(scheme_end) = prefix.find("://") else { return false };
+    let after = &prefix[scheme_end + 3..];
+    after.find(['/', '\\']).is_some() && !after.contains(['?', '#'])
+}
+
 fn method(node: &Node, diags: &mut Diagnostics) -> Option<&'static str> {
     if let Value::Str(s) = &node.value
         && let Some(m) = METHODS.iter().find(|m| m.eq_ignore_ascii_case(s))
@@ -574,7 +608,9 @@ fn string_map(
     let mut ok = true;
     for e in entries {
         let value = match &e.value.value {
-            Value::Str(_) => text(&e.value, &e.key, diags),
+            // `Host` picks the server the request is for: no record value there.
+            Value::Str(_) if is_headers && e.key.eq_ignore_ascii_case("host") => text(&e.value, &e.key, diags),
+            Value::Str(_) => text_in(&e.value, &e.key, Encode::Raw, diags),
             Value::Int(i) => Some(Text::literal(i.to_string())),
             Value::Float(x) => Some(Text::literal(x.to_string())),
             Value::Bool(b) => Some(Text::literal(b.to_string())),
@@ -644,7 +680,7 @@ fn json(node: &Node, key: &str, diags: &mut Diagnostics) -> Option<Json> {
             diags.error(&node.loc, format!("`{key}` holds a number JSON cannot represent"));
             return None;
         }
-        Value::Str(_) => Json::Str(text(node, key, diags)?),
+        Value::Str(_) => Json::Str(text_in(node, key, Encode::Raw, diags)?),
         Value::Seq(items) => {
             let items: Vec<Option<Json>> = items.iter().map(|n| json(n, key, diags)).collect();
             Json::Seq(items.into_iter().collect::<Option<_>>()?)

@@ -14,6 +14,7 @@ use crate::load::Node;
 use crate::validate::fields::{
     Field, Fields, Kind, Spec, batch_size, boolean, byte, int_in, one_of, plain_string, text, text_in,
 };
+use crate::validate::secrets::{self, Position, secret};
 
 const MEMORY_STORE: Field =
     Field::opt("store", Kind::Str, "The in-process store's name (shared by sources and sinks).")
@@ -546,8 +547,8 @@ fn store(kind: &str, f: &mut Fields<'_>, diags: &mut Diagnostics) -> Option<Stor
     let key_node = f.get("access_key_id");
     let secret_node = f.get("secret_access_key");
     let key = key_node.map(|n| text(n, "access_key_id", diags));
-    let secret = secret_node.map(|n| text(n, "secret_access_key", diags));
-    let token = f.get("session_token").map(|n| text(n, "session_token", diags));
+    let secret_key = secret_node.map(|n| secret(n, "secret_access_key", diags));
+    let token = f.get("session_token").map(|n| secret(n, "session_token", diags));
     if let (Some((node, Some(url))), Some(false)) = (&endpoint, allow_http)
         && url.as_literal().is_some_and(|u| u.starts_with("http://"))
     {
@@ -573,7 +574,7 @@ fn store(kind: &str, f: &mut Fields<'_>, diags: &mut Diagnostics) -> Option<Stor
         endpoint_url: endpoint.map(|(_, u)| u).transpose_opt()?,
         allow_http: allow_http?,
         access_key_id: key.transpose_opt()?,
-        secret_access_key: secret.transpose_opt()?,
+        secret_access_key: secret_key.transpose_opt()?,
         session_token: token.transpose_opt()?,
     }))
 }
@@ -592,22 +593,6 @@ fn endpoint_with_http(f: &mut Fields<'_>, diags: &mut Diagnostics) -> (Option<Op
         );
     }
     (endpoint.map(|(_, u)| u), allow_http)
-}
-
-/// A secret setting: it must come from `${env:…}`, never a literal compiled into the binary.
-fn secret(node: &Node, key: &str, diags: &mut Diagnostics) -> Option<Text> {
-    let t = text(node, key, diags)?;
-    if t.as_literal().is_some() {
-        diags.error_help(
-            &node.loc,
-            format!("`{key}` is a literal secret"),
-            format!(
-                "read it from the environment at run time, e.g. `{key}: \"${{env:SECRET}}\"`, or leave it out to use the standard environment"
-            ),
-        );
-        return None;
-    }
-    Some(t)
 }
 
 fn gcs(f: &mut Fields<'_>, diags: &mut Diagnostics) -> Option<Gcs> {
@@ -854,6 +839,9 @@ fn region(node: &Node, custom_endpoint: bool, diags: &mut Diagnostics) -> Option
 /// An `http://` or `https://` URL with a host.
 fn endpoint(node: &Node, diags: &mut Diagnostics) -> Option<Text> {
     let t = text(node, "endpoint_url", diags)?;
+    if !secrets::check(node, &t, "endpoint_url", Position::Url, diags) {
+        return None;
+    }
     let Some(u) = t.as_literal() else { return Some(t) };
     match url::Url::parse(&u) {
         Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => Some(t),

@@ -11,6 +11,7 @@ use crate::load::{Node, Value};
 use crate::validate::fields::{
     Field, Fields, Kind, Spec, Variant, boolean, int_in, one_of, plain_string, parent_reference, text, text_in, token_loc,
 };
+use crate::validate::secrets::{self, Position, secret};
 
 /// A JSON value whose strings may hold `${env:…}` (a request body, a start value).
 #[derive(Debug, Clone, PartialEq)]
@@ -434,7 +435,10 @@ pub(crate) fn source(config: &Node, what: String, diags: &mut Diagnostics) -> Op
     // A matrix parent's value lands in the path percent-encoded, within one
     // segment; query values need nothing here (the runtime encodes them with
     // `append_pair`), nor do header values and bodies (sent as data).
-    let path = opt(f.get("path"), Text::literal(""), |n| text_in(n, "path", Encode::UrlSegment, diags));
+    let path = opt(f.get("path"), Text::literal(""), |n| {
+        let t = text_in(n, "path", Encode::UrlSegment, diags)?;
+        secrets::check(n, &t, "path", Position::Url, diags).then_some(t)
+    });
     let method = opt(f.get("method"), "GET", |n| method(n, diags));
     let headers = opt(f.get("headers"), Vec::new(), |n| string_map(n, "headers", true, diags));
     let query_params =
@@ -514,6 +518,9 @@ pub(crate) fn source(config: &Node, what: String, diags: &mut Diagnostics) -> Op
 /// never pick the host, port or user the request (and its credentials) go to.
 fn base_url(node: &Node, diags: &mut Diagnostics) -> Option<Text> {
     let t = text_in(node, "base_url", Encode::UrlPathInUrl, diags)?;
+    if !secrets::check(node, &t, "base_url", Position::Url, diags) {
+        return None;
+    }
     if let Some((prefix, token)) = literal_before_parent(&t)
         && !authority_closed(&prefix)
     {
@@ -545,10 +552,6 @@ fn base_url(node: &Node, diags: &mut Diagnostics) -> Option<Text> {
             format!("`base_url` must use http or https, not `{}`", url.scheme()),
             "write an absolute URL such as `https://api.example.com/v1`",
         );
-        return None;
-    }
-    if url.password().is_some() {
-        literal_secret(&node.loc, "the password in `base_url`", "base_url", diags);
         return None;
     }
     if url.query().is_some() || url.fragment().is_some() {
@@ -631,9 +634,8 @@ fn string_map(
             ok = false;
             continue;
         };
-        let sensitive = ["authorization", "proxy-authorization", "x-api-key", "cookie"];
-        if is_headers && sensitive.contains(&e.key.to_ascii_lowercase().as_str()) && !has_env(&value) {
-            literal_secret(&e.value.loc, &format!("header `{}`", e.key), &e.key, diags);
+        let position = if is_headers { Position::Header(&e.key) } else { Position::Named(&e.key) };
+        if !secrets::check(&e.value, &value, &e.key, position, diags) {
             ok = false;
             continue;
         }
@@ -645,28 +647,6 @@ fn string_map(
 /// An HTTP token (RFC 9110): the characters a header name may use.
 fn is_token(s: &str) -> bool {
     !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
-}
-
-fn has_env(t: &Text) -> bool {
-    t.0.iter().any(|p| matches!(p, TextPart::Env(_)))
-}
-
-fn literal_secret(loc: &Loc, what: &str, key: &str, diags: &mut Diagnostics) {
-    diags.error_help(
-        loc,
-        format!("{what} is a literal secret"),
-        format!("read it from the environment at run time, e.g. `{key}: \"${{env:API_TOKEN}}\"`; a literal would be compiled into the binary"),
-    );
-}
-
-/// A secret: must come from `${env:…}`.
-fn secret(node: &Node, key: &str, diags: &mut Diagnostics) -> Option<Text> {
-    let t = text(node, key, diags)?;
-    if !has_env(&t) {
-        literal_secret(&node.loc, &format!("`{key}`"), key, diags);
-        return None;
-    }
-    Some(t)
 }
 
 /// Any YAML value as a JSON template.
@@ -999,6 +979,9 @@ fn auth(node: &Node, diags: &mut Diagnostics) -> Option<Auth> {
         _ => {
             let token_url = c.require("token_url", diags).and_then(|n| {
                 let t = text(n, "token_url", diags)?;
+                if !secrets::check(n, &t, "token_url", Position::Url, diags) {
+                    return None;
+                }
                 if let Some(lit) = t.as_literal()
                     && !url::Url::parse(&lit).is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
                 {

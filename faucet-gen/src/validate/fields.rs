@@ -40,6 +40,11 @@ pub(crate) fn with_scope<R>(scope: TextScope, f: impl FnOnce() -> R) -> R {
     result
 }
 
+/// The id of the current row's parent (whose record `${parent.path}` reads), if any.
+pub(crate) fn parent_row() -> Option<String> {
+    SCOPE.with(|s| s.borrow().parent.clone())
+}
+
 /// Runs `f` with parent tokens rejected (inside transforms, state and dlq blocks).
 pub(crate) fn without_tokens<R>(f: impl FnOnce() -> R) -> R {
     let scope = SCOPE.with(|s| TextScope { tokens_allowed: false, ..s.borrow().clone() });

@@ -258,13 +258,17 @@ static PAGINATION: Spec = Spec {
     ],
 };
 
+/// The lowest `requests_per_second`: one request a day, the longest wait
+/// `request_delay` may ask for too.
+const MIN_REQUESTS_PER_SECOND: f64 = 1.0 / 86_400.0;
+
 static RATE_LIMIT: Spec = Spec {
     name: "rest.rate_limit",
     doc: "A request rate cap.",
     fields: &[Field::req(
         "requests_per_second",
-        Kind::Number(0.0, 100_000.0),
-        "Requests per second (above 0).",
+        Kind::Number(MIN_REQUESTS_PER_SECOND, 100_000.0),
+        "Requests per second, from one a day (0.0000116) to 100000.",
     )],
     variants: &[],
 };
@@ -730,14 +734,15 @@ fn rate_limit(node: &Node, diags: &mut Diagnostics) -> Option<f64> {
     let rps = f.require("requests_per_second", diags);
     f.finish(diags);
     let rps = rps?;
+    let in_range = |x: f64| (MIN_REQUESTS_PER_SECOND..=100_000.0).contains(&x);
     match rps.value {
-        Value::Int(i) if i > 0 && i <= 100_000 => Some(i as f64),
-        Value::Float(x) if x > 0.0 && x <= 100_000.0 => Some(x),
+        Value::Int(i) if in_range(i as f64) => Some(i as f64),
+        Value::Float(x) if in_range(x) => Some(x),
         _ => {
             diags.error_help(
                 &rps.loc,
-                "`requests_per_second` must be a positive number",
-                "use a number above 0, such as `5` or `0.5`",
+                "`requests_per_second` must be a positive number, from one request a day to 100000 a second",
+                "use a number such as `5` or `0.5` (at least 0.0000116, one a day)",
             );
             None
         }

@@ -49,7 +49,7 @@ const DICTIONARY: &[&str] = &[
     "self", "crate", "r#x", "_", "2024", "crate::f<T>", "a::b::<C>", "f<'a>", "name", "version", "vars",
     "matrix", "execution", "observability", "pipeline", "source", "sink", "sources", "sinks", "transforms",
     "state", "dlq", "type", "config", "path", "batch_size", "parent", "ref", "id", "rows", "query", "table",
-    "base_url", "records_path", "$.data[*]", "$[?(@.a)]", "pagination", "rate_limit",
+    "base_url", "records_path", "$.data[*]", "$[?(@.a)]", "[?@", "((", "<<", "pagination", "rate_limit",
     "requests_per_second", "timeout", "function", "pattern", "(a", "[^", "columns", "key", "mode", "upsert",
     "csv", "jsonl", "rest", "postgres", "mysql", "sqlite", "kafka", "s3", "gcs", "azure", "file", "redis",
     "memory", "custom", "flatten", "rename_keys", "keys_case", "cdc_unwrap", "stdout",

@@ -63,13 +63,24 @@ fn a_chain_of_6500_vars_is_an_error_not_a_stack_overflow() {
     text.push_str(&BASE.replace("in.jsonl", "\"${vars.v6499}\""));
     let (rendered, _, _) = only_error("chain.yaml", &text);
     assert!(rendered.contains("refers to vars more than 64 levels deep"), "{rendered}");
-    // 64 levels is fine.
-    let mut text = String::from("name: chain\nvars:\n  v0: a\n");
-    for i in 1..=64 {
-        text.push_str(&format!("  v{i}: \"${{vars.v{}}}/x\"\n", i - 1));
+    // 64 levels of references are fine, 65 are not, whatever order the
+    // names sort in (resolved vars are remembered with their depth).
+    let chain = |last: usize, name: &dyn Fn(usize) -> String| {
+        let mut text = format!("name: chain\nvars:\n  {}: a\n", name(0));
+        for i in 1..=last {
+            text.push_str(&format!("  {}: \"${{vars.{}}}/x\"\n", name(i), name(i - 1)));
+        }
+        text + &BASE.replace("in.jsonl", &format!("\"${{vars.{}}}\"", name(last)))
+    };
+    let numbered = |i: usize| format!("v{i}");
+    let reversed = |i: usize| format!("v{}", 1000 - i);
+    for name in [&numbered as &dyn Fn(usize) -> String, &reversed] {
+        generate("chain.yaml", &chain(64, name));
+        let (rendered, _, _) = only_error("chain.yaml", &chain(65, name));
+        assert!(rendered.contains("refers to vars more than 64 levels deep"), "{rendered}");
+        let (rendered, _, _) = only_error("chain.yaml", &chain(99, name));
+        assert!(rendered.contains("refers to vars more than 64 levels deep"), "{rendered}");
     }
-    text.push_str(&BASE.replace("in.jsonl", "\"${vars.v64}\""));
-    generate("chain.yaml", &text);
 }
 
 #[test]
@@ -214,4 +225,25 @@ fn rate_limits_and_durations_out_of_range_are_errors() {
     for good in ["rate_limit: { requests_per_second: 0.0000116 }", "rate_limit: { requests_per_second: 100000 }"] {
         generate("r.yaml", &rest(good));
     }
+}
+
+#[test]
+fn deeply_nested_jsonpaths_and_regexes_are_errors() {
+    let rest = |path: &str| {
+        format!(
+            "name: r\npipeline:\n  source: {{ type: rest, config: {{ base_url: \"http://h\", records_path: {path:?} }} }}\n  sink: {{ type: stdout }}\n"
+        )
+    };
+    for path in [format!("$.a{}", "[?@".repeat(20_000)), format!("$[?{}@.a{}]", "(".repeat(20_000), ")".repeat(20_000))] {
+        let (rendered, line, _) = only_error("r.yaml", &rest(&path));
+        assert!(rendered.contains("records_path"), "{rendered}");
+        assert_eq!(line, 3);
+    }
+    let transform = format!(
+        "  transforms: [ {{ type: rename_keys, config: {{ pattern: \"{}\", replacement: x }} }} ]\n  sink:",
+        "(".repeat(20_000)
+    );
+    let regex = format!("name: r\n{}", BASE.replace("  sink:", &transform));
+    let (rendered, _, _) = only_error("r.yaml", &regex);
+    assert!(rendered.contains("pattern"), "{rendered}");
 }

@@ -9,7 +9,7 @@ use crate::diag::{Diagnostics, Loc, list};
 use crate::ir::{Text, TextPart};
 use crate::load::{Node, Value};
 use crate::validate::fields::{
-    Field, Fields, Kind, Spec, Variant, boolean, int_in, one_of, plain_string, text,
+    self, Field, Fields, Kind, Spec, Variant, boolean, int_in, one_of, plain_string, text,
 };
 
 /// A JSON value whose strings may hold `${env:…}` (a request body, a start value).
@@ -664,6 +664,14 @@ fn json(node: &Node, key: &str, diags: &mut Diagnostics) -> Option<Json> {
 /// A JSONPath, parsed now so a typo is a build error.
 fn json_path(node: &Node, key: &str, diags: &mut Diagnostics) -> Option<String> {
     let s = plain_string(node, key, diags)?;
+    if fields::bracket_depth(&s) > fields::MAX_BRACKET_DEPTH {
+        diags.error_help(
+            &node.loc,
+            format!("`{key}` nests brackets more than {} deep", fields::MAX_BRACKET_DEPTH),
+            "write a JSONPath (RFC 9535) such as `$.data[*]`",
+        );
+        return None;
+    }
     match serde_json_path::JsonPath::parse(&s) {
         Ok(_) => Some(s),
         Err(e) => {

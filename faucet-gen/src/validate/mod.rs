@@ -542,8 +542,11 @@ fn name_problem(name: &str) -> Result<(), &'static str> {
 /// Whether `word` is a plain Rust identifier in every edition: not a keyword,
 /// strict or reserved, so it can name an item in whatever crate includes the code.
 pub(crate) fn is_identifier(word: &str) -> bool {
-    // syn knows every keyword up to edition 2021; `gen` is reserved since 2024.
-    word != "gen" && syn::parse_str::<syn::Ident>(word).is_ok()
+    word.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && word.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        // syn knows every keyword up to edition 2021; `gen` is reserved since 2024.
+        && word != "gen"
+        && syn::parse_str::<syn::Ident>(word).is_ok()
 }
 
 /// The module a pipeline is generated into: its name with `-` as `_`.

@@ -218,17 +218,8 @@ fn transform(node: &Node, diags: &mut Diagnostics) -> Option<Transform> {
 /// compiles in every edition. Anything that is not a plain path is refused,
 /// and so is deep nesting, before syn's recursive parser sees it.
 pub(crate) fn function_path(text: &str) -> Result<String, &'static str> {
-    const MAX_NESTING: usize = 16;
-    let mut depth = 0usize;
-    for c in text.chars() {
-        match c {
-            '<' | '(' | '[' | '{' => depth += 1,
-            '>' | ')' | ']' | '}' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-        if depth > MAX_NESTING {
-            return Err("nests its generic arguments too deeply");
-        }
+    if super::fields::bracket_depth(text) > super::fields::MAX_BRACKET_DEPTH {
+        return Err("nests its generic arguments too deeply");
     }
     let mut path = syn::parse_str::<syn::Path>(text).map_err(|_| "is not a Rust path")?;
     for segment in &mut path.segments {

@@ -75,23 +75,20 @@ struct Abort;
 /// Resolves vars and substitutes them, within [`MAX_VAR_DEPTH`] and [`MAX_EXPANDED_BYTES`].
 struct Expander<'a> {
     raw: &'a BTreeMap<&'a str, (String, &'a Node)>,
-    resolved: BTreeMap<String, String>,
+    /// Resolved vars: their text and depth.
+    resolved: BTreeMap<String, (String, usize)>,
     /// Bytes substitution may still produce.
     budget: usize,
 }
 
 impl Expander<'_> {
-    /// Resolves one var, following references to other vars; a cycle or an
-    /// undefined name is an error for this var (`Ok(None)`), a limit stops
-    /// the whole substitution.
-    fn resolve(
-        &mut self,
-        name: &str,
-        chain: &mut Vec<String>,
-        diags: &mut Diagnostics,
-    ) -> Result<Option<String>, Abort> {
-        if let Some(done) = self.resolved.get(name) {
-            return Ok(Some(done.clone()));
+    /// Resolves one var into `resolved`, following references to other vars,
+    /// and returns its depth (0 without references); a cycle or an undefined
+    /// name is an error for this var (`Ok(None)`), a limit stops the whole
+    /// substitution.
+    fn resolve(&mut self, name: &str, chain: &mut Vec<String>, diags: &mut Diagnostics) -> Result<Option<usize>, Abort> {
+        if let Some((_, depth)) = self.resolved.get(name) {
+            return Ok(Some(*depth));
         }
         let Some((text, node)) = self.raw.get(name) else { return Ok(None) };
         if let Some(start) = chain.iter().position(|c| c == name) {
@@ -108,57 +105,34 @@ impl Expander<'_> {
             }
             return Ok(None);
         }
-        if chain.len() == MAX_VAR_DEPTH {
-            // The walk started at `chain[0]`, whose references nest this deep.
-            let top = self.raw.get(chain[0].as_str()).map_or(&node.loc, |(_, n)| &n.loc);
-            diags.error_help(
-                top,
-                format!(
-                    "var `{}` refers to vars more than {MAX_VAR_DEPTH} levels deep: {} -> … -> {name}",
-                    chain[0],
-                    chain[..3].join(" -> ")
-                ),
-                "write some of these vars out instead of referring to the previous one",
-            );
-            return Err(Abort);
+        if chain.len() > MAX_VAR_DEPTH {
+            // Each var of the walk refers to the next, so the first is this deep.
+            let (_, top) = self.raw[chain[0].as_str()];
+            return Err(too_deep(&chain[0], &top.loc, diags));
         }
         chain.push(name.to_owned());
-        let mut value = String::new();
+        let (mut value, mut depth) = (String::new(), 0);
         let mut rest = text.as_str();
         while let Some((before, var, after)) = next_var(rest) {
-            self.append(&mut value, before, &node.loc, diags)?;
+            append(&mut self.budget, &mut value, before, &node.loc, diags)?;
             if !self.raw.contains_key(var) {
                 let names: Vec<&str> = self.raw.keys().copied().collect();
                 diags.error_help(&node.loc, format!("`${{vars.{var}}}` is not defined"), help_for(var, &names));
                 return Ok(None);
             }
-            let Some(inner) = self.resolve(var, chain, diags)? else { return Ok(None) };
-            self.append(&mut value, &inner, &node.loc, diags)?;
+            let Some(inner_depth) = self.resolve(var, chain, diags)? else { return Ok(None) };
+            depth = depth.max(inner_depth + 1);
+            let (inner, _) = &self.resolved[var];
+            append(&mut self.budget, &mut value, inner, &node.loc, diags)?;
             rest = after;
         }
-        self.append(&mut value, rest, &node.loc, diags)?;
+        append(&mut self.budget, &mut value, rest, &node.loc, diags)?;
         chain.pop();
-        self.resolved.insert(name.to_owned(), value.clone());
-        Ok(Some(value))
-    }
-
-    /// Appends `piece` to `out`, within the expansion budget; over it, the
-    /// error is at `loc` (the string being built), reported once.
-    fn append(&mut self, out: &mut String, piece: &str, loc: &Loc, diags: &mut Diagnostics) -> Result<(), Abort> {
-        if piece.len() > self.budget {
-            diags.error_help(
-                loc,
-                format!(
-                    "substituting `${{vars.…}}` here grows the config past {} MiB",
-                    MAX_EXPANDED_BYTES >> 20
-                ),
-                "vars that repeat other vars multiply in size: write the value out, or read it at run time with `${env:…}`",
-            );
-            return Err(Abort);
+        if depth > MAX_VAR_DEPTH {
+            return Err(too_deep(name, &node.loc, diags));
         }
-        self.budget -= piece.len();
-        out.push_str(piece);
-        Ok(())
+        self.resolved.insert(name.to_owned(), (value, depth));
+        Ok(Some(depth))
     }
 
     /// Substitutes resolved vars; a name that is defined but failed to resolve is
@@ -171,7 +145,7 @@ impl Expander<'_> {
                 while let Some((before, var, after)) = next_var(rest) {
                     out.push_str(before);
                     let value = match self.resolved.get(var) {
-                        Some(value) => value.clone(),
+                        Some((value, _)) => value,
                         None if defined.contains(&var) => return Ok(()),
                         None => {
                             diags.error_help(
@@ -182,7 +156,7 @@ impl Expander<'_> {
                             return Ok(());
                         }
                     };
-                    self.append(&mut out, &value, &node.loc, diags)?;
+                    append(&mut self.budget, &mut out, value, &node.loc, diags)?;
                     rest = after;
                 }
                 out.push_str(rest);
@@ -202,6 +176,32 @@ impl Expander<'_> {
         }
         Ok(())
     }
+}
+
+/// The error for var `name`, whose references nest deeper than [`MAX_VAR_DEPTH`].
+fn too_deep(name: &str, loc: &Loc, diags: &mut Diagnostics) -> Abort {
+    diags.error_help(
+        loc,
+        format!("var `{name}` refers to vars more than {MAX_VAR_DEPTH} levels deep"),
+        "write some of these vars out instead of referring to one another",
+    );
+    Abort
+}
+
+/// Appends `piece` to `out` within `budget` (the bytes substitution may still
+/// produce); over it, the error is at `loc`, the string being built.
+fn append(budget: &mut usize, out: &mut String, piece: &str, loc: &Loc, diags: &mut Diagnostics) -> Result<(), Abort> {
+    if piece.len() > *budget {
+        diags.error_help(
+            loc,
+            format!("substituting `${{vars.…}}` here grows the config past {} MiB", MAX_EXPANDED_BYTES >> 20),
+            "vars that repeat other vars multiply in size: write the value out, or read it at run time with `${env:…}`",
+        );
+        return Err(Abort);
+    }
+    *budget -= piece.len();
+    out.push_str(piece);
+    Ok(())
 }
 
 /// The text before the next `${vars.NAME}` (not escaped as `$${`), the name, and the rest.

@@ -138,8 +138,10 @@ fn display_name(path: &Path) -> String {
     path.to_string_lossy().replace('\\', "/")
 }
 
-fn read(path: &Path) -> Result<String, CliError> {
-    std::fs::read_to_string(path).map_err(|e| CliError::io("cannot read", path, e))
+/// A pipeline file's text; `Ok(Err(_))` when it is not UTF-8 (a located diagnostic).
+fn read(path: &Path) -> Result<Result<String, faucet_gen::Diagnostic>, CliError> {
+    let bytes = std::fs::read(path).map_err(|e| CliError::io("cannot read", path, e))?;
+    Ok(faucet_gen::load::decode(&display_name(path), bytes))
 }
 
 /// `faucet-gen check`: every file is checked (an unreadable one too is
@@ -150,7 +152,12 @@ pub fn check(files: &[PathBuf], out: &mut dyn Write, err: &mut dyn Write) -> Res
     for path in files {
         let name = display_name(path);
         let text = match read(path) {
-            Ok(text) => text,
+            Ok(Ok(text)) => text,
+            Ok(Err(d)) => {
+                let _ = writeln!(err, "{d}\n");
+                failed += 1;
+                continue;
+            }
             Err(e) => {
                 let _ = writeln!(err, "error: {e}\n");
                 failed += 1;
@@ -182,12 +189,17 @@ pub fn expand(
     err: &mut dyn Write,
 ) -> Result<i32, CliError> {
     let name = display_name(path);
-    let text = read(path)?;
+    let text = match read(path)? {
+        Ok(text) => text,
+        Err(d) => {
+            let _ = writeln!(err, "{d}");
+            return Ok(EXIT_ERROR);
+        }
+    };
     let mut options = faucet_gen::CodegenOptions { origin: format!("`{name}`"), ..Default::default() };
     if let Some(runtime) = runtime_path {
-        options.runtime = runtime
-            .parse()
-            .map_err(|_| CliError::new(format!("`--runtime-path {runtime}` is not a Rust path")))?;
+        options.runtime = faucet_gen::codegen::runtime_path(runtime)
+            .ok_or_else(|| CliError::new(format!("`--runtime-path {runtime}` is not a Rust path")))?;
     }
     match faucet_gen::generate_string(&name, &text, &options) {
         Ok(code) => {

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::codegen::CodegenOptions;
-use crate::diag::Diagnostics;
+use crate::diag::{Diagnostic, Diagnostics, Loc};
 
 /// Compiles pipeline files from a build script, with the default [`Config`].
 ///
@@ -84,22 +84,32 @@ impl Config {
             ),
         }
         .join("faucet");
-        let runtime: proc_macro2::TokenStream = match &self.runtime_path {
-            Some(p) => p.parse().unwrap_or_else(|_| panic!("runtime_path {p:?} is not a Rust path")),
+        let mut all = Diagnostics::new();
+        let runtime = match &self.runtime_path {
+            Some(p) => match crate::codegen::runtime_path(p) {
+                Some(path) => path,
+                None => {
+                    all.push(Diagnostic::new(Loc::Unknown, format!("`runtime_path` {p:?} is not a Rust path"))
+                        .with_help("write a path such as `::my_crate::faucet`"));
+                    return Err(all);
+                }
+            },
             None => quote::quote!(::faucet_runtime),
         };
-        let mut all = Diagnostics::new();
         let mut written = Vec::new();
         for path in paths {
             let path = path.as_ref();
             let display = path.display().to_string();
-            let text = match std::fs::read_to_string(manifest_dir.join(path)) {
-                Ok(text) => text,
+            let text = match std::fs::read(manifest_dir.join(path)) {
+                Ok(bytes) => match crate::load::decode(&display, bytes) {
+                    Ok(text) => text,
+                    Err(d) => {
+                        all.push(d);
+                        continue;
+                    }
+                },
                 Err(e) => {
-                    all.push(crate::Diagnostic::new(
-                        crate::Loc::Unknown,
-                        format!("cannot read pipeline file `{display}`: {e}"),
-                    ));
+                    all.push(Diagnostic::new(Loc::Unknown, format!("cannot read pipeline file `{display}`: {e}")));
                     continue;
                 }
             };
@@ -115,9 +125,13 @@ impl Config {
                         &display,
                     );
                     let target = out_dir.join(format!("{}.rs", definition.module()));
-                    write_if_changed(&target, &code)
-                        .unwrap_or_else(|e| panic!("cannot write {}: {e}", target.display()));
-                    written.push(target);
+                    match write_if_changed(&target, &code) {
+                        Ok(()) => written.push(target),
+                        Err(e) => all.push(Diagnostic::new(
+                            Loc::Unknown,
+                            format!("cannot write the code of `{display}` to {}: {e}", target.display()),
+                        )),
+                    }
                 }
                 Err(diags) => all.extend(diags),
             }

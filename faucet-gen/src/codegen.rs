@@ -396,13 +396,21 @@ pub fn generate_matrix(m: &ir::Matrix, opts: &CodegenOptions) -> TokenStream {
     }
 }
 
+/// A runtime path given as text (`Config::runtime_path`, `--runtime-path`) as
+/// tokens, or `None` when it is not a Rust path (generated code would not parse).
+pub fn runtime_path(text: &str) -> Option<TokenStream> {
+    let path = syn::parse_str::<syn::Path>(text).ok()?;
+    path.segments.iter().all(|s| s.arguments.is_none()).then(|| quote!(#path))
+}
+
 /// A stand-in module for a pipeline that failed to generate, so the user's
 /// code that calls it does not drown the real error in follow-on errors.
 pub fn stub(module: &str, name: &str, runtime: &TokenStream) -> TokenStream {
     let rt = runtime;
-    let Ok(module) = syn::parse_str::<syn::Ident>(module) else {
+    if !crate::validate::is_identifier(module) {
         return TokenStream::new();
-    };
+    }
+    let module = format_ident!("{module}");
     quote! {
         #[allow(unused, missing_docs, clippy::all)]
         pub mod #module {

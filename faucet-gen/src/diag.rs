@@ -5,6 +5,7 @@
 //! pipeline, and an inline pipeline gets the message on the offending token's
 //! span so rustc underlines it.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
@@ -77,7 +78,7 @@ impl Diagnostic {
     /// Renders the diagnostic as a compiler would: message, `--> file:line:col`,
     /// the source line with a caret under the offending node, then the help.
     pub fn render(&self) -> String {
-        let mut out = format!("error: {}", self.message);
+        let mut out = format!("error: {}", escape(&self.message));
         out.push_str(&self.render_body());
         out
     }
@@ -88,31 +89,23 @@ impl Diagnostic {
         if let Loc::File { file, line, col, len } = &self.loc {
             let gutter = line.to_string().len();
             let pad = " ".repeat(gutter);
-            out.push_str(&format!("\n{pad}--> {}:{line}:{col}", file.name));
+            out.push_str(&format!("\n{pad}--> {}:{line}:{col}", escape(&file.name)));
             if let Some(text) = file.text.lines().nth(line.saturating_sub(1)) {
-                let text = text.trim_end();
-                let caret_pad: String = text
-                    .chars()
-                    .take(col.saturating_sub(1))
-                    .map(|c| if c == '\t' { '\t' } else { ' ' })
-                    .collect();
-                out.push_str(&format!(
-                    "\n{pad} |\n{line} | {text}\n{pad} | {caret_pad}{}",
-                    "^".repeat((*len).max(1))
-                ));
+                let (text, caret_pad, carets) = snippet(text.trim_end(), *col, *len);
+                out.push_str(&format!("\n{pad} |\n{line} | {text}\n{pad} | {caret_pad}{carets}"));
             }
             if let Some(help) = &self.help {
-                out.push_str(&format!("\n{pad} = help: {help}"));
+                out.push_str(&format!("\n{pad} = help: {}", escape(help)));
             }
             for note in &self.notes {
-                out.push_str(&format!("\n{pad} = note: {note}"));
+                out.push_str(&format!("\n{pad} = note: {}", escape(note)));
             }
         } else {
             if let Some(help) = &self.help {
-                out.push_str(&format!("\n  = help: {help}"));
+                out.push_str(&format!("\n  = help: {}", escape(help)));
             }
             for note in &self.notes {
-                out.push_str(&format!("\n  = note: {note}"));
+                out.push_str(&format!("\n  = note: {}", escape(note)));
             }
         }
         out
@@ -120,12 +113,12 @@ impl Diagnostic {
 
     /// The message and help on one line each, for an inline token span.
     pub fn inline_message(&self) -> String {
-        let mut out = self.message.clone();
+        let mut out = escape(&self.message).into_owned();
         if let Some(help) = &self.help {
-            out.push_str(&format!("\n  = help: {help}"));
+            out.push_str(&format!("\n  = help: {}", escape(help)));
         }
         for note in &self.notes {
-            out.push_str(&format!("\n  = note: {note}"));
+            out.push_str(&format!("\n  = note: {}", escape(note)));
         }
         out
     }
@@ -139,6 +132,44 @@ impl Diagnostic {
         };
         format!("{place}|{}|{:?}", self.message, self.help)
     }
+}
+
+/// Whether `c` would act on a terminal or reorder text rather than show:
+/// control characters and Unicode's bidirectional overrides ("Trojan Source").
+fn is_hidden(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// `text` with every [hidden](is_hidden) character written as an escape
+/// (`\u{1b}`), so a config cannot paint, rewrite or reorder what the user reads.
+pub fn escape(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(is_hidden) {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(text.chars().map(|c| if is_hidden(c) { c.escape_default().to_string() } else { c.to_string() }).collect())
+}
+
+/// One source line as shown: hidden characters escaped except tabs (kept, so
+/// the caret lines up in any tab width), with the padding and carets that
+/// underline `len` characters from the 1-based column `col`.
+fn snippet(line: &str, col: usize, len: usize) -> (String, String, String) {
+    let (mut shown, mut pad, mut carets) = (String::new(), String::new(), 0usize);
+    let start = col.saturating_sub(1);
+    for (i, c) in line.chars().enumerate() {
+        let piece = if c == '\t' || !is_hidden(c) { c.to_string() } else { c.escape_default().to_string() };
+        let width = piece.chars().count();
+        if i < start {
+            pad.push_str(&if c == '\t' { "\t".to_owned() } else { " ".repeat(width) });
+        } else if i < start + len.max(1) {
+            carets += width;
+        }
+        shown.push_str(&piece);
+    }
+    // An underline running past the end of the line keeps its length.
+    let end = start + len.max(1);
+    carets += end.saturating_sub(line.chars().count().max(start));
+    (shown, pad, "^".repeat(carets.max(1)))
 }
 
 impl fmt::Display for Diagnostic {
@@ -209,6 +240,12 @@ impl Diagnostics {
                 }
             }
         }
+    }
+}
+
+impl FromIterator<Diagnostic> for Diagnostics {
+    fn from_iter<I: IntoIterator<Item = Diagnostic>>(items: I) -> Self {
+        Diagnostics { items: items.into_iter().collect() }
     }
 }
 

@@ -28,7 +28,17 @@ pub fn expand(input: TokenStream, ctx: &MacroContext) -> TokenStream {
         Ok(parsed) => parsed,
         Err(diags) => return errors(&diags, Span::call_site(), false),
     };
-    let runtime = parsed.runtime_path.unwrap_or_else(|| quote!(::faucet_runtime));
+    let runtime = match parsed.runtime_path {
+        Some(path) => match syn::parse2::<syn::Path>(path.clone()) {
+            Ok(p) if p.segments.iter().all(|s| s.arguments.is_none()) => path,
+            _ => {
+                let span = path.into_iter().next().map_or_else(Span::call_site, |t| t.span());
+                return syn::Error::new(span, "`crate = …` takes the path of the runtime crate, such as `::my_rt`")
+                    .to_compile_error();
+            }
+        },
+        None => quote!(::faucet_runtime),
+    };
     match parsed.body {
         MacroBody::File { path, span } => expand_file(&path, span, runtime, ctx),
         MacroBody::Inline(root) => match crate::validate::validate(&root, None) {
@@ -66,8 +76,8 @@ fn expand_file(path: &str, span: Span, runtime: TokenStream, ctx: &MacroContext)
     } else {
         ctx.manifest_dir.join(path)
     };
-    let text = match std::fs::read_to_string(&full) {
-        Ok(text) => text,
+    let bytes = match std::fs::read(&full) {
+        Ok(bytes) => bytes,
         Err(e) => return fail(format!("cannot read pipeline file `{path}` ({}): {e}", full.display())),
     };
     let display = full
@@ -75,7 +85,10 @@ fn expand_file(path: &str, span: Span, runtime: TokenStream, ctx: &MacroContext)
         .map(|p| p.display().to_string())
         .unwrap_or_else(|_| path.to_owned());
     let tracked = full.canonicalize().unwrap_or(full).display().to_string();
-    match crate::check_yaml(&display, &text) {
+    let checked = crate::load::decode(&display, bytes)
+        .map_err(|d| Diagnostics::from_iter([d]))
+        .and_then(|text| crate::check_yaml(&display, &text));
+    match checked {
         Ok(definition) => {
             let options = CodegenOptions {
                 runtime,
@@ -115,7 +128,9 @@ fn errors(diags: &Diagnostics, fallback: Span, from_file: bool) -> TokenStream {
 fn to_syn_error(d: &Diagnostic, fallback: Span, from_file: bool) -> syn::Error {
     match (&d.loc, from_file) {
         (Loc::Tokens(span), _) => syn::Error::new(*span, d.inline_message()),
-        (_, true) => syn::Error::new(fallback, format!("{}{}", d.message, d.render_body())),
+        (_, true) => {
+            syn::Error::new(fallback, format!("{}{}", crate::diag::escape(&d.message), d.render_body()))
+        }
         _ => syn::Error::new(fallback, d.inline_message()),
     }
 }

@@ -1,6 +1,8 @@
 //! build.rs mode end to end: a fixture crate whose build script compiles an
 //! invalid pipeline must fail `cargo build` with every diagnostic, each with
-//! file, line, column, snippet and suggestion.
+//! file, line, column, snippet and suggestion; hostile files beside it (deep
+//! nesting, a long vars chain, multiplying vars, non-UTF-8, names that are
+//! not identifiers) get located errors too, and the build script never crashes.
 
 use std::path::Path;
 use std::process::Command;
@@ -21,6 +23,26 @@ fn invalid_pipeline_fails_cargo_build_with_located_errors() {
         .replace("path = \"../../..\"", &format!("path = {:?}", root.display().to_string()));
     std::fs::write(work.path().join("Cargo.toml"), manifest).unwrap();
     std::fs::copy(root.join("../Cargo.lock"), work.path().join("Cargo.lock")).unwrap();
+    let base = "pipeline:\n  source: { type: jsonl, config: { path: in.jsonl } }\n  sink: { type: jsonl, config: { path: out.jsonl } }\n";
+    let mut chain = String::from("name: chain\nvars:\n  v0: a\n");
+    for i in 1..6_500 {
+        chain.push_str(&format!("  v{i}: \"${{vars.v{}}}/x\"\n", i - 1));
+    }
+    let mut bomb = String::from("name: bomb\nvars:\n  v0: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n");
+    for i in 1..=10 {
+        bomb.push_str(&format!("  v{i}: \"{}\"\n", format!("${{vars.v{}}}", i - 1).repeat(10)));
+    }
+    let hostile: [(&str, Vec<u8>); 6] = [
+        ("nest.yaml", format!("name: nest\nvars:\n  x:\n    {}a\n{base}", "- ".repeat(1_400)).into_bytes()),
+        ("chain.yaml", format!("{chain}{base}").into_bytes()),
+        ("bomb.yaml", format!("{bomb}{}", base.replace("in.jsonl", "\"${vars.v10}\"")).into_bytes()),
+        ("latin1.yaml", [b"name: caf\xE9\n".as_slice(), base.as_bytes()].concat()),
+        ("2024.yaml", base.as_bytes().to_vec()),
+        ("gen.yaml", format!("name: gen\n{base}").into_bytes()),
+    ];
+    for (name, bytes) in hostile {
+        std::fs::write(work.path().join("pipelines").join(name), bytes).unwrap();
+    }
 
     let target = root.join("../target/fixtures");
     let out = Command::new(env!("CARGO"))
@@ -39,7 +61,17 @@ fn invalid_pipeline_fails_cargo_build_with_located_errors() {
         "missing required key `path` in the `csv` source config",
         "`batch_size` is 0, out of range",
         "--> pipelines/bad.yaml:9:44",
+        "maps and lists are nested more than 64 levels deep here",
+        "--> pipelines/nest.yaml:4:129",
+        "refers to vars more than 64 levels deep",
+        "grows the config past 16 MiB",
+        "the file is not valid UTF-8: byte 0xE9",
+        "--> pipelines/latin1.yaml:1:10",
+        "this file has no `name:`, and its file name \"2024\" cannot name the pipeline",
+        "help: add `name: pipeline_2024`",
+        "invalid pipeline name \"gen\": it is a Rust keyword",
     ] {
         assert!(stderr.contains(expected), "missing {expected:?} in:\n{stderr}");
     }
+    assert!(!stderr.contains("panicked") && !stderr.contains("overflow"), "{stderr}");
 }

@@ -9,7 +9,8 @@ use crate::diag::{Diagnostics, Loc, list};
 use crate::ir::{Encode, Text, TextPart};
 use crate::load::{Node, Value};
 use crate::validate::fields::{
-    Field, Fields, Kind, Spec, Variant, boolean, int_in, one_of, plain_string, parent_reference, text, text_in, token_loc,
+    self, Field, Fields, Kind, Spec, Variant, boolean, int_in, one_of, plain_string, parent_reference, text,
+    text_in, token_loc,
 };
 use crate::validate::secrets::{self, Position, secret};
 
@@ -259,13 +260,17 @@ static PAGINATION: Spec = Spec {
     ],
 };
 
+/// The lowest `requests_per_second`: one request a day, the longest wait
+/// `request_delay` may ask for too.
+const MIN_REQUESTS_PER_SECOND: f64 = 1.0 / 86_400.0;
+
 static RATE_LIMIT: Spec = Spec {
     name: "rest.rate_limit",
     doc: "A request rate cap.",
     fields: &[Field::req(
         "requests_per_second",
-        Kind::Number(0.0, 100_000.0),
-        "Requests per second (above 0).",
+        Kind::Number(MIN_REQUESTS_PER_SECOND, 100_000.0),
+        "Requests per second, from one a day (0.0000116) to 100000.",
     )],
     variants: &[],
 };
@@ -676,6 +681,14 @@ fn json(node: &Node, key: &str, diags: &mut Diagnostics) -> Option<Json> {
 /// A JSONPath, parsed now so a typo is a build error.
 fn json_path(node: &Node, key: &str, diags: &mut Diagnostics) -> Option<String> {
     let s = plain_string(node, key, diags)?;
+    if fields::bracket_depth(&s) > fields::MAX_BRACKET_DEPTH {
+        diags.error_help(
+            &node.loc,
+            format!("`{key}` nests brackets more than {} deep", fields::MAX_BRACKET_DEPTH),
+            "write a JSONPath (RFC 9535) such as `$.data[*]`",
+        );
+        return None;
+    }
     match serde_json_path::JsonPath::parse(&s) {
         Ok(_) => Some(s),
         Err(e) => {
@@ -746,14 +759,15 @@ fn rate_limit(node: &Node, diags: &mut Diagnostics) -> Option<f64> {
     let rps = f.require("requests_per_second", diags);
     f.finish(diags);
     let rps = rps?;
+    let in_range = |x: f64| (MIN_REQUESTS_PER_SECOND..=100_000.0).contains(&x);
     match rps.value {
-        Value::Int(i) if i > 0 && i <= 100_000 => Some(i as f64),
-        Value::Float(x) if x > 0.0 && x <= 100_000.0 => Some(x),
+        Value::Int(i) if in_range(i as f64) => Some(i as f64),
+        Value::Float(x) if in_range(x) => Some(x),
         _ => {
             diags.error_help(
                 &rps.loc,
-                "`requests_per_second` must be a positive number",
-                "use a number above 0, such as `5` or `0.5`",
+                "`requests_per_second` must be a positive number, from one request a day to 100000 a second",
+                "use a number such as `5` or `0.5` (at least 0.0000116, one a day)",
             );
             None
         }

@@ -12,7 +12,43 @@ mod yaml;
 pub use tokens::{MacroBody, MacroInput, parse_macro_input};
 pub use yaml::load_yaml;
 
-use crate::diag::Loc;
+use std::sync::Arc;
+
+use crate::diag::{Diagnostic, Loc, SourceFile};
+
+/// A pipeline file's bytes as text; bytes that are not UTF-8 are an error at
+/// the line and column of the first bad byte (`name` is the file as shown).
+pub fn decode(name: &str, bytes: Vec<u8>) -> Result<String, Diagnostic> {
+    let error = match String::from_utf8(bytes) {
+        Ok(text) => return Ok(text),
+        Err(e) => e,
+    };
+    let at = error.utf8_error().valid_up_to();
+    let bytes = error.as_bytes();
+    let before = String::from_utf8_lossy(&bytes[..at]);
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    let file = Arc::new(SourceFile { name: name.to_owned(), text: String::from_utf8_lossy(bytes).into_owned() });
+    Err(Diagnostic::new(
+        Loc::File { file, line, col, len: 1 },
+        format!("the file is not valid UTF-8: byte 0x{:02X} here is not part of a UTF-8 character", bytes[at]),
+    )
+    .with_help("save the pipeline file as UTF-8"))
+}
+
+/// The deepest nesting of maps and lists a config may have.
+///
+/// Real pipelines nest a dozen levels at most (a REST `body` a few more);
+/// the bound keeps every recursive walk over the tree (loading, `vars`,
+/// validation, code generation, dropping it) far from the end of the stack
+/// whatever the input, so a hostile file gets an error instead of a crash.
+pub const MAX_DEPTH: usize = 64;
+
+/// The error for a map or list nested deeper than [`MAX_DEPTH`], at its start.
+fn too_deep(loc: Loc) -> Diagnostic {
+    Diagnostic::new(loc, format!("maps and lists are nested more than {MAX_DEPTH} levels deep here"))
+        .with_help("a pipeline config never needs this much nesting: flatten the value")
+}
 
 /// A config value with its location.
 #[derive(Debug, Clone)]

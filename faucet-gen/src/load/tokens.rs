@@ -7,7 +7,7 @@
 
 use proc_macro2::{Delimiter, Span, TokenStream, TokenTree};
 
-use super::{Entry, Node, Value};
+use super::{Entry, MAX_DEPTH, Node, Value, too_deep};
 use crate::diag::{Diagnostic, Diagnostics, Loc};
 
 /// What a `faucet!` invocation asks for.
@@ -35,7 +35,7 @@ pub enum MacroBody {
 
 /// Parses the tokens of a `faucet!` invocation.
 pub fn parse_macro_input(tokens: TokenStream) -> Result<MacroInput, Diagnostics> {
-    let mut cursor = Cursor::new(tokens, Span::call_site());
+    let mut cursor = Cursor::new(tokens, Span::call_site(), 1);
     let mut runtime_path = None;
     if cursor.peek_ident("crate") && cursor.peek_punct_at(1, '=') {
         cursor.next();
@@ -99,11 +99,13 @@ struct Cursor {
     pos: usize,
     /// The span of the enclosing group, for errors at its end.
     end_span: Span,
+    /// How many maps and lists enclose these tokens (the top-level map is 1).
+    depth: usize,
 }
 
 impl Cursor {
-    fn new(tokens: TokenStream, end_span: Span) -> Self {
-        Cursor { tokens: tokens.into_iter().collect(), pos: 0, end_span }
+    fn new(tokens: TokenStream, end_span: Span, depth: usize) -> Self {
+        Cursor { tokens: tokens.into_iter().collect(), pos: 0, end_span, depth }
     }
 
     fn peek(&self) -> Option<&TokenTree> {
@@ -203,7 +205,11 @@ impl Cursor {
         let loc = Loc::Tokens(span);
         let value = match tt {
             TokenTree::Group(group) => {
-                let mut inner = Cursor::new(group.stream(), group.span_close());
+                if self.depth >= MAX_DEPTH {
+                    diags.push(too_deep(loc));
+                    return None;
+                }
+                let mut inner = Cursor::new(group.stream(), group.span_close(), self.depth + 1);
                 match group.delimiter() {
                     Delimiter::Brace => Value::Map(inner.map_body(diags)),
                     Delimiter::Bracket => {
@@ -350,6 +356,19 @@ mod tests {
         let input = parse_macro_input(quote! { crate = ::my_rt, "pipelines/a.yaml" }).unwrap();
         assert_eq!(input.runtime_path.unwrap().to_string(), ":: my_rt");
         assert!(matches!(input.body, MacroBody::File { path, .. } if path == "pipelines/a.yaml"));
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let deep = |levels: usize| -> TokenStream {
+            format!("name: x, v: {}1{}", "[".repeat(levels), "]".repeat(levels)).parse().unwrap()
+        };
+        let err = parse_macro_input(deep(5_000)).unwrap_err();
+        assert_eq!(err.len(), 1);
+        assert!(err.iter().next().unwrap().message.contains("nested more than 64 levels"));
+        // The top-level map counts as one level, as in YAML.
+        assert!(parse_macro_input(deep(MAX_DEPTH - 1)).is_ok());
+        assert!(parse_macro_input(deep(MAX_DEPTH)).is_err());
     }
 
     #[test]

@@ -3,12 +3,14 @@
 use std::sync::Arc;
 
 use saphyr::{LoadableYamlNode, MarkedYaml, Marker, Scalar, YamlData};
+use saphyr_parser::{Event, Parser};
 
-use super::{Entry, Node, Value};
+use super::{Entry, MAX_DEPTH, Node, Value, too_deep};
 use crate::diag::{Diagnostic, Loc, SourceFile};
 
 /// Parses one YAML document; a syntax error is a diagnostic at its position.
 pub fn load_yaml(file: &Arc<SourceFile>) -> Result<Node, Diagnostic> {
+    check_depth(file)?;
     let docs = MarkedYaml::load_from_str(&file.text).map_err(|e| {
         let mark = e.marker();
         Diagnostic::new(loc_of(file, mark, mark), format!("YAML syntax error: {}", e.info()))
@@ -29,6 +31,31 @@ pub fn load_yaml(file: &Arc<SourceFile>) -> Result<Node, Diagnostic> {
         .with_help("remove the `---` separator, or split the pipelines into separate files"));
     }
     convert(file, doc)
+}
+
+/// Rejects nesting deeper than [`MAX_DEPTH`] before any tree is built.
+///
+/// saphyr's event parser keeps its state on the heap, so this pass over its
+/// events cannot overflow the stack, while the marked tree it would otherwise
+/// build (and [`convert`], and dropping that tree) recurse once per level.
+/// A syntax error ends the pass: loading reports it with its position.
+fn check_depth(file: &Arc<SourceFile>) -> Result<(), Diagnostic> {
+    let mut depth = 0usize;
+    let mut parser = Parser::new_from_str(&file.text);
+    while let Some(Ok((event, span))) = parser.next_event() {
+        match event {
+            Event::SequenceStart(..) | Event::MappingStart(..) => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Err(too_deep(loc_of(file, &span.start, &span.start)));
+                }
+            }
+            Event::SequenceEnd | Event::MappingEnd => depth = depth.saturating_sub(1),
+            Event::StreamEnd => break,
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 fn loc_of(file: &Arc<SourceFile>, start: &Marker, end: &Marker) -> Loc {
@@ -109,6 +136,20 @@ mod tests {
         let d = load_yaml(&file("a: [1, 2\nb: 3\n")).unwrap_err();
         assert!(d.message.starts_with("YAML syntax error"), "{}", d.message);
         assert!(matches!(d.loc, Loc::File { .. }));
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        // 1,400 block sequences on one line (2.8 KB) used to overflow the stack.
+        let text = format!("{}x\n", "- ".repeat(1_400));
+        let d = load_yaml(&file(&text)).unwrap_err();
+        assert!(d.message.contains("nested more than 64 levels"), "{}", d.message);
+        let Loc::File { line, col, .. } = d.loc else { panic!() };
+        assert_eq!((line, col), (1, 1 + 2 * 64));
+        // Flow style too, and exactly the limit still loads.
+        assert!(load_yaml(&file(&format!("a: {}{}\n", "[".repeat(200), "]".repeat(200)))).is_err());
+        let ok = format!("{}x{}\n", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
+        assert!(load_yaml(&file(&ok)).is_ok());
     }
 
     #[test]

@@ -396,6 +396,27 @@ pub(crate) fn batch_size(node: &Node, diags: &mut Diagnostics) -> Option<u64> {
 }
 
 /// A plain string with no `${…}` reference (names, enum values, patterns).
+/// The deepest nesting of brackets (`(`, `[`, `{` and `<`) in `s`: checked
+/// before a string reaches a recursive parser (syn, JSONPath), which a few
+/// kilobytes of `[[[[` would otherwise run off the end of the stack.
+pub(crate) fn bracket_depth(s: &str) -> usize {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    for c in s.chars() {
+        match c {
+            '(' | '[' | '{' | '<' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            ')' | ']' | '}' | '>' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
+}
+
+/// The most [`bracket_depth`] a string parsed at build time may have.
+pub(crate) const MAX_BRACKET_DEPTH: usize = 32;
+
 pub(crate) fn plain_string(node: &Node, key: &str, diags: &mut Diagnostics) -> Option<String> {
     match &node.value {
         Value::Str(s) if names_row(s) => {

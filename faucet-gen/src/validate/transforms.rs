@@ -176,12 +176,12 @@ fn transform(node: &Node, diags: &mut Diagnostics) -> Option<Transform> {
             let mut c = Fields::with_spec(config, &CUSTOM, what, diags)?;
             let function = c.require("function", diags).and_then(|n| {
                 let p = plain_string(n, "function", diags)?;
-                match syn::parse_str::<syn::Path>(&p) {
-                    Ok(_) => Some((p, n.loc.clone())),
-                    Err(_) => {
+                match function_path(&p) {
+                    Ok(path) => Some((path, n.loc.clone())),
+                    Err(problem) => {
                         diags.error_help(
                             &n.loc,
-                            format!("`function` {p:?} is not a Rust path"),
+                            format!("`function` {p:?} {problem}"),
                             "name a function such as `my_crate::transforms::clean`",
                         );
                         None
@@ -210,6 +210,56 @@ fn transform(node: &Node, diags: &mut Diagnostics) -> Option<Transform> {
             None
         }
     }
+}
+
+/// A custom transform's function as the path generated code writes in an
+/// expression: generic arguments take the turbofish (`f<T>` → `f::<T>`), and
+/// `gen`, a keyword since edition 2024, is written raw (`r#gen`) so the code
+/// compiles in every edition. Anything that is not a plain path is refused,
+/// and so is deep nesting, before syn's recursive parser sees it.
+pub(crate) fn function_path(text: &str) -> Result<String, &'static str> {
+    if super::fields::bracket_depth(text) > super::fields::MAX_BRACKET_DEPTH {
+        return Err("nests its generic arguments too deeply");
+    }
+    let mut path = syn::parse_str::<syn::Path>(text).map_err(|_| "is not a Rust path")?;
+    for segment in &mut path.segments {
+        match &mut segment.arguments {
+            syn::PathArguments::None => {}
+            syn::PathArguments::AngleBracketed(args) => {
+                let plain = args.args.iter().all(|a| {
+                    matches!(
+                        a,
+                        syn::GenericArgument::Type(_)
+                            | syn::GenericArgument::Lifetime(_)
+                            | syn::GenericArgument::Const(_)
+                    )
+                });
+                if !plain {
+                    return Err("has generic arguments a function path cannot take");
+                }
+                args.colon2_token = Some(Default::default());
+            }
+            syn::PathArguments::Parenthesized(_) => return Err("is a `Fn(…)` bound, not a function path"),
+        }
+    }
+    Ok(raw_gen(quote::quote!(#path)).to_string())
+}
+
+/// `tokens` with every identifier `gen` written `r#gen`.
+fn raw_gen(tokens: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
+    use proc_macro2::{Group, Ident, TokenTree};
+    tokens
+        .into_iter()
+        .map(|tt| match tt {
+            TokenTree::Ident(i) if i == "gen" => TokenTree::Ident(Ident::new_raw("gen", i.span())),
+            TokenTree::Group(g) => {
+                let mut inner = Group::new(g.delimiter(), raw_gen(g.stream()));
+                inner.set_span(g.span());
+                TokenTree::Group(inner)
+            }
+            other => other,
+        })
+        .collect()
 }
 
 static CDC_UNWRAP: Spec = Spec {

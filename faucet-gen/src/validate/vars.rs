@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::diag::{Diagnostics, help_for};
+use crate::diag::{Diagnostics, Loc, help_for};
 use crate::load::{Node, Value};
 
 /// The tree with every `${vars.name}` substituted; `None` when `vars` itself is invalid.
@@ -41,67 +41,167 @@ pub(crate) fn apply(root: &Node, diags: &mut Diagnostics) -> Option<Node> {
         };
         raw.insert(&e.key, (text, &e.value));
     }
-    let mut resolved: BTreeMap<String, String> = BTreeMap::new();
     let names: Vec<&str> = raw.keys().copied().collect();
+    let mut expander = Expander { raw: &raw, resolved: BTreeMap::new(), budget: MAX_EXPANDED_BYTES };
     let mut failed = false;
     for name in &names {
         let mut chain = Vec::new();
-        if resolve(name, &raw, &mut resolved, &mut chain, diags).is_none() {
-            failed = true;
+        match expander.resolve(name, &mut chain, diags) {
+            Ok(Some(_)) => {}
+            Ok(None) => failed = true,
+            Err(Abort) => return None,
         }
     }
     let mut out = root.clone();
     if let Value::Map(entries) = &mut out.value {
         for e in entries.iter_mut().filter(|e| e.key != "vars") {
-            substitute_tree(&mut e.value, &resolved, &names, diags);
+            expander.substitute_tree(&mut e.value, &names, diags).ok()?;
         }
     }
     (!failed).then_some(out)
 }
 
-/// Resolves one var, following references to other vars; a cycle is an error naming it.
-fn resolve(
-    name: &str,
-    raw: &BTreeMap<&str, (String, &Node)>,
-    resolved: &mut BTreeMap<String, String>,
-    chain: &mut Vec<String>,
-    diags: &mut Diagnostics,
-) -> Option<String> {
-    if let Some(done) = resolved.get(name) {
-        return Some(done.clone());
-    }
-    let (text, node) = raw.get(name)?;
-    if let Some(start) = chain.iter().position(|c| c == name) {
-        let mut cycle = chain[start..].to_vec();
-        cycle.push(name.to_owned());
-        // Every var on the cycle finds it; only the walk that starts at its
-        // smallest member reports it, so it is reported once.
-        if cycle.iter().min() == cycle.first() {
-            diags.error_help(
-                &node.loc,
-                format!("the vars refer to each other in a cycle: {}", cycle.join(" -> ")),
-                "break the cycle: one of these vars must be written out",
-            );
+/// How deep `${vars.…}` references may nest: a var naming a var naming a var…
+pub(crate) const MAX_VAR_DEPTH: usize = 64;
+
+/// How many bytes substitution may produce in all, resolved vars and
+/// substituted strings together: vars that each repeat the previous one ten
+/// times would otherwise grow a small file into gigabytes.
+pub(crate) const MAX_EXPANDED_BYTES: usize = 16 << 20;
+
+/// Substitution stopped by a limit (already reported): nothing more is checked.
+struct Abort;
+
+/// Resolves vars and substitutes them, within [`MAX_VAR_DEPTH`] and [`MAX_EXPANDED_BYTES`].
+struct Expander<'a> {
+    raw: &'a BTreeMap<&'a str, (String, &'a Node)>,
+    /// Resolved vars: their text and depth.
+    resolved: BTreeMap<String, (String, usize)>,
+    /// Bytes substitution may still produce.
+    budget: usize,
+}
+
+impl Expander<'_> {
+    /// Resolves one var into `resolved`, following references to other vars,
+    /// and returns its depth (0 without references); a cycle or an undefined
+    /// name is an error for this var (`Ok(None)`), a limit stops the whole
+    /// substitution.
+    fn resolve(&mut self, name: &str, chain: &mut Vec<String>, diags: &mut Diagnostics) -> Result<Option<usize>, Abort> {
+        if let Some((_, depth)) = self.resolved.get(name) {
+            return Ok(Some(*depth));
         }
-        return None;
-    }
-    chain.push(name.to_owned());
-    let mut value = String::new();
-    let mut rest = text.as_str();
-    while let Some((before, var, after)) = next_var(rest) {
-        value.push_str(before);
-        if !raw.contains_key(var) {
-            let names: Vec<&str> = raw.keys().copied().collect();
-            diags.error_help(&node.loc, format!("`${{vars.{var}}}` is not defined"), help_for(var, &names));
-            return None;
+        let Some((text, node)) = self.raw.get(name) else { return Ok(None) };
+        if let Some(start) = chain.iter().position(|c| c == name) {
+            let mut cycle = chain[start..].to_vec();
+            cycle.push(name.to_owned());
+            // Every var on the cycle finds it; only the walk that starts at its
+            // smallest member reports it, so it is reported once.
+            if cycle.iter().min() == cycle.first() {
+                diags.error_help(
+                    &node.loc,
+                    format!("the vars refer to each other in a cycle: {}", cycle.join(" -> ")),
+                    "break the cycle: one of these vars must be written out",
+                );
+            }
+            return Ok(None);
         }
-        value.push_str(&resolve(var, raw, resolved, chain, diags)?);
-        rest = after;
+        if chain.len() > MAX_VAR_DEPTH {
+            // Each var of the walk refers to the next, so the first is this deep.
+            let (_, top) = self.raw[chain[0].as_str()];
+            return Err(too_deep(&chain[0], &top.loc, diags));
+        }
+        chain.push(name.to_owned());
+        let (mut value, mut depth) = (String::new(), 0);
+        let mut rest = text.as_str();
+        while let Some((before, var, after)) = next_var(rest) {
+            append(&mut self.budget, &mut value, before, &node.loc, diags)?;
+            if !self.raw.contains_key(var) {
+                let names: Vec<&str> = self.raw.keys().copied().collect();
+                diags.error_help(&node.loc, format!("`${{vars.{var}}}` is not defined"), help_for(var, &names));
+                return Ok(None);
+            }
+            let Some(inner_depth) = self.resolve(var, chain, diags)? else { return Ok(None) };
+            depth = depth.max(inner_depth + 1);
+            let (inner, _) = &self.resolved[var];
+            append(&mut self.budget, &mut value, inner, &node.loc, diags)?;
+            rest = after;
+        }
+        append(&mut self.budget, &mut value, rest, &node.loc, diags)?;
+        chain.pop();
+        if depth > MAX_VAR_DEPTH {
+            return Err(too_deep(name, &node.loc, diags));
+        }
+        self.resolved.insert(name.to_owned(), (value, depth));
+        Ok(Some(depth))
     }
-    value.push_str(rest);
-    chain.pop();
-    resolved.insert(name.to_owned(), value.clone());
-    Some(value)
+
+    /// Substitutes resolved vars; a name that is defined but failed to resolve is
+    /// left alone (its own error was reported), an undefined one is an error.
+    fn substitute_tree(&mut self, node: &mut Node, defined: &[&str], diags: &mut Diagnostics) -> Result<(), Abort> {
+        match &mut node.value {
+            Value::Str(s) if s.contains("${vars.") => {
+                let mut out = String::new();
+                let mut rest = s.as_str();
+                while let Some((before, var, after)) = next_var(rest) {
+                    out.push_str(before);
+                    let value = match self.resolved.get(var) {
+                        Some((value, _)) => value,
+                        None if defined.contains(&var) => return Ok(()),
+                        None => {
+                            diags.error_help(
+                                &node.loc,
+                                format!("`${{vars.{var}}}` is not defined"),
+                                help_for(var, defined),
+                            );
+                            return Ok(());
+                        }
+                    };
+                    append(&mut self.budget, &mut out, value, &node.loc, diags)?;
+                    rest = after;
+                }
+                out.push_str(rest);
+                *s = out;
+            }
+            Value::Seq(items) => {
+                for item in items {
+                    self.substitute_tree(item, defined, diags)?;
+                }
+            }
+            Value::Map(entries) => {
+                for e in entries {
+                    self.substitute_tree(&mut e.value, defined, diags)?;
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+/// The error for var `name`, whose references nest deeper than [`MAX_VAR_DEPTH`].
+fn too_deep(name: &str, loc: &Loc, diags: &mut Diagnostics) -> Abort {
+    diags.error_help(
+        loc,
+        format!("var `{name}` refers to vars more than {MAX_VAR_DEPTH} levels deep"),
+        "write some of these vars out instead of referring to one another",
+    );
+    Abort
+}
+
+/// Appends `piece` to `out` within `budget` (the bytes substitution may still
+/// produce); over it, the error is at `loc`, the string being built.
+fn append(budget: &mut usize, out: &mut String, piece: &str, loc: &Loc, diags: &mut Diagnostics) -> Result<(), Abort> {
+    if piece.len() > *budget {
+        diags.error_help(
+            loc,
+            format!("substituting `${{vars.…}}` here grows the config past {} MiB", MAX_EXPANDED_BYTES >> 20),
+            "vars that repeat other vars multiply in size: write the value out, or read it at run time with `${env:…}`",
+        );
+        return Err(Abort);
+    }
+    *budget -= piece.len();
+    out.push_str(piece);
+    Ok(())
 }
 
 /// The text before the next `${vars.NAME}` (not escaped as `$${`), the name, and the rest.
@@ -117,45 +217,6 @@ fn next_var(s: &str) -> Option<(&str, &str, &str)> {
         return Some((&s[..i], &s[name_start..end], &s[end + 1..]));
     }
     None
-}
-
-/// Substitutes resolved vars; a name that is defined but failed to resolve is
-/// left alone (its own error was reported), an undefined one is an error.
-fn substitute_tree(
-    node: &mut Node,
-    vars: &BTreeMap<String, String>,
-    defined: &[&str],
-    diags: &mut Diagnostics,
-) {
-    match &mut node.value {
-        Value::Str(s) if s.contains("${vars.") => {
-            let mut out = String::new();
-            let mut rest = s.as_str();
-            while let Some((before, var, after)) = next_var(rest) {
-                out.push_str(before);
-                match vars.get(var) {
-                    Some(value) => out.push_str(value),
-                    None if defined.contains(&var) => return,
-                    None => {
-                        diags.error_help(
-                            &node.loc,
-                            format!("`${{vars.{var}}}` is not defined"),
-                            help_for(var, defined),
-                        );
-                        return;
-                    }
-                }
-                rest = after;
-            }
-            out.push_str(rest);
-            *s = out;
-        }
-        Value::Seq(items) => items.iter_mut().for_each(|n| substitute_tree(n, vars, defined, diags)),
-        Value::Map(entries) => {
-            entries.iter_mut().for_each(|e| substitute_tree(&mut e.value, vars, defined, diags))
-        }
-        _ => {}
-    }
 }
 
 #[cfg(test)]

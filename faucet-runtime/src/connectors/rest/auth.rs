@@ -72,7 +72,9 @@ impl Token {
     pub(super) fn new(access_token: &str, expires_in: Option<Duration>, ratio: f64) -> Result<Self> {
         crate::secret::register(access_token);
         let header = bearer(access_token)?;
-        let refresh_at = expires_in.map(|d| Instant::now() + d.mul_f64(ratio.clamp(0.0, 1.0)));
+        let ratio = if ratio.is_nan() { 1.0 } else { ratio.clamp(0.0, 1.0) };
+        // A lifetime too long to add to now never needs a refresh.
+        let refresh_at = expires_in.and_then(|d| Instant::now().checked_add(d.mul_f64(ratio)));
         Ok(Token { header, refresh_at })
     }
 }

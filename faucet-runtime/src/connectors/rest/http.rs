@@ -62,7 +62,10 @@ struct Pacer {
 impl Pacer {
     async fn wait(&mut self) {
         if let Some(last) = self.last {
-            tokio::time::sleep_until(last + self.interval).await;
+            match last.checked_add(self.interval) {
+                Some(until) => tokio::time::sleep_until(until).await,
+                None => tokio::time::sleep(self.interval).await,
+            }
         }
         self.last = Some(Instant::now());
     }
@@ -93,10 +96,14 @@ impl Http {
             value.set_sensitive(true);
             headers.append(name, value);
         }
-        let rate = config
-            .rate_limit
-            .filter(|r| *r > 0.0)
-            .map_or(Duration::ZERO, |r| Duration::from_secs_f64(1.0 / r));
+        let rate = match config.rate_limit {
+            None => Duration::ZERO,
+            Some(r) => Duration::try_from_secs_f64(1.0 / r).map_err(|_| {
+                FaucetError::config(format!(
+                    "`rate_limit` of {r} requests per second is out of range: use a positive number"
+                ))
+            })?,
+        };
         Ok(Http {
             client,
             headers,
@@ -195,7 +202,7 @@ impl Http {
             serde_json::Value::String(s) => s.trim().parse().ok(),
             _ => None,
         });
-        let expires_in = expires_in.filter(|s| s.is_finite() && *s >= 0.0).map(Duration::from_secs_f64);
+        let expires_in = expires_in.and_then(|s| Duration::try_from_secs_f64(s).ok());
         Token::new(access, expires_in, oauth2.expiry_ratio)
     }
 }

@@ -615,6 +615,23 @@ async fn rate_limit_spaces_requests() {
     assert!(started.elapsed() >= Duration::from_millis(250), "{:?}", started.elapsed());
 }
 
+#[test]
+fn an_out_of_range_rate_limit_is_a_config_error_not_a_panic() {
+    // 1e-20 requests per second used to panic in `Duration::from_secs_f64`.
+    for rate in [1e-20, 0.0, -1.0, f64::NAN, f64::MIN_POSITIVE] {
+        let mut c = config("http://127.0.0.1:9", "/r");
+        c.rate_limit = Some(rate);
+        let err = RestSource::new(c).err().unwrap_or_else(|| panic!("rate {rate} was accepted"));
+        assert!(err.to_string().contains("rate_limit"), "{err}");
+    }
+    // The slowest rate faucet-gen accepts (one a day) and no cap at all construct.
+    for rate in [1.0 / 86_400.0, f64::INFINITY] {
+        let mut c = config("http://127.0.0.1:9", "/r");
+        c.rate_limit = Some(rate);
+        assert!(RestSource::new(c).is_ok(), "rate {rate}");
+    }
+}
+
 /// The server of the incremental tests: records with `updated` 1..=n, filtered
 /// by `since` unless `ignore_since` (then the source's own filter must work).
 fn incremental_server(

@@ -6,7 +6,10 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::csv::{DELIMITER, FLEXIBLE, HAS_HEADERS, INFER_TYPES, QUOTE};
-use super::{BATCH_SIZE, ON_PARSE_ERROR, on_parse_error, on_parse_error_tokens, opt};
+use super::{
+    BATCH_SIZE, InputLimits, MAX_PAGE_BYTES, MAX_RECORD_BYTES, ON_PARSE_ERROR, input_limits,
+    input_limits_tokens, on_parse_error, on_parse_error_tokens, opt,
+};
 use crate::codegen::{Gen, byte_lit, usize_lit};
 use crate::diag::{Diagnostics, Loc};
 use crate::ir::{Encode, OnParseError, Text};
@@ -79,6 +82,8 @@ pub(crate) static S3_SOURCE: Spec = Spec {
         SOURCE_COMPRESSION,
         BATCH_SIZE,
         ON_PARSE_ERROR,
+        MAX_RECORD_BYTES,
+        MAX_PAGE_BYTES,
         CONCURRENCY,
         Field::not_yet("max_objects"),
         Field::not_yet("verify_length"),
@@ -103,6 +108,8 @@ pub(crate) static MEMORY_SOURCE: Spec = Spec {
         SOURCE_COMPRESSION,
         BATCH_SIZE,
         ON_PARSE_ERROR,
+        MAX_RECORD_BYTES,
+        MAX_PAGE_BYTES,
         CONCURRENCY,
         Field::not_yet("max_objects"),
         Field::not_yet("verify_length"),
@@ -213,6 +220,8 @@ pub(crate) static FILE_SOURCE: Spec = Spec {
         SOURCE_COMPRESSION,
         BATCH_SIZE,
         ON_PARSE_ERROR,
+        MAX_RECORD_BYTES,
+        MAX_PAGE_BYTES,
         CONCURRENCY,
         Field::not_yet("max_objects"),
         Field::not_yet("verify_length"),
@@ -262,6 +271,8 @@ pub(crate) static GCS_SOURCE: Spec = Spec {
         SOURCE_COMPRESSION,
         BATCH_SIZE,
         ON_PARSE_ERROR,
+        MAX_RECORD_BYTES,
+        MAX_PAGE_BYTES,
         CONCURRENCY,
         Field::not_yet("max_objects"),
         Field::not_yet("verify_length"),
@@ -317,6 +328,8 @@ pub(crate) static AZURE_SOURCE: Spec = Spec {
         SOURCE_COMPRESSION,
         BATCH_SIZE,
         ON_PARSE_ERROR,
+        MAX_RECORD_BYTES,
+        MAX_PAGE_BYTES,
         CONCURRENCY,
         Field::not_yet("max_objects"),
         Field::not_yet("verify_length"),
@@ -489,6 +502,8 @@ pub struct ObjectSource {
     pub batch_size: u64,
     /// Malformed-input policy.
     pub on_parse_error: OnParseError,
+    /// Longest record, page size in bytes.
+    pub limits: InputLimits,
 }
 
 /// `s3` / `memory` sink settings.
@@ -940,6 +955,7 @@ pub(crate) fn source(
     let compression = opt(f.get("compression"), None, |n| codec(n, &["auto", "none", "gzip", "zstd"], diags));
     let batch = opt(f.get("batch_size"), 1000, |n| batch_size(n, diags));
     let on_parse_error = opt(f.get("on_parse_error"), OnParseError::Fail, |n| on_parse_error(n, diags));
+    let limits = input_limits(&mut f, diags);
     // faucet-stream's parallel download setting: objects are read one at a
     // time here (the bookmark is a position in key order), so it is accepted and unused.
     let _ = f.get("concurrency").map(|n| int_in(n, "concurrency", 1, 1024, diags));
@@ -962,6 +978,7 @@ pub(crate) fn source(
         compression: compression?,
         batch_size: batch?,
         on_parse_error: on_parse_error?,
+        limits: limits?,
     })
 }
 
@@ -1122,12 +1139,14 @@ impl ObjectSource {
         let path = g.text(&self.prefix);
         let batch = usize_lit(self.batch_size);
         let on_parse_error = on_parse_error_tokens(self.on_parse_error, g);
+        let limits = input_limits_tokens(self.limits, g);
         let format = match &self.format {
             Format::Jsonl => quote! {
                 #objects::ObjectFormat::Jsonl(#files::JsonlSourceConfig {
                     path: #path,
                     batch_size: #batch,
                     on_parse_error: #on_parse_error,
+                    limits: #limits,
                 })
             },
             Format::Csv { has_headers, delimiter, quote: q, flexible, infer_types } => {
@@ -1142,6 +1161,7 @@ impl ObjectSource {
                         batch_size: #batch,
                         infer_types: #infer_types,
                         on_parse_error: #on_parse_error,
+                        limits: #limits,
                     })
                 }
             }

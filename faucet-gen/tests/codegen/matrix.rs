@@ -103,7 +103,9 @@ pub mod matrix {
             ::faucet_runtime::__private::connectors::files::JsonlSource::new(::faucet_runtime::__private::connectors::files::JsonlSourceConfig
             { path : ::std::string::String::from("data/users.jsonl"), batch_size :
             1000usize, on_parse_error :
-            ::faucet_runtime::__private::connectors::files::OnParseError::Fail, }) }
+            ::faucet_runtime::__private::connectors::files::OnParseError::Fail, limits :
+            ::faucet_runtime::__private::connectors::files::InputLimits {
+            max_record_bytes : 16777216usize, max_page_bytes : 67108864usize }, }) }
         );
         let sink = ::faucet_runtime::__private::gate_files!(
             {
@@ -192,7 +194,9 @@ pub mod matrix {
             ::faucet_runtime::__private::substitute::Encode::GlobSegment),
             ::faucet_runtime::__private::secret::Part::Lit(".jsonl")])
             .resolve_with(parent) ?, batch_size : 1000usize, on_parse_error :
-            ::faucet_runtime::__private::connectors::files::OnParseError::Fail, }) }
+            ::faucet_runtime::__private::connectors::files::OnParseError::Fail, limits :
+            ::faucet_runtime::__private::connectors::files::InputLimits {
+            max_record_bytes : 16777216usize, max_page_bytes : 67108864usize }, }) }
         );
         let sink = ::faucet_runtime::__private::gate_files!(
             {
@@ -246,7 +250,9 @@ pub mod matrix {
             ::faucet_runtime::__private::connectors::files::JsonlSource::new(::faucet_runtime::__private::connectors::files::JsonlSourceConfig
             { path : ::std::string::String::from("data/users.jsonl"), batch_size :
             1000usize, on_parse_error :
-            ::faucet_runtime::__private::connectors::files::OnParseError::Fail, }) }
+            ::faucet_runtime::__private::connectors::files::OnParseError::Fail, limits :
+            ::faucet_runtime::__private::connectors::files::InputLimits {
+            max_record_bytes : 16777216usize, max_page_bytes : 67108864usize }, }) }
         );
         let sink = ::faucet_runtime::__private::connectors::stdout::StdoutSink::new(::faucet_runtime::__private::connectors::stdout::StdoutSinkConfig {
             destination: ::faucet_runtime::__private::connectors::stdout::Destination::Stdout,

@@ -192,6 +192,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::single_range_in_vec_init)]
     fn dot_segments_from_values_are_refused() {
         let url = "/items/../detail";
         assert!(check_url_segments(url, &[7..9]).is_err());

@@ -296,6 +296,29 @@ async fn a_missing_table_and_a_bad_password_are_clear_errors() {
     db.drop_now().await;
 }
 
+#[tokio::test]
+async fn a_password_in_the_query_is_hidden_from_debug_and_errors() {
+    let db = TestSchema::new("pg_query_password").await;
+    let secret = "QueryPw-Sup3r-7712";
+    // The server trusts local connections: the password is sent and ignored, so the URL works.
+    let url = format!("{URL}?sslmode=disable&password={secret}");
+    let mut cfg = sink_config(&db.name, "t");
+    cfg.connection_url = url.clone();
+    cfg.create_table = true;
+    let debug = format!("{cfg:?}");
+    assert!(!debug.contains(secret) && debug.contains("sslmode=disable&password=***"), "{debug}");
+    opened(cfg, SCOPE).await;
+    let source = source_config(table(&db.name, "t"), None, 10);
+    let source = PostgresSourceConfig { connection_url: url, ..source };
+    assert!(!format!("{source:?}").contains(secret), "{source:?}");
+    // Refused: the error names the address, not the password.
+    let mut cfg = sink_config(&db.name, "t");
+    cfg.connection_url = format!("postgres://nobody@127.0.0.1:1/postgres?password={secret}");
+    let err = PostgresSink::new(cfg).open(OpenContext { scope: SCOPE, checkpoint: None }).await.unwrap_err();
+    assert!(!format!("{err} {err:?}").contains(secret) && err.message().contains("127.0.0.1:1"), "{err}");
+    db.drop_now().await;
+}
+
 // ---- source ----
 
 fn source_config(input: SourceInput, key: Option<&str>, batch: usize) -> PostgresSourceConfig {

@@ -313,7 +313,8 @@ async fn excerpt(mut response: reqwest::Response) -> Bytes {
 
 /// The error for a status that is neither success, retried nor tolerated.
 fn status_error(what: &str, status: StatusCode, body: &[u8]) -> FaucetError {
-    let text = String::from_utf8_lossy(body);
+    // Scrubbed before it is shortened: a cut could keep part of an echoed secret.
+    let text = crate::secret::scrub(String::from_utf8_lossy(body).into_owned());
     let mut quoted: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
     if quoted.chars().count() > EXCERPT_CHARS {
         quoted = quoted.chars().take(EXCERPT_CHARS).collect::<String>() + "…";

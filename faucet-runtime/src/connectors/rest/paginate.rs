@@ -170,14 +170,6 @@ impl Request {
     }
 }
 
-/// Query parameter names that look like credentials.
-fn looks_secret(name: &str) -> bool {
-    let name = name.to_ascii_lowercase();
-    ["key", "token", "secret", "password", "passwd", "signature", "auth", "sig", "credential"]
-        .iter()
-        .any(|w| name.contains(w))
-}
-
 /// `url` with its password and every credential-like query value replaced by
 /// `***`, then scrubbed of every registered secret.
 pub(super) fn redact(url: &Url, hidden: Option<&str>) -> String {
@@ -189,7 +181,7 @@ pub(super) fn redact(url: &Url, hidden: Option<&str>) -> String {
         let pairs: Vec<(String, String)> = url
             .query_pairs()
             .map(|(k, v)| {
-                let hide = Some(k.as_ref()) == hidden || looks_secret(&k);
+                let hide = Some(k.as_ref()) == hidden || crate::secret::is_secret_name(&k);
                 (k.into_owned(), if hide { "***".to_owned() } else { v.into_owned() })
             })
             .collect();

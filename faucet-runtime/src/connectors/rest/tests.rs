@@ -18,6 +18,8 @@ struct Seen {
     method: String,
     path: String,
     query: HashMap<String, String>,
+    /// The query as sent (percent-encoded).
+    raw_query: String,
     headers: HeaderMap,
     body: String,
 }
@@ -79,6 +81,7 @@ async fn serve(
                 method: parts.method.to_string(),
                 path: parts.uri.path().to_owned(),
                 query,
+                raw_query: parts.uri.query().unwrap_or_default().to_owned(),
                 headers: parts.headers,
                 body: String::from_utf8_lossy(&body).into_owned(),
             };
@@ -789,6 +792,65 @@ async fn secrets_never_reach_errors_logs_or_debug() {
     for secret in ["sekrit-bearer-7731", "sekrit-query-9942"] {
         assert!(!everything.contains(secret), "`{secret}` leaked:\n{everything}");
     }
+}
+
+#[tokio::test]
+async fn echoed_credentials_are_scrubbed_in_every_encoding() {
+    // Secrets whose percent-, form- and base64-encoded forms all differ from the raw one.
+    let password = "pä ss/+&=wd-4417";
+    let key = "k€y /+&=-3391";
+    let client_secret = "cs ecr/+&=et-8812";
+    // The server answers 401 with what it received: headers, the raw query and
+    // the body (the OAuth2 form); for `/cut`, the secret at the excerpt's end.
+    let (base, _) = serve(move |r, _| {
+        if r.path == "/cut" {
+            return status(401, &format!("{}{}", "x".repeat(190), r.q("api_key").unwrap_or_default()));
+        }
+        status(401, &format!("{} {} {:?}", r.body, r.raw_query, r.headers))
+    })
+    .await;
+    let oauth2 = OAuth2Config {
+        token_url: format!("{base}/token"),
+        client_id: "faucet".into(),
+        client_secret: secret(client_secret),
+        scopes: Vec::new(),
+        expiry_ratio: 0.9,
+    };
+    let mut errors = Vec::new();
+    for (path, auth) in [
+        ("/e", Auth::Basic { username: "ann".into(), password: secret(password) }),
+        ("/e", Auth::ApiKeyQuery { param: "api_key".into(), value: secret(key) }),
+        ("/cut", Auth::ApiKeyQuery { param: "api_key".into(), value: secret(key) }),
+        ("/e", Auth::OAuth2(oauth2)),
+    ] {
+        let mut c = config(&base, path);
+        c.max_retries = 0;
+        c.auth = auth;
+        let e = all_pages(&mut RestSource::new(c.clone()).unwrap(), None).await.unwrap_err();
+        errors.push(format!("{e} | {e:?} | {c:?}"));
+    }
+    let all = errors.join("\n");
+    // The echoes are there (scrubbed): the check below is not vacuous.
+    for echoed in ["\"authorization\": \"Basic ***\"", "api_key=***", "client_secret=***", "xxxxx***"] {
+        assert!(all.contains(echoed), "`{echoed}` missing:\n{all}");
+    }
+    for secret in [password, key, client_secret] {
+        let percent =
+            percent_encoding::utf8_percent_encode(secret, percent_encoding::NON_ALPHANUMERIC).to_string();
+        let form: String = url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
+        for form in [secret.to_owned(), percent.clone(), percent.to_lowercase(), form] {
+            assert!(!all.contains(&form), "`{form}` leaked:\n{all}");
+        }
+        // Any piece long enough to tell it apart.
+        let chars: Vec<char> = secret.chars().collect();
+        for piece in chars.windows(5) {
+            let piece: String = piece.iter().collect();
+            assert!(!all.contains(&piece), "`{piece}` of `{secret}` leaked:\n{all}");
+        }
+    }
+    use base64::Engine as _;
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("ann:{password}"));
+    assert!(!all.contains(&basic) && !all.contains(&basic[4..12]), "the basic-auth header leaked:\n{all}");
 }
 
 #[test]

@@ -22,7 +22,7 @@ pub(crate) static TOP: Spec = Spec {
         Field::opt(
             "name",
             Kind::Str,
-            "The pipeline's name (letters, digits, `_`, `-`); it names the generated module. Default: the file's stem.",
+            "The pipeline's name (letters, digits, `_`, `-`, not a Rust keyword); it names the generated module. Default: the file's stem.",
         ),
         Field::opt(
             "vars",

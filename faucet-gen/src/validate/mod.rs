@@ -517,9 +517,7 @@ fn name_from_stem(stem: &str, root: &Node, diags: &mut Diagnostics) -> Option<St
     };
     diags.error_help(
         &loc,
-        format!(
-            "this file has no `name:`, and its file name {stem:?} cannot name the pipeline: {problem}"
-        ),
+        format!("this file has no `name:`, and its file name {stem:?} cannot name the pipeline: {problem}"),
         format!("add `name: {suggestion}` (it names the generated module)"),
     );
     None

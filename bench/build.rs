@@ -7,5 +7,6 @@ fn main() {
         "scenarios/bench_b.yaml",
         "scenarios/bench_c.yaml",
         "scenarios/bench_d.yaml",
+        "scenarios/bench_j.yaml",
     ]);
 }

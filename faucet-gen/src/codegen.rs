@@ -265,7 +265,7 @@ pub fn generate_matrix(m: &ir::Matrix, opts: &CodegenOptions) -> TokenStream {
     });
     let root_calls = roots.iter().map(|(_, r)| {
         let root_fn = format_ident!("root_{}", r.ident);
-        quote!(#root_fn(&exec))
+        quote!(::std::boxed::Box::pin(#root_fn(&exec)))
     });
     let pipeline_type = g.pipeline_type();
     let rows = m.rows.iter().enumerate().map(|(i, r)| {
@@ -303,22 +303,12 @@ pub fn generate_matrix(m: &ir::Matrix, opts: &CodegenOptions) -> TokenStream {
         };
         let fan_out_type = (!r.children.is_empty()).then(|| {
             let fan_out = format_ident!("FanOut_{}", r.ident);
-            let child_calls: Vec<_> = r
-                .children
-                .iter()
-                .map(|&c| {
-                    let child_invoke = format_ident!("invoke_{}", m.rows[c].ident);
-                    quote!(#child_invoke(exec, ::core::option::Option::Some(*record)))
-                })
-                .collect();
-            let all_ok = if child_calls.len() == 1 {
-                let call = &child_calls[0];
-                quote!(#call.await)
-            } else {
-                let names: Vec<_> = (0..child_calls.len()).map(|k| format_ident!("ok_{}", k)).collect();
-                quote! {
-                    let (#(#names),*) = #rt::__private::tokio::join!(#(#child_calls),*);
-                    true #(&& #names)*
+            let child_invokes = r.children.iter().map(|&c| format_ident!("invoke_{}", m.rows[c].ident));
+            let capacity = match r.children.len() {
+                1 => quote!(records.len()),
+                n => {
+                    let n = usize_lit(n as u64);
+                    quote!(records.len() * #n)
                 }
             };
             quote! {
@@ -335,10 +325,15 @@ pub fn generate_matrix(m: &ir::Matrix, opts: &CodegenOptions) -> TokenStream {
                         records: &[&#rt::__private::Record],
                     ) -> #rt::__private::Result<()> {
                         let exec = self.exec;
-                        // A loop, not a closure: the futures stay provably `Send`.
-                        let mut children = ::std::vec::Vec::with_capacity(records.len());
+                        // Boxed: a row's future type then never holds its
+                        // descendants', however deep the parent chain. A loop,
+                        // not a closure: the futures stay provably `Send`.
+                        let mut children: ::std::vec::Vec<#matrix::RowFuture<'_, bool>> =
+                            ::std::vec::Vec::with_capacity(#capacity);
                         for record in records {
-                            children.push(async move { #all_ok });
+                            #(children.push(::std::boxed::Box::pin(
+                                #child_invokes(exec, ::core::option::Option::Some(*record)),
+                            ));)*
                         }
                         exec.children(self.invocation, records.len(), children).await
                     }
@@ -387,7 +382,8 @@ pub fn generate_matrix(m: &ir::Matrix, opts: &CodegenOptions) -> TokenStream {
                 options: #rt::__private::RunOptions,
             ) -> ::core::result::Result<#rt::__private::MatrixReport, #rt::__private::FaucetError> {
                 let exec = #matrix::Executor::new(NAME, ROWS, #max_concurrent, #on_error, &options);
-                #rt::__private::tokio::join!(#(#root_calls),*);
+                let roots: ::std::vec::Vec<#matrix::RowFuture<'_, ()>> = ::std::vec![#(#root_calls),*];
+                #matrix::join_all(roots).await;
                 ::core::result::Result::Ok(exec.finish())
             }
 
@@ -522,10 +518,12 @@ impl Gen<'_> {
                     let encode = match encode {
                         Encode::Raw => quote!(Raw),
                         Encode::PathSegment => quote!(PathSegment),
+                        Encode::GlobSegment => quote!(GlobSegment),
+                        Encode::FileUrlSegment => quote!(FileUrlSegment),
                         Encode::UrlSegment => quote!(UrlSegment),
-                        Encode::UrlQuery => quote!(UrlQuery),
+                        Encode::UrlPathInUrl => quote!(UrlPathInUrl),
                     };
-                    quote!(#rt::__private::secret::Part::Parent(&[#(#path),*], #rt::__private::secret::Encode::#encode))
+                    quote!(#rt::__private::secret::Part::Parent(&[#(#path),*], #rt::__private::substitute::Encode::#encode))
                 }
             })
             .collect()

@@ -134,17 +134,23 @@ pub enum TextPart {
     },
 }
 
-/// Where a parent-record value lands, and so how it is made safe.
+/// Where a parent-record value lands, and so how it is made safe: the
+/// generator's side of `faucet_runtime::substitute::Encode` (whose docs say
+/// what each one does at run time).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Encode {
-    /// As is.
+    /// As is (data the receiving API encodes: header and query values, bodies).
     Raw,
-    /// Part of a file or object path: `/`, `\`, `..` and NUL rejected.
+    /// One segment of a file or object path: empty, `.`, `..`, `/`, `\` and NUL refused.
     PathSegment,
-    /// One URL path segment, percent-encoded.
+    /// A path segment of a glob: also glob characters escaped.
+    GlobSegment,
+    /// A path segment of a percent-decoded file URL (`sqlite://`): also percent-encoded.
+    FileUrlSegment,
+    /// Within one URL path segment, percent-encoded; dot segments refused.
     UrlSegment,
-    /// A URL query value, percent-encoded.
-    UrlQuery,
+    /// A URL path segment of an absolute URL: also only after the authority.
+    UrlPathInUrl,
 }
 
 impl Text {

@@ -22,6 +22,7 @@ pub mod dlq;
 mod error;
 pub mod fan_out;
 pub mod matrix;
+pub mod number;
 pub mod observe;
 mod page;
 mod pipeline;
@@ -31,6 +32,7 @@ pub mod secret;
 mod sink;
 mod source;
 pub mod state;
+pub mod substitute;
 pub mod transform;
 
 pub use error::{ErrorKind, FaucetError, Result};

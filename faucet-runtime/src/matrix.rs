@@ -9,6 +9,7 @@
 
 use std::fmt;
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -21,6 +22,17 @@ use crate::error::{FaucetError, Result};
 use crate::page::Record;
 use crate::pipeline::{Pipeline, RunOptions, RunReport};
 use crate::progress::Progress;
+
+/// A boxed invocation (or root tree) future. The generated schedule boxes
+/// every child invocation, so a row's future type never contains its
+/// descendants' and a parent chain of any depth stays within rustc's limits.
+pub type RowFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Runs `futures` concurrently to the end (the generated `run_with` starts
+/// every root tree this way; unlike `tokio::join!`, any count compiles).
+pub async fn join_all<T>(futures: Vec<RowFuture<'_, T>>) -> Vec<T> {
+    futures_util::future::join_all(futures).await
+}
 
 /// One row of the compiled schedule, as the generator emits it.
 #[derive(Debug, Clone, Copy)]

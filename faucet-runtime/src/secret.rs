@@ -10,6 +10,7 @@ use std::fmt;
 use std::sync::{PoisonError, RwLock};
 
 use crate::error::{FaucetError, Result};
+use crate::substitute::{Encode, check_url_segments, is_url_path, substitute};
 
 static SECRETS: RwLock<Vec<String>> = RwLock::new(Vec::new());
 
@@ -22,48 +23,8 @@ pub enum Part {
     /// The value of this environment variable, read at run time.
     Env(&'static str),
     /// `${parent.path}`: the value at this dotted path of the parent record,
-    /// substituted safely for where it lands.
+    /// substituted safely for where it lands ([`crate::substitute`]).
     Parent(&'static [&'static str], Encode),
-}
-
-/// How a parent-record value is made safe for the place it is substituted into.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Encode {
-    /// Taken as is (headers, free text).
-    Raw,
-    /// Part of a file or object path: a value holding `/`, `\`, `..` or NUL is
-    /// rejected, so a hostile value cannot escape the configured directory.
-    PathSegment,
-    /// One URL path segment: percent-encoded, `/` included.
-    UrlSegment,
-    /// A URL query value: percent-encoded.
-    UrlQuery,
-}
-
-/// Characters left as they are in a URL path segment or query value (RFC 3986 unreserved).
-const URL_UNRESERVED: &percent_encoding::AsciiSet =
-    &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
-
-/// Substitutes `value` (a parent record's field) for `encode`'s context.
-pub fn substitute(value: &str, encode: Encode) -> Result<String> {
-    match encode {
-        Encode::Raw => Ok(value.to_owned()),
-        Encode::PathSegment => {
-            if value.is_empty()
-                || value.contains(['/', '\\', '\0'])
-                || value.split(['/', '\\']).any(|part| part == ".." || part == ".")
-            {
-                Err(FaucetError::config(format!(
-                    "the parent value {value:?} cannot be part of a path: it is empty or holds `/`, `\\`, `..` or NUL"
-                )))
-            } else {
-                Ok(value.to_owned())
-            }
-        }
-        Encode::UrlSegment | Encode::UrlQuery => {
-            Ok(percent_encoding::utf8_percent_encode(value, URL_UNRESERVED).to_string())
-        }
-    }
 }
 
 /// A config string with `${env:…}` references, as the generator emits it.
@@ -98,6 +59,8 @@ impl Template {
     /// (a matrix child's parent record).
     pub fn resolve_with(&self, parent: Option<&crate::Record>) -> Result<String> {
         let mut out = String::new();
+        // Where parent values landed in a URL path, checked as a whole at the end.
+        let mut url_spans = Vec::new();
         for part in self.0 {
             match part {
                 Part::Lit(text) => out.push_str(text),
@@ -119,9 +82,16 @@ impl Template {
                     let value = crate::matrix::lookup(record, path).ok_or_else(|| {
                         FaucetError::config(format!("the parent record has no `{}`", path.join(".")))
                     })?;
-                    out.push_str(&substitute(&crate::matrix::render(value), *encode)?);
+                    let value = substitute(&crate::matrix::render(value), *encode, &out)?;
+                    if is_url_path(*encode) {
+                        url_spans.push(out.len()..out.len() + value.len());
+                    }
+                    out.push_str(&value);
                 }
             }
+        }
+        if !url_spans.is_empty() {
+            check_url_segments(&out, &url_spans)?;
         }
         Ok(out)
     }
@@ -219,9 +189,8 @@ mod tests {
         let url = Template(&[Part::Lit("/users/"), Part::Parent(&["name"], Encode::UrlSegment)]);
         assert_eq!(url.resolve_with(Some(&parent)).unwrap(), "/users/a%20b%2Fc");
         assert!(Template(&[Part::Parent(&["missing"], Encode::Raw)]).resolve_with(Some(&parent)).is_err());
-        for bad in ["", ".", "..", "a\\b", "x\0"] {
-            assert!(substitute(bad, Encode::PathSegment).is_err(), "{bad:?}");
-        }
+        let dots = Template(&[Part::Lit("/items/"), Part::Parent(&["up"], Encode::UrlSegment), Part::Lit("/x")]);
+        assert!(dots.resolve_with(Some(&serde_json::json!({"up": ".."}))).is_err());
     }
 
     #[test]

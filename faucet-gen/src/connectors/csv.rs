@@ -3,10 +3,13 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::{BATCH_SIZE, ON_PARSE_ERROR, PATH, on_parse_error, on_parse_error_tokens, opt, path};
+use super::{
+    BATCH_SIZE, InputLimits, MAX_PAGE_BYTES, MAX_RECORD_BYTES, ON_PARSE_ERROR, PATH, input_limits,
+    input_limits_tokens, on_parse_error, on_parse_error_tokens, opt, path,
+};
 use crate::codegen::{Gen, byte_lit, usize_lit};
 use crate::diag::{Diagnostics, Loc};
-use crate::ir::{OnParseError, Text};
+use crate::ir::{Encode, OnParseError, Text};
 use crate::load::Node;
 use crate::validate::fields::{Field, Fields, Kind, Spec, batch_size, boolean, byte};
 
@@ -40,6 +43,8 @@ pub(crate) static SOURCE: Spec = Spec {
         BATCH_SIZE,
         INFER_TYPES,
         ON_PARSE_ERROR,
+        MAX_RECORD_BYTES,
+        MAX_PAGE_BYTES,
         Field::not_yet("compression"),
     ],
     variants: &[],
@@ -80,6 +85,8 @@ pub struct CsvSource {
     pub infer_types: bool,
     /// Malformed-row policy.
     pub on_parse_error: OnParseError,
+    /// Longest row, page size in bytes.
+    pub limits: InputLimits,
 }
 
 /// `csv` sink settings.
@@ -99,7 +106,7 @@ pub struct CsvSink {
 
 pub(crate) fn source(config: &Node, what: String, diags: &mut Diagnostics) -> Option<CsvSource> {
     let mut f = Fields::with_spec(config, &SOURCE, what, diags)?;
-    let path = f.require("path", diags).and_then(|n| path(n, diags));
+    let path = f.require("path", diags).and_then(|n| path(n, Encode::GlobSegment, diags));
     let has_headers = opt(f.get("has_headers"), true, |n| boolean(n, "has_headers", diags));
     let delimiter = opt(f.get("delimiter"), b',', |n| byte(n, "delimiter", diags));
     let quote = opt(f.get("quote"), b'"', |n| byte(n, "quote", diags));
@@ -107,6 +114,7 @@ pub(crate) fn source(config: &Node, what: String, diags: &mut Diagnostics) -> Op
     let batch = opt(f.get("batch_size"), 1000, |n| batch_size(n, diags));
     let infer_types = opt(f.get("infer_types"), false, |n| boolean(n, "infer_types", diags));
     let on_parse_error = opt(f.get("on_parse_error"), OnParseError::Fail, |n| on_parse_error(n, diags));
+    let limits = input_limits(&mut f, diags);
     f.finish(diags);
     Some(CsvSource {
         path: path?,
@@ -117,12 +125,13 @@ pub(crate) fn source(config: &Node, what: String, diags: &mut Diagnostics) -> Op
         batch_size: batch?,
         infer_types: infer_types?,
         on_parse_error: on_parse_error?,
+        limits: limits?,
     })
 }
 
 pub(crate) fn sink(config: &Node, what: String, diags: &mut Diagnostics) -> Option<CsvSink> {
     let mut f = Fields::with_spec(config, &SINK, what, diags)?;
-    let path = f.require("path", diags).and_then(|n| path(n, diags));
+    let path = f.require("path", diags).and_then(|n| path(n, Encode::PathSegment, diags));
     let delimiter = opt(f.get("delimiter"), b',', |n| byte(n, "delimiter", diags));
     let write_headers = opt(f.get("write_headers"), true, |n| boolean(n, "write_headers", diags));
     let append = opt(f.get("append"), false, |n| boolean(n, "append", diags));
@@ -146,6 +155,7 @@ impl CsvSource {
         let (delimiter, quote_char) = (byte_lit(self.delimiter), byte_lit(self.quote));
         let batch = usize_lit(self.batch_size);
         let on_parse_error = on_parse_error_tokens(self.on_parse_error, g);
+        let limits = input_limits_tokens(self.limits, g);
         g.gated(
             "files",
             "`csv` source",
@@ -160,6 +170,7 @@ impl CsvSource {
                     batch_size: #batch,
                     infer_types: #infer_types,
                     on_parse_error: #on_parse_error,
+                    limits: #limits,
                 })
             },
         )

@@ -3,10 +3,13 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::{BATCH_SIZE, ON_PARSE_ERROR, PATH, on_parse_error, on_parse_error_tokens, opt, path};
+use super::{
+    BATCH_SIZE, InputLimits, MAX_PAGE_BYTES, MAX_RECORD_BYTES, ON_PARSE_ERROR, PATH, input_limits,
+    input_limits_tokens, on_parse_error, on_parse_error_tokens, opt, path,
+};
 use crate::codegen::{Gen, usize_lit};
 use crate::diag::{Diagnostics, Loc};
-use crate::ir::{OnParseError, Text};
+use crate::ir::{Encode, OnParseError, Text};
 use crate::load::Node;
 use crate::validate::fields::{Field, Fields, Kind, Spec, batch_size, boolean};
 
@@ -14,7 +17,14 @@ use crate::validate::fields::{Field, Fields, Kind, Spec, batch_size, boolean};
 pub(crate) static SOURCE: Spec = Spec {
     name: "source.jsonl",
     doc: "Local JSON Lines files: one record per line.",
-    fields: &[PATH, BATCH_SIZE, ON_PARSE_ERROR, Field::not_yet("compression")],
+    fields: &[
+        PATH,
+        BATCH_SIZE,
+        ON_PARSE_ERROR,
+        MAX_RECORD_BYTES,
+        MAX_PAGE_BYTES,
+        Field::not_yet("compression"),
+    ],
     variants: &[],
 };
 
@@ -42,6 +52,8 @@ pub struct JsonlSource {
     pub batch_size: u64,
     /// Malformed-line policy.
     pub on_parse_error: OnParseError,
+    /// Longest line, page size in bytes.
+    pub limits: InputLimits,
 }
 
 /// `jsonl` sink settings.
@@ -57,16 +69,17 @@ pub struct JsonlSink {
 
 pub(crate) fn source(config: &Node, what: String, diags: &mut Diagnostics) -> Option<JsonlSource> {
     let mut f = Fields::with_spec(config, &SOURCE, what, diags)?;
-    let path = f.require("path", diags).and_then(|n| path(n, diags));
+    let path = f.require("path", diags).and_then(|n| path(n, Encode::GlobSegment, diags));
     let batch = opt(f.get("batch_size"), 1000, |n| batch_size(n, diags));
     let on_parse_error = opt(f.get("on_parse_error"), OnParseError::Fail, |n| on_parse_error(n, diags));
+    let limits = input_limits(&mut f, diags);
     f.finish(diags);
-    Some(JsonlSource { path: path?, batch_size: batch?, on_parse_error: on_parse_error? })
+    Some(JsonlSource { path: path?, batch_size: batch?, on_parse_error: on_parse_error?, limits: limits? })
 }
 
 pub(crate) fn sink(config: &Node, what: String, diags: &mut Diagnostics) -> Option<JsonlSink> {
     let mut f = Fields::with_spec(config, &SINK, what, diags)?;
-    let path = f.require("path", diags).and_then(|n| path(n, diags));
+    let path = f.require("path", diags).and_then(|n| path(n, Encode::PathSegment, diags));
     let append = opt(f.get("append"), false, |n| boolean(n, "append", diags));
     let batch = opt(f.get("batch_size"), 1000, |n| batch_size(n, diags));
     f.finish(diags);
@@ -80,6 +93,7 @@ impl JsonlSource {
         let path = g.text(&self.path);
         let batch = usize_lit(self.batch_size);
         let on_parse_error = on_parse_error_tokens(self.on_parse_error, g);
+        let limits = input_limits_tokens(self.limits, g);
         g.gated(
             "files",
             "`jsonl` source",
@@ -89,6 +103,7 @@ impl JsonlSource {
                     path: #path,
                     batch_size: #batch,
                     on_parse_error: #on_parse_error,
+                    limits: #limits,
                 })
             },
         )

@@ -11,6 +11,7 @@ use crate::load::{Node, Value};
 use crate::validate::fields::{
     Field, Fields, Kind, Spec, Variant, batch_size, boolean, int_in, one_of, plain_string, text,
 };
+use crate::validate::secrets::{self, Position, secret};
 
 const BROKERS: Field = Field::req("brokers", Kind::Text, "`host:port`, several separated by commas.");
 const EXTRA: Field = Field::opt(
@@ -268,20 +269,6 @@ struct Auth {
     needs_tls: bool,
 }
 
-/// A secret: must be `${env:…}`, never a literal compiled into the binary.
-fn secret(node: &Node, key: &str, diags: &mut Diagnostics) -> Option<Text> {
-    let t = text(node, key, diags)?;
-    if t.as_literal().is_some() {
-        diags.error_help(
-            &node.loc,
-            format!("`{key}` is a literal secret"),
-            format!("read it from the environment at run time, e.g. `{key}: \"${{env:KAFKA_PASSWORD}}\"`"),
-        );
-        return None;
-    }
-    Some(t)
-}
-
 /// SASL settings (`sasl_plain`, `sasl_scram`, or `sasl_ssl`'s `sasl`), appended to
 /// `out`. `mechanisms` are those allowed (the first is the default, unless
 /// `mechanism_required`); `sasl_plain` declares no `mechanism` key and means PLAIN.
@@ -533,7 +520,8 @@ fn extra(node: &Node, diags: &mut Diagnostics) -> Option<Vec<(String, Text)>> {
             Value::Bool(b) => Some(Text::literal(b.to_string())),
             Value::Float(f) => Some(Text::literal(f.to_string())),
             _ => text(&entry.value, &entry.key, diags),
-        };
+        }
+        .filter(|t| secrets::check(&entry.value, t, &entry.key, Position::Named(&entry.key), diags));
         if ["enable.auto.commit", "group.id", "bootstrap.servers", "enable.auto.offset.store"]
             .contains(&entry.key.as_str())
         {

@@ -19,11 +19,11 @@ pub mod write_mode;
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use crate::codegen::Gen;
+use crate::codegen::{Gen, usize_lit};
 use crate::diag::Diagnostics;
-use crate::ir::{OnParseError, SinkKind, SourceKind, Text};
+use crate::ir::{Encode, OnParseError, SinkKind, SourceKind, Text};
 use crate::load::Node;
-use crate::validate::fields::{Field, Kind, MAX_BATCH_SIZE, Spec, Variant, one_of, text};
+use crate::validate::fields::{Field, Fields, Kind, MAX_BATCH_SIZE, Spec, Variant, int_in, one_of, text_in};
 
 /// `batch_size`, shared by most connectors.
 pub(crate) const BATCH_SIZE: Field =
@@ -35,6 +35,20 @@ pub(crate) const ON_PARSE_ERROR: Field = Field::opt(
     "A malformed row or line fails the run, goes to the dead-letter queue, or is skipped.",
 )
 .default("\"fail\"");
+/// `max_record_bytes` of the file and object-store sources.
+pub(crate) const MAX_RECORD_BYTES: Field = Field::opt(
+    "max_record_bytes",
+    Kind::Int(64, 1 << 30),
+    "The longest line (jsonl) or row (csv) in bytes; a longer one is malformed (see `on_parse_error`; the DLQ gets its first KiB).",
+)
+.default("16777216");
+/// `max_page_bytes` of the file and object-store sources.
+pub(crate) const MAX_PAGE_BYTES: Field = Field::opt(
+    "max_page_bytes",
+    Kind::Int(1024, 1 << 40),
+    "A page ends early once its records reach this many bytes of input.",
+)
+.default("67108864");
 /// A file `path` (a glob for sources).
 pub(crate) const PATH: Field = Field::req("path", Kind::Text, "File path (sources: a path or glob).");
 
@@ -218,6 +232,31 @@ pub(crate) fn opt<T>(node: Option<&Node>, default: T, read: impl FnOnce(&Node) -
     }
 }
 
+/// How much input a file or object-store source holds at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InputLimits {
+    /// The longest record (line or row), in bytes.
+    pub max_record_bytes: u64,
+    /// The input bytes after which a page ends.
+    pub max_page_bytes: u64,
+}
+
+/// Reads `max_record_bytes` and `max_page_bytes` (defaults 16 MiB and 64 MiB).
+pub(crate) fn input_limits(f: &mut Fields<'_>, diags: &mut Diagnostics) -> Option<InputLimits> {
+    let record =
+        opt(f.get("max_record_bytes"), 16 << 20, |n| int_in(n, "max_record_bytes", 64, 1 << 30, diags));
+    let page = opt(f.get("max_page_bytes"), 64 << 20, |n| int_in(n, "max_page_bytes", 1024, 1 << 40, diags));
+    Some(InputLimits { max_record_bytes: record? as u64, max_page_bytes: page? as u64 })
+}
+
+/// The runtime's `InputLimits` value.
+pub(crate) fn input_limits_tokens(limits: InputLimits, g: &Gen) -> TokenStream {
+    let rt = g.rt();
+    let record = usize_lit(limits.max_record_bytes);
+    let page = usize_lit(limits.max_page_bytes);
+    quote!(#rt::__private::connectors::files::InputLimits { max_record_bytes: #record, max_page_bytes: #page })
+}
+
 /// `on_parse_error: fail | dlq | skip`.
 pub(crate) fn on_parse_error(node: &Node, diags: &mut Diagnostics) -> Option<OnParseError> {
     one_of(node, "on_parse_error", &["fail", "dlq", "skip"], diags).map(|v| match v {
@@ -238,9 +277,10 @@ pub(crate) fn on_parse_error_tokens(v: OnParseError, g: &Gen) -> TokenStream {
 }
 
 /// A file path or glob: non-empty, no NUL byte, not ending in `/`. Values
-/// from a matrix parent's record are substituted as single path segments.
-pub(crate) fn path(node: &Node, diags: &mut Diagnostics) -> Option<Text> {
-    let t = text(node, "path", diags)?.encoded_as(crate::ir::Encode::PathSegment);
+/// from a matrix parent's record are substituted as single path segments
+/// (`encode`: [`Encode::GlobSegment`] in a source's path, which is a glob).
+pub(crate) fn path(node: &Node, encode: Encode, diags: &mut Diagnostics) -> Option<Text> {
+    let t = text_in(node, "path", encode, diags)?;
     if let Some(lit) = t.as_literal() {
         if lit.trim().is_empty() {
             diags.error(&node.loc, "`path` is empty");

@@ -6,14 +6,18 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::csv::{DELIMITER, FLEXIBLE, HAS_HEADERS, INFER_TYPES, QUOTE};
-use super::{BATCH_SIZE, ON_PARSE_ERROR, on_parse_error, on_parse_error_tokens, opt};
+use super::{
+    BATCH_SIZE, InputLimits, MAX_PAGE_BYTES, MAX_RECORD_BYTES, ON_PARSE_ERROR, input_limits,
+    input_limits_tokens, on_parse_error, on_parse_error_tokens, opt,
+};
 use crate::codegen::{Gen, byte_lit, usize_lit};
 use crate::diag::{Diagnostics, Loc};
-use crate::ir::{OnParseError, Text};
+use crate::ir::{Encode, OnParseError, Text};
 use crate::load::Node;
 use crate::validate::fields::{
-    Field, Fields, Kind, Spec, batch_size, boolean, byte, int_in, one_of, plain_string, text,
+    Field, Fields, Kind, Spec, batch_size, boolean, byte, int_in, one_of, plain_string, text, text_in,
 };
+use crate::validate::secrets::{self, Position, secret};
 
 const MEMORY_STORE: Field =
     Field::opt("store", Kind::Str, "The in-process store's name (shared by sources and sinks).")
@@ -78,6 +82,8 @@ pub(crate) static S3_SOURCE: Spec = Spec {
         SOURCE_COMPRESSION,
         BATCH_SIZE,
         ON_PARSE_ERROR,
+        MAX_RECORD_BYTES,
+        MAX_PAGE_BYTES,
         CONCURRENCY,
         Field::not_yet("max_objects"),
         Field::not_yet("verify_length"),
@@ -102,6 +108,8 @@ pub(crate) static MEMORY_SOURCE: Spec = Spec {
         SOURCE_COMPRESSION,
         BATCH_SIZE,
         ON_PARSE_ERROR,
+        MAX_RECORD_BYTES,
+        MAX_PAGE_BYTES,
         CONCURRENCY,
         Field::not_yet("max_objects"),
         Field::not_yet("verify_length"),
@@ -212,6 +220,8 @@ pub(crate) static FILE_SOURCE: Spec = Spec {
         SOURCE_COMPRESSION,
         BATCH_SIZE,
         ON_PARSE_ERROR,
+        MAX_RECORD_BYTES,
+        MAX_PAGE_BYTES,
         CONCURRENCY,
         Field::not_yet("max_objects"),
         Field::not_yet("verify_length"),
@@ -261,6 +271,8 @@ pub(crate) static GCS_SOURCE: Spec = Spec {
         SOURCE_COMPRESSION,
         BATCH_SIZE,
         ON_PARSE_ERROR,
+        MAX_RECORD_BYTES,
+        MAX_PAGE_BYTES,
         CONCURRENCY,
         Field::not_yet("max_objects"),
         Field::not_yet("verify_length"),
@@ -316,6 +328,8 @@ pub(crate) static AZURE_SOURCE: Spec = Spec {
         SOURCE_COMPRESSION,
         BATCH_SIZE,
         ON_PARSE_ERROR,
+        MAX_RECORD_BYTES,
+        MAX_PAGE_BYTES,
         CONCURRENCY,
         Field::not_yet("max_objects"),
         Field::not_yet("verify_length"),
@@ -488,6 +502,8 @@ pub struct ObjectSource {
     pub batch_size: u64,
     /// Malformed-input policy.
     pub on_parse_error: OnParseError,
+    /// Longest record, page size in bytes.
+    pub limits: InputLimits,
 }
 
 /// `s3` / `memory` sink settings.
@@ -522,7 +538,7 @@ fn store(kind: &str, f: &mut Fields<'_>, diags: &mut Diagnostics) -> Option<Stor
         }
         "file" => {
             let root = f.require("root", diags).and_then(|n| {
-                let t = text(n, "root", diags)?;
+                let t = text_in(n, "root", Encode::PathSegment, diags)?;
                 if t.as_literal().is_some_and(|r| r.is_empty() || r.contains('\0')) {
                     diags.error_help(
                         &n.loc,
@@ -546,8 +562,8 @@ fn store(kind: &str, f: &mut Fields<'_>, diags: &mut Diagnostics) -> Option<Stor
     let key_node = f.get("access_key_id");
     let secret_node = f.get("secret_access_key");
     let key = key_node.map(|n| text(n, "access_key_id", diags));
-    let secret = secret_node.map(|n| text(n, "secret_access_key", diags));
-    let token = f.get("session_token").map(|n| text(n, "session_token", diags));
+    let secret_key = secret_node.map(|n| secret(n, "secret_access_key", diags));
+    let token = f.get("session_token").map(|n| secret(n, "session_token", diags));
     if let (Some((node, Some(url))), Some(false)) = (&endpoint, allow_http)
         && url.as_literal().is_some_and(|u| u.starts_with("http://"))
     {
@@ -573,7 +589,7 @@ fn store(kind: &str, f: &mut Fields<'_>, diags: &mut Diagnostics) -> Option<Stor
         endpoint_url: endpoint.map(|(_, u)| u).transpose_opt()?,
         allow_http: allow_http?,
         access_key_id: key.transpose_opt()?,
-        secret_access_key: secret.transpose_opt()?,
+        secret_access_key: secret_key.transpose_opt()?,
         session_token: token.transpose_opt()?,
     }))
 }
@@ -592,22 +608,6 @@ fn endpoint_with_http(f: &mut Fields<'_>, diags: &mut Diagnostics) -> (Option<Op
         );
     }
     (endpoint.map(|(_, u)| u), allow_http)
-}
-
-/// A secret setting: it must come from `${env:…}`, never a literal compiled into the binary.
-fn secret(node: &Node, key: &str, diags: &mut Diagnostics) -> Option<Text> {
-    let t = text(node, key, diags)?;
-    if t.as_literal().is_some() {
-        diags.error_help(
-            &node.loc,
-            format!("`{key}` is a literal secret"),
-            format!(
-                "read it from the environment at run time, e.g. `{key}: \"${{env:SECRET}}\"`, or leave it out to use the standard environment"
-            ),
-        );
-        return None;
-    }
-    Some(t)
 }
 
 fn gcs(f: &mut Fields<'_>, diags: &mut Diagnostics) -> Option<Gcs> {
@@ -854,6 +854,9 @@ fn region(node: &Node, custom_endpoint: bool, diags: &mut Diagnostics) -> Option
 /// An `http://` or `https://` URL with a host.
 fn endpoint(node: &Node, diags: &mut Diagnostics) -> Option<Text> {
     let t = text(node, "endpoint_url", diags)?;
+    if !secrets::check(node, &t, "endpoint_url", Position::Url, diags) {
+        return None;
+    }
     let Some(u) = t.as_literal() else { return Some(t) };
     match url::Url::parse(&u) {
         Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => Some(t),
@@ -876,9 +879,10 @@ fn endpoint(node: &Node, diags: &mut Diagnostics) -> Option<Text> {
     }
 }
 
-/// A key prefix or glob: no NUL, no leading `/`.
-fn prefix(node: &Node, diags: &mut Diagnostics) -> Option<Text> {
-    let t = text(node, "prefix", diags)?;
+/// A key prefix or glob: no NUL, no leading `/`. Values from a parent record
+/// are single path segments (`encode`: [`Encode::GlobSegment`] in a source's glob).
+fn prefix(node: &Node, encode: Encode, diags: &mut Diagnostics) -> Option<Text> {
+    let t = text_in(node, "prefix", encode, diags)?;
     if let Some(p) = t.as_literal() {
         if p.contains('\0') {
             diags.error(&node.loc, "`prefix` contains a NUL byte");
@@ -913,7 +917,7 @@ pub(crate) fn source(
 ) -> Option<ObjectSource> {
     let mut f = Fields::with_spec(config, spec_of(kind, true), what, diags)?;
     let store = store(kind, &mut f, diags);
-    let prefix = opt(f.get("prefix"), Text::literal(""), |n| prefix(n, diags));
+    let prefix = opt(f.get("prefix"), Text::literal(""), |n| prefix(n, Encode::GlobSegment, diags));
     let format = f.require("file_format", diags).and_then(|n| {
         let v = one_of(
             n,
@@ -951,6 +955,7 @@ pub(crate) fn source(
     let compression = opt(f.get("compression"), None, |n| codec(n, &["auto", "none", "gzip", "zstd"], diags));
     let batch = opt(f.get("batch_size"), 1000, |n| batch_size(n, diags));
     let on_parse_error = opt(f.get("on_parse_error"), OnParseError::Fail, |n| on_parse_error(n, diags));
+    let limits = input_limits(&mut f, diags);
     // faucet-stream's parallel download setting: objects are read one at a
     // time here (the bookmark is a position in key order), so it is accepted and unused.
     let _ = f.get("concurrency").map(|n| int_in(n, "concurrency", 1, 1024, diags));
@@ -973,13 +978,14 @@ pub(crate) fn source(
         compression: compression?,
         batch_size: batch?,
         on_parse_error: on_parse_error?,
+        limits: limits?,
     })
 }
 
 pub(crate) fn sink(kind: &str, config: &Node, what: String, diags: &mut Diagnostics) -> Option<ObjectSink> {
     let mut f = Fields::with_spec(config, spec_of(kind, false), what, diags)?;
     let store = store(kind, &mut f, diags);
-    let prefix = opt(f.get("prefix"), Text::literal(""), |n| prefix(n, diags));
+    let prefix = opt(f.get("prefix"), Text::literal(""), |n| prefix(n, Encode::PathSegment, diags));
     let name = f.get("name").map(|n| {
         let s = plain_string(n, "name", diags)?;
         if s.is_empty() || s.contains(['/', '\0', '*', '?']) {
@@ -1133,12 +1139,14 @@ impl ObjectSource {
         let path = g.text(&self.prefix);
         let batch = usize_lit(self.batch_size);
         let on_parse_error = on_parse_error_tokens(self.on_parse_error, g);
+        let limits = input_limits_tokens(self.limits, g);
         let format = match &self.format {
             Format::Jsonl => quote! {
                 #objects::ObjectFormat::Jsonl(#files::JsonlSourceConfig {
                     path: #path,
                     batch_size: #batch,
                     on_parse_error: #on_parse_error,
+                    limits: #limits,
                 })
             },
             Format::Csv { has_headers, delimiter, quote: q, flexible, infer_types } => {
@@ -1153,6 +1161,7 @@ impl ObjectSource {
                         batch_size: #batch,
                         infer_types: #infer_types,
                         on_parse_error: #on_parse_error,
+                        limits: #limits,
                     })
                 }
             }

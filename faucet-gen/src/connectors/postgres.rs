@@ -219,7 +219,8 @@ pub(crate) fn identifier(node: &Node, key: &str, diags: &mut Diagnostics) -> Opt
     Some(s)
 }
 
-/// A connection URL: a literal is parsed now and its scheme must be one of `schemes`.
+/// A connection URL: no credential may be written in it, and a literal is
+/// parsed now and its scheme must be one of `schemes`.
 pub(crate) fn db_url(
     node: &Node,
     key: &str,
@@ -228,13 +229,15 @@ pub(crate) fn db_url(
     diags: &mut Diagnostics,
 ) -> Option<Text> {
     let t = text(node, key, diags)?;
+    if !crate::validate::secrets::check(node, &t, key, crate::validate::secrets::Position::Url, diags) {
+        return None;
+    }
     if let Some(lit) = t.as_literal() {
-        let shown = redact(&lit);
         match url::Url::parse(&lit) {
             Err(e) => {
                 diags.error_help(
                     &node.loc,
-                    format!("`{key}` {shown:?} is not a valid URL: {e}"),
+                    format!("`{key}` {lit:?} is not a valid URL: {e}"),
                     format!("write `{example}`"),
                 );
                 return None;
@@ -251,32 +254,10 @@ pub(crate) fn db_url(
                 );
                 return None;
             }
-            Ok(u) if !u.password().unwrap_or_default().is_empty() => {
-                diags.error_help(
-                    &node.loc,
-                    format!("`{key}` holds a literal password, which would be compiled into the binary"),
-                    format!(
-                        "read it at run time instead: `{}://user:${{env:DB_PASSWORD}}@host/db`",
-                        u.scheme()
-                    ),
-                );
-                return None;
-            }
             Ok(_) => {}
         }
     }
     Some(t)
-}
-
-/// `url` with its password hidden, for messages.
-fn redact(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut u) if u.password().is_some() => {
-            let _ = u.set_password(Some("***"));
-            u.to_string()
-        }
-        _ => url.to_owned(),
-    }
 }
 
 fn scalar(node: &Node, key: &str, diags: &mut Diagnostics) -> Option<Scalar> {

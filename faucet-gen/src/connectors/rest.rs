@@ -6,11 +6,13 @@ use quote::{ToTokens as _, quote};
 use super::opt;
 use crate::codegen::Gen;
 use crate::diag::{Diagnostics, Loc, list};
-use crate::ir::{Text, TextPart};
+use crate::ir::{Encode, Text, TextPart};
 use crate::load::{Node, Value};
 use crate::validate::fields::{
-    self, Field, Fields, Kind, Spec, Variant, boolean, int_in, one_of, plain_string, text,
+    self, Field, Fields, Kind, Spec, Variant, boolean, int_in, one_of, plain_string, parent_reference, text,
+    text_in, token_loc,
 };
+use crate::validate::secrets::{self, Position, secret};
 
 /// A JSON value whose strings may hold `${env:…}` (a request body, a start value).
 #[derive(Debug, Clone, PartialEq)]
@@ -435,10 +437,12 @@ pub(crate) static SOURCE: Spec = Spec {
 pub(crate) fn source(config: &Node, what: String, diags: &mut Diagnostics) -> Option<RestSource> {
     let mut f = Fields::with_spec(config, &SOURCE, what, diags)?;
     let base_url = f.require("base_url", diags).and_then(|n| base_url(n, diags));
-    // A matrix parent's value lands in the path as one percent-encoded segment;
-    // query values need nothing here (the runtime encodes them with `append_pair`).
+    // A matrix parent's value lands in the path percent-encoded, within one
+    // segment; query values need nothing here (the runtime encodes them with
+    // `append_pair`), nor do header values and bodies (sent as data).
     let path = opt(f.get("path"), Text::literal(""), |n| {
-        text(n, "path", diags).map(|t| t.encoded_as(crate::ir::Encode::UrlSegment))
+        let t = text_in(n, "path", Encode::UrlSegment, diags)?;
+        secrets::check(n, &t, "path", Position::Url, diags).then_some(t)
     });
     let method = opt(f.get("method"), "GET", |n| method(n, diags));
     let headers = opt(f.get("headers"), Vec::new(), |n| string_map(n, "headers", true, diags));
@@ -514,9 +518,25 @@ pub(crate) fn source(config: &Node, what: String, diags: &mut Diagnostics) -> Op
     })
 }
 
-/// `base_url`: when literal, an absolute http(s) URL without query, fragment or password.
+/// `base_url`: when literal, an absolute http(s) URL without query, fragment
+/// or password. A parent record's value may only follow the authority: it can
+/// never pick the host, port or user the request (and its credentials) go to.
 fn base_url(node: &Node, diags: &mut Diagnostics) -> Option<Text> {
-    let t = text(node, "base_url", diags)?;
+    let t = text_in(node, "base_url", Encode::UrlPathInUrl, diags)?;
+    if !secrets::check(node, &t, "base_url", Position::Url, diags) {
+        return None;
+    }
+    if let Some((prefix, token)) = literal_before_parent(&t)
+        && !authority_closed(&prefix)
+    {
+        diags.error_help(
+            &token_loc(&node.loc, &token),
+            format!("`{token}` would be part of the URL's host, port or user in `base_url`"),
+            "a record value may only be part of the URL's path: write the host first, \
+             e.g. `https://api.example.com/users/${…}`",
+        );
+        return None;
+    }
     let Some(lit) = t.as_literal() else {
         return Some(t);
     };
@@ -539,10 +559,6 @@ fn base_url(node: &Node, diags: &mut Diagnostics) -> Option<Text> {
         );
         return None;
     }
-    if url.password().is_some() {
-        literal_secret(&node.loc, "the password in `base_url`", "base_url", diags);
-        return None;
-    }
     if url.query().is_some() || url.fragment().is_some() {
         diags.error_help(
             &node.loc,
@@ -552,6 +568,28 @@ fn base_url(node: &Node, diags: &mut Diagnostics) -> Option<Text> {
         return None;
     }
     Some(t)
+}
+
+/// The literal text before the first parent value and that value's reference,
+/// when no `${env:…}` comes first (then only the run time can tell).
+fn literal_before_parent(t: &Text) -> Option<(String, String)> {
+    let mut prefix = String::new();
+    for part in &t.0 {
+        match part {
+            TextPart::Lit(s) => prefix.push_str(s),
+            TextPart::Env(_) => return None,
+            TextPart::Parent { path, .. } => return Some((prefix, parent_reference(path))),
+        }
+    }
+    None
+}
+
+/// True when `prefix` holds a whole authority (`scheme://host/`), as the
+/// runtime checks again (`faucet_runtime::substitute`).
+fn authority_closed(prefix: &str) -> bool {
+    let Some(scheme_end) = prefix.find("://") else { return false };
+    let after = &prefix[scheme_end + 3..];
+    after.find(['/', '\\']).is_some() && !after.contains(['?', '#'])
 }
 
 fn method(node: &Node, diags: &mut Diagnostics) -> Option<&'static str> {
@@ -578,7 +616,9 @@ fn string_map(
     let mut ok = true;
     for e in entries {
         let value = match &e.value.value {
-            Value::Str(_) => text(&e.value, &e.key, diags),
+            // `Host` picks the server the request is for: no record value there.
+            Value::Str(_) if is_headers && e.key.eq_ignore_ascii_case("host") => text(&e.value, &e.key, diags),
+            Value::Str(_) => text_in(&e.value, &e.key, Encode::Raw, diags),
             Value::Int(i) => Some(Text::literal(i.to_string())),
             Value::Float(x) => Some(Text::literal(x.to_string())),
             Value::Bool(b) => Some(Text::literal(b.to_string())),
@@ -599,9 +639,8 @@ fn string_map(
             ok = false;
             continue;
         };
-        let sensitive = ["authorization", "proxy-authorization", "x-api-key", "cookie"];
-        if is_headers && sensitive.contains(&e.key.to_ascii_lowercase().as_str()) && !has_env(&value) {
-            literal_secret(&e.value.loc, &format!("header `{}`", e.key), &e.key, diags);
+        let position = if is_headers { Position::Header(&e.key) } else { Position::Named(&e.key) };
+        if !secrets::check(&e.value, &value, &e.key, position, diags) {
             ok = false;
             continue;
         }
@@ -615,28 +654,6 @@ fn is_token(s: &str) -> bool {
     !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
-fn has_env(t: &Text) -> bool {
-    t.0.iter().any(|p| matches!(p, TextPart::Env(_)))
-}
-
-fn literal_secret(loc: &Loc, what: &str, key: &str, diags: &mut Diagnostics) {
-    diags.error_help(
-        loc,
-        format!("{what} is a literal secret"),
-        format!("read it from the environment at run time, e.g. `{key}: \"${{env:API_TOKEN}}\"`; a literal would be compiled into the binary"),
-    );
-}
-
-/// A secret: must come from `${env:…}`.
-fn secret(node: &Node, key: &str, diags: &mut Diagnostics) -> Option<Text> {
-    let t = text(node, key, diags)?;
-    if !has_env(&t) {
-        literal_secret(&node.loc, &format!("`{key}`"), key, diags);
-        return None;
-    }
-    Some(t)
-}
-
 /// Any YAML value as a JSON template.
 fn json(node: &Node, key: &str, diags: &mut Diagnostics) -> Option<Json> {
     Some(match &node.value {
@@ -648,7 +665,7 @@ fn json(node: &Node, key: &str, diags: &mut Diagnostics) -> Option<Json> {
             diags.error(&node.loc, format!("`{key}` holds a number JSON cannot represent"));
             return None;
         }
-        Value::Str(_) => Json::Str(text(node, key, diags)?),
+        Value::Str(_) => Json::Str(text_in(node, key, Encode::Raw, diags)?),
         Value::Seq(items) => {
             let items: Vec<Option<Json>> = items.iter().map(|n| json(n, key, diags)).collect();
             Json::Seq(items.into_iter().collect::<Option<_>>()?)
@@ -976,6 +993,9 @@ fn auth(node: &Node, diags: &mut Diagnostics) -> Option<Auth> {
         _ => {
             let token_url = c.require("token_url", diags).and_then(|n| {
                 let t = text(n, "token_url", diags)?;
+                if !secrets::check(n, &t, "token_url", Position::Url, diags) {
+                    return None;
+                }
                 if let Some(lit) = t.as_literal()
                     && !url::Url::parse(&lit).is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
                 {

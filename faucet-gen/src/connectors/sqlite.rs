@@ -8,9 +8,9 @@ use super::postgres::{DELETE_MARKER, Scalar};
 use super::{BATCH_SIZE, opt, write_mode};
 use crate::codegen::{Gen, usize_lit};
 use crate::diag::{Diagnostics, Loc};
-use crate::ir::Text;
+use crate::ir::{Encode, Text};
 use crate::load::{Node, Value};
-use crate::validate::fields::{Field, Fields, Kind, Spec, batch_size, boolean, one_of, plain_string, text};
+use crate::validate::fields::{Field, Fields, Kind, Spec, batch_size, boolean, one_of, plain_string, text_in};
 
 static JSON_COLUMN: Spec = Spec {
     name: "sqlite.column_mapping.column",
@@ -155,7 +155,7 @@ impl SqliteSink {
 
 /// A `sqlite:` URL (`sqlite://file.db`, `sqlite:file.db`, `sqlite::memory:`).
 fn sqlite_url(node: &Node, diags: &mut Diagnostics) -> Option<Text> {
-    let t = text(node, "database_url", diags)?.encoded_as(crate::ir::Encode::PathSegment);
+    let t = text_in(node, "database_url", Encode::FileUrlSegment, diags)?;
     if let Some(lit) = t.as_literal()
         && !lit.starts_with("sqlite:")
     {

@@ -8,9 +8,9 @@ use super::sqlite::identifier;
 use super::{BATCH_SIZE, opt};
 use crate::codegen::{Gen, usize_lit};
 use crate::diag::{Diagnostics, Loc};
-use crate::ir::Text;
+use crate::ir::{Encode, Text};
 use crate::load::{Node, Value};
-use crate::validate::fields::{Field, Fields, Kind, Spec, batch_size, plain_string, text};
+use crate::validate::fields::{Field, Fields, Kind, Spec, batch_size, plain_string, text_in};
 
 /// The `sqlite` source config.
 pub(crate) static SOURCE: Spec = Spec {
@@ -65,7 +65,7 @@ pub struct SqliteSource {
 pub(crate) fn source(config: &Node, what: String, diags: &mut Diagnostics) -> Option<SqliteSource> {
     let mut f = Fields::with_spec(config, &SOURCE, what, diags)?;
     let url = f.require("database_url", diags).and_then(|n| {
-        let t = text(n, "database_url", diags)?;
+        let t = text_in(n, "database_url", Encode::FileUrlSegment, diags)?;
         if let Some(lit) = t.as_literal()
             && (!lit.starts_with("sqlite:") || lit.contains(":memory:"))
         {

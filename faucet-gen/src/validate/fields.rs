@@ -6,6 +6,8 @@
 //! normalized, or record a diagnostic and return `None`.
 
 use std::cell::RefCell;
+use std::collections::BTreeSet;
+use std::rc::Rc;
 
 use crate::diag::{Diagnostics, Loc, help_for, list};
 use crate::ir::{Encode, Text, TextPart};
@@ -17,8 +19,9 @@ use crate::load::{Entry, Node, Value};
 /// connector's validation sees it without threading it through each call.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct TextScope {
-    /// The matrix's row ids (empty without `matrix:`).
-    pub rows: Vec<String>,
+    /// The matrix's row ids (empty without `matrix:`), shared by every row's
+    /// scope and looked up by name, so a large matrix validates in near-linear time.
+    pub rows: Rc<BTreeSet<String>>,
     /// The id of the row's parent, whose record `${parent.path}` reads.
     pub parent: Option<String>,
     /// False in blocks where tokens are rejected (transforms, state, dlq).
@@ -35,6 +38,11 @@ pub(crate) fn with_scope<R>(scope: TextScope, f: impl FnOnce() -> R) -> R {
     let result = f();
     SCOPE.with(|s| *s.borrow_mut() = previous);
     result
+}
+
+/// The id of the current row's parent (whose record `${parent.path}` reads), if any.
+pub(crate) fn parent_row() -> Option<String> {
+    SCOPE.with(|s| s.borrow().parent.clone())
 }
 
 /// Runs `f` with parent tokens rejected (inside transforms, state and dlq blocks).
@@ -339,12 +347,16 @@ pub(crate) fn boolean(node: &Node, key: &str, diags: &mut Diagnostics) -> Option
 
 /// True when `s` holds a `${row.…}` reference to one of the matrix's rows.
 fn names_row(s: &str) -> bool {
+    if !s.contains("${") {
+        return false;
+    }
     SCOPE.with(|scope| {
-        scope
-            .borrow()
-            .rows
-            .iter()
-            .any(|row| s.contains(&format!("${{{row}.")) || s.contains(&format!("${{{row}}}")))
+        let scope = scope.borrow();
+        s.match_indices("${").any(|(at, _)| {
+            let body = &s[at + 2..];
+            let end = body.find(['.', '}']).unwrap_or(body.len());
+            end < body.len() && scope.rows.contains(&body[..end])
+        })
     })
 }
 
@@ -467,11 +479,50 @@ pub(crate) fn byte(node: &Node, key: &str, diags: &mut Diagnostics) -> Option<u8
     }
 }
 
-/// A string that may hold `${env:VAR}` references, resolved at run time.
+/// A string that may hold `${env:VAR}` references, resolved at run time, in
+/// a position that takes no value from a parent record (URLs' authorities,
+/// database URLs, buckets, credentials, names).
 ///
-/// `$${` writes a literal `${`. Any other `${…}` is an error here: matrix
-/// references (`${row.path}`) and `vars` need `matrix:` support.
+/// `$${` writes a literal `${`. A `${row.path}` reference here is an error at
+/// the reference; positions that can take one safely use [`text_in`].
 pub(crate) fn text(node: &Node, key: &str, diags: &mut Diagnostics) -> Option<Text> {
+    let t = any_text(node, key, diags)?;
+    if let Some(path) = t.0.iter().find_map(|p| match p {
+        TextPart::Parent { path, .. } => Some(path),
+        _ => None,
+    }) {
+        let token = parent_reference(path);
+        diags.error_help(
+            &token_loc(&node.loc, &token),
+            format!("`{key}` cannot take a value from the parent record (`{token}`)"),
+            "a record value could redirect this connector; record values go only into file and object paths, \
+             URL paths, query values, headers and bodies, where they are escaped",
+        );
+        return None;
+    }
+    Some(t)
+}
+
+/// A parent reference as written, `${row.a.b}`, for `path` (`a.b`).
+pub(crate) fn parent_reference(path: &[String]) -> String {
+    let row = SCOPE.with(|s| s.borrow().parent.clone()).unwrap_or_default();
+    let mut token = format!("${{{row}");
+    for segment in path {
+        token.push('.');
+        token.push_str(segment);
+    }
+    token.push('}');
+    token
+}
+
+/// A string in a position that can take values from a parent record: each
+/// `${row.path}` is substituted at run time as `encode` says (see
+/// `faucet_runtime::substitute`), so it cannot leave its place.
+pub(crate) fn text_in(node: &Node, key: &str, encode: Encode, diags: &mut Diagnostics) -> Option<Text> {
+    any_text(node, key, diags).map(|t| t.encoded_as(encode))
+}
+
+fn any_text(node: &Node, key: &str, diags: &mut Diagnostics) -> Option<Text> {
     let s = match &node.value {
         Value::Str(s) => s,
         other => {
@@ -480,6 +531,23 @@ pub(crate) fn text(node: &Node, key: &str, diags: &mut Diagnostics) -> Option<Te
         }
     };
     parse_text(s).map_err(|(message, help)| diags.error_help(&node.loc, message, help)).ok()
+}
+
+/// The location of `token` inside the string at `loc`, when the file shows it
+/// on that line (it does not after `vars` substitution); else `loc` itself.
+pub(crate) fn token_loc(loc: &Loc, token: &str) -> Loc {
+    let Loc::File { file, line, col, .. } = loc else { return loc.clone() };
+    let Some(text) = file.text.lines().nth(line - 1) else { return loc.clone() };
+    let from: usize = text.chars().take(col - 1).map(char::len_utf8).sum();
+    match text.get(from..).and_then(|rest| rest.find(token)) {
+        Some(at) => Loc::File {
+            file: file.clone(),
+            line: *line,
+            col: text[..from + at].chars().count() + 1,
+            len: token.chars().count(),
+        },
+        None => loc.clone(),
+    }
 }
 
 /// Splits a string into literal parts and `${env:VAR}` references.
@@ -559,7 +627,7 @@ fn parent_token(body: &str) -> Result<TextPart, (String, String)> {
             "define it under the top-level `vars:`".into(),
         ));
     }
-    if !scope.rows.iter().any(|r| r == row) {
+    if !scope.rows.contains(row) {
         let help = if scope.rows.is_empty() {
             "references to a row's record need `matrix:`; use `${env:VAR}`, or write `$${` for a literal `${`"
                 .to_owned()
@@ -617,7 +685,7 @@ mod tests {
         assert!(parse_text("${env:9x}").unwrap_err().0.contains("does not name"));
         assert!(parse_text("${users.id}").unwrap_err().0.contains("not a matrix row"));
         let scope = TextScope {
-            rows: vec!["users".into(), "posts".into()],
+            rows: Rc::new(["users".to_owned(), "posts".to_owned()].into()),
             parent: Some("users".into()),
             tokens_allowed: true,
         };

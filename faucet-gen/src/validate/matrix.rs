@@ -59,6 +59,9 @@ pub(crate) static EXECUTION: Spec = Spec {
     ],
     variants: &[],
 };
+use std::collections::{BTreeSet, HashMap};
+use std::rc::Rc;
+
 use crate::diag::{Diagnostics, Loc, help_for};
 use crate::ir::{self, OnError};
 use crate::load::{Entry, Node, Value};
@@ -247,7 +250,12 @@ pub(crate) fn validate(
     }
     check_ids(&rows, diags);
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-    let index_of = |id: &str| ids.iter().position(|i| i == id);
+    // The first row of each id (a duplicate is already an error).
+    let mut positions: HashMap<&str, usize> = HashMap::with_capacity(ids.len());
+    for (i, id) in ids.iter().enumerate() {
+        positions.entry(id.as_str()).or_insert(i);
+    }
+    let index_of = |id: &str| positions.get(id).copied();
     let mut parents = vec![None; rows.len()];
     let mut depends = vec![Vec::new(); rows.len()];
     let id_refs: Vec<&str> = ids.iter().map(String::as_str).collect();
@@ -295,9 +303,20 @@ pub(crate) fn validate(
     let graph_ok = graph_ok && diags.is_empty();
     let mut out_rows = Vec::with_capacity(rows.len());
     let mut ok = true;
+    let row_ids = Rc::new(ids.iter().cloned().collect::<BTreeSet<_>>());
+    let mut children = vec![Vec::new(); rows.len()];
+    for (c, parent) in parents.iter().enumerate() {
+        if let Some(p) = parent {
+            children[*p].push(c);
+        }
+    }
+    let roots = roots_of(&parents);
     for (i, row) in rows.iter().enumerate() {
-        let scope =
-            TextScope { rows: ids.clone(), parent: parents[i].map(|p| ids[p].clone()), tokens_allowed: true };
+        let scope = TextScope {
+            rows: row_ids.clone(),
+            parent: parents[i].map(|p| ids[p].clone()),
+            tokens_allowed: true,
+        };
         let mut row_diags = Diagnostics::new();
         let Some(merged) = row.merged.as_ref() else {
             ok = false;
@@ -312,7 +331,6 @@ pub(crate) fn validate(
         if !graph_ok {
             continue;
         }
-        let root = root_of(i, &parents);
         out_rows.push(ir::Row {
             id: row.id.clone(),
             ident: ident_of(&row.id),
@@ -329,8 +347,8 @@ pub(crate) fn validate(
             parent: parents[i],
             parent_key: row.parent_key.clone(),
             depends_on: depends[i].clone(),
-            children: (0..rows.len()).filter(|&c| parents[c] == Some(i)).collect(),
-            root,
+            children: std::mem::take(&mut children[i]),
+            root: roots[i],
         });
     }
     (ok && diags.is_empty()).then(|| ir::Matrix {
@@ -494,6 +512,9 @@ fn combine_transforms(
 }
 
 fn check_ids(rows: &[RawRow], diags: &mut Diagnostics) {
+    // The first row of each id and of each Rust name, so each row is checked in constant time.
+    let mut by_id: HashMap<&str, usize> = HashMap::with_capacity(rows.len());
+    let mut by_ident: HashMap<String, usize> = HashMap::with_capacity(rows.len());
     for (i, row) in rows.iter().enumerate() {
         let valid = row.id.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
             && row.id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
@@ -510,13 +531,16 @@ fn check_ids(rows: &[RawRow], diags: &mut Diagnostics) {
                 "`${…}` references use it for something else; pick another id",
             );
         }
-        if let Some(first) = rows[..i].iter().find(|r| r.id == row.id) {
+        let first_id = *by_id.entry(&row.id).or_insert(i);
+        let first_ident = *by_ident.entry(ident_of(&row.id)).or_insert(i);
+        if first_id != i {
             diags.error_help(
                 &row.loc,
                 format!("duplicate row id `{}`", row.id),
-                format!("ids must be unique; `{}` is already used", first.id),
+                format!("ids must be unique; `{}` is already used", rows[first_id].id),
             );
-        } else if let Some(first) = rows[..i].iter().find(|r| ident_of(&r.id) == ident_of(&row.id)) {
+        } else if first_ident != i {
+            let first = &rows[first_ident];
             diags.error_help(
                 &row.loc,
                 format!("row ids `{}` and `{}` name the same Rust function", first.id, row.id),
@@ -531,14 +555,32 @@ fn ident_of(id: &str) -> String {
     id.replace('-', "_")
 }
 
-fn root_of(mut row: usize, parents: &[Option<usize>]) -> usize {
-    while let Some(p) = parents[row] {
-        row = p;
+/// The root of every row's parent chain (the graph is acyclic), each chain walked once.
+fn roots_of(parents: &[Option<usize>]) -> Vec<usize> {
+    let mut roots: Vec<Option<usize>> = vec![None; parents.len()];
+    let mut chain = Vec::new();
+    for start in 0..parents.len() {
+        let mut row = start;
+        let root = loop {
+            if let Some(root) = roots[row] {
+                break root;
+            }
+            chain.push(row);
+            match parents[row] {
+                Some(p) => row = p,
+                None => break row,
+            }
+        };
+        for r in chain.drain(..) {
+            roots[r] = Some(root);
+        }
     }
-    row
+    roots.into_iter().map(|r| r.unwrap_or_default()).collect()
 }
 
 /// A cycle through `parent` and `depends_on` edges, as the rows in order with the first repeated.
+///
+/// An iterative depth-first search: a chain of any length cannot overflow the stack.
 fn find_cycle(parents: &[Option<usize>], depends: &[Vec<usize>]) -> Option<Vec<usize>> {
     #[derive(Clone, Copy, PartialEq)]
     enum Mark {
@@ -546,42 +588,43 @@ fn find_cycle(parents: &[Option<usize>], depends: &[Vec<usize>]) -> Option<Vec<u
         Active,
         Done,
     }
-    fn visit(
-        row: usize,
-        edges: &dyn Fn(usize) -> Vec<usize>,
-        marks: &mut [Mark],
-        stack: &mut Vec<usize>,
-    ) -> Option<Vec<usize>> {
-        marks[row] = Mark::Active;
-        stack.push(row);
-        for next in edges(row) {
+    let edge = |row: usize, k: usize| -> Option<usize> {
+        match parents[row] {
+            Some(p) if k == 0 => Some(p),
+            Some(_) => depends[row].get(k - 1).copied(),
+            None => depends[row].get(k).copied(),
+        }
+    };
+    let mut marks = vec![Mark::New; parents.len()];
+    // The active path: each row with the index of its next edge to follow.
+    let mut stack: Vec<(usize, usize)> = Vec::new();
+    for start in 0..parents.len() {
+        if marks[start] != Mark::New {
+            continue;
+        }
+        marks[start] = Mark::Active;
+        stack.push((start, 0));
+        while let Some((row, k)) = stack.last_mut() {
+            let row = *row;
+            let Some(next) = edge(row, *k) else {
+                marks[row] = Mark::Done;
+                stack.pop();
+                continue;
+            };
+            *k += 1;
             match marks[next] {
                 Mark::Active => {
-                    let start = stack.iter().position(|&r| r == next).expect("active rows are on the stack");
-                    let mut cycle = stack[start..].to_vec();
+                    let from = stack.iter().position(|&(r, _)| r == next).unwrap_or(0);
+                    let mut cycle: Vec<usize> = stack[from..].iter().map(|&(r, _)| r).collect();
                     cycle.push(next);
                     return Some(cycle);
                 }
                 Mark::New => {
-                    if let Some(cycle) = visit(next, edges, marks, stack) {
-                        return Some(cycle);
-                    }
+                    marks[next] = Mark::Active;
+                    stack.push((next, 0));
                 }
                 Mark::Done => {}
             }
-        }
-        stack.pop();
-        marks[row] = Mark::Done;
-        None
-    }
-    let edges =
-        |row: usize| -> Vec<usize> { parents[row].into_iter().chain(depends[row].iter().copied()).collect() };
-    let mut marks = vec![Mark::New; parents.len()];
-    for row in 0..parents.len() {
-        if marks[row] == Mark::New
-            && let Some(cycle) = visit(row, &edges, &mut marks, &mut Vec::new())
-        {
-            return Some(cycle);
         }
     }
     None

@@ -4,6 +4,7 @@
 mod connectors;
 pub(crate) mod fields;
 mod matrix;
+pub mod secrets;
 mod transforms;
 mod vars;
 

@@ -27,7 +27,9 @@ pub mod custom_transform {
             ::faucet_runtime::__private::connectors::files::JsonlSource::new(::faucet_runtime::__private::connectors::files::JsonlSourceConfig
             { path : ::std::string::String::from("in.jsonl"), batch_size : 1000usize,
             on_parse_error :
-            ::faucet_runtime::__private::connectors::files::OnParseError::Fail, }) }
+            ::faucet_runtime::__private::connectors::files::OnParseError::Fail, limits :
+            ::faucet_runtime::__private::connectors::files::InputLimits {
+            max_record_bytes : 16777216usize, max_page_bytes : 67108864usize }, }) }
         );
         let sink = ::faucet_runtime::__private::gate_files!(
             {

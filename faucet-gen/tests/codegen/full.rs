@@ -29,7 +29,9 @@ pub mod full_featured {
             [::faucet_runtime::__private::secret::Part::Env("FAUCET_SNAPSHOT_DIR"),
             ::faucet_runtime::__private::secret::Part::Lit("/in/*.jsonl")]).resolve() ?,
             batch_size : 250usize, on_parse_error :
-            ::faucet_runtime::__private::connectors::files::OnParseError::Dlq, }) }
+            ::faucet_runtime::__private::connectors::files::OnParseError::Dlq, limits :
+            ::faucet_runtime::__private::connectors::files::InputLimits {
+            max_record_bytes : 16777216usize, max_page_bytes : 67108864usize }, }) }
         );
         let sink = ::faucet_runtime::__private::gate_sqlite!(
             {

@@ -55,9 +55,13 @@ pub mod matrix {
             ::faucet_runtime::__private::matrix::OnError::Stop,
             &options,
         );
-        ::faucet_runtime::__private::tokio::join!(
-            root_users(& exec), root_report(& exec)
-        );
+        let roots: ::std::vec::Vec<
+            ::faucet_runtime::__private::matrix::RowFuture<'_, ()>,
+        > = ::std::vec![
+            ::std::boxed::Box::pin(root_users(& exec)),
+            ::std::boxed::Box::pin(root_report(& exec))
+        ];
+        ::faucet_runtime::__private::matrix::join_all(roots).await;
         ::core::result::Result::Ok(exec.finish())
     }
     ::faucet_runtime::__private::cli_main! {
@@ -99,7 +103,9 @@ pub mod matrix {
             ::faucet_runtime::__private::connectors::files::JsonlSource::new(::faucet_runtime::__private::connectors::files::JsonlSourceConfig
             { path : ::std::string::String::from("data/users.jsonl"), batch_size :
             1000usize, on_parse_error :
-            ::faucet_runtime::__private::connectors::files::OnParseError::Fail, }) }
+            ::faucet_runtime::__private::connectors::files::OnParseError::Fail, limits :
+            ::faucet_runtime::__private::connectors::files::InputLimits {
+            max_record_bytes : 16777216usize, max_page_bytes : 67108864usize }, }) }
         );
         let sink = ::faucet_runtime::__private::gate_files!(
             {
@@ -148,12 +154,16 @@ pub mod matrix {
             records: &[&::faucet_runtime::__private::Record],
         ) -> ::faucet_runtime::__private::Result<()> {
             let exec = self.exec;
-            let mut children = ::std::vec::Vec::with_capacity(records.len());
+            let mut children: ::std::vec::Vec<
+                ::faucet_runtime::__private::matrix::RowFuture<'_, bool>,
+            > = ::std::vec::Vec::with_capacity(records.len());
             for record in records {
                 children
-                    .push(async move {
-                        invoke_posts(exec, ::core::option::Option::Some(*record)).await
-                    });
+                    .push(
+                        ::std::boxed::Box::pin(
+                            invoke_posts(exec, ::core::option::Option::Some(*record)),
+                        ),
+                    );
             }
             exec.children(self.invocation, records.len(), children).await
         }
@@ -181,10 +191,12 @@ pub mod matrix {
             { path : ::faucet_runtime::__private::secret::Template(&
             [::faucet_runtime::__private::secret::Part::Lit("data/posts/"),
             ::faucet_runtime::__private::secret::Part::Parent(& ["id"],
-            ::faucet_runtime::__private::secret::Encode::PathSegment),
+            ::faucet_runtime::__private::substitute::Encode::GlobSegment),
             ::faucet_runtime::__private::secret::Part::Lit(".jsonl")])
             .resolve_with(parent) ?, batch_size : 1000usize, on_parse_error :
-            ::faucet_runtime::__private::connectors::files::OnParseError::Fail, }) }
+            ::faucet_runtime::__private::connectors::files::OnParseError::Fail, limits :
+            ::faucet_runtime::__private::connectors::files::InputLimits {
+            max_record_bytes : 16777216usize, max_page_bytes : 67108864usize }, }) }
         );
         let sink = ::faucet_runtime::__private::gate_files!(
             {
@@ -194,7 +206,7 @@ pub mod matrix {
             { path : ::faucet_runtime::__private::secret::Template(&
             [::faucet_runtime::__private::secret::Part::Lit("out/posts-"),
             ::faucet_runtime::__private::secret::Part::Parent(& ["id"],
-            ::faucet_runtime::__private::secret::Encode::PathSegment),
+            ::faucet_runtime::__private::substitute::Encode::PathSegment),
             ::faucet_runtime::__private::secret::Part::Lit(".jsonl")])
             .resolve_with(parent) ?, append : false, batch_size : 1000usize }) }
         );
@@ -238,7 +250,9 @@ pub mod matrix {
             ::faucet_runtime::__private::connectors::files::JsonlSource::new(::faucet_runtime::__private::connectors::files::JsonlSourceConfig
             { path : ::std::string::String::from("data/users.jsonl"), batch_size :
             1000usize, on_parse_error :
-            ::faucet_runtime::__private::connectors::files::OnParseError::Fail, }) }
+            ::faucet_runtime::__private::connectors::files::OnParseError::Fail, limits :
+            ::faucet_runtime::__private::connectors::files::InputLimits {
+            max_record_bytes : 16777216usize, max_page_bytes : 67108864usize }, }) }
         );
         let sink = ::faucet_runtime::__private::connectors::stdout::StdoutSink::new(::faucet_runtime::__private::connectors::stdout::StdoutSinkConfig {
             destination: ::faucet_runtime::__private::connectors::stdout::Destination::Stdout,

@@ -28,7 +28,9 @@ pub mod minimal {
             { path : ::std::string::String::from("data/in.csv"), has_headers : true,
             delimiter : 44u8, quote : 34u8, flexible : false, batch_size : 1000usize,
             infer_types : false, on_parse_error :
-            ::faucet_runtime::__private::connectors::files::OnParseError::Fail, }) }
+            ::faucet_runtime::__private::connectors::files::OnParseError::Fail, limits :
+            ::faucet_runtime::__private::connectors::files::InputLimits {
+            max_record_bytes : 16777216usize, max_page_bytes : 67108864usize }, }) }
         );
         let sink = ::faucet_runtime::__private::connectors::stdout::StdoutSink::new(::faucet_runtime::__private::connectors::stdout::StdoutSinkConfig {
             destination: ::faucet_runtime::__private::connectors::stdout::Destination::Stdout,

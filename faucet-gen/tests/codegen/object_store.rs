@@ -36,7 +36,9 @@ pub mod s3_copy {
             ::faucet_runtime::__private::connectors::objects::ObjectFormat::Jsonl(::faucet_runtime::__private::connectors::files::JsonlSourceConfig
             { path : ::std::string::String::from("events/2024/**/*.jsonl.gz"), batch_size
             : 500usize, on_parse_error :
-            ::faucet_runtime::__private::connectors::files::OnParseError::Fail, }), }) }
+            ::faucet_runtime::__private::connectors::files::OnParseError::Fail, limits :
+            ::faucet_runtime::__private::connectors::files::InputLimits {
+            max_record_bytes : 16777216usize, max_page_bytes : 67108864usize }, }), }) }
         );
         let sink = ::faucet_runtime::__private::gate_s3!(
             {

@@ -24,6 +24,7 @@ use crate::connectors::sql_sink::{
     Committed, Keying, StoredFailure, TOKEN_TABLE, infer_columns, outcome, page_failures, shapes,
 };
 use crate::error::{FaucetError, Result};
+use crate::number;
 use crate::page::{CommitToken, Record};
 use crate::sink::{OpenContext, Sink, WriteOutcome};
 
@@ -115,6 +116,7 @@ fn column_type(value: &Value) -> &'static str {
     match value {
         Value::Number(n) if n.is_i64() => "BIGINT",
         Value::Number(n) if n.is_u64() => "BIGINT UNSIGNED",
+        Value::Number(n) if number::is_integer(n) => "DECIMAL(65, 0)",
         Value::Number(_) => "DOUBLE",
         Value::Bool(_) => "BOOLEAN",
         Value::String(_) => "LONGTEXT",
@@ -127,10 +129,12 @@ fn add(args: &mut MySqlArguments, value: Option<&Value>, json_text: bool) -> Res
         None | Some(Value::Null) => args.add(None::<String>),
         Some(v) if json_text => args.add(v.to_string()),
         Some(Value::Bool(b)) => args.add(*b),
+        // Other numbers go as their exact text, which MySQL converts to the
+        // column's type (a DECIMAL keeps every digit, a DOUBLE takes the nearest).
         Some(Value::Number(n)) => match (n.as_i64(), n.as_u64()) {
             (Some(i), _) => args.add(i),
             (None, Some(u)) => args.add(u),
-            _ => args.add(n.as_f64().unwrap_or(f64::NAN)),
+            _ => args.add(n.as_str()),
         },
         Some(Value::String(s)) => args.add(s.clone()),
         Some(nested) => args.add(nested.to_string()),
@@ -637,6 +641,25 @@ mod tests {
         assert_eq!(outcome.written, 1);
         assert_eq!(db.strings("JSON_EXTRACT(doc, '$.a.b[0]')", "FROM docs").await, ["1"]);
         assert_eq!(db.strings("id, ok, f, tags", "FROM `we``ird`").await, ["1|1|1.5|[\"a\"]"]);
+
+        // Beyond u64: DECIMAL(65, 0), every digit kept; a double beyond its
+        // shortest form goes in as text and MySQL takes the nearest double.
+        let mut cfg = db.config("big");
+        cfg.create_table = true;
+        let mut sink = opened(cfg).await;
+        let record: Value = serde_json::from_str(
+            r#"{"n": 123456789012345678901234567890, "u": 18446744073709551615, "f": 0.48806805903541084}"#,
+        )
+        .unwrap();
+        assert_eq!(sink.write_batch(&[record], token(1, 0)).await.unwrap().written, 1);
+        assert_eq!(
+            db.strings("DATA_TYPE, COLUMN_TYPE", "FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'big' ORDER BY ORDINAL_POSITION").await,
+            ["decimal|decimal(65,0)", "bigint|bigint(20) unsigned", "double|double"]
+        );
+        assert_eq!(
+            db.strings("n, u, f = 0.48806805903541084e0", "FROM big").await,
+            ["123456789012345678901234567890|18446744073709551615|1"]
+        );
         db.drop().await;
     }
 }

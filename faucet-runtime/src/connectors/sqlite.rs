@@ -36,6 +36,7 @@ use crate::connectors::sql_sink::{
 };
 pub use crate::connectors::write_mode::{DeleteMarker, WriteMode};
 use crate::error::{FaucetError, Result};
+use crate::number;
 use crate::page::{CommitToken, Record};
 use crate::sink::{OpenContext, Sink, WriteOutcome};
 
@@ -410,16 +411,17 @@ impl Statement {
 }
 
 /// Binds one JSON value: strings as TEXT, integers as INTEGER (beyond `i64` as
-/// exact decimal TEXT), floats as REAL, booleans as 0/1, null or a missing key
+/// exact decimal TEXT), other numbers as REAL (the nearest double; as their
+/// TEXT when beyond a double's range), booleans as 0/1, null or a missing key
 /// as NULL, objects and arrays as compact JSON text.
 fn add(args: &mut SqliteArguments, value: Option<&Value>) -> Result<()> {
     let added = match value {
         None | Some(Value::Null) => args.add(None::<i64>),
         Some(Value::Bool(b)) => args.add(i64::from(*b)),
-        Some(Value::Number(n)) => match (n.as_i64(), n.as_u64()) {
+        Some(Value::Number(n)) => match (n.as_i64(), n.as_f64()) {
             (Some(i), _) => args.add(i),
-            (None, Some(u)) => args.add(u.to_string()),
-            (None, None) => args.add(n.as_f64().unwrap_or(f64::NAN)),
+            (None, Some(f)) if !number::is_integer(n) => args.add(f),
+            _ => args.add(n.as_str()),
         },
         Some(Value::String(s)) => args.add(s.as_str()),
         Some(nested) => args.add(nested.to_string()),
@@ -467,7 +469,7 @@ fn quote_ident(name: &str) -> String {
 /// The column type `create_table` gives a JSON value.
 fn column_type(value: &Value) -> &'static str {
     match value {
-        Value::Number(n) if n.is_i64() || n.is_u64() => "INTEGER",
+        Value::Number(n) if number::is_integer(n) => "INTEGER",
         Value::Number(_) => "REAL",
         Value::Bool(_) => "INTEGER",
         _ => "TEXT",

@@ -15,11 +15,16 @@
 //! fields beyond the header get `column_<index>` keys and missing ones are left out.
 //!
 //! Values are JSON strings; with `infer_types`, a field that parses as an i64
-//! becomes an integer, a finite decimal number a float, exactly `true` /
-//! `false` a boolean, and anything else (the empty string included) stays a string.
+//! becomes an integer, a field written as a JSON number that number with its
+//! exact value (whatever its size or precision), another finite decimal
+//! spelling (`+1.5`, `.5`) the nearest double, exactly `true` / `false` a
+//! boolean, and anything else (the empty string included) stays a string.
 //!
 //! A page holds `batch_size` rows (well-formed or not; malformed ones are
-//! handled per `on_parse_error`) and may span files. Its bookmark is
+//! handled per `on_parse_error`), or fewer once its rows reach
+//! `limits.max_page_bytes`, and may span files. A row longer than
+//! `limits.max_record_bytes` is malformed (a header that long fails the run);
+//! only its first bytes are kept. Its bookmark is
 //! `{"file": <path relative to the glob's directory>, "offset": <byte where
 //! the next row starts>, "line": <its 1-based line number>}`. Resuming skips
 //! the files that sort before `file`, re-reads that file's header, continues
@@ -33,8 +38,8 @@ use std::ops::Range;
 use csv_core::{ReadRecordResult, ReaderBuilder};
 use serde_json::{Number, Value};
 
-use super::OnParseError;
 use super::objects::{self, Cursor, Files, OpenedFile};
+use super::{EXCERPT_BYTES, InputLimits, OnParseError};
 use crate::error::{FaucetError, Result};
 use crate::page::Page;
 use crate::reshape;
@@ -59,6 +64,8 @@ pub struct CsvSourceConfig {
     pub infer_types: bool,
     /// What to do with a malformed row (default fail).
     pub on_parse_error: OnParseError,
+    /// The longest row and the bytes after which a page ends.
+    pub limits: InputLimits,
 }
 
 impl CsvSourceConfig {
@@ -73,6 +80,7 @@ impl CsvSourceConfig {
             batch_size: 1000,
             infer_types: false,
             on_parse_error: OnParseError::Fail,
+            limits: InputLimits::default(),
         }
     }
 }
@@ -152,6 +160,10 @@ struct Rows {
     raw_range: Range<usize>,
     /// The line the last row starts on.
     start_line: u64,
+    /// The longest row; past it only the first [`EXCERPT_BYTES`] are kept.
+    max: usize,
+    /// The last row's length in bytes of input, terminator included.
+    bytes: u64,
 }
 
 impl Rows {
@@ -165,6 +177,8 @@ impl Rows {
             raw_carry: Vec::new(),
             raw_range: 0..0,
             start_line: 1,
+            max: config.limits.max_record_bytes,
+            bytes: 0,
         }
     }
 
@@ -196,11 +210,15 @@ impl Rows {
     }
 
     /// Reads the next row into the buffers; false at the end of the file.
+    ///
+    /// A row longer than `max` is read to its end without growing the
+    /// buffers further: its fields are lost, its first bytes kept ([`Rows::oversized`]).
     async fn read(&mut self, cursor: &mut Cursor) -> Result<bool> {
         self.start_line = self.reader.line();
         self.raw_carry.clear();
         self.nout = 0;
         self.nend = 0;
+        self.bytes = 0;
         cursor.fill().await?;
         let mut raw_start = cursor.pos();
         loop {
@@ -211,13 +229,30 @@ impl Rows {
             );
             self.nout += nout;
             self.nend += nend;
+            self.bytes += nin as u64;
             match result {
                 ReadRecordResult::InputEmpty => {
                     let end = cursor.pos() + nin;
-                    self.raw_carry.extend_from_slice(&cursor.chunk()[raw_start..end]);
+                    let part = &cursor.chunk()[raw_start..end];
+                    if self.oversized() {
+                        let room = EXCERPT_BYTES.saturating_sub(self.raw_carry.len());
+                        self.raw_carry.extend_from_slice(&part[..room.min(part.len())]);
+                        self.raw_carry.truncate(EXCERPT_BYTES);
+                    } else {
+                        self.raw_carry.extend_from_slice(part);
+                    }
                     cursor.consume(nin);
                     cursor.fill().await?;
                     raw_start = cursor.pos();
+                }
+                // Past the limit the fields are dropped, not buffered.
+                ReadRecordResult::OutputFull if self.oversized() => {
+                    cursor.consume(nin);
+                    self.nout = 0;
+                }
+                ReadRecordResult::OutputEndsFull if self.oversized() => {
+                    cursor.consume(nin);
+                    self.nend = 0;
                 }
                 ReadRecordResult::OutputFull => {
                     cursor.consume(nin);
@@ -237,6 +272,17 @@ impl Rows {
         }
     }
 
+    /// True when the last row is longer than `max` (its fields are lost).
+    fn oversized(&self) -> bool {
+        self.bytes > self.max as u64
+    }
+
+    /// The input bytes the last row holds on a page: its length, or its
+    /// excerpt's when oversized.
+    fn held(&self) -> usize {
+        if self.oversized() { EXCERPT_BYTES } else { self.bytes as usize }
+    }
+
     /// The last row's unescaped field bytes and field ends.
     fn fields(&self) -> (&[u8], &[usize]) {
         (&self.out[..self.nout], &self.ends[..self.nend])
@@ -244,8 +290,15 @@ impl Rows {
 
     /// The last row as it appears in the file, without its line terminator.
     /// Valid until the cursor reads further.
+    /// An oversized row's first [`EXCERPT_BYTES`] only.
     fn raw<'a>(&'a mut self, cursor: &'a Cursor) -> &'a [u8] {
         let in_chunk = &cursor.chunk()[self.raw_range.clone()];
+        if self.oversized() {
+            let room = EXCERPT_BYTES.saturating_sub(self.raw_carry.len());
+            self.raw_carry.extend_from_slice(&in_chunk[..room.min(in_chunk.len())]);
+            self.raw_range = 0..0;
+            return &self.raw_carry;
+        }
         let raw = if self.raw_carry.is_empty() {
             in_chunk
         } else {
@@ -287,6 +340,12 @@ async fn open(
 
 /// Takes the field count (and with `has_headers`, the keys) from a file's first row.
 fn first_row(config: &CsvSourceConfig, file: &mut CsvFile, rows: &Rows, display: &str) -> Result<()> {
+    if rows.oversized() {
+        return Err(FaucetError::parse(format!(
+            "{display}:{}: the first row is {} bytes long, more than `max_record_bytes` ({})",
+            rows.start_line, rows.bytes, rows.max
+        )));
+    }
     let (data, ends) = rows.fields();
     file.expected = Some(ends.len());
     if !config.has_headers {
@@ -320,6 +379,11 @@ fn take_row(
     rows: &mut Rows,
     file: &mut CsvFile,
 ) -> Result<()> {
+    if rows.oversized() {
+        let (line, bytes, max) = (rows.start_line, rows.bytes, rows.max);
+        let excerpt = rows.raw(&file.cursor);
+        return objects::oversized(config.on_parse_error, page, display, line, excerpt, bytes, max);
+    }
     let (data, ends) = rows.fields();
     let count = ends.len();
     let what = if !config.flexible && count != *file.expected.get_or_insert(count) {
@@ -388,6 +452,8 @@ fn set_field(value: &mut Value, field: &str, infer_types: bool) {
 }
 
 /// A field as an integer, a float or a boolean; `None` when it stays a string.
+/// A field written as a JSON number keeps its exact value, whatever its size
+/// or precision; other float spellings (`+1.5`, `.5`, `1.`) become the nearest double.
 fn infer(field: &str) -> Option<Value> {
     match field.as_bytes().first() {
         Some(b'0'..=b'9' | b'-' | b'+' | b'.') => {
@@ -395,10 +461,13 @@ fn infer(field: &str) -> Option<Value> {
                 return Some(Value::from(int));
             }
             let numeric = field.bytes().all(|b| matches!(b, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'));
-            if numeric && let Ok(float) = field.parse::<f64>() {
-                return Number::from_f64(float).map(Value::Number);
+            if !numeric {
+                return None;
             }
-            None
+            if let Ok(exact) = field.parse::<Number>() {
+                return Some(Value::Number(exact));
+            }
+            field.parse::<f64>().ok().and_then(Number::from_f64).map(Value::Number)
         }
         _ if field == "true" => Some(Value::Bool(true)),
         _ if field == "false" => Some(Value::Bool(false)),
@@ -436,8 +505,10 @@ impl Source for CsvSource {
         let batch_size = config.batch_size.max(1);
         let mut page = Page { records: Vec::with_capacity(batch_size.min(4096)), ..Page::default() };
         let mut count = 0;
+        // Input bytes of the page's rows.
+        let mut page_bytes = 0;
 
-        while count < batch_size {
+        while count < batch_size && page_bytes < config.limits.max_page_bytes {
             let file = match current {
                 Some(file) => file,
                 None => match files.next_file().await? {
@@ -451,6 +522,7 @@ impl Source for CsvSource {
                 continue;
             }
             count += 1;
+            page_bytes += rows.held();
             take_row(config, &mut page, spare, files.get(file.index).display(), rows, file)?;
             rows.skip_terminators(&mut file.cursor).await?;
         }
@@ -682,20 +754,26 @@ mod tests {
         let path = write(
             dir.path(),
             "in.csv",
-            "i,neg,f,e,t,f2,s,empty,big,inf,nan,zip\n42,-7,3.5,1e3,true,false,True,,1e400,inf,NaN,abc\n",
+            "i,neg,f,e,t,f2,s,empty,big,inf,nan,zip,huge,half,plus\n\
+             42,-7,3.5,1e3,true,false,True,,1e400,inf,NaN,abc,123456789012345678901234567890,.5,+1.25\n",
         );
         let mut config = config(&path, 10);
         config.infer_types = true;
         let all = records(&pages(&config, None).await.unwrap());
+        let exact = |text: &str| Value::Number(text.parse().unwrap());
         assert_eq!(
             all,
             [json!({
-                "i": 42, "neg": -7, "f": 3.5, "e": 1000.0, "t": true, "f2": false, "s": "True",
-                "empty": "", "big": "1e400", "inf": "inf", "nan": "NaN", "zip": "abc",
+                "i": 42, "neg": -7, "f": 3.5, "e": exact("1e3"), "t": true, "f2": false, "s": "True",
+                "empty": "", "big": exact("1e400"), "inf": "inf", "nan": "NaN", "zip": "abc",
+                "huge": exact("123456789012345678901234567890"), "half": 0.5, "plus": 1.25,
             })]
         );
         assert!(all[0]["i"].is_i64());
         assert!(all[0]["e"].is_f64());
+        // Numbers keep the text they were written in (a positive exponent gains its sign).
+        assert_eq!(all[0]["huge"].to_string(), "123456789012345678901234567890");
+        assert_eq!(all[0]["e"].to_string(), "1e+3");
     }
 
     #[tokio::test]
@@ -763,6 +841,70 @@ mod tests {
         let pages = result.unwrap();
         assert_eq!(pages.iter().map(|p| p.skipped).sum::<u64>(), 1);
         assert_eq!(records(&pages).len(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_row_over_max_record_bytes_is_malformed_and_only_its_excerpt_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        // A 500 KiB quoted field with line breaks spans several 128 KiB chunks.
+        let long = format!("2,\"{}\"", "ab\ncd,".repeat(80 * 1024));
+        let path = write(dir.path(), "long.csv", format!("a,b\n1,x\n{long}\n3,z\n"));
+        let run = |mode| {
+            let mut config = config(&path, 10);
+            config.on_parse_error = mode;
+            config.limits.max_record_bytes = 64 * 1024;
+            async move { pages(&config, None).await }
+        };
+        let bytes = long.len() + 1; // with its `\n`
+
+        let error = run(OnParseError::Fail).await.unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::Parse);
+        let expected = format!(
+            "{}:3: the record is {bytes} bytes long, more than `max_record_bytes` (65536)",
+            path.display()
+        );
+        assert_eq!(error.message(), expected);
+
+        let pages = run(OnParseError::Dlq).await.unwrap();
+        assert_eq!(records(&pages), [json!({"a": "1", "b": "x"}), json!({"a": "3", "b": "z"})]);
+        let payload = &pages[0].rejects[0].payload;
+        assert_eq!(payload["line"], json!(3));
+        assert_eq!(payload["bytes"], json!(bytes));
+        assert_eq!(payload["truncated"], json!(true));
+        assert_eq!(payload["raw"].as_str().unwrap(), &long[..EXCERPT_BYTES]);
+        // Line numbers go on after it: the field's line breaks count.
+        let bookmark = pages[0].bookmark.clone().unwrap();
+        assert_eq!(bookmark["line"], json!(3 + 80 * 1024 + 2));
+
+        let pages = run(OnParseError::Skip).await.unwrap();
+        assert_eq!(records(&pages).len(), 2);
+        assert_eq!(pages[0].skipped, 1);
+
+        // A header over the limit fails whatever `on_parse_error` says.
+        let path = write(dir.path(), "wide.csv", format!("{}\n1\n", "h".repeat(100)));
+        let mut config = config(&path, 10);
+        config.limits.max_record_bytes = 64;
+        config.on_parse_error = OnParseError::Skip;
+        let error = super::tests::pages(&config, None).await.unwrap_err();
+        assert!(
+            error
+                .message()
+                .ends_with(":1: the first row is 101 bytes long, more than `max_record_bytes` (64)")
+        );
+    }
+
+    #[tokio::test]
+    async fn pages_end_at_max_page_bytes_and_resume_exactly() {
+        let dir = tempfile::tempdir().unwrap();
+        let text: String = std::iter::once("id,pad\n".to_owned())
+            .chain((0..40).map(|i| format!("{i},{}\n", "x".repeat(10_000))))
+            .collect();
+        let path = write(dir.path(), "big.csv", text);
+        let mut config = config(&path, 1000);
+        config.limits.max_page_bytes = 32 * 1024;
+        let all_pages = check_resume_from_every_page(&config).await;
+        assert_eq!(sizes(&all_pages), [4; 10]);
+        assert_eq!(records(&all_pages)[39]["id"], json!("39"));
     }
 
     #[tokio::test]

@@ -62,8 +62,8 @@ pub(crate) fn write_value(out: &mut Vec<u8>, value: &Value) {
         Value::Null => out.extend_from_slice(b"null"),
         Value::Bool(true) => out.extend_from_slice(b"true"),
         Value::Bool(false) => out.extend_from_slice(b"false"),
-        // Writing to a Vec cannot fail, nor can formatting a number.
-        Value::Number(number) => drop(serde_json::to_writer(&mut *out, number)),
+        // A number is the text it was read from (serde_json's `arbitrary_precision`).
+        Value::Number(number) => out.extend_from_slice(number.as_str().as_bytes()),
         Value::String(text) => write_str(out, text),
         Value::Array(items) => {
             out.push(b'[');

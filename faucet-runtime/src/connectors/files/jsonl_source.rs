@@ -7,7 +7,9 @@
 //! ignored; lines may end in `\n` or `\r\n`.
 //!
 //! A page holds `batch_size` inputs (records plus malformed lines, which are
-//! handled per `on_parse_error`) and may span files. Its bookmark is
+//! handled per `on_parse_error`), or fewer once its lines reach
+//! `limits.max_page_bytes`, and may span files. A line longer than
+//! `limits.max_record_bytes` is malformed; only its first bytes are kept. Its bookmark is
 //! `{"file": <path relative to the glob's directory>, "offset": <byte just
 //! after the page's last line>, "line": <1-based number of the next line>}`.
 //! Resuming skips the files that sort before `file`, continues `file` at
@@ -19,8 +21,8 @@ use std::ops::Range;
 
 use serde_json::Value;
 
-use super::OnParseError;
 use super::objects::{self, Cursor, Files};
+use super::{EXCERPT_BYTES, InputLimits, OnParseError};
 use crate::error::Result;
 use crate::page::Page;
 use crate::source::Source;
@@ -34,12 +36,19 @@ pub struct JsonlSourceConfig {
     pub batch_size: usize,
     /// What to do with a malformed line (default fail).
     pub on_parse_error: OnParseError,
+    /// The longest line and the bytes after which a page ends.
+    pub limits: InputLimits,
 }
 
 impl JsonlSourceConfig {
     /// The defaults for `path`.
     pub fn new(path: impl Into<String>) -> Self {
-        JsonlSourceConfig { path: path.into(), batch_size: 1000, on_parse_error: OnParseError::Fail }
+        JsonlSourceConfig {
+            path: path.into(),
+            batch_size: 1000,
+            on_parse_error: OnParseError::Fail,
+            limits: InputLimits::default(),
+        }
     }
 }
 
@@ -102,40 +111,71 @@ enum Found {
     Carry,
 }
 
-/// The next line of `cursor` without its terminator, or `None` at the end of the file.
-async fn next_line<'a>(cursor: &'a mut Cursor, carry: &'a mut Vec<u8>) -> Result<Option<&'a [u8]>> {
+/// A line read by [`next_line`].
+enum Line<'a> {
+    /// The line without its terminator.
+    Whole(&'a [u8]),
+    /// A line longer than the limit: its first bytes and its length.
+    TooLong { excerpt: &'a [u8], bytes: u64 },
+}
+
+/// The next line of `cursor`, or `None` at the end of the file. A line longer
+/// than `max` bytes is read to its end but only its first [`EXCERPT_BYTES`]
+/// are kept, so `carry` never holds more than `max` bytes.
+async fn next_line<'a>(
+    cursor: &'a mut Cursor,
+    carry: &'a mut Vec<u8>,
+    max: usize,
+) -> Result<Option<Line<'a>>> {
     carry.clear();
+    // The line's length so far; past `max`, `carry` keeps the excerpt only.
+    let mut bytes: u64 = 0;
     let found = loop {
         if !cursor.fill().await? {
-            if carry.is_empty() {
+            if carry.is_empty() && bytes == 0 {
                 return Ok(None);
             }
             break Found::Carry;
         }
         let available = cursor.available();
         match memchr::memchr(b'\n', available) {
-            Some(end) if carry.is_empty() => {
+            Some(end) if bytes == 0 && end <= max => {
                 let start = cursor.pos();
                 cursor.consume(end + 1);
                 break Found::Chunk(start..start + end);
             }
             Some(end) => {
-                carry.extend_from_slice(&available[..end]);
+                take(carry, &mut bytes, max, &available[..end]);
                 cursor.consume(end + 1);
                 break Found::Carry;
             }
             None => {
                 let n = available.len();
-                carry.extend_from_slice(available);
+                take(carry, &mut bytes, max, available);
                 cursor.consume(n);
             }
         }
     };
     let line = match found {
         Found::Chunk(range) => &cursor.chunk()[range],
+        Found::Carry if bytes > max as u64 => return Ok(Some(Line::TooLong { excerpt: carry, bytes })),
         Found::Carry => &carry[..],
     };
-    Ok(Some(line.strip_suffix(b"\r").unwrap_or(line)))
+    Ok(Some(Line::Whole(line.strip_suffix(b"\r").unwrap_or(line))))
+}
+
+/// Appends `part` of a line to `carry` while the line (`bytes` long so far)
+/// fits in `max`; past it, keeps only the first [`EXCERPT_BYTES`].
+fn take(carry: &mut Vec<u8>, bytes: &mut u64, max: usize, part: &[u8]) {
+    *bytes += part.len() as u64;
+    if *bytes <= max as u64 {
+        carry.extend_from_slice(part);
+    } else if carry.len() < EXCERPT_BYTES {
+        let room = EXCERPT_BYTES - carry.len();
+        carry.extend_from_slice(&part[..room.min(part.len())]);
+    } else {
+        carry.truncate(EXCERPT_BYTES);
+    }
 }
 
 impl Source for JsonlSource {
@@ -161,10 +201,13 @@ impl Source for JsonlSource {
         };
         let batch_size = self.config.batch_size.max(1);
         let mode = self.config.on_parse_error;
+        let limits = self.config.limits;
         let mut page = Page { records: Vec::with_capacity(batch_size.min(4096)), ..Page::default() };
         let mut count = 0;
+        // Input bytes of the page's lines (terminators included).
+        let mut page_bytes = 0;
 
-        while count < batch_size {
+        while count < batch_size && page_bytes < limits.max_page_bytes {
             let file = match current {
                 Some(file) => file,
                 None => match files.next_file().await? {
@@ -176,10 +219,30 @@ impl Source for JsonlSource {
                     None => break,
                 },
             };
-            let Some(line) = next_line(&mut file.cursor, carry).await? else {
-                *finished = Some((file.index, file.cursor.offset(), file.line));
-                *current = None;
-                continue;
+            let line = match next_line(&mut file.cursor, carry, limits.max_record_bytes).await? {
+                Some(Line::Whole(line)) => line,
+                Some(Line::TooLong { excerpt, bytes }) => {
+                    let number = file.line;
+                    file.line += 1;
+                    count += 1;
+                    page_bytes += EXCERPT_BYTES;
+                    let display = files.get(file.index).display();
+                    objects::oversized(
+                        mode,
+                        &mut page,
+                        display,
+                        number,
+                        excerpt,
+                        bytes,
+                        limits.max_record_bytes,
+                    )?;
+                    continue;
+                }
+                None => {
+                    *finished = Some((file.index, file.cursor.offset(), file.line));
+                    *current = None;
+                    continue;
+                }
             };
             let number = file.line;
             file.line += 1;
@@ -187,6 +250,7 @@ impl Source for JsonlSource {
                 continue;
             }
             count += 1;
+            page_bytes += line.len() + 1;
             match serde_json::from_slice::<Value>(line) {
                 Ok(record) => page.records.push(record),
                 Err(error) => {
@@ -405,6 +469,80 @@ mod tests {
         let pages = result.unwrap();
         assert_eq!(records(&pages), [json!({"a": 1}), json!({"a": 3})]);
         assert_eq!(pages.iter().map(|p| p.skipped).sum::<u64>(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_line_over_max_record_bytes_is_malformed_and_only_its_excerpt_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("long.jsonl");
+        // A 600 KiB line spans several 128 KiB chunks; the short lines around it are kept.
+        let long = format!("{{\"pad\":\"a{}\"}}", "é".repeat(300 * 1024));
+        std::fs::write(&path, format!("{{\"a\":1}}\n{long}\r\n{{\"a\":3}}\n")).unwrap();
+        let run = |mode| {
+            let mut source = source(&path, 10);
+            source.config.on_parse_error = mode;
+            source.config.limits.max_record_bytes = 64 * 1024;
+            async move { pages(&mut source, None).await }
+        };
+
+        let error = run(OnParseError::Fail).await.unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::Parse);
+        let bytes = long.len() + 1; // the `\r` of the CRLF counts
+        let expected = format!(
+            "{}:2: the record is {bytes} bytes long, more than `max_record_bytes` (65536)",
+            path.display()
+        );
+        assert_eq!(error.message(), expected);
+
+        let pages = run(OnParseError::Dlq).await.unwrap();
+        assert_eq!(records(&pages), [json!({"a": 1}), json!({"a": 3})]);
+        let rejected = &pages[0].rejects[0];
+        assert_eq!(rejected.payload["line"], json!(2));
+        assert_eq!(rejected.payload["bytes"], json!(bytes));
+        assert_eq!(rejected.payload["truncated"], json!(true));
+        let raw = rejected.payload["raw"].as_str().unwrap();
+        // `{"pad":"a` then 507 two-byte characters: the half character at the cut is dropped.
+        assert_eq!(raw, format!("{{\"pad\":\"a{}", "é".repeat(507)));
+        let resumed = super::tests::pages(&mut source(&path, 10), pages[0].bookmark.clone()).await.unwrap();
+        assert!(resumed.is_empty(), "the bookmark is after the last line");
+
+        let pages = run(OnParseError::Skip).await.unwrap();
+        assert_eq!(records(&pages), [json!({"a": 1}), json!({"a": 3})]);
+        assert_eq!(pages[0].skipped, 1);
+
+        // A line of exactly the limit is fine; one byte more is not.
+        std::fs::write(&path, format!("\"{}\"\n\"{}\"\n", "x".repeat(62), "x".repeat(63))).unwrap();
+        let mut source = source(&path, 10);
+        source.config.limits.max_record_bytes = 64;
+        source.config.on_parse_error = OnParseError::Dlq;
+        let read = super::tests::pages(&mut source, None).await.unwrap();
+        assert_eq!(records(&read), [json!("x".repeat(62))]);
+        assert_eq!(read[0].rejects[0].payload["bytes"], json!(65));
+    }
+
+    #[tokio::test]
+    async fn pages_end_at_max_page_bytes_and_resume_exactly() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.jsonl");
+        // 40 lines of ~10 KiB: a 32 KiB page budget ends a page after its fourth line.
+        let text: String =
+            (0..40).map(|i| format!("{{\"id\":{i},\"pad\":\"{}\"}}\n", "x".repeat(10_000))).collect();
+        std::fs::write(&path, &text).unwrap();
+        let mut config = JsonlSourceConfig::new(path.to_str().unwrap());
+        config.batch_size = 1000;
+        config.limits.max_page_bytes = 32 * 1024;
+        let read = |bookmark| {
+            let mut source = JsonlSource::new(config.clone());
+            async move { pages(&mut source, bookmark).await.unwrap() }
+        };
+        let all_pages = read(None).await;
+        let sizes: Vec<usize> = all_pages.iter().map(|p| p.records.len()).collect();
+        assert_eq!(sizes, [4; 10]);
+        let all = records(&all_pages);
+        assert!(all.iter().enumerate().all(|(i, r)| r["id"] == json!(i)));
+        for (i, page) in all_pages.iter().enumerate() {
+            assert_eq!(records(&read(page.bookmark.clone()).await), all[(i + 1) * 4..]);
+        }
     }
 
     #[tokio::test]

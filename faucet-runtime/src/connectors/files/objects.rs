@@ -610,12 +610,53 @@ pub(crate) fn malformed(
     raw: &[u8],
     what: &str,
 ) -> Result<()> {
+    reject(
+        mode,
+        page,
+        file,
+        line,
+        what,
+        || json!({ "file": file, "line": line, "raw": String::from_utf8_lossy(raw) }),
+    )
+}
+
+/// Handles a record longer than `max_record_bytes` like [`malformed`] input;
+/// its DLQ payload holds the record's first bytes (`excerpt`, at most
+/// [`EXCERPT_BYTES`](super::EXCERPT_BYTES)), its length and `"truncated": true`.
+pub(crate) fn oversized(
+    mode: OnParseError,
+    page: &mut Page,
+    file: &str,
+    line: u64,
+    excerpt: &[u8],
+    bytes: u64,
+    max: usize,
+) -> Result<()> {
+    let what = format!("the record is {bytes} bytes long, more than `max_record_bytes` ({max})");
+    reject(mode, page, file, line, &what, || {
+        // Cut at the excerpt's last whole character, not inside one.
+        let whole = match std::str::from_utf8(excerpt) {
+            Err(e) if e.error_len().is_none() => &excerpt[..e.valid_up_to()],
+            _ => excerpt,
+        };
+        let raw = String::from_utf8_lossy(whole);
+        json!({ "file": file, "line": line, "raw": raw, "bytes": bytes, "truncated": true })
+    })
+}
+
+fn reject(
+    mode: OnParseError,
+    page: &mut Page,
+    file: &str,
+    line: u64,
+    what: &str,
+    payload: impl FnOnce() -> Value,
+) -> Result<()> {
     let error = FaucetError::parse(format!("{file}:{line}: {what}"));
     match mode {
         OnParseError::Fail => Err(error),
         OnParseError::Dlq => {
-            let payload = json!({ "file": file, "line": line, "raw": String::from_utf8_lossy(raw) });
-            page.rejects.push(Rejected { payload, error });
+            page.rejects.push(Rejected { payload: payload(), error });
             Ok(())
         }
         OnParseError::Skip => {

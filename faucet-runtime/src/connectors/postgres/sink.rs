@@ -30,6 +30,7 @@ use crate::connectors::sql_sink::{
     shapes,
 };
 use crate::error::{FaucetError, Result};
+use crate::number;
 use crate::page::{CommitToken, Record};
 use crate::sink::{OpenContext, Sink, WriteOutcome};
 
@@ -720,7 +721,7 @@ async fn table_columns(conn: &mut PgConnection, table: &str) -> Result<Option<Ve
 fn column_type(value: &Value) -> &'static str {
     match value {
         Value::Number(n) if n.is_i64() => "BIGINT",
-        Value::Number(n) if n.is_u64() => "NUMERIC",
+        Value::Number(n) if number::is_integer(n) => "NUMERIC",
         Value::Number(_) => "DOUBLE PRECISION",
         Value::Bool(_) => "BOOLEAN",
         Value::Array(_) | Value::Object(_) => "JSONB",

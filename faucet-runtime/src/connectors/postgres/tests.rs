@@ -63,9 +63,14 @@ async fn copy_creates_the_table_and_keeps_types() {
     let batch = vec![
         json!({"id": 1, "name": "\\tab\there\r\nnew \\ line\t", "score": 2.5, "ok": true, "meta": {"k": [1, "x"]}}),
         json!({"id": 2, "name": null, "score": null, "ok": false, "meta": null, "big": 18446744073709551615u64}),
+        // Beyond u64 and beyond a double: still `numeric`, every digit kept.
+        serde_json::from_str(
+            r#"{"id": 3, "big": 123456789012345678901234567890, "score": 0.48806805903541084}"#,
+        )
+        .unwrap(),
     ];
     let outcome = sink.write_batch(&batch, token(1, 0)).await.unwrap();
-    assert_eq!((outcome.written, outcome.failures.len()), (2, 0));
+    assert_eq!((outcome.written, outcome.failures.len()), (3, 0));
     let types = rows(
         &mut db,
         "SELECT column_name::text, data_type::text FROM information_schema.columns \
@@ -92,6 +97,8 @@ async fn copy_creates_the_table_and_keeps_types() {
     assert_eq!(got[1].get::<Option<String>, _>(1), None);
     assert_eq!(got[1].get::<Option<String>, _>(4), None);
     assert_eq!(got[1].get::<String, _>(5), "18446744073709551615");
+    assert_eq!(got[2].get::<String, _>(5), "123456789012345678901234567890");
+    assert_eq!(got[2].get::<f64, _>(2), 0.48806805903541084);
     db.drop_now().await;
 }
 

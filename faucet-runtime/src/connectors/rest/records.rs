@@ -153,15 +153,11 @@ impl Filter {
     }
 }
 
-/// Orders two replication values: numbers numerically (integers exactly),
-/// strings lexicographically, anything else not at all.
+/// Orders two replication values: numbers by their exact value, strings
+/// lexicographically, anything else not at all.
 pub(super) fn compare(a: &Value, b: &Value) -> Option<Ordering> {
     match (a, b) {
-        (Value::Number(x), Value::Number(y)) => match (x.as_i64(), y.as_i64(), x.as_u64(), y.as_u64()) {
-            (Some(x), Some(y), _, _) => Some(x.cmp(&y)),
-            (_, _, Some(x), Some(y)) => Some(x.cmp(&y)),
-            _ => x.as_f64()?.partial_cmp(&y.as_f64()?),
-        },
+        (Value::Number(x), Value::Number(y)) => Some(crate::number::cmp(x, y)),
         (Value::String(x), Value::String(y)) => Some(x.cmp(y)),
         _ => None,
     }

@@ -140,7 +140,7 @@ fn display_name(path: &Path) -> String {
 
 /// A pipeline file's text; `Ok(Err(_))` when it is not UTF-8 (a located diagnostic).
 fn read(path: &Path) -> Result<Result<String, faucet_gen::Diagnostic>, CliError> {
-    let bytes = std::fs::read(path).map_err(|e| CliError::io("cannot read", path, e))?;
+    let bytes = faucet_gen::load::read_file(path).map_err(|e| CliError::io("cannot read", path, e))?;
     Ok(faucet_gen::load::decode(&display_name(path), bytes))
 }
 

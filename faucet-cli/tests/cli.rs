@@ -88,6 +88,22 @@ fn check_reports_unreadable_files_and_goes_on() {
 }
 
 #[test]
+fn non_utf8_files_and_bad_runtime_paths_are_errors_not_panics() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("latin1.yaml"), b"name: caf\xE9\npipeline: {}\n").unwrap();
+    for args in [&["check", "latin1.yaml"][..], &["expand", "latin1.yaml"]] {
+        let output = faucet_gen_in(dir.path(), args);
+        assert_eq!(output.status.code(), Some(1), "{}", transcript(&output));
+        let stderr = text(&output.stderr);
+        assert!(stderr.contains("error: the file is not valid UTF-8: byte 0xE9"), "{stderr}");
+        assert!(stderr.contains("--> latin1.yaml:1:10"), "{stderr}");
+    }
+    let output = faucet_gen(&["expand", "--runtime-path", "my rt", "tests/cases/valid.yaml"]);
+    assert_eq!(output.status.code(), Some(1), "{}", transcript(&output));
+    assert!(text(&output.stderr).contains("is not a Rust path"), "{}", transcript(&output));
+}
+
+#[test]
 fn check_without_files_is_a_usage_error() {
     let output = faucet_gen(&["check"]);
     assert_eq!(output.status.code(), Some(2));

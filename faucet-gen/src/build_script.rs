@@ -89,8 +89,10 @@ impl Config {
             Some(p) => match crate::codegen::runtime_path(p) {
                 Some(path) => path,
                 None => {
-                    all.push(Diagnostic::new(Loc::Unknown, format!("`runtime_path` {p:?} is not a Rust path"))
-                        .with_help("write a path such as `::my_crate::faucet`"));
+                    all.push(
+                        Diagnostic::new(Loc::Unknown, format!("`runtime_path` {p:?} is not a Rust path"))
+                            .with_help("write a path such as `::my_crate::faucet`"),
+                    );
                     return Err(all);
                 }
             },
@@ -100,7 +102,7 @@ impl Config {
         for path in paths {
             let path = path.as_ref();
             let display = path.display().to_string();
-            let text = match std::fs::read(manifest_dir.join(path)) {
+            let text = match crate::load::read_file(&manifest_dir.join(path)) {
                 Ok(bytes) => match crate::load::decode(&display, bytes) {
                     Ok(text) => text,
                     Err(d) => {
@@ -109,7 +111,10 @@ impl Config {
                     }
                 },
                 Err(e) => {
-                    all.push(Diagnostic::new(Loc::Unknown, format!("cannot read pipeline file `{display}`: {e}")));
+                    all.push(Diagnostic::new(
+                        Loc::Unknown,
+                        format!("cannot read pipeline file `{display}`: {e}"),
+                    ));
                     continue;
                 }
             };

@@ -147,7 +147,11 @@ pub fn escape(text: &str) -> Cow<'_, str> {
     if !text.chars().any(is_hidden) {
         return Cow::Borrowed(text);
     }
-    Cow::Owned(text.chars().map(|c| if is_hidden(c) { c.escape_default().to_string() } else { c.to_string() }).collect())
+    Cow::Owned(
+        text.chars()
+            .map(|c| if is_hidden(c) { c.escape_default().to_string() } else { c.to_string() })
+            .collect(),
+    )
 }
 
 /// One source line as shown: hidden characters escaped except tabs (kept, so

@@ -33,8 +33,11 @@ pub fn expand(input: TokenStream, ctx: &MacroContext) -> TokenStream {
             Ok(p) if p.segments.iter().all(|s| s.arguments.is_none()) => path,
             _ => {
                 let span = path.into_iter().next().map_or_else(Span::call_site, |t| t.span());
-                return syn::Error::new(span, "`crate = …` takes the path of the runtime crate, such as `::my_rt`")
-                    .to_compile_error();
+                return syn::Error::new(
+                    span,
+                    "`crate = …` takes the path of the runtime crate, such as `::my_rt`",
+                )
+                .to_compile_error();
             }
         },
         None => quote!(::faucet_runtime),
@@ -76,7 +79,7 @@ fn expand_file(path: &str, span: Span, runtime: TokenStream, ctx: &MacroContext)
     } else {
         ctx.manifest_dir.join(path)
     };
-    let bytes = match std::fs::read(&full) {
+    let bytes = match load::read_file(&full) {
         Ok(bytes) => bytes,
         Err(e) => return fail(format!("cannot read pipeline file `{path}` ({}): {e}", full.display())),
     };

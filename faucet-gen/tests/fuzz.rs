@@ -41,19 +41,142 @@ impl Rng {
 /// Pieces a mutation inserts or substitutes: YAML syntax, faucet syntax,
 /// keys and types of the grammar, hostile scalars and characters.
 const DICTIONARY: &[&str] = &[
-    "- ", "[", "]", "{", "}", ": ", ", ", "\n", "  ", "\n  - ", "---\n", "? ", "|\n  ", ">\n  ", "#", "&a ", "*a",
-    "!tag ", "~", "'", "\"", "${", "}", "$${", "${vars.", "${vars.x}", "${env:X}", "${env:}", "${parent.id}",
-    "${users.id}", "${row.id}", "${a.b.c}", "null", "true", "no", "0", "-1", "1e-20", "1e300", "-0.0", ".nan",
-    ".inf", "-.inf", "9223372036854775807", "9223372036854775808", "-9223372036854775808", "0x7f", "0o17",
-    "\u{0}", "\u{7}", "\u{1b}[31m", "\r", "\t", "\u{202E}", "\u{FEFF}", "é", "𝄞", "\u{2028}", "gen", "fn",
-    "self", "crate", "r#x", "_", "2024", "crate::f<T>", "a::b::<C>", "f<'a>", "name", "version", "vars",
-    "matrix", "execution", "observability", "pipeline", "source", "sink", "sources", "sinks", "transforms",
-    "state", "dlq", "type", "config", "path", "batch_size", "parent", "ref", "id", "rows", "query", "table",
-    "base_url", "records_path", "$.data[*]", "$[?(@.a)]", "[?@", "((", "<<", "pagination", "rate_limit",
-    "requests_per_second", "timeout", "function", "pattern", "(a", "[^", "columns", "key", "mode", "upsert",
-    "csv", "jsonl", "rest", "postgres", "mysql", "sqlite", "kafka", "s3", "gcs", "azure", "file", "redis",
-    "memory", "custom", "flatten", "rename_keys", "keys_case", "cdc_unwrap", "stdout",
-    "postgres://u@h/db", "http://h/${env:P}", "../..", "/", "*", "{a,b}",
+    "- ",
+    "[",
+    "]",
+    "{",
+    "}",
+    ": ",
+    ", ",
+    "\n",
+    "  ",
+    "\n  - ",
+    "---\n",
+    "? ",
+    "|\n  ",
+    ">\n  ",
+    "#",
+    "&a ",
+    "*a",
+    "!tag ",
+    "~",
+    "'",
+    "\"",
+    "${",
+    "}",
+    "$${",
+    "${vars.",
+    "${vars.x}",
+    "${env:X}",
+    "${env:}",
+    "${parent.id}",
+    "${users.id}",
+    "${row.id}",
+    "${a.b.c}",
+    "null",
+    "true",
+    "no",
+    "0",
+    "-1",
+    "1e-20",
+    "1e300",
+    "-0.0",
+    ".nan",
+    ".inf",
+    "-.inf",
+    "9223372036854775807",
+    "9223372036854775808",
+    "-9223372036854775808",
+    "0x7f",
+    "0o17",
+    "\u{0}",
+    "\u{7}",
+    "\u{1b}[31m",
+    "\r",
+    "\t",
+    "\u{202E}",
+    "\u{FEFF}",
+    "é",
+    "𝄞",
+    "\u{2028}",
+    "gen",
+    "fn",
+    "self",
+    "crate",
+    "r#x",
+    "_",
+    "2024",
+    "crate::f<T>",
+    "a::b::<C>",
+    "f<'a>",
+    "name",
+    "version",
+    "vars",
+    "matrix",
+    "execution",
+    "observability",
+    "pipeline",
+    "source",
+    "sink",
+    "sources",
+    "sinks",
+    "transforms",
+    "state",
+    "dlq",
+    "type",
+    "config",
+    "path",
+    "batch_size",
+    "parent",
+    "ref",
+    "id",
+    "rows",
+    "query",
+    "table",
+    "base_url",
+    "records_path",
+    "$.data[*]",
+    "$[?(@.a)]",
+    "[?@",
+    "((",
+    "<<",
+    "pagination",
+    "rate_limit",
+    "requests_per_second",
+    "timeout",
+    "function",
+    "pattern",
+    "(a",
+    "[^",
+    "columns",
+    "key",
+    "mode",
+    "upsert",
+    "csv",
+    "jsonl",
+    "rest",
+    "postgres",
+    "mysql",
+    "sqlite",
+    "kafka",
+    "s3",
+    "gcs",
+    "azure",
+    "file",
+    "redis",
+    "memory",
+    "custom",
+    "flatten",
+    "rename_keys",
+    "keys_case",
+    "cdc_unwrap",
+    "stdout",
+    "postgres://u@h/db",
+    "http://h/${env:P}",
+    "../..",
+    "/",
+    "*",
+    "{a,b}",
 ];
 
 /// Valid configs to mutate: every YAML file of the repository's tests and examples.
@@ -241,7 +364,11 @@ fn map_body(entries: &[load::Entry], out: &mut String) {
     for e in entries {
         let ident = e.key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
             && e.key.starts_with(|c: char| c.is_ascii_alphabetic());
-        if ident { out.push_str(&e.key) } else { out.push_str(&format!("{:?}", e.key)) }
+        if ident {
+            out.push_str(&e.key)
+        } else {
+            out.push_str(&format!("{:?}", e.key))
+        }
         out.push_str(": ");
         inline(&e.value, out);
         out.push_str(", ");
@@ -340,7 +467,9 @@ fn mutated_configs_never_crash_and_accepted_ones_generate_rust() {
                     input = mutate(&mut rng, &input, other);
                 }
                 if rng.below(30) == 0 {
-                    name = rng.pick(&["2024.yaml", "a.b.yaml", "gen.yaml", "x\u{1b}.yaml", "ok.yaml"]).to_string();
+                    name = rng
+                        .pick(&["2024.yaml", "a.b.yaml", "gen.yaml", "x\u{1b}.yaml", "ok.yaml"])
+                        .to_string();
                 }
             }
             let mut bytes = input.clone().into_bytes();
@@ -359,7 +488,9 @@ fn mutated_configs_never_crash_and_accepted_ones_generate_rust() {
                 verdict = guarded(|| run_macro(quote::quote!("p.yaml"), &ctx));
             }
             // The inline form: the matching config as tokens, mutated as text.
-            if verdict.is_ok() && let Some(source) = inline_corpus.get(i % inline_corpus.len().max(1)) {
+            if verdict.is_ok()
+                && let Some(source) = inline_corpus.get(i % inline_corpus.len().max(1))
+            {
                 let mut text = source.clone();
                 if round > 0 {
                     for _ in 0..1 + rng.below(3) {

@@ -152,7 +152,9 @@ fn custom_function_paths_generate_expression_paths() {
     assert!(code.contains("crate :: r#gen :: clean"), "{code}");
     let code = generate("f.yaml", &with("my::f::<Vec<u8>, 3>"));
     assert!(code.contains("my :: f :: < Vec < u8 > , 3 >"), "{code}");
-    for bad in ["crate::f<T = U>", "Fn(u8) -> u8", "f::<", "a b", "crate::fn", &format!("f{}", "<T".repeat(5_000))] {
+    for bad in
+        ["crate::f<T = U>", "Fn(u8) -> u8", "f::<", "a b", "crate::fn", &format!("f{}", "<T".repeat(5_000))]
+    {
         let (rendered, _, _) = only_error("f.yaml", &format!("name: f\n{}", with(bad)));
         assert!(rendered.contains("`function`"), "{rendered}");
     }
@@ -222,7 +224,9 @@ fn rate_limits_and_durations_out_of_range_are_errors() {
         let (rendered, line, _) = only_error("r.yaml", &rest(bad));
         assert_eq!(line, 3, "{bad}: {rendered}");
     }
-    for good in ["rate_limit: { requests_per_second: 0.0000116 }", "rate_limit: { requests_per_second: 100000 }"] {
+    for good in
+        ["rate_limit: { requests_per_second: 0.0000116 }", "rate_limit: { requests_per_second: 100000 }"]
+    {
         generate("r.yaml", &rest(good));
     }
 }
@@ -234,7 +238,10 @@ fn deeply_nested_jsonpaths_and_regexes_are_errors() {
             "name: r\npipeline:\n  source: {{ type: rest, config: {{ base_url: \"http://h\", records_path: {path:?} }} }}\n  sink: {{ type: stdout }}\n"
         )
     };
-    for path in [format!("$.a{}", "[?@".repeat(20_000)), format!("$[?{}@.a{}]", "(".repeat(20_000), ")".repeat(20_000))] {
+    for path in [
+        format!("$.a{}", "[?@".repeat(20_000)),
+        format!("$[?{}@.a{}]", "(".repeat(20_000), ")".repeat(20_000)),
+    ] {
         let (rendered, line, _) = only_error("r.yaml", &rest(&path));
         assert!(rendered.contains("records_path"), "{rendered}");
         assert_eq!(line, 3);
@@ -246,4 +253,23 @@ fn deeply_nested_jsonpaths_and_regexes_are_errors() {
     let regex = format!("name: r\n{}", BASE.replace("  sink:", &transform));
     let (rendered, _, _) = only_error("r.yaml", &regex);
     assert!(rendered.contains("pattern"), "{rendered}");
+}
+
+#[test]
+fn pipeline_files_beyond_16_mib_are_refused_unread() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("big.yaml");
+    std::fs::write(&big, format!("name: big\n# {}\n{BASE}", "x".repeat(16 << 20))).unwrap();
+    let err = faucet_gen::load::read_file(&big).unwrap_err();
+    assert!(err.to_string().contains("larger than 16 MiB"), "{err}");
+    let diags = faucet_gen::Config::new()
+        .manifest_dir(dir.path())
+        .out_dir(dir.path().join("out"))
+        .try_compile(&["big.yaml"])
+        .unwrap_err();
+    assert!(diags.to_string().contains("larger than 16 MiB"), "{diags}");
+    // /dev/zero never ends: it is refused after 16 MiB, not read forever.
+    if std::path::Path::new("/dev/zero").exists() {
+        assert!(faucet_gen::load::read_file(std::path::Path::new("/dev/zero")).is_err());
+    }
 }

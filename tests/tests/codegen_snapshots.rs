@@ -10,6 +10,17 @@ pub mod snapshot_support {
         record["tagged"] = true.into();
         Ok(Some(record))
     }
+
+    /// The `limits` snapshot's generic custom step, in a module named with
+    /// the 2024 keyword `gen`.
+    pub mod r#gen {
+        use faucet_runtime::{FaucetError, Record};
+
+        /// Passes records through.
+        pub fn keep<T>(record: Record) -> Result<Option<Record>, FaucetError> {
+            Ok(Some(record))
+        }
+    }
 }
 
 include!("../../faucet-gen/tests/codegen/minimal.rs");
@@ -28,6 +39,7 @@ include!("../../faucet-gen/tests/codegen/mysql_to_pg.rs");
 include!("../../faucet-gen/tests/codegen/pg_to_mysql.rs");
 include!("../../faucet-gen/tests/codegen/observability.rs");
 include!("../../faucet-gen/tests/codegen/postgres_cdc.rs");
+include!("../../faucet-gen/tests/codegen/limits.rs");
 
 #[test]
 #[allow(unsafe_code)]

@@ -16,6 +16,24 @@ use std::sync::Arc;
 
 use crate::diag::{Diagnostic, Loc, SourceFile};
 
+/// The largest pipeline file read: far above any real config, it keeps a
+/// path to `/dev/zero` or a huge file from exhausting the build's memory.
+pub const MAX_FILE_BYTES: usize = 16 << 20;
+
+/// Reads a pipeline file, refusing one larger than [`MAX_FILE_BYTES`].
+pub fn read_file(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?.take(MAX_FILE_BYTES as u64 + 1).read_to_end(&mut bytes)?;
+    if bytes.len() > MAX_FILE_BYTES {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("the file is larger than {} MiB, far more than a pipeline needs", MAX_FILE_BYTES >> 20),
+        ));
+    }
+    Ok(bytes)
+}
+
 /// A pipeline file's bytes as text; bytes that are not UTF-8 are an error at
 /// the line and column of the first bad byte (`name` is the file as shown).
 pub fn decode(name: &str, bytes: Vec<u8>) -> Result<String, Diagnostic> {
@@ -28,10 +46,14 @@ pub fn decode(name: &str, bytes: Vec<u8>) -> Result<String, Diagnostic> {
     let before = String::from_utf8_lossy(&bytes[..at]);
     let line = before.matches('\n').count() + 1;
     let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    let file = Arc::new(SourceFile { name: name.to_owned(), text: String::from_utf8_lossy(bytes).into_owned() });
+    let file =
+        Arc::new(SourceFile { name: name.to_owned(), text: String::from_utf8_lossy(bytes).into_owned() });
     Err(Diagnostic::new(
         Loc::File { file, line, col, len: 1 },
-        format!("the file is not valid UTF-8: byte 0x{:02X} here is not part of a UTF-8 character", bytes[at]),
+        format!(
+            "the file is not valid UTF-8: byte 0x{:02X} here is not part of a UTF-8 character",
+            bytes[at]
+        ),
     )
     .with_help("save the pipeline file as UTF-8"))
 }

@@ -51,11 +51,19 @@ fn check_depth(file: &Arc<SourceFile>) -> Result<(), Diagnostic> {
                 }
             }
             Event::SequenceEnd | Event::MappingEnd => depth = depth.saturating_sub(1),
+            // saphyr would copy the anchored value in, nesting past the bound
+            // and multiplying the tree: refuse aliases before it does.
+            Event::Alias(_) => return Err(alias_error(loc_of(file, &span.start, &span.end))),
             Event::StreamEnd => break,
             _ => {}
         }
     }
     Ok(())
+}
+
+fn alias_error(loc: Loc) -> Diagnostic {
+    Diagnostic::new(loc, "YAML aliases (`*name`) are not supported")
+        .with_help("write the value out, or use `vars:` once matrix support lands")
 }
 
 fn loc_of(file: &Arc<SourceFile>, start: &Marker, end: &Marker) -> Loc {
@@ -91,10 +99,7 @@ fn convert(file: &Arc<SourceFile>, node: MarkedYaml<'_>) -> Result<Node, Diagnos
                 format!("YAML tags such as `!{}` are not supported", tag.suffix),
             ));
         }
-        YamlData::Alias(_) => {
-            return Err(Diagnostic::new(loc, "YAML aliases (`*name`) are not supported")
-                .with_help("write the value out, or use `vars:` once matrix support lands"));
-        }
+        YamlData::Alias(_) => return Err(alias_error(loc)),
         YamlData::BadValue => return Err(Diagnostic::new(loc, "this value cannot be read")),
     };
     Ok(Node { value, loc })
@@ -150,6 +155,19 @@ mod tests {
         assert!(load_yaml(&file(&format!("a: {}{}\n", "[".repeat(200), "]".repeat(200)))).is_err());
         let ok = format!("{}x{}\n", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
         assert!(load_yaml(&file(&ok)).is_ok());
+    }
+
+    #[test]
+    fn aliases_are_refused_before_they_are_copied() {
+        // Each alias would copy a 60-deep value one level deeper than the last.
+        let mut text = format!("a0: &a0 {}1{}\n", "[".repeat(60), "]".repeat(60));
+        for i in 1..50 {
+            text.push_str(&format!("a{i}: &a{i} {}*a{}{}\n", "[".repeat(60), i - 1, "]".repeat(60)));
+        }
+        let d = load_yaml(&file(&text)).unwrap_err();
+        assert!(d.message.contains("aliases"), "{}", d.message);
+        let Loc::File { line, col, .. } = d.loc else { panic!() };
+        assert_eq!((line, col), (2, 69));
     }
 
     #[test]

@@ -23,7 +23,7 @@ pub(crate) static TOP: Spec = Spec {
         Field::opt(
             "name",
             Kind::Str,
-            "The pipeline's name (letters, digits, `_`, `-`); it names the generated module. Default: the file's stem.",
+            "The pipeline's name (letters, digits, `_`, `-`, not a Rust keyword); it names the generated module. Default: the file's stem.",
         ),
         Field::opt(
             "vars",
@@ -518,9 +518,7 @@ fn name_from_stem(stem: &str, root: &Node, diags: &mut Diagnostics) -> Option<St
     };
     diags.error_help(
         &loc,
-        format!(
-            "this file has no `name:`, and its file name {stem:?} cannot name the pipeline: {problem}"
-        ),
+        format!("this file has no `name:`, and its file name {stem:?} cannot name the pipeline: {problem}"),
         format!("add `name: {suggestion}` (it names the generated module)"),
     );
     None

@@ -86,7 +86,12 @@ impl Expander<'_> {
     /// and returns its depth (0 without references); a cycle or an undefined
     /// name is an error for this var (`Ok(None)`), a limit stops the whole
     /// substitution.
-    fn resolve(&mut self, name: &str, chain: &mut Vec<String>, diags: &mut Diagnostics) -> Result<Option<usize>, Abort> {
+    fn resolve(
+        &mut self,
+        name: &str,
+        chain: &mut Vec<String>,
+        diags: &mut Diagnostics,
+    ) -> Result<Option<usize>, Abort> {
         if let Some((_, depth)) = self.resolved.get(name) {
             return Ok(Some(*depth));
         }
@@ -117,7 +122,11 @@ impl Expander<'_> {
             append(&mut self.budget, &mut value, before, &node.loc, diags)?;
             if !self.raw.contains_key(var) {
                 let names: Vec<&str> = self.raw.keys().copied().collect();
-                diags.error_help(&node.loc, format!("`${{vars.{var}}}` is not defined"), help_for(var, &names));
+                diags.error_help(
+                    &node.loc,
+                    format!("`${{vars.{var}}}` is not defined"),
+                    help_for(var, &names),
+                );
                 return Ok(None);
             }
             let Some(inner_depth) = self.resolve(var, chain, diags)? else { return Ok(None) };
@@ -137,7 +146,12 @@ impl Expander<'_> {
 
     /// Substitutes resolved vars; a name that is defined but failed to resolve is
     /// left alone (its own error was reported), an undefined one is an error.
-    fn substitute_tree(&mut self, node: &mut Node, defined: &[&str], diags: &mut Diagnostics) -> Result<(), Abort> {
+    fn substitute_tree(
+        &mut self,
+        node: &mut Node,
+        defined: &[&str],
+        diags: &mut Diagnostics,
+    ) -> Result<(), Abort> {
         match &mut node.value {
             Value::Str(s) if s.contains("${vars.") => {
                 let mut out = String::new();
@@ -190,7 +204,13 @@ fn too_deep(name: &str, loc: &Loc, diags: &mut Diagnostics) -> Abort {
 
 /// Appends `piece` to `out` within `budget` (the bytes substitution may still
 /// produce); over it, the error is at `loc`, the string being built.
-fn append(budget: &mut usize, out: &mut String, piece: &str, loc: &Loc, diags: &mut Diagnostics) -> Result<(), Abort> {
+fn append(
+    budget: &mut usize,
+    out: &mut String,
+    piece: &str,
+    loc: &Loc,
+    diags: &mut Diagnostics,
+) -> Result<(), Abort> {
     if piece.len() > *budget {
         diags.error_help(
             loc,

@@ -171,6 +171,8 @@ pub struct RestSource {
     pub max_retry_after_ms: u64,
     /// Retry POST/PATCH.
     pub retry_non_idempotent: bool,
+    /// Largest response body read.
+    pub max_response_bytes: u64,
     /// Least time between requests, ms.
     pub request_delay_ms: u64,
     /// Requests per second.
@@ -386,6 +388,12 @@ pub(crate) static SOURCE: Spec = Spec {
         )
         .default("60"),
         Field::opt("retry_non_idempotent", Kind::Bool, "Retry POST and PATCH too.").default("false"),
+        Field::opt(
+            "max_response_bytes",
+            Kind::Int(1024, 1 << 40),
+            "The largest response body read; a larger one fails the run.",
+        )
+        .default("67108864"),
         Field::opt("request_delay", Kind::Number(0.0, 86_400.0), "Least seconds between requests.")
             .default("0"),
         Field::opt(
@@ -461,6 +469,9 @@ pub(crate) fn source(config: &Node, what: String, diags: &mut Diagnostics) -> Op
         opt(f.get("max_retry_after"), 60_000, |n| duration(n, "max_retry_after", true, diags));
     let retry_non_idempotent =
         opt(f.get("retry_non_idempotent"), false, |n| boolean(n, "retry_non_idempotent", diags));
+    let max_response_bytes = opt(f.get("max_response_bytes"), 64 << 20, |n| {
+        int_in(n, "max_response_bytes", 1024, 1 << 40, diags).map(|v| v as u64)
+    });
     let request_delay = opt(f.get("request_delay"), 0, |n| duration(n, "request_delay", true, diags));
     let tolerated = opt(f.get("tolerated_http_errors"), Vec::new(), |n| statuses(n, diags));
     let rate_limit = f.get("rate_limit").map(|n| rate_limit(n, diags));
@@ -510,6 +521,7 @@ pub(crate) fn source(config: &Node, what: String, diags: &mut Diagnostics) -> Op
         retry_backoff_ms: retry_backoff?,
         max_retry_after_ms: max_retry_after?,
         retry_non_idempotent: retry_non_idempotent?,
+        max_response_bytes: max_response_bytes?,
         request_delay_ms: request_delay?,
         rate_limit,
         tolerated_http_errors: tolerated?,
@@ -1158,6 +1170,7 @@ impl RestSource {
         let retry_backoff = ms(self.retry_backoff_ms);
         let max_retry_after = ms(self.max_retry_after_ms);
         let retry_non_idempotent = self.retry_non_idempotent;
+        let max_response_bytes = Literal::u64_suffixed(self.max_response_bytes);
         let request_delay = ms(self.request_delay_ms);
         let rate_limit = option(self.rate_limit.map(|r| Literal::f64_suffixed(r).into_token_stream()));
         let tolerated = self.tolerated_http_errors.iter().map(|c| Literal::u16_suffixed(*c as u16));
@@ -1218,6 +1231,7 @@ impl RestSource {
                     retry_backoff: #retry_backoff,
                     max_retry_after: #max_retry_after,
                     retry_non_idempotent: #retry_non_idempotent,
+                    max_response_bytes: #max_response_bytes,
                     request_delay: #request_delay,
                     rate_limit: #rate_limit,
                     tolerated_http_errors: ::std::vec![#(#tolerated),*],

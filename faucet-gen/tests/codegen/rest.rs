@@ -57,8 +57,9 @@ pub mod rest_users {
             ::core::time::Duration::from_millis(2500u64), max_retries : 2u32,
             retry_backoff : ::core::time::Duration::from_millis(250u64), max_retry_after
             : ::core::time::Duration::from_millis(60000u64), retry_non_idempotent :
-            false, request_delay : ::core::time::Duration::from_millis(100u64),
-            rate_limit : ::core::option::Option::Some(5f64), tolerated_http_errors :
+            false, max_response_bytes : 67108864u64, request_delay :
+            ::core::time::Duration::from_millis(100u64), rate_limit :
+            ::core::option::Option::Some(5f64), tolerated_http_errors :
             ::std::vec![404u16], replication :
             ::core::option::Option::Some(::faucet_runtime::__private::connectors::rest::Replication
             { key : ::std::string::String::from("updated_at"), start_value :

@@ -538,3 +538,24 @@ async fn a_timestamp_replication_key_round_trips_through_the_bookmark() {
     assert_eq!(rest, pages[1..].to_vec());
     db.drop_now().await;
 }
+
+/// Small COPY batches do not wait for delayed ACKs: with Nagle's algorithm on
+/// (no `TCP_NODELAY`), `CopyDone` is held back until the server's delayed ACK,
+/// about 40 ms per batch on Linux. sqlx ≥ 0.9.1 sets `TCP_NODELAY` itself.
+#[tokio::test]
+async fn small_copy_batches_are_not_delayed_by_nagle() {
+    let mut db = TestSchema::new("pg_sink_nodelay").await;
+    let mut cfg = sink_config(&db.name, "ticks");
+    cfg.create_table = true;
+    let mut sink = opened(cfg, SCOPE).await;
+    sink.write_batch(&[json!({"id": 0, "note": "warm-up"})], token(1, 0)).await.unwrap();
+    let batches = 40;
+    let started = std::time::Instant::now();
+    for seq in 2..2 + batches {
+        sink.write_batch(&[json!({"id": seq, "note": "x"})], token(seq, 0)).await.unwrap();
+    }
+    let took = started.elapsed();
+    assert_eq!(count(&mut db, "ticks").await, batches as i64 + 1);
+    // With Nagle on this takes at least 40 × 40 ms = 1.6 s.
+    assert!(took < std::time::Duration::from_millis(800), "{batches} one-row COPY batches took {took:?}");
+}

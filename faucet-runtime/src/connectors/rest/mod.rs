@@ -5,7 +5,9 @@
 //! `headers`, an optional JSON `body` and the configured auth. The response
 //! must be JSON; `records_path` (a JSONPath such as `$.data[*]`) selects the
 //! records, and pagination finds the next request from the response. Memory is
-//! bounded by one response body.
+//! bounded by one response body, itself bounded by `max_response_bytes`
+//! (64 MiB by default): a larger body fails the run, before it is read when
+//! its `Content-Length` says so, else as soon as the limit is passed.
 //!
 //! **Retries.** Connection errors, timeouts and 5xx are retried up to
 //! `max_retries` times with exponential backoff and full jitter (a random wait
@@ -105,6 +107,9 @@ pub struct Replication {
     pub param: Option<String>,
 }
 
+/// The default `max_response_bytes`: 64 MiB.
+pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 64 << 20;
+
 /// Settings of the `rest` source, validated at build time.
 #[derive(Clone)]
 pub struct RestSourceConfig {
@@ -137,6 +142,8 @@ pub struct RestSourceConfig {
     pub max_retry_after: Duration,
     /// Retry POST and PATCH requests too.
     pub retry_non_idempotent: bool,
+    /// The largest response body read; a larger one fails the run.
+    pub max_response_bytes: u64,
     /// The least time between the starts of two requests.
     pub request_delay: Duration,
     /// At most this many requests per second.
@@ -168,6 +175,7 @@ impl RestSourceConfig {
             retry_backoff: Duration::from_secs(1),
             max_retry_after: Duration::from_secs(60),
             retry_non_idempotent: false,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             request_delay: Duration::ZERO,
             rate_limit: None,
             tolerated_http_errors: Vec::new(),
@@ -197,6 +205,7 @@ impl fmt::Debug for RestSourceConfig {
             .field("retry_backoff", &self.retry_backoff)
             .field("max_retry_after", &self.max_retry_after)
             .field("retry_non_idempotent", &self.retry_non_idempotent)
+            .field("max_response_bytes", &self.max_response_bytes)
             .field("request_delay", &self.request_delay)
             .field("rate_limit", &self.rate_limit)
             .field("tolerated_http_errors", &self.tolerated_http_errors)

@@ -864,3 +864,65 @@ fn bad_runtime_values_are_config_errors() {
     let source = RestSource::new(c).unwrap();
     assert_eq!(source.endpoint.as_str(), "http://x.test/v1/users");
 }
+
+#[tokio::test]
+async fn a_response_over_max_response_bytes_fails_clearly_without_retrying() {
+    // 2 MiB declared in Content-Length: refused before the body is read.
+    let big = json!([{ "id": 1, "pad": "x".repeat(2 << 20) }]);
+    let (base, log) = serve(move |_, _| ok(big.clone())).await;
+    let mut c = config(&base, "/big");
+    c.max_response_bytes = 1 << 20;
+    let error = all_pages(&mut RestSource::new(c).unwrap(), None).await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Source);
+    let message = error.message();
+    assert!(
+        message.contains(
+            "(page 1): the response body is larger than `max_response_bytes` (1048576 bytes): 2097"
+        ),
+        "{message}"
+    );
+    assert!(message.contains("bytes declared; raise `max_response_bytes`"), "{message}");
+    assert_eq!(requests(&log).len(), 1, "a response too large is not retried");
+
+    // A body of exactly the limit is read.
+    let exact = json!([{ "id": 7 }]).to_string();
+    let limit = exact.len() as u64;
+    let (base, _) = serve(move |_, _| status(200, &exact)).await;
+    let mut c = config(&base, "/exact");
+    c.max_response_bytes = limit;
+    assert_eq!(ids(&all_pages(&mut RestSource::new(c).unwrap(), None).await.unwrap()), [7]);
+}
+
+#[tokio::test]
+async fn a_streamed_gibibyte_response_is_abandoned_at_the_limit() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    // A chunked body (no Content-Length) of 1 GiB, produced only as fast as it is read.
+    let produced = Arc::new(AtomicU64::new(0));
+    let counter = produced.clone();
+    let app = axum::Router::new().fallback(move || {
+        let counter = counter.clone();
+        async move {
+            let chunk = bytes::Bytes::from(vec![b' '; 1 << 20]);
+            let chunks = futures_util::StreamExt::map(futures_util::stream::iter(0..1024), move |_| {
+                counter.fetch_add(chunk.len() as u64, Ordering::Relaxed);
+                Ok::<_, std::io::Error>(chunk.clone())
+            });
+            Response::builder()
+                .header("content-type", "application/json")
+                .body(Body::from_stream(chunks))
+                .unwrap()
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    let mut c = config(&format!("http://{addr}"), "/huge");
+    c.max_response_bytes = 4 << 20;
+    c.max_retries = 0;
+    let error = all_pages(&mut RestSource::new(c).unwrap(), None).await.unwrap_err();
+    assert!(error.message().contains("more than 4194304 bytes sent"), "{error}");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let sent = produced.load(Ordering::Relaxed);
+    assert!(sent < 64 << 20, "the server produced {sent} bytes: the body was read past the limit");
+}

@@ -334,6 +334,7 @@ impl fmt::Display for SecretString {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::substitute::URL_UNRESERVED;
 
     #[test]
     #[allow(unsafe_code)]

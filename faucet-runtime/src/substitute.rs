@@ -40,7 +40,7 @@ pub enum Encode {
 }
 
 /// Characters left as they are in a URL path segment (RFC 3986 unreserved).
-const URL_UNRESERVED: &percent_encoding::AsciiSet =
+pub(crate) const URL_UNRESERVED: &percent_encoding::AsciiSet =
     &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
 
 /// `value` (a parent record's field) made safe for `encode`'s position.

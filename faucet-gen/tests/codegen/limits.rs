@@ -156,8 +156,9 @@ pub mod at_the_limits {
             ::core::time::Duration::from_millis(30000u64), max_retries : 3u32,
             retry_backoff : ::core::time::Duration::from_millis(1000u64), max_retry_after
             : ::core::time::Duration::from_millis(60000u64), retry_non_idempotent :
-            false, request_delay : ::core::time::Duration::from_millis(0u64), rate_limit
-            : ::core::option::Option::Some(0.0000116f64), tolerated_http_errors :
+            false, max_response_bytes : 67108864u64, request_delay :
+            ::core::time::Duration::from_millis(0u64), rate_limit :
+            ::core::option::Option::Some(0.0000116f64), tolerated_http_errors :
             ::std::vec![], replication : ::core::option::Option::None, auth :
             ::faucet_runtime::__private::connectors::rest::Auth::None, }) ? }
         );

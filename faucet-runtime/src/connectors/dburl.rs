@@ -100,6 +100,32 @@ mod tests {
         assert_eq!(percent_decode("pw%40x%zz+y"), "pw@x%zz y");
     }
 
+    /// The mysql and state-store configs print their URLs through [`redact`]
+    /// (the postgres ones: `postgres::tests`).
+    #[cfg(all(feature = "mysql", feature = "state-postgres", feature = "state-redis"))]
+    #[test]
+    fn configs_hide_a_query_password_in_debug() {
+        let secret = "QueryPw-Debug-6620";
+        let mysql = crate::connectors::mysql::MySqlSourceConfig {
+            connection_url: format!("mysql://root@127.0.0.1/db?password={secret}"),
+            input: crate::connectors::mysql::MySqlInput::Table { schema: None, name: "t".into() },
+            replication_key: None,
+            batch_size: 10,
+        };
+        let postgres_state = crate::state::PostgresStoreConfig {
+            url: format!("postgres://app@127.0.0.1/db?sslmode=disable&password={secret}"),
+            table: "faucet_state".into(),
+            ensure_table: false,
+        };
+        let redis_state = crate::state::RedisStoreConfig {
+            url: format!("redis://:{secret}@127.0.0.1:6379/0"),
+            namespace: "n".into(),
+        };
+        for debug in [format!("{mysql:?}"), format!("{postgres_state:?}"), format!("{redis_state:?}")] {
+            assert!(!debug.contains(secret) && debug.contains("***"), "{debug}");
+        }
+    }
+
     #[test]
     fn registered_credentials_are_scrubbed() {
         register_password("postgres://u:hunter%2Fxyz@h/db?password=query-pw-5581");

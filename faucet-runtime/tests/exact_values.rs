@@ -449,6 +449,21 @@ async fn jsonl_to_jsonl() {
     assert_eq!(std::fs::read_to_string(&out).unwrap(), expected);
 }
 
+/// The issue's examples, by name: a copy changed none of them.
+#[tokio::test]
+async fn the_reported_numbers_survive_a_copy() {
+    let dir = tempfile::tempdir().unwrap();
+    let (input, out) = (dir.path().join("in.jsonl"), dir.path().join("out.jsonl"));
+    let line = r#"{"a":0.48806805903541084,"b":1.7976931348623158e308,"c":123456789012345678901234567890,"d":-0,"e":5e-324,"f":0.1000000000000000000000000001}"#;
+    std::fs::write(&input, format!("{line}\n")).unwrap();
+    let records = drain(&mut JsonlSource::new(JsonlSourceConfig::new(input.to_str().unwrap()))).await;
+    assert_eq!(records[0]["a"].as_f64(), Some(0.48806805903541084));
+    assert_eq!(records[0]["b"].as_f64(), Some(f64::MAX));
+    fill(&mut JsonlSink::new(JsonlSinkConfig::new(out.to_str().unwrap())), &records, "exact::reported").await;
+    // The same text, but for the `+` serde_json gives a positive exponent.
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), format!("{}\n", line.replace("e308", "e+308")));
+}
+
 #[tokio::test]
 async fn jsonl_to_csv() {
     // CSV has no types: flat records whose strings cannot be read as numbers
@@ -675,6 +690,18 @@ mod postgres {
             .map(|r| r["data"].clone())
             .collect();
         assert_same("jsonl -> postgres (jsonb)", &records, &got, Numbers::Decimal, false);
+
+        // The value that once failed the source: jsonb prints the largest double as 309 digits.
+        let largest: Value = serde_json::from_str(r#"{"x":1.7976931348623157e308}"#).unwrap();
+        fill(
+            &mut sink("docs", ColumnMapping::Jsonb { column: "data".into() }),
+            &[largest],
+            "exact::pg-largest",
+        )
+        .await;
+        let last = drain(&mut source("SELECT data FROM exact_values.docs ORDER BY n DESC LIMIT 1")).await;
+        assert_eq!(last[0]["data"]["x"].to_string().len(), 309);
+        assert_eq!(last[0]["data"]["x"].as_f64(), Some(f64::MAX));
 
         // Typed columns: bigint keeps i64, double precision keeps doubles bit for bit.
         let mut generator = Gen::new(Shape { exact_numbers: false, nul: false, max_depth: 1 }, 9);

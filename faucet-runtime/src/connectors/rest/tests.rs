@@ -860,6 +860,45 @@ async fn incremental_resume_through_the_driver_with_a_file_store() {
 }
 
 #[tokio::test]
+async fn through_the_driver_endless_empty_pages_succeed_and_a_cursor_loop_fails() {
+    use crate::connectors::files::{JsonlSink, JsonlSinkConfig};
+    use crate::state::FileStore;
+
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.jsonl");
+    let run = |base: &str| {
+        let mut c = config(base, "/feed");
+        c.records_path = Some("$.data".into());
+        c.pagination = Pagination::Cursor { next_token_path: "$.next".into(), param_name: "c".into() };
+        crate::Pipeline::new(
+            RestSource::new(c).unwrap(),
+            JsonlSink::new(JsonlSinkConfig::new(out.to_str().unwrap())),
+        )
+        .with_name("rest-loops")
+        .with_state(FileStore::new(dir.path().join("state")))
+        .run()
+    };
+    let (base, log) = serve(endless_empty).await;
+    let report =
+        tokio::time::timeout(Duration::from_secs(20), run(&base)).await.expect("the run ends").unwrap();
+    assert_eq!((report.records_written, requests(&log).len()), (0, 10));
+    assert_eq!(report.last_bookmark.unwrap()["source"], json!({"next": null}));
+
+    let (base, log) = serve(|r, _| match r.q("c") {
+        None => ok(json!({"data": [{"id": 1}], "next": "A"})),
+        Some("A") => ok(json!({"data": [{"id": 2}], "next": "B"})),
+        _ => ok(json!({"data": [{"id": 3}], "next": "A"})),
+    })
+    .await;
+    let e = run(&base).await.unwrap_err();
+    assert!(e.to_string().contains("page 3: the next cursor `A` was already requested"), "{e}");
+    assert_eq!(requests(&log).len(), 3);
+    // The pages before the loop were written once; the page pointing back was not.
+    let written: Vec<String> = std::fs::read_to_string(&out).unwrap().lines().map(str::to_owned).collect();
+    assert_eq!(written, [r#"{"id":1}"#, r#"{"id":2}"#]);
+}
+
+#[tokio::test]
 async fn secrets_never_reach_errors_logs_or_debug() {
     use std::io::Write;
 

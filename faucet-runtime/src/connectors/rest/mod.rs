@@ -425,6 +425,9 @@ impl Source for RestSource {
         if let Some(repeated) = next.as_ref().filter(|p| run.seen.contains(&p.fingerprint())) {
             let what = repeated.describe(request.hidden.as_deref());
             if !records.is_empty() {
+                // Sticky: a caller that goes on after the error gets no page
+                // whose bookmark would move past the loop.
+                run.finished = true;
                 return Err(FaucetError::source(format!(
                     "{} {}: page {number}: the next {what} was already requested in this run; the API's \
                      pagination loops (following it would read the same pages again)",

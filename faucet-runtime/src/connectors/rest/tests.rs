@@ -373,6 +373,7 @@ async fn a_cursor_loop_fails_the_run_naming_the_cursor() {
     let text = e.to_string();
     assert!(text.contains("page 3") && text.contains("cursor `A`") && text.contains("loops"), "{text}");
     assert!(text.contains(&format!("{base}/loop?c=B")), "the error names the request: {text}");
+    assert!(source.next_page().await.unwrap().is_none(), "nothing after the error");
     assert_eq!(requests(&log).len(), 3);
 
     c.path = "/same".into();

@@ -161,6 +161,8 @@ pub struct RestSource {
     pub pagination: Pagination,
     /// Page cap per run.
     pub max_pages: Option<u64>,
+    /// Pages without records in a row that end pagination.
+    pub max_empty_pages: u64,
     /// Request timeout, ms.
     pub timeout_ms: u64,
     /// Retries.
@@ -378,6 +380,12 @@ pub(crate) static SOURCE: Spec = Spec {
         Field::opt("records_path", Kind::Str, "JSONPath of the records, e.g. `$.data[*]`."),
         Field::opt("pagination", Kind::Object(&PAGINATION), "How the next page is requested."),
         Field::opt("max_pages", Kind::Int(1, u32::MAX as i64), "Pages per run at most."),
+        Field::opt(
+            "max_empty_pages",
+            Kind::Int(1, u32::MAX as i64),
+            "Pages without records in a row that end pagination.",
+        )
+        .default("10"),
         Field::opt("timeout", Kind::Number(0.001, 86_400.0), "Request timeout in seconds.").default("30"),
         Field::opt("max_retries", Kind::Int(0, 100), "Retries of a failed request.").default("3"),
         Field::opt("retry_backoff", Kind::Number(0.0, 86_400.0), "Backoff base in seconds.").default("1"),
@@ -461,6 +469,9 @@ pub(crate) fn source(config: &Node, what: String, diags: &mut Diagnostics) -> Op
     let pagination = opt(f.get("pagination"), Pagination::None, |n| pagination(n, diags));
     let max_pages =
         f.get("max_pages").map(|n| int_in(n, "max_pages", 1, i64::from(u32::MAX), diags).map(|v| v as u64));
+    let max_empty_pages = opt(f.get("max_empty_pages"), 10, |n| {
+        int_in(n, "max_empty_pages", 1, i64::from(u32::MAX), diags).map(|v| v as u64)
+    });
     let timeout = opt(f.get("timeout"), 30_000, |n| duration(n, "timeout", false, diags));
     let max_retries =
         opt(f.get("max_retries"), 3, |n| int_in(n, "max_retries", 0, 100, diags).map(|v| v as u64));
@@ -516,6 +527,7 @@ pub(crate) fn source(config: &Node, what: String, diags: &mut Diagnostics) -> Op
         records_path,
         pagination,
         max_pages,
+        max_empty_pages: max_empty_pages?,
         timeout_ms: timeout?,
         max_retries: max_retries?,
         retry_backoff_ms: retry_backoff?,
@@ -1165,6 +1177,7 @@ impl RestSource {
             }
         };
         let max_pages = option(self.max_pages.map(|v| Literal::u64_suffixed(v).into_token_stream()));
+        let max_empty_pages = Literal::u64_suffixed(self.max_empty_pages);
         let timeout = ms(self.timeout_ms);
         let max_retries = Literal::u32_suffixed(self.max_retries as u32);
         let retry_backoff = ms(self.retry_backoff_ms);
@@ -1226,6 +1239,7 @@ impl RestSource {
                     records_path: #records_path,
                     pagination: #pagination,
                     max_pages: #max_pages,
+                    max_empty_pages: #max_empty_pages,
                     timeout: #timeout,
                     max_retries: #max_retries,
                     retry_backoff: #retry_backoff,

@@ -1,6 +1,5 @@
 //! Pagination styles: what the next request is, found from a response.
 
-use std::collections::HashSet;
 use std::hash::{DefaultHasher, Hash, Hasher};
 
 use serde_json::{Value, json};
@@ -99,6 +98,25 @@ impl Position {
             "offset" => Position::Offset(value.as_u64()?),
             _ => return None,
         })
+    }
+
+    /// The position for messages: a cursor cut to 80 characters, a link
+    /// redacted like every URL (`hidden` is the `api_key_query` parameter).
+    pub(super) fn describe(&self, hidden: Option<&str>) -> String {
+        match self {
+            Position::Start => "the first request".to_owned(),
+            Position::Cursor(c) => {
+                let shown: String = c.chars().take(80).collect();
+                let cut = if shown.len() < c.len() { "…" } else { "" };
+                crate::secret::scrub(format!("cursor `{shown}{cut}`"))
+            }
+            Position::Url(u) => match Url::parse(u) {
+                Ok(url) => format!("link `{}`", redact(&url, hidden)),
+                Err(_) => "a link".to_owned(),
+            },
+            Position::Page(p) => format!("page {p}"),
+            Position::Offset(o) => format!("offset {o}"),
+        }
     }
 
     /// A hash identifying the position, for the repeated-position guard.
@@ -317,7 +335,8 @@ impl Compiled {
         }
     }
 
-    /// The position after a page of `count` records, or `None` when it was the last.
+    /// The position after a page of `count` records, or `None` when it was the
+    /// last (the caller checks it against the positions already requested).
     pub(super) fn next(
         &self,
         position: &Position,
@@ -325,10 +344,9 @@ impl Compiled {
         hints: Hints,
         link_header: Option<&str>,
         count: usize,
-        seen: &HashSet<u64>,
     ) -> Option<Position> {
         let count = count as u64;
-        let next = match &self.style {
+        match &self.style {
             Pagination::None => None,
             Pagination::Cursor { .. } | Pagination::CursorInBody { .. } => hints.token.map(Position::Cursor),
             Pagination::LinkHeader => link_header.and_then(next_link).and_then(|link| request.follow(link)),
@@ -347,13 +365,6 @@ impl Compiled {
                 }
                 _ => None,
             },
-        };
-        match next {
-            Some(p) if seen.contains(&p.fingerprint()) => {
-                tracing::debug!("rest: the next position repeats an earlier one; pagination ends");
-                None
-            }
-            other => other,
         }
     }
 }

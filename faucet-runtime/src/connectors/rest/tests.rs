@@ -272,27 +272,163 @@ async fn page_number_and_offset() {
     assert_eq!(offsets, ["0", "2", "4"]);
 }
 
+/// Collects the log lines of this thread's code while the guard lives. The
+/// tests using it run on a current-thread runtime, so the source logs here.
+fn capture_logs() -> (tracing::subscriber::DefaultGuard, Arc<Mutex<Vec<u8>>>) {
+    #[derive(Clone)]
+    struct Buffer(Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for Buffer {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let buffer: Arc<Mutex<Vec<u8>>> = Arc::default();
+    let writer = Buffer(buffer.clone());
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::WARN)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    (tracing::subscriber::set_default(subscriber), buffer)
+}
+
+fn logged(buffer: &Arc<Mutex<Vec<u8>>>) -> String {
+    String::from_utf8_lossy(&buffer.lock().unwrap()).into_owned()
+}
+
+/// A cursor API that offers a next page forever, every page empty.
+fn endless_empty(r: &Seen, i: usize) -> Reply {
+    ok(json!({"data": [], "next": format!("c{}", i + 1), "asked": r.q("c")}))
+}
+
 #[tokio::test]
-async fn loop_guards_and_max_pages() {
-    // A server that always returns the same cursor.
+async fn endless_empty_pages_end_the_run_after_max_empty_pages() {
+    let cursor = Pagination::Cursor { next_token_path: "$.next".into(), param_name: "c".into() };
+    let (_guard, logs) = capture_logs();
+
+    // The default: 10 empty pages in a row end pagination, as a success.
+    let (base, log) = serve(endless_empty).await;
+    let mut c = config(&base, "/feed");
+    c.records_path = Some("$.data".into());
+    c.pagination = cursor.clone();
+    let mut source = RestSource::new(c.clone()).unwrap();
+    let run = all_pages(&mut source, None);
+    let pages = tokio::time::timeout(Duration::from_secs(20), run).await.expect("the run ends").unwrap();
+    assert_eq!(requests(&log).len(), 10);
+    assert_eq!(pages.len(), 10);
+    assert!(pages.iter().all(|p| p.records.is_empty()));
+    // The last page records the end: the next run starts from the first page.
+    assert_eq!(pages[9].bookmark, Some(json!({"next": null})));
+    assert!(
+        logged(&logs).contains("10 pages in a row without records (max_empty_pages)"),
+        "{}",
+        logged(&logs)
+    );
+
+    // A configured count.
+    let (base, log) = serve(endless_empty).await;
+    c.base_url = base;
+    c.max_empty_pages = 3;
+    let pages = all_pages(&mut RestSource::new(c.clone()).unwrap(), None).await.unwrap();
+    assert_eq!((requests(&log).len(), pages.len()), (3, 3));
+
+    // Only consecutive empty pages count: a page with records resets the count.
+    let (base, log) = serve(|_, i| {
+        let data = if i % 3 == 0 && i < 6 { json!([{"id": i}]) } else { json!([]) };
+        ok(json!({"data": data, "next": format!("c{}", i + 1)}))
+    })
+    .await;
+    c.base_url = base;
+    let pages = all_pages(&mut RestSource::new(c).unwrap(), None).await.unwrap();
+    assert_eq!(ids(&pages), [0, 3]);
+    assert_eq!(requests(&log).len(), 7);
+}
+
+#[tokio::test]
+async fn a_cursor_loop_fails_the_run_naming_the_cursor() {
+    // A → B → A, every page with records; and a cursor that always repeats itself.
+    let (base, log) = serve(|r, _| match (r.path.as_str(), r.q("c")) {
+        ("/loop", None) => ok(json!({"data": [{"id": 1}], "next": "A"})),
+        ("/loop", Some("A")) => ok(json!({"data": [{"id": 2}], "next": "B"})),
+        ("/loop", _) => ok(json!({"data": [{"id": 3}], "next": "A"})),
+        (_, c) => ok(json!({"data": [{"id": if c.is_some() { 5 } else { 4 }}], "next": "again"})),
+    })
+    .await;
+    let mut c = config(&base, "/loop");
+    c.records_path = Some("$.data".into());
+    c.pagination = Pagination::Cursor { next_token_path: "$.next".into(), param_name: "c".into() };
+    let mut source = RestSource::new(c.clone()).unwrap();
+    source.resume(None).await.unwrap();
+    let first = source.next_page().await.unwrap().unwrap();
+    let second = source.next_page().await.unwrap().unwrap();
+    // Page 2 is yielded with its bookmark; page 3 is not: its bookmark would
+    // send the next run around the loop again.
+    assert_eq!(second.bookmark, Some(json!({"next": {"cursor": "B"}})));
+    assert_eq!(ids(&[first, second]), [1, 2]);
+    let e = source.next_page().await.unwrap_err();
+    let text = e.to_string();
+    assert!(text.contains("page 3") && text.contains("cursor `A`") && text.contains("loops"), "{text}");
+    assert!(text.contains(&format!("{base}/loop?c=B")), "the error names the request: {text}");
+    assert!(source.next_page().await.unwrap().is_none(), "nothing after the error");
+    assert_eq!(requests(&log).len(), 3);
+
+    c.path = "/same".into();
+    let e = all_pages(&mut RestSource::new(c).unwrap(), None).await.unwrap_err();
+    assert!(e.to_string().contains("page 2: the next cursor `again` was already requested"), "{e}");
+    assert_eq!(requests(&log).len(), 5);
+}
+
+#[tokio::test]
+async fn a_next_link_loop_fails_the_run_naming_the_link() {
+    let (base, log) = serve(|r, _| {
+        let (id, next) = if r.path == "/a" { (1, "/b") } else { (2, "/a?token=s3cr3t") };
+        ok(json!({"data": [{"id": id}], "next": next})).header("link", format!("<{next}>; rel=\"next\""))
+    })
+    .await;
+    for pagination in [Pagination::LinkHeader, Pagination::NextLinkInBody { next_link_path: "$.next".into() }]
+    {
+        let before = requests(&log).len();
+        let mut c = config(&base, "/a?token=s3cr3t");
+        c.records_path = Some("$.data".into());
+        c.pagination = pagination;
+        let e = all_pages(&mut RestSource::new(c).unwrap(), None).await.unwrap_err();
+        let text = e.to_string();
+        assert!(text.contains(&format!("page 3: the next link `{base}/b` was already requested")), "{text}");
+        assert_eq!(requests(&log).len() - before, 3);
+    }
+    // A link to itself.
+    let (base, log) =
+        serve(|r, _| ok(json!({"data": [{"id": r.path.len()}], "next": "/y?token=s3cr3t", "path": r.path})))
+            .await;
+    let mut c = config(&base, "/x");
+    c.records_path = Some("$.data".into());
+    c.pagination = Pagination::NextLinkInBody { next_link_path: "$.next".into() };
+    let text = all_pages(&mut RestSource::new(c).unwrap(), None).await.unwrap_err().to_string();
+    // A credential-like parameter of the repeated link is redacted.
+    assert!(text.contains(&format!("the next link `{base}/y?token=***` was already requested")), "{text}");
+    assert!(!text.contains("s3cr3t"), "{text}");
+    assert_eq!(requests(&log).len(), 2);
+}
+
+#[tokio::test]
+async fn a_repeated_body_or_an_empty_page_pointing_back_ends_with_a_warning() {
+    let (_guard, logs) = capture_logs();
     let (base, log) = serve(|r, _| match r.path.as_str() {
-        "/same-cursor" => ok(json!({"data": [{"id": r.q("c").map_or(0, |_| 1)}], "next": "again"})),
         // A server that ignores the page parameter: identical bodies.
         "/same-body" => ok(json!([{"id": 1}])),
+        // An API that echoes its cursor on an empty page when there is nothing more.
+        "/caught-up" if r.q("c").is_none() => ok(json!({"data": [{"id": 7}], "next": "z"})),
+        "/caught-up" => ok(json!({"data": [], "next": "z"})),
         _ => {
             let p: i64 = r.q("page").unwrap().parse().unwrap();
             ok(json!([{"id": p}]))
         }
     })
     .await;
-    let mut c = config(&base, "/same-cursor");
-    c.records_path = Some("$.data".into());
-    c.pagination = Pagination::Cursor { next_token_path: "$.next".into(), param_name: "c".into() };
-    let pages = all_pages(&mut RestSource::new(c).unwrap(), None).await.unwrap();
-    assert_eq!(ids(&pages), [0, 1]);
-    assert_eq!(requests(&log).len(), 2);
-    assert_eq!(pages[1].bookmark, Some(json!({"next": null})));
-
     let mut c = config(&base, "/same-body");
     c.pagination = Pagination::PageNumber {
         param_name: "page".into(),
@@ -306,7 +442,20 @@ async fn loop_guards_and_max_pages() {
     assert_eq!(pages.len(), 2);
     assert!(pages[1].records.is_empty());
     assert_eq!(pages[1].bookmark, Some(json!({"next": null})));
+    assert_eq!(requests(&log).len(), 2);
+    let text = logged(&logs);
+    assert!(text.contains("WARN") && text.contains("the response repeats the previous page"), "{text}");
+    assert!(text.contains(&format!("{base}/same-body?page=1")), "the warning names the request: {text}");
+
+    let mut c = config(&base, "/caught-up");
+    c.records_path = Some("$.data".into());
+    c.pagination = Pagination::Cursor { next_token_path: "$.next".into(), param_name: "c".into() };
+    let pages = all_pages(&mut RestSource::new(c).unwrap(), None).await.unwrap();
+    assert_eq!(ids(&pages), [7]);
+    assert_eq!(pages.last().unwrap().bookmark, Some(json!({"next": null})));
     assert_eq!(requests(&log).len(), 4);
+    let text = logged(&logs);
+    assert!(text.contains("a page without records points back to cursor `z`, already requested"), "{text}");
 
     let mut c = config(&base, "/endless");
     c.max_pages = Some(3);
@@ -709,6 +858,45 @@ async fn incremental_resume_through_the_driver_with_a_file_store() {
         let written: Vec<i64> = lines.iter().map(|r| r["updated"].as_i64().unwrap()).collect();
         assert_eq!(written, [2, 3, 4, 5, 6, 7, 8]);
     }
+}
+
+#[tokio::test]
+async fn through_the_driver_endless_empty_pages_succeed_and_a_cursor_loop_fails() {
+    use crate::connectors::files::{JsonlSink, JsonlSinkConfig};
+    use crate::state::FileStore;
+
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.jsonl");
+    let run = |base: &str| {
+        let mut c = config(base, "/feed");
+        c.records_path = Some("$.data".into());
+        c.pagination = Pagination::Cursor { next_token_path: "$.next".into(), param_name: "c".into() };
+        crate::Pipeline::new(
+            RestSource::new(c).unwrap(),
+            JsonlSink::new(JsonlSinkConfig::new(out.to_str().unwrap())),
+        )
+        .with_name("rest-loops")
+        .with_state(FileStore::new(dir.path().join("state")))
+        .run()
+    };
+    let (base, log) = serve(endless_empty).await;
+    let report =
+        tokio::time::timeout(Duration::from_secs(20), run(&base)).await.expect("the run ends").unwrap();
+    assert_eq!((report.records_written, requests(&log).len()), (0, 10));
+    assert_eq!(report.last_bookmark.unwrap()["source"], json!({"next": null}));
+
+    let (base, log) = serve(|r, _| match r.q("c") {
+        None => ok(json!({"data": [{"id": 1}], "next": "A"})),
+        Some("A") => ok(json!({"data": [{"id": 2}], "next": "B"})),
+        _ => ok(json!({"data": [{"id": 3}], "next": "A"})),
+    })
+    .await;
+    let e = run(&base).await.unwrap_err();
+    assert!(e.to_string().contains("page 3: the next cursor `A` was already requested"), "{e}");
+    assert_eq!(requests(&log).len(), 3);
+    // The pages before the loop were written once; the page pointing back was not.
+    let written: Vec<String> = std::fs::read_to_string(&out).unwrap().lines().map(str::to_owned).collect();
+    assert_eq!(written, [r#"{"id":1}"#, r#"{"id":2}"#]);
 }
 
 #[tokio::test]

@@ -442,9 +442,7 @@ where
         Ok((outcome, signal)) => {
             print(&outcome, args.output, &mut std::io::stdout().lock(), &mut std::io::stderr().lock());
             match outcome.exit_code() {
-                0 if outcome.cancelled() => {
-                    ExitCode::from(signal.map_or(1, signals::Signal::exit_code))
-                }
+                0 if outcome.cancelled() => ExitCode::from(signal.map_or(1, signals::Signal::exit_code)),
                 code => ExitCode::from(code),
             }
         }
@@ -541,7 +539,10 @@ mod tests {
         let json = cancelled.to_json();
         assert_eq!(json["status"], "cancelled");
         assert_eq!(json["invocations"][0]["status"], "cancelled");
-        assert_eq!((json["totals"]["succeeded"].as_u64(), json["totals"]["cancelled"].as_u64()), (Some(0), Some(1)));
+        assert_eq!(
+            (json["totals"]["succeeded"].as_u64(), json["totals"]["cancelled"].as_u64()),
+            (Some(0), Some(1))
+        );
         let lines = cancelled.to_ndjson();
         assert!(lines.iter().all(|l| l["status"] == "cancelled"), "{lines:?}");
         let text = cancelled.to_text();

@@ -468,8 +468,11 @@ impl Executor {
         result: Result<RunReport>,
     ) -> bool {
         let stopped = |report| {
-            let status =
-                if self.interrupt.is_cancelled() { InvocationStatus::Cancelled } else { InvocationStatus::Skipped };
+            let status = if self.interrupt.is_cancelled() {
+                InvocationStatus::Cancelled
+            } else {
+                InvocationStatus::Skipped
+            };
             (status, report, Some(format!("stopped: {}", self.stop_reason())))
         };
         let (status, report, error) = match result {
@@ -686,10 +689,16 @@ mod tests {
         assert!(exec.begin(1, None).await.is_none(), "nothing starts after a cancellation");
         let report = exec.finish();
         assert!(report.cancelled);
-        assert_eq!((report.count(InvocationStatus::Cancelled), report.count(InvocationStatus::Skipped)), (1, 1));
+        assert_eq!(
+            (report.count(InvocationStatus::Cancelled), report.count(InvocationStatus::Skipped)),
+            (1, 1)
+        );
         assert_eq!((report.status(), report.exit_code()), ("cancelled", 1));
         let json = report.to_json();
-        assert_eq!((json["status"].as_str(), json["totals"]["cancelled"].as_u64()), (Some("cancelled"), Some(1)));
+        assert_eq!(
+            (json["status"].as_str(), json["totals"]["cancelled"].as_u64()),
+            (Some("cancelled"), Some(1))
+        );
         assert_eq!(json["invocations"][0]["status"], "cancelled");
         assert_eq!(json["invocations"][1]["error"], "the run was cancelled");
         let text = report.to_string();

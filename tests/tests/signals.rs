@@ -27,14 +27,15 @@ const HOLD: &str = "FAUCET_SIGNALS_HOLD";
 /// Only so a broken program fails the test instead of hanging it.
 const DEADLINE: Duration = Duration::from_secs(120);
 
-/// Holds the run at the record whose id is `$FAUCET_SIGNALS_HOLD`: creates
-/// `reached`, then waits until the test creates `release` (or aborts the program).
+/// Holds the run at the record whose id is `$FAUCET_SIGNALS_HOLD`: writes its
+/// process id to `reached`, then waits until the test creates `release` (or aborts the program).
 pub fn hold(record: Record) -> Result<Option<Record>, FaucetError> {
     static AT: OnceLock<Option<String>> = OnceLock::new();
     let at = AT.get_or_init(|| std::env::var(HOLD).ok());
     if at.as_deref().is_some_and(|at| record["id"] == at) {
         let dir = PathBuf::from(std::env::var("FAUCET_SIGNALS_DIR").unwrap());
-        std::fs::write(dir.join("reached"), "").unwrap();
+        std::fs::write(dir.join("reached.tmp"), std::process::id().to_string()).unwrap();
+        std::fs::rename(dir.join("reached.tmp"), dir.join("reached")).unwrap();
         tokio::task::block_in_place(|| wait_for(|| dir.join("release").exists(), "the release"));
     }
     Ok(Some(record))
@@ -197,7 +198,8 @@ fn ids_once(path: &Path) -> HashSet<String> {
     let text = std::fs::read_to_string(path).unwrap_or_default();
     let mut ids = HashSet::new();
     for line in text.lines() {
-        let record: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("corrupt line {line:?}: {e}"));
+        let record: Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("corrupt line {line:?}: {e}"));
         let id = record["id"].as_str().map_or_else(|| record["id"].to_string(), str::to_owned);
         assert!(ids.insert(id.clone()), "{id} written twice to {}", path.display());
     }
@@ -230,7 +232,10 @@ fn first_signal_stops_after_the_page(test: &str, signal: &str, code: i32, args: 
     let rerun = Program::start(test, "signalled --output json", dir, None).wait();
     assert_eq!(rerun.code, Some(0), "{}", rerun.stderr);
     let report = &rerun.json()[0];
-    assert_eq!((report["status"].as_str(), report["totals"]["records_written"].as_u64()), (Some("ok"), Some(150)));
+    assert_eq!(
+        (report["status"].as_str(), report["totals"]["records_written"].as_u64()),
+        (Some("ok"), Some(150))
+    );
     assert_eq!(ids_once(&dir.join("out.jsonl")), expected("", 200), "every row exactly once");
     ended
 }
@@ -246,7 +251,10 @@ fn sigterm_stops_at_a_page_boundary_and_reports_cancelled_in_json() {
     assert_eq!(report["status"], "cancelled", "{report}");
     assert_eq!(report["invocations"][0]["status"], "cancelled", "{report}");
     assert_eq!(report["invocations"][0]["records_written"], 50, "{report}");
-    assert_eq!((report["totals"]["succeeded"].as_u64(), report["totals"]["cancelled"].as_u64()), (Some(0), Some(1)));
+    assert_eq!(
+        (report["totals"]["succeeded"].as_u64(), report["totals"]["cancelled"].as_u64()),
+        (Some(0), Some(1))
+    );
 }
 
 #[test]
@@ -310,7 +318,8 @@ fn sigterm_cancels_a_matrix_and_the_rerun_completes_it_exactly_once() {
     for u in 1..=3 {
         write_csv(&dir.join(format!("orders/u{u}.csv")), &format!("u{u}-"), 30);
     }
-    let mut program = Program::start(test, "signalled_matrix --output json --progress none", dir, Some("u2-15"));
+    let mut program =
+        Program::start(test, "signalled_matrix --output json --progress none", dir, Some("u2-15"));
     wait_for(|| dir.join("reached").exists(), "order u2-15");
     program.signal("TERM");
     program.expect_line("received SIGTERM: stopping after the current page");
@@ -322,7 +331,10 @@ fn sigterm_cancels_a_matrix_and_the_rerun_completes_it_exactly_once() {
     let status = |row: &str, key: Option<&str>| {
         let invocations = report["invocations"].as_array().unwrap();
         let found = invocations.iter().find(|i| i["row"] == row && i["parent_key"].as_str() == key);
-        found.unwrap_or_else(|| panic!("no {row} {key:?} in {report:#}"))["status"].as_str().unwrap().to_owned()
+        found.unwrap_or_else(|| panic!("no {row} {key:?} in {report:#}"))["status"]
+            .as_str()
+            .unwrap()
+            .to_owned()
     };
     assert_eq!(status("orders", Some("u1")), "succeeded", "{report:#}");
     assert_eq!(status("orders", Some("u2")), "cancelled", "{report:#}");
@@ -340,4 +352,136 @@ fn sigterm_cancels_a_matrix_and_the_rerun_completes_it_exactly_once() {
         let prefix = format!("u{u}-");
         assert_eq!(ids_once(&dir.join(format!("out/orders-u{u}.jsonl"))), expected(&prefix, 30));
     }
+}
+
+/// What a terminal shows after `bytes`: enough of VT100 for indicatif's
+/// drawing (carriage return, line feed, cursor up/down/column, erase line and display).
+fn screen(bytes: &[u8]) -> Vec<String> {
+    let text = String::from_utf8_lossy(bytes);
+    let mut rows: Vec<Vec<char>> = vec![Vec::new()];
+    let (mut row, mut col) = (0usize, 0usize);
+    let mut chars = text.chars().peekable();
+    while let Some(ch) = chars.next() {
+        match ch {
+            '\r' => col = 0,
+            '\n' => row += 1,
+            '\u{1b}' => {
+                if chars.next_if_eq(&'[').is_none() {
+                    continue;
+                }
+                let mut param = String::new();
+                let command = loop {
+                    match chars.next() {
+                        Some(c) if c.is_ascii_digit() || c == ';' || c == '?' => param.push(c),
+                        Some(c) => break c,
+                        None => break ' ',
+                    }
+                };
+                let n: usize = param.trim_start_matches('?').parse().unwrap_or(0);
+                match command {
+                    'A' => row = row.saturating_sub(n.max(1)),
+                    'B' => row += n.max(1),
+                    'G' => col = n.max(1) - 1,
+                    'K' | 'J' => {
+                        if command == 'J' {
+                            rows.truncate(row + 1);
+                        }
+                        if let Some(line) = rows.get_mut(row) {
+                            line.truncate(if n == 2 { 0 } else { col });
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            c => {
+                while rows.len() <= row {
+                    rows.push(Vec::new());
+                }
+                let line = &mut rows[row];
+                while line.len() < col {
+                    line.push(' ');
+                }
+                if col < line.len() {
+                    line[col] = c;
+                } else {
+                    line.push(c);
+                }
+                col += 1;
+            }
+        }
+        while rows.len() <= row {
+            rows.push(Vec::new());
+        }
+    }
+    rows.into_iter().map(|r| r.into_iter().collect::<String>().trim_end().to_owned()).collect()
+}
+
+#[test]
+fn the_screen_model_keeps_what_a_terminal_keeps() {
+    run_child_if_asked();
+    let left = screen(b"running\r\nstep 1 records \xc2\xb7 2/s");
+    assert_eq!(left, ["running", "step 1 records \u{b7} 2/s"]);
+    let cleared = screen(b"a\r\nline one\r\nline two\r\x1b[2K\x1b[1A\r\x1b[2Kdone\r\n");
+    assert_eq!(cleared, ["a", "done", ""]);
+    assert_eq!(screen(b"abcdef\r\x1b[3Gx\x1b[K"), ["abx"]);
+}
+
+/// On a terminal (a pseudo-terminal from util-linux `script`), the live
+/// progress line is on screen while the run is held; after SIGTERM it is gone
+/// and the cancelled summary is shown.
+#[test]
+#[cfg(target_os = "linux")]
+fn sigterm_on_a_terminal_leaves_no_progress_line_on_screen() {
+    run_child_if_asked();
+    let test = "sigterm_on_a_terminal_leaves_no_progress_line_on_screen";
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    write_csv(&dir.join("in.csv"), "", 200);
+    let exe = std::env::current_exe().unwrap();
+    let inner = format!("'{}' --exact {test} --nocapture", exe.display());
+    let mut script = Command::new("script")
+        .args(["-qfec", &inner, "/dev/null"])
+        .env(CHILD, "signalled")
+        .env("FAUCET_SIGNALS_DIR", dir)
+        .env(HOLD, "45")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("util-linux `script` runs the program on a pseudo-terminal");
+    let terminal = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let reader = {
+        let terminal = terminal.clone();
+        let mut pipe = script.stdout.take().unwrap();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = std::io::Read::read(&mut pipe, &mut buf) {
+                if n == 0 {
+                    break;
+                }
+                terminal.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+        })
+    };
+    let shown = |text: &str| String::from_utf8_lossy(&terminal.lock().unwrap()).contains(text);
+    wait_for(|| dir.join("reached").exists(), "record 45");
+    wait_for(|| shown(" records · "), "the live progress line");
+    let pid = std::fs::read_to_string(dir.join("reached")).unwrap();
+    assert!(Command::new("kill").args(["-TERM", pid.trim()]).status().unwrap().success());
+    wait_for(|| shown("received SIGTERM: stopping after the current page"), "the stop notice");
+    std::fs::write(dir.join("release"), "").unwrap();
+    let status = script.wait().unwrap();
+    reader.join().unwrap();
+    let bytes = terminal.lock().unwrap().clone();
+    let raw = String::from_utf8_lossy(&bytes).into_owned();
+    assert_eq!(status.code(), Some(143), "{raw:?}");
+    let screen = screen(&bytes);
+    if std::env::var_os("FAUCET_SIGNALS_SHOW").is_some() {
+        eprintln!("raw: {raw:?}");
+    }
+    let text = screen.join("\n");
+    assert!(!text.contains(" records · "), "a progress line is left on screen:\n{text}\n\nraw: {raw:?}");
+    assert!(text.contains("received SIGTERM: stopping after the current page"), "{text}");
+    assert!(text.contains("signalled: 1 invocation, cancelled, wrote 50 record(s)"), "{text}");
+    assert_eq!(ids_once(&dir.join("out.jsonl")), expected("", 50));
 }

@@ -12,7 +12,11 @@
 //! second and cleared before the summary; otherwise (or with `plain`) the same
 //! line as plain text per running invocation every `--progress-interval`
 //! seconds (default 10). The driver publishes its counters once per page into
-//! a [`Progress`] registry, so the per-record path does no extra work. Only this helper installs a recorder or
+//! a [`Progress`] registry, so the per-record path does no extra work.
+//!
+//! SIGINT and SIGTERM stop the run at its next page boundary and a second one
+//! aborts (see [`signals`]); a cancelled run reports `cancelled` and exits
+//! with 128 + the signal's number. Only this helper installs a recorder or
 //! a subscriber: `run()` / `run_with()` never do, so an application that calls
 //! them keeps full control of both.
 
@@ -29,6 +33,8 @@ use crate::pipeline::{RunOptions, RunReport};
 use crate::progress::Progress;
 use crate::secret::Template;
 use crate::{CancellationToken, FaucetError};
+
+mod signals;
 
 /// The YAML's `observability:` block, as generated code passes it.
 #[derive(Debug, Clone, Copy, Default)]
@@ -199,8 +205,10 @@ async fn show_live(progress: Progress, stop: CancellationToken) {
 
 /// What a run returns: a single pipeline's or a matrix's report.
 pub trait Outcome {
-    /// The process exit code: 0 when nothing failed.
+    /// The process exit code: 0 when nothing failed, 1 when something did.
     fn exit_code(&self) -> u8;
+    /// True when the run was cancelled before it finished (and nothing failed).
+    fn cancelled(&self) -> bool;
     /// The report as one JSON document.
     fn to_json(&self) -> Value;
     /// One JSON object per invocation, then the totals.
@@ -228,14 +236,22 @@ impl Outcome for Result<RunReport, FaucetError> {
         u8::from(self.is_err())
     }
 
+    fn cancelled(&self) -> bool {
+        self.as_ref().is_ok_and(|r| r.cancelled)
+    }
+
     fn to_json(&self) -> Value {
         match self {
             Ok(r) => json!({
                 "pipeline": r.pipeline,
-                "status": "ok",
+                "status": if r.cancelled { "cancelled" } else { "ok" },
                 "duration_ms": r.duration.as_millis() as u64,
                 "totals": {
-                    "invocations": 1, "succeeded": 1, "failed": 0, "skipped": 0,
+                    "invocations": 1,
+                    "succeeded": u8::from(!r.cancelled),
+                    "failed": 0,
+                    "skipped": 0,
+                    "cancelled": u8::from(r.cancelled),
                     "records_written": r.records_written,
                 },
                 "invocations": [run_json(r)],
@@ -243,7 +259,10 @@ impl Outcome for Result<RunReport, FaucetError> {
             Err(e) => json!({
                 "status": "failed",
                 "error": e.to_string(),
-                "totals": { "invocations": 1, "succeeded": 0, "failed": 1, "skipped": 0, "records_written": 0 },
+                "totals": {
+                    "invocations": 1, "succeeded": 0, "failed": 1, "skipped": 0, "cancelled": 0,
+                    "records_written": 0,
+                },
                 "invocations": [],
             }),
         }
@@ -256,7 +275,8 @@ impl Outcome for Result<RunReport, FaucetError> {
     fn to_text(&self) -> String {
         match self {
             Ok(r) => {
-                format!("{r}\n{}: 1 invocation, succeeded, wrote {} record(s)", r.pipeline, r.records_written)
+                let status = if r.cancelled { "cancelled" } else { "succeeded" };
+                format!("{r}\n{}: 1 invocation, {status}, wrote {} record(s)", r.pipeline, r.records_written)
             }
             Err(e) => format!("error: {e}"),
         }
@@ -266,9 +286,13 @@ impl Outcome for Result<RunReport, FaucetError> {
 impl Outcome for Result<MatrixReport, FaucetError> {
     fn exit_code(&self) -> u8 {
         match self {
-            Ok(m) => m.exit_code() as u8,
+            Ok(m) => u8::from(!m.succeeded()),
             Err(_) => 1,
         }
+    }
+
+    fn cancelled(&self) -> bool {
+        self.as_ref().is_ok_and(|m| m.cancelled)
     }
 
     fn to_json(&self) -> Value {
@@ -380,32 +404,47 @@ where
                 Err(message) => return Err(message),
             }
         }
-        // Ctrl-C stops the run at the next page boundary; what was written is kept.
         let cancel = CancellationToken::new();
-        let on_signal = cancel.clone();
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                on_signal.cancel();
-            }
-        });
+        let stop = CancellationToken::new();
+        let cleared = CancellationToken::new();
+        let noticed = CancellationToken::new();
+        let received = signals::listen(signals::OnSignal {
+            cancel: cancel.clone(),
+            stop_progress: stop.clone(),
+            progress_cleared: cleared.clone(),
+            noticed: noticed.clone(),
+        })
+        .map_err(|e| format!("cannot listen for SIGINT and SIGTERM: {e}"))?;
         let live = std::io::stderr().is_terminal();
         let progress = (args.progress != ProgressMode::None).then(Progress::new);
-        let stop = CancellationToken::new();
         let shown = progress.clone().map(|p| {
             let live = live && args.progress == ProgressMode::Auto;
-            tokio::spawn(show_progress(p, live, args.progress_interval, stop.clone()))
+            let (stop, cleared) = (stop.clone(), cleared.clone());
+            tokio::spawn(async move {
+                show_progress(p, live, args.progress_interval, stop).await;
+                cleared.cancel();
+            })
         });
+        if shown.is_none() {
+            cleared.cancel();
+        }
         let outcome = run(RunOptions { cancel: Some(cancel), progress }).await;
         stop.cancel();
         if let Some(shown) = shown {
             let _ = shown.await;
         }
-        Ok(outcome)
+        if received.first().is_some() {
+            noticed.cancelled().await;
+        }
+        Ok((outcome, received.first()))
     });
     match outcome {
-        Ok(outcome) => {
+        Ok((outcome, signal)) => {
             print(&outcome, args.output, &mut std::io::stdout().lock(), &mut std::io::stderr().lock());
-            ExitCode::from(outcome.exit_code())
+            match outcome.exit_code() {
+                0 if outcome.cancelled() => ExitCode::from(signal.map_or(1, signals::Signal::exit_code)),
+                code => ExitCode::from(code),
+            }
         }
         Err(message) => {
             eprintln!("error: {message}");
@@ -465,7 +504,7 @@ mod tests {
         assert_eq!(
             String::from_utf8(out).unwrap(),
             concat!(
-                r#"{"pipeline":"orders","status":"ok","duration_ms":1500,"totals":{"invocations":1,"succeeded":1,"failed":0,"skipped":0,"records_written":2},"#,
+                r#"{"pipeline":"orders","status":"ok","duration_ms":1500,"totals":{"invocations":1,"succeeded":1,"failed":0,"skipped":0,"cancelled":0,"records_written":2},"#,
                 r#""invocations":[{"row":"row-0","status":"succeeded","pages":2,"records_read":3,"records_written":2,"records_dead_lettered":1,"records_skipped":0,"records_filtered":0,"duration_ms":1500}]}"#,
                 "\n"
             )
@@ -478,7 +517,7 @@ mod tests {
             concat!(
                 r#"{"row":"row-0","status":"succeeded","pages":2,"records_read":3,"records_written":2,"records_dead_lettered":1,"records_skipped":0,"records_filtered":0,"duration_ms":1500,"pipeline":"orders"}"#,
                 "\n",
-                r#"{"pipeline":"orders","status":"ok","duration_ms":1500,"totals":{"invocations":1,"succeeded":1,"failed":0,"skipped":0,"records_written":2}}"#,
+                r#"{"pipeline":"orders","status":"ok","duration_ms":1500,"totals":{"invocations":1,"succeeded":1,"failed":0,"skipped":0,"cancelled":0,"records_written":2}}"#,
                 "\n"
             )
         );
@@ -491,5 +530,23 @@ mod tests {
         let failed: Result<RunReport, FaucetError> = Err(FaucetError::config("bad"));
         assert_eq!(failed.exit_code(), 1);
         assert_eq!(ok.exit_code(), 0);
+    }
+
+    #[test]
+    fn cancelled_in_every_format() {
+        let cancelled: Result<RunReport, FaucetError> = Ok(RunReport { cancelled: true, ..report() });
+        assert!(cancelled.cancelled());
+        let json = cancelled.to_json();
+        assert_eq!(json["status"], "cancelled");
+        assert_eq!(json["invocations"][0]["status"], "cancelled");
+        assert_eq!(
+            (json["totals"]["succeeded"].as_u64(), json["totals"]["cancelled"].as_u64()),
+            (Some(0), Some(1))
+        );
+        let lines = cancelled.to_ndjson();
+        assert!(lines.iter().all(|l| l["status"] == "cancelled"), "{lines:?}");
+        let text = cancelled.to_text();
+        assert!(text.ends_with("orders: 1 invocation, cancelled, wrote 2 record(s)"), "{text}");
+        assert!(text.contains(" (cancelled)\n"), "{text}");
     }
 }

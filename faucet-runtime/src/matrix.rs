@@ -11,14 +11,14 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use tokio::sync::{Semaphore, SemaphorePermit, watch};
 use tokio_util::sync::CancellationToken;
 
-use crate::error::{FaucetError, Result};
+use crate::error::{ErrorKind, FaucetError, Result};
 use crate::page::Record;
 use crate::pipeline::{Pipeline, RunOptions, RunReport};
 use crate::progress::Progress;
@@ -68,17 +68,21 @@ pub enum InvocationStatus {
     Succeeded,
     /// It failed; see its error.
     Failed,
-    /// It did not run (or was stopped): a dependency or parent failed, the parent wrote no records, or the matrix stopped.
+    /// It did not run (or was stopped): a dependency or parent failed, the parent wrote no records, the matrix stopped, or the run was cancelled first.
     Skipped,
+    /// The run was cancelled (a signal, in the generated `main`) while it ran:
+    /// it stopped at a page boundary, with what it wrote confirmed.
+    Cancelled,
 }
 
 impl InvocationStatus {
-    /// `succeeded`, `failed` or `skipped`.
+    /// `succeeded`, `failed`, `skipped` or `cancelled`.
     pub fn as_str(self) -> &'static str {
         match self {
             InvocationStatus::Succeeded => "succeeded",
             InvocationStatus::Failed => "failed",
             InvocationStatus::Skipped => "skipped",
+            InvocationStatus::Cancelled => "cancelled",
         }
     }
 }
@@ -113,6 +117,9 @@ pub struct MatrixReport {
     pub invocations: Vec<InvocationReport>,
     /// Wall time of the whole matrix.
     pub duration: Duration,
+    /// True when the run was cancelled ([`RunOptions::cancel`]) before every
+    /// invocation had run: some stopped early or never started.
+    pub cancelled: bool,
 }
 
 impl MatrixReport {
@@ -121,9 +128,20 @@ impl MatrixReport {
         self.invocations.iter().all(|i| i.status != InvocationStatus::Failed)
     }
 
-    /// 0 when every invocation succeeded or was skipped, 1 when any failed.
+    /// 0 when every invocation succeeded or was skipped, 1 when any failed or the run was cancelled.
     pub fn exit_code(&self) -> i32 {
-        if self.succeeded() { 0 } else { 1 }
+        if self.succeeded() && !self.cancelled { 0 } else { 1 }
+    }
+
+    /// `failed` when any invocation failed, else `cancelled` when the run was, else `ok`.
+    pub fn status(&self) -> &'static str {
+        if !self.succeeded() {
+            "failed"
+        } else if self.cancelled {
+            "cancelled"
+        } else {
+            "ok"
+        }
     }
 
     /// How many invocations ended with `status`.
@@ -156,13 +174,14 @@ impl MatrixReport {
             .collect();
         json!({
             "pipeline": self.pipeline,
-            "status": if self.succeeded() { "ok" } else { "failed" },
+            "status": self.status(),
             "duration_ms": self.duration.as_millis() as u64,
             "totals": {
                 "invocations": self.invocations.len(),
                 "succeeded": self.count(InvocationStatus::Succeeded),
                 "failed": self.count(InvocationStatus::Failed),
                 "skipped": self.count(InvocationStatus::Skipped),
+                "cancelled": self.count(InvocationStatus::Cancelled),
                 "records_written": self.invocations.iter().map(|i| i.records_written).sum::<u64>(),
             },
             "invocations": invocations,
@@ -193,15 +212,26 @@ impl fmt::Display for MatrixReport {
         }
         write!(
             f,
-            "{}: {} invocation(s), {} succeeded, {} failed, {} skipped, wrote {} record(s) in {:.2}s",
+            "{}: {} invocation(s), {} succeeded, {} failed, {} skipped, ",
             self.pipeline,
             self.invocations.len(),
             self.count(InvocationStatus::Succeeded),
             self.count(InvocationStatus::Failed),
             self.count(InvocationStatus::Skipped),
+        )?;
+        if self.cancelled {
+            write!(f, "{} cancelled, ", self.count(InvocationStatus::Cancelled))?;
+        }
+        write!(
+            f,
+            "wrote {} record(s) in {:.2}s",
             self.invocations.iter().map(|i| i.records_written).sum::<u64>(),
             self.duration.as_secs_f64()
-        )
+        )?;
+        if self.cancelled {
+            f.write_str(" (cancelled)")?;
+        }
+        Ok(())
     }
 }
 
@@ -210,7 +240,12 @@ pub struct Executor {
     name: &'static str,
     rows: &'static [RowInfo],
     semaphore: Semaphore,
+    /// The caller's token ([`RunOptions::cancel`]): the whole run is cancelled.
+    interrupt: CancellationToken,
+    /// A child of `interrupt`, also cancelled when `on_error: stop` stops the matrix.
     cancel: CancellationToken,
+    /// Set when `interrupt` cut an invocation short or kept one from starting.
+    interrupted: AtomicBool,
     on_error: OnError,
     started: Instant,
     trees: Vec<watch::Sender<bool>>,
@@ -246,12 +281,14 @@ impl Executor {
         on_error: OnError,
         options: &RunOptions,
     ) -> Self {
-        let cancel = options.cancel.clone().unwrap_or_default();
+        let interrupt = options.cancel.clone().unwrap_or_default();
         Executor {
             name,
             rows,
             semaphore: Semaphore::new(max_concurrent.unwrap_or_else(default_max_concurrent).max(1)),
-            cancel,
+            cancel: interrupt.child_token(),
+            interrupt,
+            interrupted: AtomicBool::new(false),
             on_error,
             started: Instant::now(),
             trees: rows.iter().map(|_| watch::Sender::new(false)).collect(),
@@ -323,17 +360,17 @@ impl Executor {
             },
             None => None,
         };
-        if self.cancel.is_cancelled() {
-            self.skip_tree(row, parent_key, "the matrix stopped after a failure");
-            return None;
-        }
-        let permit = tokio::select! {
-            biased;
-            () = self.cancel.cancelled() => None,
-            permit = self.semaphore.acquire() => permit.ok(),
+        let permit = if self.cancel.is_cancelled() {
+            None
+        } else {
+            tokio::select! {
+                biased;
+                () = self.cancel.cancelled() => None,
+                permit = self.semaphore.acquire() => permit.ok(),
+            }
         };
         let Some(permit) = permit else {
-            self.skip_tree(row, parent_key, "the matrix stopped after a failure");
+            self.skip_tree(row, parent_key, self.stop_reason());
             return None;
         };
         Some(Invocation {
@@ -347,6 +384,16 @@ impl Executor {
             cancel: self.cancel.child_token(),
             progress: self.progress.clone(),
         })
+    }
+
+    /// Why work stops early: the run was cancelled, or `on_error: stop` stopped the matrix.
+    fn stop_reason(&self) -> &'static str {
+        if self.interrupt.is_cancelled() {
+            self.interrupted.store(true, Ordering::Relaxed);
+            "the run was cancelled"
+        } else {
+            "the matrix stopped after a failure"
+        }
     }
 
     /// Runs the children of one parent page: releases the parent's slot while they
@@ -367,6 +414,12 @@ impl Executor {
         };
         *parent.permit.lock().unwrap_or_else(|e| e.into_inner()) = permit;
         let failed = results.iter().filter(|ok| !**ok).count();
+        if failed > 0 && self.cancel.is_cancelled() {
+            return Err(FaucetError::new(
+                ErrorKind::Cancelled,
+                format!("{failed} child invocation(s) of this page were stopped; a rerun retries them"),
+            ));
+        }
         if failed > 0 {
             return Err(FaucetError::source(format!(
                 "{failed} child invocation(s) of this page failed; the page stays unconfirmed so a rerun retries them"
@@ -414,12 +467,19 @@ impl Executor {
         started: Instant,
         result: Result<RunReport>,
     ) -> bool {
+        let stopped = |report| {
+            let status = if self.interrupt.is_cancelled() {
+                InvocationStatus::Cancelled
+            } else {
+                InvocationStatus::Skipped
+            };
+            (status, report, Some(format!("stopped: {}", self.stop_reason())))
+        };
         let (status, report, error) = match result {
-            Ok(report) if report.cancelled => (
-                InvocationStatus::Skipped,
-                report,
-                Some("stopped: the matrix stopped after a failure".to_owned()),
-            ),
+            Ok(report) if report.cancelled => stopped(report),
+            Err(e) if e.kind() == ErrorKind::Cancelled && self.cancel.is_cancelled() => {
+                stopped(RunReport::default())
+            }
             Ok(report) => (InvocationStatus::Succeeded, report, None),
             Err(e) => (InvocationStatus::Failed, RunReport::default(), Some(e.to_string())),
         };
@@ -448,7 +508,12 @@ impl Executor {
     pub fn finish(self) -> MatrixReport {
         let duration = self.started.elapsed();
         let state = self.state.into_inner().unwrap_or_else(|e| e.into_inner());
-        MatrixReport { pipeline: self.name.to_owned(), invocations: state.invocations, duration }
+        MatrixReport {
+            pipeline: self.name.to_owned(),
+            invocations: state.invocations,
+            duration,
+            cancelled: self.interrupted.into_inner(),
+        }
     }
 }
 
@@ -606,5 +671,38 @@ mod tests {
         assert_eq!(report.count(InvocationStatus::Skipped), 1);
         assert_eq!(report.exit_code(), 1);
         assert_eq!(report.to_json()["totals"]["failed"], 1);
+        assert!(!report.cancelled, "on_error: stop is not a cancellation");
+        assert_eq!(report.status(), "failed");
+    }
+
+    #[tokio::test]
+    async fn cancelled_run_reports_cancelled_invocations_and_skips_the_rest() {
+        let interrupt = CancellationToken::new();
+        let options = RunOptions { cancel: Some(interrupt.clone()), ..RunOptions::default() };
+        let exec = Executor::new("t", ROWS, Some(2), OnError::Continue, &options);
+        let a = exec.begin(0, None).await.unwrap();
+        interrupt.cancel();
+        assert!(a.cancel.is_cancelled(), "the running invocation sees the cancellation");
+        assert!(!exec.end(a, Ok(RunReport { records_written: 3, cancelled: true, ..RunReport::default() })));
+        exec.tree_done(0);
+        assert!(!exec.dependencies_succeeded(1).await);
+        assert!(exec.begin(1, None).await.is_none(), "nothing starts after a cancellation");
+        let report = exec.finish();
+        assert!(report.cancelled);
+        assert_eq!(
+            (report.count(InvocationStatus::Cancelled), report.count(InvocationStatus::Skipped)),
+            (1, 1)
+        );
+        assert_eq!((report.status(), report.exit_code()), ("cancelled", 1));
+        let json = report.to_json();
+        assert_eq!(
+            (json["status"].as_str(), json["totals"]["cancelled"].as_u64()),
+            (Some("cancelled"), Some(1))
+        );
+        assert_eq!(json["invocations"][0]["status"], "cancelled");
+        assert_eq!(json["invocations"][1]["error"], "the run was cancelled");
+        let text = report.to_string();
+        assert!(text.contains("t[a]: cancelled, read 0, wrote 3"), "{text}");
+        assert!(text.ends_with("1 skipped, 1 cancelled, wrote 3 record(s) in 0.00s (cancelled)"), "{text}");
     }
 }

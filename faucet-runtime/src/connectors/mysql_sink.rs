@@ -21,7 +21,8 @@ pub use crate::connectors::write_mode::{DeleteMarker, WriteMode};
 
 use crate::connectors::dburl;
 use crate::connectors::sql_sink::{
-    Committed, Keying, StoredFailure, TOKEN_TABLE, infer_columns, outcome, page_failures, shapes,
+    ColumnNames, Committed, Keying, StoredFailure, TOKEN_TABLE, infer_columns, outcome, page_failures,
+    shapes, unnameable_rows,
 };
 use crate::error::{FaucetError, Result};
 use crate::number;
@@ -77,6 +78,17 @@ impl std::fmt::Debug for MySqlSinkConfig {
 }
 
 const MAX_PARAMS: usize = 65535;
+
+/// MySQL's and MariaDB's column names: at most 64 characters, no NUL, not
+/// empty, no trailing space; they compare ignoring case.
+const COLUMN_NAMES: ColumnNames = ColumnNames {
+    dialect: "MySQL",
+    max_bytes: None,
+    max_chars: Some(64),
+    refuses_empty: true,
+    refuses_trailing_space: true,
+    fold: str::to_lowercase,
+};
 
 fn quote_ident(name: &str) -> String {
     format!("`{}`", name.replace('`', "``"))
@@ -253,13 +265,15 @@ impl MySqlSink {
         Ok(())
     }
 
-    /// Creates the table from `batch` (before the transaction: DDL commits implicitly).
-    async fn create(&mut self, batch: &[Record]) -> Result<()> {
+    /// Creates the table from `batch` (before the transaction: DDL commits
+    /// implicitly), leaving out the rows listed in `unnameable`.
+    async fn create(&mut self, batch: &[Record], unnameable: &[(usize, String)]) -> Result<()> {
         let mut columns: Vec<(String, &'static str)> = Vec::new();
         match &self.config.column_mapping {
             ColumnMapping::Json { column } => columns.push((column.clone(), "JSON")),
             ColumnMapping::AutoMap => {
-                for (name, ty) in infer_columns(batch, column_type, "LONGTEXT") {
+                let rows = batch.iter().enumerate().filter(|(i, _)| !unnameable.iter().any(|(u, _)| u == i));
+                for (name, ty) in infer_columns(rows.map(|(_, r)| r), column_type, "LONGTEXT") {
                     // A key column must be indexable: text keys get a bounded VARCHAR.
                     let keyed = ty == "LONGTEXT" && self.config.key.contains(&name);
                     columns.push((name, if keyed { "VARCHAR(255)" } else { ty }));
@@ -296,15 +310,20 @@ impl MySqlSink {
         }
     }
 
+    /// Writes `batch`; the rows in `unnameable` fail with their reason.
     async fn transaction(
         &mut self,
         batch: &[Record],
         token: CommitToken,
+        unnameable: Vec<(usize, String)>,
     ) -> Result<(WriteOutcome, Vec<StoredFailure>)> {
         let table = self.qualified(&self.config.table_name);
         let token_table = self.qualified(TOKEN_TABLE);
         let columns = self.columns.clone().unwrap_or_default();
-        let mut failures: Vec<StoredFailure> = Vec::new();
+        let mut failures: Vec<StoredFailure> = unnameable
+            .into_iter()
+            .map(|(index, message)| StoredFailure::sink(token.part, index, message))
+            .collect();
         let keyed = self.config.write_mode != WriteMode::Append;
         let names: Vec<&str> = columns.iter().map(String::as_str).collect();
         let auto_map = self.config.column_mapping == ColumnMapping::AutoMap;
@@ -476,13 +495,17 @@ impl Sink for MySqlSink {
         if let Some(replayed) = self.committed.as_ref().and_then(|c| c.replay(token)) {
             return Ok(replayed);
         }
+        let mut unnameable = Vec::new();
         if self.columns.is_none() {
-            self.create(batch).await?;
+            if self.config.column_mapping == ColumnMapping::AutoMap {
+                unnameable = unnameable_rows(batch, COLUMN_NAMES, &self.qualified(&self.config.table_name));
+            }
+            self.create(batch, &unnameable).await?;
         }
         let conn = self.conn.as_mut().expect("opened");
         let _ = exec(conn, "ROLLBACK".into(), "rolling back").await; // a cancelled write's leftovers
         exec(conn, "START TRANSACTION".into(), "starting the transaction").await?;
-        let result = self.transaction(batch, token).await;
+        let result = self.transaction(batch, token, unnameable).await;
         let conn = self.conn.as_mut().expect("opened");
         let result = match result {
             Ok(done) => exec(conn, "COMMIT".into(), "committing").await.map(|()| done),
@@ -588,6 +611,49 @@ mod tests {
         assert!(again.already_committed);
         assert_eq!(again.failures.iter().map(|f| f.index).collect::<Vec<_>>(), [42, 60, 70]);
         assert_eq!(db.strings("count(*), sum(n)", "FROM t").await, ["97|679"]);
+        db.drop().await;
+    }
+
+    /// Keys that cannot be columns (a NUL, over 64 characters, `Name` beside
+    /// `name`: MySQL ignores case) fail their row, not the run.
+    #[tokio::test]
+    async fn create_table_dead_letters_rows_whose_keys_cannot_be_columns() {
+        let mut db = TestDb::new("SELECT 1").await;
+        let mut cfg = db.config("made");
+        cfg.create_table = true;
+        let mut sink = opened(cfg).await;
+        let long = "k".repeat(70);
+        let batch = vec![
+            json!({"id": 1, "name": "a"}),
+            json!({"id": 2, "a\u{0}b": 1}),
+            json!({"id": 3, "Name": "c"}),
+            json!({"id": 4, long.as_str(): 1}),
+            json!({"id": 5, "name": "e"}),
+        ];
+        let outcome = sink.write_batch(&batch, token(1, 0)).await.unwrap();
+        let failures: Vec<(usize, String)> =
+            outcome.failures.iter().map(|f| (f.index, f.error.message().to_owned())).collect();
+        let table = "`made`";
+        assert_eq!(
+            failures,
+            [
+                (1, format!("key \"a\\0b\" cannot name a column of {table}: it contains a NUL character")),
+                (
+                    2,
+                    format!(
+                        "keys \"name\" and \"Name\" would name the same column of {table} (MySQL compares column names ignoring case)"
+                    )
+                ),
+                (
+                    3,
+                    format!(
+                        "key \"{long}\" cannot name a column of {table}: it is longer than the 64 characters MySQL allows"
+                    )
+                ),
+            ]
+        );
+        assert_eq!(outcome.written, 2);
+        assert_eq!(db.strings("id, name", "FROM made ORDER BY id").await, ["1|a", "5|e"]);
         db.drop().await;
     }
 

@@ -895,6 +895,36 @@ mod tests {
         assert_eq!(records(&pages), rows);
     }
 
+    /// The file sources' limits apply to objects too, gzip-compressed ones
+    /// included (offsets and lengths count decompressed bytes).
+    #[tokio::test]
+    async fn object_lines_over_max_record_bytes_are_dead_lettered_as_excerpts() {
+        let store = "limits";
+        let long = format!("{{\"pad\":\"{}\"}}", "y".repeat(300_000));
+        let text = format!("{{\"id\":1}}\n{long}\n{{\"id\":3}}\n");
+        let mut gz = async_compression::tokio::write::GzipEncoder::new(Vec::new());
+        tokio::io::AsyncWriteExt::write_all(&mut gz, text.as_bytes()).await.unwrap();
+        tokio::io::AsyncWriteExt::shutdown(&mut gz).await.unwrap();
+        memory_store(store)
+            .put(&ObjectPath::from("in/a.jsonl.gz"), PutPayload::from(gz.into_inner()))
+            .await
+            .unwrap();
+        let mut jsonl = JsonlSourceConfig::new("in/");
+        jsonl.on_parse_error = crate::connectors::files::OnParseError::Dlq;
+        jsonl.limits.max_record_bytes = 64 * 1024;
+        let config = ObjectSourceConfig {
+            store: memory(store),
+            compression: None,
+            format: ObjectFormat::Jsonl(jsonl),
+        };
+        let pages = read_all(&mut ObjectSource::new(config), None).await.unwrap();
+        assert_eq!(records(&pages), [json!({"id": 1}), json!({"id": 3})]);
+        let payload = &pages[0].rejects[0].payload;
+        assert_eq!(payload["file"], json!("memory://limits/in/a.jsonl.gz"));
+        assert_eq!(payload["bytes"], json!(long.len()));
+        assert_eq!(payload["raw"].as_str().unwrap(), &long[..1024]);
+    }
+
     #[tokio::test]
     async fn csv_objects_and_errors_name_the_store() {
         let store = "csv";

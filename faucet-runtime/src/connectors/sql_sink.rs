@@ -168,12 +168,17 @@ impl Keying<'_> {
     ) -> Plan {
         let keyed = self.mode != WriteMode::Append;
         let mut plan = Plan::default();
+        // Rows failed already (keys that cannot name a column of a new table).
+        let failed: Vec<usize> = failures.iter().filter(|f| f.part == part).map(|f| f.index).collect();
         let mut last_by_key: HashMap<String, usize> = HashMap::new();
         let key_text = |object: &Map<String, Value>| {
             let key: Vec<&Value> = self.key.iter().map(|k| &object[k.as_str()]).collect();
             serde_json::to_string(&key).unwrap_or_default()
         };
         for (index, record) in batch.iter().enumerate() {
+            if failed.contains(&index) {
+                continue;
+            }
             let Some(object) = record.as_object() else {
                 let message = format!("record is not an object, so it cannot be a row of {table}");
                 failures.push(StoredFailure::sink(part, index, message));
@@ -286,16 +291,93 @@ impl<'r> FieldsInOrder<'r> {
     }
 }
 
-/// One column per key of `batch` (first-seen order), typed by `type_of` of
+/// What a database accepts as a column name, for `create_table`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ColumnNames {
+    /// The database, for messages.
+    pub(crate) dialect: &'static str,
+    /// The longest name in bytes (PostgreSQL truncates longer ones silently).
+    pub(crate) max_bytes: Option<usize>,
+    /// The longest name in characters.
+    pub(crate) max_chars: Option<usize>,
+    /// Whether the empty name is refused.
+    pub(crate) refuses_empty: bool,
+    /// Whether names ending in a space are refused.
+    pub(crate) refuses_trailing_space: bool,
+    /// How the database compares names (two keys that fold alike name one column).
+    pub(crate) fold: fn(&str) -> String,
+}
+
+impl ColumnNames {
+    /// Why `key` cannot name a column, if it cannot.
+    fn refuse(&self, key: &str) -> Option<String> {
+        if key.contains('\0') {
+            return Some("it contains a NUL character".to_owned());
+        }
+        if let Some(max) = self.max_bytes.filter(|&m| key.len() > m) {
+            return Some(format!(
+                "it is {} bytes long, longer than the {max} {} allows",
+                key.len(),
+                self.dialect
+            ));
+        }
+        if let Some(max) = self.max_chars.filter(|&m| key.chars().count() > m) {
+            return Some(format!("it is longer than the {max} characters {} allows", self.dialect));
+        }
+        if self.refuses_empty && key.is_empty() {
+            return Some(format!("{} refuses an empty name", self.dialect));
+        }
+        if self.refuses_trailing_space && key.ends_with(' ') {
+            return Some(format!("{} refuses names ending in a space", self.dialect));
+        }
+        None
+    }
+}
+
+/// The rows of `batch` whose keys cannot become the columns of a table
+/// created from it, each with the reason: a key that cannot name a column
+/// (a NUL, too long), or that names the same column as another key (`id` and
+/// `ID` where names ignore case; the first one seen keeps the name).
+pub(crate) fn unnameable_rows(batch: &[Record], names: ColumnNames, table: &str) -> Vec<(usize, String)> {
+    let mut claimed: HashMap<String, &str> = HashMap::new();
+    let mut bad = Vec::new();
+    for (index, record) in batch.iter().enumerate() {
+        let Some(object) = record.as_object() else { continue };
+        let problem = object.keys().find_map(|key| {
+            if let Some(why) = names.refuse(key) {
+                return Some(format!("key {key:?} cannot name a column of {table}: {why}"));
+            }
+            let folded = (names.fold)(key);
+            match claimed.get(&folded) {
+                Some(&first) if first != key => Some(format!(
+                    "keys {first:?} and {key:?} would name the same column of {table} ({} compares column names ignoring case)",
+                    names.dialect
+                )),
+                _ => None,
+            }
+        });
+        match problem {
+            Some(message) => bad.push((index, message)),
+            None => {
+                for key in object.keys() {
+                    claimed.entry((names.fold)(key)).or_insert(key);
+                }
+            }
+        }
+    }
+    bad
+}
+
+/// One column per key of `rows` (first-seen order), typed by `type_of` of
 /// its first non-null value (`fallback` when it is null everywhere).
-pub(crate) fn infer_columns(
-    batch: &[Record],
+pub(crate) fn infer_columns<'r>(
+    rows: impl Iterator<Item = &'r Record>,
     type_of: impl Fn(&Value) -> &'static str,
     fallback: &'static str,
 ) -> Vec<(String, &'static str)> {
     let mut columns: Vec<(String, Option<&'static str>)> = Vec::new();
     let mut position: HashMap<&str, usize> = HashMap::new();
-    for (key, value) in batch.iter().filter_map(Value::as_object).flat_map(Map::iter) {
+    for (key, value) in rows.filter_map(Value::as_object).flat_map(Map::iter) {
         let i = *position.entry(key.as_str()).or_insert_with(|| {
             columns.push((key.clone(), None));
             columns.len() - 1
@@ -391,7 +473,7 @@ mod tests {
         ];
         let groups = shapes(&more, (0..7).collect(), &["a", "b"]);
         assert_eq!(groups, [(vec![0], vec![0, 2, 3]), (vec![0, 1], vec![1, 4, 5]), (vec![], vec![6])]);
-        let columns = infer_columns(&batch, |v| if v.is_number() { "N" } else { "T" }, "T");
+        let columns = infer_columns(batch.iter(), |v| if v.is_number() { "N" } else { "T" }, "T");
         assert_eq!(columns, [("a".to_owned(), "N"), ("b".to_owned(), "N"), ("x".to_owned(), "N")]);
     }
 }

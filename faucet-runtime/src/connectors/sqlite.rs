@@ -32,7 +32,8 @@ use sqlx::sqlite::{
 use sqlx::{Arguments, AssertSqlSafe, ConnectOptions, Row, SqlSafeStr, SqlStr};
 
 use crate::connectors::sql_sink::{
-    Committed, Keying, StoredFailure, TOKEN_TABLE, infer_columns, outcome, page_failures, shapes,
+    ColumnNames, Committed, Keying, StoredFailure, TOKEN_TABLE, infer_columns, outcome, page_failures,
+    shapes, unnameable_rows,
 };
 pub use crate::connectors::write_mode::{DeleteMarker, WriteMode};
 use crate::error::{FaucetError, Result};
@@ -119,12 +120,19 @@ impl SqliteSink {
         }
     }
 
-    /// Creates the table from `batch`'s shape (the key as its primary key);
-    /// returns its columns, or `None` when the batch has no field to make one of.
-    async fn create(&self, conn: &mut SqliteConnection, batch: &[Record]) -> Result<Option<Vec<String>>> {
+    /// Creates the table from `batch`'s shape (the key as its primary key),
+    /// leaving out the rows listed in `unnameable`; returns its columns, or
+    /// `None` when the batch has no field to make one of.
+    async fn create(
+        &self,
+        conn: &mut SqliteConnection,
+        batch: &[Record],
+        unnameable: &[(usize, String)],
+    ) -> Result<Option<Vec<String>>> {
         let table = &self.config.table_name;
+        let rows = batch.iter().enumerate().filter(|(i, _)| !unnameable.iter().any(|(u, _)| u == i));
         let mut definition = match &self.config.column_mapping {
-            ColumnMapping::AutoMap => infer_columns(batch, column_type, "TEXT"),
+            ColumnMapping::AutoMap => infer_columns(rows.map(|(_, r)| r), column_type, "TEXT"),
             ColumnMapping::Json { column } => vec![(column.clone(), "TEXT")],
         };
         if definition.is_empty() {
@@ -174,7 +182,14 @@ impl SqliteSink {
             Some(columns) => Some(columns.clone()),
             None if !self.config.create_table => return Err(missing_table(table)),
             None => {
-                created = self.create(conn, batch).await?;
+                let unnameable = match self.config.column_mapping {
+                    ColumnMapping::AutoMap => unnameable_rows(batch, COLUMN_NAMES, table),
+                    ColumnMapping::Json { .. } => Vec::new(),
+                };
+                created = self.create(conn, batch, &unnameable).await?;
+                for (index, message) in unnameable {
+                    failures.push(StoredFailure::sink(token.part, index, message));
+                }
                 created.clone()
             }
         };
@@ -182,7 +197,8 @@ impl SqliteSink {
         let mut written = 0;
         match columns {
             None => {
-                for index in 0..batch.len() {
+                let failed: Vec<usize> = failures.iter().map(|f| f.index).collect();
+                for index in (0..batch.len()).filter(|i| !failed.contains(i)) {
                     let message = format!("record has no key to create a column of table {table} from");
                     failures.push(StoredFailure::sink(token.part, index, message));
                 }
@@ -462,6 +478,16 @@ fn missing_table(table: &str) -> FaucetError {
 }
 
 /// `name` as a double-quoted SQL identifier.
+/// SQLite's column names: no NUL; they compare ignoring ASCII case.
+const COLUMN_NAMES: ColumnNames = ColumnNames {
+    dialect: "SQLite",
+    max_bytes: None,
+    max_chars: None,
+    refuses_empty: false,
+    refuses_trailing_space: false,
+    fold: str::to_ascii_lowercase,
+};
+
 fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
@@ -1126,6 +1152,37 @@ mod tests {
         let conn = sink.conn.as_mut().unwrap();
         let sum: i64 = sqlx::query("SELECT sum(a) FROM t").fetch_one(conn).await.unwrap().get(0);
         assert_eq!(sum, 3);
+    }
+
+    /// Keys that cannot be columns (a NUL, `Name` beside `name`: SQLite
+    /// ignores ASCII case) fail their row, not the run.
+    #[tokio::test]
+    async fn create_table_dead_letters_rows_whose_keys_cannot_be_columns() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut sink = opened(config(dir.path(), "made", ColumnMapping::AutoMap, true), SCOPE).await;
+        let long = "k".repeat(70);
+        let batch = vec![
+            json!({"id": 1, "name": "a"}),
+            json!({"id": 2, "a\u{0}b": 1}),
+            json!({"id": 3, "Name": "c"}),
+            json!({"id": 4, long.as_str(): 1}),
+        ];
+        let outcome = sink.write_batch(&batch, CommitToken { seq: 1, part: 0 }).await.unwrap();
+        let failures: Vec<(usize, String)> =
+            outcome.failures.iter().map(|f| (f.index, f.error.message().to_owned())).collect();
+        assert_eq!(
+            failures,
+            [
+                (1, "key \"a\\0b\" cannot name a column of made: it contains a NUL character".to_owned()),
+                (2, "keys \"name\" and \"Name\" would name the same column of made (SQLite compares column names ignoring case)".to_owned()),
+            ]
+        );
+        assert_eq!(outcome.written, 2);
+        let rows: Vec<(i64, Option<String>)> = sqlx::query_as("SELECT id, name FROM made ORDER BY id")
+            .fetch_all(&mut connect(dir.path()).await)
+            .await
+            .unwrap();
+        assert_eq!(rows, [(1, Some("a".to_owned())), (4, None)]);
     }
 
     #[tokio::test]

@@ -277,12 +277,6 @@ impl Rows {
         self.bytes > self.max as u64
     }
 
-    /// The input bytes the last row holds on a page: its length, or its
-    /// excerpt's when oversized.
-    fn held(&self) -> usize {
-        if self.oversized() { EXCERPT_BYTES } else { self.bytes as usize }
-    }
-
     /// The last row's unescaped field bytes and field ends.
     fn fields(&self) -> (&[u8], &[usize]) {
         (&self.out[..self.nout], &self.ends[..self.nend])
@@ -379,11 +373,6 @@ fn take_row(
     rows: &mut Rows,
     file: &mut CsvFile,
 ) -> Result<()> {
-    if rows.oversized() {
-        let (line, bytes, max) = (rows.start_line, rows.bytes, rows.max);
-        let excerpt = rows.raw(&file.cursor);
-        return objects::oversized(config.on_parse_error, page, display, line, excerpt, bytes, max);
-    }
     let (data, ends) = rows.fields();
     let count = ends.len();
     let what = if !config.flexible && count != *file.expected.get_or_insert(count) {
@@ -527,8 +516,17 @@ impl Source for CsvSource {
                 continue;
             }
             count += 1;
-            page_bytes += rows.held();
-            take_row(config, &mut page, spare, files.get(file.index).display(), rows, file)?;
+            let display = files.get(file.index).display();
+            if rows.oversized() {
+                // Only its excerpt is held.
+                page_bytes += EXCERPT_BYTES;
+                let (line, bytes, max) = (rows.start_line, rows.bytes, rows.max);
+                let excerpt = rows.raw(&file.cursor);
+                objects::oversized(config.on_parse_error, &mut page, display, line, excerpt, bytes, max)?;
+            } else {
+                page_bytes += rows.bytes as usize;
+                take_row(config, &mut page, spare, display, rows, file)?;
+            }
             rows.skip_terminators(&mut file.cursor).await?;
         }
 

@@ -6,6 +6,10 @@
 //! back to such a length on resume, which discards whatever a crashed run wrote
 //! after its last confirmed page.
 //!
+//! A `path` that is a symbolic link is refused, not followed: truncating
+//! through it would destroy whatever file the link points to (one planted by
+//! someone else included). Links among the parent directories are followed.
+//!
 //! Plain `std::fs` on the calling task, not `tokio::fs` or `spawn_blocking`:
 //! writing a page into a buffer costs microseconds, and the one syscall-heavy
 //! step (`sync_data`) happens once per page. Routing every write through the
@@ -16,6 +20,38 @@ use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use crate::error::{FaucetError, Result};
+
+/// The error for a sink `path` that is a symbolic link.
+fn symlink_refused(path: &Path) -> FaucetError {
+    FaucetError::sink(format!(
+        "{} is a symbolic link: file sinks do not write through links, which would truncate the file \
+         it points to; set `path` to the file itself",
+        path.display()
+    ))
+}
+
+/// Opens `path` for appending (creating it when `create`), refusing a
+/// symbolic link: one found before opening, or one swapped in meanwhile (the
+/// opened file is then not the one `path` names), before a byte is changed.
+fn open_append(path: &Path, create: bool) -> io::Result<File> {
+    let refused = || io::Error::other(symlink_refused(path).message().to_owned());
+    match fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_symlink() => return Err(refused()),
+        Ok(_) => {}
+        Err(e) if create && e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    let file = OpenOptions::new().create(create).append(true).open(path)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let (opened, named) = (file.metadata()?, fs::symlink_metadata(path)?);
+        if (opened.dev(), opened.ino()) != (named.dev(), named.ino()) {
+            return Err(refused());
+        }
+    }
+    Ok(file)
+}
 
 /// Size of the write buffer.
 const BUFFER: usize = 64 * 1024;
@@ -49,7 +85,8 @@ impl FileWriter {
             fs::create_dir_all(parent)
                 .map_err(|e| FaucetError::sink(format!("creating directory {}: {e}", parent.display())))?;
         }
-        let existing = match fs::metadata(&path) {
+        let existing = match fs::symlink_metadata(&path) {
+            Ok(meta) if meta.file_type().is_symlink() => return Err(symlink_refused(&path)),
             Ok(meta) => Some(meta.len()),
             Err(e) if e.kind() == io::ErrorKind::NotFound => None,
             Err(e) => return Err(FaucetError::sink(format!("reading {}: {e}", path.display()))),
@@ -67,9 +104,7 @@ impl FileWriter {
             None if append => current,
             None => 0,
         };
-        let file = OpenOptions::new()
-            .append(true)
-            .open(&writer.path)
+        let file = open_append(&writer.path, false)
             .map_err(|e| FaucetError::sink(format!("opening {}: {e}", writer.path.display())))?;
         if target != current {
             file.set_len(target).map_err(|e| {
@@ -126,7 +161,7 @@ impl FileWriter {
     /// The buffered file, created on first use.
     fn file(&mut self) -> io::Result<&mut BufWriter<File>> {
         if self.file.is_none() {
-            let file = OpenOptions::new().create(true).append(true).open(&self.path)?;
+            let file = open_append(&self.path, true)?;
             let found = file.metadata()?.len();
             if self.append {
                 self.len = found;
@@ -186,6 +221,63 @@ mod tests {
 
     fn read(path: &Path) -> String {
         fs::read_to_string(path).unwrap()
+    }
+
+    /// Both file sinks refuse a `path` that is a symbolic link, whether it is
+    /// there when the sink opens or planted before its first write, and leave
+    /// the link's target untouched; a link among the parent directories is fine.
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn sinks_refuse_to_write_through_a_symlink() {
+        use serde_json::json;
+
+        use crate::connectors::files::{CsvSink, CsvSinkConfig, JsonlSink, JsonlSinkConfig};
+        use crate::page::CommitToken;
+        use crate::sink::{OpenContext, Sink};
+
+        async fn run<K: Sink>(mut sink: K) -> crate::Result<()> {
+            sink.open(OpenContext { scope: "s", checkpoint: None }).await?;
+            sink.write_batch(&[json!({"id": 1})], CommitToken { seq: 1, part: 0 }).await?;
+            sink.flush().await.map(|_| ())
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let precious = dir.path().join("precious.txt");
+        for name in ["out.jsonl", "out.csv"] {
+            let path = dir.path().join(name);
+            let sink =
+                |path: &Path| -> std::pin::Pin<Box<dyn std::future::Future<Output = crate::Result<()>>>> {
+                    let path = path.to_str().unwrap().to_owned();
+                    if name.ends_with("jsonl") {
+                        Box::pin(run(JsonlSink::new(JsonlSinkConfig::new(path))))
+                    } else {
+                        Box::pin(run(CsvSink::new(CsvSinkConfig::new(path))))
+                    }
+                };
+            // A link present when the sink opens.
+            fs::write(&precious, "keep me\n").unwrap();
+            std::os::unix::fs::symlink(&precious, &path).unwrap();
+            let error = sink(&path).await.unwrap_err();
+            assert!(
+                error.message().contains("is a symbolic link: file sinks do not write through links"),
+                "{error}"
+            );
+            assert_eq!(read(&precious), "keep me\n");
+            // A link planted between opening (no file yet) and the first write.
+            fs::remove_file(&path).unwrap();
+            let mut w = FileWriter::open(&path, None, false).unwrap();
+            std::os::unix::fs::symlink(&precious, &path).unwrap();
+            let error = w.write_all(b"x\n").unwrap_err();
+            assert!(error.to_string().contains("is a symbolic link"), "{error}");
+            assert_eq!(read(&precious), "keep me\n");
+            fs::remove_file(&path).unwrap();
+        }
+        // A symlinked parent directory is followed.
+        let real = dir.path().join("real");
+        fs::create_dir(&real).unwrap();
+        std::os::unix::fs::symlink(&real, dir.path().join("linked")).unwrap();
+        let path = dir.path().join("linked/out.jsonl");
+        run(JsonlSink::new(JsonlSinkConfig::new(path.to_str().unwrap()))).await.unwrap();
+        assert_eq!(read(&real.join("out.jsonl")), "{\"id\":1}\n");
     }
 
     #[tokio::test]

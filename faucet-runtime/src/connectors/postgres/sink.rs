@@ -26,8 +26,8 @@ pub use crate::connectors::write_mode::{DeleteMarker, WriteMode};
 
 use crate::connectors::dburl;
 use crate::connectors::sql_sink::{
-    Committed, FieldsInOrder, Keying, StoredFailure, TOKEN_TABLE, infer_columns, outcome, page_failures,
-    shapes,
+    ColumnNames, Committed, FieldsInOrder, Keying, StoredFailure, TOKEN_TABLE, infer_columns, outcome,
+    page_failures, shapes, unnameable_rows,
 };
 use crate::error::{FaucetError, Result};
 use crate::number;
@@ -505,10 +505,17 @@ impl PostgresSink {
         }
     }
 
-    /// Creates the table from `batch`'s shape.
-    async fn create(&self, conn: &mut PgConnection, batch: &[Record]) -> Result<Option<Vec<Column>>> {
+    /// Creates the table from `batch`'s shape, leaving out the rows listed in
+    /// `unnameable` (keys that cannot name its columns).
+    async fn create(
+        &self,
+        conn: &mut PgConnection,
+        batch: &[Record],
+        unnameable: &[(usize, String)],
+    ) -> Result<Option<Vec<Column>>> {
+        let rows = batch.iter().enumerate().filter(|(i, _)| !unnameable.iter().any(|(u, _)| u == i));
         let mut definition = match &self.config.column_mapping {
-            ColumnMapping::AutoMap => infer_columns(batch, column_type, "TEXT"),
+            ColumnMapping::AutoMap => infer_columns(rows.map(|(_, r)| r), column_type, "TEXT"),
             ColumnMapping::Jsonb { column } => vec![(column.clone(), "JSONB")],
         };
         for key in &self.config.key {
@@ -556,12 +563,20 @@ impl PostgresSink {
             Some(columns) => Some(columns.clone()),
             None if !self.config.create_table => return Err(missing_table(table)),
             None => {
-                created = self.create(conn, batch).await?;
+                let unnameable = match self.config.column_mapping {
+                    ColumnMapping::AutoMap => unnameable_rows(batch, COLUMN_NAMES, table),
+                    ColumnMapping::Jsonb { .. } => Vec::new(),
+                };
+                created = self.create(conn, batch, &unnameable).await?;
+                for (index, message) in unnameable {
+                    failures.push(StoredFailure::sink(token.part, index, message));
+                }
                 created.clone()
             }
         };
         let Some(columns) = columns else {
-            for index in 0..batch.len() {
+            let failed: Vec<usize> = failures.iter().map(|f| f.index).collect();
+            for index in (0..batch.len()).filter(|i| !failed.contains(i)) {
                 let message = format!("record has no key to create a column of table {table} from");
                 failures.push(StoredFailure::sink(token.part, index, message));
             }
@@ -716,6 +731,17 @@ async fn table_columns(conn: &mut PgConnection, table: &str) -> Result<Option<Ve
     }
     Ok((!columns.is_empty()).then_some(columns))
 }
+
+/// PostgreSQL's column names: at most 63 bytes (longer ones are truncated,
+/// silently), no NUL, not empty; quoted, they compare exactly.
+const COLUMN_NAMES: ColumnNames = ColumnNames {
+    dialect: "PostgreSQL",
+    max_bytes: Some(63),
+    max_chars: None,
+    refuses_empty: true,
+    refuses_trailing_space: false,
+    fold: str::to_owned,
+};
 
 /// The column type `create_table` gives a JSON value.
 fn column_type(value: &Value) -> &'static str {

@@ -559,3 +559,63 @@ async fn small_copy_batches_are_not_delayed_by_nagle() {
     // With Nagle on this takes at least 40 × 40 ms = 1.6 s.
     assert!(took < std::time::Duration::from_millis(800), "{batches} one-row COPY batches took {took:?}");
 }
+
+/// Keys that cannot be columns (a NUL, over 63 bytes, which PostgreSQL would
+/// truncate silently) fail their row, not the run; `Name` beside `name` is fine
+/// (quoted names compare exactly).
+#[tokio::test]
+async fn create_table_dead_letters_rows_whose_keys_cannot_be_columns() {
+    let mut db = TestSchema::new("pg_sink_bad_keys").await;
+    let mut cfg = sink_config(&db.name, "made");
+    cfg.create_table = true;
+    let mut sink = opened(cfg, SCOPE).await;
+    let long = "k".repeat(70);
+    let batch = vec![
+        json!({"id": 1, "name": "a"}),
+        json!({"id": 2, "a\u{0}b": 1}),
+        json!({"id": 3, "Name": "c"}),
+        json!({"id": 4, long.as_str(): 1}),
+    ];
+    let outcome = sink.write_batch(&batch, token(1, 0)).await.unwrap();
+    let failures: Vec<(usize, String)> =
+        outcome.failures.iter().map(|f| (f.index, f.error.message().to_owned())).collect();
+    let table = format!("\"{}\".\"made\"", db.name);
+    assert_eq!(
+        failures,
+        [
+            (1, format!("key \"a\\0b\" cannot name a column of {table}: it contains a NUL character")),
+            (
+                3,
+                format!(
+                    "key \"{long}\" cannot name a column of {table}: it is 70 bytes long, longer than the 63 PostgreSQL allows"
+                )
+            ),
+        ]
+    );
+    assert_eq!(outcome.written, 2);
+    let got = rows(
+        &mut db,
+        "SELECT id::text || '|' || coalesce(name, '') || '|' || coalesce(\"Name\", '') FROM made ORDER BY id",
+    )
+    .await;
+    let got: Vec<String> = got.iter().map(|r| r.get(0)).collect();
+    assert_eq!(got, ["1|a|", "3||c"]);
+}
+
+/// A NUL in a key (which jsonb cannot hold) fails that row, by COPY or INSERT.
+#[tokio::test]
+async fn a_nul_in_a_key_fails_its_row_in_a_jsonb_column() {
+    let mut db = TestSchema::new("pg_sink_nul_key").await;
+    rows(&mut db, "CREATE TABLE docs (data jsonb)").await;
+    for method in [WriteMethod::Copy, WriteMethod::Insert] {
+        let mut cfg = sink_config(&db.name, "docs");
+        cfg.column_mapping = ColumnMapping::Jsonb { column: "data".into() };
+        cfg.write_method = method;
+        let mut sink = opened(cfg, &format!("{SCOPE}::{method:?}")).await;
+        let batch = vec![json!({"id": 1}), json!({"a\u{0}b": 2}), json!({"id": 3})];
+        let outcome = sink.write_batch(&batch, token(1, 0)).await.unwrap();
+        assert_eq!(failed(&outcome), [1], "{method:?}");
+        assert_eq!(outcome.written, 2, "{method:?}");
+    }
+    assert_eq!(count(&mut db, "docs").await, 4);
+}

@@ -273,3 +273,20 @@ fn pipeline_files_beyond_16_mib_are_refused_unread() {
         assert!(faucet_gen::load::read_file(std::path::Path::new("/dev/zero")).is_err());
     }
 }
+
+#[test]
+fn a_parent_cycle_is_an_error_not_an_endless_loop() {
+    // Found by the fuzzer (seed 21): the walk to each row's root looped
+    // forever on a `parent` cycle, growing until the machine ran out of memory.
+    let text = "name: m
+pipeline:
+  sources:
+    s: { type: jsonl, config: { path: in.jsonl } }
+  sink: { type: stdout }
+matrix:
+  - { id: a, parent: b, source: { ref: s } }
+  - { id: b, parent: a, source: { ref: s } }
+";
+    let diags = check("m.yaml", text).unwrap_err();
+    assert!(diags.to_string().contains("the matrix has a cycle"), "{diags}");
+}

@@ -189,7 +189,8 @@ mod tests {
         let url = Template(&[Part::Lit("/users/"), Part::Parent(&["name"], Encode::UrlSegment)]);
         assert_eq!(url.resolve_with(Some(&parent)).unwrap(), "/users/a%20b%2Fc");
         assert!(Template(&[Part::Parent(&["missing"], Encode::Raw)]).resolve_with(Some(&parent)).is_err());
-        let dots = Template(&[Part::Lit("/items/"), Part::Parent(&["up"], Encode::UrlSegment), Part::Lit("/x")]);
+        let dots =
+            Template(&[Part::Lit("/items/"), Part::Parent(&["up"], Encode::UrlSegment), Part::Lit("/x")]);
         assert!(dots.resolve_with(Some(&serde_json::json!({"up": ".."}))).is_err());
     }
 

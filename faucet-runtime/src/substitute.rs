@@ -177,12 +177,17 @@ mod tests {
 
     #[test]
     fn url_values_never_reach_the_authority() {
-        for prefix in ["", "http:", "http://", "http://host", "http://user@host:80", "http:host/", "http://h/?q="] {
+        for prefix in
+            ["", "http:", "http://", "http://host", "http://user@host:80", "http:host/", "http://h/?q="]
+        {
             assert!(substitute("x", Encode::UrlPathInUrl, prefix).is_err(), "{prefix:?}");
         }
         let hostile = substitute("127.0.0.1:18081/steal?", Encode::UrlPathInUrl, "http://api.test/").unwrap();
         assert_eq!(hostile, "127.0.0.1%3A18081%2Fsteal%3F");
-        assert_eq!(substitute("attacker@host", Encode::UrlPathInUrl, "http://h/v1/").unwrap(), "attacker%40host");
+        assert_eq!(
+            substitute("attacker@host", Encode::UrlPathInUrl, "http://h/v1/").unwrap(),
+            "attacker%40host"
+        );
         assert!(substitute("x", Encode::UrlPathInUrl, "http://h\\").is_ok());
     }
 

@@ -9,7 +9,7 @@ use crate::diag::{Diagnostics, Loc, list};
 use crate::ir::{Encode, Text, TextPart};
 use crate::load::{Node, Value};
 use crate::validate::fields::{
-    self, Field, Fields, Kind, Spec, Variant, boolean, int_in, one_of, plain_string, parent_reference, text,
+    self, Field, Fields, Kind, Spec, Variant, boolean, int_in, one_of, parent_reference, plain_string, text,
     text_in, token_loc,
 };
 use crate::validate::secrets::{self, Position, secret};
@@ -617,7 +617,9 @@ fn string_map(
     for e in entries {
         let value = match &e.value.value {
             // `Host` picks the server the request is for: no record value there.
-            Value::Str(_) if is_headers && e.key.eq_ignore_ascii_case("host") => text(&e.value, &e.key, diags),
+            Value::Str(_) if is_headers && e.key.eq_ignore_ascii_case("host") => {
+                text(&e.value, &e.key, diags)
+            }
             Value::Str(_) => text_in(&e.value, &e.key, Encode::Raw, diags),
             Value::Int(i) => Some(Text::literal(i.to_string())),
             Value::Float(x) => Some(Text::literal(x.to_string())),

@@ -10,7 +10,9 @@ use crate::codegen::{Gen, usize_lit};
 use crate::diag::{Diagnostics, Loc};
 use crate::ir::{Encode, Text};
 use crate::load::{Node, Value};
-use crate::validate::fields::{Field, Fields, Kind, Spec, batch_size, boolean, one_of, plain_string, text_in};
+use crate::validate::fields::{
+    Field, Fields, Kind, Spec, batch_size, boolean, one_of, plain_string, text_in,
+};
 
 static JSON_COLUMN: Spec = Spec {
     name: "sqlite.column_mapping.column",

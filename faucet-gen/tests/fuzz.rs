@@ -447,7 +447,8 @@ fn mutated_configs_never_crash_and_accepted_ones_generate_rust() {
     let work = tempfile::tempdir().unwrap();
     let ctx = MacroContext { manifest_dir: work.path().to_owned(), caller_file: None };
 
-    // `FAUCET_FUZZ_TRACE=path` writes each input there before it runs.
+    // `FAUCET_FUZZ_TRACE=path` writes each input there before it runs (and
+    // the slowest so far beside it, as `path.slowest`).
     let trace = std::env::var_os("FAUCET_FUZZ_TRACE").map(PathBuf::from);
     let quiet = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {}));
@@ -516,6 +517,9 @@ fn mutated_configs_never_crash_and_accepted_ones_generate_rust() {
             let took = started.elapsed();
             if took > slowest.0 {
                 slowest = (took, name.clone());
+                if let Some(path) = &trace {
+                    std::fs::write(path.with_extension("slowest"), &bytes).unwrap();
+                }
             }
             cases += 1;
             if let Err(problem) = verdict {

@@ -290,3 +290,22 @@ matrix:
     let diags = check("m.yaml", text).unwrap_err();
     assert!(diags.to_string().contains("the matrix has a cycle"), "{diags}");
 }
+
+#[test]
+fn kafka_and_cdc_durations_out_of_range_are_errors() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/codegen");
+    for (fixture, setting) in [
+        ("kafka.yaml", "poll_timeout: 0.5"),
+        ("kafka.yaml", "idle_timeout: 10"),
+        ("kafka.yaml", "linger: 0.02"),
+        ("postgres_cdc.yaml", "idle_timeout: 5"),
+    ] {
+        let text = std::fs::read_to_string(dir.join(fixture)).unwrap();
+        assert!(text.contains(setting), "{fixture} has no {setting}");
+        let key = setting.split(':').next().unwrap();
+        for bad in [".nan", ".inf", "-.inf", "-1", "1e300", "-1e300", "9223372036854775807"] {
+            let (rendered, _, _) = only_error(fixture, &text.replacen(setting, &format!("{key}: {bad}"), 1));
+            assert!(rendered.contains(key), "{fixture} {key}: {bad}: {rendered}");
+        }
+    }
+}

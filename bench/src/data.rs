@@ -212,13 +212,20 @@ fn write_row(out: &mut impl Write, fields: &[&str]) -> io::Result<()> {
     out.write_all(b"\r\n")
 }
 
-/// Writes the header and `rows` rows drawn from `random.Random(seed)` to `out`.
-pub fn generate(out: &mut impl Write, rows: u64, seed: u64) -> io::Result<()> {
-    let mut rng = PyRandom::new(seed);
-    let mut t = START;
-    write_row(out, &HEADER)?;
-    for id in 1..=rows {
-        t += i64::from(rng.randint(1, 90));
+/// One row's fields, drawn in faucet-stream's order.
+struct Row {
+    created_at: String,
+    first_name: &'static str,
+    country: &'static str,
+    amount: String,
+    active: &'static str,
+    attributes: String,
+}
+
+impl Row {
+    /// Draws the next row; `t` is the previous row's timestamp, advanced in place.
+    fn draw(rng: &mut PyRandom, t: &mut i64) -> Row {
+        *t += i64::from(rng.randint(1, 90));
         let tier = rng.choice(&TIERS);
         let score = py_round_str(rng.uniform(0.0, 100.0), 3);
         let count = rng.randint(1, 3) as usize;
@@ -229,9 +236,41 @@ pub fn generate(out: &mut impl Write, rows: u64, seed: u64) -> io::Result<()> {
         let active = if rng.random() < 0.5 { "true" } else { "false" };
         let tags = tags.iter().map(|t| format!("\"{t}\"")).collect::<Vec<_>>().join(",");
         let attributes = format!("{{\"tier\":\"{tier}\",\"score\":{score},\"tags\":[{tags}]}}");
+        Row { created_at: rfc3339_utc(*t), first_name, country, amount, active, attributes }
+    }
+}
+
+/// Writes the header and `rows` rows drawn from `random.Random(seed)` to `out`.
+pub fn generate(out: &mut impl Write, rows: u64, seed: u64) -> io::Result<()> {
+    let mut rng = PyRandom::new(seed);
+    let mut t = START;
+    write_row(out, &HEADER)?;
+    for id in 1..=rows {
+        let row = Row::draw(&mut rng, &mut t);
         let id = id.to_string();
-        let created_at = rfc3339_utc(t);
-        write_row(out, &[&id, first_name, country, &amount, &created_at, active, &attributes])?;
+        write_row(
+            out,
+            &[&id, row.first_name, row.country, &row.amount, &row.created_at, row.active, &row.attributes],
+        )?;
+    }
+    Ok(())
+}
+
+/// The same rows as typed JSON Lines (scenario J): `id` an integer, `amount`
+/// and a full-precision double `ratio` numbers, `active` a boolean,
+/// `attributes` an object. `ratio` comes from a second generator, so the
+/// other fields equal the CSV's.
+pub fn generate_jsonl(out: &mut impl Write, rows: u64, seed: u64) -> io::Result<()> {
+    let (mut rng, mut ratios) = (PyRandom::new(seed), PyRandom::new(seed ^ 0x5eed));
+    let mut t = START;
+    for id in 1..=rows {
+        let row = Row::draw(&mut rng, &mut t);
+        let ratio = ratios.random() * 10f64.powi(ratios.randint(0, 13) as i32 - 5);
+        writeln!(
+            out,
+            "{{\"id\":{id},\"first_name\":\"{}\",\"country\":\"{}\",\"amount\":{},\"ratio\":{ratio:?},\"created_at\":\"{}\",\"active\":{},\"attributes\":{}}}",
+            row.first_name, row.country, row.amount, row.created_at, row.active, row.attributes
+        )?;
     }
     Ok(())
 }

@@ -44,18 +44,29 @@ pub(crate) fn rename_at(map: &mut Map<String, Value>, renames: Vec<(usize, Strin
 /// place where a few differ, and its allocation reused otherwise. The values
 /// are whatever `spare` held (or null): the caller overwrites every one.
 #[cfg(any(feature = "files", feature = "postgres"))]
+#[inline]
 pub(crate) fn map_with_keys<'k, K>(spare: Option<Value>, keys: K) -> Map<String, Value>
 where
     K: ExactSizeIterator<Item = &'k String> + Clone,
 {
-    let mut map = match spare {
-        Some(Value::Object(map)) => map,
-        _ => return fresh(keys),
-    };
-    // The usual case first, kept tight: the spare already has the keys.
-    if map.len() == keys.len() && map.keys().zip(keys.clone()).all(|(had, key)| had == key) {
-        return map;
+    match spare {
+        // The usual case, inlined into the caller's per-row loop: the spare already has the keys.
+        Some(Value::Object(map))
+            if map.len() == keys.len() && map.keys().zip(keys.clone()).all(|(had, key)| had == key) =>
+        {
+            map
+        }
+        Some(Value::Object(map)) => reshape_map(map, keys),
+        _ => fresh(keys),
     }
+}
+
+/// [`map_with_keys`] for a spare map whose keys differ.
+#[cfg(any(feature = "files", feature = "postgres"))]
+fn reshape_map<'k, K>(mut map: Map<String, Value>, keys: K) -> Map<String, Value>
+where
+    K: ExactSizeIterator<Item = &'k String> + Clone,
+{
     if map.len() == keys.len() {
         let limit = in_place_limit(keys.len());
         let mut renames = Vec::new();

@@ -40,7 +40,7 @@ pub enum Encode {
 }
 
 /// Characters left as they are in a URL path segment (RFC 3986 unreserved).
-const URL_UNRESERVED: &percent_encoding::AsciiSet =
+pub(crate) const URL_UNRESERVED: &percent_encoding::AsciiSet =
     &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
 
 /// `value` (a parent record's field) made safe for `encode`'s position.
@@ -192,6 +192,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::single_range_in_vec_init)]
     fn dot_segments_from_values_are_refused() {
         let url = "/items/../detail";
         assert!(check_url_segments(url, &[7..9]).is_err());

@@ -1,11 +1,12 @@
-//! `gen-data --rows N --seed 42 --out FILE`: writes the benchmark CSV.
+//! `gen-data --rows N --seed 42 --out FILE [--format csv|jsonl]`: writes the benchmark CSV (or, for
+//! scenario J, the same rows as typed JSON Lines).
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let (mut rows, mut seed, mut out) = (None, 42u64, None);
+    let (mut rows, mut seed, mut out, mut jsonl) = (None, 42u64, None, false);
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let value = args.next();
@@ -16,13 +17,18 @@ fn main() -> ExitCode {
                 Err(_) => return usage(),
             },
             ("--out", Some(v)) => out = Some(v),
+            ("--format", Some(v)) if v == "csv" || v == "jsonl" => jsonl = v == "jsonl",
             _ => return usage(),
         }
     }
     let (Some(rows), Some(out)) = (rows, out) else { return usage() };
     let result = File::create(&out).and_then(|file| {
         let mut writer = BufWriter::with_capacity(256 * 1024, file);
-        faucet_bench::data::generate(&mut writer, rows, seed)?;
+        if jsonl {
+            faucet_bench::data::generate_jsonl(&mut writer, rows, seed)?;
+        } else {
+            faucet_bench::data::generate(&mut writer, rows, seed)?;
+        }
         writer.flush()
     });
     match result {
@@ -35,6 +41,6 @@ fn main() -> ExitCode {
 }
 
 fn usage() -> ExitCode {
-    eprintln!("usage: gen-data --rows N [--seed 42] --out FILE");
+    eprintln!("usage: gen-data --rows N [--seed 42] --out FILE [--format csv|jsonl]");
     ExitCode::from(2)
 }

@@ -161,6 +161,8 @@ pub struct RestSource {
     pub pagination: Pagination,
     /// Page cap per run.
     pub max_pages: Option<u64>,
+    /// Pages without records in a row that end pagination.
+    pub max_empty_pages: u64,
     /// Request timeout, ms.
     pub timeout_ms: u64,
     /// Retries.
@@ -171,6 +173,8 @@ pub struct RestSource {
     pub max_retry_after_ms: u64,
     /// Retry POST/PATCH.
     pub retry_non_idempotent: bool,
+    /// Largest response body read.
+    pub max_response_bytes: u64,
     /// Least time between requests, ms.
     pub request_delay_ms: u64,
     /// Requests per second.
@@ -376,6 +380,12 @@ pub(crate) static SOURCE: Spec = Spec {
         Field::opt("records_path", Kind::Str, "JSONPath of the records, e.g. `$.data[*]`."),
         Field::opt("pagination", Kind::Object(&PAGINATION), "How the next page is requested."),
         Field::opt("max_pages", Kind::Int(1, u32::MAX as i64), "Pages per run at most."),
+        Field::opt(
+            "max_empty_pages",
+            Kind::Int(1, u32::MAX as i64),
+            "Pages without records in a row that end pagination.",
+        )
+        .default("10"),
         Field::opt("timeout", Kind::Number(0.001, 86_400.0), "Request timeout in seconds.").default("30"),
         Field::opt("max_retries", Kind::Int(0, 100), "Retries of a failed request.").default("3"),
         Field::opt("retry_backoff", Kind::Number(0.0, 86_400.0), "Backoff base in seconds.").default("1"),
@@ -386,6 +396,12 @@ pub(crate) static SOURCE: Spec = Spec {
         )
         .default("60"),
         Field::opt("retry_non_idempotent", Kind::Bool, "Retry POST and PATCH too.").default("false"),
+        Field::opt(
+            "max_response_bytes",
+            Kind::Int(1024, 1 << 40),
+            "The largest response body read; a larger one fails the run.",
+        )
+        .default("67108864"),
         Field::opt("request_delay", Kind::Number(0.0, 86_400.0), "Least seconds between requests.")
             .default("0"),
         Field::opt(
@@ -453,6 +469,9 @@ pub(crate) fn source(config: &Node, what: String, diags: &mut Diagnostics) -> Op
     let pagination = opt(f.get("pagination"), Pagination::None, |n| pagination(n, diags));
     let max_pages =
         f.get("max_pages").map(|n| int_in(n, "max_pages", 1, i64::from(u32::MAX), diags).map(|v| v as u64));
+    let max_empty_pages = opt(f.get("max_empty_pages"), 10, |n| {
+        int_in(n, "max_empty_pages", 1, i64::from(u32::MAX), diags).map(|v| v as u64)
+    });
     let timeout = opt(f.get("timeout"), 30_000, |n| duration(n, "timeout", false, diags));
     let max_retries =
         opt(f.get("max_retries"), 3, |n| int_in(n, "max_retries", 0, 100, diags).map(|v| v as u64));
@@ -461,6 +480,9 @@ pub(crate) fn source(config: &Node, what: String, diags: &mut Diagnostics) -> Op
         opt(f.get("max_retry_after"), 60_000, |n| duration(n, "max_retry_after", true, diags));
     let retry_non_idempotent =
         opt(f.get("retry_non_idempotent"), false, |n| boolean(n, "retry_non_idempotent", diags));
+    let max_response_bytes = opt(f.get("max_response_bytes"), 64 << 20, |n| {
+        int_in(n, "max_response_bytes", 1024, 1 << 40, diags).map(|v| v as u64)
+    });
     let request_delay = opt(f.get("request_delay"), 0, |n| duration(n, "request_delay", true, diags));
     let tolerated = opt(f.get("tolerated_http_errors"), Vec::new(), |n| statuses(n, diags));
     let rate_limit = f.get("rate_limit").map(|n| rate_limit(n, diags));
@@ -505,11 +527,13 @@ pub(crate) fn source(config: &Node, what: String, diags: &mut Diagnostics) -> Op
         records_path,
         pagination,
         max_pages,
+        max_empty_pages: max_empty_pages?,
         timeout_ms: timeout?,
         max_retries: max_retries?,
         retry_backoff_ms: retry_backoff?,
         max_retry_after_ms: max_retry_after?,
         retry_non_idempotent: retry_non_idempotent?,
+        max_response_bytes: max_response_bytes?,
         request_delay_ms: request_delay?,
         rate_limit,
         tolerated_http_errors: tolerated?,
@@ -1153,11 +1177,13 @@ impl RestSource {
             }
         };
         let max_pages = option(self.max_pages.map(|v| Literal::u64_suffixed(v).into_token_stream()));
+        let max_empty_pages = Literal::u64_suffixed(self.max_empty_pages);
         let timeout = ms(self.timeout_ms);
         let max_retries = Literal::u32_suffixed(self.max_retries as u32);
         let retry_backoff = ms(self.retry_backoff_ms);
         let max_retry_after = ms(self.max_retry_after_ms);
         let retry_non_idempotent = self.retry_non_idempotent;
+        let max_response_bytes = Literal::u64_suffixed(self.max_response_bytes);
         let request_delay = ms(self.request_delay_ms);
         let rate_limit = option(self.rate_limit.map(|r| Literal::f64_suffixed(r).into_token_stream()));
         let tolerated = self.tolerated_http_errors.iter().map(|c| Literal::u16_suffixed(*c as u16));
@@ -1213,11 +1239,13 @@ impl RestSource {
                     records_path: #records_path,
                     pagination: #pagination,
                     max_pages: #max_pages,
+                    max_empty_pages: #max_empty_pages,
                     timeout: #timeout,
                     max_retries: #max_retries,
                     retry_backoff: #retry_backoff,
                     max_retry_after: #max_retry_after,
                     retry_non_idempotent: #retry_non_idempotent,
+                    max_response_bytes: #max_response_bytes,
                     request_delay: #request_delay,
                     rate_limit: #rate_limit,
                     tolerated_http_errors: ::std::vec![#(#tolerated),*],

@@ -205,7 +205,6 @@ impl<'a> Shape<'a> {
         let mut out = String::new();
         for unit in &self.0[range] {
             match unit {
-                Unit::Char('$') => out.push('$'),
                 Unit::Char('{') if out.ends_with('$') => out.push_str("${"),
                 Unit::Char(c) => out.push(*c),
                 Unit::Ref(TextPart::Env(var)) => out.push_str(&format!("${{env:{var}}}")),

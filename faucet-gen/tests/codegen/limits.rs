@@ -152,12 +152,13 @@ pub mod at_the_limits {
             ::faucet_runtime::__private::serde_json::Value::Object(map) }])),
             records_path : ::core::option::Option::None, pagination :
             ::faucet_runtime::__private::connectors::rest::Pagination::None, max_pages :
-            ::core::option::Option::None, timeout :
+            ::core::option::Option::None, max_empty_pages : 10u64, timeout :
             ::core::time::Duration::from_millis(30000u64), max_retries : 3u32,
             retry_backoff : ::core::time::Duration::from_millis(1000u64), max_retry_after
             : ::core::time::Duration::from_millis(60000u64), retry_non_idempotent :
-            false, request_delay : ::core::time::Duration::from_millis(0u64), rate_limit
-            : ::core::option::Option::Some(0.0000116f64), tolerated_http_errors :
+            false, max_response_bytes : 67108864u64, request_delay :
+            ::core::time::Duration::from_millis(0u64), rate_limit :
+            ::core::option::Option::Some(0.0000116f64), tolerated_http_errors :
             ::std::vec![], replication : ::core::option::Option::None, auth :
             ::faucet_runtime::__private::connectors::rest::Auth::None, }) ? }
         );

@@ -53,12 +53,13 @@ pub mod rest_users {
             ::faucet_runtime::__private::connectors::rest::Pagination::CursorInBody {
             next_token_path : ::std::string::String::from("$.meta.next"),
             body_cursor_field : ::std::string::String::from("after") }, max_pages :
-            ::core::option::Option::Some(50u64), timeout :
+            ::core::option::Option::Some(50u64), max_empty_pages : 10u64, timeout :
             ::core::time::Duration::from_millis(2500u64), max_retries : 2u32,
             retry_backoff : ::core::time::Duration::from_millis(250u64), max_retry_after
             : ::core::time::Duration::from_millis(60000u64), retry_non_idempotent :
-            false, request_delay : ::core::time::Duration::from_millis(100u64),
-            rate_limit : ::core::option::Option::Some(5f64), tolerated_http_errors :
+            false, max_response_bytes : 67108864u64, request_delay :
+            ::core::time::Duration::from_millis(100u64), rate_limit :
+            ::core::option::Option::Some(5f64), tolerated_http_errors :
             ::std::vec![404u16], replication :
             ::core::option::Option::Some(::faucet_runtime::__private::connectors::rest::Replication
             { key : ::std::string::String::from("updated_at"), start_value :

@@ -1,17 +1,40 @@
-//! Connection URLs of database connectors and state stores: the password is
-//! registered as a secret (so no error can print it) and redacted wherever a
-//! URL is shown.
+//! Connection URLs of database connectors and state stores: their credentials
+//! (the password, and query parameters such as `?password=` or `?sslpassword=`)
+//! are registered as secrets (so no error can print them) and redacted
+//! wherever a URL is shown.
 
-/// The password of `url` (`scheme://user:password@host/…`), if any, as written.
-fn password(url: &str) -> Option<&str> {
-    let rest = url.split_once("://")?.1;
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
-    let userinfo = authority.rsplit_once('@')?.0;
-    let (_, password) = userinfo.split_once(':')?;
-    (!password.is_empty()).then_some(password)
+use std::ops::Range;
+
+/// The byte ranges of `url`'s credentials, as written: the userinfo password
+/// (`scheme://user:password@host/…`) and the values of the query parameters
+/// that [`crate::secret::is_secret_name`] calls credentials.
+fn credentials(url: &str) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    let Some(start) = url.find("://").map(|i| i + 3) else { return out };
+    let end = url[start..].find(['/', '?', '#']).map_or(url.len(), |i| start + i);
+    if let Some(at) = url[start..end].rfind('@').map(|i| start + i)
+        && let Some(colon) = url[start..at].find(':').map(|i| start + i)
+        && colon + 1 < at
+    {
+        out.push(colon + 1..at);
+    }
+    let Some(query) = url[end..].find('?').map(|i| end + i + 1) else { return out };
+    let query_end = url[query..].find('#').map_or(url.len(), |i| query + i);
+    let mut pair_start = query;
+    for pair in url[query..query_end].split('&') {
+        if let Some((name, value)) = pair.split_once('=')
+            && !value.is_empty()
+            && crate::secret::is_secret_name(&percent_decode(name))
+        {
+            let value_start = pair_start + name.len() + 1;
+            out.push(value_start..value_start + value.len());
+        }
+        pair_start += pair.len() + 1;
+    }
+    out
 }
 
-/// Percent-decodes `s`; invalid escapes stay as written.
+/// Percent-decodes `s` (`+` is a space, as in a query); invalid escapes stay as written.
 fn percent_decode(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
@@ -24,31 +47,34 @@ fn percent_decode(s: &str) -> String {
             out.push(b);
             i += 3;
         } else {
-            out.push(bytes[i]);
+            out.push(if bytes[i] == b'+' { b' ' } else { bytes[i] });
             i += 1;
         }
     }
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// Registers the password of `url` (as written and percent-decoded) with
-/// [`crate::secret`], so error messages never carry it.
+/// Registers the credentials of `url` (as written and percent-decoded) with
+/// [`crate::secret`], so error messages never carry them.
 pub fn register_password(url: &str) {
-    if let Some(password) = password(url) {
-        crate::secret::register(password);
-        crate::secret::register(&percent_decode(password));
+    for range in credentials(url) {
+        crate::secret::register(&url[range.clone()]);
+        crate::secret::register(&percent_decode(&url[range]));
     }
 }
 
-/// `url` with its password replaced by `***`, for logs and `Debug` output.
+/// `url` with its credentials replaced by `***`, for logs and `Debug` output
+/// (host, database and the other parameters stay readable).
 pub fn redact(url: &str) -> String {
-    match password(url) {
-        Some(password) => {
-            let start = password.as_ptr() as usize - url.as_ptr() as usize;
-            format!("{}***{}", &url[..start], &url[start + password.len()..])
-        }
-        None => url.to_owned(),
+    let mut out = String::with_capacity(url.len());
+    let mut at = 0;
+    for range in credentials(url) {
+        out.push_str(&url[at..range.start]);
+        out.push_str("***");
+        at = range.end;
     }
+    out.push_str(&url[at..]);
+    out
 }
 
 #[cfg(test)]
@@ -56,19 +82,54 @@ mod tests {
     use super::*;
 
     #[test]
-    fn redacts_only_the_password() {
+    fn redacts_only_the_credentials() {
         assert_eq!(redact("postgres://u:s3cret@h:5432/db?x=1"), "postgres://u:***@h:5432/db?x=1");
         assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
         assert_eq!(redact("redis://:pw%40x@h/0"), "redis://:***@h/0");
-        assert_eq!(redact("mysql://h/db?password=x@y"), "mysql://h/db?password=x@y");
-        assert_eq!(password("postgres://u:a:b@h/db"), Some("a:b"));
-        assert_eq!(percent_decode("pw%40x%zz"), "pw@x%zz");
+        assert_eq!(redact("mysql://h/db?password=x@y"), "mysql://h/db?password=***");
+        assert_eq!(
+            redact("postgres://u@h/db?sslmode=require&password=pw&sslpassword=k&sslkey=/k.pem#f"),
+            "postgres://u@h/db?sslmode=require&password=***&sslpassword=***&sslkey=/k.pem#f"
+        );
+        assert_eq!(
+            redact("postgres://u@h/db?pass%77ord=pw&password="),
+            "postgres://u@h/db?pass%77ord=***&password="
+        );
+        assert_eq!(redact("postgres://u:a:b@h/db"), "postgres://u:***@h/db");
+        assert_eq!(redact("postgres://u:@h/db"), "postgres://u:@h/db");
+        assert_eq!(percent_decode("pw%40x%zz+y"), "pw@x%zz y");
+    }
+
+    /// The mysql and state-store configs print their URLs through [`redact`]
+    /// (the postgres ones: `postgres::tests`).
+    #[cfg(all(feature = "mysql", feature = "state-postgres", feature = "state-redis"))]
+    #[test]
+    fn configs_hide_a_query_password_in_debug() {
+        let secret = "QueryPw-Debug-6620";
+        let mysql = crate::connectors::mysql::MySqlSourceConfig {
+            connection_url: format!("mysql://root@127.0.0.1/db?password={secret}"),
+            input: crate::connectors::mysql::MySqlInput::Table { schema: None, name: "t".into() },
+            replication_key: None,
+            batch_size: 10,
+        };
+        let postgres_state = crate::state::PostgresStoreConfig {
+            url: format!("postgres://app@127.0.0.1/db?sslmode=disable&password={secret}"),
+            table: "faucet_state".into(),
+            ensure_table: false,
+        };
+        let redis_state = crate::state::RedisStoreConfig {
+            url: format!("redis://:{secret}@127.0.0.1:6379/0"),
+            namespace: "n".into(),
+        };
+        for debug in [format!("{mysql:?}"), format!("{postgres_state:?}"), format!("{redis_state:?}")] {
+            assert!(!debug.contains(secret) && debug.contains("***"), "{debug}");
+        }
     }
 
     #[test]
-    fn registered_passwords_are_scrubbed() {
-        register_password("postgres://u:hunter%2Fxyz@h/db");
-        let e = crate::FaucetError::sink("failed with hunter/xyz and hunter%2Fxyz");
-        assert_eq!(e.message(), "failed with *** and ***");
+    fn registered_credentials_are_scrubbed() {
+        register_password("postgres://u:hunter%2Fxyz@h/db?password=query-pw-5581");
+        let e = crate::FaucetError::sink("failed with hunter/xyz and hunter%2Fxyz, then query-pw-5581");
+        assert_eq!(e.message(), "failed with *** and ***, then ***");
     }
 }

@@ -456,23 +456,28 @@ fn set_field(value: &mut Value, field: &str, infer_types: bool) {
 /// or precision; other float spellings (`+1.5`, `.5`, `1.`) become the nearest double.
 fn infer(field: &str) -> Option<Value> {
     match field.as_bytes().first() {
-        Some(b'0'..=b'9' | b'-' | b'+' | b'.') => {
-            if let Ok(int) = field.parse::<i64>() {
-                return Some(Value::from(int));
-            }
-            let numeric = field.bytes().all(|b| matches!(b, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'));
-            if !numeric {
-                return None;
-            }
-            if let Ok(exact) = field.parse::<Number>() {
-                return Some(Value::Number(exact));
-            }
-            field.parse::<f64>().ok().and_then(Number::from_f64).map(Value::Number)
-        }
+        Some(b'0'..=b'9' | b'-' | b'+' | b'.') => infer_number(field),
         _ if field == "true" => Some(Value::Bool(true)),
         _ if field == "false" => Some(Value::Bool(false)),
         _ => None,
     }
+}
+
+/// A field that starts like a number as that number, or `None`. Kept out of
+/// line so the per-field code around it stays small.
+#[inline(never)]
+fn infer_number(field: &str) -> Option<Value> {
+    if let Ok(int) = field.parse::<i64>() {
+        return Some(Value::from(int));
+    }
+    let numeric = field.bytes().all(|b| matches!(b, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'));
+    if !numeric {
+        return None;
+    }
+    if let Ok(exact) = field.parse::<Number>() {
+        return Some(Value::Number(exact));
+    }
+    field.parse::<f64>().ok().and_then(Number::from_f64).map(Value::Number)
 }
 
 impl Source for CsvSource {

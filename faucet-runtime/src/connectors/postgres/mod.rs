@@ -7,7 +7,6 @@
 
 #[cfg(feature = "postgres-cdc")]
 pub mod cdc;
-mod nodelay;
 mod sink;
 mod source;
 #[cfg(test)]
@@ -64,12 +63,9 @@ pub(crate) async fn connect(
     dburl::register_password(url);
     let options = PgConnectOptions::from_str(url)
         .map_err(|e| error(format!("postgres: invalid connection_url {}: {e}", dburl::redact(url))))?;
-    let mut conn = options
-        .connect()
-        .await
-        .map_err(|e| error(describe(&e, &format!("connecting to {}", dburl::redact(url)))))?;
-    nodelay::set_nodelay(&mut conn).await;
-    Ok(conn)
+    // sqlx (0.9.1 on) sets TCP_NODELAY on its TCP sockets: small writes such
+    // as COPY's `CopyDone` are not held back by Nagle's algorithm.
+    options.connect().await.map_err(|e| error(describe(&e, &format!("connecting to {}", dburl::redact(url)))))
 }
 
 /// Closes a connection politely (best effort).

@@ -296,6 +296,29 @@ async fn a_missing_table_and_a_bad_password_are_clear_errors() {
     db.drop_now().await;
 }
 
+#[tokio::test]
+async fn a_password_in_the_query_is_hidden_from_debug_and_errors() {
+    let db = TestSchema::new("pg_query_password").await;
+    let secret = "QueryPw-Sup3r-7712";
+    // The server trusts local connections: the password is sent and ignored, so the URL works.
+    let url = format!("{URL}?sslmode=disable&password={secret}");
+    let mut cfg = sink_config(&db.name, "t");
+    cfg.connection_url = url.clone();
+    cfg.create_table = true;
+    let debug = format!("{cfg:?}");
+    assert!(!debug.contains(secret) && debug.contains("sslmode=disable&password=***"), "{debug}");
+    opened(cfg, SCOPE).await;
+    let source = source_config(table(&db.name, "t"), None, 10);
+    let source = PostgresSourceConfig { connection_url: url, ..source };
+    assert!(!format!("{source:?}").contains(secret), "{source:?}");
+    // Refused: the error names the address, not the password.
+    let mut cfg = sink_config(&db.name, "t");
+    cfg.connection_url = format!("postgres://nobody@127.0.0.1:1/postgres?password={secret}");
+    let err = PostgresSink::new(cfg).open(OpenContext { scope: SCOPE, checkpoint: None }).await.unwrap_err();
+    assert!(!format!("{err} {err:?}").contains(secret) && err.message().contains("127.0.0.1:1"), "{err}");
+    db.drop_now().await;
+}
+
 // ---- source ----
 
 fn source_config(input: SourceInput, key: Option<&str>, batch: usize) -> PostgresSourceConfig {
@@ -514,4 +537,25 @@ async fn a_timestamp_replication_key_round_trips_through_the_bookmark() {
     let rest = incremental(&cfg, Some(pages[0].1.clone())).await;
     assert_eq!(rest, pages[1..].to_vec());
     db.drop_now().await;
+}
+
+/// Small COPY batches do not wait for delayed ACKs: with Nagle's algorithm on
+/// (no `TCP_NODELAY`), `CopyDone` is held back until the server's delayed ACK,
+/// about 40 ms per batch on Linux. sqlx ≥ 0.9.1 sets `TCP_NODELAY` itself.
+#[tokio::test]
+async fn small_copy_batches_are_not_delayed_by_nagle() {
+    let mut db = TestSchema::new("pg_sink_nodelay").await;
+    let mut cfg = sink_config(&db.name, "ticks");
+    cfg.create_table = true;
+    let mut sink = opened(cfg, SCOPE).await;
+    sink.write_batch(&[json!({"id": 0, "note": "warm-up"})], token(1, 0)).await.unwrap();
+    let batches = 40;
+    let started = std::time::Instant::now();
+    for seq in 2..2 + batches {
+        sink.write_batch(&[json!({"id": seq, "note": "x"})], token(seq, 0)).await.unwrap();
+    }
+    let took = started.elapsed();
+    assert_eq!(count(&mut db, "ticks").await, batches as i64 + 1);
+    // With Nagle on this takes at least 40 × 40 ms = 1.6 s.
+    assert!(took < std::time::Duration::from_millis(800), "{batches} one-row COPY batches took {took:?}");
 }

@@ -101,7 +101,11 @@ impl AuthState {
         match auth {
             Auth::None => {}
             Auth::Bearer { token } => state.header = Some((AUTHORIZATION, bearer(token.expose())?)),
-            Auth::Basic { username, password } => state.basic = Some((username.clone(), password.clone())),
+            Auth::Basic { username, password } => {
+                // A server may echo the header: its base64 is scrubbed with the pair.
+                crate::secret::register(&format!("{username}:{}", password.expose()));
+                state.basic = Some((username.clone(), password.clone()));
+            }
             Auth::ApiKey { header, value } => {
                 let name = HeaderName::from_bytes(header.as_bytes())
                     .map_err(|_| FaucetError::config(format!("`{header}` is not a valid header name")))?;

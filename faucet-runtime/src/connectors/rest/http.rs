@@ -51,6 +51,7 @@ struct Policy {
     max_retry_after: Duration,
     retry_non_idempotent: bool,
     tolerated: Vec<u16>,
+    max_response_bytes: u64,
 }
 
 /// Spaces request starts by `request_delay` and `rate_limit`.
@@ -113,6 +114,7 @@ impl Http {
                 backoff: config.retry_backoff,
                 max_retry_after: config.max_retry_after,
                 retry_non_idempotent: config.retry_non_idempotent,
+                max_response_bytes: config.max_response_bytes,
                 tolerated: config.tolerated_http_errors.clone(),
             },
             pacer: Pacer { interval: rate.max(config.request_delay), last: None },
@@ -224,8 +226,15 @@ async fn send(
                 let status = response.status();
                 if status.is_success() {
                     let link = links(response.headers());
-                    match response.bytes().await {
-                        Ok(body) => return Ok(Sent { status, link, body }),
+                    match read_body(response, policy.max_response_bytes).await {
+                        Ok(Body::Whole(body)) => return Ok(Sent { status, link, body }),
+                        Ok(Body::TooLarge(bytes)) => {
+                            let max = policy.max_response_bytes;
+                            return Err(FaucetError::source(format!(
+                                "{what}: the response body is larger than `max_response_bytes` ({max} bytes): {bytes}; \
+                                 raise `max_response_bytes` or ask the API for smaller pages"
+                            )));
+                        }
                         Err(e) => e,
                     }
                 } else {
@@ -299,6 +308,37 @@ fn links(headers: &HeaderMap) -> Option<String> {
     (!values.is_empty()).then(|| values.join(", "))
 }
 
+/// A success response's body, read up to a limit.
+enum Body {
+    Whole(Bytes),
+    /// Over the limit: the declared length, or `more than N` bytes read so far.
+    TooLarge(String),
+}
+
+/// Reads `response`'s body unless it is larger than `max` bytes: a declared
+/// `Content-Length` over it is refused before reading, and a body without one
+/// is abandoned as soon as it passes `max`, so memory never holds more.
+async fn read_body(mut response: reqwest::Response, max: u64) -> reqwest::Result<Body> {
+    let declared = response.content_length();
+    if let Some(length) = declared.filter(|&n| n > max) {
+        return Ok(Body::TooLarge(format!("{length} bytes declared")));
+    }
+    let mut body: Vec<u8> = Vec::with_capacity(declared.unwrap_or(0) as usize);
+    while let Some(chunk) = response.chunk().await? {
+        let len = (body.len() + chunk.len()) as u64;
+        if len > max {
+            return Ok(Body::TooLarge(format!("more than {max} bytes sent")));
+        }
+        if body.capacity() < len as usize {
+            // Grow by doubling, but never past the limit.
+            let target = (body.capacity() * 2).max(len as usize).min(max as usize);
+            body.reserve_exact(target - body.len());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Body::Whole(Bytes::from(body)))
+}
+
 /// The first bytes of an error response's body.
 async fn excerpt(mut response: reqwest::Response) -> Bytes {
     let mut out = Vec::new();
@@ -313,7 +353,8 @@ async fn excerpt(mut response: reqwest::Response) -> Bytes {
 
 /// The error for a status that is neither success, retried nor tolerated.
 fn status_error(what: &str, status: StatusCode, body: &[u8]) -> FaucetError {
-    let text = String::from_utf8_lossy(body);
+    // Scrubbed before it is shortened: a cut could keep part of an echoed secret.
+    let text = crate::secret::scrub(String::from_utf8_lossy(body).into_owned());
     let mut quoted: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
     if quoted.chars().count() > EXCERPT_CHARS {
         quoted = quoted.chars().take(EXCERPT_CHARS).collect::<String>() + "…";

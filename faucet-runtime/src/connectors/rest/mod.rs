@@ -5,7 +5,9 @@
 //! `headers`, an optional JSON `body` and the configured auth. The response
 //! must be JSON; `records_path` (a JSONPath such as `$.data[*]`) selects the
 //! records, and pagination finds the next request from the response. Memory is
-//! bounded by one response body.
+//! bounded by one response body, itself bounded by `max_response_bytes`
+//! (64 MiB by default): a larger body fails the run, before it is read when
+//! its `Content-Length` says so, else as soon as the limit is passed.
 //!
 //! **Retries.** Connection errors, timeouts and 5xx are retried up to
 //! `max_retries` times with exponential backoff and full jitter (a random wait
@@ -18,9 +20,16 @@
 //! short excerpt of the body; a status listed in `tolerated_http_errors` ends
 //! pagination quietly.
 //!
-//! **Loop guards.** A cursor or next link already used in this run, or a
-//! response body identical to the previous page's, ends pagination without
-//! yielding that page again; `max_pages` caps the pages of one run.
+//! **Loop guards.** A response body identical to the previous page's ends
+//! pagination with a warning, without yielding that page again (as
+//! faucet-stream does). A next cursor or link already requested in this run
+//! fails the run, naming it: following it would read the same pages again, and
+//! ending quietly would report an incomplete read as a success. Only after a
+//! page without records does a repeated position end pagination (with a
+//! warning): some APIs echo their last cursor when there is nothing more.
+//! `max_empty_pages` (10) pages without records in a row end pagination with a
+//! warning, so an API that always offers a next page cannot keep a run going;
+//! `max_pages` caps the pages of one run.
 //!
 //! **Bookmark.** `{"next": <position or null>, "replication": {"sent", "max"}}`.
 //! `next` is the request after the page (`{"cursor"}`, `{"url"}`, `{"page"}`,
@@ -105,6 +114,12 @@ pub struct Replication {
     pub param: Option<String>,
 }
 
+/// The default `max_empty_pages`.
+pub const DEFAULT_MAX_EMPTY_PAGES: u64 = 10;
+
+/// The default `max_response_bytes`: 64 MiB.
+pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 64 << 20;
+
 /// Settings of the `rest` source, validated at build time.
 #[derive(Clone)]
 pub struct RestSourceConfig {
@@ -127,6 +142,8 @@ pub struct RestSourceConfig {
     pub pagination: Pagination,
     /// The most pages one run reads.
     pub max_pages: Option<u64>,
+    /// Pages without records in a row that end pagination.
+    pub max_empty_pages: u64,
     /// The whole-request timeout (connect, send, read the body).
     pub timeout: Duration,
     /// Retries of a failed request (5xx, timeouts, connection errors).
@@ -137,6 +154,8 @@ pub struct RestSourceConfig {
     pub max_retry_after: Duration,
     /// Retry POST and PATCH requests too.
     pub retry_non_idempotent: bool,
+    /// The largest response body read; a larger one fails the run.
+    pub max_response_bytes: u64,
     /// The least time between the starts of two requests.
     pub request_delay: Duration,
     /// At most this many requests per second.
@@ -163,11 +182,13 @@ impl RestSourceConfig {
             records_path: None,
             pagination: Pagination::None,
             max_pages: None,
+            max_empty_pages: DEFAULT_MAX_EMPTY_PAGES,
             timeout: Duration::from_secs(30),
             max_retries: 3,
             retry_backoff: Duration::from_secs(1),
             max_retry_after: Duration::from_secs(60),
             retry_non_idempotent: false,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             request_delay: Duration::ZERO,
             rate_limit: None,
             tolerated_http_errors: Vec::new(),
@@ -192,11 +213,13 @@ impl fmt::Debug for RestSourceConfig {
             .field("records_path", &self.records_path)
             .field("pagination", &self.pagination)
             .field("max_pages", &self.max_pages)
+            .field("max_empty_pages", &self.max_empty_pages)
             .field("timeout", &self.timeout)
             .field("max_retries", &self.max_retries)
             .field("retry_backoff", &self.retry_backoff)
             .field("max_retry_after", &self.max_retry_after)
             .field("retry_non_idempotent", &self.retry_non_idempotent)
+            .field("max_response_bytes", &self.max_response_bytes)
             .field("request_delay", &self.request_delay)
             .field("rate_limit", &self.rate_limit)
             .field("tolerated_http_errors", &self.tolerated_http_errors)
@@ -237,6 +260,8 @@ struct Run {
     seen: std::collections::HashSet<u64>,
     /// Hash of the previous page's body (loop guard).
     last_body: Option<u64>,
+    /// Pages without records since the last page with records.
+    empty_pages: u64,
     /// Whether the last yielded bookmark pointed at a further page.
     pending: bool,
     filter: Option<Filter>,
@@ -281,6 +306,7 @@ impl RestSource {
             pages: 0,
             seen: Default::default(),
             last_body: None,
+            empty_pages: 0,
             pending: resumed.is_some(),
             filter,
             finished: false,
@@ -357,10 +383,7 @@ impl Source for RestSource {
         if self.config.max_pages.is_some_and(|max| run.pages >= max) {
             return Ok(Self::finish(run));
         }
-        if !run.seen.insert(position.fingerprint()) {
-            tracing::debug!(page = run.pages + 1, "rest: a position repeated; pagination ends");
-            return Ok(Self::finish(run));
-        }
+        run.seen.insert(position.fingerprint());
         let number = run.pages + 1;
         let request = self.pagination.request(
             &self.config,
@@ -378,7 +401,11 @@ impl Source for RestSource {
         let Fetched { body, link } = fetched;
         let hash = paginate::fingerprint(&body);
         if run.last_body == Some(hash) {
-            tracing::debug!(page = number, "rest: a page repeated the previous one; pagination ends");
+            tracing::warn!(
+                page = number,
+                url = %request.display_url(),
+                "rest: the response repeats the previous page; pagination ends without yielding it again"
+            );
             return Ok(Self::finish(run));
         }
         run.last_body = Some(hash);
@@ -393,8 +420,35 @@ impl Source for RestSource {
         let hints = self.pagination.hints(&value);
         let mut records = records::extract(self.records_path.as_ref(), &mut value);
         drop(value);
-        let next =
-            self.pagination.next(&position, &request, hints, link.as_deref(), records.len(), &run.seen);
+        let mut next = self.pagination.next(&position, &request, hints, link.as_deref(), records.len());
+        run.empty_pages = if records.is_empty() { run.empty_pages + 1 } else { 0 };
+        if let Some(repeated) = next.as_ref().filter(|p| run.seen.contains(&p.fingerprint())) {
+            let what = repeated.describe(request.hidden.as_deref());
+            if !records.is_empty() {
+                // Sticky: a caller that goes on after the error gets no page
+                // whose bookmark would move past the loop.
+                run.finished = true;
+                return Err(FaucetError::source(format!(
+                    "{} {}: page {number}: the next {what} was already requested in this run; the API's \
+                     pagination loops (following it would read the same pages again)",
+                    request.method_name(),
+                    request.display_url(),
+                )));
+            }
+            tracing::warn!(
+                page = number,
+                "rest: a page without records points back to {what}, already requested; pagination ends"
+            );
+            next = None;
+        }
+        if next.is_some() && run.empty_pages >= self.config.max_empty_pages {
+            tracing::warn!(
+                page = number,
+                "rest: {} pages in a row without records (max_empty_pages); pagination ends",
+                run.empty_pages
+            );
+            next = None;
+        }
         if let Some(filter) = run.filter.as_mut() {
             filter.apply(&mut records);
         }

@@ -1,6 +1,5 @@
 //! Pagination styles: what the next request is, found from a response.
 
-use std::collections::HashSet;
 use std::hash::{DefaultHasher, Hash, Hasher};
 
 use serde_json::{Value, json};
@@ -101,6 +100,25 @@ impl Position {
         })
     }
 
+    /// The position for messages: a cursor cut to 80 characters, a link
+    /// redacted like every URL (`hidden` is the `api_key_query` parameter).
+    pub(super) fn describe(&self, hidden: Option<&str>) -> String {
+        match self {
+            Position::Start => "the first request".to_owned(),
+            Position::Cursor(c) => {
+                let shown: String = c.chars().take(80).collect();
+                let cut = if shown.len() < c.len() { "…" } else { "" };
+                crate::secret::scrub(format!("cursor `{shown}{cut}`"))
+            }
+            Position::Url(u) => match Url::parse(u) {
+                Ok(url) => format!("link `{}`", redact(&url, hidden)),
+                Err(_) => "a link".to_owned(),
+            },
+            Position::Page(p) => format!("page {p}"),
+            Position::Offset(o) => format!("offset {o}"),
+        }
+    }
+
     /// A hash identifying the position, for the repeated-position guard.
     pub(super) fn fingerprint(&self) -> u64 {
         let mut h = DefaultHasher::new();
@@ -170,14 +188,6 @@ impl Request {
     }
 }
 
-/// Query parameter names that look like credentials.
-fn looks_secret(name: &str) -> bool {
-    let name = name.to_ascii_lowercase();
-    ["key", "token", "secret", "password", "passwd", "signature", "auth", "sig", "credential"]
-        .iter()
-        .any(|w| name.contains(w))
-}
-
 /// `url` with its password and every credential-like query value replaced by
 /// `***`, then scrubbed of every registered secret.
 pub(super) fn redact(url: &Url, hidden: Option<&str>) -> String {
@@ -189,7 +199,7 @@ pub(super) fn redact(url: &Url, hidden: Option<&str>) -> String {
         let pairs: Vec<(String, String)> = url
             .query_pairs()
             .map(|(k, v)| {
-                let hide = Some(k.as_ref()) == hidden || looks_secret(&k);
+                let hide = Some(k.as_ref()) == hidden || crate::secret::is_secret_name(&k);
                 (k.into_owned(), if hide { "***".to_owned() } else { v.into_owned() })
             })
             .collect();
@@ -325,7 +335,8 @@ impl Compiled {
         }
     }
 
-    /// The position after a page of `count` records, or `None` when it was the last.
+    /// The position after a page of `count` records, or `None` when it was the
+    /// last (the caller checks it against the positions already requested).
     pub(super) fn next(
         &self,
         position: &Position,
@@ -333,10 +344,9 @@ impl Compiled {
         hints: Hints,
         link_header: Option<&str>,
         count: usize,
-        seen: &HashSet<u64>,
     ) -> Option<Position> {
         let count = count as u64;
-        let next = match &self.style {
+        match &self.style {
             Pagination::None => None,
             Pagination::Cursor { .. } | Pagination::CursorInBody { .. } => hints.token.map(Position::Cursor),
             Pagination::LinkHeader => link_header.and_then(next_link).and_then(|link| request.follow(link)),
@@ -355,13 +365,6 @@ impl Compiled {
                 }
                 _ => None,
             },
-        };
-        match next {
-            Some(p) if seen.contains(&p.fingerprint()) => {
-                tracing::debug!("rest: the next position repeats an earlier one; pagination ends");
-                None
-            }
-            other => other,
         }
     }
 }

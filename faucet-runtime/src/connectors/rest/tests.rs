@@ -18,6 +18,8 @@ struct Seen {
     method: String,
     path: String,
     query: HashMap<String, String>,
+    /// The query as sent (percent-encoded).
+    raw_query: String,
     headers: HeaderMap,
     body: String,
 }
@@ -79,6 +81,7 @@ async fn serve(
                 method: parts.method.to_string(),
                 path: parts.uri.path().to_owned(),
                 query,
+                raw_query: parts.uri.query().unwrap_or_default().to_owned(),
                 headers: parts.headers,
                 body: String::from_utf8_lossy(&body).into_owned(),
             };
@@ -269,27 +272,163 @@ async fn page_number_and_offset() {
     assert_eq!(offsets, ["0", "2", "4"]);
 }
 
+/// Collects the log lines of this thread's code while the guard lives. The
+/// tests using it run on a current-thread runtime, so the source logs here.
+fn capture_logs() -> (tracing::subscriber::DefaultGuard, Arc<Mutex<Vec<u8>>>) {
+    #[derive(Clone)]
+    struct Buffer(Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for Buffer {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let buffer: Arc<Mutex<Vec<u8>>> = Arc::default();
+    let writer = Buffer(buffer.clone());
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::WARN)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    (tracing::subscriber::set_default(subscriber), buffer)
+}
+
+fn logged(buffer: &Arc<Mutex<Vec<u8>>>) -> String {
+    String::from_utf8_lossy(&buffer.lock().unwrap()).into_owned()
+}
+
+/// A cursor API that offers a next page forever, every page empty.
+fn endless_empty(r: &Seen, i: usize) -> Reply {
+    ok(json!({"data": [], "next": format!("c{}", i + 1), "asked": r.q("c")}))
+}
+
 #[tokio::test]
-async fn loop_guards_and_max_pages() {
-    // A server that always returns the same cursor.
+async fn endless_empty_pages_end_the_run_after_max_empty_pages() {
+    let cursor = Pagination::Cursor { next_token_path: "$.next".into(), param_name: "c".into() };
+    let (_guard, logs) = capture_logs();
+
+    // The default: 10 empty pages in a row end pagination, as a success.
+    let (base, log) = serve(endless_empty).await;
+    let mut c = config(&base, "/feed");
+    c.records_path = Some("$.data".into());
+    c.pagination = cursor.clone();
+    let mut source = RestSource::new(c.clone()).unwrap();
+    let run = all_pages(&mut source, None);
+    let pages = tokio::time::timeout(Duration::from_secs(20), run).await.expect("the run ends").unwrap();
+    assert_eq!(requests(&log).len(), 10);
+    assert_eq!(pages.len(), 10);
+    assert!(pages.iter().all(|p| p.records.is_empty()));
+    // The last page records the end: the next run starts from the first page.
+    assert_eq!(pages[9].bookmark, Some(json!({"next": null})));
+    assert!(
+        logged(&logs).contains("10 pages in a row without records (max_empty_pages)"),
+        "{}",
+        logged(&logs)
+    );
+
+    // A configured count.
+    let (base, log) = serve(endless_empty).await;
+    c.base_url = base;
+    c.max_empty_pages = 3;
+    let pages = all_pages(&mut RestSource::new(c.clone()).unwrap(), None).await.unwrap();
+    assert_eq!((requests(&log).len(), pages.len()), (3, 3));
+
+    // Only consecutive empty pages count: a page with records resets the count.
+    let (base, log) = serve(|_, i| {
+        let data = if i % 3 == 0 && i < 6 { json!([{"id": i}]) } else { json!([]) };
+        ok(json!({"data": data, "next": format!("c{}", i + 1)}))
+    })
+    .await;
+    c.base_url = base;
+    let pages = all_pages(&mut RestSource::new(c).unwrap(), None).await.unwrap();
+    assert_eq!(ids(&pages), [0, 3]);
+    assert_eq!(requests(&log).len(), 7);
+}
+
+#[tokio::test]
+async fn a_cursor_loop_fails_the_run_naming_the_cursor() {
+    // A → B → A, every page with records; and a cursor that always repeats itself.
+    let (base, log) = serve(|r, _| match (r.path.as_str(), r.q("c")) {
+        ("/loop", None) => ok(json!({"data": [{"id": 1}], "next": "A"})),
+        ("/loop", Some("A")) => ok(json!({"data": [{"id": 2}], "next": "B"})),
+        ("/loop", _) => ok(json!({"data": [{"id": 3}], "next": "A"})),
+        (_, c) => ok(json!({"data": [{"id": if c.is_some() { 5 } else { 4 }}], "next": "again"})),
+    })
+    .await;
+    let mut c = config(&base, "/loop");
+    c.records_path = Some("$.data".into());
+    c.pagination = Pagination::Cursor { next_token_path: "$.next".into(), param_name: "c".into() };
+    let mut source = RestSource::new(c.clone()).unwrap();
+    source.resume(None).await.unwrap();
+    let first = source.next_page().await.unwrap().unwrap();
+    let second = source.next_page().await.unwrap().unwrap();
+    // Page 2 is yielded with its bookmark; page 3 is not: its bookmark would
+    // send the next run around the loop again.
+    assert_eq!(second.bookmark, Some(json!({"next": {"cursor": "B"}})));
+    assert_eq!(ids(&[first, second]), [1, 2]);
+    let e = source.next_page().await.unwrap_err();
+    let text = e.to_string();
+    assert!(text.contains("page 3") && text.contains("cursor `A`") && text.contains("loops"), "{text}");
+    assert!(text.contains(&format!("{base}/loop?c=B")), "the error names the request: {text}");
+    assert!(source.next_page().await.unwrap().is_none(), "nothing after the error");
+    assert_eq!(requests(&log).len(), 3);
+
+    c.path = "/same".into();
+    let e = all_pages(&mut RestSource::new(c).unwrap(), None).await.unwrap_err();
+    assert!(e.to_string().contains("page 2: the next cursor `again` was already requested"), "{e}");
+    assert_eq!(requests(&log).len(), 5);
+}
+
+#[tokio::test]
+async fn a_next_link_loop_fails_the_run_naming_the_link() {
+    let (base, log) = serve(|r, _| {
+        let (id, next) = if r.path == "/a" { (1, "/b") } else { (2, "/a?token=s3cr3t") };
+        ok(json!({"data": [{"id": id}], "next": next})).header("link", format!("<{next}>; rel=\"next\""))
+    })
+    .await;
+    for pagination in [Pagination::LinkHeader, Pagination::NextLinkInBody { next_link_path: "$.next".into() }]
+    {
+        let before = requests(&log).len();
+        let mut c = config(&base, "/a?token=s3cr3t");
+        c.records_path = Some("$.data".into());
+        c.pagination = pagination;
+        let e = all_pages(&mut RestSource::new(c).unwrap(), None).await.unwrap_err();
+        let text = e.to_string();
+        assert!(text.contains(&format!("page 3: the next link `{base}/b` was already requested")), "{text}");
+        assert_eq!(requests(&log).len() - before, 3);
+    }
+    // A link to itself.
+    let (base, log) =
+        serve(|r, _| ok(json!({"data": [{"id": r.path.len()}], "next": "/y?token=s3cr3t", "path": r.path})))
+            .await;
+    let mut c = config(&base, "/x");
+    c.records_path = Some("$.data".into());
+    c.pagination = Pagination::NextLinkInBody { next_link_path: "$.next".into() };
+    let text = all_pages(&mut RestSource::new(c).unwrap(), None).await.unwrap_err().to_string();
+    // A credential-like parameter of the repeated link is redacted.
+    assert!(text.contains(&format!("the next link `{base}/y?token=***` was already requested")), "{text}");
+    assert!(!text.contains("s3cr3t"), "{text}");
+    assert_eq!(requests(&log).len(), 2);
+}
+
+#[tokio::test]
+async fn a_repeated_body_or_an_empty_page_pointing_back_ends_with_a_warning() {
+    let (_guard, logs) = capture_logs();
     let (base, log) = serve(|r, _| match r.path.as_str() {
-        "/same-cursor" => ok(json!({"data": [{"id": r.q("c").map_or(0, |_| 1)}], "next": "again"})),
         // A server that ignores the page parameter: identical bodies.
         "/same-body" => ok(json!([{"id": 1}])),
+        // An API that echoes its cursor on an empty page when there is nothing more.
+        "/caught-up" if r.q("c").is_none() => ok(json!({"data": [{"id": 7}], "next": "z"})),
+        "/caught-up" => ok(json!({"data": [], "next": "z"})),
         _ => {
             let p: i64 = r.q("page").unwrap().parse().unwrap();
             ok(json!([{"id": p}]))
         }
     })
     .await;
-    let mut c = config(&base, "/same-cursor");
-    c.records_path = Some("$.data".into());
-    c.pagination = Pagination::Cursor { next_token_path: "$.next".into(), param_name: "c".into() };
-    let pages = all_pages(&mut RestSource::new(c).unwrap(), None).await.unwrap();
-    assert_eq!(ids(&pages), [0, 1]);
-    assert_eq!(requests(&log).len(), 2);
-    assert_eq!(pages[1].bookmark, Some(json!({"next": null})));
-
     let mut c = config(&base, "/same-body");
     c.pagination = Pagination::PageNumber {
         param_name: "page".into(),
@@ -303,7 +442,20 @@ async fn loop_guards_and_max_pages() {
     assert_eq!(pages.len(), 2);
     assert!(pages[1].records.is_empty());
     assert_eq!(pages[1].bookmark, Some(json!({"next": null})));
+    assert_eq!(requests(&log).len(), 2);
+    let text = logged(&logs);
+    assert!(text.contains("WARN") && text.contains("the response repeats the previous page"), "{text}");
+    assert!(text.contains(&format!("{base}/same-body?page=1")), "the warning names the request: {text}");
+
+    let mut c = config(&base, "/caught-up");
+    c.records_path = Some("$.data".into());
+    c.pagination = Pagination::Cursor { next_token_path: "$.next".into(), param_name: "c".into() };
+    let pages = all_pages(&mut RestSource::new(c).unwrap(), None).await.unwrap();
+    assert_eq!(ids(&pages), [7]);
+    assert_eq!(pages.last().unwrap().bookmark, Some(json!({"next": null})));
     assert_eq!(requests(&log).len(), 4);
+    let text = logged(&logs);
+    assert!(text.contains("a page without records points back to cursor `z`, already requested"), "{text}");
 
     let mut c = config(&base, "/endless");
     c.max_pages = Some(3);
@@ -709,6 +861,45 @@ async fn incremental_resume_through_the_driver_with_a_file_store() {
 }
 
 #[tokio::test]
+async fn through_the_driver_endless_empty_pages_succeed_and_a_cursor_loop_fails() {
+    use crate::connectors::files::{JsonlSink, JsonlSinkConfig};
+    use crate::state::FileStore;
+
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.jsonl");
+    let run = |base: &str| {
+        let mut c = config(base, "/feed");
+        c.records_path = Some("$.data".into());
+        c.pagination = Pagination::Cursor { next_token_path: "$.next".into(), param_name: "c".into() };
+        crate::Pipeline::new(
+            RestSource::new(c).unwrap(),
+            JsonlSink::new(JsonlSinkConfig::new(out.to_str().unwrap())),
+        )
+        .with_name("rest-loops")
+        .with_state(FileStore::new(dir.path().join("state")))
+        .run()
+    };
+    let (base, log) = serve(endless_empty).await;
+    let report =
+        tokio::time::timeout(Duration::from_secs(20), run(&base)).await.expect("the run ends").unwrap();
+    assert_eq!((report.records_written, requests(&log).len()), (0, 10));
+    assert_eq!(report.last_bookmark.unwrap()["source"], json!({"next": null}));
+
+    let (base, log) = serve(|r, _| match r.q("c") {
+        None => ok(json!({"data": [{"id": 1}], "next": "A"})),
+        Some("A") => ok(json!({"data": [{"id": 2}], "next": "B"})),
+        _ => ok(json!({"data": [{"id": 3}], "next": "A"})),
+    })
+    .await;
+    let e = run(&base).await.unwrap_err();
+    assert!(e.to_string().contains("page 3: the next cursor `A` was already requested"), "{e}");
+    assert_eq!(requests(&log).len(), 3);
+    // The pages before the loop were written once; the page pointing back was not.
+    let written: Vec<String> = std::fs::read_to_string(&out).unwrap().lines().map(str::to_owned).collect();
+    assert_eq!(written, [r#"{"id":1}"#, r#"{"id":2}"#]);
+}
+
+#[tokio::test]
 async fn secrets_never_reach_errors_logs_or_debug() {
     use std::io::Write;
 
@@ -791,6 +982,65 @@ async fn secrets_never_reach_errors_logs_or_debug() {
     }
 }
 
+#[tokio::test]
+async fn echoed_credentials_are_scrubbed_in_every_encoding() {
+    // Secrets whose percent-, form- and base64-encoded forms all differ from the raw one.
+    let password = "pä ss/+&=wd-4417";
+    let key = "k€y /+&=-3391";
+    let client_secret = "cs ecr/+&=et-8812";
+    // The server answers 401 with what it received: headers, the raw query and
+    // the body (the OAuth2 form); for `/cut`, the secret at the excerpt's end.
+    let (base, _) = serve(move |r, _| {
+        if r.path == "/cut" {
+            return status(401, &format!("{}{}", "x".repeat(190), r.q("api_key").unwrap_or_default()));
+        }
+        status(401, &format!("{} {} {:?}", r.body, r.raw_query, r.headers))
+    })
+    .await;
+    let oauth2 = OAuth2Config {
+        token_url: format!("{base}/token"),
+        client_id: "faucet".into(),
+        client_secret: secret(client_secret),
+        scopes: Vec::new(),
+        expiry_ratio: 0.9,
+    };
+    let mut errors = Vec::new();
+    for (path, auth) in [
+        ("/e", Auth::Basic { username: "ann".into(), password: secret(password) }),
+        ("/e", Auth::ApiKeyQuery { param: "api_key".into(), value: secret(key) }),
+        ("/cut", Auth::ApiKeyQuery { param: "api_key".into(), value: secret(key) }),
+        ("/e", Auth::OAuth2(oauth2)),
+    ] {
+        let mut c = config(&base, path);
+        c.max_retries = 0;
+        c.auth = auth;
+        let e = all_pages(&mut RestSource::new(c.clone()).unwrap(), None).await.unwrap_err();
+        errors.push(format!("{e} | {e:?} | {c:?}"));
+    }
+    let all = errors.join("\n");
+    // The echoes are there (scrubbed): the check below is not vacuous.
+    for echoed in ["\"authorization\": \"Basic ***\"", "api_key=***", "client_secret=***", "xxxxx***"] {
+        assert!(all.contains(echoed), "`{echoed}` missing:\n{all}");
+    }
+    for secret in [password, key, client_secret] {
+        let percent =
+            percent_encoding::utf8_percent_encode(secret, percent_encoding::NON_ALPHANUMERIC).to_string();
+        let form: String = url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
+        for form in [secret.to_owned(), percent.clone(), percent.to_lowercase(), form] {
+            assert!(!all.contains(&form), "`{form}` leaked:\n{all}");
+        }
+        // Any piece long enough to tell it apart.
+        let chars: Vec<char> = secret.chars().collect();
+        for piece in chars.windows(5) {
+            let piece: String = piece.iter().collect();
+            assert!(!all.contains(&piece), "`{piece}` of `{secret}` leaked:\n{all}");
+        }
+    }
+    use base64::Engine as _;
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("ann:{password}"));
+    assert!(!all.contains(&basic) && !all.contains(&basic[4..12]), "the basic-auth header leaked:\n{all}");
+}
+
 #[test]
 fn bad_runtime_values_are_config_errors() {
     let error = RestSource::new(RestSourceConfig::new("ftp://x.test")).unwrap_err();
@@ -801,4 +1051,66 @@ fn bad_runtime_values_are_config_errors() {
     c.path = "/users".into();
     let source = RestSource::new(c).unwrap();
     assert_eq!(source.endpoint.as_str(), "http://x.test/v1/users");
+}
+
+#[tokio::test]
+async fn a_response_over_max_response_bytes_fails_clearly_without_retrying() {
+    // 2 MiB declared in Content-Length: refused before the body is read.
+    let big = json!([{ "id": 1, "pad": "x".repeat(2 << 20) }]);
+    let (base, log) = serve(move |_, _| ok(big.clone())).await;
+    let mut c = config(&base, "/big");
+    c.max_response_bytes = 1 << 20;
+    let error = all_pages(&mut RestSource::new(c).unwrap(), None).await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Source);
+    let message = error.message();
+    assert!(
+        message.contains(
+            "(page 1): the response body is larger than `max_response_bytes` (1048576 bytes): 2097"
+        ),
+        "{message}"
+    );
+    assert!(message.contains("bytes declared; raise `max_response_bytes`"), "{message}");
+    assert_eq!(requests(&log).len(), 1, "a response too large is not retried");
+
+    // A body of exactly the limit is read.
+    let exact = json!([{ "id": 7 }]).to_string();
+    let limit = exact.len() as u64;
+    let (base, _) = serve(move |_, _| status(200, &exact)).await;
+    let mut c = config(&base, "/exact");
+    c.max_response_bytes = limit;
+    assert_eq!(ids(&all_pages(&mut RestSource::new(c).unwrap(), None).await.unwrap()), [7]);
+}
+
+#[tokio::test]
+async fn a_streamed_gibibyte_response_is_abandoned_at_the_limit() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    // A chunked body (no Content-Length) of 1 GiB, produced only as fast as it is read.
+    let produced = Arc::new(AtomicU64::new(0));
+    let counter = produced.clone();
+    let app = axum::Router::new().fallback(move || {
+        let counter = counter.clone();
+        async move {
+            let chunk = bytes::Bytes::from(vec![b' '; 1 << 20]);
+            let chunks = futures_util::StreamExt::map(futures_util::stream::iter(0..1024), move |_| {
+                counter.fetch_add(chunk.len() as u64, Ordering::Relaxed);
+                Ok::<_, std::io::Error>(chunk.clone())
+            });
+            Response::builder()
+                .header("content-type", "application/json")
+                .body(Body::from_stream(chunks))
+                .unwrap()
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    let mut c = config(&format!("http://{addr}"), "/huge");
+    c.max_response_bytes = 4 << 20;
+    c.max_retries = 0;
+    let error = all_pages(&mut RestSource::new(c).unwrap(), None).await.unwrap_err();
+    assert!(error.message().contains("more than 4194304 bytes sent"), "{error}");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let sent = produced.load(Ordering::Relaxed);
+    assert!(sent < 64 << 20, "the server produced {sent} bytes: the body was read past the limit");
 }

@@ -447,6 +447,9 @@ fn mutated_configs_never_crash_and_accepted_ones_generate_rust() {
     let work = tempfile::tempdir().unwrap();
     let ctx = MacroContext { manifest_dir: work.path().to_owned(), caller_file: None };
 
+    // `FAUCET_FUZZ_TRACE=path` writes each input there before it runs (and
+    // the slowest so far beside it, as `path.slowest`).
+    let trace = std::env::var_os("FAUCET_FUZZ_TRACE").map(PathBuf::from);
     let quiet = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {}));
     let mut rng = Rng(seed);
@@ -477,6 +480,10 @@ fn mutated_configs_never_crash_and_accepted_ones_generate_rust() {
                 let i = rng.below(bytes.len());
                 bytes[i] = 0x80 | rng.next() as u8;
             }
+            if let Some(path) = &trace {
+                // The input about to run, for a crash that kills the process.
+                std::fs::write(path, &bytes).unwrap();
+            }
             let started = Instant::now();
             let mut verdict = guarded(|| run_yaml(&name, bytes.clone()));
             if verdict == Ok(true) {
@@ -497,6 +504,9 @@ fn mutated_configs_never_crash_and_accepted_ones_generate_rust() {
                         text = mutate(&mut rng, &text, &input);
                     }
                 }
+                if let Some(path) = &trace {
+                    std::fs::write(path.with_extension("inline"), &text).unwrap();
+                }
                 if let Ok(tokens) = text.parse::<proc_macro2::TokenStream>() {
                     verdict = guarded(|| run_macro(tokens, &ctx));
                 }
@@ -507,6 +517,9 @@ fn mutated_configs_never_crash_and_accepted_ones_generate_rust() {
             let took = started.elapsed();
             if took > slowest.0 {
                 slowest = (took, name.clone());
+                if let Some(path) = &trace {
+                    std::fs::write(path.with_extension("slowest"), &bytes).unwrap();
+                }
             }
             cases += 1;
             if let Err(problem) = verdict {

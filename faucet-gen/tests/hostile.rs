@@ -273,3 +273,39 @@ fn pipeline_files_beyond_16_mib_are_refused_unread() {
         assert!(faucet_gen::load::read_file(std::path::Path::new("/dev/zero")).is_err());
     }
 }
+
+#[test]
+fn a_parent_cycle_is_an_error_not_an_endless_loop() {
+    // Found by the fuzzer (seed 21): the walk to each row's root looped
+    // forever on a `parent` cycle, growing until the machine ran out of memory.
+    let text = "name: m
+pipeline:
+  sources:
+    s: { type: jsonl, config: { path: in.jsonl } }
+  sink: { type: stdout }
+matrix:
+  - { id: a, parent: b, source: { ref: s } }
+  - { id: b, parent: a, source: { ref: s } }
+";
+    let diags = check("m.yaml", text).unwrap_err();
+    assert!(diags.to_string().contains("the matrix has a cycle"), "{diags}");
+}
+
+#[test]
+fn kafka_and_cdc_durations_out_of_range_are_errors() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/codegen");
+    for (fixture, setting) in [
+        ("kafka.yaml", "poll_timeout: 0.5"),
+        ("kafka.yaml", "idle_timeout: 10"),
+        ("kafka.yaml", "linger: 0.02"),
+        ("postgres_cdc.yaml", "idle_timeout: 5"),
+    ] {
+        let text = std::fs::read_to_string(dir.join(fixture)).unwrap();
+        assert!(text.contains(setting), "{fixture} has no {setting}");
+        let key = setting.split(':').next().unwrap();
+        for bad in [".nan", ".inf", "-.inf", "-1", "1e300", "-1e300", "9223372036854775807"] {
+            let (rendered, _, _) = only_error(fixture, &text.replacen(setting, &format!("{key}: {bad}"), 1));
+            assert!(rendered.contains(key), "{fixture} {key}: {bad}: {rendered}");
+        }
+    }
+}

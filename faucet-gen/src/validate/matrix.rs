@@ -555,7 +555,9 @@ fn ident_of(id: &str) -> String {
     id.replace('-', "_")
 }
 
-/// The root of every row's parent chain (the graph is acyclic), each chain walked once.
+/// The root of every row's parent chain, each chain walked once. Rows are
+/// still validated when the graph has a cycle (already reported), so a walk
+/// that outgrows the row count stops there instead of looping forever.
 fn roots_of(parents: &[Option<usize>]) -> Vec<usize> {
     let mut roots: Vec<Option<usize>> = vec![None; parents.len()];
     let mut chain = Vec::new();
@@ -567,8 +569,8 @@ fn roots_of(parents: &[Option<usize>]) -> Vec<usize> {
             }
             chain.push(row);
             match parents[row] {
-                Some(p) => row = p,
-                None => break row,
+                Some(p) if chain.len() <= parents.len() => row = p,
+                _ => break row,
             }
         };
         for r in chain.drain(..) {

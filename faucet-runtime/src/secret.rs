@@ -147,36 +147,16 @@ impl Template {
 }
 
 /// Registers the credentials of a resolved URL: its userinfo password and the
-/// values of its secret-named query parameters ([`is_secret_name`]), as
-/// written and percent-decoded. When `url` has no `scheme://` it cannot be
-/// read as a URL (a `key=value` connection string), so the environment
-/// values in it (`from_env`) are registered whole.
+/// values of its secret-named query parameters (see
+/// [`dburl`](crate::connectors::dburl)). When `url` has no `scheme://` it
+/// cannot be read as a URL (a `key=value` connection string), so the
+/// environment values in it (`from_env`) are registered whole.
 fn register_url_credentials(url: &str, from_env: &[String]) {
-    let decoded = |s: &str| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned();
-    let Some(scheme_end) = url.find("://").filter(|&at| at > 0 && !url[..at].contains(['/', '?', '#', ' ']))
-    else {
-        from_env.iter().for_each(|v| register(v));
-        return;
-    };
-    let rest = &url[scheme_end + 3..];
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    if let Some((userinfo, _)) = rest[..authority_end].rsplit_once('@')
-        && let Some((_, password)) = userinfo.split_once(':')
-    {
-        register(password);
-        register(&decoded(password));
-    }
-    let after = &rest[authority_end..];
-    let Some(query) = after.split_once('?').map(|(_, q)| q.split('#').next().unwrap_or_default()) else {
-        return;
-    };
-    for pair in query.split('&') {
-        if let Some((name, value)) = pair.split_once('=')
-            && is_secret_name(&decoded(&name.replace('+', " ")))
-        {
-            register(value);
-            register(&decoded(&value.replace('+', " ")));
-        }
+    let scheme = url.find("://").map(|at| &url[..at]);
+    if scheme.is_some_and(|s| !s.is_empty() && !s.contains(['/', '?', '#', ' ', '='])) {
+        crate::connectors::dburl::register_password(url);
+    } else {
+        from_env.iter().for_each(|value| register(value));
     }
 }
 

@@ -415,7 +415,7 @@ pub(crate) fn bracket_depth(s: &str) -> usize {
 }
 
 /// The variable of the first `${env:VAR}` in `s` (a `$${` escape is skipped).
-fn env_reference(s: &str) -> Option<&str> {
+pub(crate) fn env_reference(s: &str) -> Option<&str> {
     let mut rest = s;
     while let Some(at) = rest.find("${") {
         if rest[..at].ends_with('$') {
@@ -446,7 +446,7 @@ pub(crate) fn plain_string(node: &Node, key: &str, diags: &mut Diagnostics) -> O
                 format!(
                     "`{key}` is fixed at build time and cannot read `${{env:{var}}}`: it would be taken literally"
                 ),
-                "write the value itself, which is checked when the pipeline is built; `${env:…}` is read at run time only in connection strings, paths, URLs, headers and credentials",
+                "write the value itself, which is checked when the pipeline is built; `${env:…}` is read at run time in connection strings, paths, URLs, headers, credentials and the `postgres`/`mysql` sinks' `table_name` and `schema`",
             );
             None
         }

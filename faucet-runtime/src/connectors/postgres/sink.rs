@@ -26,7 +26,7 @@ pub use crate::connectors::write_mode::{DeleteMarker, WriteMode};
 
 use crate::connectors::dburl;
 use crate::connectors::sql_sink::{
-    Committed, FieldsInOrder, Keying, StoredFailure, TOKEN_TABLE, infer_columns, outcome, page_failures,
+    Committed, FieldsInOrder, Keying, StoredFailure, TOKEN_TABLE, check_identifier, infer_columns, outcome, page_failures,
     shapes,
 };
 use crate::error::{FaucetError, Result};
@@ -739,6 +739,11 @@ impl Sink for PostgresSink {
     }
 
     async fn open(&mut self, ctx: OpenContext<'_>) -> Result<()> {
+        // Names from `${env:…}` are checked only now; written ones passed at build time.
+        check_identifier("table_name", &self.config.table_name)?;
+        if let Some(schema) = &self.config.schema {
+            check_identifier("schema", schema)?;
+        }
         if let Some(conn) = self.conn.take() {
             close(conn).await;
         }

@@ -394,7 +394,10 @@ mod tests {
             std::env::set_var("FAUCET_TEST_MASK_DSN", "host=db-6620 password=dsn-2271");
         }
         let path = Template(&[Part::Env("FAUCET_TEST_MASK_PATH")]).resolve().unwrap();
-        assert_eq!(FaucetError::source(format!("{path}:3: invalid UTF-8")).message(), format!("{path}:3: invalid UTF-8"));
+        assert_eq!(
+            FaucetError::source(format!("{path}:3: invalid UTF-8")).message(),
+            format!("{path}:3: invalid UTF-8")
+        );
         let url = Template(&[Part::InUrl("FAUCET_TEST_MASK_URL")]).resolve().unwrap();
         assert_eq!(
             FaucetError::sink(format!("connecting to {url}")).message(),

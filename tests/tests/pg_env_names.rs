@@ -37,14 +37,15 @@ async fn env_named_schema_and_table_are_resolved_and_checked() {
     env_named_table::run().await.expect("the run succeeds");
 
     let mut conn = PgConnection::connect(URL).await.expect("PostgreSQL on 127.0.0.1:5432");
-    let tables: Vec<String> = sqlx::query("SELECT table_name::text FROM information_schema.tables WHERE table_schema = $1")
-        .bind(&schema)
-        .fetch_all(&mut conn)
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
+    let tables: Vec<String> =
+        sqlx::query("SELECT table_name::text FROM information_schema.tables WHERE table_schema = $1")
+            .bind(&schema)
+            .fetch_all(&mut conn)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
     let sql = format!("SELECT count(*) FROM \"{schema}\".\"Orders_prod\"");
     let rows: i64 = sqlx::query(AssertSqlSafe(sql)).fetch_one(&mut conn).await.unwrap().get(0);
 
@@ -56,7 +57,10 @@ async fn env_named_schema_and_table_are_resolved_and_checked() {
     }
     let error = env_named_table::run().await.expect_err("a 65-byte table name");
 
-    sqlx::raw_sql(AssertSqlSafe(format!("DROP SCHEMA \"{schema}\" CASCADE"))).execute(&mut conn).await.unwrap();
+    sqlx::raw_sql(AssertSqlSafe(format!("DROP SCHEMA \"{schema}\" CASCADE")))
+        .execute(&mut conn)
+        .await
+        .unwrap();
     assert!(tables.contains(&"Orders_prod".to_owned()), "{tables:?}");
     assert!(!tables.iter().any(|t| t.contains("${")), "{tables:?}");
     assert_eq!(rows, 5);

@@ -21,7 +21,8 @@ pub use crate::connectors::write_mode::{DeleteMarker, WriteMode};
 
 use crate::connectors::dburl;
 use crate::connectors::sql_sink::{
-    Committed, Keying, StoredFailure, TOKEN_TABLE, check_identifier, infer_columns, outcome, page_failures, shapes,
+    Committed, Keying, StoredFailure, TOKEN_TABLE, check_identifier, infer_columns, outcome, page_failures,
+    shapes,
 };
 use crate::error::{FaucetError, Result};
 use crate::number;

@@ -48,7 +48,7 @@ pub struct Matrix {
     /// `observability:`, applied by the generated `main` helper.
     pub observability: Observability,
     /// Which `${env:…}` values are masked at run time.
-    pub secret_env: SecretEnv,
+    pub secret_env: Box<SecretEnv>,
 }
 
 /// The `${env:…}` variables whose values must never appear in a message,
@@ -113,7 +113,7 @@ pub struct Pipeline {
     /// `observability:`, applied by the generated `main` helper (none in matrix rows).
     pub observability: Observability,
     /// Which `${env:…}` values are masked at run time (the matrix's, in matrix rows).
-    pub secret_env: SecretEnv,
+    pub secret_env: Box<SecretEnv>,
 }
 
 /// `observability:`: what the generated `main` helper installs.

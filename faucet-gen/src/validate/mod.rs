@@ -297,8 +297,8 @@ pub fn validate(root: &Node, default_name: Option<&str>) -> Result<ir::Definitio
     let mut diags = Diagnostics::new();
     let (mut pipeline, secret_env) = secrets::collecting(|| validate_root(root, default_name, &mut diags));
     match &mut pipeline {
-        Some(ir::Definition::Single(p)) => p.secret_env = secret_env,
-        Some(ir::Definition::Matrix(m)) => m.secret_env = secret_env,
+        Some(ir::Definition::Single(p)) => *p.secret_env = secret_env,
+        Some(ir::Definition::Matrix(m)) => *m.secret_env = secret_env,
         None => {}
     }
     match pipeline {
@@ -364,7 +364,7 @@ fn validate_root(root: &Node, default_name: Option<&str>, diags: &mut Diagnostic
                 state,
                 dlq,
                 observability: ir::Observability::default(),
-                secret_env: ir::SecretEnv::default(),
+                secret_env: Box::default(),
             })))
         }
     };

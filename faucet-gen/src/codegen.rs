@@ -50,11 +50,13 @@ pub fn loc_prefix(loc: &Loc) -> String {
 pub(crate) struct Gen<'a> {
     rt: TokenStream,
     opts: &'a CodegenOptions,
+    /// Which `${env:…}` values the runtime masks.
+    secret_env: &'a ir::SecretEnv,
 }
 
 /// Emits the module for `p`.
 pub fn generate(p: &ir::Pipeline, opts: &CodegenOptions) -> TokenStream {
-    let g = Gen { rt: opts.runtime.clone(), opts };
+    let g = Gen { rt: opts.runtime.clone(), opts, secret_env: &p.secret_env };
     let rt = &g.rt;
     let module = format_ident!("{}", p.module);
     let name = &p.name;
@@ -192,7 +194,7 @@ pub fn generate_definition(d: &ir::Definition, opts: &CodegenOptions) -> TokenSt
 /// type per parent row, and `run_with`, whose body is the static schedule
 /// (root rows joined; children invoked per parent record inside the fan-out).
 pub fn generate_matrix(m: &ir::Matrix, opts: &CodegenOptions) -> TokenStream {
-    let g = Gen { rt: opts.runtime.clone(), opts };
+    let g = Gen { rt: opts.runtime.clone(), opts, secret_env: &m.secret_env };
     let rt = &g.rt;
     let module = format_ident!("{}", m.module);
     let name = &m.name;
@@ -513,6 +515,12 @@ impl Gen<'_> {
         t.0.iter()
             .map(|p| match p {
                 TextPart::Lit(s) => quote!(#rt::__private::secret::Part::Lit(#s)),
+                TextPart::Env(v) if self.secret_env.whole.contains(v) => {
+                    quote!(#rt::__private::secret::Part::Secret(#v))
+                }
+                TextPart::Env(v) if self.secret_env.in_url.contains(v) => {
+                    quote!(#rt::__private::secret::Part::InUrl(#v))
+                }
                 TextPart::Env(v) => quote!(#rt::__private::secret::Part::Env(#v)),
                 TextPart::Parent { path, encode } => {
                     let encode = match encode {

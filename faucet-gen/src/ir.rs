@@ -47,6 +47,20 @@ pub struct Matrix {
     pub on_error: OnError,
     /// `observability:`, applied by the generated `main` helper.
     pub observability: Observability,
+    /// Which `${env:…}` values are masked at run time.
+    pub secret_env: Box<SecretEnv>,
+}
+
+/// The `${env:…}` variables whose values must never appear in a message,
+/// found by the one secret rule (`validate::secrets`). Every other value
+/// (a path, a host, a table) prints in full in errors.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SecretEnv {
+    /// Read somewhere in a secret position (a token, a URL's password): masked whole.
+    pub whole: std::collections::BTreeSet<String>,
+    /// Read inside a URL outside its known credentials (`${env:DATABASE_URL}`):
+    /// the resolved URL's credentials are masked.
+    pub in_url: std::collections::BTreeSet<String>,
 }
 
 /// One matrix row: a merged, validated pipeline and its place in the schedule.
@@ -98,6 +112,8 @@ pub struct Pipeline {
     pub dlq: Option<Dlq>,
     /// `observability:`, applied by the generated `main` helper (none in matrix rows).
     pub observability: Observability,
+    /// Which `${env:…}` values are masked at run time (the matrix's, in matrix rows).
+    pub secret_env: Box<SecretEnv>,
 }
 
 /// `observability:`: what the generated `main` helper installs.

@@ -142,3 +142,37 @@ fn build_and_run_time_agree_on_credential_names() {
         );
     }
 }
+
+faucet_runtime::faucet! {
+    name: env_path_csv,
+    pipeline: {
+        source: { type: csv, config: { path: "${env:FAUCET_SECRETS_CSV_PATH}" } },
+        sink: { type: stdout, config: { destination: stderr } },
+    }
+}
+
+/// A path from the environment is no secret: an error names the file that failed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn errors_name_paths_from_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("orders-from-env.csv");
+    std::fs::write(&path, b"id,text\n1,ok\n2,caf\xe9\n").unwrap();
+    let path = path.to_str().unwrap().to_owned();
+    // SAFETY: this is the only test of this binary that sets or reads this variable.
+    #[allow(unsafe_code)]
+    unsafe {
+        std::env::set_var("FAUCET_SECRETS_CSV_PATH", &path);
+    }
+    let error = env_path_csv::run().await.expect_err("line 3 is not UTF-8");
+    assert!(error.to_string().contains(&format!("{path}:3")), "{error}");
+
+    let missing = dir.path().join("missing-from-env.csv");
+    let missing = missing.to_str().unwrap().to_owned();
+    #[allow(unsafe_code)]
+    // SAFETY: as above.
+    unsafe {
+        std::env::set_var("FAUCET_SECRETS_CSV_PATH", &missing);
+    }
+    let error = env_path_csv::run().await.expect_err("the file does not exist");
+    assert!(error.to_string().contains(&missing), "{error}");
+}

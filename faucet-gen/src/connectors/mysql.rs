@@ -83,10 +83,13 @@ impl MySqlSink {
         let s = &self.0;
         let url = g.text(&s.connection_url);
         let schema = match &s.schema {
-            Some(x) => quote!(::core::option::Option::Some(::std::string::String::from(#x))),
+            Some(x) => {
+                let x = g.text(x);
+                quote!(::core::option::Option::Some(#x))
+            }
             None => quote!(::core::option::Option::None),
         };
-        let table = &s.table_name;
+        let table = g.text(&s.table_name);
         let mapping = match &s.jsonb_column {
             Some(c) => quote!(#m::ColumnMapping::Json { column: ::std::string::String::from(#c) }),
             None => quote!(#m::ColumnMapping::AutoMap),
@@ -102,7 +105,7 @@ impl MySqlSink {
                 #m::MySqlSink::new(#m::MySqlSinkConfig {
                     connection_url: #url,
                     schema: #schema,
-                    table_name: ::std::string::String::from(#table),
+                    table_name: #table,
                     column_mapping: #mapping,
                     create_table: #create_table,
                     batch_size: #batch,

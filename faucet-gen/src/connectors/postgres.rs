@@ -10,7 +10,7 @@ use crate::diag::{Diagnostics, Loc};
 use crate::ir::Text;
 use crate::load::{Node, Value};
 use crate::validate::fields::{
-    Field, Fields, Kind, Spec, batch_size, boolean, int_in, one_of, plain_string, text,
+    Field, Fields, Kind, Spec, batch_size, boolean, env_reference, int_in, one_of, plain_string, text,
 };
 
 const MAX_CONNECTIONS: Field = Field::opt(
@@ -182,10 +182,10 @@ pub struct PostgresSource {
 pub struct PostgresSink {
     /// `postgres://…`.
     pub connection_url: Text,
-    /// Target schema.
-    pub schema: Option<String>,
-    /// Target table.
-    pub table_name: String,
+    /// Target schema (may read `${env:…}`, checked at run time).
+    pub schema: Option<Text>,
+    /// Target table (may read `${env:…}`, checked at run time).
+    pub table_name: Text,
     /// `None` = auto_map; `Some(column)` = the whole record in a jsonb column.
     pub jsonb_column: Option<String>,
     /// Create the table from the first batch.
@@ -217,6 +217,17 @@ pub(crate) fn identifier(node: &Node, key: &str, diags: &mut Diagnostics) -> Opt
         return None;
     }
     Some(s)
+}
+
+/// A sink's table or schema name: a written name is checked now; one that
+/// reads `${env:…}` is resolved when the pipeline is built at run time and
+/// checked then by the same rule (1 to 63 bytes, no NUL).
+fn run_time_identifier(node: &Node, key: &str, diags: &mut Diagnostics) -> Option<Text> {
+    match &node.value {
+        // `text` refuses a parent record's value here: records never choose where rows go.
+        Value::Str(s) if env_reference(s).is_some() => text(node, key, diags),
+        _ => identifier(node, key, diags).map(Text::literal),
+    }
 }
 
 /// A connection URL: no credential may be written in it, and a literal is
@@ -512,9 +523,9 @@ pub(crate) fn table_sink(
     let mut f = Fields::with_spec(config, spec, what, diags)?;
     let url =
         f.require("connection_url", diags).and_then(|n| db_url(n, "connection_url", schemes, example, diags));
-    let table = f.require("table_name", diags).and_then(|n| identifier(n, "table_name", diags));
+    let table = f.require("table_name", diags).and_then(|n| run_time_identifier(n, "table_name", diags));
     let schema = match f.get("schema") {
-        Some(n) => identifier(n, "schema", diags).map(Some),
+        Some(n) => run_time_identifier(n, "schema", diags).map(Some),
         None => Some(None),
     };
     let mapping = match f.get("column_mapping") {
@@ -659,8 +670,14 @@ impl PostgresSink {
         let rt = g.rt();
         let pg = quote!(#rt::__private::connectors::postgres);
         let url = g.text(&self.connection_url);
-        let schema = opt_string(&self.schema);
-        let table = &self.table_name;
+        let schema = match &self.schema {
+            Some(s) => {
+                let s = g.text(s);
+                quote!(::core::option::Option::Some(#s))
+            }
+            None => quote!(::core::option::Option::None),
+        };
+        let table = g.text(&self.table_name);
         let mapping = match &self.jsonb_column {
             Some(c) => quote!(#pg::ColumnMapping::Jsonb { column: ::std::string::String::from(#c) }),
             None => quote!(#pg::ColumnMapping::AutoMap),
@@ -681,7 +698,7 @@ impl PostgresSink {
                 #pg::PostgresSink::new(#pg::PostgresSinkConfig {
                     connection_url: #url,
                     schema: #schema,
-                    table_name: ::std::string::String::from(#table),
+                    table_name: #table,
                     column_mapping: #mapping,
                     create_table: #create_table,
                     batch_size: #batch,

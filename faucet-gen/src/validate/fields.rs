@@ -414,11 +414,42 @@ pub(crate) fn bracket_depth(s: &str) -> usize {
     deepest
 }
 
+/// The variable of the first `${env:VAR}` in `s` (a `$${` escape is skipped).
+pub(crate) fn env_reference(s: &str) -> Option<&str> {
+    let mut rest = s;
+    while let Some(at) = rest.find("${") {
+        if rest[..at].ends_with('$') {
+            rest = &rest[at + 2..];
+            continue;
+        }
+        let body = &rest[at + 2..];
+        if let Some(var) = body.strip_prefix("env:") {
+            return Some(&var[..var.find('}').unwrap_or(var.len())]);
+        }
+        rest = body;
+    }
+    None
+}
+
 /// The most [`bracket_depth`] a string parsed at build time may have.
 pub(crate) const MAX_BRACKET_DEPTH: usize = 32;
 
+/// A string fixed at build time (a name, identifier, query, pattern): it is
+/// checked and compiled in as written, so a `${env:…}` in it is refused
+/// rather than taken literally (a table named `${env:TABLE}`).
 pub(crate) fn plain_string(node: &Node, key: &str, diags: &mut Diagnostics) -> Option<String> {
     match &node.value {
+        Value::Str(s) if env_reference(s).is_some() => {
+            let var = env_reference(s).unwrap_or_default();
+            diags.error_help(
+                &node.loc,
+                format!(
+                    "`{key}` is fixed at build time and cannot read `${{env:{var}}}`: it would be taken literally"
+                ),
+                "write the value itself, which is checked when the pipeline is built; `${env:…}` is read at run time in connection strings, paths, URLs, headers, credentials and the `postgres`/`mysql` sinks' `table_name` and `schema`",
+            );
+            None
+        }
         Value::Str(s) if names_row(s) => {
             diags.error_help(
                 &node.loc,

@@ -343,6 +343,7 @@ pub(crate) fn validate(
                 state,
                 dlq,
                 observability: ir::Observability::default(),
+                secret_env: Box::default(),
             },
             parent: parents[i],
             parent_key: row.parent_key.clone(),
@@ -358,6 +359,7 @@ pub(crate) fn validate(
         max_concurrent,
         on_error,
         observability: ir::Observability::default(),
+        secret_env: Box::default(),
     })
 }
 

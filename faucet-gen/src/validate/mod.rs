@@ -295,7 +295,12 @@ pub(crate) static DLQ: Spec = Spec {
 /// used when the definition has no `name:`.
 pub fn validate(root: &Node, default_name: Option<&str>) -> Result<ir::Definition, Diagnostics> {
     let mut diags = Diagnostics::new();
-    let pipeline = validate_root(root, default_name, &mut diags);
+    let (mut pipeline, secret_env) = secrets::collecting(|| validate_root(root, default_name, &mut diags));
+    match &mut pipeline {
+        Some(ir::Definition::Single(p)) => *p.secret_env = secret_env,
+        Some(ir::Definition::Matrix(m)) => *m.secret_env = secret_env,
+        None => {}
+    }
     match pipeline {
         Some(p) if diags.is_empty() => Ok(p),
         _ => Err(diags),
@@ -359,6 +364,7 @@ fn validate_root(root: &Node, default_name: Option<&str>, diags: &mut Diagnostic
                 state,
                 dlq,
                 observability: ir::Observability::default(),
+                secret_env: Box::default(),
             })))
         }
     };

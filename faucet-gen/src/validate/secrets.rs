@@ -13,15 +13,17 @@
 //!   (`Authorization`, `X-Api-Key`, `sasl.password`): [`Position::Named`],
 //!   [`Position::Header`].
 //!
-//! [`credentials`] says which parts of a value are credentials, so the same
-//! analysis can later tell the runtime to mask only those values (and print
-//! hosts, paths and table names in full). faucet-runtime's
-//! `secret::is_secret_name` applies the same name rule when it redacts URLs.
+//! [`credentials`] says which parts of a value are credentials; [`check`]
+//! records the `${env:…}` variables read there ([`collecting`]), so the
+//! runtime masks only those values and prints hosts, paths and table names in
+//! full. faucet-runtime's `secret::is_secret_name` applies the same name rule
+//! when it redacts URLs.
 
+use std::cell::RefCell;
 use std::ops::Range;
 
 use crate::diag::Diagnostics;
-use crate::ir::{Text, TextPart};
+use crate::ir::{SecretEnv, Text, TextPart};
 use crate::load::Node;
 use crate::validate::fields::text;
 
@@ -41,6 +43,34 @@ pub(crate) enum Position<'a> {
     Header(&'a str),
 }
 
+thread_local! {
+    /// The variables found in secret positions by the running validation.
+    static FOUND: RefCell<SecretEnv> = RefCell::new(SecretEnv::default());
+}
+
+/// Runs a validation, returning the `${env:…}` variables it found in secret positions.
+pub(crate) fn collecting<R>(f: impl FnOnce() -> R) -> (R, SecretEnv) {
+    let previous = FOUND.with(|found| found.replace(SecretEnv::default()));
+    let result = f();
+    (result, FOUND.with(|found| found.replace(previous)))
+}
+
+/// Records the variables of `shape` read in a credential (masked whole) and,
+/// in a URL, the others (masked where the resolved URL holds credentials).
+fn record(shape: &Shape<'_>, credentials: &[Credential], position: Position<'_>) {
+    FOUND.with(|found| {
+        let mut found = found.borrow_mut();
+        for (i, unit) in shape.0.iter().enumerate() {
+            let Unit::Ref(TextPart::Env(var)) = unit else { continue };
+            if credentials.iter().any(|c| c.range.contains(&i)) {
+                found.whole.insert(var.clone());
+            } else if matches!(position, Position::Url) {
+                found.in_url.insert(var.clone());
+            }
+        }
+    });
+}
+
 /// Reads a setting that is a credential as a whole: it must be `${env:…}`.
 pub(crate) fn secret(node: &Node, key: &str, diags: &mut Diagnostics) -> Option<Text> {
     let t = text(node, key, diags)?;
@@ -58,6 +88,7 @@ pub(crate) fn check(
 ) -> bool {
     let shape = Shape::new(t);
     let found = credentials(&shape, key, position);
+    record(&shape, &found, position);
     let literal: Vec<&Credential> = found.iter().filter(|c| c.is_literal(&shape)).collect();
     for c in &literal {
         let message = if c.range.clone().any(|i| matches!(shape.0[i], Unit::Ref(_))) {

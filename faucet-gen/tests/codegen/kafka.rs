@@ -44,8 +44,8 @@ pub mod kafka_relay {
             ::std::string::String::from("sasl_ssl")),
             (::std::string::String::from("sasl.password"),
             ::faucet_runtime::__private::secret::Template(&
-            [::faucet_runtime::__private::secret::Part::Env("KAFKA_PASSWORD")]).resolve()
-            ?)], }) }
+            [::faucet_runtime::__private::secret::Part::Secret("KAFKA_PASSWORD")])
+            .resolve() ?)], }) }
         );
         let sink = ::faucet_runtime::__private::gate_kafka!(
             {

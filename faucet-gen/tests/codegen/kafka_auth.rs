@@ -46,7 +46,7 @@ pub mod kafka_auth {
             ::std::string::String::from("faucet")),
             (::std::string::String::from("sasl.password"),
             ::faucet_runtime::__private::secret::Template(&
-            [::faucet_runtime::__private::secret::Part::Env("FAUCET_SNAPSHOT_KAFKA_PASSWORD")])
+            [::faucet_runtime::__private::secret::Part::Secret("FAUCET_SNAPSHOT_KAFKA_PASSWORD")])
             .resolve() ?)], }) }
         );
         let sink = ::faucet_runtime::__private::gate_kafka!(

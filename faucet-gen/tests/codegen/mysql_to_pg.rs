@@ -27,7 +27,7 @@ pub mod mysql_to_pg {
             ::faucet_runtime::__private::connectors::mysql::MySqlSource::new(::faucet_runtime::__private::connectors::mysql::MySqlSourceConfig
             { connection_url : ::faucet_runtime::__private::secret::Template(&
             [::faucet_runtime::__private::secret::Part::Lit("mysql://app:"),
-            ::faucet_runtime::__private::secret::Part::Env("FAUCET_SNAPSHOT_MYSQL_PASSWORD"),
+            ::faucet_runtime::__private::secret::Part::Secret("FAUCET_SNAPSHOT_MYSQL_PASSWORD"),
             ::faucet_runtime::__private::secret::Part::Lit("@127.0.0.1:3306/shop")])
             .resolve() ?, input :
             ::faucet_runtime::__private::connectors::mysql::MySqlInput::Table { schema :

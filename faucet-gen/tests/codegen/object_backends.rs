@@ -47,7 +47,7 @@ pub mod lake_copy {
             ::core::option::Option::Some(::std::string::String::from("devstoreaccount1")),
             access_key :
             ::core::option::Option::Some(::faucet_runtime::__private::secret::Template(&
-            [::faucet_runtime::__private::secret::Part::Env("FAUCET_SNAPSHOT_AZURE_KEY")])
+            [::faucet_runtime::__private::secret::Part::Secret("FAUCET_SNAPSHOT_AZURE_KEY")])
             .resolve() ?), sas_token : ::core::option::Option::None, endpoint_url :
             ::core::option::Option::Some(::std::string::String::from("http://127.0.0.1:10000/devstoreaccount1")),
             allow_http : true, use_emulator : false, }), prefix :

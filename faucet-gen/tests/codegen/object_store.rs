@@ -55,8 +55,8 @@ pub mod s3_copy {
             [::faucet_runtime::__private::secret::Part::Env("S3_KEY")]).resolve() ?),
             secret_access_key :
             ::core::option::Option::Some(::faucet_runtime::__private::secret::Template(&
-            [::faucet_runtime::__private::secret::Part::Env("S3_SECRET")]).resolve() ?),
-            session_token : ::core::option::Option::None, }), prefix :
+            [::faucet_runtime::__private::secret::Part::Secret("S3_SECRET")]).resolve()
+            ?), session_token : ::core::option::Option::None, }), prefix :
             ::std::string::String::from("daily"), name : ::core::option::Option::None,
             compression : ::faucet_runtime::__private::connectors::objects::Codec::Gzip,
             max_records_per_file : 50000u64, max_bytes_per_file : 134217728u64, part_size

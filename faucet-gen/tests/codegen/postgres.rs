@@ -27,7 +27,7 @@ pub mod pg_orders {
             ::faucet_runtime::__private::connectors::postgres::PostgresSource::new(::faucet_runtime::__private::connectors::postgres::PostgresSourceConfig
             { connection_url : ::faucet_runtime::__private::secret::Template(&
             [::faucet_runtime::__private::secret::Part::Lit("postgres://app:"),
-            ::faucet_runtime::__private::secret::Part::Env("FAUCET_SNAPSHOT_PGPASSWORD"),
+            ::faucet_runtime::__private::secret::Part::Secret("FAUCET_SNAPSHOT_PGPASSWORD"),
             ::faucet_runtime::__private::secret::Part::Lit("@127.0.0.1:5432/shop")])
             .resolve() ?, input :
             ::faucet_runtime::__private::connectors::postgres::SourceInput::Query { sql :

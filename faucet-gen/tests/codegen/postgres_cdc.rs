@@ -27,7 +27,7 @@ pub mod pg_cdc_replica {
             ::faucet_runtime::__private::connectors::postgres::cdc::PostgresCdcSource::new(::faucet_runtime::__private::connectors::postgres::cdc::PostgresCdcConfig
             { connection_url : ::faucet_runtime::__private::secret::Template(&
             [::faucet_runtime::__private::secret::Part::Lit("postgres://replicator:"),
-            ::faucet_runtime::__private::secret::Part::Env("FAUCET_SNAPSHOT_CDC_PASSWORD"),
+            ::faucet_runtime::__private::secret::Part::Secret("FAUCET_SNAPSHOT_CDC_PASSWORD"),
             ::faucet_runtime::__private::secret::Part::Lit("@db.internal/shop")])
             .resolve() ?, slot_name : ::std::string::String::from("shop_orders"),
             publication_name : ::std::string::String::from("shop_orders"),
@@ -51,7 +51,7 @@ pub mod pg_cdc_replica {
             ::faucet_runtime::__private::connectors::postgres::PostgresSink::new(::faucet_runtime::__private::connectors::postgres::PostgresSinkConfig
             { connection_url : ::faucet_runtime::__private::secret::Template(&
             [::faucet_runtime::__private::secret::Part::Lit("postgres://app:"),
-            ::faucet_runtime::__private::secret::Part::Env("FAUCET_SNAPSHOT_CDC_PASSWORD"),
+            ::faucet_runtime::__private::secret::Part::Secret("FAUCET_SNAPSHOT_CDC_PASSWORD"),
             ::faucet_runtime::__private::secret::Part::Lit("@replica.internal/shop")])
             .resolve() ?, schema : ::core::option::Option::None, table_name :
             ::std::string::String::from("orders"), column_mapping :
@@ -88,7 +88,7 @@ pub mod pg_cdc_replica {
                     ::faucet_runtime::__private::state::PostgresStore::new(::faucet_runtime::__private::state::PostgresStoreConfig
                     { url : ::faucet_runtime::__private::secret::Template(&
                     [::faucet_runtime::__private::secret::Part::Lit("postgres://app:"),
-                    ::faucet_runtime::__private::secret::Part::Env("FAUCET_SNAPSHOT_CDC_PASSWORD"),
+                    ::faucet_runtime::__private::secret::Part::Secret("FAUCET_SNAPSHOT_CDC_PASSWORD"),
                     ::faucet_runtime::__private::secret::Part::Lit("@replica.internal/shop")])
                     .resolve() ?, table : ::std::string::String::from("faucet_state"),
                     ensure_table : true, }) ? }

@@ -70,7 +70,7 @@ pub mod rest_users {
             { token_url : ::std::string::String::from("http://127.0.0.1:9/token"),
             client_id : ::std::string::String::from("faucet"), client_secret :
             ::faucet_runtime::__private::secret::SecretString::new(::faucet_runtime::__private::secret::Template(&
-            [::faucet_runtime::__private::secret::Part::Env("FAUCET_SNAPSHOT_CLIENT_SECRET")])
+            [::faucet_runtime::__private::secret::Part::Secret("FAUCET_SNAPSHOT_CLIENT_SECRET")])
             .resolve() ?), scopes : ::std::vec![::std::string::String::from("read")],
             expiry_ratio : 0.9f64, }), }) ? }
         );

@@ -1,7 +1,7 @@
 //! Built-in connectors. Each family sits behind its cargo feature, except
 //! `stdout`, which needs nothing.
 
-#[cfg(any(feature = "postgres", feature = "mysql", feature = "state-postgres", feature = "state-redis"))]
+// Always built: `secret` reads the credentials of URLs from the environment with it.
 pub mod dburl;
 #[cfg(feature = "files")]
 pub mod files;

@@ -21,8 +21,8 @@ pub use crate::connectors::write_mode::{DeleteMarker, WriteMode};
 
 use crate::connectors::dburl;
 use crate::connectors::sql_sink::{
-    ColumnNames, Committed, Keying, StoredFailure, TOKEN_TABLE, infer_columns, outcome, page_failures,
-    shapes, unnameable_rows,
+    ColumnNames, Committed, Keying, StoredFailure, TOKEN_TABLE, check_identifier, infer_columns, outcome,
+    page_failures, shapes, unnameable_rows,
 };
 use crate::error::{FaucetError, Result};
 use crate::number;
@@ -409,6 +409,11 @@ impl Sink for MySqlSink {
     }
 
     async fn open(&mut self, ctx: OpenContext<'_>) -> Result<()> {
+        // Names from `${env:…}` are checked only now; written ones passed at build time.
+        check_identifier("table_name", &self.config.table_name)?;
+        if let Some(schema) = &self.config.schema {
+            check_identifier("schema", schema)?;
+        }
         dburl::register_password(&self.config.connection_url);
         let redacted = dburl::redact(&self.config.connection_url);
         let options = MySqlConnectOptions::from_str(&self.config.connection_url)

@@ -16,6 +16,18 @@ use crate::sink::{RowFailure, WriteOutcome};
 /// The table that holds each scope's last committed token.
 pub(crate) const TOKEN_TABLE: &str = "_faucet_commit_token";
 
+/// Checks a table or schema name that was read from the environment at run
+/// time by the rule the generator applies to a written one: 1 to 63 bytes,
+/// no NUL (it is then quoted, so case and spaces are kept).
+pub(crate) fn check_identifier(key: &str, name: &str) -> Result<()> {
+    if name.is_empty() || name.contains('\0') || name.len() > 63 {
+        return Err(FaucetError::config(format!(
+            "`{key}` must be a name of 1 to 63 bytes without NUL, found {name:?}"
+        )));
+    }
+    Ok(())
+}
+
 /// A row failure as kept in the token row, to repeat it after a crash.
 #[derive(Debug, Clone)]
 pub(crate) struct StoredFailure {

@@ -26,8 +26,8 @@ pub use crate::connectors::write_mode::{DeleteMarker, WriteMode};
 
 use crate::connectors::dburl;
 use crate::connectors::sql_sink::{
-    ColumnNames, Committed, FieldsInOrder, Keying, StoredFailure, TOKEN_TABLE, infer_columns, outcome,
-    page_failures, shapes, unnameable_rows,
+    ColumnNames, Committed, FieldsInOrder, Keying, StoredFailure, TOKEN_TABLE, check_identifier, infer_columns,
+    outcome, page_failures, shapes, unnameable_rows,
 };
 use crate::error::{FaucetError, Result};
 use crate::number;
@@ -765,6 +765,11 @@ impl Sink for PostgresSink {
     }
 
     async fn open(&mut self, ctx: OpenContext<'_>) -> Result<()> {
+        // Names from `${env:…}` are checked only now; written ones passed at build time.
+        check_identifier("table_name", &self.config.table_name)?;
+        if let Some(schema) = &self.config.schema {
+            check_identifier("schema", schema)?;
+        }
         if let Some(conn) = self.conn.take() {
             close(conn).await;
         }

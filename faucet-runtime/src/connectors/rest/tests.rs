@@ -934,8 +934,8 @@ async fn secrets_never_reach_errors_logs_or_debug() {
         std::env::set_var("FAUCET_REST_TEST_KEY", "sekrit-query-9942");
     }
     use crate::secret::{Part, Template};
-    let token = Template(&[Part::Env("FAUCET_REST_TEST_TOKEN")]).resolve().unwrap();
-    let key = Template(&[Part::Env("FAUCET_REST_TEST_KEY")]).resolve().unwrap();
+    let token = Template(&[Part::Secret("FAUCET_REST_TEST_TOKEN")]).resolve().unwrap();
+    let key = Template(&[Part::Secret("FAUCET_REST_TEST_KEY")]).resolve().unwrap();
 
     // The server echoes everything it received, in the Link header and in the error body.
     let (base, _) = serve(|r, i| {

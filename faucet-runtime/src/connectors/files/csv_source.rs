@@ -24,7 +24,7 @@
 //! handled per `on_parse_error`), or fewer once its rows reach
 //! `limits.max_page_bytes`, and may span files. A row longer than
 //! `limits.max_record_bytes` is malformed (a header that long fails the run);
-//! only its first bytes are kept. Its bookmark is
+//! only its first bytes are kept. A page's bookmark is
 //! `{"file": <path relative to the glob's directory>, "offset": <byte where
 //! the next row starts>, "line": <its 1-based line number>}`. Resuming skips
 //! the files that sort before `file`, re-reads that file's header, continues

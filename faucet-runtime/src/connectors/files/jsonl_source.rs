@@ -9,9 +9,10 @@
 //! A page holds `batch_size` inputs (records plus malformed lines, which are
 //! handled per `on_parse_error`), or fewer once its lines reach
 //! `limits.max_page_bytes`, and may span files. A line longer than
-//! `limits.max_record_bytes` is malformed; only its first bytes are kept. Its bookmark is
-//! `{"file": <path relative to the glob's directory>, "offset": <byte just
-//! after the page's last line>, "line": <1-based number of the next line>}`.
+//! `limits.max_record_bytes` is malformed; only its first bytes are kept.
+//! A page's bookmark is `{"file": <path relative to the glob's directory>,
+//! "offset": <byte just after the page's last line>, "line": <1-based number
+//! of the next line>}`.
 //! Resuming skips the files that sort before `file`, continues `file` at
 //! `offset` and then reads every later file. Files added after a run that sort
 //! before its bookmark's `file` are therefore never read.

@@ -1,7 +1,8 @@
-//! A PostgreSQL sink whose schema and table names come from `${env:…}`: they
-//! are read at run time and checked there as the generator checks a written
-//! name, never taken literally (issue 16: `TABLE=orders_prod` once created a
-//! table named `${env:TABLE}`). Works in its own schema on 127.0.0.1:5432.
+//! A PostgreSQL sink and source whose schema and table names come from
+//! `${env:…}`: they are read at run time and checked there as the generator
+//! checks a written name, never taken literally (issue 16: `TABLE=orders_prod`
+//! once created a table named `${env:TABLE}`). Works in its own schema on
+//! 127.0.0.1:5432.
 
 use sqlx::{AssertSqlSafe, Connection, PgConnection, Row};
 
@@ -17,6 +18,18 @@ faucet_runtime::faucet! {
             table_name: "${env:FAUCET_ENV_NAMES_TABLE}_prod",
             create_table: true,
         } },
+    }
+}
+
+faucet_runtime::faucet! {
+    name: env_named_source,
+    pipeline: {
+        source: { type: postgres, config: {
+            connection_url: "postgres://postgres@127.0.0.1:5432/postgres",
+            schema: "${env:FAUCET_ENV_NAMES_SCHEMA}",
+            table: "${env:FAUCET_ENV_NAMES_TABLE}_prod",
+        } },
+        sink: { type: jsonl, config: { path: "${env:FAUCET_ENV_NAMES_DIR}/out.jsonl" } },
     }
 }
 
@@ -48,6 +61,8 @@ async fn env_named_schema_and_table_are_resolved_and_checked() {
             .collect();
     let sql = format!("SELECT count(*) FROM \"{schema}\".\"Orders_prod\"");
     let rows: i64 = sqlx::query(AssertSqlSafe(sql)).fetch_one(&mut conn).await.unwrap().get(0);
+    env_named_source::run().await.expect("the table is read back");
+    let read_back = std::fs::read_to_string(dir.path().join("out.jsonl")).unwrap();
 
     // A name that passes no check is refused at run time, naming the setting.
     #[allow(unsafe_code)]
@@ -56,6 +71,7 @@ async fn env_named_schema_and_table_are_resolved_and_checked() {
         std::env::set_var("FAUCET_ENV_NAMES_TABLE", "x".repeat(60));
     }
     let error = env_named_table::run().await.expect_err("a 65-byte table name");
+    let source_error = env_named_source::run().await.expect_err("a 65-byte table name");
 
     sqlx::raw_sql(AssertSqlSafe(format!("DROP SCHEMA \"{schema}\" CASCADE")))
         .execute(&mut conn)
@@ -64,6 +80,8 @@ async fn env_named_schema_and_table_are_resolved_and_checked() {
     assert!(tables.contains(&"Orders_prod".to_owned()), "{tables:?}");
     assert!(!tables.iter().any(|t| t.contains("${")), "{tables:?}");
     assert_eq!(rows, 5);
+    assert_eq!(read_back.lines().count(), 5, "{read_back}");
+    assert!(source_error.to_string().contains("`table` must be a name of 1 to 63 bytes"), "{source_error}");
     assert!(error.to_string().contains("`table_name` must be a name of 1 to 63 bytes"), "{error}");
     assert!(error.to_string().contains(&"x".repeat(60)), "the name is no secret: {error}");
 }

@@ -1,8 +1,8 @@
-//! A PostgreSQL sink and source whose schema and table names come from
+//! PostgreSQL and MySQL connectors whose schema and table names come from
 //! `${env:…}`: they are read at run time and checked there as the generator
 //! checks a written name, never taken literally (issue 16: `TABLE=orders_prod`
-//! once created a table named `${env:TABLE}`). Works in its own schema on
-//! 127.0.0.1:5432.
+//! once created a table named `${env:TABLE}`). Each test works in its own
+//! schema on 127.0.0.1:5432 or database on 127.0.0.1:3306.
 
 use sqlx::{AssertSqlSafe, Connection, PgConnection, Row};
 
@@ -84,4 +84,52 @@ async fn env_named_schema_and_table_are_resolved_and_checked() {
     assert!(source_error.to_string().contains("`table` must be a name of 1 to 63 bytes"), "{source_error}");
     assert!(error.to_string().contains("`table_name` must be a name of 1 to 63 bytes"), "{error}");
     assert!(error.to_string().contains(&"x".repeat(60)), "the name is no secret: {error}");
+}
+
+faucet_runtime::faucet! {
+    name: env_named_mysql,
+    pipeline: {
+        source: { type: jsonl, config: { path: "${env:FAUCET_ENV_NAMES_MYSQL_DIR}/in.jsonl" } },
+        sink: { type: mysql, config: {
+            connection_url: "mysql://root@127.0.0.1:3306",
+            schema: "${env:FAUCET_ENV_NAMES_MYSQL_DB}",
+            table_name: "orders_${env:FAUCET_ENV_NAMES_MYSQL_ENV}",
+            create_table: true,
+        } },
+    }
+}
+
+/// The same through the `mysql` sink, against MariaDB on 127.0.0.1:3306.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn env_named_mysql_table_is_resolved() {
+    use sqlx::MySqlConnection;
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    let db = format!("faucet_e2e_env_names_{nanos}_{}", std::process::id());
+    let mut my = MySqlConnection::connect("mysql://root@127.0.0.1:3306").await.expect("MariaDB on 3306");
+    sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE `{db}`"))).execute(&mut my).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("in.jsonl"), "{\"id\": 1}\n{\"id\": 2}\n").unwrap();
+    // SAFETY: only this test reads these variables.
+    #[allow(unsafe_code)]
+    unsafe {
+        std::env::set_var("FAUCET_ENV_NAMES_MYSQL_DIR", dir.path());
+        std::env::set_var("FAUCET_ENV_NAMES_MYSQL_DB", &db);
+        std::env::set_var("FAUCET_ENV_NAMES_MYSQL_ENV", "prod");
+    }
+    let result = env_named_mysql::run().await;
+    let tables: Vec<String> =
+        sqlx::query("SELECT CAST(TABLE_NAME AS CHAR) FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?")
+            .bind(&db)
+            .fetch_all(&mut my)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+    let sql = format!("SELECT COUNT(*) FROM `{db}`.`orders_prod`");
+    let rows = sqlx::query(AssertSqlSafe(sql)).fetch_one(&mut my).await.map(|r| r.get::<i64, _>(0));
+    sqlx::raw_sql(AssertSqlSafe(format!("DROP DATABASE `{db}`"))).execute(&mut my).await.unwrap();
+    result.expect("the run succeeds");
+    assert!(tables.contains(&"orders_prod".to_owned()), "{tables:?}");
+    assert_eq!(rows.unwrap(), 2);
 }

@@ -3,7 +3,9 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::postgres::{Input, PostgresSink, PostgresSource, query_source, scalar_tokens, table_sink};
+use super::postgres::{
+    Input, PostgresSink, PostgresSource, opt_text, query_source, scalar_tokens, table_sink,
+};
 use super::write_mode;
 use crate::codegen::{Gen, usize_lit};
 use crate::diag::{Diagnostics, Loc};
@@ -40,11 +42,9 @@ impl MySqlSource {
                 quote!(#m::MySqlInput::Query { sql: ::std::string::String::from(#sql), params: ::std::vec![#(#params),*] })
             }
             Input::Table { schema, name } => {
-                let schema = match schema {
-                    Some(s) => quote!(::core::option::Option::Some(::std::string::String::from(#s))),
-                    None => quote!(::core::option::Option::None),
-                };
-                quote!(#m::MySqlInput::Table { schema: #schema, name: ::std::string::String::from(#name) })
+                let schema = opt_text(schema, g);
+                let name = g.text(name);
+                quote!(#m::MySqlInput::Table { schema: #schema, name: #name })
             }
         };
         let key = match &s.replication_key {
@@ -82,13 +82,7 @@ impl MySqlSink {
         let m = quote!(#rt::__private::connectors::mysql_sink);
         let s = &self.0;
         let url = g.text(&s.connection_url);
-        let schema = match &s.schema {
-            Some(x) => {
-                let x = g.text(x);
-                quote!(::core::option::Option::Some(#x))
-            }
-            None => quote!(::core::option::Option::None),
-        };
+        let schema = opt_text(&s.schema, g);
         let table = g.text(&s.table_name);
         let mapping = match &s.jsonb_column {
             Some(c) => quote!(#m::ColumnMapping::Json { column: ::std::string::String::from(#c) }),

@@ -155,12 +155,12 @@ pub enum Input {
         /// Bound as `$1…`.
         params: Vec<Scalar>,
     },
-    /// `table` (and `schema`).
+    /// `table` (and `schema`); either may read `${env:…}`, checked at run time.
     Table {
         /// The schema.
-        schema: Option<String>,
+        schema: Option<Text>,
         /// The table.
-        name: String,
+        name: Text,
     },
 }
 
@@ -486,9 +486,9 @@ pub(crate) fn query_source(
             if let Some(p) = params {
                 diags.error_help(&p.loc, "`params` apply to `query`, not to `table`", "remove `params`");
             }
-            let name = identifier(&t.value, "table", diags);
+            let name = run_time_identifier(&t.value, "table", diags);
             let schema = match schema {
-                Some(s) => identifier(s, "schema", diags).map(Some),
+                Some(s) => run_time_identifier(s, "schema", diags).map(Some),
                 None => Some(None),
             };
             Some(Input::Table { schema: schema?, name: name? })
@@ -625,6 +625,17 @@ pub(crate) fn scalar_tokens(s: &Scalar, g: &Gen) -> TokenStream {
     }
 }
 
+/// An optional config string, resolved at run time.
+pub(crate) fn opt_text(t: &Option<Text>, g: &Gen) -> TokenStream {
+    match t {
+        Some(t) => {
+            let t = g.text(t);
+            quote!(::core::option::Option::Some(#t))
+        }
+        None => quote!(::core::option::Option::None),
+    }
+}
+
 fn opt_string(s: &Option<String>) -> TokenStream {
     match s {
         Some(s) => quote!(::core::option::Option::Some(::std::string::String::from(#s))),
@@ -643,8 +654,9 @@ impl PostgresSource {
                 quote!(#pg::SourceInput::Query { sql: ::std::string::String::from(#sql), params: ::std::vec![#(#params),*] })
             }
             Input::Table { schema, name } => {
-                let schema = opt_string(schema);
-                quote!(#pg::SourceInput::Table { schema: #schema, name: ::std::string::String::from(#name) })
+                let schema = opt_text(schema, g);
+                let name = g.text(name);
+                quote!(#pg::SourceInput::Table { schema: #schema, name: #name })
             }
         };
         let key = opt_string(&self.replication_key);
@@ -670,13 +682,7 @@ impl PostgresSink {
         let rt = g.rt();
         let pg = quote!(#rt::__private::connectors::postgres);
         let url = g.text(&self.connection_url);
-        let schema = match &self.schema {
-            Some(s) => {
-                let s = g.text(s);
-                quote!(::core::option::Option::Some(#s))
-            }
-            None => quote!(::core::option::Option::None),
-        };
+        let schema = opt_text(&self.schema, g);
         let table = g.text(&self.table_name);
         let mapping = match &self.jsonb_column {
             Some(c) => quote!(#pg::ColumnMapping::Jsonb { column: ::std::string::String::from(#c) }),

@@ -446,7 +446,7 @@ pub(crate) fn plain_string(node: &Node, key: &str, diags: &mut Diagnostics) -> O
                 format!(
                     "`{key}` is fixed at build time and cannot read `${{env:{var}}}`: it would be taken literally"
                 ),
-                "write the value itself, which is checked when the pipeline is built; `${env:…}` is read at run time in connection strings, paths, URLs, headers, credentials and the `postgres`/`mysql` sinks' `table_name` and `schema`",
+                "write the value itself, which is checked when the pipeline is built; `${env:…}` is read at run time in connection strings, paths, URLs, headers, credentials, and the table and schema names of `postgres` and `mysql` sources and sinks",
             );
             None
         }

@@ -157,6 +157,13 @@ impl MySqlSource {
     }
 
     async fn open(&mut self) -> Result<()> {
+        if let MySqlInput::Table { schema, name } = &self.config.input {
+            // Names from `${env:…}` are checked only now; written ones passed at build time.
+            crate::connectors::sql_sink::check_identifier("table", name)?;
+            if let Some(schema) = schema {
+                crate::connectors::sql_sink::check_identifier("schema", schema)?;
+            }
+        }
         dburl::register_password(&self.config.connection_url);
         let redacted = dburl::redact(&self.config.connection_url);
         let options = MySqlConnectOptions::from_str(&self.config.connection_url)

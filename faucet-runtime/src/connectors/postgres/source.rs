@@ -157,6 +157,13 @@ impl PostgresSource {
 
     /// Opens the transaction and the cursor, positioned after the bookmark.
     async fn open(&mut self) -> Result<()> {
+        if let SourceInput::Table { schema, name } = &self.config.input {
+            // Names from `${env:…}` are checked only now; written ones passed at build time.
+            crate::connectors::sql_sink::check_identifier("table", name)?;
+            if let Some(schema) = schema {
+                crate::connectors::sql_sink::check_identifier("schema", schema)?;
+            }
+        }
         let mut conn = connect(&self.config.connection_url, FaucetError::source).await?;
         let err = |e: sqlx::Error, doing: &str| FaucetError::source(describe(&e, doing));
         sqlx::raw_sql(

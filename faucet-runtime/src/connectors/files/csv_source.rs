@@ -120,7 +120,7 @@ impl CsvSource {
     async fn start(&mut self, bookmark: Option<&Value>) -> Result<()> {
         let files = Files::start_in(self.origin.as_ref(), &self.config.path, bookmark).await?;
         let rows = Rows::new(&self.config);
-        self.state = Some(State { files, rows, current: None, finished: None });
+        self.state = Some(State { files, rows, current: None, finished: None, stopped: false });
         Ok(())
     }
 }
@@ -131,8 +131,11 @@ struct State {
     files: Files,
     rows: Rows,
     current: Option<CsvFile>,
-    /// The end position (file index, offset, line) of the last file read to its end.
+    /// The end position (file index, offset, line) of the last file read to
+    /// its end, or to the start of a last row held back as incomplete.
     finished: Option<(usize, u64, u64)>,
+    /// Set once a last row is held back: reading stops there, so no bookmark passes it.
+    stopped: bool,
 }
 
 /// The file being read.
@@ -143,6 +146,8 @@ struct CsvFile {
     keys: Vec<String>,
     /// The field count every row must have (unless `flexible`), once known.
     expected: Option<usize>,
+    /// Whether the header just read ended the file without a terminator.
+    header_unterminated: bool,
 }
 
 /// A push-based row reader that keeps its buffers from row to row.
@@ -164,6 +169,8 @@ struct Rows {
     max: usize,
     /// The last row's length in bytes of input, terminator included.
     bytes: u64,
+    /// Whether the last row ended at the end of the file without a terminator.
+    unterminated: bool,
 }
 
 impl Rows {
@@ -179,6 +186,7 @@ impl Rows {
             start_line: 1,
             max: config.limits.max_record_bytes,
             bytes: 0,
+            unterminated: false,
         }
     }
 
@@ -222,6 +230,8 @@ impl Rows {
         cursor.fill().await?;
         let mut raw_start = cursor.pos();
         loop {
+            // Empty input tells the reader the file ended.
+            self.unterminated = cursor.available().is_empty();
             let (result, nin, nout, nend) = self.reader.read_record(
                 cursor.available(),
                 &mut self.out[self.nout..],
@@ -313,7 +323,13 @@ async fn open(
     opened: OpenedFile,
 ) -> Result<CsvFile> {
     let display = files.get(opened.index).display();
-    let mut file = CsvFile { index: opened.index, cursor: opened.cursor, keys: Vec::new(), expected: None };
+    let mut file = CsvFile {
+        index: opened.index,
+        cursor: opened.cursor,
+        keys: Vec::new(),
+        expected: None,
+        header_unterminated: false,
+    };
     let needs_first_row = config.has_headers || !config.flexible;
     if needs_first_row && opened.offset > 0 {
         let mut head = files.cursor(opened.index, 0).await?;
@@ -327,6 +343,7 @@ async fn open(
     rows.skip_terminators(&mut file.cursor).await?;
     if config.has_headers && opened.offset == 0 && rows.read(&mut file.cursor).await? {
         first_row(config, &mut file, rows, display)?;
+        file.header_unterminated = rows.unterminated;
         rows.skip_terminators(&mut file.cursor).await?;
     }
     Ok(file)
@@ -493,7 +510,7 @@ impl Source for CsvSource {
         }
         let config = &self.config;
         let spare = &mut self.spare;
-        let Some(State { files, rows, current, finished }) = self.state.as_mut() else {
+        let Some(State { files, rows, current, finished, stopped }) = self.state.as_mut() else {
             return Ok(None);
         };
         let batch_size = config.batch_size.max(1);
@@ -502,7 +519,7 @@ impl Source for CsvSource {
         // Input bytes of the page's rows.
         let mut page_bytes = 0;
 
-        while count < batch_size && page_bytes < config.limits.max_page_bytes {
+        while !*stopped && count < batch_size && page_bytes < config.limits.max_page_bytes {
             let file = match current {
                 Some(file) => file,
                 None => match files.next_file().await? {
@@ -510,7 +527,19 @@ impl Source for CsvSource {
                     None => break,
                 },
             };
-            if !rows.read(&mut file.cursor).await? {
+            let start = (file.cursor.offset(), rows.line());
+            let more = rows.read(&mut file.cursor).await?;
+            // A last row (or a header) without its terminator: complete, or still being written?
+            let unterminated = if more { rows.unterminated } else { file.header_unterminated };
+            if unterminated && !files.settled(file.index, file.cursor.offset()).await? {
+                let (offset, line) = if more { start } else { (0, 1) };
+                objects::held_back(files.get(file.index).display(), line);
+                *finished = Some((file.index, offset, line));
+                *current = None;
+                *stopped = true;
+                break;
+            }
+            if !more {
                 *finished = Some((file.index, file.cursor.offset(), rows.line()));
                 *current = None;
                 continue;

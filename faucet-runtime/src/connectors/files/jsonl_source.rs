@@ -83,7 +83,7 @@ impl JsonlSource {
 
     async fn start(&mut self, bookmark: Option<&Value>) -> Result<()> {
         let files = Files::start_in(self.origin.as_ref(), &self.config.path, bookmark).await?;
-        self.state = Some(State { files, current: None, carry: Vec::new(), finished: None });
+        self.state = Some(State { files, current: None, carry: Vec::new(), finished: None, stopped: false });
         Ok(())
     }
 }
@@ -94,8 +94,11 @@ struct State {
     current: Option<OpenFile>,
     /// The partial line carried over a chunk boundary.
     carry: Vec<u8>,
-    /// The end position (file index, offset, line) of the last file read to its end.
+    /// The end position (file index, offset, line) of the last file read to
+    /// its end, or to the start of a last line held back as incomplete.
     finished: Option<(usize, u64, u64)>,
+    /// Set once a last line is held back: reading stops there, so no bookmark passes it.
+    stopped: bool,
 }
 
 struct OpenFile {
@@ -119,22 +122,25 @@ enum Line<'a> {
     TooLong { excerpt: &'a [u8], bytes: u64 },
 }
 
-/// The next line of `cursor`, or `None` at the end of the file. A line longer
-/// than `max` bytes is read to its end but only its first [`EXCERPT_BYTES`]
-/// are kept, so `carry` never holds more than `max` bytes.
+/// The next line of `cursor`, with the file offset where it ends when it is a
+/// last line without a terminator, or `None` at the end of the file. A line longer than `max`
+/// bytes is read to its end but only its first [`EXCERPT_BYTES`] are kept, so
+/// `carry` never holds more than `max` bytes.
 async fn next_line<'a>(
     cursor: &'a mut Cursor,
     carry: &'a mut Vec<u8>,
     max: usize,
-) -> Result<Option<Line<'a>>> {
+) -> Result<Option<(Line<'a>, Option<u64>)>> {
     carry.clear();
     // The line's length so far; past `max`, `carry` keeps the excerpt only.
     let mut bytes: u64 = 0;
+    let mut unterminated = None;
     let found = loop {
         if !cursor.fill().await? {
             if carry.is_empty() && bytes == 0 {
                 return Ok(None);
             }
+            unterminated = Some(cursor.offset());
             break Found::Carry;
         }
         let available = cursor.available();
@@ -158,10 +164,12 @@ async fn next_line<'a>(
     };
     let line = match found {
         Found::Chunk(range) => &cursor.chunk()[range],
-        Found::Carry if bytes > max as u64 => return Ok(Some(Line::TooLong { excerpt: carry, bytes })),
+        Found::Carry if bytes > max as u64 => {
+            return Ok(Some((Line::TooLong { excerpt: carry, bytes }, unterminated)));
+        }
         Found::Carry => &carry[..],
     };
-    Ok(Some(Line::Whole(line.strip_suffix(b"\r").unwrap_or(line))))
+    Ok(Some((Line::Whole(line.strip_suffix(b"\r").unwrap_or(line)), unterminated)))
 }
 
 /// Appends `part` of a line to `carry` while the line (`bytes` long so far)
@@ -196,7 +204,7 @@ impl Source for JsonlSource {
         if self.state.is_none() {
             self.start(None).await?;
         }
-        let Some(State { files, current, carry, finished }) = self.state.as_mut() else {
+        let Some(State { files, current, carry, finished, stopped }) = self.state.as_mut() else {
             return Ok(None);
         };
         let batch_size = self.config.batch_size.max(1);
@@ -207,7 +215,7 @@ impl Source for JsonlSource {
         // Input bytes of the page's lines (terminators included).
         let mut page_bytes = 0;
 
-        while count < batch_size && page_bytes < limits.max_page_bytes {
+        while !*stopped && count < batch_size && page_bytes < limits.max_page_bytes {
             let file = match current {
                 Some(file) => file,
                 None => match files.next_file().await? {
@@ -219,11 +227,26 @@ impl Source for JsonlSource {
                     None => break,
                 },
             };
-            let line = match next_line(&mut file.cursor, carry, limits.max_record_bytes).await? {
-                Some(Line::Whole(line)) => line,
-                Some(Line::TooLong { excerpt, bytes }) => {
+            let start = file.cursor.offset();
+            let read = next_line(&mut file.cursor, carry, limits.max_record_bytes).await?;
+            // A last line without its terminator: complete, or still being written?
+            let unterminated = read.as_ref().and_then(|(_, end)| *end);
+            if let Some(end) = unterminated {
+                if !files.settled(file.index, end).await? {
+                    objects::held_back(files.get(file.index).display(), file.line);
+                    *finished = Some((file.index, start, file.line));
+                    *current = None;
+                    *stopped = true;
+                    break;
+                }
+            }
+            // An unterminated last line leaves the position on its line.
+            let next = |line: u64| if unterminated.is_some() { line } else { line + 1 };
+            let line = match read {
+                Some((Line::Whole(line), _)) => line,
+                Some((Line::TooLong { excerpt, bytes }, _)) => {
                     let number = file.line;
-                    file.line += 1;
+                    file.line = next(number);
                     count += 1;
                     page_bytes += EXCERPT_BYTES;
                     let display = files.get(file.index).display();
@@ -245,7 +268,7 @@ impl Source for JsonlSource {
                 }
             };
             let number = file.line;
-            file.line += 1;
+            file.line = next(number);
             if line.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }

@@ -27,6 +27,10 @@ use super::OnParseError;
 use crate::error::{FaucetError, Result};
 use crate::page::{Page, Rejected};
 
+/// How long a local file must have been left unmodified for a last line
+/// without a line terminator to count as complete (see [`Files::settled`]).
+pub(crate) const SETTLE: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Bytes read from a local file per chunk.
 const CHUNK_SIZE: usize = 128 * 1024;
 
@@ -84,6 +88,8 @@ impl ListedFile {
 pub(crate) struct Listing {
     store: Arc<dyn ObjectStore>,
     files: Vec<ListedFile>,
+    /// Whether the files are local (and so may still be written while read).
+    local: bool,
 }
 
 /// A remote (or in-memory) object store to list and read instead of the local filesystem.
@@ -155,7 +161,7 @@ impl Listing {
             })
             .collect();
         files.sort_by(|a, b| a.name().cmp(b.name()));
-        Ok(Listing { store: Arc::new(store), files })
+        Ok(Listing { store: Arc::new(store), files, local: true })
     }
 
     /// Lists the objects of `origin` that `pattern` matches: a glob over whole
@@ -206,7 +212,7 @@ impl Listing {
             })
             .collect();
         files.sort_by(|a, b| a.name().cmp(b.name()));
-        Ok(Listing { store: origin.store.clone(), files })
+        Ok(Listing { store: origin.store.clone(), files, local: false })
     }
 
     /// The listed files, in reading order.
@@ -545,6 +551,26 @@ impl Files {
         value
     }
 
+    /// Whether a last line without a line terminator, ending at byte `end` of
+    /// the file at `index`, is complete. An object store's objects are written
+    /// whole, so theirs always is. A local file may still be written: its line
+    /// counts as complete only when the file still ends at `end` and was last
+    /// modified at least [`SETTLE`] ago; otherwise a writer may be in the middle of it.
+    pub(crate) async fn settled(&self, index: usize, end: u64) -> Result<bool> {
+        if !self.listing.local {
+            return Ok(true);
+        }
+        let file = self.get(index);
+        let meta = match self.listing.store.head(&file.location).await {
+            Ok(meta) => meta,
+            Err(object_store::Error::NotFound { .. }) => return Ok(false),
+            Err(e) => return Err(FaucetError::source(format!("reading `{}`: {e}", file.display))),
+        };
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        let age_ms = now.as_millis() as i64 - meta.last_modified.timestamp_millis();
+        Ok(meta.size == end && age_ms >= SETTLE.as_millis() as i64)
+    }
+
     /// The listed file at `index`.
     pub(crate) fn get(&self, index: usize) -> &ListedFile {
         &self.listing.files()[index]
@@ -598,6 +624,19 @@ fn parse_bookmark(bookmark: &Value) -> Result<(&str, u64, u64)> {
     let offset = bookmark.get("offset").and_then(Value::as_u64).ok_or_else(invalid)?;
     let line = bookmark.get("line").and_then(Value::as_u64).filter(|&l| l > 0).ok_or_else(invalid)?;
     Ok((file, offset, line))
+}
+
+/// Reports a last line held back as incomplete: it has no line terminator and
+/// its file may still be written (see [`Files::settled`]). The bookmark stays
+/// before it and reading stops there, so the next run reads it once complete.
+pub(crate) fn held_back(file: &str, line: u64) {
+    tracing::warn!(
+        file,
+        line,
+        "the last line has no line terminator and the file was modified less than {} s ago: \
+         holding it back as incomplete; a later run reads it",
+        SETTLE.as_secs()
+    );
 }
 
 /// Handles one malformed input per `mode`: fails with a parse error naming

@@ -718,6 +718,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path =
             write(dir.path(), "in.csv", "\u{feff}a,b\r\n1,\"x\r\ny, \"\"q\"\"\"\r\n\r\n\r\n2,\"\"\r\n3,last");
+        objects::settle(&path);
         let all_pages = check_resume_from_every_page(&config(&path, 1)).await;
         assert_eq!(
             records(&all_pages),
@@ -730,6 +731,62 @@ mod tests {
         assert_eq!(all_pages[0].bookmark, Some(json!({"file": "in.csv", "offset": 29, "line": 6})));
         assert_eq!(all_pages[1].bookmark.as_ref().unwrap()["line"], json!(7));
         assert_eq!(all_pages[2].bookmark.as_ref().unwrap()["line"], json!(7));
+    }
+
+    fn append(path: &Path, text: &str) {
+        use std::io::Write;
+        std::fs::File::options().append(true).open(path).unwrap().write_all(text.as_bytes()).unwrap();
+    }
+
+    /// Reads `config` from `bookmark` to the end: the records, the DLQ
+    /// payloads, and the last page's bookmark (else `bookmark` again).
+    async fn run_from(
+        config: &CsvSourceConfig,
+        bookmark: Option<Value>,
+    ) -> (Vec<Value>, Vec<Value>, Option<Value>) {
+        let read = pages(config, bookmark.clone()).await.unwrap();
+        let rejects = read.iter().flat_map(|p| p.rejects.iter().map(|r| r.payload.clone())).collect();
+        let last = read.last().map_or(bookmark, |p| p.bookmark.clone());
+        (records(&read), rejects, last)
+    }
+
+    #[tokio::test]
+    async fn a_growing_file_is_read_exactly_once_with_its_line_numbers() {
+        let dir = tempfile::tempdir().unwrap();
+        // The writer is in the middle of the header: nothing is read, no bookmark.
+        let path = write(dir.path(), "grow.csv", "id,te");
+        let mut config = config(&path, 2);
+        config.on_parse_error = OnParseError::Dlq;
+        let (got, _, bookmark) = run_from(&config, None).await;
+        assert!(got.is_empty() && bookmark.is_none());
+
+        // Now in the middle of row 2 (line 4): it is held back, not read as `te`.
+        append(&path, "xt\n0,a\n1,b\n2,te");
+        let (got, rejects, bookmark) = run_from(&config, None).await;
+        assert_eq!(got, [json!({"id": "0", "text": "a"}), json!({"id": "1", "text": "b"})]);
+        assert!(rejects.is_empty());
+        assert_eq!(bookmark, Some(json!({"file": "grow.csv", "offset": 16, "line": 4})));
+
+        // Completed, with more rows, the last one half written again.
+        append(&path, "xttexttext\n3,c\n4,d");
+        let (got, rejects, bookmark) = run_from(&config, bookmark).await;
+        assert_eq!(got, [json!({"id": "2", "text": "texttexttext"}), json!({"id": "3", "text": "c"})]);
+        assert!(rejects.is_empty());
+        assert_eq!(bookmark.as_ref().unwrap()["line"], json!(6));
+
+        // Left alone, the file is finished: its last row counts although it has no newline.
+        objects::settle(&path);
+        let (got, _, bookmark) = run_from(&config, bookmark).await;
+        assert_eq!(got, [json!({"id": "4", "text": "d"})]);
+        let size = std::fs::metadata(&path).unwrap().len();
+        assert_eq!(bookmark, Some(json!({"file": "grow.csv", "offset": size, "line": 6})));
+
+        // Appended later after all: line numbers go on from line 6's end.
+        append(&path, "\n5,\"x\ny\"\n6,e,extra\n");
+        let (got, rejects, bookmark) = run_from(&config, bookmark).await;
+        assert_eq!(got, [json!({"id": "5", "text": "x\ny"})]);
+        assert_eq!(rejects, [json!({"file": path.to_str().unwrap(), "line": 9, "raw": "6,e,extra"})]);
+        assert_eq!(bookmark.unwrap()["line"], json!(10));
     }
 
     #[tokio::test]

@@ -406,12 +406,83 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("in.jsonl");
         std::fs::write(&path, "\u{feff}{\"a\":1}\r\n\r\n   \n\t\r\n{\"a\":2}\r\n\n{\"a\":3}").unwrap();
+        objects::settle(&path);
         let all_pages = check_resume_from_every_page(&path, 1).await;
         assert_eq!(records(&all_pages), [json!({"a": 1}), json!({"a": 2}), json!({"a": 3})]);
         assert_eq!(all_pages.len(), 3);
         assert_eq!(all_pages[0].bookmark, Some(json!({"file": "in.jsonl", "offset": 12, "line": 2})));
         assert_eq!(all_pages[1].bookmark.as_ref().unwrap()["line"], json!(6));
-        assert_eq!(all_pages[2].bookmark.as_ref().unwrap()["line"], json!(8));
+        // The last line has no terminator: the position stays on it.
+        assert_eq!(all_pages[2].bookmark.as_ref().unwrap()["line"], json!(7));
+    }
+
+    /// Reads `config` from `bookmark` to the end: the records, the DLQ
+    /// payloads, and the last page's bookmark (else `bookmark` again).
+    async fn run_from(
+        config: &JsonlSourceConfig,
+        bookmark: Option<Value>,
+    ) -> (Vec<Value>, Vec<Value>, Option<Value>) {
+        let mut source = JsonlSource::new(config.clone());
+        let read = pages(&mut source, bookmark.clone()).await.unwrap();
+        let rejects = read.iter().flat_map(|p| p.rejects.iter().map(|r| r.payload.clone())).collect();
+        let last = read.last().map_or(bookmark, |p| p.bookmark.clone());
+        (records(&read), rejects, last)
+    }
+
+    fn append(path: &std::path::Path, text: &str) {
+        use std::io::Write;
+        std::fs::File::options().append(true).open(path).unwrap().write_all(text.as_bytes()).unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_growing_file_is_read_exactly_once_with_its_line_numbers() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("grow.jsonl");
+        let mut config = JsonlSourceConfig::new(path.to_str().unwrap());
+        config.on_parse_error = OnParseError::Dlq;
+        // The writer is in the middle of line 3: it is held back, not dead-lettered in pieces.
+        std::fs::write(&path, "{\"id\":0}\n{\"id\":1}\n{\"id\":2,\"text\":\"te").unwrap();
+        let (got, rejects, bookmark) = run_from(&config, None).await;
+        assert_eq!(got, [json!({"id": 0}), json!({"id": 1})]);
+        assert!(rejects.is_empty(), "{rejects:?}");
+        assert_eq!(bookmark, Some(json!({"file": "grow.jsonl", "offset": 18, "line": 3})));
+
+        // The writer completes it and appends more, the last line again half written.
+        append(&path, "xttexttext\"}\n{\"id\":3}\n{\"id\":4}");
+        let (got, rejects, bookmark) = run_from(&config, bookmark).await;
+        assert_eq!(got, [json!({"id": 2, "text": "texttexttext"}), json!({"id": 3})]);
+        assert!(rejects.is_empty(), "{rejects:?}");
+        assert_eq!(bookmark.as_ref().unwrap()["line"], json!(5));
+
+        // Left alone, the file is finished: its last line counts although it has no newline.
+        objects::settle(&path);
+        let (got, _, bookmark) = run_from(&config, bookmark).await;
+        assert_eq!(got, [json!({"id": 4})]);
+        let size = std::fs::metadata(&path).unwrap().len();
+        assert_eq!(bookmark, Some(json!({"file": "grow.jsonl", "offset": size, "line": 5})));
+        let (got, _, _) = run_from(&config, bookmark.clone()).await;
+        assert!(got.is_empty());
+
+        // Appended later after all: line numbers go on from line 5's end.
+        append(&path, "\nnope\n{\"id\":5}\n");
+        let (got, rejects, bookmark) = run_from(&config, bookmark).await;
+        assert_eq!(got, [json!({"id": 5})]);
+        assert_eq!(rejects, [json!({"file": path.to_str().unwrap(), "line": 6, "raw": "nope"})]);
+        assert_eq!(bookmark.unwrap()["line"], json!(8));
+    }
+
+    #[tokio::test]
+    async fn a_held_back_line_stops_the_glob_before_later_files() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.jsonl"), "1\n2\n3").unwrap();
+        std::fs::write(dir.path().join("b.jsonl"), "4\n").unwrap();
+        let config = JsonlSourceConfig::new(dir.path().join("*.jsonl").to_str().unwrap());
+        let (got, _, bookmark) = run_from(&config, None).await;
+        assert_eq!(got, [json!(1), json!(2)]);
+        assert_eq!(bookmark, Some(json!({"file": "a.jsonl", "offset": 4, "line": 3})));
+        objects::settle(&dir.path().join("a.jsonl"));
+        let (got, _, _) = run_from(&config, bookmark).await;
+        assert_eq!(got, [json!(3), json!(4)]);
     }
 
     #[tokio::test]

@@ -706,6 +706,14 @@ fn reject(
     }
 }
 
+/// Marks the file at `path` as last modified an hour ago, so a last line
+/// without a terminator counts as complete (see [`Files::settled`]).
+#[cfg(test)]
+pub(crate) fn settle(path: &std::path::Path) {
+    let an_hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    std::fs::File::options().append(true).open(path).unwrap().set_modified(an_hour_ago).unwrap();
+}
+
 /// `raw` without its trailing line terminator.
 pub(crate) fn trim_terminator(raw: &[u8]) -> &[u8] {
     let raw = raw.strip_suffix(b"\n").unwrap_or(raw);

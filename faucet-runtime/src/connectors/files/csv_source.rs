@@ -30,6 +30,11 @@
 //! the files that sort before `file`, re-reads that file's header, continues
 //! it at `offset` and then reads every later file. Files added after a run that
 //! sort before its bookmark's `file` are therefore never read.
+//!
+//! A file may grow while it is read. A last row (or a header) without its
+//! terminator is read only when complete (see [`Files::settled`]); else it is
+//! held back: the bookmark stays at its start, the run stops reading there and
+//! warns, and a later run reads it once complete.
 
 use std::collections::HashSet;
 use std::fmt;

@@ -15,6 +15,12 @@
 //! Resuming skips the files that sort before `file`, continues `file` at
 //! `offset` and then reads every later file. Files added after a run that sort
 //! before its bookmark's `file` are therefore never read.
+//!
+//! A file may grow while it is read. A last line without its terminator is
+//! read only when complete (see [`Files::settled`]); else it is held back: the
+//! bookmark stays at its start, the run stops reading there and warns, and a
+//! later run reads it once complete. A last line read without its terminator
+//! leaves the bookmark on its line, so appended lines keep their numbers.
 
 use std::fmt;
 use std::ops::Range;

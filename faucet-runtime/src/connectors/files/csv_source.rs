@@ -929,6 +929,10 @@ mod tests {
         let pages = result.unwrap();
         assert_eq!(records(&pages), [json!({"a": "1", "b": "x\ny"}), json!({"a": "3", "b": "z"})]);
         assert_eq!(pages[0].rejects[0].payload["raw"], json!("2,\"\u{fffd}\"\"\""));
+        assert_eq!(
+            pages[0].rejects[0].payload["raw_base64"],
+            json!(crate::connectors::base64(b"2,\"\xff\"\"\""))
+        );
         assert_eq!(pages[0].rejects[0].payload["line"], json!(4));
 
         let (_, result) = malformed(b"\xc3,\xa9", OnParseError::Skip).await;

@@ -564,6 +564,8 @@ mod tests {
         let payload = &pages[0].rejects[0].payload;
         assert_eq!(payload["line"], json!(2));
         assert_eq!(payload["raw"], json!("{\"a\":\"\u{fffd}\u{fffd}\"}"));
+        // The exact bytes, without the line's `\r\n`.
+        assert_eq!(payload["raw_base64"], json!(crate::connectors::base64(b"{\"a\":\"\xff\xfe\"}")));
 
         let (_, result) = malformed_pages(text, OnParseError::Skip).await;
         let pages = result.unwrap();

@@ -649,14 +649,22 @@ pub(crate) fn malformed(
     raw: &[u8],
     what: &str,
 ) -> Result<()> {
-    reject(
-        mode,
-        page,
-        file,
-        line,
-        what,
-        || json!({ "file": file, "line": line, "raw": String::from_utf8_lossy(raw) }),
-    )
+    reject(mode, page, file, line, what, || {
+        let mut payload = json!({ "file": file, "line": line });
+        put_raw(&mut payload, raw);
+        payload
+    })
+}
+
+/// Puts input bytes into a DLQ payload: `raw` as text, and when they are not
+/// UTF-8 (so `raw` shows the bad bytes as U+FFFD) also `raw_base64`, the exact bytes.
+fn put_raw(payload: &mut Value, raw: &[u8]) {
+    let Some(map) = payload.as_object_mut() else { return };
+    let text = String::from_utf8_lossy(raw);
+    if let std::borrow::Cow::Owned(_) = text {
+        map.insert("raw_base64".into(), Value::String(crate::connectors::base64(raw)));
+    }
+    map.insert("raw".into(), Value::String(text.into_owned()));
 }
 
 /// Handles a record longer than `max_record_bytes` like [`malformed`] input;
@@ -678,8 +686,9 @@ pub(crate) fn oversized(
             Err(e) if e.error_len().is_none() => &excerpt[..e.valid_up_to()],
             _ => excerpt,
         };
-        let raw = String::from_utf8_lossy(whole);
-        json!({ "file": file, "line": line, "raw": raw, "bytes": bytes, "truncated": true })
+        let mut payload = json!({ "file": file, "line": line, "bytes": bytes, "truncated": true });
+        put_raw(&mut payload, whole);
+        payload
     })
 }
 

@@ -538,6 +538,19 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn nesting_past_127_levels_is_malformed() {
+        let nested = |depth: usize| format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+        let text = format!("{}\n{}\n", nested(127), nested(128));
+        let (path, result) = malformed_pages(text.as_bytes(), OnParseError::Dlq).await;
+        let pages = result.unwrap();
+        assert_eq!(records(&pages), [serde_json::from_str::<Value>(&nested(127)).unwrap()]);
+        let rejected = &pages[0].rejects[0];
+        assert_eq!(rejected.payload["line"], json!(2));
+        let prefix = format!("{}:2: invalid JSON: recursion limit exceeded", path.display());
+        assert!(rejected.error.message().starts_with(&prefix), "{}", rejected.error.message());
+    }
+
+    #[tokio::test]
     async fn invalid_json_is_skipped_and_counted() {
         let text = b"{\"a\":1}\nnope\n{\"a\":3}\n";
         let (_, result) = malformed_pages(text, OnParseError::Skip).await;

@@ -237,14 +237,14 @@ impl Source for JsonlSource {
             let read = next_line(&mut file.cursor, carry, limits.max_record_bytes).await?;
             // A last line without its terminator: complete, or still being written?
             let unterminated = read.as_ref().and_then(|(_, end)| *end);
-            if let Some(end) = unterminated {
-                if !files.settled(file.index, end).await? {
-                    objects::held_back(files.get(file.index).display(), file.line);
-                    *finished = Some((file.index, start, file.line));
-                    *current = None;
-                    *stopped = true;
-                    break;
-                }
+            if let Some(end) = unterminated
+                && !files.settled(file.index, end).await?
+            {
+                objects::held_back(files.get(file.index).display(), file.line);
+                *finished = Some((file.index, start, file.line));
+                *current = None;
+                *stopped = true;
+                break;
             }
             // An unterminated last line leaves the position on its line.
             let next = |line: u64| if unterminated.is_some() { line } else { line + 1 };

@@ -29,8 +29,9 @@ pub mod stdout;
 #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 pub mod write_mode;
 
-#[cfg(any(feature = "sqlite", feature = "postgres-cdc", all(test, feature = "postgres")))]
-/// Standard base64 with padding: how binary columns travel in records.
+#[cfg(any(feature = "files", feature = "sqlite", feature = "postgres-cdc", all(test, feature = "postgres")))]
+/// Standard base64 with padding: how binary columns travel in records, and
+/// how the DLQ keeps input bytes that are not UTF-8.
 pub(crate) fn base64(bytes: &[u8]) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD.encode(bytes)

@@ -5,7 +5,8 @@
 //! writes a temporary file next to the target, syncs it, renames it over the
 //! target and syncs the directory: a crash leaves either the old bookmark or
 //! the new one, never a torn file, and a returned `put` survives power loss.
-//! Stray `.tmp` files from a crash are never read.
+//! Stray `.tmp` files from a crash are never read, and the first `get` of a
+//! key removes those of that key left by other processes.
 
 use std::fs::{self, File};
 use std::io::{self, Write};
@@ -68,6 +69,26 @@ fn read(path: &Path) -> Result<Option<Value>> {
     })
 }
 
+/// Removes the temporary files of `path` that a process other than this one
+/// left behind (`{name}.{pid}.{n}.tmp`: it crashed between write and rename).
+/// This process's own are in flight and stay. Best effort: a file that cannot
+/// be removed is left as it was, since it is never read.
+fn remove_stray_tmp(dir: &Path, path: &Path) {
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else { return };
+    let Ok(entries) = fs::read_dir(dir) else { return };
+    let own = std::process::id().to_string();
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let Some(stray) = file_name.to_str() else { continue };
+        let Some(middle) = stray.strip_prefix(name).and_then(|rest| rest.strip_prefix('.')) else { continue };
+        let Some((pid, n)) = middle.strip_suffix(".tmp").and_then(|m| m.split_once('.')) else { continue };
+        let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        if digits(pid) && digits(n) && pid != own {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
 fn write_atomic(dir: &Path, path: &Path, bytes: &[u8]) -> Result<()> {
     fs::create_dir_all(dir)
         .map_err(|e| FaucetError::state(format!("cannot create state directory {}: {e}", dir.display())))?;
@@ -123,7 +144,12 @@ impl StateStore for FileStore {
     async fn get(&self, key: &str) -> Result<Option<Value>> {
         super::validate_key(key)?;
         let path = self.path_of(key);
-        blocking(move || read(&path)).await
+        let dir = self.dir.clone();
+        blocking(move || {
+            remove_stray_tmp(&dir, &path);
+            read(&path)
+        })
+        .await
     }
 
     async fn put(&self, key: &str, value: &Value) -> Result<()> {
@@ -259,15 +285,24 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn stray_tmp_file_is_ignored() {
+    async fn stray_tmp_files_are_ignored_and_removed() {
         let dir = tempfile::tempdir().unwrap();
         let store = FileStore::new(dir.path());
         store.put("k", &json!({"good": true})).await.unwrap();
         // What a crash between write and rename leaves behind.
         fs::write(dir.path().join("k.json.999.0.tmp"), b"{\"good\": fal").unwrap();
         fs::write(dir.path().join("other.json.1.2.tmp"), b"{}").unwrap();
+        // This process's own temporary file (a `put` in flight) stays, as does another key's.
+        let own = format!("k.json.{}.7.tmp", std::process::id());
+        fs::write(dir.path().join(&own), b"{}").unwrap();
+        fs::write(dir.path().join("k.json.1.2.json.3.4.tmp"), b"{}").unwrap();
         assert_eq!(store.get("k").await.unwrap(), Some(json!({"good": true})));
+        assert_eq!(
+            file_names(dir.path()),
+            ["k.json", "k.json.1.2.json.3.4.tmp", own.as_str(), "other.json.1.2.tmp"]
+        );
         assert_eq!(store.get("other").await.unwrap(), None);
+        assert_eq!(file_names(dir.path()), ["k.json", "k.json.1.2.json.3.4.tmp", own.as_str()]);
         store.put("k", &json!({"good": 2})).await.unwrap();
         assert_eq!(store.get("k").await.unwrap(), Some(json!({"good": 2})));
     }

@@ -30,6 +30,11 @@
 //! the files that sort before `file`, re-reads that file's header, continues
 //! it at `offset` and then reads every later file. Files added after a run that
 //! sort before its bookmark's `file` are therefore never read.
+//!
+//! A file may grow while it is read. A last row (or a header) without its
+//! terminator is read only when complete (see [`Files::settled`]); else it is
+//! held back: the bookmark stays at its start, the run stops reading there and
+//! warns, and a later run reads it once complete.
 
 use std::collections::HashSet;
 use std::fmt;
@@ -120,7 +125,7 @@ impl CsvSource {
     async fn start(&mut self, bookmark: Option<&Value>) -> Result<()> {
         let files = Files::start_in(self.origin.as_ref(), &self.config.path, bookmark).await?;
         let rows = Rows::new(&self.config);
-        self.state = Some(State { files, rows, current: None, finished: None });
+        self.state = Some(State { files, rows, current: None, finished: None, stopped: false });
         Ok(())
     }
 }
@@ -131,8 +136,11 @@ struct State {
     files: Files,
     rows: Rows,
     current: Option<CsvFile>,
-    /// The end position (file index, offset, line) of the last file read to its end.
+    /// The end position (file index, offset, line) of the last file read to
+    /// its end, or to the start of a last row held back as incomplete.
     finished: Option<(usize, u64, u64)>,
+    /// Set once a last row is held back: reading stops there, so no bookmark passes it.
+    stopped: bool,
 }
 
 /// The file being read.
@@ -143,6 +151,8 @@ struct CsvFile {
     keys: Vec<String>,
     /// The field count every row must have (unless `flexible`), once known.
     expected: Option<usize>,
+    /// Whether the header just read ended the file without a terminator.
+    header_unterminated: bool,
 }
 
 /// A push-based row reader that keeps its buffers from row to row.
@@ -164,6 +174,8 @@ struct Rows {
     max: usize,
     /// The last row's length in bytes of input, terminator included.
     bytes: u64,
+    /// Whether the last row ended at the end of the file without a terminator.
+    unterminated: bool,
 }
 
 impl Rows {
@@ -179,6 +191,7 @@ impl Rows {
             start_line: 1,
             max: config.limits.max_record_bytes,
             bytes: 0,
+            unterminated: false,
         }
     }
 
@@ -222,6 +235,8 @@ impl Rows {
         cursor.fill().await?;
         let mut raw_start = cursor.pos();
         loop {
+            // Empty input tells the reader the file ended.
+            self.unterminated = cursor.available().is_empty();
             let (result, nin, nout, nend) = self.reader.read_record(
                 cursor.available(),
                 &mut self.out[self.nout..],
@@ -313,7 +328,13 @@ async fn open(
     opened: OpenedFile,
 ) -> Result<CsvFile> {
     let display = files.get(opened.index).display();
-    let mut file = CsvFile { index: opened.index, cursor: opened.cursor, keys: Vec::new(), expected: None };
+    let mut file = CsvFile {
+        index: opened.index,
+        cursor: opened.cursor,
+        keys: Vec::new(),
+        expected: None,
+        header_unterminated: false,
+    };
     let needs_first_row = config.has_headers || !config.flexible;
     if needs_first_row && opened.offset > 0 {
         let mut head = files.cursor(opened.index, 0).await?;
@@ -327,6 +348,7 @@ async fn open(
     rows.skip_terminators(&mut file.cursor).await?;
     if config.has_headers && opened.offset == 0 && rows.read(&mut file.cursor).await? {
         first_row(config, &mut file, rows, display)?;
+        file.header_unterminated = rows.unterminated;
         rows.skip_terminators(&mut file.cursor).await?;
     }
     Ok(file)
@@ -493,7 +515,7 @@ impl Source for CsvSource {
         }
         let config = &self.config;
         let spare = &mut self.spare;
-        let Some(State { files, rows, current, finished }) = self.state.as_mut() else {
+        let Some(State { files, rows, current, finished, stopped }) = self.state.as_mut() else {
             return Ok(None);
         };
         let batch_size = config.batch_size.max(1);
@@ -502,7 +524,7 @@ impl Source for CsvSource {
         // Input bytes of the page's rows.
         let mut page_bytes = 0;
 
-        while count < batch_size && page_bytes < config.limits.max_page_bytes {
+        while !*stopped && count < batch_size && page_bytes < config.limits.max_page_bytes {
             let file = match current {
                 Some(file) => file,
                 None => match files.next_file().await? {
@@ -510,7 +532,19 @@ impl Source for CsvSource {
                     None => break,
                 },
             };
-            if !rows.read(&mut file.cursor).await? {
+            let start = (file.cursor.offset(), rows.line());
+            let more = rows.read(&mut file.cursor).await?;
+            // A last row (or a header) without its terminator: complete, or still being written?
+            let unterminated = if more { rows.unterminated } else { file.header_unterminated };
+            if unterminated && !files.settled(file.index, file.cursor.offset()).await? {
+                let (offset, line) = if more { start } else { (0, 1) };
+                objects::held_back(files.get(file.index).display(), line);
+                *finished = Some((file.index, offset, line));
+                *current = None;
+                *stopped = true;
+                break;
+            }
+            if !more {
                 *finished = Some((file.index, file.cursor.offset(), rows.line()));
                 *current = None;
                 continue;
@@ -689,6 +723,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path =
             write(dir.path(), "in.csv", "\u{feff}a,b\r\n1,\"x\r\ny, \"\"q\"\"\"\r\n\r\n\r\n2,\"\"\r\n3,last");
+        objects::settle(&path);
         let all_pages = check_resume_from_every_page(&config(&path, 1)).await;
         assert_eq!(
             records(&all_pages),
@@ -701,6 +736,62 @@ mod tests {
         assert_eq!(all_pages[0].bookmark, Some(json!({"file": "in.csv", "offset": 29, "line": 6})));
         assert_eq!(all_pages[1].bookmark.as_ref().unwrap()["line"], json!(7));
         assert_eq!(all_pages[2].bookmark.as_ref().unwrap()["line"], json!(7));
+    }
+
+    fn append(path: &Path, text: &str) {
+        use std::io::Write;
+        std::fs::File::options().append(true).open(path).unwrap().write_all(text.as_bytes()).unwrap();
+    }
+
+    /// Reads `config` from `bookmark` to the end: the records, the DLQ
+    /// payloads, and the last page's bookmark (else `bookmark` again).
+    async fn run_from(
+        config: &CsvSourceConfig,
+        bookmark: Option<Value>,
+    ) -> (Vec<Value>, Vec<Value>, Option<Value>) {
+        let read = pages(config, bookmark.clone()).await.unwrap();
+        let rejects = read.iter().flat_map(|p| p.rejects.iter().map(|r| r.payload.clone())).collect();
+        let last = read.last().map_or(bookmark, |p| p.bookmark.clone());
+        (records(&read), rejects, last)
+    }
+
+    #[tokio::test]
+    async fn a_growing_file_is_read_exactly_once_with_its_line_numbers() {
+        let dir = tempfile::tempdir().unwrap();
+        // The writer is in the middle of the header: nothing is read, no bookmark.
+        let path = write(dir.path(), "grow.csv", "id,te");
+        let mut config = config(&path, 2);
+        config.on_parse_error = OnParseError::Dlq;
+        let (got, _, bookmark) = run_from(&config, None).await;
+        assert!(got.is_empty() && bookmark.is_none());
+
+        // Now in the middle of row 2 (line 4): it is held back, not read as `te`.
+        append(&path, "xt\n0,a\n1,b\n2,te");
+        let (got, rejects, bookmark) = run_from(&config, None).await;
+        assert_eq!(got, [json!({"id": "0", "text": "a"}), json!({"id": "1", "text": "b"})]);
+        assert!(rejects.is_empty());
+        assert_eq!(bookmark, Some(json!({"file": "grow.csv", "offset": 16, "line": 4})));
+
+        // Completed, with more rows, the last one half written again.
+        append(&path, "xttexttext\n3,c\n4,d");
+        let (got, rejects, bookmark) = run_from(&config, bookmark).await;
+        assert_eq!(got, [json!({"id": "2", "text": "texttexttext"}), json!({"id": "3", "text": "c"})]);
+        assert!(rejects.is_empty());
+        assert_eq!(bookmark.as_ref().unwrap()["line"], json!(6));
+
+        // Left alone, the file is finished: its last row counts although it has no newline.
+        objects::settle(&path);
+        let (got, _, bookmark) = run_from(&config, bookmark).await;
+        assert_eq!(got, [json!({"id": "4", "text": "d"})]);
+        let size = std::fs::metadata(&path).unwrap().len();
+        assert_eq!(bookmark, Some(json!({"file": "grow.csv", "offset": size, "line": 6})));
+
+        // Appended later after all: line numbers go on from line 6's end.
+        append(&path, "\n5,\"x\ny\"\n6,e,extra\n");
+        let (got, rejects, bookmark) = run_from(&config, bookmark).await;
+        assert_eq!(got, [json!({"id": "5", "text": "x\ny"})]);
+        assert_eq!(rejects, [json!({"file": path.to_str().unwrap(), "line": 9, "raw": "6,e,extra"})]);
+        assert_eq!(bookmark.unwrap()["line"], json!(10));
     }
 
     #[tokio::test]
@@ -838,6 +929,10 @@ mod tests {
         let pages = result.unwrap();
         assert_eq!(records(&pages), [json!({"a": "1", "b": "x\ny"}), json!({"a": "3", "b": "z"})]);
         assert_eq!(pages[0].rejects[0].payload["raw"], json!("2,\"\u{fffd}\"\"\""));
+        assert_eq!(
+            pages[0].rejects[0].payload["raw_base64"],
+            json!(crate::connectors::base64(b"2,\"\xff\"\"\""))
+        );
         assert_eq!(pages[0].rejects[0].payload["line"], json!(4));
 
         let (_, result) = malformed(b"\xc3,\xa9", OnParseError::Skip).await;

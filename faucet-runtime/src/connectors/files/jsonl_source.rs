@@ -16,6 +16,12 @@
 //! Resuming skips the files that sort before `file`, continues `file` at
 //! `offset` and then reads every later file. Files added after a run that sort
 //! before its bookmark's `file` are therefore never read.
+//!
+//! A file may grow while it is read. A last line without its terminator is
+//! read only when complete (see [`Files::settled`]); else it is held back: the
+//! bookmark stays at its start, the run stops reading there and warns, and a
+//! later run reads it once complete. A last line read without its terminator
+//! leaves the bookmark on its line, so appended lines keep their numbers.
 
 use std::fmt;
 use std::ops::Range;
@@ -84,7 +90,7 @@ impl JsonlSource {
 
     async fn start(&mut self, bookmark: Option<&Value>) -> Result<()> {
         let files = Files::start_in(self.origin.as_ref(), &self.config.path, bookmark).await?;
-        self.state = Some(State { files, current: None, carry: Vec::new(), finished: None });
+        self.state = Some(State { files, current: None, carry: Vec::new(), finished: None, stopped: false });
         Ok(())
     }
 }
@@ -95,8 +101,11 @@ struct State {
     current: Option<OpenFile>,
     /// The partial line carried over a chunk boundary.
     carry: Vec<u8>,
-    /// The end position (file index, offset, line) of the last file read to its end.
+    /// The end position (file index, offset, line) of the last file read to
+    /// its end, or to the start of a last line held back as incomplete.
     finished: Option<(usize, u64, u64)>,
+    /// Set once a last line is held back: reading stops there, so no bookmark passes it.
+    stopped: bool,
 }
 
 struct OpenFile {
@@ -120,22 +129,25 @@ enum Line<'a> {
     TooLong { excerpt: &'a [u8], bytes: u64 },
 }
 
-/// The next line of `cursor`, or `None` at the end of the file. A line longer
-/// than `max` bytes is read to its end but only its first [`EXCERPT_BYTES`]
-/// are kept, so `carry` never holds more than `max` bytes.
+/// The next line of `cursor`, with the file offset where it ends when it is a
+/// last line without a terminator, or `None` at the end of the file. A line longer than `max`
+/// bytes is read to its end but only its first [`EXCERPT_BYTES`] are kept, so
+/// `carry` never holds more than `max` bytes.
 async fn next_line<'a>(
     cursor: &'a mut Cursor,
     carry: &'a mut Vec<u8>,
     max: usize,
-) -> Result<Option<Line<'a>>> {
+) -> Result<Option<(Line<'a>, Option<u64>)>> {
     carry.clear();
     // The line's length so far; past `max`, `carry` keeps the excerpt only.
     let mut bytes: u64 = 0;
+    let mut unterminated = None;
     let found = loop {
         if !cursor.fill().await? {
             if carry.is_empty() && bytes == 0 {
                 return Ok(None);
             }
+            unterminated = Some(cursor.offset());
             break Found::Carry;
         }
         let available = cursor.available();
@@ -159,10 +171,12 @@ async fn next_line<'a>(
     };
     let line = match found {
         Found::Chunk(range) => &cursor.chunk()[range],
-        Found::Carry if bytes > max as u64 => return Ok(Some(Line::TooLong { excerpt: carry, bytes })),
+        Found::Carry if bytes > max as u64 => {
+            return Ok(Some((Line::TooLong { excerpt: carry, bytes }, unterminated)));
+        }
         Found::Carry => &carry[..],
     };
-    Ok(Some(Line::Whole(line.strip_suffix(b"\r").unwrap_or(line))))
+    Ok(Some((Line::Whole(line.strip_suffix(b"\r").unwrap_or(line)), unterminated)))
 }
 
 /// Appends `part` of a line to `carry` while the line (`bytes` long so far)
@@ -197,7 +211,7 @@ impl Source for JsonlSource {
         if self.state.is_none() {
             self.start(None).await?;
         }
-        let Some(State { files, current, carry, finished }) = self.state.as_mut() else {
+        let Some(State { files, current, carry, finished, stopped }) = self.state.as_mut() else {
             return Ok(None);
         };
         let batch_size = self.config.batch_size.max(1);
@@ -208,7 +222,7 @@ impl Source for JsonlSource {
         // Input bytes of the page's lines (terminators included).
         let mut page_bytes = 0;
 
-        while count < batch_size && page_bytes < limits.max_page_bytes {
+        while !*stopped && count < batch_size && page_bytes < limits.max_page_bytes {
             let file = match current {
                 Some(file) => file,
                 None => match files.next_file().await? {
@@ -220,11 +234,26 @@ impl Source for JsonlSource {
                     None => break,
                 },
             };
-            let line = match next_line(&mut file.cursor, carry, limits.max_record_bytes).await? {
-                Some(Line::Whole(line)) => line,
-                Some(Line::TooLong { excerpt, bytes }) => {
+            let start = file.cursor.offset();
+            let read = next_line(&mut file.cursor, carry, limits.max_record_bytes).await?;
+            // A last line without its terminator: complete, or still being written?
+            let unterminated = read.as_ref().and_then(|(_, end)| *end);
+            if let Some(end) = unterminated
+                && !files.settled(file.index, end).await?
+            {
+                objects::held_back(files.get(file.index).display(), file.line);
+                *finished = Some((file.index, start, file.line));
+                *current = None;
+                *stopped = true;
+                break;
+            }
+            // An unterminated last line leaves the position on its line.
+            let next = |line: u64| if unterminated.is_some() { line } else { line + 1 };
+            let line = match read {
+                Some((Line::Whole(line), _)) => line,
+                Some((Line::TooLong { excerpt, bytes }, _)) => {
                     let number = file.line;
-                    file.line += 1;
+                    file.line = next(number);
                     count += 1;
                     page_bytes += EXCERPT_BYTES;
                     let display = files.get(file.index).display();
@@ -246,7 +275,7 @@ impl Source for JsonlSource {
                 }
             };
             let number = file.line;
-            file.line += 1;
+            file.line = next(number);
             if line.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
@@ -384,12 +413,83 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("in.jsonl");
         std::fs::write(&path, "\u{feff}{\"a\":1}\r\n\r\n   \n\t\r\n{\"a\":2}\r\n\n{\"a\":3}").unwrap();
+        objects::settle(&path);
         let all_pages = check_resume_from_every_page(&path, 1).await;
         assert_eq!(records(&all_pages), [json!({"a": 1}), json!({"a": 2}), json!({"a": 3})]);
         assert_eq!(all_pages.len(), 3);
         assert_eq!(all_pages[0].bookmark, Some(json!({"file": "in.jsonl", "offset": 12, "line": 2})));
         assert_eq!(all_pages[1].bookmark.as_ref().unwrap()["line"], json!(6));
-        assert_eq!(all_pages[2].bookmark.as_ref().unwrap()["line"], json!(8));
+        // The last line has no terminator: the position stays on it.
+        assert_eq!(all_pages[2].bookmark.as_ref().unwrap()["line"], json!(7));
+    }
+
+    /// Reads `config` from `bookmark` to the end: the records, the DLQ
+    /// payloads, and the last page's bookmark (else `bookmark` again).
+    async fn run_from(
+        config: &JsonlSourceConfig,
+        bookmark: Option<Value>,
+    ) -> (Vec<Value>, Vec<Value>, Option<Value>) {
+        let mut source = JsonlSource::new(config.clone());
+        let read = pages(&mut source, bookmark.clone()).await.unwrap();
+        let rejects = read.iter().flat_map(|p| p.rejects.iter().map(|r| r.payload.clone())).collect();
+        let last = read.last().map_or(bookmark, |p| p.bookmark.clone());
+        (records(&read), rejects, last)
+    }
+
+    fn append(path: &std::path::Path, text: &str) {
+        use std::io::Write;
+        std::fs::File::options().append(true).open(path).unwrap().write_all(text.as_bytes()).unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_growing_file_is_read_exactly_once_with_its_line_numbers() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("grow.jsonl");
+        let mut config = JsonlSourceConfig::new(path.to_str().unwrap());
+        config.on_parse_error = OnParseError::Dlq;
+        // The writer is in the middle of line 3: it is held back, not dead-lettered in pieces.
+        std::fs::write(&path, "{\"id\":0}\n{\"id\":1}\n{\"id\":2,\"text\":\"te").unwrap();
+        let (got, rejects, bookmark) = run_from(&config, None).await;
+        assert_eq!(got, [json!({"id": 0}), json!({"id": 1})]);
+        assert!(rejects.is_empty(), "{rejects:?}");
+        assert_eq!(bookmark, Some(json!({"file": "grow.jsonl", "offset": 18, "line": 3})));
+
+        // The writer completes it and appends more, the last line again half written.
+        append(&path, "xttexttext\"}\n{\"id\":3}\n{\"id\":4}");
+        let (got, rejects, bookmark) = run_from(&config, bookmark).await;
+        assert_eq!(got, [json!({"id": 2, "text": "texttexttext"}), json!({"id": 3})]);
+        assert!(rejects.is_empty(), "{rejects:?}");
+        assert_eq!(bookmark.as_ref().unwrap()["line"], json!(5));
+
+        // Left alone, the file is finished: its last line counts although it has no newline.
+        objects::settle(&path);
+        let (got, _, bookmark) = run_from(&config, bookmark).await;
+        assert_eq!(got, [json!({"id": 4})]);
+        let size = std::fs::metadata(&path).unwrap().len();
+        assert_eq!(bookmark, Some(json!({"file": "grow.jsonl", "offset": size, "line": 5})));
+        let (got, _, _) = run_from(&config, bookmark.clone()).await;
+        assert!(got.is_empty());
+
+        // Appended later after all: line numbers go on from line 5's end.
+        append(&path, "\nnope\n{\"id\":5}\n");
+        let (got, rejects, bookmark) = run_from(&config, bookmark).await;
+        assert_eq!(got, [json!({"id": 5})]);
+        assert_eq!(rejects, [json!({"file": path.to_str().unwrap(), "line": 6, "raw": "nope"})]);
+        assert_eq!(bookmark.unwrap()["line"], json!(8));
+    }
+
+    #[tokio::test]
+    async fn a_held_back_line_stops_the_glob_before_later_files() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.jsonl"), "1\n2\n3").unwrap();
+        std::fs::write(dir.path().join("b.jsonl"), "4\n").unwrap();
+        let config = JsonlSourceConfig::new(dir.path().join("*.jsonl").to_str().unwrap());
+        let (got, _, bookmark) = run_from(&config, None).await;
+        assert_eq!(got, [json!(1), json!(2)]);
+        assert_eq!(bookmark, Some(json!({"file": "a.jsonl", "offset": 4, "line": 3})));
+        objects::settle(&dir.path().join("a.jsonl"));
+        let (got, _, _) = run_from(&config, bookmark).await;
+        assert_eq!(got, [json!(3), json!(4)]);
     }
 
     #[tokio::test]
@@ -439,6 +539,19 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn nesting_past_127_levels_is_malformed() {
+        let nested = |depth: usize| format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+        let text = format!("{}\n{}\n", nested(127), nested(128));
+        let (path, result) = malformed_pages(text.as_bytes(), OnParseError::Dlq).await;
+        let pages = result.unwrap();
+        assert_eq!(records(&pages), [serde_json::from_str::<Value>(&nested(127)).unwrap()]);
+        let rejected = &pages[0].rejects[0];
+        assert_eq!(rejected.payload["line"], json!(2));
+        let prefix = format!("{}:2: invalid JSON: recursion limit exceeded", path.display());
+        assert!(rejected.error.message().starts_with(&prefix), "{}", rejected.error.message());
+    }
+
+    #[tokio::test]
     async fn invalid_json_is_skipped_and_counted() {
         let text = b"{\"a\":1}\nnope\n{\"a\":3}\n";
         let (_, result) = malformed_pages(text, OnParseError::Skip).await;
@@ -465,6 +578,8 @@ mod tests {
         let payload = &pages[0].rejects[0].payload;
         assert_eq!(payload["line"], json!(2));
         assert_eq!(payload["raw"], json!("{\"a\":\"\u{fffd}\u{fffd}\"}"));
+        // The exact bytes, without the line's `\r\n`.
+        assert_eq!(payload["raw_base64"], json!(crate::connectors::base64(b"{\"a\":\"\xff\xfe\"}")));
 
         let (_, result) = malformed_pages(text, OnParseError::Skip).await;
         let pages = result.unwrap();

@@ -27,6 +27,10 @@ use super::OnParseError;
 use crate::error::{FaucetError, Result};
 use crate::page::{Page, Rejected};
 
+/// How long a local file must have been left unmodified for a last line
+/// without a line terminator to count as complete (see [`Files::settled`]).
+pub(crate) const SETTLE: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Bytes read from a local file per chunk.
 const CHUNK_SIZE: usize = 128 * 1024;
 
@@ -84,6 +88,8 @@ impl ListedFile {
 pub(crate) struct Listing {
     store: Arc<dyn ObjectStore>,
     files: Vec<ListedFile>,
+    /// Whether the files are local (and so may still be written while read).
+    local: bool,
 }
 
 /// A remote (or in-memory) object store to list and read instead of the local filesystem.
@@ -155,7 +161,7 @@ impl Listing {
             })
             .collect();
         files.sort_by(|a, b| a.name().cmp(b.name()));
-        Ok(Listing { store: Arc::new(store), files })
+        Ok(Listing { store: Arc::new(store), files, local: true })
     }
 
     /// Lists the objects of `origin` that `pattern` matches: a glob over whole
@@ -206,7 +212,7 @@ impl Listing {
             })
             .collect();
         files.sort_by(|a, b| a.name().cmp(b.name()));
-        Ok(Listing { store: origin.store.clone(), files })
+        Ok(Listing { store: origin.store.clone(), files, local: false })
     }
 
     /// The listed files, in reading order.
@@ -545,6 +551,26 @@ impl Files {
         value
     }
 
+    /// Whether a last line without a line terminator, ending at byte `end` of
+    /// the file at `index`, is complete. An object store's objects are written
+    /// whole, so theirs always is. A local file may still be written: its line
+    /// counts as complete only when the file still ends at `end` and was last
+    /// modified at least [`SETTLE`] ago; otherwise a writer may be in the middle of it.
+    pub(crate) async fn settled(&self, index: usize, end: u64) -> Result<bool> {
+        if !self.listing.local {
+            return Ok(true);
+        }
+        let file = self.get(index);
+        let meta = match self.listing.store.head(&file.location).await {
+            Ok(meta) => meta,
+            Err(object_store::Error::NotFound { .. }) => return Ok(false),
+            Err(e) => return Err(FaucetError::source(format!("reading `{}`: {e}", file.display))),
+        };
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        let age_ms = now.as_millis() as i64 - meta.last_modified.timestamp_millis();
+        Ok(meta.size == end && age_ms >= SETTLE.as_millis() as i64)
+    }
+
     /// The listed file at `index`.
     pub(crate) fn get(&self, index: usize) -> &ListedFile {
         &self.listing.files()[index]
@@ -600,6 +626,19 @@ fn parse_bookmark(bookmark: &Value) -> Result<(&str, u64, u64)> {
     Ok((file, offset, line))
 }
 
+/// Reports a last line held back as incomplete: it has no line terminator and
+/// its file may still be written (see [`Files::settled`]). The bookmark stays
+/// before it and reading stops there, so the next run reads it once complete.
+pub(crate) fn held_back(file: &str, line: u64) {
+    tracing::warn!(
+        file,
+        line,
+        "the last line has no line terminator and the file was modified less than {} s ago: \
+         holding it back as incomplete; a later run reads it",
+        SETTLE.as_secs()
+    );
+}
+
 /// Handles one malformed input per `mode`: fails with a parse error naming
 /// `file:line`, queues it for the DLQ in `page.rejects`, or counts it as skipped.
 pub(crate) fn malformed(
@@ -610,14 +649,22 @@ pub(crate) fn malformed(
     raw: &[u8],
     what: &str,
 ) -> Result<()> {
-    reject(
-        mode,
-        page,
-        file,
-        line,
-        what,
-        || json!({ "file": file, "line": line, "raw": String::from_utf8_lossy(raw) }),
-    )
+    reject(mode, page, file, line, what, || {
+        let mut payload = json!({ "file": file, "line": line });
+        put_raw(&mut payload, raw);
+        payload
+    })
+}
+
+/// Puts input bytes into a DLQ payload: `raw` as text, and when they are not
+/// UTF-8 (so `raw` shows the bad bytes as U+FFFD) also `raw_base64`, the exact bytes.
+fn put_raw(payload: &mut Value, raw: &[u8]) {
+    let Some(map) = payload.as_object_mut() else { return };
+    let text = String::from_utf8_lossy(raw);
+    if let std::borrow::Cow::Owned(_) = text {
+        map.insert("raw_base64".into(), Value::String(crate::connectors::base64(raw)));
+    }
+    map.insert("raw".into(), Value::String(text.into_owned()));
 }
 
 /// Handles a record longer than `max_record_bytes` like [`malformed`] input;
@@ -639,8 +686,9 @@ pub(crate) fn oversized(
             Err(e) if e.error_len().is_none() => &excerpt[..e.valid_up_to()],
             _ => excerpt,
         };
-        let raw = String::from_utf8_lossy(whole);
-        json!({ "file": file, "line": line, "raw": raw, "bytes": bytes, "truncated": true })
+        let mut payload = json!({ "file": file, "line": line, "bytes": bytes, "truncated": true });
+        put_raw(&mut payload, whole);
+        payload
     })
 }
 
@@ -665,6 +713,14 @@ fn reject(
             Ok(())
         }
     }
+}
+
+/// Marks the file at `path` as last modified an hour ago, so a last line
+/// without a terminator counts as complete (see [`Files::settled`]).
+#[cfg(test)]
+pub(crate) fn settle(path: &std::path::Path) {
+    let an_hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    std::fs::File::options().append(true).open(path).unwrap().set_modified(an_hour_ago).unwrap();
 }
 
 /// `raw` without its trailing line terminator.

@@ -8,8 +8,10 @@
 //! fails on a row-level error (SQLSTATE class 22 or 23, or a conversion error)
 //! its rows are retried one at a time and only the bad ones are dead-lettered.
 //! The batch's [`CommitToken`] is upserted into `_faucet_commit_token` (in the
-//! target's database) in the same transaction. DDL (`create_table`) runs before
-//! the transaction, since MySQL commits implicitly around it.
+//! target's database) in the same transaction. DDL (`create_table`, and the
+//! columns `unmapped_fields: add_column` adds) runs before the transaction,
+//! since MySQL commits implicitly around it; a rerun after a crash between the
+//! two finds the columns there and writes the batch once.
 
 use std::str::FromStr;
 
@@ -17,12 +19,12 @@ use serde_json::Value;
 use sqlx::mysql::{MySqlArguments, MySqlConnectOptions, MySqlConnection, MySqlDatabaseError};
 use sqlx::{Arguments, AssertSqlSafe, ConnectOptions, Row};
 
-pub use crate::connectors::write_mode::{DeleteMarker, WriteMode};
+pub use crate::connectors::write_mode::{DeleteMarker, UnmappedFields, WriteMode};
 
 use crate::connectors::dburl;
 use crate::connectors::sql_sink::{
-    ColumnNames, Committed, Keying, StoredFailure, TOKEN_TABLE, infer_columns, outcome, page_failures,
-    shapes, unnameable_rows,
+    ColumnNames, Committed, Keying, StoredFailure, TOKEN_TABLE, infer_columns, new_columns, outcome,
+    page_failures, shapes, unnameable_rows,
 };
 use crate::error::{FaucetError, Result};
 use crate::number;
@@ -54,6 +56,8 @@ pub struct MySqlSinkConfig {
     pub column_mapping: ColumnMapping,
     /// Create the table (and database) from the first batch when missing.
     pub create_table: bool,
+    /// What auto_map does with a record key that names no column.
+    pub unmapped_fields: UnmappedFields,
     /// Rows per transaction.
     pub batch_size: usize,
     /// Append, upsert or delete.
@@ -307,7 +311,27 @@ impl MySqlSink {
             mode: self.config.write_mode,
             key: &self.config.key,
             delete_marker: self.config.delete_marker.as_ref(),
+            unmapped: self.config.unmapped_fields,
         }
+    }
+
+    /// Adds a column for each key of `batch` that names none of the table's
+    /// (`unmapped_fields: add_column`), before the transaction: DDL commits
+    /// implicitly. Returns the rows whose keys cannot name a column.
+    async fn add_columns(&mut self, batch: &[Record]) -> Result<Vec<(usize, String)>> {
+        let table = self.qualified(&self.config.table_name);
+        let columns = self.columns.clone().unwrap_or_default();
+        let names: Vec<&str> = columns.iter().map(String::as_str).collect();
+        let (added, bad) =
+            new_columns(&self.keying(), batch, &names, COLUMN_NAMES, column_type, "LONGTEXT", &table);
+        if !added.is_empty() {
+            let list: Vec<String> =
+                added.iter().map(|(n, ty)| format!("ADD COLUMN {} {ty}", quote_ident(n))).collect();
+            let sql = format!("ALTER TABLE {table} {}", list.join(", "));
+            exec(self.conn.as_mut().expect("opened"), sql, "adding columns").await?;
+            self.read_columns().await?;
+        }
+        Ok(bad)
     }
 
     /// Writes `batch`; the rows in `unnameable` fail with their reason.
@@ -501,6 +525,11 @@ impl Sink for MySqlSink {
                 unnameable = unnameable_rows(batch, COLUMN_NAMES, &self.qualified(&self.config.table_name));
             }
             self.create(batch, &unnameable).await?;
+        } else if self.config.column_mapping == ColumnMapping::AutoMap
+            && self.config.unmapped_fields == UnmappedFields::AddColumn
+        {
+            // (A table just created from this batch has a column for each of its keys.)
+            unnameable = self.add_columns(batch).await?;
         }
         let conn = self.conn.as_mut().expect("opened");
         let _ = exec(conn, "ROLLBACK".into(), "rolling back").await; // a cancelled write's leftovers
@@ -560,6 +589,7 @@ mod tests {
                 table_name: table.to_owned(),
                 column_mapping: ColumnMapping::AutoMap,
                 create_table: false,
+                unmapped_fields: UnmappedFields::Dlq,
                 batch_size: 1000,
                 write_mode: WriteMode::Append,
                 key: Vec::new(),

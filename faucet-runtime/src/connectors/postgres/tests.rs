@@ -20,6 +20,7 @@ fn sink_config(schema: &str, table: &str) -> PostgresSinkConfig {
         table_name: table.to_owned(),
         column_mapping: ColumnMapping::AutoMap,
         create_table: false,
+        unmapped_fields: UnmappedFields::Dlq,
         batch_size: 1000,
         write_mode: WriteMode::Append,
         key: Vec::new(),

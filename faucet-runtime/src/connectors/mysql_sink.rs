@@ -644,6 +644,63 @@ mod tests {
         db.drop().await;
     }
 
+    /// A key that first appears in the second batch: with `create_table` its
+    /// column is added and its values land, also when a crash came between the
+    /// ALTER (committed at once) and the batch; without, the row is
+    /// dead-lettered naming the key; with `unmapped_fields: drop` it is dropped.
+    #[tokio::test]
+    async fn a_key_first_seen_in_the_second_batch_is_added_dead_lettered_or_dropped() {
+        let mut db = TestDb::new("CREATE TABLE late_dlq (id BIGINT, v LONGTEXT)").await;
+        let first = [json!({"id": 1, "v": "a"})];
+        let second = [json!({"id": 2, "v": "b", "late": 2.5}), json!({"id": 3, "v": "c"})];
+
+        let mut cfg = db.config("late_add");
+        cfg.create_table = true;
+        cfg.unmapped_fields = UnmappedFields::AddColumn;
+        let mut sink = opened(cfg.clone()).await;
+        sink.write_batch(&first, token(1, 0)).await.unwrap();
+        let outcome = sink.write_batch(&second, token(2, 0)).await.unwrap();
+        assert_eq!((outcome.written, outcome.failures.len()), (2, 0));
+        let got = db.strings("id, COALESCE(late, '-')", "FROM late_add ORDER BY id").await;
+        assert_eq!(got, ["1|-", "2|2.5", "3|-"]);
+        let ty = db.strings("DATA_TYPE", "FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'late_add' AND COLUMN_NAME = 'late'").await;
+        assert_eq!(ty, ["double"]);
+        // A crash after the ALTER, before the batch committed: the rerun finds
+        // the column there and writes the batch once.
+        let third = [json!({"id": 4, "later": "x"})];
+        sqlx::raw_sql(AssertSqlSafe(format!("ALTER TABLE `{}`.late_add ADD COLUMN later LONGTEXT", db.name)))
+            .execute(&mut db.conn)
+            .await
+            .unwrap();
+        drop(sink);
+        let mut sink = opened(cfg).await;
+        assert!(sink.write_batch(&second, token(2, 0)).await.unwrap().already_committed);
+        assert_eq!(sink.write_batch(&third, token(3, 0)).await.unwrap().written, 1);
+        assert_eq!(db.strings("count(*), count(later)", "FROM late_add").await, ["4|1"]);
+
+        // The default without create_table: the row goes to the DLQ naming the key.
+        let mut sink = opened(db.config("late_dlq")).await;
+        sink.write_batch(&first, token(1, 0)).await.unwrap();
+        let outcome = sink.write_batch(&second, token(2, 0)).await.unwrap();
+        assert_eq!(outcome.written, 1);
+        assert_eq!(outcome.failures.iter().map(|f| f.index).collect::<Vec<_>>(), [0]);
+        let message = outcome.failures[0].error.message();
+        assert!(message.starts_with("record key \"late\" names no column of table `late_dlq`"), "{message}");
+        assert_eq!(db.strings("count(*)", "FROM late_dlq").await, ["2"]);
+
+        // unmapped_fields: drop writes the row without the key.
+        let mut cfg = db.config("late_drop");
+        cfg.create_table = true;
+        cfg.unmapped_fields = UnmappedFields::Drop;
+        let mut sink = opened(cfg).await;
+        sink.write_batch(&first, token(1, 0)).await.unwrap();
+        let outcome = sink.write_batch(&second, token(2, 0)).await.unwrap();
+        assert_eq!((outcome.written, outcome.failures.len()), (2, 0));
+        let columns = db.strings("GROUP_CONCAT(COLUMN_NAME ORDER BY ORDINAL_POSITION)", "FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'late_drop'").await;
+        assert_eq!(columns, ["id,v"]);
+        db.drop().await;
+    }
+
     /// Keys that cannot be columns (a NUL, over 64 characters, `Name` beside
     /// `name`: MySQL ignores case) fail their row, not the run.
     #[tokio::test]

@@ -23,8 +23,8 @@ pub use crate::connectors::write_mode::{DeleteMarker, UnmappedFields, WriteMode}
 
 use crate::connectors::dburl;
 use crate::connectors::sql_sink::{
-    ColumnNames, Committed, Keying, StoredFailure, TOKEN_TABLE, infer_columns, new_columns, outcome,
-    page_failures, shapes, unnameable_rows,
+    ColumnNames, Committed, Keying, NewColumns, StoredFailure, TOKEN_TABLE, infer_columns, new_columns,
+    outcome, page_failures, shapes, unnameable_rows,
 };
 use crate::error::{FaucetError, Result};
 use crate::number;
@@ -322,7 +322,7 @@ impl MySqlSink {
         let table = self.qualified(&self.config.table_name);
         let columns = self.columns.clone().unwrap_or_default();
         let names: Vec<&str> = columns.iter().map(String::as_str).collect();
-        let (added, bad) =
+        let NewColumns { added, refused: bad } =
             new_columns(&self.keying(), batch, &names, COLUMN_NAMES, column_type, "LONGTEXT", &table);
         if !added.is_empty() {
             let list: Vec<String> =

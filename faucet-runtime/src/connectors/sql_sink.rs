@@ -415,7 +415,7 @@ pub(crate) fn new_columns(
     type_of: impl Fn(&Value) -> &'static str,
     fallback: &'static str,
     table: &str,
-) -> (Vec<(String, &'static str)>, Vec<(usize, String)>) {
+) -> NewColumns {
     let marker = keying.delete_marker.map(|m| m.field.as_str());
     let mut claimed: HashMap<String, String> =
         columns.iter().map(|c| ((names.fold)(c), (*c).to_owned())).collect();
@@ -461,7 +461,18 @@ pub(crate) fn new_columns(
             fitting = Some(object);
         }
     }
-    (added.into_iter().map(|(name, ty)| (name, ty.unwrap_or(fallback))).collect(), bad)
+    NewColumns {
+        added: added.into_iter().map(|(name, ty)| (name, ty.unwrap_or(fallback))).collect(),
+        refused: bad,
+    }
+}
+
+/// What [`new_columns`] found: the columns to add (name and type) and the
+/// rows refused (index and reason).
+#[derive(Debug)]
+pub(crate) struct NewColumns {
+    pub(crate) added: Vec<(String, &'static str)>,
+    pub(crate) refused: Vec<(usize, String)>,
 }
 
 /// One column per key of `rows` (first-seen order), typed by `type_of` of
@@ -568,12 +579,13 @@ mod tests {
             fold: str::to_ascii_lowercase,
         };
         let type_of = |v: &Value| if v.is_number() { "N" } else { "T" };
-        let (added, bad) = new_columns(&add, &batch, &["id", "v"], names, type_of, "F", "t");
+        let NewColumns { added, refused: bad } =
+            new_columns(&add, &batch, &["id", "v"], names, type_of, "F", "t");
         // "Extra" folds onto "extra": its row is refused, so `more` is null wherever it is added.
         assert_eq!(added, [("extra".to_owned(), "N"), ("more".to_owned(), "F")]);
         assert_eq!(bad.iter().map(|(i, _)| *i).collect::<Vec<_>>(), [5]);
         assert!(bad[0].1.contains("\"Extra\" and \"extra\" would name the same column"), "{}", bad[0].1);
-        let (_, bad) = new_columns(&add, &[json!({"toolong": 1})], &["id"], names, type_of, "F", "t");
+        let bad = new_columns(&add, &[json!({"toolong": 1})], &["id"], names, type_of, "F", "t").refused;
         assert!(bad[0].1.contains("cannot name a column of t"), "{}", bad[0].1);
     }
 

@@ -32,8 +32,8 @@ use sqlx::sqlite::{
 use sqlx::{Arguments, AssertSqlSafe, ConnectOptions, Row, SqlSafeStr, SqlStr};
 
 use crate::connectors::sql_sink::{
-    ColumnNames, Committed, Keying, StoredFailure, TOKEN_TABLE, infer_columns, new_columns, outcome,
-    page_failures, shapes, unnameable_rows,
+    ColumnNames, Committed, Keying, NewColumns, StoredFailure, TOKEN_TABLE, infer_columns, new_columns,
+    outcome, page_failures, shapes, unnameable_rows,
 };
 pub use crate::connectors::write_mode::{DeleteMarker, UnmappedFields, WriteMode};
 use crate::error::{FaucetError, Result};
@@ -137,7 +137,7 @@ impl SqliteSink {
     ) -> Result<Option<Vec<String>>> {
         let table = &self.config.table_name;
         let names: Vec<&str> = columns.iter().map(String::as_str).collect();
-        let (added, bad) =
+        let NewColumns { added, refused: bad } =
             new_columns(&self.keying(), batch, &names, COLUMN_NAMES, column_type, "TEXT", table);
         failures.extend(bad.into_iter().map(|(index, message)| StoredFailure::sink(part, index, message)));
         if added.is_empty() {

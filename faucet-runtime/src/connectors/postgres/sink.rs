@@ -26,8 +26,8 @@ pub use crate::connectors::write_mode::{DeleteMarker, UnmappedFields, WriteMode}
 
 use crate::connectors::dburl;
 use crate::connectors::sql_sink::{
-    ColumnNames, Committed, FieldsInOrder, Keying, StoredFailure, TOKEN_TABLE, infer_columns, new_columns,
-    outcome, page_failures, shapes, unnameable_rows,
+    ColumnNames, Committed, FieldsInOrder, Keying, NewColumns, StoredFailure, TOKEN_TABLE, infer_columns,
+    new_columns, outcome, page_failures, shapes, unnameable_rows,
 };
 use crate::error::{FaucetError, Result};
 use crate::number;
@@ -523,7 +523,7 @@ impl PostgresSink {
         failures: &mut Vec<StoredFailure>,
     ) -> Result<Option<Vec<Column>>> {
         let names: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
-        let (added, bad) =
+        let NewColumns { added, refused: bad } =
             new_columns(&self.keying(), batch, &names, COLUMN_NAMES, column_type, "TEXT", table);
         failures.extend(bad.into_iter().map(|(index, message)| StoredFailure::sink(part, index, message)));
         if added.is_empty() {

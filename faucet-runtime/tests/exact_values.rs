@@ -565,7 +565,7 @@ mod objects {
 mod sqlite {
     use faucet_runtime::connectors::sqlite::{ColumnMapping, SqliteSink, SqliteSinkConfig};
     use faucet_runtime::connectors::sqlite_source::{SqliteInput, SqliteSource, SqliteSourceConfig};
-    use faucet_runtime::connectors::write_mode::WriteMode;
+    use faucet_runtime::connectors::write_mode::{UnmappedFields, WriteMode};
     use sqlx::Connection;
 
     use super::*;
@@ -576,6 +576,7 @@ mod sqlite {
             table_name: table.into(),
             column_mapping,
             create_table: false,
+            unmapped_fields: UnmappedFields::Dlq,
             batch_size: 500,
             write_mode: WriteMode::Append,
             key: Vec::new(),
@@ -635,7 +636,7 @@ mod sqlite {
 mod postgres {
     use faucet_runtime::connectors::postgres::{
         ColumnMapping, PostgresSink, PostgresSinkConfig, PostgresSource, PostgresSourceConfig, SourceInput,
-        WriteMethod, WriteMode,
+        UnmappedFields, WriteMethod, WriteMode,
     };
     use sqlx::Connection;
 
@@ -651,6 +652,7 @@ mod postgres {
             table_name: table.into(),
             column_mapping,
             create_table: false,
+            unmapped_fields: UnmappedFields::Dlq,
             batch_size: 500,
             write_mode: WriteMode::Append,
             key: Vec::new(),
@@ -734,7 +736,7 @@ mod postgres {
 mod mysql {
     use faucet_runtime::connectors::mysql::{MySqlInput, MySqlSource, MySqlSourceConfig};
     use faucet_runtime::connectors::mysql_sink::{ColumnMapping, MySqlSink, MySqlSinkConfig};
-    use faucet_runtime::connectors::write_mode::WriteMode;
+    use faucet_runtime::connectors::write_mode::{UnmappedFields, WriteMode};
     use sqlx::Connection;
 
     use super::*;
@@ -748,6 +750,7 @@ mod mysql {
             table_name: table.into(),
             column_mapping,
             create_table: false,
+            unmapped_fields: UnmappedFields::Dlq,
             batch_size: 500,
             write_mode: WriteMode::Append,
             key: Vec::new(),

@@ -89,6 +89,7 @@ impl MySqlSink {
             None => quote!(#m::ColumnMapping::AutoMap),
         };
         let create_table = s.create_table;
+        let unmapped = write_mode::unmapped_tokens(s.unmapped_fields, g);
         let batch = usize_lit(s.batch_size);
         let (mode, key, marker) = write_mode::tokens(s.write_mode, &s.key, s.delete_marker.as_ref(), g);
         g.gated(
@@ -102,6 +103,7 @@ impl MySqlSink {
                     table_name: #table,
                     column_mapping: #mapping,
                     create_table: #create_table,
+                    unmapped_fields: #unmapped,
                     batch_size: #batch,
                     write_mode: #mode,
                     key: #key,

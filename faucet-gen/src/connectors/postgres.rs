@@ -85,6 +85,7 @@ macro_rules! table_sink_fields {
             )
             .default("{\"jsonb\":{\"column\":\"data\"}}"),
             Field::opt("create_table", Kind::Bool, "Create the table from the first batch.").default("false"),
+            write_mode::UNMAPPED_FIELDS,
             BATCH_SIZE,
             Field::opt("write_mode", Kind::OneOf(&["append", "upsert", "delete"]), "How records change the table.")
                 .default("\"append\""),
@@ -190,6 +191,8 @@ pub struct PostgresSink {
     pub jsonb_column: Option<String>,
     /// Create the table from the first batch.
     pub create_table: bool,
+    /// `dlq`, `add_column` or `drop`: a record key with no column (auto_map).
+    pub unmapped_fields: &'static str,
     /// Rows per transaction.
     pub batch_size: u64,
     /// `append`, `upsert` or `delete`.
@@ -533,6 +536,13 @@ pub(crate) fn table_sink(
         None => Some(Some("data".to_owned())),
     };
     let create_table = opt(f.get("create_table"), false, |n| boolean(n, "create_table", diags));
+    let unmapped_node = f.get("unmapped_fields");
+    let unmapped = match (&mapping, create_table) {
+        (Some(mapping), Some(create)) => {
+            write_mode::unmapped_fields(unmapped_node, create, mapping.is_some(), diags)
+        }
+        _ => None,
+    };
     let batch = opt(f.get("batch_size"), 1000, |n| batch_size(n, diags));
     let keyed = write_mode::read(&mut f, identifier, diags);
     let method_node = if copy { f.get("write_method") } else { None };
@@ -576,6 +586,7 @@ pub(crate) fn table_sink(
         table_name: table?,
         jsonb_column: mapping,
         create_table: create_table?,
+        unmapped_fields: unmapped?,
         batch_size: batch?,
         write_mode: mode,
         key: keyed.key,
@@ -689,6 +700,7 @@ impl PostgresSink {
             None => quote!(#pg::ColumnMapping::AutoMap),
         };
         let create_table = self.create_table;
+        let unmapped = write_mode::unmapped_tokens(self.unmapped_fields, g);
         let batch = usize_lit(self.batch_size);
         let (mode, key, marker) =
             write_mode::tokens(self.write_mode, &self.key, self.delete_marker.as_ref(), g);
@@ -707,6 +719,7 @@ impl PostgresSink {
                     table_name: #table,
                     column_mapping: #mapping,
                     create_table: #create_table,
+                    unmapped_fields: #unmapped,
                     batch_size: #batch,
                     write_mode: #mode,
                     key: #key,

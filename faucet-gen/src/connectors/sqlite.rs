@@ -41,6 +41,7 @@ pub(crate) static SINK: Spec = Spec {
             "`auto_map` (record keys are columns) or `{json: {column: data}}`.",
         ),
         Field::opt("create_table", Kind::Bool, "Create the table from the first batch.").default("false"),
+        write_mode::UNMAPPED_FIELDS,
         BATCH_SIZE,
         Field::opt(
             "write_mode",
@@ -74,6 +75,8 @@ pub struct SqliteSink {
     pub json_column: Option<String>,
     /// Create the table from the first batch.
     pub create_table: bool,
+    /// `dlq`, `add_column` or `drop`: a record key with no column (auto_map).
+    pub unmapped_fields: &'static str,
     /// Rows per transaction.
     pub batch_size: u64,
     /// `append`, `upsert` or `delete`.
@@ -90,6 +93,13 @@ pub(crate) fn sink(config: &Node, what: String, diags: &mut Diagnostics) -> Opti
     let table = f.require("table_name", diags).and_then(|n| identifier(n, "table_name", diags));
     let mapping = f.require("column_mapping", diags).and_then(|n| column_mapping(n, diags));
     let create_table = opt(f.get("create_table"), false, |n| boolean(n, "create_table", diags));
+    let unmapped_node = f.get("unmapped_fields");
+    let unmapped = match (&mapping, create_table) {
+        (Some(mapping), Some(create)) => {
+            write_mode::unmapped_fields(unmapped_node, create, mapping.is_some(), diags)
+        }
+        _ => None,
+    };
     let batch = opt(f.get("batch_size"), 1000, |n| batch_size(n, diags));
     let keyed = write_mode::read(&mut f, identifier, diags);
     let loc = config.loc.clone();
@@ -112,6 +122,7 @@ pub(crate) fn sink(config: &Node, what: String, diags: &mut Diagnostics) -> Opti
         table_name: table?,
         json_column: mapping,
         create_table: create_table?,
+        unmapped_fields: unmapped?,
         batch_size: batch?,
         write_mode: keyed.mode,
         key: keyed.key,
@@ -132,6 +143,7 @@ impl SqliteSink {
             None => quote!(#sqlite::ColumnMapping::AutoMap),
         };
         let create_table = self.create_table;
+        let unmapped = write_mode::unmapped_tokens(self.unmapped_fields, g);
         let batch = usize_lit(self.batch_size);
         let (mode, key, marker) =
             write_mode::tokens(self.write_mode, &self.key, self.delete_marker.as_ref(), g);
@@ -145,6 +157,7 @@ impl SqliteSink {
                     table_name: ::std::string::String::from(#table_name),
                     column_mapping: #mapping,
                     create_table: #create_table,
+                    unmapped_fields: #unmapped,
                     batch_size: #batch,
                     write_mode: #mode,
                     key: #key,

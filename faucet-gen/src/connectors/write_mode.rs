@@ -10,7 +10,7 @@ use super::postgres::{DELETE_MARKER, Scalar, scalar_tokens, scalars};
 use crate::codegen::Gen;
 use crate::diag::{Diagnostics, Loc};
 use crate::load::{Node, Value};
-use crate::validate::fields::{Fields, one_of, plain_string};
+use crate::validate::fields::{Field, Fields, Kind, one_of, plain_string};
 
 /// How a connector checks a column name.
 pub(crate) type Identifier = fn(&Node, &str, &mut Diagnostics) -> Option<String>;
@@ -110,6 +110,49 @@ impl Read<'_> {
             ok = false;
         }
         Some((Keyed { mode, key, delete_marker: marker, mode_loc }, ok))
+    }
+}
+
+/// `unmapped_fields`: what `auto_map` does with a record key that names no column.
+pub(crate) const UNMAPPED_FIELDS: Field = Field::opt(
+    "unmapped_fields",
+    Kind::OneOf(&["dlq", "add_column", "drop"]),
+    "A record key with no column (auto_map): `dlq` the record (default), `add_column` (default with \
+     `create_table`), or `drop` the key.",
+);
+
+/// Reads `unmapped_fields` (`dlq`, `add_column` or `drop`); absent, it is
+/// `add_column` with `create_table` and `dlq` without. With a JSON column
+/// mapping (`json_mapping`) no key needs a column, so setting it is an error.
+pub(crate) fn unmapped_fields(
+    node: Option<&Node>,
+    create_table: bool,
+    json_mapping: bool,
+    diags: &mut Diagnostics,
+) -> Option<&'static str> {
+    let Some(node) = node else {
+        return Some(if create_table { "add_column" } else { "dlq" });
+    };
+    let value = one_of(node, "unmapped_fields", &["dlq", "add_column", "drop"], diags)?;
+    if json_mapping {
+        diags.error_help(
+            &node.loc,
+            "`unmapped_fields` needs `column_mapping: auto_map`",
+            "a JSON column mapping stores the whole record in one column, so no key lacks a column; remove `unmapped_fields`",
+        );
+        return None;
+    }
+    Some(value)
+}
+
+/// `unmapped_fields` as the runtime's `connectors::write_mode::UnmappedFields`.
+pub(crate) fn unmapped_tokens(value: &str, g: &Gen) -> TokenStream {
+    let rt = g.rt();
+    let wm = quote!(#rt::__private::connectors::write_mode);
+    match value {
+        "add_column" => quote!(#wm::UnmappedFields::AddColumn),
+        "drop" => quote!(#wm::UnmappedFields::Drop),
+        _ => quote!(#wm::UnmappedFields::Dlq),
     }
 }
 

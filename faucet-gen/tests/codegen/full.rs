@@ -44,8 +44,10 @@ pub mod full_featured {
             ::faucet_runtime::__private::secret::Part::Lit("/out.db")]).resolve() ?,
             table_name : ::std::string::String::from("events"), column_mapping :
             ::faucet_runtime::__private::connectors::sqlite::ColumnMapping::Json { column
-            : ::std::string::String::from("doc") }, create_table : true, batch_size :
-            100usize, write_mode :
+            : ::std::string::String::from("doc") }, create_table : true, unmapped_fields
+            :
+            ::faucet_runtime::__private::connectors::write_mode::UnmappedFields::AddColumn,
+            batch_size : 100usize, write_mode :
             ::faucet_runtime::__private::connectors::write_mode::WriteMode::Append, key :
             ::std::vec![], delete_marker : ::core::option::Option::None, }) }
         );

@@ -46,7 +46,9 @@ pub mod mysql_to_pg {
             schema : ::core::option::Option::None, table_name :
             ::std::string::String::from("orders"), column_mapping :
             ::faucet_runtime::__private::connectors::postgres::ColumnMapping::AutoMap,
-            create_table : true, batch_size : 1000usize, write_mode :
+            create_table : true, unmapped_fields :
+            ::faucet_runtime::__private::connectors::write_mode::UnmappedFields::AddColumn,
+            batch_size : 1000usize, write_mode :
             ::faucet_runtime::__private::connectors::write_mode::WriteMode::Append, key :
             ::std::vec![], delete_marker : ::core::option::Option::None, write_method :
             ::faucet_runtime::__private::connectors::postgres::WriteMethod::Copy, }) }

@@ -42,7 +42,9 @@ pub mod pg_to_mysql {
             ::core::option::Option::None, table_name :
             ::std::string::String::from("orders"), column_mapping :
             ::faucet_runtime::__private::connectors::mysql_sink::ColumnMapping::AutoMap,
-            create_table : false, batch_size : 500usize, write_mode :
+            create_table : false, unmapped_fields :
+            ::faucet_runtime::__private::connectors::write_mode::UnmappedFields::Dlq,
+            batch_size : 500usize, write_mode :
             ::faucet_runtime::__private::connectors::write_mode::WriteMode::Upsert, key :
             ::std::vec![::std::string::String::from("id")], delete_marker :
             ::core::option::Option::Some(::faucet_runtime::__private::connectors::write_mode::DeleteMarker

@@ -50,7 +50,9 @@ pub mod pg_orders {
             ::core::option::Option::Some(::std::string::String::from("analytics")),
             table_name : ::std::string::String::from("orders"), column_mapping :
             ::faucet_runtime::__private::connectors::postgres::ColumnMapping::AutoMap,
-            create_table : true, batch_size : 2000usize, write_mode :
+            create_table : true, unmapped_fields :
+            ::faucet_runtime::__private::connectors::write_mode::UnmappedFields::AddColumn,
+            batch_size : 2000usize, write_mode :
             ::faucet_runtime::__private::connectors::write_mode::WriteMode::Upsert, key :
             ::std::vec![::std::string::String::from("id")], delete_marker :
             ::core::option::Option::Some(::faucet_runtime::__private::connectors::write_mode::DeleteMarker
@@ -75,7 +77,9 @@ pub mod pg_orders {
                     ::std::string::String::from("orders_dlq"), column_mapping :
                     ::faucet_runtime::__private::connectors::postgres::ColumnMapping::Jsonb
                     { column : ::std::string::String::from("envelope") }, create_table :
-                    true, batch_size : 1000usize, write_mode :
+                    true, unmapped_fields :
+                    ::faucet_runtime::__private::connectors::write_mode::UnmappedFields::AddColumn,
+                    batch_size : 1000usize, write_mode :
                     ::faucet_runtime::__private::connectors::write_mode::WriteMode::Append,
                     key : ::std::vec![], delete_marker : ::core::option::Option::None,
                     write_method :

@@ -56,7 +56,9 @@ pub mod pg_cdc_replica {
             .resolve() ?, schema : ::core::option::Option::None, table_name :
             ::std::string::String::from("orders"), column_mapping :
             ::faucet_runtime::__private::connectors::postgres::ColumnMapping::AutoMap,
-            create_table : false, batch_size : 1000usize, write_mode :
+            create_table : false, unmapped_fields :
+            ::faucet_runtime::__private::connectors::write_mode::UnmappedFields::Dlq,
+            batch_size : 1000usize, write_mode :
             ::faucet_runtime::__private::connectors::write_mode::WriteMode::Upsert, key :
             ::std::vec![::std::string::String::from("id")], delete_marker :
             ::core::option::Option::Some(::faucet_runtime::__private::connectors::write_mode::DeleteMarker

@@ -46,7 +46,9 @@ pub mod sqlite_to_pg {
             schema : ::core::option::Option::None, table_name :
             ::std::string::String::from("events"), column_mapping :
             ::faucet_runtime::__private::connectors::postgres::ColumnMapping::AutoMap,
-            create_table : false, batch_size : 1000usize, write_mode :
+            create_table : false, unmapped_fields :
+            ::faucet_runtime::__private::connectors::write_mode::UnmappedFields::Dlq,
+            batch_size : 1000usize, write_mode :
             ::faucet_runtime::__private::connectors::write_mode::WriteMode::Append, key :
             ::std::vec![], delete_marker : ::core::option::Option::None, write_method :
             ::faucet_runtime::__private::connectors::postgres::WriteMethod::Insert, }) }

@@ -8,8 +8,10 @@
 //! fails on a row-level error (SQLSTATE class 22 or 23, or a conversion error)
 //! its rows are retried one at a time and only the bad ones are dead-lettered.
 //! The batch's [`CommitToken`] is upserted into `_faucet_commit_token` (in the
-//! target's database) in the same transaction. DDL (`create_table`) runs before
-//! the transaction, since MySQL commits implicitly around it.
+//! target's database) in the same transaction. DDL (`create_table`, and the
+//! columns `unmapped_fields: add_column` adds) runs before the transaction,
+//! since MySQL commits implicitly around it; a rerun after a crash between the
+//! two finds the columns there and writes the batch once.
 
 use std::str::FromStr;
 
@@ -17,12 +19,12 @@ use serde_json::Value;
 use sqlx::mysql::{MySqlArguments, MySqlConnectOptions, MySqlConnection, MySqlDatabaseError};
 use sqlx::{Arguments, AssertSqlSafe, ConnectOptions, Row};
 
-pub use crate::connectors::write_mode::{DeleteMarker, WriteMode};
+pub use crate::connectors::write_mode::{DeleteMarker, UnmappedFields, WriteMode};
 
 use crate::connectors::dburl;
 use crate::connectors::sql_sink::{
-    ColumnNames, Committed, Keying, StoredFailure, TOKEN_TABLE, check_identifier, infer_columns, outcome,
-    page_failures, shapes, unnameable_rows,
+    ColumnNames, Committed, Keying, NewColumns, StoredFailure, TOKEN_TABLE, check_identifier, infer_columns,
+    new_columns, outcome, page_failures, shapes, unnameable_rows,
 };
 use crate::error::{FaucetError, Result};
 use crate::number;
@@ -54,6 +56,8 @@ pub struct MySqlSinkConfig {
     pub column_mapping: ColumnMapping,
     /// Create the table (and database) from the first batch when missing.
     pub create_table: bool,
+    /// What auto_map does with a record key that names no column.
+    pub unmapped_fields: UnmappedFields,
     /// Rows per transaction.
     pub batch_size: usize,
     /// Append, upsert or delete.
@@ -307,7 +311,27 @@ impl MySqlSink {
             mode: self.config.write_mode,
             key: &self.config.key,
             delete_marker: self.config.delete_marker.as_ref(),
+            unmapped: self.config.unmapped_fields,
         }
+    }
+
+    /// Adds a column for each key of `batch` that names none of the table's
+    /// (`unmapped_fields: add_column`), before the transaction: DDL commits
+    /// implicitly. Returns the rows whose keys cannot name a column.
+    async fn add_columns(&mut self, batch: &[Record]) -> Result<Vec<(usize, String)>> {
+        let table = self.qualified(&self.config.table_name);
+        let columns = self.columns.clone().unwrap_or_default();
+        let names: Vec<&str> = columns.iter().map(String::as_str).collect();
+        let NewColumns { added, refused: bad } =
+            new_columns(&self.keying(), batch, &names, COLUMN_NAMES, column_type, "LONGTEXT", &table);
+        if !added.is_empty() {
+            let list: Vec<String> =
+                added.iter().map(|(n, ty)| format!("ADD COLUMN {} {ty}", quote_ident(n))).collect();
+            let sql = format!("ALTER TABLE {table} {}", list.join(", "));
+            exec(self.conn.as_mut().expect("opened"), sql, "adding columns").await?;
+            self.read_columns().await?;
+        }
+        Ok(bad)
     }
 
     /// Writes `batch`; the rows in `unnameable` fail with their reason.
@@ -506,6 +530,11 @@ impl Sink for MySqlSink {
                 unnameable = unnameable_rows(batch, COLUMN_NAMES, &self.qualified(&self.config.table_name));
             }
             self.create(batch, &unnameable).await?;
+        } else if self.config.column_mapping == ColumnMapping::AutoMap
+            && self.config.unmapped_fields == UnmappedFields::AddColumn
+        {
+            // (A table just created from this batch has a column for each of its keys.)
+            unnameable = self.add_columns(batch).await?;
         }
         let conn = self.conn.as_mut().expect("opened");
         let _ = exec(conn, "ROLLBACK".into(), "rolling back").await; // a cancelled write's leftovers
@@ -565,6 +594,7 @@ mod tests {
                 table_name: table.to_owned(),
                 column_mapping: ColumnMapping::AutoMap,
                 create_table: false,
+                unmapped_fields: UnmappedFields::Dlq,
                 batch_size: 1000,
                 write_mode: WriteMode::Append,
                 key: Vec::new(),
@@ -616,6 +646,63 @@ mod tests {
         assert!(again.already_committed);
         assert_eq!(again.failures.iter().map(|f| f.index).collect::<Vec<_>>(), [42, 60, 70]);
         assert_eq!(db.strings("count(*), sum(n)", "FROM t").await, ["97|679"]);
+        db.drop().await;
+    }
+
+    /// A key that first appears in the second batch: with `create_table` its
+    /// column is added and its values land, also when a crash came between the
+    /// ALTER (committed at once) and the batch; without, the row is
+    /// dead-lettered naming the key; with `unmapped_fields: drop` it is dropped.
+    #[tokio::test]
+    async fn a_key_first_seen_in_the_second_batch_is_added_dead_lettered_or_dropped() {
+        let mut db = TestDb::new("CREATE TABLE late_dlq (id BIGINT, v LONGTEXT)").await;
+        let first = [json!({"id": 1, "v": "a"})];
+        let second = [json!({"id": 2, "v": "b", "late": 2.5}), json!({"id": 3, "v": "c"})];
+
+        let mut cfg = db.config("late_add");
+        cfg.create_table = true;
+        cfg.unmapped_fields = UnmappedFields::AddColumn;
+        let mut sink = opened(cfg.clone()).await;
+        sink.write_batch(&first, token(1, 0)).await.unwrap();
+        let outcome = sink.write_batch(&second, token(2, 0)).await.unwrap();
+        assert_eq!((outcome.written, outcome.failures.len()), (2, 0));
+        let got = db.strings("id, COALESCE(late, '-')", "FROM late_add ORDER BY id").await;
+        assert_eq!(got, ["1|-", "2|2.5", "3|-"]);
+        let ty = db.strings("DATA_TYPE", "FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'late_add' AND COLUMN_NAME = 'late'").await;
+        assert_eq!(ty, ["double"]);
+        // A crash after the ALTER, before the batch committed: the rerun finds
+        // the column there and writes the batch once.
+        let third = [json!({"id": 4, "later": "x"})];
+        sqlx::raw_sql(AssertSqlSafe(format!("ALTER TABLE `{}`.late_add ADD COLUMN later LONGTEXT", db.name)))
+            .execute(&mut db.conn)
+            .await
+            .unwrap();
+        drop(sink);
+        let mut sink = opened(cfg).await;
+        assert!(sink.write_batch(&second, token(2, 0)).await.unwrap().already_committed);
+        assert_eq!(sink.write_batch(&third, token(3, 0)).await.unwrap().written, 1);
+        assert_eq!(db.strings("count(*), count(later)", "FROM late_add").await, ["4|1"]);
+
+        // The default without create_table: the row goes to the DLQ naming the key.
+        let mut sink = opened(db.config("late_dlq")).await;
+        sink.write_batch(&first, token(1, 0)).await.unwrap();
+        let outcome = sink.write_batch(&second, token(2, 0)).await.unwrap();
+        assert_eq!(outcome.written, 1);
+        assert_eq!(outcome.failures.iter().map(|f| f.index).collect::<Vec<_>>(), [0]);
+        let message = outcome.failures[0].error.message();
+        assert!(message.starts_with("record key \"late\" names no column of table `late_dlq`"), "{message}");
+        assert_eq!(db.strings("count(*)", "FROM late_dlq").await, ["2"]);
+
+        // unmapped_fields: drop writes the row without the key.
+        let mut cfg = db.config("late_drop");
+        cfg.create_table = true;
+        cfg.unmapped_fields = UnmappedFields::Drop;
+        let mut sink = opened(cfg).await;
+        sink.write_batch(&first, token(1, 0)).await.unwrap();
+        let outcome = sink.write_batch(&second, token(2, 0)).await.unwrap();
+        assert_eq!((outcome.written, outcome.failures.len()), (2, 0));
+        let columns = db.strings("GROUP_CONCAT(COLUMN_NAME ORDER BY ORDINAL_POSITION)", "FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'late_drop'").await;
+        assert_eq!(columns, ["id,v"]);
         db.drop().await;
     }
 

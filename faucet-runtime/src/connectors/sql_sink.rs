@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value, json};
 
-use crate::connectors::write_mode::{DeleteMarker, WriteMode};
+use crate::connectors::write_mode::{DeleteMarker, UnmappedFields, WriteMode};
 use crate::error::{ErrorKind, FaucetError, Result};
 use crate::page::{CommitToken, Record};
 use crate::sink::{RowFailure, WriteOutcome};
@@ -146,12 +146,14 @@ pub(crate) fn outcome(written: u64, failures: &[StoredFailure]) -> WriteOutcome 
     }
 }
 
-/// How a sink writes: its mode, key columns and delete marker.
+/// How a sink writes: its mode, key columns and delete marker, and what
+/// `auto_map` does with a key that names no column.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Keying<'a> {
     pub(crate) mode: WriteMode,
     pub(crate) key: &'a [String],
     pub(crate) delete_marker: Option<&'a DeleteMarker>,
+    pub(crate) unmapped: UnmappedFields,
 }
 
 /// A batch sorted by what happens to each row.
@@ -167,10 +169,35 @@ pub(crate) struct Plan {
 }
 
 impl Keying<'_> {
+    /// Whether `object` deletes its key's row.
+    fn is_delete(&self, object: &Map<String, Value>) -> bool {
+        self.mode == WriteMode::Delete
+            || self.delete_marker.is_some_and(|m| object.get(&m.field).is_some_and(|v| m.values.contains(v)))
+    }
+
+    /// Why a record to write does not fit a table of `columns` (auto_map), if
+    /// it does not: a key names no column (unless unmapped fields are dropped;
+    /// the delete marker's field never needs one), or no key names a column.
+    fn misfit(&self, object: &Map<String, Value>, columns: &[&str], table: &str) -> Option<String> {
+        if self.unmapped != UnmappedFields::Drop {
+            let marker = self.delete_marker.map(|m| m.field.as_str());
+            if let Some(key) =
+                object.keys().find(|k| Some(k.as_str()) != marker && !columns.contains(&k.as_str()))
+            {
+                return Some(format!(
+                    "record key {key:?} names no column of table {table} (set `unmapped_fields: add_column` \
+                     to add missing columns, or `unmapped_fields: drop` to write records without such keys)"
+                ));
+            }
+        }
+        (!columns.iter().any(|c| object.contains_key(*c)))
+            .then(|| format!("record has no key matching a column of table {table}"))
+    }
+
     /// Sorts `batch` into deletes and writes. A record that is not an object,
     /// lacks a key field (or holds null there), or — when `columns` is given
-    /// (auto_map) — matches none of the table's columns is added to `failures`.
-    /// Within the batch the last record of a key wins.
+    /// (auto_map) — does not fit the table's columns (see `misfit`) is added
+    /// to `failures`. Within the batch the last record of a key wins.
     pub(crate) fn plan(
         &self,
         batch: &[Record],
@@ -184,6 +211,8 @@ impl Keying<'_> {
         // Rows failed already (keys that cannot name a column of a new table).
         let failed: Vec<usize> = failures.iter().filter(|f| f.part == part).map(|f| f.index).collect();
         let mut last_by_key: HashMap<String, usize> = HashMap::new();
+        // The last record that fit the columns: one with the same keys fits too.
+        let mut fitting: Option<&Map<String, Value>> = None;
         let key_text = |object: &Map<String, Value>| {
             let key: Vec<&Value> = self.key.iter().map(|k| &object[k.as_str()]).collect();
             serde_json::to_string(&key).unwrap_or_default()
@@ -197,10 +226,17 @@ impl Keying<'_> {
                 failures.push(StoredFailure::sink(part, index, message));
                 continue;
             };
-            let is_delete = self.mode == WriteMode::Delete
-                || self
-                    .delete_marker
-                    .is_some_and(|m| object.get(&m.field).is_some_and(|v| m.values.contains(v)));
+            let is_delete = self.is_delete(object);
+            if !is_delete
+                && let Some(columns) = columns
+                && !fitting.is_some_and(|f| same_object_keys(f, object))
+            {
+                if let Some(message) = self.misfit(object, columns, table) {
+                    failures.push(StoredFailure::sink(part, index, message));
+                    continue;
+                }
+                fitting = Some(object);
+            }
             if keyed {
                 if let Some(missing) =
                     self.key.iter().find(|k| object.get(k.as_str()).is_none_or(Value::is_null))
@@ -210,14 +246,6 @@ impl Keying<'_> {
                     continue;
                 }
                 last_by_key.insert(key_text(object), index);
-            }
-            if !is_delete
-                && let Some(columns) = columns
-                && !columns.iter().any(|c| object.contains_key(*c))
-            {
-                let message = format!("record has no key matching a column of table {table}");
-                failures.push(StoredFailure::sink(part, index, message));
-                continue;
             }
             if is_delete { plan.deletes.push(index) } else { plan.writes.push(index) }
         }
@@ -269,9 +297,14 @@ pub(crate) fn shapes(batch: &[Record], rows: Vec<usize>, columns: &[&str]) -> Ve
 /// True when `a` and `b` are objects with the same keys in the same order.
 fn same_keys(a: &Record, b: &Record) -> bool {
     match (a.as_object(), b.as_object()) {
-        (Some(a), Some(b)) => a.len() == b.len() && a.keys().zip(b.keys()).all(|(x, y)| x == y),
+        (Some(a), Some(b)) => same_object_keys(a, b),
         _ => false,
     }
+}
+
+/// True when `a` and `b` have the same keys in the same order.
+fn same_object_keys(a: &Map<String, Value>, b: &Map<String, Value>) -> bool {
+    a.len() == b.len() && a.keys().zip(b.keys()).all(|(x, y)| x == y)
 }
 
 /// Looks a record's fields up in a fixed order: one string comparison per
@@ -381,6 +414,80 @@ pub(crate) fn unnameable_rows(batch: &[Record], names: ColumnNames, table: &str)
     bad
 }
 
+/// What `unmapped_fields: add_column` adds to a table of `columns` for `batch`:
+/// a column per key of a record to write that names none yet (first-seen
+/// order, typed by `type_of` of its first non-null value, `fallback` when all
+/// are null, as `create_table` types them), and the records whose new keys
+/// cannot name a column, each with the reason. Deletes and the delete
+/// marker's field add no column.
+pub(crate) fn new_columns(
+    keying: &Keying<'_>,
+    batch: &[Record],
+    columns: &[&str],
+    names: ColumnNames,
+    type_of: impl Fn(&Value) -> &'static str,
+    fallback: &'static str,
+    table: &str,
+) -> NewColumns {
+    let marker = keying.delete_marker.map(|m| m.field.as_str());
+    let mut claimed: HashMap<String, String> =
+        columns.iter().map(|c| ((names.fold)(c), (*c).to_owned())).collect();
+    let mut added: Vec<(String, Option<&'static str>)> = Vec::new();
+    let mut bad = Vec::new();
+    let mut fitting: Option<&Map<String, Value>> = None;
+    for (index, record) in batch.iter().enumerate() {
+        let Some(object) = record.as_object() else { continue };
+        if keying.is_delete(object) || fitting.is_some_and(|f| same_object_keys(f, object)) {
+            continue;
+        }
+        let new = |k: &&String| Some(k.as_str()) != marker && !columns.contains(&k.as_str());
+        let problem = object.keys().filter(new).find_map(|key| {
+            if let Some(why) = names.refuse(key) {
+                return Some(format!("key {key:?} cannot name a column of {table}: {why}"));
+            }
+            match claimed.get(&(names.fold)(key)) {
+                Some(first) if first != key => Some(format!(
+                    "key {key:?} and {first:?} would name the same column of {table} ({} compares column names ignoring case)",
+                    names.dialect
+                )),
+                _ => None,
+            }
+        });
+        if let Some(message) = problem {
+            bad.push((index, message));
+            continue;
+        }
+        for (key, value) in object.iter().filter(|(k, _)| new(k)) {
+            claimed.entry((names.fold)(key)).or_insert_with(|| key.clone());
+            let i = match added.iter().position(|(name, _)| name == key) {
+                Some(i) => i,
+                None => {
+                    added.push((key.clone(), None));
+                    added.len() - 1
+                }
+            };
+            if added[i].1.is_none() && !value.is_null() {
+                added[i].1 = Some(type_of(value));
+            }
+        }
+        if added.iter().all(|(_, ty)| ty.is_some()) {
+            fitting = Some(object);
+        }
+    }
+    NewColumns {
+        added: added.into_iter().map(|(name, ty)| (name, ty.unwrap_or(fallback))).collect(),
+        refused: bad,
+    }
+}
+
+/// What [`new_columns`] found: the columns to add (name and type) and the
+/// rows refused (index and reason).
+#[derive(Debug)]
+pub(crate) struct NewColumns {
+    pub(crate) added: Vec<(String, &'static str)>,
+    pub(crate) refused: Vec<(usize, String)>,
+}
+
 /// One column per key of `rows` (first-seen order), typed by `type_of` of
 /// its first non-null value (`fallback` when it is null everywhere).
 pub(crate) fn infer_columns<'r>(
@@ -410,7 +517,12 @@ mod tests {
     fn upsert_plans_keep_the_last_record_of_a_key_and_reject_missing_keys() {
         let key = vec!["id".to_owned()];
         let marker = DeleteMarker { field: "op".into(), values: vec![json!("d")] };
-        let keying = Keying { mode: WriteMode::Upsert, key: &key, delete_marker: Some(&marker) };
+        let keying = Keying {
+            mode: WriteMode::Upsert,
+            key: &key,
+            delete_marker: Some(&marker),
+            unmapped: UnmappedFields::Drop,
+        };
         let batch = vec![
             json!({"id": 1, "v": "a"}),
             json!({"id": 2, "op": "d"}),
@@ -430,12 +542,64 @@ mod tests {
         assert!(failures[0].message.contains("key field `id` is missing or null"));
 
         // auto_map rejects a record matching no column; a jsonb/json mapping does not look.
-        let append = Keying { mode: WriteMode::Append, key: &[], delete_marker: None };
+        let append =
+            Keying { mode: WriteMode::Append, key: &[], delete_marker: None, unmapped: UnmappedFields::Drop };
         let mut failures = Vec::new();
         let plan = append.plan(&batch[4..], Some(&["id"]), "t", 0, &mut failures);
         assert_eq!((plan.writes, failures.len()), (vec![2], 2));
         let plan = append.plan(&batch[4..], None, "t", 0, &mut Vec::new());
         assert_eq!(plan.writes, [0, 2]);
+    }
+
+    #[test]
+    fn unmapped_keys_are_dead_lettered_by_name_or_become_new_columns() {
+        let key = vec!["id".to_owned()];
+        let marker = DeleteMarker { field: "op".into(), values: vec![json!("d")] };
+        let dlq = Keying {
+            mode: WriteMode::Upsert,
+            key: &key,
+            delete_marker: Some(&marker),
+            unmapped: UnmappedFields::Dlq,
+        };
+        let batch = vec![
+            json!({"id": 1, "v": "a", "op": "u"}),
+            json!({"id": 2, "v": "b", "extra": 1}),
+            json!({"id": 3, "gone": true, "op": "d"}),
+            json!({"id": 4, "v": "c", "op": "u"}),
+            json!({"id": 5, "more": null}),
+            json!({"id": 6, "Extra": "x", "more": [1]}),
+        ];
+        let mut failures = Vec::new();
+        let plan = dlq.plan(&batch, Some(&["id", "v"]), "t", 0, &mut failures);
+        // The marker field needs no column; deletes are not checked.
+        assert_eq!((plan.writes, plan.deletes), (vec![0, 3], vec![2]));
+        let failed: Vec<(usize, &str)> = failures.iter().map(|f| (f.index, f.message.as_str())).collect();
+        assert_eq!(failed.iter().map(|f| f.0).collect::<Vec<_>>(), [1, 4, 5]);
+        assert!(
+            failed[0].1.starts_with("record key \"extra\" names no column of table t"),
+            "{}",
+            failed[0].1
+        );
+        assert!(failed[0].1.contains("unmapped_fields: add_column"), "{}", failed[0].1);
+
+        let add = Keying { unmapped: UnmappedFields::AddColumn, ..dlq };
+        let names = ColumnNames {
+            dialect: "D",
+            max_bytes: Some(5),
+            max_chars: None,
+            refuses_empty: true,
+            refuses_trailing_space: false,
+            fold: str::to_ascii_lowercase,
+        };
+        let type_of = |v: &Value| if v.is_number() { "N" } else { "T" };
+        let NewColumns { added, refused: bad } =
+            new_columns(&add, &batch, &["id", "v"], names, type_of, "F", "t");
+        // "Extra" folds onto "extra": its row is refused, so `more` is null wherever it is added.
+        assert_eq!(added, [("extra".to_owned(), "N"), ("more".to_owned(), "F")]);
+        assert_eq!(bad.iter().map(|(i, _)| *i).collect::<Vec<_>>(), [5]);
+        assert!(bad[0].1.contains("\"Extra\" and \"extra\" would name the same column"), "{}", bad[0].1);
+        let bad = new_columns(&add, &[json!({"toolong": 1})], &["id"], names, type_of, "F", "t").refused;
+        assert!(bad[0].1.contains("cannot name a column of t"), "{}", bad[0].1);
     }
 
     #[test]

@@ -32,10 +32,10 @@ use sqlx::sqlite::{
 use sqlx::{Arguments, AssertSqlSafe, ConnectOptions, Row, SqlSafeStr, SqlStr};
 
 use crate::connectors::sql_sink::{
-    ColumnNames, Committed, Keying, StoredFailure, TOKEN_TABLE, infer_columns, outcome, page_failures,
-    shapes, unnameable_rows,
+    ColumnNames, Committed, Keying, NewColumns, StoredFailure, TOKEN_TABLE, infer_columns, new_columns,
+    outcome, page_failures, shapes, unnameable_rows,
 };
-pub use crate::connectors::write_mode::{DeleteMarker, WriteMode};
+pub use crate::connectors::write_mode::{DeleteMarker, UnmappedFields, WriteMode};
 use crate::error::{FaucetError, Result};
 use crate::number;
 use crate::page::{CommitToken, Record};
@@ -64,6 +64,8 @@ pub struct SqliteSinkConfig {
     pub column_mapping: ColumnMapping,
     /// Create the table from the first batch's shape when it does not exist (default false).
     pub create_table: bool,
+    /// What auto_map does with a record key that names no column.
+    pub unmapped_fields: UnmappedFields,
     /// Rows per transaction (default 1000).
     pub batch_size: usize,
     /// Append (default), upsert or delete.
@@ -96,6 +98,7 @@ pub struct SqliteSink {
 struct Done {
     outcome: WriteOutcome,
     failures: Vec<StoredFailure>,
+    /// The table's columns when the batch created or altered it.
     created: Option<Vec<String>>,
 }
 
@@ -117,7 +120,37 @@ impl SqliteSink {
             mode: self.config.write_mode,
             key: &self.config.key,
             delete_marker: self.config.delete_marker.as_ref(),
+            unmapped: self.config.unmapped_fields,
         }
+    }
+
+    /// Adds a column for each key of `batch` that names none of `columns`
+    /// (`unmapped_fields: add_column`), in the batch's transaction; rows whose
+    /// keys cannot name a column join `failures`. Returns the new columns, if any.
+    async fn add_columns(
+        &self,
+        conn: &mut SqliteConnection,
+        batch: &[Record],
+        columns: &[String],
+        part: u32,
+        failures: &mut Vec<StoredFailure>,
+    ) -> Result<Option<Vec<String>>> {
+        let table = &self.config.table_name;
+        let names: Vec<&str> = columns.iter().map(String::as_str).collect();
+        let NewColumns { added, refused: bad } =
+            new_columns(&self.keying(), batch, &names, COLUMN_NAMES, column_type, "TEXT", table);
+        failures.extend(bad.into_iter().map(|(index, message)| StoredFailure::sink(part, index, message)));
+        if added.is_empty() {
+            return Ok(None);
+        }
+        for (name, ty) in &added {
+            let sql = format!("ALTER TABLE {} ADD COLUMN {} {ty}", quote_ident(table), quote_ident(name));
+            sqlx::query(AssertSqlSafe(sql))
+                .execute(&mut *conn)
+                .await
+                .map_err(|e| db_error(e, &format!("adding column {} to table {table}", quote_ident(name))))?;
+        }
+        table_columns(conn, table).await
     }
 
     /// Creates the table from `batch`'s shape (the key as its primary key),
@@ -203,9 +236,17 @@ impl SqliteSink {
                     failures.push(StoredFailure::sink(token.part, index, message));
                 }
             }
-            Some(columns) => {
-                let names: Vec<&str> = columns.iter().map(String::as_str).collect();
+            Some(mut columns) => {
                 let auto_map = self.config.column_mapping == ColumnMapping::AutoMap;
+                // A table just created from this batch has a column for each of its keys.
+                if auto_map && created.is_none() && self.config.unmapped_fields == UnmappedFields::AddColumn {
+                    let altered = self.add_columns(conn, batch, &columns, token.part, &mut failures).await?;
+                    if let Some(altered) = altered {
+                        columns = altered.clone();
+                        created = Some(altered);
+                    }
+                }
+                let names: Vec<&str> = columns.iter().map(String::as_str).collect();
                 let plan = self.keying().plan(
                     batch,
                     auto_map.then_some(&names[..]),
@@ -699,6 +740,7 @@ mod tests {
             table_name: table.to_owned(),
             column_mapping: mapping,
             create_table,
+            unmapped_fields: if create_table { UnmappedFields::AddColumn } else { UnmappedFields::Dlq },
             batch_size: 1000,
             write_mode: WriteMode::Append,
             key: Vec::new(),
@@ -788,14 +830,16 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn auto_map_ignores_extra_keys_and_leaves_missing_ones_to_their_default() {
+    async fn unmapped_fields_drop_ignores_extra_keys_and_leaves_missing_ones_to_their_default() {
         let dir = tempfile::tempdir().unwrap();
         run(
             dir.path(),
             "CREATE TABLE people (id INTEGER, name TEXT DEFAULT 'anon', unused TEXT DEFAULT 'd')",
         )
         .await;
-        let mut sink = opened(config(dir.path(), "people", ColumnMapping::AutoMap, false), SCOPE).await;
+        let mut cfg = config(dir.path(), "people", ColumnMapping::AutoMap, false);
+        cfg.unmapped_fields = UnmappedFields::Drop;
+        let mut sink = opened(cfg, SCOPE).await;
         let batch = vec![
             json!({"name": "ann", "id": 1, "extra": "ignored"}),
             json!({"id": 2}),
@@ -1131,6 +1175,55 @@ mod tests {
         assert_eq!(sum, 3);
     }
 
+    /// A key that first appears in the second batch: with `create_table` its
+    /// column is added and its values land; by default the row is dead-lettered
+    /// naming the key; with `unmapped_fields: drop` the key is dropped.
+    #[tokio::test]
+    async fn a_key_first_seen_in_the_second_batch_is_added_dead_lettered_or_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = [json!({"id": 1, "v": "a"})];
+        let second = [json!({"id": 2, "v": "b", "late": 2.5}), json!({"id": 3, "v": "c"})];
+        // create_table: the column is added (REAL, as create_table types it).
+        let mut sink = opened(config(dir.path(), "late_add", ColumnMapping::AutoMap, true), SCOPE).await;
+        sink.write_batch(&first, token(1, 0)).await.unwrap();
+        let outcome = sink.write_batch(&second, token(2, 0)).await.unwrap();
+        assert_eq!((outcome.written, outcome.failures.len()), (2, 0));
+        let rows = sqlx::query("SELECT id, late FROM late_add ORDER BY id")
+            .fetch_all(&mut connect(dir.path()).await)
+            .await
+            .unwrap();
+        let rows: Vec<(i64, Option<f64>)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+        assert_eq!(rows, [(1, None), (2, Some(2.5)), (3, None)]);
+        // Rerunning the batch after it committed writes nothing again.
+        drop(sink);
+        let mut sink = opened(config(dir.path(), "late_add", ColumnMapping::AutoMap, true), SCOPE).await;
+        assert!(sink.write_batch(&second, token(2, 0)).await.unwrap().already_committed);
+        assert_eq!(count(dir.path(), "late_add").await, 3);
+
+        // The default without create_table: the row goes to the DLQ naming the key.
+        run(dir.path(), "CREATE TABLE late_dlq (id INTEGER, v TEXT)").await;
+        let mut sink = opened(config(dir.path(), "late_dlq", ColumnMapping::AutoMap, false), "dlq").await;
+        sink.write_batch(&first, token(1, 0)).await.unwrap();
+        let outcome = sink.write_batch(&second, token(2, 0)).await.unwrap();
+        assert_eq!(outcome.written, 1);
+        assert_eq!(outcome.failures.len(), 1);
+        assert_eq!(outcome.failures[0].index, 0);
+        let message = outcome.failures[0].error.message();
+        assert!(message.contains("record key \"late\" names no column of table late_dlq"), "{message}");
+        assert_eq!(count(dir.path(), "late_dlq").await, 2);
+
+        // unmapped_fields: drop writes the row without the key.
+        let mut cfg = config(dir.path(), "late_drop", ColumnMapping::AutoMap, true);
+        cfg.unmapped_fields = UnmappedFields::Drop;
+        let mut sink = opened(cfg, "drop").await;
+        sink.write_batch(&first, token(1, 0)).await.unwrap();
+        let outcome = sink.write_batch(&second, token(2, 0)).await.unwrap();
+        assert_eq!((outcome.written, outcome.failures.len()), (2, 0));
+        assert_eq!(count(dir.path(), "late_drop").await, 3);
+        let columns = table_columns(&mut connect(dir.path()).await, "late_drop").await.unwrap();
+        assert_eq!(columns.unwrap(), ["id", "v"]);
+    }
+
     #[tokio::test]
     async fn an_in_memory_database_works() {
         let mut sink = opened(
@@ -1139,6 +1232,7 @@ mod tests {
                 table_name: "t".to_owned(),
                 column_mapping: ColumnMapping::AutoMap,
                 create_table: true,
+                unmapped_fields: UnmappedFields::AddColumn,
                 batch_size: 10,
                 write_mode: WriteMode::Append,
                 key: Vec::new(),

@@ -22,3 +22,16 @@ pub struct DeleteMarker {
     /// The values that mark a deletion.
     pub values: Vec<Value>,
 }
+
+/// What an `auto_map` sink does with a record key that names no column of its
+/// table (`unmapped_fields`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnmappedFields {
+    /// Send the record to the DLQ, naming the key (the default without `create_table`).
+    Dlq,
+    /// Add the column, typed like `create_table` types it, in the batch's
+    /// transaction (the default with `create_table`).
+    AddColumn,
+    /// Write the record without the key.
+    Drop,
+}

@@ -12,7 +12,9 @@ mod source;
 #[cfg(test)]
 mod tests;
 
-pub use sink::{ColumnMapping, DeleteMarker, PostgresSink, PostgresSinkConfig, WriteMethod, WriteMode};
+pub use sink::{
+    ColumnMapping, DeleteMarker, PostgresSink, PostgresSinkConfig, UnmappedFields, WriteMethod, WriteMode,
+};
 pub use source::{PostgresSource, PostgresSourceConfig, SourceInput};
 
 use std::str::FromStr;

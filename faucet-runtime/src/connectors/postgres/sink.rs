@@ -22,12 +22,12 @@ use sqlx::postgres::{PgArguments, PgConnection};
 use sqlx::{Arguments, AssertSqlSafe, Row, SqlSafeStr, SqlStr};
 
 use super::{close, connect, describe, qualified, quote_ident, sqlstate};
-pub use crate::connectors::write_mode::{DeleteMarker, WriteMode};
+pub use crate::connectors::write_mode::{DeleteMarker, UnmappedFields, WriteMode};
 
 use crate::connectors::dburl;
 use crate::connectors::sql_sink::{
-    ColumnNames, Committed, FieldsInOrder, Keying, StoredFailure, TOKEN_TABLE, check_identifier, infer_columns,
-    outcome, page_failures, shapes, unnameable_rows,
+    ColumnNames, Committed, FieldsInOrder, Keying, NewColumns, StoredFailure, TOKEN_TABLE, check_identifier,
+    infer_columns, new_columns, outcome, page_failures, shapes, unnameable_rows,
 };
 use crate::error::{FaucetError, Result};
 use crate::number;
@@ -68,6 +68,8 @@ pub struct PostgresSinkConfig {
     pub column_mapping: ColumnMapping,
     /// Create the table (and schema) from the first batch when missing.
     pub create_table: bool,
+    /// What auto_map does with a record key that names no column.
+    pub unmapped_fields: UnmappedFields,
     /// Rows per transaction.
     pub batch_size: usize,
     /// Append, upsert or delete.
@@ -88,6 +90,7 @@ impl std::fmt::Debug for PostgresSinkConfig {
             .field("table_name", &self.table_name)
             .field("column_mapping", &self.column_mapping)
             .field("create_table", &self.create_table)
+            .field("unmapped_fields", &self.unmapped_fields)
             .field("batch_size", &self.batch_size)
             .field("write_mode", &self.write_mode)
             .field("key", &self.key)
@@ -473,6 +476,7 @@ async fn exec(conn: &mut PgConnection, sql: &'static str) -> Result<()> {
 struct Done {
     outcome: WriteOutcome,
     failures: Vec<StoredFailure>,
+    /// The table's columns when the batch created or altered it.
     created: Option<Vec<Column>>,
 }
 
@@ -502,7 +506,33 @@ impl PostgresSink {
             mode: self.config.write_mode,
             key: &self.config.key,
             delete_marker: self.config.delete_marker.as_ref(),
+            unmapped: self.config.unmapped_fields,
         }
+    }
+
+    /// Adds a column for each key of `batch` that names none of `columns`
+    /// (`unmapped_fields: add_column`), in the batch's transaction; rows whose
+    /// keys cannot name a column join `failures`. Returns the new columns, if any.
+    async fn add_columns(
+        &self,
+        conn: &mut PgConnection,
+        table: &str,
+        batch: &[Record],
+        columns: &[Column],
+        part: u32,
+        failures: &mut Vec<StoredFailure>,
+    ) -> Result<Option<Vec<Column>>> {
+        let names: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
+        let NewColumns { added, refused: bad } =
+            new_columns(&self.keying(), batch, &names, COLUMN_NAMES, column_type, "TEXT", table);
+        failures.extend(bad.into_iter().map(|(index, message)| StoredFailure::sink(part, index, message)));
+        if added.is_empty() {
+            return Ok(None);
+        }
+        let list: Vec<String> =
+            added.iter().map(|(n, ty)| format!("ADD COLUMN IF NOT EXISTS {} {ty}", quote_ident(n))).collect();
+        run(conn, format!("ALTER TABLE {table} {}", list.join(", ")), "adding columns").await?;
+        table_columns(conn, table).await
     }
 
     /// Creates the table from `batch`'s shape, leaving out the rows listed in
@@ -582,9 +612,18 @@ impl PostgresSink {
             }
             return self.finish(conn, token, failures, 0, created).await;
         };
+        let auto_map = self.config.column_mapping == ColumnMapping::AutoMap;
+        // A table just created from this batch has a column for each of its keys.
+        let mut columns = columns;
+        if auto_map && created.is_none() && self.config.unmapped_fields == UnmappedFields::AddColumn {
+            let altered = self.add_columns(conn, table, batch, &columns, token.part, &mut failures).await?;
+            if let Some(altered) = altered {
+                columns = altered.clone();
+                created = Some(altered);
+            }
+        }
 
         let names: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
-        let auto_map = self.config.column_mapping == ColumnMapping::AutoMap;
         let plan =
             self.keying().plan(batch, auto_map.then_some(&names[..]), table, token.part, &mut failures);
         let mut written = plan.superseded;

@@ -20,6 +20,7 @@ fn sink_config(schema: &str, table: &str) -> PostgresSinkConfig {
         table_name: table.to_owned(),
         column_mapping: ColumnMapping::AutoMap,
         create_table: false,
+        unmapped_fields: UnmappedFields::Dlq,
         batch_size: 1000,
         write_mode: WriteMode::Append,
         key: Vec::new(),
@@ -618,4 +619,67 @@ async fn a_nul_in_a_key_fails_its_row_in_a_jsonb_column() {
         assert_eq!(outcome.written, 2, "{method:?}");
     }
     assert_eq!(count(&mut db, "docs").await, 4);
+}
+
+/// A key that first appears in the second batch: with `create_table` its
+/// column is added (typed as `create_table` types it) in the batch's
+/// transaction and its values land; without, the row is dead-lettered naming
+/// the key; with `unmapped_fields: drop` the key is dropped.
+#[tokio::test]
+async fn a_key_first_seen_in_the_second_batch_is_added_dead_lettered_or_dropped() {
+    let mut db = TestSchema::new("pg_sink_late_key").await;
+    let first = [json!({"id": 1, "v": "a"})];
+    let second = [json!({"id": 2, "v": "b", "late": 2.5, "tags": ["x"]}), json!({"id": 3, "v": "c"})];
+
+    let mut cfg = sink_config(&db.name, "late_add");
+    cfg.create_table = true;
+    cfg.unmapped_fields = UnmappedFields::AddColumn;
+    let mut sink = opened(cfg.clone(), SCOPE).await;
+    sink.write_batch(&first, token(1, 0)).await.unwrap();
+    let outcome = sink.write_batch(&second, token(2, 0)).await.unwrap();
+    assert_eq!((outcome.written, outcome.failures.len()), (2, 0));
+    let got = rows(
+        &mut db,
+        "SELECT id::text || '|' || coalesce(late::text, '-') || '|' || coalesce(tags::text, '-') || '|' \
+         || pg_typeof(late)::text FROM late_add ORDER BY id",
+    )
+    .await;
+    let got: Vec<String> = got.iter().map(|r| r.get(0)).collect();
+    assert_eq!(got, ["1|-|-|double precision", "2|2.5|[\"x\"]|double precision", "3|-|-|double precision"]);
+    // A rerun of the committed batch writes nothing again.
+    drop(sink);
+    let mut sink = opened(cfg, SCOPE).await;
+    assert!(sink.write_batch(&second, token(2, 0)).await.unwrap().already_committed);
+    assert_eq!(count(&mut db, "late_add").await, 3);
+
+    // The default without create_table: the row goes to the DLQ naming the key.
+    rows(&mut db, "CREATE TABLE late_dlq (id BIGINT, v TEXT)").await;
+    let mut sink = opened(sink_config(&db.name, "late_dlq"), SCOPE).await;
+    sink.write_batch(&first, token(1, 0)).await.unwrap();
+    let outcome = sink.write_batch(&second, token(2, 0)).await.unwrap();
+    assert_eq!((outcome.written, failed(&outcome)), (1, vec![0]));
+    let message = outcome.failures[0].error.message();
+    let table = format!("\"{}\".\"late_dlq\"", db.name);
+    assert!(
+        message.starts_with(&format!("record key \"late\" names no column of table {table}")),
+        "{message}"
+    );
+    assert_eq!(count(&mut db, "late_dlq").await, 2);
+
+    // unmapped_fields: drop writes the row without the key.
+    let mut cfg = sink_config(&db.name, "late_drop");
+    cfg.create_table = true;
+    cfg.unmapped_fields = UnmappedFields::Drop;
+    let mut sink = opened(cfg, SCOPE).await;
+    sink.write_batch(&first, token(1, 0)).await.unwrap();
+    let outcome = sink.write_batch(&second, token(2, 0)).await.unwrap();
+    assert_eq!((outcome.written, outcome.failures.len()), (2, 0));
+    assert_eq!(count(&mut db, "late_drop").await, 3);
+    let columns = rows(
+        &mut db,
+        "SELECT string_agg(column_name::text, ',' ORDER BY ordinal_position) FROM information_schema.columns \
+         WHERE table_schema = current_schema() AND table_name = 'late_drop'",
+    )
+    .await;
+    assert_eq!(columns[0].get::<String, _>(0), "id,v");
 }

@@ -20,6 +20,7 @@ pub(crate) const TOKEN_TABLE: &str = "_faucet_commit_token";
 /// time by the rule the generator applies to a written one: 1 to 63 bytes,
 /// no NUL (it is then quoted, so case and spaces are kept). The `postgres` and
 /// `mysql` sources' `table` and `schema` are checked with it too.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 pub(crate) fn check_identifier(key: &str, name: &str) -> Result<()> {
     if name.is_empty() || name.contains('\0') || name.len() > 63 {
         return Err(FaucetError::config(format!(

@@ -18,7 +18,10 @@
 //! state key and persisted before its first write. A crash and its rerun share
 //! the lineage, so the sink recognizes batches it already committed; a reset
 //! state (or a pipeline without a store) starts a new lineage, so old tokens
-//! can never make a fresh run skip pages.
+//! can never make a fresh run skip pages. A store without a bookmark whose sink
+//! holds tokens of an earlier lineage means the state was lost: the run stops
+//! before writing ([`Sink::check_no_earlier_lineage`]) unless
+//! [`RunOptions::force_new_lineage`] says to start over.
 
 use std::fmt;
 use std::time::{Duration, Instant};

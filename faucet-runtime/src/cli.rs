@@ -78,6 +78,9 @@ pub struct Args {
     pub progress: ProgressMode,
     /// `--progress-interval`: seconds between plain progress lines (default 10).
     pub progress_interval: Duration,
+    /// `--force-new-lineage`: run even when the state was lost but the sink
+    /// holds commit tokens of an earlier run ([`RunOptions::force_new_lineage`]).
+    pub force_new_lineage: bool,
 }
 
 impl Default for Args {
@@ -86,21 +89,26 @@ impl Default for Args {
             output: Output::Text,
             progress: ProgressMode::Auto,
             progress_interval: Duration::from_secs(10),
+            force_new_lineage: false,
         }
     }
 }
 
-const USAGE: &str =
-    "usage: [--output text|json|ndjson] [--progress auto|plain|none] [--progress-interval SECONDS]";
+const USAGE: &str = "usage: [--output text|json|ndjson] [--progress auto|plain|none] [--progress-interval SECONDS] [--force-new-lineage]";
 
 /// Parses the program's arguments: `--output FORMAT`, `--progress MODE` and
-/// `--progress-interval SECONDS`, each also as `--flag=value`.
+/// `--progress-interval SECONDS`, each also as `--flag=value`, and the switch
+/// `--force-new-lineage`.
 pub fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Args, String> {
     let mut parsed = Args::default();
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
         if matches!(arg.as_str(), "-h" | "--help") {
             return Err(USAGE.to_owned());
+        }
+        if arg == "--force-new-lineage" {
+            parsed.force_new_lineage = true;
+            continue;
         }
         let (flag, inline) = match arg.split_once('=') {
             Some((flag, value)) if flag.starts_with("--") => (flag.to_owned(), Some(value.to_owned())),
@@ -428,7 +436,9 @@ where
         if shown.is_none() {
             cleared.cancel();
         }
-        let outcome = run(RunOptions { cancel: Some(cancel), progress }).await;
+        let outcome =
+            run(RunOptions { cancel: Some(cancel), progress, force_new_lineage: args.force_new_lineage })
+                .await;
         stop.cancel();
         if let Some(shown) = shown {
             let _ = shown.await;
@@ -489,6 +499,8 @@ mod tests {
             })
         );
         assert_eq!(args(&["--progress", "none"]).unwrap().progress, ProgressMode::None);
+        assert!(args(&["--force-new-lineage"]).unwrap().force_new_lineage);
+        assert!(!args(&[]).unwrap().force_new_lineage);
         assert!(args(&["--progress", "loud"]).unwrap_err().contains("unknown progress `loud`"));
         assert!(args(&["--progress-interval=0"]).unwrap_err().contains("not a positive number"));
         assert!(args(&["--output", "yaml"]).unwrap_err().contains("unknown output `yaml`"));

@@ -251,6 +251,8 @@ pub struct Executor {
     trees: Vec<watch::Sender<bool>>,
     state: Mutex<ExecState>,
     progress: Option<Progress>,
+    /// [`RunOptions::force_new_lineage`], handed to every invocation.
+    force_new_lineage: bool,
 }
 
 #[derive(Default)]
@@ -294,6 +296,7 @@ impl Executor {
             trees: rows.iter().map(|_| watch::Sender::new(false)).collect(),
             state: Mutex::new(ExecState { invocations: Vec::new(), unhealthy: vec![false; rows.len()] }),
             progress: options.progress.clone(),
+            force_new_lineage: options.force_new_lineage,
         }
     }
 
@@ -383,6 +386,7 @@ impl Executor {
             fanned: AtomicU64::new(0),
             cancel: self.cancel.child_token(),
             progress: self.progress.clone(),
+            force_new_lineage: self.force_new_lineage,
         })
     }
 
@@ -528,6 +532,7 @@ pub struct Invocation<'a> {
     fanned: AtomicU64,
     cancel: CancellationToken,
     progress: Option<Progress>,
+    force_new_lineage: bool,
 }
 
 impl fmt::Debug for Invocation<'_> {
@@ -551,7 +556,10 @@ impl Invocation<'_> {
         St: crate::StateStore,
         H: crate::FanOut,
     {
-        let mut pipeline = pipeline.with_row(self.id).with_cancel(self.cancel.clone());
+        let mut pipeline = pipeline
+            .with_row(self.id)
+            .with_cancel(self.cancel.clone())
+            .with_force_new_lineage(self.force_new_lineage);
         if let Some(progress) = &self.progress {
             pipeline = pipeline.with_progress(progress.clone(), self.parent_key.clone());
         }

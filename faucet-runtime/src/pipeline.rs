@@ -18,7 +18,10 @@
 //! state key and persisted before its first write. A crash and its rerun share
 //! the lineage, so the sink recognizes batches it already committed; a reset
 //! state (or a pipeline without a store) starts a new lineage, so old tokens
-//! can never make a fresh run skip pages.
+//! can never make a fresh run skip pages. A store without a bookmark whose sink
+//! holds tokens of an earlier lineage means the state was lost: the run stops
+//! before writing ([`Sink::check_no_earlier_lineage`]) unless
+//! [`RunOptions::force_new_lineage`] says to start over.
 
 use std::fmt;
 use std::time::{Duration, Instant};
@@ -56,6 +59,9 @@ pub struct Pipeline<S, T, K, D = NoSink, St = MemoryStore, H = NoFanOut> {
     key_suffix: Option<String>,
     /// The live-progress registry and, for a matrix child, its parent key.
     progress: Option<(Progress, Option<String>)>,
+    /// Starts a new lineage even when the sink holds tokens of an earlier one
+    /// (see [`RunOptions::force_new_lineage`]).
+    force_new_lineage: bool,
 }
 
 impl<S: Source, K: Sink> Pipeline<S, Identity, K, NoSink, MemoryStore> {
@@ -74,6 +80,7 @@ impl<S: Source, K: Sink> Pipeline<S, Identity, K, NoSink, MemoryStore> {
             fan_out: NoFanOut,
             key_suffix: None,
             progress: None,
+            force_new_lineage: false,
         }
     }
 }
@@ -101,6 +108,7 @@ where
             fan_out: self.fan_out,
             key_suffix: self.key_suffix,
             progress: self.progress,
+            force_new_lineage: self.force_new_lineage,
         }
     }
 
@@ -118,6 +126,7 @@ where
             fan_out: self.fan_out,
             key_suffix: self.key_suffix,
             progress: self.progress,
+            force_new_lineage: self.force_new_lineage,
         }
     }
 
@@ -135,6 +144,7 @@ where
             fan_out: self.fan_out,
             key_suffix: self.key_suffix,
             progress: self.progress,
+            force_new_lineage: self.force_new_lineage,
         }
     }
 
@@ -155,6 +165,7 @@ where
             fan_out,
             key_suffix: self.key_suffix,
             progress: self.progress,
+            force_new_lineage: self.force_new_lineage,
         }
     }
 
@@ -192,6 +203,14 @@ where
         if let Some(progress) = &options.progress {
             self.progress = Some((progress.clone(), None));
         }
+        self.force_new_lineage |= options.force_new_lineage;
+        self
+    }
+
+    /// Runs even when the state store has no bookmark but the sink holds
+    /// commit tokens of an earlier lineage: everything is written again.
+    pub fn with_force_new_lineage(mut self, force: bool) -> Self {
+        self.force_new_lineage = force;
         self
     }
 
@@ -258,6 +277,11 @@ pub struct RunOptions {
     /// Lists the run (each matrix invocation) in this registry while it runs,
     /// for a live progress display; updated once per page.
     pub progress: Option<Progress>,
+    /// Runs even when the state store has no bookmark for a pipeline but its
+    /// sink holds commit tokens of an earlier run lineage (the state was lost):
+    /// without it such a run fails before writing; with it, it starts over and
+    /// writes everything again. The generated `main`'s `--force-new-lineage`.
+    pub force_new_lineage: bool,
 }
 
 /// What a run did.
@@ -366,6 +390,7 @@ where
             fan_out,
             key_suffix,
             progress,
+            force_new_lineage,
         } = p;
         let p = Pipeline {
             source: (),
@@ -379,6 +404,7 @@ where
             fan_out,
             key_suffix,
             progress,
+            force_new_lineage,
         };
         let confirms_upstream = S::CONFIRMS_UPSTREAM;
         let driver = Driver {
@@ -408,13 +434,12 @@ where
         let checkpoint = |part: &str| prior.as_ref().and_then(|b| b.get(part)).filter(|v| !v.is_null());
         self.seq = prior.as_ref().and_then(|b| b.get("seq")).and_then(Value::as_u64).unwrap_or(0);
         self.report.last_bookmark = prior.clone();
-        let lineage = match prior.as_ref().and_then(|b| b.get("lineage")).and_then(Value::as_str) {
-            Some(lineage) => {
-                self.lineage = lineage.to_owned();
-                self.lineage.clone()
-            }
-            None => self.start_lineage(prior.as_ref()).await?,
+        let known = prior.as_ref().and_then(|b| b.get("lineage")).and_then(Value::as_str);
+        self.lineage = match known {
+            Some(lineage) => lineage.to_owned(),
+            None => uuid::Uuid::now_v7().simple().to_string(),
         };
+        let lineage = self.lineage.clone();
 
         // Sinks key their commit tokens by this scope: the same across a crash
         // and its rerun, new when the state was reset (or there is no store).
@@ -430,6 +455,14 @@ where
                 e.context(format!("opening sink `{}`", self.p.sink.connector_name()))
             },
         )?;
+        if known.is_none() {
+            // A store without a bookmark but a sink with tokens of this key:
+            // the state was lost, and starting over would duplicate rows.
+            if prior.is_none() && self.p.state.is_some() && !self.p.force_new_lineage {
+                self.p.sink.check_no_earlier_lineage(&self.key).await?;
+            }
+            self.persist_lineage(prior.as_ref()).await?;
+        }
         if let Some(dlq) = self.p.dlq.as_mut() {
             let dlq_scope = format!("{scope}::dlq");
             dlq.sink
@@ -459,12 +492,12 @@ where
         Ok(())
     }
 
-    /// A fresh lineage for a run with no bookmark, persisted before the first
-    /// write so a crash before the first confirmed page keeps it.
+    /// Persists a fresh lineage for a run with no bookmark before the first
+    /// write, so a crash before the first confirmed page keeps it.
     ///
     /// A bookmark written before lineages existed keeps its position: only the lineage is added.
-    async fn start_lineage(&mut self, prior: Option<&Value>) -> Result<String> {
-        let lineage = uuid::Uuid::now_v7().simple().to_string();
+    async fn persist_lineage(&mut self, prior: Option<&Value>) -> Result<()> {
+        let lineage = self.lineage.clone();
         if let Some(store) = self.p.state.as_ref() {
             let mut bookmark = match prior {
                 Some(Value::Object(fields)) => fields.clone(),
@@ -489,8 +522,7 @@ where
                 })?;
             self.m.bookmark_put(put_started);
         }
-        self.lineage = lineage.clone();
-        Ok(lineage)
+        Ok(())
     }
 
     async fn load_bookmark(&mut self) -> Result<Option<Value>> {

@@ -68,6 +68,15 @@ pub trait Sink: Send {
     /// Makes every write so far durable and returns the checkpoint to store with
     /// the page's bookmark (for example a file's length), or `None`.
     fn flush(&mut self) -> impl Future<Output = Result<Option<Value>>> + Send;
+
+    /// Called after [`open`](Sink::open) when the state store has no bookmark
+    /// for `state_key`: fails, explaining how to proceed, when the sink holds
+    /// commit tokens of an earlier lineage of that key (the state was lost, so
+    /// this run would write those rows again). Sinks that store no tokens hold none.
+    fn check_no_earlier_lineage(&mut self, state_key: &str) -> impl Future<Output = Result<()>> + Send {
+        let _ = state_key;
+        std::future::ready(Ok(()))
+    }
 }
 
 impl<K: Sink + ?Sized> Sink for &mut K {
@@ -93,6 +102,10 @@ impl<K: Sink + ?Sized> Sink for &mut K {
 
     fn flush(&mut self) -> impl Future<Output = Result<Option<Value>>> + Send {
         (**self).flush()
+    }
+
+    fn check_no_earlier_lineage(&mut self, state_key: &str) -> impl Future<Output = Result<()>> + Send {
+        (**self).check_no_earlier_lineage(state_key)
     }
 }
 

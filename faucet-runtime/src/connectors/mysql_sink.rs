@@ -24,7 +24,7 @@ pub use crate::connectors::write_mode::{DeleteMarker, UnmappedFields, WriteMode}
 use crate::connectors::dburl;
 use crate::connectors::sql_sink::{
     ColumnNames, Committed, Keying, NewColumns, StoredFailure, TOKEN_TABLE, check_identifier, infer_columns,
-    new_columns, outcome, page_failures, shapes, unnameable_rows,
+    new_columns, outcome, page_failures, refuse_earlier_lineage, shapes, unnameable_rows,
 };
 use crate::error::{FaucetError, Result};
 use crate::number;
@@ -560,6 +560,20 @@ impl Sink for MySqlSink {
     /// Returns `None`: each batch was committed by [`Sink::write_batch`].
     async fn flush(&mut self) -> Result<Option<Value>> {
         Ok(None)
+    }
+
+    async fn check_no_earlier_lineage(&mut self, state_key: &str) -> Result<()> {
+        let (table, tokens) = (self.qualified(&self.config.table_name), self.qualified(TOKEN_TABLE));
+        let Some(conn) = self.conn.as_mut() else {
+            return Err(FaucetError::sink("the `mysql` sink was checked before it was opened"));
+        };
+        let select = format!("SELECT scope FROM {tokens} WHERE target = ?");
+        let scopes: Vec<String> = sqlx::query_scalar(AssertSqlSafe(select))
+            .bind(table.as_str())
+            .fetch_all(conn)
+            .await
+            .map_err(|e| FaucetError::sink(describe(&e, "reading the commit tokens")))?;
+        refuse_earlier_lineage("mysql", state_key, &tokens, &table, Some(&table), scopes)
     }
 }
 

@@ -30,6 +30,57 @@ pub(crate) fn check_identifier(key: &str, name: &str) -> Result<()> {
     Ok(())
 }
 
+/// The scopes among `scopes` that belong to a lineage of `state_key`: the
+/// driver's `key::lineage`, with a run id (`::run`) for a source that does not
+/// replay pages, and `::dlq` for a dead-letter sink. A matrix child's keys
+/// (`key::suffix`) do not match, because a lineage is 32 hex digits.
+fn lineage_scopes(state_key: &str, scopes: Vec<String>) -> Vec<String> {
+    let is_id = |id: &str| id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit());
+    let matches = |scope: &str| {
+        let Some(rest) = scope.strip_prefix(state_key).and_then(|r| r.strip_prefix("::")) else {
+            return false;
+        };
+        let rest = rest.strip_suffix("::dlq").unwrap_or(rest);
+        match rest.split_once("::") {
+            None => is_id(rest),
+            Some((lineage, run)) => is_id(lineage) && is_id(run),
+        }
+    };
+    scopes.into_iter().filter(|scope| matches(scope)).collect()
+}
+
+/// Fails when `scopes` (the scopes in the sink's `token_table` with tokens for
+/// `target_table`; `target` is the token rows' `target` value where the table
+/// has that column) hold tokens of an earlier lineage of `state_key`, whose
+/// bookmark the state store lost: the run would write those batches again.
+/// The error says how to proceed.
+pub(crate) fn refuse_earlier_lineage(
+    connector: &str,
+    state_key: &str,
+    token_table: &str,
+    target_table: &str,
+    target: Option<&str>,
+    scopes: Vec<String>,
+) -> Result<()> {
+    let earlier = lineage_scopes(state_key, scopes);
+    if earlier.is_empty() {
+        return Ok(());
+    }
+    let literal = |text: &str| format!("'{}'", text.replace('\'', "''"));
+    let listed = earlier.iter().map(|s| literal(s)).collect::<Vec<_>>().join(", ");
+    let and_target = target.map(|t| format!(" AND target = {}", literal(t))).unwrap_or_default();
+    Err(FaucetError::state(format!(
+        "{connector}: the state store has no bookmark for `{state_key}`, but {token_table} holds commit tokens \
+         of {} earlier run lineage(s) of it: the state was lost or reset, and this run would write again what \
+         those runs wrote to {target_table}. Nothing was written. To proceed, either reset the sink (delete \
+         the rows those runs wrote from {target_table}, then `DELETE FROM {token_table} WHERE scope IN \
+         ({listed}){and_target}`) and rerun, or rerun with `--force-new-lineage` (`RunOptions::force_new_lineage`) to \
+         write everything again on top of what is there. Adopting the sink's position is not possible: a \
+         token records only the page number, not the source position",
+        earlier.len()
+    )))
+}
+
 /// A row failure as kept in the token row, to repeat it after a crash.
 #[derive(Debug, Clone)]
 pub(crate) struct StoredFailure {
@@ -513,6 +564,30 @@ pub(crate) fn infer_columns<'r>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_lineages_of_the_same_state_key_count_as_earlier() {
+        let (a, b) = ("0".repeat(32), "f".repeat(32));
+        let scopes = [
+            format!("p::row-0::{a}"),
+            format!("p::row-0::{a}::{b}"),
+            format!("p::row-0::{a}::dlq"),
+            // A matrix child's key, another row, another pipeline, a short id.
+            format!("p::row-0::child::{a}"),
+            format!("p::row-1::{a}"),
+            format!("q::row-0::{a}"),
+            "p::row-0::abc".to_owned(),
+        ];
+        let found = lineage_scopes("p::row-0", scopes.to_vec());
+        assert_eq!(found, scopes[..3].to_vec());
+        assert!(refuse_earlier_lineage("x", "p::row-0", "t", "u", None, scopes[3..].to_vec()).is_ok());
+        let err = refuse_earlier_lineage("x", "p::row-0", "t", "u", Some("it's"), scopes[..1].to_vec());
+        let message = err.unwrap_err().to_string();
+        assert!(
+            message.contains(&format!("WHERE scope IN ('p::row-0::{a}') AND target = 'it''s'")),
+            "{message}"
+        );
+    }
 
     #[test]
     fn upsert_plans_keep_the_last_record_of_a_key_and_reject_missing_keys() {

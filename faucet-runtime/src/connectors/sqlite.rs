@@ -33,7 +33,7 @@ use sqlx::{Arguments, AssertSqlSafe, ConnectOptions, Row, SqlSafeStr, SqlStr};
 
 use crate::connectors::sql_sink::{
     ColumnNames, Committed, Keying, NewColumns, StoredFailure, TOKEN_TABLE, infer_columns, new_columns,
-    outcome, page_failures, shapes, unnameable_rows,
+    outcome, page_failures, refuse_earlier_lineage, shapes, unnameable_rows,
 };
 pub use crate::connectors::write_mode::{DeleteMarker, UnmappedFields, WriteMode};
 use crate::error::{FaucetError, Result};
@@ -715,6 +715,26 @@ impl Sink for SqliteSink {
     /// Returns `None`: each batch was committed by [`Sink::write_batch`].
     async fn flush(&mut self) -> Result<Option<Value>> {
         Ok(None)
+    }
+
+    async fn check_no_earlier_lineage(&mut self, state_key: &str) -> Result<()> {
+        let Some(conn) = self.conn.as_mut() else {
+            return Err(FaucetError::sink("the `sqlite` sink was checked before it was opened"));
+        };
+        let select = format!("SELECT scope FROM {}", quote_ident(TOKEN_TABLE));
+        let scopes: Vec<String> = sqlx::query_scalar(AssertSqlSafe(select))
+            .fetch_all(conn)
+            .await
+            .map_err(|e| db_error(e, "reading the commit tokens"))?;
+        let tokens = quote_ident(TOKEN_TABLE);
+        refuse_earlier_lineage(
+            "sqlite",
+            state_key,
+            &tokens,
+            &quote_ident(&self.config.table_name),
+            None,
+            scopes,
+        )
     }
 }
 

@@ -630,6 +630,12 @@ impl Sink for SqliteSink {
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full);
+        // Like the file sinks, create the database's directory when missing.
+        if let Some(dir) = options.get_filename().parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                FaucetError::sink(format!("sqlite: creating directory {}: {e}", dir.display()))
+            })?;
+        }
         let mut conn = options.connect().await.map_err(|e| db_error(e, "opening the database"))?;
         let create = format!(
             "CREATE TABLE IF NOT EXISTS {} (scope TEXT PRIMARY KEY, seq INTEGER NOT NULL, \

@@ -66,6 +66,29 @@ fn assert_refused(result: Result<RunReport>, token_table: &str) {
     }
 }
 
+/// Runs with a memory store, reruns with a fresh one (a state store that lost
+/// its data: refused, nothing written), then forces a new lineage and resumes it.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+async fn fresh_store_refused_then_forced<K: Sink>(sink: impl Fn() -> K, count: impl AsyncFn() -> i64) {
+    use std::sync::Arc;
+
+    use faucet_runtime::state::MemoryStore;
+
+    let store = Arc::new(MemoryStore::new());
+    let first = run("lost", sink(), store.clone(), false).await.unwrap();
+    assert_eq!(first.records_written, ROWS as u64);
+
+    assert_refused(run("lost", sink(), MemoryStore::new(), false).await, "_faucet_commit_token");
+    assert_eq!(count().await, ROWS, "the refused run wrote nothing");
+
+    let store = Arc::new(MemoryStore::new());
+    let forced = run("lost", sink(), store.clone(), true).await.unwrap();
+    assert_eq!(forced.records_written, ROWS as u64);
+    assert_eq!(count().await, 2 * ROWS);
+    let resumed = run("lost", sink(), store, false).await.unwrap();
+    assert_eq!(resumed.records_written, 0);
+}
+
 #[cfg(feature = "sqlite")]
 mod sqlite {
     use faucet_runtime::connectors::sqlite::{
@@ -142,9 +165,7 @@ mod postgres {
     use faucet_runtime::connectors::postgres::{
         ColumnMapping, PostgresSink, PostgresSinkConfig, UnmappedFields, WriteMethod, WriteMode,
     };
-    use std::sync::Arc;
 
-    use faucet_runtime::state::MemoryStore;
     use sqlx::Connection;
 
     use super::*;
@@ -178,32 +199,17 @@ mod postgres {
         let mut conn = sqlx::PgConnection::connect(URL).await.unwrap();
         sqlx::raw_sql("DROP SCHEMA IF EXISTS lost_state CASCADE").execute(&mut conn).await.unwrap();
 
-        let store = Arc::new(MemoryStore::new());
-        let first = run("lost", sink(), store.clone(), false).await.unwrap();
-        assert_eq!(first.records_written, ROWS as u64);
-
-        // Redis restarted without its data: a fresh, empty store.
-        assert_refused(run("lost", sink(), MemoryStore::new(), false).await, "_faucet_commit_token");
-        assert_eq!(count().await, ROWS, "the refused run wrote nothing");
-
-        let store = Arc::new(MemoryStore::new());
-        let forced = run("lost", sink(), store.clone(), true).await.unwrap();
-        assert_eq!(forced.records_written, ROWS as u64);
-        assert_eq!(count().await, 2 * ROWS);
-        let resumed = run("lost", sink(), store, false).await.unwrap();
-        assert_eq!(resumed.records_written, 0);
+        fresh_store_refused_then_forced(sink, count).await;
         sqlx::raw_sql("DROP SCHEMA lost_state CASCADE").execute(&mut conn).await.unwrap();
     }
 }
 
 #[cfg(feature = "mysql")]
 mod mysql {
-    use std::sync::Arc;
 
     use faucet_runtime::connectors::mysql_sink::{
         ColumnMapping, MySqlSink, MySqlSinkConfig, UnmappedFields, WriteMode,
     };
-    use faucet_runtime::state::MemoryStore;
     use sqlx::Connection;
 
     use super::*;
@@ -236,19 +242,7 @@ mod mysql {
         sqlx::raw_sql("DROP DATABASE IF EXISTS lost_state").execute(&mut conn).await.unwrap();
         sqlx::raw_sql("CREATE DATABASE lost_state").execute(&mut conn).await.unwrap();
 
-        let store = Arc::new(MemoryStore::new());
-        let first = run("lost", sink(), store.clone(), false).await.unwrap();
-        assert_eq!(first.records_written, ROWS as u64);
-
-        assert_refused(run("lost", sink(), MemoryStore::new(), false).await, "_faucet_commit_token");
-        assert_eq!(count().await, ROWS, "the refused run wrote nothing");
-
-        let store = Arc::new(MemoryStore::new());
-        let forced = run("lost", sink(), store.clone(), true).await.unwrap();
-        assert_eq!(forced.records_written, ROWS as u64);
-        assert_eq!(count().await, 2 * ROWS);
-        let resumed = run("lost", sink(), store, false).await.unwrap();
-        assert_eq!(resumed.records_written, 0);
+        fresh_store_refused_then_forced(sink, count).await;
         sqlx::raw_sql("DROP DATABASE lost_state").execute(&mut conn).await.unwrap();
     }
 }

@@ -3,7 +3,10 @@
 //! Code generation reads only this; nothing here can be invalid.
 
 use crate::connectors;
+pub use crate::connectors::common::OnParseError;
+pub use crate::connectors::{SinkKind, SourceKind};
 use crate::diag::Loc;
+pub use crate::text::{Encode, SecretEnv, Text, TextPart};
 
 /// A validated definition: one pipeline, or a matrix of rows.
 #[derive(Debug, Clone)]
@@ -49,18 +52,6 @@ pub struct Matrix {
     pub observability: Observability,
     /// Which `${env:…}` values are masked at run time.
     pub secret_env: Box<SecretEnv>,
-}
-
-/// The `${env:…}` variables whose values must never appear in a message,
-/// found by the one secret rule (`validate::secrets`). Every other value
-/// (a path, a host, a table) prints in full in errors.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct SecretEnv {
-    /// Read somewhere in a secret position (a token, a URL's password): masked whole.
-    pub whole: std::collections::BTreeSet<String>,
-    /// Read inside a URL outside its known credentials (`${env:DATABASE_URL}`):
-    /// the resolved URL's credentials are masked.
-    pub in_url: std::collections::BTreeSet<String>,
 }
 
 /// One matrix row: a merged, validated pipeline and its place in the schedule.
@@ -129,81 +120,6 @@ pub struct Observability {
     pub tracing_level: Option<&'static str>,
 }
 
-/// A config string: literal text and `${env:VAR}` references resolved at run time.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Text(pub Vec<TextPart>);
-
-/// A piece of a [`Text`].
-#[derive(Debug, Clone, PartialEq)]
-pub enum TextPart {
-    /// Literal text.
-    Lit(String),
-    /// An environment variable, read at run time (never at build time).
-    Env(String),
-    /// `${parent.dotted.path}`: a value of a matrix child's parent record,
-    /// substituted at run time and made safe for its place.
-    Parent {
-        /// The dotted path into the parent record (empty = the whole record).
-        path: Vec<String>,
-        /// How the value is made safe where it lands.
-        encode: Encode,
-    },
-}
-
-/// Where a parent-record value lands, and so how it is made safe: the
-/// generator's side of `faucet_runtime::substitute::Encode` (whose docs say
-/// what each one does at run time).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Encode {
-    /// As is (data the receiving API encodes: header and query values, bodies).
-    Raw,
-    /// One segment of a file or object path: empty, `.`, `..`, `/`, `\` and NUL refused.
-    PathSegment,
-    /// A path segment of a glob: also glob characters escaped.
-    GlobSegment,
-    /// A path segment of a percent-decoded file URL (`sqlite://`): also percent-encoded.
-    FileUrlSegment,
-    /// Within one URL path segment, percent-encoded; dot segments refused.
-    UrlSegment,
-    /// A URL path segment of an absolute URL: also only after the authority.
-    UrlPathInUrl,
-}
-
-impl Text {
-    /// A text with no references.
-    pub fn literal(s: impl Into<String>) -> Self {
-        Text(vec![TextPart::Lit(s.into())])
-    }
-
-    /// The same text with every parent value substituted as `encode`
-    /// (connectors call this for fields that are paths or URL parts).
-    pub fn encoded_as(mut self, encode: Encode) -> Self {
-        for part in &mut self.0 {
-            if let TextPart::Parent { encode: e, .. } = part {
-                *e = encode;
-            }
-        }
-        self
-    }
-
-    /// True when the text takes a value from a parent record.
-    pub fn has_parent_values(&self) -> bool {
-        self.0.iter().any(|p| matches!(p, TextPart::Parent { .. }))
-    }
-
-    /// The text when it has no `${env:…}` reference.
-    pub fn as_literal(&self) -> Option<String> {
-        let mut out = String::new();
-        for part in &self.0 {
-            match part {
-                TextPart::Lit(s) => out.push_str(s),
-                TextPart::Env(_) | TextPart::Parent { .. } => return None,
-            }
-        }
-        Some(out)
-    }
-}
-
 /// A configured source.
 #[derive(Debug, Clone)]
 pub struct Source {
@@ -211,29 +127,6 @@ pub struct Source {
     pub loc: Loc,
     /// The connector and its settings.
     pub kind: SourceKind,
-}
-
-/// The source connectors; each one's settings live in its [`crate::connectors`] module.
-#[derive(Debug, Clone)]
-pub enum SourceKind {
-    /// `csv`.
-    Csv(connectors::csv::CsvSource),
-    /// `jsonl`.
-    Jsonl(connectors::jsonl::JsonlSource),
-    /// Object stores: `s3`, `gcs`, `azure`, `file` and `memory`.
-    Object(connectors::object_store::ObjectSource),
-    /// `kafka`.
-    Kafka(connectors::kafka::KafkaSource),
-    /// `rest` (boxed: its settings are much larger than the other sources').
-    Rest(Box<connectors::rest::RestSource>),
-    /// `postgres`.
-    Postgres(Box<connectors::postgres::PostgresSource>),
-    /// `postgres_cdc` (also spelled `postgres-cdc`).
-    PostgresCdc(Box<connectors::postgres_cdc::PostgresCdcSource>),
-    /// `sqlite`.
-    Sqlite(connectors::sqlite_source::SqliteSource),
-    /// `mysql`.
-    MySql(Box<connectors::mysql::MySqlSource>),
 }
 
 impl SourceKind {
@@ -263,17 +156,6 @@ impl SourceKind {
     }
 }
 
-/// What a file source does with input it cannot parse.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OnParseError {
-    /// Fail the run.
-    Fail,
-    /// Dead-letter the input.
-    Dlq,
-    /// Count and skip it.
-    Skip,
-}
-
 /// A configured sink.
 #[derive(Debug, Clone)]
 pub struct Sink {
@@ -281,27 +163,6 @@ pub struct Sink {
     pub loc: Loc,
     /// The connector and its settings.
     pub kind: SinkKind,
-}
-
-/// The sink connectors; each one's settings live in its [`crate::connectors`] module.
-#[derive(Debug, Clone)]
-pub enum SinkKind {
-    /// `jsonl`.
-    Jsonl(connectors::jsonl::JsonlSink),
-    /// `csv`.
-    Csv(connectors::csv::CsvSink),
-    /// `stdout`.
-    Stdout(connectors::stdout::StdoutSink),
-    /// `sqlite`.
-    Sqlite(connectors::sqlite::SqliteSink),
-    /// Object stores: `s3`, `gcs`, `azure`, `file` and `memory`.
-    Object(connectors::object_store::ObjectSink),
-    /// `kafka`.
-    Kafka(connectors::kafka::KafkaSink),
-    /// `postgres`.
-    Postgres(Box<connectors::postgres::PostgresSink>),
-    /// `mysql`.
-    MySql(Box<connectors::mysql::MySqlSink>),
 }
 
 /// A configured transform.

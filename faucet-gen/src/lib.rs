@@ -9,7 +9,11 @@
 //!
 //! The layers are: [`load`] (YAML or tokens → a located [`load::Node`] tree) →
 //! [`validate`] (→ the typed [`ir`], collecting every [`diag::Diagnostic`]) →
-//! [`codegen`] (→ a `proc_macro2::TokenStream`).
+//! [`codegen`] (→ a `proc_macro2::TokenStream`). Underneath, each connector in
+//! [`connectors`] declares its settings once ([`settings`]), from which its
+//! reader, IR struct, generated config literal and [`spec`] (the schema and
+//! grammar tables) all follow; [`read`], [`emit`], [`text`] and [`secrets`]
+//! are the leaves they are built from.
 //!
 //! ```no_run
 //! // in build.rs's `main`:
@@ -20,13 +24,19 @@ mod build_script;
 pub mod codegen;
 pub mod connectors;
 pub mod diag;
+pub mod emit;
 mod expand;
 pub mod ir;
 pub mod load;
+pub mod read;
 #[cfg(feature = "schema")]
 pub mod schema;
+pub mod secrets;
+pub mod settings;
+pub mod spec;
 #[cfg(test)]
 mod spec_tests;
+pub mod text;
 pub mod validate;
 
 use std::path::Path;

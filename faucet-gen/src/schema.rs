@@ -8,12 +8,12 @@
 //! for what it cannot express (JSONPath and regex syntax, URL checks, matrix
 //! graphs, cross-key rules).
 //!
-//! [`Fields::with_spec`]: crate::validate::fields::Fields::with_spec
+//! [`Fields::with_spec`]: crate::read::Fields::with_spec
 
 use schemars::Schema;
 use serde_json::{Map, Value, json};
 
-use crate::validate::fields::{Field, Kind, Spec};
+use crate::spec::{Kind, Spec, doc_text};
 use crate::validate::{PIPELINE, TOP};
 
 /// How strictly a map is described.
@@ -69,9 +69,9 @@ impl Generator {
     fn object(&mut self, spec: &'static Spec, mode: Mode) -> Map<String, Value> {
         let mut out = Map::new();
         out.insert("type".into(), json!("object"));
-        out.insert("description".into(), json!(spec.doc));
+        out.insert("description".into(), json!(doc_text(spec.doc)));
         if spec.variants.is_empty() {
-            let (properties, required) = self.properties(spec, spec.fields, mode, &[]);
+            let (properties, required) = self.properties(spec, mode, &[]);
             close(&mut out, properties, required);
             return out;
         }
@@ -79,10 +79,10 @@ impl Generator {
         let mut alternatives = Vec::new();
         for variant in spec.variants {
             let skip: &[&str] = if variant.nested { &["type", "config"] } else { &["type"] };
-            let (mut properties, mut required) = self.properties(spec, spec.fields, mode, skip);
+            let (mut properties, mut required) = self.properties(spec, mode, skip);
             let mut tag_schema = json!({ "const": variant.tag });
             if let Some(f) = tag {
-                tag_schema["description"] = json!(f.doc);
+                tag_schema["description"] = json!(doc_text(f.doc));
             }
             properties.insert("type".into(), tag_schema);
             if mode == Mode::Strict {
@@ -97,7 +97,7 @@ impl Generator {
                     properties.insert("config".into(), json!({ "type": "object" }));
                 }
                 (false, Some(s)) => {
-                    let (more, more_required) = self.properties(s, s.fields, mode, &[]);
+                    let (more, more_required) = self.properties(s, mode, &[]);
                     properties.extend(more);
                     required.extend(more_required);
                 }
@@ -106,7 +106,7 @@ impl Generator {
             let mut alternative = Map::new();
             alternative.insert("title".into(), json!(variant.tag));
             if let Some(s) = variant.spec {
-                alternative.insert("description".into(), json!(s.doc));
+                alternative.insert("description".into(), json!(doc_text(s.doc)));
             }
             close(&mut alternative, properties, required);
             alternatives.push(Value::Object(alternative));
@@ -119,19 +119,17 @@ impl Generator {
     fn properties(
         &mut self,
         spec: &'static Spec,
-        fields: &'static [Field],
         mode: Mode,
         skip: &[&str],
     ) -> (Map<String, Value>, Vec<Value>) {
         let mut properties = Map::new();
         let mut required = Vec::new();
-        for f in fields.iter().filter(|f| !f.not_yet && !skip.contains(&f.key)) {
+        for f in spec.keys().into_iter().filter(|f| !f.not_yet && !skip.contains(&f.key)) {
             let mut schema = self.kind(&f.kind, child(spec, f.key, mode));
             if let Value::Object(map) = &mut schema {
-                map.insert("description".into(), json!(f.doc));
+                map.insert("description".into(), json!(doc_text(f.doc)));
                 if let Some(default) = f.default {
-                    let value: Value = serde_json::from_str(default).expect("spec defaults are JSON");
-                    map.insert("default".into(), value);
+                    map.insert("default".into(), default.to_json());
                 }
             }
             properties.insert(f.key.into(), schema);
@@ -208,7 +206,8 @@ impl Generator {
                 json!({ "anyOf": alternatives })
             }
             Kind::Scalar => json!({ "type": ["string", "number", "boolean"] }),
-            Kind::Json => json!({}),
+            // Groups are laid out in place by `Spec::keys`.
+            Kind::Json | Kind::Flatten(_) => json!({}),
         }
     }
 }

@@ -1,9 +1,10 @@
 //! Cargo-feature gates for generated code.
 //!
 //! The generator cannot see which features of this crate are on, so it wraps
-//! every connector it constructs in `gate_<feature>!({ compile_error!(…) }, { … })`.
-//! With the feature on, the macro is the constructor; with it off, it is the
-//! generator's `compile_error!` naming the feature (spanned at the config's
+//! every connector constructor call in `gate_<feature>!("file:line:col: ", "`csv` source", …)`
+//! (the config itself is an ordinary struct literal outside the gate, its types
+//! always compiled). With the feature on, the macro is the call; with it off, it
+//! is a `compile_error!` naming the config's location and the feature (spanned at the config's
 //! `type:` token, so rustc underlines it), plus a placeholder of type
 //! [`Unavailable`] so no follow-on error piles up.
 
@@ -76,8 +77,8 @@ impl StateStore for Unavailable {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __faucet_gate_files {
-    ($error:block, $body:block) => {
-        $body
+    ($prefix:literal, $what:literal, $call:expr) => {
+        $call
     };
 }
 
@@ -85,8 +86,13 @@ macro_rules! __faucet_gate_files {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __faucet_gate_files {
-    ($error:block, $body:block) => {{
-        $error
+    ($prefix:literal, $what:literal, $call:expr) => {{
+        ::core::compile_error!(::core::concat!(
+            $prefix,
+            "the ",
+            $what,
+            " needs faucet-runtime's `files` cargo feature, which is off\n  = help: enable it: faucet-runtime = { version = \"…\", features = [\"files\"] }"
+        ));
         $crate::__private::Unavailable::never()
     }};
 }
@@ -98,8 +104,8 @@ pub use __faucet_gate_files as gate_files;
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __faucet_gate_sqlite {
-    ($error:block, $body:block) => {
-        $body
+    ($prefix:literal, $what:literal, $call:expr) => {
+        $call
     };
 }
 
@@ -107,8 +113,13 @@ macro_rules! __faucet_gate_sqlite {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __faucet_gate_sqlite {
-    ($error:block, $body:block) => {{
-        $error
+    ($prefix:literal, $what:literal, $call:expr) => {{
+        ::core::compile_error!(::core::concat!(
+            $prefix,
+            "the ",
+            $what,
+            " needs faucet-runtime's `sqlite` cargo feature, which is off\n  = help: enable it: faucet-runtime = { version = \"…\", features = [\"sqlite\"] }"
+        ));
         $crate::__private::Unavailable::never()
     }};
 }
@@ -120,8 +131,8 @@ pub use __faucet_gate_sqlite as gate_sqlite;
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __faucet_gate_rest {
-    ($error:block, $body:block) => {
-        $body
+    ($prefix:literal, $what:literal, $call:expr) => {
+        $call
     };
 }
 
@@ -129,8 +140,13 @@ macro_rules! __faucet_gate_rest {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __faucet_gate_rest {
-    ($error:block, $body:block) => {{
-        $error
+    ($prefix:literal, $what:literal, $call:expr) => {{
+        ::core::compile_error!(::core::concat!(
+            $prefix,
+            "the ",
+            $what,
+            " needs faucet-runtime's `rest` cargo feature, which is off\n  = help: enable it: faucet-runtime = { version = \"…\", features = [\"rest\"] }"
+        ));
         $crate::__private::Unavailable::never()
     }};
 }
@@ -142,8 +158,8 @@ pub use __faucet_gate_rest as gate_rest;
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __faucet_gate_object_store {
-    ($error:block, $body:block) => {
-        $body
+    ($prefix:literal, $what:literal, $call:expr) => {
+        $call
     };
 }
 
@@ -151,8 +167,13 @@ macro_rules! __faucet_gate_object_store {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __faucet_gate_object_store {
-    ($error:block, $body:block) => {{
-        $error
+    ($prefix:literal, $what:literal, $call:expr) => {{
+        ::core::compile_error!(::core::concat!(
+            $prefix,
+            "the ",
+            $what,
+            " needs faucet-runtime's `object-store` cargo feature, which is off\n  = help: enable it: faucet-runtime = { version = \"…\", features = [\"object-store\"] }"
+        ));
         $crate::__private::Unavailable::never()
     }};
 }
@@ -164,8 +185,8 @@ pub use __faucet_gate_object_store as gate_object_store;
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __faucet_gate_s3 {
-    ($error:block, $body:block) => {
-        $body
+    ($prefix:literal, $what:literal, $call:expr) => {
+        $call
     };
 }
 
@@ -173,8 +194,13 @@ macro_rules! __faucet_gate_s3 {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __faucet_gate_s3 {
-    ($error:block, $body:block) => {{
-        $error
+    ($prefix:literal, $what:literal, $call:expr) => {{
+        ::core::compile_error!(::core::concat!(
+            $prefix,
+            "the ",
+            $what,
+            " needs faucet-runtime's `s3` cargo feature, which is off\n  = help: enable it: faucet-runtime = { version = \"…\", features = [\"s3\"] }"
+        ));
         $crate::__private::Unavailable::never()
     }};
 }
@@ -186,8 +212,8 @@ pub use __faucet_gate_s3 as gate_s3;
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __faucet_gate_gcs {
-    ($error:block, $body:block) => {
-        $body
+    ($prefix:literal, $what:literal, $call:expr) => {
+        $call
     };
 }
 
@@ -195,8 +221,13 @@ macro_rules! __faucet_gate_gcs {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __faucet_gate_gcs {
-    ($error:block, $body:block) => {{
-        $error
+    ($prefix:literal, $what:literal, $call:expr) => {{
+        ::core::compile_error!(::core::concat!(
+            $prefix,
+            "the ",
+            $what,
+            " needs faucet-runtime's `gcs` cargo feature, which is off\n  = help: enable it: faucet-runtime = { version = \"…\", features = [\"gcs\"] }"
+        ));
         $crate::__private::Unavailable::never()
     }};
 }
@@ -208,8 +239,8 @@ pub use __faucet_gate_gcs as gate_gcs;
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __faucet_gate_azure {
-    ($error:block, $body:block) => {
-        $body
+    ($prefix:literal, $what:literal, $call:expr) => {
+        $call
     };
 }
 
@@ -217,8 +248,13 @@ macro_rules! __faucet_gate_azure {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __faucet_gate_azure {
-    ($error:block, $body:block) => {{
-        $error
+    ($prefix:literal, $what:literal, $call:expr) => {{
+        ::core::compile_error!(::core::concat!(
+            $prefix,
+            "the ",
+            $what,
+            " needs faucet-runtime's `azure` cargo feature, which is off\n  = help: enable it: faucet-runtime = { version = \"…\", features = [\"azure\"] }"
+        ));
         $crate::__private::Unavailable::never()
     }};
 }
@@ -230,8 +266,8 @@ pub use __faucet_gate_azure as gate_azure;
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __faucet_gate_kafka_tls {
-    ($error:block, $body:block) => {
-        $body
+    ($prefix:literal, $what:literal, $call:expr) => {
+        $call
     };
 }
 
@@ -239,8 +275,13 @@ macro_rules! __faucet_gate_kafka_tls {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __faucet_gate_kafka_tls {
-    ($error:block, $body:block) => {{
-        $error
+    ($prefix:literal, $what:literal, $call:expr) => {{
+        ::core::compile_error!(::core::concat!(
+            $prefix,
+            "the ",
+            $what,
+            " needs faucet-runtime's `kafka-tls` cargo feature, which is off\n  = help: enable it: faucet-runtime = { version = \"…\", features = [\"kafka-tls\"] }"
+        ));
         $crate::__private::Unavailable::never()
     }};
 }
@@ -252,8 +293,8 @@ pub use __faucet_gate_kafka_tls as gate_kafka_tls;
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __faucet_gate_postgres {
-    ($error:block, $body:block) => {
-        $body
+    ($prefix:literal, $what:literal, $call:expr) => {
+        $call
     };
 }
 
@@ -261,8 +302,13 @@ macro_rules! __faucet_gate_postgres {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __faucet_gate_postgres {
-    ($error:block, $body:block) => {{
-        $error
+    ($prefix:literal, $what:literal, $call:expr) => {{
+        ::core::compile_error!(::core::concat!(
+            $prefix,
+            "the ",
+            $what,
+            " needs faucet-runtime's `postgres` cargo feature, which is off\n  = help: enable it: faucet-runtime = { version = \"…\", features = [\"postgres\"] }"
+        ));
         $crate::__private::Unavailable::never()
     }};
 }
@@ -274,8 +320,8 @@ pub use __faucet_gate_postgres as gate_postgres;
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __faucet_gate_postgres_cdc {
-    ($error:block, $body:block) => {
-        $body
+    ($prefix:literal, $what:literal, $call:expr) => {
+        $call
     };
 }
 
@@ -283,8 +329,13 @@ macro_rules! __faucet_gate_postgres_cdc {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __faucet_gate_postgres_cdc {
-    ($error:block, $body:block) => {{
-        $error
+    ($prefix:literal, $what:literal, $call:expr) => {{
+        ::core::compile_error!(::core::concat!(
+            $prefix,
+            "the ",
+            $what,
+            " needs faucet-runtime's `postgres-cdc` cargo feature, which is off\n  = help: enable it: faucet-runtime = { version = \"…\", features = [\"postgres-cdc\"] }"
+        ));
         $crate::__private::Unavailable::never()
     }};
 }
@@ -296,8 +347,8 @@ pub use __faucet_gate_postgres_cdc as gate_postgres_cdc;
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __faucet_gate_mysql {
-    ($error:block, $body:block) => {
-        $body
+    ($prefix:literal, $what:literal, $call:expr) => {
+        $call
     };
 }
 
@@ -305,8 +356,13 @@ macro_rules! __faucet_gate_mysql {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __faucet_gate_mysql {
-    ($error:block, $body:block) => {{
-        $error
+    ($prefix:literal, $what:literal, $call:expr) => {{
+        ::core::compile_error!(::core::concat!(
+            $prefix,
+            "the ",
+            $what,
+            " needs faucet-runtime's `mysql` cargo feature, which is off\n  = help: enable it: faucet-runtime = { version = \"…\", features = [\"mysql\"] }"
+        ));
         $crate::__private::Unavailable::never()
     }};
 }
@@ -318,8 +374,8 @@ pub use __faucet_gate_mysql as gate_mysql;
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __faucet_gate_state_postgres {
-    ($error:block, $body:block) => {
-        $body
+    ($prefix:literal, $what:literal, $call:expr) => {
+        $call
     };
 }
 
@@ -327,8 +383,13 @@ macro_rules! __faucet_gate_state_postgres {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __faucet_gate_state_postgres {
-    ($error:block, $body:block) => {{
-        $error
+    ($prefix:literal, $what:literal, $call:expr) => {{
+        ::core::compile_error!(::core::concat!(
+            $prefix,
+            "the ",
+            $what,
+            " needs faucet-runtime's `state-postgres` cargo feature, which is off\n  = help: enable it: faucet-runtime = { version = \"…\", features = [\"state-postgres\"] }"
+        ));
         $crate::__private::Unavailable::never()
     }};
 }
@@ -340,8 +401,8 @@ pub use __faucet_gate_state_postgres as gate_state_postgres;
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __faucet_gate_state_redis {
-    ($error:block, $body:block) => {
-        $body
+    ($prefix:literal, $what:literal, $call:expr) => {
+        $call
     };
 }
 
@@ -349,8 +410,13 @@ macro_rules! __faucet_gate_state_redis {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __faucet_gate_state_redis {
-    ($error:block, $body:block) => {{
-        $error
+    ($prefix:literal, $what:literal, $call:expr) => {{
+        ::core::compile_error!(::core::concat!(
+            $prefix,
+            "the ",
+            $what,
+            " needs faucet-runtime's `state-redis` cargo feature, which is off\n  = help: enable it: faucet-runtime = { version = \"…\", features = [\"state-redis\"] }"
+        ));
         $crate::__private::Unavailable::never()
     }};
 }
@@ -362,8 +428,8 @@ pub use __faucet_gate_state_redis as gate_state_redis;
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __faucet_gate_kafka {
-    ($error:block, $body:block) => {
-        $body
+    ($prefix:literal, $what:literal, $call:expr) => {
+        $call
     };
 }
 
@@ -371,8 +437,13 @@ macro_rules! __faucet_gate_kafka {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __faucet_gate_kafka {
-    ($error:block, $body:block) => {{
-        $error
+    ($prefix:literal, $what:literal, $call:expr) => {{
+        ::core::compile_error!(::core::concat!(
+            $prefix,
+            "the ",
+            $what,
+            " needs faucet-runtime's `kafka` cargo feature, which is off\n  = help: enable it: faucet-runtime = { version = \"…\", features = [\"kafka\"] }"
+        ));
         $crate::__private::Unavailable::never()
     }};
 }

@@ -17,6 +17,7 @@
 
 #[cfg(feature = "cli")]
 pub mod cli;
+pub mod config;
 pub mod connectors;
 pub mod dlq;
 mod error;

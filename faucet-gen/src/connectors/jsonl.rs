@@ -3,127 +3,77 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::{
-    BATCH_SIZE, InputLimits, MAX_PAGE_BYTES, MAX_RECORD_BYTES, ON_PARSE_ERROR, PATH, input_limits,
-    input_limits_tokens, on_parse_error, on_parse_error_tokens, opt, path,
-};
-use crate::codegen::{Gen, usize_lit};
+use super::common::{InputLimits, OnParseError, SinkPath, SourcePath};
+use super::registry::Connector;
 use crate::diag::{Diagnostics, Loc};
-use crate::ir::{Encode, OnParseError, Text};
+use crate::emit::Gen;
 use crate::load::Node;
-use crate::validate::fields::{Field, Fields, Kind, Spec, batch_size, boolean};
+use crate::settings::settings;
+use crate::settings::values::BatchSize;
+use crate::spec::Spec;
 
-/// The `jsonl` source config.
-pub(crate) static SOURCE: Spec = Spec {
-    name: "source.jsonl",
-    doc: "Local JSON Lines files: one record per line.",
-    fields: &[
-        PATH,
-        BATCH_SIZE,
-        ON_PARSE_ERROR,
-        MAX_RECORD_BYTES,
-        MAX_PAGE_BYTES,
-        Field::not_yet("compression"),
-    ],
-    variants: &[],
-};
-
-/// The `jsonl` sink config.
-pub(crate) static SINK: Spec = Spec {
-    name: "sink.jsonl",
-    doc: "A local JSON Lines file: one record per line.",
-    fields: &[
-        Field::req("path", Kind::Text, "Output file."),
-        Field::opt("append", Kind::Bool, "Keep existing content on a first run.").default("false"),
-        BATCH_SIZE,
-        Field::not_yet("pretty"),
-        Field::not_yet("compression"),
-        Field::not_yet("encryption"),
-    ],
-    variants: &[],
-};
-
-/// `jsonl` source settings.
-#[derive(Debug, Clone)]
-pub struct JsonlSource {
-    /// File path or glob.
-    pub path: Text,
-    /// Records per page.
-    pub batch_size: u64,
-    /// Malformed-line policy.
-    pub on_parse_error: OnParseError,
-    /// Longest line, page size in bytes.
-    pub limits: InputLimits,
+settings! {
+    /// Local JSON Lines files: one record per line.
+    pub struct JsonlSource("source.jsonl") => files::JsonlSourceConfig {
+        /// File path or glob.
+        path: SourcePath,
+        /// Records per page.
+        batch_size: BatchSize = 1000,
+        /// A malformed line fails the run, goes to the dead-letter queue, or is skipped.
+        on_parse_error: OnParseError = OnParseError::Fail,
+        /// Input limits.
+        limits: InputLimits,
+    }
+    not_yet: ["compression"]
 }
 
-/// `jsonl` sink settings.
-#[derive(Debug, Clone)]
-pub struct JsonlSink {
-    /// Output file.
-    pub path: Text,
-    /// Keep existing content on a first run.
-    pub append: bool,
-    /// Rows per write.
-    pub batch_size: u64,
+settings! {
+    /// A local JSON Lines file: one record per line.
+    pub struct JsonlSink("sink.jsonl") => files::JsonlSinkConfig {
+        /// Output file.
+        path: SinkPath,
+        /// Keep existing content on a first run.
+        append: bool = false,
+        /// Rows per write.
+        batch_size: BatchSize = 1000,
+    }
+    not_yet: ["pretty", "compression", "encryption"]
 }
 
-pub(crate) fn source(config: &Node, what: String, diags: &mut Diagnostics) -> Option<JsonlSource> {
-    let mut f = Fields::with_spec(config, &SOURCE, what, diags)?;
-    let path = f.require("path", diags).and_then(|n| path(n, Encode::GlobSegment, diags));
-    let batch = opt(f.get("batch_size"), 1000, |n| batch_size(n, diags));
-    let on_parse_error = opt(f.get("on_parse_error"), OnParseError::Fail, |n| on_parse_error(n, diags));
-    let limits = input_limits(&mut f, diags);
-    f.finish(diags);
-    Some(JsonlSource { path: path?, batch_size: batch?, on_parse_error: on_parse_error?, limits: limits? })
-}
+impl Connector for JsonlSource {
+    const SPEC: Spec = Self::SPEC;
 
-pub(crate) fn sink(config: &Node, what: String, diags: &mut Diagnostics) -> Option<JsonlSink> {
-    let mut f = Fields::with_spec(config, &SINK, what, diags)?;
-    let path = f.require("path", diags).and_then(|n| path(n, Encode::PathSegment, diags));
-    let append = opt(f.get("append"), false, |n| boolean(n, "append", diags));
-    let batch = opt(f.get("batch_size"), 1000, |n| batch_size(n, diags));
-    f.finish(diags);
-    Some(JsonlSink { path: path?, append: append?, batch_size: batch? })
-}
+    fn read(_: &str, config: &Node, what: String, diags: &mut Diagnostics) -> Option<Self> {
+        Self::from_config(config, what, diags)
+    }
 
-impl JsonlSource {
-    pub(crate) fn tokens(&self, g: &Gen, loc: &Loc) -> TokenStream {
+    fn emit(&self, g: &Gen, loc: &Loc) -> TokenStream {
         let rt = g.rt();
-        let files = quote!(#rt::__private::connectors::files);
-        let path = g.text(&self.path);
-        let batch = usize_lit(self.batch_size);
-        let on_parse_error = on_parse_error_tokens(self.on_parse_error, g);
-        let limits = input_limits_tokens(self.limits, g);
         g.gated(
             "files",
             "`jsonl` source",
             loc,
-            quote! {
-                #files::JsonlSource::new(#files::JsonlSourceConfig {
-                    path: #path,
-                    batch_size: #batch,
-                    on_parse_error: #on_parse_error,
-                    limits: #limits,
-                })
-            },
+            self.config(g),
+            quote!(#rt::connectors::files::JsonlSource::new(config)),
         )
     }
 }
 
-impl JsonlSink {
-    pub(crate) fn tokens(&self, g: &Gen, loc: &Loc) -> TokenStream {
+impl Connector for JsonlSink {
+    const SPEC: Spec = Self::SPEC;
+
+    fn read(_: &str, config: &Node, what: String, diags: &mut Diagnostics) -> Option<Self> {
+        Self::from_config(config, what, diags)
+    }
+
+    fn emit(&self, g: &Gen, loc: &Loc) -> TokenStream {
         let rt = g.rt();
-        let files = quote!(#rt::__private::connectors::files);
-        let path = g.text(&self.path);
-        let append = self.append;
-        let batch = usize_lit(self.batch_size);
         g.gated(
             "files",
             "`jsonl` sink",
             loc,
-            quote! {
-                #files::JsonlSink::new(#files::JsonlSinkConfig { path: #path, append: #append, batch_size: #batch })
-            },
+            self.config(g),
+            quote!(#rt::connectors::files::JsonlSink::new(config)),
         )
     }
 }

@@ -7,13 +7,13 @@ use super::postgres::{
     Input, PostgresSink, PostgresSource, opt_text, query_source, scalar_tokens, table_sink,
 };
 use super::write_mode;
-use crate::codegen::{Gen, usize_lit};
 use crate::diag::{Diagnostics, Loc};
+use crate::emit::{Gen, int_lit as usize_lit};
 use crate::load::Node;
-use crate::validate::fields::Spec;
+use crate::spec::Spec;
 
 /// The `mysql` source config (the `postgres` source's keys).
-pub(crate) static SOURCE: Spec = Spec {
+pub(crate) const SOURCE: Spec = Spec {
     name: "source.mysql",
     doc: "A MySQL or MariaDB query or table, read in pages in one snapshot.",
     fields: &super::postgres::QUERY_SOURCE_FIELDS,
@@ -33,7 +33,7 @@ pub(crate) fn source(config: &Node, what: String, diags: &mut Diagnostics) -> Op
 impl MySqlSource {
     pub(crate) fn tokens(&self, g: &Gen, loc: &Loc) -> TokenStream {
         let rt = g.rt();
-        let m = quote!(#rt::__private::connectors::mysql);
+        let m = quote!(#rt::connectors::mysql);
         let s = &self.0;
         let url = g.text(&s.connection_url);
         let input = match &s.input {
@@ -52,7 +52,7 @@ impl MySqlSource {
             None => quote!(::core::option::Option::None),
         };
         let batch = usize_lit(s.batch_size);
-        g.gated(
+        g.gated_whole(
             "mysql",
             "`mysql` source",
             loc,
@@ -79,7 +79,7 @@ pub(crate) fn sink(config: &Node, what: String, diags: &mut Diagnostics) -> Opti
 impl MySqlSink {
     pub(crate) fn tokens(&self, g: &Gen, loc: &Loc) -> TokenStream {
         let rt = g.rt();
-        let m = quote!(#rt::__private::connectors::mysql_sink);
+        let m = quote!(#rt::connectors::mysql_sink);
         let s = &self.0;
         let url = g.text(&s.connection_url);
         let schema = opt_text(&s.schema, g);
@@ -92,7 +92,7 @@ impl MySqlSink {
         let unmapped = write_mode::unmapped_tokens(s.unmapped_fields, g);
         let batch = usize_lit(s.batch_size);
         let (mode, key, marker) = write_mode::tokens(s.write_mode, &s.key, s.delete_marker.as_ref(), g);
-        g.gated(
+        g.gated_whole(
             "mysql",
             "`mysql` sink",
             loc,
@@ -111,5 +111,31 @@ impl MySqlSink {
                 })
             },
         )
+    }
+}
+
+// Transitional: this connector's settings are not declared with `settings!` yet.
+
+impl super::registry::Connector for MySqlSource {
+    const SPEC: Spec = SOURCE;
+
+    fn read(_: &str, config: &Node, what: String, diags: &mut Diagnostics) -> Option<Self> {
+        source(config, what, diags)
+    }
+
+    fn emit(&self, g: &Gen, loc: &crate::diag::Loc) -> TokenStream {
+        self.tokens(g, loc)
+    }
+}
+
+impl super::registry::Connector for MySqlSink {
+    const SPEC: Spec = super::postgres::MYSQL_SINK;
+
+    fn read(_: &str, config: &Node, what: String, diags: &mut Diagnostics) -> Option<Self> {
+        sink(config, what, diags)
+    }
+
+    fn emit(&self, g: &Gen, loc: &crate::diag::Loc) -> TokenStream {
+        self.tokens(g, loc)
     }
 }

@@ -4,19 +4,18 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
+use super::common::opt;
 use super::kafka::seconds;
-use super::opt;
 use super::postgres::{db_url, identifier};
-use crate::codegen::{Gen, usize_lit};
 use crate::diag::{Diagnostics, Loc};
-use crate::ir::Text;
+use crate::emit::{Gen, int_lit as usize_lit};
 use crate::load::{Node, Value};
-use crate::validate::fields::{
-    Field, Fields, Kind, Spec, batch_size, boolean, int_in, one_of, plain_string, text,
-};
+use crate::read::{Fields, batch_size, boolean, int_in, one_of, plain_string, text};
+use crate::spec::{Field, Kind, Spec};
+use crate::text::Text;
 
 /// The `postgres_cdc` source config.
-pub(crate) static SOURCE: Spec = Spec {
+pub(crate) const SOURCE: Spec = Spec {
     name: "source.postgres_cdc",
     doc: "Row changes of a publication's tables, from a pgoutput logical replication slot.",
     fields: &[
@@ -48,7 +47,7 @@ pub(crate) static SOURCE: Spec = Spec {
             "Read the published tables first, then stream (no gap, no duplicate).",
         )
         .default("false"),
-        super::BATCH_SIZE,
+        super::common::BATCH_SIZE,
         Field::opt(
             "idle_timeout",
             Kind::Number(0.001, 86400.0),
@@ -248,7 +247,7 @@ pub(crate) fn source(config: &Node, what: String, diags: &mut Diagnostics) -> Op
 impl PostgresCdcSource {
     pub(crate) fn tokens(&self, g: &Gen, loc: &Loc) -> TokenStream {
         let rt = g.rt();
-        let cdc = quote!(#rt::__private::connectors::postgres::cdc);
+        let cdc = quote!(#rt::connectors::postgres::cdc);
         let url = g.text(&self.connection_url);
         let slot = g.text(&self.slot_name);
         let publication = &self.publication_name;
@@ -272,7 +271,7 @@ impl PostgresCdcSource {
         };
         let poll = duration(self.poll_interval_ms);
         let retries = self.slot_acquire_retries as u32;
-        g.gated(
+        g.gated_whole(
             "postgres-cdc",
             "`postgres_cdc` source",
             loc,
@@ -292,5 +291,19 @@ impl PostgresCdcSource {
                 })
             },
         )
+    }
+}
+
+// Transitional: this connector's settings are not declared with `settings!` yet.
+
+impl super::registry::Connector for PostgresCdcSource {
+    const SPEC: Spec = SOURCE;
+
+    fn read(_: &str, config: &Node, what: String, diags: &mut Diagnostics) -> Option<Self> {
+        source(config, what, diags)
+    }
+
+    fn emit(&self, g: &Gen, loc: &crate::diag::Loc) -> TokenStream {
+        self.tokens(g, loc)
     }
 }

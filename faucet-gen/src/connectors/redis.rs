@@ -3,16 +3,17 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::opt;
+use super::common::opt;
 use super::postgres::{db_url, type_loc};
-use crate::codegen::Gen;
 use crate::diag::{Diagnostics, Loc};
-use crate::ir::Text;
+use crate::emit::Gen;
 use crate::load::Node;
-use crate::validate::fields::{Field, Fields, Kind, Spec, plain_string};
+use crate::read::{Fields, plain_string};
+use crate::spec::{Field, Kind, Spec};
+use crate::text::Text;
 
 /// The `redis` state store config.
-pub(crate) static STATE: Spec = Spec {
+pub(crate) const STATE: Spec = Spec {
     name: "state.redis",
     doc: "Bookmarks as Redis string keys `<namespace>:<key>`.",
     fields: &[
@@ -72,12 +73,12 @@ impl RedisState {
         let rt = g.rt();
         let url = g.text(&self.url);
         let namespace = &self.namespace;
-        g.gated(
+        g.gated_whole(
             "state-redis",
             "`redis` state store",
             &self.loc,
             quote! {
-                #rt::__private::state::RedisStore::new(#rt::__private::state::RedisStoreConfig {
+                #rt::state::RedisStore::new(#rt::state::RedisStoreConfig {
                     url: #url,
                     namespace: ::std::string::String::from(#namespace),
                 })?

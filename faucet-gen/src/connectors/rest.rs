@@ -3,16 +3,16 @@
 use proc_macro2::{Literal, TokenStream};
 use quote::{ToTokens as _, quote};
 
-use super::opt;
-use crate::codegen::Gen;
+use super::common::opt;
 use crate::diag::{Diagnostics, Loc, list};
-use crate::ir::{Encode, Text, TextPart};
+use crate::emit::Gen;
 use crate::load::{Node, Value};
-use crate::validate::fields::{
-    self, Field, Fields, Kind, Spec, Variant, boolean, int_in, one_of, parent_reference, plain_string, text,
-    text_in, token_loc,
+use crate::read::{
+    Fields, boolean, int_in, one_of, parent_reference, plain_string, text, text_in, token_loc,
 };
-use crate::validate::secrets::{self, Position, secret};
+use crate::secrets::{self, Position, secret};
+use crate::spec::{Field, Kind, Spec, Variant};
+use crate::text::{Encode, Text, TextPart};
 
 /// A JSON value whose strings may hold `${env:…}` (a request body, a start value).
 #[derive(Debug, Clone, PartialEq)]
@@ -194,15 +194,15 @@ const AUTHS: &[&str] = &["none", "bearer", "basic", "api_key", "api_key_query", 
 
 const NUM: Kind = Kind::Number(f64::NEG_INFINITY, f64::INFINITY);
 
-static PAGINATION_NONE: Spec =
+const PAGINATION_NONE: Spec =
     Spec { name: "rest.pagination.None", doc: "One request.", fields: &[], variants: &[] };
-static PAGINATION_LINK: Spec = Spec {
+const PAGINATION_LINK: Spec = Spec {
     name: "rest.pagination.LinkHeader",
     doc: "Follow the `Link: <…>; rel=\"next\"` header.",
     fields: &[],
     variants: &[],
 };
-static PAGINATION_CURSOR: Spec = Spec {
+const PAGINATION_CURSOR: Spec = Spec {
     name: "rest.pagination.Cursor",
     doc: "A token from the body, sent back as a query parameter.",
     fields: &[
@@ -211,7 +211,7 @@ static PAGINATION_CURSOR: Spec = Spec {
     ],
     variants: &[],
 };
-static PAGINATION_CURSOR_BODY: Spec = Spec {
+const PAGINATION_CURSOR_BODY: Spec = Spec {
     name: "rest.pagination.CursorInBody",
     doc: "A token from the body, sent back in the request body.",
     fields: &[
@@ -220,13 +220,13 @@ static PAGINATION_CURSOR_BODY: Spec = Spec {
     ],
     variants: &[],
 };
-static PAGINATION_NEXT_LINK: Spec = Spec {
+const PAGINATION_NEXT_LINK: Spec = Spec {
     name: "rest.pagination.NextLinkInBody",
     doc: "The next page's URL from the body.",
     fields: &[Field::req("next_link_path", Kind::Str, "JSONPath of the next link.")],
     variants: &[],
 };
-static PAGINATION_PAGE: Spec = Spec {
+const PAGINATION_PAGE: Spec = Spec {
     name: "rest.pagination.PageNumber",
     doc: "A page number query parameter, until a page is empty.",
     fields: &[
@@ -237,7 +237,7 @@ static PAGINATION_PAGE: Spec = Spec {
     ],
     variants: &[],
 };
-static PAGINATION_OFFSET: Spec = Spec {
+const PAGINATION_OFFSET: Spec = Spec {
     name: "rest.pagination.Offset",
     doc: "Offset and limit query parameters.",
     fields: &[
@@ -249,7 +249,7 @@ static PAGINATION_OFFSET: Spec = Spec {
     variants: &[],
 };
 
-static PAGINATION: Spec = Spec {
+const PAGINATION: Spec = Spec {
     name: "rest.pagination",
     doc: "How the next page is requested.",
     fields: &[Field::req("type", Kind::OneOf(STYLES), "The pagination style.")],
@@ -268,7 +268,7 @@ static PAGINATION: Spec = Spec {
 /// `request_delay` may ask for too.
 const MIN_REQUESTS_PER_SECOND: f64 = 1.0 / 86_400.0;
 
-static RATE_LIMIT: Spec = Spec {
+const RATE_LIMIT: Spec = Spec {
     name: "rest.rate_limit",
     doc: "A request rate cap.",
     fields: &[Field::req(
@@ -279,7 +279,7 @@ static RATE_LIMIT: Spec = Spec {
     variants: &[],
 };
 
-static REPLICATION_METHOD: Spec = Spec {
+const REPLICATION_METHOD: Spec = Spec {
     name: "rest.replication_method",
     doc: "Full or incremental reads.",
     fields: &[Field::req("type", Kind::OneOf(&["FullTable", "Incremental"]), "The method.")],
@@ -287,14 +287,14 @@ static REPLICATION_METHOD: Spec = Spec {
 };
 
 const SECRET_DOC: &str = "A secret: read it with `${env:VAR}`.";
-static AUTH_NONE: Spec = Spec { name: "rest.auth.none", doc: "No credentials.", fields: &[], variants: &[] };
-static AUTH_BEARER: Spec = Spec {
+const AUTH_NONE: Spec = Spec { name: "rest.auth.none", doc: "No credentials.", fields: &[], variants: &[] };
+const AUTH_BEARER: Spec = Spec {
     name: "rest.auth.bearer",
     doc: "`Authorization: Bearer <token>`.",
     fields: &[Field::req("token", Kind::Text, SECRET_DOC)],
     variants: &[],
 };
-static AUTH_BASIC: Spec = Spec {
+const AUTH_BASIC: Spec = Spec {
     name: "rest.auth.basic",
     doc: "HTTP basic authentication.",
     fields: &[
@@ -303,7 +303,7 @@ static AUTH_BASIC: Spec = Spec {
     ],
     variants: &[],
 };
-static AUTH_API_KEY: Spec = Spec {
+const AUTH_API_KEY: Spec = Spec {
     name: "rest.auth.api_key",
     doc: "A key in a header.",
     fields: &[
@@ -312,7 +312,7 @@ static AUTH_API_KEY: Spec = Spec {
     ],
     variants: &[],
 };
-static AUTH_API_KEY_QUERY: Spec = Spec {
+const AUTH_API_KEY_QUERY: Spec = Spec {
     name: "rest.auth.api_key_query",
     doc: "A key in a query parameter.",
     fields: &[
@@ -321,7 +321,7 @@ static AUTH_API_KEY_QUERY: Spec = Spec {
     ],
     variants: &[],
 };
-static AUTH_OAUTH2: Spec = Spec {
+const AUTH_OAUTH2: Spec = Spec {
     name: "rest.auth.oauth2",
     doc: "OAuth2 client credentials; the token is refreshed before it expires.",
     fields: &[
@@ -343,7 +343,7 @@ static AUTH_OAUTH2: Spec = Spec {
     variants: &[],
 };
 
-static AUTH: Spec = Spec {
+const AUTH: Spec = Spec {
     name: "rest.auth",
     doc: "Credentials: a `type` and its `config`.",
     fields: &[
@@ -362,7 +362,7 @@ static AUTH: Spec = Spec {
 };
 
 /// The `rest` source config.
-pub(crate) static SOURCE: Spec = Spec {
+pub(crate) const SOURCE: Spec = Spec {
     name: "source.rest",
     doc: "JSON over HTTP(S), with pagination, auth, retries and incremental replication.",
     fields: &[
@@ -707,10 +707,10 @@ fn json(node: &Node, key: &str, diags: &mut Diagnostics) -> Option<Json> {
 /// A JSONPath, parsed now so a typo is a build error.
 fn json_path(node: &Node, key: &str, diags: &mut Diagnostics) -> Option<String> {
     let s = plain_string(node, key, diags)?;
-    if fields::bracket_depth(&s) > fields::MAX_BRACKET_DEPTH {
+    if crate::read::bracket_depth(&s) > crate::read::MAX_BRACKET_DEPTH {
         diags.error_help(
             &node.loc,
-            format!("`{key}` nests brackets more than {} deep", fields::MAX_BRACKET_DEPTH),
+            format!("`{key}` nests brackets more than {} deep", crate::read::MAX_BRACKET_DEPTH),
             "write a JSONPath (RFC 9535) such as `$.data[*]`",
         );
         return None;
@@ -1084,7 +1084,7 @@ fn option(v: Option<TokenStream>) -> TokenStream {
 
 fn json_tokens(j: &Json, g: &Gen) -> TokenStream {
     let rt = g.rt();
-    let sj = quote!(#rt::__private::serde_json);
+    let sj = quote!(#rt::serde_json);
     match j {
         Json::Null => quote!(#sj::Value::Null),
         Json::Bool(b) => quote!(#sj::Value::Bool(#b)),
@@ -1121,10 +1121,10 @@ fn json_tokens(j: &Json, g: &Gen) -> TokenStream {
 impl RestSource {
     pub(crate) fn tokens(&self, g: &Gen, loc: &Loc) -> TokenStream {
         let rt = g.rt();
-        let rest = quote!(#rt::__private::connectors::rest);
+        let rest = quote!(#rt::connectors::rest);
         let secret = |t: &Text| {
             let t = g.text(t);
-            quote!(#rt::__private::secret::SecretString::new(#t))
+            quote!(#rt::secret::SecretString::new(#t))
         };
         let pairs = |pairs: &[(String, Text)]| {
             let items = pairs.iter().map(|(k, v)| {
@@ -1224,7 +1224,7 @@ impl RestSource {
                 }))
             }
         };
-        g.gated(
+        g.gated_whole(
             "rest",
             "`rest` source",
             loc,
@@ -1270,5 +1270,19 @@ impl<T> Present<T> for Option<Option<T>> {
             Some(None) => None,
             Some(Some(v)) => Some(Some(v)),
         }
+    }
+}
+
+// Transitional: this connector's settings are not declared with `settings!` yet.
+
+impl super::registry::Connector for RestSource {
+    const SPEC: Spec = SOURCE;
+
+    fn read(_: &str, config: &Node, what: String, diags: &mut Diagnostics) -> Option<Self> {
+        source(config, what, diags)
+    }
+
+    fn emit(&self, g: &Gen, loc: &crate::diag::Loc) -> TokenStream {
+        self.tokens(g, loc)
     }
 }

@@ -4,24 +4,24 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
+use super::common::{BATCH_SIZE, opt};
 use super::postgres::{DELETE_MARKER, Scalar};
-use super::{BATCH_SIZE, opt, write_mode};
-use crate::codegen::{Gen, usize_lit};
+use super::write_mode;
 use crate::diag::{Diagnostics, Loc};
-use crate::ir::{Encode, Text};
+use crate::emit::{Gen, int_lit as usize_lit};
 use crate::load::{Node, Value};
-use crate::validate::fields::{
-    Field, Fields, Kind, Spec, batch_size, boolean, one_of, plain_string, text_in,
-};
+use crate::read::{Fields, batch_size, boolean, one_of, plain_string, text_in};
+use crate::spec::{Field, Kind, Spec};
+use crate::text::{Encode, Text};
 
-static JSON_COLUMN: Spec = Spec {
+const JSON_COLUMN: Spec = Spec {
     name: "sqlite.column_mapping.column",
     doc: "The column that stores each record as JSON text.",
     fields: &[Field::req("column", Kind::Str, "The column.")],
     variants: &[],
 };
 
-static JSON_MAPPING: Spec = Spec {
+const JSON_MAPPING: Spec = Spec {
     name: "sqlite.column_mapping",
     doc: "Store each record in one JSON text column.",
     fields: &[Field::req("json", Kind::Object(&JSON_COLUMN), "The JSON column.")],
@@ -29,7 +29,7 @@ static JSON_MAPPING: Spec = Spec {
 };
 
 /// The `sqlite` sink config.
-pub(crate) static SINK: Spec = Spec {
+pub(crate) const SINK: Spec = Spec {
     name: "sink.sqlite",
     doc: "A SQLite table: appends, upserts or deletes by key, one transaction per batch.",
     fields: &[
@@ -133,7 +133,7 @@ pub(crate) fn sink(config: &Node, what: String, diags: &mut Diagnostics) -> Opti
 impl SqliteSink {
     pub(crate) fn tokens(&self, g: &Gen, loc: &Loc) -> TokenStream {
         let rt = g.rt();
-        let sqlite = quote!(#rt::__private::connectors::sqlite);
+        let sqlite = quote!(#rt::connectors::sqlite);
         let url = g.text(&self.database_url);
         let table_name = &self.table_name;
         let mapping = match &self.json_column {
@@ -147,7 +147,7 @@ impl SqliteSink {
         let batch = usize_lit(self.batch_size);
         let (mode, key, marker) =
             write_mode::tokens(self.write_mode, &self.key, self.delete_marker.as_ref(), g);
-        g.gated(
+        g.gated_whole(
             "sqlite",
             "`sqlite` sink",
             loc,
@@ -215,5 +215,19 @@ fn column_mapping(node: &Node, diags: &mut Diagnostics) -> Option<Option<String>
             );
             None
         }
+    }
+}
+
+// Transitional: this connector's settings are not declared with `settings!` yet.
+
+impl super::registry::Connector for SqliteSink {
+    const SPEC: Spec = SINK;
+
+    fn read(_: &str, config: &Node, what: String, diags: &mut Diagnostics) -> Option<Self> {
+        sink(config, what, diags)
+    }
+
+    fn emit(&self, g: &Gen, loc: &crate::diag::Loc) -> TokenStream {
+        self.tokens(g, loc)
     }
 }

@@ -3,17 +3,18 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
+use super::common::{BATCH_SIZE, opt};
 use super::postgres::{Scalar, scalar_tokens, scalars, unfilterable};
 use super::sqlite::identifier;
-use super::{BATCH_SIZE, opt};
-use crate::codegen::{Gen, usize_lit};
 use crate::diag::{Diagnostics, Loc};
-use crate::ir::{Encode, Text};
+use crate::emit::{Gen, int_lit as usize_lit};
 use crate::load::{Node, Value};
-use crate::validate::fields::{Field, Fields, Kind, Spec, batch_size, plain_string, text_in};
+use crate::read::{Fields, batch_size, plain_string, text_in};
+use crate::spec::{Field, Kind, Spec};
+use crate::text::{Encode, Text};
 
 /// The `sqlite` source config.
-pub(crate) static SOURCE: Spec = Spec {
+pub(crate) const SOURCE: Spec = Spec {
     name: "source.sqlite",
     doc: "A SQLite query or table, read in pages (the file is opened read-only).",
     fields: &[
@@ -142,7 +143,7 @@ pub(crate) fn source(config: &Node, what: String, diags: &mut Diagnostics) -> Op
 impl SqliteSource {
     pub(crate) fn tokens(&self, g: &Gen, loc: &Loc) -> TokenStream {
         let rt = g.rt();
-        let m = quote!(#rt::__private::connectors::sqlite_source);
+        let m = quote!(#rt::connectors::sqlite_source);
         let url = g.text(&self.database_url);
         let input = match &self.input {
             SqliteInput::Query { sql, params } => {
@@ -158,7 +159,7 @@ impl SqliteSource {
             None => quote!(::core::option::Option::None),
         };
         let batch = usize_lit(self.batch_size);
-        g.gated(
+        g.gated_whole(
             "sqlite",
             "`sqlite` source",
             loc,
@@ -171,5 +172,19 @@ impl SqliteSource {
                 })
             },
         )
+    }
+}
+
+// Transitional: this connector's settings are not declared with `settings!` yet.
+
+impl super::registry::Connector for SqliteSource {
+    const SPEC: Spec = SOURCE;
+
+    fn read(_: &str, config: &Node, what: String, diags: &mut Diagnostics) -> Option<Self> {
+        source(config, what, diags)
+    }
+
+    fn emit(&self, g: &Gen, loc: &crate::diag::Loc) -> TokenStream {
+        self.tokens(g, loc)
     }
 }

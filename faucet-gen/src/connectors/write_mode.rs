@@ -5,12 +5,13 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::opt;
+use super::common::opt;
 use super::postgres::{DELETE_MARKER, Scalar, scalar_tokens, scalars};
-use crate::codegen::Gen;
 use crate::diag::{Diagnostics, Loc};
+use crate::emit::Gen;
 use crate::load::{Node, Value};
-use crate::validate::fields::{Field, Fields, Kind, one_of, plain_string};
+use crate::read::{Fields, one_of, plain_string};
+use crate::spec::{Field, Kind};
 
 /// How a connector checks a column name.
 pub(crate) type Identifier = fn(&Node, &str, &mut Diagnostics) -> Option<String>;
@@ -148,7 +149,7 @@ pub(crate) fn unmapped_fields(
 /// `unmapped_fields` as the runtime's `connectors::write_mode::UnmappedFields`.
 pub(crate) fn unmapped_tokens(value: &str, g: &Gen) -> TokenStream {
     let rt = g.rt();
-    let wm = quote!(#rt::__private::connectors::write_mode);
+    let wm = quote!(#rt::connectors::write_mode);
     match value {
         "add_column" => quote!(#wm::UnmappedFields::AddColumn),
         "drop" => quote!(#wm::UnmappedFields::Drop),
@@ -179,7 +180,7 @@ pub(crate) fn tokens(
     g: &Gen,
 ) -> (TokenStream, TokenStream, TokenStream) {
     let rt = g.rt();
-    let wm = quote!(#rt::__private::connectors::write_mode);
+    let wm = quote!(#rt::connectors::write_mode);
     let mode = match mode {
         "upsert" => quote!(#wm::WriteMode::Upsert),
         "delete" => quote!(#wm::WriteMode::Delete),

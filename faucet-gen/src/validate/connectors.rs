@@ -1,11 +1,12 @@
 //! Source and sink blocks: `{type, config}`, with the config checked by the
 //! connector's own module in [`crate::connectors`].
 
-use super::fields::{Fields, Spec, plain_string};
 use crate::connectors::{self, LATER_SINKS, LATER_SOURCES, SINK_BLOCK, SINKS, SOURCE_BLOCK, SOURCES};
 use crate::diag::{Diagnostics, help_for, list};
 use crate::ir;
 use crate::load::{Node, Value};
+use crate::read::{Fields, plain_string};
+use crate::spec::Spec;
 
 /// Reads `{type, config}`: the type node, its name, and the config (an empty map when absent).
 fn spec(
@@ -27,7 +28,7 @@ fn spec(
 /// Validates the `source` block.
 pub(crate) fn source(node: &Node, diags: &mut Diagnostics) -> Option<ir::Source> {
     let (kind_node, kind, config) = spec(node, &SOURCE_BLOCK, "`source`", diags)?;
-    match connectors::source(&kind, &config, diags) {
+    match connectors::SourceKind::read(&kind, &config, diags) {
         Some(valid) => Some(ir::Source { loc: kind_node.loc, kind: valid? }),
         None => {
             unknown_type(&kind_node, &kind, "source", SOURCES, LATER_SOURCES, diags);
@@ -40,7 +41,7 @@ pub(crate) fn source(node: &Node, diags: &mut Diagnostics) -> Option<ir::Source>
 pub(crate) fn sink(node: &Node, what: &str, diags: &mut Diagnostics) -> Option<ir::Sink> {
     let (kind_node, kind, config) =
         spec(node, &SINK_BLOCK, &format!("`{}`", what.trim_start_matches("the ")), diags)?;
-    match connectors::sink(&kind, &config, diags) {
+    match connectors::SinkKind::read(&kind, &config, diags) {
         Some(valid) => Some(ir::Sink { loc: kind_node.loc, kind: valid? }),
         None => {
             unknown_type(&kind_node, &kind, "sink", SINKS, LATER_SINKS, diags);

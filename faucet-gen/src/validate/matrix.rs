@@ -2,8 +2,9 @@
 //! alone, and checked as a graph (ids, parents, dependencies, cycles) so a
 //! broken DAG does not compile.
 
-use super::fields::{Field, Fields, Kind, Spec, TextScope, int_in, one_of, plain_string, with_scope};
 use crate::connectors::{SINK_BLOCK, SOURCE_BLOCK};
+use crate::read::{Fields, TextScope, int_in, one_of, plain_string, with_scope};
+use crate::spec::{Field, Kind, Spec};
 
 /// One `matrix:` row.
 pub(crate) static ROW: Spec = Spec {
@@ -428,7 +429,7 @@ fn read_row(index: usize, node: &Node, base: &Base<'_>, diags: &mut Diagnostics)
     let source = merge_connector(source, &base.sources, "source", &node.loc, &what, diags);
     let sink = merge_connector(sink, &base.sinks, "sink", &node.loc, &what, diags);
     let inherit = match inherit {
-        Some(n) => super::fields::boolean(n, "inherit_transforms", diags),
+        Some(n) => crate::read::boolean(n, "inherit_transforms", diags),
         None => Some(true),
     };
     let transforms = inherit.and_then(|inherit| {

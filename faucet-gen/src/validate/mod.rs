@@ -2,17 +2,17 @@
 //! collecting every diagnostic rather than stopping at the first.
 
 mod connectors;
-pub(crate) mod fields;
 mod matrix;
-pub mod secrets;
 mod transforms;
 mod vars;
 
+use crate::connectors::common::OnParseError;
 use crate::connectors::{SINK_BLOCK, SOURCE_BLOCK};
 use crate::diag::Diagnostics;
-use crate::ir::{self, OnParseError};
+use crate::ir::{self};
 use crate::load::{Node, Value};
-use fields::{Field, Fields, Kind, Spec, Variant, int_in, one_of, plain_string, text};
+use crate::read::{Fields, int_in, one_of, plain_string, text};
+use crate::spec::{Field, Kind, Spec, Variant};
 
 /// The whole pipeline definition: the root of the JSON Schema.
 pub(crate) static TOP: Spec = Spec {
@@ -295,7 +295,8 @@ pub(crate) static DLQ: Spec = Spec {
 /// used when the definition has no `name:`.
 pub fn validate(root: &Node, default_name: Option<&str>) -> Result<ir::Definition, Diagnostics> {
     let mut diags = Diagnostics::new();
-    let (mut pipeline, secret_env) = secrets::collecting(|| validate_root(root, default_name, &mut diags));
+    let (mut pipeline, secret_env) =
+        crate::secrets::collecting(|| validate_root(root, default_name, &mut diags));
     match &mut pipeline {
         Some(ir::Definition::Single(p)) => *p.secret_env = secret_env,
         Some(ir::Definition::Matrix(m)) => *m.secret_env = secret_env,
@@ -384,17 +385,17 @@ pub(crate) fn validate_pipeline(node: &Node, diags: &mut Diagnostics) -> Option<
     let mut p = Fields::new(node, "`pipeline`", diags)?;
     let source = p.require("source", diags).and_then(|n| connectors::source(n, diags));
     let transforms = match p.get("transforms") {
-        Some(n) => fields::without_tokens(|| transforms::transforms(n, diags)),
+        Some(n) => crate::read::without_tokens(|| transforms::transforms(n, diags)),
         None => Some(Vec::new()),
     };
     let sink = p.require("sink", diags).and_then(|n| connectors::sink(n, "the sink", diags));
     let state = match p.get("state") {
-        Some(n) => fields::without_tokens(|| state(n, diags)),
+        Some(n) => crate::read::without_tokens(|| state(n, diags)),
         None => Some(ir::State::None),
     };
     let dlq_entry = p.entry("dlq");
     let dlq = match dlq_entry.filter(|e| !matches!(e.value.value, Value::Null)) {
-        Some(e) => fields::without_tokens(|| dlq(&e.value, diags)).map(Some),
+        Some(e) => crate::read::without_tokens(|| dlq(&e.value, diags)).map(Some),
         None => Some(None),
     };
     p.finish(diags);

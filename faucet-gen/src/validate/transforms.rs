@@ -1,6 +1,7 @@
 //! The `transforms` list: each `{type, config}` checked, regexes compiled at build time.
 
-use super::fields::{Field, Fields, Kind, Spec, Variant, one_of, plain_string};
+use crate::read::{Fields, one_of, plain_string};
+use crate::spec::{Field, Kind, Spec, Variant};
 
 static FLATTEN: Spec = Spec {
     name: "transform.flatten",
@@ -218,7 +219,7 @@ fn transform(node: &Node, diags: &mut Diagnostics) -> Option<Transform> {
 /// compiles in every edition. Anything that is not a plain path is refused,
 /// and so is deep nesting, before syn's recursive parser sees it.
 pub(crate) fn function_path(text: &str) -> Result<String, &'static str> {
-    if super::fields::bracket_depth(text) > super::fields::MAX_BRACKET_DEPTH {
+    if crate::read::bracket_depth(text) > crate::read::MAX_BRACKET_DEPTH {
         return Err("nests its generic arguments too deeply");
     }
     let mut path = syn::parse_str::<syn::Path>(text).map_err(|_| "is not a Rust path")?;

@@ -9,50 +9,10 @@ use serde_json::Value;
 
 use std::io::Write;
 
+pub use crate::config::stdout::{Destination, StdoutFormat, StdoutSinkConfig};
 use crate::error::{FaucetError, Result};
 use crate::page::{CommitToken, Record};
 use crate::sink::{OpenContext, Sink, WriteOutcome};
-
-/// Which standard stream the `stdout` sink writes to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Destination {
-    /// Standard output (the default).
-    #[default]
-    Stdout,
-    /// Standard error.
-    Stderr,
-}
-
-/// How the `stdout` sink prints a record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum StdoutFormat {
-    /// One compact JSON object per line (the default).
-    #[default]
-    JsonLines,
-    /// Indented JSON, one object after another.
-    PrettyJson,
-}
-
-/// Settings of the `stdout` sink, validated at build time.
-#[derive(Debug, Clone)]
-pub struct StdoutSinkConfig {
-    /// Where to print (default stdout).
-    pub destination: Destination,
-    /// How to print (default JSON lines).
-    pub format: StdoutFormat,
-    /// Rows per write (default 1000).
-    pub batch_size: usize,
-}
-
-impl Default for StdoutSinkConfig {
-    fn default() -> Self {
-        StdoutSinkConfig {
-            destination: Destination::Stdout,
-            format: StdoutFormat::JsonLines,
-            batch_size: 1000,
-        }
-    }
-}
 
 /// Prints records; a terminal has no checkpoint, so a resumed run may reprint the last page.
 #[derive(Debug)]

@@ -23,38 +23,11 @@ use serde_json::json;
 
 use super::jsonl_sink::checkpoint_len;
 use super::writer::FileWriter;
+pub use crate::config::files::CsvSinkConfig;
 use crate::error::{FaucetError, Result};
 use crate::page::{CommitToken, Record};
 use crate::sink::RowFailure;
 use crate::sink::{OpenContext, Sink, WriteOutcome};
-
-/// Settings of the `csv` sink, validated at build time.
-#[derive(Debug, Clone)]
-pub struct CsvSinkConfig {
-    /// The output file, relative to the working directory; parent directories are created.
-    pub path: String,
-    /// Field delimiter byte (default `b','`).
-    pub delimiter: u8,
-    /// Write a header line from the first batch's keys (default true).
-    pub write_headers: bool,
-    /// Keep what the file holds on a first run instead of truncating it (default false).
-    pub append: bool,
-    /// Rows per write (default 1000).
-    pub batch_size: usize,
-}
-
-impl CsvSinkConfig {
-    /// The defaults for `path`.
-    pub fn new(path: impl Into<String>) -> Self {
-        CsvSinkConfig {
-            path: path.into(),
-            delimiter: b',',
-            write_headers: true,
-            append: false,
-            batch_size: 1000,
-        }
-    }
-}
 
 /// Writes records as CSV rows under a header fixed by the first batch.
 #[derive(Debug)]

@@ -12,27 +12,10 @@ use serde_json::json;
 
 use super::json_line;
 use super::writer::FileWriter;
+pub use crate::config::files::JsonlSinkConfig;
 use crate::error::{FaucetError, Result};
 use crate::page::{CommitToken, Record};
 use crate::sink::{OpenContext, Sink, WriteOutcome};
-
-/// Settings of the `jsonl` sink, validated at build time.
-#[derive(Debug, Clone)]
-pub struct JsonlSinkConfig {
-    /// The output file, relative to the working directory; parent directories are created.
-    pub path: String,
-    /// Keep what the file holds on a first run instead of truncating it (default false).
-    pub append: bool,
-    /// Rows per write (default 1000).
-    pub batch_size: usize,
-}
-
-impl JsonlSinkConfig {
-    /// The defaults for `path`.
-    pub fn new(path: impl Into<String>) -> Self {
-        JsonlSinkConfig { path: path.into(), append: false, batch_size: 1000 }
-    }
-}
 
 /// Writes one compact JSON object per line.
 #[derive(Debug)]

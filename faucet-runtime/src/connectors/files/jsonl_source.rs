@@ -30,34 +30,10 @@ use serde_json::Value;
 
 use super::objects::{self, Cursor, Files};
 use super::{EXCERPT_BYTES, InputLimits, OnParseError};
+pub use crate::config::files::JsonlSourceConfig;
 use crate::error::Result;
 use crate::page::Page;
 use crate::source::Source;
-
-/// Settings of the `jsonl` source, validated at build time.
-#[derive(Debug, Clone)]
-pub struct JsonlSourceConfig {
-    /// A local file path or glob, relative to the working directory.
-    pub path: String,
-    /// Records per page (default 1000).
-    pub batch_size: usize,
-    /// What to do with a malformed line (default fail).
-    pub on_parse_error: OnParseError,
-    /// The longest line and the bytes after which a page ends.
-    pub limits: InputLimits,
-}
-
-impl JsonlSourceConfig {
-    /// The defaults for `path`.
-    pub fn new(path: impl Into<String>) -> Self {
-        JsonlSourceConfig {
-            path: path.into(),
-            batch_size: 1000,
-            on_parse_error: OnParseError::Fail,
-            limits: InputLimits::default(),
-        }
-    }
-}
 
 /// Reads JSON Lines files, one record per non-blank line.
 pub struct JsonlSource {

@@ -10,8 +10,9 @@ use std::collections::BTreeSet;
 use std::rc::Rc;
 
 use crate::diag::{Diagnostics, Loc, help_for, list};
-use crate::ir::{Encode, Text, TextPart};
 use crate::load::{Entry, Node, Value};
+use crate::spec::Spec;
+use crate::text::{Encode, Text, TextPart};
 
 /// What `${row.path}` references may name in the strings being validated now.
 ///
@@ -49,137 +50,6 @@ pub(crate) fn parent_row() -> Option<String> {
 pub(crate) fn without_tokens<R>(f: impl FnOnce() -> R) -> R {
     let scope = SCOPE.with(|s| TextScope { tokens_allowed: false, ..s.borrow().clone() });
     with_scope(scope, f)
-}
-
-/// The accepted keys of one map: the single description that both the
-/// validator ([`Fields::with_spec`]) and the JSON Schema (`faucet-gen schema`)
-/// read, so neither can drift from the other.
-///
-/// A validator reading a key its spec does not declare panics in debug builds,
-/// and a unit test (`schema::tests`) checks that every declared key is read.
-// Read by the schema generator, which only the `schema` feature compiles.
-#[cfg_attr(not(feature = "schema"), allow(dead_code))]
-#[derive(Debug)]
-pub struct Spec {
-    /// A unique name, also the schema's `$defs` key (`source.csv`).
-    pub name: &'static str,
-    /// Hover text for the map.
-    pub doc: &'static str,
-    /// The keys, in the order the validator reads them.
-    pub fields: &'static [Field],
-    /// A tagged union: the `type` key picks one variant, whose keys sit
-    /// beside `type` ([`Variant::nested`] false) or under `config` (true).
-    pub variants: &'static [Variant],
-}
-
-/// One alternative of a tagged [`Spec`].
-#[derive(Debug)]
-pub struct Variant {
-    /// The value of `type`.
-    pub tag: &'static str,
-    /// `config` holds the keys (`{type, config}` blocks) rather than the map itself.
-    pub nested: bool,
-    /// The variant's keys; `None` for a connector whose spec has not landed (any map).
-    pub spec: Option<&'static Spec>,
-}
-
-/// One key of a [`Spec`].
-// Read by the schema generator, which only the `schema` feature compiles.
-#[cfg_attr(not(feature = "schema"), allow(dead_code))]
-#[derive(Debug)]
-pub struct Field {
-    /// The key.
-    pub key: &'static str,
-    /// Hover text.
-    pub doc: &'static str,
-    /// The values accepted.
-    pub kind: Kind,
-    /// Must be present.
-    pub required: bool,
-    /// The default as JSON text, shown in the schema.
-    pub default: Option<&'static str>,
-    /// A faucet-stream key faucet does not support yet: present, it is an error.
-    pub not_yet: bool,
-}
-
-/// The values a [`Field`] accepts, as the validator reads them.
-// Read by the schema generator, which only the `schema` feature compiles.
-#[cfg_attr(not(feature = "schema"), allow(dead_code))]
-#[derive(Debug)]
-pub enum Kind {
-    /// `true` / `false`.
-    Bool,
-    /// An integer in `min..=max`.
-    Int(i64, i64),
-    /// An integer or a decimal in `min..=max`.
-    Number(f64, f64),
-    /// A plain string (names, SQL, JSONPath, patterns).
-    Str,
-    /// A string that may hold `${env:VAR}` and matrix `${row.path}` references.
-    Text,
-    /// One ASCII character, or its byte value.
-    Byte,
-    /// One of these strings.
-    OneOf(&'static [&'static str]),
-    /// A list of these.
-    List(&'static Kind),
-    /// A map of any keys to these.
-    Map(&'static Kind),
-    /// A nested map with its own spec (which may be a tagged union).
-    Object(&'static Spec),
-    /// Any of these forms.
-    AnyOf(&'static [Kind]),
-    /// A string, number or boolean (numbers and booleans are used as their text).
-    Scalar,
-    /// Any JSON value.
-    Json,
-}
-
-impl Field {
-    const fn new(key: &'static str, kind: Kind, doc: &'static str, required: bool) -> Self {
-        Field { key, doc, kind, required, default: None, not_yet: false }
-    }
-
-    /// A key that must be present.
-    pub const fn req(key: &'static str, kind: Kind, doc: &'static str) -> Self {
-        Self::new(key, kind, doc, true)
-    }
-
-    /// An optional key.
-    pub const fn opt(key: &'static str, kind: Kind, doc: &'static str) -> Self {
-        Self::new(key, kind, doc, false)
-    }
-
-    /// A faucet-stream key that faucet reports as not supported yet.
-    pub const fn not_yet(key: &'static str) -> Self {
-        Field { key, doc: "", kind: Kind::Json, required: false, default: None, not_yet: true }
-    }
-
-    /// The same field with a default (JSON text, e.g. `"1000"` or `"\"GET\""`).
-    pub const fn default(self, json: &'static str) -> Self {
-        Field { default: Some(json), ..self }
-    }
-}
-
-impl Spec {
-    /// Whether `key` is declared here or in one of the variants laid out beside `type`.
-    fn declares(&self, key: &str) -> bool {
-        self.fields.iter().any(|f| f.key == key && !f.not_yet)
-            || self.variants.iter().any(|v| !v.nested && v.spec.is_some_and(|s| s.declares(key)))
-    }
-
-    /// The not-yet keys, in declaration order.
-    fn not_yet_keys(&self) -> Vec<&'static str> {
-        let mut keys: Vec<&'static str> = self.fields.iter().filter(|f| f.not_yet).map(|f| f.key).collect();
-        for v in self.variants.iter().filter(|v| !v.nested) {
-            for k in v.spec.map(Spec::not_yet_keys).unwrap_or_default() {
-                if !keys.contains(&k) {
-                    keys.push(k);
-                }
-            }
-        }
-        keys
-    }
 }
 
 #[cfg(test)]
@@ -285,13 +155,18 @@ impl<'a> Fields<'a> {
     pub(crate) fn require(&mut self, key: &'static str, diags: &mut Diagnostics) -> Option<&'a Node> {
         let found = self.get(key);
         if found.is_none() {
-            diags.error_help(
-                &self.loc,
-                format!("missing required key `{key}` in {}", self.what),
-                format!("add `{key}: …`"),
-            );
+            self.missing(key, diags);
         }
         found
+    }
+
+    /// Reports the required `key` as missing, at the map.
+    pub(crate) fn missing(&self, key: &str, diags: &mut Diagnostics) {
+        diags.error_help(
+            &self.loc,
+            format!("missing required key `{key}` in {}", self.what),
+            format!("add `{key}: …`"),
+        );
     }
 
     /// Reports every key that was not asked for, with the nearest valid key.

@@ -23,9 +23,9 @@ use std::cell::RefCell;
 use std::ops::Range;
 
 use crate::diag::Diagnostics;
-use crate::ir::{SecretEnv, Text, TextPart};
 use crate::load::Node;
-use crate::validate::fields::text;
+use crate::read::text;
+use crate::text::{SecretEnv, Text, TextPart};
 
 /// Where a config value sits, which decides the parts of it that are credentials.
 #[derive(Debug, Clone, Copy)]
@@ -240,7 +240,7 @@ impl<'a> Shape<'a> {
                 Unit::Char(c) => out.push(*c),
                 Unit::Ref(TextPart::Env(var)) => out.push_str(&format!("${{env:{var}}}")),
                 Unit::Ref(TextPart::Parent { path, .. }) => {
-                    let row = crate::validate::fields::parent_row().unwrap_or_else(|| "parent".into());
+                    let row = crate::read::parent_row().unwrap_or_else(|| "parent".into());
                     out.push_str(&format!("${{{row}.{}}}", path.join(".")));
                 }
                 Unit::Ref(TextPart::Lit(s)) => out.push_str(s),
@@ -435,7 +435,7 @@ fn env_name(key: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::validate::fields::parse_text;
+    use crate::read::parse_text;
 
     #[test]
     fn secret_names() {

@@ -1,0 +1,174 @@
+//! The small pieces generated code is written with: the runtime alias,
+//! literals, config strings, and the cargo-feature gate around a connector's
+//! constructor. A leaf module: connectors and the pipeline generator both
+//! build on it, and it knows neither.
+//!
+//! Generated code reads like code a person would write: every path into the
+//! runtime goes through one alias, `rt` (`use ::faucet_runtime::__private as
+//! rt;` at the top of the generated module, which no user item can shadow),
+//! numbers carry no suffix where the field's type decides, bytes are `b','`,
+//! and only a connector's constructor call sits inside its feature gate, so
+//! its config is an ordinary struct literal with one value per line.
+
+use proc_macro2::{Literal, Span, TokenStream};
+use quote::{quote, quote_spanned};
+
+use crate::diag::Loc;
+use crate::text::{Encode, SecretEnv, Text, TextPart};
+
+/// The generator's context, handed to each connector's code generation.
+pub(crate) struct Gen<'a> {
+    /// `rt`, the generated module's alias of the runtime's `__private` module.
+    rt: TokenStream,
+    /// The span for tokens with no better location.
+    fallback_span: Span,
+    /// Which `${env:…}` values the runtime masks.
+    secret_env: &'a SecretEnv,
+}
+
+impl<'a> Gen<'a> {
+    /// A context for one pipeline (or matrix) whose masked variables are `secret_env`.
+    pub(crate) fn new(fallback_span: Span, secret_env: &'a SecretEnv) -> Self {
+        Gen { rt: quote!(rt), fallback_span, secret_env }
+    }
+
+    /// The runtime alias, `rt`.
+    pub(crate) fn rt(&self) -> &TokenStream {
+        &self.rt
+    }
+
+    /// The span of `loc` in an inline definition, else the fallback.
+    pub(crate) fn span(&self, loc: &Loc) -> Span {
+        loc.span().unwrap_or(self.fallback_span)
+    }
+
+    /// The runtime `Part`s of a config string.
+    pub(crate) fn parts(&self, t: &Text) -> Vec<TokenStream> {
+        let rt = &self.rt;
+        t.0.iter()
+            .map(|p| match p {
+                TextPart::Lit(s) => quote!(#rt::secret::Part::Lit(#s)),
+                TextPart::Env(v) if self.secret_env.whole.contains(v) => {
+                    quote!(#rt::secret::Part::Secret(#v))
+                }
+                TextPart::Env(v) if self.secret_env.in_url.contains(v) => {
+                    quote!(#rt::secret::Part::InUrl(#v))
+                }
+                TextPart::Env(v) => quote!(#rt::secret::Part::Env(#v)),
+                TextPart::Parent { path, encode } => {
+                    let encode = match encode {
+                        Encode::Raw => quote!(Raw),
+                        Encode::PathSegment => quote!(PathSegment),
+                        Encode::GlobSegment => quote!(GlobSegment),
+                        Encode::FileUrlSegment => quote!(FileUrlSegment),
+                        Encode::UrlSegment => quote!(UrlSegment),
+                        Encode::UrlPathInUrl => quote!(UrlPathInUrl),
+                    };
+                    quote!(#rt::secret::Part::Parent(&[#(#path),*], #rt::substitute::Encode::#encode))
+                }
+            })
+            .collect()
+    }
+
+    /// A `String` expression: a literal, or a run-time template for
+    /// `${env:…}` and parent-record values.
+    pub(crate) fn text(&self, t: &Text) -> TokenStream {
+        let rt = &self.rt;
+        if let Some(lit) = t.as_literal() {
+            return string(&lit);
+        }
+        let parts = self.parts(t);
+        if t.has_parent_values() {
+            // `parent` is the matrix child's parent record, in scope in its builder.
+            quote!(#rt::secret::Template(&[#(#parts),*]).resolve_with(parent)?)
+        } else {
+            quote!(#rt::secret::Template(&[#(#parts),*]).resolve()?)
+        }
+    }
+
+    /// A connector built from its config: `config` is an ordinary struct
+    /// literal, bound to `config`; only `call` (the constructor, which names
+    /// `config`) sits inside the gate of the runtime's cargo `feature`. With
+    /// the feature off, the gate is a `compile_error!` at the config's
+    /// `type:` (every token of the gate carries its span).
+    pub(crate) fn gated(
+        &self,
+        feature: &str,
+        what: &str,
+        loc: &Loc,
+        config: TokenStream,
+        call: TokenStream,
+    ) -> TokenStream {
+        let span = self.span(loc);
+        let gate = quote::format_ident!("gate_{}", feature.replace('-', "_"));
+        let prefix = loc_prefix(loc);
+        let rt = respan(self.rt.clone(), span);
+        let gate = quote_spanned!(span=> #rt::#gate!(#prefix, #what, #call));
+        quote! {
+            {
+                let config = #config;
+                #gate
+            }
+        }
+    }
+}
+
+impl Gen<'_> {
+    /// Transitional, for connectors not yet declared with `settings!`: the
+    /// whole constructor expression `body`, config included, inside the gate.
+    pub(crate) fn gated_whole(&self, feature: &str, what: &str, loc: &Loc, body: TokenStream) -> TokenStream {
+        let span = self.span(loc);
+        let gate = quote::format_ident!("gate_{}", feature.replace('-', "_"));
+        let prefix = loc_prefix(loc);
+        let rt = respan(self.rt.clone(), span);
+        quote_spanned!(span=> #rt::#gate!(#prefix, #what, #body))
+    }
+}
+
+/// `file:line:col: ` for a file location, nothing otherwise (tokens carry their own span).
+pub fn loc_prefix(loc: &Loc) -> String {
+    match loc {
+        Loc::File { file, line, col, .. } => format!("{}:{line}:{col}: ", file.name),
+        _ => String::new(),
+    }
+}
+
+/// An integer literal without a suffix: the field or parameter it fills gives its type.
+pub(crate) fn int_lit(v: u64) -> Literal {
+    Literal::u64_unsuffixed(v)
+}
+
+/// A byte literal, `b','`.
+pub(crate) fn byte_lit(v: u8) -> Literal {
+    syn::LitByte::new(v, Span::call_site()).token()
+}
+
+/// A `String` from a literal.
+pub(crate) fn string(s: &str) -> TokenStream {
+    quote!(String::from(#s))
+}
+
+/// `Some(value)`, or `None`.
+pub(crate) fn option(value: Option<TokenStream>) -> TokenStream {
+    match value {
+        Some(v) => quote!(Some(#v)),
+        None => quote!(None),
+    }
+}
+
+/// A `Vec` of `items`.
+pub(crate) fn vec(items: impl IntoIterator<Item = TokenStream>) -> TokenStream {
+    let items = items.into_iter();
+    quote!(Vec::from([#(#items),*]))
+}
+
+/// Gives every token of `tokens` the span `span`, so rustc points at the config.
+pub(crate) fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut tt| {
+            tt.set_span(span);
+            tt
+        })
+        .collect()
+}

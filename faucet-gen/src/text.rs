@@ -1,0 +1,90 @@
+//! Config strings as the generator carries them: literal text, `${env:VAR}`
+//! references read at run time, and values from a matrix parent's record,
+//! each with the rule that keeps it in its place.
+
+/// A config string: literal text and `${env:VAR}` references resolved at run time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Text(pub Vec<TextPart>);
+
+/// A piece of a [`Text`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum TextPart {
+    /// Literal text.
+    Lit(String),
+    /// An environment variable, read at run time (never at build time).
+    Env(String),
+    /// `${parent.dotted.path}`: a value of a matrix child's parent record,
+    /// substituted at run time and made safe for its place.
+    Parent {
+        /// The dotted path into the parent record (empty = the whole record).
+        path: Vec<String>,
+        /// How the value is made safe where it lands.
+        encode: Encode,
+    },
+}
+
+/// Where a parent-record value lands, and so how it is made safe: the
+/// generator's side of `faucet_runtime::substitute::Encode` (whose docs say
+/// what each one does at run time).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encode {
+    /// As is (data the receiving API encodes: header and query values, bodies).
+    Raw,
+    /// One segment of a file or object path: empty, `.`, `..`, `/`, `\` and NUL refused.
+    PathSegment,
+    /// A path segment of a glob: also glob characters escaped.
+    GlobSegment,
+    /// A path segment of a percent-decoded file URL (`sqlite://`): also percent-encoded.
+    FileUrlSegment,
+    /// Within one URL path segment, percent-encoded; dot segments refused.
+    UrlSegment,
+    /// A URL path segment of an absolute URL: also only after the authority.
+    UrlPathInUrl,
+}
+
+impl Text {
+    /// A text with no references.
+    pub fn literal(s: impl Into<String>) -> Self {
+        Text(vec![TextPart::Lit(s.into())])
+    }
+
+    /// The same text with every parent value substituted as `encode`
+    /// (connectors call this for fields that are paths or URL parts).
+    pub fn encoded_as(mut self, encode: Encode) -> Self {
+        for part in &mut self.0 {
+            if let TextPart::Parent { encode: e, .. } = part {
+                *e = encode;
+            }
+        }
+        self
+    }
+
+    /// True when the text takes a value from a parent record.
+    pub fn has_parent_values(&self) -> bool {
+        self.0.iter().any(|p| matches!(p, TextPart::Parent { .. }))
+    }
+
+    /// The text when it has no `${env:…}` reference.
+    pub fn as_literal(&self) -> Option<String> {
+        let mut out = String::new();
+        for part in &self.0 {
+            match part {
+                TextPart::Lit(s) => out.push_str(s),
+                TextPart::Env(_) | TextPart::Parent { .. } => return None,
+            }
+        }
+        Some(out)
+    }
+}
+
+/// The `${env:…}` variables whose values must never appear in a message,
+/// found by the one secret rule (`validate::secrets`). Every other value
+/// (a path, a host, a table) prints in full in errors.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SecretEnv {
+    /// Read somewhere in a secret position (a token, a URL's password): masked whole.
+    pub whole: std::collections::BTreeSet<String>,
+    /// Read inside a URL outside its known credentials (`${env:DATABASE_URL}`):
+    /// the resolved URL's credentials are masked.
+    pub in_url: std::collections::BTreeSet<String>,
+}

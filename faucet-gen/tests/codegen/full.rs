@@ -60,7 +60,7 @@ pub mod full_featured {
                 ::faucet_runtime::__private::transform::RenameKeys::new(
                     "^user\\.(.*)$",
                     "u_$1",
-                ),
+                )?,
             );
         let pipeline = pipeline
             .with_transform(

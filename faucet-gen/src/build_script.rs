@@ -9,8 +9,9 @@ use crate::diag::{Diagnostic, Diagnostics, Loc};
 ///
 /// Paths are relative to the package's `CARGO_MANIFEST_DIR`. Each pipeline is
 /// written to `OUT_DIR/faucet/<name>.rs`, to be included with
-/// `faucet_runtime::include_pipeline!("<name>")`. On an invalid config, every
-/// diagnostic is printed as a `cargo::error=` line, which fails the build.
+/// `faucet_runtime::include_pipeline!("<name>")`. On an invalid config or an
+/// I/O failure, every diagnostic is printed as a `cargo::error=` line, which
+/// fails the build; [`Config::try_compile`] returns them instead.
 pub fn compile(paths: &[impl AsRef<Path>]) {
     Config::new().compile(paths);
 }
@@ -71,20 +72,29 @@ impl Config {
     }
 
     /// Compiles the pipelines without printing cargo directives; returns the files written.
+    ///
+    /// Never panics on bad input or I/O: an invalid pipeline, a file that
+    /// cannot be read, an output that cannot be written and an unset `OUT_DIR`
+    /// all come back as diagnostics.
     pub fn try_compile(&self, paths: &[impl AsRef<Path>]) -> Result<Vec<PathBuf>, Diagnostics> {
         let manifest_dir = match &self.manifest_dir {
             Some(d) => d.clone(),
             None => PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default()),
         };
-        let out_dir = match &self.out_dir {
-            Some(d) => d.clone(),
-            None => PathBuf::from(
-                std::env::var_os("OUT_DIR")
-                    .expect("faucet_gen::compile runs in a build script (OUT_DIR is unset)"),
-            ),
-        }
-        .join("faucet");
         let mut all = Diagnostics::new();
+        let out_dir = match self.out_dir.clone().or_else(|| std::env::var_os("OUT_DIR").map(PathBuf::from)) {
+            Some(d) => d.join("faucet"),
+            None => {
+                all.push(
+                    Diagnostic::new(
+                        Loc::Unknown,
+                        "OUT_DIR is not set, so there is nowhere to write the code",
+                    )
+                    .with_help("call `faucet_gen::compile` from a build script, or set `Config::out_dir`"),
+                );
+                return Err(all);
+            }
+        };
         let runtime = match &self.runtime_path {
             Some(p) => match crate::codegen::runtime_path(p) {
                 Some(path) => path,

@@ -486,7 +486,7 @@ impl Gen<'_> {
         match t {
             Transform::Flatten { separator } => quote!(#tr::Flatten::new(#separator)),
             Transform::RenameKeys { pattern, replacement } => {
-                quote!(#tr::RenameKeys::new(#pattern, #replacement))
+                quote!(#tr::RenameKeys::new(#pattern, #replacement)?)
             }
             Transform::KeysCase(mode) => {
                 let mode = match mode {

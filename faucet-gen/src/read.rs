@@ -33,12 +33,21 @@ thread_local! {
     static SCOPE: RefCell<TextScope> = RefCell::new(TextScope::default());
 }
 
-/// Runs `f` with `scope` as the text scope, restoring the previous one after.
+/// Runs `f` with `scope` as the text scope, restoring the previous one after,
+/// also when `f` panics: rustc catches a proc macro's panic and may expand the
+/// next invocation on the same thread, which must not inherit a stale scope.
 pub(crate) fn with_scope<R>(scope: TextScope, f: impl FnOnce() -> R) -> R {
-    let previous = SCOPE.with(|s| s.replace(scope));
-    let result = f();
-    SCOPE.with(|s| *s.borrow_mut() = previous);
-    result
+    /// Puts the scope it holds back on drop, so unwinding restores it too.
+    struct Restore(Option<TextScope>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            if let Some(previous) = self.0.take() {
+                SCOPE.with(|s| *s.borrow_mut() = previous);
+            }
+        }
+    }
+    let _restore = Restore(Some(SCOPE.with(|s| s.replace(scope))));
+    f()
 }
 
 /// The id of the current row's parent (whose record `${parent.path}` reads), if any.
@@ -603,5 +612,25 @@ mod tests {
             assert!(parse_text("${posts.id}").unwrap_err().0.contains("parent is `users`"));
             without_tokens(|| assert!(parse_text("${users.id}").unwrap_err().0.contains("only substituted")));
         });
+    }
+
+    #[test]
+    fn scope_is_restored_after_a_panic_inside() {
+        let outer = TextScope {
+            rows: Rc::new(["users".to_owned()].into()),
+            parent: Some("users".into()),
+            tokens_allowed: true,
+        };
+        let inner = TextScope { parent: Some("posts".into()), ..outer.clone() };
+        with_scope(outer, || {
+            let panicked = std::panic::catch_unwind(|| with_scope(inner, || panic!("inside the scope")));
+            assert!(panicked.is_err());
+            assert_eq!(parent_row().as_deref(), Some("users"));
+            let panicked = std::panic::catch_unwind(|| without_tokens(|| panic!("inside without_tokens")));
+            assert!(panicked.is_err());
+            assert!(SCOPE.with(|s| s.borrow().tokens_allowed));
+        });
+        assert_eq!(parent_row(), None);
+        assert!(!SCOPE.with(|s| s.borrow().tokens_allowed));
     }
 }

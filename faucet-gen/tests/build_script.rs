@@ -3,6 +3,7 @@
 //! file, line, column, snippet and suggestion; hostile files beside it (deep
 //! nesting, a long vars chain, multiplying vars, non-UTF-8, names that are
 //! not identifiers) get located errors too, and the build script never crashes.
+//! I/O failures and a missing `OUT_DIR` are errors too, not panics.
 
 use std::path::Path;
 use std::process::Command;
@@ -74,4 +75,51 @@ fn invalid_pipeline_fails_cargo_build_with_located_errors() {
         assert!(stderr.contains(expected), "missing {expected:?} in:\n{stderr}");
     }
     assert!(!stderr.contains("panicked") && !stderr.contains("overflow"), "{stderr}");
+}
+
+const PIPELINE: &str = "name: ok\npipeline:\n  source: { type: jsonl, config: { path: in.jsonl } }\n  sink: { type: jsonl, config: { path: out.jsonl } }\n";
+
+#[test]
+fn an_unwritable_out_dir_is_an_error_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("ok.yaml"), PIPELINE).unwrap();
+    // A regular file where the output directory should be: `faucet/` cannot be
+    // created under it, whoever runs the test (root ignores permission bits).
+    let blocked = dir.path().join("out");
+    std::fs::write(&blocked, "").unwrap();
+    let mut config = faucet_gen::Config::new();
+    config.manifest_dir(dir.path()).out_dir(&blocked);
+    let diags = config.try_compile(&["ok.yaml"]).unwrap_err();
+    let rendered = diags.to_string();
+    assert!(rendered.contains("cannot write the code of `ok.yaml` to"), "{rendered}");
+    // The build-script form reports it as `cargo::error=` lines and returns.
+    config.compile(&["ok.yaml"]);
+    // The same config with a usable directory writes the file.
+    let written = config.out_dir(dir.path().join("ok")).try_compile(&["ok.yaml"]).unwrap();
+    assert_eq!(written, [dir.path().join("ok/faucet/ok.rs")]);
+}
+
+#[test]
+fn an_unset_out_dir_is_an_error_not_a_panic() {
+    const NAME: &str = "an_unset_out_dir_is_an_error_not_a_panic";
+    // Removing a variable from this multi-threaded process is unsound, so the
+    // test runs itself again in a child process without `OUT_DIR`.
+    if std::env::var_os("FAUCET_TEST_CHILD").is_none() {
+        let out = Command::new(std::env::current_exe().unwrap())
+            .args([NAME, "--exact", "--nocapture", "--test-threads=1"])
+            .env("FAUCET_TEST_CHILD", "1")
+            .env_remove("OUT_DIR")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+        assert!(stdout.contains("1 passed"), "the child ran no test:\n{stdout}");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("ok.yaml"), PIPELINE).unwrap();
+    let diags = faucet_gen::Config::new().manifest_dir(dir.path()).try_compile(&["ok.yaml"]).unwrap_err();
+    let rendered = diags.to_string();
+    assert!(rendered.contains("OUT_DIR is not set"), "{rendered}");
+    assert!(rendered.contains("help: call `faucet_gen::compile` from a build script"), "{rendered}");
 }

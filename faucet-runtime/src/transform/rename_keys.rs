@@ -32,16 +32,16 @@ pub struct RenameKeys {
 }
 
 impl RenameKeys {
-    /// A rename with a pattern already checked at build time.
+    /// A rename of every key matching `pattern` with `replacement`.
     ///
-    /// # Panics
-    /// If `pattern` is not a valid regex (the generator rejects those at build time).
-    pub fn new(pattern: &str, replacement: impl Into<String>) -> Self {
-        RenameKeys {
-            pattern: regex::Regex::new(pattern).expect("pattern checked at build time"),
-            replacement: replacement.into(),
-            memo: KeyMemo::default(),
-        }
+    /// Generated code passes patterns the generator already checked; a hand-built
+    /// pipeline gets an [`ErrorKind::Config`](crate::error::ErrorKind::Config)
+    /// error naming the pattern when it is not a valid regex.
+    pub fn new(pattern: &str, replacement: impl Into<String>) -> Result<Self> {
+        let pattern = regex::Regex::new(pattern).map_err(|e| {
+            FaucetError::config(format!("rename_keys: pattern {pattern:?} is not a valid regex: {e}"))
+        })?;
+        Ok(RenameKeys { pattern, replacement: replacement.into(), memo: KeyMemo::default() })
     }
 }
 
@@ -237,7 +237,15 @@ mod tests {
     use crate::error::ErrorKind;
 
     fn run(pattern: &str, replacement: &str, record: Value) -> Result<Value> {
-        RenameKeys::new(pattern, replacement).apply(record).map(|r| r.expect("never drops"))
+        RenameKeys::new(pattern, replacement)?.apply(record).map(|r| r.expect("never drops"))
+    }
+
+    #[test]
+    fn invalid_pattern_is_a_config_error_naming_it() {
+        let err = RenameKeys::new("^(unclosed", "x").unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Config);
+        assert!(err.to_string().contains("\"^(unclosed\""), "{err}");
+        assert!(err.to_string().contains("unclosed group"), "{err}");
     }
 
     fn keys(value: &Value) -> Vec<&str> {

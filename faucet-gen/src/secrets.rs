@@ -16,11 +16,13 @@
 //! [`credentials`] says which parts of a value are credentials; [`check`]
 //! records the `${env:…}` variables read there ([`collecting`]), so the
 //! runtime masks only those values and prints hosts, paths and table names in
-//! full. faucet-runtime's `secret::is_secret_name` applies the same name rule
-//! when it redacts URLs.
+//! full. Which names are credentials and where a URL carries them is
+//! faucet-credentials' rule, the one the runtime masks and redacts by.
 
 use std::cell::RefCell;
 use std::ops::Range;
+
+use faucet_credentials::{Chars, UrlPart, words};
 
 use crate::diag::Diagnostics;
 use crate::load::Node;
@@ -113,79 +115,9 @@ pub(crate) fn check(
     literal.is_empty()
 }
 
-/// True when a setting, header or query parameter named `name` holds a
-/// credential: its last word is `password`, `secret`, `token`, `key`,
-/// `signature`, `auth`, `cookie`, … (`sasl.password`, `X-Api-Key`,
-/// `accessToken`, `ssl.key.pem`), unless the name says it is something else:
-/// a pagination token (`page_token`, `nextToken`) or a non-secret key
-/// (`public_key`, `sort_key`, `ssl-key`, a path).
-pub fn is_secret_name(name: &str) -> bool {
-    let words = words(name);
-    let Some(last) = words.last().map(String::as_str) else { return false };
-    let has = |list: &[&str]| words.iter().any(|w| list.contains(&w.as_str()));
-    let lower = name.to_ascii_lowercase();
-    if ["token", "tokens"].iter().any(|t| last.ends_with(t)) {
-        return !["page", "next", "continuation", "cursor", "sync", "resume", "start"]
-            .iter()
-            .any(|w| lower.contains(w));
-    }
-    if ["password", "passwd", "passphrase", "secret", "apikey"].iter().any(|s| last.ends_with(s)) {
-        return true;
-    }
-    if last == "key" || last == "keys" {
-        return !has(&[
-            "public",
-            "partition",
-            "sort",
-            "primary",
-            "foreign",
-            "idempotency",
-            "cache",
-            "routing",
-            "shard",
-            "row",
-            "object",
-            "record",
-            "message",
-            "dedup",
-            "group",
-            "hash",
-            "lookup",
-            "order",
-            "join",
-            "index",
-            "ssl",
-            "tls",
-        ]);
-    }
-    if last == "pem" {
-        return words.len() >= 2 && words[words.len() - 2] == "key";
-    }
-    ["pwd", "auth", "authorization", "credential", "credentials", "signature", "sig", "cookie"]
-        .contains(&last)
-}
-
-/// The lowercase words of a name, split at non-alphanumerics and camelCase humps.
-fn words(name: &str) -> Vec<String> {
-    let mut words = Vec::new();
-    let mut word = String::new();
-    let mut prev_lower = false;
-    for c in name.chars() {
-        if !c.is_alphanumeric() {
-            words.push(std::mem::take(&mut word));
-            prev_lower = false;
-            continue;
-        }
-        if c.is_uppercase() && prev_lower {
-            words.push(std::mem::take(&mut word));
-        }
-        prev_lower = c.is_lowercase() || c.is_ascii_digit();
-        word.extend(c.to_lowercase());
-    }
-    words.push(word);
-    words.retain(|w| !w.is_empty());
-    words
-}
+/// Which names hold credentials: faucet-credentials' rule, which the runtime
+/// applies too when it redacts URLs.
+pub use faucet_credentials::is_secret_name;
 
 /// One character of a value, or one `${…}` reference (resolved at run time).
 #[derive(Debug, Clone, Copy)]
@@ -213,22 +145,6 @@ impl<'a> Shape<'a> {
     /// The first literal `c` in `range`.
     fn find(&self, range: Range<usize>, c: char) -> Option<usize> {
         range.into_iter().find(|&i| matches!(self.0[i], Unit::Char(x) if x == c))
-    }
-
-    /// The last literal `c` in `range`.
-    fn rfind(&self, range: Range<usize>, c: char) -> Option<usize> {
-        range.into_iter().rev().find(|&i| matches!(self.0[i], Unit::Char(x) if x == c))
-    }
-
-    /// The text of `range` when it has no reference.
-    fn literal(&self, range: Range<usize>) -> Option<String> {
-        self.0[range]
-            .iter()
-            .map(|u| match u {
-                Unit::Char(c) => Some(*c),
-                Unit::Ref(_) => None,
-            })
-            .collect()
     }
 
     /// `range` as written in the config (references as `${…}`).
@@ -262,6 +178,31 @@ impl<'a> Shape<'a> {
         }
         out.push_str(&self.render(at..self.0.len()));
         out
+    }
+}
+
+/// Read by faucet-credentials' URL rule: a reference is an opaque unit.
+impl Chars for Shape<'_> {
+    fn unit_count(&self) -> usize {
+        self.0.len()
+    }
+
+    fn char_at(&self, i: usize) -> Option<char> {
+        match self.0[i] {
+            Unit::Char(c) => Some(c),
+            Unit::Ref(_) => None,
+        }
+    }
+
+    /// The text of `range` when it has no reference.
+    fn literal(&self, range: Range<usize>) -> Option<String> {
+        self.0[range]
+            .iter()
+            .map(|u| match u {
+                Unit::Char(c) => Some(*c),
+                Unit::Ref(_) => None,
+            })
+            .collect()
     }
 }
 
@@ -345,80 +286,29 @@ fn auth_scheme_end(shape: &Shape<'_>) -> usize {
     if scheme > 0 && spaces > 0 { scheme + spaces } else { 0 }
 }
 
-/// A URL's userinfo password and secret-named query values.
+/// A URL's userinfo password and secret-named query values (where
+/// faucet-credentials finds them), with their messages and help variables.
 fn url_credentials(shape: &Shape<'_>, key: &str) -> Vec<Credential> {
-    let len = shape.0.len();
-    let mut out = Vec::new();
-    // The authority follows a literal `://` and ends at a literal `/`, `?` or `#`.
-    let mut rest_from = 0;
-    let separator = (0..len.saturating_sub(2)).find(|&i| {
-        matches!(
-            (shape.0[i], shape.0[i + 1], shape.0[i + 2]),
-            (Unit::Char(':'), Unit::Char('/'), Unit::Char('/'))
-        )
-    });
-    if let Some(sep) = separator {
-        let start = sep + 3;
-        let end = ['/', '?', '#'].iter().filter_map(|&c| shape.find(start..len, c)).min().unwrap_or(len);
-        if let Some(at) = shape.rfind(start..end, '@')
-            && let Some(colon) = shape.find(start..at, ':')
-        {
-            let scheme = shape.literal(0..sep).unwrap_or_default();
-            let env = if scheme.is_empty() {
-                "PASSWORD".to_owned()
-            } else {
-                env_name(&format!("{scheme}_password"))
+    faucet_credentials::url_credentials(shape)
+        .into_iter()
+        .map(|c| {
+            let (what, env) = match c.part {
+                UrlPart::Password { scheme } => {
+                    let scheme = shape.literal(scheme).unwrap_or_default();
+                    let env = if scheme.is_empty() {
+                        "PASSWORD".to_owned()
+                    } else {
+                        env_name(&format!("{scheme}_password"))
+                    };
+                    (format!("the password in `{key}`"), env)
+                }
+                UrlPart::Query { name } => {
+                    (format!("the `{name}` query parameter in `{key}`"), env_name(&name))
+                }
             };
-            out.push(Credential {
-                range: colon + 1..at,
-                what: format!("the password in `{key}`"),
-                env,
-                whole: false,
-            });
-        }
-        rest_from = end;
-    }
-    let Some(query) = shape.find(rest_from..len, '?') else { return out };
-    let end = shape.find(query..len, '#').unwrap_or(len);
-    let mut start = query + 1;
-    while start < end {
-        let pair_end = shape.find(start..end, '&').unwrap_or(end);
-        let eq = shape.find(start..pair_end, '=').unwrap_or(pair_end);
-        if let Some(name) = shape.literal(start..eq).map(|n| percent_decode(&n))
-            && is_secret_name(&name)
-            && eq < pair_end
-        {
-            out.push(Credential {
-                range: eq + 1..pair_end,
-                what: format!("the `{name}` query parameter in `{key}`"),
-                env: env_name(&name),
-                whole: false,
-            });
-        }
-        start = pair_end + 1;
-    }
-    out
-}
-
-/// Percent-decodes a query parameter's name (`+` is a space); invalid escapes stay.
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let escaped = (bytes[i] == b'%').then(|| s.get(i + 1..i + 3)).flatten();
-        match escaped.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-            Some(b) => {
-                out.push(b);
-                i += 3;
-            }
-            None => {
-                out.push(if bytes[i] == b'+' { b' ' } else { bytes[i] });
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
+            Credential { range: c.value, what, env, whole: false }
+        })
+        .collect()
 }
 
 /// An environment variable name for a setting: `sasl.password` → `SASL_PASSWORD`.
@@ -436,74 +326,6 @@ fn env_name(key: &str) -> String {
 mod tests {
     use super::*;
     use crate::read::parse_text;
-
-    #[test]
-    fn secret_names() {
-        for name in [
-            "password",
-            "sasl.password",
-            "ssl.key.password",
-            "ssl.keystore.password",
-            "sslpassword",
-            "client_secret",
-            "sasl.oauthbearer.client.secret",
-            "token",
-            "access_token",
-            "accessToken",
-            "X-Auth-Token",
-            "X-Amz-Security-Token",
-            "session_token",
-            "sas_token",
-            "api_key",
-            "apiKey",
-            "apikey",
-            "X-Api-Key",
-            "key",
-            "access_key",
-            "secret_access_key",
-            "service_account_key",
-            "ssl.key.pem",
-            "Authorization",
-            "Proxy-Authorization",
-            "Cookie",
-            "sig",
-            "X-Amz-Signature",
-            "auth",
-            "PASSWD",
-        ] {
-            assert!(is_secret_name(name), "{name}");
-        }
-        for name in [
-            "username",
-            "sasl.username",
-            "client_id",
-            "access_key_id",
-            "token_url",
-            "page_token",
-            "pageToken",
-            "nextToken",
-            "continuation_token",
-            "cursor",
-            "ssl.key.location",
-            "ssl.ca.pem",
-            "ssl.certificate.pem",
-            "public_key",
-            "sort_key",
-            "partition_key",
-            "ssl-key",
-            "sslkey",
-            "key_file",
-            "password_file",
-            "auth_type",
-            "sslmode",
-            "Accept",
-            "Content-Type",
-            "limit",
-            "",
-        ] {
-            assert!(!is_secret_name(name), "{name}");
-        }
-    }
 
     fn literal_credentials(s: &str, position: Position<'_>) -> Vec<String> {
         let t = parse_text(s).unwrap();

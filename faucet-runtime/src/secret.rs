@@ -257,83 +257,9 @@ fn spelled(form: &str) -> String {
     out
 }
 
-/// True when a setting, header or query parameter named `name` holds a
-/// credential: its last word is `password`, `secret`, `token`, `key`,
-/// `signature`, `auth`, `cookie`, … (`sasl.password`, `X-Api-Key`,
-/// `accessToken`, `ssl.key.pem`), unless the name says it is something else:
-/// a pagination token (`page_token`, `nextToken`) or a non-secret key
-/// (`public_key`, `sort_key`, `ssl-key`, a path).
-///
-/// The same rule as faucet-gen's `validate::secrets::is_secret_name`, which
-/// refuses a literal value for such a name at build time; here it decides
-/// what a printed URL hides.
-pub fn is_secret_name(name: &str) -> bool {
-    let words = words(name);
-    let Some(last) = words.last().map(String::as_str) else { return false };
-    let has = |list: &[&str]| words.iter().any(|w| list.contains(&w.as_str()));
-    let lower = name.to_ascii_lowercase();
-    if ["token", "tokens"].iter().any(|t| last.ends_with(t)) {
-        return !["page", "next", "continuation", "cursor", "sync", "resume", "start"]
-            .iter()
-            .any(|w| lower.contains(w));
-    }
-    if ["password", "passwd", "passphrase", "secret", "apikey"].iter().any(|s| last.ends_with(s)) {
-        return true;
-    }
-    if last == "key" || last == "keys" {
-        return !has(&[
-            "public",
-            "partition",
-            "sort",
-            "primary",
-            "foreign",
-            "idempotency",
-            "cache",
-            "routing",
-            "shard",
-            "row",
-            "object",
-            "record",
-            "message",
-            "dedup",
-            "group",
-            "hash",
-            "lookup",
-            "order",
-            "join",
-            "index",
-            "ssl",
-            "tls",
-        ]);
-    }
-    if last == "pem" {
-        return words.len() >= 2 && words[words.len() - 2] == "key";
-    }
-    ["pwd", "auth", "authorization", "credential", "credentials", "signature", "sig", "cookie"]
-        .contains(&last)
-}
-
-/// The lowercase words of a name, split at non-alphanumerics and camelCase humps.
-fn words(name: &str) -> Vec<String> {
-    let mut words = Vec::new();
-    let mut word = String::new();
-    let mut prev_lower = false;
-    for c in name.chars() {
-        if !c.is_alphanumeric() {
-            words.push(std::mem::take(&mut word));
-            prev_lower = false;
-            continue;
-        }
-        if c.is_uppercase() && prev_lower {
-            words.push(std::mem::take(&mut word));
-        }
-        prev_lower = c.is_lowercase() || c.is_ascii_digit();
-        word.extend(c.to_lowercase());
-    }
-    words.push(word);
-    words.retain(|w| !w.is_empty());
-    words
-}
+/// Which names hold credentials (it decides what a printed URL hides):
+/// faucet-credentials' rule, the one faucet-gen refuses literal values by.
+pub use faucet_credentials::is_secret_name;
 
 /// A resolved value that may hold a secret: `Debug` and `Display` print `***`.
 #[derive(Clone, PartialEq, Eq)]
@@ -476,40 +402,6 @@ mod tests {
                 b => format!("%{b:02X}"),
             })
             .collect()
-    }
-
-    #[test]
-    fn secret_names() {
-        for name in [
-            "password",
-            "sasl.password",
-            "sslpassword",
-            "client_secret",
-            "access_token",
-            "accessToken",
-            "X-Api-Key",
-            "api_key",
-            "key",
-            "ssl.key.pem",
-            "Authorization",
-            "sig",
-            "X-Amz-Signature",
-        ] {
-            assert!(is_secret_name(name), "{name}");
-        }
-        for name in [
-            "username",
-            "page_token",
-            "nextToken",
-            "cursor",
-            "sslkey",
-            "ssl-key",
-            "sort_key",
-            "ssl.ca.pem",
-            "limit",
-        ] {
-            assert!(!is_secret_name(name), "{name}");
-        }
     }
 
     #[test]

@@ -95,6 +95,8 @@ async fn echoed_secrets_never_reach_the_errors() {
     assert!(!all.contains(&basic[4..16]), "the basic-auth header leaked:\n{all}");
 }
 
+/// Both public paths re-export faucet-credentials' one rule; this keeps a
+/// second copy from growing back on either side.
 #[test]
 fn build_and_run_time_agree_on_credential_names() {
     for name in [

@@ -5,53 +5,13 @@
 
 use std::ops::Range;
 
+use faucet_credentials::percent_decode;
+
 /// The byte ranges of `url`'s credentials, as written: the userinfo password
 /// (`scheme://user:password@host/…`) and the values of the query parameters
-/// that [`crate::secret::is_secret_name`] calls credentials.
+/// whose names are credentials (faucet-credentials' rule, as at build time).
 fn credentials(url: &str) -> Vec<Range<usize>> {
-    let mut out = Vec::new();
-    let Some(start) = url.find("://").map(|i| i + 3) else { return out };
-    let end = url[start..].find(['/', '?', '#']).map_or(url.len(), |i| start + i);
-    if let Some(at) = url[start..end].rfind('@').map(|i| start + i)
-        && let Some(colon) = url[start..at].find(':').map(|i| start + i)
-        && colon + 1 < at
-    {
-        out.push(colon + 1..at);
-    }
-    let Some(query) = url[end..].find('?').map(|i| end + i + 1) else { return out };
-    let query_end = url[query..].find('#').map_or(url.len(), |i| query + i);
-    let mut pair_start = query;
-    for pair in url[query..query_end].split('&') {
-        if let Some((name, value)) = pair.split_once('=')
-            && !value.is_empty()
-            && crate::secret::is_secret_name(&percent_decode(name))
-        {
-            let value_start = pair_start + name.len() + 1;
-            out.push(value_start..value_start + value.len());
-        }
-        pair_start += pair.len() + 1;
-    }
-    out
-}
-
-/// Percent-decodes `s` (`+` is a space, as in a query); invalid escapes stay as written.
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && let Some(hex) = s.get(i + 1..i + 3)
-            && let Ok(b) = u8::from_str_radix(hex, 16)
-        {
-            out.push(b);
-            i += 3;
-        } else {
-            out.push(if bytes[i] == b'+' { b' ' } else { bytes[i] });
-            i += 1;
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    faucet_credentials::url_credentials(url).into_iter().map(|c| c.value).collect()
 }
 
 /// Registers the credentials of `url` (as written and percent-decoded) with
@@ -97,7 +57,8 @@ mod tests {
         );
         assert_eq!(redact("postgres://u:a:b@h/db"), "postgres://u:***@h/db");
         assert_eq!(redact("postgres://u:@h/db"), "postgres://u:@h/db");
-        assert_eq!(percent_decode("pw%40x%zz+y"), "pw@x%zz y");
+        // No `scheme://`: no userinfo, but the query is still read.
+        assert_eq!(redact("h/db?password=pw&x=1"), "h/db?password=***&x=1");
     }
 
     /// The mysql and state-store configs print their URLs through [`redact`]

@@ -67,6 +67,8 @@ macro_rules! include_pipeline {
 pub mod __private {
     pub use crate::gate::*;
     pub use crate::*;
+    /// Durations in generated configs: `rt::Duration::from_millis(2500)`.
+    pub use core::time::Duration;
     pub use serde_json;
     pub use tokio;
 

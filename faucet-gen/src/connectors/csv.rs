@@ -8,8 +8,8 @@ use super::registry::Connector;
 use crate::diag::{Diagnostics, Loc};
 use crate::emit::Gen;
 use crate::load::Node;
-use crate::settings::settings;
 use crate::settings::values::{BatchSize, Byte};
+use crate::settings::{Flatten, settings};
 use crate::spec::Spec;
 
 settings! {
@@ -32,7 +32,7 @@ settings! {
         /// A malformed row fails the run, goes to the dead-letter queue, or is skipped.
         on_parse_error: OnParseError = OnParseError::Fail,
         /// Input limits.
-        limits: InputLimits,
+        limits: Flatten<InputLimits>,
     }
     not_yet: ["compression"]
 }

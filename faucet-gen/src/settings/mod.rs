@@ -82,6 +82,62 @@ impl<T: Setting> Part for T {
     }
 }
 
+/// A struct declared with [`settings!`]: its keys, its reader and its runtime config literal.
+pub(crate) trait Declared: Sized {
+    /// The declared keys.
+    const SPEC_REF: &'static crate::spec::Spec;
+
+    /// The declared keys.
+    fn spec() -> &'static crate::spec::Spec {
+        Self::SPEC_REF
+    }
+    /// Reads every member from `f` (which the caller finishes).
+    fn read(f: &mut Fields<'_>, diags: &mut Diagnostics) -> Option<Self>;
+    /// The runtime config struct literal (declared with `=> path`).
+    fn config(&self, g: &Gen) -> TokenStream;
+}
+
+/// A declared group of keys laid out in its parent's map, as one member
+/// (the file sources' `max_record_bytes` and `max_page_bytes`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Flatten<T>(pub T);
+
+impl<T: Declared> Part for Flatten<T> {
+    const KIND: Kind = Kind::Flatten(T::SPEC_REF);
+    const REQUIRED: bool = false;
+
+    fn read_part(f: &mut Fields<'_>, _key: &'static str, diags: &mut Diagnostics) -> Option<Self> {
+        T::read(f, diags).map(Flatten)
+    }
+
+    fn emit_part(&self, g: &Gen) -> TokenStream {
+        self.0.config(g)
+    }
+}
+
+/// A declared struct as the value of one key: a nested map with its own keys.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Nested<T>(pub T);
+
+impl<T: Declared> Setting for Nested<T> {
+    const KIND: Kind = Kind::Object(T::SPEC_REF);
+
+    fn read(node: &Node, key: &'static str, diags: &mut Diagnostics) -> Option<Self> {
+        let mut f = Fields::with_spec(node, T::spec(), format!("`{key}`"), diags)?;
+        let value = T::read(&mut f, diags);
+        f.finish(diags);
+        value.map(Nested)
+    }
+
+    fn emit(&self, g: &Gen) -> TokenStream {
+        self.0.config(g)
+    }
+
+    fn to_json(&self) -> serde_json::Value {
+        serde_json::Value::Null
+    }
+}
+
 /// Reads an optional setting with a declared default.
 pub(crate) fn read_or<T: Setting>(
     f: &mut Fields<'_>,
@@ -193,8 +249,8 @@ macro_rules! settings {
                 what: ::std::string::String,
                 diags: &mut $crate::diag::Diagnostics,
             ) -> ::core::option::Option<Self> {
-                static SPEC: $crate::spec::Spec = $name::SPEC;
-                let mut f = $crate::read::Fields::with_spec(config, &SPEC, what, diags)?;
+                let spec = <Self as $crate::settings::Declared>::spec();
+                let mut f = $crate::read::Fields::with_spec(config, spec, what, diags)?;
                 let read = Self::read(&mut f, diags);
                 f.finish(diags);
                 read
@@ -220,26 +276,26 @@ macro_rules! settings {
             )?
         }
 
-        $(
-            impl $crate::settings::Part for $name {
-                const KIND: $crate::spec::Kind = $crate::spec::Kind::Flatten(&$name::SPEC);
-                const REQUIRED: bool = false;
+        impl $crate::settings::Declared for $name {
+            const SPEC_REF: &'static $crate::spec::Spec = &$name::SPEC;
 
-                fn read_part(
-                    f: &mut $crate::read::Fields<'_>,
-                    _key: &'static str,
-                    diags: &mut $crate::diag::Diagnostics,
-                ) -> ::core::option::Option<Self> {
-                    Self::read(f, diags)
-                }
-
-                fn emit_part(&self, g: &$crate::emit::Gen) -> ::proc_macro2::TokenStream {
-                    // Only a group with a runtime struct can be a member.
-                    let _ = ::core::stringify!($($config)::+);
-                    self.config(g)
-                }
+            fn read(
+                f: &mut $crate::read::Fields<'_>,
+                diags: &mut $crate::diag::Diagnostics,
+            ) -> ::core::option::Option<Self> {
+                $name::read(f, diags)
             }
-        )?
+
+            fn config(&self, g: &$crate::emit::Gen) -> ::proc_macro2::TokenStream {
+                $crate::settings::settings!(@config self g $($($config)::+)?)
+            }
+        }
+    };
+    (@config $self:ident $g:ident $($config:ident)::+) => {
+        $self.config($g)
+    };
+    (@config $self:ident $g:ident) => {
+        ::core::unreachable!("only a struct declared with `=> path` is emitted as a runtime config")
     };
     (@json_default $ty:ty = $default:expr) => {
         ::core::option::Option::Some(|| {

@@ -28,8 +28,8 @@ pub(crate) static ROW: Spec = Spec {
             "Appended to the base transforms.",
         ),
         Field::opt("inherit_transforms", Kind::Bool, "Run the base transforms first.").default("true"),
-        Field::opt("state", Kind::Object(&super::STATE), "Replaces the base `state`."),
-        Field::opt("dlq", Kind::Object(&super::DLQ), "Replaces the base `dlq`."),
+        Field::opt("state", Kind::Object(&super::pipeline::STATE), "Replaces the base `state`."),
+        Field::opt("dlq", Kind::Object(&super::pipeline::DLQ), "Replaces the base `dlq`."),
         Field::opt(
             "parent",
             Kind::Str,
@@ -96,7 +96,7 @@ pub(crate) struct Base<'a> {
 
 /// Reads `pipeline:`; `source`/`sink` register as the `default` templates.
 pub(crate) fn read_base<'a>(node: &'a Node, diags: &mut Diagnostics) -> Option<Base<'a>> {
-    let mut p = Fields::with_spec(node, &super::PIPELINE, "`pipeline`", diags)?;
+    let mut p = Fields::with_spec(node, &super::pipeline::PIPELINE, "`pipeline`", diags)?;
     let source = p.entry("source");
     let sink = p.entry("sink");
     let sources = p.get("sources").and_then(|n| templates(n, "sources", diags));
@@ -169,7 +169,7 @@ fn pick<'a>(
     None
 }
 
-/// A synthetic `pipeline` map of the parts, for [`super::validate_pipeline`].
+/// A synthetic `pipeline` map of the parts, for [`super::pipeline::validate_pipeline`].
 fn compose(
     loc: &Loc,
     source: Node,
@@ -323,7 +323,7 @@ pub(crate) fn validate(
             ok = false;
             continue;
         };
-        let body = with_scope(scope, || super::validate_pipeline(merged, &mut row_diags));
+        let body = with_scope(scope, || super::pipeline::validate_pipeline(merged, &mut row_diags));
         diags.extend_noted(row_diags, &format!("in matrix row `{}`", row.id));
         let Some((source, transforms, sink, state, dlq)) = body else {
             ok = false;

@@ -10,8 +10,9 @@
 use proc_macro2::{Literal, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 
-use crate::emit::{Gen, int_lit, loc_prefix, respan};
+use crate::emit::{Gen, int_lit, loc_prefix, option, respan};
 use crate::ir::{self, CaseMode, OnBatchError, State, Transform};
+use crate::settings::Setting;
 
 /// How to emit a pipeline.
 #[derive(Debug, Clone)]
@@ -55,7 +56,7 @@ pub fn generate(p: &ir::Pipeline, opts: &CodegenOptions) -> TokenStream {
     let main = g.main_helper(&p.observability);
     quote! {
         #[doc = #doc]
-        #[allow(unused_imports, unused_variables, clippy::all, missing_docs)]
+        #[allow(unused_imports, unused_variables, dead_code, clippy::all, missing_docs)]
         pub mod #module {
             use #runtime::__private as rt;
 
@@ -344,7 +345,7 @@ pub fn generate_matrix(m: &ir::Matrix, opts: &CodegenOptions) -> TokenStream {
     });
     quote! {
         #[doc = #doc]
-        #[allow(unused_imports, unused_variables, clippy::all, missing_docs)]
+        #[allow(unused_imports, unused_variables, dead_code, clippy::all, missing_docs)]
         pub mod #module {
             use #runtime::__private as rt;
 
@@ -433,42 +434,41 @@ fn opt_u64(v: Option<u64>) -> TokenStream {
 }
 
 impl Gen<'_> {
-    /// The `main()` / `main_with_args()` helper (runtime feature `cli`), with `observability:`.
+    /// The `main()` / `main_with_args()` helper (runtime feature `cli`), and
+    /// the config's `observability:` it installs.
     fn main_helper(&self, o: &ir::Observability) -> TokenStream {
         let rt = self.rt();
-        let cli = quote!(#rt::cli);
-        let some = |v: TokenStream| quote!(Some(#v));
-        let none = quote!(None);
-        let listen = o.prometheus_listen.as_ref().map_or(none.clone(), |t| {
+        let listen = option(o.prometheus_listen.as_ref().map(|t| {
             let parts = self.parts(t);
-            some(quote!(#rt::secret::Template(&[#(#parts),*])))
-        });
-        let buckets = o.prometheus_buckets.as_ref().map_or(none.clone(), |b| {
-            let b = b.iter().map(|v| Literal::f64_suffixed(*v));
-            some(quote!(&[#(#b),*]))
-        });
-        let level = o.tracing_level.map_or(none, |l| some(quote!(#l)));
-        let error = match &o.loc {
+            quote!(#rt::secret::Template(&[#(#parts),*]))
+        }));
+        let buckets = option(o.prometheus_buckets.as_ref().map(|b| {
+            let b = b.iter().map(|v| Literal::f64_unsuffixed(*v));
+            quote!(&[#(#b),*])
+        }));
+        let level = option(o.tracing_level.as_ref().map(|l| l.emit(self)));
+        // Written, the block needs the `cli` feature: the macro's error then
+        // points at it.
+        let main = match &o.loc {
             Some(loc) => {
-                let message = format!(
-                    "{}`observability:` needs faucet-runtime's `cli` cargo feature, which is off\n  = help: enable it: faucet-runtime = {{ version = \"…\", features = [\"cli\"] }}",
-                    loc_prefix(loc)
-                );
                 let span = self.span(loc);
-                quote_spanned!(span=> { ::core::compile_error!(#message); })
+                let prefix = loc_prefix(loc);
+                let rt = respan(rt.clone(), span);
+                quote_spanned!(span=> #rt::cli_main!(#prefix, observability(), run_with);)
             }
-            None => quote!({}),
+            None => quote!(#rt::cli_main!(observability(), run_with);),
         };
         quote! {
-            #rt::cli_main! {
-                #error,
-                #cli::Observability {
+            /// The config's `observability:`, installed by `main()`.
+            fn observability() -> #rt::config::observability::Observability {
+                #rt::config::observability::Observability {
                     prometheus_listen: #listen,
                     prometheus_buckets: #buckets,
                     tracing_level: #level,
-                },
-                run_with
+                }
             }
+
+            #main
         }
     }
 

@@ -117,7 +117,23 @@ pub struct Observability {
     /// `prometheus.buckets`: histogram buckets in seconds.
     pub prometheus_buckets: Option<Vec<f64>>,
     /// `tracing.level`.
-    pub tracing_level: Option<&'static str>,
+    pub tracing_level: Option<TracingLevel>,
+}
+
+crate::settings::choice! {
+    /// `observability.tracing.level`: the most verbose level printed.
+    pub enum TracingLevel => observability::TracingLevel {
+        /// Everything.
+        Trace = "trace",
+        /// Debugging detail.
+        Debug = "debug",
+        /// Progress.
+        Info = "info",
+        /// Problems.
+        Warn = "warn",
+        /// Failures only.
+        Error = "error",
+    }
 }
 
 /// A configured source.

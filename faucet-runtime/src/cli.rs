@@ -31,21 +31,11 @@ use serde_json::{Value, json};
 use crate::matrix::MatrixReport;
 use crate::pipeline::{RunOptions, RunReport};
 use crate::progress::Progress;
-use crate::secret::Template;
 use crate::{CancellationToken, FaucetError};
 
 mod signals;
 
-/// The YAML's `observability:` block, as generated code passes it.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Observability {
-    /// `prometheus.listen`: the scrape address (`${env:…}` resolved at start).
-    pub prometheus_listen: Option<Template>,
-    /// `prometheus.buckets`: histogram buckets in seconds (the exporter's default when `None`).
-    pub prometheus_buckets: Option<&'static [f64]>,
-    /// `tracing.level`: `trace`, `debug`, `info`, `warn` or `error` (default `info`).
-    pub tracing_level: Option<&'static str>,
-}
+pub use crate::config::observability::{Observability, TracingLevel};
 
 /// How the end-of-run summary is printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -352,13 +342,13 @@ pub fn print(outcome: &dyn Outcome, output: Output, out: &mut dyn Write, err: &m
 }
 
 /// Installs the fmt subscriber (stderr) at `level`; a no-op if one is already set.
-fn install_tracing(level: Option<&str>) {
-    let level = match level.unwrap_or("info") {
-        "trace" => tracing::Level::TRACE,
-        "debug" => tracing::Level::DEBUG,
-        "warn" => tracing::Level::WARN,
-        "error" => tracing::Level::ERROR,
-        _ => tracing::Level::INFO,
+fn install_tracing(level: Option<TracingLevel>) {
+    let level = match level.unwrap_or(TracingLevel::Info) {
+        TracingLevel::Trace => tracing::Level::TRACE,
+        TracingLevel::Debug => tracing::Level::DEBUG,
+        TracingLevel::Info => tracing::Level::INFO,
+        TracingLevel::Warn => tracing::Level::WARN,
+        TracingLevel::Error => tracing::Level::ERROR,
     };
     let _ = tracing_subscriber::fmt().with_max_level(level).with_writer(std::io::stderr).try_init();
 }

@@ -453,13 +453,16 @@ pub use __faucet_gate_kafka as gate_kafka;
 
 /// The generated `main()` / `main_with_args()` of a pipeline module: with the
 /// `cli` feature they run it through [`crate::cli::main_with_args`]; without
-/// it there is no `main` helper, and a config with `observability:` fails
-/// with the generator's `compile_error!` (the first block).
+/// it there is no `main` helper, and a config with `observability:` (whose
+/// location, `"file:line:col: "`, comes first) fails with a `compile_error!`.
 #[cfg(feature = "cli")]
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __faucet_cli_main {
-    ($error:block, $observability:expr, $run:path) => {
+    ($written_at:literal, $observability:expr, $run:path) => {
+        $crate::__private::cli_main!($observability, $run);
+    };
+    ($observability:expr, $run:path) => {
         /// Runs the pipeline as a program with the config's `observability:`
         /// (Prometheus exporter, tracing subscriber) and `--output text|json|ndjson`
         /// from the command line; returns the exit code (1 when anything failed).
@@ -480,9 +483,13 @@ macro_rules! __faucet_cli_main {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __faucet_cli_main {
-    ($error:block, $observability:expr, $run:path) => {
-        const _: () = $error;
+    ($written_at:literal, $observability:expr, $run:path) => {
+        ::core::compile_error!(::core::concat!(
+            $written_at,
+            "`observability:` needs faucet-runtime's `cli` cargo feature, which is off\n  = help: enable it: faucet-runtime = { version = \"…\", features = [\"cli\"] }"
+        ));
     };
+    ($observability:expr, $run:path) => {};
 }
 
 #[doc(hidden)]

@@ -4,11 +4,9 @@
 use crate::diag::Diagnostics;
 use crate::ir;
 use crate::load::{Node, Value};
-use crate::read::{Fields, one_of, text};
+use crate::read::{Fields, text};
+use crate::settings::Setting;
 use crate::spec::{Field, Kind, Spec};
-
-/// The tracing levels `observability.tracing.level` accepts.
-const LEVELS: &[&str] = &["trace", "debug", "info", "warn", "error"];
 
 static PROMETHEUS: Spec = Spec {
     name: "observability.prometheus",
@@ -31,7 +29,8 @@ static PROMETHEUS: Spec = Spec {
 static TRACING: Spec = Spec {
     name: "observability.tracing",
     doc: "A `tracing` subscriber printing to stderr.",
-    fields: &[Field::opt("level", Kind::OneOf(LEVELS), "The most verbose level printed.").default("\"info\"")],
+    fields: &[Field::opt("level", Kind::OneOf(ir::TracingLevel::VALUES), "The most verbose level printed.")
+        .default("\"info\"")],
     variants: &[],
 };
 
@@ -76,7 +75,7 @@ pub(super) fn observability(
     });
     let level = f.get("tracing").map(|n| {
         let mut t = Fields::with_spec(n, &TRACING, "`observability.tracing`", diags)?;
-        let level = t.get("level").map(|n| one_of(n, "level", LEVELS, diags));
+        let level = t.get("level").map(|n| <ir::TracingLevel as Setting>::read(n, "level", diags));
         t.finish(diags);
         match level {
             Some(l) => l.map(Some),

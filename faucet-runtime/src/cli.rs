@@ -31,6 +31,7 @@ use serde_json::{Value, json};
 use crate::matrix::MatrixReport;
 use crate::pipeline::{RunOptions, RunReport};
 use crate::progress::Progress;
+use crate::secret::Template;
 use crate::{CancellationToken, FaucetError};
 
 mod signals;

@@ -43,8 +43,8 @@ use std::ops::Range;
 use csv_core::{ReadRecordResult, ReaderBuilder};
 use serde_json::{Number, Value};
 
+use super::EXCERPT_BYTES;
 use super::objects::{self, Cursor, Files, OpenedFile};
-use super::{EXCERPT_BYTES, InputLimits, OnParseError};
 pub use crate::config::files::CsvSourceConfig;
 use crate::error::{FaucetError, Result};
 use crate::page::Page;
@@ -545,6 +545,7 @@ mod tests {
 
     use super::*;
     use crate::ErrorKind;
+    use crate::config::files::OnParseError;
 
     fn config(path: &Path, batch_size: usize) -> CsvSourceConfig {
         let mut config = CsvSourceConfig::new(path.to_str().unwrap());

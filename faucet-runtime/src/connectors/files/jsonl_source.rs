@@ -28,8 +28,8 @@ use std::ops::Range;
 
 use serde_json::Value;
 
+use super::EXCERPT_BYTES;
 use super::objects::{self, Cursor, Files};
-use super::{EXCERPT_BYTES, InputLimits, OnParseError};
 pub use crate::config::files::JsonlSourceConfig;
 use crate::error::Result;
 use crate::page::Page;
@@ -295,6 +295,7 @@ mod tests {
 
     use super::*;
     use crate::ErrorKind;
+    use crate::config::files::OnParseError;
 
     fn source(path: &std::path::Path, batch_size: usize) -> JsonlSource {
         let mut config = JsonlSourceConfig::new(path.to_str().unwrap());

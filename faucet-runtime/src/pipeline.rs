@@ -23,7 +23,6 @@
 //! before writing ([`Sink::check_no_earlier_lineage`]) unless
 //! [`RunOptions::force_new_lineage`] says to start over.
 
-use std::fmt;
 use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value, json};
@@ -36,6 +35,7 @@ use crate::fan_out::{FanOut, NoFanOut};
 use crate::observe::{self, RunMetrics, StateOp};
 use crate::page::{CommitToken, Page, Record};
 use crate::progress::{Progress, Tracker};
+use crate::report::RunReport;
 use crate::sink::{NoSink, OpenContext, Sink};
 use crate::source::Source;
 use crate::state::{MemoryStore, StateStore, validate_key};
@@ -282,60 +282,6 @@ pub struct RunOptions {
     /// without it such a run fails before writing; with it, it starts over and
     /// writes everything again. The generated `main`'s `--force-new-lineage`.
     pub force_new_lineage: bool,
-}
-
-/// What a run did.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct RunReport {
-    /// The pipeline's name.
-    pub pipeline: String,
-    /// The matrix row id.
-    pub row: String,
-    /// Pages read from the source.
-    pub pages: u64,
-    /// Pages the sink had already committed before a crash, skipped on resume.
-    pub pages_already_committed: u64,
-    /// Records read from the source (malformed input included).
-    pub records_read: u64,
-    /// Records the sink accepted.
-    pub records_written: u64,
-    /// Rows sent to the dead-letter queue.
-    pub records_dead_lettered: u64,
-    /// Records a transform dropped on purpose.
-    pub records_filtered: u64,
-    /// Malformed inputs skipped (`on_parse_error: skip`).
-    pub records_skipped: u64,
-    /// Wall time of the run.
-    pub duration: Duration,
-    /// The bookmark persisted last, if any.
-    pub last_bookmark: Option<Value>,
-    /// True when the run stopped early because it was cancelled.
-    pub cancelled: bool,
-}
-
-impl fmt::Display for RunReport {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}[{}]: read {} record(s) in {} page(s), wrote {}, dead-lettered {}, skipped {}, filtered {} in {:.2}s",
-            self.pipeline,
-            self.row,
-            self.records_read,
-            self.pages,
-            self.records_written,
-            self.records_dead_lettered,
-            self.records_skipped,
-            self.records_filtered,
-            self.duration.as_secs_f64(),
-        )?;
-        if self.pages_already_committed > 0 {
-            write!(f, " ({} page(s) already committed before a restart)", self.pages_already_committed)?;
-        }
-        if self.cancelled {
-            f.write_str(" (cancelled)")?;
-        }
-        Ok(())
-    }
 }
 
 /// One failed row on its way to the DLQ.

@@ -7,7 +7,7 @@ use std::ops::Range;
 
 /// The byte ranges of `url`'s credentials, as written: the userinfo password
 /// (`scheme://user:password@host/…`) and the values of the query parameters
-/// that [`crate::secret::is_secret_name`] calls credentials.
+/// that [`crate::secret::registry::is_secret_name`] calls credentials.
 fn credentials(url: &str) -> Vec<Range<usize>> {
     let mut out = Vec::new();
     let Some(start) = url.find("://").map(|i| i + 3) else { return out };
@@ -24,7 +24,7 @@ fn credentials(url: &str) -> Vec<Range<usize>> {
     for pair in url[query..query_end].split('&') {
         if let Some((name, value)) = pair.split_once('=')
             && !value.is_empty()
-            && crate::secret::is_secret_name(&percent_decode(name))
+            && crate::secret::registry::is_secret_name(&percent_decode(name))
         {
             let value_start = pair_start + name.len() + 1;
             out.push(value_start..value_start + value.len());
@@ -55,11 +55,11 @@ fn percent_decode(s: &str) -> String {
 }
 
 /// Registers the credentials of `url` (as written and percent-decoded) with
-/// [`crate::secret`], so error messages never carry them.
+/// [`crate::secret::registry`], so error messages never carry them.
 pub fn register_password(url: &str) {
     for range in credentials(url) {
-        crate::secret::register(&url[range.clone()]);
-        crate::secret::register(&percent_decode(&url[range]));
+        crate::secret::registry::register(&url[range.clone()]);
+        crate::secret::registry::register(&percent_decode(&url[range]));
     }
 }
 

@@ -15,6 +15,7 @@
 //! # Ok(()) }
 //! ```
 
+mod bookmark;
 #[cfg(feature = "cli")]
 pub mod cli;
 pub mod connectors;

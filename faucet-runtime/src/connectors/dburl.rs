@@ -54,8 +54,8 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// Registers the credentials of `url` (as written and percent-decoded) with
-/// [`crate::secret::registry`], so error messages never carry them.
+/// Registers the credentials of `url` (as written and percent-decoded) as
+/// secrets, so error messages never carry them.
 pub fn register_password(url: &str) {
     for range in credentials(url) {
         crate::secret::registry::register(&url[range.clone()]);

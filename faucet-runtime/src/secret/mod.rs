@@ -5,10 +5,13 @@
 //! pipeline is built at run time, so no secret is ever baked into the binary.
 //! Only values in secret positions are registered (the generator decides
 //! which, with the rule that refuses literal credentials): [`scrub`] (called
-//! by every [`FaucetError`](crate::FaucetError) constructor) replaces them
-//! with `***`, in every form a request may carry them in: as written,
-//! percent- or form-encoded, JSON-escaped, and inside base64 (a basic-auth
-//! header). Paths, hosts and table names from the environment print in full.
+//! by every [`FaucetError`] constructor) replaces them with `***`, in every
+//! form a request may carry them in: as written, percent- or form-encoded,
+//! JSON-escaped, and inside base64 (a basic-auth header). Paths, hosts and
+//! table names from the environment print in full.
+//!
+//! The registry itself is the `registry` submodule, at the bottom of the
+//! crate: every error message passes through it, so it uses nothing above it.
 
 use std::fmt;
 
@@ -17,6 +20,7 @@ use crate::substitute::{Encode, check_url_segments, is_url_path, lookup, render,
 
 pub(crate) mod registry;
 
+/// The registry's public face, at the paths it has always had.
 pub use registry::{is_secret_name, register, scrub};
 
 /// One piece of a config string: literal text, an environment variable, or a

@@ -29,8 +29,9 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::matrix::MatrixReport;
-use crate::pipeline::{RunOptions, RunReport};
+use crate::pipeline::RunOptions;
 use crate::progress::Progress;
+use crate::report::RunReport;
 use crate::secret::Template;
 use crate::{CancellationToken, FaucetError};
 

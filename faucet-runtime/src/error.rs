@@ -1,8 +1,8 @@
 //! The one error type of a pipeline run.
 //!
 //! An error is a kind plus a message. Messages are scrubbed of every secret
-//! resolved from `${env:…}` when the error is built (see [`crate::secret`]), so
-//! neither `Display` nor `Debug` can leak one.
+//! resolved from `${env:…}` when the error is built (see
+//! [`crate::secret::registry`]), so neither `Display` nor `Debug` can leak one.
 
 use std::fmt;
 
@@ -81,7 +81,7 @@ pub struct FaucetError {
 impl FaucetError {
     /// Builds an error; the message is scrubbed of every registered secret.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        FaucetError { kind, message: crate::secret::scrub(message.into()) }
+        FaucetError { kind, message: crate::secret::registry::scrub(message.into()) }
     }
 
     /// A [`ErrorKind::Config`] error.
@@ -131,7 +131,10 @@ impl FaucetError {
 
     /// The same error with `context: ` put in front of its message.
     pub fn context(self, context: impl fmt::Display) -> Self {
-        FaucetError { kind: self.kind, message: crate::secret::scrub(format!("{context}: {}", self.message)) }
+        FaucetError {
+            kind: self.kind,
+            message: crate::secret::registry::scrub(format!("{context}: {}", self.message)),
+        }
     }
 }
 

@@ -15,6 +15,7 @@
 //! # Ok(()) }
 //! ```
 
+mod bookmark;
 #[cfg(feature = "cli")]
 pub mod cli;
 pub mod config;
@@ -28,6 +29,7 @@ pub mod observe;
 mod page;
 mod pipeline;
 pub mod progress;
+mod report;
 mod reshape;
 pub mod secret;
 mod sink;
@@ -40,8 +42,9 @@ pub use error::{ErrorKind, FaucetError, Result};
 pub use fan_out::{FanOut, NoFanOut};
 pub use matrix::{InvocationReport, InvocationStatus, MatrixReport};
 pub use page::{CommitToken, Page, Record, Rejected};
-pub use pipeline::{Pipeline, RunOptions, RunReport};
+pub use pipeline::{Pipeline, RunOptions};
 pub use progress::Progress;
+pub use report::RunReport;
 pub use sink::{NoSink, OpenContext, RowFailure, Sink, WriteOutcome};
 pub use source::Source;
 pub use state::StateStore;

@@ -20,8 +20,13 @@ use tokio_util::sync::CancellationToken;
 
 use crate::error::{ErrorKind, FaucetError, Result};
 use crate::page::Record;
-use crate::pipeline::{Pipeline, RunOptions, RunReport};
+use crate::pipeline::{Pipeline, RunOptions};
 use crate::progress::Progress;
+use crate::report::RunReport;
+
+/// Reading a parent record's value, which `${parent.…}` references share
+/// with parent keys; they live with the substitution rules, below the secrets.
+pub use crate::substitute::{lookup, render};
 
 /// A boxed invocation (or root tree) future. The generated schedule boxes
 /// every child invocation, so a row's future type never contains its
@@ -575,24 +580,6 @@ impl Invocation<'_> {
     }
 }
 
-/// The value at a dotted path of a record (numeric segments index arrays).
-pub fn lookup<'a>(record: &'a Record, path: &[&str]) -> Option<&'a Value> {
-    path.iter().try_fold(record, |value, segment| match value {
-        Value::Object(map) => map.get(*segment),
-        Value::Array(items) => segment.parse::<usize>().ok().and_then(|i| items.get(i)),
-        _ => None,
-    })
-}
-
-/// A value as text: strings raw, arrays comma-joined, anything else as compact JSON.
-pub fn render(value: &Value) -> String {
-    match value {
-        Value::String(s) => s.clone(),
-        Value::Array(items) => items.iter().map(render).collect::<Vec<_>>().join(","),
-        other => other.to_string(),
-    }
-}
-
 /// A parent key made safe for a state key: `[A-Za-z0-9.:-]` kept, `_` doubled,
 /// any other byte written `_XX` (hex), so distinct keys never collide.
 pub fn state_key_segment(key: &str) -> String {
@@ -627,16 +614,6 @@ mod tests {
         assert_ne!(state_key_segment("a_2Fb"), state_key_segment("a/b"));
         assert_eq!(state_key_segment(""), "_");
         assert!(crate::state::validate_key(&format!("p::r::{}", state_key_segment("../x y\0"))).is_ok());
-    }
-
-    #[test]
-    fn lookup_and_render() {
-        let r = json!({"id": 7, "user": {"tags": ["x", "y"], "name": "n"}});
-        assert_eq!(render(lookup(&r, &["id"]).unwrap()), "7");
-        assert_eq!(render(lookup(&r, &["user", "name"]).unwrap()), "n");
-        assert_eq!(render(lookup(&r, &["user", "tags"]).unwrap()), "x,y");
-        assert_eq!(render(lookup(&r, &["user", "tags", "1"]).unwrap()), "y");
-        assert!(lookup(&r, &["nope"]).is_none());
     }
 
     #[tokio::test]

@@ -6,7 +6,7 @@
 //! 3. write the survivors in `batch_size` chunks, each with a [`CommitToken`];
 //! 4. send every failed row, in its envelope, to the DLQ;
 //! 5. flush the sink, then the DLQ;
-//! 6. persist the bookmark (source position, sink and DLQ checkpoints, page number).
+//! 6. persist the [bookmark](crate::bookmark) (source position, sink and DLQ checkpoints, page number).
 //!
 //! The bookmark is written only after step 5, so it never runs ahead of what
 //! the sink confirmed. On the next run the sink is restored to its checkpoint
@@ -23,19 +23,20 @@
 //! before writing ([`Sink::check_no_earlier_lineage`]) unless
 //! [`RunOptions::force_new_lineage`] says to start over.
 
-use std::fmt;
 use std::time::{Duration, Instant};
 
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
+use crate::bookmark::Bookmark;
 use crate::dlq::{self, Dlq, OnBatchError, Origin, Reason};
 use crate::error::{ErrorKind, FaucetError, Result};
 use crate::fan_out::{FanOut, NoFanOut};
 use crate::observe::{self, RunMetrics, StateOp};
 use crate::page::{CommitToken, Page, Record};
 use crate::progress::{Progress, Tracker};
+use crate::report::RunReport;
 use crate::sink::{NoSink, OpenContext, Sink};
 use crate::source::Source;
 use crate::state::{MemoryStore, StateStore, validate_key};
@@ -284,60 +285,6 @@ pub struct RunOptions {
     pub force_new_lineage: bool,
 }
 
-/// What a run did.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct RunReport {
-    /// The pipeline's name.
-    pub pipeline: String,
-    /// The matrix row id.
-    pub row: String,
-    /// Pages read from the source.
-    pub pages: u64,
-    /// Pages the sink had already committed before a crash, skipped on resume.
-    pub pages_already_committed: u64,
-    /// Records read from the source (malformed input included).
-    pub records_read: u64,
-    /// Records the sink accepted.
-    pub records_written: u64,
-    /// Rows sent to the dead-letter queue.
-    pub records_dead_lettered: u64,
-    /// Records a transform dropped on purpose.
-    pub records_filtered: u64,
-    /// Malformed inputs skipped (`on_parse_error: skip`).
-    pub records_skipped: u64,
-    /// Wall time of the run.
-    pub duration: Duration,
-    /// The bookmark persisted last, if any.
-    pub last_bookmark: Option<Value>,
-    /// True when the run stopped early because it was cancelled.
-    pub cancelled: bool,
-}
-
-impl fmt::Display for RunReport {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}[{}]: read {} record(s) in {} page(s), wrote {}, dead-lettered {}, skipped {}, filtered {} in {:.2}s",
-            self.pipeline,
-            self.row,
-            self.records_read,
-            self.pages,
-            self.records_written,
-            self.records_dead_lettered,
-            self.records_skipped,
-            self.records_filtered,
-            self.duration.as_secs_f64(),
-        )?;
-        if self.pages_already_committed > 0 {
-            write!(f, " ({} page(s) already committed before a restart)", self.pages_already_committed)?;
-        }
-        if self.cancelled {
-            f.write_str(" (cancelled)")?;
-        }
-        Ok(())
-    }
-}
-
 /// One failed row on its way to the DLQ.
 struct Failed {
     payload: Record,
@@ -430,11 +377,11 @@ where
 
     async fn run_inner<S: Source>(&mut self, source: &mut S) -> Result<()> {
         let started = Instant::now();
-        let prior = self.load_bookmark().await?;
-        let checkpoint = |part: &str| prior.as_ref().and_then(|b| b.get(part)).filter(|v| !v.is_null());
-        self.seq = prior.as_ref().and_then(|b| b.get("seq")).and_then(Value::as_u64).unwrap_or(0);
-        self.report.last_bookmark = prior.clone();
-        let known = prior.as_ref().and_then(|b| b.get("lineage")).and_then(Value::as_str);
+        let stored = self.load_bookmark().await?;
+        self.report.last_bookmark = stored.clone();
+        let prior = stored.map(Bookmark::from_value);
+        self.seq = prior.as_ref().map_or(0, Bookmark::seq);
+        let known = prior.as_ref().and_then(Bookmark::lineage);
         self.lineage = match known {
             Some(lineage) => lineage.to_owned(),
             None => uuid::Uuid::now_v7().simple().to_string(),
@@ -449,12 +396,14 @@ where
             // Pages are not reproducible: no token of an earlier run may match this run's.
             format!("{}::{lineage}::{}", self.key, uuid::Uuid::now_v7().simple())
         };
-        self.p.sink.open(OpenContext { scope: &scope, checkpoint: checkpoint("sink") }).await.map_err(
-            |e| {
+        self.p
+            .sink
+            .open(OpenContext { scope: &scope, checkpoint: prior.as_ref().and_then(Bookmark::sink) })
+            .await
+            .map_err(|e| {
                 self.m.sink_errors.increment(1);
                 e.context(format!("opening sink `{}`", self.p.sink.connector_name()))
-            },
-        )?;
+            })?;
         if known.is_none() {
             // A store without a bookmark but a sink with tokens of this key:
             // the state was lost, and starting over would duplicate rows.
@@ -466,12 +415,12 @@ where
         if let Some(dlq) = self.p.dlq.as_mut() {
             let dlq_scope = format!("{scope}::dlq");
             dlq.sink
-                .open(OpenContext { scope: &dlq_scope, checkpoint: checkpoint("dlq") })
+                .open(OpenContext { scope: &dlq_scope, checkpoint: prior.as_ref().and_then(Bookmark::dlq) })
                 .await
                 .map_err(|e| e.context("opening the dead-letter sink"))?;
         }
         source
-            .resume(checkpoint("source").cloned())
+            .resume(prior.as_ref().and_then(Bookmark::source).cloned())
             .await
             .inspect_err(|_| self.m.source_errors.increment(1))?;
 
@@ -496,21 +445,11 @@ where
     /// write, so a crash before the first confirmed page keeps it.
     ///
     /// A bookmark written before lineages existed keeps its position: only the lineage is added.
-    async fn persist_lineage(&mut self, prior: Option<&Value>) -> Result<()> {
+    async fn persist_lineage(&mut self, prior: Option<&Bookmark>) -> Result<()> {
         let lineage = self.lineage.clone();
         if let Some(store) = self.p.state.as_ref() {
-            let mut bookmark = match prior {
-                Some(Value::Object(fields)) => fields.clone(),
-                _ => Map::from_iter([
-                    ("v".to_owned(), json!(1)),
-                    ("seq".to_owned(), json!(0)),
-                    ("source".to_owned(), Value::Null),
-                    ("sink".to_owned(), Value::Null),
-                    ("dlq".to_owned(), Value::Null),
-                ]),
-            };
-            bookmark.insert("lineage".into(), json!(lineage));
-            let bookmark = Value::Object(bookmark);
+            let bookmark = prior.cloned().unwrap_or_else(Bookmark::empty).with_lineage(lineage);
+            let bookmark = encode(&bookmark)?;
             let put_started = Instant::now();
             store
                 .put(&self.key, &bookmark)
@@ -865,14 +804,14 @@ where
         let Some(store) = self.p.state.as_ref() else {
             return Ok(());
         };
-        let mut bookmark = Map::new();
-        bookmark.insert("v".into(), json!(1));
-        bookmark.insert("lineage".into(), json!(self.lineage));
-        bookmark.insert("seq".into(), json!(self.seq));
-        bookmark.insert("source".into(), source_bookmark.unwrap_or(Value::Null));
-        bookmark.insert("sink".into(), sink_checkpoint.unwrap_or(Value::Null));
-        bookmark.insert("dlq".into(), dlq_checkpoint.unwrap_or(Value::Null));
-        let bookmark = Value::Object(bookmark);
+        let bookmark = Bookmark::after_page(
+            self.lineage.clone(),
+            self.seq,
+            source_bookmark,
+            sink_checkpoint,
+            dlq_checkpoint,
+        );
+        let bookmark = encode(&bookmark)?;
         let put_started = Instant::now();
         store
             .put(&self.key, &bookmark)
@@ -916,6 +855,11 @@ where
         }
         Ok(())
     }
+}
+
+/// The JSON a state store keeps for `bookmark`.
+fn encode(bookmark: &Bookmark) -> Result<Value> {
+    serde_json::to_value(bookmark).map_err(|e| FaucetError::state(format!("cannot encode the bookmark: {e}")))
 }
 
 /// What one read of the source gave (`Ok(None)`: the source ended), and how long it took.

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::pipeline::RunReport;
+use crate::report::RunReport;
 
 /// The shared registry of running invocations; cheap to clone.
 #[derive(Clone, Default)]

@@ -8,10 +8,16 @@
 //! time and never get here. This module is the run-time half of that rule:
 //! every value is checked or encoded for its position, and a URL's resolved
 //! text is checked once more as a whole ([`check_url_segments`]).
+//!
+//! [`lookup`] and [`render`] read the value from the record; a matrix also
+//! uses them for its parent keys.
 
 use std::ops::Range;
 
+use serde_json::Value;
+
 use crate::error::{FaucetError, Result};
+use crate::page::Record;
 
 /// Where a parent-record value lands, and so how it is made safe.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -141,8 +147,28 @@ fn authority_closed(prefix: &str) -> bool {
     }
 }
 
+/// The value at a dotted path of a record (numeric segments index arrays).
+pub fn lookup<'a>(record: &'a Record, path: &[&str]) -> Option<&'a Value> {
+    path.iter().try_fold(record, |value, segment| match value {
+        Value::Object(map) => map.get(*segment),
+        Value::Array(items) => segment.parse::<usize>().ok().and_then(|i| items.get(i)),
+        _ => None,
+    })
+}
+
+/// A value as text: strings raw, arrays comma-joined, anything else as compact JSON.
+pub fn render(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Array(items) => items.iter().map(render).collect::<Vec<_>>().join(","),
+        other => other.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     #[test]
@@ -202,5 +228,15 @@ mod tests {
         assert!(check_url_segments("/a/../b/x", &[8..9]).is_ok());
         // An empty value that completes a literal `.` is caught too.
         assert!(check_url_segments("/a/./b", &[4..4]).is_err());
+    }
+
+    #[test]
+    fn lookup_and_render() {
+        let r = json!({"id": 7, "user": {"tags": ["x", "y"], "name": "n"}});
+        assert_eq!(render(lookup(&r, &["id"]).unwrap()), "7");
+        assert_eq!(render(lookup(&r, &["user", "name"]).unwrap()), "n");
+        assert_eq!(render(lookup(&r, &["user", "tags"]).unwrap()), "x,y");
+        assert_eq!(render(lookup(&r, &["user", "tags", "1"]).unwrap()), "y");
+        assert!(lookup(&r, &["nope"]).is_none());
     }
 }

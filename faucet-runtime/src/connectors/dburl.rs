@@ -14,12 +14,12 @@ fn credentials(url: &str) -> Vec<Range<usize>> {
     faucet_credentials::url_credentials(url).into_iter().map(|c| c.value).collect()
 }
 
-/// Registers the credentials of `url` (as written and percent-decoded) with
-/// [`crate::secret`], so error messages never carry them.
+/// Registers the credentials of `url` (as written and percent-decoded) as
+/// secrets, so error messages never carry them.
 pub fn register_password(url: &str) {
     for range in credentials(url) {
-        crate::secret::register(&url[range.clone()]);
-        crate::secret::register(&percent_decode(&url[range]));
+        crate::secret::registry::register(&url[range.clone()]);
+        crate::secret::registry::register(&percent_decode(&url[range]));
     }
 }
 

@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde_json::Value;
 
-use super::StateStore;
+use super::store::StateStore;
 use crate::error::{FaucetError, Result};
 
 /// Numbers temporary files, so concurrent `put`s of one process never share one.
@@ -23,7 +23,7 @@ static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
 /// One JSON file per key under a directory, written atomically.
 ///
-/// Keys are checked with [`super::validate_key`]. Writes are atomic and
+/// Keys are checked with [`super::store::validate_key`]. Writes are atomic and
 /// durable (temporary file, `fsync`, rename, directory `fsync`); the file work
 /// runs on tokio's blocking pool so it never stalls the runtime.
 #[derive(Debug, Clone)]
@@ -142,7 +142,7 @@ impl StateStore for FileStore {
     }
 
     async fn get(&self, key: &str) -> Result<Option<Value>> {
-        super::validate_key(key)?;
+        super::store::validate_key(key)?;
         let path = self.path_of(key);
         let dir = self.dir.clone();
         blocking(move || {
@@ -153,7 +153,7 @@ impl StateStore for FileStore {
     }
 
     async fn put(&self, key: &str, value: &Value) -> Result<()> {
-        super::validate_key(key)?;
+        super::store::validate_key(key)?;
         let path = self.path_of(key);
         let bytes = serde_json::to_vec(value)
             .map_err(|e| FaucetError::state(format!("cannot encode state for {}: {e}", path.display())))?;
@@ -162,7 +162,7 @@ impl StateStore for FileStore {
     }
 
     async fn delete(&self, key: &str) -> Result<()> {
-        super::validate_key(key)?;
+        super::store::validate_key(key)?;
         let path = self.path_of(key);
         let dir = self.dir.clone();
         blocking(move || remove(&dir, &path)).await

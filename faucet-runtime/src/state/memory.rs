@@ -5,7 +5,7 @@ use std::sync::Mutex;
 
 use serde_json::Value;
 
-use super::StateStore;
+use super::store::StateStore;
 use crate::error::Result;
 
 /// Keeps bookmarks in memory: lost at exit; for tests and one-shot runs.
@@ -26,16 +26,16 @@ impl StateStore for MemoryStore {
         "memory"
     }
     async fn get(&self, key: &str) -> Result<Option<Value>> {
-        super::validate_key(key)?;
+        super::store::validate_key(key)?;
         Ok(self.entries.lock().unwrap_or_else(|e| e.into_inner()).get(key).cloned())
     }
     async fn put(&self, key: &str, value: &Value) -> Result<()> {
-        super::validate_key(key)?;
+        super::store::validate_key(key)?;
         self.entries.lock().unwrap_or_else(|e| e.into_inner()).insert(key.to_owned(), value.clone());
         Ok(())
     }
     async fn delete(&self, key: &str) -> Result<()> {
-        super::validate_key(key)?;
+        super::store::validate_key(key)?;
         self.entries.lock().unwrap_or_else(|e| e.into_inner()).remove(key);
         Ok(())
     }

@@ -12,6 +12,7 @@ mod postgres_store;
 mod proxy;
 #[cfg(feature = "state-redis")]
 mod redis_store;
+mod store;
 #[cfg(all(test, any(feature = "state-postgres", feature = "state-redis")))]
 mod store_tests;
 
@@ -21,60 +22,4 @@ pub use memory::MemoryStore;
 pub use postgres_store::{PostgresStore, PostgresStoreConfig};
 #[cfg(feature = "state-redis")]
 pub use redis_store::{RedisStore, RedisStoreConfig};
-
-use std::future::Future;
-use std::sync::Arc;
-
-use serde_json::Value;
-
-use crate::error::{FaucetError, Result};
-
-/// Persists bookmarks by key.
-pub trait StateStore: Send + Sync {
-    /// Short name (`memory`, `file`), for metrics and errors.
-    fn store_name(&self) -> &'static str;
-
-    /// The value stored under `key`, if any.
-    fn get(&self, key: &str) -> impl Future<Output = Result<Option<Value>>> + Send;
-
-    /// Stores `value` under `key`, durably, before returning.
-    fn put(&self, key: &str, value: &Value) -> impl Future<Output = Result<()>> + Send;
-
-    /// Removes `key`; a missing key is not an error.
-    fn delete(&self, key: &str) -> impl Future<Output = Result<()>> + Send;
-}
-
-impl<T: StateStore + ?Sized> StateStore for Arc<T> {
-    fn store_name(&self) -> &'static str {
-        (**self).store_name()
-    }
-
-    fn get(&self, key: &str) -> impl Future<Output = Result<Option<Value>>> + Send {
-        (**self).get(key)
-    }
-
-    fn put(&self, key: &str, value: &Value) -> impl Future<Output = Result<()>> + Send {
-        (**self).put(key, value)
-    }
-
-    fn delete(&self, key: &str) -> impl Future<Output = Result<()>> + Send {
-        (**self).delete(key)
-    }
-}
-
-/// Checks a state key: 1 to 256 characters from `[A-Za-z0-9_:.-]`, not starting with `.`.
-///
-/// Keys become file names and Redis keys, so the alphabet is kept safe for both.
-pub fn validate_key(key: &str) -> Result<()> {
-    let ok = !key.is_empty()
-        && key.len() <= 256
-        && !key.starts_with('.')
-        && key.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b':' | b'.' | b'-'));
-    if ok {
-        Ok(())
-    } else {
-        Err(FaucetError::state(format!(
-            "invalid state key {key:?}: use 1 to 256 characters from [A-Za-z0-9_:.-], not starting with '.'"
-        )))
-    }
-}
+pub use store::{StateStore, validate_key};

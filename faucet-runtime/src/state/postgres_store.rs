@@ -15,7 +15,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{AssertSqlSafe, Row};
 use tokio::sync::OnceCell;
 
-use super::StateStore;
+use super::store::StateStore;
 use crate::connectors::dburl;
 use crate::error::{FaucetError, Result};
 
@@ -141,7 +141,7 @@ impl StateStore for PostgresStore {
     }
 
     async fn get(&self, key: &str) -> Result<Option<Value>> {
-        super::validate_key(key)?;
+        super::store::validate_key(key)?;
         self.ready().await?;
         let sql = format!("SELECT value::text FROM {} WHERE key = $1", self.table);
         let row = sqlx::query(AssertSqlSafe(sql))
@@ -161,7 +161,7 @@ impl StateStore for PostgresStore {
     }
 
     async fn put(&self, key: &str, value: &Value) -> Result<()> {
-        super::validate_key(key)?;
+        super::store::validate_key(key)?;
         self.ready().await?;
         let sql = format!(
             "INSERT INTO {} (key, value, updated_at) VALUES ($1, $2::text::jsonb, now()) \
@@ -178,7 +178,7 @@ impl StateStore for PostgresStore {
     }
 
     async fn delete(&self, key: &str) -> Result<()> {
-        super::validate_key(key)?;
+        super::store::validate_key(key)?;
         self.ready().await?;
         let sql = format!("DELETE FROM {} WHERE key = $1", self.table);
         sqlx::query(AssertSqlSafe(sql))

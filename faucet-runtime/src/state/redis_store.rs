@@ -12,7 +12,7 @@ use redis::aio::MultiplexedConnection;
 use serde_json::Value;
 use tokio::sync::Mutex;
 
-use super::StateStore;
+use super::store::StateStore;
 use crate::connectors::dburl;
 use crate::error::{FaucetError, Result};
 
@@ -99,7 +99,7 @@ impl StateStore for RedisStore {
     }
 
     async fn get(&self, key: &str) -> Result<Option<Value>> {
-        super::validate_key(key)?;
+        super::store::validate_key(key)?;
         let full = self.full_key(key);
         let text: Option<String> =
             self.with_conn("reading a bookmark", |mut c| async move { c.get(full).await }).await?;
@@ -112,14 +112,14 @@ impl StateStore for RedisStore {
     }
 
     async fn put(&self, key: &str, value: &Value) -> Result<()> {
-        super::validate_key(key)?;
+        super::store::validate_key(key)?;
         let full = self.full_key(key);
         let text = value.to_string();
         self.with_conn("writing a bookmark", |mut c| async move { c.set::<_, _, ()>(full, text).await }).await
     }
 
     async fn delete(&self, key: &str) -> Result<()> {
-        super::validate_key(key)?;
+        super::store::validate_key(key)?;
         let full = self.full_key(key);
         self.with_conn("deleting a bookmark", |mut c| async move { c.del::<_, ()>(full).await }).await
     }

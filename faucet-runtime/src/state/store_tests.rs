@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use super::StateStore;
 use super::proxy::Proxy;
+use super::store::StateStore;
 use crate::error::{ErrorKind, Result};
 use crate::page::{CommitToken, Page, Record};
 use crate::sink::{OpenContext, Sink, WriteOutcome};

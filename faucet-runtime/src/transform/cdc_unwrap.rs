@@ -12,7 +12,7 @@
 
 use serde_json::Value;
 
-use super::Transform;
+use super::chain::Transform;
 use crate::error::{FaucetError, Result};
 use crate::page::Record;
 

@@ -6,7 +6,7 @@
 
 use serde_json::{Map, Value};
 
-use super::Transform;
+use super::chain::Transform;
 use crate::error::{FaucetError, Result};
 use crate::page::Record;
 

@@ -7,7 +7,7 @@
 
 use heck::{ToKebabCase, ToLowerCamelCase, ToShoutySnakeCase, ToSnakeCase, ToUpperCamelCase};
 
-use super::Transform;
+use super::chain::Transform;
 use super::rename_keys::{KeyMemo, rekey};
 use crate::error::{FaucetError, Result};
 use crate::page::Record;

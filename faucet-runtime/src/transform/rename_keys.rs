@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use serde_json::map::Entry;
 use serde_json::{Map, Value};
 
-use super::Transform;
+use super::chain::Transform;
 use crate::error::{FaucetError, Result};
 use crate::page::Record;
 use crate::reshape;

@@ -12,7 +12,7 @@ use std::fmt::Write;
 use crate::spec::{Field, Kind, Spec, Variant, doc_text};
 use crate::validate::{PIPELINE, TOP};
 
-/// The title of the command's output, and the first line of `docs/grammar.md`.
+/// The page's title and introduction: what it is and how to read its tables.
 const INTRO: &str = "\
 # Grammar reference
 
@@ -302,7 +302,7 @@ fn variant_title(union: &Spec, tags: &[&str], top: bool) -> String {
     }
 }
 
-/// "integer from 1 to 10", "number ≥ 0", or just "integer".
+/// "integer, 1 to 10", "number ≥ 0", or just "integer".
 fn range(what: &str, min: Option<String>, max: Option<String>) -> String {
     match (min, max) {
         (Some(min), Some(max)) => format!("{what}, {min} to {max}"),

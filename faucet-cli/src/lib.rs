@@ -50,6 +50,9 @@ pub enum Command {
     /// Prints the JSON Schema of the pipeline grammar, for editors
     /// (`faucet-gen schema > faucet.schema.json`).
     Schema,
+    /// Prints the grammar reference in Markdown: every key with its values,
+    /// default and doc (`faucet-gen docs > docs/grammar.md`).
+    Docs,
     /// Creates a crate that compiles `pipelines/example.yaml` in its build.rs and runs it.
     New {
         /// The crate's name (also its directory, unless `--dir` is given).
@@ -75,6 +78,13 @@ pub fn schema(out: &mut dyn Write) -> Result<i32, CliError> {
     Ok(EXIT_OK)
 }
 
+/// Prints the grammar reference in Markdown.
+pub fn docs(out: &mut dyn Write) -> Result<i32, CliError> {
+    out.write_all(faucet_gen::docs::markdown().as_bytes())
+        .map_err(|e| CliError::new(format!("cannot write the grammar reference: {e}")))?;
+    Ok(EXIT_OK)
+}
+
 /// Exit code: success.
 pub const EXIT_OK: i32 = 0;
 /// Exit code: a pipeline has errors, or a file could not be read or written.
@@ -87,6 +97,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
         Command::Check { files } => check(&files, out, err),
         Command::Expand { file, runtime_path } => expand(&file, runtime_path.as_deref(), out, err),
         Command::Schema => schema(out),
+        Command::Docs => docs(out),
         Command::New { name, dir, faucet_path, faucet_version } => {
             let dir = dir.unwrap_or_else(|| PathBuf::from(&name));
             let deps = match (faucet_path, faucet_version) {

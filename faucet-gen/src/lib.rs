@@ -24,6 +24,8 @@ mod build_script;
 pub mod codegen;
 pub mod connectors;
 pub mod diag;
+#[cfg(feature = "schema")]
+pub mod docs;
 pub mod emit;
 mod expand;
 pub mod ir;

@@ -1,9 +1,10 @@
 //! The declared grammar: which keys a map accepts, what each one holds, its
 //! default and its doc text. The validator reads maps through these
 //! ([`crate::read::Fields::with_spec`]), `faucet-gen schema` turns them into a
-//! JSON Schema, and the README's grammar tables are printed from them, so none
-//! of the three can drift from the others. Connector settings are declared with
-//! `settings!` ([`crate::settings`]), which writes their [`Spec`].
+//! JSON Schema, and `faucet-gen docs` prints the grammar reference
+//! (`docs/grammar.md`) from them, so none of the three can drift from the
+//! others. Connector settings are declared with `settings!`
+//! ([`crate::settings`]), which writes their [`Spec`].
 
 /// The accepted keys of one map: the single description that both the
 /// validator ([`Fields::with_spec`]) and the JSON Schema (`faucet-gen schema`)

@@ -10,7 +10,7 @@
 use proc_macro2::{Literal, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 
-use crate::emit::{Gen, int_lit, loc_prefix, option, respan};
+use crate::emit::{Gen, int_lit, loc_prefix, option, respan, spanned_str};
 use crate::ir::{self, CaseMode, OnBatchError, State, Transform};
 use crate::settings::Setting;
 
@@ -392,7 +392,6 @@ pub fn runtime_path(text: &str) -> Option<TokenStream> {
 /// A stand-in module for a pipeline that failed to generate, so the user's
 /// code that calls it does not drown the real error in follow-on errors.
 pub fn stub(module: &str, name: &str, runtime: &TokenStream) -> TokenStream {
-    let rt = runtime;
     if !crate::validate::is_identifier(module) {
         return TokenStream::new();
     }
@@ -400,23 +399,25 @@ pub fn stub(module: &str, name: &str, runtime: &TokenStream) -> TokenStream {
     quote! {
         #[allow(unused, missing_docs, clippy::all)]
         pub mod #module {
+            use #runtime::__private as rt;
+
             pub const NAME: &str = #name;
             pub fn pipeline() -> Result<
-                #rt::Pipeline<
-                    #rt::Unavailable,
-                    #rt::Identity,
-                    #rt::Unavailable,
+                rt::Pipeline<
+                    rt::Unavailable,
+                    rt::Identity,
+                    rt::Unavailable,
                 >,
-                #rt::FaucetError,
+                rt::FaucetError,
             > {
                 ::core::unreachable!()
             }
-            pub async fn run() -> Result<#rt::RunReport, #rt::FaucetError> {
+            pub async fn run() -> Result<rt::RunReport, rt::FaucetError> {
                 ::core::unreachable!()
             }
             pub async fn run_with(
-                _options: #rt::RunOptions,
-            ) -> Result<#rt::RunReport, #rt::FaucetError> {
+                _options: rt::RunOptions,
+            ) -> Result<rt::RunReport, rt::FaucetError> {
                 ::core::unreachable!()
             }
         }
@@ -452,7 +453,7 @@ impl Gen<'_> {
         let main = match &o.loc {
             Some(loc) => {
                 let span = self.span(loc);
-                let prefix = loc_prefix(loc);
+                let prefix = spanned_str(&loc_prefix(loc), span);
                 let rt = respan(rt.clone(), span);
                 quote_spanned!(span=> #rt::cli_main!(#prefix, observability(), run_with);)
             }

@@ -28,6 +28,7 @@ What the **accepts** column means:
 
 - `string`: a plain string (a name, a query, a pattern) fixed at build time; `${env:…}` is refused.
 - `text`: a string that may hold `${env:VAR}`, read when the pipeline is built at run time.
+- `secret`: a credential; it must come from `${env:VAR}` (a literal would be compiled into the binary), and its value is masked in every message.
 - `byte`: one ASCII character, or its byte value (0 to 255); `'\\t'` is a tab.
 - Ranges include their bounds. Durations are numbers of seconds.
 - Wherever a string is accepted, `${vars.name}` is too: it is substituted at build time.
@@ -183,6 +184,7 @@ impl Outline {
             }
             Kind::Str => "string".into(),
             Kind::Text => "text".into(),
+            Kind::Secret => "secret".into(),
             Kind::Byte => "byte".into(),
             Kind::OneOf(choices) => choices.iter().map(|c| code(c)).collect::<Vec<_>>().join(" \\| "),
             Kind::List(item) => format!("list of {}", self.kind(item, bytes)),

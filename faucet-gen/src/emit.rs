@@ -101,7 +101,7 @@ impl<'a> Gen<'a> {
     ) -> TokenStream {
         let span = self.span(loc);
         let gate = quote::format_ident!("gate_{}", feature.replace('-', "_"));
-        let prefix = loc_prefix(loc);
+        let (prefix, what) = (spanned_str(&loc_prefix(loc), span), spanned_str(what, span));
         let rt = respan(self.rt.clone(), span);
         let gate = quote_spanned!(span=> #rt::#gate!(#prefix, #what, #call));
         quote! {
@@ -119,7 +119,7 @@ impl Gen<'_> {
     pub(crate) fn gated_whole(&self, feature: &str, what: &str, loc: &Loc, body: TokenStream) -> TokenStream {
         let span = self.span(loc);
         let gate = quote::format_ident!("gate_{}", feature.replace('-', "_"));
-        let prefix = loc_prefix(loc);
+        let (prefix, what) = (spanned_str(&loc_prefix(loc), span), spanned_str(what, span));
         let rt = respan(self.rt.clone(), span);
         quote_spanned!(span=> #rt::#gate!(#prefix, #what, #body))
     }
@@ -131,6 +131,14 @@ pub fn loc_prefix(loc: &Loc) -> String {
         Loc::File { file, line, col, .. } => format!("{}:{line}:{col}: ", file.name),
         _ => String::new(),
     }
+}
+
+/// A string literal carrying `span`: the error a gate raises from it points
+/// at the config.
+pub(crate) fn spanned_str(s: &str, span: Span) -> Literal {
+    let mut lit = Literal::string(s);
+    lit.set_span(span);
+    lit
 }
 
 /// An integer literal without a suffix: the field or parameter it fills gives its type.

@@ -184,7 +184,8 @@ impl Generator {
                 }
                 s
             }
-            Kind::Str | Kind::Text => json!({ "type": "string" }),
+            // A secret's `${env:…}` may also arrive through `${vars.…}`.
+            Kind::Str | Kind::Text | Kind::Secret => json!({ "type": "string" }),
             Kind::Byte => {
                 let vars = self.vars_reference();
                 self.shared(

@@ -72,6 +72,9 @@ pub enum Kind {
     Str,
     /// A string that may hold `${env:VAR}` and matrix `${row.path}` references.
     Text,
+    /// A credential: it must come from `${env:VAR}` (never a literal in the
+    /// config, so never in the binary), and its value is masked at run time.
+    Secret,
     /// One ASCII character, or its byte value.
     Byte,
     /// One of these strings.

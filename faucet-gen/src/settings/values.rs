@@ -215,7 +215,7 @@ impl<E: Encoding> Setting for FilePath<E> {
 pub struct Secret(pub Text);
 
 impl Setting for Secret {
-    const KIND: Kind = Kind::Text;
+    const KIND: Kind = Kind::Secret;
 
     fn read(node: &Node, key: &'static str, diags: &mut Diagnostics) -> Option<Self> {
         crate::secrets::secret(node, key, diags).map(Secret)

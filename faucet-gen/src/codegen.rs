@@ -112,14 +112,14 @@ impl Gen<'_> {
     fn body(&self, p: &ir::Pipeline) -> TokenStream {
         let g = self;
         let rt = self.rt();
-        let source = g.source(&p.source);
-        let sink = g.sink(&p.sink);
+        let source = p.source.kind.emit(g, &p.source.loc);
+        let sink = p.sink.kind.emit(g, &p.sink.loc);
         let transforms = p.transforms.iter().map(|t| {
             let t = g.transform(t);
             quote!(let pipeline = pipeline.with_transform(#t);)
         });
         let dlq = p.dlq.as_ref().map(|d| {
-            let sink = g.sink(&d.sink);
+            let sink = d.sink.kind.emit(g, &d.sink.loc);
             let on_batch_error = match d.on_batch_error {
                 OnBatchError::Propagate => quote!(#rt::dlq::OnBatchError::Propagate),
                 OnBatchError::DlqAll => quote!(#rt::dlq::OnBatchError::DlqAll),
@@ -471,14 +471,6 @@ impl Gen<'_> {
 
             #main
         }
-    }
-
-    fn source(&self, s: &ir::Source) -> TokenStream {
-        s.kind.emit(self, &s.loc)
-    }
-
-    fn sink(&self, s: &ir::Sink) -> TokenStream {
-        s.kind.emit(self, &s.loc)
     }
 
     fn transform(&self, t: &Transform) -> TokenStream {

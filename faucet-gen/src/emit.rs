@@ -100,7 +100,7 @@ impl<'a> Gen<'a> {
         call: TokenStream,
     ) -> TokenStream {
         let span = self.span(loc);
-        let gate = quote::format_ident!("gate_{}", feature.replace('-', "_"));
+        let gate = quote::format_ident!("gate_{}", feature.replace('-', "_"), span = span);
         let (prefix, what) = (spanned_str(&loc_prefix(loc), span), spanned_str(what, span));
         let rt = respan(self.rt.clone(), span);
         let gate = quote_spanned!(span=> #rt::#gate!(#prefix, #what, #call));
@@ -118,7 +118,7 @@ impl Gen<'_> {
     /// whole constructor expression `body`, config included, inside the gate.
     pub(crate) fn gated_whole(&self, feature: &str, what: &str, loc: &Loc, body: TokenStream) -> TokenStream {
         let span = self.span(loc);
-        let gate = quote::format_ident!("gate_{}", feature.replace('-', "_"));
+        let gate = quote::format_ident!("gate_{}", feature.replace('-', "_"), span = span);
         let (prefix, what) = (spanned_str(&loc_prefix(loc), span), spanned_str(what, span));
         let rt = respan(self.rt.clone(), span);
         quote_spanned!(span=> #rt::#gate!(#prefix, #what, #body))

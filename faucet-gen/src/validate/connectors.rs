@@ -26,7 +26,7 @@ fn spec(
 }
 
 /// Validates the `source` block.
-pub(crate) fn source(node: &Node, diags: &mut Diagnostics) -> Option<ir::Source> {
+pub(crate) fn source_block(node: &Node, diags: &mut Diagnostics) -> Option<ir::Source> {
     let (kind_node, kind, config) = spec(node, &SOURCE_BLOCK, "`source`", diags)?;
     match connectors::SourceKind::read(&kind, &config, diags) {
         Some(valid) => Some(ir::Source { loc: kind_node.loc, kind: valid? }),
@@ -38,7 +38,7 @@ pub(crate) fn source(node: &Node, diags: &mut Diagnostics) -> Option<ir::Source>
 }
 
 /// Validates a sink block (the main sink or the DLQ's), described as `what`.
-pub(crate) fn sink(node: &Node, what: &str, diags: &mut Diagnostics) -> Option<ir::Sink> {
+pub(crate) fn sink_block(node: &Node, what: &str, diags: &mut Diagnostics) -> Option<ir::Sink> {
     let (kind_node, kind, config) =
         spec(node, &SINK_BLOCK, &format!("`{}`", what.trim_start_matches("the ")), diags)?;
     match connectors::SinkKind::read(&kind, &config, diags) {

@@ -106,12 +106,12 @@ type Body = (ir::Source, Vec<ir::Transform>, ir::Sink, ir::State, Option<ir::Dlq
 /// Parent references are accepted only in source and sink configs.
 pub(crate) fn validate_pipeline(node: &Node, diags: &mut Diagnostics) -> Option<Body> {
     let mut p = Fields::new(node, "`pipeline`", diags)?;
-    let source = p.require("source", diags).and_then(|n| connectors::source(n, diags));
+    let source = p.require("source", diags).and_then(|n| connectors::source_block(n, diags));
     let transforms = match p.get("transforms") {
         Some(n) => crate::read::without_tokens(|| transforms::transforms(n, diags)),
         None => Some(Vec::new()),
     };
-    let sink = p.require("sink", diags).and_then(|n| connectors::sink(n, "the sink", diags));
+    let sink = p.require("sink", diags).and_then(|n| connectors::sink_block(n, "the sink", diags));
     let state = match p.get("state") {
         Some(n) => crate::read::without_tokens(|| state(n, diags)),
         None => Some(ir::State::None),
@@ -175,7 +175,8 @@ fn one_of_or_later(node: &Node, diags: &mut Diagnostics) -> Option<&'static str>
 
 fn dlq(node: &Node, diags: &mut Diagnostics) -> Option<ir::Dlq> {
     let mut f = Fields::with_spec(node, &DLQ, "`dlq`", diags)?;
-    let sink = f.require("sink", diags).and_then(|n| connectors::sink(n, "the dead-letter sink", diags));
+    let sink =
+        f.require("sink", diags).and_then(|n| connectors::sink_block(n, "the dead-letter sink", diags));
     let on_batch_error = match f.get("on_batch_error") {
         Some(n) => one_of(n, "on_batch_error", &["propagate", "dlq_all"], diags).map(|v| match v {
             "dlq_all" => ir::OnBatchError::DlqAll,

@@ -4,4 +4,5 @@
 //! connector's feature gate. Each connector module re-exports its own.
 
 pub mod files;
+pub mod rest;
 pub mod stdout;

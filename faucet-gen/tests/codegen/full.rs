@@ -57,7 +57,7 @@ pub mod full_featured {
         let pipeline = rt::Pipeline::new(source, sink).with_name(NAME);
         let pipeline = pipeline.with_transform(rt::transform::Flatten::new("."));
         let pipeline = pipeline
-            .with_transform(rt::transform::RenameKeys::new("^user\\.(.*)$", "u_$1"));
+            .with_transform(rt::transform::RenameKeys::new("^user\\.(.*)$", "u_$1")?);
         let pipeline = pipeline
             .with_transform(
                 rt::transform::KeysCase::new(rt::transform::CaseMode::Snake),

@@ -5,7 +5,7 @@ use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 
 use super::checks::{TokenUrl, is_token};
-use super::values::StringList;
+use super::values::List;
 use crate::diag::{Diagnostics, list};
 use crate::emit::Gen;
 use crate::load::{Node, Value};
@@ -73,8 +73,8 @@ settings! {
 }
 
 /// `scopes`: a list, or one space-separated string.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Scopes(pub StringList);
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scopes(pub List<String>);
 
 impl Setting for Scopes {
     const KIND: Kind = Kind::AnyOf(&[Kind::Str, Kind::List(&Kind::Str)]);
@@ -82,13 +82,13 @@ impl Setting for Scopes {
 
     fn read(node: &Node, key: &'static str, diags: &mut Diagnostics) -> Option<Self> {
         match &node.value {
-            Value::Str(s) => Some(Scopes(StringList(s.split_whitespace().map(str::to_owned).collect()))),
-            _ => StringList::read_list(node, key, diags).map(Scopes),
+            Value::Str(s) => Some(Scopes(List(s.split_whitespace().map(str::to_owned).collect()))),
+            _ => List::read(node, key, diags).map(Scopes),
         }
     }
 
     fn absent() -> Option<Self> {
-        Some(Scopes::default())
+        List::absent().map(Scopes)
     }
 
     fn emit(&self, g: &Gen) -> TokenStream {

@@ -21,7 +21,7 @@ use self::json::Json;
 use self::pagination::Pagination;
 use self::replication::Incremental;
 use self::values::{
-    AnyCase, Headers, Method, NoPartitions, QueryParams, RateLimit, Statuses, StringList, Timeout, Wait,
+    AnyCase, Headers, List, Method, NoPartitions, QueryParams, RateLimit, Statuses, Timeout, Wait,
 };
 use super::registry::Connector;
 use crate::diag::{Diagnostics, Loc};
@@ -41,21 +41,9 @@ settings! {
         compat: Flatten<Compat>,
     }
     not_yet: [
-        "query_params_multi",
-        "name",
-        "schema",
-        "partition_concurrency",
-        "tls",
-        "response_format",
-        "csv_delimiter",
-        "csv_has_headers",
-        "excel_sheet",
-        "excel_header_row",
-        "replication_bind",
-        "odata",
-        "decode",
-        "async_job",
-        "window",
+        "query_params_multi", "name", "schema", "partition_concurrency", "tls", "response_format",
+        "csv_delimiter", "csv_has_headers", "excel_sheet", "excel_header_row", "replication_bind",
+        "odata", "decode", "async_job", "window",
     ]
 }
 
@@ -116,7 +104,7 @@ settings! {
         /// Accepted for faucet-stream compatibility (the key is `pipeline::row`).
         state_key: Option<String>,
         /// Accepted for faucet-stream compatibility.
-        primary_keys: Option<StringList>,
+        primary_keys: Option<List<String>>,
         /// Accepted for faucet-stream compatibility.
         schema_sample_size: Option<Int<0, { i64::MAX }>>,
         /// Only an empty list is accepted for now.

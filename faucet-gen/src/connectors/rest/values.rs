@@ -8,8 +8,9 @@ use super::checks::is_token;
 use crate::diag::Diagnostics;
 use crate::emit::{Gen, int_lit, string, vec};
 use crate::load::{Node, Value};
-use crate::read::{int_in, plain_string, text, text_in};
+use crate::read::{text, text_in};
 use crate::secrets::{self, Position};
+use crate::settings::values::Int;
 use crate::settings::{Nested, Setting, choice, settings};
 use crate::spec::Kind;
 use crate::text::{Encode, Text};
@@ -118,49 +119,30 @@ impl<const MIN_MS: u64> Setting for Seconds<MIN_MS> {
     }
 
     fn to_json(&self) -> serde_json::Value {
-        if self.ms % 1000 == 0 { (self.ms / 1000).into() } else { (self.ms as f64 / 1000.0).into() }
+        if self.ms.is_multiple_of(1000) { (self.ms / 1000).into() } else { (self.ms as f64 / 1000.0).into() }
     }
 }
 
-/// `headers`: names to values (numbers and booleans are written as text).
+/// Names to values (numbers and booleans are written as text): the request
+/// headers (`HEADERS`, whose names are checked), or the query parameters.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct Headers(pub Vec<(String, Text)>);
+pub struct Pairs<const HEADERS: bool>(pub Vec<(String, Text)>);
 
-/// `query_params`: names to values (numbers and booleans are written as text).
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct QueryParams(pub Vec<(String, Text)>);
+/// `headers`.
+pub type Headers = Pairs<true>;
+/// `query_params`.
+pub type QueryParams = Pairs<false>;
 
-impl Setting for Headers {
+impl<const HEADERS: bool> Setting for Pairs<HEADERS> {
     const KIND: Kind = Kind::Map(&Kind::Scalar);
     const REQUIRED: bool = false;
 
     fn read(node: &Node, key: &'static str, diags: &mut Diagnostics) -> Option<Self> {
-        string_map(node, key, true, diags).map(Headers)
+        string_map(node, key, HEADERS, diags).map(Pairs)
     }
 
     fn absent() -> Option<Self> {
-        Some(Headers::default())
-    }
-
-    fn emit(&self, g: &Gen) -> TokenStream {
-        pairs(&self.0, g)
-    }
-
-    fn to_json(&self) -> serde_json::Value {
-        serde_json::Value::Null
-    }
-}
-
-impl Setting for QueryParams {
-    const KIND: Kind = Kind::Map(&Kind::Scalar);
-    const REQUIRED: bool = false;
-
-    fn read(node: &Node, key: &'static str, diags: &mut Diagnostics) -> Option<Self> {
-        string_map(node, key, false, diags).map(QueryParams)
-    }
-
-    fn absent() -> Option<Self> {
-        Some(QueryParams::default())
+        Some(Pairs(Vec::new()))
     }
 
     fn emit(&self, g: &Gen) -> TokenStream {
@@ -230,12 +212,15 @@ fn string_map(
     ok.then_some(out)
 }
 
-/// `tolerated_http_errors`: HTTP error statuses.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Statuses(pub Vec<u16>);
+/// A list of `T`; absent, it is empty.
+#[derive(Debug, Clone, PartialEq)]
+pub struct List<T>(pub Vec<T>);
 
-impl Setting for Statuses {
-    const KIND: Kind = Kind::List(&Kind::Int(400, 599));
+/// `tolerated_http_errors`: HTTP error statuses.
+pub type Statuses = List<Int<400, 599>>;
+
+impl<T: Setting> Setting for List<T> {
+    const KIND: Kind = Kind::List(&T::KIND);
     const REQUIRED: bool = false;
 
     fn read(node: &Node, key: &'static str, diags: &mut Diagnostics) -> Option<Self> {
@@ -243,56 +228,20 @@ impl Setting for Statuses {
             diags.error(&node.loc, format!("`{key}` must be a list, found {}", node.value.kind_name()));
             return None;
         };
-        let codes: Vec<Option<u16>> =
-            items.iter().map(|n| int_in(n, key, 400, 599, diags).map(|v| v as u16)).collect();
-        codes.into_iter().collect::<Option<_>>().map(Statuses)
+        let items: Vec<Option<T>> = items.iter().map(|n| T::read(n, key, diags)).collect();
+        items.into_iter().collect::<Option<_>>().map(List)
     }
 
     fn absent() -> Option<Self> {
-        Some(Statuses::default())
+        Some(List(Vec::new()))
     }
 
-    fn emit(&self, _: &Gen) -> TokenStream {
-        vec(self.0.iter().map(|c| {
-            let c = int_lit(u64::from(*c));
-            quote!(#c)
-        }))
+    fn emit(&self, g: &Gen) -> TokenStream {
+        vec(self.0.iter().map(|v| v.emit(g)))
     }
 
     fn to_json(&self) -> serde_json::Value {
-        self.0.clone().into()
-    }
-}
-
-/// A list of strings fixed at build time.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct StringList(pub Vec<String>);
-
-impl StringList {
-    /// Reads a list of plain strings.
-    pub fn read_list(node: &Node, key: &str, diags: &mut Diagnostics) -> Option<Self> {
-        let Value::Seq(items) = &node.value else {
-            diags.error(&node.loc, format!("`{key}` must be a list, found {}", node.value.kind_name()));
-            return None;
-        };
-        let items: Vec<Option<String>> = items.iter().map(|n| plain_string(n, key, diags)).collect();
-        items.into_iter().collect::<Option<_>>().map(StringList)
-    }
-}
-
-impl Setting for StringList {
-    const KIND: Kind = Kind::List(&Kind::Str);
-
-    fn read(node: &Node, key: &'static str, diags: &mut Diagnostics) -> Option<Self> {
-        Self::read_list(node, key, diags)
-    }
-
-    fn emit(&self, _: &Gen) -> TokenStream {
-        vec(self.0.iter().map(|s| string(s)))
-    }
-
-    fn to_json(&self) -> serde_json::Value {
-        self.0.clone().into()
+        self.0.iter().map(T::to_json).collect()
     }
 }
 

@@ -138,7 +138,7 @@ fn build_and_run_time_agree_on_credential_names() {
         "limit",
     ] {
         assert_eq!(
-            faucet_gen::validate::secrets::is_secret_name(name),
+            faucet_gen::secrets::is_secret_name(name),
             faucet_runtime::secret::is_secret_name(name),
             "{name}"
         );

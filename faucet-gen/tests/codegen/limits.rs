@@ -20,105 +20,348 @@ pub mod at_the_limits {
         >,
         rt::FaucetError,
     > {
-        let source = rt::gate_rest!(
-            "tests/codegen/limits.yaml:7:11: ", "`rest` source",
-            rt::connectors::rest::RestSource::new(rt::connectors::rest::RestSourceConfig
-            { base_url : String::from("http://127.0.0.1:9/api"), path : String::from(""),
-            method : rt::connectors::rest::Method::Post, headers : ::std::vec![],
-            query_params : ::std::vec![], body :
-            ::core::option::Option::Some(rt::serde_json::Value::Array(::std::vec![{ let
-            mut map = rt::serde_json::Map::new(); map
-            .insert(::std::string::String::from("a"),
-            rt::serde_json::Value::Array(::std::vec![{ let mut map =
-            rt::serde_json::Map::new(); map.insert(::std::string::String::from("a"),
-            rt::serde_json::Value::Array(::std::vec![{ let mut map =
-            rt::serde_json::Map::new(); map.insert(::std::string::String::from("a"),
-            rt::serde_json::Value::Array(::std::vec![{ let mut map =
-            rt::serde_json::Map::new(); map.insert(::std::string::String::from("a"),
-            rt::serde_json::Value::Array(::std::vec![{ let mut map =
-            rt::serde_json::Map::new(); map.insert(::std::string::String::from("a"),
-            rt::serde_json::Value::Array(::std::vec![{ let mut map =
-            rt::serde_json::Map::new(); map.insert(::std::string::String::from("a"),
-            rt::serde_json::Value::Array(::std::vec![{ let mut map =
-            rt::serde_json::Map::new(); map.insert(::std::string::String::from("a"),
-            rt::serde_json::Value::Array(::std::vec![{ let mut map =
-            rt::serde_json::Map::new(); map.insert(::std::string::String::from("a"),
-            rt::serde_json::Value::Array(::std::vec![{ let mut map =
-            rt::serde_json::Map::new(); map.insert(::std::string::String::from("a"),
-            rt::serde_json::Value::Array(::std::vec![{ let mut map =
-            rt::serde_json::Map::new(); map.insert(::std::string::String::from("a"),
-            rt::serde_json::Value::Array(::std::vec![{ let mut map =
-            rt::serde_json::Map::new(); map.insert(::std::string::String::from("a"),
-            rt::serde_json::Value::Array(::std::vec![{ let mut map =
-            rt::serde_json::Map::new(); map.insert(::std::string::String::from("a"),
-            rt::serde_json::Value::Array(::std::vec![{ let mut map =
-            rt::serde_json::Map::new(); map.insert(::std::string::String::from("a"),
-            rt::serde_json::Value::Array(::std::vec![{ let mut map =
-            rt::serde_json::Map::new(); map.insert(::std::string::String::from("a"),
-            rt::serde_json::Value::Array(::std::vec![{ let mut map =
-            rt::serde_json::Map::new(); map.insert(::std::string::String::from("a"),
-            rt::serde_json::Value::Array(::std::vec![{ let mut map =
-            rt::serde_json::Map::new(); map.insert(::std::string::String::from("a"),
-            rt::serde_json::Value::Array(::std::vec![{ let mut map =
-            rt::serde_json::Map::new(); map.insert(::std::string::String::from("a"),
-            rt::serde_json::Value::Array(::std::vec![{ let mut map =
-            rt::serde_json::Map::new(); map.insert(::std::string::String::from("a"),
-            rt::serde_json::Value::Array(::std::vec![{ let mut map =
-            rt::serde_json::Map::new(); map.insert(::std::string::String::from("a"),
-            rt::serde_json::Value::Array(::std::vec![{ let mut map =
-            rt::serde_json::Map::new(); map.insert(::std::string::String::from("a"),
-            rt::serde_json::Value::Array(::std::vec![{ let mut map =
-            rt::serde_json::Map::new(); map.insert(::std::string::String::from("a"),
-            rt::serde_json::Value::Array(::std::vec![{ let mut map =
-            rt::serde_json::Map::new(); map.insert(::std::string::String::from("a"),
-            rt::serde_json::Value::Array(::std::vec![{ let mut map =
-            rt::serde_json::Map::new(); map.insert(::std::string::String::from("a"),
-            rt::serde_json::Value::Array(::std::vec![{ let mut map =
-            rt::serde_json::Map::new(); map.insert(::std::string::String::from("a"),
-            rt::serde_json::Value::Array(::std::vec![{ let mut map =
-            rt::serde_json::Map::new(); map.insert(::std::string::String::from("a"),
-            rt::serde_json::Value::Array(::std::vec![{ let mut map =
-            rt::serde_json::Map::new(); map.insert(::std::string::String::from("a"),
-            rt::serde_json::Value::Array(::std::vec![{ let mut map =
-            rt::serde_json::Map::new(); map.insert(::std::string::String::from("a"),
-            rt::serde_json::Value::Array(::std::vec![{ let mut map =
-            rt::serde_json::Map::new(); map.insert(::std::string::String::from("a"),
-            rt::serde_json::Value::Array(::std::vec![{ let mut map =
-            rt::serde_json::Map::new(); map.insert(::std::string::String::from("a"),
-            rt::serde_json::Value::Array(::std::vec![{ let mut map =
-            rt::serde_json::Map::new(); map.insert(::std::string::String::from("a"),
-            rt::serde_json::Value::from(1i64)); rt::serde_json::Value::Object(map) }]));
-            rt::serde_json::Value::Object(map) }])); rt::serde_json::Value::Object(map)
-            }])); rt::serde_json::Value::Object(map) }]));
-            rt::serde_json::Value::Object(map) }])); rt::serde_json::Value::Object(map)
-            }])); rt::serde_json::Value::Object(map) }]));
-            rt::serde_json::Value::Object(map) }])); rt::serde_json::Value::Object(map)
-            }])); rt::serde_json::Value::Object(map) }]));
-            rt::serde_json::Value::Object(map) }])); rt::serde_json::Value::Object(map)
-            }])); rt::serde_json::Value::Object(map) }]));
-            rt::serde_json::Value::Object(map) }])); rt::serde_json::Value::Object(map)
-            }])); rt::serde_json::Value::Object(map) }]));
-            rt::serde_json::Value::Object(map) }])); rt::serde_json::Value::Object(map)
-            }])); rt::serde_json::Value::Object(map) }]));
-            rt::serde_json::Value::Object(map) }])); rt::serde_json::Value::Object(map)
-            }])); rt::serde_json::Value::Object(map) }]));
-            rt::serde_json::Value::Object(map) }])); rt::serde_json::Value::Object(map)
-            }])); rt::serde_json::Value::Object(map) }]));
-            rt::serde_json::Value::Object(map) }])); rt::serde_json::Value::Object(map)
-            }])); rt::serde_json::Value::Object(map) }]));
-            rt::serde_json::Value::Object(map) }])); rt::serde_json::Value::Object(map)
-            }])), records_path : ::core::option::Option::None, pagination :
-            rt::connectors::rest::Pagination::None, max_pages :
-            ::core::option::Option::None, max_empty_pages : 10u64, timeout :
-            ::core::time::Duration::from_millis(30000u64), max_retries : 3u32,
-            retry_backoff : ::core::time::Duration::from_millis(1000u64), max_retry_after
-            : ::core::time::Duration::from_millis(60000u64), retry_non_idempotent :
-            false, max_response_bytes : 67108864u64, request_delay :
-            ::core::time::Duration::from_millis(0u64), rate_limit :
-            ::core::option::Option::Some(0.0000116f64), tolerated_http_errors :
-            ::std::vec![], replication : ::core::option::Option::None, auth :
-            rt::connectors::rest::Auth::None, }) ?
-        );
+        let source = {
+            let config = rt::config::rest::RestSourceConfig {
+                base_url: String::from("http://127.0.0.1:9/api"),
+                path: String::from(""),
+                method: rt::config::rest::Method::Post,
+                headers: Vec::from([]),
+                query_params: Vec::from([]),
+                body: Some({
+                    let part0 = rt::serde_json::Value::Array(
+                        Vec::from([
+                            rt::serde_json::Value::Object(
+                                rt::serde_json::Map::from_iter([
+                                    (
+                                        String::from("a"),
+                                        rt::serde_json::Value::Array(
+                                            Vec::from([
+                                                rt::serde_json::Value::Object(
+                                                    rt::serde_json::Map::from_iter([
+                                                        (
+                                                            String::from("a"),
+                                                            rt::serde_json::Value::Array(
+                                                                Vec::from([
+                                                                    rt::serde_json::Value::Object(
+                                                                        rt::serde_json::Map::from_iter([
+                                                                            (
+                                                                                String::from("a"),
+                                                                                rt::serde_json::Value::Array(
+                                                                                    Vec::from([
+                                                                                        rt::serde_json::Value::Object(
+                                                                                            rt::serde_json::Map::from_iter([
+                                                                                                (
+                                                                                                    String::from("a"),
+                                                                                                    rt::serde_json::Value::Array(
+                                                                                                        Vec::from([
+                                                                                                            rt::serde_json::Value::Object(
+                                                                                                                rt::serde_json::Map::from_iter([
+                                                                                                                    (
+                                                                                                                        String::from("a"),
+                                                                                                                        rt::serde_json::Value::Array(
+                                                                                                                            Vec::from([
+                                                                                                                                rt::serde_json::Value::Object(
+                                                                                                                                    rt::serde_json::Map::from_iter([
+                                                                                                                                        (String::from("a"), rt::serde_json::Value::from(1i64)),
+                                                                                                                                    ]),
+                                                                                                                                ),
+                                                                                                                            ]),
+                                                                                                                        ),
+                                                                                                                    ),
+                                                                                                                ]),
+                                                                                                            ),
+                                                                                                        ]),
+                                                                                                    ),
+                                                                                                ),
+                                                                                            ]),
+                                                                                        ),
+                                                                                    ]),
+                                                                                ),
+                                                                            ),
+                                                                        ]),
+                                                                    ),
+                                                                ]),
+                                                            ),
+                                                        ),
+                                                    ]),
+                                                ),
+                                            ]),
+                                        ),
+                                    ),
+                                ]),
+                            ),
+                        ]),
+                    );
+                    let part1 = rt::serde_json::Value::Array(
+                        Vec::from([
+                            rt::serde_json::Value::Object(
+                                rt::serde_json::Map::from_iter([
+                                    (
+                                        String::from("a"),
+                                        rt::serde_json::Value::Array(
+                                            Vec::from([
+                                                rt::serde_json::Value::Object(
+                                                    rt::serde_json::Map::from_iter([
+                                                        (
+                                                            String::from("a"),
+                                                            rt::serde_json::Value::Array(
+                                                                Vec::from([
+                                                                    rt::serde_json::Value::Object(
+                                                                        rt::serde_json::Map::from_iter([
+                                                                            (
+                                                                                String::from("a"),
+                                                                                rt::serde_json::Value::Array(
+                                                                                    Vec::from([
+                                                                                        rt::serde_json::Value::Object(
+                                                                                            rt::serde_json::Map::from_iter([
+                                                                                                (
+                                                                                                    String::from("a"),
+                                                                                                    rt::serde_json::Value::Array(
+                                                                                                        Vec::from([
+                                                                                                            rt::serde_json::Value::Object(
+                                                                                                                rt::serde_json::Map::from_iter([
+                                                                                                                    (
+                                                                                                                        String::from("a"),
+                                                                                                                        rt::serde_json::Value::Array(
+                                                                                                                            Vec::from([
+                                                                                                                                rt::serde_json::Value::Object(
+                                                                                                                                    rt::serde_json::Map::from_iter([(String::from("a"), part0)]),
+                                                                                                                                ),
+                                                                                                                            ]),
+                                                                                                                        ),
+                                                                                                                    ),
+                                                                                                                ]),
+                                                                                                            ),
+                                                                                                        ]),
+                                                                                                    ),
+                                                                                                ),
+                                                                                            ]),
+                                                                                        ),
+                                                                                    ]),
+                                                                                ),
+                                                                            ),
+                                                                        ]),
+                                                                    ),
+                                                                ]),
+                                                            ),
+                                                        ),
+                                                    ]),
+                                                ),
+                                            ]),
+                                        ),
+                                    ),
+                                ]),
+                            ),
+                        ]),
+                    );
+                    let part2 = rt::serde_json::Value::Array(
+                        Vec::from([
+                            rt::serde_json::Value::Object(
+                                rt::serde_json::Map::from_iter([
+                                    (
+                                        String::from("a"),
+                                        rt::serde_json::Value::Array(
+                                            Vec::from([
+                                                rt::serde_json::Value::Object(
+                                                    rt::serde_json::Map::from_iter([
+                                                        (
+                                                            String::from("a"),
+                                                            rt::serde_json::Value::Array(
+                                                                Vec::from([
+                                                                    rt::serde_json::Value::Object(
+                                                                        rt::serde_json::Map::from_iter([
+                                                                            (
+                                                                                String::from("a"),
+                                                                                rt::serde_json::Value::Array(
+                                                                                    Vec::from([
+                                                                                        rt::serde_json::Value::Object(
+                                                                                            rt::serde_json::Map::from_iter([
+                                                                                                (
+                                                                                                    String::from("a"),
+                                                                                                    rt::serde_json::Value::Array(
+                                                                                                        Vec::from([
+                                                                                                            rt::serde_json::Value::Object(
+                                                                                                                rt::serde_json::Map::from_iter([
+                                                                                                                    (
+                                                                                                                        String::from("a"),
+                                                                                                                        rt::serde_json::Value::Array(
+                                                                                                                            Vec::from([
+                                                                                                                                rt::serde_json::Value::Object(
+                                                                                                                                    rt::serde_json::Map::from_iter([(String::from("a"), part1)]),
+                                                                                                                                ),
+                                                                                                                            ]),
+                                                                                                                        ),
+                                                                                                                    ),
+                                                                                                                ]),
+                                                                                                            ),
+                                                                                                        ]),
+                                                                                                    ),
+                                                                                                ),
+                                                                                            ]),
+                                                                                        ),
+                                                                                    ]),
+                                                                                ),
+                                                                            ),
+                                                                        ]),
+                                                                    ),
+                                                                ]),
+                                                            ),
+                                                        ),
+                                                    ]),
+                                                ),
+                                            ]),
+                                        ),
+                                    ),
+                                ]),
+                            ),
+                        ]),
+                    );
+                    let part3 = rt::serde_json::Value::Array(
+                        Vec::from([
+                            rt::serde_json::Value::Object(
+                                rt::serde_json::Map::from_iter([
+                                    (
+                                        String::from("a"),
+                                        rt::serde_json::Value::Array(
+                                            Vec::from([
+                                                rt::serde_json::Value::Object(
+                                                    rt::serde_json::Map::from_iter([
+                                                        (
+                                                            String::from("a"),
+                                                            rt::serde_json::Value::Array(
+                                                                Vec::from([
+                                                                    rt::serde_json::Value::Object(
+                                                                        rt::serde_json::Map::from_iter([
+                                                                            (
+                                                                                String::from("a"),
+                                                                                rt::serde_json::Value::Array(
+                                                                                    Vec::from([
+                                                                                        rt::serde_json::Value::Object(
+                                                                                            rt::serde_json::Map::from_iter([
+                                                                                                (
+                                                                                                    String::from("a"),
+                                                                                                    rt::serde_json::Value::Array(
+                                                                                                        Vec::from([
+                                                                                                            rt::serde_json::Value::Object(
+                                                                                                                rt::serde_json::Map::from_iter([
+                                                                                                                    (
+                                                                                                                        String::from("a"),
+                                                                                                                        rt::serde_json::Value::Array(
+                                                                                                                            Vec::from([
+                                                                                                                                rt::serde_json::Value::Object(
+                                                                                                                                    rt::serde_json::Map::from_iter([(String::from("a"), part2)]),
+                                                                                                                                ),
+                                                                                                                            ]),
+                                                                                                                        ),
+                                                                                                                    ),
+                                                                                                                ]),
+                                                                                                            ),
+                                                                                                        ]),
+                                                                                                    ),
+                                                                                                ),
+                                                                                            ]),
+                                                                                        ),
+                                                                                    ]),
+                                                                                ),
+                                                                            ),
+                                                                        ]),
+                                                                    ),
+                                                                ]),
+                                                            ),
+                                                        ),
+                                                    ]),
+                                                ),
+                                            ]),
+                                        ),
+                                    ),
+                                ]),
+                            ),
+                        ]),
+                    );
+                    rt::serde_json::Value::Array(
+                        Vec::from([
+                            rt::serde_json::Value::Object(
+                                rt::serde_json::Map::from_iter([
+                                    (
+                                        String::from("a"),
+                                        rt::serde_json::Value::Array(
+                                            Vec::from([
+                                                rt::serde_json::Value::Object(
+                                                    rt::serde_json::Map::from_iter([
+                                                        (
+                                                            String::from("a"),
+                                                            rt::serde_json::Value::Array(
+                                                                Vec::from([
+                                                                    rt::serde_json::Value::Object(
+                                                                        rt::serde_json::Map::from_iter([
+                                                                            (
+                                                                                String::from("a"),
+                                                                                rt::serde_json::Value::Array(
+                                                                                    Vec::from([
+                                                                                        rt::serde_json::Value::Object(
+                                                                                            rt::serde_json::Map::from_iter([
+                                                                                                (
+                                                                                                    String::from("a"),
+                                                                                                    rt::serde_json::Value::Array(
+                                                                                                        Vec::from([
+                                                                                                            rt::serde_json::Value::Object(
+                                                                                                                rt::serde_json::Map::from_iter([
+                                                                                                                    (
+                                                                                                                        String::from("a"),
+                                                                                                                        rt::serde_json::Value::Array(
+                                                                                                                            Vec::from([
+                                                                                                                                rt::serde_json::Value::Object(
+                                                                                                                                    rt::serde_json::Map::from_iter([(String::from("a"), part3)]),
+                                                                                                                                ),
+                                                                                                                            ]),
+                                                                                                                        ),
+                                                                                                                    ),
+                                                                                                                ]),
+                                                                                                            ),
+                                                                                                        ]),
+                                                                                                    ),
+                                                                                                ),
+                                                                                            ]),
+                                                                                        ),
+                                                                                    ]),
+                                                                                ),
+                                                                            ),
+                                                                        ]),
+                                                                    ),
+                                                                ]),
+                                                            ),
+                                                        ),
+                                                    ]),
+                                                ),
+                                            ]),
+                                        ),
+                                    ),
+                                ]),
+                            ),
+                        ]),
+                    )
+                }),
+                records_path: None,
+                pagination: rt::config::rest::Pagination::None,
+                max_pages: None,
+                max_empty_pages: 10,
+                timeout: rt::Duration::from_millis(30000),
+                max_retries: 3,
+                retry_backoff: rt::Duration::from_millis(1000),
+                max_retry_after: rt::Duration::from_millis(60000),
+                retry_non_idempotent: false,
+                max_response_bytes: 67108864,
+                request_delay: rt::Duration::from_millis(0),
+                tolerated_http_errors: Vec::from([]),
+                rate_limit: Some(0.0000116),
+                replication: None,
+                auth: rt::config::rest::Auth::None,
+            };
+            rt::gate_rest!(
+                "tests/codegen/limits.yaml:7:11: ", "`rest` source",
+                rt::connectors::rest::RestSource::new(config) ?
+            )
+        };
         let sink = rt::connectors::stdout::StdoutSink::new(rt::config::stdout::StdoutSinkConfig {
             destination: rt::config::stdout::Destination::Stdout,
             format: rt::config::stdout::StdoutFormat::JsonLines,

@@ -20,51 +20,92 @@ pub mod rest_users {
         >,
         rt::FaucetError,
     > {
-        let source = rt::gate_rest!(
-            "tests/codegen/rest.yaml:4:11: ", "`rest` source",
-            rt::connectors::rest::RestSource::new(rt::connectors::rest::RestSourceConfig
-            { base_url : String::from("http://127.0.0.1:9/api"), path :
-            String::from("/users"), method : rt::connectors::rest::Method::Post, headers
-            : ::std::vec![(::std::string::String::from("X-Client"),
-            String::from("faucet")), (::std::string::String::from("X-Version"),
-            String::from("2"))], query_params :
-            ::std::vec![(::std::string::String::from("status"), String::from("active"))],
-            body : ::core::option::Option::Some({ let mut map =
-            rt::serde_json::Map::new(); map.insert(::std::string::String::from("filter"),
-            { let mut map = rt::serde_json::Map::new(); map
-            .insert(::std::string::String::from("team"),
-            rt::serde_json::Value::String(rt::secret::Template(&
-            [rt::secret::Part::Env("FAUCET_SNAPSHOT_TEAM")]).resolve() ?)); map
-            .insert(::std::string::String::from("ids"),
-            rt::serde_json::Value::Array(::std::vec![rt::serde_json::Value::from(1i64),
-            rt::serde_json::Value::from(2.5f64), rt::serde_json::Value::Bool(true),
-            rt::serde_json::Value::Null])); rt::serde_json::Value::Object(map) });
-            rt::serde_json::Value::Object(map) }), records_path :
-            ::core::option::Option::Some(::std::string::String::from("$.data[*]")),
-            pagination : rt::connectors::rest::Pagination::CursorInBody { next_token_path
-            : ::std::string::String::from("$.meta.next"), body_cursor_field :
-            ::std::string::String::from("after") }, max_pages :
-            ::core::option::Option::Some(50u64), max_empty_pages : 10u64, timeout :
-            ::core::time::Duration::from_millis(2500u64), max_retries : 2u32,
-            retry_backoff : ::core::time::Duration::from_millis(250u64), max_retry_after
-            : ::core::time::Duration::from_millis(60000u64), retry_non_idempotent :
-            false, max_response_bytes : 67108864u64, request_delay :
-            ::core::time::Duration::from_millis(100u64), rate_limit :
-            ::core::option::Option::Some(5f64), tolerated_http_errors :
-            ::std::vec![404u16], replication :
-            ::core::option::Option::Some(rt::connectors::rest::Replication { key :
-            ::std::string::String::from("updated_at"), start_value :
-            ::core::option::Option::Some(rt::serde_json::Value::String(String::from("2024-01-01"))),
-            param : ::core::option::Option::Some(::std::string::String::from("since"))
-            }), auth :
-            rt::connectors::rest::Auth::OAuth2(rt::connectors::rest::OAuth2Config {
-            token_url : String::from("http://127.0.0.1:9/token"), client_id :
-            String::from("faucet"), client_secret :
-            rt::secret::SecretString::new(rt::secret::Template(&
-            [rt::secret::Part::Secret("FAUCET_SNAPSHOT_CLIENT_SECRET")]).resolve() ?),
-            scopes : ::std::vec![::std::string::String::from("read")], expiry_ratio :
-            0.9f64, }), }) ?
-        );
+        let source = {
+            let config = rt::config::rest::RestSourceConfig {
+                base_url: String::from("http://127.0.0.1:9/api"),
+                path: String::from("/users"),
+                method: rt::config::rest::Method::Post,
+                headers: Vec::from([
+                    (String::from("X-Client"), String::from("faucet")),
+                    (String::from("X-Version"), String::from("2")),
+                ]),
+                query_params: Vec::from([
+                    (String::from("status"), String::from("active")),
+                ]),
+                body: Some(
+                    rt::serde_json::Value::Object(
+                        rt::serde_json::Map::from_iter([
+                            (
+                                String::from("filter"),
+                                rt::serde_json::Value::Object(
+                                    rt::serde_json::Map::from_iter([
+                                        (
+                                            String::from("team"),
+                                            rt::serde_json::Value::String(
+                                                rt::secret::Template(
+                                                        &[rt::secret::Part::Env("FAUCET_SNAPSHOT_TEAM")],
+                                                    )
+                                                    .resolve()?,
+                                            ),
+                                        ),
+                                        (
+                                            String::from("ids"),
+                                            rt::serde_json::Value::Array(
+                                                Vec::from([
+                                                    rt::serde_json::Value::from(1i64),
+                                                    rt::serde_json::Value::from(2.5f64),
+                                                    rt::serde_json::Value::Bool(true),
+                                                    rt::serde_json::Value::Null,
+                                                ]),
+                                            ),
+                                        ),
+                                    ]),
+                                ),
+                            ),
+                        ]),
+                    ),
+                ),
+                records_path: Some(String::from("$.data[*]")),
+                pagination: rt::config::rest::Pagination::CursorInBody {
+                    next_token_path: String::from("$.meta.next"),
+                    body_cursor_field: String::from("after"),
+                },
+                max_pages: Some(50),
+                max_empty_pages: 10,
+                timeout: rt::Duration::from_millis(2500),
+                max_retries: 2,
+                retry_backoff: rt::Duration::from_millis(250),
+                max_retry_after: rt::Duration::from_millis(60000),
+                retry_non_idempotent: false,
+                max_response_bytes: 67108864,
+                request_delay: rt::Duration::from_millis(100),
+                tolerated_http_errors: Vec::from([404]),
+                rate_limit: Some(5.0),
+                replication: Some(rt::config::rest::Replication {
+                    key: String::from("updated_at"),
+                    start_value: Some(
+                        rt::serde_json::Value::String(String::from("2024-01-01")),
+                    ),
+                    param: Some(String::from("since")),
+                }),
+                auth: rt::config::rest::Auth::OAuth2(rt::config::rest::OAuth2Config {
+                    token_url: String::from("http://127.0.0.1:9/token"),
+                    client_id: String::from("faucet"),
+                    client_secret: rt::secret::SecretString::new(
+                        rt::secret::Template(
+                                &[rt::secret::Part::Secret("FAUCET_SNAPSHOT_CLIENT_SECRET")],
+                            )
+                            .resolve()?,
+                    ),
+                    scopes: Vec::from([String::from("read")]),
+                    expiry_ratio: 0.9,
+                }),
+            };
+            rt::gate_rest!(
+                "tests/codegen/rest.yaml:4:11: ", "`rest` source",
+                rt::connectors::rest::RestSource::new(config) ?
+            )
+        };
         let sink = rt::connectors::stdout::StdoutSink::new(rt::config::stdout::StdoutSinkConfig {
             destination: rt::config::stdout::Destination::Stdout,
             format: rt::config::stdout::StdoutFormat::JsonLines,

@@ -4,5 +4,7 @@
 //! connector's feature gate. Each connector module re-exports its own.
 
 pub mod files;
+pub mod files;
 pub mod observability;
+pub mod rest;
 pub mod stdout;

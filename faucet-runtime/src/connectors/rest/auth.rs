@@ -5,61 +5,9 @@ use std::time::Duration;
 use reqwest::header::{AUTHORIZATION, HeaderName, HeaderValue};
 use tokio::time::Instant;
 
+use super::{Auth, OAuth2Config};
 use crate::error::{FaucetError, Result};
 use crate::secret::SecretString;
-
-/// The `auth` of the `rest` source. Secrets are [`SecretString`]s, resolved
-/// from `${env:…}` when the pipeline is built; `Debug` prints them as `***`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Auth {
-    /// No credentials.
-    None,
-    /// `Authorization: Bearer <token>`.
-    Bearer {
-        /// The token.
-        token: SecretString,
-    },
-    /// HTTP basic authentication.
-    Basic {
-        /// The user name.
-        username: String,
-        /// The password.
-        password: SecretString,
-    },
-    /// An API key in a request header.
-    ApiKey {
-        /// The header's name.
-        header: String,
-        /// The key.
-        value: SecretString,
-    },
-    /// An API key in a query parameter (redacted from every printed URL).
-    ApiKeyQuery {
-        /// The parameter's name.
-        param: String,
-        /// The key.
-        value: SecretString,
-    },
-    /// OAuth2 client credentials.
-    OAuth2(OAuth2Config),
-}
-
-/// OAuth2 client-credentials settings.
-#[derive(Debug, Clone, PartialEq)]
-pub struct OAuth2Config {
-    /// The token endpoint.
-    pub token_url: String,
-    /// The client id.
-    pub client_id: String,
-    /// The client secret.
-    pub client_secret: SecretString,
-    /// Scopes requested, joined with spaces.
-    pub scopes: Vec<String>,
-    /// The share of a token's lifetime after which it is refreshed (0 < r ≤ 1).
-    pub expiry_ratio: f64,
-}
-
-impl Eq for OAuth2Config {}
 
 /// A cached OAuth2 access token.
 pub(super) struct Token {

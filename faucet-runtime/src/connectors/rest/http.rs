@@ -7,9 +7,9 @@ use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, LINK, RETRY_AFTER};
 use tokio::time::Instant;
 
-use super::auth::{AuthState, OAuth2Config, Token};
+use super::auth::{AuthState, Token};
 use super::paginate::{Request, redact};
-use super::{Method, RestSourceConfig};
+use super::{Method, OAuth2Config, RestSourceConfig};
 use crate::error::{FaucetError, Result};
 
 /// The longest backoff between two retries, whatever the attempt.

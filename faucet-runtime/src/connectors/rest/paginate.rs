@@ -6,60 +6,8 @@ use serde_json::{Value, json};
 use serde_json_path::JsonPath;
 use url::Url;
 
-use super::{Method, RestSourceConfig, compile_path};
+use super::{Method, Pagination, RestSourceConfig, compile_path};
 use crate::error::{FaucetError, Result};
-
-/// How the source finds the next page (faucet-stream's styles and fields).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Pagination {
-    /// One request.
-    None,
-    /// A token from the body (`next_token_path`) is sent as query parameter `param_name`.
-    Cursor {
-        /// JSONPath of the next token; a missing, null or empty token ends pagination.
-        next_token_path: String,
-        /// The query parameter that carries it.
-        param_name: String,
-    },
-    /// A token from the body is sent as field `body_cursor_field` of the JSON request body.
-    CursorInBody {
-        /// JSONPath of the next token.
-        next_token_path: String,
-        /// The top-level field of the request body that carries it.
-        body_cursor_field: String,
-    },
-    /// The `Link` response header's `rel="next"` target (RFC 8288).
-    LinkHeader,
-    /// A URL in the body (`next_link_path`), absolute or relative to the request.
-    NextLinkInBody {
-        /// JSONPath of the next link.
-        next_link_path: String,
-    },
-    /// Page numbers from `start_page`; an empty page (or one shorter than
-    /// `page_size`, when known) is the last.
-    PageNumber {
-        /// The query parameter of the page number.
-        param_name: String,
-        /// The first page's number.
-        start_page: u64,
-        /// The page size sent with `page_size_param`.
-        page_size: Option<u64>,
-        /// The query parameter of the page size.
-        page_size_param: Option<String>,
-    },
-    /// Offsets in steps of the records received; a page shorter than `limit`
-    /// (or reaching `total_path`'s total) is the last.
-    Offset {
-        /// The query parameter of the offset.
-        offset_param: String,
-        /// The query parameter of the limit.
-        limit_param: String,
-        /// Records asked for per page.
-        limit: u64,
-        /// JSONPath of the total number of records, if the API reports it.
-        total_path: Option<String>,
-    },
-}
 
 /// Where the next request goes; stored in the bookmark.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,7 +4,6 @@
 //! connector's feature gate. Each connector module re-exports its own.
 
 pub mod files;
-pub mod files;
 pub mod observability;
 pub mod rest;
 pub mod stdout;

@@ -164,9 +164,12 @@ pub(crate) fn option(value: Option<TokenStream>) -> TokenStream {
     }
 }
 
-/// A `Vec` of `items`.
+/// A `Vec` of `items` (`Vec::new()` when there are none).
 pub(crate) fn vec(items: impl IntoIterator<Item = TokenStream>) -> TokenStream {
-    let items = items.into_iter();
+    let items: Vec<TokenStream> = items.into_iter().collect();
+    if items.is_empty() {
+        return quote!(Vec::new());
+    }
     quote!(Vec::from([#(#items),*]))
 }
 

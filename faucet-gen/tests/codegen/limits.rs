@@ -25,8 +25,8 @@ pub mod at_the_limits {
                 base_url: String::from("http://127.0.0.1:9/api"),
                 path: String::from(""),
                 method: rt::config::rest::Method::Post,
-                headers: Vec::from([]),
-                query_params: Vec::from([]),
+                headers: Vec::new(),
+                query_params: Vec::new(),
                 body: Some({
                     let part0 = rt::serde_json::Value::Array(
                         Vec::from([
@@ -352,7 +352,7 @@ pub mod at_the_limits {
                 retry_non_idempotent: false,
                 max_response_bytes: 67108864,
                 request_delay: rt::Duration::from_millis(0),
-                tolerated_http_errors: Vec::from([]),
+                tolerated_http_errors: Vec::new(),
                 rate_limit: Some(0.0000116),
                 replication: None,
                 auth: rt::config::rest::Auth::None,

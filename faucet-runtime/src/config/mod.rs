@@ -4,5 +4,8 @@
 //! connector's feature gate. Each connector module re-exports its own.
 
 pub mod files;
+pub mod kafka;
 pub mod observability;
+pub mod postgres_cdc;
+pub mod state;
 pub mod stdout;

@@ -294,9 +294,10 @@ macro_rules! settings {
     (@config $self:ident $g:ident $($config:ident)::+) => {
         $self.config($g)
     };
-    (@config $self:ident $g:ident) => {
+    (@config $self:ident $g:ident) => {{
+        let _ = ($self, $g);
         ::core::unreachable!("only a struct declared with `=> path` is emitted as a runtime config")
-    };
+    }};
     (@json_default $ty:ty = $default:expr) => {
         ::core::option::Option::Some(|| {
             let value: $ty = ::core::convert::From::from($default);

@@ -71,8 +71,16 @@ pub(crate) static STATE: Spec = Spec {
     variants: &[
         Variant { tag: "memory", nested: true, spec: Some(&MEMORY_STATE) },
         Variant { tag: "file", nested: true, spec: Some(&FILE_STATE) },
-        Variant { tag: "postgres", nested: true, spec: Some(&crate::connectors::state_stores::PostgresState::SPEC) },
-        Variant { tag: "redis", nested: true, spec: Some(&crate::connectors::state_stores::RedisState::SPEC) },
+        Variant {
+            tag: "postgres",
+            nested: true,
+            spec: Some(&crate::connectors::state_stores::PostgresState::SPEC),
+        },
+        Variant {
+            tag: "redis",
+            nested: true,
+            spec: Some(&crate::connectors::state_stores::RedisState::SPEC),
+        },
     ],
 };
 

@@ -126,7 +126,7 @@ impl<const MIN_MS: u64, const MAX_S: u64> Setting for Seconds<MIN_MS, MAX_S> {
     }
 
     fn to_json(&self) -> serde_json::Value {
-        if self.0 % 1000 == 0 { (self.0 / 1000).into() } else { (self.0 as f64 / 1000.0).into() }
+        if self.0.is_multiple_of(1000) { (self.0 / 1000).into() } else { (self.0 as f64 / 1000.0).into() }
     }
 }
 

@@ -26,13 +26,6 @@ pub trait Schemes: std::fmt::Debug + Clone + PartialEq {
 #[derive(Debug, Clone, PartialEq)]
 pub struct DbUrl<S: Schemes>(pub Text, PhantomData<S>);
 
-impl<S: Schemes> DbUrl<S> {
-    /// The URL's text.
-    pub fn text(&self) -> &Text {
-        &self.0
-    }
-}
-
 impl<S: Schemes> Setting for DbUrl<S> {
     const KIND: Kind = Kind::Text;
 

@@ -84,11 +84,6 @@ impl<const MIN_MS: u64, const MAX_S: u64> Seconds<MIN_MS, MAX_S> {
     pub const fn millis(ms: u64) -> Self {
         Seconds(ms)
     }
-
-    /// The duration in milliseconds.
-    pub fn as_millis(self) -> u64 {
-        self.0
-    }
 }
 
 impl<const MIN_MS: u64, const MAX_S: u64> Setting for Seconds<MIN_MS, MAX_S> {

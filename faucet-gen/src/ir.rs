@@ -152,7 +152,7 @@ impl SourceKind {
             SourceKind::Csv(c) => c.on_parse_error,
             SourceKind::Jsonl(j) => j.on_parse_error,
             SourceKind::Object(o) => o.on_parse_error,
-            SourceKind::Kafka(k) => k.on_decode_error,
+            SourceKind::Kafka(k) => k.on_decode_error.into(),
             // A malformed response fails the run.
             SourceKind::Rest(_) => OnParseError::Fail,
             // A row that cannot be read fails the run.
@@ -252,9 +252,9 @@ pub enum State {
         path: Text,
     },
     /// `postgres`: a table of JSONB bookmarks.
-    Postgres(connectors::postgres::PostgresState),
+    Postgres(connectors::state_stores::Store<connectors::state_stores::PostgresState>),
     /// `redis`: one string key per bookmark.
-    Redis(connectors::redis::RedisState),
+    Redis(connectors::state_stores::Store<connectors::state_stores::RedisState>),
 }
 
 /// `on_batch_error`.

@@ -52,9 +52,15 @@ pipeline:
 "#;
     let code = faucet_gen::generate_string("tls.yaml", yaml, &faucet_gen::CodegenOptions::default()).unwrap();
     assert!(code.contains("gate_kafka_tls"), "{code}");
-    for setting in ["\"security.protocol\"", "\"sasl_ssl\"", "\"SCRAM-SHA-512\"", "\"ssl.ca.location\""] {
-        assert!(code.contains(setting), "{setting} missing from:\n{code}");
+    // The typed `auth` the runtime maps to librdkafka's settings.
+    for part in [
+        "KafkaAuth::SaslSsl(",
+        "SaslMechanism::ScramSha512",
+        "ca_path: Some(String::from(\"/etc/kafka/ca.pem\"))",
+    ] {
+        assert!(code.contains(part), "{part} missing from:\n{code}");
     }
-    // The password is read from the environment at run time, never baked in.
-    assert!(code.contains("KAFKA_PASSWORD") && !code.contains("hunter"), "{code}");
+    // The password is read from the environment at run time, never baked in, and kept as a secret.
+    assert!(code.contains("password: rt::secret::SecretString::new("), "{code}");
+    assert!(code.contains("Part::Secret(\"KAFKA_PASSWORD\")") && !code.contains("hunter"), "{code}");
 }

@@ -10,12 +10,13 @@ pub mod mysql;
 pub mod object_store;
 pub mod postgres;
 pub mod postgres_cdc;
-pub mod redis;
 pub(crate) mod registry;
 pub mod rest;
 pub mod sqlite;
 pub mod sqlite_source;
+pub mod state_stores;
 pub mod stdout;
+pub mod urls;
 pub mod write_mode;
 
 use registry::register;

@@ -118,19 +118,6 @@ pub(crate) const MYSQL_SINK: Spec = Spec {
     variants: &[],
 };
 
-/// The `postgres` state store config.
-pub(crate) const STATE: Spec = Spec {
-    name: "state.postgres",
-    doc: "Bookmarks in a PostgreSQL table (one JSONB row per key).",
-    fields: &[
-        Field::req("url", Kind::Text, "The database URL."),
-        Field::opt("table", Kind::Str, "The state table.").default("\"faucet_state\""),
-        Field::opt("ensure_table", Kind::Bool, "Create the table if missing.").default("false"),
-        MAX_CONNECTIONS,
-    ],
-    variants: &[],
-};
-
 /// A scalar from the config (a query parameter, a delete-marker value).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Scalar {
@@ -726,87 +713,6 @@ impl PostgresSink {
                     delete_marker: #marker,
                     write_method: #method,
                 })
-            },
-        )
-    }
-}
-
-/// `state: {type: postgres, config: {url, table, ensure_table}}`.
-#[derive(Debug, Clone)]
-pub struct PostgresState {
-    /// `postgres://…`.
-    pub url: Text,
-    /// The table (default `faucet_state`).
-    pub table: String,
-    /// Create the table when missing.
-    pub ensure_table: bool,
-    /// Where `type:` was written.
-    pub loc: Loc,
-}
-
-/// Where a `{type, config}` block's `type:` value was written (the block when absent).
-pub(crate) fn type_loc(node: &Node) -> Loc {
-    match &node.value {
-        Value::Map(entries) => {
-            entries.iter().find(|e| e.key == "type").map_or(node.loc.clone(), |e| e.value.loc.clone())
-        }
-        _ => node.loc.clone(),
-    }
-}
-
-/// Validates the `postgres` state store's config.
-pub(crate) fn state(node: &Node, config: Option<&Node>, diags: &mut Diagnostics) -> Option<PostgresState> {
-    let Some(config) = config else {
-        diags.error_help(
-            &node.loc,
-            "the `postgres` state store needs a `config` with `url`",
-            "add `config: { url: \"postgres://user@host/db\", ensure_table: true }`",
-        );
-        return None;
-    };
-    let mut f = Fields::with_spec(config, &STATE, "the `postgres` state config", diags)?;
-    let url = f
-        .require("url", diags)
-        .and_then(|n| db_url(n, "url", &["postgres", "postgresql"], "postgres://user@host:5432/db", diags));
-    let table = opt(f.get("table"), "faucet_state".to_owned(), |n| {
-        let t = plain_string(n, "table", diags)?;
-        let valid = !t.is_empty()
-            && t.len() <= MAX_IDENT
-            && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
-        if !valid {
-            diags.error_help(
-                &n.loc,
-                format!("invalid state table name {t:?}"),
-                "use 1 to 63 characters from [A-Za-z0-9_]",
-            );
-            return None;
-        }
-        Some(t)
-    });
-    let ensure_table = opt(f.get("ensure_table"), false, |n| boolean(n, "ensure_table", diags));
-    if let Some(n) = f.get("max_connections") {
-        // Accepted for faucet-stream compatibility: the store keeps a pool of two.
-        int_in(n, "max_connections", 1, 1000, diags);
-    }
-    f.finish(diags);
-    Some(PostgresState { url: url?, table: table?, ensure_table: ensure_table?, loc: type_loc(node) })
-}
-
-impl PostgresState {
-    pub(crate) fn tokens(&self, g: &Gen) -> TokenStream {
-        let rt = g.rt();
-        let url = g.text(&self.url);
-        let (table, ensure) = (&self.table, self.ensure_table);
-        g.gated_whole(
-            "state-postgres",
-            "`postgres` state store",
-            &self.loc,
-            quote! {
-                #rt::state::PostgresStore::new(#rt::state::PostgresStoreConfig {
-                    url: #url,
-                    table: ::std::string::String::from(#table),
-                    ensure_table: #ensure,
-                })?
             },
         )
     }

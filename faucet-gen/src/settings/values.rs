@@ -7,7 +7,7 @@ use quote::quote;
 use super::Setting;
 use crate::diag::Diagnostics;
 use crate::emit::{Gen, byte_lit, int_lit, option, string};
-use crate::load::Node;
+use crate::load::{Node, Value};
 use crate::read::{boolean, byte, int_in, plain_string, text, text_in};
 use crate::spec::Kind;
 use crate::text::{Encode, Text};
@@ -68,6 +68,62 @@ pub(crate) const MAX_BATCH_SIZE: i64 = 1_000_000;
 
 /// `batch_size`: records per page or write.
 pub type BatchSize = Int<1, MAX_BATCH_SIZE>;
+
+/// A duration written in seconds (an integer or a decimal), from `MIN_MS`
+/// milliseconds to `MAX_S` seconds, kept in milliseconds (`rt::Duration`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Seconds<const MIN_MS: u64, const MAX_S: u64>(pub u64);
+
+impl<const MIN_MS: u64, const MAX_S: u64> Seconds<MIN_MS, MAX_S> {
+    /// A default of whole seconds.
+    pub const fn secs(s: u64) -> Self {
+        Seconds(s * 1000)
+    }
+
+    /// A default in milliseconds.
+    pub const fn millis(ms: u64) -> Self {
+        Seconds(ms)
+    }
+}
+
+impl<const MIN_MS: u64, const MAX_S: u64> Setting for Seconds<MIN_MS, MAX_S> {
+    const KIND: Kind = Kind::Number(MIN_MS as f64 / 1000.0, MAX_S as f64);
+
+    fn read(node: &Node, key: &'static str, diags: &mut Diagnostics) -> Option<Self> {
+        // A negative value becomes u64::MAX, out of every range.
+        let ms = match &node.value {
+            Value::Int(i) => (*i).max(-1).saturating_mul(1000).max(-1) as u64,
+            Value::Float(f) if f.is_finite() => (f * 1000.0).round().max(-1.0) as i64 as u64,
+            other => {
+                diags.error_help(
+                    &node.loc,
+                    format!("`{key}` must be a number of seconds, found {}", other.kind_name()),
+                    format!("write e.g. `{key}: 5` or `{key}: 0.5`"),
+                );
+                return None;
+            }
+        };
+        if ms < MIN_MS || ms > MAX_S * 1000 {
+            diags.error_help(
+                &node.loc,
+                format!("`{key}` is out of range"),
+                format!("use {} to {MAX_S} seconds", MIN_MS as f64 / 1000.0),
+            );
+            return None;
+        }
+        Some(Seconds(ms))
+    }
+
+    fn emit(&self, g: &Gen) -> TokenStream {
+        let rt = g.rt();
+        let ms = int_lit(self.0);
+        quote!(#rt::Duration::from_millis(#ms))
+    }
+
+    fn to_json(&self) -> serde_json::Value {
+        if self.0.is_multiple_of(1000) { (self.0 / 1000).into() } else { (self.0 as f64 / 1000.0).into() }
+    }
+}
 
 /// One byte: one ASCII character, or its value (faucet-stream's form).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

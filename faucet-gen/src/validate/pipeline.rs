@@ -71,8 +71,16 @@ pub(crate) static STATE: Spec = Spec {
     variants: &[
         Variant { tag: "memory", nested: true, spec: Some(&MEMORY_STATE) },
         Variant { tag: "file", nested: true, spec: Some(&FILE_STATE) },
-        Variant { tag: "postgres", nested: true, spec: Some(&crate::connectors::postgres::STATE) },
-        Variant { tag: "redis", nested: true, spec: Some(&crate::connectors::redis::STATE) },
+        Variant {
+            tag: "postgres",
+            nested: true,
+            spec: Some(&crate::connectors::state_stores::PostgresState::SPEC),
+        },
+        Variant {
+            tag: "redis",
+            nested: true,
+            spec: Some(&crate::connectors::state_stores::RedisState::SPEC),
+        },
     ],
 };
 
@@ -163,8 +171,8 @@ fn state(node: &Node, diags: &mut Diagnostics) -> Option<ir::State> {
             c.finish(diags);
             Some(ir::State::File { path: path? })
         }
-        "postgres" => crate::connectors::postgres::state(node, config, diags).map(ir::State::Postgres),
-        "redis" => crate::connectors::redis::state(node, config, diags).map(ir::State::Redis),
+        "postgres" => crate::connectors::state_stores::postgres(node, config, diags).map(ir::State::Postgres),
+        "redis" => crate::connectors::state_stores::redis(node, config, diags).map(ir::State::Redis),
         _ => None,
     }
 }

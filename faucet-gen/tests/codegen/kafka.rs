@@ -20,51 +20,81 @@ pub mod kafka_relay {
         >,
         rt::FaucetError,
     > {
-        let source = rt::gate_kafka!(
-            "tests/codegen/kafka.yaml:5:11: ", "`kafka` source",
-            rt::connectors::kafka::KafkaSource::new(rt::connectors::kafka::KafkaSourceConfig
-            { brokers : rt::secret::Template(& [rt::secret::Part::Env("KAFKA_BROKERS")])
-            .resolve() ?, topics : ::std::vec![::std::string::String::from("orders"),
-            ::std::string::String::from("refunds")], group_id : String::from("relay"),
-            auto_offset_reset : rt::connectors::kafka::OffsetReset::Earliest, batch_size
-            : 500, poll_timeout : ::core::time::Duration::from_millis(500u64),
-            max_messages : ::core::option::Option::None, idle_timeout :
-            ::core::option::Option::Some(::core::time::Duration::from_millis(10000u64)),
-            value_format : rt::connectors::kafka::ValueFormat::Json, on_decode_error :
-            rt::connectors::kafka::OnDecodeError::Dlq, extra_client_config :
-            ::std::vec![(::std::string::String::from("security.protocol"),
-            String::from("sasl_ssl")), (::std::string::String::from("sasl.password"),
-            rt::secret::Template(& [rt::secret::Part::Secret("KAFKA_PASSWORD")])
-            .resolve() ?)], })
-        );
-        let sink = rt::gate_kafka!(
-            "tests/codegen/kafka.yaml:20:11: ", "`kafka` sink",
-            rt::connectors::kafka::KafkaSink::new(rt::connectors::kafka::KafkaSinkConfig
-            { brokers : String::from("localhost:9092"), topic :
-            rt::connectors::kafka::KafkaTopic::FromPath(::std::vec![::std::string::String::from("meta"),
-            ::std::string::String::from("target")]), key_path :
-            ::core::option::Option::Some(::std::vec![::std::string::String::from("order"),
-            ::std::string::String::from("id")]), acks : rt::connectors::kafka::Acks::All,
-            idempotent : true, linger : ::core::time::Duration::from_millis(20u64),
-            batch_size : 1000, compression : ::std::string::String::from("lz4"),
-            message_timeout : ::core::time::Duration::from_millis(30000u64),
-            extra_client_config : ::std::vec![], })
-        );
+        let source = {
+            let config = rt::config::kafka::KafkaSourceConfig {
+                brokers: rt::secret::Template(&[rt::secret::Part::Env("KAFKA_BROKERS")])
+                    .resolve()?,
+                topics: Vec::from([String::from("orders"), String::from("refunds")]),
+                group_id: String::from("relay"),
+                auto_offset_reset: rt::config::kafka::OffsetReset::Earliest,
+                batch_size: 500,
+                poll_timeout: rt::Duration::from_millis(500),
+                max_messages: None,
+                idle_timeout: Some(rt::Duration::from_millis(10000)),
+                value_format: rt::config::kafka::ValueFormat::Json,
+                on_decode_error: rt::config::kafka::OnDecodeError::Dlq,
+                extra_client_config: Vec::from([
+                    (String::from("security.protocol"), String::from("sasl_ssl")),
+                    (
+                        String::from("sasl.password"),
+                        rt::secret::Template(
+                                &[rt::secret::Part::Secret("KAFKA_PASSWORD")],
+                            )
+                            .resolve()?,
+                    ),
+                ]),
+                auth: rt::config::kafka::KafkaAuth::None,
+            };
+            rt::gate_kafka!(
+                "tests/codegen/kafka.yaml:5:11: ", "`kafka` source",
+                rt::connectors::kafka::KafkaSource::new(config)
+            )
+        };
+        let sink = {
+            let config = rt::config::kafka::KafkaSinkConfig {
+                brokers: String::from("localhost:9092"),
+                topic: rt::config::kafka::KafkaTopic::FromPath(
+                    Vec::from([String::from("meta"), String::from("target")]),
+                ),
+                key_path: Some(Vec::from([String::from("order"), String::from("id")])),
+                acks: rt::config::kafka::Acks::All,
+                idempotent: true,
+                linger: rt::Duration::from_millis(20),
+                batch_size: 1000,
+                compression: rt::config::kafka::Compression::Lz4,
+                message_timeout: rt::Duration::from_millis(30000),
+                extra_client_config: Vec::new(),
+                auth: rt::config::kafka::KafkaAuth::None,
+            };
+            rt::gate_kafka!(
+                "tests/codegen/kafka.yaml:20:11: ", "`kafka` sink",
+                rt::connectors::kafka::KafkaSink::new(config)
+            )
+        };
         let pipeline = rt::Pipeline::new(source, sink).with_name(NAME);
         let pipeline = pipeline
             .with_dlq(rt::dlq::Dlq {
-                sink: rt::gate_kafka!(
-                    "tests/codegen/kafka.yaml:29:13: ", "`kafka` sink",
-                    rt::connectors::kafka::KafkaSink::new(rt::connectors::kafka::KafkaSinkConfig
-                    { brokers : String::from("localhost:9092"), topic :
-                    rt::connectors::kafka::KafkaTopic::Fixed(::std::string::String::from("relay-dlq")),
-                    key_path : ::core::option::Option::None, acks :
-                    rt::connectors::kafka::Acks::All, idempotent : true, linger :
-                    ::core::time::Duration::from_millis(5u64), batch_size : 1000,
-                    compression : ::std::string::String::from("none"), message_timeout :
-                    ::core::time::Duration::from_millis(30000u64), extra_client_config :
-                    ::std::vec![], })
-                ),
+                sink: {
+                    let config = rt::config::kafka::KafkaSinkConfig {
+                        brokers: String::from("localhost:9092"),
+                        topic: rt::config::kafka::KafkaTopic::Fixed(
+                            String::from("relay-dlq"),
+                        ),
+                        key_path: None,
+                        acks: rt::config::kafka::Acks::All,
+                        idempotent: true,
+                        linger: rt::Duration::from_millis(5),
+                        batch_size: 1000,
+                        compression: rt::config::kafka::Compression::None,
+                        message_timeout: rt::Duration::from_millis(30000),
+                        extra_client_config: Vec::new(),
+                        auth: rt::config::kafka::KafkaAuth::None,
+                    };
+                    rt::gate_kafka!(
+                        "tests/codegen/kafka.yaml:29:13: ", "`kafka` sink",
+                        rt::connectors::kafka::KafkaSink::new(config)
+                    )
+                },
                 on_batch_error: rt::dlq::OnBatchError::Propagate,
                 max_failures_per_page: None,
                 max_failures_total: None,

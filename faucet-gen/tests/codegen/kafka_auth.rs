@@ -20,40 +20,61 @@ pub mod kafka_auth {
         >,
         rt::FaucetError,
     > {
-        let source = rt::gate_kafka!(
-            "tests/codegen/kafka_auth.yaml:5:11: ", "`kafka` source",
-            rt::connectors::kafka::KafkaSource::new(rt::connectors::kafka::KafkaSourceConfig
-            { brokers : rt::secret::Template(&
-            [rt::secret::Part::Env("FAUCET_SNAPSHOT_KAFKA_BROKERS")]).resolve() ?, topics
-            : ::std::vec![::std::string::String::from("orders")], group_id :
-            String::from("faucet-orders"), auto_offset_reset :
-            rt::connectors::kafka::OffsetReset::Latest, batch_size : 1000, poll_timeout :
-            ::core::time::Duration::from_millis(1000u64), max_messages :
-            ::core::option::Option::None, idle_timeout : ::core::option::Option::None,
-            value_format : rt::connectors::kafka::ValueFormat::Json, on_decode_error :
-            rt::connectors::kafka::OnDecodeError::Fail, extra_client_config :
-            ::std::vec![(::std::string::String::from("security.protocol"),
-            String::from("sasl_plaintext")),
-            (::std::string::String::from("sasl.mechanisms"), String::from("PLAIN")),
-            (::std::string::String::from("sasl.username"), String::from("faucet")),
-            (::std::string::String::from("sasl.password"), rt::secret::Template(&
-            [rt::secret::Part::Secret("FAUCET_SNAPSHOT_KAFKA_PASSWORD")]).resolve() ?)],
-            })
-        );
-        let sink = rt::gate_kafka!(
-            "tests/codegen/kafka_auth.yaml:16:11: ", "`kafka` sink",
-            rt::connectors::kafka::KafkaSink::new(rt::connectors::kafka::KafkaSinkConfig
-            { brokers : rt::secret::Template(&
-            [rt::secret::Part::Env("FAUCET_SNAPSHOT_KAFKA_BROKERS")]).resolve() ?, topic
-            :
-            rt::connectors::kafka::KafkaTopic::Fixed(::std::string::String::from("orders-copy")),
-            key_path : ::core::option::Option::None, acks :
-            rt::connectors::kafka::Acks::All, idempotent : true, linger :
-            ::core::time::Duration::from_millis(5u64), batch_size : 1000, compression :
-            ::std::string::String::from("none"), message_timeout :
-            ::core::time::Duration::from_millis(30000u64), extra_client_config :
-            ::std::vec![], })
-        );
+        let source = {
+            let config = rt::config::kafka::KafkaSourceConfig {
+                brokers: rt::secret::Template(
+                        &[rt::secret::Part::Env("FAUCET_SNAPSHOT_KAFKA_BROKERS")],
+                    )
+                    .resolve()?,
+                topics: Vec::from([String::from("orders")]),
+                group_id: String::from("faucet-orders"),
+                auto_offset_reset: rt::config::kafka::OffsetReset::Latest,
+                batch_size: 1000,
+                poll_timeout: rt::Duration::from_millis(1000),
+                max_messages: None,
+                idle_timeout: None,
+                value_format: rt::config::kafka::ValueFormat::Json,
+                on_decode_error: rt::config::kafka::OnDecodeError::Fail,
+                extra_client_config: Vec::new(),
+                auth: rt::config::kafka::KafkaAuth::SaslPlain(rt::config::kafka::SaslPlain {
+                    username: String::from("faucet"),
+                    password: rt::secret::SecretString::new(
+                        rt::secret::Template(
+                                &[
+                                    rt::secret::Part::Secret("FAUCET_SNAPSHOT_KAFKA_PASSWORD"),
+                                ],
+                            )
+                            .resolve()?,
+                    ),
+                }),
+            };
+            rt::gate_kafka!(
+                "tests/codegen/kafka_auth.yaml:5:11: ", "`kafka` source",
+                rt::connectors::kafka::KafkaSource::new(config)
+            )
+        };
+        let sink = {
+            let config = rt::config::kafka::KafkaSinkConfig {
+                brokers: rt::secret::Template(
+                        &[rt::secret::Part::Env("FAUCET_SNAPSHOT_KAFKA_BROKERS")],
+                    )
+                    .resolve()?,
+                topic: rt::config::kafka::KafkaTopic::Fixed(String::from("orders-copy")),
+                key_path: None,
+                acks: rt::config::kafka::Acks::All,
+                idempotent: true,
+                linger: rt::Duration::from_millis(5),
+                batch_size: 1000,
+                compression: rt::config::kafka::Compression::None,
+                message_timeout: rt::Duration::from_millis(30000),
+                extra_client_config: Vec::new(),
+                auth: rt::config::kafka::KafkaAuth::None,
+            };
+            rt::gate_kafka!(
+                "tests/codegen/kafka_auth.yaml:16:11: ", "`kafka` sink",
+                rt::connectors::kafka::KafkaSink::new(config)
+            )
+        };
         let pipeline = rt::Pipeline::new(source, sink).with_name(NAME);
         Ok(pipeline)
     }

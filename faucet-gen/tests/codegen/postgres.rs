@@ -75,15 +75,17 @@ pub mod pg_orders {
                 max_failures_total: None,
             });
         let pipeline = pipeline
-            .with_state(
+            .with_state({
+                let config = rt::config::state::PostgresStoreConfig {
+                    url: String::from("postgres://app@127.0.0.1:5432/warehouse"),
+                    table: String::from("faucet_state"),
+                    ensure_table: true,
+                };
                 rt::gate_state_postgres!(
                     "tests/codegen/postgres.yaml:33:11: ", "`postgres` state store",
-                    rt::state::PostgresStore::new(rt::state::PostgresStoreConfig { url :
-                    String::from("postgres://app@127.0.0.1:5432/warehouse"), table :
-                    ::std::string::String::from("faucet_state"), ensure_table : true, })
-                    ?
-                ),
-            );
+                    rt::state::PostgresStore::new(config) ?
+                )
+            });
         Ok(pipeline)
     }
     /// Runs the pipeline with everything from its config.

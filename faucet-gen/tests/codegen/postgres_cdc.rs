@@ -20,26 +20,41 @@ pub mod pg_cdc_replica {
         >,
         rt::FaucetError,
     > {
-        let source = rt::gate_postgres_cdc!(
-            "tests/codegen/postgres_cdc.yaml:5:11: ", "`postgres_cdc` source",
-            rt::connectors::postgres::cdc::PostgresCdcSource::new(rt::connectors::postgres::cdc::PostgresCdcConfig
-            { connection_url : rt::secret::Template(&
-            [rt::secret::Part::Lit("postgres://replicator:"),
-            rt::secret::Part::Secret("FAUCET_SNAPSHOT_CDC_PASSWORD"),
-            rt::secret::Part::Lit("@db.internal/shop")]).resolve() ?, slot_name :
-            String::from("shop_orders"), publication_name :
-            ::std::string::String::from("shop_orders"), create_slot_if_missing : true,
-            tables : ::std::vec![rt::connectors::postgres::cdc::TableName { schema :
-            ::std::string::String::from("public"), name :
-            ::std::string::String::from("orders") },
-            rt::connectors::postgres::cdc::TableName { schema :
-            ::std::string::String::from("sales"), name :
-            ::std::string::String::from("items") }], snapshot : true, batch_size : 500,
-            idle_timeout :
-            ::core::option::Option::Some(::std::time::Duration::from_millis(5000u64)),
-            max_messages : ::core::option::Option::None, poll_interval :
-            ::std::time::Duration::from_millis(1000u64), slot_acquire_retries : 10u32, })
-        );
+        let source = {
+            let config = rt::config::postgres_cdc::PostgresCdcConfig {
+                connection_url: rt::secret::Template(
+                        &[
+                            rt::secret::Part::Lit("postgres://replicator:"),
+                            rt::secret::Part::Secret("FAUCET_SNAPSHOT_CDC_PASSWORD"),
+                            rt::secret::Part::Lit("@db.internal/shop"),
+                        ],
+                    )
+                    .resolve()?,
+                slot_name: String::from("shop_orders"),
+                publication_name: String::from("shop_orders"),
+                create_slot_if_missing: true,
+                tables: Vec::from([
+                    rt::config::postgres_cdc::TableName {
+                        schema: String::from("public"),
+                        name: String::from("orders"),
+                    },
+                    rt::config::postgres_cdc::TableName {
+                        schema: String::from("sales"),
+                        name: String::from("items"),
+                    },
+                ]),
+                snapshot: true,
+                batch_size: 500,
+                idle_timeout: Some(rt::Duration::from_millis(5000)),
+                max_messages: None,
+                poll_interval: rt::Duration::from_millis(1000),
+                slot_acquire_retries: 10,
+            };
+            rt::gate_postgres_cdc!(
+                "tests/codegen/postgres_cdc.yaml:5:11: ", "`postgres_cdc` source",
+                rt::connectors::postgres::cdc::PostgresCdcSource::new(config)
+            )
+        };
         let sink = rt::gate_postgres!(
             "tests/codegen/postgres_cdc.yaml:18:11: ", "`postgres` sink",
             rt::connectors::postgres::PostgresSink::new(rt::connectors::postgres::PostgresSinkConfig
@@ -72,17 +87,24 @@ pub mod pg_cdc_replica {
                 }),
             );
         let pipeline = pipeline
-            .with_state(
+            .with_state({
+                let config = rt::config::state::PostgresStoreConfig {
+                    url: rt::secret::Template(
+                            &[
+                                rt::secret::Part::Lit("postgres://app:"),
+                                rt::secret::Part::Secret("FAUCET_SNAPSHOT_CDC_PASSWORD"),
+                                rt::secret::Part::Lit("@replica.internal/shop"),
+                            ],
+                        )
+                        .resolve()?,
+                    table: String::from("faucet_state"),
+                    ensure_table: true,
+                };
                 rt::gate_state_postgres!(
                     "tests/codegen/postgres_cdc.yaml:27:11: ", "`postgres` state store",
-                    rt::state::PostgresStore::new(rt::state::PostgresStoreConfig { url :
-                    rt::secret::Template(& [rt::secret::Part::Lit("postgres://app:"),
-                    rt::secret::Part::Secret("FAUCET_SNAPSHOT_CDC_PASSWORD"),
-                    rt::secret::Part::Lit("@replica.internal/shop")]).resolve() ?, table
-                    : ::std::string::String::from("faucet_state"), ensure_table : true,
-                    }) ?
-                ),
-            );
+                    rt::state::PostgresStore::new(config) ?
+                )
+            });
         Ok(pipeline)
     }
     /// Runs the pipeline with everything from its config.

@@ -42,14 +42,16 @@ pub mod pg_to_jsonl {
         };
         let pipeline = rt::Pipeline::new(source, sink).with_name(NAME);
         let pipeline = pipeline
-            .with_state(
+            .with_state({
+                let config = rt::config::state::RedisStoreConfig {
+                    url: String::from("redis://127.0.0.1:6379/0"),
+                    namespace: String::from("shop.etl"),
+                };
                 rt::gate_state_redis!(
                     "tests/codegen/redis_state.yaml:9:11: ", "`redis` state store",
-                    rt::state::RedisStore::new(rt::state::RedisStoreConfig { url :
-                    String::from("redis://127.0.0.1:6379/0"), namespace :
-                    ::std::string::String::from("shop.etl"), }) ?
-                ),
-            );
+                    rt::state::RedisStore::new(config) ?
+                )
+            });
         Ok(pipeline)
     }
     /// Runs the pipeline with everything from its config.

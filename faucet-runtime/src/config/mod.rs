@@ -4,6 +4,9 @@
 //! connector's feature gate. Each connector module re-exports its own.
 
 pub mod files;
+pub mod kafka;
 pub mod observability;
+pub mod postgres_cdc;
 pub mod rest;
+pub mod state;
 pub mod stdout;

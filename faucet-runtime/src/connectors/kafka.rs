@@ -30,13 +30,14 @@
 //! no transaction markers, so `read_committed` readers see aborted messages
 //! and the guarantee could not be tested.)
 //!
-//! **Authentication.** faucet-gen maps the config's `auth` block to
-//! librdkafka settings (`security.protocol`, `sasl.*`, `ssl.*`) appended to
-//! `extra_client_config`, whose values never appear in `Debug` output.
+//! **Authentication.** The config's `auth` ([`KafkaAuth`]) is mapped to
+//! librdkafka settings (`security.protocol`, `sasl.*`, `ssl.*`), set after
+//! `extra_client_config` (faucet-gen refuses a security setting in both).
+//! Neither the passwords nor `extra_client_config`'s values appear in `Debug` output.
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use rdkafka::ClientConfig;
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
@@ -45,108 +46,14 @@ use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord, Producer};
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 use serde_json::{Map, Value, json};
 
+pub use crate::config::kafka::{
+    Acks, Compression, KafkaAuth, KafkaSinkConfig, KafkaSourceConfig, KafkaTopic, OffsetReset, OnDecodeError,
+    Sasl, SaslMechanism, SaslPlain, SaslSsl, Ssl, ValueFormat,
+};
 use crate::error::{FaucetError, Result};
 use crate::page::{CommitToken, Page, Record, Rejected};
 use crate::sink::{OpenContext, RowFailure, Sink, WriteOutcome};
 use crate::source::Source;
-
-/// Where a new consumer group starts reading.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OffsetReset {
-    /// At the oldest retained message.
-    Earliest,
-    /// At the next message produced (faucet-stream's default).
-    Latest,
-}
-
-/// How message values are decoded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ValueFormat {
-    /// JSON (an empty or null payload is `null`).
-    Json,
-    /// A UTF-8 string (invalid UTF-8 is a decode error).
-    RawString,
-}
-
-/// What the source does with a value it cannot decode.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OnDecodeError {
-    /// Fail the run, naming topic, partition and offset.
-    Fail,
-    /// Count it and go on.
-    Skip,
-    /// Send it to the dead-letter queue.
-    Dlq,
-}
-
-/// Settings of the `kafka` source, validated at build time.
-#[derive(Clone)]
-pub struct KafkaSourceConfig {
-    /// Bootstrap servers, `host:port[,host:port…]`.
-    pub brokers: String,
-    /// Topics to subscribe to.
-    pub topics: Vec<String>,
-    /// The consumer group.
-    pub group_id: String,
-    /// Where a group without committed offsets starts (default latest).
-    pub auto_offset_reset: OffsetReset,
-    /// Messages per page (default 1000).
-    pub batch_size: usize,
-    /// How long a page waits for more messages once it has one (default 1 s).
-    pub poll_timeout: Duration,
-    /// Stop after this many messages.
-    pub max_messages: Option<u64>,
-    /// Stop when no message arrived for this long.
-    pub idle_timeout: Option<Duration>,
-    /// How values are decoded (default json).
-    pub value_format: ValueFormat,
-    /// What to do with a value that does not decode (default fail).
-    pub on_decode_error: OnDecodeError,
-    /// More librdkafka settings (`security.protocol`, `sasl.*`, …); values may be secrets.
-    pub extra_client_config: Vec<(String, String)>,
-}
-
-impl fmt::Debug for KafkaSourceConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("KafkaSourceConfig")
-            .field("brokers", &self.brokers)
-            .field("topics", &self.topics)
-            .field("group_id", &self.group_id)
-            .field("auto_offset_reset", &self.auto_offset_reset)
-            .field("batch_size", &self.batch_size)
-            .field("poll_timeout", &self.poll_timeout)
-            .field("max_messages", &self.max_messages)
-            .field("idle_timeout", &self.idle_timeout)
-            .field("value_format", &self.value_format)
-            .field("on_decode_error", &self.on_decode_error)
-            .field("extra_client_config", &keys_only(&self.extra_client_config))
-            .finish()
-    }
-}
-
-/// Shows settings by name only: their values may be passwords.
-fn keys_only(settings: &[(String, String)]) -> Vec<String> {
-    settings.iter().map(|(k, _)| format!("{k}=***")).collect()
-}
-
-impl KafkaSourceConfig {
-    /// The defaults for `brokers`, `topics` and `group_id`.
-    pub fn new(brokers: impl Into<String>, topics: Vec<String>, group_id: impl Into<String>) -> Self {
-        KafkaSourceConfig {
-            brokers: brokers.into(),
-            topics,
-            group_id: group_id.into(),
-            auto_offset_reset: OffsetReset::Latest,
-            batch_size: 1000,
-            poll_timeout: Duration::from_secs(1),
-            max_messages: None,
-            idle_timeout: None,
-            value_format: ValueFormat::Json,
-            on_decode_error: OnDecodeError::Fail,
-            extra_client_config: Vec::new(),
-        }
-    }
-}
 
 /// Next offsets by (topic, partition).
 type Positions = BTreeMap<(String, i32), i64>;
@@ -205,6 +112,9 @@ impl KafkaSource {
                 },
             );
         for (k, v) in &c.extra_client_config {
+            client.set(k, v);
+        }
+        for (k, v) in auth_settings(&c.auth) {
             client.set(k, v);
         }
         let consumer: StreamConsumer =
@@ -426,86 +336,6 @@ impl KafkaSource {
     }
 }
 
-/// The producer's `acks`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Acks {
-    /// Fire and forget (`acks=0`).
-    None,
-    /// The partition leader wrote it (`acks=1`).
-    Leader,
-    /// Every in-sync replica wrote it (`acks=all`, the default).
-    All,
-}
-
-/// The topic each record goes to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum KafkaTopic {
-    /// One topic for every record.
-    Fixed(String),
-    /// The string at this path of each record (a record without one is a per-row failure).
-    FromPath(Vec<String>),
-}
-
-/// Settings of the `kafka` sink, validated at build time.
-#[derive(Clone)]
-pub struct KafkaSinkConfig {
-    /// Bootstrap servers.
-    pub brokers: String,
-    /// Where records go.
-    pub topic: KafkaTopic,
-    /// The path of the message key in each record (a string as is, anything else as JSON).
-    pub key_path: Option<Vec<String>>,
-    /// Acknowledgements (default all).
-    pub acks: Acks,
-    /// Idempotent producer (default true).
-    pub idempotent: bool,
-    /// How long the producer waits to fill a batch (`linger.ms`, default 5 ms).
-    pub linger: Duration,
-    /// Records per write (default 1000).
-    pub batch_size: usize,
-    /// `none`, `gzip`, `snappy` or `lz4` (default none).
-    pub compression: String,
-    /// How long a message may wait for delivery before it fails (default 30 s).
-    pub message_timeout: Duration,
-    /// More librdkafka settings; values may be secrets.
-    pub extra_client_config: Vec<(String, String)>,
-}
-
-impl fmt::Debug for KafkaSinkConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("KafkaSinkConfig")
-            .field("brokers", &self.brokers)
-            .field("topic", &self.topic)
-            .field("key_path", &self.key_path)
-            .field("acks", &self.acks)
-            .field("idempotent", &self.idempotent)
-            .field("linger", &self.linger)
-            .field("batch_size", &self.batch_size)
-            .field("compression", &self.compression)
-            .field("message_timeout", &self.message_timeout)
-            .field("extra_client_config", &keys_only(&self.extra_client_config))
-            .finish()
-    }
-}
-
-impl KafkaSinkConfig {
-    /// The defaults for `brokers` and `topic`.
-    pub fn new(brokers: impl Into<String>, topic: KafkaTopic) -> Self {
-        KafkaSinkConfig {
-            brokers: brokers.into(),
-            topic,
-            key_path: None,
-            acks: Acks::All,
-            idempotent: true,
-            linger: Duration::from_millis(5),
-            batch_size: 1000,
-            compression: "none".into(),
-            message_timeout: Duration::from_secs(30),
-            extra_client_config: Vec::new(),
-        }
-    }
-}
-
 /// Produces records as JSON messages; a batch is confirmed when every delivery report is in.
 pub struct KafkaSink {
     config: KafkaSinkConfig,
@@ -553,9 +383,12 @@ impl Sink for KafkaSink {
             )
             .set("enable.idempotence", if c.idempotent { "true" } else { "false" })
             .set("linger.ms", c.linger.as_millis().to_string())
-            .set("compression.type", &c.compression)
+            .set("compression.type", compression_type(c.compression))
             .set("message.timeout.ms", c.message_timeout.as_millis().to_string());
         for (k, v) in &c.extra_client_config {
+            client.set(k, v);
+        }
+        for (k, v) in auth_settings(&c.auth) {
             client.set(k, v);
         }
         let producer =
@@ -642,6 +475,74 @@ impl Sink for KafkaSink {
     }
 }
 
+/// librdkafka's `compression.type` value.
+fn compression_type(c: Compression) -> &'static str {
+    match c {
+        Compression::None => "none",
+        Compression::Gzip => "gzip",
+        Compression::Snappy => "snappy",
+        Compression::Lz4 => "lz4",
+    }
+}
+
+/// librdkafka's name of a SASL mechanism.
+fn mechanism_name(m: SaslMechanism) -> &'static str {
+    match m {
+        SaslMechanism::Plain => "PLAIN",
+        SaslMechanism::ScramSha256 => "SCRAM-SHA-256",
+        SaslMechanism::ScramSha512 => "SCRAM-SHA-512",
+    }
+}
+
+/// The librdkafka settings `auth` maps to, in the order they are set:
+/// `security.protocol`, then the SASL settings, then the TLS ones (none for
+/// [`KafkaAuth::None`]).
+fn auth_settings(auth: &KafkaAuth) -> Vec<(&'static str, &str)> {
+    fn sasl<'a>(
+        out: &mut Vec<(&'static str, &'a str)>,
+        mechanism: SaslMechanism,
+        user: &'a str,
+        password: &'a str,
+    ) {
+        out.push(("sasl.mechanisms", mechanism_name(mechanism)));
+        out.push(("sasl.username", user));
+        out.push(("sasl.password", password));
+    }
+    fn ssl<'a>(out: &mut Vec<(&'static str, &'a str)>, ssl: &'a Ssl) {
+        let settings = [
+            ("ssl.ca.location", ssl.ca_path.as_deref()),
+            ("ssl.certificate.location", ssl.cert_path.as_deref()),
+            ("ssl.key.location", ssl.key_path.as_deref()),
+            ("ssl.key.password", ssl.key_password.as_ref().map(|p| p.expose())),
+        ];
+        out.extend(settings.into_iter().filter_map(|(k, v)| Some((k, v?))));
+    }
+    let mut out = Vec::new();
+    match auth {
+        KafkaAuth::None => {}
+        KafkaAuth::SaslPlain(c) => {
+            out.push(("security.protocol", "sasl_plaintext"));
+            sasl(&mut out, SaslMechanism::Plain, &c.username, c.password.expose());
+        }
+        KafkaAuth::SaslScram(c) => {
+            out.push(("security.protocol", "sasl_plaintext"));
+            sasl(&mut out, c.mechanism, &c.username, c.password.expose());
+        }
+        KafkaAuth::Ssl(c) => {
+            out.push(("security.protocol", "ssl"));
+            ssl(&mut out, c);
+        }
+        KafkaAuth::SaslSsl(c) => {
+            out.push(("security.protocol", "sasl_ssl"));
+            sasl(&mut out, c.sasl.mechanism, &c.sasl.username, c.sasl.password.expose());
+            if let Some(tls) = &c.ssl {
+                ssl(&mut out, tls);
+            }
+        }
+    }
+    out
+}
+
 /// Waits for one delivery report: `None` when delivered, else the failure.
 async fn delivered(delivery: DeliveryFuture) -> Option<FaucetError> {
     match delivery.await {
@@ -655,6 +556,7 @@ async fn delivered(delivery: DeliveryFuture) -> Option<FaucetError> {
 mod tests {
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::{Arc, Mutex};
+    use std::time::Duration;
 
     use rdkafka::mocking::MockCluster;
     use tokio_util::sync::CancellationToken;
@@ -968,14 +870,80 @@ mod tests {
         assert!(!format!("{sink:?}").contains("hunter2"));
     }
 
-    /// What faucet-gen emits for `auth: {type: sasl_plain, config: {username, password}}`.
-    fn sasl_plain(protocol: &str) -> Vec<(String, String)> {
-        vec![
-            ("security.protocol".into(), protocol.into()),
-            ("sasl.mechanisms".into(), "PLAIN".into()),
-            ("sasl.username".into(), "faucet".into()),
-            ("sasl.password".into(), "hunter2".into()),
-        ]
+    fn secret(s: &str) -> crate::secret::SecretString {
+        crate::secret::SecretString::new(s.to_owned())
+    }
+
+    /// `auth: {type: sasl_plain, config: {username: faucet, password: …}}`.
+    fn sasl_plain() -> KafkaAuth {
+        KafkaAuth::SaslPlain(SaslPlain { username: "faucet".into(), password: secret("hunter2") })
+    }
+
+    #[test]
+    fn auth_maps_to_librdkafka_settings_in_order() {
+        let got = |auth: &KafkaAuth| -> Vec<(String, String)> {
+            auth_settings(auth).into_iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect()
+        };
+        let pairs = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        };
+        assert!(got(&KafkaAuth::None).is_empty());
+        assert_eq!(
+            got(&sasl_plain()),
+            pairs(&[
+                ("security.protocol", "sasl_plaintext"),
+                ("sasl.mechanisms", "PLAIN"),
+                ("sasl.username", "faucet"),
+                ("sasl.password", "hunter2"),
+            ])
+        );
+        let scram =
+            Sasl { mechanism: SaslMechanism::ScramSha512, username: "u".into(), password: secret("p") };
+        assert_eq!(
+            got(&KafkaAuth::SaslScram(scram.clone())),
+            pairs(&[
+                ("security.protocol", "sasl_plaintext"),
+                ("sasl.mechanisms", "SCRAM-SHA-512"),
+                ("sasl.username", "u"),
+                ("sasl.password", "p"),
+            ])
+        );
+        let tls = Ssl {
+            ca_path: Some("/ca.pem".into()),
+            cert_path: None,
+            key_path: Some("/k.pem".into()),
+            key_password: Some(secret("kp")),
+        };
+        assert_eq!(
+            got(&KafkaAuth::Ssl(tls.clone())),
+            pairs(&[
+                ("security.protocol", "ssl"),
+                ("ssl.ca.location", "/ca.pem"),
+                ("ssl.key.location", "/k.pem"),
+                ("ssl.key.password", "kp"),
+            ])
+        );
+        assert_eq!(
+            got(&KafkaAuth::SaslSsl(SaslSsl { sasl: scram.clone(), ssl: Some(tls) })),
+            pairs(&[
+                ("security.protocol", "sasl_ssl"),
+                ("sasl.mechanisms", "SCRAM-SHA-512"),
+                ("sasl.username", "u"),
+                ("sasl.password", "p"),
+                ("ssl.ca.location", "/ca.pem"),
+                ("ssl.key.location", "/k.pem"),
+                ("ssl.key.password", "kp"),
+            ])
+        );
+        assert_eq!(got(&KafkaAuth::SaslSsl(SaslSsl { sasl: scram, ssl: None })).len(), 4);
+    }
+
+    #[test]
+    fn debug_hides_auth_passwords() {
+        let mut config = KafkaSinkConfig::new("b:9092", KafkaTopic::Fixed("t".into()));
+        config.auth = sasl_plain();
+        let shown = format!("{config:?}");
+        assert!(shown.contains("faucet") && !shown.contains("hunter2"), "{shown}");
     }
 
     #[tokio::test]
@@ -986,7 +954,7 @@ mod tests {
         let cluster = MockCluster::new(1).unwrap();
         let brokers = cluster.bootstrap_servers();
         let mut config = KafkaSinkConfig::new(&brokers, KafkaTopic::Fixed("t".into()));
-        config.extra_client_config = sasl_plain("sasl_plaintext");
+        config.auth = sasl_plain();
         let mut sink = KafkaSink::new(config.clone());
         sink.open(OpenContext { scope: "auth", checkpoint: None }).await.unwrap();
         assert!(!format!("{sink:?}").contains("hunter2"));
@@ -994,7 +962,14 @@ mod tests {
 
         // TLS needs librdkafka built with OpenSSL (the `kafka-tls` feature):
         // without it the client is refused, naming the setting but not the password.
-        config.extra_client_config = sasl_plain("sasl_ssl");
+        config.auth = KafkaAuth::SaslSsl(SaslSsl {
+            sasl: Sasl {
+                mechanism: SaslMechanism::Plain,
+                username: "faucet".into(),
+                password: secret("hunter2"),
+            },
+            ssl: None,
+        });
         let outcome = KafkaSink::new(config).open(OpenContext { scope: "auth", checkpoint: None }).await;
         #[cfg(not(feature = "kafka-tls"))]
         {

@@ -16,10 +16,11 @@ mod store;
 #[cfg(all(test, any(feature = "state-postgres", feature = "state-redis")))]
 mod store_tests;
 
+pub use crate::config::state::{PostgresStoreConfig, RedisStoreConfig};
 pub use file::FileStore;
 pub use memory::MemoryStore;
 #[cfg(feature = "state-postgres")]
-pub use postgres_store::{PostgresStore, PostgresStoreConfig};
+pub use postgres_store::PostgresStore;
 #[cfg(feature = "state-redis")]
-pub use redis_store::{RedisStore, RedisStoreConfig};
+pub use redis_store::RedisStore;
 pub use store::{StateStore, validate_key};

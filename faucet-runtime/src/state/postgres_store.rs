@@ -16,29 +16,9 @@ use sqlx::{AssertSqlSafe, Row};
 use tokio::sync::OnceCell;
 
 use super::store::StateStore;
+use crate::config::state::PostgresStoreConfig;
 use crate::connectors::dburl;
 use crate::error::{FaucetError, Result};
-
-/// Settings of the `postgres` state store.
-#[derive(Clone)]
-pub struct PostgresStoreConfig {
-    /// `postgres://user:password@host:port/db`.
-    pub url: String,
-    /// The table (default `faucet_state`).
-    pub table: String,
-    /// Create the table when missing (default false).
-    pub ensure_table: bool,
-}
-
-impl std::fmt::Debug for PostgresStoreConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PostgresStoreConfig")
-            .field("url", &dburl::redact(&self.url))
-            .field("table", &self.table)
-            .field("ensure_table", &self.ensure_table)
-            .finish()
-    }
-}
 
 /// Bookmarks in a PostgreSQL table.
 pub struct PostgresStore {

@@ -13,26 +13,9 @@ use serde_json::Value;
 use tokio::sync::Mutex;
 
 use super::store::StateStore;
+use crate::config::state::RedisStoreConfig;
 use crate::connectors::dburl;
 use crate::error::{FaucetError, Result};
-
-/// Settings of the `redis` state store.
-#[derive(Clone)]
-pub struct RedisStoreConfig {
-    /// `redis://[:password@]host:port[/db]` or `rediss://…`.
-    pub url: String,
-    /// Prefix of every key (default `faucet`).
-    pub namespace: String,
-}
-
-impl std::fmt::Debug for RedisStoreConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RedisStoreConfig")
-            .field("url", &dburl::redact(&self.url))
-            .field("namespace", &self.namespace)
-            .finish()
-    }
-}
 
 /// Bookmarks in Redis.
 pub struct RedisStore {

@@ -8,7 +8,7 @@ use serde_json::{Map, Value, json};
 use sqlx::postgres::PgConnection;
 use sqlx::{AssertSqlSafe, Row};
 
-use super::TableName;
+use crate::config::postgres_cdc::TableName;
 use crate::connectors::postgres::source::{Kind, convert, to_json};
 use crate::connectors::postgres::{describe, quote_ident};
 use crate::error::{FaucetError, Result};

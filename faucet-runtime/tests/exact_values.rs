@@ -485,14 +485,14 @@ async fn jsonl_to_csv() {
     let out = dir.path().join("out.csv");
     fill(&mut CsvSink::new(CsvSinkConfig::new(out.to_str().unwrap())), &want, "exact::csv").await;
     let mut config = CsvSourceConfig::new(out.to_str().unwrap());
-    config.infer_types = true;
+    config.csv.infer_types = true;
     let got = drain(&mut CsvSource::new(config)).await;
     assert_same("jsonl -> csv", &want, &got, Numbers::Decimal, true);
 }
 
 #[cfg(feature = "object-store")]
 mod objects {
-    use faucet_runtime::connectors::objects::{
+    use faucet_runtime::connectors::object_store::{
         ObjectFormat, ObjectSink, ObjectSinkConfig, ObjectSource, ObjectSourceConfig, StoreConfig,
     };
 
@@ -524,7 +524,7 @@ mod objects {
     #[tokio::test]
     async fn jsonl_to_file_store() {
         let root = tempfile::tempdir().unwrap();
-        let store = StoreConfig::File(faucet_runtime::connectors::objects::FileConfig {
+        let store = StoreConfig::File(faucet_runtime::connectors::object_store::FileConfig {
             root: root.path().to_str().unwrap().into(),
         });
         round_trip(store, "jsonl -> file store", 4).await;
@@ -548,13 +548,13 @@ mod objects {
         .unwrap();
         let mut response = String::new();
         stream.read_to_string(&mut response).unwrap();
-        let store = StoreConfig::S3(faucet_runtime::connectors::objects::S3Config {
+        let store = StoreConfig::S3(faucet_runtime::connectors::object_store::S3Config {
             bucket: bucket.into(),
             region: Some("us-east-1".into()),
             endpoint_url: Some(endpoint.clone()),
             allow_http: true,
             access_key_id: Some("testing".into()),
-            secret_access_key: Some("testing".into()),
+            secret_access_key: Some(faucet_runtime::secret::SecretString::new("testing".into())),
             session_token: None,
         });
         round_trip(store, "jsonl -> s3", 5).await;

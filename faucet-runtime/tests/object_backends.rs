@@ -9,9 +9,9 @@
 use std::sync::Arc;
 
 use faucet_runtime::connectors::files::JsonlSourceConfig;
-use faucet_runtime::connectors::objects::object_store::ObjectStore;
-use faucet_runtime::connectors::objects::object_store::path::Path as ObjectPath;
-use faucet_runtime::connectors::objects::{
+use faucet_runtime::connectors::object_store::object_store::ObjectStore;
+use faucet_runtime::connectors::object_store::object_store::path::Path as ObjectPath;
+use faucet_runtime::connectors::object_store::{
     Codec, FileConfig, ObjectFormat, ObjectSink, ObjectSinkConfig, ObjectSource, ObjectSourceConfig,
     StoreConfig,
 };
@@ -183,7 +183,8 @@ async fn file_source_without_its_root_fails_naming_it() {
 mod azure {
     use base64::Engine as _;
     use base64::engine::general_purpose::STANDARD;
-    use faucet_runtime::connectors::objects::AzureConfig;
+    use faucet_runtime::connectors::object_store::AzureConfig;
+    use faucet_runtime::secret::SecretString;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     use super::*;
@@ -230,7 +231,7 @@ mod azure {
         StoreConfig::Azure(AzureConfig {
             container: container.into(),
             account: Some(ACCOUNT.into()),
-            access_key: Some(KEY.into()),
+            access_key: Some(SecretString::new(KEY.into())),
             endpoint_url: Some(format!("{endpoint}/{ACCOUNT}")),
             allow_http: true,
             ..AzureConfig::default()
@@ -268,7 +269,8 @@ mod azure {
 
 #[cfg(feature = "gcs")]
 mod gcs {
-    use faucet_runtime::connectors::objects::GcsConfig;
+    use faucet_runtime::connectors::object_store::GcsConfig;
+    use faucet_runtime::secret::SecretString;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     use super::*;
@@ -324,7 +326,7 @@ mod gcs {
     fn debug_hides_the_service_account_key() {
         let store = StoreConfig::Gcs(GcsConfig {
             bucket: "b".into(),
-            service_account_key: Some("{\"private_key\": \"hunter2\"}".into()),
+            service_account_key: Some(SecretString::new("{\"private_key\": \"hunter2\"}".into())),
             ..GcsConfig::default()
         });
         let shown = format!("{store:?}");

@@ -6,10 +6,11 @@
 use std::time::Instant;
 
 use faucet_runtime::connectors::files::JsonlSourceConfig;
-use faucet_runtime::connectors::objects::{
+use faucet_runtime::connectors::object_store::{
     Codec, ObjectFormat, ObjectSink, ObjectSinkConfig, ObjectSource, ObjectSourceConfig, S3Config,
     StoreConfig,
 };
+use faucet_runtime::secret::SecretString;
 use faucet_runtime::state::MemoryStore;
 use faucet_runtime::{CommitToken, OpenContext, Pipeline, Sink, Source};
 use serde_json::{Value, json};
@@ -44,7 +45,7 @@ fn store(endpoint: &str, bucket: &str) -> StoreConfig {
         endpoint_url: Some(endpoint.into()),
         allow_http: true,
         access_key_id: Some("testing".into()),
-        secret_access_key: Some("testing".into()),
+        secret_access_key: Some(SecretString::new("testing".into())),
         session_token: None,
     })
 }

@@ -4,8 +4,8 @@
 
 use std::sync::Arc;
 
-use faucet_runtime::connectors::objects::memory_store;
-use faucet_runtime::connectors::objects::object_store::ObjectStore;
+use faucet_runtime::connectors::object_store::memory_store;
+use faucet_runtime::connectors::object_store::object_store::ObjectStore;
 use faucet_runtime::state::MemoryStore;
 use object_store_probe::{keys, put};
 

@@ -45,11 +45,10 @@ pub enum OnParseError {
     Skip,
 }
 
-/// Settings of the `csv` source, validated at build time.
-#[derive(Debug, Clone)]
-pub struct CsvSourceConfig {
-    /// A local file path or glob (`data/*.csv`), relative to the working directory.
-    pub path: String,
+/// How CSV text becomes records: the `csv` source's and the object stores'
+/// `file_format: csv` parser settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CsvOptions {
     /// Whether the first line of each file names the columns (default true).
     pub has_headers: bool,
     /// Field delimiter byte (default `b','`).
@@ -58,10 +57,25 @@ pub struct CsvSourceConfig {
     pub quote: u8,
     /// Accept rows whose field count differs from the header (default false).
     pub flexible: bool,
-    /// Records per page (default 1000).
-    pub batch_size: usize,
     /// Emit numbers and booleans instead of strings (default false).
     pub infer_types: bool,
+}
+
+impl Default for CsvOptions {
+    fn default() -> Self {
+        CsvOptions { has_headers: true, delimiter: b',', quote: b'"', flexible: false, infer_types: false }
+    }
+}
+
+/// Settings of the `csv` source, validated at build time.
+#[derive(Debug, Clone)]
+pub struct CsvSourceConfig {
+    /// A local file path or glob (`data/*.csv`), relative to the working directory.
+    pub path: String,
+    /// How rows are parsed.
+    pub csv: CsvOptions,
+    /// Records per page (default 1000).
+    pub batch_size: usize,
     /// What to do with a malformed row (default fail).
     pub on_parse_error: OnParseError,
     /// The longest row and the bytes after which a page ends.
@@ -73,12 +87,8 @@ impl CsvSourceConfig {
     pub fn new(path: impl Into<String>) -> Self {
         CsvSourceConfig {
             path: path.into(),
-            has_headers: true,
-            delimiter: b',',
-            quote: b'"',
-            flexible: false,
+            csv: CsvOptions::default(),
             batch_size: 1000,
-            infer_types: false,
             on_parse_error: OnParseError::Fail,
             limits: InputLimits::default(),
         }

@@ -5,6 +5,7 @@
 
 pub mod files;
 pub mod kafka;
+pub mod objects;
 pub mod observability;
 pub mod postgres_cdc;
 pub mod rest;

@@ -14,7 +14,7 @@ pub mod mysql;
 #[cfg(feature = "mysql")]
 pub mod mysql_sink;
 #[cfg(feature = "object-store")]
-pub mod objects;
+pub mod object_store;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 #[cfg(feature = "rest")]

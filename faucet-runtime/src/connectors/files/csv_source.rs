@@ -44,7 +44,7 @@ use csv_core::{ReadRecordResult, ReaderBuilder};
 use serde_json::{Number, Value};
 
 use super::EXCERPT_BYTES;
-use super::objects::{self, Cursor, Files, OpenedFile};
+use super::input::{self, Cursor, Files, OpenedFile};
 pub use crate::config::files::CsvSourceConfig;
 use crate::error::{FaucetError, Result};
 use crate::page::Page;
@@ -56,7 +56,7 @@ pub struct CsvSource {
     config: CsvSourceConfig,
     state: Option<State>,
     /// The object store to read instead of local files (the object-store connectors).
-    origin: Option<objects::StoreOrigin>,
+    origin: Option<input::StoreOrigin>,
     /// Records of confirmed pages handed back by the driver, refilled in place
     /// by later rows (at most one page's worth).
     spare: Vec<Value>,
@@ -79,7 +79,7 @@ impl CsvSource {
 
     /// A source reading `config.path` (a key, prefix or glob) from an object store.
     #[cfg_attr(not(feature = "object-store"), allow(dead_code))]
-    pub(crate) fn in_store(config: CsvSourceConfig, origin: objects::StoreOrigin) -> Self {
+    pub(crate) fn in_store(config: CsvSourceConfig, origin: input::StoreOrigin) -> Self {
         CsvSource { config, state: None, origin: Some(origin), spare: Vec::new() }
     }
 
@@ -142,7 +142,7 @@ struct Rows {
 impl Rows {
     fn new(config: &CsvSourceConfig) -> Rows {
         Rows {
-            reader: ReaderBuilder::new().delimiter(config.delimiter).quote(config.quote).build(),
+            reader: ReaderBuilder::new().delimiter(config.csv.delimiter).quote(config.csv.quote).build(),
             out: vec![0; 4096],
             ends: vec![0; 64],
             nout: 0,
@@ -276,7 +276,7 @@ impl Rows {
             self.raw_range = 0..0;
             &self.raw_carry
         };
-        objects::trim_terminator(raw)
+        input::trim_terminator(raw)
     }
 }
 
@@ -296,7 +296,7 @@ async fn open(
         expected: None,
         header_unterminated: false,
     };
-    let needs_first_row = config.has_headers || !config.flexible;
+    let needs_first_row = config.csv.has_headers || !config.csv.flexible;
     if needs_first_row && opened.offset > 0 {
         let mut head = files.cursor(opened.index, 0).await?;
         rows.restart(1);
@@ -307,7 +307,7 @@ async fn open(
     }
     rows.restart(opened.line);
     rows.skip_terminators(&mut file.cursor).await?;
-    if config.has_headers && opened.offset == 0 && rows.read(&mut file.cursor).await? {
+    if config.csv.has_headers && opened.offset == 0 && rows.read(&mut file.cursor).await? {
         first_row(config, &mut file, rows, display)?;
         file.header_unterminated = rows.unterminated;
         rows.skip_terminators(&mut file.cursor).await?;
@@ -325,7 +325,7 @@ fn first_row(config: &CsvSourceConfig, file: &mut CsvFile, rows: &Rows, display:
     }
     let (data, ends) = rows.fields();
     file.expected = Some(ends.len());
-    if !config.has_headers {
+    if !config.csv.has_headers {
         return Ok(());
     }
     let line = rows.start_line;
@@ -358,14 +358,14 @@ fn take_row(
 ) -> Result<()> {
     let (data, ends) = rows.fields();
     let count = ends.len();
-    let what = if !config.flexible && count != *file.expected.get_or_insert(count) {
+    let what = if !config.csv.flexible && count != *file.expected.get_or_insert(count) {
         format!("expected {} field(s), found {count}", file.expected.unwrap_or_default())
     } else {
         while file.keys.len() < count {
             let index = file.keys.len();
             file.keys.push(format!("column_{index}"));
         }
-        match build_record(data, ends, &file.keys, config.infer_types, spare.pop()) {
+        match build_record(data, ends, &file.keys, config.csv.infer_types, spare.pop()) {
             Some(record) => {
                 page.records.push(record);
                 return Ok(());
@@ -374,7 +374,7 @@ fn take_row(
         }
     };
     let line = rows.start_line;
-    objects::malformed(config.on_parse_error, page, display, line, rows.raw(&file.cursor), &what)
+    input::malformed(config.on_parse_error, page, display, line, rows.raw(&file.cursor), &what)
 }
 
 /// The record of one row, or `None` when a field is not UTF-8.
@@ -453,7 +453,7 @@ fn infer_number(field: &str) -> Option<Value> {
 }
 
 impl Source for CsvSource {
-    /// Local files are read one chunk ahead already (see `objects`); a remote store's are not.
+    /// Local files are read one chunk ahead already (see `input`); a remote store's are not.
     fn prefetch(&self) -> bool {
         self.origin.is_some()
     }
@@ -499,7 +499,7 @@ impl Source for CsvSource {
             let unterminated = if more { rows.unterminated } else { file.header_unterminated };
             if unterminated && !files.settled(file.index, file.cursor.offset()).await? {
                 let (offset, line) = if more { start } else { (0, 1) };
-                objects::held_back(files.get(file.index).display(), line);
+                input::held_back(files.get(file.index).display(), line);
                 *finished = Some((file.index, offset, line));
                 *current = None;
                 *stopped = true;
@@ -517,7 +517,7 @@ impl Source for CsvSource {
                 page_bytes += EXCERPT_BYTES;
                 let (line, bytes, max) = (rows.start_line, rows.bytes, rows.max);
                 let excerpt = rows.raw(&file.cursor);
-                objects::oversized(config.on_parse_error, &mut page, display, line, excerpt, bytes, max)?;
+                input::oversized(config.on_parse_error, &mut page, display, line, excerpt, bytes, max)?;
             } else {
                 page_bytes += rows.bytes as usize;
                 take_row(config, &mut page, spare, display, rows, file)?;
@@ -601,7 +601,7 @@ mod tests {
         let path = write(dir.path(), "in.csv", text);
         for infer_types in [false, true] {
             let mut config = config(&path, 4);
-            config.infer_types = infer_types;
+            config.csv.infer_types = infer_types;
             let fresh = records(&pages(&config, None).await.unwrap());
             let mut source = CsvSource::new(config.clone());
             source.resume(None).await.unwrap();
@@ -685,7 +685,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path =
             write(dir.path(), "in.csv", "\u{feff}a,b\r\n1,\"x\r\ny, \"\"q\"\"\"\r\n\r\n\r\n2,\"\"\r\n3,last");
-        objects::settle(&path);
+        input::settle(&path);
         let all_pages = check_resume_from_every_page(&config(&path, 1)).await;
         assert_eq!(
             records(&all_pages),
@@ -742,7 +742,7 @@ mod tests {
         assert_eq!(bookmark.as_ref().unwrap()["line"], json!(6));
 
         // Left alone, the file is finished: its last row counts although it has no newline.
-        objects::settle(&path);
+        input::settle(&path);
         let (got, _, bookmark) = run_from(&config, bookmark).await;
         assert_eq!(got, [json!({"id": "4", "text": "d"})]);
         let size = std::fs::metadata(&path).unwrap().len();
@@ -772,8 +772,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = write(dir.path(), "in.csv", "1;\"a;b\"\n2;c\n3;d\n");
         let mut config = config(&path, 2);
-        config.has_headers = false;
-        config.delimiter = b';';
+        config.csv.has_headers = false;
+        config.csv.delimiter = b';';
         let all_pages = check_resume_from_every_page(&config).await;
         assert_eq!(
             records(&all_pages),
@@ -785,7 +785,7 @@ mod tests {
         );
         // The first row fixes the width: a ragged row after a resume is still caught.
         write(dir.path(), "in.csv", "1,2\n3,4\n5\n");
-        config.delimiter = b',';
+        config.csv.delimiter = b',';
         config.batch_size = 1;
         let first = pages(&config, None).await.unwrap_err();
         let resumed =
@@ -799,7 +799,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = write(dir.path(), "in.csv", "a,b\n1\n1,2,3\n");
         let mut config = config(&path, 10);
-        config.flexible = true;
+        config.csv.flexible = true;
         let all = records(&pages(&config, None).await.unwrap());
         assert_eq!(all, [json!({"a": "1"}), json!({"a": "1", "b": "2", "column_2": "3"})]);
     }
@@ -814,7 +814,7 @@ mod tests {
              42,-7,3.5,1e3,true,false,True,,1e400,inf,NaN,abc,123456789012345678901234567890,.5,+1.25\n",
         );
         let mut config = config(&path, 10);
-        config.infer_types = true;
+        config.csv.infer_types = true;
         let all = records(&pages(&config, None).await.unwrap());
         let exact = |text: &str| Value::Number(text.parse().unwrap());
         assert_eq!(

@@ -29,7 +29,7 @@ use std::ops::Range;
 use serde_json::Value;
 
 use super::EXCERPT_BYTES;
-use super::objects::{self, Cursor, Files};
+use super::input::{self, Cursor, Files};
 pub use crate::config::files::JsonlSourceConfig;
 use crate::error::Result;
 use crate::page::Page;
@@ -40,7 +40,7 @@ pub struct JsonlSource {
     config: JsonlSourceConfig,
     state: Option<State>,
     /// The object store to read instead of local files (the object-store connectors).
-    origin: Option<objects::StoreOrigin>,
+    origin: Option<input::StoreOrigin>,
 }
 
 impl fmt::Debug for JsonlSource {
@@ -60,7 +60,7 @@ impl JsonlSource {
 
     /// A source reading `config.path` (a key, prefix or glob) from an object store.
     #[cfg_attr(not(feature = "object-store"), allow(dead_code))]
-    pub(crate) fn in_store(config: JsonlSourceConfig, origin: objects::StoreOrigin) -> Self {
+    pub(crate) fn in_store(config: JsonlSourceConfig, origin: input::StoreOrigin) -> Self {
         JsonlSource { config, state: None, origin: Some(origin) }
     }
 
@@ -170,7 +170,7 @@ fn take(carry: &mut Vec<u8>, bytes: &mut u64, max: usize, part: &[u8]) {
 }
 
 impl Source for JsonlSource {
-    /// Local files are read one chunk ahead already (see `objects`); a remote store's are not.
+    /// Local files are read one chunk ahead already (see `input`); a remote store's are not.
     fn prefetch(&self) -> bool {
         self.origin.is_some()
     }
@@ -217,7 +217,7 @@ impl Source for JsonlSource {
             if let Some(end) = unterminated
                 && !files.settled(file.index, end).await?
             {
-                objects::held_back(files.get(file.index).display(), file.line);
+                input::held_back(files.get(file.index).display(), file.line);
                 *finished = Some((file.index, start, file.line));
                 *current = None;
                 *stopped = true;
@@ -233,7 +233,7 @@ impl Source for JsonlSource {
                     count += 1;
                     page_bytes += EXCERPT_BYTES;
                     let display = files.get(file.index).display();
-                    objects::oversized(
+                    input::oversized(
                         mode,
                         &mut page,
                         display,
@@ -265,7 +265,7 @@ impl Source for JsonlSource {
                     } else {
                         format!("invalid JSON: {error}")
                     };
-                    objects::malformed(
+                    input::malformed(
                         mode,
                         &mut page,
                         files.get(file.index).display(),
@@ -390,7 +390,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("in.jsonl");
         std::fs::write(&path, "\u{feff}{\"a\":1}\r\n\r\n   \n\t\r\n{\"a\":2}\r\n\n{\"a\":3}").unwrap();
-        objects::settle(&path);
+        input::settle(&path);
         let all_pages = check_resume_from_every_page(&path, 1).await;
         assert_eq!(records(&all_pages), [json!({"a": 1}), json!({"a": 2}), json!({"a": 3})]);
         assert_eq!(all_pages.len(), 3);
@@ -439,7 +439,7 @@ mod tests {
         assert_eq!(bookmark.as_ref().unwrap()["line"], json!(5));
 
         // Left alone, the file is finished: its last line counts although it has no newline.
-        objects::settle(&path);
+        input::settle(&path);
         let (got, _, bookmark) = run_from(&config, bookmark).await;
         assert_eq!(got, [json!({"id": 4})]);
         let size = std::fs::metadata(&path).unwrap().len();
@@ -464,7 +464,7 @@ mod tests {
         let (got, _, bookmark) = run_from(&config, None).await;
         assert_eq!(got, [json!(1), json!(2)]);
         assert_eq!(bookmark, Some(json!({"file": "a.jsonl", "offset": 4, "line": 3})));
-        objects::settle(&dir.path().join("a.jsonl"));
+        input::settle(&dir.path().join("a.jsonl"));
         let (got, _, _) = run_from(&config, bookmark).await;
         assert_eq!(got, [json!(3), json!(4)]);
     }

@@ -7,7 +7,7 @@ mod csv_source;
 pub(crate) mod json_line;
 mod jsonl_sink;
 mod jsonl_source;
-pub(crate) mod objects;
+pub(crate) mod input;
 mod writer;
 
 pub use csv_sink::{CsvSink, CsvSinkConfig};
@@ -15,7 +15,7 @@ pub use csv_source::{CsvSource, CsvSourceConfig};
 pub use jsonl_sink::{JsonlSink, JsonlSinkConfig};
 pub use jsonl_source::{JsonlSource, JsonlSourceConfig};
 
-pub use crate::config::files::{InputLimits, OnParseError};
+pub use crate::config::files::{CsvOptions, InputLimits, OnParseError};
 
 /// How many bytes of an oversized record the DLQ receives.
 pub const EXCERPT_BYTES: usize = 1024;

@@ -35,177 +35,19 @@ use object_store::path::Path as ObjectPath;
 use object_store::{MultipartUpload, ObjectStore, ObjectStoreExt, PutPayload};
 use serde_json::{Value, json};
 
-use super::files::objects::StoreOrigin;
-use super::files::{CsvSource, CsvSourceConfig, JsonlSource, JsonlSourceConfig};
+use super::files::input::StoreOrigin;
+use super::files::{CsvSource, JsonlSource};
+pub use crate::config::objects::{
+    AzureConfig, Codec, FileConfig, GcsConfig, ObjectFormat, ObjectSinkConfig, ObjectSourceConfig, S3Config,
+    StoreConfig,
+};
 use crate::error::{FaucetError, Result};
 use crate::page::{CommitToken, Page, Record};
 use crate::sink::{OpenContext, Sink, WriteOutcome};
 use crate::source::Source;
 
-pub use super::files::objects::Codec;
 /// The object_store crate, for working with a store directly (filling a `memory` store in a test, say).
 pub use object_store;
-
-/// Where objects live.
-#[derive(Clone)]
-pub enum StoreConfig {
-    /// A process-wide in-memory store, shared by every connector that names it
-    /// (see [`memory_store`]); for tests and in-process hand-offs.
-    Memory {
-        /// The store's name.
-        name: String,
-    },
-    /// A directory of the local filesystem, read and written like a bucket:
-    /// an object is written to a staging file and renamed into place, so it
-    /// never appears under its final name half-written.
-    File(FileConfig),
-    /// An S3 bucket (AWS or an S3-compatible server).
-    #[cfg(feature = "s3")]
-    S3(S3Config),
-    /// A Google Cloud Storage bucket (or a GCS emulator's).
-    #[cfg(feature = "gcs")]
-    Gcs(GcsConfig),
-    /// An Azure Blob Storage container (or Azurite's).
-    #[cfg(feature = "azure")]
-    Azure(AzureConfig),
-}
-
-/// `file` settings: the directory that plays the bucket.
-#[derive(Debug, Clone, Default)]
-pub struct FileConfig {
-    /// The root directory; keys are paths below it. A sink creates it when missing.
-    pub root: String,
-}
-
-/// GCS settings. Unset credentials come from the standard `GOOGLE_*`
-/// environment (`GOOGLE_SERVICE_ACCOUNT`, `GOOGLE_SERVICE_ACCOUNT_KEY`,
-/// `GOOGLE_APPLICATION_CREDENTIALS`, …), then application-default
-/// credentials, then the instance metadata server.
-#[cfg(feature = "gcs")]
-#[derive(Clone, Default)]
-pub struct GcsConfig {
-    /// The bucket.
-    pub bucket: String,
-    /// Path of a service-account JSON file.
-    pub service_account_path: Option<String>,
-    /// A service-account JSON key itself; never printed.
-    pub service_account_key: Option<String>,
-    /// The storage API's base URL, for an emulator (`http://127.0.0.1:4443`).
-    pub endpoint_url: Option<String>,
-    /// Allow plain-HTTP endpoints (default false).
-    pub allow_http: bool,
-    /// Send unsigned requests (public buckets, emulators).
-    pub anonymous: bool,
-}
-
-#[cfg(feature = "gcs")]
-impl fmt::Debug for GcsConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("GcsConfig")
-            .field("bucket", &self.bucket)
-            .field("service_account_path", &self.service_account_path)
-            .field("service_account_key", &self.service_account_key.as_ref().map(|_| "***"))
-            .field("endpoint_url", &self.endpoint_url)
-            .field("allow_http", &self.allow_http)
-            .field("anonymous", &self.anonymous)
-            .finish()
-    }
-}
-
-/// Azure Blob Storage settings. Unset values come from the standard
-/// `AZURE_*` environment (`AZURE_STORAGE_ACCOUNT_NAME`,
-/// `AZURE_STORAGE_ACCOUNT_KEY`, `AZURE_STORAGE_SAS_KEY`, `AZURE_CLIENT_ID`,
-/// `AZURE_CLIENT_SECRET`, `AZURE_TENANT_ID`, …), then managed identity.
-#[cfg(feature = "azure")]
-#[derive(Clone, Default)]
-pub struct AzureConfig {
-    /// The container.
-    pub container: String,
-    /// The storage account (with `use_emulator`: default `devstoreaccount1`).
-    pub account: Option<String>,
-    /// The account's access key; never printed.
-    pub access_key: Option<String>,
-    /// A shared access signature (`sv=…&sig=…`); never printed.
-    pub sas_token: Option<String>,
-    /// The blob service URL (`https://<account>.blob.core.windows.net` by
-    /// default; for Azurite on another port `http://127.0.0.1:<port>/devstoreaccount1`).
-    pub endpoint_url: Option<String>,
-    /// Allow plain-HTTP endpoints (default false).
-    pub allow_http: bool,
-    /// Talk to Azurite with its well-known account and key (at
-    /// `AZURITE_BLOB_STORAGE_URL`, default `http://127.0.0.1:10000`).
-    pub use_emulator: bool,
-}
-
-#[cfg(feature = "azure")]
-impl fmt::Debug for AzureConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let hidden = |v: &Option<String>| v.as_ref().map(|_| "***");
-        f.debug_struct("AzureConfig")
-            .field("container", &self.container)
-            .field("account", &self.account)
-            .field("access_key", &hidden(&self.access_key))
-            .field("sas_token", &hidden(&self.sas_token))
-            .field("endpoint_url", &self.endpoint_url)
-            .field("allow_http", &self.allow_http)
-            .field("use_emulator", &self.use_emulator)
-            .finish()
-    }
-}
-
-impl fmt::Debug for StoreConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            StoreConfig::Memory { name } => f.debug_struct("Memory").field("name", name).finish(),
-            StoreConfig::File(file) => file.fmt(f),
-            #[cfg(feature = "s3")]
-            StoreConfig::S3(s3) => s3.fmt(f),
-            #[cfg(feature = "gcs")]
-            StoreConfig::Gcs(gcs) => gcs.fmt(f),
-            #[cfg(feature = "azure")]
-            StoreConfig::Azure(azure) => azure.fmt(f),
-        }
-    }
-}
-
-/// S3 settings. Unset credentials and region come from the standard `AWS_*`
-/// environment (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`,
-/// `AWS_REGION` / `AWS_DEFAULT_REGION`, …) and, failing that, from the instance
-/// or container credential providers.
-#[cfg(feature = "s3")]
-#[derive(Clone, Default)]
-pub struct S3Config {
-    /// The bucket.
-    pub bucket: String,
-    /// The region (default: the environment's, else `us-east-1`).
-    pub region: Option<String>,
-    /// An S3-compatible server's URL (`http://127.0.0.1:9000`); requests then use path-style URLs.
-    pub endpoint_url: Option<String>,
-    /// Allow plain-HTTP endpoints (default false).
-    pub allow_http: bool,
-    /// Access key id (default: the environment's).
-    pub access_key_id: Option<String>,
-    /// Secret access key (default: the environment's); never printed.
-    pub secret_access_key: Option<String>,
-    /// Session token (default: the environment's); never printed.
-    pub session_token: Option<String>,
-}
-
-#[cfg(feature = "s3")]
-impl fmt::Debug for S3Config {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let hidden = |v: &Option<String>| v.as_ref().map(|_| "***");
-        f.debug_struct("S3Config")
-            .field("bucket", &self.bucket)
-            .field("region", &self.region)
-            .field("endpoint_url", &self.endpoint_url)
-            .field("allow_http", &self.allow_http)
-            .field("access_key_id", &hidden(&self.access_key_id))
-            .field("secret_access_key", &hidden(&self.secret_access_key))
-            .field("session_token", &hidden(&self.session_token))
-            .finish()
-    }
-}
 
 impl StoreConfig {
     /// The connector name: `memory`, `file`, `s3`, `gcs` or `azure`.
@@ -213,11 +55,8 @@ impl StoreConfig {
         match self {
             StoreConfig::Memory { .. } => "memory",
             StoreConfig::File(_) => "file",
-            #[cfg(feature = "s3")]
             StoreConfig::S3(_) => "s3",
-            #[cfg(feature = "gcs")]
             StoreConfig::Gcs(_) => "gcs",
-            #[cfg(feature = "azure")]
             StoreConfig::Azure(_) => "azure",
         }
     }
@@ -228,16 +67,14 @@ impl StoreConfig {
         match self {
             StoreConfig::Memory { name } => format!("memory://{name}/"),
             StoreConfig::File(file) => format!("{}/", file.root.trim_end_matches('/')),
-            #[cfg(feature = "s3")]
             StoreConfig::S3(s3) => format!("s3://{}/", s3.bucket),
-            #[cfg(feature = "gcs")]
             StoreConfig::Gcs(gcs) => format!("gs://{}/", gcs.bucket),
-            #[cfg(feature = "azure")]
             StoreConfig::Azure(azure) => format!("az://{}/", azure.container),
         }
     }
 
-    /// Builds the store client (no request is made). A `file` root must exist.
+    /// Builds the store client (no request is made). A `file` root must exist;
+    /// a store whose cargo feature is off is a configuration error.
     pub fn build(&self) -> Result<Arc<dyn ObjectStore>> {
         match self {
             StoreConfig::Memory { name } => Ok(memory_store(name)),
@@ -257,7 +94,7 @@ impl StoreConfig {
                     builder = builder.with_service_account_path(path);
                 }
                 if let Some(key) = &gcs.service_account_key {
-                    builder = builder.with_service_account_key(key);
+                    builder = builder.with_service_account_key(key.expose());
                 }
                 if let Some(endpoint) = &gcs.endpoint_url {
                     builder = builder.with_base_url(endpoint.trim_end_matches('/'));
@@ -287,10 +124,10 @@ impl StoreConfig {
                     builder = builder.with_account(account);
                 }
                 if let Some(key) = &azure.access_key {
-                    builder = builder.with_access_key(key);
+                    builder = builder.with_access_key(key.expose());
                 }
                 if let Some(sas) = &azure.sas_token {
-                    builder = builder.with_config(AzureConfigKey::SasKey, sas.trim_start_matches('?'));
+                    builder = builder.with_config(AzureConfigKey::SasKey, sas.expose().trim_start_matches('?'));
                 }
                 if let Some(endpoint) = &azure.endpoint_url {
                     builder = builder.with_endpoint(endpoint.trim_end_matches('/').to_owned());
@@ -319,16 +156,21 @@ impl StoreConfig {
                     builder = builder.with_access_key_id(key);
                 }
                 if let Some(secret) = &s3.secret_access_key {
-                    builder = builder.with_secret_access_key(secret);
+                    builder = builder.with_secret_access_key(secret.expose());
                 }
                 if let Some(token) = &s3.session_token {
-                    builder = builder.with_token(token);
+                    builder = builder.with_token(token.expose());
                 }
                 let store = builder
                     .build()
                     .map_err(|e| FaucetError::config(format!("configuring `s3://{}`: {e}", s3.bucket)))?;
                 Ok(Arc::new(store))
             }
+            #[allow(unreachable_patterns)]
+            other => Err(FaucetError::config(format!(
+                "the `{0}` store needs faucet-runtime's `{0}` cargo feature",
+                other.connector_name()
+            ))),
         }
     }
 
@@ -342,28 +184,6 @@ pub fn memory_store(name: &str) -> Arc<dyn ObjectStore> {
     static STORES: OnceLock<Mutex<HashMap<String, Arc<InMemory>>>> = OnceLock::new();
     let mut stores = STORES.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
     stores.entry(name.to_owned()).or_insert_with(|| Arc::new(InMemory::new())).clone()
-}
-
-/// The record format of an object source, with its parser settings. The
-/// inner config's `path` is the key, key prefix or glob to read.
-#[derive(Debug, Clone)]
-pub enum ObjectFormat {
-    /// JSON Lines, as the `jsonl` file source reads them.
-    Jsonl(JsonlSourceConfig),
-    /// CSV, as the `csv` file source reads it.
-    Csv(CsvSourceConfig),
-}
-
-/// Settings of an object-store source, validated at build time.
-#[derive(Debug, Clone)]
-pub struct ObjectSourceConfig {
-    /// The store.
-    pub store: StoreConfig,
-    /// The compression of every object, or `None` to pick it per object by
-    /// extension (`.gz`, `.zst`).
-    pub compression: Option<Codec>,
-    /// What the objects hold, and which objects to read.
-    pub format: ObjectFormat,
 }
 
 /// Reads JSON Lines or CSV objects from an object store.
@@ -417,44 +237,6 @@ impl Source for ObjectSource {
         match self.inner()? {
             Inner::Jsonl(s) => s.next_page().await,
             Inner::Csv(s) => s.next_page().await,
-        }
-    }
-}
-
-/// Settings of an object-store sink, validated at build time.
-#[derive(Debug, Clone)]
-pub struct ObjectSinkConfig {
-    /// The store.
-    pub store: StoreConfig,
-    /// The key prefix objects are written under (`exports/orders`; may be empty).
-    pub prefix: String,
-    /// The objects' name stem (default: the pipeline's name).
-    pub name: Option<String>,
-    /// Compression of the written objects (default none).
-    pub compression: Codec,
-    /// Records per object at most (default 100,000).
-    pub max_records_per_file: u64,
-    /// Uncompressed bytes per object at most, checked after each record (default 128 MiB).
-    pub max_bytes_per_file: u64,
-    /// Encoded bytes buffered before an object switches to a multipart
-    /// upload and sends them as a part (default 8 MiB; S3 needs at least 5 MiB).
-    pub part_size: usize,
-    /// Rows per write (default 1000).
-    pub batch_size: usize,
-}
-
-impl ObjectSinkConfig {
-    /// The defaults for `store`.
-    pub fn new(store: StoreConfig) -> Self {
-        ObjectSinkConfig {
-            store,
-            prefix: String::new(),
-            name: None,
-            compression: Codec::None,
-            max_records_per_file: 100_000,
-            max_bytes_per_file: 128 << 20,
-            part_size: 8 << 20,
-            batch_size: 1000,
         }
     }
 }
@@ -737,6 +519,7 @@ impl Sink for ObjectSink {
 mod tests {
     use super::*;
     use crate::ErrorKind;
+    use crate::connectors::files::{CsvSourceConfig, JsonlSourceConfig};
 
     fn memory(name: &str) -> StoreConfig {
         StoreConfig::Memory { name: name.to_owned() }
@@ -935,7 +718,7 @@ mod tests {
             .unwrap();
         let mut csv = CsvSourceConfig::new("in/*.csv");
         csv.batch_size = 2;
-        csv.infer_types = true;
+        csv.csv.infer_types = true;
         let config =
             ObjectSourceConfig { store: memory(store), compression: None, format: ObjectFormat::Csv(csv) };
         let pages = read_all(&mut ObjectSource::new(config.clone()), None).await.unwrap();
@@ -972,13 +755,12 @@ mod tests {
         assert_eq!(run_id("a::b::c/d e"), "c_d_e");
     }
 
-    #[cfg(feature = "s3")]
     #[test]
     fn s3_debug_hides_credentials() {
         let config = StoreConfig::S3(S3Config {
             bucket: "b".into(),
             access_key_id: Some("AKIDSECRET".into()),
-            secret_access_key: Some("hunter2".into()),
+            secret_access_key: Some(crate::secret::SecretString::new("hunter2".into())),
             ..S3Config::default()
         });
         let shown = format!("{config:?}");

@@ -1,5 +1,7 @@
-//! Listing and reading local files through object_store's local filesystem,
-//! shared by the `csv` and `jsonl` sources.
+//! The input of the `csv` and `jsonl` sources: the local files a path
+//! matches (or an object store's objects, for the object-store sources),
+//! listed and read in chunks through object_store, with the positions,
+//! bookmarks and rejects both parsers share.
 //!
 //! A configured path is either a plain file (`data/orders.csv`) or a glob
 //! (`data/*.csv`, `logs/**/*.jsonl`), relative to the working directory or
@@ -24,6 +26,7 @@ use object_store::{GetOptions, GetRange, GetResultPayload, ObjectMeta, ObjectSto
 use serde_json::{Value, json};
 
 use super::OnParseError;
+use crate::config::objects::Codec;
 use crate::error::{FaucetError, Result};
 use crate::page::{Page, Rejected};
 
@@ -50,18 +53,6 @@ pub(crate) struct ListedFile {
     etag: Option<String>,
     /// How the object is compressed; offsets then count decompressed bytes.
     codec: Codec,
-}
-
-/// The compression of an object, decoded while streaming.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Codec {
-    /// Plain bytes.
-    #[default]
-    None,
-    /// gzip (multi-member streams included).
-    Gzip,
-    /// Zstandard.
-    Zstd,
 }
 
 impl ListedFile {

@@ -151,7 +151,7 @@ impl SourceKind {
         match self {
             SourceKind::Csv(c) => c.on_parse_error,
             SourceKind::Jsonl(j) => j.on_parse_error,
-            SourceKind::Object(o) => o.on_parse_error,
+            SourceKind::Object(o) => o.objects.on_parse_error,
             SourceKind::Kafka(k) => k.on_decode_error.into(),
             // A malformed response fails the run.
             SourceKind::Rest(_) => OnParseError::Fail,

@@ -3,7 +3,7 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::common::{InputLimits, OnParseError, SinkPath, SourcePath};
+use super::common::{CsvOptions, InputLimits, OnParseError, SinkPath, SourcePath};
 use super::registry::Connector;
 use crate::diag::{Diagnostics, Loc};
 use crate::emit::Gen;
@@ -17,18 +17,10 @@ settings! {
     pub struct CsvSource("source.csv") => files::CsvSourceConfig {
         /// File path or glob.
         path: SourcePath,
-        /// The first line names the columns.
-        has_headers: bool = true,
-        /// Field delimiter: one ASCII character or its byte value.
-        delimiter: Byte = b',',
-        /// Quote character.
-        quote: Byte = b'"',
-        /// Accept rows with fewer or more fields than the header.
-        flexible: bool = false,
+        /// How rows are parsed.
+        csv: Flatten<CsvOptions>,
         /// Records per page.
         batch_size: BatchSize = 1000,
-        /// Emit numbers and booleans instead of strings.
-        infer_types: bool = false,
         /// A malformed row fails the run, goes to the dead-letter queue, or is skipped.
         on_parse_error: OnParseError = OnParseError::Fail,
         /// Input limits.

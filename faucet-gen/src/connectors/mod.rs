@@ -32,12 +32,12 @@ register! {
         Jsonl(jsonl::JsonlSource): "jsonl";
         /// Object stores.
         Object(object_store::ObjectSource):
-            "s3" = object_store::S3_SOURCE,
-            "gcs" = object_store::GCS_SOURCE,
-            "azure" = object_store::AZURE_SOURCE,
-            "azure-blob" = object_store::AZURE_SOURCE,
-            "file" = object_store::FILE_SOURCE,
-            "memory" = object_store::MEMORY_SOURCE;
+            "s3" = object_store::S3Source::SPEC,
+            "gcs" = object_store::GcsSource::SPEC,
+            "azure" = object_store::AzureSource::SPEC,
+            "azure-blob" = object_store::AzureSource::SPEC,
+            "file" = object_store::FileSource::SPEC,
+            "memory" = object_store::MemorySource::SPEC;
         /// `rest` (boxed: its settings are much larger than the other sources').
         Rest(Box<rest::RestSource>): "rest";
         /// `postgres`.
@@ -68,12 +68,12 @@ register! {
         Sqlite(sqlite::SqliteSink): "sqlite";
         /// Object stores.
         Object(object_store::ObjectSink):
-            "s3" = object_store::S3_SINK,
-            "gcs" = object_store::GCS_SINK,
-            "azure" = object_store::AZURE_SINK,
-            "azure-blob" = object_store::AZURE_SINK,
-            "file" = object_store::FILE_SINK,
-            "memory" = object_store::MEMORY_SINK;
+            "s3" = object_store::S3Sink::SPEC,
+            "gcs" = object_store::GcsSink::SPEC,
+            "azure" = object_store::AzureSink::SPEC,
+            "azure-blob" = object_store::AzureSink::SPEC,
+            "file" = object_store::FileSink::SPEC,
+            "memory" = object_store::MemorySink::SPEC;
         /// `postgres`.
         Postgres(Box<postgres::PostgresSink>): "postgres";
         /// `kafka`.

@@ -1,0 +1,174 @@
+//! How objects are encoded: a source's `file_format` (with the CSV parser's
+//! keys) and `compression`, a sink's `format` and `compression`.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use super::checks::{Checks, peek};
+use crate::connectors::common::CsvOptions;
+use crate::diag::Diagnostics;
+use crate::emit::{Gen, option};
+use crate::load::Node;
+use crate::read::{Fields, one_of};
+use crate::settings::{Declared, Flatten, Setting, choice, settings};
+use crate::spec::Kind;
+
+/// A source's `file_format`: how its objects are decoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileFormat {
+    /// `json_lines` (or `jsonl`): one JSON value per line.
+    JsonLines,
+    /// `csv`: one record per row.
+    Csv,
+}
+
+impl Setting for FileFormat {
+    const KIND: Kind = Kind::OneOf(&["json_lines", "jsonl", "csv"]);
+
+    fn read(node: &Node, key: &'static str, diags: &mut Diagnostics) -> Option<Self> {
+        // faucet-stream's other formats are named in the help of a typo, and
+        // reported as not supported yet.
+        let choices = &["json_lines", "jsonl", "csv", "json_array", "raw_text", "parquet"];
+        match one_of(node, key, choices, diags)? {
+            "json_lines" | "jsonl" => Some(FileFormat::JsonLines),
+            "csv" => Some(FileFormat::Csv),
+            later => {
+                diags.error_help(
+                    &node.loc,
+                    format!("`{key}: {later}` is not supported yet"),
+                    "use `json_lines` or `csv`",
+                );
+                None
+            }
+        }
+    }
+
+    /// The runtime's `ObjectFormat` variant, which holds the format's source config.
+    fn emit(&self, g: &Gen) -> TokenStream {
+        let rt = g.rt();
+        match self {
+            FileFormat::JsonLines => quote!(#rt::config::objects::ObjectFormat::Jsonl),
+            FileFormat::Csv => quote!(#rt::config::objects::ObjectFormat::Csv),
+        }
+    }
+
+    fn to_json(&self) -> serde_json::Value {
+        match self {
+            FileFormat::JsonLines => "json_lines".into(),
+            FileFormat::Csv => "csv".into(),
+        }
+    }
+}
+
+settings! {
+    /// How a source decodes its objects.
+    pub struct SourceFormat("objects.source_format") {
+        /// How objects are decoded.
+        file_format: FileFormat,
+        /// The CSV parser's settings, for `file_format: csv` only.
+        csv: Flatten<CsvOptions>,
+    }
+}
+
+impl Checks for SourceFormat {
+    /// The CSV keys with `file_format: json_lines` are mistakes (the value stands).
+    fn check(f: &mut Fields<'_>, diags: &mut Diagnostics) -> bool {
+        if let Some((_, FileFormat::JsonLines)) = peek::<FileFormat>(f, "file_format") {
+            for field in <CsvOptions as Declared>::spec().keys() {
+                if let Some(entry) = f.entry(field.key) {
+                    diags.error_help(
+                        &entry.key_loc,
+                        format!("`{}` applies to `file_format: csv` only", field.key),
+                        "remove it",
+                    );
+                }
+            }
+        }
+        true
+    }
+}
+
+choice! {
+    /// How a sink compresses the objects it writes.
+    pub enum Codec => objects::Codec {
+        /// Plain.
+        None = "none",
+        /// gzip (`.gz`).
+        Gzip = "gzip",
+        /// Zstandard (`.zst`).
+        Zstd = "zstd",
+    }
+}
+
+/// A source's `compression`: every object's, or `auto` to pick it per object
+/// by extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceCompression {
+    /// By extension: `.gz` gzip, `.zst` zstd, else plain.
+    Auto,
+    /// Every object's.
+    Every(Codec),
+}
+
+impl SourceCompression {
+    /// The values, as written in a config.
+    const VALUES: &'static [&'static str] = &["auto", "none", "gzip", "zstd"];
+}
+
+impl Setting for SourceCompression {
+    const KIND: Kind = Kind::OneOf(Self::VALUES);
+
+    fn read(node: &Node, key: &'static str, diags: &mut Diagnostics) -> Option<Self> {
+        Some(match one_of(node, key, Self::VALUES, diags)? {
+            "none" => SourceCompression::Every(Codec::None),
+            "gzip" => SourceCompression::Every(Codec::Gzip),
+            "zstd" => SourceCompression::Every(Codec::Zstd),
+            _ => SourceCompression::Auto,
+        })
+    }
+
+    /// The runtime's `Option<Codec>`: `None` picks by extension.
+    fn emit(&self, g: &Gen) -> TokenStream {
+        match self {
+            SourceCompression::Auto => option(None),
+            SourceCompression::Every(codec) => option(Some(codec.emit(g))),
+        }
+    }
+
+    fn to_json(&self) -> serde_json::Value {
+        match self {
+            SourceCompression::Auto => "auto".into(),
+            SourceCompression::Every(codec) => codec.to_json(),
+        }
+    }
+}
+
+/// A sink's `format`: the sinks write JSON Lines only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SinkFormat {
+    /// `json_lines` (or `jsonl`).
+    JsonLines,
+}
+
+impl Setting for SinkFormat {
+    const KIND: Kind = Kind::OneOf(&["json_lines", "jsonl"]);
+
+    fn read(node: &Node, key: &'static str, diags: &mut Diagnostics) -> Option<Self> {
+        match one_of(node, key, &["json_lines", "jsonl", "parquet"], diags)? {
+            "parquet" => {
+                diags.error_help(&node.loc, format!("`{key}: parquet` is not supported yet"), "use `json_lines`");
+                None
+            }
+            _ => Some(SinkFormat::JsonLines),
+        }
+    }
+
+    /// Nothing to pass on: the runtime sink writes JSON Lines.
+    fn emit(&self, _: &Gen) -> TokenStream {
+        TokenStream::new()
+    }
+
+    fn to_json(&self) -> serde_json::Value {
+        "json_lines".into()
+    }
+}

@@ -20,53 +20,86 @@ pub mod lake_copy {
         >,
         rt::FaucetError,
     > {
-        let source = rt::gate_object_store!(
-            "tests/codegen/object_backends.yaml:5:11: ", "`file` source",
-            rt::connectors::objects::ObjectSource::new(rt::connectors::objects::ObjectSourceConfig
-            { store :
-            rt::connectors::objects::StoreConfig::File(rt::connectors::objects::FileConfig
-            { root : String::from("data/lake") }), compression :
-            ::core::option::Option::None, format :
-            rt::connectors::objects::ObjectFormat::Jsonl(rt::connectors::files::JsonlSourceConfig
-            { path : String::from("events/**/*.jsonl.zst"), batch_size : 200,
-            on_parse_error : rt::config::files::OnParseError::Fail, limits :
-            rt::config::files::InputLimits { max_record_bytes : 16777216, max_page_bytes
-            : 67108864, }, }), })
-        );
-        let sink = rt::gate_azure!(
-            "tests/codegen/object_backends.yaml:12:11: ", "`azure` sink",
-            rt::connectors::objects::ObjectSink::new(rt::connectors::objects::ObjectSinkConfig
-            { store :
-            rt::connectors::objects::StoreConfig::Azure(rt::connectors::objects::AzureConfig
-            { container : String::from("curated-events"), account :
-            ::core::option::Option::Some(String::from("devstoreaccount1")), access_key :
-            ::core::option::Option::Some(rt::secret::Template(&
-            [rt::secret::Part::Secret("FAUCET_SNAPSHOT_AZURE_KEY")]).resolve() ?),
-            sas_token : ::core::option::Option::None, endpoint_url :
-            ::core::option::Option::Some(String::from("http://127.0.0.1:10000/devstoreaccount1")),
-            allow_http : true, use_emulator : false, }), prefix : String::from("daily"),
-            name : ::core::option::Option::None, compression :
-            rt::connectors::objects::Codec::Gzip, max_records_per_file : 100000u64,
-            max_bytes_per_file : 134217728u64, part_size : 1048576, batch_size : 1000, })
-        );
+        let source = {
+            let config = rt::config::objects::ObjectSourceConfig {
+                store: rt::config::objects::StoreConfig::File(rt::config::objects::FileConfig {
+                    root: String::from("data/lake"),
+                }),
+                compression: None,
+                format: rt::config::objects::ObjectFormat::Jsonl(rt::config::files::JsonlSourceConfig {
+                    path: String::from("events/**/*.jsonl.zst"),
+                    batch_size: 200,
+                    on_parse_error: rt::config::files::OnParseError::Fail,
+                    limits: rt::config::files::InputLimits {
+                        max_record_bytes: 16777216,
+                        max_page_bytes: 67108864,
+                    },
+                }),
+            };
+            rt::gate_object_store!(
+                "tests/codegen/object_backends.yaml:5:11: ", "`file` source",
+                rt::connectors::object_store::ObjectSource::new(config)
+            )
+        };
+        let sink = {
+            let config = rt::config::objects::ObjectSinkConfig {
+                store: rt::config::objects::StoreConfig::Azure(rt::config::objects::AzureConfig {
+                    container: String::from("curated-events"),
+                    account: Some(String::from("devstoreaccount1")),
+                    access_key: Some(
+                        rt::secret::SecretString::new(
+                            rt::secret::Template(
+                                    &[rt::secret::Part::Secret("FAUCET_SNAPSHOT_AZURE_KEY")],
+                                )
+                                .resolve()?,
+                        ),
+                    ),
+                    sas_token: None,
+                    endpoint_url: Some(
+                        String::from("http://127.0.0.1:10000/devstoreaccount1"),
+                    ),
+                    allow_http: true,
+                    use_emulator: false,
+                }),
+                prefix: String::from("daily"),
+                name: None,
+                compression: rt::config::objects::Codec::Gzip,
+                max_records_per_file: 100000,
+                max_bytes_per_file: 134217728,
+                part_size: 1048576,
+                batch_size: 1000,
+            };
+            rt::gate_azure!(
+                "tests/codegen/object_backends.yaml:12:11: ", "`azure` sink",
+                rt::connectors::object_store::ObjectSink::new(config)
+            )
+        };
         let pipeline = rt::Pipeline::new(source, sink).with_name(NAME);
         let pipeline = pipeline
             .with_dlq(rt::dlq::Dlq {
-                sink: rt::gate_gcs!(
-                    "tests/codegen/object_backends.yaml:24:13: ", "`gcs` sink",
-                    rt::connectors::objects::ObjectSink::new(rt::connectors::objects::ObjectSinkConfig
-                    { store :
-                    rt::connectors::objects::StoreConfig::Gcs(rt::connectors::objects::GcsConfig
-                    { bucket : String::from("faucet-dead-letters"), service_account_path
-                    : ::core::option::Option::None, service_account_key :
-                    ::core::option::Option::None, endpoint_url :
-                    ::core::option::Option::Some(String::from("http://127.0.0.1:4443")),
-                    allow_http : true, anonymous : true, }), prefix : String::from(""),
-                    name : ::core::option::Option::None, compression :
-                    rt::connectors::objects::Codec::None, max_records_per_file :
-                    100000u64, max_bytes_per_file : 134217728u64, part_size : 8388608,
-                    batch_size : 1000, })
-                ),
+                sink: {
+                    let config = rt::config::objects::ObjectSinkConfig {
+                        store: rt::config::objects::StoreConfig::Gcs(rt::config::objects::GcsConfig {
+                            bucket: String::from("faucet-dead-letters"),
+                            service_account_path: None,
+                            service_account_key: None,
+                            endpoint_url: Some(String::from("http://127.0.0.1:4443")),
+                            allow_http: true,
+                            anonymous: true,
+                        }),
+                        prefix: String::from(""),
+                        name: None,
+                        compression: rt::config::objects::Codec::None,
+                        max_records_per_file: 100000,
+                        max_bytes_per_file: 134217728,
+                        part_size: 8388608,
+                        batch_size: 1000,
+                    };
+                    rt::gate_gcs!(
+                        "tests/codegen/object_backends.yaml:24:13: ", "`gcs` sink",
+                        rt::connectors::object_store::ObjectSink::new(config)
+                    )
+                },
                 on_batch_error: rt::dlq::OnBatchError::Propagate,
                 max_failures_per_page: None,
                 max_failures_total: None,

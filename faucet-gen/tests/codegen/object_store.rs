@@ -20,54 +20,88 @@ pub mod s3_copy {
         >,
         rt::FaucetError,
     > {
-        let source = rt::gate_s3!(
-            "tests/codegen/object_store.yaml:5:11: ", "`s3` source",
-            rt::connectors::objects::ObjectSource::new(rt::connectors::objects::ObjectSourceConfig
-            { store :
-            rt::connectors::objects::StoreConfig::S3(rt::connectors::objects::S3Config {
-            bucket : String::from("raw-events"), region :
-            ::core::option::Option::Some(String::from("eu-west-1")), endpoint_url :
-            ::core::option::Option::None, allow_http : false, access_key_id :
-            ::core::option::Option::None, secret_access_key :
-            ::core::option::Option::None, session_token : ::core::option::Option::None,
-            }), compression : ::core::option::Option::None, format :
-            rt::connectors::objects::ObjectFormat::Jsonl(rt::connectors::files::JsonlSourceConfig
-            { path : String::from("events/2024/**/*.jsonl.gz"), batch_size : 500,
-            on_parse_error : rt::config::files::OnParseError::Fail, limits :
-            rt::config::files::InputLimits { max_record_bytes : 16777216, max_page_bytes
-            : 67108864, }, }), })
-        );
-        let sink = rt::gate_s3!(
-            "tests/codegen/object_store.yaml:13:11: ", "`s3` sink",
-            rt::connectors::objects::ObjectSink::new(rt::connectors::objects::ObjectSinkConfig
-            { store :
-            rt::connectors::objects::StoreConfig::S3(rt::connectors::objects::S3Config {
-            bucket : String::from("curated-events"), region :
-            ::core::option::Option::None, endpoint_url :
-            ::core::option::Option::Some(String::from("http://127.0.0.1:9000")),
-            allow_http : true, access_key_id :
-            ::core::option::Option::Some(rt::secret::Template(&
-            [rt::secret::Part::Env("S3_KEY")]).resolve() ?), secret_access_key :
-            ::core::option::Option::Some(rt::secret::Template(&
-            [rt::secret::Part::Secret("S3_SECRET")]).resolve() ?), session_token :
-            ::core::option::Option::None, }), prefix : String::from("daily"), name :
-            ::core::option::Option::None, compression :
-            rt::connectors::objects::Codec::Gzip, max_records_per_file : 50000u64,
-            max_bytes_per_file : 134217728u64, part_size : 8388608, batch_size : 1000, })
-        );
+        let source = {
+            let config = rt::config::objects::ObjectSourceConfig {
+                store: rt::config::objects::StoreConfig::S3(rt::config::objects::S3Config {
+                    bucket: String::from("raw-events"),
+                    endpoint_url: None,
+                    allow_http: false,
+                    region: Some(String::from("eu-west-1")),
+                    access_key_id: None,
+                    secret_access_key: None,
+                    session_token: None,
+                }),
+                compression: None,
+                format: rt::config::objects::ObjectFormat::Jsonl(rt::config::files::JsonlSourceConfig {
+                    path: String::from("events/2024/**/*.jsonl.gz"),
+                    batch_size: 500,
+                    on_parse_error: rt::config::files::OnParseError::Fail,
+                    limits: rt::config::files::InputLimits {
+                        max_record_bytes: 16777216,
+                        max_page_bytes: 67108864,
+                    },
+                }),
+            };
+            rt::gate_s3!(
+                "tests/codegen/object_store.yaml:5:11: ", "`s3` source",
+                rt::connectors::object_store::ObjectSource::new(config)
+            )
+        };
+        let sink = {
+            let config = rt::config::objects::ObjectSinkConfig {
+                store: rt::config::objects::StoreConfig::S3(rt::config::objects::S3Config {
+                    bucket: String::from("curated-events"),
+                    endpoint_url: Some(String::from("http://127.0.0.1:9000")),
+                    allow_http: true,
+                    region: None,
+                    access_key_id: Some(
+                        rt::secret::Template(&[rt::secret::Part::Env("S3_KEY")])
+                            .resolve()?,
+                    ),
+                    secret_access_key: Some(
+                        rt::secret::SecretString::new(
+                            rt::secret::Template(
+                                    &[rt::secret::Part::Secret("S3_SECRET")],
+                                )
+                                .resolve()?,
+                        ),
+                    ),
+                    session_token: None,
+                }),
+                prefix: String::from("daily"),
+                name: None,
+                compression: rt::config::objects::Codec::Gzip,
+                max_records_per_file: 50000,
+                max_bytes_per_file: 134217728,
+                part_size: 8388608,
+                batch_size: 1000,
+            };
+            rt::gate_s3!(
+                "tests/codegen/object_store.yaml:13:11: ", "`s3` sink",
+                rt::connectors::object_store::ObjectSink::new(config)
+            )
+        };
         let pipeline = rt::Pipeline::new(source, sink).with_name(NAME);
         let pipeline = pipeline
             .with_dlq(rt::dlq::Dlq {
-                sink: rt::gate_object_store!(
-                    "tests/codegen/object_store.yaml:25:13: ", "`memory` sink",
-                    rt::connectors::objects::ObjectSink::new(rt::connectors::objects::ObjectSinkConfig
-                    { store : rt::connectors::objects::StoreConfig::Memory { name :
-                    ::std::string::String::from("dead-letters") }, prefix :
-                    String::from(""), name : ::core::option::Option::None, compression :
-                    rt::connectors::objects::Codec::None, max_records_per_file :
-                    100000u64, max_bytes_per_file : 134217728u64, part_size : 8388608,
-                    batch_size : 1000, })
-                ),
+                sink: {
+                    let config = rt::config::objects::ObjectSinkConfig {
+                        store: rt::config::objects::StoreConfig::Memory {
+                            name: String::from("dead-letters"),
+                        },
+                        prefix: String::from(""),
+                        name: None,
+                        compression: rt::config::objects::Codec::None,
+                        max_records_per_file: 100000,
+                        max_bytes_per_file: 134217728,
+                        part_size: 8388608,
+                        batch_size: 1000,
+                    };
+                    rt::gate_object_store!(
+                        "tests/codegen/object_store.yaml:25:13: ", "`memory` sink",
+                        rt::connectors::object_store::ObjectSink::new(config)
+                    )
+                },
                 on_batch_error: rt::dlq::OnBatchError::Propagate,
                 max_failures_per_page: None,
                 max_failures_total: None,

@@ -23,12 +23,14 @@ pub mod observed {
         let source = {
             let config = rt::config::files::CsvSourceConfig {
                 path: String::from("data/in.csv"),
-                has_headers: true,
-                delimiter: b',',
-                quote: b'"',
-                flexible: false,
+                csv: rt::config::files::CsvOptions {
+                    has_headers: true,
+                    delimiter: b',',
+                    quote: b'"',
+                    flexible: false,
+                    infer_types: false,
+                },
                 batch_size: 1000,
-                infer_types: false,
                 on_parse_error: rt::config::files::OnParseError::Fail,
                 limits: rt::config::files::InputLimits {
                     max_record_bytes: 16777216,

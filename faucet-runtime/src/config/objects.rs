@@ -56,12 +56,12 @@ pub struct FileConfig {
 pub struct S3Config {
     /// The bucket.
     pub bucket: String,
-    /// The region (default: the environment's, else `us-east-1`).
-    pub region: Option<String>,
     /// An S3-compatible server's URL (`http://127.0.0.1:9000`); requests then use path-style URLs.
     pub endpoint_url: Option<String>,
     /// Allow plain-HTTP endpoints (default false).
     pub allow_http: bool,
+    /// The region (default: the environment's, else `us-east-1`).
+    pub region: Option<String>,
     /// Access key id (default: the environment's); not printed.
     pub access_key_id: Option<String>,
     /// Secret access key (default: the environment's).
@@ -75,9 +75,9 @@ impl fmt::Debug for S3Config {
         // The key id is no secret, but it names the account: not printed either.
         f.debug_struct("S3Config")
             .field("bucket", &self.bucket)
-            .field("region", &self.region)
             .field("endpoint_url", &self.endpoint_url)
             .field("allow_http", &self.allow_http)
+            .field("region", &self.region)
             .field("access_key_id", &self.access_key_id.as_ref().map(|_| "***"))
             .field("secret_access_key", &self.secret_access_key)
             .field("session_token", &self.session_token)

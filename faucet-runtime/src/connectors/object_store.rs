@@ -127,7 +127,8 @@ impl StoreConfig {
                     builder = builder.with_access_key(key.expose());
                 }
                 if let Some(sas) = &azure.sas_token {
-                    builder = builder.with_config(AzureConfigKey::SasKey, sas.expose().trim_start_matches('?'));
+                    builder =
+                        builder.with_config(AzureConfigKey::SasKey, sas.expose().trim_start_matches('?'));
                 }
                 if let Some(endpoint) = &azure.endpoint_url {
                     builder = builder.with_endpoint(endpoint.trim_end_matches('/').to_owned());

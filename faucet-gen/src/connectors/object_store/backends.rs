@@ -170,7 +170,9 @@ impl Checks for S3 {
     fn check(f: &mut Fields<'_>, diags: &mut Diagnostics) -> bool {
         let region = region(f, diags);
         plain_http(f, "a local S3-compatible server", diags);
-        if let (Some(alone), None) | (None, Some(alone)) = (f.get("access_key_id"), f.get("secret_access_key")) {
+        if let (Some(alone), None) | (None, Some(alone)) =
+            (f.get("access_key_id"), f.get("secret_access_key"))
+        {
             diags.error_help(
                 &alone.loc,
                 "`access_key_id` and `secret_access_key` go together",
@@ -318,7 +320,11 @@ impl Setting for Root {
     fn read(node: &Node, key: &'static str, diags: &mut Diagnostics) -> Option<Self> {
         let t = text_in(node, key, Encode::PathSegment, diags)?;
         if t.as_literal().is_some_and(|r| r.is_empty() || r.contains('\0')) {
-            diags.error_help(&node.loc, format!("`{key}` must be a directory path"), "write e.g. `root: data/lake`");
+            diags.error_help(
+                &node.loc,
+                format!("`{key}` must be a directory path"),
+                "write e.g. `root: data/lake`",
+            );
             return None;
         }
         Some(Root(t))
@@ -449,7 +455,8 @@ impl NameRules for AzureContainer {
             None
         } else if !(3..=63).contains(&name.len()) {
             Some(format!("is {} characters long; container names have 3 to 63", name.len()))
-        } else if let Some(c) = name.chars().find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
+        } else if let Some(c) =
+            name.chars().find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
         {
             Some(format!("contains {c:?}; container names use lowercase letters, digits and `-`"))
         } else if name.starts_with('-') || name.ends_with('-') {
@@ -474,9 +481,9 @@ impl NameRules for AzureAccount {
         if !(3..=24).contains(&name.len()) {
             Some(format!("is {} characters long; storage account names have 3 to 24", name.len()))
         } else {
-            name.chars()
-                .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit()))
-                .map(|c| format!("contains {c:?}; storage account names use lowercase letters and digits only"))
+            name.chars().find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit())).map(|c| {
+                format!("contains {c:?}; storage account names use lowercase letters and digits only")
+            })
         }
     }
 }

@@ -156,7 +156,11 @@ impl Setting for SinkFormat {
     fn read(node: &Node, key: &'static str, diags: &mut Diagnostics) -> Option<Self> {
         match one_of(node, key, &["json_lines", "jsonl", "parquet"], diags)? {
             "parquet" => {
-                diags.error_help(&node.loc, format!("`{key}: parquet` is not supported yet"), "use `json_lines`");
+                diags.error_help(
+                    &node.loc,
+                    format!("`{key}: parquet` is not supported yet"),
+                    "use `json_lines`",
+                );
                 None
             }
             _ => Some(SinkFormat::JsonLines),

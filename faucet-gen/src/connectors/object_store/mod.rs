@@ -214,8 +214,12 @@ impl Connector for ObjectSource {
 
     fn read(tag: &str, config: &Node, what: String, diags: &mut Diagnostics) -> Option<Self> {
         let (store, objects) = match tag {
-            "memory" => MemorySource::from_config(config, what, diags).map(|c| (Store::Memory(c.store.0), c.objects)),
-            "file" => FileSource::from_config(config, what, diags).map(|c| (Store::File(c.store.0), c.objects)),
+            "memory" => {
+                MemorySource::from_config(config, what, diags).map(|c| (Store::Memory(c.store.0), c.objects))
+            }
+            "file" => {
+                FileSource::from_config(config, what, diags).map(|c| (Store::File(c.store.0), c.objects))
+            }
             "gcs" => GcsSource::from_config(config, what, diags).map(|c| (Store::Gcs(c.store.0), c.objects)),
             "azure" | "azure-blob" => {
                 AzureSource::from_config(config, what, diags).map(|c| (Store::Azure(c.store.0), c.objects))

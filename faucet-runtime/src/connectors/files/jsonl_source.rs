@@ -265,14 +265,7 @@ impl Source for JsonlSource {
                     } else {
                         format!("invalid JSON: {error}")
                     };
-                    input::malformed(
-                        mode,
-                        &mut page,
-                        files.get(file.index).display(),
-                        number,
-                        line,
-                        &what,
-                    )?;
+                    input::malformed(mode, &mut page, files.get(file.index).display(), number, line, &what)?;
                 }
             }
         }

@@ -4,10 +4,10 @@
 
 mod csv_sink;
 mod csv_source;
+pub(crate) mod input;
 pub(crate) mod json_line;
 mod jsonl_sink;
 mod jsonl_source;
-pub(crate) mod input;
 mod writer;
 
 pub use csv_sink::{CsvSink, CsvSinkConfig};

@@ -43,8 +43,7 @@ use std::ops::Range;
 use csv_core::{ReadRecordResult, ReaderBuilder};
 use serde_json::{Number, Value};
 
-use super::EXCERPT_BYTES;
-use super::input::{self, Cursor, Files, OpenedFile};
+use super::input::{self, Cursor, EXCERPT_BYTES, Files, OpenedFile};
 pub use crate::config::files::CsvSourceConfig;
 use crate::error::{FaucetError, Result};
 use crate::page::Page;

@@ -25,7 +25,7 @@ use object_store::path::Path as ObjectPath;
 use object_store::{GetOptions, GetRange, GetResultPayload, ObjectMeta, ObjectStore, ObjectStoreExt};
 use serde_json::{Value, json};
 
-use super::OnParseError;
+use crate::config::files::OnParseError;
 use crate::config::objects::Codec;
 use crate::error::{FaucetError, Result};
 use crate::page::{Page, Rejected};
@@ -33,6 +33,9 @@ use crate::page::{Page, Rejected};
 /// How long a local file must have been left unmodified for a last line
 /// without a line terminator to count as complete (see [`Files::settled`]).
 pub(crate) const SETTLE: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// How many bytes of an oversized record the DLQ receives.
+pub const EXCERPT_BYTES: usize = 1024;
 
 /// Bytes read from a local file per chunk.
 const CHUNK_SIZE: usize = 128 * 1024;
@@ -660,7 +663,7 @@ fn put_raw(payload: &mut Value, raw: &[u8]) {
 
 /// Handles a record longer than `max_record_bytes` like [`malformed`] input;
 /// its DLQ payload holds the record's first bytes (`excerpt`, at most
-/// [`EXCERPT_BYTES`](super::EXCERPT_BYTES)), its length and `"truncated": true`.
+/// [`EXCERPT_BYTES`]), its length and `"truncated": true`.
 pub(crate) fn oversized(
     mode: OnParseError,
     page: &mut Page,

@@ -28,8 +28,7 @@ use std::ops::Range;
 
 use serde_json::Value;
 
-use super::EXCERPT_BYTES;
-use super::input::{self, Cursor, Files};
+use super::input::{self, Cursor, EXCERPT_BYTES, Files};
 pub use crate::config::files::JsonlSourceConfig;
 use crate::error::Result;
 use crate::page::Page;

@@ -15,7 +15,6 @@ pub use csv_source::{CsvSource, CsvSourceConfig};
 pub use jsonl_sink::{JsonlSink, JsonlSinkConfig};
 pub use jsonl_source::{JsonlSource, JsonlSourceConfig};
 
-pub use crate::config::files::{CsvOptions, InputLimits, OnParseError};
+pub use input::EXCERPT_BYTES;
 
-/// How many bytes of an oversized record the DLQ receives.
-pub const EXCERPT_BYTES: usize = 1024;
+pub use crate::config::files::{CsvOptions, InputLimits, OnParseError};

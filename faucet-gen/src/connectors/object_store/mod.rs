@@ -3,8 +3,10 @@
 //! prefix or glob; sinks write JSON Lines objects.
 //!
 //! Each connector type's config is its store's keys ([`backends`]) followed by
-//! the keys every source ([`SourceObjects`]) or sink ([`SinkObjects`]) shares;
-//! each is declared once, and each type's spec is laid out from them below.
+//! the keys every source shares ([`SourceObjects`]), or for a sink the keys
+//! every sink shares ([`SinkObjects`], [`SinkWrites`]) around the store's
+//! multipart part size; each key is declared once, and each type's spec is
+//! laid out from these groups below.
 
 pub mod backends;
 pub mod checks;
@@ -68,12 +70,18 @@ settings! {
         max_records_per_file: Int<1, 1_000_000_000> = 100_000,
         /// Bytes per object.
         max_bytes_per_file: Int<1024, { 5 << 40 }> = 128u64 << 20,
+    }
+    not_yet: ["file_extension"]
+}
+
+settings! {
+    /// How records are handed to a sink.
+    pub struct SinkWrites("objects.sink_writes") {
         /// Records per page or write.
         batch_size: BatchSize = 1000,
         /// Accepted for faucet-stream compatibility; objects are handled one at a time.
         concurrency: Option<Concurrency>,
     }
-    not_yet: ["file_extension"]
 }
 
 // Each connector type's config: its store, then the shared keys.
@@ -137,6 +145,8 @@ settings! {
         objects: Flatten<SinkObjects>,
         /// Their parts.
         parts: Flatten<LargeParts>,
+        /// How records reach it.
+        writes: Flatten<SinkWrites>,
     }
 }
 
@@ -149,6 +159,8 @@ settings! {
         objects: Flatten<SinkObjects>,
         /// Their parts.
         parts: Flatten<LargeParts>,
+        /// How records reach it.
+        writes: Flatten<SinkWrites>,
     }
 }
 
@@ -161,6 +173,8 @@ settings! {
         objects: Flatten<SinkObjects>,
         /// Their blocks.
         parts: Flatten<SmallParts>,
+        /// How records reach it.
+        writes: Flatten<SinkWrites>,
     }
 }
 
@@ -173,6 +187,8 @@ settings! {
         objects: Flatten<SinkObjects>,
         /// Their parts.
         parts: Flatten<SmallParts>,
+        /// How records reach it.
+        writes: Flatten<SinkWrites>,
     }
 }
 
@@ -185,6 +201,8 @@ settings! {
         objects: Flatten<SinkObjects>,
         /// Their parts.
         parts: Flatten<SmallParts>,
+        /// How records reach it.
+        writes: Flatten<SinkWrites>,
     }
 }
 
@@ -206,6 +224,8 @@ pub struct ObjectSink {
     pub objects: SinkObjects,
     /// Multipart part size in bytes (the store decides the smallest).
     pub part_size: u64,
+    /// How records reach it.
+    pub writes: SinkWrites,
 }
 
 impl Connector for ObjectSource {
@@ -294,19 +314,19 @@ impl Connector for ObjectSink {
     const SPEC: Spec = S3Sink::SPEC;
 
     fn read(tag: &str, config: &Node, what: String, diags: &mut Diagnostics) -> Option<Self> {
-        let (store, objects, part_size) = match tag {
+        let (store, objects, part_size, writes) = match tag {
             "memory" => MemorySink::from_config(config, what, diags)
-                .map(|c| (Store::Memory(c.store.0), c.objects, c.parts.0.part_size.get())),
+                .map(|c| (Store::Memory(c.store.0), c.objects, c.parts.0.part_size.get(), c.writes)),
             "file" => FileSink::from_config(config, what, diags)
-                .map(|c| (Store::File(c.store.0), c.objects, c.parts.0.part_size.get())),
+                .map(|c| (Store::File(c.store.0), c.objects, c.parts.0.part_size.get(), c.writes)),
             "gcs" => GcsSink::from_config(config, what, diags)
-                .map(|c| (Store::Gcs(c.store.0), c.objects, c.parts.0.part_size.get())),
+                .map(|c| (Store::Gcs(c.store.0), c.objects, c.parts.0.part_size.get(), c.writes)),
             "azure" | "azure-blob" => AzureSink::from_config(config, what, diags)
-                .map(|c| (Store::Azure(c.store.0), c.objects, c.parts.0.part_size.get())),
+                .map(|c| (Store::Azure(c.store.0), c.objects, c.parts.0.part_size.get(), c.writes)),
             _ => S3Sink::from_config(config, what, diags)
-                .map(|c| (Store::S3(c.store.0), c.objects, c.parts.0.part_size.get())),
+                .map(|c| (Store::S3(c.store.0), c.objects, c.parts.0.part_size.get(), c.writes)),
         }?;
-        Some(ObjectSink { store, objects: objects.0, part_size })
+        Some(ObjectSink { store, objects: objects.0, part_size, writes: writes.0 })
     }
 
     fn emit(&self, g: &Gen, loc: &Loc) -> TokenStream {
@@ -334,7 +354,7 @@ impl ObjectSink {
         let max_records = objects.max_records_per_file.emit(g);
         let max_bytes = objects.max_bytes_per_file.emit(g);
         let part_size = int_lit(self.part_size);
-        let batch_size = objects.batch_size.emit(g);
+        let batch_size = self.writes.batch_size.emit(g);
         quote! {
             #rt::config::objects::ObjectSinkConfig {
                 store: #store,

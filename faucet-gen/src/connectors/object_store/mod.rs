@@ -18,7 +18,7 @@ use quote::quote;
 
 use self::backends::{Azure, File, Gcs, LargeParts, Memory, S3, SmallParts, Store};
 use self::checks::Checked;
-use self::formats::{Codec, SinkFormat, SourceCompression, SourceFormat};
+use self::formats::{Codec, FileFormat, SinkFormat, SourceCompression, SourceFormat};
 use self::keys::{NameStem, Prefix};
 use super::common::{InputLimits, OnParseError};
 use super::registry::Connector;
@@ -43,7 +43,7 @@ settings! {
         format: Checked<SourceFormat>,
         /// `auto` picks by extension (`.gz`, `.zst`).
         compression: SourceCompression = SourceCompression::Auto,
-        /// Records per page or write.
+        /// Records per page.
         batch_size: BatchSize = 1000,
         /// A malformed row or line fails the run, goes to the dead-letter queue, or is skipped.
         on_parse_error: OnParseError = OnParseError::Fail,
@@ -58,7 +58,7 @@ settings! {
 settings! {
     /// The objects a sink writes.
     pub struct SinkObjects("objects.sink") {
-        /// Key prefix or glob of the objects.
+        /// Key prefix the objects are written under.
         prefix: Prefix<Segment> = "",
         /// Object name stem (files are `<prefix><name>-<n>.jsonl`).
         name: Option<NameStem>,
@@ -77,7 +77,7 @@ settings! {
 settings! {
     /// How records are handed to a sink.
     pub struct SinkWrites("objects.sink_writes") {
-        /// Records per page or write.
+        /// Rows per write.
         batch_size: BatchSize = 1000,
         /// Accepted for faucet-stream compatibility; objects are handled one at a time.
         concurrency: Option<Concurrency>,
@@ -273,15 +273,11 @@ impl ObjectSource {
         let compression = objects.compression.emit(g);
         let variant = format.file_format.emit(g);
         let path = objects.prefix.emit(g);
-        let csv = match format.file_format {
-            formats::FileFormat::JsonLines => None,
-            formats::FileFormat::Csv => Some(format.csv.emit_part(g)),
-        };
         let batch_size = objects.batch_size.emit(g);
         let on_parse_error = objects.on_parse_error.emit(g);
         let limits = objects.limits.emit_part(g);
-        let source = match csv {
-            None => quote! {
+        let source = match format.file_format {
+            FileFormat::JsonLines => quote! {
                 #rt::config::files::JsonlSourceConfig {
                     path: #path,
                     batch_size: #batch_size,
@@ -289,15 +285,18 @@ impl ObjectSource {
                     limits: #limits,
                 }
             },
-            Some(csv) => quote! {
-                #rt::config::files::CsvSourceConfig {
-                    path: #path,
-                    csv: #csv,
-                    batch_size: #batch_size,
-                    on_parse_error: #on_parse_error,
-                    limits: #limits,
+            FileFormat::Csv => {
+                let csv = format.csv.emit_part(g);
+                quote! {
+                    #rt::config::files::CsvSourceConfig {
+                        path: #path,
+                        csv: #csv,
+                        batch_size: #batch_size,
+                        on_parse_error: #on_parse_error,
+                        limits: #limits,
+                    }
                 }
-            },
+            }
         };
         quote! {
             #rt::config::objects::ObjectSourceConfig {

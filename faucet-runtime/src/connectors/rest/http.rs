@@ -9,7 +9,7 @@ use tokio::time::Instant;
 
 use super::auth::{AuthState, Token};
 use super::paginate::{Request, redact};
-use super::{Method, OAuth2Config, RestSourceConfig};
+use crate::config::rest::{Method, OAuth2Config, RestSourceConfig};
 use crate::error::{FaucetError, Result};
 
 /// The longest backoff between two retries, whatever the attempt.

@@ -65,7 +65,7 @@ pub use crate::config::rest::{
 
 use self::auth::AuthState;
 use self::http::{Fetched, Http, Outcome};
-use self::paginate::{Compiled, Position};
+use self::paginate::{Compiled, Position, compile_path};
 use self::records::Filter;
 use crate::error::{FaucetError, Result};
 use crate::page::Page;
@@ -192,11 +192,6 @@ fn bookmark(next: Option<&Position>, filter: Option<&Filter>) -> Value {
         b["replication"] = json!({"sent": filter.sent(), "max": filter.max()});
     }
     b
-}
-
-/// Compiles a JSONPath validated at build time.
-fn compile_path(path: &str) -> Result<JsonPath> {
-    JsonPath::parse(path).map_err(|e| FaucetError::config(format!("invalid JSONPath `{path}`: {e}")))
 }
 
 /// `base_url` and `path` joined with exactly one `/`.

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use serde_json_path::JsonPath;
 use url::Url;
 
-use super::{Method, Pagination, RestSourceConfig, compile_path};
+use crate::config::rest::{Auth, Method, Pagination, RestSourceConfig};
 use crate::error::{FaucetError, Result};
 
 /// Where the next request goes; stored in the bookmark.
@@ -206,7 +206,7 @@ impl Compiled {
         sent: Option<&Value>,
     ) -> Result<Request> {
         let hidden = match &config.auth {
-            super::Auth::ApiKeyQuery { param, .. } => Some(param.clone()),
+            Auth::ApiKeyQuery { param, .. } => Some(param.clone()),
             _ => None,
         };
         let mut body = config.body.clone();
@@ -358,6 +358,11 @@ pub(super) fn next_link(header: &str) -> Option<&str> {
         });
         is_next.then_some(&rest[..end])
     })
+}
+
+/// Compiles a JSONPath validated at build time.
+pub(super) fn compile_path(path: &str) -> Result<JsonPath> {
+    JsonPath::parse(path).map_err(|e| FaucetError::config(format!("invalid JSONPath `{path}`: {e}")))
 }
 
 #[cfg(test)]

@@ -563,9 +563,10 @@ mod objects {
 
 #[cfg(feature = "sqlite")]
 mod sqlite {
-    use faucet_runtime::connectors::sqlite::{ColumnMapping, SqliteSink, SqliteSinkConfig};
-    use faucet_runtime::connectors::sqlite_source::{SqliteInput, SqliteSource, SqliteSourceConfig};
-    use faucet_runtime::connectors::write_mode::{UnmappedFields, WriteMode};
+    use faucet_runtime::connectors::sql::sqlite::{
+        ColumnMapping, SqliteInput, SqliteSink, SqliteSinkConfig, SqliteSource, SqliteSourceConfig,
+        UnmappedFields, WriteMode,
+    };
     use sqlx::Connection;
 
     use super::*;
@@ -634,7 +635,7 @@ mod sqlite {
 
 #[cfg(feature = "postgres")]
 mod postgres {
-    use faucet_runtime::connectors::postgres::{
+    use faucet_runtime::connectors::sql::postgres::{
         ColumnMapping, PostgresSink, PostgresSinkConfig, PostgresSource, PostgresSourceConfig, SourceInput,
         UnmappedFields, WriteMethod, WriteMode,
     };
@@ -685,7 +686,7 @@ mod postgres {
         // jsonb keeps every number as numeric (exact), reorders keys and holds no U+0000.
         let dir = tempfile::tempdir().unwrap();
         let records = parsed(dir.path(), Shape { nul: false, ..ANY }, 8).await;
-        fill(&mut sink("docs", ColumnMapping::Jsonb { column: "data".into() }), &records, "exact::pg").await;
+        fill(&mut sink("docs", ColumnMapping::Json { column: "data".into() }), &records, "exact::pg").await;
         let got: Vec<Value> = drain(&mut source("SELECT data FROM exact_values.docs ORDER BY n"))
             .await
             .into_iter()
@@ -696,7 +697,7 @@ mod postgres {
         // The value that once failed the source: jsonb prints the largest double as 309 digits.
         let largest: Value = serde_json::from_str(r#"{"x":1.7976931348623157e308}"#).unwrap();
         fill(
-            &mut sink("docs", ColumnMapping::Jsonb { column: "data".into() }),
+            &mut sink("docs", ColumnMapping::Json { column: "data".into() }),
             &[largest],
             "exact::pg-largest",
         )
@@ -719,7 +720,7 @@ mod postgres {
 
         // U+0000, which neither text nor jsonb holds, dead-letters its row alone.
         for (table, mapping) in
-            [("docs", ColumnMapping::Jsonb { column: "data".into() }), ("typed", ColumnMapping::AutoMap)]
+            [("docs", ColumnMapping::Json { column: "data".into() }), ("typed", ColumnMapping::AutoMap)]
         {
             let mut sink = sink(table, mapping);
             sink.open(OpenContext { scope: "exact::pg-nul", checkpoint: None }).await.unwrap();
@@ -734,9 +735,10 @@ mod postgres {
 
 #[cfg(feature = "mysql")]
 mod mysql {
-    use faucet_runtime::connectors::mysql::{MySqlInput, MySqlSource, MySqlSourceConfig};
-    use faucet_runtime::connectors::mysql_sink::{ColumnMapping, MySqlSink, MySqlSinkConfig};
-    use faucet_runtime::connectors::write_mode::{UnmappedFields, WriteMode};
+    use faucet_runtime::connectors::sql::mysql::{
+        ColumnMapping, MySqlSink, MySqlSinkConfig, MySqlSource, MySqlSourceConfig, SourceInput,
+        UnmappedFields, WriteMode,
+    };
     use sqlx::Connection;
 
     use super::*;
@@ -761,7 +763,7 @@ mod mysql {
     fn source(sql: &str) -> MySqlSource {
         MySqlSource::new(MySqlSourceConfig {
             connection_url: URL.into(),
-            input: MySqlInput::Query { sql: sql.into(), params: Vec::new() },
+            input: SourceInput::Query { sql: sql.into(), params: Vec::new() },
             replication_key: None,
             batch_size: 500,
         })

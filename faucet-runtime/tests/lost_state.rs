@@ -91,7 +91,7 @@ async fn fresh_store_refused_then_forced<K: Sink>(sink: impl Fn() -> K, count: i
 
 #[cfg(feature = "sqlite")]
 mod sqlite {
-    use faucet_runtime::connectors::sqlite::{
+    use faucet_runtime::connectors::sql::sqlite::{
         ColumnMapping, SqliteSink, SqliteSinkConfig, UnmappedFields, WriteMode,
     };
     use sqlx::Connection;
@@ -162,7 +162,7 @@ mod sqlite {
 
 #[cfg(feature = "postgres")]
 mod postgres {
-    use faucet_runtime::connectors::postgres::{
+    use faucet_runtime::connectors::sql::postgres::{
         ColumnMapping, PostgresSink, PostgresSinkConfig, UnmappedFields, WriteMethod, WriteMode,
     };
 
@@ -207,7 +207,7 @@ mod postgres {
 #[cfg(feature = "mysql")]
 mod mysql {
 
-    use faucet_runtime::connectors::mysql_sink::{
+    use faucet_runtime::connectors::sql::mysql::{
         ColumnMapping, MySqlSink, MySqlSinkConfig, UnmappedFields, WriteMode,
     };
     use sqlx::Connection;

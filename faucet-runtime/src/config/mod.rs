@@ -10,4 +10,5 @@ pub mod observability;
 pub mod postgres_cdc;
 pub mod rest;
 pub mod state;
+pub mod sql;
 pub mod stdout;

@@ -67,9 +67,9 @@ mod tests {
     #[test]
     fn configs_hide_a_query_password_in_debug() {
         let secret = "QueryPw-Debug-6620";
-        let mysql = crate::connectors::mysql::MySqlSourceConfig {
+        let mysql = crate::config::sql::MySqlSourceConfig {
             connection_url: format!("mysql://root@127.0.0.1/db?password={secret}"),
-            input: crate::connectors::mysql::MySqlInput::Table { schema: None, name: "t".into() },
+            input: crate::config::sql::SourceInput::Table { schema: None, name: "t".into() },
             replication_key: None,
             batch_size: 10,
         };

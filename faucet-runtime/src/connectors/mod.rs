@@ -7,27 +7,16 @@ pub mod dburl;
 pub mod files;
 #[cfg(feature = "kafka")]
 pub mod kafka;
-#[cfg(any(feature = "mysql", feature = "sqlite"))]
-mod keyset;
-#[cfg(feature = "mysql")]
-pub mod mysql;
-#[cfg(feature = "mysql")]
-pub mod mysql_sink;
 #[cfg(feature = "object-store")]
 pub mod object_store;
+// `connectors::postgres` is `sql::postgres`: `postgres_cdc`'s path (`connectors::postgres::cdc`).
 #[cfg(feature = "postgres")]
-pub mod postgres;
+pub use sql::postgres;
 #[cfg(feature = "rest")]
 pub mod rest;
 #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
-pub(crate) mod sql_sink;
-#[cfg(feature = "sqlite")]
-pub mod sqlite;
-#[cfg(feature = "sqlite")]
-pub mod sqlite_source;
+pub mod sql;
 pub mod stdout;
-#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
-pub mod write_mode;
 
 #[cfg(any(feature = "files", feature = "sqlite", feature = "postgres-cdc", all(test, feature = "postgres")))]
 /// Standard base64 with padding: how binary columns travel in records, and

@@ -19,10 +19,10 @@ use serde_json::Value;
 use sqlx::mysql::{MySqlArguments, MySqlConnectOptions, MySqlConnection, MySqlDatabaseError};
 use sqlx::{Arguments, AssertSqlSafe, ConnectOptions, Row};
 
-pub use crate::connectors::write_mode::{DeleteMarker, UnmappedFields, WriteMode};
-
+use super::quote_ident;
+use crate::config::sql::{ColumnMapping, MySqlSinkConfig, UnmappedFields, WriteMode};
 use crate::connectors::dburl;
-use crate::connectors::sql_sink::{
+use crate::connectors::sql::sink::{
     ColumnNames, Committed, Keying, NewColumns, StoredFailure, TOKEN_TABLE, check_identifier, infer_columns,
     new_columns, outcome, page_failures, refuse_earlier_lineage, shapes, unnameable_rows,
 };
@@ -30,56 +30,6 @@ use crate::error::{FaucetError, Result};
 use crate::number;
 use crate::page::{CommitToken, Record};
 use crate::sink::{OpenContext, Sink, WriteOutcome};
-
-/// How records map onto the table's columns.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ColumnMapping {
-    /// Insert the record's keys that match the table's columns (read at open).
-    AutoMap,
-    /// Store the whole record as JSON text in one column.
-    Json {
-        /// The column that holds the record.
-        column: String,
-    },
-}
-
-/// Settings of the `mysql` sink, validated at build time.
-#[derive(Clone)]
-pub struct MySqlSinkConfig {
-    /// `mysql://user:password@host:3306/db`.
-    pub connection_url: String,
-    /// The target's database; the connection's when `None`.
-    pub schema: Option<String>,
-    /// The target table.
-    pub table_name: String,
-    /// How records map onto columns.
-    pub column_mapping: ColumnMapping,
-    /// Create the table (and database) from the first batch when missing.
-    pub create_table: bool,
-    /// What auto_map does with a record key that names no column.
-    pub unmapped_fields: UnmappedFields,
-    /// Rows per transaction.
-    pub batch_size: usize,
-    /// Append, upsert or delete.
-    pub write_mode: WriteMode,
-    /// The key columns of upsert and delete.
-    pub key: Vec<String>,
-    /// Marks records that delete (upsert mode).
-    pub delete_marker: Option<DeleteMarker>,
-}
-
-impl std::fmt::Debug for MySqlSinkConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MySqlSinkConfig")
-            .field("connection_url", &dburl::redact(&self.connection_url))
-            .field("schema", &self.schema)
-            .field("table_name", &self.table_name)
-            .field("column_mapping", &self.column_mapping)
-            .field("write_mode", &self.write_mode)
-            .field("key", &self.key)
-            .finish_non_exhaustive()
-    }
-}
 
 const MAX_PARAMS: usize = 65535;
 
@@ -93,10 +43,6 @@ const COLUMN_NAMES: ColumnNames = ColumnNames {
     refuses_trailing_space: true,
     fold: str::to_lowercase,
 };
-
-fn quote_ident(name: &str) -> String {
-    format!("`{}`", name.replace('`', "``"))
-}
 
 fn describe(e: &sqlx::Error, doing: &str) -> String {
     match e {
@@ -582,6 +528,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::config::sql::DeleteMarker;
 
     const ROOT: &str = "mysql://root@127.0.0.1:3306";
     const SCOPE: &str = "orders::row-0::lineage";

@@ -21,40 +21,12 @@ use serde_json::{Map, Number, Value, json};
 use sqlx::sqlite::{SqliteArguments, SqliteConnectOptions, SqliteConnection, SqliteRow};
 use sqlx::{Arguments, AssertSqlSafe, Column, ConnectOptions, Row, TypeInfo, ValueRef};
 
-use crate::connectors::keyset::cut_at_key_change;
+use super::quote_ident;
+use crate::config::sql::{SqliteInput, SqliteSourceConfig};
+use crate::connectors::sql::keyset::cut_at_key_change;
 use crate::error::{FaucetError, Result};
 use crate::page::Page;
 use crate::source::Source;
-
-/// What the source reads.
-#[derive(Debug, Clone, PartialEq)]
-pub enum SqliteInput {
-    /// A query with `?` parameters bound in order (by JSON type).
-    Query {
-        /// The SQL.
-        sql: String,
-        /// The bound parameters.
-        params: Vec<Value>,
-    },
-    /// A whole table, in `rowid` order.
-    Table {
-        /// Its name.
-        name: String,
-    },
-}
-
-/// Settings of the `sqlite` source, validated at build time.
-#[derive(Debug, Clone)]
-pub struct SqliteSourceConfig {
-    /// `sqlite://path/to.db` (must exist; opened read-only).
-    pub database_url: String,
-    /// The query or table.
-    pub input: SqliteInput,
-    /// A column read incrementally.
-    pub replication_key: Option<String>,
-    /// Rows per page.
-    pub batch_size: usize,
-}
 
 /// Reads a SQLite query or table in pages.
 #[derive(Debug)]
@@ -72,10 +44,6 @@ pub struct SqliteSource {
 
 const KEY: &str = "_faucet_key";
 const ROWID: &str = "_faucet_rowid";
-
-fn quote_ident(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
-}
 
 fn err(e: sqlx::Error, doing: &str) -> FaucetError {
     match &e {
@@ -171,7 +139,7 @@ fn record(row: &SqliteRow, hidden: &[&str]) -> Result<(Value, Value)> {
                 }
                 "BLOB" => {
                     let b: Vec<u8> = row.try_get_unchecked(i).map_err(|e| err(e, "reading a blob"))?;
-                    Value::String(super::base64(&b))
+                    Value::String(crate::connectors::base64(&b))
                 }
                 _ => {
                     let s: String = row.try_get_unchecked(i).map_err(|e| err(e, "reading text"))?;

@@ -23,54 +23,13 @@ use sqlx::{
     Arguments, AssertSqlSafe, Column, ConnectOptions, Executor, Row, SqlSafeStr, Statement, TypeInfo,
 };
 
+use super::quote_ident;
+use crate::config::sql::{MySqlSourceConfig, SourceInput};
 use crate::connectors::dburl;
-use crate::connectors::keyset::cut_at_key_change;
+use crate::connectors::sql::keyset::cut_at_key_change;
 use crate::error::{FaucetError, Result};
 use crate::page::Page;
 use crate::source::Source;
-
-/// What the source reads.
-#[derive(Debug, Clone, PartialEq)]
-pub enum MySqlInput {
-    /// A query with `?` parameters bound in order (by JSON type).
-    Query {
-        /// The SQL.
-        sql: String,
-        /// The bound parameters.
-        params: Vec<Value>,
-    },
-    /// A whole table.
-    Table {
-        /// Its database (the connection's when `None`).
-        schema: Option<String>,
-        /// Its name.
-        name: String,
-    },
-}
-
-/// Settings of the `mysql` source, validated at build time.
-#[derive(Clone)]
-pub struct MySqlSourceConfig {
-    /// `mysql://user:password@host:3306/db`.
-    pub connection_url: String,
-    /// The query or table.
-    pub input: MySqlInput,
-    /// A column read incrementally.
-    pub replication_key: Option<String>,
-    /// Rows per page.
-    pub batch_size: usize,
-}
-
-impl std::fmt::Debug for MySqlSourceConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MySqlSourceConfig")
-            .field("connection_url", &dburl::redact(&self.connection_url))
-            .field("input", &self.input)
-            .field("replication_key", &self.replication_key)
-            .field("batch_size", &self.batch_size)
-            .finish()
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -89,10 +48,6 @@ enum Kind {
 }
 
 const KEY: &str = "_faucet_key";
-
-fn quote_ident(name: &str) -> String {
-    format!("`{}`", name.replace('`', "``"))
-}
 
 fn err(e: sqlx::Error, doing: &str) -> FaucetError {
     match &e {
@@ -151,17 +106,17 @@ impl MySqlSource {
 
     fn params(&self) -> Vec<Value> {
         match &self.config.input {
-            MySqlInput::Query { params, .. } => params.clone(),
-            MySqlInput::Table { .. } => Vec::new(),
+            SourceInput::Query { params, .. } => params.clone(),
+            SourceInput::Table { .. } => Vec::new(),
         }
     }
 
     async fn open(&mut self) -> Result<()> {
-        if let MySqlInput::Table { schema, name } = &self.config.input {
+        if let SourceInput::Table { schema, name } = &self.config.input {
             // Names from `${env:…}` are checked only now; written ones passed at build time.
-            crate::connectors::sql_sink::check_identifier("table", name)?;
+            crate::connectors::sql::sink::check_identifier("table", name)?;
             if let Some(schema) = schema {
-                crate::connectors::sql_sink::check_identifier("schema", schema)?;
+                crate::connectors::sql::sink::check_identifier("schema", schema)?;
             }
         }
         dburl::register_password(&self.config.connection_url);
@@ -177,8 +132,8 @@ impl MySqlSource {
         .await
         .map_err(|e| err(e, "starting the read transaction"))?;
         let inner = match &self.config.input {
-            MySqlInput::Query { sql, .. } => sql.trim().trim_end_matches(';').to_owned(),
-            MySqlInput::Table { schema, name } => {
+            SourceInput::Query { sql, .. } => sql.trim().trim_end_matches(';').to_owned(),
+            SourceInput::Table { schema, name } => {
                 let table = match schema {
                     Some(s) => format!("{}.{}", quote_ident(s), quote_ident(name)),
                     None => quote_ident(name),
@@ -435,7 +390,7 @@ mod tests {
         out
     }
 
-    fn config(url: String, input: MySqlInput, key: Option<&str>, batch: usize) -> MySqlSourceConfig {
+    fn config(url: String, input: SourceInput, key: Option<&str>, batch: usize) -> MySqlSourceConfig {
         MySqlSourceConfig {
             connection_url: url,
             input,
@@ -444,8 +399,8 @@ mod tests {
         }
     }
 
-    fn table(name: &str) -> MySqlInput {
-        MySqlInput::Table { schema: None, name: name.to_owned() }
+    fn table(name: &str) -> SourceInput {
+        SourceInput::Table { schema: None, name: name.to_owned() }
     }
 
     #[tokio::test]
@@ -495,7 +450,7 @@ mod tests {
         assert_eq!(all[0].bookmark, Some(json!({"after_pk": "1000"})));
         let rest = pages(&cfg, all[0].bookmark.clone()).await;
         assert_eq!(rest[0].records[0]["id"], json!(1001));
-        let q = MySqlInput::Query {
+        let q = SourceInput::Query {
             sql: "SELECT id FROM t WHERE id > ? ORDER BY id".into(),
             params: vec![json!(2000)],
         };

@@ -12,10 +12,13 @@ mod source;
 #[cfg(test)]
 mod tests;
 
-pub use sink::{
-    ColumnMapping, DeleteMarker, PostgresSink, PostgresSinkConfig, UnmappedFields, WriteMethod, WriteMode,
+pub use sink::PostgresSink;
+pub use source::PostgresSource;
+
+pub use crate::config::sql::{
+    ColumnMapping, DeleteMarker, PostgresSinkConfig, PostgresSourceConfig, SourceInput, UnmappedFields,
+    WriteMethod, WriteMode,
 };
-pub use source::{PostgresSource, PostgresSourceConfig, SourceInput};
 
 use std::str::FromStr;
 

@@ -22,10 +22,8 @@ use sqlx::postgres::{PgArguments, PgConnection};
 use sqlx::{Arguments, AssertSqlSafe, Row, SqlSafeStr, SqlStr};
 
 use super::{close, connect, describe, qualified, quote_ident, sqlstate};
-pub use crate::connectors::write_mode::{DeleteMarker, UnmappedFields, WriteMode};
-
-use crate::connectors::dburl;
-use crate::connectors::sql_sink::{
+use crate::config::sql::{ColumnMapping, PostgresSinkConfig, UnmappedFields, WriteMethod, WriteMode};
+use crate::connectors::sql::sink::{
     ColumnNames, Committed, FieldsInOrder, Keying, NewColumns, StoredFailure, TOKEN_TABLE, check_identifier,
     infer_columns, new_columns, outcome, page_failures, refuse_earlier_lineage, shapes, unnameable_rows,
 };
@@ -33,72 +31,6 @@ use crate::error::{FaucetError, Result};
 use crate::number;
 use crate::page::{CommitToken, Record};
 use crate::sink::{OpenContext, Sink, WriteOutcome};
-
-/// How records map onto the table's columns.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ColumnMapping {
-    /// Insert the record's keys that match the table's columns (read at open).
-    AutoMap,
-    /// Store the whole record in one `jsonb` column.
-    Jsonb {
-        /// The column that holds the record.
-        column: String,
-    },
-}
-
-/// How appends reach the server.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WriteMethod {
-    /// `COPY … FROM STDIN` (append only), with a row-level fallback for a failing batch.
-    Copy,
-    /// Multi-row `INSERT` statements.
-    Insert,
-}
-
-/// Settings of the `postgres` sink, validated at build time.
-#[derive(Clone)]
-pub struct PostgresSinkConfig {
-    /// `postgres://user:password@host:port/db`.
-    pub connection_url: String,
-    /// The target's schema; the connection's `search_path` when `None`.
-    pub schema: Option<String>,
-    /// The target table.
-    pub table_name: String,
-    /// How records map onto columns.
-    pub column_mapping: ColumnMapping,
-    /// Create the table (and schema) from the first batch when missing.
-    pub create_table: bool,
-    /// What auto_map does with a record key that names no column.
-    pub unmapped_fields: UnmappedFields,
-    /// Rows per transaction.
-    pub batch_size: usize,
-    /// Append, upsert or delete.
-    pub write_mode: WriteMode,
-    /// The key columns of upsert and delete.
-    pub key: Vec<String>,
-    /// Marks records that delete (upsert mode).
-    pub delete_marker: Option<DeleteMarker>,
-    /// COPY or INSERT for appends.
-    pub write_method: WriteMethod,
-}
-
-impl std::fmt::Debug for PostgresSinkConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PostgresSinkConfig")
-            .field("connection_url", &dburl::redact(&self.connection_url))
-            .field("schema", &self.schema)
-            .field("table_name", &self.table_name)
-            .field("column_mapping", &self.column_mapping)
-            .field("create_table", &self.create_table)
-            .field("unmapped_fields", &self.unmapped_fields)
-            .field("batch_size", &self.batch_size)
-            .field("write_mode", &self.write_mode)
-            .field("key", &self.key)
-            .field("delete_marker", &self.delete_marker)
-            .field("write_method", &self.write_method)
-            .finish()
-    }
-}
 
 /// PostgreSQL's limit on bound parameters per statement.
 const MAX_PARAMS: usize = 65535;
@@ -546,7 +478,7 @@ impl PostgresSink {
         let rows = batch.iter().enumerate().filter(|(i, _)| !unnameable.iter().any(|(u, _)| u == i));
         let mut definition = match &self.config.column_mapping {
             ColumnMapping::AutoMap => infer_columns(rows.map(|(_, r)| r), column_type, "TEXT"),
-            ColumnMapping::Jsonb { column } => vec![(column.clone(), "JSONB")],
+            ColumnMapping::Json { column } => vec![(column.clone(), "JSONB")],
         };
         for key in &self.config.key {
             if !definition.iter().any(|(name, _)| name == key) {
@@ -595,7 +527,7 @@ impl PostgresSink {
             None => {
                 let unnameable = match self.config.column_mapping {
                     ColumnMapping::AutoMap => unnameable_rows(batch, COLUMN_NAMES, table),
-                    ColumnMapping::Jsonb { .. } => Vec::new(),
+                    ColumnMapping::Json { .. } => Vec::new(),
                 };
                 created = self.create(conn, batch, &unnameable).await?;
                 for (index, message) in unnameable {
@@ -641,10 +573,10 @@ impl PostgresSink {
         // so a column a record does not mention keeps its default on insert and
         // its value on update, instead of becoming NULL.
         let groups: Vec<(Vec<Target>, Vec<usize>)> = match &self.config.column_mapping {
-            ColumnMapping::Jsonb { column } if !plan.writes.is_empty() => {
+            ColumnMapping::Json { column } if !plan.writes.is_empty() => {
                 vec![(vec![target(&columns, column, Source::Whole)?], plan.writes)]
             }
-            ColumnMapping::Jsonb { .. } => Vec::new(),
+            ColumnMapping::Json { .. } => Vec::new(),
             ColumnMapping::AutoMap => shapes(batch, plan.writes, &names)
                 .into_iter()
                 .map(|(shape, rows)| {
@@ -860,7 +792,7 @@ impl Sink for PostgresSink {
         self.columns = table_columns(&mut conn, &table).await?;
         if let Some(columns) = &self.columns {
             let has = |name: &str| columns.iter().any(|c| c.name == name);
-            if let ColumnMapping::Jsonb { column } = &self.config.column_mapping
+            if let ColumnMapping::Json { column } = &self.config.column_mapping
                 && !has(column)
             {
                 return Err(FaucetError::sink(format!(

@@ -264,7 +264,7 @@ async fn a_batch_committed_before_a_crash_is_skipped_with_its_failures() {
 async fn jsonb_mapping_and_odd_identifiers() {
     let mut db = TestSchema::new("pg_sink_jsonb").await;
     let mut cfg = sink_config(&db.name, "we\"ird; DROP TABLE x");
-    cfg.column_mapping = ColumnMapping::Jsonb { column: "da\"ta".into() };
+    cfg.column_mapping = ColumnMapping::Json { column: "da\"ta".into() };
     cfg.create_table = true;
     let mut sink = opened(cfg, SCOPE).await;
     let batch = vec![json!({"b": 1, "a": {"x": [null, true]}}), json!({"s": "q\"uote\t"})];
@@ -610,7 +610,7 @@ async fn a_nul_in_a_key_fails_its_row_in_a_jsonb_column() {
     rows(&mut db, "CREATE TABLE docs (data jsonb)").await;
     for method in [WriteMethod::Copy, WriteMethod::Insert] {
         let mut cfg = sink_config(&db.name, "docs");
-        cfg.column_mapping = ColumnMapping::Jsonb { column: "data".into() };
+        cfg.column_mapping = ColumnMapping::Json { column: "data".into() };
         cfg.write_method = method;
         let mut sink = opened(cfg, &format!("{SCOPE}::{method:?}")).await;
         let batch = vec![json!({"id": 1}), json!({"a\u{0}b": 2}), json!({"id": 3})];

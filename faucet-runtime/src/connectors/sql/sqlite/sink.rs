@@ -31,50 +31,16 @@ use sqlx::sqlite::{
 };
 use sqlx::{Arguments, AssertSqlSafe, ConnectOptions, Row, SqlSafeStr, SqlStr};
 
-use crate::connectors::sql_sink::{
+use super::quote_ident;
+use crate::config::sql::{ColumnMapping, SqliteSinkConfig, UnmappedFields, WriteMode};
+use crate::connectors::sql::sink::{
     ColumnNames, Committed, Keying, NewColumns, StoredFailure, TOKEN_TABLE, infer_columns, new_columns,
     outcome, page_failures, refuse_earlier_lineage, shapes, unnameable_rows,
 };
-pub use crate::connectors::write_mode::{DeleteMarker, UnmappedFields, WriteMode};
 use crate::error::{FaucetError, Result};
 use crate::number;
 use crate::page::{CommitToken, Record};
 use crate::sink::{OpenContext, Sink, WriteOutcome};
-
-/// How records map onto the table's columns.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ColumnMapping {
-    /// Insert the record's keys that match the table's columns.
-    AutoMap,
-    /// Store the whole record as JSON text in one column.
-    Json {
-        /// The column that holds the record.
-        column: String,
-    },
-}
-
-/// Settings of the `sqlite` sink, validated at build time.
-#[derive(Debug, Clone)]
-pub struct SqliteSinkConfig {
-    /// `sqlite://path/to.db` (created if missing) or `sqlite::memory:`.
-    pub database_url: String,
-    /// The target table.
-    pub table_name: String,
-    /// How records map onto columns.
-    pub column_mapping: ColumnMapping,
-    /// Create the table from the first batch's shape when it does not exist (default false).
-    pub create_table: bool,
-    /// What auto_map does with a record key that names no column.
-    pub unmapped_fields: UnmappedFields,
-    /// Rows per transaction (default 1000).
-    pub batch_size: usize,
-    /// Append (default), upsert or delete.
-    pub write_mode: WriteMode,
-    /// The key columns of upsert and delete.
-    pub key: Vec<String>,
-    /// Marks records that delete (upsert mode).
-    pub delete_marker: Option<DeleteMarker>,
-}
 
 /// SQLite's default limit on bound parameters per statement.
 const MAX_PARAMS: usize = 32766;
@@ -529,10 +495,6 @@ const COLUMN_NAMES: ColumnNames = ColumnNames {
     fold: str::to_ascii_lowercase,
 };
 
-fn quote_ident(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
-}
-
 /// The column type `create_table` gives a JSON value.
 fn column_type(value: &Value) -> &'static str {
     match value {
@@ -752,6 +714,7 @@ mod tests {
     use sqlx::Connection;
 
     use super::*;
+    use crate::config::sql::DeleteMarker;
     use crate::error::ErrorKind;
 
     const SCOPE: &str = "orders::row-0";

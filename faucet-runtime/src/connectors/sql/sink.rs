@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value, json};
 
-use crate::connectors::write_mode::{DeleteMarker, UnmappedFields, WriteMode};
+use crate::config::sql::{DeleteMarker, UnmappedFields, WriteMode};
 use crate::error::{ErrorKind, FaucetError, Result};
 use crate::page::{CommitToken, Record};
 use crate::sink::{RowFailure, WriteOutcome};

@@ -25,55 +25,11 @@ use sqlx::postgres::{PgArguments, PgConnection, PgRow};
 use sqlx::{Arguments, AssertSqlSafe, Column, Executor, Row, SqlSafeStr, Statement};
 
 use super::{close, connect, describe, qualified, quote_ident};
-use crate::connectors::dburl;
+use crate::config::sql::{PostgresSourceConfig, SourceInput};
 use crate::error::{FaucetError, Result};
 use crate::page::{Page, Record};
 use crate::reshape;
 use crate::source::Source;
-
-/// What the source reads.
-#[derive(Debug, Clone, PartialEq)]
-pub enum SourceInput {
-    /// A query, with parameters bound as `$1…` (integers as bigint, floats as
-    /// double precision, booleans, strings as text, null).
-    Query {
-        /// The SQL.
-        sql: String,
-        /// The bound parameters.
-        params: Vec<Value>,
-    },
-    /// A whole table, in primary-key order when it has one.
-    Table {
-        /// Its schema (the `search_path` when `None`).
-        schema: Option<String>,
-        /// Its name.
-        name: String,
-    },
-}
-
-/// Settings of the `postgres` source, validated at build time.
-#[derive(Clone)]
-pub struct PostgresSourceConfig {
-    /// `postgres://user:password@host:port/db`.
-    pub connection_url: String,
-    /// The query or table.
-    pub input: SourceInput,
-    /// A column read incrementally (`WHERE key > bookmark ORDER BY key`).
-    pub replication_key: Option<String>,
-    /// Rows per page.
-    pub batch_size: usize,
-}
-
-impl std::fmt::Debug for PostgresSourceConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PostgresSourceConfig")
-            .field("connection_url", &dburl::redact(&self.connection_url))
-            .field("input", &self.input)
-            .field("replication_key", &self.replication_key)
-            .field("batch_size", &self.batch_size)
-            .finish()
-    }
-}
 
 /// How a column's server-side text turns into JSON.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -159,9 +115,9 @@ impl PostgresSource {
     async fn open(&mut self) -> Result<()> {
         if let SourceInput::Table { schema, name } = &self.config.input {
             // Names from `${env:…}` are checked only now; written ones passed at build time.
-            crate::connectors::sql_sink::check_identifier("table", name)?;
+            crate::connectors::sql::sink::check_identifier("table", name)?;
             if let Some(schema) = schema {
-                crate::connectors::sql_sink::check_identifier("schema", schema)?;
+                crate::connectors::sql::sink::check_identifier("schema", schema)?;
             }
         }
         let mut conn = connect(&self.config.connection_url, FaucetError::source).await?;

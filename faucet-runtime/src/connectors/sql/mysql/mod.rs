@@ -1,0 +1,20 @@
+//! The `mysql` source and sink (MySQL and MariaDB) through sqlx.
+//!
+//! Each opens one connection. The password of a connection URL is registered
+//! as a secret, so no error message can carry it, and configs print their URL
+//! redacted.
+
+mod sink;
+mod source;
+
+pub use sink::MySqlSink;
+pub use source::MySqlSource;
+
+pub use crate::config::sql::{
+    ColumnMapping, DeleteMarker, MySqlSinkConfig, MySqlSourceConfig, SourceInput, UnmappedFields, WriteMode,
+};
+
+/// `name` as a backquoted MySQL identifier.
+fn quote_ident(name: &str) -> String {
+    format!("`{}`", name.replace('`', "``"))
+}

@@ -1,0 +1,16 @@
+//! The `sqlite` source and sink through sqlx (bundled SQLite).
+
+mod sink;
+mod source;
+
+pub use sink::SqliteSink;
+pub use source::SqliteSource;
+
+pub use crate::config::sql::{
+    ColumnMapping, DeleteMarker, SqliteInput, SqliteSinkConfig, SqliteSourceConfig, UnmappedFields, WriteMode,
+};
+
+/// `name` as a double-quoted SQLite identifier.
+fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}

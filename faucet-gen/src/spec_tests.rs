@@ -108,6 +108,8 @@ fn reachable(spec: &'static Spec, seen: &mut Vec<&'static Spec>) {
             Kind::Object(s) => reachable(s, seen),
             Kind::List(k) | Kind::Map(k) => kind(k, seen),
             Kind::AnyOf(ks) => ks.iter().for_each(|k| kind(k, seen)),
+            // A group's keys are its parent's; the maps they hold are reachable.
+            Kind::Flatten(group) => group.fields.iter().for_each(|f| kind(&f.kind, seen)),
             _ => {}
         }
     }

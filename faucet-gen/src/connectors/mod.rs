@@ -6,18 +6,14 @@ pub mod common;
 pub mod csv;
 pub mod jsonl;
 pub mod kafka;
-pub mod mysql;
 pub mod object_store;
-pub mod postgres;
 pub mod postgres_cdc;
 pub(crate) mod registry;
 pub mod rest;
-pub mod sqlite;
-pub mod sqlite_source;
+pub mod sql;
 pub mod state_stores;
 pub mod stdout;
 pub mod urls;
-pub mod write_mode;
 
 use registry::register;
 
@@ -41,15 +37,15 @@ register! {
         /// `rest` (boxed: its settings are much larger than the other sources').
         Rest(Box<rest::RestSource>): "rest";
         /// `postgres`.
-        Postgres(Box<postgres::PostgresSource>): "postgres";
+        Postgres(Box<sql::postgres::PostgresSource>): "postgres";
         /// `postgres_cdc` (also spelled `postgres-cdc`).
         PostgresCdc(Box<postgres_cdc::PostgresCdcSource>): "postgres_cdc", "postgres-cdc";
         /// `kafka`.
         Kafka(kafka::KafkaSource): "kafka";
         /// `sqlite`.
-        Sqlite(sqlite_source::SqliteSource): "sqlite";
+        Sqlite(sql::sqlite::SqliteSource): "sqlite";
         /// `mysql`.
-        MySql(Box<mysql::MySqlSource>): "mysql";
+        MySql(Box<sql::mysql::MySqlSource>): "mysql";
     }
     types: SOURCES,
     specs: SOURCE_SPECS,
@@ -65,7 +61,7 @@ register! {
         /// `stdout`.
         Stdout(stdout::StdoutSink): "stdout";
         /// `sqlite`.
-        Sqlite(sqlite::SqliteSink): "sqlite";
+        Sqlite(sql::sqlite::SqliteSink): "sqlite";
         /// Object stores.
         Object(object_store::ObjectSink):
             "s3" = object_store::S3Sink::SPEC,
@@ -75,11 +71,11 @@ register! {
             "file" = object_store::FileSink::SPEC,
             "memory" = object_store::MemorySink::SPEC;
         /// `postgres`.
-        Postgres(Box<postgres::PostgresSink>): "postgres";
+        Postgres(Box<sql::postgres::PostgresSink>): "postgres";
         /// `kafka`.
         Kafka(kafka::KafkaSink): "kafka";
         /// `mysql`.
-        MySql(Box<mysql::MySqlSink>): "mysql";
+        MySql(Box<sql::mysql::MySqlSink>): "mysql";
     }
     types: SINKS,
     specs: SINK_SPECS,

@@ -4,8 +4,8 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::postgres::identifier;
 use super::registry::Connector;
+use super::sql::identifier;
 use super::urls::PostgresUrl;
 use crate::diag::{Diagnostics, Loc};
 use crate::emit::{Gen, string, vec};

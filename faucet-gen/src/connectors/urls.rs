@@ -1,15 +1,15 @@
 //! Connection URLs as settings: no credential may be written in one, and a
 //! literal URL is parsed at build time and must have one of its schemes
-//! (the `postgres_cdc` source and the state stores).
+//! (the SQL connectors, the `postgres_cdc` source and the state stores).
 
 use std::marker::PhantomData;
 
 use proc_macro2::TokenStream;
 
-use super::postgres::db_url;
 use crate::diag::Diagnostics;
 use crate::emit::Gen;
 use crate::load::Node;
+use crate::read::text;
 use crate::settings::Setting;
 use crate::spec::Kind;
 use crate::text::Text;
@@ -51,6 +51,15 @@ impl Schemes for Postgres {
     const EXAMPLE: &'static str = "postgres://user@host:5432/db";
 }
 
+/// `mysql://` (MySQL and MariaDB).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MySql;
+
+impl Schemes for MySql {
+    const SCHEMES: &'static [&'static str] = &["mysql"];
+    const EXAMPLE: &'static str = "mysql://user@host:3306/db";
+}
+
 /// `redis://` or `rediss://`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Redis;
@@ -63,5 +72,43 @@ impl Schemes for Redis {
 /// A PostgreSQL connection URL.
 pub type PostgresUrl = DbUrl<Postgres>;
 
+/// A MySQL or MariaDB connection URL.
+pub type MySqlUrl = DbUrl<MySql>;
+
 /// A Redis connection URL.
 pub type RedisUrl = DbUrl<Redis>;
+
+/// A connection URL: no credential may be written in it, and a literal is
+/// parsed now and its scheme must be one of `schemes`.
+fn db_url(node: &Node, key: &str, schemes: &[&str], example: &str, diags: &mut Diagnostics) -> Option<Text> {
+    let t = text(node, key, diags)?;
+    if !crate::secrets::check(node, &t, key, crate::secrets::Position::Url, diags) {
+        return None;
+    }
+    if let Some(lit) = t.as_literal() {
+        match url::Url::parse(&lit) {
+            Err(e) => {
+                diags.error_help(
+                    &node.loc,
+                    format!("`{key}` {lit:?} is not a valid URL: {e}"),
+                    format!("write `{example}`"),
+                );
+                return None;
+            }
+            Ok(u) if !schemes.contains(&u.scheme()) => {
+                diags.error_help(
+                    &node.loc,
+                    format!(
+                        "`{key}` has scheme `{}`, but this connector needs {}",
+                        u.scheme(),
+                        crate::diag::list(schemes)
+                    ),
+                    format!("write `{example}`"),
+                );
+                return None;
+            }
+            Ok(_) => {}
+        }
+    }
+    Some(t)
+}

@@ -41,19 +41,32 @@ pub mod full_featured {
                 rt::connectors::files::JsonlSource::new(config)
             )
         };
-        let sink = rt::gate_sqlite!(
-            "tests/codegen/full.yaml:16:11: ", "`sqlite` sink",
-            rt::connectors::sqlite::SqliteSink::new(rt::connectors::sqlite::SqliteSinkConfig
-            { database_url : rt::secret::Template(& [rt::secret::Part::Lit("sqlite://"),
-            rt::secret::Part::Env("FAUCET_SNAPSHOT_DIR"),
-            rt::secret::Part::Lit("/out.db")]).resolve() ?, table_name :
-            ::std::string::String::from("events"), column_mapping :
-            rt::connectors::sqlite::ColumnMapping::Json { column :
-            ::std::string::String::from("doc") }, create_table : true, unmapped_fields :
-            rt::connectors::write_mode::UnmappedFields::AddColumn, batch_size : 100,
-            write_mode : rt::connectors::write_mode::WriteMode::Append, key :
-            ::std::vec![], delete_marker : ::core::option::Option::None, })
-        );
+        let sink = {
+            let config = rt::config::sql::SqliteSinkConfig {
+                database_url: rt::secret::Template(
+                        &[
+                            rt::secret::Part::Lit("sqlite://"),
+                            rt::secret::Part::Env("FAUCET_SNAPSHOT_DIR"),
+                            rt::secret::Part::Lit("/out.db"),
+                        ],
+                    )
+                    .resolve()?,
+                table_name: String::from("events"),
+                column_mapping: rt::config::sql::ColumnMapping::Json {
+                    column: String::from("doc"),
+                },
+                create_table: true,
+                unmapped_fields: rt::config::sql::UnmappedFields::AddColumn,
+                batch_size: 100,
+                write_mode: rt::config::sql::WriteMode::Append,
+                key: Vec::new(),
+                delete_marker: None,
+            };
+            rt::gate_sqlite!(
+                "tests/codegen/full.yaml:16:11: ", "`sqlite` sink",
+                rt::connectors::sql::sqlite::SqliteSink::new(config)
+            )
+        };
         let pipeline = rt::Pipeline::new(source, sink).with_name(NAME);
         let pipeline = pipeline.with_transform(rt::transform::Flatten::new("."));
         let pipeline = pipeline

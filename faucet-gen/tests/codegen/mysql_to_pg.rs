@@ -20,31 +20,47 @@ pub mod mysql_to_pg {
         >,
         rt::FaucetError,
     > {
-        let source = rt::gate_mysql!(
-            "tests/codegen/mysql_to_pg.yaml:5:11: ", "`mysql` source",
-            rt::connectors::mysql::MySqlSource::new(rt::connectors::mysql::MySqlSourceConfig
-            { connection_url : rt::secret::Template(&
-            [rt::secret::Part::Lit("mysql://app:"),
-            rt::secret::Part::Secret("FAUCET_SNAPSHOT_MYSQL_PASSWORD"),
-            rt::secret::Part::Lit("@127.0.0.1:3306/shop")]).resolve() ?, input :
-            rt::connectors::mysql::MySqlInput::Table { schema :
-            ::core::option::Option::Some(String::from("shop")), name :
-            String::from("orders") }, replication_key :
-            ::core::option::Option::Some(::std::string::String::from("updated_at")),
-            batch_size : 1000, })
-        );
-        let sink = rt::gate_postgres!(
-            "tests/codegen/mysql_to_pg.yaml:12:11: ", "`postgres` sink",
-            rt::connectors::postgres::PostgresSink::new(rt::connectors::postgres::PostgresSinkConfig
-            { connection_url : String::from("postgres://app@127.0.0.1:5432/warehouse"),
-            schema : ::core::option::Option::None, table_name : String::from("orders"),
-            column_mapping : rt::connectors::postgres::ColumnMapping::AutoMap,
-            create_table : true, unmapped_fields :
-            rt::connectors::write_mode::UnmappedFields::AddColumn, batch_size : 1000,
-            write_mode : rt::connectors::write_mode::WriteMode::Append, key :
-            ::std::vec![], delete_marker : ::core::option::Option::None, write_method :
-            rt::connectors::postgres::WriteMethod::Copy, })
-        );
+        let source = {
+            let config = rt::config::sql::MySqlSourceConfig {
+                connection_url: rt::secret::Template(
+                        &[
+                            rt::secret::Part::Lit("mysql://app:"),
+                            rt::secret::Part::Secret("FAUCET_SNAPSHOT_MYSQL_PASSWORD"),
+                            rt::secret::Part::Lit("@127.0.0.1:3306/shop"),
+                        ],
+                    )
+                    .resolve()?,
+                input: rt::config::sql::SourceInput::Table {
+                    schema: Some(String::from("shop")),
+                    name: String::from("orders"),
+                },
+                replication_key: Some(String::from("updated_at")),
+                batch_size: 1000,
+            };
+            rt::gate_mysql!(
+                "tests/codegen/mysql_to_pg.yaml:5:11: ", "`mysql` source",
+                rt::connectors::sql::mysql::MySqlSource::new(config)
+            )
+        };
+        let sink = {
+            let config = rt::config::sql::PostgresSinkConfig {
+                connection_url: String::from("postgres://app@127.0.0.1:5432/warehouse"),
+                table_name: String::from("orders"),
+                schema: None,
+                column_mapping: rt::config::sql::ColumnMapping::AutoMap,
+                create_table: true,
+                unmapped_fields: rt::config::sql::UnmappedFields::AddColumn,
+                batch_size: 1000,
+                write_mode: rt::config::sql::WriteMode::Append,
+                key: Vec::new(),
+                delete_marker: None,
+                write_method: rt::config::sql::WriteMethod::Copy,
+            };
+            rt::gate_postgres!(
+                "tests/codegen/mysql_to_pg.yaml:12:11: ", "`postgres` sink",
+                rt::connectors::sql::postgres::PostgresSink::new(config)
+            )
+        };
         let pipeline = rt::Pipeline::new(source, sink).with_name(NAME);
         Ok(pipeline)
     }

@@ -20,29 +20,42 @@ pub mod pg_to_mysql {
         >,
         rt::FaucetError,
     > {
-        let source = rt::gate_postgres!(
-            "tests/codegen/pg_to_mysql.yaml:5:11: ", "`postgres` source",
-            rt::connectors::postgres::PostgresSource::new(rt::connectors::postgres::PostgresSourceConfig
-            { connection_url : String::from("postgres://app@127.0.0.1/shop"), input :
-            rt::connectors::postgres::SourceInput::Table { schema :
-            ::core::option::Option::None, name : String::from("orders") },
-            replication_key : ::core::option::Option::None, batch_size : 1000, })
-        );
-        let sink = rt::gate_mysql!(
-            "tests/codegen/pg_to_mysql.yaml:8:11: ", "`mysql` sink",
-            rt::connectors::mysql_sink::MySqlSink::new(rt::connectors::mysql_sink::MySqlSinkConfig
-            { connection_url : String::from("mysql://app@127.0.0.1:3306/warehouse"),
-            schema : ::core::option::Option::None, table_name : String::from("orders"),
-            column_mapping : rt::connectors::mysql_sink::ColumnMapping::AutoMap,
-            create_table : false, unmapped_fields :
-            rt::connectors::write_mode::UnmappedFields::Dlq, batch_size : 500, write_mode
-            : rt::connectors::write_mode::WriteMode::Upsert, key :
-            ::std::vec![::std::string::String::from("id")], delete_marker :
-            ::core::option::Option::Some(rt::connectors::write_mode::DeleteMarker { field
-            : ::std::string::String::from("op"), values :
-            ::std::vec![rt::serde_json::Value::String(::std::string::String::from("d"))],
-            }), })
-        );
+        let source = {
+            let config = rt::config::sql::PostgresSourceConfig {
+                connection_url: String::from("postgres://app@127.0.0.1/shop"),
+                input: rt::config::sql::SourceInput::Table {
+                    schema: None,
+                    name: String::from("orders"),
+                },
+                replication_key: None,
+                batch_size: 1000,
+            };
+            rt::gate_postgres!(
+                "tests/codegen/pg_to_mysql.yaml:5:11: ", "`postgres` source",
+                rt::connectors::sql::postgres::PostgresSource::new(config)
+            )
+        };
+        let sink = {
+            let config = rt::config::sql::MySqlSinkConfig {
+                connection_url: String::from("mysql://app@127.0.0.1:3306/warehouse"),
+                table_name: String::from("orders"),
+                schema: None,
+                column_mapping: rt::config::sql::ColumnMapping::AutoMap,
+                create_table: false,
+                unmapped_fields: rt::config::sql::UnmappedFields::Dlq,
+                batch_size: 500,
+                write_mode: rt::config::sql::WriteMode::Upsert,
+                key: Vec::from([String::from("id")]),
+                delete_marker: Some(rt::config::sql::DeleteMarker {
+                    field: String::from("op"),
+                    values: Vec::from([rt::serde_json::Value::String(String::from("d"))]),
+                }),
+            };
+            rt::gate_mysql!(
+                "tests/codegen/pg_to_mysql.yaml:8:11: ", "`mysql` sink",
+                rt::connectors::sql::mysql::MySqlSink::new(config)
+            )
+        };
         let pipeline = rt::Pipeline::new(source, sink).with_name(NAME);
         Ok(pipeline)
     }

@@ -20,56 +20,84 @@ pub mod pg_orders {
         >,
         rt::FaucetError,
     > {
-        let source = rt::gate_postgres!(
-            "tests/codegen/postgres.yaml:5:11: ", "`postgres` source",
-            rt::connectors::postgres::PostgresSource::new(rt::connectors::postgres::PostgresSourceConfig
-            { connection_url : rt::secret::Template(&
-            [rt::secret::Part::Lit("postgres://app:"),
-            rt::secret::Part::Secret("FAUCET_SNAPSHOT_PGPASSWORD"),
-            rt::secret::Part::Lit("@127.0.0.1:5432/shop")]).resolve() ?, input :
-            rt::connectors::postgres::SourceInput::Query { sql :
-            ::std::string::String::from("SELECT id, status, updated_at FROM orders WHERE status = $1 AND id > $2"),
-            params :
-            ::std::vec![rt::serde_json::Value::String(::std::string::String::from("paid")),
-            rt::serde_json::Value::from(100i64)] }, replication_key :
-            ::core::option::Option::Some(::std::string::String::from("updated_at")),
-            batch_size : 5000, })
-        );
-        let sink = rt::gate_postgres!(
-            "tests/codegen/postgres.yaml:13:11: ", "`postgres` sink",
-            rt::connectors::postgres::PostgresSink::new(rt::connectors::postgres::PostgresSinkConfig
-            { connection_url : String::from("postgres://app@127.0.0.1:5432/warehouse"),
-            schema : ::core::option::Option::Some(String::from("analytics")), table_name
-            : String::from("orders"), column_mapping :
-            rt::connectors::postgres::ColumnMapping::AutoMap, create_table : true,
-            unmapped_fields : rt::connectors::write_mode::UnmappedFields::AddColumn,
-            batch_size : 2000, write_mode :
-            rt::connectors::write_mode::WriteMode::Upsert, key :
-            ::std::vec![::std::string::String::from("id")], delete_marker :
-            ::core::option::Option::Some(rt::connectors::write_mode::DeleteMarker { field
-            : ::std::string::String::from("__op"), values :
-            ::std::vec![rt::serde_json::Value::String(::std::string::String::from("d")),
-            rt::serde_json::Value::String(::std::string::String::from("delete"))], }),
-            write_method : rt::connectors::postgres::WriteMethod::Insert, })
-        );
+        let source = {
+            let config = rt::config::sql::PostgresSourceConfig {
+                connection_url: rt::secret::Template(
+                        &[
+                            rt::secret::Part::Lit("postgres://app:"),
+                            rt::secret::Part::Secret("FAUCET_SNAPSHOT_PGPASSWORD"),
+                            rt::secret::Part::Lit("@127.0.0.1:5432/shop"),
+                        ],
+                    )
+                    .resolve()?,
+                input: rt::config::sql::SourceInput::Query {
+                    sql: String::from(
+                        "SELECT id, status, updated_at FROM orders WHERE status = $1 AND id > $2",
+                    ),
+                    params: Vec::from([
+                        rt::serde_json::Value::String(String::from("paid")),
+                        rt::serde_json::Value::from(100i64),
+                    ]),
+                },
+                replication_key: Some(String::from("updated_at")),
+                batch_size: 5000,
+            };
+            rt::gate_postgres!(
+                "tests/codegen/postgres.yaml:5:11: ", "`postgres` source",
+                rt::connectors::sql::postgres::PostgresSource::new(config)
+            )
+        };
+        let sink = {
+            let config = rt::config::sql::PostgresSinkConfig {
+                connection_url: String::from("postgres://app@127.0.0.1:5432/warehouse"),
+                table_name: String::from("orders"),
+                schema: Some(String::from("analytics")),
+                column_mapping: rt::config::sql::ColumnMapping::AutoMap,
+                create_table: true,
+                unmapped_fields: rt::config::sql::UnmappedFields::AddColumn,
+                batch_size: 2000,
+                write_mode: rt::config::sql::WriteMode::Upsert,
+                key: Vec::from([String::from("id")]),
+                delete_marker: Some(rt::config::sql::DeleteMarker {
+                    field: String::from("__op"),
+                    values: Vec::from([
+                        rt::serde_json::Value::String(String::from("d")),
+                        rt::serde_json::Value::String(String::from("delete")),
+                    ]),
+                }),
+                write_method: rt::config::sql::WriteMethod::Insert,
+            };
+            rt::gate_postgres!(
+                "tests/codegen/postgres.yaml:13:11: ", "`postgres` sink",
+                rt::connectors::sql::postgres::PostgresSink::new(config)
+            )
+        };
         let pipeline = rt::Pipeline::new(source, sink).with_name(NAME);
         let pipeline = pipeline
             .with_dlq(rt::dlq::Dlq {
-                sink: rt::gate_postgres!(
-                    "tests/codegen/postgres.yaml:26:13: ", "`postgres` sink",
-                    rt::connectors::postgres::PostgresSink::new(rt::connectors::postgres::PostgresSinkConfig
-                    { connection_url :
-                    String::from("postgres://app@127.0.0.1:5432/warehouse"), schema :
-                    ::core::option::Option::None, table_name :
-                    String::from("orders_dlq"), column_mapping :
-                    rt::connectors::postgres::ColumnMapping::Jsonb { column :
-                    ::std::string::String::from("envelope") }, create_table : true,
-                    unmapped_fields :
-                    rt::connectors::write_mode::UnmappedFields::AddColumn, batch_size :
-                    1000, write_mode : rt::connectors::write_mode::WriteMode::Append, key
-                    : ::std::vec![], delete_marker : ::core::option::Option::None,
-                    write_method : rt::connectors::postgres::WriteMethod::Copy, })
-                ),
+                sink: {
+                    let config = rt::config::sql::PostgresSinkConfig {
+                        connection_url: String::from(
+                            "postgres://app@127.0.0.1:5432/warehouse",
+                        ),
+                        table_name: String::from("orders_dlq"),
+                        schema: None,
+                        column_mapping: rt::config::sql::ColumnMapping::Json {
+                            column: String::from("envelope"),
+                        },
+                        create_table: true,
+                        unmapped_fields: rt::config::sql::UnmappedFields::AddColumn,
+                        batch_size: 1000,
+                        write_mode: rt::config::sql::WriteMode::Append,
+                        key: Vec::new(),
+                        delete_marker: None,
+                        write_method: rt::config::sql::WriteMethod::Copy,
+                    };
+                    rt::gate_postgres!(
+                        "tests/codegen/postgres.yaml:26:13: ", "`postgres` sink",
+                        rt::connectors::sql::postgres::PostgresSink::new(config)
+                    )
+                },
                 on_batch_error: rt::dlq::OnBatchError::Propagate,
                 max_failures_per_page: None,
                 max_failures_total: None,

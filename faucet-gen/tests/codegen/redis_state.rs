@@ -20,15 +20,21 @@ pub mod pg_to_jsonl {
         >,
         rt::FaucetError,
     > {
-        let source = rt::gate_postgres!(
-            "tests/codegen/redis_state.yaml:5:11: ", "`postgres` source",
-            rt::connectors::postgres::PostgresSource::new(rt::connectors::postgres::PostgresSourceConfig
-            { connection_url : String::from("postgresql://app@127.0.0.1/shop"), input :
-            rt::connectors::postgres::SourceInput::Table { schema :
-            ::core::option::Option::Some(String::from("sales")), name :
-            String::from("orders") }, replication_key : ::core::option::Option::None,
-            batch_size : 1000, })
-        );
+        let source = {
+            let config = rt::config::sql::PostgresSourceConfig {
+                connection_url: String::from("postgresql://app@127.0.0.1/shop"),
+                input: rt::config::sql::SourceInput::Table {
+                    schema: Some(String::from("sales")),
+                    name: String::from("orders"),
+                },
+                replication_key: None,
+                batch_size: 1000,
+            };
+            rt::gate_postgres!(
+                "tests/codegen/redis_state.yaml:5:11: ", "`postgres` source",
+                rt::connectors::sql::postgres::PostgresSource::new(config)
+            )
+        };
         let sink = {
             let config = rt::config::files::JsonlSinkConfig {
                 path: String::from("out/orders.jsonl"),

@@ -20,30 +20,42 @@ pub mod sqlite_to_pg {
         >,
         rt::FaucetError,
     > {
-        let source = rt::gate_sqlite!(
-            "tests/codegen/sqlite_to_pg.yaml:5:11: ", "`sqlite` source",
-            rt::connectors::sqlite_source::SqliteSource::new(rt::connectors::sqlite_source::SqliteSourceConfig
-            { database_url : String::from("sqlite://data/events.db"), input :
-            rt::connectors::sqlite_source::SqliteInput::Query { sql :
-            ::std::string::String::from("SELECT id, kind, at FROM events WHERE kind <> ?"),
-            params :
-            ::std::vec![rt::serde_json::Value::String(::std::string::String::from("debug"))]
-            }, replication_key :
-            ::core::option::Option::Some(::std::string::String::from("at")), batch_size :
-            2000, })
-        );
-        let sink = rt::gate_postgres!(
-            "tests/codegen/sqlite_to_pg.yaml:13:11: ", "`postgres` sink",
-            rt::connectors::postgres::PostgresSink::new(rt::connectors::postgres::PostgresSinkConfig
-            { connection_url : String::from("postgres://app@127.0.0.1:5432/warehouse"),
-            schema : ::core::option::Option::None, table_name : String::from("events"),
-            column_mapping : rt::connectors::postgres::ColumnMapping::AutoMap,
-            create_table : false, unmapped_fields :
-            rt::connectors::write_mode::UnmappedFields::Dlq, batch_size : 1000,
-            write_mode : rt::connectors::write_mode::WriteMode::Append, key :
-            ::std::vec![], delete_marker : ::core::option::Option::None, write_method :
-            rt::connectors::postgres::WriteMethod::Insert, })
-        );
+        let source = {
+            let config = rt::config::sql::SqliteSourceConfig {
+                database_url: String::from("sqlite://data/events.db"),
+                input: rt::config::sql::SqliteInput::Query {
+                    sql: String::from("SELECT id, kind, at FROM events WHERE kind <> ?"),
+                    params: Vec::from([
+                        rt::serde_json::Value::String(String::from("debug")),
+                    ]),
+                },
+                replication_key: Some(String::from("at")),
+                batch_size: 2000,
+            };
+            rt::gate_sqlite!(
+                "tests/codegen/sqlite_to_pg.yaml:5:11: ", "`sqlite` source",
+                rt::connectors::sql::sqlite::SqliteSource::new(config)
+            )
+        };
+        let sink = {
+            let config = rt::config::sql::PostgresSinkConfig {
+                connection_url: String::from("postgres://app@127.0.0.1:5432/warehouse"),
+                table_name: String::from("events"),
+                schema: None,
+                column_mapping: rt::config::sql::ColumnMapping::AutoMap,
+                create_table: false,
+                unmapped_fields: rt::config::sql::UnmappedFields::Dlq,
+                batch_size: 1000,
+                write_mode: rt::config::sql::WriteMode::Append,
+                key: Vec::new(),
+                delete_marker: None,
+                write_method: rt::config::sql::WriteMethod::Insert,
+            };
+            rt::gate_postgres!(
+                "tests/codegen/sqlite_to_pg.yaml:13:11: ", "`postgres` sink",
+                rt::connectors::sql::postgres::PostgresSink::new(config)
+            )
+        };
         let pipeline = rt::Pipeline::new(source, sink).with_name(NAME);
         let pipeline = pipeline
             .with_state(rt::state::FileStore::new(String::from(".faucet/state")));

@@ -9,6 +9,6 @@ pub mod objects;
 pub mod observability;
 pub mod postgres_cdc;
 pub mod rest;
-pub mod state;
 pub mod sql;
+pub mod state;
 pub mod stdout;

@@ -91,7 +91,7 @@ impl<N: Names> Setting for Name<N> {
 
     fn read(node: &Node, key: &'static str, diags: &mut Diagnostics) -> Option<Self> {
         let s = plain_string(node, key, diags)?;
-        N::check(node, key, &s, diags).then(|| Name(s, PhantomData))
+        N::check(node, key, &s, diags).then_some(Name(s, PhantomData))
     }
 
     fn emit(&self, _: &Gen) -> TokenStream {

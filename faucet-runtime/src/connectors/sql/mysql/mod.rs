@@ -13,8 +13,3 @@ pub use source::MySqlSource;
 pub use crate::config::sql::{
     ColumnMapping, DeleteMarker, MySqlSinkConfig, MySqlSourceConfig, SourceInput, UnmappedFields, WriteMode,
 };
-
-/// `name` as a backquoted MySQL identifier.
-fn quote_ident(name: &str) -> String {
-    format!("`{}`", name.replace('`', "``"))
-}

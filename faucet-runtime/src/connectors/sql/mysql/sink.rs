@@ -19,7 +19,6 @@ use serde_json::Value;
 use sqlx::mysql::{MySqlArguments, MySqlConnectOptions, MySqlConnection, MySqlDatabaseError};
 use sqlx::{Arguments, AssertSqlSafe, ConnectOptions, Row};
 
-use super::quote_ident;
 use crate::config::sql::{ColumnMapping, MySqlSinkConfig, UnmappedFields, WriteMode};
 use crate::connectors::dburl;
 use crate::connectors::sql::sink::{
@@ -43,6 +42,10 @@ const COLUMN_NAMES: ColumnNames = ColumnNames {
     refuses_trailing_space: true,
     fold: str::to_lowercase,
 };
+
+fn quote_ident(name: &str) -> String {
+    format!("`{}`", name.replace('`', "``"))
+}
 
 fn describe(e: &sqlx::Error, doing: &str) -> String {
     match e {

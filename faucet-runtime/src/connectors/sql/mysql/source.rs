@@ -23,7 +23,6 @@ use sqlx::{
     Arguments, AssertSqlSafe, Column, ConnectOptions, Executor, Row, SqlSafeStr, Statement, TypeInfo,
 };
 
-use super::quote_ident;
 use crate::config::sql::{MySqlSourceConfig, SourceInput};
 use crate::connectors::dburl;
 use crate::connectors::sql::keyset::cut_at_key_change;
@@ -48,6 +47,10 @@ enum Kind {
 }
 
 const KEY: &str = "_faucet_key";
+
+fn quote_ident(name: &str) -> String {
+    format!("`{}`", name.replace('`', "``"))
+}
 
 fn err(e: sqlx::Error, doing: &str) -> FaucetError {
     match &e {

@@ -9,8 +9,3 @@ pub use source::SqliteSource;
 pub use crate::config::sql::{
     ColumnMapping, DeleteMarker, SqliteInput, SqliteSinkConfig, SqliteSourceConfig, UnmappedFields, WriteMode,
 };
-
-/// `name` as a double-quoted SQLite identifier.
-fn quote_ident(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
-}

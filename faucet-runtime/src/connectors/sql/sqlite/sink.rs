@@ -31,7 +31,6 @@ use sqlx::sqlite::{
 };
 use sqlx::{Arguments, AssertSqlSafe, ConnectOptions, Row, SqlSafeStr, SqlStr};
 
-use super::quote_ident;
 use crate::config::sql::{ColumnMapping, SqliteSinkConfig, UnmappedFields, WriteMode};
 use crate::connectors::sql::sink::{
     ColumnNames, Committed, Keying, NewColumns, StoredFailure, TOKEN_TABLE, infer_columns, new_columns,
@@ -494,6 +493,10 @@ const COLUMN_NAMES: ColumnNames = ColumnNames {
     refuses_trailing_space: false,
     fold: str::to_ascii_lowercase,
 };
+
+fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
 
 /// The column type `create_table` gives a JSON value.
 fn column_type(value: &Value) -> &'static str {

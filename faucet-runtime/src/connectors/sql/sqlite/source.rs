@@ -21,7 +21,6 @@ use serde_json::{Map, Number, Value, json};
 use sqlx::sqlite::{SqliteArguments, SqliteConnectOptions, SqliteConnection, SqliteRow};
 use sqlx::{Arguments, AssertSqlSafe, Column, ConnectOptions, Row, TypeInfo, ValueRef};
 
-use super::quote_ident;
 use crate::config::sql::{SqliteInput, SqliteSourceConfig};
 use crate::connectors::sql::keyset::cut_at_key_change;
 use crate::error::{FaucetError, Result};
@@ -44,6 +43,10 @@ pub struct SqliteSource {
 
 const KEY: &str = "_faucet_key";
 const ROWID: &str = "_faucet_rowid";
+
+fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
 
 fn err(e: sqlx::Error, doing: &str) -> FaucetError {
     match &e {

@@ -55,24 +55,35 @@ pub mod pg_cdc_replica {
                 rt::connectors::postgres::cdc::PostgresCdcSource::new(config)
             )
         };
-        let sink = rt::gate_postgres!(
-            "tests/codegen/postgres_cdc.yaml:18:11: ", "`postgres` sink",
-            rt::connectors::postgres::PostgresSink::new(rt::connectors::postgres::PostgresSinkConfig
-            { connection_url : rt::secret::Template(&
-            [rt::secret::Part::Lit("postgres://app:"),
-            rt::secret::Part::Secret("FAUCET_SNAPSHOT_CDC_PASSWORD"),
-            rt::secret::Part::Lit("@replica.internal/shop")]).resolve() ?, schema :
-            ::core::option::Option::None, table_name : String::from("orders"),
-            column_mapping : rt::connectors::postgres::ColumnMapping::AutoMap,
-            create_table : false, unmapped_fields :
-            rt::connectors::write_mode::UnmappedFields::Dlq, batch_size : 1000,
-            write_mode : rt::connectors::write_mode::WriteMode::Upsert, key :
-            ::std::vec![::std::string::String::from("id")], delete_marker :
-            ::core::option::Option::Some(rt::connectors::write_mode::DeleteMarker { field
-            : ::std::string::String::from("_deleted"), values :
-            ::std::vec![rt::serde_json::Value::Bool(true)], }), write_method :
-            rt::connectors::postgres::WriteMethod::Insert, })
-        );
+        let sink = {
+            let config = rt::config::sql::PostgresSinkConfig {
+                connection_url: rt::secret::Template(
+                        &[
+                            rt::secret::Part::Lit("postgres://app:"),
+                            rt::secret::Part::Secret("FAUCET_SNAPSHOT_CDC_PASSWORD"),
+                            rt::secret::Part::Lit("@replica.internal/shop"),
+                        ],
+                    )
+                    .resolve()?,
+                table_name: String::from("orders"),
+                schema: None,
+                column_mapping: rt::config::sql::ColumnMapping::AutoMap,
+                create_table: false,
+                unmapped_fields: rt::config::sql::UnmappedFields::Dlq,
+                batch_size: 1000,
+                write_mode: rt::config::sql::WriteMode::Upsert,
+                key: Vec::from([String::from("id")]),
+                delete_marker: Some(rt::config::sql::DeleteMarker {
+                    field: String::from("_deleted"),
+                    values: Vec::from([rt::serde_json::Value::Bool(true)]),
+                }),
+                write_method: rt::config::sql::WriteMethod::Insert,
+            };
+            rt::gate_postgres!(
+                "tests/codegen/postgres_cdc.yaml:18:11: ", "`postgres` sink",
+                rt::connectors::sql::postgres::PostgresSink::new(config)
+            )
+        };
         let pipeline = rt::Pipeline::new(source, sink).with_name(NAME);
         let pipeline = pipeline
             .with_transform(

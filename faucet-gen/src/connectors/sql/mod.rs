@@ -45,7 +45,7 @@ pub trait Names: Debug + Clone + PartialEq {
 pub struct PgNames;
 
 /// Longest PostgreSQL identifier (NAMEDATALEN - 1).
-pub(crate) const MAX_IDENT: usize = 63;
+const MAX_IDENT: usize = 63;
 
 impl Names for PgNames {
     fn check(node: &Node, key: &str, name: &str, diags: &mut Diagnostics) -> bool {
@@ -651,12 +651,7 @@ choice! {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Dependent<T>(Option<T>);
 
-impl<T: Copy> Dependent<T> {
-    /// The value, once settled (as written, or its default).
-    pub fn get(self) -> Option<T> {
-        self.0
-    }
-
+impl<T> Dependent<T> {
     /// Gives an absent value its default.
     pub fn settle(&mut self, default: T) {
         self.0.get_or_insert(default);

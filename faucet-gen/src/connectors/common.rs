@@ -59,6 +59,7 @@ settings! {
 // Shared readers of the connectors not yet declared with `settings!`.
 
 /// `batch_size`, shared by most connectors.
+#[allow(dead_code)] // No connector uses it any more; kept until the legacy helpers go.
 pub(crate) const BATCH_SIZE: Field =
     Field::opt("batch_size", Kind::Int(1, MAX_BATCH_SIZE), "Records per page or write.").default("1000");
 /// `on_parse_error` of the file sources.
@@ -87,6 +88,7 @@ pub(crate) const MAX_PAGE_BYTES: Field = Field::opt(
 .default("67108864");
 
 /// An optional setting: its default when absent, the checked value when present.
+#[allow(dead_code)] // No connector uses it any more; kept until the legacy helpers go.
 pub(crate) fn opt<T>(node: Option<&Node>, default: T, read: impl FnOnce(&Node) -> Option<T>) -> Option<T> {
     match node {
         Some(n) => read(n),

@@ -113,19 +113,6 @@ impl<'a> Gen<'a> {
     }
 }
 
-impl Gen<'_> {
-    /// Transitional, for connectors not yet declared with `settings!`: the
-    /// whole constructor expression `body`, config included, inside the gate.
-    #[allow(dead_code)] // No connector uses it any more; kept until the legacy helpers go.
-    pub(crate) fn gated_whole(&self, feature: &str, what: &str, loc: &Loc, body: TokenStream) -> TokenStream {
-        let span = self.span(loc);
-        let gate = quote::format_ident!("gate_{}", feature.replace('-', "_"), span = span);
-        let (prefix, what) = (spanned_str(&loc_prefix(loc), span), spanned_str(what, span));
-        let rt = respan(self.rt.clone(), span);
-        quote_spanned!(span=> #rt::#gate!(#prefix, #what, #body))
-    }
-}
-
 /// `file:line:col: ` for a file location, nothing otherwise (tokens carry their own span).
 pub fn loc_prefix(loc: &Loc) -> String {
     match loc {

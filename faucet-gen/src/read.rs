@@ -271,16 +271,6 @@ pub(crate) fn int_in(node: &Node, key: &str, min: i64, max: i64, diags: &mut Dia
     }
 }
 
-/// The largest `batch_size` accepted: a page this large already costs real memory.
-#[allow(dead_code)] // No connector uses it any more; kept until the legacy helpers go.
-pub(crate) const MAX_BATCH_SIZE: i64 = 1_000_000;
-
-/// A `batch_size`: 1 to 1,000,000.
-#[allow(dead_code)] // No connector uses it any more; kept until the legacy helpers go.
-pub(crate) fn batch_size(node: &Node, diags: &mut Diagnostics) -> Option<u64> {
-    int_in(node, "batch_size", 1, MAX_BATCH_SIZE, diags).map(|v| v as u64)
-}
-
 /// A plain string with no `${…}` reference (names, enum values, patterns).
 /// The deepest nesting of brackets (`(`, `[`, `{` and `<`) in `s`: checked
 /// before a string reaches a recursive parser (syn, JSONPath), which a few

@@ -565,7 +565,7 @@ mod objects {
 mod sqlite {
     use faucet_runtime::connectors::sql::sqlite::{
         ColumnMapping, SqliteInput, SqliteSink, SqliteSinkConfig, SqliteSource, SqliteSourceConfig,
-        UnmappedFields, WriteMode,
+        TableWrite, UnmappedFields, WriteMode,
     };
     use sqlx::Connection;
 
@@ -576,12 +576,14 @@ mod sqlite {
             database_url: url.into(),
             table_name: table.into(),
             column_mapping,
-            create_table: false,
-            unmapped_fields: UnmappedFields::Dlq,
-            batch_size: 500,
-            write_mode: WriteMode::Append,
-            key: Vec::new(),
-            delete_marker: None,
+            write: TableWrite {
+                create_table: false,
+                unmapped_fields: UnmappedFields::Dlq,
+                batch_size: 500,
+                write_mode: WriteMode::Append,
+                key: Vec::new(),
+                delete_marker: None,
+            },
         })
     }
 
@@ -637,7 +639,7 @@ mod sqlite {
 mod postgres {
     use faucet_runtime::connectors::sql::postgres::{
         ColumnMapping, PostgresSink, PostgresSinkConfig, PostgresSource, PostgresSourceConfig, SourceInput,
-        UnmappedFields, WriteMethod, WriteMode,
+        TableWrite, UnmappedFields, WriteMethod, WriteMode,
     };
     use sqlx::Connection;
 
@@ -652,12 +654,14 @@ mod postgres {
             schema: Some(SCHEMA.into()),
             table_name: table.into(),
             column_mapping,
-            create_table: false,
-            unmapped_fields: UnmappedFields::Dlq,
-            batch_size: 500,
-            write_mode: WriteMode::Append,
-            key: Vec::new(),
-            delete_marker: None,
+            write: TableWrite {
+                create_table: false,
+                unmapped_fields: UnmappedFields::Dlq,
+                batch_size: 500,
+                write_mode: WriteMode::Append,
+                key: Vec::new(),
+                delete_marker: None,
+            },
             write_method: WriteMethod::Copy,
         })
     }
@@ -736,7 +740,7 @@ mod postgres {
 #[cfg(feature = "mysql")]
 mod mysql {
     use faucet_runtime::connectors::sql::mysql::{
-        ColumnMapping, MySqlSink, MySqlSinkConfig, MySqlSource, MySqlSourceConfig, SourceInput,
+        ColumnMapping, MySqlSink, MySqlSinkConfig, MySqlSource, MySqlSourceConfig, SourceInput, TableWrite,
         UnmappedFields, WriteMode,
     };
     use sqlx::Connection;
@@ -751,12 +755,14 @@ mod mysql {
             schema: None,
             table_name: table.into(),
             column_mapping,
-            create_table: false,
-            unmapped_fields: UnmappedFields::Dlq,
-            batch_size: 500,
-            write_mode: WriteMode::Append,
-            key: Vec::new(),
-            delete_marker: None,
+            write: TableWrite {
+                create_table: false,
+                unmapped_fields: UnmappedFields::Dlq,
+                batch_size: 500,
+                write_mode: WriteMode::Append,
+                key: Vec::new(),
+                delete_marker: None,
+            },
         })
     }
 

@@ -92,7 +92,7 @@ async fn fresh_store_refused_then_forced<K: Sink>(sink: impl Fn() -> K, count: i
 #[cfg(feature = "sqlite")]
 mod sqlite {
     use faucet_runtime::connectors::sql::sqlite::{
-        ColumnMapping, SqliteSink, SqliteSinkConfig, UnmappedFields, WriteMode,
+        ColumnMapping, SqliteSink, SqliteSinkConfig, TableWrite, UnmappedFields, WriteMode,
     };
     use sqlx::Connection;
 
@@ -103,12 +103,14 @@ mod sqlite {
             database_url: url.into(),
             table_name: "numbers".into(),
             column_mapping: ColumnMapping::AutoMap,
-            create_table: true,
-            unmapped_fields: UnmappedFields::Dlq,
-            batch_size: 4,
-            write_mode: WriteMode::Append,
-            key: Vec::new(),
-            delete_marker: None,
+            write: TableWrite {
+                create_table: true,
+                unmapped_fields: UnmappedFields::Dlq,
+                batch_size: 4,
+                write_mode: WriteMode::Append,
+                key: Vec::new(),
+                delete_marker: None,
+            },
         })
     }
 
@@ -163,7 +165,7 @@ mod sqlite {
 #[cfg(feature = "postgres")]
 mod postgres {
     use faucet_runtime::connectors::sql::postgres::{
-        ColumnMapping, PostgresSink, PostgresSinkConfig, UnmappedFields, WriteMethod, WriteMode,
+        ColumnMapping, PostgresSink, PostgresSinkConfig, TableWrite, UnmappedFields, WriteMethod, WriteMode,
     };
 
     use sqlx::Connection;
@@ -179,12 +181,14 @@ mod postgres {
             schema: Some(SCHEMA.into()),
             table_name: "numbers".into(),
             column_mapping: ColumnMapping::AutoMap,
-            create_table: true,
-            unmapped_fields: UnmappedFields::Dlq,
-            batch_size: 4,
-            write_mode: WriteMode::Append,
-            key: Vec::new(),
-            delete_marker: None,
+            write: TableWrite {
+                create_table: true,
+                unmapped_fields: UnmappedFields::Dlq,
+                batch_size: 4,
+                write_mode: WriteMode::Append,
+                key: Vec::new(),
+                delete_marker: None,
+            },
             write_method: WriteMethod::Copy,
         })
     }
@@ -208,7 +212,7 @@ mod postgres {
 mod mysql {
 
     use faucet_runtime::connectors::sql::mysql::{
-        ColumnMapping, MySqlSink, MySqlSinkConfig, UnmappedFields, WriteMode,
+        ColumnMapping, MySqlSink, MySqlSinkConfig, TableWrite, UnmappedFields, WriteMode,
     };
     use sqlx::Connection;
 
@@ -222,12 +226,14 @@ mod mysql {
             schema: None,
             table_name: "numbers".into(),
             column_mapping: ColumnMapping::AutoMap,
-            create_table: true,
-            unmapped_fields: UnmappedFields::Dlq,
-            batch_size: 4,
-            write_mode: WriteMode::Append,
-            key: Vec::new(),
-            delete_marker: None,
+            write: TableWrite {
+                create_table: true,
+                unmapped_fields: UnmappedFields::Dlq,
+                batch_size: 4,
+                write_mode: WriteMode::Append,
+                key: Vec::new(),
+                delete_marker: None,
+            },
         })
     }
 

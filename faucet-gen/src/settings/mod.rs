@@ -186,6 +186,10 @@ pub(crate) const fn field<P: Part>(
 /// }
 /// ```
 ///
+/// A struct may take one type parameter with one bound (`struct
+/// TableWrite<N: Names>(…)`), for a group whose keys several connectors
+/// share but check by each one's rule.
+///
 /// Each member is `key: Type` (required unless the type is an `Option`) or
 /// `key: Type = default`; `key as field: …` fills a runtime field of another
 /// name. `=> path` names the runtime config struct under `rt::config` that
@@ -195,7 +199,7 @@ pub(crate) const fn field<P: Part>(
 macro_rules! settings {
     (
         $(#[doc = $doc:literal])*
-        $vis:vis struct $name:ident($spec:literal) $(=> $($config:ident)::+)? {
+        $vis:vis struct $name:ident $(<$param:ident: $bound:path>)? ($spec:literal) $(=> $($config:ident)::+)? {
             $(
                 $(#[doc = $fdoc:literal])*
                 $key:ident $(as $field:ident)? : $ty:ty $(= $default:expr)?
@@ -205,14 +209,14 @@ macro_rules! settings {
     ) => {
         $(#[doc = $doc])*
         #[derive(Debug, Clone)]
-        $vis struct $name {
+        $vis struct $name $(<$param: $bound>)? {
             $(
                 $(#[doc = $fdoc])*
                 pub $key: $ty,
             )*
         }
 
-        impl $name {
+        impl $(<$param: $bound>)? $name $(<$param>)? {
             /// The declared keys (the schema's and the validator's).
             pub(crate) const SPEC: $crate::spec::Spec = $crate::spec::Spec {
                 name: $spec,
@@ -276,14 +280,14 @@ macro_rules! settings {
             )?
         }
 
-        impl $crate::settings::Declared for $name {
-            const SPEC_REF: &'static $crate::spec::Spec = &$name::SPEC;
+        impl $(<$param: $bound>)? $crate::settings::Declared for $name $(<$param>)? {
+            const SPEC_REF: &'static $crate::spec::Spec = &Self::SPEC;
 
             fn read(
                 f: &mut $crate::read::Fields<'_>,
                 diags: &mut $crate::diag::Diagnostics,
             ) -> ::core::option::Option<Self> {
-                $name::read(f, diags)
+                Self::read(f, diags)
             }
 
             fn config(&self, g: &$crate::emit::Gen) -> ::proc_macro2::TokenStream {

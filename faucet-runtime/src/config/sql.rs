@@ -154,6 +154,25 @@ pub enum ColumnMapping {
     },
 }
 
+/// What a table sink's batches do to its table: the settings the `postgres`,
+/// `mysql` and `sqlite` sinks share.
+#[derive(Debug, Clone)]
+pub struct TableWrite {
+    /// Create the table (and a server's schema or database) from the first
+    /// batch's shape when missing (default false).
+    pub create_table: bool,
+    /// What auto_map does with a record key that names no column.
+    pub unmapped_fields: UnmappedFields,
+    /// Rows per transaction (default 1000).
+    pub batch_size: usize,
+    /// Append (default), upsert or delete.
+    pub write_mode: WriteMode,
+    /// The key columns of upsert and delete.
+    pub key: Vec<String>,
+    /// Marks records that delete (upsert mode).
+    pub delete_marker: Option<DeleteMarker>,
+}
+
 /// How the `postgres` sink's appends reach the server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WriteMethod {
@@ -174,18 +193,8 @@ pub struct PostgresSinkConfig {
     pub table_name: String,
     /// How records map onto columns.
     pub column_mapping: ColumnMapping,
-    /// Create the table (and schema) from the first batch when missing.
-    pub create_table: bool,
-    /// What auto_map does with a record key that names no column.
-    pub unmapped_fields: UnmappedFields,
-    /// Rows per transaction.
-    pub batch_size: usize,
-    /// Append, upsert or delete.
-    pub write_mode: WriteMode,
-    /// The key columns of upsert and delete.
-    pub key: Vec<String>,
-    /// Marks records that delete (upsert mode).
-    pub delete_marker: Option<DeleteMarker>,
+    /// What batches do to the table.
+    pub write: TableWrite,
     /// COPY or INSERT for appends.
     pub write_method: WriteMethod,
 }
@@ -197,12 +206,7 @@ impl std::fmt::Debug for PostgresSinkConfig {
             .field("schema", &self.schema)
             .field("table_name", &self.table_name)
             .field("column_mapping", &self.column_mapping)
-            .field("create_table", &self.create_table)
-            .field("unmapped_fields", &self.unmapped_fields)
-            .field("batch_size", &self.batch_size)
-            .field("write_mode", &self.write_mode)
-            .field("key", &self.key)
-            .field("delete_marker", &self.delete_marker)
+            .field("write", &self.write)
             .field("write_method", &self.write_method)
             .finish()
     }
@@ -219,18 +223,8 @@ pub struct MySqlSinkConfig {
     pub table_name: String,
     /// How records map onto columns.
     pub column_mapping: ColumnMapping,
-    /// Create the table (and database) from the first batch when missing.
-    pub create_table: bool,
-    /// What auto_map does with a record key that names no column.
-    pub unmapped_fields: UnmappedFields,
-    /// Rows per transaction.
-    pub batch_size: usize,
-    /// Append, upsert or delete.
-    pub write_mode: WriteMode,
-    /// The key columns of upsert and delete.
-    pub key: Vec<String>,
-    /// Marks records that delete (upsert mode).
-    pub delete_marker: Option<DeleteMarker>,
+    /// What batches do to the table.
+    pub write: TableWrite,
 }
 
 impl std::fmt::Debug for MySqlSinkConfig {
@@ -240,9 +234,8 @@ impl std::fmt::Debug for MySqlSinkConfig {
             .field("schema", &self.schema)
             .field("table_name", &self.table_name)
             .field("column_mapping", &self.column_mapping)
-            .field("write_mode", &self.write_mode)
-            .field("key", &self.key)
-            .finish_non_exhaustive()
+            .field("write", &self.write)
+            .finish()
     }
 }
 
@@ -255,16 +248,6 @@ pub struct SqliteSinkConfig {
     pub table_name: String,
     /// How records map onto columns.
     pub column_mapping: ColumnMapping,
-    /// Create the table from the first batch's shape when it does not exist (default false).
-    pub create_table: bool,
-    /// What auto_map does with a record key that names no column.
-    pub unmapped_fields: UnmappedFields,
-    /// Rows per transaction (default 1000).
-    pub batch_size: usize,
-    /// Append (default), upsert or delete.
-    pub write_mode: WriteMode,
-    /// The key columns of upsert and delete.
-    pub key: Vec<String>,
-    /// Marks records that delete (upsert mode).
-    pub delete_marker: Option<DeleteMarker>,
+    /// What batches do to the table.
+    pub write: TableWrite,
 }

@@ -1,8 +1,9 @@
 //! The SQL family: the `postgres`, `mysql` and `sqlite` sources and sinks
 //! (one module each), and what they share, declared here once: table and
 //! column names and how each server checks them, query parameters, the table
-//! sinks' `column_mapping`, `write_mode`, `key`, `delete_marker` and
-//! `unmapped_fields`, and the checks that their keys agree.
+//! sinks' `column_mapping` and their shared write keys ([`TableWrite`]:
+//! `create_table`, `unmapped_fields`, `batch_size`, `write_mode`, `key`,
+//! `delete_marker`), and the checks that their keys agree.
 //!
 //! Their connection URLs are [`crate::connectors::urls`]; their runtime
 //! settings are `rt::config::sql`.
@@ -26,7 +27,7 @@ use crate::diag::Diagnostics;
 use crate::emit::{Gen, string, vec};
 use crate::load::{Entry, Node, Value};
 use crate::read::{Fields, env_reference, plain_string, text};
-use crate::settings::values::Int;
+use crate::settings::values::{BatchSize, Int};
 use crate::settings::{Nested, Part, Setting, choice, settings};
 use crate::spec::Kind;
 use crate::text::Text;
@@ -714,6 +715,33 @@ impl Setting for DeleteMarker {
 
     fn to_json(&self) -> serde_json::Value {
         serde_json::Value::Null
+    }
+}
+
+settings! {
+    /// What a table sink's batches do to its table: the keys the `postgres`,
+    /// `mysql` and `sqlite` sinks share, key columns checked by `N`'s rule.
+    pub struct TableWrite<N: Names>("sink.sql.table_write") => sql::TableWrite {
+        /// Create the table from the first batch.
+        create_table: bool = false,
+        /// A record key with no column (auto_map): `dlq` the record (default),
+        /// `add_column` (default with `create_table`), or `drop` the key.
+        unmapped_fields: Dependent<UnmappedFields>,
+        /// Records per page or write.
+        batch_size: BatchSize = 1000,
+        /// How records change the table.
+        write_mode: Mode = WriteMode::Append,
+        /// Key columns (upsert and delete).
+        key: KeyColumns<N>,
+        /// Deletes among upserts (`write_mode: upsert`).
+        delete_marker: Option<DeleteMarker>,
+    }
+}
+
+impl<N: Names> TableWrite<N> {
+    /// Gives `unmapped_fields` its default, which follows `create_table`.
+    pub fn settle(&mut self) {
+        self.unmapped_fields.settle(UnmappedFields::default_for(self.create_table));
     }
 }
 

@@ -6,8 +6,7 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::{
-    ColumnMapping, DeleteMarker, Dependent, EnvName, Input, KeyColumns, MaxConnections, Mode, Name, PgNames,
-    UnmappedFields, WriteMode, check_input, finish_server_sink,
+    ColumnMapping, EnvName, Input, MaxConnections, Name, PgNames, TableWrite, check_input, finish_server_sink,
 };
 use crate::connectors::registry::Connector;
 use crate::connectors::urls::MySqlUrl;
@@ -66,19 +65,8 @@ settings! {
         schema: Option<EnvName<PgNames>>,
         /// `auto_map` (record keys are columns) or `{jsonb: {column: data}}`.
         column_mapping: ColumnMapping = ColumnMapping::jsonb_data(),
-        /// Create the table from the first batch.
-        create_table: bool = false,
-        /// A record key with no column (auto_map): `dlq` the record (default),
-        /// `add_column` (default with `create_table`), or `drop` the key.
-        unmapped_fields: Dependent<UnmappedFields>,
-        /// Records per page or write.
-        batch_size: BatchSize = 1000,
-        /// How records change the table.
-        write_mode: Mode = WriteMode::Append,
-        /// Key columns (upsert and delete).
-        key: KeyColumns<PgNames>,
-        /// Deletes among upserts (`write_mode: upsert`).
-        delete_marker: Option<DeleteMarker>,
+        /// What batches do to the table.
+        write: Flatten<TableWrite<PgNames>>,
     }
 }
 
@@ -112,7 +100,7 @@ impl Connector for MySqlSink {
         let agree = finish_server_sink(f, config, false, diags);
         let mut sink = sink.filter(|_| agree)?;
         let s = &mut sink.sink.0;
-        s.unmapped_fields.settle(UnmappedFields::default_for(s.create_table));
+        s.write.0.settle();
         Some(sink)
     }
 

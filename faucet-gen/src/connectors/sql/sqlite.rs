@@ -6,8 +6,8 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::{
-    ColumnMapping, DeleteMarker, Dependent, KeyColumns, Mode, Name, Scalars, SqliteNames, UnmappedFields,
-    WriteMode, alone, check_unmapped, check_writes, unfilterable, value, whole_query,
+    ColumnMapping, Name, Scalars, SqliteNames, TableWrite, alone, check_unmapped, check_writes, unfilterable,
+    value, whole_query,
 };
 use crate::connectors::registry::Connector;
 use crate::diag::{Diagnostics, Loc};
@@ -15,7 +15,7 @@ use crate::emit::{Gen, string};
 use crate::load::{Node, Value};
 use crate::read::{Fields, one_of, text_in};
 use crate::settings::values::BatchSize;
-use crate::settings::{Nested, Part, Setting, settings};
+use crate::settings::{Flatten, Nested, Part, Setting, settings};
 use crate::spec::{Kind, Spec};
 use crate::text::{Encode, Text};
 
@@ -43,19 +43,8 @@ settings! {
         table_name: Name<SqliteNames>,
         /// `auto_map` (record keys are columns) or `{json: {column: data}}`.
         column_mapping: Mapping,
-        /// Create the table from the first batch.
-        create_table: bool = false,
-        /// A record key with no column (auto_map): `dlq` the record (default),
-        /// `add_column` (default with `create_table`), or `drop` the key.
-        unmapped_fields: Dependent<UnmappedFields>,
-        /// Records per page or write.
-        batch_size: BatchSize = 1000,
-        /// How records change the table.
-        write_mode: Mode = WriteMode::Append,
-        /// Key columns (upsert and delete).
-        key: KeyColumns<SqliteNames>,
-        /// Deletes among upserts (`write_mode: upsert`).
-        delete_marker: Option<DeleteMarker>,
+        /// What batches do to the table.
+        write: Flatten<TableWrite<SqliteNames>>,
     }
     not_yet: ["max_connections"]
 }
@@ -333,7 +322,7 @@ impl Connector for SqliteSink {
         f.finish(diags);
         let writes = check_writes::<SqliteNames>(config, json_mapping, JSON_MAPPING_APPENDS, false, diags);
         let mut sink = sink.filter(|_| unmapped && writes)?;
-        sink.unmapped_fields.settle(UnmappedFields::default_for(sink.create_table));
+        sink.write.0.settle();
         Some(sink)
     }
 

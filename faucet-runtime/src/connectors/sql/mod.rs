@@ -7,7 +7,9 @@
 //! Identifiers are always quoted and values always bound: nothing from a
 //! record is spliced into SQL.
 
-pub use crate::config::sql::{ColumnMapping, DeleteMarker, SourceInput, UnmappedFields, WriteMode};
+pub use crate::config::sql::{
+    ColumnMapping, DeleteMarker, SourceInput, TableWrite, UnmappedFields, WriteMode,
+};
 
 #[cfg(any(feature = "mysql", feature = "sqlite"))]
 mod keyset;

@@ -11,5 +11,6 @@ pub use sink::MySqlSink;
 pub use source::MySqlSource;
 
 pub use crate::config::sql::{
-    ColumnMapping, DeleteMarker, MySqlSinkConfig, MySqlSourceConfig, SourceInput, UnmappedFields, WriteMode,
+    ColumnMapping, DeleteMarker, MySqlSinkConfig, MySqlSourceConfig, SourceInput, TableWrite, UnmappedFields,
+    WriteMode,
 };

@@ -228,12 +228,12 @@ impl MySqlSink {
                 let rows = batch.iter().enumerate().filter(|(i, _)| !unnameable.iter().any(|(u, _)| u == i));
                 for (name, ty) in infer_columns(rows.map(|(_, r)| r), column_type, "LONGTEXT") {
                     // A key column must be indexable: text keys get a bounded VARCHAR.
-                    let keyed = ty == "LONGTEXT" && self.config.key.contains(&name);
+                    let keyed = ty == "LONGTEXT" && self.config.write.key.contains(&name);
                     columns.push((name, if keyed { "VARCHAR(255)" } else { ty }));
                 }
             }
         }
-        for key in &self.config.key {
+        for key in &self.config.write.key {
             if !columns.iter().any(|(c, _)| c == key) {
                 columns.push((key.clone(), "VARCHAR(255)"));
             }
@@ -242,8 +242,8 @@ impl MySqlSink {
             return Ok(());
         }
         let mut list: Vec<String> = columns.iter().map(|(c, t)| format!("{} {t}", quote_ident(c))).collect();
-        if !self.config.key.is_empty() {
-            let key: Vec<String> = self.config.key.iter().map(|k| quote_ident(k)).collect();
+        if !self.config.write.key.is_empty() {
+            let key: Vec<String> = self.config.write.key.iter().map(|k| quote_ident(k)).collect();
             list.push(format!("PRIMARY KEY ({})", key.join(", ")));
         }
         let sql = format!(
@@ -257,10 +257,10 @@ impl MySqlSink {
 
     fn keying(&self) -> Keying<'_> {
         Keying {
-            mode: self.config.write_mode,
-            key: &self.config.key,
-            delete_marker: self.config.delete_marker.as_ref(),
-            unmapped: self.config.unmapped_fields,
+            mode: self.config.write.write_mode,
+            key: &self.config.write.key,
+            delete_marker: self.config.write.delete_marker.as_ref(),
+            unmapped: self.config.write.unmapped_fields,
         }
     }
 
@@ -297,7 +297,7 @@ impl MySqlSink {
             .into_iter()
             .map(|(index, message)| StoredFailure::sink(token.part, index, message))
             .collect();
-        let keyed = self.config.write_mode != WriteMode::Append;
+        let keyed = self.config.write.write_mode != WriteMode::Append;
         let names: Vec<&str> = columns.iter().map(String::as_str).collect();
         let auto_map = self.config.column_mapping == ColumnMapping::AutoMap;
         let plan =
@@ -307,8 +307,8 @@ impl MySqlSink {
         if !plan.deletes.is_empty() {
             let statement = Statement {
                 table: table.clone(),
-                columns: self.config.key.iter().cloned().map(Some).collect(),
-                names: self.config.key.clone(),
+                columns: self.config.write.key.iter().cloned().map(Some).collect(),
+                names: self.config.write.key.clone(),
                 delete: true,
                 tail: String::new(),
                 part: token.part,
@@ -335,11 +335,11 @@ impl MySqlSink {
             let tail = if keyed {
                 let set: Vec<String> = names
                     .iter()
-                    .filter(|c| !self.config.key.contains(c))
+                    .filter(|c| !self.config.write.key.contains(c))
                     .map(|c| format!("{0} = VALUES({0})", quote_ident(c)))
                     .collect();
                 let set = if set.is_empty() {
-                    let k = quote_ident(&self.config.key[0]);
+                    let k = quote_ident(&self.config.write.key[0]);
                     format!("{k} = {k}")
                 } else {
                     set.join(", ")
@@ -378,7 +378,7 @@ impl Sink for MySqlSink {
     }
 
     fn batch_size(&self) -> usize {
-        self.config.batch_size
+        self.config.write.batch_size
     }
 
     async fn open(&mut self, ctx: OpenContext<'_>) -> Result<()> {
@@ -401,7 +401,7 @@ impl Sink for MySqlSink {
             "setting sql_mode",
         )
         .await?;
-        if let (Some(schema), true) = (&self.config.schema, self.config.create_table) {
+        if let (Some(schema), true) = (&self.config.schema, self.config.write.create_table) {
             exec(
                 &mut conn,
                 format!("CREATE DATABASE IF NOT EXISTS {}", quote_ident(schema)),
@@ -447,13 +447,15 @@ impl Sink for MySqlSink {
         self.read_columns().await?;
         let table = self.qualified(&self.config.table_name);
         match &self.columns {
-            None if !self.config.create_table => Err(FaucetError::sink(format!(
+            None if !self.config.write.create_table => Err(FaucetError::sink(format!(
                 "table {table} does not exist; create it first, or set `create_table: true`"
             ))),
             Some(columns) => {
                 let missing = match &self.config.column_mapping {
                     ColumnMapping::Json { column } => (!columns.contains(column)).then(|| column.clone()),
-                    ColumnMapping::AutoMap => self.config.key.iter().find(|k| !columns.contains(k)).cloned(),
+                    ColumnMapping::AutoMap => {
+                        self.config.write.key.iter().find(|k| !columns.contains(k)).cloned()
+                    }
                 };
                 match missing {
                     Some(c) => {
@@ -480,7 +482,7 @@ impl Sink for MySqlSink {
             }
             self.create(batch, &unnameable).await?;
         } else if self.config.column_mapping == ColumnMapping::AutoMap
-            && self.config.unmapped_fields == UnmappedFields::AddColumn
+            && self.config.write.unmapped_fields == UnmappedFields::AddColumn
         {
             // (A table just created from this batch has a column for each of its keys.)
             unnameable = self.add_columns(batch).await?;
@@ -531,7 +533,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::config::sql::DeleteMarker;
+    use crate::config::sql::{DeleteMarker, TableWrite};
 
     const ROOT: &str = "mysql://root@127.0.0.1:3306";
     const SCOPE: &str = "orders::row-0::lineage";
@@ -557,12 +559,14 @@ mod tests {
                 schema: None,
                 table_name: table.to_owned(),
                 column_mapping: ColumnMapping::AutoMap,
-                create_table: false,
-                unmapped_fields: UnmappedFields::Dlq,
-                batch_size: 1000,
-                write_mode: WriteMode::Append,
-                key: Vec::new(),
-                delete_marker: None,
+                write: TableWrite {
+                    create_table: false,
+                    unmapped_fields: UnmappedFields::Dlq,
+                    batch_size: 1000,
+                    write_mode: WriteMode::Append,
+                    key: Vec::new(),
+                    delete_marker: None,
+                },
             }
         }
 
@@ -624,8 +628,8 @@ mod tests {
         let second = [json!({"id": 2, "v": "b", "late": 2.5}), json!({"id": 3, "v": "c"})];
 
         let mut cfg = db.config("late_add");
-        cfg.create_table = true;
-        cfg.unmapped_fields = UnmappedFields::AddColumn;
+        cfg.write.create_table = true;
+        cfg.write.unmapped_fields = UnmappedFields::AddColumn;
         let mut sink = opened(cfg.clone()).await;
         sink.write_batch(&first, token(1, 0)).await.unwrap();
         let outcome = sink.write_batch(&second, token(2, 0)).await.unwrap();
@@ -659,8 +663,8 @@ mod tests {
 
         // unmapped_fields: drop writes the row without the key.
         let mut cfg = db.config("late_drop");
-        cfg.create_table = true;
-        cfg.unmapped_fields = UnmappedFields::Drop;
+        cfg.write.create_table = true;
+        cfg.write.unmapped_fields = UnmappedFields::Drop;
         let mut sink = opened(cfg).await;
         sink.write_batch(&first, token(1, 0)).await.unwrap();
         let outcome = sink.write_batch(&second, token(2, 0)).await.unwrap();
@@ -676,7 +680,7 @@ mod tests {
     async fn create_table_dead_letters_rows_whose_keys_cannot_be_columns() {
         let mut db = TestDb::new("SELECT 1").await;
         let mut cfg = db.config("made");
-        cfg.create_table = true;
+        cfg.write.create_table = true;
         let mut sink = opened(cfg).await;
         let long = "k".repeat(70);
         let batch = vec![
@@ -717,9 +721,9 @@ mod tests {
     async fn upsert_and_delete_converge() {
         let mut db = TestDb::new("CREATE TABLE kv (id INT PRIMARY KEY, v TEXT, n INT DEFAULT 5)").await;
         let mut cfg = db.config("kv");
-        cfg.write_mode = WriteMode::Upsert;
-        cfg.key = vec!["id".into()];
-        cfg.delete_marker = Some(DeleteMarker { field: "op".into(), values: vec![json!("d")] });
+        cfg.write.write_mode = WriteMode::Upsert;
+        cfg.write.key = vec!["id".into()];
+        cfg.write.delete_marker = Some(DeleteMarker { field: "op".into(), values: vec![json!("d")] });
         let mut sink = opened(cfg.clone()).await;
         let batch = vec![
             json!({"id": 1, "v": "one"}),
@@ -736,8 +740,8 @@ mod tests {
         ];
         sink.write_batch(&batch, token(2, 0)).await.unwrap();
         assert_eq!(db.strings("id, v, n", "FROM kv ORDER BY id").await, ["2|two v2|1", "3|three|5"]);
-        cfg.write_mode = WriteMode::Delete;
-        cfg.delete_marker = None;
+        cfg.write.write_mode = WriteMode::Delete;
+        cfg.write.delete_marker = None;
         let mut sink = MySqlSink::new(cfg);
         sink.open(OpenContext { scope: "other", checkpoint: None }).await.unwrap();
         sink.write_batch(&[json!({"id": 3})], token(1, 0)).await.unwrap();
@@ -750,11 +754,11 @@ mod tests {
         let mut db = TestDb::new("SELECT 1").await;
         let mut cfg = db.config("docs");
         cfg.column_mapping = ColumnMapping::Json { column: "doc".into() };
-        cfg.create_table = true;
+        cfg.write.create_table = true;
         let mut sink = opened(cfg).await;
         sink.write_batch(&[json!({"a": {"b": [1, null]}, "s": "x`y"})], token(1, 0)).await.unwrap();
         let mut cfg = db.config("we`ird");
-        cfg.create_table = true;
+        cfg.write.create_table = true;
         let mut sink = opened(cfg).await;
         let outcome = sink
             .write_batch(&[json!({"id": 1, "ok": true, "f": 1.5, "tags": ["a"]})], token(1, 0))
@@ -767,7 +771,7 @@ mod tests {
         // Beyond u64: DECIMAL(65, 0), every digit kept; a double beyond its
         // shortest form goes in as text and MySQL takes the nearest double.
         let mut cfg = db.config("big");
-        cfg.create_table = true;
+        cfg.write.create_table = true;
         let mut sink = opened(cfg).await;
         let record: Value = serde_json::from_str(
             r#"{"n": 123456789012345678901234567890, "u": 18446744073709551615, "f": 0.48806805903541084}"#,

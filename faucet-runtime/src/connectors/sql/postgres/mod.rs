@@ -16,8 +16,8 @@ pub use sink::PostgresSink;
 pub use source::PostgresSource;
 
 pub use crate::config::sql::{
-    ColumnMapping, DeleteMarker, PostgresSinkConfig, PostgresSourceConfig, SourceInput, UnmappedFields,
-    WriteMethod, WriteMode,
+    ColumnMapping, DeleteMarker, PostgresSinkConfig, PostgresSourceConfig, SourceInput, TableWrite,
+    UnmappedFields, WriteMethod, WriteMode,
 };
 
 use std::str::FromStr;

@@ -435,10 +435,10 @@ impl PostgresSink {
 
     fn keying(&self) -> Keying<'_> {
         Keying {
-            mode: self.config.write_mode,
-            key: &self.config.key,
-            delete_marker: self.config.delete_marker.as_ref(),
-            unmapped: self.config.unmapped_fields,
+            mode: self.config.write.write_mode,
+            key: &self.config.write.key,
+            delete_marker: self.config.write.delete_marker.as_ref(),
+            unmapped: self.config.write.unmapped_fields,
         }
     }
 
@@ -480,7 +480,7 @@ impl PostgresSink {
             ColumnMapping::AutoMap => infer_columns(rows.map(|(_, r)| r), column_type, "TEXT"),
             ColumnMapping::Json { column } => vec![(column.clone(), "JSONB")],
         };
-        for key in &self.config.key {
+        for key in &self.config.write.key {
             if !definition.iter().any(|(name, _)| name == key) {
                 definition.push((key.clone(), "TEXT"));
             }
@@ -490,8 +490,8 @@ impl PostgresSink {
         }
         let mut list: Vec<String> =
             definition.iter().map(|(n, ty)| format!("{} {ty}", quote_ident(n))).collect();
-        if !self.config.key.is_empty() {
-            let key: Vec<String> = self.config.key.iter().map(|k| quote_ident(k)).collect();
+        if !self.config.write.key.is_empty() {
+            let key: Vec<String> = self.config.write.key.iter().map(|k| quote_ident(k)).collect();
             list.push(format!("PRIMARY KEY ({})", key.join(", ")));
         }
         if let Some(schema) = &self.config.schema {
@@ -523,7 +523,7 @@ impl PostgresSink {
         let mut created = None;
         let columns = match &self.columns {
             Some(columns) => Some(columns.clone()),
-            None if !self.config.create_table => return Err(missing_table(table)),
+            None if !self.config.write.create_table => return Err(missing_table(table)),
             None => {
                 let unnameable = match self.config.column_mapping {
                     ColumnMapping::AutoMap => unnameable_rows(batch, COLUMN_NAMES, table),
@@ -547,7 +547,7 @@ impl PostgresSink {
         let auto_map = self.config.column_mapping == ColumnMapping::AutoMap;
         // A table just created from this batch has a column for each of its keys.
         let mut columns = columns;
-        if auto_map && created.is_none() && self.config.unmapped_fields == UnmappedFields::AddColumn {
+        if auto_map && created.is_none() && self.config.write.unmapped_fields == UnmappedFields::AddColumn {
             let altered = self.add_columns(conn, table, batch, &columns, token.part, &mut failures).await?;
             if let Some(altered) = altered {
                 columns = altered.clone();
@@ -562,6 +562,7 @@ impl PostgresSink {
         if !plan.deletes.is_empty() {
             let targets: Vec<Target> = self
                 .config
+                .write
                 .key
                 .iter()
                 .map(|k| target(&columns, k, Source::Field(k.clone())))
@@ -594,13 +595,13 @@ impl PostgresSink {
                 .collect(),
         };
         for (targets, writes) in groups {
-            let conflict = match self.config.write_mode {
+            let conflict = match self.config.write.write_mode {
                 WriteMode::Append => String::new(),
                 _ => {
-                    let key: Vec<String> = self.config.key.iter().map(|k| quote_ident(k)).collect();
+                    let key: Vec<String> = self.config.write.key.iter().map(|k| quote_ident(k)).collect();
                     let set: Vec<String> = targets
                         .iter()
-                        .filter(|t| !self.config.key.contains(&t.column))
+                        .filter(|t| !self.config.write.key.contains(&t.column))
                         .map(|t| format!("{0} = EXCLUDED.{0}", quote_ident(&t.column)))
                         .collect();
                     if set.is_empty() {
@@ -612,7 +613,7 @@ impl PostgresSink {
             };
             let statement = self.statement(table, targets, Kind::Insert { conflict }, token.part);
             let copied = self.config.write_method == WriteMethod::Copy
-                && self.config.write_mode == WriteMode::Append
+                && self.config.write.write_mode == WriteMode::Append
                 && statement.copy(conn, batch, &writes).await?;
             if copied {
                 written += writes.len() as u64;
@@ -624,7 +625,7 @@ impl PostgresSink {
     }
 
     fn statement(&self, table: &str, targets: Vec<Target>, kind: Kind, part: u32) -> Statement {
-        let per_statement = (MAX_PARAMS / targets.len().max(1)).clamp(1, self.config.batch_size.max(1));
+        let per_statement = (MAX_PARAMS / targets.len().max(1)).clamp(1, self.config.write.batch_size.max(1));
         Statement { table: table.to_owned(), targets, kind, per_statement, part }
     }
 
@@ -732,7 +733,7 @@ impl Sink for PostgresSink {
     }
 
     fn batch_size(&self) -> usize {
-        self.config.batch_size
+        self.config.write.batch_size
     }
 
     async fn open(&mut self, ctx: OpenContext<'_>) -> Result<()> {
@@ -745,7 +746,7 @@ impl Sink for PostgresSink {
             close(conn).await;
         }
         let mut conn = connect(&self.config.connection_url, FaucetError::sink).await?;
-        if let (Some(schema), true) = (&self.config.schema, self.config.create_table) {
+        if let (Some(schema), true) = (&self.config.schema, self.config.write.create_table) {
             let sql = format!("CREATE SCHEMA IF NOT EXISTS {}", quote_ident(schema));
             run(&mut conn, sql, "creating the schema").await?;
         }
@@ -800,13 +801,13 @@ impl Sink for PostgresSink {
                     quote_ident(column)
                 )));
             }
-            if let Some(key) = self.config.key.iter().find(|k| !has(k)) {
+            if let Some(key) = self.config.write.key.iter().find(|k| !has(k)) {
                 return Err(FaucetError::sink(format!(
                     "table {table} has no key column {}",
                     quote_ident(key)
                 )));
             }
-        } else if !self.config.create_table {
+        } else if !self.config.write.create_table {
             return Err(missing_table(&table));
         }
         self.scope = ctx.scope.to_owned();

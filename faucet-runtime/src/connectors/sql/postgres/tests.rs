@@ -19,12 +19,14 @@ fn sink_config(schema: &str, table: &str) -> PostgresSinkConfig {
         schema: Some(schema.to_owned()),
         table_name: table.to_owned(),
         column_mapping: ColumnMapping::AutoMap,
-        create_table: false,
-        unmapped_fields: UnmappedFields::Dlq,
-        batch_size: 1000,
-        write_mode: WriteMode::Append,
-        key: Vec::new(),
-        delete_marker: None,
+        write: TableWrite {
+            create_table: false,
+            unmapped_fields: UnmappedFields::Dlq,
+            batch_size: 1000,
+            write_mode: WriteMode::Append,
+            key: Vec::new(),
+            delete_marker: None,
+        },
         write_method: WriteMethod::Copy,
     }
 }
@@ -59,7 +61,7 @@ fn failed(outcome: &crate::sink::WriteOutcome) -> Vec<usize> {
 async fn copy_creates_the_table_and_keeps_types() {
     let mut db = TestSchema::new("pg_sink_copy").await;
     let mut cfg = sink_config(&db.name, "events");
-    cfg.create_table = true;
+    cfg.write.create_table = true;
     let mut sink = opened(cfg, SCOPE).await;
     let batch = vec![
         json!({"id": 1, "name": "\\tab\there\r\nnew \\ line\t", "score": 2.5, "ok": true, "meta": {"k": [1, "x"]}}),
@@ -136,10 +138,10 @@ async fn upsert_converges_deletes_by_marker_and_rejects_missing_keys() {
     let mut db = TestSchema::new("pg_sink_upsert").await;
     db.exec("CREATE TABLE kv (tenant TEXT, id INT, v TEXT, n INT DEFAULT 5, PRIMARY KEY (tenant, id))").await;
     let mut cfg = sink_config(&db.name, "kv");
-    cfg.write_mode = WriteMode::Upsert;
+    cfg.write.write_mode = WriteMode::Upsert;
     cfg.write_method = WriteMethod::Insert;
-    cfg.key = vec!["tenant".into(), "id".into()];
-    cfg.delete_marker = Some(DeleteMarker { field: "__op".into(), values: vec![json!("d")] });
+    cfg.write.key = vec!["tenant".into(), "id".into()];
+    cfg.write.delete_marker = Some(DeleteMarker { field: "__op".into(), values: vec![json!("d")] });
     let mut sink = opened(cfg, SCOPE).await;
     let batch = vec![
         json!({"tenant": "a", "id": 1, "v": "one"}),
@@ -196,9 +198,9 @@ async fn binary_and_array_columns_take_what_the_sources_emit() {
     for (table, upsert) in [("by_copy", false), ("by_upsert", true)] {
         let mut cfg = sink_config(&db.name, table);
         if upsert {
-            cfg.write_mode = WriteMode::Upsert;
+            cfg.write.write_mode = WriteMode::Upsert;
             cfg.write_method = WriteMethod::Insert;
-            cfg.key = vec!["id".into()];
+            cfg.write.key = vec!["id".into()];
         }
         let mut sink = opened(cfg, &format!("{SCOPE}::{table}")).await;
         let outcome = sink.write_batch(&batch, token(1, 0)).await.unwrap();
@@ -222,9 +224,9 @@ async fn delete_mode_removes_every_key() {
     let mut db = TestSchema::new("pg_sink_delete").await;
     db.exec("CREATE TABLE t (id INT PRIMARY KEY, v TEXT); INSERT INTO t SELECT g, 'x' FROM generate_series(1, 10) g").await;
     let mut cfg = sink_config(&db.name, "t");
-    cfg.write_mode = WriteMode::Delete;
+    cfg.write.write_mode = WriteMode::Delete;
     cfg.write_method = WriteMethod::Insert;
-    cfg.key = vec!["id".into()];
+    cfg.write.key = vec!["id".into()];
     let mut sink = opened(cfg, SCOPE).await;
     let batch = vec![json!({"id": 2}), json!({"id": 4, "v": "ignored"}), json!({"id": "x"}), json!({"v": 1})];
     let outcome = sink.write_batch(&batch, token(1, 0)).await.unwrap();
@@ -265,7 +267,7 @@ async fn jsonb_mapping_and_odd_identifiers() {
     let mut db = TestSchema::new("pg_sink_jsonb").await;
     let mut cfg = sink_config(&db.name, "we\"ird; DROP TABLE x");
     cfg.column_mapping = ColumnMapping::Json { column: "da\"ta".into() };
-    cfg.create_table = true;
+    cfg.write.create_table = true;
     let mut sink = opened(cfg, SCOPE).await;
     let batch = vec![json!({"b": 1, "a": {"x": [null, true]}}), json!({"s": "q\"uote\t"})];
     let outcome = sink.write_batch(&batch, token(1, 0)).await.unwrap();
@@ -305,7 +307,7 @@ async fn a_password_in_the_query_is_hidden_from_debug_and_errors() {
     let url = format!("{URL}?sslmode=disable&password={secret}");
     let mut cfg = sink_config(&db.name, "t");
     cfg.connection_url = url.clone();
-    cfg.create_table = true;
+    cfg.write.create_table = true;
     let debug = format!("{cfg:?}");
     assert!(!debug.contains(secret) && debug.contains("sslmode=disable&password=***"), "{debug}");
     opened(cfg, SCOPE).await;
@@ -547,7 +549,7 @@ async fn a_timestamp_replication_key_round_trips_through_the_bookmark() {
 async fn small_copy_batches_are_not_delayed_by_nagle() {
     let mut db = TestSchema::new("pg_sink_nodelay").await;
     let mut cfg = sink_config(&db.name, "ticks");
-    cfg.create_table = true;
+    cfg.write.create_table = true;
     let mut sink = opened(cfg, SCOPE).await;
     sink.write_batch(&[json!({"id": 0, "note": "warm-up"})], token(1, 0)).await.unwrap();
     let batches = 40;
@@ -568,7 +570,7 @@ async fn small_copy_batches_are_not_delayed_by_nagle() {
 async fn create_table_dead_letters_rows_whose_keys_cannot_be_columns() {
     let mut db = TestSchema::new("pg_sink_bad_keys").await;
     let mut cfg = sink_config(&db.name, "made");
-    cfg.create_table = true;
+    cfg.write.create_table = true;
     let mut sink = opened(cfg, SCOPE).await;
     let long = "k".repeat(70);
     let batch = vec![
@@ -632,8 +634,8 @@ async fn a_key_first_seen_in_the_second_batch_is_added_dead_lettered_or_dropped(
     let second = [json!({"id": 2, "v": "b", "late": 2.5, "tags": ["x"]}), json!({"id": 3, "v": "c"})];
 
     let mut cfg = sink_config(&db.name, "late_add");
-    cfg.create_table = true;
-    cfg.unmapped_fields = UnmappedFields::AddColumn;
+    cfg.write.create_table = true;
+    cfg.write.unmapped_fields = UnmappedFields::AddColumn;
     let mut sink = opened(cfg.clone(), SCOPE).await;
     sink.write_batch(&first, token(1, 0)).await.unwrap();
     let outcome = sink.write_batch(&second, token(2, 0)).await.unwrap();
@@ -668,8 +670,8 @@ async fn a_key_first_seen_in_the_second_batch_is_added_dead_lettered_or_dropped(
 
     // unmapped_fields: drop writes the row without the key.
     let mut cfg = sink_config(&db.name, "late_drop");
-    cfg.create_table = true;
-    cfg.unmapped_fields = UnmappedFields::Drop;
+    cfg.write.create_table = true;
+    cfg.write.unmapped_fields = UnmappedFields::Drop;
     let mut sink = opened(cfg, SCOPE).await;
     sink.write_batch(&first, token(1, 0)).await.unwrap();
     let outcome = sink.write_batch(&second, token(2, 0)).await.unwrap();

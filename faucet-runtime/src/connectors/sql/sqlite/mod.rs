@@ -7,5 +7,6 @@ pub use sink::SqliteSink;
 pub use source::SqliteSource;
 
 pub use crate::config::sql::{
-    ColumnMapping, DeleteMarker, SqliteInput, SqliteSinkConfig, SqliteSourceConfig, UnmappedFields, WriteMode,
+    ColumnMapping, DeleteMarker, SqliteInput, SqliteSinkConfig, SqliteSourceConfig, TableWrite,
+    UnmappedFields, WriteMode,
 };

@@ -82,10 +82,10 @@ impl SqliteSink {
 
     fn keying(&self) -> Keying<'_> {
         Keying {
-            mode: self.config.write_mode,
-            key: &self.config.key,
-            delete_marker: self.config.delete_marker.as_ref(),
-            unmapped: self.config.unmapped_fields,
+            mode: self.config.write.write_mode,
+            key: &self.config.write.key,
+            delete_marker: self.config.write.delete_marker.as_ref(),
+            unmapped: self.config.write.unmapped_fields,
         }
     }
 
@@ -136,15 +136,15 @@ impl SqliteSink {
         if definition.is_empty() {
             return Ok(None);
         }
-        for key in &self.config.key {
+        for key in &self.config.write.key {
             if !definition.iter().any(|(name, _)| name == key) {
                 definition.push((key.clone(), "TEXT"));
             }
         }
         let mut list: Vec<String> =
             definition.iter().map(|(name, ty)| format!("{} {ty}", quote_ident(name))).collect();
-        if !self.config.key.is_empty() {
-            let key: Vec<String> = self.config.key.iter().map(|k| quote_ident(k)).collect();
+        if !self.config.write.key.is_empty() {
+            let key: Vec<String> = self.config.write.key.iter().map(|k| quote_ident(k)).collect();
             list.push(format!("PRIMARY KEY ({})", key.join(", ")));
         }
         let sql = format!("CREATE TABLE IF NOT EXISTS {} ({})", quote_ident(table), list.join(", "));
@@ -178,7 +178,7 @@ impl SqliteSink {
         let mut created = None;
         let columns = match &self.columns {
             Some(columns) => Some(columns.clone()),
-            None if !self.config.create_table => return Err(missing_table(table)),
+            None if !self.config.write.create_table => return Err(missing_table(table)),
             None => {
                 let unnameable = match self.config.column_mapping {
                     ColumnMapping::AutoMap => unnameable_rows(batch, COLUMN_NAMES, table),
@@ -204,7 +204,10 @@ impl SqliteSink {
             Some(mut columns) => {
                 let auto_map = self.config.column_mapping == ColumnMapping::AutoMap;
                 // A table just created from this batch has a column for each of its keys.
-                if auto_map && created.is_none() && self.config.unmapped_fields == UnmappedFields::AddColumn {
+                if auto_map
+                    && created.is_none()
+                    && self.config.write.unmapped_fields == UnmappedFields::AddColumn
+                {
                     let altered = self.add_columns(conn, batch, &columns, token.part, &mut failures).await?;
                     if let Some(altered) = altered {
                         columns = altered.clone();
@@ -221,7 +224,7 @@ impl SqliteSink {
                 );
                 written = plan.superseded;
                 if !plan.deletes.is_empty() {
-                    let mut delete = Statement::delete(table, &self.config.key, token.part);
+                    let mut delete = Statement::delete(table, &self.config.write.key, token.part);
                     written += delete.run(conn, batch, &plan.deletes, &mut failures).await?;
                 }
                 let groups: Vec<(Vec<Fill>, Vec<usize>)> = match &self.config.column_mapping {
@@ -237,9 +240,9 @@ impl SqliteSink {
                         .collect(),
                 };
                 for (fills, rows) in groups {
-                    let conflict = match self.config.write_mode {
+                    let conflict = match self.config.write.write_mode {
                         WriteMode::Append => String::new(),
-                        WriteMode::Upsert | WriteMode::Delete => on_conflict(&self.config.key, &fills),
+                        WriteMode::Upsert | WriteMode::Delete => on_conflict(&self.config.write.key, &fills),
                     };
                     let mut insert = Statement::insert(table, fills, &conflict, token.part);
                     written += insert.run(conn, batch, &rows, &mut failures).await?;
@@ -542,10 +545,10 @@ async fn check_key(
             quote_ident(column)
         )));
     }
-    if let Some(key) = config.key.iter().find(|k| !columns.contains(k)) {
+    if let Some(key) = config.write.key.iter().find(|k| !columns.contains(k)) {
         return Err(FaucetError::sink(format!("table {quoted} has no key column {}", quote_ident(key))));
     }
-    if config.write_mode != WriteMode::Upsert {
+    if config.write.write_mode != WriteMode::Upsert {
         return Ok(());
     }
     // Column names as one pragma lists them, sorted (an expression's is NULL).
@@ -559,7 +562,7 @@ async fn check_key(
         names.sort_unstable();
         Ok::<_, FaucetError>(names)
     };
-    let mut wanted: Vec<Option<String>> = config.key.iter().cloned().map(Some).collect();
+    let mut wanted: Vec<Option<String>> = config.write.key.iter().cloned().map(Some).collect();
     wanted.sort_unstable();
     // The primary key (which an INTEGER PRIMARY KEY has without an index).
     if names(conn, "SELECT name FROM pragma_table_info(?) WHERE pk > 0", table).await? == wanted {
@@ -571,7 +574,7 @@ async fn check_key(
             return Ok(());
         }
     }
-    let key: Vec<String> = config.key.iter().map(|k| quote_ident(k)).collect();
+    let key: Vec<String> = config.write.key.iter().map(|k| quote_ident(k)).collect();
     Err(FaucetError::sink(format!(
         "table {quoted} has no PRIMARY KEY or UNIQUE index on exactly ({key}), which `write_mode: upsert` \
          needs for ON CONFLICT; create one (CREATE UNIQUE INDEX … ON {quoted} ({key})) or let the sink \
@@ -586,7 +589,7 @@ impl Sink for SqliteSink {
     }
 
     fn batch_size(&self) -> usize {
-        self.config.batch_size
+        self.config.write.batch_size
     }
 
     async fn open(&mut self, ctx: OpenContext<'_>) -> Result<()> {
@@ -634,7 +637,7 @@ impl Sink for SqliteSink {
         let table = self.config.table_name.clone();
         self.columns = table_columns(&mut conn, &table).await?;
         match &self.columns {
-            None if !self.config.create_table => return Err(missing_table(&table)),
+            None if !self.config.write.create_table => return Err(missing_table(&table)),
             None => {}
             Some(columns) => check_key(&mut conn, &table, columns, &self.config).await?,
         }
@@ -717,7 +720,7 @@ mod tests {
     use sqlx::Connection;
 
     use super::*;
-    use crate::config::sql::DeleteMarker;
+    use crate::config::sql::{DeleteMarker, TableWrite};
     use crate::error::ErrorKind;
 
     const SCOPE: &str = "orders::row-0";
@@ -731,12 +734,14 @@ mod tests {
             database_url: url(dir),
             table_name: table.to_owned(),
             column_mapping: mapping,
-            create_table,
-            unmapped_fields: if create_table { UnmappedFields::AddColumn } else { UnmappedFields::Dlq },
-            batch_size: 1000,
-            write_mode: WriteMode::Append,
-            key: Vec::new(),
-            delete_marker: None,
+            write: TableWrite {
+                create_table,
+                unmapped_fields: if create_table { UnmappedFields::AddColumn } else { UnmappedFields::Dlq },
+                batch_size: 1000,
+                write_mode: WriteMode::Append,
+                key: Vec::new(),
+                delete_marker: None,
+            },
         }
     }
 
@@ -830,7 +835,7 @@ mod tests {
         )
         .await;
         let mut cfg = config(dir.path(), "people", ColumnMapping::AutoMap, false);
-        cfg.unmapped_fields = UnmappedFields::Drop;
+        cfg.write.unmapped_fields = UnmappedFields::Drop;
         let mut sink = opened(cfg, SCOPE).await;
         let batch = vec![
             json!({"name": "ann", "id": 1, "extra": "ignored"}),
@@ -991,8 +996,8 @@ mod tests {
 
     fn keyed(dir: &Path, table: &str, mode: WriteMode, key: &[&str], create_table: bool) -> SqliteSinkConfig {
         let mut cfg = config(dir, table, ColumnMapping::AutoMap, create_table);
-        cfg.write_mode = mode;
-        cfg.key = key.iter().map(|k| (*k).to_owned()).collect();
+        cfg.write.write_mode = mode;
+        cfg.write.key = key.iter().map(|k| (*k).to_owned()).collect();
         cfg
     }
 
@@ -1011,7 +1016,8 @@ mod tests {
     async fn upsert_converges_deletes_by_marker_and_dead_letters_missing_keys() {
         let dir = tempfile::tempdir().unwrap();
         let mut cfg = keyed(dir.path(), "kv", WriteMode::Upsert, &["id", "region"], true);
-        cfg.delete_marker = Some(DeleteMarker { field: "op".into(), values: vec![json!("d"), json!(true)] });
+        cfg.write.delete_marker =
+            Some(DeleteMarker { field: "op".into(), values: vec![json!("d"), json!(true)] });
         let pages = [
             vec![
                 json!({"id": 1, "region": "eu", "v": "one", "n": 1}),
@@ -1206,7 +1212,7 @@ mod tests {
 
         // unmapped_fields: drop writes the row without the key.
         let mut cfg = config(dir.path(), "late_drop", ColumnMapping::AutoMap, true);
-        cfg.unmapped_fields = UnmappedFields::Drop;
+        cfg.write.unmapped_fields = UnmappedFields::Drop;
         let mut sink = opened(cfg, "drop").await;
         sink.write_batch(&first, token(1, 0)).await.unwrap();
         let outcome = sink.write_batch(&second, token(2, 0)).await.unwrap();
@@ -1223,12 +1229,14 @@ mod tests {
                 database_url: "sqlite::memory:".to_owned(),
                 table_name: "t".to_owned(),
                 column_mapping: ColumnMapping::AutoMap,
-                create_table: true,
-                unmapped_fields: UnmappedFields::AddColumn,
-                batch_size: 10,
-                write_mode: WriteMode::Append,
-                key: Vec::new(),
-                delete_marker: None,
+                write: TableWrite {
+                    create_table: true,
+                    unmapped_fields: UnmappedFields::AddColumn,
+                    batch_size: 10,
+                    write_mode: WriteMode::Append,
+                    key: Vec::new(),
+                    delete_marker: None,
+                },
             },
             SCOPE,
         )

@@ -55,12 +55,14 @@ pub mod full_featured {
                 column_mapping: rt::config::sql::ColumnMapping::Json {
                     column: String::from("doc"),
                 },
-                create_table: true,
-                unmapped_fields: rt::config::sql::UnmappedFields::AddColumn,
-                batch_size: 100,
-                write_mode: rt::config::sql::WriteMode::Append,
-                key: Vec::new(),
-                delete_marker: None,
+                write: rt::config::sql::TableWrite {
+                    create_table: true,
+                    unmapped_fields: rt::config::sql::UnmappedFields::AddColumn,
+                    batch_size: 100,
+                    write_mode: rt::config::sql::WriteMode::Append,
+                    key: Vec::new(),
+                    delete_marker: None,
+                },
             };
             rt::gate_sqlite!(
                 "tests/codegen/full.yaml:16:11: ", "`sqlite` sink",

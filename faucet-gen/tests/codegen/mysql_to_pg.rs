@@ -48,12 +48,14 @@ pub mod mysql_to_pg {
                 table_name: String::from("orders"),
                 schema: None,
                 column_mapping: rt::config::sql::ColumnMapping::AutoMap,
-                create_table: true,
-                unmapped_fields: rt::config::sql::UnmappedFields::AddColumn,
-                batch_size: 1000,
-                write_mode: rt::config::sql::WriteMode::Append,
-                key: Vec::new(),
-                delete_marker: None,
+                write: rt::config::sql::TableWrite {
+                    create_table: true,
+                    unmapped_fields: rt::config::sql::UnmappedFields::AddColumn,
+                    batch_size: 1000,
+                    write_mode: rt::config::sql::WriteMode::Append,
+                    key: Vec::new(),
+                    delete_marker: None,
+                },
                 write_method: rt::config::sql::WriteMethod::Copy,
             };
             rt::gate_postgres!(

@@ -41,15 +41,19 @@ pub mod pg_to_mysql {
                 table_name: String::from("orders"),
                 schema: None,
                 column_mapping: rt::config::sql::ColumnMapping::AutoMap,
-                create_table: false,
-                unmapped_fields: rt::config::sql::UnmappedFields::Dlq,
-                batch_size: 500,
-                write_mode: rt::config::sql::WriteMode::Upsert,
-                key: Vec::from([String::from("id")]),
-                delete_marker: Some(rt::config::sql::DeleteMarker {
-                    field: String::from("op"),
-                    values: Vec::from([rt::serde_json::Value::String(String::from("d"))]),
-                }),
+                write: rt::config::sql::TableWrite {
+                    create_table: false,
+                    unmapped_fields: rt::config::sql::UnmappedFields::Dlq,
+                    batch_size: 500,
+                    write_mode: rt::config::sql::WriteMode::Upsert,
+                    key: Vec::from([String::from("id")]),
+                    delete_marker: Some(rt::config::sql::DeleteMarker {
+                        field: String::from("op"),
+                        values: Vec::from([
+                            rt::serde_json::Value::String(String::from("d")),
+                        ]),
+                    }),
+                },
             };
             rt::gate_mysql!(
                 "tests/codegen/pg_to_mysql.yaml:8:11: ", "`mysql` sink",

@@ -53,18 +53,20 @@ pub mod pg_orders {
                 table_name: String::from("orders"),
                 schema: Some(String::from("analytics")),
                 column_mapping: rt::config::sql::ColumnMapping::AutoMap,
-                create_table: true,
-                unmapped_fields: rt::config::sql::UnmappedFields::AddColumn,
-                batch_size: 2000,
-                write_mode: rt::config::sql::WriteMode::Upsert,
-                key: Vec::from([String::from("id")]),
-                delete_marker: Some(rt::config::sql::DeleteMarker {
-                    field: String::from("__op"),
-                    values: Vec::from([
-                        rt::serde_json::Value::String(String::from("d")),
-                        rt::serde_json::Value::String(String::from("delete")),
-                    ]),
-                }),
+                write: rt::config::sql::TableWrite {
+                    create_table: true,
+                    unmapped_fields: rt::config::sql::UnmappedFields::AddColumn,
+                    batch_size: 2000,
+                    write_mode: rt::config::sql::WriteMode::Upsert,
+                    key: Vec::from([String::from("id")]),
+                    delete_marker: Some(rt::config::sql::DeleteMarker {
+                        field: String::from("__op"),
+                        values: Vec::from([
+                            rt::serde_json::Value::String(String::from("d")),
+                            rt::serde_json::Value::String(String::from("delete")),
+                        ]),
+                    }),
+                },
                 write_method: rt::config::sql::WriteMethod::Insert,
             };
             rt::gate_postgres!(
@@ -85,12 +87,14 @@ pub mod pg_orders {
                         column_mapping: rt::config::sql::ColumnMapping::Json {
                             column: String::from("envelope"),
                         },
-                        create_table: true,
-                        unmapped_fields: rt::config::sql::UnmappedFields::AddColumn,
-                        batch_size: 1000,
-                        write_mode: rt::config::sql::WriteMode::Append,
-                        key: Vec::new(),
-                        delete_marker: None,
+                        write: rt::config::sql::TableWrite {
+                            create_table: true,
+                            unmapped_fields: rt::config::sql::UnmappedFields::AddColumn,
+                            batch_size: 1000,
+                            write_mode: rt::config::sql::WriteMode::Append,
+                            key: Vec::new(),
+                            delete_marker: None,
+                        },
                         write_method: rt::config::sql::WriteMethod::Copy,
                     };
                     rt::gate_postgres!(

@@ -68,15 +68,17 @@ pub mod pg_cdc_replica {
                 table_name: String::from("orders"),
                 schema: None,
                 column_mapping: rt::config::sql::ColumnMapping::AutoMap,
-                create_table: false,
-                unmapped_fields: rt::config::sql::UnmappedFields::Dlq,
-                batch_size: 1000,
-                write_mode: rt::config::sql::WriteMode::Upsert,
-                key: Vec::from([String::from("id")]),
-                delete_marker: Some(rt::config::sql::DeleteMarker {
-                    field: String::from("_deleted"),
-                    values: Vec::from([rt::serde_json::Value::Bool(true)]),
-                }),
+                write: rt::config::sql::TableWrite {
+                    create_table: false,
+                    unmapped_fields: rt::config::sql::UnmappedFields::Dlq,
+                    batch_size: 1000,
+                    write_mode: rt::config::sql::WriteMode::Upsert,
+                    key: Vec::from([String::from("id")]),
+                    delete_marker: Some(rt::config::sql::DeleteMarker {
+                        field: String::from("_deleted"),
+                        values: Vec::from([rt::serde_json::Value::Bool(true)]),
+                    }),
+                },
                 write_method: rt::config::sql::WriteMethod::Insert,
             };
             rt::gate_postgres!(

@@ -43,12 +43,14 @@ pub mod sqlite_to_pg {
                 table_name: String::from("events"),
                 schema: None,
                 column_mapping: rt::config::sql::ColumnMapping::AutoMap,
-                create_table: false,
-                unmapped_fields: rt::config::sql::UnmappedFields::Dlq,
-                batch_size: 1000,
-                write_mode: rt::config::sql::WriteMode::Append,
-                key: Vec::new(),
-                delete_marker: None,
+                write: rt::config::sql::TableWrite {
+                    create_table: false,
+                    unmapped_fields: rt::config::sql::UnmappedFields::Dlq,
+                    batch_size: 1000,
+                    write_mode: rt::config::sql::WriteMode::Append,
+                    key: Vec::new(),
+                    delete_marker: None,
+                },
                 write_method: rt::config::sql::WriteMethod::Insert,
             };
             rt::gate_postgres!(

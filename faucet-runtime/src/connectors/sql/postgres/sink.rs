@@ -758,8 +758,12 @@ impl Sink for PostgresSink {
         );
         if let Err(e) = run(&mut conn, create.clone(), "creating the commit-token table").await {
             // Sinks opening at once (matrix rows into one schema) race on the catalog's
-            // unique index: the loser's retry finds the table there.
-            if !["(SQLSTATE 23505)", "(SQLSTATE 42P07)"].iter().any(|code| e.message().contains(code)) {
+            // unique indexes (the table's, or its row type's: 42710): the loser's
+            // retry finds the table there.
+            if !["(SQLSTATE 23505)", "(SQLSTATE 42P07)", "(SQLSTATE 42710)"]
+                .iter()
+                .any(|code| e.message().contains(code))
+            {
                 return Err(e);
             }
             run(&mut conn, create, "creating the commit-token table").await?;

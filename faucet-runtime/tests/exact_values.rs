@@ -423,7 +423,7 @@ async fn parsed(dir: &Path, shape: Shape, salt: u64) -> Vec<Value> {
 }
 
 /// Object values as JSON text (how the SQL sinks' JSON mappings read back from a TEXT/LONGTEXT column) parsed.
-#[cfg_attr(not(any(feature = "sqlite", feature = "postgres", feature = "mysql")), allow(dead_code))]
+#[cfg(any(feature = "sqlite", feature = "mysql"))]
 fn parse_text_column(rows: Vec<Value>, column: &str) -> Vec<Value> {
     rows.into_iter()
         .map(|row| match &row[column] {

@@ -8,6 +8,7 @@
 
 #![cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 
+#[cfg(feature = "sqlite")]
 use faucet_runtime::state::FileStore;
 use faucet_runtime::{ErrorKind, Page, Pipeline, Result, RunOptions, RunReport, Sink, Source, StateStore};
 use serde_json::{Value, json};

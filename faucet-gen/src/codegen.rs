@@ -10,7 +10,7 @@
 use proc_macro2::{Literal, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 
-use crate::emit::{Gen, int_lit, loc_prefix, option, respan, spanned_str};
+use crate::emit::{Gen, int_lit, loc_prefix, option, respan, spanned_str, vec};
 use crate::ir::{self, CaseMode, OnBatchError, State, Transform};
 use crate::settings::Setting;
 
@@ -504,10 +504,7 @@ impl Gen<'_> {
                     Some(k) => quote!(Some(String::from(#k))),
                     None => quote!(None),
                 };
-                let list = |ops: &[String]| {
-                    let ops = ops.iter().map(|op| quote!(String::from(#op)));
-                    quote!(::std::vec![#(#ops),*])
-                };
+                let list = |ops: &[String]| vec(ops.iter().map(|op| quote!(String::from(#op))));
                 let (delete_ops, drop_ops) = (list(delete_ops), list(drop_ops));
                 quote!(#tr::CdcUnwrap::new(#tr::CdcUnwrapConfig {
                     op_field: String::from(#op_field),

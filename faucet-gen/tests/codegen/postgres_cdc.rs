@@ -95,8 +95,8 @@ pub mod pg_cdc_replica {
                     before_field: String::from("before"),
                     key_field: None,
                     marker_field: String::from("_deleted"),
-                    delete_ops: ::std::vec![String::from("delete")],
-                    drop_ops: ::std::vec![String::from("truncate")],
+                    delete_ops: Vec::from([String::from("delete")]),
+                    drop_ops: Vec::from([String::from("truncate")]),
                 }),
             );
         let pipeline = pipeline

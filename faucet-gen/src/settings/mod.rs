@@ -14,6 +14,7 @@
 //!
 //! [`Spec`]: crate::spec::Spec
 
+pub(crate) mod checks;
 pub(crate) mod values;
 
 use proc_macro2::TokenStream;

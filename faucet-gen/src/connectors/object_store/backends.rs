@@ -7,12 +7,12 @@ use std::marker::PhantomData;
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::checks::{Checks, peek, peek_or};
 use crate::diag::Diagnostics;
 use crate::emit::Gen;
 use crate::load::Node;
 use crate::read::{Fields, text, text_in};
 use crate::secrets::{self, Position};
+use crate::settings::checks::{Checks, peek, peek_or};
 use crate::settings::values::{Int, Secret};
 use crate::settings::{Setting, settings};
 use crate::spec::Kind;

@@ -4,12 +4,12 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::checks::{Checks, peek};
 use crate::connectors::common::CsvOptions;
 use crate::diag::Diagnostics;
 use crate::emit::{Gen, option};
 use crate::load::Node;
 use crate::read::{Fields, one_of};
+use crate::settings::checks::{Checks, peek};
 use crate::settings::{Declared, Flatten, Setting, choice, settings};
 use crate::spec::Kind;
 

@@ -9,7 +9,6 @@
 //! laid out from these groups below.
 
 pub mod backends;
-pub mod checks;
 pub mod formats;
 pub mod keys;
 
@@ -17,7 +16,6 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use self::backends::{Azure, File, Gcs, LargeParts, Memory, S3, SmallParts, Store};
-use self::checks::Checked;
 use self::formats::{Codec, FileFormat, SinkFormat, SourceCompression, SourceFormat};
 use self::keys::{NameStem, Prefix};
 use super::common::{InputLimits, OnParseError};
@@ -25,6 +23,7 @@ use super::registry::Connector;
 use crate::diag::{Diagnostics, Loc};
 use crate::emit::{Gen, int_lit};
 use crate::load::Node;
+use crate::settings::checks::Checked;
 use crate::settings::values::{BatchSize, Glob, Int, Segment};
 use crate::settings::{Flatten, Part, Setting, settings};
 use crate::spec::Spec;

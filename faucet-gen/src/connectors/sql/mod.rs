@@ -9,7 +9,7 @@
 //! settings are `rt::config::sql`.
 //!
 //! A cross-key check runs once the unknown keys are reported, and reads each
-//! key it compares on its own ([`alone`]), so it still runs when an unrelated
+//! key it compares on its own (`settings::checks::alone`), so it still runs when an unrelated
 //! key is invalid (a missing `connection_url` does not hide a `key` that has
 //! no effect), and is skipped when one of its own keys is invalid.
 
@@ -27,6 +27,7 @@ use crate::diag::Diagnostics;
 use crate::emit::{Gen, string, vec};
 use crate::load::{Entry, Node, Value};
 use crate::read::{Fields, env_reference, plain_string, text};
+use crate::settings::checks::alone;
 use crate::settings::values::{BatchSize, Int};
 use crate::settings::{Nested, Part, Setting, choice, settings};
 use crate::spec::Kind;
@@ -873,16 +874,6 @@ fn entry<'a>(config: &'a Node, key: &str) -> Option<&'a Entry> {
 /// The value of `key` in the map `config`, unless absent or null.
 fn value<'a>(config: &'a Node, key: &str) -> Option<&'a Node> {
     entry(config, key).map(|e| &e.value)
-}
-
-/// The value of `key` in the map `config` as `T` reads it on its own, for a
-/// cross-key check, reporting nothing (the declared read did): `Some(None)`
-/// when absent, `None` when invalid.
-pub(crate) fn alone<T: Setting>(config: &Node, key: &'static str) -> Option<Option<T>> {
-    match value(config, key) {
-        Some(node) => T::read(node, key, &mut Diagnostics::new()).map(Some),
-        None => Some(None),
-    }
 }
 
 #[cfg(test)]

@@ -6,14 +6,15 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::{
-    ColumnMapping, Name, Scalars, SqliteNames, TableWrite, alone, check_unmapped, check_writes, unfilterable,
-    value, whole_query,
+    ColumnMapping, Name, Scalars, SqliteNames, TableWrite, check_unmapped, check_writes, unfilterable, value,
+    whole_query,
 };
 use crate::connectors::registry::Connector;
 use crate::diag::{Diagnostics, Loc};
 use crate::emit::{Gen, string};
 use crate::load::{Node, Value};
 use crate::read::{Fields, one_of, text_in};
+use crate::settings::checks::alone;
 use crate::settings::values::BatchSize;
 use crate::settings::{Flatten, Nested, Part, Setting, settings};
 use crate::spec::{Kind, Spec};

@@ -1,12 +1,14 @@
-//! Cross-key checks that run as soon as a group's keys are read, so their
-//! messages come out in the order the keys are declared (a store's checks
-//! before the messages about the objects' keys after it).
+//! Checks across keys. A declared group's checks can run as soon as its keys
+//! are read ([`Checked`]), so their messages come out in the order the keys
+//! are declared; a check reads the keys it compares on their own ([`peek`],
+//! [`alone`]), reporting nothing, so it still runs when an unrelated key is
+//! invalid.
 
 use proc_macro2::TokenStream;
 
 use crate::diag::Diagnostics;
 use crate::emit::Gen;
-use crate::load::Node;
+use crate::load::{Node, Value};
 use crate::read::Fields;
 use crate::settings::{Declared, Part, Setting};
 use crate::spec::Kind;
@@ -51,5 +53,15 @@ pub(crate) fn peek_or<T: Setting>(f: &mut Fields<'_>, key: &'static str, default
     match f.get(key) {
         Some(node) => T::read(node, key, &mut Diagnostics::new()),
         None => Some(default),
+    }
+}
+
+/// The value of `key` in the map `config` as `T` reads it on its own:
+/// `Some(None)` when absent or null, `None` when invalid.
+pub(crate) fn alone<T: Setting>(config: &Node, key: &'static str) -> Option<Option<T>> {
+    let Value::Map(entries) = &config.value else { return Some(None) };
+    match entries.iter().find(|e| e.key == key).filter(|e| !matches!(e.value.value, Value::Null)) {
+        Some(e) => T::read(&e.value, key, &mut Diagnostics::new()).map(Some),
+        None => Some(None),
     }
 }

@@ -8,7 +8,7 @@
 //! override), so user items cannot shadow them.
 
 use proc_macro2::{Literal, Span, TokenStream};
-use quote::{format_ident, quote, quote_spanned};
+use quote::{ToTokens, format_ident, quote, quote_spanned};
 
 use crate::emit::{Gen, int_lit, loc_prefix, option, respan, spanned_str, vec};
 use crate::ir::{self, CaseMode, OnBatchError, State, Transform};
@@ -124,8 +124,8 @@ impl Gen<'_> {
                 OnBatchError::Propagate => quote!(#rt::dlq::OnBatchError::Propagate),
                 OnBatchError::DlqAll => quote!(#rt::dlq::OnBatchError::DlqAll),
             };
-            let per_page = opt_u64(d.max_failures_per_page);
-            let total = opt_u64(d.max_failures_total);
+            let limit = |v: Option<u64>| option(v.map(|v| int_lit(v).into_token_stream()));
+            let (per_page, total) = (limit(d.max_failures_per_page), limit(d.max_failures_total));
             quote! {
                 let pipeline = pipeline.with_dlq(#rt::dlq::Dlq {
                     sink: #sink,
@@ -421,16 +421,6 @@ pub fn stub(module: &str, name: &str, runtime: &TokenStream) -> TokenStream {
                 ::core::unreachable!()
             }
         }
-    }
-}
-
-fn opt_u64(v: Option<u64>) -> TokenStream {
-    match v {
-        Some(v) => {
-            let v = int_lit(v);
-            quote!(Some(#v))
-        }
-        None => quote!(None),
     }
 }
 

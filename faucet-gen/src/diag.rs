@@ -41,6 +41,14 @@ pub enum Loc {
 }
 
 impl Loc {
+    /// Where, in a few words: `file.yaml:3:5`, or the definition.
+    pub fn short(&self) -> String {
+        match self {
+            Loc::File { file, line, col, .. } => format!("{}:{line}:{col}", file.name),
+            Loc::Tokens(_) | Loc::Unknown => "its place in the definition".into(),
+        }
+    }
+
     /// The token span, for inline definitions.
     pub fn span(&self) -> Option<Span> {
         match self {

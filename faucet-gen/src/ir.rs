@@ -6,6 +6,7 @@ use crate::connectors;
 pub use crate::connectors::common::OnParseError;
 pub use crate::connectors::{SinkKind, SourceKind};
 use crate::diag::Loc;
+use crate::record_schema::{RecordSchema, TableSchema};
 pub use crate::text::{Encode, SecretEnv, Text, TextPart};
 
 /// A validated definition: one pipeline, or a matrix of rows.
@@ -101,10 +102,24 @@ pub struct Pipeline {
     pub state: State,
     /// Where failed rows go.
     pub dlq: Option<Dlq>,
+    /// What is known at build time of the records at each end.
+    pub schemas: Schemas,
     /// `observability:`, applied by the generated `main` helper (none in matrix rows).
     pub observability: Observability,
     /// Which `${env:…}` values are masked at run time (the matrix's, in matrix rows).
     pub secret_env: Box<SecretEnv>,
+}
+
+/// The record schemas known at build time (see [`crate::record_schema`]);
+/// each is `None` where nothing is known, and the stream is untyped there.
+#[derive(Debug, Clone, Default)]
+pub struct Schemas {
+    /// The source's records: introspected from its table or query, or declared.
+    pub source: Option<RecordSchema>,
+    /// The records reaching the sink, after every transform.
+    pub output: Option<RecordSchema>,
+    /// The sink's table, when it exists and was introspected.
+    pub table: Option<TableSchema>,
 }
 
 /// `observability:`: what the generated `main` helper installs.

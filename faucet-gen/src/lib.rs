@@ -31,6 +31,7 @@ mod expand;
 pub mod ir;
 pub mod load;
 pub mod read;
+pub mod record_schema;
 #[cfg(feature = "schema")]
 pub mod schema;
 pub mod secrets;

@@ -323,9 +323,10 @@ pub(crate) fn validate(
             ok = false;
             continue;
         };
-        let body = with_scope(scope, || super::pipeline::validate_pipeline(merged, &mut row_diags));
+        let pipeline =
+            with_scope(scope, || super::pipeline::validate_pipeline(merged, name, module, &mut row_diags));
         diags.extend_noted(row_diags, &format!("in matrix row `{}`", row.id));
-        let Some((source, transforms, sink, state, dlq)) = body else {
+        let Some(pipeline) = pipeline else {
             ok = false;
             continue;
         };
@@ -335,17 +336,7 @@ pub(crate) fn validate(
         out_rows.push(ir::Row {
             id: row.id.clone(),
             ident: ident_of(&row.id),
-            pipeline: ir::Pipeline {
-                name: name.to_owned(),
-                module: module.to_owned(),
-                source,
-                transforms,
-                sink,
-                state,
-                dlq,
-                observability: ir::Observability::default(),
-                secret_env: Box::default(),
-            },
+            pipeline,
             parent: parents[i],
             parent_key: row.parent_key.clone(),
             depends_on: depends[i].clone(),

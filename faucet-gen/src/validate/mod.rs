@@ -133,18 +133,7 @@ fn validate_root(root: &Node, default_name: Option<&str>, diags: &mut Diagnostic
                 );
             }
             let merged = matrix::single(&base, diags)?;
-            let (source, transforms, sink, state, dlq) = validate_pipeline(&merged, diags)?;
-            Some(ir::Definition::Single(Box::new(ir::Pipeline {
-                name,
-                module,
-                source,
-                transforms,
-                sink,
-                state,
-                dlq,
-                observability: ir::Observability::default(),
-                secret_env: Box::default(),
-            })))
+            validate_pipeline(&merged, &name, &module, diags).map(|p| ir::Definition::Single(Box::new(p)))
         }
     };
     let (mut definition, observability) = (definition?, observability?);

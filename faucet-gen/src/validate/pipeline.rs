@@ -108,11 +108,15 @@ pub(crate) static DLQ: Spec = Spec {
     variants: &[],
 };
 
-type Body = (ir::Source, Vec<ir::Transform>, ir::Sink, ir::State, Option<ir::Dlq>);
-
-/// Validates one pipeline's parts (`source`, `transforms`, `sink`, `state`, `dlq`).
-/// Parent references are accepted only in source and sink configs.
-pub(crate) fn validate_pipeline(node: &Node, diags: &mut Diagnostics) -> Option<Body> {
+/// Validates one pipeline's parts (`source`, `transforms`, `sink`, `state`,
+/// `dlq`, `contract`), then the fields they name against the schemas known
+/// at build time. Parent references are accepted only in source and sink configs.
+pub(crate) fn validate_pipeline(
+    node: &Node,
+    name: &str,
+    module: &str,
+    diags: &mut Diagnostics,
+) -> Option<ir::Pipeline> {
     let mut p = Fields::new(node, "`pipeline`", diags)?;
     let source = p.require("source", diags).and_then(|n| connectors::source_block(n, diags));
     let transforms = match p.get("transforms") {
@@ -142,7 +146,20 @@ pub(crate) fn validate_pipeline(node: &Node, diags: &mut Diagnostics) -> Option<
             ),
         );
     }
-    Some((source, transforms?, sink?, state?, dlq))
+    let mut pipeline = ir::Pipeline {
+        name: name.to_owned(),
+        module: module.to_owned(),
+        source,
+        transforms: transforms?,
+        sink: sink?,
+        state: state?,
+        dlq,
+        schemas: ir::Schemas::default(),
+        observability: ir::Observability::default(),
+        secret_env: Box::default(),
+    };
+    pipeline.schemas = crate::record_schema::check::pipeline(node, &pipeline, diags);
+    Some(pipeline)
 }
 
 fn state(node: &Node, diags: &mut Diagnostics) -> Option<ir::State> {

@@ -1,0 +1,69 @@
+//! What a build knows about its surroundings when it resolves schemas: the
+//! crate's directory (where the `.faucet/` cache lives) and whether it may
+//! connect to databases. Set for the duration of one validation.
+
+use std::cell::RefCell;
+use std::path::PathBuf;
+
+/// How schemas are resolved during one validation.
+#[derive(Debug, Clone, Default)]
+pub struct SchemaContext {
+    /// The crate's directory: the cache is `<dir>/.faucet/`. `None`: no cache
+    /// (a pipeline checked outside a crate); only declared schemas are known.
+    pub manifest_dir: Option<PathBuf>,
+    /// `FAUCET_OFFLINE=true`: never connect, read the cache only.
+    pub offline: bool,
+    /// Cache files read or written, for `cargo::rerun-if-changed`.
+    pub touched: RefCell<Vec<PathBuf>>,
+}
+
+impl SchemaContext {
+    /// The context of a build: `CARGO_MANIFEST_DIR` and `FAUCET_OFFLINE` from the environment.
+    pub fn from_env() -> Self {
+        SchemaContext {
+            manifest_dir: std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from),
+            offline: offline_from_env(),
+            touched: RefCell::default(),
+        }
+    }
+
+    /// A context for the crate at `dir`.
+    pub fn for_crate(dir: impl Into<PathBuf>) -> Self {
+        SchemaContext {
+            manifest_dir: Some(dir.into()),
+            offline: offline_from_env(),
+            touched: RefCell::default(),
+        }
+    }
+}
+
+/// Whether `FAUCET_OFFLINE` asks for cache-only builds (`true` or `1`).
+fn offline_from_env() -> bool {
+    matches!(std::env::var("FAUCET_OFFLINE").as_deref().map(str::trim), Ok("true" | "1"))
+}
+
+thread_local! {
+    static CURRENT: RefCell<Option<SchemaContext>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` with `context` as the current schema context; returns what `f`
+/// returned and the context (with the cache files it touched).
+pub fn with_context<R>(context: SchemaContext, f: impl FnOnce() -> R) -> (R, SchemaContext) {
+    /// Puts the previous context back, also when `f` panics.
+    struct Restore(Option<SchemaContext>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            CURRENT.with(|c| *c.borrow_mut() = self.0.take());
+        }
+    }
+    let restore = Restore(CURRENT.with(|c| c.borrow_mut().replace(context)));
+    let out = f();
+    let context = CURRENT.with(|c| c.borrow_mut().take());
+    drop(restore);
+    (out, context.unwrap_or_default())
+}
+
+/// Calls `f` with the current context, if a build set one.
+pub fn current<R>(f: impl FnOnce(Option<&SchemaContext>) -> R) -> R {
+    CURRENT.with(|c| f(c.borrow().as_ref()))
+}

@@ -9,6 +9,7 @@
 //! Where no schema is known the stream is untyped and those checks are skipped.
 
 pub(crate) mod check;
+pub(crate) mod contract;
 pub mod context;
 mod model;
 

@@ -1,0 +1,510 @@
+//! `contract:`: faucet-stream's data contract, a versioned promise about the
+//! records a pipeline writes. Read and checked here at build time (every
+//! mistake faucet-stream rejects when it loads a config, regexes compiled);
+//! enforced per page at run time by `faucet_runtime::contract`. As a schema it
+//! is a declaration of the pipeline's output ([`ir::Contract::schema`]), and
+//! [`check_flow`] compares it with what the transforms actually produce.
+
+use crate::diag::{Diagnostic, Diagnostics, Loc, list};
+use crate::ir::{self, ContractField, ContractType, OnBreach};
+use crate::load::{Node, Value};
+use crate::read::{Fields, boolean, int_in, one_of, plain_string};
+use crate::record_schema::{FieldDef, FieldType, Origin, RecordSchema};
+use crate::spec::{Field, Kind, Spec};
+
+/// `pipeline.contract`.
+pub(crate) static CONTRACT: Spec = Spec {
+    name: "contract",
+    doc: "A data contract: the promised shape of the records the pipeline writes, checked on every page \
+          after the transforms and before the sink write.",
+    fields: &[
+        Field::req("version", Kind::Str, "The contract's version, named in every breach message and envelope."),
+        Field::opt("description", Kind::Str, "What the data is, for its consumers."),
+        Field::opt("owner", Kind::Str, "Who answers for the contract."),
+        Field::opt(
+            "on_breach",
+            Kind::OneOf(OnBreach::VALUES),
+            "A breaching record fails the run (nothing of its page is written), goes to the dead-letter \
+             queue (`quarantine`, which needs `dlq:`), or is written anyway and counted (`warn`).",
+        )
+        .default("\"fail\""),
+        Field::opt("allow_extra_fields", Kind::Bool, "`false`: a field the contract does not declare is a breach.")
+            .default("true"),
+        Field::req(
+            "fields",
+            Kind::List(&Kind::Object(&CONTRACT_FIELD)),
+            "The promised top-level fields, checked in this order; a record's first breach is reported.",
+        ),
+    ],
+    variants: &[],
+};
+
+/// One item of `contract.fields`.
+pub(crate) static CONTRACT_FIELD: Spec = Spec {
+    name: "contract.field",
+    doc: "One promised field. Per record the checks run in this order: presence, null, type, `enum`, \
+          `pattern`, range, length.",
+    fields: &[
+        Field::req("name", Kind::Str, "The top-level key."),
+        Field::req(
+            "type",
+            Kind::OneOf(ContractType::VALUES),
+            "The value's JSON type; `integer` is a number with no fractional part.",
+        ),
+        Field::opt("required", Kind::Bool, "Every record has the key; an absent optional field is not checked.")
+            .default("true"),
+        Field::opt("nullable", Kind::Bool, "The value may be `null` (which skips the other checks).")
+            .default("false"),
+        Field::opt("enum", Kind::List(&Kind::Json), "The allowed values, each of `type` (never `null`)."),
+        Field::opt("pattern", Kind::Str, "A regex a string value must match (Rust regex syntax)."),
+        Field::opt(
+            "min",
+            Kind::Number(f64::NEG_INFINITY, f64::INFINITY),
+            "The smallest allowed value of an `integer` or `number` field, inclusive.",
+        ),
+        Field::opt(
+            "max",
+            Kind::Number(f64::NEG_INFINITY, f64::INFINITY),
+            "The largest allowed value of an `integer` or `number` field, inclusive.",
+        ),
+        Field::opt("min_length", Kind::Int(0, i64::MAX), "The fewest characters of a `string` field."),
+        Field::opt("max_length", Kind::Int(0, i64::MAX), "The most characters of a `string` field."),
+        Field::opt("description", Kind::Str, "What the field means, for its consumers."),
+    ],
+    variants: &[],
+};
+
+/// Reads `contract:`; `has_dlq` says whether the pipeline has a `dlq:`
+/// (which `on_breach: quarantine` needs).
+pub(crate) fn read(node: &Node, has_dlq: bool, diags: &mut Diagnostics) -> Option<ir::Contract> {
+    let mut f = Fields::with_spec(node, &CONTRACT, "`contract`", diags)?;
+    let version = f.require("version", diags).and_then(|n| version(n, diags));
+    let description = f.get("description").map(|n| plain_string(n, "description", diags));
+    let owner = f.get("owner").map(|n| plain_string(n, "owner", diags));
+    let on_breach_node = f.get("on_breach");
+    let on_breach = match on_breach_node {
+        Some(n) => one_of(n, "on_breach", OnBreach::VALUES, diags).map(|v| match v {
+            "quarantine" => OnBreach::Quarantine,
+            "warn" => OnBreach::Warn,
+            _ => OnBreach::Fail,
+        }),
+        None => Some(OnBreach::Fail),
+    };
+    let allow_extra_node = f.get("allow_extra_fields");
+    let allow_extra_fields = match allow_extra_node {
+        Some(n) => boolean(n, "allow_extra_fields", diags),
+        None => Some(true),
+    };
+    let fields = f.require("fields", diags).and_then(|n| fields(n, diags));
+    f.finish(diags);
+    if let (Some(OnBreach::Quarantine), Some(n), false) = (on_breach, on_breach_node, has_dlq) {
+        diags.error_help(
+            &n.loc,
+            "`on_breach: quarantine` sends breaching records to the dead-letter queue, but this pipeline has no `dlq:`",
+            "add `dlq: { sink: { type: jsonl, config: { path: … } } }` to `pipeline`, or use `on_breach: fail` or `warn`",
+        );
+        return None;
+    }
+    Some(ir::Contract {
+        loc: node.loc.clone(),
+        version: version?,
+        description: description.flatten(),
+        owner: owner.flatten(),
+        on_breach: on_breach?,
+        allow_extra_fields: allow_extra_fields?,
+        allow_extra_fields_loc: allow_extra_node.map(|n| n.loc.clone()),
+        fields: fields?,
+    })
+}
+
+/// `version`: a non-empty string (a number must be quoted, as faucet-stream reads it as text).
+fn version(node: &Node, diags: &mut Diagnostics) -> Option<String> {
+    if let Value::Int(_) | Value::Float(_) = node.value {
+        diags.error_help(
+            &node.loc,
+            format!("`version` must be a string, found {}", node.value.kind_name()),
+            "quote it, e.g. `version: \"1.0.0\"`",
+        );
+        return None;
+    }
+    let v = plain_string(node, "version", diags)?;
+    if v.trim().is_empty() {
+        diags.error_help(
+            &node.loc,
+            "`version` must not be empty",
+            "write the contract's version, e.g. `version: \"1.0.0\"`; it is named in every breach",
+        );
+        return None;
+    }
+    Some(v)
+}
+
+/// `fields`: a non-empty list of distinct, non-empty names.
+fn fields(node: &Node, diags: &mut Diagnostics) -> Option<Vec<ContractField>> {
+    let Value::Seq(items) = &node.value else {
+        diags.error(&node.loc, format!("`fields` must be a list, found {}", node.value.kind_name()));
+        return None;
+    };
+    if items.is_empty() {
+        diags.error_help(
+            &node.loc,
+            "`fields` must not be empty",
+            "declare at least one field, e.g. `- { name: id, type: integer }`",
+        );
+        return None;
+    }
+    let mut out: Vec<ContractField> = Vec::with_capacity(items.len());
+    let mut ok = true;
+    for item in items {
+        match field(item, diags) {
+            Some(f) => {
+                if let Some(first) = out.iter().find(|o| o.name == f.name) {
+                    let mut d = Diagnostic::new(f.name_loc.clone(), format!("duplicate contract field `{}`", f.name))
+                        .with_help("declare each field once");
+                    d.notes.push(format!("first declared at {}", first.name_loc.short()));
+                    diags.push(d);
+                    ok = false;
+                } else {
+                    out.push(f);
+                }
+            }
+            None => ok = false,
+        }
+    }
+    ok.then_some(out)
+}
+
+/// One item of `fields`, with every constraint checked against its type.
+fn field(node: &Node, diags: &mut Diagnostics) -> Option<ContractField> {
+    let mut f = Fields::with_spec(node, &CONTRACT_FIELD, "a contract field", diags)?;
+    let name_node = f.require("name", diags);
+    let name = name_node.and_then(|n| plain_string(n, "name", diags));
+    let ty = f.require("type", diags).and_then(|n| one_of(n, "type", ContractType::VALUES, diags)).map(|t| {
+        match t {
+            "integer" => ContractType::Integer,
+            "number" => ContractType::Number,
+            "boolean" => ContractType::Boolean,
+            "object" => ContractType::Object,
+            "array" => ContractType::Array,
+            _ => ContractType::String,
+        }
+    });
+    let required = f.get("required").map_or(Some(true), |n| boolean(n, "required", diags));
+    let nullable = f.get("nullable").map_or(Some(false), |n| boolean(n, "nullable", diags));
+    let allowed = f.entry("enum").filter(|e| !matches!(e.value.value, Value::Null));
+    let pattern = f.entry("pattern").filter(|e| !matches!(e.value.value, Value::Null));
+    let min = f.entry("min").filter(|e| !matches!(e.value.value, Value::Null));
+    let max = f.entry("max").filter(|e| !matches!(e.value.value, Value::Null));
+    let min_length = f.entry("min_length").filter(|e| !matches!(e.value.value, Value::Null));
+    let max_length = f.entry("max_length").filter(|e| !matches!(e.value.value, Value::Null));
+    let description = f.get("description").map(|n| plain_string(n, "description", diags));
+    f.finish(diags);
+
+    let (name_node, name, ty) = (name_node?, name?, ty?);
+    if name.trim().is_empty() {
+        diags.error_help(&name_node.loc, "a contract field's `name` must not be empty", "name the record's key");
+        return None;
+    }
+    let mut ok = true;
+    // A constraint on a type it does not apply to.
+    let mut wrong_type = |key: &crate::load::Entry, applies: &[ContractType]| {
+        if applies.contains(&ty) {
+            return true;
+        }
+        let types: Vec<&str> = applies.iter().map(|t| t.as_str()).collect();
+        diags.error_help(
+            &key.key_loc,
+            format!("`{}` applies only to {} fields, and `{name}` is {}", key.key, list(&types), ty.as_str()),
+            format!("remove `{}`, or change the field's `type`", key.key),
+        );
+        ok = false;
+        false
+    };
+    let numeric = [ContractType::Integer, ContractType::Number];
+    let pattern = pattern.filter(|e| wrong_type(e, &[ContractType::String]));
+    let min = min.filter(|e| wrong_type(e, &numeric));
+    let max = max.filter(|e| wrong_type(e, &numeric));
+    let min_length = min_length.filter(|e| wrong_type(e, &[ContractType::String]));
+    let max_length = max_length.filter(|e| wrong_type(e, &[ContractType::String]));
+
+    let pattern = pattern.and_then(|e| {
+        let p = plain_string(&e.value, "pattern", diags)?;
+        match regex::Regex::new(&p) {
+            Ok(_) => Some(p),
+            Err(e2) => {
+                let detail = e2.to_string().lines().last().unwrap_or_default().trim().to_owned();
+                diags.error_help(
+                    &e.value.loc,
+                    format!("invalid regex {p:?}: {detail}"),
+                    "the pattern uses Rust regex syntax",
+                );
+                ok = false;
+                None
+            }
+        }
+    });
+    let min = min.and_then(|e| bound(&e.value, "min", &mut ok, diags));
+    let max = max.and_then(|e| bound(&e.value, "max", &mut ok, diags));
+    if let (Some((lo, lo_text)), Some((hi, hi_text)), Some(e)) = (&min, &max, key_loc(node, "min")) {
+        if lo > hi {
+            diags.error_help(
+                &e,
+                format!("`min` ({lo_text}) is greater than `max` ({hi_text}) for `{name}`: no value can pass"),
+                "make `min` at most `max`",
+            );
+            ok = false;
+        }
+    }
+    let mut length = |e: Option<&crate::load::Entry>, key: &str| {
+        let e = e?;
+        let v = int_in(&e.value, key, 0, i64::MAX, diags);
+        if v.is_none() {
+            ok = false;
+        }
+        v.map(|v| v as u64)
+    };
+    let min_length = length(min_length, "min_length");
+    let max_length = length(max_length, "max_length");
+    if let (Some(lo), Some(hi), Some(loc)) = (min_length, max_length, key_loc(node, "min_length"))
+        && lo > hi
+    {
+        diags.error_help(
+            &loc,
+            format!("`min_length` ({lo}) is greater than `max_length` ({hi}) for `{name}`: no value can pass"),
+            "make `min_length` at most `max_length`",
+        );
+        ok = false;
+    }
+    let allowed = match allowed {
+        Some(e) => {
+            let values = enum_values(&e.value, ty, &name, diags);
+            if values.is_none() {
+                ok = false;
+            }
+            values
+        }
+        None => None,
+    };
+    let description = match description {
+        Some(Some(d)) => Some(d),
+        Some(None) => {
+            ok = false;
+            None
+        }
+        None => None,
+    };
+    let (required, nullable) = (required?, nullable?);
+    ok.then(|| ContractField {
+        name,
+        name_loc: name_node.loc.clone(),
+        ty,
+        required,
+        nullable,
+        allowed,
+        pattern,
+        min: min.map(|(_, text)| text),
+        max: max.map(|(_, text)| text),
+        min_length,
+        max_length,
+        description,
+    })
+}
+
+/// The key location of `key` in the map `node` (for errors about a pair of keys).
+fn key_loc(node: &Node, key: &str) -> Option<Loc> {
+    let Value::Map(entries) = &node.value else { return None };
+    entries.iter().find(|e| e.key == key).map(|e| e.key_loc.clone())
+}
+
+/// A numeric bound: its value (for `min <= max`) and its exact JSON text.
+fn bound(node: &Node, key: &str, ok: &mut bool, diags: &mut Diagnostics) -> Option<(f64, String)> {
+    let found = match node.value {
+        Value::Int(i) => Some((i as f64, i.to_string())),
+        Value::Float(x) if x.is_finite() => serde_json::Number::from_f64(x).map(|n| (x, n.to_string())),
+        _ => None,
+    };
+    if found.is_none() {
+        let what = match node.value {
+            Value::Float(_) => "an infinite or NaN number".to_owned(),
+            ref other => other.kind_name().to_owned(),
+        };
+        diags.error_help(&node.loc, format!("`{key}` must be a number, found {what}"), format!("write `{key}: 0`"));
+        *ok = false;
+    }
+    found
+}
+
+/// `enum`: a non-empty list of values of `ty`, none of them null.
+fn enum_values(node: &Node, ty: ContractType, name: &str, diags: &mut Diagnostics) -> Option<Vec<serde_json::Value>> {
+    let Value::Seq(items) = &node.value else {
+        diags.error(&node.loc, format!("`enum` must be a list, found {}", node.value.kind_name()));
+        return None;
+    };
+    if items.is_empty() {
+        diags.error_help(
+            &node.loc,
+            format!("`enum` of `{name}` must not be empty: no value could pass"),
+            "list the allowed values, or remove `enum`",
+        );
+        return None;
+    }
+    let mut ok = true;
+    for item in items {
+        if let Value::Null = item.value {
+            diags.error_help(
+                &item.loc,
+                format!("`enum` of `{name}` must not contain null"),
+                "remove it and set `nullable: true` to allow null",
+            );
+            ok = false;
+        } else if !value_has_type(&item.value, ty) {
+            diags.error_help(
+                &item.loc,
+                format!("this `enum` value is {}, but `{name}` is {}", item.value.kind_name(), ty.as_str()),
+                format!("every value of `enum` must be {}", a_type(ty)),
+            );
+            ok = false;
+        }
+    }
+    ok.then(|| items.iter().map(Node::to_json).collect())
+}
+
+/// Whether a config value is of the contract type (`1.0` is an integer, as at run time).
+fn value_has_type(value: &Value, ty: ContractType) -> bool {
+    match (ty, value) {
+        (ContractType::String, Value::Str(_)) => true,
+        (ContractType::Integer, Value::Int(_)) => true,
+        (ContractType::Integer, Value::Float(x)) => x.is_finite() && x.fract() == 0.0,
+        (ContractType::Number, Value::Int(_)) => true,
+        (ContractType::Number, Value::Float(x)) => x.is_finite(),
+        (ContractType::Boolean, Value::Bool(_)) => true,
+        (ContractType::Object, Value::Map(_)) => true,
+        (ContractType::Array, Value::Seq(_)) => true,
+        _ => false,
+    }
+}
+
+/// "a string", "an integer", …
+fn a_type(ty: ContractType) -> String {
+    match ty {
+        ContractType::Integer | ContractType::Object | ContractType::Array => format!("an {}", ty.as_str()),
+        _ => format!("a {}", ty.as_str()),
+    }
+}
+
+impl ir::Contract {
+    /// The contract as a declared schema of the pipeline's output: its fields
+    /// with their types, and open to other fields unless `allow_extra_fields` is false.
+    pub fn schema(&self) -> RecordSchema {
+        let fields = self
+            .fields
+            .iter()
+            .map(|f| FieldDef {
+                name: f.name.clone(),
+                ty: match f.ty {
+                    ContractType::String => FieldType::String,
+                    ContractType::Integer => FieldType::Integer,
+                    ContractType::Number => FieldType::Number,
+                    ContractType::Boolean => FieldType::Boolean,
+                    // The contract promises an object, not its fields.
+                    ContractType::Object => FieldType::Object { fields: Vec::new() },
+                    ContractType::Array => FieldType::Array { items: Box::new(FieldType::Json) },
+                },
+                nullable: f.nullable,
+                required: f.required,
+            })
+            .collect();
+        RecordSchema { fields, open: self.allow_extra_fields, origin: Origin::Contract { loc: self.loc.clone() } }
+    }
+}
+
+/// Reports what the flow into the sink (`output`) contradicts in `contract`:
+/// a contract field the flow cannot produce (unless the flow is open to
+/// fields it does not list), one it produces with a type the contract's
+/// cannot hold, and, with `allow_extra_fields: false`, a field every record
+/// carries that the contract does not declare. Errors point at the contract.
+// Called by the schema pass once the output's flow is known.
+#[cfg_attr(not(test), allow(dead_code))]
+pub(crate) fn check_flow(contract: &ir::Contract, output: &RecordSchema, diags: &mut Diagnostics) {
+    let names = output.names();
+    for field in &contract.fields {
+        match output.field(&field.name) {
+            None if output.open => {}
+            None => {
+                let help = match crate::diag::suggest(&field.name, names.iter().copied()) {
+                    Some(best) => format!("did you mean `{best}`?"),
+                    None if names.is_empty() => "the records reaching the sink have no fields".to_owned(),
+                    None => format!("the records reaching the sink have {}", list(&names)),
+                };
+                push(
+                    diags,
+                    &field.name_loc,
+                    format!(
+                        "contract field `{}` is never produced: the records reaching the sink have no such field",
+                        field.name
+                    ),
+                    help,
+                    output,
+                );
+            }
+            Some(produced) if !holds(field.ty, &produced.ty) => push(
+                diags,
+                &field.name_loc,
+                format!(
+                    "contract field `{}` is {}, but the records reaching the sink carry it as {}",
+                    field.name,
+                    field.ty.as_str(),
+                    produced.ty.describe()
+                ),
+                format!("change the contract's `type`, or convert `{}` before the sink", field.name),
+                output,
+            ),
+            Some(_) => {}
+        }
+    }
+    if !contract.allow_extra_fields {
+        let declared: Vec<&str> = contract.fields.iter().map(|f| f.name.as_str()).collect();
+        let loc = contract.allow_extra_fields_loc.as_ref().unwrap_or(&contract.loc);
+        for extra in output.fields.iter().filter(|f| f.required && !declared.contains(&f.name.as_str())) {
+            push(
+                diags,
+                loc,
+                format!(
+                    "every record reaching the sink has field `{}`, which the contract does not declare \
+                     and `allow_extra_fields: false` rejects",
+                    extra.name
+                ),
+                match crate::diag::suggest(&extra.name, declared.iter().copied()) {
+                    Some(best) => format!("did you mean to declare `{best}` as `{}`?", extra.name),
+                    None => format!("declare `{}` in `fields`, or drop it before the sink", extra.name),
+                },
+                output,
+            );
+        }
+    }
+}
+
+fn push(diags: &mut Diagnostics, loc: &Loc, message: String, help: String, output: &RecordSchema) {
+    let mut d = Diagnostic::new(loc.clone(), message).with_help(help);
+    d.notes.push(output.origin.note());
+    diags.push(d);
+}
+
+/// Whether values of the flow's type `produced` can be of the contract type
+/// `ty`. A decimal travels as a JSON number, or as its exact text (from
+/// PostgreSQL), so both `number` and `string` may hold it; JSON may hold anything.
+fn holds(ty: ContractType, produced: &FieldType) -> bool {
+    use FieldType as F;
+    match (ty, produced) {
+        (_, F::Json) => true,
+        (ContractType::String, F::String | F::Date | F::Time | F::Timestamp { .. } | F::Binary | F::Other { .. }) => {
+            true
+        }
+        (ContractType::String, F::Decimal { .. }) => true,
+        (ContractType::Integer | ContractType::Number, F::Integer | F::Number | F::Decimal { .. }) => true,
+        (ContractType::Boolean, F::Boolean) => true,
+        (ContractType::Object, F::Object { .. }) => true,
+        (ContractType::Array, F::Array { .. }) => true,
+        _ => false,
+    }
+}

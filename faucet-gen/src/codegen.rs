@@ -487,7 +487,10 @@ impl Gen<'_> {
             let optional = (!f.required).then(|| quote!(.optional()));
             let nullable = f.nullable.then(|| quote!(.nullable()));
             let allowed = f.allowed.as_ref().map(|values| {
-                let values: Vec<TokenStream> = if values.iter().all(serde_json::Value::is_string) {
+                // Strings and booleans as they are; numbers, objects and arrays through `json!`.
+                let plain = values.iter().all(serde_json::Value::is_string)
+                    || values.iter().all(serde_json::Value::is_boolean);
+                let values: Vec<TokenStream> = if plain {
                     values.iter().map(|v| json_tokens(v)).collect()
                 } else {
                     values

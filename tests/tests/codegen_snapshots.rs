@@ -109,3 +109,4 @@ fn object_backends_snapshot_builds_once_its_key_is_set() {
     unsafe { std::env::set_var("FAUCET_SNAPSHOT_AZURE_KEY", "c25hcHNob3Q=") };
     assert!(lake_copy::pipeline().is_ok());
 }
+include!("../../faucet-gen/tests/codegen/contract.rs");

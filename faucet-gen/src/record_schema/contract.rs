@@ -214,7 +214,7 @@ fn field(node: &Node, diags: &mut Diagnostics) -> Option<ContractField> {
         let types: Vec<&str> = applies.iter().map(|t| t.as_str()).collect();
         diags.error_help(
             &key.key_loc,
-            format!("`{}` applies only to {} fields, and `{name}` is {}", key.key, list(&types), ty.as_str()),
+            format!("`{}` applies only to {} fields, but `{name}` is {} field", key.key, list(&types), a_type(ty)),
             format!("remove `{}`, or change the field's `type`", key.key),
         );
         ok = false;
@@ -358,9 +358,13 @@ fn enum_values(node: &Node, ty: ContractType, name: &str, diags: &mut Diagnostic
             );
             ok = false;
         } else if !value_has_type(&item.value, ty) {
+            let found = match item.value {
+                Value::Float(_) if ty == ContractType::Integer => "a number with a fractional part",
+                ref other => other.kind_name(),
+            };
             diags.error_help(
                 &item.loc,
-                format!("this `enum` value is {}, but `{name}` is {}", item.value.kind_name(), ty.as_str()),
+                format!("this `enum` value is {found}, but `{name}` is {} field", a_type(ty)),
                 format!("every value of `enum` must be {}", a_type(ty)),
             );
             ok = false;
@@ -506,5 +510,120 @@ fn holds(ty: ContractType, produced: &FieldType) -> bool {
         (ContractType::Object, F::Object { .. }) => true,
         (ContractType::Array, F::Array { .. }) => true,
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The contract of a pipeline whose `contract:` block is `block` (indented under it).
+    fn contract(block: &str) -> ir::Contract {
+        let yaml = format!(
+            "pipeline:\n  source: {{ type: jsonl, config: {{ path: in.jsonl }} }}\n  sink: {{ type: stdout }}\n  contract:\n{block}"
+        );
+        match crate::check_yaml("flow.yaml", &yaml) {
+            Ok(ir::Definition::Single(p)) => p.contract.expect("a contract"),
+            Ok(_) => panic!("not a single pipeline"),
+            Err(d) => panic!("invalid:\n{d}"),
+        }
+    }
+
+    fn field(name: &str, ty: FieldType) -> FieldDef {
+        FieldDef { name: name.into(), ty, nullable: false, required: true }
+    }
+
+    fn output(fields: Vec<FieldDef>, open: bool) -> RecordSchema {
+        RecordSchema { fields, open, origin: Origin::Declared { loc: Loc::Unknown } }
+    }
+
+    fn check(c: &ir::Contract, out: &RecordSchema) -> Vec<Diagnostic> {
+        let mut diags = Diagnostics::new();
+        check_flow(c, out, &mut diags);
+        diags.into_iter().collect()
+    }
+
+    const ORDERS: &str = "    version: \"1\"\n    fields:\n      - { name: id, type: integer }\n      - { name: stauts, type: string }\n      - { name: amount, type: number }\n      - { name: placed, type: string }\n      - { name: paid, type: boolean }\n";
+
+    #[test]
+    fn fields_the_flow_cannot_produce_or_contradicts_are_errors_at_the_contract() {
+        let c = contract(ORDERS);
+        let out = output(
+            vec![
+                field("id", FieldType::String),
+                field("status", FieldType::String),
+                field("amount", FieldType::Decimal { precision: Some(10), scale: Some(2) }),
+                field("placed", FieldType::Timestamp { time_zone: true }),
+                field("paid", FieldType::Json),
+            ],
+            false,
+        );
+        let found = check(&c, &out);
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert_eq!(found[0].message, "contract field `id` is integer, but the records reaching the sink carry it as string");
+        assert_eq!(found[0].loc.short(), "flow.yaml:7:17");
+        assert!(found[1].message.contains("`stauts` is never produced"), "{}", found[1].message);
+        assert_eq!(found[1].help.as_deref(), Some("did you mean `status`?"));
+        assert_eq!(found[1].loc.short(), "flow.yaml:8:17");
+        for d in &found {
+            assert_eq!(d.notes, [out.origin.note()]);
+        }
+    }
+
+    #[test]
+    fn an_open_flow_may_produce_any_field() {
+        let c = contract(ORDERS);
+        let out = output(vec![field("id", FieldType::Integer), field("amount", FieldType::Integer)], true);
+        assert!(check(&c, &out).is_empty());
+        // Without a near name, the help lists what the flow produces.
+        let closed = output(vec![field("id", FieldType::Integer), field("amount", FieldType::Integer)], false);
+        let found = check(&c, &closed);
+        assert_eq!(found.len(), 3);
+        assert_eq!(found[1].help.as_deref(), Some("the records reaching the sink have `id` or `amount`"));
+    }
+
+    #[test]
+    fn without_extra_fields_a_field_every_record_carries_must_be_declared() {
+        let c = contract(
+            "    version: \"1\"\n    allow_extra_fields: false\n    fields:\n      - { name: id, type: integer }\n",
+        );
+        let mut optional = field("note", FieldType::String);
+        optional.required = false;
+        let out = output(vec![field("id", FieldType::Integer), field("idd", FieldType::Integer), optional], false);
+        let found = check(&c, &out);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].message.contains("field `idd`, which the contract does not declare"));
+        assert_eq!(found[0].loc.short(), "flow.yaml:6:25");
+        assert_eq!(found[0].help.as_deref(), Some("did you mean to declare `id` as `idd`?"));
+    }
+
+    #[test]
+    fn the_schema_is_the_contract_as_a_declaration() {
+        let c = contract(
+            "    version: \"1\"\n    allow_extra_fields: false\n    fields:\n      - { name: id, type: integer }\n      - { name: tags, type: array, required: false, nullable: true }\n",
+        );
+        let s = c.schema();
+        assert!(!s.open);
+        assert!(matches!(s.origin, Origin::Contract { .. }));
+        assert_eq!(s.fields[0], field("id", FieldType::Integer));
+        assert_eq!(
+            s.fields[1],
+            FieldDef {
+                name: "tags".into(),
+                ty: FieldType::Array { items: Box::new(FieldType::Json) },
+                nullable: true,
+                required: false
+            }
+        );
+        assert!(contract(ORDERS).schema().open);
+    }
+
+    #[test]
+    fn bounds_keep_their_exact_text() {
+        let c = contract(
+            "    version: \"1\"\n    fields:\n      - { name: n, type: number, min: -0.1, max: 9007199254740993 }\n",
+        );
+        assert_eq!(c.fields[0].min.as_deref(), Some("-0.1"));
+        assert_eq!(c.fields[0].max.as_deref(), Some("9007199254740993"));
     }
 }

@@ -491,7 +491,7 @@ impl Gen<'_> {
                 let plain = values.iter().all(serde_json::Value::is_string)
                     || values.iter().all(serde_json::Value::is_boolean);
                 let values: Vec<TokenStream> = if plain {
-                    values.iter().map(|v| json_tokens(v)).collect()
+                    values.iter().map(json_tokens).collect()
                 } else {
                     values
                         .iter()

@@ -392,7 +392,8 @@ pub enum ContractType {
 
 impl ContractType {
     /// The values of `type`, as written in a config.
-    pub const VALUES: &'static [&'static str] = &["string", "integer", "number", "boolean", "object", "array"];
+    pub const VALUES: &'static [&'static str] =
+        &["string", "integer", "number", "boolean", "object", "array"];
 
     /// The type as written in a config.
     pub fn as_str(self) -> &'static str {

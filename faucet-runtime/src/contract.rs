@@ -112,7 +112,12 @@ pub struct Contract {
 impl Contract {
     /// A contract at `version` that fails the run on a breach and allows undeclared fields.
     pub fn new(version: impl Into<String>) -> Self {
-        Contract { version: version.into(), on_breach: OnBreach::Fail, allow_extra_fields: true, fields: Vec::new() }
+        Contract {
+            version: version.into(),
+            on_breach: OnBreach::Fail,
+            allow_extra_fields: true,
+            fields: Vec::new(),
+        }
     }
 
     /// What a breaching record does.
@@ -546,15 +551,25 @@ mod tests {
         assert_eq!(rule(&c, json!({"id": 0, "status": "open"})), Some(("range", field("id"))));
         assert_eq!(rule(&c, json!({"id": 1, "status": "gone"})), Some(("enum", field("status"))));
         assert_eq!(rule(&c, json!({"id": 1, "status": "open", "email": null})), None);
-        assert_eq!(rule(&c, json!({"id": 1, "status": "open", "email": "nope"})), Some(("pattern", field("email"))));
+        assert_eq!(
+            rule(&c, json!({"id": 1, "status": "open", "email": "nope"})),
+            Some(("pattern", field("email")))
+        );
         // Both the pattern and the length fail: the pattern is checked first.
-        assert_eq!(rule(&c, json!({"id": 1, "status": "open", "email": "a@"})), Some(("pattern", field("email"))));
-        assert_eq!(rule(&c, json!({"id": 1, "status": "open", "email": "a@b"})), Some(("length", field("email"))));
+        assert_eq!(
+            rule(&c, json!({"id": 1, "status": "open", "email": "a@"})),
+            Some(("pattern", field("email")))
+        );
+        assert_eq!(
+            rule(&c, json!({"id": 1, "status": "open", "email": "a@b"})),
+            Some(("length", field("email")))
+        );
         // Declared order: `id` breaches before `status`.
         assert_eq!(rule(&c, json!({"id": "x", "status": "gone"})), Some(("type", field("id"))));
         // Undeclared fields pass unless the contract forbids them.
         assert_eq!(rule(&c, json!({"id": 1, "status": "open", "extra": 1})), None);
-        let closed = Contract::new("1").allow_extra_fields(false).field(Field::integer("id")).compile().unwrap();
+        let closed =
+            Contract::new("1").allow_extra_fields(false).field(Field::integer("id")).compile().unwrap();
         assert_eq!(rule(&closed, json!({"id": 1, "extra": 1})), Some(("extra_field", field("extra"))));
     }
 
@@ -584,14 +599,18 @@ mod tests {
         assert_eq!(check("0.1"), None);
         assert_eq!(check("9007199254740993"), None);
         // One above 2^53 + 1: equal to the bound through a double, above it exactly.
-        assert_eq!(check("9007199254740994").as_deref(), Some("the value is above the maximum 9007199254740993"));
+        assert_eq!(
+            check("9007199254740994").as_deref(),
+            Some("the value is above the maximum 9007199254740993")
+        );
         assert_eq!(check("0.09999999999999999999").as_deref(), Some("the value is below the minimum 0.1"));
         assert_eq!(check("1e-1"), None);
     }
 
     #[test]
     fn enum_numbers_compare_by_value() {
-        let c = Contract::new("1").field(Field::number("rate").one_of([json!(1), json!(2.5)])).compile().unwrap();
+        let c =
+            Contract::new("1").field(Field::number("rate").one_of([json!(1), json!(2.5)])).compile().unwrap();
         assert_eq!(c.check(&json!({"rate": 1.0})), None);
         assert_eq!(c.check(&json!({"rate": 2.50})), None);
         assert_eq!(c.check(&json!({"rate": 3})).map(|b| b.rule), Some(Rule::Enum));
@@ -627,7 +646,9 @@ mod tests {
     fn invalid_hand_built_contracts_fail_to_compile() {
         let err = |c: Contract| c.compile().unwrap_err().to_string();
         assert!(err(Contract::new(" ").field(Field::string("a"))).contains("version"));
-        assert!(err(Contract::new("1").field(Field::string("a")).field(Field::string("a"))).contains("twice"));
+        assert!(
+            err(Contract::new("1").field(Field::string("a")).field(Field::string("a"))).contains("twice")
+        );
         assert!(err(Contract::new("1").field(Field::string("a").pattern("("))).contains("invalid pattern"));
         assert!(err(Contract::new("1").field(Field::number("a").min("NaN"))).contains("JSON number"));
     }

@@ -1485,7 +1485,11 @@ fn mixed_pages() -> Vec<Vec<Value>> {
             json!({"id": 4, "status": "open"}),
             order(5, "open", json!(9007199254740993u64)),
         ],
-        vec![order(6, "open", json!(1.5)), order(7, "open", json!(9007199254740994u64)), order(8, "open", json!(2))],
+        vec![
+            order(6, "open", json!(1.5)),
+            order(7, "open", json!(9007199254740994u64)),
+            order(8, "open", json!(2)),
+        ],
     ]
 }
 
@@ -1494,14 +1498,15 @@ async fn contract_quarantine_dead_letters_breaching_records_before_sink_failures
     let log = new_log();
     let store = shared_store();
     // The sink rejects order 3 (index 2 of page 1), which conforms.
-    let report = Pipeline::new(VecSource::new(&log, mixed_pages()), RecordingSink::new(&log).failing_ids([3]))
-        .with_dlq(Dlq::new(RecordingSink::dlq(&log)))
-        .with_contract(orders_contract(OnBreach::Quarantine))
-        .with_state(RecordingStore::new(Arc::clone(&store), &log))
-        .with_name("tc1")
-        .run()
-        .await
-        .unwrap();
+    let report =
+        Pipeline::new(VecSource::new(&log, mixed_pages()), RecordingSink::new(&log).failing_ids([3]))
+            .with_dlq(Dlq::new(RecordingSink::dlq(&log)))
+            .with_contract(orders_contract(OnBreach::Quarantine))
+            .with_state(RecordingStore::new(Arc::clone(&store), &log))
+            .with_name("tc1")
+            .run()
+            .await
+            .unwrap();
 
     let pages = mixed_pages();
     let main = writes(&log, MAIN);
@@ -1522,7 +1527,10 @@ async fn contract_quarantine_dead_letters_breaching_records_before_sink_failures
         envs[0]["error"]["message"],
         "contract 2.1.0: field `status`: the value is not one of the 2 allowed values (enum)"
     );
-    assert_eq!(envs[1]["error"]["message"], "contract 2.1.0: field `amount`: the required field is missing (missing)");
+    assert_eq!(
+        envs[1]["error"]["message"],
+        "contract 2.1.0: field `amount`: the required field is missing (missing)"
+    );
     assert_eq!(
         envs[3]["error"]["message"],
         "contract 2.1.0: field `amount`: the value is above the maximum 9007199254740993 (range)"
@@ -1531,7 +1539,8 @@ async fn contract_quarantine_dead_letters_breaching_records_before_sink_failures
     // One DLQ write per page, before the page's bookmark.
     let dlq_tokens: Vec<CommitToken> = writes(&log, DLQ).into_iter().map(|(t, _)| t).collect();
     assert_eq!(dlq_tokens, [token(1, 0), token(2, 0)]);
-    let dlq_at = position(&log, |e| matches!(e, Event::Write { sink: DLQ, token, .. } if token.seq == 1)).unwrap();
+    let dlq_at =
+        position(&log, |e| matches!(e, Event::Write { sink: DLQ, token, .. } if token.seq == 1)).unwrap();
     assert!(dlq_at < position(&log, |e| is_put_of_page(e, 1)).unwrap());
 
     assert_eq!(report.records_read, 8);
@@ -1574,7 +1583,11 @@ async fn contract_fail_writes_nothing_of_the_page_and_keeps_the_bookmark() {
         PageSpec { records: good_page.clone(), ..PageSpec::default() },
         // A malformed input and a good record, then the breach: nothing of it may be written.
         PageSpec {
-            records: vec![order(3, "open", json!(3)), order(4, "open", json!(-0.5)), order(5, "open", json!(5))],
+            records: vec![
+                order(3, "open", json!(3)),
+                order(4, "open", json!(-0.5)),
+                order(5, "open", json!(5)),
+            ],
             rejects: vec![(bad_line, FaucetError::parse("bad line"))],
             skipped: 0,
         },

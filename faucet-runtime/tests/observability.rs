@@ -402,10 +402,8 @@ fn a_sink_batch_error_is_counted() {
 
 /// Ids 1 to 6 in two pages; the contract allows ids up to 3 and no other field.
 fn contract_run(on_breach: OnBreach) -> (faucet_runtime::Result<faucet_runtime::RunReport>, Metrics) {
-    let contract = Contract::new("1")
-        .on_breach(on_breach)
-        .allow_extra_fields(false)
-        .field(Field::integer("id").max(3));
+    let contract =
+        Contract::new("1").on_breach(on_breach).allow_extra_fields(false).field(Field::integer("id").max(3));
     let pipeline = Pipeline::new(PagedSource::new(2, 3), CollectSink::new("collect", 10))
         .with_transform(transform_fn(|mut r: Record| {
             if r["id"] == json!(2) {
@@ -440,7 +438,10 @@ fn a_fail_contract_counts_an_abort() {
     assert_eq!(report.unwrap_err().kind(), ErrorKind::ContractViolation);
     assert_eq!(m.counter(observe::CONTRACT_ABORTS, &ORDERS_EU), 1);
     assert!(!m.names().contains(observe::CONTRACT_VIOLATIONS));
-    assert_eq!(m.counter(observe::PIPELINE_RUNS, &with(&[("status", "err"), ("kind", "ContractViolation")])), 1);
+    assert_eq!(
+        m.counter(observe::PIPELINE_RUNS, &with(&[("status", "err"), ("kind", "ContractViolation")])),
+        1
+    );
 }
 
 /// A state store that reads fine (nothing stored) and fails every write after `ok_puts`.

@@ -26,6 +26,7 @@ pub mod snapshot_support {
 include!("../../faucet-gen/tests/codegen/minimal.rs");
 include!("../../faucet-gen/tests/codegen/full.rs");
 include!("../../faucet-gen/tests/codegen/custom_transform.rs");
+include!("../../faucet-gen/tests/codegen/contract.rs");
 include!("../../faucet-gen/tests/codegen/matrix.rs");
 include!("../../faucet-gen/tests/codegen/object_store.rs");
 include!("../../faucet-gen/tests/codegen/object_backends.rs");
@@ -60,6 +61,7 @@ fn snapshots_build_their_pipelines() {
     assert!(minimal::pipeline().is_ok());
     assert_eq!(full_featured::NAME, "full-featured");
     assert!(custom_transform::pipeline().is_ok());
+    assert!(contract_orders::pipeline().is_ok());
     assert!(matrix::pipeline_users().is_ok());
     assert!(matrix::pipeline_posts(&serde_json::json!({"id": 1})).is_ok());
     assert!(
@@ -109,4 +111,3 @@ fn object_backends_snapshot_builds_once_its_key_is_set() {
     unsafe { std::env::set_var("FAUCET_SNAPSHOT_AZURE_KEY", "c25hcHNob3Q=") };
     assert!(lake_copy::pipeline().is_ok());
 }
-include!("../../faucet-gen/tests/codegen/contract.rs");

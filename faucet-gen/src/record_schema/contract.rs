@@ -18,7 +18,11 @@ pub(crate) static CONTRACT: Spec = Spec {
     doc: "A data contract: the promised shape of the records the pipeline writes, checked on every page \
           after the transforms and before the sink write.",
     fields: &[
-        Field::req("version", Kind::Str, "The contract's version, named in every breach message and envelope."),
+        Field::req(
+            "version",
+            Kind::Str,
+            "The contract's version, named in every breach message and envelope.",
+        ),
         Field::opt("description", Kind::Str, "What the data is, for its consumers."),
         Field::opt("owner", Kind::Str, "Who answers for the contract."),
         Field::opt(
@@ -28,8 +32,12 @@ pub(crate) static CONTRACT: Spec = Spec {
              queue (`quarantine`, which needs `dlq:`), or is written anyway and counted (`warn`).",
         )
         .default("\"fail\""),
-        Field::opt("allow_extra_fields", Kind::Bool, "`false`: a field the contract does not declare is a breach.")
-            .default("true"),
+        Field::opt(
+            "allow_extra_fields",
+            Kind::Bool,
+            "`false`: a field the contract does not declare is a breach.",
+        )
+        .default("true"),
         Field::req(
             "fields",
             Kind::List(&Kind::Object(&CONTRACT_FIELD)),
@@ -51,8 +59,12 @@ pub(crate) static CONTRACT_FIELD: Spec = Spec {
             Kind::OneOf(ContractType::VALUES),
             "The value's JSON type; `integer` is a number with no fractional part.",
         ),
-        Field::opt("required", Kind::Bool, "Every record has the key; an absent optional field is not checked.")
-            .default("true"),
+        Field::opt(
+            "required",
+            Kind::Bool,
+            "Every record has the key; an absent optional field is not checked.",
+        )
+        .default("true"),
         Field::opt("nullable", Kind::Bool, "The value may be `null` (which skips the other checks).")
             .default("false"),
         Field::opt("enum", Kind::List(&Kind::Json), "The allowed values, each of `type` (never `null`)."),
@@ -159,8 +171,9 @@ fn fields(node: &Node, diags: &mut Diagnostics) -> Option<Vec<ContractField>> {
         match field(item, diags) {
             Some(f) => {
                 if let Some(first) = out.iter().find(|o| o.name == f.name) {
-                    let mut d = Diagnostic::new(f.name_loc.clone(), format!("duplicate contract field `{}`", f.name))
-                        .with_help("declare each field once");
+                    let mut d =
+                        Diagnostic::new(f.name_loc.clone(), format!("duplicate contract field `{}`", f.name))
+                            .with_help("declare each field once");
                     d.notes.push(format!("first declared at {}", first.name_loc.short()));
                     diags.push(d);
                     ok = false;
@@ -179,16 +192,17 @@ fn field(node: &Node, diags: &mut Diagnostics) -> Option<ContractField> {
     let mut f = Fields::with_spec(node, &CONTRACT_FIELD, "a contract field", diags)?;
     let name_node = f.require("name", diags);
     let name = name_node.and_then(|n| plain_string(n, "name", diags));
-    let ty = f.require("type", diags).and_then(|n| one_of(n, "type", ContractType::VALUES, diags)).map(|t| {
-        match t {
-            "integer" => ContractType::Integer,
-            "number" => ContractType::Number,
-            "boolean" => ContractType::Boolean,
-            "object" => ContractType::Object,
-            "array" => ContractType::Array,
-            _ => ContractType::String,
-        }
-    });
+    let ty =
+        f.require("type", diags).and_then(|n| one_of(n, "type", ContractType::VALUES, diags)).map(
+            |t| match t {
+                "integer" => ContractType::Integer,
+                "number" => ContractType::Number,
+                "boolean" => ContractType::Boolean,
+                "object" => ContractType::Object,
+                "array" => ContractType::Array,
+                _ => ContractType::String,
+            },
+        );
     let required = f.get("required").map_or(Some(true), |n| boolean(n, "required", diags));
     let nullable = f.get("nullable").map_or(Some(false), |n| boolean(n, "nullable", diags));
     let allowed = f.entry("enum").filter(|e| !matches!(e.value.value, Value::Null));
@@ -202,7 +216,11 @@ fn field(node: &Node, diags: &mut Diagnostics) -> Option<ContractField> {
 
     let (name_node, name, ty) = (name_node?, name?, ty?);
     if name.trim().is_empty() {
-        diags.error_help(&name_node.loc, "a contract field's `name` must not be empty", "name the record's key");
+        diags.error_help(
+            &name_node.loc,
+            "a contract field's `name` must not be empty",
+            "name the record's key",
+        );
         return None;
     }
     let mut ok = true;
@@ -214,7 +232,12 @@ fn field(node: &Node, diags: &mut Diagnostics) -> Option<ContractField> {
         let types: Vec<&str> = applies.iter().map(|t| t.as_str()).collect();
         diags.error_help(
             &key.key_loc,
-            format!("`{}` applies only to {} fields, but `{name}` is {} field", key.key, list(&types), a_type(ty)),
+            format!(
+                "`{}` applies only to {} fields, but `{name}` is {} field",
+                key.key,
+                list(&types),
+                a_type(ty)
+            ),
             format!("remove `{}`, or change the field's `type`", key.key),
         );
         ok = false;
@@ -245,15 +268,15 @@ fn field(node: &Node, diags: &mut Diagnostics) -> Option<ContractField> {
     });
     let min = min.and_then(|e| bound(&e.value, "min", &mut ok, diags));
     let max = max.and_then(|e| bound(&e.value, "max", &mut ok, diags));
-    if let (Some((lo, lo_text)), Some((hi, hi_text)), Some(e)) = (&min, &max, key_loc(node, "min")) {
-        if lo > hi {
-            diags.error_help(
-                &e,
-                format!("`min` ({lo_text}) is greater than `max` ({hi_text}) for `{name}`: no value can pass"),
-                "make `min` at most `max`",
-            );
-            ok = false;
-        }
+    if let (Some((lo, lo_text)), Some((hi, hi_text)), Some(e)) = (&min, &max, key_loc(node, "min"))
+        && lo > hi
+    {
+        diags.error_help(
+            &e,
+            format!("`min` ({lo_text}) is greater than `max` ({hi_text}) for `{name}`: no value can pass"),
+            "make `min` at most `max`",
+        );
+        ok = false;
     }
     let mut length = |e: Option<&crate::load::Entry>, key: &str| {
         let e = e?;
@@ -270,7 +293,9 @@ fn field(node: &Node, diags: &mut Diagnostics) -> Option<ContractField> {
     {
         diags.error_help(
             &loc,
-            format!("`min_length` ({lo}) is greater than `max_length` ({hi}) for `{name}`: no value can pass"),
+            format!(
+                "`min_length` ({lo}) is greater than `max_length` ({hi}) for `{name}`: no value can pass"
+            ),
             "make `min_length` at most `max_length`",
         );
         ok = false;
@@ -328,14 +353,23 @@ fn bound(node: &Node, key: &str, ok: &mut bool, diags: &mut Diagnostics) -> Opti
             Value::Float(_) => "an infinite or NaN number".to_owned(),
             ref other => other.kind_name().to_owned(),
         };
-        diags.error_help(&node.loc, format!("`{key}` must be a number, found {what}"), format!("write `{key}: 0`"));
+        diags.error_help(
+            &node.loc,
+            format!("`{key}` must be a number, found {what}"),
+            format!("write `{key}: 0`"),
+        );
         *ok = false;
     }
     found
 }
 
 /// `enum`: a non-empty list of values of `ty`, none of them null.
-fn enum_values(node: &Node, ty: ContractType, name: &str, diags: &mut Diagnostics) -> Option<Vec<serde_json::Value>> {
+fn enum_values(
+    node: &Node,
+    ty: ContractType,
+    name: &str,
+    diags: &mut Diagnostics,
+) -> Option<Vec<serde_json::Value>> {
     let Value::Seq(items) = &node.value else {
         diags.error(&node.loc, format!("`enum` must be a list, found {}", node.value.kind_name()));
         return None;
@@ -418,7 +452,11 @@ impl ir::Contract {
                 required: f.required,
             })
             .collect();
-        RecordSchema { fields, open: self.allow_extra_fields, origin: Origin::Contract { loc: self.loc.clone() } }
+        RecordSchema {
+            fields,
+            open: self.allow_extra_fields,
+            origin: Origin::Contract { loc: self.loc.clone() },
+        }
     }
 }
 
@@ -499,18 +537,24 @@ fn push(diags: &mut Diagnostics, loc: &Loc, message: String, help: String, outpu
 /// PostgreSQL), so both `number` and `string` may hold it; JSON may hold anything.
 fn holds(ty: ContractType, produced: &FieldType) -> bool {
     use FieldType as F;
-    match (ty, produced) {
-        (_, F::Json) => true,
-        (ContractType::String, F::String | F::Date | F::Time | F::Timestamp { .. } | F::Binary | F::Other { .. }) => {
-            true
-        }
-        (ContractType::String, F::Decimal { .. }) => true,
-        (ContractType::Integer | ContractType::Number, F::Integer | F::Number | F::Decimal { .. }) => true,
-        (ContractType::Boolean, F::Boolean) => true,
-        (ContractType::Object, F::Object { .. }) => true,
-        (ContractType::Array, F::Array { .. }) => true,
-        _ => false,
-    }
+    matches!(
+        (ty, produced),
+        (_, F::Json)
+            | (
+                ContractType::String,
+                F::String
+                    | F::Date
+                    | F::Time
+                    | F::Timestamp { .. }
+                    | F::Binary
+                    | F::Other { .. }
+                    | F::Decimal { .. }
+            )
+            | (ContractType::Integer | ContractType::Number, F::Integer | F::Number | F::Decimal { .. })
+            | (ContractType::Boolean, F::Boolean)
+            | (ContractType::Object, F::Object { .. })
+            | (ContractType::Array, F::Array { .. })
+    )
 }
 
 #[cfg(test)]
@@ -560,7 +604,10 @@ mod tests {
         );
         let found = check(&c, &out);
         assert_eq!(found.len(), 2, "{found:?}");
-        assert_eq!(found[0].message, "contract field `id` is integer, but the records reaching the sink carry it as string");
+        assert_eq!(
+            found[0].message,
+            "contract field `id` is integer, but the records reaching the sink carry it as string"
+        );
         assert_eq!(found[0].loc.short(), "flow.yaml:7:17");
         assert!(found[1].message.contains("`stauts` is never produced"), "{}", found[1].message);
         assert_eq!(found[1].help.as_deref(), Some("did you mean `status`?"));
@@ -576,7 +623,8 @@ mod tests {
         let out = output(vec![field("id", FieldType::Integer), field("amount", FieldType::Integer)], true);
         assert!(check(&c, &out).is_empty());
         // Without a near name, the help lists what the flow produces.
-        let closed = output(vec![field("id", FieldType::Integer), field("amount", FieldType::Integer)], false);
+        let closed =
+            output(vec![field("id", FieldType::Integer), field("amount", FieldType::Integer)], false);
         let found = check(&c, &closed);
         assert_eq!(found.len(), 3);
         assert_eq!(found[1].help.as_deref(), Some("the records reaching the sink have `id` or `amount`"));
@@ -589,7 +637,8 @@ mod tests {
         );
         let mut optional = field("note", FieldType::String);
         optional.required = false;
-        let out = output(vec![field("id", FieldType::Integer), field("idd", FieldType::Integer), optional], false);
+        let out =
+            output(vec![field("id", FieldType::Integer), field("idd", FieldType::Integer), optional], false);
         let found = check(&c, &out);
         assert_eq!(found.len(), 1, "{found:?}");
         assert!(found[0].message.contains("field `idd`, which the contract does not declare"));

@@ -9,8 +9,8 @@
 //! Where no schema is known the stream is untyped and those checks are skipped.
 
 pub(crate) mod check;
-pub(crate) mod contract;
 pub mod context;
+pub(crate) mod contract;
 mod model;
 
 pub use context::SchemaContext;

@@ -140,7 +140,15 @@ fn templates<'a>(node: &'a Node, key: &str, diags: &mut Diagnostics) -> Option<V
 pub(crate) fn single(base: &Base<'_>, diags: &mut Diagnostics) -> Option<Node> {
     let source = pick(&base.sources, None, "source", &base.loc, diags);
     let sink = pick(&base.sinks, None, "sink", &base.loc, diags);
-    Some(compose(&base.loc, source?.clone(), base.transforms.cloned(), sink?.clone(), base.state, base.dlq, base.contract))
+    Some(compose(
+        &base.loc,
+        source?.clone(),
+        base.transforms.cloned(),
+        sink?.clone(),
+        base.state,
+        base.dlq,
+        base.contract,
+    ))
 }
 
 /// A template by name (`default` when `name` is `None`).

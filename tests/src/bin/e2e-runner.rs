@@ -3,9 +3,9 @@
 //! JSON line: the crash tests kill this process at random points.
 
 use faucet_e2e::{
-    cdc_one, cdc_replica, csv_contract, csv_to_jsonl, csv_to_sqlite, jsonl_dlq, jsonl_to_jsonl, matrix_fanout, matrix_rest,
-    matrix_stop, matrix_tree, mysql_to_pg, peak_rss_kib, pg_append, pg_to_jsonl, pg_upsert, sqlite_upsert,
-    vol_pg_to_pg, vol_sqlite_to_pg,
+    cdc_one, cdc_replica, csv_contract, csv_to_jsonl, csv_to_sqlite, jsonl_dlq, jsonl_to_jsonl,
+    matrix_fanout, matrix_rest, matrix_stop, matrix_tree, mysql_to_pg, peak_rss_kib, pg_append, pg_to_jsonl,
+    pg_upsert, sqlite_upsert, vol_pg_to_pg, vol_sqlite_to_pg,
 };
 
 #[tokio::main(flavor = "current_thread")]

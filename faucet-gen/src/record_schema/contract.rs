@@ -675,4 +675,29 @@ mod tests {
         assert_eq!(c.fields[0].min.as_deref(), Some("-0.1"));
         assert_eq!(c.fields[0].max.as_deref(), Some("9007199254740993"));
     }
+
+    #[test]
+    fn an_inline_definition_takes_the_same_contract() {
+        let tokens = quote::quote! {
+            name: inline_contract,
+            pipeline: {
+                source: { type: jsonl, config: { path: "in.jsonl" } },
+                sink: { type: stdout },
+                contract: {
+                    version: "1",
+                    on_breach: warn,
+                    fields: [
+                        { name: status, type: string, enum: [open, "shipped"], pattern: "^[a-z]+$" },
+                        { name: n, type: number, min: 0.5, max: 10, required: false },
+                    ],
+                },
+            }
+        };
+        let ctx = crate::MacroContext { manifest_dir: ".".into(), caller_file: None };
+        let out = crate::expand(tokens, &ctx).to_string();
+        assert!(!out.contains("compile_error"), "{out}");
+        for part in ["with_contract", "OnBreach :: Warn", "one_of ([\"open\" , \"shipped\"])", "min (\"0.5\")"] {
+            assert!(out.contains(part), "{part} missing from {out}");
+        }
+    }
 }

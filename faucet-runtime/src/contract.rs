@@ -138,11 +138,6 @@ impl Contract {
         self
     }
 
-    /// The breach policy.
-    pub fn policy(&self) -> OnBreach {
-        self.on_breach
-    }
-
     /// Compiles the contract for checking: regexes built, bounds parsed.
     /// A [`ErrorKind::Config`] error names what is invalid (faucet-gen
     /// rejects all of it at build time, so only a hand-built contract can fail).

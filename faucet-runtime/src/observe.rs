@@ -4,16 +4,20 @@
 //! Metric names follow faucet-stream's, so existing dashboards keep working.
 //! Labels are low-cardinality only: `pipeline`, `row`, `connector` (plus
 //! `source` / `sink` / `status` / `kind` on run metrics, `dlq_connector` on DLQ
-//! metrics, `outcome` on bookmark reads and `op` / `kind` on state errors). The
-//! run id is a field of the `faucet.pipeline.run` span, never a label.
+//! metrics, `outcome` on bookmark reads, `op` / `kind` on state errors, and
+//! `field` / `rule` / `mode` on contract breaches, whose fields are the
+//! contract's or `<extra>`). The run id is a field of the
+//! `faucet.pipeline.run` span, never a label.
 //!
-//! Every handle is registered once per run in [`RunMetrics::new`], so the hot
-//! path only bumps an atomic (or does nothing when no recorder is installed):
-//! no label set is built and nothing is allocated per page or record.
+//! Every handle is registered once per run in [`RunMetrics::new`] (a contract
+//! breach counter at the first breach of its field and rule), so the hot path
+//! only bumps an atomic (or does nothing when no recorder is installed): no
+//! label set is built and nothing is allocated per page or record.
 //!
 //! Spans (all but the run span at `DEBUG`, `faucet.transform.apply` at `TRACE`):
 //! [`SPAN_RUN`], [`SPAN_SOURCE_PAGE`], [`SPAN_TRANSFORM`], [`SPAN_SINK_WRITE`],
-//! [`SPAN_SINK_FLUSH`], [`SPAN_DLQ_ROUTE`], [`SPAN_CONTRACT`], [`SPAN_STATE_GET`], [`SPAN_STATE_PUT`].
+//! [`SPAN_SINK_FLUSH`], [`SPAN_DLQ_ROUTE`], [`SPAN_CONTRACT`], [`SPAN_STATE_GET`],
+//! [`SPAN_STATE_PUT`].
 
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 

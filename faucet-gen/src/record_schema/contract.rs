@@ -696,7 +696,9 @@ mod tests {
         let ctx = crate::MacroContext { manifest_dir: ".".into(), caller_file: None };
         let out = crate::expand(tokens, &ctx).to_string();
         assert!(!out.contains("compile_error"), "{out}");
-        for part in ["with_contract", "OnBreach :: Warn", "one_of ([\"open\" , \"shipped\"])", "min (\"0.5\")"] {
+        for part in
+            ["with_contract", "OnBreach :: Warn", "one_of ([\"open\" , \"shipped\"])", "min (\"0.5\")"]
+        {
             assert!(out.contains(part), "{part} missing from {out}");
         }
     }

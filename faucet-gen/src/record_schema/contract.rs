@@ -7,7 +7,7 @@
 
 use crate::diag::{Diagnostic, Diagnostics, Loc, list};
 use crate::ir::{self, ContractField, ContractType, OnBreach};
-use crate::load::{Node, Value};
+use crate::load::{Entry, Node, Value};
 use crate::read::{Fields, boolean, int_in, one_of, plain_string};
 use crate::record_schema::{FieldDef, FieldType, Origin, RecordSchema};
 use crate::spec::{Field, Kind, Spec};
@@ -192,25 +192,13 @@ fn field(node: &Node, diags: &mut Diagnostics) -> Option<ContractField> {
     let mut f = Fields::with_spec(node, &CONTRACT_FIELD, "a contract field", diags)?;
     let name_node = f.require("name", diags);
     let name = name_node.and_then(|n| plain_string(n, "name", diags));
-    let ty =
-        f.require("type", diags).and_then(|n| one_of(n, "type", ContractType::VALUES, diags)).map(
-            |t| match t {
-                "integer" => ContractType::Integer,
-                "number" => ContractType::Number,
-                "boolean" => ContractType::Boolean,
-                "object" => ContractType::Object,
-                "array" => ContractType::Array,
-                _ => ContractType::String,
-            },
-        );
+    let ty = f.require("type", diags).and_then(|n| field_type(n, diags));
     let required = f.get("required").map_or(Some(true), |n| boolean(n, "required", diags));
     let nullable = f.get("nullable").map_or(Some(false), |n| boolean(n, "nullable", diags));
-    let allowed = f.entry("enum").filter(|e| !matches!(e.value.value, Value::Null));
-    let pattern = f.entry("pattern").filter(|e| !matches!(e.value.value, Value::Null));
-    let min = f.entry("min").filter(|e| !matches!(e.value.value, Value::Null));
-    let max = f.entry("max").filter(|e| !matches!(e.value.value, Value::Null));
-    let min_length = f.entry("min_length").filter(|e| !matches!(e.value.value, Value::Null));
-    let max_length = f.entry("max_length").filter(|e| !matches!(e.value.value, Value::Null));
+    let mut present = |key| f.entry(key).filter(|e| !matches!(e.value.value, Value::Null));
+    let (allowed, pattern) = (present("enum"), present("pattern"));
+    let (min, max) = (present("min"), present("max"));
+    let (min_length, max_length) = (present("min_length"), present("max_length"));
     let description = f.get("description").map(|n| plain_string(n, "description", diags));
     f.finish(diags);
 
@@ -223,188 +211,186 @@ fn field(node: &Node, diags: &mut Diagnostics) -> Option<ContractField> {
         );
         return None;
     }
-    let mut ok = true;
-    // A constraint on a type it does not apply to.
-    let mut wrong_type = |key: &crate::load::Entry, applies: &[ContractType]| {
-        if applies.contains(&ty) {
-            return true;
-        }
-        let types: Vec<&str> = applies.iter().map(|t| t.as_str()).collect();
-        diags.error_help(
-            &key.key_loc,
-            format!(
-                "`{}` applies only to {} fields, but `{name}` is {} field",
-                key.key,
-                list(&types),
-                a_type(ty)
-            ),
-            format!("remove `{}`, or change the field's `type`", key.key),
-        );
-        ok = false;
-        false
-    };
-    let numeric = [ContractType::Integer, ContractType::Number];
-    let pattern = pattern.filter(|e| wrong_type(e, &[ContractType::String]));
-    let min = min.filter(|e| wrong_type(e, &numeric));
-    let max = max.filter(|e| wrong_type(e, &numeric));
-    let min_length = min_length.filter(|e| wrong_type(e, &[ContractType::String]));
-    let max_length = max_length.filter(|e| wrong_type(e, &[ContractType::String]));
-
-    let pattern = pattern.and_then(|e| {
-        let p = plain_string(&e.value, "pattern", diags)?;
-        match regex::Regex::new(&p) {
-            Ok(_) => Some(p),
-            Err(e2) => {
-                let detail = e2.to_string().lines().last().unwrap_or_default().trim().to_owned();
-                diags.error_help(
-                    &e.value.loc,
-                    format!("invalid regex {p:?}: {detail}"),
-                    "the pattern uses Rust regex syntax",
-                );
-                ok = false;
-                None
-            }
-        }
-    });
-    let min = min.and_then(|e| bound(&e.value, "min", &mut ok, diags));
-    let max = max.and_then(|e| bound(&e.value, "max", &mut ok, diags));
-    if let (Some((lo, lo_text)), Some((hi, hi_text)), Some(e)) = (&min, &max, key_loc(node, "min"))
-        && lo > hi
-    {
-        diags.error_help(
-            &e,
-            format!("`min` ({lo_text}) is greater than `max` ({hi_text}) for `{name}`: no value can pass"),
-            "make `min` at most `max`",
-        );
-        ok = false;
-    }
-    let mut length = |e: Option<&crate::load::Entry>, key: &str| {
-        let e = e?;
-        let v = int_in(&e.value, key, 0, i64::MAX, diags);
-        if v.is_none() {
-            ok = false;
-        }
-        v.map(|v| v as u64)
-    };
-    let min_length = length(min_length, "min_length");
-    let max_length = length(max_length, "max_length");
-    if let (Some(lo), Some(hi), Some(loc)) = (min_length, max_length, key_loc(node, "min_length"))
-        && lo > hi
-    {
-        diags.error_help(
-            &loc,
-            format!(
-                "`min_length` ({lo}) is greater than `max_length` ({hi}) for `{name}`: no value can pass"
-            ),
-            "make `min_length` at most `max_length`",
-        );
-        ok = false;
-    }
-    let allowed = match allowed {
-        Some(e) => {
-            let values = enum_values(&e.value, ty, &name, diags);
-            if values.is_none() {
-                ok = false;
-            }
-            values
-        }
-        None => None,
-    };
-    let description = match description {
-        Some(Some(d)) => Some(d),
-        Some(None) => {
-            ok = false;
-            None
-        }
-        None => None,
-    };
-    let (required, nullable) = (required?, nullable?);
-    ok.then(|| ContractField {
-        name,
+    let mut c = Constraints { name: &name, ty, ok: true, diags };
+    let (string, numeric) = ([ContractType::String], [ContractType::Integer, ContractType::Number]);
+    let pattern = c.applies(pattern, &string);
+    let (min, max) = (c.applies(min, &numeric), c.applies(max, &numeric));
+    let (min_length, max_length) = (c.applies(min_length, &string), c.applies(max_length, &string));
+    let pattern = c.pattern(pattern);
+    let (min, max) = c.bounds(min, max);
+    let (min_length, max_length) = c.lengths(min_length, max_length);
+    let allowed = allowed.and_then(|e| c.allowed(&e.value));
+    let ok = c.ok && description.as_ref().is_none_or(Option::is_some);
+    ok.then_some(ContractField {
         name_loc: name_node.loc.clone(),
         ty,
-        required,
-        nullable,
+        required: required?,
+        nullable: nullable?,
         allowed,
         pattern,
-        min: min.map(|(_, text)| text),
-        max: max.map(|(_, text)| text),
+        min,
+        max,
         min_length,
         max_length,
-        description,
+        description: description.flatten(),
+        name,
     })
 }
 
-/// The key location of `key` in the map `node` (for errors about a pair of keys).
-fn key_loc(node: &Node, key: &str) -> Option<Loc> {
-    let Value::Map(entries) = &node.value else { return None };
-    entries.iter().find(|e| e.key == key).map(|e| e.key_loc.clone())
+/// `type`.
+fn field_type(node: &Node, diags: &mut Diagnostics) -> Option<ContractType> {
+    Some(match one_of(node, "type", ContractType::VALUES, diags)? {
+        "integer" => ContractType::Integer,
+        "number" => ContractType::Number,
+        "boolean" => ContractType::Boolean,
+        "object" => ContractType::Object,
+        "array" => ContractType::Array,
+        _ => ContractType::String,
+    })
 }
 
-/// A numeric bound: its value (for `min <= max`) and its exact JSON text.
-fn bound(node: &Node, key: &str, ok: &mut bool, diags: &mut Diagnostics) -> Option<(f64, String)> {
-    let found = match node.value {
-        Value::Int(i) => Some((i as f64, i.to_string())),
-        Value::Float(x) if x.is_finite() => serde_json::Number::from_f64(x).map(|n| (x, n.to_string())),
-        _ => None,
-    };
-    if found.is_none() {
-        let what = match node.value {
-            Value::Float(_) => "an infinite or NaN number".to_owned(),
-            ref other => other.kind_name().to_owned(),
-        };
-        diags.error_help(
-            &node.loc,
-            format!("`{key}` must be a number, found {what}"),
-            format!("write `{key}: 0`"),
-        );
-        *ok = false;
-    }
-    found
-}
-
-/// `enum`: a non-empty list of values of `ty`, none of them null.
-fn enum_values(
-    node: &Node,
+/// The checks of one field's constraints against its type and each other;
+/// `ok` turns false at the first mistake reported.
+struct Constraints<'a> {
+    name: &'a str,
     ty: ContractType,
-    name: &str,
-    diags: &mut Diagnostics,
-) -> Option<Vec<serde_json::Value>> {
-    let Value::Seq(items) = &node.value else {
-        diags.error(&node.loc, format!("`enum` must be a list, found {}", node.value.kind_name()));
-        return None;
-    };
-    if items.is_empty() {
-        diags.error_help(
-            &node.loc,
-            format!("`enum` of `{name}` must not be empty: no value could pass"),
-            "list the allowed values, or remove `enum`",
-        );
-        return None;
-    }
-    let mut ok = true;
-    for item in items {
-        if let Value::Null = item.value {
-            diags.error_help(
-                &item.loc,
-                format!("`enum` of `{name}` must not contain null"),
-                "remove it and set `nullable: true` to allow null",
-            );
-            ok = false;
-        } else if !value_has_type(&item.value, ty) {
-            let found = match item.value {
-                Value::Float(_) if ty == ContractType::Integer => "a number with a fractional part",
-                ref other => other.kind_name(),
-            };
-            diags.error_help(
-                &item.loc,
-                format!("this `enum` value is {found}, but `{name}` is {} field", a_type(ty)),
-                format!("every value of `enum` must be {}", a_type(ty)),
-            );
-            ok = false;
+    ok: bool,
+    diags: &'a mut Diagnostics,
+}
+
+impl Constraints<'_> {
+    /// `entry`, when the field's type is one of `types`; else reported.
+    fn applies<'e>(&mut self, entry: Option<&'e Entry>, types: &[ContractType]) -> Option<&'e Entry> {
+        let entry = entry?;
+        if types.contains(&self.ty) {
+            return Some(entry);
         }
+        let names: Vec<&str> = types.iter().map(|t| t.as_str()).collect();
+        self.error(
+            &entry.key_loc,
+            format!(
+                "`{}` applies only to {} fields, but `{}` is {} field",
+                entry.key,
+                list(&names),
+                self.name,
+                a_type(self.ty)
+            ),
+            format!("remove `{}`, or change the field's `type`", entry.key),
+        );
+        None
     }
-    ok.then(|| items.iter().map(Node::to_json).collect())
+
+    fn error(&mut self, loc: &Loc, message: String, help: impl Into<String>) {
+        self.diags.error_help(loc, message, help);
+        self.ok = false;
+    }
+
+    /// `pattern`: a regex that compiles.
+    fn pattern(&mut self, entry: Option<&Entry>) -> Option<String> {
+        let node = &entry?.value;
+        let Some(p) = plain_string(node, "pattern", self.diags) else {
+            self.ok = false;
+            return None;
+        };
+        if let Err(e) = regex::Regex::new(&p) {
+            let detail = e.to_string().lines().last().unwrap_or_default().trim().to_owned();
+            self.error(
+                &node.loc,
+                format!("invalid regex {p:?}: {detail}"),
+                "the pattern uses Rust regex syntax",
+            );
+            return None;
+        }
+        Some(p)
+    }
+
+    /// `min` and `max`: numbers as their exact text, `min` at most `max`.
+    fn bounds(&mut self, min: Option<&Entry>, max: Option<&Entry>) -> (Option<String>, Option<String>) {
+        let lo = min.and_then(|e| self.number(&e.value, "min"));
+        let hi = max.and_then(|e| self.number(&e.value, "max"));
+        if let (Some((lo, lo_text)), Some((hi, hi_text)), Some(min)) = (&lo, &hi, min)
+            && lo > hi
+        {
+            let message = format!(
+                "`min` ({lo_text}) is greater than `max` ({hi_text}) for `{}`: no value can pass",
+                self.name
+            );
+            self.error(&min.key_loc, message, "make `min` at most `max`");
+        }
+        (lo.map(|(_, text)| text), hi.map(|(_, text)| text))
+    }
+
+    /// A finite number: its value (to order the bounds) and its exact JSON text.
+    fn number(&mut self, node: &Node, key: &str) -> Option<(f64, String)> {
+        let found = match node.value {
+            Value::Int(i) => Some((i as f64, i.to_string())),
+            Value::Float(x) => serde_json::Number::from_f64(x).map(|n| (x, n.to_string())),
+            _ => None,
+        };
+        if found.is_none() {
+            let what = match &node.value {
+                Value::Float(_) => "an infinite or NaN number",
+                other => other.kind_name(),
+            };
+            self.error(
+                &node.loc,
+                format!("`{key}` must be a number, found {what}"),
+                format!("write `{key}: 0`"),
+            );
+        }
+        found
+    }
+
+    /// `min_length` and `max_length`: counts of characters, the first at most the second.
+    fn lengths(&mut self, min: Option<&Entry>, max: Option<&Entry>) -> (Option<u64>, Option<u64>) {
+        let mut count = |e: Option<&Entry>, key: &str| {
+            let e = e?;
+            let n = int_in(&e.value, key, 0, i64::MAX, self.diags);
+            self.ok &= n.is_some();
+            n.map(|n| n as u64)
+        };
+        let (lo, hi) = (count(min, "min_length"), count(max, "max_length"));
+        if let (Some(lo), Some(hi), Some(min)) = (lo, hi, min)
+            && lo > hi
+        {
+            let message = format!(
+                "`min_length` ({lo}) is greater than `max_length` ({hi}) for `{}`: no value can pass",
+                self.name
+            );
+            self.error(&min.key_loc, message, "make `min_length` at most `max_length`");
+        }
+        (lo, hi)
+    }
+
+    /// `enum`: a non-empty list of values of the field's type, none of them null.
+    fn allowed(&mut self, node: &Node) -> Option<Vec<serde_json::Value>> {
+        let Value::Seq(items) = &node.value else {
+            let message = format!("`enum` must be a list, found {}", node.value.kind_name());
+            self.error(&node.loc, message, "list the allowed values: `enum: [a, b]`");
+            return None;
+        };
+        if items.is_empty() {
+            let message = format!("`enum` of `{}` must not be empty: no value could pass", self.name);
+            self.error(&node.loc, message, "list the allowed values, or remove `enum`");
+            return None;
+        }
+        let reported = self.diags.len();
+        for item in items {
+            if let Value::Null = item.value {
+                let message = format!("`enum` of `{}` must not contain null", self.name);
+                self.error(&item.loc, message, "remove it and set `nullable: true` to allow null");
+            } else if !value_has_type(&item.value, self.ty) {
+                let found = match &item.value {
+                    Value::Float(_) if self.ty == ContractType::Integer => "a number with a fractional part",
+                    other => other.kind_name(),
+                };
+                let message =
+                    format!("this `enum` value is {found}, but `{}` is {} field", self.name, a_type(self.ty));
+                self.error(&item.loc, message, format!("every value of `enum` must be {}", a_type(self.ty)));
+            }
+        }
+        (self.diags.len() == reported).then(|| items.iter().map(Node::to_json).collect())
+    }
 }
 
 /// Whether a config value is of the contract type (`1.0` is an integer, as at run time).

@@ -679,7 +679,10 @@ where
         let _entered = span.enter();
         let mode = contract.on_breach();
         if mode == OnBreach::Quarantine {
-            let checked = std::mem::take(records).into_iter().zip(std::mem::take(positions));
+            let n = records.len();
+            let checked = std::mem::replace(records, Vec::with_capacity(n))
+                .into_iter()
+                .zip(std::mem::replace(positions, Vec::with_capacity(n)));
             for (record, index) in checked {
                 match contract.check(&record) {
                     None => {

@@ -6,6 +6,7 @@ fn main() {
         "pipelines/csv_to_jsonl.yaml",
         "pipelines/jsonl_to_jsonl.yaml",
         "pipelines/jsonl_dlq.yaml",
+        "pipelines/csv_contract.yaml",
         "pipelines/matrix_tree.yaml",
         "pipelines/matrix_stop.yaml",
         "pipelines/matrix_rest.yaml",

@@ -135,6 +135,10 @@ impl Gen<'_> {
                 });
             }
         });
+        let contract = p.contract.as_ref().map(|c| {
+            let c = g.contract(c);
+            quote!(let pipeline = pipeline.with_contract(#c);)
+        });
         let state = match &p.state {
             State::None => None,
             State::Memory => {
@@ -159,6 +163,7 @@ impl Gen<'_> {
             let pipeline = #rt::Pipeline::new(source, sink).with_name(NAME);
             #(#transforms)*
             #dlq
+            #contract
             #state
             Ok(pipeline)
         }
@@ -463,6 +468,62 @@ impl Gen<'_> {
         }
     }
 
+    /// The contract as the runtime's builder: one `.field(…)` per field, each
+    /// with only the checks the config gives. Its regexes are compiled once,
+    /// when the run starts (they were checked at build time).
+    fn contract(&self, c: &ir::Contract) -> TokenStream {
+        let rt = self.rt();
+        let ct = quote!(#rt::contract);
+        let version = &c.version;
+        let on_breach = match c.on_breach {
+            ir::OnBreach::Fail => None,
+            ir::OnBreach::Quarantine => Some(quote!(.on_breach(#ct::OnBreach::Quarantine))),
+            ir::OnBreach::Warn => Some(quote!(.on_breach(#ct::OnBreach::Warn))),
+        };
+        let extra = (!c.allow_extra_fields).then(|| quote!(.allow_extra_fields(false)));
+        let fields = c.fields.iter().map(|f| {
+            let name = &f.name;
+            let constructor = format_ident!("{}", f.ty.as_str());
+            let optional = (!f.required).then(|| quote!(.optional()));
+            let nullable = f.nullable.then(|| quote!(.nullable()));
+            let allowed = f.allowed.as_ref().map(|values| {
+                // Strings and booleans as they are; numbers, objects and arrays through `json!`.
+                let plain = values.iter().all(serde_json::Value::is_string)
+                    || values.iter().all(serde_json::Value::is_boolean);
+                let values: Vec<TokenStream> = if plain {
+                    values.iter().map(json_tokens).collect()
+                } else {
+                    values
+                        .iter()
+                        .map(|v| {
+                            let v = json_tokens(v);
+                            quote!(#rt::serde_json::json!(#v))
+                        })
+                        .collect()
+                };
+                quote!(.one_of([#(#values),*]))
+            });
+            let pattern = f.pattern.as_ref().map(|p| quote!(.pattern(#p)));
+            let min = f.min.as_ref().map(|v| quote!(.min(#v)));
+            let max = f.max.as_ref().map(|v| quote!(.max(#v)));
+            let min_length = f.min_length.map(|v| {
+                let v = int_lit(v);
+                quote!(.min_length(#v))
+            });
+            let max_length = f.max_length.map(|v| {
+                let v = int_lit(v);
+                quote!(.max_length(#v))
+            });
+            quote! {
+                .field(
+                    #ct::Field::#constructor(#name)
+                        #optional #nullable #allowed #pattern #min #max #min_length #max_length
+                )
+            }
+        });
+        quote!(#ct::Contract::new(#version) #on_breach #extra #(#fields)*)
+    }
+
     fn transform(&self, t: &Transform) -> TokenStream {
         let rt = self.rt();
         let tr = quote!(#rt::transform);
@@ -521,6 +582,33 @@ impl Gen<'_> {
                     }
                 }
             }
+        }
+    }
+}
+
+/// A JSON value as Rust tokens `serde_json::json!` reads: strings as string
+/// literals, integers and decimals with a suffix (so no literal is typed `i32`).
+fn json_tokens(v: &serde_json::Value) -> TokenStream {
+    use serde_json::Value;
+    match v {
+        Value::Null => quote!(null),
+        Value::Bool(b) => quote!(#b),
+        Value::String(s) => quote!(#s),
+        Value::Number(n) => match (n.as_i64(), n.as_f64()) {
+            (Some(i), _) => Literal::i64_suffixed(i).into_token_stream(),
+            (None, Some(x)) => Literal::f64_suffixed(x).into_token_stream(),
+            (None, None) => quote!(null),
+        },
+        Value::Array(items) => {
+            let items = items.iter().map(json_tokens);
+            quote!([#(#items),*])
+        }
+        Value::Object(map) => {
+            let entries = map.iter().map(|(k, v)| {
+                let v = json_tokens(v);
+                quote!(#k: #v)
+            });
+            quote!({ #(#entries),* })
         }
     }
 }

@@ -284,6 +284,7 @@ fn root_title(spec: &Spec) -> String {
         "transform" => "Transforms".into(),
         "state" => "State stores".into(),
         "dlq" => "The dead-letter queue (`dlq`)".into(),
+        "contract" => "The data contract (`contract`)".into(),
         name => code(name),
     }
 }

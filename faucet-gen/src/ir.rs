@@ -102,6 +102,9 @@ pub struct Pipeline {
     pub state: State,
     /// Where failed rows go.
     pub dlq: Option<Dlq>,
+    /// `contract:`: the promised shape of the records reaching the sink,
+    /// checked on every page before it is written.
+    pub contract: Option<Contract>,
     /// What is known at build time of the records at each end.
     pub schemas: Schemas,
     /// `observability:`, applied by the generated `main` helper (none in matrix rows).
@@ -292,4 +295,115 @@ pub struct Dlq {
     pub max_failures_per_page: Option<u64>,
     /// Whole-run budget.
     pub max_failures_total: Option<u64>,
+}
+
+/// `contract:`: a versioned promise about the records the pipeline writes
+/// (faucet-stream's data contract), checked per page before the sink write.
+#[derive(Debug, Clone)]
+pub struct Contract {
+    /// Where the block is.
+    pub loc: Loc,
+    /// `version`: carried into every breach message and envelope.
+    pub version: String,
+    /// `description`.
+    pub description: Option<String>,
+    /// `owner`.
+    pub owner: Option<String>,
+    /// `on_breach`.
+    pub on_breach: OnBreach,
+    /// `allow_extra_fields`: false makes an undeclared field a breach.
+    pub allow_extra_fields: bool,
+    /// Where `allow_extra_fields` was written, when it was.
+    pub allow_extra_fields_loc: Option<Loc>,
+    /// The fields, in the order they are checked.
+    pub fields: Vec<ContractField>,
+}
+
+/// What a page does with a record that breaches the contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnBreach {
+    /// The run fails and nothing of the page is written.
+    Fail,
+    /// The record goes to the dead-letter queue; the rest of the page is written.
+    Quarantine,
+    /// The record is written anyway; the breach is counted and logged.
+    Warn,
+}
+
+impl OnBreach {
+    /// The values of `on_breach`, as written in a config.
+    pub const VALUES: &'static [&'static str] = &["fail", "quarantine", "warn"];
+
+    /// The value as written in a config.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OnBreach::Fail => "fail",
+            OnBreach::Quarantine => "quarantine",
+            OnBreach::Warn => "warn",
+        }
+    }
+}
+
+/// One field of a contract.
+#[derive(Debug, Clone)]
+pub struct ContractField {
+    /// The top-level key.
+    pub name: String,
+    /// Where `name` was written (schema errors about the field point here).
+    pub name_loc: Loc,
+    /// `type`.
+    pub ty: ContractType,
+    /// `required`: every record has the key.
+    pub required: bool,
+    /// `nullable`: the value may be `null`.
+    pub nullable: bool,
+    /// `enum`: the allowed values, each of `ty`.
+    pub allowed: Option<Vec<serde_json::Value>>,
+    /// `pattern`: a regex (checked at build time) a string value must match.
+    pub pattern: Option<String>,
+    /// `min`: the inclusive lower bound of a number, as its exact JSON text.
+    pub min: Option<String>,
+    /// `max`: the inclusive upper bound of a number, as its exact JSON text.
+    pub max: Option<String>,
+    /// `min_length`: the fewest characters of a string.
+    pub min_length: Option<u64>,
+    /// `max_length`: the most characters of a string.
+    pub max_length: Option<u64>,
+    /// `description`.
+    pub description: Option<String>,
+}
+
+/// The JSON type a contract field promises.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContractType {
+    /// A string.
+    String,
+    /// A number with no fractional part.
+    Integer,
+    /// Any number.
+    Number,
+    /// `true` or `false`.
+    Boolean,
+    /// A JSON object.
+    Object,
+    /// A JSON array.
+    Array,
+}
+
+impl ContractType {
+    /// The values of `type`, as written in a config.
+    pub const VALUES: &'static [&'static str] =
+        &["string", "integer", "number", "boolean", "object", "array"];
+
+    /// The type as written in a config.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContractType::String => "string",
+            ContractType::Integer => "integer",
+            ContractType::Number => "number",
+            ContractType::Boolean => "boolean",
+            ContractType::Object => "object",
+            ContractType::Array => "array",
+        }
+    }
 }

@@ -29,6 +29,8 @@ pub enum Reason {
     Parse,
     /// A transform rejected the record.
     Transform,
+    /// The record breached the pipeline's contract (`on_breach: quarantine`).
+    Contract,
 }
 
 impl Reason {
@@ -38,6 +40,7 @@ impl Reason {
             Reason::Partial => "partial",
             Reason::Parse => "parse",
             Reason::Transform => "transform",
+            Reason::Contract => "contract",
         }
     }
 }

@@ -25,6 +25,8 @@ pub enum ErrorKind {
     Dlq,
     /// A DLQ failure budget was exceeded.
     Budget,
+    /// A record breached the pipeline's contract.
+    ContractViolation,
     /// The run was cancelled.
     Cancelled,
     /// An error raised by user code (a custom transform, say).
@@ -43,6 +45,7 @@ impl ErrorKind {
             ErrorKind::State => "State",
             ErrorKind::Dlq => "Dlq",
             ErrorKind::Budget => "Budget",
+            ErrorKind::ContractViolation => "ContractViolation",
             ErrorKind::Cancelled => "Cancelled",
             ErrorKind::Custom => "Custom",
         }
@@ -59,6 +62,7 @@ impl ErrorKind {
             "State" => ErrorKind::State,
             "Dlq" => ErrorKind::Dlq,
             "Budget" => ErrorKind::Budget,
+            "ContractViolation" => ErrorKind::ContractViolation,
             "Cancelled" => ErrorKind::Cancelled,
             _ => ErrorKind::Custom,
         }

@@ -20,6 +20,7 @@ mod bookmark;
 pub mod cli;
 pub mod config;
 pub mod connectors;
+pub mod contract;
 pub mod dlq;
 mod error;
 pub mod fan_out;

@@ -15,6 +15,13 @@ pub fn is_integer(n: &Number) -> bool {
     !n.as_str().bytes().any(|b| matches!(b, b'.' | b'e' | b'E'))
 }
 
+/// Whether `n` has no fractional part, however it is written: `1.0`, `1e3`
+/// and `2.50e1` are whole, `1.5` and `1e-3` are not.
+pub fn is_whole(n: &Number) -> bool {
+    let d = Decimal::of(n.as_str());
+    d.is_zero() || d.int.len() as i128 + d.frac.len() as i128 <= d.exponent
+}
+
 /// Orders two numbers by their exact value: `1.0` equals `1`, `1e+2` equals
 /// `100`, and integers beyond u64 or decimals beyond a double compare exactly.
 pub fn cmp(a: &Number, b: &Number) -> Ordering {

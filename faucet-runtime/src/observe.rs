@@ -4,21 +4,26 @@
 //! Metric names follow faucet-stream's, so existing dashboards keep working.
 //! Labels are low-cardinality only: `pipeline`, `row`, `connector` (plus
 //! `source` / `sink` / `status` / `kind` on run metrics, `dlq_connector` on DLQ
-//! metrics, `outcome` on bookmark reads and `op` / `kind` on state errors). The
-//! run id is a field of the `faucet.pipeline.run` span, never a label.
+//! metrics, `outcome` on bookmark reads, `op` / `kind` on state errors, and
+//! `field` / `rule` / `mode` on contract breaches, whose fields are the
+//! contract's or `<extra>`). The run id is a field of the
+//! `faucet.pipeline.run` span, never a label.
 //!
-//! Every handle is registered once per run in [`RunMetrics::new`], so the hot
-//! path only bumps an atomic (or does nothing when no recorder is installed):
-//! no label set is built and nothing is allocated per page or record.
+//! Every handle is registered once per run in [`RunMetrics::new`] (a contract
+//! breach counter at the first breach of its field and rule), so the hot path
+//! only bumps an atomic (or does nothing when no recorder is installed): no
+//! label set is built and nothing is allocated per page or record.
 //!
 //! Spans (all but the run span at `DEBUG`, `faucet.transform.apply` at `TRACE`):
 //! [`SPAN_RUN`], [`SPAN_SOURCE_PAGE`], [`SPAN_TRANSFORM`], [`SPAN_SINK_WRITE`],
-//! [`SPAN_SINK_FLUSH`], [`SPAN_DLQ_ROUTE`], [`SPAN_STATE_GET`], [`SPAN_STATE_PUT`].
+//! [`SPAN_SINK_FLUSH`], [`SPAN_DLQ_ROUTE`], [`SPAN_CONTRACT`], [`SPAN_STATE_GET`],
+//! [`SPAN_STATE_PUT`].
 
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use metrics::{Counter, Gauge, Histogram, Label};
 
+use crate::contract::{Breach, OnBreach, Rule};
 use crate::error::ErrorKind;
 
 /// Counter: pages read from a source.
@@ -47,6 +52,12 @@ pub const SINK_DLQ_FLUSH_DURATION: &str = "faucet_sink_dlq_flush_duration_second
 pub const TRANSFORM_IN: &str = "faucet_transform_records_in_total";
 /// Counter: records out of the transform chain.
 pub const TRANSFORM_OUT: &str = "faucet_transform_records_out_total";
+/// Counter: contract breaches under `on_breach: warn` and `quarantine`,
+/// labelled by `field` (`<extra>` for an undeclared one, `<record>` for a
+/// record that is not an object), `rule` and `mode`.
+pub const CONTRACT_VIOLATIONS: &str = "faucet_contract_violations_total";
+/// Counter: runs an `on_breach: fail` contract stopped.
+pub const CONTRACT_ABORTS: &str = "faucet_contract_aborts_total";
 /// Counter: bookmark reads, labelled by `outcome` (`hit` / `miss`).
 pub const STATE_GET: &str = "faucet_state_get_total";
 /// Counter: bookmark writes.
@@ -78,6 +89,8 @@ pub const SPAN_SINK_WRITE: &str = "faucet.sink.write";
 pub const SPAN_SINK_FLUSH: &str = "faucet.sink.flush";
 /// Span around one page's dead-letter write (`connector`, `rows`).
 pub const SPAN_DLQ_ROUTE: &str = "faucet.dlq.route";
+/// Span around the contract check of one page (`version`).
+pub const SPAN_CONTRACT: &str = "faucet.contract.apply";
 /// Span around a bookmark read (`key`).
 pub const SPAN_STATE_GET: &str = "faucet.state.get";
 /// Span around a bookmark write (`key`).
@@ -112,6 +125,8 @@ pub(crate) struct RunMetrics {
     pub state_get_duration: Histogram,
     pub state_put_duration: Histogram,
     pub last_bookmark: Gauge,
+    /// `faucet_contract_violations_total`, one per `field` and `rule`, registered at its first breach.
+    contract_violations: Vec<(String, Rule, Counter)>,
     /// `pipeline`, `row`: kept for the rare labelled-at-the-end metrics (errors, run status).
     base: Vec<Label>,
     /// `pipeline`, `row`, `source`, `sink`.
@@ -174,9 +189,36 @@ impl RunMetrics {
             } else {
                 Gauge::noop()
             },
+            contract_violations: Vec::new(),
             base,
             run,
         }
+    }
+
+    /// Counts a contract breach that did not stop the run.
+    pub fn contract_violation(&mut self, breach: &Breach, mode: OnBreach) {
+        let field = match breach.rule {
+            Rule::ExtraField => "<extra>",
+            _ => breach.field.as_deref().unwrap_or("<record>"),
+        };
+        if let Some((_, _, counter)) =
+            self.contract_violations.iter().find(|(f, r, _)| f == field && *r == breach.rule)
+        {
+            counter.increment(1);
+            return;
+        }
+        let mut labels = self.base.clone();
+        labels.push(Label::new("field", field.to_owned()));
+        labels.push(Label::new("rule", breach.rule.as_str()));
+        labels.push(Label::new("mode", mode.as_str()));
+        let counter = metrics::counter!(CONTRACT_VIOLATIONS, labels);
+        counter.increment(1);
+        self.contract_violations.push((field.to_owned(), breach.rule, counter));
+    }
+
+    /// Counts a run stopped by an `on_breach: fail` contract.
+    pub fn contract_abort(&self) {
+        metrics::counter!(CONTRACT_ABORTS, self.base.iter()).increment(1);
     }
 
     /// Counts a failed state-store operation (rare: the labels are built here).

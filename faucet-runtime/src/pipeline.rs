@@ -2,7 +2,8 @@
 //!
 //! Per page, in this order:
 //! 1. read the page from the source;
-//! 2. apply the transform chain to each record;
+//! 2. apply the transform chain to each record, then check the survivors
+//!    against the [contract](crate::contract), if there is one;
 //! 3. write the survivors in `batch_size` chunks, each with a [`CommitToken`];
 //! 4. send every failed row, in its envelope, to the DLQ;
 //! 5. flush the sink, then the DLQ;
@@ -30,6 +31,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use crate::bookmark::Bookmark;
+use crate::contract::{self, Contract, OnBreach};
 use crate::dlq::{self, Dlq, OnBatchError, Origin, Reason};
 use crate::error::{ErrorKind, FaucetError, Result};
 use crate::fan_out::{FanOut, NoFanOut};
@@ -63,6 +65,8 @@ pub struct Pipeline<S, T, K, D = NoSink, St = MemoryStore, H = NoFanOut> {
     /// Starts a new lineage even when the sink holds tokens of an earlier one
     /// (see [`RunOptions::force_new_lineage`]).
     force_new_lineage: bool,
+    /// The promised shape of the records written, checked on every page.
+    contract: Option<Contract>,
 }
 
 impl<S: Source, K: Sink> Pipeline<S, Identity, K, NoSink, MemoryStore> {
@@ -82,6 +86,7 @@ impl<S: Source, K: Sink> Pipeline<S, Identity, K, NoSink, MemoryStore> {
             key_suffix: None,
             progress: None,
             force_new_lineage: false,
+            contract: None,
         }
     }
 }
@@ -110,6 +115,7 @@ where
             key_suffix: self.key_suffix,
             progress: self.progress,
             force_new_lineage: self.force_new_lineage,
+            contract: self.contract,
         }
     }
 
@@ -128,7 +134,16 @@ where
             key_suffix: self.key_suffix,
             progress: self.progress,
             force_new_lineage: self.force_new_lineage,
+            contract: self.contract,
         }
+    }
+
+    /// Checks every page against `contract` after the transforms and before
+    /// the sink write; what a breach does is the contract's
+    /// [`OnBreach`] (`quarantine` needs a DLQ).
+    pub fn with_contract(mut self, contract: Contract) -> Self {
+        self.contract = Some(contract);
+        self
     }
 
     /// Persists bookmarks in `store`, so the next run resumes where this one stopped.
@@ -146,6 +161,7 @@ where
             key_suffix: self.key_suffix,
             progress: self.progress,
             force_new_lineage: self.force_new_lineage,
+            contract: self.contract,
         }
     }
 
@@ -167,6 +183,7 @@ where
             key_suffix: self.key_suffix,
             progress: self.progress,
             force_new_lineage: self.force_new_lineage,
+            contract: self.contract,
         }
     }
 
@@ -311,6 +328,10 @@ struct Driver<T, K, D, St, H> {
     m: RunMetrics,
     /// This run's live-progress entry, updated once per page.
     progress: Option<Tracker>,
+    /// The pipeline's contract, compiled when the run starts.
+    contract: Option<contract::Compiled>,
+    /// Whether a breach under `on_breach: warn` was logged (once per run).
+    contract_warned: bool,
 }
 
 impl<T, K, D, St, H> Driver<T, K, D, St, H>
@@ -338,6 +359,7 @@ where
             key_suffix,
             progress,
             force_new_lineage,
+            contract,
         } = p;
         let p = Pipeline {
             source: (),
@@ -352,6 +374,7 @@ where
             key_suffix,
             progress,
             force_new_lineage,
+            contract,
         };
         let confirms_upstream = S::CONFIRMS_UPSTREAM;
         let driver = Driver {
@@ -365,6 +388,8 @@ where
             unflushed: false,
             m,
             progress: None,
+            contract: None,
+            contract_warned: false,
         };
         (source, driver)
     }
@@ -377,6 +402,7 @@ where
 
     async fn run_inner<S: Source>(&mut self, source: &mut S) -> Result<()> {
         let started = Instant::now();
+        self.compile_contract()?;
         let stored = self.load_bookmark().await?;
         self.report.last_bookmark = stored.clone();
         let prior = stored.map(Bookmark::from_value);
@@ -564,7 +590,8 @@ where
             .enumerate()
             .map(|(index, r)| Failed { payload: r.payload, error: r.error, reason: Reason::Parse, index })
             .collect();
-        let (records, positions) = self.transform(page.records, &mut failed)?;
+        let (mut records, mut positions) = self.transform(page.records, &mut failed)?;
+        self.enforce_contract(&mut records, &mut positions, &mut failed)?;
         let mut rejected = Vec::new();
         self.write(&records, &positions, &mut failed, &mut rejected).await?;
         let page_failures = failed.len() as u64;
@@ -617,6 +644,81 @@ where
         self.m.transform_out.increment(out.len() as u64);
         span.record("records_out", out.len());
         Ok((out, positions))
+    }
+
+    /// Compiles the contract for this run; `quarantine` without a DLQ is a
+    /// configuration error (a generated pipeline never has it: it does not build).
+    fn compile_contract(&mut self) -> Result<()> {
+        let Some(declared) = self.p.contract.as_ref() else {
+            return Ok(());
+        };
+        let compiled = declared.compile()?;
+        if compiled.on_breach() == OnBreach::Quarantine && self.p.dlq.is_none() {
+            return Err(FaucetError::config(
+                "the contract's `on_breach: quarantine` needs a dead-letter queue, and the pipeline has none",
+            ));
+        }
+        self.contract = Some(compiled);
+        Ok(())
+    }
+
+    /// Checks the transformed records of a page against the contract, before
+    /// anything of the page is written. `fail`: the first breach fails the
+    /// run. `quarantine`: breaching records leave `records` (and their
+    /// `positions`) for `failed`, the DLQ. `warn`: they stay, counted.
+    fn enforce_contract(
+        &mut self,
+        records: &mut Vec<Record>,
+        positions: &mut Vec<usize>,
+        failed: &mut Vec<Failed>,
+    ) -> Result<()> {
+        let Some(contract) = self.contract.as_ref() else {
+            return Ok(());
+        };
+        let span = tracing::debug_span!("faucet.contract.apply", version = contract.version());
+        let _entered = span.enter();
+        let mode = contract.on_breach();
+        if mode == OnBreach::Quarantine {
+            let n = records.len();
+            let checked = std::mem::replace(records, Vec::with_capacity(n))
+                .into_iter()
+                .zip(std::mem::replace(positions, Vec::with_capacity(n)));
+            for (record, index) in checked {
+                match contract.check(&record) {
+                    None => {
+                        records.push(record);
+                        positions.push(index);
+                    }
+                    Some(breach) => {
+                        self.report.contract_breaches += 1;
+                        self.m.contract_violation(&breach, mode);
+                        let error = contract.error(&breach, None);
+                        failed.push(Failed { payload: record, error, reason: Reason::Contract, index });
+                    }
+                }
+            }
+            return Ok(());
+        }
+        for (record, &index) in records.iter().zip(positions.iter()) {
+            let Some(breach) = contract.check(record) else { continue };
+            let what = format!("record {index} of page {}", self.seq);
+            if mode == OnBreach::Fail {
+                self.m.contract_abort();
+                return Err(contract.error(&breach, Some(&what)));
+            }
+            self.report.contract_breaches += 1;
+            self.m.contract_violation(&breach, mode);
+            if !self.contract_warned {
+                self.contract_warned = true;
+                tracing::warn!(
+                    pipeline = %self.p.name,
+                    row = %self.p.row,
+                    "{}; written anyway (`on_breach: warn`), later breaches of this run are only counted",
+                    contract.error(&breach, Some(&what)).message()
+                );
+            }
+        }
+        Ok(())
     }
 
     /// Writes `records` in `batch_size` chunks; rejected rows join `failed`,

@@ -28,6 +28,9 @@ pub struct RunReport {
     pub records_filtered: u64,
     /// Malformed inputs skipped (`on_parse_error: skip`).
     pub records_skipped: u64,
+    /// Records that breached the contract: dead-lettered (`quarantine`) or
+    /// written anyway (`warn`).
+    pub contract_breaches: u64,
     /// Wall time of the run.
     pub duration: Duration,
     /// The bookmark persisted last, if any.
@@ -51,6 +54,9 @@ impl fmt::Display for RunReport {
             self.records_filtered,
             self.duration.as_secs_f64(),
         )?;
+        if self.contract_breaches > 0 {
+            write!(f, " ({} contract breach(es))", self.contract_breaches)?;
+        }
         if self.pages_already_committed > 0 {
             write!(f, " ({} page(s) already committed before a restart)", self.pages_already_committed)?;
         }

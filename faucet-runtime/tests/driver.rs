@@ -6,6 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 
+use faucet_runtime::contract::{Contract, Field, OnBreach};
 use faucet_runtime::dlq::{Dlq, OnBatchError};
 use faucet_runtime::state::{FileStore, MemoryStore};
 use faucet_runtime::{
@@ -1453,4 +1454,194 @@ async fn a_progress_registry_lists_the_run_while_it_runs() {
     // Page 3 was read; pages 1 and 2 were written.
     assert_eq!((seen[0].pages, seen[0].records_read, seen[0].records_written), (3, 6, 4));
     assert!(progress.snapshot().is_empty(), "a finished run leaves the registry");
+}
+
+// ---------------------------------------------------------------------------
+// Contracts
+// ---------------------------------------------------------------------------
+
+/// An order: `{"id", "status", "amount"}`.
+fn order(id: i64, status: &str, amount: Value) -> Value {
+    json!({"id": id, "status": status, "amount": amount})
+}
+
+/// Orders with ids above 0, an open or shipped status and an amount from 0 to 2^53 + 1.
+fn orders_contract(on_breach: OnBreach) -> Contract {
+    Contract::new("2.1.0")
+        .on_breach(on_breach)
+        .field(Field::integer("id").min(1))
+        .field(Field::string("status").one_of(["open", "shipped"]))
+        .field(Field::number("amount").min(0).max("9007199254740993"))
+}
+
+/// Page 1: good, bad status, good, missing amount, good; page 2: good, amount
+/// one above the maximum (equal to it through a double), good.
+fn mixed_pages() -> Vec<Vec<Value>> {
+    vec![
+        vec![
+            order(1, "open", json!(10)),
+            order(2, "lost-secret", json!(10)),
+            order(3, "shipped", json!(0)),
+            json!({"id": 4, "status": "open"}),
+            order(5, "open", json!(9007199254740993u64)),
+        ],
+        vec![
+            order(6, "open", json!(1.5)),
+            order(7, "open", json!(9007199254740994u64)),
+            order(8, "open", json!(2)),
+        ],
+    ]
+}
+
+#[tokio::test]
+async fn contract_quarantine_dead_letters_breaching_records_before_sink_failures() {
+    let log = new_log();
+    let store = shared_store();
+    // The sink rejects order 3 (index 2 of page 1), which conforms.
+    let report =
+        Pipeline::new(VecSource::new(&log, mixed_pages()), RecordingSink::new(&log).failing_ids([3]))
+            .with_dlq(Dlq::new(RecordingSink::dlq(&log)))
+            .with_contract(orders_contract(OnBreach::Quarantine))
+            .with_state(RecordingStore::new(Arc::clone(&store), &log))
+            .with_name("tc1")
+            .run()
+            .await
+            .unwrap();
+
+    let pages = mixed_pages();
+    let main = writes(&log, MAIN);
+    assert_eq!(main.len(), 2);
+    assert_eq!(ids(&main[0].1), [1, 3, 5]);
+    assert_eq!(ids(&main[1].1), [6, 8]);
+    // Records are written unchanged.
+    assert_eq!(main[1].1, [pages[1][0].clone(), pages[1][2].clone()]);
+
+    let envs = envelopes(&log);
+    assert_eq!(envs.len(), 4, "{envs:?}");
+    // Page 1: the contract's envelopes (in page order), then the sink's.
+    assert_envelope(&envs[0], "tc1", "contract", "ContractViolation", &pages[0][1], 1);
+    assert_envelope(&envs[1], "tc1", "contract", "ContractViolation", &pages[0][3], 3);
+    assert_envelope(&envs[2], "tc1", "partial", "Sink", &pages[0][2], 2);
+    assert_envelope(&envs[3], "tc1", "contract", "ContractViolation", &pages[1][1], 1);
+    assert_eq!(
+        envs[0]["error"]["message"],
+        "contract 2.1.0: field `status`: the value is not one of the 2 allowed values (enum)"
+    );
+    assert_eq!(
+        envs[1]["error"]["message"],
+        "contract 2.1.0: field `amount`: the required field is missing (missing)"
+    );
+    assert_eq!(
+        envs[3]["error"]["message"],
+        "contract 2.1.0: field `amount`: the value is above the maximum 9007199254740993 (range)"
+    );
+    assert!(envs.iter().all(|e| !e["error"]["message"].as_str().unwrap().contains("secret")));
+    // One DLQ write per page, before the page's bookmark.
+    let dlq_tokens: Vec<CommitToken> = writes(&log, DLQ).into_iter().map(|(t, _)| t).collect();
+    assert_eq!(dlq_tokens, [token(1, 0), token(2, 0)]);
+    let dlq_at =
+        position(&log, |e| matches!(e, Event::Write { sink: DLQ, token, .. } if token.seq == 1)).unwrap();
+    assert!(dlq_at < position(&log, |e| is_put_of_page(e, 1)).unwrap());
+
+    assert_eq!(report.records_read, 8);
+    assert_eq!(report.records_written, 4);
+    assert_eq!(report.records_dead_lettered, 4);
+    assert_eq!(report.contract_breaches, 3);
+    assert_eq!(store.get("tc1::row-0").await.unwrap().unwrap()["source"], json!({"page": 2}));
+}
+
+#[tokio::test]
+async fn contract_breaches_count_against_the_dlq_budgets() {
+    let log = new_log();
+    let store = shared_store();
+    let mut dlq = Dlq::new(RecordingSink::dlq(&log));
+    dlq.max_failures_per_page = Some(1);
+    let err = Pipeline::new(VecSource::new(&log, mixed_pages()), RecordingSink::new(&log))
+        .with_dlq(dlq)
+        .with_contract(orders_contract(OnBreach::Quarantine))
+        .with_state(RecordingStore::new(Arc::clone(&store), &log))
+        .with_name("tc2")
+        .run()
+        .await
+        .unwrap_err();
+
+    assert_eq!(err.kind(), ErrorKind::Budget);
+    assert!(err.message().contains("page 1 dead-lettered 2 rows"), "{err}");
+    // Page 1 was committed (its good records written, its breaches dead-lettered), page 2 never written.
+    assert_eq!(envelopes(&log).len(), 2);
+    assert!(writes(&log, MAIN).iter().all(|(t, _)| t.seq == 1));
+    assert_eq!(store.get("tc2::row-0").await.unwrap().unwrap()["source"], json!({"page": 1}));
+}
+
+#[tokio::test]
+async fn contract_fail_writes_nothing_of_the_page_and_keeps_the_bookmark() {
+    let log = new_log();
+    let store = shared_store();
+    let good_page = vec![order(1, "open", json!(1)), order(2, "shipped", json!(2))];
+    let bad_line = json!({"raw": "{"});
+    let specs = vec![
+        PageSpec { records: good_page.clone(), ..PageSpec::default() },
+        // A malformed input and a good record, then the breach: nothing of it may be written.
+        PageSpec {
+            records: vec![
+                order(3, "open", json!(3)),
+                order(4, "open", json!(-0.5)),
+                order(5, "open", json!(5)),
+            ],
+            rejects: vec![(bad_line, FaucetError::parse("bad line"))],
+            skipped: 0,
+        },
+        PageSpec { records: vec![order(6, "open", json!(6))], ..PageSpec::default() },
+    ];
+    let err = Pipeline::new(VecSource::from_specs(&log, specs), RecordingSink::new(&log))
+        .with_dlq(Dlq::new(RecordingSink::dlq(&log)))
+        .with_contract(orders_contract(OnBreach::Fail))
+        .with_state(RecordingStore::new(Arc::clone(&store), &log))
+        .with_name("tc3")
+        .run()
+        .await
+        .unwrap_err();
+
+    assert_eq!(err.kind(), ErrorKind::ContractViolation);
+    assert_eq!(
+        err.message(),
+        "record 1 of page 2 breaches contract 2.1.0: field `amount`: the value is below the minimum 0 (range)"
+    );
+    let main = writes(&log, MAIN);
+    assert_eq!(main.len(), 1, "{main:?}");
+    assert_eq!(main[0].1, good_page);
+    assert!(writes(&log, DLQ).is_empty(), "nothing of page 2 reaches the DLQ either");
+    assert!(position(&log, |e| is_put_of_page(e, 2)).is_none(), "{:?}", trace(&log));
+    assert_eq!(store.get("tc3::row-0").await.unwrap().unwrap()["source"], json!({"page": 1}));
+}
+
+#[tokio::test]
+async fn contract_warn_writes_every_record_unchanged_and_counts_breaches() {
+    let log = new_log();
+    let report = Pipeline::new(VecSource::new(&log, mixed_pages()), RecordingSink::new(&log))
+        .with_contract(orders_contract(OnBreach::Warn))
+        .with_name("tc4")
+        .run()
+        .await
+        .unwrap();
+
+    let written: Vec<Value> = writes(&log, MAIN).into_iter().flat_map(|(_, rows)| rows).collect();
+    assert_eq!(written, mixed_pages().concat());
+    assert_eq!(report.records_written, 8);
+    assert_eq!(report.records_dead_lettered, 0);
+    assert_eq!(report.contract_breaches, 3);
+}
+
+#[tokio::test]
+async fn a_quarantine_contract_without_a_dlq_fails_before_writing() {
+    let log = new_log();
+    let err = Pipeline::new(VecSource::new(&log, mixed_pages()), RecordingSink::new(&log))
+        .with_contract(orders_contract(OnBreach::Quarantine))
+        .with_name("tc5")
+        .run()
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Config);
+    assert!(err.message().contains("needs a dead-letter queue"), "{err}");
+    assert!(events(&log).is_empty(), "{:?}", trace(&log));
 }

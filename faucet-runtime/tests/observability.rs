@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use faucet_runtime::contract::{Contract, Field, OnBreach};
 use faucet_runtime::dlq::Dlq;
 use faucet_runtime::observe;
 use faucet_runtime::state::MemoryStore;
@@ -397,6 +398,50 @@ fn a_sink_batch_error_is_counted() {
     assert_eq!(result.unwrap_err().kind(), ErrorKind::Sink);
     assert_eq!(m.counter(observe::SINK_ERRORS, &with(&[("connector", "broken")])), 1);
     assert_eq!(m.counter(observe::PIPELINE_RUNS, &with(&[("status", "err"), ("kind", "Sink")])), 1);
+}
+
+/// Ids 1 to 6 in two pages; the contract allows ids up to 3 and no other field.
+fn contract_run(on_breach: OnBreach) -> (faucet_runtime::Result<faucet_runtime::RunReport>, Metrics) {
+    let contract =
+        Contract::new("1").on_breach(on_breach).allow_extra_fields(false).field(Field::integer("id").max(3));
+    let pipeline = Pipeline::new(PagedSource::new(2, 3), CollectSink::new("collect", 10))
+        .with_transform(transform_fn(|mut r: Record| {
+            if r["id"] == json!(2) {
+                r["note"] = json!("surprise");
+            }
+            Ok(Some(r))
+        }))
+        .with_dlq(Dlq::new(CollectSink::new("dead_letters", 100)))
+        .with_contract(contract)
+        .with_name("orders")
+        .with_row("eu");
+    recorded(|| pipeline.run())
+}
+
+#[test]
+fn contract_breaches_are_counted_by_field_rule_and_mode() {
+    for (on_breach, mode) in [(OnBreach::Warn, "warn"), (OnBreach::Quarantine, "quarantine")] {
+        let (report, m) = contract_run(on_breach);
+        assert_eq!(report.unwrap().contract_breaches, 4, "{mode}");
+        let range = with(&[("field", "id"), ("rule", "range"), ("mode", mode)]);
+        assert_eq!(m.counter(observe::CONTRACT_VIOLATIONS, &range), 3, "{mode}");
+        let extra = with(&[("field", "<extra>"), ("rule", "extra_field"), ("mode", mode)]);
+        assert_eq!(m.counter(observe::CONTRACT_VIOLATIONS, &extra), 1, "{mode}");
+        assert_eq!(m.labels_of(observe::CONTRACT_VIOLATIONS).len(), 2, "{mode}");
+        assert!(!m.names().contains(observe::CONTRACT_ABORTS), "{mode}");
+    }
+}
+
+#[test]
+fn a_fail_contract_counts_an_abort() {
+    let (report, m) = contract_run(OnBreach::Fail);
+    assert_eq!(report.unwrap_err().kind(), ErrorKind::ContractViolation);
+    assert_eq!(m.counter(observe::CONTRACT_ABORTS, &ORDERS_EU), 1);
+    assert!(!m.names().contains(observe::CONTRACT_VIOLATIONS));
+    assert_eq!(
+        m.counter(observe::PIPELINE_RUNS, &with(&[("status", "err"), ("kind", "ContractViolation")])),
+        1
+    );
 }
 
 /// A state store that reads fine (nothing stored) and fails every write after `ok_puts`.

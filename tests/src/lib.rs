@@ -4,6 +4,7 @@ faucet_runtime::include_pipeline!("csv_to_sqlite");
 faucet_runtime::include_pipeline!("csv_to_jsonl");
 faucet_runtime::include_pipeline!("jsonl_to_jsonl");
 faucet_runtime::include_pipeline!("jsonl_dlq");
+faucet_runtime::include_pipeline!("csv_contract");
 faucet_runtime::include_pipeline!("matrix_tree");
 faucet_runtime::include_pipeline!("matrix_stop");
 faucet_runtime::include_pipeline!("matrix_rest");

@@ -26,6 +26,7 @@ pub mod snapshot_support {
 include!("../../faucet-gen/tests/codegen/minimal.rs");
 include!("../../faucet-gen/tests/codegen/full.rs");
 include!("../../faucet-gen/tests/codegen/custom_transform.rs");
+include!("../../faucet-gen/tests/codegen/contract.rs");
 include!("../../faucet-gen/tests/codegen/matrix.rs");
 include!("../../faucet-gen/tests/codegen/object_store.rs");
 include!("../../faucet-gen/tests/codegen/object_backends.rs");
@@ -60,6 +61,7 @@ fn snapshots_build_their_pipelines() {
     assert!(minimal::pipeline().is_ok());
     assert_eq!(full_featured::NAME, "full-featured");
     assert!(custom_transform::pipeline().is_ok());
+    assert!(contract_orders::pipeline().is_ok());
     assert!(matrix::pipeline_users().is_ok());
     assert!(matrix::pipeline_posts(&serde_json::json!({"id": 1})).is_ok());
     assert!(

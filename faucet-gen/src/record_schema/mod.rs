@@ -10,6 +10,7 @@
 
 pub(crate) mod check;
 pub mod context;
+pub(crate) mod contract;
 mod model;
 
 pub use context::SchemaContext;

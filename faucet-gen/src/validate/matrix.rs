@@ -91,6 +91,8 @@ pub(crate) struct Base<'a> {
     transforms: Option<&'a Node>,
     state: Option<&'a Node>,
     dlq: Option<&'a Node>,
+    /// `contract:`, the same for every row.
+    contract: Option<&'a Node>,
     loc: Loc,
 }
 
@@ -104,6 +106,7 @@ pub(crate) fn read_base<'a>(node: &'a Node, diags: &mut Diagnostics) -> Option<B
     let transforms = p.get("transforms");
     let state = p.get("state");
     let dlq = p.entry("dlq").map(|e| &e.value);
+    let contract = p.get("contract");
     p.finish(diags);
     let mut sources = sources.unwrap_or_default();
     let mut sinks = sinks.unwrap_or_default();
@@ -119,7 +122,7 @@ pub(crate) fn read_base<'a>(node: &'a Node, diags: &mut Diagnostics) -> Option<B
             named.insert(0, ("default".to_owned(), &e.value));
         }
     }
-    Some(Base { sources, sinks, transforms, state, dlq, loc: node.loc.clone() })
+    Some(Base { sources, sinks, transforms, state, dlq, contract, loc: node.loc.clone() })
 }
 
 fn templates<'a>(node: &'a Node, key: &str, diags: &mut Diagnostics) -> Option<Vec<(String, &'a Node)>> {
@@ -137,7 +140,15 @@ fn templates<'a>(node: &'a Node, key: &str, diags: &mut Diagnostics) -> Option<V
 pub(crate) fn single(base: &Base<'_>, diags: &mut Diagnostics) -> Option<Node> {
     let source = pick(&base.sources, None, "source", &base.loc, diags);
     let sink = pick(&base.sinks, None, "sink", &base.loc, diags);
-    Some(compose(&base.loc, source?.clone(), base.transforms.cloned(), sink?.clone(), base.state, base.dlq))
+    Some(compose(
+        &base.loc,
+        source?.clone(),
+        base.transforms.cloned(),
+        sink?.clone(),
+        base.state,
+        base.dlq,
+        base.contract,
+    ))
 }
 
 /// A template by name (`default` when `name` is `None`).
@@ -177,6 +188,7 @@ fn compose(
     sink: Node,
     state: Option<&Node>,
     dlq: Option<&Node>,
+    contract: Option<&Node>,
 ) -> Node {
     let mut entries = vec![entry("source", source)];
     if let Some(t) = transforms {
@@ -188,6 +200,9 @@ fn compose(
     }
     if let Some(d) = dlq {
         entries.push(entry("dlq", d.clone()));
+    }
+    if let Some(c) = contract {
+        entries.push(entry("contract", c.clone()));
     }
     Node { value: Value::Map(entries), loc: loc.clone() }
 }
@@ -430,7 +445,7 @@ fn read_row(index: usize, node: &Node, base: &Base<'_>, diags: &mut Diagnostics)
     let dlq = dlq.or(base.dlq);
     let merged = match (source, transforms, sink) {
         (Some(source), Some(transforms), Some(sink)) => {
-            Some(compose(&node.loc, source, transforms, sink, state, dlq))
+            Some(compose(&node.loc, source, transforms, sink, state, dlq, base.contract))
         }
         _ => None,
     };

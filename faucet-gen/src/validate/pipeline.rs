@@ -38,7 +38,11 @@ pub(crate) static PIPELINE: Spec = Spec {
         Field::opt("state", Kind::Object(&STATE), "Where bookmarks are kept between runs."),
         Field::opt("dlq", Kind::Object(&DLQ), "The dead-letter queue for records the sink rejects."),
         Field::not_yet("quality"),
-        Field::not_yet("contract"),
+        Field::opt(
+            "contract",
+            Kind::Object(&crate::record_schema::contract::CONTRACT),
+            "The promised shape of the records written, checked on every page before the sink write.",
+        ),
         Field::not_yet("masking"),
         Field::not_yet("schema"),
         Field::not_yet("nodes"),
@@ -133,9 +137,16 @@ pub(crate) fn validate_pipeline(
         Some(e) => crate::read::without_tokens(|| dlq(&e.value, diags)).map(Some),
         None => Some(None),
     };
+    let contract_node = p.get("contract");
     p.finish(diags);
     let source = source?;
     let dlq = dlq?;
+    let contract = match contract_node {
+        Some(n) => Some(crate::read::without_tokens(|| {
+            crate::record_schema::contract::read(n, dlq.is_some(), diags)
+        })?),
+        None => None,
+    };
     if dlq.is_none() && source.kind.on_parse_error() == OnParseError::Dlq {
         diags.error_help(
             &source.loc,
@@ -154,6 +165,7 @@ pub(crate) fn validate_pipeline(
         sink: sink?,
         state: state?,
         dlq,
+        contract,
         schemas: ir::Schemas::default(),
         observability: ir::Observability::default(),
         secret_env: Box::default(),

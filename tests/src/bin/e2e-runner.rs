@@ -3,9 +3,9 @@
 //! JSON line: the crash tests kill this process at random points.
 
 use faucet_e2e::{
-    cdc_one, cdc_replica, csv_to_jsonl, csv_to_sqlite, jsonl_dlq, jsonl_to_jsonl, matrix_fanout, matrix_rest,
-    matrix_stop, matrix_tree, mysql_to_pg, peak_rss_kib, pg_append, pg_to_jsonl, pg_upsert, sqlite_upsert,
-    vol_pg_to_pg, vol_sqlite_to_pg,
+    cdc_one, cdc_replica, csv_contract, csv_to_jsonl, csv_to_sqlite, jsonl_dlq, jsonl_to_jsonl,
+    matrix_fanout, matrix_rest, matrix_stop, matrix_tree, mysql_to_pg, peak_rss_kib, pg_append, pg_to_jsonl,
+    pg_upsert, sqlite_upsert, vol_pg_to_pg, vol_sqlite_to_pg,
 };
 
 #[tokio::main(flavor = "current_thread")]
@@ -48,6 +48,7 @@ async fn main() {
         "csv_to_jsonl" => csv_to_jsonl::run().await,
         "jsonl_to_jsonl" => jsonl_to_jsonl::run().await,
         "jsonl_dlq" => jsonl_dlq::run().await,
+        "csv_contract" => csv_contract::run().await,
         "pg_append" => pg_append::run().await,
         "pg_upsert" => pg_upsert::run().await,
         "mysql_to_pg" => mysql_to_pg::run().await,
@@ -81,6 +82,7 @@ async fn main() {
                 "written": report.records_written,
                 "pages": report.pages,
                 "dead_lettered": report.records_dead_lettered,
+                "contract_breaches": report.contract_breaches,
                 "already_committed": report.pages_already_committed,
                 "peak_rss_kib": peak_rss_kib(),
             })

@@ -10,6 +10,9 @@
 
 pub(crate) mod check;
 pub mod context;
+pub(crate) mod declared;
+pub(crate) mod flow;
+mod resolve;
 mod model;
 
 pub use context::SchemaContext;

@@ -312,6 +312,8 @@ pub(crate) fn validate(
         }
     }
     let roots = roots_of(&parents);
+    // Each row's output schema, for its children's `${parent.field}` tokens.
+    let mut outputs = vec![None; rows.len()];
     for (i, row) in rows.iter().enumerate() {
         let scope = TextScope {
             rows: row_ids.clone(),
@@ -330,6 +332,7 @@ pub(crate) fn validate(
             ok = false;
             continue;
         };
+        outputs[i] = pipeline.schemas.output.clone();
         if !graph_ok {
             continue;
         }
@@ -343,6 +346,15 @@ pub(crate) fn validate(
             children: std::mem::take(&mut children[i]),
             root: roots[i],
         });
+    }
+    for (i, row) in rows.iter().enumerate() {
+        if let (Some(p), Some(merged)) = (parents[i], &row.merged)
+            && let Some(schema) = &outputs[p]
+        {
+            let mut row_diags = Diagnostics::new();
+            crate::record_schema::check::parent_tokens(merged, &ids[p], schema, &mut row_diags);
+            diags.extend_noted(row_diags, &format!("in matrix row `{}`", row.id));
+        }
     }
     (ok && diags.is_empty()).then(|| ir::Matrix {
         name: name.to_owned(),

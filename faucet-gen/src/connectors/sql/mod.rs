@@ -658,6 +658,11 @@ impl<T> Dependent<T> {
     pub fn settle(&mut self, default: T) {
         self.0.get_or_insert(default);
     }
+
+    /// The value, once settled.
+    pub fn get(&self) -> Option<&T> {
+        self.0.as_ref()
+    }
 }
 
 impl<T: Setting> Setting for Dependent<T> {

@@ -1,0 +1,611 @@
+//! `record_schema:`: the fields a source's records carry (or a `custom`
+//! transform's output), declared in the config for sources that cannot be
+//! introspected (files, REST, Kafka, object stores).
+//!
+//! It sits beside `type` and `config` (not inside `config`: faucet-stream's
+//! REST source already has a `schema` key, and `pipeline.schema:` is its
+//! schema-drift block), and holds either `fields:` inline or `file:`, a JSON
+//! Schema of which a documented subset is read:
+//!
+//! ```yaml
+//! source:
+//!   type: csv
+//!   config: { path: orders.csv }
+//!   record_schema:
+//!     fields:
+//!       id: integer                         # a type name: required, not null
+//!       email: { type: string, nullable: true }
+//!       note: { type: string, required: false }
+//!       amount: { type: decimal, precision: 12, scale: 2 }
+//!       placed_at: timestamp                # timestamp (no zone) | timestamptz
+//!       address: { type: object, fields: { city: string } }
+//!       tags: { type: array, items: string }
+//!       payload: json
+//!     # or instead of fields:  file: schemas/orders.schema.json
+//! ```
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::{FieldDef, FieldType, Origin, RecordSchema};
+use crate::diag::{Diagnostics, Loc, SourceFile, help_for, list};
+use crate::load::{Entry, Node, Value};
+use crate::read::{Fields, boolean, int_in, plain_string};
+use crate::spec::{Field, Kind, Spec};
+
+/// The type names a declaration accepts.
+pub(crate) const TYPE_NAMES: &[&str] = &[
+    "string",
+    "integer",
+    "number",
+    "decimal",
+    "boolean",
+    "date",
+    "time",
+    "timestamp",
+    "timestamptz",
+    "json",
+    "binary",
+    "object",
+    "array",
+];
+
+/// `record_schema:`.
+pub(crate) static RECORD_SCHEMA: Spec = Spec {
+    name: "record_schema",
+    doc: "The fields of the records, declared: `fields` inline, or `file`, a JSON Schema. The build checks every field the pipeline names against it (sink keys, delete markers, Kafka paths, matrix `${parent.field}`, table columns).",
+    fields: &[
+        Field::opt(
+            "fields",
+            Kind::Map(&FIELD),
+            "Each field by name: a type name (`id: integer`: required, never null), or a map `{type, nullable, required, …}`. Types: `string`, `integer`, `number`, `decimal`, `boolean`, `date`, `time`, `timestamp` (no zone), `timestamptz`, `json` (any value), `binary`, `object` (with `fields`), `array` (with `items`).",
+        ),
+        Field::opt(
+            "file",
+            Kind::Str,
+            "Instead of `fields`: a JSON Schema file, relative to the config file's directory (the crate root for an inline pipeline), read at build time. Read: `type` (a name, or `[name, \"null\"]` for a nullable field), `properties`, `required`, `items`, `additionalProperties` (`true`: records may carry more fields), `format` `date`, `time`, `date-time` (timestamptz) and `decimal` (with `x-precision` and `x-scale`), `contentEncoding: base64` (binary); `title`, `description`, `$schema`, `$id`, `$comment`, `examples` and `default` are ignored. Any other keyword is an error.",
+        ),
+    ],
+    variants: &[],
+};
+
+/// One field's declaration: a type name or a map.
+static FIELD: Kind = Kind::AnyOf(&[Kind::OneOf(TYPE_NAMES), Kind::Object(&FIELD_SPEC)]);
+
+/// One field's declaration as a map.
+static FIELD_SPEC: Spec = Spec {
+    name: "record_schema.field",
+    doc: "One field: its type and whether it may be null or absent.",
+    fields: &[
+        Field::req("type", Kind::OneOf(TYPE_NAMES), "The value's type."),
+        Field::opt("nullable", Kind::Bool, "The value may be `null`.").default("false"),
+        Field::opt("required", Kind::Bool, "Every record carries the field (false: it may be absent).")
+            .default("true"),
+        Field::opt("precision", Kind::Int(1, 1000), "`decimal`: total digits."),
+        Field::opt("scale", Kind::Int(0, 1000), "`decimal`: digits after the point (at most `precision`)."),
+        Field::opt("fields", Kind::Map(&FIELD), "`object`: its fields, declared like the record's."),
+        Field::opt("items", Kind::AnyOf(&[Kind::OneOf(TYPE_NAMES), Kind::Object(&ITEMS_SPEC)]), "`array`: the items' type."),
+    ],
+    variants: &[],
+};
+
+/// An array's items declared as a map: a type without nullability.
+static ITEMS_SPEC: Spec = Spec {
+    name: "record_schema.items",
+    doc: "An array's items: a type (`object` with `fields`, `array` with `items`, `decimal` with `precision` and `scale`).",
+    fields: &[
+        Field::req("type", Kind::OneOf(TYPE_NAMES), "The items' type."),
+        Field::opt("precision", Kind::Int(1, 1000), "`decimal`: total digits."),
+        Field::opt("scale", Kind::Int(0, 1000), "`decimal`: digits after the point (at most `precision`)."),
+        Field::opt("fields", Kind::Map(&FIELD), "`object`: its fields."),
+        Field::opt("items", Kind::AnyOf(&[Kind::OneOf(TYPE_NAMES), Kind::Object(&ITEMS_SPEC)]), "`array`: the items' type."),
+    ],
+    variants: &[],
+};
+
+/// Reads a `record_schema:` node (its key at `key_loc`): the declared schema,
+/// or `None` when it is invalid (reported).
+pub(crate) fn read(node: &Node, key_loc: &Loc, diags: &mut Diagnostics) -> Option<RecordSchema> {
+    let mut f = Fields::with_spec(node, &RECORD_SCHEMA, "`record_schema`", diags)?;
+    let fields = f.get("fields");
+    let file = f.get("file");
+    f.finish(diags);
+    let origin = Origin::Declared { loc: key_loc.clone() };
+    match (fields, file) {
+        (Some(fields), None) => {
+            Some(RecordSchema { fields: field_map(fields, diags)?, open: false, origin })
+        }
+        (None, Some(file)) => {
+            let path = plain_string(file, "file", diags)?;
+            let schema = json_schema_file(&path, file, diags)?;
+            Some(RecordSchema { origin: Origin::Declared { loc: file.loc.clone() }, ..schema })
+        }
+        (Some(_), Some(file)) => {
+            diags.error_help(&file.loc, "`fields` and `file` are both set", "declare the fields in one place");
+            None
+        }
+        (None, None) => {
+            diags.error_help(
+                &node.loc,
+                "`record_schema` needs `fields` or `file`",
+                "write `record_schema: { fields: { id: integer, name: string } }`, or `file: schemas/records.schema.json`",
+            );
+            None
+        }
+    }
+}
+
+// ---- Inline declarations ----
+
+/// `fields:`: a map of field names to declarations.
+fn field_map(node: &Node, diags: &mut Diagnostics) -> Option<Vec<FieldDef>> {
+    let Value::Map(entries) = &node.value else {
+        diags.error_help(
+            &node.loc,
+            format!("`fields` must be a map of field names to types, found {}", node.value.kind_name()),
+            "write `fields: { id: integer, name: string }`",
+        );
+        return None;
+    };
+    if entries.is_empty() {
+        diags.error_help(&node.loc, "`fields` declares no field", "add one per record key: `id: integer`");
+        return None;
+    }
+    let fields: Vec<Option<FieldDef>> = entries.iter().map(|e| field(e, diags)).collect();
+    fields.into_iter().collect()
+}
+
+/// One `name: declaration` entry.
+fn field(entry: &Entry, diags: &mut Diagnostics) -> Option<FieldDef> {
+    if entry.key.is_empty() {
+        diags.error(&entry.key_loc, "a field name is empty");
+        return None;
+    }
+    let node = &entry.value;
+    let (ty, nullable, required) = match &node.value {
+        Value::Str(_) => (type_name(node, diags)?, false, true),
+        Value::Map(_) => {
+            let mut f = Fields::with_spec(node, &FIELD_SPEC, format!("field `{}`", entry.key), diags)?;
+            let nullable = f.get("nullable").map_or(Some(false), |n| boolean(n, "nullable", diags));
+            let required = f.get("required").map_or(Some(true), |n| boolean(n, "required", diags));
+            let ty = typed(&mut f, node, diags);
+            f.finish(diags);
+            (ty?, nullable?, required?)
+        }
+        other => {
+            diags.error_help(
+                &node.loc,
+                format!("field `{}` must be a type name or a map, found {}", entry.key, other.kind_name()),
+                format!("expected one of {}, or `{{ type: string, nullable: true }}`", list(TYPE_NAMES)),
+            );
+            return None;
+        }
+    };
+    Some(FieldDef { name: entry.key.clone(), ty, nullable, required })
+}
+
+/// A type written as its name alone: every type but `object` and `array`,
+/// which need their `fields` and `items`.
+fn type_name(node: &Node, diags: &mut Diagnostics) -> Option<FieldType> {
+    let name = one_type(node, diags)?;
+    match name {
+        "object" => {
+            diags.error_help(
+                &node.loc,
+                "an `object` needs its `fields`",
+                "write `{ type: object, fields: { city: string } }`, or `json` for an object of any fields",
+            );
+            None
+        }
+        "array" => {
+            diags.error_help(
+                &node.loc,
+                "an `array` needs its `items`",
+                "write `{ type: array, items: string }`, or `json` for a list of any values",
+            );
+            None
+        }
+        other => Some(simple(other, None, None)),
+    }
+}
+
+/// A type name, with a did-you-mean for a near miss.
+fn one_type(node: &Node, diags: &mut Diagnostics) -> Option<&'static str> {
+    let name = plain_string(node, "type", diags)?;
+    match TYPE_NAMES.iter().find(|t| **t == name) {
+        Some(t) => Some(t),
+        None => {
+            diags.error_help(&node.loc, format!("unknown field type `{name}`"), help_for(&name, TYPE_NAMES));
+            None
+        }
+    }
+}
+
+/// The type of a map declaration (`f` reads a field's or an array's items'
+/// spec): `type` with the keys that belong to it, and no others.
+fn typed(f: &mut Fields<'_>, node: &Node, diags: &mut Diagnostics) -> Option<FieldType> {
+    let name = f.require("type", diags).and_then(|n| one_type(n, diags));
+    let precision = f.get("precision").map(|n| (n, int_in(n, "precision", 1, 1000, diags)));
+    let scale = f.get("scale").map(|n| (n, int_in(n, "scale", 0, 1000, diags)));
+    let fields = f.get("fields");
+    let items = f.get("items");
+    let name = name?;
+    // Keys that belong to another type.
+    let mut ok = true;
+    for (key, present, owner) in [
+        ("precision", precision.map(|p| p.0), "decimal"),
+        ("scale", scale.map(|s| s.0), "decimal"),
+        ("fields", fields, "object"),
+        ("items", items, "array"),
+    ] {
+        if let Some(n) = present
+            && name != owner
+        {
+            diags.error_help(
+                &n.loc,
+                format!("`{key}` applies to `{owner}`, but the type is `{name}`"),
+                format!("remove `{key}`, or write `type: {owner}`"),
+            );
+            ok = false;
+        }
+    }
+    let (precision, scale) = (precision.map(|p| p.1), scale.map(|s| s.1));
+    let precision = match precision {
+        Some(p) => Some(p?),
+        None => None,
+    };
+    let scale = match scale {
+        Some(s) => Some(s?),
+        None => None,
+    };
+    if let (Some(p), Some(s)) = (precision, scale)
+        && s > p
+    {
+        diags.error_help(
+            f_loc(node, "scale"),
+            format!("`scale` {s} is larger than `precision` {p}"),
+            "the scale counts the digits after the point, among the precision's",
+        );
+        ok = false;
+    }
+    let ty = match name {
+        "object" => match fields {
+            Some(n) => FieldType::Object { fields: field_map(n, diags)? },
+            None => {
+                diags.error_help(
+                    &node.loc,
+                    "an `object` needs its `fields`",
+                    "add `fields: { city: string }`, or use `json` for an object of any fields",
+                );
+                return None;
+            }
+        },
+        "array" => match items {
+            Some(n) => FieldType::Array { items: Box::new(item_type(n, diags)?) },
+            None => {
+                diags.error_help(
+                    &node.loc,
+                    "an `array` needs its `items`",
+                    "add `items: string`, or use `json` for a list of any values",
+                );
+                return None;
+            }
+        },
+        other => simple(other, precision, scale),
+    };
+    ok.then_some(ty)
+}
+
+/// An array's `items`: a type name or a map without nullability.
+fn item_type(node: &Node, diags: &mut Diagnostics) -> Option<FieldType> {
+    match &node.value {
+        Value::Map(_) => {
+            let mut f = Fields::with_spec(node, &ITEMS_SPEC, "`items`", diags)?;
+            let ty = typed(&mut f, node, diags);
+            f.finish(diags);
+            ty
+        }
+        _ => type_name(node, diags),
+    }
+}
+
+/// The location of `key`'s value in the map `node`, or the map's.
+fn f_loc<'a>(node: &'a Node, key: &str) -> &'a Loc {
+    match &node.value {
+        Value::Map(entries) => entries.iter().find(|e| e.key == key).map_or(&node.loc, |e| &e.value.loc),
+        _ => &node.loc,
+    }
+}
+
+/// A type that holds no other: every name but `object` and `array`.
+fn simple(name: &str, precision: Option<i64>, scale: Option<i64>) -> FieldType {
+    match name {
+        "integer" => FieldType::Integer,
+        "number" => FieldType::Number,
+        "decimal" => FieldType::Decimal { precision: precision.map(|p| p as u32), scale: scale.map(|s| s as u32) },
+        "boolean" => FieldType::Boolean,
+        "date" => FieldType::Date,
+        "time" => FieldType::Time,
+        "timestamp" => FieldType::Timestamp { time_zone: false },
+        "timestamptz" => FieldType::Timestamp { time_zone: true },
+        "json" => FieldType::Json,
+        "binary" => FieldType::Binary,
+        _ => FieldType::String,
+    }
+}
+
+// ---- JSON Schema files ----
+
+/// The JSON Schema keywords that carry no type and are ignored.
+const ANNOTATIONS: &[&str] = &["title", "description", "$schema", "$id", "$comment", "examples", "default"];
+
+/// The keywords read from a JSON Schema file.
+const KEYWORDS: &[&str] = &[
+    "type",
+    "properties",
+    "required",
+    "items",
+    "additionalProperties",
+    "format",
+    "x-precision",
+    "x-scale",
+    "contentEncoding",
+];
+
+/// Reads the JSON Schema file at `path` (written in the config at `node`):
+/// relative to the config file's directory, or to the crate root for an
+/// inline pipeline. The file is registered as touched, so the build reruns
+/// when it changes.
+fn json_schema_file(path: &str, node: &Node, diags: &mut Diagnostics) -> Option<RecordSchema> {
+    let full = resolve_path(path, &node.loc);
+    super::context::current(|ctx| {
+        if let Some(ctx) = ctx {
+            ctx.touched.borrow_mut().push(full.clone());
+        }
+    });
+    let text = crate::load::read_file(&full).map_err(|e| e.to_string()).and_then(|bytes| {
+        crate::load::decode(&full.display().to_string(), bytes).map_err(|d| d.message)
+    });
+    let text = match text {
+        Ok(text) => text,
+        Err(e) => {
+            diags.error_help(
+                &node.loc,
+                format!("cannot read the `record_schema` file `{}`: {e}", full.display()),
+                "`file` is relative to the config file's directory (the crate root for an inline pipeline)",
+            );
+            return None;
+        }
+    };
+    let file = Arc::new(SourceFile { name: display_name(path, &node.loc), text });
+    // JSON is YAML: the YAML loader gives every value of the file its line and column.
+    let root = match crate::load::load_yaml(&file) {
+        Ok(root) => root,
+        Err(d) => {
+            diags.push(d);
+            return None;
+        }
+    };
+    let ty = json_type(&root, true, diags)?;
+    let open = matches!(map_get(&root, "additionalProperties").map(|n| &n.value), Some(Value::Bool(true)));
+    match ty {
+        (FieldType::Object { fields }, _) => {
+            Some(RecordSchema { fields, open, origin: Origin::Declared { loc: node.loc.clone() } })
+        }
+        _ => {
+            diags.error_help(
+                &root.loc,
+                "a `record_schema` file must describe an object",
+                "write `{\"type\": \"object\", \"properties\": {…}}`",
+            );
+            None
+        }
+    }
+}
+
+/// Where `path` is: beside the config file (whose name is relative to the
+/// crate), or under the crate root for an inline pipeline.
+fn resolve_path(path: &str, loc: &Loc) -> PathBuf {
+    let path = Path::new(path);
+    if path.is_absolute() {
+        return path.to_path_buf();
+    }
+    let root = super::context::current(|ctx| ctx.and_then(|c| c.manifest_dir.clone())).unwrap_or_default();
+    match loc {
+        Loc::File { file, .. } => {
+            root.join(Path::new(&file.name).parent().unwrap_or(Path::new(""))).join(path)
+        }
+        _ => root.join(path),
+    }
+}
+
+/// The file's name as diagnostics show it: relative like the config's.
+fn display_name(path: &str, loc: &Loc) -> String {
+    match loc {
+        Loc::File { file, .. } if !Path::new(path).is_absolute() => {
+            Path::new(&file.name).parent().unwrap_or(Path::new("")).join(path).display().to_string()
+        }
+        _ => path.to_owned(),
+    }
+}
+
+/// The value of `key` in the map `node`.
+fn map_get<'a>(node: &'a Node, key: &str) -> Option<&'a Node> {
+    match &node.value {
+        Value::Map(entries) => entries.iter().find(|e| e.key == key).map(|e| &e.value),
+        _ => None,
+    }
+}
+
+/// The type a JSON Schema `node` describes, and whether it admits `null`.
+/// `top`: the file's root (which may say `additionalProperties: true`).
+fn json_type(node: &Node, top: bool, diags: &mut Diagnostics) -> Option<(FieldType, bool)> {
+    let Value::Map(entries) = &node.value else {
+        match &node.value {
+            // `true` admits any value.
+            Value::Bool(true) => return Some((FieldType::Json, true)),
+            other => {
+                diags.error_help(
+                    &node.loc,
+                    format!("a schema must be a map, found {}", other.kind_name()),
+                    "write `{\"type\": \"string\"}`",
+                );
+                return None;
+            }
+        }
+    };
+    let mut ok = true;
+    for e in entries {
+        if ANNOTATIONS.contains(&e.key.as_str()) || KEYWORDS.contains(&e.key.as_str()) {
+            continue;
+        }
+        let help = match crate::diag::suggest(&e.key, KEYWORDS.iter().copied()) {
+            Some(near) => format!("did you mean `{near}`?"),
+            None => format!(
+                "a `record_schema` file is read for its types only: {}; put value rules (`enum`, `pattern`, `minimum`, …) in a `contract:`",
+                list(KEYWORDS)
+            ),
+        };
+        diags.error_help(&e.key_loc, format!("JSON Schema keyword `{}` is not supported in a `record_schema` file", e.key), help);
+        ok = false;
+    }
+    let (name, nullable) = json_type_name(map_get(node, "type"), diags)?;
+    let format = match map_get(node, "format") {
+        Some(n) => Some((n, plain_string(n, "format", diags)?)),
+        None => None,
+    };
+    let ty = match name.as_deref() {
+        None => FieldType::Json,
+        Some("object") => match map_get(node, "properties") {
+            Some(props) => FieldType::Object { fields: json_properties(props, map_get(node, "required"), diags)? },
+            None => FieldType::Json,
+        },
+        Some("array") => match map_get(node, "items") {
+            Some(items) => FieldType::Array { items: Box::new(json_type(items, false, diags)?.0) },
+            None => FieldType::Array { items: Box::new(FieldType::Json) },
+        },
+        Some("string") => match format.as_ref().map(|(n, f)| (*n, f.as_str())) {
+            None => match map_get(node, "contentEncoding").map(|n| (n, &n.value)) {
+                Some((_, Value::Str(e))) if e == "base64" => FieldType::Binary,
+                Some((n, _)) => {
+                    diags.error_help(&n.loc, "only `contentEncoding: base64` is supported", "it declares a binary field");
+                    return None;
+                }
+                None => FieldType::String,
+            },
+            Some((_, "date")) => FieldType::Date,
+            Some((_, "time")) => FieldType::Time,
+            Some((_, "date-time")) => FieldType::Timestamp { time_zone: true },
+            Some((_, "decimal")) => decimal(node, diags)?,
+            // Other formats (email, uri, uuid, …) are strings.
+            Some(_) => FieldType::String,
+        },
+        Some("number") => match format.as_ref().map(|(_, f)| f.as_str()) {
+            Some("decimal") => decimal(node, diags)?,
+            _ => FieldType::Number,
+        },
+        Some("integer") => FieldType::Integer,
+        Some("boolean") => FieldType::Boolean,
+        // Only `null`: no value but null.
+        Some(_) => FieldType::Json,
+    };
+    if !top && let Some(n) = map_get(node, "additionalProperties") {
+        diags.error_help(
+            &n.loc,
+            "`additionalProperties` is only read at the file's root",
+            "a nested object with unknown fields is `{\"type\": \"object\"}` without `properties`",
+        );
+        ok = false;
+    }
+    ok.then_some((ty, nullable))
+}
+
+/// `type`: a name, or a list of one name and `"null"`; absent, any value.
+fn json_type_name(node: Option<&Node>, diags: &mut Diagnostics) -> Option<(Option<String>, bool)> {
+    const JSON_TYPES: &[&str] = &["string", "integer", "number", "boolean", "object", "array", "null"];
+    let Some(node) = node else { return Some((None, true)) };
+    let names: Vec<&Node> = match &node.value {
+        Value::Seq(items) => items.iter().collect(),
+        _ => vec![node],
+    };
+    let mut kept = Vec::new();
+    let mut nullable = false;
+    for n in names {
+        let name = plain_string(n, "type", diags)?;
+        if !JSON_TYPES.contains(&name.as_str()) {
+            diags.error_help(&n.loc, format!("unknown JSON Schema type `{name}`"), help_for(&name, JSON_TYPES));
+            return None;
+        }
+        if name == "null" {
+            nullable = true;
+        } else {
+            kept.push(name);
+        }
+    }
+    match kept.len() {
+        0 => Some((Some("null".into()), true)),
+        1 => Some((kept.pop(), nullable)),
+        _ => {
+            diags.error_help(
+                &node.loc,
+                format!("a field of several types ({}) is not supported", kept.join(", ")),
+                "give one type, with `\"null\"` for a nullable field: `[\"string\", \"null\"]`; or leave `type` out for any value",
+            );
+            None
+        }
+    }
+}
+
+/// `format: decimal` with `x-precision` and `x-scale`.
+fn decimal(node: &Node, diags: &mut Diagnostics) -> Option<FieldType> {
+    let precision = map_get(node, "x-precision").map(|n| int_in(n, "x-precision", 1, 1000, diags));
+    let scale = map_get(node, "x-scale").map(|n| int_in(n, "x-scale", 0, 1000, diags));
+    let precision = match precision {
+        Some(p) => Some(p? as u32),
+        None => None,
+    };
+    let scale = match scale {
+        Some(s) => Some(s? as u32),
+        None => None,
+    };
+    Some(FieldType::Decimal { precision, scale })
+}
+
+/// `properties` with `required`: the object's fields in the order written.
+fn json_properties(props: &Node, required: Option<&Node>, diags: &mut Diagnostics) -> Option<Vec<FieldDef>> {
+    let Value::Map(entries) = &props.value else {
+        diags.error(&props.loc, format!("`properties` must be a map, found {}", props.value.kind_name()));
+        return None;
+    };
+    let required: Vec<String> = match required.map(|n| &n.value) {
+        None => Vec::new(),
+        Some(Value::Seq(items)) => {
+            let names: Vec<Option<String>> = items.iter().map(|i| plain_string(i, "required", diags)).collect();
+            let names = names.into_iter().collect::<Option<Vec<_>>>()?;
+            let known: Vec<&str> = entries.iter().map(|e| e.key.as_str()).collect();
+            for (name, item) in names.iter().zip(items) {
+                if !known.contains(&name.as_str()) {
+                    diags.error_help(
+                        &item.loc,
+                        format!("`required` names `{name}`, which is not in `properties`"),
+                        help_for(name, &known),
+                    );
+                }
+            }
+            names
+        }
+        Some(other) => {
+            let at = required.map_or(&props.loc, |n| &n.loc);
+            diags.error(at, format!("`required` must be a list of property names, found {}", other.kind_name()));
+            return None;
+        }
+    };
+    let fields: Vec<Option<FieldDef>> = entries
+        .iter()
+        .map(|e| {
+            let (ty, nullable) = json_type(&e.value, false, diags)?;
+            Some(FieldDef { name: e.key.clone(), ty, nullable, required: required.contains(&e.key) })
+        })
+        .collect();
+    fields.into_iter().collect()
+}

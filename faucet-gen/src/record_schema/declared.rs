@@ -474,6 +474,18 @@ fn json_type(node: &Node, top: bool, diags: &mut Diagnostics) -> Option<(FieldTy
         Some(n) => Some((n, plain_string(n, "format", diags)?)),
         None => None,
     };
+    let base64 = match map_get(node, "contentEncoding") {
+        Some(Node { value: Value::Str(e), .. }) if e == "base64" => true,
+        Some(n) => {
+            diags.error_help(
+                &n.loc,
+                "only `contentEncoding: \"base64\"` is supported",
+                "it declares a binary field: `{\"type\": \"string\", \"contentEncoding\": \"base64\"}`",
+            );
+            return None;
+        }
+        None => false,
+    };
     let ty = match name.as_deref() {
         None => FieldType::Json,
         Some("object") => match map_get(node, "properties") {
@@ -485,14 +497,8 @@ fn json_type(node: &Node, top: bool, diags: &mut Diagnostics) -> Option<(FieldTy
             None => FieldType::Array { items: Box::new(FieldType::Json) },
         },
         Some("string") => match format.as_ref().map(|(n, f)| (*n, f.as_str())) {
-            None => match map_get(node, "contentEncoding").map(|n| (n, &n.value)) {
-                Some((_, Value::Str(e))) if e == "base64" => FieldType::Binary,
-                Some((n, _)) => {
-                    diags.error_help(&n.loc, "only `contentEncoding: base64` is supported", "it declares a binary field");
-                    return None;
-                }
-                None => FieldType::String,
-            },
+            None if base64 => FieldType::Binary,
+            None => FieldType::String,
             Some((_, "date")) => FieldType::Date,
             Some((_, "time")) => FieldType::Time,
             Some((_, "date-time")) => FieldType::Timestamp { time_zone: true },

@@ -487,7 +487,134 @@ fn parent_paths(s: &str, parent: &str) -> Vec<Vec<String>> {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
+    use crate::diag::SourceFile;
+    use crate::record_schema::{Column, FieldDef};
+
+    /// The merged `pipeline:` node of `yaml` (a pipeline definition).
+    fn pipeline_node(yaml: &str) -> Node {
+        let file = Arc::new(SourceFile { name: "p.yaml".into(), text: yaml.into() });
+        let root = crate::load::load_yaml(&file).unwrap();
+        at(&root, &["pipeline"]).unwrap().clone()
+    }
+
+    fn field(name: &str, ty: FieldType, nullable: bool) -> FieldDef {
+        FieldDef { name: name.into(), ty, nullable, required: true }
+    }
+
+    fn column(name: &str, ty: FieldType, db_type: &str, nullable: bool, has_default: bool) -> Column {
+        Column { field: field(name, ty, nullable), db_type: db_type.into(), has_default }
+    }
+
+    fn users() -> TableSchema {
+        TableSchema {
+            database: Database::Postgres,
+            name: "public.users".into(),
+            columns: vec![
+                column("id", FieldType::Integer, "bigint", false, true),
+                column("email", FieldType::String, "text", false, false),
+                column("created_at", FieldType::Timestamp { time_zone: true }, "timestamptz", false, false),
+                column("active", FieldType::Boolean, "boolean", true, false),
+                column("note", FieldType::String, "text", true, false),
+            ],
+            primary_key: vec!["id".into()],
+            unique_keys: vec![vec!["email".into()]],
+        }
+    }
+
+    fn table_origin() -> Origin {
+        Origin::Table { database: Database::Postgres, name: "public.users".into(), cache: Some(".faucet/postgres-public.users.json".into()) }
+    }
+
+    const SINK: &str = "pipeline:\n  sink:\n    type: postgres\n    config:\n      connection_url: \"postgres://app@db/shop\"\n      table_name: users\n      column_mapping: auto_map\n      write_mode: upsert\n      key: [id, note]\n";
+
+    fn run(output: &RecordSchema, writes: &TableWrites) -> Vec<Diagnostic> {
+        let node = pipeline_node(SINK);
+        let (table, origin) = (users(), table_origin());
+        let table = Table { schema: &table, origin: &origin };
+        let mut diags = Diagnostics::new();
+        keys_are_unique(&node, writes, &table, &mut diags);
+        columns(&node, writes, output, &table, &mut diags);
+        diags.into_iter().collect()
+    }
+
+    fn upsert(key: &[&str]) -> TableWrites {
+        TableWrites {
+            auto_map: true,
+            create_table: false,
+            unmapped: Some(UnmappedFields::Dlq),
+            mode: WriteMode::Upsert,
+            key: key.iter().map(|k| (*k).to_owned()).collect(),
+            marker: None,
+        }
+    }
+
+    fn declared(fields: Vec<FieldDef>) -> RecordSchema {
+        RecordSchema { fields, open: false, origin: Origin::Declared { loc: Loc::Unknown } }
+    }
+
+    #[test]
+    fn table_checks_report_each_class_at_its_key() {
+        let output = declared(vec![
+            field("id", FieldType::Integer, false),
+            field("emial", FieldType::String, false),
+            field("active", FieldType::Integer, false),
+            // Any value's text goes into a text column.
+            field("note", FieldType::Object { fields: vec![] }, true),
+        ]);
+        let found = run(&output, &upsert(&["id", "note"]));
+        let messages: Vec<&str> = found.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(found.len(), 5, "{messages:#?}");
+        // The key is two columns, but not a unique key.
+        assert!(messages[0].starts_with("`key` (id, note) is not the primary key or a unique key of `public.users`"));
+        assert_eq!(found[0].help.as_deref(), Some("use the table's keys: primary key (id); unique (email)"));
+        assert!(matches!(found[0].loc, Loc::File { line: 9, col: 12, .. }), "{:?}", found[0].loc);
+        // A field without a column: at `column_mapping`, with the nearest column.
+        assert!(messages[1].starts_with("field `emial` has no column in `public.users`"));
+        assert!(found[1].help.as_deref().unwrap().starts_with("did you mean `email`?"));
+        assert!(matches!(found[1].loc, Loc::File { line: 7, .. }));
+        assert_eq!(found[1].notes.len(), 2);
+        assert!(found[1].notes[1].contains("the columns come from PostgreSQL table `public.users`"), "{:?}", found[1].notes);
+        // A type that does not fit.
+        assert!(messages[2].contains("field `active` holds integer values, which cannot go into column `active` of type `boolean`"));
+        // NOT NULL columns without a default that nothing produces, at `table_name`.
+        assert!(messages[3].starts_with("column `email` of `public.users` is NOT NULL without a default"));
+        assert_eq!(found[3].help.as_deref(), Some("the records have `emial`: rename it to `email` (`rename_keys`)"));
+        assert!(messages[4].starts_with("column `created_at` of `public.users` is NOT NULL without a default"));
+        assert!(matches!(found[4].loc, Loc::File { line: 6, .. }));
+        // Dropping unmapped fields: `emial` is no error, `email` still never arrives.
+        let output = declared(vec![field("id", FieldType::Integer, false), field("emial", FieldType::String, false), field("created_at", FieldType::Date, false)]);
+        let found = run(&output, &TableWrites { unmapped: Some(UnmappedFields::Drop), ..upsert(&["email"]) });
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert!(found[0].message.starts_with("column `email` of `public.users` is NOT NULL"));
+    }
+
+    #[test]
+    fn table_checks_pass_a_fitting_flow_and_skip_what_they_cannot_know() {
+        let output = declared(vec![
+            field("id", FieldType::Integer, false),
+            field("email", FieldType::String, false),
+            field("created_at", FieldType::String, false),
+            field("_deleted", FieldType::Boolean, false),
+        ]);
+        // The delete marker's field needs no column; `email` is a unique key.
+        let writes = TableWrites { marker: Some("_deleted".into()), ..upsert(&["email"]) };
+        assert!(run(&output, &writes).is_empty());
+        // Without the marker, `_deleted` has no column; `create_table` or `add_column` adds it.
+        assert_eq!(run(&output, &upsert(&["id"])).len(), 1);
+        assert!(run(&output, &TableWrites { create_table: true, ..upsert(&["id"]) }).is_empty());
+        assert!(run(&output, &TableWrites { unmapped: Some(UnmappedFields::AddColumn), ..upsert(&["id"]) }).is_empty());
+        // An open schema never lacks a field: the NOT NULL check is skipped.
+        let open = RecordSchema { open: true, ..declared(vec![field("id", FieldType::Integer, false)]) };
+        assert!(run(&open, &upsert(&["id"])).is_empty());
+        // A key that is no column.
+        let found = run(&open, &upsert(&["idd"]));
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].message, "`key` names `idd`, which is not a column of `public.users`");
+        assert_eq!(found[0].help.as_deref(), Some("did you mean `id`?"));
+    }
 
     #[test]
     fn parent_paths_skip_literals_and_other_references() {

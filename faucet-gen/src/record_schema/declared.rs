@@ -615,3 +615,108 @@ fn json_properties(props: &Node, required: Option<&Node>, diags: &mut Diagnostic
         .collect();
     fields.into_iter().collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ir::Definition;
+
+    fn source_schema(name: &str, yaml: &str) -> RecordSchema {
+        let Ok(Definition::Single(p)) = crate::check_yaml(name, yaml) else { panic!("valid: {yaml}") };
+        p.source.declared.clone().expect("declared")
+    }
+
+    fn def(name: &str, ty: FieldType, nullable: bool, required: bool) -> FieldDef {
+        FieldDef { name: name.into(), ty, nullable, required }
+    }
+
+    #[test]
+    fn inline_fields_read_every_type() {
+        let yaml = r#"
+pipeline:
+  source:
+    type: csv
+    config: { path: orders.csv }
+    record_schema:
+      fields:
+        id: integer
+        email: { type: string, nullable: true }
+        note: { type: string, required: false }
+        amount: { type: decimal, precision: 12, scale: 2 }
+        placed_at: timestamp
+        seen_at: timestamptz
+        address: { type: object, fields: { city: string } }
+        tags: { type: array, items: string }
+        grid: { type: array, items: { type: array, items: number } }
+        payload: json
+        on: { type: date }
+        at: time
+        ok: boolean
+        blob: binary
+  sink: { type: stdout }
+"#;
+        let s = source_schema("orders.yaml", yaml);
+        assert!(!s.open);
+        assert!(matches!(s.origin, Origin::Declared { .. }));
+        assert_eq!(s.fields, [
+            def("id", FieldType::Integer, false, true),
+            def("email", FieldType::String, true, true),
+            def("note", FieldType::String, false, false),
+            def("amount", FieldType::Decimal { precision: Some(12), scale: Some(2) }, false, true),
+            def("placed_at", FieldType::Timestamp { time_zone: false }, false, true),
+            def("seen_at", FieldType::Timestamp { time_zone: true }, false, true),
+            def("address", FieldType::Object { fields: vec![def("city", FieldType::String, false, true)] }, false, true),
+            def("tags", FieldType::Array { items: Box::new(FieldType::String) }, false, true),
+            def(
+                "grid",
+                FieldType::Array { items: Box::new(FieldType::Array { items: Box::new(FieldType::Number) }) },
+                false,
+                true
+            ),
+            def("payload", FieldType::Json, false, true),
+            def("on", FieldType::Date, false, true),
+            def("at", FieldType::Time, false, true),
+            def("ok", FieldType::Boolean, false, true),
+            def("blob", FieldType::Binary, false, true),
+        ]);
+    }
+
+    #[test]
+    fn a_json_schema_file_reads_its_subset() {
+        let yaml = "pipeline:\n  source:\n    type: jsonl\n    config: { path: in.jsonl }\n    record_schema: { file: schemas/orders.schema.json }\n  sink: { type: stdout }\n";
+        // Relative to the config file, itself relative to the crate (the test's directory).
+        let s = source_schema("tests/diagnostics/orders.yaml", yaml);
+        assert!(!s.open);
+        let customer = FieldType::Object {
+            fields: vec![def("id", FieldType::Integer, false, true), def("email", FieldType::String, true, false)],
+        };
+        let line = FieldType::Object { fields: vec![def("sku", FieldType::String, false, false)] };
+        assert_eq!(s.fields, [
+            def("order_id", FieldType::Integer, false, true),
+            def("customer", customer, false, true),
+            def("amount", FieldType::Decimal { precision: Some(12), scale: Some(2) }, false, true),
+            def("placed_at", FieldType::Timestamp { time_zone: true }, false, false),
+            def("lines", FieldType::Array { items: Box::new(line) }, false, false),
+            def("extra", FieldType::Json, true, false),
+        ]);
+    }
+
+    #[test]
+    fn the_file_is_registered_for_rebuilds() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("pipelines")).unwrap();
+        std::fs::write(
+            dir.path().join("pipelines/users.schema.json"),
+            r#"{"type": "object", "properties": {"id": {"type": "integer"}}, "additionalProperties": true}"#,
+        )
+        .unwrap();
+        let yaml = "pipeline:\n  source:\n    type: jsonl\n    config: { path: in.jsonl }\n    record_schema: { file: users.schema.json }\n  sink: { type: stdout }\n";
+        let context = crate::record_schema::SchemaContext::for_crate(dir.path());
+        let (s, context) = crate::record_schema::context::with_context(context, || {
+            source_schema("pipelines/users.yaml", yaml)
+        });
+        assert!(s.open);
+        assert_eq!(s.names(), ["id"]);
+        assert_eq!(*context.touched.borrow(), [dir.path().join("pipelines/users.schema.json")]);
+    }
+}

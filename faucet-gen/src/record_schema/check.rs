@@ -96,8 +96,11 @@ fn field_help(field: &str, available: &[&str]) -> String {
 fn require_field(loc: &Loc, what: &str, path: &[String], schema: &RecordSchema, diags: &mut Diagnostics) {
     if let Lookup::Missing(available) = lookup(schema, path) {
         let field = path.join(".");
-        let mut d = Diagnostic::new(loc.clone(), format!("{what} names field `{field}`, which the records do not have"))
-            .with_help(field_help(&field, &available));
+        let mut d = Diagnostic::new(
+            loc.clone(),
+            format!("{what} names field `{field}`, which the records do not have"),
+        )
+        .with_help(field_help(&field, &available));
         d.notes.push(schema.origin.note());
         diags.push(d);
     }
@@ -240,11 +243,14 @@ fn keys_are_unique(node: &Node, writes: &TableWrites, table: &Table<'_>, diags: 
             Some(Value::Seq(items)) => items.get(i).map_or(key_loc.clone(), |n| n.loc.clone()),
             _ => key_loc.clone(),
         };
-        let mut d = Diagnostic::new(loc, format!("`key` names `{column}`, which is not a column of `{}`", table.schema.name))
-            .with_help(match suggest(column, columns.iter().copied()) {
-                Some(near) => format!("did you mean `{near}`?"),
-                None => format!("the table's keys: {}", unique_keys(table.schema)),
-            });
+        let mut d = Diagnostic::new(
+            loc,
+            format!("`key` names `{column}`, which is not a column of `{}`", table.schema.name),
+        )
+        .with_help(match suggest(column, columns.iter().copied()) {
+            Some(near) => format!("did you mean `{near}`?"),
+            None => format!("the table's keys: {}", unique_keys(table.schema)),
+        });
         d.notes.push(table.origin.note());
         diags.push(d);
     }
@@ -273,13 +279,23 @@ fn unique_keys(table: &TableSchema) -> String {
     for k in &table.unique_keys {
         keys.push(format!("unique ({})", k.join(", ")));
     }
-    if keys.is_empty() { "it has none: add a primary key or a unique index".to_owned() } else { keys.join("; ") }
+    if keys.is_empty() {
+        "it has none: add a primary key or a unique index".to_owned()
+    } else {
+        keys.join("; ")
+    }
 }
 
 /// `auto_map` into a known table: every field has a column (unless unmapped
 /// fields are dropped or added), every NOT NULL column without a default is
 /// produced, and every value fits its column's type.
-fn columns(node: &Node, writes: &TableWrites, output: &RecordSchema, table: &Table<'_>, diags: &mut Diagnostics) {
+fn columns(
+    node: &Node,
+    writes: &TableWrites,
+    output: &RecordSchema,
+    table: &Table<'_>,
+    diags: &mut Diagnostics,
+) {
     let mapping_loc = loc_of(node, &["sink", "config", "column_mapping"]);
     let table_loc = loc_of(node, &["sink", "config", "table_name"]);
     let notes = |d: &mut Diagnostic| {
@@ -402,7 +418,9 @@ fn cdc_deletes(
     if writes.mode != WriteMode::Upsert || writes.marker.is_some() {
         return;
     }
-    let Some(last) = transforms.iter().rposition(|t| matches!(t, Transform::CdcUnwrap { .. })) else { return };
+    let Some(last) = transforms.iter().rposition(|t| matches!(t, Transform::CdcUnwrap { .. })) else {
+        return;
+    };
     let Transform::CdcUnwrap { marker_field, .. } = &transforms[last] else { return };
     // The marker's name after the transforms that follow.
     let mut marker = marker_field.clone();
@@ -431,7 +449,10 @@ fn cdc_deletes(
     .with_help(format!(
         "add `delete_marker: {{ field: {marker}, values: [true] }}` to the sink's config, so marked records delete their row"
     ));
-    d.notes.push(format!("the `cdc_unwrap` is at {}", locs.get(last).map_or_else(|| "its transform".into(), Loc::short)));
+    d.notes.push(format!(
+        "the `cdc_unwrap` is at {}",
+        locs.get(last).map_or_else(|| "its transform".into(), Loc::short)
+    ));
     diags.push(d);
 }
 
@@ -525,7 +546,11 @@ mod tests {
     }
 
     fn table_origin() -> Origin {
-        Origin::Table { database: Database::Postgres, name: "public.users".into(), cache: Some(".faucet/postgres-public.users.json".into()) }
+        Origin::Table {
+            database: Database::Postgres,
+            name: "public.users".into(),
+            cache: Some(".faucet/postgres-public.users.json".into()),
+        }
     }
 
     const SINK: &str = "pipeline:\n  sink:\n    type: postgres\n    config:\n      connection_url: \"postgres://app@db/shop\"\n      table_name: users\n      column_mapping: auto_map\n      write_mode: upsert\n      key: [id, note]\n";
@@ -568,7 +593,10 @@ mod tests {
         let messages: Vec<&str> = found.iter().map(|d| d.message.as_str()).collect();
         assert_eq!(found.len(), 5, "{messages:#?}");
         // The key is two columns, but not a unique key.
-        assert!(messages[0].starts_with("`key` (id, note) is not the primary key or a unique key of `public.users`"));
+        assert!(
+            messages[0]
+                .starts_with("`key` (id, note) is not the primary key or a unique key of `public.users`")
+        );
         assert_eq!(found[0].help.as_deref(), Some("use the table's keys: primary key (id); unique (email)"));
         assert!(matches!(found[0].loc, Loc::File { line: 9, col: 12, .. }), "{:?}", found[0].loc);
         // A field without a column: at `column_mapping`, with the nearest column.
@@ -576,16 +604,31 @@ mod tests {
         assert!(found[1].help.as_deref().unwrap().starts_with("did you mean `email`?"));
         assert!(matches!(found[1].loc, Loc::File { line: 7, .. }));
         assert_eq!(found[1].notes.len(), 2);
-        assert!(found[1].notes[1].contains("the columns come from PostgreSQL table `public.users`"), "{:?}", found[1].notes);
+        assert!(
+            found[1].notes[1].contains("the columns come from PostgreSQL table `public.users`"),
+            "{:?}",
+            found[1].notes
+        );
         // A type that does not fit.
-        assert!(messages[2].contains("field `active` holds integer values, which cannot go into column `active` of type `boolean`"));
+        assert!(messages[2].contains(
+            "field `active` holds integer values, which cannot go into column `active` of type `boolean`"
+        ));
         // NOT NULL columns without a default that nothing produces, at `table_name`.
         assert!(messages[3].starts_with("column `email` of `public.users` is NOT NULL without a default"));
-        assert_eq!(found[3].help.as_deref(), Some("the records have `emial`: rename it to `email` (`rename_keys`)"));
-        assert!(messages[4].starts_with("column `created_at` of `public.users` is NOT NULL without a default"));
+        assert_eq!(
+            found[3].help.as_deref(),
+            Some("the records have `emial`: rename it to `email` (`rename_keys`)")
+        );
+        assert!(
+            messages[4].starts_with("column `created_at` of `public.users` is NOT NULL without a default")
+        );
         assert!(matches!(found[4].loc, Loc::File { line: 6, .. }));
         // Dropping unmapped fields: `emial` is no error, `email` still never arrives.
-        let output = declared(vec![field("id", FieldType::Integer, false), field("emial", FieldType::String, false), field("created_at", FieldType::Date, false)]);
+        let output = declared(vec![
+            field("id", FieldType::Integer, false),
+            field("emial", FieldType::String, false),
+            field("created_at", FieldType::Date, false),
+        ]);
         let found = run(&output, &TableWrites { unmapped: Some(UnmappedFields::Drop), ..upsert(&["email"]) });
         assert_eq!(found.len(), 1, "{found:#?}");
         assert!(found[0].message.starts_with("column `email` of `public.users` is NOT NULL"));
@@ -605,7 +648,10 @@ mod tests {
         // Without the marker, `_deleted` has no column; `create_table` or `add_column` adds it.
         assert_eq!(run(&output, &upsert(&["id"])).len(), 1);
         assert!(run(&output, &TableWrites { create_table: true, ..upsert(&["id"]) }).is_empty());
-        assert!(run(&output, &TableWrites { unmapped: Some(UnmappedFields::AddColumn), ..upsert(&["id"]) }).is_empty());
+        assert!(
+            run(&output, &TableWrites { unmapped: Some(UnmappedFields::AddColumn), ..upsert(&["id"]) })
+                .is_empty()
+        );
         // An open schema never lacks a field: the NOT NULL check is skipped.
         let open = RecordSchema { open: true, ..declared(vec![field("id", FieldType::Integer, false)]) };
         assert!(run(&open, &upsert(&["id"])).is_empty());
@@ -618,10 +664,10 @@ mod tests {
 
     #[test]
     fn parent_paths_skip_literals_and_other_references() {
-        assert_eq!(parent_paths("a/${users.id}/${env:X}/$${users.no}/${users.a.b}", "users"), [
-            vec!["id".to_owned()],
-            vec!["a".to_owned(), "b".to_owned()]
-        ]);
+        assert_eq!(
+            parent_paths("a/${users.id}/${env:X}/$${users.no}/${users.a.b}", "users"),
+            [vec!["id".to_owned()], vec!["a".to_owned(), "b".to_owned()]]
+        );
         assert!(parent_paths("${usersx.id}", "users").is_empty());
     }
 

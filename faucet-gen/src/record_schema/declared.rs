@@ -84,7 +84,11 @@ static FIELD_SPEC: Spec = Spec {
         Field::opt("precision", Kind::Int(1, 1000), "`decimal`: total digits."),
         Field::opt("scale", Kind::Int(0, 1000), "`decimal`: digits after the point (at most `precision`)."),
         Field::opt("fields", Kind::Map(&FIELD), "`object`: its fields, declared like the record's."),
-        Field::opt("items", Kind::AnyOf(&[Kind::OneOf(TYPE_NAMES), Kind::Object(&ITEMS_SPEC)]), "`array`: the items' type."),
+        Field::opt(
+            "items",
+            Kind::AnyOf(&[Kind::OneOf(TYPE_NAMES), Kind::Object(&ITEMS_SPEC)]),
+            "`array`: the items' type.",
+        ),
     ],
     variants: &[],
 };
@@ -98,7 +102,11 @@ static ITEMS_SPEC: Spec = Spec {
         Field::opt("precision", Kind::Int(1, 1000), "`decimal`: total digits."),
         Field::opt("scale", Kind::Int(0, 1000), "`decimal`: digits after the point (at most `precision`)."),
         Field::opt("fields", Kind::Map(&FIELD), "`object`: its fields."),
-        Field::opt("items", Kind::AnyOf(&[Kind::OneOf(TYPE_NAMES), Kind::Object(&ITEMS_SPEC)]), "`array`: the items' type."),
+        Field::opt(
+            "items",
+            Kind::AnyOf(&[Kind::OneOf(TYPE_NAMES), Kind::Object(&ITEMS_SPEC)]),
+            "`array`: the items' type.",
+        ),
     ],
     variants: &[],
 };
@@ -112,16 +120,18 @@ pub(crate) fn read(node: &Node, key_loc: &Loc, diags: &mut Diagnostics) -> Optio
     f.finish(diags);
     let origin = Origin::Declared { loc: key_loc.clone() };
     match (fields, file) {
-        (Some(fields), None) => {
-            Some(RecordSchema { fields: field_map(fields, diags)?, open: false, origin })
-        }
+        (Some(fields), None) => Some(RecordSchema { fields: field_map(fields, diags)?, open: false, origin }),
         (None, Some(file)) => {
             let path = plain_string(file, "file", diags)?;
             let schema = json_schema_file(&path, file, diags)?;
             Some(RecordSchema { origin: Origin::Declared { loc: file.loc.clone() }, ..schema })
         }
         (Some(_), Some(file)) => {
-            diags.error_help(&file.loc, "`fields` and `file` are both set", "declare the fields in one place");
+            diags.error_help(
+                &file.loc,
+                "`fields` and `file` are both set",
+                "declare the fields in one place",
+            );
             None
         }
         (None, None) => {
@@ -322,7 +332,9 @@ fn simple(name: &str, precision: Option<i64>, scale: Option<i64>) -> FieldType {
     match name {
         "integer" => FieldType::Integer,
         "number" => FieldType::Number,
-        "decimal" => FieldType::Decimal { precision: precision.map(|p| p as u32), scale: scale.map(|s| s as u32) },
+        "decimal" => {
+            FieldType::Decimal { precision: precision.map(|p| p as u32), scale: scale.map(|s| s as u32) }
+        }
         "boolean" => FieldType::Boolean,
         "date" => FieldType::Date,
         "time" => FieldType::Time,
@@ -363,9 +375,9 @@ fn json_schema_file(path: &str, node: &Node, diags: &mut Diagnostics) -> Option<
             ctx.touched.borrow_mut().push(full.clone());
         }
     });
-    let text = crate::load::read_file(&full).map_err(|e| e.to_string()).and_then(|bytes| {
-        crate::load::decode(&full.display().to_string(), bytes).map_err(|d| d.message)
-    });
+    let text = crate::load::read_file(&full)
+        .map_err(|e| e.to_string())
+        .and_then(|bytes| crate::load::decode(&full.display().to_string(), bytes).map_err(|d| d.message));
     let text = match text {
         Ok(text) => text,
         Err(e) => {
@@ -466,7 +478,11 @@ fn json_type(node: &Node, top: bool, diags: &mut Diagnostics) -> Option<(FieldTy
                 list(KEYWORDS)
             ),
         };
-        diags.error_help(&e.key_loc, format!("JSON Schema keyword `{}` is not supported in a `record_schema` file", e.key), help);
+        diags.error_help(
+            &e.key_loc,
+            format!("JSON Schema keyword `{}` is not supported in a `record_schema` file", e.key),
+            help,
+        );
         ok = false;
     }
     let (name, nullable) = json_type_name(map_get(node, "type"), diags)?;
@@ -489,7 +505,9 @@ fn json_type(node: &Node, top: bool, diags: &mut Diagnostics) -> Option<(FieldTy
     let ty = match name.as_deref() {
         None => FieldType::Json,
         Some("object") => match map_get(node, "properties") {
-            Some(props) => FieldType::Object { fields: json_properties(props, map_get(node, "required"), diags)? },
+            Some(props) => {
+                FieldType::Object { fields: json_properties(props, map_get(node, "required"), diags)? }
+            }
             None => FieldType::Json,
         },
         Some("array") => match map_get(node, "items") {
@@ -539,7 +557,11 @@ fn json_type_name(node: Option<&Node>, diags: &mut Diagnostics) -> Option<(Optio
     for n in names {
         let name = plain_string(n, "type", diags)?;
         if !JSON_TYPES.contains(&name.as_str()) {
-            diags.error_help(&n.loc, format!("unknown JSON Schema type `{name}`"), help_for(&name, JSON_TYPES));
+            diags.error_help(
+                &n.loc,
+                format!("unknown JSON Schema type `{name}`"),
+                help_for(&name, JSON_TYPES),
+            );
             return None;
         }
         if name == "null" {
@@ -586,7 +608,8 @@ fn json_properties(props: &Node, required: Option<&Node>, diags: &mut Diagnostic
     let required: Vec<String> = match required.map(|n| &n.value) {
         None => Vec::new(),
         Some(Value::Seq(items)) => {
-            let names: Vec<Option<String>> = items.iter().map(|i| plain_string(i, "required", diags)).collect();
+            let names: Vec<Option<String>> =
+                items.iter().map(|i| plain_string(i, "required", diags)).collect();
             let names = names.into_iter().collect::<Option<Vec<_>>>()?;
             let known: Vec<&str> = entries.iter().map(|e| e.key.as_str()).collect();
             for (name, item) in names.iter().zip(items) {
@@ -602,7 +625,10 @@ fn json_properties(props: &Node, required: Option<&Node>, diags: &mut Diagnostic
         }
         Some(other) => {
             let at = required.map_or(&props.loc, |n| &n.loc);
-            diags.error(at, format!("`required` must be a list of property names, found {}", other.kind_name()));
+            diags.error(
+                at,
+                format!("`required` must be a list of property names, found {}", other.kind_name()),
+            );
             return None;
         }
     };
@@ -658,27 +684,37 @@ pipeline:
         let s = source_schema("orders.yaml", yaml);
         assert!(!s.open);
         assert!(matches!(s.origin, Origin::Declared { .. }));
-        assert_eq!(s.fields, [
-            def("id", FieldType::Integer, false, true),
-            def("email", FieldType::String, true, true),
-            def("note", FieldType::String, false, false),
-            def("amount", FieldType::Decimal { precision: Some(12), scale: Some(2) }, false, true),
-            def("placed_at", FieldType::Timestamp { time_zone: false }, false, true),
-            def("seen_at", FieldType::Timestamp { time_zone: true }, false, true),
-            def("address", FieldType::Object { fields: vec![def("city", FieldType::String, false, true)] }, false, true),
-            def("tags", FieldType::Array { items: Box::new(FieldType::String) }, false, true),
-            def(
-                "grid",
-                FieldType::Array { items: Box::new(FieldType::Array { items: Box::new(FieldType::Number) }) },
-                false,
-                true
-            ),
-            def("payload", FieldType::Json, false, true),
-            def("on", FieldType::Date, false, true),
-            def("at", FieldType::Time, false, true),
-            def("ok", FieldType::Boolean, false, true),
-            def("blob", FieldType::Binary, false, true),
-        ]);
+        assert_eq!(
+            s.fields,
+            [
+                def("id", FieldType::Integer, false, true),
+                def("email", FieldType::String, true, true),
+                def("note", FieldType::String, false, false),
+                def("amount", FieldType::Decimal { precision: Some(12), scale: Some(2) }, false, true),
+                def("placed_at", FieldType::Timestamp { time_zone: false }, false, true),
+                def("seen_at", FieldType::Timestamp { time_zone: true }, false, true),
+                def(
+                    "address",
+                    FieldType::Object { fields: vec![def("city", FieldType::String, false, true)] },
+                    false,
+                    true
+                ),
+                def("tags", FieldType::Array { items: Box::new(FieldType::String) }, false, true),
+                def(
+                    "grid",
+                    FieldType::Array {
+                        items: Box::new(FieldType::Array { items: Box::new(FieldType::Number) })
+                    },
+                    false,
+                    true
+                ),
+                def("payload", FieldType::Json, false, true),
+                def("on", FieldType::Date, false, true),
+                def("at", FieldType::Time, false, true),
+                def("ok", FieldType::Boolean, false, true),
+                def("blob", FieldType::Binary, false, true),
+            ]
+        );
     }
 
     #[test]
@@ -688,17 +724,23 @@ pipeline:
         let s = source_schema("tests/diagnostics/orders.yaml", yaml);
         assert!(!s.open);
         let customer = FieldType::Object {
-            fields: vec![def("id", FieldType::Integer, false, true), def("email", FieldType::String, true, false)],
+            fields: vec![
+                def("id", FieldType::Integer, false, true),
+                def("email", FieldType::String, true, false),
+            ],
         };
         let line = FieldType::Object { fields: vec![def("sku", FieldType::String, false, false)] };
-        assert_eq!(s.fields, [
-            def("order_id", FieldType::Integer, false, true),
-            def("customer", customer, false, true),
-            def("amount", FieldType::Decimal { precision: Some(12), scale: Some(2) }, false, true),
-            def("placed_at", FieldType::Timestamp { time_zone: true }, false, false),
-            def("lines", FieldType::Array { items: Box::new(line) }, false, false),
-            def("extra", FieldType::Json, true, false),
-        ]);
+        assert_eq!(
+            s.fields,
+            [
+                def("order_id", FieldType::Integer, false, true),
+                def("customer", customer, false, true),
+                def("amount", FieldType::Decimal { precision: Some(12), scale: Some(2) }, false, true),
+                def("placed_at", FieldType::Timestamp { time_zone: true }, false, false),
+                def("lines", FieldType::Array { items: Box::new(line) }, false, false),
+                def("extra", FieldType::Json, true, false),
+            ]
+        );
     }
 
     #[test]

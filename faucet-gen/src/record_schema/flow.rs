@@ -166,7 +166,8 @@ fn lift(
         FieldType::Object { fields } => {
             if field.nullable {
                 // `null` is a leaf: the key stays, holding null.
-                let leaf = FieldDef { name: key.clone(), ty: FieldType::Json, nullable: true, required: false };
+                let leaf =
+                    FieldDef { name: key.clone(), ty: FieldType::Json, nullable: true, required: false };
                 insert(out, leaf, path.clone())?;
             }
             let absent = absent || !field.required || field.nullable;
@@ -222,7 +223,11 @@ fn rekey(
                 parts.push(name);
                 parts.join(".")
             };
-            return Err(Collision { first: dotted(&fields[j].name), second: dotted(&fields[i].name), key: name });
+            return Err(Collision {
+                first: dotted(&fields[j].name),
+                second: dotted(&fields[i].name),
+                key: name,
+            });
         }
         out.push(FieldDef { name, ty, ..field.clone() });
     }
@@ -236,7 +241,9 @@ fn rekey_type(
 ) -> Result<FieldType, Collision> {
     Ok(match ty {
         FieldType::Object { fields } => FieldType::Object { fields: rekey(fields, path, new_name)? },
-        FieldType::Array { items } => FieldType::Array { items: Box::new(rekey_type(items, path, new_name)?) },
+        FieldType::Array { items } => {
+            FieldType::Array { items: Box::new(rekey_type(items, path, new_name)?) }
+        }
         other => other.clone(),
     })
 }
@@ -302,7 +309,10 @@ mod tests {
     fn flatten_lifts_nested_objects_depth_first() {
         let s = schema(vec![
             f("id", FieldType::Integer),
-            obj("user", vec![f("name", FieldType::String), obj("address", vec![f("city", FieldType::String)])]),
+            obj(
+                "user",
+                vec![f("name", FieldType::String), obj("address", vec![f("city", FieldType::String)])],
+            ),
             f("tags", FieldType::Array { items: Box::new(FieldType::String) }),
         ]);
         let out = run(&s, flatten_t("__")).unwrap();
@@ -328,8 +338,9 @@ mod tests {
 
     #[test]
     fn flatten_of_json_opens_the_schema() {
-        let out = run(&schema(vec![f("payload", FieldType::Json), f("id", FieldType::Integer)]), flatten_t("__"))
-            .unwrap();
+        let out =
+            run(&schema(vec![f("payload", FieldType::Json), f("id", FieldType::Integer)]), flatten_t("__"))
+                .unwrap();
         assert!(out.open);
         assert!(!out.field("payload").unwrap().required);
         assert!(out.field("id").unwrap().required);
@@ -340,7 +351,10 @@ mod tests {
         let s = schema(vec![obj("a", vec![f("b", FieldType::Integer)]), f("a__b", FieldType::Integer)]);
         let c = run(&s, flatten_t("__")).unwrap_err();
         assert_eq!(c, Collision { first: "a.b".into(), second: "a__b".into(), key: "a__b".into() });
-        let s = schema(vec![obj("a", vec![f("b__c", FieldType::Integer), obj("b", vec![f("c", FieldType::Integer)])])]);
+        let s = schema(vec![obj(
+            "a",
+            vec![f("b__c", FieldType::Integer), obj("b", vec![f("c", FieldType::Integer)])],
+        )]);
         let c = run(&s, flatten_t("__")).unwrap_err();
         assert_eq!((c.first.as_str(), c.second.as_str(), c.key.as_str()), ("a.b__c", "a.b.c", "a__b__c"));
     }
@@ -349,7 +363,12 @@ mod tests {
     fn keys_case_converts_at_every_depth_like_the_runtime() {
         let s = schema(vec![
             obj("userInfo", vec![f("firstName", FieldType::String)]),
-            f("tagList", FieldType::Array { items: Box::new(FieldType::Object { fields: vec![f("tagName", FieldType::String)] }) }),
+            f(
+                "tagList",
+                FieldType::Array {
+                    items: Box::new(FieldType::Object { fields: vec![f("tagName", FieldType::String)] }),
+                },
+            ),
             f("HTTPServer", FieldType::String),
         ]);
         let out = run(&s, Transform::KeysCase(Mode::Snake)).unwrap();
@@ -358,7 +377,8 @@ mod tests {
         assert_eq!(fields[0].name, "first_name");
         let FieldType::Array { items } = &out.field("tag_list").unwrap().ty else { panic!() };
         assert_eq!(**items, FieldType::Object { fields: vec![f("tag_name", FieldType::String)] });
-        let out = run(&schema(vec![f("first_name", FieldType::String)]), Transform::KeysCase(Mode::Camel)).unwrap();
+        let out =
+            run(&schema(vec![f("first_name", FieldType::String)]), Transform::KeysCase(Mode::Camel)).unwrap();
         assert_eq!(names(&out), ["firstName"]);
     }
 
@@ -366,10 +386,19 @@ mod tests {
     fn keys_case_collisions_name_both_fields() {
         let s = schema(vec![f("first_name", FieldType::String), f("firstName", FieldType::String)]);
         let c = run(&s, Transform::KeysCase(Mode::Snake)).unwrap_err();
-        assert_eq!(c, Collision { first: "first_name".into(), second: "firstName".into(), key: "first_name".into() });
-        let s = schema(vec![obj("x", vec![f("FirstName", FieldType::String), f("first-name", FieldType::String)])]);
+        assert_eq!(
+            c,
+            Collision { first: "first_name".into(), second: "firstName".into(), key: "first_name".into() }
+        );
+        let s = schema(vec![obj(
+            "x",
+            vec![f("FirstName", FieldType::String), f("first-name", FieldType::String)],
+        )]);
         let c = run(&s, Transform::KeysCase(Mode::Camel)).unwrap_err();
-        assert_eq!(c, Collision { first: "x.FirstName".into(), second: "x.first-name".into(), key: "firstName".into() });
+        assert_eq!(
+            c,
+            Collision { first: "x.FirstName".into(), second: "x.first-name".into(), key: "firstName".into() }
+        );
     }
 
     #[test]
@@ -386,7 +415,10 @@ mod tests {
         // Onto an unchanged key.
         let strip = Transform::RenameKeys { pattern: "^user_".into(), replacement: "".into() };
         let s = schema(vec![f("id", FieldType::Integer), f("user_id", FieldType::Integer)]);
-        assert_eq!(run(&s, strip).unwrap_err(), Collision { first: "id".into(), second: "user_id".into(), key: "id".into() });
+        assert_eq!(
+            run(&s, strip).unwrap_err(),
+            Collision { first: "id".into(), second: "user_id".into(), key: "id".into() }
+        );
     }
 
     #[test]
@@ -405,7 +437,14 @@ mod tests {
         let s = schema(vec![
             f("op", FieldType::String),
             before,
-            obj("after", vec![f("id", FieldType::Integer), f("v", FieldType::String), f(UNCHANGED_TOAST, FieldType::Json)]),
+            obj(
+                "after",
+                vec![
+                    f("id", FieldType::Integer),
+                    f("v", FieldType::String),
+                    f(UNCHANGED_TOAST, FieldType::Json),
+                ],
+            ),
         ]);
         let out = run(&s, cdc(None)).unwrap();
         assert_eq!(names(&out), ["id", "v", "_deleted"]);

@@ -12,8 +12,8 @@ pub(crate) mod check;
 pub mod context;
 pub(crate) mod declared;
 pub(crate) mod flow;
-mod resolve;
 mod model;
+mod resolve;
 
 pub use context::SchemaContext;
 pub use model::{Column, Database, FieldDef, FieldType, Origin, RecordSchema, TableSchema};

@@ -20,7 +20,9 @@ fn spec(node: &Node, block: &'static Spec, what: &str, diags: &mut Diagnostics) 
     let kind = f.require("type", diags);
     let config = f.get("config").cloned();
     let declared = match block.declares("record_schema").then(|| f.entry("record_schema")).flatten() {
-        Some(e) if !matches!(e.value.value, Value::Null) => declared::read(&e.value, &e.key_loc, diags).map(Some),
+        Some(e) if !matches!(e.value.value, Value::Null) => {
+            declared::read(&e.value, &e.key_loc, diags).map(Some)
+        }
         _ => Some(None),
     };
     f.finish(diags);

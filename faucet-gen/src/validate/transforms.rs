@@ -116,7 +116,9 @@ fn transform(node: &Node, diags: &mut Diagnostics) -> Option<Transform> {
     let kind_node = kind_node?;
     let kind = plain_string(kind_node, "type", diags)?;
     let output = match record_schema {
-        Some(e) if kind == "custom" => Some(crate::record_schema::declared::read(&e.value, &e.key_loc, diags)),
+        Some(e) if kind == "custom" => {
+            Some(crate::record_schema::declared::read(&e.value, &e.key_loc, diags))
+        }
         Some(e) => {
             diags.error_help(
                 &e.key_loc,

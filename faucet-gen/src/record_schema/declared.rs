@@ -53,7 +53,7 @@ pub(crate) const TYPE_NAMES: &[&str] = &[
 /// `record_schema:`.
 pub(crate) static RECORD_SCHEMA: Spec = Spec {
     name: "record_schema",
-    doc: "The fields of the records, declared: `fields` inline, or `file`, a JSON Schema. The build checks every field the pipeline names against it (sink keys, delete markers, Kafka paths, matrix `${parent.field}`, table columns).",
+    doc: "The fields of the records, declared beside a source's `type` and `config` (or a `custom` transform's, for its output): `fields` inline, e.g. `record_schema: { fields: { id: integer, email: { type: string, nullable: true }, amount: { type: decimal, precision: 12, scale: 2 } } }`, or `file`, a JSON Schema. The build follows the fields through every transform and checks each field the pipeline names against them (sink keys, delete markers, Kafka paths, matrix `${parent.field}`, table columns).",
     fields: &[
         Field::opt(
             "fields",

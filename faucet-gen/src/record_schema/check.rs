@@ -475,6 +475,21 @@ pub(crate) fn parent_tokens(child: &Node, parent: &str, schema: &RecordSchema, d
     }
 }
 
+/// A matrix child's `parent_key` (written at `loc`, or the default `id`)
+/// against the parent row's output schema: a parent record without it
+/// starts no child invocation.
+/// `written`: the row sets it (else `loc` is its `parent`).
+pub(crate) fn parent_key(
+    loc: &Loc,
+    path: &[String],
+    written: bool,
+    schema: &RecordSchema,
+    diags: &mut Diagnostics,
+) {
+    let what = if written { "`parent_key`" } else { "the default `parent_key: id`" };
+    require_field(loc, what, path, schema, diags);
+}
+
 /// Calls `f` with every string under `node`.
 fn strings(node: &Node, f: &mut dyn FnMut(&Node, &str)) {
     match &node.value {

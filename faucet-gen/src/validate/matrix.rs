@@ -224,6 +224,8 @@ struct RawRow {
     loc: Loc,
     parent: Option<(String, Loc)>,
     parent_key: Vec<String>,
+    /// Where `parent_key` is written (absent: the default `id` applies).
+    parent_key_loc: Option<Loc>,
     depends_on: Vec<(String, Loc)>,
     merged: Option<Node>,
 }
@@ -353,6 +355,18 @@ pub(crate) fn validate(
         {
             let mut row_diags = Diagnostics::new();
             crate::record_schema::check::parent_tokens(merged, &ids[p], schema, &mut row_diags);
+            let (key_loc, written) = match (&row.parent_key_loc, &row.parent) {
+                (Some(loc), _) => (loc.clone(), true),
+                (None, Some((_, parent_loc))) => (parent_loc.clone(), false),
+                (None, None) => (Loc::Unknown, false),
+            };
+            crate::record_schema::check::parent_key(
+                &key_loc,
+                &row.parent_key,
+                written,
+                schema,
+                &mut row_diags,
+            );
             diags.extend_noted(row_diags, &format!("in matrix row `{}`", row.id));
         }
     }
@@ -397,6 +411,7 @@ fn read_row(index: usize, node: &Node, base: &Base<'_>, diags: &mut Diagnostics)
     let state = f.entry("state").map(|e| &e.value);
     let dlq = f.entry("dlq").map(|e| &e.value);
     let parent = f.get("parent").and_then(|n| plain_string(n, "parent", diags).map(|p| (p, n.loc.clone())));
+    let parent_key_loc = f.get("parent_key").map(|n| n.loc.clone());
     let parent_key = match f.get("parent_key") {
         Some(n) => {
             let key = plain_string(n, "parent_key", diags)?;
@@ -446,7 +461,7 @@ fn read_row(index: usize, node: &Node, base: &Base<'_>, diags: &mut Diagnostics)
         }
         _ => None,
     };
-    Some(RawRow { id, loc, parent, parent_key, depends_on, merged })
+    Some(RawRow { id, loc, parent, parent_key, parent_key_loc, depends_on, merged })
 }
 
 /// A row's `source`/`sink`: deep-merged onto its `ref:` template (or `default`).

@@ -251,7 +251,7 @@ fn keys_are_unique(node: &Node, writes: &TableWrites, table: &Table<'_>, diags: 
             Some(near) => format!("did you mean `{near}`?"),
             None => format!("the table's keys: {}", unique_keys(table.schema)),
         });
-        d.notes.push(table.origin.note());
+        d.notes.push(columns_note(table.origin));
         diags.push(d);
     }
     if all_columns && !table.schema.is_unique_key(&writes.key) {
@@ -265,9 +265,14 @@ fn keys_are_unique(node: &Node, writes: &TableWrites, table: &Table<'_>, diags: 
             ),
         )
         .with_help(format!("use the table's keys: {}", unique_keys(table.schema)));
-        d.notes.push(table.origin.note());
+        d.notes.push(columns_note(table.origin));
         diags.push(d);
     }
+}
+
+/// The note naming where a table's columns were read.
+fn columns_note(origin: &Origin) -> String {
+    origin.note().replacen("the fields come from", "the columns come from", 1)
 }
 
 /// The table's primary and unique keys, for a help line.
@@ -300,7 +305,7 @@ fn columns(
     let table_loc = loc_of(node, &["sink", "config", "table_name"]);
     let notes = |d: &mut Diagnostic| {
         d.notes.push(output.origin.note());
-        d.notes.push(table.origin.note().replace("the fields come from", "the columns come from"));
+        d.notes.push(columns_note(table.origin));
     };
     let columns: Vec<&str> = table.schema.columns.iter().map(|c| c.field.name.as_str()).collect();
     let unmapped_ok = writes.create_table

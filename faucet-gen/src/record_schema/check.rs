@@ -30,17 +30,18 @@ pub(crate) fn pipeline(node: &Node, pipeline: &ir::Pipeline, diags: &mut Diagnos
         sink_fields(node, &pipeline.sink.kind, output, diags);
     }
     let writes = TableWrites::of(&pipeline.sink.kind);
+    // A delete marker reported as unhandled is not reported again as a field without a column.
+    let unhandled_marker = writes.as_ref().and_then(|writes| {
+        cdc_deletes(node, &pipeline.transforms, &locs, writes, table.as_ref().map(|t| &t.0), diags)
+    });
     if let (Some(writes), Some((table, table_origin))) = (&writes, &table)
         && writes.auto_map
     {
         let table = Table { schema: table, origin: table_origin };
         keys_are_unique(node, writes, &table, diags);
         if let Some(output) = &output {
-            columns(node, writes, output, &table, diags);
+            columns(node, writes, output, &table, unhandled_marker.as_deref(), diags);
         }
-    }
-    if let Some(writes) = &writes {
-        cdc_deletes(node, &pipeline.transforms, &locs, writes, table.as_ref().map(|t| &t.0), diags);
     }
     ir::Schemas { source, output, table: table.map(|(t, _)| t) }
 }
@@ -294,11 +295,13 @@ fn unique_keys(table: &TableSchema) -> String {
 /// `auto_map` into a known table: every field has a column (unless unmapped
 /// fields are dropped or added), every NOT NULL column without a default is
 /// produced, and every value fits its column's type.
+/// `unhandled_marker`: a `cdc_unwrap` delete marker already reported.
 fn columns(
     node: &Node,
     writes: &TableWrites,
     output: &RecordSchema,
     table: &Table<'_>,
+    unhandled_marker: Option<&str>,
     diags: &mut Diagnostics,
 ) {
     let mapping_loc = loc_of(node, &["sink", "config", "column_mapping"]);
@@ -311,7 +314,9 @@ fn columns(
     let unmapped_ok = writes.create_table
         || matches!(writes.unmapped, Some(UnmappedFields::Drop | UnmappedFields::AddColumn));
     for field in &output.fields {
-        if writes.marker.as_deref() == Some(field.name.as_str()) {
+        if writes.marker.as_deref() == Some(field.name.as_str())
+            || unhandled_marker == Some(field.name.as_str())
+        {
             // The delete marker's field needs no column.
             continue;
         }
@@ -409,9 +414,10 @@ pub(crate) fn fits(value: &FieldType, column: &FieldType, database: Database) ->
 // ---- cdc_unwrap's deletes ----
 
 /// A `cdc_unwrap` marks deletes with a field; an upserting sink without a
-/// `delete_marker` would upsert those rows instead of deleting them (keeping
-/// every row deleted at the source), unless its table has a column for the
-/// marker (deletes kept as marked rows, on purpose). Needs no schema.
+/// `delete_marker` deletes no row: it upserts the marked rows (or, with no
+/// column for the marker, dead-letters them), so every row deleted at the
+/// source stays. A table with a column for the marker keeps deletes as
+/// marked rows, on purpose. Needs no schema. Returns the marker reported.
 fn cdc_deletes(
     node: &Node,
     transforms: &[Transform],
@@ -419,36 +425,34 @@ fn cdc_deletes(
     writes: &TableWrites,
     table: Option<&TableSchema>,
     diags: &mut Diagnostics,
-) {
+) -> Option<String> {
     if writes.mode != WriteMode::Upsert || writes.marker.is_some() {
-        return;
+        return None;
     }
-    let Some(last) = transforms.iter().rposition(|t| matches!(t, Transform::CdcUnwrap { .. })) else {
-        return;
-    };
-    let Transform::CdcUnwrap { marker_field, .. } = &transforms[last] else { return };
+    let last = transforms.iter().rposition(|t| matches!(t, Transform::CdcUnwrap { .. }))?;
+    let Transform::CdcUnwrap { marker_field, .. } = &transforms[last] else { return None };
     // The marker's name after the transforms that follow.
     let mut marker = marker_field.clone();
     for t in &transforms[last + 1..] {
         marker = match t {
             Transform::RenameKeys { pattern, replacement } => match regex::Regex::new(pattern) {
                 Ok(p) => faucet_keys::rename(&p, replacement, &marker).unwrap_or(marker),
-                Err(_) => return,
+                Err(_) => return None,
             },
             Transform::KeysCase(mode) => flow::case_mode(*mode).convert(&marker).unwrap_or(marker),
             Transform::Flatten { .. } => marker,
             // Its output is the function's: the marker may be gone.
-            Transform::Custom { .. } | Transform::CdcUnwrap { .. } => return,
+            Transform::Custom { .. } | Transform::CdcUnwrap { .. } => return None,
         };
     }
     if table.is_some_and(|t| t.column(&marker).is_some()) {
-        return;
+        return None;
     }
     let mode_loc = loc_of(node, &["sink", "config", "write_mode"]);
     let mut d = Diagnostic::new(
         mode_loc,
         format!(
-            "`cdc_unwrap` marks deleted rows with `{marker}: true`, but this sink has no `delete_marker`: it would upsert them, and every row deleted at the source would stay in the table"
+            "`cdc_unwrap` marks deleted rows with `{marker}: true`, but this sink has no `delete_marker`: no row deleted at the source would be deleted here"
         ),
     )
     .with_help(format!(
@@ -459,6 +463,7 @@ fn cdc_deletes(
         locs.get(last).map_or_else(|| "its transform".into(), Loc::short)
     ));
     diags.push(d);
+    Some(marker)
 }
 
 // ---- Matrix children ----
@@ -576,12 +581,16 @@ mod tests {
     const SINK: &str = "pipeline:\n  sink:\n    type: postgres\n    config:\n      connection_url: \"postgres://app@db/shop\"\n      table_name: users\n      column_mapping: auto_map\n      write_mode: upsert\n      key: [id, note]\n";
 
     fn run(output: &RecordSchema, writes: &TableWrites) -> Vec<Diagnostic> {
+        run_with(output, writes, None)
+    }
+
+    fn run_with(output: &RecordSchema, writes: &TableWrites, cdc_marker: Option<&str>) -> Vec<Diagnostic> {
         let node = pipeline_node(SINK);
         let (table, origin) = (users(), table_origin());
         let table = Table { schema: &table, origin: &origin };
         let mut diags = Diagnostics::new();
         keys_are_unique(&node, writes, &table, &mut diags);
-        columns(&node, writes, output, &table, &mut diags);
+        columns(&node, writes, output, &table, cdc_marker, &mut diags);
         diags.into_iter().collect()
     }
 
@@ -667,6 +676,8 @@ mod tests {
         assert!(run(&output, &writes).is_empty());
         // Without the marker, `_deleted` has no column; `create_table` or `add_column` adds it.
         assert_eq!(run(&output, &upsert(&["id"])).len(), 1);
+        // Unless it is a `cdc_unwrap` marker already reported as unhandled.
+        assert!(run_with(&output, &upsert(&["id"]), Some("_deleted")).is_empty());
         assert!(run(&output, &TableWrites { create_table: true, ..upsert(&["id"]) }).is_empty());
         assert!(
             run(&output, &TableWrites { unmapped: Some(UnmappedFields::AddColumn), ..upsert(&["id"]) })

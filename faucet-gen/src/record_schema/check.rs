@@ -310,6 +310,10 @@ fn columns(
         d.notes.push(output.origin.note());
         d.notes.push(columns_note(table.origin));
     };
+    if writes.mode == WriteMode::Delete {
+        // Deletes write no column: only the key matters.
+        return;
+    }
     let columns: Vec<&str> = table.schema.columns.iter().map(|c| c.field.name.as_str()).collect();
     let unmapped_ok = writes.create_table
         || matches!(writes.unmapped, Some(UnmappedFields::Drop | UnmappedFields::AddColumn));
@@ -357,7 +361,7 @@ fn columns(
             Some(_) => {}
         }
     }
-    if writes.mode == WriteMode::Delete || output.open {
+    if output.open {
         return;
     }
     for column in &table.schema.columns {
@@ -686,6 +690,9 @@ mod tests {
         // An open schema never lacks a field: the NOT NULL check is skipped.
         let open = RecordSchema { open: true, ..declared(vec![field("id", FieldType::Integer, false)]) };
         assert!(run(&open, &upsert(&["id"])).is_empty());
+        // Deletes write no column: only their key is checked.
+        let delete = TableWrites { mode: WriteMode::Delete, ..upsert(&["id"]) };
+        assert!(run(&declared(vec![field("idx", FieldType::Boolean, false)]), &delete).is_empty());
         // A key that is no column.
         let found = run(&open, &upsert(&["idd"]));
         assert_eq!(found.len(), 1);

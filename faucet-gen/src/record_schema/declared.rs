@@ -123,7 +123,17 @@ pub(crate) fn read(node: &Node, key_loc: &Loc, diags: &mut Diagnostics) -> Optio
         (Some(fields), None) => Some(RecordSchema { fields: field_map(fields, diags)?, open: false, origin }),
         (None, Some(file)) => {
             let path = plain_string(file, "file", diags)?;
-            let schema = json_schema_file(&path, file, diags)?;
+            // Errors inside the file also say which config reads it.
+            let mut in_file = Diagnostics::new();
+            let schema = json_schema_file(&path, file, &mut in_file);
+            for mut d in in_file {
+                if !matches!(&d.loc, Loc::File { file: f, .. } if Some(f.name.as_str()) == file_name(&file.loc))
+                {
+                    d.notes.push(format!("read as the `record_schema` at {}", file.loc.short()));
+                }
+                diags.push(d);
+            }
+            let schema = schema?;
             Some(RecordSchema { origin: Origin::Declared { loc: file.loc.clone() }, ..schema })
         }
         (Some(_), Some(file)) => {
@@ -407,11 +417,19 @@ fn json_schema_file(path: &str, node: &Node, diags: &mut Diagnostics) -> Option<
         _ => {
             diags.error_help(
                 &root.loc,
-                "a `record_schema` file must describe an object",
-                "write `{\"type\": \"object\", \"properties\": {…}}`",
+                "a `record_schema` file must describe an object and its `properties`",
+                "write `{\"type\": \"object\", \"properties\": {\"id\": {\"type\": \"integer\"}}}`",
             );
             None
         }
+    }
+}
+
+/// The name of the config file at `loc`.
+fn file_name(loc: &Loc) -> Option<&str> {
+    match loc {
+        Loc::File { file, .. } => Some(&file.name),
+        _ => None,
     }
 }
 

@@ -731,7 +731,9 @@ settings! {
         /// Create the table from the first batch.
         create_table: bool = false,
         /// A record key with no column (auto_map): `dlq` the record (default),
-        /// `add_column` (default with `create_table`), or `drop` the key.
+        /// `add_column` (default with `create_table`), or `drop` the key. When
+        /// the build knows the table and the records' fields, a field with no
+        /// column is a build error unless this is `drop` or `add_column`.
         unmapped_fields: Dependent<UnmappedFields>,
         /// Records per page or write.
         batch_size: BatchSize = 1000,

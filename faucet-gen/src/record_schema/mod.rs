@@ -12,6 +12,7 @@ pub(crate) mod check;
 pub mod context;
 pub(crate) mod declared;
 pub(crate) mod flow;
+mod json_schema;
 mod model;
 mod resolve;
 

@@ -404,8 +404,9 @@ pub(crate) fn fits(value: &FieldType, column: &FieldType, database: Database) ->
         (T::Decimal { scale: Some(0), .. }, T::Integer) => true,
         (T::Number | T::Decimal { .. }, T::Number | T::Decimal { .. }) => true,
         (T::Boolean, T::Boolean) => true,
-        // MySQL's BOOLEAN is TINYINT(1).
-        (T::Boolean, T::Integer) | (T::Integer, T::Boolean) => database == Database::MySql,
+        // 0 and 1 are booleans to both servers; MySQL's BOOLEAN is TINYINT(1).
+        (T::Integer, T::Boolean) => true,
+        (T::Boolean, T::Integer) => database == Database::MySql,
         (T::Date, T::Date | T::Timestamp { .. }) => true,
         (T::Timestamp { .. }, T::Timestamp { .. } | T::Date) => true,
         (T::Time, T::Time) => true,
@@ -618,7 +619,7 @@ mod tests {
         let output = declared(vec![
             field("id", FieldType::Integer, false),
             field("emial", FieldType::String, false),
-            field("active", FieldType::Integer, false),
+            field("active", FieldType::Date, false),
             // Any value's text goes into a text column.
             field("note", FieldType::Object { fields: vec![] }, true),
         ]);
@@ -644,7 +645,7 @@ mod tests {
         );
         // A type that does not fit.
         assert!(messages[2].contains(
-            "field `active` holds integer values, which cannot go into column `active` of type `boolean`"
+            "field `active` holds date values, which cannot go into column `active` of type `boolean`"
         ));
         // NOT NULL columns without a default that nothing produces, at `table_name`.
         assert!(messages[3].starts_with("column `email` of `public.users` is NOT NULL without a default"));
@@ -717,6 +718,7 @@ mod tests {
         assert!(fits(&T::String, &T::Integer, pg));
         assert!(fits(&T::Object { fields: vec![] }, &T::Json, pg));
         assert!(!fits(&T::Boolean, &T::Integer, pg));
+        assert!(fits(&T::Integer, &T::Boolean, pg));
         assert!(fits(&T::Boolean, &T::Integer, Database::MySql));
         assert!(!fits(&T::Number, &T::Integer, pg));
         assert!(!fits(&T::Date, &T::Time, pg));

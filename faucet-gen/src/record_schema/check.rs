@@ -140,12 +140,15 @@ fn dotted(path: &str) -> Vec<String> {
 
 // ---- Source ----
 
-/// A SQL source's `replication_key` must be a field of what it reads.
+/// A source's `replication_key` must be a field of what it reads: a SQL
+/// source's column, or a top-level field of a `rest` source's records (which
+/// drops every record without it).
 fn replication_key(node: &Node, kind: &SourceKind, source: &RecordSchema, diags: &mut Diagnostics) {
     let key = match kind {
         SourceKind::Postgres(p) => p.source.0.replication_key.as_ref().map(|k| &k.0),
         SourceKind::MySql(m) => m.source.0.replication_key.as_ref().map(|k| &k.0),
         SourceKind::Sqlite(s) => s.replication_key.as_ref().map(|k| &k.0),
+        SourceKind::Rest(r) => r.runtime.0.replication.0.as_ref().map(|r| &r.key),
         _ => None,
     };
     if let Some(key) = key {

@@ -6,7 +6,7 @@
 //! and notes where the schema came from. Fields of an open schema are never
 //! missing, and a check whose schema is unknown is skipped.
 
-use super::{Database, FieldType, Origin, RecordSchema, TableSchema, flow, resolve};
+use super::{Database, FieldDef, FieldType, Origin, RecordSchema, TableSchema, flow, resolve};
 use crate::connectors::sql::{ColumnMapping, UnmappedFields, WriteMode};
 use crate::connectors::{SinkKind, SourceKind};
 use crate::diag::{Diagnostic, Diagnostics, Loc, suggest};
@@ -51,7 +51,7 @@ pub(crate) fn pipeline(node: &Node, pipeline: &ir::Pipeline, diags: &mut Diagnos
 /// What a schema says of a dotted path.
 enum Lookup<'a> {
     /// The field.
-    Found,
+    Found(&'a FieldDef),
     /// Nothing can be said (an open schema, a `json` value on the way).
     Unknown,
     /// The field is not there; the names that are, at the level where it is missing.
@@ -73,7 +73,7 @@ fn lookup<'a>(schema: &'a RecordSchema, path: &[String]) -> Lookup<'a> {
             _ => return Lookup::Missing(Vec::new()),
         }
     }
-    Lookup::Found
+    Lookup::Found(field)
 }
 
 /// "did you mean" over `available`, or the list of them.
@@ -183,6 +183,22 @@ fn sink_fields(node: &Node, kind: &SinkKind, output: &RecordSchema, diags: &mut 
         if let crate::connectors::kafka::Topic::FromPath(path) = &k.topic {
             let loc = loc_of(node, &["sink", "config", "topic", "path"]);
             require_field(&loc, "`topic.path`", &path.0, output, diags);
+            // Each record's topic is the string there.
+            if let Lookup::Found(field) = lookup(output, &path.0)
+                && !matches!(field.ty, FieldType::String | FieldType::Json | FieldType::Other { .. })
+            {
+                let mut d = Diagnostic::new(
+                    loc,
+                    format!(
+                        "`topic.path` names field `{}`, which holds {} values, but a topic is a string",
+                        path.0.join("."),
+                        field.ty.describe()
+                    ),
+                )
+                .with_help("name a string field: every record without a topic string is rejected");
+                d.notes.push(output.origin.note());
+                diags.push(d);
+            }
         }
     }
 }

@@ -428,7 +428,8 @@ pub(crate) fn fits(value: &FieldType, column: &FieldType, database: Database) ->
         (T::Boolean, T::Integer) => database == Database::MySql,
         (T::Date, T::Date | T::Timestamp { .. }) => true,
         (T::Timestamp { .. }, T::Timestamp { .. } | T::Date) => true,
-        (T::Time, T::Time) => true,
+        // The server reads the time of day of a timestamp.
+        (T::Time | T::Timestamp { .. }, T::Time) => true,
         (T::Binary, T::Binary) => true,
         (T::Array { items }, T::Array { items: column }) => fits(items, column, database),
         _ => false,

@@ -567,7 +567,7 @@ impl Gen<'_> {
                     drop_ops: #drop_ops,
                 }))
             }
-            Transform::Custom { function, loc } => {
+            Transform::Custom { function, loc, .. } => {
                 let span = self.span(loc);
                 let path: syn::Path = syn::parse_str(function).expect("checked at validation");
                 let path = respan(quote!(#path), span);

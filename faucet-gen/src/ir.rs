@@ -161,6 +161,8 @@ pub struct Source {
     pub loc: Loc,
     /// The connector and its settings.
     pub kind: SourceKind,
+    /// `record_schema:`: the fields its records carry, as declared in the config.
+    pub declared: Option<RecordSchema>,
 }
 
 impl SourceKind {
@@ -239,6 +241,8 @@ pub enum Transform {
         function: String,
         /// Where it was written.
         loc: Loc,
+        /// `record_schema:`: the records it returns, as declared (`None`: untyped after it).
+        output: Option<RecordSchema>,
     },
 }
 

@@ -86,11 +86,11 @@ pub(crate) const LATER_SOURCES: &[&str] = &[];
 /// faucet-stream sink types that faucet will support later.
 pub(crate) const LATER_SINKS: &[&str] = &[];
 
-/// A `source` block: `{type, config}` (the type picks the config's spec).
+/// A `source` block: `{type, config, record_schema}` (the type picks the config's spec).
 pub(crate) const SOURCE_BLOCK: Spec = Spec {
     name: "source",
-    doc: "Where records come from: a connector `type` and its `config`.",
-    fields: &BLOCK_FIELDS,
+    doc: "Where records come from: a connector `type`, its `config`, and optionally the `record_schema` of its records.",
+    fields: &SOURCE_BLOCK_FIELDS,
     variants: SOURCE_SPECS,
 };
 
@@ -102,9 +102,28 @@ pub(crate) const SINK_BLOCK: Spec = Spec {
     variants: SINK_SPECS,
 };
 
+const SOURCE_BLOCK_FIELDS: [Field; 9] = [
+    TYPE_FIELD,
+    CONFIG_FIELD,
+    Field::opt(
+        "record_schema",
+        Kind::Object(&crate::record_schema::declared::RECORD_SCHEMA),
+        "The fields of the records, for sources that cannot be introspected (files, REST, Kafka, object stores); a database source's schema is read from the database.",
+    ),
+    Field::not_yet("transforms"),
+    Field::not_yet("inherit_transforms"),
+    Field::not_yet("status"),
+    Field::not_yet("tags"),
+    Field::not_yet("ref"),
+    Field::not_yet("complete_for"),
+];
+
+const TYPE_FIELD: Field = Field::req("type", Kind::Str, "The connector.");
+const CONFIG_FIELD: Field = Field::opt("config", Kind::Json, "The connector's settings.");
+
 const BLOCK_FIELDS: [Field; 8] = [
-    Field::req("type", Kind::Str, "The connector."),
-    Field::opt("config", Kind::Json, "The connector's settings."),
+    TYPE_FIELD,
+    CONFIG_FIELD,
     Field::not_yet("transforms"),
     Field::not_yet("inherit_transforms"),
     Field::not_yet("status"),

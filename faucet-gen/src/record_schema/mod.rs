@@ -11,7 +11,11 @@
 pub(crate) mod check;
 pub mod context;
 pub(crate) mod contract;
+pub(crate) mod declared;
+pub(crate) mod flow;
+mod json_schema;
 mod model;
+mod resolve;
 
 pub use context::SchemaContext;
 pub use model::{Column, Database, FieldDef, FieldType, Origin, RecordSchema, TableSchema};

@@ -239,6 +239,8 @@ struct RawRow {
     loc: Loc,
     parent: Option<(String, Loc)>,
     parent_key: Vec<String>,
+    /// Where `parent_key` is written (absent: the default `id` applies).
+    parent_key_loc: Option<Loc>,
     depends_on: Vec<(String, Loc)>,
     merged: Option<Node>,
 }
@@ -327,6 +329,8 @@ pub(crate) fn validate(
         }
     }
     let roots = roots_of(&parents);
+    // Each row's output schema, for its children's `${parent.field}` tokens.
+    let mut outputs = vec![None; rows.len()];
     for (i, row) in rows.iter().enumerate() {
         let scope = TextScope {
             rows: row_ids.clone(),
@@ -345,6 +349,7 @@ pub(crate) fn validate(
             ok = false;
             continue;
         };
+        outputs[i] = pipeline.schemas.output.clone();
         if !graph_ok {
             continue;
         }
@@ -358,6 +363,27 @@ pub(crate) fn validate(
             children: std::mem::take(&mut children[i]),
             root: roots[i],
         });
+    }
+    for (i, row) in rows.iter().enumerate() {
+        if let (Some(p), Some(merged)) = (parents[i], &row.merged)
+            && let Some(schema) = &outputs[p]
+        {
+            let mut row_diags = Diagnostics::new();
+            crate::record_schema::check::parent_tokens(merged, &ids[p], schema, &mut row_diags);
+            let (key_loc, written) = match (&row.parent_key_loc, &row.parent) {
+                (Some(loc), _) => (loc.clone(), true),
+                (None, Some((_, parent_loc))) => (parent_loc.clone(), false),
+                (None, None) => (Loc::Unknown, false),
+            };
+            crate::record_schema::check::parent_key(
+                &key_loc,
+                &row.parent_key,
+                written,
+                schema,
+                &mut row_diags,
+            );
+            diags.extend_noted(row_diags, &format!("in matrix row `{}`", row.id));
+        }
     }
     (ok && diags.is_empty()).then(|| ir::Matrix {
         name: name.to_owned(),
@@ -400,6 +426,7 @@ fn read_row(index: usize, node: &Node, base: &Base<'_>, diags: &mut Diagnostics)
     let state = f.entry("state").map(|e| &e.value);
     let dlq = f.entry("dlq").map(|e| &e.value);
     let parent = f.get("parent").and_then(|n| plain_string(n, "parent", diags).map(|p| (p, n.loc.clone())));
+    let parent_key_loc = f.get("parent_key").map(|n| n.loc.clone());
     let parent_key = match f.get("parent_key") {
         Some(n) => {
             let key = plain_string(n, "parent_key", diags)?;
@@ -449,7 +476,7 @@ fn read_row(index: usize, node: &Node, base: &Base<'_>, diags: &mut Diagnostics)
         }
         _ => None,
     };
-    Some(RawRow { id, loc, parent, parent_key, depends_on, merged })
+    Some(RawRow { id, loc, parent, parent_key, parent_key_loc, depends_on, merged })
 }
 
 /// A row's `source`/`sink`: deep-merged onto its `ref:` template (or `default`).

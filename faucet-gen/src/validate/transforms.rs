@@ -44,6 +44,11 @@ pub(crate) static TRANSFORM: Spec = Spec {
     fields: &[
         Field::req("type", Kind::Str, "The transform."),
         Field::opt("config", Kind::Json, "Its settings."),
+        Field::opt(
+            "record_schema",
+            Kind::Object(&crate::record_schema::declared::RECORD_SCHEMA),
+            "`custom` only: the fields of the records it returns. Without it the records are untyped after a `custom` transform (their fields are not checked); the other transforms' output follows from their input.",
+        ),
     ],
     variants: &[
         Variant { tag: "flatten", nested: true, spec: Some(&FLATTEN) },
@@ -106,9 +111,24 @@ fn transform(node: &Node, diags: &mut Diagnostics) -> Option<Transform> {
     let mut f = Fields::with_spec(node, &TRANSFORM, "a transform", diags)?;
     let kind_node = f.require("type", diags);
     let config = f.get("config");
+    let record_schema = f.entry("record_schema").filter(|e| !matches!(e.value.value, Value::Null));
     f.finish(diags);
     let kind_node = kind_node?;
     let kind = plain_string(kind_node, "type", diags)?;
+    let output = match record_schema {
+        Some(e) if kind == "custom" => {
+            Some(crate::record_schema::declared::read(&e.value, &e.key_loc, diags))
+        }
+        Some(e) => {
+            diags.error_help(
+                &e.key_loc,
+                format!("`record_schema` only applies to `custom` transforms, not to `{kind}`"),
+                format!("remove it: the fields after `{kind}` follow from the fields before it"),
+            );
+            return None;
+        }
+        None => None,
+    };
     let empty = Node { value: Value::Map(Vec::new()), loc: node.loc.clone() };
     let config = config.unwrap_or(&empty);
     let what = format!("the `{kind}` transform config");
@@ -191,7 +211,11 @@ fn transform(node: &Node, diags: &mut Diagnostics) -> Option<Transform> {
             });
             c.finish(diags);
             let (function, loc) = function?;
-            Some(Transform::Custom { function, loc })
+            let output = match output {
+                Some(declared) => Some(declared?),
+                None => None,
+            };
+            Some(Transform::Custom { function, loc, output })
         }
         "cdc_unwrap" => cdc_unwrap(config, what, diags),
         other if LATER.contains(&other) => {

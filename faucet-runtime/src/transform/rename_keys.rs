@@ -5,9 +5,11 @@
 //! objects and objects inside arrays). An object none of whose keys changes is
 //! left untouched, so a record already in shape costs no allocation.
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 
+// What becomes of a key: one implementation with faucet-gen, which maps
+// schemas through it at build time.
+use faucet_keys::rename;
 use serde_json::map::Entry;
 use serde_json::{Map, Value};
 
@@ -42,14 +44,6 @@ impl RenameKeys {
             FaucetError::config(format!("rename_keys: pattern {pattern:?} is not a valid regex: {e}"))
         })?;
         Ok(RenameKeys { pattern, replacement: replacement.into(), memo: KeyMemo::default() })
-    }
-}
-
-/// The new name of `key`, or `None` when `pattern` does not match it.
-fn rename(pattern: &regex::Regex, replacement: &str, key: &str) -> Option<String> {
-    match pattern.replace_all(key, replacement) {
-        Cow::Borrowed(_) => None,
-        Cow::Owned(renamed) => Some(renamed),
     }
 }
 

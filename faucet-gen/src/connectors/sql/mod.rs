@@ -658,6 +658,11 @@ impl<T> Dependent<T> {
     pub fn settle(&mut self, default: T) {
         self.0.get_or_insert(default);
     }
+
+    /// The value, once settled.
+    pub fn get(&self) -> Option<&T> {
+        self.0.as_ref()
+    }
 }
 
 impl<T: Setting> Setting for Dependent<T> {
@@ -726,7 +731,9 @@ settings! {
         /// Create the table from the first batch.
         create_table: bool = false,
         /// A record key with no column (auto_map): `dlq` the record (default),
-        /// `add_column` (default with `create_table`), or `drop` the key.
+        /// `add_column` (default with `create_table`), or `drop` the key. When
+        /// the build knows the table and the records' fields, a field with no
+        /// column is a build error unless this is `drop` or `add_column`.
         unmapped_fields: Dependent<UnmappedFields>,
         /// Records per page or write.
         batch_size: BatchSize = 1000,

@@ -6,7 +6,7 @@
 //! and notes where the schema came from. Fields of an open schema are never
 //! missing, and a check whose schema is unknown is skipped.
 
-use super::{Database, FieldDef, FieldType, Origin, RecordSchema, TableSchema, flow, resolve};
+use super::{Database, FieldDef, FieldType, Origin, RecordSchema, TableSchema, contract, flow, resolve};
 use crate::connectors::sql::{ColumnMapping, UnmappedFields, WriteMode};
 use crate::connectors::{SinkKind, SourceKind};
 use crate::diag::{Diagnostic, Diagnostics, Loc, suggest};
@@ -24,7 +24,16 @@ pub(crate) fn pipeline(node: &Node, pipeline: &ir::Pipeline, diags: &mut Diagnos
         replication_key(node, &pipeline.source.kind, source, diags);
     }
     let locs = transform_locs(node, pipeline.transforms.len());
-    let output = flow::through(source.clone(), &pipeline.transforms, &locs, diags);
+    let flowed = flow::through(source.clone(), &pipeline.transforms, &locs, diags);
+    let output = match (&pipeline.contract, flowed) {
+        (Some(contract), Some(flowed)) => {
+            contract::check_flow(contract, &flowed, diags);
+            Some(flowed)
+        }
+        // Where the flow is unknown, an enforcing contract says what reaches the sink.
+        (Some(contract), None) if contract.on_breach != ir::OnBreach::Warn => Some(contract.schema()),
+        (_, flowed) => flowed,
+    };
     let table = resolve::sink_table(&pipeline.sink, diags);
     if let Some(output) = &output {
         sink_fields(node, &pipeline.sink.kind, output, diags);

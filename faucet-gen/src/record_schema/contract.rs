@@ -451,8 +451,6 @@ impl ir::Contract {
 /// fields it does not list), one it produces with a type the contract's
 /// cannot hold, and, with `allow_extra_fields: false`, a field every record
 /// carries that the contract does not declare. Errors point at the contract.
-// Called by the schema pass once the output's flow is known.
-#[cfg_attr(not(test), allow(dead_code))]
 pub(crate) fn check_flow(contract: &ir::Contract, output: &RecordSchema, diags: &mut Diagnostics) {
     let names = output.names();
     for field in &contract.fields {

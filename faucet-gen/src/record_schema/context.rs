@@ -15,6 +15,19 @@ pub struct SchemaContext {
     pub offline: bool,
     /// Cache files read or written, for `cargo::rerun-if-changed`.
     pub touched: RefCell<Vec<PathBuf>>,
+    /// `${env:VAR}`s read to connect (URLs, table names), for `cargo::rerun-if-env-changed`.
+    pub env_vars: RefCell<Vec<String>>,
+    /// Set by `faucet-gen prepare`: every database must be reached.
+    pub prepare: Option<Prepare>,
+}
+
+/// What `faucet-gen prepare` does with what it introspects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Prepare {
+    /// Writes the cache files (only those that changed).
+    Write,
+    /// Writes nothing; a cache file that is missing or differs is an error.
+    Check,
 }
 
 impl SchemaContext {
@@ -23,16 +36,28 @@ impl SchemaContext {
         SchemaContext {
             manifest_dir: std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from),
             offline: offline_from_env(),
-            touched: RefCell::default(),
+            ..Self::default()
         }
     }
 
     /// A context for the crate at `dir`.
     pub fn for_crate(dir: impl Into<PathBuf>) -> Self {
-        SchemaContext {
-            manifest_dir: Some(dir.into()),
-            offline: offline_from_env(),
-            touched: RefCell::default(),
+        SchemaContext { manifest_dir: Some(dir.into()), offline: offline_from_env(), ..Self::default() }
+    }
+
+    /// Records that `path` was read or written.
+    pub(crate) fn touch(&self, path: PathBuf) {
+        let mut touched = self.touched.borrow_mut();
+        if !touched.contains(&path) {
+            touched.push(path);
+        }
+    }
+
+    /// Records that the environment variable `var` was read.
+    pub(crate) fn read_env(&self, var: &str) {
+        let mut vars = self.env_vars.borrow_mut();
+        if !vars.iter().any(|v| v == var) {
+            vars.push(var.to_owned());
         }
     }
 }

@@ -26,7 +26,8 @@ pub fn prepare(
     let found = files.is_empty();
     let files = if found { pipeline_files(&dir)? } else { files.to_vec() };
     let mode = if check { Prepare::Check } else { Prepare::Write };
-    let schemas = SchemaContext { manifest_dir: Some(dir.clone()), prepare: Some(mode), ..SchemaContext::default() };
+    let schemas =
+        SchemaContext { manifest_dir: Some(dir.clone()), prepare: Some(mode), ..SchemaContext::default() };
     let (mut failed, schemas) = context::with_context(schemas, || {
         let mut failed = 0usize;
         for path in &files {
@@ -66,7 +67,8 @@ pub fn prepare(
     for path in &unused {
         let shown = display_name(path.strip_prefix(&dir).unwrap_or(path));
         if check {
-            let _ = writeln!(err, "error: `{shown}` is unused: no pipeline reads or writes its table or query\n");
+            let _ =
+                writeln!(err, "error: `{shown}` is unused: no pipeline reads or writes its table or query\n");
             failed += 1;
         } else {
             std::fs::remove_file(path).map_err(|e| CliError::io("cannot remove", path, e))?;
@@ -77,7 +79,11 @@ pub fn prepare(
         touched.iter().map(|p| display_name(p.strip_prefix(&dir).unwrap_or(p))).collect();
     cached.sort();
     if failed > 0 {
-        let _ = writeln!(err, "error: {failed} problem(s) in the schema cache of {} pipeline file(s)", files.len());
+        let _ = writeln!(
+            err,
+            "error: {failed} problem(s) in the schema cache of {} pipeline file(s)",
+            files.len()
+        );
         return Ok(EXIT_ERROR);
     }
     for file in &cached {
@@ -108,7 +114,8 @@ fn pipeline_files(dir: &Path) -> Result<Vec<PathBuf>, CliError> {
                     pending.push(path);
                 }
             } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml")
-                && std::fs::read_to_string(&path).is_ok_and(|text| text.lines().any(|l| l.starts_with("pipeline:")))
+                && std::fs::read_to_string(&path)
+                    .is_ok_and(|text| text.lines().any(|l| l.starts_with("pipeline:")))
             {
                 files.push(path);
             }

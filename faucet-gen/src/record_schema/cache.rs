@@ -51,7 +51,7 @@ pub(crate) fn file_name(database: Database, what: &What<'_>) -> String {
 
 /// The 64-bit FNV-1a hash of `text`: stable across Rust versions and
 /// platforms, unlike `std`'s hasher.
-pub(crate) fn fnv1a(text: &str) -> u64 {
+pub fn fnv1a(text: &str) -> u64 {
     const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
     const PRIME: u64 = 0x0000_0100_0000_01b3;
     text.bytes().fold(OFFSET, |hash, byte| (hash ^ u64::from(byte)).wrapping_mul(PRIME))

@@ -139,6 +139,51 @@ async fn read<T>(reading: impl Future<Output = Result<T, sqlx::Error>>) -> Resul
     }
 }
 
+/// Whether `sql` has an outer join (`LEFT`, `RIGHT` or `FULL` before `JOIN`
+/// or `OUTER`), outside quotes and comments. A column of such a query may be
+/// null whatever its table says, and the drivers' own analysis of which side
+/// is nullable is not reliable (PostgreSQL may run a `LEFT JOIN` as a right
+/// join): every column of such a query is taken as nullable.
+#[cfg(feature = "introspect")]
+pub(crate) fn has_outer_join(sql: &str) -> bool {
+    let mut words: Vec<String> = Vec::new();
+    let mut word = String::new();
+    let mut chars = sql.chars().peekable();
+    let flush = |word: &mut String, words: &mut Vec<String>| {
+        if !word.is_empty() {
+            words.push(std::mem::take(word).to_ascii_lowercase());
+        }
+    };
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' | '"' | '`' => {
+                flush(&mut word, &mut words);
+                chars.by_ref().find(|d| *d == c);
+            }
+            '-' if chars.peek() == Some(&'-') => {
+                flush(&mut word, &mut words);
+                chars.by_ref().find(|d| *d == '\n');
+            }
+            '/' if chars.peek() == Some(&'*') => {
+                flush(&mut word, &mut words);
+                let mut last = ' ';
+                for d in chars.by_ref() {
+                    if last == '*' && d == '/' {
+                        break;
+                    }
+                    last = d;
+                }
+            }
+            c if c.is_alphanumeric() || c == '_' => word.push(c),
+            _ => flush(&mut word, &mut words),
+        }
+    }
+    flush(&mut word, &mut words);
+    words.windows(2).any(|w| {
+        matches!(w[0].as_str(), "left" | "right" | "full") && matches!(w[1].as_str(), "join" | "outer")
+    })
+}
+
 #[cfg(feature = "introspect")]
 /// Parses `(p,s)` or `(p)` after a type name: the precision and scale of a decimal.
 pub(crate) fn precision_scale(args: &str) -> (Option<u32>, Option<u32>) {
@@ -147,4 +192,17 @@ pub(crate) fn precision_scale(args: &str) -> (Option<u32>, Option<u32>) {
     let precision = parts.next().flatten();
     let scale = parts.next().flatten().or(precision.map(|_| 0));
     (precision, scale)
+}
+
+#[cfg(all(test, feature = "introspect"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_outer_joins_outside_quotes_and_comments() {
+        assert!(has_outer_join("SELECT * FROM a LEFT JOIN b ON true"));
+        assert!(has_outer_join("select * from a full outer join b using (id)"));
+        assert!(!has_outer_join("SELECT 'left join' AS x FROM a JOIN b ON true -- right join"));
+        assert!(!has_outer_join("SELECT a.right FROM a /* left join */ INNER JOIN b ON true"));
+    }
 }

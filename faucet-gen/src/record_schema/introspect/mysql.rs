@@ -147,13 +147,14 @@ fn json_valid_column(clause: &str) -> Option<String> {
 /// The query's result columns as the server describes its prepared
 /// statement; a column read straight from a table has that column's exact
 /// type (`decimal(12,2)`, MariaDB's JSON). Nullable unless the server marks
-/// the result column `NOT NULL`.
+/// the result column `NOT NULL` and the query has no outer join.
 async fn query(conn: &mut MySqlConnection, sql: &str, display: &str) -> Result<TableSchema, Failure> {
+    let outer_join = super::has_outer_join(sql);
     let description = read((&mut *conn).describe(AssertSqlSafe(sql.to_owned()).into_sql_str())).await?;
     let mut tables: Vec<(String, Option<TableSchema>)> = Vec::new();
     let mut columns = Vec::with_capacity(description.columns.len());
     for (i, column) in description.columns.iter().enumerate() {
-        let nullable = description.nullable.get(i).copied().flatten().unwrap_or(true);
+        let nullable = outer_join || description.nullable.get(i).copied().flatten().unwrap_or(true);
         let mut from_table = None;
         if let Some(origin) = column.origin().table_column() {
             let qualified = origin.table.to_string();

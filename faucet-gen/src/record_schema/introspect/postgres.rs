@@ -102,8 +102,9 @@ async fn table(
 /// The query's result columns as the server describes its prepared statement:
 /// a column read straight from a table has that column's exact type
 /// (`numeric(12,2)`, not `numeric`); nullability is the server's where it
-/// can tell (a `NOT NULL` column outside an outer join), else nullable.
+/// can tell (a `NOT NULL` column of a query without outer joins), else nullable.
 async fn query(conn: &mut PgConnection, sql: &str, display: &str) -> Result<TableSchema, Failure> {
+    let outer_join = super::has_outer_join(sql);
     let description = read((&mut *conn).describe(AssertSqlSafe(sql.to_owned()).into_sql_str())).await?;
     let mut columns = Vec::with_capacity(description.columns.len());
     for (i, column) in description.columns.iter().enumerate() {
@@ -130,7 +131,7 @@ async fn query(conn: &mut PgConnection, sql: &str, display: &str) -> Result<Tabl
                     .await?
             }
         };
-        let nullable = description.nullable.get(i).copied().flatten().unwrap_or(true);
+        let nullable = outer_join || description.nullable.get(i).copied().flatten().unwrap_or(true);
         columns.push(Column {
             field: FieldDef {
                 name: column.name().to_owned(),

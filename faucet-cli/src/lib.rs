@@ -54,12 +54,15 @@ pub enum Command {
     /// Prints the grammar reference in Markdown: every key with its values,
     /// default and doc (`faucet-gen docs > docs/grammar.md`).
     Docs,
+    /// Writes the `.faucet/` schema cache of a crate's database tables and
+    /// queries (`--check`: fails when it is stale, for CI).
+    ///
     /// Introspects every PostgreSQL, MySQL and SQLite table and query the
     /// crate's pipelines read or write, and writes what it read to the crate's
-    /// `.faucet/` schema cache (commit it: builds read it with
-    /// `FAUCET_OFFLINE=true` or when no database is reachable). Every database
-    /// must be reachable; a URL's `${env:…}` must be set. Cache files no
-    /// pipeline uses are removed.
+    /// `.faucet/` directory. Commit it: builds read it with
+    /// `FAUCET_OFFLINE=true` or when no database is reachable. Every database
+    /// must be reachable, and every `${env:…}` a URL reads must be set. Cache
+    /// files no pipeline uses are removed.
     Prepare {
         /// Write nothing; exit 1 listing each stale, missing or unused cache file (for CI).
         #[arg(long)]

@@ -418,7 +418,7 @@ fn the_cache_is_stable_and_read_offline_or_when_the_server_is_unreachable() {
     let (pipeline, ctx) = check(context(dir.path(), true), &yaml);
     let source = pipeline.unwrap().schemas.source.expect("read from the cache");
     assert_eq!(source.names(), ["id", "name"]);
-    assert_eq!(*ctx.touched.borrow(), [file.clone()]);
+    assert_eq!(*ctx.touched.borrow(), std::slice::from_ref(&file));
 
     // A server that cannot be reached: the cache too.
     let unreachable = source_table("postgres://postgres@127.0.0.1:1/postgres", "postgres", keys);
@@ -600,6 +600,15 @@ fn a_password_reaches_neither_cache_nor_code_nor_diagnostics() {
     {
         assert!(!text.contains(PASSWORD), "the password is in {what}:\n{text}");
     }
+    // The build script tells cargo to rerun when the cache or a variable it read changes.
+    for line in [
+        format!("cargo::rerun-if-changed={}", dir.path().join(".faucet/mysql-t.json").display()),
+        format!("cargo::rerun-if-changed={}", dir.path().join(".faucet").display()),
+        "cargo::rerun-if-env-changed=FAUCET_OFFLINE".to_owned(),
+        "cargo::rerun-if-env-changed=FAUCET_INTROSPECT_PW".to_owned(),
+    ] {
+        assert!(output.lines().any(|l| l == line), "no `{line}` in:\n{output}");
+    }
     // The cache holds neither the URL's host nor its user either (the code has the URL as written).
     assert!(!cache.contains("127.0.0.1") && !cache.contains("faucet_introspect:"), "{cache}");
 }
@@ -615,4 +624,25 @@ fn child_build_with_a_password() {
     config.try_compile(&["good.yaml"]).expect("good.yaml compiles");
     let diags = config.try_compile(&["bad.yaml"]).expect_err("bad.yaml names a missing table");
     std::fs::write(dir.join("diagnostics.txt"), diags.to_string()).unwrap();
+    // What a build script tells cargo, on stdout for the parent.
+    config.compile(&["good.yaml"]);
+}
+
+/// The macro reads the cache like a build, and embeds each cache file it read
+/// (`include_bytes!`) so cargo expands it again when the file changes.
+#[test]
+fn the_macro_reads_the_cache_and_tracks_its_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/schema_cache/.faucet");
+    std::fs::create_dir(dir.path().join(".faucet")).unwrap();
+    let name = "postgres-faucet_fixture.orders.json";
+    std::fs::copy(fixture.join(name), dir.path().join(".faucet").join(name)).unwrap();
+    // No server answers on port 1: the cache is read.
+    let url = "postgres://postgres@127.0.0.1:1/postgres";
+    let keys = "      schema: faucet_fixture\n      table: orders\n";
+    std::fs::write(dir.path().join("p.yaml"), source_table(url, "postgres", keys)).unwrap();
+    let ctx = faucet_gen::MacroContext { manifest_dir: dir.path().to_path_buf(), caller_file: None };
+    let out = faucet_gen::expand(quote::quote!("p.yaml"), &ctx).to_string();
+    let tracked = dir.path().join(".faucet").join(name).display().to_string();
+    assert!(out.contains(&format!("include_bytes ! ({tracked:?})")), "{out}");
 }

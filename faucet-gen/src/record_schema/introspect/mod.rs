@@ -33,11 +33,13 @@ mod postgres;
 mod sqlite;
 
 use std::path::Path;
+#[cfg(feature = "introspect")]
 use std::time::Duration;
 
 use super::{Database, TableSchema};
 
 /// The longest any one step (connecting, one catalog query) may take.
+#[cfg(feature = "introspect")]
 pub(crate) const TIMEOUT: Duration = Duration::from_secs(5);
 
 /// What to introspect.
@@ -75,6 +77,7 @@ pub(crate) enum Failure {
     Unreachable(String),
     /// The server answered and refused the query (its message): a syntax
     /// error, an unknown table or column.
+    #[cfg_attr(not(feature = "introspect"), allow(dead_code))]
     Refused(String),
 }
 

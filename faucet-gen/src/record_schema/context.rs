@@ -19,6 +19,24 @@ pub struct SchemaContext {
     pub env_vars: RefCell<Vec<String>>,
     /// Set by `faucet-gen prepare`: every database must be reached.
     pub prepare: Option<Prepare>,
+    /// What this validation already asked each database, so matrix rows that
+    /// share a table, or a server that does not answer, cost one attempt.
+    pub answers: Answers,
+}
+
+/// The databases' answers during one validation (opaque: see [`SchemaContext::answers`]).
+#[derive(Debug, Clone, Default)]
+pub struct Answers(pub(crate) RefCell<Vec<Introspected>>);
+
+/// One answer of a database, keyed by a hash of the connection URL (which
+/// may hold a secret, so is not kept) and of the table or query asked.
+#[derive(Debug, Clone)]
+pub(crate) struct Introspected {
+    /// The hash of the URL and the cache file's name; of the URL alone for
+    /// a server that could not be reached.
+    pub(crate) key: u64,
+    /// The answer.
+    pub(crate) answer: Result<Option<super::TableSchema>, super::introspect::Failure>,
 }
 
 /// What `faucet-gen prepare` does with what it introspects.

@@ -18,7 +18,7 @@
 use std::path::PathBuf;
 
 use super::cache::{self, Cached};
-use super::context::{self, Prepare, SchemaContext};
+use super::context::{self, Introspected, Prepare, SchemaContext};
 use super::introspect::{self, Failure, What};
 use super::{Database, Origin, TableSchema};
 use crate::connectors::{SinkKind, SourceKind};
@@ -252,7 +252,7 @@ fn resolve_in(
         }
     };
     let secrets = secrets_of(&url);
-    match introspect::introspect(request.database, &url.value, ctx.manifest_dir.as_deref(), what) {
+    match introspect_once(ctx, request.database, &url.value, &file_name, what) {
         Ok(Some(table)) => {
             let cached =
                 file.as_ref().is_some_and(|file| store(ctx, file, &file_name, &table, query, request, diags));
@@ -295,6 +295,28 @@ fn resolve_in(
             from_cache(diags)
         }
     }
+}
+
+/// Introspects `what` unless this validation already did (for another matrix
+/// row), or already found the server at `url` unreachable.
+fn introspect_once(
+    ctx: &SchemaContext,
+    database: Database,
+    url: &str,
+    file_name: &str,
+    what: What<'_>,
+) -> Result<Option<TableSchema>, Failure> {
+    let server = cache::fnv1a(&format!("{}\n{url}", database.key()));
+    let key = cache::fnv1a(&format!("{server:x}\n{file_name}"));
+    let known =
+        ctx.answers.0.borrow().iter().find(|i| i.key == key || i.key == server).map(|i| i.answer.clone());
+    if let Some(answer) = known {
+        return answer;
+    }
+    let answer = introspect::introspect(database, url, ctx.manifest_dir.as_deref(), what);
+    let key = if matches!(answer, Err(Failure::Unreachable(_))) { server } else { key };
+    ctx.answers.0.borrow_mut().push(Introspected { key, answer: answer.clone() });
+    answer
 }
 
 /// The note of an error found by introspecting.

@@ -251,8 +251,7 @@ fn resolve_in(
             return from_cache(diags);
         }
     };
-    let secrets = secrets_of(&url);
-    match introspect_once(ctx, request.database, &url.value, &file_name, what) {
+    match introspect_once(ctx, request.database, &url, &file_name, what) {
         Ok(Some(table)) => {
             let cached =
                 file.as_ref().is_some_and(|file| store(ctx, file, &file_name, &table, query, request, diags));
@@ -273,7 +272,7 @@ fn resolve_in(
             let what = if query.is_some() { "query" } else { "table" };
             let mut d = Diagnostic::new(
                 request.loc.clone(),
-                format!("the {}'s {what} does not run: {}", request.role, redact(&message, &secrets)),
+                format!("the {}'s {what} does not run: {message}", request.role),
             )
             .with_help(format!(
                 "fix the {what}; {} refused it when faucet-gen prepared it",
@@ -287,7 +286,7 @@ fn resolve_in(
             if ctx.prepare.is_some() {
                 diags.error_help(
                     &request.connector_loc,
-                    format!("cannot introspect the {}: {}", request.role, redact(&message, &secrets)),
+                    format!("cannot introspect the {}: {message}", request.role),
                     "`faucet-gen prepare` connects to every database the pipelines read or write; start it",
                 );
                 return None;
@@ -298,14 +297,17 @@ fn resolve_in(
 }
 
 /// Introspects `what` unless this validation already did (for another matrix
-/// row), or already found the server at `url` unreachable.
+/// row), or already found the server at `url` unreachable. A failure's
+/// message has the URL's secrets masked before it is kept or returned.
 fn introspect_once(
     ctx: &SchemaContext,
     database: Database,
-    url: &str,
+    url: &Resolved,
     file_name: &str,
     what: What<'_>,
 ) -> Result<Option<TableSchema>, Failure> {
+    let secrets = secrets_of(url);
+    let url = &url.value;
     let server = cache::fnv1a(&format!("{}\n{url}", database.key()));
     let key = cache::fnv1a(&format!("{server:x}\n{file_name}"));
     let known =
@@ -313,7 +315,11 @@ fn introspect_once(
     if let Some(answer) = known {
         return answer;
     }
-    let answer = introspect::introspect(database, url, ctx.manifest_dir.as_deref(), what);
+    let answer =
+        introspect::introspect(database, url, ctx.manifest_dir.as_deref(), what).map_err(|f| match f {
+            Failure::Unreachable(m) => Failure::Unreachable(redact(&m, &secrets)),
+            Failure::Refused(m) => Failure::Refused(redact(&m, &secrets)),
+        });
     let key = if matches!(answer, Err(Failure::Unreachable(_))) { server } else { key };
     ctx.answers.0.borrow_mut().push(Introspected { key, answer: answer.clone() });
     answer

@@ -185,20 +185,17 @@ fn resolve_in(
     diags: &mut Diagnostics,
 ) -> Option<(TableSchema, Origin)> {
     // The table's names: one that reads an unset `${env:…}` is not known now.
-    let names = match &request.subject {
-        Subject::Table { schema, name } => {
-            let schema = match schema {
+    let (schema, name);
+    let what = match &request.subject {
+        Subject::Query(sql) => What::Query(sql),
+        Subject::Table { schema: written_schema, name: written_name } => {
+            schema = match written_schema {
                 Some(s) => Some(resolve_text(s, ctx).ok()?.value),
                 None => None,
             };
-            Some((schema, resolve_text(name, ctx).ok()?.value))
+            name = resolve_text(written_name, ctx).ok()?.value;
+            What::Table { schema: schema.as_deref(), name: &name }
         }
-        Subject::Query(_) => None,
-    };
-    let what = match (&request.subject, &names) {
-        (Subject::Query(sql), _) => What::Query(sql),
-        (Subject::Table { .. }, Some((schema, name))) => What::Table { schema: schema.as_deref(), name },
-        (Subject::Table { .. }, None) => return None,
     };
     let query = match &request.subject {
         Subject::Query(sql) => Some(sql.as_str()),

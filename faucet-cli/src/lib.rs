@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand};
 
+pub mod prepare;
 pub mod scaffold;
 
 /// `faucet-gen`: check, expand and scaffold faucet pipelines.
@@ -53,6 +54,27 @@ pub enum Command {
     /// Prints the grammar reference in Markdown: every key with its values,
     /// default and doc (`faucet-gen docs > docs/grammar.md`).
     Docs,
+    /// Writes the `.faucet/` schema cache of a crate's database tables and
+    /// queries (`--check`: fails when it is stale, for CI).
+    ///
+    /// Introspects every PostgreSQL, MySQL and SQLite table and query the
+    /// crate's pipelines read or write, and writes what it read to the crate's
+    /// `.faucet/` directory. Commit it: builds read it with
+    /// `FAUCET_OFFLINE=true` or when no database is reachable. Every database
+    /// must be reachable, and every `${env:…}` a URL reads must be set. Cache
+    /// files no pipeline uses are removed.
+    Prepare {
+        /// Write nothing; exit 1 listing each stale, missing or unused cache file (for CI).
+        #[arg(long)]
+        check: bool,
+        /// The crate's directory, where `.faucet/` is (default: the current directory).
+        #[arg(long, value_name = "DIR")]
+        manifest_dir: Option<PathBuf>,
+        /// The pipeline files (default: every `*.yaml`/`*.yml` under the crate
+        /// with a top-level `pipeline:`, outside `target/`, `.git/` and `.faucet/`).
+        #[arg(value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
     /// Creates a crate that compiles `pipelines/example.yaml` in its build.rs and runs it.
     New {
         /// The crate's name (also its directory, unless `--dir` is given).
@@ -97,6 +119,9 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
         Command::Check { files } => check(&files, out, err),
         Command::Expand { file, runtime_path } => expand(&file, runtime_path.as_deref(), out, err),
         Command::Schema => schema(out),
+        Command::Prepare { check, manifest_dir, files } => {
+            prepare::prepare(check, manifest_dir.as_deref(), &files, out, err)
+        }
         Command::Docs => docs(out),
         Command::New { name, dir, faucet_path, faucet_version } => {
             let dir = dir.unwrap_or_else(|| PathBuf::from(&name));

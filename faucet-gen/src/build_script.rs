@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use crate::codegen::CodegenOptions;
 use crate::diag::{Diagnostic, Diagnostics, Loc};
+use crate::record_schema::{SchemaContext, context};
 
 /// Compiles pipeline files from a build script, with the default [`Config`].
 ///
@@ -50,12 +51,29 @@ impl Config {
     }
 
     /// Compiles the pipelines and tells cargo about them: `cargo::rerun-if-changed`
-    /// for every file read, `cargo::error=` for every diagnostic (failing the build).
+    /// for every file read (the pipelines, the `.faucet/` schema cache files
+    /// and directory), `cargo::rerun-if-env-changed` for `FAUCET_OFFLINE` and
+    /// each `${env:…}` a database URL read to introspect, and
+    /// `cargo::error=` for every diagnostic (failing the build).
     pub fn compile(&self, paths: &[impl AsRef<Path>]) {
         for path in paths {
             println!("cargo::rerun-if-changed={}", path.as_ref().display());
         }
-        if let Err(diags) = self.try_compile(paths) {
+        let (result, schemas) = self.compile_in_context(paths);
+        for file in schemas.touched.borrow().iter() {
+            println!("cargo::rerun-if-changed={}", file.display());
+        }
+        // A missing path would rerun the build script every time: only an existing directory.
+        if let Some(dir) = schemas.manifest_dir.as_ref().map(|d| d.join(crate::record_schema::cache::DIR))
+            && dir.is_dir()
+        {
+            println!("cargo::rerun-if-changed={}", dir.display());
+        }
+        println!("cargo::rerun-if-env-changed=FAUCET_OFFLINE");
+        for var in schemas.env_vars.borrow().iter() {
+            println!("cargo::rerun-if-env-changed={var}");
+        }
+        if let Err(diags) = result {
             for d in diags.iter() {
                 // cargo shows each `cargo::error=` line as its own error, so the
                 // location and snippet follow on the same line's continuation.
@@ -76,11 +94,39 @@ impl Config {
     /// Never panics on bad input or I/O: an invalid pipeline, a file that
     /// cannot be read, an output that cannot be written and an unset `OUT_DIR`
     /// all come back as diagnostics.
+    ///
+    /// Database sources and sink tables are introspected while compiling, or
+    /// read from the manifest directory's `.faucet/` cache (see
+    /// [`crate::record_schema`]).
     pub fn try_compile(&self, paths: &[impl AsRef<Path>]) -> Result<Vec<PathBuf>, Diagnostics> {
-        let manifest_dir = match &self.manifest_dir {
+        self.compile_in_context(paths).0
+    }
+
+    /// [`Config::try_compile`], with the schema context it ran in (the cache
+    /// files it read or wrote and the variables it read, for cargo).
+    fn compile_in_context(
+        &self,
+        paths: &[impl AsRef<Path>],
+    ) -> (Result<Vec<PathBuf>, Diagnostics>, SchemaContext) {
+        let manifest_dir = self.crate_dir();
+        context::with_context(SchemaContext::for_crate(manifest_dir.clone()), || {
+            self.compile_files(&manifest_dir, paths)
+        })
+    }
+
+    /// The directory pipeline paths are relative to (and the cache lives in).
+    fn crate_dir(&self) -> PathBuf {
+        match &self.manifest_dir {
             Some(d) => d.clone(),
             None => PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default()),
-        };
+        }
+    }
+
+    fn compile_files(
+        &self,
+        manifest_dir: &Path,
+        paths: &[impl AsRef<Path>],
+    ) -> Result<Vec<PathBuf>, Diagnostics> {
         let mut all = Diagnostics::new();
         let out_dir = match self.out_dir.clone().or_else(|| std::env::var_os("OUT_DIR").map(PathBuf::from)) {
             Some(d) => d.join("faucet"),

@@ -11,6 +11,7 @@ use quote::quote;
 use crate::codegen::{self, CodegenOptions};
 use crate::diag::{Diagnostic, Diagnostics, Loc};
 use crate::load::{self, MacroBody, Node, Value};
+use crate::record_schema::SchemaContext;
 
 /// What the macro knows about where it was invoked.
 #[derive(Debug, Clone)]
@@ -44,12 +45,12 @@ pub fn expand(input: TokenStream, ctx: &MacroContext) -> TokenStream {
     };
     match parsed.body {
         MacroBody::File { path, span } => expand_file(&path, span, runtime, ctx),
-        MacroBody::Inline(root) => match crate::validate::validate(&root, None) {
-            Ok(definition) => {
-                let options = CodegenOptions { runtime, ..Default::default() };
+        MacroBody::Inline(root) => match in_context(ctx, || crate::validate::validate(&root, None)) {
+            (Ok(definition), cache_files) => {
+                let options = CodegenOptions { runtime, tracked_files: cache_files, ..Default::default() };
                 codegen::generate_definition(&definition, &options)
             }
-            Err(diags) => {
+            (Err(diags), _) => {
                 let mut out = errors(&diags, Span::call_site(), false);
                 if let Some(name) = declared_name(&root) {
                     out.extend(codegen::stub(&crate::validate::module_name(&name), &name, &runtime));
@@ -88,15 +89,17 @@ fn expand_file(path: &str, span: Span, runtime: TokenStream, ctx: &MacroContext)
         .map(|p| p.display().to_string())
         .unwrap_or_else(|_| path.to_owned());
     let tracked = full.canonicalize().unwrap_or(full).display().to_string();
-    let checked = crate::load::decode(&display, bytes)
-        .map_err(|d| Diagnostics::from_iter([d]))
-        .and_then(|text| crate::check_yaml(&display, &text));
+    let (checked, cache_files) = in_context(ctx, || {
+        crate::load::decode(&display, bytes)
+            .map_err(|d| Diagnostics::from_iter([d]))
+            .and_then(|text| crate::check_yaml(&display, &text))
+    });
     match checked {
         Ok(definition) => {
             let options = CodegenOptions {
                 runtime,
                 fallback_span: span,
-                tracked_files: vec![tracked],
+                tracked_files: std::iter::once(tracked).chain(cache_files).collect(),
                 origin: format!("`{display}`"),
             };
             codegen::generate_definition(&definition, &options)
@@ -112,6 +115,23 @@ fn expand_file(path: &str, span: Span, runtime: TokenStream, ctx: &MacroContext)
             out
         }
     }
+}
+
+/// Runs `validate` in the schema context of the invoking crate; returns its
+/// result and the `.faucet/` cache files it read or wrote, which the
+/// generated code embeds (`include_bytes!`) so that cargo expands the macro
+/// again when one changes. A proc macro cannot ask cargo to watch
+/// environment variables: a changed `FAUCET_OFFLINE` or database URL variable
+/// takes effect the next time the macro is expanded, when the invoking file
+/// or a cache file changes.
+fn in_context<R>(ctx: &MacroContext, validate: impl FnOnce() -> R) -> (R, Vec<String>) {
+    let (result, schemas) = crate::record_schema::context::with_context(
+        SchemaContext::for_crate(ctx.manifest_dir.clone()),
+        validate,
+    );
+    let files =
+        schemas.touched.borrow().iter().filter(|f| f.is_file()).map(|f| f.display().to_string()).collect();
+    (result, files)
 }
 
 /// One `compile_error!` per diagnostic: on the token's own span for inline

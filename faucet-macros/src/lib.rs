@@ -29,6 +29,13 @@ use proc_macro::TokenStream;
 /// }
 /// ```
 ///
+/// PostgreSQL, MySQL and SQLite tables and queries are introspected while
+/// compiling, or read from the crate's `.faucet/` schema cache (with
+/// `FAUCET_OFFLINE=true` or no reachable database; `faucet-gen prepare`
+/// writes it). The expansion embeds each cache file it read, so cargo expands
+/// the macro again when one changes; a changed environment variable takes
+/// effect at the next expansion.
+///
 /// A leading `crate = path,` points generated code at a renamed runtime.
 /// Every invalid setting is a compile error at the offending token (inline) or
 /// on the path with the file's line, column and snippet.

@@ -15,6 +15,37 @@ pub struct SchemaContext {
     pub offline: bool,
     /// Cache files read or written, for `cargo::rerun-if-changed`.
     pub touched: RefCell<Vec<PathBuf>>,
+    /// `${env:VAR}`s read to connect (URLs, table names), for `cargo::rerun-if-env-changed`.
+    pub env_vars: RefCell<Vec<String>>,
+    /// Set by `faucet-gen prepare`: every database must be reached.
+    pub prepare: Option<Prepare>,
+    /// What this validation already asked each database, so matrix rows that
+    /// share a table, or a server that does not answer, cost one attempt.
+    pub answers: Answers,
+}
+
+/// The databases' answers during one validation (opaque: see [`SchemaContext::answers`]).
+#[derive(Debug, Clone, Default)]
+pub struct Answers(pub(crate) RefCell<Vec<Introspected>>);
+
+/// One answer of a database, keyed by a hash of the connection URL (which
+/// may hold a secret, so is not kept) and of the table or query asked.
+#[derive(Debug, Clone)]
+pub(crate) struct Introspected {
+    /// The hash of the URL and the cache file's name; of the URL alone for
+    /// a server that could not be reached.
+    pub(crate) key: u64,
+    /// The answer.
+    pub(crate) answer: Result<Option<super::TableSchema>, super::introspect::Failure>,
+}
+
+/// What `faucet-gen prepare` does with what it introspects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Prepare {
+    /// Writes the cache files (only those that changed).
+    Write,
+    /// Writes nothing; a cache file that is missing or differs is an error.
+    Check,
 }
 
 impl SchemaContext {
@@ -23,16 +54,28 @@ impl SchemaContext {
         SchemaContext {
             manifest_dir: std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from),
             offline: offline_from_env(),
-            touched: RefCell::default(),
+            ..Self::default()
         }
     }
 
     /// A context for the crate at `dir`.
     pub fn for_crate(dir: impl Into<PathBuf>) -> Self {
-        SchemaContext {
-            manifest_dir: Some(dir.into()),
-            offline: offline_from_env(),
-            touched: RefCell::default(),
+        SchemaContext { manifest_dir: Some(dir.into()), offline: offline_from_env(), ..Self::default() }
+    }
+
+    /// Records that `path` was read or written.
+    pub(crate) fn touch(&self, path: PathBuf) {
+        let mut touched = self.touched.borrow_mut();
+        if !touched.contains(&path) {
+            touched.push(path);
+        }
+    }
+
+    /// Records that the environment variable `var` was read.
+    pub(crate) fn read_env(&self, var: &str) {
+        let mut vars = self.env_vars.borrow_mut();
+        if !vars.iter().any(|v| v == var) {
+            vars.push(var.to_owned());
         }
     }
 }

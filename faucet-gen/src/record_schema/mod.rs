@@ -8,14 +8,16 @@
 //! compare every field the pipeline names with the fields the flow produces.
 //! Where no schema is known the stream is untyped and those checks are skipped.
 
+pub mod cache;
 pub(crate) mod check;
 pub mod context;
 pub(crate) mod contract;
 pub(crate) mod declared;
 pub(crate) mod flow;
+pub(crate) mod introspect;
 mod json_schema;
 mod model;
-mod resolve;
+pub(crate) mod resolve;
 
-pub use context::SchemaContext;
+pub use context::{Prepare, SchemaContext};
 pub use model::{Column, Database, FieldDef, FieldType, Origin, RecordSchema, TableSchema};

@@ -138,12 +138,22 @@ pub enum Database {
     /// PostgreSQL.
     Postgres,
     /// MySQL or MariaDB.
+    #[serde(rename = "mysql")]
     MySql,
     /// SQLite.
     Sqlite,
 }
 
 impl Database {
+    /// The name in cache files and connector types: `postgres`, `mysql`, `sqlite`.
+    pub fn key(self) -> &'static str {
+        match self {
+            Database::Postgres => "postgres",
+            Database::MySql => "mysql",
+            Database::Sqlite => "sqlite",
+        }
+    }
+
     /// The product name, for messages.
     pub fn name(self) -> &'static str {
         match self {

@@ -23,7 +23,7 @@ use std::marker::PhantomData;
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use crate::diag::Diagnostics;
+use crate::diag::{Diagnostics, Loc};
 use crate::emit::{Gen, string, vec};
 use crate::load::{Entry, Node, Value};
 use crate::read::{Fields, env_reference, plain_string, text};
@@ -293,6 +293,8 @@ pub enum Input {
         sql: String,
         /// Bound in order.
         params: Scalars,
+        /// Where the query is written (build-time introspection errors point here).
+        loc: Loc,
     },
     /// `table` and `schema`.
     Table {
@@ -300,6 +302,8 @@ pub enum Input {
         schema: Option<EnvName<PgNames>>,
         /// The table.
         name: EnvName<PgNames>,
+        /// Where the table is named (build-time introspection errors point here).
+        loc: Loc,
     },
 }
 
@@ -308,10 +312,14 @@ impl Part for Input {
     const REQUIRED: bool = false;
 
     fn read_part(f: &mut Fields<'_>, _: &'static str, diags: &mut Diagnostics) -> Option<Self> {
+        let loc = |n: Option<&Node>| n.map_or(Loc::Unknown, |n| n.loc.clone());
+        let (query_loc, table_loc) = (loc(f.get("query")), loc(f.get("table")));
         let keys = InputKeys::read(f, diags)?;
         match (keys.query, keys.table) {
-            (Some(sql), None) => Some(Input::Query { sql, params: keys.params.unwrap_or_default() }),
-            (None, Some(name)) => Some(Input::Table { schema: keys.schema, name }),
+            (Some(sql), None) => {
+                Some(Input::Query { sql, params: keys.params.unwrap_or_default(), loc: query_loc })
+            }
+            (None, Some(name)) => Some(Input::Table { schema: keys.schema, name, loc: table_loc }),
             // Both or neither: reported by `check_input` once the unknown keys are.
             _ => None,
         }
@@ -321,11 +329,11 @@ impl Part for Input {
         let rt = g.rt();
         let input = quote!(#rt::config::sql::SourceInput);
         match self {
-            Input::Query { sql, params } => {
+            Input::Query { sql, params, .. } => {
                 let (sql, params) = (string(sql), params.emit(g));
                 quote!(#input::Query { sql: #sql, params: #params })
             }
-            Input::Table { schema, name } => {
+            Input::Table { schema, name, .. } => {
                 let (schema, name) = (schema.emit(g), name.emit(g));
                 quote!(#input::Table { schema: #schema, name: #name })
             }

@@ -137,11 +137,15 @@ pub enum Input {
         sql: String,
         /// Bound in order.
         params: Scalars,
+        /// Where the query is written (build-time introspection errors point here).
+        loc: Loc,
     },
     /// `table`.
     Table {
         /// The table.
         name: String,
+        /// Where the table is named (build-time introspection errors point here).
+        loc: Loc,
     },
 }
 
@@ -150,10 +154,14 @@ impl Part for Input {
     const REQUIRED: bool = false;
 
     fn read_part(f: &mut Fields<'_>, _: &'static str, diags: &mut Diagnostics) -> Option<Self> {
+        let loc = |n: Option<&Node>| n.map_or(Loc::Unknown, |n| n.loc.clone());
+        let (query_loc, table_loc) = (loc(f.get("query")), loc(f.get("table")));
         let keys = InputKeys::read(f, diags)?;
         match (keys.query, keys.table) {
-            (Some(sql), None) => Some(Input::Query { sql, params: keys.params.unwrap_or_default() }),
-            (None, Some(name)) => Some(Input::Table { name: name.0 }),
+            (Some(sql), None) => {
+                Some(Input::Query { sql, params: keys.params.unwrap_or_default(), loc: query_loc })
+            }
+            (None, Some(name)) => Some(Input::Table { name: name.0, loc: table_loc }),
             // Both or neither: reported by `check_input` once the unknown keys are.
             _ => None,
         }
@@ -163,11 +171,11 @@ impl Part for Input {
         let rt = g.rt();
         let input = quote!(#rt::config::sql::SqliteInput);
         match self {
-            Input::Query { sql, params } => {
+            Input::Query { sql, params, .. } => {
                 let (sql, params) = (string(sql), params.emit(g));
                 quote!(#input::Query { sql: #sql, params: #params })
             }
-            Input::Table { name } => {
+            Input::Table { name, .. } => {
                 let name = string(name);
                 quote!(#input::Table { name: #name })
             }

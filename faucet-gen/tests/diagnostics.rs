@@ -16,7 +16,6 @@ fn diagnostics_match_snapshots() {
 }
 
 #[test]
-#[ignore = "needs the schema cache reader (helper B's record_schema/resolve.rs): enable at merge"]
 fn database_diagnostics_match_snapshots() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/diagnostics/database");
     let mut context = SchemaContext::for_crate(&dir);

@@ -607,7 +607,7 @@ mod tests {
     fn table_origin() -> Origin {
         Origin::Table {
             database: Database::Postgres,
-            name: "public.users".into(),
+            name: Some("public.users".into()),
             cache: Some(".faucet/postgres-public.users.json".into()),
         }
     }

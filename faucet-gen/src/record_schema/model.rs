@@ -220,8 +220,8 @@ pub enum Origin {
     Table {
         /// The database.
         database: Database,
-        /// The table, or `the query` for a query's result.
-        name: String,
+        /// The table as the config names it; `None` for a query's result.
+        name: Option<String>,
         /// The cache file it was read from or written to, relative to the crate.
         cache: Option<String>,
     },
@@ -248,11 +248,15 @@ impl Origin {
     /// The note added to diagnostics: "the fields come from …".
     pub fn note(&self) -> String {
         match self {
-            Origin::Table { database, name, cache: Some(cache) } => {
-                format!("the fields come from {} table `{name}` (cached in `{cache}`)", database.name())
-            }
-            Origin::Table { database, name, cache: None } => {
-                format!("the fields come from {} table `{name}`", database.name())
+            Origin::Table { database, name, cache } => {
+                let what = match name {
+                    Some(name) => format!("{} table `{name}`", database.name()),
+                    None => format!("the query's result as {} describes it", database.name()),
+                };
+                match cache {
+                    Some(cache) => format!("the fields come from {what} (cached in `{cache}`)"),
+                    None => format!("the fields come from {what}"),
+                }
             }
             Origin::Declared { loc } => {
                 format!("the fields come from the `record_schema` declared at {}", loc.short())

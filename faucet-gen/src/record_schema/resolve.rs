@@ -205,7 +205,7 @@ fn resolve_in(
     let file = ctx.manifest_dir.as_ref().map(|dir| dir.join(cache::DIR).join(&file_name));
     let origin = |cached: bool| Origin::Table {
         database: request.database,
-        name: if query.is_some() { "the query".to_owned() } else { what.display() },
+        name: query.is_none().then(|| what.display()),
         cache: cached.then(|| format!("{}/{file_name}", cache::DIR)),
     };
     let from_cache = |diags: &mut Diagnostics| {

@@ -11,6 +11,7 @@ use serde_json::{Map, Value, json};
 use crate::config::sql::{DeleteMarker, UnmappedFields, WriteMode};
 use crate::error::{ErrorKind, FaucetError, Result};
 use crate::page::{CommitToken, Record};
+use crate::schema::Field;
 use crate::sink::{RowFailure, WriteOutcome};
 
 /// The table that holds each scope's last committed token.
@@ -538,6 +539,40 @@ pub(crate) fn new_columns(
 pub(crate) struct NewColumns {
     pub(crate) added: Vec<(String, &'static str)>,
     pub(crate) refused: Vec<(usize, String)>,
+}
+
+/// The columns of a table `create_table` makes: one per declared field, in
+/// order, typed by `declared_type`, then the `inferred` ones (see
+/// [`infer_columns`]) of record keys that are not declared.
+pub(crate) fn create_columns(
+    declared: Option<&[Field]>,
+    inferred: Vec<(String, &'static str)>,
+    declared_type: impl Fn(&Field) -> String,
+) -> Vec<(String, String)> {
+    let declared = declared.unwrap_or_default();
+    let mut columns: Vec<(String, String)> =
+        declared.iter().map(|f| (f.name.to_owned(), declared_type(f))).collect();
+    for (name, ty) in inferred {
+        if !declared.iter().any(|f| f.name == name) {
+            columns.push((name, ty.to_owned()));
+        }
+    }
+    columns
+}
+
+/// The type of a column [`new_columns`] adds: the declared field's type when
+/// the key is declared (without `NOT NULL`: the table has rows already),
+/// else `inferred`.
+pub(crate) fn added_type(
+    declared: Option<&[Field]>,
+    name: &str,
+    inferred: &'static str,
+    declared_type: impl Fn(&Field) -> String,
+) -> String {
+    match declared.unwrap_or_default().iter().find(|f| f.name == name) {
+        Some(field) => declared_type(&Field { nullable: true, ..*field }),
+        None => inferred.to_owned(),
+    }
 }
 
 /// One column per key of `rows` (first-seen order), typed by `type_of` of

@@ -784,6 +784,30 @@ mod tests {
         CommitToken { seq, part }
     }
 
+    #[test]
+    fn iso_date_times_become_mysql_text_in_utc() {
+        let cases = [
+            ("2024-05-01T10:20:30.123456", "2024-05-01 10:20:30.123456"),
+            ("2024-05-01T10:20:30.5+00:00", "2024-05-01 10:20:30.5"),
+            ("2024-05-01 10:20:30Z", "2024-05-01 10:20:30"),
+            // Offsets move the instant to UTC, across days, months and leap days.
+            ("2024-03-01T01:30:00+02:00", "2024-02-29 23:30:00"),
+            ("2023-12-31T23:00:00.000001-01:30", "2024-01-01 00:30:00.000001"),
+            ("2024-05-01T10:20:30+0530", "2024-05-01 04:50:30"),
+            // Anything else is left for the server to judge.
+            ("2024-05-01", "2024-05-01"),
+            ("yesterday", "yesterday"),
+            ("2024-05-01T10:20:30+5", "2024-05-01T10:20:30+5"),
+        ];
+        for (text, want) in cases {
+            assert_eq!(datetime_text(text), want, "{text}");
+        }
+        for days in [-719_468, -1, 0, 19_843, 2_932_896] {
+            let (y, m, d) = civil_from_days(days);
+            assert_eq!(days_from_civil(y, m, d), days);
+        }
+    }
+
     #[tokio::test]
     async fn append_isolates_bad_rows_and_skips_committed_batches() {
         let mut db = TestDb::new("CREATE TABLE t (id BIGINT UNIQUE, v VARCHAR(5), n INT DEFAULT 7)").await;

@@ -40,6 +40,9 @@ include!("../../faucet-gen/tests/codegen/pg_to_mysql.rs");
 include!("../../faucet-gen/tests/codegen/observability.rs");
 include!("../../faucet-gen/tests/codegen/postgres_cdc.rs");
 include!("../../faucet-gen/tests/codegen/limits.rs");
+include!("../../faucet-gen/tests/codegen/typed_mysql_to_pg.rs");
+include!("../../faucet-gen/tests/codegen/typed_flatten.rs");
+include!("../../faucet-gen/tests/codegen/typed_matrix.rs");
 
 #[test]
 #[allow(unsafe_code)]
@@ -108,4 +111,44 @@ fn object_backends_snapshot_builds_once_its_key_is_set() {
     // SAFETY: the name is unique to this test; nothing else reads it.
     unsafe { std::env::set_var("FAUCET_SNAPSHOT_AZURE_KEY", "c25hcHNob3Q=") };
     assert!(lake_copy::pipeline().is_ok());
+}
+
+/// The typed snapshots' `Record` structs read the records their sources give
+/// and write them back unchanged: decimals digit for digit, JSON as JSON,
+/// renamed and keyword keys under their own names; optional keys stay absent.
+#[test]
+fn typed_records_read_and_write_their_records_exactly() {
+    use serde_json::{Value, json};
+
+    let text = r#"{"id": 7, "amount": "1234567890.12", "placed_at": "2024-05-01T10:20:30.123456",
+        "paid_at": null, "ship_date": "2024-05-02", "slot": "10:00:00.5", "details": {"a": [1, 2.50, null]},
+        "receipt": "AP8Q", "paid": true, "ratio": 0.1, "Order Ref": "R-1", "type": "web"}"#;
+    let record: Value = serde_json::from_str(text).unwrap();
+    let typed: typed_orders::Record = serde_json::from_value(record.clone()).unwrap();
+    assert_eq!((typed.amount.0.as_str(), typed.r#type.as_str()), ("1234567890.12", "web"));
+    assert_eq!(typed.order_ref.as_deref(), Some("R-1"));
+    assert_eq!(serde_json::to_value(&typed).unwrap(), record);
+    let keys: Vec<&str> = typed_orders::SCHEMA.fields.iter().map(|f| f.name).collect();
+    assert_eq!(keys, record.as_object().unwrap().keys().map(String::as_str).collect::<Vec<_>>());
+    // A required key missing, or a value of another type, is an error.
+    let mut broken = record.clone();
+    broken.as_object_mut().unwrap().remove("paid");
+    assert!(serde_json::from_value::<typed_orders::Record>(broken).is_err());
+    assert!(serde_json::from_value::<typed_orders::Record>(json!({"id": "seven"})).is_err());
+    // The sink's table is created from the schema.
+    assert!(typed_orders::pipeline().is_ok());
+
+    let flat = json!({"id": 1, "address_city": null, "tags": ["a", "b"], "balance": "-0.000000000000000000001"});
+    let typed: typed_customers::Record = serde_json::from_value(flat.clone()).unwrap();
+    assert_eq!(typed.address_zip, None);
+    assert_eq!(serde_json::to_value(&typed).unwrap(), flat, "an absent optional key stays absent");
+    let nested = json!({"id": 1, "address": {"city": "Lyon", "zip": null}, "tags": [], "balance": null});
+    let typed: typed_customers::SourceRecord = serde_json::from_value(nested.clone()).unwrap();
+    assert_eq!(typed.address.as_ref().map(|a| a.city.as_str()), Some("Lyon"));
+    assert_eq!(serde_json::to_value(&typed).unwrap(), nested);
+
+    let user = json!({"id": 3, "email": "a@b.c", "profile": {"big": 123456789012345678901234567890u128}});
+    let typed: typed_matrix::users_schema::Record = serde_json::from_value(user.clone()).unwrap();
+    assert_eq!(serde_json::to_value(&typed).unwrap(), user);
+    assert!(typed_matrix::pipeline_users().is_ok() && typed_matrix::pipeline_events().is_ok());
 }

@@ -38,7 +38,12 @@ impl<'a> Gen<'a> {
     /// The same context for one pipeline whose sink receives the records that
     /// the constant `schema` describes (`None`: not known at build time).
     pub(crate) fn with_sink_schema(&self, schema: Option<TokenStream>) -> Gen<'a> {
-        Gen { rt: self.rt.clone(), fallback_span: self.fallback_span, secret_env: self.secret_env, sink_schema: schema }
+        Gen {
+            rt: self.rt.clone(),
+            fallback_span: self.fallback_span,
+            secret_env: self.secret_env,
+            sink_schema: schema,
+        }
     }
 
     /// The constant describing the records the sink receives, when known

@@ -142,9 +142,8 @@ impl Structs<'_, '_> {
                 let key = &f.name;
                 quote!(#[serde(rename = #key)])
             });
-            let absent = (!f.required).then(|| {
-                quote!(#[serde(default, skip_serializing_if = "::core::option::Option::is_none")])
-            });
+            let absent = (!f.required)
+                .then(|| quote!(#[serde(default, skip_serializing_if = "::core::option::Option::is_none")]));
             members.push(quote! {
                 #[doc = #doc]
                 #rename
@@ -335,8 +334,10 @@ mod tests {
         assert_eq!(camel("shipping_address"), "ShippingAddress");
         assert_eq!(camel("1st"), "F1st");
         let mut taken = HashSet::new();
-        let names: Vec<String> =
-            ["a_b", "aB", "type", "type"].iter().map(|k| unique(member_name(k), &mut taken).to_string()).collect();
+        let names: Vec<String> = ["a_b", "aB", "type", "type"]
+            .iter()
+            .map(|k| unique(member_name(k), &mut taken).to_string())
+            .collect();
         assert_eq!(names, ["a_b", "a_b_2", "r#type", "type_2"]);
     }
 }

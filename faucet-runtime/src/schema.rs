@@ -146,7 +146,12 @@ mod tests {
                 nullable: true,
                 required: true,
             },
-            Field { name: "address", ty: FieldType::Object { fields: ADDRESS }, nullable: false, required: true },
+            Field {
+                name: "address",
+                ty: FieldType::Object { fields: ADDRESS },
+                nullable: false,
+                required: true,
+            },
             Field {
                 name: "tags",
                 ty: FieldType::Array { items: &FieldType::String },

@@ -63,7 +63,8 @@ impl MariaDb {
         let name = format!("{prefix}_{}", uuid::Uuid::now_v7().simple());
         let mut conn = MySqlConnection::connect(MARIADB).await.expect("MariaDB on 3306");
         // UTC, as the source and sink sessions: TIMESTAMP values render the same.
-        let setup = format!("SET time_zone = '+00:00'; CREATE DATABASE `{name}`; USE `{name}`; {SOURCE_TABLE}");
+        let setup =
+            format!("SET time_zone = '+00:00'; CREATE DATABASE `{name}`; USE `{name}`; {SOURCE_TABLE}");
         sqlx::raw_sql(AssertSqlSafe(setup)).execute(&mut conn).await.unwrap();
         MariaDb { name, conn }
     }
@@ -218,7 +219,8 @@ async fn mariadb_to_postgres_creates_typed_columns_and_keeps_every_value() {
 
         // JSON: each document equal as jsonb to MariaDB's text.
         let docs = my.strings("SELECT IFNULL(doc, 'null') FROM src ORDER BY id").await;
-        let sql = format!("SELECT doc IS NOT DISTINCT FROM $1::jsonb FROM \"{schema}\".{table} WHERE id = $2");
+        let sql =
+            format!("SELECT doc IS NOT DISTINCT FROM $1::jsonb FROM \"{schema}\".{table} WHERE id = $2");
         for (id, doc) in (1..).zip(&docs) {
             let expected = if doc == "null" { None } else { Some(doc.as_str()) };
             let same: bool = sqlx::query_scalar(AssertSqlSafe(sql.clone()))
@@ -230,7 +232,9 @@ async fn mariadb_to_postgres_creates_typed_columns_and_keeps_every_value() {
             assert!(same, "{table}: doc of row {id} differs from {doc}");
         }
         // The JSON string stays a string, the big number every digit.
-        let sql = format!("SELECT jsonb_typeof(doc) || ' ' || coalesce(doc->>'big', '-') FROM \"{schema}\".{table} WHERE id IN (1, 2) ORDER BY id");
+        let sql = format!(
+            "SELECT jsonb_typeof(doc) || ' ' || coalesce(doc->>'big', '-') FROM \"{schema}\".{table} WHERE id IN (1, 2) ORDER BY id"
+        );
         let kinds: Vec<String> = sqlx::query_scalar(AssertSqlSafe(sql)).fetch_all(&mut pg).await.unwrap();
         assert_eq!(kinds, ["object 123456789012345678901234567890", "string -"]);
     }
@@ -413,7 +417,8 @@ async fn mariadb_to_sqlite_creates_typed_columns_and_keeps_every_value() {
         assert_eq!(doc.map(|d| serde_json::from_str(&d).unwrap()).unwrap_or(Value::Null), record["doc"]);
         use base64::Engine as _;
         let bytes: Option<Vec<u8>> = row.get(9);
-        let want = record["bytes"].as_str().map(|b| base64::engine::general_purpose::STANDARD.decode(b).unwrap());
+        let want =
+            record["bytes"].as_str().map(|b| base64::engine::general_purpose::STANDARD.decode(b).unwrap());
         assert_eq!(bytes, want, "row {id}");
         let flag: Option<bool> = row.get(10);
         assert_eq!(flag.map(Value::from).unwrap_or(Value::Null), record["flag"]);

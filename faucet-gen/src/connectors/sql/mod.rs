@@ -764,12 +764,8 @@ pub struct SchemaColumns {
 }
 
 /// The keys of [`SchemaColumns`]: none.
-const NO_KEYS: crate::spec::Spec = crate::spec::Spec {
-    name: "sink.sql.schema_columns",
-    doc: "",
-    fields: &[],
-    variants: &[],
-};
+const NO_KEYS: crate::spec::Spec =
+    crate::spec::Spec { name: "sink.sql.schema_columns", doc: "", fields: &[], variants: &[] };
 
 impl Part for SchemaColumns {
     const KIND: Kind = Kind::Flatten(&NO_KEYS);

@@ -210,11 +210,9 @@ fn datetime_text(text: &str) -> String {
     else {
         return text.to_owned();
     };
-    let (Some(h), Some(min), rest) = (
-        clock.get(0..2).and_then(parse),
-        clock.get(3..5).and_then(parse),
-        clock.get(5..).unwrap_or(""),
-    ) else {
+    let (Some(h), Some(min), rest) =
+        (clock.get(0..2).and_then(parse), clock.get(3..5).and_then(parse), clock.get(5..).unwrap_or(""))
+    else {
         return text.to_owned();
     };
     let minutes = (days_from_civil(y, m, day) * 24 + h) * 60 + min - offset_minutes;
@@ -390,7 +388,6 @@ impl MySqlSink {
         Ok(())
     }
 
-
     /// Creates the table from `batch` (before the transaction: DDL commits
     /// implicitly), leaving out the rows listed in `unnameable`.
     async fn create(&mut self, batch: &[Record], unnameable: &[(usize, String)]) -> Result<()> {
@@ -536,8 +533,15 @@ impl MySqlSink {
                 String::new()
             };
             let kinds = columns.iter().map(|c| c.as_deref().map_or(ValueKind::Json, kind)).collect();
-            let statement =
-                Statement { table: table.clone(), columns, kinds, names, delete: false, tail, part: token.part };
+            let statement = Statement {
+                table: table.clone(),
+                columns,
+                kinds,
+                names,
+                delete: false,
+                tail,
+                part: token.part,
+            };
             written += statement.run(conn, batch, &rows, &mut failures).await?;
         }
 

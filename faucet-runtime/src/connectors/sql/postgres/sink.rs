@@ -25,8 +25,8 @@ use super::{close, connect, describe, qualified, quote_ident, sqlstate};
 use crate::config::sql::{ColumnMapping, PostgresSinkConfig, UnmappedFields, WriteMethod, WriteMode};
 use crate::connectors::sql::sink::{
     ColumnNames, Committed, FieldsInOrder, Keying, NewColumns, StoredFailure, TOKEN_TABLE, added_type,
-    check_identifier, create_columns, infer_columns, new_columns, outcome, page_failures, refuse_earlier_lineage,
-    shapes, unnameable_rows,
+    check_identifier, create_columns, infer_columns, new_columns, outcome, page_failures,
+    refuse_earlier_lineage, shapes, unnameable_rows,
 };
 use crate::error::{FaucetError, Result};
 use crate::number;

@@ -389,7 +389,9 @@ impl Statement {
                     Fill::Field(column) => {
                         let declared = self.declared.unwrap_or_default().iter().find(|f| f.name == column);
                         match (declared.map(|f| f.ty), record.get(column.as_str())) {
-                            (Some(ty), Some(value)) if !value.is_null() => add_declared(&mut args, ty, value)?,
+                            (Some(ty), Some(value)) if !value.is_null() => {
+                                add_declared(&mut args, ty, value)?
+                            }
                             (_, value) => add(&mut args, value)?,
                         }
                     }
@@ -476,7 +478,9 @@ fn add(args: &mut SqliteArguments, value: Option<&Value>) -> Result<()> {
 fn add_declared(args: &mut SqliteArguments, ty: FieldType, value: &Value) -> Result<()> {
     use base64::Engine as _;
     let added = match (ty, value) {
-        (FieldType::Json | FieldType::Object { .. } | FieldType::Array { .. }, _) => args.add(value.to_string()),
+        (FieldType::Json | FieldType::Object { .. } | FieldType::Array { .. }, _) => {
+            args.add(value.to_string())
+        }
         (FieldType::Binary, Value::String(text)) => {
             match base64::engine::general_purpose::STANDARD.decode(text) {
                 Ok(bytes) => args.add(bytes),

@@ -4,7 +4,8 @@
 //! with one member per field, which reads and writes the records exactly.
 //!
 //! Members are named in snake case (`#[serde(rename)]` keeps the record's
-//! key); nullable fields and fields that may be absent are `Option`s; each
+//! key); nullable fields and fields that may be absent are `Option`s (both:
+//! `Option<Option<T>>`, `None` absent and `Some(None)` null); each
 //! type round-trips its values: decimals as `rt::schema::Decimal` (their
 //! digits), JSON as `serde_json::Value`, dates, times, timestamps and binary
 //! (base64) as the `String` the sources give; nested objects with known fields
@@ -136,14 +137,30 @@ impl Structs<'_, '_> {
         for f in fields {
             let member = unique(member_name(&f.name), &mut taken);
             let ty = self.rust_type(name, &f.name, &f.ty);
-            let ty = if f.nullable || !f.required { quote!(Option<#ty>) } else { ty };
+            // Absent and null are told apart, so a record is written back as it was read.
+            let ty = match (f.nullable, f.required) {
+                (true, false) => quote!(Option<Option<#ty>>),
+                (false, true) => ty,
+                _ => quote!(Option<#ty>),
+            };
             let doc = format!(" `{}`: {}. From {}.", f.name, describe(f), self.origin);
             let rename = (member.to_string().trim_start_matches("r#") != f.name).then(|| {
                 let key = &f.name;
                 quote!(#[serde(rename = #key)])
             });
-            let absent = (!f.required)
-                .then(|| quote!(#[serde(default, skip_serializing_if = "::core::option::Option::is_none")]));
+            let absent = match (f.nullable, f.required) {
+                (true, false) => Some(quote! {
+                    #[serde(
+                        default,
+                        deserialize_with = "rt::schema::present",
+                        skip_serializing_if = "::core::option::Option::is_none"
+                    )]
+                }),
+                (false, false) => {
+                    Some(quote!(#[serde(default, skip_serializing_if = "::core::option::Option::is_none")]))
+                }
+                _ => None,
+            };
             members.push(quote! {
                 #[doc = #doc]
                 #rename

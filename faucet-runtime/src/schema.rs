@@ -130,6 +130,14 @@ impl<'de> Deserialize<'de> for Decimal {
     }
 }
 
+/// Reads a field that may be absent and may be null, as generated `Record`
+/// structs hold it (`Option<Option<T>>`, with `#[serde(default)]`): present,
+/// it is `Some` of its value, so `null` is `Some(None)` and an absent key
+/// `None`, and each is written back as it was.
+pub fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(deserializer: D) -> Result<Option<T>, D::Error> {
+    T::deserialize(deserializer).map(Some)
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;

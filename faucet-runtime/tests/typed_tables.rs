@@ -425,3 +425,89 @@ async fn mariadb_to_sqlite_creates_typed_columns_and_keeps_every_value() {
     }
     my.drop().await;
 }
+
+/// From PostgreSQL: `timestamptz` values (RFC 3339 with an offset) land in a
+/// MySQL TIMESTAMP as the same instant, `numeric` digit for digit, `jsonb` as
+/// JSON, `bytea` as bytes.
+#[cfg(feature = "postgres")]
+#[tokio::test]
+async fn postgres_to_mysql_keeps_instants_decimals_json_and_bytes() {
+    use faucet_runtime::connectors::sql::mysql::{
+        ColumnMapping, MySqlSink, MySqlSinkConfig, TableWrite, UnmappedFields, WriteMode,
+    };
+    use faucet_runtime::connectors::sql::postgres::{PostgresSource, PostgresSourceConfig};
+    use sqlx::PgConnection;
+
+    const PG: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+    const PG_FIELDS: &[Field] = &[
+        field("id", FieldType::Integer, false),
+        field("amount", FieldType::Decimal { precision: Some(20), scale: Some(6) }, false),
+        field("at", FieldType::Timestamp { time_zone: true }, true),
+        field("local", FieldType::Timestamp { time_zone: false }, true),
+        field("doc", FieldType::Json, true),
+        field("bytes", FieldType::Binary, true),
+    ];
+    let mut my = MariaDb::new("faucet_typed_from_pg").await;
+    let schema = my.name.clone();
+    let mut pg = PgConnection::connect(PG).await.unwrap();
+    let setup = format!(
+        "CREATE SCHEMA \"{schema}\"; SET search_path = \"{schema}\"; \
+         CREATE TABLE src (id bigint PRIMARY KEY, amount numeric(20, 6) NOT NULL, at timestamptz, \
+           local timestamp, doc jsonb, bytes bytea); \
+         INSERT INTO src VALUES \
+           (1, 12345678901234.000001, '2024-03-01 01:30:00.5+02', '2024-03-01 01:30:00.5', \
+            '{{\"n\": 1.10, \"s\": \"x\"}}', '\\x00ff'), \
+           (2, -0.5, '1999-12-31 23:00:00-01:30', NULL, '\"text\"', NULL), \
+           (3, 0, NULL, NULL, NULL, '\\x');"
+    );
+    sqlx::raw_sql(AssertSqlSafe(setup)).execute(&mut pg).await.unwrap();
+    let mut source = PostgresSource::new(PostgresSourceConfig {
+        connection_url: PG.into(),
+        input: SourceInput::Table { schema: Some(schema.clone()), name: "src".into() },
+        replication_key: None,
+        batch_size: 100,
+    });
+    source.resume(None).await.unwrap();
+    let mut records = Vec::new();
+    while let Some(page) = source.next_page().await.unwrap() {
+        records.extend(page.records);
+    }
+    assert_eq!(records.len(), 3);
+
+    let mut sink = MySqlSink::new(MySqlSinkConfig {
+        connection_url: my.url(),
+        schema: None,
+        table_name: "from_pg".into(),
+        column_mapping: ColumnMapping::AutoMap,
+        write: TableWrite {
+            create_table: true,
+            unmapped_fields: UnmappedFields::AddColumn,
+            batch_size: 1000,
+            write_mode: WriteMode::Append,
+            key: Vec::new(),
+            delete_marker: None,
+            columns: Some(PG_FIELDS),
+        },
+    });
+    write(&mut sink, &records).await;
+    let got = my
+        .strings(
+            "SELECT CAST(CONCAT_WS('|', id, amount, IFNULL(at, '-'), IFNULL(local, '-'), IFNULL(HEX(bytes), '-'), \
+               IFNULL(JSON_TYPE(doc), '-')) AS CHAR) FROM from_pg ORDER BY id",
+        )
+        .await;
+    assert_eq!(
+        got,
+        [
+            "1|12345678901234.000001|2024-02-29 23:30:00.500000|2024-03-01 01:30:00.500000|00FF|OBJECT",
+            "2|-0.500000|2000-01-01 00:30:00.000000|-|-|STRING",
+            "3|0.000000|-|-||-",
+        ]
+    );
+    let docs = my.strings("SELECT doc FROM from_pg WHERE id = 1").await;
+    let doc: Value = serde_json::from_str(&docs[0]).unwrap();
+    assert_eq!(doc["n"].to_string(), "1.10", "the number keeps its digits");
+
+    sqlx::raw_sql(AssertSqlSafe(format!("DROP SCHEMA \"{schema}\" CASCADE"))).execute(&mut pg).await.unwrap();
+    my.drop().await;
+}

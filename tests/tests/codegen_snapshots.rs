@@ -143,6 +143,11 @@ fn typed_records_read_and_write_their_records_exactly() {
     let typed: typed_customers::Record = serde_json::from_value(flat.clone()).unwrap();
     assert_eq!(typed.address_zip, None);
     assert_eq!(serde_json::to_value(&typed).unwrap(), flat, "an absent optional key stays absent");
+    let mut with_null = flat.clone();
+    with_null["address_zip"] = Value::Null;
+    let typed: typed_customers::Record = serde_json::from_value(with_null.clone()).unwrap();
+    assert_eq!(typed.address_zip, Some(None));
+    assert_eq!(serde_json::to_value(&typed).unwrap(), with_null, "a null stays null");
     let nested = json!({"id": 1, "address": {"city": "Lyon", "zip": null}, "tags": [], "balance": null});
     let typed: typed_customers::SourceRecord = serde_json::from_value(nested.clone()).unwrap();
     assert_eq!(typed.address.as_ref().map(|a| a.city.as_str()), Some("Lyon"));

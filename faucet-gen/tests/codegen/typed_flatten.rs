@@ -58,8 +58,12 @@ pub mod typed_customers {
         /// `address_city`: string, nullable. From PostgreSQL table `public.customers`, as mapped by `flatten`.
         pub address_city: Option<String>,
         /// `address_zip`: string, nullable, may be absent. From PostgreSQL table `public.customers`, as mapped by `flatten`.
-        #[serde(default, skip_serializing_if = "::core::option::Option::is_none")]
-        pub address_zip: Option<String>,
+        #[serde(
+            default,
+            deserialize_with = "rt::schema::present",
+            skip_serializing_if = "::core::option::Option::is_none"
+        )]
+        pub address_zip: Option<Option<String>>,
         /// `tags`: array of string. From PostgreSQL table `public.customers`, as mapped by `flatten`.
         pub tags: Vec<String>,
         /// `balance`: decimal, nullable. From PostgreSQL table `public.customers`, as mapped by `flatten`.
@@ -136,8 +140,12 @@ pub mod typed_customers {
         /// `city`: string. From PostgreSQL table `public.customers`.
         pub city: String,
         /// `zip`: string, nullable, may be absent. From PostgreSQL table `public.customers`.
-        #[serde(default, skip_serializing_if = "::core::option::Option::is_none")]
-        pub zip: Option<String>,
+        #[serde(
+            default,
+            deserialize_with = "rt::schema::present",
+            skip_serializing_if = "::core::option::Option::is_none"
+        )]
+        pub zip: Option<Option<String>>,
     }
     /// Builds the pipeline: concrete connectors and a statically composed
     /// transform chain, from values checked at build time. `${env:…}`

@@ -134,7 +134,9 @@ impl<'de> Deserialize<'de> for Decimal {
 /// structs hold it (`Option<Option<T>>`, with `#[serde(default)]`): present,
 /// it is `Some` of its value, so `null` is `Some(None)` and an absent key
 /// `None`, and each is written back as it was.
-pub fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(deserializer: D) -> Result<Option<T>, D::Error> {
+pub fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    deserializer: D,
+) -> Result<Option<T>, D::Error> {
     T::deserialize(deserializer).map(Some)
 }
 

@@ -754,7 +754,7 @@ impl<N: Names> TableWrite<N> {
 /// The columns a table sink creates its table with: the fields of the records
 /// it receives, when the pipeline's output schema is known at build time
 /// (`Some(SCHEMA.fields)`, the generated module's constant, which
-/// [`Gen::sink_schema`] names); `None` otherwise, and then the runtime types
+/// `Gen::sink_schema` names); `None` otherwise, and then the runtime types
 /// each column from the first batch. Not a config key: it takes none, and
 /// lays out no key in the spec.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

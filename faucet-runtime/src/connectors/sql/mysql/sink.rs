@@ -405,7 +405,7 @@ impl MySqlSink {
                 }
                 let key = &self.config.write.key;
                 let declared = |f: &Field| declared_type(f, key.iter().any(|k| k == f.name));
-                columns = create_columns(self.config.write.columns, inferred, declared);
+                columns = create_columns(self.config.write.columns, inferred, COLUMN_NAMES, declared);
             }
         }
         for key in &self.config.write.key {

@@ -487,7 +487,7 @@ impl PostgresSink {
         let mut definition = match &self.config.column_mapping {
             ColumnMapping::AutoMap => {
                 let inferred = infer_columns(rows.map(|(_, r)| r), column_type, "TEXT");
-                create_columns(self.config.write.columns, inferred, declared_type)
+                create_columns(self.config.write.columns, inferred, COLUMN_NAMES, declared_type)
             }
             ColumnMapping::Json { column } => vec![(column.clone(), "JSONB".to_owned())],
         };

@@ -107,3 +107,33 @@ pipeline:
     assert!(code.contains("password: rt::secret::SecretString::new("), "{code}");
     assert!(code.contains("Part::Secret(\"KAFKA_PASSWORD\")") && !code.contains("hunter"), "{code}");
 }
+
+/// A table sink takes the schema's columns only when it creates an
+/// `auto_map` table: not without `create_table`, not with a JSON mapping,
+/// and not when nothing is known of the records.
+#[test]
+fn sink_columns_come_from_the_schema_only_for_tables_the_sink_creates() {
+    let schemas = r#"{"pipeline": {"table": {"database": "sqlite", "name": "t", "columns": [
+        {"name": "id", "type": {"kind": "integer"}, "nullable": false, "db_type": "INTEGER", "has_default": false}]}}}"#;
+    let cases = [
+        ("create_table: true, column_mapping: auto_map", true, true),
+        ("create_table: false, column_mapping: auto_map", true, false),
+        ("create_table: true, column_mapping: { jsonb: { column: doc } }", true, false),
+        ("create_table: true, column_mapping: auto_map", false, false),
+    ];
+    for (keys, known, typed) in cases {
+        let yaml = format!(
+            "pipeline:\n  source: {{ type: sqlite, config: {{ database_url: \"sqlite://in.db\", table: t }} }}\n  \
+             sink: {{ type: postgres, config: {{ connection_url: \"postgres://u@h/db\", table_name: t, {keys} }} }}\n"
+        );
+        let mut definition = faucet_gen::check_yaml("case.yaml", &yaml).unwrap_or_else(|d| panic!("{d}"));
+        if known {
+            set_schemas(&mut definition, schemas);
+        }
+        let tokens = faucet_gen::codegen::generate_definition(&definition, &Default::default());
+        let code = faucet_gen::format_tokens(tokens, "case.yaml");
+        let want = if typed { "columns: Some(SCHEMA.fields)," } else { "columns: None," };
+        assert!(code.contains(want), "{keys} (known: {known}): {want} missing from\n{code}");
+        assert_eq!(code.contains("pub struct Record"), known, "{keys}");
+    }
+}

@@ -140,7 +140,13 @@ pub mod typed_orders {
     > {
         let source = {
             let config = rt::config::sql::MySqlSourceConfig {
-                connection_url: String::from("mysql://app@127.0.0.1:3306/shop"),
+                connection_url: rt::secret::Template(
+                        &[
+                            rt::secret::Part::Lit("mysql://root@127.0.0.1:3306/"),
+                            rt::secret::Part::InUrl("FAUCET_SNAPSHOT_TYPED_DB"),
+                        ],
+                    )
+                    .resolve()?,
                 input: rt::config::sql::SourceInput::Table {
                     schema: None,
                     name: String::from("orders"),
@@ -155,9 +161,16 @@ pub mod typed_orders {
         };
         let sink = {
             let config = rt::config::sql::PostgresSinkConfig {
-                connection_url: String::from("postgres://app@127.0.0.1:5432/warehouse"),
+                connection_url: String::from(
+                    "postgres://postgres@127.0.0.1:5432/postgres",
+                ),
                 table_name: String::from("orders"),
-                schema: None,
+                schema: Some(
+                    rt::secret::Template(
+                            &[rt::secret::Part::InUrl("FAUCET_SNAPSHOT_TYPED_DB")],
+                        )
+                        .resolve()?,
+                ),
                 column_mapping: rt::config::sql::ColumnMapping::AutoMap,
                 write: rt::config::sql::TableWrite {
                     create_table: true,

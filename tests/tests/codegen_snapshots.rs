@@ -165,8 +165,8 @@ fn typed_records_read_and_write_their_records_exactly() {
 #[tokio::test]
 #[allow(unsafe_code)]
 async fn typed_snapshot_creates_typed_columns_and_its_record_reads_real_rows() {
-    use faucet_runtime::connectors::sql::mysql::{MySqlSource, MySqlSourceConfig, SourceInput};
     use faucet_runtime::Source;
+    use faucet_runtime::connectors::sql::mysql::{MySqlSource, MySqlSourceConfig, SourceInput};
     use sqlx::{AssertSqlSafe, Connection, MySqlConnection, PgConnection};
 
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
@@ -239,13 +239,18 @@ async fn typed_snapshot_creates_typed_columns_and_its_record_reads_real_rows() {
         batch_size: 10,
     });
     source.resume(None).await.unwrap();
-    let page = source.next_page().await.unwrap().unwrap();
-    assert_eq!(page.records.len(), 2);
-    for record in &page.records {
+    let mut records = Vec::new();
+    // Read to the end: the source's snapshot transaction then ends (a DROP would wait for it).
+    while let Some(page) = source.next_page().await.unwrap() {
+        records.extend(page.records);
+    }
+    drop(source);
+    assert_eq!(records.len(), 2);
+    for record in &records {
         let typed: typed_orders::Record = serde_json::from_value(record.clone()).unwrap();
         assert_eq!(&serde_json::to_value(&typed).unwrap(), record);
     }
-    let first: typed_orders::Record = serde_json::from_value(page.records[0].clone()).unwrap();
+    let first: typed_orders::Record = serde_json::from_value(records[0].clone()).unwrap();
     assert_eq!(first.amount.0, "1234567890.12");
     assert_eq!(first.details.as_ref().unwrap()["lines"][0]["price"].to_string(), "9.90");
 

@@ -12,6 +12,7 @@ use quote::{ToTokens, format_ident, quote, quote_spanned};
 
 use crate::emit::{Gen, int_lit, loc_prefix, option, respan, spanned_str, vec};
 use crate::ir::{self, CaseMode, OnBatchError, State, Transform};
+use crate::records;
 use crate::settings::Setting;
 
 /// How to emit a pipeline.
@@ -51,7 +52,8 @@ pub fn generate(p: &ir::Pipeline, opts: &CodegenOptions) -> TokenStream {
             const _: &[u8] = ::core::include_bytes!(#f);
         )
     });
-    let body = g.body(p);
+    let records = g.record_items(p);
+    let body = g.with_sink_schema(p.schemas.output.as_ref().map(|_| quote!(SCHEMA))).body(p);
     let pipeline_type = g.pipeline_type();
     let main = g.main_helper(&p.observability);
     quote! {
@@ -65,6 +67,8 @@ pub fn generate(p: &ir::Pipeline, opts: &CodegenOptions) -> TokenStream {
 
             /// The pipeline's name, as written in its config.
             pub const NAME: &str = #name;
+
+            #records
 
             /// Builds the pipeline: concrete connectors and a statically composed
             /// transform chain, from values checked at build time. `${env:…}`
@@ -91,6 +95,32 @@ pub fn generate(p: &ir::Pipeline, opts: &CodegenOptions) -> TokenStream {
 }
 
 impl Gen<'_> {
+    /// What is known of `p`'s records: `SCHEMA` and `Record` for the records
+    /// its sink receives, and `SOURCE_SCHEMA` and `SourceRecord` for its
+    /// source's records when transforms change them (or nothing is known of
+    /// the sink's). Nothing when neither is known.
+    fn record_items(&self, p: &ir::Pipeline) -> TokenStream {
+        let output = p.schemas.output.as_ref().map(|schema| {
+            let names = records::Names {
+                constant: "SCHEMA",
+                record: "Record",
+                what: "the records the sink receives",
+            };
+            records::emit(self, schema, &names)
+        });
+        let source = p.schemas.source.as_ref().filter(|_| !p.transforms.is_empty() || output.is_none()).map(
+            |schema| {
+                let names = records::Names {
+                    constant: "SOURCE_SCHEMA",
+                    record: "SourceRecord",
+                    what: "the records the source reads",
+                };
+                records::emit(self, schema, &names)
+            },
+        );
+        quote!(#output #source)
+    }
+
     /// The return type of a pipeline builder.
     fn pipeline_type(&self) -> TokenStream {
         let rt = self.rt();
@@ -262,7 +292,22 @@ pub fn generate_matrix(m: &ir::Matrix, opts: &CodegenOptions) -> TokenStream {
     let rows = m.rows.iter().enumerate().map(|(i, r)| {
         let builder = format_ident!("pipeline_{}", r.ident);
         let invoke = format_ident!("invoke_{}", r.ident);
-        let body = g.body(&r.pipeline);
+        // Each row's known schemas, in a module of their own.
+        let schemas = format_ident!("{}_schema", r.ident);
+        let records = g.record_items(&r.pipeline);
+        let records = (!records.is_empty()).then(|| {
+            let doc = format!(" What is known at build time of row `{}`'s records.", r.id);
+            quote! {
+                #[doc = #doc]
+                pub mod #schemas {
+                    use super::rt;
+
+                    #records
+                }
+            }
+        });
+        let sink_schema = r.pipeline.schemas.output.as_ref().map(|_| quote!(#schemas::SCHEMA));
+        let body = g.with_sink_schema(sink_schema).body(&r.pipeline);
         let builder_doc = format!(" Builds row `{}`'s pipeline from its merged config.", r.id);
         let builder_fn = if r.parent.is_some() {
             quote! {
@@ -332,6 +377,8 @@ pub fn generate_matrix(m: &ir::Matrix, opts: &CodegenOptions) -> TokenStream {
             }
         });
         quote! {
+            #records
+
             #builder_fn
 
             async fn #invoke(exec: &#matrix::Executor, parent: Option<&#rt::Record>) -> bool {

@@ -24,12 +24,32 @@ pub(crate) struct Gen<'a> {
     fallback_span: Span,
     /// Which `${env:…}` values the runtime masks.
     secret_env: &'a SecretEnv,
+    /// The constant describing the records the pipeline's sink receives
+    /// (`SCHEMA`), when they are known at build time.
+    sink_schema: Option<TokenStream>,
 }
 
 impl<'a> Gen<'a> {
     /// A context for one pipeline (or matrix) whose masked variables are `secret_env`.
     pub(crate) fn new(fallback_span: Span, secret_env: &'a SecretEnv) -> Self {
-        Gen { rt: quote!(rt), fallback_span, secret_env }
+        Gen { rt: quote!(rt), fallback_span, secret_env, sink_schema: None }
+    }
+
+    /// The same context for one pipeline whose sink receives the records that
+    /// the constant `schema` describes (`None`: not known at build time).
+    pub(crate) fn with_sink_schema(&self, schema: Option<TokenStream>) -> Gen<'a> {
+        Gen {
+            rt: self.rt.clone(),
+            fallback_span: self.fallback_span,
+            secret_env: self.secret_env,
+            sink_schema: schema,
+        }
+    }
+
+    /// The constant describing the records the sink receives, when known
+    /// (a table sink creates its columns from its fields).
+    pub(crate) fn sink_schema(&self) -> Option<&TokenStream> {
+        self.sink_schema.as_ref()
     }
 
     /// The runtime alias, `rt`.

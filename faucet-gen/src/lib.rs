@@ -32,6 +32,7 @@ pub mod ir;
 pub mod load;
 pub mod read;
 pub mod record_schema;
+mod records;
 #[cfg(feature = "schema")]
 pub mod schema;
 pub mod secrets;

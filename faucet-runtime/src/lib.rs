@@ -32,6 +32,7 @@ mod pipeline;
 pub mod progress;
 mod report;
 mod reshape;
+pub mod schema;
 pub mod secret;
 mod sink;
 mod source;
@@ -73,6 +74,8 @@ pub mod __private {
     pub use crate::*;
     /// Durations in generated configs: `rt::Duration::from_millis(2500)`.
     pub use core::time::Duration;
+    /// The derives of generated `Record` structs: `#[serde(crate = "rt::serde")]`.
+    pub use serde;
     pub use serde_json;
     pub use tokio;
 

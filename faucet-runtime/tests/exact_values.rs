@@ -583,6 +583,7 @@ mod sqlite {
                 write_mode: WriteMode::Append,
                 key: Vec::new(),
                 delete_marker: None,
+                columns: None,
             },
         })
     }
@@ -661,6 +662,7 @@ mod postgres {
                 write_mode: WriteMode::Append,
                 key: Vec::new(),
                 delete_marker: None,
+                columns: None,
             },
             write_method: WriteMethod::Copy,
         })
@@ -762,6 +764,7 @@ mod mysql {
                 write_mode: WriteMode::Append,
                 key: Vec::new(),
                 delete_marker: None,
+                columns: None,
             },
         })
     }

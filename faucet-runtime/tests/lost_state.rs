@@ -111,6 +111,7 @@ mod sqlite {
                 write_mode: WriteMode::Append,
                 key: Vec::new(),
                 delete_marker: None,
+                columns: None,
             },
         })
     }
@@ -189,6 +190,7 @@ mod postgres {
                 write_mode: WriteMode::Append,
                 key: Vec::new(),
                 delete_marker: None,
+                columns: None,
             },
             write_method: WriteMethod::Copy,
         })
@@ -234,6 +236,7 @@ mod mysql {
                 write_mode: WriteMode::Append,
                 key: Vec::new(),
                 delete_marker: None,
+                columns: None,
             },
         })
     }

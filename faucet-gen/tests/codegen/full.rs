@@ -62,6 +62,7 @@ pub mod full_featured {
                     write_mode: rt::config::sql::WriteMode::Append,
                     key: Vec::new(),
                     delete_marker: None,
+                    columns: None,
                 },
             };
             rt::gate_sqlite!(

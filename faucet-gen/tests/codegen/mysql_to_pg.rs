@@ -55,6 +55,7 @@ pub mod mysql_to_pg {
                     write_mode: rt::config::sql::WriteMode::Append,
                     key: Vec::new(),
                     delete_marker: None,
+                    columns: None,
                 },
                 write_method: rt::config::sql::WriteMethod::Copy,
             };

@@ -53,6 +53,7 @@ pub mod pg_to_mysql {
                             rt::serde_json::Value::String(String::from("d")),
                         ]),
                     }),
+                    columns: None,
                 },
             };
             rt::gate_mysql!(

@@ -66,6 +66,7 @@ pub mod pg_orders {
                             rt::serde_json::Value::String(String::from("delete")),
                         ]),
                     }),
+                    columns: None,
                 },
                 write_method: rt::config::sql::WriteMethod::Insert,
             };
@@ -94,6 +95,7 @@ pub mod pg_orders {
                             write_mode: rt::config::sql::WriteMode::Append,
                             key: Vec::new(),
                             delete_marker: None,
+                            columns: None,
                         },
                         write_method: rt::config::sql::WriteMethod::Copy,
                     };

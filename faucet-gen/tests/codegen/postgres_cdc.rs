@@ -78,6 +78,7 @@ pub mod pg_cdc_replica {
                         field: String::from("_deleted"),
                         values: Vec::from([rt::serde_json::Value::Bool(true)]),
                     }),
+                    columns: None,
                 },
                 write_method: rt::config::sql::WriteMethod::Insert,
             };

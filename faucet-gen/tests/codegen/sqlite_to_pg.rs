@@ -50,6 +50,7 @@ pub mod sqlite_to_pg {
                     write_mode: rt::config::sql::WriteMode::Append,
                     key: Vec::new(),
                     delete_marker: None,
+                    columns: None,
                 },
                 write_method: rt::config::sql::WriteMethod::Insert,
             };

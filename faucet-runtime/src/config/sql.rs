@@ -8,6 +8,7 @@
 use serde_json::Value;
 
 use crate::connectors::dburl;
+use crate::schema::Field;
 
 /// What a `postgres` or `mysql` source reads.
 #[derive(Debug, Clone, PartialEq)]
@@ -171,6 +172,14 @@ pub struct TableWrite {
     pub key: Vec<String>,
     /// Marks records that delete (upsert mode).
     pub delete_marker: Option<DeleteMarker>,
+    /// The fields the records are known to have (a generated pipeline's
+    /// `SCHEMA`, with `auto_map` and `create_table`): the table is created
+    /// with a column of the field's type for each (numeric with its
+    /// precision, timestamps, JSON, binary; `NOT NULL` where every record
+    /// has a value). A record key not listed gets a column typed from the
+    /// first batch, as without them. `None`: every column is typed from the
+    /// first batch.
+    pub columns: Option<&'static [Field]>,
 }
 
 /// How the `postgres` sink's appends reach the server.

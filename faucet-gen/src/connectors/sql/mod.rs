@@ -751,13 +751,50 @@ settings! {
         key: KeyColumns<N>,
         /// Deletes among upserts (`write_mode: upsert`).
         delete_marker: Option<DeleteMarker>,
+        /// Not a key: the typed columns `create_table` makes (see [`SchemaColumns`]).
+        columns: SchemaColumns,
     }
 }
 
 impl<N: Names> TableWrite<N> {
-    /// Gives `unmapped_fields` its default, which follows `create_table`.
-    pub fn settle(&mut self) {
+    /// Gives `unmapped_fields` its default, which follows `create_table`, and
+    /// says whether the table is made from the records' schema (`create_table`
+    /// with `auto_map`, the column mapping `auto_map` says).
+    pub fn settle(&mut self, auto_map: bool) {
         self.unmapped_fields.settle(UnmappedFields::default_for(self.create_table));
+        self.columns.from_schema = self.create_table && auto_map;
+    }
+}
+
+/// The columns a table sink creates its table with: the fields of the records
+/// it receives, when the pipeline's output schema is known at build time
+/// (`Some(SCHEMA.fields)`, the generated module's constant, which
+/// `Gen::sink_schema` names); `None` otherwise, and then the runtime types
+/// each column from the first batch. Not a config key: it takes none, and
+/// lays out no key in the spec.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SchemaColumns {
+    /// Whether the sink creates an `auto_map` table (set by [`TableWrite::settle`]).
+    pub from_schema: bool,
+}
+
+/// The keys of [`SchemaColumns`]: none.
+const NO_KEYS: crate::spec::Spec =
+    crate::spec::Spec { name: "sink.sql.schema_columns", doc: "", fields: &[], variants: &[] };
+
+impl Part for SchemaColumns {
+    const KIND: Kind = Kind::Flatten(&NO_KEYS);
+    const REQUIRED: bool = false;
+
+    fn read_part(_: &mut Fields<'_>, _: &'static str, _: &mut Diagnostics) -> Option<Self> {
+        Some(SchemaColumns::default())
+    }
+
+    fn emit_part(&self, g: &Gen) -> TokenStream {
+        match g.sink_schema() {
+            Some(schema) if self.from_schema => quote!(Some(#schema.fields)),
+            _ => quote!(None),
+        }
     }
 }
 

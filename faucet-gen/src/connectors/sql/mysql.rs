@@ -100,7 +100,7 @@ impl Connector for MySqlSink {
         let agree = finish_server_sink(f, config, false, diags);
         let mut sink = sink.filter(|_| agree)?;
         let s = &mut sink.sink.0;
-        s.write.0.settle();
+        s.write.0.settle(s.column_mapping == ColumnMapping::AutoMap);
         Some(sink)
     }
 

@@ -102,7 +102,7 @@ impl Connector for PostgresSink {
         let agree = finish_server_sink(f, config, true, diags);
         let mut sink = sink.filter(|_| agree)?;
         let s = &mut sink.sink.0;
-        s.write.0.settle();
+        s.write.0.settle(s.column_mapping == ColumnMapping::AutoMap);
         // COPY only appends: upserts and deletes use INSERT and DELETE statements.
         let append = s.write.0.write_mode.0 == WriteMode::Append;
         s.write_method.settle(if append { WriteMethod::Copy } else { WriteMethod::Insert });

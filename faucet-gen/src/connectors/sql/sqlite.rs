@@ -331,7 +331,7 @@ impl Connector for SqliteSink {
         f.finish(diags);
         let writes = check_writes::<SqliteNames>(config, json_mapping, JSON_MAPPING_APPENDS, false, diags);
         let mut sink = sink.filter(|_| unmapped && writes)?;
-        sink.write.0.settle();
+        sink.write.0.settle(sink.column_mapping.0 == ColumnMapping::AutoMap);
         Some(sink)
     }
 

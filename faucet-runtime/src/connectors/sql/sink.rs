@@ -11,6 +11,7 @@ use serde_json::{Map, Value, json};
 use crate::config::sql::{DeleteMarker, UnmappedFields, WriteMode};
 use crate::error::{ErrorKind, FaucetError, Result};
 use crate::page::{CommitToken, Record};
+use crate::schema::Field;
 use crate::sink::{RowFailure, WriteOutcome};
 
 /// The table that holds each scope's last committed token.
@@ -540,6 +541,50 @@ pub(crate) struct NewColumns {
     pub(crate) refused: Vec<(usize, String)>,
 }
 
+/// The columns of a table `create_table` makes: one per declared field, in
+/// order, typed by `declared_type`, then the `inferred` ones (see
+/// [`infer_columns`]) of record keys that are not declared. A declared name
+/// that cannot name a column (by `names`' rule, or folding onto one before
+/// it) makes none: records holding that key are dead-lettered as without a
+/// schema (see [`unnameable_rows`]).
+pub(crate) fn create_columns(
+    declared: Option<&[Field]>,
+    inferred: Vec<(String, &'static str)>,
+    names: ColumnNames,
+    declared_type: impl Fn(&Field) -> String,
+) -> Vec<(String, String)> {
+    let mut columns: Vec<(String, String)> = Vec::new();
+    let mut folded: Vec<String> = Vec::new();
+    for field in declared.unwrap_or_default() {
+        let fold = (names.fold)(field.name);
+        if names.refuse(field.name).is_none() && !folded.contains(&fold) {
+            folded.push(fold);
+            columns.push((field.name.to_owned(), declared_type(field)));
+        }
+    }
+    for (name, ty) in inferred {
+        if !folded.contains(&(names.fold)(&name)) {
+            columns.push((name, ty.to_owned()));
+        }
+    }
+    columns
+}
+
+/// The type of a column [`new_columns`] adds: the declared field's type when
+/// the key is declared (without `NOT NULL`: the table has rows already),
+/// else `inferred`.
+pub(crate) fn added_type(
+    declared: Option<&[Field]>,
+    name: &str,
+    inferred: &'static str,
+    declared_type: impl Fn(&Field) -> String,
+) -> String {
+    match declared.unwrap_or_default().iter().find(|f| f.name == name) {
+        Some(field) => declared_type(&Field { nullable: true, ..*field }),
+        None => inferred.to_owned(),
+    }
+}
+
 /// One column per key of `rows` (first-seen order), typed by `type_of` of
 /// its first non-null value (`fallback` when it is null everywhere).
 pub(crate) fn infer_columns<'r>(
@@ -707,6 +752,30 @@ mod tests {
         let got: Vec<Option<&Value>> = ["c", "a", "x", "b"].iter().map(|f| fields.get(f)).collect();
         assert_eq!(got, [Some(&json!(3)), Some(&json!(1)), None, Some(&json!(2))]);
         assert_eq!(FieldsInOrder::new(&json!("not an object")).get("a"), None);
+    }
+
+    #[test]
+    fn declared_columns_come_first_typed_and_keys_not_declared_follow() {
+        use crate::schema::FieldType;
+        let names = ColumnNames {
+            dialect: "D",
+            max_bytes: Some(5),
+            max_chars: None,
+            refuses_empty: true,
+            refuses_trailing_space: false,
+            fold: str::to_ascii_lowercase,
+        };
+        let field = |name, nullable| Field { name, ty: FieldType::Integer, nullable, required: true };
+        let declared = [field("id", false), field("toolong", true), field("ID", true), field("n", true)];
+        let inferred = vec![("Id".to_owned(), "T"), ("x".to_owned(), "T"), ("n".to_owned(), "T")];
+        let ty = |f: &Field| if f.always_set() { "INT NOT NULL".to_owned() } else { "INT".to_owned() };
+        let columns = create_columns(Some(&declared), inferred.clone(), names, ty);
+        let want = [("id", "INT NOT NULL"), ("n", "INT"), ("x", "T")];
+        assert_eq!(columns, want.map(|(n, t)| (n.to_owned(), t.to_owned())));
+        let columns = create_columns(None, inferred, names, ty);
+        assert_eq!(columns.len(), 3);
+        assert_eq!(added_type(Some(&declared), "id", "T", ty), "INT", "added columns are nullable");
+        assert_eq!(added_type(Some(&declared), "y", "T", ty), "T");
     }
 
     #[test]

@@ -13,21 +13,25 @@
 //! since MySQL commits implicitly around it; a rerun after a crash between the
 //! two finds the columns there and writes the batch once.
 
+use std::collections::HashMap;
 use std::str::FromStr;
 
 use serde_json::Value;
 use sqlx::mysql::{MySqlArguments, MySqlConnectOptions, MySqlConnection, MySqlDatabaseError};
 use sqlx::{Arguments, AssertSqlSafe, ConnectOptions, Row};
 
+use super::json_columns;
 use crate::config::sql::{ColumnMapping, MySqlSinkConfig, UnmappedFields, WriteMode};
 use crate::connectors::dburl;
 use crate::connectors::sql::sink::{
-    ColumnNames, Committed, Keying, NewColumns, StoredFailure, TOKEN_TABLE, check_identifier, infer_columns,
-    new_columns, outcome, page_failures, refuse_earlier_lineage, shapes, unnameable_rows,
+    ColumnNames, Committed, Keying, NewColumns, StoredFailure, TOKEN_TABLE, added_type, check_identifier,
+    create_columns, infer_columns, new_columns, outcome, page_failures, refuse_earlier_lineage, shapes,
+    unnameable_rows,
 };
 use crate::error::{FaucetError, Result};
 use crate::number;
 use crate::page::{CommitToken, Record};
+use crate::schema::{Field, FieldType};
 use crate::sink::{OpenContext, Sink, WriteOutcome};
 
 const MAX_PARAMS: usize = 65535;
@@ -89,10 +93,81 @@ fn column_type(value: &Value) -> &'static str {
     }
 }
 
-fn add(args: &mut MySqlArguments, value: Option<&Value>, json_text: bool) -> Result<()> {
+/// The column type `create_table` gives a declared field (`key`: it is part
+/// of the primary key, so it must be indexable): DECIMAL keeps its precision
+/// and scale within MySQL's limits (65 digits, 30 after the point; beyond,
+/// LONGTEXT keeps every digit), timestamps are DATETIME(6) or, with a time
+/// zone, TIMESTAMP(6) (stored in UTC); `NOT NULL` when every record has a value.
+fn declared_type(field: &Field, key: bool) -> String {
+    let ty = match field.ty {
+        FieldType::String | FieldType::Other { .. } if key => "VARCHAR(255)".to_owned(),
+        FieldType::String | FieldType::Other { .. } => "LONGTEXT".to_owned(),
+        FieldType::Integer => "BIGINT".to_owned(),
+        FieldType::Number => "DOUBLE".to_owned(),
+        FieldType::Decimal { precision: Some(p), scale } => {
+            let s = scale.unwrap_or(0);
+            if (1..=65).contains(&p) && s <= 30 && s <= p {
+                format!("DECIMAL({p}, {s})")
+            } else {
+                "LONGTEXT".to_owned()
+            }
+        }
+        FieldType::Decimal { precision: None, .. } => "DECIMAL(65, 30)".to_owned(),
+        FieldType::Boolean => "BOOLEAN".to_owned(),
+        FieldType::Date => "DATE".to_owned(),
+        FieldType::Time => "TIME(6)".to_owned(),
+        FieldType::Timestamp { time_zone: false } => "DATETIME(6)".to_owned(),
+        FieldType::Timestamp { time_zone: true } => "TIMESTAMP(6)".to_owned(),
+        FieldType::Json | FieldType::Object { .. } | FieldType::Array { .. } => "JSON".to_owned(),
+        FieldType::Binary if key => "VARBINARY(255)".to_owned(),
+        FieldType::Binary => "LONGBLOB".to_owned(),
+    };
+    // Explicit NULL: a TIMESTAMP column without it may be made NOT NULL with
+    // an automatic default (`explicit_defaults_for_timestamp` off).
+    if field.always_set() { format!("{ty} NOT NULL") } else { format!("{ty} NULL") }
+}
+
+/// How a record's value is bound for a column, by the column's type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ValueKind {
+    /// Strings, numbers and booleans as they are.
+    Plain,
+    /// JSON (MySQL's type, or MariaDB's LONGTEXT checked by `json_valid`):
+    /// the value's JSON text, so a string stays a JSON string.
+    Json,
+    /// BLOB, BINARY, VARBINARY: a base64 string (how faucet's sources carry
+    /// binary values) as its bytes.
+    Binary,
+    /// DATETIME, TIMESTAMP: ISO 8601 text with a `T` or an offset as MySQL's
+    /// `YYYY-MM-DD hh:mm:ss.ffffff` (in UTC when it had an offset).
+    DateTime,
+}
+
+impl ValueKind {
+    /// The kind of a column of `data_type` (information_schema's `DATA_TYPE`).
+    fn of(data_type: &str, json: bool) -> ValueKind {
+        match data_type {
+            _ if json => ValueKind::Json,
+            "json" => ValueKind::Json,
+            "blob" | "tinyblob" | "mediumblob" | "longblob" | "binary" | "varbinary" => ValueKind::Binary,
+            "datetime" | "timestamp" => ValueKind::DateTime,
+            _ => ValueKind::Plain,
+        }
+    }
+}
+
+fn add(args: &mut MySqlArguments, value: Option<&Value>, kind: ValueKind) -> Result<()> {
     let added = match value {
         None | Some(Value::Null) => args.add(None::<String>),
-        Some(v) if json_text => args.add(v.to_string()),
+        Some(v) if kind == ValueKind::Json => args.add(v.to_string()),
+        Some(Value::String(s)) if kind == ValueKind::Binary => {
+            use base64::Engine as _;
+            match base64::engine::general_purpose::STANDARD.decode(s) {
+                Ok(bytes) => args.add(bytes),
+                Err(_) => args.add(s.clone()),
+            }
+        }
+        Some(Value::String(s)) if kind == ValueKind::DateTime => args.add(datetime_text(s)),
         Some(Value::Bool(b)) => args.add(*b),
         // Other numbers go as their exact text, which MySQL converts to the
         // column's type (a DECIMAL keeps every digit, a DOUBLE takes the nearest).
@@ -107,6 +182,80 @@ fn add(args: &mut MySqlArguments, value: Option<&Value>, json_text: bool) -> Res
     added.map_err(|e| FaucetError::sink(format!("binding a value: {e}")))
 }
 
+/// An ISO 8601 date-time as MySQL reads it: `2024-05-01T10:20:30.5+02:00` →
+/// `2024-05-01 08:20:30.5` (the sink's session runs in UTC, so a TIMESTAMP
+/// column stores that instant). Text of another shape is passed as it is,
+/// for the server to accept or refuse.
+fn datetime_text(text: &str) -> String {
+    let Some((date, time)) = text.split_once(['T', ' ']) else {
+        return text.to_owned();
+    };
+    let (clock, offset_minutes) = match time.strip_suffix('Z') {
+        Some(clock) => (clock, 0),
+        None => match time.rfind(['+', '-']) {
+            Some(at) => match offset(&time[at..]) {
+                Some(minutes) => (&time[..at], minutes),
+                None => return text.to_owned(),
+            },
+            None => return format!("{date} {time}"),
+        },
+    };
+    if offset_minutes == 0 {
+        return format!("{date} {clock}");
+    }
+    let parse = |s: &str| s.parse::<i64>().ok();
+    let mut d = date.splitn(3, '-');
+    let (Some(y), Some(m), Some(day)) =
+        (d.next().and_then(parse), d.next().and_then(parse), d.next().and_then(parse))
+    else {
+        return text.to_owned();
+    };
+    let (Some(h), Some(min), rest) =
+        (clock.get(0..2).and_then(parse), clock.get(3..5).and_then(parse), clock.get(5..).unwrap_or(""))
+    else {
+        return text.to_owned();
+    };
+    let minutes = (days_from_civil(y, m, day) * 24 + h) * 60 + min - offset_minutes;
+    let (days, minute_of_day) = (minutes.div_euclid(1440), minutes.rem_euclid(1440));
+    let (y, m, day) = civil_from_days(days);
+    format!("{y:04}-{m:02}-{day:02} {:02}:{:02}{rest}", minute_of_day / 60, minute_of_day % 60)
+}
+
+/// The minutes east of UTC of an offset `+hh:mm`, `+hhmm` or `+hh`.
+fn offset(text: &str) -> Option<i64> {
+    let sign = if text.starts_with('-') { -1 } else { 1 };
+    let digits: String = text[1..].chars().filter(|c| *c != ':').collect();
+    if !digits.bytes().all(|b| b.is_ascii_digit()) || !matches!(digits.len(), 2 | 4) {
+        return None;
+    }
+    let hours: i64 = digits[..2].parse().ok()?;
+    let minutes: i64 = if digits.len() == 4 { digits[2..].parse().ok()? } else { 0 };
+    Some(sign * (hours * 60 + minutes))
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146097 + doe - 719468
+}
+
+/// The date of a day count since 1970-01-01 (the inverse of [`days_from_civil`]).
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719468;
+    let era = z.div_euclid(146097);
+    let doe = z - era * 146097;
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
 /// Writes records into a MySQL or MariaDB table, one transaction per batch.
 #[derive(Debug)]
 pub struct MySqlSink {
@@ -114,6 +263,8 @@ pub struct MySqlSink {
     conn: Option<MySqlConnection>,
     scope: String,
     columns: Option<Vec<String>>,
+    /// How values are bound for the columns that are not plain.
+    kinds: HashMap<String, ValueKind>,
     committed: Option<Committed>,
 }
 
@@ -121,6 +272,8 @@ pub struct MySqlSink {
 struct Statement {
     table: String,
     columns: Vec<Option<String>>,
+    /// How each of `columns` binds its value.
+    kinds: Vec<ValueKind>,
     names: Vec<String>,
     delete: bool,
     tail: String,
@@ -142,10 +295,10 @@ impl Statement {
     fn args(&self, batch: &[Record], rows: &[usize]) -> Result<MySqlArguments> {
         let mut args = MySqlArguments::default();
         for &r in rows {
-            for c in &self.columns {
+            for (c, kind) in self.columns.iter().zip(&self.kinds) {
                 match c {
-                    None => add(&mut args, Some(&batch[r]), true)?,
-                    Some(c) => add(&mut args, batch[r].get(c.as_str()), false)?,
+                    None => add(&mut args, Some(&batch[r]), ValueKind::Json)?,
+                    Some(c) => add(&mut args, batch[r].get(c.as_str()), *kind)?,
                 }
             }
         }
@@ -188,7 +341,14 @@ impl Statement {
 impl MySqlSink {
     /// A sink for `config`; the connection is opened by [`Sink::open`].
     pub fn new(config: MySqlSinkConfig) -> Self {
-        MySqlSink { config, conn: None, scope: String::new(), columns: None, committed: None }
+        MySqlSink {
+            config,
+            conn: None,
+            scope: String::new(),
+            columns: None,
+            kinds: HashMap::new(),
+            committed: None,
+        }
     }
 
     fn qualified(&self, table: &str) -> String {
@@ -201,19 +361,29 @@ impl MySqlSink {
     async fn read_columns(&mut self) -> Result<()> {
         let conn = self.conn.as_mut().expect("opened");
         let rows = sqlx::query(
-            "SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) \
+            "SELECT COLUMN_NAME, CAST(DATA_TYPE AS CHAR) FROM information_schema.COLUMNS \
+             WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) \
              AND TABLE_NAME = ? AND EXTRA NOT LIKE '%GENERATED%' ORDER BY ORDINAL_POSITION",
         )
         .bind(self.config.schema.clone())
         .bind(self.config.table_name.clone())
-        .fetch_all(conn)
+        .fetch_all(&mut *conn)
         .await
         .map_err(|e| FaucetError::sink(describe(&e, "reading the table's columns")))?;
-        let columns: Vec<String> = rows
+        let columns: Vec<(String, String)> = rows
             .iter()
-            .map(|r| r.try_get::<String, _>(0))
-            .collect::<std::result::Result<_, _>>()
+            .map(|r| Ok((r.try_get::<String, _>(0)?, r.try_get::<String, _>(1)?)))
+            .collect::<std::result::Result<_, sqlx::Error>>()
             .map_err(|e| FaucetError::sink(describe(&e, "reading the table's columns")))?;
+        let json = json_columns(conn, self.config.schema.as_deref(), &self.config.table_name)
+            .await
+            .map_err(|e| FaucetError::sink(describe(&e, "reading the table's JSON columns")))?;
+        self.kinds = columns
+            .iter()
+            .map(|(name, ty)| (name.clone(), ValueKind::of(&ty.to_ascii_lowercase(), json.contains(name))))
+            .filter(|(_, kind)| *kind != ValueKind::Plain)
+            .collect();
+        let columns: Vec<String> = columns.into_iter().map(|(name, _)| name).collect();
         self.columns = (!columns.is_empty()).then_some(columns);
         Ok(())
     }
@@ -221,21 +391,26 @@ impl MySqlSink {
     /// Creates the table from `batch` (before the transaction: DDL commits
     /// implicitly), leaving out the rows listed in `unnameable`.
     async fn create(&mut self, batch: &[Record], unnameable: &[(usize, String)]) -> Result<()> {
-        let mut columns: Vec<(String, &'static str)> = Vec::new();
+        let mut columns: Vec<(String, String)> = Vec::new();
         match &self.config.column_mapping {
-            ColumnMapping::Json { column } => columns.push((column.clone(), "JSON")),
+            ColumnMapping::Json { column } => columns.push((column.clone(), "JSON".to_owned())),
             ColumnMapping::AutoMap => {
                 let rows = batch.iter().enumerate().filter(|(i, _)| !unnameable.iter().any(|(u, _)| u == i));
-                for (name, ty) in infer_columns(rows.map(|(_, r)| r), column_type, "LONGTEXT") {
+                let mut inferred = infer_columns(rows.map(|(_, r)| r), column_type, "LONGTEXT");
+                for (name, ty) in &mut inferred {
                     // A key column must be indexable: text keys get a bounded VARCHAR.
-                    let keyed = ty == "LONGTEXT" && self.config.write.key.contains(&name);
-                    columns.push((name, if keyed { "VARCHAR(255)" } else { ty }));
+                    if *ty == "LONGTEXT" && self.config.write.key.contains(name) {
+                        *ty = "VARCHAR(255)";
+                    }
                 }
+                let key = &self.config.write.key;
+                let declared = |f: &Field| declared_type(f, key.iter().any(|k| k == f.name));
+                columns = create_columns(self.config.write.columns, inferred, COLUMN_NAMES, declared);
             }
         }
         for key in &self.config.write.key {
             if !columns.iter().any(|(c, _)| c == key) {
-                columns.push((key.clone(), "VARCHAR(255)"));
+                columns.push((key.clone(), "VARCHAR(255)".to_owned()));
             }
         }
         if columns.is_empty() {
@@ -274,8 +449,14 @@ impl MySqlSink {
         let NewColumns { added, refused: bad } =
             new_columns(&self.keying(), batch, &names, COLUMN_NAMES, column_type, "LONGTEXT", &table);
         if !added.is_empty() {
-            let list: Vec<String> =
-                added.iter().map(|(n, ty)| format!("ADD COLUMN {} {ty}", quote_ident(n))).collect();
+            let declared = self.config.write.columns;
+            let list: Vec<String> = added
+                .iter()
+                .map(|(n, ty)| {
+                    let ty = added_type(declared, n, ty, |f| declared_type(f, false));
+                    format!("ADD COLUMN {} {ty}", quote_ident(n))
+                })
+                .collect();
             let sql = format!("ALTER TABLE {table} {}", list.join(", "));
             exec(self.conn.as_mut().expect("opened"), sql, "adding columns").await?;
             self.read_columns().await?;
@@ -303,11 +484,14 @@ impl MySqlSink {
         let plan =
             self.keying().plan(batch, auto_map.then_some(&names[..]), &table, token.part, &mut failures);
         let mut written = plan.superseded;
+        let kinds = &self.kinds;
+        let kind = |column: &str| kinds.get(column).copied().unwrap_or(ValueKind::Plain);
         let conn = self.conn.as_mut().expect("opened");
         if !plan.deletes.is_empty() {
             let statement = Statement {
                 table: table.clone(),
                 columns: self.config.write.key.iter().cloned().map(Some).collect(),
+                kinds: self.config.write.key.iter().map(|k| kind(k)).collect(),
                 names: self.config.write.key.clone(),
                 delete: true,
                 tail: String::new(),
@@ -348,8 +532,16 @@ impl MySqlSink {
             } else {
                 String::new()
             };
-            let statement =
-                Statement { table: table.clone(), columns, names, delete: false, tail, part: token.part };
+            let kinds = columns.iter().map(|c| c.as_deref().map_or(ValueKind::Json, kind)).collect();
+            let statement = Statement {
+                table: table.clone(),
+                columns,
+                kinds,
+                names,
+                delete: false,
+                tail,
+                part: token.part,
+            };
             written += statement.run(conn, batch, &rows, &mut failures).await?;
         }
 
@@ -395,9 +587,11 @@ impl Sink for MySqlSink {
             .connect()
             .await
             .map_err(|e| FaucetError::sink(describe(&e, &format!("connecting to {redacted}"))))?;
+        // UTC: a TIMESTAMP column stores the instant a value with an offset names.
         exec(
             &mut conn,
-            "SET SESSION sql_mode = CONCAT_WS(',', @@SESSION.sql_mode, 'STRICT_ALL_TABLES')".into(),
+            "SET SESSION sql_mode = CONCAT_WS(',', @@SESSION.sql_mode, 'STRICT_ALL_TABLES'), time_zone = '+00:00'"
+                .into(),
             "setting sql_mode",
         )
         .await?;
@@ -566,6 +760,7 @@ mod tests {
                     write_mode: WriteMode::Append,
                     key: Vec::new(),
                     delete_marker: None,
+                    columns: None,
                 },
             }
         }
@@ -591,6 +786,30 @@ mod tests {
 
     fn token(seq: u64, part: u32) -> CommitToken {
         CommitToken { seq, part }
+    }
+
+    #[test]
+    fn iso_date_times_become_mysql_text_in_utc() {
+        let cases = [
+            ("2024-05-01T10:20:30.123456", "2024-05-01 10:20:30.123456"),
+            ("2024-05-01T10:20:30.5+00:00", "2024-05-01 10:20:30.5"),
+            ("2024-05-01 10:20:30Z", "2024-05-01 10:20:30"),
+            // Offsets move the instant to UTC, across days, months and leap days.
+            ("2024-03-01T01:30:00+02:00", "2024-02-29 23:30:00"),
+            ("2023-12-31T23:00:00.000001-01:30", "2024-01-01 00:30:00.000001"),
+            ("2024-05-01T10:20:30+0530", "2024-05-01 04:50:30"),
+            // Anything else is left for the server to judge.
+            ("2024-05-01", "2024-05-01"),
+            ("yesterday", "yesterday"),
+            ("2024-05-01T10:20:30+5", "2024-05-01T10:20:30+5"),
+        ];
+        for (text, want) in cases {
+            assert_eq!(datetime_text(text), want, "{text}");
+        }
+        for days in [-719_468, -1, 0, 19_843, 2_932_896] {
+            let (y, m, d) = civil_from_days(days);
+            assert_eq!(days_from_civil(y, m, d), days);
+        }
     }
 
     #[tokio::test]

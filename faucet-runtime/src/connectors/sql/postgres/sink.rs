@@ -24,12 +24,14 @@ use sqlx::{Arguments, AssertSqlSafe, Row, SqlSafeStr, SqlStr};
 use super::{close, connect, describe, qualified, quote_ident, sqlstate};
 use crate::config::sql::{ColumnMapping, PostgresSinkConfig, UnmappedFields, WriteMethod, WriteMode};
 use crate::connectors::sql::sink::{
-    ColumnNames, Committed, FieldsInOrder, Keying, NewColumns, StoredFailure, TOKEN_TABLE, check_identifier,
-    infer_columns, new_columns, outcome, page_failures, refuse_earlier_lineage, shapes, unnameable_rows,
+    ColumnNames, Committed, FieldsInOrder, Keying, NewColumns, StoredFailure, TOKEN_TABLE, added_type,
+    check_identifier, create_columns, infer_columns, new_columns, outcome, page_failures,
+    refuse_earlier_lineage, shapes, unnameable_rows,
 };
 use crate::error::{FaucetError, Result};
 use crate::number;
 use crate::page::{CommitToken, Record};
+use crate::schema::{Field, FieldType};
 use crate::sink::{OpenContext, Sink, WriteOutcome};
 
 /// PostgreSQL's limit on bound parameters per statement.
@@ -461,8 +463,14 @@ impl PostgresSink {
         if added.is_empty() {
             return Ok(None);
         }
-        let list: Vec<String> =
-            added.iter().map(|(n, ty)| format!("ADD COLUMN IF NOT EXISTS {} {ty}", quote_ident(n))).collect();
+        let declared = self.config.write.columns;
+        let list: Vec<String> = added
+            .iter()
+            .map(|(n, ty)| {
+                let ty = added_type(declared, n, ty, declared_type);
+                format!("ADD COLUMN IF NOT EXISTS {} {ty}", quote_ident(n))
+            })
+            .collect();
         run(conn, format!("ALTER TABLE {table} {}", list.join(", ")), "adding columns").await?;
         table_columns(conn, table).await
     }
@@ -477,12 +485,15 @@ impl PostgresSink {
     ) -> Result<Option<Vec<Column>>> {
         let rows = batch.iter().enumerate().filter(|(i, _)| !unnameable.iter().any(|(u, _)| u == i));
         let mut definition = match &self.config.column_mapping {
-            ColumnMapping::AutoMap => infer_columns(rows.map(|(_, r)| r), column_type, "TEXT"),
-            ColumnMapping::Json { column } => vec![(column.clone(), "JSONB")],
+            ColumnMapping::AutoMap => {
+                let inferred = infer_columns(rows.map(|(_, r)| r), column_type, "TEXT");
+                create_columns(self.config.write.columns, inferred, COLUMN_NAMES, declared_type)
+            }
+            ColumnMapping::Json { column } => vec![(column.clone(), "JSONB".to_owned())],
         };
         for key in &self.config.write.key {
             if !definition.iter().any(|(name, _)| name == key) {
-                definition.push((key.clone(), "TEXT"));
+                definition.push((key.clone(), "TEXT".to_owned()));
             }
         }
         if definition.is_empty() {
@@ -725,6 +736,30 @@ fn column_type(value: &Value) -> &'static str {
         Value::Array(_) | Value::Object(_) => "JSONB",
         _ => "TEXT",
     }
+}
+
+/// The column type `create_table` gives a declared field: numeric keeps its
+/// precision and scale, timestamps and JSON keep their kind; `NOT NULL`
+/// when every record has a value.
+fn declared_type(field: &Field) -> String {
+    let ty = match field.ty {
+        FieldType::String | FieldType::Other { .. } => "TEXT".to_owned(),
+        FieldType::Integer => "BIGINT".to_owned(),
+        FieldType::Number => "DOUBLE PRECISION".to_owned(),
+        // PostgreSQL takes 1 to 1000 digits; beyond, an unconstrained numeric keeps every digit.
+        FieldType::Decimal { precision: Some(p), scale } if (1..=1000).contains(&p) => {
+            format!("NUMERIC({p}, {})", scale.unwrap_or(0))
+        }
+        FieldType::Decimal { .. } => "NUMERIC".to_owned(),
+        FieldType::Boolean => "BOOLEAN".to_owned(),
+        FieldType::Date => "DATE".to_owned(),
+        FieldType::Time => "TIME".to_owned(),
+        FieldType::Timestamp { time_zone: true } => "TIMESTAMPTZ".to_owned(),
+        FieldType::Timestamp { time_zone: false } => "TIMESTAMP".to_owned(),
+        FieldType::Json | FieldType::Object { .. } | FieldType::Array { .. } => "JSONB".to_owned(),
+        FieldType::Binary => "BYTEA".to_owned(),
+    };
+    if field.always_set() { format!("{ty} NOT NULL") } else { ty }
 }
 
 impl Sink for PostgresSink {

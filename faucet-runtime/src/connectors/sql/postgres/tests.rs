@@ -26,6 +26,7 @@ fn sink_config(schema: &str, table: &str) -> PostgresSinkConfig {
             write_mode: WriteMode::Append,
             key: Vec::new(),
             delete_marker: None,
+            columns: None,
         },
         write_method: WriteMethod::Copy,
     }

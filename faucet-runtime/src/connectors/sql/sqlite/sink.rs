@@ -33,12 +33,13 @@ use sqlx::{Arguments, AssertSqlSafe, ConnectOptions, Row, SqlSafeStr, SqlStr};
 
 use crate::config::sql::{ColumnMapping, SqliteSinkConfig, UnmappedFields, WriteMode};
 use crate::connectors::sql::sink::{
-    ColumnNames, Committed, Keying, NewColumns, StoredFailure, TOKEN_TABLE, infer_columns, new_columns,
-    outcome, page_failures, refuse_earlier_lineage, shapes, unnameable_rows,
+    ColumnNames, Committed, Keying, NewColumns, StoredFailure, TOKEN_TABLE, added_type, create_columns,
+    infer_columns, new_columns, outcome, page_failures, refuse_earlier_lineage, shapes, unnameable_rows,
 };
 use crate::error::{FaucetError, Result};
 use crate::number;
 use crate::page::{CommitToken, Record};
+use crate::schema::{Field, FieldType};
 use crate::sink::{OpenContext, Sink, WriteOutcome};
 
 /// SQLite's default limit on bound parameters per statement.
@@ -109,6 +110,7 @@ impl SqliteSink {
             return Ok(None);
         }
         for (name, ty) in &added {
+            let ty = added_type(self.config.write.columns, name, ty, declared_type);
             let sql = format!("ALTER TABLE {} ADD COLUMN {} {ty}", quote_ident(table), quote_ident(name));
             sqlx::query(AssertSqlSafe(sql))
                 .execute(&mut *conn)
@@ -130,15 +132,18 @@ impl SqliteSink {
         let table = &self.config.table_name;
         let rows = batch.iter().enumerate().filter(|(i, _)| !unnameable.iter().any(|(u, _)| u == i));
         let mut definition = match &self.config.column_mapping {
-            ColumnMapping::AutoMap => infer_columns(rows.map(|(_, r)| r), column_type, "TEXT"),
-            ColumnMapping::Json { column } => vec![(column.clone(), "TEXT")],
+            ColumnMapping::AutoMap => {
+                let inferred = infer_columns(rows.map(|(_, r)| r), column_type, "TEXT");
+                create_columns(self.config.write.columns, inferred, COLUMN_NAMES, declared_type)
+            }
+            ColumnMapping::Json { column } => vec![(column.clone(), "TEXT".to_owned())],
         };
         if definition.is_empty() {
             return Ok(None);
         }
         for key in &self.config.write.key {
             if !definition.iter().any(|(name, _)| name == key) {
-                definition.push((key.clone(), "TEXT"));
+                definition.push((key.clone(), "TEXT".to_owned()));
             }
         }
         let mut list: Vec<String> =
@@ -225,6 +230,7 @@ impl SqliteSink {
                 written = plan.superseded;
                 if !plan.deletes.is_empty() {
                     let mut delete = Statement::delete(table, &self.config.write.key, token.part);
+                    delete.declared = self.config.write.columns;
                     written += delete.run(conn, batch, &plan.deletes, &mut failures).await?;
                 }
                 let groups: Vec<(Vec<Fill>, Vec<usize>)> = match &self.config.column_mapping {
@@ -245,6 +251,7 @@ impl SqliteSink {
                         WriteMode::Upsert | WriteMode::Delete => on_conflict(&self.config.write.key, &fills),
                     };
                     let mut insert = Statement::insert(table, fills, &conflict, token.part);
+                    insert.declared = self.config.write.columns;
                     written += insert.run(conn, batch, &rows, &mut failures).await?;
                 }
             }
@@ -315,6 +322,8 @@ struct Statement {
     full: Option<SqlStr>,
     /// The batch's part, for the failures it records.
     part: u32,
+    /// The declared fields, which say how their values are bound (JSON text, bytes).
+    declared: Option<&'static [Field]>,
 }
 
 impl Statement {
@@ -327,6 +336,7 @@ impl Statement {
             fills,
             full: None,
             part,
+            declared: None,
         }
     }
 
@@ -376,7 +386,15 @@ impl Statement {
             for fill in &self.fills {
                 match fill {
                     Fill::Whole(_) => add(&mut args, Some(&Value::String(record.to_string())))?,
-                    Fill::Field(column) => add(&mut args, record.get(column.as_str()))?,
+                    Fill::Field(column) => {
+                        let declared = self.declared.unwrap_or_default().iter().find(|f| f.name == column);
+                        match (declared.map(|f| f.ty), record.get(column.as_str())) {
+                            (Some(ty), Some(value)) if !value.is_null() => {
+                                add_declared(&mut args, ty, value)?
+                            }
+                            (_, value) => add(&mut args, value)?,
+                        }
+                    }
                 }
             }
         }
@@ -454,6 +472,26 @@ fn add(args: &mut SqliteArguments, value: Option<&Value>) -> Result<()> {
     added.map_err(|e| FaucetError::sink(format!("binding a value: {e}")))
 }
 
+/// Binds a non-null value of a declared field: JSON as its JSON text (a
+/// string stays a JSON string), binary as the bytes of its base64 text;
+/// other types as [`add`] binds them.
+fn add_declared(args: &mut SqliteArguments, ty: FieldType, value: &Value) -> Result<()> {
+    use base64::Engine as _;
+    let added = match (ty, value) {
+        (FieldType::Json | FieldType::Object { .. } | FieldType::Array { .. }, _) => {
+            args.add(value.to_string())
+        }
+        (FieldType::Binary, Value::String(text)) => {
+            match base64::engine::general_purpose::STANDARD.decode(text) {
+                Ok(bytes) => args.add(bytes),
+                Err(_) => args.add(text.as_str()),
+            }
+        }
+        _ => return add(args, Some(value)),
+    };
+    added.map_err(|e| FaucetError::sink(format!("binding a value: {e}")))
+}
+
 /// Runs a statement that binds nothing.
 async fn exec(conn: &mut SqliteConnection, sql: &'static str) -> Result<()> {
     sqlx::query(sql).execute(conn).await.map(|_| ()).map_err(|e| db_error(e, sql))
@@ -509,6 +547,23 @@ fn column_type(value: &Value) -> &'static str {
         Value::Bool(_) => "INTEGER",
         _ => "TEXT",
     }
+}
+
+/// The column type `create_table` gives a declared field: SQLite's storage
+/// classes, with exact decimals of up to 15 digits as NUMERIC (SQLite keeps
+/// 15 significant digits of a number; a wider decimal stays TEXT, digit for
+/// digit), timestamps, dates, times and JSON as TEXT, binary as BLOB;
+/// `NOT NULL` when every record has a value.
+fn declared_type(field: &Field) -> String {
+    let ty = match field.ty {
+        FieldType::Integer => "INTEGER",
+        FieldType::Number => "REAL",
+        FieldType::Decimal { precision: Some(p), .. } if p <= 15 => "NUMERIC",
+        FieldType::Boolean => "BOOLEAN",
+        FieldType::Binary => "BLOB",
+        _ => "TEXT",
+    };
+    if field.always_set() { format!("{ty} NOT NULL") } else { ty.to_owned() }
 }
 
 /// The table's columns in table order, or `None` when it does not exist.
@@ -741,6 +796,7 @@ mod tests {
                 write_mode: WriteMode::Append,
                 key: Vec::new(),
                 delete_marker: None,
+                columns: None,
             },
         }
     }
@@ -1236,6 +1292,7 @@ mod tests {
                     write_mode: WriteMode::Append,
                     key: Vec::new(),
                     delete_marker: None,
+                    columns: None,
                 },
             },
             SCOPE,

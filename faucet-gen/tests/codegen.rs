@@ -6,6 +6,8 @@
 
 use std::path::Path;
 
+use faucet_gen::record_schema::{SchemaContext, context::with_context};
+
 #[test]
 fn generated_code_matches_snapshots() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/codegen");
@@ -22,12 +24,12 @@ fn generated_code_matches_snapshots() {
         let name = format!("tests/codegen/{}", case.file_name().unwrap().to_string_lossy());
         let text = std::fs::read_to_string(case).unwrap();
         let options = faucet_gen::CodegenOptions { origin: format!("`{name}`"), ..Default::default() };
-        let mut definition =
-            faucet_gen::check_yaml(&name, &text).unwrap_or_else(|d| panic!("{name} is invalid:\n{d}"));
-        let schemas = case.with_extension("schemas.json");
-        if schemas.exists() {
-            set_schemas(&mut definition, &std::fs::read_to_string(&schemas).unwrap());
-        }
+        // The tables the `typed_*` cases read are in `tests/codegen/.faucet/`,
+        // as an offline build finds them.
+        let mut context = SchemaContext::for_crate(&dir);
+        context.offline = true;
+        let (definition, _) = with_context(context, || faucet_gen::check_yaml(&name, &text));
+        let definition = definition.unwrap_or_else(|d| panic!("{name} is invalid:\n{d}"));
         let tokens = faucet_gen::codegen::generate_definition(&definition, &options);
         let code = faucet_gen::format_tokens(tokens, &name);
         let snapshot = case.with_extension("rs");
@@ -38,43 +40,6 @@ fn generated_code_matches_snapshots() {
         }
     }
     assert!(changed.is_empty(), "generated code changed (FAUCET_BLESS=1 to accept):\n{}", changed.join("\n"));
-}
-
-/// Gives a definition the schemas a build would know (introspected or
-/// declared): `<case>.schemas.json` maps each row id (`pipeline` for a single
-/// pipeline) to `{"table": <a TableSchema, as the offline cache stores it>,
-/// "output": [<fields>]}`. The table is the source's; without `output` the
-/// sink receives the table's records unchanged.
-fn set_schemas(definition: &mut faucet_gen::ir::Definition, text: &str) {
-    use faucet_gen::ir::{Definition, Pipeline};
-    use faucet_gen::record_schema::{FieldDef, Origin, RecordSchema, TableSchema};
-
-    let known: serde_json::Map<String, serde_json::Value> = serde_json::from_str(text).unwrap();
-    let set = |id: &str, pipeline: &mut Pipeline| {
-        let Some(row) = known.get(id) else { return };
-        let table: TableSchema = serde_json::from_value(row["table"].clone()).unwrap();
-        let cache = format!(".faucet/{:?}-{}.json", table.database, table.name).to_lowercase();
-        let origin = Origin::Table { database: table.database, name: table.name.clone(), cache: Some(cache) };
-        let source = table.records(origin.clone());
-        let output = match row.get("output") {
-            Some(fields) => RecordSchema {
-                fields: serde_json::from_value::<Vec<FieldDef>>(fields.clone()).unwrap(),
-                open: false,
-                origin: Origin::Transform { name: "flatten".into(), from: Box::new(origin) },
-            },
-            None => source.clone(),
-        };
-        pipeline.schemas.source = Some(source);
-        pipeline.schemas.output = Some(output);
-    };
-    match definition {
-        Definition::Single(pipeline) => set("pipeline", pipeline),
-        Definition::Matrix(matrix) => {
-            for row in &mut matrix.rows {
-                set(&row.id.clone(), &mut row.pipeline);
-            }
-        }
-    }
 }
 
 #[test]
@@ -113,8 +78,6 @@ pipeline:
 /// and not when nothing is known of the records.
 #[test]
 fn sink_columns_come_from_the_schema_only_for_tables_the_sink_creates() {
-    let schemas = r#"{"pipeline": {"table": {"database": "sqlite", "name": "t", "columns": [
-        {"name": "id", "type": {"kind": "integer"}, "nullable": false, "db_type": "INTEGER", "has_default": false}]}}}"#;
     let cases = [
         ("create_table: true, column_mapping: auto_map", true, true),
         ("create_table: false, column_mapping: auto_map", true, false),
@@ -122,14 +85,12 @@ fn sink_columns_come_from_the_schema_only_for_tables_the_sink_creates() {
         ("create_table: true, column_mapping: auto_map", false, false),
     ];
     for (keys, known, typed) in cases {
+        let declared = if known { ", record_schema: { fields: { id: integer } }" } else { "" };
         let yaml = format!(
-            "pipeline:\n  source: {{ type: sqlite, config: {{ database_url: \"sqlite://in.db\", table: t }} }}\n  \
+            "pipeline:\n  source: {{ type: jsonl, config: {{ path: in.jsonl }}{declared} }}\n  \
              sink: {{ type: postgres, config: {{ connection_url: \"postgres://u@h/db\", table_name: t, {keys} }} }}\n"
         );
-        let mut definition = faucet_gen::check_yaml("case.yaml", &yaml).unwrap_or_else(|d| panic!("{d}"));
-        if known {
-            set_schemas(&mut definition, schemas);
-        }
+        let definition = faucet_gen::check_yaml("case.yaml", &yaml).unwrap_or_else(|d| panic!("{d}"));
         let tokens = faucet_gen::codegen::generate_definition(&definition, &Default::default());
         let code = faucet_gen::format_tokens(tokens, "case.yaml");
         let want = if typed { "columns: Some(SCHEMA.fields)," } else { "columns: None," };

@@ -430,8 +430,8 @@ impl ir::Contract {
                     ContractType::Integer => FieldType::Integer,
                     ContractType::Number => FieldType::Number,
                     ContractType::Boolean => FieldType::Boolean,
-                    // The contract promises an object, not its fields.
-                    ContractType::Object => FieldType::Object { fields: Vec::new() },
+                    // The contract promises an object, not its fields: any JSON object.
+                    ContractType::Object => FieldType::Json,
                     ContractType::Array => FieldType::Array { items: Box::new(FieldType::Json) },
                 },
                 nullable: f.nullable,

@@ -7,6 +7,91 @@ pub mod contract_orders {
     const _: () = rt::VERSION_0_1;
     /// The pipeline's name, as written in its config.
     pub const NAME: &str = "contract_orders";
+    /// The fields of the records the sink receives (from the `contract` at tests/codegen/contract.yaml:14:5).
+    pub const SCHEMA: rt::schema::Schema = rt::schema::Schema {
+        fields: &[
+            rt::schema::Field {
+                name: "order_id",
+                ty: rt::schema::FieldType::String,
+                nullable: false,
+                required: true,
+            },
+            rt::schema::Field {
+                name: "status",
+                ty: rt::schema::FieldType::String,
+                nullable: false,
+                required: true,
+            },
+            rt::schema::Field {
+                name: "quantity",
+                ty: rt::schema::FieldType::Integer,
+                nullable: false,
+                required: true,
+            },
+            rt::schema::Field {
+                name: "amount",
+                ty: rt::schema::FieldType::Number,
+                nullable: false,
+                required: true,
+            },
+            rt::schema::Field {
+                name: "email",
+                ty: rt::schema::FieldType::String,
+                nullable: true,
+                required: false,
+            },
+            rt::schema::Field {
+                name: "paid",
+                ty: rt::schema::FieldType::Boolean,
+                nullable: false,
+                required: true,
+            },
+            rt::schema::Field {
+                name: "meta",
+                ty: rt::schema::FieldType::Json,
+                nullable: false,
+                required: false,
+            },
+            rt::schema::Field {
+                name: "tags",
+                ty: rt::schema::FieldType::Array {
+                    items: &rt::schema::FieldType::Json,
+                },
+                nullable: false,
+                required: false,
+            },
+        ],
+        open: false,
+        origin: "the `contract` at tests/codegen/contract.yaml:14:5",
+    };
+    /// One of the records the sink receives, as [`SCHEMA`] describes it: it reads and writes such a record exactly.
+    #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
+    #[serde(crate = "rt::serde")]
+    pub struct Record {
+        /// `order_id`: string. From the `contract` at tests/codegen/contract.yaml:14:5.
+        pub order_id: String,
+        /// `status`: string. From the `contract` at tests/codegen/contract.yaml:14:5.
+        pub status: String,
+        /// `quantity`: integer. From the `contract` at tests/codegen/contract.yaml:14:5.
+        pub quantity: i64,
+        /// `amount`: number. From the `contract` at tests/codegen/contract.yaml:14:5.
+        pub amount: f64,
+        /// `email`: string, nullable, may be absent. From the `contract` at tests/codegen/contract.yaml:14:5.
+        #[serde(
+            default,
+            deserialize_with = "rt::schema::present",
+            skip_serializing_if = "::core::option::Option::is_none"
+        )]
+        pub email: Option<Option<String>>,
+        /// `paid`: boolean. From the `contract` at tests/codegen/contract.yaml:14:5.
+        pub paid: bool,
+        /// `meta`: json, may be absent. From the `contract` at tests/codegen/contract.yaml:14:5.
+        #[serde(default, skip_serializing_if = "::core::option::Option::is_none")]
+        pub meta: Option<rt::serde_json::Value>,
+        /// `tags`: array of json, may be absent. From the `contract` at tests/codegen/contract.yaml:14:5.
+        #[serde(default, skip_serializing_if = "::core::option::Option::is_none")]
+        pub tags: Option<Vec<rt::serde_json::Value>>,
+    }
     /// Builds the pipeline: concrete connectors and a statically composed
     /// transform chain, from values checked at build time. `${env:…}`
     /// references are read now, at run time.

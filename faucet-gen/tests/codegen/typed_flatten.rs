@@ -7,7 +7,7 @@ pub mod typed_customers {
     const _: () = rt::VERSION_0_1;
     /// The pipeline's name, as written in its config.
     pub const NAME: &str = "typed_customers";
-    /// The fields of the records the sink receives (from PostgreSQL table `public.customers`, as mapped by `flatten`).
+    /// The fields of the records the sink receives (from PostgreSQL table `customers`, as mapped by `flatten`).
     pub const SCHEMA: rt::schema::Schema = rt::schema::Schema {
         fields: &[
             rt::schema::Field {
@@ -17,10 +17,16 @@ pub mod typed_customers {
                 required: true,
             },
             rt::schema::Field {
+                name: "address",
+                ty: rt::schema::FieldType::Json,
+                nullable: true,
+                required: false,
+            },
+            rt::schema::Field {
                 name: "address_city",
                 ty: rt::schema::FieldType::String,
-                nullable: true,
-                required: true,
+                nullable: false,
+                required: false,
             },
             rt::schema::Field {
                 name: "address_zip",
@@ -47,29 +53,37 @@ pub mod typed_customers {
             },
         ],
         open: false,
-        origin: "PostgreSQL table `public.customers`, as mapped by `flatten`",
+        origin: "PostgreSQL table `customers`, as mapped by `flatten`",
     };
     /// One of the records the sink receives, as [`SCHEMA`] describes it: it reads and writes such a record exactly.
     #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
     #[serde(crate = "rt::serde")]
     pub struct Record {
-        /// `id`: integer. From PostgreSQL table `public.customers`, as mapped by `flatten`.
+        /// `id`: integer. From PostgreSQL table `customers`, as mapped by `flatten`.
         pub id: i64,
-        /// `address_city`: string, nullable. From PostgreSQL table `public.customers`, as mapped by `flatten`.
+        /// `address`: json, nullable, may be absent. From PostgreSQL table `customers`, as mapped by `flatten`.
+        #[serde(
+            default,
+            deserialize_with = "rt::schema::present",
+            skip_serializing_if = "::core::option::Option::is_none"
+        )]
+        pub address: Option<Option<rt::serde_json::Value>>,
+        /// `address_city`: string, may be absent. From PostgreSQL table `customers`, as mapped by `flatten`.
+        #[serde(default, skip_serializing_if = "::core::option::Option::is_none")]
         pub address_city: Option<String>,
-        /// `address_zip`: string, nullable, may be absent. From PostgreSQL table `public.customers`, as mapped by `flatten`.
+        /// `address_zip`: string, nullable, may be absent. From PostgreSQL table `customers`, as mapped by `flatten`.
         #[serde(
             default,
             deserialize_with = "rt::schema::present",
             skip_serializing_if = "::core::option::Option::is_none"
         )]
         pub address_zip: Option<Option<String>>,
-        /// `tags`: array of string. From PostgreSQL table `public.customers`, as mapped by `flatten`.
+        /// `tags`: array of string. From PostgreSQL table `customers`, as mapped by `flatten`.
         pub tags: Vec<String>,
-        /// `balance`: decimal, nullable. From PostgreSQL table `public.customers`, as mapped by `flatten`.
+        /// `balance`: decimal, nullable. From PostgreSQL table `customers`, as mapped by `flatten`.
         pub balance: Option<rt::schema::Decimal>,
     }
-    /// The fields of the records the source reads (from PostgreSQL table `public.customers`).
+    /// The fields of the records the source reads (from PostgreSQL table `customers`).
     pub const SOURCE_SCHEMA: rt::schema::Schema = rt::schema::Schema {
         fields: &[
             rt::schema::Field {
@@ -118,28 +132,28 @@ pub mod typed_customers {
             },
         ],
         open: false,
-        origin: "PostgreSQL table `public.customers`",
+        origin: "PostgreSQL table `customers`",
     };
     /// One of the records the source reads, as [`SOURCE_SCHEMA`] describes it: it reads and writes such a record exactly.
     #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
     #[serde(crate = "rt::serde")]
     pub struct SourceRecord {
-        /// `id`: integer. From PostgreSQL table `public.customers`.
+        /// `id`: integer. From PostgreSQL table `customers`.
         pub id: i64,
-        /// `address`: object, nullable. From PostgreSQL table `public.customers`.
+        /// `address`: object, nullable. From PostgreSQL table `customers`.
         pub address: Option<SourceRecordAddress>,
-        /// `tags`: array of string. From PostgreSQL table `public.customers`.
+        /// `tags`: array of string. From PostgreSQL table `customers`.
         pub tags: Vec<String>,
-        /// `balance`: decimal, nullable. From PostgreSQL table `public.customers`.
+        /// `balance`: decimal, nullable. From PostgreSQL table `customers`.
         pub balance: Option<rt::schema::Decimal>,
     }
     /// The object in `address` of [`SourceRecord`].
     #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
     #[serde(crate = "rt::serde")]
     pub struct SourceRecordAddress {
-        /// `city`: string. From PostgreSQL table `public.customers`.
+        /// `city`: string. From PostgreSQL table `customers`.
         pub city: String,
-        /// `zip`: string, nullable, may be absent. From PostgreSQL table `public.customers`.
+        /// `zip`: string, nullable, may be absent. From PostgreSQL table `customers`.
         #[serde(
             default,
             deserialize_with = "rt::schema::present",

@@ -67,7 +67,7 @@ pub mod typed_matrix {
     /// What is known at build time of row `users`'s records.
     pub mod users_schema {
         use super::rt;
-        /// The fields of the records the sink receives (from PostgreSQL table `public.users`).
+        /// The fields of the records the sink receives (from PostgreSQL table `users`).
         pub const SCHEMA: rt::schema::Schema = rt::schema::Schema {
             fields: &[
                 rt::schema::Field {
@@ -90,17 +90,17 @@ pub mod typed_matrix {
                 },
             ],
             open: false,
-            origin: "PostgreSQL table `public.users`",
+            origin: "PostgreSQL table `users`",
         };
         /// One of the records the sink receives, as [`SCHEMA`] describes it: it reads and writes such a record exactly.
         #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
         #[serde(crate = "rt::serde")]
         pub struct Record {
-            /// `id`: integer. From PostgreSQL table `public.users`.
+            /// `id`: integer. From PostgreSQL table `users`.
             pub id: i64,
-            /// `email`: string. From PostgreSQL table `public.users`.
+            /// `email`: string. From PostgreSQL table `users`.
             pub email: String,
-            /// `profile`: json, nullable. From PostgreSQL table `public.users`.
+            /// `profile`: json, nullable. From PostgreSQL table `users`.
             pub profile: Option<rt::serde_json::Value>,
         }
     }

@@ -7,7 +7,7 @@ pub mod typed_orders {
     const _: () = rt::VERSION_0_1;
     /// The pipeline's name, as written in its config.
     pub const NAME: &str = "typed_orders";
-    /// The fields of the records the sink receives (from MySQL table `shop.orders`).
+    /// The fields of the records the sink receives (from MySQL table `orders`).
     pub const SCHEMA: rt::schema::Schema = rt::schema::Schema {
         fields: &[
             rt::schema::Field {
@@ -93,36 +93,36 @@ pub mod typed_orders {
             },
         ],
         open: false,
-        origin: "MySQL table `shop.orders`",
+        origin: "MySQL table `orders`",
     };
     /// One of the records the sink receives, as [`SCHEMA`] describes it: it reads and writes such a record exactly.
     #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
     #[serde(crate = "rt::serde")]
     pub struct Record {
-        /// `id`: integer. From MySQL table `shop.orders`.
+        /// `id`: integer. From MySQL table `orders`.
         pub id: i64,
-        /// `amount`: decimal(12,2). From MySQL table `shop.orders`.
+        /// `amount`: decimal(12,2). From MySQL table `orders`.
         pub amount: rt::schema::Decimal,
-        /// `placed_at`: timestamp (ISO 8601). From MySQL table `shop.orders`.
+        /// `placed_at`: timestamp (ISO 8601). From MySQL table `orders`.
         pub placed_at: String,
-        /// `paid_at`: timestamp with time zone (RFC 3339), nullable. From MySQL table `shop.orders`.
+        /// `paid_at`: timestamp with time zone (RFC 3339), nullable. From MySQL table `orders`.
         pub paid_at: Option<String>,
-        /// `ship_date`: date (ISO 8601), nullable. From MySQL table `shop.orders`.
+        /// `ship_date`: date (ISO 8601), nullable. From MySQL table `orders`.
         pub ship_date: Option<String>,
-        /// `slot`: time (ISO 8601), nullable. From MySQL table `shop.orders`.
+        /// `slot`: time (ISO 8601), nullable. From MySQL table `orders`.
         pub slot: Option<String>,
-        /// `details`: json, nullable. From MySQL table `shop.orders`.
+        /// `details`: json, nullable. From MySQL table `orders`.
         pub details: Option<rt::serde_json::Value>,
-        /// `receipt`: binary (base64), nullable. From MySQL table `shop.orders`.
+        /// `receipt`: binary (base64), nullable. From MySQL table `orders`.
         pub receipt: Option<String>,
-        /// `paid`: boolean. From MySQL table `shop.orders`.
+        /// `paid`: boolean. From MySQL table `orders`.
         pub paid: bool,
-        /// `ratio`: number, nullable. From MySQL table `shop.orders`.
+        /// `ratio`: number, nullable. From MySQL table `orders`.
         pub ratio: Option<f64>,
-        /// `Order Ref`: string, nullable. From MySQL table `shop.orders`.
+        /// `Order Ref`: string, nullable. From MySQL table `orders`.
         #[serde(rename = "Order Ref")]
         pub order_ref: Option<String>,
-        /// `type`: enum('web','shop'). From MySQL table `shop.orders`.
+        /// `type`: enum('web','shop'). From MySQL table `orders`.
         pub r#type: String,
     }
     /// Builds the pipeline: concrete connectors and a statically composed

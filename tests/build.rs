@@ -1,6 +1,13 @@
 //! The end-to-end pipelines, compiled like an application would.
 
+#[allow(unsafe_code)]
 fn main() {
+    // The password `pg_introspected` connects with while this crate builds;
+    // tests/introspected.rs searches the cache and the binaries for it.
+    if std::env::var_os("FAUCET_E2E_INTROSPECT_PASSWORD").is_none() {
+        // SAFETY: nothing else runs in this build script yet.
+        unsafe { std::env::set_var("FAUCET_E2E_INTROSPECT_PASSWORD", "e2e-build-pw-93jT") };
+    }
     faucet_gen::compile(&[
         "pipelines/csv_to_sqlite.yaml",
         "pipelines/csv_to_jsonl.yaml",
@@ -15,6 +22,7 @@ fn main() {
         "pipelines/pg_upsert.yaml",
         "pipelines/mysql_to_pg.yaml",
         "pipelines/pg_to_jsonl.yaml",
+        "pipelines/pg_introspected.yaml",
         "pipelines/cdc_replica.yaml",
         "pipelines/cdc_one.yaml",
         "pipelines/sqlite_upsert.yaml",

@@ -13,6 +13,7 @@ faucet_runtime::include_pipeline!("pg_append");
 faucet_runtime::include_pipeline!("pg_upsert");
 faucet_runtime::include_pipeline!("mysql_to_pg");
 faucet_runtime::include_pipeline!("pg_to_jsonl");
+faucet_runtime::include_pipeline!("pg_introspected");
 faucet_runtime::include_pipeline!("cdc_replica");
 faucet_runtime::include_pipeline!("cdc_one");
 

@@ -4,8 +4,8 @@
 
 use faucet_e2e::{
     cdc_one, cdc_replica, csv_contract, csv_to_jsonl, csv_to_sqlite, jsonl_dlq, jsonl_to_jsonl,
-    matrix_fanout, matrix_rest, matrix_stop, matrix_tree, mysql_to_pg, peak_rss_kib, pg_append, pg_to_jsonl,
-    pg_upsert, sqlite_upsert, vol_pg_to_pg, vol_sqlite_to_pg,
+    matrix_fanout, matrix_rest, matrix_stop, matrix_tree, mysql_to_pg, peak_rss_kib, pg_append,
+    pg_introspected, pg_to_jsonl, pg_upsert, sqlite_upsert, vol_pg_to_pg, vol_sqlite_to_pg,
 };
 
 #[tokio::main(flavor = "current_thread")]
@@ -53,6 +53,7 @@ async fn main() {
         "pg_upsert" => pg_upsert::run().await,
         "mysql_to_pg" => mysql_to_pg::run().await,
         "pg_to_jsonl" => pg_to_jsonl::run().await,
+        "pg_introspected" => pg_introspected::run().await,
         "sqlite_upsert" => sqlite_upsert::run().await,
         "vol_pg_to_pg" => vol_pg_to_pg::run().await,
         "vol_sqlite_to_pg" => vol_sqlite_to_pg::run().await,

@@ -200,7 +200,7 @@ pub fn check(files: &[PathBuf], out: &mut dyn Write, err: &mut dyn Write) -> Res
                 continue;
             }
         };
-        match faucet_gen::check_yaml(&name, &text) {
+        match checked_in_its_crate(path, &name, &text) {
             Ok(_) => {
                 let _ = writeln!(out, "ok: {name}");
             }
@@ -215,6 +215,26 @@ pub fn check(files: &[PathBuf], out: &mut dyn Write, err: &mut dyn Write) -> Res
     }
     let _ = writeln!(err, "error: {failed} of {} file(s) have errors", files.len());
     Ok(EXIT_ERROR)
+}
+
+/// Validates a pipeline file (for `check` and `expand`) as a build of the crate holding it would: with
+/// that crate's schema cache (`.faucet/`, beside the nearest `Cargo.toml`
+/// above the file) and the databases its URLs reach. Outside a crate, only
+/// declared schemas are known.
+fn checked_in_its_crate(
+    path: &Path,
+    name: &str,
+    text: &str,
+) -> Result<faucet_gen::ir::Definition, faucet_gen::Diagnostics> {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let crate_dir = absolute.ancestors().skip(1).find(|dir| dir.join("Cargo.toml").is_file());
+    match crate_dir {
+        Some(dir) => {
+            let context = faucet_gen::record_schema::SchemaContext::for_crate(dir);
+            faucet_gen::record_schema::context::with_context(context, || faucet_gen::check_yaml(name, text)).0
+        }
+        None => faucet_gen::check_yaml(name, text),
+    }
 }
 
 /// `faucet-gen expand`: the formatted Rust for one file, or its diagnostics.
@@ -237,7 +257,10 @@ pub fn expand(
         options.runtime = faucet_gen::codegen::runtime_path(runtime)
             .ok_or_else(|| CliError::new(format!("`--runtime-path {runtime}` is not a Rust path")))?;
     }
-    match faucet_gen::generate_string(&name, &text, &options) {
+    let generated = checked_in_its_crate(path, &name, &text).map(|definition| {
+        faucet_gen::format_tokens(faucet_gen::codegen::generate_definition(&definition, &options), &name)
+    });
+    match generated {
         Ok(code) => {
             let _ = out.write_all(code.as_bytes());
             Ok(EXIT_OK)

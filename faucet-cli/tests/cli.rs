@@ -77,6 +77,42 @@ fn check_passes_valid_files() {
     assert_snapshot("check_valid.txt", &transcript(&output));
 }
 
+/// `check` and `expand` see a pipeline as a build of its crate does: with the
+/// schema cache beside the nearest `Cargo.toml` (here faucet-gen's fixture
+/// crate of database diagnostics, offline).
+#[test]
+fn check_and_expand_read_the_crate_s_schema_cache() {
+    let krate = tempfile::tempdir().unwrap();
+    let fixture = workspace_root().join("faucet-gen/tests/diagnostics/database");
+    std::fs::write(krate.path().join("Cargo.toml"), "[package]\nname = \"pipes\"\n").unwrap();
+    std::fs::create_dir_all(krate.path().join(".faucet")).unwrap();
+    std::fs::create_dir_all(krate.path().join("pipelines")).unwrap();
+    for table in ["postgres-public.orders.json", "postgres-public.users.json"] {
+        std::fs::copy(fixture.join(".faucet").join(table), krate.path().join(".faucet").join(table)).unwrap();
+    }
+    let yaml = std::fs::read_to_string(fixture.join("db_table_unmapped.yaml")).unwrap();
+    std::fs::write(krate.path().join("pipelines/copy.yaml"), &yaml).unwrap();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_faucet-gen"))
+            .args(args)
+            .current_dir(krate.path())
+            .env("FAUCET_OFFLINE", "true")
+            .output()
+            .unwrap()
+    };
+    let output = run(&["check", "pipelines/copy.yaml"]);
+    assert_eq!(output.status.code(), Some(1), "{}", transcript(&output));
+    assert!(text(&output.stderr).contains("have no column in `public.users`"), "{}", transcript(&output));
+
+    // With the table's columns matching, `expand` writes the schema the cache gives.
+    let fits =
+        yaml.replace("table_name: users", "table_name: orders").replace("    - type: snake_case\n", "");
+    std::fs::write(krate.path().join("pipelines/copy.yaml"), fits).unwrap();
+    let output = run(&["expand", "pipelines/copy.yaml"]);
+    assert_eq!(output.status.code(), Some(0), "{}", transcript(&output));
+    assert!(text(&output.stdout).contains("pub const SCHEMA"), "{}", transcript(&output));
+}
+
 #[test]
 fn check_reports_unreadable_files_and_goes_on() {
     let output = faucet_gen(&["check", "tests/cases/missing.yaml", "tests/cases/valid.yaml"]);

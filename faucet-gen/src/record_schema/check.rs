@@ -345,6 +345,8 @@ fn columns(
     let columns: Vec<&str> = table.schema.columns.iter().map(|c| c.field.name.as_str()).collect();
     let unmapped_ok = writes.create_table
         || matches!(writes.unmapped, Some(UnmappedFields::Drop | UnmappedFields::AddColumn));
+    // Fields with no column and no near column name: one error for them all.
+    let mut without_column = Vec::new();
     for field in &output.fields {
         if writes.marker.as_deref() == Some(field.name.as_str())
             || unhandled_marker == Some(field.name.as_str())
@@ -353,23 +355,23 @@ fn columns(
             continue;
         }
         match table.schema.column(&field.name) {
-            None if !unmapped_ok => {
-                let mut d = Diagnostic::new(
-                    mapping_loc.clone(),
-                    format!(
-                        "field `{}` has no column in `{}`: `auto_map` would dead-letter every record that carries it",
-                        field.name, table.schema.name
-                    ),
-                )
-                .with_help(match suggest(&field.name, columns.iter().copied()) {
-                    Some(near) => format!(
+            None if !unmapped_ok => match suggest(&field.name, columns.iter().copied()) {
+                Some(near) => {
+                    let mut d = Diagnostic::new(
+                        mapping_loc.clone(),
+                        format!(
+                            "field `{}` has no column in `{}`: `auto_map` would dead-letter every record that carries it",
+                            field.name, table.schema.name
+                        ),
+                    )
+                    .with_help(format!(
                         "did you mean `{near}`? rename the field to the column (`rename_keys`), or set `unmapped_fields: drop` to write records without it"
-                    ),
-                    None => "add the column to the table, or set `unmapped_fields: drop` to write records without it (`add_column` adds the column)".to_owned(),
-                });
-                notes(&mut d);
-                diags.push(d);
-            }
+                    ));
+                    notes(&mut d);
+                    diags.push(d);
+                }
+                None => without_column.push(field.name.as_str()),
+            },
             None => {}
             Some(column) if !fits(&field.ty, &column.field.ty, table.schema.database) => {
                 let mut d = Diagnostic::new(
@@ -388,6 +390,29 @@ fn columns(
             }
             Some(_) => {}
         }
+    }
+    let unmapped = match without_column.as_slice() {
+        [] => None,
+        [one] => Some((
+            format!(
+                "field `{one}` has no column in `{}`: `auto_map` would dead-letter every record that carries it",
+                table.schema.name
+            ),
+            "add the column to the table, or set `unmapped_fields: drop` to write records without it (`add_column` adds the column)",
+        )),
+        [first @ .., last] => Some((
+            format!(
+                "fields {} and `{last}` have no column in `{}`: `auto_map` would dead-letter every record that carries one",
+                first.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", "),
+                table.schema.name
+            ),
+            "add the columns to the table, or set `unmapped_fields: drop` to write records without them (`add_column` adds the columns)",
+        )),
+    };
+    if let Some((message, help)) = unmapped {
+        let mut d = Diagnostic::new(mapping_loc.clone(), message).with_help(help);
+        notes(&mut d);
+        diags.push(d);
     }
     if output.open {
         return;

@@ -497,6 +497,15 @@ fn a_sink_table_is_known_when_it_exists() {
         check(context(dir.path(), false), &sink("\"${env:FAUCET_INTROSPECT_UNSET_TABLE}\""));
     assert!(pipeline.unwrap().schemas.table.is_none());
     assert_eq!(*ctx.env_vars.borrow(), ["FAUCET_INTROSPECT_UNSET_TABLE"]);
+    // A table the sink creates (an earlier run made it): checked while it can
+    // be read, never cached, since it is the pipeline's own output.
+    let creates = dir.path().join("creates");
+    let (pipeline, _) = check(
+        context(&creates, false),
+        &sink("present").replace("auto_map\n", "auto_map\n      create_table: true\n"),
+    );
+    assert_eq!(pipeline.unwrap().schemas.table.expect("the table exists").primary_key, ["id"]);
+    assert!(!creates.join(".faucet").exists());
 }
 
 /// The fixture cache (`tests/fixtures/schema_cache/.faucet/`, for the schema

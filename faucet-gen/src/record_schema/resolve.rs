@@ -45,6 +45,7 @@ pub(crate) fn source_table(source: &ir::Source, diags: &mut Diagnostics) -> Opti
             loc,
             connector_loc: source.loc.clone(),
             source: true,
+            cached: true,
         }
     };
     let request = match &source.kind {
@@ -71,6 +72,7 @@ pub(crate) fn source_table(source: &ir::Source, diags: &mut Diagnostics) -> Opti
                 loc,
                 connector_loc: source.loc.clone(),
                 source: true,
+                cached: true,
             }
         }
         _ => return None,
@@ -80,6 +82,14 @@ pub(crate) fn source_table(source: &ir::Source, diags: &mut Diagnostics) -> Opti
 
 /// The table a sink writes, when it exists (or its cache file does).
 pub(crate) fn sink_table(sink: &ir::Sink, diags: &mut Diagnostics) -> Option<(TableSchema, Origin)> {
+    // A table the sink creates is the pipeline's own output: it is checked when
+    // it can be read, but not cached (the cache would record a run's artifact).
+    let cached = !match &sink.kind {
+        SinkKind::Postgres(s) => s.sink.0.write.0.create_table,
+        SinkKind::MySql(s) => s.sink.0.write.0.create_table,
+        SinkKind::Sqlite(s) => s.write.0.create_table,
+        _ => return None,
+    };
     let table = |database, role, url: &Text, schema: Option<&Text>, name: &Text| Request {
         database,
         role,
@@ -88,6 +98,7 @@ pub(crate) fn sink_table(sink: &ir::Sink, diags: &mut Diagnostics) -> Option<(Ta
         loc: sink.loc.clone(),
         connector_loc: sink.loc.clone(),
         source: false,
+        cached,
     };
     let request = match &sink.kind {
         SinkKind::Postgres(s) => {
@@ -136,6 +147,8 @@ struct Request {
     connector_loc: Loc,
     /// A source (its table must exist) or a sink (its table may be created later).
     source: bool,
+    /// Whether the schema is read from and written to the `.faucet/` cache.
+    cached: bool,
 }
 
 /// A table (names may read `${env:…}`) or a query.
@@ -202,7 +215,8 @@ fn resolve_in(
         Subject::Table { .. } => None,
     };
     let file_name = cache::file_name(request.database, &what);
-    let file = ctx.manifest_dir.as_ref().map(|dir| dir.join(cache::DIR).join(&file_name));
+    let file =
+        ctx.manifest_dir.as_ref().filter(|_| request.cached).map(|dir| dir.join(cache::DIR).join(&file_name));
     let origin = |cached: bool| Origin::Table {
         database: request.database,
         name: query.is_none().then(|| what.display()),

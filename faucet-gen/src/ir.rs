@@ -246,20 +246,8 @@ pub enum Transform {
     },
 }
 
-/// The key cases of `keys_case`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CaseMode {
-    /// `first_name`.
-    Snake,
-    /// `firstName`.
-    Camel,
-    /// `FirstName`.
-    Pascal,
-    /// `first-name`.
-    Kebab,
-    /// `FIRST_NAME`.
-    ScreamingSnake,
-}
+/// The key cases of `keys_case`: the runtime's own, from the crate both share.
+pub use faucet_keys::CaseMode;
 
 /// Where bookmarks persist.
 #[derive(Debug, Clone)]

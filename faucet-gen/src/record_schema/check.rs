@@ -498,7 +498,7 @@ fn cdc_deletes(
                 Ok(p) => faucet_keys::rename(&p, replacement, &marker).unwrap_or(marker),
                 Err(_) => return None,
             },
-            Transform::KeysCase(mode) => flow::case_mode(*mode).convert(&marker).unwrap_or(marker),
+            Transform::KeysCase(mode) => mode.convert(&marker).unwrap_or(marker),
             Transform::Flatten { .. } => marker,
             // Its output is the function's: the marker may be gone.
             Transform::Custom { .. } | Transform::CdcUnwrap { .. } => return None,

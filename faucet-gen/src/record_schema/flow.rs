@@ -5,11 +5,11 @@
 //! which fields exist, of which types, and whether two of them would become
 //! one key (a build error at the transform, naming both).
 
-use faucet_keys::{CaseMode, rename};
+use faucet_keys::rename;
 
 use super::{FieldDef, FieldType, Origin, RecordSchema};
 use crate::diag::{Diagnostic, Diagnostics, Loc};
-use crate::ir::{self, Transform};
+use crate::ir::Transform;
 
 /// Two fields that a transform makes into one key.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,7 +65,7 @@ pub(crate) fn name(t: &Transform) -> &'static str {
     match t {
         Transform::Flatten { .. } => "flatten",
         Transform::RenameKeys { .. } => "rename_keys",
-        Transform::KeysCase(mode) => case_mode(*mode).transform_name(),
+        Transform::KeysCase(mode) => mode.transform_name(),
         Transform::CdcUnwrap { .. } => "cdc_unwrap",
         Transform::Custom { .. } => "custom",
     }
@@ -105,7 +105,7 @@ pub(crate) fn apply(input: Option<&RecordSchema>, t: &Transform) -> Result<Optio
             RecordSchema { fields, open: input.open, origin }
         }
         Transform::KeysCase(mode) => {
-            let mode = case_mode(*mode);
+            let mode = *mode;
             let fields = rekey(&input.fields, &[], &|key| mode.convert(key))?;
             RecordSchema { fields, open: input.open, origin }
         }
@@ -121,17 +121,6 @@ pub(crate) fn apply(input: Option<&RecordSchema>, t: &Transform) -> Result<Optio
         Transform::Custom { .. } => return Ok(None),
     };
     Ok(Some(mapped))
-}
-
-/// The runtime's case mode for the IR's.
-pub(crate) fn case_mode(mode: ir::CaseMode) -> CaseMode {
-    match mode {
-        ir::CaseMode::Snake => CaseMode::Snake,
-        ir::CaseMode::Camel => CaseMode::Camel,
-        ir::CaseMode::Pascal => CaseMode::Pascal,
-        ir::CaseMode::Kebab => CaseMode::Kebab,
-        ir::CaseMode::ScreamingSnake => CaseMode::ScreamingSnake,
-    }
 }
 
 // ---- flatten ----

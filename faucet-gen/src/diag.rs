@@ -228,9 +228,22 @@ impl Diagnostics {
         self.items.len()
     }
 
-    /// The diagnostics, in the order they were found.
+    /// The diagnostics, in the order they were found (or, once
+    /// [`Diagnostics::sort_by_place`] ran, in source order).
     pub fn iter(&self) -> impl Iterator<Item = &Diagnostic> {
         self.items.iter()
+    }
+
+    /// Puts the diagnostics in source order: by file, line and column, so a
+    /// reader goes down the config once. Diagnostics of the same place, and
+    /// those of an inline definition (whose token spans have no order here)
+    /// or of no place, keep the order they were found in, after the files'.
+    pub fn sort_by_place(&mut self) {
+        self.items.sort_by_cached_key(|d| match &d.loc {
+            Loc::File { file, line, col, .. } => (0, file.name.clone(), *line, *col),
+            Loc::Tokens(_) => (1, String::new(), 0, 0),
+            Loc::Unknown => (2, String::new(), 0, 0),
+        });
     }
 
     /// Appends all of `other`.

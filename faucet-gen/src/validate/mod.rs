@@ -82,7 +82,10 @@ pub fn validate(root: &Node, default_name: Option<&str>) -> Result<ir::Definitio
     }
     match pipeline {
         Some(p) if diags.is_empty() => Ok(p),
-        _ => Err(diags),
+        _ => {
+            diags.sort_by_place();
+            Err(diags)
+        }
     }
 }
 

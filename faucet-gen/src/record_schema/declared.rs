@@ -27,7 +27,7 @@
 use super::{FieldDef, FieldType, Origin, RecordSchema};
 use crate::diag::{Diagnostics, Loc, help_for, list};
 use crate::load::{Entry, Node, Value};
-use crate::read::{Fields, boolean, int_in, plain_string};
+use crate::read::{Fields, boolean, plain_string};
 use crate::spec::{Field, Kind, Spec};
 
 /// The type names a declaration accepts.
@@ -272,7 +272,7 @@ fn typed(f: &mut Fields<'_>, node: &Node, diags: &mut Diagnostics) -> Option<Fie
         }
     }
     let ty = match name {
-        "decimal" => decimal(("precision", precision), ("scale", scale), diags)?,
+        "decimal" => super::decimal::read(("precision", precision), ("scale", scale), diags)?,
         "object" => match fields {
             Some(n) => FieldType::Object { fields: field_map(n, diags)? },
             None => {
@@ -298,34 +298,6 @@ fn typed(f: &mut Fields<'_>, node: &Node, diags: &mut Diagnostics) -> Option<Fie
         other => simple(other),
     };
     ok.then_some(ty)
-}
-
-/// A decimal's precision and scale, each optional, written under the keys
-/// named (`precision`/`scale`, or a JSON Schema's `x-precision`/`x-scale`);
-/// the scale at most the precision.
-pub(super) fn decimal(
-    (precision_key, precision): (&str, Option<&Node>),
-    (scale_key, scale): (&str, Option<&Node>),
-    diags: &mut Diagnostics,
-) -> Option<FieldType> {
-    let digits = |key: &str, node: Option<&Node>, min: i64, diags: &mut Diagnostics| match node {
-        Some(n) => int_in(n, key, min, 1000, diags).map(|v| Some(v as u32)),
-        None => Some(None),
-    };
-    let p = digits(precision_key, precision, 1, diags);
-    let s = digits(scale_key, scale, 0, diags);
-    let (precision_value, scale_value) = (p?, s?);
-    if let (Some(p), Some(s), Some(at)) = (precision_value, scale_value, scale)
-        && s > p
-    {
-        diags.error_help(
-            &at.loc,
-            format!("`{scale_key}` {s} is larger than `{precision_key}` {p}"),
-            "the scale counts the digits after the point, among the precision's",
-        );
-        return None;
-    }
-    Some(FieldType::Decimal { precision: precision_value, scale: scale_value })
 }
 
 /// An array's `items`: a type name or a map without nullability.

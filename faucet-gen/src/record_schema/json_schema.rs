@@ -251,7 +251,7 @@ fn json_type_name(node: Option<&Node>, diags: &mut Diagnostics) -> Option<(Optio
 /// `format: decimal` with `x-precision` and `x-scale`.
 fn decimal(node: &Node, diags: &mut Diagnostics) -> Option<FieldType> {
     let precision = ("x-precision", map_get(node, "x-precision"));
-    super::declared::decimal(precision, ("x-scale", map_get(node, "x-scale")), diags)
+    super::decimal::read(precision, ("x-scale", map_get(node, "x-scale")), diags)
 }
 
 /// `properties` with `required`: the object's fields in the order written.

@@ -12,6 +12,7 @@ pub mod cache;
 pub(crate) mod check;
 pub mod context;
 pub(crate) mod contract;
+mod decimal;
 pub(crate) mod declared;
 pub(crate) mod flow;
 pub(crate) mod introspect;

@@ -229,8 +229,8 @@ impl SqliteSink {
                 );
                 written = plan.superseded;
                 if !plan.deletes.is_empty() {
-                    let mut delete = Statement::delete(table, &self.config.write.key, token.part);
-                    delete.declared = self.config.write.columns;
+                    let mut delete = Statement::delete(table, &self.config.write.key, token.part)
+                        .declared(self.config.write.columns);
                     written += delete.run(conn, batch, &plan.deletes, &mut failures).await?;
                 }
                 let groups: Vec<(Vec<Fill>, Vec<usize>)> = match &self.config.column_mapping {
@@ -250,8 +250,8 @@ impl SqliteSink {
                         WriteMode::Append => String::new(),
                         WriteMode::Upsert | WriteMode::Delete => on_conflict(&self.config.write.key, &fills),
                     };
-                    let mut insert = Statement::insert(table, fills, &conflict, token.part);
-                    insert.declared = self.config.write.columns;
+                    let mut insert = Statement::insert(table, fills, &conflict, token.part)
+                        .declared(self.config.write.columns);
                     written += insert.run(conn, batch, &rows, &mut failures).await?;
                 }
             }
@@ -322,8 +322,9 @@ struct Statement {
     full: Option<SqlStr>,
     /// The batch's part, for the failures it records.
     part: u32,
-    /// The declared fields, which say how their values are bound (JSON text, bytes).
-    declared: Option<&'static [Field]>,
+    /// Each fill's declared type, which says how its values are bound (JSON
+    /// text, bytes); `None` where the field is not declared.
+    declared: Vec<Option<FieldType>>,
 }
 
 impl Statement {
@@ -336,8 +337,18 @@ impl Statement {
             fills,
             full: None,
             part,
-            declared: None,
+            declared: Vec::new(),
         }
+    }
+
+    /// Looks up each fill's declared type once, not per row.
+    fn declared(mut self, fields: Option<&[Field]>) -> Statement {
+        let type_of = |fill: &Fill| match fill {
+            Fill::Field(column) => fields.unwrap_or_default().iter().find(|f| f.name == column).map(|f| f.ty),
+            Fill::Whole(_) => None,
+        };
+        self.declared = self.fills.iter().map(type_of).collect();
+        self
     }
 
     /// `INSERT INTO table (columns) VALUES …` followed by `conflict`.
@@ -383,12 +394,11 @@ impl Statement {
         args.reserve(rows.len() * self.fills.len(), 0);
         for &row in rows {
             let record = &batch[row];
-            for fill in &self.fills {
+            for (i, fill) in self.fills.iter().enumerate() {
                 match fill {
                     Fill::Whole(_) => add(&mut args, Some(&Value::String(record.to_string())))?,
                     Fill::Field(column) => {
-                        let declared = self.declared.unwrap_or_default().iter().find(|f| f.name == column);
-                        match (declared.map(|f| f.ty), record.get(column.as_str())) {
+                        match (self.declared.get(i).copied().flatten(), record.get(column.as_str())) {
                             (Some(ty), Some(value)) if !value.is_null() => {
                                 add_declared(&mut args, ty, value)?
                             }

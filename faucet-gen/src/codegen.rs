@@ -127,9 +127,9 @@ impl Gen<'_> {
         quote! {
             Result<
                 #rt::Pipeline<
-                    impl #rt::Source,
-                    impl #rt::Transform,
-                    impl #rt::Sink,
+                    impl #rt::Source<Record = #rt::Record>,
+                    impl #rt::Transform<#rt::Record, Out = #rt::Record>,
+                    impl #rt::Sink<#rt::Record>,
                     impl #rt::Sink,
                     impl #rt::StateStore,
                 >,
@@ -625,7 +625,7 @@ impl Gen<'_> {
                             use super::*;
                             #path
                         };
-                        #rt::FnTransform(function)
+                        #rt::transform_fn(function)
                     }
                 }
             }

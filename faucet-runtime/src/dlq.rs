@@ -8,7 +8,6 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde_json::{Map, Value};
 
 use crate::error::FaucetError;
-use crate::page::Record;
 
 /// What happens when the sink fails a whole batch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -31,6 +30,8 @@ pub enum Reason {
     Transform,
     /// The record breached the pipeline's contract (`on_breach: quarantine`).
     Contract,
+    /// The input did not fit the record type generated from its schema.
+    Schema,
 }
 
 impl Reason {
@@ -41,6 +42,7 @@ impl Reason {
             Reason::Parse => "parse",
             Reason::Transform => "transform",
             Reason::Contract => "contract",
+            Reason::Schema => "schema",
         }
     }
 }
@@ -87,7 +89,7 @@ pub fn envelope(
     origin: Origin<'_>,
     error: &FaucetError,
     reason: Reason,
-    payload: Record,
+    payload: Value,
     record_index: usize,
 ) -> Value {
     let ts_ms = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);

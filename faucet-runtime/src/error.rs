@@ -27,6 +27,9 @@ pub enum ErrorKind {
     Budget,
     /// A record breached the pipeline's contract.
     ContractViolation,
+    /// A record did not fit the schema its type was generated from (a string
+    /// where an integer is declared, a missing required field).
+    Schema,
     /// The run was cancelled.
     Cancelled,
     /// An error raised by user code (a custom transform, say).
@@ -46,6 +49,7 @@ impl ErrorKind {
             ErrorKind::Dlq => "Dlq",
             ErrorKind::Budget => "Budget",
             ErrorKind::ContractViolation => "ContractViolation",
+            ErrorKind::Schema => "Schema",
             ErrorKind::Cancelled => "Cancelled",
             ErrorKind::Custom => "Custom",
         }
@@ -63,6 +67,7 @@ impl ErrorKind {
             "Dlq" => ErrorKind::Dlq,
             "Budget" => ErrorKind::Budget,
             "ContractViolation" => ErrorKind::ContractViolation,
+            "Schema" => ErrorKind::Schema,
             "Cancelled" => ErrorKind::Cancelled,
             _ => ErrorKind::Custom,
         }

@@ -4,6 +4,7 @@ use std::future::Future;
 
 use crate::error::Result;
 use crate::page::Record;
+use crate::record::RecordType;
 
 /// Receives the records a page wrote, after the sink and DLQ flushed it and
 /// before its bookmark is persisted.
@@ -13,22 +14,22 @@ use crate::page::Record;
 /// bookmark before the page, so the rerun hands the same records again and
 /// every unfinished child resumes (finished ones find nothing left to do).
 /// An `Err` fails the run and keeps the bookmark where it was.
-pub trait FanOut: Send {
+pub trait FanOut<R: RecordType = Record>: Send {
     /// False for [`NoFanOut`], so the driver skips collecting records.
     const ACTIVE: bool = true;
 
     /// Handles the records of one confirmed page (those the sink accepted).
-    fn confirmed(&mut self, records: &[&Record]) -> impl Future<Output = Result<()>> + Send;
+    fn confirmed(&mut self, records: &[&R]) -> impl Future<Output = Result<()>> + Send;
 }
 
 /// No fan-out: the pipeline has no children.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct NoFanOut;
 
-impl FanOut for NoFanOut {
+impl<R: RecordType> FanOut<R> for NoFanOut {
     const ACTIVE: bool = false;
 
-    async fn confirmed(&mut self, _records: &[&Record]) -> Result<()> {
+    async fn confirmed(&mut self, _records: &[&R]) -> Result<()> {
         Ok(())
     }
 }

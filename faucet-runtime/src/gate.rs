@@ -11,7 +11,8 @@
 use serde_json::Value;
 
 use crate::error::Result;
-use crate::page::{CommitToken, Page, Record};
+use crate::page::{CommitToken, Page};
+use crate::record::RecordType;
 use crate::sink::{OpenContext, Sink, WriteOutcome};
 use crate::source::Source;
 use crate::state::StateStore;
@@ -29,6 +30,8 @@ impl Unavailable {
 }
 
 impl Source for Unavailable {
+    type Record = Value;
+
     fn connector_name(&self) -> &'static str {
         match *self {}
     }
@@ -40,7 +43,7 @@ impl Source for Unavailable {
     }
 }
 
-impl Sink for Unavailable {
+impl<R: RecordType> Sink<R> for Unavailable {
     fn connector_name(&self) -> &'static str {
         match *self {}
     }
@@ -50,7 +53,7 @@ impl Sink for Unavailable {
     async fn open(&mut self, _ctx: OpenContext<'_>) -> Result<()> {
         match *self {}
     }
-    async fn write_batch(&mut self, _batch: &[Record], _token: CommitToken) -> Result<WriteOutcome> {
+    async fn write_batch(&mut self, _batch: &[R], _token: CommitToken) -> Result<WriteOutcome> {
         match *self {}
     }
     async fn flush(&mut self) -> Result<Option<Value>> {

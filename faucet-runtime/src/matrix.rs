@@ -555,11 +555,9 @@ impl Invocation<'_> {
     ) -> Pipeline<S, T, K, D, St, H>
     where
         S: crate::Source,
-        T: crate::Transform,
-        K: crate::Sink,
+        T: crate::Transform<S::Record>,
         D: crate::Sink,
         St: crate::StateStore,
-        H: crate::FanOut,
     {
         let mut pipeline = pipeline
             .with_row(self.id)

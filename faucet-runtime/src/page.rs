@@ -4,16 +4,18 @@ use serde_json::Value;
 
 use crate::error::FaucetError;
 
-/// One record: a JSON value, normally an object.
+/// The untyped record: a JSON value, normally an object. Where a stream's
+/// schema is known at build time, records are generated structs instead (see
+/// [`RecordType`](crate::RecordType)).
 pub type Record = Value;
 
 /// A page of records as a source yields it, with the position to resume after it.
 ///
 /// Memory is bounded by two pages: the driver writes one while it reads the next.
-#[derive(Debug, Default)]
-pub struct Page {
+#[derive(Debug)]
+pub struct Page<R = Record> {
     /// The page's well-formed records, in source order.
-    pub records: Vec<Record>,
+    pub records: Vec<R>,
     /// Input the source could not parse, when its `on_parse_error` is `dlq`.
     pub rejects: Vec<Rejected>,
     /// How many malformed inputs the source skipped (`on_parse_error: skip`).
@@ -22,12 +24,20 @@ pub struct Page {
     pub bookmark: Option<Value>,
 }
 
+impl<R> Default for Page<R> {
+    fn default() -> Self {
+        Page { records: Vec::new(), rejects: Vec::new(), skipped: 0, bookmark: None }
+    }
+}
+
 /// An input the source could not turn into a record, kept for the dead-letter queue.
 #[derive(Debug)]
 pub struct Rejected {
     /// What the source knows of the input (file, line, raw text).
     pub payload: Value,
-    /// Why it was rejected.
+    /// Why it was rejected. An [`ErrorKind::Schema`](crate::ErrorKind::Schema)
+    /// error (input that does not fit a typed record) is dead-lettered with
+    /// reason `schema`, any other with reason `parse`.
     pub error: FaucetError,
 }
 

@@ -24,6 +24,7 @@
 //! before writing ([`Sink::check_no_earlier_lineage`]) unless
 //! [`RunOptions::force_new_lineage`] says to start over.
 
+use std::marker::PhantomData;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -36,8 +37,9 @@ use crate::dlq::{self, Dlq, OnBatchError, Origin, Reason};
 use crate::error::{ErrorKind, FaucetError, Result};
 use crate::fan_out::{FanOut, NoFanOut};
 use crate::observe::{self, RunMetrics, StateOp};
-use crate::page::{CommitToken, Page, Record};
+use crate::page::{CommitToken, Page};
 use crate::progress::{Progress, Tracker};
+use crate::record::RecordType;
 use crate::report::RunReport;
 use crate::sink::{NoSink, OpenContext, Sink};
 use crate::source::Source;
@@ -69,7 +71,7 @@ pub struct Pipeline<S, T, K, D = NoSink, St = MemoryStore, H = NoFanOut> {
     contract: Option<Contract>,
 }
 
-impl<S: Source, K: Sink> Pipeline<S, Identity, K, NoSink, MemoryStore> {
+impl<S: Source, K> Pipeline<S, Identity, K, NoSink, MemoryStore> {
     /// A pipeline from `source` to `sink` with no transform, no DLQ and no
     /// state store (every run starts from the beginning).
     pub fn new(source: S, sink: K) -> Self {
@@ -94,14 +96,12 @@ impl<S: Source, K: Sink> Pipeline<S, Identity, K, NoSink, MemoryStore> {
 impl<S, T, K, D, St, H> Pipeline<S, T, K, D, St, H>
 where
     S: Source,
-    T: Transform,
-    K: Sink,
+    T: Transform<S::Record>,
     D: Sink,
     St: StateStore,
-    H: FanOut,
 {
-    /// Appends `next` to the transform chain.
-    pub fn with_transform<U: Transform>(self, next: U) -> Pipeline<S, Chain<T, U>, K, D, St, H> {
+    /// Appends `next` to the transform chain (the sink must take what `next` yields).
+    pub fn with_transform<U: Transform<T::Out>>(self, next: U) -> Pipeline<S, Chain<T, U>, K, D, St, H> {
         Pipeline {
             source: self.source,
             transform: Chain(self.transform, next),
@@ -169,7 +169,7 @@ where
     /// page is flushed and before its bookmark is persisted: a matrix parent
     /// runs its children there, so its bookmark passes a page only once the
     /// page's children are done.
-    pub fn with_fan_out<H2: FanOut>(self, fan_out: H2) -> Pipeline<S, T, K, D, St, H2> {
+    pub fn with_fan_out<H2: FanOut<T::Out>>(self, fan_out: H2) -> Pipeline<S, T, K, D, St, H2> {
         Pipeline {
             source: self.source,
             transform: self.transform,
@@ -246,7 +246,17 @@ where
             None => format!("{}::{}", self.name, self.row),
         }
     }
+}
 
+impl<S, T, K, D, St, H> Pipeline<S, T, K, D, St, H>
+where
+    S: Source,
+    T: Transform<S::Record>,
+    K: Sink<T::Out>,
+    D: Sink,
+    St: StateStore,
+    H: FanOut<T::Out>,
+{
     /// Runs the pipeline to the end of its source (or to cancellation).
     ///
     /// Opens the `faucet.pipeline.run` span and records every metric of
@@ -302,9 +312,9 @@ pub struct RunOptions {
     pub force_new_lineage: bool,
 }
 
-/// One failed row on its way to the DLQ.
+/// One failed row on its way to the DLQ, its payload already JSON.
 struct Failed {
-    payload: Record,
+    payload: Value,
     error: FaucetError,
     reason: Reason,
     index: usize,
@@ -314,8 +324,9 @@ struct Failed {
 ///
 /// The source is passed to each method that reads from it, so the next page
 /// can be read while the driver writes the current one.
-struct Driver<T, K, D, St, H> {
-    p: Pipeline<(), T, K, D, St, H>,
+struct Driver<In, T, K, D, St, H> {
+    /// The pipeline without its source (`In` is the type of the source's records).
+    p: Pipeline<PhantomData<fn(In)>, T, K, D, St, H>,
     /// The source's [`Source::CONFIRMS_UPSTREAM`].
     confirms_upstream: bool,
     key: String,
@@ -334,16 +345,17 @@ struct Driver<T, K, D, St, H> {
     contract_warned: bool,
 }
 
-impl<T, K, D, St, H> Driver<T, K, D, St, H>
+impl<In, T, K, D, St, H> Driver<In, T, K, D, St, H>
 where
-    T: Transform,
-    K: Sink,
+    In: RecordType,
+    T: Transform<In>,
+    K: Sink<T::Out>,
     D: Sink,
     St: StateStore,
-    H: FanOut,
+    H: FanOut<T::Out>,
 {
     /// Splits `p` into its source and the driver of everything else.
-    fn new<S: Source>(p: Pipeline<S, T, K, D, St, H>, m: RunMetrics) -> (S, Self) {
+    fn new<S: Source<Record = In>>(p: Pipeline<S, T, K, D, St, H>, m: RunMetrics) -> (S, Self) {
         let key = p.state_key();
         let report = RunReport { pipeline: p.name.clone(), row: p.row.clone(), ..RunReport::default() };
         let Pipeline {
@@ -362,7 +374,7 @@ where
             contract,
         } = p;
         let p = Pipeline {
-            source: (),
+            source: PhantomData,
             transform,
             sink,
             dlq,
@@ -395,12 +407,12 @@ where
     }
 
     /// Runs, handing the metric handles back for the end-of-run metrics.
-    async fn run<S: Source>(mut self, mut source: S) -> (Result<RunReport>, RunMetrics) {
+    async fn run<S: Source<Record = In>>(mut self, mut source: S) -> (Result<RunReport>, RunMetrics) {
         let result = self.run_inner(&mut source).await;
         (result.map(|()| self.report), self.m)
     }
 
-    async fn run_inner<S: Source>(&mut self, source: &mut S) -> Result<()> {
+    async fn run_inner<S: Source<Record = In>>(&mut self, source: &mut S) -> Result<()> {
         let started = Instant::now();
         self.compile_contract()?;
         let stored = self.load_bookmark().await?;
@@ -522,7 +534,7 @@ where
     /// are held. A source that acknowledges upstream on its next read
     /// ([`Source::CONFIRMS_UPSTREAM`]), or that reads ahead itself
     /// ([`Source::prefetch`] false), is asked only after the page is confirmed.
-    async fn pages<S: Source>(&mut self, source: &mut S) -> Result<()> {
+    async fn pages<S: Source<Record = In>>(&mut self, source: &mut S) -> Result<()> {
         let cancel = self.p.cancel.clone();
         let mut ahead = None;
         loop {
@@ -553,12 +565,16 @@ where
                 ahead = Some(next);
                 written?
             };
-            source.recycle(records);
+            // A source reuses the allocations of records that leave the chain
+            // as the type they entered (every untyped pipeline's).
+            if let Some(spent) = same_type::<_, Vec<In>>(records) {
+                source.recycle(spent);
+            }
         }
     }
 
     /// Counts a page the source gave; `None` at its end.
-    fn fetched(&mut self, fetched: Fetched) -> Result<Option<Page>> {
+    fn fetched(&mut self, fetched: Fetched<In>) -> Result<Option<Page<In>>> {
         self.m.source_page_duration.record(fetched.took.as_secs_f64());
         let page = match fetched.page {
             Ok(Some(page)) => page,
@@ -583,12 +599,15 @@ where
 
     /// Transforms, writes, dead-letters and confirms one page; returns its
     /// records for the source to reuse.
-    async fn page(&mut self, page: Page) -> Result<Vec<Record>> {
+    async fn page(&mut self, page: Page<In>) -> Result<Vec<T::Out>> {
         let mut failed: Vec<Failed> = page
             .rejects
             .into_iter()
             .enumerate()
-            .map(|(index, r)| Failed { payload: r.payload, error: r.error, reason: Reason::Parse, index })
+            .map(|(index, r)| {
+                let reason = if r.error.kind() == ErrorKind::Schema { Reason::Schema } else { Reason::Parse };
+                Failed { payload: r.payload, error: r.error, reason, index }
+            })
             .collect();
         let (mut records, mut positions) = self.transform(page.records, &mut failed)?;
         self.enforce_contract(&mut records, &mut positions, &mut failed)?;
@@ -606,11 +625,7 @@ where
 
     /// Runs every record through the chain; rejected records join `failed`.
     /// Returns the survivors and, for each, its index in the page.
-    fn transform(
-        &mut self,
-        records: Vec<Record>,
-        failed: &mut Vec<Failed>,
-    ) -> Result<(Vec<Record>, Vec<usize>)> {
+    fn transform(&mut self, records: Vec<In>, failed: &mut Vec<Failed>) -> Result<(Vec<T::Out>, Vec<usize>)> {
         let span = tracing::trace_span!(
             "faucet.transform.apply",
             records_in = records.len(),
@@ -630,7 +645,12 @@ where
                 }
                 Ok(None) => self.report.records_filtered += 1,
                 Err(error) => match keep {
-                    Some(payload) => failed.push(Failed { payload, error, reason: Reason::Transform, index }),
+                    Some(kept) => failed.push(Failed {
+                        payload: kept.into_json(),
+                        error,
+                        reason: Reason::Transform,
+                        index,
+                    }),
                     None => {
                         return Err(error.context(format!(
                             "record {index} of page {} (no dead-letter queue configured)",
@@ -668,7 +688,7 @@ where
     /// `positions`) for `failed`, the DLQ. `warn`: they stay, counted.
     fn enforce_contract(
         &mut self,
-        records: &mut Vec<Record>,
+        records: &mut Vec<T::Out>,
         positions: &mut Vec<usize>,
         failed: &mut Vec<Failed>,
     ) -> Result<()> {
@@ -684,7 +704,7 @@ where
                 .into_iter()
                 .zip(std::mem::replace(positions, Vec::with_capacity(n)));
             for (record, index) in checked {
-                match contract.check(&record) {
+                match contract.check(&record.to_json()) {
                     None => {
                         records.push(record);
                         positions.push(index);
@@ -693,14 +713,19 @@ where
                         self.report.contract_breaches += 1;
                         self.m.contract_violation(&breach, mode);
                         let error = contract.error(&breach, None);
-                        failed.push(Failed { payload: record, error, reason: Reason::Contract, index });
+                        failed.push(Failed {
+                            payload: record.into_json(),
+                            error,
+                            reason: Reason::Contract,
+                            index,
+                        });
                     }
                 }
             }
             return Ok(());
         }
         for (record, &index) in records.iter().zip(positions.iter()) {
-            let Some(breach) = contract.check(record) else { continue };
+            let Some(breach) = contract.check(&record.to_json()) else { continue };
             let what = format!("record {index} of page {}", self.seq);
             if mode == OnBreach::Fail {
                 self.m.contract_abort();
@@ -725,7 +750,7 @@ where
     /// indexed by their position in the page (`positions`).
     async fn write(
         &mut self,
-        records: &[Record],
+        records: &[T::Out],
         positions: &[usize],
         failed: &mut Vec<Failed>,
         rejected: &mut Vec<usize>,
@@ -757,7 +782,7 @@ where
                         let index = positions[offset + f.index];
                         self.require_dlq(&f.error, index)?;
                         failed.push(Failed {
-                            payload: payload.clone(),
+                            payload: payload.to_json().into_owned(),
                             error: f.error,
                             reason: Reason::Partial,
                             index,
@@ -780,7 +805,7 @@ where
                     for (j, payload) in chunk.iter().enumerate() {
                         rejected.push(offset + j);
                         failed.push(Failed {
-                            payload: payload.clone(),
+                            payload: payload.to_json().into_owned(),
                             error: FaucetError::new(ErrorKind::Sink, error.message()),
                             reason: Reason::Partial,
                             index: positions[offset + j],
@@ -883,7 +908,7 @@ where
     async fn commit(
         &mut self,
         source_bookmark: Option<Value>,
-        records: &[Record],
+        records: &[T::Out],
         rejected: &[usize],
     ) -> Result<()> {
         if self.p.state.is_none() && !H::ACTIVE && !self.confirms_upstream {
@@ -895,7 +920,7 @@ where
         }
         let (sink_checkpoint, dlq_checkpoint) = self.flush_all().await?;
         if H::ACTIVE {
-            let mut written: Vec<&Record> = Vec::with_capacity(records.len());
+            let mut written: Vec<&T::Out> = Vec::with_capacity(records.len());
             let mut skip = rejected.to_vec();
             skip.sort_unstable();
             written.extend(
@@ -959,21 +984,27 @@ where
     }
 }
 
+/// `value` as a `B`, when `A` is `B`.
+fn same_type<A: 'static, B: 'static>(value: A) -> Option<B> {
+    let mut value = Some(value);
+    (&mut value as &mut dyn std::any::Any).downcast_mut::<Option<B>>().and_then(Option::take)
+}
+
 /// The JSON a state store keeps for `bookmark`.
 fn encode(bookmark: &Bookmark) -> Result<Value> {
     serde_json::to_value(bookmark).map_err(|e| FaucetError::state(format!("cannot encode the bookmark: {e}")))
 }
 
 /// What one read of the source gave (`Ok(None)`: the source ended), and how long it took.
-struct Fetched {
-    page: Result<Option<Page>>,
+struct Fetched<R> {
+    page: Result<Option<Page<R>>>,
     /// The run was cancelled before the source answered (`page` is `Ok(None)`).
     cancelled: bool,
     took: Duration,
 }
 
 /// Reads the next page, giving up at once when `cancel` fires.
-async fn fetch<S: Source>(source: &mut S, cancel: &CancellationToken) -> Fetched {
+async fn fetch<S: Source>(source: &mut S, cancel: &CancellationToken) -> Fetched<S::Record> {
     let span = tracing::debug_span!("faucet.source.page", connector = source.connector_name());
     let started = Instant::now();
     let (page, cancelled) = tokio::select! {

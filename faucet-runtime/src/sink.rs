@@ -6,6 +6,7 @@ use serde_json::Value;
 
 use crate::error::{FaucetError, Result};
 use crate::page::{CommitToken, Record};
+use crate::record::RecordType;
 
 /// What the driver tells a sink when it opens it.
 #[derive(Debug, Clone, Copy)]
@@ -39,7 +40,9 @@ pub struct RowFailure {
     pub error: FaucetError,
 }
 
-/// Writes batches of records.
+/// Writes batches of records of type `R`: the untyped [`Record`] unless said
+/// otherwise. A connector implements it once, for every record type it can
+/// encode (`impl<R: RecordType> Sink<R> for JsonlSink`).
 ///
 /// The driver calls, per page: [`write_batch`](Sink::write_batch) once per
 /// `batch_size` chunk, then [`flush`](Sink::flush), and only then persists the
@@ -47,7 +50,7 @@ pub struct RowFailure {
 /// therefore make everything durable in `flush`, and return from `open` in the
 /// state its checkpoint describes, so that a crash anywhere loses nothing and
 /// duplicates nothing.
-pub trait Sink: Send {
+pub trait Sink<R: RecordType = Record>: Send {
     /// Short snake-case name (`jsonl`, `sqlite`), used in DLQ envelopes, metrics and errors.
     fn connector_name(&self) -> &'static str;
 
@@ -61,7 +64,7 @@ pub trait Sink: Send {
     /// rejections go in [`WriteOutcome::failures`].
     fn write_batch(
         &mut self,
-        batch: &[Record],
+        batch: &[R],
         token: CommitToken,
     ) -> impl Future<Output = Result<WriteOutcome>> + Send;
 
@@ -79,7 +82,7 @@ pub trait Sink: Send {
     }
 }
 
-impl<K: Sink + ?Sized> Sink for &mut K {
+impl<R: RecordType, K: Sink<R> + ?Sized> Sink<R> for &mut K {
     fn connector_name(&self) -> &'static str {
         (**self).connector_name()
     }
@@ -94,7 +97,7 @@ impl<K: Sink + ?Sized> Sink for &mut K {
 
     fn write_batch(
         &mut self,
-        batch: &[Record],
+        batch: &[R],
         token: CommitToken,
     ) -> impl Future<Output = Result<WriteOutcome>> + Send {
         (**self).write_batch(batch, token)
@@ -113,7 +116,7 @@ impl<K: Sink + ?Sized> Sink for &mut K {
 #[derive(Debug, Clone, Copy)]
 pub enum NoSink {}
 
-impl Sink for NoSink {
+impl<R: RecordType> Sink<R> for NoSink {
     fn connector_name(&self) -> &'static str {
         match *self {}
     }
@@ -126,7 +129,7 @@ impl Sink for NoSink {
         match *self {}
     }
 
-    async fn write_batch(&mut self, _batch: &[Record], _token: CommitToken) -> Result<WriteOutcome> {
+    async fn write_batch(&mut self, _batch: &[R], _token: CommitToken) -> Result<WriteOutcome> {
         match *self {}
     }
 

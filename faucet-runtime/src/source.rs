@@ -6,7 +6,8 @@ use futures_util::Stream;
 use serde_json::Value;
 
 use crate::error::Result;
-use crate::page::{Page, Record};
+use crate::page::Page;
+use crate::record::RecordType;
 
 /// Fetches records and yields them in pages.
 ///
@@ -15,6 +16,10 @@ use crate::page::{Page, Record};
 /// sets [`Source::CONFIRMS_UPSTREAM`], or whose [`Source::prefetch`] is false,
 /// is asked only after page N is confirmed.
 pub trait Source: Send {
+    /// The records it yields: [`serde_json::Value`], or a struct generated
+    /// from the stream's schema.
+    type Record: RecordType;
+
     /// True for a source that acknowledges consumed input to its upstream system
     /// (Kafka offsets, a replication slot) when it is asked for the next page.
     ///
@@ -50,17 +55,17 @@ pub trait Source: Send {
     fn resume(&mut self, bookmark: Option<Value>) -> impl Future<Output = Result<()>> + Send;
 
     /// The next page, or `None` when the source is exhausted.
-    fn next_page(&mut self) -> impl Future<Output = Result<Option<Page>>> + Send;
+    fn next_page(&mut self) -> impl Future<Output = Result<Option<Page<Self::Record>>>> + Send;
 
     /// Takes back the records of a page the sink has confirmed, so the source
     /// can reuse their allocations for the next page (a tabular source refills
     /// maps that have its columns instead of building new ones). The default drops them.
-    fn recycle(&mut self, spent: Vec<Record>) {
+    fn recycle(&mut self, spent: Vec<Self::Record>) {
         drop(spent);
     }
 
     /// The pages as a stream, for callers that prefer stream combinators.
-    fn stream_pages(&mut self) -> impl Stream<Item = Result<Page>> + Send + '_
+    fn stream_pages(&mut self) -> impl Stream<Item = Result<Page<Self::Record>>> + Send + '_
     where
         Self: Sized,
     {
@@ -75,6 +80,7 @@ pub trait Source: Send {
 }
 
 impl<S: Source + ?Sized> Source for &mut S {
+    type Record = S::Record;
     const CONFIRMS_UPSTREAM: bool = S::CONFIRMS_UPSTREAM;
     const REPLAYS_PAGES: bool = S::REPLAYS_PAGES;
 
@@ -90,11 +96,11 @@ impl<S: Source + ?Sized> Source for &mut S {
         (**self).resume(bookmark)
     }
 
-    fn next_page(&mut self) -> impl Future<Output = Result<Option<Page>>> + Send {
+    fn next_page(&mut self) -> impl Future<Output = Result<Option<Page<S::Record>>>> + Send {
         (**self).next_page()
     }
 
-    fn recycle(&mut self, spent: Vec<Record>) {
+    fn recycle(&mut self, spent: Vec<Self::Record>) {
         (**self).recycle(spent)
     }
 }

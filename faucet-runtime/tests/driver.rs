@@ -191,6 +191,8 @@ impl VecSource {
 }
 
 impl Source for VecSource {
+    type Record = serde_json::Value;
+
     fn connector_name(&self) -> &'static str {
         "vec"
     }
@@ -243,6 +245,8 @@ struct UpstreamSource {
 }
 
 impl Source for UpstreamSource {
+    type Record = serde_json::Value;
+
     const CONFIRMS_UPSTREAM: bool = true;
 
     fn connector_name(&self) -> &'static str {

@@ -390,7 +390,7 @@ fn assert_same(pair: &str, want: &[Value], got: &[Value], numbers: Numbers, orde
 
 // --- plumbing ------------------------------------------------------------------
 
-async fn drain(source: &mut impl Source) -> Vec<Value> {
+async fn drain(source: &mut impl Source<Record = Value>) -> Vec<Value> {
     source.resume(None).await.unwrap();
     let mut out = Vec::new();
     while let Some(page) = source.next_page().await.unwrap() {

@@ -23,6 +23,8 @@ struct Numbers {
 }
 
 impl Source for Numbers {
+    type Record = serde_json::Value;
+
     fn connector_name(&self) -> &'static str {
         "numbers"
     }

@@ -46,6 +46,8 @@ impl PagedSource {
 }
 
 impl Source for PagedSource {
+    type Record = serde_json::Value;
+
     fn connector_name(&self) -> &'static str {
         "paged"
     }
@@ -233,7 +235,7 @@ fn sample_pipeline(
     store: Arc<MemoryStore>,
 ) -> Pipeline<
     PagedSource,
-    impl faucet_runtime::Transform,
+    impl faucet_runtime::Transform<Out = serde_json::Value>,
     CollectSink,
     CollectSink,
     Arc<MemoryStore>,
@@ -488,6 +490,8 @@ fn a_failed_bookmark_write_is_counted_by_operation_and_kind() {
 struct StuckSource;
 
 impl Source for StuckSource {
+    type Record = serde_json::Value;
+
     fn connector_name(&self) -> &'static str {
         "stuck"
     }

@@ -23,7 +23,7 @@ async fn exec(conn: &mut PgConnection, sql: &str) {
     sqlx::raw_sql(AssertSqlSafe(sql.to_owned())).execute(conn).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
 }
 
-async fn read_all(source: &mut impl Source) -> Vec<Value> {
+async fn read_all(source: &mut impl Source<Record = Value>) -> Vec<Value> {
     let mut out = Vec::new();
     while let Some(page) = source.next_page().await.unwrap() {
         out.extend(page.records);

@@ -12,9 +12,9 @@ pub mod custom_transform {
     /// references are read now, at run time.
     pub fn pipeline() -> Result<
         rt::Pipeline<
-            impl rt::Source,
-            impl rt::Transform,
-            impl rt::Sink,
+            impl rt::Source<Record = rt::Record>,
+            impl rt::Transform<rt::Record, Out = rt::Record>,
+            impl rt::Sink<rt::Record>,
             impl rt::Sink,
             impl rt::StateStore,
         >,
@@ -53,7 +53,7 @@ pub mod custom_transform {
                     use super::*;
                     crate::snapshot_support::tag_record
                 };
-                rt::FnTransform(function)
+                rt::transform_fn(function)
             });
         let pipeline = pipeline.with_state(rt::state::MemoryStore::new());
         Ok(pipeline)

@@ -12,9 +12,9 @@ pub mod at_the_limits {
     /// references are read now, at run time.
     pub fn pipeline() -> Result<
         rt::Pipeline<
-            impl rt::Source,
-            impl rt::Transform,
-            impl rt::Sink,
+            impl rt::Source<Record = rt::Record>,
+            impl rt::Transform<rt::Record, Out = rt::Record>,
+            impl rt::Sink<rt::Record>,
             impl rt::Sink,
             impl rt::StateStore,
         >,
@@ -374,7 +374,7 @@ pub mod at_the_limits {
                     use super::*;
                     crate::snapshot_support::r#gen::keep::<u8>
                 };
-                rt::FnTransform(function)
+                rt::transform_fn(function)
             });
         Ok(pipeline)
     }

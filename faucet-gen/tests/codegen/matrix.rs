@@ -79,9 +79,9 @@ pub mod matrix {
     /// Builds row `users`'s pipeline from its merged config.
     pub fn pipeline_users() -> Result<
         rt::Pipeline<
-            impl rt::Source,
-            impl rt::Transform,
-            impl rt::Sink,
+            impl rt::Source<Record = rt::Record>,
+            impl rt::Transform<rt::Record, Out = rt::Record>,
+            impl rt::Sink<rt::Record>,
             impl rt::Sink,
             impl rt::StateStore,
         >,
@@ -162,9 +162,9 @@ pub mod matrix {
         parent: &rt::Record,
     ) -> Result<
         rt::Pipeline<
-            impl rt::Source,
-            impl rt::Transform,
-            impl rt::Sink,
+            impl rt::Source<Record = rt::Record>,
+            impl rt::Transform<rt::Record, Out = rt::Record>,
+            impl rt::Sink<rt::Record>,
             impl rt::Sink,
             impl rt::StateStore,
         >,
@@ -238,9 +238,9 @@ pub mod matrix {
     /// Builds row `report`'s pipeline from its merged config.
     pub fn pipeline_report() -> Result<
         rt::Pipeline<
-            impl rt::Source,
-            impl rt::Transform,
-            impl rt::Sink,
+            impl rt::Source<Record = rt::Record>,
+            impl rt::Transform<rt::Record, Out = rt::Record>,
+            impl rt::Sink<rt::Record>,
             impl rt::Sink,
             impl rt::StateStore,
         >,

@@ -12,9 +12,9 @@ pub mod s3_copy {
     /// references are read now, at run time.
     pub fn pipeline() -> Result<
         rt::Pipeline<
-            impl rt::Source,
-            impl rt::Transform,
-            impl rt::Sink,
+            impl rt::Source<Record = rt::Record>,
+            impl rt::Transform<rt::Record, Out = rt::Record>,
+            impl rt::Sink<rt::Record>,
             impl rt::Sink,
             impl rt::StateStore,
         >,

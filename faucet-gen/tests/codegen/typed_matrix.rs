@@ -107,9 +107,9 @@ pub mod typed_matrix {
     /// Builds row `users`'s pipeline from its merged config.
     pub fn pipeline_users() -> Result<
         rt::Pipeline<
-            impl rt::Source,
-            impl rt::Transform,
-            impl rt::Sink,
+            impl rt::Source<Record = rt::Record>,
+            impl rt::Transform<rt::Record, Out = rt::Record>,
+            impl rt::Sink<rt::Record>,
             impl rt::Sink,
             impl rt::StateStore,
         >,
@@ -170,9 +170,9 @@ pub mod typed_matrix {
     /// Builds row `events`'s pipeline from its merged config.
     pub fn pipeline_events() -> Result<
         rt::Pipeline<
-            impl rt::Source,
-            impl rt::Transform,
-            impl rt::Sink,
+            impl rt::Source<Record = rt::Record>,
+            impl rt::Transform<rt::Record, Out = rt::Record>,
+            impl rt::Sink<rt::Record>,
             impl rt::Sink,
             impl rt::StateStore,
         >,

@@ -226,6 +226,8 @@ fn parse_bookmark(bookmark: &Value) -> Result<Positions> {
 }
 
 impl Source for KafkaSource {
+    type Record = serde_json::Value;
+
     const CONFIRMS_UPSTREAM: bool = true;
     // A page holds what had arrived when it was polled: a rerun after a crash
     // may cut its pages differently, so a commit token must not skip one.

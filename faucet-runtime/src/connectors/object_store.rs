@@ -223,6 +223,8 @@ impl ObjectSource {
 }
 
 impl Source for ObjectSource {
+    type Record = serde_json::Value;
+
     fn connector_name(&self) -> &'static str {
         self.config.store.connector_name()
     }

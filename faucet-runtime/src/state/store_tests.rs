@@ -47,6 +47,8 @@ struct Pages {
 }
 
 impl Source for Pages {
+    type Record = serde_json::Value;
+
     fn connector_name(&self) -> &'static str {
         "test"
     }

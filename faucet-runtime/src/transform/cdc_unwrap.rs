@@ -66,6 +66,8 @@ impl CdcUnwrap {
 const ROW_OPS: &[&str] = &["insert", "update", "read", "c", "u", "r"];
 
 impl Transform for CdcUnwrap {
+    type Out = Record;
+
     fn apply(&mut self, mut record: Record) -> Result<Option<Record>> {
         let c = &self.config;
         let fail = |message: String| FaucetError::transform(format!("cdc_unwrap: {message}"));

@@ -2,31 +2,40 @@
 //! [`Chain`], [`FnTransform`]); the transforms in the sibling modules
 //! implement it.
 
+use std::marker::PhantomData;
+
 use crate::error::Result;
 use crate::page::Record;
+use crate::record::RecordType;
 
-/// Reshapes one record at a time.
+/// Reshapes one record at a time, from `In` to [`Transform::Out`].
 ///
-/// `Ok(None)` drops the record; `Err` rejects it (it goes to the DLQ when the
-/// pipeline has one, otherwise the run fails naming the record).
-pub trait Transform: Send {
+/// The config transforms work on the untyped [`Record`]; on a typed stream
+/// faucet-gen resolves them at build time into a generated function from one
+/// struct to the next. `Ok(None)` drops the record; `Err` rejects it (it goes
+/// to the DLQ when the pipeline has one, otherwise the run fails naming the record).
+pub trait Transform<In: RecordType = Record>: Send {
+    /// What it yields.
+    type Out: RecordType;
+
     /// False only for a transform that never returns `Err`: the driver then
     /// keeps no copy of a record for the dead-letter queue while it is transformed.
     const CAN_FAIL: bool = true;
 
     /// Transforms one record.
-    fn apply(&mut self, record: Record) -> Result<Option<Record>>;
+    fn apply(&mut self, record: In) -> Result<Option<Self::Out>>;
 }
 
 /// The transform that changes nothing: the start of every chain.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Identity;
 
-impl Transform for Identity {
+impl<R: RecordType> Transform<R> for Identity {
+    type Out = R;
     const CAN_FAIL: bool = false;
 
     #[inline]
-    fn apply(&mut self, record: Record) -> Result<Option<Record>> {
+    fn apply(&mut self, record: R) -> Result<Option<R>> {
         Ok(Some(record))
     }
 }
@@ -35,11 +44,12 @@ impl Transform for Identity {
 #[derive(Debug, Clone, Default)]
 pub struct Chain<A, B>(pub A, pub B);
 
-impl<A: Transform, B: Transform> Transform for Chain<A, B> {
+impl<In: RecordType, A: Transform<In>, B: Transform<A::Out>> Transform<In> for Chain<A, B> {
+    type Out = B::Out;
     const CAN_FAIL: bool = A::CAN_FAIL || B::CAN_FAIL;
 
     #[inline]
-    fn apply(&mut self, record: Record) -> Result<Option<Record>> {
+    fn apply(&mut self, record: In) -> Result<Option<B::Out>> {
         match self.0.apply(record)? {
             Some(record) => self.1.apply(record),
             None => Ok(None),
@@ -47,24 +57,53 @@ impl<A: Transform, B: Transform> Transform for Chain<A, B> {
     }
 }
 
-/// Adapts a closure or function `FnMut(Record) -> Result<Option<Record>>` into a transform.
-#[derive(Debug, Clone)]
-pub struct FnTransform<F>(pub F);
+/// Adapts a function or closure `FnMut(In) -> Result<Option<Out>>` into a transform.
+pub struct FnTransform<F, In = Record, Out = Record> {
+    f: F,
+    records: PhantomData<fn(In) -> Out>,
+}
 
-impl<F> Transform for FnTransform<F>
-where
-    F: FnMut(Record) -> Result<Option<Record>> + Send,
-{
-    #[inline]
-    fn apply(&mut self, record: Record) -> Result<Option<Record>> {
-        (self.0)(record)
+impl<F: Clone, In, Out> Clone for FnTransform<F, In, Out> {
+    fn clone(&self) -> Self {
+        FnTransform { f: self.f.clone(), records: PhantomData }
     }
 }
 
-/// Wraps a closure as a transform: `transform_fn(|r| Ok(Some(r)))`.
+impl<F, In, Out> std::fmt::Debug for FnTransform<F, In, Out> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FnTransform").finish_non_exhaustive()
+    }
+}
+
+impl<F, In, Out> Transform<In> for FnTransform<F, In, Out>
+where
+    In: RecordType,
+    Out: RecordType,
+    F: FnMut(In) -> Result<Option<Out>> + Send,
+{
+    type Out = Out;
+
+    #[inline]
+    fn apply(&mut self, record: In) -> Result<Option<Out>> {
+        (self.f)(record)
+    }
+}
+
+impl<F, In, Out> FnTransform<F, In, Out>
+where
+    F: FnMut(In) -> Result<Option<Out>> + Send,
+{
+    /// Wraps a function between any two record types: a typed custom
+    /// transform, `FnTransform::new(orders::enrich)`.
+    pub fn new(f: F) -> Self {
+        FnTransform { f, records: PhantomData }
+    }
+}
+
+/// Wraps a closure over untyped records as a transform: `transform_fn(|r| Ok(Some(r)))`.
 pub fn transform_fn<F>(f: F) -> FnTransform<F>
 where
     F: FnMut(Record) -> Result<Option<Record>> + Send,
 {
-    FnTransform(f)
+    FnTransform::new(f)
 }

@@ -60,6 +60,8 @@ fn insert(out: &mut Map<String, Value>, key: String, value: Value) -> Result<()>
 }
 
 impl Transform for Flatten {
+    type Out = Record;
+
     fn apply(&mut self, record: Record) -> Result<Option<Record>> {
         let map = match record {
             Value::Object(map) if map.values().any(Value::is_object) => map,

@@ -34,6 +34,8 @@ impl KeysCase {
 }
 
 impl Transform for KeysCase {
+    type Out = Record;
+
     fn apply(&mut self, mut record: Record) -> Result<Option<Record>> {
         let KeysCase { mode, memo } = self;
         let mode = *mode;

@@ -48,6 +48,8 @@ impl RenameKeys {
 }
 
 impl Transform for RenameKeys {
+    type Out = Record;
+
     fn apply(&mut self, mut record: Record) -> Result<Option<Record>> {
         let RenameKeys { pattern, replacement, memo } = self;
         rekey(&mut record, &mut |key: &str| memo.get(key, |key| rename(pattern, replacement, key))).map_err(|c| {

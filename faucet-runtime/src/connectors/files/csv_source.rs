@@ -452,6 +452,8 @@ fn infer_number(field: &str) -> Option<Value> {
 }
 
 impl Source for CsvSource {
+    type Record = serde_json::Value;
+
     /// Local files are read one chunk ahead already (see `input`); a remote store's are not.
     fn prefetch(&self) -> bool {
         self.origin.is_some()

@@ -169,6 +169,8 @@ fn take(carry: &mut Vec<u8>, bytes: &mut u64, max: usize, part: &[u8]) {
 }
 
 impl Source for JsonlSource {
+    type Record = serde_json::Value;
+
     /// Local files are read one chunk ahead already (see `input`); a remote store's are not.
     fn prefetch(&self) -> bool {
         self.origin.is_some()

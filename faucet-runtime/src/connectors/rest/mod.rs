@@ -211,6 +211,8 @@ fn join_url(base: &str, path: &str) -> Result<Url> {
 }
 
 impl Source for RestSource {
+    type Record = serde_json::Value;
+
     // An API may answer the same request with other records on a rerun (new
     // items shift offset pages), so a commit token must not skip a page.
     const REPLAYS_PAGES: bool = false;

@@ -276,6 +276,8 @@ fn to_json(kind: Kind, text: Option<String>, name: &str) -> Result<Value> {
 }
 
 impl Source for MySqlSource {
+    type Record = serde_json::Value;
+
     fn connector_name(&self) -> &'static str {
         "mysql"
     }

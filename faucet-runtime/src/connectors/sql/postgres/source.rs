@@ -376,6 +376,8 @@ fn null_non_finite(v: &mut Value) {
 }
 
 impl Source for PostgresSource {
+    type Record = serde_json::Value;
+
     fn connector_name(&self) -> &'static str {
         "postgres"
     }

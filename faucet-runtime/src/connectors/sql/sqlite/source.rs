@@ -160,6 +160,8 @@ fn record(row: &SqliteRow, hidden: &[&str]) -> Result<(Value, Value)> {
 }
 
 impl Source for SqliteSource {
+    type Record = serde_json::Value;
+
     fn connector_name(&self) -> &'static str {
         "sqlite"
     }

@@ -803,6 +803,8 @@ fn row(rel: &Rel, tuple: &[Datum<'_>], keys_only: bool) -> Result<Value> {
 }
 
 impl Source for PostgresCdcSource {
+    type Record = serde_json::Value;
+
     const CONFIRMS_UPSTREAM: bool = true;
     // A page holds what the slot had when it was read: a rerun's page may be larger.
     const REPLAYS_PAGES: bool = false;

@@ -13,7 +13,7 @@ use serde_json::Value;
 use crate::error::Result;
 use crate::page::{CommitToken, Page};
 use crate::record::RecordType;
-use crate::sink::{OpenContext, Sink, WriteOutcome};
+use crate::sink::{OpenContext, Sink, WriteOutcome, Writes};
 use crate::source::Source;
 use crate::state::StateStore;
 
@@ -43,7 +43,7 @@ impl Source for Unavailable {
     }
 }
 
-impl<R: RecordType> Sink<R> for Unavailable {
+impl Sink for Unavailable {
     fn connector_name(&self) -> &'static str {
         match *self {}
     }
@@ -53,10 +53,13 @@ impl<R: RecordType> Sink<R> for Unavailable {
     async fn open(&mut self, _ctx: OpenContext<'_>) -> Result<()> {
         match *self {}
     }
-    async fn write_batch(&mut self, _batch: &[R], _token: CommitToken) -> Result<WriteOutcome> {
+    async fn flush(&mut self) -> Result<Option<Value>> {
         match *self {}
     }
-    async fn flush(&mut self) -> Result<Option<Value>> {
+}
+
+impl<R: RecordType> Writes<R> for Unavailable {
+    async fn write_batch(&mut self, _batch: &[R], _token: CommitToken) -> Result<WriteOutcome> {
         match *self {}
     }
 }

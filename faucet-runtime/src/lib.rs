@@ -40,6 +40,7 @@ mod source;
 pub mod state;
 pub mod substitute;
 pub mod transform;
+pub mod typed_source;
 
 pub use error::{ErrorKind, FaucetError, Result};
 pub use fan_out::{FanOut, NoFanOut};
@@ -49,12 +50,13 @@ pub use pipeline::{Pipeline, RunOptions};
 pub use progress::Progress;
 pub use record::{FieldValue, RecordType};
 pub use report::RunReport;
-pub use sink::{NoSink, OpenContext, RowFailure, Sink, WriteOutcome};
+pub use sink::{NoSink, OpenContext, RowFailure, Sink, WriteOutcome, Writes};
 pub use source::Source;
 pub use state::StateStore;
 /// Cancels a run at the next page boundary (re-exported from tokio-util).
 pub use tokio_util::sync::CancellationToken;
 pub use transform::{Chain, FnTransform, Identity, Transform, transform_fn};
+pub use typed_source::IntoTyped;
 
 #[cfg(feature = "macros")]
 pub use faucet_macros::faucet;

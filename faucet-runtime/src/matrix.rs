@@ -556,7 +556,7 @@ impl Invocation<'_> {
     where
         S: crate::Source,
         T: crate::Transform<S::Record>,
-        D: crate::Sink,
+        D: crate::Writes,
         St: crate::StateStore,
     {
         let mut pipeline = pipeline

@@ -41,7 +41,7 @@ use crate::page::{CommitToken, Page};
 use crate::progress::{Progress, Tracker};
 use crate::record::RecordType;
 use crate::report::RunReport;
-use crate::sink::{NoSink, OpenContext, Sink};
+use crate::sink::{NoSink, OpenContext, Writes};
 use crate::source::Source;
 use crate::state::{MemoryStore, StateStore, validate_key};
 use crate::transform::{Chain, Identity, Transform};
@@ -97,7 +97,7 @@ impl<S, T, K, D, St, H> Pipeline<S, T, K, D, St, H>
 where
     S: Source,
     T: Transform<S::Record>,
-    D: Sink,
+    D: Writes,
     St: StateStore,
 {
     /// Appends `next` to the transform chain (the sink must take what `next` yields).
@@ -120,7 +120,7 @@ where
     }
 
     /// Routes failed rows to `dlq` instead of failing the run.
-    pub fn with_dlq<D2: Sink>(self, dlq: Dlq<D2>) -> Pipeline<S, T, K, D2, St, H> {
+    pub fn with_dlq<D2: Writes>(self, dlq: Dlq<D2>) -> Pipeline<S, T, K, D2, St, H> {
         Pipeline {
             source: self.source,
             transform: self.transform,
@@ -252,8 +252,8 @@ impl<S, T, K, D, St, H> Pipeline<S, T, K, D, St, H>
 where
     S: Source,
     T: Transform<S::Record>,
-    K: Sink<T::Out>,
-    D: Sink,
+    K: Writes<T::Out>,
+    D: Writes,
     St: StateStore,
     H: FanOut<T::Out>,
 {
@@ -349,8 +349,8 @@ impl<In, T, K, D, St, H> Driver<In, T, K, D, St, H>
 where
     In: RecordType,
     T: Transform<In>,
-    K: Sink<T::Out>,
-    D: Sink,
+    K: Writes<T::Out>,
+    D: Writes,
     St: StateStore,
     H: FanOut<T::Out>,
 {
@@ -567,7 +567,9 @@ where
             };
             // A source reuses the allocations of records that leave the chain
             // as the type they entered (every untyped pipeline's).
-            if let Some(spent) = same_type::<_, Vec<In>>(records) {
+            if let Ok(spent) = T::Out::into_json_vec(records)
+                .and_then(|json| In::from_json_vec(json).map_err(|_| Vec::new()))
+            {
                 source.recycle(spent);
             }
         }
@@ -982,12 +984,6 @@ where
         }
         Ok(())
     }
-}
-
-/// `value` as a `B`, when `A` is `B`.
-fn same_type<A: 'static, B: 'static>(value: A) -> Option<B> {
-    let mut value = Some(value);
-    (&mut value as &mut dyn std::any::Any).downcast_mut::<Option<B>>().and_then(Option::take)
 }
 
 /// The JSON a state store keeps for `bookmark`.

@@ -42,6 +42,25 @@ pub trait RecordType: Serialize + DeserializeOwned + Clone + Debug + Send + Sync
         self.to_json().into_owned()
     }
 
+    /// `batch` as JSON records, when the type is [`Value`]: lets a connector
+    /// keep its untyped path without a copy.
+    fn as_json_slice(batch: &[Self]) -> Option<&[Value]> {
+        let _ = batch;
+        None
+    }
+
+    /// `records` as JSON records, when the type is [`Value`] (otherwise they
+    /// are handed back): a source takes back its spent records this way.
+    fn into_json_vec(records: Vec<Self>) -> Result<Vec<Value>, Vec<Self>> {
+        Err(records)
+    }
+
+    /// JSON `records` as this type, when it is [`Value`] (otherwise they are
+    /// handed back to be decoded one by one).
+    fn from_json_vec(records: Vec<Value>) -> Result<Vec<Self>, Vec<Value>> {
+        Err(records)
+    }
+
     /// A record from JSON (a REST page's selected records, a Kafka value).
     /// A typed record rejects what does not fit its schema with an
     /// [`ErrorKind::Schema`] error naming the field; nothing is coerced.
@@ -64,9 +83,12 @@ pub enum FieldValue<'a> {
     /// Text: a string, or the exact text of a decimal, a date, a time, a
     /// timestamp, or base64 bytes, as the field's schema type says.
     Text(&'a str),
-    /// Any JSON value: a JSON column, a nested object, or every field of an
-    /// untyped record (the sink then encodes it by its own rules).
+    /// Any JSON value: a JSON column, or every field of an untyped record
+    /// (the sink then encodes it by its own rules).
     Json(&'a Value),
+    /// A nested object or a list of a typed record: the sink reads it from
+    /// the record's JSON ([`RecordType::to_json`]).
+    Nested,
 }
 
 impl RecordType for Value {
@@ -91,8 +113,33 @@ impl RecordType for Value {
     }
 
     #[inline]
+    fn as_json_slice(batch: &[Self]) -> Option<&[Value]> {
+        Some(batch)
+    }
+
+    #[inline]
+    fn into_json_vec(records: Vec<Self>) -> Result<Vec<Value>, Vec<Self>> {
+        Ok(records)
+    }
+
+    #[inline]
+    fn from_json_vec(records: Vec<Value>) -> Result<Vec<Self>, Vec<Value>> {
+        Ok(records)
+    }
+
+    #[inline]
     fn from_json(value: Value) -> Result<Self> {
         Ok(value)
+    }
+}
+
+/// `batch` as JSON records: borrowed when they already are, encoded
+/// otherwise. For a sink whose format is JSON anyway (JSON Lines, Kafka) or
+/// that has not learnt to encode a typed record's fields directly.
+pub fn json_batch<R: RecordType>(batch: &[R]) -> Cow<'_, [Value]> {
+    match R::as_json_slice(batch) {
+        Some(json) => Cow::Borrowed(json),
+        None => Cow::Owned(batch.iter().map(|r| r.to_json().into_owned()).collect()),
     }
 }
 
@@ -107,7 +154,20 @@ pub fn json_of<R: Serialize>(record: &R) -> Cow<'static, Value> {
 /// implementations: a value that does not fit is an [`ErrorKind::Schema`]
 /// error whose message names the field serde stopped at.
 pub fn from_json_value<R: DeserializeOwned>(value: Value) -> Result<R> {
-    serde_json::from_value(value).map_err(schema_error)
+    decode_json(&value)
+}
+
+/// Decodes a typed record from borrowed JSON; see [`from_json_value`].
+pub fn decode_json<R: DeserializeOwned>(value: &Value) -> Result<R> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let field = e.path().to_string();
+        let error = e.into_inner();
+        if field == "." {
+            schema_error(error)
+        } else {
+            schema_error(format_args!("field `{field}`: {error}"))
+        }
+    })
 }
 
 /// The error for input that does not fit a record's schema.
@@ -140,6 +200,6 @@ mod tests {
         }
         let error = from_json_value::<Row>(json!({"id": "seven"})).unwrap_err();
         assert_eq!(error.kind(), ErrorKind::Schema);
-        assert!(error.message().contains("invalid type"), "{error}");
+        assert!(error.message().contains("field `id`: invalid type"), "{error}");
     }
 }

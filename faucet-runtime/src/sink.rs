@@ -34,23 +34,23 @@ pub struct WriteOutcome {
 /// One row a sink rejected.
 #[derive(Debug, Clone)]
 pub struct RowFailure {
-    /// Index of the row within the batch passed to [`Sink::write_batch`].
+    /// Index of the row within the batch passed to [`Writes::write_batch`].
     pub index: usize,
     /// Why the row was rejected.
     pub error: FaucetError,
 }
 
-/// Writes batches of records of type `R`: the untyped [`Record`] unless said
-/// otherwise. A connector implements it once, for every record type it can
-/// encode (`impl<R: RecordType> Sink<R> for JsonlSink`).
+/// Where records go: the lifecycle every sink has. What it can write is
+/// [`Writes`], implemented once per record type it encodes; most connectors
+/// write any [`RecordType`] (`impl<R: RecordType> Writes<R> for JsonlSink`).
 ///
-/// The driver calls, per page: [`write_batch`](Sink::write_batch) once per
+/// The driver calls, per page: [`write_batch`](Writes::write_batch) once per
 /// `batch_size` chunk, then [`flush`](Sink::flush), and only then persists the
 /// page's bookmark together with the checkpoint `flush` returned. A sink must
 /// therefore make everything durable in `flush`, and return from `open` in the
 /// state its checkpoint describes, so that a crash anywhere loses nothing and
 /// duplicates nothing.
-pub trait Sink<R: RecordType = Record>: Send {
+pub trait Sink: Send {
     /// Short snake-case name (`jsonl`, `sqlite`), used in DLQ envelopes, metrics and errors.
     fn connector_name(&self) -> &'static str;
 
@@ -59,14 +59,6 @@ pub trait Sink<R: RecordType = Record>: Send {
 
     /// Prepares the sink and restores it to `ctx.checkpoint`. Called once, before any write.
     fn open(&mut self, ctx: OpenContext<'_>) -> impl Future<Output = Result<()>> + Send;
-
-    /// Writes one batch. An `Err` means the whole batch failed; per-row
-    /// rejections go in [`WriteOutcome::failures`].
-    fn write_batch(
-        &mut self,
-        batch: &[R],
-        token: CommitToken,
-    ) -> impl Future<Output = Result<WriteOutcome>> + Send;
 
     /// Makes every write so far durable and returns the checkpoint to store with
     /// the page's bookmark (for example a file's length), or `None`.
@@ -82,7 +74,7 @@ pub trait Sink<R: RecordType = Record>: Send {
     }
 }
 
-impl<R: RecordType, K: Sink<R> + ?Sized> Sink<R> for &mut K {
+impl<K: Sink + ?Sized> Sink for &mut K {
     fn connector_name(&self) -> &'static str {
         (**self).connector_name()
     }
@@ -95,14 +87,6 @@ impl<R: RecordType, K: Sink<R> + ?Sized> Sink<R> for &mut K {
         (**self).open(ctx)
     }
 
-    fn write_batch(
-        &mut self,
-        batch: &[R],
-        token: CommitToken,
-    ) -> impl Future<Output = Result<WriteOutcome>> + Send {
-        (**self).write_batch(batch, token)
-    }
-
     fn flush(&mut self) -> impl Future<Output = Result<Option<Value>>> + Send {
         (**self).flush()
     }
@@ -112,11 +96,32 @@ impl<R: RecordType, K: Sink<R> + ?Sized> Sink<R> for &mut K {
     }
 }
 
+/// Writes batches of records of type `R` (the untyped [`Record`] unless said otherwise).
+pub trait Writes<R: RecordType = Record>: Sink {
+    /// Writes one batch. An `Err` means the whole batch failed; per-row
+    /// rejections go in [`WriteOutcome::failures`].
+    fn write_batch(
+        &mut self,
+        batch: &[R],
+        token: CommitToken,
+    ) -> impl Future<Output = Result<WriteOutcome>> + Send;
+}
+
+impl<R: RecordType, K: Writes<R> + ?Sized> Writes<R> for &mut K {
+    fn write_batch(
+        &mut self,
+        batch: &[R],
+        token: CommitToken,
+    ) -> impl Future<Output = Result<WriteOutcome>> + Send {
+        (**self).write_batch(batch, token)
+    }
+}
+
 /// A sink that cannot exist: the type of "no dead-letter queue".
 #[derive(Debug, Clone, Copy)]
 pub enum NoSink {}
 
-impl<R: RecordType> Sink<R> for NoSink {
+impl Sink for NoSink {
     fn connector_name(&self) -> &'static str {
         match *self {}
     }
@@ -129,11 +134,13 @@ impl<R: RecordType> Sink<R> for NoSink {
         match *self {}
     }
 
-    async fn write_batch(&mut self, _batch: &[R], _token: CommitToken) -> Result<WriteOutcome> {
+    async fn flush(&mut self) -> Result<Option<Value>> {
         match *self {}
     }
+}
 
-    async fn flush(&mut self) -> Result<Option<Value>> {
+impl<R: RecordType> Writes<R> for NoSink {
+    async fn write_batch(&mut self, _batch: &[R], _token: CommitToken) -> Result<WriteOutcome> {
         match *self {}
     }
 }

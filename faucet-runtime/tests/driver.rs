@@ -11,7 +11,7 @@ use faucet_runtime::dlq::{Dlq, OnBatchError};
 use faucet_runtime::state::{FileStore, MemoryStore};
 use faucet_runtime::{
     CancellationToken, CommitToken, ErrorKind, FaucetError, OpenContext, Page, Pipeline, Record, Rejected,
-    RowFailure, RunOptions, Sink, Source, StateStore, WriteOutcome, transform_fn,
+    RowFailure, RunOptions, Sink, Source, StateStore, WriteOutcome, Writes, transform_fn,
 };
 use serde_json::{Value, json};
 
@@ -376,6 +376,26 @@ impl Sink for RecordingSink {
         Ok(())
     }
 
+    async fn flush(&mut self) -> faucet_runtime::Result<Option<Value>> {
+        let pending = std::mem::take(&mut self.pending);
+        if let Some(txn) = &self.txn {
+            let mut txn = txn.lock().unwrap();
+            for p in pending {
+                let high = txn.committed.entry(self.scope.clone()).or_insert(p.token);
+                if p.token > *high {
+                    *high = p.token;
+                }
+                txn.failures.insert((self.scope.clone(), p.token), p.failures);
+                txn.rows.extend(p.rows);
+            }
+        }
+        let checkpoint = json!({"rows": self.total});
+        push(&self.log, Event::Flush { sink: self.name, checkpoint: checkpoint.clone() });
+        Ok(Some(checkpoint))
+    }
+}
+
+impl Writes for RecordingSink {
     async fn write_batch(
         &mut self,
         batch: &[Record],
@@ -413,24 +433,6 @@ impl Sink for RecordingSink {
         self.total += written;
         self.pending.push(Pending { token, failures: failures.clone(), rows: accepted });
         Ok(WriteOutcome { written, failures, already_committed: false })
-    }
-
-    async fn flush(&mut self) -> faucet_runtime::Result<Option<Value>> {
-        let pending = std::mem::take(&mut self.pending);
-        if let Some(txn) = &self.txn {
-            let mut txn = txn.lock().unwrap();
-            for p in pending {
-                let high = txn.committed.entry(self.scope.clone()).or_insert(p.token);
-                if p.token > *high {
-                    *high = p.token;
-                }
-                txn.failures.insert((self.scope.clone(), p.token), p.failures);
-                txn.rows.extend(p.rows);
-            }
-        }
-        let checkpoint = json!({"rows": self.total});
-        push(&self.log, Event::Flush { sink: self.name, checkpoint: checkpoint.clone() });
-        Ok(Some(checkpoint))
     }
 }
 

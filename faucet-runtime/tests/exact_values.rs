@@ -25,7 +25,7 @@ use faucet_runtime::connectors::files::{
     CsvSink, CsvSinkConfig, CsvSource, CsvSourceConfig, JsonlSink, JsonlSinkConfig, JsonlSource,
     JsonlSourceConfig, OnParseError,
 };
-use faucet_runtime::{CommitToken, OpenContext, Sink, Source};
+use faucet_runtime::{CommitToken, OpenContext, Sink, Source, Writes};
 use serde_json::{Map, Number, Value};
 
 /// serde_json's nesting limit: a record may nest this deep (the record itself is level 1).
@@ -400,7 +400,7 @@ async fn drain(source: &mut impl Source<Record = Value>) -> Vec<Value> {
     out
 }
 
-async fn fill(sink: &mut impl Sink, records: &[Value], scope: &str) {
+async fn fill(sink: &mut impl Writes, records: &[Value], scope: &str) {
     sink.open(OpenContext { scope, checkpoint: None }).await.unwrap();
     for (seq, batch) in records.chunks(500).enumerate() {
         let outcome = sink.write_batch(batch, CommitToken { seq: seq as u64 + 1, part: 0 }).await.unwrap();

@@ -10,7 +10,7 @@
 
 #[cfg(feature = "sqlite")]
 use faucet_runtime::state::FileStore;
-use faucet_runtime::{ErrorKind, Page, Pipeline, Result, RunOptions, RunReport, Sink, Source, StateStore};
+use faucet_runtime::{ErrorKind, Page, Pipeline, Result, RunOptions, RunReport, Source, StateStore, Writes};
 use serde_json::{Value, json};
 
 const PAGES: u64 = 3;
@@ -49,7 +49,7 @@ impl Source for Numbers {
     }
 }
 
-async fn run<K: Sink>(name: &str, sink: K, store: impl StateStore, force: bool) -> Result<RunReport> {
+async fn run<K: Writes>(name: &str, sink: K, store: impl StateStore, force: bool) -> Result<RunReport> {
     let options = RunOptions { force_new_lineage: force, ..RunOptions::default() };
     Pipeline::new(Numbers { next: 0 }, sink)
         .with_name(name)
@@ -72,7 +72,7 @@ fn assert_refused(result: Result<RunReport>, token_table: &str) {
 /// Runs with a memory store, reruns with a fresh one (a state store that lost
 /// its data: refused, nothing written), then forces a new lineage and resumes it.
 #[cfg(any(feature = "postgres", feature = "mysql"))]
-async fn fresh_store_refused_then_forced<K: Sink>(sink: impl Fn() -> K, count: impl AsyncFn() -> i64) {
+async fn fresh_store_refused_then_forced<K: Writes>(sink: impl Fn() -> K, count: impl AsyncFn() -> i64) {
     use std::sync::Arc;
 
     use faucet_runtime::state::MemoryStore;

@@ -16,7 +16,7 @@ use faucet_runtime::connectors::object_store::{
     StoreConfig,
 };
 use faucet_runtime::state::MemoryStore;
-use faucet_runtime::{CommitToken, OpenContext, Pipeline, Sink, Source};
+use faucet_runtime::{CommitToken, OpenContext, Pipeline, Sink, Source, Writes};
 use futures_util::TryStreamExt;
 use serde_json::{Value, json};
 

@@ -13,7 +13,7 @@ use faucet_runtime::observe;
 use faucet_runtime::state::MemoryStore;
 use faucet_runtime::{
     CommitToken, ErrorKind, FaucetError, OpenContext, Page, Pipeline, Record, Rejected, RowFailure, Sink,
-    Source, StateStore, WriteOutcome, transform_fn,
+    Source, StateStore, WriteOutcome, Writes, transform_fn,
 };
 use metrics::{Counter, Gauge, Histogram, Key, KeyName, Metadata, Recorder, SharedString, Unit};
 use metrics_util::MetricKind;
@@ -108,6 +108,12 @@ impl Sink for CollectSink {
         Ok(())
     }
 
+    async fn flush(&mut self) -> faucet_runtime::Result<Option<Value>> {
+        Ok(Some(json!({ "rows": self.rows.lock().unwrap().len() })))
+    }
+}
+
+impl Writes for CollectSink {
     async fn write_batch(
         &mut self,
         batch: &[Record],
@@ -128,10 +134,6 @@ impl Sink for CollectSink {
             failures,
             already_committed: false,
         })
-    }
-
-    async fn flush(&mut self) -> faucet_runtime::Result<Option<Value>> {
-        Ok(Some(json!({ "rows": self.rows.lock().unwrap().len() })))
     }
 }
 
@@ -384,15 +386,18 @@ fn a_sink_batch_error_is_counted() {
         async fn open(&mut self, _ctx: OpenContext<'_>) -> faucet_runtime::Result<()> {
             Ok(())
         }
+        async fn flush(&mut self) -> faucet_runtime::Result<Option<Value>> {
+            Ok(None)
+        }
+    }
+
+    impl Writes for Broken {
         async fn write_batch(
             &mut self,
             _b: &[Record],
             _t: CommitToken,
         ) -> faucet_runtime::Result<WriteOutcome> {
             Err(FaucetError::sink("disk full"))
-        }
-        async fn flush(&mut self) -> faucet_runtime::Result<Option<Value>> {
-            Ok(None)
         }
     }
     let pipeline = Pipeline::new(PagedSource::new(2, 2), Broken).with_name("orders").with_row("eu");

@@ -12,7 +12,7 @@ use faucet_runtime::connectors::object_store::{
 };
 use faucet_runtime::secret::SecretString;
 use faucet_runtime::state::MemoryStore;
-use faucet_runtime::{CommitToken, OpenContext, Pipeline, Sink, Source};
+use faucet_runtime::{CommitToken, OpenContext, Pipeline, Sink, Source, Writes};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 

@@ -13,7 +13,7 @@
 
 use faucet_runtime::connectors::sql::mysql::{MySqlSource, MySqlSourceConfig, SourceInput};
 use faucet_runtime::schema::{Field, FieldType};
-use faucet_runtime::{CommitToken, OpenContext, Sink, Source};
+use faucet_runtime::{CommitToken, OpenContext, Sink, Source, Writes};
 use serde_json::{Value, json};
 use sqlx::{AssertSqlSafe, Connection, MySqlConnection, Row};
 
@@ -103,7 +103,7 @@ impl MariaDb {
     }
 }
 
-async fn write(sink: &mut impl Sink, records: &[Value]) {
+async fn write(sink: &mut impl Writes, records: &[Value]) {
     sink.open(OpenContext { scope: "typed::row-0::lineage", checkpoint: None }).await.unwrap();
     let outcome = sink.write_batch(records, CommitToken { seq: 1, part: 0 }).await.unwrap();
     if let Some(failure) = outcome.failures.first() {

@@ -14,8 +14,8 @@ pub mod custom_transform {
         rt::Pipeline<
             impl rt::Source<Record = rt::Record>,
             impl rt::Transform<rt::Record, Out = rt::Record>,
-            impl rt::Sink<rt::Record>,
-            impl rt::Sink,
+            impl rt::Writes<rt::Record>,
+            impl rt::Writes,
             impl rt::StateStore,
         >,
         rt::FaucetError,

@@ -81,8 +81,8 @@ pub mod matrix {
         rt::Pipeline<
             impl rt::Source<Record = rt::Record>,
             impl rt::Transform<rt::Record, Out = rt::Record>,
-            impl rt::Sink<rt::Record>,
-            impl rt::Sink,
+            impl rt::Writes<rt::Record>,
+            impl rt::Writes,
             impl rt::StateStore,
         >,
         rt::FaucetError,
@@ -164,8 +164,8 @@ pub mod matrix {
         rt::Pipeline<
             impl rt::Source<Record = rt::Record>,
             impl rt::Transform<rt::Record, Out = rt::Record>,
-            impl rt::Sink<rt::Record>,
-            impl rt::Sink,
+            impl rt::Writes<rt::Record>,
+            impl rt::Writes,
             impl rt::StateStore,
         >,
         rt::FaucetError,
@@ -240,8 +240,8 @@ pub mod matrix {
         rt::Pipeline<
             impl rt::Source<Record = rt::Record>,
             impl rt::Transform<rt::Record, Out = rt::Record>,
-            impl rt::Sink<rt::Record>,
-            impl rt::Sink,
+            impl rt::Writes<rt::Record>,
+            impl rt::Writes,
             impl rt::StateStore,
         >,
         rt::FaucetError,

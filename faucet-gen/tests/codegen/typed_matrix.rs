@@ -109,8 +109,8 @@ pub mod typed_matrix {
         rt::Pipeline<
             impl rt::Source<Record = rt::Record>,
             impl rt::Transform<rt::Record, Out = rt::Record>,
-            impl rt::Sink<rt::Record>,
-            impl rt::Sink,
+            impl rt::Writes<rt::Record>,
+            impl rt::Writes,
             impl rt::StateStore,
         >,
         rt::FaucetError,
@@ -172,8 +172,8 @@ pub mod typed_matrix {
         rt::Pipeline<
             impl rt::Source<Record = rt::Record>,
             impl rt::Transform<rt::Record, Out = rt::Record>,
-            impl rt::Sink<rt::Record>,
-            impl rt::Sink,
+            impl rt::Writes<rt::Record>,
+            impl rt::Writes,
             impl rt::StateStore,
         >,
         rt::FaucetError,

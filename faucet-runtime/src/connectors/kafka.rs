@@ -51,8 +51,8 @@ pub use crate::config::kafka::{
     Sasl, SaslMechanism, SaslPlain, SaslSsl, Ssl, ValueFormat,
 };
 use crate::error::{FaucetError, Result};
-use crate::page::{CommitToken, Page, Record, Rejected};
-use crate::sink::{OpenContext, RowFailure, Sink, WriteOutcome};
+use crate::page::{CommitToken, Page, Rejected};
+use crate::sink::{OpenContext, RowFailure, Sink, WriteOutcome, Writes};
 use crate::source::Source;
 
 /// Next offsets by (topic, partition).
@@ -224,6 +224,8 @@ fn parse_bookmark(bookmark: &Value) -> Result<Positions> {
     }
     Ok(positions)
 }
+
+crate::typed_source::decoded_into_typed!(KafkaSource);
 
 impl Source for KafkaSource {
     type Record = serde_json::Value;
@@ -399,7 +401,19 @@ impl Sink for KafkaSink {
         Ok(())
     }
 
-    async fn write_batch(&mut self, batch: &[Record], _token: CommitToken) -> Result<WriteOutcome> {
+    async fn flush(&mut self) -> Result<Option<Value>> {
+        if let Some(producer) = &self.producer {
+            producer
+                .flush(self.config.message_timeout)
+                .map_err(|e| FaucetError::sink(format!("kafka: flushing the producer: {e}")))?;
+        }
+        Ok(None)
+    }
+}
+
+impl<R: crate::RecordType> Writes<R> for KafkaSink {
+    async fn write_batch(&mut self, batch: &[R], _token: CommitToken) -> Result<WriteOutcome> {
+        let batch = &*crate::record::json_batch(batch);
         let producer = self
             .producer
             .as_ref()
@@ -465,15 +479,6 @@ impl Sink for KafkaSink {
         failures.sort_by_key(|f| f.index);
         let written = (batch.len() - failures.len()) as u64;
         Ok(WriteOutcome { written, failures, already_committed: false })
-    }
-
-    async fn flush(&mut self) -> Result<Option<Value>> {
-        if let Some(producer) = &self.producer {
-            producer
-                .flush(self.config.message_timeout)
-                .map_err(|e| FaucetError::sink(format!("kafka: flushing the producer: {e}")))?;
-        }
-        Ok(None)
     }
 }
 
@@ -611,10 +616,6 @@ mod tests {
             self.rows.lock().unwrap().truncate(keep);
             Ok(())
         }
-        async fn write_batch(&mut self, batch: &[Record], _token: CommitToken) -> Result<WriteOutcome> {
-            self.rows.lock().unwrap().extend(batch.iter().cloned());
-            Ok(WriteOutcome { written: batch.len() as u64, ..WriteOutcome::default() })
-        }
         async fn flush(&mut self) -> Result<Option<Value>> {
             self.flushes += 1;
             if let Some((after, cancel)) = &self.cancel_after
@@ -623,6 +624,17 @@ mod tests {
                 cancel.cancel();
             }
             Ok(Some(json!({"len": self.rows.lock().unwrap().len()})))
+        }
+    }
+
+    impl Writes for VecSink {
+        async fn write_batch(
+            &mut self,
+            batch: &[serde_json::Value],
+            _token: CommitToken,
+        ) -> Result<WriteOutcome> {
+            self.rows.lock().unwrap().extend(batch.iter().cloned());
+            Ok(WriteOutcome { written: batch.len() as u64, ..WriteOutcome::default() })
         }
     }
 

@@ -42,8 +42,8 @@ pub use crate::config::objects::{
     StoreConfig,
 };
 use crate::error::{FaucetError, Result};
-use crate::page::{CommitToken, Page, Record};
-use crate::sink::{OpenContext, Sink, WriteOutcome};
+use crate::page::{CommitToken, Page};
+use crate::sink::{OpenContext, Sink, WriteOutcome, Writes};
 use crate::source::Source;
 
 /// The object_store crate, for working with a store directly (filling a `memory` store in a test, say).
@@ -221,6 +221,8 @@ impl ObjectSource {
         Ok(self.inner.as_mut().expect("just set"))
     }
 }
+
+crate::typed_source::decoded_into_typed!(ObjectSource);
 
 impl Source for ObjectSource {
     type Record = serde_json::Value;
@@ -473,7 +475,18 @@ impl Sink for ObjectSink {
         Ok(())
     }
 
-    async fn write_batch(&mut self, batch: &[Record], _token: CommitToken) -> Result<WriteOutcome> {
+    async fn flush(&mut self) -> Result<Option<Value>> {
+        if self.store.is_none() {
+            return Ok(None);
+        }
+        self.close().await?;
+        Ok(Some(json!({ "next": self.next })))
+    }
+}
+
+impl<R: crate::RecordType> Writes<R> for ObjectSink {
+    async fn write_batch(&mut self, batch: &[R], _token: CommitToken) -> Result<WriteOutcome> {
+        let batch = &*crate::record::json_batch(batch);
         self.store()?;
         for record in batch {
             self.line.clear();
@@ -507,14 +520,6 @@ impl Sink for ObjectSink {
             }
         }
         Ok(WriteOutcome { written: batch.len() as u64, ..WriteOutcome::default() })
-    }
-
-    async fn flush(&mut self) -> Result<Option<Value>> {
-        if self.store.is_none() {
-            return Ok(None);
-        }
-        self.close().await?;
-        Ok(Some(json!({ "next": self.next })))
     }
 }
 

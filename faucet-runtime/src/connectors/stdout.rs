@@ -12,7 +12,7 @@ use std::io::Write;
 pub use crate::config::stdout::{Destination, StdoutFormat, StdoutSinkConfig};
 use crate::error::{FaucetError, Result};
 use crate::page::{CommitToken, Record};
-use crate::sink::{OpenContext, Sink, WriteOutcome};
+use crate::sink::{OpenContext, Sink, WriteOutcome, Writes};
 
 /// Prints records; a terminal has no checkpoint, so a resumed run may reprint the last page.
 #[derive(Debug)]
@@ -70,7 +70,19 @@ impl Sink for StdoutSink {
         Ok(())
     }
 
-    async fn write_batch(&mut self, batch: &[Record], _token: CommitToken) -> Result<WriteOutcome> {
+    async fn flush(&mut self) -> Result<Option<Value>> {
+        let flushed = match self.config.destination {
+            Destination::Stdout => std::io::stdout().lock().flush(),
+            Destination::Stderr => std::io::stderr().lock().flush(),
+        };
+        flushed.map_err(|e| FaucetError::sink(format!("flushing {}: {e}", self.stream())))?;
+        Ok(None)
+    }
+}
+
+impl<R: crate::RecordType> Writes<R> for StdoutSink {
+    async fn write_batch(&mut self, batch: &[R], _token: CommitToken) -> Result<WriteOutcome> {
+        let batch = &*crate::record::json_batch(batch);
         let mut buf = std::mem::take(&mut self.buf);
         buf.clear();
         let written = render(self.config.format, batch, &mut buf)
@@ -79,15 +91,6 @@ impl Sink for StdoutSink {
         self.buf = buf;
         written.map_err(|e| FaucetError::sink(format!("writing to {}: {e}", self.stream())))?;
         Ok(WriteOutcome { written: batch.len() as u64, ..WriteOutcome::default() })
-    }
-
-    async fn flush(&mut self) -> Result<Option<Value>> {
-        let flushed = match self.config.destination {
-            Destination::Stdout => std::io::stdout().lock().flush(),
-            Destination::Stderr => std::io::stderr().lock().flush(),
-        };
-        flushed.map_err(|e| FaucetError::sink(format!("flushing {}: {e}", self.stream())))?;
-        Ok(None)
     }
 }
 

@@ -10,7 +10,7 @@ use super::proxy::Proxy;
 use super::store::StateStore;
 use crate::error::{ErrorKind, Result};
 use crate::page::{CommitToken, Page, Record};
-use crate::sink::{OpenContext, Sink, WriteOutcome};
+use crate::sink::{OpenContext, Sink, WriteOutcome, Writes};
 use crate::source::Source;
 
 fn unique(prefix: &str) -> String {
@@ -81,6 +81,12 @@ impl Sink for &mut Collect {
     async fn open(&mut self, _ctx: OpenContext<'_>) -> Result<()> {
         Ok(())
     }
+    async fn flush(&mut self) -> Result<Option<Value>> {
+        Ok(None)
+    }
+}
+
+impl Writes for &mut Collect {
     async fn write_batch(&mut self, batch: &[Record], _token: CommitToken) -> Result<WriteOutcome> {
         if let Some((at, proxy)) = &self.1
             && batch.iter().any(|r| r["n"].as_u64() == Some(*at))
@@ -89,9 +95,6 @@ impl Sink for &mut Collect {
         }
         self.0.extend_from_slice(batch);
         Ok(WriteOutcome { written: batch.len() as u64, ..WriteOutcome::default() })
-    }
-    async fn flush(&mut self) -> Result<Option<Value>> {
-        Ok(None)
     }
 }
 

@@ -27,7 +27,7 @@ pub use crate::config::files::CsvSinkConfig;
 use crate::error::{FaucetError, Result};
 use crate::page::{CommitToken, Record};
 use crate::sink::RowFailure;
-use crate::sink::{OpenContext, Sink, WriteOutcome};
+use crate::sink::{OpenContext, Sink, WriteOutcome, Writes};
 
 /// Writes records as CSV rows under a header fixed by the first batch.
 #[derive(Debug)]
@@ -207,7 +207,17 @@ impl Sink for CsvSink {
         Ok(())
     }
 
-    async fn write_batch(&mut self, batch: &[Record], _token: CommitToken) -> Result<WriteOutcome> {
+    async fn flush(&mut self) -> Result<Option<Value>> {
+        match self.writer.as_mut() {
+            Some(writer) => Ok(Some(json!({ "len": writer.flush()?, "header": self.header }))),
+            None => Ok(None),
+        }
+    }
+}
+
+impl<R: crate::RecordType> Writes<R> for CsvSink {
+    async fn write_batch(&mut self, batch: &[R], _token: CommitToken) -> Result<WriteOutcome> {
+        let batch = &*crate::record::json_batch(batch);
         if self.writer.is_none() {
             return Err(FaucetError::sink("the `csv` sink was written to before it was opened"));
         }
@@ -237,13 +247,6 @@ impl Sink for CsvSink {
             }
         }
         Ok(outcome)
-    }
-
-    async fn flush(&mut self) -> Result<Option<Value>> {
-        match self.writer.as_mut() {
-            Some(writer) => Ok(Some(json!({ "len": writer.flush()?, "header": self.header }))),
-            None => Ok(None),
-        }
     }
 }
 

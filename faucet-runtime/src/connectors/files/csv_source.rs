@@ -451,6 +451,8 @@ fn infer_number(field: &str) -> Option<Value> {
     field.parse::<f64>().ok().and_then(Number::from_f64).map(Value::Number)
 }
 
+crate::typed_source::decoded_into_typed!(CsvSource);
+
 impl Source for CsvSource {
     type Record = serde_json::Value;
 

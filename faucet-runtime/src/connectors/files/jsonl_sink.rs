@@ -14,8 +14,8 @@ use super::json_line;
 use super::writer::FileWriter;
 pub use crate::config::files::JsonlSinkConfig;
 use crate::error::{FaucetError, Result};
-use crate::page::{CommitToken, Record};
-use crate::sink::{OpenContext, Sink, WriteOutcome};
+use crate::page::CommitToken;
+use crate::sink::{OpenContext, Sink, WriteOutcome, Writes};
 
 /// Writes one compact JSON object per line.
 #[derive(Debug)]
@@ -62,7 +62,17 @@ impl Sink for JsonlSink {
         Ok(())
     }
 
-    async fn write_batch(&mut self, batch: &[Record], _token: CommitToken) -> Result<WriteOutcome> {
+    async fn flush(&mut self) -> Result<Option<Value>> {
+        match self.writer.as_mut() {
+            Some(writer) => Ok(Some(json!({ "len": writer.flush()? }))),
+            None => Ok(None),
+        }
+    }
+}
+
+impl<R: crate::RecordType> Writes<R> for JsonlSink {
+    async fn write_batch(&mut self, batch: &[R], _token: CommitToken) -> Result<WriteOutcome> {
+        let batch = &*crate::record::json_batch(batch);
         let writer = self
             .writer
             .as_mut()
@@ -85,13 +95,6 @@ impl Sink for JsonlSink {
         }
         written.map_err(|e| FaucetError::sink(format!("writing {}: {e}", writer.path().display())))?;
         Ok(WriteOutcome { written: batch.len() as u64, ..WriteOutcome::default() })
-    }
-
-    async fn flush(&mut self) -> Result<Option<Value>> {
-        match self.writer.as_mut() {
-            Some(writer) => Ok(Some(json!({ "len": writer.flush()? }))),
-            None => Ok(None),
-        }
     }
 }
 

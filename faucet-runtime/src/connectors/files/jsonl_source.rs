@@ -168,6 +168,8 @@ fn take(carry: &mut Vec<u8>, bytes: &mut u64, max: usize, part: &[u8]) {
     }
 }
 
+crate::typed_source::decoded_into_typed!(JsonlSource);
+
 impl Source for JsonlSource {
     type Record = serde_json::Value;
 

@@ -233,9 +233,9 @@ mod tests {
 
         use crate::connectors::files::{CsvSink, CsvSinkConfig, JsonlSink, JsonlSinkConfig};
         use crate::page::CommitToken;
-        use crate::sink::{OpenContext, Sink};
+        use crate::sink::{OpenContext, Writes};
 
-        async fn run<K: Sink>(mut sink: K) -> crate::Result<()> {
+        async fn run<K: Writes>(mut sink: K) -> crate::Result<()> {
             sink.open(OpenContext { scope: "s", checkpoint: None }).await?;
             sink.write_batch(&[json!({"id": 1})], CommitToken { seq: 1, part: 0 }).await?;
             sink.flush().await.map(|_| ())

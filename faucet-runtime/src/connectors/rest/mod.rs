@@ -210,6 +210,8 @@ fn join_url(base: &str, path: &str) -> Result<Url> {
     Ok(url)
 }
 
+crate::typed_source::decoded_into_typed!(RestSource);
+
 impl Source for RestSource {
     type Record = serde_json::Value;
 

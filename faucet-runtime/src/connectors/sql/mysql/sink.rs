@@ -32,7 +32,7 @@ use crate::error::{FaucetError, Result};
 use crate::number;
 use crate::page::{CommitToken, Record};
 use crate::schema::{Field, FieldType};
-use crate::sink::{OpenContext, Sink, WriteOutcome};
+use crate::sink::{OpenContext, Sink, WriteOutcome, Writes};
 
 const MAX_PARAMS: usize = 65535;
 
@@ -662,7 +662,29 @@ impl Sink for MySqlSink {
         }
     }
 
-    async fn write_batch(&mut self, batch: &[Record], token: CommitToken) -> Result<WriteOutcome> {
+    /// Returns `None`: each batch was committed by [`Writes::write_batch`](crate::Writes::write_batch).
+    async fn flush(&mut self) -> Result<Option<Value>> {
+        Ok(None)
+    }
+
+    async fn check_no_earlier_lineage(&mut self, state_key: &str) -> Result<()> {
+        let (table, tokens) = (self.qualified(&self.config.table_name), self.qualified(TOKEN_TABLE));
+        let Some(conn) = self.conn.as_mut() else {
+            return Err(FaucetError::sink("the `mysql` sink was checked before it was opened"));
+        };
+        let select = format!("SELECT scope FROM {tokens} WHERE target = ?");
+        let scopes: Vec<String> = sqlx::query_scalar(AssertSqlSafe(select))
+            .bind(table.as_str())
+            .fetch_all(conn)
+            .await
+            .map_err(|e| FaucetError::sink(describe(&e, "reading the commit tokens")))?;
+        refuse_earlier_lineage("mysql", state_key, &tokens, &table, Some(&table), scopes)
+    }
+}
+
+impl<R: crate::RecordType> Writes<R> for MySqlSink {
+    async fn write_batch(&mut self, batch: &[R], token: CommitToken) -> Result<WriteOutcome> {
+        let batch = &*crate::record::json_batch(batch);
         if self.conn.is_none() {
             return Err(FaucetError::sink("the `mysql` sink was written to before it was opened"));
         }
@@ -700,25 +722,6 @@ impl Sink for MySqlSink {
                 Err(e.context(format!("table {}", self.qualified(&self.config.table_name))))
             }
         }
-    }
-
-    /// Returns `None`: each batch was committed by [`Sink::write_batch`].
-    async fn flush(&mut self) -> Result<Option<Value>> {
-        Ok(None)
-    }
-
-    async fn check_no_earlier_lineage(&mut self, state_key: &str) -> Result<()> {
-        let (table, tokens) = (self.qualified(&self.config.table_name), self.qualified(TOKEN_TABLE));
-        let Some(conn) = self.conn.as_mut() else {
-            return Err(FaucetError::sink("the `mysql` sink was checked before it was opened"));
-        };
-        let select = format!("SELECT scope FROM {tokens} WHERE target = ?");
-        let scopes: Vec<String> = sqlx::query_scalar(AssertSqlSafe(select))
-            .bind(table.as_str())
-            .fetch_all(conn)
-            .await
-            .map_err(|e| FaucetError::sink(describe(&e, "reading the commit tokens")))?;
-        refuse_earlier_lineage("mysql", state_key, &tokens, &table, Some(&table), scopes)
     }
 }
 

@@ -275,6 +275,8 @@ fn to_json(kind: Kind, text: Option<String>, name: &str) -> Result<Value> {
     })
 }
 
+crate::typed_source::decoded_into_typed!(MySqlSource);
+
 impl Source for MySqlSource {
     type Record = serde_json::Value;
 

@@ -375,6 +375,8 @@ fn null_non_finite(v: &mut Value) {
     }
 }
 
+crate::typed_source::decoded_into_typed!(PostgresSource);
+
 impl Source for PostgresSource {
     type Record = serde_json::Value;
 

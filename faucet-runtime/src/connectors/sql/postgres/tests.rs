@@ -8,7 +8,7 @@ use super::*;
 use crate::connectors::base64;
 use crate::error::ErrorKind;
 use crate::page::CommitToken;
-use crate::sink::{OpenContext, Sink};
+use crate::sink::{OpenContext, Sink, Writes};
 use crate::source::Source;
 
 const SCOPE: &str = "orders::row-0::lineage";

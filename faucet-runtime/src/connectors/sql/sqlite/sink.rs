@@ -40,7 +40,7 @@ use crate::error::{FaucetError, Result};
 use crate::number;
 use crate::page::{CommitToken, Record};
 use crate::schema::{Field, FieldType};
-use crate::sink::{OpenContext, Sink, WriteOutcome};
+use crate::sink::{OpenContext, Sink, WriteOutcome, Writes};
 
 /// SQLite's default limit on bound parameters per statement.
 const MAX_PARAMS: usize = 32766;
@@ -712,7 +712,35 @@ impl Sink for SqliteSink {
         Ok(())
     }
 
-    async fn write_batch(&mut self, batch: &[Record], token: CommitToken) -> Result<WriteOutcome> {
+    /// Returns `None`: each batch was committed by [`Writes::write_batch`](crate::Writes::write_batch).
+    async fn flush(&mut self) -> Result<Option<Value>> {
+        Ok(None)
+    }
+
+    async fn check_no_earlier_lineage(&mut self, state_key: &str) -> Result<()> {
+        let Some(conn) = self.conn.as_mut() else {
+            return Err(FaucetError::sink("the `sqlite` sink was checked before it was opened"));
+        };
+        let select = format!("SELECT scope FROM {}", quote_ident(TOKEN_TABLE));
+        let scopes: Vec<String> = sqlx::query_scalar(AssertSqlSafe(select))
+            .fetch_all(conn)
+            .await
+            .map_err(|e| db_error(e, "reading the commit tokens"))?;
+        let tokens = quote_ident(TOKEN_TABLE);
+        refuse_earlier_lineage(
+            "sqlite",
+            state_key,
+            &tokens,
+            &quote_ident(&self.config.table_name),
+            None,
+            scopes,
+        )
+    }
+}
+
+impl<R: crate::RecordType> Writes<R> for SqliteSink {
+    async fn write_batch(&mut self, batch: &[R], token: CommitToken) -> Result<WriteOutcome> {
+        let batch = &*crate::record::json_batch(batch);
         let Some(conn) = self.conn.as_mut() else {
             return Err(FaucetError::sink("the `sqlite` sink was written to before it was opened"));
         };
@@ -749,31 +777,6 @@ impl Sink for SqliteSink {
                 Err(error.context(format!("table {}", quote_ident(&self.config.table_name))))
             }
         }
-    }
-
-    /// Returns `None`: each batch was committed by [`Sink::write_batch`].
-    async fn flush(&mut self) -> Result<Option<Value>> {
-        Ok(None)
-    }
-
-    async fn check_no_earlier_lineage(&mut self, state_key: &str) -> Result<()> {
-        let Some(conn) = self.conn.as_mut() else {
-            return Err(FaucetError::sink("the `sqlite` sink was checked before it was opened"));
-        };
-        let select = format!("SELECT scope FROM {}", quote_ident(TOKEN_TABLE));
-        let scopes: Vec<String> = sqlx::query_scalar(AssertSqlSafe(select))
-            .fetch_all(conn)
-            .await
-            .map_err(|e| db_error(e, "reading the commit tokens"))?;
-        let tokens = quote_ident(TOKEN_TABLE);
-        refuse_earlier_lineage(
-            "sqlite",
-            state_key,
-            &tokens,
-            &quote_ident(&self.config.table_name),
-            None,
-            scopes,
-        )
     }
 }
 

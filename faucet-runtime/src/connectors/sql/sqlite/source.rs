@@ -159,6 +159,8 @@ fn record(row: &SqliteRow, hidden: &[&str]) -> Result<(Value, Value)> {
     Ok((Value::Object(object), extra))
 }
 
+crate::typed_source::decoded_into_typed!(SqliteSource);
+
 impl Source for SqliteSource {
     type Record = serde_json::Value;
 

@@ -802,6 +802,8 @@ fn row(rel: &Rel, tuple: &[Datum<'_>], keys_only: bool) -> Result<Value> {
     Ok(Value::Object(object))
 }
 
+crate::typed_source::decoded_into_typed!(PostgresCdcSource);
+
 impl Source for PostgresCdcSource {
     type Record = serde_json::Value;
 

@@ -10,8 +10,8 @@ use faucet_runtime::contract::{Contract, Field, OnBreach};
 use faucet_runtime::dlq::{Dlq, OnBatchError};
 use faucet_runtime::state::{FileStore, MemoryStore};
 use faucet_runtime::{
-    CancellationToken, CommitToken, ErrorKind, FaucetError, OpenContext, Page, Pipeline, Record, Rejected,
-    RowFailure, RunOptions, Sink, Source, StateStore, WriteOutcome, Writes, transform_fn,
+    CancellationToken, CommitToken, ErrorKind, FaucetError, OpenContext, Page, Pipeline, Record, RecordType,
+    Rejected, RowFailure, RunOptions, Sink, Source, StateStore, WriteOutcome, Writes, transform_fn,
 };
 use serde_json::{Value, json};
 
@@ -395,12 +395,9 @@ impl Sink for RecordingSink {
     }
 }
 
-impl Writes for RecordingSink {
-    async fn write_batch(
-        &mut self,
-        batch: &[Record],
-        token: CommitToken,
-    ) -> faucet_runtime::Result<WriteOutcome> {
+impl<R: RecordType> Writes<R> for RecordingSink {
+    async fn write_batch(&mut self, batch: &[R], token: CommitToken) -> faucet_runtime::Result<WriteOutcome> {
+        let batch = &*faucet_runtime::record::json_batch(batch);
         if self.yielding {
             tokio::task::yield_now().await;
         }
@@ -1650,4 +1647,83 @@ async fn a_quarantine_contract_without_a_dlq_fails_before_writing() {
     assert_eq!(err.kind(), ErrorKind::Config);
     assert!(err.message().contains("needs a dead-letter queue"), "{err}");
     assert!(events(&log).is_empty(), "{:?}", trace(&log));
+}
+
+// ---------------------------------------------------------------------------
+// Typed records
+// ---------------------------------------------------------------------------
+
+/// A record type as faucet-gen generates it for `{id: integer, page: integer}`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+struct Row {
+    id: i64,
+    page: i64,
+}
+
+const ROW_SCHEMA: faucet_runtime::schema::Schema = faucet_runtime::schema::Schema {
+    fields: &[
+        faucet_runtime::schema::Field {
+            name: "id",
+            ty: faucet_runtime::schema::FieldType::Integer,
+            nullable: false,
+            required: true,
+        },
+        faucet_runtime::schema::Field {
+            name: "page",
+            ty: faucet_runtime::schema::FieldType::Integer,
+            nullable: false,
+            required: true,
+        },
+    ],
+    open: false,
+    origin: "a test",
+};
+
+impl RecordType for Row {
+    const SCHEMA: Option<&'static faucet_runtime::schema::Schema> = Some(&ROW_SCHEMA);
+
+    fn field(&self, index: usize, _name: &str) -> faucet_runtime::FieldValue<'_> {
+        match index {
+            0 => faucet_runtime::FieldValue::Int(self.id),
+            1 => faucet_runtime::FieldValue::Int(self.page),
+            _ => faucet_runtime::FieldValue::Absent,
+        }
+    }
+
+    fn to_json(&self) -> std::borrow::Cow<'_, Value> {
+        faucet_runtime::record::json_of(self)
+    }
+
+    fn from_json(value: Value) -> faucet_runtime::Result<Self> {
+        faucet_runtime::record::from_json_value(value)
+    }
+}
+
+#[tokio::test]
+async fn typed_records_flow_and_misfits_go_to_the_dlq_with_reason_schema() {
+    let log = new_log();
+    let misfit = json!({"id": "seven", "page": 1});
+    let mut first = page_records(1, 2);
+    first.insert(1, misfit.clone());
+    let source: VecSource = VecSource::new(&log, vec![first, page_records(2, 2)]);
+    let typed = faucet_runtime::typed_source::Decoded::<_, Row>::new(source);
+    // A typed transform: from one struct to the next, here the same one.
+    let double = faucet_runtime::FnTransform::new(|row: Row| Ok(Some(Row { id: row.id * 2, ..row })));
+    let report = Pipeline::new(typed, RecordingSink::new(&log))
+        .with_transform(double)
+        .with_dlq(Dlq::new(RecordingSink::dlq(&log)))
+        .with_name("typed")
+        .run()
+        .await
+        .unwrap();
+
+    let written: Vec<Value> = writes(&log, MAIN).into_iter().flat_map(|(_, rows)| rows).collect();
+    assert_eq!(ids(&written), vec![202, 204, 402, 404]);
+    let envs = envelopes(&log);
+    assert_eq!(envs.len(), 1, "{envs:?}");
+    assert_envelope(&envs[0], "typed", "schema", "Schema", &misfit, 0);
+    let message = envs[0]["error"]["message"].as_str().unwrap();
+    assert!(message.contains("field `id`"), "{message}");
+    assert_eq!(report.records_written, 4);
+    assert_eq!(report.records_dead_lettered, 1);
 }

@@ -13,8 +13,14 @@ use std::path::PathBuf;
 /// The scenarios whose records stay `serde_json::Value`.
 const UNTYPED: [&str; 5] = ["bench_a", "bench_b", "bench_c", "bench_d", "bench_j"];
 /// The scenarios whose records are generated structs.
-const TYPED: [&str; 5] =
-    ["bench_a_typed", "bench_b_typed", "bench_c_typed", "bench_d_typed", "bench_j_typed"];
+const TYPED: [&str; 6] = [
+    "bench_a_typed",
+    "bench_b_typed",
+    "bench_c_typed",
+    "bench_d_typed",
+    "bench_d_typed_csv",
+    "bench_j_typed",
+];
 
 fn main() {
     let files: Vec<String> =

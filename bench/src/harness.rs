@@ -1,5 +1,5 @@
 //! The `main` of every benchmark program: one binary per scenario and side
-//! (`faucet_a` … `faucet_d`, `reference_a` … `reference_d`), so each carries
+//! (`faucet_a`, `faucet_a_typed`, …, `reference_a`, …), so each carries
 //! only its own code, as an application built for one pipeline would, and peak
 //! memory compares like with like.
 

@@ -4,6 +4,7 @@
 //!   `gen_bench_data.py`, ported: Python's Mersenne Twister and its `random`
 //!   helpers, so the same seed yields the same rows).
 //! - [`reference`]: the hand-written programs each CSV scenario is measured against.
+//! - [`jsonl_reference`]: those of the JSON Lines scenarios (J, D typed), with serde's derived structs.
 //! - [`postgres`]: the hand-written programs of the PostgreSQL scenarios (B, C).
 //! - [`parity`]: key-sorted normalization of JSON Lines, to compare outputs.
 //! - [`harness`]: the `main` of each per-scenario binary.
@@ -13,6 +14,7 @@
 
 pub mod data;
 pub mod harness;
+pub mod jsonl_reference;
 pub mod parity;
 pub mod postgres;
 pub mod reference;

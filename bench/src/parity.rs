@@ -1,7 +1,10 @@
 //! Output parity: two JSON Lines files hold the same records in the same
 //! order once every object's keys are sorted and every number is printed in
-//! one canonical form (what `jq -cS .` prints: a float with an integral value,
-//! `7535.0`, is the number `7535`, as PostgreSQL's `float8` prints it).
+//! one canonical form. An integer is its text; a float is its value, printed
+//! as the shortest text that reads back as it, so `1.5e-5` is `0.000015` (a
+//! program that decodes a double and encodes it again keeps the value, not
+//! the spelling), and a float with an integral value, `7535.0`, is the number
+//! `7535`, as `jq -cS .` and PostgreSQL's `float8` print it.
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader};
@@ -37,10 +40,12 @@ pub fn canonical(value: &Value, out: &mut String) {
             out.push(']');
         }
         Value::Number(number) => match number.as_f64() {
-            Some(float)
-                if number.is_f64() && float.fract() == 0.0 && float.abs() < 9_007_199_254_740_992.0 =>
-            {
-                out.push_str(&(float as i64).to_string());
+            Some(float) if number.is_f64() => {
+                if float.fract() == 0.0 && float.abs() < 9_007_199_254_740_992.0 {
+                    out.push_str(&(float as i64).to_string());
+                } else {
+                    out.push_str(&format!("{float:?}"));
+                }
             }
             _ => out.push_str(&number.to_string()),
         },
@@ -129,13 +134,15 @@ mod tests {
     }
 
     #[test]
-    fn integral_floats_equal_integers_but_other_numbers_stay_apart() {
+    fn floats_compare_by_value_and_integral_ones_equal_integers() {
         let text = |v: &str| {
             let mut out = String::new();
             canonical(&serde_json::from_str(v).unwrap(), &mut out);
             out
         };
         assert_eq!(text("[7535.0, -2.0, 0.0]"), text("[7535, -2, 0]"));
+        assert_eq!(text("[1.5e-5, 2.50, 1E3]"), text("[0.000015, 2.5, 1000]"));
+        assert_ne!(text("[0.1]"), text("[0.10000000000000002]"));
         assert_ne!(text("[7535.5]"), text("[7535]"));
         assert_ne!(text("[\"7535\"]"), text("[7535]"));
     }

@@ -139,12 +139,14 @@ impl<R: RecordType> SqliteSource<R> {
         );
         let extra: Vec<Value> = self.after.iter().cloned().collect();
         let rows = self.rows(sql, &extra).await?;
-        let mut page = read_rows(&rows, Some(KEY), read)?;
+        let mut page = Vec::with_capacity(rows.len());
+        read_rows(&rows, Some(KEY), read, |record, key| page.push((record, key)))?;
         if let Some(run) = cut_at_key_change(&mut page, size) {
             // One key fills the page: the page is that key's whole run.
             let sql = format!("SELECT q.*, q.{k} AS {KEY} FROM ({inner}) AS q WHERE q.{k} = ?");
             let rows = self.rows(sql, std::slice::from_ref(&run)).await?;
-            page = read_rows(&rows, Some(KEY), read)?;
+            page = Vec::with_capacity(rows.len());
+            read_rows(&rows, Some(KEY), read, |record, key| page.push((record, key)))?;
         }
         Ok(page)
     }
@@ -176,17 +178,18 @@ impl<R: RecordType> SqliteSource<R> {
                 let extra: Vec<Value> = self.rowid.iter().map(|r| json!(r)).collect();
                 let rows = self.rows(sql, &extra).await?;
                 let mut records = Vec::with_capacity(rows.len());
-                for (record, rowid) in read_rows(&rows, Some(ROWID), read)? {
+                read_rows(&rows, Some(ROWID), read, |record, rowid| {
                     self.rowid = rowid.as_i64().or(self.rowid);
                     records.push(record);
-                }
+                })?;
                 (records, json!({ "rowid": self.rowid }))
             }
             (None, SqliteInput::Query { .. }) => {
                 let (inner, _) = self.inner();
                 let sql = format!("SELECT * FROM ({inner}) LIMIT {size} OFFSET {}", self.offset);
                 let rows = self.rows(sql, &[]).await?;
-                let records: Vec<T> = read_rows(&rows, None, read)?.into_iter().map(|(r, _)| r).collect();
+                let mut records = Vec::with_capacity(rows.len());
+                read_rows(&rows, None, read, |record, _| records.push(record))?;
                 self.offset += records.len() as u64;
                 (records, json!({ "offset": self.offset }))
             }
@@ -202,19 +205,25 @@ impl<R: RecordType> SqliteSource<R> {
     }
 }
 
-/// `rows` (of one query) read with `read`, each with the value of its helper
-/// column `hidden` (null without one).
-fn read_rows<T>(rows: &[SqliteRow], hidden: Option<&str>, read: ReadRow<T>) -> Result<Vec<(T, Value)>> {
+/// Reads `rows` (of one query) with `read`, handing each record to `each`
+/// with the value of its helper column `hidden` (null without one). The
+/// caller collects them into a vector sized up front: a page grown by
+/// doubling costs the allocator more than its rows.
+fn read_rows<T>(
+    rows: &[SqliteRow],
+    hidden: Option<&str>,
+    read: ReadRow<T>,
+    mut each: impl FnMut(T, Value),
+) -> Result<()> {
     let Some(first) = rows.first() else {
-        return Ok(Vec::new());
+        return Ok(());
     };
     let layout = Layout::of(first, hidden);
-    rows.iter()
-        .map(|row| {
-            let cells = SqliteCells { row, layout: &layout };
-            Ok((read(&cells)?, cells.hidden()?))
-        })
-        .collect()
+    for row in rows {
+        let cells = SqliteCells { row, layout: &layout };
+        each(read(&cells)?, cells.hidden()?);
+    }
+    Ok(())
 }
 
 /// A row as a JSON record.

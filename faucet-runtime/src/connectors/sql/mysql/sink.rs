@@ -12,11 +12,14 @@
 //! columns `unmapped_fields: add_column` adds) runs before the transaction,
 //! since MySQL commits implicitly around it; a rerun after a crash between the
 //! two finds the columns there and writes the batch once.
+//!
+//! Typed records are bound field by field in column order, each value as
+//! its JSON would be bound, so a table holds the same either way.
 
 use std::collections::HashMap;
 use std::str::FromStr;
 
-use serde_json::Value;
+use serde_json::{Number, Value};
 use sqlx::mysql::{MySqlArguments, MySqlConnectOptions, MySqlConnection, MySqlDatabaseError};
 use sqlx::{Arguments, AssertSqlSafe, ConnectOptions, Row};
 
@@ -25,12 +28,14 @@ use crate::config::sql::{ColumnMapping, MySqlSinkConfig, UnmappedFields, WriteMo
 use crate::connectors::dburl;
 use crate::connectors::sql::sink::{
     ColumnNames, Committed, Keying, NewColumns, StoredFailure, TOKEN_TABLE, added_type, check_identifier,
-    create_columns, infer_columns, new_columns, outcome, page_failures, refuse_earlier_lineage, shapes,
+    create_columns, infer_columns, new_columns, outcome, page_failures, refuse_earlier_lineage,
     unnameable_rows,
 };
+use crate::connectors::sql::table_rows::{JsonRows, TableRows, TypedRows, field_json};
 use crate::error::{FaucetError, Result};
 use crate::number;
 use crate::page::{CommitToken, Record};
+use crate::record::{FieldValue, RecordType};
 use crate::schema::{Field, FieldType};
 use crate::sink::{OpenContext, Sink, WriteOutcome, Writes};
 
@@ -160,14 +165,7 @@ fn add(args: &mut MySqlArguments, value: Option<&Value>, kind: ValueKind) -> Res
     let added = match value {
         None | Some(Value::Null) => args.add(None::<String>),
         Some(v) if kind == ValueKind::Json => args.add(v.to_string()),
-        Some(Value::String(s)) if kind == ValueKind::Binary => {
-            use base64::Engine as _;
-            match base64::engine::general_purpose::STANDARD.decode(s) {
-                Ok(bytes) => args.add(bytes),
-                Err(_) => args.add(s.clone()),
-            }
-        }
-        Some(Value::String(s)) if kind == ValueKind::DateTime => args.add(datetime_text(s)),
+        Some(Value::String(s)) => return add_text(args, s, kind),
         Some(Value::Bool(b)) => args.add(*b),
         // Other numbers go as their exact text, which MySQL converts to the
         // column's type (a DECIMAL keeps every digit, a DOUBLE takes the nearest).
@@ -176,8 +174,49 @@ fn add(args: &mut MySqlArguments, value: Option<&Value>, kind: ValueKind) -> Res
             (None, Some(u)) => args.add(u),
             _ => args.add(n.as_str()),
         },
-        Some(Value::String(s)) => args.add(s.clone()),
         Some(nested) => args.add(nested.to_string()),
+    };
+    added.map_err(|e| FaucetError::sink(format!("binding a value: {e}")))
+}
+
+/// Binds text for a column that is not JSON: base64 as its bytes for a
+/// binary column (as it is when it is not base64), an ISO date-time as
+/// MySQL's for a DATETIME or TIMESTAMP column.
+fn add_text(args: &mut MySqlArguments, text: &str, kind: ValueKind) -> Result<()> {
+    use base64::Engine as _;
+    let added = match kind {
+        ValueKind::Binary => match base64::engine::general_purpose::STANDARD.decode(text) {
+            Ok(bytes) => args.add(bytes),
+            Err(_) => args.add(text),
+        },
+        ValueKind::DateTime => args.add(datetime_text(text)),
+        ValueKind::Plain | ValueKind::Json => args.add(text),
+    };
+    added.map_err(|e| FaucetError::sink(format!("binding a value: {e}")))
+}
+
+/// Binds field `name` of `record` (its `value`) as [`add`] binds the field's
+/// JSON: scalars directly, JSON columns and nested values through their JSON.
+fn add_field<R: RecordType>(
+    args: &mut MySqlArguments,
+    record: &R,
+    value: FieldValue<'_>,
+    name: &str,
+    kind: ValueKind,
+) -> Result<()> {
+    let added = match value {
+        FieldValue::Json(json) => return add(args, Some(json), kind),
+        _ if kind == ValueKind::Json => return add(args, field_json(record, value, name).as_deref(), kind),
+        FieldValue::Absent | FieldValue::Null => args.add(None::<String>),
+        FieldValue::Bool(b) => args.add(b),
+        FieldValue::Int(i) => args.add(i),
+        // The double's shortest text, as its JSON number holds it.
+        FieldValue::Float(f) => match Number::from_f64(f) {
+            Some(n) => args.add(n.as_str()),
+            None => args.add(None::<String>),
+        },
+        FieldValue::Text(text) => return add_text(args, text, kind),
+        FieldValue::Nested => return add(args, field_json(record, value, name).as_deref(), kind),
     };
     added.map_err(|e| FaucetError::sink(format!("binding a value: {e}")))
 }
@@ -274,6 +313,8 @@ struct Statement {
     columns: Vec<Option<String>>,
     /// How each of `columns` binds its value.
     kinds: Vec<ValueKind>,
+    /// Where each of `columns` is in a record ([`TableRows::field_index`]).
+    fields: Vec<Option<usize>>,
     names: Vec<String>,
     delete: bool,
     tail: String,
@@ -292,23 +333,24 @@ impl Statement {
         }
     }
 
-    fn args(&self, batch: &[Record], rows: &[usize]) -> Result<MySqlArguments> {
+    fn args<T: TableRows>(&self, batch: &T, rows: &[usize]) -> Result<MySqlArguments> {
         let mut args = MySqlArguments::default();
+        let records = batch.records();
         for &r in rows {
-            for (c, kind) in self.columns.iter().zip(&self.kinds) {
+            for ((c, kind), index) in self.columns.iter().zip(&self.kinds).zip(&self.fields) {
                 match c {
-                    None => add(&mut args, Some(&batch[r]), ValueKind::Json)?,
-                    Some(c) => add(&mut args, batch[r].get(c.as_str()), *kind)?,
+                    None => add(&mut args, Some(&records[r].to_json()), ValueKind::Json)?,
+                    Some(c) => add_field(&mut args, &records[r], batch.value(r, *index, c), c, *kind)?,
                 }
             }
         }
         Ok(args)
     }
 
-    async fn run(
+    async fn run<T: TableRows + Sync>(
         &self,
         conn: &mut MySqlConnection,
-        batch: &[Record],
+        batch: &T,
         rows: &[usize],
         failures: &mut Vec<StoredFailure>,
     ) -> Result<u64> {
@@ -465,9 +507,9 @@ impl MySqlSink {
     }
 
     /// Writes `batch`; the rows in `unnameable` fail with their reason.
-    async fn transaction(
+    async fn transaction<T: TableRows + Sync>(
         &mut self,
-        batch: &[Record],
+        batch: &T,
         token: CommitToken,
         unnameable: Vec<(usize, String)>,
     ) -> Result<(WriteOutcome, Vec<StoredFailure>)> {
@@ -482,7 +524,7 @@ impl MySqlSink {
         let names: Vec<&str> = columns.iter().map(String::as_str).collect();
         let auto_map = self.config.column_mapping == ColumnMapping::AutoMap;
         let plan =
-            self.keying().plan(batch, auto_map.then_some(&names[..]), &table, token.part, &mut failures);
+            batch.plan(&self.keying(), auto_map.then_some(&names[..]), &table, token.part, &mut failures);
         let mut written = plan.superseded;
         let kinds = &self.kinds;
         let kind = |column: &str| kinds.get(column).copied().unwrap_or(ValueKind::Plain);
@@ -492,6 +534,7 @@ impl MySqlSink {
                 table: table.clone(),
                 columns: self.config.write.key.iter().cloned().map(Some).collect(),
                 kinds: self.config.write.key.iter().map(|k| kind(k)).collect(),
+                fields: self.config.write.key.iter().map(|k| batch.field_index(k)).collect(),
                 names: self.config.write.key.clone(),
                 delete: true,
                 tail: String::new(),
@@ -504,7 +547,8 @@ impl MySqlSink {
                 vec![(vec![None, Some(column.clone())], plan.writes)]
             }
             ColumnMapping::Json { .. } => Vec::new(),
-            ColumnMapping::AutoMap => shapes(batch, plan.writes, &names)
+            ColumnMapping::AutoMap => batch
+                .shapes(plan.writes, &names)
                 .into_iter()
                 .map(|(shape, rows)| (shape.iter().map(|&c| Some(columns[c].clone())).collect(), rows))
                 .collect(),
@@ -533,10 +577,12 @@ impl MySqlSink {
                 String::new()
             };
             let kinds = columns.iter().map(|c| c.as_deref().map_or(ValueKind::Json, kind)).collect();
+            let fields = columns.iter().map(|c| c.as_deref().and_then(|c| batch.field_index(c))).collect();
             let statement = Statement {
                 table: table.clone(),
                 columns,
                 kinds,
+                fields,
                 names,
                 delete: false,
                 tail,
@@ -682,9 +728,19 @@ impl Sink for MySqlSink {
     }
 }
 
-impl<R: crate::RecordType> Writes<R> for MySqlSink {
+impl<R: RecordType> Writes<R> for MySqlSink {
     async fn write_batch(&mut self, batch: &[R], token: CommitToken) -> Result<WriteOutcome> {
-        let batch = &*crate::record::json_batch(batch);
+        match (R::as_json_slice(batch), R::SCHEMA) {
+            (Some(json), _) => self.write(&JsonRows(json), token).await,
+            (None, Some(schema)) => self.write(&TypedRows::new(batch, schema), token).await,
+            (None, None) => self.write(&JsonRows(&crate::record::json_batch(batch)), token).await,
+        }
+    }
+}
+
+impl MySqlSink {
+    /// Writes `batch` in one transaction with `token`.
+    async fn write<T: TableRows + Sync>(&mut self, batch: &T, token: CommitToken) -> Result<WriteOutcome> {
         if self.conn.is_none() {
             return Err(FaucetError::sink("the `mysql` sink was written to before it was opened"));
         }
@@ -693,15 +749,17 @@ impl<R: crate::RecordType> Writes<R> for MySqlSink {
         }
         let mut unnameable = Vec::new();
         if self.columns.is_none() {
+            let json = batch.json();
             if self.config.column_mapping == ColumnMapping::AutoMap {
-                unnameable = unnameable_rows(batch, COLUMN_NAMES, &self.qualified(&self.config.table_name));
+                unnameable = unnameable_rows(&json, COLUMN_NAMES, &self.qualified(&self.config.table_name));
             }
-            self.create(batch, &unnameable).await?;
+            self.create(&json, &unnameable).await?;
         } else if self.config.column_mapping == ColumnMapping::AutoMap
             && self.config.write.unmapped_fields == UnmappedFields::AddColumn
+            && batch.may_need_columns(self.columns.as_deref().unwrap_or_default(), &self.keying())
         {
             // (A table just created from this batch has a column for each of its keys.)
-            unnameable = self.add_columns(batch).await?;
+            unnameable = self.add_columns(&batch.json()).await?;
         }
         let conn = self.conn.as_mut().expect("opened");
         let _ = exec(conn, "ROLLBACK".into(), "rolling back").await; // a cancelled write's leftovers

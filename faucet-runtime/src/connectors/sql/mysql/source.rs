@@ -17,10 +17,16 @@
 //! MariaDB JSON columns stay strings), TIMESTAMP → RFC 3339 in UTC, DATETIME/DATE/TIME
 //! → ISO 8601, binary strings and BLOBs → base64, BIT/YEAR → numbers, others
 //! (text, ENUM, SET) → strings, NULL → null.
+//!
+//! Typed ([`IntoTyped`]): each row is decoded straight into the record, its
+//! values the same as the JSON record's; a row that does not fit is rejected
+//! with a schema error naming the column (the DLQ gets its JSON).
 
+use std::borrow::Cow;
+use std::marker::PhantomData;
 use std::str::FromStr;
 
-use serde_json::{Number, Value, json};
+use serde_json::{Value, json};
 use sqlx::mysql::{MySqlArguments, MySqlConnectOptions, MySqlConnection, MySqlRow};
 use sqlx::{
     Arguments, AssertSqlSafe, Column, ConnectOptions, Executor, Row, SqlSafeStr, Statement, TypeInfo,
@@ -30,9 +36,12 @@ use super::json_columns;
 use crate::config::sql::{MySqlSourceConfig, SourceInput};
 use crate::connectors::dburl;
 use crate::connectors::sql::keyset::cut_at_key_change;
+use crate::connectors::sql::row_cells::{Cell, Cells, decode};
 use crate::error::{FaucetError, Result};
-use crate::page::Page;
+use crate::page::{Page, Rejected};
+use crate::record::RecordType;
 use crate::source::Source;
+use crate::typed_source::{IntoTyped, decode_page};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -80,9 +89,10 @@ fn bind(args: &mut MySqlArguments, value: &Value) -> Result<()> {
     added.map_err(|e| FaucetError::source(format!("mysql: binding a parameter: {e}")))
 }
 
-/// Reads a MySQL or MariaDB query or table in pages.
+/// Reads a MySQL or MariaDB query or table in pages, as JSON records or, made
+/// [typed](IntoTyped), as records of type `R`.
 #[derive(Debug)]
-pub struct MySqlSource {
+pub struct MySqlSource<R = Value> {
     config: MySqlSourceConfig,
     conn: Option<MySqlConnection>,
     /// `SELECT <conversions> FROM (<inner>) AS q`.
@@ -94,7 +104,11 @@ pub struct MySqlSource {
     /// The last key read (replication key or primary key), as text.
     after: Option<String>,
     done: bool,
+    records: PhantomData<fn() -> R>,
 }
+
+/// Reads one row as a record of the page, and the row's key.
+type ReadRow<S, T> = fn(&S, &MySqlRow) -> Result<(T, Option<String>)>;
 
 impl MySqlSource {
     /// A source for `config`; the connection is opened by [`Source::resume`].
@@ -108,9 +122,21 @@ impl MySqlSource {
             offset: 0,
             after: None,
             done: false,
+            records: PhantomData,
         }
     }
+}
 
+impl<R: RecordType> IntoTyped<R> for MySqlSource {
+    type Typed = MySqlSource<R>;
+
+    fn into_typed(self) -> MySqlSource<R> {
+        let MySqlSource { config, conn, select, kinds, pk, offset, after, done, records: _ } = self;
+        MySqlSource { config, conn, select, kinds, pk, offset, after, done, records: PhantomData }
+    }
+}
+
+impl<R: RecordType> MySqlSource<R> {
     fn params(&self) -> Vec<Value> {
         match &self.config.input {
             SourceInput::Query { params, .. } => params.clone(),
@@ -221,7 +247,13 @@ impl MySqlSource {
         Ok(())
     }
 
-    async fn query(&mut self, sql: String, extra: &[Value]) -> Result<Vec<(Value, Option<String>)>> {
+    /// Runs one page query, reading each row with `read`.
+    async fn query<T>(
+        &mut self,
+        sql: String,
+        extra: &[Value],
+        read: ReadRow<Self, T>,
+    ) -> Result<Vec<(T, Option<String>)>> {
         let mut args = MySqlArguments::default();
         for p in self.params().iter().chain(extra) {
             bind(&mut args, p)?;
@@ -231,54 +263,149 @@ impl MySqlSource {
             .fetch_all(conn)
             .await
             .map_err(|e| err(e, "reading rows"))?;
-        rows.iter().map(|r| self.record(r)).collect()
-    }
-
-    fn record(&self, row: &MySqlRow) -> Result<(Value, Option<String>)> {
-        let mut object = serde_json::Map::with_capacity(self.kinds.len());
-        for (i, (name, kind)) in self.kinds.iter().enumerate() {
-            let text: Option<String> =
-                row.try_get(i).map_err(|e| err(e, &format!("reading column {name}")))?;
-            object.insert(name.clone(), to_json(*kind, text, name)?);
+        // Sized up front: a page grown by doubling costs the allocator more than its rows.
+        let mut page = Vec::with_capacity(rows.len());
+        for row in &rows {
+            page.push(read(self, row)?);
         }
-        let key = if row.columns().len() > self.kinds.len() {
-            row.try_get(self.kinds.len()).map_err(|e| err(e, "reading the key"))?
-        } else {
-            None
+        Ok(page)
+    }
+
+    /// A row as a JSON record.
+    fn json_row(&self, row: &MySqlRow) -> Result<(Value, Option<String>)> {
+        let cells = MySqlCells { row, kinds: &self.kinds };
+        Ok((cells.record()?, self.key(row)?))
+    }
+
+    /// A row as an `R`, or the reject it makes when it does not fit.
+    fn typed_row(&self, row: &MySqlRow) -> Result<(Result<R, Rejected>, Option<String>)> {
+        let cells = MySqlCells { row, kinds: &self.kinds };
+        let record = match decode::<R>(&cells)? {
+            Ok(record) => Ok(record),
+            Err(error) => Err(Rejected { payload: cells.record()?, error }),
         };
-        Ok((Value::Object(object), key))
+        Ok((record, self.key(row)?))
+    }
+
+    /// The row's key (replication key or primary key), as text, when the page is keyed.
+    fn key(&self, row: &MySqlRow) -> Result<Option<String>> {
+        if row.columns().len() > self.kinds.len() {
+            row.try_get(self.kinds.len()).map_err(|e| err(e, "reading the key"))
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// The next page's rows, read with `read`, and its bookmark; `None` at the end.
+    async fn page<T>(&mut self, read: ReadRow<Self, T>) -> Result<Option<(Vec<T>, Value)>> {
+        if self.done {
+            return Ok(None);
+        }
+        if self.conn.is_none() {
+            self.resume(None).await?;
+        }
+        let size = self.config.batch_size.max(1);
+        let extra: Vec<Value> = self.after.iter().map(|a| json!(a)).collect();
+        let (page, bookmark_key) = match (self.config.replication_key.clone(), self.pk.clone()) {
+            (Some(key), _) => {
+                let k = format!("q.{}", quote_ident(&key));
+                let filter = if self.after.is_some() { format!(" AND {k} > ?") } else { String::new() };
+                let sql =
+                    format!("{} WHERE {k} IS NOT NULL{filter} ORDER BY {k} LIMIT {}", self.select, size + 1);
+                let mut page = self.query(sql, &extra, read).await?;
+                if let Some(run) = cut_at_key_change(&mut page, size) {
+                    // One key fills the page: the page is that key's whole run.
+                    let sql = format!("{} WHERE {k} = ?", self.select);
+                    page = self.query(sql, &[json!(run)], read).await?;
+                }
+                (page, Some(key))
+            }
+            (None, Some(pk)) => {
+                let k = format!("q.{}", quote_ident(&pk));
+                let filter = if self.after.is_some() { format!(" WHERE {k} > ?") } else { String::new() };
+                let sql = format!("{}{filter} ORDER BY {k} LIMIT {size}", self.select);
+                (self.query(sql, &extra, read).await?, None)
+            }
+            (None, None) => {
+                let sql = format!("{} LIMIT {size} OFFSET {}", self.select, self.offset);
+                (self.query(sql, &[], read).await?, None)
+            }
+        };
+        if page.is_empty() {
+            self.done = true;
+            if let Some(mut conn) = self.conn.take() {
+                let _ = sqlx::raw_sql("COMMIT").execute(&mut conn).await;
+            }
+            return Ok(None);
+        }
+        if page.len() < size && self.config.replication_key.is_none() {
+            self.done = true;
+        }
+        self.offset += page.len() as u64;
+        if let Some((_, Some(last))) = page.last() {
+            self.after = Some(last.clone());
+        }
+        let bookmark = match (bookmark_key, &self.pk) {
+            (Some(key), _) => json!({ "replication_key": key, "after": self.after }),
+            (None, Some(_)) => json!({ "after_pk": self.after }),
+            (None, None) => json!({ "offset": self.offset }),
+        };
+        Ok(Some((page.into_iter().map(|(r, _)| r).collect(), bookmark)))
     }
 }
 
-fn to_json(kind: Kind, text: Option<String>, name: &str) -> Result<Value> {
-    let Some(text) = text else {
-        return Ok(Value::Null);
-    };
-    let bad = |what: &str| FaucetError::source(format!("mysql: column {name}: cannot read {what} {text:?}"));
-    Ok(match kind {
-        Kind::Int => match text.parse::<i64>() {
-            Ok(i) => Value::from(i),
-            Err(_) => text.parse::<u64>().map(Value::from).map_err(|_| bad("integer"))?,
-        },
-        Kind::Float => text.parse::<f64>().ok().and_then(Number::from_f64).map_or(Value::Null, Value::Number),
-        Kind::Bool => Value::Bool(text != "0"),
-        Kind::Json => serde_json::from_str(&text).map_err(|_| bad("JSON"))?,
-        Kind::Timestamp => Value::String(format!("{}+00:00", text.replacen(' ', "T", 1))),
-        Kind::Datetime => Value::String(text.replacen(' ', "T", 1)),
-        Kind::Base64 => Value::String(text.chars().filter(|c| !c.is_ascii_whitespace()).collect()),
-        Kind::MaybeBinary => match text.split_at_checked(1) {
-            Some(("b", b64)) => Value::String(b64.chars().filter(|c| !c.is_ascii_whitespace()).collect()),
-            Some(("t", text)) => Value::String(text.to_owned()),
-            _ => return Err(bad("binary or text")),
-        },
-        Kind::Text => Value::String(text),
-    })
+/// A row's columns (without the key column a keyed page adds), each
+/// read as text by the page query and made a cell by its [`Kind`].
+struct MySqlCells<'r> {
+    row: &'r MySqlRow,
+    kinds: &'r [(String, Kind)],
 }
 
-crate::typed_source::decoded_into_typed!(MySqlSource);
+impl<'r> Cells<'r> for MySqlCells<'r> {
+    fn len(&self) -> usize {
+        self.kinds.len()
+    }
 
-impl Source for MySqlSource {
-    type Record = serde_json::Value;
+    fn name(&self, i: usize) -> &'r str {
+        &self.kinds[i].0
+    }
+
+    fn cell(&self, i: usize) -> Result<Cell<'r>> {
+        let (name, kind) = &self.kinds[i];
+        let text: Option<&'r str> =
+            self.row.try_get(i).map_err(|e| err(e, &format!("reading column {name}")))?;
+        let Some(text) = text else {
+            return Ok(Cell::Null);
+        };
+        let bad = |what: &str| self.unreadable(i, what, text);
+        let base64 = |b64: &str| Cow::Owned(b64.chars().filter(|c| !c.is_ascii_whitespace()).collect());
+        Ok(match kind {
+            Kind::Int => match text.parse::<i64>() {
+                Ok(i) => Cell::Int(i),
+                Err(_) => Cell::UInt(text.parse::<u64>().map_err(|_| bad("integer"))?),
+            },
+            Kind::Float => text.parse::<f64>().map_or(Cell::Null, Cell::float),
+            Kind::Bool => Cell::Bool(text != "0"),
+            Kind::Json => Cell::Json(text),
+            Kind::Timestamp => Cell::Text(Cow::Owned(format!("{}+00:00", text.replacen(' ', "T", 1)))),
+            Kind::Datetime => Cell::Text(Cow::Owned(text.replacen(' ', "T", 1))),
+            Kind::Base64 => Cell::Text(base64(text)),
+            Kind::MaybeBinary => match text.split_at_checked(1) {
+                Some(("b", b64)) => Cell::Text(base64(b64)),
+                Some(("t", text)) => Cell::Text(Cow::Borrowed(text)),
+                _ => return Err(bad("binary or text")),
+            },
+            Kind::Text => Cell::Text(Cow::Borrowed(text)),
+        })
+    }
+
+    fn unreadable(&self, i: usize, what: &str, text: &str) -> FaucetError {
+        FaucetError::source(format!("mysql: column {}: cannot read {what} {text:?}", self.kinds[i].0))
+    }
+}
+
+impl<R: RecordType> Source for MySqlSource<R> {
+    type Record = R;
 
     fn connector_name(&self) -> &'static str {
         "mysql"
@@ -307,61 +434,26 @@ impl Source for MySqlSource {
         Ok(())
     }
 
-    async fn next_page(&mut self) -> Result<Option<Page>> {
-        if self.done {
+    async fn next_page(&mut self) -> Result<Option<Page<R>>> {
+        if R::SCHEMA.is_none() {
+            // JSON records (a record type without a schema is decoded from them).
+            let Some((records, bookmark)) = self.page(Self::json_row).await? else {
+                return Ok(None);
+            };
+            return Ok(Some(decode_page(Page { records, bookmark: Some(bookmark), ..Page::default() })));
+        }
+        let Some((rows, bookmark)) = self.page(Self::typed_row).await? else {
             return Ok(None);
-        }
-        if self.conn.is_none() {
-            self.resume(None).await?;
-        }
-        let size = self.config.batch_size.max(1);
-        let extra: Vec<Value> = self.after.iter().map(|a| json!(a)).collect();
-        let (mut page, bookmark_key) = match (self.config.replication_key.clone(), self.pk.clone()) {
-            (Some(key), _) => {
-                let k = format!("q.{}", quote_ident(&key));
-                let filter = if self.after.is_some() { format!(" AND {k} > ?") } else { String::new() };
-                let sql =
-                    format!("{} WHERE {k} IS NOT NULL{filter} ORDER BY {k} LIMIT {}", self.select, size + 1);
-                let mut page = self.query(sql, &extra).await?;
-                if let Some(run) = cut_at_key_change(&mut page, size) {
-                    // One key fills the page: the page is that key's whole run.
-                    let sql = format!("{} WHERE {k} = ?", self.select);
-                    page = self.query(sql, &[json!(run)]).await?;
-                }
-                (page, Some(key))
-            }
-            (None, Some(pk)) => {
-                let k = format!("q.{}", quote_ident(&pk));
-                let filter = if self.after.is_some() { format!(" WHERE {k} > ?") } else { String::new() };
-                let sql = format!("{}{filter} ORDER BY {k} LIMIT {size}", self.select);
-                (self.query(sql, &extra).await?, None)
-            }
-            (None, None) => {
-                let sql = format!("{} LIMIT {size} OFFSET {}", self.select, self.offset);
-                (self.query(sql, &[]).await?, None)
-            }
         };
-        if page.is_empty() {
-            self.done = true;
-            if let Some(mut conn) = self.conn.take() {
-                let _ = sqlx::raw_sql("COMMIT").execute(&mut conn).await;
+        let mut page =
+            Page { records: Vec::with_capacity(rows.len()), bookmark: Some(bookmark), ..Page::default() };
+        for row in rows {
+            match row {
+                Ok(record) => page.records.push(record),
+                Err(reject) => page.rejects.push(reject),
             }
-            return Ok(None);
         }
-        if page.len() < size && self.config.replication_key.is_none() {
-            self.done = true;
-        }
-        self.offset += page.len() as u64;
-        if let Some((_, Some(last))) = page.last() {
-            self.after = Some(last.clone());
-        }
-        let bookmark = match (bookmark_key, &self.pk) {
-            (Some(key), _) => json!({ "replication_key": key, "after": self.after }),
-            (None, Some(_)) => json!({ "after_pk": self.after }),
-            (None, None) => json!({ "offset": self.offset }),
-        };
-        let records = page.drain(..).map(|(r, _)| r).collect();
-        Ok(Some(Page { records, bookmark: Some(bookmark), ..Page::default() }))
+        Ok(Some(page))
     }
 }
 

@@ -21,7 +21,9 @@
 //! (`ON CONFLICT` names it): a table the sink creates declares the key as its
 //! primary key; an existing table without one is refused at open.
 //!
-//! Identifiers are always double-quoted; values are always bound.
+//! Identifiers are always double-quoted; values are always bound. Typed
+//! records are bound field by field in column order, each value as its JSON
+//! would be bound, so a table holds the same either way.
 
 use std::str::FromStr;
 
@@ -34,11 +36,13 @@ use sqlx::{Arguments, AssertSqlSafe, ConnectOptions, Row, SqlSafeStr, SqlStr};
 use crate::config::sql::{ColumnMapping, SqliteSinkConfig, UnmappedFields, WriteMode};
 use crate::connectors::sql::sink::{
     ColumnNames, Committed, Keying, NewColumns, StoredFailure, TOKEN_TABLE, added_type, create_columns,
-    infer_columns, new_columns, outcome, page_failures, refuse_earlier_lineage, shapes, unnameable_rows,
+    infer_columns, new_columns, outcome, page_failures, refuse_earlier_lineage, unnameable_rows,
 };
+use crate::connectors::sql::table_rows::{JsonRows, TableRows, TypedRows, field_json};
 use crate::error::{FaucetError, Result};
 use crate::number;
 use crate::page::{CommitToken, Record};
+use crate::record::{FieldValue, RecordType};
 use crate::schema::{Field, FieldType};
 use crate::sink::{OpenContext, Sink, WriteOutcome, Writes};
 
@@ -165,17 +169,17 @@ impl SqliteSink {
     }
 
     /// Everything of a batch between `BEGIN` and `COMMIT`.
-    async fn transaction(&mut self, batch: &[Record], token: CommitToken) -> Result<Done> {
+    async fn transaction<T: TableRows + Sync>(&mut self, batch: &T, token: CommitToken) -> Result<Done> {
         let mut conn = self.conn.take().expect("checked by write_batch");
         let result = self.transaction_on(&mut conn, batch, token).await;
         self.conn = Some(conn);
         result
     }
 
-    async fn transaction_on(
+    async fn transaction_on<T: TableRows + Sync>(
         &self,
         conn: &mut SqliteConnection,
-        batch: &[Record],
+        batch: &T,
         token: CommitToken,
     ) -> Result<Done> {
         let table = &self.config.table_name;
@@ -185,11 +189,12 @@ impl SqliteSink {
             Some(columns) => Some(columns.clone()),
             None if !self.config.write.create_table => return Err(missing_table(table)),
             None => {
+                let json = batch.json();
                 let unnameable = match self.config.column_mapping {
-                    ColumnMapping::AutoMap => unnameable_rows(batch, COLUMN_NAMES, table),
+                    ColumnMapping::AutoMap => unnameable_rows(&json, COLUMN_NAMES, table),
                     ColumnMapping::Json { .. } => Vec::new(),
                 };
-                created = self.create(conn, batch, &unnameable).await?;
+                created = self.create(conn, &json, &unnameable).await?;
                 for (index, message) in unnameable {
                     failures.push(StoredFailure::sink(token.part, index, message));
                 }
@@ -201,7 +206,7 @@ impl SqliteSink {
         match columns {
             None => {
                 let failed: Vec<usize> = failures.iter().map(|f| f.index).collect();
-                for index in (0..batch.len()).filter(|i| !failed.contains(i)) {
+                for index in (0..batch.records().len()).filter(|i| !failed.contains(i)) {
                     let message = format!("record has no key to create a column of table {table} from");
                     failures.push(StoredFailure::sink(token.part, index, message));
                 }
@@ -212,16 +217,18 @@ impl SqliteSink {
                 if auto_map
                     && created.is_none()
                     && self.config.write.unmapped_fields == UnmappedFields::AddColumn
+                    && batch.may_need_columns(&columns, &self.keying())
                 {
-                    let altered = self.add_columns(conn, batch, &columns, token.part, &mut failures).await?;
+                    let altered =
+                        self.add_columns(conn, &batch.json(), &columns, token.part, &mut failures).await?;
                     if let Some(altered) = altered {
                         columns = altered.clone();
                         created = Some(altered);
                     }
                 }
                 let names: Vec<&str> = columns.iter().map(String::as_str).collect();
-                let plan = self.keying().plan(
-                    batch,
+                let plan = batch.plan(
+                    &self.keying(),
                     auto_map.then_some(&names[..]),
                     table,
                     token.part,
@@ -230,7 +237,8 @@ impl SqliteSink {
                 written = plan.superseded;
                 if !plan.deletes.is_empty() {
                     let mut delete = Statement::delete(table, &self.config.write.key, token.part)
-                        .declared(self.config.write.columns);
+                        .declared(self.config.write.columns)
+                        .located(batch);
                     written += delete.run(conn, batch, &plan.deletes, &mut failures).await?;
                 }
                 let groups: Vec<(Vec<Fill>, Vec<usize>)> = match &self.config.column_mapping {
@@ -238,7 +246,8 @@ impl SqliteSink {
                         vec![(vec![Fill::Whole(column.clone())], plan.writes)]
                     }
                     ColumnMapping::Json { .. } => Vec::new(),
-                    ColumnMapping::AutoMap => shapes(batch, plan.writes, &names)
+                    ColumnMapping::AutoMap => batch
+                        .shapes(plan.writes, &names)
                         .into_iter()
                         .map(|(shape, rows)| {
                             (shape.iter().map(|&c| Fill::Field(columns[c].clone())).collect(), rows)
@@ -251,7 +260,8 @@ impl SqliteSink {
                         WriteMode::Upsert | WriteMode::Delete => on_conflict(&self.config.write.key, &fills),
                     };
                     let mut insert = Statement::insert(table, fills, &conflict, token.part)
-                        .declared(self.config.write.columns);
+                        .declared(self.config.write.columns)
+                        .located(batch);
                     written += insert.run(conn, batch, &rows, &mut failures).await?;
                 }
             }
@@ -325,6 +335,8 @@ struct Statement {
     /// Each fill's declared type, which says how its values are bound (JSON
     /// text, bytes); `None` where the field is not declared.
     declared: Vec<Option<FieldType>>,
+    /// Where each fill's field is in a record ([`TableRows::field_index`]).
+    fields: Vec<Option<usize>>,
 }
 
 impl Statement {
@@ -338,6 +350,7 @@ impl Statement {
             full: None,
             part,
             declared: Vec::new(),
+            fields: Vec::new(),
         }
     }
 
@@ -348,6 +361,16 @@ impl Statement {
             Fill::Whole(_) => None,
         };
         self.declared = self.fills.iter().map(type_of).collect();
+        self
+    }
+
+    /// Finds each fill's field in `batch`'s records once, not per row.
+    fn located<T: TableRows>(mut self, batch: &T) -> Statement {
+        let index = |fill: &Fill| match fill {
+            Fill::Field(column) => batch.field_index(column),
+            Fill::Whole(_) => None,
+        };
+        self.fields = self.fills.iter().map(index).collect();
         self
     }
 
@@ -389,21 +412,18 @@ impl Statement {
         self.sql(rows)
     }
 
-    fn arguments(&self, batch: &[Record], rows: &[usize]) -> Result<SqliteArguments> {
+    fn arguments<T: TableRows>(&self, batch: &T, rows: &[usize]) -> Result<SqliteArguments> {
         let mut args = SqliteArguments::default();
         args.reserve(rows.len() * self.fills.len(), 0);
+        let records = batch.records();
         for &row in rows {
-            let record = &batch[row];
+            let record = &records[row];
             for (i, fill) in self.fills.iter().enumerate() {
                 match fill {
-                    Fill::Whole(_) => add(&mut args, Some(&Value::String(record.to_string())))?,
+                    Fill::Whole(_) => add(&mut args, Some(&Value::String(record.to_json().to_string())))?,
                     Fill::Field(column) => {
-                        match (self.declared.get(i).copied().flatten(), record.get(column.as_str())) {
-                            (Some(ty), Some(value)) if !value.is_null() => {
-                                add_declared(&mut args, ty, value)?
-                            }
-                            (_, value) => add(&mut args, value)?,
-                        }
+                        let value = batch.value(row, self.fields[i], column);
+                        add_field(&mut args, record, value, column, self.declared.get(i).copied().flatten())?
                     }
                 }
             }
@@ -412,10 +432,10 @@ impl Statement {
     }
 
     /// Runs the statement over `rows` of `batch`, recording row-level failures; returns the rows done.
-    async fn run(
+    async fn run<T: TableRows + Sync>(
         &mut self,
         conn: &mut SqliteConnection,
-        batch: &[Record],
+        batch: &T,
         rows: &[usize],
         failures: &mut Vec<StoredFailure>,
     ) -> Result<u64> {
@@ -478,6 +498,42 @@ fn add(args: &mut SqliteArguments, value: Option<&Value>) -> Result<()> {
         },
         Some(Value::String(s)) => args.add(s.as_str()),
         Some(nested) => args.add(nested.to_string()),
+    };
+    added.map_err(|e| FaucetError::sink(format!("binding a value: {e}")))
+}
+
+/// Binds a field's JSON `value` (`None`: absent) by its `declared` type.
+fn add_json(args: &mut SqliteArguments, declared: Option<FieldType>, value: Option<&Value>) -> Result<()> {
+    match (declared, value) {
+        (Some(ty), Some(value)) if !value.is_null() => add_declared(args, ty, value),
+        (_, value) => add(args, value),
+    }
+}
+
+/// Binds field `name` of `record` (its `value`) as [`add_json`] binds the
+/// field's JSON: scalars directly, JSON, binary and nested values through their JSON.
+fn add_field<R: RecordType>(
+    args: &mut SqliteArguments,
+    record: &R,
+    value: FieldValue<'_>,
+    name: &str,
+    declared: Option<FieldType>,
+) -> Result<()> {
+    let by_json = matches!(
+        declared,
+        Some(FieldType::Json | FieldType::Object { .. } | FieldType::Array { .. } | FieldType::Binary)
+    );
+    let added = match value {
+        FieldValue::Json(json) => return add_json(args, declared, Some(json)),
+        FieldValue::Nested => return add_json(args, declared, field_json(record, value, name).as_deref()),
+        _ if by_json => return add_json(args, declared, field_json(record, value, name).as_deref()),
+        FieldValue::Absent | FieldValue::Null => args.add(None::<i64>),
+        FieldValue::Bool(b) => args.add(i64::from(b)),
+        FieldValue::Int(i) => args.add(i),
+        // JSON holds a double that is not finite as null.
+        FieldValue::Float(f) if f.is_finite() => args.add(f),
+        FieldValue::Float(_) => args.add(None::<i64>),
+        FieldValue::Text(text) => args.add(text),
     };
     added.map_err(|e| FaucetError::sink(format!("binding a value: {e}")))
 }
@@ -738,9 +794,19 @@ impl Sink for SqliteSink {
     }
 }
 
-impl<R: crate::RecordType> Writes<R> for SqliteSink {
+impl<R: RecordType> Writes<R> for SqliteSink {
     async fn write_batch(&mut self, batch: &[R], token: CommitToken) -> Result<WriteOutcome> {
-        let batch = &*crate::record::json_batch(batch);
+        match (R::as_json_slice(batch), R::SCHEMA) {
+            (Some(json), _) => self.write(&JsonRows(json), token).await,
+            (None, Some(schema)) => self.write(&TypedRows::new(batch, schema), token).await,
+            (None, None) => self.write(&JsonRows(&crate::record::json_batch(batch)), token).await,
+        }
+    }
+}
+
+impl SqliteSink {
+    /// Writes `batch` in one transaction with `token`.
+    async fn write<T: TableRows + Sync>(&mut self, batch: &T, token: CommitToken) -> Result<WriteOutcome> {
         let Some(conn) = self.conn.as_mut() else {
             return Err(FaucetError::sink("the `sqlite` sink was written to before it was opened"));
         };

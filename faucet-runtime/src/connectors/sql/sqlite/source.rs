@@ -14,22 +14,32 @@
 //! ±Infinity null), TEXT → string (JSON text stays a string: SQLite has no JSON
 //! type), BLOB → base64, NULL → null; a column declared BOOLEAN holding 0/1
 //! becomes a boolean.
+//!
+//! Typed ([`IntoTyped`]): each row is decoded straight into the record, its
+//! values the same as the JSON record's; a row that does not fit is rejected
+//! with a schema error naming the column (the DLQ gets its JSON).
 
+use std::borrow::Cow;
+use std::marker::PhantomData;
 use std::str::FromStr;
 
-use serde_json::{Map, Number, Value, json};
+use serde_json::{Value, json};
 use sqlx::sqlite::{SqliteArguments, SqliteConnectOptions, SqliteConnection, SqliteRow};
 use sqlx::{Arguments, AssertSqlSafe, Column, ConnectOptions, Row, TypeInfo, ValueRef};
 
 use crate::config::sql::{SqliteInput, SqliteSourceConfig};
 use crate::connectors::sql::keyset::cut_at_key_change;
+use crate::connectors::sql::row_cells::{Cell, Cells, decode};
 use crate::error::{FaucetError, Result};
-use crate::page::Page;
+use crate::page::{Page, Rejected};
+use crate::record::RecordType;
 use crate::source::Source;
+use crate::typed_source::{IntoTyped, decode_page};
 
-/// Reads a SQLite query or table in pages.
+/// Reads a SQLite query or table in pages, as JSON records or, made
+/// [typed](IntoTyped), as records of type `R`.
 #[derive(Debug)]
-pub struct SqliteSource {
+pub struct SqliteSource<R = Value> {
     config: SqliteSourceConfig,
     conn: Option<SqliteConnection>,
     /// Rows read so far (query without a key).
@@ -39,10 +49,14 @@ pub struct SqliteSource {
     /// The largest key read (with a key).
     after: Option<Value>,
     done: bool,
+    records: PhantomData<fn() -> R>,
 }
 
 const KEY: &str = "_faucet_key";
 const ROWID: &str = "_faucet_rowid";
+
+/// Reads one row as a record of the page.
+type ReadRow<T> = for<'r> fn(&SqliteCells<'r>) -> Result<T>;
 
 fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
@@ -72,9 +86,28 @@ fn bind(args: &mut SqliteArguments, value: &Value) -> Result<()> {
 impl SqliteSource {
     /// A source for `config`; the database is opened by [`Source::resume`].
     pub fn new(config: SqliteSourceConfig) -> Self {
-        SqliteSource { config, conn: None, offset: 0, rowid: None, after: None, done: false }
+        SqliteSource {
+            config,
+            conn: None,
+            offset: 0,
+            rowid: None,
+            after: None,
+            done: false,
+            records: PhantomData,
+        }
     }
+}
 
+impl<R: RecordType> IntoTyped<R> for SqliteSource {
+    type Typed = SqliteSource<R>;
+
+    fn into_typed(self) -> SqliteSource<R> {
+        let SqliteSource { config, conn, offset, rowid, after, done, records: _ } = self;
+        SqliteSource { config, conn, offset, rowid, after, done, records: PhantomData }
+    }
+}
+
+impl<R: RecordType> SqliteSource<R> {
     fn inner(&self) -> (String, Vec<Value>) {
         match &self.config.input {
             SqliteInput::Query { sql, params } => {
@@ -95,7 +128,7 @@ impl SqliteSource {
         sqlx::query_with(AssertSqlSafe(sql), args).fetch_all(conn).await.map_err(|e| err(e, "reading rows"))
     }
 
-    async fn keyed_page(&mut self, key: &str) -> Result<Vec<(Value, Value)>> {
+    async fn keyed_page<T>(&mut self, key: &str, read: ReadRow<T>) -> Result<Vec<(T, Value)>> {
         let (inner, _) = self.inner();
         let k = quote_ident(key);
         let size = self.config.batch_size.max(1);
@@ -106,63 +139,194 @@ impl SqliteSource {
         );
         let extra: Vec<Value> = self.after.iter().cloned().collect();
         let rows = self.rows(sql, &extra).await?;
-        let mut page: Vec<(Value, Value)> = rows.iter().map(|r| record(r, &[KEY])).collect::<Result<_>>()?;
+        let mut page = Vec::with_capacity(rows.len());
+        read_rows(&rows, Some(KEY), read, |record, key| page.push((record, key)))?;
         if let Some(run) = cut_at_key_change(&mut page, size) {
             // One key fills the page: the page is that key's whole run.
             let sql = format!("SELECT q.*, q.{k} AS {KEY} FROM ({inner}) AS q WHERE q.{k} = ?");
             let rows = self.rows(sql, std::slice::from_ref(&run)).await?;
-            page = rows.iter().map(|r| record(r, &[KEY])).collect::<Result<_>>()?;
+            page = Vec::with_capacity(rows.len());
+            read_rows(&rows, Some(KEY), read, |record, key| page.push((record, key)))?;
         }
         Ok(page)
     }
-}
 
-/// A row as a record, without the `hidden` helper columns; returns the last hidden value too.
-fn record(row: &SqliteRow, hidden: &[&str]) -> Result<(Value, Value)> {
-    let mut object = Map::with_capacity(row.columns().len());
-    let mut extra = Value::Null;
-    for (i, column) in row.columns().iter().enumerate() {
-        let raw = row.try_get_raw(i).map_err(|e| err(e, "reading a value"))?;
-        let declared = column.type_info().name().to_ascii_uppercase();
-        let value = if raw.is_null() {
-            Value::Null
-        } else {
-            match raw.type_info().name() {
-                "INTEGER" => {
-                    let i: i64 = row.try_get_unchecked(i).map_err(|e| err(e, "reading an integer"))?;
-                    if declared.contains("BOOL") && (i == 0 || i == 1) {
-                        Value::Bool(i == 1)
-                    } else {
-                        Value::from(i)
-                    }
+    /// The next page's rows, read with `read`, and its bookmark; `None` at the end.
+    async fn page<T>(&mut self, read: ReadRow<T>) -> Result<Option<(Vec<T>, Value)>> {
+        if self.done {
+            return Ok(None);
+        }
+        if self.conn.is_none() {
+            self.resume(None).await?;
+        }
+        let size = self.config.batch_size.max(1);
+        let (records, bookmark) = match (self.config.replication_key.clone(), &self.config.input) {
+            (Some(key), _) => {
+                let page = self.keyed_page(&key, read).await?;
+                if let Some((_, last)) = page.last() {
+                    self.after = Some(last.clone());
                 }
-                "REAL" => {
-                    let f: f64 = row.try_get_unchecked(i).map_err(|e| err(e, "reading a float"))?;
-                    Number::from_f64(f).map_or(Value::Null, Value::Number)
-                }
-                "BLOB" => {
-                    let b: Vec<u8> = row.try_get_unchecked(i).map_err(|e| err(e, "reading a blob"))?;
-                    Value::String(crate::connectors::base64(&b))
-                }
-                _ => {
-                    let s: String = row.try_get_unchecked(i).map_err(|e| err(e, "reading text"))?;
-                    Value::String(s)
-                }
+                let records: Vec<T> = page.into_iter().map(|(r, _)| r).collect();
+                (records, json!({ "replication_key": key, "after": self.after }))
+            }
+            (None, SqliteInput::Table { name }) => {
+                let filter = if self.rowid.is_some() { " WHERE rowid > ?" } else { "" };
+                let sql = format!(
+                    "SELECT rowid AS {ROWID}, * FROM {}{filter} ORDER BY rowid LIMIT {size}",
+                    quote_ident(name)
+                );
+                let extra: Vec<Value> = self.rowid.iter().map(|r| json!(r)).collect();
+                let rows = self.rows(sql, &extra).await?;
+                let mut records = Vec::with_capacity(rows.len());
+                read_rows(&rows, Some(ROWID), read, |record, rowid| {
+                    self.rowid = rowid.as_i64().or(self.rowid);
+                    records.push(record);
+                })?;
+                (records, json!({ "rowid": self.rowid }))
+            }
+            (None, SqliteInput::Query { .. }) => {
+                let (inner, _) = self.inner();
+                let sql = format!("SELECT * FROM ({inner}) LIMIT {size} OFFSET {}", self.offset);
+                let rows = self.rows(sql, &[]).await?;
+                let mut records = Vec::with_capacity(rows.len());
+                read_rows(&rows, None, read, |record, _| records.push(record))?;
+                self.offset += records.len() as u64;
+                (records, json!({ "offset": self.offset }))
             }
         };
-        if hidden.contains(&column.name()) {
-            extra = value;
-        } else {
-            object.insert(column.name().to_owned(), value);
+        if records.len() < size && self.config.replication_key.is_none() {
+            self.done = true;
         }
+        if records.is_empty() {
+            self.done = true;
+            return Ok(None);
+        }
+        Ok(Some((records, bookmark)))
     }
-    Ok((Value::Object(object), extra))
 }
 
-crate::typed_source::decoded_into_typed!(SqliteSource);
+/// Reads `rows` (of one query) with `read`, handing each record to `each`
+/// with the value of its helper column `hidden` (null without one). The
+/// caller collects them into a vector sized up front: a page grown by
+/// doubling costs the allocator more than its rows.
+fn read_rows<T>(
+    rows: &[SqliteRow],
+    hidden: Option<&str>,
+    read: ReadRow<T>,
+    mut each: impl FnMut(T, Value),
+) -> Result<()> {
+    let Some(first) = rows.first() else {
+        return Ok(());
+    };
+    let layout = Layout::of(first, hidden);
+    for row in rows {
+        let cells = SqliteCells { row, layout: &layout };
+        each(read(&cells)?, cells.hidden()?);
+    }
+    Ok(())
+}
 
-impl Source for SqliteSource {
-    type Record = serde_json::Value;
+/// A row as a JSON record.
+fn json_row(cells: &SqliteCells<'_>) -> Result<Value> {
+    cells.record()
+}
+
+/// A row as an `R`, or the reject it makes when it does not fit.
+fn typed_row<R: RecordType>(cells: &SqliteCells<'_>) -> Result<Result<R, Rejected>> {
+    Ok(match decode::<R>(cells)? {
+        Ok(record) => Ok(record),
+        Err(error) => Err(Rejected { payload: cells.record()?, error }),
+    })
+}
+
+/// Which columns of a query's rows make the record, found once per page.
+struct Layout {
+    /// The record's columns in order, each as the row's index of its value
+    /// (a name the row repeats keeps its first place and its last value) and
+    /// whether it is declared BOOLEAN (0 and 1 read as booleans).
+    columns: Vec<(usize, bool)>,
+    /// The helper column (rowid or key), if the query adds one.
+    hidden: Option<(usize, bool)>,
+}
+
+impl Layout {
+    fn of(row: &SqliteRow, hidden: Option<&str>) -> Layout {
+        let mut layout = Layout { columns: Vec::new(), hidden: None };
+        let columns = row.columns();
+        for (i, column) in columns.iter().enumerate() {
+            let boolean = column.type_info().name().to_ascii_uppercase().contains("BOOL");
+            if Some(column.name()) == hidden {
+                layout.hidden = Some((i, boolean));
+            } else if let Some(first) =
+                layout.columns.iter_mut().find(|(at, _)| columns[*at].name() == column.name())
+            {
+                *first = (i, boolean);
+            } else {
+                layout.columns.push((i, boolean));
+            }
+        }
+        layout
+    }
+}
+
+/// A row's cells, by storage class.
+struct SqliteCells<'r> {
+    row: &'r SqliteRow,
+    layout: &'r Layout,
+}
+
+impl<'r> SqliteCells<'r> {
+    /// The cell at the row's index `i`.
+    fn at(&self, i: usize, boolean: bool) -> Result<Cell<'r>> {
+        let row = self.row;
+        let raw = row.try_get_raw(i).map_err(|e| err(e, "reading a value"))?;
+        if raw.is_null() {
+            return Ok(Cell::Null);
+        }
+        Ok(match raw.type_info().name() {
+            "INTEGER" => {
+                let i: i64 = row.try_get_unchecked(i).map_err(|e| err(e, "reading an integer"))?;
+                if boolean && (i == 0 || i == 1) { Cell::Bool(i == 1) } else { Cell::Int(i) }
+            }
+            "REAL" => Cell::float(row.try_get_unchecked(i).map_err(|e| err(e, "reading a float"))?),
+            "BLOB" => {
+                let bytes: &[u8] = row.try_get_unchecked(i).map_err(|e| err(e, "reading a blob"))?;
+                Cell::Text(Cow::Owned(crate::connectors::base64(bytes)))
+            }
+            _ => Cell::Text(Cow::Borrowed(row.try_get_unchecked(i).map_err(|e| err(e, "reading text"))?)),
+        })
+    }
+
+    /// The helper column's value (null without one).
+    fn hidden(&self) -> Result<Value> {
+        match self.layout.hidden {
+            Some((i, boolean)) => Ok(self.at(i, boolean)?.into_json().expect("no JSON cells in SQLite")),
+            None => Ok(Value::Null),
+        }
+    }
+}
+
+impl<'r> Cells<'r> for SqliteCells<'r> {
+    fn len(&self) -> usize {
+        self.layout.columns.len()
+    }
+
+    fn name(&self, i: usize) -> &'r str {
+        self.row.columns()[self.layout.columns[i].0].name()
+    }
+
+    fn cell(&self, i: usize) -> Result<Cell<'r>> {
+        let (at, boolean) = self.layout.columns[i];
+        self.at(at, boolean)
+    }
+
+    fn unreadable(&self, i: usize, what: &str, text: &str) -> FaucetError {
+        FaucetError::source(format!("sqlite: column {}: cannot read {what} {text:?}", self.name(i)))
+    }
+}
+
+impl<R: RecordType> Source for SqliteSource<R> {
+    type Record = R;
 
     fn connector_name(&self) -> &'static str {
         "sqlite"
@@ -197,57 +361,26 @@ impl Source for SqliteSource {
         Ok(())
     }
 
-    async fn next_page(&mut self) -> Result<Option<Page>> {
-        if self.done {
+    async fn next_page(&mut self) -> Result<Option<Page<R>>> {
+        if R::SCHEMA.is_none() {
+            // JSON records (a record type without a schema is decoded from them).
+            let Some((records, bookmark)) = self.page(json_row).await? else {
+                return Ok(None);
+            };
+            return Ok(Some(decode_page(Page { records, bookmark: Some(bookmark), ..Page::default() })));
+        }
+        let Some((rows, bookmark)) = self.page(typed_row::<R>).await? else {
             return Ok(None);
-        }
-        if self.conn.is_none() {
-            self.resume(None).await?;
-        }
-        let size = self.config.batch_size.max(1);
-        let (records, bookmark) = match (self.config.replication_key.clone(), &self.config.input) {
-            (Some(key), _) => {
-                let page = self.keyed_page(&key).await?;
-                if let Some((_, last)) = page.last() {
-                    self.after = Some(last.clone());
-                }
-                let records: Vec<Value> = page.into_iter().map(|(r, _)| r).collect();
-                (records, json!({ "replication_key": key, "after": self.after }))
-            }
-            (None, SqliteInput::Table { name }) => {
-                let filter = if self.rowid.is_some() { " WHERE rowid > ?" } else { "" };
-                let sql = format!(
-                    "SELECT rowid AS {ROWID}, * FROM {}{filter} ORDER BY rowid LIMIT {size}",
-                    quote_ident(name)
-                );
-                let extra: Vec<Value> = self.rowid.iter().map(|r| json!(r)).collect();
-                let rows = self.rows(sql, &extra).await?;
-                let mut records = Vec::with_capacity(rows.len());
-                for row in &rows {
-                    let (record, rowid) = record(row, &[ROWID])?;
-                    self.rowid = rowid.as_i64().or(self.rowid);
-                    records.push(record);
-                }
-                (records, json!({ "rowid": self.rowid }))
-            }
-            (None, SqliteInput::Query { .. }) => {
-                let (inner, _) = self.inner();
-                let sql = format!("SELECT * FROM ({inner}) LIMIT {size} OFFSET {}", self.offset);
-                let rows = self.rows(sql, &[]).await?;
-                let records =
-                    rows.iter().map(|r| record(r, &[]).map(|(r, _)| r)).collect::<Result<Vec<_>>>()?;
-                self.offset += records.len() as u64;
-                (records, json!({ "offset": self.offset }))
-            }
         };
-        if records.len() < size && self.config.replication_key.is_none() {
-            self.done = true;
+        let mut page =
+            Page { records: Vec::with_capacity(rows.len()), bookmark: Some(bookmark), ..Page::default() };
+        for row in rows {
+            match row {
+                Ok(record) => page.records.push(record),
+                Err(reject) => page.rejects.push(reject),
+            }
         }
-        if records.is_empty() {
-            self.done = true;
-            return Ok(None);
-        }
-        Ok(Some(Page { records, bookmark: Some(bookmark), ..Page::default() }))
+        Ok(Some(page))
     }
 }
 

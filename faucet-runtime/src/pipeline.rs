@@ -320,13 +320,17 @@ struct Failed {
     index: usize,
 }
 
+/// Where the driver's pipeline had its source: the source is passed to the
+/// driver's methods instead, and only the type of its records stays.
+type NoSource<In> = PhantomData<fn(In)>;
+
 /// The state of one run: the pipeline's parts but its source, plus counters.
 ///
 /// The source is passed to each method that reads from it, so the next page
 /// can be read while the driver writes the current one.
 struct Driver<In, T, K, D, St, H> {
     /// The pipeline without its source (`In` is the type of the source's records).
-    p: Pipeline<PhantomData<fn(In)>, T, K, D, St, H>,
+    p: Pipeline<NoSource<In>, T, K, D, St, H>,
     /// The source's [`Source::CONFIRMS_UPSTREAM`].
     confirms_upstream: bool,
     key: String,

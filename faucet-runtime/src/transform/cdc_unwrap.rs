@@ -65,52 +65,90 @@ impl CdcUnwrap {
 /// The ops whose `after` row is the record (faucet's names, then Debezium's letters).
 const ROW_OPS: &[&str] = &["insert", "update", "read", "c", "u", "r"];
 
-impl Transform for CdcUnwrap {
-    type Out = Record;
+/// What a change record becomes, as its op says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// Nothing: its op is one of `drop_ops`.
+    Drop,
+    /// Its `before` row (or key), plus the marker set to true.
+    Delete,
+    /// Its `after` row (an insert, an update, a snapshot read).
+    Row,
+}
 
-    fn apply(&mut self, mut record: Record) -> Result<Option<Record>> {
+impl CdcUnwrap {
+    /// What a record whose op is `op` becomes (`None`: the record has no
+    /// string op); `schema` and `table` are the record's, named in the error
+    /// of a truncate. Generated code for a typed stream decides with this too.
+    pub fn change(&self, op: Option<&str>, schema: Option<&str>, table: Option<&str>) -> Result<Change> {
         let c = &self.config;
-        let fail = |message: String| FaucetError::transform(format!("cdc_unwrap: {message}"));
-        let Some(object) = record.as_object_mut() else {
-            return Err(fail("the record is not an object".into()));
+        let Some(op) = op else {
+            return Err(fail(format!("the record has no string `{}`", c.op_field)));
         };
-        let op = match object.get(&c.op_field) {
-            Some(Value::String(op)) => op.clone(),
-            _ => return Err(fail(format!("the record has no string `{}`", c.op_field))),
-        };
-        if c.drop_ops.contains(&op) {
-            return Ok(None);
+        if c.drop_ops.iter().any(|d| d == op) {
+            return Ok(Change::Drop);
         }
-        let take_row = |object: &mut serde_json::Map<String, Value>, field: &str| match object.remove(field) {
-            Some(Value::Object(row)) => Some(row),
-            _ => None,
-        };
-        if c.delete_ops.contains(&op) {
-            let mut row = take_row(object, &c.before_field)
-                .or_else(|| c.key_field.as_deref().and_then(|k| take_row(object, k)))
-                .ok_or_else(|| fail(format!("a `{op}` record has no `{}` row to delete", c.before_field)))?;
-            row.remove("__unchanged_toast__");
-            row.insert(c.marker_field.clone(), Value::Bool(true));
-            return Ok(Some(Value::Object(row)));
+        if c.delete_ops.iter().any(|d| d == op) {
+            return Ok(Change::Delete);
         }
-        if ROW_OPS.contains(&op.as_str()) {
-            let mut row = take_row(object, &c.after_field)
-                .ok_or_else(|| fail(format!("an `{op}` record has no `{}` row", c.after_field)))?;
-            // Unchanged TOASTed columns are absent, so an upsert keeps their stored values.
-            row.remove("__unchanged_toast__");
-            return Ok(Some(Value::Object(row)));
+        if ROW_OPS.contains(&op) {
+            return Ok(Change::Row);
         }
         if op == "truncate" {
-            let table = [object.get("schema"), object.get("table")]
-                .iter()
-                .filter_map(|v| v.and_then(Value::as_str))
-                .collect::<Vec<_>>()
-                .join(".");
+            let table = [schema, table].into_iter().flatten().collect::<Vec<_>>().join(".");
             return Err(fail(format!(
                 "a truncate of {table} has no row form; truncate the target by hand, or add `drop_ops: [truncate]` to skip truncates"
             )));
         }
         Err(fail(format!("unknown op {op:?} (expected insert, update, read, {})", c.delete_ops.join(", "))))
+    }
+
+    /// The error for a record of `op` whose `change` needs a row it lacks.
+    pub fn missing_row(&self, op: &str, change: Change) -> FaucetError {
+        let c = &self.config;
+        match change {
+            Change::Delete => fail(format!("a `{op}` record has no `{}` row to delete", c.before_field)),
+            _ => fail(format!("an `{op}` record has no `{}` row", c.after_field)),
+        }
+    }
+}
+
+fn fail(message: String) -> FaucetError {
+    FaucetError::transform(format!("cdc_unwrap: {message}"))
+}
+
+impl Transform for CdcUnwrap {
+    type Out = Record;
+
+    fn apply(&mut self, mut record: Record) -> Result<Option<Record>> {
+        let Some(object) = record.as_object_mut() else {
+            return Err(fail("the record is not an object".into()));
+        };
+        let change = {
+            let text = |key: &str| object.get(key).and_then(Value::as_str);
+            self.change(text(&self.config.op_field), text("schema"), text("table"))?
+        };
+        let c = &self.config;
+        let take_row = |object: &mut serde_json::Map<String, Value>, field: &str| match object.remove(field) {
+            Some(Value::Object(row)) => Some(row),
+            _ => None,
+        };
+        let row = match change {
+            Change::Drop => return Ok(None),
+            Change::Delete => take_row(object, &c.before_field)
+                .or_else(|| c.key_field.as_deref().and_then(|k| take_row(object, k))),
+            Change::Row => take_row(object, &c.after_field),
+        };
+        let Some(mut row) = row else {
+            let op = object.get(&c.op_field).and_then(Value::as_str).unwrap_or_default();
+            return Err(self.missing_row(op, change));
+        };
+        // Unchanged TOASTed columns are absent, so an upsert keeps their stored values.
+        row.remove("__unchanged_toast__");
+        if change == Change::Delete {
+            row.insert(c.marker_field.clone(), Value::Bool(true));
+        }
+        Ok(Some(Value::Object(row)))
     }
 }
 

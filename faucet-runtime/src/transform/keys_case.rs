@@ -5,6 +5,8 @@
 //! `http_server` and `userID` is `user_id`), shared with faucet-gen's
 //! build-time schema flow.
 
+use serde_json::Value;
+
 use super::chain::Transform;
 use super::rename_keys::{KeyMemo, rekey};
 use crate::error::{FaucetError, Result};
@@ -33,13 +35,13 @@ impl KeysCase {
     }
 }
 
-impl Transform for KeysCase {
-    type Out = Record;
-
-    fn apply(&mut self, mut record: Record) -> Result<Option<Record>> {
+impl KeysCase {
+    /// Converts every key of `value`, recursively: the whole record, or (on a
+    /// typed stream, whose own keys were converted at build time) a `json` field's value.
+    pub fn rekey(&mut self, value: &mut Value) -> Result<()> {
         let KeysCase { mode, memo } = self;
         let mode = *mode;
-        rekey(&mut record, &mut |key: &str| memo.get(key, |key| mode.convert(key))).map_err(|c| {
+        rekey(value, &mut |key: &str| memo.get(key, |key| mode.convert(key))).map_err(|c| {
             FaucetError::transform(format!(
                 "{}: keys {:?} and {:?} of the same object both become {:?}",
                 mode.transform_name(),
@@ -47,14 +49,22 @@ impl Transform for KeysCase {
                 c.second,
                 c.key
             ))
-        })?;
+        })
+    }
+}
+
+impl Transform for KeysCase {
+    type Out = Record;
+
+    fn apply(&mut self, mut record: Record) -> Result<Option<Record>> {
+        self.rekey(&mut record)?;
         Ok(Some(record))
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use serde_json::{Value, json};
+    use serde_json::json;
 
     use super::*;
     use crate::error::ErrorKind;

@@ -10,7 +10,7 @@ mod flatten;
 mod keys_case;
 mod rename_keys;
 
-pub use cdc_unwrap::{CdcUnwrap, CdcUnwrapConfig};
+pub use cdc_unwrap::{CdcUnwrap, CdcUnwrapConfig, Change};
 pub use chain::{Chain, FnTransform, Identity, Transform, transform_fn};
 pub use flatten::Flatten;
 pub use keys_case::{CaseMode, KeysCase};

@@ -47,17 +47,25 @@ impl RenameKeys {
     }
 }
 
-impl Transform for RenameKeys {
-    type Out = Record;
-
-    fn apply(&mut self, mut record: Record) -> Result<Option<Record>> {
+impl RenameKeys {
+    /// Renames every key of `value`, recursively: the whole record, or (on a
+    /// typed stream, whose own keys were renamed at build time) a `json` field's value.
+    pub fn rekey(&mut self, value: &mut Value) -> Result<()> {
         let RenameKeys { pattern, replacement, memo } = self;
-        rekey(&mut record, &mut |key: &str| memo.get(key, |key| rename(pattern, replacement, key))).map_err(|c| {
+        rekey(value, &mut |key: &str| memo.get(key, |key| rename(pattern, replacement, key))).map_err(|c| {
             FaucetError::transform(format!(
                 "rename_keys: key {:?} becomes {:?}, which another key of the same object ({:?}) already takes",
                 c.second, c.key, c.first
             ))
-        })?;
+        })
+    }
+}
+
+impl Transform for RenameKeys {
+    type Out = Record;
+
+    fn apply(&mut self, mut record: Record) -> Result<Option<Record>> {
+        self.rekey(&mut record)?;
         Ok(Some(record))
     }
 }

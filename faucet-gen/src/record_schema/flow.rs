@@ -4,6 +4,13 @@
 //! themselves are the runtime's own ([`faucet_keys`]); what is mapped here is
 //! which fields exist, of which types, and whether two of them would become
 //! one key (a build error at the transform, naming both).
+//!
+//! The same walk also says where each field it returns comes from (a
+//! [`Mapping`]): on a typed stream, generated code moves the values exactly
+//! that way, so the struct a transform fills and the record the runtime
+//! transform would return cannot disagree. Where the walk cannot say exactly
+//! (a `cdc_unwrap` whose delete rows may come from either of two fields, say),
+//! it gives no mapping and the stream stays untyped there.
 
 use faucet_keys::rename;
 
@@ -92,35 +99,150 @@ pub(crate) fn apply(input: Option<&RecordSchema>, t: &Transform) -> Result<Optio
         return Ok(output.clone());
     }
     let Some(input) = input else { return Ok(None) };
+    Ok(step(input, t)?.map(|s| s.schema))
+}
+
+/// What a config transform makes of records of schema `input`.
+#[derive(Debug, Clone)]
+pub(crate) struct Step {
+    /// The schema of the records it returns.
+    pub schema: RecordSchema,
+    /// Where each of their fields comes from; `None` when the walk cannot
+    /// say exactly (the schema is still right for the checks).
+    pub mapping: Option<Mapping>,
+}
+
+/// Where the fields a config transform returns come from, in the record it receives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Mapping {
+    /// `rename_keys`, `snake_case`, `keys_case`: every field keeps its place
+    /// and its type, at every depth (objects in objects, objects in arrays);
+    /// only names change. Keys inside `json` values are the transform's to
+    /// rewrite at run time.
+    Renamed,
+    /// `flatten`: the fields returned, in order, each a leaf of the input.
+    Flattened(Vec<Leaf>),
+    /// `cdc_unwrap`: rows taken out of a change record.
+    Unwrapped(Unwrap),
+}
+
+/// One field `flatten` returns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Leaf {
+    /// The value at a path of field indexes, from the record down through
+    /// objects; absent when an object on the way is absent or null.
+    Value(Vec<usize>),
+    /// The key of a nullable object: `null` when the object at the path is
+    /// null, absent otherwise (its fields are lifted instead).
+    Null(Vec<usize>),
+}
+
+/// `cdc_unwrap`'s rows, as field indexes of the change record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Unwrap {
+    /// The op field (`None`: the records have none, and each is rejected).
+    pub op: Option<usize>,
+    /// The object field an insert or update row is taken from.
+    pub after: usize,
+    /// The object field a delete row is taken from (`before`, or the
+    /// `key_field` when the records have no `before` object); `None`: none.
+    pub before: Option<usize>,
+    /// The fields returned, in order.
+    pub fields: Vec<RowField>,
+}
+
+/// One field `cdc_unwrap` returns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum RowField {
+    /// A column: its index among the fields of the `after` row and of the
+    /// delete row, where it is one (absent from a row that lacks it).
+    Column {
+        /// Index in the `after` object.
+        after: Option<usize>,
+        /// Index in the delete row's object.
+        before: Option<usize>,
+    },
+    /// The delete marker: `true` on a delete row, absent on the others.
+    Marker,
+}
+
+/// The schema after config transform `t` and where its fields come from;
+/// `Ok(None)` when nothing is known after it (or `t` is `custom`).
+pub(crate) fn step(input: &RecordSchema, t: &Transform) -> Result<Option<Step>, Collision> {
     let origin = Origin::Transform { name: name(t).to_owned(), from: Box::new(input.origin.clone()) };
-    let mapped = match t {
+    let step = match t {
         Transform::Flatten { separator } => {
-            let (fields, json) = flatten(&input.fields, separator)?;
-            RecordSchema { fields, open: input.open || json, origin }
+            let (fields, leaves, json) = flatten(&input.fields, separator)?;
+            let open = input.open || json;
+            Step { schema: RecordSchema { fields, open, origin }, mapping: Some(Mapping::Flattened(leaves)) }
         }
         Transform::RenameKeys { pattern, replacement } => {
             // Checked when the config was read; an invalid one leaves the stream untyped.
             let Ok(pattern) = regex::Regex::new(pattern) else { return Ok(None) };
             let fields = rekey(&input.fields, &[], &|key| rename(&pattern, replacement, key))?;
-            RecordSchema { fields, open: input.open, origin }
+            Step {
+                schema: RecordSchema { fields, open: input.open, origin },
+                mapping: Some(Mapping::Renamed),
+            }
         }
         Transform::KeysCase(mode) => {
             let mode = *mode;
             let fields = rekey(&input.fields, &[], &|key| mode.convert(key))?;
-            RecordSchema { fields, open: input.open, origin }
+            Step {
+                schema: RecordSchema { fields, open: input.open, origin },
+                mapping: Some(Mapping::Renamed),
+            }
         }
-        Transform::CdcUnwrap { after_field, before_field, key_field, marker_field, .. } => {
+        Transform::CdcUnwrap { op_field, after_field, before_field, key_field, marker_field, .. } => {
             let object = |name: &str| match input.field(name).map(|f| &f.ty) {
                 Some(FieldType::Object { fields }) => Some(fields.as_slice()),
                 _ => None,
             };
-            let Some(after) = object(after_field) else { return Ok(None) };
-            let before = object(before_field).or_else(|| key_field.as_deref().and_then(object));
-            RecordSchema { fields: unwrap_rows(after, before, marker_field), open: input.open, origin }
+            // An `after` of undeclared fields: nothing is known of the rows.
+            let Some(after) = object(after_field).filter(|fields| !fields.is_empty()) else {
+                return Ok(None);
+            };
+            let before_name = if object(before_field).is_some() {
+                Some(before_field.as_str())
+            } else {
+                key_field.as_deref().filter(|k| object(k).is_some())
+            };
+            let before = before_name.and_then(object);
+            let fields = unwrap_rows(after, before, marker_field);
+            let index = |name: &str| input.fields.iter().position(|f| f.name == name);
+            let mapping = exact_unwrap(
+                input,
+                op_field,
+                after,
+                before,
+                before_field,
+                key_field.as_deref(),
+                marker_field,
+            )
+            .then(|| {
+                let position = |row: &[FieldDef], name: &str| row.iter().position(|f| f.name == name);
+                let fields = fields
+                    .iter()
+                    .map(|f| match f.name == *marker_field {
+                        true => RowField::Marker,
+                        false => RowField::Column {
+                            after: position(after, &f.name),
+                            before: before.and_then(|b| position(b, &f.name)),
+                        },
+                    })
+                    .collect();
+                Mapping::Unwrapped(Unwrap {
+                    op: index(op_field),
+                    after: index(after_field).expect("`after` is a field"),
+                    before: before_name.and_then(index),
+                    fields,
+                })
+            });
+            Step { schema: RecordSchema { fields, open: input.open, origin }, mapping }
         }
         Transform::Custom { .. } => return Ok(None),
     };
-    Ok(Some(mapped))
+    Ok(Some(step))
 }
 
 // ---- flatten ----
@@ -128,65 +250,80 @@ pub(crate) fn apply(input: Option<&RecordSchema>, t: &Transform) -> Result<Optio
 /// `flatten`: nested objects become top-level `parent{separator}child` keys,
 /// depth first; arrays stay values. A nested object that may be `null`
 /// keeps its key (null is a leaf), and its leaves may be absent; a `json`
-/// field may hold an object whose keys are unknown, so the result also says
-/// whether the output may carry keys not listed (`true`).
-fn flatten(fields: &[FieldDef], separator: &str) -> Result<(Vec<FieldDef>, bool), Collision> {
-    let mut out: Vec<(FieldDef, String)> = Vec::new();
-    let mut open = false;
-    for field in fields {
-        lift(field, field.name.clone(), field.name.clone(), false, separator, &mut out, &mut open)?;
+/// field (or an object of undeclared fields) may hold an object whose keys
+/// are unknown, so the result also says whether the output may carry keys
+/// not listed (`true`). Each field returned comes with its [`Leaf`].
+fn flatten(fields: &[FieldDef], separator: &str) -> Result<(Vec<FieldDef>, Vec<Leaf>, bool), Collision> {
+    let mut out = Lifted { fields: Vec::new(), open: false, separator };
+    for (i, field) in fields.iter().enumerate() {
+        out.lift(field, field.name.clone(), field.name.clone(), vec![i], false)?;
     }
-    Ok((out.into_iter().map(|(f, _)| f).collect(), open))
+    let (fields, leaves) = out.fields.into_iter().map(|(f, _, leaf)| (f, leaf)).unzip();
+    Ok((fields, leaves, out.open))
 }
 
-/// Adds the leaves of `field` under `key`; `path` is its dotted path before
-/// flattening; `absent`: an enclosing object may be missing or null.
-fn lift(
-    field: &FieldDef,
-    key: String,
-    path: String,
-    absent: bool,
-    separator: &str,
-    out: &mut Vec<(FieldDef, String)>,
-    open: &mut bool,
-) -> Result<(), Collision> {
-    let required = field.required && !absent;
-    match &field.ty {
-        FieldType::Object { fields } => {
-            if field.nullable {
-                // `null` is a leaf: the key stays, holding null.
+/// The leaves `flatten` has lifted so far.
+struct Lifted<'s> {
+    /// Each leaf, its dotted path before flattening (for collisions), and where it comes from.
+    fields: Vec<(FieldDef, String, Leaf)>,
+    /// Whether keys not listed may appear.
+    open: bool,
+    separator: &'s str,
+}
+
+impl Lifted<'_> {
+    /// Adds the leaves of `field` under `key`; `path` is its dotted path
+    /// before flattening, `at` its field indexes; `absent`: an enclosing
+    /// object may be missing or null.
+    fn lift(
+        &mut self,
+        field: &FieldDef,
+        key: String,
+        path: String,
+        at: Vec<usize>,
+        absent: bool,
+    ) -> Result<(), Collision> {
+        let required = field.required && !absent;
+        match &field.ty {
+            FieldType::Object { fields } if !fields.is_empty() => {
+                if field.nullable {
+                    // `null` is a leaf: the key stays, holding null.
+                    let leaf =
+                        FieldDef { name: key.clone(), ty: FieldType::Json, nullable: true, required: false };
+                    self.insert(leaf, path.clone(), Leaf::Null(at.clone()))?;
+                }
+                let absent = absent || !field.required || field.nullable;
+                for (i, child) in fields.iter().enumerate() {
+                    let child_key = format!("{key}{}{}", self.separator, child.name);
+                    let child_path = format!("{path}.{}", child.name);
+                    let mut child_at = at.clone();
+                    child_at.push(i);
+                    self.lift(child, child_key, child_path, child_at, absent)?;
+                }
+                Ok(())
+            }
+            FieldType::Json | FieldType::Object { .. } => {
+                // An object value is flattened into keys nobody declared; any other stays.
+                self.open = true;
                 let leaf =
-                    FieldDef { name: key.clone(), ty: FieldType::Json, nullable: true, required: false };
-                insert(out, leaf, path.clone())?;
+                    FieldDef { name: key, ty: FieldType::Json, nullable: field.nullable, required: false };
+                self.insert(leaf, path, Leaf::Value(at))
             }
-            let absent = absent || !field.required || field.nullable;
-            for child in fields {
-                let child_key = format!("{key}{separator}{}", child.name);
-                let child_path = format!("{path}.{}", child.name);
-                lift(child, child_key, child_path, absent, separator, out, open)?;
+            ty => {
+                let leaf = FieldDef { name: key, ty: ty.clone(), nullable: field.nullable, required };
+                self.insert(leaf, path, Leaf::Value(at))
             }
-            Ok(())
-        }
-        FieldType::Json => {
-            // An object value is flattened into keys nobody declared; any other stays.
-            *open = true;
-            let leaf = FieldDef { name: key, ty: FieldType::Json, nullable: field.nullable, required: false };
-            insert(out, leaf, path)
-        }
-        ty => {
-            let leaf = FieldDef { name: key, ty: ty.clone(), nullable: field.nullable, required };
-            insert(out, leaf, path)
         }
     }
-}
 
-/// Adds `field` (from `path`), unless its key is already taken.
-fn insert(out: &mut Vec<(FieldDef, String)>, field: FieldDef, path: String) -> Result<(), Collision> {
-    if let Some((_, first)) = out.iter().find(|(f, _)| f.name == field.name) {
-        return Err(Collision { first: first.clone(), second: path, key: field.name });
+    /// Adds `field` (from `path`), unless its key is already taken.
+    fn insert(&mut self, field: FieldDef, path: String, leaf: Leaf) -> Result<(), Collision> {
+        if let Some((_, first, _)) = self.fields.iter().find(|(f, _, _)| f.name == field.name) {
+            return Err(Collision { first: first.clone(), second: path, key: field.name });
+        }
+        self.fields.push((field, path, leaf));
+        Ok(())
     }
-    out.push((field, path));
-    Ok(())
 }
 
 // ---- rename_keys, snake_case, keys_case ----
@@ -263,6 +400,69 @@ fn unwrap_rows(after: &[FieldDef], before: Option<&[FieldDef]>, marker: &str) ->
     }
     out.push(FieldDef { name: marker.to_owned(), ty: FieldType::Boolean, nullable: false, required: false });
     out
+}
+
+/// Whether [`unwrap_rows`] says exactly what every record becomes, field by
+/// field and key by key, so generated code may move the values:
+/// - a delete row comes from one known object field: not from `before` on
+///   some records and `key_field` on others, nor from a `json` value of
+///   unknown keys;
+/// - no row carries the marker itself (the runtime would keep it, or
+///   overwrite it where it stands);
+/// - a column in both rows has one type, and the delete row lists the
+///   columns it shares with `after` first, in `after`'s order, so its keys
+///   come out in the order the returned schema lists them.
+fn exact_unwrap(
+    input: &RecordSchema,
+    op_field: &str,
+    after: &[FieldDef],
+    before: Option<&[FieldDef]>,
+    before_field: &str,
+    key_field: Option<&str>,
+    marker: &str,
+) -> bool {
+    /// What a field of the change record holds, as far as rows go.
+    enum Holds {
+        /// Never an object.
+        Nothing,
+        /// An object of known fields; `always`: on every record.
+        Row { always: bool },
+        /// Maybe an object of fields nobody declared.
+        Unknown,
+    }
+    let holds = |name: Option<&str>| match name.and_then(|n| input.field(n)) {
+        None => Holds::Nothing,
+        Some(f) => match &f.ty {
+            FieldType::Object { fields } if !fields.is_empty() => {
+                Holds::Row { always: f.required && !f.nullable }
+            }
+            FieldType::Object { .. } | FieldType::Json => Holds::Unknown,
+            _ => Holds::Nothing,
+        },
+    };
+    let one_delete_source = match (holds(Some(before_field)), holds(key_field)) {
+        (Holds::Unknown, _) | (_, Holds::Unknown) => false,
+        (Holds::Row { always: true }, _) => true,
+        (Holds::Row { always: false }, key) => matches!(key, Holds::Nothing),
+        (Holds::Nothing, _) => true,
+    };
+    // Text the runtime reads from the record (its op, and a truncate's
+    // schema and table): a decimal may be a JSON number there, but is text in a struct.
+    let text_fields = [op_field, "schema", "table"];
+    let plain_text = text_fields
+        .iter()
+        .all(|name| input.field(name).is_none_or(|f| !matches!(f.ty, FieldType::Decimal { .. })));
+    let marker_free =
+        [Some(after), before].into_iter().flatten().all(|row| row.iter().all(|f| f.name != marker));
+    let Some(before) = before else { return one_delete_source && marker_free && plain_text };
+    let kept: Vec<&FieldDef> = before.iter().filter(|f| f.name != UNCHANGED_TOAST).collect();
+    let shared: Vec<&FieldDef> =
+        after.iter().filter(|a| a.name != UNCHANGED_TOAST && kept.iter().any(|b| b.name == a.name)).collect();
+    let same_types = shared
+        .iter()
+        .all(|a| kept.iter().any(|b| b.name == a.name && b.ty == a.ty && b.nullable == a.nullable));
+    let in_order = kept.iter().take(shared.len()).map(|f| &f.name).eq(shared.iter().map(|f| &f.name));
+    one_delete_source && marker_free && plain_text && same_types && in_order
 }
 
 #[cfg(test)]

@@ -10,10 +10,14 @@
 use proc_macro2::{Literal, Span, TokenStream};
 use quote::{ToTokens, format_ident, quote, quote_spanned};
 
+use std::collections::HashMap;
+
 use crate::emit::{Gen, int_lit, loc_prefix, option, respan, spanned_str, vec};
 use crate::ir::{self, CaseMode, OnBatchError, State, Transform};
-use crate::records;
+use crate::record_schema::RecordSchema;
 use crate::settings::Setting;
+use crate::typing::{self, Names, Step, Typing};
+use crate::{records, reshape};
 
 /// How to emit a pipeline.
 #[derive(Debug, Clone)]
@@ -26,6 +30,11 @@ pub struct CodegenOptions {
     pub tracked_files: Vec<String>,
     /// Where the pipeline was defined, for the module's doc comment.
     pub origin: String,
+    /// Generates every pipeline untyped, as if nothing were known of its
+    /// records (their `SCHEMA` and `Record` are still written, for
+    /// reading). For tests that run one config both ways and compare the
+    /// outputs; a custom transform's function then takes `rt::Record`.
+    pub untyped: bool,
 }
 
 impl Default for CodegenOptions {
@@ -35,6 +44,7 @@ impl Default for CodegenOptions {
             fallback_span: Span::call_site(),
             tracked_files: Vec::new(),
             origin: "an inline definition".to_owned(),
+            untyped: false,
         }
     }
 }
@@ -52,9 +62,13 @@ pub fn generate(p: &ir::Pipeline, opts: &CodegenOptions) -> TokenStream {
             const _: &[u8] = ::core::include_bytes!(#f);
         )
     });
-    let records = g.record_items(p);
-    let body = g.with_sink_schema(p.schemas.output.as_ref().map(|_| quote!(SCHEMA))).body(p);
-    let pipeline_type = g.pipeline_type();
+    let typing = typing::plan(p, opts.untyped);
+    let records = g.record_items(p, &typing);
+    let types = Types { typing: &typing, prefix: TokenStream::new(), rt: rt.clone() };
+    let body =
+        g.with_sink_schema(p.schemas.output.as_ref().map(|_| quote!(SCHEMA))).body(p, &types, &records);
+    let items = &records.items;
+    let pipeline_type = g.pipeline_type(&types);
     let main = g.main_helper(&p.observability);
     quote! {
         #[doc = #doc]
@@ -68,7 +82,7 @@ pub fn generate(p: &ir::Pipeline, opts: &CodegenOptions) -> TokenStream {
             /// The pipeline's name, as written in its config.
             pub const NAME: &str = #name;
 
-            #records
+            #items
 
             /// Builds the pipeline: concrete connectors and a statically composed
             /// transform chain, from values checked at build time. `${env:…}`
@@ -94,42 +108,156 @@ pub fn generate(p: &ir::Pipeline, opts: &CodegenOptions) -> TokenStream {
     }
 }
 
+/// The record types of one pipeline, as the code that names them writes them.
+struct Types<'t> {
+    typing: &'t Typing,
+    /// Where the generated items are: nothing, or a matrix row's module (`users_schema::`).
+    prefix: TokenStream,
+    rt: TokenStream,
+}
+
+impl Types<'_> {
+    /// The type of the records at point `i` of the chain.
+    fn at(&self, i: usize) -> TokenStream {
+        self.named(self.typing.points[i].record.name())
+    }
+
+    /// A generated struct's type, or `rt::Record`.
+    fn named(&self, names: Option<&Names>) -> TokenStream {
+        let (prefix, rt) = (&self.prefix, &self.rt);
+        match names {
+            Some(names) => {
+                let ident = format_ident!("{}", names.record);
+                quote!(#prefix #ident)
+            }
+            None => quote!(#rt::Record),
+        }
+    }
+
+    /// What the source yields.
+    fn source(&self) -> TokenStream {
+        self.at(0)
+    }
+
+    /// What the sink receives.
+    fn output(&self) -> TokenStream {
+        self.at(self.typing.points.len() - 1)
+    }
+
+    /// Whether the sink receives generated structs.
+    fn typed_output(&self) -> bool {
+        self.typing.points.last().is_some_and(|p| p.record.name().is_some())
+    }
+}
+
+/// The items generated for a pipeline's records, and the transforms they make.
+struct Records {
+    items: TokenStream,
+    /// The generated transform of each `Step::Reshape`, by its first transform.
+    reshapes: HashMap<usize, reshape::Reshape>,
+}
+
 impl Gen<'_> {
     /// What is known of `p`'s records: `SCHEMA` and `Record` for the records
     /// its sink receives, and `SOURCE_SCHEMA` and `SourceRecord` for its
     /// source's records when transforms change them (or nothing is known of
-    /// the sink's). Nothing when neither is known.
-    fn record_items(&self, p: &ir::Pipeline) -> TokenStream {
-        let output = p.schemas.output.as_ref().map(|schema| {
-            let names = records::Names {
-                constant: "SCHEMA",
-                record: "Record",
-                what: "the records the sink receives",
+    /// the sink's); on a typed stream, the structs around its custom
+    /// transforms, the names their functions are written with, and the
+    /// transforms resolved at build time. Nothing when nothing is known.
+    fn record_items(&self, p: &ir::Pipeline, typing: &Typing) -> Records {
+        let n = typing.points.len() - 1;
+        let mut items = Vec::new();
+        let mut models: HashMap<usize, records::Struct> = HashMap::new();
+        // A struct at a typed point is a record type; `record_type` makes
+        // one that is not at a point (a custom transform's output, turned into JSON).
+        let mut emit = |schema: &RecordSchema, names: &Names, point: Option<usize>, record_type: bool| {
+            let shown =
+                records::Names { constant: &names.constant, record: &names.record, what: &names.what };
+            let (tokens, model) = records::emit(self, schema, &shown, record_type || point.is_some());
+            items.push(tokens);
+            if let Some(point) = point {
+                models.insert(point, model);
+            }
+        };
+        let typed = |i: usize| typing.points[i].record.name().is_some();
+        let point_schema = |i: usize| typing.points[i].schema.as_ref().filter(|_| typed(i));
+        let output = point_schema(n).or(p.schemas.output.as_ref());
+        if let Some(schema) = output {
+            emit(schema, &typing::record_names(), typed(n).then_some(n), false);
+        }
+        let source = if n == 0 { None } else { point_schema(0).or(p.schemas.source.as_ref()) };
+        if let Some(schema) = source.filter(|_| n > 0 || output.is_none()) {
+            emit(schema, &typing::source_names(), typed(0).then_some(0), false);
+        }
+        for (i, point) in typing.points.iter().enumerate().take(n).skip(1) {
+            if let (Some(names), Some(schema)) = (point.record.name(), &point.schema) {
+                emit(schema, names, Some(i), false);
+            }
+        }
+        // A custom transform's struct whose records go on untyped.
+        for step in &typing.steps {
+            if let Step::Custom { index, output: Some(names), to_json: true } = step
+                && let Transform::Custom { output: Some(schema), .. } = &p.transforms[*index]
+            {
+                emit(schema, names, None, true);
+            }
+        }
+        let types = Types { typing, prefix: TokenStream::new(), rt: self.rt().clone() };
+        for alias in &typing.aliases {
+            let function = match &p.transforms[alias.index] {
+                Transform::Custom { function, .. } => function.as_str(),
+                _ => unreachable!("an alias names a custom transform"),
             };
-            records::emit(self, schema, &names)
-        });
-        let source = p.schemas.source.as_ref().filter(|_| !p.transforms.is_empty() || output.is_none()).map(
-            |schema| {
-                let names = records::Names {
-                    constant: "SOURCE_SCHEMA",
-                    record: "SourceRecord",
-                    what: "the records the source reads",
-                };
-                records::emit(self, schema, &names)
-            },
-        );
-        quote!(#output #source)
+            let output = typing.steps.iter().find_map(|s| match s {
+                Step::Custom { index, output, .. } if *index == alias.index => Some(output.as_ref()),
+                _ => None,
+            });
+            let pairs = [
+                (&alias.input, typing.points[alias.index].record.name(), "receives"),
+                (&alias.output, output.flatten(), "returns"),
+            ];
+            for (name, target, verb) in pairs {
+                if target.is_some_and(|t| &t.record == name) {
+                    continue;
+                }
+                let (ident, target) = (format_ident!("{name}"), types.named(target));
+                let doc = format!(" The records `{function}` {verb}.");
+                items.push(quote! {
+                    #[doc = #doc]
+                    pub type #ident = #target;
+                });
+            }
+        }
+        let mut reshapes = HashMap::new();
+        for step in &typing.steps {
+            let Step::Reshape { transforms, name } = step else { continue };
+            let parts: Vec<reshape::Part> = transforms
+                .clone()
+                .map(|i| reshape::Part {
+                    transform: &p.transforms[i],
+                    index: i,
+                    output: typing.points[i + 1].schema.as_ref().expect("a typed point"),
+                    mapping: typing.points[i].mapping.as_ref().expect("a typed stretch's mapping"),
+                })
+                .collect();
+            let (input, output) = (&models[&transforms.start], &models[&transforms.end]);
+            let generated = reshape::emit(self, name, input, output, &parts);
+            items.push(generated.items.clone());
+            reshapes.insert(transforms.start, generated);
+        }
+        Records { items: quote!(#(#items)*), reshapes }
     }
 
     /// The return type of a pipeline builder.
-    fn pipeline_type(&self) -> TokenStream {
+    fn pipeline_type(&self, types: &Types<'_>) -> TokenStream {
         let rt = self.rt();
+        let (source, output) = (types.source(), types.output());
         quote! {
             Result<
                 #rt::Pipeline<
-                    impl #rt::Source<Record = #rt::Record>,
-                    impl #rt::Transform<#rt::Record, Out = #rt::Record>,
-                    impl #rt::Writes<#rt::Record>,
+                    impl #rt::Source<Record = #source>,
+                    impl #rt::Transform<#source, Out = #output>,
+                    impl #rt::Writes<#output>,
                     impl #rt::Writes,
                     impl #rt::StateStore,
                 >,
@@ -139,13 +267,31 @@ impl Gen<'_> {
     }
 
     /// The statements that build a pipeline's concrete parts and compose them.
-    fn body(&self, p: &ir::Pipeline) -> TokenStream {
+    fn body(&self, p: &ir::Pipeline, types: &Types<'_>, records: &Records) -> TokenStream {
         let g = self;
         let rt = self.rt();
         let source = p.source.kind.emit(g, &p.source.loc);
+        // A typed source yields the struct (decoding each record, or reading straight into it).
+        let typed_source = types.typing.points[0].record.name().is_some().then(|| {
+            let record = types.source();
+            quote!(let source = #rt::IntoTyped::<#record>::into_typed(source);)
+        });
         let sink = p.sink.kind.emit(g, &p.sink.loc);
-        let transforms = p.transforms.iter().map(|t| {
-            let t = g.transform(t);
+        let transforms = types.typing.steps.iter().map(|step| {
+            let t = match step {
+                Step::Reshape { transforms, .. } => {
+                    let reshape = &records.reshapes[&transforms.start];
+                    let (prefix, ident) = (&types.prefix, &reshape.ident);
+                    match reshape.has_state {
+                        true => quote!(#prefix #ident::new()?),
+                        false => quote!(#prefix #ident),
+                    }
+                }
+                Step::Runtime(i) => g.transform(&p.transforms[*i]),
+                Step::Custom { index, output, to_json } => {
+                    g.custom(&p.transforms[*index], types.at(*index), types.named(output.as_ref()), *to_json)
+                }
+            };
             quote!(let pipeline = pipeline.with_transform(#t);)
         });
         let dlq = p.dlq.as_ref().map(|d| {
@@ -189,6 +335,7 @@ impl Gen<'_> {
         };
         quote! {
             let source = #source;
+            #typed_source
             let sink = #sink;
             let pipeline = #rt::Pipeline::new(source, sink).with_name(NAME);
             #(#transforms)*
@@ -288,26 +435,29 @@ pub fn generate_matrix(m: &ir::Matrix, opts: &CodegenOptions) -> TokenStream {
         let root_fn = format_ident!("root_{}", r.ident);
         quote!(Box::pin(#root_fn(&exec)))
     });
-    let pipeline_type = g.pipeline_type();
     let rows = m.rows.iter().enumerate().map(|(i, r)| {
         let builder = format_ident!("pipeline_{}", r.ident);
         let invoke = format_ident!("invoke_{}", r.ident);
-        // Each row's known schemas, in a module of their own.
+        // Each row's known schemas and record types, in a module of their own.
         let schemas = format_ident!("{}_schema", r.ident);
-        let records = g.record_items(&r.pipeline);
-        let records = (!records.is_empty()).then(|| {
+        let typing = typing::plan(&r.pipeline, opts.untyped);
+        let records = g.record_items(&r.pipeline, &typing);
+        let items = &records.items;
+        let items = (!items.is_empty()).then(|| {
             let doc = format!(" What is known at build time of row `{}`'s records.", r.id);
             quote! {
                 #[doc = #doc]
                 pub mod #schemas {
                     use super::rt;
 
-                    #records
+                    #items
                 }
             }
         });
+        let types = Types { typing: &typing, prefix: quote!(#schemas::), rt: rt.clone() };
+        let pipeline_type = g.pipeline_type(&types);
         let sink_schema = r.pipeline.schemas.output.as_ref().map(|_| quote!(#schemas::SCHEMA));
-        let body = g.with_sink_schema(sink_schema).body(&r.pipeline);
+        let body = g.with_sink_schema(sink_schema).body(&r.pipeline, &types, &records);
         let builder_doc = format!(" Builds row `{}`'s pipeline from its merged config.", r.id);
         let builder_fn = if r.parent.is_some() {
             quote! {
@@ -347,6 +497,44 @@ pub fn generate_matrix(m: &ir::Matrix, opts: &CodegenOptions) -> TokenStream {
                     quote!(records.len() * #n)
                 }
             };
+            // A typed row hands its children its records as JSON, which `${parent.…}` reads.
+            let (trait_path, record, parents, each, parent) = if types.typed_output() {
+                let record = types.output();
+                (
+                    quote!(#rt::FanOut<#record>),
+                    record,
+                    Some(quote! {
+                        let parents: Vec<#rt::Record> =
+                            records.iter().map(|record| #rt::RecordType::to_json(*record).into_owned()).collect();
+                    }),
+                    quote!(for record in &parents),
+                    quote!(record),
+                )
+            } else {
+                (quote!(#rt::FanOut), quote!(#rt::Record), None, quote!(for record in records), quote!(*record))
+            };
+            let fan_out_impl = quote! {
+                impl #trait_path for #fan_out<'_, '_> {
+                    async fn confirmed(
+                        &mut self,
+                        records: &[&#record],
+                    ) -> #rt::Result<()> {
+                        let exec = self.exec;
+                        #parents
+                        // Boxed: a row's future type then never holds its
+                        // descendants', however deep the parent chain. A loop,
+                        // not a closure: the futures stay provably `Send`.
+                        let mut children: Vec<#matrix::RowFuture<'_, bool>> =
+                            Vec::with_capacity(#capacity);
+                        #each {
+                            #(children.push(Box::pin(
+                                #child_invokes(exec, Some(#parent)),
+                            ));)*
+                        }
+                        exec.children(self.invocation, records.len(), children).await
+                    }
+                }
+            };
             quote! {
                 /// Runs this row's children once per record of each confirmed page.
                 #[allow(non_camel_case_types)]
@@ -355,29 +543,11 @@ pub fn generate_matrix(m: &ir::Matrix, opts: &CodegenOptions) -> TokenStream {
                     invocation: &'i #matrix::Invocation<'e>,
                 }
 
-                impl #rt::FanOut for #fan_out<'_, '_> {
-                    async fn confirmed(
-                        &mut self,
-                        records: &[&#rt::Record],
-                    ) -> #rt::Result<()> {
-                        let exec = self.exec;
-                        // Boxed: a row's future type then never holds its
-                        // descendants', however deep the parent chain. A loop,
-                        // not a closure: the futures stay provably `Send`.
-                        let mut children: Vec<#matrix::RowFuture<'_, bool>> =
-                            Vec::with_capacity(#capacity);
-                        for record in records {
-                            #(children.push(Box::pin(
-                                #child_invokes(exec, Some(*record)),
-                            ));)*
-                        }
-                        exec.children(self.invocation, records.len(), children).await
-                    }
-                }
+                #fan_out_impl
             }
         });
         quote! {
-            #records
+            #items
 
             #builder_fn
 
@@ -571,7 +741,8 @@ impl Gen<'_> {
         quote!(#ct::Contract::new(#version) #on_breach #extra #(#fields)*)
     }
 
-    fn transform(&self, t: &Transform) -> TokenStream {
+    /// A config transform as the runtime's (on untyped records), or a custom transform on untyped records.
+    pub(crate) fn transform(&self, t: &Transform) -> TokenStream {
         let rt = self.rt();
         let tr = quote!(#rt::transform);
         match t {
@@ -614,20 +785,36 @@ impl Gen<'_> {
                     drop_ops: #drop_ops,
                 }))
             }
-            Transform::Custom { function, loc, .. } => {
-                let span = self.span(loc);
-                let path: syn::Path = syn::parse_str(function).expect("checked at validation");
-                let path = respan(quote!(#path), span);
-                quote_spanned! {span=>
-                    {
-                        let function: fn(#rt::Record) -> #rt::Result<Option<#rt::Record>> = {
-                            // The config's path resolves where the pipeline was declared.
-                            use super::*;
-                            #path
-                        };
-                        #rt::transform_fn(function)
-                    }
-                }
+            Transform::Custom { .. } => self.custom(t, quote!(#rt::Record), quote!(#rt::Record), false),
+        }
+    }
+
+    /// A custom transform: its function, which rustc checks against `fn(input)
+    /// -> Result<Option<output>, FaucetError>` at the config's `function`
+    /// value (a wrong signature is an error there); `to_json`: the records it
+    /// returns go on untyped.
+    fn custom(&self, t: &Transform, input: TokenStream, output: TokenStream, to_json: bool) -> TokenStream {
+        let rt = self.rt();
+        let Transform::Custom { function, loc, .. } = t else { unreachable!("a custom transform") };
+        let span = self.span(loc);
+        let path: syn::Path = syn::parse_str(function).expect("checked at validation");
+        let path = respan(quote!(#path), span);
+        let untyped = quote!(#rt::Record).to_string();
+        let wrap = if to_json {
+            quote!(#rt::FnTransform::new(move |record: #input| Ok(function(record)?.map(#rt::RecordType::into_json))))
+        } else if input.to_string() == untyped && output.to_string() == untyped {
+            quote!(#rt::transform_fn(function))
+        } else {
+            quote!(#rt::FnTransform::new(function))
+        };
+        quote_spanned! {span=>
+            {
+                let function: fn(#input) -> #rt::Result<Option<#output>> = {
+                    // The config's path resolves where the pipeline was declared.
+                    use super::*;
+                    #path
+                };
+                #wrap
             }
         }
     }

@@ -101,6 +101,7 @@ fn expand_file(path: &str, span: Span, runtime: TokenStream, ctx: &MacroContext)
                 fallback_span: span,
                 tracked_files: std::iter::once(tracked).chain(cache_files).collect(),
                 origin: format!("`{display}`"),
+                ..Default::default()
             };
             codegen::generate_definition(&definition, &options)
         }

@@ -33,6 +33,7 @@ pub mod load;
 pub mod read;
 pub mod record_schema;
 mod records;
+mod reshape;
 #[cfg(feature = "schema")]
 pub mod schema;
 pub mod secrets;
@@ -41,6 +42,7 @@ pub mod spec;
 #[cfg(test)]
 mod spec_tests;
 pub mod text;
+mod typing;
 pub mod validate;
 
 use std::path::Path;

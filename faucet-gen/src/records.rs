@@ -29,24 +29,185 @@ pub(crate) struct Names<'a> {
     pub(crate) what: &'a str,
 }
 
-/// The constant and the structs describing `schema`.
-pub(crate) fn emit(g: &Gen, schema: &RecordSchema, names: &Names<'_>) -> TokenStream {
+/// A generated struct, as the code that fills one or takes one apart sees it.
+#[derive(Debug, Clone)]
+pub(crate) struct Struct {
+    /// Its name.
+    pub(crate) ident: Ident,
+    /// Its doc comment's first line.
+    doc: String,
+    /// One member per field, in the schema's order.
+    pub(crate) members: Vec<Member>,
+}
+
+/// One member of a generated struct.
+#[derive(Debug, Clone)]
+pub(crate) struct Member {
+    /// The member's name (the record's key is the field's name).
+    pub(crate) ident: Ident,
+    /// The field it holds.
+    pub(crate) field: FieldDef,
+    /// The type of its value, inside the `Option`s of its [`Layers`].
+    pub(crate) ty: Type,
+}
+
+/// The Rust type of a value.
+#[derive(Debug, Clone)]
+pub(crate) enum Type {
+    /// A type with no JSON and no generated struct in it (`i64`, `String`, a decimal).
+    Plain(TokenStream),
+    /// `serde_json::Value`.
+    Json,
+    /// An object of undeclared fields, `serde_json::Map`.
+    Map,
+    /// A generated struct.
+    Struct(Box<Struct>),
+    /// A list.
+    Vec(Box<Type>),
+}
+
+impl Type {
+    /// The type as Rust tokens.
+    pub(crate) fn tokens(&self, g: &Gen) -> TokenStream {
+        let rt = g.rt();
+        match self {
+            Type::Plain(ty) => ty.clone(),
+            Type::Json => quote!(#rt::serde_json::Value),
+            Type::Map => quote!(#rt::serde_json::Map<String, #rt::serde_json::Value>),
+            Type::Struct(s) => s.ident.to_token_stream(),
+            Type::Vec(item) => {
+                let item = item.tokens(g);
+                quote!(Vec<#item>)
+            }
+        }
+    }
+
+    /// Whether a value of `self` is a value of `other` (the same generated structs).
+    pub(crate) fn same(&self, other: &Type) -> bool {
+        match (self, other) {
+            (Type::Plain(a), Type::Plain(b)) => a.to_string() == b.to_string(),
+            (Type::Json, Type::Json) | (Type::Map, Type::Map) => true,
+            (Type::Struct(a), Type::Struct(b)) => a.ident == b.ident,
+            (Type::Vec(a), Type::Vec(b)) => a.same(b),
+            _ => false,
+        }
+    }
+
+    /// Whether a JSON value may be somewhere in it.
+    pub(crate) fn holds_json(&self) -> bool {
+        match self {
+            Type::Plain(_) => false,
+            Type::Json | Type::Map => true,
+            Type::Struct(s) => s.members.iter().any(|m| m.ty.holds_json()),
+            Type::Vec(item) => item.holds_json(),
+        }
+    }
+}
+
+/// How a member holds its field's value: `T` (required, never null),
+/// `Option<T>` (`None`: null, or absent), or `Option<Option<T>>` (`None`
+/// absent, `Some(None)` null).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Layers {
+    /// The value may be null.
+    pub(crate) nullable: bool,
+    /// The key is always there.
+    pub(crate) required: bool,
+}
+
+impl Layers {
+    /// The layers of `field`'s member.
+    pub(crate) fn of(field: &FieldDef) -> Layers {
+        Layers { nullable: field.nullable, required: field.required }
+    }
+
+    /// How many `Option`s wrap the value.
+    pub(crate) fn depth(self) -> usize {
+        usize::from(self.nullable) + usize::from(!self.required)
+    }
+
+    /// `ty` inside these layers.
+    pub(crate) fn wrap(self, ty: TokenStream) -> TokenStream {
+        match self.depth() {
+            0 => ty,
+            1 => quote!(Option<#ty>),
+            _ => quote!(Option<Option<#ty>>),
+        }
+    }
+}
+
+/// The structs of `schema`: the record's, named `record` (documented with
+/// `doc`), and one per nested object, named after it.
+pub(crate) fn model(schema: &RecordSchema, record: &str, doc: String) -> Struct {
+    let mut used = HashSet::from([record.to_owned()]);
+    struct_model(record, doc, &schema.fields, &mut used)
+}
+
+fn struct_model(name: &str, doc: String, fields: &[FieldDef], used: &mut HashSet<String>) -> Struct {
+    let mut taken = HashSet::new();
+    let members = fields
+        .iter()
+        .map(|f| Member {
+            ident: unique(member_name(&f.name), &mut taken),
+            field: f.clone(),
+            ty: type_model(name, &f.name, &f.ty, used),
+        })
+        .collect();
+    Struct { ident: format_ident!("{name}"), doc, members }
+}
+
+/// The Rust type of a value of `ty` (field `field` of struct `parent`).
+fn type_model(parent: &str, field: &str, ty: &FieldType, used: &mut HashSet<String>) -> Type {
+    match ty {
+        FieldType::String
+        | FieldType::Date
+        | FieldType::Time
+        | FieldType::Timestamp { .. }
+        | FieldType::Binary
+        | FieldType::Other { .. } => Type::Plain(quote!(String)),
+        FieldType::Integer => Type::Plain(quote!(i64)),
+        FieldType::Number => Type::Plain(quote!(f64)),
+        FieldType::Decimal { .. } => Type::Plain(quote!(rt::schema::Decimal)),
+        FieldType::Boolean => Type::Plain(quote!(bool)),
+        FieldType::Json => Type::Json,
+        FieldType::Object { fields } if fields.is_empty() => Type::Map,
+        FieldType::Object { fields } => {
+            let name = unique_type(format!("{parent}{}", camel(field)), used);
+            let doc = format!(" The object in `{field}` of [`{parent}`].");
+            Type::Struct(Box::new(struct_model(&name, doc, fields, used)))
+        }
+        FieldType::Array { items } => {
+            Type::Vec(Box::new(type_model(parent, &format!("{field}_item"), items, used)))
+        }
+    }
+}
+
+/// The constant and the structs describing `schema`, and the model of its
+/// record's struct. As a `record_type`, that struct is what a typed stream
+/// moves: it implements `rt::RecordType`, and rejects keys it does not list.
+pub(crate) fn emit(
+    g: &Gen,
+    schema: &RecordSchema,
+    names: &Names<'_>,
+    record_type: bool,
+) -> (TokenStream, Struct) {
     let rt = g.rt();
     let origin = origin(schema);
     let constant = format_ident!("{}", names.constant);
     let fields = schema.fields.iter().map(|f| field_value(g, f));
     let open = schema.open;
     let constant_doc = format!(" The fields of {} (from {origin}).", names.what);
-    let mut structs = Structs { g, origin: &origin, used: HashSet::new(), out: Vec::new() };
-    structs.used.insert(names.record.to_owned());
     let record_doc = format!(
         " One of {}, as [`{}`] describes it: it reads and writes such a record exactly.",
         names.what, names.constant
     );
+    let record = model(schema, names.record, record_doc);
     let extra = open.then_some(" Keys not listed here are allowed, and ignored when read.");
-    structs.record(names.record, &[record_doc.as_str()], extra, &schema.fields);
-    let structs = structs.out;
-    quote! {
+    let mut emitter = Emitter { g, origin: &origin, closed: record_type && !open, out: Vec::new() };
+    emitter.emit(&record, extra);
+    let structs = emitter.out;
+    let record_type = record_type.then(|| record_type_impl(g, &record, &constant));
+    let tokens = quote! {
         #[doc = #constant_doc]
         pub const #constant: #rt::schema::Schema = #rt::schema::Schema {
             fields: &[#(#fields),*],
@@ -55,7 +216,10 @@ pub(crate) fn emit(g: &Gen, schema: &RecordSchema, names: &Names<'_>) -> TokenSt
         };
 
         #(#structs)*
-    }
+
+        #record_type
+    };
+    (tokens, record)
 }
 
 /// Where the fields come from, for doc comments: "MySQL table `shop.orders`"
@@ -115,39 +279,34 @@ fn type_value(g: &Gen, ty: &FieldType) -> TokenStream {
     }
 }
 
-/// The structs of one schema: the record's, then one per nested object.
-struct Structs<'g, 'a> {
+/// Writes the structs of a model: each struct, then the structs of its
+/// members' nested objects, depth first.
+struct Emitter<'g, 'a> {
     g: &'g Gen<'a>,
     origin: &'g str,
-    /// Struct names taken.
-    used: HashSet<String>,
+    /// Keys not listed are rejected (the struct is a typed stream's record).
+    closed: bool,
     out: Vec<TokenStream>,
 }
 
-impl Structs<'_, '_> {
-    /// Emits struct `name` for `fields` (doc: `doc` lines, then `extra`).
-    fn record(&mut self, name: &str, doc: &[&str], extra: Option<&str>, fields: &[FieldDef]) {
+impl Emitter<'_, '_> {
+    /// Emits `s` (its doc, then `extra`), then its nested objects' structs.
+    fn emit(&mut self, s: &Struct, extra: Option<&str>) {
         let rt = self.g.rt().clone();
-        let ident = format_ident!("{name}");
         // The struct comes before the structs of its nested objects.
         let at = self.out.len();
         self.out.push(TokenStream::new());
         let mut members = Vec::new();
-        let mut taken = HashSet::new();
-        for f in fields {
-            let member = unique(member_name(&f.name), &mut taken);
-            let ty = self.rust_type(name, &f.name, &f.ty);
-            // Absent and null are told apart, so a record is written back as it was read.
-            let ty = match (f.nullable, f.required) {
-                (true, false) => quote!(Option<Option<#ty>>),
-                (false, true) => ty,
-                _ => quote!(Option<#ty>),
-            };
+        for m in &s.members {
+            let f = &m.field;
+            let member = &m.ident;
+            let ty = Layers::of(f).wrap(m.ty.tokens(self.g));
             let doc = format!(" `{}`: {}. From {}.", f.name, describe(f), self.origin);
             let rename = (member.to_string().trim_start_matches("r#") != f.name).then(|| {
                 let key = &f.name;
                 quote!(#[serde(rename = #key)])
             });
+            // Absent and null are told apart, so a record is written back as it was read.
             let absent = match (f.nullable, f.required) {
                 (true, false) => Some(quote! {
                     #[serde(
@@ -167,49 +326,107 @@ impl Structs<'_, '_> {
                 #absent
                 pub #member: #ty
             });
+            self.nested(&m.ty);
         }
+        let doc = &s.doc;
         let extra = extra.map(|e| quote!(#[doc = #e]));
+        let deny = self.closed.then(|| quote!(#[serde(deny_unknown_fields)]));
+        let ident = &s.ident;
         self.out[at] = quote! {
-            #(#[doc = #doc])*
+            #[doc = #doc]
             #extra
             #[derive(Debug, Clone, PartialEq, #rt::serde::Serialize, #rt::serde::Deserialize)]
             #[serde(crate = "rt::serde")]
+            #deny
             pub struct #ident {
                 #(#members,)*
             }
         };
     }
 
-    /// The Rust type of a value of `ty` (field `field` of struct `parent`).
-    fn rust_type(&mut self, parent: &str, field: &str, ty: &FieldType) -> TokenStream {
-        let rt = self.g.rt().clone();
+    /// Emits the structs of the nested objects in a value of `ty`.
+    fn nested(&mut self, ty: &Type) {
         match ty {
-            FieldType::String
-            | FieldType::Date
-            | FieldType::Time
-            | FieldType::Timestamp { .. }
-            | FieldType::Binary
-            | FieldType::Other { .. } => quote!(String),
-            FieldType::Integer => quote!(i64),
-            FieldType::Number => quote!(f64),
-            FieldType::Decimal { .. } => quote!(#rt::schema::Decimal),
-            FieldType::Boolean => quote!(bool),
-            FieldType::Json => quote!(#rt::serde_json::Value),
-            FieldType::Object { fields } if fields.is_empty() => {
-                quote!(#rt::serde_json::Map<String, #rt::serde_json::Value>)
+            Type::Struct(s) => self.emit(s, None),
+            Type::Vec(item) => self.nested(item),
+            _ => {}
+        }
+    }
+}
+
+/// `impl rt::RecordType` for a typed stream's record: its schema, each
+/// field's value by index, and its JSON through serde.
+fn record_type_impl(g: &Gen, record: &Struct, constant: &Ident) -> TokenStream {
+    let rt = g.rt();
+    let fv = quote!(#rt::FieldValue);
+    let ident = &record.ident;
+    let arms = record.members.iter().enumerate().map(|(i, m)| {
+        let index = int_lit(i as u64);
+        let member = &m.ident;
+        let value = match member_value(g, &m.field.ty, &m.ty, quote!(self.#member), true) {
+            // Required and never null: read in place.
+            value if Layers::of(&m.field).depth() == 0 => value,
+            _ => {
+                // Otherwise from the reference the `match` binds.
+                let value = member_value(g, &m.field.ty, &m.ty, quote!(value), false);
+                let bound =
+                    if matches!(m.ty, Type::Plain(_) | Type::Json) { quote!(value) } else { quote!(_) };
+                match Layers::of(&m.field) {
+                    Layers { nullable: true, required: true } => {
+                        quote!(match &self.#member { Some(#bound) => #value, None => #fv::Null })
+                    }
+                    Layers { nullable: false, .. } => {
+                        quote!(match &self.#member { Some(#bound) => #value, None => #fv::Absent })
+                    }
+                    Layers { nullable: true, required: false } => quote! {
+                        match &self.#member {
+                            Some(Some(#bound)) => #value,
+                            Some(None) => #fv::Null,
+                            None => #fv::Absent,
+                        }
+                    },
+                }
             }
-            FieldType::Object { fields } => {
-                let name = unique_type(format!("{parent}{}", camel(field)), &mut self.used);
-                let doc = format!(" The object in `{field}` of [`{parent}`].");
-                self.record(&name, &[doc.as_str()], None, fields);
-                let ident = format_ident!("{name}");
-                quote!(#ident)
+        };
+        quote!(#index => #value)
+    });
+    quote! {
+        impl #rt::RecordType for #ident {
+            const SCHEMA: Option<&'static #rt::schema::Schema> = Some(&#constant);
+
+            fn field(&self, index: usize, _name: &str) -> #rt::FieldValue<'_> {
+                match index {
+                    #(#arms,)*
+                    _ => #fv::Absent,
+                }
             }
-            FieldType::Array { items } => {
-                let item = self.rust_type(parent, &format!("{field}_item"), items);
-                quote!(Vec<#item>)
+
+            fn to_json(&self) -> ::std::borrow::Cow<'_, #rt::serde_json::Value> {
+                #rt::record::json_of(self)
+            }
+
+            fn from_json(value: #rt::serde_json::Value) -> #rt::Result<Self> {
+                #rt::record::from_json_value(value)
             }
         }
+    }
+}
+
+/// The `rt::FieldValue` of a value of `ty` (a field of type `field`): `value`
+/// is the member itself when `in_place`, else a reference to it.
+fn member_value(g: &Gen, field: &FieldType, ty: &Type, value: TokenStream, in_place: bool) -> TokenStream {
+    let rt = g.rt();
+    let fv = quote!(#rt::FieldValue);
+    let copied = if in_place { value.clone() } else { quote!(*#value) };
+    match (field, ty) {
+        (_, Type::Json) if in_place => quote!(#fv::Json(&#value)),
+        (_, Type::Json) => quote!(#fv::Json(#value)),
+        (_, Type::Map | Type::Struct(_) | Type::Vec(_)) => quote!(#fv::Nested),
+        (FieldType::Integer, _) => quote!(#fv::Int(#copied)),
+        (FieldType::Number, _) => quote!(#fv::Float(#copied)),
+        (FieldType::Boolean, _) => quote!(#fv::Bool(#copied)),
+        (FieldType::Decimal { .. }, _) => quote!(#fv::Text(#value.0.as_str())),
+        _ => quote!(#fv::Text(#value.as_str())),
     }
 }
 
@@ -235,7 +452,7 @@ fn describe(f: &FieldDef) -> String {
 
 /// A record key as a Rust member name: snake case, a raw identifier for a
 /// keyword, `field` when nothing of it is left.
-fn member_name(key: &str) -> String {
+pub(crate) fn member_name(key: &str) -> String {
     let mut name = snake(key);
     if name.is_empty() {
         name = "field".to_owned();
@@ -255,7 +472,7 @@ fn member_name(key: &str) -> String {
 }
 
 /// `name`, or `name_2`, `name_3`… when taken; marks it taken.
-fn unique(name: String, taken: &mut HashSet<String>) -> Ident {
+pub(crate) fn unique(name: String, taken: &mut HashSet<String>) -> Ident {
     let mut candidate = name.clone();
     let mut n = 2;
     while !taken.insert(candidate.trim_start_matches("r#").to_owned()) {
@@ -311,7 +528,7 @@ fn snake(key: &str) -> String {
 }
 
 /// `order_date` → `OrderDate` (`Field` when nothing is left, `F1st` for `1st`).
-fn camel(key: &str) -> String {
+pub(crate) fn camel(key: &str) -> String {
     let mut name: String = words(key)
         .iter()
         .map(|w| {

@@ -11,6 +11,29 @@ pub mod snapshot_support {
         Ok(Some(record))
     }
 
+    /// The `typed_custom` snapshot's first typed step: a total per order.
+    pub fn add_total(
+        order: super::typed_custom::AddTotalInput,
+    ) -> Result<Option<super::typed_custom::AddTotalOutput>, FaucetError> {
+        let total = order.unit_price * order.quantity as f64;
+        Ok(Some(super::typed_custom::AddTotalOutput { order_id: order.order_id, total }))
+    }
+
+    /// The `typed_custom` snapshot's second typed step: large orders only.
+    pub fn keep_large(
+        order: super::typed_custom::KeepLargeInput,
+    ) -> Result<Option<super::typed_custom::KeepLargeOutput>, FaucetError> {
+        let keep = order.total >= 100.0;
+        Ok(keep.then_some(super::typed_custom::Record { order_id: order.order_id, total: order.total }))
+    }
+
+    /// The `typed_custom_mixed` snapshot's step from untyped records to typed ones.
+    pub fn parse_order(
+        record: Record,
+    ) -> Result<Option<super::typed_custom_mixed::ParseOrderOutput>, FaucetError> {
+        faucet_runtime::RecordType::from_json(record).map(Some)
+    }
+
     /// The `limits` snapshot's generic custom step, in a module named with
     /// the 2024 keyword `gen`.
     pub mod r#gen {
@@ -44,6 +67,11 @@ include!("../../faucet-gen/tests/codegen/limits.rs");
 include!("../../faucet-gen/tests/codegen/typed_mysql_to_pg.rs");
 include!("../../faucet-gen/tests/codegen/typed_flatten.rs");
 include!("../../faucet-gen/tests/codegen/typed_matrix.rs");
+include!("../../faucet-gen/tests/codegen/typed_reshape.rs");
+include!("../../faucet-gen/tests/codegen/typed_cdc.rs");
+include!("../../faucet-gen/tests/codegen/typed_custom.rs");
+include!("../../faucet-gen/tests/codegen/typed_custom_mixed.rs");
+include!("../../faucet-gen/tests/codegen/typed_matrix_parent.rs");
 
 #[test]
 #[allow(unsafe_code)]
@@ -260,4 +288,94 @@ async fn typed_snapshot_creates_typed_columns_and_its_record_reads_real_rows() {
     sqlx::raw_sql(AssertSqlSafe(format!("DROP SCHEMA \"{name}\" CASCADE"))).execute(&mut pg).await.unwrap();
     let _ = my.close().await;
     let _ = pg.close().await;
+}
+
+/// What a typed snapshot's generated transform makes of each record is
+/// exactly what the runtime's transforms make of it untyped, key for key and
+/// byte for byte; a record the runtime rejects, it rejects with the same error.
+#[test]
+fn generated_transforms_match_the_runtime_transforms() {
+    use faucet_runtime::transform::{CaseMode, CdcUnwrap, CdcUnwrapConfig, Flatten, KeysCase, RenameKeys};
+    use faucet_runtime::{Chain, RecordType, Transform};
+    use serde_json::{Value, json};
+
+    fn compare<In: RecordType, T: Transform<In>, U: Transform>(
+        typed: &mut T,
+        untyped: &mut U,
+        records: &[Value],
+    ) {
+        for record in records {
+            let input = In::from_json(record.clone()).unwrap_or_else(|e| panic!("{record}: {e}"));
+            let typed = typed.apply(input).map(|r| r.map(|r| serde_json::to_string(&r.into_json()).unwrap()));
+            let untyped =
+                untyped.apply(record.clone()).map(|r| r.map(|r| serde_json::to_string(&r).unwrap()));
+            match (typed, untyped) {
+                (Ok(typed), Ok(untyped)) => assert_eq!(typed, untyped, "{record}"),
+                (Err(typed), Err(untyped)) => assert_eq!(typed.to_string(), untyped.to_string(), "{record}"),
+                (typed, untyped) => panic!("{record}: typed {typed:?}, untyped {untyped:?}"),
+            }
+        }
+    }
+
+    let reshape = [
+        json!({"id": 1, "userInfo": {"firstName": "Ada", "homeAddress": {"cityName": "Lyon", "zipCode": "69001"}},
+               "tagList": [{"tagName": "a", "tagMeta": {"someKey": {"innerKey": [{"deepKey": 1}]}}}],
+               "amount": "12.50", "type": true}),
+        json!({"id": 2, "userInfo": {"firstName": "Bo", "homeAddress": null},
+               "tagList": [], "amount": "0.00", "type": false}),
+        json!({"id": 3, "userInfo": {"firstName": "Cy", "homeAddress": {"cityName": "Oslo", "zipCode": null}},
+               "tagList": [{"tagName": "b", "tagMeta": null}, {"tagName": "c", "tagMeta": [1, {"aB": 2}]}],
+               "amount": "-1.00", "type": true}),
+        json!({"id": 4, "userInfo": {"firstName": "Di", "homeAddress": {"cityName": "Rome"}},
+               "tagList": [{"tagName": "d", "tagMeta": {"xY": 1, "x_y": 2}}], "amount": "3", "type": false}),
+    ];
+    let mut untyped = Chain(
+        Chain(Flatten::new("__"), RenameKeys::new("^userInfo__", "user__").unwrap()),
+        KeysCase::new(CaseMode::Snake),
+    );
+    compare(&mut typed_reshape::Reshape::new().unwrap(), &mut untyped, &reshape);
+
+    let changes = [
+        json!({"op": "insert", "schema": "s", "table": "t", "before": null, "after": {"id": 1, "name": "a", "tags": ["x"]}}),
+        json!({"op": "update", "schema": "s", "table": "t", "before": {"id": 1}, "after": {"id": 1, "name": null, "tags": []}}),
+        json!({"op": "delete", "schema": "s", "table": "t", "before": {"id": 1}, "after": null}),
+        json!({"op": "truncate", "schema": "s", "table": "t", "before": null, "after": null}),
+        json!({"op": "delete", "schema": "s", "table": "t", "before": null, "after": null}),
+        json!({"op": "update", "schema": "s", "table": "t", "before": null, "after": null}),
+        json!({"op": "merge", "schema": "s", "table": "t", "before": null, "after": null}),
+    ];
+    let config = CdcUnwrapConfig { drop_ops: vec!["truncate".into()], ..Default::default() };
+    compare(&mut typed_cdc::Reshape::new().unwrap(), &mut CdcUnwrap::new(config.clone()), &changes);
+    // Without `drop_ops`, a truncate is rejected, naming its table, both ways.
+    let truncate = CdcUnwrap::new(CdcUnwrapConfig::default())
+        .change(Some("truncate"), Some("s"), Some("t"))
+        .unwrap_err();
+    assert!(truncate.to_string().contains("truncate of s.t"), "{truncate}");
+}
+
+/// The typed custom transforms run where the config names them, on the structs.
+#[test]
+fn typed_custom_transforms_run_on_structs() {
+    use faucet_runtime::{RecordType, Transform};
+    use serde_json::json;
+
+    let order =
+        typed_custom::SourceRecord::from_json(json!({"orderId": 7, "unitPrice": 60.0, "quantity": 2}))
+            .unwrap();
+    let mut reshape = typed_custom::ReshapeIntoAddTotalInput;
+    let input = reshape.apply(order).unwrap().unwrap();
+    assert_eq!(input.order_id, 7);
+    let total = snapshot_support::add_total(input).unwrap().unwrap();
+    let large = typed_custom::ReshapeIntoKeepLargeInput.apply(total).unwrap().unwrap();
+    let record = snapshot_support::keep_large(large).unwrap().unwrap();
+    assert_eq!(record.into_json(), json!({"orderId": 7, "total": 120.0}));
+    assert!(typed_custom::pipeline().is_ok() && typed_custom_mixed::pipeline().is_ok());
+    assert!(typed_matrix_parent::pipeline_users().is_ok());
+    assert!(typed_matrix_parent::pipeline_posts(&json!({"id": 1, "name": "a"})).is_ok());
+    // A struct reads its fields by index, as the SQL sinks ask for them.
+    assert_eq!(record_field(&typed_custom::Record { order_id: 7, total: 1.5 }, 1), "Float(1.5)");
+}
+
+fn record_field<R: faucet_runtime::RecordType>(record: &R, index: usize) -> String {
+    format!("{:?}", record.field(index, ""))
 }

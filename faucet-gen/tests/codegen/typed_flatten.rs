@@ -58,6 +58,7 @@ pub mod typed_customers {
     /// One of the records the sink receives, as [`SCHEMA`] describes it: it reads and writes such a record exactly.
     #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
     #[serde(crate = "rt::serde")]
+    #[serde(deny_unknown_fields)]
     pub struct Record {
         /// `id`: integer. From PostgreSQL table `customers`, as mapped by `flatten`.
         pub id: i64,
@@ -82,6 +83,48 @@ pub mod typed_customers {
         pub tags: Vec<String>,
         /// `balance`: decimal, nullable. From PostgreSQL table `customers`, as mapped by `flatten`.
         pub balance: Option<rt::schema::Decimal>,
+    }
+    impl rt::RecordType for Record {
+        const SCHEMA: Option<&'static rt::schema::Schema> = Some(&SCHEMA);
+        fn field(&self, index: usize, _name: &str) -> rt::FieldValue<'_> {
+            match index {
+                0 => rt::FieldValue::Int(self.id),
+                1 => {
+                    match &self.address {
+                        Some(Some(value)) => rt::FieldValue::Json(value),
+                        Some(None) => rt::FieldValue::Null,
+                        None => rt::FieldValue::Absent,
+                    }
+                }
+                2 => {
+                    match &self.address_city {
+                        Some(value) => rt::FieldValue::Text(value.as_str()),
+                        None => rt::FieldValue::Absent,
+                    }
+                }
+                3 => {
+                    match &self.address_zip {
+                        Some(Some(value)) => rt::FieldValue::Text(value.as_str()),
+                        Some(None) => rt::FieldValue::Null,
+                        None => rt::FieldValue::Absent,
+                    }
+                }
+                4 => rt::FieldValue::Nested,
+                5 => {
+                    match &self.balance {
+                        Some(value) => rt::FieldValue::Text(value.0.as_str()),
+                        None => rt::FieldValue::Null,
+                    }
+                }
+                _ => rt::FieldValue::Absent,
+            }
+        }
+        fn to_json(&self) -> ::std::borrow::Cow<'_, rt::serde_json::Value> {
+            rt::record::json_of(self)
+        }
+        fn from_json(value: rt::serde_json::Value) -> rt::Result<Self> {
+            rt::record::from_json_value(value)
+        }
     }
     /// The fields of the records the source reads (from PostgreSQL table `customers`).
     pub const SOURCE_SCHEMA: rt::schema::Schema = rt::schema::Schema {
@@ -137,6 +180,7 @@ pub mod typed_customers {
     /// One of the records the source reads, as [`SOURCE_SCHEMA`] describes it: it reads and writes such a record exactly.
     #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
     #[serde(crate = "rt::serde")]
+    #[serde(deny_unknown_fields)]
     pub struct SourceRecord {
         /// `id`: integer. From PostgreSQL table `customers`.
         pub id: i64,
@@ -150,6 +194,7 @@ pub mod typed_customers {
     /// The object in `address` of [`SourceRecord`].
     #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
     #[serde(crate = "rt::serde")]
+    #[serde(deny_unknown_fields)]
     pub struct SourceRecordAddress {
         /// `city`: string. From PostgreSQL table `customers`.
         pub city: String,
@@ -161,14 +206,67 @@ pub mod typed_customers {
         )]
         pub zip: Option<Option<String>>,
     }
+    impl rt::RecordType for SourceRecord {
+        const SCHEMA: Option<&'static rt::schema::Schema> = Some(&SOURCE_SCHEMA);
+        fn field(&self, index: usize, _name: &str) -> rt::FieldValue<'_> {
+            match index {
+                0 => rt::FieldValue::Int(self.id),
+                1 => {
+                    match &self.address {
+                        Some(_) => rt::FieldValue::Nested,
+                        None => rt::FieldValue::Null,
+                    }
+                }
+                2 => rt::FieldValue::Nested,
+                3 => {
+                    match &self.balance {
+                        Some(value) => rt::FieldValue::Text(value.0.as_str()),
+                        None => rt::FieldValue::Null,
+                    }
+                }
+                _ => rt::FieldValue::Absent,
+            }
+        }
+        fn to_json(&self) -> ::std::borrow::Cow<'_, rt::serde_json::Value> {
+            rt::record::json_of(self)
+        }
+        fn from_json(value: rt::serde_json::Value) -> rt::Result<Self> {
+            rt::record::from_json_value(value)
+        }
+    }
+    /// `flatten`, resolved at build time: moves each value from [`SourceRecord`] to its place in [`Record`].
+    pub struct Reshape;
+    impl rt::Transform<SourceRecord> for Reshape {
+        type Out = Record;
+        const CAN_FAIL: bool = false;
+        fn apply(&mut self, record: SourceRecord) -> rt::Result<Option<Record>> {
+            let SourceRecord { id, address, tags, balance } = record;
+            let address_null = address.is_none().then_some(None);
+            let (address_city, address_zip) = match address {
+                Some(SourceRecordAddress { city: address_city, zip: address_zip }) => {
+                    (Some(address_city), address_zip)
+                }
+                _ => (None, None),
+            };
+            let record = Record {
+                id,
+                address: address_null,
+                address_city,
+                address_zip,
+                tags,
+                balance,
+            };
+            Ok(Some(record))
+        }
+    }
     /// Builds the pipeline: concrete connectors and a statically composed
     /// transform chain, from values checked at build time. `${env:…}`
     /// references are read now, at run time.
     pub fn pipeline() -> Result<
         rt::Pipeline<
-            impl rt::Source<Record = rt::Record>,
-            impl rt::Transform<rt::Record, Out = rt::Record>,
-            impl rt::Writes<rt::Record>,
+            impl rt::Source<Record = SourceRecord>,
+            impl rt::Transform<SourceRecord, Out = Record>,
+            impl rt::Writes<Record>,
             impl rt::Writes,
             impl rt::StateStore,
         >,
@@ -189,6 +287,7 @@ pub mod typed_customers {
                 rt::connectors::sql::postgres::PostgresSource::new(config)
             )
         };
+        let source = rt::IntoTyped::<SourceRecord>::into_typed(source);
         let sink = {
             let config = rt::config::sql::SqliteSinkConfig {
                 database_url: String::from("sqlite://out/customers.db"),
@@ -210,7 +309,7 @@ pub mod typed_customers {
             )
         };
         let pipeline = rt::Pipeline::new(source, sink).with_name(NAME);
-        let pipeline = pipeline.with_transform(rt::transform::Flatten::new("_"));
+        let pipeline = pipeline.with_transform(Reshape);
         Ok(pipeline)
     }
     /// Runs the pipeline with everything from its config.

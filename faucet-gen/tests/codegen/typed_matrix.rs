@@ -95,6 +95,7 @@ pub mod typed_matrix {
         /// One of the records the sink receives, as [`SCHEMA`] describes it: it reads and writes such a record exactly.
         #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
         #[serde(crate = "rt::serde")]
+        #[serde(deny_unknown_fields)]
         pub struct Record {
             /// `id`: integer. From PostgreSQL table `users`.
             pub id: i64,
@@ -103,13 +104,35 @@ pub mod typed_matrix {
             /// `profile`: json, nullable. From PostgreSQL table `users`.
             pub profile: Option<rt::serde_json::Value>,
         }
+        impl rt::RecordType for Record {
+            const SCHEMA: Option<&'static rt::schema::Schema> = Some(&SCHEMA);
+            fn field(&self, index: usize, _name: &str) -> rt::FieldValue<'_> {
+                match index {
+                    0 => rt::FieldValue::Int(self.id),
+                    1 => rt::FieldValue::Text(self.email.as_str()),
+                    2 => {
+                        match &self.profile {
+                            Some(value) => rt::FieldValue::Json(value),
+                            None => rt::FieldValue::Null,
+                        }
+                    }
+                    _ => rt::FieldValue::Absent,
+                }
+            }
+            fn to_json(&self) -> ::std::borrow::Cow<'_, rt::serde_json::Value> {
+                rt::record::json_of(self)
+            }
+            fn from_json(value: rt::serde_json::Value) -> rt::Result<Self> {
+                rt::record::from_json_value(value)
+            }
+        }
     }
     /// Builds row `users`'s pipeline from its merged config.
     pub fn pipeline_users() -> Result<
         rt::Pipeline<
-            impl rt::Source<Record = rt::Record>,
-            impl rt::Transform<rt::Record, Out = rt::Record>,
-            impl rt::Writes<rt::Record>,
+            impl rt::Source<Record = users_schema::Record>,
+            impl rt::Transform<users_schema::Record, Out = users_schema::Record>,
+            impl rt::Writes<users_schema::Record>,
             impl rt::Writes,
             impl rt::StateStore,
         >,
@@ -130,6 +153,7 @@ pub mod typed_matrix {
                 rt::connectors::sql::postgres::PostgresSource::new(config)
             )
         };
+        let source = rt::IntoTyped::<users_schema::Record>::into_typed(source);
         let sink = {
             let config = rt::config::sql::MySqlSinkConfig {
                 connection_url: String::from("mysql://app@127.0.0.1:3306/replica"),

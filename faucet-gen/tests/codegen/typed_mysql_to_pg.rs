@@ -98,6 +98,7 @@ pub mod typed_orders {
     /// One of the records the sink receives, as [`SCHEMA`] describes it: it reads and writes such a record exactly.
     #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
     #[serde(crate = "rt::serde")]
+    #[serde(deny_unknown_fields)]
     pub struct Record {
         /// `id`: integer. From MySQL table `orders`.
         pub id: i64,
@@ -125,14 +126,75 @@ pub mod typed_orders {
         /// `type`: enum('web','shop'). From MySQL table `orders`.
         pub r#type: String,
     }
+    impl rt::RecordType for Record {
+        const SCHEMA: Option<&'static rt::schema::Schema> = Some(&SCHEMA);
+        fn field(&self, index: usize, _name: &str) -> rt::FieldValue<'_> {
+            match index {
+                0 => rt::FieldValue::Int(self.id),
+                1 => rt::FieldValue::Text(self.amount.0.as_str()),
+                2 => rt::FieldValue::Text(self.placed_at.as_str()),
+                3 => {
+                    match &self.paid_at {
+                        Some(value) => rt::FieldValue::Text(value.as_str()),
+                        None => rt::FieldValue::Null,
+                    }
+                }
+                4 => {
+                    match &self.ship_date {
+                        Some(value) => rt::FieldValue::Text(value.as_str()),
+                        None => rt::FieldValue::Null,
+                    }
+                }
+                5 => {
+                    match &self.slot {
+                        Some(value) => rt::FieldValue::Text(value.as_str()),
+                        None => rt::FieldValue::Null,
+                    }
+                }
+                6 => {
+                    match &self.details {
+                        Some(value) => rt::FieldValue::Json(value),
+                        None => rt::FieldValue::Null,
+                    }
+                }
+                7 => {
+                    match &self.receipt {
+                        Some(value) => rt::FieldValue::Text(value.as_str()),
+                        None => rt::FieldValue::Null,
+                    }
+                }
+                8 => rt::FieldValue::Bool(self.paid),
+                9 => {
+                    match &self.ratio {
+                        Some(value) => rt::FieldValue::Float(*value),
+                        None => rt::FieldValue::Null,
+                    }
+                }
+                10 => {
+                    match &self.order_ref {
+                        Some(value) => rt::FieldValue::Text(value.as_str()),
+                        None => rt::FieldValue::Null,
+                    }
+                }
+                11 => rt::FieldValue::Text(self.r#type.as_str()),
+                _ => rt::FieldValue::Absent,
+            }
+        }
+        fn to_json(&self) -> ::std::borrow::Cow<'_, rt::serde_json::Value> {
+            rt::record::json_of(self)
+        }
+        fn from_json(value: rt::serde_json::Value) -> rt::Result<Self> {
+            rt::record::from_json_value(value)
+        }
+    }
     /// Builds the pipeline: concrete connectors and a statically composed
     /// transform chain, from values checked at build time. `${env:…}`
     /// references are read now, at run time.
     pub fn pipeline() -> Result<
         rt::Pipeline<
-            impl rt::Source<Record = rt::Record>,
-            impl rt::Transform<rt::Record, Out = rt::Record>,
-            impl rt::Writes<rt::Record>,
+            impl rt::Source<Record = Record>,
+            impl rt::Transform<Record, Out = Record>,
+            impl rt::Writes<Record>,
             impl rt::Writes,
             impl rt::StateStore,
         >,
@@ -159,6 +221,7 @@ pub mod typed_orders {
                 rt::connectors::sql::mysql::MySqlSource::new(config)
             )
         };
+        let source = rt::IntoTyped::<Record>::into_typed(source);
         let sink = {
             let config = rt::config::sql::PostgresSinkConfig {
                 connection_url: String::from(

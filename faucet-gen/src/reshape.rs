@@ -1,0 +1,549 @@
+//! The config transforms of a typed stretch of a pipeline (`flatten`,
+//! `rename_keys`, `snake_case`, `keys_case`, `cdc_unwrap`), resolved at build
+//! time into one generated transform: it takes the input struct apart and
+//! moves each value to its place in the output struct, as the schema flow's
+//! [`Mapping`]s say.
+//!
+//! A rename costs nothing: the value keeps its place, only the member it
+//! lands in is named otherwise. `flatten` moves nested members up (a `match`
+//! per object that may be absent or null); `cdc_unwrap` is a `match` on the
+//! op, which the runtime's own `CdcUnwrap::change` classifies, so messages
+//! and rules are one implementation. Only `json` values still meet a runtime
+//! transform: the key transforms rewrite the keys inside them, as they would
+//! in an untyped record.
+
+use std::collections::{HashMap, HashSet};
+
+use proc_macro2::{Ident, TokenStream};
+use quote::{format_ident, quote};
+
+use crate::emit::Gen;
+use crate::ir::Transform;
+use crate::record_schema::flow::{self, Leaf, Mapping, RowField, Unwrap};
+use crate::record_schema::{FieldDef, FieldType, RecordSchema};
+use crate::records::{Layers, Struct, Type, member_name, unique};
+
+/// One config transform of the stretch.
+pub(crate) struct Part<'a> {
+    /// The transform.
+    pub(crate) transform: &'a Transform,
+    /// Its index in the pipeline.
+    pub(crate) index: usize,
+    /// The schema of the records it returns.
+    pub(crate) output: &'a RecordSchema,
+    /// Where their fields come from.
+    pub(crate) mapping: &'a Mapping,
+}
+
+/// A generated transform.
+pub(crate) struct Reshape {
+    /// The struct and its `impl rt::Transform`.
+    pub(crate) items: TokenStream,
+    /// The struct's name.
+    pub(crate) ident: Ident,
+    /// Whether it is built with `new()?` (it keeps runtime transforms),
+    /// rather than being a unit struct.
+    pub(crate) has_state: bool,
+}
+
+/// The transform named `name` that does `parts`, from `input` to `output`.
+pub(crate) fn emit(g: &Gen, name: &str, input: &Struct, output: &Struct, parts: &[Part<'_>]) -> Reshape {
+    let rt = g.rt();
+    let mut body = Body { g, stmts: Vec::new(), taken: HashSet::new(), state: Vec::new() };
+    body.taken.insert("record".to_owned());
+    let mut slots = body.take_apart(input);
+    for part in parts {
+        slots = match part.mapping {
+            Mapping::Renamed => body.rename(part, slots),
+            Mapping::Flattened(leaves) => body.flatten(part, leaves, slots),
+            Mapping::Unwrapped(rows) => body.unwrap(part, rows, slots),
+        };
+    }
+    let fill = body.fill(output, slots);
+    let ident = format_ident!("{name}");
+    let (input_ident, output_ident) = (&input.ident, &output.ident);
+    let names: Vec<String> = parts.iter().map(|p| format!("`{}`", flow::name(p.transform))).collect();
+    let doc = format!(
+        " {}, resolved at build time: moves each value from [`{input_ident}`] to its place in [`{output_ident}`].",
+        list(&names)
+    );
+    let stmts = &body.stmts;
+    // Moves alone never fail: the driver then keeps no copy of a record for the DLQ.
+    let can_fail = body.state.is_empty().then(|| {
+        quote!(
+            const CAN_FAIL: bool = false;
+        )
+    });
+    let (definition, constructor) = if body.state.is_empty() {
+        (quote!(pub struct #ident;), None)
+    } else {
+        let fields = body.state.iter().map(|s| {
+            let (member, ty) = (&s.member, &s.ty);
+            quote!(#member: #ty)
+        });
+        let inits = body.state.iter().map(|s| {
+            let (member, init) = (&s.member, &s.init);
+            quote!(#member: #init)
+        });
+        let doc = " The runtime transforms it keeps, for the keys inside `json` values and the ops of change records.";
+        (
+            quote! {
+                pub struct #ident {
+                    #(#fields,)*
+                }
+            },
+            Some(quote! {
+                impl #ident {
+                    #[doc = #doc]
+                    pub fn new() -> #rt::Result<Self> {
+                        Ok(#ident {
+                            #(#inits,)*
+                        })
+                    }
+                }
+            }),
+        )
+    };
+    let items = quote! {
+        #[doc = #doc]
+        #definition
+
+        #constructor
+
+        impl #rt::Transform<#input_ident> for #ident {
+            type Out = #output_ident;
+            #can_fail
+
+            fn apply(&mut self, record: #input_ident) -> #rt::Result<Option<#output_ident>> {
+                #(#stmts)*
+                let record = #fill;
+                Ok(Some(record))
+            }
+        }
+    };
+    let has_state = !body.state.is_empty();
+    Reshape { items, ident, has_state }
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+/// A value at one point of the transform: a local holding it, its field
+/// (whose nullability and presence are the local's `Option`s) and its type.
+#[derive(Debug, Clone)]
+struct Slot {
+    field: FieldDef,
+    local: Ident,
+    ty: Type,
+    /// A nullable object's key after `flatten`: it only ever holds null.
+    null_only: bool,
+}
+
+/// A runtime transform the generated one keeps.
+struct State {
+    member: Ident,
+    ty: TokenStream,
+    init: TokenStream,
+}
+
+/// The statements of `apply`, written part by part.
+struct Body<'g, 'a> {
+    g: &'g Gen<'a>,
+    stmts: Vec<TokenStream>,
+    /// Local names taken.
+    taken: HashSet<String>,
+    state: Vec<State>,
+}
+
+impl Body<'_, '_> {
+    /// A local not taken yet, named after `hint`.
+    fn local(&mut self, hint: &str) -> Ident {
+        unique(member_name(hint), &mut self.taken)
+    }
+
+    /// The member keeping `t`'s runtime transform (added the first time).
+    fn state(&mut self, part: &Part<'_>) -> Ident {
+        let rt = self.g.rt().clone();
+        let member = format_ident!("{}_{}", flow::name(part.transform), part.index + 1);
+        if !self.state.iter().any(|s| s.member == member) {
+            let ty = match part.transform {
+                Transform::RenameKeys { .. } => quote!(#rt::transform::RenameKeys),
+                Transform::KeysCase(_) => quote!(#rt::transform::KeysCase),
+                _ => quote!(#rt::transform::CdcUnwrap),
+            };
+            let init = self.g.transform(part.transform);
+            self.state.push(State { member: member.clone(), ty, init });
+        }
+        member
+    }
+
+    /// `let Input { a, b } = record;`: one slot per member.
+    fn take_apart(&mut self, input: &Struct) -> Vec<Slot> {
+        let mut patterns = Vec::new();
+        let mut slots = Vec::new();
+        for m in &input.members {
+            let local = self.local(&m.field.name);
+            patterns.push(field_pattern(&m.ident, &local));
+            slots.push(Slot { field: m.field.clone(), local, ty: m.ty.clone(), null_only: false });
+        }
+        let ident = &input.ident;
+        self.stmts.push(quote!(let #ident { #(#patterns),* } = record;));
+        slots
+    }
+
+    /// `rename_keys`, `snake_case`, `keys_case`: every value stays where it
+    /// is; keys inside `json` values are rewritten by the runtime transform.
+    fn rename(&mut self, part: &Part<'_>, slots: Vec<Slot>) -> Vec<Slot> {
+        let holds_json = |s: &&Slot| s.ty.holds_json() && !s.null_only;
+        if slots.iter().any(|s| holds_json(&s)) {
+            let state = self.state(part);
+            for s in slots.iter().filter(holds_json) {
+                let local = &s.local;
+                let rekey = rekey_place(quote!(#local), false, Layers::of(&s.field), &s.ty, &state);
+                self.stmts.push(quote! {
+                    let mut #local = #local;
+                    #rekey
+                });
+            }
+        }
+        slots.into_iter().zip(&part.output.fields).map(|(s, f)| Slot { field: f.clone(), ..s }).collect()
+    }
+
+    /// `flatten`: every object is taken apart into its members, and the
+    /// leaves become the fields, in the order of `leaves`.
+    fn flatten(&mut self, part: &Part<'_>, leaves: &[Leaf], slots: Vec<Slot>) -> Vec<Slot> {
+        let mut lifted = Lifted::default();
+        for (i, slot) in slots.into_iter().enumerate() {
+            self.lift(vec![i], slot, &mut lifted);
+        }
+        leaves
+            .iter()
+            .zip(&part.output.fields)
+            .map(|(leaf, f)| {
+                let slot = match leaf {
+                    Leaf::Value(path) => lifted.values.remove(path),
+                    Leaf::Null(path) => lifted.nulls.remove(path),
+                };
+                let slot = slot.expect("the flow's leaves are the values lifted");
+                debug_assert_eq!(Layers::of(&slot.field), Layers::of(f), "{}", f.name);
+                Slot { field: f.clone(), ..slot }
+            })
+            .collect()
+    }
+
+    /// Binds the leaves of `slot` (at `path`): an object is taken apart (its
+    /// members absent where it is absent or null), anything else is a leaf.
+    fn lift(&mut self, path: Vec<usize>, slot: Slot, lifted: &mut Lifted) {
+        let Type::Struct(object) = &slot.ty else {
+            lifted.values.insert(path, slot);
+            return;
+        };
+        let layers = Layers::of(&slot.field);
+        let local = &slot.local;
+        if slot.field.nullable {
+            // A null object keeps its key, holding null.
+            let null = self.local(&format!("{local}_null"));
+            let is_null =
+                if layers.required { quote!(#local.is_none()) } else { quote!(matches!(#local, Some(None))) };
+            self.stmts.push(quote!(let #null = #is_null.then_some(None);));
+            let field =
+                FieldDef { name: String::new(), ty: FieldType::Json, nullable: true, required: false };
+            lifted.nulls.insert(path.clone(), Slot { field, local: null, ty: Type::Json, null_only: true });
+        }
+        let base = local.to_string();
+        let base = base.trim_start_matches("r#");
+        let children: Vec<Slot> = object
+            .members
+            .iter()
+            .map(|m| {
+                let local = self.local(&format!("{base}_{}", m.field.name));
+                let field = match layers.depth() {
+                    0 => m.field.clone(),
+                    _ => FieldDef { required: false, ..m.field.clone() },
+                };
+                Slot { field, local, ty: m.ty.clone(), null_only: false }
+            })
+            .collect();
+        let patterns: Vec<TokenStream> =
+            object.members.iter().zip(&children).map(|(m, c)| field_pattern(&m.ident, &c.local)).collect();
+        let ident = &object.ident;
+        let locals: Vec<&Ident> = children.iter().map(|c| &c.local).collect();
+        if layers.depth() == 0 {
+            self.stmts.push(quote!(let #ident { #(#patterns),* } = #local;));
+        } else {
+            // Absent or null: so is every member.
+            let present: Vec<TokenStream> = object
+                .members
+                .iter()
+                .zip(&locals)
+                .map(|(m, local)| if m.field.required { quote!(Some(#local)) } else { quote!(#local) })
+                .collect();
+            let pattern = match layers.depth() {
+                1 => quote!(Some(#ident { #(#patterns),* })),
+                _ => quote!(Some(Some(#ident { #(#patterns),* }))),
+            };
+            let statement = match (&locals[..], &present[..]) {
+                ([one], [value]) => quote! {
+                    let #one = match #local {
+                        #pattern => #value,
+                        _ => None,
+                    };
+                },
+                _ => {
+                    let nones = locals.iter().map(|_| quote!(None));
+                    quote! {
+                        let (#(#locals),*) = match #local {
+                            #pattern => (#(#present),*),
+                            _ => (#(#nones),*),
+                        };
+                    }
+                }
+            };
+            self.stmts.push(statement);
+        }
+        for (i, child) in children.into_iter().enumerate() {
+            let mut child_path = path.clone();
+            child_path.push(i);
+            self.lift(child_path, child, lifted);
+        }
+    }
+
+    /// `cdc_unwrap`: the op decides which row's values become the fields.
+    fn unwrap(&mut self, part: &Part<'_>, rows: &Unwrap, slots: Vec<Slot>) -> Vec<Slot> {
+        let rt = self.g.rt().clone();
+        let state = self.state(part);
+        let named = |name: &str| slots.iter().find(|s| s.field.name == name);
+        let (op, schema, table) = (
+            text_of(self.g, rows.op.map(|i| &slots[i])),
+            text_of(self.g, named("schema")),
+            text_of(self.g, named("table")),
+        );
+        let op_name = self.local("op_name");
+        self.stmts.push(quote! {
+            let #op_name = #op;
+            let change = self.#state.change(#op_name, #schema, #table)?;
+        });
+        let after = &slots[rows.after];
+        let before = rows.before.map(|i| &slots[i]);
+        let object = |slot: &Slot| match &slot.ty {
+            Type::Struct(s) => (**s).clone(),
+            _ => unreachable!("the flow takes rows from objects"),
+        };
+        let after_object = object(after);
+        let before_object = before.map(object);
+        // The fields returned, each typed as the row that has it.
+        let out: Vec<Slot> = rows
+            .fields
+            .iter()
+            .zip(&part.output.fields)
+            .map(|(row, f)| {
+                let ty = match row {
+                    RowField::Column { after: Some(j), .. } => after_object.members[*j].ty.clone(),
+                    RowField::Column { before: Some(j), .. } => {
+                        before_object.as_ref().expect("a delete row").members[*j].ty.clone()
+                    }
+                    _ => Type::Plain(quote!(bool)),
+                };
+                Slot { field: f.clone(), local: self.local(&f.name), ty, null_only: false }
+            })
+            .collect();
+        let missing = quote!(return Err(self.#state.missing_row(#op_name.unwrap_or_default(), change)));
+        let arm = |body: &mut Self, slot: Option<&Slot>, object: Option<&Struct>, delete: bool| {
+            let (Some(slot), Some(object)) = (slot, object) else { return quote!(#missing) };
+            let mut patterns = Vec::new();
+            let values: Vec<TokenStream> = rows
+                .fields
+                .iter()
+                .zip(&out)
+                .map(|(row, field)| {
+                    let column = match row {
+                        RowField::Column { after, before } => {
+                            if delete {
+                                *before
+                            } else {
+                                *after
+                            }
+                        }
+                        RowField::Marker => return if delete { quote!(Some(true)) } else { quote!(None) },
+                    };
+                    let Some(j) = column else { return quote!(None) };
+                    let m = &object.members[j];
+                    let local = body.local(&format!("row_{}", m.field.name));
+                    patterns.push(field_pattern(&m.ident, &local));
+                    let value = convert(quote!(#local), Layers::of(&m.field), &m.ty, &field.ty);
+                    if m.field.required && !field.field.required { quote!(Some(#value)) } else { value }
+                })
+                .collect();
+            let ident = &object.ident;
+            let row = present(&slot.local, Layers::of(&slot.field));
+            quote! {
+                let Some(#ident { #(#patterns,)* .. }) = #row else {
+                    #missing;
+                };
+                (#(#values),*)
+            }
+        };
+        let delete = arm(self, before, before_object.as_ref(), true);
+        let insert = arm(self, Some(after), Some(&after_object), false);
+        let change = quote!(#rt::transform::Change);
+        let locals = out.iter().map(|s| &s.local);
+        self.stmts.push(quote! {
+            let (#(#locals),*) = match change {
+                #change::Drop => return Ok(None),
+                #change::Delete => {
+                    #delete
+                }
+                #change::Row => {
+                    #insert
+                }
+            };
+        });
+        out
+    }
+
+    /// The output struct, each member filled from its slot.
+    fn fill(&self, output: &Struct, slots: Vec<Slot>) -> TokenStream {
+        let members = output.members.iter().zip(slots).map(|(m, slot)| {
+            debug_assert_eq!(Layers::of(&slot.field), Layers::of(&m.field), "{}", m.field.name);
+            let local = &slot.local;
+            let value = convert(quote!(#local), Layers::of(&m.field), &slot.ty, &m.ty);
+            let member = &m.ident;
+            if value.to_string() == member.to_string() { quote!(#member) } else { quote!(#member: #value) }
+        });
+        let ident = &output.ident;
+        quote!(#ident { #(#members),* })
+    }
+}
+
+/// The slots `flatten` has bound: each leaf by its path, and each nullable
+/// object's null marker.
+#[derive(Default)]
+struct Lifted {
+    values: HashMap<Vec<usize>, Slot>,
+    nulls: HashMap<Vec<usize>, Slot>,
+}
+
+/// `member` in a struct pattern, bound to `local`.
+fn field_pattern(member: &Ident, local: &Ident) -> TokenStream {
+    if member == local { quote!(#member) } else { quote!(#member: #local) }
+}
+
+/// A value held in `layers` as an `Option` that is `None` when absent or null.
+fn present(local: &Ident, layers: Layers) -> TokenStream {
+    match layers.depth() {
+        0 => quote!(Some(#local)),
+        1 => quote!(#local),
+        _ => quote!(#local.flatten()),
+    }
+}
+
+/// An `Option<&str>`: the text of a field as the runtime reads it from an
+/// untyped record (`Value::as_str`), borrowed from its local; `None` for a
+/// field that is never a string (or that the records lack).
+fn text_of(g: &Gen, slot: Option<&Slot>) -> TokenStream {
+    let rt = g.rt();
+    let Some(slot) = slot else { return quote!(None) };
+    let local = &slot.local;
+    let depth = Layers::of(&slot.field).depth();
+    match &slot.ty {
+        Type::Json => match depth {
+            0 => quote!(#local.as_str()),
+            1 => quote!(#local.as_ref().and_then(#rt::serde_json::Value::as_str)),
+            _ => quote!(#local.as_ref().and_then(Option::as_ref).and_then(#rt::serde_json::Value::as_str)),
+        },
+        Type::Plain(ty) if ty.to_string() == "String" => match depth {
+            0 => quote!(Some(#local.as_str())),
+            1 => quote!(#local.as_deref()),
+            _ => quote!(#local.as_ref().and_then(Option::as_deref)),
+        },
+        _ => quote!(None),
+    }
+}
+
+/// `place` (a `&mut` reference when `by_ref`) with the keys inside every
+/// `json` value in it rewritten by the runtime transform in `state`.
+fn rekey_place(place: TokenStream, by_ref: bool, layers: Layers, ty: &Type, state: &Ident) -> TokenStream {
+    let borrow = (!by_ref).then(|| quote!(&mut));
+    match layers.depth() {
+        0 => rekey_value(place, by_ref, ty, state),
+        depth => {
+            let inner = rekey_value(quote!(value), true, ty, state);
+            let pattern = if depth == 1 { quote!(Some(value)) } else { quote!(Some(Some(value))) };
+            quote! {
+                if let #pattern = #borrow #place {
+                    #inner
+                }
+            }
+        }
+    }
+}
+
+fn rekey_value(place: TokenStream, by_ref: bool, ty: &Type, state: &Ident) -> TokenStream {
+    match ty {
+        Type::Json | Type::Map => {
+            let borrow = (!by_ref).then(|| quote!(&mut));
+            quote!(self.#state.rekey(#borrow #place)?;)
+        }
+        Type::Struct(s) => {
+            let members = s.members.iter().filter(|m| m.ty.holds_json()).map(|m| {
+                let member = &m.ident;
+                rekey_place(quote!(#place.#member), false, Layers::of(&m.field), &m.ty, state)
+            });
+            quote!(#(#members)*)
+        }
+        Type::Vec(item) => {
+            let inner = rekey_value(quote!(item), true, item, state);
+            quote! {
+                for item in #place.iter_mut() {
+                    #inner
+                }
+            }
+        }
+        Type::Plain(_) => TokenStream::new(),
+    }
+}
+
+/// `value` (held in `layers`) of type `from` as type `to`: the same
+/// fields in the same places, in structs named otherwise (a renamed nested
+/// object); nothing to do when the types are the same.
+fn convert(value: TokenStream, layers: Layers, from: &Type, to: &Type) -> TokenStream {
+    if from.same(to) {
+        return value;
+    }
+    match layers.depth() {
+        0 => convert_value(value, from, to),
+        1 => {
+            let inner = convert_value(quote!(value), from, to);
+            quote!(#value.map(|value| #inner))
+        }
+        _ => {
+            let inner = convert_value(quote!(value), from, to);
+            quote!(#value.map(|value| value.map(|value| #inner)))
+        }
+    }
+}
+
+fn convert_value(value: TokenStream, from: &Type, to: &Type) -> TokenStream {
+    match (from, to) {
+        (Type::Struct(a), Type::Struct(b)) => {
+            let members = a.members.iter().zip(&b.members).map(|(am, bm)| {
+                let (from_member, to_member) = (&am.ident, &bm.ident);
+                let inner = convert(quote!(#value.#from_member), Layers::of(&am.field), &am.ty, &bm.ty);
+                quote!(#to_member: #inner)
+            });
+            let ident = &b.ident;
+            quote!(#ident { #(#members),* })
+        }
+        (Type::Vec(a), Type::Vec(b)) => {
+            let inner = convert_value(quote!(item), a, b);
+            quote!(#value.into_iter().map(|item| #inner).collect())
+        }
+        _ => value,
+    }
+}

@@ -23,6 +23,7 @@ pub struct Config {
     runtime_path: Option<String>,
     out_dir: Option<PathBuf>,
     manifest_dir: Option<PathBuf>,
+    untyped: bool,
 }
 
 impl Config {
@@ -47,6 +48,14 @@ impl Config {
     /// Resolves pipeline paths against `dir` instead of `$CARGO_MANIFEST_DIR`.
     pub fn manifest_dir(&mut self, dir: impl Into<PathBuf>) -> &mut Self {
         self.manifest_dir = Some(dir.into());
+        self
+    }
+
+    /// Generates every pipeline untyped, as if nothing were known of its
+    /// records (see [`CodegenOptions::untyped`]): for tests that build one
+    /// config both ways (into two `out_dir`s) and compare what the runs write.
+    pub fn untyped(&mut self, untyped: bool) -> &mut Self {
+        self.untyped = untyped;
         self
     }
 
@@ -177,6 +186,7 @@ impl Config {
             let options = CodegenOptions {
                 runtime: runtime.clone(),
                 origin: format!("`{display}`"),
+                untyped: self.untyped,
                 ..Default::default()
             };
             match crate::check_yaml(&display, &text) {

@@ -313,6 +313,104 @@ fn screaming(camel: &str) -> String {
 mod tests {
     use super::*;
 
+    /// The struct (or `-` untyped, `.` inside a generated transform) at each
+    /// point, and the steps, of the pipeline whose source and transforms are given.
+    fn plan_of(source: &str, transforms: &str, untyped: bool) -> (Vec<String>, Vec<Step>) {
+        let yaml = format!(
+            "pipeline:\n  source: {source}\n  transforms: {transforms}\n  sink: {{ type: jsonl, config: {{ path: out.jsonl }} }}\n"
+        );
+        let definition = crate::check_yaml("case.yaml", &yaml).unwrap_or_else(|d| panic!("{d}"));
+        let ir::Definition::Single(p) = definition else { panic!("one pipeline") };
+        let typing = plan(&p, untyped);
+        let points = typing
+            .points
+            .iter()
+            .map(|p| match &p.record {
+                Record::Untyped => "-".to_owned(),
+                Record::Passing => ".".to_owned(),
+                Record::Struct(names) => names.record.clone(),
+            })
+            .collect();
+        (points, typing.steps)
+    }
+
+    const DECLARED: &str = "{ type: jsonl, config: { path: in.jsonl }, record_schema: { fields: { id: integer, userInfo: { type: object, fields: { firstName: string } }, note: { type: json, nullable: true } } } }";
+    const UNKNOWN: &str = "{ type: jsonl, config: { path: in.jsonl } }";
+
+    #[test]
+    fn a_closed_schema_through_config_transforms_is_typed() {
+        let (points, steps) = plan_of(
+            DECLARED,
+            "[{ type: rename_keys, config: { pattern: a, replacement: b } }, { type: snake_case }]",
+            false,
+        );
+        assert_eq!(points, ["SourceRecord", ".", "Record"]);
+        assert_eq!(steps, [Step::Reshape { transforms: 0..2, name: "Reshape".into() }]);
+        let (points, steps) = plan_of(DECLARED, "[]", false);
+        assert_eq!((points, steps), (vec!["Record".to_owned()], vec![]));
+        // Forced untyped, for tests comparing the two.
+        let (points, steps) = plan_of(DECLARED, "[{ type: snake_case }]", true);
+        assert_eq!((points, steps), (vec!["-".to_owned(), "-".to_owned()], vec![Step::Runtime(0)]));
+    }
+
+    #[test]
+    fn what_keeps_a_stream_untyped() {
+        // `flatten` lifts a `json` value's keys, which nobody declared.
+        let (points, _) = plan_of(DECLARED, "[{ type: flatten }]", false);
+        assert_eq!(points, ["-", "-"]);
+        // A custom transform that declares nothing takes `rt::Record`.
+        let (points, steps) =
+            plan_of(DECLARED, "[{ type: snake_case }, { type: custom, config: { function: f } }]", false);
+        assert_eq!(points, ["-", "-", "-"]);
+        assert_eq!(steps[0], Step::Runtime(0));
+        // Nothing is known of the source.
+        let (points, _) = plan_of(UNKNOWN, "[{ type: snake_case }]", false);
+        assert_eq!(points, ["-", "-"]);
+        // An open schema may carry keys a struct would lose; so may an object of undeclared fields.
+        let field = |name: &str, ty| crate::record_schema::FieldDef {
+            name: name.into(),
+            ty,
+            nullable: false,
+            required: true,
+        };
+        let origin = crate::record_schema::Origin::Declared { loc: crate::diag::Loc::Unknown };
+        let closed = RecordSchema { fields: vec![field("id", FieldType::Integer)], open: false, origin };
+        assert!(typeable(&closed));
+        assert!(!typeable(&RecordSchema { open: true, ..closed.clone() }));
+        let items = FieldType::Array { items: Box::new(FieldType::Object { fields: vec![] }) };
+        assert!(!typeable(&RecordSchema { fields: vec![field("list", items)], ..closed }));
+    }
+
+    #[test]
+    fn custom_transforms_that_declare_their_output_take_and_return_structs() {
+        let declared_custom = "{ type: custom, config: { function: crate::add_total }, record_schema: { fields: { id: integer, total: number } } }";
+        let (points, steps) = plan_of(
+            DECLARED,
+            &format!(
+                "[{{ type: snake_case }}, {declared_custom}, {{ type: keys_case, config: {{ mode: camel }} }}]"
+            ),
+            false,
+        );
+        assert_eq!(points, ["SourceRecord", "AddTotalInput", "AddTotalOutput", "Record"]);
+        assert!(
+            matches!(&steps[0], Step::Reshape { transforms, name } if *transforms == (0..1) && name == "ReshapeIntoAddTotalInput")
+        );
+        assert!(
+            matches!(&steps[1], Step::Custom { index: 1, output: Some(o), to_json: false } if o.record == "AddTotalOutput")
+        );
+        // On an untyped stream it takes `rt::Record`; its output goes on
+        // untyped when a custom transform that declares nothing follows.
+        let (points, steps) = plan_of(
+            UNKNOWN,
+            &format!("[{declared_custom}, {{ type: custom, config: {{ function: g }} }}]"),
+            false,
+        );
+        assert_eq!(points, ["-", "-", "-"]);
+        assert!(matches!(&steps[0], Step::Custom { index: 0, output: Some(_), to_json: true }));
+        let (points, _) = plan_of(UNKNOWN, &format!("[{declared_custom}]"), false);
+        assert_eq!(points, ["-", "Record"]);
+    }
+
     #[test]
     fn custom_transforms_are_named_after_their_function() {
         let custom = |function: &str| Transform::Custom {

@@ -655,6 +655,82 @@ mod tests {
         assert_eq!(names(&out), ["total"]);
     }
 
+    fn mapping(s: &RecordSchema, t: Transform) -> Option<Mapping> {
+        step(s, &t).unwrap().expect("a schema").mapping
+    }
+
+    #[test]
+    fn flatten_says_where_each_field_comes_from() {
+        let mut nullable =
+            obj("n", vec![f("y", FieldType::Integer), obj("z", vec![f("w", FieldType::String)])]);
+        nullable.nullable = true;
+        let s = schema(vec![f("id", FieldType::Integer), nullable]);
+        let Some(Mapping::Flattened(leaves)) = mapping(&s, flatten_t("_")) else { panic!() };
+        assert_eq!(
+            leaves,
+            [Leaf::Value(vec![0]), Leaf::Null(vec![1]), Leaf::Value(vec![1, 0]), Leaf::Value(vec![1, 1, 0])]
+        );
+        // An object of undeclared fields is flattened into keys nobody declared.
+        let out = run(&schema(vec![obj("o", vec![]), f("id", FieldType::Integer)]), flatten_t("_")).unwrap();
+        assert!(out.open);
+        assert_eq!(mapping(&s, Transform::KeysCase(Mode::Camel)), Some(Mapping::Renamed));
+    }
+
+    #[test]
+    fn cdc_unwrap_maps_rows_only_when_exact() {
+        let cdc = |key_field: Option<&str>| Transform::CdcUnwrap {
+            op_field: "op".into(),
+            after_field: "after".into(),
+            before_field: "before".into(),
+            key_field: key_field.map(Into::into),
+            marker_field: "_deleted".into(),
+            delete_ops: vec!["delete".into()],
+            drop_ops: vec![],
+        };
+        let nullable = |mut field: FieldDef| {
+            field.nullable = true;
+            field
+        };
+        let row = |fields: Vec<FieldDef>| nullable(obj("after", fields));
+        let before = |fields: Vec<FieldDef>| nullable(obj("before", fields));
+        let (id, v) = (f("id", FieldType::Integer), f("v", FieldType::String));
+        let s = schema(vec![
+            f("op", FieldType::String),
+            before(vec![id.clone()]),
+            row(vec![id.clone(), v.clone()]),
+        ]);
+        let Some(Mapping::Unwrapped(u)) = mapping(&s, cdc(None)) else { panic!() };
+        assert_eq!((u.op, u.after, u.before), (Some(0), 2, Some(1)));
+        assert_eq!(
+            u.fields,
+            [
+                RowField::Column { after: Some(0), before: Some(0) },
+                RowField::Column { after: Some(1), before: None },
+                RowField::Marker
+            ]
+        );
+        // A delete row from `before` on some records and from the key on others.
+        let mut keyed = s.clone();
+        keyed.fields.push(obj("key", vec![id.clone()]));
+        assert_eq!(mapping(&keyed, cdc(Some("key"))), None);
+        // A row carrying the marker; a delete row listing its columns in another order.
+        let marked = schema(vec![
+            f("op", FieldType::String),
+            row(vec![id.clone(), f("_deleted", FieldType::Boolean)]),
+        ]);
+        assert_eq!(mapping(&marked, cdc(None)), None);
+        let reordered = schema(vec![
+            f("op", FieldType::String),
+            before(vec![v.clone(), id.clone()]),
+            row(vec![id.clone(), v.clone()]),
+        ]);
+        assert_eq!(mapping(&reordered, cdc(None)), None);
+        // An op that may be a JSON number where the struct holds text.
+        let decimal_op =
+            schema(vec![f("op", FieldType::Decimal { precision: None, scale: None }), row(vec![id.clone()])]);
+        assert_eq!(mapping(&decimal_op, cdc(None)), None);
+    }
+
     #[test]
     fn untyped_streams_stay_untyped() {
         assert!(apply(None, &flatten_t("__")).unwrap().is_none());

@@ -28,5 +28,18 @@ fn main() {
         "pipelines/sqlite_upsert.yaml",
         "pipelines/vol_pg_to_pg.yaml",
         "pipelines/vol_sqlite_to_pg.yaml",
+        "pipelines/typed_reshape.yaml",
+        "pipelines/typed_csv_to_sqlite.yaml",
+        "pipelines/pg_typed.yaml",
+        "pipelines/typed_misfit.yaml",
+        "pipelines/typed_misfit_fail.yaml",
+    ]);
+    // The same configs generated untyped, for tests/typed.rs to compare the
+    // bytes each writes (included by src/lib.rs as `faucet_e2e::untyped`).
+    let out_dir = std::path::PathBuf::from(std::env::var_os("OUT_DIR").expect("OUT_DIR")).join("untyped");
+    faucet_gen::Config::new().untyped(true).out_dir(out_dir).compile(&[
+        "pipelines/typed_reshape.yaml",
+        "pipelines/typed_csv_to_sqlite.yaml",
+        "pipelines/pg_typed.yaml",
     ]);
 }

@@ -21,6 +21,19 @@ pub mod pg_logical;
 faucet_runtime::include_pipeline!("sqlite_upsert");
 faucet_runtime::include_pipeline!("vol_pg_to_pg");
 faucet_runtime::include_pipeline!("vol_sqlite_to_pg");
+faucet_runtime::include_pipeline!("typed_reshape");
+faucet_runtime::include_pipeline!("typed_csv_to_sqlite");
+faucet_runtime::include_pipeline!("pg_typed");
+faucet_runtime::include_pipeline!("typed_misfit");
+faucet_runtime::include_pipeline!("typed_misfit_fail");
+
+/// The typed pipelines generated untyped (`faucet_gen::Config::untyped`): the
+/// same configs, moving `serde_json::Value`s, for tests that compare the two.
+pub mod untyped {
+    include!(concat!(env!("OUT_DIR"), "/untyped/faucet/typed_reshape.rs"));
+    include!(concat!(env!("OUT_DIR"), "/untyped/faucet/typed_csv_to_sqlite.rs"));
+    include!(concat!(env!("OUT_DIR"), "/untyped/faucet/pg_typed.rs"));
+}
 
 use std::io::Write;
 use std::path::Path;

@@ -1,7 +1,8 @@
 //! A pipeline whose source query was introspected while this crate built,
 //! connecting with a password read from `${env:…}` (tests/build.rs sets it):
-//! its schema is known (the generated module has `SCHEMA`), it runs, and the
-//! password is in no cache file, no binary and no message.
+//! its schema is known (the generated module has `SCHEMA`), so it is typed end
+//! to end (its records are the generated `Record`), it runs, and the password
+//! is in no cache file, no binary and no message.
 
 use std::path::Path;
 
@@ -51,12 +52,25 @@ async fn an_introspected_pipeline_keeps_its_password_out_of_everything() {
         std::env::set_var("FAUCET_E2E_INTROSPECT_PASSWORD", &password);
         std::env::set_var("FAUCET_E2E_DIR", dir.path());
     }
+    // Typed end to end: the source yields the generated struct, which the sink takes.
+    fn typed<S, T, K, D, St>(_: &faucet_runtime::Pipeline<S, T, K, D, St>)
+    where
+        S: faucet_runtime::Source<Record = faucet_e2e::pg_introspected::Record>,
+        T: faucet_runtime::Transform<
+                faucet_e2e::pg_introspected::Record,
+                Out = faucet_e2e::pg_introspected::Record,
+            >,
+        K: faucet_runtime::Writes<faucet_e2e::pg_introspected::Record>,
+    {
+    }
+    typed(&faucet_e2e::pg_introspected::pipeline().unwrap());
+
     let report = faucet_e2e::pg_introspected::run().await.unwrap();
     assert_eq!(report.records_written, 1);
     let out = std::fs::read_to_string(dir.path().join("introspected.jsonl")).unwrap();
     assert!(!out.contains(&password));
     let record: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
-    let typed: faucet_e2e::pg_introspected::Record = serde_json::from_value(record.clone()).unwrap();
-    assert_eq!((typed.id, typed.label.as_deref()), (Some(7), Some("x")));
-    assert_eq!(serde_json::to_value(&typed).unwrap(), record, "the generated Record reads the row exactly");
+    let row: faucet_e2e::pg_introspected::Record = serde_json::from_value(record.clone()).unwrap();
+    assert_eq!((row.id, row.label.as_deref()), (Some(7), Some("x")));
+    assert_eq!(serde_json::to_value(&row).unwrap(), record, "the generated Record reads the row exactly");
 }

@@ -5,7 +5,8 @@
 use faucet_e2e::{
     cdc_one, cdc_replica, csv_contract, csv_to_jsonl, csv_to_sqlite, jsonl_dlq, jsonl_to_jsonl,
     matrix_fanout, matrix_rest, matrix_stop, matrix_tree, mysql_to_pg, peak_rss_kib, pg_append,
-    pg_introspected, pg_to_jsonl, pg_upsert, sqlite_upsert, vol_pg_to_pg, vol_sqlite_to_pg,
+    pg_introspected, pg_to_jsonl, pg_typed, pg_upsert, sqlite_upsert, typed_csv_to_sqlite, typed_misfit,
+    typed_misfit_fail, typed_reshape, untyped, vol_pg_to_pg, vol_sqlite_to_pg,
 };
 
 #[tokio::main(flavor = "current_thread")]
@@ -57,6 +58,14 @@ async fn main() {
         "sqlite_upsert" => sqlite_upsert::run().await,
         "vol_pg_to_pg" => vol_pg_to_pg::run().await,
         "vol_sqlite_to_pg" => vol_sqlite_to_pg::run().await,
+        "typed_reshape" => typed_reshape::run().await,
+        "typed_csv_to_sqlite" => typed_csv_to_sqlite::run().await,
+        "pg_typed" => pg_typed::run().await,
+        "typed_misfit" => typed_misfit::run().await,
+        "typed_misfit_fail" => typed_misfit_fail::run().await,
+        "untyped_typed_reshape" => untyped::typed_reshape::run().await,
+        "untyped_typed_csv_to_sqlite" => untyped::typed_csv_to_sqlite::run().await,
+        "untyped_pg_typed" => untyped::pg_typed::run().await,
         "cdc_one" => {
             // The config's file store, wrapped to abort where FAUCET_E2E_ABORT says.
             let dir = std::env::var("FAUCET_E2E_DIR").expect("FAUCET_E2E_DIR");

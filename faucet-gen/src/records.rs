@@ -306,19 +306,19 @@ impl Emitter<'_, '_> {
                 let key = &f.name;
                 quote!(#[serde(rename = #key)])
             });
-            // Absent and null are told apart, so a record is written back as it was read.
+            // Absent and null are told apart, so a record is written back as
+            // it was read; a key that must be there, or a null where none may
+            // be, does not fit (serde alone would read either as `None`).
             let absent = match (f.nullable, f.required) {
-                (true, false) => Some(quote! {
+                (_, false) => Some(quote! {
                     #[serde(
                         default,
                         deserialize_with = "rt::schema::present",
                         skip_serializing_if = "::core::option::Option::is_none"
                     )]
                 }),
-                (false, false) => {
-                    Some(quote!(#[serde(default, skip_serializing_if = "::core::option::Option::is_none")]))
-                }
-                _ => None,
+                (true, true) => Some(quote!(#[serde(deserialize_with = "rt::schema::required")])),
+                (false, true) => None,
             };
             members.push(quote! {
                 #[doc = #doc]

@@ -140,6 +140,13 @@ pub fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
     T::deserialize(deserializer).map(Some)
 }
 
+/// Reads a field that may be null but must be present, as generated
+/// `Record` structs hold it (`Option<T>` with `deserialize_with`): serde then
+/// reports a missing key, where it would read a plain `Option` as null.
+pub fn required<'de, D: Deserializer<'de>, T: Deserialize<'de>>(deserializer: D) -> Result<T, D::Error> {
+    T::deserialize(deserializer)
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -185,5 +192,23 @@ mod tests {
             assert_eq!(serde_json::to_value(&decimal).unwrap(), json!(text));
         }
         assert!(serde_json::from_value::<Decimal>(json!(true)).is_err());
+    }
+
+    #[test]
+    fn members_tell_absent_null_and_missing_apart() {
+        #[derive(Debug, PartialEq, serde::Deserialize)]
+        struct Row {
+            #[serde(deserialize_with = "required")]
+            nullable: Option<i64>,
+            #[serde(default, deserialize_with = "present")]
+            optional: Option<i64>,
+            #[serde(default, deserialize_with = "present")]
+            both: Option<Option<i64>>,
+        }
+        let row = |v: Value| serde_json::from_value::<Row>(v);
+        let read = row(json!({"nullable": null, "both": null})).unwrap();
+        assert_eq!(read, Row { nullable: None, optional: None, both: Some(None) });
+        assert!(row(json!({"optional": 1})).is_err(), "a required key is missing");
+        assert!(row(json!({"nullable": 1, "optional": null})).is_err(), "null where none may be");
     }
 }

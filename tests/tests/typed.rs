@@ -270,6 +270,8 @@ const MISFITS: &[(&str, Option<&str>)] = &[
     (r#"{"id": 3, "score": 2}"#, Some("missing field `name`")),
     (r#"{"id": 4, "name": "d", "score": 0.25, "extra": true}"#, Some("unknown field `extra`")),
     (r#"{"id": 5, "name": "e", "score": "high"}"#, Some("field `score`")),
+    // Nullable, but required: a missing key is not a null.
+    (r#"{"id": 7, "name": "g"}"#, Some("missing field `score`")),
     (r#"{"id": 6, "name": "f", "score": null}"#, None),
 ];
 

@@ -86,10 +86,18 @@ pub mod contract_orders {
         /// `paid`: boolean. From the `contract` at tests/codegen/contract.yaml:14:5.
         pub paid: bool,
         /// `meta`: json, may be absent. From the `contract` at tests/codegen/contract.yaml:14:5.
-        #[serde(default, skip_serializing_if = "::core::option::Option::is_none")]
+        #[serde(
+            default,
+            deserialize_with = "rt::schema::present",
+            skip_serializing_if = "::core::option::Option::is_none"
+        )]
         pub meta: Option<rt::serde_json::Value>,
         /// `tags`: array of json, may be absent. From the `contract` at tests/codegen/contract.yaml:14:5.
-        #[serde(default, skip_serializing_if = "::core::option::Option::is_none")]
+        #[serde(
+            default,
+            deserialize_with = "rt::schema::present",
+            skip_serializing_if = "::core::option::Option::is_none"
+        )]
         pub tags: Option<Vec<rt::serde_json::Value>>,
     }
     /// Builds the pipeline: concrete connectors and a statically composed

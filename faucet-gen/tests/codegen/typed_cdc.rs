@@ -55,11 +55,19 @@ pub mod typed_cdc {
         )]
         pub name: Option<Option<String>>,
         /// `tags`: array of string, may be absent. From the `record_schema` declared at tests/codegen/typed_cdc.yaml:9:5, as mapped by `cdc_unwrap`.
-        #[serde(default, skip_serializing_if = "::core::option::Option::is_none")]
+        #[serde(
+            default,
+            deserialize_with = "rt::schema::present",
+            skip_serializing_if = "::core::option::Option::is_none"
+        )]
         pub tags: Option<Vec<String>>,
         /// `_deleted`: boolean, may be absent. From the `record_schema` declared at tests/codegen/typed_cdc.yaml:9:5, as mapped by `cdc_unwrap`.
         #[serde(rename = "_deleted")]
-        #[serde(default, skip_serializing_if = "::core::option::Option::is_none")]
+        #[serde(
+            default,
+            deserialize_with = "rt::schema::present",
+            skip_serializing_if = "::core::option::Option::is_none"
+        )]
         pub deleted: Option<bool>,
     }
     impl rt::RecordType for Record {
@@ -177,8 +185,10 @@ pub mod typed_cdc {
         /// `table`: string. From the `record_schema` declared at tests/codegen/typed_cdc.yaml:9:5.
         pub table: String,
         /// `before`: object, nullable. From the `record_schema` declared at tests/codegen/typed_cdc.yaml:9:5.
+        #[serde(deserialize_with = "rt::schema::required")]
         pub before: Option<SourceRecordBefore>,
         /// `after`: object, nullable. From the `record_schema` declared at tests/codegen/typed_cdc.yaml:9:5.
+        #[serde(deserialize_with = "rt::schema::required")]
         pub after: Option<SourceRecordAfter>,
     }
     /// The object in `before` of [`SourceRecord`].
@@ -197,6 +207,7 @@ pub mod typed_cdc {
         /// `id`: integer. From the `record_schema` declared at tests/codegen/typed_cdc.yaml:9:5.
         pub id: i64,
         /// `name`: string, nullable. From the `record_schema` declared at tests/codegen/typed_cdc.yaml:9:5.
+        #[serde(deserialize_with = "rt::schema::required")]
         pub name: Option<String>,
         /// `tags`: array of string. From the `record_schema` declared at tests/codegen/typed_cdc.yaml:9:5.
         pub tags: Vec<String>,

@@ -34,6 +34,7 @@ pub mod typed_custom_mixed {
         /// `id`: integer. From the `record_schema` declared at tests/codegen/typed_custom_mixed.yaml:11:7.
         pub id: i64,
         /// `note`: json, nullable. From the `record_schema` declared at tests/codegen/typed_custom_mixed.yaml:11:7.
+        #[serde(deserialize_with = "rt::schema::required")]
         pub note: Option<rt::serde_json::Value>,
     }
     impl rt::RecordType for ParseOrderOutput {

@@ -70,7 +70,11 @@ pub mod typed_customers {
         )]
         pub address: Option<Option<rt::serde_json::Value>>,
         /// `address_city`: string, may be absent. From PostgreSQL table `customers`, as mapped by `flatten`.
-        #[serde(default, skip_serializing_if = "::core::option::Option::is_none")]
+        #[serde(
+            default,
+            deserialize_with = "rt::schema::present",
+            skip_serializing_if = "::core::option::Option::is_none"
+        )]
         pub address_city: Option<String>,
         /// `address_zip`: string, nullable, may be absent. From PostgreSQL table `customers`, as mapped by `flatten`.
         #[serde(
@@ -82,6 +86,7 @@ pub mod typed_customers {
         /// `tags`: array of string. From PostgreSQL table `customers`, as mapped by `flatten`.
         pub tags: Vec<String>,
         /// `balance`: decimal, nullable. From PostgreSQL table `customers`, as mapped by `flatten`.
+        #[serde(deserialize_with = "rt::schema::required")]
         pub balance: Option<rt::schema::Decimal>,
     }
     impl rt::RecordType for Record {
@@ -185,10 +190,12 @@ pub mod typed_customers {
         /// `id`: integer. From PostgreSQL table `customers`.
         pub id: i64,
         /// `address`: object, nullable. From PostgreSQL table `customers`.
+        #[serde(deserialize_with = "rt::schema::required")]
         pub address: Option<SourceRecordAddress>,
         /// `tags`: array of string. From PostgreSQL table `customers`.
         pub tags: Vec<String>,
         /// `balance`: decimal, nullable. From PostgreSQL table `customers`.
+        #[serde(deserialize_with = "rt::schema::required")]
         pub balance: Option<rt::schema::Decimal>,
     }
     /// The object in `address` of [`SourceRecord`].

@@ -102,6 +102,7 @@ pub mod typed_matrix {
             /// `email`: string. From PostgreSQL table `users`.
             pub email: String,
             /// `profile`: json, nullable. From PostgreSQL table `users`.
+            #[serde(deserialize_with = "rt::schema::required")]
             pub profile: Option<rt::serde_json::Value>,
         }
         impl rt::RecordType for Record {

@@ -107,21 +107,28 @@ pub mod typed_orders {
         /// `placed_at`: timestamp (ISO 8601). From MySQL table `orders`.
         pub placed_at: String,
         /// `paid_at`: timestamp with time zone (RFC 3339), nullable. From MySQL table `orders`.
+        #[serde(deserialize_with = "rt::schema::required")]
         pub paid_at: Option<String>,
         /// `ship_date`: date (ISO 8601), nullable. From MySQL table `orders`.
+        #[serde(deserialize_with = "rt::schema::required")]
         pub ship_date: Option<String>,
         /// `slot`: time (ISO 8601), nullable. From MySQL table `orders`.
+        #[serde(deserialize_with = "rt::schema::required")]
         pub slot: Option<String>,
         /// `details`: json, nullable. From MySQL table `orders`.
+        #[serde(deserialize_with = "rt::schema::required")]
         pub details: Option<rt::serde_json::Value>,
         /// `receipt`: binary (base64), nullable. From MySQL table `orders`.
+        #[serde(deserialize_with = "rt::schema::required")]
         pub receipt: Option<String>,
         /// `paid`: boolean. From MySQL table `orders`.
         pub paid: bool,
         /// `ratio`: number, nullable. From MySQL table `orders`.
+        #[serde(deserialize_with = "rt::schema::required")]
         pub ratio: Option<f64>,
         /// `Order Ref`: string, nullable. From MySQL table `orders`.
         #[serde(rename = "Order Ref")]
+        #[serde(deserialize_with = "rt::schema::required")]
         pub order_ref: Option<String>,
         /// `type`: enum('web','shop'). From MySQL table `orders`.
         pub r#type: String,

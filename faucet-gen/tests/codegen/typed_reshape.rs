@@ -99,7 +99,11 @@ pub mod typed_reshape {
         )]
         pub user_home_address: Option<Option<rt::serde_json::Value>>,
         /// `user_home_address_city_name`: string, may be absent. From the `record_schema` declared at tests/codegen/typed_reshape.yaml:12:5, as mapped by `flatten`, as mapped by `rename_keys`, as mapped by `snake_case`.
-        #[serde(default, skip_serializing_if = "::core::option::Option::is_none")]
+        #[serde(
+            default,
+            deserialize_with = "rt::schema::present",
+            skip_serializing_if = "::core::option::Option::is_none"
+        )]
         pub user_home_address_city_name: Option<String>,
         /// `user_home_address_zip_code`: string, nullable, may be absent. From the `record_schema` declared at tests/codegen/typed_reshape.yaml:12:5, as mapped by `flatten`, as mapped by `rename_keys`, as mapped by `snake_case`.
         #[serde(
@@ -123,6 +127,7 @@ pub mod typed_reshape {
         /// `tag_name`: string. From the `record_schema` declared at tests/codegen/typed_reshape.yaml:12:5, as mapped by `flatten`, as mapped by `rename_keys`, as mapped by `snake_case`.
         pub tag_name: String,
         /// `tag_meta`: json, nullable. From the `record_schema` declared at tests/codegen/typed_reshape.yaml:12:5, as mapped by `flatten`, as mapped by `rename_keys`, as mapped by `snake_case`.
+        #[serde(deserialize_with = "rt::schema::required")]
         pub tag_meta: Option<rt::serde_json::Value>,
     }
     impl rt::RecordType for Record {
@@ -279,6 +284,7 @@ pub mod typed_reshape {
         pub first_name: String,
         /// `homeAddress`: object, nullable. From the `record_schema` declared at tests/codegen/typed_reshape.yaml:12:5.
         #[serde(rename = "homeAddress")]
+        #[serde(deserialize_with = "rt::schema::required")]
         pub home_address: Option<SourceRecordUserInfoHomeAddress>,
     }
     /// The object in `homeAddress` of [`SourceRecordUserInfo`].
@@ -308,6 +314,7 @@ pub mod typed_reshape {
         pub tag_name: String,
         /// `tagMeta`: json, nullable. From the `record_schema` declared at tests/codegen/typed_reshape.yaml:12:5.
         #[serde(rename = "tagMeta")]
+        #[serde(deserialize_with = "rt::schema::required")]
         pub tag_meta: Option<rt::serde_json::Value>,
     }
     impl rt::RecordType for SourceRecord {

@@ -283,7 +283,7 @@ fn a_record_that_does_not_fit_its_schema_is_dead_lettered_with_reason_schema() {
     let report = run("typed_misfit", dir.path());
     assert_eq!(
         (report["written"].as_u64(), report["dead_lettered"].as_u64()),
-        (Some(2), Some(4)),
+        (Some(2), Some(5)),
         "{report}"
     );
     let out = std::fs::read_to_string(dir.path().join("out.jsonl")).unwrap();

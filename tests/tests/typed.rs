@@ -315,3 +315,62 @@ fn a_record_that_does_not_fit_its_schema_fails_the_run_without_a_dlq() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("does not fit its schema") && stderr.contains("field `id`"), "{stderr}");
 }
+
+// The README's example ("Typed records"), as written there.
+faucet_runtime::faucet! {
+    name: orders,
+    pipeline: {
+        source: {
+            type: jsonl,
+            config: { path: "${env:FAUCET_E2E_README_DIR}/orders.jsonl" },
+            record_schema: {
+                fields: {
+                    orderId: integer,
+                    customer: { type: object, fields: { name: string, email: { type: string, nullable: true } } },
+                    amount: number,
+                },
+            },
+        },
+        transforms: [
+            { type: flatten },
+            { type: snake_case },
+            {
+                type: custom,
+                config: { function: crate::tax::add_tax },
+                record_schema: { fields: { order_id: integer, amount: number, tax: number } },
+            },
+        ],
+        sink: { type: jsonl, config: { path: "${env:FAUCET_E2E_README_DIR}/out.jsonl" } },
+    }
+}
+
+mod tax {
+    use faucet_runtime::FaucetError;
+
+    use crate::orders::{AddTaxInput, AddTaxOutput};
+
+    /// Adds the tax to orders with a customer email; drops the others.
+    pub fn add_tax(order: AddTaxInput) -> Result<Option<AddTaxOutput>, FaucetError> {
+        if order.customer_email.is_none() {
+            return Ok(None);
+        }
+        let tax = (order.amount * 0.2 * 100.0).round() / 100.0;
+        Ok(Some(AddTaxOutput { order_id: order.order_id, amount: order.amount, tax }))
+    }
+}
+
+#[tokio::test]
+#[allow(unsafe_code)]
+async fn the_readme_example_runs_typed() {
+    moves::<orders::SourceRecord, orders::Record, _, _, _, _, _>(orders::pipeline);
+    let dir = tempfile::tempdir().unwrap();
+    let input = "{\"orderId\": 1, \"customer\": {\"name\": \"Ada\", \"email\": \"ada@example.com\"}, \"amount\": 10.5}\n\
+                 {\"orderId\": 2, \"customer\": {\"name\": \"Bo\", \"email\": null}, \"amount\": 3.25}\n";
+    std::fs::write(dir.path().join("orders.jsonl"), input).unwrap();
+    // SAFETY: the variable is this test's alone; nothing else reads it.
+    unsafe { std::env::set_var("FAUCET_E2E_README_DIR", dir.path()) };
+    let report = orders::run().await.unwrap();
+    assert_eq!((report.records_written, report.records_filtered), (1, 1));
+    let out = std::fs::read_to_string(dir.path().join("out.jsonl")).unwrap();
+    assert_eq!(out, "{\"order_id\":1,\"amount\":10.5,\"tax\":2.1}\n");
+}

@@ -414,7 +414,7 @@ impl Body<'_, '_> {
             let local = &slot.local;
             let value = convert(quote!(#local), Layers::of(&m.field), &slot.ty, &m.ty);
             let member = &m.ident;
-            if value.to_string() == member.to_string() { quote!(#member) } else { quote!(#member: #value) }
+            if *member == value.to_string() { quote!(#member) } else { quote!(#member: #value) }
         });
         let ident = &output.ident;
         quote!(#ident { #(#members),* })

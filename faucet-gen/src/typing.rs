@@ -165,8 +165,8 @@ pub(crate) fn plan(p: &ir::Pipeline, untyped: bool) -> Typing {
         if !typed {
             continue;
         }
-        for i in s.start..=s.end {
-            points[i].record = match point_names(i, n, &p.transforms, &custom_names) {
+        for (i, point) in points.iter_mut().enumerate().take(s.end + 1).skip(s.start) {
+            point.record = match point_names(i, n, &p.transforms, &custom_names) {
                 Some(names) => Record::Struct(names),
                 None => Record::Passing,
             };

@@ -145,9 +145,13 @@ async fn killed_typed_csv_to_sqlite_run_ends_with_every_row_once_and_as_untyped(
     std::fs::copy(dir.path().join("input.csv"), untyped.path().join("input.csv")).unwrap();
     let (path, untyped_path) = (dir.path().to_owned(), untyped.path().to_owned());
     let (report, hits) = tokio::task::spawn_blocking(move || {
-        // The untyped run, timed: the kills of the typed runs land within that time.
-        let window = faucet_e2e::time_run(|| runner("untyped_typed_csv_to_sqlite", &untyped_path));
-        let (out, hits) = faucet_e2e::run_with_kills(|| runner("typed_csv_to_sqlite", &path), 6, window);
+        run("untyped_typed_csv_to_sqlite", &untyped_path);
+        // Calibrated on a scratch copy, so the kills land mid-run.
+        let scratch = tempfile::tempdir().unwrap();
+        std::fs::copy(path.join("input.csv"), scratch.path().join("input.csv")).unwrap();
+        let window = faucet_e2e::time_run(|| runner("typed_csv_to_sqlite", scratch.path()));
+        // Each kill leaves less to do: half the window lands more of them mid-run.
+        let (out, hits) = faucet_e2e::run_with_kills(|| runner("typed_csv_to_sqlite", &path), 8, window / 2);
         assert!(out.status.success(), "final run failed: {}", String::from_utf8_lossy(&out.stderr));
         (serde_json::from_slice::<Value>(&out.stdout).unwrap(), hits)
     })
@@ -213,6 +217,12 @@ fn pg_runner(pipeline: &str, schema: &str, dir: &Path) -> Command {
     cmd
 }
 
+/// Runs `pipeline` in `schema` to completion.
+fn run_pg(pipeline: &str, schema: &str, dir: &Path) {
+    let out = pg_runner(pipeline, schema, dir).output().expect("run");
+    assert!(out.status.success(), "{pipeline} failed: {}", String::from_utf8_lossy(&out.stderr));
+}
+
 #[tokio::test]
 async fn killed_typed_pg_to_pg_run_ends_with_the_target_equal_to_the_source() {
     moves::<faucet_e2e::pg_typed::SourceRecord, faucet_e2e::pg_typed::Record, _, _, _, _, _>(
@@ -221,12 +231,16 @@ async fn killed_typed_pg_to_pg_run_ends_with_the_target_equal_to_the_source() {
     let mut conn = PgConnection::connect(PG_URL).await.expect("PostgreSQL on 127.0.0.1:5432");
     let typed = pg_schema(&mut conn, "typed").await;
     let untyped = pg_schema(&mut conn, "untyped").await;
+    let scratch = pg_schema(&mut conn, "typed_scratch").await;
     let (dir, untyped_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let (schema, untyped_schema) = (typed.clone(), untyped.clone());
+    let (schema, untyped_schema, scratch_schema) = (typed.clone(), untyped.clone(), scratch.clone());
     let (path, untyped_path) = (dir.path().to_owned(), untyped_dir.path().to_owned());
     let hits = tokio::task::spawn_blocking(move || {
-        let window = faucet_e2e::time_run(|| pg_runner("untyped_pg_typed", &untyped_schema, &untyped_path));
-        let (out, hits) = faucet_e2e::run_with_kills(|| pg_runner("pg_typed", &schema, &path), 8, window);
+        run_pg("untyped_pg_typed", &untyped_schema, &untyped_path);
+        // Calibrated on a scratch schema, so the kills land mid-run.
+        let scratch_dir = tempfile::tempdir().unwrap();
+        let window = faucet_e2e::time_run(|| pg_runner("pg_typed", &scratch_schema, scratch_dir.path()));
+        let (out, hits) = faucet_e2e::run_with_kills(|| pg_runner("pg_typed", &schema, &path), 8, window / 2);
         assert!(out.status.success(), "final run failed: {}", String::from_utf8_lossy(&out.stderr));
         hits
     })
@@ -255,7 +269,7 @@ async fn killed_typed_pg_to_pg_run_ends_with_the_target_equal_to_the_source() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let rerun: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(rerun["written"], 0, "a rerun after completion writes nothing: {rerun}");
-    for schema in [typed, untyped] {
+    for schema in [typed, untyped, scratch] {
         sqlx::raw_sql(AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
             .execute(&mut conn)
             .await

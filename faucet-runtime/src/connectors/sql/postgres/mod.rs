@@ -11,6 +11,7 @@ mod sink;
 mod source;
 #[cfg(test)]
 mod tests;
+mod values;
 
 pub use sink::PostgresSink;
 pub use source::PostgresSource;

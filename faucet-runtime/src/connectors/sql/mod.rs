@@ -20,3 +20,5 @@ pub mod postgres;
 pub(crate) mod sink;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
+#[cfg(feature = "postgres")]
+pub(crate) mod typed;

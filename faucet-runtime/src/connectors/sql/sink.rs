@@ -237,14 +237,10 @@ impl Keying<'_> {
             if let Some(key) =
                 object.keys().find(|k| Some(k.as_str()) != marker && !columns.contains(&k.as_str()))
             {
-                return Some(format!(
-                    "record key {key:?} names no column of table {table} (set `unmapped_fields: add_column` \
-                     to add missing columns, or `unmapped_fields: drop` to write records without such keys)"
-                ));
+                return Some(unmapped_key(key, table));
             }
         }
-        (!columns.iter().any(|c| object.contains_key(*c)))
-            .then(|| format!("record has no key matching a column of table {table}"))
+        (!columns.iter().any(|c| object.contains_key(*c))).then(|| no_matching_key(table))
     }
 
     /// Sorts `batch` into deletes and writes. A record that is not an object,
@@ -294,8 +290,7 @@ impl Keying<'_> {
                 if let Some(missing) =
                     self.key.iter().find(|k| object.get(k.as_str()).is_none_or(Value::is_null))
                 {
-                    let message = format!("key field `{missing}` is missing or null");
-                    failures.push(StoredFailure::sink(part, index, message));
+                    failures.push(StoredFailure::sink(part, index, missing_key(missing)));
                     continue;
                 }
                 last_by_key.insert(key_text(object), index);
@@ -314,6 +309,24 @@ impl Keying<'_> {
         }
         plan
     }
+}
+
+/// Why a record is not written: its key `key` names no column of `table`.
+pub(crate) fn unmapped_key(key: &str, table: &str) -> String {
+    format!(
+        "record key {key:?} names no column of table {table} (set `unmapped_fields: add_column` \
+         to add missing columns, or `unmapped_fields: drop` to write records without such keys)"
+    )
+}
+
+/// Why a record is not written: none of its keys names a column of `table`.
+pub(crate) fn no_matching_key(table: &str) -> String {
+    format!("record has no key matching a column of table {table}")
+}
+
+/// Why a record is not written or deleted: its key field `field` is missing or null.
+pub(crate) fn missing_key(field: &str) -> String {
+    format!("key field `{field}` is missing or null")
 }
 
 /// `rows` of `batch` grouped by the set of `columns` each one carries (as

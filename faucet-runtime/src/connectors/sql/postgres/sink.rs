@@ -26,11 +26,13 @@ use crate::config::sql::{ColumnMapping, PostgresSinkConfig, UnmappedFields, Writ
 use crate::connectors::sql::sink::{
     ColumnNames, Committed, FieldsInOrder, Keying, NewColumns, StoredFailure, TOKEN_TABLE, added_type,
     check_identifier, create_columns, infer_columns, new_columns, outcome, page_failures,
-    refuse_earlier_lineage, shapes, unnameable_rows,
+    refuse_earlier_lineage, unnameable_rows,
 };
+use crate::connectors::sql::typed::{self, FieldIndex, field_json, scalar_json};
 use crate::error::{FaucetError, Result};
 use crate::number;
 use crate::page::{CommitToken, Record};
+use crate::record::{FieldValue, RecordType, json_batch};
 use crate::schema::{Field, FieldType};
 use crate::sink::{OpenContext, Sink, WriteOutcome, Writes};
 
@@ -85,10 +87,10 @@ pub struct PostgresSink {
 }
 
 /// Where a statement's value for one column comes from.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 enum Source {
-    /// A record field.
-    Field(String),
+    /// The record's field named as the column.
+    Field(FieldIndex),
     /// The whole record (jsonb mapping).
     Whole,
 }
@@ -103,35 +105,57 @@ struct Target {
 }
 
 impl Target {
-    /// Appends the value in COPY's text format (`\\N` for NULL). Strings,
-    /// numbers and booleans are escaped straight from the record; the other
-    /// shapes go through `scratch`, a buffer reused from row to row.
-    fn copy_text(
-        &self,
-        fields: &mut FieldsInOrder<'_>,
-        record: &Record,
-        out: &mut Vec<u8>,
-        scratch: &mut String,
-    ) {
-        use std::fmt::Write as _;
-        let value = match &self.source {
-            Source::Field(field) => fields.get(field),
-            Source::Whole => Some(record),
-        };
+    /// Calls `encode` with this column's value in `record`.
+    #[inline]
+    fn with_value<R: RecordType, T>(&self, record: &R, encode: impl FnOnce(FieldValue<'_>) -> T) -> T {
+        match self.source {
+            Source::Whole => encode(FieldValue::Json(&record.to_json())),
+            Source::Field(field) => match field.get(record, &self.column) {
+                FieldValue::Nested => {
+                    encode(FieldValue::Json(&field_json(record, &self.column, FieldValue::Nested)))
+                }
+                value => encode(value),
+            },
+        }
+    }
+
+    /// Appends `value` in COPY's text format (`\\N` for NULL). Strings,
+    /// numbers and booleans are written straight from the record; the other
+    /// shapes go through `scratch`, a buffer reused from row to row. A typed
+    /// field is written as its JSON would be (see [`Target::copy_json`]).
+    fn copy_text(&self, value: FieldValue<'_>, out: &mut Vec<u8>, scratch: &mut String) {
+        let plain_or_json = matches!(self.kind, ColumnKind::Plain | ColumnKind::Json);
         match value {
-            None | Some(Value::Null) => out.extend_from_slice(b"\\N"),
-            Some(Value::String(s)) if self.kind == ColumnKind::Plain => copy_escape(s, out),
-            Some(Value::Bool(b)) if self.kind == ColumnKind::Plain => {
+            FieldValue::Absent | FieldValue::Null => out.extend_from_slice(b"\\N"),
+            FieldValue::Json(value) => self.copy_json(value, out, scratch),
+            FieldValue::Text(text) if matches!(self.kind, ColumnKind::Plain | ColumnKind::Array) => {
+                copy_escape(text, out)
+            }
+            FieldValue::Bool(b) if plain_or_json => out.extend_from_slice(if b { b"true" } else { b"false" }),
+            // Digits and JSON's shortest round-trip text of a double: nothing to escape.
+            FieldValue::Int(i) if plain_or_json => write_json(&i, out),
+            FieldValue::Float(f) if plain_or_json && f.is_finite() => write_json(&f, out),
+            other => self.copy_json(&scalar_json(other), out, scratch),
+        }
+    }
+
+    /// Appends a JSON value in COPY's text format.
+    fn copy_json(&self, value: &Value, out: &mut Vec<u8>, scratch: &mut String) {
+        use std::fmt::Write as _;
+        match value {
+            Value::Null => out.extend_from_slice(b"\\N"),
+            Value::String(s) if self.kind == ColumnKind::Plain => copy_escape(s, out),
+            Value::Bool(b) if self.kind == ColumnKind::Plain => {
                 out.extend_from_slice(if *b { b"true" } else { b"false" })
             }
-            Some(value @ (Value::Number(_) | Value::Object(_) | Value::Array(_)))
+            Value::Number(_) | Value::Object(_) | Value::Array(_)
                 if self.kind == ColumnKind::Plain || self.kind == ColumnKind::Json =>
             {
                 scratch.clear();
                 let _ = write!(scratch, "{value}");
                 copy_escape(scratch, out);
             }
-            Some(value) => match self.value_text(value) {
+            value => match self.value_text(value) {
                 Some(text) => copy_escape(&text, out),
                 None => out.extend_from_slice(b"\\N"),
             },
@@ -139,10 +163,16 @@ impl Target {
     }
 
     /// The value's text for the server, or `None` for NULL.
-    fn text(&self, record: &Record) -> Option<String> {
-        match &self.source {
-            Source::Whole => Some(record.to_string()),
-            Source::Field(field) => self.value_text(record.get(field.as_str())?),
+    fn text<R: RecordType>(&self, record: &R) -> Option<String> {
+        match self.source {
+            Source::Whole => Some(record.to_json().to_string()),
+            Source::Field(_) => self.with_value(record, |value| match value {
+                FieldValue::Json(value) => self.value_text(value),
+                FieldValue::Text(text) if matches!(self.kind, ColumnKind::Plain | ColumnKind::Array) => {
+                    Some(text.to_owned())
+                }
+                value => self.value_text(&scalar_json(value)),
+            }),
         }
     }
 
@@ -163,6 +193,12 @@ impl Target {
             nested => Some(nested.to_string()),
         }
     }
+}
+
+/// Appends `value`'s JSON text (a number's digits, here).
+fn write_json(value: &impl serde::Serialize, out: &mut Vec<u8>) {
+    // Writing to memory does not fail.
+    let _ = serde_json::to_writer(out, value);
 }
 
 /// What one statement does to its rows.
@@ -222,7 +258,7 @@ impl Statement {
         AssertSqlSafe(sql).into_sql_str()
     }
 
-    fn arguments(&self, batch: &[Record], rows: &[usize]) -> Result<PgArguments> {
+    fn arguments<R: RecordType>(&self, batch: &[R], rows: &[usize]) -> Result<PgArguments> {
         let mut args = PgArguments::default();
         args.reserve(rows.len() * self.targets.len(), 0);
         for &row in rows {
@@ -235,10 +271,10 @@ impl Statement {
     }
 
     /// Runs the statement over `rows`, isolating row-level failures; returns the rows done.
-    async fn run(
+    async fn run<R: RecordType>(
         &self,
         conn: &mut PgConnection,
-        batch: &[Record],
+        batch: &[R],
         rows: &[usize],
         failures: &mut Vec<StoredFailure>,
     ) -> Result<u64> {
@@ -261,10 +297,10 @@ impl Statement {
     }
 
     /// Each row under its own savepoint, so a failing row undoes only itself.
-    async fn one_by_one(
+    async fn one_by_one<R: RecordType>(
         &self,
         conn: &mut PgConnection,
-        batch: &[Record],
+        batch: &[R],
         rows: &[usize],
         failures: &mut Vec<StoredFailure>,
     ) -> Result<u64> {
@@ -290,20 +326,50 @@ impl Statement {
 
     /// Appends `rows` through one COPY; `Ok(false)` when it failed on a
     /// row-level error and was rolled back (the caller then inserts instead).
-    async fn copy(&self, conn: &mut PgConnection, batch: &[Record], rows: &[usize]) -> Result<bool> {
+    async fn copy<R: RecordType>(
+        &self,
+        conn: &mut PgConnection,
+        batch: &[R],
+        rows: &[usize],
+    ) -> Result<bool> {
         let list: Vec<String> = self.targets.iter().map(|t| quote_ident(&t.column)).collect();
         let sql = format!("COPY {} ({}) FROM STDIN", self.table, list.join(", "));
         let mut data = Vec::with_capacity(rows.len() * self.targets.len() * 12);
         let mut scratch = String::new();
-        for &row in rows {
-            let mut fields = FieldsInOrder::new(&batch[row]);
-            for (i, t) in self.targets.iter().enumerate() {
-                if i > 0 {
-                    data.push(b'\t');
+        match R::as_json_slice(batch) {
+            Some(records) => {
+                for &row in rows {
+                    let record = &records[row];
+                    let mut fields = FieldsInOrder::new(record);
+                    for (i, t) in self.targets.iter().enumerate() {
+                        if i > 0 {
+                            data.push(b'\t');
+                        }
+                        let value = match t.source {
+                            Source::Field(_) => fields.get(&t.column),
+                            Source::Whole => Some(record),
+                        };
+                        t.copy_text(
+                            value.map_or(FieldValue::Absent, FieldValue::Json),
+                            &mut data,
+                            &mut scratch,
+                        );
+                    }
+                    data.push(b'\n');
                 }
-                t.copy_text(&mut fields, &batch[row], &mut data, &mut scratch);
             }
-            data.push(b'\n');
+            // A typed record's fields, in column order, each found by its index.
+            None => {
+                for &row in rows {
+                    for (i, t) in self.targets.iter().enumerate() {
+                        if i > 0 {
+                            data.push(b'\t');
+                        }
+                        t.with_value(&batch[row], |value| t.copy_text(value, &mut data, &mut scratch));
+                    }
+                    data.push(b'\n');
+                }
+            }
         }
         exec(conn, "SAVEPOINT faucet_copy").await?;
         let result = async {
@@ -515,7 +581,7 @@ impl PostgresSink {
     }
 
     /// Everything of a batch between `BEGIN` and `COMMIT`.
-    async fn transaction(&mut self, batch: &[Record], token: CommitToken) -> Result<Done> {
+    async fn transaction<R: RecordType>(&mut self, batch: &[R], token: CommitToken) -> Result<Done> {
         let table = self.table();
         let mut conn = self.conn.take().expect("checked by write_batch");
         let result = self.transaction_on(&mut conn, &table, batch, token).await;
@@ -523,11 +589,11 @@ impl PostgresSink {
         result
     }
 
-    async fn transaction_on(
+    async fn transaction_on<R: RecordType>(
         &self,
         conn: &mut PgConnection,
         table: &str,
-        batch: &[Record],
+        batch: &[R],
         token: CommitToken,
     ) -> Result<Done> {
         let mut failures: Vec<StoredFailure> = Vec::new();
@@ -536,6 +602,8 @@ impl PostgresSink {
             Some(columns) => Some(columns.clone()),
             None if !self.config.write.create_table => return Err(missing_table(table)),
             None => {
+                // The first batch only: the table is made from the records' JSON.
+                let batch = &*json_batch(batch);
                 let unnameable = match self.config.column_mapping {
                     ColumnMapping::AutoMap => unnameable_rows(batch, COLUMN_NAMES, table),
                     ColumnMapping::Json { .. } => Vec::new(),
@@ -558,7 +626,14 @@ impl PostgresSink {
         let auto_map = self.config.column_mapping == ColumnMapping::AutoMap;
         // A table just created from this batch has a column for each of its keys.
         let mut columns = columns;
-        if auto_map && created.is_none() && self.config.write.unmapped_fields == UnmappedFields::AddColumn {
+        let names: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
+        let marker = self.config.write.delete_marker.as_ref().map(|m| m.field.as_str());
+        if auto_map
+            && created.is_none()
+            && self.config.write.unmapped_fields == UnmappedFields::AddColumn
+            && typed::may_hold_unmapped::<R>(&names, marker)
+        {
+            let batch = &*json_batch(batch);
             let altered = self.add_columns(conn, table, batch, &columns, token.part, &mut failures).await?;
             if let Some(altered) = altered {
                 columns = altered.clone();
@@ -567,8 +642,14 @@ impl PostgresSink {
         }
 
         let names: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
-        let plan =
-            self.keying().plan(batch, auto_map.then_some(&names[..]), table, token.part, &mut failures);
+        let plan = typed::plan(
+            &self.keying(),
+            batch,
+            auto_map.then_some(&names[..]),
+            table,
+            token.part,
+            &mut failures,
+        );
         let mut written = plan.superseded;
         if !plan.deletes.is_empty() {
             let targets: Vec<Target> = self
@@ -576,7 +657,7 @@ impl PostgresSink {
                 .write
                 .key
                 .iter()
-                .map(|k| target(&columns, k, Source::Field(k.clone())))
+                .map(|k| target(&columns, k, Source::Field(FieldIndex::of::<R>(k))))
                 .collect::<Result<_>>()?;
             let statement = self.statement(table, targets, Kind::Delete, token.part);
             written += statement.run(conn, batch, &plan.deletes, &mut failures).await?;
@@ -589,7 +670,7 @@ impl PostgresSink {
                 vec![(vec![target(&columns, column, Source::Whole)?], plan.writes)]
             }
             ColumnMapping::Json { .. } => Vec::new(),
-            ColumnMapping::AutoMap => shapes(batch, plan.writes, &names)
+            ColumnMapping::AutoMap => typed::shapes(batch, plan.writes, &names)
                 .into_iter()
                 .map(|(shape, rows)| {
                     let targets = shape
@@ -598,7 +679,7 @@ impl PostgresSink {
                             column: columns[c].name.clone(),
                             ty: columns[c].ty.clone(),
                             kind: columns[c].kind,
-                            source: Source::Field(columns[c].name.clone()),
+                            source: Source::Field(FieldIndex::of::<R>(&columns[c].name)),
                         })
                         .collect();
                     (targets, rows)
@@ -875,9 +956,8 @@ impl Sink for PostgresSink {
     }
 }
 
-impl<R: crate::RecordType> Writes<R> for PostgresSink {
+impl<R: RecordType> Writes<R> for PostgresSink {
     async fn write_batch(&mut self, batch: &[R], token: CommitToken) -> Result<WriteOutcome> {
-        let batch = &*crate::record::json_batch(batch);
         let Some(conn) = self.conn.as_mut() else {
             return Err(FaucetError::sink("the `postgres` sink was written to before it was opened"));
         };

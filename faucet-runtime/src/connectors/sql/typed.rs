@@ -14,6 +14,7 @@ use serde_json::{Number, Value};
 use super::sink::{Keying, Plan, StoredFailure, missing_key, no_matching_key, unmapped_key};
 use crate::config::sql::{UnmappedFields, WriteMode};
 use crate::record::{FieldValue, RecordType, json_batch};
+use crate::schema::Field;
 
 /// Where a table column's value is in a record of type `R`: the index of its
 /// field in `R::SCHEMA`, or, for a record without a schema, a look-up by name.
@@ -38,6 +39,11 @@ impl FieldIndex {
             Some(index) => record.field(index, name),
             None => FieldValue::Absent,
         }
+    }
+
+    /// The field of `R::SCHEMA`, for a typed record type that has it.
+    pub(crate) fn schema_field<R: RecordType>(self) -> Option<&'static Field> {
+        Some(&R::SCHEMA?.fields[self.0?])
     }
 
     /// Whether every record of type `R` holds the field (its schema requires it).

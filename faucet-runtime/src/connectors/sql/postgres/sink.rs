@@ -21,6 +21,7 @@ use serde_json::Value;
 use sqlx::postgres::{PgArguments, PgConnection};
 use sqlx::{Arguments, AssertSqlSafe, Row, SqlSafeStr, SqlStr};
 
+use super::binary_copy::{self, BinaryType};
 use super::{close, connect, describe, qualified, quote_ident, sqlstate};
 use crate::config::sql::{ColumnMapping, PostgresSinkConfig, UnmappedFields, WriteMethod, WriteMode};
 use crate::connectors::sql::sink::{
@@ -39,6 +40,9 @@ use crate::sink::{OpenContext, Sink, WriteOutcome, Writes};
 /// PostgreSQL's limit on bound parameters per statement.
 const MAX_PARAMS: usize = 65535;
 
+/// The bytes of COPY data sent at a time.
+const COPY_CHUNK: usize = 128 * 1024;
+
 /// One column of the target table.
 #[derive(Debug, Clone)]
 struct Column {
@@ -47,6 +51,8 @@ struct Column {
     ty: String,
     /// How a record's value becomes this column's input text.
     kind: ColumnKind,
+    /// Its type's form in binary COPY, when typed records can be written in it.
+    binary: Option<BinaryType>,
 }
 
 /// Column types whose input text is not simply the JSON value's text.
@@ -84,6 +90,8 @@ pub struct PostgresSink {
     columns: Option<Vec<Column>>,
     committed: Option<Committed>,
     in_transaction: bool,
+    /// The COPY data being sent, kept from batch to batch.
+    copy_buffer: Vec<u8>,
 }
 
 /// Where a statement's value for one column comes from.
@@ -101,6 +109,7 @@ struct Target {
     column: String,
     ty: String,
     kind: ColumnKind,
+    binary: Option<BinaryType>,
     source: Source,
 }
 
@@ -120,43 +129,45 @@ impl Target {
     }
 
     /// Appends `value` in COPY's text format (`\\N` for NULL). Strings,
-    /// numbers and booleans are written straight from the record; the other
-    /// shapes go through `scratch`, a buffer reused from row to row. A typed
-    /// field is written as its JSON would be (see [`Target::copy_json`]).
-    fn copy_text(&self, value: FieldValue<'_>, out: &mut Vec<u8>, scratch: &mut String) {
+    /// numbers and booleans are written straight from the record, as their
+    /// JSON would be (see [`Target::copy_json`]).
+    fn copy_text(&self, value: FieldValue<'_>, out: &mut Vec<u8>) {
         let plain_or_json = matches!(self.kind, ColumnKind::Plain | ColumnKind::Json);
         match value {
             FieldValue::Absent | FieldValue::Null => out.extend_from_slice(b"\\N"),
-            FieldValue::Json(value) => self.copy_json(value, out, scratch),
+            FieldValue::Json(value) => self.copy_json(value, out),
             FieldValue::Text(text) if matches!(self.kind, ColumnKind::Plain | ColumnKind::Array) => {
-                copy_escape(text, out)
+                copy_escape(text.as_bytes(), out)
             }
             FieldValue::Bool(b) if plain_or_json => out.extend_from_slice(if b { b"true" } else { b"false" }),
             // Digits and JSON's shortest round-trip text of a double: nothing to escape.
             FieldValue::Int(i) if plain_or_json => write_json(&i, out),
             FieldValue::Float(f) if plain_or_json && f.is_finite() => write_json(&f, out),
-            other => self.copy_json(&scalar_json(other), out, scratch),
+            other => self.copy_json(&scalar_json(other), out),
         }
     }
 
     /// Appends a JSON value in COPY's text format.
-    fn copy_json(&self, value: &Value, out: &mut Vec<u8>, scratch: &mut String) {
-        use std::fmt::Write as _;
+    fn copy_json(&self, value: &Value, out: &mut Vec<u8>) {
         match value {
             Value::Null => out.extend_from_slice(b"\\N"),
-            Value::String(s) if self.kind == ColumnKind::Plain => copy_escape(s, out),
+            Value::String(s) if self.kind == ColumnKind::Plain => copy_escape(s.as_bytes(), out),
             Value::Bool(b) if self.kind == ColumnKind::Plain => {
                 out.extend_from_slice(if *b { b"true" } else { b"false" })
             }
             Value::Number(_) | Value::Object(_) | Value::Array(_)
                 if self.kind == ColumnKind::Plain || self.kind == ColumnKind::Json =>
             {
-                scratch.clear();
-                let _ = write!(scratch, "{value}");
-                copy_escape(scratch, out);
+                let start = out.len();
+                write_json(value, out);
+                // Compact JSON holds no tab or line break; its backslashes are doubled.
+                if out[start..].contains(&b'\\') {
+                    let json = out.split_off(start);
+                    copy_escape(&json, out);
+                }
             }
             value => match self.value_text(value) {
-                Some(text) => copy_escape(&text, out),
+                Some(text) => copy_escape(text.as_bytes(), out),
                 None => out.extend_from_slice(b"\\N"),
             },
         }
@@ -195,7 +206,7 @@ impl Target {
     }
 }
 
-/// Appends `value`'s JSON text (a number's digits, here).
+/// Appends `value`'s JSON text.
 fn write_json(value: &impl serde::Serialize, out: &mut Vec<u8>) {
     // Writing to memory does not fail.
     let _ = serde_json::to_writer(out, value);
@@ -325,63 +336,69 @@ impl Statement {
     }
 
     /// Appends `rows` through one COPY; `Ok(false)` when it failed on a
-    /// row-level error and was rolled back (the caller then inserts instead).
+    /// row-level error, or a value had no binary form, and was rolled back
+    /// (the caller then inserts instead).
+    ///
+    /// Rows go in chunks of [`COPY_CHUNK`] bytes, `buffer` holding one: the
+    /// server parses the first while the next is encoded. Typed records go
+    /// in COPY's binary format where their schema allows
+    /// ([`Statement::binary`]), otherwise (and JSON records) in its text format.
     async fn copy<R: RecordType>(
         &self,
         conn: &mut PgConnection,
         batch: &[R],
         rows: &[usize],
+        buffer: &mut Vec<u8>,
     ) -> Result<bool> {
+        let binary = self.binary::<R>();
         let list: Vec<String> = self.targets.iter().map(|t| quote_ident(&t.column)).collect();
-        let sql = format!("COPY {} ({}) FROM STDIN", self.table, list.join(", "));
-        let mut data = Vec::with_capacity(rows.len() * self.targets.len() * 12);
-        let mut scratch = String::new();
-        match R::as_json_slice(batch) {
-            Some(records) => {
-                for &row in rows {
-                    let record = &records[row];
-                    let mut fields = FieldsInOrder::new(record);
-                    for (i, t) in self.targets.iter().enumerate() {
-                        if i > 0 {
-                            data.push(b'\t');
-                        }
-                        let value = match t.source {
-                            Source::Field(_) => fields.get(&t.column),
-                            Source::Whole => Some(record),
-                        };
-                        t.copy_text(
-                            value.map_or(FieldValue::Absent, FieldValue::Json),
-                            &mut data,
-                            &mut scratch,
-                        );
-                    }
-                    data.push(b'\n');
-                }
-            }
-            // A typed record's fields, in column order, each found by its index.
-            None => {
-                for &row in rows {
-                    for (i, t) in self.targets.iter().enumerate() {
-                        if i > 0 {
-                            data.push(b'\t');
-                        }
-                        t.with_value(&batch[row], |value| t.copy_text(value, &mut data, &mut scratch));
-                    }
-                    data.push(b'\n');
-                }
-            }
-        }
+        let format = if binary { " (FORMAT binary)" } else { "" };
+        let sql = format!("COPY {} ({}) FROM STDIN{format}", self.table, list.join(", "));
         exec(conn, "SAVEPOINT faucet_copy").await?;
+        let json = R::as_json_slice(batch);
         let result = async {
             let mut copy = conn.copy_in_raw(&sql).await?;
-            copy.send(data).await?;
-            copy.finish().await
+            buffer.clear();
+            if binary {
+                buffer.extend_from_slice(binary_copy::HEADER);
+            }
+            for &row in rows {
+                let encoded = match json {
+                    Some(records) => {
+                        self.text_row_of_json(&records[row], buffer);
+                        true
+                    }
+                    None if binary => self.binary_row(&batch[row], buffer),
+                    None => {
+                        self.text_row(&batch[row], buffer);
+                        true
+                    }
+                };
+                if !encoded {
+                    copy.abort("a value has no binary form; the rows are inserted instead").await?;
+                    return Ok(false);
+                }
+                if buffer.len() >= COPY_CHUNK {
+                    copy.send(buffer.as_slice()).await?;
+                    buffer.clear();
+                }
+            }
+            if binary {
+                buffer.extend_from_slice(binary_copy::TRAILER);
+            }
+            copy.send(buffer.as_slice()).await?;
+            copy.finish().await.map(|_| true)
         }
         .await;
         match result {
-            Ok(_) => {
+            Ok(true) => {
                 exec(conn, "RELEASE faucet_copy").await?;
                 Ok(true)
+            }
+            Ok(false) => {
+                exec(conn, "ROLLBACK TO faucet_copy").await?;
+                tracing::debug!(table = %self.table, "a value has no binary form; inserting the batch row by row");
+                Ok(false)
             }
             Err(e) if row_level(&e) => {
                 exec(conn, "ROLLBACK TO faucet_copy").await?;
@@ -390,6 +407,57 @@ impl Statement {
             }
             Err(e) => Err(FaucetError::sink(describe(&e, "COPY"))),
         }
+    }
+
+    /// Whether a batch of `R` goes in COPY's binary format: typed records,
+    /// whose every column's type has a binary form that takes its field's type.
+    fn binary<R: RecordType>(&self) -> bool {
+        R::SCHEMA.is_some()
+            && self.targets.iter().all(|t| match (t.binary, t.source) {
+                (Some(binary), Source::Field(field)) => {
+                    field.schema_field::<R>().is_some_and(|f| binary.takes(&f.ty))
+                }
+                _ => false,
+            })
+    }
+
+    /// Appends a JSON record as a line of COPY's text format.
+    fn text_row_of_json(&self, record: &Value, out: &mut Vec<u8>) {
+        let mut fields = FieldsInOrder::new(record);
+        for (i, t) in self.targets.iter().enumerate() {
+            if i > 0 {
+                out.push(b'\t');
+            }
+            let value = match t.source {
+                Source::Field(_) => fields.get(&t.column),
+                Source::Whole => Some(record),
+            };
+            t.copy_text(value.map_or(FieldValue::Absent, FieldValue::Json), out);
+        }
+        out.push(b'\n');
+    }
+
+    /// Appends a typed record as a line of COPY's text format: its fields in
+    /// column order, each found by its index.
+    fn text_row<R: RecordType>(&self, record: &R, out: &mut Vec<u8>) {
+        for (i, t) in self.targets.iter().enumerate() {
+            if i > 0 {
+                out.push(b'\t');
+            }
+            t.with_value(record, |value| t.copy_text(value, out));
+        }
+        out.push(b'\n');
+    }
+
+    /// Appends a typed record as a tuple of COPY's binary format; false when
+    /// a value has no binary form (see [`binary_copy`]).
+    fn binary_row<R: RecordType>(&self, record: &R, out: &mut Vec<u8>) -> bool {
+        let count = i16::try_from(self.targets.len()).unwrap_or(i16::MAX);
+        out.extend_from_slice(&count.to_be_bytes());
+        self.targets.iter().all(|t| match t.binary {
+            Some(binary) => t.with_value(record, |value| binary.write(value, out)),
+            None => false,
+        })
     }
 }
 
@@ -444,8 +512,7 @@ fn quoted_element(text: &str, out: &mut String) {
 
 /// Escapes one value for COPY's text format: runs without a special byte
 /// are copied whole.
-fn copy_escape(text: &str, out: &mut Vec<u8>) {
-    let bytes = text.as_bytes();
+fn copy_escape(bytes: &[u8], out: &mut Vec<u8>) {
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
         let escaped: &[u8] = match b {
@@ -490,6 +557,7 @@ impl PostgresSink {
             columns: None,
             committed: None,
             in_transaction: false,
+            copy_buffer: Vec::new(),
         }
     }
 
@@ -584,14 +652,17 @@ impl PostgresSink {
     async fn transaction<R: RecordType>(&mut self, batch: &[R], token: CommitToken) -> Result<Done> {
         let table = self.table();
         let mut conn = self.conn.take().expect("checked by write_batch");
-        let result = self.transaction_on(&mut conn, &table, batch, token).await;
+        let mut buffer = std::mem::take(&mut self.copy_buffer);
+        let result = self.transaction_on(&mut conn, &mut buffer, &table, batch, token).await;
         self.conn = Some(conn);
+        self.copy_buffer = buffer;
         result
     }
 
     async fn transaction_on<R: RecordType>(
         &self,
         conn: &mut PgConnection,
+        buffer: &mut Vec<u8>,
         table: &str,
         batch: &[R],
         token: CommitToken,
@@ -679,6 +750,7 @@ impl PostgresSink {
                             column: columns[c].name.clone(),
                             ty: columns[c].ty.clone(),
                             kind: columns[c].kind,
+                            binary: columns[c].binary,
                             source: Source::Field(FieldIndex::of::<R>(&columns[c].name)),
                         })
                         .collect();
@@ -706,7 +778,7 @@ impl PostgresSink {
             let statement = self.statement(table, targets, Kind::Insert { conflict }, token.part);
             let copied = self.config.write_method == WriteMethod::Copy
                 && self.config.write.write_mode == WriteMode::Append
-                && statement.copy(conn, batch, &writes).await?;
+                && statement.copy(conn, batch, &writes, buffer).await?;
             if copied {
                 written += writes.len() as u64;
             } else {
@@ -757,7 +829,7 @@ fn target(columns: &[Column], column: &str, source: Source) -> Result<Target> {
         .iter()
         .find(|c| c.name == column)
         .ok_or_else(|| FaucetError::sink(format!("the table has no column {}", quote_ident(column))))?;
-    Ok(Target { column: c.name.clone(), ty: c.ty.clone(), kind: c.kind, source })
+    Ok(Target { column: c.name.clone(), ty: c.ty.clone(), kind: c.kind, binary: c.binary, source })
 }
 
 async fn run(conn: &mut PgConnection, sql: String, doing: &str) -> Result<()> {
@@ -791,7 +863,8 @@ async fn table_columns(conn: &mut PgConnection, table: &str) -> Result<Option<Ve
         let read =
             |i| row.try_get::<String, _>(i).map_err(|e| FaucetError::sink(describe(&e, "reading columns")));
         let (name, ty, typname, category) = (read(0)?, read(1)?, read(2)?, read(3)?);
-        columns.push(Column { name, ty, kind: ColumnKind::of(&typname, &category) });
+        let (kind, binary) = (ColumnKind::of(&typname, &category), BinaryType::of(&typname));
+        columns.push(Column { name, ty, kind, binary });
     }
     Ok((!columns.is_empty()).then_some(columns))
 }
@@ -991,5 +1064,37 @@ impl<R: RecordType> Writes<R> for PostgresSink {
                 Err(error.context(format!("table {}", self.table())))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::connectors::postgres::typed_tests::generated::Row;
+
+    fn statement(columns: &[(&str, &str)]) -> Statement {
+        let targets = columns
+            .iter()
+            .map(|&(name, typname)| Target {
+                column: name.to_owned(),
+                ty: typname.to_owned(),
+                kind: ColumnKind::of(typname, ""),
+                binary: BinaryType::of(typname),
+                source: Source::Field(FieldIndex::of::<Row>(name)),
+            })
+            .collect();
+        let kind = Kind::Insert { conflict: String::new() };
+        Statement { table: "t".to_owned(), targets, kind, per_statement: 1, part: 0 }
+    }
+
+    #[test]
+    fn typed_batches_go_binary_where_every_column_takes_its_field() {
+        let all =
+            [("id", "int8"), ("small", "int2"), ("label", "varchar"), ("doc", "jsonb"), ("tags", "json")];
+        assert!(statement(&all).binary::<Row>());
+        assert!(!statement(&all).binary::<Value>(), "JSON records go as text");
+        assert!(!statement(&[("id", "int8"), ("num", "numeric")]).binary::<Row>(), "no binary numeric");
+        assert!(!statement(&[("label", "int8")]).binary::<Row>(), "a string for the server to parse");
+        assert!(!statement(&[("id", "int8"), ("other", "int8")]).binary::<Row>(), "a column of no field");
     }
 }

@@ -29,6 +29,7 @@ use std::collections::VecDeque;
 
 use serde_json::{Value, json};
 use sqlx::postgres::{PgArguments, PgConnection, PgRow};
+use futures_util::TryStreamExt;
 use sqlx::{Arguments, AssertSqlSafe, Column, Executor, Row, SqlSafeStr, Statement};
 
 use super::values::{Kind, Misfit, RowDeserializer, convert, is_special_numeric, push_timestamp, to_json};
@@ -252,26 +253,36 @@ impl<R: RecordType> PostgresSource<R> {
     }
 
     /// Fetches up to `n` rows into `carry`; false when the cursor is exhausted.
+    ///
+    /// Typed records are decoded as the rows arrive, so no row is held longer
+    /// than it takes to decode it.
     async fn fetch(&mut self, n: usize) -> Result<bool> {
-        let conn = self.conn.as_mut().expect("opened");
+        let mut conn = self.conn.take().expect("opened");
+        let result = self.fetch_on(&mut conn, n).await;
+        self.conn = Some(conn);
+        result
+    }
+
+    async fn fetch_on(&mut self, conn: &mut PgConnection, n: usize) -> Result<bool> {
         let sql = format!("FETCH FORWARD {n} FROM {CURSOR}");
-        let rows = sqlx::raw_sql(AssertSqlSafe(sql))
-            .fetch_all(conn)
-            .await
-            .map_err(|e| FaucetError::source(describe(&e, "fetching rows")))?;
-        let got = rows.len();
+        let failed = |e: sqlx::Error| FaucetError::source(describe(&e, "fetching rows"));
         let keyed = self.config.replication_key.is_some();
         if R::SCHEMA.is_some() {
+            let mut rows = sqlx::raw_sql(AssertSqlSafe(sql)).fetch(conn);
             // The rows before these: the position of a row that does not fit.
             let before = self.offset + self.carry.len() as u64;
-            for (i, row) in rows.iter().enumerate() {
-                let key = if keyed { self.replication_key(row)? } else { None };
-                let read = R::deserialize(RowDeserializer::new(row, &self.kinds))
-                    .map_err(|misfit| Box::new(self.misfit(row, before + i as u64, misfit)));
+            let mut got = 0;
+            while let Some(row) = rows.try_next().await.map_err(failed)? {
+                let key = if keyed { self.replication_key(&row)? } else { None };
+                let read = R::deserialize(RowDeserializer::new(&row, &self.kinds))
+                    .map_err(|misfit| Box::new(self.misfit(&row, before + got, misfit)));
                 self.carry.push_back((read, key));
+                got += 1;
             }
-            return Ok(got == n);
+            return Ok(got == n as u64);
         }
+        let rows = sqlx::raw_sql(AssertSqlSafe(sql)).fetch_all(conn).await.map_err(failed)?;
+        let got = rows.len();
         let mut records = Vec::with_capacity(got);
         let mut keys = Vec::with_capacity(got);
         for row in &rows {
@@ -431,6 +442,9 @@ impl<R: RecordType> Source for PostgresSource<R> {
 
     async fn next_page(&mut self) -> Result<Option<Page<R>>> {
         if self.conn.is_none() {
+            // Rows fetched before (a fetch cut short) are read again from the position.
+            self.carry.clear();
+            self.exhausted = false;
             self.open().await?;
         }
         let size = self.config.batch_size.max(1);

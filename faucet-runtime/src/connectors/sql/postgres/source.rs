@@ -27,9 +27,9 @@
 
 use std::collections::VecDeque;
 
+use futures_util::TryStreamExt;
 use serde_json::{Value, json};
 use sqlx::postgres::{PgArguments, PgConnection, PgRow};
-use futures_util::TryStreamExt;
 use sqlx::{Arguments, AssertSqlSafe, Column, Executor, Row, SqlSafeStr, Statement};
 
 use super::values::{Kind, Misfit, RowDeserializer, convert, is_special_numeric, push_timestamp, to_json};

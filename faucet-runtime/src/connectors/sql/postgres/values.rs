@@ -15,7 +15,9 @@
 use std::fmt;
 
 use serde::de::value::BorrowedStrDeserializer;
-use serde::de::{self, DeserializeSeed, Deserializer, Error as _, MapAccess, Unexpected, Visitor};
+use serde::de::{
+    self, DeserializeSeed, Deserializer, Error as _, IntoDeserializer, MapAccess, Unexpected, Visitor,
+};
 use serde::{Deserialize, forward_to_deserialize_any};
 use serde_json::Value;
 use sqlx::Row;
@@ -87,19 +89,6 @@ pub(crate) fn to_json(kind: Kind, text: Option<&str>, name: &str) -> Result<Valu
 pub(crate) struct Column<'t> {
     pub(crate) kind: Kind,
     pub(crate) text: Option<&'t str>,
-}
-
-impl Column<'_> {
-    /// Whether the value is null: SQL NULL, or what the kind maps to null
-    /// (a float or numeric NaN or ±Infinity).
-    fn is_null(&self) -> bool {
-        match (self.kind, self.text) {
-            (_, None) => true,
-            (Kind::Float, Some(text)) => !text.parse::<f64>().is_ok_and(f64::is_finite),
-            (Kind::Numeric, Some(text)) => is_special_numeric(text),
-            _ => false,
-        }
-    }
 }
 
 /// Appends a timestamp's text in DateStyle ISO as `to_json` writes it:
@@ -177,8 +166,14 @@ impl<'de> Deserializer<'de> for Column<'de> {
     }
 
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Misfit> {
+        // SQL NULL, and what the kind maps to null: a float or numeric NaN or ±Infinity.
         match (self.kind, self.text) {
-            _ if self.is_null() => visitor.visit_none(),
+            (_, None) => visitor.visit_none(),
+            (Kind::Float, Some(text)) => match text.parse::<f64>() {
+                Ok(f) if f.is_finite() => visitor.visit_some(f.into_deserializer()),
+                _ => visitor.visit_none(),
+            },
+            (Kind::Numeric, Some(text)) if is_special_numeric(text) => visitor.visit_none(),
             // JSON's own `null` is the JSON deserializer's to tell.
             (Kind::Json, Some(text)) => {
                 let mut json = serde_json::Deserializer::from_str(text);

@@ -200,3 +200,120 @@ pub(crate) fn shapes<R: RecordType>(
     }
     groups
 }
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::config::sql::DeleteMarker;
+    use crate::schema::{FieldType, Schema};
+
+    const SCHEMA: Schema = Schema {
+        fields: &[
+            Field { name: "id", ty: FieldType::Integer, nullable: true, required: true },
+            Field { name: "op", ty: FieldType::String, nullable: false, required: true },
+            Field { name: "note", ty: FieldType::String, nullable: true, required: false },
+            Field { name: "extra", ty: FieldType::Integer, nullable: false, required: false },
+        ],
+        open: false,
+        origin: "a test",
+    };
+
+    /// A record with optional fields, as faucet-gen writes one.
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+    struct Change {
+        id: Option<i64>,
+        op: String,
+        #[serde(
+            default,
+            deserialize_with = "crate::schema::present",
+            skip_serializing_if = "Option::is_none"
+        )]
+        note: Option<Option<String>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        extra: Option<i64>,
+    }
+
+    impl RecordType for Change {
+        const SCHEMA: Option<&'static Schema> = Some(&SCHEMA);
+
+        fn field(&self, index: usize, _name: &str) -> FieldValue<'_> {
+            match index {
+                0 => self.id.map_or(FieldValue::Null, FieldValue::Int),
+                1 => FieldValue::Text(&self.op),
+                2 => match &self.note {
+                    None => FieldValue::Absent,
+                    Some(note) => note.as_deref().map_or(FieldValue::Null, FieldValue::Text),
+                },
+                3 => self.extra.map_or(FieldValue::Absent, FieldValue::Int),
+                _ => FieldValue::Absent,
+            }
+        }
+
+        fn to_json(&self) -> Cow<'_, Value> {
+            crate::record::json_of(self)
+        }
+
+        fn from_json(value: Value) -> crate::Result<Self> {
+            crate::record::from_json_value(value)
+        }
+    }
+
+    fn batch() -> Vec<Change> {
+        let json = [
+            json!({"id": 1, "op": "u", "note": "a"}),
+            json!({"id": 2, "op": "d"}),
+            json!({"id": 1, "op": "u", "note": null}),
+            json!({"id": null, "op": "u"}),
+            json!({"id": 3, "op": "u", "extra": 7}),
+            json!({"id": 4, "op": "u"}),
+        ];
+        json.into_iter().map(|v| Change::from_json(v).unwrap()).collect()
+    }
+
+    /// What a plan decided: writes, deletes, superseded, failures (row and message).
+    type Decided = (Vec<usize>, Vec<usize>, u64, Vec<(usize, String)>);
+
+    fn decided(plan: Plan, failures: &[StoredFailure]) -> Decided {
+        let failed = failures.iter().map(|f| (f.index, f.message.clone())).collect();
+        (plan.writes, plan.deletes, plan.superseded, failed)
+    }
+
+    #[test]
+    fn a_typed_batch_is_planned_and_grouped_as_its_json() {
+        let typed = batch();
+        let json: Vec<Value> = typed.iter().map(|r| r.to_json().into_owned()).collect();
+        let marker = DeleteMarker { field: "op".into(), values: vec![json!("d")] };
+        let key = vec!["id".to_owned()];
+        for (mode, unmapped) in [
+            (WriteMode::Upsert, UnmappedFields::Dlq),
+            (WriteMode::Upsert, UnmappedFields::Drop),
+            (WriteMode::Append, UnmappedFields::Dlq),
+        ] {
+            let keyed = mode != WriteMode::Append;
+            let keying = Keying {
+                mode,
+                key: if keyed { &key } else { &[] },
+                delete_marker: keyed.then_some(&marker),
+                unmapped,
+            };
+            for columns in [Some(&["id", "note"][..]), Some(&["id", "note", "extra"][..]), None] {
+                let (mut by_fields, mut by_json) = (Vec::new(), Vec::new());
+                let typed_plan = plan(&keying, &typed, columns, "t", 0, &mut by_fields);
+                let json_plan = keying.plan(&json, columns, "t", 0, &mut by_json);
+                assert_eq!(
+                    decided(typed_plan, &by_fields),
+                    decided(json_plan, &by_json),
+                    "{mode:?} {unmapped:?} {columns:?}"
+                );
+            }
+        }
+        let columns = ["id", "op", "note", "extra"];
+        let rows: Vec<usize> = (0..typed.len()).collect();
+        assert_eq!(shapes(&typed, rows.clone(), &columns), super::super::sink::shapes(&json, rows, &columns));
+        assert_eq!(shapes(&typed, vec![0, 1], &["id", "op"]), [(vec![0, 1], vec![0, 1])]);
+    }
+}

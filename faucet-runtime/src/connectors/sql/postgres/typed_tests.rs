@@ -292,6 +292,34 @@ async fn typed_and_untyped_writes_give_the_source_table_by_copy_and_by_upsert() 
 }
 
 #[tokio::test]
+async fn a_table_created_from_a_typed_batch_has_each_fields_declared_type() {
+    let mut db = TestSchema::new("pg_typed_create").await;
+    db.exec(SOURCE_TABLE).await;
+    let typed: Vec<Row> = read(&db).await;
+    let mut cfg = sink_config(&db.name, "made");
+    cfg.write.create_table = true;
+    cfg.write.columns = Some(generated::SCHEMA.fields);
+    let mut sink = opened(cfg, SCOPE).await;
+    let outcome = sink.write_batch(&typed, token(1, 0)).await.unwrap();
+    assert_eq!((outcome.written, failed(&outcome)), (4, vec![]));
+    let types = rows(
+        &mut db,
+        "SELECT string_agg(column_name || ' ' || format_type(atttypid, atttypmod), ', ' ORDER BY attnum) \
+         FROM information_schema.columns c JOIN pg_attribute a ON a.attrelid = 'made'::regclass AND a.attname = c.column_name \
+         WHERE c.table_schema = current_schema() AND c.table_name = 'made'",
+    )
+    .await;
+    assert_eq!(
+        types[0].get::<String, _>(0),
+        "id bigint, small bigint, big bigint, dbl double precision, num numeric, price numeric(12,2), label text, \
+         flag boolean, doc jsonb, raw jsonb, ts timestamp without time zone, tstz timestamp with time zone, day date, \
+         at time without time zone, bytes bytea, tags jsonb"
+    );
+    assert_eq!(differences(&mut db, "TABLE src", "TABLE made").await, 0);
+    db.drop_now().await;
+}
+
+#[tokio::test]
 async fn binary_copy_writes_what_text_copy_writes() {
     let mut db = TestSchema::new("pg_typed_binary").await;
     db.exec(SOURCE_TABLE).await;

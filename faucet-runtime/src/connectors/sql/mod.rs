@@ -26,3 +26,5 @@ pub(crate) mod sink;
 pub mod sqlite;
 #[cfg(any(feature = "mysql", feature = "sqlite"))]
 mod table_rows;
+#[cfg(feature = "postgres")]
+pub(crate) mod typed;

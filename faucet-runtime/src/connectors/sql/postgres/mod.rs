@@ -5,12 +5,16 @@
 //! password of a connection URL is registered as a secret, so no error
 //! message can carry it, and configs print their URL redacted.
 
+mod binary_copy;
 #[cfg(feature = "postgres-cdc")]
 pub mod cdc;
 mod sink;
 mod source;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod typed_tests;
+mod values;
 
 pub use sink::PostgresSink;
 pub use source::PostgresSource;

@@ -21,21 +21,27 @@ use serde_json::Value;
 use sqlx::postgres::{PgArguments, PgConnection};
 use sqlx::{Arguments, AssertSqlSafe, Row, SqlSafeStr, SqlStr};
 
+use super::binary_copy::{self, BinaryType};
 use super::{close, connect, describe, qualified, quote_ident, sqlstate};
 use crate::config::sql::{ColumnMapping, PostgresSinkConfig, UnmappedFields, WriteMethod, WriteMode};
 use crate::connectors::sql::sink::{
     ColumnNames, Committed, FieldsInOrder, Keying, NewColumns, StoredFailure, TOKEN_TABLE, added_type,
     check_identifier, create_columns, infer_columns, new_columns, outcome, page_failures,
-    refuse_earlier_lineage, shapes, unnameable_rows,
+    refuse_earlier_lineage, unnameable_rows,
 };
+use crate::connectors::sql::typed::{self, FieldIndex, field_json, scalar_json};
 use crate::error::{FaucetError, Result};
 use crate::number;
 use crate::page::{CommitToken, Record};
+use crate::record::{FieldValue, RecordType, json_batch};
 use crate::schema::{Field, FieldType};
 use crate::sink::{OpenContext, Sink, WriteOutcome, Writes};
 
 /// PostgreSQL's limit on bound parameters per statement.
 const MAX_PARAMS: usize = 65535;
+
+/// The bytes of COPY data sent at a time.
+const COPY_CHUNK: usize = 128 * 1024;
 
 /// One column of the target table.
 #[derive(Debug, Clone)]
@@ -45,6 +51,8 @@ struct Column {
     ty: String,
     /// How a record's value becomes this column's input text.
     kind: ColumnKind,
+    /// Its type's form in binary COPY, when typed records can be written in it.
+    binary: Option<BinaryType>,
 }
 
 /// Column types whose input text is not simply the JSON value's text.
@@ -82,13 +90,15 @@ pub struct PostgresSink {
     columns: Option<Vec<Column>>,
     committed: Option<Committed>,
     in_transaction: bool,
+    /// The COPY data being sent, kept from batch to batch.
+    copy_buffer: Vec<u8>,
 }
 
 /// Where a statement's value for one column comes from.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 enum Source {
-    /// A record field.
-    Field(String),
+    /// The record's field named as the column.
+    Field(FieldIndex),
     /// The whole record (jsonb mapping).
     Whole,
 }
@@ -99,50 +109,81 @@ struct Target {
     column: String,
     ty: String,
     kind: ColumnKind,
+    binary: Option<BinaryType>,
     source: Source,
 }
 
 impl Target {
-    /// Appends the value in COPY's text format (`\\N` for NULL). Strings,
-    /// numbers and booleans are escaped straight from the record; the other
-    /// shapes go through `scratch`, a buffer reused from row to row.
-    fn copy_text(
-        &self,
-        fields: &mut FieldsInOrder<'_>,
-        record: &Record,
-        out: &mut Vec<u8>,
-        scratch: &mut String,
-    ) {
-        use std::fmt::Write as _;
-        let value = match &self.source {
-            Source::Field(field) => fields.get(field),
-            Source::Whole => Some(record),
-        };
+    /// Calls `encode` with this column's value in `record`.
+    #[inline]
+    fn with_value<R: RecordType, T>(&self, record: &R, encode: impl FnOnce(FieldValue<'_>) -> T) -> T {
+        match self.source {
+            Source::Whole => encode(FieldValue::Json(&record.to_json())),
+            Source::Field(field) => match field.get(record, &self.column) {
+                FieldValue::Nested => {
+                    encode(FieldValue::Json(&field_json(record, &self.column, FieldValue::Nested)))
+                }
+                value => encode(value),
+            },
+        }
+    }
+
+    /// Appends `value` in COPY's text format (`\\N` for NULL). Strings,
+    /// numbers and booleans are written straight from the record, as their
+    /// JSON would be (see [`Target::copy_json`]).
+    fn copy_text(&self, value: FieldValue<'_>, out: &mut Vec<u8>) {
+        let plain_or_json = matches!(self.kind, ColumnKind::Plain | ColumnKind::Json);
         match value {
-            None | Some(Value::Null) => out.extend_from_slice(b"\\N"),
-            Some(Value::String(s)) if self.kind == ColumnKind::Plain => copy_escape(s, out),
-            Some(Value::Bool(b)) if self.kind == ColumnKind::Plain => {
+            FieldValue::Absent | FieldValue::Null => out.extend_from_slice(b"\\N"),
+            FieldValue::Json(value) => self.copy_json(value, out),
+            FieldValue::Text(text) if matches!(self.kind, ColumnKind::Plain | ColumnKind::Array) => {
+                copy_escape(text.as_bytes(), out)
+            }
+            FieldValue::Bool(b) if plain_or_json => out.extend_from_slice(if b { b"true" } else { b"false" }),
+            // Digits and JSON's shortest round-trip text of a double: nothing to escape.
+            FieldValue::Int(i) if plain_or_json => write_json(&i, out),
+            FieldValue::Float(f) if plain_or_json && f.is_finite() => write_json(&f, out),
+            other => self.copy_json(&scalar_json(other), out),
+        }
+    }
+
+    /// Appends a JSON value in COPY's text format.
+    fn copy_json(&self, value: &Value, out: &mut Vec<u8>) {
+        match value {
+            Value::Null => out.extend_from_slice(b"\\N"),
+            Value::String(s) if self.kind == ColumnKind::Plain => copy_escape(s.as_bytes(), out),
+            Value::Bool(b) if self.kind == ColumnKind::Plain => {
                 out.extend_from_slice(if *b { b"true" } else { b"false" })
             }
-            Some(value @ (Value::Number(_) | Value::Object(_) | Value::Array(_)))
+            Value::Number(_) | Value::Object(_) | Value::Array(_)
                 if self.kind == ColumnKind::Plain || self.kind == ColumnKind::Json =>
             {
-                scratch.clear();
-                let _ = write!(scratch, "{value}");
-                copy_escape(scratch, out);
+                let start = out.len();
+                write_json(value, out);
+                // Compact JSON holds no tab or line break; its backslashes are doubled.
+                if out[start..].contains(&b'\\') {
+                    let json = out.split_off(start);
+                    copy_escape(&json, out);
+                }
             }
-            Some(value) => match self.value_text(value) {
-                Some(text) => copy_escape(&text, out),
+            value => match self.value_text(value) {
+                Some(text) => copy_escape(text.as_bytes(), out),
                 None => out.extend_from_slice(b"\\N"),
             },
         }
     }
 
     /// The value's text for the server, or `None` for NULL.
-    fn text(&self, record: &Record) -> Option<String> {
-        match &self.source {
-            Source::Whole => Some(record.to_string()),
-            Source::Field(field) => self.value_text(record.get(field.as_str())?),
+    fn text<R: RecordType>(&self, record: &R) -> Option<String> {
+        match self.source {
+            Source::Whole => Some(record.to_json().to_string()),
+            Source::Field(_) => self.with_value(record, |value| match value {
+                FieldValue::Json(value) => self.value_text(value),
+                FieldValue::Text(text) if matches!(self.kind, ColumnKind::Plain | ColumnKind::Array) => {
+                    Some(text.to_owned())
+                }
+                value => self.value_text(&scalar_json(value)),
+            }),
         }
     }
 
@@ -163,6 +204,12 @@ impl Target {
             nested => Some(nested.to_string()),
         }
     }
+}
+
+/// Appends `value`'s JSON text.
+fn write_json(value: &impl serde::Serialize, out: &mut Vec<u8>) {
+    // Writing to memory does not fail.
+    let _ = serde_json::to_writer(out, value);
 }
 
 /// What one statement does to its rows.
@@ -222,7 +269,7 @@ impl Statement {
         AssertSqlSafe(sql).into_sql_str()
     }
 
-    fn arguments(&self, batch: &[Record], rows: &[usize]) -> Result<PgArguments> {
+    fn arguments<R: RecordType>(&self, batch: &[R], rows: &[usize]) -> Result<PgArguments> {
         let mut args = PgArguments::default();
         args.reserve(rows.len() * self.targets.len(), 0);
         for &row in rows {
@@ -235,10 +282,10 @@ impl Statement {
     }
 
     /// Runs the statement over `rows`, isolating row-level failures; returns the rows done.
-    async fn run(
+    async fn run<R: RecordType>(
         &self,
         conn: &mut PgConnection,
-        batch: &[Record],
+        batch: &[R],
         rows: &[usize],
         failures: &mut Vec<StoredFailure>,
     ) -> Result<u64> {
@@ -261,10 +308,10 @@ impl Statement {
     }
 
     /// Each row under its own savepoint, so a failing row undoes only itself.
-    async fn one_by_one(
+    async fn one_by_one<R: RecordType>(
         &self,
         conn: &mut PgConnection,
-        batch: &[Record],
+        batch: &[R],
         rows: &[usize],
         failures: &mut Vec<StoredFailure>,
     ) -> Result<u64> {
@@ -289,33 +336,68 @@ impl Statement {
     }
 
     /// Appends `rows` through one COPY; `Ok(false)` when it failed on a
-    /// row-level error and was rolled back (the caller then inserts instead).
-    async fn copy(&self, conn: &mut PgConnection, batch: &[Record], rows: &[usize]) -> Result<bool> {
+    /// row-level error, or a value had no binary form, and was rolled back
+    /// (the caller then inserts instead).
+    ///
+    /// Rows go in chunks of [`COPY_CHUNK`] bytes, `buffer` holding one: the
+    /// server parses the first while the next is encoded. Typed records go
+    /// in COPY's binary format where their schema allows
+    /// ([`Statement::binary`]), otherwise (and JSON records) in its text format.
+    async fn copy<R: RecordType>(
+        &self,
+        conn: &mut PgConnection,
+        batch: &[R],
+        rows: &[usize],
+        buffer: &mut Vec<u8>,
+    ) -> Result<bool> {
+        let binary = self.binary::<R>();
         let list: Vec<String> = self.targets.iter().map(|t| quote_ident(&t.column)).collect();
-        let sql = format!("COPY {} ({}) FROM STDIN", self.table, list.join(", "));
-        let mut data = Vec::with_capacity(rows.len() * self.targets.len() * 12);
-        let mut scratch = String::new();
-        for &row in rows {
-            let mut fields = FieldsInOrder::new(&batch[row]);
-            for (i, t) in self.targets.iter().enumerate() {
-                if i > 0 {
-                    data.push(b'\t');
-                }
-                t.copy_text(&mut fields, &batch[row], &mut data, &mut scratch);
-            }
-            data.push(b'\n');
-        }
+        let format = if binary { " (FORMAT binary)" } else { "" };
+        let sql = format!("COPY {} ({}) FROM STDIN{format}", self.table, list.join(", "));
         exec(conn, "SAVEPOINT faucet_copy").await?;
+        let json = R::as_json_slice(batch);
         let result = async {
             let mut copy = conn.copy_in_raw(&sql).await?;
-            copy.send(data).await?;
-            copy.finish().await
+            buffer.clear();
+            if binary {
+                buffer.extend_from_slice(binary_copy::HEADER);
+            }
+            for &row in rows {
+                let encoded = match json {
+                    Some(records) => {
+                        self.text_row_of_json(&records[row], buffer);
+                        true
+                    }
+                    None if binary => self.binary_row(&batch[row], buffer),
+                    None => {
+                        self.text_row(&batch[row], buffer);
+                        true
+                    }
+                };
+                if !encoded {
+                    copy.abort("a value has no binary form; the rows are inserted instead").await?;
+                    return Ok(false);
+                }
+                if buffer.len() >= COPY_CHUNK {
+                    copy.send(buffer.as_slice()).await?;
+                    buffer.clear();
+                }
+            }
+            if binary {
+                buffer.extend_from_slice(binary_copy::TRAILER);
+            }
+            copy.send(buffer.as_slice()).await?;
+            copy.finish().await.map(|_| true)
         }
         .await;
         match result {
-            Ok(_) => {
-                exec(conn, "RELEASE faucet_copy").await?;
-                Ok(true)
+            // The savepoint is left in place (a round trip less): the commit
+            // releases it, and a later `ROLLBACK TO` names the latest of its name.
+            Ok(true) => Ok(true),
+            Ok(false) => {
+                exec(conn, "ROLLBACK TO faucet_copy").await?;
+                tracing::debug!(table = %self.table, "a value has no binary form; inserting the batch row by row");
+                Ok(false)
             }
             Err(e) if row_level(&e) => {
                 exec(conn, "ROLLBACK TO faucet_copy").await?;
@@ -324,6 +406,57 @@ impl Statement {
             }
             Err(e) => Err(FaucetError::sink(describe(&e, "COPY"))),
         }
+    }
+
+    /// Whether a batch of `R` goes in COPY's binary format: typed records,
+    /// whose every column's type has a binary form that takes its field's type.
+    fn binary<R: RecordType>(&self) -> bool {
+        R::SCHEMA.is_some()
+            && self.targets.iter().all(|t| match (t.binary, t.source) {
+                (Some(binary), Source::Field(field)) => {
+                    field.schema_field::<R>().is_some_and(|f| binary.takes(&f.ty))
+                }
+                _ => false,
+            })
+    }
+
+    /// Appends a JSON record as a line of COPY's text format.
+    fn text_row_of_json(&self, record: &Value, out: &mut Vec<u8>) {
+        let mut fields = FieldsInOrder::new(record);
+        for (i, t) in self.targets.iter().enumerate() {
+            if i > 0 {
+                out.push(b'\t');
+            }
+            let value = match t.source {
+                Source::Field(_) => fields.get(&t.column),
+                Source::Whole => Some(record),
+            };
+            t.copy_text(value.map_or(FieldValue::Absent, FieldValue::Json), out);
+        }
+        out.push(b'\n');
+    }
+
+    /// Appends a typed record as a line of COPY's text format: its fields in
+    /// column order, each found by its index.
+    fn text_row<R: RecordType>(&self, record: &R, out: &mut Vec<u8>) {
+        for (i, t) in self.targets.iter().enumerate() {
+            if i > 0 {
+                out.push(b'\t');
+            }
+            t.with_value(record, |value| t.copy_text(value, out));
+        }
+        out.push(b'\n');
+    }
+
+    /// Appends a typed record as a tuple of COPY's binary format; false when
+    /// a value has no binary form (see [`binary_copy`]).
+    fn binary_row<R: RecordType>(&self, record: &R, out: &mut Vec<u8>) -> bool {
+        let count = i16::try_from(self.targets.len()).unwrap_or(i16::MAX);
+        out.extend_from_slice(&count.to_be_bytes());
+        self.targets.iter().all(|t| match t.binary {
+            Some(binary) => t.with_value(record, |value| binary.write(value, out)),
+            None => false,
+        })
     }
 }
 
@@ -378,8 +511,7 @@ fn quoted_element(text: &str, out: &mut String) {
 
 /// Escapes one value for COPY's text format: runs without a special byte
 /// are copied whole.
-fn copy_escape(text: &str, out: &mut Vec<u8>) {
-    let bytes = text.as_bytes();
+fn copy_escape(bytes: &[u8], out: &mut Vec<u8>) {
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
         let escaped: &[u8] = match b {
@@ -424,6 +556,7 @@ impl PostgresSink {
             columns: None,
             committed: None,
             in_transaction: false,
+            copy_buffer: Vec::new(),
         }
     }
 
@@ -515,19 +648,22 @@ impl PostgresSink {
     }
 
     /// Everything of a batch between `BEGIN` and `COMMIT`.
-    async fn transaction(&mut self, batch: &[Record], token: CommitToken) -> Result<Done> {
+    async fn transaction<R: RecordType>(&mut self, batch: &[R], token: CommitToken) -> Result<Done> {
         let table = self.table();
         let mut conn = self.conn.take().expect("checked by write_batch");
-        let result = self.transaction_on(&mut conn, &table, batch, token).await;
+        let mut buffer = std::mem::take(&mut self.copy_buffer);
+        let result = self.transaction_on(&mut conn, &mut buffer, &table, batch, token).await;
         self.conn = Some(conn);
+        self.copy_buffer = buffer;
         result
     }
 
-    async fn transaction_on(
+    async fn transaction_on<R: RecordType>(
         &self,
         conn: &mut PgConnection,
+        buffer: &mut Vec<u8>,
         table: &str,
-        batch: &[Record],
+        batch: &[R],
         token: CommitToken,
     ) -> Result<Done> {
         let mut failures: Vec<StoredFailure> = Vec::new();
@@ -536,6 +672,8 @@ impl PostgresSink {
             Some(columns) => Some(columns.clone()),
             None if !self.config.write.create_table => return Err(missing_table(table)),
             None => {
+                // The first batch only: the table is made from the records' JSON.
+                let batch = &*json_batch(batch);
                 let unnameable = match self.config.column_mapping {
                     ColumnMapping::AutoMap => unnameable_rows(batch, COLUMN_NAMES, table),
                     ColumnMapping::Json { .. } => Vec::new(),
@@ -558,7 +696,14 @@ impl PostgresSink {
         let auto_map = self.config.column_mapping == ColumnMapping::AutoMap;
         // A table just created from this batch has a column for each of its keys.
         let mut columns = columns;
-        if auto_map && created.is_none() && self.config.write.unmapped_fields == UnmappedFields::AddColumn {
+        let names: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
+        let marker = self.config.write.delete_marker.as_ref().map(|m| m.field.as_str());
+        if auto_map
+            && created.is_none()
+            && self.config.write.unmapped_fields == UnmappedFields::AddColumn
+            && typed::may_hold_unmapped::<R>(&names, marker)
+        {
+            let batch = &*json_batch(batch);
             let altered = self.add_columns(conn, table, batch, &columns, token.part, &mut failures).await?;
             if let Some(altered) = altered {
                 columns = altered.clone();
@@ -567,8 +712,14 @@ impl PostgresSink {
         }
 
         let names: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
-        let plan =
-            self.keying().plan(batch, auto_map.then_some(&names[..]), table, token.part, &mut failures);
+        let plan = typed::plan(
+            &self.keying(),
+            batch,
+            auto_map.then_some(&names[..]),
+            table,
+            token.part,
+            &mut failures,
+        );
         let mut written = plan.superseded;
         if !plan.deletes.is_empty() {
             let targets: Vec<Target> = self
@@ -576,7 +727,7 @@ impl PostgresSink {
                 .write
                 .key
                 .iter()
-                .map(|k| target(&columns, k, Source::Field(k.clone())))
+                .map(|k| target(&columns, k, Source::Field(FieldIndex::of::<R>(k))))
                 .collect::<Result<_>>()?;
             let statement = self.statement(table, targets, Kind::Delete, token.part);
             written += statement.run(conn, batch, &plan.deletes, &mut failures).await?;
@@ -589,7 +740,7 @@ impl PostgresSink {
                 vec![(vec![target(&columns, column, Source::Whole)?], plan.writes)]
             }
             ColumnMapping::Json { .. } => Vec::new(),
-            ColumnMapping::AutoMap => shapes(batch, plan.writes, &names)
+            ColumnMapping::AutoMap => typed::shapes(batch, plan.writes, &names)
                 .into_iter()
                 .map(|(shape, rows)| {
                     let targets = shape
@@ -598,7 +749,8 @@ impl PostgresSink {
                             column: columns[c].name.clone(),
                             ty: columns[c].ty.clone(),
                             kind: columns[c].kind,
-                            source: Source::Field(columns[c].name.clone()),
+                            binary: columns[c].binary,
+                            source: Source::Field(FieldIndex::of::<R>(&columns[c].name)),
                         })
                         .collect();
                     (targets, rows)
@@ -625,7 +777,7 @@ impl PostgresSink {
             let statement = self.statement(table, targets, Kind::Insert { conflict }, token.part);
             let copied = self.config.write_method == WriteMethod::Copy
                 && self.config.write.write_mode == WriteMode::Append
-                && statement.copy(conn, batch, &writes).await?;
+                && statement.copy(conn, batch, &writes, buffer).await?;
             if copied {
                 written += writes.len() as u64;
             } else {
@@ -676,7 +828,7 @@ fn target(columns: &[Column], column: &str, source: Source) -> Result<Target> {
         .iter()
         .find(|c| c.name == column)
         .ok_or_else(|| FaucetError::sink(format!("the table has no column {}", quote_ident(column))))?;
-    Ok(Target { column: c.name.clone(), ty: c.ty.clone(), kind: c.kind, source })
+    Ok(Target { column: c.name.clone(), ty: c.ty.clone(), kind: c.kind, binary: c.binary, source })
 }
 
 async fn run(conn: &mut PgConnection, sql: String, doing: &str) -> Result<()> {
@@ -710,7 +862,8 @@ async fn table_columns(conn: &mut PgConnection, table: &str) -> Result<Option<Ve
         let read =
             |i| row.try_get::<String, _>(i).map_err(|e| FaucetError::sink(describe(&e, "reading columns")));
         let (name, ty, typname, category) = (read(0)?, read(1)?, read(2)?, read(3)?);
-        columns.push(Column { name, ty, kind: ColumnKind::of(&typname, &category) });
+        let (kind, binary) = (ColumnKind::of(&typname, &category), BinaryType::of(&typname));
+        columns.push(Column { name, ty, kind, binary });
     }
     Ok((!columns.is_empty()).then_some(columns))
 }
@@ -875,9 +1028,8 @@ impl Sink for PostgresSink {
     }
 }
 
-impl<R: crate::RecordType> Writes<R> for PostgresSink {
+impl<R: RecordType> Writes<R> for PostgresSink {
     async fn write_batch(&mut self, batch: &[R], token: CommitToken) -> Result<WriteOutcome> {
-        let batch = &*crate::record::json_batch(batch);
         let Some(conn) = self.conn.as_mut() else {
             return Err(FaucetError::sink("the `postgres` sink was written to before it was opened"));
         };
@@ -911,5 +1063,37 @@ impl<R: crate::RecordType> Writes<R> for PostgresSink {
                 Err(error.context(format!("table {}", self.table())))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::connectors::postgres::typed_tests::generated::Row;
+
+    fn statement(columns: &[(&str, &str)]) -> Statement {
+        let targets = columns
+            .iter()
+            .map(|&(name, typname)| Target {
+                column: name.to_owned(),
+                ty: typname.to_owned(),
+                kind: ColumnKind::of(typname, ""),
+                binary: BinaryType::of(typname),
+                source: Source::Field(FieldIndex::of::<Row>(name)),
+            })
+            .collect();
+        let kind = Kind::Insert { conflict: String::new() };
+        Statement { table: "t".to_owned(), targets, kind, per_statement: 1, part: 0 }
+    }
+
+    #[test]
+    fn typed_batches_go_binary_where_every_column_takes_its_field() {
+        let all =
+            [("id", "int8"), ("small", "int2"), ("label", "varchar"), ("doc", "jsonb"), ("tags", "json")];
+        assert!(statement(&all).binary::<Row>());
+        assert!(!statement(&all).binary::<Value>(), "JSON records go as text");
+        assert!(!statement(&[("id", "int8"), ("num", "numeric")]).binary::<Row>(), "no binary numeric");
+        assert!(!statement(&[("label", "int8")]).binary::<Row>(), "a string for the server to parse");
+        assert!(!statement(&[("id", "int8"), ("other", "int8")]).binary::<Row>(), "a column of no field");
     }
 }

@@ -3,10 +3,17 @@
 //! The run opens one `REPEATABLE READ READ ONLY` transaction, declares a
 //! cursor over the query and `FETCH`es `batch_size` rows per page, so memory
 //! holds one page whatever the result's size. Every column is converted on
-//! the server to a text form chosen by its type and turned into JSON here
-//! (see `docs/databases.md` for the table): integers become numbers, numeric
-//! exact strings, floats numbers (NaN and ±Infinity null), json nested JSON,
-//! timestamps RFC 3339 in UTC, bytea base64, arrays arrays.
+//! the server to a text form chosen by its type and turned into a value here
+//! (see [`super::values`], and `docs/databases.md` for the table): integers
+//! become numbers, numeric exact strings, floats numbers (NaN and ±Infinity
+//! null), json nested JSON, timestamps RFC 3339 in UTC, bytea base64, arrays
+//! arrays.
+//!
+//! The records are JSON maps, or, through [`IntoTyped`], a struct generated
+//! from the query's schema: each row is then deserialized straight into it,
+//! column by column, and a row that does not fit (a NULL where the struct has
+//! no `Option`, a declared type the column's values are not) is rejected with
+//! a schema error naming the column and the row.
 //!
 //! Positions:
 //! - with `replication_key`, rows are read `WHERE key > $bookmark ORDER BY key`
@@ -20,46 +27,37 @@
 
 use std::collections::VecDeque;
 
-use serde_json::{Number, Value, json};
+use futures_util::TryStreamExt;
+use serde_json::{Value, json};
 use sqlx::postgres::{PgArguments, PgConnection, PgRow};
 use sqlx::{Arguments, AssertSqlSafe, Column, Executor, Row, SqlSafeStr, Statement};
 
+use super::values::{Kind, Misfit, RowDeserializer, convert, is_special_numeric, push_timestamp, to_json};
 use super::{close, connect, describe, qualified, quote_ident};
 use crate::config::sql::{PostgresSourceConfig, SourceInput};
 use crate::error::{FaucetError, Result};
-use crate::page::{Page, Record};
+use crate::page::{Page, Rejected};
+use crate::record::{self, RecordType};
 use crate::reshape;
 use crate::source::Source;
-
-/// How a column's server-side text turns into JSON.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Kind {
-    Int,
-    Float,
-    /// numeric: an exact string (NaN and ±Infinity null).
-    Numeric,
-    Bool,
-    /// json, jsonb, and arrays (sent as JSON).
-    Json,
-    /// A float array: JSON whose "NaN"/"Infinity" strings become null.
-    FloatArray,
-    /// bytea, sent as base64.
-    Bytes,
-    /// Anything else: its text.
-    Text,
-}
+use crate::typed_source::IntoTyped;
 
 /// The name of the cursor.
 const CURSOR: &str = "faucet_cursor";
 
-/// Reads a query or table in pages through a cursor.
+/// Reads a query or table in pages through a cursor, as records of type `R`:
+/// JSON maps, or the struct generated from the query's schema (see [`IntoTyped`]).
 #[derive(Debug)]
-pub struct PostgresSource {
+pub struct PostgresSource<R = Value> {
     config: PostgresSourceConfig,
     conn: Option<PgConnection>,
     kinds: Vec<(String, Kind)>,
-    /// Rows fetched but not yet paged (the look-ahead of replication mode).
-    carry: VecDeque<(Value, Option<String>)>,
+    /// The positions of the table's primary-key columns among `kinds`: they
+    /// name a row that does not fit the record type.
+    key_columns: Vec<usize>,
+    /// Rows fetched but not yet paged (the look-ahead of replication mode),
+    /// each with its replication key.
+    carry: VecDeque<(Read<R>, Option<String>)>,
     /// Rows read so far (the position without a replication key).
     offset: u64,
     /// The largest replication key value confirmed so far.
@@ -69,16 +67,38 @@ pub struct PostgresSource {
     spare: Vec<Value>,
 }
 
+/// A row read: its record, or why it does not fit the record type.
+type Read<R> = std::result::Result<R, Box<Rejected>>;
+
 impl PostgresSource {
     /// A source for `config`; nothing is read before [`Source::resume`].
     pub fn new(config: PostgresSourceConfig) -> Self {
+        PostgresSource::at(config, 0, None)
+    }
+}
+
+impl<R: RecordType> IntoTyped<R> for PostgresSource {
+    type Typed = PostgresSource<R>;
+
+    /// The same source, yielding `R`. Rows fetched already are fetched again
+    /// (the cursor reopens at the position of the last page yielded).
+    fn into_typed(self) -> PostgresSource<R> {
+        PostgresSource::at(self.config, self.offset, self.after)
+    }
+}
+
+impl<R: RecordType> PostgresSource<R> {
+    /// A source for `config` positioned after `offset` rows, or after the
+    /// replication key value `after`; the cursor opens on the first page.
+    fn at(config: PostgresSourceConfig, offset: u64, after: Option<String>) -> Self {
         PostgresSource {
             config,
             conn: None,
             kinds: Vec::new(),
+            key_columns: Vec::new(),
             carry: VecDeque::new(),
-            offset: 0,
-            after: None,
+            offset,
+            after,
             exhausted: false,
             spare: Vec::new(),
         }
@@ -124,7 +144,8 @@ impl PostgresSource {
         let err = |e: sqlx::Error, doing: &str| FaucetError::source(describe(&e, doing));
         sqlx::raw_sql(
             "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL TIME ZONE 'UTC'; \
-             SET LOCAL extra_float_digits = 1; SET LOCAL IntervalStyle = 'iso_8601'; \
+             SET LOCAL DateStyle = 'ISO, MDY'; SET LOCAL extra_float_digits = 1; \
+             SET LOCAL IntervalStyle = 'iso_8601'; \
              SET LOCAL synchronize_seqscans = off",
         )
         .execute(&mut conn)
@@ -225,25 +246,55 @@ impl PostgresSource {
                 .await
                 .map_err(|e| err(e, "skipping read rows"))?;
         }
+        self.key_columns = pk.iter().filter_map(|c| names.iter().position(|n| n == c)).collect();
         self.kinds = kinds;
         self.conn = Some(conn);
         Ok(())
     }
 
     /// Fetches up to `n` rows into `carry`; false when the cursor is exhausted.
+    ///
+    /// Typed records are decoded as the rows arrive, so no row is held longer
+    /// than it takes to decode it.
     async fn fetch(&mut self, n: usize) -> Result<bool> {
-        let conn = self.conn.as_mut().expect("opened");
+        let mut conn = self.conn.take().expect("opened");
+        let result = self.fetch_on(&mut conn, n).await;
+        self.conn = Some(conn);
+        result
+    }
+
+    async fn fetch_on(&mut self, conn: &mut PgConnection, n: usize) -> Result<bool> {
         let sql = format!("FETCH FORWARD {n} FROM {CURSOR}");
-        let rows = sqlx::raw_sql(AssertSqlSafe(sql))
-            .fetch_all(conn)
-            .await
-            .map_err(|e| FaucetError::source(describe(&e, "fetching rows")))?;
-        let got = rows.len();
+        let failed = |e: sqlx::Error| FaucetError::source(describe(&e, "fetching rows"));
         let keyed = self.config.replication_key.is_some();
-        for row in rows {
+        if R::SCHEMA.is_some() {
+            let mut rows = sqlx::raw_sql(AssertSqlSafe(sql)).fetch(conn);
+            // The rows before these: the position of a row that does not fit.
+            let before = self.offset + self.carry.len() as u64;
+            let mut got = 0;
+            while let Some(row) = rows.try_next().await.map_err(failed)? {
+                let key = if keyed { self.replication_key(&row)? } else { None };
+                let read = R::deserialize(RowDeserializer::new(&row, &self.kinds))
+                    .map_err(|misfit| Box::new(self.misfit(&row, before + got, misfit)));
+                self.carry.push_back((read, key));
+                got += 1;
+            }
+            return Ok(got == n as u64);
+        }
+        let rows = sqlx::raw_sql(AssertSqlSafe(sql)).fetch_all(conn).await.map_err(failed)?;
+        let got = rows.len();
+        let mut records = Vec::with_capacity(got);
+        let mut keys = Vec::with_capacity(got);
+        for row in &rows {
             let spare = self.spare.pop();
-            let (record, key) = self.record(&row, keyed, spare)?;
-            self.carry.push_back((record, key));
+            let (record, key) = self.record(row, keyed, spare)?;
+            records.push(record);
+            keys.push(key);
+        }
+        match R::from_json_vec(records) {
+            Ok(records) => self.carry.extend(records.into_iter().map(Ok).zip(keys)),
+            // A record type without a schema that is not JSON: decoded from the JSON.
+            Err(json) => self.carry.extend(json.into_iter().map(decode).zip(keys)),
         }
         Ok(got == n)
     }
@@ -264,39 +315,50 @@ impl PostgresSource {
         for (i, ((name, kind), value)) in self.kinds.iter().zip(object.values_mut()).enumerate() {
             set_json(value, *kind, text(i, name)?, name)?;
         }
-        let key = if keyed {
-            row.try_get::<Option<String>, _>(self.kinds.len())
-                .map_err(|e| FaucetError::source(describe(&e, "reading the replication key")))?
-        } else {
-            None
-        };
+        let key = if keyed { self.replication_key(row)? } else { None };
         Ok((Value::Object(object), key))
+    }
+
+    /// The row's replication key, as text (the column after the query's).
+    fn replication_key(&self, row: &PgRow) -> Result<Option<String>> {
+        row.try_get::<Option<String>, _>(self.kinds.len())
+            .map_err(|e| FaucetError::source(describe(&e, "reading the replication key")))
+    }
+
+    /// The reject of a row that does not fit the record type: its JSON as
+    /// the payload, and a schema error naming the column and the row, by its
+    /// primary key, its replication key, or its position (`before` rows
+    /// precede it).
+    fn misfit(&self, row: &PgRow, before: u64, misfit: Misfit) -> Rejected {
+        let text = |i: usize| match row.try_get_unchecked::<Option<&str>, _>(i) {
+            Ok(Some(text)) => text.to_owned(),
+            _ => "NULL".to_owned(),
+        };
+        let named = |pairs: Vec<(&str, String)>| {
+            let pairs: Vec<String> = pairs.iter().map(|(name, value)| format!("{name} = {value}")).collect();
+            format!("the row with {}", pairs.join(", "))
+        };
+        let row_name = match &self.config.replication_key {
+            _ if !self.key_columns.is_empty() => {
+                named(self.key_columns.iter().map(|&i| (self.kinds[i].0.as_str(), text(i))).collect())
+            }
+            Some(key) => named(vec![(key.as_str(), text(self.kinds.len()))]),
+            None => format!("row {} of the result", before + 1),
+        };
+        let error = match &misfit.column {
+            Some(column) => {
+                record::schema_error(format_args!("column `{column}` of {row_name}: {}", misfit.message))
+            }
+            None => record::schema_error(format_args!("{row_name}: {}", misfit.message)),
+        };
+        let payload = self.record(row, false, None).map_or(Value::Null, |(record, _)| record);
+        Rejected { payload, error }
     }
 }
 
-/// The conversion of one column: its kind and the server-side expression.
-pub(super) fn convert(typname: &str, category: &str, elem: &str, col: &str) -> (Kind, String) {
-    match (typname, category) {
-        ("int2" | "int4" | "int8" | "oid", _) => (Kind::Int, format!("{col}::text")),
-        ("float4" | "float8", _) => (Kind::Float, format!("{col}::text")),
-        ("numeric", _) => (Kind::Numeric, format!("{col}::text")),
-        ("bool", _) => (Kind::Bool, format!("{col}::text")),
-        ("json" | "jsonb", _) => (Kind::Json, format!("{col}::text")),
-        ("bytea", _) => (Kind::Bytes, format!("encode({col}, 'base64')")),
-        ("timestamptz" | "timestamp" | "date" | "time" | "timetz", _) => {
-            (Kind::Text, format!("to_json({col}) #>> '{{}}'"))
-        }
-        (_, "A") => match elem {
-            "numeric" => (Kind::Json, format!("to_json({col}::text[])::text")),
-            "float4" | "float8" => (Kind::FloatArray, format!("to_json({col})::text")),
-            "bytea" => (
-                Kind::Json,
-                format!("to_json(array(SELECT encode(x, 'base64') FROM unnest({col}) AS x))::text"),
-            ),
-            _ => (Kind::Json, format!("to_json({col})::text")),
-        },
-        _ => (Kind::Text, format!("{col}::text")),
-    }
+/// A JSON record decoded as `R`, or rejected with a schema error.
+fn decode<R: RecordType>(json: Value) -> Read<R> {
+    record::decode_json(&json).map_err(|error| Box::new(Rejected { payload: json, error }))
 }
 
 /// Binds a query parameter by its JSON type.
@@ -314,35 +376,6 @@ fn bind_param(args: &mut PgArguments, value: &Value) -> Result<()> {
     added.map_err(|e| FaucetError::source(format!("binding a parameter: {e}")))
 }
 
-/// One column's JSON value from its server-side text.
-pub(super) fn to_json(kind: Kind, text: Option<&str>, name: &str) -> Result<Value> {
-    let Some(text) = text else {
-        return Ok(Value::Null);
-    };
-    let bad =
-        |what: &str| FaucetError::source(format!("postgres: column {name}: cannot read {what} {text:?}"));
-    Ok(match kind {
-        Kind::Int => match text.parse::<i64>() {
-            Ok(i) => Value::from(i),
-            Err(_) => text.parse::<u64>().map(Value::from).map_err(|_| bad("integer"))?,
-        },
-        Kind::Float => float(text),
-        Kind::Numeric => match text {
-            "NaN" | "Infinity" | "-Infinity" => Value::Null,
-            _ => Value::String(text.to_owned()),
-        },
-        Kind::Bool => Value::Bool(text == "true" || text == "t"),
-        Kind::Json => serde_json::from_str(text).map_err(|_| bad("JSON"))?,
-        Kind::FloatArray => {
-            let mut v: Value = serde_json::from_str(text).map_err(|_| bad("JSON"))?;
-            null_non_finite(&mut v);
-            v
-        }
-        Kind::Bytes => Value::String(text.chars().filter(|c| !c.is_ascii_whitespace()).collect()),
-        Kind::Text => Value::String(text.to_owned()),
-    })
-}
-
 /// Stores a column's JSON value in `value`, reusing the string it holds for
 /// the kinds that are strings.
 fn set_json(value: &mut Value, kind: Kind, text: Option<&str>, name: &str) -> Result<()> {
@@ -351,9 +384,11 @@ fn set_json(value: &mut Value, kind: Kind, text: Option<&str>, name: &str) -> Re
             held.clear();
             held.push_str(text);
         }
-        (Kind::Numeric, Some(text), Value::String(held))
-            if !matches!(text, "NaN" | "Infinity" | "-Infinity") =>
-        {
+        (Kind::Timestamp | Kind::TimestampTz, Some(text), Value::String(held)) => {
+            held.clear();
+            push_timestamp(text, kind == Kind::TimestampTz, held);
+        }
+        (Kind::Numeric, Some(text), Value::String(held)) if !is_special_numeric(text) => {
             held.clear();
             held.push_str(text);
         }
@@ -362,23 +397,8 @@ fn set_json(value: &mut Value, kind: Kind, text: Option<&str>, name: &str) -> Re
     Ok(())
 }
 
-fn float(text: &str) -> Value {
-    text.parse::<f64>().ok().and_then(Number::from_f64).map_or(Value::Null, Value::Number)
-}
-
-/// In a float array's JSON, PostgreSQL writes NaN and ±Infinity as strings: make them null.
-fn null_non_finite(v: &mut Value) {
-    match v {
-        Value::Array(items) => items.iter_mut().for_each(null_non_finite),
-        Value::String(s) if matches!(s.as_str(), "NaN" | "Infinity" | "-Infinity") => *v = Value::Null,
-        _ => {}
-    }
-}
-
-crate::typed_source::decoded_into_typed!(PostgresSource);
-
-impl Source for PostgresSource {
-    type Record = serde_json::Value;
+impl<R: RecordType> Source for PostgresSource<R> {
+    type Record = R;
 
     fn connector_name(&self) -> &'static str {
         "postgres"
@@ -414,12 +434,17 @@ impl Source for PostgresSource {
         self.open().await
     }
 
-    fn recycle(&mut self, spent: Vec<Record>) {
-        self.spare = spent;
+    fn recycle(&mut self, spent: Vec<R>) {
+        if let Ok(json) = R::into_json_vec(spent) {
+            self.spare = json;
+        }
     }
 
-    async fn next_page(&mut self) -> Result<Option<Page>> {
+    async fn next_page(&mut self) -> Result<Option<Page<R>>> {
         if self.conn.is_none() {
+            // Rows fetched before (a fetch cut short) are read again from the position.
+            self.carry.clear();
+            self.exhausted = false;
             self.open().await?;
         }
         let size = self.config.batch_size.max(1);
@@ -461,9 +486,13 @@ impl Source for PostgresSource {
             }
         }
         let mut records = Vec::with_capacity(take);
+        let mut rejects = Vec::new();
         let mut last_key = None;
-        for (record, key) in self.carry.drain(..take) {
-            records.push(record);
+        for (read, key) in self.carry.drain(..take) {
+            match read {
+                Ok(record) => records.push(record),
+                Err(rejected) => rejects.push(*rejected),
+            }
             last_key = key;
         }
         self.offset += take as u64;
@@ -476,6 +505,6 @@ impl Source for PostgresSource {
             }
             None => json!({ "offset": self.offset }),
         };
-        Ok(Some(Page { records, bookmark: Some(bookmark), ..Page::default() }))
+        Ok(Some(Page { records, rejects, bookmark: Some(bookmark), ..Page::default() }))
     }
 }

@@ -11,9 +11,9 @@ use crate::page::CommitToken;
 use crate::sink::{OpenContext, Sink, Writes};
 use crate::source::Source;
 
-const SCOPE: &str = "orders::row-0::lineage";
+pub(super) const SCOPE: &str = "orders::row-0::lineage";
 
-fn sink_config(schema: &str, table: &str) -> PostgresSinkConfig {
+pub(super) fn sink_config(schema: &str, table: &str) -> PostgresSinkConfig {
     PostgresSinkConfig {
         connection_url: URL.to_owned(),
         schema: Some(schema.to_owned()),
@@ -32,17 +32,17 @@ fn sink_config(schema: &str, table: &str) -> PostgresSinkConfig {
     }
 }
 
-async fn opened(config: PostgresSinkConfig, scope: &str) -> PostgresSink {
+pub(super) async fn opened(config: PostgresSinkConfig, scope: &str) -> PostgresSink {
     let mut sink = PostgresSink::new(config);
     sink.open(OpenContext { scope, checkpoint: None }).await.unwrap();
     sink
 }
 
-fn token(seq: u64, part: u32) -> CommitToken {
+pub(super) fn token(seq: u64, part: u32) -> CommitToken {
     CommitToken { seq, part }
 }
 
-async fn rows(db: &mut TestSchema, sql: &str) -> Vec<sqlx::postgres::PgRow> {
+pub(super) async fn rows(db: &mut TestSchema, sql: &str) -> Vec<sqlx::postgres::PgRow> {
     sqlx::raw_sql(AssertSqlSafe(format!("SET search_path TO \"{}\"; {sql}", db.name)))
         .fetch_all(&mut db.conn)
         .await
@@ -54,7 +54,7 @@ async fn count(db: &mut TestSchema, table: &str) -> i64 {
     r[0].get(0)
 }
 
-fn failed(outcome: &crate::sink::WriteOutcome) -> Vec<usize> {
+pub(super) fn failed(outcome: &crate::sink::WriteOutcome) -> Vec<usize> {
     outcome.failures.iter().map(|f| f.index).collect()
 }
 
@@ -325,7 +325,7 @@ async fn a_password_in_the_query_is_hidden_from_debug_and_errors() {
 
 // ---- source ----
 
-fn source_config(input: SourceInput, key: Option<&str>, batch: usize) -> PostgresSourceConfig {
+pub(super) fn source_config(input: SourceInput, key: Option<&str>, batch: usize) -> PostgresSourceConfig {
     PostgresSourceConfig {
         connection_url: URL.to_owned(),
         input,
@@ -334,7 +334,7 @@ fn source_config(input: SourceInput, key: Option<&str>, batch: usize) -> Postgre
     }
 }
 
-fn table(schema: &str, name: &str) -> SourceInput {
+pub(super) fn table(schema: &str, name: &str) -> SourceInput {
     SourceInput::Table { schema: Some(schema.to_owned()), name: name.to_owned() }
 }
 

@@ -9,7 +9,7 @@ use sqlx::postgres::PgConnection;
 use sqlx::{AssertSqlSafe, Row};
 
 use crate::config::postgres_cdc::TableName;
-use crate::connectors::postgres::source::{Kind, convert, to_json};
+use crate::connectors::postgres::values::{Kind, convert, to_json};
 use crate::connectors::postgres::{describe, quote_ident};
 use crate::error::{FaucetError, Result};
 use crate::page::Record;
@@ -130,7 +130,9 @@ impl Reader {
             for row in rows {
                 let mut after = Map::with_capacity(plan.columns.len());
                 for (i, (name, kind)) in plan.columns.iter().enumerate() {
-                    let text: Option<&str> = row.try_get(i).map_err(|e| err(e, "reading a snapshot row"))?;
+                    // Sent as text, converted by the query itself (see `convert`).
+                    let text: Option<&str> =
+                        row.try_get_unchecked(i).map_err(|e| err(e, "reading a snapshot row"))?;
                     after.insert(name.clone(), to_json(*kind, text, name)?);
                 }
                 if plan.key > 0 {

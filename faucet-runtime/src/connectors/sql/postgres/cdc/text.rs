@@ -10,6 +10,8 @@
 
 use serde_json::{Number, Value};
 
+use crate::connectors::postgres::values::push_timestamp;
+
 /// How a value of one type turns into JSON.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Decode {
@@ -102,8 +104,11 @@ impl Decode {
                 let bytes = hex_bytes(hex).ok_or_else(|| bad("bytea (hex)"))?;
                 Value::String(crate::connectors::base64(&bytes))
             }
-            Decode::Timestamptz => Value::String(timestamp(text, true)),
-            Decode::Timestamp => Value::String(timestamp(text, false)),
+            Decode::Timestamptz | Decode::Timestamp => {
+                let mut iso = String::new();
+                push_timestamp(text, *self == Decode::Timestamptz, &mut iso);
+                Value::String(iso)
+            }
             Decode::Bpchar => Value::String(text.trim_end_matches(' ').to_owned()),
             Decode::Inet if !text.contains('/') => {
                 let bits = if text.contains(':') { 128 } else { 32 };
@@ -134,28 +139,6 @@ fn hex_bytes(hex: &str) -> Option<Vec<u8>> {
     }
     let nibble = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
     digits.chunks(2).map(|pair| Some(nibble(pair[0])? << 4 | nibble(pair[1])?)).collect()
-}
-
-/// `2024-01-02 03:04:05.5+00[ BC]` → `2024-01-02T03:04:05.5+00:00[ BC]`
-/// (`to_json`'s form); `infinity` stays.
-fn timestamp(text: &str, zoned: bool) -> String {
-    let (body, era) = match text.strip_suffix(" BC") {
-        Some(body) => (body, " BC"),
-        None => (text, ""),
-    };
-    let Some(space) = body.find(' ') else { return text.to_owned() };
-    let (date, time) = (&body[..space], &body[space + 1..]);
-    let mut out = format!("{date}T{time}");
-    if zoned {
-        // The offset is `±HH`, `±HH:MM` or `±HH:MM:SS`; to_json writes at least `±HH:MM`.
-        if let Some(sign) = time.rfind(['+', '-'])
-            && time.len() - sign == 3
-        {
-            out.push_str(":00");
-        }
-    }
-    out.push_str(era);
-    out
 }
 
 struct ArrayParser<'a> {

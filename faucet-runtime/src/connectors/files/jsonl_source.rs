@@ -31,7 +31,6 @@
 //! and `file:line` (reason `schema` in the DLQ).
 
 use std::fmt;
-use std::marker::PhantomData;
 use std::ops::Range;
 
 use serde_json::Value;
@@ -52,7 +51,9 @@ pub struct JsonlSource<R = Value> {
     state: Option<State>,
     /// The object store to read instead of local files (the object-store connectors).
     origin: Option<input::StoreOrigin>,
-    records: PhantomData<fn() -> R>,
+    /// Typed records of confirmed pages handed back by the driver, read into
+    /// in place by later lines, so their strings are reused.
+    spare: Vec<R>,
 }
 
 impl<R> fmt::Debug for JsonlSource<R> {
@@ -67,13 +68,13 @@ impl<R> fmt::Debug for JsonlSource<R> {
 impl JsonlSource {
     /// A source for `config`; nothing is opened until the first page.
     pub fn new(config: JsonlSourceConfig) -> Self {
-        JsonlSource { config, state: None, origin: None, records: PhantomData }
+        JsonlSource { config, state: None, origin: None, spare: Vec::new() }
     }
 
     /// A source reading `config.path` (a key, prefix or glob) from an object store.
     #[cfg_attr(not(feature = "object-store"), allow(dead_code))]
     pub(crate) fn in_store(config: JsonlSourceConfig, origin: input::StoreOrigin) -> Self {
-        JsonlSource { config, state: None, origin: Some(origin), records: PhantomData }
+        JsonlSource { config, state: None, origin: Some(origin), spare: Vec::new() }
     }
 }
 
@@ -81,8 +82,8 @@ impl<R: RecordType> IntoTyped<R> for JsonlSource {
     type Typed = JsonlSource<R>;
 
     fn into_typed(self) -> JsonlSource<R> {
-        let JsonlSource { config, state, origin, records: _ } = self;
-        JsonlSource { config, state, origin, records: PhantomData }
+        let JsonlSource { config, state, origin, .. } = self;
+        JsonlSource { config, state, origin, spare: Vec::new() }
     }
 }
 
@@ -197,6 +198,7 @@ fn take(carry: &mut Vec<u8>, bytes: &mut u64, max: usize, part: &[u8]) {
 fn take_line<R: RecordType>(
     mode: OnParseError,
     page: &mut Page<R>,
+    spare: &mut Vec<R>,
     file: &str,
     number: u64,
     line: &[u8],
@@ -213,7 +215,20 @@ fn take_line<R: RecordType>(
             Err(error) => input::malformed(mode, page, file, number, line, &not_json(line, &error)),
         };
     }
-    match serde_json::from_slice::<R>(line) {
+    let decoded = match spare.pop() {
+        Some(mut record) => {
+            let mut json = serde_json::Deserializer::from_slice(line);
+            match R::deserialize_in_place(&mut json, &mut record).and_then(|()| json.end()) {
+                Ok(()) => Ok(record),
+                Err(error) => {
+                    spare.push(record);
+                    Err(error)
+                }
+            }
+        }
+        None => serde_json::from_slice::<R>(line),
+    };
+    match decoded {
         Ok(record) => {
             page.records.push(record);
             Ok(())
@@ -245,6 +260,13 @@ fn not_json(line: &[u8], error: &serde_json::Error) -> String {
 impl<R: RecordType> Source for JsonlSource<R> {
     type Record = R;
 
+    /// Keeps typed records to read into (JSON values are not reused).
+    fn recycle(&mut self, spent: Vec<R>) {
+        if R::SCHEMA.is_some() {
+            self.spare = spent;
+        }
+    }
+
     /// Local files are read one chunk ahead already (see `input`); a remote store's are not.
     fn prefetch(&self) -> bool {
         self.origin.is_some()
@@ -262,6 +284,7 @@ impl<R: RecordType> Source for JsonlSource<R> {
         if self.state.is_none() {
             self.start(None).await?;
         }
+        let spare = &mut self.spare;
         let Some(State { files, current, carry, finished, stopped }) = self.state.as_mut() else {
             return Ok(None);
         };
@@ -332,7 +355,7 @@ impl<R: RecordType> Source for JsonlSource<R> {
             }
             count += 1;
             page_bytes += line.len() + 1;
-            take_line(mode, &mut page, files.get(file.index).display(), number, line)?;
+            take_line(mode, &mut page, spare, files.get(file.index).display(), number, line)?;
         }
 
         if count == 0 {

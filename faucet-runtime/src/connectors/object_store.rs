@@ -36,6 +36,7 @@ use object_store::{MultipartUpload, ObjectStore, ObjectStoreExt, PutPayload};
 use serde_json::{Value, json};
 
 use super::files::input::StoreOrigin;
+use super::files::json_line::{MemberKeys, write_serialized};
 use super::files::{CsvSource, JsonlSource};
 pub use crate::config::objects::{
     AzureConfig, Codec, FileConfig, GcsConfig, ObjectFormat, ObjectSinkConfig, ObjectSourceConfig, S3Config,
@@ -282,6 +283,8 @@ pub struct ObjectSink {
     next: u64,
     current: Option<OpenObject>,
     line: Vec<u8>,
+    /// The encodings of a typed record's member names.
+    members: MemberKeys,
 }
 
 impl fmt::Debug for ObjectSink {
@@ -361,7 +364,15 @@ impl Encoder {
 impl ObjectSink {
     /// A sink for `config`; the store is contacted by [`Sink::open`].
     pub fn new(config: ObjectSinkConfig) -> Self {
-        ObjectSink { config, store: None, stem: String::new(), next: 0, current: None, line: Vec::new() }
+        ObjectSink {
+            config,
+            store: None,
+            stem: String::new(),
+            next: 0,
+            current: None,
+            line: Vec::new(),
+            members: MemberKeys::default(),
+        }
     }
 
     fn extension(&self) -> &'static str {
@@ -512,14 +523,20 @@ impl Sink for ObjectSink {
 }
 
 impl<R: RecordType> Writes<R> for ObjectSink {
-    /// Each record is serialized as it is: a JSON value, or a typed record's
-    /// members in order, with no JSON value in between.
+    /// Each record is serialized as it is: a JSON value by serde_json, a
+    /// typed record's members in order, with no JSON value in between (the
+    /// same text).
     async fn write_batch(&mut self, batch: &[R], _token: CommitToken) -> Result<WriteOutcome> {
         self.store()?;
+        let typed = R::as_json_slice(batch).is_none();
         for record in batch {
             self.line.clear();
-            serde_json::to_writer(&mut self.line, record)
-                .map_err(|e| FaucetError::sink(format!("encoding a record: {e}")))?;
+            let encoded = if typed {
+                write_serialized(&mut self.line, record, &mut self.members)
+            } else {
+                serde_json::to_writer(&mut self.line, record)
+            };
+            encoded.map_err(|e| FaucetError::sink(format!("encoding a record: {e}")))?;
             self.line.push(b'\n');
             if self.current.is_none() {
                 let key = self.key(self.next);

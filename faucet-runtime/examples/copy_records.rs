@@ -1,16 +1,21 @@
-//! `csv_to_jsonl untyped|strings|typed IN.csv OUT.jsonl`: copies the benchmark
-//! CSV (`bench/`'s `gen-data`: `id,first_name,country,amount,created_at,active,attributes`)
-//! to JSON Lines through the `csv` source and the `jsonl` sink, to compare
-//! the record paths on the same input (with callgrind, say):
+//! `copy_records untyped|strings|typed IN OUT.jsonl`: copies the benchmark's
+//! data (`bench/`'s `gen-data`) to JSON Lines through the `csv` (IN.csv:
+//! `id,first_name,country,amount,created_at,active,attributes`) or `jsonl`
+//! source (IN.jsonl, `--format jsonl`: the same rows typed, with a `ratio`)
+//! and the `jsonl` sink, to compare the record paths on the same input (with
+//! callgrind, say):
 //!
 //! - `untyped`: JSON values, as a pipeline without a schema moves them;
-//! - `strings`: a typed record whose fields are all strings (the same output as `untyped`);
-//! - `typed`: a typed record with an integer `id`, a double `amount`, a
-//!   boolean `active` and a JSON `attributes`.
+//! - `strings` (CSV only): a typed record whose fields are all strings (the
+//!   same output as `untyped`);
+//! - `typed`: a typed record with an integer `id`, doubles `amount` (and
+//!   `ratio`), a boolean `active` and a JSON `attributes`.
 //!
 //! The records are written by hand the way faucet-gen writes them.
 
-use faucet_runtime::connectors::files::{CsvSource, CsvSourceConfig, JsonlSink, JsonlSinkConfig};
+use faucet_runtime::connectors::files::{
+    CsvSource, CsvSourceConfig, JsonlSink, JsonlSinkConfig, JsonlSource, JsonlSourceConfig,
+};
 use faucet_runtime::schema::{Field, FieldType, Schema};
 use faucet_runtime::{FieldValue, IntoTyped, Pipeline, RecordType, Source, Writes, record};
 use serde::{Deserialize, Serialize};
@@ -122,24 +127,88 @@ impl RecordType for Typed {
     }
 }
 
+const LINES: Schema = Schema {
+    fields: &[
+        field("id", FieldType::Integer),
+        field("first_name", FieldType::String),
+        field("country", FieldType::String),
+        field("amount", FieldType::Number),
+        field("ratio", FieldType::Number),
+        field("created_at", FieldType::Timestamp { time_zone: true }),
+        field("active", FieldType::Boolean),
+        field("attributes", FieldType::Json),
+    ],
+    open: false,
+    origin: "the benchmark JSON Lines, declared",
+};
+
+/// A line of the JSON Lines data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Line {
+    id: i64,
+    first_name: String,
+    country: String,
+    amount: f64,
+    ratio: f64,
+    created_at: String,
+    active: bool,
+    attributes: Value,
+}
+
+impl RecordType for Line {
+    const SCHEMA: Option<&'static Schema> = Some(&LINES);
+
+    fn field(&self, index: usize, _name: &str) -> FieldValue<'_> {
+        match index {
+            0 => FieldValue::Int(self.id),
+            1 => FieldValue::Text(&self.first_name),
+            2 => FieldValue::Text(&self.country),
+            3 => FieldValue::Float(self.amount),
+            4 => FieldValue::Float(self.ratio),
+            5 => FieldValue::Text(&self.created_at),
+            6 => FieldValue::Bool(self.active),
+            7 => FieldValue::Json(&self.attributes),
+            _ => FieldValue::Absent,
+        }
+    }
+
+    fn to_json(&self) -> std::borrow::Cow<'_, Value> {
+        record::json_of(self)
+    }
+
+    fn from_json(value: Value) -> faucet_runtime::Result<Self> {
+        record::from_json_value(value)
+    }
+}
+
 async fn copy<S: Source>(source: S, output: &str) -> faucet_runtime::Result<u64>
 where
     JsonlSink: Writes<S::Record>,
 {
     let sink = JsonlSink::new(JsonlSinkConfig::new(output));
-    let report = Pipeline::new(source, sink).with_name("csv_to_jsonl").run().await?;
+    let report = Pipeline::new(source, sink).with_name("copy_records").run().await?;
     Ok(report.records_written)
 }
 
 fn main() -> std::process::ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [mode, input, output] = args.as_slice() else {
-        eprintln!("usage: csv_to_jsonl untyped|strings|typed IN.csv OUT.jsonl");
+        eprintln!("usage: copy_records untyped|strings|typed IN.csv|IN.jsonl OUT.jsonl");
         return std::process::ExitCode::from(2);
     };
-    let source = CsvSource::new(CsvSourceConfig::new(input.as_str()));
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio starts");
     let written = runtime.block_on(async {
+        if input.ends_with(".jsonl") {
+            let source = JsonlSource::new(JsonlSourceConfig::new(input.as_str()));
+            return match mode.as_str() {
+                "untyped" => copy(source, output).await,
+                "typed" => copy(IntoTyped::<Line>::into_typed(source), output).await,
+                other => {
+                    Err(faucet_runtime::FaucetError::config(format!("unknown mode `{other}` for JSON Lines")))
+                }
+            };
+        }
+        let source = CsvSource::new(CsvSourceConfig::new(input.as_str()));
         match mode.as_str() {
             "untyped" => copy(source, output).await,
             "strings" => copy(IntoTyped::<Strings>::into_typed(source), output).await,
@@ -149,11 +218,11 @@ fn main() -> std::process::ExitCode {
     });
     match written {
         Ok(rows) => {
-            eprintln!("csv_to_jsonl {mode}: wrote {rows} record(s)");
+            eprintln!("copy_records {mode}: wrote {rows} record(s)");
             std::process::ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("csv_to_jsonl {mode}: {e}");
+            eprintln!("copy_records {mode}: {e}");
             std::process::ExitCode::FAILURE
         }
     }

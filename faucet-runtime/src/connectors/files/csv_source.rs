@@ -172,6 +172,9 @@ struct Rows {
     plain_ends: Vec<usize>,
     /// Whether `plain` read the last row.
     read_plain: bool,
+    /// The rows `plain` read, and those it left to `reader`.
+    plain_read: u64,
+    plain_missed: u64,
     /// The unescaped fields of the last row, back to back.
     out: Vec<u8>,
     /// The end of each field in `out`.
@@ -201,6 +204,8 @@ impl Rows {
             plain_filled: 0,
             plain_ends: Vec::new(),
             read_plain: false,
+            plain_read: 0,
+            plain_missed: 0,
             out: vec![0; 4096],
             ends: vec![0; 64],
             nout: 0,
@@ -257,9 +262,9 @@ impl Rows {
         cursor.fill().await?;
         let (out, ends) = (&mut self.plain_out, &mut self.plain_ends);
         self.read_plain = false;
-        if let Some(row) = self.plain.as_ref().and_then(|p| p.read(cursor.available(), out, ends))
-            && row.length <= self.max
-        {
+        let plain = self.plain.as_ref().and_then(|p| p.read(cursor.available(), out, ends));
+        if let Some(row) = plain.filter(|row| row.length <= self.max) {
+            self.plain_read += 1;
             let start = cursor.pos();
             cursor.consume(row.taken);
             (self.read_plain, self.bytes, self.unterminated) = (true, row.length as u64, false);
@@ -267,6 +272,11 @@ impl Rows {
             self.raw_range = start..cursor.pos();
             self.reader.set_line(self.start_line + row.newlines);
             return Ok(true);
+        }
+        // Input whose rows are mostly not plain is left to csv_core without trying.
+        self.plain_missed += 1;
+        if self.plain_missed >= 64 && self.plain_missed > self.plain_read / 4 {
+            self.plain = None;
         }
         let mut raw_start = cursor.pos();
         loop {

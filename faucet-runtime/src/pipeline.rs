@@ -570,10 +570,8 @@ where
                 written?
             };
             // A source reuses the allocations of records that leave the chain
-            // as the type they entered (every untyped pipeline's).
-            if let Ok(spent) = T::Out::into_json_vec(records)
-                .and_then(|json| In::from_json_vec(json).map_err(|_| Vec::new()))
-            {
+            // as the type they entered (every pipeline's without a reshaping transform).
+            if let Some(spent) = same_type::<T::Out, In>(records) {
                 source.recycle(spent);
             }
         }
@@ -1013,4 +1011,11 @@ async fn fetch<S: Source>(source: &mut S, cancel: &CancellationToken) -> Fetched
         page = source.next_page().instrument(span) => (page, false),
     };
     Fetched { page, cancelled, took: started.elapsed() }
+}
+
+/// `records` as a `Vec<B>` when `A` is `B` (the chain's output type is its
+/// input type), so the source can reuse them; `None` otherwise.
+fn same_type<A: 'static, B: 'static>(records: Vec<A>) -> Option<Vec<B>> {
+    let mut records = Some(records);
+    (&mut records as &mut dyn std::any::Any).downcast_mut::<Option<Vec<B>>>().and_then(Option::take)
 }

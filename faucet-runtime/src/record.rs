@@ -170,9 +170,12 @@ pub fn decode_json<R: DeserializeOwned>(value: &Value) -> Result<R> {
     })
 }
 
+/// How the message of a [`schema_error`] starts.
+pub const SCHEMA_MISFIT: &str = "the record does not fit its schema: ";
+
 /// The error for input that does not fit a record's schema.
 pub fn schema_error(error: impl std::fmt::Display) -> FaucetError {
-    FaucetError::new(ErrorKind::Schema, format!("the record does not fit its schema: {error}"))
+    FaucetError::new(ErrorKind::Schema, format!("{SCHEMA_MISFIT}{error}"))
 }
 
 #[cfg(test)]

@@ -36,6 +36,7 @@ use object_store::{MultipartUpload, ObjectStore, ObjectStoreExt, PutPayload};
 use serde_json::{Value, json};
 
 use super::files::input::StoreOrigin;
+use super::files::json_line::{MemberKeys, write_serialized};
 use super::files::{CsvSource, JsonlSource};
 pub use crate::config::objects::{
     AzureConfig, Codec, FileConfig, GcsConfig, ObjectFormat, ObjectSinkConfig, ObjectSourceConfig, S3Config,
@@ -43,8 +44,10 @@ pub use crate::config::objects::{
 };
 use crate::error::{FaucetError, Result};
 use crate::page::{CommitToken, Page};
+use crate::record::RecordType;
 use crate::sink::{OpenContext, Sink, WriteOutcome, Writes};
 use crate::source::Source;
+use crate::typed_source::IntoTyped;
 
 /// The object_store crate, for working with a store directly (filling a `memory` store in a test, say).
 pub use object_store;
@@ -187,18 +190,19 @@ pub fn memory_store(name: &str) -> Arc<dyn ObjectStore> {
     stores.entry(name.to_owned()).or_insert_with(|| Arc::new(InMemory::new())).clone()
 }
 
-/// Reads JSON Lines or CSV objects from an object store.
-pub struct ObjectSource {
+/// Reads JSON Lines or CSV objects from an object store, as JSON values or,
+/// typed, as records of type `R` (decoded as the `jsonl` and `csv` sources decode them).
+pub struct ObjectSource<R = Value> {
     config: ObjectSourceConfig,
-    inner: Option<Inner>,
+    inner: Option<Inner<R>>,
 }
 
-enum Inner {
-    Jsonl(Box<JsonlSource>),
-    Csv(Box<CsvSource>),
+enum Inner<R> {
+    Jsonl(Box<JsonlSource<R>>),
+    Csv(Box<CsvSource<R>>),
 }
 
-impl fmt::Debug for ObjectSource {
+impl<R> fmt::Debug for ObjectSource<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ObjectSource").field("config", &self.config).finish_non_exhaustive()
     }
@@ -209,23 +213,39 @@ impl ObjectSource {
     pub fn new(config: ObjectSourceConfig) -> Self {
         ObjectSource { config, inner: None }
     }
+}
 
-    fn inner(&mut self) -> Result<&mut Inner> {
+impl<R: RecordType> IntoTyped<R> for ObjectSource {
+    type Typed = ObjectSource<R>;
+
+    fn into_typed(self) -> ObjectSource<R> {
+        let inner = self.inner.map(|inner| match inner {
+            Inner::Jsonl(s) => Inner::Jsonl(Box::new(s.into_typed())),
+            Inner::Csv(s) => Inner::Csv(Box::new(s.into_typed())),
+        });
+        ObjectSource { config: self.config, inner }
+    }
+}
+
+impl<R: RecordType> ObjectSource<R> {
+    fn inner(&mut self) -> Result<&mut Inner<R>> {
         if self.inner.is_none() {
             let origin = self.config.store.origin(self.config.compression)?;
             self.inner = Some(match &self.config.format {
-                ObjectFormat::Jsonl(c) => Inner::Jsonl(Box::new(JsonlSource::in_store(c.clone(), origin))),
-                ObjectFormat::Csv(c) => Inner::Csv(Box::new(CsvSource::in_store(c.clone(), origin))),
+                ObjectFormat::Jsonl(c) => {
+                    Inner::Jsonl(Box::new(JsonlSource::in_store(c.clone(), origin).into_typed()))
+                }
+                ObjectFormat::Csv(c) => {
+                    Inner::Csv(Box::new(CsvSource::in_store(c.clone(), origin).into_typed()))
+                }
             });
         }
         Ok(self.inner.as_mut().expect("just set"))
     }
 }
 
-crate::typed_source::decoded_into_typed!(ObjectSource);
-
-impl Source for ObjectSource {
-    type Record = serde_json::Value;
+impl<R: RecordType> Source for ObjectSource<R> {
+    type Record = R;
 
     fn connector_name(&self) -> &'static str {
         self.config.store.connector_name()
@@ -238,10 +258,18 @@ impl Source for ObjectSource {
         }
     }
 
-    async fn next_page(&mut self) -> Result<Option<Page>> {
+    async fn next_page(&mut self) -> Result<Option<Page<R>>> {
         match self.inner()? {
             Inner::Jsonl(s) => s.next_page().await,
             Inner::Csv(s) => s.next_page().await,
+        }
+    }
+
+    fn recycle(&mut self, spent: Vec<R>) {
+        match self.inner.as_mut() {
+            Some(Inner::Jsonl(s)) => s.recycle(spent),
+            Some(Inner::Csv(s)) => s.recycle(spent),
+            None => {}
         }
     }
 }
@@ -255,6 +283,8 @@ pub struct ObjectSink {
     next: u64,
     current: Option<OpenObject>,
     line: Vec<u8>,
+    /// The encodings of a typed record's member names.
+    members: MemberKeys,
 }
 
 impl fmt::Debug for ObjectSink {
@@ -334,7 +364,15 @@ impl Encoder {
 impl ObjectSink {
     /// A sink for `config`; the store is contacted by [`Sink::open`].
     pub fn new(config: ObjectSinkConfig) -> Self {
-        ObjectSink { config, store: None, stem: String::new(), next: 0, current: None, line: Vec::new() }
+        ObjectSink {
+            config,
+            store: None,
+            stem: String::new(),
+            next: 0,
+            current: None,
+            line: Vec::new(),
+            members: MemberKeys::default(),
+        }
     }
 
     fn extension(&self) -> &'static str {
@@ -484,14 +522,21 @@ impl Sink for ObjectSink {
     }
 }
 
-impl<R: crate::RecordType> Writes<R> for ObjectSink {
+impl<R: RecordType> Writes<R> for ObjectSink {
+    /// Each record is serialized as it is: a JSON value by serde_json, a
+    /// typed record's members in order, with no JSON value in between (the
+    /// same text).
     async fn write_batch(&mut self, batch: &[R], _token: CommitToken) -> Result<WriteOutcome> {
-        let batch = &*crate::record::json_batch(batch);
         self.store()?;
+        let typed = R::as_json_slice(batch).is_none();
         for record in batch {
             self.line.clear();
-            serde_json::to_writer(&mut self.line, record)
-                .map_err(|e| FaucetError::sink(format!("encoding a record: {e}")))?;
+            let encoded = if typed {
+                write_serialized(&mut self.line, record, &mut self.members)
+            } else {
+                serde_json::to_writer(&mut self.line, record)
+            };
+            encoded.map_err(|e| FaucetError::sink(format!("encoding a record: {e}")))?;
             self.line.push(b'\n');
             if self.current.is_none() {
                 let key = self.key(self.next);

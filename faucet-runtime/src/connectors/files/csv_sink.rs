@@ -7,6 +7,12 @@
 //! A field holding the delimiter, `"`, CR or LF is quoted, with embedded quotes
 //! doubled. Lines end with `\n`.
 //!
+//! Typed records (a generated struct) are written without JSON in between:
+//! the header is the schema's field names in order, and each row its
+//! members in column order, as the same text the equivalent JSON record
+//! would give (a double as serde_json prints it, a decimal as its digits), so
+//! typed and untyped output match for the same records.
+//!
 //! Crash safety: [`Sink::flush`] syncs the file and returns
 //! `{"len": N, "header": [...]}`; a resumed run truncates the file back to `N`
 //! and keeps that header (without writing it again).
@@ -26,6 +32,8 @@ use super::writer::FileWriter;
 pub use crate::config::files::CsvSinkConfig;
 use crate::error::{FaucetError, Result};
 use crate::page::{CommitToken, Record};
+use crate::record::{self, FieldValue, RecordType};
+use crate::schema::Schema;
 use crate::sink::RowFailure;
 use crate::sink::{OpenContext, Sink, WriteOutcome, Writes};
 
@@ -40,6 +48,9 @@ pub struct CsvSink {
     columns: HashSet<String>,
     /// Keys outside the header that were already warned about.
     warned: HashSet<String>,
+    /// For typed records: each header column's index in the record's schema
+    /// (`None` for a column the schema lacks), once known.
+    members: Option<Vec<Option<usize>>>,
     /// One row being rendered (reused across rows).
     line: Vec<u8>,
     /// One field being rendered (reused across fields).
@@ -55,6 +66,7 @@ impl CsvSink {
             header: None,
             columns: HashSet::new(),
             warned: HashSet::new(),
+            members: None,
             line: Vec::new(),
             field: Vec::new(),
         }
@@ -75,6 +87,12 @@ impl CsvSink {
         if header.is_empty() {
             return Ok(());
         }
+        self.start_file(header)
+    }
+
+    /// Fixes `header` as the file's columns, writing the header line when the
+    /// file is still empty.
+    fn start_file(&mut self, header: Vec<String>) -> Result<()> {
         let writer = self.writer.as_mut().expect("checked by write_batch");
         if self.config.write_headers && writer.len() == 0 {
             self.line.clear();
@@ -121,15 +139,51 @@ impl CsvSink {
                 self.line.push(self.config.delimiter);
             }
             self.field.clear();
-            match object.get(name) {
-                None | Some(Value::Null) => {}
-                Some(Value::String(s)) => self.field.extend_from_slice(s.as_bytes()),
-                Some(Value::Bool(b)) => self.field.extend_from_slice(if *b { b"true" } else { b"false" }),
-                Some(Value::Number(n)) => {
-                    let _ = write!(self.field, "{n}");
+            if let Some(value) = object.get(name) {
+                json_field(&mut self.field, value)?;
+            }
+            push_field(&mut self.line, &self.field, self.config.delimiter, single);
+        }
+        self.line.push(b'\n');
+        Ok(())
+    }
+
+    /// Renders one typed record as a line into `self.line`: each column's
+    /// member (`members`: its index in the schema), as [`json_field`] renders
+    /// the member's JSON.
+    fn render_typed<R: RecordType>(
+        &mut self,
+        record: &R,
+        members: &[Option<usize>],
+    ) -> std::result::Result<(), String> {
+        let header = self.header.as_ref().expect("checked by the caller");
+        self.line.clear();
+        let single = header.len() == 1;
+        // A nested member is read from the record's JSON, made once per record.
+        let mut json = None;
+        for (i, (name, member)) in header.iter().zip(members).enumerate() {
+            if i > 0 {
+                self.line.push(self.config.delimiter);
+            }
+            self.field.clear();
+            let value = member.map_or(FieldValue::Absent, |index| record.field(index, name));
+            match value {
+                FieldValue::Absent | FieldValue::Null => {}
+                FieldValue::Bool(b) => self.field.extend_from_slice(if b { b"true" } else { b"false" }),
+                FieldValue::Int(int) => {
+                    serde_json::to_writer(&mut self.field, &int).map_err(|e| e.to_string())?
                 }
-                Some(nested) => {
-                    serde_json::to_writer(&mut self.field, nested).map_err(|e| e.to_string())?;
+                // serde_json's text of a double (and none for a non-finite one: its JSON is null).
+                FieldValue::Float(float) if float.is_finite() => {
+                    serde_json::to_writer(&mut self.field, &float).map_err(|e| e.to_string())?;
+                }
+                FieldValue::Float(_) => {}
+                FieldValue::Text(text) => self.field.extend_from_slice(text.as_bytes()),
+                FieldValue::Json(value) => json_field(&mut self.field, value)?,
+                FieldValue::Nested => {
+                    if let Some(value) = json.get_or_insert_with(|| record.to_json()).get(name.as_str()) {
+                        json_field(&mut self.field, value)?;
+                    }
                 }
             }
             push_field(&mut self.line, &self.field, self.config.delimiter, single);
@@ -137,6 +191,100 @@ impl CsvSink {
         self.line.push(b'\n');
         Ok(())
     }
+
+    /// Writes JSON records (see the module documentation).
+    fn write_json(&mut self, batch: &[Record]) -> Result<WriteOutcome> {
+        if self.header.is_none() {
+            self.freeze_header(batch)?;
+        }
+        let mut outcome = WriteOutcome::default();
+        for (index, record) in batch.iter().enumerate() {
+            let rendered = if self.header.is_some() {
+                self.render(record)
+            } else if record.is_object() {
+                Err("the record has no field, and the csv header is not known yet".to_owned())
+            } else {
+                Err(format!("the csv sink needs a JSON object, got {}", kind_of(record)))
+            };
+            self.finish_row(rendered, index, &mut outcome)?;
+        }
+        Ok(outcome)
+    }
+
+    /// Writes typed records under `schema`'s field names (or the header a
+    /// resumed run's checkpoint fixed).
+    fn write_typed<R: RecordType>(&mut self, batch: &[R], schema: &Schema) -> Result<WriteOutcome> {
+        if self.header.is_none() && !schema.fields.is_empty() {
+            self.start_file(schema.fields.iter().map(|f| f.name.to_owned()).collect())?;
+        }
+        let mut outcome = WriteOutcome::default();
+        let Some(header) = &self.header else {
+            for index in 0..batch.len() {
+                let error = FaucetError::sink("the record type has no field, so the csv file has no column");
+                outcome.failures.push(RowFailure { index, error });
+            }
+            return Ok(outcome);
+        };
+        let members = match self.members.take() {
+            Some(members) => members,
+            None => self.map_members(header, schema),
+        };
+        for (index, record) in batch.iter().enumerate() {
+            let rendered = self.render_typed(record, &members);
+            self.finish_row(rendered, index, &mut outcome)?;
+        }
+        self.members = Some(members);
+        Ok(outcome)
+    }
+
+    /// Each header column's index in `schema`; warns once about each field
+    /// outside the header (a resumed run's header fixed without it), whose values are dropped.
+    fn map_members(&self, header: &[String], schema: &Schema) -> Vec<Option<usize>> {
+        for field in schema.fields.iter().filter(|f| !header.iter().any(|name| name == f.name)) {
+            tracing::warn!(
+                key = field.name,
+                path = %self.config.path,
+                "field is not in the csv header (fixed by the first run); its values are dropped"
+            );
+        }
+        header.iter().map(|name| schema.fields.iter().position(|f| f.name == name)).collect()
+    }
+
+    /// Writes the line `rendered` into `self.line`, or records why it could not be.
+    fn finish_row(
+        &mut self,
+        rendered: std::result::Result<(), String>,
+        index: usize,
+        outcome: &mut WriteOutcome,
+    ) -> Result<()> {
+        match rendered {
+            Ok(()) => {
+                let writer = self.writer.as_mut().expect("checked by write_batch");
+                writer
+                    .write_all(&self.line)
+                    .map_err(|e| FaucetError::sink(format!("writing {}: {e}", writer.path().display())))?;
+                outcome.written += 1;
+            }
+            Err(message) => outcome.failures.push(RowFailure { index, error: FaucetError::sink(message) }),
+        }
+        Ok(())
+    }
+}
+
+/// Appends the text of one JSON value as a field: a string as it is, a
+/// number or a boolean as its JSON text, an object or an array as compact
+/// JSON, null as nothing.
+fn json_field(out: &mut Vec<u8>, value: &Value) -> std::result::Result<(), String> {
+    match value {
+        Value::Null => {}
+        Value::String(s) => out.extend_from_slice(s.as_bytes()),
+        Value::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
+        Value::Number(n) => {
+            let _ = write!(out, "{n}");
+        }
+        nested => serde_json::to_writer(out, nested).map_err(|e| e.to_string())?,
+    }
+    Ok(())
 }
 
 /// Appends `field` to `out`, quoted when it holds the delimiter, `"`, CR or LF
@@ -215,38 +363,16 @@ impl Sink for CsvSink {
     }
 }
 
-impl<R: crate::RecordType> Writes<R> for CsvSink {
+impl<R: RecordType> Writes<R> for CsvSink {
     async fn write_batch(&mut self, batch: &[R], _token: CommitToken) -> Result<WriteOutcome> {
-        let batch = &*crate::record::json_batch(batch);
         if self.writer.is_none() {
             return Err(FaucetError::sink("the `csv` sink was written to before it was opened"));
         }
-        if self.header.is_none() {
-            self.freeze_header(batch)?;
+        match (R::as_json_slice(batch), R::SCHEMA) {
+            (Some(json), _) => self.write_json(json),
+            (None, Some(schema)) => self.write_typed(batch, schema),
+            (None, None) => self.write_json(&record::json_batch(batch)),
         }
-        let mut outcome = WriteOutcome::default();
-        for (index, record) in batch.iter().enumerate() {
-            let rendered = if self.header.is_some() {
-                self.render(record)
-            } else if record.is_object() {
-                Err("the record has no field, and the csv header is not known yet".to_owned())
-            } else {
-                Err(format!("the csv sink needs a JSON object, got {}", kind_of(record)))
-            };
-            match rendered {
-                Ok(()) => {
-                    let writer = self.writer.as_mut().expect("checked above");
-                    writer.write_all(&self.line).map_err(|e| {
-                        FaucetError::sink(format!("writing {}: {e}", writer.path().display()))
-                    })?;
-                    outcome.written += 1;
-                }
-                Err(message) => {
-                    outcome.failures.push(RowFailure { index, error: FaucetError::sink(message) })
-                }
-            }
-        }
-        Ok(outcome)
     }
 }
 
@@ -378,6 +504,85 @@ mod tests {
         sink.write_batch(&[json!({"id": 1})], token(1)).await.unwrap();
         sink.flush().await.unwrap();
         assert_eq!(read(&fresh), "id\n1\n");
+    }
+
+    /// A typed record: `id`, `note` (may be absent) and `ratio`.
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+    struct Row {
+        id: i64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+        ratio: f64,
+    }
+
+    const ROW: Schema = Schema {
+        fields: &[
+            crate::schema::Field {
+                name: "id",
+                ty: crate::schema::FieldType::Integer,
+                nullable: false,
+                required: true,
+            },
+            crate::schema::Field {
+                name: "note",
+                ty: crate::schema::FieldType::String,
+                nullable: false,
+                required: false,
+            },
+            crate::schema::Field {
+                name: "ratio",
+                ty: crate::schema::FieldType::Number,
+                nullable: false,
+                required: true,
+            },
+        ],
+        open: false,
+        origin: "a test",
+    };
+
+    impl RecordType for Row {
+        const SCHEMA: Option<&'static Schema> = Some(&ROW);
+
+        fn field(&self, index: usize, _name: &str) -> FieldValue<'_> {
+            match index {
+                0 => FieldValue::Int(self.id),
+                1 => self.note.as_deref().map_or(FieldValue::Absent, FieldValue::Text),
+                2 => FieldValue::Float(self.ratio),
+                _ => FieldValue::Absent,
+            }
+        }
+
+        fn to_json(&self) -> std::borrow::Cow<'_, Value> {
+            record::json_of(self)
+        }
+
+        fn from_json(value: Value) -> Result<Self> {
+            record::from_json_value(value)
+        }
+    }
+
+    #[tokio::test]
+    async fn typed_records_have_the_schema_as_header_and_resume_under_the_checkpoint_header() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.csv");
+        let mut sink = opened(config(&path), None).await;
+        // No record of the first batch has a `note`: the column is there all the same.
+        let first = [Row { id: 1, note: None, ratio: 0.1 }, Row { id: -2, note: None, ratio: f64::NAN }];
+        sink.write_batch(&first, token(1)).await.unwrap();
+        let checkpoint = sink.flush().await.unwrap().unwrap();
+        assert_eq!(read(&path), "id,note,ratio\n1,,0.1\n-2,,\n");
+        assert_eq!(checkpoint["header"], json!(["id", "note", "ratio"]));
+
+        // A file whose header a run fixed otherwise (the checkpoint's): its columns, in its order.
+        std::fs::write(&path, "ratio,id,other\n").unwrap();
+        let checkpoint = json!({"len": 15, "header": ["ratio", "id", "other"]});
+        let mut sink = opened(config(&path), Some(&checkpoint)).await;
+        let rows = [Row { id: 3, note: Some("a,b".into()), ratio: 1e300 }];
+        sink.write_batch(&rows, token(2)).await.unwrap();
+        sink.flush().await.unwrap();
+        // A double as serde_json writes it (and its JSON holds it).
+        assert_eq!(read(&path), "ratio,id,other\n1e+300,3,\n");
+        assert_eq!(rows[0].to_json()["ratio"].to_string(), "1e+300");
     }
 
     #[tokio::test]

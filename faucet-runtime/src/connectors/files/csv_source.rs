@@ -20,6 +20,16 @@
 //! spelling (`+1.5`, `.5`) the nearest double, exactly `true` / `false` a
 //! boolean, and anything else (the empty string included) stays a string.
 //!
+//! Typed (a generated record struct, through [`IntoTyped`]): each row is read
+//! straight into the struct by header name, each field parsed as its member's
+//! type asks (see [`text_fields`](super::text_fields): integers, exact
+//! doubles, `true` / `false`, decimals as their text, and an empty field is
+//! null where the schema says the field is nullable and its type has no empty
+//! value); `infer_types` does not apply. A row that does not fit (a field that
+//! does not parse, a missing required column) is handled per
+//! `on_parse_error` like a malformed one, but with a schema error naming the
+//! field and `file:line` (reason `schema` in the DLQ).
+//!
 //! A page holds `batch_size` rows (well-formed or not; malformed ones are
 //! handled per `on_parse_error`), or fewer once its rows reach
 //! `limits.max_page_bytes`, and may span files. A row longer than
@@ -43,25 +53,43 @@ use std::ops::Range;
 use csv_core::{ReadRecordResult, ReaderBuilder};
 use serde_json::{Number, Value};
 
+use super::csv_plain::PlainRows;
 use super::input::{self, Cursor, EXCERPT_BYTES, Files, OpenedFile};
+use super::text_fields;
 pub use crate::config::files::CsvSourceConfig;
 use crate::error::{FaucetError, Result};
 use crate::page::Page;
+use crate::record::{RecordType, SCHEMA_MISFIT};
 use crate::reshape;
 use crate::source::Source;
+use crate::typed_source::IntoTyped;
 
-/// Reads CSV files as records of strings (or inferred scalars).
-pub struct CsvSource {
+/// Reads CSV files as records of strings (or inferred scalars), or, typed,
+/// as records of type `R` (see the module documentation).
+pub struct CsvSource<R = Value> {
     config: CsvSourceConfig,
     state: Option<State>,
     /// The object store to read instead of local files (the object-store connectors).
     origin: Option<input::StoreOrigin>,
     /// Records of confirmed pages handed back by the driver, refilled in place
     /// by later rows (at most one page's worth).
-    spare: Vec<Value>,
+    spare: Spare<R>,
 }
 
-impl fmt::Debug for CsvSource {
+/// Spent records to refill: JSON values, or typed records (read into in
+/// place, so their strings are reused).
+struct Spare<R> {
+    json: Vec<Value>,
+    typed: Vec<R>,
+}
+
+impl<R> Default for Spare<R> {
+    fn default() -> Self {
+        Spare { json: Vec::new(), typed: Vec::new() }
+    }
+}
+
+impl<R> fmt::Debug for CsvSource<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CsvSource")
             .field("config", &self.config)
@@ -73,15 +101,26 @@ impl fmt::Debug for CsvSource {
 impl CsvSource {
     /// A source for `config`; nothing is opened until the first page.
     pub fn new(config: CsvSourceConfig) -> Self {
-        CsvSource { config, state: None, origin: None, spare: Vec::new() }
+        CsvSource { config, state: None, origin: None, spare: Spare::default() }
     }
 
     /// A source reading `config.path` (a key, prefix or glob) from an object store.
     #[cfg_attr(not(feature = "object-store"), allow(dead_code))]
     pub(crate) fn in_store(config: CsvSourceConfig, origin: input::StoreOrigin) -> Self {
-        CsvSource { config, state: None, origin: Some(origin), spare: Vec::new() }
+        CsvSource { config, state: None, origin: Some(origin), spare: Spare::default() }
     }
+}
 
+impl<R: RecordType> IntoTyped<R> for CsvSource {
+    type Typed = CsvSource<R>;
+
+    fn into_typed(self) -> CsvSource<R> {
+        let CsvSource { config, state, origin, .. } = self;
+        CsvSource { config, state, origin, spare: Spare::default() }
+    }
+}
+
+impl<R> CsvSource<R> {
     async fn start(&mut self, bookmark: Option<&Value>) -> Result<()> {
         let files = Files::start_in(self.origin.as_ref(), &self.config.path, bookmark).await?;
         let rows = Rows::new(&self.config);
@@ -113,11 +152,29 @@ struct CsvFile {
     expected: Option<usize>,
     /// Whether the header just read ended the file without a terminator.
     header_unterminated: bool,
+    /// Which columns feed which members of a typed record.
+    layout: text_fields::Layout,
 }
+
+/// The fields' bytes a row may have to be read by [`PlainRows`].
+const PLAIN_ROW_BYTES: usize = 64 * 1024;
 
 /// A push-based row reader that keeps its buffers from row to row.
 struct Rows {
     reader: csv_core::Reader,
+    /// Reads plainly formed rows faster than `reader` (`None`: an unusual dialect).
+    plain: Option<PlainRows>,
+    /// The fields of the last row when `plain` read it, as in `out` and
+    /// `ends`: `plain_filled` bytes of `plain_out`, a fixed buffer (a row
+    /// whose fields do not fit is read by `reader`).
+    plain_out: Vec<u8>,
+    plain_filled: usize,
+    plain_ends: Vec<usize>,
+    /// Whether `plain` read the last row.
+    read_plain: bool,
+    /// The rows `plain` read, and those it left to `reader`.
+    plain_read: u64,
+    plain_missed: u64,
     /// The unescaped fields of the last row, back to back.
     out: Vec<u8>,
     /// The end of each field in `out`.
@@ -142,6 +199,13 @@ impl Rows {
     fn new(config: &CsvSourceConfig) -> Rows {
         Rows {
             reader: ReaderBuilder::new().delimiter(config.csv.delimiter).quote(config.csv.quote).build(),
+            plain: PlainRows::new(config.csv.delimiter, config.csv.quote),
+            plain_out: vec![0; PLAIN_ROW_BYTES],
+            plain_filled: 0,
+            plain_ends: Vec::new(),
+            read_plain: false,
+            plain_read: 0,
+            plain_missed: 0,
             out: vec![0; 4096],
             ends: vec![0; 64],
             nout: 0,
@@ -169,6 +233,9 @@ impl Rows {
     /// Skips line terminators (empty lines, the `\n` of a `\r\n`), so the
     /// cursor sits at the first byte of the next row and `line` is its line.
     async fn skip_terminators(&mut self, cursor: &mut Cursor) -> Result<()> {
+        if cursor.available().first().is_some_and(|&b| b != b'\n' && b != b'\r') {
+            return Ok(());
+        }
         while cursor.fill().await? {
             let available = cursor.available();
             let n = available.iter().position(|&b| b != b'\n' && b != b'\r').unwrap_or(available.len());
@@ -193,6 +260,24 @@ impl Rows {
         self.nend = 0;
         self.bytes = 0;
         cursor.fill().await?;
+        let (out, ends) = (&mut self.plain_out, &mut self.plain_ends);
+        self.read_plain = false;
+        let plain = self.plain.as_ref().and_then(|p| p.read(cursor.available(), out, ends));
+        if let Some(row) = plain.filter(|row| row.length <= self.max) {
+            self.plain_read += 1;
+            let start = cursor.pos();
+            cursor.consume(row.taken);
+            (self.read_plain, self.bytes, self.unterminated) = (true, row.length as u64, false);
+            self.plain_filled = row.nout;
+            self.raw_range = start..cursor.pos();
+            self.reader.set_line(self.start_line + row.newlines);
+            return Ok(true);
+        }
+        // Input whose rows are mostly not plain is left to csv_core without trying.
+        self.plain_missed += 1;
+        if self.plain_missed >= 64 && self.plain_missed > self.plain_read / 4 {
+            self.plain = None;
+        }
         let mut raw_start = cursor.pos();
         loop {
             // Empty input tells the reader the file ended.
@@ -252,9 +337,13 @@ impl Rows {
         self.bytes > self.max as u64
     }
 
-    /// The last row's unescaped field bytes and field ends.
-    fn fields(&self) -> (&[u8], &[usize]) {
-        (&self.out[..self.nout], &self.ends[..self.nend])
+    /// The last row's fields.
+    fn fields(&self) -> RowFields<'_> {
+        if self.read_plain {
+            RowFields { data: &self.plain_out[..self.plain_filled], ends: &self.plain_ends }
+        } else {
+            RowFields { data: &self.out[..self.nout], ends: &self.ends[..self.nend] }
+        }
     }
 
     /// The last row as it appears in the file, without its line terminator.
@@ -279,6 +368,42 @@ impl Rows {
     }
 }
 
+/// A row's fields, unescaped, back to back in `data`; `ends` says where each ends.
+#[derive(Clone, Copy)]
+struct RowFields<'a> {
+    data: &'a [u8],
+    ends: &'a [usize],
+}
+
+impl<'a> RowFields<'a> {
+    /// The number of fields.
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// The row's bytes as text, when they are UTF-8 (a field may still
+    /// split a character: see [`RowFields::split`]).
+    fn text(&self) -> Option<&'a str> {
+        std::str::from_utf8(self.data).ok()
+    }
+
+    /// Whether a field ends inside a character of `text`.
+    fn split(&self, text: &str) -> bool {
+        !self.ends.iter().all(|&end| text.is_char_boundary(end))
+    }
+
+    /// Each field's text, given the row's [`RowFields::text`] (`None` where
+    /// it splits a character).
+    fn spans(&self, text: &'a str) -> impl ExactSizeIterator<Item = Option<&'a str>> + use<'a> {
+        let mut start = 0;
+        self.ends.iter().map(move |&end| {
+            let field = text.get(start..end);
+            start = end;
+            field
+        })
+    }
+}
+
 /// Positions a newly opened file at its first data row: reads the header
 /// (or, for a resumed file, re-reads it from the file's start).
 async fn open(
@@ -294,6 +419,7 @@ async fn open(
         keys: Vec::new(),
         expected: None,
         header_unterminated: false,
+        layout: text_fields::Layout::default(),
     };
     let needs_first_row = config.csv.has_headers || !config.csv.flexible;
     if needs_first_row && opened.offset > 0 {
@@ -322,88 +448,132 @@ fn first_row(config: &CsvSourceConfig, file: &mut CsvFile, rows: &Rows, display:
             rows.start_line, rows.bytes, rows.max
         )));
     }
-    let (data, ends) = rows.fields();
-    file.expected = Some(ends.len());
+    let fields = rows.fields();
+    file.expected = Some(fields.len());
     if !config.csv.has_headers {
         return Ok(());
     }
     let line = rows.start_line;
-    let not_utf8 = || FaucetError::parse(format!("{display}:{line}: invalid UTF-8 in the header"));
-    let text = std::str::from_utf8(data).map_err(|_| not_utf8())?;
-    let mut seen = HashSet::with_capacity(ends.len());
-    let mut start = 0;
-    file.keys.reserve(ends.len());
-    for &end in ends {
-        let name = text.get(start..end).ok_or_else(not_utf8)?;
+    let text = fields
+        .text()
+        .ok_or_else(|| FaucetError::parse(format!("{display}:{line}: invalid UTF-8 in the header")))?;
+    let mut seen = HashSet::with_capacity(fields.len());
+    file.keys.reserve(fields.len());
+    for name in fields.spans(text) {
+        let name =
+            name.ok_or_else(|| FaucetError::parse(format!("{display}:{line}: invalid UTF-8 in the header")))?;
         if !seen.insert(name) {
             return Err(FaucetError::parse(format!(
                 "{display}:{line}: duplicate column `{name}` in the header"
             )));
         }
         file.keys.push(name.to_owned());
-        start = end;
     }
     Ok(())
 }
 
-/// Turns the row just read into a record on `page`, or handles it as malformed.
-fn take_row(
+/// Turns the row just read into a record on `page`, or handles it as
+/// malformed (or, typed, as not fitting the record type).
+fn take_row<R: RecordType>(
     config: &CsvSourceConfig,
-    page: &mut Page,
-    spare: &mut Vec<Value>,
+    page: &mut Page<R>,
+    spare: &mut Spare<R>,
     display: &str,
     rows: &mut Rows,
     file: &mut CsvFile,
 ) -> Result<()> {
-    let (data, ends) = rows.fields();
-    let count = ends.len();
-    let what = if !config.csv.flexible && count != *file.expected.get_or_insert(count) {
-        format!("expected {} field(s), found {count}", file.expected.unwrap_or_default())
+    let fields = rows.fields();
+    let count = fields.len();
+    let unread = if !config.csv.flexible && count != *file.expected.get_or_insert(count) {
+        Unread::Malformed(format!("expected {} field(s), found {count}", file.expected.unwrap_or_default()))
     } else {
         while file.keys.len() < count {
             let index = file.keys.len();
             file.keys.push(format!("column_{index}"));
         }
-        match build_record(data, ends, &file.keys, config.csv.infer_types, spare.pop()) {
-            Some(record) => {
+        match read_record(config, fields, file, spare) {
+            Ok(record) => {
                 page.records.push(record);
                 return Ok(());
             }
-            None => "invalid UTF-8".to_owned(),
+            Err(unread) => unread,
         }
     };
-    let line = rows.start_line;
-    input::malformed(config.on_parse_error, page, display, line, rows.raw(&file.cursor), &what)
+    let (mode, line) = (config.on_parse_error, rows.start_line);
+    let raw = rows.raw(&file.cursor);
+    match unread {
+        Unread::Malformed(what) => input::malformed(mode, page, display, line, raw, &what),
+        Unread::Misfit(what) => input::misfit(mode, page, display, line, raw, &what),
+    }
 }
 
-/// The record of one row, or `None` when a field is not UTF-8.
+/// Why a row gives no record.
+enum Unread {
+    /// It cannot be read at all (a ragged row, invalid UTF-8).
+    Malformed(String),
+    /// It does not fit the record type (the message names the field).
+    Misfit(String),
+}
+
+/// The record of one row: untyped, a JSON object ([`build_record`]); typed,
+/// the struct read straight from the fields' text.
+fn read_record<R: RecordType>(
+    config: &CsvSourceConfig,
+    fields: RowFields<'_>,
+    file: &mut CsvFile,
+    spare: &mut Spare<R>,
+) -> std::result::Result<R, Unread> {
+    let not_utf8 = || Unread::Malformed("invalid UTF-8".to_owned());
+    let text = fields.text().ok_or_else(not_utf8)?;
+    let Some(schema) = R::SCHEMA else {
+        let record = build_record(fields.spans(text), &file.keys, config.csv.infer_types, spare.json.pop());
+        return R::from_json(record.ok_or_else(not_utf8)?)
+            .map_err(|e| Unread::Misfit(e.message().to_owned()));
+    };
+    if fields.split(text) {
+        return Err(not_utf8());
+    }
+    let ends = fields.ends;
+    let (keys, layout) = (&file.keys, &mut file.layout);
+    let read = match spare.typed.pop() {
+        Some(mut record) => {
+            match text_fields::read_row_into(text, ends, keys, layout, Some(schema), &mut record) {
+                Ok(()) => Ok(record),
+                Err(error) => {
+                    spare.typed.push(record);
+                    Err(error)
+                }
+            }
+        }
+        None => text_fields::read_row(text, ends, keys, layout, Some(schema)),
+    };
+    read.map_err(|e| Unread::Misfit(format!("{SCHEMA_MISFIT}{e}")))
+}
+
+/// The record of one row, its fields' text given in order; `None` when a
+/// field is not UTF-8.
 ///
 /// `spare` is a record of an earlier, confirmed page: when it has exactly this
 /// row's keys in order (the usual case), its values are overwritten in place,
 /// so the row costs no allocation for its keys, its map or (mostly) its strings.
-fn build_record(
-    data: &[u8],
-    ends: &[usize],
+fn build_record<'a>(
+    fields: impl ExactSizeIterator<Item = Option<&'a str>>,
     keys: &[String],
     infer_types: bool,
     spare: Option<Value>,
 ) -> Option<Value> {
-    let text = std::str::from_utf8(data).ok()?;
-    let keys = &keys[..ends.len()];
+    let keys = &keys[..fields.len()];
     let mut map = reshape::map_with_keys(spare, keys.iter());
-    let mut start = 0;
     if map.len() == keys.len() {
-        for (value, &end) in map.values_mut().zip(ends) {
-            set_field(value, text.get(start..end)?, infer_types);
-            start = end;
+        for (value, field) in map.values_mut().zip(fields) {
+            set_field(value, field?, infer_types);
         }
     } else {
         // A generated `column_N` equal to a header name: the later field wins.
-        for (key, &end) in keys.iter().zip(ends) {
+        for (key, field) in keys.iter().zip(fields) {
             let mut value = Value::Null;
-            set_field(&mut value, text.get(start..end)?, infer_types);
+            set_field(&mut value, field?, infer_types);
             map.insert(key.clone(), value);
-            start = end;
         }
     }
     Some(Value::Object(map))
@@ -451,10 +621,8 @@ fn infer_number(field: &str) -> Option<Value> {
     field.parse::<f64>().ok().and_then(Number::from_f64).map(Value::Number)
 }
 
-crate::typed_source::decoded_into_typed!(CsvSource);
-
-impl Source for CsvSource {
-    type Record = serde_json::Value;
+impl<R: RecordType> Source for CsvSource<R> {
+    type Record = R;
 
     /// Local files are read one chunk ahead already (see `input`); a remote store's are not.
     fn prefetch(&self) -> bool {
@@ -469,11 +637,14 @@ impl Source for CsvSource {
         self.start(bookmark.as_ref()).await
     }
 
-    fn recycle(&mut self, spent: Vec<Value>) {
-        self.spare = spent;
+    fn recycle(&mut self, spent: Vec<R>) {
+        match R::into_json_vec(spent) {
+            Ok(json) => self.spare.json = json,
+            Err(typed) => self.spare.typed = typed,
+        }
     }
 
-    async fn next_page(&mut self) -> Result<Option<Page>> {
+    async fn next_page(&mut self) -> Result<Option<Page<R>>> {
         if self.state.is_none() {
             self.start(None).await?;
         }

@@ -27,7 +27,7 @@ use serde_json::{Value, json};
 
 use crate::config::files::OnParseError;
 use crate::config::objects::Codec;
-use crate::error::{FaucetError, Result};
+use crate::error::{ErrorKind, FaucetError, Result};
 use crate::page::{Page, Rejected};
 
 /// How long a local file must have been left unmodified for a last line
@@ -635,19 +635,36 @@ pub(crate) fn held_back(file: &str, line: u64) {
 
 /// Handles one malformed input per `mode`: fails with a parse error naming
 /// `file:line`, queues it for the DLQ in `page.rejects`, or counts it as skipped.
-pub(crate) fn malformed(
+pub(crate) fn malformed<R>(
     mode: OnParseError,
-    page: &mut Page,
+    page: &mut Page<R>,
     file: &str,
     line: u64,
     raw: &[u8],
     what: &str,
 ) -> Result<()> {
-    reject(mode, page, file, line, what, || {
-        let mut payload = json!({ "file": file, "line": line });
-        put_raw(&mut payload, raw);
-        payload
-    })
+    reject(mode, page, ErrorKind::Parse, file, line, what, || raw_payload(file, line, raw))
+}
+
+/// Handles one input that is well-formed but does not fit the record type
+/// like [`malformed`] input, with a schema error ([`ErrorKind::Schema`]:
+/// dead-lettered with reason `schema`); `what` names the field.
+pub(crate) fn misfit<R>(
+    mode: OnParseError,
+    page: &mut Page<R>,
+    file: &str,
+    line: u64,
+    raw: &[u8],
+    what: &str,
+) -> Result<()> {
+    reject(mode, page, ErrorKind::Schema, file, line, what, || raw_payload(file, line, raw))
+}
+
+/// The DLQ payload of one input: `{"file", "line", "raw"}` (see [`put_raw`]).
+fn raw_payload(file: &str, line: u64, raw: &[u8]) -> Value {
+    let mut payload = json!({ "file": file, "line": line });
+    put_raw(&mut payload, raw);
+    payload
 }
 
 /// Puts input bytes into a DLQ payload: `raw` as text, and when they are not
@@ -664,9 +681,9 @@ fn put_raw(payload: &mut Value, raw: &[u8]) {
 /// Handles a record longer than `max_record_bytes` like [`malformed`] input;
 /// its DLQ payload holds the record's first bytes (`excerpt`, at most
 /// [`EXCERPT_BYTES`]), its length and `"truncated": true`.
-pub(crate) fn oversized(
+pub(crate) fn oversized<R>(
     mode: OnParseError,
-    page: &mut Page,
+    page: &mut Page<R>,
     file: &str,
     line: u64,
     excerpt: &[u8],
@@ -674,7 +691,7 @@ pub(crate) fn oversized(
     max: usize,
 ) -> Result<()> {
     let what = format!("the record is {bytes} bytes long, more than `max_record_bytes` ({max})");
-    reject(mode, page, file, line, &what, || {
+    reject(mode, page, ErrorKind::Parse, file, line, &what, || {
         // Cut at the excerpt's last whole character, not inside one.
         let whole = match std::str::from_utf8(excerpt) {
             Err(e) if e.error_len().is_none() => &excerpt[..e.valid_up_to()],
@@ -686,15 +703,16 @@ pub(crate) fn oversized(
     })
 }
 
-fn reject(
+fn reject<R>(
     mode: OnParseError,
-    page: &mut Page,
+    page: &mut Page<R>,
+    kind: ErrorKind,
     file: &str,
     line: u64,
     what: &str,
     payload: impl FnOnce() -> Value,
 ) -> Result<()> {
-    let error = FaucetError::parse(format!("{file}:{line}: {what}"));
+    let error = FaucetError::new(kind, format!("{file}:{line}: {what}"));
     match mode {
         OnParseError::Fail => Err(error),
         OnParseError::Dlq => {
@@ -702,7 +720,7 @@ fn reject(
             Ok(())
         }
         OnParseError::Skip => {
-            tracing::warn!(file, line, error = what, "skipping malformed input");
+            tracing::warn!(file, line, error = what, "skipping input that could not be read");
             page.skipped += 1;
             Ok(())
         }

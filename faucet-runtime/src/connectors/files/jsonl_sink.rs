@@ -15,7 +15,8 @@ use super::writer::FileWriter;
 pub use crate::config::files::JsonlSinkConfig;
 use crate::error::{FaucetError, Result};
 use crate::page::CommitToken;
-use crate::sink::{OpenContext, Sink, WriteOutcome, Writes};
+use crate::record::RecordType;
+use crate::sink::{OpenContext, RowFailure, Sink, WriteOutcome, Writes};
 
 /// Writes one compact JSON object per line.
 #[derive(Debug)]
@@ -28,6 +29,8 @@ pub struct JsonlSink {
     lines: Vec<u8>,
     /// The encodings of the records' keys, reused from record to record.
     keys: json_line::KeyCache,
+    /// The encodings of a typed record's member names.
+    members: json_line::MemberKeys,
 }
 
 /// Bytes of serialized lines gathered before they are handed to the file.
@@ -36,7 +39,13 @@ const LINES_CHUNK: usize = 256 * 1024;
 impl JsonlSink {
     /// A sink for `config`; the file is opened by [`Sink::open`].
     pub fn new(config: JsonlSinkConfig) -> Self {
-        JsonlSink { config, writer: None, lines: Vec::new(), keys: json_line::KeyCache::default() }
+        JsonlSink {
+            config,
+            writer: None,
+            lines: Vec::new(),
+            keys: json_line::KeyCache::default(),
+            members: json_line::MemberKeys::default(),
+        }
     }
 }
 
@@ -70,32 +79,63 @@ impl Sink for JsonlSink {
     }
 }
 
-impl<R: crate::RecordType> Writes<R> for JsonlSink {
+impl<R: RecordType> Writes<R> for JsonlSink {
     async fn write_batch(&mut self, batch: &[R], _token: CommitToken) -> Result<WriteOutcome> {
-        let batch = &*crate::record::json_batch(batch);
         let writer = self
             .writer
             .as_mut()
             .ok_or_else(|| FaucetError::sink("the `jsonl` sink was written to before it was opened"))?;
-        let lines = &mut self.lines;
-        let keys = &mut self.keys;
-        lines.clear();
-        let written = batch.iter().enumerate().try_for_each(|(i, record)| {
-            json_line::write_record(lines, record, keys);
-            lines.push(b'\n');
-            if lines.len() >= LINES_CHUNK || i + 1 == batch.len() {
-                writer.write_all(lines)?;
-                lines.clear();
-            }
-            Ok::<(), std::io::Error>(())
-        });
-        if lines.capacity() > 4 * LINES_CHUNK {
-            // One huge record must not pin its size for the rest of the run.
-            *lines = Vec::new();
-        }
-        written.map_err(|e| FaucetError::sink(format!("writing {}: {e}", writer.path().display())))?;
-        Ok(WriteOutcome { written: batch.len() as u64, ..WriteOutcome::default() })
+        let (keys, members) = (&mut self.keys, &mut self.members);
+        let (written, failures) = match R::as_json_slice(batch) {
+            Some(json) => write_lines(writer, &mut self.lines, json, |line, record| {
+                json_line::write_record(line, record, keys);
+                Ok(())
+            }),
+            // A typed record serializes itself: its members in order, no map in between.
+            None => write_lines(writer, &mut self.lines, batch, |line, record| {
+                json_line::write_serialized(line, record, members)
+            }),
+        };
+        let written =
+            written.map_err(|e| FaucetError::sink(format!("writing {}: {e}", writer.path().display())))?;
+        Ok(WriteOutcome { written, failures, ..WriteOutcome::default() })
     }
+}
+
+/// Writes `records` to `writer`, one line each as `encode` writes it, in
+/// chunks of [`LINES_CHUNK`] bytes gathered in `lines`. Returns how many were
+/// written, and the records `encode` failed on (left out).
+fn write_lines<T>(
+    writer: &mut FileWriter,
+    lines: &mut Vec<u8>,
+    records: &[T],
+    mut encode: impl FnMut(&mut Vec<u8>, &T) -> serde_json::Result<()>,
+) -> (std::io::Result<u64>, Vec<RowFailure>) {
+    let mut failures = Vec::new();
+    lines.clear();
+    let written = records.iter().enumerate().try_for_each(|(i, record)| {
+        let start = lines.len();
+        match encode(lines, record) {
+            Ok(()) => lines.push(b'\n'),
+            Err(e) => {
+                lines.truncate(start);
+                failures.push(RowFailure {
+                    index: i,
+                    error: FaucetError::sink(format!("encoding a record: {e}")),
+                });
+            }
+        }
+        if lines.len() >= LINES_CHUNK || i + 1 == records.len() {
+            writer.write_all(lines)?;
+            lines.clear();
+        }
+        Ok::<(), std::io::Error>(())
+    });
+    if lines.capacity() > 4 * LINES_CHUNK {
+        // One huge record must not pin its size for the rest of the run.
+        *lines = Vec::new();
+    }
+    (written.map(|()| (records.len() - failures.len()) as u64), failures)
 }
 
 #[cfg(test)]

@@ -22,6 +22,13 @@
 //! bookmark stays at its start, the run stops reading there and warns, and a
 //! later run reads it once complete. A last line read without its terminator
 //! leaves the bookmark on its line, so appended lines keep their numbers.
+//!
+//! Typed (a generated record struct, through [`IntoTyped`]): each line is
+//! decoded by serde_json straight into the struct. A line that is not JSON is
+//! malformed as above; JSON that does not fit the struct (a string where an
+//! integer is declared, a missing required field) is handled per
+//! `on_parse_error` the same way, but with a schema error naming the field
+//! and `file:line` (reason `schema` in the DLQ).
 
 use std::fmt;
 use std::ops::Range;
@@ -30,19 +37,26 @@ use serde_json::Value;
 
 use super::input::{self, Cursor, EXCERPT_BYTES, Files};
 pub use crate::config::files::JsonlSourceConfig;
+use crate::config::files::OnParseError;
 use crate::error::Result;
 use crate::page::Page;
+use crate::record::{self, RecordType};
 use crate::source::Source;
+use crate::typed_source::IntoTyped;
 
-/// Reads JSON Lines files, one record per non-blank line.
-pub struct JsonlSource {
+/// Reads JSON Lines files, one record per non-blank line: JSON values, or,
+/// typed, records of type `R`.
+pub struct JsonlSource<R = Value> {
     config: JsonlSourceConfig,
     state: Option<State>,
     /// The object store to read instead of local files (the object-store connectors).
     origin: Option<input::StoreOrigin>,
+    /// Typed records of confirmed pages handed back by the driver, read into
+    /// in place by later lines, so their strings are reused.
+    spare: Vec<R>,
 }
 
-impl fmt::Debug for JsonlSource {
+impl<R> fmt::Debug for JsonlSource<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("JsonlSource")
             .field("config", &self.config)
@@ -54,15 +68,26 @@ impl fmt::Debug for JsonlSource {
 impl JsonlSource {
     /// A source for `config`; nothing is opened until the first page.
     pub fn new(config: JsonlSourceConfig) -> Self {
-        JsonlSource { config, state: None, origin: None }
+        JsonlSource { config, state: None, origin: None, spare: Vec::new() }
     }
 
     /// A source reading `config.path` (a key, prefix or glob) from an object store.
     #[cfg_attr(not(feature = "object-store"), allow(dead_code))]
     pub(crate) fn in_store(config: JsonlSourceConfig, origin: input::StoreOrigin) -> Self {
-        JsonlSource { config, state: None, origin: Some(origin) }
+        JsonlSource { config, state: None, origin: Some(origin), spare: Vec::new() }
     }
+}
 
+impl<R: RecordType> IntoTyped<R> for JsonlSource {
+    type Typed = JsonlSource<R>;
+
+    fn into_typed(self) -> JsonlSource<R> {
+        let JsonlSource { config, state, origin, .. } = self;
+        JsonlSource { config, state, origin, spare: Vec::new() }
+    }
+}
+
+impl<R> JsonlSource<R> {
     async fn start(&mut self, bookmark: Option<&Value>) -> Result<()> {
         let files = Files::start_in(self.origin.as_ref(), &self.config.path, bookmark).await?;
         self.state = Some(State { files, current: None, carry: Vec::new(), finished: None, stopped: false });
@@ -168,10 +193,79 @@ fn take(carry: &mut Vec<u8>, bytes: &mut u64, max: usize, part: &[u8]) {
     }
 }
 
-crate::typed_source::decoded_into_typed!(JsonlSource);
+/// Decodes one line as a record on `page`, or handles it as malformed (or,
+/// typed, as not fitting the record type).
+fn take_line<R: RecordType>(
+    mode: OnParseError,
+    page: &mut Page<R>,
+    spare: &mut Vec<R>,
+    file: &str,
+    number: u64,
+    line: &[u8],
+) -> Result<()> {
+    if R::SCHEMA.is_none() {
+        return match serde_json::from_slice::<Value>(line) {
+            Ok(record) => match R::from_json(record) {
+                Ok(record) => {
+                    page.records.push(record);
+                    Ok(())
+                }
+                Err(error) => input::misfit(mode, page, file, number, line, error.message()),
+            },
+            Err(error) => input::malformed(mode, page, file, number, line, &not_json(line, &error)),
+        };
+    }
+    let decoded = match spare.pop() {
+        Some(mut record) => {
+            let mut json = serde_json::Deserializer::from_slice(line);
+            match R::deserialize_in_place(&mut json, &mut record).and_then(|()| json.end()) {
+                Ok(()) => Ok(record),
+                Err(error) => {
+                    spare.push(record);
+                    Err(error)
+                }
+            }
+        }
+        None => serde_json::from_slice::<R>(line),
+    };
+    match decoded {
+        Ok(record) => {
+            page.records.push(record);
+            Ok(())
+        }
+        // Which: not JSON, or JSON that does not fit (then say where, which
+        // the fast decode above does not track).
+        Err(error) => match serde_json::from_slice::<Value>(line) {
+            Err(error) => input::malformed(mode, page, file, number, line, &not_json(line, &error)),
+            Ok(json) => {
+                let misfit = match record::decode_json::<R>(&json) {
+                    Err(misfit) => misfit,
+                    Ok(_) => record::schema_error(error),
+                };
+                input::misfit(mode, page, file, number, line, misfit.message())
+            }
+        },
+    }
+}
 
-impl Source for JsonlSource {
-    type Record = serde_json::Value;
+/// What is wrong with a line serde_json could not parse.
+fn not_json(line: &[u8], error: &serde_json::Error) -> String {
+    if std::str::from_utf8(line).is_err() {
+        "invalid UTF-8".to_owned()
+    } else {
+        format!("invalid JSON: {error}")
+    }
+}
+
+impl<R: RecordType> Source for JsonlSource<R> {
+    type Record = R;
+
+    /// Keeps typed records to read into (JSON values are not reused).
+    fn recycle(&mut self, spent: Vec<R>) {
+        if R::SCHEMA.is_some() {
+            self.spare = spent;
+        }
+    }
 
     /// Local files are read one chunk ahead already (see `input`); a remote store's are not.
     fn prefetch(&self) -> bool {
@@ -186,10 +280,11 @@ impl Source for JsonlSource {
         self.start(bookmark.as_ref()).await
     }
 
-    async fn next_page(&mut self) -> Result<Option<Page>> {
+    async fn next_page(&mut self) -> Result<Option<Page<R>>> {
         if self.state.is_none() {
             self.start(None).await?;
         }
+        let spare = &mut self.spare;
         let Some(State { files, current, carry, finished, stopped }) = self.state.as_mut() else {
             return Ok(None);
         };
@@ -260,17 +355,7 @@ impl Source for JsonlSource {
             }
             count += 1;
             page_bytes += line.len() + 1;
-            match serde_json::from_slice::<Value>(line) {
-                Ok(record) => page.records.push(record),
-                Err(error) => {
-                    let what = if std::str::from_utf8(line).is_err() {
-                        "invalid UTF-8".to_owned()
-                    } else {
-                        format!("invalid JSON: {error}")
-                    };
-                    input::malformed(mode, &mut page, files.get(file.index).display(), number, line, &what)?;
-                }
-            }
+            take_line(mode, &mut page, spare, files.get(file.index).display(), number, line)?;
         }
 
         if count == 0 {

@@ -2,12 +2,14 @@
 //! filesystem (so object-store backends only add a store), and `csv` / `jsonl`
 //! sinks that append to a local file and truncate back to their checkpoint on resume.
 
+mod csv_plain;
 mod csv_sink;
 mod csv_source;
 pub(crate) mod input;
 pub(crate) mod json_line;
 mod jsonl_sink;
 mod jsonl_source;
+mod text_fields;
 mod writer;
 
 pub use csv_sink::{CsvSink, CsvSinkConfig};

@@ -337,7 +337,10 @@ impl Statement {
 
     /// Appends `rows` through one COPY; `Ok(false)` when it failed on a
     /// row-level error, or a value had no binary form, and was rolled back
-    /// (the caller then inserts instead).
+    /// (the caller then inserts instead). `first`: the COPY is the
+    /// transaction's first statement, so it needs no savepoint (a round trip
+    /// less): after a failure the transaction is begun again, as empty as a
+    /// savepoint would have left it.
     ///
     /// Rows go in chunks of [`COPY_CHUNK`] bytes, `buffer` holding one: the
     /// server parses the first while the next is encoded. Typed records go
@@ -349,12 +352,16 @@ impl Statement {
         batch: &[R],
         rows: &[usize],
         buffer: &mut Vec<u8>,
+        first: bool,
     ) -> Result<bool> {
         let binary = self.binary::<R>();
         let list: Vec<String> = self.targets.iter().map(|t| quote_ident(&t.column)).collect();
         let format = if binary { " (FORMAT binary)" } else { "" };
         let sql = format!("COPY {} ({}) FROM STDIN{format}", self.table, list.join(", "));
-        exec(conn, "SAVEPOINT faucet_copy").await?;
+        if !first {
+            exec(conn, "SAVEPOINT faucet_copy").await?;
+        }
+        let undo = if first { "ROLLBACK; BEGIN" } else { "ROLLBACK TO faucet_copy" };
         let json = R::as_json_slice(batch);
         let result = async {
             let mut copy = conn.copy_in_raw(&sql).await?;
@@ -395,12 +402,12 @@ impl Statement {
             // releases it, and a later `ROLLBACK TO` names the latest of its name.
             Ok(true) => Ok(true),
             Ok(false) => {
-                exec(conn, "ROLLBACK TO faucet_copy").await?;
+                exec(conn, undo).await?;
                 tracing::debug!(table = %self.table, "a value has no binary form; inserting the batch row by row");
                 Ok(false)
             }
             Err(e) if row_level(&e) => {
-                exec(conn, "ROLLBACK TO faucet_copy").await?;
+                exec(conn, undo).await?;
                 tracing::debug!(table = %self.table, error = %describe(&e, "COPY"), "COPY failed; inserting the batch row by row");
                 Ok(false)
             }
@@ -757,6 +764,9 @@ impl PostgresSink {
                 })
                 .collect(),
         };
+        // Nothing was written in the transaction yet (no table made or
+        // altered, no row deleted): its first COPY needs no savepoint.
+        let mut untouched = created.is_none() && plan.deletes.is_empty();
         for (targets, writes) in groups {
             let conflict = match self.config.write.write_mode {
                 WriteMode::Append => String::new(),
@@ -777,7 +787,8 @@ impl PostgresSink {
             let statement = self.statement(table, targets, Kind::Insert { conflict }, token.part);
             let copied = self.config.write_method == WriteMethod::Copy
                 && self.config.write.write_mode == WriteMode::Append
-                && statement.copy(conn, batch, &writes, buffer).await?;
+                && statement.copy(conn, batch, &writes, buffer, untouched).await?;
+            untouched = false;
             if copied {
                 written += writes.len() as u64;
             } else {

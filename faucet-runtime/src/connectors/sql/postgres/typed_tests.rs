@@ -367,6 +367,23 @@ async fn binary_copy_writes_what_text_copy_writes() {
     }
     assert_eq!(printed(&mut db, "narrow_typed").await, ["(3,)", "(4,0)"]);
     assert_eq!(printed(&mut db, "narrow_json").await, ["(3,)", "(4,0)"]);
+
+    // Text PostgreSQL refuses (a NUL) fails its row alone in both formats.
+    let mut with_nul = typed.clone();
+    with_nul[1].label = Some("a\0b".to_owned());
+    let with_nul_json: Vec<Value> = with_nul.iter().map(|r| r.to_json().into_owned()).collect();
+    db.exec(&format!("CREATE TABLE nul_typed {ddl}; CREATE TABLE nul_json {ddl}")).await;
+    for table in ["nul_typed", "nul_json"] {
+        let mut cfg = sink_config(&db.name, table);
+        cfg.write.unmapped_fields = UnmappedFields::Drop;
+        let mut sink = opened(cfg, &format!("{SCOPE}::{table}")).await;
+        let outcome = match table {
+            "nul_typed" => sink.write_batch(&with_nul, token(1, 0)).await.unwrap(),
+            _ => sink.write_batch(&with_nul_json, token(1, 0)).await.unwrap(),
+        };
+        assert_eq!((outcome.written, failed(&outcome)), (3, vec![1]), "{table}");
+    }
+    assert_eq!(printed(&mut db, "nul_typed").await, printed(&mut db, "nul_json").await);
     db.drop_now().await;
 }
 

@@ -381,26 +381,10 @@ impl<'a> RowFields<'a> {
         self.ends.len()
     }
 
-    /// The row's bytes as text, when they are UTF-8 (a field may still
-    /// split a character: see [`RowFields::split`]).
+    /// The row as text, when every field is UTF-8 (no field ends inside a character).
     fn text(&self) -> Option<&'a str> {
-        std::str::from_utf8(self.data).ok()
-    }
-
-    /// Whether a field ends inside a character of `text`.
-    fn split(&self, text: &str) -> bool {
-        !self.ends.iter().all(|&end| text.is_char_boundary(end))
-    }
-
-    /// Each field's text, given the row's [`RowFields::text`] (`None` where
-    /// it splits a character).
-    fn spans(&self, text: &'a str) -> impl ExactSizeIterator<Item = Option<&'a str>> + use<'a> {
-        let mut start = 0;
-        self.ends.iter().map(move |&end| {
-            let field = text.get(start..end);
-            start = end;
-            field
-        })
+        let text = std::str::from_utf8(self.data).ok()?;
+        self.ends.iter().all(|&end| text.is_char_boundary(end)).then_some(text)
     }
 }
 
@@ -448,26 +432,26 @@ fn first_row(config: &CsvSourceConfig, file: &mut CsvFile, rows: &Rows, display:
             rows.start_line, rows.bytes, rows.max
         )));
     }
-    let fields = rows.fields();
-    file.expected = Some(fields.len());
+    let RowFields { data, ends } = rows.fields();
+    file.expected = Some(ends.len());
     if !config.csv.has_headers {
         return Ok(());
     }
     let line = rows.start_line;
-    let text = fields
-        .text()
-        .ok_or_else(|| FaucetError::parse(format!("{display}:{line}: invalid UTF-8 in the header")))?;
-    let mut seen = HashSet::with_capacity(fields.len());
-    file.keys.reserve(fields.len());
-    for name in fields.spans(text) {
-        let name =
-            name.ok_or_else(|| FaucetError::parse(format!("{display}:{line}: invalid UTF-8 in the header")))?;
+    let not_utf8 = || FaucetError::parse(format!("{display}:{line}: invalid UTF-8 in the header"));
+    let text = std::str::from_utf8(data).map_err(|_| not_utf8())?;
+    let mut seen = HashSet::with_capacity(ends.len());
+    let mut start = 0;
+    file.keys.reserve(ends.len());
+    for &end in ends {
+        let name = text.get(start..end).ok_or_else(not_utf8)?;
         if !seen.insert(name) {
             return Err(FaucetError::parse(format!(
                 "{display}:{line}: duplicate column `{name}` in the header"
             )));
         }
         file.keys.push(name.to_owned());
+        start = end;
     }
     Ok(())
 }
@@ -524,16 +508,13 @@ fn read_record<R: RecordType>(
     spare: &mut Spare<R>,
 ) -> std::result::Result<R, Unread> {
     let not_utf8 = || Unread::Malformed("invalid UTF-8".to_owned());
-    let text = fields.text().ok_or_else(not_utf8)?;
+    let RowFields { data, ends } = fields;
     let Some(schema) = R::SCHEMA else {
-        let record = build_record(fields.spans(text), &file.keys, config.csv.infer_types, spare.json.pop());
+        let record = build_record(data, ends, &file.keys, config.csv.infer_types, spare.json.pop());
         return R::from_json(record.ok_or_else(not_utf8)?)
             .map_err(|e| Unread::Misfit(e.message().to_owned()));
     };
-    if fields.split(text) {
-        return Err(not_utf8());
-    }
-    let ends = fields.ends;
+    let text = fields.text().ok_or_else(not_utf8)?;
     let (keys, layout) = (&file.keys, &mut file.layout);
     let read = match spare.typed.pop() {
         Some(mut record) => {
@@ -550,30 +531,34 @@ fn read_record<R: RecordType>(
     read.map_err(|e| Unread::Misfit(format!("{SCHEMA_MISFIT}{e}")))
 }
 
-/// The record of one row, its fields' text given in order; `None` when a
-/// field is not UTF-8.
+/// The record of one row, or `None` when a field is not UTF-8.
 ///
 /// `spare` is a record of an earlier, confirmed page: when it has exactly this
 /// row's keys in order (the usual case), its values are overwritten in place,
 /// so the row costs no allocation for its keys, its map or (mostly) its strings.
-fn build_record<'a>(
-    fields: impl ExactSizeIterator<Item = Option<&'a str>>,
+fn build_record(
+    data: &[u8],
+    ends: &[usize],
     keys: &[String],
     infer_types: bool,
     spare: Option<Value>,
 ) -> Option<Value> {
-    let keys = &keys[..fields.len()];
+    let text = std::str::from_utf8(data).ok()?;
+    let keys = &keys[..ends.len()];
     let mut map = reshape::map_with_keys(spare, keys.iter());
+    let mut start = 0;
     if map.len() == keys.len() {
-        for (value, field) in map.values_mut().zip(fields) {
-            set_field(value, field?, infer_types);
+        for (value, &end) in map.values_mut().zip(ends) {
+            set_field(value, text.get(start..end)?, infer_types);
+            start = end;
         }
     } else {
         // A generated `column_N` equal to a header name: the later field wins.
-        for (key, field) in keys.iter().zip(fields) {
+        for (key, &end) in keys.iter().zip(ends) {
             let mut value = Value::Null;
-            set_field(&mut value, field?, infer_types);
+            set_field(&mut value, text.get(start..end)?, infer_types);
             map.insert(key.clone(), value);
+            start = end;
         }
     }
     Some(Value::Object(map))

@@ -120,8 +120,14 @@ impl Layout {
         members: Option<&'static [&'static str]>,
         schema: Option<&Schema>,
     ) {
+        // The same names may come from two places (a derived impl's
+        // `deserialize` and `deserialize_in_place`): compared once, then by address.
         let same_members = match (self.members, members) {
-            (Some(a), Some(b)) => std::ptr::eq(a, b),
+            (Some(a), Some(b)) if std::ptr::eq(a, b) => true,
+            (Some(a), Some(b)) if a == b => {
+                self.members = Some(b);
+                true
+            }
             (None, None) => true,
             _ => false,
         };

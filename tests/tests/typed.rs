@@ -287,6 +287,8 @@ const MISFITS: &[(&str, Option<&str>)] = &[
     // Nullable, but required: a missing key is not a null.
     (r#"{"id": 7, "name": "g"}"#, Some("missing field `score`")),
     (r#"{"id": 6, "name": "f", "score": null}"#, None),
+    // Fits the schema, breaches the contract: quarantined, reason `contract`.
+    (r#"{"id": 8, "name": "h", "score": -1.5}"#, Some("contract")),
 ];
 
 #[test]
@@ -297,7 +299,7 @@ fn a_record_that_does_not_fit_its_schema_is_dead_lettered_with_reason_schema() {
     let report = run("typed_misfit", dir.path());
     assert_eq!(
         (report["written"].as_u64(), report["dead_lettered"].as_u64()),
-        (Some(2), Some(5)),
+        (Some(2), Some(6)),
         "{report}"
     );
     let out = std::fs::read_to_string(dir.path().join("out.jsonl")).unwrap();
@@ -309,10 +311,15 @@ fn a_record_that_does_not_fit_its_schema_is_dead_lettered_with_reason_schema() {
         MISFITS.iter().enumerate().filter_map(|(i, (_, field))| field.map(|f| (i, f))).collect();
     assert_eq!(envelopes.len(), misfits.len());
     for (envelope, (index, field)) in envelopes.iter().zip(misfits) {
-        assert_eq!(envelope["reason"], "schema", "{envelope}");
-        assert_eq!(envelope["error"]["kind"], "Schema", "{envelope}");
         let message = envelope["error"]["message"].as_str().unwrap();
-        assert!(message.contains(field), "{field} not in {message}");
+        if field == "contract" {
+            assert_eq!(envelope["reason"], "contract", "{envelope}");
+            assert!(message.contains("score"), "{message}");
+        } else {
+            assert_eq!(envelope["reason"], "schema", "{envelope}");
+            assert_eq!(envelope["error"]["kind"], "Schema", "{envelope}");
+            assert!(message.contains(field), "{field} not in {message}");
+        }
         // The payload is the record as read, unchanged.
         let line: Value = serde_json::from_str(MISFITS[index].0).unwrap();
         assert_eq!(envelope["payload"], line);

@@ -49,6 +49,7 @@ pub(crate) struct Reshape {
 /// The transform named `name` that does `parts`, from `input` to `output`.
 pub(crate) fn emit(g: &Gen, name: &str, input: &Struct, output: &Struct, parts: &[Part<'_>]) -> Reshape {
     let rt = g.rt();
+    let (input_ident, output_ident) = (&input.ident, &output.ident);
     let mut body = Body { g, stmts: Vec::new(), taken: HashSet::new(), state: Vec::new() };
     body.taken.insert("record".to_owned());
     let mut slots = body.take_apart(input);
@@ -59,9 +60,16 @@ pub(crate) fn emit(g: &Gen, name: &str, input: &Struct, output: &Struct, parts: 
             Mapping::Unwrapped(rows) => body.unwrap(part, rows, slots),
         };
     }
+    // The source refills spent records: each value goes back where it came from.
+    let recycle = recycled(input, output, &slots).map(|rebuilt| {
+        quote! {
+            fn recycle(&mut self, spent: Vec<#output_ident>) -> Option<Vec<#input_ident>> {
+                Some(spent.into_iter().map(|record| #rebuilt).collect())
+            }
+        }
+    });
     let fill = body.fill(output, slots);
     let ident = format_ident!("{name}");
-    let (input_ident, output_ident) = (&input.ident, &output.ident);
     let names: Vec<String> = parts.iter().map(|p| format!("`{}`", flow::name(p.transform))).collect();
     let doc = format!(
         " {}, resolved at build time: moves each value from [`{input_ident}`] to its place in [`{output_ident}`].",
@@ -119,6 +127,8 @@ pub(crate) fn emit(g: &Gen, name: &str, input: &Struct, output: &Struct, parts: 
                 let record = #fill;
                 Ok(Some(record))
             }
+
+            #recycle
         }
     };
     let has_state = !body.state.is_empty();
@@ -143,6 +153,9 @@ struct Slot {
     ty: Type,
     /// A nullable object's key after `flatten`: it only ever holds null.
     null_only: bool,
+    /// Where the value is in the input struct (member indexes, down through
+    /// nested structs), when it is a value moved from there.
+    origin: Option<Vec<usize>>,
 }
 
 /// A runtime transform the generated one keeps.
@@ -187,10 +200,11 @@ impl Body<'_, '_> {
     fn take_apart(&mut self, input: &Struct) -> Vec<Slot> {
         let mut patterns = Vec::new();
         let mut slots = Vec::new();
-        for m in &input.members {
+        for (i, m) in input.members.iter().enumerate() {
             let local = self.local(&m.field.name);
             patterns.push(field_pattern(&m.ident, &local));
-            slots.push(Slot { field: m.field.clone(), local, ty: m.ty.clone(), null_only: false });
+            let origin = Some(vec![i]);
+            slots.push(Slot { field: m.field.clone(), local, ty: m.ty.clone(), null_only: false, origin });
         }
         let ident = &input.ident;
         self.stmts.push(quote!(let #ident { #(#patterns),* } = record;));
@@ -254,20 +268,23 @@ impl Body<'_, '_> {
             self.stmts.push(quote!(let #null = #is_null.then_some(None);));
             let field =
                 FieldDef { name: String::new(), ty: FieldType::Json, nullable: true, required: false };
-            lifted.nulls.insert(path.clone(), Slot { field, local: null, ty: Type::Json, null_only: true });
+            let null = Slot { field, local: null, ty: Type::Json, null_only: true, origin: None };
+            lifted.nulls.insert(path.clone(), null);
         }
         let base = local.to_string();
         let base = base.trim_start_matches("r#");
         let children: Vec<Slot> = object
             .members
             .iter()
-            .map(|m| {
+            .enumerate()
+            .map(|(j, m)| {
                 let local = self.local(&format!("{base}_{}", m.field.name));
                 let field = match layers.depth() {
                     0 => m.field.clone(),
                     _ => FieldDef { required: false, ..m.field.clone() },
                 };
-                Slot { field, local, ty: m.ty.clone(), null_only: false }
+                let origin = slot.origin.as_ref().map(|o| [o.as_slice(), &[j]].concat());
+                Slot { field, local, ty: m.ty.clone(), null_only: false, origin }
             })
             .collect();
         let patterns: Vec<TokenStream> =
@@ -350,7 +367,7 @@ impl Body<'_, '_> {
                     }
                     _ => Type::Plain(quote!(bool)),
                 };
-                Slot { field: f.clone(), local: self.local(&f.name), ty, null_only: false }
+                Slot { field: f.clone(), local: self.local(&f.name), ty, null_only: false, origin: None }
             })
             .collect();
         let missing = quote!(return Err(self.#state.missing_row(#op_name.unwrap_or_default(), change)));
@@ -419,6 +436,66 @@ impl Body<'_, '_> {
         let ident = &output.ident;
         quote!(#ident { #(#members),* })
     }
+}
+
+/// `input` rebuilt from the values of an `output` struct named `record`,
+/// each moved back to where it came from (an object `flatten` took apart is
+/// made again, present); `None` when a value came from elsewhere (a
+/// `cdc_unwrap` row). What the values are does not matter: the source that
+/// takes the record back overwrites them, and keeps their allocations.
+fn recycled(input: &Struct, output: &Struct, slots: &[Slot]) -> Option<TokenStream> {
+    let mut sources: HashMap<Vec<usize>, (&Ident, Layers, &Type)> = HashMap::new();
+    for (m, slot) in output.members.iter().zip(slots).filter(|(_, slot)| !slot.null_only) {
+        sources.insert(slot.origin.clone()?, (&m.ident, Layers::of(&m.field), &m.ty));
+    }
+    rebuild(input, &[], &sources)
+}
+
+fn rebuild(
+    s: &Struct,
+    path: &[usize],
+    sources: &HashMap<Vec<usize>, (&Ident, Layers, &Type)>,
+) -> Option<TokenStream> {
+    let mut members = Vec::new();
+    for (j, m) in s.members.iter().enumerate() {
+        let at = [path, &[j]].concat();
+        let into = Layers::of(&m.field);
+        let value = match (sources.get(&at), &m.ty) {
+            (Some((member, from, ty)), _) => {
+                let value = convert(quote!(record.#member), *from, ty, &m.ty);
+                // `flatten` made a member of an object that may be absent optional: take that `Option` off.
+                match (*from, into) {
+                    (from, into) if from == into => value,
+                    (
+                        Layers { nullable: true, required: false },
+                        Layers { nullable: true, required: true },
+                    ) => {
+                        quote!(#value.flatten())
+                    }
+                    (
+                        Layers { nullable: false, required: false },
+                        Layers { nullable: false, required: true },
+                    ) => {
+                        quote!(#value.unwrap_or_default())
+                    }
+                    _ => return None,
+                }
+            }
+            (None, Type::Struct(nested)) => {
+                let nested = rebuild(nested, &at, sources)?;
+                match into.depth() {
+                    0 => nested,
+                    1 => quote!(Some(#nested)),
+                    _ => quote!(Some(Some(#nested))),
+                }
+            }
+            (None, _) => return None,
+        };
+        let ident = &m.ident;
+        members.push(quote!(#ident: #value));
+    }
+    let ident = &s.ident;
+    Some(quote!(#ident { #(#members),* }))
 }
 
 /// The slots `flatten` has bound: each leaf by its path, and each nullable

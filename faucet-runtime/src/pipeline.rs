@@ -570,8 +570,14 @@ where
                 written?
             };
             // A source reuses the allocations of records that leave the chain
-            // as the type they entered (every pipeline's without a reshaping transform).
-            if let Some(spent) = same_type::<T::Out, In>(records) {
+            // as the type they entered (every pipeline's without a reshaping
+            // transform), or that the chain hands back as that type (a
+            // generated transform between two structs moves their values back).
+            let spent = match same_type::<T::Out, In>(records) {
+                Ok(spent) => Some(spent),
+                Err(records) => self.p.transform.recycle(records),
+            };
+            if let Some(spent) = spent {
                 source.recycle(spent);
             }
         }
@@ -1014,8 +1020,11 @@ async fn fetch<S: Source>(source: &mut S, cancel: &CancellationToken) -> Fetched
 }
 
 /// `records` as a `Vec<B>` when `A` is `B` (the chain's output type is its
-/// input type), so the source can reuse them; `None` otherwise.
-fn same_type<A: 'static, B: 'static>(records: Vec<A>) -> Option<Vec<B>> {
+/// input type), so the source can reuse them; handed back otherwise.
+fn same_type<A: 'static, B: 'static>(records: Vec<A>) -> Result<Vec<B>, Vec<A>> {
     let mut records = Some(records);
-    (&mut records as &mut dyn std::any::Any).downcast_mut::<Option<Vec<B>>>().and_then(Option::take)
+    match (&mut records as &mut dyn std::any::Any).downcast_mut::<Option<Vec<B>>>() {
+        Some(same) => Ok(same.take().unwrap_or_default()),
+        None => Err(records.unwrap_or_default()),
+    }
 }

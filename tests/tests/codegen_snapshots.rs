@@ -334,6 +334,15 @@ fn generated_transforms_match_the_runtime_transforms() {
         KeysCase::new(CaseMode::Snake),
     );
     compare(&mut typed_reshape::Reshape::new().unwrap(), &mut untyped, &reshape);
+    // Spent records go back to the source as the records it reads, each value
+    // where it came from (a record with every object present comes back whole).
+    let whole = json!({"id": 5, "userInfo": {"firstName": "Eve", "homeAddress": {"cityName": "Nice", "zipCode": null}},
+                       "tagList": [{"tagName": "e", "tagMeta": [1, "x"]}], "amount": "5.00", "type": true});
+    let input = typed_reshape::SourceRecord::from_json(whole).unwrap();
+    let mut generated = typed_reshape::Reshape::new().unwrap();
+    let output = generated.apply(input.clone()).unwrap().unwrap();
+    assert_eq!(generated.recycle(vec![output]), Some(vec![input]));
+    assert!(typed_cdc::Reshape::new().unwrap().recycle(Vec::new()).is_none(), "rows cannot go back");
 
     let changes = [
         json!({"op": "insert", "schema": "s", "table": "t", "before": null, "after": {"id": 1, "name": "a", "tags": ["x"]}}),

@@ -320,14 +320,20 @@ fn a_record_that_does_not_fit_its_schema_is_dead_lettered_with_reason_schema() {
             assert_eq!(envelope["error"]["kind"], "Schema", "{envelope}");
             assert!(message.contains(field), "{field} not in {message}");
         }
-        // The payload is the record as read, unchanged.
-        let line: Value = serde_json::from_str(MISFITS[index].0).unwrap();
-        assert_eq!(envelope["payload"], line);
+        // The payload is the record as read: a misfit's line (as the source
+        // dead-letters a line it cannot read), a breach's record.
+        let (line, payload) = (MISFITS[index].0, &envelope["payload"]);
+        match payload.get("raw") {
+            Some(raw) => {
+                assert_eq!((raw.as_str(), payload["line"].as_u64()), (Some(line), Some(index as u64 + 1)))
+            }
+            None => assert_eq!(*payload, serde_json::from_str::<Value>(line).unwrap()),
+        }
     }
 }
 
 #[test]
-fn a_record_that_does_not_fit_its_schema_fails_the_run_without_a_dlq() {
+fn a_record_that_does_not_fit_its_schema_fails_the_run_with_on_parse_error_fail() {
     let dir = tempfile::tempdir().unwrap();
     let input: String = MISFITS.iter().take(2).map(|(line, _)| format!("{line}\n")).collect();
     std::fs::write(dir.path().join("input.jsonl"), input).unwrap();
@@ -335,6 +341,7 @@ fn a_record_that_does_not_fit_its_schema_fails_the_run_without_a_dlq() {
     assert!(!out.status.success(), "the run must fail");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("does not fit its schema") && stderr.contains("field `id`"), "{stderr}");
+    assert!(std::fs::read_to_string(dir.path().join("dlq.jsonl")).unwrap_or_default().is_empty());
 }
 
 // The README's example ("Typed records"), as written there.

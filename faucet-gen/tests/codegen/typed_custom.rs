@@ -276,6 +276,18 @@ pub mod typed_custom {
             };
             Ok(Some(record))
         }
+        fn recycle(&mut self, spent: Vec<AddTotalInput>) -> Option<Vec<SourceRecord>> {
+            Some(
+                spent
+                    .into_iter()
+                    .map(|record| SourceRecord {
+                        order_id: record.order_id,
+                        unit_price: record.unit_price,
+                        quantity: record.quantity,
+                    })
+                    .collect(),
+            )
+        }
     }
     /// `keys_case`, resolved at build time: moves each value from [`AddTotalOutput`] to its place in [`KeepLargeInput`].
     pub struct ReshapeIntoKeepLargeInput;
@@ -289,6 +301,20 @@ pub mod typed_custom {
             let AddTotalOutput { order_id, total } = record;
             let record = KeepLargeInput { order_id, total };
             Ok(Some(record))
+        }
+        fn recycle(
+            &mut self,
+            spent: Vec<KeepLargeInput>,
+        ) -> Option<Vec<AddTotalOutput>> {
+            Some(
+                spent
+                    .into_iter()
+                    .map(|record| AddTotalOutput {
+                        order_id: record.order_id,
+                        total: record.total,
+                    })
+                    .collect(),
+            )
         }
     }
     /// Builds the pipeline: concrete connectors and a statically composed

@@ -265,6 +265,22 @@ pub mod typed_customers {
             };
             Ok(Some(record))
         }
+        fn recycle(&mut self, spent: Vec<Record>) -> Option<Vec<SourceRecord>> {
+            Some(
+                spent
+                    .into_iter()
+                    .map(|record| SourceRecord {
+                        id: record.id,
+                        address: Some(SourceRecordAddress {
+                            city: record.address_city.unwrap_or_default(),
+                            zip: record.address_zip,
+                        }),
+                        tags: record.tags,
+                        balance: record.balance,
+                    })
+                    .collect(),
+            )
+        }
     }
     /// Builds the pipeline: concrete connectors and a statically composed
     /// transform chain, from values checked at build time. `${env:…}`

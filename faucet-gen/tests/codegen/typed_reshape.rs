@@ -407,6 +407,35 @@ pub mod typed_reshape {
             };
             Ok(Some(record))
         }
+        fn recycle(&mut self, spent: Vec<Record>) -> Option<Vec<SourceRecord>> {
+            Some(
+                spent
+                    .into_iter()
+                    .map(|record| SourceRecord {
+                        id: record.id,
+                        user_info: SourceRecordUserInfo {
+                            first_name: record.user_first_name,
+                            home_address: Some(SourceRecordUserInfoHomeAddress {
+                                city_name: record
+                                    .user_home_address_city_name
+                                    .unwrap_or_default(),
+                                zip_code: record.user_home_address_zip_code,
+                            }),
+                        },
+                        tag_list: record
+                            .tag_list
+                            .into_iter()
+                            .map(|item| SourceRecordTagListItem {
+                                tag_name: item.tag_name,
+                                tag_meta: item.tag_meta,
+                            })
+                            .collect(),
+                        amount: record.amount,
+                        r#type: record.r#type,
+                    })
+                    .collect(),
+            )
+        }
     }
     /// Builds the pipeline: concrete connectors and a statically composed
     /// transform chain, from values checked at build time. `${env:…}`

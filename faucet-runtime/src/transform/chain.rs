@@ -24,6 +24,16 @@ pub trait Transform<In: RecordType = Record>: Send {
 
     /// Transforms one record.
     fn apply(&mut self, record: In) -> Result<Option<Self::Out>>;
+
+    /// Hands back records this transform returned as records it takes, so
+    /// the source can refill their allocations rather than make new ones. A
+    /// transform faucet-gen generates between two structs moves the values
+    /// back (what they hold does not matter: the source overwrites them).
+    /// `None`, the default: it cannot, and they are dropped.
+    fn recycle(&mut self, spent: Vec<Self::Out>) -> Option<Vec<In>> {
+        let _ = spent;
+        None
+    }
 }
 
 /// The transform that changes nothing: the start of every chain.
@@ -37,6 +47,10 @@ impl<R: RecordType> Transform<R> for Identity {
     #[inline]
     fn apply(&mut self, record: R) -> Result<Option<R>> {
         Ok(Some(record))
+    }
+
+    fn recycle(&mut self, spent: Vec<R>) -> Option<Vec<R>> {
+        Some(spent)
     }
 }
 
@@ -54,6 +68,11 @@ impl<In: RecordType, A: Transform<In>, B: Transform<A::Out>> Transform<In> for C
             Some(record) => self.1.apply(record),
             None => Ok(None),
         }
+    }
+
+    fn recycle(&mut self, spent: Vec<B::Out>) -> Option<Vec<In>> {
+        let spent = self.1.recycle(spent)?;
+        self.0.recycle(spent)
     }
 }
 
@@ -106,4 +125,19 @@ where
     F: FnMut(Record) -> Result<Option<Record>> + Send,
 {
     FnTransform::new(f)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn a_chain_hands_spent_records_back_only_when_every_step_can() {
+        let spent = vec![json!({"a": 1})];
+        assert_eq!(Chain(Identity, Identity).recycle(spent.clone()), Some(spent.clone()));
+        let mut custom = Chain(Identity, transform_fn(|r| Ok(Some(r))));
+        assert_eq!(custom.recycle(spent), None, "a function cannot be undone");
+    }
 }

@@ -757,6 +757,8 @@ impl Gen<'_> {
                     CaseMode::Pascal => quote!(Pascal),
                     CaseMode::Kebab => quote!(Kebab),
                     CaseMode::ScreamingSnake => quote!(ScreamingSnake),
+                    CaseMode::Dot => quote!(Dot),
+                    CaseMode::SnakeCase => quote!(SnakeCase),
                 };
                 quote!(#tr::KeysCase::new(#tr::CaseMode::#mode))
             }

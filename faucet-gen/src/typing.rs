@@ -358,6 +358,15 @@ mod tests {
         // `flatten` lifts a `json` value's keys, which nobody declared.
         let (points, _) = plan_of(DECLARED, "[{ type: flatten }]", false);
         assert_eq!(points, ["-", "-"]);
+        // `flatten` of an object that may be empty (every field optional)
+        // keeps `{}` under its key, which no generated move writes; with a
+        // field always present the object is never empty, and all is typed.
+        let maybe_empty = "{ type: jsonl, config: { path: in.jsonl }, record_schema: { fields: { id: integer, o: { type: object, fields: { a: { type: string, required: false } } } } } }";
+        let (points, _) = plan_of(maybe_empty, "[{ type: flatten }]", false);
+        assert_eq!(points, ["-", "-"]);
+        let never_empty = "{ type: jsonl, config: { path: in.jsonl }, record_schema: { fields: { id: integer, o: { type: object, fields: { a: string } } } } }";
+        let (points, _) = plan_of(never_empty, "[{ type: flatten }]", false);
+        assert_eq!(points, ["SourceRecord", "Record"]);
         // A custom transform that declares nothing takes `rt::Record`.
         let (points, steps) =
             plan_of(DECLARED, "[{ type: snake_case }, { type: custom, config: { function: f } }]", false);

@@ -18,6 +18,22 @@ use super::{FieldDef, FieldType, Origin, RecordSchema};
 use crate::diag::{Diagnostic, Diagnostics, Loc};
 use crate::ir::Transform;
 
+/// What makes a transform's output schema impossible: each would reject
+/// every record at run time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Problem {
+    /// Two fields become one key.
+    Collision(Collision),
+    /// A field (its dotted path) becomes the empty key.
+    EmptyKey(String),
+}
+
+impl From<Collision> for Problem {
+    fn from(c: Collision) -> Self {
+        Problem::Collision(c)
+    }
+}
+
 /// Two fields that a transform makes into one key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Collision {
@@ -43,19 +59,26 @@ pub(crate) fn through(
     for (i, t) in transforms.iter().enumerate() {
         schema = match apply(schema.as_ref(), t) {
             Ok(next) => next,
-            Err(c) => {
+            Err(problem) => {
                 let loc = locs.get(i).cloned().unwrap_or(Loc::Unknown);
-                let mut d = Diagnostic::new(
-                    loc,
-                    format!(
-                        "`{}` makes two fields one key: `{}` and `{}` both become `{}`",
-                        name(t),
-                        c.first,
-                        c.second,
-                        c.key
-                    ),
-                )
-                .with_help(collision_help(t));
+                let mut d = match problem {
+                    Problem::Collision(c) => Diagnostic::new(
+                        loc,
+                        format!(
+                            "`{}` makes two fields one key: `{}` and `{}` both become `{}`",
+                            name(t),
+                            c.first,
+                            c.second,
+                            c.key
+                        ),
+                    )
+                    .with_help(collision_help(t)),
+                    Problem::EmptyKey(field) => Diagnostic::new(
+                        loc,
+                        format!("`{}` makes field `{field}` an empty key", name(t)),
+                    )
+                    .with_help("at run time every record carrying it would be rejected: a key cannot be empty; change the `replacement`, or narrow the `pattern` so it does not match the whole name"),
+                };
                 if let Some(s) = &schema {
                     d.notes.push(s.origin.note());
                 }
@@ -94,7 +117,7 @@ fn collision_help(t: &Transform) -> &'static str {
 
 /// The schema after `t`, given the schema before it (`None`: untyped);
 /// `Ok(None)` when nothing is known after it.
-pub(crate) fn apply(input: Option<&RecordSchema>, t: &Transform) -> Result<Option<RecordSchema>, Collision> {
+pub(crate) fn apply(input: Option<&RecordSchema>, t: &Transform) -> Result<Option<RecordSchema>, Problem> {
     if let Transform::Custom { output, .. } = t {
         return Ok(output.clone());
     }
@@ -168,18 +191,22 @@ pub(crate) enum RowField {
 
 /// The schema after config transform `t` and where its fields come from;
 /// `Ok(None)` when nothing is known after it (or `t` is `custom`).
-pub(crate) fn step(input: &RecordSchema, t: &Transform) -> Result<Option<Step>, Collision> {
+pub(crate) fn step(input: &RecordSchema, t: &Transform) -> Result<Option<Step>, Problem> {
     let origin = Origin::Transform { name: name(t).to_owned(), from: Box::new(input.origin.clone()) };
     let step = match t {
         Transform::Flatten { separator } => {
-            let (fields, leaves, json) = flatten(&input.fields, separator)?;
-            let open = input.open || json;
-            Step { schema: RecordSchema { fields, open, origin }, mapping: Some(Mapping::Flattened(leaves)) }
+            let flat = flatten(&input.fields, separator)?;
+            let open = input.open || flat.open;
+            let mapping = flat.exact.then_some(Mapping::Flattened(flat.leaves));
+            Step { schema: RecordSchema { fields: flat.fields, open, origin }, mapping }
         }
         Transform::RenameKeys { pattern, replacement } => {
             // Checked when the config was read; an invalid one leaves the stream untyped.
             let Ok(pattern) = regex::Regex::new(pattern) else { return Ok(None) };
             let fields = rekey(&input.fields, &[], &|key| rename(&pattern, replacement, key))?;
+            if let Some(field) = empty_key(&fields, &input.fields, &[]) {
+                return Err(Problem::EmptyKey(field));
+            }
             Step {
                 schema: RecordSchema { fields, open: input.open, origin },
                 mapping: Some(Mapping::Renamed),
@@ -249,17 +276,31 @@ pub(crate) fn step(input: &RecordSchema, t: &Transform) -> Result<Option<Step>, 
 
 /// `flatten`: nested objects become top-level `parent{separator}child` keys,
 /// depth first; arrays stay values. A nested object that may be `null`
-/// keeps its key (null is a leaf), and its leaves may be absent; a `json`
-/// field (or an object of undeclared fields) may hold an object whose keys
-/// are unknown, so the result also says whether the output may carry keys
-/// not listed (`true`). Each field returned comes with its [`Leaf`].
-fn flatten(fields: &[FieldDef], separator: &str) -> Result<(Vec<FieldDef>, Vec<Leaf>, bool), Collision> {
-    let mut out = Lifted { fields: Vec::new(), open: false, separator };
+/// keeps its key (null is a leaf), and so does one that may be empty (`{}`
+/// is a leaf, as in faucet-stream 1.17): all its fields optional; its leaves
+/// may then be absent. A `json` field (or an object of undeclared fields)
+/// may hold an object whose keys are unknown, so the result also says
+/// whether the output may carry keys not listed.
+fn flatten(fields: &[FieldDef], separator: &str) -> Result<Flat, Collision> {
+    let mut out = Lifted { fields: Vec::new(), open: false, exact: true, separator };
     for (i, field) in fields.iter().enumerate() {
         out.lift(field, field.name.clone(), field.name.clone(), vec![i], false)?;
     }
     let (fields, leaves) = out.fields.into_iter().map(|(f, _, leaf)| (f, leaf)).unzip();
-    Ok((fields, leaves, out.open))
+    Ok(Flat { fields, leaves, open: out.open, exact: out.exact })
+}
+
+/// What `flatten` makes of a schema.
+struct Flat {
+    /// The fields returned.
+    fields: Vec<FieldDef>,
+    /// Where each comes from, when `exact`.
+    leaves: Vec<Leaf>,
+    /// Whether keys not listed may appear.
+    open: bool,
+    /// Whether `leaves` say what every record becomes: not when an object may
+    /// be empty, whose key then holds `{}` (no [`Leaf`] moves that).
+    exact: bool,
 }
 
 /// The leaves `flatten` has lifted so far.
@@ -268,6 +309,8 @@ struct Lifted<'s> {
     fields: Vec<(FieldDef, String, Leaf)>,
     /// Whether keys not listed may appear.
     open: bool,
+    /// Whether every leaf is a [`Leaf`] (see [`Flat::exact`]).
+    exact: bool,
     separator: &'s str,
 }
 
@@ -286,15 +329,26 @@ impl Lifted<'_> {
         let required = field.required && !absent;
         match &field.ty {
             FieldType::Object { fields } if !fields.is_empty() => {
-                if field.nullable {
-                    // `null` is a leaf: the key stays, holding null.
-                    let leaf =
-                        FieldDef { name: key.clone(), ty: FieldType::Json, nullable: true, required: false };
+                // As at run time, an object under the empty key is the record's own level.
+                let top = key.is_empty();
+                let may_be_empty = !top && fields.iter().all(|f| !f.required);
+                if field.nullable || may_be_empty {
+                    // `null` and `{}` are leaves: the key stays, holding them.
+                    let leaf = FieldDef {
+                        name: key.clone(),
+                        ty: FieldType::Json,
+                        nullable: field.nullable,
+                        required: false,
+                    };
+                    self.exact &= !may_be_empty;
                     self.insert(leaf, path.clone(), Leaf::Null(at.clone()))?;
                 }
                 let absent = absent || !field.required || field.nullable;
                 for (i, child) in fields.iter().enumerate() {
-                    let child_key = format!("{key}{}{}", self.separator, child.name);
+                    let child_key = match top {
+                        true => child.name.clone(),
+                        false => format!("{key}{}{}", self.separator, child.name),
+                    };
                     let child_path = format!("{path}.{}", child.name);
                     let mut child_at = at.clone();
                     child_at.push(i);
@@ -358,6 +412,28 @@ fn rekey(
         out.push(FieldDef { name, ty, ..field.clone() });
     }
     Ok(out)
+}
+
+/// The dotted path (names before the rename) of the first field that
+/// `renamed` names with the empty key, at any depth.
+fn empty_key(renamed: &[FieldDef], original: &[FieldDef], path: &[&str]) -> Option<String> {
+    for (new, old) in renamed.iter().zip(original) {
+        let mut inner = path.to_vec();
+        inner.push(&old.name);
+        if new.name.is_empty() && !old.name.is_empty() {
+            return Some(inner.join("."));
+        }
+        let (mut new_ty, mut old_ty) = (&new.ty, &old.ty);
+        while let (FieldType::Array { items: n }, FieldType::Array { items: o }) = (new_ty, old_ty) {
+            (new_ty, old_ty) = (n, o);
+        }
+        if let (FieldType::Object { fields: n }, FieldType::Object { fields: o }) = (new_ty, old_ty) {
+            if let Some(found) = empty_key(n, o, &inner) {
+                return Some(found);
+            }
+        }
+    }
+    None
 }
 
 fn rekey_type(
@@ -487,7 +563,79 @@ mod tests {
     }
 
     fn run(s: &RecordSchema, t: Transform) -> Result<RecordSchema, Collision> {
-        apply(Some(s), &t).map(|s| s.expect("a schema"))
+        apply(Some(s), &t).map(|s| s.expect("a schema")).map_err(|p| match p {
+            Problem::Collision(c) => c,
+            other => panic!("not a collision: {other:?}"),
+        })
+    }
+
+    fn optional(mut field: FieldDef) -> FieldDef {
+        field.required = false;
+        field
+    }
+
+    #[test]
+    fn flatten_keeps_objects_that_may_be_empty_as_keys() {
+        // Every field optional: the object may be `{}`, which stays under its key.
+        let s = schema(vec![
+            f("id", FieldType::Integer),
+            obj(
+                "m",
+                vec![
+                    optional(f("x", FieldType::Integer)),
+                    optional(obj("deep", vec![optional(f("y", FieldType::String))])),
+                ],
+            ),
+            obj("r", vec![f("z", FieldType::Integer)]),
+        ]);
+        let step = step(&s, &flatten_t("__")).unwrap().unwrap();
+        assert_eq!(names(&step.schema), ["id", "m", "m__x", "m__deep", "m__deep__y", "r__z"]);
+        let m = step.schema.field("m").unwrap();
+        assert_eq!((&m.ty, m.nullable, m.required), (&FieldType::Json, false, false));
+        assert_eq!(step.schema.field("m__deep").unwrap().ty, FieldType::Json);
+        // An object with a required field is never empty: no key of its own.
+        assert!(step.schema.field("r").is_none());
+        // No leaf moves a `{}`: the stream is untyped at this flatten.
+        assert_eq!(step.mapping, None);
+        let exact = step_of(&schema(vec![obj("r", vec![f("z", FieldType::Integer)])]), flatten_t("__"));
+        assert!(matches!(exact.mapping, Some(Mapping::Flattened(_))));
+        // A nullable object that may be empty: one key for both.
+        let mut n = obj("n", vec![optional(f("x", FieldType::Integer))]);
+        n.nullable = true;
+        let out = run(&schema(vec![n]), flatten_t("_")).unwrap();
+        assert_eq!(names(&out), ["n", "n_x"]);
+        assert!(out.field("n").unwrap().nullable);
+    }
+
+    #[test]
+    fn flatten_of_an_object_under_the_empty_key_lifts_it_to_the_top() {
+        let s = schema(vec![obj(
+            "",
+            vec![f("a", FieldType::Integer), obj("b", vec![f("c", FieldType::Integer)])],
+        )]);
+        let out = run(&s, flatten_t("__")).unwrap();
+        assert_eq!(names(&out), ["a", "b__c"]);
+    }
+
+    fn step_of(s: &RecordSchema, t: Transform) -> Step {
+        step(s, &t).unwrap().expect("a schema")
+    }
+
+    #[test]
+    fn rename_keys_making_a_field_empty_is_a_problem() {
+        let t = Transform::RenameKeys { pattern: "^user_(id)?".into(), replacement: "${1}".into() };
+        let s =
+            schema(vec![f("user_id", FieldType::Integer), obj("o", vec![f("user_", FieldType::Integer)])]);
+        assert_eq!(apply(Some(&s), &t).unwrap_err(), Problem::EmptyKey("o.user_".into()));
+        let s = schema(vec![f(
+            "list",
+            FieldType::Array {
+                items: Box::new(FieldType::Object { fields: vec![f("user_", FieldType::Integer)] }),
+            },
+        )]);
+        assert_eq!(apply(Some(&s), &t).unwrap_err(), Problem::EmptyKey("list.user_".into()));
+        let s = schema(vec![f("user_id", FieldType::Integer)]);
+        assert_eq!(names(&run(&s, t).unwrap()), ["id"]);
     }
 
     fn flatten_t(sep: &str) -> Transform {
@@ -560,8 +708,14 @@ mod tests {
             ),
             f("HTTPServer", FieldType::String),
         ]);
+        // faucet-stream's words: an uppercase run is one word.
         let out = run(&s, Transform::KeysCase(Mode::Snake)).unwrap();
-        assert_eq!(names(&out), ["user_info", "tag_list", "http_server"]);
+        assert_eq!(names(&out), ["user_info", "tag_list", "httpserver"]);
+        // faucet's own `snake_case` splits it.
+        let own = run(&s, Transform::KeysCase(Mode::SnakeCase)).unwrap();
+        assert_eq!(names(&own), ["user_info", "tag_list", "http_server"]);
+        let dot = run(&s, Transform::KeysCase(Mode::Dot)).unwrap();
+        assert_eq!(names(&dot), ["user.info", "tag.list", "httpserver"]);
         let FieldType::Object { fields } = &out.field("user_info").unwrap().ty else { panic!() };
         assert_eq!(fields[0].name, "first_name");
         let FieldType::Array { items } = &out.field("tag_list").unwrap().ty else { panic!() };

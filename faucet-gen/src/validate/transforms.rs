@@ -18,15 +18,19 @@ static RENAME_KEYS: Spec = Spec {
     ],
     variants: &[],
 };
-static SNAKE_CASE: Spec =
-    Spec { name: "transform.snake_case", doc: "Keys in snake_case.", fields: &[], variants: &[] };
+static SNAKE_CASE: Spec = Spec {
+    name: "transform.snake_case",
+    doc: "Keys in snake_case, split into words faucet's own way (`HTTPServer` → `http_server`); not a faucet-stream transform: for faucet-stream's rules use `keys_case` with `mode: snake`.",
+    fields: &[],
+    variants: &[],
+};
 static KEYS_CASE: Spec = Spec {
     name: "transform.keys_case",
     doc: "Keys in one case style.",
     fields: &[Field::req(
         "mode",
-        Kind::OneOf(&["snake", "camel", "pascal", "kebab", "screaming_snake"]),
-        "The style.",
+        Kind::OneOf(KEYS_CASE_MODES),
+        "The style; words split as faucet-stream splits them (`userID` → `user_id`, `XMLParser` → `xmlparser`).",
     )],
     variants: &[],
 };
@@ -59,10 +63,12 @@ pub(crate) static TRANSFORM: Spec = Spec {
         Variant { tag: "cdc_unwrap", nested: true, spec: Some(&CDC_UNWRAP) },
     ],
 };
-use crate::diag::{Diagnostics, help_for};
+use crate::diag::{Diagnostics, Loc, help_for};
 use crate::ir::{CaseMode, Transform};
 use crate::load::{Node, Value};
 
+/// The `mode`s of `keys_case`.
+const KEYS_CASE_MODES: &[&str] = &["snake", "camel", "pascal", "kebab", "screaming_snake", "dot"];
 const TRANSFORMS: &[&str] = &["flatten", "rename_keys", "snake_case", "keys_case", "custom", "cdc_unwrap"];
 /// faucet-stream transforms faucet will support later.
 const LATER: &[&str] = &[
@@ -154,7 +160,7 @@ fn transform(node: &Node, diags: &mut Diagnostics) -> Option<Transform> {
             let pattern = c.require("pattern", diags).and_then(|n| {
                 let p = plain_string(n, "pattern", diags)?;
                 match regex::Regex::new(&p) {
-                    Ok(_) => Some(p),
+                    Ok(compiled) => Some((p, compiled)),
                     Err(e) => {
                         let detail = e.to_string().lines().last().unwrap_or_default().trim().to_owned();
                         diags.error_help(
@@ -166,30 +172,28 @@ fn transform(node: &Node, diags: &mut Diagnostics) -> Option<Transform> {
                     }
                 }
             });
-            let replacement =
-                c.require("replacement", diags).and_then(|n| plain_string(n, "replacement", diags));
+            let replacement = c
+                .require("replacement", diags)
+                .and_then(|n| Some((plain_string(n, "replacement", diags)?, n.loc.clone())));
             c.finish(diags);
-            Some(Transform::RenameKeys { pattern: pattern?, replacement: replacement? })
+            let ((pattern, compiled), (replacement, loc)) = (pattern?, replacement?);
+            replacement_ok(&compiled, &replacement, &loc, diags)?;
+            Some(Transform::RenameKeys { pattern, replacement })
         }
         "snake_case" => {
             Fields::with_spec(config, &SNAKE_CASE, what, diags)?.finish(diags);
-            Some(Transform::KeysCase(CaseMode::Snake))
+            Some(Transform::KeysCase(CaseMode::SnakeCase))
         }
         "keys_case" => {
             let mut c = Fields::with_spec(config, &KEYS_CASE, what, diags)?;
-            let mode = c.require("mode", diags).and_then(|n| {
-                if matches!(&n.value, Value::Str(s) if s == "dot") {
-                    diags.error(&n.loc, "`mode: dot` is not supported by faucet yet");
-                    return None;
-                }
-                one_of(n, "mode", &["snake", "camel", "pascal", "kebab", "screaming_snake"], diags)
-            });
+            let mode = c.require("mode", diags).and_then(|n| one_of(n, "mode", KEYS_CASE_MODES, diags));
             c.finish(diags);
             Some(Transform::KeysCase(match mode? {
                 "camel" => CaseMode::Camel,
                 "pascal" => CaseMode::Pascal,
                 "kebab" => CaseMode::Kebab,
                 "screaming_snake" => CaseMode::ScreamingSnake,
+                "dot" => CaseMode::Dot,
                 _ => CaseMode::Snake,
             }))
         }
@@ -235,6 +239,58 @@ fn transform(node: &Node, diags: &mut Diagnostics) -> Option<Transform> {
             None
         }
     }
+}
+
+/// Checks a `rename_keys` replacement against its pattern: every group it
+/// refers to exists (`$1_id` names a group `1_id`, which the regex crate would
+/// silently expand to nothing), and it does not make keys empty where that
+/// is known without seeing them (an empty replacement with a pattern that
+/// matches whole keys). Keys the schema names are checked in the schema flow;
+/// any other key that becomes empty is an error at run time.
+fn replacement_ok(
+    pattern: &regex::Regex,
+    replacement: &str,
+    loc: &Loc,
+    diags: &mut Diagnostics,
+) -> Option<()> {
+    if let Err(bad) = faucet_keys::check_replacement(pattern, replacement) {
+        diags.error_help(loc, format!("`replacement`: {bad}"), bad.help());
+        return None;
+    }
+    if replacement.is_empty() {
+        let emptied = if matches_whole_keys(pattern.as_str()) {
+            Some(
+                "every key it matches empty: the pattern is anchored at both ends, so it matches whole keys"
+                    .to_owned(),
+            )
+        } else {
+            // Keys of letters, digits and `_`: if the pattern erases each, it erases most keys.
+            const PROBES: [&str; 4] = ["id", "Name", "user_id", "col2"];
+            PROBES
+                .iter()
+                .all(|k| faucet_keys::rename(pattern, "", k).as_deref() == Some(""))
+                .then(|| format!("keys such as `{}` and `{}` empty", PROBES[0], PROBES[2]))
+        };
+        if let Some(which) = emptied {
+            diags.error_help(
+                loc,
+                format!("`rename_keys` with an empty `replacement` would make {which}"),
+                "a key cannot be empty: write the new name in `replacement`, or narrow the pattern to the part of the key to remove (`^user_`)",
+            );
+            return None;
+        }
+    }
+    Some(())
+}
+
+/// Whether every match of `pattern` is a whole key: it is anchored at both
+/// the start (`^`, `\A`) and the end (`$`, `\z`) of the text.
+fn matches_whole_keys(pattern: &str) -> bool {
+    use regex_syntax::hir::Look;
+    regex_syntax::parse(pattern).is_ok_and(|hir| {
+        let props = hir.properties();
+        props.look_set_prefix().contains(Look::Start) && props.look_set_suffix().contains(Look::End)
+    })
 }
 
 /// A custom transform's function as the path generated code writes in an

@@ -76,7 +76,7 @@ pub mod full_featured {
             .with_transform(rt::transform::RenameKeys::new("^user\\.(.*)$", "u_$1")?);
         let pipeline = pipeline
             .with_transform(
-                rt::transform::KeysCase::new(rt::transform::CaseMode::Snake),
+                rt::transform::KeysCase::new(rt::transform::CaseMode::SnakeCase),
             );
         let pipeline = pipeline
             .with_transform(

@@ -347,7 +347,7 @@ pub mod typed_reshape {
             Ok(Reshape {
                 rename_keys_2: rt::transform::RenameKeys::new("^userInfo__", "user__")?,
                 snake_case_3: rt::transform::KeysCase::new(
-                    rt::transform::CaseMode::Snake,
+                    rt::transform::CaseMode::SnakeCase,
                 ),
             })
         }

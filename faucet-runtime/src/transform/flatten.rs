@@ -1,8 +1,9 @@
 //! The `flatten` transform.
 //!
-//! `{"a": {"b": 1, "c": {"d": 2}}, "e": [ {"f": 3} ]}` becomes
-//! `{"a__b": 1, "a__c__d": 2, "e": [ {"f": 3} ]}`: nested objects are lifted
-//! into top-level keys, arrays are values and stay as they are.
+//! `{"a": {"b": 1, "c": {"d": 2}}, "e": [ {"f": 3} ], "g": {}}` becomes
+//! `{"a__b": 1, "a__c__d": 2, "e": [ {"f": 3} ], "g": {}}`: nested objects are
+//! lifted into top-level keys, arrays are values and stay as they are, and so
+//! is an empty object (as faucet-stream 1.17 keeps it).
 
 use serde_json::{Map, Value};
 
@@ -13,8 +14,11 @@ use crate::page::Record;
 /// Lifts nested objects into top-level `parent{sep}child` keys.
 ///
 /// Keys come out depth first, in the record's order. Arrays (even arrays of
-/// objects) are kept as values; an empty nested object has no leaf and so
-/// leaves no key. A record that is not an object passes through unchanged.
+/// objects) are kept as values, and so is an empty nested object
+/// (`{"a": {"b": {}}}` becomes `{"a__b": {}}`). An object under the empty
+/// key is lifted as if it were the record's own level, as faucet-stream
+/// does: `{"": {"a": 1}}` becomes `{"a": 1}`. A record that is not an object
+/// passes through unchanged.
 /// Two paths that flatten to the same key (a literal `a__b` next to
 /// `a: {b: …}`) are an error naming the key, never a silent overwrite.
 #[derive(Debug, Clone)]
@@ -33,10 +37,13 @@ impl Flatten {
     /// `path` is a reused buffer: it is back to its entry length on return.
     fn lift(&self, out: &mut Map<String, Value>, path: &mut String, value: Value) -> Result<()> {
         match value {
-            Value::Object(inner) => {
+            // An empty object is a leaf, but not at the record's own level.
+            Value::Object(inner) if !inner.is_empty() || path.is_empty() => {
                 let len = path.len();
                 for (key, child) in inner {
-                    path.push_str(&self.separator);
+                    if len > 0 {
+                        path.push_str(&self.separator);
+                    }
                     path.push_str(&key);
                     self.lift(out, path, child)?;
                     path.truncate(len);
@@ -72,7 +79,7 @@ impl Transform for Flatten {
         let mut path = String::new();
         for (key, value) in map {
             match value {
-                Value::Object(_) => {
+                Value::Object(ref inner) if !inner.is_empty() || key.is_empty() => {
                     path.clear();
                     path.push_str(&key);
                     self.lift(&mut out, &mut path, value)?;
@@ -122,10 +129,28 @@ mod tests {
     }
 
     #[test]
-    fn empty_nested_object_vanishes() {
+    fn empty_nested_object_stays_under_its_key() {
+        // As faucet-cli 1.17.0 writes them.
         let out = run(json!({"a": {}, "b": 1, "c": {"d": {}}, "e": {"f": {}, "g": 2}})).unwrap();
-        assert_eq!(out, json!({"b": 1, "e__g": 2}));
-        assert_eq!(keys(&out), ["b", "e__g"]);
+        assert_eq!(out, json!({"a": {}, "b": 1, "c__d": {}, "e__f": {}, "e__g": 2}));
+        assert_eq!(keys(&out), ["a", "b", "c__d", "e__f", "e__g"]);
+        // Inside arrays nothing changes.
+        let out = run(json!({"l": [ {}, {"x": {}} ], "o": {"p": [ {} ]}})).unwrap();
+        assert_eq!(out, json!({"l": [ {}, {"x": {}} ], "o__p": [ {} ]}));
+        // An empty object collides like any other leaf.
+        let err = run(json!({"a": {"b": {}}, "a__b": 1})).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Transform);
+    }
+
+    #[test]
+    fn object_under_the_empty_key_is_the_records_own_level() {
+        let out = run(json!({"": {"a": 1, "b": {"c": 2}}, "d": 3})).unwrap();
+        assert_eq!(out, json!({"a": 1, "b__c": 2, "d": 3}));
+        assert_eq!(run(json!({"": {}, "d": 3})).unwrap(), json!({"d": 3}));
+        assert_eq!(run(json!({"": {"": {}}})).unwrap(), json!({}));
+        // Deeper, the empty key is a segment like any other.
+        assert_eq!(run(json!({"a": {"": {"b": 1}}})).unwrap(), json!({"a____b": 1}));
+        assert_eq!(run(json!({"a": {"": {}}})).unwrap(), json!({"a__": {}}));
     }
 
     #[test]

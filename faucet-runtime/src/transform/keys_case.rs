@@ -1,9 +1,10 @@
 //! The `snake_case` and `keys_case` transforms.
 //!
-//! What becomes of each key is [`faucet_keys::CaseMode::convert`] (word
-//! splitting and case conversion from the `heck` crate, so `HTTPServer` is
-//! `http_server` and `userID` is `user_id`), shared with faucet-gen's
-//! build-time schema flow.
+//! What becomes of each key is [`faucet_keys::CaseMode::convert`], shared with
+//! faucet-gen's build-time schema flow: `keys_case` splits words as
+//! faucet-stream 1.17 does (`userID` is `user_id`, `HTTPServer` is
+//! `httpserver`); faucet's own `snake_case` as the `heck` crate does
+//! (`HTTPServer` is `http_server`).
 
 use serde_json::Value;
 
@@ -29,7 +30,7 @@ pub struct KeysCase {
 }
 
 impl KeysCase {
-    /// A conversion to `mode`; `snake_case` is `KeysCase::new(CaseMode::Snake)`.
+    /// A conversion to `mode`; `snake_case` is `KeysCase::new(CaseMode::SnakeCase)`.
     pub fn new(mode: CaseMode) -> Self {
         KeysCase { mode, memo: KeyMemo::default() }
     }
@@ -69,8 +70,7 @@ mod tests {
     use super::*;
     use crate::error::ErrorKind;
 
-    const ALL: [CaseMode; 5] =
-        [CaseMode::Snake, CaseMode::Camel, CaseMode::Pascal, CaseMode::Kebab, CaseMode::ScreamingSnake];
+    const ALL: [CaseMode; 7] = CaseMode::ALL;
 
     fn run(mode: CaseMode, record: Value) -> Result<Value> {
         KeysCase::new(mode).apply(record).map(|r| r.expect("never drops"))
@@ -84,11 +84,29 @@ mod tests {
     #[test]
     fn snake_examples() {
         assert_eq!(key(CaseMode::Snake, "firstName"), "first_name");
-        assert_eq!(key(CaseMode::Snake, "HTTPServer"), "http_server");
+        assert_eq!(key(CaseMode::Snake, "HTTPServer"), "httpserver");
+        assert_eq!(key(CaseMode::Snake, "getHTTPResponseCode"), "get_httpresponse_code");
+        assert_eq!(key(CaseMode::Snake, "a1B2c3"), "a1b2c3");
         assert_eq!(key(CaseMode::Snake, "userID"), "user_id");
         assert_eq!(key(CaseMode::Snake, "first_name"), "first_name");
         assert_eq!(key(CaseMode::Snake, "First Name"), "first_name");
         assert_eq!(key(CaseMode::Snake, "kebab-key"), "kebab_key");
+    }
+
+    #[test]
+    fn faucets_own_snake_case_splits_acronyms() {
+        assert_eq!(key(CaseMode::SnakeCase, "HTTPServer"), "http_server");
+        assert_eq!(key(CaseMode::SnakeCase, "getHTTPResponseCode"), "get_http_response_code");
+        let err = run(CaseMode::SnakeCase, json!({"a_b": 1, "aB": 2})).unwrap_err();
+        assert!(err.message().starts_with("snake_case: "), "{err}");
+    }
+
+    #[test]
+    fn dot_mode() {
+        assert_eq!(key(CaseMode::Dot, "firstName"), "first.name");
+        assert_eq!(key(CaseMode::Dot, "First_Name"), "first.name");
+        let err = run(CaseMode::Dot, json!({"a.b": 1, "a_b": 2})).unwrap_err();
+        assert!(err.message().starts_with("keys_case: "), "{err}");
     }
 
     #[test]
@@ -104,7 +122,7 @@ mod tests {
         assert_eq!(key(CaseMode::Pascal, "first_name"), "FirstName");
         assert_eq!(key(CaseMode::Pascal, "firstName"), "FirstName");
         assert_eq!(key(CaseMode::Pascal, "FirstName"), "FirstName");
-        assert_eq!(key(CaseMode::Pascal, "HTTPServer"), "HttpServer");
+        assert_eq!(key(CaseMode::Pascal, "HTTPServer"), "Httpserver");
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 // What becomes of a key: one implementation with faucet-gen, which maps
 // schemas through it at build time.
-use faucet_keys::rename;
+use faucet_keys::{check_replacement, rename};
 use serde_json::map::Entry;
 use serde_json::{Map, Value};
 
@@ -25,7 +25,8 @@ use crate::reshape;
 ///
 /// Two keys of one object that end up with the same name are an error rather
 /// than one silently overwriting the other: losing a field without a trace is
-/// worse than sending the record to the dead-letter queue.
+/// worse than sending the record to the dead-letter queue. So is a key that
+/// would become empty.
 #[derive(Debug, Clone)]
 pub struct RenameKeys {
     pattern: regex::Regex,
@@ -36,14 +37,20 @@ pub struct RenameKeys {
 impl RenameKeys {
     /// A rename of every key matching `pattern` with `replacement`.
     ///
-    /// Generated code passes patterns the generator already checked; a hand-built
-    /// pipeline gets an [`ErrorKind::Config`](crate::error::ErrorKind::Config)
-    /// error naming the pattern when it is not a valid regex.
+    /// Generated code passes patterns and replacements the generator already
+    /// checked; a hand-built pipeline gets an
+    /// [`ErrorKind::Config`](crate::error::ErrorKind::Config) error naming the
+    /// pattern when it is not a valid regex, or the reference when the
+    /// replacement refers to a group the pattern lacks.
     pub fn new(pattern: &str, replacement: impl Into<String>) -> Result<Self> {
         let pattern = regex::Regex::new(pattern).map_err(|e| {
             FaucetError::config(format!("rename_keys: pattern {pattern:?} is not a valid regex: {e}"))
         })?;
-        Ok(RenameKeys { pattern, replacement: replacement.into(), memo: KeyMemo::default() })
+        let replacement = replacement.into();
+        check_replacement(&pattern, &replacement).map_err(|bad| {
+            FaucetError::config(format!("rename_keys: replacement {replacement:?}: {bad}; {}", bad.help()))
+        })?;
+        Ok(RenameKeys { pattern, replacement, memo: KeyMemo::default() })
     }
 }
 
@@ -52,12 +59,28 @@ impl RenameKeys {
     /// typed stream, whose own keys were renamed at build time) a `json` field's value.
     pub fn rekey(&mut self, value: &mut Value) -> Result<()> {
         let RenameKeys { pattern, replacement, memo } = self;
-        rekey(value, &mut |key: &str| memo.get(key, |key| rename(pattern, replacement, key))).map_err(|c| {
+        // The first key the replacement empties; it keeps its name meanwhile.
+        let mut emptied: Option<String> = None;
+        let mut new_name = |key: &str| match memo.get(key, |key| rename(pattern, replacement, key)) {
+            Some(new) if new.is_empty() => {
+                emptied.get_or_insert_with(|| key.to_owned());
+                None
+            }
+            other => other,
+        };
+        rekey(value, &mut new_name).map_err(|c| {
             FaucetError::transform(format!(
                 "rename_keys: key {:?} becomes {:?}, which another key of the same object ({:?}) already takes",
                 c.second, c.key, c.first
             ))
-        })
+        })?;
+        match emptied {
+            Some(key) => Err(FaucetError::transform(format!(
+                "rename_keys: key {key:?} would become empty (pattern {:?}, replacement {replacement:?})",
+                pattern.as_str()
+            ))),
+            None => Ok(()),
+        }
     }
 }
 
@@ -344,6 +367,35 @@ mod tests {
         let err = run("^user_", "", record).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Transform);
         assert!(err.message().contains("\"user_id\""), "{err}");
+    }
+
+    #[test]
+    fn a_key_that_would_become_empty_is_an_error_naming_it() {
+        let err = run("^user_(id)?", "${1}", json!({"user_id": 1, "x": {"user_": 2}})).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Transform);
+        assert!(err.message().contains("\"user_\" would become empty"), "{err}");
+        // Every time, not only the first (the rename is remembered per key).
+        let mut t = RenameKeys::new("^x$", "").unwrap();
+        for _ in 0..2 {
+            assert!(t.apply(json!({"x": 1})).is_err());
+        }
+        assert_eq!(run("^x$", "", json!({"y": 1})).unwrap(), json!({"y": 1}));
+    }
+
+    #[test]
+    fn replacement_naming_a_missing_group_is_a_config_error() {
+        let err = RenameKeys::new(r"^(\w+)Id$", "$1_id").unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Config);
+        assert!(err.to_string().contains("`${1}_id`"), "{err}");
+        let err = RenameKeys::new(r"^(\w+)Id$", "$2").unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Config);
+    }
+
+    #[test]
+    fn faucet_stream_escaped_group_after_unescaping() {
+        // faucet-stream writes `$${1}_id` and hands the regex `${1}_id`.
+        let out = run(r"^(.+)Id$", "${1}_id", json!({"userId": 1})).unwrap();
+        assert_eq!(out, json!({"user_id": 1}));
     }
 
     #[test]

@@ -331,7 +331,7 @@ fn generated_transforms_match_the_runtime_transforms() {
     ];
     let mut untyped = Chain(
         Chain(Flatten::new("__"), RenameKeys::new("^userInfo__", "user__").unwrap()),
-        KeysCase::new(CaseMode::Snake),
+        KeysCase::new(CaseMode::SnakeCase),
     );
     compare(&mut typed_reshape::Reshape::new().unwrap(), &mut untyped, &reshape);
     // Spent records go back to the source as the records it reads, each value

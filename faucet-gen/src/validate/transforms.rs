@@ -5,7 +5,7 @@ use crate::spec::{Field, Kind, Spec, Variant};
 
 static FLATTEN: Spec = Spec {
     name: "transform.flatten",
-    doc: "Nested objects become top-level keys joined by `separator`.",
+    doc: "Nested objects become top-level keys joined by `separator`; arrays and empty objects stay values.",
     fields: &[Field::opt("separator", Kind::Str, "Joins the key path.").default("\"__\"")],
     variants: &[],
 };
@@ -14,7 +14,11 @@ static RENAME_KEYS: Spec = Spec {
     doc: "Keys matching `pattern` are rewritten with `replacement` (`$1` groups).",
     fields: &[
         Field::req("pattern", Kind::Str, "A Rust regex."),
-        Field::req("replacement", Kind::Str, "The new key."),
+        Field::req(
+            "replacement",
+            Kind::Str,
+            "The new key: `$1` or `${name}` for a group (`${1}_id` when a letter, digit or `_` follows), `$$` for `$`. Groups are checked at build time; a key it would make empty is an error.",
+        ),
     ],
     variants: &[],
 };

@@ -26,6 +26,7 @@ use crate::report::RunReport;
 
 /// Reading a parent record's value, which `${parent.…}` references share
 /// with parent keys; they live with the substitution rules, below the secrets.
+pub use crate::state::parent_key_segment;
 pub use crate::substitute::{lookup, render};
 
 /// A boxed invocation (or root tree) future. The generated schedule boxes
@@ -352,7 +353,7 @@ impl Executor {
         let info = &self.rows[row];
         let parent_key = match parent {
             Some(record) => match lookup(record, info.parent_key) {
-                Some(value) => Some(render(value)),
+                Some(value) => Some((render(value), parent_key_segment(value))),
                 None => {
                     let path = info.parent_key.join(".");
                     self.record(
@@ -377,6 +378,7 @@ impl Executor {
                 permit = self.semaphore.acquire() => permit.ok(),
             }
         };
+        let (parent_key, key_suffix) = parent_key.unzip();
         let Some(permit) = permit else {
             self.skip_tree(row, parent_key, self.stop_reason());
             return None;
@@ -384,7 +386,7 @@ impl Executor {
         Some(Invocation {
             row,
             id: info.id,
-            key_suffix: parent_key.as_deref().map(state_key_segment),
+            key_suffix,
             parent_key,
             permit: Mutex::new(Some(permit)),
             started: Instant::now(),
@@ -578,23 +580,6 @@ impl Invocation<'_> {
     }
 }
 
-/// A parent key made safe for a state key: `[A-Za-z0-9.:-]` kept, `_` doubled,
-/// any other byte written `_XX` (hex), so distinct keys never collide.
-pub fn state_key_segment(key: &str) -> String {
-    let mut out = String::with_capacity(key.len());
-    for b in key.bytes() {
-        match b {
-            b'_' => out.push_str("__"),
-            b if b.is_ascii_alphanumeric() || matches!(b, b'.' | b':' | b'-') => out.push(b as char),
-            b => out.push_str(&format!("_{b:02X}")),
-        }
-    }
-    if out.is_empty() || out.starts_with('.') {
-        out.insert(0, '_');
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -603,16 +588,6 @@ mod tests {
         RowInfo { id: "a", parent: None, root: 0, children: &[], depends_on: &[], parent_key: &["id"] },
         RowInfo { id: "b", parent: None, root: 1, children: &[], depends_on: &[0], parent_key: &["id"] },
     ];
-
-    #[test]
-    fn state_key_segments_are_safe_and_distinct() {
-        assert_eq!(state_key_segment("42"), "42");
-        assert_eq!(state_key_segment("a/b"), "a_2Fb");
-        assert_eq!(state_key_segment("a_b"), "a__b");
-        assert_ne!(state_key_segment("a_2Fb"), state_key_segment("a/b"));
-        assert_eq!(state_key_segment(""), "_");
-        assert!(crate::state::validate_key(&format!("p::r::{}", state_key_segment("../x y\0"))).is_ok());
-    }
 
     #[tokio::test]
     async fn concurrency_bound_holds() {

@@ -88,9 +88,15 @@ fn three_level_tree_runs_once_per_parent_record_and_resumes_per_invocation() {
     assert_eq!(code, 0, "{again:#}");
     assert_eq!(again["totals"]["records_written"], 0, "{again:#}");
     assert_eq!(lines(&out.join("users.jsonl")), USERS as usize);
+    // Child state keyed by parent key, as faucet-stream 1.17 keys it: the
+    // number 3 tagged `_n.`, the string `3-1` as it is.
     assert!(
-        dir.path().join("state/matrix_tree%3A%3Aposts%3A%3A3.json").exists(),
-        "child state keyed by parent key"
+        dir.path().join("state/matrix_tree%3A%3Aposts%3A%3A_n.3.json").exists(),
+        "child state keyed by a numeric parent key"
+    );
+    assert!(
+        dir.path().join("state/matrix_tree%3A%3Acomments%3A%3A3-1.json").exists(),
+        "child state keyed by a string parent key"
     );
 }
 

@@ -4,6 +4,7 @@
 //! be durable before it returns: the driver relies on it to never lose a
 //! confirmed page. Redis and PostgreSQL stores implement the same trait.
 
+mod child_key;
 mod file;
 mod memory;
 #[cfg(feature = "state-postgres")]
@@ -17,6 +18,7 @@ mod store;
 mod store_tests;
 
 pub use crate::config::state::{PostgresStoreConfig, RedisStoreConfig};
+pub use child_key::parent_key_segment;
 pub use file::FileStore;
 pub use memory::MemoryStore;
 #[cfg(feature = "state-postgres")]

@@ -16,6 +16,7 @@
 //! ```
 
 mod bookmark;
+mod carried_state;
 #[cfg(feature = "cli")]
 pub mod cli;
 pub mod config;

@@ -421,6 +421,10 @@ where
         self.compile_contract()?;
         let stored = self.load_bookmark().await?;
         self.report.last_bookmark = stored.clone();
+        let stored = match stored {
+            Some(value) => Some(crate::carried_state::read(value, source.connector_name(), &self.key)?),
+            None => None,
+        };
         let prior = stored.map(Bookmark::from_value);
         self.seq = prior.as_ref().map_or(0, Bookmark::seq);
         let known = prior.as_ref().and_then(Bookmark::lineage);
@@ -619,10 +623,10 @@ where
                 Failed { payload: r.payload, error: r.error, reason, index }
             })
             .collect();
-        let (mut records, mut positions) = self.transform(page.records, &mut failed)?;
-        self.enforce_contract(&mut records, &mut positions, &mut failed)?;
+        let mut records = self.transform(page.records, &mut failed)?;
+        self.enforce_contract(&mut records, &mut failed)?;
         let mut rejected = Vec::new();
-        self.write(&records, &positions, &mut failed, &mut rejected).await?;
+        self.write(&records, &mut failed, &mut rejected).await?;
         let page_failures = failed.len() as u64;
         self.dead_letter(failed).await?;
         self.commit(page.bookmark, &records, &rejected).await?;
@@ -633,9 +637,9 @@ where
         Ok(records)
     }
 
-    /// Runs every record through the chain; rejected records join `failed`.
-    /// Returns the survivors and, for each, its index in the page.
-    fn transform(&mut self, records: Vec<In>, failed: &mut Vec<Failed>) -> Result<(Vec<T::Out>, Vec<usize>)> {
+    /// Runs every record through the chain; rejected records join `failed`
+    /// (indexed by their position in the source's page). Returns the survivors.
+    fn transform(&mut self, records: Vec<In>, failed: &mut Vec<Failed>) -> Result<Vec<T::Out>> {
         let span = tracing::trace_span!(
             "faucet.transform.apply",
             records_in = records.len(),
@@ -644,15 +648,11 @@ where
         let _entered = span.enter();
         let records_in = records.len();
         let mut out = Vec::with_capacity(records_in);
-        let mut positions = Vec::with_capacity(records_in);
         for (index, record) in records.into_iter().enumerate() {
             // Keep a copy only when a record can be rejected and has somewhere to go.
             let keep = (T::CAN_FAIL && self.p.dlq.is_some()).then(|| record.clone());
             match self.p.transform.apply(record) {
-                Ok(Some(record)) => {
-                    out.push(record);
-                    positions.push(index);
-                }
+                Ok(Some(record)) => out.push(record),
                 Ok(None) => self.report.records_filtered += 1,
                 Err(error) => match keep {
                     Some(kept) => failed.push(Failed {
@@ -673,7 +673,7 @@ where
         self.m.transform_in.increment(records_in as u64);
         self.m.transform_out.increment(out.len() as u64);
         span.record("records_out", out.len());
-        Ok((out, positions))
+        Ok(out)
     }
 
     /// Compiles the contract for this run; `quarantine` without a DLQ is a
@@ -694,14 +694,10 @@ where
 
     /// Checks the transformed records of a page against the contract, before
     /// anything of the page is written. `fail`: the first breach fails the
-    /// run. `quarantine`: breaching records leave `records` (and their
-    /// `positions`) for `failed`, the DLQ. `warn`: they stay, counted.
-    fn enforce_contract(
-        &mut self,
-        records: &mut Vec<T::Out>,
-        positions: &mut Vec<usize>,
-        failed: &mut Vec<Failed>,
-    ) -> Result<()> {
+    /// run. `quarantine`: breaching records leave `records` for `failed`, the
+    /// DLQ, indexed by their position among the transformed records (as
+    /// faucet-stream indexes them). `warn`: they stay, counted.
+    fn enforce_contract(&mut self, records: &mut Vec<T::Out>, failed: &mut Vec<Failed>) -> Result<()> {
         let Some(contract) = self.contract.as_ref() else {
             return Ok(());
         };
@@ -710,15 +706,10 @@ where
         let mode = contract.on_breach();
         if mode == OnBreach::Quarantine {
             let n = records.len();
-            let checked = std::mem::replace(records, Vec::with_capacity(n))
-                .into_iter()
-                .zip(std::mem::replace(positions, Vec::with_capacity(n)));
-            for (record, index) in checked {
+            let checked = std::mem::replace(records, Vec::with_capacity(n)).into_iter().enumerate();
+            for (index, record) in checked {
                 match contract.check(&record.to_json()) {
-                    None => {
-                        records.push(record);
-                        positions.push(index);
-                    }
+                    None => records.push(record),
                     Some(breach) => {
                         self.report.contract_breaches += 1;
                         self.m.contract_violation(&breach, mode);
@@ -734,7 +725,7 @@ where
             }
             return Ok(());
         }
-        for (record, &index) in records.iter().zip(positions.iter()) {
+        for (index, record) in records.iter().enumerate() {
             let Some(breach) = contract.check(&record.to_json()) else { continue };
             let what = format!("record {index} of page {}", self.seq);
             if mode == OnBreach::Fail {
@@ -757,11 +748,11 @@ where
     }
 
     /// Writes `records` in `batch_size` chunks; rejected rows join `failed`,
-    /// indexed by their position in the page (`positions`).
+    /// indexed by their position among the records written (as faucet-stream
+    /// indexes them).
     async fn write(
         &mut self,
         records: &[T::Out],
-        positions: &[usize],
         failed: &mut Vec<Failed>,
         rejected: &mut Vec<usize>,
     ) -> Result<()> {
@@ -789,7 +780,7 @@ where
                             )));
                         };
                         rejected.push(offset + f.index);
-                        let index = positions[offset + f.index];
+                        let index = offset + f.index;
                         self.require_dlq(&f.error, index)?;
                         failed.push(Failed {
                             payload: payload.to_json().into_owned(),
@@ -817,8 +808,8 @@ where
                         failed.push(Failed {
                             payload: payload.to_json().into_owned(),
                             error: FaucetError::new(ErrorKind::Sink, error.message()),
-                            reason: Reason::Partial,
-                            index: positions[offset + j],
+                            reason: Reason::DlqAll,
+                            index: offset + j,
                         });
                     }
                 }

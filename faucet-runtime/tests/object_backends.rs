@@ -244,7 +244,7 @@ mod azure {
         let container = format!("faucet-test-{}-{}", std::process::id(), unique_suffix());
         create_container(&endpoint, &container).await;
         let store = store(&endpoint, &container);
-        assert_eq!(store.connector_name(), "azure");
+        assert_eq!(store.connector_name(), "azure-blob");
         // Azure takes blocks of any size: 64 KiB parts exercise the block upload.
         exercise(store, 64 * 1024).await;
     }

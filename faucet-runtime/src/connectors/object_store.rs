@@ -53,14 +53,15 @@ use crate::typed_source::IntoTyped;
 pub use object_store;
 
 impl StoreConfig {
-    /// The connector name: `memory`, `file`, `s3`, `gcs` or `azure`.
+    /// The connector name: `memory`, `file`, `s3`, `gcs` or `azure-blob`
+    /// (faucet-stream's names, as DLQ envelopes write the sink's).
     pub fn connector_name(&self) -> &'static str {
         match self {
             StoreConfig::Memory { .. } => "memory",
             StoreConfig::File(_) => "file",
             StoreConfig::S3(_) => "s3",
             StoreConfig::Gcs(_) => "gcs",
-            StoreConfig::Azure(_) => "azure",
+            StoreConfig::Azure(_) => "azure-blob",
         }
     }
 

@@ -39,7 +39,9 @@ const MARKERS: [&str; 8] = [
 /// The state key segment of a child whose parent record's key is `value`.
 pub fn parent_key_segment(value: &Value) -> String {
     match value {
-        Value::String(s) if MARKERS.contains(&s.as_str()) || looks_tagged(s) => kept_or_hashed(&format!("_s.{s}")),
+        Value::String(s) if MARKERS.contains(&s.as_str()) || looks_tagged(s) => {
+            kept_or_hashed(&format!("_s.{s}"))
+        }
         Value::String(s) => kept_or_hashed(s),
         other => {
             let tag = match other {

@@ -812,7 +812,8 @@ impl Source for PostgresCdcSource {
     const REPLAYS_PAGES: bool = false;
 
     fn connector_name(&self) -> &'static str {
-        "postgres_cdc"
+        // faucet-stream's name, as metrics and carried-over state name the source.
+        "postgres-cdc"
     }
 
     async fn resume(&mut self, bookmark: Option<Value>) -> Result<()> {

@@ -861,6 +861,41 @@ async fn incremental_resume_through_the_driver_with_a_file_store() {
 }
 
 #[tokio::test]
+async fn incremental_run_carries_on_from_faucet_stream_state() {
+    use crate::connectors::files::{JsonlSink, JsonlSinkConfig};
+    use crate::state::{FileStore, StateStore};
+
+    let dir = tempfile::tempdir().unwrap();
+    let keys = Arc::new(Mutex::new((1..=5).collect::<Vec<i64>>()));
+    let (base, log) = serve(incremental_server(keys, false)).await;
+    let out = dir.path().join("out.jsonl");
+    // What faucet-cli 1.17.0 leaves under the key after reading up to 3.
+    let store = FileStore::new(dir.path().join("state"));
+    let carried = json!({"faucet_state": 1, "owner": "rest", "schema": 0, "data": 3});
+    store.put("rest-carried::row-0", &carried).await.unwrap();
+    let mut c = config(&base, "/changes");
+    c.records_path = Some("$.data[*]".into());
+    c.pagination =
+        Pagination::PageNumber { param_name: "page".into(), start_page: 1, page_size: Some(2), page_size_param: None };
+    c.replication =
+        Some(Replication { key: "updated".into(), start_value: Some(json!(1)), param: Some("since".into()) });
+    let report = crate::Pipeline::new(
+        RestSource::new(c).unwrap(),
+        JsonlSink::new(JsonlSinkConfig::new(out.to_str().unwrap())),
+    )
+    .with_name("rest-carried")
+    .with_state(FileStore::new(dir.path().join("state")))
+    .run()
+    .await
+    .unwrap();
+    // The request sends faucet-stream's bookmark, not `start_value`, and only later records are written.
+    assert_eq!(requests(&log)[0].q("since"), Some("3"));
+    assert_eq!(report.records_written, 2);
+    let stored = store.get("rest-carried::row-0").await.unwrap().unwrap();
+    assert_eq!(stored["source"]["replication"]["max"], json!(5), "{stored}");
+}
+
+#[tokio::test]
 async fn through_the_driver_endless_empty_pages_succeed_and_a_cursor_loop_fails() {
     use crate::connectors::files::{JsonlSink, JsonlSinkConfig};
     use crate::state::FileStore;

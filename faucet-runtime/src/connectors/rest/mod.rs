@@ -38,7 +38,9 @@
 //! page when the last data page still pointed further); the next run then
 //! starts again from the first page. In incremental mode `sent` is the value
 //! this run sent and filters by, and `max` is the largest `replication_key`
-//! seen so far: the next run sends `max` and drops records at or below it.
+//! seen so far: the next run sends `max` and drops records below it (those
+//! equal to it are read again, as faucet-stream 1.17 reads them, so a record
+//! written with that value after the previous run is not lost).
 //!
 //! **Secrets.** Every URL in an error or a log line is redacted: the password
 //! of the URL, the `api_key_query` parameter and any query parameter whose

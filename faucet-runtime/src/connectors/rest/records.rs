@@ -78,8 +78,8 @@ fn spread(value: Value) -> Vec<Value> {
     }
 }
 
-/// Incremental replication: keeps records whose key is above the value this
-/// run sent, and tracks the largest key seen.
+/// Incremental replication: keeps records whose key is at or above the value
+/// this run sent, and tracks the largest key seen.
 #[derive(Debug)]
 pub(super) struct Filter {
     key: String,
@@ -102,7 +102,10 @@ impl Filter {
         self.max.as_ref()
     }
 
-    /// Drops the records at or below the sent value, and those without the key;
+    /// Drops the records below the sent value, and those without the key;
+    /// keeps those equal to it, as faucet-stream 1.17 does: a record sharing
+    /// the previous run's largest value but written after that run read it
+    /// would otherwise never be read (the cost: such records are read again).
     /// records whose key cannot be compared (a string against a number) are
     /// kept, with a warning.
     pub(super) fn apply(&mut self, records: &mut Vec<Value>) {
@@ -115,7 +118,7 @@ impl Filter {
                 return false;
             };
             match sent.map(|s| compare(value, s)) {
-                None | Some(Some(Ordering::Greater)) => true,
+                None | Some(Some(Ordering::Greater | Ordering::Equal)) => true,
                 Some(Some(_)) => false,
                 Some(None) => {
                     mismatched += 1;
@@ -195,13 +198,18 @@ mod unit {
     }
 
     #[test]
-    fn filter_keeps_records_above_the_bookmark() {
+    fn filter_keeps_records_at_or_above_the_bookmark() {
         let mut f = Filter::new("k".into(), Some(json!(5)), Some(json!(5)));
         let mut records =
             vec![json!({"k": 4}), json!({"k": 5}), json!({"k": 9}), json!({"x": 1}), json!({"k": 7})];
         f.apply(&mut records);
-        assert_eq!(records, [json!({"k": 9}), json!({"k": 7})]);
+        // 5 equals the bookmark: kept, as faucet-stream 1.17 keeps it.
+        assert_eq!(records, [json!({"k": 5}), json!({"k": 9}), json!({"k": 7})]);
         assert_eq!(f.max(), Some(&json!(9)));
+        let mut f = Filter::new("k".into(), Some(json!("2024-01-02")), None);
+        let mut records = vec![json!({"k": "2024-01-01"}), json!({"k": "2024-01-02"})];
+        f.apply(&mut records);
+        assert_eq!(records, [json!({"k": "2024-01-02"})]);
         let mut f = Filter::new("k".into(), None, None);
         let mut records = vec![json!({"k": "2024-01-02"}), json!({"k": "2024-01-10"})];
         f.apply(&mut records);

@@ -214,3 +214,28 @@ async fn a_stored_value_that_is_not_an_object_starts_over() {
     assert_eq!(report.pages, 4);
     check(&report, &puts, dir.path(), &FROM_SCRATCH);
 }
+
+#[tokio::test]
+async fn state_faucet_stream_left_for_another_source_fails_the_run_untouched() {
+    // What faucet-cli 1.17.0 stores: its source's bookmark in an envelope.
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name).to_str().unwrap().to_owned();
+    std::fs::write(path("in.jsonl"), "{\"id\":1}\n").unwrap();
+    std::fs::create_dir_all(dir.path().join("state")).unwrap();
+    let stored = r#"{"faucet_state":1,"owner":"file","schema":0,"data":{"offset":10}}"#;
+    std::fs::write(state_file(dir.path()), stored).unwrap();
+    let err = Pipeline::new(
+        JsonlSource::new(JsonlSourceConfig::new(path("in.jsonl"))),
+        JsonlSink::new(JsonlSinkConfig::new(path("out.jsonl"))),
+    )
+    .with_state(FileStore::new(dir.path().join("state")))
+    .with_name("bm")
+    .run()
+    .await
+    .unwrap_err();
+    assert_eq!(err.kind(), faucet_runtime::ErrorKind::State, "{err}");
+    assert!(err.message().contains("\"bm::row-0\"") && err.message().contains("faucet-stream"), "{err}");
+    // Nothing read, nothing written, the state left as it was.
+    assert!(!dir.path().join("out.jsonl").exists());
+    assert_eq!(std::fs::read_to_string(state_file(dir.path())).unwrap(), stored);
+}

@@ -881,8 +881,12 @@ async fn incremental_run_carries_on_from_faucet_stream_state() {
     store.put("rest-carried::row-0", &carried).await.unwrap();
     let mut c = config(&base, "/changes");
     c.records_path = Some("$.data[*]".into());
-    c.pagination =
-        Pagination::PageNumber { param_name: "page".into(), start_page: 1, page_size: Some(2), page_size_param: None };
+    c.pagination = Pagination::PageNumber {
+        param_name: "page".into(),
+        start_page: 1,
+        page_size: Some(2),
+        page_size_param: None,
+    };
     c.replication =
         Some(Replication { key: "updated".into(), start_value: Some(json!(1)), param: Some("since".into()) });
     let report = crate::Pipeline::new(

@@ -23,10 +23,11 @@ pub(crate) fn words(key: &str) -> Vec<&str> {
             after_lowercase = false;
             continue;
         }
-        if after_lowercase && ch.is_uppercase() {
-            if let Some(s) = start.replace(i) {
-                words.push(&key[s..i]);
-            }
+        if after_lowercase
+            && ch.is_uppercase()
+            && let Some(s) = start.replace(i)
+        {
+            words.push(&key[s..i]);
         }
         start.get_or_insert(i);
         after_lowercase = ch.is_lowercase();

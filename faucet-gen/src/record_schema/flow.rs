@@ -427,10 +427,10 @@ fn empty_key(renamed: &[FieldDef], original: &[FieldDef], path: &[&str]) -> Opti
         while let (FieldType::Array { items: n }, FieldType::Array { items: o }) = (new_ty, old_ty) {
             (new_ty, old_ty) = (n, o);
         }
-        if let (FieldType::Object { fields: n }, FieldType::Object { fields: o }) = (new_ty, old_ty) {
-            if let Some(found) = empty_key(n, o, &inner) {
-                return Some(found);
-            }
+        if let (FieldType::Object { fields: n }, FieldType::Object { fields: o }) = (new_ty, old_ty)
+            && let Some(found) = empty_key(n, o, &inner)
+        {
+            return Some(found);
         }
     }
     None

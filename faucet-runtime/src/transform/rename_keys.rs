@@ -62,7 +62,7 @@ impl RenameKeys {
         // The first key the replacement empties; it keeps its name meanwhile.
         let mut emptied: Option<String> = None;
         let mut new_name = |key: &str| match memo.get(key, |key| rename(pattern, replacement, key)) {
-            Some(new) if new.is_empty() => {
+            Some(new) if new.is_empty() && !key.is_empty() => {
                 emptied.get_or_insert_with(|| key.to_owned());
                 None
             }
@@ -380,6 +380,8 @@ mod tests {
             assert!(t.apply(json!({"x": 1})).is_err());
         }
         assert_eq!(run("^x$", "", json!({"y": 1})).unwrap(), json!({"y": 1}));
+        // The empty key itself is not made empty.
+        assert_eq!(run("^$", "", json!({"": 1})).unwrap(), json!({"": 1}));
     }
 
     #[test]

@@ -367,6 +367,9 @@ mod tests {
         let never_empty = "{ type: jsonl, config: { path: in.jsonl }, record_schema: { fields: { id: integer, o: { type: object, fields: { a: string } } } } }";
         let (points, _) = plan_of(never_empty, "[{ type: flatten }]", false);
         assert_eq!(points, ["SourceRecord", "Record"]);
+        // An empty separator is faucet-stream's too: keys joined as they are.
+        let (points, _) = plan_of(never_empty, "[{ type: flatten, config: { separator: \"\" } }]", false);
+        assert_eq!(points, ["SourceRecord", "Record"]);
         // A custom transform that declares nothing takes `rt::Record`.
         let (points, steps) =
             plan_of(DECLARED, "[{ type: snake_case }, { type: custom, config: { function: f } }]", false);

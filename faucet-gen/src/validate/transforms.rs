@@ -146,14 +146,8 @@ fn transform(node: &Node, diags: &mut Diagnostics) -> Option<Transform> {
         "flatten" => {
             let mut c = Fields::with_spec(config, &FLATTEN, what, diags)?;
             let separator = match c.get("separator") {
-                Some(n) => {
-                    let s = plain_string(n, "separator", diags)?;
-                    if s.is_empty() {
-                        diags.error(&n.loc, "`separator` must not be empty");
-                        return None;
-                    }
-                    s
-                }
+                // Empty joins the keys as they are (`a` and `b` give `ab`), as in faucet-stream.
+                Some(n) => plain_string(n, "separator", diags)?,
                 None => "__".to_owned(),
             };
             c.finish(diags);

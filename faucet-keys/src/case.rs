@@ -182,6 +182,8 @@ mod tests {
         assert_eq!(conv(CaseMode::SnakeCase, "camelCASEValue"), "camel_case_value");
         assert_eq!(conv(CaseMode::SnakeCase, "a1B2c3"), "a1_b2c3");
         assert_eq!(conv(CaseMode::SnakeCase, "HTTPServer"), "http_server");
+        assert_eq!(conv(CaseMode::SnakeCase, "v2Api"), "v2_api");
+        assert_eq!(conv(CaseMode::Snake, "v2Api"), "v2api");
         assert_eq!(conv(CaseMode::SnakeCase, "!@#"), "!@#");
     }
 

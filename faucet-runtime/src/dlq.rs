@@ -22,8 +22,11 @@ pub enum OnBatchError {
 /// Why a row is in the DLQ: the envelope's `reason`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reason {
-    /// The sink rejected the row (also for every row of a `dlq_all` batch).
+    /// The sink rejected the row.
     Partial,
+    /// The sink failed the row's whole batch and `on_batch_error` is `dlq_all`
+    /// (faucet-stream 1.17 writes `dlq_all` there too).
+    DlqAll,
     /// The source could not parse the input.
     Parse,
     /// A transform rejected the record.
@@ -39,6 +42,7 @@ impl Reason {
     pub fn as_str(self) -> &'static str {
         match self {
             Reason::Partial => "partial",
+            Reason::DlqAll => "dlq_all",
             Reason::Parse => "parse",
             Reason::Transform => "transform",
             Reason::Contract => "contract",

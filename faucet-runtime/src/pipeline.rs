@@ -817,7 +817,7 @@ where
                         failed.push(Failed {
                             payload: payload.to_json().into_owned(),
                             error: FaucetError::new(ErrorKind::Sink, error.message()),
-                            reason: Reason::Partial,
+                            reason: Reason::DlqAll,
                             index: positions[offset + j],
                         });
                     }

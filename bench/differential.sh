@@ -19,7 +19,7 @@
 # PostgreSQL: database faucet_diff on 127.0.0.1:5432 (FAUCET_DIFF_PG_URL
 # overrides it), one schema per case and program. Work files go to
 # $CARGO_TARGET_DIR/differential (default target/differential), never into
-# the repository. Exits 1 when a case differs.
+# the repository. Exits 1 when a case differs without a `# diff: known:` note (or a note is stale).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)

@@ -32,7 +32,7 @@ pub type Outputs = BTreeMap<String, Vec<String>>;
 /// faucet-stream"), left out of the comparison: a part of the output's name,
 /// and why.
 pub const NOT_COMPARED: [(&str, &str); 3] = [
-    ("table _faucet_commit_token", "faucet's postgres sink keeps its commit tokens there on every run"),
+    ("_faucet_commit_token", "the table where faucet's postgres and sqlite sinks keep their commit tokens"),
     ("__lease__", "faucet-stream's run lease in the state store"),
     ("__status__", "faucet-stream's run status in the state store"),
 ];
@@ -43,7 +43,7 @@ pub fn drop_not_compared(outputs: &mut Outputs) {
 }
 
 /// Adds every file under `dir` (relative paths, recursively): SQLite
-/// databases by table, the rest by [`file_records`].
+/// databases (`.db`) by table, the rest by [`file_records`].
 pub async fn add_files(dir: &Path, outputs: &mut Outputs) -> io::Result<()> {
     let mut stack = vec![dir.to_owned()];
     while let Some(current) = stack.pop() {
@@ -54,6 +54,10 @@ pub async fn add_files(dir: &Path, outputs: &mut Outputs) -> io::Result<()> {
                 continue;
             }
             let relative = path.strip_prefix(dir).unwrap_or(&path).display().to_string();
+            // SQLite's own companions of a database: its content is read through the database.
+            if ["-shm", "-wal", "-journal"].iter().any(|suffix| relative.ends_with(suffix)) {
+                continue;
+            }
             if path.extension().is_some_and(|e| e == "db") {
                 for (table, rows) in sqlite_tables(&path).await? {
                     outputs.insert(format!("sqlite {relative} {table}"), rows);

@@ -46,6 +46,16 @@ pub struct Row {
     pub verdict: Verdict,
     /// Why a run failed, faucet's runs first (`faucet run 1: …`).
     pub failures: Vec<String>,
+    /// The case's `known` note.
+    pub known: Option<String>,
+}
+
+impl Row {
+    /// The case differs and nothing explains it, or a known difference is gone
+    /// (its note is stale).
+    pub fn unexplained(&self) -> bool {
+        self.reference != "nothing" && (self.verdict.differences > 0) != self.known.is_some()
+    }
 }
 
 /// Runs the suite and prints the table; returns the rows.
@@ -96,7 +106,7 @@ pub async fn run(options: &Options) -> io::Result<Vec<Row>> {
             Some(theirs) => compare(&ours, theirs),
             None => Verdict { records: compare(&ours, &ours).records, ..Verdict::default() },
         };
-        rows.push(Row { case: case.name.clone(), reference, verdict, failures });
+        rows.push(Row { case: case.name.clone(), reference, verdict, failures, known: case.known.clone() });
     }
     pool.close().await;
     print!("{}", table(&rows));
@@ -272,22 +282,30 @@ pub fn table(rows: &[Row]) -> String {
         if s.chars().count() > 150 { format!("{}…", s.chars().take(150).collect::<String>()) } else { s }
     };
     let mut out = String::from(
-        "\n| case | compared with | records | differences | first difference (faucet / reference) |\n|---|---|---:|---:|---|\n",
+        "\n| case | compared with | records | differences | first difference (faucet / reference) | known difference |\n\
+         |---|---|---:|---:|---|---|\n",
     );
     for row in rows {
         let first = row.verdict.first.as_ref().map_or(String::from("–"), |d| cell(&d.to_string()));
+        let known = match (&row.known, row.verdict.differences) {
+            (Some(note), 0) => format!("gone: remove the note ({note})"),
+            (Some(note), _) => note.replace('|', "\\|"),
+            (None, 0) => String::from("–"),
+            (None, _) => String::from("**none: unexplained**"),
+        };
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} |",
-            row.case, row.reference, row.verdict.records, row.verdict.differences, first
+            "| {} | {} | {} | {} | {} | {} |",
+            row.case, row.reference, row.verdict.records, row.verdict.differences, first, known
         );
     }
     let differing: Vec<&Row> = rows.iter().filter(|r| r.verdict.first.is_some()).collect();
     let _ = writeln!(
         out,
-        "\n{} case(s), {} with differences, {} record(s) differing. Not compared: {}.",
+        "\n{} case(s), {} with differences ({} unexplained), {} record(s) differing. Not compared: {}.",
         rows.len(),
         differing.len(),
+        rows.iter().filter(|r| r.unexplained()).count(),
         rows.iter().map(|r| r.verdict.differences).sum::<usize>(),
         outputs::NOT_COMPARED
             .iter()

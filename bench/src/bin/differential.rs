@@ -75,6 +75,7 @@ fn options(args: &[String]) -> Result<Options, String> {
         pg_url: "postgres://postgres@127.0.0.1:5432/faucet_diff".into(),
         record: false,
         only: vec![],
+        compiled: COMPILED.iter().map(|(name, text)| (name.to_string(), text.to_string())).collect(),
     };
     let mut args = args.iter();
     while let Some(arg) = args.next() {

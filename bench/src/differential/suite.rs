@@ -1,6 +1,7 @@
 //! Running the suite: for each case, a fresh work directory with the inputs
 //! (`$DIFF_IN`), then each side in its own output directory (`$DIFF_OUT`)
-//! and its own PostgreSQL schema (`$DIFF_PG_URL` sets `search_path` to it),
+//! and its own PostgreSQL schema (`$DIFF_SCHEMA`; `$DIFF_PG_URL` sets
+//! `search_path` to it),
 //! and the sides' [`Outputs`] compared. Without the peer, faucet's outputs are
 //! compared with the ones recorded from faucet-cli (`differential/expected/`).
 
@@ -33,6 +34,8 @@ pub struct Options {
     pub record: bool,
     /// Only these cases (all when empty).
     pub only: Vec<String>,
+    /// Each case compiled into `faucet`, with the config text it was compiled from.
+    pub compiled: Vec<(String, String)>,
 }
 
 /// One case's outcome.
@@ -63,6 +66,15 @@ pub async fn run(options: &Options) -> io::Result<Vec<Row>> {
     let mut cases = Case::all(&options.cases_dir)?;
     if !options.only.is_empty() {
         cases.retain(|c| options.only.contains(&c.name));
+    }
+    for case in &cases {
+        let text = fs::read_to_string(&case.path)?;
+        if !options.compiled.iter().any(|(name, compiled)| *name == case.name && *compiled == text) {
+            return Err(io::Error::other(format!(
+                "{} changed since the binary was built (or is new): rebuild it (`cargo build -p faucet-bench --bin differential`)",
+                case.path.display()
+            )));
+        }
     }
     let pool = connect(&options.pg_url).await?;
     let mut rows = Vec::new();
@@ -197,6 +209,7 @@ async fn side(
         .env("DIFF_IN", dir.join("in"))
         .env("DIFF_OUT", &out)
         .env("DIFF_PG_URL", pg_url)
+        .env("DIFF_SCHEMA", &schema)
         .stdin(Stdio::null());
     let mut outputs = Outputs::new();
     let (mut stdout, mut log, mut exits) = (String::new(), String::new(), Vec::new());

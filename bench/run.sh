@@ -102,26 +102,14 @@ else
 fi
 
 # --- the peer ----------------------------------------------------------------
-peer_dir=${XDG_CACHE_HOME:-$HOME/.cache}/faucet/bench-peer
+# shellcheck source=bench/peer.sh
+. "$root/bench/peer.sh"
 peer=
 peer_note=
 if [ "${FAUCET_BENCH_SKIP_PEER:-0}" = 1 ]; then
   peer_note="faucet-cli skipped (FAUCET_BENCH_SKIP_PEER=1 or --smoke)"
-elif [ -x "$peer_dir/bin/faucet" ]; then
-  peer=$peer_dir/bin/faucet
-elif [ -f "$peer_dir/install.failed" ]; then
-  peer_note="faucet-cli 1.17.0 unavailable: its install failed before ($(head -n1 "$peer_dir/install.failed")); log in $peer_dir/install.log, delete $peer_dir/install.failed to retry"
 else
-  log "installing faucet-cli 1.17.0 into $peer_dir (first use; a long build)"
-  mkdir -p "$peer_dir"
-  if cargo install faucet-cli --version 1.17.0 --locked --ignore-rust-version --no-default-features \
-      --features "source-csv,sink-jsonl,source-postgres,sink-postgres,transforms" \
-      --root "$peer_dir" --target-dir "$peer_dir/target" >"$peer_dir/install.log" 2>&1; then
-    peer=$peer_dir/bin/faucet
-  else
-    echo "$(rustc --version); $(grep -m1 '^error' "$peer_dir/install.log" || echo 'see the log')" >"$peer_dir/install.failed"
-    peer_note="faucet-cli 1.17.0 unavailable: the install failed ($(head -n1 "$peer_dir/install.failed")); log in $peer_dir/install.log"
-  fi
+  peer_locate bench-peer "source-csv,sink-jsonl,source-postgres,sink-postgres,transforms"
 fi
 [ -n "$peer_note" ] && echo "$peer_note" >&2
 

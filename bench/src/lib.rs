@@ -8,11 +8,13 @@
 //! - [`postgres`]: the hand-written programs of the PostgreSQL scenarios (B, C).
 //! - [`parity`]: key-sorted normalization of JSON Lines, to compare outputs.
 //! - [`harness`]: the `main` of each per-scenario binary.
+//! - [`differential`]: the differential suite against faucet-cli (issue 19).
 //!
 //! The faucet side of each scenario is compiled from `scenarios/*.yaml` by
 //! build.rs; `run.sh` builds and runs everything (see `BENCHMARKS.md`).
 
 pub mod data;
+pub mod differential;
 pub mod harness;
 pub mod jsonl_reference;
 pub mod parity;

@@ -12,8 +12,30 @@ use std::path::Path;
 
 use serde_json::Value;
 
-/// Appends `value` to `out` as compact JSON with every object's keys sorted.
+/// Appends `value` to `out` as compact JSON with every object's keys sorted
+/// and every number in its canonical form.
 pub fn canonical(value: &Value, out: &mut String) {
+    write(value, Numbers::ByValue, out);
+}
+
+/// Appends `value` to `out` as compact JSON with every object's keys sorted
+/// and every number exactly as written, so `1.0` and `1`, or `0.10` and
+/// `0.1`, stay apart (the differential suite: the text a program writes is
+/// what its reader gets).
+pub fn canonical_exact(value: &Value, out: &mut String) {
+    write(value, Numbers::AsWritten, out);
+}
+
+/// How [`write`] prints numbers.
+#[derive(Clone, Copy)]
+enum Numbers {
+    /// Floats by value: the shortest text that reads back as the same double.
+    ByValue,
+    /// The number's text as parsed (serde_json's `arbitrary_precision` keeps it).
+    AsWritten,
+}
+
+fn write(value: &Value, numbers: Numbers, out: &mut String) {
     match value {
         Value::Object(map) => {
             let mut entries: Vec<_> = map.iter().collect();
@@ -25,7 +47,7 @@ pub fn canonical(value: &Value, out: &mut String) {
                 }
                 out.push_str(&Value::from(key.as_str()).to_string());
                 out.push(':');
-                canonical(value, out);
+                write(value, numbers, out);
             }
             out.push('}');
         }
@@ -35,11 +57,12 @@ pub fn canonical(value: &Value, out: &mut String) {
                 if i > 0 {
                     out.push(',');
                 }
-                canonical(item, out);
+                write(item, numbers, out);
             }
             out.push(']');
         }
         Value::Number(number) => match number.as_f64() {
+            _ if matches!(numbers, Numbers::AsWritten) => out.push_str(&number.to_string()),
             Some(float) if number.is_f64() => {
                 if float.fract() == 0.0 && float.abs() < 9_007_199_254_740_992.0 {
                     out.push_str(&(float as i64).to_string());
@@ -145,5 +168,17 @@ mod tests {
         assert_ne!(text("[0.1]"), text("[0.10000000000000002]"));
         assert_ne!(text("[7535.5]"), text("[7535]"));
         assert_ne!(text("[\"7535\"]"), text("[7535]"));
+    }
+
+    #[test]
+    fn exact_numbers_keep_their_text() {
+        let text = |v: &str| {
+            let mut out = String::new();
+            canonical_exact(&serde_json::from_str(v).unwrap(), &mut out);
+            out
+        };
+        assert_eq!(text("{\"b\": 1.0, \"a\": [0.10, 1]}"), "{\"a\":[0.10,1],\"b\":1.0}");
+        assert_ne!(text("[1.0]"), text("[1]"));
+        assert_ne!(text("[\"1\"]"), text("[1]"));
     }
 }

@@ -18,6 +18,7 @@
 mod bookmark;
 #[cfg(feature = "cli")]
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod connectors;
 pub mod contract;

@@ -624,6 +624,58 @@ mod tests {
     }
 
     #[test]
+    fn build_time_strings_unescape_and_refuse_run_time_references() {
+        let b = |s: &str| build_time_string(s, "replacement");
+        assert_eq!(b("$${1}_id").unwrap(), "${1}_id");
+        // Kept as written where no reference is meant: a regex group, an unclosed `${`.
+        assert_eq!(b("${1}_id").unwrap(), "${1}_id");
+        assert_eq!(b("${name}$${x}").unwrap(), "${name}${x}");
+        assert_eq!(b("a ${b").unwrap(), "a ${b");
+        // `$$${`: a `$`, then the escape (faucet-stream scans the same way).
+        assert_eq!(b("$$${1}").unwrap(), "$${1}");
+        assert_eq!(b("SELECT '$${x}' AS v, '$y' AS w").unwrap(), "SELECT '${x}' AS v, '$y' AS w");
+        for refused in ["${env:X}", "${secret:X}", "${file:./x}", "${now.date}", "${env:X"] {
+            assert!(b(refused).is_err(), "{refused}");
+        }
+        assert!(b("${vault:a#b}").unwrap_err().0.contains("not supported by faucet yet"));
+        assert!(b("${evn:X}").unwrap_err().1.contains("did you mean `${env:…}`"));
+        assert!(b("$${env:X}").is_ok());
+        assert!(reads_at_run_time("a/${now.year}") && !reads_at_run_time("$${env:X}"));
+    }
+
+    #[test]
+    fn text_parts_for_every_run_time_form() {
+        assert_eq!(
+            parse_text("${secret:T}|${file:/run/t}|${now.strftime.%Y}|$${x}").unwrap().0,
+            vec![
+                TextPart::Env("T".into()),
+                TextPart::Lit("|".into()),
+                TextPart::File("/run/t".into()),
+                TextPart::Lit("|".into()),
+                TextPart::Now(crate::text::Now::Strftime("%Y".into())),
+                TextPart::Lit("|${x}".into()),
+            ]
+        );
+        assert!(parse_text("${evn:X}").unwrap_err().1.contains("did you mean"));
+    }
+
+    #[test]
+    fn keys_are_unescaped_and_run_time_keys_reported() {
+        let file = std::sync::Arc::new(crate::diag::SourceFile {
+            name: "k.yaml".into(),
+            text: "a: { \"$${x}\": 1, \"${env:K}\": 2, b: 3 }".into(),
+        });
+        let mut node = crate::load::load_yaml(&file).unwrap();
+        let mut diags = Diagnostics::new();
+        unescape_keys(&mut node, &mut diags);
+        assert_eq!(diags.len(), 1);
+        let Value::Map(top) = &node.value else { panic!() };
+        let Value::Map(inner) = &top[0].value.value else { panic!() };
+        let keys: Vec<&str> = inner.iter().map(|e| e.key.as_str()).collect();
+        assert_eq!(keys, ["${x}", "b"]);
+    }
+
+    #[test]
     fn scope_is_restored_after_a_panic_inside() {
         let outer = TextScope {
             rows: Rc::new(["users".to_owned()].into()),

@@ -286,7 +286,9 @@ pub(crate) fn bracket_depth(s: &str) -> usize {
 /// `${file:…}` or `${now.…}` (a `$${` escape is skipped).
 pub(crate) fn reads_at_run_time(s: &str) -> bool {
     references(s).any(|(range, body)| match body {
-        Some(body) => matches!(classify(body), Ok(Reference::Env(_) | Reference::File(_) | Reference::Now(_))),
+        Some(body) => {
+            matches!(classify(body), Ok(Reference::Env(_) | Reference::File(_) | Reference::Now(_)))
+        }
         None => meant_at_run_time(&s[range]),
     })
 }
@@ -345,7 +347,9 @@ pub(crate) fn build_time_string(s: &str, key: &str) -> Result<String, Problem> {
             Some(Err(problem)) => return Err(problem),
             Some(Ok(_)) => {
                 return Err((
-                    format!("`{key}` is fixed at build time and cannot read `{token}`: it would be taken literally"),
+                    format!(
+                        "`{key}` is fixed at build time and cannot read `{token}`: it would be taken literally"
+                    ),
                     "write the value itself, which is checked when the pipeline is built; `${…}` \
                      references are read at run time in connection strings, paths, URLs, headers, \
                      credentials, and the table and schema names of `postgres` and `mysql` sources and \
@@ -372,7 +376,10 @@ pub(crate) fn unescape_keys(node: &mut Node, diags: &mut Diagnostics) {
                 if run_time {
                     diags.error_help(
                         &e.key_loc,
-                        format!("a run-time `${{…}}` reference in the key `{}` is not supported by faucet yet", e.key),
+                        format!(
+                            "a run-time `${{…}}` reference in the key `{}` is not supported by faucet yet",
+                            e.key
+                        ),
                         "keys are fixed at build time: write the key itself, or `$${` for a literal `${`",
                     );
                 }

@@ -160,7 +160,9 @@ fn check_strftime(format: &str) -> Result<(), String> {
     let date = chrono::DateTime::from_timestamp(0, 0).map(|d| d.fixed_offset());
     let mut out = String::new();
     match date {
-        Some(d) if std::fmt::write(&mut out, format_args!("{}", d.format_with_items(items.iter()))).is_ok() => {
+        Some(d)
+            if std::fmt::write(&mut out, format_args!("{}", d.format_with_items(items.iter()))).is_ok() =>
+        {
             Ok(())
         }
         _ => Err(format!("`{format}` cannot format a date")),

@@ -134,11 +134,6 @@ impl Text {
         self.0.iter().any(|p| matches!(p, TextPart::Parent { .. }))
     }
 
-    /// True when the text reads the run's clock (`${now.…}`).
-    pub fn reads_clock(&self) -> bool {
-        self.0.iter().any(|p| matches!(p, TextPart::Now(_)))
-    }
-
     /// The text when it has no reference.
     pub fn as_literal(&self) -> Option<String> {
         let mut out = String::new();

@@ -33,7 +33,9 @@ pipeline:
 
 #[test]
 fn in_header_values_query_values_and_urls() {
-    let code = rest(r#"base_url: "https://h.example/$${a}", headers: { X-T: "v$${b}" }, query_params: { q: "$${c}" }"#);
+    let code = rest(
+        r#"base_url: "https://h.example/$${a}", headers: { X-T: "v$${b}" }, query_params: { q: "$${c}" }"#,
+    );
     for literal in [r#""https://h.example/${a}""#, r#""v${b}""#, r#""${c}""#] {
         assert!(code.contains(literal), "{literal} missing:\n{code}");
     }
@@ -44,7 +46,9 @@ fn in_header_values_query_values_and_urls() {
 
 #[test]
 fn in_keys_of_query_parameters_and_bodies() {
-    let code = rest(r#"base_url: "https://h.example", method: POST, query_params: { "p$${k}": v }, body: { "$${key}": "$${value}" }"#);
+    let code = rest(
+        r#"base_url: "https://h.example", method: POST, query_params: { "p$${k}": v }, body: { "$${key}": "$${value}" }"#,
+    );
     for literal in [r#""p${k}""#, r#""${key}""#, r#""${value}""#] {
         assert!(code.contains(literal), "{literal} missing:\n{code}");
     }

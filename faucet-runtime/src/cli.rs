@@ -509,8 +509,13 @@ mod tests {
         assert!(args(&["run"]).unwrap_err().contains("unexpected argument `run`"));
         let clock = args(&["--clock", "2026-01-31T12:00:00Z"]).unwrap().clock.unwrap();
         assert_eq!(clock.to_string(), "2026-01-31T12:00:00+00:00");
-        assert_eq!(args(&["--clock=2026-01-31"]).unwrap().clock.unwrap().to_string(), "2026-01-31T00:00:00+00:00");
-        assert!(args(&["--clock", "soon"]).unwrap_err().starts_with("--clock: `soon` is not an RFC 3339 time"));
+        assert_eq!(
+            args(&["--clock=2026-01-31"]).unwrap().clock.unwrap().to_string(),
+            "2026-01-31T00:00:00+00:00"
+        );
+        assert!(
+            args(&["--clock", "soon"]).unwrap_err().starts_with("--clock: `soon` is not an RFC 3339 time")
+        );
         assert_eq!(args(&[]).unwrap().clock, None);
     }
 

@@ -106,7 +106,8 @@ impl Clock {
             return Err(invalid());
         }
         let mut out = String::new();
-        fmt::write(&mut out, format_args!("{}", self.0.format_with_items(items.iter()))).map_err(|_| invalid())?;
+        fmt::write(&mut out, format_args!("{}", self.0.format_with_items(items.iter())))
+            .map_err(|_| invalid())?;
         Ok(out)
     }
 }

@@ -63,7 +63,9 @@ fn read_file(path: &str) -> Result<String> {
     use std::io::Read as _;
     let failed = |e: std::io::Error| FaucetError::config(format!("cannot read `${{file:{path}}}`: {e}"));
     let mut bytes = Vec::new();
-    std::fs::File::open(path).and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)).map_err(failed)?;
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(failed)?;
     if bytes.len() as u64 > MAX_FILE_BYTES {
         return Err(FaucetError::config(format!(
             "`${{file:{path}}}` is larger than {} MiB: a `${{file:…}}` holds a small value such as a token",

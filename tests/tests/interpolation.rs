@@ -23,6 +23,22 @@ faucet_runtime::faucet! {
     }
 }
 
+faucet_runtime::faucet! {
+    name: interpolated_matrix,
+    pipeline: {
+        sink: { type: jsonl, config: { path: "${env:FAUCET_INTERP_MATRIX_OUT}/${now.date}/users.jsonl" } },
+    },
+    matrix: [
+        { id: users, source: { type: jsonl, config: { path: "${env:FAUCET_INTERP_MATRIX_IN}" } } },
+        {
+            id: copies,
+            parent: users,
+            source: { type: jsonl, config: { path: "${env:FAUCET_INTERP_MATRIX_IN}" } },
+            sink: { config: { path: "${env:FAUCET_INTERP_MATRIX_OUT}/${now.date}/${now.strftime.%H%M%S}-${users.id}.jsonl" } },
+        },
+    ],
+}
+
 fn holds(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
@@ -88,4 +104,28 @@ fn secret_file_and_clock_through_the_generated_main() {
     let (ok, stderr) = run_child("--clock 2030-05-06T00:00:00Z", dir.path(), &input, &out);
     assert!(!ok, "{stderr}");
     assert!(stderr.contains("cannot read `${file:pipelines/interp_tenant.txt}`"), "{stderr}");
+}
+
+/// Every invocation of a matrix run renders the run's one clock: children
+/// start after their parent's pages, yet name the same second.
+#[tokio::test]
+#[allow(unsafe_code)]
+async fn a_matrix_run_reads_one_clock() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("users.jsonl");
+    std::fs::write(&input, "{\"id\":\"a\"}\n{\"id\":\"b\"}\n").unwrap();
+    // SAFETY: the names are unique to this test; nothing else reads them.
+    unsafe {
+        std::env::set_var("FAUCET_INTERP_MATRIX_IN", &input);
+        std::env::set_var("FAUCET_INTERP_MATRIX_OUT", dir.path());
+    }
+    let clock = faucet_runtime::clock::Clock::parse("2029-12-31T23:59:59+01:00").unwrap();
+    let options = faucet_runtime::RunOptions { clock: Some(clock), ..Default::default() };
+    let report = interpolated_matrix::run_with(options).await.unwrap();
+    assert!(report.succeeded(), "{report}");
+    let day = dir.path().join("2029-12-31");
+    let mut written: Vec<String> =
+        std::fs::read_dir(&day).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    written.sort();
+    assert_eq!(written, ["235959-a.jsonl", "235959-b.jsonl", "users.jsonl"]);
 }

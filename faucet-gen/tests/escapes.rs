@@ -70,3 +70,21 @@ fn in_auth_scopes() {
     );
     assert!(code.contains(r#""read:${x}""#), "{code}");
 }
+
+#[test]
+fn a_var_fragment_cannot_form_a_reference() {
+    // `${vault:…` in a var, closed by the text after it: text, not a (refused) secret manager.
+    let code = generated(
+        r#"
+version: 1
+vars: { p: "${vault:secret/data/app#token", o: "$", whole: "${env:FAUCET_WHOLE}" }
+pipeline:
+  source: { type: rest, config: { base_url: "https://h.example", headers: { X-A: "${vars.p}}", X-B: "${vars.o}{env:NOPE}", X-C: "${vars.whole}" } } }
+  sink: { type: stdout }
+"#,
+    );
+    assert!(code.contains(r#""${vault:secret/data/app#token}""#), "{code}");
+    assert!(code.contains(r#""${env:NOPE}""#), "{code}");
+    // A reference whole inside one var still reads at run time.
+    assert!(code.contains(r#"Part::Env("FAUCET_WHOLE")"#), "{code}");
+}

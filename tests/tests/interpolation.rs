@@ -124,8 +124,10 @@ async fn a_matrix_run_reads_one_clock() {
     let report = interpolated_matrix::run_with(options).await.unwrap();
     assert!(report.succeeded(), "{report}");
     let day = dir.path().join("2029-12-31");
-    let mut written: Vec<String> =
-        std::fs::read_dir(&day).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    let mut written: Vec<String> = std::fs::read_dir(&day)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
     written.sort();
     assert_eq!(written, ["235959-a.jsonl", "235959-b.jsonl", "users.jsonl"]);
 }

@@ -276,6 +276,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[allow(clippy::single_range_in_vec_init)] // one substituted value's range
     fn substitution_never_forms_a_reference() {
         // `${vau` + `lt:x}`: both ends in different pieces.
         assert_eq!(escape_spliced("${vault:x}", &[0..4]), "$${vault:x}");

@@ -70,6 +70,12 @@ pub fn generate(p: &ir::Pipeline, opts: &CodegenOptions) -> TokenStream {
     let items = &records.items;
     let pipeline_type = g.pipeline_type(&types);
     let main = g.main_helper(&p.observability);
+    // A `${now.…}`: the run's clock is fixed once, before the pipeline is built.
+    let run = if g.reads_clock() {
+        quote!(#rt::clock::scope(options.clock, async { pipeline()?.with_options(&options).run().await }).await)
+    } else {
+        quote!(pipeline()?.with_options(&options).run().await)
+    };
     quote! {
         #[doc = #doc]
         #[allow(unused_imports, unused_variables, dead_code, clippy::all, missing_docs)]
@@ -100,7 +106,7 @@ pub fn generate(p: &ir::Pipeline, opts: &CodegenOptions) -> TokenStream {
             pub async fn run_with(
                 options: #rt::RunOptions,
             ) -> Result<#rt::RunReport, #rt::FaucetError> {
-                pipeline()?.with_options(&options).run().await
+                #run
             }
 
             #main
@@ -565,6 +571,13 @@ pub fn generate_matrix(m: &ir::Matrix, opts: &CodegenOptions) -> TokenStream {
             #fan_out_type
         }
     });
+    let rows: Vec<TokenStream> = rows.collect();
+    // A `${now.…}` in a row: the run's clock is fixed once, for every invocation.
+    let join = if g.reads_clock() {
+        quote!(#rt::clock::scope(options.clock, #matrix::join_all(roots)).await;)
+    } else {
+        quote!(#matrix::join_all(roots).await;)
+    };
     quote! {
         #[doc = #doc]
         #[allow(unused_imports, unused_variables, dead_code, clippy::all, missing_docs)]
@@ -591,7 +604,7 @@ pub fn generate_matrix(m: &ir::Matrix, opts: &CodegenOptions) -> TokenStream {
             ) -> Result<#rt::MatrixReport, #rt::FaucetError> {
                 let exec = #matrix::Executor::new(NAME, ROWS, #max_concurrent, #on_error, &options);
                 let roots: Vec<#matrix::RowFuture<'_, ()>> = ::std::vec![#(#root_calls),*];
-                #matrix::join_all(roots).await;
+                #join
                 Ok(exec.finish())
             }
 

@@ -26,9 +26,10 @@ that are an error until faucet supports them.
 
 What the **accepts** column means:
 
-- `string`: a plain string (a name, a query, a pattern) fixed at build time; `${env:…}` is refused.
-- `text`: a string that may hold `${env:VAR}`, read when the pipeline is built at run time.
-- `secret`: a credential; it must come from `${env:VAR}` (a literal would be compiled into the binary), and its value is masked in every message.
+- `string`: a plain string (a name, a query, a pattern) fixed at build time; a `${…}` read at run time is refused.
+- `text`: a string that may hold `${env:VAR}` (or its alias `${secret:VAR}`), `${file:PATH}` and `${now.…}`, read when the pipeline is built at run time.
+- `secret`: a credential; it must come from `${env:VAR}`, `${secret:VAR}` or `${file:PATH}` (a literal would be compiled into the binary), and its value is masked in every message.
+- In every string, `$${` is a literal `${`.
 - `byte`: one ASCII character, or its byte value (0 to 255); `'\\t'` is a tab.
 - Ranges include their bounds. Durations are numbers of seconds.
 - Wherever a string is accepted, `${vars.name}` is too: it is substituted at build time.

@@ -14,7 +14,7 @@ use proc_macro2::{Literal, Span, TokenStream};
 use quote::{quote, quote_spanned};
 
 use crate::diag::Loc;
-use crate::text::{Encode, SecretEnv, Text, TextPart};
+use crate::text::{Encode, Now, SecretEnv, Text, TextPart};
 
 /// The generator's context, handed to each connector's code generation.
 pub(crate) struct Gen<'a> {
@@ -27,12 +27,14 @@ pub(crate) struct Gen<'a> {
     /// The constant describing the records the pipeline's sink receives
     /// (`SCHEMA`), when they are known at build time.
     sink_schema: Option<TokenStream>,
+    /// Set once a `${now.…}` is emitted: `run_with` then fixes the run's clock.
+    reads_clock: std::rc::Rc<std::cell::Cell<bool>>,
 }
 
 impl<'a> Gen<'a> {
     /// A context for one pipeline (or matrix) whose masked variables are `secret_env`.
     pub(crate) fn new(fallback_span: Span, secret_env: &'a SecretEnv) -> Self {
-        Gen { rt: quote!(rt), fallback_span, secret_env, sink_schema: None }
+        Gen { rt: quote!(rt), fallback_span, secret_env, sink_schema: None, reads_clock: Default::default() }
     }
 
     /// The same context for one pipeline whose sink receives the records that
@@ -43,7 +45,13 @@ impl<'a> Gen<'a> {
             fallback_span: self.fallback_span,
             secret_env: self.secret_env,
             sink_schema: schema,
+            reads_clock: self.reads_clock.clone(),
         }
+    }
+
+    /// True once code reading the run's clock (`${now.…}`) was emitted.
+    pub(crate) fn reads_clock(&self) -> bool {
+        self.reads_clock.get()
     }
 
     /// The constant describing the records the sink receives, when known
@@ -75,6 +83,23 @@ impl<'a> Gen<'a> {
                     quote!(#rt::secret::Part::InUrl(#v))
                 }
                 TextPart::Env(v) => quote!(#rt::secret::Part::Env(#v)),
+                TextPart::File(path) => quote!(#rt::secret::Part::File(#path)),
+                TextPart::Now(now) => {
+                    self.reads_clock.set(true);
+                    let now = match now {
+                        Now::Date => quote!(Date),
+                        Now::DateTime => quote!(DateTime),
+                        Now::Year => quote!(Year),
+                        Now::Month => quote!(Month),
+                        Now::Day => quote!(Day),
+                        Now::Hour => quote!(Hour),
+                        Now::Minute => quote!(Minute),
+                        Now::Second => quote!(Second),
+                        Now::Unix => quote!(Unix),
+                        Now::Strftime(format) => quote!(Strftime(#format)),
+                    };
+                    quote!(#rt::secret::Part::Now(#rt::clock::Now::#now))
+                }
                 TextPart::Parent { path, encode } => {
                     let encode = match encode {
                         Encode::Raw => quote!(Raw),
@@ -91,7 +116,7 @@ impl<'a> Gen<'a> {
     }
 
     /// A `String` expression: a literal, or a run-time template for
-    /// `${env:…}` and parent-record values.
+    /// references read at run time and parent-record values.
     pub(crate) fn text(&self, t: &Text) -> TokenStream {
         let rt = &self.rt;
         if let Some(lit) = t.as_literal() {

@@ -33,6 +33,7 @@ pub mod load;
 pub mod read;
 pub mod record_schema;
 mod records;
+mod reference;
 mod reshape;
 #[cfg(feature = "schema")]
 pub mod schema;

@@ -11,6 +11,7 @@ use std::rc::Rc;
 
 use crate::diag::{Diagnostics, Loc, help_for, list};
 use crate::load::{Entry, Node, Value};
+use crate::reference::{Problem, Reference, classify, references};
 use crate::spec::Spec;
 use crate::text::{Encode, Text, TextPart};
 
@@ -229,19 +230,10 @@ pub(crate) fn boolean(node: &Node, key: &str, diags: &mut Diagnostics) -> Option
     }
 }
 
-/// True when `s` holds a `${row.…}` reference to one of the matrix's rows.
-fn names_row(s: &str) -> bool {
-    if !s.contains("${") {
-        return false;
-    }
-    SCOPE.with(|scope| {
-        let scope = scope.borrow();
-        s.match_indices("${").any(|(at, _)| {
-            let body = &s[at + 2..];
-            let end = body.find(['.', '}']).unwrap_or(body.len());
-            end < body.len() && scope.rows.contains(&body[..end])
-        })
-    })
+/// True when the reference body `body` (`users.id`) names one of the matrix's rows.
+fn names_row(body: &str) -> bool {
+    let row = body.split('.').next().unwrap_or_default();
+    SCOPE.with(|scope| scope.borrow().rows.contains(row))
 }
 
 /// An integer within `min..=max`.
@@ -290,55 +282,117 @@ pub(crate) fn bracket_depth(s: &str) -> usize {
     deepest
 }
 
-/// The variable of the first `${env:VAR}` in `s` (a `$${` escape is skipped).
-pub(crate) fn env_reference(s: &str) -> Option<&str> {
-    let mut rest = s;
-    while let Some(at) = rest.find("${") {
-        if rest[..at].ends_with('$') {
-            rest = &rest[at + 2..];
-            continue;
+/// True when `s` reads a value at run time: `${env:…}`, `${secret:…}`,
+/// `${file:…}` or `${now.…}` (a `$${` escape is skipped).
+pub(crate) fn reads_at_run_time(s: &str) -> bool {
+    references(s).any(|(range, body)| match body {
+        Some(body) => {
+            matches!(classify(body), Ok(Reference::Env(_) | Reference::File(_) | Reference::Now(_)))
         }
-        let body = &rest[at + 2..];
-        if let Some(var) = body.strip_prefix("env:") {
-            return Some(&var[..var.find('}').unwrap_or(var.len())]);
-        }
-        rest = body;
-    }
-    None
+        None => meant_at_run_time(&s[range]),
+    })
+}
+
+/// True when a `${` never closed starts like a run-time reference (`${env:X`).
+fn meant_at_run_time(token: &str) -> bool {
+    ["${env:", "${secret:", "${file:", "${now."].iter().any(|p| token.starts_with(p))
+}
+
+/// `$${` written as the literal `${` it stands for (faucet-stream's escape).
+pub(crate) fn unescape(s: &str) -> String {
+    s.replace("$${", "${")
 }
 
 /// The most [`bracket_depth`] a string parsed at build time may have.
 pub(crate) const MAX_BRACKET_DEPTH: usize = 32;
 
 /// A string fixed at build time (a name, identifier, query, pattern): it is
-/// checked and compiled in as written, so a `${env:…}` in it is refused
-/// rather than taken literally (a table named `${env:TABLE}`).
+/// checked and compiled in as written, with `$${` as a literal `${`. A
+/// reference read at run time (`${env:…}`, `${file:…}`, `${now.…}`) is
+/// refused rather than taken literally (a table named `${env:TABLE}`); other
+/// `${…}` text (a regex replacement's `${1}`) is kept as written.
 pub(crate) fn plain_string(node: &Node, key: &str, diags: &mut Diagnostics) -> Option<String> {
     match &node.value {
-        Value::Str(s) if env_reference(s).is_some() => {
-            let var = env_reference(s).unwrap_or_default();
-            diags.error_help(
-                &node.loc,
-                format!(
-                    "`{key}` is fixed at build time and cannot read `${{env:{var}}}`: it would be taken literally"
-                ),
-                "write the value itself, which is checked when the pipeline is built; `${env:…}` is read at run time in connection strings, paths, URLs, headers, credentials, and the table and schema names of `postgres` and `mysql` sources and sinks",
-            );
-            None
-        }
-        Value::Str(s) if names_row(s) => {
-            diags.error_help(
-                &node.loc,
-                format!("`{key}` cannot take a parent reference ({s:?})"),
-                "parent references are only substituted into source and sink config strings",
-            );
-            None
-        }
-        Value::Str(s) => Some(s.clone()),
+        Value::Str(s) => build_time_string(s, key).map_err(|(m, h)| diags.error_help(&node.loc, m, h)).ok(),
         other => {
             diags.error(&node.loc, format!("`{key}` must be a string, found {}", other.kind_name()));
             None
         }
+    }
+}
+
+/// `s` (the value of `key`) as a string fixed at build time: see [`plain_string`].
+pub(crate) fn build_time_string(s: &str, key: &str) -> Result<String, Problem> {
+    let mut out = String::with_capacity(s.len());
+    let mut at = 0;
+    for (range, body) in references(s) {
+        out.push_str(&unescape(&s[at..range.start]));
+        let token = &s[range.clone()];
+        at = range.end;
+        match body.map(classify) {
+            Some(Ok(Reference::Row(row))) if names_row(row) => {
+                return Err((
+                    format!("`{key}` cannot take a parent reference ({s:?})"),
+                    "parent references are only substituted into source and sink config strings".into(),
+                ));
+            }
+            None if meant_at_run_time(token) => {
+                return Err((
+                    format!("malformed `${{…}}` in {s:?}: no closing `}}`"),
+                    "close the reference, or write `$${` for a literal `${`".into(),
+                ));
+            }
+            // Never closed, or no reference: text, as written.
+            None | Some(Ok(Reference::Row(_))) => out.push_str(&unescape(token)),
+            Some(Err(problem)) => return Err(problem),
+            Some(Ok(_)) => {
+                return Err((
+                    format!(
+                        "`{key}` is fixed at build time and cannot read `{token}`: it would be taken literally"
+                    ),
+                    "write the value itself, which is checked when the pipeline is built; `${…}` \
+                     references are read at run time in connection strings, paths, URLs, headers, \
+                     credentials, and the table and schema names of `postgres` and `mysql` sources and \
+                     sinks; write `$${` for a literal `${`"
+                        .into(),
+                ));
+            }
+        }
+    }
+    out.push_str(&unescape(&s[at..]));
+    Ok(out)
+}
+
+/// Every map key under `node` with `$${` written as `${`, as faucet-stream
+/// unescapes keys. A key that reads a value at run time (`${env:…}`) is
+/// reported: faucet keys are fixed at build time.
+pub(crate) fn unescape_keys(node: &mut Node, diags: &mut Diagnostics) {
+    match &mut node.value {
+        Value::Seq(items) => items.iter_mut().for_each(|n| unescape_keys(n, diags)),
+        Value::Map(entries) => {
+            // A key read at run time is reported and dropped: no follow-on errors about it.
+            entries.retain(|e| {
+                let run_time = reads_at_run_time(&e.key);
+                if run_time {
+                    diags.error_help(
+                        &e.key_loc,
+                        format!(
+                            "a run-time `${{…}}` reference in the key `{}` is not supported by faucet yet",
+                            e.key
+                        ),
+                        "keys are fixed at build time: write the key itself, or `$${` for a literal `${`",
+                    );
+                }
+                !run_time
+            });
+            for e in entries {
+                if e.key.contains("$${") {
+                    e.key = unescape(&e.key);
+                }
+                unescape_keys(&mut e.value, diags);
+            }
+        }
+        _ => {}
     }
 }
 
@@ -457,58 +511,34 @@ pub(crate) fn token_loc(loc: &Loc, token: &str) -> Loc {
     }
 }
 
-/// Splits a string into literal parts and `${env:VAR}` references.
+/// Splits a string into literal parts and references read at run time
+/// (`${env:…}`, `${secret:…}`, `${file:…}`, `${now.…}`, a parent's
+/// `${row.path}`), with `$${` as a literal `${`.
 pub(crate) fn parse_text(s: &str) -> Result<Text, (String, String)> {
     let mut parts = Vec::new();
     let mut lit = String::new();
-    let mut rest = s;
-    while let Some(i) = rest.find('$') {
-        lit.push_str(&rest[..i]);
-        let after = &rest[i..];
-        if let Some(tail) = after.strip_prefix("$${") {
-            lit.push_str("${");
-            rest = tail;
-        } else if let Some(tail) = after.strip_prefix("${") {
-            let Some(end) = tail.find('}') else {
-                return Err((
-                    format!("malformed `${{…}}` in {s:?}: no closing `}}`"),
-                    "close the reference (`${env:VAR}`), or write `$${` for a literal `${`".into(),
-                ));
-            };
-            let body = &tail[..end];
-            match body.split_once(':') {
-                Some(("env", var)) if is_env_name(var) => {
-                    if !lit.is_empty() {
-                        parts.push(TextPart::Lit(std::mem::take(&mut lit)));
-                    }
-                    parts.push(TextPart::Env(var.to_owned()));
-                }
-                Some(("env", var)) => {
-                    return Err((
-                        format!("`${{env:{var}}}` does not name an environment variable"),
-                        "variable names are letters, digits and `_`, not starting with a digit".into(),
-                    ));
-                }
-                Some((kind, _)) => {
-                    return Err((
-                        format!("unknown reference `${{{body}}}`: `{kind}:` is not a reference kind faucet knows"),
-                        "`${env:VAR}` reads an environment variable at run time; write `$${` for a literal `${`".into(),
-                    ));
-                }
-                None => {
-                    if !lit.is_empty() {
-                        parts.push(TextPart::Lit(std::mem::take(&mut lit)));
-                    }
-                    parts.push(parent_token(body)?);
-                }
-            }
-            rest = &tail[end + 1..];
-        } else {
-            lit.push('$');
-            rest = &after[1..];
+    let mut at = 0;
+    for (range, body) in references(s) {
+        lit.push_str(&unescape(&s[at..range.start]));
+        at = range.end;
+        let Some(body) = body else {
+            return Err((
+                format!("malformed `${{…}}` in {s:?}: no closing `}}`"),
+                "close the reference (`${env:VAR}`), or write `$${` for a literal `${`".into(),
+            ));
+        };
+        let part = match classify(body)? {
+            Reference::Env(var) => TextPart::Env(var.to_owned()),
+            Reference::File(path) => TextPart::File(path.to_owned()),
+            Reference::Now(now) => TextPart::Now(now),
+            Reference::Row(body) => parent_token(body)?,
+        };
+        if !lit.is_empty() {
+            parts.push(TextPart::Lit(std::mem::take(&mut lit)));
         }
+        parts.push(part);
     }
-    lit.push_str(rest);
+    lit.push_str(&unescape(&s[at..]));
     if !lit.is_empty() || parts.is_empty() {
         parts.push(TextPart::Lit(lit));
     }
@@ -564,12 +594,6 @@ fn parent_token(body: &str) -> Result<TextPart, (String, String)> {
     }
 }
 
-fn is_env_name(var: &str) -> bool {
-    let mut chars = var.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -604,6 +628,58 @@ mod tests {
             assert!(parse_text("${posts.id}").unwrap_err().0.contains("parent is `users`"));
             without_tokens(|| assert!(parse_text("${users.id}").unwrap_err().0.contains("only substituted")));
         });
+    }
+
+    #[test]
+    fn build_time_strings_unescape_and_refuse_run_time_references() {
+        let b = |s: &str| build_time_string(s, "replacement");
+        assert_eq!(b("$${1}_id").unwrap(), "${1}_id");
+        // Kept as written where no reference is meant: a regex group, an unclosed `${`.
+        assert_eq!(b("${1}_id").unwrap(), "${1}_id");
+        assert_eq!(b("${name}$${x}").unwrap(), "${name}${x}");
+        assert_eq!(b("a ${b").unwrap(), "a ${b");
+        // `$$${`: a `$`, then the escape (faucet-stream scans the same way).
+        assert_eq!(b("$$${1}").unwrap(), "$${1}");
+        assert_eq!(b("SELECT '$${x}' AS v, '$y' AS w").unwrap(), "SELECT '${x}' AS v, '$y' AS w");
+        for refused in ["${env:X}", "${secret:X}", "${file:./x}", "${now.date}", "${env:X"] {
+            assert!(b(refused).is_err(), "{refused}");
+        }
+        assert!(b("${vault:a#b}").unwrap_err().0.contains("not supported by faucet yet"));
+        assert!(b("${evn:X}").unwrap_err().1.contains("did you mean `${env:…}`"));
+        assert!(b("$${env:X}").is_ok());
+        assert!(reads_at_run_time("a/${now.year}") && !reads_at_run_time("$${env:X}"));
+    }
+
+    #[test]
+    fn text_parts_for_every_run_time_form() {
+        assert_eq!(
+            parse_text("${secret:T}|${file:/run/t}|${now.strftime.%Y}|$${x}").unwrap().0,
+            vec![
+                TextPart::Env("T".into()),
+                TextPart::Lit("|".into()),
+                TextPart::File("/run/t".into()),
+                TextPart::Lit("|".into()),
+                TextPart::Now(crate::text::Now::Strftime("%Y".into())),
+                TextPart::Lit("|${x}".into()),
+            ]
+        );
+        assert!(parse_text("${evn:X}").unwrap_err().1.contains("did you mean"));
+    }
+
+    #[test]
+    fn keys_are_unescaped_and_run_time_keys_reported() {
+        let file = std::sync::Arc::new(crate::diag::SourceFile {
+            name: "k.yaml".into(),
+            text: "a: { \"$${x}\": 1, \"${env:K}\": 2, b: 3 }".into(),
+        });
+        let mut node = crate::load::load_yaml(&file).unwrap();
+        let mut diags = Diagnostics::new();
+        unescape_keys(&mut node, &mut diags);
+        assert_eq!(diags.len(), 1);
+        let Value::Map(top) = &node.value else { panic!() };
+        let Value::Map(inner) = &top[0].value.value else { panic!() };
+        let keys: Vec<&str> = inner.iter().map(|e| e.key.as_str()).collect();
+        assert_eq!(keys, ["${x}", "b"]);
     }
 
     #[test]

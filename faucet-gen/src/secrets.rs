@@ -1,9 +1,10 @@
 //! The one secret rule: where a config value carries a credential, every
-//! character of that credential comes from `${env:…}`.
+//! character of that credential is read at run time: from `${env:…}`, its
+//! alias `${secret:…}`, or `${file:…}`.
 //!
 //! A literal (or partly literal) credential would be compiled into the binary,
 //! so it is a build error, located at the value, with a help line showing the
-//! `${env:…}` form. The positions that carry credentials:
+//! `${env:…}` form. (`${now.…}` is no secret: it counts as literal here.) The positions that carry credentials:
 //!
 //! - settings that are credentials as a whole (`token`, `password`,
 //!   `client_secret`, `secret_access_key`, `sas_token`, …): [`secret`];
@@ -73,7 +74,8 @@ fn record(shape: &Shape<'_>, credentials: &[Credential], position: Position<'_>)
     });
 }
 
-/// Reads a setting that is a credential as a whole: it must be `${env:…}`.
+/// Reads a setting that is a credential as a whole: it must be read at run
+/// time (`${env:…}`, `${secret:…}` or `${file:…}`).
 pub(crate) fn secret(node: &Node, key: &str, diags: &mut Diagnostics) -> Option<Text> {
     let t = text(node, key, diags)?;
     check(node, &t, key, Position::Whole, diags).then_some(t)
@@ -93,7 +95,9 @@ pub(crate) fn check(
     record(&shape, &found, position);
     let literal: Vec<&Credential> = found.iter().filter(|c| c.is_literal(&shape)).collect();
     for c in &literal {
-        let message = if c.range.clone().any(|i| matches!(shape.0[i], Unit::Ref(_))) {
+        let message = if c.range.clone().any(|i| matches!(shape.0[i], Unit::Ref(TextPart::Now(_)))) {
+            format!("{} reads the clock (`${{now.…}}`), which is no secret", c.what)
+        } else if c.range.clone().any(|i| matches!(shape.0[i], Unit::Ref(_))) {
             format!(
                 "{} mixes literal text with `${{…}}`; the literal part would be compiled into the binary",
                 c.what
@@ -155,6 +159,8 @@ impl<'a> Shape<'a> {
                 Unit::Char('{') if out.ends_with('$') => out.push_str("${"),
                 Unit::Char(c) => out.push(*c),
                 Unit::Ref(TextPart::Env(var)) => out.push_str(&format!("${{env:{var}}}")),
+                Unit::Ref(TextPart::File(path)) => out.push_str(&format!("${{file:{path}}}")),
+                Unit::Ref(TextPart::Now(now)) => out.push_str(&format!("${{now.{}}}", now.as_written())),
                 Unit::Ref(TextPart::Parent { path, .. }) => {
                     let row = crate::read::parent_row().unwrap_or_else(|| "parent".into());
                     out.push_str(&format!("${{{row}.{}}}", path.join(".")));
@@ -220,11 +226,13 @@ struct Credential {
 }
 
 impl Credential {
-    /// True when a character of it is written in the config (an empty
-    /// credential in a URL is no secret; an empty setting is a literal one).
+    /// True when a character of it is written in the config or known to
+    /// anyone (`${now.…}`); an empty credential in a URL is no secret, an
+    /// empty setting is a literal one.
     fn is_literal(&self, shape: &Shape<'_>) -> bool {
         let units = &shape.0[self.range.clone()];
-        units.iter().any(|u| matches!(u, Unit::Char(_))) || (units.is_empty() && self.whole)
+        units.iter().any(|u| matches!(u, Unit::Char(_) | Unit::Ref(TextPart::Now(_))))
+            || (units.is_empty() && self.whole)
     }
 }
 
@@ -382,5 +390,16 @@ mod tests {
         assert_eq!(literal_credentials("lit${env:X}", Position::Whole), ["`url`"]);
         assert_eq!(literal_credentials("", Position::Whole), ["`url`"]);
         assert!(literal_credentials("${env:A}${env:B}", Position::Whole).is_empty());
+    }
+
+    #[test]
+    fn secret_and_file_are_credential_sources() {
+        assert!(literal_credentials("${secret:T}", Position::Whole).is_empty());
+        assert!(literal_credentials("${file:/run/secrets/t}", Position::Whole).is_empty());
+        assert!(literal_credentials("Bearer ${file:./token}", Position::Header("Authorization")).is_empty());
+        assert!(literal_credentials("postgres://app:${secret:PW}@h/db", Position::Url).is_empty());
+        assert!(literal_credentials("postgres://app:${file:pw.txt}@h/db", Position::Url).is_empty());
+        // The clock is no secret.
+        assert_eq!(literal_credentials("${now.unix}", Position::Whole), ["`url`"]);
     }
 }

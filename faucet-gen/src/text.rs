@@ -1,8 +1,9 @@
-//! Config strings as the generator carries them: literal text, `${env:VAR}`
-//! references read at run time, and values from a matrix parent's record,
+//! Config strings as the generator carries them: literal text, references
+//! read at run time (`${env:VAR}` and its alias `${secret:VAR}`,
+//! `${file:PATH}`, `${now.…}`), and values from a matrix parent's record,
 //! each with the rule that keeps it in its place.
 
-/// A config string: literal text and `${env:VAR}` references resolved at run time.
+/// A config string: literal text and references resolved at run time.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Text(pub Vec<TextPart>);
 
@@ -11,8 +12,14 @@ pub struct Text(pub Vec<TextPart>);
 pub enum TextPart {
     /// Literal text.
     Lit(String),
-    /// An environment variable, read at run time (never at build time).
+    /// An environment variable, read at run time (never at build time):
+    /// `${env:VAR}`, or `${secret:VAR}`, its alias.
     Env(String),
+    /// `${file:PATH}`: the file's contents, read at run time (never at build
+    /// time), trailing whitespace trimmed; masked in every message.
+    File(String),
+    /// `${now.…}`: the run's clock, rendered at run time.
+    Now(Now),
     /// `${parent.dotted.path}`: a value of a matrix child's parent record,
     /// substituted at run time and made safe for its place.
     Parent {
@@ -21,6 +28,69 @@ pub enum TextPart {
         /// How the value is made safe where it lands.
         encode: Encode,
     },
+}
+
+/// A `${now.…}` form: how the run's clock is written (faucet-stream's forms).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Now {
+    /// `date`: `2026-03-08`.
+    Date,
+    /// `datetime` or `iso`: RFC 3339, `2026-03-08T14:05:09+00:00`.
+    DateTime,
+    /// `year`: `2026`.
+    Year,
+    /// `month`: `03`.
+    Month,
+    /// `day`: `08`.
+    Day,
+    /// `hour`: `14`.
+    Hour,
+    /// `minute`: `05`.
+    Minute,
+    /// `second`: `09`.
+    Second,
+    /// `unix`: seconds since the Unix epoch.
+    Unix,
+    /// `strftime.<format>`: a chrono strftime format, checked at build time.
+    Strftime(String),
+}
+
+impl Now {
+    /// The named forms, as written after `now.`.
+    pub const NAMES: &'static [&'static str] =
+        &["date", "datetime", "iso", "year", "month", "day", "hour", "minute", "second", "unix"];
+
+    /// The form named `name` (one of [`Now::NAMES`]).
+    pub fn named(name: &str) -> Option<Now> {
+        Some(match name {
+            "date" => Now::Date,
+            "datetime" | "iso" => Now::DateTime,
+            "year" => Now::Year,
+            "month" => Now::Month,
+            "day" => Now::Day,
+            "hour" => Now::Hour,
+            "minute" => Now::Minute,
+            "second" => Now::Second,
+            "unix" => Now::Unix,
+            _ => return None,
+        })
+    }
+
+    /// The form as written after `now.`.
+    pub fn as_written(&self) -> String {
+        match self {
+            Now::Date => "date".into(),
+            Now::DateTime => "datetime".into(),
+            Now::Year => "year".into(),
+            Now::Month => "month".into(),
+            Now::Day => "day".into(),
+            Now::Hour => "hour".into(),
+            Now::Minute => "minute".into(),
+            Now::Second => "second".into(),
+            Now::Unix => "unix".into(),
+            Now::Strftime(f) => format!("strftime.{f}"),
+        }
+    }
 }
 
 /// Where a parent-record value lands, and so how it is made safe: the
@@ -64,13 +134,13 @@ impl Text {
         self.0.iter().any(|p| matches!(p, TextPart::Parent { .. }))
     }
 
-    /// The text when it has no `${env:…}` reference.
+    /// The text when it has no reference.
     pub fn as_literal(&self) -> Option<String> {
         let mut out = String::new();
         for part in &self.0 {
             match part {
                 TextPart::Lit(s) => out.push_str(s),
-                TextPart::Env(_) | TextPart::Parent { .. } => return None,
+                _ => return None,
             }
         }
         Some(out)

@@ -28,6 +28,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use crate::clock::Clock;
 use crate::matrix::MatrixReport;
 use crate::pipeline::RunOptions;
 use crate::progress::Progress;
@@ -73,6 +74,8 @@ pub struct Args {
     /// `--force-new-lineage`: run even when the state was lost but the sink
     /// holds commit tokens of an earlier run ([`RunOptions::force_new_lineage`]).
     pub force_new_lineage: bool,
+    /// `--clock`: the time every `${now.…}` renders ([`RunOptions::clock`]).
+    pub clock: Option<Clock>,
 }
 
 impl Default for Args {
@@ -82,15 +85,16 @@ impl Default for Args {
             progress: ProgressMode::Auto,
             progress_interval: Duration::from_secs(10),
             force_new_lineage: false,
+            clock: None,
         }
     }
 }
 
-const USAGE: &str = "usage: [--output text|json|ndjson] [--progress auto|plain|none] [--progress-interval SECONDS] [--force-new-lineage]";
+const USAGE: &str = "usage: [--output text|json|ndjson] [--progress auto|plain|none] [--progress-interval SECONDS] [--force-new-lineage] [--clock RFC3339]";
 
-/// Parses the program's arguments: `--output FORMAT`, `--progress MODE` and
-/// `--progress-interval SECONDS`, each also as `--flag=value`, and the switch
-/// `--force-new-lineage`.
+/// Parses the program's arguments: `--output FORMAT`, `--progress MODE`,
+/// `--progress-interval SECONDS` and `--clock TIME` (RFC 3339 or a date),
+/// each also as `--flag=value`, and the switch `--force-new-lineage`.
 pub fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Args, String> {
     let mut parsed = Args::default();
     let mut args = args.into_iter();
@@ -108,7 +112,7 @@ pub fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Args, String
         };
         let flag = match flag.as_str() {
             "-o" => "--output",
-            "--output" | "--progress" | "--progress-interval" => flag.as_str(),
+            "--output" | "--progress" | "--progress-interval" | "--clock" => flag.as_str(),
             _ => return Err(format!("unexpected argument `{arg}`\n{USAGE}")),
         };
         let value = match inline {
@@ -132,6 +136,7 @@ pub fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Args, String
                     other => return Err(format!("unknown progress `{other}`: use auto, plain or none")),
                 }
             }
+            "--clock" => parsed.clock = Some(Clock::parse(&value).map_err(|e| format!("--clock: {e}"))?),
             _ => {
                 parsed.progress_interval = match value.parse::<u64>() {
                     Ok(secs) if secs > 0 => Duration::from_secs(secs),
@@ -428,9 +433,13 @@ where
         if shown.is_none() {
             cleared.cancel();
         }
-        let outcome =
-            run(RunOptions { cancel: Some(cancel), progress, force_new_lineage: args.force_new_lineage })
-                .await;
+        let options = RunOptions {
+            cancel: Some(cancel),
+            progress,
+            force_new_lineage: args.force_new_lineage,
+            clock: args.clock,
+        };
+        let outcome = run(options).await;
         stop.cancel();
         if let Some(shown) = shown {
             let _ = shown.await;
@@ -498,6 +507,16 @@ mod tests {
         assert!(args(&["--output", "yaml"]).unwrap_err().contains("unknown output `yaml`"));
         assert!(args(&["--output"]).unwrap_err().contains("needs a value"));
         assert!(args(&["run"]).unwrap_err().contains("unexpected argument `run`"));
+        let clock = args(&["--clock", "2026-01-31T12:00:00Z"]).unwrap().clock.unwrap();
+        assert_eq!(clock.to_string(), "2026-01-31T12:00:00+00:00");
+        assert_eq!(
+            args(&["--clock=2026-01-31"]).unwrap().clock.unwrap().to_string(),
+            "2026-01-31T00:00:00+00:00"
+        );
+        assert!(
+            args(&["--clock", "soon"]).unwrap_err().starts_with("--clock: `soon` is not an RFC 3339 time")
+        );
+        assert_eq!(args(&[]).unwrap().clock, None);
     }
 
     #[test]

@@ -19,6 +19,7 @@ mod bookmark;
 mod carried_state;
 #[cfg(feature = "cli")]
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod connectors;
 pub mod contract;

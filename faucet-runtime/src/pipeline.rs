@@ -310,6 +310,10 @@ pub struct RunOptions {
     /// without it such a run fails before writing; with it, it starts over and
     /// writes everything again. The generated `main`'s `--force-new-lineage`.
     pub force_new_lineage: bool,
+    /// The clock every `${now.…}` of the run renders (default: when the run
+    /// starts, UTC), for reproducible and backfill runs. The generated
+    /// `main`'s `--clock`. See [`crate::clock`].
+    pub clock: Option<crate::clock::Clock>,
 }
 
 /// One failed row on its way to the DLQ, its payload already JSON.

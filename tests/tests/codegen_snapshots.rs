@@ -72,6 +72,8 @@ include!("../../faucet-gen/tests/codegen/typed_cdc.rs");
 include!("../../faucet-gen/tests/codegen/typed_custom.rs");
 include!("../../faucet-gen/tests/codegen/typed_custom_mixed.rs");
 include!("../../faucet-gen/tests/codegen/typed_matrix_parent.rs");
+include!("../../faucet-gen/tests/codegen/clock.rs");
+include!("../../faucet-gen/tests/codegen/clock_matrix.rs");
 
 #[test]
 #[allow(unsafe_code)]
@@ -84,6 +86,19 @@ fn rest_snapshot_builds_once_its_secrets_are_set() {
         std::env::set_var("FAUCET_SNAPSHOT_CLIENT_SECRET", "snapshot-client-secret");
     }
     assert!(rest_users::pipeline().is_ok());
+}
+
+#[tokio::test]
+#[allow(unsafe_code)]
+async fn clock_snapshots_read_files_at_run_time_and_one_clock_per_run() {
+    // SAFETY: the name is unique to this test; nothing else reads it.
+    unsafe { std::env::set_var("FAUCET_SNAPSHOT_TENANT", "acme") };
+    // The file is read when the pipeline is built (from the working
+    // directory, as faucet-stream does), never at build time.
+    let error = clock::pipeline().err().expect("secrets/api_token does not exist here");
+    assert!(error.message().contains("cannot read `${file:secrets/api_token}`"), "{error}");
+    assert!(clock_matrix::pipeline_users().is_ok());
+    assert!(clock_matrix::pipeline_posts(&serde_json::json!({"id": 1})).is_ok());
 }
 
 #[test]

@@ -165,8 +165,9 @@ struct Resolved {
 }
 
 /// `text` with its `${env:…}` parts read from the build's environment (each
-/// recorded in the context); `Err` names the first variable that is not set.
-/// A matrix parent's value cannot be known at build time: `Err(None)`.
+/// recorded in the context); `Err` says why it cannot be known now: a
+/// variable that is not set, or a part read only at run time (`${file:…}`,
+/// `${now.…}`). A matrix parent's value cannot be known at build time: `Err(None)`.
 fn resolve_text(text: &Text, ctx: &SchemaContext) -> Result<Resolved, Option<String>> {
     let mut resolved = Resolved { value: String::new(), secrets: Vec::new() };
     for part in &text.0 {
@@ -179,8 +180,13 @@ fn resolve_text(text: &Text, ctx: &SchemaContext) -> Result<Resolved, Option<Str
                         resolved.value.push_str(&value);
                         resolved.secrets.push(value);
                     }
-                    Err(_) => return Err(Some(var.clone())),
+                    Err(_) => return Err(Some(format!("`${{env:{var}}}` is not set"))),
                 }
+            }
+            // Read at run time only: never by the build.
+            TextPart::File(path) => return Err(Some(format!("`${{file:{path}}}` is read only at run time"))),
+            TextPart::Now(now) => {
+                return Err(Some(format!("`${{now.{}}}` is known only at run time", now.as_written())));
             }
             TextPart::Parent { .. } => return Err(None),
         }
@@ -248,10 +254,7 @@ fn resolve_in(
         Ok(url) => url,
         Err(unset) => {
             if ctx.prepare.is_some() {
-                let why = match unset {
-                    Some(var) => format!("`${{env:{var}}}` is not set"),
-                    None => "its URL takes a value from a parent record".to_owned(),
-                };
+                let why = unset.unwrap_or_else(|| "its URL takes a value from a parent record".to_owned());
                 diags.error_help(
                     &request.connector_loc,
                     format!("cannot introspect the {}: {why}", request.role),

@@ -90,7 +90,8 @@ pub fn validate(root: &Node, default_name: Option<&str>) -> Result<ir::Definitio
 }
 
 fn validate_root(root: &Node, default_name: Option<&str>, diags: &mut Diagnostics) -> Option<ir::Definition> {
-    let root = vars::apply(root, diags)?;
+    let mut root = vars::apply(root, diags)?;
+    crate::read::unescape_keys(&mut root, diags);
     let mut top = Fields::with_spec(&root, &TOP, "the pipeline definition", diags)?;
     if let Some(v) = top.get("version") {
         int_in(v, "version", 1, 1, diags);

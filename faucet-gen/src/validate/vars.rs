@@ -116,7 +116,7 @@ impl Expander<'_> {
             return Err(too_deep(&chain[0], &top.loc, diags));
         }
         chain.push(name.to_owned());
-        let (mut value, mut depth) = (String::new(), 0);
+        let (mut value, mut depth, mut spliced) = (String::new(), 0, Vec::new());
         let mut rest = text.as_str();
         while let Some((before, var, after)) = next_var(rest) {
             append(&mut self.budget, &mut value, before, &node.loc, diags)?;
@@ -132,7 +132,9 @@ impl Expander<'_> {
             let Some(inner_depth) = self.resolve(var, chain, diags)? else { return Ok(None) };
             depth = depth.max(inner_depth + 1);
             let (inner, _) = &self.resolved[var];
+            let start = value.len();
             append(&mut self.budget, &mut value, inner, &node.loc, diags)?;
+            spliced.push(start..value.len());
             rest = after;
         }
         append(&mut self.budget, &mut value, rest, &node.loc, diags)?;
@@ -140,7 +142,7 @@ impl Expander<'_> {
         if depth > MAX_VAR_DEPTH {
             return Err(too_deep(name, &node.loc, diags));
         }
-        self.resolved.insert(name.to_owned(), (value, depth));
+        self.resolved.insert(name.to_owned(), (escape_spliced(&value, &spliced), depth));
         Ok(Some(depth))
     }
 
@@ -154,7 +156,7 @@ impl Expander<'_> {
     ) -> Result<(), Abort> {
         match &mut node.value {
             Value::Str(s) if s.contains("${vars.") => {
-                let mut out = String::new();
+                let (mut out, mut spliced) = (String::new(), Vec::new());
                 let mut rest = s.as_str();
                 while let Some((before, var, after)) = next_var(rest) {
                     out.push_str(before);
@@ -170,11 +172,13 @@ impl Expander<'_> {
                             return Ok(());
                         }
                     };
+                    let start = out.len();
                     append(&mut self.budget, &mut out, value, &node.loc, diags)?;
+                    spliced.push(start..out.len());
                     rest = after;
                 }
                 out.push_str(rest);
-                *s = out;
+                *s = escape_spliced(&out, &spliced);
             }
             Value::Seq(items) => {
                 for item in items {
@@ -190,6 +194,34 @@ impl Expander<'_> {
         }
         Ok(())
     }
+}
+
+/// `out` with every `${…}` that a substitution formed escaped as `$${`, so
+/// it stays text: one that starts or ends inside a substituted value
+/// (`spliced`, in order) and not wholly within it, or wholly within the text
+/// around them. A var holding `${vau` cannot open a `${vault:…}` with the
+/// text after it (faucet-stream's rule); `${env:X}` whole in a var still reads.
+fn escape_spliced(out: &str, spliced: &[std::ops::Range<usize>]) -> String {
+    if spliced.is_empty() || !out.contains("${") {
+        return out.to_owned();
+    }
+    // Which piece `at` is in: even between values, odd inside one.
+    let piece = |at: usize| {
+        let before = spliced.partition_point(|r| r.end <= at);
+        2 * before + usize::from(spliced.get(before).is_some_and(|r| r.contains(&at)))
+    };
+    let mut escaped = String::with_capacity(out.len() + 2);
+    let mut copied = 0;
+    for (range, body) in crate::reference::references(out) {
+        // A `${` never closed reads as nothing: it stays as it is.
+        if body.is_some() && piece(range.start) != piece(range.end - 1) {
+            escaped.push_str(&out[copied..range.start]);
+            escaped.push('$');
+            copied = range.start;
+        }
+    }
+    escaped.push_str(&out[copied..]);
+    escaped
 }
 
 /// The error for var `name`, whose references nest deeper than [`MAX_VAR_DEPTH`].
@@ -242,6 +274,21 @@ fn next_var(s: &str) -> Option<(&str, &str, &str)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    #[allow(clippy::single_range_in_vec_init)] // one substituted value's range
+    fn substitution_never_forms_a_reference() {
+        // `${vau` + `lt:x}`: both ends in different pieces.
+        assert_eq!(escape_spliced("${vault:x}", &[0..4]), "$${vault:x}");
+        // A `$` before a value opening with `{`.
+        assert_eq!(escape_spliced("${env:X}", &[1..8]), "$${env:X}");
+        // Whole within one value, or within the text around: kept.
+        assert_eq!(escape_spliced("a${env:X}b", &[1..9]), "a${env:X}b");
+        assert_eq!(escape_spliced("${env:X}/v", &[9..10]), "${env:X}/v");
+        assert_eq!(escape_spliced("${a}${b}", &[4..8]), "${a}${b}");
+        assert_eq!(escape_spliced("$${a}", &[0..1]), "$${a}");
+        assert_eq!(escape_spliced("${a", &[0..3]), "${a");
+    }
 
     #[test]
     fn finds_vars_but_not_escapes() {

@@ -1,10 +1,12 @@
-//! Run-time values from the environment, and keeping them out of every message.
+//! Run-time values from the environment, files and the clock, and keeping
+//! secrets out of every message.
 //!
 //! A config string such as `"postgres://app:${env:DB_PASSWORD}@host/db"` is
-//! compiled into [`Template`] parts; the environment is read only when the
-//! pipeline is built at run time, so no secret is ever baked into the binary.
-//! Only values in secret positions are registered (the generator decides
-//! which, with the rule that refuses literal credentials): [`scrub`] (called
+//! compiled into [`Template`] parts; the environment (and a `${file:…}`) is
+//! read only when the pipeline is built at run time, so no secret is ever
+//! baked into the binary. Environment values are registered only in secret
+//! positions (the generator decides which, with the rule that refuses
+//! literal credentials); a file's contents always are. [`scrub`] (called
 //! by every [`FaucetError`] constructor) replaces them with `***`, in every
 //! form a request may carry them in: as written, percent- or form-encoded,
 //! JSON-escaped, and inside base64 (a basic-auth header). Paths, hosts and
@@ -15,6 +17,7 @@
 
 use std::fmt;
 
+use crate::clock::Now;
 use crate::error::{FaucetError, Result};
 use crate::substitute::{Encode, check_url_segments, is_url_path, lookup, render, substitute};
 
@@ -39,9 +42,39 @@ pub enum Part {
     /// the credentials of the resolved URL (userinfo password, secret-named
     /// query values) are registered, the rest prints in full.
     InUrl(&'static str),
+    /// `${file:PATH}`: the file's contents (at most [`MAX_FILE_BYTES`],
+    /// trailing whitespace trimmed), read at run time; always registered, as
+    /// it may hold a credential. A relative path is from the working directory.
+    File(&'static str),
+    /// `${now.…}`: the run's clock ([`crate::clock`]).
+    Now(Now),
     /// `${parent.path}`: the value at this dotted path of the parent record,
     /// substituted safely for where it lands ([`crate::substitute`]).
     Parent(&'static [&'static str], Encode),
+}
+
+/// The largest file a `${file:…}` reads: it holds a token or a certificate,
+/// and a stray path (a data file, `/dev/zero`) must not exhaust memory.
+pub const MAX_FILE_BYTES: u64 = 1 << 20;
+
+/// The contents of the `${file:…}` at `path`, trailing whitespace trimmed.
+/// Errors name the path, never the contents.
+fn read_file(path: &str) -> Result<String> {
+    use std::io::Read as _;
+    let failed = |e: std::io::Error| FaucetError::config(format!("cannot read `${{file:{path}}}`: {e}"));
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(failed)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(FaucetError::config(format!(
+            "`${{file:{path}}}` is larger than {} MiB: a `${{file:…}}` holds a small value such as a token",
+            MAX_FILE_BYTES >> 20
+        )));
+    }
+    let mut value = String::from_utf8_lossy(&bytes).into_owned();
+    value.truncate(value.trim_end().len());
+    Ok(value)
 }
 
 /// A config string with `${env:…}` references, as the generator emits it.
@@ -56,6 +89,8 @@ impl fmt::Debug for Template {
             match part {
                 Part::Lit(text) => f.write_str(text)?,
                 Part::Env(var) | Part::Secret(var) | Part::InUrl(var) => write!(f, "${{env:{var}}}")?,
+                Part::File(path) => write!(f, "${{file:{path}}}")?,
+                Part::Now(now) => write!(f, "${{now.{now}}}")?,
                 Part::Parent(path, _) => write!(f, "${{parent.{}}}", path.join("."))?,
             }
         }
@@ -96,6 +131,12 @@ impl Template {
                     }
                     out.push_str(&value);
                 }
+                Part::File(path) => {
+                    let value = read_file(path)?;
+                    register(&value);
+                    out.push_str(&value);
+                }
+                Part::Now(now) => out.push_str(&crate::clock::current().render(*now)?),
                 Part::Parent(path, encode) => {
                     let Some(record) = parent else {
                         return Err(FaucetError::config(
@@ -232,6 +273,60 @@ mod tests {
         let dots =
             Template(&[Part::Lit("/items/"), Part::Parent(&["up"], Encode::UrlSegment), Part::Lit("/x")]);
         assert!(dots.resolve_with(Some(&serde_json::json!({"up": ".."}))).is_err());
+    }
+
+    #[test]
+    fn file_values_are_read_trimmed_and_masked() {
+        let dir = tempfile::tempdir().unwrap();
+        let token = dir.path().join("token");
+        std::fs::write(&token, "tok-file-6631\n\t \n").unwrap();
+        let path: &'static str = Box::leak(token.display().to_string().into_boxed_str());
+        let t = Template(Box::leak(Box::new([Part::Lit("Bearer "), Part::File(path)])));
+        assert_eq!(t.resolve().unwrap(), "Bearer tok-file-6631");
+        let e = FaucetError::source("server said: bad token tok-file-6631");
+        assert_eq!(e.message(), "server said: bad token ***");
+        assert!(!format!("{e:?}").contains("6631"));
+        let shown = format!("{t:?}");
+        assert!(shown.contains("${file:") && !shown.contains("tok-file"), "{shown}");
+        // Leading whitespace stays, as faucet-stream keeps it.
+        std::fs::write(&token, "  lead-7719 \r\n").unwrap();
+        assert_eq!(t.resolve().unwrap(), "Bearer   lead-7719");
+    }
+
+    #[test]
+    fn file_errors_name_the_path_not_the_contents() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing: &'static str =
+            Box::leak(dir.path().join("nope.txt").display().to_string().into_boxed_str());
+        let e = Template(Box::leak(Box::new([Part::File(missing)]))).resolve().unwrap_err();
+        assert_eq!(e.kind(), crate::ErrorKind::Config);
+        assert!(e.message().contains(missing) && e.message().contains("cannot read"), "{}", e.message());
+        let big = dir.path().join("big.txt");
+        let mut contents = "big-secret-8120 ".repeat(70_000);
+        contents.truncate(MAX_FILE_BYTES as usize + 1);
+        std::fs::write(&big, &contents).unwrap();
+        let big: &'static str = Box::leak(big.display().to_string().into_boxed_str());
+        let e = Template(Box::leak(Box::new([Part::File(big)]))).resolve().unwrap_err();
+        assert!(e.message().contains("larger than 1 MiB") && e.message().contains(big), "{}", e.message());
+        assert!(!e.message().contains("big-secret"), "{}", e.message());
+        // Exactly the limit is read.
+        std::fs::write(dir.path().join("big.txt"), &contents[..MAX_FILE_BYTES as usize]).unwrap();
+        assert!(Template(Box::leak(Box::new([Part::File(big)]))).resolve().is_ok());
+    }
+
+    #[tokio::test]
+    async fn now_parts_render_the_run_clock() {
+        let clock = crate::clock::Clock::parse("2026-03-08T14:05:09Z").unwrap();
+        let t = Template(&[
+            Part::Lit("out/dt="),
+            Part::Now(Now::Date),
+            Part::Lit("/"),
+            Part::Now(Now::Strftime("%H%M")),
+            Part::Lit(".jsonl"),
+        ]);
+        let out = crate::clock::scope(Some(clock), async { t.resolve() }).await.unwrap();
+        assert_eq!(out, "out/dt=2026-03-08/1405.jsonl");
+        assert_eq!(format!("{t:?}"), "Template(\"out/dt=${now.date}/${now.strftime.%H%M}.jsonl\")");
     }
 
     #[test]

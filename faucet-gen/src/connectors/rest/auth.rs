@@ -82,7 +82,10 @@ impl Setting for Scopes {
 
     fn read(node: &Node, key: &'static str, diags: &mut Diagnostics) -> Option<Self> {
         match &node.value {
-            Value::Str(s) => Some(Scopes(List(s.split_whitespace().map(str::to_owned).collect()))),
+            Value::Str(_) => {
+                let s = crate::read::plain_string(node, key, diags)?;
+                Some(Scopes(List(s.split_whitespace().map(str::to_owned).collect())))
+            }
             _ => List::read(node, key, diags).map(Scopes),
         }
     }

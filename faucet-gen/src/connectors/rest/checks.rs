@@ -192,13 +192,13 @@ impl Setting for TokenUrl {
 }
 
 /// The literal text before the first parent value and that value's reference,
-/// when no `${env:…}` comes first (then only the run time can tell).
+/// when no other run-time reference comes first (then only the run time can tell).
 fn literal_before_parent(t: &Text) -> Option<(String, String)> {
     let mut prefix = String::new();
     for part in &t.0 {
         match part {
             TextPart::Lit(s) => prefix.push_str(s),
-            TextPart::Env(_) => return None,
+            TextPart::Env(_) | TextPart::File(_) | TextPart::Now(_) => return None,
             TextPart::Parent { path, .. } => return Some((prefix, parent_reference(path))),
         }
     }

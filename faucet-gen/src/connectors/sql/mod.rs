@@ -26,12 +26,12 @@ use quote::quote;
 use crate::diag::{Diagnostics, Loc};
 use crate::emit::{Gen, string, vec};
 use crate::load::{Entry, Node, Value};
-use crate::read::{Fields, env_reference, plain_string, text};
+use crate::read::{Fields, plain_string, reads_at_run_time, text};
 use crate::settings::checks::alone;
 use crate::settings::values::{BatchSize, Int};
 use crate::settings::{Nested, Part, Setting, choice, settings};
 use crate::spec::Kind;
-use crate::text::Text;
+use crate::text::{Text, TextPart};
 
 // ---- Names ----
 
@@ -117,7 +117,7 @@ impl<N: Names> Setting for EnvName<N> {
     fn read(node: &Node, key: &'static str, diags: &mut Diagnostics) -> Option<Self> {
         let t = match &node.value {
             // `text` refuses a parent record's value here: records never choose where rows go.
-            Value::Str(s) if env_reference(s).is_some() => text(node, key, diags),
+            Value::Str(s) if reads_at_run_time(s) => text(node, key, diags),
             _ => Name::<N>::read(node, key, diags).map(|n| Text::literal(n.0)),
         };
         t.map(|t| EnvName(t, PhantomData))
@@ -202,9 +202,15 @@ impl Scalar {
                 Ok(t) => match t.as_literal() {
                     Some(lit) => Scalar::Str(lit),
                     None => {
+                        let what = match t.0.iter().find(|p| !matches!(p, TextPart::Lit(_))) {
+                            Some(TextPart::File(_)) => "`${file:…}`",
+                            Some(TextPart::Now(_)) => "`${now.…}`",
+                            Some(TextPart::Parent { .. }) => "a parent reference",
+                            _ => "`${env:…}`",
+                        };
                         diags.error_help(
                             &node.loc,
-                            format!("`${{env:…}}` in `{key}` is not supported by faucet yet"),
+                            format!("{what} in `{key}` is not supported by faucet yet"),
                             "put the value in the URL or the query, or write `$${` for a literal `${`",
                         );
                         return None;

@@ -88,7 +88,13 @@ register! {
 /// one-file source) becomes the `csv` or `jsonl` source it reads as; every
 /// other type reads as registered. See [`SourceKind::read`] for the result.
 pub(crate) fn read_source(tag: &str, config: &Node, diags: &mut Diagnostics) -> Option<Option<SourceKind>> {
-    if tag != "file" || !single_file::names_one_file(config) {
+    if tag != "file"
+        || !single_file::names_one_file(
+            config,
+            &object_store::FileSource::SPEC,
+            &single_file::FileSource::SPEC,
+        )
+    {
         return SourceKind::read(tag, config, diags);
     }
     Some(single_file::read_source(config, "the `file` source config".to_owned(), diags).map(|s| match s {
@@ -99,7 +105,9 @@ pub(crate) fn read_source(tag: &str, config: &Node, diags: &mut Diagnostics) -> 
 
 /// Reads a sink's connector config, as [`read_source`] does a source's.
 pub(crate) fn read_sink(tag: &str, config: &Node, diags: &mut Diagnostics) -> Option<Option<SinkKind>> {
-    if tag != "file" || !single_file::names_one_file(config) {
+    if tag != "file"
+        || !single_file::names_one_file(config, &object_store::FileSink::SPEC, &single_file::FileSink::SPEC)
+    {
         return SinkKind::read(tag, config, diags);
     }
     Some(single_file::read_sink(config, "the `file` sink config".to_owned(), diags).map(|s| match s {

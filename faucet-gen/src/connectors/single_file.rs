@@ -20,7 +20,7 @@ use crate::load::{Node, Value};
 use crate::read::one_of;
 use crate::settings::values::BatchSize;
 use crate::settings::{Flatten, Nested, Setting, settings};
-use crate::spec::Kind;
+use crate::spec::{Kind, Spec};
 use crate::text::{Text, TextPart};
 
 use proc_macro2::TokenStream;
@@ -233,11 +233,16 @@ pub enum OneFileSink {
     Jsonl(JsonlSink),
 }
 
-/// Whether a `file` config names one file (`path`) rather than a directory
-/// playing a bucket (`root`): a `path` decides, so a stray `root` beside it
-/// is reported here.
-pub(crate) fn names_one_file(config: &Node) -> bool {
-    entry(config, "path").is_some()
+/// Whether a `file` config is faucet-stream's one file rather than faucet's
+/// directory playing a bucket (whose keys `objects` declares, this
+/// connector's `one_file`): a `path` decides (a stray `root` beside it is
+/// reported here); otherwise a key only the object store knows (`root`,
+/// `prefix`, `file_format`, …) picks it, and a config with neither is asked
+/// for faucet-stream's `path`.
+pub(crate) fn names_one_file(config: &Node, objects: &Spec, one_file: &Spec) -> bool {
+    let Value::Map(entries) = &config.value else { return true };
+    entries.iter().any(|e| e.key == "path")
+        || !entries.iter().any(|e| objects.declares(&e.key) && !one_file.declares(&e.key))
 }
 
 /// Reads a `file` source with `path`, as the `csv` or `jsonl` source it becomes.

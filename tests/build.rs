@@ -33,7 +33,13 @@ fn main() {
         "pipelines/pg_typed.yaml",
         "pipelines/typed_misfit.yaml",
         "pipelines/typed_misfit_fail.yaml",
+        "pipelines/file_jsonl_to_csv.yaml",
     ]);
+    // faucet-stream's own example configs, verbatim (their names may repeat
+    // ours; included by src/lib.rs as `faucet_e2e::faucet_stream`).
+    let out_dir =
+        std::path::PathBuf::from(std::env::var_os("OUT_DIR").expect("OUT_DIR")).join("faucet_stream");
+    faucet_gen::Config::new().out_dir(out_dir).compile(&["pipelines/faucet_stream/csv_to_jsonl.yaml"]);
     // The same configs generated untyped, for tests/typed.rs to compare the
     // bytes each writes (included by src/lib.rs as `faucet_e2e::untyped`).
     let out_dir = std::path::PathBuf::from(std::env::var_os("OUT_DIR").expect("OUT_DIR")).join("untyped");

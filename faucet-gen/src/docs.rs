@@ -233,7 +233,7 @@ impl Planner {
         }
         for (alternative, tags, nested) in groups {
             if self.placed.insert(alternative.name) {
-                let title = variant_title(spec, &tags, level == 2);
+                let title = variant_title(spec, alternative, &tags, level == 2);
                 self.place(alternative, child, title, Some((tags, nested)));
             }
         }
@@ -292,13 +292,18 @@ fn root_title(spec: &Spec) -> String {
 
 /// An alternative's title: "`csv` source" under a top-level union,
 /// "`rest.auth`: `bearer`" under a nested one.
-fn variant_title(union: &Spec, tags: &[&str], top: bool) -> String {
+fn variant_title(union: &Spec, alternative: &Spec, tags: &[&str], top: bool) -> String {
     let (first, more) = tags.split_first().expect("a variant has a tag");
-    let also = if more.is_empty() {
+    let mut also = if more.is_empty() {
         String::new()
     } else {
         format!(" (also {})", more.iter().map(|t| code(t)).collect::<Vec<_>>().join(", "))
     };
+    // A tag with two shapes (`file`: `root` or `path`) names each by its first key.
+    let shapes = union.variants.iter().filter(|v| v.tag == *first).count();
+    if let Some(key) = alternative.keys().first().filter(|_| shapes > 1) {
+        also.push_str(&format!(" (with {})", code(key.key)));
+    }
     if top {
         format!("{} {}{also}", code(first), union.name)
     } else {

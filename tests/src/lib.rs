@@ -26,6 +26,12 @@ faucet_runtime::include_pipeline!("typed_csv_to_sqlite");
 faucet_runtime::include_pipeline!("pg_typed");
 faucet_runtime::include_pipeline!("typed_misfit");
 faucet_runtime::include_pipeline!("typed_misfit_fail");
+faucet_runtime::include_pipeline!("file_jsonl_to_csv");
+
+/// faucet-stream's example configs, compiled unchanged (pipelines/faucet_stream/).
+pub mod faucet_stream {
+    include!(concat!(env!("OUT_DIR"), "/faucet_stream/faucet/csv_to_jsonl.rs"));
+}
 
 /// The typed pipelines generated untyped (`faucet_gen::Config::untyped`): the
 /// same configs, moving `serde_json::Value`s, for tests that compare the two.

@@ -74,6 +74,7 @@ include!("../../faucet-gen/tests/codegen/typed_custom_mixed.rs");
 include!("../../faucet-gen/tests/codegen/typed_matrix_parent.rs");
 include!("../../faucet-gen/tests/codegen/clock.rs");
 include!("../../faucet-gen/tests/codegen/clock_matrix.rs");
+include!("../../faucet-gen/tests/codegen/file_path.rs");
 
 #[test]
 #[allow(unsafe_code)]
@@ -116,6 +117,10 @@ fn snapshots_build_their_pipelines() {
     );
     assert!(pg_to_jsonl::pipeline().is_ok(), "database connectors connect lazily");
     assert!(sqlite_to_pg::pipeline().is_ok());
+    assert!(
+        file_path::pipeline().is_ok(),
+        "faucet-stream's `file` with `path` builds a csv source and a jsonl sink"
+    );
     assert!(pg_to_mysql::pipeline().is_ok());
     let error = mysql_to_pg::pipeline().err().expect("the password variable is unset");
     assert!(error.message().contains("FAUCET_SNAPSHOT_MYSQL_PASSWORD"), "{error}");

@@ -10,6 +10,7 @@ pub mod object_store;
 pub mod postgres_cdc;
 pub(crate) mod registry;
 pub mod rest;
+pub mod single_file;
 pub mod sql;
 pub mod state_stores;
 pub mod stdout;
@@ -17,6 +18,8 @@ pub mod urls;
 
 use registry::register;
 
+use crate::diag::Diagnostics;
+use crate::load::Node;
 use crate::spec::{Field, Kind, Spec};
 
 register! {
@@ -32,7 +35,7 @@ register! {
             "gcs" = object_store::GcsSource::SPEC,
             "azure" = object_store::AzureSource::SPEC,
             "azure-blob" = object_store::AzureSource::SPEC,
-            "file" = object_store::FileSource::SPEC,
+            "file" = object_store::FileSource::SPEC | single_file::FileSource::SPEC,
             "memory" = object_store::MemorySource::SPEC;
         /// `rest` (boxed: its settings are much larger than the other sources').
         Rest(Box<rest::RestSource>): "rest";
@@ -68,7 +71,7 @@ register! {
             "gcs" = object_store::GcsSink::SPEC,
             "azure" = object_store::AzureSink::SPEC,
             "azure-blob" = object_store::AzureSink::SPEC,
-            "file" = object_store::FileSink::SPEC,
+            "file" = object_store::FileSink::SPEC | single_file::FileSink::SPEC,
             "memory" = object_store::MemorySink::SPEC;
         /// `postgres`.
         Postgres(Box<sql::postgres::PostgresSink>): "postgres";
@@ -79,6 +82,38 @@ register! {
     }
     types: SINKS,
     specs: SINK_SPECS,
+}
+
+/// Reads a source's connector config: `file` with `path` (faucet-stream's
+/// one-file source) becomes the `csv` or `jsonl` source it reads as; every
+/// other type reads as registered. See [`SourceKind::read`] for the result.
+pub(crate) fn read_source(tag: &str, config: &Node, diags: &mut Diagnostics) -> Option<Option<SourceKind>> {
+    if tag != "file"
+        || !single_file::names_one_file(
+            config,
+            &object_store::FileSource::SPEC,
+            &single_file::FileSource::SPEC,
+        )
+    {
+        return SourceKind::read(tag, config, diags);
+    }
+    Some(single_file::read_source(config, "the `file` source config".to_owned(), diags).map(|s| match s {
+        single_file::OneFileSource::Csv(c) => SourceKind::Csv(c),
+        single_file::OneFileSource::Jsonl(j) => SourceKind::Jsonl(j),
+    }))
+}
+
+/// Reads a sink's connector config, as [`read_source`] does a source's.
+pub(crate) fn read_sink(tag: &str, config: &Node, diags: &mut Diagnostics) -> Option<Option<SinkKind>> {
+    if tag != "file"
+        || !single_file::names_one_file(config, &object_store::FileSink::SPEC, &single_file::FileSink::SPEC)
+    {
+        return SinkKind::read(tag, config, diags);
+    }
+    Some(single_file::read_sink(config, "the `file` sink config".to_owned(), diags).map(|s| match s {
+        single_file::OneFileSink::Csv(c) => SinkKind::Csv(c),
+        single_file::OneFileSink::Jsonl(j) => SinkKind::Jsonl(j),
+    }))
 }
 
 /// faucet-stream source types that faucet will support later.

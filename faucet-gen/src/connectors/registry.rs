@@ -41,14 +41,16 @@ impl<T: Connector> Connector for Box<T> {
 }
 
 /// Registers the source or sink connectors: one line each,
-/// `Variant(Type): "tag", "other-tag" = SPEC_FOR_IT;`.
+/// `Variant(Type): "tag", "other-tag" = SPEC_FOR_IT;`. A tag whose config
+/// takes two shapes lists both specs (`"file" = OBJECTS | ONE_FILE`) for the
+/// schema and the docs; its reading is the dispatch's (`connectors::read_source`).
 macro_rules! register {
     (
         $(#[doc = $doc:literal])*
         pub enum $kind:ident($role:literal) {
             $(
                 $(#[doc = $vdoc:literal])*
-                $variant:ident($ty:ty): $($tag:literal $(= $spec:expr)?),+;
+                $variant:ident($ty:ty): $($tag:literal $(= $spec:path $(| $also:path)*)?),+;
             )*
         }
         types: $types:ident,
@@ -75,6 +77,9 @@ macro_rules! register {
                     &$crate::connectors::registry::register!(@spec $ty $(, $spec)?),
                 ),
             },
+            $($(
+                $crate::spec::Variant { tag: $tag, nested: true, spec: ::core::option::Option::Some(&$also) },
+            )*)?
         )+)*];
 
         impl $kind {

@@ -35,7 +35,7 @@ fn spec(node: &Node, block: &'static Spec, what: &str, diags: &mut Diagnostics) 
 /// Validates the `source` block.
 pub(crate) fn source_block(node: &Node, diags: &mut Diagnostics) -> Option<ir::Source> {
     let (kind_node, kind, config, declared) = spec(node, &SOURCE_BLOCK, "`source`", diags)?;
-    match connectors::SourceKind::read(&kind, &config, diags) {
+    match connectors::read_source(&kind, &config, diags) {
         Some(valid) => Some(ir::Source { loc: kind_node.loc, kind: valid?, declared: declared? }),
         None => {
             unknown_type(&kind_node, &kind, "source", SOURCES, LATER_SOURCES, diags);
@@ -48,7 +48,7 @@ pub(crate) fn source_block(node: &Node, diags: &mut Diagnostics) -> Option<ir::S
 pub(crate) fn sink_block(node: &Node, what: &str, diags: &mut Diagnostics) -> Option<ir::Sink> {
     let (kind_node, kind, config, _) =
         spec(node, &SINK_BLOCK, &format!("`{}`", what.trim_start_matches("the ")), diags)?;
-    match connectors::SinkKind::read(&kind, &config, diags) {
+    match connectors::read_sink(&kind, &config, diags) {
         Some(valid) => Some(ir::Sink { loc: kind_node.loc, kind: valid? }),
         None => {
             unknown_type(&kind_node, &kind, "sink", SINKS, LATER_SINKS, diags);

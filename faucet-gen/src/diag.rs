@@ -223,6 +223,14 @@ impl Diagnostics {
         self.items.is_empty()
     }
 
+    /// Withdraws the diagnostic at `index` (in the order found), when a later
+    /// one turns out to report the same mistake better.
+    pub(crate) fn remove(&mut self, index: usize) {
+        if index < self.items.len() {
+            self.items.remove(index);
+        }
+    }
+
     /// How many diagnostics there are.
     pub fn len(&self) -> usize {
         self.items.len()

@@ -77,6 +77,9 @@ pub(crate) struct Fields<'a> {
     later: Vec<&'static str>,
     spec: Option<&'static Spec>,
     reported_not_yet: bool,
+    /// Each required key reported missing, with its diagnostic's index: a
+    /// misspelling of it found by [`Fields::finish`] replaces that report.
+    missing: Vec<(&'static str, usize)>,
 }
 
 impl<'a> Fields<'a> {
@@ -107,6 +110,7 @@ impl<'a> Fields<'a> {
             later: Vec::new(),
             spec: None,
             reported_not_yet: false,
+            missing: Vec::new(),
         })
     }
 
@@ -169,8 +173,14 @@ impl<'a> Fields<'a> {
         found
     }
 
+    /// Whether `key` is written in the map, without reading it (a not-yet key).
+    pub(crate) fn present(&self, key: &str) -> bool {
+        self.entries.iter().any(|e| e.key == key)
+    }
+
     /// Reports the required `key` as missing, at the map.
-    pub(crate) fn missing(&self, key: &str, diags: &mut Diagnostics) {
+    pub(crate) fn missing(&mut self, key: &'static str, diags: &mut Diagnostics) {
+        self.missing.push((key, diags.len()));
         diags.error_help(
             &self.loc,
             format!("missing required key `{key}` in {}", self.what),
@@ -179,8 +189,12 @@ impl<'a> Fields<'a> {
     }
 
     /// Reports every key that was not asked for, with the nearest valid key.
+    /// An unknown key that is a misspelling of a required key reported
+    /// missing is one mistake: its "unknown key" report, with the
+    /// suggestion, replaces the "missing" one.
     pub(crate) fn finish(mut self, diags: &mut Diagnostics) {
         self.report_not_yet(diags);
+        let mut retracted = Vec::new();
         for e in self.entries {
             if !self.asked.contains(&e.key.as_str()) && !self.later.contains(&e.key.as_str()) {
                 let mut valid: Vec<&str> = Vec::new();
@@ -189,12 +203,21 @@ impl<'a> Fields<'a> {
                         valid.push(key);
                     }
                 }
+                let meant = crate::diag::suggest(&e.key, valid.iter().copied());
+                if let Some(&(_, index)) = self.missing.iter().find(|(key, _)| Some(*key) == meant) {
+                    retracted.push(index);
+                }
                 diags.error_help(
                     &e.key_loc,
                     format!("unknown key `{}` in {}", e.key, self.what),
                     help_for(&e.key, &valid),
                 );
             }
+        }
+        retracted.sort_unstable();
+        retracted.dedup();
+        for index in retracted.into_iter().rev() {
+            diags.remove(index);
         }
     }
 
@@ -204,7 +227,11 @@ impl<'a> Fields<'a> {
         for key in keys {
             self.later.push(key);
             if let Some(e) = self.entries.iter().find(|e| e.key == *key) {
-                diags.error(&e.key_loc, format!("`{key}` in {} is not supported by faucet yet", self.what));
+                diags.error_help(
+                    &e.key_loc,
+                    format!("`{key}` in {} is not supported by faucet yet", self.what),
+                    format!("faucet-stream reads `{key}` here and faucet does not yet; remove it to build with faucet"),
+                );
             }
         }
     }

@@ -26,7 +26,7 @@ settings! {
         /// Input limits.
         limits: Flatten<InputLimits>,
     }
-    not_yet: ["compression"]
+    not_yet: ["compression", "null_values"]
 }
 
 settings! {

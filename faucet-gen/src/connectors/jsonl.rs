@@ -36,8 +36,10 @@ settings! {
         append: bool = false,
         /// Rows per write.
         batch_size: BatchSize = 1000,
+        /// Each record pretty-printed (indented over several lines) instead of on one line.
+        pretty: bool = false,
     }
-    not_yet: ["pretty", "compression", "encryption"]
+    not_yet: ["compression", "encryption"]
 }
 
 impl Connector for JsonlSource {

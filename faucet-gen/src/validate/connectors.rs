@@ -1,7 +1,7 @@
 //! Source and sink blocks: `{type, config}`, with the config checked by the
 //! connector's own module in [`crate::connectors`].
 
-use crate::connectors::{self, LATER_SINKS, LATER_SOURCES, SINK_BLOCK, SINKS, SOURCE_BLOCK, SOURCES};
+use crate::connectors::{self, SINK_BLOCK, SINKS, SOURCE_BLOCK, SOURCES};
 use crate::diag::{Diagnostics, help_for, list};
 use crate::ir;
 use crate::load::{Node, Value};
@@ -35,10 +35,13 @@ fn spec(node: &Node, block: &'static Spec, what: &str, diags: &mut Diagnostics) 
 /// Validates the `source` block.
 pub(crate) fn source_block(node: &Node, diags: &mut Diagnostics) -> Option<ir::Source> {
     let (kind_node, kind, config, declared) = spec(node, &SOURCE_BLOCK, "`source`", diags)?;
+    if upstream_file(&kind, &config, "source", diags) {
+        return None;
+    }
     match connectors::SourceKind::read(&kind, &config, diags) {
         Some(valid) => Some(ir::Source { loc: kind_node.loc, kind: valid?, declared: declared? }),
         None => {
-            unknown_type(&kind_node, &kind, "source", SOURCES, LATER_SOURCES, diags);
+            unknown_type(&kind_node, &kind, "source", SOURCES, crate::upstream::SOURCES, diags);
             None
         }
     }
@@ -48,10 +51,13 @@ pub(crate) fn source_block(node: &Node, diags: &mut Diagnostics) -> Option<ir::S
 pub(crate) fn sink_block(node: &Node, what: &str, diags: &mut Diagnostics) -> Option<ir::Sink> {
     let (kind_node, kind, config, _) =
         spec(node, &SINK_BLOCK, &format!("`{}`", what.trim_start_matches("the ")), diags)?;
+    if upstream_file(&kind, &config, "sink", diags) {
+        return None;
+    }
     match connectors::SinkKind::read(&kind, &config, diags) {
         Some(valid) => Some(ir::Sink { loc: kind_node.loc, kind: valid? }),
         None => {
-            unknown_type(&kind_node, &kind, "sink", SINKS, LATER_SINKS, diags);
+            unknown_type(&kind_node, &kind, "sink", SINKS, crate::upstream::SINKS, diags);
             None
         }
     }
@@ -68,10 +74,36 @@ fn unknown_type(
     if later.contains(&kind) {
         diags.error_help(
             &node.loc,
-            format!("faucet does not support the `{kind}` {role} yet"),
+            format!("the `{kind}` {role} is not supported by faucet yet"),
             format!("supported {role} types: {}", list(known)),
         );
     } else {
         diags.error_help(&node.loc, format!("unknown {role} type `{kind}`"), help_for(kind, known));
+    }
+}
+
+/// faucet-stream's `file` connector (one local file named by `path`) is not
+/// faucet's `file` (an object store on local disk, under `root`): a `file`
+/// config with `path` and no `root` is reported once, as not supported yet.
+fn upstream_file(kind: &str, config: &Node, role: &str, diags: &mut Diagnostics) -> bool {
+    let Value::Map(entries) = &config.value else { return false };
+    let path = entries.iter().find(|e| e.key == "path");
+    match path {
+        Some(path) if kind == "file" && !entries.iter().any(|e| e.key == "root") => {
+            let alternative = if role == "source" {
+                "`type: jsonl` or `type: csv` with `path`"
+            } else {
+                "`type: jsonl` or `type: csv` with `path`, or `stdout`"
+            };
+            diags.error_help(
+                &path.key_loc,
+                format!("faucet-stream's `file` {role} (one file named by `path`) is not supported by faucet yet"),
+                format!(
+                    "faucet's `file` {role} is an object store on local disk (`root`, `prefix`); for one local file use {alternative}"
+                ),
+            );
+            true
+        }
+        _ => false,
     }
 }

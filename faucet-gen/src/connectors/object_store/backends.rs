@@ -69,7 +69,7 @@ settings! {
         allow_http: bool = false,
         /// Unsigned requests (public buckets, emulators).
         anonymous: bool = false,
-    }
+    }    not_yet: ["auth", "storage_host"]
 }
 
 settings! {
@@ -89,7 +89,7 @@ settings! {
         allow_http: bool = false,
         /// Azurite's well-known account and key, at `AZURITE_BLOB_STORAGE_URL` (default `http://127.0.0.1:10000`).
         use_emulator: bool = false,
-    }
+    }    not_yet: ["auth", "endpoint", "timeout_secs", "connect_timeout_secs", "max_retries", "retry_timeout_secs"]
 }
 
 settings! {

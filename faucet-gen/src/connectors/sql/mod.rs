@@ -611,7 +611,11 @@ impl Setting for Mode {
 
     fn read(node: &Node, key: &'static str, diags: &mut Diagnostics) -> Option<Self> {
         if matches!(&node.value, Value::Str(s) if s == "overwrite") {
-            diags.error(&node.loc, "`write_mode: overwrite` is not supported by faucet's database sinks yet");
+            diags.error_help(
+                &node.loc,
+                "`write_mode: overwrite` is not supported by faucet yet (database sinks)",
+                "use `append`, `upsert` or `delete`",
+            );
             return None;
         }
         WriteMode::read(node, key, diags).map(Mode)

@@ -160,13 +160,3 @@ fn every_declared_key_is_read() {
     }
     assert!(unread.is_empty(), "declared but never read by a validator: {unread:?}");
 }
-
-#[test]
-#[ignore]
-fn dump_connector_keys() {
-    for v in crate::connectors::SOURCE_SPECS.iter().map(|v| ("source", v)).chain(crate::connectors::SINK_SPECS.iter().map(|v| ("sink", v))) {
-        let spec = v.1.spec.unwrap();
-        let keys: Vec<&str> = spec.keys().iter().map(|f| f.key).collect();
-        println!("DUMP {}.{} {}", v.0, v.1.tag, keys.join(" "));
-    }
-}

@@ -56,7 +56,7 @@ pub(crate) static EXECUTION: Spec = Spec {
     name: "execution",
     doc: "How matrix rows run.",
     fields: &[
-        Field::opt("max_concurrent", Kind::Int(1, 1024), "Invocations running at once."),
+        Field::opt("max_concurrent", Kind::Int(0, 1024), "Invocations running at once; `0`: no limit."),
         Field::opt(
             "on_error",
             Kind::OneOf(&["continue", "stop"]),
@@ -414,7 +414,7 @@ pub(super) fn read_execution(node: Option<&Node>, diags: &mut Diagnostics) -> (O
         return (None, OnError::Continue);
     };
     let max =
-        f.get("max_concurrent").and_then(|n| int_in(n, "max_concurrent", 1, 1024, diags)).map(|v| v as u64);
+        f.get("max_concurrent").and_then(|n| int_in(n, "max_concurrent", 0, 1024, diags)).map(|v| v as u64);
     let on_error = f
         .get("on_error")
         .and_then(|n| one_of(n, "on_error", &["continue", "stop"], diags))

@@ -116,7 +116,7 @@ settings! {
         idempotent: bool = DEFAULT_IDEMPOTENT,
         /// Seconds to wait to fill a batch.
         linger: Seconds<0, 900> = Seconds::millis(5),
-        /// Records per write.
+        /// Records per write. `0`: each page in one write, as it comes.
         batch_size: BatchSize = 1000,
         /// Batch compression.
         compression: Compression = Compression::None,

@@ -42,7 +42,7 @@ settings! {
         format: Checked<SourceFormat>,
         /// `auto` picks by extension (`.gz`, `.zst`).
         compression: ObjectCompression = ObjectCompression::Auto,
-        /// Records per page.
+        /// Records per page. `0`: the whole input in one page (within `max_page_bytes`).
         batch_size: BatchSize = 1000,
         /// A malformed row or line fails the run, goes to the dead-letter queue, or is skipped.
         on_parse_error: OnParseError = OnParseError::Fail,
@@ -85,7 +85,7 @@ settings! {
 settings! {
     /// How records are handed to a sink.
     pub struct SinkWrites("objects.sink_writes") {
-        /// Rows per write.
+        /// Rows per write. `0`: each page in one write, as it comes.
         batch_size: BatchSize = 1000,
         /// Accepted for faucet-stream compatibility; objects are handled one at a time.
         concurrency: Option<Concurrency>,

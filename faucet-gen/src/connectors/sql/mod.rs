@@ -747,7 +747,7 @@ settings! {
         /// the build knows the table and the records' fields, a field with no
         /// column is a build error unless this is `drop` or `add_column`.
         unmapped_fields: Dependent<UnmappedFields>,
-        /// Records per page or write.
+        /// Rows per write. `0`: each page in one write, as it comes.
         batch_size: BatchSize = 1000,
         /// How records change the table.
         write_mode: Mode = WriteMode::Append,

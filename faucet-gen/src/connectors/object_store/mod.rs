@@ -8,6 +8,7 @@
 //! multipart part size; each key is declared once, and each type's spec is
 //! laid out from these groups below.
 
+pub mod auth;
 pub mod backends;
 pub mod formats;
 pub mod keys;

@@ -5,7 +5,9 @@
 #   compiles        compiles unchanged
 #   not-yet         fails only with "not supported by faucet yet" errors
 #   fails           fails otherwise (its errors are printed)
-# and says, for each, whether it uses only connector types faucet has.
+# and says, for each, whether it uses only connector types faucet has (a
+# `file` type counts as one, though faucet-stream's path-based `file` is
+# another connector than faucet's `file` object store: those are counted too).
 #
 # Not part of CI (it needs the published crate unpacked in ~/.cargo/registry:
 # `cargo install faucet-cli@1.17.0 --no-default-features` or `cargo fetch` of
@@ -42,11 +44,14 @@ SINKS = {"jsonl", "csv", "stdout", "sqlite", "s3", "gcs", "azure", "azure-blob",
          "memory", "postgres", "kafka", "mysql"}
 
 def connectors(node, role=None, out=None):
-    """Every (role, type) of a source or sink block in the config."""
+    """Every (role, type) of a source or sink block in the config; faucet-stream's
+    path-based `file` connector (not faucet's `file` object store) as `file(path)`."""
     out = [] if out is None else out
     if isinstance(node, dict):
         if role and isinstance(node.get("type"), str):
-            out.append((role, node["type"]))
+            config = node.get("config") if isinstance(node.get("config"), dict) else {}
+            path_file = node["type"] == "file" and "path" in config and "root" not in config
+            out.append((role, "file(path)" if path_file else node["type"]))
         for key, value in node.items():
             if key in ("source", "sink"):
                 connectors(value, key, out)
@@ -81,7 +86,8 @@ for path in files:
     pipeline = doc.get("pipeline") or {}
     if not used and not (isinstance(pipeline, dict) and "nodes" in pipeline) and "extends" not in doc:
         continue  # no source or sink anywhere: a `faucet serve` base, not a pipeline
-    has_all = all(t in (SOURCES if r == "source" else SINKS) for r, t in used)
+    has_all = all(t in (SOURCES if r == "source" else SINKS) or t == "file(path)" for r, t in used)
+    path_file = any(t == "file(path)" for _, t in used)
     run = subprocess.run([binary, "check", path], capture_output=True, text=True)
     text = run.stdout + run.stderr
     errors = [m for m in re.findall(r"^error: (.*)$", text, re.M)
@@ -92,18 +98,19 @@ for path in files:
         verdict = "not-yet"
     else:
         verdict = "fails"
-    rows.append((os.path.relpath(path, root), has_all, verdict, errors, text))
+    rows.append((os.path.relpath(path, root), has_all, verdict, errors, text, path_file))
 
 def count(subset, verdict):
     return sum(1 for r in subset if r[2] == verdict)
 
 for label, subset in (("only connectors faucet has", [r for r in rows if r[1]]),
+                      ("  of which without faucet-stream's path `file`", [r for r in rows if r[1] and not r[5]]),
                       ("other connectors too", [r for r in rows if not r[1]])):
     print(f"== {label}: {len(subset)} configs")
     for verdict in ("compiles", "not-yet", "fails"):
         print(f"   {verdict:9} {count(subset, verdict)}")
 print()
-for name, has_all, verdict, errors, text in rows:
+for name, has_all, verdict, errors, text, _ in rows:
     print(f"{verdict:9} {'has' if has_all else 'lacks':5} {name}")
     if verdict == "fails" or (verbose and verdict == "not-yet"):
         for e in errors:

@@ -120,7 +120,8 @@ pipeline:
       endpoint: "https://devstoreaccount1.blob.core.windows.net"
       auth: { type: account_key, config: { account_key: "${env:AZ_KEY}" } }
 "#;
-    let code = faucet_gen::generate_string("auth.yaml", yaml, &faucet_gen::CodegenOptions::default()).unwrap();
+    let code =
+        faucet_gen::generate_string("auth.yaml", yaml, &faucet_gen::CodegenOptions::default()).unwrap();
     let squeezed: String = code.split_whitespace().collect();
     for part in [
         "service_account_path:Some(String::from(\"/run/secrets/sa.json\"))",
@@ -136,7 +137,8 @@ pipeline:
         "auth: { type: service_account_json_file, config: { path: /run/secrets/sa.json } }",
         "auth: { type: anonymous }",
     );
-    let code = faucet_gen::generate_string("auth.yaml", &anonymous, &faucet_gen::CodegenOptions::default()).unwrap();
+    let code =
+        faucet_gen::generate_string("auth.yaml", &anonymous, &faucet_gen::CodegenOptions::default()).unwrap();
     let squeezed: String = code.split_whitespace().collect();
     assert!(squeezed.contains("service_account_path:None"), "{code}");
     assert!(squeezed.contains("anonymous:true"), "{code}");

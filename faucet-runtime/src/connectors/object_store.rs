@@ -727,7 +727,9 @@ mod tests {
             config.compression = Codec::Gzip;
             config.file_extension = Some("_part.json.gz".into());
             let mut sink = ObjectSink::new(config);
-            sink.open(OpenContext { scope: "orders::row-0::lin", checkpoint: checkpoint.as_ref() }).await.unwrap();
+            sink.open(OpenContext { scope: "orders::row-0::lin", checkpoint: checkpoint.as_ref() })
+                .await
+                .unwrap();
             sink
         };
         let mut first = open(None).await;

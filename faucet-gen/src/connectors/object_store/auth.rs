@@ -70,7 +70,8 @@ pub(crate) static GCS_AUTH: Spec = Spec {
     ],
 };
 
-const GCS_TYPES: &[&str] = &["service_account_json_file", "service_account_json_inline", "application_default", "anonymous"];
+const GCS_TYPES: &[&str] =
+    &["service_account_json_file", "service_account_json_inline", "application_default", "anonymous"];
 
 static AZURE_ACCOUNT_KEY: Spec = Spec {
     name: "azure.auth.account_key",
@@ -107,8 +108,8 @@ const AZURE_LATER: &[&str] = &["connection_string", "managed_identity", "service
 
 /// Reads `{ type, config }`: the type (one of `types`, or of `later`, which is
 /// reported as not supported yet) and the config map (empty when absent).
-fn tagged<'a>(
-    node: &'a Node,
+fn tagged(
+    node: &Node,
     spec: &'static Spec,
     key: &str,
     types: &'static [&'static str],
@@ -199,10 +200,15 @@ impl Setting for AzureAuth {
                 diags,
             )
             .map(AzureAuth::AccountKey),
-            "sas_token" => {
-                only(&config, &AZURE_SAS_TOKEN, kind, "sas_token", |n, d| Secret::read(n, "sas_token", d), diags)
-                    .map(AzureAuth::SasToken)
-            }
+            "sas_token" => only(
+                &config,
+                &AZURE_SAS_TOKEN,
+                kind,
+                "sas_token",
+                |n, d| Secret::read(n, "sas_token", d),
+                diags,
+            )
+            .map(AzureAuth::SasToken),
             _ => none(&config, kind, diags).map(|()| AzureAuth::Default),
         }
     }

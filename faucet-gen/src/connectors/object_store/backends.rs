@@ -120,8 +120,10 @@ impl Gcs {
             Some(GcsAuth::Anonymous) => anonymous = true,
             Some(GcsAuth::ApplicationDefault) | None => {}
         }
-        let plain =
-            self.storage_host.as_ref().is_some_and(|h| h.0.as_literal().is_some_and(|u| u.starts_with("http://")));
+        let plain = self
+            .storage_host
+            .as_ref()
+            .is_some_and(|h| h.0.as_literal().is_some_and(|u| u.starts_with("http://")));
         let endpoint = self.storage_host.as_ref().or(self.endpoint_url.as_ref()).cloned().emit(g);
         let (bucket, path, key) = (self.bucket.emit(g), path.emit(g), key.emit(g));
         let allow_http = self.allow_http || plain;

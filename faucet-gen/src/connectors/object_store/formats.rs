@@ -28,8 +28,18 @@ impl Setting for FileFormat {
     fn read(node: &Node, key: &'static str, diags: &mut Diagnostics) -> Option<Self> {
         // faucet-stream's other formats are named in the help of a typo, and
         // reported as not supported yet.
-        let choices =
-            &["json_lines", "jsonl", "csv", "json_array", "raw_text", "parquet", "xml", "xlsx", "avro", "orc"];
+        let choices = &[
+            "json_lines",
+            "jsonl",
+            "csv",
+            "json_array",
+            "raw_text",
+            "parquet",
+            "xml",
+            "xlsx",
+            "avro",
+            "orc",
+        ];
         match one_of(node, key, choices, diags)? {
             "json_lines" | "jsonl" => Some(FileFormat::JsonLines),
             "csv" => Some(FileFormat::Csv),
@@ -176,8 +186,18 @@ impl Setting for SinkFormat {
     fn read(node: &Node, key: &'static str, diags: &mut Diagnostics) -> Option<Self> {
         // faucet-stream's other sink formats are named in the help of a typo,
         // and reported as not supported yet.
-        let choices =
-            &["json_lines", "jsonl", "parquet", "json_array", "csv", "xml", "xlsx", "avro", "raw_text", "auto"];
+        let choices = &[
+            "json_lines",
+            "jsonl",
+            "parquet",
+            "json_array",
+            "csv",
+            "xml",
+            "xlsx",
+            "avro",
+            "raw_text",
+            "auto",
+        ];
         match one_of(node, key, choices, diags)? {
             "json_lines" | "jsonl" => Some(SinkFormat::JsonLines),
             later => {

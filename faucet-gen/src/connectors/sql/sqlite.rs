@@ -6,8 +6,8 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::{
-    ColumnMapping, MaxConnections, Name, Scalars, SqliteNames, TableWrite, check_unmapped, check_writes, unfilterable, value,
-    whole_query,
+    ColumnMapping, MaxConnections, Name, Scalars, SqliteNames, TableWrite, check_unmapped, check_writes,
+    unfilterable, value, whole_query,
 };
 use crate::connectors::registry::Connector;
 use crate::diag::{Diagnostics, Loc};

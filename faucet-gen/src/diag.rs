@@ -223,11 +223,16 @@ impl Diagnostics {
         self.items.is_empty()
     }
 
-    /// Withdraws the diagnostic at `index` (in the order found), when a later
+    /// Withdraws the last diagnostic at `loc` with `message`, when a later
     /// one turns out to report the same mistake better.
-    pub(crate) fn remove(&mut self, index: usize) {
-        if index < self.items.len() {
-            self.items.remove(index);
+    pub(crate) fn retract(&mut self, loc: &Loc, message: &str) {
+        let place = |l: &Loc| match l {
+            Loc::File { file, line, col, .. } => Some((file.name.clone(), *line, *col)),
+            _ => None,
+        };
+        if let Some(at) = self.items.iter().rposition(|d| d.message == message && place(&d.loc) == place(loc))
+        {
+            self.items.remove(at);
         }
     }
 

@@ -77,9 +77,9 @@ pub(crate) struct Fields<'a> {
     later: Vec<&'static str>,
     spec: Option<&'static Spec>,
     reported_not_yet: bool,
-    /// Each required key reported missing, with its diagnostic's index: a
-    /// misspelling of it found by [`Fields::finish`] replaces that report.
-    missing: Vec<(&'static str, usize)>,
+    /// Each required key reported missing: a misspelling of it found by
+    /// [`Fields::finish`] replaces that report.
+    missing: Vec<&'static str>,
 }
 
 impl<'a> Fields<'a> {
@@ -180,12 +180,8 @@ impl<'a> Fields<'a> {
 
     /// Reports the required `key` as missing, at the map.
     pub(crate) fn missing(&mut self, key: &'static str, diags: &mut Diagnostics) {
-        self.missing.push((key, diags.len()));
-        diags.error_help(
-            &self.loc,
-            format!("missing required key `{key}` in {}", self.what),
-            format!("add `{key}: …`"),
-        );
+        self.missing.push(key);
+        diags.error_help(&self.loc, missing_message(key, &self.what), format!("add `{key}: …`"));
     }
 
     /// Reports every key that was not asked for, with the nearest valid key.
@@ -194,7 +190,6 @@ impl<'a> Fields<'a> {
     /// suggestion, replaces the "missing" one.
     pub(crate) fn finish(mut self, diags: &mut Diagnostics) {
         self.report_not_yet(diags);
-        let mut retracted = Vec::new();
         for e in self.entries {
             if !self.asked.contains(&e.key.as_str()) && !self.later.contains(&e.key.as_str()) {
                 let mut valid: Vec<&str> = Vec::new();
@@ -204,8 +199,8 @@ impl<'a> Fields<'a> {
                     }
                 }
                 let meant = crate::diag::suggest(&e.key, valid.iter().copied());
-                if let Some(&(_, index)) = self.missing.iter().find(|(key, _)| Some(*key) == meant) {
-                    retracted.push(index);
+                if let Some(key) = meant.filter(|m| self.missing.contains(m)) {
+                    diags.retract(&self.loc, &missing_message(key, &self.what));
                 }
                 diags.error_help(
                     &e.key_loc,
@@ -213,11 +208,6 @@ impl<'a> Fields<'a> {
                     help_for(&e.key, &valid),
                 );
             }
-        }
-        retracted.sort_unstable();
-        retracted.dedup();
-        for index in retracted.into_iter().rev() {
-            diags.remove(index);
         }
     }
 
@@ -235,6 +225,11 @@ impl<'a> Fields<'a> {
             }
         }
     }
+}
+
+/// The message reporting the required `key` missing from the map described as `what`.
+fn missing_message(key: &str, what: &str) -> String {
+    format!("missing required key `{key}` in {what}")
 }
 
 /// A boolean.

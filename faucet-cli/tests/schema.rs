@@ -100,7 +100,7 @@ fn unknown_keys_wrong_types_and_ranges_fail() {
     assert!(validator.is_valid(&parse(valid)));
     for (bad, why) in [
         ("path: in.csv}", "path: in.csv, pth: x}"),
-        ("path: in.csv}", "path: in.csv, batch_size: 0}"),
+        ("path: in.csv}", "path: in.csv, batch_size: -1}"),
         ("path: in.csv}", "path: in.csv, batch_size: \"${env:BS}\"}"),
         ("path: in.csv}", "path: in.csv, has_headers: yes please}"),
         ("type: csv", "type: parquet"),

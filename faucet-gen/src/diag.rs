@@ -223,6 +223,19 @@ impl Diagnostics {
         self.items.is_empty()
     }
 
+    /// Withdraws the last diagnostic at `loc` with `message`, when a later
+    /// one turns out to report the same mistake better.
+    pub(crate) fn retract(&mut self, loc: &Loc, message: &str) {
+        let place = |l: &Loc| match l {
+            Loc::File { file, line, col, .. } => Some((file.name.clone(), *line, *col)),
+            _ => None,
+        };
+        if let Some(at) = self.items.iter().rposition(|d| d.message == message && place(&d.loc) == place(loc))
+        {
+            self.items.remove(at);
+        }
+    }
+
     /// How many diagnostics there are.
     pub fn len(&self) -> usize {
         self.items.len()

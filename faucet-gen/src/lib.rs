@@ -44,6 +44,7 @@ pub mod spec;
 mod spec_tests;
 pub mod text;
 mod typing;
+mod upstream;
 pub mod validate;
 
 use std::path::Path;

@@ -78,6 +78,9 @@ pub(crate) struct Fields<'a> {
     later: Vec<&'static str>,
     spec: Option<&'static Spec>,
     reported_not_yet: bool,
+    /// Each required key reported missing: a misspelling of it found by
+    /// [`Fields::finish`] replaces that report.
+    missing: Vec<&'static str>,
 }
 
 impl<'a> Fields<'a> {
@@ -108,6 +111,7 @@ impl<'a> Fields<'a> {
             later: Vec::new(),
             spec: None,
             reported_not_yet: false,
+            missing: Vec::new(),
         })
     }
 
@@ -170,16 +174,21 @@ impl<'a> Fields<'a> {
         found
     }
 
+    /// Whether `key` is written in the map, without reading it (a not-yet key).
+    pub(crate) fn present(&self, key: &str) -> bool {
+        self.entries.iter().any(|e| e.key == key)
+    }
+
     /// Reports the required `key` as missing, at the map.
-    pub(crate) fn missing(&self, key: &str, diags: &mut Diagnostics) {
-        diags.error_help(
-            &self.loc,
-            format!("missing required key `{key}` in {}", self.what),
-            format!("add `{key}: …`"),
-        );
+    pub(crate) fn missing(&mut self, key: &'static str, diags: &mut Diagnostics) {
+        self.missing.push(key);
+        diags.error_help(&self.loc, missing_message(key, &self.what), format!("add `{key}: …`"));
     }
 
     /// Reports every key that was not asked for, with the nearest valid key.
+    /// An unknown key that is a misspelling of a required key reported
+    /// missing is one mistake: its "unknown key" report, with the
+    /// suggestion, replaces the "missing" one.
     pub(crate) fn finish(mut self, diags: &mut Diagnostics) {
         self.report_not_yet(diags);
         for e in self.entries {
@@ -189,6 +198,10 @@ impl<'a> Fields<'a> {
                     if !valid.contains(key) {
                         valid.push(key);
                     }
+                }
+                let meant = crate::diag::suggest(&e.key, valid.iter().copied());
+                if let Some(key) = meant.filter(|m| self.missing.contains(m)) {
+                    diags.retract(&self.loc, &missing_message(key, &self.what));
                 }
                 diags.error_help(
                     &e.key_loc,
@@ -205,10 +218,19 @@ impl<'a> Fields<'a> {
         for key in keys {
             self.later.push(key);
             if let Some(e) = self.entries.iter().find(|e| e.key == *key) {
-                diags.error(&e.key_loc, format!("`{key}` in {} is not supported by faucet yet", self.what));
+                diags.error_help(
+                    &e.key_loc,
+                    format!("`{key}` in {} is not supported by faucet yet", self.what),
+                    format!("faucet-stream reads `{key}` here and faucet does not yet; remove it to build with faucet"),
+                );
             }
         }
     }
+}
+
+/// The message reporting the required `key` missing from the map described as `what`.
+fn missing_message(key: &str, what: &str) -> String {
+    format!("missing required key `{key}` in {what}")
 }
 
 /// A boolean.

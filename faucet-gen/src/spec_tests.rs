@@ -19,6 +19,13 @@ const EXTRA: &[&str] = &[
     r#"
 pipeline:
   source:
+    type: gcs
+    config: { bucket: raw-events, file_format: jsonl, auth: { type: service_account_json_file, config: { path: /sa.json } } }
+  sink: { type: stdout }
+"#,
+    r#"
+pipeline:
+  source:
     type: rest
     config:
       base_url: https://api.example.com

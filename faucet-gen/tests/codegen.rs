@@ -98,3 +98,48 @@ fn sink_columns_come_from_the_schema_only_for_tables_the_sink_creates() {
         assert_eq!(code.contains("pub struct Record"), known, "{keys}");
     }
 }
+
+/// faucet-stream's `auth`, `endpoint` and `storage_host` of `gcs` and
+/// `azure-blob` land in the keys of faucet's stores object_store is built from.
+#[test]
+fn faucet_stream_object_store_auth_maps_onto_the_store_keys() {
+    let yaml = r#"
+pipeline:
+  source:
+    type: gcs
+    config:
+      bucket: raw-events
+      file_format: jsonl
+      storage_host: "http://127.0.0.1:4443"
+      auth: { type: service_account_json_file, config: { path: /run/secrets/sa.json } }
+  sink:
+    type: azure-blob
+    config:
+      container: curated
+      account: devstoreaccount1
+      endpoint: "https://devstoreaccount1.blob.core.windows.net"
+      auth: { type: account_key, config: { account_key: "${env:AZ_KEY}" } }
+"#;
+    let code =
+        faucet_gen::generate_string("auth.yaml", yaml, &faucet_gen::CodegenOptions::default()).unwrap();
+    let squeezed: String = code.split_whitespace().collect();
+    for part in [
+        "service_account_path:Some(String::from(\"/run/secrets/sa.json\"))",
+        "endpoint_url:Some(String::from(\"http://127.0.0.1:4443\"))",
+        "allow_http:true,anonymous:false",
+        "access_key:Some(rt::secret::SecretString::new(rt::secret::Template(&[rt::secret::Part::Secret(\"AZ_KEY\")])",
+        "endpoint_url:Some(String::from(\"https://devstoreaccount1.blob.core.windows.net\")",
+    ] {
+        assert!(squeezed.contains(part), "{part} missing from:\n{code}");
+    }
+
+    let anonymous = yaml.replace(
+        "auth: { type: service_account_json_file, config: { path: /run/secrets/sa.json } }",
+        "auth: { type: anonymous }",
+    );
+    let code =
+        faucet_gen::generate_string("auth.yaml", &anonymous, &faucet_gen::CodegenOptions::default()).unwrap();
+    let squeezed: String = code.split_whitespace().collect();
+    assert!(squeezed.contains("service_account_path:None"), "{code}");
+    assert!(squeezed.contains("anonymous:true"), "{code}");
+}

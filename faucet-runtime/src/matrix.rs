@@ -281,7 +281,7 @@ pub fn default_max_concurrent() -> usize {
 
 impl Executor {
     /// An executor for `rows`, running at most `max_concurrent` invocations at once
-    /// (default: [`default_max_concurrent`]).
+    /// (default: [`default_max_concurrent`]; `Some(0)`: no limit).
     pub fn new(
         name: &'static str,
         rows: &'static [RowInfo],
@@ -293,7 +293,12 @@ impl Executor {
         Executor {
             name,
             rows,
-            semaphore: Semaphore::new(max_concurrent.unwrap_or_else(default_max_concurrent).max(1)),
+            // `0` is faucet-stream's "no limit".
+            semaphore: Semaphore::new(match max_concurrent {
+                Some(0) => Semaphore::MAX_PERMITS,
+                Some(n) => n.min(Semaphore::MAX_PERMITS),
+                None => default_max_concurrent().max(1),
+            }),
             cancel: interrupt.child_token(),
             interrupt,
             interrupted: AtomicBool::new(false),
@@ -614,6 +619,19 @@ mod tests {
         assert!(results.iter().all(|ok| *ok));
         assert_eq!(peak.load(Ordering::SeqCst), 3, "at most max_concurrent invocations run at once");
         assert_eq!(exec.finish().count(InvocationStatus::Succeeded), 12);
+
+        // `0` is faucet-stream's "no limit": all 12 run at once.
+        let exec = Executor::new("t", MANY, Some(0), OnError::Continue, &RunOptions::default());
+        let (active, peak) = (AtomicU64::new(0), AtomicU64::new(0));
+        let work = (0..12).map(|_| async {
+            let inv = exec.begin(0, None).await.unwrap();
+            peak.fetch_max(active.fetch_add(1, Ordering::SeqCst) + 1, Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            active.fetch_sub(1, Ordering::SeqCst);
+            exec.end(inv, Ok(RunReport::default()))
+        });
+        futures_util::future::join_all(work).await;
+        assert_eq!(peak.load(Ordering::SeqCst), 12);
     }
 
     #[tokio::test]

@@ -761,7 +761,11 @@ where
         rejected: &mut Vec<usize>,
     ) -> Result<()> {
         let sink_name = self.p.sink.connector_name();
-        let batch_size = self.p.sink.batch_size().max(1);
+        // `0` is faucet-stream's "no batching": the page is written as it came.
+        let batch_size = match self.p.sink.batch_size() {
+            0 => records.len().max(1),
+            n => n,
+        };
         let mut all_committed = !records.is_empty();
         for (part, chunk) in records.chunks(batch_size).enumerate() {
             let token = CommitToken { seq: self.seq, part: part as u32 };

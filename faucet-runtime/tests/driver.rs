@@ -604,6 +604,18 @@ async fn per_page_order_is_write_flush_put() {
 // 2. Batch splitting
 // ---------------------------------------------------------------------------
 
+/// `batch_size: 0` is faucet-stream's "no batching": every page is one write.
+#[tokio::test]
+async fn a_batch_size_of_zero_writes_each_page_whole() {
+    let log = new_log();
+    let source = VecSource::new(&log, vec![page_records(1, 5), page_records(2, 3)]);
+    let report = Pipeline::new(source, RecordingSink::new(&log).batch(0)).run().await.unwrap();
+    let got: Vec<(CommitToken, Vec<i64>)> =
+        writes(&log, MAIN).into_iter().map(|(t, rows)| (t, ids(&rows))).collect();
+    assert_eq!(got, [(token(1, 0), vec![101, 102, 103, 104, 105]), (token(2, 0), vec![201, 202, 203])]);
+    assert_eq!(report.records_written, 8);
+}
+
 #[tokio::test]
 async fn pages_larger_than_batch_size_are_split_with_part_tokens() {
     let log = new_log();

@@ -19,14 +19,14 @@ settings! {
         path: SourcePath,
         /// How rows are parsed.
         csv: Flatten<CsvOptions>,
-        /// Records per page.
+        /// Records per page. `0`: the whole input in one page (within `max_page_bytes`).
         batch_size: BatchSize = 1000,
         /// A malformed row fails the run, goes to the dead-letter queue, or is skipped.
         on_parse_error: OnParseError = OnParseError::Fail,
         /// Input limits.
         limits: Flatten<InputLimits>,
     }
-    not_yet: ["compression"]
+    not_yet: ["compression", "null_values"]
 }
 
 settings! {
@@ -40,7 +40,7 @@ settings! {
         write_headers: bool = true,
         /// Keep existing content on a first run.
         append: bool = false,
-        /// Rows per write.
+        /// Rows per write. `0`: each page in one write, as it comes.
         batch_size: BatchSize = 1000,
     }
     not_yet: ["on_unknown_field", "compression"]

@@ -17,7 +17,7 @@ settings! {
     pub struct JsonlSource("source.jsonl") => files::JsonlSourceConfig {
         /// File path or glob.
         path: SourcePath,
-        /// Records per page.
+        /// Records per page. `0`: the whole input in one page (within `max_page_bytes`).
         batch_size: BatchSize = 1000,
         /// A malformed line fails the run, goes to the dead-letter queue, or is skipped.
         on_parse_error: OnParseError = OnParseError::Fail,
@@ -34,10 +34,12 @@ settings! {
         path: SinkPath,
         /// Keep existing content on a first run.
         append: bool = false,
-        /// Rows per write.
+        /// Rows per write. `0`: each page in one write, as it comes.
         batch_size: BatchSize = 1000,
+        /// Each record pretty-printed (indented over several lines) instead of on one line.
+        pretty: bool = false,
     }
-    not_yet: ["pretty", "compression", "encryption"]
+    not_yet: ["compression", "encryption"]
 }
 
 impl Connector for JsonlSource {

@@ -116,11 +116,6 @@ pub(crate) fn read_sink(tag: &str, config: &Node, diags: &mut Diagnostics) -> Op
     }))
 }
 
-/// faucet-stream source types that faucet will support later.
-pub(crate) const LATER_SOURCES: &[&str] = &[];
-/// faucet-stream sink types that faucet will support later.
-pub(crate) const LATER_SINKS: &[&str] = &[];
-
 /// A `source` block: `{type, config, record_schema}` (the type picks the config's spec).
 pub(crate) const SOURCE_BLOCK: Spec = Spec {
     name: "source",
@@ -137,7 +132,7 @@ pub(crate) const SINK_BLOCK: Spec = Spec {
     variants: SINK_SPECS,
 };
 
-const SOURCE_BLOCK_FIELDS: [Field; 9] = [
+const SOURCE_BLOCK_FIELDS: [Field; 10] = [
     TYPE_FIELD,
     CONFIG_FIELD,
     Field::opt(
@@ -151,12 +146,13 @@ const SOURCE_BLOCK_FIELDS: [Field; 9] = [
     Field::not_yet("tags"),
     Field::not_yet("ref"),
     Field::not_yet("complete_for"),
+    Field::not_yet("attributes"),
 ];
 
 const TYPE_FIELD: Field = Field::req("type", Kind::Str, "The connector.");
 const CONFIG_FIELD: Field = Field::opt("config", Kind::Json, "The connector's settings.");
 
-const BLOCK_FIELDS: [Field; 8] = [
+const BLOCK_FIELDS: [Field; 9] = [
     TYPE_FIELD,
     CONFIG_FIELD,
     Field::not_yet("transforms"),
@@ -165,4 +161,5 @@ const BLOCK_FIELDS: [Field; 8] = [
     Field::not_yet("tags"),
     Field::not_yet("ref"),
     Field::not_yet("complete_for"),
+    Field::not_yet("attributes"),
 ];

@@ -11,7 +11,7 @@ use crate::diag::{Diagnostics, Loc};
 use crate::emit::{Gen, string, vec};
 use crate::load::{Node, Value};
 use crate::read::{one_of, plain_string, text};
-use crate::settings::values::{BatchSize, Int, Seconds};
+use crate::settings::values::{Int, PageSize, Seconds};
 use crate::settings::{Flatten, Setting, settings};
 use crate::spec::{Kind, Spec};
 use crate::text::Text;
@@ -32,7 +32,7 @@ settings! {
         /// Read the published tables first, then stream (no gap, no duplicate).
         snapshot: bool = false,
         /// Records per page.
-        batch_size: BatchSize = 1000,
+        batch_size: PageSize = 1000,
         /// Seconds without a change that end the run.
         idle_timeout: Option<Seconds<1, 86_400>>,
         /// Stop after this many records.
@@ -60,7 +60,7 @@ settings! {
         /// Accepted for faucet-stream compatibility; memory is bounded by `batch_size`.
         max_staged_records: Option<Int<1, { i64::MAX }>>,
     }
-    not_yet: ["tls", "start_lsn"]
+    not_yet: ["tls", "start_lsn", "max_cycle_duration", "max_buffered_events", "max_buffered_bytes"]
 }
 
 impl Connector for PostgresCdcSource {

@@ -39,7 +39,7 @@ settings! {
         destination: Destination = Destination::Stdout,
         /// One record per line, or indented.
         format: StdoutFormat = StdoutFormat::JsonLines,
-        /// Rows per write.
+        /// Rows per write. `0`: each page in one write, as it comes.
         batch_size: BatchSize = 1000,
     }
     not_yet: ["flush_per_record", "max_records"]

@@ -156,7 +156,7 @@ fn replication_key(node: &Node, kind: &SourceKind, source: &RecordSchema, diags:
     let key = match kind {
         SourceKind::Postgres(p) => p.source.0.replication_key.as_ref().map(|k| &k.0),
         SourceKind::MySql(m) => m.source.0.replication_key.as_ref().map(|k| &k.0),
-        SourceKind::Sqlite(s) => s.replication_key.as_ref().map(|k| &k.0),
+        SourceKind::Sqlite(s) => s.source.0.replication_key.as_ref().map(|k| &k.0),
         SourceKind::Rest(r) => r.runtime.0.replication.0.as_ref().map(|r| &r.key),
         _ => None,
     };
@@ -240,7 +240,7 @@ impl TableWrites {
         Some(match kind {
             SinkKind::Postgres(p) => writes!(&p.sink.0.column_mapping, &p.sink.0.write.0),
             SinkKind::MySql(m) => writes!(&m.sink.0.column_mapping, &m.sink.0.write.0),
-            SinkKind::Sqlite(s) => writes!(&s.column_mapping.0, &s.write.0),
+            SinkKind::Sqlite(s) => writes!(&s.sink.0.column_mapping.0, &s.sink.0.write.0),
             _ => return None,
         })
     }

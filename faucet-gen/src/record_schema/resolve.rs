@@ -58,6 +58,7 @@ pub(crate) fn source_table(source: &ir::Source, diags: &mut Diagnostics) -> Opti
             server(Database::MySql, "`mysql` source", &c.connection_url.0, &c.input)
         }
         SourceKind::Sqlite(s) => {
+            let s = &s.source.0;
             let (subject, loc) = match &s.input {
                 sqlite::Input::Query { sql, loc, .. } => (Subject::Query(sql.clone()), loc.clone()),
                 sqlite::Input::Table { name, loc } => {
@@ -87,7 +88,7 @@ pub(crate) fn sink_table(sink: &ir::Sink, diags: &mut Diagnostics) -> Option<(Ta
     let cached = !match &sink.kind {
         SinkKind::Postgres(s) => s.sink.0.write.0.create_table,
         SinkKind::MySql(s) => s.sink.0.write.0.create_table,
-        SinkKind::Sqlite(s) => s.write.0.create_table,
+        SinkKind::Sqlite(s) => s.sink.0.write.0.create_table,
         _ => return None,
     };
     let table = |database, role, url: &Text, schema: Option<&Text>, name: &Text| Request {
@@ -124,9 +125,9 @@ pub(crate) fn sink_table(sink: &ir::Sink, diags: &mut Diagnostics) -> Option<(Ta
         SinkKind::Sqlite(s) => table(
             Database::Sqlite,
             "`sqlite` sink",
-            &s.database_url.0,
+            &s.sink.0.database_url.0,
             None,
-            &Text::literal(s.table_name.0.clone()),
+            &Text::literal(s.sink.0.table_name.0.clone()),
         ),
         _ => return None,
     };

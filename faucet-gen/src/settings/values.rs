@@ -66,8 +66,70 @@ impl<const MIN: i64, const MAX: i64> Setting for Int<MIN, MAX> {
 /// The largest `batch_size` accepted: a page this large already costs real memory.
 pub(crate) const MAX_BATCH_SIZE: i64 = 1_000_000;
 
-/// `batch_size`: records per page or write.
-pub type BatchSize = Int<1, MAX_BATCH_SIZE>;
+/// `batch_size` of a sink or a file source: records per write or page, or
+/// `0`, faucet-stream's "no batching": a sink writes each page as it comes, a
+/// file source reads its whole input into one page (within `max_page_bytes`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BatchSize(pub u64);
+
+impl From<u64> for BatchSize {
+    fn from(v: u64) -> Self {
+        BatchSize(v)
+    }
+}
+
+impl Setting for BatchSize {
+    const KIND: Kind = Kind::Int(0, MAX_BATCH_SIZE);
+
+    fn read(node: &Node, key: &'static str, diags: &mut Diagnostics) -> Option<Self> {
+        int_in(node, key, 0, MAX_BATCH_SIZE, diags).map(|v| BatchSize(v as u64))
+    }
+
+    fn emit(&self, _: &Gen) -> TokenStream {
+        let v = int_lit(self.0);
+        quote!(#v)
+    }
+
+    fn to_json(&self) -> serde_json::Value {
+        self.0.into()
+    }
+}
+
+/// `batch_size` of a database or stream source: records per page. Its `0`
+/// (the whole result set in one page) is not supported yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageSize(pub u64);
+
+impl From<u64> for PageSize {
+    fn from(v: u64) -> Self {
+        PageSize(v)
+    }
+}
+
+impl Setting for PageSize {
+    const KIND: Kind = Kind::Int(1, MAX_BATCH_SIZE);
+
+    fn read(node: &Node, key: &'static str, diags: &mut Diagnostics) -> Option<Self> {
+        if matches!(node.value, Value::Int(0)) {
+            diags.error_help(
+                &node.loc,
+                format!("`{key}: 0` (the whole result set in one page) is not supported by faucet yet for this source"),
+                format!("use a page size from 1 to {MAX_BATCH_SIZE}"),
+            );
+            return None;
+        }
+        int_in(node, key, 1, MAX_BATCH_SIZE, diags).map(|v| PageSize(v as u64))
+    }
+
+    fn emit(&self, _: &Gen) -> TokenStream {
+        let v = int_lit(self.0);
+        quote!(#v)
+    }
+
+    fn to_json(&self) -> serde_json::Value {
+        self.0.into()
+    }
+}
 
 /// A duration written in seconds (an integer or a decimal), from `MIN_MS`
 /// milliseconds to `MAX_S` seconds, kept in milliseconds (`rt::Duration`).

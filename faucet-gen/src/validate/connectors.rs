@@ -1,7 +1,7 @@
 //! Source and sink blocks: `{type, config}`, with the config checked by the
 //! connector's own module in [`crate::connectors`].
 
-use crate::connectors::{self, LATER_SINKS, LATER_SOURCES, SINK_BLOCK, SINKS, SOURCE_BLOCK, SOURCES};
+use crate::connectors::{self, SINK_BLOCK, SINKS, SOURCE_BLOCK, SOURCES};
 use crate::diag::{Diagnostics, help_for, list};
 use crate::ir;
 use crate::load::{Node, Value};
@@ -38,7 +38,7 @@ pub(crate) fn source_block(node: &Node, diags: &mut Diagnostics) -> Option<ir::S
     match connectors::read_source(&kind, &config, diags) {
         Some(valid) => Some(ir::Source { loc: kind_node.loc, kind: valid?, declared: declared? }),
         None => {
-            unknown_type(&kind_node, &kind, "source", SOURCES, LATER_SOURCES, diags);
+            unknown_type(&kind_node, &kind, "source", SOURCES, crate::upstream::SOURCES, diags);
             None
         }
     }
@@ -51,7 +51,7 @@ pub(crate) fn sink_block(node: &Node, what: &str, diags: &mut Diagnostics) -> Op
     match connectors::read_sink(&kind, &config, diags) {
         Some(valid) => Some(ir::Sink { loc: kind_node.loc, kind: valid? }),
         None => {
-            unknown_type(&kind_node, &kind, "sink", SINKS, LATER_SINKS, diags);
+            unknown_type(&kind_node, &kind, "sink", SINKS, crate::upstream::SINKS, diags);
             None
         }
     }
@@ -68,7 +68,7 @@ fn unknown_type(
     if later.contains(&kind) {
         diags.error_help(
             &node.loc,
-            format!("faucet does not support the `{kind}` {role} yet"),
+            format!("the `{kind}` {role} is not supported by faucet yet"),
             format!("supported {role} types: {}", list(known)),
         );
     } else {

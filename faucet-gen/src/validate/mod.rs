@@ -42,24 +42,46 @@ pub(crate) static TOP: Spec = Spec {
             Kind::List(&Kind::Object(&matrix::ROW)),
             "Rows: one pipeline invocation each, merged onto `pipeline`.",
         ),
-        Field::opt("execution", Kind::Object(&matrix::EXECUTION), "How matrix rows run."),
+        Field::opt(
+            "execution",
+            Kind::Object(&matrix::EXECUTION),
+            "How matrix rows run (a pipeline without `matrix:` is one invocation, which it changes nothing for).",
+        ),
         Field::opt(
             "observability",
             Kind::Object(&OBSERVABILITY),
             "What the generated `main()` installs: a Prometheus exporter and a tracing subscriber.",
         ),
+        Field::not_yet("kind"),
+        Field::not_yet("requires_faucet"),
+        Field::not_yet("extends"),
+        Field::not_yet("profiles"),
         Field::not_yet("params"),
+        Field::not_yet("tests"),
         Field::not_yet("auth"),
         Field::not_yet("selection"),
         Field::not_yet("delivery"),
         Field::not_yet("resilience"),
         Field::not_yet("sla"),
+        Field::not_yet("profiling"),
+        Field::not_yet("policy"),
+        Field::not_yet("usage"),
+        Field::not_yet("budget"),
+        Field::not_yet("reconcile"),
+        Field::not_yet("verify"),
+        Field::not_yet("rollback"),
+        Field::not_yet("pool"),
         Field::not_yet("shard"),
+        Field::not_yet("mirror"),
         Field::not_yet("replication"),
         Field::not_yet("backfill"),
         Field::not_yet("partition"),
-        Field::not_yet("reconcile"),
+        Field::not_yet("schedule"),
+        Field::not_yet("lineage"),
+        Field::not_yet("catalog"),
+        Field::not_yet("notifications"),
         Field::not_yet("metadata_columns"),
+        Field::not_yet("local_outputs"),
         Field::req(
             "pipeline",
             Kind::Object(&PIPELINE),
@@ -118,9 +140,16 @@ fn validate_root(root: &Node, default_name: Option<&str>, diags: &mut Diagnostic
         None => Some(ir::Observability::default()),
     };
     top.report_not_yet(diags);
-    let pipeline_node = top.require("pipeline", diags);
+    let supplied = crate::upstream::PIPELINE_SUPPLIERS.iter().any(|k| top.present(k));
+    let pipeline_node = match supplied {
+        true => top.get("pipeline"),
+        false => top.require("pipeline", diags),
+    };
     top.finish(diags);
     let base = matrix::read_base(pipeline_node?, diags)?;
+    if supplied || base.topology {
+        return None;
+    }
     let name = name?;
     let module = module_name(&name);
     let definition = match rows {
@@ -129,12 +158,10 @@ fn validate_root(root: &Node, default_name: Option<&str>, diags: &mut Diagnostic
             matrix::validate(rows, execution, &base, &name, &module, diags).map(ir::Definition::Matrix)
         }
         None => {
-            if let Some(e) = execution {
-                diags.error_help(
-                    &e.key_loc,
-                    "`execution` only applies to a `matrix`",
-                    "remove it, or add `matrix:` rows",
-                );
+            // One pipeline is one invocation: `max_concurrent` and `on_error`
+            // change nothing for it (as in faucet-stream), but are checked.
+            if let Some(e) = execution.filter(|e| !matches!(e.value.value, Value::Null)) {
+                matrix::read_execution(Some(&e.value), diags);
             }
             let merged = matrix::single(&base, diags)?;
             validate_pipeline(&merged, &name, &module, diags).map(|p| ir::Definition::Single(Box::new(p)))

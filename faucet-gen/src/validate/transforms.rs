@@ -74,31 +74,6 @@ use crate::load::{Node, Value};
 /// The `mode`s of `keys_case`.
 const KEYS_CASE_MODES: &[&str] = &["snake", "camel", "pascal", "kebab", "screaming_snake", "dot"];
 const TRANSFORMS: &[&str] = &["flatten", "rename_keys", "snake_case", "keys_case", "custom", "cdc_unwrap"];
-/// faucet-stream transforms faucet will support later.
-const LATER: &[&str] = &[
-    "select",
-    "drop",
-    "set",
-    "rename_field",
-    "cast",
-    "redact",
-    "value_case",
-    "spell_symbols",
-    "hash",
-    "json_parse",
-    "json_encode",
-    "coalesce",
-    "split",
-    "join",
-    "lookup",
-    "filter",
-    "explode",
-    "unpivot",
-    "tree_flatten",
-    "cross_join",
-    "sql",
-    "wasm",
-];
 
 /// Validates the `transforms` list.
 pub(crate) fn transforms(node: &Node, diags: &mut Diagnostics) -> Option<Vec<Transform>> {
@@ -220,10 +195,10 @@ fn transform(node: &Node, diags: &mut Diagnostics) -> Option<Transform> {
             Some(Transform::Custom { function, loc, output })
         }
         "cdc_unwrap" => cdc_unwrap(config, what, diags),
-        other if LATER.contains(&other) => {
+        other if crate::upstream::TRANSFORMS.contains(&other) => {
             diags.error_help(
                 &kind_node.loc,
-                format!("faucet does not support the `{other}` transform yet"),
+                format!("the `{other}` transform is not supported by faucet yet"),
                 "write it in Rust and plug it in with `type: custom, config: { function: path::to::fn }`",
             );
             None
@@ -358,6 +333,9 @@ static CDC_UNWRAP: Spec = Spec {
         Field::opt("delete_ops", Kind::List(&Kind::Str), "Ops that delete.").default("[\"delete\"]"),
         Field::opt("drop_ops", Kind::List(&Kind::Str), "Ops whose records are dropped (e.g. `truncate`).")
             .default("[]"),
+        Field::not_yet("on_missing_image"),
+        Field::not_yet("key"),
+        Field::not_yet("on_partial_row"),
     ],
     variants: &[],
 };

@@ -140,6 +140,7 @@ pub mod contract_orders {
                 path: String::from("orders.jsonl"),
                 append: false,
                 batch_size: 1000,
+                pretty: false,
             };
             rt::gate_files!(
                 "tests/codegen/contract.yaml:9:11: ", "`jsonl` sink",
@@ -154,6 +155,7 @@ pub mod contract_orders {
                         path: String::from("breaches.jsonl"),
                         append: false,
                         batch_size: 1000,
+                        pretty: false,
                     };
                     rt::gate_files!(
                         "tests/codegen/contract.yaml:12:19: ", "`jsonl` sink",

@@ -40,6 +40,7 @@ pub mod custom_transform {
                 path: String::from("out.jsonl"),
                 append: true,
                 batch_size: 1000,
+                pretty: false,
             };
             rt::gate_files!(
                 "tests/codegen/custom_transform.yaml:8:17: ", "`jsonl` sink",

@@ -356,6 +356,7 @@ pub mod at_the_limits {
                 rate_limit: Some(0.0000116),
                 replication: None,
                 auth: rt::config::rest::Auth::None,
+                name: None,
             };
             rt::gate_rest!(
                 "tests/codegen/limits.yaml:7:11: ", "`rest` source",

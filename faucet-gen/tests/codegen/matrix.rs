@@ -107,6 +107,7 @@ pub mod matrix {
                 path: String::from("out/users.jsonl"),
                 append: false,
                 batch_size: 1000,
+                pretty: false,
             };
             rt::gate_files!(
                 "tests/codegen/matrix.yaml:8:17: ", "`jsonl` sink",
@@ -211,6 +212,7 @@ pub mod matrix {
                     .resolve_with(parent)?,
                 append: false,
                 batch_size: 1000,
+                pretty: false,
             };
             rt::gate_files!(
                 "tests/codegen/matrix.yaml:8:17: ", "`jsonl` sink",

@@ -47,6 +47,7 @@ pub mod observed {
                 path: String::from("out/out.jsonl"),
                 append: false,
                 batch_size: 1000,
+                pretty: false,
             };
             rt::gate_files!(
                 "tests/codegen/observability.yaml:15:11: ", "`jsonl` sink",

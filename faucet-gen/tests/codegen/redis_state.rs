@@ -40,6 +40,7 @@ pub mod pg_to_jsonl {
                 path: String::from("out/orders.jsonl"),
                 append: false,
                 batch_size: 1000,
+                pretty: false,
             };
             rt::gate_files!(
                 "tests/codegen/redis_state.yaml:7:17: ", "`jsonl` sink",

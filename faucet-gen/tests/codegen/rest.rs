@@ -100,6 +100,7 @@ pub mod rest_users {
                     scopes: Vec::from([String::from("read")]),
                     expiry_ratio: 0.9,
                 }),
+                name: None,
             };
             rt::gate_rest!(
                 "tests/codegen/rest.yaml:4:11: ", "`rest` source",

@@ -358,6 +358,7 @@ pub mod typed_custom {
                 path: String::from("totals.jsonl"),
                 append: false,
                 batch_size: 1000,
+                pretty: false,
             };
             rt::gate_files!(
                 "tests/codegen/typed_custom.yaml:24:17: ", "`jsonl` sink",

@@ -95,6 +95,7 @@ pub mod typed_custom_mixed {
                 path: String::from("out.jsonl"),
                 append: false,
                 batch_size: 1000,
+                pretty: false,
             };
             rt::gate_files!(
                 "tests/codegen/typed_custom_mixed.yaml:16:17: ", "`jsonl` sink",

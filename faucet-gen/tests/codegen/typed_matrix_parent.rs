@@ -141,6 +141,7 @@ pub mod typed_matrix_parent {
                 path: String::from("out/users.jsonl"),
                 append: false,
                 batch_size: 1000,
+                pretty: false,
             };
             rt::gate_files!(
                 "tests/codegen/typed_matrix_parent.yaml:6:17: ", "`jsonl` sink",
@@ -302,6 +303,7 @@ pub mod typed_matrix_parent {
                     .resolve_with(parent)?,
                 append: false,
                 batch_size: 1000,
+                pretty: false,
             };
             rt::gate_files!(
                 "tests/codegen/typed_matrix_parent.yaml:6:17: ", "`jsonl` sink",

@@ -471,6 +471,7 @@ pub mod typed_reshape {
                 path: String::from("out.jsonl"),
                 append: false,
                 batch_size: 1000,
+                pretty: false,
             };
             rt::gate_files!(
                 "tests/codegen/typed_reshape.yaml:35:17: ", "`jsonl` sink",

@@ -74,7 +74,7 @@ pub struct CsvSourceConfig {
     pub path: String,
     /// How rows are parsed.
     pub csv: CsvOptions,
-    /// Records per page (default 1000).
+    /// Records per page (default 1000); `0`: the whole input in one page, within `max_page_bytes`.
     pub batch_size: usize,
     /// What to do with a malformed row (default fail).
     pub on_parse_error: OnParseError,
@@ -106,7 +106,7 @@ pub struct CsvSinkConfig {
     pub write_headers: bool,
     /// Keep what the file holds on a first run instead of truncating it (default false).
     pub append: bool,
-    /// Rows per write (default 1000).
+    /// Rows per write (default 1000); `0`: each page in one write, as it comes.
     pub batch_size: usize,
 }
 
@@ -128,7 +128,7 @@ impl CsvSinkConfig {
 pub struct JsonlSourceConfig {
     /// A local file path or glob, relative to the working directory.
     pub path: String,
-    /// Records per page (default 1000).
+    /// Records per page (default 1000); `0`: the whole input in one page, within `max_page_bytes`.
     pub batch_size: usize,
     /// What to do with a malformed line (default fail).
     pub on_parse_error: OnParseError,
@@ -155,13 +155,16 @@ pub struct JsonlSinkConfig {
     pub path: String,
     /// Keep what the file holds on a first run instead of truncating it (default false).
     pub append: bool,
-    /// Rows per write (default 1000).
+    /// Rows per write (default 1000); `0`: each page in one write, as it comes.
     pub batch_size: usize,
+    /// Each record pretty-printed over several lines, as `serde_json`'s
+    /// `to_string_pretty` writes it, then a newline (faucet-stream's `pretty`).
+    pub pretty: bool,
 }
 
 impl JsonlSinkConfig {
     /// The defaults for `path`.
     pub fn new(path: impl Into<String>) -> Self {
-        JsonlSinkConfig { path: path.into(), append: false, batch_size: 1000 }
+        JsonlSinkConfig { path: path.into(), append: false, batch_size: 1000, pretty: false }
     }
 }

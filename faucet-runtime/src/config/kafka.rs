@@ -155,7 +155,7 @@ pub struct KafkaSinkConfig {
     pub idempotent: bool,
     /// How long the producer waits to fill a batch (`linger.ms`, default 5 ms).
     pub linger: Duration,
-    /// Records per write (default 1000).
+    /// Records per write (default 1000); `0`: each page in one write, as it comes.
     pub batch_size: usize,
     /// Batch compression (default none).
     pub compression: Compression,

@@ -174,6 +174,9 @@ pub struct ObjectSinkConfig {
     pub name: Option<String>,
     /// Compression of the written objects (default none).
     pub compression: Codec,
+    /// The objects' name ending, as written (`.jsonl.gz`); default `.jsonl`
+    /// with the codec's suffix (`.jsonl`, `.jsonl.gz`, `.jsonl.zst`).
+    pub file_extension: Option<String>,
     /// Records per object at most (default 100,000).
     pub max_records_per_file: u64,
     /// Uncompressed bytes per object at most, checked after each record (default 128 MiB).
@@ -181,7 +184,7 @@ pub struct ObjectSinkConfig {
     /// Encoded bytes buffered before an object switches to a multipart
     /// upload and sends them as a part (default 8 MiB; S3 needs at least 5 MiB).
     pub part_size: usize,
-    /// Rows per write (default 1000).
+    /// Rows per write (default 1000); `0`: each page in one write, as it comes.
     pub batch_size: usize,
 }
 
@@ -193,6 +196,7 @@ impl ObjectSinkConfig {
             prefix: String::new(),
             name: None,
             compression: Codec::None,
+            file_extension: None,
             max_records_per_file: 100_000,
             max_bytes_per_file: 128 << 20,
             part_size: 8 << 20,

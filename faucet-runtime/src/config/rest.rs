@@ -88,6 +88,9 @@ pub struct RestSourceConfig {
     pub replication: Option<Replication>,
     /// How requests authenticate.
     pub auth: Auth,
+    /// The stream's name, in the log line that ends each run's pagination
+    /// (`stream = …`, or `(unnamed)`), as faucet-stream's `name`.
+    pub name: Option<String>,
 }
 
 impl RestSourceConfig {
@@ -116,6 +119,7 @@ impl RestSourceConfig {
             tolerated_http_errors: Vec::new(),
             replication: None,
             auth: Auth::None,
+            name: None,
         }
     }
 }
@@ -126,6 +130,7 @@ impl fmt::Debug for RestSourceConfig {
         // only their names are printed.
         let names = |pairs: &[(String, String)]| pairs.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>();
         f.debug_struct("RestSourceConfig")
+            .field("name", &self.name)
             .field("base_url", &crate::secret::scrub(self.base_url.clone()))
             .field("path", &crate::secret::scrub(self.path.clone()))
             .field("method", &self.method)

@@ -164,7 +164,7 @@ pub struct TableWrite {
     pub create_table: bool,
     /// What auto_map does with a record key that names no column.
     pub unmapped_fields: UnmappedFields,
-    /// Rows per transaction (default 1000).
+    /// Rows per transaction (default 1000); `0`: each page in one transaction, as it comes.
     pub batch_size: usize,
     /// Append (default), upsert or delete.
     pub write_mode: WriteMode,

@@ -27,7 +27,7 @@ pub struct StdoutSinkConfig {
     pub destination: Destination,
     /// How to print (default JSON lines).
     pub format: StdoutFormat,
-    /// Rows per write (default 1000).
+    /// Rows per write (default 1000); `0`: each page in one write, as it comes.
     pub batch_size: usize,
 }
 

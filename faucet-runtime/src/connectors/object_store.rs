@@ -13,7 +13,7 @@
 //! bookmarked object whose etag changed from its start, since it is a new object.
 //!
 //! **Sinks** write JSON Lines objects named
-//! `<prefix>/<name>-<run>-<seq>.jsonl[.gz|.zst]`: `name` defaults to the
+//! `<prefix>/<name>-<run>-<seq>.jsonl[.gz|.zst]` (or `<seq>` then the `file_extension` given): `name` defaults to the
 //! pipeline's name, `run` is the run's lineage (the same for a crash and its
 //! rerun), `seq` counts objects from 000000. An object is closed when it holds
 //! `max_records_per_file` records or `max_bytes_per_file` uncompressed bytes,
@@ -376,16 +376,19 @@ impl ObjectSink {
         }
     }
 
-    fn extension(&self) -> &'static str {
-        match self.config.compression {
-            Codec::None => "jsonl",
-            Codec::Gzip => "jsonl.gz",
-            Codec::Zstd => "jsonl.zst",
+    /// The objects' name ending: `file_extension` as written, else `.jsonl`
+    /// with the codec's suffix.
+    fn extension(&self) -> &str {
+        match (&self.config.file_extension, self.config.compression) {
+            (Some(extension), _) => extension,
+            (None, Codec::None) => ".jsonl",
+            (None, Codec::Gzip) => ".jsonl.gz",
+            (None, Codec::Zstd) => ".jsonl.zst",
         }
     }
 
     fn key(&self, seq: u64) -> ObjectPath {
-        ObjectPath::from(format!("{}{seq:06}.{}", self.stem, self.extension()))
+        ObjectPath::from(format!("{}{seq:06}{}", self.stem, self.extension()))
     }
 
     fn store(&self) -> Result<&Arc<dyn ObjectStore>> {
@@ -504,7 +507,9 @@ impl Sink for ObjectSink {
         for meta in listed {
             let key = meta.location.as_ref();
             let Some(rest) = key.strip_prefix(&self.stem) else { continue };
-            let seq = rest.split('.').next().and_then(|s| s.parse::<u64>().ok());
+            // The sequence number is the digits before the extension, which may not start with `.`.
+            let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+            let seq = rest[..digits].parse::<u64>().ok();
             if seq.is_some_and(|seq| seq >= self.next) {
                 tracing::info!(object = key, "removing an object written after the last confirmed page");
                 store.delete(&meta.location).await.map_err(|e| self.failed(&meta.location, e))?;
@@ -709,6 +714,43 @@ mod tests {
         let mut other = ObjectSink::new(config);
         other.open(OpenContext { scope: "orders::row-0::lin2", checkpoint: None }).await.unwrap();
         assert_eq!(keys(store, "out").await.len(), 4);
+    }
+
+    /// `file_extension` names the objects as written (faucet-stream's), and a
+    /// rerun still finds its objects' numbers under it.
+    #[tokio::test]
+    async fn objects_end_with_the_file_extension_given() {
+        let store = "extension";
+        let open = |checkpoint: Option<Value>| async move {
+            let mut config = ObjectSinkConfig::new(memory(store));
+            config.prefix = "out".into();
+            config.max_records_per_file = 1;
+            config.compression = Codec::Gzip;
+            config.file_extension = Some("_part.json.gz".into());
+            let mut sink = ObjectSink::new(config);
+            sink.open(OpenContext { scope: "orders::row-0::lin", checkpoint: checkpoint.as_ref() })
+                .await
+                .unwrap();
+            sink
+        };
+        let mut first = open(None).await;
+        first.write_batch(&[json!(1)], TOKEN).await.unwrap();
+        let checkpoint = first.flush().await.unwrap();
+        first.write_batch(&[json!(2), json!(3)], TOKEN).await.unwrap();
+        drop(first);
+        assert_eq!(
+            keys(store, "out").await,
+            [
+                "out/orders-lin-000000_part.json.gz",
+                "out/orders-lin-000001_part.json.gz",
+                "out/orders-lin-000002_part.json.gz"
+            ]
+        );
+        // The rerun removes the objects written after its checkpoint.
+        let _rerun = open(checkpoint).await;
+        assert_eq!(keys(store, "out").await, ["out/orders-lin-000000_part.json.gz"]);
+        let pages = read_all(&mut jsonl_source(store, "out/*", 100, Some(Codec::Gzip)), None).await.unwrap();
+        assert_eq!(records(&pages), [json!(1)]);
     }
 
     #[tokio::test]

@@ -15,7 +15,7 @@ use crate::diag::{Diagnostics, Loc};
 use crate::emit::Gen;
 use crate::load::{Node, Value};
 use crate::read::Fields;
-use crate::settings::values::{BatchSize, Int, Seconds};
+use crate::settings::values::{BatchSize, Int, PageSize, Seconds};
 use crate::settings::{Declared, Setting, choice, settings};
 use crate::spec::Spec;
 use crate::text::Text;
@@ -77,7 +77,7 @@ settings! {
         /// Where a new group starts.
         auto_offset_reset: OffsetReset = OffsetReset::Latest,
         /// Messages per page.
-        batch_size: BatchSize = 1000,
+        batch_size: PageSize = 1000,
         /// Seconds to wait for a page to fill.
         poll_timeout: Seconds<1, 3600> = Seconds::secs(1),
         /// Stop after this many messages.
@@ -116,7 +116,7 @@ settings! {
         idempotent: bool = DEFAULT_IDEMPOTENT,
         /// Seconds to wait to fill a batch.
         linger: Seconds<0, 900> = Seconds::millis(5),
-        /// Records per write.
+        /// Records per write. `0`: each page in one write, as it comes.
         batch_size: BatchSize = 1000,
         /// Batch compression.
         compression: Compression = Compression::None,
@@ -138,6 +138,9 @@ settings! {
         "max_in_flight",
         "queue_full_backoff",
         "queue_full_max_retries",
+        "exactly_once",
+        "commit_token_topic_partitions",
+        "commit_token_topic_replication",
         "transactional_id_prefix",
         "commit_token_topic",
     ]

@@ -14,6 +14,8 @@ use crate::read::{Fields, text, text_in};
 use crate::secrets::{self, Position};
 use crate::settings::checks::{Checks, peek, peek_or};
 use crate::settings::values::{Int, Secret};
+
+use super::auth::{AzureAuth, GcsAuth};
 use crate::settings::{Setting, settings};
 use crate::spec::Kind;
 use crate::text::{Encode, Text};
@@ -56,7 +58,7 @@ settings! {
 
 settings! {
     /// A Google Cloud Storage bucket.
-    pub struct Gcs("store.gcs") => objects::GcsConfig {
+    pub struct Gcs("store.gcs") {
         /// The GCS bucket.
         bucket: Name<GcsBucket>,
         /// A service-account JSON file; otherwise the GOOGLE_* environment and application-default credentials.
@@ -69,12 +71,20 @@ settings! {
         allow_http: bool = false,
         /// Unsigned requests (public buckets, emulators).
         anonymous: bool = false,
+        /// faucet-stream's credentials, onto the keys above:
+        /// `service_account_json_file` (`service_account_path`),
+        /// `service_account_json_inline` (`service_account_key`),
+        /// `application_default` or `anonymous`.
+        auth: Option<GcsAuth>,
+        /// faucet-stream's name of `endpoint_url`; a plain-http host is an
+        /// emulator's, as there (no `allow_http` needed).
+        storage_host: Option<Endpoint>,
     }
 }
 
 settings! {
     /// An Azure Blob Storage container.
-    pub struct Azure("store.azure") => objects::AzureConfig {
+    pub struct Azure("store.azure") {
         /// The Azure Blob Storage container.
         container: Name<AzureContainer>,
         /// The storage account; otherwise `AZURE_STORAGE_ACCOUNT_NAME`.
@@ -89,6 +99,68 @@ settings! {
         allow_http: bool = false,
         /// Azurite's well-known account and key, at `AZURITE_BLOB_STORAGE_URL` (default `http://127.0.0.1:10000`).
         use_emulator: bool = false,
+        /// faucet-stream's credentials, onto the keys above: `account_key`
+        /// (`access_key`), `sas_token` or `default` (the AZURE_* environment).
+        auth: Option<AzureAuth>,
+        /// faucet-stream's name of `endpoint_url`.
+        endpoint: Option<Endpoint>,
+    }
+    not_yet: ["timeout_secs", "connect_timeout_secs", "max_retries", "retry_timeout_secs"]
+}
+
+impl Gcs {
+    /// The runtime's `GcsConfig`, with `auth` and `storage_host` in the keys they name.
+    pub(crate) fn config(&self, g: &Gen) -> TokenStream {
+        let rt = g.rt();
+        let (mut path, mut key, mut anonymous) =
+            (self.service_account_path.clone(), self.service_account_key.clone(), self.anonymous);
+        match &self.auth {
+            Some(GcsAuth::File(p)) => path = Some(p.clone()),
+            Some(GcsAuth::Inline(k)) => key = Some(k.clone()),
+            Some(GcsAuth::Anonymous) => anonymous = true,
+            Some(GcsAuth::ApplicationDefault) | None => {}
+        }
+        let plain = self
+            .storage_host
+            .as_ref()
+            .is_some_and(|h| h.0.as_literal().is_some_and(|u| u.starts_with("http://")));
+        let endpoint = self.storage_host.as_ref().or(self.endpoint_url.as_ref()).cloned().emit(g);
+        let (bucket, path, key) = (self.bucket.emit(g), path.emit(g), key.emit(g));
+        let allow_http = self.allow_http || plain;
+        quote!(#rt::config::objects::GcsConfig {
+            bucket: #bucket,
+            service_account_path: #path,
+            service_account_key: #key,
+            endpoint_url: #endpoint,
+            allow_http: #allow_http,
+            anonymous: #anonymous,
+        })
+    }
+}
+
+impl Azure {
+    /// The runtime's `AzureConfig`, with `auth` and `endpoint` in the keys they name.
+    pub(crate) fn config(&self, g: &Gen) -> TokenStream {
+        let rt = g.rt();
+        let (mut access_key, mut sas_token) = (self.access_key.clone(), self.sas_token.clone());
+        match &self.auth {
+            Some(AzureAuth::AccountKey(k)) => access_key = Some(k.clone()),
+            Some(AzureAuth::SasToken(t)) => sas_token = Some(t.clone()),
+            Some(AzureAuth::Default) | None => {}
+        }
+        let endpoint = self.endpoint.as_ref().or(self.endpoint_url.as_ref()).cloned().emit(g);
+        let (container, account) = (self.container.emit(g), self.account.emit(g));
+        let (access_key, sas_token) = (access_key.emit(g), sas_token.emit(g));
+        let (allow_http, use_emulator) = (self.allow_http, self.use_emulator);
+        quote!(#rt::config::objects::AzureConfig {
+            container: #container,
+            account: #account,
+            access_key: #access_key,
+            sas_token: #sas_token,
+            endpoint_url: #endpoint,
+            allow_http: #allow_http,
+            use_emulator: #use_emulator,
+        })
     }
 }
 
@@ -184,30 +256,63 @@ impl Checks for S3 {
 }
 
 impl Checks for Gcs {
-    /// One kind of credentials, and plain http.
+    /// One kind of credentials, one endpoint, and plain http.
     fn check(f: &mut Fields<'_>, diags: &mut Diagnostics) -> bool {
-        if f.get("service_account_path").is_some()
-            && let Some(key) = f.get("service_account_key")
-        {
+        let path = f.get("service_account_path").is_some();
+        let key = f.get("service_account_key").is_some();
+        if path && let Some(key) = f.get("service_account_key") {
             diags.error_help(
                 &key.loc,
                 "`service_account_path` and `service_account_key` are both set",
                 "keep one of them",
             );
         }
+        let anonymous = peek_or(f, "anonymous", false) == Some(true);
+        if (path || key || anonymous)
+            && let Some(auth) = f.entry("auth")
+        {
+            diags.error_help(
+                &auth.key_loc,
+                "`auth` and faucet's own credential keys are both set",
+                "keep `auth`, or `service_account_path` / `service_account_key` / `anonymous`",
+            );
+        }
+        one_endpoint(f, "storage_host", diags);
         plain_http(f, "a local emulator", diags);
         true
+    }
+}
+
+/// `endpoint_url` and faucet-stream's name of it (`alias`) are not both set.
+fn one_endpoint(f: &mut Fields<'_>, alias: &'static str, diags: &mut Diagnostics) {
+    if f.get("endpoint_url").is_some()
+        && let Some(other) = f.entry(alias)
+    {
+        diags.error_help(
+            &other.key_loc,
+            format!("`endpoint_url` and `{alias}` are both set"),
+            format!("`{alias}` is faucet-stream's name of `endpoint_url`: keep one of them"),
+        );
     }
 }
 
 impl Checks for Azure {
     /// One kind of credentials, plain http, and an endpoint the emulator ignores.
     fn check(f: &mut Fields<'_>, diags: &mut Diagnostics) -> bool {
-        if f.get("access_key").is_some()
-            && let Some(sas) = f.get("sas_token")
-        {
+        let access_key = f.get("access_key").is_some();
+        if access_key && let Some(sas) = f.get("sas_token") {
             diags.error_help(&sas.loc, "`access_key` and `sas_token` are both set", "keep one of them");
         }
+        if (access_key || f.get("sas_token").is_some())
+            && let Some(auth) = f.entry("auth")
+        {
+            diags.error_help(
+                &auth.key_loc,
+                "`auth` and faucet's own credential keys are both set",
+                "keep `auth`, or `access_key` / `sas_token`",
+            );
+        }
+        one_endpoint(f, "endpoint", diags);
         plain_http(f, "a local emulator", diags);
         if peek_or(f, "use_emulator", false) == Some(true)
             && let Some(endpoint) = f.get("endpoint_url")

@@ -28,14 +28,25 @@ impl Setting for FileFormat {
     fn read(node: &Node, key: &'static str, diags: &mut Diagnostics) -> Option<Self> {
         // faucet-stream's other formats are named in the help of a typo, and
         // reported as not supported yet.
-        let choices = &["json_lines", "jsonl", "csv", "json_array", "raw_text", "parquet"];
+        let choices = &[
+            "json_lines",
+            "jsonl",
+            "csv",
+            "json_array",
+            "raw_text",
+            "parquet",
+            "xml",
+            "xlsx",
+            "avro",
+            "orc",
+        ];
         match one_of(node, key, choices, diags)? {
             "json_lines" | "jsonl" => Some(FileFormat::JsonLines),
             "csv" => Some(FileFormat::Csv),
             later => {
                 diags.error_help(
                     &node.loc,
-                    format!("`{key}: {later}` is not supported yet"),
+                    format!("`{key}: {later}` is not supported by faucet yet"),
                     "use `json_lines` or `csv`",
                 );
                 None
@@ -100,45 +111,64 @@ choice! {
     }
 }
 
-/// A source's `compression`: every object's, or `auto` to pick it per object
-/// by extension.
+/// A `compression`: every object's, or `auto` to pick it by the object's
+/// name, as faucet-stream does: a source by each object's extension, a sink
+/// by its `file_extension` (`.gz` gzip, `.zst` zstd, else none).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SourceCompression {
+pub enum ObjectCompression {
     /// By extension: `.gz` gzip, `.zst` zstd, else plain.
     Auto,
     /// Every object's.
     Every(Codec),
 }
 
-impl SourceCompression {
+impl ObjectCompression {
     /// The values, as written in a config.
     const VALUES: &'static [&'static str] = &["auto", "none", "gzip", "zstd"];
+
+    /// The codec a sink writes objects named `…{extension}` with
+    /// (faucet-stream's `CompressionConfig::resolve`).
+    pub(crate) fn for_extension(self, extension: Option<&str>) -> Codec {
+        match self {
+            ObjectCompression::Every(codec) => codec,
+            ObjectCompression::Auto => {
+                let name = extension.unwrap_or(".jsonl").to_ascii_lowercase();
+                if name.ends_with(".gz") {
+                    Codec::Gzip
+                } else if name.ends_with(".zst") {
+                    Codec::Zstd
+                } else {
+                    Codec::None
+                }
+            }
+        }
+    }
 }
 
-impl Setting for SourceCompression {
+impl Setting for ObjectCompression {
     const KIND: Kind = Kind::OneOf(Self::VALUES);
 
     fn read(node: &Node, key: &'static str, diags: &mut Diagnostics) -> Option<Self> {
         Some(match one_of(node, key, Self::VALUES, diags)? {
-            "none" => SourceCompression::Every(Codec::None),
-            "gzip" => SourceCompression::Every(Codec::Gzip),
-            "zstd" => SourceCompression::Every(Codec::Zstd),
-            _ => SourceCompression::Auto,
+            "none" => ObjectCompression::Every(Codec::None),
+            "gzip" => ObjectCompression::Every(Codec::Gzip),
+            "zstd" => ObjectCompression::Every(Codec::Zstd),
+            _ => ObjectCompression::Auto,
         })
     }
 
     /// The runtime's `Option<Codec>`: `None` picks by extension.
     fn emit(&self, g: &Gen) -> TokenStream {
         match self {
-            SourceCompression::Auto => option(None),
-            SourceCompression::Every(codec) => option(Some(codec.emit(g))),
+            ObjectCompression::Auto => option(None),
+            ObjectCompression::Every(codec) => option(Some(codec.emit(g))),
         }
     }
 
     fn to_json(&self) -> serde_json::Value {
         match self {
-            SourceCompression::Auto => "auto".into(),
-            SourceCompression::Every(codec) => codec.to_json(),
+            ObjectCompression::Auto => "auto".into(),
+            ObjectCompression::Every(codec) => codec.to_json(),
         }
     }
 }
@@ -154,16 +184,30 @@ impl Setting for SinkFormat {
     const KIND: Kind = Kind::OneOf(&["json_lines", "jsonl"]);
 
     fn read(node: &Node, key: &'static str, diags: &mut Diagnostics) -> Option<Self> {
-        match one_of(node, key, &["json_lines", "jsonl", "parquet"], diags)? {
-            "parquet" => {
+        // faucet-stream's other sink formats are named in the help of a typo,
+        // and reported as not supported yet.
+        let choices = &[
+            "json_lines",
+            "jsonl",
+            "parquet",
+            "json_array",
+            "csv",
+            "xml",
+            "xlsx",
+            "avro",
+            "raw_text",
+            "auto",
+        ];
+        match one_of(node, key, choices, diags)? {
+            "json_lines" | "jsonl" => Some(SinkFormat::JsonLines),
+            later => {
                 diags.error_help(
                     &node.loc,
-                    format!("`{key}: parquet` is not supported yet"),
+                    format!("`{key}: {later}` is not supported by faucet yet"),
                     "use `json_lines`",
                 );
                 None
             }
-            _ => Some(SinkFormat::JsonLines),
         }
     }
 

@@ -84,3 +84,33 @@ impl Setting for NameStem {
         self.0.as_str().into()
     }
 }
+
+/// A sink's `file_extension`: the end of every object's name, as written
+/// (`.jsonl`, `.jsonl.gz`), so it cannot hold `/` or glob characters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FileExtension(pub String);
+
+impl Setting for FileExtension {
+    const KIND: Kind = Kind::Str;
+
+    fn read(node: &Node, key: &'static str, diags: &mut Diagnostics) -> Option<Self> {
+        let s = plain_string(node, key, diags)?;
+        if s.is_empty() || s.contains(['/', '\\', '\0', '*', '?']) {
+            diags.error_help(
+                &node.loc,
+                format!("invalid `{key}` {s:?}"),
+                "write the end of the object names, such as `.jsonl` or `.jsonl.gz`, without `/`",
+            );
+            return None;
+        }
+        Some(FileExtension(s))
+    }
+
+    fn emit(&self, _: &Gen) -> TokenStream {
+        string(&self.0)
+    }
+
+    fn to_json(&self) -> serde_json::Value {
+        self.0.as_str().into()
+    }
+}

@@ -8,6 +8,7 @@
 //! multipart part size; each key is declared once, and each type's spec is
 //! laid out from these groups below.
 
+pub mod auth;
 pub mod backends;
 pub mod formats;
 pub mod keys;
@@ -16,8 +17,8 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use self::backends::{Azure, File, Gcs, LargeParts, Memory, S3, SmallParts, Store};
-use self::formats::{Codec, FileFormat, SinkFormat, SourceCompression, SourceFormat};
-use self::keys::{NameStem, Prefix};
+use self::formats::{FileFormat, ObjectCompression, SinkFormat, SourceFormat};
+use self::keys::{FileExtension, NameStem, Prefix};
 use super::common::{InputLimits, OnParseError};
 use super::registry::Connector;
 use crate::diag::{Diagnostics, Loc};
@@ -41,8 +42,8 @@ settings! {
         /// How objects are decoded.
         format: Checked<SourceFormat>,
         /// `auto` picks by extension (`.gz`, `.zst`).
-        compression: SourceCompression = SourceCompression::Auto,
-        /// Records per page.
+        compression: ObjectCompression = ObjectCompression::Auto,
+        /// Records per page. `0`: the whole input in one page (within `max_page_bytes`).
         batch_size: BatchSize = 1000,
         /// A malformed row or line fails the run, goes to the dead-letter queue, or is skipped.
         on_parse_error: OnParseError = OnParseError::Fail,
@@ -51,7 +52,10 @@ settings! {
         /// Accepted for faucet-stream compatibility; objects are handled one at a time.
         concurrency: Option<Concurrency>,
     }
-    not_yet: ["max_objects", "verify_length", "verify_checksum"]
+    not_yet: [
+        "max_objects", "verify_length", "verify_checksum", "include", "object_keys", "max_object_bytes",
+        "csv", "excel", "xml", "avro", "orc", "parquet",
+    ]
 }
 
 settings! {
@@ -64,19 +68,25 @@ settings! {
         /// Written format.
         format: SinkFormat = SinkFormat::JsonLines,
         /// Object compression.
-        compression: Codec = Codec::None,
+        compression: ObjectCompression = ObjectCompression::Auto,
+        /// The objects' name ending, as written (`.jsonl.gz`); default `.jsonl`
+        /// with the codec's suffix (`.jsonl.gz`, `.jsonl.zst`).
+        file_extension: Option<FileExtension>,
         /// Records per object.
         max_records_per_file: Int<1, 1_000_000_000> = 100_000,
         /// Bytes per object.
         max_bytes_per_file: Int<1024, { 5 << 40 }> = 128u64 << 20,
     }
-    not_yet: ["file_extension"]
+    not_yet: [
+        "path", "if_exists", "mode", "write_mode", "csv", "excel", "xml", "avro",
+        "parquet", "json_lines", "encryption", "scratch_dir",
+    ]
 }
 
 settings! {
     /// How records are handed to a sink.
     pub struct SinkWrites("objects.sink_writes") {
-        /// Rows per write.
+        /// Rows per write. `0`: each page in one write, as it comes.
         batch_size: BatchSize = 1000,
         /// Accepted for faucet-stream compatibility; objects are handled one at a time.
         concurrency: Option<Concurrency>,
@@ -348,7 +358,9 @@ impl ObjectSink {
         let store = self.store.config(g);
         let prefix = objects.prefix.emit(g);
         let name = objects.name.emit(g);
-        let compression = objects.compression.emit(g);
+        let extension = objects.file_extension.as_ref().map(|e| e.0.as_str());
+        let compression = objects.compression.for_extension(extension).emit(g);
+        let file_extension = objects.file_extension.emit(g);
         let max_records = objects.max_records_per_file.emit(g);
         let max_bytes = objects.max_bytes_per_file.emit(g);
         let part_size = int_lit(self.part_size);
@@ -359,6 +371,7 @@ impl ObjectSink {
                 prefix: #prefix,
                 name: #name,
                 compression: #compression,
+                file_extension: #file_extension,
                 max_records_per_file: #max_records,
                 max_bytes_per_file: #max_bytes,
                 part_size: #part_size,

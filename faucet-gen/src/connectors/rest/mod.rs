@@ -41,9 +41,12 @@ settings! {
         compat: Flatten<Compat>,
     }
     not_yet: [
-        "query_params_multi", "name", "schema", "partition_concurrency", "tls", "response_format",
+        "query_params_multi", "schema", "partition_concurrency", "tls", "response_format",
         "csv_delimiter", "csv_has_headers", "excel_sheet", "excel_header_row", "replication_bind",
-        "odata", "decode", "async_job", "window",
+        "odata", "decode", "async_job", "window", "trusted_hosts", "allow_missing_records_path",
+        "allow_repeated_pages", "assume_ordered", "retry_on_response", "on_missing_key", "requests",
+        "csv_quote", "csv_null_values", "drop_key_prefixes", "record_ancestors", "records_multi",
+        "op_field", "records_route", "persist_cursor", "discovery",
     ]
 }
 
@@ -93,6 +96,8 @@ settings! {
         replication: Incremental,
         /// Credentials.
         auth: Auth,
+        /// The stream's name, in the log line that ends each run's pagination.
+        name: Option<String>,
     }
 }
 

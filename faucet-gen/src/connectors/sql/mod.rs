@@ -617,7 +617,11 @@ impl Setting for Mode {
 
     fn read(node: &Node, key: &'static str, diags: &mut Diagnostics) -> Option<Self> {
         if matches!(&node.value, Value::Str(s) if s == "overwrite") {
-            diags.error(&node.loc, "`write_mode: overwrite` is not supported by faucet's database sinks yet");
+            diags.error_help(
+                &node.loc,
+                "`write_mode: overwrite` is not supported by faucet yet (database sinks)",
+                "use `append`, `upsert` or `delete`",
+            );
             return None;
         }
         WriteMode::read(node, key, diags).map(Mode)
@@ -749,7 +753,7 @@ settings! {
         /// the build knows the table and the records' fields, a field with no
         /// column is a build error unless this is `drop` or `add_column`.
         unmapped_fields: Dependent<UnmappedFields>,
-        /// Records per page or write.
+        /// Rows per write. `0`: each page in one write, as it comes.
         batch_size: BatchSize = 1000,
         /// How records change the table.
         write_mode: Mode = WriteMode::Append,

@@ -14,7 +14,7 @@ use crate::diag::{Diagnostics, Loc};
 use crate::emit::Gen;
 use crate::load::Node;
 use crate::read::Fields;
-use crate::settings::values::BatchSize;
+use crate::settings::values::PageSize;
 use crate::settings::{Flatten, settings};
 use crate::spec::Spec;
 
@@ -26,7 +26,7 @@ settings! {
         /// Accepted for faucet-stream compatibility; one connection is used.
         max_connections: MaxConnections,
     }
-    not_yet: ["shard"]
+    not_yet: ["shard", "read_timeout_secs", "json_big_numbers", "net_write_timeout_secs", "replication", "state_key"]
 }
 
 settings! {
@@ -39,7 +39,7 @@ settings! {
         /// A growing column: each run reads rows past the last bookmark.
         replication_key: Option<Name<PgNames>>,
         /// Records per page or write.
-        batch_size: BatchSize = 1000,
+        batch_size: PageSize = 1000,
     }
 }
 
@@ -51,7 +51,7 @@ settings! {
         /// Accepted for faucet-stream compatibility; one connection is used.
         max_connections: MaxConnections,
     }
-    not_yet: ["scope"]
+    not_yet: ["scope", "rollback", "write_timeout_secs", "binary_encoding"]
 }
 
 settings! {

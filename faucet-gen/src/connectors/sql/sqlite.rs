@@ -6,8 +6,8 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::{
-    ColumnMapping, Name, Scalars, SqliteNames, TableWrite, check_unmapped, check_writes, unfilterable, value,
-    whole_query,
+    ColumnMapping, MaxConnections, Name, Scalars, SqliteNames, TableWrite, check_unmapped, check_writes,
+    unfilterable, value, whole_query,
 };
 use crate::connectors::registry::Connector;
 use crate::diag::{Diagnostics, Loc};
@@ -15,14 +15,26 @@ use crate::emit::{Gen, string};
 use crate::load::{Node, Value};
 use crate::read::{Fields, one_of, text_in};
 use crate::settings::checks::alone;
-use crate::settings::values::BatchSize;
+use crate::settings::values::PageSize;
 use crate::settings::{Flatten, Nested, Part, Setting, settings};
 use crate::spec::{Kind, Spec};
 use crate::text::{Encode, Text};
 
 settings! {
     /// A SQLite query or table, read in pages (the file is opened read-only).
-    pub struct SqliteSource("source.sqlite") => sql::SqliteSourceConfig {
+    pub struct SqliteSource("source.sqlite") {
+        /// What the runtime reads.
+        source: Flatten<SqliteSourceConfig>,
+        /// faucet-stream's pool size; faucet reads through one connection,
+        /// all one cursor ever uses, which every size allows.
+        max_connections: MaxConnections,
+    }
+    not_yet: ["shard", "sandbox"]
+}
+
+settings! {
+    /// The `sqlite` source's settings the runtime takes.
+    pub struct SqliteSourceConfig("source.sqlite.config") => sql::SqliteSourceConfig {
         /// `sqlite://path/to/file.db`.
         database_url: FileUrl,
         /// A query (with `params`) or a table.
@@ -30,14 +42,26 @@ settings! {
         /// A growing column: each run reads rows past the last bookmark.
         replication_key: Option<Name<SqliteNames>>,
         /// Records per page or write.
-        batch_size: BatchSize = 1000,
+        batch_size: PageSize = 1000,
     }
-    not_yet: ["max_connections"]
 }
 
 settings! {
     /// A SQLite table: appends, upserts or deletes by key, one transaction per batch.
-    pub struct SqliteSink("sink.sqlite") => sql::SqliteSinkConfig {
+    pub struct SqliteSink("sink.sqlite") {
+        /// What the runtime writes.
+        sink: Flatten<SqliteSinkConfig>,
+        /// faucet-stream's pool size; faucet writes through one connection,
+        /// one transaction per batch as SQLite's single writer allows, which
+        /// every size allows.
+        max_connections: MaxConnections,
+    }
+    not_yet: ["busy_timeout_secs", "rollback"]
+}
+
+settings! {
+    /// The `sqlite` sink's settings the runtime takes.
+    pub struct SqliteSinkConfig("sink.sqlite.config") => sql::SqliteSinkConfig {
         /// `sqlite://path/to/file.db` (created if missing).
         database_url: DatabaseUrl,
         /// The target table.
@@ -47,7 +71,6 @@ settings! {
         /// What batches do to the table.
         write: Flatten<TableWrite<SqliteNames>>,
     }
-    not_yet: ["max_connections"]
 }
 
 /// The sink's `database_url`: `sqlite://file.db`, `sqlite:file.db` or
@@ -250,7 +273,7 @@ impl Connector for SqliteSource {
             "sqlite",
             "`sqlite` source",
             loc,
-            self.config(g),
+            self.source.0.config(g),
             quote!(#rt::connectors::sql::sqlite::SqliteSource::new(config)),
         )
     }
@@ -331,7 +354,8 @@ impl Connector for SqliteSink {
         f.finish(diags);
         let writes = check_writes::<SqliteNames>(config, json_mapping, JSON_MAPPING_APPENDS, false, diags);
         let mut sink = sink.filter(|_| unmapped && writes)?;
-        sink.write.0.settle(sink.column_mapping.0 == ColumnMapping::AutoMap);
+        let s = &mut sink.sink.0;
+        s.write.0.settle(s.column_mapping.0 == ColumnMapping::AutoMap);
         Some(sink)
     }
 
@@ -341,7 +365,7 @@ impl Connector for SqliteSink {
             "sqlite",
             "`sqlite` sink",
             loc,
-            self.config(g),
+            self.sink.0.config(g),
             quote!(#rt::connectors::sql::sqlite::SqliteSink::new(config)),
         )
     }

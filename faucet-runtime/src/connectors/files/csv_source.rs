@@ -638,7 +638,8 @@ impl<R: RecordType> Source for CsvSource<R> {
         let Some(State { files, rows, current, finished, stopped }) = self.state.as_mut() else {
             return Ok(None);
         };
-        let batch_size = config.batch_size.max(1);
+        // `0` (no batching): the whole input in one page, within `max_page_bytes`.
+        let batch_size = if config.batch_size == 0 { usize::MAX } else { config.batch_size };
         let mut page = Page { records: Vec::with_capacity(batch_size.min(4096)), ..Page::default() };
         let mut count = 0;
         // Input bytes of the page's rows.

@@ -1,4 +1,5 @@
-//! The `jsonl` sink: one compact JSON object per line, appended to a local file.
+//! The `jsonl` sink: one compact JSON object per line (or pretty-printed over
+//! several, with `pretty`), appended to a local file.
 //!
 //! Crash safety: [`Sink::flush`] syncs the file and returns `{"len": N}`; a
 //! resumed run's [`Sink::open`] truncates the file back to `N`, so lines written
@@ -87,6 +88,9 @@ impl<R: RecordType> Writes<R> for JsonlSink {
             .ok_or_else(|| FaucetError::sink("the `jsonl` sink was written to before it was opened"))?;
         let (keys, members) = (&mut self.keys, &mut self.members);
         let (written, failures) = match R::as_json_slice(batch) {
+            _ if self.config.pretty => write_lines(writer, &mut self.lines, batch, |line, record| {
+                serde_json::to_writer_pretty(line, record)
+            }),
             Some(json) => write_lines(writer, &mut self.lines, json, |line, record| {
                 json_line::write_record(line, record, keys);
                 Ok(())
@@ -172,6 +176,23 @@ mod tests {
         );
         assert_eq!(checkpoint, json!({"len": text.len()}));
         assert_eq!(checkpoint["len"].as_u64(), Some(std::fs::metadata(&path).unwrap().len()));
+    }
+
+    #[tokio::test]
+    async fn pretty_writes_each_record_indented_then_a_newline() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pretty.jsonl");
+        let mut config = JsonlSinkConfig::new(path.to_str().unwrap());
+        config.pretty = true;
+        let mut sink = JsonlSink::new(config);
+        sink.open(OpenContext { scope: "p::row-0", checkpoint: None }).await.unwrap();
+        let batch = vec![json!({"id": 1, "tags": ["x"]}), json!({"id": 2})];
+        sink.write_batch(&batch, TOKEN).await.unwrap();
+        sink.flush().await.unwrap();
+        let expected: String =
+            batch.iter().map(|r| format!("{}\n", serde_json::to_string_pretty(r).unwrap())).collect();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), expected);
+        assert!(expected.starts_with("{\n  \"id\": 1,\n  \"tags\": [\n    \"x\"\n  ]\n}\n{"));
     }
 
     #[tokio::test]

@@ -288,7 +288,8 @@ impl<R: RecordType> Source for JsonlSource<R> {
         let Some(State { files, current, carry, finished, stopped }) = self.state.as_mut() else {
             return Ok(None);
         };
-        let batch_size = self.config.batch_size.max(1);
+        // `0` (no batching): the whole input in one page, within `max_page_bytes`.
+        let batch_size = if self.config.batch_size == 0 { usize::MAX } else { self.config.batch_size };
         let mode = self.config.on_parse_error;
         let limits = self.config.limits;
         let mut page = Page { records: Vec::with_capacity(batch_size.min(4096)), ..Page::default() };
@@ -411,6 +412,17 @@ mod tests {
             assert_eq!(sizes, expected, "page sizes after page {i}");
         }
         all_pages
+    }
+
+    /// `batch_size: 0` (faucet-stream's "no batching"): the whole input in one page.
+    #[tokio::test]
+    async fn a_batch_size_of_zero_reads_the_whole_input_into_one_page() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("in.jsonl");
+        let lines: String = (0..2500).map(|i| format!("{{\"id\":{i}}}\n")).collect();
+        std::fs::write(&path, lines).unwrap();
+        let all = pages(&mut source(&path, 0), None).await.unwrap();
+        assert_eq!(all.iter().map(|p| p.records.len()).collect::<Vec<_>>(), [2500]);
     }
 
     #[tokio::test]

@@ -117,6 +117,8 @@ struct Run {
     next: Option<Position>,
     /// Pages yielded in this run.
     pages: u64,
+    /// Records yielded in this run.
+    records: u64,
     /// Hashes of every position requested in this run (loop guard).
     seen: std::collections::HashSet<u64>,
     /// Hash of the previous page's body (loop guard).
@@ -165,6 +167,7 @@ impl RestSource {
         self.run = Some(Run {
             next: Some(next),
             pages: 0,
+            records: 0,
             seen: Default::default(),
             last_body: None,
             empty_pages: 0,
@@ -177,7 +180,10 @@ impl RestSource {
 
     /// Ends pagination: a last empty page carries the `null` position when the
     /// previous bookmark still pointed further.
-    fn finish(run: &mut Run) -> Option<Page> {
+    fn finish(run: &mut Run, name: Option<&str>) -> Option<Page> {
+        if !run.finished {
+            completed(run, name);
+        }
         run.finished = true;
         run.next = None;
         if !run.pending {
@@ -186,6 +192,16 @@ impl RestSource {
         run.pending = false;
         Some(Page { bookmark: Some(bookmark(None, run.filter.as_ref())), ..Page::default() })
     }
+}
+
+/// Logs the end of a run's pagination with the stream's `name`, as faucet-stream does.
+fn completed(run: &Run, name: Option<&str>) {
+    tracing::info!(
+        stream = name.unwrap_or("(unnamed)"),
+        records = run.records,
+        pages = run.pages,
+        "rest: fetch complete"
+    );
 }
 
 fn bookmark(next: Option<&Position>, filter: Option<&Filter>) -> Value {
@@ -238,10 +254,10 @@ impl Source for RestSource {
             return Ok(None);
         }
         let Some(position) = run.next.take() else {
-            return Ok(Self::finish(run));
+            return Ok(Self::finish(run, self.config.name.as_deref()));
         };
         if self.config.max_pages.is_some_and(|max| run.pages >= max) {
-            return Ok(Self::finish(run));
+            return Ok(Self::finish(run, self.config.name.as_deref()));
         }
         run.seen.insert(position.fingerprint());
         let number = run.pages + 1;
@@ -255,7 +271,7 @@ impl Source for RestSource {
             Outcome::Page(fetched) => fetched,
             Outcome::Tolerated(status) => {
                 tracing::debug!(page = number, status, "rest: tolerated status; pagination ends");
-                return Ok(Self::finish(run));
+                return Ok(Self::finish(run, self.config.name.as_deref()));
             }
         };
         let Fetched { body, link } = fetched;
@@ -266,7 +282,7 @@ impl Source for RestSource {
                 url = %request.display_url(),
                 "rest: the response repeats the previous page; pagination ends without yielding it again"
             );
-            return Ok(Self::finish(run));
+            return Ok(Self::finish(run, self.config.name.as_deref()));
         }
         run.last_body = Some(hash);
         let mut value: Value = serde_json::from_slice(&body).map_err(|e| {
@@ -313,11 +329,15 @@ impl Source for RestSource {
             filter.apply(&mut records);
         }
         run.pages = number;
+        run.records += records.len() as u64;
         run.pending = next.is_some();
         let bm = bookmark(next.as_ref(), run.filter.as_ref());
         match next {
             Some(next) => run.next = Some(next),
-            None => run.finished = true,
+            None => {
+                completed(run, self.config.name.as_deref());
+                run.finished = true;
+            }
         }
         Ok(Some(Page { records, bookmark: Some(bm), ..Page::default() }))
     }

@@ -275,6 +275,12 @@ async fn page_number_and_offset() {
 /// Collects the log lines of this thread's code while the guard lives. The
 /// tests using it run on a current-thread runtime, so the source logs here.
 fn capture_logs() -> (tracing::subscriber::DefaultGuard, Arc<Mutex<Vec<u8>>>) {
+    capture_logs_at(tracing::Level::WARN)
+}
+
+/// [`capture_logs`] at `level`. The callsites' interest is rebuilt with the
+/// subscriber in place: other tests' threads may have registered them first.
+fn capture_logs_at(level: tracing::Level) -> (tracing::subscriber::DefaultGuard, Arc<Mutex<Vec<u8>>>) {
     #[derive(Clone)]
     struct Buffer(Arc<Mutex<Vec<u8>>>);
     impl std::io::Write for Buffer {
@@ -289,11 +295,31 @@ fn capture_logs() -> (tracing::subscriber::DefaultGuard, Arc<Mutex<Vec<u8>>>) {
     let buffer: Arc<Mutex<Vec<u8>>> = Arc::default();
     let writer = Buffer(buffer.clone());
     let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::WARN)
+        .with_max_level(level)
         .with_ansi(false)
         .with_writer(move || writer.clone())
         .finish();
-    (tracing::subscriber::set_default(subscriber), buffer)
+    let guard = tracing::subscriber::set_default(subscriber);
+    tracing::callsite::rebuild_interest_cache();
+    (guard, buffer)
+}
+
+#[tokio::test]
+async fn the_end_of_pagination_is_logged_with_the_stream_name() {
+    let (_guard, logs) = capture_logs_at(tracing::Level::INFO);
+    let (base, _) = serve(|_, _| ok(json!({"data": [{"id": 1}, {"id": 2}]}))).await;
+    let mut c = config(&base, "/users");
+    c.records_path = Some("$.data".into());
+    c.name = Some("users".into());
+    let pages = all_pages(&mut RestSource::new(c.clone()).unwrap(), None).await.unwrap();
+    assert_eq!(pages.len(), 1);
+    let line = logged(&logs);
+    assert!(line.contains("rest: fetch complete stream=\"users\" records=2 pages=1"), "{line}");
+
+    // Without a name, as faucet-stream prints it.
+    c.name = None;
+    all_pages(&mut RestSource::new(c).unwrap(), None).await.unwrap();
+    assert!(logged(&logs).contains("stream=\"(unnamed)\""), "{}", logged(&logs));
 }
 
 fn logged(buffer: &Arc<Mutex<Vec<u8>>>) -> String {

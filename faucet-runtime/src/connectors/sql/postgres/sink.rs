@@ -799,7 +799,12 @@ impl PostgresSink {
     }
 
     fn statement(&self, table: &str, targets: Vec<Target>, kind: Kind, part: u32) -> Statement {
-        let per_statement = (MAX_PARAMS / targets.len().max(1)).clamp(1, self.config.write.batch_size.max(1));
+        // A `batch_size` of 0 (no batching) leaves only the parameter limit.
+        let batch = match self.config.write.batch_size {
+            0 => usize::MAX,
+            n => n,
+        };
+        let per_statement = (MAX_PARAMS / targets.len().max(1)).clamp(1, batch);
         Statement { table: table.to_owned(), targets, kind, per_statement, part }
     }
 

@@ -13,7 +13,7 @@ use super::common::{CsvOptions, InputLimits, OnParseError, SinkPath, SourcePath}
 use super::csv::{CsvSink, CsvSource};
 use super::jsonl::{JsonlSink, JsonlSource};
 use super::object_store::Concurrency;
-use super::object_store::formats::{Codec, SourceCompression};
+use super::object_store::formats::{Codec, ObjectCompression};
 use crate::diag::{Diagnostics, Loc};
 use crate::emit::Gen;
 use crate::load::{Node, Value};
@@ -35,7 +35,7 @@ settings! {
         /// `auto` (by the path's extension: `.csv`, `.jsonl`, `.ndjson`), `csv` or `json_lines`.
         format: Format = Format::Auto,
         /// `auto` or `none`: compressed files (`.gz`, `.zst`) are not supported here yet.
-        compression: SourceCompression = SourceCompression::Auto,
+        compression: ObjectCompression = ObjectCompression::Auto,
         /// The CSV dialect, for CSV files.
         csv: Option<Nested<FileCsv>>,
         /// Records per page.
@@ -69,7 +69,7 @@ settings! {
         /// `auto` (by the path's extension: `.csv`, `.jsonl`, `.ndjson`), `csv` or `json_lines`.
         format: Format = Format::Auto,
         /// `auto` or `none`: compressed output (`.gz`, `.zst`) is not supported here yet.
-        compression: SourceCompression = SourceCompression::Auto,
+        compression: ObjectCompression = ObjectCompression::Auto,
         /// An existing file is replaced (`replace`, or `overwrite`) or appended to (`append`).
         if_exists: Option<IfExists>,
         /// faucet-stream's other name for `if_exists`.
@@ -309,13 +309,6 @@ pub(crate) fn read_sink(config: &Node, what: String, diags: &mut Diagnostics) ->
     if !c.create_dirs {
         ok &= not_yet(config, "create_dirs", "`create_dirs: false` (faucet always creates them)", diags);
     }
-    if c.json_lines.as_ref().is_some_and(|j| j.0.pretty) {
-        ok &= not_yet_at(
-            nested_loc(config, "json_lines", "pretty"),
-            "`json_lines.pretty: true` in the `file` sink",
-            diags,
-        );
-    }
     let path = c.path.text();
     ok &= plain_file(config, path, c.compression, diags);
     if path.as_literal().is_some_and(|p| p.contains("{part}")) {
@@ -341,7 +334,10 @@ pub(crate) fn read_sink(config: &Node, what: String, diags: &mut Diagnostics) ->
             append,
             batch_size: c.batch_size,
         }),
-        Written::Jsonl => OneFileSink::Jsonl(JsonlSink { path: c.path, append, batch_size: c.batch_size }),
+        Written::Jsonl => {
+            let pretty = c.json_lines.as_ref().is_some_and(|j| j.0.pretty);
+            OneFileSink::Jsonl(JsonlSink { path: c.path, append, batch_size: c.batch_size, pretty })
+        }
     })
 }
 
@@ -426,7 +422,7 @@ fn compressed_stem(name: &str) -> Option<&str> {
 
 /// Checks that the file is not compressed and not an `http(s)://` URL, both
 /// of which faucet does not read or write here yet.
-fn plain_file(config: &Node, path: &Text, compression: SourceCompression, diags: &mut Diagnostics) -> bool {
+fn plain_file(config: &Node, path: &Text, compression: ObjectCompression, diags: &mut Diagnostics) -> bool {
     let literal = match path.0.first() {
         Some(TextPart::Lit(first)) => first.to_ascii_lowercase(),
         _ => String::new(),
@@ -439,12 +435,12 @@ fn plain_file(config: &Node, path: &Text, compression: SourceCompression, diags:
         );
     }
     match compression {
-        SourceCompression::Every(codec @ (Codec::Gzip | Codec::Zstd)) => not_yet_at(
+        ObjectCompression::Every(codec @ (Codec::Gzip | Codec::Zstd)) => not_yet_at(
             value_loc(config, "compression"),
             &format!("`compression: {}` in the `file` connector with `path`", codec.as_str()),
             diags,
         ),
-        SourceCompression::Auto if matches!(path.0.last(), Some(TextPart::Lit(l)) if compressed_stem(&l.to_ascii_lowercase()).is_some()) =>
+        ObjectCompression::Auto if matches!(path.0.last(), Some(TextPart::Lit(l)) if compressed_stem(&l.to_ascii_lowercase()).is_some()) =>
         {
             diags.error_help(
                 &value_loc(config, "path"),

@@ -76,6 +76,7 @@ pub mod clock {
                 rate_limit: None,
                 replication: None,
                 auth: rt::config::rest::Auth::None,
+                name: None,
             };
             rt::gate_rest!(
                 "tests/codegen/clock.yaml:5:11: ", "`rest` source",
@@ -96,6 +97,7 @@ pub mod clock {
                     .resolve()?,
                 append: false,
                 batch_size: 1000,
+                pretty: false,
             };
             rt::gate_files!(
                 "tests/codegen/clock.yaml:14:17: ", "`jsonl` sink",

@@ -98,6 +98,7 @@ pub mod clock_matrix {
                     .resolve()?,
                 append: false,
                 batch_size: 1000,
+                pretty: false,
             };
             rt::gate_files!(
                 "tests/codegen/clock_matrix.yaml:4:17: ", "`jsonl` sink",
@@ -204,6 +205,7 @@ pub mod clock_matrix {
                     .resolve_with(parent)?,
                 append: false,
                 batch_size: 1000,
+                pretty: false,
             };
             rt::gate_files!(
                 "tests/codegen/clock_matrix.yaml:4:17: ", "`jsonl` sink",

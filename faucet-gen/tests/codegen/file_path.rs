@@ -47,6 +47,7 @@ pub mod file_path {
                 path: String::from("./out/records.jsonl"),
                 append: false,
                 batch_size: 250,
+                pretty: false,
             };
             rt::gate_files!(
                 "tests/codegen/file_path.yaml:26:11: ", "`jsonl` sink",

@@ -7,7 +7,7 @@ use super::registry::Connector;
 use crate::diag::{Diagnostics, Loc};
 use crate::emit::Gen;
 use crate::load::Node;
-use crate::settings::values::BatchSize;
+use crate::settings::values::{BatchSize, Int};
 use crate::settings::{choice, settings};
 use crate::spec::Spec;
 
@@ -41,8 +41,11 @@ settings! {
         format: StdoutFormat = StdoutFormat::JsonLines,
         /// Rows per write. `0`: each page in one write, as it comes.
         batch_size: BatchSize = 1000,
+        /// Flush the stream after every record (a live preview) instead of after each write.
+        flush_per_record: bool = false,
+        /// Print at most this many records in a run; later records are passed over, as in a preview.
+        max_records: Option<Int<0, { i64::MAX }>>,
     }
-    not_yet: ["flush_per_record", "max_records"]
 }
 
 impl Connector for StdoutSink {

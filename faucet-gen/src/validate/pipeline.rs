@@ -6,7 +6,7 @@ use crate::connectors::{SINK_BLOCK, SOURCE_BLOCK};
 use crate::diag::Diagnostics;
 use crate::ir;
 use crate::load::{Node, Value};
-use crate::read::{Fields, int_in, one_of, text};
+use crate::read::{Fields, boolean, int_in, one_of, text};
 use crate::spec::{Field, Kind, Spec, Variant};
 
 /// `pipeline:` (with `matrix:`, the template every row merges onto).
@@ -108,6 +108,12 @@ pub(crate) static DLQ: Spec = Spec {
         Field::opt("max_failures_total", Kind::Int(0, i64::MAX), "Fail the run when it has more failures."),
         Field::opt("include_original_payload", Kind::Bool, "Only `true`: every envelope carries the record.")
             .default("true"),
+        Field::opt(
+            "allow_duplicates_on_dlq_all",
+            Kind::Bool,
+            "faucet-stream's consent to duplicates under `dlq_all`. Accepted and not needed: faucet dead-letters only the batch the sink failed, never rows it wrote.",
+        )
+        .default("false"),
     ],
     variants: &[],
 };
@@ -233,6 +239,9 @@ fn dlq(node: &Node, diags: &mut Diagnostics) -> Option<ir::Dlq> {
                 "every envelope carries the failed record as `payload`",
             ),
         }
+    }
+    if let Some(n) = f.get("allow_duplicates_on_dlq_all") {
+        boolean(n, "allow_duplicates_on_dlq_all", diags);
     }
     f.finish(diags);
     Some(ir::Dlq {

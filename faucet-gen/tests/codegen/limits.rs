@@ -367,6 +367,8 @@ pub mod at_the_limits {
             destination: rt::config::stdout::Destination::Stdout,
             format: rt::config::stdout::StdoutFormat::JsonLines,
             batch_size: 1000,
+            flush_per_record: false,
+            max_records: None,
         });
         let pipeline = rt::Pipeline::new(source, sink).with_name(NAME);
         let pipeline = pipeline

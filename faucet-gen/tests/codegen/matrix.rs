@@ -267,6 +267,8 @@ pub mod matrix {
             destination: rt::config::stdout::Destination::Stdout,
             format: rt::config::stdout::StdoutFormat::JsonLines,
             batch_size: 1000,
+            flush_per_record: false,
+            max_records: None,
         });
         let pipeline = rt::Pipeline::new(source, sink).with_name(NAME);
         Ok(pipeline)

@@ -29,6 +29,10 @@ pub struct StdoutSinkConfig {
     pub format: StdoutFormat,
     /// Rows per write (default 1000); `0`: each page in one write, as it comes.
     pub batch_size: usize,
+    /// Flush the stream after every record instead of after each write.
+    pub flush_per_record: bool,
+    /// Print at most this many records in a run (`None`: all).
+    pub max_records: Option<u64>,
 }
 
 impl Default for StdoutSinkConfig {
@@ -37,6 +41,8 @@ impl Default for StdoutSinkConfig {
             destination: Destination::Stdout,
             format: StdoutFormat::JsonLines,
             batch_size: 1000,
+            flush_per_record: false,
+            max_records: None,
         }
     }
 }

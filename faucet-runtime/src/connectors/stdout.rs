@@ -20,12 +20,14 @@ pub struct StdoutSink {
     config: StdoutSinkConfig,
     /// The batch being rendered (reused across batches).
     buf: Vec<u8>,
+    /// Records printed so far, against `max_records`.
+    printed: u64,
 }
 
 impl StdoutSink {
     /// A sink for `config`.
     pub fn new(config: StdoutSinkConfig) -> Self {
-        StdoutSink { config, buf: Vec::new() }
+        StdoutSink { config, buf: Vec::new(), printed: 0 }
     }
 }
 
@@ -47,6 +49,33 @@ impl StdoutSink {
             Destination::Stdout => std::io::stdout().lock().write_all(bytes),
             Destination::Stderr => std::io::stderr().lock().write_all(bytes),
         }
+    }
+
+    /// Renders and prints `records`: in one write, or record by record, each
+    /// flushed, with `flush_per_record`.
+    fn print(&self, records: &[Record], buf: &mut Vec<u8>) -> std::io::Result<()> {
+        if !self.config.flush_per_record {
+            buf.clear();
+            render(self.config.format, records, buf).map_err(std::io::Error::from)?;
+            return self.write_out(buf);
+        }
+        for record in records {
+            buf.clear();
+            render(self.config.format, std::slice::from_ref(record), buf).map_err(std::io::Error::from)?;
+            match self.config.destination {
+                Destination::Stdout => {
+                    let mut out = std::io::stdout().lock();
+                    out.write_all(buf)?;
+                    out.flush()?;
+                }
+                Destination::Stderr => {
+                    let mut out = std::io::stderr().lock();
+                    out.write_all(buf)?;
+                    out.flush()?;
+                }
+            }
+        }
+        Ok(())
     }
 
     fn stream(&self) -> &'static str {
@@ -83,13 +112,14 @@ impl Sink for StdoutSink {
 impl<R: crate::RecordType> Writes<R> for StdoutSink {
     async fn write_batch(&mut self, batch: &[R], _token: CommitToken) -> Result<WriteOutcome> {
         let batch = &*crate::record::json_batch(batch);
+        // Past `max_records`, records are passed over: the run goes on, prints nothing more.
+        let room = self.config.max_records.map_or(u64::MAX, |max| max.saturating_sub(self.printed));
+        let shown = &batch[..batch.len().min(usize::try_from(room).unwrap_or(usize::MAX))];
         let mut buf = std::mem::take(&mut self.buf);
-        buf.clear();
-        let written = render(self.config.format, batch, &mut buf)
-            .map_err(std::io::Error::from)
-            .and_then(|()| self.write_out(&buf));
+        let printed = if shown.is_empty() { Ok(()) } else { self.print(shown, &mut buf) };
         self.buf = buf;
-        written.map_err(|e| FaucetError::sink(format!("writing to {}: {e}", self.stream())))?;
+        printed.map_err(|e| FaucetError::sink(format!("writing to {}: {e}", self.stream())))?;
+        self.printed += shown.len() as u64;
         Ok(WriteOutcome { written: batch.len() as u64, ..WriteOutcome::default() })
     }
 }
@@ -125,5 +155,22 @@ mod tests {
         assert!(outcome.failures.is_empty() && !outcome.already_committed);
         assert_eq!(sink.flush().await.unwrap(), None);
         assert_eq!(sink.batch_size(), 1000);
+    }
+
+    #[tokio::test]
+    async fn stops_printing_at_max_records_and_flushes_per_record() {
+        let config = StdoutSinkConfig {
+            destination: Destination::Stderr,
+            flush_per_record: true,
+            max_records: Some(3),
+            ..StdoutSinkConfig::default()
+        };
+        let mut sink = StdoutSink::new(config);
+        let batch = [json!({"stdout_max": 1}), json!({"stdout_max": 2})];
+        for seq in 1..=3 {
+            let outcome = sink.write_batch(&batch, CommitToken { seq, part: 0 }).await.unwrap();
+            assert_eq!(outcome.written, 2, "passed-over records still count as handled");
+        }
+        assert_eq!(sink.printed, 3);
     }
 }

@@ -257,7 +257,8 @@ pub(crate) fn read_source(config: &Node, what: String, diags: &mut Diagnostics) 
     }
     let path = c.path.text();
     ok &= plain_file(config, path, c.compression, diags);
-    let format = resolve(config, path, c.format, diags);
+    // A recursive `path` names a directory, reported above: its format is no further error.
+    let format = if c.recursive { None } else { resolve(config, path, c.format, diags) };
     let csv = dialect(config, c.csv.as_ref(), diags);
     let (format, csv) = (format.filter(|_| ok)?, csv?);
     Some(match format {

@@ -2,7 +2,7 @@ faucet_runtime::faucet! {
     name: orders,
     pipeline: {
         source: { type: csv, config: { pathh: "orders.csv" } },
-        sink: { type: jsonl, config: { path: "out.jsonl", batch_size: 0 } },
+        sink: { type: jsonl, config: { path: "out.jsonl", batch_size: 2000000 } },
     }
 }
 

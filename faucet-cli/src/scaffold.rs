@@ -188,11 +188,19 @@ faucet-gen = {generator}
 // `example::pipeline()` to add Rust-side transforms, and `example::NAME`.
 faucet_runtime::include_pipeline!("example");
 
+/// Runs the pipeline; an error is printed as its message and the exit code is 1.
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {{
-    let report = example::run().await?;
-    println!("{{report}}");
-    Ok(())
+async fn main() -> std::process::ExitCode {{
+    match example::run().await {{
+        Ok(report) => {{
+            println!("{{report}}");
+            std::process::ExitCode::SUCCESS
+        }}
+        Err(error) => {{
+            eprintln!("{name}: {{error}}");
+            std::process::ExitCode::FAILURE
+        }}
+    }}
 }}
 "#
     );

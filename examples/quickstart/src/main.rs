@@ -7,8 +7,22 @@
 faucet_runtime::include_pipeline!("orders_to_sqlite");
 faucet_runtime::include_pipeline!("orders_to_jsonl");
 
+use std::process::ExitCode;
+
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> ExitCode {
+    // An error is printed as its message (not as a `Debug` struct) and the
+    // process exits non-zero, as a command-line tool should.
+    match run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("quickstart: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
     // The pipelines' paths are relative to this example's directory (its tests
     // point it at a scratch copy instead).
     let workdir = std::env::var_os("QUICKSTART_WORKDIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into());

@@ -44,10 +44,11 @@ fn render(format: StdoutFormat, records: &[Record], out: &mut Vec<u8>) -> serde_
 }
 
 impl StdoutSink {
-    fn write_out(&self, bytes: &[u8]) -> std::io::Result<()> {
+    /// Runs `f` on the locked destination stream, so no other line can split a write.
+    fn with_stream<T>(&self, f: impl FnOnce(&mut dyn Write) -> std::io::Result<T>) -> std::io::Result<T> {
         match self.config.destination {
-            Destination::Stdout => std::io::stdout().lock().write_all(bytes),
-            Destination::Stderr => std::io::stderr().lock().write_all(bytes),
+            Destination::Stdout => f(&mut std::io::stdout().lock()),
+            Destination::Stderr => f(&mut std::io::stderr().lock()),
         }
     }
 
@@ -57,23 +58,15 @@ impl StdoutSink {
         if !self.config.flush_per_record {
             buf.clear();
             render(self.config.format, records, buf).map_err(std::io::Error::from)?;
-            return self.write_out(buf);
+            return self.with_stream(|out| out.write_all(buf));
         }
         for record in records {
             buf.clear();
             render(self.config.format, std::slice::from_ref(record), buf).map_err(std::io::Error::from)?;
-            match self.config.destination {
-                Destination::Stdout => {
-                    let mut out = std::io::stdout().lock();
-                    out.write_all(buf)?;
-                    out.flush()?;
-                }
-                Destination::Stderr => {
-                    let mut out = std::io::stderr().lock();
-                    out.write_all(buf)?;
-                    out.flush()?;
-                }
-            }
+            self.with_stream(|out| {
+                out.write_all(buf)?;
+                out.flush()
+            })?;
         }
         Ok(())
     }
@@ -100,11 +93,8 @@ impl Sink for StdoutSink {
     }
 
     async fn flush(&mut self) -> Result<Option<Value>> {
-        let flushed = match self.config.destination {
-            Destination::Stdout => std::io::stdout().lock().flush(),
-            Destination::Stderr => std::io::stderr().lock().flush(),
-        };
-        flushed.map_err(|e| FaucetError::sink(format!("flushing {}: {e}", self.stream())))?;
+        self.with_stream(|out| out.flush())
+            .map_err(|e| FaucetError::sink(format!("flushing {}: {e}", self.stream())))?;
         Ok(None)
     }
 }

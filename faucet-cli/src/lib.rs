@@ -83,11 +83,13 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         dir: Option<PathBuf>,
         /// Depend on faucet's crates by path, from this faucet checkout (default:
-        /// by path when the new crate is inside the checkout this binary was built
-        /// from, by version otherwise).
-        #[arg(long, value_name = "DIR", conflicts_with = "faucet_version")]
+        /// the checkout this binary was built from while it exists, else git).
+        #[arg(long, value_name = "DIR", conflicts_with_all = ["faucet_git", "faucet_version"])]
         faucet_path: Option<PathBuf>,
-        /// Depend on faucet's crates by this version requirement.
+        /// Depend on faucet's crates from this git repository.
+        #[arg(long, value_name = "URL", conflicts_with = "faucet_version")]
+        faucet_git: Option<String>,
+        /// Depend on faucet's crates by this version requirement, from the registry.
         #[arg(long, value_name = "VERSION")]
         faucet_version: Option<String>,
     },
@@ -123,12 +125,13 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
             prepare::prepare(check, manifest_dir.as_deref(), &files, out, err)
         }
         Command::Docs => docs(out),
-        Command::New { name, dir, faucet_path, faucet_version } => {
+        Command::New { name, dir, faucet_path, faucet_git, faucet_version } => {
             let dir = dir.unwrap_or_else(|| PathBuf::from(&name));
-            let deps = match (faucet_path, faucet_version) {
-                (Some(path), _) => scaffold::Deps::Path(path),
-                (None, Some(version)) => scaffold::Deps::Version(version),
-                (None, None) => scaffold::Deps::detect(&dir),
+            let deps = match (faucet_path, faucet_git, faucet_version) {
+                (Some(path), _, _) => scaffold::Deps::Path(path),
+                (None, Some(url), _) => scaffold::Deps::Git(url),
+                (None, None, Some(version)) => scaffold::Deps::Version(version),
+                (None, None, None) => scaffold::Deps::detect(),
             };
             scaffold::create(&name, &dir, &deps).map(|created| {
                 let _ = writeln!(out, "created crate `{name}` in {} ({})", dir.display(), created.deps);

@@ -1,16 +1,21 @@
 //! `faucet-gen new`: a crate whose build.rs compiles `pipelines/example.yaml`
 //! and whose `main` runs it on a bundled data file.
 //!
-//! faucet's crates are depended on **by path** when the new crate is created
-//! inside the faucet checkout this binary was built from (or with
-//! `--faucet-path`), and **by version** (this binary's own) otherwise. A crate
-//! created inside the checkout also gets an empty `[workspace]` table, so cargo
-//! does not take it for a forgotten member of faucet's workspace.
+//! faucet is on no registry yet, so by default the new crate depends on
+//! faucet's crates **by path**, from the checkout this binary was built from
+//! while it still exists, and otherwise **from git** (the workspace's
+//! `repository`). `--faucet-path`, `--faucet-git` and `--faucet-version`
+//! choose explicitly. A crate created inside the checkout also gets an empty
+//! `[workspace]` table, so cargo does not take it for a forgotten member of
+//! faucet's workspace.
 
 use std::fmt;
 use std::path::{Component, Path, PathBuf};
 
 use crate::CliError;
+
+/// The git repository of faucet's crates: the workspace's `repository`.
+pub const REPOSITORY: &str = env!("CARGO_PKG_REPOSITORY");
 
 /// How the new crate depends on `faucet-runtime` and `faucet-gen`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,22 +23,24 @@ pub enum Deps {
     /// By path, from the root of a faucet checkout (the directory holding
     /// `faucet-runtime/` and `faucet-gen/`).
     Path(PathBuf),
+    /// From this git repository (cargo finds both crates in its workspace).
+    Git(String),
     /// By version requirement, from the registry.
     Version(String),
 }
 
 impl Deps {
-    /// By path when `dir` lies inside the faucet checkout this binary was built
-    /// from, otherwise by this binary's version.
-    pub fn detect(dir: &Path) -> Deps {
-        let root = built_from();
-        match (absolute(&root), absolute(dir)) {
-            (Some(root), Some(dir))
-                if root.join("faucet-runtime/Cargo.toml").is_file() && dir.starts_with(&root) =>
-            {
-                Deps::Path(root)
-            }
-            _ => Deps::Version(env!("CARGO_PKG_VERSION").to_owned()),
+    /// By path from the checkout this binary was built from, while it is
+    /// still there; otherwise from [`REPOSITORY`].
+    pub fn detect() -> Deps {
+        Deps::detect_from(&built_from())
+    }
+
+    /// By path from `checkout` when it is a faucet checkout, otherwise from [`REPOSITORY`].
+    fn detect_from(checkout: &Path) -> Deps {
+        match absolute(checkout) {
+            Some(root) if is_checkout(&root) => Deps::Path(root),
+            _ => Deps::Git(REPOSITORY.to_owned()),
         }
     }
 }
@@ -41,10 +48,16 @@ impl Deps {
 impl fmt::Display for Deps {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Deps::Path(root) => write!(f, "faucet by path from {}", root.display()),
+            Deps::Path(root) => write!(f, "faucet by path from the checkout {}", root.display()),
+            Deps::Git(url) => write!(f, "faucet from git {url}"),
             Deps::Version(v) => write!(f, "faucet {v} from the registry"),
         }
     }
+}
+
+/// Whether `root` holds faucet's crates.
+fn is_checkout(root: &Path) -> bool {
+    root.join("faucet-runtime/Cargo.toml").is_file() && root.join("faucet-gen/Cargo.toml").is_file()
 }
 
 /// The faucet checkout this binary was built from (the parent of `faucet-cli/`).
@@ -106,16 +119,16 @@ pub fn create(name: &str, dir: &Path, deps: &Deps) -> Result<Created, CliError> 
         Deps::Path(root) => {
             let root =
                 absolute(root).ok_or_else(|| CliError::new(format!("cannot resolve {}", root.display())))?;
-            if !root.join("faucet-runtime/Cargo.toml").is_file() {
+            if !is_checkout(&root) {
                 return Err(CliError::new(format!(
-                    "{} is not a faucet checkout (no faucet-runtime/Cargo.toml)",
+                    "{} is not a faucet checkout (no faucet-runtime/Cargo.toml and faucet-gen/Cargo.toml)",
                     root.display()
                 )));
             }
             let inside = crate_dir.starts_with(&root);
             (Deps::Path(root), inside)
         }
-        Deps::Version(v) => (Deps::Version(v.clone()), false),
+        other => (other.clone(), false),
     };
     let files = render(name, &crate_dir, &deps, inside_checkout);
     for (path, contents) in &files {
@@ -129,7 +142,7 @@ pub fn create(name: &str, dir: &Path, deps: &Deps) -> Result<Created, CliError> 
 }
 
 /// A dependency line's value: `{ path = "…" }` (relative when the crate is
-/// inside the checkout) or `"version"`.
+/// inside the checkout), `{ git = "…" }` or `"version"`.
 fn dep(deps: &Deps, crate_dir: &Path, member: &str) -> String {
     match deps {
         Deps::Path(root) => {
@@ -144,6 +157,7 @@ fn dep(deps: &Deps, crate_dir: &Path, member: &str) -> String {
             };
             format!("{{ path = {path:?} }}")
         }
+        Deps::Git(url) => format!("{{ git = {url:?} }}"),
         Deps::Version(v) => format!("{v:?}"),
     }
 }
@@ -170,6 +184,9 @@ edition = "2024"
 publish = false
 
 [dependencies]
+# Default features: `macros` and `files` (csv, jsonl). Add one per connector or
+# state store the pipelines use (`sqlite`, `postgres`, `state-redis`, …) and
+# `cli` for the generated `main()` helper: faucet's README, "Your own crate".
 faucet-runtime = {runtime}
 tokio = {{ version = "1", features = ["rt-multi-thread", "macros"] }}
 
@@ -297,10 +314,18 @@ mod tests {
     }
 
     #[test]
-    fn detection_uses_the_version_outside_the_checkout() {
+    fn detection_uses_the_checkout_while_it_exists_and_git_after() {
+        assert_eq!(Deps::detect(), Deps::Path(absolute(&built_from()).unwrap()));
         let tmp = tempfile::tempdir().unwrap();
-        assert_eq!(Deps::detect(&tmp.path().join("x")), Deps::Version(env!("CARGO_PKG_VERSION").to_owned()));
-        let inside = built_from().join("target/some-new-crate");
-        assert!(matches!(Deps::detect(&inside), Deps::Path(_)));
+        assert_eq!(Deps::detect_from(&tmp.path().join("gone")), Deps::Git(REPOSITORY.to_owned()));
+        assert_eq!(Deps::detect_from(tmp.path()), Deps::Git(REPOSITORY.to_owned()), "not a checkout");
+    }
+
+    #[test]
+    fn git_deps_name_the_repository() {
+        let deps = Deps::Git("https://example.com/faucet.git".into());
+        let manifest = &render("demo", Path::new("/tmp/demo"), &deps, false)[0].1;
+        assert!(manifest.contains(r#"faucet-runtime = { git = "https://example.com/faucet.git" }"#), "{manifest}");
+        assert!(manifest.contains(r#"faucet-gen = { git = "https://example.com/faucet.git" }"#), "{manifest}");
     }
 }

@@ -201,24 +201,44 @@ fn new_refuses_a_bad_name_or_a_non_empty_directory() {
     assert_eq!(std::fs::read_to_string(tmp.path().join("taken/keep.txt")).unwrap(), "mine");
 }
 
+/// Outside any checkout, `new` still depends on the checkout this binary was
+/// built from (by absolute path); `--faucet-git` and `--faucet-version` override.
 #[test]
-fn new_outside_the_checkout_depends_by_version() {
+fn new_depends_on_the_checkout_by_path_or_as_told() {
     let tmp = tempfile::tempdir().unwrap();
+    let root = workspace_root().canonicalize().unwrap();
     let output = faucet_gen_in(tmp.path(), &["new", "elsewhere"]);
     assert_eq!(output.status.code(), Some(0), "{}", transcript(&output));
+    assert!(text(&output.stdout).contains(&format!("faucet by path from the checkout {}", root.display())));
     let manifest = std::fs::read_to_string(tmp.path().join("elsewhere/Cargo.toml")).unwrap();
-    let version = env!("CARGO_PKG_VERSION");
-    assert!(manifest.contains(&format!("faucet-runtime = \"{version}\"")), "{manifest}");
-    assert!(manifest.contains(&format!("faucet-gen = \"{version}\"")), "{manifest}");
+    let runtime = root.join("faucet-runtime");
+    assert!(manifest.contains(&format!("faucet-runtime = {{ path = {:?} }}", runtime.to_str().unwrap())), "{manifest}");
     assert!(!manifest.contains("[workspace]"));
+
+    let url = "https://example.com/faucet.git";
+    let output = faucet_gen_in(tmp.path(), &["new", "from-git", "--faucet-git", url]);
+    assert_eq!(output.status.code(), Some(0), "{}", transcript(&output));
+    assert!(text(&output.stdout).contains(&format!("faucet from git {url}")), "{}", transcript(&output));
+    let manifest = std::fs::read_to_string(tmp.path().join("from-git/Cargo.toml")).unwrap();
+    assert!(manifest.contains(&format!("faucet-gen = {{ git = \"{url}\" }}")), "{manifest}");
+
+    let output = faucet_gen_in(tmp.path(), &["new", "from-registry", "--faucet-version", "0.1"]);
+    assert_eq!(output.status.code(), Some(0), "{}", transcript(&output));
+    let manifest = std::fs::read_to_string(tmp.path().join("from-registry/Cargo.toml")).unwrap();
+    assert!(manifest.contains("faucet-runtime = \"0.1\""), "{manifest}");
+
+    let output = faucet_gen_in(tmp.path(), &["new", "both", "--faucet-git", url, "--faucet-path", "."]);
+    assert_eq!(output.status.code(), Some(2), "{}", transcript(&output));
 }
 
-/// The scaffold builds and runs as generated, and resumes on a second run.
+/// The scaffold, created outside the checkout with no options, builds and
+/// runs with `cargo run` as generated, and resumes on a second run. The build
+/// shares `target/scaffold` between test runs, so only the first is slow.
 #[test]
 fn new_scaffolds_a_crate_that_builds_and_runs() {
     let tmp = tempfile::tempdir().unwrap();
     let root = workspace_root();
-    let output = faucet_gen_in(tmp.path(), &["new", "demo-pipes", "--faucet-path", root.to_str().unwrap()]);
+    let output = faucet_gen_in(tmp.path(), &["new", "demo-pipes"]);
     assert_eq!(output.status.code(), Some(0), "{}", transcript(&output));
     let dir = tmp.path().join("demo-pipes");
 
@@ -237,24 +257,21 @@ fn new_scaffolds_a_crate_that_builds_and_runs() {
         ),
     );
 
-    // Build with the workspace's lock file (same versions, nothing new to
-    // fetch) into a target directory kept between test runs.
+    // The workspace's lock file: the same versions, nothing new to fetch.
     std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let build = Command::new(&cargo)
-        .args(["build", "--quiet"])
-        .current_dir(&dir)
-        .env("CARGO_TARGET_DIR", root.join("target/scaffold"))
-        .env("CARGO_PROFILE_DEV_DEBUG", "0")
-        .env_remove("RUSTFLAGS")
-        .output()
-        .unwrap();
-    assert!(build.status.success(), "the scaffold does not build:\n{}", text(&build.stderr));
-
-    let binary =
-        root.join("target/scaffold/debug").join(format!("demo-pipes{}", std::env::consts::EXE_SUFFIX));
-    let first = Command::new(&binary).current_dir(&dir).output().unwrap();
-    assert!(first.status.success(), "{}", text(&first.stderr));
+    let cargo_run = || {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+        Command::new(cargo)
+            .args(["run", "--quiet"])
+            .current_dir(&dir)
+            .env("CARGO_TARGET_DIR", root.join("target/scaffold"))
+            .env("CARGO_PROFILE_DEV_DEBUG", "0")
+            .env_remove("RUSTFLAGS")
+            .output()
+            .unwrap()
+    };
+    let first = cargo_run();
+    assert!(first.status.success(), "`cargo run` in the scaffold failed:\n{}", text(&first.stderr));
     let report = text(&first.stdout);
     assert!(
         report.starts_with("example[row-0]: read 4 record(s) in 1 page(s), wrote 3, dead-lettered 1,"),
@@ -268,7 +285,7 @@ fn new_scaffolds_a_crate_that_builds_and_runs() {
     let dlq = std::fs::read_to_string(dir.join("out/example.dlq.jsonl")).unwrap();
     assert_eq!(dlq.lines().count(), 1);
 
-    let second = Command::new(&binary).current_dir(&dir).output().unwrap();
+    let second = cargo_run();
     assert!(second.status.success(), "{}", text(&second.stderr));
     assert!(text(&second.stdout).starts_with("example[row-0]: read 0 record(s)"), "{}", text(&second.stdout));
     assert_eq!(std::fs::read_to_string(dir.join("out/example.jsonl")).unwrap(), out, "nothing written twice");

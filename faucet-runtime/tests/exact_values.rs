@@ -28,6 +28,9 @@ use faucet_runtime::connectors::files::{
 use faucet_runtime::{CommitToken, OpenContext, Sink, Source, Writes};
 use serde_json::{Map, Number, Value};
 
+#[cfg(feature = "s3")]
+mod support;
+
 /// serde_json's nesting limit: a record may nest this deep (the record itself is level 1).
 const MAX_DEPTH: usize = 127;
 
@@ -533,8 +536,7 @@ mod objects {
     #[cfg(feature = "s3")]
     #[tokio::test]
     async fn jsonl_to_s3() {
-        let Some(endpoint) = std::env::var("FAUCET_S3_ENDPOINT").ok().filter(|e| !e.is_empty()) else {
-            eprintln!("skipped: FAUCET_S3_ENDPOINT is unset (`.ci/run` starts moto and sets it)");
+        let Some(endpoint) = support::server("FAUCET_S3_ENDPOINT", "`.ci/run` starts moto and sets it") else {
             return;
         };
         let bucket = "exact-values";

@@ -1,8 +1,8 @@
 //! The `file`, `azure` and `gcs` object-store connectors against real storage
 //! on this machine: a temporary directory (always), Azurite (`.ci/run` installs
 //! and starts it and sets `FAUCET_AZURE_ENDPOINT`) and a GCS emulator
-//! (`FAUCET_GCS_ENDPOINT`). A server test is skipped, with a message, only when
-//! its variable is unset. Each test writes into its own directory, container
+//! (`FAUCET_GCS_ENDPOINT`). A server test is skipped, with a `SKIPPED` line in
+//! `cargo test`'s output, only when its variable is unset. Each test writes into its own directory, container
 //! or bucket, so tests run in parallel and rerun cleanly.
 #![cfg(feature = "object-store")]
 
@@ -19,6 +19,9 @@ use faucet_runtime::state::MemoryStore;
 use faucet_runtime::{CommitToken, OpenContext, Pipeline, Sink, Source, Writes};
 use futures_util::TryStreamExt;
 use serde_json::{Value, json};
+
+#[cfg(any(feature = "azure", feature = "gcs"))]
+mod support;
 
 fn source(store: &StoreConfig, path: &str, batch_size: usize) -> ObjectSource {
     let mut jsonl = JsonlSourceConfig::new(path);
@@ -195,13 +198,7 @@ mod azure {
         "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
     fn endpoint() -> Option<String> {
-        match std::env::var("FAUCET_AZURE_ENDPOINT") {
-            Ok(url) if !url.is_empty() => Some(url.trim_end_matches('/').to_owned()),
-            _ => {
-                eprintln!("skipped: FAUCET_AZURE_ENDPOINT is unset (`.ci/run` starts Azurite and sets it)");
-                None
-            }
-        }
+        support::server("FAUCET_AZURE_ENDPOINT", "`.ci/run` starts Azurite and sets it")
     }
 
     /// Creates `container` with a Shared Key–signed `PUT ?restype=container`
@@ -276,16 +273,10 @@ mod gcs {
     use super::*;
 
     fn endpoint() -> Option<String> {
-        match std::env::var("FAUCET_GCS_ENDPOINT") {
-            Ok(url) if !url.is_empty() => Some(url.trim_end_matches('/').to_owned()),
-            _ => {
-                eprintln!(
-                    "skipped: FAUCET_GCS_ENDPOINT is unset (point it at a GCS emulator that serves \
-                     GCS's XML API, which object_store lists through; see README)"
-                );
-                None
-            }
-        }
+        support::server(
+            "FAUCET_GCS_ENDPOINT",
+            "point it at a GCS emulator that serves GCS's XML API, which object_store lists through; see README",
+        )
     }
 
     /// Creates `bucket` through the JSON API (`POST /storage/v1/b`), which GCS emulators accept unsigned.

@@ -1,6 +1,6 @@
 //! The `s3` connectors against a real S3-compatible server on 127.0.0.1
 //! (moto's server, which `.ci/run` installs and starts). Skipped, with a
-//! message, when `FAUCET_S3_ENDPOINT` is unset.
+//! `SKIPPED` line, when `FAUCET_S3_ENDPOINT` is unset.
 #![cfg(feature = "s3")]
 
 use std::time::Instant;
@@ -16,14 +16,10 @@ use faucet_runtime::{CommitToken, OpenContext, Pipeline, Sink, Source, Writes};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+mod support;
+
 fn endpoint() -> Option<String> {
-    match std::env::var("FAUCET_S3_ENDPOINT") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            eprintln!("skipped: FAUCET_S3_ENDPOINT is unset (`.ci/run` starts moto and sets it)");
-            None
-        }
-    }
+    support::server("FAUCET_S3_ENDPOINT", "`.ci/run` starts moto and sets it")
 }
 
 /// Creates `bucket` with a plain `PUT /bucket` (moto needs no signature for it).

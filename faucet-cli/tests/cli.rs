@@ -232,8 +232,9 @@ fn new_depends_on_the_checkout_by_path_or_as_told() {
 }
 
 /// The scaffold, created outside the checkout with no options, builds and
-/// runs with `cargo run` as generated, and resumes on a second run. The build
-/// shares `target/scaffold` between test runs, so only the first is slow.
+/// runs with `cargo run` as generated, and resumes on a second run. It builds
+/// into this test's own target directory (cargo holds no lock on it while
+/// tests run), reusing the dependencies built there with the same features.
 #[test]
 fn new_scaffolds_a_crate_that_builds_and_runs() {
     let tmp = tempfile::tempdir().unwrap();
@@ -259,12 +260,16 @@ fn new_scaffolds_a_crate_that_builds_and_runs() {
 
     // The workspace's lock file: the same versions, nothing new to fetch.
     std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
+    // `<target>/debug/deps/cli-…` is this test.
+    let exe = std::env::current_exe().unwrap();
+    let target = exe.ancestors().nth(3).unwrap().to_path_buf();
     let cargo_run = || {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
         Command::new(cargo)
             .args(["run", "--quiet"])
             .current_dir(&dir)
-            .env("CARGO_TARGET_DIR", root.join("target/scaffold"))
+            .env("CARGO_TARGET_DIR", &target)
+            // As the workspace builds dependencies (`[profile.dev.package."*"]`).
             .env("CARGO_PROFILE_DEV_DEBUG", "0")
             .env_remove("RUSTFLAGS")
             .output()

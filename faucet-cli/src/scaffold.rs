@@ -325,7 +325,13 @@ mod tests {
     fn git_deps_name_the_repository() {
         let deps = Deps::Git("https://example.com/faucet.git".into());
         let manifest = &render("demo", Path::new("/tmp/demo"), &deps, false)[0].1;
-        assert!(manifest.contains(r#"faucet-runtime = { git = "https://example.com/faucet.git" }"#), "{manifest}");
-        assert!(manifest.contains(r#"faucet-gen = { git = "https://example.com/faucet.git" }"#), "{manifest}");
+        assert!(
+            manifest.contains(r#"faucet-runtime = { git = "https://example.com/faucet.git" }"#),
+            "{manifest}"
+        );
+        assert!(
+            manifest.contains(r#"faucet-gen = { git = "https://example.com/faucet.git" }"#),
+            "{manifest}"
+        );
     }
 }

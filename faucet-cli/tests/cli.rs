@@ -212,7 +212,10 @@ fn new_depends_on_the_checkout_by_path_or_as_told() {
     assert!(text(&output.stdout).contains(&format!("faucet by path from the checkout {}", root.display())));
     let manifest = std::fs::read_to_string(tmp.path().join("elsewhere/Cargo.toml")).unwrap();
     let runtime = root.join("faucet-runtime");
-    assert!(manifest.contains(&format!("faucet-runtime = {{ path = {:?} }}", runtime.to_str().unwrap())), "{manifest}");
+    assert!(
+        manifest.contains(&format!("faucet-runtime = {{ path = {:?} }}", runtime.to_str().unwrap())),
+        "{manifest}"
+    );
     assert!(!manifest.contains("[workspace]"));
 
     let url = "https://example.com/faucet.git";

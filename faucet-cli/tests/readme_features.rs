@@ -59,36 +59,140 @@ fn cases() -> Vec<Case> {
     vec![
         case(Sources, "csv", "`csv`", "{ type: csv, config: { path: in.csv } }"),
         case(Sources, "jsonl", "`jsonl`", "{ type: jsonl, config: { path: in.jsonl } }"),
-        case(Sources, "file", "`file` with a `path`", "{ type: file, config: { path: in.jsonl, format: json_lines } }"),
-        case(Sources, "file", "`file` with a `root`", r#"{ type: file, config: { root: data, prefix: "*.jsonl", file_format: jsonl } }"#),
-        case(Sources, "memory", "`memory`", r#"{ type: memory, config: { store: input, prefix: "*.jsonl", file_format: jsonl } }"#),
-        case(Sources, "s3", "`s3`", r#"{ type: s3, config: { bucket: input, prefix: "*.jsonl", file_format: jsonl, region: eu-west-1 } }"#),
-        case(Sources, "gcs", "`gcs`", r#"{ type: gcs, config: { bucket: input, prefix: "*.jsonl", file_format: jsonl, anonymous: true } }"#),
-        case(Sources, "azure", "`azure`", r#"{ type: azure, config: { container: input, account: acct, prefix: "*.jsonl", file_format: jsonl } }"#),
-        case(Sources, "azure-blob", "`azure-blob`", r#"{ type: azure-blob, config: { container: input, account: acct, prefix: "*.jsonl", file_format: jsonl } }"#),
-        case(Sources, "rest", "`rest`", r#"{ type: rest, config: { base_url: "http://127.0.0.1:9/api", path: /users, records_path: "$.data[*]" } }"#),
-        case(Sources, "postgres", "`postgres`", "{ type: postgres, config: { connection_url: URL, table: orders } }"),
-        case(Sources, "postgres_cdc", "`postgres_cdc`", "{ type: postgres_cdc, config: { connection_url: URL, slot_name: s, publication_name: p, tables: [orders] } }"),
-        case(Sources, "postgres-cdc", "`postgres-cdc`", "{ type: postgres-cdc, config: { connection_url: URL, slot_name: s, publication_name: p, tables: [orders] } }"),
-        case(Sources, "kafka", "`kafka`", r#"{ type: kafka, config: { brokers: "127.0.0.1:9092", topics: [orders], group_id: g } }"#),
-        case(Sources, "kafka", "`kafka` with `auth` `ssl`", &format!(r#"{{ type: kafka, config: {{ brokers: "127.0.0.1:9092", topics: [orders], group_id: g, {kafka_tls} }} }}"#)),
+        case(
+            Sources,
+            "file",
+            "`file` with a `path`",
+            "{ type: file, config: { path: in.jsonl, format: json_lines } }",
+        ),
+        case(
+            Sources,
+            "file",
+            "`file` with a `root`",
+            r#"{ type: file, config: { root: data, prefix: "*.jsonl", file_format: jsonl } }"#,
+        ),
+        case(
+            Sources,
+            "memory",
+            "`memory`",
+            r#"{ type: memory, config: { store: input, prefix: "*.jsonl", file_format: jsonl } }"#,
+        ),
+        case(
+            Sources,
+            "s3",
+            "`s3`",
+            r#"{ type: s3, config: { bucket: input, prefix: "*.jsonl", file_format: jsonl, region: eu-west-1 } }"#,
+        ),
+        case(
+            Sources,
+            "gcs",
+            "`gcs`",
+            r#"{ type: gcs, config: { bucket: input, prefix: "*.jsonl", file_format: jsonl, anonymous: true } }"#,
+        ),
+        case(
+            Sources,
+            "azure",
+            "`azure`",
+            r#"{ type: azure, config: { container: input, account: acct, prefix: "*.jsonl", file_format: jsonl } }"#,
+        ),
+        case(
+            Sources,
+            "azure-blob",
+            "`azure-blob`",
+            r#"{ type: azure-blob, config: { container: input, account: acct, prefix: "*.jsonl", file_format: jsonl } }"#,
+        ),
+        case(
+            Sources,
+            "rest",
+            "`rest`",
+            r#"{ type: rest, config: { base_url: "http://127.0.0.1:9/api", path: /users, records_path: "$.data[*]" } }"#,
+        ),
+        case(
+            Sources,
+            "postgres",
+            "`postgres`",
+            "{ type: postgres, config: { connection_url: URL, table: orders } }",
+        ),
+        case(
+            Sources,
+            "postgres_cdc",
+            "`postgres_cdc`",
+            "{ type: postgres_cdc, config: { connection_url: URL, slot_name: s, publication_name: p, tables: [orders] } }",
+        ),
+        case(
+            Sources,
+            "postgres-cdc",
+            "`postgres-cdc`",
+            "{ type: postgres-cdc, config: { connection_url: URL, slot_name: s, publication_name: p, tables: [orders] } }",
+        ),
+        case(
+            Sources,
+            "kafka",
+            "`kafka`",
+            r#"{ type: kafka, config: { brokers: "127.0.0.1:9092", topics: [orders], group_id: g } }"#,
+        ),
+        case(
+            Sources,
+            "kafka",
+            "`kafka` with `auth` `ssl`",
+            &format!(
+                r#"{{ type: kafka, config: {{ brokers: "127.0.0.1:9092", topics: [orders], group_id: g, {kafka_tls} }} }}"#
+            ),
+        ),
         case(Sources, "sqlite", "`sqlite`", "{ type: sqlite, config: { database_url: URL, table: orders } }"),
         case(Sources, "mysql", "`mysql`", "{ type: mysql, config: { connection_url: URL, table: orders } }"),
         case(Sinks, "jsonl", "`jsonl`", "{ type: jsonl, config: { path: out.jsonl } }"),
         case(Sinks, "csv", "`csv`", "{ type: csv, config: { path: out.csv } }"),
         case(Sinks, "stdout", "`stdout`", "{ type: stdout }"),
-        case(Sinks, "file", "`file` with a `path`", "{ type: file, config: { path: out.jsonl, format: json_lines } }"),
+        case(
+            Sinks,
+            "file",
+            "`file` with a `path`",
+            "{ type: file, config: { path: out.jsonl, format: json_lines } }",
+        ),
         case(Sinks, "file", "`file` with a `root`", "{ type: file, config: { root: out, prefix: daily } }"),
         case(Sinks, "memory", "`memory`", "{ type: memory, config: { store: output } }"),
         case(Sinks, "s3", "`s3`", "{ type: s3, config: { bucket: output, region: eu-west-1 } }"),
         case(Sinks, "gcs", "`gcs`", "{ type: gcs, config: { bucket: output, anonymous: true } }"),
         case(Sinks, "azure", "`azure`", "{ type: azure, config: { container: output, account: acct } }"),
-        case(Sinks, "azure-blob", "`azure-blob`", "{ type: azure-blob, config: { container: output, account: acct } }"),
-        case(Sinks, "postgres", "`postgres`", "{ type: postgres, config: { connection_url: URL, table_name: orders } }"),
-        case(Sinks, "mysql", "`mysql`", "{ type: mysql, config: { connection_url: URL, table_name: orders } }"),
-        case(Sinks, "sqlite", "`sqlite`", "{ type: sqlite, config: { database_url: URL, table_name: orders, column_mapping: auto_map } }"),
-        case(Sinks, "kafka", "`kafka`", r#"{ type: kafka, config: { brokers: "127.0.0.1:9092", topic: orders } }"#),
-        case(Sinks, "kafka", "`kafka` with `auth` `ssl`", &format!(r#"{{ type: kafka, config: {{ brokers: "127.0.0.1:9092", topic: orders, {kafka_tls} }} }}"#)),
+        case(
+            Sinks,
+            "azure-blob",
+            "`azure-blob`",
+            "{ type: azure-blob, config: { container: output, account: acct } }",
+        ),
+        case(
+            Sinks,
+            "postgres",
+            "`postgres`",
+            "{ type: postgres, config: { connection_url: URL, table_name: orders } }",
+        ),
+        case(
+            Sinks,
+            "mysql",
+            "`mysql`",
+            "{ type: mysql, config: { connection_url: URL, table_name: orders } }",
+        ),
+        case(
+            Sinks,
+            "sqlite",
+            "`sqlite`",
+            "{ type: sqlite, config: { database_url: URL, table_name: orders, column_mapping: auto_map } }",
+        ),
+        case(
+            Sinks,
+            "kafka",
+            "`kafka`",
+            r#"{ type: kafka, config: { brokers: "127.0.0.1:9092", topic: orders } }"#,
+        ),
+        case(
+            Sinks,
+            "kafka",
+            "`kafka` with `auth` `ssl`",
+            &format!(
+                r#"{{ type: kafka, config: {{ brokers: "127.0.0.1:9092", topic: orders, {kafka_tls} }} }}"#
+            ),
+        ),
         case(StateStores, "memory", "`memory`", "{ type: memory }"),
         case(StateStores, "file", "`file`", "{ type: file, config: { path: out/state } }"),
         case(StateStores, "postgres", "`postgres`", "{ type: postgres, config: { url: URL } }"),
@@ -98,8 +202,11 @@ fn cases() -> Vec<Case> {
 
 /// The pipeline around a case: a `jsonl` source and a `stdout` sink unless the case replaces one.
 fn pipeline(case: &Case) -> String {
-    let (mut source, mut sink, mut state) =
-        ("{ type: jsonl, config: { path: in.jsonl } }".to_owned(), "{ type: stdout }".to_owned(), String::new());
+    let (mut source, mut sink, mut state) = (
+        "{ type: jsonl, config: { path: in.jsonl } }".to_owned(),
+        "{ type: stdout }".to_owned(),
+        String::new(),
+    );
     match case.column {
         Column::Sources => source = case.block.clone(),
         Column::Sinks => sink = case.block.clone(),
@@ -141,8 +248,7 @@ fn readme_table() -> Vec<Row> {
         .skip(2)
         .take_while(|line| line.starts_with('|'))
         .map(|line| {
-            let cells: Vec<String> =
-                line.trim_matches('|').split('|').map(|c| c.trim().to_owned()).collect();
+            let cells: Vec<String> = line.trim_matches('|').split('|').map(|c| c.trim().to_owned()).collect();
             assert_eq!(cells.len(), 4, "a row of four cells: {line}");
             let feature = cells[0].split('`').nth(1).map(str::to_owned);
             assert!(feature.is_some() || cells[0] == "(none)", "a feature in backticks, or (none): {line}");
@@ -179,9 +285,13 @@ fn every_connector_and_store_has_the_feature_readme_names() {
             .filter(|row| names(&row.cells[case.column.cell()], case.named))
             .map(|row| row.feature.clone().unwrap_or_else(|| NONE.to_owned()))
             .collect();
-        let needed: BTreeSet<String> = if gated.is_empty() { BTreeSet::from([NONE.to_owned()]) } else { gated };
+        let needed: BTreeSet<String> =
+            if gated.is_empty() { BTreeSet::from([NONE.to_owned()]) } else { gated };
         if needed != listed {
-            wrong.push(format!("{:?} {}: the code needs {needed:?}, README lists {listed:?}", case.column, case.named));
+            wrong.push(format!(
+                "{:?} {}: the code needs {needed:?}, README lists {listed:?}",
+                case.column, case.named
+            ));
         }
     }
     assert!(wrong.is_empty(), "README's feature table is wrong:\n{}", wrong.join("\n"));
@@ -190,7 +300,9 @@ fn every_connector_and_store_has_the_feature_readme_names() {
 #[test]
 fn the_cases_cover_every_type_of_the_grammar() {
     let cases = cases();
-    for (def, column) in [("source~row", Column::Sources), ("sink~row", Column::Sinks), ("state", Column::StateStores)] {
+    for (def, column) in
+        [("source~row", Column::Sources), ("sink~row", Column::Sinks), ("state", Column::StateStores)]
+    {
         let covered: BTreeSet<String> =
             cases.iter().filter(|c| c.column == column).map(|c| c.ty.to_owned()).collect();
         assert_eq!(covered, schema_types(def), "add a case (and a README row) for each new {column:?} type");
@@ -200,7 +312,8 @@ fn the_cases_cover_every_type_of_the_grammar() {
 #[test]
 fn every_runtime_feature_has_a_row() {
     let manifest =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../faucet-runtime/Cargo.toml")).unwrap();
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../faucet-runtime/Cargo.toml"))
+            .unwrap();
     let section = manifest.split("[features]").nth(1).unwrap().split("\n[").next().unwrap();
     let declared: BTreeSet<String> = section
         .lines()
@@ -215,6 +328,7 @@ fn every_runtime_feature_has_a_row() {
     let mut expected = declared;
     expected.remove("default");
     assert_eq!(listed, expected, "README's feature table against faucet-runtime's [features]");
-    let marked: BTreeSet<String> = rows.iter().filter(|r| r.default).filter_map(|r| r.feature.clone()).collect();
+    let marked: BTreeSet<String> =
+        rows.iter().filter(|r| r.default).filter_map(|r| r.feature.clone()).collect();
     assert_eq!(marked, defaults, "the rows marked (default)");
 }

@@ -536,7 +536,8 @@ mod objects {
     #[cfg(feature = "s3")]
     #[tokio::test]
     async fn jsonl_to_s3() {
-        let Some(endpoint) = support::server("FAUCET_S3_ENDPOINT", "`.ci/run` starts moto and sets it") else {
+        let Some(endpoint) = support::server("FAUCET_S3_ENDPOINT", "`.ci/run` starts moto and sets it")
+        else {
             return;
         };
         let bucket = "exact-values";

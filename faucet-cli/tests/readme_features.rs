@@ -3,7 +3,8 @@
 //! grammar knows, the `faucet-runtime` features that gate its generated code
 //! are exactly the features whose row names it; every feature of
 //! faucet-runtime's Cargo.toml has a row, and the rows marked `(default)`
-//! are its default features.
+//! are its default features. Also: `faucet-gen new` writes the dependencies
+//! of README's build.rs `Cargo.toml`.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -331,4 +332,34 @@ fn every_runtime_feature_has_a_row() {
     let marked: BTreeSet<String> =
         rows.iter().filter(|r| r.default).filter_map(|r| r.feature.clone()).collect();
     assert_eq!(marked, defaults, "the rows marked (default)");
+}
+
+/// Each dependency of a manifest as `section key`, with its value for
+/// those not from faucet (whose source, path or git, differs by design).
+fn dependencies(manifest: &str) -> BTreeSet<String> {
+    let mut section = "";
+    let mut out = BTreeSet::new();
+    for line in manifest.lines().map(str::trim) {
+        if line.starts_with('[') {
+            section = line;
+        } else if section.ends_with("dependencies]")
+            && let Some((key, value)) = line.split_once(" = ")
+            && !key.starts_with('#')
+        {
+            let value = if key.starts_with("faucet-") { "…" } else { value };
+            out.insert(format!("{section} {key} = {value}"));
+        }
+    }
+    out
+}
+
+#[test]
+fn the_scaffold_has_the_dependencies_readme_recommends() {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md")).unwrap();
+    let way = readme.find("**build.rs + YAML**").expect("README's build.rs way in \"Your own crate\"");
+    let block = readme[way..].split("```toml\n").nth(1).unwrap().split("```").next().unwrap();
+    let deps = faucet_gen_cli::scaffold::Deps::Path("/src/faucet".into());
+    let files = faucet_gen_cli::scaffold::render("my-pipes", Path::new("/src/my-pipes"), &deps, false);
+    let scaffold = &files.iter().find(|(path, _)| *path == "Cargo.toml").unwrap().1;
+    assert_eq!(dependencies(scaffold), dependencies(block), "the scaffold's Cargo.toml against README's");
 }

@@ -187,4 +187,27 @@ mod tests {
         let mut custom = Chain(Identity, transform_fn(|r| Ok(Some(r))));
         assert_eq!(custom.recycle(spent), None, "a function cannot be undone");
     }
+
+    #[test]
+    fn a_chain_expands_when_a_step_does_and_feeds_each_output_on() {
+        use crate::transform::{Explode, Filter, OnMissing, Predicate};
+        let explode = || Explode::new(["n"], None, "_", OnMissing::Drop).unwrap();
+        let odd = || Filter::new(["n"], Predicate::NotIn(vec![json!(2), json!(4)]));
+        const { assert!(<Chain<Explode, Filter> as Transform>::EXPANDS) };
+        const { assert!(<Chain<Filter, Explode> as Transform>::EXPANDS) };
+        const { assert!(!<Chain<Identity, Filter> as Transform>::EXPANDS) };
+        let mut out = Vec::new();
+        let mut chain = Chain(Chain(Identity, explode()), odd());
+        chain.apply_into(json!({"n": [1, 2, 3, 4]}), &mut out).unwrap();
+        assert_eq!(out, [json!({"n": 1}), json!({"n": 3})]);
+        // A filter first: only what it keeps is exploded.
+        let mut chain = Chain(Filter::new(["k"], Predicate::Exists), explode());
+        chain.apply_into(json!({"n": [5, 6]}), &mut out).unwrap();
+        chain.apply_into(json!({"k": 1, "n": [7, 8]}), &mut out).unwrap();
+        assert_eq!(out[2..], [json!({"k": 1, "n": 7}), json!({"k": 1, "n": 8})]);
+        // `apply` of a chain that expands: one record, or an error for several.
+        let mut chain = Chain(Identity, explode());
+        assert_eq!(chain.apply(json!({"n": [9]})).unwrap(), Some(json!({"n": 9})));
+        assert!(chain.apply(json!({"n": [9, 10]})).is_err());
+    }
 }

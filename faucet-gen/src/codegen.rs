@@ -7,6 +7,8 @@
 //! path is absolute (`::faucet_runtime::__private::…`, or the `crate = …`
 //! override), so user items cannot shadow them.
 
+mod rows;
+
 use proc_macro2::{Literal, Span, TokenStream};
 use quote::{ToTokens, format_ident, quote, quote_spanned};
 
@@ -801,6 +803,9 @@ impl Gen<'_> {
                 }))
             }
             Transform::Custom { .. } => self.custom(t, quote!(#rt::Record), quote!(#rt::Record), false),
+            Transform::Filter(f) => self.filter(f),
+            Transform::Explode(e) => self.explode(e),
+            Transform::Unpivot(u) => self.unpivot(u),
         }
     }
 

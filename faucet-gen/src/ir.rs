@@ -244,6 +244,130 @@ pub enum Transform {
         /// `record_schema:`: the records it returns, as declared (`None`: untyped after it).
         output: Option<RecordSchema>,
     },
+    /// `filter`: keeps the records whose value at a path satisfies a condition.
+    Filter(Filter),
+    /// `explode`: one record per element of an array field.
+    Explode(Explode),
+    /// `unpivot`: wide columns or a map field into key/value rows.
+    Unpivot(Unpivot),
+}
+
+/// A field path of `filter` or `explode`, as faucet-stream writes it
+/// (`a`, `a.b`, `$['a.b']`), parsed at build time.
+#[derive(Debug, Clone)]
+pub struct FieldPath {
+    /// The keys, from the record down through objects.
+    pub keys: Vec<String>,
+    /// As written.
+    pub text: String,
+    /// Where it was written.
+    pub loc: Loc,
+}
+
+/// `filter`'s condition.
+#[derive(Debug, Clone)]
+pub struct Filter {
+    /// The value tested.
+    pub path: FieldPath,
+    /// The test.
+    pub op: FilterOp,
+    /// `value`: one value for `eq`/`ne`, the list for `in`/`not_in`, none for `exists`.
+    pub value: Option<serde_json::Value>,
+    /// Where `value` was written.
+    pub value_loc: Loc,
+}
+
+/// `filter`'s `op`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FilterOp {
+    /// Equal (a missing field is not).
+    Eq,
+    /// Not equal (a missing field is not equal).
+    Ne,
+    /// Present and not null.
+    Exists,
+    /// Equal to one of a list.
+    In,
+    /// Equal to none of a list.
+    NotIn,
+}
+
+impl FilterOp {
+    /// The op as written.
+    pub fn name(self) -> &'static str {
+        match self {
+            FilterOp::Eq => "eq",
+            FilterOp::Ne => "ne",
+            FilterOp::Exists => "exists",
+            FilterOp::In => "in",
+            FilterOp::NotIn => "not_in",
+        }
+    }
+}
+
+/// `explode`'s settings.
+#[derive(Debug, Clone)]
+pub struct Explode {
+    /// The array field.
+    pub path: FieldPath,
+    /// The prefix of an object element's keys (`None`: the array field's name).
+    pub prefix: Option<String>,
+    /// Between the prefix and the key.
+    pub separator: String,
+    /// What a record without a non-empty array becomes.
+    pub on_missing: OnMissing,
+    /// `carry`: `(field, path in the parent record)` set on every record made.
+    pub carry: Vec<(String, FieldPath)>,
+}
+
+/// `explode`'s `on_missing`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnMissing {
+    /// The record, unchanged.
+    Passthrough,
+    /// No record.
+    Drop,
+    /// A rejected record.
+    Error,
+}
+
+/// `unpivot`'s settings.
+#[derive(Debug, Clone)]
+pub struct Unpivot {
+    /// Copied onto every row.
+    pub id_fields: Vec<String>,
+    /// The field holding each column's name (or entry's key).
+    pub key_name: String,
+    /// The field holding its value.
+    pub value_name: String,
+    /// `columns` (empty: every field but the ids), or `from`'s map field.
+    pub columns: UnpivotColumns,
+    /// Skip null values.
+    pub drop_nulls: bool,
+    /// A record making no row is dropped rather than passed through.
+    pub drop_if_empty: bool,
+    /// Where each of `id_fields`, `columns` (or `from`) was written, for the schema checks.
+    pub locs: UnpivotLocs,
+}
+
+/// Where `unpivot`'s rows come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UnpivotColumns {
+    /// These columns.
+    Listed(Vec<String>),
+    /// Every field but the ids.
+    AllButIds,
+    /// The entries of this object field.
+    From(String),
+}
+
+/// Where `unpivot`'s field names were written.
+#[derive(Debug, Clone, Default)]
+pub struct UnpivotLocs {
+    /// Each id field.
+    pub id_fields: Vec<Loc>,
+    /// Each listed column, or `from`.
+    pub columns: Vec<Loc>,
 }
 
 /// The key cases of `keys_case`: the runtime's own, from the crate both share.

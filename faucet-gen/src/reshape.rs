@@ -1,5 +1,5 @@
 //! The config transforms of a typed stretch of a pipeline (`flatten`,
-//! `rename_keys`, `snake_case`, `keys_case`, `cdc_unwrap`), resolved at build
+//! `rename_keys`, `snake_case`, `keys_case`, `cdc_unwrap`, `filter`), resolved at build
 //! time into one generated transform: it takes the input struct apart and
 //! moves each value to its place in the output struct, as the schema flow's
 //! [`Mapping`]s say.
@@ -11,6 +11,8 @@
 //! and rules are one implementation. Only `json` values still meet a runtime
 //! transform: the key transforms rewrite the keys inside them, as they would
 //! in an untyped record.
+
+mod filter;
 
 use std::collections::{HashMap, HashSet};
 
@@ -58,6 +60,7 @@ pub(crate) fn emit(g: &Gen, name: &str, input: &Struct, output: &Struct, parts: 
             Mapping::Renamed => body.rename(part, slots),
             Mapping::Flattened(leaves) => body.flatten(part, leaves, slots),
             Mapping::Unwrapped(rows) => body.unwrap(part, rows, slots),
+            Mapping::Filtered(test) => body.filter(part, test, slots),
         };
     }
     // The source refills spent records: each value goes back where it came from.

@@ -324,6 +324,27 @@ struct Failed {
     index: usize,
 }
 
+/// Which source record of the page each transformed record came from, kept
+/// only when the chain [expands](Transform::EXPANDS): a rejected output's
+/// DLQ `record_index` then names its source record (all outputs of one
+/// record share it). Otherwise an output's index is its position among the
+/// page's transformed records, as faucet-stream indexes them.
+struct Origins(Option<Vec<usize>>);
+
+impl Origins {
+    /// The DLQ index of the transformed record at `position`.
+    fn index(&self, position: usize) -> usize {
+        self.0.as_ref().and_then(|o| o.get(position).copied()).unwrap_or(position)
+    }
+
+    /// Keeps the entries at `positions` (ascending), as the records they describe were kept.
+    fn keep(&mut self, positions: &[usize]) {
+        if let Some(origins) = self.0.as_mut() {
+            *origins = positions.iter().map(|&p| origins[p]).collect();
+        }
+    }
+}
+
 /// Where the driver's pipeline had its source: the source is passed to the
 /// driver's methods instead, and only the type of its records stays.
 type NoSource<In> = PhantomData<fn(In)>;
@@ -627,10 +648,10 @@ where
                 Failed { payload: r.payload, error: r.error, reason, index }
             })
             .collect();
-        let mut records = self.transform(page.records, &mut failed)?;
-        self.enforce_contract(&mut records, &mut failed)?;
+        let (mut records, mut origins) = self.transform(page.records, &mut failed)?;
+        self.enforce_contract(&mut records, &mut origins, &mut failed)?;
         let mut rejected = Vec::new();
-        self.write(&records, &mut failed, &mut rejected).await?;
+        self.write(&records, &origins, &mut failed, &mut rejected).await?;
         let page_failures = failed.len() as u64;
         self.dead_letter(failed).await?;
         self.commit(page.bookmark, &records, &rejected).await?;
@@ -642,8 +663,14 @@ where
     }
 
     /// Runs every record through the chain; rejected records join `failed`
-    /// (indexed by their position in the source's page). Returns the survivors.
-    fn transform(&mut self, records: Vec<In>, failed: &mut Vec<Failed>) -> Result<Vec<T::Out>> {
+    /// (indexed by their position in the source's page). Returns the
+    /// survivors and, when the chain [expands](Transform::EXPANDS), the
+    /// index of the source record each came from.
+    ///
+    /// A record the chain rejects leaves no output behind: the outputs it
+    /// made before the error are taken back, and the DLQ gets the record
+    /// as the source gave it.
+    fn transform(&mut self, records: Vec<In>, failed: &mut Vec<Failed>) -> Result<(Vec<T::Out>, Origins)> {
         let span = tracing::trace_span!(
             "faucet.transform.apply",
             records_in = records.len(),
@@ -652,32 +679,41 @@ where
         let _entered = span.enter();
         let records_in = records.len();
         let mut out = Vec::with_capacity(records_in);
+        let mut origins = T::EXPANDS.then(|| Vec::with_capacity(records_in));
         for (index, record) in records.into_iter().enumerate() {
             // Keep a copy only when a record can be rejected and has somewhere to go.
             let keep = (T::CAN_FAIL && self.p.dlq.is_some()).then(|| record.clone());
-            match self.p.transform.apply(record) {
-                Ok(Some(record)) => out.push(record),
-                Ok(None) => self.report.records_filtered += 1,
-                Err(error) => match keep {
-                    Some(kept) => failed.push(Failed {
-                        payload: kept.into_json(),
-                        error,
-                        reason: Reason::Transform,
-                        index,
-                    }),
-                    None => {
-                        return Err(error.context(format!(
-                            "record {index} of page {} (no dead-letter queue configured)",
-                            self.seq
-                        )));
+            let before = out.len();
+            match self.p.transform.apply_into(record, &mut out) {
+                Ok(()) if out.len() == before => self.report.records_filtered += 1,
+                Ok(()) => {
+                    if let Some(origins) = origins.as_mut() {
+                        origins.resize(out.len(), index);
                     }
-                },
+                }
+                Err(error) => {
+                    out.truncate(before);
+                    match keep {
+                        Some(kept) => failed.push(Failed {
+                            payload: kept.into_json(),
+                            error,
+                            reason: Reason::Transform,
+                            index,
+                        }),
+                        None => {
+                            return Err(error.context(format!(
+                                "record {index} of page {} (no dead-letter queue configured)",
+                                self.seq
+                            )));
+                        }
+                    }
+                }
             }
         }
         self.m.transform_in.increment(records_in as u64);
         self.m.transform_out.increment(out.len() as u64);
         span.record("records_out", out.len());
-        Ok(out)
+        Ok((out, Origins(origins)))
     }
 
     /// Compiles the contract for this run; `quarantine` without a DLQ is a
@@ -701,7 +737,12 @@ where
     /// run. `quarantine`: breaching records leave `records` for `failed`, the
     /// DLQ, indexed by their position among the transformed records (as
     /// faucet-stream indexes them). `warn`: they stay, counted.
-    fn enforce_contract(&mut self, records: &mut Vec<T::Out>, failed: &mut Vec<Failed>) -> Result<()> {
+    fn enforce_contract(
+        &mut self,
+        records: &mut Vec<T::Out>,
+        origins: &mut Origins,
+        failed: &mut Vec<Failed>,
+    ) -> Result<()> {
         let Some(contract) = self.contract.as_ref() else {
             return Ok(());
         };
@@ -711,9 +752,14 @@ where
         if mode == OnBreach::Quarantine {
             let n = records.len();
             let checked = std::mem::replace(records, Vec::with_capacity(n)).into_iter().enumerate();
-            for (index, record) in checked {
+            let mut kept = Vec::with_capacity(n);
+            for (position, record) in checked {
+                let index = origins.index(position);
                 match contract.check(&record.to_json()) {
-                    None => records.push(record),
+                    None => {
+                        records.push(record);
+                        kept.push(position);
+                    }
                     Some(breach) => {
                         self.report.contract_breaches += 1;
                         self.m.contract_violation(&breach, mode);
@@ -727,6 +773,7 @@ where
                     }
                 }
             }
+            origins.keep(&kept);
             return Ok(());
         }
         for (index, record) in records.iter().enumerate() {
@@ -753,10 +800,11 @@ where
 
     /// Writes `records` in `batch_size` chunks; rejected rows join `failed`,
     /// indexed by their position among the records written (as faucet-stream
-    /// indexes them).
+    /// indexes them), or by their source record's (`origins`) when the chain expands.
     async fn write(
         &mut self,
         records: &[T::Out],
+        origins: &Origins,
         failed: &mut Vec<Failed>,
         rejected: &mut Vec<usize>,
     ) -> Result<()> {
@@ -788,7 +836,7 @@ where
                             )));
                         };
                         rejected.push(offset + f.index);
-                        let index = offset + f.index;
+                        let index = origins.index(offset + f.index);
                         self.require_dlq(&f.error, index)?;
                         failed.push(Failed {
                             payload: payload.to_json().into_owned(),
@@ -817,7 +865,7 @@ where
                             payload: payload.to_json().into_owned(),
                             error: FaucetError::new(ErrorKind::Sink, error.message()),
                             reason: Reason::DlqAll,
-                            index: offset + j,
+                            index: origins.index(offset + j),
                         });
                     }
                 }

@@ -1742,3 +1742,158 @@ async fn typed_records_flow_and_misfits_go_to_the_dlq_with_reason_schema() {
     assert_eq!(report.records_written, 4);
     assert_eq!(report.records_dead_lettered, 1);
 }
+
+// ---------------------------------------------------------------------------
+// Transforms that return several records per record (`explode`, `unpivot`)
+// ---------------------------------------------------------------------------
+
+/// Order `order` of page `page` with `n` lines, each `{"id": order*10 + j}`
+/// (1-based `j`): `explode` with no prefix makes each line a record with that id.
+fn order_with_lines(order: u64, n: u64) -> Value {
+    let lines: Vec<Value> = (1..=n).map(|j| json!({"id": order * 10 + j})).collect();
+    json!({"order": order, "lines": lines})
+}
+
+fn explode_lines(on_missing: faucet_runtime::transform::OnMissing) -> faucet_runtime::transform::Explode {
+    faucet_runtime::transform::Explode::new(["lines"], Some(""), "_", on_missing).unwrap()
+}
+
+/// A page's outputs are that page: written in `batch_size` chunks under the
+/// page's tokens, flushed, and only then is the page's bookmark persisted;
+/// the next page is not read before (memory holds one page and its outputs).
+#[tokio::test]
+async fn an_exploded_page_is_written_as_its_page_before_its_bookmark() {
+    use faucet_runtime::transform::OnMissing;
+    let log = new_log();
+    let pages =
+        vec![vec![order_with_lines(101, 3), order_with_lines(102, 3)], vec![order_with_lines(201, 2)]];
+    let report = Pipeline::new(VecSource::new(&log, pages), RecordingSink::new(&log).batch(4))
+        .with_transform(explode_lines(OnMissing::Passthrough))
+        .with_state(RecordingStore::new(MemoryStore::new(), &log))
+        .with_name("x1")
+        .run()
+        .await
+        .unwrap();
+    assert_eq!(
+        trace(&log),
+        [
+            "open:recording",
+            "put:0:null",
+            "resume:none",
+            "write:recording:1.0",
+            "write:recording:1.1",
+            "flush:recording",
+            "put:1:{\"page\":1}",
+            "write:recording:2.0",
+            "flush:recording",
+            "put:2:{\"page\":2}",
+        ]
+    );
+    let got: Vec<(CommitToken, Vec<i64>)> =
+        writes(&log, MAIN).into_iter().map(|(t, rows)| (t, ids(&rows))).collect();
+    assert_eq!(
+        got,
+        [
+            (token(1, 0), vec![1011, 1012, 1013, 1021]),
+            (token(1, 1), vec![1022, 1023]),
+            (token(2, 0), vec![2011, 2012]),
+        ]
+    );
+    assert_eq!((report.records_read, report.records_written, report.records_filtered), (3, 8, 0));
+}
+
+/// A rejected output's `record_index` is its source record's index in the
+/// page (every output of one record shares it), its payload the output; a
+/// record the chain rejects after `explode` made some of its outputs goes to
+/// the DLQ whole, as the source gave it, and none of its outputs is written.
+#[tokio::test]
+async fn dead_letters_of_an_exploded_page_point_at_their_source_record() {
+    use faucet_runtime::transform::OnMissing;
+    let log = new_log();
+    let page = vec![order_with_lines(101, 2), order_with_lines(102, 3), order_with_lines(103, 2)];
+    // The third line of order 102 cannot be reshaped: order 102 is rejected whole.
+    let reject_1023 = transform_fn(|r: Record| -> faucet_runtime::Result<Option<Record>> {
+        if r["id"] == 1023 {
+            Err(FaucetError::transform("line 1023 cannot be reshaped"))
+        } else {
+            Ok(Some(r))
+        }
+    });
+    let report =
+        Pipeline::new(VecSource::new(&log, vec![page.clone()]), RecordingSink::new(&log).failing_ids([1032]))
+            .with_transform(explode_lines(OnMissing::Passthrough))
+            .with_transform(reject_1023)
+            .with_dlq(Dlq::new(RecordingSink::dlq(&log)))
+            .with_state(MemoryStore::new())
+            .with_name("x2")
+            .run()
+            .await
+            .unwrap();
+    let main = writes(&log, MAIN);
+    assert_eq!(ids(&main[0].1), [1011, 1012, 1031, 1032], "no line of order 102 is written");
+    let envs = envelopes(&log);
+    assert_eq!(envs.len(), 2, "{envs:?}");
+    assert_envelope(&envs[0], "x2", "transform", "Transform", &page[1], 1);
+    // Written position 3, source record 2.
+    assert_envelope(&envs[1], "x2", "partial", "Sink", &json!({"order": 103, "id": 1032}), 2);
+    assert_eq!((report.records_written, report.records_dead_lettered), (3, 2));
+
+    // Without expansion, a sink rejection keeps faucet-stream's index among the rows written.
+    let log = new_log();
+    let flat = vec![json!({"id": 1}), json!({"id": 2}), json!({"id": 3})];
+    let drop_first = transform_fn(|r: Record| -> faucet_runtime::Result<Option<Record>> {
+        Ok(if r["id"] == 1 { None } else { Some(r) })
+    });
+    Pipeline::new(VecSource::new(&log, vec![flat]), RecordingSink::new(&log).failing_ids([3]))
+        .with_transform(drop_first)
+        .with_dlq(Dlq::new(RecordingSink::dlq(&log)))
+        .run()
+        .await
+        .unwrap();
+    assert_eq!(envelopes(&log)[0]["record_index"], 1);
+}
+
+/// A record `explode` rejects (`on_missing: error`) with no DLQ fails the run
+/// naming the source record; the page's other outputs are not written and
+/// the bookmark stays after the last confirmed page.
+#[tokio::test]
+async fn a_failed_exploded_page_leaves_the_bookmark_where_it_was() {
+    use faucet_runtime::transform::OnMissing;
+    let log = new_log();
+    let store = shared_store();
+    let pages = vec![vec![order_with_lines(101, 2)], vec![order_with_lines(201, 2), json!({"order": 202})]];
+    let err = Pipeline::new(VecSource::new(&log, pages), RecordingSink::new(&log))
+        .with_transform(explode_lines(OnMissing::Error))
+        .with_state(RecordingStore::new(Arc::clone(&store), &log))
+        .with_name("x3")
+        .run()
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Transform);
+    assert!(err.message().contains("record 1 of page 2"), "{err}");
+    assert!(err.message().contains("path '$.lines' did not yield a non-empty array"), "{err}");
+    let got: Vec<(CommitToken, Vec<i64>)> =
+        writes(&log, MAIN).into_iter().map(|(t, rows)| (t, ids(&rows))).collect();
+    assert_eq!(got, [(token(1, 0), vec![1011, 1012])]);
+    assert_eq!(store.get("x3::row-0").await.unwrap().unwrap()["source"], json!({"page": 1}));
+}
+
+/// `unpivot` through the driver: rows counted as written, and a record that
+/// makes no row under `drop_if_empty` counted as filtered.
+#[tokio::test]
+async fn unpivot_rows_are_counted_and_empty_records_filtered() {
+    use faucet_runtime::transform::{Columns, Unpivot};
+    let log = new_log();
+    let page = vec![json!({"id": 1, "a": 10, "b": 20}), json!({"id": 2}), json!({"id": 3, "b": null})];
+    let unpivot = Unpivot::new(vec!["id".into()], "k", "v", Columns::Listed(vec!["a".into(), "b".into()]))
+        .drop_nulls(true)
+        .drop_if_empty(true);
+    let report = Pipeline::new(VecSource::new(&log, vec![page]), RecordingSink::new(&log))
+        .with_transform(unpivot)
+        .run()
+        .await
+        .unwrap();
+    let main = writes(&log, MAIN);
+    assert_eq!(main[0].1, [json!({"id": 1, "k": "a", "v": 10}), json!({"id": 1, "k": "b", "v": 20})]);
+    assert_eq!((report.records_read, report.records_written, report.records_filtered), (3, 2, 2));
+}

@@ -499,9 +499,9 @@ fn cdc_deletes(
                 Err(_) => return None,
             },
             Transform::KeysCase(mode) => mode.convert(&marker).unwrap_or(marker),
-            Transform::Flatten { .. } => marker,
+            Transform::Flatten { .. } | Transform::Filter(_) | Transform::Explode(_) => marker,
             // Its output is the function's: the marker may be gone.
-            Transform::Custom { .. } | Transform::CdcUnwrap { .. } => return None,
+            Transform::Custom { .. } | Transform::CdcUnwrap { .. } | Transform::Unpivot(_) => return None,
         };
     }
     if table.is_some_and(|t| t.column(&marker).is_some()) {

@@ -26,6 +26,8 @@ pub(crate) enum Problem {
     Collision(Collision),
     /// A field (its dotted path) becomes the empty key.
     EmptyKey(String),
+    /// A setting the schema shows to be wrong, as its error.
+    Invalid(super::flow_rows::Invalid),
 }
 
 impl From<Collision> for Problem {
@@ -78,6 +80,7 @@ pub(crate) fn through(
                         format!("`{}` makes field `{field}` an empty key", name(t)),
                     )
                     .with_help("at run time every record carrying it would be rejected: a key cannot be empty; change the `replacement`, or narrow the `pattern` so it does not match the whole name"),
+                    Problem::Invalid(i) => Diagnostic::new(i.loc, i.message).with_help(i.help),
                 };
                 if let Some(s) = &schema {
                     d.notes.push(s.origin.note());
@@ -98,6 +101,9 @@ pub(crate) fn name(t: &Transform) -> &'static str {
         Transform::KeysCase(mode) => mode.transform_name(),
         Transform::CdcUnwrap { .. } => "cdc_unwrap",
         Transform::Custom { .. } => "custom",
+        Transform::Filter(_) => "filter",
+        Transform::Explode(_) => "explode",
+        Transform::Unpivot(_) => "unpivot",
     }
 }
 
@@ -147,6 +153,8 @@ pub(crate) enum Mapping {
     Flattened(Vec<Leaf>),
     /// `cdc_unwrap`: rows taken out of a change record.
     Unwrapped(Unwrap),
+    /// `filter`: every field kept, the record only when the test holds.
+    Filtered(super::flow_rows::Test),
 }
 
 /// One field `flatten` returns.
@@ -267,6 +275,18 @@ pub(crate) fn step(input: &RecordSchema, t: &Transform) -> Result<Option<Step>, 
             });
             Step { schema: RecordSchema { fields, open: input.open, origin }, mapping }
         }
+        Transform::Filter(f) => {
+            let mapping = super::flow_rows::filter(input, f)?;
+            Step { schema: RecordSchema { fields: input.fields.clone(), open: input.open, origin }, mapping }
+        }
+        Transform::Explode(e) => match super::flow_rows::explode(input, e, origin)? {
+            Some(schema) => Step { schema, mapping: None },
+            None => return Ok(None),
+        },
+        Transform::Unpivot(u) => match super::flow_rows::unpivot(input, u, origin)? {
+            Some(schema) => Step { schema, mapping: None },
+            None => return Ok(None),
+        },
         Transform::Custom { .. } => return Ok(None),
     };
     Ok(Some(step))

@@ -6,12 +6,18 @@
 
 mod cdc_unwrap;
 mod chain;
+mod explode;
+mod filter;
 mod flatten;
 mod keys_case;
 mod rename_keys;
+mod unpivot;
 
 pub use cdc_unwrap::{CdcUnwrap, CdcUnwrapConfig, Change};
 pub use chain::{Chain, FnTransform, Identity, Transform, transform_fn};
+pub use explode::{Explode, OnMissing};
+pub use filter::{Filter, Predicate, json_eq};
 pub use flatten::Flatten;
 pub use keys_case::{CaseMode, KeysCase};
 pub use rename_keys::RenameKeys;
+pub use unpivot::{Columns, Unpivot};

@@ -1,5 +1,7 @@
 //! The `transforms` list: each `{type, config}` checked, regexes compiled at build time.
 
+mod rows;
+
 use crate::read::{Fields, one_of, plain_string};
 use crate::spec::{Field, Kind, Spec, Variant};
 
@@ -65,6 +67,9 @@ pub(crate) static TRANSFORM: Spec = Spec {
         Variant { tag: "keys_case", nested: true, spec: Some(&KEYS_CASE) },
         Variant { tag: "custom", nested: true, spec: Some(&CUSTOM) },
         Variant { tag: "cdc_unwrap", nested: true, spec: Some(&CDC_UNWRAP) },
+        Variant { tag: "filter", nested: true, spec: Some(&rows::FILTER) },
+        Variant { tag: "explode", nested: true, spec: Some(&rows::EXPLODE) },
+        Variant { tag: "unpivot", nested: true, spec: Some(&rows::UNPIVOT) },
     ],
 };
 use crate::diag::{Diagnostics, Loc, help_for};
@@ -73,7 +78,17 @@ use crate::load::{Node, Value};
 
 /// The `mode`s of `keys_case`.
 const KEYS_CASE_MODES: &[&str] = &["snake", "camel", "pascal", "kebab", "screaming_snake", "dot"];
-const TRANSFORMS: &[&str] = &["flatten", "rename_keys", "snake_case", "keys_case", "custom", "cdc_unwrap"];
+const TRANSFORMS: &[&str] = &[
+    "flatten",
+    "rename_keys",
+    "snake_case",
+    "keys_case",
+    "custom",
+    "cdc_unwrap",
+    "filter",
+    "explode",
+    "unpivot",
+];
 
 /// Validates the `transforms` list.
 pub(crate) fn transforms(node: &Node, diags: &mut Diagnostics) -> Option<Vec<Transform>> {
@@ -195,6 +210,9 @@ fn transform(node: &Node, diags: &mut Diagnostics) -> Option<Transform> {
             Some(Transform::Custom { function, loc, output })
         }
         "cdc_unwrap" => cdc_unwrap(config, what, diags),
+        "filter" => rows::filter(config, what, diags),
+        "explode" => rows::explode(config, what, diags),
+        "unpivot" => rows::unpivot(config, what, diags),
         other if crate::upstream::TRANSFORMS.contains(&other) => {
             diags.error_help(
                 &kind_node.loc,

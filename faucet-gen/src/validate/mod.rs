@@ -13,6 +13,7 @@ pub(crate) use names::{is_identifier, module_name};
 use names::{name_from_stem, pipeline_name};
 use observability::OBSERVABILITY;
 pub(crate) use pipeline::PIPELINE;
+pub(crate) use transforms::TRANSFORM;
 use pipeline::validate_pipeline;
 
 use crate::diag::Diagnostics;

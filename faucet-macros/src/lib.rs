@@ -49,7 +49,8 @@ pub fn faucet(input: TokenStream) -> TokenStream {
 }
 
 /// Compiles a spec file of config tests (faucet-stream's `tests:` grammar)
-/// into one `#[test]` per case, in a `#[cfg(test)]` module named after the file:
+/// into one `#[test]` per case, in a module named after the file
+/// (`orders.test.yaml`: `orders_config_tests`):
 ///
 /// ```ignore
 /// faucet_runtime::config_tests!("pipelines/orders.test.yaml");

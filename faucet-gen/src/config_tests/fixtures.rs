@@ -33,7 +33,7 @@ pub(crate) fn load(full: &Path, display: &str, loc: &Loc, diags: &mut Diagnostic
         Err(e) => {
             diags.error_help(
                 loc,
-                format!("cannot read fixture file `{display}` ({}): {e}", full.display()),
+                format!("cannot read fixture file `{display}`: {e}"),
                 "fixture paths are relative to the spec file",
             );
             return None;

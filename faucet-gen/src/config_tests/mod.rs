@@ -16,7 +16,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::{Literal, Span, TokenStream};
 use quote::{format_ident, quote};
 
 use crate::codegen::CodegenOptions;
@@ -26,8 +26,10 @@ use crate::ir::Definition;
 use crate::load::{Entry, Node, Value};
 use spec::{Case, Input, PipelineRef};
 
-/// Expands `config_tests!("path/to/spec.yaml")`: a `#[cfg(test)]` module
-/// named after the spec file, with one `#[test]` per case.
+/// Expands `config_tests!("path/to/spec.yaml")`: a module named after the
+/// spec file (`orders.test.yaml`: `orders_config_tests`) with one function
+/// per case, a `#[test]` in test builds; each panics with the failure report
+/// when its case fails.
 pub fn expand(input: TokenStream, ctx: &MacroContext) -> TokenStream {
     let path = match syn::parse2::<syn::LitStr>(input) {
         Ok(path) => path,
@@ -144,7 +146,6 @@ fn generate(
     let doc = format!(" The config tests of `{display}`.");
     Ok(quote! {
         #[doc = #doc]
-        #[cfg(test)]
         #[allow(unused_imports, dead_code, clippy::all, missing_docs)]
         mod #module {
             use super::*;
@@ -170,7 +171,7 @@ fn config_pipeline(
         Err(e) => {
             diags.error_help(
                 loc,
-                format!("cannot read config `{display}` ({}): {e}", path.display()),
+                format!("cannot read config `{display}`: {e}"),
                 "a case's `config` is relative to the spec file",
             );
             return None;
@@ -231,26 +232,29 @@ fn test_fn(case: &Case, name: &str, harness: &str, spec: &str, input: &[serde_js
     let (ident, harness) = (format_ident!("{name}"), format_ident!("{harness}"));
     let title = &case.name;
     let doc = format!(" {title}");
-    let line = match &case.name_loc {
+    let line = Literal::u32_unsuffixed(match &case.name_loc {
         Loc::File { line, .. } => *line as u32,
         _ => 0,
-    };
+    });
     let clock = match &case.clock {
         Some(c) => quote!(Some(#c)),
         None => quote!(None),
     };
-    let page_size = case.page_size as usize;
-    let input = json(input);
+    let page_size = Literal::u64_unsuffixed(case.page_size);
+    let input = raw_string(&json(input));
     let e = &case.expect;
     let records = |list: &Option<Vec<serde_json::Value>>| match list {
         Some(list) => {
-            let text = json(list);
+            let text = raw_string(&json(list));
             quote!(Some(rt::config_test::records(#text).expect("faucet-gen writes valid JSON")))
         }
         None => quote!(None),
     };
     let count = |n: Option<u64>| match n {
-        Some(n) => quote!(Some(#n)),
+        Some(n) => {
+            let n = Literal::u64_unsuffixed(n);
+            quote!(Some(#n))
+        }
         None => quote!(None),
     };
     let (expected, dlq) = (records(&e.records), records(&e.dlq));
@@ -262,8 +266,8 @@ fn test_fn(case: &Case, name: &str, harness: &str, spec: &str, input: &[serde_js
     let (subset, unordered) = (e.subset, e.unordered);
     quote! {
         #[doc = #doc]
-        #[test]
-        fn #ident() {
+        #[cfg_attr(test, test)]
+        pub fn #ident() {
             rt::config_test::Case {
                 spec: #spec,
                 line: #line,
@@ -289,6 +293,15 @@ fn test_fn(case: &Case, name: &str, harness: &str, spec: &str, input: &[serde_js
 /// Records as JSON text: numbers keep the text they were written with.
 fn json(records: &[serde_json::Value]) -> String {
     serde_json::to_string(records).unwrap_or_else(|_| "[]".to_owned())
+}
+
+/// `text` as a raw string literal (`r#"…"#`, with as many `#` as it needs), so JSON reads as JSON.
+fn raw_string(text: &str) -> Literal {
+    let mut hashes = "#".to_owned();
+    while text.contains(&format!("\"{hashes}")) {
+        hashes.push('#');
+    }
+    format!("r{hashes}\"{text}\"{hashes}").parse().unwrap_or_else(|_| Literal::string(text))
 }
 
 /// A case's name as a function name: lowercase words joined by `_`.

@@ -65,8 +65,12 @@ pub fn generate(p: &ir::Pipeline, opts: &CodegenOptions) -> TokenStream {
     let typing = typing::plan(p, opts.untyped);
     let records = g.record_items(p, &typing);
     let types = Types { typing: &typing, prefix: TokenStream::new(), rt: rt.clone() };
-    let body =
-        g.with_sink_schema(p.schemas.output.as_ref().map(|_| quote!(SCHEMA))).body(p, &types, &records, Ends::Config);
+    let body = g.with_sink_schema(p.schemas.output.as_ref().map(|_| quote!(SCHEMA))).body(
+        p,
+        &types,
+        &records,
+        Ends::Config,
+    );
     let items = &records.items;
     let pipeline_type = g.pipeline_type(&types);
     let main = g.main_helper(&p.observability);

@@ -117,7 +117,9 @@ pub(crate) fn resolve(path: &str, ctx: &MacroContext) -> Result<PathBuf, String>
     if path.starts_with("./") || path.starts_with("../") {
         match ctx.caller_file.as_ref().and_then(|f| f.parent()) {
             Some(dir) => Ok(dir.join(path)),
-            None => Err(format!("cannot resolve `{path}`: the compiler did not say which file invokes the macro")),
+            None => {
+                Err(format!("cannot resolve `{path}`: the compiler did not say which file invokes the macro"))
+            }
         }
     } else {
         Ok(ctx.manifest_dir.join(path))

@@ -11,7 +11,8 @@ use faucet_gen::MacroContext;
 use quote::quote;
 
 fn expand(spec: &str) -> syn::File {
-    let ctx = MacroContext { manifest_dir: Path::new(env!("CARGO_MANIFEST_DIR")).to_owned(), caller_file: None };
+    let ctx =
+        MacroContext { manifest_dir: Path::new(env!("CARGO_MANIFEST_DIR")).to_owned(), caller_file: None };
     let path = format!("tests/config_tests/{spec}");
     let out = faucet_gen::config_tests::expand(quote!(#path), &ctx);
     syn::parse2(out).expect("the expansion parses")

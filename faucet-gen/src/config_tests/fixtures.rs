@@ -15,7 +15,8 @@ const EXTENSIONS: &[&str] = &["jsonl", "ndjson", "json", "yaml", "yml"];
 /// `input` value naming it): one JSON record per line (`.jsonl`, `.ndjson`;
 /// blank lines skipped), or a list (`.json`, `.yaml`, `.yml`).
 pub(crate) fn load(full: &Path, display: &str, loc: &Loc, diags: &mut Diagnostics) -> Option<Vec<Value>> {
-    let extension = full.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).unwrap_or_default();
+    let extension =
+        full.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).unwrap_or_default();
     if !EXTENSIONS.contains(&extension.as_str()) {
         diags.error_help(
             loc,
@@ -48,7 +49,10 @@ pub(crate) fn load(full: &Path, display: &str, loc: &Loc, diags: &mut Diagnostic
                 match serde_json::from_str(line) {
                     Ok(record) => records.push(record),
                     Err(e) => {
-                        diags.error(&at(i + 1, e.column().max(1)), format!("this line is not a JSON record: {e}"));
+                        diags.error(
+                            &at(i + 1, e.column().max(1)),
+                            format!("this line is not a JSON record: {e}"),
+                        );
                         return None;
                     }
                 }
@@ -69,7 +73,9 @@ pub(crate) fn load(full: &Path, display: &str, loc: &Loc, diags: &mut Diagnostic
         _ => {
             let root = crate::load::load_yaml(&file).map_err(|d| diags.push(d)).ok()?;
             match &root.value {
-                crate::load::Value::Seq(items) => Some(items.iter().map(crate::load::Node::to_json).collect()),
+                crate::load::Value::Seq(items) => {
+                    Some(items.iter().map(crate::load::Node::to_json).collect())
+                }
                 other => {
                     diags.push(not_a_list(root.loc.clone(), other.kind_name()));
                     None

@@ -63,7 +63,11 @@ pub fn expand(input: TokenStream, ctx: &MacroContext) -> TokenStream {
         text.and_then(|text| generate(&display, text, &full, &ctx.manifest_dir, &module, span, &mut tracked))
     });
     tracked.extend(cache_files);
-    let includes = tracked.iter().map(|f| quote!(const _: &[u8] = ::core::include_bytes!(#f);));
+    let includes = tracked.iter().map(|f| {
+        quote!(
+            const _: &[u8] = ::core::include_bytes!(#f);
+        )
+    });
     // The files read are tracked even when they hold errors, so fixing one expands the macro again.
     let generated = generated.unwrap_or_else(|diags| crate::expand::errors(&diags, span, true));
     quote! {
@@ -88,10 +92,17 @@ fn generate(
     let spec = spec::read(&root, &mut diags);
     let dir = full.parent().unwrap_or(Path::new("."));
     let shown = |path: &Path| {
-        path.strip_prefix(manifest_dir).map(|p| p.display().to_string()).unwrap_or_else(|_| path.display().to_string())
+        path.strip_prefix(manifest_dir)
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|_| path.display().to_string())
     };
     let runtime = quote!(::faucet_runtime);
-    let options = |origin: String| CodegenOptions { runtime: runtime.clone(), fallback_span: span, origin, ..Default::default() };
+    let options = |origin: String| CodegenOptions {
+        runtime: runtime.clone(),
+        fallback_span: span,
+        origin,
+        ..Default::default()
+    };
     let mut harnesses: Vec<TokenStream> = Vec::new();
     let mut by_config: HashMap<PathBuf, Option<usize>> = HashMap::new();
     let mut tests = Vec::new();
@@ -105,12 +116,17 @@ fn generate(
                 match by_config.get(&key) {
                     Some(index) => *index,
                     None => {
-                        let index = config_pipeline(&config, &shown(&config), loc, &case.name, &mut diags).map(|p| {
-                            tracked_files.push(tracked(&config));
-                            let module = format!("pipeline_{}", harnesses.len());
-                            harnesses.push(crate::codegen::generate_harness(&p, &module, &options(format!("`{}`", shown(&config)))));
-                            harnesses.len() - 1
-                        });
+                        let index = config_pipeline(&config, &shown(&config), loc, &case.name, &mut diags)
+                            .map(|p| {
+                                tracked_files.push(tracked(&config));
+                                let module = format!("pipeline_{}", harnesses.len());
+                                harnesses.push(crate::codegen::generate_harness(
+                                    &p,
+                                    &module,
+                                    &options(format!("`{}`", shown(&config))),
+                                ));
+                                harnesses.len() - 1
+                            });
                         by_config.insert(key, index);
                         index
                     }
@@ -197,10 +213,16 @@ fn config_pipeline(
 /// An inline `pipeline:` as a pipeline: its transforms and contract, with
 /// stand-in ends (replaced by in-memory ones) and a dead-letter queue, so a
 /// contract may quarantine as in faucet-stream's tests.
-fn inline_pipeline(node: &Node, name: &str, case: &str, diags: &mut Diagnostics) -> Option<crate::ir::Pipeline> {
+fn inline_pipeline(
+    node: &Node,
+    name: &str,
+    case: &str,
+    diags: &mut Diagnostics,
+) -> Option<crate::ir::Pipeline> {
     let loc = &node.loc;
     let at = |value: Value| Node { value, loc: loc.clone() };
-    let entry = |key: &str, value: Value| Entry { key: key.to_owned(), key_loc: loc.clone(), value: at(value) };
+    let entry =
+        |key: &str, value: Value| Entry { key: key.to_owned(), key_loc: loc.clone(), value: at(value) };
     let map = |entries: Vec<Entry>| Value::Map(entries);
     let stdout = || map(vec![entry("type", Value::Str("stdout".into()))]);
     let mut entries = match &node.value {

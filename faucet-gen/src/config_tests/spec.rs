@@ -41,8 +41,12 @@ pub(crate) static CASE: Spec = Spec {
             Kind::AnyOf(&[Kind::List(&Kind::Json), Kind::Str]),
             "The records the source yields: a list, or a `.jsonl`, `.ndjson`, `.json` or `.yaml` file relative to the spec file (read at build time).",
         ),
-        Field::opt("page_size", Kind::Int(0, 1_000_000), "Records per source page; 0 puts them all in one page.")
-            .default("0"),
+        Field::opt(
+            "page_size",
+            Kind::Int(0, 1_000_000),
+            "Records per source page; 0 puts them all in one page.",
+        )
+        .default("0"),
         Field::opt(
             "clock",
             Kind::Str,
@@ -157,11 +161,16 @@ pub(crate) fn read(root: &Node, diags: &mut Diagnostics) -> Option<SpecFile> {
     top.finish(diags);
     let tests = tests?;
     let Value::Seq(items) = &tests.value else {
-        diags.error(&tests.loc, format!("`tests` must be a list of cases, found {}", tests.value.kind_name()));
+        diags
+            .error(&tests.loc, format!("`tests` must be a list of cases, found {}", tests.value.kind_name()));
         return None;
     };
     if items.is_empty() {
-        diags.error_help(&tests.loc, "`tests` has no cases", "add a case: `- { name: …, config: …, input: […], expect: {…} }`");
+        diags.error_help(
+            &tests.loc,
+            "`tests` has no cases",
+            "add a case: `- { name: …, config: …, input: […], expect: {…} }`",
+        );
     }
     let mut names = HashSet::new();
     let cases: Vec<Option<Case>> = items.iter().map(|item| case(item, &mut names, diags)).collect();
@@ -181,17 +190,31 @@ fn case(node: &Node, names: &mut HashSet<String>, diags: &mut Diagnostics) -> Op
     let name = name_node.and_then(|n| string(n, "name", diags));
     if let (Some(name), Some(n)) = (&name, name_node) {
         if name.trim().is_empty() {
-            diags.error_help(&n.loc, "a test case's `name` is empty", "name the case: it names the `#[test]`");
+            diags.error_help(
+                &n.loc,
+                "a test case's `name` is empty",
+                "name the case: it names the `#[test]`",
+            );
         } else if !names.insert(name.clone()) {
-            diags.error_help(&n.loc, format!("a second test case named {name:?}"), "give each case of the file its own name");
+            diags.error_help(
+                &n.loc,
+                format!("a second test case named {name:?}"),
+                "give each case of the file its own name",
+            );
         }
     }
     let pipeline = match (config, pipeline) {
         (Some(_), Some(p)) => {
-            diags.error_help(&p.loc, "a case has either `config` or `pipeline`, not both", "remove one of them");
+            diags.error_help(
+                &p.loc,
+                "a case has either `config` or `pipeline`, not both",
+                "remove one of them",
+            );
             None
         }
-        (Some(c), None) => string(c, "config", diags).map(|path| PipelineRef::Config { path, loc: c.loc.clone() }),
+        (Some(c), None) => {
+            string(c, "config", diags).map(|path| PipelineRef::Config { path, loc: c.loc.clone() })
+        }
         (None, Some(p)) => inline_pipeline(p, diags).map(|()| PipelineRef::Inline(p.clone())),
         (None, None) => {
             diags.error_help(
@@ -208,7 +231,10 @@ fn case(node: &Node, names: &mut HashSet<String>, diags: &mut Diagnostics) -> Op
         Some((n, other)) => {
             diags.error_help(
                 &n.loc,
-                format!("`input` must be a list of records or a fixture file's path, found {}", other.kind_name()),
+                format!(
+                    "`input` must be a list of records or a fixture file's path, found {}",
+                    other.kind_name()
+                ),
                 "write `input: [ { id: 1 } ]` or `input: fixtures/orders.jsonl`",
             );
             None

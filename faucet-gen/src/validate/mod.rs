@@ -13,8 +13,8 @@ pub(crate) use names::{is_identifier, module_name};
 use names::{name_from_stem, pipeline_name};
 use observability::OBSERVABILITY;
 pub(crate) use pipeline::PIPELINE;
-pub(crate) use transforms::TRANSFORM;
 use pipeline::validate_pipeline;
+pub(crate) use transforms::TRANSFORM;
 
 use crate::diag::Diagnostics;
 use crate::ir::{self};

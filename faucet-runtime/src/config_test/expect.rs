@@ -106,10 +106,11 @@ impl Expect {
             (Some(e), Some(a)) if self.subset => (Some(e.clone()), Some(project(a, e))),
             (e, a) => (e.cloned(), a.cloned()),
         };
-        let _ = write!(message, "first differing record, {at} (- expected, + actual):\n{}", line_diff(
-            &pretty(shown_e.as_ref()),
-            &pretty(shown_a.as_ref()),
-        ));
+        let _ = write!(
+            message,
+            "first differing record, {at} (- expected, + actual):\n{}",
+            line_diff(&pretty(shown_e.as_ref()), &pretty(shown_a.as_ref()),)
+        );
         Some(message.trim_end().to_owned())
     }
 
@@ -141,7 +142,11 @@ impl Expect {
                     differences(&expected[i], &actual[j], self.subset, "", &mut paths);
                     paths.len()
                 });
-                Some((format!("expected record {i} (unordered)"), Some(&expected[i]), nearest.map(|j| &actual[j])))
+                Some((
+                    format!("expected record {i} (unordered)"),
+                    Some(&expected[i]),
+                    nearest.map(|j| &actual[j]),
+                ))
             }
             None => free.first().map(|&j| (format!("actual record {j} (unordered)"), None, Some(&actual[j]))),
         }
@@ -203,7 +208,9 @@ fn differences(expected: &Value, actual: &Value, subset: bool, path: &str, out: 
                 let at = format!("{path}.{k}");
                 match a.get(k) {
                     Some(av) => differences(ev, av, subset, &at, out),
-                    None if out.len() < MAX_PATHS => out.push(format!("{at}: expected {}, field missing", compact(ev))),
+                    None if out.len() < MAX_PATHS => {
+                        out.push(format!("{at}: expected {}, field missing", compact(ev)))
+                    }
                     None => {}
                 }
             }
@@ -261,7 +268,11 @@ fn compact(v: &Value) -> String {
 /// A record as indented JSON lines, or `(none)`.
 fn pretty(v: Option<&Value>) -> Vec<String> {
     match v {
-        Some(v) => serde_json::to_string_pretty(v).unwrap_or_else(|_| v.to_string()).lines().map(str::to_owned).collect(),
+        Some(v) => serde_json::to_string_pretty(v)
+            .unwrap_or_else(|_| v.to_string())
+            .lines()
+            .map(str::to_owned)
+            .collect(),
         None => vec!["(none)".to_owned()],
     }
 }
@@ -274,7 +285,11 @@ fn line_diff(expected: &[String], actual: &[String]) -> String {
     let mut lcs = vec![vec![0usize; m + 1]; n + 1];
     for i in (0..n).rev() {
         for j in (0..m).rev() {
-            lcs[i][j] = if expected[i] == actual[j] { lcs[i + 1][j + 1] + 1 } else { lcs[i + 1][j].max(lcs[i][j + 1]) };
+            lcs[i][j] = if expected[i] == actual[j] {
+                lcs[i + 1][j + 1] + 1
+            } else {
+                lcs[i + 1][j].max(lcs[i][j + 1])
+            };
         }
     }
     let mut out = String::new();
@@ -305,8 +320,12 @@ mod tests {
 
     #[test]
     fn a_differing_record_is_named_by_path_and_shown_as_a_diff() {
-        let expect = Expect { records: Some(vec![json!({"id": 1}), json!({"id": 2, "amount": 12.0})]), ..Default::default() };
-        let failures = expect.check(&outcome(vec![json!({"id": 1}), json!({"id": 2, "amount": 3.0})], vec![], None));
+        let expect = Expect {
+            records: Some(vec![json!({"id": 1}), json!({"id": 2, "amount": 12.0})]),
+            ..Default::default()
+        };
+        let failures =
+            expect.check(&outcome(vec![json!({"id": 1}), json!({"id": 2, "amount": 3.0})], vec![], None));
         assert_eq!(
             failures,
             vec![
@@ -342,8 +361,13 @@ mod tests {
             unordered: true,
             ..Default::default()
         };
-        assert!(expect.check(&outcome(vec![json!({"a": 1, "b": 2}), json!({"a": 1, "b": 3})], vec![], None)).is_empty());
-        let failures = expect.check(&outcome(vec![json!({"a": 1, "b": 3}), json!({"a": 1, "b": 4})], vec![], None));
+        assert!(
+            expect
+                .check(&outcome(vec![json!({"a": 1, "b": 2}), json!({"a": 1, "b": 3})], vec![], None))
+                .is_empty()
+        );
+        let failures =
+            expect.check(&outcome(vec![json!({"a": 1, "b": 3}), json!({"a": 1, "b": 4})], vec![], None));
         assert_eq!(failures.len(), 1);
         assert!(failures[0].contains("expected record 1 (unordered)"), "{}", failures[0]);
     }

@@ -75,13 +75,11 @@ impl Case {
         Fut: Future<Output = Result<RunReport>>,
     {
         let input = records(self.input).map_err(|e| self.failed(&format!("the input is not JSON: {e}")))?;
-        let clock = self
-            .clock
-            .map(Clock::parse)
-            .transpose()
-            .map_err(|e| self.failed(&format!("clock: {e}")))?;
+        let clock =
+            self.clock.map(Clock::parse).transpose().map_err(|e| self.failed(&format!("clock: {e}")))?;
         let (sink, dlq) = (MemorySink::new(), MemorySink::new());
-        let ends = Ends { source: MemorySource::new(input, self.page_size), sink: sink.clone(), dlq: dlq.clone() };
+        let ends =
+            Ends { source: MemorySource::new(input, self.page_size), sink: sink.clone(), dlq: dlq.clone() };
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()

@@ -398,6 +398,8 @@ pub(crate) fn generate_harness(p: &ir::Pipeline, module: &str, opts: &CodegenOpt
         pub mod #module {
             use #runtime::__private as rt;
 
+            const _: () = rt::VERSION_0_1;
+
             /// The pipeline's name, as written in its config.
             pub const NAME: &str = #name;
 

@@ -116,9 +116,11 @@ fn generate(
                 match by_config.get(&key) {
                     Some(index) => *index,
                     None => {
+                        if config.is_file() {
+                            tracked_files.push(tracked(&config));
+                        }
                         let index = config_pipeline(&config, &shown(&config), loc, &case.name, &mut diags)
                             .map(|p| {
-                                tracked_files.push(tracked(&config));
                                 let module = format!("pipeline_{}", harnesses.len());
                                 harnesses.push(crate::codegen::generate_harness(
                                     &p,

@@ -67,8 +67,12 @@ pub fn generate(p: &ir::Pipeline, opts: &CodegenOptions) -> TokenStream {
     let typing = typing::plan(p, opts.untyped);
     let records = g.record_items(p, &typing);
     let types = Types { typing: &typing, prefix: TokenStream::new(), rt: rt.clone() };
-    let body =
-        g.with_sink_schema(p.schemas.output.as_ref().map(|_| quote!(SCHEMA))).body(p, &types, &records);
+    let body = g.with_sink_schema(p.schemas.output.as_ref().map(|_| quote!(SCHEMA))).body(
+        p,
+        &types,
+        &records,
+        Ends::Config,
+    );
     let items = &records.items;
     let pipeline_type = g.pipeline_type(&types);
     let main = g.main_helper(&p.observability);
@@ -275,16 +279,22 @@ impl Gen<'_> {
     }
 
     /// The statements that build a pipeline's concrete parts and compose them.
-    fn body(&self, p: &ir::Pipeline, types: &Types<'_>, records: &Records) -> TokenStream {
+    fn body(&self, p: &ir::Pipeline, types: &Types<'_>, records: &Records, ends: Ends) -> TokenStream {
         let g = self;
         let rt = self.rt();
-        let source = p.source.kind.emit(g, &p.source.loc);
+        let source = match ends {
+            Ends::Config => p.source.kind.emit(g, &p.source.loc),
+            Ends::Memory => quote!(ends.source),
+        };
         // A typed source yields the struct (decoding each record, or reading straight into it).
         let typed_source = types.typing.points[0].record.name().is_some().then(|| {
             let record = types.source();
             quote!(let source = #rt::IntoTyped::<#record>::into_typed(source);)
         });
-        let sink = p.sink.kind.emit(g, &p.sink.loc);
+        let sink = match ends {
+            Ends::Config => p.sink.kind.emit(g, &p.sink.loc),
+            Ends::Memory => quote!(ends.sink),
+        };
         let transforms = types.typing.steps.iter().map(|step| {
             let t = match step {
                 Step::Reshape { transforms, .. } => {
@@ -303,7 +313,10 @@ impl Gen<'_> {
             quote!(let pipeline = pipeline.with_transform(#t);)
         });
         let dlq = p.dlq.as_ref().map(|d| {
-            let sink = d.sink.kind.emit(g, &d.sink.loc);
+            let sink = match ends {
+                Ends::Config => d.sink.kind.emit(g, &d.sink.loc),
+                Ends::Memory => quote!(ends.dlq),
+            };
             let on_batch_error = match d.on_batch_error {
                 OnBatchError::Propagate => quote!(#rt::dlq::OnBatchError::Propagate),
                 OnBatchError::DlqAll => quote!(#rt::dlq::OnBatchError::DlqAll),
@@ -324,6 +337,8 @@ impl Gen<'_> {
             quote!(let pipeline = pipeline.with_contract(#c);)
         });
         let state = match &p.state {
+            // A config test persists nothing.
+            _ if ends == Ends::Memory => None,
             State::None => None,
             State::Memory => {
                 Some(quote!(let pipeline = pipeline.with_state(#rt::state::MemoryStore::new());))
@@ -351,6 +366,51 @@ impl Gen<'_> {
             #contract
             #state
             Ok(pipeline)
+        }
+    }
+}
+
+/// Where a generated pipeline's records come from and go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ends {
+    /// The configured source, sink, dead-letter sink and state store.
+    Config,
+    /// A config test's in-memory ends (`ends: rt::config_test::Ends`), and no state store.
+    Memory,
+}
+
+/// Emits module `module` with `pipeline(ends)`: `p` as [`generate`] builds
+/// it (its record types, transform chain, contract and dead-letter rules),
+/// but reading from and writing to a config test's in-memory ends.
+pub(crate) fn generate_harness(p: &ir::Pipeline, module: &str, opts: &CodegenOptions) -> TokenStream {
+    let g = Gen::new(opts.fallback_span, &p.secret_env);
+    let runtime = &opts.runtime;
+    let rt = g.rt();
+    let module = format_ident!("{module}");
+    let name = &p.name;
+    let doc = format!(" Pipeline `{}` of {}, with in-memory ends.", p.name, opts.origin);
+    let typing = typing::plan(p, opts.untyped);
+    let records = g.record_items(p, &typing);
+    let types = Types { typing: &typing, prefix: TokenStream::new(), rt: rt.clone() };
+    let body = g.body(p, &types, &records, Ends::Memory);
+    let items = &records.items;
+    let pipeline_type = g.pipeline_type(&types);
+    quote! {
+        #[doc = #doc]
+        pub mod #module {
+            use #runtime::__private as rt;
+
+            const _: () = rt::VERSION_0_1;
+
+            /// The pipeline's name, as written in its config.
+            pub const NAME: &str = #name;
+
+            #items
+
+            /// Builds the pipeline on `ends`.
+            pub fn pipeline(ends: #rt::config_test::Ends) -> #pipeline_type {
+                #body
+            }
         }
     }
 }
@@ -465,7 +525,7 @@ pub fn generate_matrix(m: &ir::Matrix, opts: &CodegenOptions) -> TokenStream {
         let types = Types { typing: &typing, prefix: quote!(#schemas::), rt: rt.clone() };
         let pipeline_type = g.pipeline_type(&types);
         let sink_schema = r.pipeline.schemas.output.as_ref().map(|_| quote!(#schemas::SCHEMA));
-        let body = g.with_sink_schema(sink_schema).body(&r.pipeline, &types, &records);
+        let body = g.with_sink_schema(sink_schema).body(&r.pipeline, &types, &records, Ends::Config);
         let builder_doc = format!(" Builds row `{}`'s pipeline from its merged config.", r.id);
         let builder_fn = if r.parent.is_some() {
             quote! {

@@ -63,22 +63,9 @@ pub fn expand(input: TokenStream, ctx: &MacroContext) -> TokenStream {
 
 fn expand_file(path: &str, span: Span, runtime: TokenStream, ctx: &MacroContext) -> TokenStream {
     let fail = |message: String| syn::Error::new(span, message).to_compile_error();
-    if Path::new(path).is_absolute() {
-        return fail(format!(
-            "absolute path `{path}`: it would only work on this machine; write it relative to the crate root, or `./…` relative to this file"
-        ));
-    }
-    let full = if path.starts_with("./") || path.starts_with("../") {
-        match ctx.caller_file.as_ref().and_then(|f| f.parent()) {
-            Some(dir) => dir.join(path),
-            None => {
-                return fail(format!(
-                    "cannot resolve `{path}`: the compiler did not say which file invokes the macro"
-                ));
-            }
-        }
-    } else {
-        ctx.manifest_dir.join(path)
+    let full = match resolve(path, ctx) {
+        Ok(full) => full,
+        Err(message) => return fail(message),
     };
     let bytes = match load::read_file(&full) {
         Ok(bytes) => bytes,
@@ -118,6 +105,27 @@ fn expand_file(path: &str, span: Span, runtime: TokenStream, ctx: &MacroContext)
     }
 }
 
+/// The file a macro's path names: `./…` and `../…` from the invoking
+/// source file, other relative paths from `CARGO_MANIFEST_DIR`; an absolute
+/// path is an error (it would only work on this machine).
+pub(crate) fn resolve(path: &str, ctx: &MacroContext) -> Result<PathBuf, String> {
+    if Path::new(path).is_absolute() {
+        return Err(format!(
+            "absolute path `{path}`: it would only work on this machine; write it relative to the crate root, or `./…` relative to this file"
+        ));
+    }
+    if path.starts_with("./") || path.starts_with("../") {
+        match ctx.caller_file.as_ref().and_then(|f| f.parent()) {
+            Some(dir) => Ok(dir.join(path)),
+            None => {
+                Err(format!("cannot resolve `{path}`: the compiler did not say which file invokes the macro"))
+            }
+        }
+    } else {
+        Ok(ctx.manifest_dir.join(path))
+    }
+}
+
 /// Runs `validate` in the schema context of the invoking crate; returns its
 /// result and the `.faucet/` cache files it read or wrote, which the
 /// generated code embeds (`include_bytes!`) so that cargo expands the macro
@@ -125,7 +133,7 @@ fn expand_file(path: &str, span: Span, runtime: TokenStream, ctx: &MacroContext)
 /// environment variables: a changed `FAUCET_OFFLINE` or database URL variable
 /// takes effect the next time the macro is expanded, when the invoking file
 /// or a cache file changes.
-fn in_context<R>(ctx: &MacroContext, validate: impl FnOnce() -> R) -> (R, Vec<String>) {
+pub(crate) fn in_context<R>(ctx: &MacroContext, validate: impl FnOnce() -> R) -> (R, Vec<String>) {
     let (result, schemas) = crate::record_schema::context::with_context(
         SchemaContext::for_crate(ctx.manifest_dir.clone()),
         validate,
@@ -137,7 +145,7 @@ fn in_context<R>(ctx: &MacroContext, validate: impl FnOnce() -> R) -> (R, Vec<St
 
 /// One `compile_error!` per diagnostic: on the token's own span for inline
 /// definitions, on `fallback` (the path literal) with the rendered snippet for files.
-fn errors(diags: &Diagnostics, fallback: Span, from_file: bool) -> TokenStream {
+pub(crate) fn errors(diags: &Diagnostics, fallback: Span, from_file: bool) -> TokenStream {
     let mut combined: Option<syn::Error> = None;
     for d in diags.iter() {
         let error = to_syn_error(d, fallback, from_file);

@@ -22,6 +22,7 @@
 
 mod build_script;
 pub mod codegen;
+pub mod config_tests;
 pub mod connectors;
 pub mod diag;
 #[cfg(feature = "schema")]

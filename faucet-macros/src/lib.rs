@@ -47,3 +47,25 @@ pub fn faucet(input: TokenStream) -> TokenStream {
     };
     faucet_gen::expand(input.into(), &context).into()
 }
+
+/// Compiles a spec file of config tests (faucet-stream's `tests:` grammar)
+/// into one `#[test]` per case, in a module named after the file
+/// (`orders.test.yaml`: `orders_config_tests`):
+///
+/// ```ignore
+/// faucet_runtime::config_tests!("pipelines/orders.test.yaml");
+/// ```
+///
+/// Each test runs its case's pipeline (a `config` file's, or an inline
+/// `pipeline`) on the case's `input` with in-memory ends, and checks
+/// `expect`. The path resolves as `faucet!`'s does; a config or fixture
+/// file the spec names is relative to the spec file. A mistake in any of
+/// them is a compile error with its file, line and column.
+#[proc_macro]
+pub fn config_tests(input: TokenStream) -> TokenStream {
+    let context = faucet_gen::MacroContext {
+        manifest_dir: PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default()),
+        caller_file: Some(proc_macro::Span::call_site().local_file()).flatten(),
+    };
+    faucet_gen::config_tests::expand(input.into(), &context).into()
+}

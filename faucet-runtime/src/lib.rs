@@ -21,6 +21,7 @@ mod carried_state;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod config_test;
 pub mod connectors;
 pub mod contract;
 pub mod dlq;
@@ -61,7 +62,7 @@ pub use transform::{Chain, FnTransform, Identity, Transform, transform_fn};
 pub use typed_source::IntoTyped;
 
 #[cfg(feature = "macros")]
-pub use faucet_macros::faucet;
+pub use faucet_macros::{config_tests, faucet};
 
 /// Includes the code that `faucet_gen::compile` wrote into `OUT_DIR` for the
 /// pipeline named `name`: `include_pipeline!("orders")` defines module `orders`.

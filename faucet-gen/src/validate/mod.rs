@@ -14,6 +14,7 @@ use names::{name_from_stem, pipeline_name};
 use observability::OBSERVABILITY;
 pub(crate) use pipeline::PIPELINE;
 use pipeline::validate_pipeline;
+pub(crate) use transforms::TRANSFORM;
 
 use crate::diag::Diagnostics;
 use crate::ir::{self};

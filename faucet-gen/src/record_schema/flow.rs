@@ -26,6 +26,8 @@ pub(crate) enum Problem {
     Collision(Collision),
     /// A field (its dotted path) becomes the empty key.
     EmptyKey(String),
+    /// A field the config names, wrong for the records (`select`, `cast`, …).
+    Field(super::flow_fields::FieldProblem),
 }
 
 impl From<Collision> for Problem {
@@ -78,6 +80,7 @@ pub(crate) fn through(
                         format!("`{}` makes field `{field}` an empty key", name(t)),
                     )
                     .with_help("at run time every record carrying it would be rejected: a key cannot be empty; change the `replacement`, or narrow the `pattern` so it does not match the whole name"),
+                    Problem::Field(p) => p.diagnostic(),
                 };
                 if let Some(s) = &schema {
                     d.notes.push(s.origin.note());
@@ -98,6 +101,12 @@ pub(crate) fn name(t: &Transform) -> &'static str {
         Transform::KeysCase(mode) => mode.transform_name(),
         Transform::CdcUnwrap { .. } => "cdc_unwrap",
         Transform::Custom { .. } => "custom",
+        Transform::Select { .. } => "select",
+        Transform::Drop { .. } => "drop",
+        Transform::Set { .. } => "set",
+        Transform::RenameField { .. } => "rename_field",
+        Transform::Cast { .. } => "cast",
+        Transform::Coalesce { .. } => "coalesce",
     }
 }
 
@@ -147,6 +156,9 @@ pub(crate) enum Mapping {
     Flattened(Vec<Leaf>),
     /// `cdc_unwrap`: rows taken out of a change record.
     Unwrapped(Unwrap),
+    /// `select`, `drop`, `set`, `rename_field`: the fields returned, in order,
+    /// each a top-level field of the input or a constant.
+    Picked(Vec<super::flow_fields::Pick>),
 }
 
 /// One field `flatten` returns.
@@ -268,6 +280,12 @@ pub(crate) fn step(input: &RecordSchema, t: &Transform) -> Result<Option<Step>, 
             Step { schema: RecordSchema { fields, open: input.open, origin }, mapping }
         }
         Transform::Custom { .. } => return Ok(None),
+        Transform::Select { .. }
+        | Transform::Drop { .. }
+        | Transform::Set { .. }
+        | Transform::RenameField { .. }
+        | Transform::Cast { .. }
+        | Transform::Coalesce { .. } => return super::flow_fields::step(input, t, origin),
     };
     Ok(Some(step))
 }

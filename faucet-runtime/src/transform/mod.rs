@@ -4,8 +4,11 @@
 //! `Chain<Chain<Flatten, RenameKeys>, KeysCase>`, so the record path is plain
 //! monomorphized calls, with no boxing and no dynamic dispatch.
 
+mod cast;
 mod cdc_unwrap;
 mod chain;
+mod coalesce;
+mod fields;
 mod flatten;
 mod keys_case;
 mod rename_keys;
@@ -15,3 +18,6 @@ pub use chain::{Chain, FnTransform, Identity, Transform, transform_fn};
 pub use flatten::Flatten;
 pub use keys_case::{CaseMode, KeysCase};
 pub use rename_keys::RenameKeys;
+pub use cast::{Cast, CastOnError, CastType, cast, number_text};
+pub use coalesce::{Coalesce, Fill};
+pub use fields::{DropFields, RenameField, Select, Set};

@@ -1,5 +1,7 @@
 //! The `transforms` list: each `{type, config}` checked, regexes compiled at build time.
 
+mod fields;
+
 use crate::read::{Fields, one_of, plain_string};
 use crate::spec::{Field, Kind, Spec, Variant};
 
@@ -65,6 +67,12 @@ pub(crate) static TRANSFORM: Spec = Spec {
         Variant { tag: "keys_case", nested: true, spec: Some(&KEYS_CASE) },
         Variant { tag: "custom", nested: true, spec: Some(&CUSTOM) },
         Variant { tag: "cdc_unwrap", nested: true, spec: Some(&CDC_UNWRAP) },
+        Variant { tag: "select", nested: true, spec: Some(&fields::SELECT) },
+        Variant { tag: "drop", nested: true, spec: Some(&fields::DROP) },
+        Variant { tag: "set", nested: true, spec: Some(&fields::SET) },
+        Variant { tag: "rename_field", nested: true, spec: Some(&fields::RENAME_FIELD) },
+        Variant { tag: "cast", nested: true, spec: Some(&fields::CAST) },
+        Variant { tag: "coalesce", nested: true, spec: Some(&fields::COALESCE) },
     ],
 };
 use crate::diag::{Diagnostics, Loc, help_for};
@@ -73,7 +81,20 @@ use crate::load::{Node, Value};
 
 /// The `mode`s of `keys_case`.
 const KEYS_CASE_MODES: &[&str] = &["snake", "camel", "pascal", "kebab", "screaming_snake", "dot"];
-const TRANSFORMS: &[&str] = &["flatten", "rename_keys", "snake_case", "keys_case", "custom", "cdc_unwrap"];
+const TRANSFORMS: &[&str] = &[
+    "flatten",
+    "rename_keys",
+    "snake_case",
+    "keys_case",
+    "custom",
+    "cdc_unwrap",
+    "select",
+    "drop",
+    "set",
+    "rename_field",
+    "cast",
+    "coalesce",
+];
 
 /// Validates the `transforms` list.
 pub(crate) fn transforms(node: &Node, diags: &mut Diagnostics) -> Option<Vec<Transform>> {
@@ -195,6 +216,12 @@ fn transform(node: &Node, diags: &mut Diagnostics) -> Option<Transform> {
             Some(Transform::Custom { function, loc, output })
         }
         "cdc_unwrap" => cdc_unwrap(config, what, diags),
+        "select" => fields::select(config, what, diags),
+        "drop" => fields::drop(config, what, diags),
+        "set" => fields::set(config, what, diags),
+        "rename_field" => fields::rename_field(config, what, diags),
+        "cast" => fields::cast(config, what, diags),
+        "coalesce" => fields::coalesce(config, what, diags),
         other if crate::upstream::TRANSFORMS.contains(&other) => {
             diags.error_help(
                 &kind_node.loc,

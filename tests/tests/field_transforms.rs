@@ -101,7 +101,21 @@ fn typed_field_transforms_move_values_and_write_what_the_untyped_run_writes() {
     assert_eq!(out[0], expected);
     assert_eq!(
         keys(&out[0]),
-        ["id", "home", "first_name", "last_name", "nick", "score", "source", "version", "ratio", "whole", "on", "tags", "none"]
+        [
+            "id",
+            "home",
+            "first_name",
+            "last_name",
+            "nick",
+            "score",
+            "source",
+            "version",
+            "ratio",
+            "whole",
+            "on",
+            "tags",
+            "none"
+        ]
     );
     // Record 4: no nick (it stays absent), a null object, a null name.
     assert!(out[3].get("nick").is_none());
@@ -127,13 +141,20 @@ fn untyped_field_transforms_follow_faucet_streams_rules() {
     let text: String = input.iter().map(|r| format!("{r}\n")).collect();
     std::fs::write(dir.path().join("input.jsonl"), text).unwrap();
     let report = run("fields_untyped", dir.path());
-    assert_eq!((report["written"].as_u64(), report["dead_lettered"].as_u64()), (Some(3), Some(2)), "{report}");
+    assert_eq!(
+        (report["written"].as_u64(), report["dead_lettered"].as_u64()),
+        (Some(3), Some(2)),
+        "{report}"
+    );
     let out = lines(dir.path(), "out.jsonl");
     assert_eq!(
         out[0],
         json!({"id": 1, "status": "run", "stage": "run", "amount": 2.0, "active": true, "code": "1.5", "at": "2026-05-28T01:00:00Z", "country": "unknown", "source": "crm"})
     );
-    assert_eq!(keys(&out[0]), ["id", "status", "stage", "amount", "active", "code", "at", "country", "source"]);
+    assert_eq!(
+        keys(&out[0]),
+        ["id", "status", "stage", "amount", "active", "code", "at", "country", "source"]
+    );
     assert_eq!(
         out[1],
         json!({"id": 2, "status": "done", "stage": "x", "amount": 1.25, "active": false, "code": "true", "country": "unknown", "source": "crm"})

@@ -83,8 +83,9 @@ pub(crate) fn step(input: &RecordSchema, t: &Transform, origin: Origin) -> Resul
             for f in fields {
                 index(input, f, "drop")?;
             }
-            let kept: Vec<usize> =
-                (0..input.fields.len()).filter(|&i| !fields.iter().any(|f| f.name == input.fields[i].name)).collect();
+            let kept: Vec<usize> = (0..input.fields.len())
+                .filter(|&i| !fields.iter().any(|f| f.name == input.fields[i].name))
+                .collect();
             let out = kept.iter().map(|&i| input.fields[i].clone()).collect();
             let mapping = Mapping::Picked(kept.into_iter().map(Pick::Field).collect());
             Step { schema: schema(out, input.open), mapping: Some(mapping) }
@@ -207,7 +208,9 @@ fn cast_field(field: &FieldDef, f: &Named, to: CastType, on_error: CastOnError) 
             loc: f.loc.clone(),
             message: format!("`cast` of field `{}`, {what}, to {}: no such value converts", f.name, name(to)),
             help: match to {
-                CastType::Timestamp => "a timestamp is cast from RFC 3339 text; remove this field from `cast`".into(),
+                CastType::Timestamp => {
+                    "a timestamp is cast from RFC 3339 text; remove this field from `cast`".into()
+                }
                 _ => "`cast` converts text, numbers and booleans; remove this field from `cast`".into(),
             },
         }));
@@ -255,7 +258,12 @@ fn name(to: CastType) -> &'static str {
 /// The field `coalesce` fills: of the type its candidates share (else
 /// `json`); present when it was, or when a default or an always-valued
 /// field fills it; null only when it was null and every candidate may lack a value.
-fn coalesced(input: &RecordSchema, field: &Named, fill: &Fill, empty_is_null: bool) -> Result<FieldDef, Problem> {
+fn coalesced(
+    input: &RecordSchema,
+    field: &Named,
+    fill: &Fill,
+    empty_is_null: bool,
+) -> Result<FieldDef, Problem> {
     let target = input.field(&field.name);
     // Whether a field's value may be nullish to `coalesce`.
     let may_lack = |f: &FieldDef| {
@@ -406,7 +414,10 @@ mod tests {
         assert_eq!(out.field("id").unwrap().ty, FieldType::String);
         assert_eq!(mapping, None);
         let (out, _) = run(&base(), cast("name", CastType::Int, CastOnError::Null));
-        assert_eq!((&out.field("name").unwrap().ty, out.field("name").unwrap().nullable), (&FieldType::Integer, true));
+        assert_eq!(
+            (&out.field("name").unwrap().ty, out.field("name").unwrap().nullable),
+            (&FieldType::Integer, true)
+        );
         let (out, _) = run(&base(), cast("name", CastType::Int, CastOnError::Skip));
         assert_eq!(out.field("name").unwrap().ty, FieldType::Json);
         let (out, _) = run(&base(), cast("id", CastType::Float, CastOnError::Skip));
@@ -431,7 +442,11 @@ mod tests {
         let (_, help) = problem(&base(), t(from(&["nam"])));
         assert_eq!(help, "did you mean `name`?");
         // A new field: appended, present only when a candidate has a value.
-        let new = Transform::Coalesce { field: named("label"), fill: from(&["note"]), treat_empty_string_as_null: false };
+        let new = Transform::Coalesce {
+            field: named("label"),
+            fill: from(&["note"]),
+            treat_empty_string_as_null: false,
+        };
         let (out, _) = run(&base(), new);
         let label = out.fields.last().unwrap();
         assert_eq!((label.name.as_str(), label.required, label.nullable), ("label", false, false));

@@ -103,9 +103,7 @@ impl Transform for Cast {
 pub fn cast(value: &Value, to: CastType) -> std::result::Result<Value, String> {
     match (value, to) {
         (Value::Null, _) => Err(format!("null is not {}", article(to))),
-        (Value::Array(_) | Value::Object(_), _) => {
-            Err(format!("{} is not {}", kind(value), article(to)))
-        }
+        (Value::Array(_) | Value::Object(_), _) => Err(format!("{} is not {}", kind(value), article(to))),
         (Value::Number(n), CastType::Int) => number_to_int(n).map(Value::from),
         (Value::String(s), CastType::Int) => {
             s.trim().parse::<i64>().map(Value::from).map_err(|_| format!("{s:?} is not an integer"))
@@ -265,7 +263,10 @@ mod tests {
 
     #[test]
     fn to_timestamp() {
-        assert_eq!(ok(json!("2026-05-28T00:00:00+00:00"), CastType::Timestamp), json!("2026-05-28T00:00:00Z"));
+        assert_eq!(
+            ok(json!("2026-05-28T00:00:00+00:00"), CastType::Timestamp),
+            json!("2026-05-28T00:00:00Z")
+        );
         assert_eq!(
             ok(json!("2026-05-28T01:02:03.120+02:00"), CastType::Timestamp),
             json!("2026-05-28T01:02:03.120+02:00")

@@ -95,7 +95,8 @@ mod tests {
 
     #[test]
     fn from_takes_the_first_field_with_a_value() {
-        let mut t = Coalesce::new("status", Fill::From(vec!["status".into(), "state".into(), "phase".into()]), false);
+        let mut t =
+            Coalesce::new("status", Fill::From(vec!["status".into(), "state".into(), "phase".into()]), false);
         let out = run(&mut t, json!({"status": null, "state": null, "phase": "running"}));
         assert_eq!(out["status"], "running");
         // None has one: the field stays as it was (null, or absent).

@@ -13,11 +13,11 @@ mod flatten;
 mod keys_case;
 mod rename_keys;
 
+pub use cast::{Cast, CastOnError, CastType, cast, number_text};
 pub use cdc_unwrap::{CdcUnwrap, CdcUnwrapConfig, Change};
 pub use chain::{Chain, FnTransform, Identity, Transform, transform_fn};
+pub use coalesce::{Coalesce, Fill};
+pub use fields::{DropFields, RenameField, Select, Set};
 pub use flatten::Flatten;
 pub use keys_case::{CaseMode, KeysCase};
 pub use rename_keys::RenameKeys;
-pub use cast::{Cast, CastOnError, CastType, cast, number_text};
-pub use coalesce::{Coalesce, Fill};
-pub use fields::{DropFields, RenameField, Select, Set};

@@ -9,6 +9,7 @@ use faucet_e2e::{
     typed_csv_to_sqlite, typed_misfit, typed_misfit_fail, typed_reshape, untyped, vol_pg_to_pg,
     vol_sqlite_to_pg,
 };
+use faucet_e2e::{fields_untyped, typed_fields};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
@@ -68,6 +69,9 @@ async fn main() {
         "untyped_typed_csv_to_sqlite" => untyped::typed_csv_to_sqlite::run().await,
         "untyped_pg_typed" => untyped::pg_typed::run().await,
         "file_jsonl_to_csv" => file_jsonl_to_csv::run().await,
+        "typed_fields" => typed_fields::run().await,
+        "untyped_typed_fields" => untyped::typed_fields::run().await,
+        "fields_untyped" => fields_untyped::run().await,
         "faucet_stream_csv_to_jsonl" => faucet_stream::csv_to_jsonl::run().await,
         "cdc_one" => {
             // The config's file store, wrapped to abort where FAUCET_E2E_ABORT says.

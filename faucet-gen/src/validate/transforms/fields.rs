@@ -6,7 +6,7 @@
 //! fields the records lack are reported by the schema flow, which knows them.
 
 use super::{Fields, plain_string};
-use crate::diag::Diagnostics;
+use crate::diag::{Diagnostics, help_for, list};
 use crate::ir::{CastOnError, CastType, Fill, Named, Transform};
 use crate::load::{Node, Value};
 use crate::read::{boolean, build_time_string, one_of};
@@ -56,7 +56,11 @@ pub(super) static COALESCE: Spec = Spec {
     fields: &[
         Field::req("field", Kind::Str, "The field filled."),
         Field::opt("default", Kind::Json, "The constant it is filled with."),
-        Field::opt("from", Kind::List(&Kind::Str), "The fields it is filled from, the first with a value winning."),
+        Field::opt(
+            "from",
+            Kind::List(&Kind::Str),
+            "The fields it is filled from, the first with a value winning.",
+        ),
         Field::opt(
             "treat_empty_string_as_null",
             Kind::Bool,
@@ -113,7 +117,7 @@ pub(super) fn set(config: &Node, what: String, diags: &mut Diagnostics) -> Optio
         let mut out = Vec::with_capacity(entries.len());
         for e in entries {
             let field = Named { name: e.key.clone(), loc: e.key_loc.clone() };
-            ok &= not_empty(&field, "a field `set` adds", diags);
+            ok &= not_empty(&field, "`set` writes a field whose name", diags);
             match constant(&e.value, &e.key, diags) {
                 Some(v) => out.push((field, v)),
                 None => ok = false,
@@ -145,7 +149,7 @@ pub(super) fn rename_field(config: &Node, what: String, diags: &mut Diagnostics)
                 continue;
             };
             let to = Named { name: to, loc: e.value.loc.clone() };
-            if !not_empty(&to, "a new name", diags) {
+            if !not_empty(&to, &format!("the new name of `{}`", e.key), diags) {
                 ok = false;
                 continue;
             }
@@ -185,13 +189,26 @@ pub(super) fn cast(config: &Node, what: String, diags: &mut Diagnostics) -> Opti
         let mut ok = true;
         let mut out = Vec::with_capacity(entries.len());
         for e in entries {
-            let ty = match one_of(&e.value, &e.key, CAST_TYPES, diags) {
-                Some("int") => CastType::Int,
-                Some("float") => CastType::Float,
-                Some("bool") => CastType::Bool,
-                Some("string") => CastType::String,
-                Some(_) => CastType::Timestamp,
-                None => {
+            let ty = match &e.value.value {
+                Value::Str(s) if s == "int" => CastType::Int,
+                Value::Str(s) if s == "float" => CastType::Float,
+                Value::Str(s) if s == "bool" => CastType::Bool,
+                Value::Str(s) if s == "string" => CastType::String,
+                Value::Str(s) if s == "timestamp" => CastType::Timestamp,
+                other => {
+                    let shown = match other {
+                        Value::Str(s) => format!("`{s}`"),
+                        other => other.kind_name().to_owned(),
+                    };
+                    let near = match other {
+                        Value::Str(s) => help_for(s, CAST_TYPES),
+                        _ => format!("expected one of {}", list(CAST_TYPES)),
+                    };
+                    diags.error_help(
+                        &e.value.loc,
+                        format!("`cast` has no type {shown} (for field `{}`)", e.key),
+                        near,
+                    );
                     ok = false;
                     continue;
                 }
@@ -219,7 +236,7 @@ pub(super) fn coalesce(config: &Node, what: String, diags: &mut Diagnostics) -> 
     let mut c = Fields::with_spec(config, &COALESCE, what, diags)?;
     let field = c.require("field", diags).and_then(|n| {
         let field = Named { name: plain_string(n, "field", diags)?, loc: n.loc.clone() };
-        not_empty(&field, "the field `coalesce` fills", diags).then_some(field)
+        not_empty(&field, "the name of the field `coalesce` fills", diags).then_some(field)
     });
     let default = c.get("default").map(|n| (constant(n, "default", diags), n.loc.clone()));
     let from = c.get("from").map(|n| (names(n, "from", diags), n.loc.clone()));
@@ -267,7 +284,9 @@ fn names(node: &Node, key: &str, diags: &mut Diagnostics) -> Option<Vec<Named>> 
     let mut ok = true;
     for item in items {
         match plain_string(item, key, diags) {
-            Some(name) if !out.iter().any(|n| n.name == name) => out.push(Named { name, loc: item.loc.clone() }),
+            Some(name) if !out.iter().any(|n| n.name == name) => {
+                out.push(Named { name, loc: item.loc.clone() })
+            }
             Some(_) => {}
             None => ok = false,
         }
@@ -275,10 +294,14 @@ fn names(node: &Node, key: &str, diags: &mut Diagnostics) -> Option<Vec<Named>> 
     ok.then_some(out)
 }
 
-/// Whether `field` (described as `what`) is not the empty name; reports it when it is.
+/// Whether `field` (its name described as `what`) is not empty; reports it when it is.
 fn not_empty(field: &Named, what: &str, diags: &mut Diagnostics) -> bool {
     if field.name.is_empty() {
-        diags.error_help(&field.loc, format!("{what} is the empty name"), "a field needs a name");
+        diags.error_help(
+            &field.loc,
+            format!("{what} is empty"),
+            "a field needs a name of at least one character",
+        );
     }
     !field.name.is_empty()
 }
@@ -288,10 +311,17 @@ fn not_empty(field: &Named, what: &str, diags: &mut Diagnostics) -> bool {
 fn constant(node: &Node, key: &str, diags: &mut Diagnostics) -> Option<serde_json::Value> {
     use serde_json::Value as J;
     Some(match &node.value {
-        Value::Str(s) => J::String(build_time_string(s, key).map_err(|(m, h)| diags.error_help(&node.loc, m, h)).ok()?),
-        Value::Seq(items) => {
-            J::Array(items.iter().map(|i| constant(i, key, diags)).collect::<Vec<_>>().into_iter().collect::<Option<_>>()?)
+        Value::Str(s) => {
+            J::String(build_time_string(s, key).map_err(|(m, h)| diags.error_help(&node.loc, m, h)).ok()?)
         }
+        Value::Seq(items) => J::Array(
+            items
+                .iter()
+                .map(|i| constant(i, key, diags))
+                .collect::<Vec<_>>()
+                .into_iter()
+                .collect::<Option<_>>()?,
+        ),
         Value::Map(entries) => J::Object(
             entries
                 .iter()
@@ -301,7 +331,11 @@ fn constant(node: &Node, key: &str, diags: &mut Diagnostics) -> Option<serde_jso
                 .collect::<Option<_>>()?,
         ),
         Value::Float(x) if !x.is_finite() => {
-            diags.error_help(&node.loc, format!("`{key}` is {x}, which JSON cannot hold"), "write a finite number");
+            diags.error_help(
+                &node.loc,
+                format!("`{key}` is {x}, which JSON cannot hold"),
+                "write a finite number",
+            );
             return None;
         }
         _ => node.to_json(),

@@ -348,6 +348,26 @@ mod tests {
         }
     }
 
+    /// Whether the chain of `transforms` over a declared schema is typed.
+    fn typed(transforms: &str) -> bool {
+        let yaml = format!(
+            "pipeline:\n  source: {{ type: jsonl, config: {{ path: in.jsonl }}, record_schema: {{ fields: {{ id: integer, name: string }} }} }}\n  transforms: {transforms}\n  sink: {{ type: jsonl, config: {{ path: out.jsonl }} }}\n"
+        );
+        let definition = crate::check_yaml("case.yaml", &yaml).unwrap_or_else(|d| panic!("{d}"));
+        let crate::ir::Definition::Single(p) = definition else { panic!("one pipeline") };
+        let typing = crate::typing::plan(&p, false);
+        typing.points.iter().all(|point| point.record != crate::typing::Record::Untyped)
+    }
+
+    #[test]
+    fn select_drop_set_and_rename_field_are_typed_cast_and_coalesce_not() {
+        assert!(typed(
+            "[{ type: set, config: { values: { v: 1 } } }, { type: rename_field, config: { fields: { id: key } } }, { type: drop, config: { fields: [name] } }, { type: select, config: { fields: [v, key] } }]"
+        ));
+        assert!(!typed("[{ type: cast, config: { fields: { id: string } } }]"));
+        assert!(!typed("[{ type: coalesce, config: { field: name, default: x } }]"));
+    }
+
     #[test]
     fn select_and_drop_pick_fields() {
         let select = Transform::Select { fields: vec![named("name"), named("id")] };

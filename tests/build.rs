@@ -36,6 +36,8 @@ fn main() {
         "pipelines/file_jsonl_to_csv.yaml",
         "pipelines/rows_filter.yaml",
         "pipelines/rows_explode.yaml",
+        "pipelines/typed_fields.yaml",
+        "pipelines/fields_untyped.yaml",
     ]);
     // faucet-stream's own example configs, verbatim (their names may repeat
     // ours; included by src/lib.rs as `faucet_e2e::faucet_stream`).
@@ -50,5 +52,6 @@ fn main() {
         "pipelines/typed_csv_to_sqlite.yaml",
         "pipelines/pg_typed.yaml",
         "pipelines/rows_filter.yaml",
+        "pipelines/typed_fields.yaml",
     ]);
 }

@@ -866,6 +866,50 @@ impl Gen<'_> {
             Transform::Filter(f) => self.filter(f),
             Transform::Explode(e) => self.explode(e),
             Transform::Unpivot(u) => self.unpivot(u),
+            Transform::Select { fields } => {
+                let fields = fields.iter().map(|f| &f.name);
+                quote!(#tr::Select::new(&[#(#fields),*]))
+            }
+            Transform::Drop { fields } => {
+                let fields = fields.iter().map(|f| &f.name);
+                quote!(#tr::DropFields::new(&[#(#fields),*]))
+            }
+            Transform::Set { values } => {
+                let values = values.iter().map(|(f, v)| {
+                    let (name, v) = (&f.name, json_tokens(v));
+                    quote!((#name, #rt::serde_json::json!(#v)))
+                });
+                quote!(#tr::Set::new(vec![#(#values),*]))
+            }
+            Transform::RenameField { renames } => {
+                let renames = renames.iter().map(|(f, t)| {
+                    let (from, to) = (&f.name, &t.name);
+                    quote!((#from, #to))
+                });
+                quote!(#tr::RenameField::new(&[#(#renames),*]))
+            }
+            Transform::Cast { fields, on_error } => {
+                let fields = fields.iter().map(|(f, ty)| {
+                    let (name, ty) = (&f.name, format_ident!("{ty:?}"));
+                    quote!((#name, #tr::CastType::#ty))
+                });
+                let on_error = format_ident!("{on_error:?}");
+                quote!(#tr::Cast::new(&[#(#fields),*], #tr::CastOnError::#on_error))
+            }
+            Transform::Coalesce { field, fill, treat_empty_string_as_null } => {
+                let fill = match fill {
+                    ir::Fill::Default(v) => {
+                        let v = json_tokens(v);
+                        quote!(#tr::Fill::Default(#rt::serde_json::json!(#v)))
+                    }
+                    ir::Fill::From(fields) => {
+                        let fields = fields.iter().map(|f| &f.name);
+                        quote!(#tr::Fill::From(vec![#(String::from(#fields)),*]))
+                    }
+                };
+                let field = &field.name;
+                quote!(#tr::Coalesce::new(#field, #fill, #treat_empty_string_as_null))
+            }
         }
     }
 
@@ -902,7 +946,7 @@ impl Gen<'_> {
 
 /// A JSON value as Rust tokens `serde_json::json!` reads: strings as string
 /// literals, integers and decimals with a suffix (so no literal is typed `i32`).
-fn json_tokens(v: &serde_json::Value) -> TokenStream {
+pub(crate) fn json_tokens(v: &serde_json::Value) -> TokenStream {
     use serde_json::Value;
     match v {
         Value::Null => quote!(null),

@@ -250,6 +250,42 @@ pub enum Transform {
     Explode(Explode),
     /// `unpivot`: wide columns or a map field into key/value rows.
     Unpivot(Unpivot),
+    /// `select`: only the listed top-level fields, in the listed order.
+    Select {
+        /// The fields kept (each once).
+        fields: Vec<Named>,
+    },
+    /// `drop`: the listed top-level fields removed.
+    Drop {
+        /// The fields removed.
+        fields: Vec<Named>,
+    },
+    /// `set`: top-level fields set to constants (overwritten where present).
+    Set {
+        /// Each field and its value, in the order written.
+        values: Vec<(Named, serde_json::Value)>,
+    },
+    /// `rename_field`: exact top-level renames, all read from the record as it came.
+    RenameField {
+        /// Each field and its new name, ordered by field (as faucet-stream applies them).
+        renames: Vec<(Named, Named)>,
+    },
+    /// `cast`: top-level fields converted to another type.
+    Cast {
+        /// Each field and its target type, ordered by field.
+        fields: Vec<(Named, CastType)>,
+        /// What a value that does not convert becomes.
+        on_error: CastOnError,
+    },
+    /// `coalesce`: a field that is absent or null filled from a constant or other fields.
+    Coalesce {
+        /// The field filled.
+        field: Named,
+        /// What fills it.
+        fill: Fill,
+        /// An empty string counts as null (in the field and in `from`).
+        treat_empty_string_as_null: bool,
+    },
 }
 
 /// A field path of `filter` or `explode`, as faucet-stream writes it
@@ -368,6 +404,49 @@ pub struct UnpivotLocs {
     pub id_fields: Vec<Loc>,
     /// Each listed column, or `from`.
     pub columns: Vec<Loc>,
+
+/// A field name a transform's config writes, and where.
+#[derive(Debug, Clone)]
+pub struct Named {
+    /// The name.
+    pub name: String,
+    /// Where it is written.
+    pub loc: Loc,
+}
+
+/// The types `cast` converts to: faucet-stream's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CastType {
+    /// A 64-bit integer.
+    Int,
+    /// A binary floating-point number.
+    Float,
+    /// `true` or `false`.
+    Bool,
+    /// Text.
+    String,
+    /// An RFC 3339 timestamp, as normalised text.
+    Timestamp,
+}
+
+/// What `cast` makes of a value that does not convert: faucet-stream's `on_error`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CastOnError {
+    /// The record is rejected.
+    Error,
+    /// The value becomes null.
+    Null,
+    /// The value stays as it was.
+    Skip,
+}
+
+/// What `coalesce` fills its field with.
+#[derive(Debug, Clone)]
+pub enum Fill {
+    /// A constant.
+    Default(serde_json::Value),
+    /// The first of these fields that is present and not null.
+    From(Vec<Named>),
 }
 
 /// The key cases of `keys_case`: the runtime's own, from the crate both share.

@@ -22,6 +22,7 @@ use quote::{format_ident, quote};
 use crate::emit::Gen;
 use crate::ir::Transform;
 use crate::record_schema::flow::{self, Leaf, Mapping, RowField, Unwrap};
+use crate::record_schema::flow_fields::Pick;
 use crate::record_schema::{FieldDef, FieldType, RecordSchema};
 use crate::records::{Layers, Struct, Type, member_name, unique};
 
@@ -61,6 +62,7 @@ pub(crate) fn emit(g: &Gen, name: &str, input: &Struct, output: &Struct, parts: 
             Mapping::Flattened(leaves) => body.flatten(part, leaves, slots),
             Mapping::Unwrapped(rows) => body.unwrap(part, rows, slots),
             Mapping::Filtered(test) => body.filter(part, test, slots),
+            Mapping::Picked(picks) => body.pick(picks, part, slots),
         };
     }
     // The source refills spent records: each value goes back where it came from.
@@ -427,6 +429,36 @@ impl Body<'_, '_> {
         out
     }
 
+    /// `select`, `drop`, `set`, `rename_field`: each field returned is a value
+    /// moved from the input (under its new name) or a constant; the values
+    /// not picked are dropped.
+    fn pick(&mut self, picks: &[Pick], part: &Part<'_>, slots: Vec<Slot>) -> Vec<Slot> {
+        let mut slots: Vec<Option<Slot>> = slots.into_iter().map(Some).collect();
+        let out: Vec<Slot> = picks
+            .iter()
+            .zip(&part.output.fields)
+            .map(|(pick, f)| match pick {
+                Pick::Field(i) => {
+                    let slot = slots[*i].take().expect("the flow picks each field once");
+                    Slot { field: f.clone(), ..slot }
+                }
+                Pick::Constant(value) => {
+                    let local = self.local(&f.name);
+                    let (ty, value) = constant(self.g, f, value);
+                    self.stmts.push(quote!(let #local = #value;));
+                    Slot { field: f.clone(), local, ty, null_only: false, origin: None }
+                }
+            })
+            .collect();
+        let dropped: Vec<&Ident> = slots.iter().flatten().map(|s| &s.local).collect();
+        match dropped.as_slice() {
+            [] => {}
+            [one] => self.stmts.push(quote!(let _ = #one;)),
+            many => self.stmts.push(quote!(let _ = (#(#many),*);)),
+        }
+        out
+    }
+
     /// The output struct, each member filled from its slot.
     fn fill(&self, output: &Struct, slots: Vec<Slot>) -> TokenStream {
         let members = output.members.iter().zip(slots).map(|(m, slot)| {
@@ -625,5 +657,30 @@ fn convert_value(value: TokenStream, from: &Type, to: &Type) -> TokenStream {
             quote!(#value.into_iter().map(|item| #inner).collect())
         }
         _ => value,
+    }
+}
+
+/// A constant of field `field` (its type as the flow gave it): the value's
+/// type in a struct, and the expression that makes it.
+fn constant(g: &Gen, field: &FieldDef, value: &serde_json::Value) -> (Type, TokenStream) {
+    use proc_macro2::Literal;
+    use serde_json::Value as J;
+    let rt = g.rt();
+    match (value, &field.ty) {
+        (J::Null, _) => (Type::Json, quote!(None)),
+        (J::String(s), FieldType::String) => (Type::Plain(quote!(String)), quote!(String::from(#s))),
+        (J::Bool(b), FieldType::Boolean) => (Type::Plain(quote!(bool)), quote!(#b)),
+        (J::Number(n), FieldType::Integer) => {
+            let n = Literal::i64_suffixed(n.as_i64().expect("an integer"));
+            (Type::Plain(quote!(i64)), quote!(#n))
+        }
+        (J::Number(n), FieldType::Number) => {
+            let n = Literal::f64_suffixed(n.as_f64().expect("a number"));
+            (Type::Plain(quote!(f64)), quote!(#n))
+        }
+        (value, _) => {
+            let value = crate::codegen::json_tokens(value);
+            (Type::Json, quote!(#rt::serde_json::json!(#value)))
+        }
     }
 }

@@ -82,18 +82,12 @@ pub(crate) const SINKS: &[&str] = &[
 
 /// faucet-stream transform types faucet does not implement.
 pub(crate) const TRANSFORMS: &[&str] = &[
-    "select",
-    "drop",
-    "set",
-    "rename_field",
-    "cast",
     "redact",
     "value_case",
     "spell_symbols",
     "hash",
     "json_parse",
     "json_encode",
-    "coalesce",
     "split",
     "join",
     "lookup",

@@ -29,6 +29,8 @@ faucet_runtime::include_pipeline!("typed_misfit_fail");
 faucet_runtime::include_pipeline!("file_jsonl_to_csv");
 faucet_runtime::include_pipeline!("rows_filter");
 faucet_runtime::include_pipeline!("rows_explode");
+faucet_runtime::include_pipeline!("typed_fields");
+faucet_runtime::include_pipeline!("fields_untyped");
 
 /// faucet-stream's example configs, compiled unchanged (pipelines/faucet_stream/).
 pub mod faucet_stream {
@@ -42,6 +44,7 @@ pub mod untyped {
     include!(concat!(env!("OUT_DIR"), "/untyped/faucet/typed_csv_to_sqlite.rs"));
     include!(concat!(env!("OUT_DIR"), "/untyped/faucet/pg_typed.rs"));
     include!(concat!(env!("OUT_DIR"), "/untyped/faucet/rows_filter.rs"));
+    include!(concat!(env!("OUT_DIR"), "/untyped/faucet/typed_fields.rs"));
 }
 
 use std::io::Write;

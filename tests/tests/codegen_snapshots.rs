@@ -75,6 +75,8 @@ include!("../../faucet-gen/tests/codegen/typed_matrix_parent.rs");
 include!("../../faucet-gen/tests/codegen/clock.rs");
 include!("../../faucet-gen/tests/codegen/clock_matrix.rs");
 include!("../../faucet-gen/tests/codegen/file_path.rs");
+include!("../../faucet-gen/tests/codegen/typed_fields.rs");
+include!("../../faucet-gen/tests/codegen/field_transforms.rs");
 
 #[test]
 #[allow(unsafe_code)]

@@ -502,6 +502,15 @@ fn cdc_deletes(
             Transform::Flatten { .. } | Transform::Filter(_) | Transform::Explode(_) => marker,
             // Its output is the function's: the marker may be gone.
             Transform::Custom { .. } | Transform::CdcUnwrap { .. } | Transform::Unpivot(_) => return None,
+            Transform::RenameField { renames } => {
+                renames.iter().find(|(from, _)| from.name == marker).map_or(marker, |(_, to)| to.name.clone())
+            }
+            // They may drop the marker or write over it.
+            Transform::Select { .. }
+            | Transform::Drop { .. }
+            | Transform::Set { .. }
+            | Transform::Cast { .. }
+            | Transform::Coalesce { .. } => return None,
         };
     }
     if table.is_some_and(|t| t.column(&marker).is_some()) {

@@ -28,6 +28,8 @@ pub(crate) enum Problem {
     EmptyKey(String),
     /// A setting the schema shows to be wrong, as its error.
     Invalid(super::flow_rows::Invalid),
+    /// A field the config names, wrong for the records (`select`, `cast`, …).
+    Field(super::flow_fields::FieldProblem),
 }
 
 impl From<Collision> for Problem {
@@ -81,6 +83,7 @@ pub(crate) fn through(
                     )
                     .with_help("at run time every record carrying it would be rejected: a key cannot be empty; change the `replacement`, or narrow the `pattern` so it does not match the whole name"),
                     Problem::Invalid(i) => Diagnostic::new(i.loc, i.message).with_help(i.help),
+                    Problem::Field(p) => p.diagnostic(),
                 };
                 if let Some(s) = &schema {
                     d.notes.push(s.origin.note());
@@ -104,6 +107,12 @@ pub(crate) fn name(t: &Transform) -> &'static str {
         Transform::Filter(_) => "filter",
         Transform::Explode(_) => "explode",
         Transform::Unpivot(_) => "unpivot",
+        Transform::Select { .. } => "select",
+        Transform::Drop { .. } => "drop",
+        Transform::Set { .. } => "set",
+        Transform::RenameField { .. } => "rename_field",
+        Transform::Cast { .. } => "cast",
+        Transform::Coalesce { .. } => "coalesce",
     }
 }
 
@@ -155,6 +164,9 @@ pub(crate) enum Mapping {
     Unwrapped(Unwrap),
     /// `filter`: every field kept, the record only when the test holds.
     Filtered(super::flow_rows::Test),
+    /// `select`, `drop`, `set`, `rename_field`: the fields returned, in order,
+    /// each a top-level field of the input or a constant.
+    Picked(Vec<super::flow_fields::Pick>),
 }
 
 /// One field `flatten` returns.
@@ -288,6 +300,12 @@ pub(crate) fn step(input: &RecordSchema, t: &Transform) -> Result<Option<Step>, 
             None => return Ok(None),
         },
         Transform::Custom { .. } => return Ok(None),
+        Transform::Select { .. }
+        | Transform::Drop { .. }
+        | Transform::Set { .. }
+        | Transform::RenameField { .. }
+        | Transform::Cast { .. }
+        | Transform::Coalesce { .. } => return super::flow_fields::step(input, t, origin),
     };
     Ok(Some(step))
 }

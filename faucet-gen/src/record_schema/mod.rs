@@ -16,6 +16,7 @@ mod decimal;
 pub(crate) mod declared;
 pub(crate) mod flow;
 pub(crate) mod flow_rows;
+pub(crate) mod flow_fields;
 pub(crate) mod introspect;
 mod json_schema;
 mod model;

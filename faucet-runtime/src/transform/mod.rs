@@ -4,19 +4,25 @@
 //! `Chain<Chain<Flatten, RenameKeys>, KeysCase>`, so the record path is plain
 //! monomorphized calls, with no boxing and no dynamic dispatch.
 
+mod cast;
 mod cdc_unwrap;
 mod chain;
 mod explode;
 mod filter;
+mod coalesce;
+mod fields;
 mod flatten;
 mod keys_case;
 mod rename_keys;
 mod unpivot;
 
+pub use cast::{Cast, CastOnError, CastType, cast, number_text};
 pub use cdc_unwrap::{CdcUnwrap, CdcUnwrapConfig, Change};
 pub use chain::{Chain, FnTransform, Identity, Transform, transform_fn};
 pub use explode::{Explode, OnMissing};
 pub use filter::{Filter, Predicate, json_eq};
+pub use coalesce::{Coalesce, Fill};
+pub use fields::{DropFields, RenameField, Select, Set};
 pub use flatten::Flatten;
 pub use keys_case::{CaseMode, KeysCase};
 pub use rename_keys::RenameKeys;

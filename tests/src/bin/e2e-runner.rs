@@ -9,6 +9,7 @@ use faucet_e2e::{
     sqlite_upsert, typed_csv_to_sqlite, typed_misfit, typed_misfit_fail, typed_reshape, untyped,
     vol_pg_to_pg, vol_sqlite_to_pg,
 };
+use faucet_e2e::{fields_untyped, typed_fields};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
@@ -71,6 +72,9 @@ async fn main() {
         "rows_filter" => rows_filter::run().await,
         "untyped_rows_filter" => untyped::rows_filter::run().await,
         "rows_explode" => rows_explode::run().await,
+        "typed_fields" => typed_fields::run().await,
+        "untyped_typed_fields" => untyped::typed_fields::run().await,
+        "fields_untyped" => fields_untyped::run().await,
         "faucet_stream_csv_to_jsonl" => faucet_stream::csv_to_jsonl::run().await,
         "cdc_one" => {
             // The config's file store, wrapped to abort where FAUCET_E2E_ABORT says.

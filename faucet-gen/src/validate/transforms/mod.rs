@@ -1,6 +1,7 @@
 //! The `transforms` list: each `{type, config}` checked, regexes compiled at build time.
 
 mod rows;
+mod fields;
 
 use crate::read::{Fields, one_of, plain_string};
 use crate::spec::{Field, Kind, Spec, Variant};
@@ -70,6 +71,12 @@ pub(crate) static TRANSFORM: Spec = Spec {
         Variant { tag: "filter", nested: true, spec: Some(&rows::FILTER) },
         Variant { tag: "explode", nested: true, spec: Some(&rows::EXPLODE) },
         Variant { tag: "unpivot", nested: true, spec: Some(&rows::UNPIVOT) },
+        Variant { tag: "select", nested: true, spec: Some(&fields::SELECT) },
+        Variant { tag: "drop", nested: true, spec: Some(&fields::DROP) },
+        Variant { tag: "set", nested: true, spec: Some(&fields::SET) },
+        Variant { tag: "rename_field", nested: true, spec: Some(&fields::RENAME_FIELD) },
+        Variant { tag: "cast", nested: true, spec: Some(&fields::CAST) },
+        Variant { tag: "coalesce", nested: true, spec: Some(&fields::COALESCE) },
     ],
 };
 use crate::diag::{Diagnostics, Loc, help_for};
@@ -88,6 +95,12 @@ const TRANSFORMS: &[&str] = &[
     "filter",
     "explode",
     "unpivot",
+    "select",
+    "drop",
+    "set",
+    "rename_field",
+    "cast",
+    "coalesce",
 ];
 
 /// Validates the `transforms` list.
@@ -213,6 +226,12 @@ fn transform(node: &Node, diags: &mut Diagnostics) -> Option<Transform> {
         "filter" => rows::filter(config, what, diags),
         "explode" => rows::explode(config, what, diags),
         "unpivot" => rows::unpivot(config, what, diags),
+        "select" => fields::select(config, what, diags),
+        "drop" => fields::drop(config, what, diags),
+        "set" => fields::set(config, what, diags),
+        "rename_field" => fields::rename_field(config, what, diags),
+        "cast" => fields::cast(config, what, diags),
+        "coalesce" => fields::coalesce(config, what, diags),
         other if crate::upstream::TRANSFORMS.contains(&other) => {
             diags.error_help(
                 &kind_node.loc,

@@ -19,6 +19,10 @@ use crate::settings::Setting;
 use crate::typing::{self, Names, Step, Typing};
 use crate::{records, reshape};
 
+mod values;
+
+pub(crate) use values::value_case_mode;
+
 /// How to emit a pipeline.
 #[derive(Debug, Clone)]
 pub struct CodegenOptions {
@@ -801,6 +805,14 @@ impl Gen<'_> {
                 }))
             }
             Transform::Custom { .. } => self.custom(t, quote!(#rt::Record), quote!(#rt::Record), false),
+            Transform::Redact { .. }
+            | Transform::ValueCase { .. }
+            | Transform::Hash(_)
+            | Transform::JsonParse(_)
+            | Transform::JsonEncode { .. }
+            | Transform::Split(_)
+            | Transform::Join(_)
+            | Transform::Lookup(_) => values::transform(self, t),
         }
     }
 

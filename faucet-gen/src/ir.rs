@@ -244,7 +244,38 @@ pub enum Transform {
         /// `record_schema:`: the records it returns, as declared (`None`: untyped after it).
         output: Option<RecordSchema>,
     },
+    /// `redact`: fields overwritten with `mask`.
+    Redact {
+        /// The fields.
+        fields: Vec<values::FieldName>,
+        /// What replaces them.
+        mask: serde_json::Value,
+    },
+    /// `value_case`: string fields re-cased.
+    ValueCase {
+        /// The fields.
+        fields: Vec<values::FieldName>,
+        /// How.
+        mode: values::ValueCaseMode,
+    },
+    /// `hash`: fields replaced (or copied) by their digest.
+    Hash(values::Hash),
+    /// `json_parse`: JSON text fields parsed.
+    JsonParse(values::JsonParse),
+    /// `json_encode`: object and array fields written as JSON text.
+    JsonEncode {
+        /// The fields.
+        fields: Vec<values::FieldName>,
+    },
+    /// `split`: a string field into an array of strings.
+    Split(values::SplitJoin),
+    /// `join`: an array field into a string.
+    Join(values::SplitJoin),
+    /// `lookup`: columns added from a reference table.
+    Lookup(Box<values::Lookup>),
 }
+
+pub mod values;
 
 /// The key cases of `keys_case`: the runtime's own, from the crate both share.
 pub use faucet_keys::CaseMode;

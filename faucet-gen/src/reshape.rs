@@ -23,6 +23,8 @@ use crate::record_schema::flow::{self, Leaf, Mapping, RowField, Unwrap};
 use crate::record_schema::{FieldDef, FieldType, RecordSchema};
 use crate::records::{Layers, Struct, Type, member_name, unique};
 
+mod values;
+
 /// One config transform of the stretch.
 pub(crate) struct Part<'a> {
     /// The transform.
@@ -58,6 +60,7 @@ pub(crate) fn emit(g: &Gen, name: &str, input: &Struct, output: &Struct, parts: 
             Mapping::Renamed => body.rename(part, slots),
             Mapping::Flattened(leaves) => body.flatten(part, leaves, slots),
             Mapping::Unwrapped(rows) => body.unwrap(part, rows, slots),
+            Mapping::Rewritten(rewrites) => body.rewrite(part, rewrites, slots),
         };
     }
     // The source refills spent records: each value goes back where it came from.
@@ -188,6 +191,7 @@ impl Body<'_, '_> {
             let ty = match part.transform {
                 Transform::RenameKeys { .. } => quote!(#rt::transform::RenameKeys),
                 Transform::KeysCase(_) => quote!(#rt::transform::KeysCase),
+                Transform::Hash(_) => quote!(#rt::transform::Hash),
                 _ => quote!(#rt::transform::CdcUnwrap),
             };
             let init = self.g.transform(part.transform);

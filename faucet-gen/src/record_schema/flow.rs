@@ -26,6 +26,8 @@ pub(crate) enum Problem {
     Collision(Collision),
     /// A field (its dotted path) becomes the empty key.
     EmptyKey(String),
+    /// A field a value transform names is missing or of the wrong type.
+    Field(super::flow_values::FieldProblem),
 }
 
 impl From<Collision> for Problem {
@@ -78,6 +80,7 @@ pub(crate) fn through(
                         format!("`{}` makes field `{field}` an empty key", name(t)),
                     )
                     .with_help("at run time every record carrying it would be rejected: a key cannot be empty; change the `replacement`, or narrow the `pattern` so it does not match the whole name"),
+                    Problem::Field(p) => p.diagnostic(),
                 };
                 if let Some(s) = &schema {
                     d.notes.push(s.origin.note());
@@ -98,6 +101,14 @@ pub(crate) fn name(t: &Transform) -> &'static str {
         Transform::KeysCase(mode) => mode.transform_name(),
         Transform::CdcUnwrap { .. } => "cdc_unwrap",
         Transform::Custom { .. } => "custom",
+        Transform::Redact { .. } => "redact",
+        Transform::ValueCase { .. } => "value_case",
+        Transform::Hash(_) => "hash",
+        Transform::JsonParse(_) => "json_parse",
+        Transform::JsonEncode { .. } => "json_encode",
+        Transform::Split(_) => "split",
+        Transform::Join(_) => "join",
+        Transform::Lookup(_) => "lookup",
     }
 }
 
@@ -147,6 +158,8 @@ pub(crate) enum Mapping {
     Flattened(Vec<Leaf>),
     /// `cdc_unwrap`: rows taken out of a change record.
     Unwrapped(Unwrap),
+    /// `redact`, `value_case`, `hash`: values rewritten where they stand, one entry per field.
+    Rewritten(Vec<super::flow_values::Rewrite>),
 }
 
 /// One field `flatten` returns.
@@ -268,6 +281,14 @@ pub(crate) fn step(input: &RecordSchema, t: &Transform) -> Result<Option<Step>, 
             Step { schema: RecordSchema { fields, open: input.open, origin }, mapping }
         }
         Transform::Custom { .. } => return Ok(None),
+        Transform::Redact { .. }
+        | Transform::ValueCase { .. }
+        | Transform::Hash(_)
+        | Transform::JsonParse(_)
+        | Transform::JsonEncode { .. }
+        | Transform::Split(_)
+        | Transform::Join(_)
+        | Transform::Lookup(_) => return super::flow_values::step(input, t, origin),
     };
     Ok(Some(step))
 }

@@ -15,6 +15,7 @@ pub(crate) mod contract;
 mod decimal;
 pub(crate) mod declared;
 pub(crate) mod flow;
+pub(crate) mod flow_values;
 pub(crate) mod introspect;
 mod json_schema;
 mod model;

@@ -7,11 +7,24 @@
 mod cdc_unwrap;
 mod chain;
 mod flatten;
+mod hash;
+mod json_fields;
+mod json_text;
 mod keys_case;
+mod lookup;
+mod redact;
 mod rename_keys;
+mod split_join;
+mod value_case;
 
 pub use cdc_unwrap::{CdcUnwrap, CdcUnwrapConfig, Change};
 pub use chain::{Chain, FnTransform, Identity, Transform, transform_fn};
 pub use flatten::Flatten;
+pub use hash::{Hash, HashAlgorithm, HashEncoding};
+pub use json_fields::{JsonEncode, JsonParse, JsonParseOnError};
 pub use keys_case::{CaseMode, KeysCase};
+pub use lookup::{Lookup, LookupConfig, LookupOnMissing};
+pub use redact::Redact;
 pub use rename_keys::RenameKeys;
+pub use split_join::{Join, Split};
+pub use value_case::{ValueCase, ValueCaseMode};

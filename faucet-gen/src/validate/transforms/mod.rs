@@ -1,5 +1,8 @@
 //! The `transforms` list: each `{type, config}` checked, regexes compiled at build time.
 
+mod lookup;
+mod values;
+
 use crate::read::{Fields, one_of, plain_string};
 use crate::spec::{Field, Kind, Spec, Variant};
 
@@ -65,6 +68,14 @@ pub(crate) static TRANSFORM: Spec = Spec {
         Variant { tag: "keys_case", nested: true, spec: Some(&KEYS_CASE) },
         Variant { tag: "custom", nested: true, spec: Some(&CUSTOM) },
         Variant { tag: "cdc_unwrap", nested: true, spec: Some(&CDC_UNWRAP) },
+        Variant { tag: "redact", nested: true, spec: Some(&values::REDACT) },
+        Variant { tag: "value_case", nested: true, spec: Some(&values::VALUE_CASE) },
+        Variant { tag: "hash", nested: true, spec: Some(&values::HASH) },
+        Variant { tag: "json_parse", nested: true, spec: Some(&values::JSON_PARSE) },
+        Variant { tag: "json_encode", nested: true, spec: Some(&values::JSON_ENCODE) },
+        Variant { tag: "split", nested: true, spec: Some(&values::SPLIT) },
+        Variant { tag: "join", nested: true, spec: Some(&values::JOIN) },
+        Variant { tag: "lookup", nested: true, spec: Some(&lookup::LOOKUP) },
     ],
 };
 use crate::diag::{Diagnostics, Loc, help_for};
@@ -73,7 +84,22 @@ use crate::load::{Node, Value};
 
 /// The `mode`s of `keys_case`.
 const KEYS_CASE_MODES: &[&str] = &["snake", "camel", "pascal", "kebab", "screaming_snake", "dot"];
-const TRANSFORMS: &[&str] = &["flatten", "rename_keys", "snake_case", "keys_case", "custom", "cdc_unwrap"];
+const TRANSFORMS: &[&str] = &[
+    "flatten",
+    "rename_keys",
+    "snake_case",
+    "keys_case",
+    "custom",
+    "cdc_unwrap",
+    "redact",
+    "value_case",
+    "hash",
+    "json_parse",
+    "json_encode",
+    "split",
+    "join",
+    "lookup",
+];
 
 /// Validates the `transforms` list.
 pub(crate) fn transforms(node: &Node, diags: &mut Diagnostics) -> Option<Vec<Transform>> {
@@ -195,6 +221,14 @@ fn transform(node: &Node, diags: &mut Diagnostics) -> Option<Transform> {
             Some(Transform::Custom { function, loc, output })
         }
         "cdc_unwrap" => cdc_unwrap(config, what, diags),
+        "redact" => values::redact(config, what, diags),
+        "value_case" => values::value_case(config, what, diags),
+        "hash" => values::hash(config, what, diags),
+        "json_parse" => values::json_parse(config, what, diags),
+        "json_encode" => values::json_encode(config, what, diags),
+        "split" => values::split(config, what, diags),
+        "join" => values::join(config, what, diags),
+        "lookup" => lookup::lookup(config, what, diags),
         other if crate::upstream::TRANSFORMS.contains(&other) => {
             diags.error_help(
                 &kind_node.loc,

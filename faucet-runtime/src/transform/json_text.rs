@@ -67,7 +67,9 @@ pub(crate) fn double_text(n: &Number) -> String {
         return text.to_owned();
     }
     match text.parse::<f64>().ok().and_then(Number::from_f64) {
-        Some(double) => double.to_string(),
+        // serde_json writes a double's shortest text (ryu's), which has no `+` in
+        // its exponent; with `arbitrary_precision` the text gains one.
+        Some(double) => double.to_string().replace("e+", "e"),
         None => text.to_owned(),
     }
 }

@@ -83,7 +83,7 @@ pub(crate) fn step(input: &RecordSchema, t: &Transform, origin: Origin) -> Resul
                     rewrite(&mut rewrites, None, None);
                     continue;
                 };
-                expect(&input.fields[i], name, kind, text, "a string", "it would pass through unchanged")?;
+                expect(&input.fields[i], name, kind, text, ("a string", "strings"))?;
                 let typed = (input.fields[i].ty == FieldType::String).then_some(Rewrite::Recased(*mode));
                 rewrite(&mut rewrites, Some(i), typed);
             }
@@ -115,7 +115,7 @@ pub(crate) fn step(input: &RecordSchema, t: &Transform, origin: Origin) -> Resul
             for name in &p.fields {
                 let Some(i) = find(input, name, kind)? else { continue };
                 let src = input.fields[i].clone();
-                expect(&src, name, kind, text, "a string", "it would pass through unchanged")?;
+                expect(&src, name, kind, text, ("a string", "strings"))?;
                 match &p.into {
                     None => fields[i] = FieldDef { ty: FieldType::Json, nullable: true, ..src },
                     Some(into) => {
@@ -134,7 +134,8 @@ pub(crate) fn step(input: &RecordSchema, t: &Transform, origin: Origin) -> Resul
                 let Some(i) = find(input, name, kind)? else { continue };
                 let src = &input.fields[i];
                 let nested = |ty: &FieldType| matches!(ty, FieldType::Object { .. } | FieldType::Array { .. });
-                expect(src, name, kind, |ty| nested(ty) || *ty == FieldType::Json, "an object or an array", "it would pass through unchanged")?;
+                let accepts = |ty: &FieldType| nested(ty) || *ty == FieldType::Json;
+                expect(src, name, kind, accepts, ("an object or an array", "objects and arrays"))?;
                 if nested(&src.ty) {
                     fields[i] = FieldDef { ty: FieldType::String, ..src.clone() };
                 }
@@ -144,7 +145,7 @@ pub(crate) fn step(input: &RecordSchema, t: &Transform, origin: Origin) -> Resul
             rewrites = None;
             if let Some(i) = find(input, &s.field, kind)? {
                 let src = input.fields[i].clone();
-                expect(&src, &s.field, kind, text, "a string", "it would pass through unchanged")?;
+                expect(&src, &s.field, kind, text, ("a string", "strings"))?;
                 let parts = FieldType::Array { items: Box::new(FieldType::String) };
                 let always = src.ty != FieldType::Json;
                 match &s.into {
@@ -162,7 +163,8 @@ pub(crate) fn step(input: &RecordSchema, t: &Transform, origin: Origin) -> Resul
             if let Some(i) = find(input, &j.field, kind)? {
                 let src = input.fields[i].clone();
                 let array = |ty: &FieldType| matches!(ty, FieldType::Array { .. });
-                expect(&src, &j.field, kind, |ty| array(ty) || *ty == FieldType::Json, "an array", "it would pass through unchanged")?;
+                let accepts = |ty: &FieldType| array(ty) || *ty == FieldType::Json;
+                expect(&src, &j.field, kind, accepts, ("an array", "arrays"))?;
                 let always = array(&src.ty);
                 match &j.into {
                     None if always => fields[i] = FieldDef { ty: FieldType::String, ..src },
@@ -227,8 +229,7 @@ fn expect(
     name: &FieldName,
     kind: &str,
     accepts: impl Fn(&FieldType) -> bool,
-    wanted: &str,
-    otherwise: &str,
+    (wanted, plural): (&str, &str),
 ) -> Result<(), Problem> {
     if accepts(&field.ty) {
         return Ok(());
@@ -237,7 +238,7 @@ fn expect(
         loc: name.loc.clone(),
         message: format!("`{kind}` of field `{}`, which is {}, not {wanted}", name.name, article(&field.ty)),
         help: format!(
-            "`{kind}` only changes {wanted} values: at run time `{}` {otherwise}; remove it from the transform, or `cast` it first",
+            "`{kind}` changes only {plural}: at run time `{}` would pass through unchanged; remove it from the transform, or `cast` it first",
             name.name
         ),
     }))

@@ -199,9 +199,16 @@ fn file_rows(path: &str, loc: &Loc, diags: &mut Diagnostics) -> Option<Vec<Map<S
                 return None;
             }
             Err(e) => {
+                // serde_json's "at line 1 column N" counts within the line.
+                let message = e.to_string();
+                let reason = message.rsplit_once(" at line ").map_or(message.as_str(), |(r, _)| r);
                 diags.error_help(
                     loc,
-                    format!("line {} of the lookup table `{path}` is not valid JSON: {e}", i + 1),
+                    format!(
+                        "line {} of the lookup table `{path}` is not valid JSON (column {}): {reason}",
+                        i + 1,
+                        e.column()
+                    ),
                     "each line of a `jsonl` reference file is one row: a JSON object",
                 );
                 return None;

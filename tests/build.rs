@@ -34,6 +34,8 @@ fn main() {
         "pipelines/typed_misfit.yaml",
         "pipelines/typed_misfit_fail.yaml",
         "pipelines/file_jsonl_to_csv.yaml",
+        "pipelines/values_typed.yaml",
+        "pipelines/values_untyped.yaml",
     ]);
     // faucet-stream's own example configs, verbatim (their names may repeat
     // ours; included by src/lib.rs as `faucet_e2e::faucet_stream`).
@@ -47,5 +49,6 @@ fn main() {
         "pipelines/typed_reshape.yaml",
         "pipelines/typed_csv_to_sqlite.yaml",
         "pipelines/pg_typed.yaml",
+        "pipelines/values_typed.yaml",
     ]);
 }

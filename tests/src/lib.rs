@@ -27,6 +27,8 @@ faucet_runtime::include_pipeline!("pg_typed");
 faucet_runtime::include_pipeline!("typed_misfit");
 faucet_runtime::include_pipeline!("typed_misfit_fail");
 faucet_runtime::include_pipeline!("file_jsonl_to_csv");
+faucet_runtime::include_pipeline!("values_typed");
+faucet_runtime::include_pipeline!("values_untyped");
 
 /// faucet-stream's example configs, compiled unchanged (pipelines/faucet_stream/).
 pub mod faucet_stream {
@@ -39,6 +41,7 @@ pub mod untyped {
     include!(concat!(env!("OUT_DIR"), "/untyped/faucet/typed_reshape.rs"));
     include!(concat!(env!("OUT_DIR"), "/untyped/faucet/typed_csv_to_sqlite.rs"));
     include!(concat!(env!("OUT_DIR"), "/untyped/faucet/pg_typed.rs"));
+    include!(concat!(env!("OUT_DIR"), "/untyped/faucet/values_typed.rs"));
 }
 
 use std::io::Write;

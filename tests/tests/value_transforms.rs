@@ -27,7 +27,11 @@ fn run(pipeline: &str, dir: &Path) -> Value {
 }
 
 fn lines(bytes: &[u8]) -> Vec<Value> {
-    bytes.split(|b| *b == b'\n').filter(|l| !l.is_empty()).map(|l| serde_json::from_slice(l).unwrap()).collect()
+    bytes
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| serde_json::from_slice(l).unwrap())
+        .collect()
 }
 
 /// Record `id` of the `values_typed` input.
@@ -89,7 +93,11 @@ fn untyped_value_transforms_and_a_compiled_in_lookup_table() {
     let text: String = input.iter().map(|r| format!("{r}\n")).collect();
     std::fs::write(dir.path().join("input.jsonl"), text).unwrap();
     let report = run("values_untyped", dir.path());
-    assert_eq!((report["written"].as_u64(), report["dead_lettered"].as_u64()), (Some(3), Some(1)), "{report}");
+    assert_eq!(
+        (report["written"].as_u64(), report["dead_lettered"].as_u64()),
+        (Some(3), Some(1)),
+        "{report}"
+    );
 
     let out = lines(&std::fs::read(dir.path().join("out.jsonl")).unwrap());
     let first = &out[0];

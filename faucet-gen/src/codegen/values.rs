@@ -7,7 +7,8 @@ use quote::quote;
 use crate::emit::{Gen, option, vec};
 use crate::ir::Transform;
 use crate::ir::values::{
-    FieldName, HashAlgorithm, HashEncoding, JsonParseOnError, LookupOnMissing, Reference, SplitJoin, ValueCaseMode,
+    FieldName, HashAlgorithm, HashEncoding, JsonParseOnError, LookupOnMissing, Reference, SplitJoin,
+    ValueCaseMode,
 };
 
 /// The runtime transform `t` is.

@@ -133,7 +133,8 @@ pub(crate) fn step(input: &RecordSchema, t: &Transform, origin: Origin) -> Resul
             for name in names {
                 let Some(i) = find(input, name, kind)? else { continue };
                 let src = &input.fields[i];
-                let nested = |ty: &FieldType| matches!(ty, FieldType::Object { .. } | FieldType::Array { .. });
+                let nested =
+                    |ty: &FieldType| matches!(ty, FieldType::Object { .. } | FieldType::Array { .. });
                 let accepts = |ty: &FieldType| nested(ty) || *ty == FieldType::Json;
                 expect(src, name, kind, accepts, ("an object or an array", "objects and arrays"))?;
                 if nested(&src.ty) {
@@ -307,4 +308,173 @@ fn column_type(rows: &[serde_json::Map<String, Value>], on_ref: &str, column: &s
         }
     }
     (ty.unwrap_or(FieldType::Json), nullable)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::ir::values::{Hash, HashAlgorithm, HashEncoding, JsonParse, Lookup, SplitJoin};
+
+    fn f(name: &str, ty: FieldType) -> FieldDef {
+        FieldDef { name: name.into(), ty, nullable: false, required: true }
+    }
+
+    fn schema(fields: Vec<FieldDef>) -> RecordSchema {
+        RecordSchema { fields, open: false, origin: Origin::Declared { loc: Loc::Unknown } }
+    }
+
+    fn name(n: &str) -> FieldName {
+        FieldName { name: n.into(), loc: Loc::Unknown }
+    }
+
+    fn run(s: &RecordSchema, t: &Transform) -> Result<Step, Problem> {
+        super::super::flow::step(s, t).map(|s| s.expect("a schema"))
+    }
+
+    fn strings() -> FieldType {
+        FieldType::Array { items: Box::new(FieldType::String) }
+    }
+
+    fn hash(fields: &[&str], into: Option<&str>) -> Transform {
+        Transform::Hash(Hash {
+            fields: fields.iter().map(|n| name(n)).collect(),
+            algorithm: HashAlgorithm::Sha256,
+            encoding: HashEncoding::Hex,
+            salt: None,
+            into: into.map(name),
+        })
+    }
+
+    #[test]
+    fn hash_makes_strings_and_is_typed_in_place_on_strings_only() {
+        let mut n = f("n", FieldType::Integer);
+        n.nullable = true;
+        let s = schema(vec![f("email", FieldType::String), n]);
+        let step = run(&s, &hash(&["email"], None)).unwrap();
+        assert_eq!(step.mapping, Some(Mapping::Rewritten(vec![Rewrite::Hashed, Rewrite::Kept])));
+        let step = run(&s, &hash(&["n"], None)).unwrap();
+        assert_eq!(step.schema.field("n").unwrap().ty, FieldType::String);
+        assert!(step.schema.field("n").unwrap().nullable, "null stays null");
+        assert_eq!(step.mapping, None, "an integer's digest is of its JSON: untyped");
+        // `into`: a new string field, on every record when the source is never null.
+        let step = run(&s, &hash(&["email"], Some("token"))).unwrap();
+        assert_eq!(step.schema.field("token"), Some(&f("token", FieldType::String)));
+        assert_eq!(step.schema.field("email").unwrap().ty, FieldType::String);
+        let step = run(&s, &hash(&["n"], Some("token"))).unwrap();
+        assert!(!step.schema.field("token").unwrap().required);
+    }
+
+    #[test]
+    fn redact_takes_the_mask_type() {
+        let s = schema(vec![f("ssn", FieldType::String), f("pin", FieldType::Integer)]);
+        let redact = |mask| Transform::Redact { fields: vec![name("ssn"), name("pin")], mask };
+        let step = run(&s, &redact(json!("***"))).unwrap();
+        assert_eq!(step.schema.field("pin").unwrap().ty, FieldType::String);
+        assert_eq!(
+            step.mapping,
+            Some(Mapping::Rewritten(vec![Rewrite::Masked("***".into()), Rewrite::Masked("***".into())]))
+        );
+        let step = run(&s, &redact(json!(0))).unwrap();
+        assert_eq!(step.schema.field("ssn").unwrap().ty, FieldType::Integer);
+        assert_eq!(step.mapping, None);
+        let step = run(&s, &redact(serde_json::Value::Null)).unwrap();
+        let ssn = step.schema.field("ssn").unwrap();
+        assert_eq!((&ssn.ty, ssn.nullable), (&FieldType::String, true));
+    }
+
+    #[test]
+    fn names_are_checked_against_a_closed_schema_only() {
+        let s = schema(vec![f("email", FieldType::String), f("id", FieldType::Integer)]);
+        let Err(Problem::Field(p)) = run(&s, &hash(&["emial"], None)) else { panic!() };
+        assert_eq!(p.message, "`hash` names field `emial`, which the records do not have");
+        assert_eq!(p.help, "did you mean `email`?");
+        let mut open = s.clone();
+        open.open = true;
+        assert!(run(&open, &hash(&["emial"], None)).unwrap().mapping.is_none());
+        let case = Transform::ValueCase { fields: vec![name("id")], mode: ValueCaseMode::Upper };
+        let Err(Problem::Field(p)) = run(&s, &case) else { panic!() };
+        assert_eq!(p.message, "`value_case` of field `id`, which is an integer, not a string");
+    }
+
+    #[test]
+    fn split_join_and_json_map_types() {
+        let s = schema(vec![
+            f("tags", FieldType::String),
+            f("list", strings()),
+            f("doc", FieldType::Object { fields: vec![f("a", FieldType::Integer)] }),
+            f("raw", FieldType::String),
+        ]);
+        let split = |into: Option<&str>| {
+            Transform::Split(SplitJoin {
+                field: name("tags"),
+                delimiter: ",".into(),
+                trim: false,
+                into: into.map(name),
+            })
+        };
+        assert_eq!(run(&s, &split(None)).unwrap().schema.field("tags").unwrap().ty, strings());
+        let step = run(&s, &split(Some("parts"))).unwrap();
+        assert_eq!(step.schema.names(), ["tags", "list", "doc", "raw", "parts"]);
+        assert_eq!(step.schema.field("parts"), Some(&f("parts", strings())));
+        let join = Transform::Join(SplitJoin {
+            field: name("list"),
+            delimiter: ",".into(),
+            trim: false,
+            into: None,
+        });
+        assert_eq!(run(&s, &join).unwrap().schema.field("list").unwrap().ty, FieldType::String);
+        let join_text = Transform::Join(SplitJoin {
+            field: name("tags"),
+            delimiter: ",".into(),
+            trim: false,
+            into: None,
+        });
+        assert!(matches!(run(&s, &join_text), Err(Problem::Field(_))));
+        let encode = Transform::JsonEncode { fields: vec![name("doc")] };
+        assert_eq!(run(&s, &encode).unwrap().schema.field("doc").unwrap().ty, FieldType::String);
+        let parse = Transform::JsonParse(JsonParse {
+            fields: vec![name("raw")],
+            on_error: JsonParseOnError::Keep,
+            into: None,
+        });
+        let raw = run(&s, &parse).unwrap().schema.field("raw").cloned().unwrap();
+        assert_eq!((raw.ty, raw.nullable, raw.required), (FieldType::Json, true, true));
+    }
+
+    #[test]
+    fn lookup_adds_columns_typed_by_the_table() {
+        let rows = vec![
+            json!({"code": "DE", "name": "Germany", "pop": 83, "eu": true}),
+            json!({"code": "CH", "name": "Switzerland", "pop": 9.1}),
+            json!({"code": "DE", "name": 1, "eu": "shadowed"}),
+        ];
+        let rows: Vec<_> = rows.into_iter().map(|r| r.as_object().unwrap().clone()).collect();
+        let lookup = |on_missing| {
+            Transform::Lookup(Box::new(Lookup {
+                reference: Reference::Rows(rows.clone()),
+                on_record: name("country"),
+                on_ref: name("code"),
+                add: vec![
+                    ("country_name".into(), name("name")),
+                    ("pop".into(), name("pop")),
+                    ("in_eu".into(), name("eu")),
+                ],
+                on_missing,
+            }))
+        };
+        let s = schema(vec![f("country", FieldType::String)]);
+        let out = run(&s, &lookup(LookupOnMissing::Error)).unwrap().schema;
+        assert_eq!(out.field("country_name"), Some(&f("country_name", FieldType::String)));
+        assert_eq!(out.field("pop").unwrap().ty, FieldType::Json, "an integer and a number");
+        let eu = out.field("in_eu").unwrap();
+        assert_eq!((&eu.ty, eu.nullable), (&FieldType::Boolean, true), "a row without it");
+        let out = run(&s, &lookup(LookupOnMissing::Keep)).unwrap().schema;
+        assert!(!out.field("country_name").unwrap().required);
+        let out = run(&s, &lookup(LookupOnMissing::Null)).unwrap().schema;
+        assert!(out.field("country_name").unwrap().nullable);
+        let other = schema(vec![f("id", FieldType::Integer)]);
+        assert!(matches!(run(&other, &lookup(LookupOnMissing::Null)), Err(Problem::Field(_))));
+    }
 }

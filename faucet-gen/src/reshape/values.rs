@@ -54,7 +54,11 @@ impl Body<'_, '_> {
 }
 
 /// `f` applied to the value of `local`, held in `layers` (`Option`s kept).
-fn in_layers(local: &proc_macro2::Ident, layers: Layers, f: impl Fn(TokenStream) -> TokenStream) -> TokenStream {
+fn in_layers(
+    local: &proc_macro2::Ident,
+    layers: Layers,
+    f: impl Fn(TokenStream) -> TokenStream,
+) -> TokenStream {
     let inner = f(quote!(value));
     match layers.depth() {
         0 => f(quote!(#local)),

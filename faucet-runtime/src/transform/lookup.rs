@@ -59,7 +59,11 @@ impl Lookup {
             })?;
             if let Some(key) = row.get(&config.on_ref).and_then(key) {
                 index.entry(key).or_insert_with(|| {
-                    config.add.iter().map(|(_, column)| row.get(column).cloned().unwrap_or(Value::Null)).collect()
+                    config
+                        .add
+                        .iter()
+                        .map(|(_, column)| row.get(column).cloned().unwrap_or(Value::Null))
+                        .collect()
                 });
             }
         }
@@ -93,7 +97,11 @@ fn key(v: &Value) -> Option<String> {
             let text = double_text(n);
             // A whole double within 2^53 is written as an integer: `42.0` is `42`.
             match text.parse::<f64>() {
-                Ok(f) if text.contains(['.', 'e', 'E']) && f.fract() == 0.0 && f.abs() < 9_007_199_254_740_992.0 => {
+                Ok(f)
+                    if text.contains(['.', 'e', 'E'])
+                        && f.fract() == 0.0
+                        && f.abs() < 9_007_199_254_740_992.0 =>
+                {
                     Some(format!("{}", f as i64))
                 }
                 _ => Some(text),
@@ -127,7 +135,9 @@ impl Transform for Lookup {
                     let on_record = &self.config.on_record;
                     return Err(FaucetError::transform(match key {
                         Some(key) => format!("lookup: no reference row for {on_record} = {key:?}"),
-                        None => format!("lookup: the record has no {on_record:?} to look up (absent or null)"),
+                        None => {
+                            format!("lookup: the record has no {on_record:?} to look up (absent or null)")
+                        }
                     }));
                 }
             },

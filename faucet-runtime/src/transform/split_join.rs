@@ -30,7 +30,11 @@ impl Split {
     /// The parts of `s`.
     pub fn parts(&self, s: &str) -> Vec<String> {
         let part = |p: &str| if self.trim { p.trim() } else { p }.to_owned();
-        if self.delimiter.is_empty() { vec![part(s)] } else { s.split(self.delimiter.as_str()).map(part).collect() }
+        if self.delimiter.is_empty() {
+            vec![part(s)]
+        } else {
+            s.split(self.delimiter.as_str()).map(part).collect()
+        }
     }
 }
 

@@ -6,8 +6,8 @@ use faucet_e2e::{
     cdc_one, cdc_replica, csv_contract, csv_to_jsonl, csv_to_sqlite, faucet_stream, file_jsonl_to_csv,
     jsonl_dlq, jsonl_to_jsonl, matrix_fanout, matrix_rest, matrix_stop, matrix_tree, mysql_to_pg,
     peak_rss_kib, pg_append, pg_introspected, pg_to_jsonl, pg_typed, pg_upsert, sqlite_upsert,
-    typed_csv_to_sqlite, typed_misfit, typed_misfit_fail, typed_reshape, untyped, values_typed, values_untyped,
-    vol_pg_to_pg, vol_sqlite_to_pg,
+    typed_csv_to_sqlite, typed_misfit, typed_misfit_fail, typed_reshape, untyped, values_typed,
+    values_untyped, vol_pg_to_pg, vol_sqlite_to_pg,
 };
 
 #[tokio::main(flavor = "current_thread")]

@@ -109,7 +109,11 @@ fn add(node: &Node, diags: &mut Diagnostics) -> Option<Vec<(String, FieldName)>>
         return None;
     };
     if entries.is_empty() {
-        diags.error_help(&node.loc, "`add` is empty", "name at least one column: `add: { country_name: name }`");
+        diags.error_help(
+            &node.loc,
+            "`add` is empty",
+            "name at least one column: `add: { country_name: name }`",
+        );
         return None;
     }
     let mut out = Vec::with_capacity(entries.len());

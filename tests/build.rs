@@ -38,6 +38,8 @@ fn main() {
         "pipelines/rows_explode.yaml",
         "pipelines/typed_fields.yaml",
         "pipelines/fields_untyped.yaml",
+        "pipelines/values_typed.yaml",
+        "pipelines/values_untyped.yaml",
     ]);
     // faucet-stream's own example configs, verbatim (their names may repeat
     // ours; included by src/lib.rs as `faucet_e2e::faucet_stream`).
@@ -53,5 +55,6 @@ fn main() {
         "pipelines/pg_typed.yaml",
         "pipelines/rows_filter.yaml",
         "pipelines/typed_fields.yaml",
+        "pipelines/values_typed.yaml",
     ]);
 }

@@ -21,6 +21,10 @@ use crate::settings::Setting;
 use crate::typing::{self, Names, Step, Typing};
 use crate::{records, reshape};
 
+mod values;
+
+pub(crate) use values::value_case_mode;
+
 /// How to emit a pipeline.
 #[derive(Debug, Clone)]
 pub struct CodegenOptions {
@@ -910,6 +914,14 @@ impl Gen<'_> {
                 let field = &field.name;
                 quote!(#tr::Coalesce::new(#field, #fill, #treat_empty_string_as_null))
             }
+            Transform::Redact { .. }
+            | Transform::ValueCase { .. }
+            | Transform::Hash(_)
+            | Transform::JsonParse(_)
+            | Transform::JsonEncode { .. }
+            | Transform::Split(_)
+            | Transform::Join(_)
+            | Transform::Lookup(_) => values::transform(self, t),
         }
     }
 

@@ -286,6 +286,35 @@ pub enum Transform {
         /// An empty string counts as null (in the field and in `from`).
         treat_empty_string_as_null: bool,
     },
+    /// `redact`: fields overwritten with `mask`.
+    Redact {
+        /// The fields.
+        fields: Vec<values::FieldName>,
+        /// What replaces them.
+        mask: serde_json::Value,
+    },
+    /// `value_case`: string fields re-cased.
+    ValueCase {
+        /// The fields.
+        fields: Vec<values::FieldName>,
+        /// How.
+        mode: values::ValueCaseMode,
+    },
+    /// `hash`: fields replaced (or copied) by their digest.
+    Hash(values::Hash),
+    /// `json_parse`: JSON text fields parsed.
+    JsonParse(values::JsonParse),
+    /// `json_encode`: object and array fields written as JSON text.
+    JsonEncode {
+        /// The fields.
+        fields: Vec<values::FieldName>,
+    },
+    /// `split`: a string field into an array of strings.
+    Split(values::SplitJoin),
+    /// `join`: an array field into a string.
+    Join(values::SplitJoin),
+    /// `lookup`: columns added from a reference table.
+    Lookup(Box<values::Lookup>),
 }
 
 /// A field path of `filter` or `explode`, as faucet-stream writes it
@@ -404,6 +433,7 @@ pub struct UnpivotLocs {
     pub id_fields: Vec<Loc>,
     /// Each listed column, or `from`.
     pub columns: Vec<Loc>,
+}
 
 /// A field name a transform's config writes, and where.
 #[derive(Debug, Clone)]
@@ -448,6 +478,8 @@ pub enum Fill {
     /// The first of these fields that is present and not null.
     From(Vec<Named>),
 }
+
+pub mod values;
 
 /// The key cases of `keys_case`: the runtime's own, from the crate both share.
 pub use faucet_keys::CaseMode;

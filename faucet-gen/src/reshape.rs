@@ -26,6 +26,8 @@ use crate::record_schema::flow_fields::Pick;
 use crate::record_schema::{FieldDef, FieldType, RecordSchema};
 use crate::records::{Layers, Struct, Type, member_name, unique};
 
+mod values;
+
 /// One config transform of the stretch.
 pub(crate) struct Part<'a> {
     /// The transform.
@@ -63,6 +65,7 @@ pub(crate) fn emit(g: &Gen, name: &str, input: &Struct, output: &Struct, parts: 
             Mapping::Unwrapped(rows) => body.unwrap(part, rows, slots),
             Mapping::Filtered(test) => body.filter(part, test, slots),
             Mapping::Picked(picks) => body.pick(picks, part, slots),
+            Mapping::Rewritten(rewrites) => body.rewrite(part, rewrites, slots),
         };
     }
     // The source refills spent records: each value goes back where it came from.
@@ -98,7 +101,7 @@ pub(crate) fn emit(g: &Gen, name: &str, input: &Struct, output: &Struct, parts: 
             let (member, init) = (&s.member, &s.init);
             quote!(#member: #init)
         });
-        let doc = " The runtime transforms it keeps, for the keys inside `json` values and the ops of change records.";
+        let doc = " The runtime transforms it keeps: for the keys inside `json` values, the ops of change records and digests.";
         (
             quote! {
                 pub struct #ident {
@@ -193,6 +196,7 @@ impl Body<'_, '_> {
             let ty = match part.transform {
                 Transform::RenameKeys { .. } => quote!(#rt::transform::RenameKeys),
                 Transform::KeysCase(_) => quote!(#rt::transform::KeysCase),
+                Transform::Hash(_) => quote!(#rt::transform::Hash),
                 _ => quote!(#rt::transform::CdcUnwrap),
             };
             let init = self.g.transform(part.transform);

@@ -82,15 +82,7 @@ pub(crate) const SINKS: &[&str] = &[
 
 /// faucet-stream transform types faucet does not implement.
 pub(crate) const TRANSFORMS: &[&str] = &[
-    "redact",
-    "value_case",
     "spell_symbols",
-    "hash",
-    "json_parse",
-    "json_encode",
-    "split",
-    "join",
-    "lookup",
     "tree_flatten",
     "cross_join",
     "zip_columns",

@@ -77,6 +77,8 @@ include!("../../faucet-gen/tests/codegen/clock_matrix.rs");
 include!("../../faucet-gen/tests/codegen/file_path.rs");
 include!("../../faucet-gen/tests/codegen/typed_fields.rs");
 include!("../../faucet-gen/tests/codegen/field_transforms.rs");
+include!("../../faucet-gen/tests/codegen/values_typed.rs");
+include!("../../faucet-gen/tests/codegen/values_untyped.rs");
 
 #[test]
 #[allow(unsafe_code)]
@@ -409,4 +411,13 @@ fn typed_custom_transforms_run_on_structs() {
 
 fn record_field<R: faucet_runtime::RecordType>(record: &R, index: usize) -> String {
     format!("{:?}", record.field(index, ""))
+}
+
+#[test]
+fn value_transform_snapshots_read_their_salt_and_table_path_when_built() {
+    // The salt is a secret read at run time: unset, building fails naming the variable only.
+    let error = values_typed::pipeline().err().expect("EMAIL_SALT is unset");
+    assert!(error.message().contains("EMAIL_SALT"), "{error}");
+    let error = values_untyped::pipeline().err().expect("TIERS_FILE is unset");
+    assert!(error.message().contains("TIERS_FILE"), "{error}");
 }

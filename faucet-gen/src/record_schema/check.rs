@@ -511,6 +511,15 @@ fn cdc_deletes(
             | Transform::Set { .. }
             | Transform::Cast { .. }
             | Transform::Coalesce { .. } => return None,
+            // Values change; keys are not renamed.
+            Transform::Redact { .. }
+            | Transform::ValueCase { .. }
+            | Transform::Hash(_)
+            | Transform::JsonParse(_)
+            | Transform::JsonEncode { .. }
+            | Transform::Split(_)
+            | Transform::Join(_)
+            | Transform::Lookup(_) => marker,
         };
     }
     if table.is_some_and(|t| t.column(&marker).is_some()) {

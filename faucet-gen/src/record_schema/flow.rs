@@ -30,6 +30,8 @@ pub(crate) enum Problem {
     Invalid(super::flow_rows::Invalid),
     /// A field the config names, wrong for the records (`select`, `cast`, …).
     Field(super::flow_fields::FieldProblem),
+    /// A field a value transform names is missing or of the wrong type.
+    Value(super::flow_values::FieldProblem),
 }
 
 impl From<Collision> for Problem {
@@ -84,6 +86,7 @@ pub(crate) fn through(
                     .with_help("at run time every record carrying it would be rejected: a key cannot be empty; change the `replacement`, or narrow the `pattern` so it does not match the whole name"),
                     Problem::Invalid(i) => Diagnostic::new(i.loc, i.message).with_help(i.help),
                     Problem::Field(p) => p.diagnostic(),
+                    Problem::Value(p) => p.diagnostic(),
                 };
                 if let Some(s) = &schema {
                     d.notes.push(s.origin.note());
@@ -113,6 +116,14 @@ pub(crate) fn name(t: &Transform) -> &'static str {
         Transform::RenameField { .. } => "rename_field",
         Transform::Cast { .. } => "cast",
         Transform::Coalesce { .. } => "coalesce",
+        Transform::Redact { .. } => "redact",
+        Transform::ValueCase { .. } => "value_case",
+        Transform::Hash(_) => "hash",
+        Transform::JsonParse(_) => "json_parse",
+        Transform::JsonEncode { .. } => "json_encode",
+        Transform::Split(_) => "split",
+        Transform::Join(_) => "join",
+        Transform::Lookup(_) => "lookup",
     }
 }
 
@@ -167,6 +178,8 @@ pub(crate) enum Mapping {
     /// `select`, `drop`, `set`, `rename_field`: the fields returned, in order,
     /// each a top-level field of the input or a constant.
     Picked(Vec<super::flow_fields::Pick>),
+    /// `redact`, `value_case`, `hash`: values rewritten where they stand, one entry per field.
+    Rewritten(Vec<super::flow_values::Rewrite>),
 }
 
 /// One field `flatten` returns.
@@ -306,6 +319,14 @@ pub(crate) fn step(input: &RecordSchema, t: &Transform) -> Result<Option<Step>, 
         | Transform::RenameField { .. }
         | Transform::Cast { .. }
         | Transform::Coalesce { .. } => return super::flow_fields::step(input, t, origin),
+        Transform::Redact { .. }
+        | Transform::ValueCase { .. }
+        | Transform::Hash(_)
+        | Transform::JsonParse(_)
+        | Transform::JsonEncode { .. }
+        | Transform::Split(_)
+        | Transform::Join(_)
+        | Transform::Lookup(_) => return super::flow_values::step(input, t, origin),
     };
     Ok(Some(step))
 }

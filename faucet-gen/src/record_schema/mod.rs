@@ -17,6 +17,7 @@ pub(crate) mod declared;
 pub(crate) mod flow;
 pub(crate) mod flow_rows;
 pub(crate) mod flow_fields;
+pub(crate) mod flow_values;
 pub(crate) mod introspect;
 mod json_schema;
 mod model;

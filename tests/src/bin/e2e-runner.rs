@@ -8,6 +8,9 @@ use faucet_e2e::{
     peak_rss_kib, pg_append, pg_introspected, pg_to_jsonl, pg_typed, pg_upsert, rows_explode, rows_filter,
     sqlite_upsert, typed_csv_to_sqlite, typed_misfit, typed_misfit_fail, typed_reshape, untyped,
     vol_pg_to_pg, vol_sqlite_to_pg,
+    peak_rss_kib, pg_append, pg_introspected, pg_to_jsonl, pg_typed, pg_upsert, sqlite_upsert,
+    typed_csv_to_sqlite, typed_misfit, typed_misfit_fail, typed_reshape, untyped, values_typed,
+    values_untyped, vol_pg_to_pg, vol_sqlite_to_pg,
 };
 use faucet_e2e::{fields_untyped, typed_fields};
 
@@ -75,6 +78,9 @@ async fn main() {
         "typed_fields" => typed_fields::run().await,
         "untyped_typed_fields" => untyped::typed_fields::run().await,
         "fields_untyped" => fields_untyped::run().await,
+        "values_typed" => values_typed::run().await,
+        "untyped_values_typed" => untyped::values_typed::run().await,
+        "values_untyped" => values_untyped::run().await,
         "faucet_stream_csv_to_jsonl" => faucet_stream::csv_to_jsonl::run().await,
         "cdc_one" => {
             // The config's file store, wrapped to abort where FAUCET_E2E_ABORT says.

@@ -2,6 +2,8 @@
 
 mod rows;
 mod fields;
+mod lookup;
+mod values;
 
 use crate::read::{Fields, one_of, plain_string};
 use crate::spec::{Field, Kind, Spec, Variant};
@@ -77,6 +79,14 @@ pub(crate) static TRANSFORM: Spec = Spec {
         Variant { tag: "rename_field", nested: true, spec: Some(&fields::RENAME_FIELD) },
         Variant { tag: "cast", nested: true, spec: Some(&fields::CAST) },
         Variant { tag: "coalesce", nested: true, spec: Some(&fields::COALESCE) },
+        Variant { tag: "redact", nested: true, spec: Some(&values::REDACT) },
+        Variant { tag: "value_case", nested: true, spec: Some(&values::VALUE_CASE) },
+        Variant { tag: "hash", nested: true, spec: Some(&values::HASH) },
+        Variant { tag: "json_parse", nested: true, spec: Some(&values::JSON_PARSE) },
+        Variant { tag: "json_encode", nested: true, spec: Some(&values::JSON_ENCODE) },
+        Variant { tag: "split", nested: true, spec: Some(&values::SPLIT) },
+        Variant { tag: "join", nested: true, spec: Some(&values::JOIN) },
+        Variant { tag: "lookup", nested: true, spec: Some(&lookup::LOOKUP) },
     ],
 };
 use crate::diag::{Diagnostics, Loc, help_for};
@@ -101,6 +111,14 @@ const TRANSFORMS: &[&str] = &[
     "rename_field",
     "cast",
     "coalesce",
+    "redact",
+    "value_case",
+    "hash",
+    "json_parse",
+    "json_encode",
+    "split",
+    "join",
+    "lookup",
 ];
 
 /// Validates the `transforms` list.
@@ -232,6 +250,14 @@ fn transform(node: &Node, diags: &mut Diagnostics) -> Option<Transform> {
         "rename_field" => fields::rename_field(config, what, diags),
         "cast" => fields::cast(config, what, diags),
         "coalesce" => fields::coalesce(config, what, diags),
+        "redact" => values::redact(config, what, diags),
+        "value_case" => values::value_case(config, what, diags),
+        "hash" => values::hash(config, what, diags),
+        "json_parse" => values::json_parse(config, what, diags),
+        "json_encode" => values::json_encode(config, what, diags),
+        "split" => values::split(config, what, diags),
+        "join" => values::join(config, what, diags),
+        "lookup" => lookup::lookup(config, what, diags),
         other if crate::upstream::TRANSFORMS.contains(&other) => {
             diags.error_help(
                 &kind_node.loc,

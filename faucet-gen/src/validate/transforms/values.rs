@@ -1,0 +1,305 @@
+//! The value transforms' configs: `redact`, `value_case`, `hash`,
+//! `json_parse`, `json_encode`, `split` and `join` (faucet-stream 1.17's keys
+//! and defaults). The fields they name are checked against the schema in the
+//! schema flow (`record_schema/flow_values.rs`).
+
+use crate::diag::{Diagnostics, list};
+use crate::ir::Transform;
+use crate::ir::values::{
+    FieldName, Hash, HashAlgorithm, HashEncoding, JsonParse, JsonParseOnError, SplitJoin, ValueCaseMode,
+};
+use crate::load::{Node, Value};
+use crate::read::{Fields, boolean, one_of, plain_string};
+use crate::spec::{Field, Kind, Spec};
+
+const FIELDS_DOC: &str = "Top-level field names.";
+const INTO_DOC: &str = "Where the result goes, leaving the field as it is; absent: the field is replaced.";
+
+pub(super) static REDACT: Spec = Spec {
+    name: "transform.redact",
+    doc: "Listed fields overwritten with `mask`; a field a record lacks stays absent.",
+    fields: &[
+        Field::req("fields", Kind::List(&Kind::Str), FIELDS_DOC),
+        Field::opt("mask", Kind::Json, "What replaces each value.").default("\"***\""),
+    ],
+    variants: &[],
+};
+
+pub(super) static VALUE_CASE: Spec = Spec {
+    name: "transform.value_case",
+    doc: "The text of listed string fields re-cased or trimmed.",
+    fields: &[
+        Field::req("fields", Kind::List(&Kind::Str), "String fields."),
+        Field::req(
+            "mode",
+            Kind::OneOf(VALUE_CASE_MODES),
+            "`title` upper-cases each whitespace-delimited word's first letter, `capitalize` the string's first letter; both lower-case the rest.",
+        ),
+    ],
+    variants: &[],
+};
+const VALUE_CASE_MODES: &[&str] = &["lower", "upper", "trim", "title", "capitalize"];
+
+pub(super) static HASH: Spec = Spec {
+    name: "transform.hash",
+    doc: "Listed fields replaced by a digest of their value (a string's UTF-8 bytes, any other value's compact JSON, keys sorted); null stays null.",
+    fields: &[
+        Field::req("fields", Kind::List(&Kind::Str), "Top-level field names; exactly one with `into`."),
+        Field::opt("algorithm", Kind::OneOf(HASH_ALGORITHMS), "The digest.").default("\"sha256\""),
+        Field::opt("encoding", Kind::OneOf(HASH_ENCODINGS), "`hex` (lowercase) or `base64` (padded).")
+            .default("\"hex\""),
+        Field::opt("salt", Kind::Secret, "Prepended to each value before hashing; read at run time."),
+        Field::opt("into", Kind::Str, INTO_DOC),
+    ],
+    variants: &[],
+};
+const HASH_ALGORITHMS: &[&str] = &["sha256", "blake3"];
+const HASH_ENCODINGS: &[&str] = &["hex", "base64"];
+
+pub(super) static JSON_PARSE: Spec = Spec {
+    name: "transform.json_parse",
+    doc: "JSON text in listed fields parsed into values; a value that is not a string stays.",
+    fields: &[
+        Field::req("fields", Kind::List(&Kind::Str), "Top-level field names; exactly one with `into`."),
+        Field::opt(
+            "on_error",
+            Kind::OneOf(JSON_PARSE_ON_ERROR),
+            "Text that is not JSON: `keep` it, write `null`, or reject the record (`error`).",
+        )
+        .default("\"keep\""),
+        Field::opt("into", Kind::Str, INTO_DOC),
+    ],
+    variants: &[],
+};
+const JSON_PARSE_ON_ERROR: &[&str] = &["keep", "null", "error"];
+
+pub(super) static JSON_ENCODE: Spec = Spec {
+    name: "transform.json_encode",
+    doc: "Object and array fields written as compact JSON text (keys sorted); other values stay.",
+    fields: &[Field::req("fields", Kind::List(&Kind::Str), FIELDS_DOC)],
+    variants: &[],
+};
+
+pub(super) static SPLIT: Spec = Spec {
+    name: "transform.split",
+    doc: "A string field split into an array of strings; empty parts are kept.",
+    fields: &[
+        Field::req("field", Kind::Str, "A string field."),
+        Field::req("delimiter", Kind::Str, "What separates the parts; empty: one part, the whole string."),
+        Field::opt("trim", Kind::Bool, "Trim whitespace around each part.").default("false"),
+        Field::opt("into", Kind::Str, INTO_DOC),
+    ],
+    variants: &[],
+};
+
+pub(super) static JOIN: Spec = Spec {
+    name: "transform.join",
+    doc: "An array field joined into one string: strings as they are, null as nothing, anything else as JSON.",
+    fields: &[
+        Field::req("field", Kind::Str, "An array field."),
+        Field::req("delimiter", Kind::Str, "Placed between the items."),
+        Field::opt("into", Kind::Str, INTO_DOC),
+    ],
+    variants: &[],
+};
+
+/// `redact`.
+pub(super) fn redact(config: &Node, what: String, diags: &mut Diagnostics) -> Option<Transform> {
+    let mut c = Fields::with_spec(config, &REDACT, what, diags)?;
+    let fields = c.require("fields", diags).and_then(|n| field_list(n, diags));
+    // An explicit `mask: null` masks with null.
+    let mask = match c.entry("mask") {
+        Some(e) => e.value.to_json(),
+        None => serde_json::Value::String("***".to_owned()),
+    };
+    c.finish(diags);
+    Some(Transform::Redact { fields: fields?, mask })
+}
+
+/// `value_case`.
+pub(super) fn value_case(config: &Node, what: String, diags: &mut Diagnostics) -> Option<Transform> {
+    let mut c = Fields::with_spec(config, &VALUE_CASE, what, diags)?;
+    let fields = c.require("fields", diags).and_then(|n| field_list(n, diags));
+    let mode = c.require("mode", diags).and_then(|n| one_of(n, "mode", VALUE_CASE_MODES, diags));
+    c.finish(diags);
+    let mode = match mode? {
+        "lower" => ValueCaseMode::Lower,
+        "upper" => ValueCaseMode::Upper,
+        "trim" => ValueCaseMode::Trim,
+        "title" => ValueCaseMode::Title,
+        _ => ValueCaseMode::Capitalize,
+    };
+    Some(Transform::ValueCase { fields: fields?, mode })
+}
+
+/// `hash`.
+pub(super) fn hash(config: &Node, what: String, diags: &mut Diagnostics) -> Option<Transform> {
+    let mut c = Fields::with_spec(config, &HASH, what, diags)?;
+    let fields = c.require("fields", diags).and_then(|n| field_list(n, diags));
+    let algorithm = match c.get("algorithm") {
+        Some(n) => algorithm(n, diags),
+        None => Some(HashAlgorithm::Sha256),
+    };
+    let encoding = match c.get("encoding") {
+        Some(n) => one_of(n, "encoding", HASH_ENCODINGS, diags).map(|e| match e {
+            "base64" => HashEncoding::Base64,
+            _ => HashEncoding::Hex,
+        }),
+        None => Some(HashEncoding::Hex),
+    };
+    let salt = match c.get("salt") {
+        Some(n) => crate::secrets::secret(n, "salt", diags).map(Some),
+        None => Some(None),
+    };
+    let into = read_into(&mut c, diags);
+    c.finish(diags);
+    let (fields, into) = (fields?, into?);
+    one_field_into("hash", &fields, into.as_ref(), diags)?;
+    Some(Transform::Hash(Hash { fields, algorithm: algorithm?, encoding: encoding?, salt: salt?, into }))
+}
+
+/// `hash`'s `algorithm`: faucet has faucet-stream's two.
+fn algorithm(node: &Node, diags: &mut Diagnostics) -> Option<HashAlgorithm> {
+    match &node.value {
+        Value::Str(s) if s == "sha256" => Some(HashAlgorithm::Sha256),
+        Value::Str(s) if s == "blake3" => Some(HashAlgorithm::Blake3),
+        Value::Str(s) => {
+            let lower = s.to_ascii_lowercase();
+            let help = match HASH_ALGORITHMS.iter().find(|a| **a == lower) {
+                Some(a) => format!("write it in lowercase: `{a}`"),
+                None => format!("faucet, like faucet-stream, hashes with {}", list(HASH_ALGORITHMS)),
+            };
+            diags.error_help(&node.loc, format!("faucet has no hash algorithm `{s}`"), help);
+            None
+        }
+        other => {
+            diags.error_help(
+                &node.loc,
+                format!("`algorithm` must be a string, found {}", other.kind_name()),
+                format!("use {}", list(HASH_ALGORITHMS)),
+            );
+            None
+        }
+    }
+}
+
+/// `json_parse`.
+pub(super) fn json_parse(config: &Node, what: String, diags: &mut Diagnostics) -> Option<Transform> {
+    let mut c = Fields::with_spec(config, &JSON_PARSE, what, diags)?;
+    let fields = c.require("fields", diags).and_then(|n| field_list(n, diags));
+    let on_error = match c.get("on_error") {
+        Some(n) => one_of(n, "on_error", JSON_PARSE_ON_ERROR, diags).map(|e| match e {
+            "null" => JsonParseOnError::Null,
+            "error" => JsonParseOnError::Error,
+            _ => JsonParseOnError::Keep,
+        }),
+        None => Some(JsonParseOnError::Keep),
+    };
+    let into = read_into(&mut c, diags);
+    c.finish(diags);
+    let (fields, into) = (fields?, into?);
+    one_field_into("json_parse", &fields, into.as_ref(), diags)?;
+    Some(Transform::JsonParse(JsonParse { fields, on_error: on_error?, into }))
+}
+
+/// `json_encode`.
+pub(super) fn json_encode(config: &Node, what: String, diags: &mut Diagnostics) -> Option<Transform> {
+    let mut c = Fields::with_spec(config, &JSON_ENCODE, what, diags)?;
+    let fields = c.require("fields", diags).and_then(|n| field_list(n, diags));
+    c.finish(diags);
+    Some(Transform::JsonEncode { fields: fields? })
+}
+
+/// `split`.
+pub(super) fn split(config: &Node, what: String, diags: &mut Diagnostics) -> Option<Transform> {
+    let mut c = Fields::with_spec(config, &SPLIT, what, diags)?;
+    let field = c.require("field", diags).and_then(|n| field_name(n, "field", diags));
+    let delimiter = c.require("delimiter", diags).and_then(|n| plain_string(n, "delimiter", diags));
+    let trim = match c.get("trim") {
+        Some(n) => boolean(n, "trim", diags),
+        None => Some(false),
+    };
+    let into = read_into(&mut c, diags);
+    c.finish(diags);
+    Some(Transform::Split(SplitJoin { field: field?, delimiter: delimiter?, trim: trim?, into: into? }))
+}
+
+/// `join`.
+pub(super) fn join(config: &Node, what: String, diags: &mut Diagnostics) -> Option<Transform> {
+    let mut c = Fields::with_spec(config, &JOIN, what, diags)?;
+    let field = c.require("field", diags).and_then(|n| field_name(n, "field", diags));
+    let delimiter = c.require("delimiter", diags).and_then(|n| plain_string(n, "delimiter", diags));
+    let into = read_into(&mut c, diags);
+    c.finish(diags);
+    Some(Transform::Join(SplitJoin { field: field?, delimiter: delimiter?, trim: false, into: into? }))
+}
+
+/// A field name: a non-empty string fixed at build time.
+pub(super) fn field_name(node: &Node, key: &str, diags: &mut Diagnostics) -> Option<FieldName> {
+    let name = plain_string(node, key, diags)?;
+    if name.is_empty() {
+        diags.error_help(&node.loc, format!("`{key}` is empty"), "name a top-level field of the records");
+        return None;
+    }
+    Some(FieldName { name, loc: node.loc.clone() })
+}
+
+/// `fields`: a non-empty list of distinct field names.
+pub(super) fn field_list(node: &Node, diags: &mut Diagnostics) -> Option<Vec<FieldName>> {
+    let Value::Seq(items) = &node.value else {
+        diags.error_help(
+            &node.loc,
+            format!("`fields` must be a list of field names, found {}", node.value.kind_name()),
+            "write e.g. `fields: [email, phone]`",
+        );
+        return None;
+    };
+    if items.is_empty() {
+        diags.error_help(&node.loc, "`fields` is empty", "list the fields, e.g. `fields: [email]`");
+        return None;
+    }
+    let mut out: Vec<FieldName> = Vec::with_capacity(items.len());
+    let mut ok = true;
+    for item in items {
+        match field_name(item, "fields", diags) {
+            Some(f) if out.iter().any(|o| o.name == f.name) => {
+                diags.error_help(
+                    &f.loc,
+                    format!("field `{}` is listed twice", f.name),
+                    "list each field once: the transform would apply twice",
+                );
+                ok = false;
+            }
+            Some(f) => out.push(f),
+            None => ok = false,
+        }
+    }
+    ok.then_some(out)
+}
+
+/// `into`, if present.
+fn read_into(c: &mut Fields<'_>, diags: &mut Diagnostics) -> Option<Option<FieldName>> {
+    match c.get("into") {
+        Some(n) => field_name(n, "into", diags).map(Some),
+        None => Some(None),
+    }
+}
+
+/// `into` takes the result of one field only, as in faucet-stream.
+fn one_field_into(
+    kind: &str,
+    fields: &[FieldName],
+    into: Option<&FieldName>,
+    diags: &mut Diagnostics,
+) -> Option<()> {
+    let Some(into) = into else { return Some(()) };
+    if fields.len() != 1 {
+        diags.error_help(
+            &into.loc,
+            format!("`{kind}` with `into` takes exactly one field, found {}", fields.len()),
+            format!("remove `into` to replace each field in place, or write one `{kind}` per field"),
+        );
+        return None;
+    }
+    Some(())
+}

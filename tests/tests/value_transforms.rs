@@ -1,0 +1,129 @@
+//! The value transforms end to end (`redact`, `value_case`, `hash`,
+//! `json_parse`, `json_encode`, `split`, `join`, `lookup`):
+//!
+//! - typed: `values_typed` (a declared schema; its three transforms are one
+//!   generated transform) writes the same bytes as its untyped build, with
+//!   the digests of published test vectors and no redacted value left;
+//! - untyped: `values_untyped` runs every value transform, with a `lookup`
+//!   table compiled in at build time, and dead-letters the record whose
+//!   embedded JSON is invalid, naming the field.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use serde_json::{Value, json};
+
+fn run(pipeline: &str, dir: &Path) -> Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_e2e-runner"))
+        .arg(pipeline)
+        .env("FAUCET_E2E_DIR", dir)
+        .env("FAUCET_E2E_SALT", "ab")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{pipeline} failed: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("report JSON")
+}
+
+fn lines(bytes: &[u8]) -> Vec<Value> {
+    bytes
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| serde_json::from_slice(l).unwrap())
+        .collect()
+}
+
+/// Record `id` of the `values_typed` input.
+fn typed_record(id: u64) -> Value {
+    let mut record = json!({
+        "id": id,
+        "email": if id == 1 { "c".to_owned() } else { format!("user{id}@example.com") },
+        "name": if id % 4 == 0 { Value::Null } else { json!(format!("ada  LOVELACE o'brien {id}")) },
+    });
+    if id % 3 != 0 {
+        record["ssn"] = json!(format!("123-45-{id:04}"));
+    }
+    match id % 5 {
+        0 => {}
+        1 => record["pin"] = Value::Null,
+        _ => record["pin"] = json!(987_654_000 + id),
+    }
+    record
+}
+
+#[test]
+fn typed_redact_value_case_and_hash_write_what_the_untyped_build_writes() {
+    let (typed, untyped) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let input: String = (1..=3_000).map(|id| format!("{}\n", typed_record(id))).collect();
+    for dir in [&typed, &untyped] {
+        std::fs::write(dir.path().join("input.jsonl"), &input).unwrap();
+    }
+    let report = run("values_typed", typed.path());
+    assert_eq!(report["written"], 3_000, "{report}");
+    run("untyped_values_typed", untyped.path());
+    let typed_out = std::fs::read(typed.path().join("out.jsonl")).unwrap();
+    let untyped_out = std::fs::read(untyped.path().join("out.jsonl")).unwrap();
+    assert!(typed_out == untyped_out, "typed and untyped outputs differ");
+
+    let out = lines(&typed_out);
+    // SHA-256 of the salt `ab` then `c`: the published digest of "abc".
+    assert_eq!(out[0]["email"], "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    assert_eq!(out[0]["name"], "Ada  Lovelace O'brien 1");
+    assert_eq!(out[0]["ssn"], "***");
+    assert_eq!(out[0]["pin"], "***", "a null that is present is masked too");
+    assert_eq!(out[2].get("ssn"), None, "an absent field stays absent");
+    assert_eq!(out[3]["name"], Value::Null);
+    assert_eq!(out[4].get("pin"), None);
+    let text = String::from_utf8(typed_out).unwrap();
+    assert!(!text.contains("123-45-") && !text.contains("@example.com"), "a redacted or hashed value leaked");
+    // No value of any record is its pin (a digest may hold the digits by chance, so whole values).
+    for (record, id) in out.iter().zip(1..) {
+        let pin = json!(987_654_000 + id);
+        assert!(record.as_object().unwrap().values().all(|v| *v != pin), "{record}");
+    }
+}
+
+#[test]
+fn untyped_value_transforms_and_a_compiled_in_lookup_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = [
+        json!({"id": 1, "payload": "{\"a\": [1, 2.50]}", "meta": {"z": 1, "a": "x"}, "tags": " a, b ,c",
+               "parts": ["x", null, 3], "city": "zürich", "email": "", "card": "4111 1111", "country": "DE"}),
+        json!({"id": 2, "payload": "{not json", "email": "bad@example.com", "country": "DE"}),
+        json!({"id": 3, "payload": {"already": "parsed"}, "meta": "text", "tags": 5, "country": "FR"}),
+        json!({"id": 4, "country": 7.0}),
+    ];
+    let text: String = input.iter().map(|r| format!("{r}\n")).collect();
+    std::fs::write(dir.path().join("input.jsonl"), text).unwrap();
+    let report = run("values_untyped", dir.path());
+    assert_eq!(
+        (report["written"].as_u64(), report["dead_lettered"].as_u64()),
+        (Some(3), Some(1)),
+        "{report}"
+    );
+
+    let out = lines(&std::fs::read(dir.path().join("out.jsonl")).unwrap());
+    let first = &out[0];
+    assert_eq!(first["payload"]["a"][1].to_string(), "2.50", "parsed numbers keep their digits");
+    assert_eq!(first["meta"], "{\"a\":\"x\",\"z\":1}");
+    assert_eq!(first["tags"], json!(["a", "b", "c"]));
+    assert_eq!(first["parts_text"], "x |  | 3");
+    assert_eq!(first["city"], "ZÜRICH");
+    // BLAKE3 of the empty string, base64: the published digest.
+    assert_eq!(first["email_hash"], "rxNJufX5oaagQE3qNtzJSZvLJcmtwRK3zJqTyuQfMmI=");
+    assert_eq!((&first["email"], &first["card"]), (&Value::Null, &Value::Null));
+    assert_eq!((&first["country_name"], &first["in_eu"]), (&json!("Germany"), &json!(true)));
+    // Values of other types pass through; a miss writes nulls.
+    assert_eq!(out[1]["payload"], json!({"already": "parsed"}));
+    assert_eq!((&out[1]["meta"], &out[1]["tags"]), (&json!("text"), &json!(5)));
+    assert_eq!((&out[1]["country_name"], &out[1]["in_eu"]), (&Value::Null, &Value::Null));
+    // `7.0` matches the table's `7`, as in faucet-stream.
+    assert_eq!(out[2]["country_name"], "Seven");
+
+    let dlq = std::fs::read_to_string(dir.path().join("dlq.jsonl")).unwrap();
+    let envelope: Value = serde_json::from_str(dlq.lines().next().unwrap()).unwrap();
+    let message = envelope["error"]["message"].as_str().unwrap();
+    assert!(message.contains("json_parse") && message.contains("\"payload\""), "{message}");
+    assert_eq!(envelope["payload"]["id"], 2, "the DLQ holds the source record");
+}

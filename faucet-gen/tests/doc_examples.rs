@@ -43,7 +43,8 @@ fn yaml_blocks(markdown: &str) -> Result<Vec<Block>, Vec<String>> {
         if trimmed.starts_with(FRAGMENT) {
             let next = lines.get(i + 1).map(|l| l.trim());
             if next != Some("```yaml") {
-                mistakes.push(format!("line {}: a fragment marker must be right before a ```yaml fence", i + 1));
+                mistakes
+                    .push(format!("line {}: a fragment marker must be right before a ```yaml fence", i + 1));
             }
             if fragment_reason(trimmed).is_none() {
                 mistakes.push(format!(

@@ -96,8 +96,10 @@ async fn quickstart_writes_sqlite_jsonl_and_dead_letters_then_resumes() {
 #[test]
 fn a_missing_input_fails_before_anything_is_created() {
     let work = tempfile::tempdir().unwrap();
-    let out =
-        Command::new(env!("CARGO_BIN_EXE_quickstart")).env("QUICKSTART_WORKDIR", work.path()).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_quickstart"))
+        .env("QUICKSTART_WORKDIR", work.path())
+        .output()
+        .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.starts_with("quickstart: ") && stderr.contains("data/orders.jsonl"), "{stderr}");

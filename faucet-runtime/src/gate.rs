@@ -459,7 +459,7 @@ pub use __faucet_gate_kafka as gate_kafka;
 
 /// The generated `main()` / `main_with_args()` of a pipeline module: with the
 /// `cli` feature they run it through [`crate::cli::main_with_args`]. Without
-/// it they are stubs whose call fails to compile with [`CliFeatureOff`]'s
+/// it they are stubs whose call fails to compile with `CliFeatureOff`'s
 /// message, naming the feature at the caller's `orders::main()`; a config
 /// with `observability:` (whose location, `"file:line:col: "`, comes first)
 /// fails at that block instead, and its stubs then raise no second error.
@@ -533,7 +533,7 @@ macro_rules! __faucet_cli_main {
 pub use __faucet_cli_main as cli_main;
 
 /// The type the bound of the generated `main` helpers is about without the
-/// `cli` feature: it does not implement [`CliFeatureOff`], so a call fails
+/// `cli` feature: it does not implement `CliFeatureOff`, so a call fails
 /// with that trait's message.
 #[cfg(not(feature = "cli"))]
 #[doc(hidden)]

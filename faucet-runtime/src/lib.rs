@@ -75,13 +75,16 @@ macro_rules! __faucet_macros_off {
         $crate::__faucet_macros_off!();
         #[allow(dead_code, missing_docs)]
         pub mod $name {
-            pub fn pipeline() -> ::core::result::Result<$crate::Pipeline<$crate::__private::Unavailable, $crate::Identity, $crate::__private::Unavailable>, $crate::FaucetError> {
+            use $crate::__private::Unavailable;
+            use $crate::{FaucetError, Identity, Pipeline, RunOptions, RunReport};
+
+            pub fn pipeline() -> Result<Pipeline<Unavailable, Identity, Unavailable>, FaucetError> {
                 ::core::unreachable!()
             }
-            pub async fn run() -> ::core::result::Result<$crate::RunReport, $crate::FaucetError> {
+            pub async fn run() -> Result<RunReport, FaucetError> {
                 ::core::unreachable!()
             }
-            pub async fn run_with(_options: $crate::RunOptions) -> ::core::result::Result<$crate::RunReport, $crate::FaucetError> {
+            pub async fn run_with(_options: RunOptions) -> Result<RunReport, FaucetError> {
                 ::core::unreachable!()
             }
             pub fn main() -> ::std::process::ExitCode {

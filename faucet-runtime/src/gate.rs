@@ -458,9 +458,11 @@ macro_rules! __faucet_gate_kafka {
 pub use __faucet_gate_kafka as gate_kafka;
 
 /// The generated `main()` / `main_with_args()` of a pipeline module: with the
-/// `cli` feature they run it through [`crate::cli::main_with_args`]; without
-/// it there is no `main` helper, and a config with `observability:` (whose
-/// location, `"file:line:col: "`, comes first) fails with a `compile_error!`.
+/// `cli` feature they run it through [`crate::cli::main_with_args`]. Without
+/// it they are stubs whose call fails to compile with `CliFeatureOff`'s
+/// message, naming the feature at the caller's `orders::main()`; a config
+/// with `observability:` (whose location, `"file:line:col: "`, comes first)
+/// fails at that block instead, and its stubs then raise no second error.
 #[cfg(feature = "cli")]
 #[doc(hidden)]
 #[macro_export]
@@ -494,9 +496,61 @@ macro_rules! __faucet_cli_main {
             $written_at,
             "`observability:` needs faucet-runtime's `cli` cargo feature, which is off\n  = help: enable it: faucet-runtime = { version = \"…\", features = [\"cli\"] }"
         ));
+        /// Stands in for the `main` helper of the `cli` feature (the build already failed).
+        pub fn main() -> ::std::process::ExitCode {
+            ::core::unreachable!()
+        }
+        /// Stands in for the `main_with_args` helper of the `cli` feature.
+        pub fn main_with_args(
+            _args: impl ::core::iter::IntoIterator<Item = ::std::string::String>,
+        ) -> ::std::process::ExitCode {
+            ::core::unreachable!()
+        }
     };
-    ($observability:expr, $run:path) => {};
+    ($observability:expr, $run:path) => {
+        /// The `main` helper needs faucet-runtime's `cli` cargo feature: a
+        /// call fails to compile, naming it. (The bound names a lifetime
+        /// parameter, so it is checked where `main` is called, not here.)
+        pub fn main<'cli>() -> ::std::process::ExitCode
+        where
+            $crate::__private::CliHelper<'cli>: $crate::__private::CliFeatureOff,
+        {
+            ::core::unreachable!()
+        }
+        /// The `main_with_args` helper needs the `cli` feature, as [`main`].
+        pub fn main_with_args<'cli>(
+            _args: impl ::core::iter::IntoIterator<Item = ::std::string::String>,
+        ) -> ::std::process::ExitCode
+        where
+            $crate::__private::CliHelper<'cli>: $crate::__private::CliFeatureOff,
+        {
+            ::core::unreachable!()
+        }
+    };
 }
 
 #[doc(hidden)]
 pub use __faucet_cli_main as cli_main;
+
+/// The type the bound of the generated `main` helpers is about without the
+/// `cli` feature: it does not implement `CliFeatureOff`, so a call fails
+/// with that trait's message.
+#[cfg(not(feature = "cli"))]
+#[doc(hidden)]
+pub struct CliHelper<'a>(core::marker::PhantomData<&'a ()>);
+
+/// The bound of the `main` helpers without the `cli` feature; its message is the error a call shows.
+#[cfg(not(feature = "cli"))]
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "a pipeline's `main` helper needs faucet-runtime's `cli` cargo feature, which is off",
+    label = "needs faucet-runtime's `cli` feature",
+    note = "enable it: faucet-runtime = {{ version = \"…\", features = [\"cli\"] }}",
+    note = "or, without the helper, call the pipeline's `run().await` and print its report"
+)]
+pub trait CliFeatureOff {}
+
+/// One implementation, of a type no caller names, so rustc does not suggest
+/// implementing the trait.
+#[cfg(not(feature = "cli"))]
+impl CliFeatureOff for Unavailable {}

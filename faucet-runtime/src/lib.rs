@@ -64,6 +64,45 @@ pub use typed_source::IntoTyped;
 #[cfg(feature = "macros")]
 pub use faucet_macros::{config_tests, faucet};
 
+/// Without the `macros` feature, `faucet!` is an error naming the feature (at
+/// the invocation) instead of "could not find `faucet`". An inline pipeline's
+/// module is still declared, with the usual functions, so its uses raise no
+/// second error.
+#[cfg(not(feature = "macros"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __faucet_macros_off {
+    ($(crate = $runtime:path,)? name: $name:ident, $($rest:tt)*) => {
+        $crate::__faucet_macros_off!();
+        #[allow(dead_code, missing_docs)]
+        pub mod $name {
+            use $crate::__private::Unavailable;
+            use $crate::{FaucetError, Identity, Pipeline, RunOptions, RunReport};
+
+            pub fn pipeline() -> Result<Pipeline<Unavailable, Identity, Unavailable>, FaucetError> {
+                ::core::unreachable!()
+            }
+            pub async fn run() -> Result<RunReport, FaucetError> {
+                ::core::unreachable!()
+            }
+            pub async fn run_with(_options: RunOptions) -> Result<RunReport, FaucetError> {
+                ::core::unreachable!()
+            }
+            pub fn main() -> ::std::process::ExitCode {
+                ::core::unreachable!()
+            }
+        }
+    };
+    ($($tokens:tt)*) => {
+        ::core::compile_error!(
+            "`faucet!` needs faucet-runtime's `macros` cargo feature, which is off\n  = help: enable it: faucet-runtime = { version = \"…\", features = [\"macros\"] }"
+        );
+    };
+}
+
+#[cfg(not(feature = "macros"))]
+pub use __faucet_macros_off as faucet;
+
 /// Includes the code that `faucet_gen::compile` wrote into `OUT_DIR` for the
 /// pipeline named `name`: `include_pipeline!("orders")` defines module `orders`.
 #[macro_export]

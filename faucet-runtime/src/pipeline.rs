@@ -467,6 +467,14 @@ where
             // Pages are not reproducible: no token of an earlier run may match this run's.
             format!("{}::{lineage}::{}", self.key, uuid::Uuid::now_v7().simple())
         };
+        // The source first: a run that cannot read (a missing input file, an
+        // unreachable server) fails before a sink, the dead-letter sink or the
+        // state store creates anything (an output directory, a database file,
+        // a bookmark).
+        source
+            .resume(prior.as_ref().and_then(Bookmark::source).cloned())
+            .await
+            .inspect_err(|_| self.m.source_errors.increment(1))?;
         self.p
             .sink
             .open(OpenContext { scope: &scope, checkpoint: prior.as_ref().and_then(Bookmark::sink) })
@@ -475,13 +483,10 @@ where
                 self.m.sink_errors.increment(1);
                 e.context(format!("opening sink `{}`", self.p.sink.connector_name()))
             })?;
-        if known.is_none() {
-            // A store without a bookmark but a sink with tokens of this key:
-            // the state was lost, and starting over would duplicate rows.
-            if prior.is_none() && self.p.state.is_some() && !self.p.force_new_lineage {
-                self.p.sink.check_no_earlier_lineage(&self.key).await?;
-            }
-            self.persist_lineage(prior.as_ref()).await?;
+        // A store without a bookmark but a sink with tokens of this key: the
+        // state was lost, and starting over would duplicate rows.
+        if known.is_none() && prior.is_none() && self.p.state.is_some() && !self.p.force_new_lineage {
+            self.p.sink.check_no_earlier_lineage(&self.key).await?;
         }
         if let Some(dlq) = self.p.dlq.as_mut() {
             let dlq_scope = format!("{scope}::dlq");
@@ -490,10 +495,9 @@ where
                 .await
                 .map_err(|e| e.context("opening the dead-letter sink"))?;
         }
-        source
-            .resume(prior.as_ref().and_then(Bookmark::source).cloned())
-            .await
-            .inspect_err(|_| self.m.source_errors.increment(1))?;
+        if known.is_none() {
+            self.persist_lineage(prior.as_ref()).await?;
+        }
 
         let outcome = self.pages(source).await;
         if outcome.is_err() {

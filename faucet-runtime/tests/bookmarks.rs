@@ -239,3 +239,25 @@ async fn state_faucet_stream_left_for_another_source_fails_the_run_untouched() {
     assert!(!dir.path().join("out.jsonl").exists());
     assert_eq!(std::fs::read_to_string(state_file(dir.path())).unwrap(), stored);
 }
+
+#[tokio::test]
+async fn a_run_whose_source_cannot_open_creates_nothing() {
+    // The outputs, the dead-letter file and the state all live in directories
+    // that do not exist yet, as in a fresh checkout run from elsewhere.
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name).to_str().unwrap().to_owned();
+    let err = Pipeline::new(
+        JsonlSource::new(JsonlSourceConfig::new(path("data/missing.jsonl"))),
+        JsonlSink::new(JsonlSinkConfig::new(path("out/out.jsonl"))),
+    )
+    .with_dlq(Dlq::new(JsonlSink::new(JsonlSinkConfig::new(path("out/dlq.jsonl")))))
+    .with_state(FileStore::new(dir.path().join("out/state")))
+    .with_name("bm")
+    .run()
+    .await
+    .unwrap_err();
+    assert_eq!(err.kind(), faucet_runtime::ErrorKind::Source, "{err}");
+    assert!(err.message().contains("missing.jsonl"), "{err}");
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert!(left.is_empty(), "the failed run created {left:?}");
+}

@@ -542,9 +542,9 @@ async fn per_page_order_is_write_flush_put() {
     assert_eq!(
         trace(&log),
         [
+            "resume:none",
             "open:recording",
             "put:0:null",
-            "resume:none",
             "write:recording:1.0",
             "flush:recording",
             "put:1:{\"page\":1}",
@@ -794,10 +794,10 @@ async fn rejected_row_goes_to_dlq_in_envelope_before_bookmark() {
     assert_eq!(
         &trace(&log)[..10],
         [
-            "open:recording",
-            "put:0:null",
-            "open:dead_letters",
             "resume:none",
+            "open:recording",
+            "open:dead_letters",
+            "put:0:null",
             "write:recording:1.0",
             "write:recording:1.1",
             "write:dead_letters:1.0",
@@ -1173,18 +1173,20 @@ async fn lineage_is_persisted_before_any_write_and_scopes_the_sink() {
         .await
         .unwrap();
     let run1 = events(&log1);
-    // The sink is opened first (to check it holds no earlier lineage), then
+    // The source is resumed first (a run that cannot read creates nothing),
+    // then the sink is opened (to check it holds no earlier lineage), then
     // the lineage is persisted, before any write.
-    assert!(matches!(run1[0], Event::Open { .. }), "{run1:?}");
-    let Event::Put { value: first } = &run1[1] else {
-        panic!("the second event is not the lineage Put: {run1:?}");
+    assert!(matches!(run1[0], Event::Resume { .. }), "{run1:?}");
+    assert!(matches!(run1[1], Event::Open { .. }), "{run1:?}");
+    let Event::Put { value: first } = &run1[2] else {
+        panic!("the third event is not the lineage Put: {run1:?}");
     };
     let lineage = first["lineage"].as_str().expect("lineage is a string").to_owned();
     assert!(!lineage.is_empty());
     assert_eq!(first["seq"], 0);
     assert_eq!(first["source"], Value::Null);
     let first_write = run1.iter().position(|e| matches!(e, Event::Write { .. })).unwrap();
-    assert!(1 < first_write);
+    assert!(2 < first_write);
     let scope = format!("t10::eu::{lineage}");
     assert_eq!(opens(&log1)[0].1, scope);
     assert!(puts(&log1).iter().all(|p| p["lineage"] == lineage.as_str()));

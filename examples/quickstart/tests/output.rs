@@ -89,3 +89,20 @@ async fn quickstart_writes_sqlite_jsonl_and_dead_letters_then_resumes() {
     );
     assert_eq!(std::fs::read_to_string(work.path().join("out/orders.dlq.jsonl")).unwrap().lines().count(), 3);
 }
+
+/// Run where its data is missing (here, an empty directory), the quickstart
+/// fails naming the input and leaves the directory as it found it: no `out/`,
+/// no database, dead-letter or state file.
+#[test]
+fn a_missing_input_fails_before_anything_is_created() {
+    let work = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_quickstart"))
+        .env("QUICKSTART_WORKDIR", work.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.starts_with("quickstart: ") && stderr.contains("data/orders.jsonl"), "{stderr}");
+    let left: Vec<_> = std::fs::read_dir(work.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert!(left.is_empty(), "the failed run created {left:?}");
+}

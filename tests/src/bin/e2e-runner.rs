@@ -3,16 +3,12 @@
 //! JSON line: the crash tests kill this process at random points.
 
 use faucet_e2e::{
-    cdc_one, cdc_replica, csv_contract, csv_to_jsonl, csv_to_sqlite, faucet_stream, file_jsonl_to_csv,
-    jsonl_dlq, jsonl_to_jsonl, matrix_fanout, matrix_rest, matrix_stop, matrix_tree, mysql_to_pg,
-    peak_rss_kib, pg_append, pg_introspected, pg_to_jsonl, pg_typed, pg_upsert, rows_explode, rows_filter,
-    sqlite_upsert, typed_csv_to_sqlite, typed_misfit, typed_misfit_fail, typed_reshape, untyped,
-    vol_pg_to_pg, vol_sqlite_to_pg,
-    peak_rss_kib, pg_append, pg_introspected, pg_to_jsonl, pg_typed, pg_upsert, sqlite_upsert,
-    typed_csv_to_sqlite, typed_misfit, typed_misfit_fail, typed_reshape, untyped, values_typed,
-    values_untyped, vol_pg_to_pg, vol_sqlite_to_pg,
+    cdc_one, cdc_replica, csv_contract, csv_to_jsonl, csv_to_sqlite, faucet_stream, fields_untyped,
+    file_jsonl_to_csv, jsonl_dlq, jsonl_to_jsonl, matrix_fanout, matrix_rest, matrix_stop, matrix_tree,
+    mysql_to_pg, peak_rss_kib, pg_append, pg_introspected, pg_to_jsonl, pg_typed, pg_upsert, rows_explode,
+    rows_filter, sqlite_upsert, typed_csv_to_sqlite, typed_fields, typed_misfit, typed_misfit_fail,
+    typed_reshape, untyped, values_typed, values_untyped, vol_pg_to_pg, vol_sqlite_to_pg,
 };
-use faucet_e2e::{fields_untyped, typed_fields};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {

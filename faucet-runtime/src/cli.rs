@@ -113,9 +113,6 @@ async fn show_live(progress: Progress, stop: CancellationToken) {
         bar.finish_and_clear();
     }
     let _ = multi.clear();
-    // A Ctrl-C the terminal echoed (`^C`) sits on the cursor's line, past what
-    // indicatif drew: erase that line too, so nothing of the progress stays.
-    let _ = std::io::stderr().lock().write_all(b"\r\x1b[2K");
 }
 
 /// What a run returns: a single pipeline's or a matrix's report.

@@ -69,9 +69,12 @@ fn program(test: &str, dir: &Path, args: &str, stdin: &str) -> Ended {
         .unwrap();
     child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
     let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    // The test harness announces the child's one test first.
+    let stdout = stdout.strip_prefix("\nrunning 1 test\n").unwrap_or(&stdout).to_owned();
     Ended {
         code: out.status.code().expect("the program exits"),
-        stdout: String::from_utf8(out.stdout).unwrap(),
+        stdout,
         stderr: String::from_utf8(out.stderr).unwrap(),
     }
 }
@@ -294,7 +297,7 @@ fn dlq_replay_writes_dead_letters_through_the_sink() {
     assert_eq!(payload_ids(&failed), [-3]);
     assert_eq!(std::fs::read(dir.path().join(BOOKMARK)).unwrap(), bookmark, "no bookmark moves");
 
-    let text = program(test, dir.path(), &format!("dlq replay {}", failed.display()), "");
+    let text = program(test, dir.path(), &format!("dlq replay {} --log-level warn", failed.display()), "");
     assert_eq!(text.code, 1);
     assert!(
         text.stderr.starts_with(&format!(
@@ -353,7 +356,7 @@ fn a_failed_run_prints_its_message_and_a_json_document() {
     let text = program(test, dir.path(), "--log-level error", "");
     assert_eq!(text.code, 1);
     let last = text.stderr.lines().last().unwrap();
-    assert!(last.starts_with("error: source error: "), "{}", text.stderr);
+    assert!(last.starts_with("error: parse error: ") && last.contains("in.jsonl:2: "), "{}", text.stderr);
     assert!(!text.stderr.contains("FaucetError {"), "no Debug struct: {}", text.stderr);
 
     let json = program(test, dir.path(), "--output json --log-level error", "");
@@ -371,4 +374,132 @@ fn payload_ids(path: &Path) -> Vec<i64> {
         .lines()
         .map(|l| serde_json::from_str::<Value>(l).unwrap()["payload"]["id"].as_i64().unwrap())
         .collect()
+}
+
+/// Slow enough for the live progress line to be drawn before the test sends Ctrl-C.
+pub fn slowly(record: faucet_runtime::Record) -> Result<Option<faucet_runtime::Record>, FaucetError> {
+    tokio::task::block_in_place(|| std::thread::sleep(std::time::Duration::from_millis(300)));
+    Ok(Some(record))
+}
+
+faucet_runtime::faucet! {
+    name: run_flags_slow,
+    pipeline: {
+        source: { type: jsonl, config: { path: "${env:FAUCET_RUN_FLAGS_DIR}/in.jsonl", batch_size: 1 } },
+        transforms: [{ type: custom, config: { function: slowly } }],
+        sink: { type: jsonl, config: { path: "${env:FAUCET_RUN_FLAGS_DIR}/out.jsonl" } },
+    },
+}
+
+/// What a terminal shows after `output`: enough of a VT100 for indicatif's
+/// redraws (carriage return, line feed, cursor up, erase line, erase below).
+fn screen(output: &str) -> Vec<String> {
+    let mut lines: Vec<Vec<char>> = vec![Vec::new()];
+    let (mut row, mut col) = (0usize, 0usize);
+    let mut chars = output.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\r' => col = 0,
+            '\n' => {
+                row += 1;
+                col = 0;
+                if lines.len() <= row {
+                    lines.push(Vec::new());
+                }
+            }
+            '\u{1b}' if chars.peek() == Some(&'[') => {
+                chars.next();
+                let mut arg = String::new();
+                while let Some(&d) = chars.peek().filter(|d| d.is_ascii_digit() || **d == '?' || **d == ';') {
+                    arg.push(d);
+                    chars.next();
+                }
+                let n = arg.parse::<usize>().ok();
+                match chars.next() {
+                    Some('A') => row = row.saturating_sub(n.unwrap_or(1)),
+                    Some('K') if n == Some(2) => lines[row].clear(),
+                    Some('K') => lines[row].truncate(col),
+                    Some('J') => {
+                        lines[row].truncate(col);
+                        lines.truncate(row + 1);
+                    }
+                    _ => {}
+                }
+            }
+            c => {
+                let line = &mut lines[row];
+                if line.len() <= col {
+                    line.resize(col, ' ');
+                    line.push(c);
+                } else {
+                    line[col] = c;
+                }
+                col += 1;
+            }
+        }
+    }
+    lines.into_iter().map(|l| l.into_iter().collect::<String>().trim_end().to_owned()).collect()
+}
+
+#[test]
+fn ctrl_c_leaves_no_progress_line_on_the_terminal() {
+    use std::io::{Read, Write};
+    if std::env::var(CHILD).is_ok() {
+        let code = run_flags_slow::main_with_args(std::iter::empty());
+        let code = (0..=u8::MAX).find(|n| ExitCode::from(*n) == code).unwrap();
+        std::process::exit(i32::from(code));
+    }
+    let dir = setup();
+    let exe = std::env::current_exe().unwrap();
+    let command =
+        format!("{} --exact ctrl_c_leaves_no_progress_line_on_the_terminal --nocapture", exe.display());
+    // `script` runs the program on a pseudo-terminal: stderr is a terminal,
+    // and a 0x03 written to it is the terminal's Ctrl-C (SIGINT and an echoed `^C`).
+    let mut child = Command::new("script")
+        .args(["-qfec", &command, "/dev/null"])
+        .env(CHILD, "")
+        .env("FAUCET_RUN_FLAGS_DIR", dir.path())
+        .env("TERM", "xterm")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("util-linux `script` runs the program on a terminal");
+    let mut stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        let mut all = Vec::new();
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = stdout.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            all.extend_from_slice(&buf[..n]);
+            let _ = tx.send(String::from_utf8_lossy(&all).into_owned());
+        }
+        String::from_utf8_lossy(&all).into_owned()
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let seen = rx.recv_timeout(std::time::Duration::from_secs(60)).expect("the program draws progress");
+        if seen.contains(" records · ") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "no progress line in {seen:?}");
+    }
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(b"\x03").unwrap();
+    stdin.flush().unwrap();
+    let status = child.wait().unwrap();
+    drop(stdin);
+    let output = reader.join().unwrap();
+    let shown = screen(&output);
+    assert!(shown.iter().any(|l| l.starts_with("received SIGINT: stopping")), "{shown:#?}\n{output:?}");
+    assert!(shown.iter().any(|l| l.contains("1 invocation, cancelled")), "{shown:#?}\n{output:?}");
+    assert!(
+        !shown.iter().any(|l| l.contains(" records · ")),
+        "a progress line stayed: {shown:#?}\n{output:?}"
+    );
+    assert!(!shown.iter().any(|l| l.contains("^C")), "the echoed ^C stayed: {shown:#?}\n{output:?}");
+    assert!(status.code().is_some(), "{status:?}");
 }

@@ -231,11 +231,13 @@ where
             self.progress = Some((progress.clone(), None));
         }
         self.force_new_lineage |= options.force_new_lineage;
-        self.overrides = Overrides {
-            dry_run: options.dry_run,
-            limit: options.limit,
-            state_path: options.state_path.clone(),
-        };
+        self.overrides = Overrides::from(options);
+        self
+    }
+
+    /// Applies `--dry-run`, `--limit` and `--state-path` (a matrix invocation's).
+    pub(crate) fn with_overrides(mut self, overrides: Overrides) -> Self {
+        self.overrides = overrides;
         self
     }
 
@@ -356,10 +358,16 @@ pub struct RunOptions {
 
 /// The [`RunOptions`] a run applies beyond cancellation and progress.
 #[derive(Debug, Clone, Default)]
-struct Overrides {
+pub(crate) struct Overrides {
     dry_run: bool,
     limit: Option<u64>,
     state_path: Option<std::path::PathBuf>,
+}
+
+impl From<&RunOptions> for Overrides {
+    fn from(options: &RunOptions) -> Self {
+        Overrides { dry_run: options.dry_run, limit: options.limit, state_path: options.state_path.clone() }
+    }
 }
 
 impl Overrides {

@@ -503,3 +503,58 @@ fn ctrl_c_leaves_no_progress_line_on_the_terminal() {
     assert!(!shown.iter().any(|l| l.contains("^C")), "the echoed ^C stayed: {shown:#?}\n{output:?}");
     assert!(status.code().is_some(), "{status:?}");
 }
+
+faucet_runtime::faucet! {
+    name: run_flags_matrix,
+    pipeline: {
+        sink: { type: jsonl, config: { path: "${env:FAUCET_RUN_FLAGS_DIR}/unused.jsonl" } },
+        state: { type: file, config: { path: "${env:FAUCET_RUN_FLAGS_DIR}/state" } },
+    },
+    matrix: [
+        {
+            id: users,
+            source: { type: jsonl, config: { path: "${env:FAUCET_RUN_FLAGS_DIR}/in.jsonl", batch_size: 2 } },
+            sink: { config: { path: "${env:FAUCET_RUN_FLAGS_DIR}/users.jsonl" } },
+        },
+        {
+            id: copies,
+            parent: users,
+            source: { type: jsonl, config: { path: "${env:FAUCET_RUN_FLAGS_DIR}/in.jsonl" } },
+            sink: { config: { path: "${env:FAUCET_RUN_FLAGS_DIR}/copy-${users.id}.jsonl" } },
+        },
+    ],
+    execution: { max_concurrent: 1 },
+}
+
+#[test]
+fn a_matrix_passes_dry_run_and_limit_to_every_invocation() {
+    if let Ok(args) = std::env::var(CHILD) {
+        let code = run_flags_matrix::main_with_args(args.split_whitespace().map(str::to_owned));
+        let code = (0..=u8::MAX).find(|n| ExitCode::from(*n) == code).unwrap();
+        std::process::exit(i32::from(code));
+    }
+    let dir = setup();
+    let test = "a_matrix_passes_dry_run_and_limit_to_every_invocation";
+    let dry = program(test, dir.path(), "--dry-run --output json --log-level warn", "");
+    assert_eq!(dry.code, 0, "{}", dry.stderr);
+    let doc = dry.json();
+    assert_eq!(doc["dry_run"], true, "{doc}");
+    assert_eq!(
+        doc["invocations"].as_array().map(Vec::len),
+        Some(7),
+        "the parent and one child per record: {doc}"
+    );
+    assert_eq!(files(dir.path()), ["in.jsonl"], "no invocation wrote or persisted anything");
+
+    let sample = program(test, dir.path(), "--limit 2 --log-level warn", "");
+    assert_eq!(sample.code, 0, "{}", sample.stderr);
+    assert_eq!(ids(&dir.path().join("users.jsonl")), [1, 2]);
+    assert_eq!(ids(&dir.path().join("copy-1.jsonl")), [1, 2], "each invocation writes at most N");
+    assert_eq!(ids(&dir.path().join("copy-2.jsonl")), [1, 2]);
+    assert!(!dir.path().join("copy--3.jsonl").exists(), "only written parents have children");
+    assert!(!dir.path().join("state").exists(), "no bookmark");
+
+    let state = program(test, dir.path(), "state", "");
+    assert_eq!(state.code, 2);
+    assert!(state.stderr.contains("`run_flags_matrix` has one"), "{}", state.stderr);
+}

@@ -326,7 +326,9 @@ fn start(obs: &Observability, args: impl IntoIterator<Item = String>) -> Result<
         }
     };
     if args.command == Command::Help {
-        print!("{}", usage());
+        let program = std::env::args_os().next().map(std::path::PathBuf::from);
+        let program = program.as_ref().and_then(|p| p.file_name()).map(|n| n.to_string_lossy().into_owned());
+        print!("{}", usage(program.as_deref().unwrap_or("pipeline")));
         return Err(ExitCode::SUCCESS);
     }
     install_tracing(args.log_level.or(obs.tracing_level), args.log_format);

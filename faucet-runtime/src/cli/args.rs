@@ -305,12 +305,12 @@ const COMMANDS: &[(&str, &str)] = &[
     ("dlq replay FILE", "write FILE's dead letters (JSONL envelopes) through the pipeline's sink"),
 ];
 
-/// The `--help` text, from [`COMMANDS`] and [`FLAGS`].
-pub fn usage() -> String {
+/// The `--help` text of `program`, from [`COMMANDS`] and [`FLAGS`].
+pub fn usage(program: &str) -> String {
     let mut text = String::from("usage:\n");
     for (command, help) in COMMANDS {
         let call = if command.is_empty() { "[FLAGS]".to_owned() } else { format!("{command} [FLAGS]") };
-        text.push_str(&format!("  {call:<34} {help}\n"));
+        text.push_str(&format!("  {program} {call:<34} {help}\n"));
     }
     text.push_str("\nflags:\n");
     for flag in FLAGS {
@@ -322,9 +322,9 @@ pub fn usage() -> String {
             Some(value) => format!("{names} {value}"),
             None => names,
         };
-        text.push_str(&format!("  {call:<42} {}\n", flag.help));
+        text.push_str(&format!("  {call:<44} {}\n", flag.help));
     }
-    text.push_str(&format!("  {:<42} {}\n", "-h, --help", "print this help"));
+    text.push_str(&format!("  {:<44} {}\n", "-h, --help", "print this help"));
     text
 }
 
@@ -468,10 +468,10 @@ mod tests {
 
     #[test]
     fn usage_lists_every_flag_once() {
-        let text = usage();
+        let text = usage("orders");
         for flag in FLAGS {
             assert_eq!(text.matches(&format!("{} ", flag.long)).count(), 1, "{}\n{text}", flag.long);
         }
-        assert!(text.contains("dlq replay FILE"), "{text}");
+        assert!(text.contains("  orders dlq replay FILE [FLAGS] "), "{text}");
     }
 }

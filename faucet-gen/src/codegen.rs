@@ -79,7 +79,7 @@ pub fn generate(p: &ir::Pipeline, opts: &CodegenOptions) -> TokenStream {
     );
     let items = &records.items;
     let pipeline_type = g.pipeline_type(&types);
-    let main = g.main_helper(&p.observability);
+    let main = g.main_helper(&p.observability, true);
     // A `${now.…}`: the run's clock is fixed once, before the pipeline is built.
     let run = if g.reads_clock() {
         quote!(#rt::clock::scope(options.clock, async { pipeline()?.with_options(&options).run().await }).await)
@@ -448,7 +448,7 @@ pub fn generate_matrix(m: &ir::Matrix, opts: &CodegenOptions) -> TokenStream {
         )
     });
     let matrix = quote!(#rt::matrix);
-    let main = g.main_helper(&m.observability);
+    let main = g.main_helper(&m.observability, false);
     let max_concurrent = match m.max_concurrent {
         Some(n) => {
             let n = int_lit(n);
@@ -727,8 +727,9 @@ pub fn stub(module: &str, name: &str, runtime: &TokenStream) -> TokenStream {
 
 impl Gen<'_> {
     /// The `main()` / `main_with_args()` helper (runtime feature `cli`), and
-    /// the config's `observability:` it installs.
-    fn main_helper(&self, o: &ir::Observability) -> TokenStream {
+    /// the config's `observability:` it installs. A single pipeline also
+    /// hands it `pipeline()`, for its `state` and `dlq replay` commands.
+    fn main_helper(&self, o: &ir::Observability, single: bool) -> TokenStream {
         let rt = self.rt();
         let listen = option(o.prometheus_listen.as_ref().map(|t| {
             let parts = self.parts(t);
@@ -746,9 +747,13 @@ impl Gen<'_> {
                 let span = self.span(loc);
                 let prefix = spanned_str(&loc_prefix(loc), span);
                 let rt = respan(rt.clone(), span);
-                quote_spanned!(span=> #rt::cli_main!(#prefix, observability(), run_with);)
+                let pipeline = single.then(|| quote_spanned!(span=> , pipeline));
+                quote_spanned!(span=> #rt::cli_main!(#prefix, observability(), run_with #pipeline);)
             }
-            None => quote!(#rt::cli_main!(observability(), run_with);),
+            None => {
+                let pipeline = single.then(|| quote!(, pipeline));
+                quote!(#rt::cli_main!(observability(), run_with #pipeline);)
+            }
         };
         quote! {
             /// The config's `observability:`, installed by `main()`.

@@ -24,132 +24,39 @@ use std::future::Future;
 use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;
 use std::process::ExitCode;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::clock::Clock;
 use crate::matrix::MatrixReport;
-use crate::pipeline::RunOptions;
+use crate::pipeline::{Pipeline, RunOptions};
 use crate::progress::Progress;
 use crate::report::RunReport;
 use crate::secret::Template;
+use crate::sink::Writes;
+use crate::source::Source;
+use crate::state::StateStore;
+use crate::transform::Transform;
 use crate::{CancellationToken, FaucetError};
 
+mod admin;
+mod args;
 mod signals;
 
 pub use crate::config::observability::{Observability, TracingLevel};
 
-/// How the end-of-run summary is printed.
+pub use args::{Args, Command, LogFormat, Output, ProgressMode, parse_args, usage};
+
+/// What the printed summary says beyond the report: the pipeline's name and
+/// the run's wall time (a failed run has no report), and whether it was a dry run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Output {
-    /// One readable line per invocation and a totals line, on stderr.
-    Text,
-    /// One JSON document on stdout.
-    Json,
-    /// One JSON object per invocation, then a totals object, one per line on stdout.
-    Ndjson,
-}
-
-/// How progress is shown on stderr while the run goes on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ProgressMode {
-    /// Live lines when stderr is a terminal, plain lines otherwise (the default).
-    Auto,
-    /// Plain lines, even on a terminal.
-    Plain,
-    /// Nothing until the summary.
-    None,
-}
-
-/// The program's parsed arguments.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Args {
-    /// `--output`: how the summary is printed.
-    pub output: Output,
-    /// `--progress`: how progress is shown.
-    pub progress: ProgressMode,
-    /// `--progress-interval`: seconds between plain progress lines (default 10).
-    pub progress_interval: Duration,
-    /// `--force-new-lineage`: run even when the state was lost but the sink
-    /// holds commit tokens of an earlier run ([`RunOptions::force_new_lineage`]).
-    pub force_new_lineage: bool,
-    /// `--clock`: the time every `${now.…}` renders ([`RunOptions::clock`]).
-    pub clock: Option<Clock>,
-}
-
-impl Default for Args {
-    fn default() -> Self {
-        Args {
-            output: Output::Text,
-            progress: ProgressMode::Auto,
-            progress_interval: Duration::from_secs(10),
-            force_new_lineage: false,
-            clock: None,
-        }
-    }
-}
-
-const USAGE: &str = "usage: [--output text|json|ndjson] [--progress auto|plain|none] [--progress-interval SECONDS] [--force-new-lineage] [--clock RFC3339]";
-
-/// Parses the program's arguments: `--output FORMAT`, `--progress MODE`,
-/// `--progress-interval SECONDS` and `--clock TIME` (RFC 3339 or a date),
-/// each also as `--flag=value`, and the switch `--force-new-lineage`.
-pub fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Args, String> {
-    let mut parsed = Args::default();
-    let mut args = args.into_iter();
-    while let Some(arg) = args.next() {
-        if matches!(arg.as_str(), "-h" | "--help") {
-            return Err(USAGE.to_owned());
-        }
-        if arg == "--force-new-lineage" {
-            parsed.force_new_lineage = true;
-            continue;
-        }
-        let (flag, inline) = match arg.split_once('=') {
-            Some((flag, value)) if flag.starts_with("--") => (flag.to_owned(), Some(value.to_owned())),
-            _ => (arg.clone(), None),
-        };
-        let flag = match flag.as_str() {
-            "-o" => "--output",
-            "--output" | "--progress" | "--progress-interval" | "--clock" => flag.as_str(),
-            _ => return Err(format!("unexpected argument `{arg}`\n{USAGE}")),
-        };
-        let value = match inline {
-            Some(value) => value,
-            None => args.next().ok_or_else(|| format!("`{arg}` needs a value\n{USAGE}"))?,
-        };
-        match flag {
-            "--output" => {
-                parsed.output = match value.as_str() {
-                    "text" => Output::Text,
-                    "json" => Output::Json,
-                    "ndjson" => Output::Ndjson,
-                    other => return Err(format!("unknown output `{other}`: use text, json or ndjson")),
-                }
-            }
-            "--progress" => {
-                parsed.progress = match value.as_str() {
-                    "auto" => ProgressMode::Auto,
-                    "plain" => ProgressMode::Plain,
-                    "none" => ProgressMode::None,
-                    other => return Err(format!("unknown progress `{other}`: use auto, plain or none")),
-                }
-            }
-            "--clock" => parsed.clock = Some(Clock::parse(&value).map_err(|e| format!("--clock: {e}"))?),
-            _ => {
-                parsed.progress_interval = match value.parse::<u64>() {
-                    Ok(secs) if secs > 0 => Duration::from_secs(secs),
-                    _ => {
-                        return Err(format!(
-                            "--progress-interval: `{value}` is not a positive number of seconds"
-                        ));
-                    }
-                }
-            }
-        }
-    }
-    Ok(parsed)
+pub struct RunInfo {
+    /// The config's `name`.
+    pub pipeline: &'static str,
+    /// From the program's start to the run's end.
+    pub duration: Duration,
+    /// `--dry-run`: nothing was written.
+    pub dry_run: bool,
 }
 
 /// Shows `progress` on stderr until `stop` fires, then clears any live lines.
@@ -214,12 +121,29 @@ pub trait Outcome {
     fn exit_code(&self) -> u8;
     /// True when the run was cancelled before it finished (and nothing failed).
     fn cancelled(&self) -> bool;
-    /// The report as one JSON document.
-    fn to_json(&self) -> Value;
+    /// The report as one JSON document (a failed run's names the pipeline and its duration).
+    fn to_json(&self, info: &RunInfo) -> Value;
     /// One JSON object per invocation, then the totals.
-    fn to_ndjson(&self) -> Vec<Value>;
+    fn to_ndjson(&self, info: &RunInfo) -> Vec<Value> {
+        ndjson(self.to_json(info))
+    }
     /// Readable lines: one per invocation, then the totals.
     fn to_text(&self) -> String;
+}
+
+/// The document of a run that failed before it had a report.
+fn failed_json(e: &FaucetError, info: &RunInfo) -> Value {
+    json!({
+        "pipeline": info.pipeline,
+        "status": "failed",
+        "duration_ms": info.duration.as_millis() as u64,
+        "error": e.to_string(),
+        "totals": {
+            "invocations": 1, "succeeded": 0, "failed": 1, "skipped": 0, "cancelled": 0,
+            "records_written": 0,
+        },
+        "invocations": [],
+    })
 }
 
 fn run_json(r: &RunReport) -> Value {
@@ -245,7 +169,7 @@ impl Outcome for Result<RunReport, FaucetError> {
         self.as_ref().is_ok_and(|r| r.cancelled)
     }
 
-    fn to_json(&self) -> Value {
+    fn to_json(&self, info: &RunInfo) -> Value {
         match self {
             Ok(r) => json!({
                 "pipeline": r.pipeline,
@@ -261,20 +185,8 @@ impl Outcome for Result<RunReport, FaucetError> {
                 },
                 "invocations": [run_json(r)],
             }),
-            Err(e) => json!({
-                "status": "failed",
-                "error": e.to_string(),
-                "totals": {
-                    "invocations": 1, "succeeded": 0, "failed": 1, "skipped": 0, "cancelled": 0,
-                    "records_written": 0,
-                },
-                "invocations": [],
-            }),
+            Err(e) => failed_json(e, info),
         }
-    }
-
-    fn to_ndjson(&self) -> Vec<Value> {
-        ndjson(self.to_json())
     }
 
     fn to_text(&self) -> String {
@@ -300,15 +212,11 @@ impl Outcome for Result<MatrixReport, FaucetError> {
         self.as_ref().is_ok_and(|m| m.cancelled)
     }
 
-    fn to_json(&self) -> Value {
+    fn to_json(&self, info: &RunInfo) -> Value {
         match self {
             Ok(m) => m.to_json(),
-            Err(e) => json!({ "status": "failed", "error": e.to_string(), "invocations": [] }),
+            Err(e) => failed_json(e, info),
         }
-    }
-
-    fn to_ndjson(&self) -> Vec<Value> {
-        ndjson(self.to_json())
     }
 
     fn to_text(&self) -> String {
@@ -339,17 +247,45 @@ fn ndjson(mut doc: Value) -> Vec<Value> {
     lines
 }
 
-/// Prints `outcome` as asked: text on stderr, JSON on stdout.
-pub fn print(outcome: &dyn Outcome, output: Output, out: &mut dyn Write, err: &mut dyn Write) {
+/// What a dry run's summary adds.
+const DRY_RUN_NOTE: &str =
+    "dry run: nothing was written and no bookmark moved; the counts are what a run would write";
+
+/// Prints `outcome` as asked: text on stderr, JSON on stdout; a dry run's
+/// summary says so (`"dry_run": true` in JSON).
+pub fn print(
+    outcome: &dyn Outcome,
+    info: &RunInfo,
+    output: Output,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) {
+    let mark = |doc: &mut Value| {
+        if let (true, Some(fields)) = (info.dry_run, doc.as_object_mut()) {
+            fields.insert("dry_run".into(), Value::Bool(true));
+        }
+    };
     let _ = match output {
+        Output::Text if info.dry_run => writeln!(err, "{}\n{DRY_RUN_NOTE}", outcome.to_text()),
         Output::Text => writeln!(err, "{}", outcome.to_text()),
-        Output::Json => writeln!(out, "{}", outcome.to_json()),
-        Output::Ndjson => outcome.to_ndjson().iter().try_for_each(|line| writeln!(out, "{line}")),
+        Output::Json => {
+            let mut doc = outcome.to_json(info);
+            mark(&mut doc);
+            writeln!(out, "{doc}")
+        }
+        Output::Ndjson => {
+            let mut lines = outcome.to_ndjson(info);
+            if let Some(totals) = lines.last_mut() {
+                mark(totals);
+            }
+            lines.iter().try_for_each(|line| writeln!(out, "{line}"))
+        }
     };
 }
 
-/// Installs the fmt subscriber (stderr) at `level`; a no-op if one is already set.
-fn install_tracing(level: Option<TracingLevel>) {
+/// Installs the fmt subscriber (stderr) at `level` (default info), as text
+/// or JSON lines; a no-op if one is already set.
+fn install_tracing(level: Option<TracingLevel>, format: LogFormat) {
     let level = match level.unwrap_or(TracingLevel::Info) {
         TracingLevel::Trace => tracing::Level::TRACE,
         TracingLevel::Debug => tracing::Level::DEBUG,
@@ -357,7 +293,11 @@ fn install_tracing(level: Option<TracingLevel>) {
         TracingLevel::Warn => tracing::Level::WARN,
         TracingLevel::Error => tracing::Level::ERROR,
     };
-    let _ = tracing_subscriber::fmt().with_max_level(level).with_writer(std::io::stderr).try_init();
+    let fmt = tracing_subscriber::fmt().with_max_level(level).with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => fmt.try_init(),
+        LogFormat::Json => fmt.json().try_init(),
+    };
 }
 
 /// Installs the Prometheus exporter listening on `listen` (inside the runtime, which serves it).
@@ -375,9 +315,40 @@ fn install_prometheus(listen: &Template, buckets: Option<&[f64]>) -> Result<Sock
     Ok(addr)
 }
 
-/// Runs a pipeline as a program: see the [module docs](self). `run` is the
-/// generated `run_with`; `args` are the program's arguments without its name.
+/// Parses the arguments and installs the tracing subscriber; `Err` is the
+/// exit code of a program that is done (`--help`: 0, a bad argument: 2).
+fn start(obs: &Observability, args: impl IntoIterator<Item = String>) -> Result<Args, ExitCode> {
+    let args = match parse_args(args) {
+        Ok(args) => args,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return Err(ExitCode::from(2));
+        }
+    };
+    if args.command == Command::Help {
+        let program = std::env::args_os().next().map(std::path::PathBuf::from);
+        let program = program.as_ref().and_then(|p| p.file_name()).map(|n| n.to_string_lossy().into_owned());
+        print!("{}", usage(program.as_deref().unwrap_or("pipeline")));
+        return Err(ExitCode::SUCCESS);
+    }
+    install_tracing(args.log_level.or(obs.tracing_level), args.log_format);
+    Ok(args)
+}
+
+/// The multi-threaded tokio runtime the program runs on.
+fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| {
+        eprintln!("error: cannot start the tokio runtime: {e}");
+        ExitCode::from(1)
+    })
+}
+
+/// Runs a pipeline or a matrix as a program: see the [module docs](self).
+/// `name` is the config's; `run` is the generated `run_with`; `args` are the
+/// program's arguments without its name. A matrix has no `state` and `dlq
+/// replay` commands (see [`pipeline_main_with_args`]).
 pub fn main_with_args<T, F, Fut>(
+    name: &'static str,
     obs: Observability,
     args: impl IntoIterator<Item = String>,
     run: F,
@@ -387,21 +358,80 @@ where
     F: FnOnce(RunOptions) -> Fut,
     Fut: Future<Output = Result<T, FaucetError>>,
 {
-    let args = match parse_args(args) {
+    let started = Instant::now();
+    let args = match start(&obs, args) {
         Ok(args) => args,
-        Err(message) => {
-            eprintln!("{message}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
-    install_tracing(obs.tracing_level);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    if args.command != Command::Run {
+        eprintln!(
+            "error: `state` and `dlq replay` work on a pipeline without a matrix, and `{name}` has one; \
+             faucet-cli's `faucet state` and `faucet dlq replay` handle its rows"
+        );
+        return ExitCode::from(2);
+    }
+    run_main(name, obs, args, run, started)
+}
+
+/// [`main_with_args`] for a single pipeline, with its `state` and `dlq
+/// replay` commands: `pipeline` is the generated `pipeline()`.
+pub fn pipeline_main_with_args<F, Fut, P, S, T, K, D, St, H>(
+    name: &'static str,
+    obs: Observability,
+    args: impl IntoIterator<Item = String>,
+    run: F,
+    pipeline: P,
+) -> ExitCode
+where
+    F: FnOnce(RunOptions) -> Fut,
+    Fut: Future<Output = Result<RunReport, FaucetError>>,
+    P: FnOnce() -> Result<Pipeline<S, T, K, D, St, H>, FaucetError>,
+    S: Source,
+    T: Transform<S::Record>,
+    K: Writes<T::Out>,
+    D: Writes,
+    St: StateStore,
+{
+    let started = Instant::now();
+    let args = match start(&obs, args) {
+        Ok(args) => args,
+        Err(code) => return code,
+    };
+    if args.command == Command::Run {
+        return run_main(name, obs, args, run, started);
+    }
+    let runtime = match runtime() {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the tokio runtime: {e}");
-            return ExitCode::from(1);
-        }
+        Err(code) => return code,
     };
+    let result = runtime.block_on(admin::execute(&args, pipeline));
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Runs the pipeline or matrix with progress, signals and the summary.
+fn run_main<T, F, Fut>(
+    name: &'static str,
+    obs: Observability,
+    args: Args,
+    run: F,
+    started: Instant,
+) -> ExitCode
+where
+    Result<T, FaucetError>: Outcome,
+    F: FnOnce(RunOptions) -> Fut,
+    Fut: Future<Output = Result<T, FaucetError>>,
+{
+    let runtime = match runtime() {
+        Ok(rt) => rt,
+        Err(code) => return code,
+    };
+    let options = args.clone();
     let outcome = runtime.block_on(async move {
         if let Some(listen) = &obs.prometheus_listen {
             match install_prometheus(listen, obs.prometheus_buckets) {
@@ -421,25 +451,28 @@ where
         })
         .map_err(|e| format!("cannot listen for SIGINT and SIGTERM: {e}"))?;
         let live = std::io::stderr().is_terminal();
-        let progress = (args.progress != ProgressMode::None).then(Progress::new);
+        let progress = (options.progress != ProgressMode::None).then(Progress::new);
         let shown = progress.clone().map(|p| {
-            let live = live && args.progress == ProgressMode::Auto;
-            let (stop, cleared) = (stop.clone(), cleared.clone());
+            let live = live && options.progress == ProgressMode::Auto;
+            let (stop, cleared, interval) = (stop.clone(), cleared.clone(), options.progress_interval);
             tokio::spawn(async move {
-                show_progress(p, live, args.progress_interval, stop).await;
+                show_progress(p, live, interval, stop).await;
                 cleared.cancel();
             })
         });
         if shown.is_none() {
             cleared.cancel();
         }
-        let options = RunOptions {
+        let run_options = RunOptions {
             cancel: Some(cancel),
             progress,
-            force_new_lineage: args.force_new_lineage,
-            clock: args.clock,
+            force_new_lineage: options.force_new_lineage,
+            clock: options.clock,
+            dry_run: options.dry_run,
+            limit: options.limit,
+            state_path: options.state_path,
         };
-        let outcome = run(options).await;
+        let outcome = run(run_options).await;
         stop.cancel();
         if let Some(shown) = shown {
             let _ = shown.await;
@@ -451,7 +484,8 @@ where
     });
     match outcome {
         Ok((outcome, signal)) => {
-            print(&outcome, args.output, &mut std::io::stdout().lock(), &mut std::io::stderr().lock());
+            let info = RunInfo { pipeline: name, duration: started.elapsed(), dry_run: args.dry_run };
+            print(&outcome, &info, args.output, &mut std::io::stdout().lock(), &mut std::io::stderr().lock());
             match outcome.exit_code() {
                 0 if outcome.cancelled() => ExitCode::from(signal.map_or(1, signals::Signal::exit_code)),
                 code => ExitCode::from(code),
@@ -470,6 +504,8 @@ mod tests {
 
     use super::*;
 
+    const INFO: RunInfo = RunInfo { pipeline: "orders", duration: Duration::from_millis(7), dry_run: false };
+
     fn report() -> RunReport {
         RunReport {
             pipeline: "orders".into(),
@@ -484,46 +520,10 @@ mod tests {
     }
 
     #[test]
-    fn arguments() {
-        let args = |a: &[&str]| parse_args(a.iter().map(|s| s.to_string()));
-        let output = |a: &[&str]| args(a).map(|a| a.output);
-        assert_eq!(args(&[]), Ok(Args::default()));
-        assert_eq!(output(&["--output", "json"]), Ok(Output::Json));
-        assert_eq!(output(&["-o", "json"]), Ok(Output::Json));
-        assert_eq!(output(&["--output=ndjson"]), Ok(Output::Ndjson));
-        assert_eq!(
-            args(&["--progress=plain", "--progress-interval", "2"]),
-            Ok(Args {
-                progress: ProgressMode::Plain,
-                progress_interval: Duration::from_secs(2),
-                ..Args::default()
-            })
-        );
-        assert_eq!(args(&["--progress", "none"]).unwrap().progress, ProgressMode::None);
-        assert!(args(&["--force-new-lineage"]).unwrap().force_new_lineage);
-        assert!(!args(&[]).unwrap().force_new_lineage);
-        assert!(args(&["--progress", "loud"]).unwrap_err().contains("unknown progress `loud`"));
-        assert!(args(&["--progress-interval=0"]).unwrap_err().contains("not a positive number"));
-        assert!(args(&["--output", "yaml"]).unwrap_err().contains("unknown output `yaml`"));
-        assert!(args(&["--output"]).unwrap_err().contains("needs a value"));
-        assert!(args(&["run"]).unwrap_err().contains("unexpected argument `run`"));
-        let clock = args(&["--clock", "2026-01-31T12:00:00Z"]).unwrap().clock.unwrap();
-        assert_eq!(clock.to_string(), "2026-01-31T12:00:00+00:00");
-        assert_eq!(
-            args(&["--clock=2026-01-31"]).unwrap().clock.unwrap().to_string(),
-            "2026-01-31T00:00:00+00:00"
-        );
-        assert!(
-            args(&["--clock", "soon"]).unwrap_err().starts_with("--clock: `soon` is not an RFC 3339 time")
-        );
-        assert_eq!(args(&[]).unwrap().clock, None);
-    }
-
-    #[test]
     fn json_and_ndjson_shapes() {
         let ok: Result<RunReport, FaucetError> = Ok(report());
         let (mut out, mut err) = (Vec::new(), Vec::new());
-        print(&ok, Output::Json, &mut out, &mut err);
+        print(&ok, &INFO, Output::Json, &mut out, &mut err);
         assert_eq!(
             String::from_utf8(out).unwrap(),
             concat!(
@@ -534,7 +534,7 @@ mod tests {
         );
         assert!(err.is_empty());
         let (mut out, mut err) = (Vec::new(), Vec::new());
-        print(&ok, Output::Ndjson, &mut out, &mut err);
+        print(&ok, &INFO, Output::Ndjson, &mut out, &mut err);
         assert_eq!(
             String::from_utf8(out).unwrap(),
             concat!(
@@ -545,13 +545,29 @@ mod tests {
             )
         );
         let (mut out, mut err) = (Vec::new(), Vec::new());
-        print(&ok, Output::Text, &mut out, &mut err);
+        print(&ok, &INFO, Output::Text, &mut out, &mut err);
         assert!(out.is_empty());
         let text = String::from_utf8(err).unwrap();
         assert_eq!(text.lines().count(), 2, "{text}");
         assert!(text.ends_with("orders: 1 invocation, succeeded, wrote 2 record(s)\n"), "{text}");
         let failed: Result<RunReport, FaucetError> = Err(FaucetError::config("bad"));
         assert_eq!(failed.exit_code(), 1);
+        let doc = failed.to_json(&INFO);
+        assert_eq!(
+            (&doc["pipeline"], &doc["status"], &doc["duration_ms"], &doc["error"]),
+            (&json!("orders"), &json!("failed"), &json!(7), &json!("config error: bad"))
+        );
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        print(&failed, &INFO, Output::Text, &mut out, &mut err);
+        assert_eq!(String::from_utf8(err).unwrap(), "error: config error: bad\n");
+        let dry = RunInfo { dry_run: true, ..INFO };
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        print(&ok, &dry, Output::Ndjson, &mut out, &mut err);
+        let last = String::from_utf8(out).unwrap().lines().last().unwrap().to_owned();
+        assert!(last.ends_with(r#","dry_run":true}"#), "{last}");
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        print(&ok, &dry, Output::Text, &mut out, &mut err);
+        assert!(String::from_utf8(err).unwrap().ends_with(&format!("{DRY_RUN_NOTE}\n")));
         assert_eq!(ok.exit_code(), 0);
     }
 
@@ -559,14 +575,14 @@ mod tests {
     fn cancelled_in_every_format() {
         let cancelled: Result<RunReport, FaucetError> = Ok(RunReport { cancelled: true, ..report() });
         assert!(cancelled.cancelled());
-        let json = cancelled.to_json();
+        let json = cancelled.to_json(&INFO);
         assert_eq!(json["status"], "cancelled");
         assert_eq!(json["invocations"][0]["status"], "cancelled");
         assert_eq!(
             (json["totals"]["succeeded"].as_u64(), json["totals"]["cancelled"].as_u64()),
             (Some(0), Some(1))
         );
-        let lines = cancelled.to_ndjson();
+        let lines = cancelled.to_ndjson(&INFO);
         assert!(lines.iter().all(|l| l["status"] == "cancelled"), "{lines:?}");
         let text = cancelled.to_text();
         assert!(text.ends_with("orders: 1 invocation, cancelled, wrote 2 record(s)"), "{text}");

@@ -458,31 +458,48 @@ macro_rules! __faucet_gate_kafka {
 pub use __faucet_gate_kafka as gate_kafka;
 
 /// The generated `main()` / `main_with_args()` of a pipeline module: with the
-/// `cli` feature they run it through [`crate::cli::main_with_args`]. Without
-/// it they are stubs whose call fails to compile with `CliFeatureOff`'s
-/// message, naming the feature at the caller's `orders::main()`; a config
-/// with `observability:` (whose location, `"file:line:col: "`, comes first)
-/// fails at that block instead, and its stubs then raise no second error.
+/// `cli` feature they run it through [`crate::cli::main_with_args`] (a matrix)
+/// or [`crate::cli::pipeline_main_with_args`] (a single pipeline, given its
+/// `pipeline()`, which adds the `state` and `dlq replay` commands). Without it
+/// they are stubs whose call fails to compile with `CliFeatureOff`'s message,
+/// naming the feature at the caller's `orders::main()`; a config with
+/// `observability:` (whose location, `"file:line:col: "`, comes first) fails at
+/// that block instead, and its stubs then raise no second error. The module's
+/// `NAME` names the pipeline in the summary.
 #[cfg(feature = "cli")]
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __faucet_cli_main {
-    ($written_at:literal, $observability:expr, $run:path) => {
-        $crate::__private::cli_main!($observability, $run);
-    };
-    ($observability:expr, $run:path) => {
+    (@main) => {
         /// Runs the pipeline as a program with the config's `observability:`
-        /// (Prometheus exporter, tracing subscriber) and `--output text|json|ndjson`
-        /// from the command line; returns the exit code (1 when anything failed).
+        /// (Prometheus exporter, tracing subscriber) and the run flags and
+        /// commands from the command line (`--help` lists them); returns the
+        /// exit code (1 when anything failed).
         pub fn main() -> ::std::process::ExitCode {
             main_with_args(::std::env::args().skip(1))
         }
+    };
+    ($written_at:literal, $observability:expr, $run:path $(, $pipeline:path)?) => {
+        $crate::__private::cli_main!($observability, $run $(, $pipeline)?);
+    };
+    ($observability:expr, $run:path, $pipeline:path) => {
+        $crate::__private::cli_main!(@main);
 
         /// [`main`] with explicit arguments (without the program name).
         pub fn main_with_args(
             args: impl ::core::iter::IntoIterator<Item = ::std::string::String>,
         ) -> ::std::process::ExitCode {
-            $crate::__private::cli::main_with_args($observability, args, $run)
+            $crate::__private::cli::pipeline_main_with_args(NAME, $observability, args, $run, $pipeline)
+        }
+    };
+    ($observability:expr, $run:path) => {
+        $crate::__private::cli_main!(@main);
+
+        /// [`main`] with explicit arguments (without the program name).
+        pub fn main_with_args(
+            args: impl ::core::iter::IntoIterator<Item = ::std::string::String>,
+        ) -> ::std::process::ExitCode {
+            $crate::__private::cli::main_with_args(NAME, $observability, args, $run)
         }
     };
 }
@@ -491,7 +508,7 @@ macro_rules! __faucet_cli_main {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __faucet_cli_main {
-    ($written_at:literal, $observability:expr, $run:path) => {
+    ($written_at:literal, $observability:expr, $run:path $(, $pipeline:path)?) => {
         ::core::compile_error!(::core::concat!(
             $written_at,
             "`observability:` needs faucet-runtime's `cli` cargo feature, which is off\n  = help: enable it: faucet-runtime = { version = \"…\", features = [\"cli\"] }"
@@ -507,7 +524,7 @@ macro_rules! __faucet_cli_main {
             ::core::unreachable!()
         }
     };
-    ($observability:expr, $run:path) => {
+    ($observability:expr, $run:path $(, $pipeline:path)?) => {
         /// The `main` helper needs faucet-runtime's `cli` cargo feature: a
         /// call fails to compile, naming it. (The bound names a lifetime
         /// parameter, so it is checked where `main` is called, not here.)

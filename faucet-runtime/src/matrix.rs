@@ -20,7 +20,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::error::{ErrorKind, FaucetError, Result};
 use crate::page::Record;
-use crate::pipeline::{Pipeline, RunOptions};
+use crate::pipeline::{Overrides, Pipeline, RunOptions};
 use crate::progress::Progress;
 use crate::report::RunReport;
 
@@ -259,6 +259,9 @@ pub struct Executor {
     progress: Option<Progress>,
     /// [`RunOptions::force_new_lineage`], handed to every invocation.
     force_new_lineage: bool,
+    /// [`RunOptions::dry_run`], [`RunOptions::limit`] (each invocation's) and
+    /// [`RunOptions::state_path`], handed to every invocation.
+    overrides: Overrides,
 }
 
 #[derive(Default)]
@@ -308,6 +311,7 @@ impl Executor {
             state: Mutex::new(ExecState { invocations: Vec::new(), unhealthy: vec![false; rows.len()] }),
             progress: options.progress.clone(),
             force_new_lineage: options.force_new_lineage,
+            overrides: Overrides::from(options),
         }
     }
 
@@ -399,6 +403,7 @@ impl Executor {
             cancel: self.cancel.child_token(),
             progress: self.progress.clone(),
             force_new_lineage: self.force_new_lineage,
+            overrides: self.overrides.clone(),
         })
     }
 
@@ -545,6 +550,7 @@ pub struct Invocation<'a> {
     cancel: CancellationToken,
     progress: Option<Progress>,
     force_new_lineage: bool,
+    overrides: Overrides,
 }
 
 impl fmt::Debug for Invocation<'_> {
@@ -569,7 +575,8 @@ impl Invocation<'_> {
         let mut pipeline = pipeline
             .with_row(self.id)
             .with_cancel(self.cancel.clone())
-            .with_force_new_lineage(self.force_new_lineage);
+            .with_force_new_lineage(self.force_new_lineage)
+            .with_overrides(self.overrides.clone());
         if let Some(progress) = &self.progress {
             pipeline = pipeline.with_progress(progress.clone(), self.parent_key.clone());
         }

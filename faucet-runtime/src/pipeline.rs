@@ -46,6 +46,8 @@ use crate::source::Source;
 use crate::state::{MemoryStore, StateStore, validate_key};
 use crate::transform::{Chain, Identity, Transform};
 
+mod tools;
+
 /// A runnable pipeline: a source, a statically composed transform chain, a sink,
 /// and optionally a dead-letter queue and a state store.
 ///
@@ -69,6 +71,8 @@ pub struct Pipeline<S, T, K, D = NoSink, St = MemoryStore, H = NoFanOut> {
     force_new_lineage: bool,
     /// The promised shape of the records written, checked on every page.
     contract: Option<Contract>,
+    /// `--dry-run`, `--limit` and `--state-path` of this run.
+    overrides: Overrides,
 }
 
 impl<S: Source, K> Pipeline<S, Identity, K, NoSink, MemoryStore> {
@@ -89,6 +93,7 @@ impl<S: Source, K> Pipeline<S, Identity, K, NoSink, MemoryStore> {
             progress: None,
             force_new_lineage: false,
             contract: None,
+            overrides: Overrides::default(),
         }
     }
 }
@@ -116,6 +121,7 @@ where
             progress: self.progress,
             force_new_lineage: self.force_new_lineage,
             contract: self.contract,
+            overrides: self.overrides,
         }
     }
 
@@ -135,6 +141,7 @@ where
             progress: self.progress,
             force_new_lineage: self.force_new_lineage,
             contract: self.contract,
+            overrides: self.overrides,
         }
     }
 
@@ -162,6 +169,7 @@ where
             progress: self.progress,
             force_new_lineage: self.force_new_lineage,
             contract: self.contract,
+            overrides: self.overrides,
         }
     }
 
@@ -184,6 +192,7 @@ where
             progress: self.progress,
             force_new_lineage: self.force_new_lineage,
             contract: self.contract,
+            overrides: self.overrides,
         }
     }
 
@@ -222,6 +231,13 @@ where
             self.progress = Some((progress.clone(), None));
         }
         self.force_new_lineage |= options.force_new_lineage;
+        self.overrides = Overrides::from(options);
+        self
+    }
+
+    /// Applies `--dry-run`, `--limit` and `--state-path` (a matrix invocation's).
+    pub(crate) fn with_overrides(mut self, overrides: Overrides) -> Self {
+        self.overrides = overrides;
         self
     }
 
@@ -290,7 +306,20 @@ where
         });
         let (source, mut driver) = Driver::new(self, m);
         driver.progress = tracker;
-        let (result, m) = driver.run(source).instrument(span).await;
+        span.in_scope(|| tracing::info!("run started"));
+        let (result, m) = driver.run(source).instrument(span.clone()).await;
+        if let Ok(r) = &result {
+            span.in_scope(|| {
+                tracing::info!(
+                    pages = r.pages,
+                    records_read = r.records_read,
+                    records_written = r.records_written,
+                    records_dead_lettered = r.records_dead_lettered,
+                    cancelled = r.cancelled,
+                    "run finished"
+                );
+            });
+        }
         drop(in_flight);
         m.finish(started, result.as_ref().err().map(FaucetError::kind));
         result
@@ -314,6 +343,38 @@ pub struct RunOptions {
     /// starts, UTC), for reproducible and backfill runs. The generated
     /// `main`'s `--clock`. See [`crate::clock`].
     pub clock: Option<crate::clock::Clock>,
+    /// Reads and transforms, but opens no sink or DLQ and persists no
+    /// bookmark: the report counts what would have been written. The
+    /// generated `main`'s `--dry-run`.
+    pub dry_run: bool,
+    /// Writes at most this many records, then stops; persists no bookmark, so
+    /// the next run starts where this one started. The generated `main`'s `--limit`.
+    pub limit: Option<u64>,
+    /// Keeps a `file` state store's bookmarks in this directory instead of the
+    /// configured one (any other store ignores it, with a warning). The
+    /// generated `main`'s `--state-path`.
+    pub state_path: Option<std::path::PathBuf>,
+}
+
+/// The [`RunOptions`] a run applies beyond cancellation and progress.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Overrides {
+    dry_run: bool,
+    limit: Option<u64>,
+    state_path: Option<std::path::PathBuf>,
+}
+
+impl From<&RunOptions> for Overrides {
+    fn from(options: &RunOptions) -> Self {
+        Overrides { dry_run: options.dry_run, limit: options.limit, state_path: options.state_path.clone() }
+    }
+}
+
+impl Overrides {
+    /// A preview or a sample: nothing of it may move the bookmark.
+    fn persists(&self) -> bool {
+        !self.dry_run && self.limit.is_none()
+    }
 }
 
 /// One failed row on its way to the DLQ, its payload already JSON.
@@ -401,6 +462,7 @@ where
             progress,
             force_new_lineage,
             contract,
+            overrides,
         } = p;
         let p = Pipeline {
             source: PhantomData,
@@ -416,6 +478,7 @@ where
             progress,
             force_new_lineage,
             contract,
+            overrides,
         };
         let confirms_upstream = S::CONFIRMS_UPSTREAM;
         let driver = Driver {
@@ -444,6 +507,16 @@ where
     async fn run_inner<S: Source<Record = In>>(&mut self, source: &mut S) -> Result<()> {
         let started = Instant::now();
         self.compile_contract()?;
+        self.p.apply_state_path()?;
+        let persists = self.p.overrides.persists();
+        let dry_run = self.p.overrides.dry_run;
+        if self.confirms_upstream && !persists {
+            return Err(FaucetError::config(format!(
+                "--dry-run and --limit cannot read the `{}` source: it acknowledges what it reads upstream, \
+                 so records this run does not write would be lost",
+                source.connector_name()
+            )));
+        }
         let stored = self.load_bookmark().await?;
         self.report.last_bookmark = stored.clone();
         let stored = match stored {
@@ -461,10 +534,11 @@ where
 
         // Sinks key their commit tokens by this scope: the same across a crash
         // and its rerun, new when the state was reset (or there is no store).
-        let scope = if S::REPLAYS_PAGES {
+        let scope = if S::REPLAYS_PAGES && persists {
             format!("{}::{lineage}", self.key)
         } else {
-            // Pages are not reproducible: no token of an earlier run may match this run's.
+            // Pages are not reproducible (or a `--limit` sample truncates
+            // one): no token of an earlier run may match this run's.
             format!("{}::{lineage}::{}", self.key, uuid::Uuid::now_v7().simple())
         };
         // The source first: a run that cannot read (a missing input file, an
@@ -475,32 +549,35 @@ where
             .resume(prior.as_ref().and_then(Bookmark::source).cloned())
             .await
             .inspect_err(|_| self.m.source_errors.increment(1))?;
-        self.p
-            .sink
-            .open(OpenContext { scope: &scope, checkpoint: prior.as_ref().and_then(Bookmark::sink) })
-            .await
-            .map_err(|e| {
-                self.m.sink_errors.increment(1);
-                e.context(format!("opening sink `{}`", self.p.sink.connector_name()))
-            })?;
+        // A dry run never opens its sinks, so it creates no file or table.
+        if !dry_run {
+            self.p
+                .sink
+                .open(OpenContext { scope: &scope, checkpoint: prior.as_ref().and_then(Bookmark::sink) })
+                .await
+                .map_err(|e| {
+                    self.m.sink_errors.increment(1);
+                    e.context(format!("opening sink `{}`", self.p.sink.connector_name()))
+                })?;
+        }
         // A store without a bookmark but a sink with tokens of this key: the
         // state was lost, and starting over would duplicate rows.
-        if known.is_none() && prior.is_none() && self.p.state.is_some() && !self.p.force_new_lineage {
+        if known.is_none() && !dry_run && prior.is_none() && self.p.state.is_some() && !self.p.force_new_lineage {
             self.p.sink.check_no_earlier_lineage(&self.key).await?;
         }
-        if let Some(dlq) = self.p.dlq.as_mut() {
+        if let Some(dlq) = self.p.dlq.as_mut().filter(|_| !dry_run) {
             let dlq_scope = format!("{scope}::dlq");
             dlq.sink
                 .open(OpenContext { scope: &dlq_scope, checkpoint: prior.as_ref().and_then(Bookmark::dlq) })
                 .await
                 .map_err(|e| e.context("opening the dead-letter sink"))?;
         }
-        if known.is_none() {
+        if known.is_none() && persists {
             self.persist_lineage(prior.as_ref()).await?;
         }
 
         let outcome = self.pages(source).await;
-        if outcome.is_err() {
+        if outcome.is_err() && !dry_run {
             // Best effort, so buffered output is not left half-written; the
             // bookmark stays where the last confirmed page put it.
             if let Some(dlq) = self.p.dlq.as_mut() {
@@ -583,6 +660,9 @@ where
                 self.report.cancelled = true;
                 return Ok(());
             }
+            if self.p.overrides.limit.is_some_and(|limit| self.report.records_written >= limit) {
+                return Ok(());
+            }
             let fetched = match ahead.take() {
                 Some(fetched) => fetched,
                 None => fetch(source, &cancel).await,
@@ -654,6 +734,10 @@ where
             .collect();
         let (mut records, mut origins) = self.transform(page.records, &mut failed)?;
         self.enforce_contract(&mut records, &mut origins, &mut failed)?;
+        if let Some(limit) = self.p.overrides.limit {
+            // `origins` maps positions, so the ones past the cut are never read.
+            records.truncate(limit.saturating_sub(self.report.records_written) as usize);
+        }
         let mut rejected = Vec::new();
         self.write(&records, &origins, &mut failed, &mut rejected).await?;
         let page_failures = failed.len() as u64;
@@ -812,6 +896,10 @@ where
         failed: &mut Vec<Failed>,
         rejected: &mut Vec<usize>,
     ) -> Result<()> {
+        if self.p.overrides.dry_run {
+            self.report.records_written += records.len() as u64;
+            return Ok(());
+        }
         let sink_name = self.p.sink.connector_name();
         // `0` is faucet-stream's "no batching": the page is written as it came.
         let batch_size = match self.p.sink.batch_size() {
@@ -906,13 +994,18 @@ where
                 first.index, self.seq
             )));
         };
+        let count = failed.len() as u64;
+        if self.p.overrides.dry_run {
+            self.report.records_dead_lettered += count;
+            self.dlq_total += count;
+            return Ok(());
+        }
         let span = tracing::debug_span!(
             "faucet.dlq.route",
             connector = dlq.sink.connector_name(),
             rows = failed.len()
         );
         let origin = Origin { sink: sink_name, pipeline: &self.p.name, row: &self.p.row };
-        let count = failed.len() as u64;
         let envelopes: Vec<Value> = failed
             .into_iter()
             .map(|f| dlq::envelope(origin, &f.error, f.reason, f.payload, f.index))
@@ -972,6 +1065,11 @@ where
         records: &[T::Out],
         rejected: &[usize],
     ) -> Result<()> {
+        if self.p.overrides.dry_run {
+            // Nothing was written, so nothing is flushed or persisted; a
+            // matrix parent's children still preview the page's records.
+            return self.fan_out(records, rejected).await;
+        }
         if self.p.state.is_none() && !H::ACTIVE && !self.confirms_upstream {
             // Nothing is persisted, no child reads this page and the source
             // acknowledges nothing upstream: syncing every page would only cost
@@ -980,16 +1078,8 @@ where
             return Ok(());
         }
         let (sink_checkpoint, dlq_checkpoint) = self.flush_all().await?;
-        if H::ACTIVE {
-            let mut written: Vec<&T::Out> = Vec::with_capacity(records.len());
-            let mut skip = rejected.to_vec();
-            skip.sort_unstable();
-            written.extend(
-                records.iter().enumerate().filter(|(i, _)| skip.binary_search(i).is_err()).map(|(_, r)| r),
-            );
-            self.p.fan_out.confirmed(&written).await?;
-        }
-        let Some(store) = self.p.state.as_ref() else {
+        self.fan_out(records, rejected).await?;
+        let Some(store) = self.p.state.as_ref().filter(|_| self.p.overrides.persists()) else {
             return Ok(());
         };
         let bookmark = Bookmark::after_page(
@@ -1011,6 +1101,20 @@ where
             })?;
         self.m.bookmark_put(put_started);
         self.report.last_bookmark = Some(bookmark);
+        Ok(())
+    }
+
+    /// Hands a page's written records (all but `rejected`) to the fan-out.
+    async fn fan_out(&mut self, records: &[T::Out], rejected: &[usize]) -> Result<()> {
+        if H::ACTIVE {
+            let mut written: Vec<&T::Out> = Vec::with_capacity(records.len());
+            let mut skip = rejected.to_vec();
+            skip.sort_unstable();
+            written.extend(
+                records.iter().enumerate().filter(|(i, _)| skip.binary_search(i).is_err()).map(|(_, r)| r),
+            );
+            self.p.fan_out.confirmed(&written).await?;
+        }
         Ok(())
     }
 

@@ -72,6 +72,11 @@ pub trait Sink: Send {
         let _ = state_key;
         std::future::ready(Ok(()))
     }
+
+    /// Makes a first [`open`](Sink::open) (no checkpoint) keep what the
+    /// destination holds instead of starting it over: `dlq replay` adds its
+    /// records to the sink's output. Sinks that never start over do nothing.
+    fn keep_existing(&mut self) {}
 }
 
 impl<K: Sink + ?Sized> Sink for &mut K {
@@ -93,6 +98,10 @@ impl<K: Sink + ?Sized> Sink for &mut K {
 
     fn check_no_earlier_lineage(&mut self, state_key: &str) -> impl Future<Output = Result<()>> + Send {
         (**self).check_no_earlier_lineage(state_key)
+    }
+
+    fn keep_existing(&mut self) {
+        (**self).keep_existing();
     }
 }
 

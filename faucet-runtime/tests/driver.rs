@@ -1898,4 +1898,59 @@ async fn unpivot_rows_are_counted_and_empty_records_filtered() {
     let main = writes(&log, MAIN);
     assert_eq!(main[0].1, [json!({"id": 1, "k": "a", "v": 10}), json!({"id": 1, "k": "b", "v": 20})]);
     assert_eq!((report.records_read, report.records_written, report.records_filtered), (3, 2, 2));
+// --dry-run and --limit (RunOptions::dry_run, RunOptions::limit)
+// ---------------------------------------------------------------------------
+
+#[tokio::test]
+async fn a_dry_run_reads_and_transforms_but_opens_writes_and_persists_nothing() {
+    let log = new_log();
+    let options = RunOptions { dry_run: true, ..RunOptions::default() };
+    let report = Pipeline::new(VecSource::new(&log, pages(3, 2)), RecordingSink::new(&log))
+        .with_transform(transform_fn(|r: Record| {
+            if r["id"] == 201 { Err(FaucetError::config("rejected")) } else { Ok(Some(r)) }
+        }))
+        .with_dlq(Dlq::new(RecordingSink::dlq(&log)))
+        .with_state(RecordingStore::new(MemoryStore::new(), &log))
+        .with_name("dry")
+        .with_options(&options)
+        .run()
+        .await
+        .unwrap();
+    assert_eq!(trace(&log), ["resume:none"], "only the source was touched");
+    assert_eq!((report.records_read, report.records_written, report.records_dead_lettered), (6, 5, 1));
+}
+
+#[tokio::test]
+async fn a_limit_cuts_the_page_that_reaches_it_stops_and_persists_no_bookmark() {
+    let log = new_log();
+    let options = RunOptions { limit: Some(3), ..RunOptions::default() };
+    let report = Pipeline::new(VecSource::new(&log, pages(3, 2)), RecordingSink::new(&log))
+        .with_state(RecordingStore::new(MemoryStore::new(), &log))
+        .with_name("sample")
+        .with_options(&options)
+        .run()
+        .await
+        .unwrap();
+    let written: Vec<Vec<i64>> = writes(&log, MAIN).iter().map(|(_, rows)| ids(rows)).collect();
+    assert_eq!(written, [vec![101, 102], vec![201]]);
+    assert_eq!(report.records_written, 3);
+    assert!(puts(&log).is_empty(), "a sample moves no bookmark (nor persists a lineage)");
+    let (_, scope, _) = &opens(&log)[0];
+    assert_eq!(scope.matches("::").count(), 3, "a scope of its own, which no later run shares: {scope}");
+}
+
+#[tokio::test]
+async fn dry_run_and_limit_refuse_a_source_that_acknowledges_upstream() {
+    for options in [
+        RunOptions { dry_run: true, ..RunOptions::default() },
+        RunOptions { limit: Some(1), ..RunOptions::default() },
+    ] {
+        let log = new_log();
+        let source = UpstreamSource { inner: VecSource::new(&log, pages(2, 2)) };
+        let err =
+            Pipeline::new(source, RecordingSink::new(&log)).with_options(&options).run().await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Config);
+        assert!(err.message().contains("cannot read the `upstream` source"), "{err}");
+        assert!(trace(&log).is_empty(), "{:?}", trace(&log));
+    }
 }

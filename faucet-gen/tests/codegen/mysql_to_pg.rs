@@ -85,5 +85,5 @@ pub mod mysql_to_pg {
             tracing_level: None,
         }
     }
-    rt::cli_main!(observability(), run_with);
+    rt::cli_main!(observability(), run_with, pipeline);
 }

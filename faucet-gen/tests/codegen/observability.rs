@@ -77,5 +77,7 @@ pub mod observed {
             tracing_level: Some(rt::config::observability::TracingLevel::Debug),
         }
     }
-    rt::cli_main!("tests/codegen/observability.yaml:3:1: ", observability(), run_with);
+    rt::cli_main!(
+        "tests/codegen/observability.yaml:3:1: ", observability(), run_with, pipeline
+    );
 }

@@ -82,5 +82,5 @@ pub mod pg_to_mysql {
             tracing_level: None,
         }
     }
-    rt::cli_main!(observability(), run_with);
+    rt::cli_main!(observability(), run_with, pipeline);
 }

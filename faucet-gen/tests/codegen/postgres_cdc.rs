@@ -139,5 +139,5 @@ pub mod pg_cdc_replica {
             tracing_level: None,
         }
     }
-    rt::cli_main!(observability(), run_with);
+    rt::cli_main!(observability(), run_with, pipeline);
 }

@@ -79,5 +79,5 @@ pub mod pg_to_jsonl {
             tracing_level: None,
         }
     }
-    rt::cli_main!(observability(), run_with);
+    rt::cli_main!(observability(), run_with, pipeline);
 }

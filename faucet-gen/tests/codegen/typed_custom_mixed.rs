@@ -142,5 +142,5 @@ pub mod typed_custom_mixed {
             tracing_level: None,
         }
     }
-    rt::cli_main!(observability(), run_with);
+    rt::cli_main!(observability(), run_with, pipeline);
 }

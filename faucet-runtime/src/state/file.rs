@@ -167,6 +167,11 @@ impl StateStore for FileStore {
         let dir = self.dir.clone();
         blocking(move || remove(&dir, &path)).await
     }
+
+    fn relocate(&mut self, dir: &Path) -> bool {
+        self.dir = dir.to_path_buf();
+        true
+    }
 }
 
 #[cfg(test)]

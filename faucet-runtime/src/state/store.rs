@@ -2,6 +2,7 @@
 //! the sibling modules implement it.
 
 use std::future::Future;
+use std::path::Path;
 use std::sync::Arc;
 
 use serde_json::Value;
@@ -21,6 +22,13 @@ pub trait StateStore: Send + Sync {
 
     /// Removes `key`; a missing key is not an error.
     fn delete(&self, key: &str) -> impl Future<Output = Result<()>> + Send;
+
+    /// Moves a store that keeps its bookmarks in a local directory to `dir`
+    /// (the generated `main`'s `--state-path`); false for a store without one.
+    fn relocate(&mut self, dir: &Path) -> bool {
+        let _ = dir;
+        false
+    }
 }
 
 impl<T: StateStore + ?Sized> StateStore for Arc<T> {

@@ -326,6 +326,10 @@ impl Sink for CsvSink {
         self.config.batch_size
     }
 
+    fn keep_existing(&mut self) {
+        self.config.append = true;
+    }
+
     async fn open(&mut self, ctx: OpenContext<'_>) -> Result<()> {
         let mut len = None;
         if let Some(checkpoint) = ctx.checkpoint {

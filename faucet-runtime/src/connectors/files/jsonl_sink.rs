@@ -66,6 +66,10 @@ impl Sink for JsonlSink {
         self.config.batch_size
     }
 
+    fn keep_existing(&mut self) {
+        self.config.append = true;
+    }
+
     async fn open(&mut self, ctx: OpenContext<'_>) -> Result<()> {
         let len = ctx.checkpoint.map(|c| checkpoint_len(c, "jsonl")).transpose()?;
         self.writer = Some(FileWriter::open(&self.config.path, len, self.config.append)?);

@@ -325,11 +325,10 @@ pub(crate) fn explode(
 
 /// `fields` with the object holding the field at `at` (indexes down
 /// through objects) rebuilt by `replace(siblings, index)`.
-fn at_path(
-    fields: &[FieldDef],
-    at: &[usize],
-    replace: &dyn Fn(&[FieldDef], usize) -> Result<Vec<FieldDef>, Problem>,
-) -> Result<Vec<FieldDef>, Problem> {
+fn at_path<F>(fields: &[FieldDef], at: &[usize], replace: &F) -> Result<Vec<FieldDef>, Problem>
+where
+    F: Fn(&[FieldDef], usize) -> Result<Vec<FieldDef>, Problem>,
+{
     match at {
         [i] => replace(fields, *i),
         [i, rest @ ..] => {

@@ -235,7 +235,7 @@ mod tests {
         ];
         for input in inputs {
             let mut pass = explode(&["a"], None, OnMissing::Passthrough);
-            assert_eq!(run(&mut pass, input.clone()).unwrap(), [input.clone()]);
+            assert_eq!(run(&mut pass, input.clone()).unwrap(), std::slice::from_ref(&input));
             let mut drop = explode(&["a"], None, OnMissing::Drop);
             assert_eq!(run(&mut drop, input.clone()).unwrap(), Vec::<Value>::new());
             let mut error = explode(&["a"], None, OnMissing::Error);

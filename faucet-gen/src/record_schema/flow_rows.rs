@@ -325,11 +325,10 @@ pub(crate) fn explode(
 
 /// `fields` with the object holding the field at `at` (indexes down
 /// through objects) rebuilt by `replace(siblings, index)`.
-fn at_path(
-    fields: &[FieldDef],
-    at: &[usize],
-    replace: &dyn Fn(&[FieldDef], usize) -> Result<Vec<FieldDef>, Problem>,
-) -> Result<Vec<FieldDef>, Problem> {
+fn at_path<F>(fields: &[FieldDef], at: &[usize], replace: &F) -> Result<Vec<FieldDef>, Problem>
+where
+    F: Fn(&[FieldDef], usize) -> Result<Vec<FieldDef>, Problem>,
+{
     match at {
         [i] => replace(fields, *i),
         [i, rest @ ..] => {
@@ -388,9 +387,9 @@ pub(crate) fn unpivot(
         UnpivotColumns::Listed(columns) => {
             let mut found = Some(Vec::new());
             for (i, c) in columns.iter().enumerate() {
-                match named(c, u.locs.columns.get(i), "column")? {
-                    Some(f) => found.as_mut().into_iter().for_each(|v| v.push(f.clone())),
-                    None => found = None,
+                match (named(c, u.locs.columns.get(i), "column")?, found.as_mut()) {
+                    (Some(f), Some(known)) => known.push(f.clone()),
+                    _ => found = None,
                 }
             }
             let always = found.as_ref().is_some_and(|v| v.iter().any(|f| makes_row(f, u.drop_nulls)));

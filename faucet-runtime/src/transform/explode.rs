@@ -74,12 +74,18 @@ impl Explode {
 
     /// The records `record` becomes, appended to `out`.
     fn explode(&self, mut record: Record, out: &mut Vec<Record>) -> Result<()> {
+        // Carried values are read from the record as it came, before the array leaves it.
+        let carried: Vec<(&str, Value)> = self
+            .carry
+            .iter()
+            .filter_map(|(field, from)| Some((field.as_str(), resolve(&record, from)?.clone())))
+            .collect();
         let elements = match parent_mut(&mut record, &self.parent).and_then(|p| p.get_mut(&self.leaf)) {
             Some(Value::Array(items)) if !items.is_empty() => std::mem::take(items),
             _ => {
                 return match self.on_missing {
                     OnMissing::Passthrough => {
-                        out.push(self.carried(&record, record.clone()));
+                        out.push(with_carried(record, &carried));
                         Ok(())
                     }
                     OnMissing::Drop => Ok(()),
@@ -90,11 +96,6 @@ impl Explode {
                 };
             }
         };
-        let carried: Vec<(&str, Value)> = self
-            .carry
-            .iter()
-            .filter_map(|(field, from)| Some((field.as_str(), resolve(&record, from)?.clone())))
-            .collect();
         let start = out.len();
         out.reserve(elements.len());
         // The array is out of `record`: each child copies the rest only.
@@ -122,27 +123,20 @@ impl Explode {
                     parent.insert(self.leaf.clone(), other);
                 }
             }
-            if let Value::Object(map) = &mut child {
-                for (field, value) in &carried {
-                    map.insert((*field).to_owned(), value.clone());
-                }
-            }
-            out.push(child);
+            out.push(with_carried(child, &carried));
         }
         Ok(())
     }
+}
 
-    /// `record` with the carried values of `parent` set.
-    fn carried(&self, parent: &Record, mut record: Record) -> Record {
-        if let Value::Object(map) = &mut record {
-            for (field, from) in &self.carry {
-                if let Some(value) = resolve(parent, from) {
-                    map.insert(field.clone(), value.clone());
-                }
-            }
+/// `record` with each carried `(field, value)` set (a record that is not an object has no fields).
+fn with_carried(mut record: Record, carried: &[(&str, Value)]) -> Record {
+    if let Value::Object(map) = &mut record {
+        for (field, value) in carried {
+            map.insert((*field).to_owned(), value.clone());
         }
-        record
     }
+    record
 }
 
 /// The object at `keys` below `record`, when every value on the way is an object.
@@ -241,7 +235,7 @@ mod tests {
         ];
         for input in inputs {
             let mut pass = explode(&["a"], None, OnMissing::Passthrough);
-            assert_eq!(run(&mut pass, input.clone()).unwrap(), [input.clone()]);
+            assert_eq!(run(&mut pass, input.clone()).unwrap(), std::slice::from_ref(&input));
             let mut drop = explode(&["a"], None, OnMissing::Drop);
             assert_eq!(run(&mut drop, input.clone()).unwrap(), Vec::<Value>::new());
             let mut error = explode(&["a"], None, OnMissing::Error);
@@ -277,6 +271,10 @@ mod tests {
         );
         let out = run(&mut t, json!({"id": 9})).unwrap();
         assert_eq!(out, [json!({"id": 9, "order_id": 9})], "a passed-through record is carried onto too");
+        // Carried values come from the record as it came, array included.
+        let mut whole = explode(&["a"], None, OnMissing::Passthrough).carry("all", ["a"]);
+        let out = run(&mut whole, json!({"a": [1, 2]})).unwrap();
+        assert_eq!(out, [json!({"a": 1, "all": [1, 2]}), json!({"a": 2, "all": [1, 2]})]);
     }
 
     #[test]

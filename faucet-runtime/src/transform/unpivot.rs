@@ -195,7 +195,7 @@ mod tests {
             json!([1]),
             json!(5),
         ] {
-            assert_eq!(run(&t, record.clone()), [record.clone()]);
+            assert_eq!(run(&t, record.clone()), std::slice::from_ref(&record));
             assert_eq!(
                 run(&t.clone().drop_if_empty(true), record.clone()).len(),
                 usize::from(!record.is_object())

@@ -154,10 +154,9 @@ pub(super) fn explode(config: &Node, what: String, diags: &mut Diagnostics) -> O
     let mut c = Fields::with_spec(config, &EXPLODE, what, diags)?;
     let path = c.require("path", diags).and_then(|n| field_path(n, "path", diags));
     let prefix = match c.get("prefix") {
-        Some(n) => Some(plain_string(n, "prefix", diags)).map(|p| p.map(Some)),
-        None => Some(Some(None)),
-    }
-    .flatten();
+        Some(n) => plain_string(n, "prefix", diags).map(Some),
+        None => Some(None),
+    };
     let separator = match c.get("separator") {
         Some(n) => plain_string(n, "separator", diags),
         None => Some("_".to_owned()),

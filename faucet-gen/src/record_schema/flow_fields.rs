@@ -86,6 +86,16 @@ pub(crate) fn step(input: &RecordSchema, t: &Transform, origin: Origin) -> Resul
             let kept: Vec<usize> = (0..input.fields.len())
                 .filter(|&i| !fields.iter().any(|f| f.name == input.fields[i].name))
                 .collect();
+            if kept.is_empty()
+                && !input.open
+                && let Some(first) = fields.first()
+            {
+                return Err(Problem::Field(FieldProblem {
+                    loc: first.loc.clone(),
+                    message: "`drop` removes every field the records have: each would be `{}`".into(),
+                    help: "keep at least one field, or remove this `drop`".into(),
+                }));
+            }
             let out = kept.iter().map(|&i| input.fields[i].clone()).collect();
             let mapping = Mapping::Picked(kept.into_iter().map(Pick::Field).collect());
             Step { schema: schema(out, input.open), mapping: Some(mapping) }
@@ -387,6 +397,9 @@ mod tests {
         assert_eq!(help, "did you mean `name`?");
         let (_, help) = problem(&base(), Transform::Drop { fields: vec![named("zzzz")] });
         assert_eq!(help, "the records have `id`, `name`, `note`, `tags`");
+        let all = ["tags", "note", "name", "id"].map(named).to_vec();
+        let (message, _) = problem(&base(), Transform::Drop { fields: all });
+        assert_eq!(message, "`drop` removes every field the records have: each would be `{}`");
         // Open: it may be there.
         let open = RecordSchema { open: true, ..base() };
         let (out, mapping) = run(&open, Transform::Select { fields: vec![named("id"), named("extra")] });

@@ -86,7 +86,7 @@ mod tests {
         assert_eq!(run(&mut t, json!({"status": null, "a": 1})), json!({"status": "unknown", "a": 1}));
         let out = run(&mut t, json!({"a": 1}));
         assert_eq!(out, json!({"a": 1, "status": "unknown"}));
-        assert_eq!(out.as_object().unwrap().keys().last().unwrap(), "status");
+        assert_eq!(out.as_object().unwrap().keys().next_back().unwrap(), "status");
         assert_eq!(run(&mut t, json!({"status": "on"})), json!({"status": "on"}));
         assert_eq!(run(&mut t, json!({"status": ""})), json!({"status": ""}));
         assert_eq!(run(&mut t, json!({"status": 0})), json!({"status": 0}));

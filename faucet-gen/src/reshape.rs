@@ -101,7 +101,7 @@ pub(crate) fn emit(g: &Gen, name: &str, input: &Struct, output: &Struct, parts: 
             let (member, init) = (&s.member, &s.init);
             quote!(#member: #init)
         });
-        let doc = " The runtime transforms it keeps: for the keys inside `json` values, the ops of change records and digests.";
+        let doc = " The runtime transforms it keeps, for the keys inside `json` values and the ops of change records.";
         (
             quote! {
                 pub struct #ident {

@@ -22,7 +22,7 @@ pub(super) static LOOKUP: Spec = Spec {
         Field::opt(
             "jsonl",
             Kind::Text,
-            "A JSON Lines file of reference rows, relative to the crate; a literal path is read when the pipeline is built.",
+            "A JSON Lines file of reference rows, relative to the config; a literal path is read when the pipeline is built.",
         ),
         Field::req("on", Kind::Object(&LOOKUP_ON), "The match keys."),
         Field::req("add", Kind::Map(&Kind::Str), "`{ column written on the record: column of the reference row }`."),
@@ -155,14 +155,27 @@ fn inline_rows(node: &Node, diags: &mut Diagnostics) -> Option<Vec<Map<String, s
     non_empty(rows, &node.loc, "`values` is empty", diags)
 }
 
-/// The rows of the JSON Lines file at `path` (relative to the crate being
-/// built), read now; cargo is told to rebuild when it changes.
+/// The rows of the JSON Lines file at `path`, read now (relative to the
+/// directory of the config that names it, or, for a definition in Rust
+/// source, the crate's); cargo is told to rebuild when it changes.
 fn file_rows(path: &str, loc: &Loc, diags: &mut Diagnostics) -> Option<Vec<Map<String, serde_json::Value>>> {
+    let manifest = crate::record_schema::context::current(|c| c.and_then(|c| c.manifest_dir.clone()));
     let mut full = PathBuf::from(path);
-    if full.is_relative()
-        && let Some(dir) = crate::record_schema::context::current(|c| c.and_then(|c| c.manifest_dir.clone()))
-    {
-        full = dir.join(full);
+    if full.is_relative() {
+        let config = match loc {
+            Loc::File { file, .. } => Some(PathBuf::from(&file.name)),
+            _ => None,
+        };
+        // A config's shown name is relative to the crate where it can be
+        // (else to the working directory, or absolute).
+        let config = match (config, &manifest) {
+            (Some(c), Some(dir)) if c.is_relative() && dir.join(&c).is_file() => Some(dir.join(c)),
+            (c, _) => c,
+        };
+        let base = config.as_deref().and_then(std::path::Path::parent).map(PathBuf::from).or(manifest);
+        if let Some(base) = base {
+            full = base.join(full);
+        }
     }
     let text = match std::fs::read_to_string(&full) {
         Ok(text) => text,
@@ -170,7 +183,7 @@ fn file_rows(path: &str, loc: &Loc, diags: &mut Diagnostics) -> Option<Vec<Map<S
             diags.error_help(
                 loc,
                 format!("cannot read the lookup table `{path}`: {e}"),
-                "a literal `jsonl` path is read when the pipeline is built, relative to the crate's directory; to read it when the pipeline starts instead, write the path with `${env:…}`",
+                "a literal `jsonl` path is read when the pipeline is built, relative to the config's directory; to read it when the pipeline starts instead, write the path with `${env:…}`",
             );
             return None;
         }

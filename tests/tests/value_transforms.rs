@@ -39,9 +39,9 @@ fn typed_record(id: u64) -> Value {
     let mut record = json!({
         "id": id,
         "email": if id == 1 { "c".to_owned() } else { format!("user{id}@example.com") },
-        "name": if id % 4 == 0 { Value::Null } else { json!(format!("ada  LOVELACE o'brien {id}")) },
+        "name": if id.is_multiple_of(4) { Value::Null } else { json!(format!("ada  LOVELACE o'brien {id}")) },
     });
-    if id % 3 != 0 {
+    if !id.is_multiple_of(3) {
         record["ssn"] = json!(format!("123-45-{id:04}"));
     }
     match id % 5 {

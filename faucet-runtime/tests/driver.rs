@@ -1898,6 +1898,9 @@ async fn unpivot_rows_are_counted_and_empty_records_filtered() {
     let main = writes(&log, MAIN);
     assert_eq!(main[0].1, [json!({"id": 1, "k": "a", "v": 10}), json!({"id": 1, "k": "b", "v": 20})]);
     assert_eq!((report.records_read, report.records_written, report.records_filtered), (3, 2, 2));
+}
+
+// ---------------------------------------------------------------------------
 // --dry-run and --limit (RunOptions::dry_run, RunOptions::limit)
 // ---------------------------------------------------------------------------
 

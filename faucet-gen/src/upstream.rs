@@ -81,15 +81,8 @@ pub(crate) const SINKS: &[&str] = &[
 ];
 
 /// faucet-stream transform types faucet does not implement.
-pub(crate) const TRANSFORMS: &[&str] = &[
-    "spell_symbols",
-    "tree_flatten",
-    "cross_join",
-    "zip_columns",
-    "make_uppercase",
-    "sql",
-    "wasm",
-];
+pub(crate) const TRANSFORMS: &[&str] =
+    &["spell_symbols", "tree_flatten", "cross_join", "zip_columns", "make_uppercase", "sql", "wasm"];
 
 /// faucet-stream's secret-manager references (`${vault:path#key}`, …), which
 /// faucet does not resolve yet. Only the names live here; reading `${…}` forms

@@ -562,7 +562,12 @@ where
         }
         // A store without a bookmark but a sink with tokens of this key: the
         // state was lost, and starting over would duplicate rows.
-        if known.is_none() && !dry_run && prior.is_none() && self.p.state.is_some() && !self.p.force_new_lineage {
+        if known.is_none()
+            && !dry_run
+            && prior.is_none()
+            && self.p.state.is_some()
+            && !self.p.force_new_lineage
+        {
             self.p.sink.check_no_earlier_lineage(&self.key).await?;
         }
         if let Some(dlq) = self.p.dlq.as_mut().filter(|_| !dry_run) {

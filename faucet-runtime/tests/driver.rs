@@ -1779,9 +1779,9 @@ async fn an_exploded_page_is_written_as_its_page_before_its_bookmark() {
     assert_eq!(
         trace(&log),
         [
+            "resume:none",
             "open:recording",
             "put:0:null",
-            "resume:none",
             "write:recording:1.0",
             "write:recording:1.1",
             "flush:recording",

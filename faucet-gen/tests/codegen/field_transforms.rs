@@ -115,5 +115,5 @@ pub mod field_transforms {
             tracing_level: None,
         }
     }
-    rt::cli_main!(observability(), run_with);
+    rt::cli_main!(observability(), run_with, pipeline);
 }

@@ -97,5 +97,5 @@ pub mod rows {
             tracing_level: None,
         }
     }
-    rt::cli_main!(observability(), run_with);
+    rt::cli_main!(observability(), run_with, pipeline);
 }

@@ -341,5 +341,5 @@ pub mod typed_fields {
             tracing_level: None,
         }
     }
-    rt::cli_main!(observability(), run_with);
+    rt::cli_main!(observability(), run_with, pipeline);
 }

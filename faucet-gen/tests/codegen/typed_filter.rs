@@ -301,5 +301,5 @@ pub mod rows_filter {
             tracing_level: None,
         }
     }
-    rt::cli_main!(observability(), run_with);
+    rt::cli_main!(observability(), run_with, pipeline);
 }

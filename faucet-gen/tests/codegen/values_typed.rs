@@ -309,5 +309,5 @@ pub mod values_typed {
             tracing_level: None,
         }
     }
-    rt::cli_main!(observability(), run_with);
+    rt::cli_main!(observability(), run_with, pipeline);
 }

@@ -1,8 +1,8 @@
 //! The `transforms` list: each `{type, config}` checked, regexes compiled at build time.
 
-mod rows;
 mod fields;
 mod lookup;
+mod rows;
 mod values;
 
 use crate::read::{Fields, one_of, plain_string};

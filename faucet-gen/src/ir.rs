@@ -289,14 +289,14 @@ pub enum Transform {
     /// `redact`: fields overwritten with `mask`.
     Redact {
         /// The fields.
-        fields: Vec<values::FieldName>,
+        fields: Vec<Named>,
         /// What replaces them.
         mask: serde_json::Value,
     },
     /// `value_case`: string fields re-cased.
     ValueCase {
         /// The fields.
-        fields: Vec<values::FieldName>,
+        fields: Vec<Named>,
         /// How.
         mode: values::ValueCaseMode,
     },
@@ -307,7 +307,7 @@ pub enum Transform {
     /// `json_encode`: object and array fields written as JSON text.
     JsonEncode {
         /// The fields.
-        fields: Vec<values::FieldName>,
+        fields: Vec<Named>,
     },
     /// `split`: a string field into an array of strings.
     Split(values::SplitJoin),

@@ -1900,6 +1900,31 @@ async fn unpivot_rows_are_counted_and_empty_records_filtered() {
     assert_eq!((report.records_read, report.records_written, report.records_filtered), (3, 2, 2));
 }
 
+/// After `explode`, a quarantined output and a sink rejection behind it both
+/// name their source records, however many outputs the contract removed.
+#[tokio::test]
+async fn contract_quarantine_after_explode_keeps_each_outputs_source_index() {
+    use faucet_runtime::transform::OnMissing;
+    let log = new_log();
+    let page = vec![order_with_lines(101, 2), order_with_lines(102, 2)];
+    // Line 1011 (order 0) breaches; the sink rejects line 1021 (order 1), written second.
+    Pipeline::new(VecSource::new(&log, vec![page]), RecordingSink::new(&log).failing_ids([1021]))
+        .with_transform(explode_lines(OnMissing::Passthrough))
+        .with_dlq(Dlq::new(RecordingSink::dlq(&log)))
+        .with_contract(
+            Contract::new("1.0.0").on_breach(OnBreach::Quarantine).field(Field::integer("id").min(1012)),
+        )
+        .with_name("x5")
+        .run()
+        .await
+        .unwrap();
+    assert_eq!(ids(&writes(&log, MAIN)[0].1), [1012, 1021, 1022]);
+    let envs = envelopes(&log);
+    assert_eq!(envs.len(), 2, "{envs:?}");
+    assert_envelope(&envs[0], "x5", "contract", "ContractViolation", &json!({"order": 101, "id": 1011}), 0);
+    assert_envelope(&envs[1], "x5", "partial", "Sink", &json!({"order": 102, "id": 1021}), 1);
+}
+
 // ---------------------------------------------------------------------------
 // --dry-run and --limit (RunOptions::dry_run, RunOptions::limit)
 // ---------------------------------------------------------------------------
@@ -1956,29 +1981,4 @@ async fn dry_run_and_limit_refuse_a_source_that_acknowledges_upstream() {
         assert!(err.message().contains("cannot read the `upstream` source"), "{err}");
         assert!(trace(&log).is_empty(), "{:?}", trace(&log));
     }
-}
-
-/// After `explode`, a quarantined output and a sink rejection behind it both
-/// name their source records, however many outputs the contract removed.
-#[tokio::test]
-async fn contract_quarantine_after_explode_keeps_each_outputs_source_index() {
-    use faucet_runtime::transform::OnMissing;
-    let log = new_log();
-    let page = vec![order_with_lines(101, 2), order_with_lines(102, 2)];
-    // Line 1011 (order 0) breaches; the sink rejects line 1021 (order 1), written second.
-    Pipeline::new(VecSource::new(&log, vec![page]), RecordingSink::new(&log).failing_ids([1021]))
-        .with_transform(explode_lines(OnMissing::Passthrough))
-        .with_dlq(Dlq::new(RecordingSink::dlq(&log)))
-        .with_contract(
-            Contract::new("1.0.0").on_breach(OnBreach::Quarantine).field(Field::integer("id").min(1012)),
-        )
-        .with_name("x5")
-        .run()
-        .await
-        .unwrap();
-    assert_eq!(ids(&writes(&log, MAIN)[0].1), [1012, 1021, 1022]);
-    let envs = envelopes(&log);
-    assert_eq!(envs.len(), 2, "{envs:?}");
-    assert_envelope(&envs[0], "x5", "contract", "ContractViolation", &json!({"order": 101, "id": 1011}), 0);
-    assert_envelope(&envs[1], "x5", "partial", "Sink", &json!({"order": 102, "id": 1021}), 1);
 }

@@ -5,11 +5,10 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use crate::emit::{Gen, option, vec};
-use crate::ir::Transform;
 use crate::ir::values::{
-    FieldName, HashAlgorithm, HashEncoding, JsonParseOnError, LookupOnMissing, Reference, SplitJoin,
-    ValueCaseMode,
+    HashAlgorithm, HashEncoding, JsonParseOnError, LookupOnMissing, Reference, SplitJoin, ValueCaseMode,
 };
+use crate::ir::{Named, Transform};
 
 /// The runtime transform `t` is.
 pub(super) fn transform(g: &Gen, t: &Transform) -> TokenStream {
@@ -119,14 +118,14 @@ pub(crate) fn value_case_mode(g: &Gen, mode: ValueCaseMode) -> TokenStream {
     }
 }
 
-fn names(fields: &[FieldName]) -> TokenStream {
+fn names(fields: &[Named]) -> TokenStream {
     vec(fields.iter().map(|f| {
         let name = &f.name;
         quote!(String::from(#name))
     }))
 }
 
-fn into(target: Option<&FieldName>) -> TokenStream {
+fn into(target: Option<&Named>) -> TokenStream {
     option(target.map(|f| {
         let name = &f.name;
         quote!(String::from(#name))

@@ -3,18 +3,8 @@
 
 use serde_json::{Map, Value};
 
-use crate::diag::Loc;
+use super::Named;
 use crate::text::Text;
-
-/// A top-level field a transform names, and where it is written (for the
-/// schema flow's errors).
-#[derive(Debug, Clone)]
-pub struct FieldName {
-    /// The key.
-    pub name: String,
-    /// Where it is written.
-    pub loc: Loc,
-}
 
 /// `value_case`'s `mode`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,7 +43,7 @@ pub enum HashEncoding {
 #[derive(Debug, Clone)]
 pub struct Hash {
     /// The fields hashed.
-    pub fields: Vec<FieldName>,
+    pub fields: Vec<Named>,
     /// The digest.
     pub algorithm: HashAlgorithm,
     /// How it is written.
@@ -61,7 +51,7 @@ pub struct Hash {
     /// Prepended before hashing; a secret, read at run time.
     pub salt: Option<Text>,
     /// Where the digest goes (one field only); `None`: in place.
-    pub into: Option<FieldName>,
+    pub into: Option<Named>,
 }
 
 /// `json_parse`'s `on_error`.
@@ -79,24 +69,24 @@ pub enum JsonParseOnError {
 #[derive(Debug, Clone)]
 pub struct JsonParse {
     /// The fields parsed.
-    pub fields: Vec<FieldName>,
+    pub fields: Vec<Named>,
     /// On text that is not JSON.
     pub on_error: JsonParseOnError,
     /// Where the value goes (one field only); `None`: in place.
-    pub into: Option<FieldName>,
+    pub into: Option<Named>,
 }
 
 /// `split` and `join`.
 #[derive(Debug, Clone)]
 pub struct SplitJoin {
     /// The field split or joined.
-    pub field: FieldName,
+    pub field: Named,
     /// Between the parts.
     pub delimiter: String,
     /// `split` only: trim each part.
     pub trim: bool,
     /// Where the result goes; `None`: in place.
-    pub into: Option<FieldName>,
+    pub into: Option<Named>,
 }
 
 /// `lookup`'s `on_missing`.
@@ -125,11 +115,11 @@ pub struct Lookup {
     /// The reference rows.
     pub reference: Reference,
     /// `on.record`: the record's field matched.
-    pub on_record: FieldName,
+    pub on_record: Named,
     /// `on.ref`: the rows' field it is matched against, and where it is written.
-    pub on_ref: FieldName,
+    pub on_ref: Named,
     /// `add`: each column written on the record, and the row's column it is taken from.
-    pub add: Vec<(String, FieldName)>,
+    pub add: Vec<(String, Named)>,
     /// On a miss.
     pub on_missing: LookupOnMissing,
 }

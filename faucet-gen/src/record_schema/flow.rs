@@ -26,13 +26,37 @@ pub(crate) enum Problem {
     Collision(Collision),
     /// A field (its dotted path) becomes the empty key.
     EmptyKey(String),
-    /// A setting the schema shows to be wrong, as its error.
-    Invalid(super::flow_rows::Invalid),
-    /// A field the config names, wrong for the records (`select`, `cast`, …).
-    Field(super::flow_fields::FieldProblem),
-    /// A field a value transform names is missing or of the wrong type.
-    Value(super::flow_values::FieldProblem),
+    /// A setting the schema shows to be wrong (a field the records lack, a
+    /// `cast` no value passes, a `filter` value no field can equal), as its error.
+    Invalid(Invalid),
 }
+
+/// A transform setting the schema shows to be wrong: the error at the key it concerns.
+#[derive(Debug, Clone)]
+pub(crate) struct Invalid {
+    /// Where the config writes it.
+    pub loc: Loc,
+    /// What is wrong.
+    pub message: String,
+    /// How to fix it.
+    pub help: String,
+}
+
+impl Invalid {
+    /// The problem, at `loc`.
+    pub(crate) fn at(loc: &Loc, message: impl Into<String>, help: impl Into<String>) -> Problem {
+        Problem::Invalid(Invalid { loc: loc.clone(), message: message.into(), help: help.into() })
+    }
+}
+
+/// Two problems are the same one when they say the same (tests compare them).
+impl PartialEq for Invalid {
+    fn eq(&self, other: &Self) -> bool {
+        (&self.message, &self.help) == (&other.message, &other.help)
+    }
+}
+
+impl Eq for Invalid {}
 
 impl From<Collision> for Problem {
     fn from(c: Collision) -> Self {
@@ -85,8 +109,6 @@ pub(crate) fn through(
                     )
                     .with_help("at run time every record carrying it would be rejected: a key cannot be empty; change the `replacement`, or narrow the `pattern` so it does not match the whole name"),
                     Problem::Invalid(i) => Diagnostic::new(i.loc, i.message).with_help(i.help),
-                    Problem::Field(p) => p.diagnostic(),
-                    Problem::Value(p) => p.diagnostic(),
                 };
                 if let Some(s) = &schema {
                     d.notes.push(s.origin.note());

@@ -13,9 +13,9 @@
 //! from ([`Pick`]): on a typed stream they are moves and constants in
 //! generated code. `cast` and `coalesce` run as runtime transforms.
 
-use super::flow::{Mapping, Problem, Step};
+use super::flow::{Invalid, Mapping, Problem, Step};
 use super::{FieldDef, FieldType, Origin, RecordSchema};
-use crate::diag::{Diagnostic, Loc, suggest};
+use crate::diag::suggest;
 use crate::ir::{CastOnError, CastType, Fill, Named, Transform};
 
 /// Where one field a field transform returns comes from.
@@ -26,32 +26,6 @@ pub(crate) enum Pick {
     /// A constant.
     Constant(serde_json::Value),
 }
-
-/// A field a config names that the records cannot have as named.
-#[derive(Debug, Clone)]
-pub(crate) struct FieldProblem {
-    /// Where the config names it.
-    pub loc: Loc,
-    /// What is wrong.
-    pub message: String,
-    /// How to fix it.
-    pub help: String,
-}
-
-impl FieldProblem {
-    /// Its diagnostic.
-    pub(crate) fn diagnostic(self) -> Diagnostic {
-        Diagnostic::new(self.loc, self.message).with_help(self.help)
-    }
-}
-
-// Two problems are the same one when they say the same (tests compare them).
-impl PartialEq for FieldProblem {
-    fn eq(&self, other: &Self) -> bool {
-        (&self.message, &self.help) == (&other.message, &other.help)
-    }
-}
-impl Eq for FieldProblem {}
 
 /// What field transform `t` makes of records of schema `input`.
 pub(crate) fn step(input: &RecordSchema, t: &Transform, origin: Origin) -> Result<Option<Step>, Problem> {
@@ -90,7 +64,7 @@ pub(crate) fn step(input: &RecordSchema, t: &Transform, origin: Origin) -> Resul
                 && !input.open
                 && let Some(first) = fields.first()
             {
-                return Err(Problem::Field(FieldProblem {
+                return Err(Problem::Invalid(Invalid {
                     loc: first.loc.clone(),
                     message: "`drop` removes every field the records have: each would be `{}`".into(),
                     help: "keep at least one field, or remove this `drop`".into(),
@@ -124,7 +98,7 @@ pub(crate) fn step(input: &RecordSchema, t: &Transform, origin: Origin) -> Resul
                 let Some(i) = index(input, from, "rename_field")? else { continue };
                 let renamed_away = |name: &str| renames.iter().any(|(f, _)| f.name == name);
                 if input.field(&to.name).is_some() && !renamed_away(&to.name) {
-                    return Err(Problem::Field(FieldProblem {
+                    return Err(Problem::Invalid(Invalid {
                         loc: to.loc.clone(),
                         message: format!(
                             "`rename_field` renames `{}` to `{}`, a field the records already have",
@@ -184,7 +158,7 @@ fn index(input: &RecordSchema, f: &Named, transform: &str) -> Result<Option<usiz
             format!("the records have {}", shown.join(", "))
         }
     };
-    Err(Problem::Field(FieldProblem {
+    Err(Problem::Invalid(Invalid {
         loc: f.loc.clone(),
         message: format!("`{transform}` names field `{}`, which the records do not have", f.name),
         help,
@@ -214,7 +188,7 @@ fn cast_field(field: &FieldDef, f: &Named, to: CastType, on_error: CastOnError) 
         _ => None,
     };
     if let Some(what) = what {
-        return Err(Problem::Field(FieldProblem {
+        return Err(Problem::Invalid(Invalid {
             loc: f.loc.clone(),
             message: format!("`cast` of field `{}`, {what}, to {}: no such value converts", f.name, name(to)),
             help: match to {
@@ -323,6 +297,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::diag::Loc;
     use crate::record_schema::flow::apply;
 
     fn f(name: &str, ty: FieldType) -> FieldDef {
@@ -353,7 +328,7 @@ mod tests {
 
     fn problem(s: &RecordSchema, t: Transform) -> (String, String) {
         match apply(Some(s), &t) {
-            Err(Problem::Field(p)) => (p.message, p.help),
+            Err(Problem::Invalid(p)) => (p.message, p.help),
             other => panic!("not a field problem: {other:?}"),
         }
     }

@@ -9,30 +9,13 @@
 //! compiles it into a comparison; `explode` and `unpivot` return several
 //! records per record, which the runtime transforms make on untyped records.
 
-use super::flow::{Mapping, Problem};
+use super::flow::{Invalid, Mapping, Problem};
 use super::{FieldDef, FieldType, Origin, RecordSchema};
 use crate::diag::{Loc, suggest};
 use crate::ir::{Explode, FieldPath, Filter, FilterOp, OnMissing, Unpivot, UnpivotColumns};
 
-/// A config the schema shows to be wrong, as the error to report.
-#[derive(Debug, Clone)]
-pub(crate) struct Invalid {
-    pub loc: Loc,
-    pub message: String,
-    pub help: String,
-}
-
-/// Two problems are the same when they say the same.
-impl PartialEq for Invalid {
-    fn eq(&self, other: &Self) -> bool {
-        self.message == other.message && self.help == other.help
-    }
-}
-
-impl Eq for Invalid {}
-
 fn invalid(loc: &Loc, message: String, help: impl Into<String>) -> Problem {
-    Problem::Invalid(Invalid { loc: loc.clone(), message, help: help.into() })
+    Invalid::at(loc, message, help)
 }
 
 /// A `filter` on a top-level field, compiled on a typed stream.

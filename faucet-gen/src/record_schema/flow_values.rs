@@ -10,34 +10,11 @@
 
 use serde_json::Value;
 
-use super::flow::{Mapping, Problem, Step};
+use super::flow::{Invalid, Mapping, Problem, Step};
 use super::{FieldDef, FieldType, Origin, RecordSchema};
-use crate::diag::{Diagnostic, Loc, help_for};
-use crate::ir::Transform;
-use crate::ir::values::{FieldName, JsonParseOnError, LookupOnMissing, Reference, ValueCaseMode};
-
-/// A field a value transform names that the schema rules out.
-#[derive(Debug, Clone)]
-pub(crate) struct FieldProblem {
-    loc: Loc,
-    message: String,
-    help: String,
-}
-
-impl PartialEq for FieldProblem {
-    fn eq(&self, other: &Self) -> bool {
-        (&self.message, &self.help) == (&other.message, &other.help)
-    }
-}
-
-impl Eq for FieldProblem {}
-
-impl FieldProblem {
-    /// The build error, at the field's name.
-    pub(crate) fn diagnostic(self) -> Diagnostic {
-        Diagnostic::new(self.loc, self.message).with_help(self.help)
-    }
-}
+use crate::diag::help_for;
+use crate::ir::values::{JsonParseOnError, LookupOnMissing, Reference, ValueCaseMode};
+use crate::ir::{Named, Transform};
 
 /// How a typed stream rewrites one field in place.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -206,11 +183,11 @@ fn rewrite(rewrites: &mut Option<Vec<Rewrite>>, at: Option<usize>, r: Option<Rew
 
 /// The field `name` of `input`; `None` when a schema open to other fields
 /// lacks it; an error when a closed one does.
-fn find(input: &RecordSchema, name: &FieldName, kind: &str) -> Result<Option<usize>, Problem> {
+fn find(input: &RecordSchema, name: &Named, kind: &str) -> Result<Option<usize>, Problem> {
     match input.fields.iter().position(|f| f.name == name.name) {
         Some(i) => Ok(Some(i)),
         None if input.open => Ok(None),
-        None => Err(Problem::Value(FieldProblem {
+        None => Err(Problem::Invalid(Invalid {
             loc: name.loc.clone(),
             message: format!("`{kind}` names field `{}`, which the records do not have", name.name),
             help: help_for(&name.name, &input.names()),
@@ -227,7 +204,7 @@ fn text(ty: &FieldType) -> bool {
 /// The field's type is one `accepts`; otherwise an error naming what it is.
 fn expect(
     field: &FieldDef,
-    name: &FieldName,
+    name: &Named,
     kind: &str,
     accepts: impl Fn(&FieldType) -> bool,
     (wanted, plural): (&str, &str),
@@ -235,7 +212,7 @@ fn expect(
     if accepts(&field.ty) {
         return Ok(());
     }
-    Err(Problem::Value(FieldProblem {
+    Err(Problem::Invalid(Invalid {
         loc: name.loc.clone(),
         message: format!("`{kind}` of field `{}`, which is {}, not {wanted}", name.name, article(&field.ty)),
         help: format!(
@@ -315,6 +292,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::diag::Loc;
     use crate::ir::values::{Hash, HashAlgorithm, HashEncoding, JsonParse, Lookup, SplitJoin};
 
     fn f(name: &str, ty: FieldType) -> FieldDef {
@@ -325,8 +303,8 @@ mod tests {
         RecordSchema { fields, open: false, origin: Origin::Declared { loc: Loc::Unknown } }
     }
 
-    fn name(n: &str) -> FieldName {
-        FieldName { name: n.into(), loc: Loc::Unknown }
+    fn name(n: &str) -> Named {
+        Named { name: n.into(), loc: Loc::Unknown }
     }
 
     fn run(s: &RecordSchema, t: &Transform) -> Result<Step, Problem> {
@@ -387,14 +365,14 @@ mod tests {
     #[test]
     fn names_are_checked_against_a_closed_schema_only() {
         let s = schema(vec![f("email", FieldType::String), f("id", FieldType::Integer)]);
-        let Err(Problem::Value(p)) = run(&s, &hash(&["emial"], None)) else { panic!() };
+        let Err(Problem::Invalid(p)) = run(&s, &hash(&["emial"], None)) else { panic!() };
         assert_eq!(p.message, "`hash` names field `emial`, which the records do not have");
         assert_eq!(p.help, "did you mean `email`?");
         let mut open = s.clone();
         open.open = true;
         assert!(run(&open, &hash(&["emial"], None)).unwrap().mapping.is_none());
         let case = Transform::ValueCase { fields: vec![name("id")], mode: ValueCaseMode::Upper };
-        let Err(Problem::Value(p)) = run(&s, &case) else { panic!() };
+        let Err(Problem::Invalid(p)) = run(&s, &case) else { panic!() };
         assert_eq!(p.message, "`value_case` of field `id`, which is an integer, not a string");
     }
 
@@ -431,7 +409,7 @@ mod tests {
             trim: false,
             into: None,
         });
-        assert!(matches!(run(&s, &join_text), Err(Problem::Value(_))));
+        assert!(matches!(run(&s, &join_text), Err(Problem::Invalid(_))));
         let encode = Transform::JsonEncode { fields: vec![name("doc")] };
         assert_eq!(run(&s, &encode).unwrap().schema.field("doc").unwrap().ty, FieldType::String);
         let parse = Transform::JsonParse(JsonParse {
@@ -475,6 +453,6 @@ mod tests {
         let out = run(&s, &lookup(LookupOnMissing::Null)).unwrap().schema;
         assert!(out.field("country_name").unwrap().nullable);
         let other = schema(vec![f("id", FieldType::Integer)]);
-        assert!(matches!(run(&other, &lookup(LookupOnMissing::Null)), Err(Problem::Value(_))));
+        assert!(matches!(run(&other, &lookup(LookupOnMissing::Null)), Err(Problem::Invalid(_))));
     }
 }

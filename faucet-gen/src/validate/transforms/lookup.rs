@@ -8,8 +8,8 @@ use serde_json::Map;
 
 use super::values::field_name;
 use crate::diag::{Diagnostics, Loc, help_for};
-use crate::ir::Transform;
-use crate::ir::values::{FieldName, Lookup, LookupOnMissing, Reference};
+use crate::ir::values::{Lookup, LookupOnMissing, Reference};
+use crate::ir::{Named, Transform};
 use crate::load::{Node, Value};
 use crate::read::{Fields, one_of, plain_string, text};
 use crate::spec::{Field, Kind, Spec};
@@ -99,7 +99,7 @@ pub(super) fn lookup(config: &Node, what: String, diags: &mut Diagnostics) -> Op
 }
 
 /// `add`: output column → reference column, at least one.
-fn add(node: &Node, diags: &mut Diagnostics) -> Option<Vec<(String, FieldName)>> {
+fn add(node: &Node, diags: &mut Diagnostics) -> Option<Vec<(String, Named)>> {
     let Value::Map(entries) = &node.value else {
         diags.error_help(
             &node.loc,
@@ -123,7 +123,7 @@ fn add(node: &Node, diags: &mut Diagnostics) -> Option<Vec<(String, FieldName)>>
             return None;
         }
         let column = plain_string(&e.value, &e.key, diags)?;
-        out.push((e.key.clone(), FieldName { name: column, loc: e.value.loc.clone() }));
+        out.push((e.key.clone(), Named { name: column, loc: e.value.loc.clone() }));
     }
     Some(out)
 }
@@ -246,8 +246,8 @@ fn non_empty<T>(rows: Vec<T>, loc: &Loc, message: &str, diags: &mut Diagnostics)
 /// The match column and every added column are in the table.
 fn columns_exist(
     rows: &[Map<String, serde_json::Value>],
-    on_ref: &FieldName,
-    add: &[(String, FieldName)],
+    on_ref: &Named,
+    add: &[(String, Named)],
     diags: &mut Diagnostics,
 ) -> Option<()> {
     let mut columns: Vec<&str> = Vec::new();

@@ -4,10 +4,10 @@
 //! schema flow (`record_schema/flow_values.rs`).
 
 use crate::diag::{Diagnostics, list};
-use crate::ir::Transform;
 use crate::ir::values::{
-    FieldName, Hash, HashAlgorithm, HashEncoding, JsonParse, JsonParseOnError, SplitJoin, ValueCaseMode,
+    Hash, HashAlgorithm, HashEncoding, JsonParse, JsonParseOnError, SplitJoin, ValueCaseMode,
 };
+use crate::ir::{Named, Transform};
 use crate::load::{Node, Value};
 use crate::read::{Fields, boolean, one_of, plain_string};
 use crate::spec::{Field, Kind, Spec};
@@ -235,17 +235,17 @@ pub(super) fn join(config: &Node, what: String, diags: &mut Diagnostics) -> Opti
 }
 
 /// A field name: a non-empty string fixed at build time.
-pub(super) fn field_name(node: &Node, key: &str, diags: &mut Diagnostics) -> Option<FieldName> {
+pub(super) fn field_name(node: &Node, key: &str, diags: &mut Diagnostics) -> Option<Named> {
     let name = plain_string(node, key, diags)?;
     if name.is_empty() {
         diags.error_help(&node.loc, format!("`{key}` is empty"), "name a top-level field of the records");
         return None;
     }
-    Some(FieldName { name, loc: node.loc.clone() })
+    Some(Named { name, loc: node.loc.clone() })
 }
 
 /// `fields`: a non-empty list of distinct field names.
-pub(super) fn field_list(node: &Node, diags: &mut Diagnostics) -> Option<Vec<FieldName>> {
+pub(super) fn field_list(node: &Node, diags: &mut Diagnostics) -> Option<Vec<Named>> {
     let Value::Seq(items) = &node.value else {
         diags.error_help(
             &node.loc,
@@ -258,7 +258,7 @@ pub(super) fn field_list(node: &Node, diags: &mut Diagnostics) -> Option<Vec<Fie
         diags.error_help(&node.loc, "`fields` is empty", "list the fields, e.g. `fields: [email]`");
         return None;
     }
-    let mut out: Vec<FieldName> = Vec::with_capacity(items.len());
+    let mut out: Vec<Named> = Vec::with_capacity(items.len());
     let mut ok = true;
     for item in items {
         match field_name(item, "fields", diags) {
@@ -278,7 +278,7 @@ pub(super) fn field_list(node: &Node, diags: &mut Diagnostics) -> Option<Vec<Fie
 }
 
 /// `into`, if present.
-fn read_into(c: &mut Fields<'_>, diags: &mut Diagnostics) -> Option<Option<FieldName>> {
+fn read_into(c: &mut Fields<'_>, diags: &mut Diagnostics) -> Option<Option<Named>> {
     match c.get("into") {
         Some(n) => field_name(n, "into", diags).map(Some),
         None => Some(None),
@@ -286,12 +286,7 @@ fn read_into(c: &mut Fields<'_>, diags: &mut Diagnostics) -> Option<Option<Field
 }
 
 /// `into` takes the result of one field only, as in faucet-stream.
-fn one_field_into(
-    kind: &str,
-    fields: &[FieldName],
-    into: Option<&FieldName>,
-    diags: &mut Diagnostics,
-) -> Option<()> {
+fn one_field_into(kind: &str, fields: &[Named], into: Option<&Named>, diags: &mut Diagnostics) -> Option<()> {
     let Some(into) = into else { return Some(()) };
     if fields.len() != 1 {
         diags.error_help(

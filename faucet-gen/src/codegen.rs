@@ -8,6 +8,7 @@
 //! override), so user items cannot shadow them.
 
 mod rows;
+mod shards;
 
 use proc_macro2::{Literal, Span, TokenStream};
 use quote::{ToTokens, format_ident, quote, quote_spanned};
@@ -78,13 +79,29 @@ pub fn generate(p: &ir::Pipeline, opts: &CodegenOptions) -> TokenStream {
         Ends::Config,
     );
     let items = &records.items;
-    let pipeline_type = g.pipeline_type(&types);
+    let pipeline_type = g.pipeline_type(&types, p.sharding.is_some());
     let main = g.main_helper(&p.observability, true);
     // A `${now.…}`: the run's clock is fixed once, before the pipeline is built.
     let run = if g.reads_clock() {
         quote!(#rt::clock::scope(options.clock, async { pipeline()?.with_options(&options).run().await }).await)
     } else {
         quote!(pipeline()?.with_options(&options).run().await)
+    };
+    let runs = match &p.sharding {
+        Some(sharding) => g.shard_runs(sharding),
+        None => quote! {
+            /// Runs the pipeline with everything from its config.
+            pub async fn run() -> Result<#rt::RunReport, #rt::FaucetError> {
+                run_with(Default::default()).await
+            }
+
+            /// Runs the pipeline with settings only the application knows (a cancellation token).
+            pub async fn run_with(
+                options: #rt::RunOptions,
+            ) -> Result<#rt::RunReport, #rt::FaucetError> {
+                #run
+            }
+        },
     };
     quote! {
         #[doc = #doc]
@@ -107,17 +124,7 @@ pub fn generate(p: &ir::Pipeline, opts: &CodegenOptions) -> TokenStream {
                 #body
             }
 
-            /// Runs the pipeline with everything from its config.
-            pub async fn run() -> Result<#rt::RunReport, #rt::FaucetError> {
-                run_with(Default::default()).await
-            }
-
-            /// Runs the pipeline with settings only the application knows (a cancellation token).
-            pub async fn run_with(
-                options: #rt::RunOptions,
-            ) -> Result<#rt::RunReport, #rt::FaucetError> {
-                #run
-            }
+            #runs
 
             #main
         }
@@ -265,13 +272,15 @@ impl Gen<'_> {
     }
 
     /// The return type of a pipeline builder.
-    fn pipeline_type(&self, types: &Types<'_>) -> TokenStream {
+    /// A sharded pipeline's source is [`Shardable`](faucet_runtime::shard::Shardable).
+    fn pipeline_type(&self, types: &Types<'_>, sharded: bool) -> TokenStream {
         let rt = self.rt();
         let (source, output) = (types.source(), types.output());
+        let source_trait = if sharded { quote!(#rt::shard::Shardable) } else { quote!(#rt::Source) };
         quote! {
             Result<
                 #rt::Pipeline<
-                    impl #rt::Source<Record = #source>,
+                    impl #source_trait<Record = #source>,
                     impl #rt::Transform<#source, Out = #output>,
                     impl #rt::Writes<#output>,
                     impl #rt::Writes,
@@ -398,7 +407,7 @@ pub(crate) fn generate_harness(p: &ir::Pipeline, module: &str, opts: &CodegenOpt
     let types = Types { typing: &typing, prefix: TokenStream::new(), rt: rt.clone() };
     let body = g.body(p, &types, &records, Ends::Memory);
     let items = &records.items;
-    let pipeline_type = g.pipeline_type(&types);
+    let pipeline_type = g.pipeline_type(&types, false);
     quote! {
         #[doc = #doc]
         pub mod #module {
@@ -503,10 +512,30 @@ pub fn generate_matrix(m: &ir::Matrix, opts: &CodegenOptions) -> TokenStream {
             }
         }
     });
-    let root_calls = roots.iter().map(|(_, r)| {
-        let root_fn = format_ident!("root_{}", r.ident);
-        quote!(Box::pin(#root_fn(&exec)))
-    });
+    let root_calls: Vec<TokenStream> = roots
+        .iter()
+        .map(|(_, r)| {
+            let root_fn = format_ident!("root_{}", r.ident);
+            quote!(Box::pin(#root_fn(&exec)))
+        })
+        .collect();
+    // Sharded: each root row (with its children and the rows it depends on)
+    // runs in one shard; a process keeps the roots of the shards it runs.
+    let start_roots = match &m.sharding {
+        None => quote!(let roots: Vec<#matrix::RowFuture<'_, ()>> = ::std::vec![#(#root_calls),*];),
+        Some(sharding) => {
+            let shards = root_shards(m, sharding.count);
+            let count = Literal::u32_unsuffixed(sharding.count);
+            let root_shards = roots.iter().map(|(i, _)| Literal::u32_unsuffixed(shards[*i]));
+            quote! {
+                let shards = #rt::shard::Shards::new(#count, &options)?;
+                let all: Vec<(u32, #matrix::RowFuture<'_, ()>)> =
+                    ::std::vec![#((#root_shards, #root_calls)),*];
+                let roots: Vec<#matrix::RowFuture<'_, ()>> =
+                    all.into_iter().filter(|(shard, _)| shards.runs(*shard)).map(|(_, run)| run).collect();
+            }
+        }
+    };
     let rows = m.rows.iter().enumerate().map(|(i, r)| {
         let builder = format_ident!("pipeline_{}", r.ident);
         let invoke = format_ident!("invoke_{}", r.ident);
@@ -527,7 +556,7 @@ pub fn generate_matrix(m: &ir::Matrix, opts: &CodegenOptions) -> TokenStream {
             }
         });
         let types = Types { typing: &typing, prefix: quote!(#schemas::), rt: rt.clone() };
-        let pipeline_type = g.pipeline_type(&types);
+        let pipeline_type = g.pipeline_type(&types, false);
         let sink_schema = r.pipeline.schemas.output.as_ref().map(|_| quote!(#schemas::SCHEMA));
         let body = g.with_sink_schema(sink_schema).body(&r.pipeline, &types, &records, Ends::Config);
         let builder_doc = format!(" Builds row `{}`'s pipeline from its merged config.", r.id);
@@ -669,7 +698,7 @@ pub fn generate_matrix(m: &ir::Matrix, opts: &CodegenOptions) -> TokenStream {
                 options: #rt::RunOptions,
             ) -> Result<#rt::MatrixReport, #rt::FaucetError> {
                 let exec = #matrix::Executor::new(NAME, ROWS, #max_concurrent, #on_error, &options);
-                let roots: Vec<#matrix::RowFuture<'_, ()>> = ::std::vec![#(#root_calls),*];
+                #start_roots
                 #join
                 Ok(exec.finish())
             }
@@ -681,6 +710,41 @@ pub fn generate_matrix(m: &ir::Matrix, opts: &CodegenOptions) -> TokenStream {
             #(#rows)*
         }
     }
+}
+
+/// The shard of each row (by index; children's are their root's): roots
+/// joined by `depends_on` form one group, and the groups, in the order of
+/// their first root, go to shards 0, 1, 2, … round-robin.
+fn root_shards(m: &ir::Matrix, count: u32) -> Vec<u32> {
+    let n = m.rows.len();
+    let mut group: Vec<usize> = (0..n).collect();
+    fn find(group: &mut [usize], mut i: usize) -> usize {
+        while group[i] != i {
+            group[i] = group[group[i]];
+            i = group[i];
+        }
+        i
+    }
+    for r in &m.rows {
+        for &dep in &r.depends_on {
+            let (a, b) = (find(&mut group, r.root), find(&mut group, m.rows[dep].root));
+            group[a.max(b)] = a.min(b);
+        }
+    }
+    let mut order: Vec<usize> = Vec::new();
+    let mut shards = vec![0; n];
+    for (i, r) in m.rows.iter().enumerate() {
+        let g = find(&mut group, r.root);
+        let position = match order.iter().position(|&o| o == g) {
+            Some(p) => p,
+            None => {
+                order.push(g);
+                order.len() - 1
+            }
+        };
+        shards[i] = (position % count as usize) as u32;
+    }
+    shards
 }
 
 /// A runtime path given as text (`Config::runtime_path`, `--runtime-path`) as

@@ -14,7 +14,7 @@ use proc_macro2::{Literal, Span, TokenStream};
 use quote::{quote, quote_spanned};
 
 use crate::diag::Loc;
-use crate::text::{Encode, Now, SecretEnv, Text, TextPart};
+use crate::text::{Encode, Now, SecretEnv, ShardValue, Text, TextPart};
 
 /// The generator's context, handed to each connector's code generation.
 pub(crate) struct Gen<'a> {
@@ -99,6 +99,13 @@ impl<'a> Gen<'a> {
                         Now::Strftime(format) => quote!(Strftime(#format)),
                     };
                     quote!(#rt::secret::Part::Now(#rt::clock::Now::#now))
+                }
+                TextPart::Shard(value) => {
+                    let value = match value {
+                        ShardValue::Index => quote!(Index),
+                        ShardValue::Count => quote!(Count),
+                    };
+                    quote!(#rt::secret::Part::Shard(#rt::shard::ShardValue::#value))
                 }
                 TextPart::Parent { path, encode } => {
                     let encode = match encode {

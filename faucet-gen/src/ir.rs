@@ -49,6 +49,8 @@ pub struct Matrix {
     pub max_concurrent: Option<u64>,
     /// `execution.on_error`.
     pub on_error: OnError,
+    /// `shard:`: the root rows divided among shards.
+    pub sharding: Option<Sharding>,
     /// `observability:`, applied by the generated `main` helper.
     pub observability: Observability,
     /// Which `${env:…}` values are masked at run time.
@@ -111,6 +113,21 @@ pub struct Pipeline {
     pub observability: Observability,
     /// Which `${env:…}` values are masked at run time (the matrix's, in matrix rows).
     pub secret_env: Box<SecretEnv>,
+    /// `shard:`: the source split into shards (never in a matrix row).
+    pub sharding: Option<Sharding>,
+}
+
+/// `shard: {count}`, and how the shards of one process run.
+#[derive(Debug, Clone)]
+pub struct Sharding {
+    /// How many shards.
+    pub count: u32,
+    /// Where `shard:` was written.
+    pub loc: Loc,
+    /// `execution.max_concurrent`: shards running at once in one process.
+    pub max_concurrent: Option<u64>,
+    /// `execution.on_error`: whether a failed shard stops the others.
+    pub on_error: OnError,
 }
 
 /// The record schemas known at build time (see [`crate::record_schema`]);

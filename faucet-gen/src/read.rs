@@ -28,6 +28,9 @@ pub(crate) struct TextScope {
     pub parent: Option<String>,
     /// False in blocks where tokens are rejected (transforms, state, dlq).
     pub tokens_allowed: bool,
+    /// True in a sharded pipeline (top-level `shard:`), where `${shard.index}`
+    /// and `${shard.count}` name the shard being run.
+    pub sharded: bool,
 }
 
 thread_local! {
@@ -553,6 +556,7 @@ pub(crate) fn parse_text(s: &str) -> Result<Text, (String, String)> {
             Reference::Env(var) => TextPart::Env(var.to_owned()),
             Reference::File(path) => TextPart::File(path.to_owned()),
             Reference::Now(now) => TextPart::Now(now),
+            Reference::Row(body) if is_shard_reference(body) => shard_token(body)?,
             Reference::Row(body) => parent_token(body)?,
         };
         if !lit.is_empty() {
@@ -565,6 +569,25 @@ pub(crate) fn parse_text(s: &str) -> Result<Text, (String, String)> {
         parts.push(TextPart::Lit(lit));
     }
     Ok(Text(parts))
+}
+
+/// Whether `${body}` names the shard being run: `shard.…` in a sharded
+/// pipeline, unless a matrix row is called `shard` (then it is that row's).
+fn is_shard_reference(body: &str) -> bool {
+    let id = body.split('.').next().unwrap_or_default();
+    id == "shard" && SCOPE.with(|s| s.borrow().sharded && !s.borrow().rows.contains("shard"))
+}
+
+/// `${shard.index}` or `${shard.count}`.
+fn shard_token(body: &str) -> Result<TextPart, (String, String)> {
+    match body {
+        "shard.index" => Ok(TextPart::Shard(crate::text::ShardValue::Index)),
+        "shard.count" => Ok(TextPart::Shard(crate::text::ShardValue::Count)),
+        _ => Err((
+            format!("unknown reference `${{{body}}}`"),
+            "a sharded pipeline's strings can hold `${shard.index}` (0, 1, …) and `${shard.count}`".into(),
+        )),
+    }
 }
 
 /// `${row.dotted.path}`: valid only naming the current row's parent, in a
@@ -584,6 +607,14 @@ fn parent_token(body: &str) -> Result<TextPart, (String, String)> {
         return Err((
             format!("`${{{body}}}`: there is no var `{}`", path.join(".")),
             "define it under the top-level `vars:`".into(),
+        ));
+    }
+    if row == "shard" && !scope.rows.contains(row) {
+        return Err((
+            format!("`${{{body}}}` names the shard being run, and this pipeline is not sharded"),
+            "add `shard: { count: N }` at the top level to split the source; each shard then renders \
+             `${shard.index}` (0 to N-1) and `${shard.count}`"
+                .into(),
         ));
     }
     if !scope.rows.contains(row) {

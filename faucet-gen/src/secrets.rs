@@ -161,6 +161,9 @@ impl<'a> Shape<'a> {
                 Unit::Ref(TextPart::Env(var)) => out.push_str(&format!("${{env:{var}}}")),
                 Unit::Ref(TextPart::File(path)) => out.push_str(&format!("${{file:{path}}}")),
                 Unit::Ref(TextPart::Now(now)) => out.push_str(&format!("${{now.{}}}", now.as_written())),
+                Unit::Ref(TextPart::Shard(value)) => {
+                    out.push_str(&format!("${{shard.{}}}", value.as_written()))
+                }
                 Unit::Ref(TextPart::Parent { path, .. }) => {
                     let row = crate::read::parent_row().unwrap_or_else(|| "parent".into());
                     out.push_str(&format!("${{{row}.{}}}", path.join(".")));

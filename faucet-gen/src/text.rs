@@ -20,6 +20,9 @@ pub enum TextPart {
     File(String),
     /// `${now.…}`: the run's clock, rendered at run time.
     Now(Now),
+    /// `${shard.index}` or `${shard.count}` of a sharded pipeline, rendered
+    /// at run time by each shard (a number).
+    Shard(ShardValue),
     /// `${parent.dotted.path}`: a value of a matrix child's parent record,
     /// substituted at run time and made safe for its place.
     Parent {
@@ -28,6 +31,25 @@ pub enum TextPart {
         /// How the value is made safe where it lands.
         encode: Encode,
     },
+}
+
+/// What a `${shard.…}` reference renders.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShardValue {
+    /// `index`: the shard's number, `0` to `count - 1`.
+    Index,
+    /// `count`: how many shards there are.
+    Count,
+}
+
+impl ShardValue {
+    /// `index` or `count`, as written after `shard.`.
+    pub fn as_written(self) -> &'static str {
+        match self {
+            ShardValue::Index => "index",
+            ShardValue::Count => "count",
+        }
+    }
 }
 
 /// A `${now.…}` form: how the run's clock is written (faucet-stream's forms).

@@ -97,4 +97,4 @@ pub(crate) const SECRET_MANAGERS: &[&str] = &["vault", "aws-sm", "gcp-sm", "azur
 /// one faucet-stream runs, so it is not validated further, and what it leaves
 /// out is not reported as more mistakes.
 pub(crate) const PIPELINE_SUPPLIERS: &[&str] =
-    &["extends", "profiles", "params", "auth", "mirror", "replication", "partition", "backfill", "shard"];
+    &["extends", "profiles", "params", "auth", "mirror", "replication", "partition", "backfill"];

@@ -375,7 +375,7 @@ where
 
 /// [`main_with_args`] for a single pipeline, with its `state` and `dlq
 /// replay` commands: `pipeline` is the generated `pipeline()`.
-pub fn pipeline_main_with_args<F, Fut, P, S, T, K, D, St, H>(
+pub fn pipeline_main_with_args<R, F, Fut, P, S, T, K, D, St, H>(
     name: &'static str,
     obs: Observability,
     args: impl IntoIterator<Item = String>,
@@ -383,8 +383,9 @@ pub fn pipeline_main_with_args<F, Fut, P, S, T, K, D, St, H>(
     pipeline: P,
 ) -> ExitCode
 where
+    Result<R, FaucetError>: Outcome,
     F: FnOnce(RunOptions) -> Fut,
-    Fut: Future<Output = Result<RunReport, FaucetError>>,
+    Fut: Future<Output = Result<R, FaucetError>>,
     P: FnOnce() -> Result<Pipeline<S, T, K, D, St, H>, FaucetError>,
     S: Source,
     T: Transform<S::Record>,
@@ -471,6 +472,7 @@ where
             dry_run: options.dry_run,
             limit: options.limit,
             state_path: options.state_path,
+            shard: options.shard,
         };
         let outcome = run(run_options).await;
         stop.cancel();

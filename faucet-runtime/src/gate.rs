@@ -64,6 +64,15 @@ impl<R: RecordType> Writes<R> for Unavailable {
     }
 }
 
+impl crate::shard::Shardable for Unavailable {
+    async fn plan(&mut self, _count: u32) -> Result<crate::shard::Plan> {
+        match *self {}
+    }
+    fn narrow(&mut self, _shard: crate::shard::ShardId, _plan: &crate::shard::Plan) -> Result<()> {
+        match *self {}
+    }
+}
+
 impl StateStore for Unavailable {
     fn store_name(&self) -> &'static str {
         match *self {}
@@ -75,6 +84,9 @@ impl StateStore for Unavailable {
         match *self {}
     }
     async fn delete(&self, _key: &str) -> Result<()> {
+        match *self {}
+    }
+    async fn put_if_absent(&self, _key: &str, _value: &Value) -> Result<Value> {
         match *self {}
     }
 }

@@ -38,6 +38,7 @@ mod report;
 mod reshape;
 pub mod schema;
 pub mod secret;
+pub mod shard;
 mod sink;
 mod source;
 pub mod state;

@@ -100,6 +100,8 @@ pub struct InvocationReport {
     pub row: String,
     /// The parent record's key, for a child invocation.
     pub parent_key: Option<String>,
+    /// The shard, for an invocation of a sharded pipeline.
+    pub shard: Option<u32>,
     /// How it ended.
     pub status: InvocationStatus,
     /// Records read.
@@ -166,7 +168,7 @@ impl MatrixReport {
             .invocations
             .iter()
             .map(|i| {
-                json!({
+                let mut invocation = json!({
                     "row": i.row,
                     "parent_key": i.parent_key,
                     "status": i.status.as_str(),
@@ -175,7 +177,11 @@ impl MatrixReport {
                     "records_dead_lettered": i.records_dead_lettered,
                     "duration_ms": i.duration.as_millis() as u64,
                     "error": i.error,
-                })
+                });
+                if let Some(shard) = i.shard {
+                    invocation["shard"] = json!(shard);
+                }
+                invocation
             })
             .collect();
         json!({
@@ -201,6 +207,9 @@ impl fmt::Display for MatrixReport {
             write!(f, "{}[{}", self.pipeline, i.row)?;
             if let Some(key) = &i.parent_key {
                 write!(f, " {key}")?;
+            }
+            if let Some(shard) = i.shard {
+                write!(f, " shard {shard}")?;
             }
             write!(
                 f,
@@ -344,6 +353,7 @@ impl Executor {
             state.invocations.push(InvocationReport {
                 row: self.rows[r].id.to_owned(),
                 parent_key: if r == row { parent_key.clone() } else { None },
+                shard: None,
                 status: InvocationStatus::Skipped,
                 records_read: 0,
                 records_written: 0,
@@ -368,6 +378,7 @@ impl Executor {
                     self.record(
                         row,
                         None,
+                        None,
                         Instant::now(),
                         Err(FaucetError::source(format!(
                             "the parent record has no `{path}` (this row's parent_key)"
@@ -378,6 +389,23 @@ impl Executor {
             },
             None => None,
         };
+        let (parent_key, key_suffix) = parent_key.unzip();
+        self.start(row, parent_key, key_suffix, None).await
+    }
+
+    /// Starts shard `shard` of root `row` (a sharded pipeline's): waits for a
+    /// slot under `max_concurrent`. `None` when it must not run; that is recorded.
+    pub async fn begin_shard(&self, row: usize, shard: &crate::shard::Shard) -> Option<Invocation<'_>> {
+        self.start(row, None, None, Some(shard.id.index)).await
+    }
+
+    async fn start(
+        &self,
+        row: usize,
+        parent_key: Option<String>,
+        key_suffix: Option<String>,
+        shard: Option<u32>,
+    ) -> Option<Invocation<'_>> {
         let permit = if self.cancel.is_cancelled() {
             None
         } else {
@@ -387,16 +415,16 @@ impl Executor {
                 permit = self.semaphore.acquire() => permit.ok(),
             }
         };
-        let (parent_key, key_suffix) = parent_key.unzip();
         let Some(permit) = permit else {
             self.skip_tree(row, parent_key, self.stop_reason());
             return None;
         };
         Some(Invocation {
             row,
-            id: info.id,
+            id: self.rows[row].id,
             key_suffix,
             parent_key,
+            shard,
             permit: Mutex::new(Some(permit)),
             started: Instant::now(),
             fanned: AtomicU64::new(0),
@@ -451,8 +479,8 @@ impl Executor {
 
     /// Ends an invocation with the result of its run; true when it succeeded.
     pub fn end(&self, invocation: Invocation<'_>, result: Result<RunReport>) -> bool {
-        let Invocation { row, parent_key, started, fanned, .. } = invocation;
-        let ok = self.record(row, parent_key.clone(), started, result);
+        let Invocation { row, parent_key, shard, started, fanned, .. } = invocation;
+        let ok = self.record(row, parent_key.clone(), shard, started, result);
         let children = self.rows[row].children;
         if ok && fanned.load(Ordering::Relaxed) == 0 {
             for &child in children {
@@ -472,6 +500,7 @@ impl Executor {
         state.invocations.push(InvocationReport {
             row: self.rows[row].id.to_owned(),
             parent_key,
+            shard: None,
             status: InvocationStatus::Skipped,
             records_read: 0,
             records_written: 0,
@@ -485,6 +514,7 @@ impl Executor {
         &self,
         row: usize,
         parent_key: Option<String>,
+        shard: Option<u32>,
         started: Instant,
         result: Result<RunReport>,
     ) -> bool {
@@ -515,6 +545,7 @@ impl Executor {
         state.invocations.push(InvocationReport {
             row: self.rows[row].id.to_owned(),
             parent_key,
+            shard,
             status,
             records_read: report.records_read,
             records_written: report.records_written,
@@ -544,6 +575,8 @@ pub struct Invocation<'a> {
     id: &'static str,
     parent_key: Option<String>,
     key_suffix: Option<String>,
+    /// The shard, for a sharded pipeline's invocation (its key suffix is set by `with_shard`).
+    shard: Option<u32>,
     permit: Mutex<Option<SemaphorePermit<'a>>>,
     started: Instant,
     fanned: AtomicU64,

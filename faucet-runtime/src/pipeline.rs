@@ -46,7 +46,10 @@ use crate::source::Source;
 use crate::state::{MemoryStore, StateStore, validate_key};
 use crate::transform::{Chain, Identity, Transform};
 
+mod sharded;
 mod tools;
+
+pub(crate) use sharded::foreign_plan;
 
 /// A runnable pipeline: a source, a statically composed transform chain, a sink,
 /// and optionally a dead-letter queue and a state store.
@@ -354,6 +357,10 @@ pub struct RunOptions {
     /// configured one (any other store ignores it, with a warning). The
     /// generated `main`'s `--state-path`.
     pub state_path: Option<std::path::PathBuf>,
+    /// Runs only this shard of a sharded pipeline (`0..shard.count`); `None`
+    /// runs the one `JOB_COMPLETION_INDEX` names, else all of them. The
+    /// generated `main`'s `--shard`. See [`crate::shard`].
+    pub shard: Option<u32>,
 }
 
 /// The [`RunOptions`] a run applies beyond cancellation and progress.
@@ -404,6 +411,22 @@ impl Origins {
             *origins = positions.iter().map(|&p| origins[p]).collect();
         }
     }
+}
+
+/// Refuses a first run of an unsharded pipeline whose state holds a shard
+/// plan under `key`: the shards' bookmarks would be ignored and their rows
+/// read again.
+async fn refuse_sharded_state(store: Option<&impl StateStore>, key: &str) -> Result<()> {
+    let Some(store) = store else { return Ok(()) };
+    let plan_key = format!("{key}::shards");
+    if crate::state::validate_key(&plan_key).is_err() || store.get(&plan_key).await?.is_none() {
+        return Ok(());
+    }
+    Err(FaucetError::config(format!(
+        "the state holds a shard plan under `{plan_key}` from a sharded run of this pipeline, and this \
+         config has no `shard:`: an unsharded run would read again what the shards read. Put `shard:` back, \
+         or start over with the program's `state reset --yes`"
+    )))
 }
 
 /// Where the driver's pipeline had its source: the source is passed to the
@@ -523,6 +546,9 @@ where
             Some(value) => Some(crate::carried_state::read(value, source.connector_name(), &self.key)?),
             None => None,
         };
+        if stored.is_none() && self.p.key_suffix.is_none() {
+            refuse_sharded_state(self.p.state.as_ref(), &self.key).await?;
+        }
         let prior = stored.map(Bookmark::from_value);
         self.seq = prior.as_ref().map_or(0, Bookmark::seq);
         let known = prior.as_ref().and_then(Bookmark::lineage);

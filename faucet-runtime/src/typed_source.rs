@@ -73,6 +73,16 @@ impl<S: Source<Record = Value>, R: RecordType> Source for Decoded<S, R> {
     }
 }
 
+impl<S: crate::shard::Shardable<Record = Value>, R: RecordType> crate::shard::Shardable for Decoded<S, R> {
+    fn plan(&mut self, count: u32) -> impl Future<Output = Result<crate::shard::Plan>> + Send {
+        self.source.plan(count)
+    }
+
+    fn narrow(&mut self, shard: crate::shard::ShardId, plan: &crate::shard::Plan) -> Result<()> {
+        self.source.narrow(shard, plan)
+    }
+}
+
 /// `page` with its records decoded as `R`; a record that does not fit joins
 /// the page's rejects, its JSON as the payload.
 pub fn decode_page<R: RecordType>(page: Page<Value>) -> Page<R> {

@@ -189,6 +189,9 @@ fn resolve_text(text: &Text, ctx: &SchemaContext) -> Result<Resolved, Option<Str
             TextPart::Now(now) => {
                 return Err(Some(format!("`${{now.{}}}` is known only at run time", now.as_written())));
             }
+            TextPart::Shard(value) => {
+                return Err(Some(format!("`${{shard.{}}}` is known only at run time", value.as_written())));
+            }
             TextPart::Parent { .. } => return Err(None),
         }
     }

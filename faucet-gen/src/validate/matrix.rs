@@ -348,6 +348,8 @@ pub(crate) fn validate(
             rows: row_ids.clone(),
             parent: parents[i].map(|p| ids[p].clone()),
             tokens_allowed: true,
+            // A sharded matrix divides its rows, not their sources.
+            sharded: false,
         };
         let mut row_diags = Diagnostics::new();
         let Some(merged) = row.merged.as_ref() else {
@@ -403,6 +405,7 @@ pub(crate) fn validate(
         rows: out_rows,
         max_concurrent,
         on_error,
+        sharding: None,
         observability: ir::Observability::default(),
         secret_env: Box::default(),
     })

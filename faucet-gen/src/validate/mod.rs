@@ -6,6 +6,7 @@ mod matrix;
 mod names;
 mod observability;
 mod pipeline;
+mod shard;
 mod transforms;
 mod vars;
 
@@ -19,7 +20,7 @@ pub(crate) use transforms::TRANSFORM;
 use crate::diag::Diagnostics;
 use crate::ir::{self};
 use crate::load::{Node, Value};
-use crate::read::{Fields, int_in};
+use crate::read::{Fields, TextScope, int_in, with_scope};
 use crate::spec::{Field, Kind, Spec};
 
 /// The whole pipeline definition: the root of the JSON Schema.
@@ -49,6 +50,11 @@ pub(crate) static TOP: Spec = Spec {
             "How matrix rows run (a pipeline without `matrix:` is one invocation, which it changes nothing for).",
         ),
         Field::opt(
+            "shard",
+            Kind::Object(&shard::SHARD),
+            "Split the source into shards run side by side, in one process or many.",
+        ),
+        Field::opt(
             "observability",
             Kind::Object(&OBSERVABILITY),
             "What the generated `main()` installs: a Prometheus exporter and a tracing subscriber.",
@@ -72,7 +78,6 @@ pub(crate) static TOP: Spec = Spec {
         Field::not_yet("verify"),
         Field::not_yet("rollback"),
         Field::not_yet("pool"),
-        Field::not_yet("shard"),
         Field::not_yet("mirror"),
         Field::not_yet("replication"),
         Field::not_yet("backfill"),
@@ -136,6 +141,7 @@ fn validate_root(root: &Node, default_name: Option<&str>, diags: &mut Diagnostic
     top.entry("vars");
     let rows = top.get("matrix").filter(|n| !matches!(&n.value, Value::Seq(items) if items.is_empty()));
     let execution = top.entry("execution");
+    let shard_node = top.get("shard").filter(|n| !matches!(n.value, Value::Null));
     let observability = match top.entry("observability").filter(|e| !matches!(e.value.value, Value::Null)) {
         Some(e) => observability::observability(&e.value, &e.key_loc, diags),
         None => Some(ir::Observability::default()),
@@ -153,19 +159,32 @@ fn validate_root(root: &Node, default_name: Option<&str>, diags: &mut Diagnostic
     }
     let name = name?;
     let module = module_name(&name);
+    let execution = execution.map(|e| &e.value).filter(|n| !matches!(n.value, Value::Null));
     let definition = match rows {
         Some(rows) => {
-            let execution = execution.map(|e| &e.value).filter(|n| !matches!(n.value, Value::Null));
-            matrix::validate(rows, execution, &base, &name, &module, diags).map(ir::Definition::Matrix)
+            let sharding = match shard_node {
+                Some(node) => Some(shard::read(node, matrix::read_execution(execution, diags), diags)?),
+                None => None,
+            };
+            let matrix = matrix::validate(rows, execution, &base, &name, &module, diags);
+            matrix.map(|m| ir::Definition::Matrix(ir::Matrix { sharding, ..m }))
         }
         None => {
-            // One pipeline is one invocation: `max_concurrent` and `on_error`
-            // change nothing for it (as in faucet-stream), but are checked.
-            if let Some(e) = execution.filter(|e| !matches!(e.value.value, Value::Null)) {
-                matrix::read_execution(Some(&e.value), diags);
-            }
+            // One unsharded pipeline is one invocation: `max_concurrent` and
+            // `on_error` change nothing for it (as in faucet-stream), but are
+            // checked; its shards run as invocations.
+            let execution = matrix::read_execution(execution, diags);
+            let sharding = match shard_node {
+                Some(node) => Some(shard::read(node, execution, diags)?),
+                None => None,
+            };
             let merged = matrix::single(&base, diags)?;
-            validate_pipeline(&merged, &name, &module, diags).map(|p| ir::Definition::Single(Box::new(p)))
+            let scope = TextScope { sharded: sharding.is_some(), ..TextScope::default() };
+            let pipeline = with_scope(scope, || validate_pipeline(&merged, &name, &module, diags))?;
+            if let Some(sharding) = &sharding {
+                shard::check_pipeline(&pipeline, sharding, diags);
+            }
+            Some(ir::Definition::Single(Box::new(ir::Pipeline { sharding, ..pipeline })))
         }
     };
     let (mut definition, observability) = (definition?, observability?);

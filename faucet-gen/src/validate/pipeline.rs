@@ -175,6 +175,7 @@ pub(crate) fn validate_pipeline(
         schemas: ir::Schemas::default(),
         observability: ir::Observability::default(),
         secret_env: Box::default(),
+        sharding: None,
     };
     pipeline.schemas = crate::record_schema::check::pipeline(node, &pipeline, diags);
     Some(pipeline)

@@ -2,6 +2,11 @@
 //! `state` (show the bookmark, or reset it after confirmation) and `dlq
 //! replay FILE` (see [`Pipeline::replay_dead_letters`]).
 //!
+//! A sharded pipeline's state is its shard plan (`…::shards`) and one
+//! bookmark per shard (`…::shard-I`): `state` shows them all, and `state
+//! reset` deletes them all, for as many shards as the stored plan has, so a
+//! run with another `shard.count` can start over.
+//!
 //! Text goes to stdout for `state show` (it is what was asked for) and to
 //! stderr otherwise, like a run's summary; `--output json` prints one JSON
 //! document on stdout instead.
@@ -85,23 +90,62 @@ where
     D: Writes,
 {
     let (store, key) = store_of(pipeline)?;
-    let bookmark = store.get(&key).await.map_err(|e| e.to_string())?;
-    let row = key.rsplit("::").next().unwrap_or_default();
+    let row = key.rsplit("::").next().unwrap_or_default().to_owned();
+    let (plan, keys) = state_keys(store, &key).await?;
+    let mut bookmarks = Vec::with_capacity(keys.len());
+    for key in &keys {
+        bookmarks.push(store.get(key).await.map_err(|e| e.to_string())?);
+    }
     let written = match output {
-        Output::Text => match &bookmark {
-            Some(bookmark) => writeln!(out, "{key}: {bookmark}"),
-            None => writeln!(out, "{key}: no bookmark (the next run reads its source from the start)"),
-        },
+        Output::Text => {
+            let mut lines = String::new();
+            if let Some((plan_key, plan)) = &plan {
+                lines.push_str(&format!("{plan_key}: {plan}\n"));
+            }
+            for (key, bookmark) in keys.iter().zip(&bookmarks) {
+                match bookmark {
+                    Some(bookmark) => lines.push_str(&format!("{key}: {bookmark}\n")),
+                    None => lines.push_str(&format!(
+                        "{key}: no bookmark (the next run reads its source from the start)\n"
+                    )),
+                }
+            }
+            write!(out, "{lines}")
+        }
         Output::Json | Output::Ndjson => {
-            let doc = json!({
-                "store": store.store_name(),
-                "bookmarks": [{ "row": row, "key": key, "bookmark": bookmark }],
-            });
+            let bookmarks: Vec<Value> = keys
+                .iter()
+                .zip(bookmarks)
+                .map(|(key, bookmark)| json!({ "row": row, "key": key, "bookmark": bookmark }))
+                .collect();
+            let mut doc = json!({ "store": store.store_name(), "bookmarks": bookmarks });
+            if let Some((_, plan)) = plan {
+                doc["shard_plan"] = plan;
+            }
             writeln!(out, "{doc}")
         }
     };
     written.map_err(|e| format!("cannot print: {e}"))?;
     Ok(0)
+}
+
+/// The shard plan under `key`'s `::shards`, if there is one, and the keys of
+/// the bookmarks: `key` alone, or each shard's of the stored plan.
+async fn state_keys(
+    store: &impl StateStore,
+    key: &str,
+) -> Result<(Option<(String, Value)>, Vec<String>), String> {
+    let plan_key = format!("{key}::shards");
+    if validate_key(&plan_key).is_err() {
+        return Ok((None, vec![key.to_owned()]));
+    }
+    let Some(plan) = store.get(&plan_key).await.map_err(|e| e.to_string())? else {
+        return Ok((None, vec![key.to_owned()]));
+    };
+    let count =
+        plan.get("count").and_then(Value::as_u64).unwrap_or(0).min(u64::from(crate::shard::MAX_SHARDS));
+    let keys = (0..count).map(|i| format!("{key}::shard-{i}")).collect();
+    Ok((Some((plan_key, plan)), keys))
 }
 
 /// `state reset [ROW]`: deletes the row's bookmark once `confirm` agrees.
@@ -123,6 +167,25 @@ where
     }
     let say =
         |err: &mut dyn Write, line: String| writeln!(err, "{line}").map_err(|e| format!("cannot print: {e}"));
+    if let (Some((plan_key, plan)), shard_keys) = state_keys(store, &key).await? {
+        let question = format!(
+            "Reset the shard plan of `{key}` ({plan}) and the bookmarks of its {} shard(s) in the `{}` state \
+             store? The next run splits the source anew and reads it from the start.",
+            shard_keys.len(),
+            store.store_name()
+        );
+        if !confirm(&question) {
+            say(err, format!("{key}: not reset"))?;
+            return Ok(1);
+        }
+        // The bookmarks first: a reset cut short leaves the plan, which still refuses another count.
+        for shard_key in shard_keys.iter().chain([&key]) {
+            store.delete(shard_key).await.map_err(|e| e.to_string())?;
+        }
+        store.delete(&plan_key).await.map_err(|e| e.to_string())?;
+        say(err, format!("{key}: shard plan and {} shard bookmark(s) reset", shard_keys.len()))?;
+        return Ok(0);
+    }
     if store.get(&key).await.map_err(|e| e.to_string())?.is_none() {
         say(err, format!("{key}: no bookmark to reset"))?;
         return Ok(0);

@@ -94,6 +94,8 @@ pub struct Args {
     pub state_path: Option<PathBuf>,
     /// `--yes`: `state reset` without asking.
     pub yes: bool,
+    /// `--shard`: run this shard only ([`crate::RunOptions::shard`]).
+    pub shard: Option<u32>,
 }
 
 impl Default for Args {
@@ -111,6 +113,7 @@ impl Default for Args {
             log_format: LogFormat::Text,
             state_path: None,
             yes: false,
+            shard: None,
         }
     }
 }
@@ -231,6 +234,20 @@ const FLAGS: &[Flag] = &[
         set: |a, _| {
             a.force_new_lineage = true;
             Ok(())
+        },
+    },
+    Flag {
+        long: "--shard",
+        short: None,
+        value: Some("I"),
+        help: "run shard I only, of a pipeline with `shard: {count}` (default: JOB_COMPLETION_INDEX, else all)",
+        applies: Applies::Run,
+        set: |a, v| match v.parse::<u32>() {
+            Ok(i) => {
+                a.shard = Some(i);
+                Ok(())
+            }
+            _ => Err(format!("--shard: `{v}` is not a shard index (0, 1, 2, …)")),
         },
     },
     Flag {
@@ -442,6 +459,8 @@ mod tests {
         assert!(args(&["--log-level", "loud"]).unwrap_err().contains("unknown log level `loud`"));
         assert!(args(&["--log-format", "xml"]).unwrap_err().contains("unknown log format `xml`"));
         assert_eq!(args(&["--state-path", "/tmp/s"]).unwrap().state_path, Some(PathBuf::from("/tmp/s")));
+        assert_eq!(args(&["--shard", "3"]).unwrap().shard, Some(3));
+        assert!(args(&["--shard", "-1"]).unwrap_err().contains("not a shard index"));
     }
 
     #[test]

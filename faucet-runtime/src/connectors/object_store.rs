@@ -45,6 +45,7 @@ pub use crate::config::objects::{
 use crate::error::{FaucetError, Result};
 use crate::page::{CommitToken, Page};
 use crate::record::RecordType;
+use crate::shard::{Plan, ShardId, Shardable};
 use crate::sink::{OpenContext, Sink, WriteOutcome, Writes};
 use crate::source::Source;
 use crate::typed_source::IntoTyped;
@@ -196,6 +197,8 @@ pub fn memory_store(name: &str) -> Arc<dyn ObjectStore> {
 pub struct ObjectSource<R = Value> {
     config: ObjectSourceConfig,
     inner: Option<Inner<R>>,
+    /// The shard of a sharded run: only the objects whose key hashes to it are read.
+    shard: Option<ShardId>,
 }
 
 enum Inner<R> {
@@ -212,7 +215,7 @@ impl<R> fmt::Debug for ObjectSource<R> {
 impl ObjectSource {
     /// A source for `config`; the store is contacted on the first page.
     pub fn new(config: ObjectSourceConfig) -> Self {
-        ObjectSource { config, inner: None }
+        ObjectSource { config, inner: None, shard: None }
     }
 }
 
@@ -224,7 +227,7 @@ impl<R: RecordType> IntoTyped<R> for ObjectSource {
             Inner::Jsonl(s) => Inner::Jsonl(Box::new(s.into_typed())),
             Inner::Csv(s) => Inner::Csv(Box::new(s.into_typed())),
         });
-        ObjectSource { config: self.config, inner }
+        ObjectSource { config: self.config, inner, shard: self.shard }
     }
 }
 
@@ -234,14 +237,41 @@ impl<R: RecordType> ObjectSource<R> {
             let origin = self.config.store.origin(self.config.compression)?;
             self.inner = Some(match &self.config.format {
                 ObjectFormat::Jsonl(c) => {
-                    Inner::Jsonl(Box::new(JsonlSource::in_store(c.clone(), origin).into_typed()))
+                    let mut source = JsonlSource::in_store(c.clone(), origin).into_typed();
+                    if let Some(shard) = self.shard {
+                        source.narrow(shard, &Plan::Hash)?;
+                    }
+                    Inner::Jsonl(Box::new(source))
                 }
                 ObjectFormat::Csv(c) => {
-                    Inner::Csv(Box::new(CsvSource::in_store(c.clone(), origin).into_typed()))
+                    let mut source = CsvSource::in_store(c.clone(), origin).into_typed();
+                    if let Some(shard) = self.shard {
+                        source.narrow(shard, &Plan::Hash)?;
+                    }
+                    Inner::Csv(Box::new(source))
                 }
             });
         }
         Ok(self.inner.as_mut().expect("just set"))
+    }
+}
+
+impl<R: RecordType> Shardable for ObjectSource<R> {
+    async fn plan(&mut self, _count: u32) -> Result<Plan> {
+        Ok(Plan::Hash)
+    }
+
+    /// Narrows the reader made on the first page (or made already, by `into_typed`).
+    fn narrow(&mut self, shard: ShardId, plan: &Plan) -> Result<()> {
+        if *plan != Plan::Hash {
+            return Err(crate::pipeline::foreign_plan(self.connector_name(), plan));
+        }
+        self.shard = Some(shard);
+        match self.inner.as_mut() {
+            Some(Inner::Jsonl(s)) => s.narrow(shard, plan),
+            Some(Inner::Csv(s)) => s.narrow(shard, plan),
+            None => Ok(()),
+        }
     }
 }
 

@@ -50,7 +50,8 @@ impl<S, T, K, D, St: StateStore, H> Pipeline<S, T, K, D, St, H> {
     /// Moves a `file` state store to [`RunOptions::state_path`](super::RunOptions::state_path);
     /// another store keeps its place, with a warning (as faucet-cli does).
     pub(crate) fn apply_state_path(&mut self) -> Result<()> {
-        let Some(dir) = self.overrides.state_path.clone() else {
+        // Taken, so a shard's early move (see `with_shard`) is not repeated by the run.
+        let Some(dir) = self.overrides.state_path.take() else {
             return Ok(());
         };
         let Some(store) = self.state.as_mut() else {

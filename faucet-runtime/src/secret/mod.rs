@@ -48,6 +48,8 @@ pub enum Part {
     File(&'static str),
     /// `${now.…}`: the run's clock ([`crate::clock`]).
     Now(Now),
+    /// `${shard.index}` or `${shard.count}`: the shard being run ([`crate::shard`]).
+    Shard(crate::shard::ShardValue),
     /// `${parent.path}`: the value at this dotted path of the parent record,
     /// substituted safely for where it lands ([`crate::substitute`]).
     Parent(&'static [&'static str], Encode),
@@ -91,6 +93,7 @@ impl fmt::Debug for Template {
                 Part::Env(var) | Part::Secret(var) | Part::InUrl(var) => write!(f, "${{env:{var}}}")?,
                 Part::File(path) => write!(f, "${{file:{path}}}")?,
                 Part::Now(now) => write!(f, "${{now.{now}}}")?,
+                Part::Shard(value) => write!(f, "${{shard.{value}}}")?,
                 Part::Parent(path, _) => write!(f, "${{parent.{}}}", path.join("."))?,
             }
         }
@@ -137,6 +140,7 @@ impl Template {
                     out.push_str(&value);
                 }
                 Part::Now(now) => out.push_str(&crate::clock::current().render(*now)?),
+                Part::Shard(value) => out.push_str(&crate::shard::render(*value)?),
                 Part::Parent(path, encode) => {
                     let Some(record) = parent else {
                         return Err(FaucetError::config(

@@ -112,6 +112,50 @@ fn write_atomic(dir: &Path, path: &Path, bytes: &[u8]) -> Result<()> {
     sync_dir(dir)
 }
 
+/// Writes `bytes` to `path` unless it exists: a synced temporary file is
+/// hard-linked to `path`, which fails when `path` exists, so of processes
+/// racing on one directory exactly one creates the file, and it is never torn.
+///
+/// The temporary file is made in `dir/.creating/`, where the clean-up of a
+/// `get` (which removes other processes' temporary files beside the keys)
+/// cannot take it from under the link; one left there by a crash is removed
+/// by a later create once it is an hour old.
+fn create_exclusive(dir: &Path, path: &Path, bytes: &[u8]) -> Result<()> {
+    let creating = dir.join(".creating");
+    fs::create_dir_all(&creating)
+        .map_err(|e| FaucetError::state(format!("cannot create state directory {}: {e}", creating.display())))?;
+    remove_stale(&creating, std::time::Duration::from_secs(3600));
+    let mut tmp_name = path.file_name().unwrap_or_default().to_owned();
+    tmp_name.push(format!(".{}.{}.tmp", std::process::id(), TMP_COUNTER.fetch_add(1, Ordering::Relaxed)));
+    let tmp = creating.join(tmp_name);
+    let written = (|| {
+        let mut file = File::create(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()
+    })();
+    let linked = written.and_then(|()| match fs::hard_link(&tmp, path) {
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(false),
+        other => other.map(|()| true),
+    });
+    let _ = fs::remove_file(&tmp);
+    match linked {
+        Ok(true) => sync_dir(dir),
+        Ok(false) => Ok(()),
+        Err(e) => Err(io_error("create", path, e)),
+    }
+}
+
+/// Removes the files in `dir` last modified more than `age` ago. Best effort.
+fn remove_stale(dir: &Path, age: std::time::Duration) {
+    let Ok(entries) = fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let old = entry.metadata().and_then(|m| m.modified()).is_ok_and(|t| t.elapsed().is_ok_and(|e| e > age));
+        if old {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
 /// Makes a rename or removal in `dir` durable.
 ///
 /// Only Unix can open and sync a directory; elsewhere the rename itself is
@@ -168,6 +212,21 @@ impl StateStore for FileStore {
         blocking(move || remove(&dir, &path)).await
     }
 
+    async fn put_if_absent(&self, key: &str, value: &Value) -> Result<Value> {
+        super::store::validate_key(key)?;
+        let path = self.path_of(key);
+        let bytes = serde_json::to_vec(value)
+            .map_err(|e| FaucetError::state(format!("cannot encode state for {}: {e}", path.display())))?;
+        let dir = self.dir.clone();
+        blocking(move || {
+            create_exclusive(&dir, &path, &bytes)?;
+            read(&path)?.ok_or_else(|| {
+                FaucetError::state(format!("{} vanished right after it was created", path.display()))
+            })
+        })
+        .await
+    }
+
     fn relocate(&mut self, dir: &Path) -> bool {
         self.dir = dir.to_path_buf();
         true
@@ -202,6 +261,25 @@ mod tests {
         let text = fs::read_to_string(dir.path().join("orders.json")).unwrap();
         assert_eq!(text, serde_json::to_string(&value).unwrap());
         assert!(!text.contains(' ') && !text.contains('\n'));
+    }
+
+    #[tokio::test]
+    async fn racing_creates_agree_on_the_first_value() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FileStore::new(dir.path().join("state"));
+        let store = &store;
+        let creates =
+            (0..16).map(|i| async move { store.put_if_absent("p::shards", &json!({"i": i})).await });
+        let got: Vec<Value> =
+            futures_util::future::join_all(creates).await.into_iter().map(|r| r.unwrap()).collect();
+        assert!(got.iter().all(|g| *g == got[0]), "{got:?}");
+        assert_eq!(store.get("p::shards").await.unwrap().as_ref(), Some(&got[0]));
+        assert_eq!(store.put_if_absent("p::shards", &json!(0)).await.unwrap(), got[0]);
+        assert_eq!(
+            file_names(&dir.path().join("state")),
+            ["p%3A%3Ashards.json"],
+            "no temporary file is left"
+        );
     }
 
     #[tokio::test]

@@ -1,4 +1,4 @@
-//! The in-process state store. (stub)
+//! The in-process state store.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -38,5 +38,10 @@ impl StateStore for MemoryStore {
         super::store::validate_key(key)?;
         self.entries.lock().unwrap_or_else(|e| e.into_inner()).remove(key);
         Ok(())
+    }
+    async fn put_if_absent(&self, key: &str, value: &Value) -> Result<Value> {
+        super::store::validate_key(key)?;
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(entries.entry(key.to_owned()).or_insert_with(|| value.clone()).clone())
     }
 }

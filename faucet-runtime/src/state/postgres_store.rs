@@ -96,11 +96,14 @@ impl PostgresStore {
                      updated_at TIMESTAMPTZ NOT NULL DEFAULT now())",
                     self.table
                 );
-                sqlx::raw_sql(AssertSqlSafe(sql))
-                    .execute(&self.pool)
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| state_error(&e, &format!("creating state table {}", self.table)))
+                match sqlx::raw_sql(AssertSqlSafe(sql)).execute(&self.pool).await {
+                    Ok(_) => Ok(()),
+                    // Processes starting together (the shards of one run) race to create
+                    // the table: PostgreSQL's `IF NOT EXISTS` lets all but one fail on the
+                    // catalog's unique index. The table then exists, which is what was asked.
+                    Err(e) if matches!(sqlstate(&e).as_deref(), Some("23505" | "42P07")) => Ok(()),
+                    Err(e) => Err(state_error(&e, &format!("creating state table {}", self.table))),
+                }
             })
             .await
             .map(|_| ())
@@ -167,5 +170,25 @@ impl StateStore for PostgresStore {
             .await
             .map(|_| ())
             .map_err(|e| self.failed(e, "deleting a bookmark"))
+    }
+
+    async fn put_if_absent(&self, key: &str, value: &Value) -> Result<Value> {
+        super::store::validate_key(key)?;
+        self.ready().await?;
+        let sql = format!(
+            "INSERT INTO {} (key, value, updated_at) VALUES ($1, $2::text::jsonb, now()) \
+             ON CONFLICT (key) DO NOTHING",
+            self.table
+        );
+        sqlx::query(AssertSqlSafe(sql))
+            .bind(key)
+            .bind(value.to_string())
+            .execute(&self.pool)
+            .await
+            .map_err(|e| self.failed(e, "creating a bookmark"))?;
+        // Rows are never deleted but by a reset, so the key now holds the winner's value.
+        self.get(key).await?.ok_or_else(|| {
+            FaucetError::state(format!("{key} vanished from {} right after it was created", self.table))
+        })
     }
 }

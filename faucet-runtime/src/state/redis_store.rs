@@ -106,4 +106,19 @@ impl StateStore for RedisStore {
         let full = self.full_key(key);
         self.with_conn("deleting a bookmark", |mut c| async move { c.del::<_, ()>(full).await }).await
     }
+
+    async fn put_if_absent(&self, key: &str, value: &Value) -> Result<Value> {
+        super::store::validate_key(key)?;
+        let full = self.full_key(key);
+        let text = value.to_string();
+        // `SET NX` is atomic on the server: one creator wins.
+        self.with_conn(
+            "creating a bookmark",
+            |mut c| async move { c.set_nx::<_, _, bool>(full, text).await },
+        )
+        .await?;
+        self.get(key).await?.ok_or_else(|| {
+            FaucetError::state(format!("{key} vanished from redis right after it was created"))
+        })
+    }
 }

@@ -23,6 +23,12 @@ pub trait StateStore: Send + Sync {
     /// Removes `key`; a missing key is not an error.
     fn delete(&self, key: &str) -> impl Future<Output = Result<()>> + Send;
 
+    /// Stores `value` under `key` unless `key` already holds a value, and
+    /// returns the value `key` holds afterwards: of processes racing to create
+    /// one key, the first wins and every one gets its value. Sharded runs
+    /// agree on their shard boundaries this way.
+    fn put_if_absent(&self, key: &str, value: &Value) -> impl Future<Output = Result<Value>> + Send;
+
     /// Moves a store that keeps its bookmarks in a local directory to `dir`
     /// (the generated `main`'s `--state-path`); false for a store without one.
     fn relocate(&mut self, dir: &Path) -> bool {
@@ -46,6 +52,10 @@ impl<T: StateStore + ?Sized> StateStore for Arc<T> {
 
     fn delete(&self, key: &str) -> impl Future<Output = Result<()>> + Send {
         (**self).delete(key)
+    }
+
+    fn put_if_absent(&self, key: &str, value: &Value) -> impl Future<Output = Result<Value>> + Send {
+        (**self).put_if_absent(key, value)
     }
 }
 

@@ -38,6 +38,19 @@ async fn contract(store: &impl StateStore) {
     }
     let got = store.get("k").await.unwrap().unwrap();
     assert!(got["i"].as_i64().is_some_and(|i| (0..8).contains(&i)), "{got}");
+    // Racing creates of one key: one wins, and every creator gets its value.
+    store.delete("created").await.unwrap();
+    let creates = (0..8).map(|i| async move { store.put_if_absent("created", &json!({"i": i})).await });
+    let got: Vec<Value> =
+        futures_util::future::join_all(creates).await.into_iter().map(|r| r.unwrap()).collect();
+    assert!(got.iter().all(|g| *g == got[0]), "{got:?}");
+    assert_eq!(store.get("created").await.unwrap().as_ref(), Some(&got[0]));
+    assert_eq!(
+        store.put_if_absent("created", &json!("late")).await.unwrap(),
+        got[0],
+        "an existing value stays"
+    );
+    store.delete("created").await.unwrap();
 }
 
 /// A source of `pages` one-record pages.

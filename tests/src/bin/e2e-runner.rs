@@ -6,8 +6,9 @@ use faucet_e2e::{
     cdc_one, cdc_replica, csv_contract, csv_to_jsonl, csv_to_sqlite, faucet_stream, fields_untyped,
     file_jsonl_to_csv, jsonl_dlq, jsonl_to_jsonl, matrix_fanout, matrix_rest, matrix_stop, matrix_tree,
     mysql_to_pg, peak_rss_kib, pg_append, pg_introspected, pg_to_jsonl, pg_typed, pg_upsert, rows_explode,
-    rows_filter, sqlite_upsert, typed_csv_to_sqlite, typed_fields, typed_misfit, typed_misfit_fail,
-    typed_reshape, untyped, values_typed, values_untyped, vol_pg_to_pg, vol_sqlite_to_pg,
+    rows_filter, shard_files, shard_matrix, shard_pg, shard_pg_upsert, sqlite_upsert, typed_csv_to_sqlite,
+    typed_fields, typed_misfit, typed_misfit_fail, typed_reshape, untyped, values_typed, values_untyped,
+    vol_pg_to_pg, vol_sqlite_to_pg,
 };
 
 #[tokio::main(flavor = "current_thread")]
@@ -17,6 +18,26 @@ async fn main() {
         let report = cdc_replica::run().await.expect("the matrix runs");
         println!("{}", report.to_json());
         std::process::exit(report.exit_code());
+    }
+    if which.starts_with("shard_") {
+        // A sharded pipeline runs the shard JOB_COMPLETION_INDEX names (else
+        // all of them) and prints its report, one entry per shard.
+        let report = match which.as_str() {
+            "shard_pg" => shard_pg::run().await,
+            "shard_pg_upsert" => shard_pg_upsert::run().await,
+            "shard_files" => shard_files::run().await,
+            _ => shard_matrix::run().await,
+        };
+        match report {
+            Ok(report) => {
+                println!("{}", report.to_json());
+                std::process::exit(report.exit_code());
+            }
+            Err(error) => {
+                eprintln!("{error}");
+                std::process::exit(1);
+            }
+        }
     }
     if which.starts_with("matrix_") {
         // A matrix prints its whole report and exits non-zero when any invocation failed.
@@ -152,5 +173,13 @@ impl faucet_runtime::StateStore for AbortingStore {
 
     async fn delete(&self, key: &str) -> faucet_runtime::Result<()> {
         self.inner.delete(key).await
+    }
+
+    async fn put_if_absent(
+        &self,
+        key: &str,
+        value: &serde_json::Value,
+    ) -> faucet_runtime::Result<serde_json::Value> {
+        self.inner.put_if_absent(key, value).await
     }
 }

@@ -198,7 +198,7 @@ fn literal_before_parent(t: &Text) -> Option<(String, String)> {
     for part in &t.0 {
         match part {
             TextPart::Lit(s) => prefix.push_str(s),
-            TextPart::Env(_) | TextPart::File(_) | TextPart::Now(_) => return None,
+            TextPart::Env(_) | TextPart::File(_) | TextPart::Now(_) | TextPart::Shard(_) => return None,
             TextPart::Parent { path, .. } => return Some((prefix, parent_reference(path))),
         }
     }

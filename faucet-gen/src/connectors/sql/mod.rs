@@ -708,6 +708,29 @@ impl<T: Setting> Setting for Dependent<T> {
 }
 
 settings! {
+    /// `shard: {key}` of a SQL source: the column a sharded run (the top
+    /// level's `shard: {count}`) splits the rows by.
+    pub struct ShardKey<N: Names>("source.sql.shard") {
+        /// An integer column of the query or table. Each shard reads a range
+        /// of it; the last one also the rows where it is NULL.
+        key: Name<N>,
+    }
+}
+
+impl<N: Names> ShardKey<N> {
+    /// `.with_shard_key("id")` after the source's constructor, when the key is set.
+    pub(crate) fn emit_on(key: &Option<Nested<ShardKey<N>>>, source: TokenStream) -> TokenStream {
+        match key {
+            Some(Nested(shard)) => {
+                let key = &shard.key.0;
+                quote::quote!(#source.with_shard_key(#key))
+            }
+            None => source,
+        }
+    }
+}
+
+settings! {
     /// Records whose `field` holds one of `values` delete their row.
     pub struct DeleteMarker("delete_marker") => sql::DeleteMarker {
         /// The record field.

@@ -6,7 +6,8 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::{
-    ColumnMapping, EnvName, Input, MaxConnections, Name, PgNames, TableWrite, check_input, finish_server_sink,
+    ColumnMapping, EnvName, Input, MaxConnections, Name, PgNames, ShardKey, TableWrite, check_input,
+    finish_server_sink,
 };
 use crate::connectors::registry::Connector;
 use crate::connectors::urls::MySqlUrl;
@@ -15,7 +16,7 @@ use crate::emit::Gen;
 use crate::load::Node;
 use crate::read::Fields;
 use crate::settings::values::PageSize;
-use crate::settings::{Flatten, settings};
+use crate::settings::{Flatten, Nested, settings};
 use crate::spec::Spec;
 
 settings! {
@@ -25,8 +26,10 @@ settings! {
         source: Flatten<MySqlSourceConfig>,
         /// Accepted for faucet-stream compatibility; one connection is used.
         max_connections: MaxConnections,
+        /// The integer column a sharded run splits the rows by (`shard: {key: id}`).
+        shard: Option<Nested<ShardKey<PgNames>>>,
     }
-    not_yet: ["shard", "read_timeout_secs", "json_big_numbers", "net_write_timeout_secs", "replication", "state_key"]
+    not_yet: ["read_timeout_secs", "json_big_numbers", "net_write_timeout_secs", "replication", "state_key"]
 }
 
 settings! {
@@ -86,7 +89,7 @@ impl Connector for MySqlSource {
             "`mysql` source",
             loc,
             self.source.0.config(g),
-            quote!(#rt::connectors::sql::mysql::MySqlSource::new(config)),
+            ShardKey::emit_on(&self.shard, quote!(#rt::connectors::sql::mysql::MySqlSource::new(config))),
         )
     }
 }

@@ -5,8 +5,8 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::{
-    ColumnMapping, Dependent, EnvName, Input, MaxConnections, Name, PgNames, TableWrite, WriteMethod,
-    WriteMode, check_input, finish_server_sink,
+    ColumnMapping, Dependent, EnvName, Input, MaxConnections, Name, PgNames, ShardKey, TableWrite,
+    WriteMethod, WriteMode, check_input, finish_server_sink,
 };
 use crate::connectors::registry::Connector;
 use crate::connectors::urls::PostgresUrl;
@@ -15,7 +15,7 @@ use crate::emit::Gen;
 use crate::load::Node;
 use crate::read::Fields;
 use crate::settings::values::PageSize;
-use crate::settings::{Flatten, settings};
+use crate::settings::{Flatten, Nested, settings};
 use crate::spec::Spec;
 
 settings! {
@@ -25,8 +25,10 @@ settings! {
         source: Flatten<PostgresSourceConfig>,
         /// Accepted for faucet-stream compatibility; one connection is used.
         max_connections: MaxConnections,
+        /// The integer column a sharded run splits the rows by (`shard: {key: id}`).
+        shard: Option<Nested<ShardKey<PgNames>>>,
     }
-    not_yet: ["shard", "read_timeout_secs", "json_big_numbers", "replication", "state_key"]
+    not_yet: ["read_timeout_secs", "json_big_numbers", "replication", "state_key"]
 }
 
 settings! {
@@ -88,7 +90,10 @@ impl Connector for PostgresSource {
             "`postgres` source",
             loc,
             self.source.0.config(g),
-            quote!(#rt::connectors::sql::postgres::PostgresSource::new(config)),
+            ShardKey::emit_on(
+                &self.shard,
+                quote!(#rt::connectors::sql::postgres::PostgresSource::new(config)),
+            ),
         )
     }
 }

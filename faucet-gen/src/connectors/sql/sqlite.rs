@@ -6,8 +6,8 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::{
-    ColumnMapping, MaxConnections, Name, Scalars, SqliteNames, TableWrite, check_unmapped, check_writes,
-    unfilterable, value, whole_query,
+    ColumnMapping, MaxConnections, Name, Scalars, ShardKey, SqliteNames, TableWrite, check_unmapped,
+    check_writes, unfilterable, value, whole_query,
 };
 use crate::connectors::registry::Connector;
 use crate::diag::{Diagnostics, Loc};
@@ -28,8 +28,10 @@ settings! {
         /// faucet-stream's pool size; faucet reads through one connection,
         /// all one cursor ever uses, which every size allows.
         max_connections: MaxConnections,
+        /// The integer column a sharded run splits the rows by (`shard: {key: id}`).
+        shard: Option<Nested<ShardKey<SqliteNames>>>,
     }
-    not_yet: ["shard", "sandbox"]
+    not_yet: ["sandbox"]
 }
 
 settings! {
@@ -274,7 +276,7 @@ impl Connector for SqliteSource {
             "`sqlite` source",
             loc,
             self.source.0.config(g),
-            quote!(#rt::connectors::sql::sqlite::SqliteSource::new(config)),
+            ShardKey::emit_on(&self.shard, quote!(#rt::connectors::sql::sqlite::SqliteSource::new(config))),
         )
     }
 }

@@ -61,6 +61,7 @@ use crate::error::{FaucetError, Result};
 use crate::page::Page;
 use crate::record::{RecordType, SCHEMA_MISFIT};
 use crate::reshape;
+use crate::shard::{Plan, ShardId, Shardable};
 use crate::source::Source;
 use crate::typed_source::IntoTyped;
 
@@ -74,6 +75,8 @@ pub struct CsvSource<R = Value> {
     /// Records of confirmed pages handed back by the driver, refilled in place
     /// by later rows (at most one page's worth).
     spare: Spare<R>,
+    /// The shard of a sharded run: only the files whose name hashes to it are read.
+    shard: Option<ShardId>,
 }
 
 /// Spent records to refill: JSON values, or typed records (read into in
@@ -101,13 +104,13 @@ impl<R> fmt::Debug for CsvSource<R> {
 impl CsvSource {
     /// A source for `config`; nothing is opened until the first page.
     pub fn new(config: CsvSourceConfig) -> Self {
-        CsvSource { config, state: None, origin: None, spare: Spare::default() }
+        CsvSource { config, state: None, origin: None, spare: Spare::default(), shard: None }
     }
 
     /// A source reading `config.path` (a key, prefix or glob) from an object store.
     #[cfg_attr(not(feature = "object-store"), allow(dead_code))]
     pub(crate) fn in_store(config: CsvSourceConfig, origin: input::StoreOrigin) -> Self {
-        CsvSource { config, state: None, origin: Some(origin), spare: Spare::default() }
+        CsvSource { config, state: None, origin: Some(origin), spare: Spare::default(), shard: None }
     }
 }
 
@@ -115,14 +118,14 @@ impl<R: RecordType> IntoTyped<R> for CsvSource {
     type Typed = CsvSource<R>;
 
     fn into_typed(self) -> CsvSource<R> {
-        let CsvSource { config, state, origin, .. } = self;
-        CsvSource { config, state, origin, spare: Spare::default() }
+        let CsvSource { config, state, origin, shard, .. } = self;
+        CsvSource { config, state, origin, spare: Spare::default(), shard }
     }
 }
 
 impl<R> CsvSource<R> {
     async fn start(&mut self, bookmark: Option<&Value>) -> Result<()> {
-        let files = Files::start_in(self.origin.as_ref(), &self.config.path, bookmark).await?;
+        let files = Files::start_in(self.origin.as_ref(), &self.config.path, bookmark, self.shard).await?;
         let rows = Rows::new(&self.config);
         self.state = Some(State { files, rows, current: None, finished: None, stopped: false });
         Ok(())
@@ -604,6 +607,22 @@ fn infer_number(field: &str) -> Option<Value> {
         return Some(Value::Number(exact));
     }
     field.parse::<f64>().ok().and_then(Number::from_f64).map(Value::Number)
+}
+
+impl<R: RecordType> Shardable for CsvSource<R> {
+    async fn plan(&mut self, _count: u32) -> Result<Plan> {
+        Ok(Plan::Hash)
+    }
+
+    fn narrow(&mut self, shard: ShardId, plan: &Plan) -> Result<()> {
+        match plan {
+            Plan::Hash => {
+                self.shard = Some(shard);
+                Ok(())
+            }
+            other => Err(crate::pipeline::foreign_plan(self.connector_name(), other)),
+        }
+    }
 }
 
 impl<R: RecordType> Source for CsvSource<R> {

@@ -29,6 +29,7 @@ use crate::config::files::OnParseError;
 use crate::config::objects::Codec;
 use crate::error::{ErrorKind, FaucetError, Result};
 use crate::page::{Page, Rejected};
+use crate::shard::ShardId;
 
 /// How long a local file must have been left unmodified for a last line
 /// without a line terminator to count as complete (see [`Files::settled`]).
@@ -501,22 +502,28 @@ impl Files {
     /// Lists `path` and positions just after `bookmark` (or at the first file).
     #[cfg(test)]
     pub(crate) async fn start(path: &str, bookmark: Option<&Value>) -> Result<Files> {
-        Files::start_in(None, path, bookmark).await
+        Files::start_in(None, path, bookmark, None).await
     }
 
     /// Like [`Files::start`], over `origin`'s objects when given, else local files.
     ///
     /// A bookmarked object whose version tag (`etag`) changed since is read
     /// again from its start: it is a new object under the same key.
+    ///
+    /// A sharded run's `shard` keeps the files whose name hashes to it.
     pub(crate) async fn start_in(
         origin: Option<&StoreOrigin>,
         path: &str,
         bookmark: Option<&Value>,
+        shard: Option<ShardId>,
     ) -> Result<Files> {
-        let listing = match origin {
+        let mut listing = match origin {
             Some(origin) => Listing::list_store(origin, path).await?,
             None => Listing::list(path).await?,
         };
+        if let Some(shard) = shard {
+            listing.files.retain(|f| shard.owns_object(f.name()));
+        }
         let mut files = Files { listing, next: 0, resume_at: None };
         if let Some(bookmark) = bookmark {
             let (name, offset, line) = parse_bookmark(bookmark)?;

@@ -41,6 +41,7 @@ use crate::config::files::OnParseError;
 use crate::error::Result;
 use crate::page::Page;
 use crate::record::{self, RecordType};
+use crate::shard::{Plan, ShardId, Shardable};
 use crate::source::Source;
 use crate::typed_source::IntoTyped;
 
@@ -54,6 +55,8 @@ pub struct JsonlSource<R = Value> {
     /// Typed records of confirmed pages handed back by the driver, read into
     /// in place by later lines, so their strings are reused.
     spare: Vec<R>,
+    /// The shard of a sharded run: only the files whose name hashes to it are read.
+    shard: Option<ShardId>,
 }
 
 impl<R> fmt::Debug for JsonlSource<R> {
@@ -68,13 +71,13 @@ impl<R> fmt::Debug for JsonlSource<R> {
 impl JsonlSource {
     /// A source for `config`; nothing is opened until the first page.
     pub fn new(config: JsonlSourceConfig) -> Self {
-        JsonlSource { config, state: None, origin: None, spare: Vec::new() }
+        JsonlSource { config, state: None, origin: None, spare: Vec::new(), shard: None }
     }
 
     /// A source reading `config.path` (a key, prefix or glob) from an object store.
     #[cfg_attr(not(feature = "object-store"), allow(dead_code))]
     pub(crate) fn in_store(config: JsonlSourceConfig, origin: input::StoreOrigin) -> Self {
-        JsonlSource { config, state: None, origin: Some(origin), spare: Vec::new() }
+        JsonlSource { config, state: None, origin: Some(origin), spare: Vec::new(), shard: None }
     }
 }
 
@@ -82,14 +85,14 @@ impl<R: RecordType> IntoTyped<R> for JsonlSource {
     type Typed = JsonlSource<R>;
 
     fn into_typed(self) -> JsonlSource<R> {
-        let JsonlSource { config, state, origin, .. } = self;
-        JsonlSource { config, state, origin, spare: Vec::new() }
+        let JsonlSource { config, state, origin, shard, .. } = self;
+        JsonlSource { config, state, origin, spare: Vec::new(), shard }
     }
 }
 
 impl<R> JsonlSource<R> {
     async fn start(&mut self, bookmark: Option<&Value>) -> Result<()> {
-        let files = Files::start_in(self.origin.as_ref(), &self.config.path, bookmark).await?;
+        let files = Files::start_in(self.origin.as_ref(), &self.config.path, bookmark, self.shard).await?;
         self.state = Some(State { files, current: None, carry: Vec::new(), finished: None, stopped: false });
         Ok(())
     }
@@ -254,6 +257,22 @@ fn not_json(line: &[u8], error: &serde_json::Error) -> String {
         "invalid UTF-8".to_owned()
     } else {
         format!("invalid JSON: {error}")
+    }
+}
+
+impl<R: RecordType> Shardable for JsonlSource<R> {
+    async fn plan(&mut self, _count: u32) -> Result<Plan> {
+        Ok(Plan::Hash)
+    }
+
+    fn narrow(&mut self, shard: ShardId, plan: &Plan) -> Result<()> {
+        match plan {
+            Plan::Hash => {
+                self.shard = Some(shard);
+                Ok(())
+            }
+            other => Err(crate::pipeline::foreign_plan(self.connector_name(), other)),
+        }
     }
 }
 

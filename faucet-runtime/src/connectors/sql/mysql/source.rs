@@ -35,11 +35,13 @@ use sqlx::{
 use super::json_columns;
 use crate::config::sql::{MySqlSourceConfig, SourceInput};
 use crate::connectors::dburl;
+use crate::connectors::sql::ShardFilter;
 use crate::connectors::sql::keyset::cut_at_key_change;
 use crate::connectors::sql::row_cells::{Cell, Cells, decode};
 use crate::error::{FaucetError, Result};
 use crate::page::{Page, Rejected};
 use crate::record::RecordType;
+use crate::shard::{Plan, ShardId, Shardable};
 use crate::source::Source;
 use crate::typed_source::{IntoTyped, decode_page};
 
@@ -104,6 +106,8 @@ pub struct MySqlSource<R = Value> {
     /// The last key read (replication key or primary key), as text.
     after: Option<String>,
     done: bool,
+    /// `shard: {key}`, and the range of a sharded run.
+    shard: ShardFilter,
     records: PhantomData<fn() -> R>,
 }
 
@@ -122,8 +126,15 @@ impl MySqlSource {
             offset: 0,
             after: None,
             done: false,
+            shard: ShardFilter::default(),
             records: PhantomData,
         }
+    }
+
+    /// Splits a sharded run by the integer column `key` (`shard: {key}`).
+    pub fn with_shard_key(mut self, key: impl Into<String>) -> Self {
+        self.shard = ShardFilter::by(key);
+        self
     }
 }
 
@@ -131,8 +142,8 @@ impl<R: RecordType> IntoTyped<R> for MySqlSource {
     type Typed = MySqlSource<R>;
 
     fn into_typed(self) -> MySqlSource<R> {
-        let MySqlSource { config, conn, select, kinds, pk, offset, after, done, records: _ } = self;
-        MySqlSource { config, conn, select, kinds, pk, offset, after, done, records: PhantomData }
+        let MySqlSource { config, conn, select, kinds, pk, offset, after, done, shard, records: _ } = self;
+        MySqlSource { config, conn, select, kinds, pk, offset, after, done, shard, records: PhantomData }
     }
 }
 
@@ -144,6 +155,31 @@ impl<R: RecordType> MySqlSource<R> {
         }
     }
 
+    /// The query read: the configured one, or the whole table.
+    fn base_query(&self) -> String {
+        match &self.config.input {
+            SourceInput::Query { sql, .. } => sql.trim().trim_end_matches(';').to_owned(),
+            SourceInput::Table { schema, name } => match schema {
+                Some(s) => format!("SELECT * FROM {}.{}", quote_ident(s), quote_ident(name)),
+                None => format!("SELECT * FROM {}", quote_ident(name)),
+            },
+        }
+    }
+
+    /// A connection in UTC, for reading.
+    async fn connect(&self) -> Result<MySqlConnection> {
+        dburl::register_password(&self.config.connection_url);
+        let redacted = dburl::redact(&self.config.connection_url);
+        let options = MySqlConnectOptions::from_str(&self.config.connection_url)
+            .map_err(|e| FaucetError::source(format!("mysql: invalid connection_url {redacted}: {e}")))?;
+        let mut conn = options.connect().await.map_err(|e| err(e, &format!("connecting to {redacted}")))?;
+        sqlx::raw_sql("SET time_zone = '+00:00'")
+            .execute(&mut conn)
+            .await
+            .map_err(|e| err(e, "setting the session's time zone"))?;
+        Ok(conn)
+    }
+
     async fn open(&mut self) -> Result<()> {
         if let SourceInput::Table { schema, name } = &self.config.input {
             // Names from `${env:…}` are checked only now; written ones passed at build time.
@@ -152,29 +188,21 @@ impl<R: RecordType> MySqlSource<R> {
                 crate::connectors::sql::sink::check_identifier("schema", schema)?;
             }
         }
-        dburl::register_password(&self.config.connection_url);
-        let redacted = dburl::redact(&self.config.connection_url);
-        let options = MySqlConnectOptions::from_str(&self.config.connection_url)
-            .map_err(|e| FaucetError::source(format!("mysql: invalid connection_url {redacted}: {e}")))?;
-        let mut conn = options.connect().await.map_err(|e| err(e, &format!("connecting to {redacted}")))?;
+        let mut conn = self.connect().await?;
         sqlx::raw_sql(
-            "SET time_zone = '+00:00'; SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ; \
+            "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ; \
              START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY",
         )
         .execute(&mut conn)
         .await
         .map_err(|e| err(e, "starting the read transaction"))?;
         let mut json = Vec::new();
-        let inner = match &self.config.input {
-            SourceInput::Query { sql, .. } => sql.trim().trim_end_matches(';').to_owned(),
+        match &self.config.input {
+            SourceInput::Query { .. } => {}
             SourceInput::Table { schema, name } => {
                 json = json_columns(&mut conn, schema.as_deref(), name)
                     .await
                     .map_err(|e| err(e, "reading the table's JSON columns"))?;
-                let table = match schema {
-                    Some(s) => format!("{}.{}", quote_ident(s), quote_ident(name)),
-                    None => quote_ident(name),
-                };
                 if self.config.replication_key.is_none() {
                     let rows = sqlx::query(
                         "SELECT COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE \
@@ -191,9 +219,9 @@ impl<R: RecordType> MySqlSource<R> {
                         );
                     }
                 }
-                format!("SELECT * FROM {table}")
             }
-        };
+        }
+        let inner = self.shard.wrap(self.base_query(), quote_ident);
         let statement = (&mut conn)
             .prepare(AssertSqlSafe(inner.clone()).into_sql_str())
             .await
@@ -401,6 +429,30 @@ impl<'r> Cells<'r> for MySqlCells<'r> {
 
     fn unreadable(&self, i: usize, what: &str, text: &str) -> FaucetError {
         FaucetError::source(format!("mysql: column {}: cannot read {what} {text:?}", self.kinds[i].0))
+    }
+}
+
+impl<R: RecordType> Shardable for MySqlSource<R> {
+    /// Probes the shard key's bounds over the query, on a connection of its own.
+    async fn plan(&mut self, count: u32) -> Result<Plan> {
+        let key = self.shard.key("mysql")?.to_owned();
+        let sql = self.shard.bounds_query("mysql", &self.base_query(), quote_ident, "SIGNED")?;
+        let mut conn = self.connect().await?;
+        let mut args = MySqlArguments::default();
+        for p in &self.params() {
+            bind(&mut args, p)?;
+        }
+        let probed = sqlx::query_with(AssertSqlSafe(sql), args)
+            .fetch_one(&mut conn)
+            .await
+            .and_then(|row| Ok(row.try_get::<Option<i64>, _>(0)?.zip(row.try_get::<Option<i64>, _>(1)?)))
+            .map_err(|e| err(e, &format!("finding the bounds of the shard key {key:?}")));
+        let _ = sqlx::Connection::close(conn).await;
+        Ok(Plan::ranges(&key, probed?, count))
+    }
+
+    fn narrow(&mut self, shard: ShardId, plan: &Plan) -> Result<()> {
+        self.shard.narrow("mysql", shard, plan)
     }
 }
 

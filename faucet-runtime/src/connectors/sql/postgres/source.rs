@@ -35,10 +35,12 @@ use sqlx::{Arguments, AssertSqlSafe, Column, Executor, Row, SqlSafeStr, Statemen
 use super::values::{Kind, Misfit, RowDeserializer, convert, is_special_numeric, push_timestamp, to_json};
 use super::{close, connect, describe, qualified, quote_ident};
 use crate::config::sql::{PostgresSourceConfig, SourceInput};
+use crate::connectors::sql::ShardFilter;
 use crate::error::{FaucetError, Result};
 use crate::page::{Page, Rejected};
 use crate::record::{self, RecordType};
 use crate::reshape;
+use crate::shard::{Plan, ShardId, Shardable};
 use crate::source::Source;
 use crate::typed_source::IntoTyped;
 
@@ -65,6 +67,8 @@ pub struct PostgresSource<R = Value> {
     exhausted: bool,
     /// Records of confirmed pages handed back by the driver, refilled in place.
     spare: Vec<Value>,
+    /// `shard: {key}`, and the range of a sharded run.
+    shard: ShardFilter,
 }
 
 /// A row read: its record, or why it does not fit the record type.
@@ -73,7 +77,13 @@ type Read<R> = std::result::Result<R, Box<Rejected>>;
 impl PostgresSource {
     /// A source for `config`; nothing is read before [`Source::resume`].
     pub fn new(config: PostgresSourceConfig) -> Self {
-        PostgresSource::at(config, 0, None)
+        PostgresSource::at(config, 0, None, ShardFilter::default())
+    }
+
+    /// Splits a sharded run by the integer column `key` (`shard: {key}`).
+    pub fn with_shard_key(mut self, key: impl Into<String>) -> Self {
+        self.shard = ShardFilter::by(key);
+        self
     }
 }
 
@@ -83,14 +93,14 @@ impl<R: RecordType> IntoTyped<R> for PostgresSource {
     /// The same source, yielding `R`. Rows fetched already are fetched again
     /// (the cursor reopens at the position of the last page yielded).
     fn into_typed(self) -> PostgresSource<R> {
-        PostgresSource::at(self.config, self.offset, self.after)
+        PostgresSource::at(self.config, self.offset, self.after, self.shard)
     }
 }
 
 impl<R: RecordType> PostgresSource<R> {
     /// A source for `config` positioned after `offset` rows, or after the
     /// replication key value `after`; the cursor opens on the first page.
-    fn at(config: PostgresSourceConfig, offset: u64, after: Option<String>) -> Self {
+    fn at(config: PostgresSourceConfig, offset: u64, after: Option<String>, shard: ShardFilter) -> Self {
         PostgresSource {
             config,
             conn: None,
@@ -101,6 +111,7 @@ impl<R: RecordType> PostgresSource<R> {
             after,
             exhausted: false,
             spare: Vec::new(),
+            shard,
         }
     }
 
@@ -152,6 +163,7 @@ impl<R: RecordType> PostgresSource<R> {
         .await
         .map_err(|e| err(e, "starting the read transaction"))?;
         let (inner, params, pk) = self.inner(&mut conn).await?;
+        let inner = self.shard.wrap(inner, quote_ident);
 
         // The inner query's columns and their types decide each column's conversion.
         let statement = (&mut conn)
@@ -395,6 +407,38 @@ fn set_json(value: &mut Value, kind: Kind, text: Option<&str>, name: &str) -> Re
         _ => *value = to_json(kind, text, name)?,
     }
     Ok(())
+}
+
+impl<R: RecordType> Shardable for PostgresSource<R> {
+    /// Probes the shard key's bounds over the query, on a connection of its own.
+    async fn plan(&mut self, count: u32) -> Result<Plan> {
+        let key = self.shard.key("postgres")?.to_owned();
+        let mut conn = connect(&self.config.connection_url, FaucetError::source).await?;
+        let probed = async {
+            let (inner, params, _) = self.inner(&mut conn).await?;
+            let sql = self.shard.bounds_query("postgres", &inner, quote_ident, "int8")?;
+            let mut args = PgArguments::default();
+            for p in &params {
+                bind_param(&mut args, p)?;
+            }
+            let row = sqlx::query_with(AssertSqlSafe(sql), args).fetch_one(&mut conn).await.map_err(|e| {
+                FaucetError::source(describe(&e, &format!("finding the bounds of the shard key {key:?}")))
+            })?;
+            let bound = |i: usize| {
+                row.try_get::<Option<i64>, _>(i).map_err(|e| {
+                    FaucetError::source(describe(&e, &format!("reading the bounds of the shard key {key:?}")))
+                })
+            };
+            Ok::<_, FaucetError>(bound(0)?.zip(bound(1)?))
+        }
+        .await;
+        close(conn).await;
+        Ok(Plan::ranges(&key, probed?, count))
+    }
+
+    fn narrow(&mut self, shard: ShardId, plan: &Plan) -> Result<()> {
+        self.shard.narrow("postgres", shard, plan)
+    }
 }
 
 impl<R: RecordType> Source for PostgresSource<R> {

@@ -28,11 +28,13 @@ use sqlx::sqlite::{SqliteArguments, SqliteConnectOptions, SqliteConnection, Sqli
 use sqlx::{Arguments, AssertSqlSafe, Column, ConnectOptions, Row, TypeInfo, ValueRef};
 
 use crate::config::sql::{SqliteInput, SqliteSourceConfig};
+use crate::connectors::sql::ShardFilter;
 use crate::connectors::sql::keyset::cut_at_key_change;
 use crate::connectors::sql::row_cells::{Cell, Cells, decode};
 use crate::error::{FaucetError, Result};
 use crate::page::{Page, Rejected};
 use crate::record::RecordType;
+use crate::shard::{Plan, ShardId, Shardable};
 use crate::source::Source;
 use crate::typed_source::{IntoTyped, decode_page};
 
@@ -49,6 +51,8 @@ pub struct SqliteSource<R = Value> {
     /// The largest key read (with a key).
     after: Option<Value>,
     done: bool,
+    /// `shard: {key}`, and the range of a sharded run.
+    shard: ShardFilter,
     records: PhantomData<fn() -> R>,
 }
 
@@ -93,8 +97,15 @@ impl SqliteSource {
             rowid: None,
             after: None,
             done: false,
+            shard: ShardFilter::default(),
             records: PhantomData,
         }
+    }
+
+    /// Splits a sharded run by the integer column `key` (`shard: {key}`).
+    pub fn with_shard_key(mut self, key: impl Into<String>) -> Self {
+        self.shard = ShardFilter::by(key);
+        self
     }
 }
 
@@ -102,19 +113,35 @@ impl<R: RecordType> IntoTyped<R> for SqliteSource {
     type Typed = SqliteSource<R>;
 
     fn into_typed(self) -> SqliteSource<R> {
-        let SqliteSource { config, conn, offset, rowid, after, done, records: _ } = self;
-        SqliteSource { config, conn, offset, rowid, after, done, records: PhantomData }
+        let SqliteSource { config, conn, offset, rowid, after, done, shard, records: _ } = self;
+        SqliteSource { config, conn, offset, rowid, after, done, shard, records: PhantomData }
     }
 }
 
 impl<R: RecordType> SqliteSource<R> {
+    /// The query read (narrowed to the shard's range) and its parameters.
     fn inner(&self) -> (String, Vec<Value>) {
+        let (sql, params) = self.base_query();
+        (self.shard.wrap(sql, quote_ident), params)
+    }
+
+    /// The configured query, or the whole table, and its parameters.
+    fn base_query(&self) -> (String, Vec<Value>) {
         match &self.config.input {
             SqliteInput::Query { sql, params } => {
                 (sql.trim().trim_end_matches(';').to_owned(), params.clone())
             }
             SqliteInput::Table { name } => (format!("SELECT * FROM {}", quote_ident(name)), Vec::new()),
         }
+    }
+
+    /// The database, opened read-only.
+    async fn connect(&self) -> Result<SqliteConnection> {
+        let options = SqliteConnectOptions::from_str(&self.config.database_url)
+            .map_err(|e| FaucetError::source(format!("sqlite: invalid database_url: {e}")))?
+            .read_only(true)
+            .create_if_missing(false);
+        options.connect().await.map_err(|e| err(e, "opening the database"))
     }
 
     /// Runs one page query.
@@ -170,7 +197,18 @@ impl<R: RecordType> SqliteSource<R> {
                 (records, json!({ "replication_key": key, "after": self.after }))
             }
             (None, SqliteInput::Table { name }) => {
-                let filter = if self.rowid.is_some() { " WHERE rowid > ?" } else { "" };
+                let mut conditions = Vec::new();
+                if self.rowid.is_some() {
+                    conditions.push("rowid > ?".to_owned());
+                }
+                if let Some(shard) = self.shard.condition(quote_ident) {
+                    conditions.push(shard);
+                }
+                let filter = if conditions.is_empty() {
+                    String::new()
+                } else {
+                    format!(" WHERE {}", conditions.join(" AND "))
+                };
                 let sql = format!(
                     "SELECT rowid AS {ROWID}, * FROM {}{filter} ORDER BY rowid LIMIT {size}",
                     quote_ident(name)
@@ -325,6 +363,31 @@ impl<'r> Cells<'r> for SqliteCells<'r> {
     }
 }
 
+impl<R: RecordType> Shardable for SqliteSource<R> {
+    /// Probes the shard key's bounds over the query.
+    async fn plan(&mut self, count: u32) -> Result<Plan> {
+        let key = self.shard.key("sqlite")?.to_owned();
+        let (inner, params) = self.base_query();
+        let sql = self.shard.bounds_query("sqlite", &inner, quote_ident, "INTEGER")?;
+        let mut conn = self.connect().await?;
+        let mut args = SqliteArguments::default();
+        for p in &params {
+            bind(&mut args, p)?;
+        }
+        let probed = sqlx::query_with(AssertSqlSafe(sql), args)
+            .fetch_one(&mut conn)
+            .await
+            .and_then(|row| Ok(row.try_get::<Option<i64>, _>(0)?.zip(row.try_get::<Option<i64>, _>(1)?)))
+            .map_err(|e| err(e, &format!("finding the bounds of the shard key {key:?}")));
+        let _ = sqlx::Connection::close(conn).await;
+        Ok(Plan::ranges(&key, probed?, count))
+    }
+
+    fn narrow(&mut self, shard: ShardId, plan: &Plan) -> Result<()> {
+        self.shard.narrow("sqlite", shard, plan)
+    }
+}
+
 impl<R: RecordType> Source for SqliteSource<R> {
     type Record = R;
 
@@ -333,11 +396,7 @@ impl<R: RecordType> Source for SqliteSource<R> {
     }
 
     async fn resume(&mut self, bookmark: Option<Value>) -> Result<()> {
-        let options = SqliteConnectOptions::from_str(&self.config.database_url)
-            .map_err(|e| FaucetError::source(format!("sqlite: invalid database_url: {e}")))?
-            .read_only(true)
-            .create_if_missing(false);
-        self.conn = Some(options.connect().await.map_err(|e| err(e, "opening the database"))?);
+        self.conn = Some(self.connect().await?);
         (self.offset, self.rowid, self.after, self.done) = (0, None, None, false);
         let Some(b) = bookmark.filter(|b| !b.is_null()) else {
             return Ok(());

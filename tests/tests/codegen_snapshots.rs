@@ -79,6 +79,8 @@ include!("../../faucet-gen/tests/codegen/typed_fields.rs");
 include!("../../faucet-gen/tests/codegen/field_transforms.rs");
 include!("../../faucet-gen/tests/codegen/values_typed.rs");
 include!("../../faucet-gen/tests/codegen/values_untyped.rs");
+include!("../../faucet-gen/tests/codegen/sharded.rs");
+include!("../../faucet-gen/tests/codegen/sharded_matrix.rs");
 
 #[test]
 #[allow(unsafe_code)]
@@ -242,6 +244,24 @@ async fn typed_snapshot_creates_typed_columns_and_its_record_reads_real_rows() {
 
     let report = typed_orders::run().await.unwrap();
     assert_eq!(report.records_written, 2);
+
+    // The same table, typed and split into 4 shards (ids 1 and 2 land in two
+    // of them), each writing its own file; the plan and bookmarks in the schema.
+    let dir = tempfile::tempdir().unwrap();
+    // SAFETY: the name is unique to this test; nothing else reads it.
+    unsafe { std::env::set_var("FAUCET_SNAPSHOT_SHARD_DIR", dir.path()) };
+    let error = sharded_orders::pipeline().err().expect("no shard is being run");
+    assert!(error.message().contains("${shard.index}"), "{error}");
+    let report = sharded_orders::run().await.unwrap();
+    assert_eq!(report.invocations.len(), 4, "{report}");
+    assert_eq!(report.invocations.iter().map(|i| i.records_written).sum::<u64>(), 2, "{report}");
+    let mut lines = Vec::new();
+    for shard in 0..4 {
+        let file = dir.path().join(format!("orders-{shard}-of-4.jsonl"));
+        lines.extend(std::fs::read_to_string(file).unwrap().lines().map(str::to_owned));
+    }
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(lines.iter().any(|l| l.contains("\"Order Ref\":\"R-1\"")), "{lines:?}");
 
     let mut pg = PgConnection::connect("postgres://postgres@127.0.0.1:5432/postgres").await.unwrap();
     let types: Vec<String> = sqlx::query_scalar(

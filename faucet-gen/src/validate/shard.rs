@@ -156,13 +156,23 @@ fn check_sink(sink: &ir::Sink, sharding: &ir::Sharding, diags: &mut Diagnostics)
         _ => return,
     };
     if !path.0.iter().any(|p| matches!(p, TextPart::Shard(ShardValue::Index))) {
+        let example = path.as_literal().map_or_else(|| "out/part-${shard.index}.jsonl".to_owned(), |p| per_shard(&p));
         diags.error_help(
             &sink.loc,
             format!(
                 "with `shard: {{count: {}}}` every shard writes this sink's file at once; give each shard its own file",
                 sharding.count
             ),
-            "put `${shard.index}` in the path, e.g. `out/orders-${shard.index}.jsonl`",
+            format!("put `${{shard.index}}` in the path: `{example}`"),
         );
+    }
+}
+
+/// `path` with `-${shard.index}` before its file's extension.
+fn per_shard(path: &str) -> String {
+    let name_at = path.rfind('/').map_or(0, |i| i + 1);
+    match path[name_at..].find('.') {
+        Some(dot) if dot > 0 => format!("{}-${{shard.index}}{}", &path[..name_at + dot], &path[name_at + dot..]),
+        _ => format!("{path}-${{shard.index}}"),
     }
 }

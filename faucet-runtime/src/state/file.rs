@@ -275,11 +275,8 @@ mod tests {
         assert!(got.iter().all(|g| *g == got[0]), "{got:?}");
         assert_eq!(store.get("p::shards").await.unwrap().as_ref(), Some(&got[0]));
         assert_eq!(store.put_if_absent("p::shards", &json!(0)).await.unwrap(), got[0]);
-        assert_eq!(
-            file_names(&dir.path().join("state")),
-            ["p%3A%3Ashards.json"],
-            "no temporary file is left"
-        );
+        assert_eq!(file_names(&dir.path().join("state")), [".creating", "p%3A%3Ashards.json"]);
+        assert!(file_names(&dir.path().join("state/.creating")).is_empty(), "no temporary file is left");
     }
 
     #[tokio::test]

@@ -12,7 +12,16 @@
 use std::path::PathBuf;
 
 /// The scenarios whose records stay `serde_json::Value`.
-const UNTYPED: [&str; 5] = ["bench_a", "bench_b", "bench_c", "bench_d", "bench_j"];
+const UNTYPED: [&str; 8] = [
+    "bench_a",
+    "bench_b",
+    "bench_c",
+    "bench_c_shards1",
+    "bench_c_shards2",
+    "bench_c_shards4",
+    "bench_d",
+    "bench_j",
+];
 /// The scenarios whose records are generated structs.
 const TYPED: [&str; 6] = [
     "bench_a_typed",

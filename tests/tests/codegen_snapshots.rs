@@ -257,8 +257,9 @@ async fn typed_snapshot_creates_typed_columns_and_its_record_reads_real_rows() {
     assert_eq!(report.invocations.iter().map(|i| i.records_written).sum::<u64>(), 2, "{report}");
     let mut lines = Vec::new();
     for shard in 0..4 {
+        // A shard that wrote nothing leaves no file, as an unsharded empty run does.
         let file = dir.path().join(format!("orders-{shard}-of-4.jsonl"));
-        lines.extend(std::fs::read_to_string(file).unwrap().lines().map(str::to_owned));
+        lines.extend(std::fs::read_to_string(file).unwrap_or_default().lines().map(str::to_owned));
     }
     assert_eq!(lines.len(), 2, "{lines:?}");
     assert!(lines.iter().any(|l| l.contains("\"Order Ref\":\"R-1\"")), "{lines:?}");

@@ -611,7 +611,9 @@ impl Invocation<'_> {
             .with_force_new_lineage(self.force_new_lineage)
             .with_overrides(self.overrides.clone());
         if let Some(progress) = &self.progress {
-            pipeline = pipeline.with_progress(progress.clone(), self.parent_key.clone());
+            // Labelled by the parent's key, or a shard's by its index.
+            let label = self.parent_key.clone().or_else(|| self.shard.map(|s| format!("shard {s}")));
+            pipeline = pipeline.with_progress(progress.clone(), label);
         }
         match &self.key_suffix {
             Some(suffix) => pipeline.with_key_suffix(suffix.clone()),

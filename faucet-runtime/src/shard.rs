@@ -291,6 +291,44 @@ impl Shards {
     }
 }
 
+/// Runs `run` for each shard of `shards`, each in a tokio task of its own,
+/// so the shards of one process use every core the runtime has (a matrix's
+/// invocations share their caller's task); `exec` bounds how many run at
+/// once and records each. Every shard's `${now.…}` renders `clock` (default:
+/// now). A shard's panic is resumed here once the others have ended.
+pub async fn run_each<F, Fut>(
+    shards: &Shards,
+    exec: crate::matrix::Executor,
+    clock: Option<crate::clock::Clock>,
+    run: F,
+) -> crate::MatrixReport
+where
+    F: Fn(Arc<crate::matrix::Executor>, Shard) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let exec = Arc::new(exec);
+    let clock = clock.unwrap_or_else(crate::clock::Clock::now);
+    let mut tasks = tokio::task::JoinSet::new();
+    for shard in shards.each() {
+        tasks.spawn(crate::clock::scope(Some(clock), run(exec.clone(), shard)));
+    }
+    let mut panicked = None;
+    while let Some(ended) = tasks.join_next().await {
+        if let Err(error) = ended
+            && error.is_panic()
+        {
+            panicked.get_or_insert(error.into_panic());
+        }
+    }
+    if let Some(payload) = panicked {
+        std::panic::resume_unwind(payload);
+    }
+    match Arc::try_unwrap(exec) {
+        Ok(exec) => exec.finish(),
+        Err(_) => unreachable!("every shard's task has ended, and each held the only other handle"),
+    }
+}
+
 /// One shard to run, with the plan its run shares with the others of this process.
 #[derive(Debug, Clone)]
 pub struct Shard {

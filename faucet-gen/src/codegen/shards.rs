@@ -19,12 +19,6 @@ impl Gen<'_> {
             ir::OnError::Continue => quote!(#matrix::OnError::Continue),
             ir::OnError::Stop => quote!(#matrix::OnError::Stop),
         };
-        // A `${now.…}`: the run's clock is fixed once, for every shard.
-        let join = if self.reads_clock() {
-            quote!(#rt::clock::scope(options.clock, #matrix::join_all(runs)).await;)
-        } else {
-            quote!(#matrix::join_all(runs).await;)
-        };
         quote! {
             /// How many shards the source is split into (`shard.count`).
             pub const SHARDS: u32 = #count;
@@ -45,20 +39,18 @@ impl Gen<'_> {
             }
 
             /// Runs the shard `options.shard` names, else the one `JOB_COMPLETION_INDEX`
-            /// names, else every shard, at most `execution.max_concurrent` at once.
+            /// names, else every shard, each in a task of its own, at most
+            /// `execution.max_concurrent` at once.
             pub async fn run_with(
                 options: #rt::RunOptions,
             ) -> Result<#rt::MatrixReport, #rt::FaucetError> {
                 let shards = #rt::shard::Shards::new(SHARDS, &options)?;
                 let exec = #matrix::Executor::new(NAME, ROWS, #max_concurrent, #on_error, &options);
-                let runs: Vec<#matrix::RowFuture<'_, ()>> =
-                    shards.each().map(|shard| -> #matrix::RowFuture<'_, ()> { Box::pin(run_shard(&exec, shard)) }).collect();
-                #join
-                Ok(exec.finish())
+                Ok(#rt::shard::run_each(&shards, exec, options.clock, run_shard).await)
             }
 
             /// Runs one shard: its pipeline, narrowed to it, with its own bookmark.
-            async fn run_shard(exec: &#matrix::Executor, shard: #rt::shard::Shard) {
+            async fn run_shard(exec: ::std::sync::Arc<#matrix::Executor>, shard: #rt::shard::Shard) {
                 let Some(invocation) = exec.begin_shard(0, &shard).await else {
                     return;
                 };

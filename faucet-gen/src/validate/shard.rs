@@ -156,7 +156,8 @@ fn check_sink(sink: &ir::Sink, sharding: &ir::Sharding, diags: &mut Diagnostics)
         _ => return,
     };
     if !path.0.iter().any(|p| matches!(p, TextPart::Shard(ShardValue::Index))) {
-        let example = path.as_literal().map_or_else(|| "out/part-${shard.index}.jsonl".to_owned(), |p| per_shard(&p));
+        let example =
+            path.as_literal().map_or_else(|| "out/part-${shard.index}.jsonl".to_owned(), |p| per_shard(&p));
         diags.error_help(
             &sink.loc,
             format!(
@@ -172,7 +173,9 @@ fn check_sink(sink: &ir::Sink, sharding: &ir::Sharding, diags: &mut Diagnostics)
 fn per_shard(path: &str) -> String {
     let name_at = path.rfind('/').map_or(0, |i| i + 1);
     match path[name_at..].find('.') {
-        Some(dot) if dot > 0 => format!("{}-${{shard.index}}{}", &path[..name_at + dot], &path[name_at + dot..]),
+        Some(dot) if dot > 0 => {
+            format!("{}-${{shard.index}}{}", &path[..name_at + dot], &path[name_at + dot..])
+        }
         _ => format!("{path}-${{shard.index}}"),
     }
 }

@@ -292,7 +292,8 @@ pub mod sharded_orders {
         run_with(Default::default()).await
     }
     /// Runs the shard `options.shard` names, else the one `JOB_COMPLETION_INDEX`
-    /// names, else every shard, at most `execution.max_concurrent` at once.
+    /// names, else every shard, each in a task of its own, at most
+    /// `execution.max_concurrent` at once.
     pub async fn run_with(
         options: rt::RunOptions,
     ) -> Result<rt::MatrixReport, rt::FaucetError> {
@@ -304,17 +305,13 @@ pub mod sharded_orders {
             rt::matrix::OnError::Stop,
             &options,
         );
-        let runs: Vec<rt::matrix::RowFuture<'_, ()>> = shards
-            .each()
-            .map(|shard| -> rt::matrix::RowFuture<'_, ()> {
-                Box::pin(run_shard(&exec, shard))
-            })
-            .collect();
-        rt::matrix::join_all(runs).await;
-        Ok(exec.finish())
+        Ok(rt::shard::run_each(&shards, exec, options.clock, run_shard).await)
     }
     /// Runs one shard: its pipeline, narrowed to it, with its own bookmark.
-    async fn run_shard(exec: &rt::matrix::Executor, shard: rt::shard::Shard) {
+    async fn run_shard(
+        exec: ::std::sync::Arc<rt::matrix::Executor>,
+        shard: rt::shard::Shard,
+    ) {
         let Some(invocation) = exec.begin_shard(0, &shard).await else {
             return;
         };

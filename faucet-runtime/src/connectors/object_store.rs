@@ -664,6 +664,37 @@ mod tests {
     const TOKEN: CommitToken = CommitToken { seq: 1, part: 0 };
 
     #[tokio::test]
+    async fn shards_divide_the_objects_by_a_hash_of_their_keys() {
+        let store = "shards-by-key";
+        let mut all = Vec::new();
+        for object in 0..12 {
+            let lines: String = (0..3).map(|i| format!("{{\"id\":{}}}\n", object * 10 + i)).collect();
+            all.extend((0..3).map(|i| object * 10 + i));
+            let key = ObjectPath::from(format!("in/part-{object:02}.jsonl"));
+            memory_store(store).put(&key, PutPayload::from(lines.into_bytes())).await.unwrap();
+        }
+        let mut read = Vec::new();
+        for index in 0..3 {
+            let mut source = jsonl_source(store, "in/*.jsonl", 2, None);
+            source.narrow(ShardId { index, count: 3 }, &Plan::Hash).unwrap();
+            let ids: Vec<i64> = records(&read_all(&mut source, None).await.unwrap())
+                .iter()
+                .map(|r| r["id"].as_i64().unwrap())
+                .collect();
+            assert!(
+                !ids.is_empty() && ids.len() % 3 == 0,
+                "shard {index}: whole objects, some of them: {ids:?}"
+            );
+            read.extend(ids);
+        }
+        read.sort_unstable();
+        assert_eq!(read, all, "every record in exactly one shard");
+        let plan = Plan::Range { key: "id".into(), cuts: vec![1] };
+        let error = jsonl_source(store, "in/*.jsonl", 2, None).narrow(ShardId { index: 0, count: 2 }, &plan);
+        assert!(error.unwrap_err().to_string().contains("stored shard plan splits by ranges of `id`"));
+    }
+
+    #[tokio::test]
     async fn sink_names_objects_and_source_reads_them_back_for_every_codec() {
         for (codec, ext) in [(Codec::None, "jsonl"), (Codec::Gzip, "jsonl.gz"), (Codec::Zstd, "jsonl.zst")] {
             let store = format!("roundtrip-{ext}");

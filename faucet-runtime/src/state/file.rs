@@ -122,8 +122,9 @@ fn write_atomic(dir: &Path, path: &Path, bytes: &[u8]) -> Result<()> {
 /// by a later create once it is an hour old.
 fn create_exclusive(dir: &Path, path: &Path, bytes: &[u8]) -> Result<()> {
     let creating = dir.join(".creating");
-    fs::create_dir_all(&creating)
-        .map_err(|e| FaucetError::state(format!("cannot create state directory {}: {e}", creating.display())))?;
+    fs::create_dir_all(&creating).map_err(|e| {
+        FaucetError::state(format!("cannot create state directory {}: {e}", creating.display()))
+    })?;
     remove_stale(&creating, std::time::Duration::from_secs(3600));
     let mut tmp_name = path.file_name().unwrap_or_default().to_owned();
     tmp_name.push(format!(".{}.{}.tmp", std::process::id(), TMP_COUNTER.fetch_add(1, Ordering::Relaxed)));
@@ -149,7 +150,8 @@ fn create_exclusive(dir: &Path, path: &Path, bytes: &[u8]) -> Result<()> {
 fn remove_stale(dir: &Path, age: std::time::Duration) {
     let Ok(entries) = fs::read_dir(dir) else { return };
     for entry in entries.flatten() {
-        let old = entry.metadata().and_then(|m| m.modified()).is_ok_and(|t| t.elapsed().is_ok_and(|e| e > age));
+        let old =
+            entry.metadata().and_then(|m| m.modified()).is_ok_and(|t| t.elapsed().is_ok_and(|e| e > age));
         if old {
             let _ = fs::remove_file(entry.path());
         }

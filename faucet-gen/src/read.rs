@@ -672,6 +672,7 @@ mod tests {
             rows: Rc::new(["users".to_owned(), "posts".to_owned()].into()),
             parent: Some("users".into()),
             tokens_allowed: true,
+            sharded: false,
         };
         with_scope(scope.clone(), || {
             assert_eq!(
@@ -736,11 +737,34 @@ mod tests {
     }
 
     #[test]
+    fn shard_references_only_in_a_sharded_pipeline() {
+        assert!(parse_text("out/${shard.index}.jsonl").unwrap_err().0.contains("not sharded"));
+        let sharded = TextScope { sharded: true, ..TextScope::default() };
+        with_scope(sharded.clone(), || {
+            let text = parse_text("out/${shard.index}-of-${shard.count}.jsonl").unwrap();
+            assert_eq!(text.0[1], TextPart::Shard(crate::text::ShardValue::Index));
+            assert_eq!(text.0[3], TextPart::Shard(crate::text::ShardValue::Count));
+            assert!(parse_text("${shard.id}").unwrap_err().0.contains("unknown reference"));
+        });
+        // A matrix row called `shard` keeps its name.
+        let row = TextScope {
+            rows: Rc::new(["shard".to_owned()].into()),
+            parent: Some("shard".into()),
+            tokens_allowed: true,
+            ..sharded
+        };
+        with_scope(row, || {
+            assert!(matches!(parse_text("${shard.index}").unwrap().0[0], TextPart::Parent { .. }));
+        });
+    }
+
+    #[test]
     fn scope_is_restored_after_a_panic_inside() {
         let outer = TextScope {
             rows: Rc::new(["users".to_owned()].into()),
             parent: Some("users".into()),
             tokens_allowed: true,
+            sharded: false,
         };
         let inner = TextScope { parent: Some("posts".into()), ..outer.clone() };
         with_scope(outer, || {

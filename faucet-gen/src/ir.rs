@@ -15,7 +15,7 @@ pub enum Definition {
     /// A pipeline without `matrix:`.
     Single(Box<Pipeline>),
     /// A pipeline with `matrix:` rows.
-    Matrix(Matrix),
+    Matrix(Box<Matrix>),
 }
 
 impl Definition {
@@ -122,8 +122,6 @@ pub struct Pipeline {
 pub struct Sharding {
     /// How many shards.
     pub count: u32,
-    /// Where `shard:` was written.
-    pub loc: Loc,
     /// `execution.max_concurrent`: shards running at once in one process.
     pub max_concurrent: Option<u64>,
     /// `execution.on_error`: whether a failed shard stops the others.

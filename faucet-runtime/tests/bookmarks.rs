@@ -81,6 +81,10 @@ impl StateStore for Recording {
     async fn delete(&self, key: &str) -> faucet_runtime::Result<()> {
         self.inner.delete(key).await
     }
+
+    async fn put_if_absent(&self, key: &str, value: &Value) -> faucet_runtime::Result<Value> {
+        self.inner.put_if_absent(key, value).await
+    }
 }
 
 /// The state file of key `bm::row-0`.

@@ -467,6 +467,10 @@ impl<S: StateStore> StateStore for RecordingStore<S> {
     async fn delete(&self, key: &str) -> faucet_runtime::Result<()> {
         self.inner.delete(key).await
     }
+
+    async fn put_if_absent(&self, key: &str, value: &Value) -> faucet_runtime::Result<Value> {
+        self.inner.put_if_absent(key, value).await
+    }
 }
 
 /// Fails every `put` whose value matches `fail_when` (a crash before the
@@ -494,6 +498,10 @@ impl<S: StateStore> StateStore for FailingStore<S> {
 
     async fn delete(&self, key: &str) -> faucet_runtime::Result<()> {
         self.inner.delete(key).await
+    }
+
+    async fn put_if_absent(&self, key: &str, value: &Value) -> faucet_runtime::Result<Value> {
+        self.inner.put_if_absent(key, value).await
     }
 }
 

@@ -474,6 +474,9 @@ impl StateStore for FlakyStore {
     async fn delete(&self, _key: &str) -> faucet_runtime::Result<()> {
         Ok(())
     }
+    async fn put_if_absent(&self, _key: &str, value: &Value) -> faucet_runtime::Result<Value> {
+        Ok(value.clone())
+    }
 }
 
 #[test]

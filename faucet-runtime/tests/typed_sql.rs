@@ -1279,6 +1279,10 @@ mod file_to_sqlite {
         async fn delete(&self, key: &str) -> faucet_runtime::Result<()> {
             self.inner.delete(key).await
         }
+
+        async fn put_if_absent(&self, key: &str, value: &Value) -> faucet_runtime::Result<Value> {
+            self.inner.put_if_absent(key, value).await
+        }
     }
 
     fn sink(db: &str) -> SqliteSink {

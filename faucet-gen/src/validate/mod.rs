@@ -167,7 +167,7 @@ fn validate_root(root: &Node, default_name: Option<&str>, diags: &mut Diagnostic
                 None => None,
             };
             let matrix = matrix::validate(rows, execution, &base, &name, &module, diags);
-            matrix.map(|m| ir::Definition::Matrix(ir::Matrix { sharding, ..m }))
+            matrix.map(|m| ir::Definition::Matrix(Box::new(ir::Matrix { sharding, ..m })))
         }
         None => {
             // One unsharded pipeline is one invocation: `max_concurrent` and

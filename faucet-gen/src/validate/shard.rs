@@ -41,7 +41,6 @@ pub(super) fn read(
     f.finish(diags);
     Some(ir::Sharding {
         count: u32::try_from(count?).ok()?,
-        loc: node.loc.clone(),
         max_concurrent: execution.0,
         on_error: execution.1,
     })

@@ -682,7 +682,7 @@ mod tests {
                 .map(|r| r["id"].as_i64().unwrap())
                 .collect();
             assert!(
-                !ids.is_empty() && ids.len() % 3 == 0,
+                !ids.is_empty() && ids.len().is_multiple_of(3),
                 "shard {index}: whole objects, some of them: {ids:?}"
             );
             read.extend(ids);

@@ -319,5 +319,8 @@ async fn files_are_divided_by_a_hash_of_their_names() {
     };
     let per_shard = run_all(3, source, Arc::new(MemoryStore::new())).await;
     assert_partition(&per_shard, 120, "24 files in 3 shards");
-    assert!(per_shard.iter().all(|ids| ids.len().is_multiple_of(5) && !ids.is_empty()), "whole files per shard");
+    assert!(
+        per_shard.iter().all(|ids| ids.len().is_multiple_of(5) && !ids.is_empty()),
+        "whole files per shard"
+    );
 }

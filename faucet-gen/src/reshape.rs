@@ -21,8 +21,8 @@ use quote::{format_ident, quote};
 
 use crate::emit::Gen;
 use crate::ir::Transform;
+use crate::record_schema::flow::fields::Pick;
 use crate::record_schema::flow::{self, Leaf, Mapping, RowField, Unwrap};
-use crate::record_schema::flow_fields::Pick;
 use crate::record_schema::{FieldDef, FieldType, RecordSchema};
 use crate::records::{Layers, Struct, Type, member_name, unique};
 

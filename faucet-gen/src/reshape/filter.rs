@@ -9,7 +9,7 @@ use quote::{ToTokens, quote};
 use super::{Body, Part, Slot};
 use crate::ir::FilterOp;
 use crate::record_schema::FieldType;
-use crate::record_schema::flow_rows::Test;
+use crate::record_schema::flow::rows::Test;
 use crate::records::Layers;
 
 impl Body<'_, '_> {

@@ -7,7 +7,7 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::{Body, Part, Slot};
-use crate::record_schema::flow_values::Rewrite;
+use crate::record_schema::flow::values::Rewrite;
 use crate::records::{Layers, Type};
 
 impl Body<'_, '_> {

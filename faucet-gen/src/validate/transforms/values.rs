@@ -1,7 +1,7 @@
 //! The value transforms' configs: `redact`, `value_case`, `hash`,
 //! `json_parse`, `json_encode`, `split` and `join` (faucet-stream 1.17's keys
 //! and defaults). The fields they name are checked against the schema in the
-//! schema flow (`record_schema/flow_values.rs`).
+//! schema flow (`record_schema/flow/values.rs`).
 
 use crate::diag::{Diagnostics, list};
 use crate::ir::values::{

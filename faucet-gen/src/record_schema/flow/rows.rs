@@ -9,10 +9,10 @@
 //! compiles it into a comparison; `explode` and `unpivot` return several
 //! records per record, which the runtime transforms make on untyped records.
 
-use super::flow::{Invalid, Mapping, Problem};
-use super::{FieldDef, FieldType, Origin, RecordSchema};
+use super::{Invalid, Mapping, Problem};
 use crate::diag::{Loc, suggest};
 use crate::ir::{Explode, FieldPath, Filter, FilterOp, OnMissing, Unpivot, UnpivotColumns};
+use crate::record_schema::{FieldDef, FieldType, Origin, RecordSchema};
 
 fn invalid(loc: &Loc, message: String, help: impl Into<String>) -> Problem {
     Invalid::at(loc, message, help)
@@ -602,7 +602,7 @@ mod tests {
                 value_loc: Loc::Unknown,
             })
         };
-        let step = |t: &Transform| super::super::flow::step(&s, t).unwrap().unwrap();
+        let step = |t: &Transform| super::super::step(&s, t).unwrap().unwrap();
         assert_eq!(
             step(&filter(&["id"], serde_json::json!(3))).mapping,
             Some(Mapping::Filtered(Test { field: 0, op: FilterOp::Eq, values: vec![serde_json::json!(3)] }))

@@ -10,11 +10,11 @@
 
 use serde_json::Value;
 
-use super::flow::{Invalid, Mapping, Problem, Step};
-use super::{FieldDef, FieldType, Origin, RecordSchema};
+use super::{Invalid, Mapping, Problem, Step};
 use crate::diag::help_for;
 use crate::ir::values::{JsonParseOnError, LookupOnMissing, Reference, ValueCaseMode};
 use crate::ir::{Named, Transform};
+use crate::record_schema::{FieldDef, FieldType, Origin, RecordSchema};
 
 /// How a typed stream rewrites one field in place.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,7 +31,7 @@ pub(crate) enum Rewrite {
 
 /// What value transform `t` makes of records of schema `input`.
 pub(crate) fn step(input: &RecordSchema, t: &Transform, origin: Origin) -> Result<Option<Step>, Problem> {
-    let kind = super::flow::name(t);
+    let kind = super::name(t);
     let mut fields = input.fields.clone();
     let mut rewrites: Option<Vec<Rewrite>> = Some(vec![Rewrite::Kept; fields.len()]);
     match t {
@@ -308,7 +308,7 @@ mod tests {
     }
 
     fn run(s: &RecordSchema, t: &Transform) -> Result<Step, Problem> {
-        super::super::flow::step(s, t).map(|s| s.expect("a schema"))
+        super::super::step(s, t).map(|s| s.expect("a schema"))
     }
 
     fn strings() -> FieldType {

@@ -13,10 +13,10 @@
 //! from ([`Pick`]): on a typed stream they are moves and constants in
 //! generated code. `cast` and `coalesce` run as runtime transforms.
 
-use super::flow::{Invalid, Mapping, Problem, Step};
-use super::{FieldDef, FieldType, Origin, RecordSchema};
+use super::{Invalid, Mapping, Problem, Step};
 use crate::diag::suggest;
 use crate::ir::{CastOnError, CastType, Fill, Named, Transform};
+use crate::record_schema::{FieldDef, FieldType, Origin, RecordSchema};
 
 /// Where one field a field transform returns comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -322,7 +322,7 @@ mod tests {
     }
 
     fn run(s: &RecordSchema, t: Transform) -> (RecordSchema, Option<Mapping>) {
-        let step = super::super::flow::step(s, &t).unwrap().unwrap();
+        let step = super::super::step(s, &t).unwrap().unwrap();
         (step.schema, step.mapping)
     }
 

@@ -11,6 +11,16 @@
 //! transform would return cannot disagree. Where the walk cannot say exactly
 //! (a `cdc_unwrap` whose delete rows may come from either of two fields, say),
 //! it gives no mapping and the stream stays untyped there.
+//!
+//! The key transforms are mapped here; each other family in a part of its
+//! own: [`fields`] (`select`, `drop`, `set`, `rename_field`, `cast`,
+//! `coalesce`), [`values`] (`redact`, `value_case`, `hash`, `json_parse`,
+//! `json_encode`, `split`, `join`, `lookup`) and [`rows`] (`filter`,
+//! `explode`, `unpivot`), which build the [`Step`] this module dispatches to.
+
+pub(crate) mod fields;
+pub(crate) mod rows;
+pub(crate) mod values;
 
 use faucet_keys::rename;
 
@@ -196,12 +206,12 @@ pub(crate) enum Mapping {
     /// `cdc_unwrap`: rows taken out of a change record.
     Unwrapped(Unwrap),
     /// `filter`: every field kept, the record only when the test holds.
-    Filtered(super::flow_rows::Test),
+    Filtered(rows::Test),
     /// `select`, `drop`, `set`, `rename_field`: the fields returned, in order,
     /// each a top-level field of the input or a constant.
-    Picked(Vec<super::flow_fields::Pick>),
+    Picked(Vec<fields::Pick>),
     /// `redact`, `value_case`, `hash`: values rewritten where they stand, one entry per field.
-    Rewritten(Vec<super::flow_values::Rewrite>),
+    Rewritten(Vec<values::Rewrite>),
 }
 
 /// One field `flatten` returns.
@@ -323,14 +333,14 @@ pub(crate) fn step(input: &RecordSchema, t: &Transform) -> Result<Option<Step>, 
             Step { schema: RecordSchema { fields, open: input.open, origin }, mapping }
         }
         Transform::Filter(f) => {
-            let mapping = super::flow_rows::filter(input, f)?;
+            let mapping = rows::filter(input, f)?;
             Step { schema: RecordSchema { fields: input.fields.clone(), open: input.open, origin }, mapping }
         }
-        Transform::Explode(e) => match super::flow_rows::explode(input, e, origin)? {
+        Transform::Explode(e) => match rows::explode(input, e, origin)? {
             Some(schema) => Step { schema, mapping: None },
             None => return Ok(None),
         },
-        Transform::Unpivot(u) => match super::flow_rows::unpivot(input, u, origin)? {
+        Transform::Unpivot(u) => match rows::unpivot(input, u, origin)? {
             Some(schema) => Step { schema, mapping: None },
             None => return Ok(None),
         },
@@ -340,7 +350,7 @@ pub(crate) fn step(input: &RecordSchema, t: &Transform) -> Result<Option<Step>, 
         | Transform::Set { .. }
         | Transform::RenameField { .. }
         | Transform::Cast { .. }
-        | Transform::Coalesce { .. } => return super::flow_fields::step(input, t, origin),
+        | Transform::Coalesce { .. } => return fields::step(input, t, origin),
         Transform::Redact { .. }
         | Transform::ValueCase { .. }
         | Transform::Hash(_)
@@ -348,7 +358,7 @@ pub(crate) fn step(input: &RecordSchema, t: &Transform) -> Result<Option<Step>, 
         | Transform::JsonEncode { .. }
         | Transform::Split(_)
         | Transform::Join(_)
-        | Transform::Lookup(_) => return super::flow_values::step(input, t, origin),
+        | Transform::Lookup(_) => return values::step(input, t, origin),
     };
     Ok(Some(step))
 }

@@ -99,6 +99,7 @@ pub fn generate(p: &ir::Pipeline, opts: &CodegenOptions) -> TokenStream {
             pub async fn run_with(
                 options: #rt::RunOptions,
             ) -> Result<#rt::RunReport, #rt::FaucetError> {
+                #rt::shard::check_unsharded(NAME, &options)?;
                 #run
             }
         },
@@ -522,7 +523,10 @@ pub fn generate_matrix(m: &ir::Matrix, opts: &CodegenOptions) -> TokenStream {
     // Sharded: each root row (with its children and the rows it depends on)
     // runs in one shard; a process keeps the roots of the shards it runs.
     let start_roots = match &m.sharding {
-        None => quote!(let roots: Vec<#matrix::RowFuture<'_, ()>> = ::std::vec![#(#root_calls),*];),
+        None => quote! {
+            #rt::shard::check_unsharded(NAME, &options)?;
+            let roots: Vec<#matrix::RowFuture<'_, ()>> = ::std::vec![#(#root_calls),*];
+        },
         Some(sharding) => {
             let shards = root_shards(m, sharding.count);
             let count = Literal::u32_unsuffixed(sharding.count);

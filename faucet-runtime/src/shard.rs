@@ -329,6 +329,27 @@ where
     }
 }
 
+/// Checks `options` for a pipeline without `shard:` (`name`): asking for one
+/// shard of it is an error, since its one run reads everything. Inside an
+/// Indexed Job's pod ([`INDEX_ENV`] set) it warns: every pod runs the whole
+/// pipeline.
+pub fn check_unsharded(name: &str, options: &RunOptions) -> Result<()> {
+    if let Some(index) = options.shard {
+        return Err(FaucetError::config(format!(
+            "shard {index} was asked for (--shard), but pipeline `{name}` has no `shard:`; \
+             add `shard: {{count: N}}` to split its source, or run it without --shard"
+        )));
+    }
+    if let Ok(index) = std::env::var(INDEX_ENV) {
+        tracing::warn!(
+            pipeline = name,
+            "{INDEX_ENV}={index} is set, but the pipeline has no `shard:`: this process runs all of it, \
+             as every pod of the Job does"
+        );
+    }
+    Ok(())
+}
+
 /// One shard to run, with the plan its run shares with the others of this process.
 #[derive(Debug, Clone)]
 pub struct Shard {

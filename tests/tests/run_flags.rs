@@ -1,7 +1,8 @@
 //! The generated `main`'s run flags and commands, each in a child process the
 //! way a user or a scheduler runs the program: `--help`, `--dry-run`,
 //! `--limit`, `--state-path`, `--log-level` / `--log-format`, `state` show and
-//! reset, `dlq replay FILE`, and how a failed run reports itself.
+//! reset, `dlq replay FILE`, `--shard` on a pipeline without shards, and how
+//! a failed run reports itself.
 //!
 //! The pipeline reads six JSON Lines records in pages of two; one (`id: -3`)
 //! breaches the contract and is quarantined, so a full run writes five.
@@ -365,6 +366,17 @@ fn a_failed_run_prints_its_message_and_a_json_document() {
     assert_eq!((&doc["pipeline"], &doc["status"]), (&json!("run_flags"), &json!("failed")), "{doc}");
     assert!(doc["duration_ms"].is_u64(), "{doc}");
     assert_eq!(doc["error"].as_str(), last.strip_prefix("error: "), "{doc}");
+}
+
+#[test]
+fn shard_on_an_unsharded_pipeline_is_refused_before_reading() {
+    run_child_if_asked();
+    let dir = setup();
+    let test = "shard_on_an_unsharded_pipeline_is_refused_before_reading";
+    let ended = program(test, dir.path(), "--shard 1", "");
+    assert_eq!(ended.code, 1, "{}", ended.stderr);
+    assert!(ended.stderr.contains("pipeline `run_flags` has no `shard:`"), "{}", ended.stderr);
+    assert!(!dir.path().join("out.jsonl").exists(), "nothing was written");
 }
 
 /// The payload ids of a dead-letter file's envelopes.

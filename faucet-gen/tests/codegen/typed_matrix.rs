@@ -41,6 +41,7 @@ pub mod typed_matrix {
             rt::matrix::OnError::Continue,
             &options,
         );
+        rt::shard::check_unsharded(NAME, &options)?;
         let roots: Vec<rt::matrix::RowFuture<'_, ()>> = ::std::vec![
             Box::pin(root_users(& exec)), Box::pin(root_events(& exec))
         ];

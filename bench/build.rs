@@ -23,10 +23,12 @@ const UNTYPED: [&str; 8] = [
     "bench_j",
 ];
 /// The scenarios whose records are generated structs.
-const TYPED: [&str; 6] = [
+const TYPED: [&str; 8] = [
     "bench_a_typed",
     "bench_b_typed",
     "bench_c_typed",
+    "bench_c_typed_shards1",
+    "bench_c_typed_shards2",
     "bench_d_typed",
     "bench_d_typed_csv",
     "bench_j_typed",

@@ -7,7 +7,7 @@
 #
 # Scenarios: A (CSV -> JSON Lines), B (PostgreSQL -> JSON Lines), C (PostgreSQL
 # -> PostgreSQL; also against `pg_dump --data-only | psql`, and split into 1, 2
-# and 4 shards in one process), D (A through
+# and 4 shards in one process, C typed in 1 and 2), D (A through
 # flatten, rename_keys, snake_case), J (typed JSON Lines -> JSON Lines), E (A at
 # other sizes). A, B, C, D and J also run their typed variant against the same
 # reference (D's is "D typed (CSV)", where flatten has nothing to do); D also
@@ -335,6 +335,12 @@ pg_c() {
     table_rows "$pg_url" bench_dest "$o_out"
     parity C "$n" "$o_ref" "$o_out" "faucet, $shards shard(s)"
   done
+  for shards in 1 2; do
+    o_out=$(out_file "C typed" "$n" "faucet-${shards}-shards")
+    measure "C typed" "$n" "faucet, $shards shard(s)" "$o_out" env BENCH_PG_URL="$pg_url" "$bin/faucet_c_shards" "typed-$shards"
+    table_rows "$pg_url" bench_dest_typed "$o_out"
+    parity "C typed" "$n" "$o_ref" "$o_out" "faucet, $shards shard(s)"
+  done
   if [ -n "$peer" ]; then
     o_out=$(out_file C "$n" faucet-cli)
     measure C "$n" faucet-cli "$o_out" env BENCH_PG_URL="$pg_url" "$peer" run bench/scenarios/bench_c.yaml
@@ -410,6 +416,7 @@ awk -F'\t' -v rows="$rows" '
     line("C typed ÷ pg_dump | psql", speed("C typed", "faucet", "C", "pg_dump | psql", rows), "≥ 0.80×")
     line("C typed ÷ faucet-cli", speed("C typed", "faucet", "C", "faucet-cli", rows), "≥ 5.00×")
     line("C, 2 shards ÷ 1 shard (issue 21)", speed("C", "faucet, 2 shard(s)", "C", "faucet, 1 shard(s)", rows), "≥ 1.30×")
+    line("C typed, 2 shards ÷ 1 shard (issue 21)", speed("C typed", "faucet, 2 shard(s)", "C typed", "faucet, 1 shard(s)", rows), "≥ 1.30×")
     for (k = 1; k <= 4; k *= 2)
       line("C, " k " shard(s) ÷ pg_dump | psql", speed("C", "faucet, " k " shard(s)", "C", "pg_dump | psql", rows), "–")
     split("A typed|B typed|C typed|D typed (CSV)|J typed", typed, "|")

@@ -361,6 +361,15 @@ pub struct Shard {
     pub(crate) alone: bool,
 }
 
+/// The shard a source divided by [`Plan::Hash`] keeps, or why `plan` is not
+/// one that `connector` makes.
+pub(crate) fn hashed(connector: &str, shard: ShardId, plan: &Plan) -> Result<ShardId> {
+    match plan {
+        Plan::Hash => Ok(shard),
+        other => Err(crate::pipeline::foreign_plan(connector, other)),
+    }
+}
+
 /// Checks a stored plan against the run's: the same count, and a plan this
 /// source can read. `key` names the state key, for the message.
 pub(crate) fn check_stored(stored: &Value, count: u32, key: &str) -> Result<Plan> {

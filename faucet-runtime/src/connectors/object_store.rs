@@ -263,10 +263,7 @@ impl<R: RecordType> Shardable for ObjectSource<R> {
 
     /// Narrows the reader made on the first page (or made already, by `into_typed`).
     fn narrow(&mut self, shard: ShardId, plan: &Plan) -> Result<()> {
-        if *plan != Plan::Hash {
-            return Err(crate::pipeline::foreign_plan(self.connector_name(), plan));
-        }
-        self.shard = Some(shard);
+        self.shard = Some(crate::shard::hashed(self.connector_name(), shard, plan)?);
         match self.inner.as_mut() {
             Some(Inner::Jsonl(s)) => s.narrow(shard, plan),
             Some(Inner::Csv(s)) => s.narrow(shard, plan),

@@ -89,22 +89,32 @@ fn remove_stray_tmp(dir: &Path, path: &Path) {
     }
 }
 
-fn write_atomic(dir: &Path, path: &Path, bytes: &[u8]) -> Result<()> {
-    fs::create_dir_all(dir)
-        .map_err(|e| FaucetError::state(format!("cannot create state directory {}: {e}", dir.display())))?;
+/// Writes `bytes` to a new temporary file of `path`'s in `tmp_dir` (created
+/// if missing), synced: `{name}.{pid}.{n}.tmp`, so concurrent writers never
+/// share one and [`remove_stray_tmp`] knows whose it is.
+fn write_tmp(tmp_dir: &Path, path: &Path, bytes: &[u8]) -> Result<PathBuf> {
+    fs::create_dir_all(tmp_dir).map_err(|e| {
+        FaucetError::state(format!("cannot create state directory {}: {e}", tmp_dir.display()))
+    })?;
     let mut tmp_name = path.file_name().unwrap_or_default().to_owned();
     tmp_name.push(format!(".{}.{}.tmp", std::process::id(), TMP_COUNTER.fetch_add(1, Ordering::Relaxed)));
-    let tmp = dir.join(tmp_name);
-
+    let tmp = tmp_dir.join(tmp_name);
     let written = (|| {
         let mut file = File::create(&tmp)?;
         file.write_all(bytes)?;
         file.sync_all()
     })();
-    if let Err(e) = written {
-        let _ = fs::remove_file(&tmp);
-        return Err(io_error("write", &tmp, e));
+    match written {
+        Ok(()) => Ok(tmp),
+        Err(e) => {
+            let _ = fs::remove_file(&tmp);
+            Err(io_error("write", &tmp, e))
+        }
     }
+}
+
+fn write_atomic(dir: &Path, path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = write_tmp(dir, path, bytes)?;
     if let Err(e) = fs::rename(&tmp, path) {
         let _ = fs::remove_file(&tmp);
         return Err(io_error("replace", path, e));
@@ -122,22 +132,12 @@ fn write_atomic(dir: &Path, path: &Path, bytes: &[u8]) -> Result<()> {
 /// by a later create once it is an hour old.
 fn create_exclusive(dir: &Path, path: &Path, bytes: &[u8]) -> Result<()> {
     let creating = dir.join(".creating");
-    fs::create_dir_all(&creating).map_err(|e| {
-        FaucetError::state(format!("cannot create state directory {}: {e}", creating.display()))
-    })?;
     remove_stale(&creating, std::time::Duration::from_secs(3600));
-    let mut tmp_name = path.file_name().unwrap_or_default().to_owned();
-    tmp_name.push(format!(".{}.{}.tmp", std::process::id(), TMP_COUNTER.fetch_add(1, Ordering::Relaxed)));
-    let tmp = creating.join(tmp_name);
-    let written = (|| {
-        let mut file = File::create(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()
-    })();
-    let linked = written.and_then(|()| match fs::hard_link(&tmp, path) {
+    let tmp = write_tmp(&creating, path, bytes)?;
+    let linked = match fs::hard_link(&tmp, path) {
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(false),
         other => other.map(|()| true),
-    });
+    };
     let _ = fs::remove_file(&tmp);
     match linked {
         Ok(true) => sync_dir(dir),

@@ -266,13 +266,8 @@ impl<R: RecordType> Shardable for JsonlSource<R> {
     }
 
     fn narrow(&mut self, shard: ShardId, plan: &Plan) -> Result<()> {
-        match plan {
-            Plan::Hash => {
-                self.shard = Some(shard);
-                Ok(())
-            }
-            other => Err(crate::pipeline::foreign_plan(self.connector_name(), other)),
-        }
+        self.shard = Some(crate::shard::hashed(self.connector_name(), shard, plan)?);
+        Ok(())
     }
 }
 

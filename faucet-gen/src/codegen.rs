@@ -99,7 +99,7 @@ pub fn generate(p: &ir::Pipeline, opts: &CodegenOptions) -> TokenStream {
             pub async fn run_with(
                 options: #rt::RunOptions,
             ) -> Result<#rt::RunReport, #rt::FaucetError> {
-                #rt::shard::check_unsharded(NAME, &options)?;
+                #rt::shard::check_unsharded(NAME, options.shard)?;
                 #run
             }
         },
@@ -524,7 +524,7 @@ pub fn generate_matrix(m: &ir::Matrix, opts: &CodegenOptions) -> TokenStream {
     // runs in one shard; a process keeps the roots of the shards it runs.
     let start_roots = match &m.sharding {
         None => quote! {
-            #rt::shard::check_unsharded(NAME, &options)?;
+            #rt::shard::check_unsharded(NAME, options.shard)?;
             let roots: Vec<#matrix::RowFuture<'_, ()>> = ::std::vec![#(#root_calls),*];
         },
         Some(sharding) => {
@@ -532,7 +532,7 @@ pub fn generate_matrix(m: &ir::Matrix, opts: &CodegenOptions) -> TokenStream {
             let count = Literal::u32_unsuffixed(sharding.count);
             let root_shards = roots.iter().map(|(i, _)| Literal::u32_unsuffixed(shards[*i]));
             quote! {
-                let shards = #rt::shard::Shards::new(#count, &options)?;
+                let shards = #rt::shard::Shards::new(#count, options.shard)?;
                 let all: Vec<(u32, #matrix::RowFuture<'_, ()>)> =
                     ::std::vec![#((#root_shards, #root_calls)),*];
                 let roots: Vec<#matrix::RowFuture<'_, ()>> =

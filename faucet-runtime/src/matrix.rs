@@ -395,8 +395,8 @@ impl Executor {
 
     /// Starts shard `shard` of root `row` (a sharded pipeline's): waits for a
     /// slot under `max_concurrent`. `None` when it must not run; that is recorded.
-    pub async fn begin_shard(&self, row: usize, shard: &crate::shard::Shard) -> Option<Invocation<'_>> {
-        self.start(row, None, None, Some(shard.id.index)).await
+    pub async fn begin_shard(&self, row: usize, shard: u32) -> Option<Invocation<'_>> {
+        self.start(row, None, None, Some(shard)).await
     }
 
     async fn start(

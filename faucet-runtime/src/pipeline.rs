@@ -49,8 +49,6 @@ use crate::transform::{Chain, Identity, Transform};
 mod sharded;
 mod tools;
 
-pub(crate) use sharded::foreign_plan;
-
 /// A runnable pipeline: a source, a statically composed transform chain, a sink,
 /// and optionally a dead-letter queue and a state store.
 ///

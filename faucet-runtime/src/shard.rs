@@ -17,7 +17,7 @@
 //! the stored plan's is refused: it would read some rows twice and others
 //! never.
 //!
-//! Which shards a run executes: [`RunOptions::shard`] (the generated
+//! Which shards a run executes: [`RunOptions::shard`](crate::RunOptions::shard) (the generated
 //! `main`'s `--shard I`), else the `JOB_COMPLETION_INDEX` environment variable
 //! Kubernetes sets in an Indexed Job's pods, else all of them.
 
@@ -28,7 +28,6 @@ use serde_json::{Value, json};
 use tokio::sync::OnceCell;
 
 use crate::error::{FaucetError, Result};
-use crate::pipeline::RunOptions;
 use crate::source::Source;
 
 /// The most shards a pipeline splits into (faucet-stream's bound).
@@ -245,10 +244,11 @@ pub struct Shards {
 }
 
 impl Shards {
-    /// The shards of a pipeline split into `count`, as chosen by
-    /// [`RunOptions::shard`], else [`INDEX_ENV`], else all of them.
-    pub fn new(count: u32, options: &RunOptions) -> Result<Shards> {
-        let only = match options.shard {
+    /// The shards of a pipeline split into `count`: `asked` (the run's
+    /// [`RunOptions::shard`](crate::RunOptions::shard)), else the one
+    /// [`INDEX_ENV`] names, else all of them.
+    pub fn new(count: u32, asked: Option<u32>) -> Result<Shards> {
+        let only = match asked {
             Some(index) => Some((index, "the shard asked for (--shard)")),
             None => match std::env::var(INDEX_ENV) {
                 Ok(text) => {
@@ -329,12 +329,12 @@ where
     }
 }
 
-/// Checks `options` for a pipeline without `shard:` (`name`): asking for one
-/// shard of it is an error, since its one run reads everything. Inside an
-/// Indexed Job's pod ([`INDEX_ENV`] set) it warns: every pod runs the whole
-/// pipeline.
-pub fn check_unsharded(name: &str, options: &RunOptions) -> Result<()> {
-    if let Some(index) = options.shard {
+/// Checks a run of a pipeline without `shard:` (`name`): asking for one of
+/// its shards (`asked`, the run's [`RunOptions::shard`](crate::RunOptions::shard))
+/// is an error, since its one run reads everything. Inside an Indexed Job's
+/// pod ([`INDEX_ENV`] set) it warns: every pod runs the whole pipeline.
+pub fn check_unsharded(name: &str, asked: Option<u32>) -> Result<()> {
+    if let Some(index) = asked {
         return Err(FaucetError::config(format!(
             "shard {index} was asked for (--shard), but pipeline `{name}` has no `shard:`; \
              add `shard: {{count: N}}` to split its source, or run it without --shard"
@@ -366,8 +366,17 @@ pub struct Shard {
 pub(crate) fn hashed(connector: &str, shard: ShardId, plan: &Plan) -> Result<ShardId> {
     match plan {
         Plan::Hash => Ok(shard),
-        other => Err(crate::pipeline::foreign_plan(connector, other)),
+        other => Err(foreign_plan(connector, other)),
     }
+}
+
+/// The error of a source given a stored plan it does not make: the config
+/// changed since the plan was stored.
+pub(crate) fn foreign_plan(connector: &str, plan: &Plan) -> FaucetError {
+    FaucetError::config(format!(
+        "{connector}: the stored shard plan splits by {plan}, which this source does not; the config changed \
+         since the plan was stored: start over with the program's `state reset --yes` to split the source anew"
+    ))
 }
 
 /// Checks a stored plan against the run's: the same count, and a plan this
@@ -490,12 +499,11 @@ mod tests {
     /// the environment is shared by every test of this binary.
     #[test]
     fn the_index_comes_from_options() {
-        let options = RunOptions { shard: Some(2), ..RunOptions::default() };
-        let shards = Shards::new(4, &options).unwrap();
+        let shards = Shards::new(4, Some(2)).unwrap();
         let ids: Vec<u32> = shards.each().map(|s| s.id.index).collect();
         assert_eq!(ids, [2]);
         assert!(shards.each().all(|s| s.alone));
-        let err = Shards::new(2, &options).unwrap_err().to_string();
+        let err = Shards::new(2, Some(2)).unwrap_err().to_string();
         assert!(err.contains("--shard") && err.contains("numbered 0 to 1"), "{err}");
     }
 }

@@ -23,7 +23,7 @@ use faucet_runtime::connectors::sql::sqlite::SqliteSource;
 use faucet_runtime::shard::{Shardable, Shards};
 use faucet_runtime::state::{FileStore, MemoryStore};
 use faucet_runtime::{
-    CommitToken, OpenContext, Pipeline, Record, Result, RunOptions, Sink, StateStore, WriteOutcome, Writes,
+    CommitToken, OpenContext, Pipeline, Record, Result, Sink, StateStore, WriteOutcome, Writes,
 };
 use serde_json::Value;
 use sqlx::{AssertSqlSafe, Connection};
@@ -95,7 +95,7 @@ where
     S: Shardable<Record = Record>,
     F: Fn() -> S,
 {
-    let shards = Shards::new(count, &RunOptions::default()).unwrap();
+    let shards = Shards::new(count, None).unwrap();
     let mut per_shard = Vec::new();
     for shard in shards.each() {
         let ids = Ids::default();
@@ -251,7 +251,7 @@ async fn the_stored_plan_is_reused_and_another_count_is_refused() {
     assert_eq!(store.get("sharded::row-0::shards").await.unwrap(), Some(plan), "the plan is not remade");
 
     // Another count under the same state is refused before anything is read.
-    let shards = Shards::new(3, &RunOptions::default()).unwrap();
+    let shards = Shards::new(3, None).unwrap();
     let shard = shards.each().next().unwrap();
     let pipeline =
         Pipeline::new(pg_source(&schema), Ids::default()).with_name("sharded").with_state(store.clone());
@@ -277,7 +277,7 @@ async fn the_stored_plan_is_reused_and_another_count_is_refused() {
         .run()
         .await
         .unwrap();
-    let shards = Shards::new(2, &RunOptions::default()).unwrap();
+    let shards = Shards::new(2, None).unwrap();
     let shard = shards.each().next().unwrap();
     let pipeline = Pipeline::new(pg_source(&schema), Ids::default()).with_name("plain").with_state(plain);
     let error = pipeline.with_shard(&shard).await.err().expect("refused").to_string();
@@ -287,8 +287,7 @@ async fn the_stored_plan_is_reused_and_another_count_is_refused() {
 
 #[tokio::test]
 async fn one_shard_alone_needs_a_state_store_its_siblings_share() {
-    let options = RunOptions { shard: Some(1), ..RunOptions::default() };
-    let shards = Shards::new(2, &options).unwrap();
+    let shards = Shards::new(2, Some(1)).unwrap();
     let shard = shards.each().next().unwrap();
     let pipeline = Pipeline::new(pg_source("unused"), Ids::default()).with_state(MemoryStore::new());
     let error = pipeline.with_shard(&shard).await.err().expect("refused").to_string();

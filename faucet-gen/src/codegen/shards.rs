@@ -44,14 +44,14 @@ impl Gen<'_> {
             pub async fn run_with(
                 options: #rt::RunOptions,
             ) -> Result<#rt::MatrixReport, #rt::FaucetError> {
-                let shards = #rt::shard::Shards::new(SHARDS, &options)?;
+                let shards = #rt::shard::Shards::new(SHARDS, options.shard)?;
                 let exec = #matrix::Executor::new(NAME, ROWS, #max_concurrent, #on_error, &options);
                 Ok(#rt::shard::run_each(&shards, exec, options.clock, run_shard).await)
             }
 
             /// Runs one shard: its pipeline, narrowed to it, with its own bookmark.
             async fn run_shard(exec: ::std::sync::Arc<#matrix::Executor>, shard: #rt::shard::Shard) {
-                let Some(invocation) = exec.begin_shard(0, &shard).await else {
+                let Some(invocation) = exec.begin_shard(0, shard.id.index).await else {
                     return;
                 };
                 let result = #rt::shard::scope(shard.id, async {

@@ -117,7 +117,7 @@ pub mod clock {
     pub async fn run_with(
         options: rt::RunOptions,
     ) -> Result<rt::RunReport, rt::FaucetError> {
-        rt::shard::check_unsharded(NAME, &options)?;
+        rt::shard::check_unsharded(NAME, options.shard)?;
         rt::clock::scope(
                 options.clock,
                 async { pipeline()?.with_options(&options).run().await },

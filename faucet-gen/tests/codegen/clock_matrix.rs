@@ -41,7 +41,7 @@ pub mod clock_matrix {
             rt::matrix::OnError::Continue,
             &options,
         );
-        rt::shard::check_unsharded(NAME, &options)?;
+        rt::shard::check_unsharded(NAME, options.shard)?;
         let roots: Vec<rt::matrix::RowFuture<'_, ()>> = ::std::vec![
             Box::pin(root_users(& exec))
         ];

@@ -67,7 +67,7 @@ pub mod custom_transform {
     pub async fn run_with(
         options: rt::RunOptions,
     ) -> Result<rt::RunReport, rt::FaucetError> {
-        rt::shard::check_unsharded(NAME, &options)?;
+        rt::shard::check_unsharded(NAME, options.shard)?;
         pipeline()?.with_options(&options).run().await
     }
     /// The config's `observability:`, installed by `main()`.

@@ -49,7 +49,7 @@ pub mod matrix {
             rt::matrix::OnError::Stop,
             &options,
         );
-        rt::shard::check_unsharded(NAME, &options)?;
+        rt::shard::check_unsharded(NAME, options.shard)?;
         let roots: Vec<rt::matrix::RowFuture<'_, ()>> = ::std::vec![
             Box::pin(root_users(& exec)), Box::pin(root_report(& exec))
         ];

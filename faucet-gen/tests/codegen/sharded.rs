@@ -297,7 +297,7 @@ pub mod sharded_orders {
     pub async fn run_with(
         options: rt::RunOptions,
     ) -> Result<rt::MatrixReport, rt::FaucetError> {
-        let shards = rt::shard::Shards::new(SHARDS, &options)?;
+        let shards = rt::shard::Shards::new(SHARDS, options.shard)?;
         let exec = rt::matrix::Executor::new(
             NAME,
             ROWS,
@@ -312,7 +312,7 @@ pub mod sharded_orders {
         exec: ::std::sync::Arc<rt::matrix::Executor>,
         shard: rt::shard::Shard,
     ) {
-        let Some(invocation) = exec.begin_shard(0, &shard).await else {
+        let Some(invocation) = exec.begin_shard(0, shard.id.index).await else {
             return;
         };
         let result = rt::shard::scope(

@@ -49,7 +49,7 @@ pub mod sharded_matrix {
             rt::matrix::OnError::Continue,
             &options,
         );
-        let shards = rt::shard::Shards::new(2, &options)?;
+        let shards = rt::shard::Shards::new(2, options.shard)?;
         let all: Vec<(u32, rt::matrix::RowFuture<'_, ()>)> = ::std::vec![
             (0, Box::pin(root_a(& exec))), (1, Box::pin(root_c(& exec))), (0,
             Box::pin(root_b(& exec)))

@@ -4,7 +4,7 @@
 
 use super::Pipeline;
 use crate::error::{FaucetError, Result};
-use crate::shard::{self, Plan, Shard, Shardable};
+use crate::shard::{self, Shard, Shardable};
 use crate::sink::Writes;
 use crate::state::StateStore;
 use crate::transform::Transform;
@@ -34,7 +34,7 @@ where
         let plan = shard
             .plan
             .get_or_try_init(|| async {
-                let shared = state.filter(|s| s.store_name() != "memory");
+                let shared = state.filter(|s| s.outlives_process());
                 if shard.alone && count > 1 && shared.is_none() {
                     return Err(FaucetError::config(format!(
                         "shard {} of {count} runs alone here, so it needs a state store its sibling shards share \
@@ -68,12 +68,4 @@ where
         self.key_suffix = Some(shard.id.key_suffix());
         Ok(self)
     }
-}
-
-/// The message of a source asked for a plan it does not make.
-pub(crate) fn foreign_plan(connector: &str, plan: &Plan) -> FaucetError {
-    FaucetError::config(format!(
-        "{connector}: the stored shard plan splits by {plan}, which this source does not; the config changed \
-         since the plan was stored: start over with the program's `state reset --yes` to split the source anew"
-    ))
 }

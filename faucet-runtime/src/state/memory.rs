@@ -39,6 +39,9 @@ impl StateStore for MemoryStore {
         self.entries.lock().unwrap_or_else(|e| e.into_inner()).remove(key);
         Ok(())
     }
+    fn outlives_process(&self) -> bool {
+        false
+    }
     async fn put_if_absent(&self, key: &str, value: &Value) -> Result<Value> {
         super::store::validate_key(key)?;
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());

@@ -29,6 +29,13 @@ pub trait StateStore: Send + Sync {
     /// agree on their shard boundaries this way.
     fn put_if_absent(&self, key: &str, value: &Value) -> impl Future<Output = Result<Value>> + Send;
 
+    /// Whether what the store holds outlives this process, so that other
+    /// processes (the sibling shards of a run) can read it. False for the
+    /// in-process store.
+    fn outlives_process(&self) -> bool {
+        true
+    }
+
     /// Moves a store that keeps its bookmarks in a local directory to `dir`
     /// (the generated `main`'s `--state-path`); false for a store without one.
     fn relocate(&mut self, dir: &Path) -> bool {
@@ -56,6 +63,10 @@ impl<T: StateStore + ?Sized> StateStore for Arc<T> {
 
     fn put_if_absent(&self, key: &str, value: &Value) -> impl Future<Output = Result<Value>> + Send {
         (**self).put_if_absent(key, value)
+    }
+
+    fn outlives_process(&self) -> bool {
+        (**self).outlives_process()
     }
 }
 

@@ -81,7 +81,7 @@ impl ShardFilter {
                 self.range = plan.range(shard.index);
                 Ok(())
             }
-            other => Err(crate::pipeline::foreign_plan(connector, other)),
+            other => Err(crate::shard::foreign_plan(connector, other)),
         }
     }
 

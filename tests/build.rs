@@ -44,6 +44,7 @@ fn main() {
         "pipelines/fields_untyped.yaml",
         "pipelines/values_typed.yaml",
         "pipelines/values_untyped.yaml",
+        "pipelines/typed_bridged.yaml",
     ]);
     // faucet-stream's own example configs, verbatim (their names may repeat
     // ours; included by src/lib.rs as `faucet_e2e::faucet_stream`).
@@ -60,5 +61,6 @@ fn main() {
         "pipelines/rows_filter.yaml",
         "pipelines/typed_fields.yaml",
         "pipelines/values_typed.yaml",
+        "pipelines/typed_bridged.yaml",
     ]);
 }

@@ -156,6 +156,12 @@ fn struct_model(name: &str, doc: String, fields: &[FieldDef], used: &mut HashSet
     Struct { ident: format_ident!("{name}"), doc, members }
 }
 
+/// The Rust type of a value of `ty` that holds no object of declared fields
+/// (so no struct is made for it).
+pub(crate) fn value_type(ty: &FieldType) -> Type {
+    type_model("", "value", ty, &mut HashSet::new())
+}
+
 /// The Rust type of a value of `ty` (field `field` of struct `parent`).
 fn type_model(parent: &str, field: &str, ty: &FieldType, used: &mut HashSet<String>) -> Type {
     match ty {

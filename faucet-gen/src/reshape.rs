@@ -1,5 +1,4 @@
-//! The config transforms of a typed stretch of a pipeline (`flatten`,
-//! `rename_keys`, `snake_case`, `keys_case`, `cdc_unwrap`, `filter`), resolved at build
+//! The config transforms of a typed stretch of a pipeline, resolved at build
 //! time into one generated transform: it takes the input struct apart and
 //! moves each value to its place in the output struct, as the schema flow's
 //! [`Mapping`]s say.
@@ -8,10 +7,16 @@
 //! lands in is named otherwise. `flatten` moves nested members up (a `match`
 //! per object that may be absent or null); `cdc_unwrap` is a `match` on the
 //! op, which the runtime's own `CdcUnwrap::change` classifies, so messages
-//! and rules are one implementation. Only `json` values still meet a runtime
-//! transform: the key transforms rewrite the keys inside them, as they would
-//! in an untyped record.
+//! and rules are one implementation; `select`, `drop`, `set` and
+//! `rename_field` are moves and constants; a `filter` on a top-level value is
+//! a comparison ([`filter`]); `redact`, `value_case` and `hash` rewrite values
+//! in place ([`values`]). Every other transform of named fields (`cast`,
+//! `coalesce`, `json_parse`, `lookup`, …) runs as the runtime transform on
+//! those fields alone ([`bridge`]). The key transforms still meet `json`
+//! values at run time: they rewrite the keys inside them, as they would in
+//! an untyped record.
 
+mod bridge;
 mod filter;
 
 use std::collections::{HashMap, HashSet};
@@ -66,6 +71,7 @@ pub(crate) fn emit(g: &Gen, name: &str, input: &Struct, output: &Struct, parts: 
             Mapping::Filtered(test) => body.filter(part, test, slots),
             Mapping::Picked(picks) => body.pick(picks, part, slots),
             Mapping::Rewritten(rewrites) => body.rewrite(part, rewrites, slots),
+            Mapping::Bridged(bridge) => body.bridge(part, bridge, slots),
         };
     }
     // The source refills spent records: each value goes back where it came from.
@@ -101,7 +107,7 @@ pub(crate) fn emit(g: &Gen, name: &str, input: &Struct, output: &Struct, parts: 
             let (member, init) = (&s.member, &s.init);
             quote!(#member: #init)
         });
-        let doc = " The runtime transforms it keeps, for the keys inside `json` values and the ops of change records.";
+        let doc = " The runtime transforms it keeps: for the keys inside `json` values, the ops of change records, and the transforms run on the fields they name.";
         (
             quote! {
                 pub struct #ident {
@@ -194,11 +200,23 @@ impl Body<'_, '_> {
         let member = format_ident!("{}_{}", flow::name(part.transform), part.index + 1);
         if !self.state.iter().any(|s| s.member == member) {
             let ty = match part.transform {
-                Transform::RenameKeys { .. } => quote!(#rt::transform::RenameKeys),
-                Transform::KeysCase(_) => quote!(#rt::transform::KeysCase),
-                Transform::Hash(_) => quote!(#rt::transform::Hash),
-                _ => quote!(#rt::transform::CdcUnwrap),
+                Transform::RenameKeys { .. } => quote!(RenameKeys),
+                Transform::KeysCase(_) => quote!(KeysCase),
+                Transform::CdcUnwrap { .. } => quote!(CdcUnwrap),
+                Transform::Filter(_) => quote!(Filter),
+                Transform::Cast { .. } => quote!(Cast),
+                Transform::Coalesce { .. } => quote!(Coalesce),
+                Transform::Redact { .. } => quote!(Redact),
+                Transform::ValueCase { .. } => quote!(ValueCase),
+                Transform::Hash(_) => quote!(Hash),
+                Transform::JsonParse(_) => quote!(JsonParse),
+                Transform::JsonEncode { .. } => quote!(JsonEncode),
+                Transform::Split(_) => quote!(Split),
+                Transform::Join(_) => quote!(Join),
+                Transform::Lookup(_) => quote!(Lookup),
+                other => unreachable!("`{}` keeps no runtime transform", flow::name(other)),
             };
+            let ty = quote!(#rt::transform::#ty);
             let init = self.g.transform(part.transform);
             self.state.push(State { member: member.clone(), ty, init });
         }

@@ -81,6 +81,7 @@ include!("../../faucet-gen/tests/codegen/values_typed.rs");
 include!("../../faucet-gen/tests/codegen/values_untyped.rs");
 include!("../../faucet-gen/tests/codegen/sharded.rs");
 include!("../../faucet-gen/tests/codegen/sharded_matrix.rs");
+include!("../../faucet-gen/tests/codegen/typed_bridged.rs");
 
 #[test]
 #[allow(unsafe_code)]

@@ -127,3 +127,95 @@ fn untyped_value_transforms_and_a_compiled_in_lookup_table() {
     assert!(message.contains("json_parse") && message.contains("\"payload\""), "{message}");
     assert_eq!(envelope["payload"]["id"], 2, "the DLQ holds the source record");
 }
+
+/// Record `i` of the `typed_bridged` input: every transform meets values it
+/// converts, values it does not, nulls and absent fields; some records are
+/// filtered out and some rejected.
+fn bridged_record(i: u64) -> Value {
+    let active = ["yes", "no", "maybe"][(i % 3) as usize];
+    let country = ["DE", "CH", "FR"][(i % 3) as usize];
+    let mut record = json!({
+        "id": if i.is_multiple_of(97) { format!("x{i}") } else { format!(" {i} ") },
+        "amount": match i % 5 { 0 => Value::Null, 1 => json!("abc"), _ => json!(format!("{i}.25")) },
+        "active": active,
+        "state": match i % 3 { 0 => Value::Null, 1 => json!(""), _ => json!("open") },
+    });
+    if !i.is_multiple_of(2) {
+        record["phase"] = json!(format!("p{i}"));
+    }
+    record["payload"] = if i.is_multiple_of(89) {
+        json!("{not json")
+    } else {
+        json!(format!("{{\"a\":[1,2.50],\"n\":{i}}}"))
+    };
+    record["meta"] = json!({"z": i, "a": ["x", "y"]});
+    record["tags"] = json!(format!(" a, b ,c{i}"));
+    record["parts"] = json!(["x", "", format!("p{i}")]);
+    record["email"] = json!(format!("u{i}@example.com"));
+    record["country"] = json!(country);
+    record["address"] = if i.is_multiple_of(7) {
+        Value::Null
+    } else if i.is_multiple_of(11) {
+        json!({"city": "Nowhere"})
+    } else if i.is_multiple_of(2) {
+        json!({"city": "Bern"})
+    } else {
+        json!({"city": "Bern", "zip": format!("30{i}")})
+    };
+    record
+}
+
+#[test]
+fn typed_bridged_transforms_write_what_the_untyped_build_writes() {
+    let (typed, untyped) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let input: String = (1..=1_200).map(|i| format!("{}\n", bridged_record(i))).collect();
+    for dir in [&typed, &untyped] {
+        std::fs::write(dir.path().join("input.jsonl"), &input).unwrap();
+    }
+    let typed_report = run("typed_bridged", typed.path());
+    let untyped_report = run("untyped_typed_bridged", untyped.path());
+    // The filter runs first; then ids that are not integers and payloads that are not JSON are rejected.
+    let filtered = |i: &u64| i.is_multiple_of(11) && !i.is_multiple_of(7);
+    let kept: Vec<u64> = (1..=1_200).filter(|i| !filtered(i)).collect();
+    let rejected = kept.iter().filter(|&&i| i.is_multiple_of(97) || i.is_multiple_of(89)).count();
+    assert_eq!(typed_report["dead_lettered"], rejected, "{typed_report}");
+    assert_eq!(
+        (&typed_report["written"], &typed_report["dead_lettered"]),
+        (&untyped_report["written"], &untyped_report["dead_lettered"])
+    );
+    let typed_out = std::fs::read(typed.path().join("out.jsonl")).unwrap();
+    let untyped_out = std::fs::read(untyped.path().join("out.jsonl")).unwrap();
+    assert!(typed_out == untyped_out, "typed and untyped outputs differ");
+
+    let out = lines(&typed_out);
+    assert_eq!(out.len() + rejected, kept.len());
+    let first = &out[0];
+    assert_eq!(first["id"], 1);
+    assert_eq!((&first["amount"], &first["active"]), (&Value::Null, &json!(false)), "{first}");
+    // `""` counts as null for the first `coalesce` only (`treat_empty_string_as_null`).
+    assert_eq!((&first["status"], &first["state"]), (&json!("p1"), &json!("")));
+    assert_eq!(out[2]["state"], "none", "{}", out[2]);
+    assert_eq!(first["payload"]["a"][1].to_string(), "2.50", "parsed numbers keep their digits");
+    assert_eq!(first["meta"], "{\"a\":[\"x\",\"y\"],\"z\":1}");
+    assert_eq!(first["tags"], json!(["a", "b", "c1"]));
+    assert_eq!(first["parts_text"], "x |  | p1");
+    assert_eq!((&first["country_name"], &first["in_eu"]), (&json!("Switzerland"), &json!(false)));
+    let second = &out[1];
+    assert_eq!(
+        (&second["amount"], &second["active"], second.get("phase")),
+        (&json!(2.25), &Value::Null, None)
+    );
+    assert_eq!((&second["status"], &second["country_name"]), (&json!("open"), &Value::Null));
+
+    let envelopes = |dir: &Path| -> Vec<(Value, Value)> {
+        lines(&std::fs::read(dir.join("dlq.jsonl")).unwrap())
+            .into_iter()
+            .map(|e| (e["error"].clone(), e["payload"].clone()))
+            .collect()
+    };
+    let (typed_dlq, untyped_dlq) = (envelopes(typed.path()), envelopes(untyped.path()));
+    assert_eq!(typed_dlq, untyped_dlq, "the same records rejected, with the same errors");
+    let messages: Vec<&str> = typed_dlq.iter().filter_map(|(e, _)| e["message"].as_str()).collect();
+    assert!(messages.iter().any(|m| m.contains("cast") && m.contains("\"id\"")), "{messages:?}");
+    assert!(messages.iter().any(|m| m.contains("json_parse") && m.contains("\"payload\"")), "{messages:?}");
+}

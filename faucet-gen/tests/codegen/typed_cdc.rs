@@ -246,7 +246,7 @@ pub mod typed_cdc {
         cdc_unwrap_1: rt::transform::CdcUnwrap,
     }
     impl Reshape {
-        /// The runtime transforms it keeps, for the keys inside `json` values and the ops of change records.
+        /// The runtime transforms it keeps: for the keys inside `json` values, the ops of change records, and the transforms run on the fields they name.
         pub fn new() -> rt::Result<Self> {
             Ok(Reshape {
                 cdc_unwrap_1: rt::transform::CdcUnwrap::new(rt::transform::CdcUnwrapConfig {

@@ -342,7 +342,7 @@ pub mod typed_reshape {
         snake_case_3: rt::transform::KeysCase,
     }
     impl Reshape {
-        /// The runtime transforms it keeps, for the keys inside `json` values and the ops of change records.
+        /// The runtime transforms it keeps: for the keys inside `json` values, the ops of change records, and the transforms run on the fields they name.
         pub fn new() -> rt::Result<Self> {
             Ok(Reshape {
                 rename_keys_2: rt::transform::RenameKeys::new("^userInfo__", "user__")?,

@@ -209,7 +209,7 @@ pub mod values_typed {
         hash_3: rt::transform::Hash,
     }
     impl Reshape {
-        /// The runtime transforms it keeps, for the keys inside `json` values and the ops of change records.
+        /// The runtime transforms it keeps: for the keys inside `json` values, the ops of change records, and the transforms run on the fields they name.
         pub fn new() -> rt::Result<Self> {
             Ok(Reshape {
                 hash_3: rt::transform::Hash::new(

@@ -4,6 +4,7 @@
 //! `Chain<Chain<Flatten, RenameKeys>, KeysCase>`, so the record path is plain
 //! monomorphized calls, with no boxing and no dynamic dispatch.
 
+pub mod bridge;
 mod cast;
 mod cdc_unwrap;
 mod chain;

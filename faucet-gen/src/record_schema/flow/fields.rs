@@ -77,10 +77,13 @@ pub(crate) fn step(input: &RecordSchema, t: &Transform, origin: Origin) -> Resul
         Transform::Set { values } => {
             let mut out = input.fields.clone();
             let mut picks: Vec<Pick> = (0..out.len()).map(Pick::Field).collect();
+            let mut exact = true;
             for (f, value) in values {
                 let field = constant_field(&f.name, value);
                 match out.iter().position(|o| o.name == f.name) {
                     Some(i) => {
+                        // Set where it is, added last where a record lacks it: no one place in a struct.
+                        exact &= input.fields[i].required;
                         out[i] = field;
                         picks[i] = Pick::Constant(value.clone());
                     }
@@ -90,7 +93,7 @@ pub(crate) fn step(input: &RecordSchema, t: &Transform, origin: Origin) -> Resul
                     }
                 }
             }
-            Step { schema: schema(out, input.open), mapping: Some(Mapping::Picked(picks)) }
+            Step { schema: schema(out, input.open), mapping: exact.then_some(Mapping::Picked(picks)) }
         }
         Transform::RenameField { renames } => {
             let mut out = input.fields.clone();
@@ -299,6 +302,7 @@ mod tests {
     use super::*;
     use crate::diag::Loc;
     use crate::record_schema::flow::apply;
+    use crate::record_schema::flow::bridge::Bridge;
 
     fn f(name: &str, ty: FieldType) -> FieldDef {
         FieldDef { name: name.into(), ty, nullable: false, required: true }
@@ -345,12 +349,13 @@ mod tests {
     }
 
     #[test]
-    fn select_drop_set_and_rename_field_are_typed_cast_and_coalesce_not() {
+    fn every_field_transform_is_typed() {
         assert!(typed(
             "[{ type: set, config: { values: { v: 1 } } }, { type: rename_field, config: { fields: { id: key } } }, { type: drop, config: { fields: [name] } }, { type: select, config: { fields: [v, key] } }]"
         ));
-        assert!(!typed("[{ type: cast, config: { fields: { id: string } } }]"));
-        assert!(!typed("[{ type: coalesce, config: { field: name, default: x } }]"));
+        // Bridged: the runtime transform runs on the fields it names.
+        assert!(typed("[{ type: cast, config: { fields: { id: string } } }]"));
+        assert!(typed("[{ type: coalesce, config: { field: name, default: x } }]"));
     }
 
     #[test]
@@ -399,6 +404,25 @@ mod tests {
     }
 
     #[test]
+    fn a_field_a_record_may_lack_is_added_last_so_no_struct_holds_its_place() {
+        let mut s = base();
+        s.fields[2].required = false;
+        let (_, mapping) = run(&s, Transform::Set { values: vec![(named("note"), json!("x"))] });
+        assert_eq!(mapping, None);
+        let fill = |field: &str| Transform::Coalesce {
+            field: named(field),
+            fill: Fill::Default(json!("x")),
+            treat_empty_string_as_null: false,
+        };
+        assert_eq!(run(&s, fill("note")).1, None);
+        let names = vec!["name".to_owned()];
+        assert_eq!(
+            run(&s, fill("name")).1,
+            Some(Mapping::Bridged(Bridge { names: names.clone(), writes: names }))
+        );
+    }
+
+    #[test]
     fn rename_field_renames_in_place_and_refuses_a_taken_name() {
         let t = |pairs: &[(&str, &str)]| Transform::RenameField {
             renames: pairs.iter().map(|(a, b)| (named(a), named(b))).collect(),
@@ -420,7 +444,10 @@ mod tests {
         let cast = |field: &str, to, on_error| Transform::Cast { fields: vec![(named(field), to)], on_error };
         let (out, mapping) = run(&base(), cast("id", CastType::String, CastOnError::Error));
         assert_eq!(out.field("id").unwrap().ty, FieldType::String);
-        assert_eq!(mapping, None);
+        assert_eq!(
+            mapping,
+            Some(Mapping::Bridged(Bridge { names: vec!["id".into()], writes: vec!["id".into()] }))
+        );
         let (out, _) = run(&base(), cast("name", CastType::Int, CastOnError::Null));
         assert_eq!(
             (&out.field("name").unwrap().ty, out.field("name").unwrap().nullable),

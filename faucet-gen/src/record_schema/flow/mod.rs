@@ -10,7 +10,10 @@
 //! that way, so the struct a transform fills and the record the runtime
 //! transform would return cannot disagree. Where the walk cannot say exactly
 //! (a `cdc_unwrap` whose delete rows may come from either of two fields, say),
-//! it gives no mapping and the stream stays untyped there.
+//! it gives no mapping and the stream stays untyped there. A transform of
+//! named top-level fields whose values cannot simply be moved (`cast`,
+//! `json_parse`, `lookup`, …) is [bridged](bridge): the runtime transform
+//! runs on those fields alone.
 //!
 //! The key transforms are mapped here; each other family in a part of its
 //! own: [`fields`] (`select`, `drop`, `set`, `rename_field`, `cast`,
@@ -18,6 +21,7 @@
 //! `json_encode`, `split`, `join`, `lookup`) and [`rows`] (`filter`,
 //! `explode`, `unpivot`), which build the [`Step`] this module dispatches to.
 
+pub(crate) mod bridge;
 pub(crate) mod fields;
 pub(crate) mod rows;
 pub(crate) mod values;
@@ -212,6 +216,8 @@ pub(crate) enum Mapping {
     Picked(Vec<fields::Pick>),
     /// `redact`, `value_case`, `hash`: values rewritten where they stand, one entry per field.
     Rewritten(Vec<values::Rewrite>),
+    /// Any other transform of named fields: the runtime transform, run on those fields alone.
+    Bridged(bridge::Bridge),
 }
 
 /// One field `flatten` returns.
@@ -255,8 +261,18 @@ pub(crate) enum RowField {
 }
 
 /// The schema after config transform `t` and where its fields come from;
-/// `Ok(None)` when nothing is known after it (or `t` is `custom`).
+/// `Ok(None)` when nothing is known after it (or `t` is `custom`). A
+/// transform of named fields whose values cannot be moved is [bridged](bridge).
 pub(crate) fn step(input: &RecordSchema, t: &Transform) -> Result<Option<Step>, Problem> {
+    let Some(mut step) = exact_step(input, t)? else { return Ok(None) };
+    if step.mapping.is_none() {
+        step.mapping = bridge::bridge(input, t, &step.schema);
+    }
+    Ok(Some(step))
+}
+
+/// [`step`], with a mapping only where the values move (or are rewritten in place).
+fn exact_step(input: &RecordSchema, t: &Transform) -> Result<Option<Step>, Problem> {
     let origin = Origin::Transform { name: name(t).to_owned(), from: Box::new(input.origin.clone()) };
     let step = match t {
         Transform::Flatten { separator } => {

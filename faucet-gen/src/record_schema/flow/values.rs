@@ -294,6 +294,7 @@ mod tests {
     use super::*;
     use crate::diag::Loc;
     use crate::ir::values::{Hash, HashAlgorithm, HashEncoding, JsonParse, Lookup, SplitJoin};
+    use crate::record_schema::flow::bridge::Bridge;
 
     fn f(name: &str, ty: FieldType) -> FieldDef {
         FieldDef { name: name.into(), ty, nullable: false, required: true }
@@ -335,7 +336,9 @@ mod tests {
         let step = run(&s, &hash(&["n"], None)).unwrap();
         assert_eq!(step.schema.field("n").unwrap().ty, FieldType::String);
         assert!(step.schema.field("n").unwrap().nullable, "null stays null");
-        assert_eq!(step.mapping, None, "an integer's digest is of its JSON: untyped");
+        // An integer's digest is of its JSON: the runtime's `hash` runs on it.
+        let bridged = Bridge { names: vec!["n".into()], writes: vec!["n".into()] };
+        assert_eq!(step.mapping, Some(Mapping::Bridged(bridged)));
         // `into`: a new string field, on every record when the source is never null.
         let step = run(&s, &hash(&["email"], Some("token"))).unwrap();
         assert_eq!(step.schema.field("token"), Some(&f("token", FieldType::String)));
@@ -356,7 +359,9 @@ mod tests {
         );
         let step = run(&s, &redact(json!(0))).unwrap();
         assert_eq!(step.schema.field("ssn").unwrap().ty, FieldType::Integer);
-        assert_eq!(step.mapping, None);
+        let both = vec!["ssn".to_owned(), "pin".to_owned()];
+        let bridged = Bridge { names: both.clone(), writes: both };
+        assert_eq!(step.mapping, Some(Mapping::Bridged(bridged)));
         let step = run(&s, &redact(serde_json::Value::Null)).unwrap();
         let ssn = step.schema.field("ssn").unwrap();
         assert_eq!((&ssn.ty, ssn.nullable), (&FieldType::String, true));

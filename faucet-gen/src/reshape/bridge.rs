@@ -1,0 +1,94 @@
+//! A bridged transform on a typed stream (`cast`, `coalesce`, `json_parse`,
+//! `lookup`, …): the values of the fields it names are put into a small JSON
+//! object (copies: the locals keep them), the runtime transform runs on it,
+//! and the fields it writes are taken back into new typed locals
+//! (`faucet_runtime::transform::bridge`). The other fields never leave
+//! their locals.
+
+use std::collections::HashMap;
+
+use quote::quote;
+
+use super::{Body, Part, Slot};
+use crate::record_schema::flow::bridge::Bridge;
+use crate::records::{Layers, value_type};
+
+impl Body<'_, '_> {
+    /// Runs the transform of `part` on the slots `bridge` names.
+    pub(super) fn bridge(&mut self, part: &Part<'_>, bridge: &Bridge, slots: Vec<Slot>) -> Vec<Slot> {
+        let rt = self.g.rt().clone();
+        let b = quote!(#rt::transform::bridge);
+        let state = self.state(part);
+        let fields = self.local("fields");
+        let mut by_name: HashMap<String, Slot> =
+            slots.into_iter().map(|s| (s.field.name.clone(), s)).collect();
+        let mut puts = Vec::new();
+        for name in &bridge.names {
+            let Some(slot) = by_name.get(name) else { continue };
+            let local = &slot.local;
+            let put = match Layers::of(&slot.field) {
+                Layers { nullable: false, required: true } => quote!(#b::put(&mut #fields, #name, &#local)?;),
+                Layers { nullable: true, required: true } => {
+                    quote!(#b::put_nullable(&mut #fields, #name, #local.as_ref())?;)
+                }
+                Layers { nullable: false, required: false } => {
+                    quote!(#b::put_optional(&mut #fields, #name, #local.as_ref())?;)
+                }
+                Layers { nullable: true, required: false } => {
+                    quote!(#b::put_maybe(&mut #fields, #name, #local.as_ref().map(Option::as_ref))?;)
+                }
+            };
+            puts.push(put);
+        }
+        self.stmts.push(quote! {
+            let mut #fields = #b::Fields::new();
+            #(#puts)*
+        });
+        let returns = quote!(#b::apply(&mut self.#state, #fields)?);
+        self.stmts.push(match bridge.writes.is_empty() {
+            // `filter`: it only says whether the record stays.
+            true => quote! {
+                if #returns.is_none() {
+                    return Ok(None);
+                }
+            },
+            false => quote! {
+                let Some(mut #fields) = #returns else {
+                    return Ok(None);
+                };
+            },
+        });
+        let mut out = Vec::with_capacity(part.output.fields.len());
+        for f in &part.output.fields {
+            let before = by_name.remove(&f.name);
+            if !bridge.writes.contains(&f.name) {
+                let slot = before.expect("a field the transform does not write stays");
+                out.push(Slot { field: f.clone(), ..slot });
+                continue;
+            }
+            // A value that comes back as it went keeps its type (a nested struct, say).
+            let ty = match before {
+                Some(slot) if slot.field == *f => slot.ty,
+                _ => value_type(&f.ty),
+            };
+            let local = self.local(&f.name);
+            let rust = ty.tokens(self.g);
+            let name = &f.name;
+            let take = match Layers::of(f) {
+                Layers { nullable: false, required: true } => quote!(#b::take::<#rust>(&mut #fields, #name)?),
+                Layers { nullable: true, required: true } => {
+                    quote!(#b::take_nullable::<#rust>(&mut #fields, #name)?)
+                }
+                Layers { nullable: false, required: false } => {
+                    quote!(#b::take_optional::<#rust>(&mut #fields, #name)?)
+                }
+                Layers { nullable: true, required: false } => {
+                    quote!(#b::take_maybe::<#rust>(&mut #fields, #name)?)
+                }
+            };
+            self.stmts.push(quote!(let #local = #take;));
+            out.push(Slot { field: f.clone(), local, ty, null_only: false, origin: None });
+        }
+        out
+    }
+}

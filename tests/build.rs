@@ -45,6 +45,7 @@ fn main() {
         "pipelines/values_typed.yaml",
         "pipelines/values_untyped.yaml",
         "pipelines/typed_bridged.yaml",
+        "pipelines/typed_rows.yaml",
     ]);
     // faucet-stream's own example configs, verbatim (their names may repeat
     // ours; included by src/lib.rs as `faucet_e2e::faucet_stream`).
@@ -62,5 +63,6 @@ fn main() {
         "pipelines/typed_fields.yaml",
         "pipelines/values_typed.yaml",
         "pipelines/typed_bridged.yaml",
+        "pipelines/typed_rows.yaml",
     ]);
 }

@@ -60,8 +60,12 @@ pub(crate) struct Reshape {
 pub(crate) fn emit(g: &Gen, name: &str, input: &Struct, output: &Struct, parts: &[Part<'_>]) -> Reshape {
     let rt = g.rt();
     let (input_ident, output_ident) = (&input.ident, &output.ident);
-    let mut body = Body { g, stmts: Vec::new(), taken: HashSet::new(), state: Vec::new() };
+    let expands = parts.iter().any(|p| matches!(p.mapping, Mapping::Bridged(b) if b.expands));
+    let skip = if expands { quote!(return Ok(())) } else { quote!(return Ok(None)) };
+    let mut body =
+        Body { g, stmts: Vec::new(), taken: HashSet::new(), state: Vec::new(), skip, loops: Vec::new() };
     body.taken.insert("record".to_owned());
+    body.taken.insert("out".to_owned());
     let mut slots = body.take_apart(input);
     for part in parts {
         slots = match part.mapping {
@@ -74,8 +78,9 @@ pub(crate) fn emit(g: &Gen, name: &str, input: &Struct, output: &Struct, parts: 
             Mapping::Bridged(bridge) => body.bridge(part, bridge, slots),
         };
     }
-    // The source refills spent records: each value goes back where it came from.
-    let recycle = recycled(input, output, &slots).map(|rebuilt| {
+    // The source refills spent records: each value goes back where it came
+    // from (not when one record makes several).
+    let recycle = recycled(input, output, &slots).filter(|_| !expands).map(|rebuilt| {
         quote! {
             fn recycle(&mut self, spent: Vec<#output_ident>) -> Option<Vec<#input_ident>> {
                 Some(spent.into_iter().map(|record| #rebuilt).collect())
@@ -89,7 +94,42 @@ pub(crate) fn emit(g: &Gen, name: &str, input: &Struct, output: &Struct, parts: 
         " {}, resolved at build time: moves each value from [`{input_ident}`] to its place in [`{output_ident}`].",
         list(&names)
     );
-    let stmts = &body.stmts;
+    let apply = if expands {
+        // The loops over each record's rows, innermost last: each closes around what follows it.
+        let mut stmts = std::mem::take(&mut body.stmts);
+        stmts.push(quote!(out.push(#fill);));
+        while let Some(Loop { before, head }) = body.loops.pop() {
+            let inner = std::mem::replace(&mut stmts, before);
+            stmts.push(quote! {
+                #head {
+                    #(#inner)*
+                }
+            });
+        }
+        quote! {
+            const EXPANDS: bool = true;
+
+            fn apply(&mut self, record: #input_ident) -> #rt::Result<Option<#output_ident>> {
+                let mut out = Vec::with_capacity(1);
+                self.apply_into(record, &mut out)?;
+                #rt::transform::at_most_one(#name, out)
+            }
+
+            fn apply_into(&mut self, record: #input_ident, out: &mut Vec<#output_ident>) -> #rt::Result<()> {
+                #(#stmts)*
+                Ok(())
+            }
+        }
+    } else {
+        let stmts = &body.stmts;
+        quote! {
+            fn apply(&mut self, record: #input_ident) -> #rt::Result<Option<#output_ident>> {
+                #(#stmts)*
+                let record = #fill;
+                Ok(Some(record))
+            }
+        }
+    };
     // Moves alone never fail: the driver then keeps no copy of a record for the DLQ.
     let can_fail = body.state.is_empty().then(|| {
         quote!(
@@ -136,11 +176,7 @@ pub(crate) fn emit(g: &Gen, name: &str, input: &Struct, output: &Struct, parts: 
             type Out = #output_ident;
             #can_fail
 
-            fn apply(&mut self, record: #input_ident) -> #rt::Result<Option<#output_ident>> {
-                #(#stmts)*
-                let record = #fill;
-                Ok(Some(record))
-            }
+            #apply
 
             #recycle
         }
@@ -186,6 +222,18 @@ struct Body<'g, 'a> {
     /// Local names taken.
     taken: HashSet<String>,
     state: Vec<State>,
+    /// The statement that drops the record at hand: `return Ok(None)` in
+    /// `apply`, `return Ok(())` in `apply_into`, `continue` in a loop over rows.
+    skip: TokenStream,
+    /// The loops over rows opened so far, outermost first.
+    loops: Vec<Loop>,
+}
+
+/// A loop over the records a transform makes of one: the statements before
+/// it, and its head; the statements after it are its body.
+struct Loop {
+    before: Vec<TokenStream>,
+    head: TokenStream,
 }
 
 impl Body<'_, '_> {
@@ -204,6 +252,8 @@ impl Body<'_, '_> {
                 Transform::KeysCase(_) => quote!(KeysCase),
                 Transform::CdcUnwrap { .. } => quote!(CdcUnwrap),
                 Transform::Filter(_) => quote!(Filter),
+                Transform::Explode(_) => quote!(Explode),
+                Transform::Unpivot(_) => quote!(Unpivot),
                 Transform::Cast { .. } => quote!(Cast),
                 Transform::Coalesce { .. } => quote!(Coalesce),
                 Transform::Redact { .. } => quote!(Redact),
@@ -361,6 +411,7 @@ impl Body<'_, '_> {
     /// `cdc_unwrap`: the op decides which row's values become the fields.
     fn unwrap(&mut self, part: &Part<'_>, rows: &Unwrap, slots: Vec<Slot>) -> Vec<Slot> {
         let rt = self.g.rt().clone();
+        let skip = self.skip.clone();
         let state = self.state(part);
         let named = |name: &str| slots.iter().find(|s| s.field.name == name);
         let (op, schema, table) = (
@@ -439,7 +490,7 @@ impl Body<'_, '_> {
         let locals = out.iter().map(|s| &s.local);
         self.stmts.push(quote! {
             let (#(#locals),*) = match change {
-                #change::Drop => return Ok(None),
+                #change::Drop => #skip,
                 #change::Delete => {
                     #delete
                 }

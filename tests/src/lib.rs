@@ -38,6 +38,7 @@ faucet_runtime::include_pipeline!("fields_untyped");
 faucet_runtime::include_pipeline!("values_typed");
 faucet_runtime::include_pipeline!("values_untyped");
 faucet_runtime::include_pipeline!("typed_bridged");
+faucet_runtime::include_pipeline!("typed_rows");
 
 /// faucet-stream's example configs, compiled unchanged (pipelines/faucet_stream/).
 pub mod faucet_stream {
@@ -54,6 +55,7 @@ pub mod untyped {
     include!(concat!(env!("OUT_DIR"), "/untyped/faucet/typed_fields.rs"));
     include!(concat!(env!("OUT_DIR"), "/untyped/faucet/values_typed.rs"));
     include!(concat!(env!("OUT_DIR"), "/untyped/faucet/typed_bridged.rs"));
+    include!(concat!(env!("OUT_DIR"), "/untyped/faucet/typed_rows.rs"));
 }
 
 use std::io::Write;

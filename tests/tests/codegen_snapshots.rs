@@ -82,6 +82,7 @@ include!("../../faucet-gen/tests/codegen/values_untyped.rs");
 include!("../../faucet-gen/tests/codegen/sharded.rs");
 include!("../../faucet-gen/tests/codegen/sharded_matrix.rs");
 include!("../../faucet-gen/tests/codegen/typed_bridged.rs");
+include!("../../faucet-gen/tests/codegen/typed_rows.rs");
 
 #[test]
 #[allow(unsafe_code)]

@@ -154,3 +154,41 @@ fn explode_then_unpivot_dead_letters_by_source_record_and_resumes() {
     assert_eq!(again["written"], 0, "{again}");
     assert_eq!(lines(&dir.path().join("out.jsonl")).len(), expected.len());
 }
+
+#[test]
+fn typed_explode_and_unpivot_write_what_the_untyped_build_writes() {
+    let (typed, untyped) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let orders: Vec<Value> = (1..=41).map(order).collect();
+    let input: String = orders.iter().map(|o| format!("{o}\n")).collect();
+    for dir in [&typed, &untyped] {
+        std::fs::write(dir.path().join("input.jsonl"), &input).unwrap();
+    }
+    let report = run("typed_rows", typed.path());
+    let untyped_report = run("untyped_typed_rows", untyped.path());
+    assert_eq!(report["written"], untyped_report["written"], "{report} {untyped_report}");
+    let (typed_out, untyped_out) = (
+        std::fs::read(typed.path().join("out.jsonl")).unwrap(),
+        std::fs::read(untyped.path().join("out.jsonl")).unwrap(),
+    );
+    assert!(typed_out == untyped_out, "typed and untyped outputs differ");
+
+    // Every line but `s5-1` (filtered between the two), two measures each.
+    let out = lines(&typed.path().join("out.jsonl"));
+    let lines_kept: usize = orders.iter().map(|o| o["lines"].as_array().unwrap().len()).sum::<usize>() - 1;
+    assert_eq!(out.len(), lines_kept * 2);
+    assert_eq!(out[0], json!({"order_ref": 1, "lines_sku": "s1-1", "measure": "lines_qty", "amount": 1}));
+    assert_eq!(out[1], json!({"order_ref": 1, "lines_sku": "s1-1", "measure": "lines_price", "amount": 1.5}));
+    assert!(out.iter().all(|r| r["lines_sku"] != "s5-1"));
+
+    // An order without lines is rejected whole, indexed in its page of 4, as untyped.
+    let (dlq, untyped_dlq) =
+        (lines(&typed.path().join("dlq.jsonl")), lines(&untyped.path().join("dlq.jsonl")));
+    assert_eq!(dlq.len(), 10);
+    for (env, other) in dlq.iter().zip(&untyped_dlq) {
+        assert_eq!(
+            (&env["payload"], &env["record_index"], &env["error"]),
+            (&other["payload"], &other["record_index"], &other["error"])
+        );
+        assert_eq!(env["record_index"], 3, "{env}");
+    }
+}

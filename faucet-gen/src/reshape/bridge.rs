@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use quote::quote;
 
-use super::{Body, Part, Slot};
+use super::{Body, Loop, Part, Slot};
 use crate::record_schema::flow::bridge::Bridge;
 use crate::records::{Layers, value_type};
 
@@ -44,20 +44,47 @@ impl Body<'_, '_> {
             let mut #fields = #b::Fields::new();
             #(#puts)*
         });
+        // What `unpivot` leaves out of its rows without reading it: dropped
+        // here, before any loop over rows.
+        let kept =
+            |s: &&Slot| bridge.names.contains(&s.field.name) || part.output.field(&s.field.name).is_some();
+        let mut dropped: Vec<&Slot> = by_name.values().filter(|s| !kept(s)).collect();
+        dropped.sort_by_key(|s| s.local.to_string());
+        let dropped: Vec<_> = dropped.iter().map(|s| &s.local).collect();
+        match dropped.as_slice() {
+            [] => {}
+            [one] => self.stmts.push(quote!(let _ = #one;)),
+            many => self.stmts.push(quote!(let _ = (#(#many),*);)),
+        }
+        let skip = self.skip.clone();
         let returns = quote!(#b::apply(&mut self.#state, #fields)?);
-        self.stmts.push(match bridge.writes.is_empty() {
-            // `filter`: it only says whether the record stays.
-            true => quote! {
-                if #returns.is_none() {
-                    return Ok(None);
+        if bridge.expands {
+            // The statements from here on run once per record it makes.
+            let rows = quote!(#b::expand(&mut self.#state, #fields)?);
+            let before = std::mem::take(&mut self.stmts);
+            self.loops.push(Loop { before, head: quote!(for mut #fields in #rows) });
+            self.skip = quote!(continue);
+            // Each record gets its own copy of the fields the transform does not write.
+            for f in &part.output.fields {
+                if let Some(slot) = by_name.get(&f.name).filter(|_| !bridge.writes.contains(&f.name)) {
+                    let local = &slot.local;
+                    self.stmts.push(quote!(let #local = #local.clone();));
                 }
-            },
-            false => quote! {
+            }
+        } else if bridge.writes.is_empty() {
+            // `filter`: it only says whether the record stays.
+            self.stmts.push(quote! {
+                if #returns.is_none() {
+                    #skip;
+                }
+            });
+        } else {
+            self.stmts.push(quote! {
                 let Some(mut #fields) = #returns else {
-                    return Ok(None);
+                    #skip;
                 };
-            },
-        });
+            });
+        }
         let mut out = Vec::with_capacity(part.output.fields.len());
         for f in &part.output.fields {
             let before = by_name.remove(&f.name);

@@ -13,7 +13,8 @@ use crate::record_schema::flow::rows::Test;
 use crate::records::Layers;
 
 impl Body<'_, '_> {
-    /// `if <the record fails the test> { return Ok(None); }`; every value stays where it is.
+    /// `if <the record fails the test> { return Ok(None); }` (or the loop's
+    /// `continue`); every value stays where it is.
     pub(super) fn filter(&mut self, _part: &Part<'_>, test: &Test, slots: Vec<Slot>) -> Vec<Slot> {
         let slot = &slots[test.field];
         let local = &slot.local;
@@ -42,9 +43,10 @@ impl Body<'_, '_> {
             }
         };
         if let Some(drop) = drop {
+            let skip = &self.skip;
             self.stmts.push(quote! {
                 if #drop {
-                    return Ok(None);
+                    #skip;
                 }
             });
         }

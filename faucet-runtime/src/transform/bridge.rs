@@ -35,6 +35,19 @@ pub fn apply<T: Transform<Out = Value>>(transform: &mut T, fields: Fields) -> Re
     }
 }
 
+/// Runs a transform that may make several records of one (`explode`,
+/// `unpivot`) on `fields`: the fields of each record it makes, in order.
+pub fn expand<T: Transform<Out = Value>>(transform: &mut T, fields: Fields) -> Result<Vec<Fields>> {
+    let mut out = Vec::new();
+    transform.apply_into(Value::Object(fields), &mut out)?;
+    out.into_iter()
+        .map(|record| match record {
+            Value::Object(fields) => Ok(fields),
+            other => Err(schema_error(format_args!("a transform returned {other}, not an object"))),
+        })
+        .collect()
+}
+
 /// Puts a value that is always there.
 pub fn put<T: Serialize + ?Sized>(fields: &mut Fields, name: &str, value: &T) -> Result<()> {
     let value = serde_json::to_value(value).map_err(|e| schema_error(format_args!("field `{name}`: {e}")))?;
@@ -161,5 +174,14 @@ mod tests {
         assert_eq!(e.to_string(), untyped.to_string());
         let mut filter = Filter::new(["n"], crate::transform::Predicate::Exists);
         assert!(apply(&mut filter, Fields::new()).unwrap().is_none());
+        let mut explode =
+            crate::transform::Explode::new(["n"], None, "_", crate::transform::OnMissing::Drop).unwrap();
+        let mut fields = Fields::new();
+        put(&mut fields, "n", &[1, 2]).unwrap();
+        let rows = expand(&mut explode, fields).unwrap();
+        assert_eq!(
+            rows.into_iter().map(Value::Object).collect::<Vec<_>>(),
+            [json!({"n": 1}), json!({"n": 2})]
+        );
     }
 }

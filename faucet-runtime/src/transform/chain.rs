@@ -165,7 +165,7 @@ where
 
 /// [`Transform::apply`] of a transform that expands: its one record, none,
 /// or an error naming `what` when it makes several.
-pub(crate) fn at_most_one<R>(what: &str, mut records: Vec<R>) -> Result<Option<R>> {
+pub fn at_most_one<R>(what: &str, mut records: Vec<R>) -> Result<Option<R>> {
     match records.len() {
         0 | 1 => Ok(records.pop()),
         n => Err(crate::error::FaucetError::transform(format!(

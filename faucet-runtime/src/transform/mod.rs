@@ -26,7 +26,7 @@ mod value_case;
 
 pub use cast::{Cast, CastOnError, CastType, cast, number_text};
 pub use cdc_unwrap::{CdcUnwrap, CdcUnwrapConfig, Change};
-pub use chain::{Chain, FnTransform, Identity, Transform, transform_fn};
+pub use chain::{Chain, FnTransform, Identity, Transform, at_most_one, transform_fn};
 pub use coalesce::{Coalesce, Fill};
 pub use explode::{Explode, OnMissing};
 pub use fields::{DropFields, RenameField, Select, Set};

@@ -1,6 +1,6 @@
 //! The mapping of a config transform whose result depends on the values
 //! (`cast`, `coalesce`, `json_parse`, `split`, `lookup`, a `hash` into
-//! another field, a `filter` inside an object, …): on a typed stream the
+//! another field, a `filter` inside an object, `explode`, `unpivot`, …): on a typed stream the
 //! runtime transform itself runs on the top-level fields the config names,
 //! handed over as a small JSON object (`faucet_runtime::transform::bridge`),
 //! and every other field stays in its member.
@@ -10,7 +10,7 @@
 //! gives its output says which type each one comes back as.
 
 use super::Mapping;
-use crate::ir::{Fill, Named, Transform};
+use crate::ir::{Explode, Fill, Named, Transform, Unpivot, UnpivotColumns};
 use crate::record_schema::{FieldType, RecordSchema};
 
 /// A transform run on the fields it names.
@@ -23,6 +23,9 @@ pub(crate) struct Bridge {
     /// Those it may change, taken back from what it returns; the others
     /// stay where they are (only copies were handed over).
     pub writes: Vec<String>,
+    /// It may make several records of one (`explode`, `unpivot`): each
+    /// gets a copy of the fields it does not write.
+    pub expands: bool,
 }
 
 /// The bridge for `t`, from `input` to `output` (its schemas): `None` when
@@ -38,7 +41,11 @@ pub(crate) fn bridge(input: &RecordSchema, t: &Transform, output: &RecordSchema)
     if added(t).into_iter().any(|name| input.field(name).is_some_and(|f| !f.required)) {
         return None;
     }
-    let (reads, writes) = named_fields(t)?;
+    let (reads, writes) = match t {
+        Transform::Explode(e) => exploded(input, e, output)?,
+        Transform::Unpivot(u) => unpivoted(input, u, output)?,
+        _ => named_fields(t)?,
+    };
     let once = |names: Vec<&str>| {
         let mut out: Vec<String> = Vec::with_capacity(names.len());
         for name in names {
@@ -57,7 +64,45 @@ pub(crate) fn bridge(input: &RecordSchema, t: &Transform, output: &RecordSchema)
             return None;
         }
     }
-    Some(Mapping::Bridged(Bridge { names, writes }))
+    let expands = matches!(t, Transform::Explode(_) | Transform::Unpivot(_));
+    Some(Mapping::Bridged(Bridge { names, writes, expands }))
+}
+
+/// `explode` of a top-level array: it reads the array and what it carries,
+/// and writes the array (gone from each element's record), the elements'
+/// fields and the carried ones.
+fn exploded<'a>(
+    input: &RecordSchema,
+    e: &'a Explode,
+    output: &'a RecordSchema,
+) -> Option<(Vec<&'a str>, Vec<&'a str>)> {
+    let [array] = e.path.keys.as_slice() else { return None };
+    let mut reads = vec![array.as_str()];
+    reads.extend(e.carry.iter().filter_map(|(_, from)| from.keys.first().map(String::as_str)));
+    let mut writes = vec![array.as_str()];
+    writes.extend(e.carry.iter().map(|(name, _)| name.as_str()));
+    writes.extend(output.fields.iter().filter(|f| input.field(&f.name).is_none()).map(|f| f.name.as_str()));
+    Some((reads, writes))
+}
+
+/// `unpivot` into rows alone (no record may pass through as it came, whose
+/// keys would be in another order): it reads the ids and the columns, and
+/// writes every field of a row.
+fn unpivoted<'a>(
+    input: &'a RecordSchema,
+    u: &'a Unpivot,
+    output: &'a RecordSchema,
+) -> Option<(Vec<&'a str>, Vec<&'a str>)> {
+    if output.fields.len() != u.id_fields.len() + 2 {
+        return None;
+    }
+    let mut reads: Vec<&str> = u.id_fields.iter().map(String::as_str).collect();
+    match &u.columns {
+        UnpivotColumns::Listed(columns) => reads.extend(columns.iter().map(String::as_str)),
+        UnpivotColumns::AllButIds => reads.extend(input.fields.iter().map(|f| f.name.as_str())),
+        UnpivotColumns::From(from) => reads.push(from),
+    }
+    Some((reads, output.fields.iter().map(|f| f.name.as_str()).collect()))
 }
 
 /// The top-level fields `t` reads, and those it writes.
@@ -109,6 +154,7 @@ fn added(t: &Transform) -> Vec<&str> {
         Transform::JsonParse(p) => p.into.iter().map(|f| f.name.as_str()).collect(),
         Transform::Split(s) | Transform::Join(s) => s.into.iter().map(|f| f.name.as_str()).collect(),
         Transform::Lookup(l) => l.add.iter().map(|(column, _)| column.as_str()).collect(),
+        Transform::Explode(e) => e.carry.iter().map(|(name, _)| name.as_str()).collect(),
         _ => Vec::new(),
     }
 }

@@ -418,7 +418,7 @@ mod tests {
         let names = vec!["name".to_owned()];
         assert_eq!(
             run(&s, fill("name")).1,
-            Some(Mapping::Bridged(Bridge { names: names.clone(), writes: names }))
+            Some(Mapping::Bridged(Bridge { names: names.clone(), writes: names, expands: false }))
         );
     }
 
@@ -446,7 +446,11 @@ mod tests {
         assert_eq!(out.field("id").unwrap().ty, FieldType::String);
         assert_eq!(
             mapping,
-            Some(Mapping::Bridged(Bridge { names: vec!["id".into()], writes: vec!["id".into()] }))
+            Some(Mapping::Bridged(Bridge {
+                names: vec!["id".into()],
+                writes: vec!["id".into()],
+                expands: false
+            }))
         );
         let (out, _) = run(&base(), cast("name", CastType::Int, CastOnError::Null));
         assert_eq!(

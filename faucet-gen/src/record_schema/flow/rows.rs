@@ -608,7 +608,8 @@ mod tests {
             Some(Mapping::Filtered(Test { field: 0, op: FilterOp::Eq, values: vec![serde_json::json!(3)] }))
         );
         // A value inside an object: the runtime's `filter` tests a copy of the object.
-        let bridged = super::super::bridge::Bridge { names: vec!["o".into()], writes: Vec::new() };
+        let bridged =
+            super::super::bridge::Bridge { names: vec!["o".into()], writes: Vec::new(), expands: false };
         assert_eq!(
             step(&filter(&["o", "x"], serde_json::json!("a"))).mapping,
             Some(Mapping::Bridged(bridged))

@@ -337,7 +337,7 @@ mod tests {
         assert_eq!(step.schema.field("n").unwrap().ty, FieldType::String);
         assert!(step.schema.field("n").unwrap().nullable, "null stays null");
         // An integer's digest is of its JSON: the runtime's `hash` runs on it.
-        let bridged = Bridge { names: vec!["n".into()], writes: vec!["n".into()] };
+        let bridged = Bridge { names: vec!["n".into()], writes: vec!["n".into()], expands: false };
         assert_eq!(step.mapping, Some(Mapping::Bridged(bridged)));
         // `into`: a new string field, on every record when the source is never null.
         let step = run(&s, &hash(&["email"], Some("token"))).unwrap();
@@ -360,7 +360,7 @@ mod tests {
         let step = run(&s, &redact(json!(0))).unwrap();
         assert_eq!(step.schema.field("ssn").unwrap().ty, FieldType::Integer);
         let both = vec!["ssn".to_owned(), "pin".to_owned()];
-        let bridged = Bridge { names: both.clone(), writes: both };
+        let bridged = Bridge { names: both.clone(), writes: both, expands: false };
         assert_eq!(step.mapping, Some(Mapping::Bridged(bridged)));
         let step = run(&s, &redact(serde_json::Value::Null)).unwrap();
         let ssn = step.schema.field("ssn").unwrap();

@@ -38,6 +38,21 @@ pub enum Reason {
 }
 
 impl Reason {
+    /// Every reason.
+    pub const ALL: [Reason; 6] =
+        [Reason::Partial, Reason::DlqAll, Reason::Parse, Reason::Transform, Reason::Contract, Reason::Schema];
+
+    /// The reason an envelope's `reason` value names.
+    pub fn parse(value: &str) -> Option<Reason> {
+        Reason::ALL.into_iter().find(|r| r.as_str() == value)
+    }
+
+    /// Whether the envelope's payload is the record as the sink received it,
+    /// which a replay can write again (the others hold the source's input).
+    pub fn replayable(self) -> bool {
+        matches!(self, Reason::Partial | Reason::DlqAll | Reason::Contract)
+    }
+
     /// The envelope's `reason` value.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -50,7 +50,7 @@ pub use error::{ErrorKind, FaucetError, Result};
 pub use fan_out::{FanOut, NoFanOut};
 pub use matrix::{InvocationReport, InvocationStatus, MatrixReport};
 pub use page::{CommitToken, Page, Record, Rejected};
-pub use pipeline::{Pipeline, RunOptions};
+pub use pipeline::{Pipeline, Replay, ReplayOptions, RunOptions};
 pub use progress::Progress;
 pub use record::{FieldValue, RecordType};
 pub use report::RunReport;

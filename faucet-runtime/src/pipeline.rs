@@ -49,6 +49,8 @@ use crate::transform::{Chain, Identity, Transform};
 mod sharded;
 mod tools;
 
+pub use tools::{Replay, ReplayOptions};
+
 /// A runnable pipeline: a source, a statically composed transform chain, a sink,
 /// and optionally a dead-letter queue and a state store.
 ///

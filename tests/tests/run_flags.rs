@@ -272,6 +272,35 @@ fn dlq_replay_writes_dead_letters_through_the_sink() {
     let file = dir.path().join("letters.jsonl");
     std::fs::write(&file, letters).unwrap();
 
+    // A dry run writes nothing (no sink row, no failed file) and says what a replay would do.
+    let dry =
+        program(test, dir.path(), &format!("dlq replay {} --dry-run --output json", file.display()), "");
+    assert_eq!(dry.code, 0, "a dry run only reports: {}", dry.stderr);
+    let doc = dry.json();
+    assert_eq!(
+        (&doc["dry_run"], &doc["records_written"], &doc["records_failed"]),
+        (&json!(true), &json!(2), &json!(1)),
+        "{doc}"
+    );
+    assert_eq!(doc["failed_dlq"], Value::Null);
+    assert_eq!(ids(&dir.path().join("out.jsonl")), [1, 2, 4, 5, 6], "a dry run writes nothing");
+    assert!(!dir.path().join("letters.replay-failed.jsonl").exists());
+    // `--reason` keeps one reason's letters; the others are skipped, saying why.
+    let only = program(
+        test,
+        dir.path(),
+        &format!("dlq replay {} --reason dlq_all --dry-run -o json", file.display()),
+        "",
+    );
+    let doc = only.json();
+    assert_eq!((&doc["records_written"], &doc["records_failed"]), (&json!(1), &json!(0)), "{doc}");
+    assert_eq!(doc["skipped"]["reason `partial` (not --reason)"], 1, "{doc}");
+    assert_eq!(doc["skipped"]["reason `contract` (not --reason)"], 1, "{doc}");
+    let transform =
+        program(test, dir.path(), &format!("dlq replay {} --reason transform", file.display()), "");
+    assert_eq!(transform.code, 2, "{}", transform.stderr);
+    assert!(transform.stderr.contains("hold the source's input"), "{}", transform.stderr);
+
     let replay = program(test, dir.path(), &format!("dlq replay {} --output json", file.display()), "");
     assert_eq!(replay.code, 1, "a letter failed again: {}", replay.stderr);
     let mut doc = replay.json();

@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 
 use super::{Args, Command, Output};
 use crate::FaucetError;
-use crate::pipeline::{Pipeline, RunOptions};
+use crate::pipeline::{Pipeline, ReplayOptions, RunOptions};
 use crate::sink::Writes;
 use crate::source::Source;
 use crate::state::{StateStore, validate_key};
@@ -54,7 +54,10 @@ where
             };
             reset(&pipeline, row.as_deref(), confirm, &mut err).await
         }
-        Command::DlqReplay { file } => replay(pipeline, file, args.output, &mut out, &mut err).await,
+        Command::DlqReplay { file } => {
+            let options = ReplayOptions { reason: args.reason, dry_run: args.dry_run };
+            replay(pipeline, file, options, args.output, &mut out, &mut err).await
+        }
         Command::Run | Command::Help => Ok(0),
     }
 }
@@ -213,6 +216,7 @@ where
 async fn replay<S, T, K, D, St, H>(
     pipeline: Pipeline<S, T, K, D, St, H>,
     file: &Path,
+    options: ReplayOptions,
     output: Output,
     out: &mut dyn Write,
     err: &mut dyn Write,
@@ -224,7 +228,7 @@ where
 {
     let started = Instant::now();
     let name = pipeline.name().to_owned();
-    let replay = pipeline.replay_dead_letters(file).await.map_err(|e| e.to_string())?;
+    let replay = pipeline.replay_dead_letters(file, options).await.map_err(|e| e.to_string())?;
     let failed = replay.report.records_dead_lettered;
     let skipped: u64 = replay.skipped.values().sum();
     let written = match output {
@@ -237,29 +241,36 @@ where
                 replay.report.records_written,
                 failed,
             );
-            if failed > 0 {
+            if failed > 0 && !options.dry_run {
                 line.push_str(&format!(" (in {})", replay.failed_path.display()));
             }
             for (why, n) in &replay.skipped {
                 line.push_str(&format!("\n  skipped {n}: {why}"));
             }
+            if options.dry_run {
+                line.push_str("\ndry run: nothing was written; the counts are what a replay would write");
+            }
             writeln!(err, "{line}")
         }
         Output::Json | Output::Ndjson => {
-            let doc = json!({
+            let mut doc = json!({
                 "pipeline": name,
-                "status": if failed == 0 { "ok" } else { "failed" },
+                "status": if failed == 0 || options.dry_run { "ok" } else { "failed" },
                 "duration_ms": started.elapsed().as_millis() as u64,
                 "file": file.display().to_string(),
                 "envelopes": replay.envelopes,
                 "records_written": replay.report.records_written,
                 "records_failed": failed,
-                "failed_dlq": (failed > 0).then(|| replay.failed_path.display().to_string()),
+                "failed_dlq": (failed > 0 && !options.dry_run).then(|| replay.failed_path.display().to_string()),
                 "skipped": replay.skipped.iter().map(|(k, v)| (k.clone(), Value::from(*v))).collect::<serde_json::Map<_, _>>(),
             });
+            if options.dry_run {
+                doc["dry_run"] = Value::Bool(true);
+            }
             writeln!(out, "{doc}")
         }
     };
     written.map_err(|e| format!("cannot print: {e}"))?;
-    Ok(u8::from(failed > 0))
+    // A dry run only reports: what would fail again is in its counts.
+    Ok(u8::from(failed > 0 && !options.dry_run))
 }

@@ -4,13 +4,15 @@
 //! Flag names and meanings follow faucet-cli's `faucet run` where they apply
 //! (`--dry-run`, `--limit`, `--clock`, `--state-path`, `--log-level`,
 //! `--log-format`); the subcommands are `state` (show or reset a bookmark) and
-//! `dlq replay FILE`. Every flag with a value is also accepted as `--flag=value`.
+//! `dlq replay FILE` (with faucet-cli's `--reason` and `--dry-run`). Every
+//! flag with a value is also accepted as `--flag=value`.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::clock::Clock;
 use crate::config::observability::TracingLevel;
+use crate::dlq::Reason;
 
 /// How the end-of-run summary is printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,6 +98,8 @@ pub struct Args {
     pub yes: bool,
     /// `--shard`: run this shard only ([`crate::RunOptions::shard`]).
     pub shard: Option<u32>,
+    /// `--reason`: `dlq replay` only the dead letters of this reason.
+    pub reason: Option<Reason>,
 }
 
 impl Default for Args {
@@ -114,6 +118,7 @@ impl Default for Args {
             state_path: None,
             yes: false,
             shard: None,
+            reason: None,
         }
     }
 }
@@ -125,6 +130,10 @@ enum Applies {
     All,
     /// A run.
     Run,
+    /// A run or `dlq replay`.
+    RunOrReplay,
+    /// `dlq replay`.
+    Replay,
     /// `state reset`.
     Reset,
 }
@@ -194,7 +203,7 @@ const FLAGS: &[Flag] = &[
         short: None,
         value: None,
         help: "read and transform, but write nothing and persist nothing (no sink, DLQ or bookmark writes)",
-        applies: Applies::Run,
+        applies: Applies::RunOrReplay,
         set: |a, _| {
             a.dry_run = true;
             Ok(())
@@ -302,6 +311,24 @@ const FLAGS: &[Flag] = &[
         },
     },
     Flag {
+        long: "--reason",
+        short: None,
+        value: Some("partial|dlq_all|contract"),
+        help: "dlq replay: only the dead letters of this reason",
+        applies: Applies::Replay,
+        set: |a, v| match Reason::parse(v) {
+            Some(reason) if reason.replayable() => {
+                a.reason = Some(reason);
+                Ok(())
+            }
+            Some(_) => Err(format!(
+                "--reason {v}: those dead letters hold the source's input, which a replay does not transform again; \
+                 use partial, dlq_all or contract"
+            )),
+            None => Err(format!("unknown --reason `{v}`: use partial, dlq_all or contract")),
+        },
+    },
+    Flag {
         long: "--yes",
         short: Some("-y"),
         value: None,
@@ -381,14 +408,19 @@ pub fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Args, String
     }
     parsed.command = command(&words)?;
     for flag in seen {
+        let replay = matches!(parsed.command, Command::DlqReplay { .. });
         let fits = match flag.applies {
             Applies::All => true,
             Applies::Run => parsed.command == Command::Run,
+            Applies::RunOrReplay => parsed.command == Command::Run || replay,
+            Applies::Replay => replay,
             Applies::Reset => matches!(parsed.command, Command::StateReset { .. }),
         };
         if !fits {
             let what = match flag.applies {
                 Applies::Reset => "`state reset`",
+                Applies::Replay => "`dlq replay`",
+                Applies::RunOrReplay => "a run or `dlq replay`",
                 _ => "a run",
             };
             return Err(format!("`{}` applies to {what} only", flag.long));
@@ -481,7 +513,22 @@ mod tests {
         assert!(args(&["dlq", "replay"]).unwrap_err().contains("needs the file"));
         assert!(args(&["state", "wipe"]).unwrap_err().contains("unknown `state` command `wipe`"));
         assert!(args(&["--yes"]).unwrap_err().contains("`--yes` applies to `state reset` only"));
-        assert!(args(&["state", "--dry-run"]).unwrap_err().contains("`--dry-run` applies to a run only"));
+        assert!(
+            args(&["state", "--dry-run"])
+                .unwrap_err()
+                .contains("`--dry-run` applies to a run or `dlq replay` only")
+        );
+        let replay = args(&["dlq", "replay", "f", "--dry-run", "--reason", "dlq_all"]).unwrap();
+        assert!(replay.dry_run);
+        assert_eq!(replay.reason, Some(Reason::DlqAll));
+        assert!(
+            args(&["--reason", "partial"]).unwrap_err().contains("`--reason` applies to `dlq replay` only")
+        );
+        let transform = args(&["dlq", "replay", "f", "--reason", "transform"]).unwrap_err();
+        assert!(transform.contains("hold the source's input"), "{transform}");
+        assert!(
+            args(&["dlq", "replay", "f", "--reason=sink"]).unwrap_err().contains("unknown --reason `sink`")
+        );
         assert!(args(&["dlq", "replay", "f", "--limit", "3"]).unwrap_err().contains("applies to a run only"));
     }
 

@@ -10,6 +10,9 @@
 //! not run again (they already ran, and not all are idempotent), no bookmark
 //! is read or written, and rows that fail again go to a fresh file next to
 //! the one replayed (`x.replay-failed.jsonl`), so a replay never feeds itself.
+//! [`ReplayOptions`] narrow it to one reason, or make it a dry run that
+//! writes nothing (the contract is still checked, and the counts say what a
+//! replay would write).
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -20,8 +23,8 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 
-use super::Pipeline;
-use crate::dlq::Dlq;
+use super::{Pipeline, RunOptions};
+use crate::dlq::{Dlq, Reason};
 use crate::error::{FaucetError, Result};
 use crate::page::{CommitToken, Page, Rejected};
 use crate::record::RecordType;
@@ -71,6 +74,15 @@ impl<S, T, K, D, St: StateStore, H> Pipeline<S, T, K, D, St, H> {
     }
 }
 
+/// How a replay of dead letters runs (`dlq replay FILE --reason R --dry-run`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ReplayOptions {
+    /// Only envelopes of this reason (one a replay writes: see [`Reason::replayable`]).
+    pub reason: Option<Reason>,
+    /// Write nothing: count what a replay would write and would fail again.
+    pub dry_run: bool,
+}
+
 /// What a replay of dead letters did.
 #[derive(Debug, Clone)]
 pub struct Replay {
@@ -93,10 +105,14 @@ where
 {
     /// Writes the dead letters of `file` (JSONL envelopes) through this
     /// pipeline's sink: see the [module docs](self).
-    pub async fn replay_dead_letters(self, file: &Path) -> Result<Replay> {
+    pub async fn replay_dead_letters(self, file: &Path, options: ReplayOptions) -> Result<Replay> {
+        if let Some(reason) = options.reason.filter(|r| !r.replayable()) {
+            return Err(FaucetError::config(not_replayable(reason)));
+        }
         let failed_path = failed_path(file);
         let tally = Arc::new(Mutex::new(Tally::default()));
-        let letters = DeadLetters::<T::Out>::open(file, &self.name, &self.row, tally.clone())?;
+        let mut letters = DeadLetters::<T::Out>::open(file, &self.name, &self.row, tally.clone())?;
+        letters.only = options.reason;
         let Pipeline { mut sink, contract, name, row, cancel, .. } = self;
         sink.keep_existing();
         let mut replay = Pipeline::new(letters, sink)
@@ -105,10 +121,20 @@ where
             .with_cancel(cancel)
             .with_dlq(Dlq::new(FailedLetters { path: failed_path.clone(), file: None }));
         replay.contract = contract;
-        let report = replay.run().await?;
+        let run = RunOptions { dry_run: options.dry_run, ..RunOptions::default() };
+        let report = replay.with_options(&run).run().await?;
         let tally = std::mem::take(&mut *tally.lock().unwrap_or_else(|e| e.into_inner()));
         Ok(Replay { report, envelopes: tally.envelopes, skipped: tally.skipped, failed_path })
     }
+}
+
+/// Why a replay does not write envelopes of `reason` (`--reason transform`, say).
+fn not_replayable(reason: Reason) -> String {
+    format!(
+        "--reason {}: those dead letters hold the source's input, which a replay does not transform again \
+         (fix the input and run again); a replay writes `partial`, `dlq_all` and `contract` dead letters",
+        reason.as_str()
+    )
 }
 
 /// `x.jsonl` → `x.replay-failed.jsonl`, next to it.
@@ -132,6 +158,8 @@ struct DeadLetters<R> {
     pipeline: String,
     row: String,
     tally: Arc<Mutex<Tally>>,
+    /// Only envelopes of this reason.
+    only: Option<Reason>,
     done: bool,
     records: PhantomData<fn() -> R>,
 }
@@ -147,6 +175,7 @@ impl<R> DeadLetters<R> {
             pipeline: pipeline.to_owned(),
             row: row.to_owned(),
             tally,
+            only: None,
             done: false,
             records: PhantomData,
         })
@@ -167,10 +196,14 @@ impl<R> DeadLetters<R> {
         if !ours {
             return Err("written by another pipeline or row".to_owned());
         }
-        match reason.as_str() {
-            "partial" | "dlq_all" | "contract" => Ok(payload),
+        match Reason::parse(&reason) {
+            Some(r) if self.only.is_some_and(|only| only != r) => {
+                Err(format!("reason `{reason}` (not --reason)"))
+            }
+            Some(r) if r.replayable() => Ok(payload),
             // The payload is the source's input, before the transforms.
-            other => Err(format!("reason `{other}` (fix the input and run again)")),
+            Some(_) => Err(format!("reason `{reason}` (fix the input and run again)")),
+            None => Err(format!("unknown reason `{reason}`")),
         }
     }
 }

@@ -24,8 +24,6 @@ use crate::{records, reshape};
 
 mod values;
 
-pub(crate) use values::value_case_mode;
-
 /// How to emit a pipeline.
 #[derive(Debug, Clone)]
 pub struct CodegenOptions {
@@ -967,11 +965,11 @@ impl Gen<'_> {
             }
             Transform::Cast { fields, on_error } => {
                 let fields = fields.iter().map(|(f, ty)| {
-                    let (name, ty) = (&f.name, format_ident!("{ty:?}"));
-                    quote!((#name, #tr::CastType::#ty))
+                    let (name, ty) = (&f.name, ty.emit(self));
+                    quote!((#name, #ty))
                 });
-                let on_error = format_ident!("{on_error:?}");
-                quote!(#tr::Cast::new(&[#(#fields),*], #tr::CastOnError::#on_error))
+                let on_error = on_error.emit(self);
+                quote!(#tr::Cast::new(&[#(#fields),*], #on_error))
             }
             Transform::Coalesce { field, fill, treat_empty_string_as_null } => {
                 let fill = match fill {

@@ -155,7 +155,7 @@ pub struct Observability {
 
 crate::settings::choice! {
     /// `observability.tracing.level`: the most verbose level printed.
-    pub enum TracingLevel => observability::TracingLevel {
+    pub enum TracingLevel => config::observability::TracingLevel {
         /// Everything.
         Trace = "trace",
         /// Debugging detail.
@@ -400,15 +400,16 @@ pub struct Explode {
     pub carry: Vec<(String, FieldPath)>,
 }
 
-/// `explode`'s `on_missing`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OnMissing {
-    /// The record, unchanged.
-    Passthrough,
-    /// No record.
-    Drop,
-    /// A rejected record.
-    Error,
+crate::settings::choice! {
+    /// `explode`'s `on_missing`.
+    pub enum OnMissing => transform::OnMissing {
+        /// The record, unchanged.
+        Passthrough = "passthrough",
+        /// No record.
+        Drop = "drop",
+        /// A rejected record.
+        Error = "error",
+    }
 }
 
 /// `unpivot`'s settings.
@@ -459,30 +460,32 @@ pub struct Named {
     pub loc: Loc,
 }
 
-/// The types `cast` converts to: faucet-stream's.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CastType {
-    /// A 64-bit integer.
-    Int,
-    /// A binary floating-point number.
-    Float,
-    /// `true` or `false`.
-    Bool,
-    /// Text.
-    String,
-    /// An RFC 3339 timestamp, as normalised text.
-    Timestamp,
+crate::settings::choice! {
+    /// The types `cast` converts to: faucet-stream's.
+    pub enum CastType => transform::CastType {
+        /// A 64-bit integer.
+        Int = "int",
+        /// A binary floating-point number.
+        Float = "float",
+        /// `true` or `false`.
+        Bool = "bool",
+        /// Text.
+        String = "string",
+        /// An RFC 3339 timestamp, as normalised text.
+        Timestamp = "timestamp",
+    }
 }
 
-/// What `cast` makes of a value that does not convert: faucet-stream's `on_error`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CastOnError {
-    /// The record is rejected.
-    Error,
-    /// The value becomes null.
-    Null,
-    /// The value stays as it was.
-    Skip,
+crate::settings::choice! {
+    /// What `cast` makes of a value that does not convert: faucet-stream's `on_error`.
+    pub enum CastOnError => transform::CastOnError {
+        /// The record is rejected.
+        Error = "error",
+        /// The value becomes null.
+        Null = "null",
+        /// The value stays as it was.
+        Skip = "skip",
+    }
 }
 
 /// What `coalesce` fills its field with.

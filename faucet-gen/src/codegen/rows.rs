@@ -7,7 +7,8 @@ use quote::quote;
 
 use super::json_tokens;
 use crate::emit::{Gen, vec};
-use crate::ir::{Explode, Filter, FilterOp, OnMissing, Unpivot, UnpivotColumns};
+use crate::ir::{Explode, Filter, FilterOp, Unpivot, UnpivotColumns};
+use crate::settings::Setting;
 
 impl Gen<'_> {
     /// `rt::transform::Filter::new([keys], predicate)`.
@@ -56,16 +57,12 @@ impl Gen<'_> {
             None => quote!(None),
         };
         let separator = &e.separator;
-        let on_missing = match e.on_missing {
-            OnMissing::Passthrough => quote!(Passthrough),
-            OnMissing::Drop => quote!(Drop),
-            OnMissing::Error => quote!(Error),
-        };
+        let on_missing = e.on_missing.emit(self);
         let carry = e.carry.iter().map(|(field, from)| {
             let from = &from.keys;
             quote!(.carry(#field, [#(#from),*]))
         });
-        quote!(#tr::Explode::new([#(#keys),*], #prefix, #separator, #tr::OnMissing::#on_missing)? #(#carry)*)
+        quote!(#tr::Explode::new([#(#keys),*], #prefix, #separator, #on_missing)? #(#carry)*)
     }
 
     /// `rt::transform::Unpivot::new(…)`.

@@ -5,10 +5,9 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use crate::emit::{Gen, option, vec};
-use crate::ir::values::{
-    HashAlgorithm, HashEncoding, JsonParseOnError, LookupOnMissing, Reference, SplitJoin, ValueCaseMode,
-};
+use crate::ir::values::{Reference, SplitJoin};
 use crate::ir::{Named, Transform};
+use crate::settings::Setting;
 
 /// The runtime transform `t` is.
 pub(super) fn transform(g: &Gen, t: &Transform) -> TokenStream {
@@ -28,19 +27,12 @@ pub(super) fn transform(g: &Gen, t: &Transform) -> TokenStream {
         }
         Transform::ValueCase { fields, mode } => {
             let fields = names(fields);
-            let mode = value_case_mode(g, *mode);
+            let mode = mode.emit(g);
             quote!(#tr::ValueCase::new(#fields, #mode))
         }
         Transform::Hash(h) => {
             let fields = names(&h.fields);
-            let algorithm = match h.algorithm {
-                HashAlgorithm::Sha256 => quote!(#tr::HashAlgorithm::Sha256),
-                HashAlgorithm::Blake3 => quote!(#tr::HashAlgorithm::Blake3),
-            };
-            let encoding = match h.encoding {
-                HashEncoding::Hex => quote!(#tr::HashEncoding::Hex),
-                HashEncoding::Base64 => quote!(#tr::HashEncoding::Base64),
-            };
+            let (algorithm, encoding) = (h.algorithm.emit(g), h.encoding.emit(g));
             // Read from the environment (or a file) when the pipeline is built, masked in messages.
             let salt = option(h.salt.as_ref().map(|s| g.text(s)));
             let into = into(h.into.as_ref());
@@ -48,11 +40,7 @@ pub(super) fn transform(g: &Gen, t: &Transform) -> TokenStream {
         }
         Transform::JsonParse(p) => {
             let fields = names(&p.fields);
-            let on_error = match p.on_error {
-                JsonParseOnError::Keep => quote!(#tr::JsonParseOnError::Keep),
-                JsonParseOnError::Null => quote!(#tr::JsonParseOnError::Null),
-                JsonParseOnError::Error => quote!(#tr::JsonParseOnError::Error),
-            };
+            let on_error = p.on_error.emit(g);
             let into = into(p.into.as_ref());
             quote!(#tr::JsonParse::new(#fields, #on_error, #into))
         }
@@ -74,11 +62,7 @@ pub(super) fn transform(g: &Gen, t: &Transform) -> TokenStream {
                 let from = &from.name;
                 quote!((String::from(#column), String::from(#from)))
             }));
-            let on_missing = match l.on_missing {
-                LookupOnMissing::Null => quote!(#tr::LookupOnMissing::Null),
-                LookupOnMissing::Keep => quote!(#tr::LookupOnMissing::Keep),
-                LookupOnMissing::Error => quote!(#tr::LookupOnMissing::Error),
-            };
+            let on_missing = l.on_missing.emit(g);
             let config = quote! {
                 #tr::LookupConfig {
                     on_record: String::from(#on_record),
@@ -103,18 +87,6 @@ pub(super) fn transform(g: &Gen, t: &Transform) -> TokenStream {
             }
         }
         _ => unreachable!("not a value transform"),
-    }
-}
-
-/// The runtime's `ValueCaseMode` for `mode`.
-pub(crate) fn value_case_mode(g: &Gen, mode: ValueCaseMode) -> TokenStream {
-    let rt = g.rt();
-    match mode {
-        ValueCaseMode::Lower => quote!(#rt::transform::ValueCaseMode::Lower),
-        ValueCaseMode::Upper => quote!(#rt::transform::ValueCaseMode::Upper),
-        ValueCaseMode::Trim => quote!(#rt::transform::ValueCaseMode::Trim),
-        ValueCaseMode::Title => quote!(#rt::transform::ValueCaseMode::Title),
-        ValueCaseMode::Capitalize => quote!(#rt::transform::ValueCaseMode::Capitalize),
     }
 }
 

@@ -11,7 +11,7 @@ pub type SinkPath = FilePath<Segment>;
 
 choice! {
     /// What a file source does with input it cannot parse.
-    pub enum OnParseError => files::OnParseError {
+    pub enum OnParseError => config::files::OnParseError {
         /// Fail the run.
         Fail = "fail",
         /// Dead-letter the input.

@@ -13,7 +13,7 @@ use crate::spec::Spec;
 
 choice! {
     /// The stream the `stdout` sink prints to.
-    pub enum Destination => stdout::Destination {
+    pub enum Destination => config::stdout::Destination {
         /// Standard output.
         Stdout = "stdout",
         /// Standard error.
@@ -23,7 +23,7 @@ choice! {
 
 choice! {
     /// How the `stdout` sink prints a record.
-    pub enum StdoutFormat => stdout::StdoutFormat {
+    pub enum StdoutFormat => config::stdout::StdoutFormat {
         /// One compact JSON object per line.
         JsonLines = "json_lines",
         /// Indented JSON.

@@ -6,37 +6,40 @@ use serde_json::{Map, Value};
 use super::Named;
 use crate::text::Text;
 
-/// `value_case`'s `mode`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ValueCaseMode {
-    /// `lower`.
-    Lower,
-    /// `upper`.
-    Upper,
-    /// `trim`.
-    Trim,
-    /// `title`.
-    Title,
-    /// `capitalize`.
-    Capitalize,
+crate::settings::choice! {
+    /// `value_case`'s `mode`.
+    pub enum ValueCaseMode => transform::ValueCaseMode {
+        /// Every letter in lower case.
+        Lower = "lower",
+        /// Every letter in upper case.
+        Upper = "upper",
+        /// Whitespace trimmed at both ends.
+        Trim = "trim",
+        /// Each word's first letter in upper case, the rest lower.
+        Title = "title",
+        /// The first letter in upper case, the rest lower.
+        Capitalize = "capitalize",
+    }
 }
 
-/// `hash`'s `algorithm`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HashAlgorithm {
-    /// `sha256`.
-    Sha256,
-    /// `blake3`.
-    Blake3,
+crate::settings::choice! {
+    /// `hash`'s `algorithm`.
+    pub enum HashAlgorithm => transform::HashAlgorithm {
+        /// SHA-256.
+        Sha256 = "sha256",
+        /// BLAKE3.
+        Blake3 = "blake3",
+    }
 }
 
-/// `hash`'s `encoding`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HashEncoding {
-    /// `hex`.
-    Hex,
-    /// `base64`.
-    Base64,
+crate::settings::choice! {
+    /// `hash`'s `encoding`.
+    pub enum HashEncoding => transform::HashEncoding {
+        /// Lowercase hexadecimal.
+        Hex = "hex",
+        /// Standard base64, padded.
+        Base64 = "base64",
+    }
 }
 
 /// `hash`.
@@ -54,15 +57,16 @@ pub struct Hash {
     pub into: Option<Named>,
 }
 
-/// `json_parse`'s `on_error`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum JsonParseOnError {
-    /// `keep`: the string stays.
-    Keep,
-    /// `null`.
-    Null,
-    /// `error`: the record is rejected.
-    Error,
+crate::settings::choice! {
+    /// `json_parse`'s `on_error`.
+    pub enum JsonParseOnError => transform::JsonParseOnError {
+        /// The string stays.
+        Keep = "keep",
+        /// The value becomes null.
+        Null = "null",
+        /// The record is rejected.
+        Error = "error",
+    }
 }
 
 /// `json_parse`.
@@ -89,15 +93,16 @@ pub struct SplitJoin {
     pub into: Option<Named>,
 }
 
-/// `lookup`'s `on_missing`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LookupOnMissing {
-    /// `null`: each added column null.
-    Null,
-    /// `keep`: nothing added.
-    Keep,
-    /// `error`: the record is rejected.
-    Error,
+crate::settings::choice! {
+    /// `lookup`'s `on_missing`.
+    pub enum LookupOnMissing => transform::LookupOnMissing {
+        /// Each added column null.
+        Null = "null",
+        /// Nothing added.
+        Keep = "keep",
+        /// The record is rejected.
+        Error = "error",
+    }
 }
 
 /// Where a `lookup`'s reference rows come from.

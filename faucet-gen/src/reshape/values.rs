@@ -35,7 +35,7 @@ impl Body<'_, '_> {
                     Slot { ty: Type::Plain(quote!(String)), origin, ..slot }
                 }
                 Rewrite::Recased(mode) => {
-                    let mode = crate::codegen::value_case_mode(self.g, *mode);
+                    let mode = crate::settings::Setting::emit(mode, self.g);
                     let value = in_layers(&local, layers, |v| quote!(#mode.apply(&#v)));
                     self.stmts.push(quote!(let #local = #value;));
                     slot

@@ -327,13 +327,15 @@ macro_rules! settings {
 }
 
 /// Declares a setting that takes one of a fixed set of strings, as a Rust
-/// enum mirrored by a runtime enum of the same variant names. `later` lists
-/// faucet-stream values faucet does not support yet.
+/// enum mirrored by a runtime enum of the same variant names (its path
+/// under `faucet_runtime`). The strings, the reading, the generated value
+/// and the JSON of the setting all come from this one declaration. `later`
+/// lists faucet-stream values faucet does not support yet.
 ///
 /// ```ignore
 /// choice! {
 ///     /// What a file source does with input it cannot parse.
-///     pub enum OnParseError => files::OnParseError {
+///     pub enum OnParseError => config::files::OnParseError {
 ///         /// Fail the run.
 ///         Fail = "fail",
 ///         …
@@ -371,6 +373,15 @@ macro_rules! choice {
                     $($name::$variant => $value,)*
                 }
             }
+
+            /// The variant a config's value names.
+            #[allow(dead_code)]
+            pub(crate) fn from_value(value: &str) -> ::core::option::Option<Self> {
+                match value {
+                    $($value => ::core::option::Option::Some($name::$variant),)*
+                    _ => ::core::option::Option::None,
+                }
+            }
         }
 
         impl $crate::settings::Setting for $name {
@@ -389,15 +400,12 @@ macro_rules! choice {
                     return ::core::option::Option::None;
                 }
                 let value = $crate::read::one_of(node, key, Self::VALUES, diags)?;
-                match value {
-                    $($value => ::core::option::Option::Some($name::$variant),)*
-                    _ => ::core::option::Option::None,
-                }
+                Self::from_value(value)
             }
 
             fn emit(&self, g: &$crate::emit::Gen) -> ::proc_macro2::TokenStream {
                 let rt = g.rt();
-                let ty = ::quote::quote!(#rt::config::$($runtime)::+);
+                let ty = ::quote::quote!(#rt::$($runtime)::+);
                 match self {
                     $($name::$variant => ::quote::quote!(#ty::$variant),)*
                 }

@@ -16,7 +16,7 @@ use crate::text::Text;
 
 choice! {
     /// The mechanisms of `auth: sasl_scram`.
-    pub enum ScramMechanism => kafka::SaslMechanism {
+    pub enum ScramMechanism => config::kafka::SaslMechanism {
         /// SCRAM with SHA-256.
         ScramSha256 = "SCRAM-SHA-256",
         /// SCRAM with SHA-512.
@@ -26,7 +26,7 @@ choice! {
 
 choice! {
     /// The SASL mechanisms of `auth: sasl_ssl`.
-    pub enum SaslMechanism => kafka::SaslMechanism {
+    pub enum SaslMechanism => config::kafka::SaslMechanism {
         /// A user and password in the clear (inside TLS).
         Plain = "PLAIN",
         /// SCRAM with SHA-256.

@@ -22,7 +22,7 @@ use crate::text::Text;
 
 choice! {
     /// Where a new consumer group starts reading.
-    pub enum OffsetReset => kafka::OffsetReset {
+    pub enum OffsetReset => config::kafka::OffsetReset {
         /// At the oldest retained message.
         Earliest = "earliest",
         /// At the next message produced.
@@ -32,7 +32,7 @@ choice! {
 
 choice! {
     /// What the source does with a message value it cannot decode.
-    pub enum OnDecodeError => kafka::OnDecodeError {
+    pub enum OnDecodeError => config::kafka::OnDecodeError {
         /// Fail the run.
         Fail = "fail",
         /// Count and skip it.
@@ -55,7 +55,7 @@ impl From<OnDecodeError> for OnParseError {
 
 choice! {
     /// The acknowledgements the producer waits for.
-    pub enum Acks => kafka::Acks {
+    pub enum Acks => config::kafka::Acks {
         /// None (fire and forget).
         None = "none",
         /// The partition leader's.

@@ -101,7 +101,7 @@ impl Checks for SourceFormat {
 
 choice! {
     /// How a sink compresses the objects it writes.
-    pub enum Codec => objects::Codec {
+    pub enum Codec => config::objects::Codec {
         /// Plain.
         None = "none",
         /// gzip (`.gz`).

@@ -17,7 +17,7 @@ use crate::text::{Encode, Text};
 
 choice! {
     /// The HTTP method.
-    pub enum Method => rest::Method {
+    pub enum Method => config::rest::Method {
         /// `GET`.
         Get = "GET",
         /// `POST`.

@@ -591,7 +591,7 @@ impl Setting for ColumnMapping {
 
 choice! {
     /// What a batch does to the table.
-    pub enum WriteMode => sql::WriteMode {
+    pub enum WriteMode => config::sql::WriteMode {
         /// Insert every record.
         Append = "append",
         /// Insert or update by `key`.
@@ -638,7 +638,7 @@ impl Setting for Mode {
 
 choice! {
     /// What `auto_map` does with a record key that names no column.
-    pub enum UnmappedFields => sql::UnmappedFields {
+    pub enum UnmappedFields => config::sql::UnmappedFields {
         /// Dead-letter the record, naming the key.
         Dlq = "dlq",
         /// Add the column.
@@ -657,7 +657,7 @@ impl UnmappedFields {
 
 choice! {
     /// How the `postgres` sink's appends reach the server.
-    pub enum WriteMethod => sql::WriteMethod {
+    pub enum WriteMethod => config::sql::WriteMethod {
         /// `COPY … FROM STDIN`.
         Copy = "copy",
         /// Multi-row `INSERT` statements.

@@ -193,7 +193,11 @@ fn cast_field(field: &FieldDef, f: &Named, to: CastType, on_error: CastOnError) 
     if let Some(what) = what {
         return Err(Problem::Invalid(Invalid {
             loc: f.loc.clone(),
-            message: format!("`cast` of field `{}`, {what}, to {}: no such value converts", f.name, name(to)),
+            message: format!(
+                "`cast` of field `{}`, {what}, to {}: no such value converts",
+                f.name,
+                to.as_str()
+            ),
             help: match to {
                 CastType::Timestamp => {
                     "a timestamp is cast from RFC 3339 text; remove this field from `cast`".into()
@@ -229,17 +233,6 @@ fn always_converts(from: &FieldType, to: CastType) -> bool {
             | (FieldType::Integer, CastType::Int | CastType::Float | CastType::String)
             | (FieldType::Number, CastType::String)
     )
-}
-
-/// `cast`'s name for `to`.
-fn name(to: CastType) -> &'static str {
-    match to {
-        CastType::Int => "int",
-        CastType::Float => "float",
-        CastType::Bool => "bool",
-        CastType::String => "string",
-        CastType::Timestamp => "timestamp",
-    }
 }
 
 /// The field `coalesce` fills: of the type its candidates share (else

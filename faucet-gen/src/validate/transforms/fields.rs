@@ -9,7 +9,8 @@ use super::{Fields, plain_string};
 use crate::diag::{Diagnostics, help_for, list};
 use crate::ir::{CastOnError, CastType, Fill, Named, Transform};
 use crate::load::{Node, Value};
-use crate::read::{boolean, build_time_string, one_of};
+use crate::read::{boolean, build_time_string};
+use crate::settings::Setting;
 use crate::spec::{Field, Kind, Spec};
 
 pub(super) static SELECT: Spec = Spec {
@@ -40,10 +41,10 @@ pub(super) static CAST: Spec = Spec {
     name: "transform.cast",
     doc: "Top-level fields converted to another type, with faucet-stream's rules (`\" 42 \"` → 42, `2.0` → 2, `yes` → true, a number → its text, RFC 3339 text normalised); null, objects and arrays never convert.",
     fields: &[
-        Field::req("fields", Kind::Map(&Kind::OneOf(CAST_TYPES)), "Each field and its type."),
+        Field::req("fields", Kind::Map(&Kind::OneOf(CastType::VALUES)), "Each field and its type."),
         Field::opt(
             "on_error",
-            Kind::OneOf(ON_ERROR),
+            Kind::OneOf(CastOnError::VALUES),
             "A value that does not convert: `error` rejects the record, `null` makes it null, `skip` leaves it as it was.",
         )
         .default("\"error\""),
@@ -70,11 +71,6 @@ pub(super) static COALESCE: Spec = Spec {
     ],
     variants: &[],
 };
-
-/// `cast`'s types.
-const CAST_TYPES: &[&str] = &["int", "float", "bool", "string", "timestamp"];
-/// `cast`'s `on_error`.
-const ON_ERROR: &[&str] = &["error", "null", "skip"];
 
 /// `select`: at least one field, each kept once.
 pub(super) fn select(config: &Node, what: String, diags: &mut Diagnostics) -> Option<Transform> {
@@ -189,20 +185,21 @@ pub(super) fn cast(config: &Node, what: String, diags: &mut Diagnostics) -> Opti
         let mut ok = true;
         let mut out = Vec::with_capacity(entries.len());
         for e in entries {
-            let ty = match &e.value.value {
-                Value::Str(s) if s == "int" => CastType::Int,
-                Value::Str(s) if s == "float" => CastType::Float,
-                Value::Str(s) if s == "bool" => CastType::Bool,
-                Value::Str(s) if s == "string" => CastType::String,
-                Value::Str(s) if s == "timestamp" => CastType::Timestamp,
-                other => {
+            let named = match &e.value.value {
+                Value::Str(s) => CastType::from_value(s),
+                _ => None,
+            };
+            let ty = match named {
+                Some(ty) => ty,
+                None => {
+                    let other = &e.value.value;
                     let shown = match other {
                         Value::Str(s) => format!("`{s}`"),
                         other => other.kind_name().to_owned(),
                     };
                     let near = match other {
-                        Value::Str(s) => help_for(s, CAST_TYPES),
-                        _ => format!("expected one of {}", list(CAST_TYPES)),
+                        Value::Str(s) => help_for(s, CastType::VALUES),
+                        _ => format!("expected one of {}", list(CastType::VALUES)),
                     };
                     diags.error_help(
                         &e.value.loc,
@@ -219,12 +216,7 @@ pub(super) fn cast(config: &Node, what: String, diags: &mut Diagnostics) -> Opti
         ok.then_some(out)
     });
     let on_error = match c.get("on_error") {
-        Some(n) => match one_of(n, "on_error", ON_ERROR, diags) {
-            Some("null") => Some(CastOnError::Null),
-            Some("skip") => Some(CastOnError::Skip),
-            Some(_) => Some(CastOnError::Error),
-            None => None,
-        },
+        Some(n) => CastOnError::read(n, "on_error", diags),
         None => Some(CastOnError::Error),
     };
     c.finish(diags);

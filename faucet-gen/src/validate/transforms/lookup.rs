@@ -11,7 +11,8 @@ use crate::diag::{Diagnostics, Loc, help_for};
 use crate::ir::values::{Lookup, LookupOnMissing, Reference};
 use crate::ir::{Named, Transform};
 use crate::load::{Node, Value};
-use crate::read::{Fields, one_of, plain_string, text};
+use crate::read::{Fields, plain_string, text};
+use crate::settings::Setting;
 use crate::spec::{Field, Kind, Spec};
 
 pub(super) static LOOKUP: Spec = Spec {
@@ -28,7 +29,7 @@ pub(super) static LOOKUP: Spec = Spec {
         Field::req("add", Kind::Map(&Kind::Str), "`{ column written on the record: column of the reference row }`."),
         Field::opt(
             "on_missing",
-            Kind::OneOf(ON_MISSING),
+            Kind::OneOf(LookupOnMissing::VALUES),
             "No row matches: write each added column as `null`, `keep` the record as it is, or reject it (`error`).",
         )
         .default("\"null\""),
@@ -44,7 +45,6 @@ static LOOKUP_ON: Spec = Spec {
     ],
     variants: &[],
 };
-const ON_MISSING: &[&str] = &["null", "keep", "error"];
 
 /// `lookup`.
 pub(super) fn lookup(config: &Node, what: String, diags: &mut Diagnostics) -> Option<Transform> {
@@ -83,11 +83,7 @@ pub(super) fn lookup(config: &Node, what: String, diags: &mut Diagnostics) -> Op
     });
     let add = c.require("add", diags).and_then(|n| add(n, diags));
     let on_missing = match c.get("on_missing") {
-        Some(n) => one_of(n, "on_missing", ON_MISSING, diags).map(|m| match m {
-            "keep" => LookupOnMissing::Keep,
-            "error" => LookupOnMissing::Error,
-            _ => LookupOnMissing::Null,
-        }),
+        Some(n) => LookupOnMissing::read(n, "on_missing", diags),
         None => Some(LookupOnMissing::Null),
     };
     c.finish(diags);

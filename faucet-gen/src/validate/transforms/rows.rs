@@ -10,10 +10,10 @@ use crate::ir::{
 };
 use crate::load::{Node, Value};
 use crate::read::{Fields, boolean, one_of, plain_string};
+use crate::settings::Setting;
 use crate::spec::{Field, Kind, Spec};
 
 const FILTER_OPS: &[&str] = &["eq", "ne", "exists", "in", "not_in"];
-const ON_MISSING: &[&str] = &["passthrough", "drop", "error"];
 
 pub(super) static FILTER: Spec = Spec {
     name: "transform.filter",
@@ -51,7 +51,7 @@ pub(super) static EXPLODE: Spec = Spec {
         Field::opt("separator", Kind::Str, "Between the prefix and the key.").default("\"_\""),
         Field::opt(
             "on_missing",
-            Kind::OneOf(ON_MISSING),
+            Kind::OneOf(OnMissing::VALUES),
             "A record whose path holds no non-empty array: `passthrough` (unchanged), `drop`, or `error` (rejected).",
         )
         .default("\"passthrough\""),
@@ -162,11 +162,7 @@ pub(super) fn explode(config: &Node, what: String, diags: &mut Diagnostics) -> O
         None => Some("_".to_owned()),
     };
     let on_missing = match c.get("on_missing") {
-        Some(n) => one_of(n, "on_missing", ON_MISSING, diags).map(|m| match m {
-            "drop" => OnMissing::Drop,
-            "error" => OnMissing::Error,
-            _ => OnMissing::Passthrough,
-        }),
+        Some(n) => OnMissing::read(n, "on_missing", diags),
         None => Some(OnMissing::Passthrough),
     };
     let carry = match c.get("carry") {

@@ -9,7 +9,8 @@ use crate::ir::values::{
 };
 use crate::ir::{Named, Transform};
 use crate::load::{Node, Value};
-use crate::read::{Fields, boolean, one_of, plain_string};
+use crate::read::{Fields, boolean, plain_string};
+use crate::settings::Setting;
 use crate::spec::{Field, Kind, Spec};
 
 const FIELDS_DOC: &str = "Top-level field names.";
@@ -32,29 +33,26 @@ pub(super) static VALUE_CASE: Spec = Spec {
         Field::req("fields", Kind::List(&Kind::Str), "String fields."),
         Field::req(
             "mode",
-            Kind::OneOf(VALUE_CASE_MODES),
+            Kind::OneOf(ValueCaseMode::VALUES),
             "`title` upper-cases each whitespace-delimited word's first letter, `capitalize` the string's first letter; both lower-case the rest.",
         ),
     ],
     variants: &[],
 };
-const VALUE_CASE_MODES: &[&str] = &["lower", "upper", "trim", "title", "capitalize"];
 
 pub(super) static HASH: Spec = Spec {
     name: "transform.hash",
     doc: "Listed fields replaced by a digest of their value (a string's UTF-8 bytes, any other value's compact JSON, keys sorted); null stays null.",
     fields: &[
         Field::req("fields", Kind::List(&Kind::Str), "Top-level field names; exactly one with `into`."),
-        Field::opt("algorithm", Kind::OneOf(HASH_ALGORITHMS), "The digest.").default("\"sha256\""),
-        Field::opt("encoding", Kind::OneOf(HASH_ENCODINGS), "`hex` (lowercase) or `base64` (padded).")
+        Field::opt("algorithm", Kind::OneOf(HashAlgorithm::VALUES), "The digest.").default("\"sha256\""),
+        Field::opt("encoding", Kind::OneOf(HashEncoding::VALUES), "`hex` (lowercase) or `base64` (padded).")
             .default("\"hex\""),
         Field::opt("salt", Kind::Secret, "Prepended to each value before hashing; read at run time."),
         Field::opt("into", Kind::Str, INTO_DOC),
     ],
     variants: &[],
 };
-const HASH_ALGORITHMS: &[&str] = &["sha256", "blake3"];
-const HASH_ENCODINGS: &[&str] = &["hex", "base64"];
 
 pub(super) static JSON_PARSE: Spec = Spec {
     name: "transform.json_parse",
@@ -63,7 +61,7 @@ pub(super) static JSON_PARSE: Spec = Spec {
         Field::req("fields", Kind::List(&Kind::Str), "Top-level field names; exactly one with `into`."),
         Field::opt(
             "on_error",
-            Kind::OneOf(JSON_PARSE_ON_ERROR),
+            Kind::OneOf(JsonParseOnError::VALUES),
             "Text that is not JSON: `keep` it, write `null`, or reject the record (`error`).",
         )
         .default("\"keep\""),
@@ -71,7 +69,6 @@ pub(super) static JSON_PARSE: Spec = Spec {
     ],
     variants: &[],
 };
-const JSON_PARSE_ON_ERROR: &[&str] = &["keep", "null", "error"];
 
 pub(super) static JSON_ENCODE: Spec = Spec {
     name: "transform.json_encode",
@@ -120,16 +117,9 @@ pub(super) fn redact(config: &Node, what: String, diags: &mut Diagnostics) -> Op
 pub(super) fn value_case(config: &Node, what: String, diags: &mut Diagnostics) -> Option<Transform> {
     let mut c = Fields::with_spec(config, &VALUE_CASE, what, diags)?;
     let fields = c.require("fields", diags).and_then(|n| field_list(n, diags));
-    let mode = c.require("mode", diags).and_then(|n| one_of(n, "mode", VALUE_CASE_MODES, diags));
+    let mode = c.require("mode", diags).and_then(|n| ValueCaseMode::read(n, "mode", diags));
     c.finish(diags);
-    let mode = match mode? {
-        "lower" => ValueCaseMode::Lower,
-        "upper" => ValueCaseMode::Upper,
-        "trim" => ValueCaseMode::Trim,
-        "title" => ValueCaseMode::Title,
-        _ => ValueCaseMode::Capitalize,
-    };
-    Some(Transform::ValueCase { fields: fields?, mode })
+    Some(Transform::ValueCase { fields: fields?, mode: mode? })
 }
 
 /// `hash`.
@@ -141,10 +131,7 @@ pub(super) fn hash(config: &Node, what: String, diags: &mut Diagnostics) -> Opti
         None => Some(HashAlgorithm::Sha256),
     };
     let encoding = match c.get("encoding") {
-        Some(n) => one_of(n, "encoding", HASH_ENCODINGS, diags).map(|e| match e {
-            "base64" => HashEncoding::Base64,
-            _ => HashEncoding::Hex,
-        }),
+        Some(n) => HashEncoding::read(n, "encoding", diags),
         None => Some(HashEncoding::Hex),
     };
     let salt = match c.get("salt") {
@@ -161,13 +148,12 @@ pub(super) fn hash(config: &Node, what: String, diags: &mut Diagnostics) -> Opti
 /// `hash`'s `algorithm`: faucet has faucet-stream's two.
 fn algorithm(node: &Node, diags: &mut Diagnostics) -> Option<HashAlgorithm> {
     match &node.value {
-        Value::Str(s) if s == "sha256" => Some(HashAlgorithm::Sha256),
-        Value::Str(s) if s == "blake3" => Some(HashAlgorithm::Blake3),
+        Value::Str(s) if let Some(algorithm) = HashAlgorithm::from_value(s) => Some(algorithm),
         Value::Str(s) => {
             let lower = s.to_ascii_lowercase();
-            let help = match HASH_ALGORITHMS.iter().find(|a| **a == lower) {
+            let help = match HashAlgorithm::VALUES.iter().find(|a| **a == lower) {
                 Some(a) => format!("write it in lowercase: `{a}`"),
-                None => format!("faucet, like faucet-stream, hashes with {}", list(HASH_ALGORITHMS)),
+                None => format!("faucet, like faucet-stream, hashes with {}", list(HashAlgorithm::VALUES)),
             };
             diags.error_help(&node.loc, format!("faucet has no hash algorithm `{s}`"), help);
             None
@@ -176,7 +162,7 @@ fn algorithm(node: &Node, diags: &mut Diagnostics) -> Option<HashAlgorithm> {
             diags.error_help(
                 &node.loc,
                 format!("`algorithm` must be a string, found {}", other.kind_name()),
-                format!("use {}", list(HASH_ALGORITHMS)),
+                format!("use {}", list(HashAlgorithm::VALUES)),
             );
             None
         }
@@ -188,11 +174,7 @@ pub(super) fn json_parse(config: &Node, what: String, diags: &mut Diagnostics) -
     let mut c = Fields::with_spec(config, &JSON_PARSE, what, diags)?;
     let fields = c.require("fields", diags).and_then(|n| field_list(n, diags));
     let on_error = match c.get("on_error") {
-        Some(n) => one_of(n, "on_error", JSON_PARSE_ON_ERROR, diags).map(|e| match e {
-            "null" => JsonParseOnError::Null,
-            "error" => JsonParseOnError::Error,
-            _ => JsonParseOnError::Keep,
-        }),
+        Some(n) => JsonParseOnError::read(n, "on_error", diags),
         None => Some(JsonParseOnError::Keep),
     };
     let into = read_into(&mut c, diags);

@@ -10,12 +10,13 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader};
 use std::path::Path;
 
-use serde_json::Value;
+use faucet_runtime::transform::json_text::write_sorted;
+use serde_json::{Number, Value};
 
 /// Appends `value` to `out` as compact JSON with every object's keys sorted
 /// and every number in its canonical form.
 pub fn canonical(value: &Value, out: &mut String) {
-    write(value, Numbers::ByValue, out);
+    write_sorted(value, &by_value, out);
 }
 
 /// Appends `value` to `out` as compact JSON with every object's keys sorted
@@ -23,56 +24,21 @@ pub fn canonical(value: &Value, out: &mut String) {
 /// `0.1`, stay apart (the differential suite: the text a program writes is
 /// what its reader gets).
 pub fn canonical_exact(value: &Value, out: &mut String) {
-    write(value, Numbers::AsWritten, out);
+    write_sorted(value, &|number, out| out.push_str(&number.to_string()), out);
 }
 
-/// How [`write`] prints numbers.
-#[derive(Clone, Copy)]
-enum Numbers {
-    /// Floats by value: the shortest text that reads back as the same double.
-    ByValue,
-    /// The number's text as parsed (serde_json's `arbitrary_precision` keeps it).
-    AsWritten,
-}
-
-fn write(value: &Value, numbers: Numbers, out: &mut String) {
-    match value {
-        Value::Object(map) => {
-            let mut entries: Vec<_> = map.iter().collect();
-            entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
-            out.push('{');
-            for (i, (key, value)) in entries.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                out.push_str(&Value::from(key.as_str()).to_string());
-                out.push(':');
-                write(value, numbers, out);
+/// A float by value: the shortest text that reads back as the same double,
+/// an integral one as an integer; any other number as written.
+fn by_value(number: &Number, out: &mut String) {
+    match number.as_f64() {
+        Some(float) if number.is_f64() => {
+            if float.fract() == 0.0 && float.abs() < 9_007_199_254_740_992.0 {
+                out.push_str(&(float as i64).to_string());
+            } else {
+                out.push_str(&format!("{float:?}"));
             }
-            out.push('}');
         }
-        Value::Array(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write(item, numbers, out);
-            }
-            out.push(']');
-        }
-        Value::Number(number) => match number.as_f64() {
-            _ if matches!(numbers, Numbers::AsWritten) => out.push_str(&number.to_string()),
-            Some(float) if number.is_f64() => {
-                if float.fract() == 0.0 && float.abs() < 9_007_199_254_740_992.0 {
-                    out.push_str(&(float as i64).to_string());
-                } else {
-                    out.push_str(&format!("{float:?}"));
-                }
-            }
-            _ => out.push_str(&number.to_string()),
-        },
-        scalar => out.push_str(&scalar.to_string()),
+        _ => out.push_str(&number.to_string()),
     }
 }
 

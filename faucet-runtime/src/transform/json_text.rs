@@ -1,6 +1,8 @@
 //! JSON as one line of text with object keys sorted, the form faucet-stream
 //! writes where a transform turns a value into text (`json_encode`, `join`)
-//! or hashes or matches it (`hash`, `lookup`).
+//! or hashes or matches it (`hash`, `lookup`). [`write_sorted`] is the one
+//! writer; how numbers are printed is the caller's (faucet-bench compares
+//! outputs with it, printing numbers its own ways).
 
 use serde_json::{Number, Value};
 
@@ -18,11 +20,17 @@ pub(crate) enum Numbers {
 /// `value` as compact JSON, object keys sorted.
 pub(crate) fn canonical(value: &Value, numbers: Numbers) -> String {
     let mut out = String::new();
-    write(value, numbers, &mut out);
+    let number = |n: &Number, out: &mut String| match numbers {
+        Numbers::Double => out.push_str(&double_text(n)),
+        Numbers::Exact => out.push_str(&n.to_string()),
+    };
+    write_sorted(value, &number, &mut out);
     out
 }
 
-fn write(value: &Value, numbers: Numbers, out: &mut String) {
+/// Appends `value` to `out` as compact JSON, every object's keys sorted,
+/// each number printed by `number`.
+pub fn write_sorted(value: &Value, number: &dyn Fn(&Number, &mut String), out: &mut String) {
     match value {
         Value::Object(map) => {
             let mut entries: Vec<(&String, &Value)> = map.iter().collect();
@@ -34,7 +42,7 @@ fn write(value: &Value, numbers: Numbers, out: &mut String) {
                 }
                 string(key, out);
                 out.push(':');
-                write(value, numbers, out);
+                write_sorted(value, number, out);
             }
             out.push('}');
         }
@@ -44,12 +52,12 @@ fn write(value: &Value, numbers: Numbers, out: &mut String) {
                 if i > 0 {
                     out.push(',');
                 }
-                write(item, numbers, out);
+                write_sorted(item, number, out);
             }
             out.push(']');
         }
         Value::String(s) => string(s, out),
-        Value::Number(n) if numbers == Numbers::Double => out.push_str(&double_text(n)),
+        Value::Number(n) => number(n, out),
         scalar => out.push_str(&scalar.to_string()),
     }
 }

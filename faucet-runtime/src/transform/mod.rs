@@ -15,7 +15,7 @@ mod filter;
 mod flatten;
 mod hash;
 mod json_fields;
-mod json_text;
+pub mod json_text;
 mod keys_case;
 mod lookup;
 mod redact;

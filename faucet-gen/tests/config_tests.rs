@@ -60,7 +60,7 @@ fn spec_errors_match_snapshots() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/config_tests");
     let bless = std::env::var_os("FAUCET_BLESS").is_some();
     let mut failures = Vec::new();
-    for spec in ["keys.test.yaml", "files.test.yaml", "pipelines.test.yaml"] {
+    for spec in ["keys.test.yaml", "files.test.yaml", "pipelines.test.yaml", "rows.test.yaml"] {
         let rendered = errors(&expand(spec)).join("\n\n") + "\n";
         assert!(rendered.len() > 1, "{spec} expands without errors");
         let snapshot = dir.join(spec.replace(".test.yaml", ".txt"));

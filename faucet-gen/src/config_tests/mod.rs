@@ -104,31 +104,35 @@ fn generate(
         ..Default::default()
     };
     let mut harnesses: Vec<TokenStream> = Vec::new();
-    let mut by_config: HashMap<PathBuf, Option<usize>> = HashMap::new();
+    let mut by_config: HashMap<(PathBuf, Option<String>), Option<usize>> = HashMap::new();
     let mut tests = Vec::new();
     let mut fn_names: Vec<String> = Vec::new();
     for case in spec.iter().flat_map(|s| &s.cases) {
         let fn_name = unique(test_name(&case.name), &mut fn_names);
         let harness = match &case.pipeline {
-            PipelineRef::Config { path, loc } => {
+            PipelineRef::Config { path, loc, row } => {
                 let config = dir.join(path);
-                let key = config.canonicalize().unwrap_or_else(|_| config.clone());
+                let key = (
+                    config.canonicalize().unwrap_or_else(|_| config.clone()),
+                    row.as_ref().map(|(id, _)| id.clone()),
+                );
                 match by_config.get(&key) {
                     Some(index) => *index,
                     None => {
                         if config.is_file() {
                             tracked_files.push(tracked(&config));
                         }
-                        let index = config_pipeline(&config, &shown(&config), loc, &case.name, &mut diags)
-                            .map(|p| {
-                                let module = format!("pipeline_{}", harnesses.len());
-                                harnesses.push(crate::codegen::generate_harness(
-                                    &p,
-                                    &module,
-                                    &options(format!("`{}`", shown(&config))),
-                                ));
-                                harnesses.len() - 1
-                            });
+                        let shown_config = shown(&config);
+                        let at = Place { display: &shown_config, loc, case: &case.name };
+                        let index = config_pipeline(&config, at, row.as_ref(), &mut diags).map(|p| {
+                            let module = format!("pipeline_{}", harnesses.len());
+                            harnesses.push(crate::codegen::generate_harness(
+                                &p,
+                                &module,
+                                &options(format!("`{}`", shown(&config))),
+                            ));
+                            harnesses.len() - 1
+                        });
                         by_config.insert(key, index);
                         index
                     }
@@ -176,14 +180,24 @@ fn generate(
     })
 }
 
-/// The pipeline of config file `path`, validated; a matrix is not testable yet.
+/// Where a case names a config: the config as shown, the `config:` key, the case.
+#[derive(Clone, Copy)]
+struct Place<'a> {
+    display: &'a str,
+    loc: &'a Loc,
+    case: &'a str,
+}
+
+/// The pipeline of config file `path`, validated: the config's own, or
+/// the matrix row `row` names (a config without `matrix:` has one row,
+/// `row-0`; a matrix of one row needs no `row`).
 fn config_pipeline(
     path: &Path,
-    display: &str,
-    loc: &Loc,
-    case: &str,
+    at: Place<'_>,
+    row: Option<&(String, Loc)>,
     diags: &mut Diagnostics,
 ) -> Option<crate::ir::Pipeline> {
+    let Place { display, loc, case } = at;
     let text = match crate::load::read_file(path) {
         Ok(bytes) => crate::load::decode(display, bytes).map_err(|d| diags.push(d)).ok()?,
         Err(e) => {
@@ -195,19 +209,57 @@ fn config_pipeline(
             return None;
         }
     };
-    match crate::check_yaml(display, &text) {
-        Ok(Definition::Single(p)) => Some(*p),
-        Ok(Definition::Matrix(_)) => {
+    let definition = match crate::check_yaml(display, &text) {
+        Ok(definition) => definition,
+        Err(errors) => {
+            diags.extend_noted(errors, &format!("in the config of test case {case:?}"));
+            return None;
+        }
+    };
+    match (definition, row) {
+        (Definition::Single(p), None) => Some(*p),
+        (Definition::Single(p), Some((id, _))) if id == "row-0" => Some(*p),
+        (Definition::Single(_), Some((id, row_loc))) => {
             diags.error_help(
-                loc,
-                format!("config `{display}` has a `matrix:`, which config tests do not run yet"),
-                "test the row's pipeline logic as an inline `pipeline:`",
+                row_loc,
+                format!("config `{display}` has no `matrix:`, so no row `{id}`"),
+                "its one row is `row-0`; remove `row`",
             );
             None
         }
-        Err(errors) => {
-            diags.extend_noted(errors, &format!("in the config of test case {case:?}"));
-            None
+        (Definition::Matrix(m), row) => {
+            let ids: Vec<&str> = m.rows.iter().map(|r| r.id.as_str()).collect();
+            let listed = ids.iter().map(|id| format!("`{id}`")).collect::<Vec<_>>().join(", ");
+            let found = match row {
+                Some((id, row_loc)) => {
+                    let found = m.rows.iter().find(|r| r.id == *id);
+                    if found.is_none() {
+                        let help = match crate::diag::suggest(id, ids.iter().copied()) {
+                            Some(near) => format!("did you mean `{near}`?"),
+                            None => format!("its rows are {listed}"),
+                        };
+                        diags.error_help(
+                            row_loc,
+                            format!("config `{display}` has no matrix row `{id}`"),
+                            help,
+                        );
+                    }
+                    found
+                }
+                None if m.rows.len() == 1 => m.rows.first(),
+                None => {
+                    diags.error_help(
+                        loc,
+                        format!(
+                            "config `{display}` has a matrix of {} rows: which one does the case test?",
+                            ids.len()
+                        ),
+                        format!("add `row:`, one of {listed}"),
+                    );
+                    None
+                }
+            };
+            found.map(|r| r.pipeline.clone())
         }
     }
 }

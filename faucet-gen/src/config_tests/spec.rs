@@ -35,7 +35,11 @@ pub(crate) static CASE: Spec = Spec {
             Kind::Object(&INLINE_PIPELINE),
             "The pipeline logic under test written here instead of `config` (it always has a dead-letter queue).",
         ),
-        Field::not_yet("row"),
+        Field::opt(
+            "row",
+            Kind::Str,
+            "The row of `config`'s `matrix:` to test, by its `id` (`row-N` for the N-th row without one; a config without a matrix is `row-0`). Needed when the matrix has several rows.",
+        ),
         Field::req(
             "input",
             Kind::AnyOf(&[Kind::List(&Kind::Json), Kind::Str]),
@@ -123,8 +127,8 @@ pub(crate) struct Case {
 /// The pipeline a case runs.
 #[derive(Debug)]
 pub(crate) enum PipelineRef {
-    /// `config:`, a path relative to the spec file.
-    Config { path: String, loc: Loc },
+    /// `config:`, a path relative to the spec file, and `row:`, the matrix row tested.
+    Config { path: String, loc: Loc, row: Option<(String, Loc)> },
     /// `pipeline:`, the map written in the case.
     Inline(Node),
 }
@@ -182,6 +186,7 @@ fn case(node: &Node, names: &mut HashSet<String>, diags: &mut Diagnostics) -> Op
     let name_node = f.require("name", diags);
     let config = f.get("config");
     let pipeline = f.get("pipeline");
+    let row = f.get("row");
     let input = f.require("input", diags);
     let page_size = f.get("page_size").map(|n| int_in(n, "page_size", 0, 1_000_000, diags));
     let clock = f.get("clock").map(|n| clock(n, diags));
@@ -213,9 +218,23 @@ fn case(node: &Node, names: &mut HashSet<String>, diags: &mut Diagnostics) -> Op
             None
         }
         (Some(c), None) => {
-            string(c, "config", diags).map(|path| PipelineRef::Config { path, loc: c.loc.clone() })
+            let row = match row {
+                Some(r) => string(r, "row", diags).map(|id| Some((id, r.loc.clone()))),
+                None => Some(None),
+            };
+            let path = string(c, "config", diags);
+            path.zip(row).map(|(path, row)| PipelineRef::Config { path, loc: c.loc.clone(), row })
         }
-        (None, Some(p)) => inline_pipeline(p, diags).map(|()| PipelineRef::Inline(p.clone())),
+        (None, Some(p)) => {
+            if let Some(r) = row {
+                diags.error_help(
+                    &r.loc,
+                    "`row` selects a row of a `config`'s matrix; an inline `pipeline` has none",
+                    "remove `row`, or test the config file: `config: pipeline.yaml`",
+                );
+            }
+            inline_pipeline(p, diags).map(|()| PipelineRef::Inline(p.clone()))
+        }
         (None, None) => {
             diags.error_help(
                 &node.loc,

@@ -12,7 +12,7 @@
 use std::path::PathBuf;
 
 /// The scenarios whose records stay `serde_json::Value`.
-const UNTYPED: [&str; 8] = [
+const UNTYPED: [&str; 9] = [
     "bench_a",
     "bench_b",
     "bench_c",
@@ -21,9 +21,10 @@ const UNTYPED: [&str; 8] = [
     "bench_c_shards4",
     "bench_d",
     "bench_j",
+    "bench_v",
 ];
 /// The scenarios whose records are generated structs.
-const TYPED: [&str; 8] = [
+const TYPED: [&str; 9] = [
     "bench_a_typed",
     "bench_b_typed",
     "bench_c_typed",
@@ -32,6 +33,7 @@ const TYPED: [&str; 8] = [
     "bench_d_typed",
     "bench_d_typed_csv",
     "bench_j_typed",
+    "bench_v_typed",
 ];
 
 fn main() {

@@ -10,15 +10,24 @@ use super::{Body, Part, Slot};
 use crate::ir::FilterOp;
 use crate::record_schema::FieldType;
 use crate::record_schema::flow::rows::Test;
-use crate::records::Layers;
+use crate::records::{Layers, Type};
 
 impl Body<'_, '_> {
     /// `if <the record fails the test> { return Ok(None); }` (or the loop's
     /// `continue`); every value stays where it is.
     pub(super) fn filter(&mut self, _part: &Part<'_>, test: &Test, slots: Vec<Slot>) -> Vec<Slot> {
         let slot = &slots[test.field];
-        let local = &slot.local;
-        let depth = Layers::of(&slot.field).depth();
+        // Down through members of structs that are always there.
+        let (mut local, mut field, mut ty) = (slot.local.to_token_stream(), &slot.field, &slot.ty);
+        for &i in &test.inside {
+            let Type::Struct(object) = ty else { unreachable!("the flow walks objects") };
+            let member = &object.members[i];
+            let ident = &member.ident;
+            (local, field, ty) = (quote!(#local.#ident), &member.field, &member.ty);
+        }
+        let local = &local;
+        let slot_field = field;
+        let depth = Layers::of(slot_field).depth();
         let keep_equal = matches!(test.op, FilterOp::Eq | FilterOp::In);
         let drop = match test.op {
             FilterOp::Exists => match depth {
@@ -27,11 +36,11 @@ impl Body<'_, '_> {
                 _ => Some(quote!(!matches!(#local, Some(Some(_))))),
             },
             _ if depth == 0 => {
-                let (equal, differs) = compare(&slot.field.ty, quote!(#local), false, &test.values);
+                let (equal, differs) = compare(&slot_field.ty, quote!(#local), false, &test.values);
                 Some(if keep_equal { differs } else { equal })
             }
             _ => {
-                let (equal, _) = compare(&slot.field.ty, quote!(value), true, &test.values);
+                let (equal, _) = compare(&slot_field.ty, quote!(value), true, &test.values);
                 let found = if depth == 1 {
                     quote!(#local.as_ref())
                 } else {

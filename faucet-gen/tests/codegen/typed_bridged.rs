@@ -7,7 +7,7 @@ pub mod typed_bridged {
     const _: () = rt::VERSION_0_1;
     /// The pipeline's name, as written in its config.
     pub const NAME: &str = "typed_bridged";
-    /// The fields of the records the sink receives (from the `record_schema` declared at tests/codegen/typed_bridged.yaml:9:5, as mapped by `filter`, as mapped by `cast`, as mapped by `cast`, as mapped by `coalesce`, as mapped by `coalesce`, as mapped by `json_parse`, as mapped by `json_encode`, as mapped by `split`, as mapped by `join`, as mapped by `hash`, as mapped by `lookup`).
+    /// The fields of the records the sink receives (from the `record_schema` declared at tests/codegen/typed_bridged.yaml:9:5, as mapped by `filter`, as mapped by `filter`, as mapped by `cast`, as mapped by `cast`, as mapped by `coalesce`, as mapped by `coalesce`, as mapped by `json_parse`, as mapped by `json_encode`, as mapped by `split`, as mapped by `join`, as mapped by `hash`, as mapped by `lookup`).
     pub const SCHEMA: rt::schema::Schema = rt::schema::Schema {
         fields: &[
             rt::schema::Field {
@@ -133,61 +133,61 @@ pub mod typed_bridged {
             },
         ],
         open: false,
-        origin: "the `record_schema` declared at tests/codegen/typed_bridged.yaml:9:5, as mapped by `filter`, as mapped by `cast`, as mapped by `cast`, as mapped by `coalesce`, as mapped by `coalesce`, as mapped by `json_parse`, as mapped by `json_encode`, as mapped by `split`, as mapped by `join`, as mapped by `hash`, as mapped by `lookup`",
+        origin: "the `record_schema` declared at tests/codegen/typed_bridged.yaml:9:5, as mapped by `filter`, as mapped by `filter`, as mapped by `cast`, as mapped by `cast`, as mapped by `coalesce`, as mapped by `coalesce`, as mapped by `json_parse`, as mapped by `json_encode`, as mapped by `split`, as mapped by `join`, as mapped by `hash`, as mapped by `lookup`",
     };
     /// One of the records the sink receives, as [`SCHEMA`] describes it: it reads and writes such a record exactly.
     #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
     #[serde(crate = "rt::serde")]
     #[serde(deny_unknown_fields)]
     pub struct Record {
-        /// `id`: integer. From the `record_schema` declared at tests/codegen/typed_bridged.yaml:9:5, as mapped by `filter`, as mapped by `cast`, as mapped by `cast`, as mapped by `coalesce`, as mapped by `coalesce`, as mapped by `json_parse`, as mapped by `json_encode`, as mapped by `split`, as mapped by `join`, as mapped by `hash`, as mapped by `lookup`.
+        /// `id`: integer. From the `record_schema` declared at tests/codegen/typed_bridged.yaml:9:5, as mapped by `filter`, as mapped by `filter`, as mapped by `cast`, as mapped by `cast`, as mapped by `coalesce`, as mapped by `coalesce`, as mapped by `json_parse`, as mapped by `json_encode`, as mapped by `split`, as mapped by `join`, as mapped by `hash`, as mapped by `lookup`.
         pub id: i64,
-        /// `amount`: number, nullable. From the `record_schema` declared at tests/codegen/typed_bridged.yaml:9:5, as mapped by `filter`, as mapped by `cast`, as mapped by `cast`, as mapped by `coalesce`, as mapped by `coalesce`, as mapped by `json_parse`, as mapped by `json_encode`, as mapped by `split`, as mapped by `join`, as mapped by `hash`, as mapped by `lookup`.
+        /// `amount`: number, nullable. From the `record_schema` declared at tests/codegen/typed_bridged.yaml:9:5, as mapped by `filter`, as mapped by `filter`, as mapped by `cast`, as mapped by `cast`, as mapped by `coalesce`, as mapped by `coalesce`, as mapped by `json_parse`, as mapped by `json_encode`, as mapped by `split`, as mapped by `join`, as mapped by `hash`, as mapped by `lookup`.
         #[serde(deserialize_with = "rt::schema::required")]
         pub amount: Option<f64>,
-        /// `active`: boolean, nullable. From the `record_schema` declared at tests/codegen/typed_bridged.yaml:9:5, as mapped by `filter`, as mapped by `cast`, as mapped by `cast`, as mapped by `coalesce`, as mapped by `coalesce`, as mapped by `json_parse`, as mapped by `json_encode`, as mapped by `split`, as mapped by `join`, as mapped by `hash`, as mapped by `lookup`.
+        /// `active`: boolean, nullable. From the `record_schema` declared at tests/codegen/typed_bridged.yaml:9:5, as mapped by `filter`, as mapped by `filter`, as mapped by `cast`, as mapped by `cast`, as mapped by `coalesce`, as mapped by `coalesce`, as mapped by `json_parse`, as mapped by `json_encode`, as mapped by `split`, as mapped by `join`, as mapped by `hash`, as mapped by `lookup`.
         #[serde(deserialize_with = "rt::schema::required")]
         pub active: Option<bool>,
-        /// `state`: string. From the `record_schema` declared at tests/codegen/typed_bridged.yaml:9:5, as mapped by `filter`, as mapped by `cast`, as mapped by `cast`, as mapped by `coalesce`, as mapped by `coalesce`, as mapped by `json_parse`, as mapped by `json_encode`, as mapped by `split`, as mapped by `join`, as mapped by `hash`, as mapped by `lookup`.
+        /// `state`: string. From the `record_schema` declared at tests/codegen/typed_bridged.yaml:9:5, as mapped by `filter`, as mapped by `filter`, as mapped by `cast`, as mapped by `cast`, as mapped by `coalesce`, as mapped by `coalesce`, as mapped by `json_parse`, as mapped by `json_encode`, as mapped by `split`, as mapped by `join`, as mapped by `hash`, as mapped by `lookup`.
         pub state: String,
-        /// `phase`: string, may be absent. From the `record_schema` declared at tests/codegen/typed_bridged.yaml:9:5, as mapped by `filter`, as mapped by `cast`, as mapped by `cast`, as mapped by `coalesce`, as mapped by `coalesce`, as mapped by `json_parse`, as mapped by `json_encode`, as mapped by `split`, as mapped by `join`, as mapped by `hash`, as mapped by `lookup`.
+        /// `phase`: string, may be absent. From the `record_schema` declared at tests/codegen/typed_bridged.yaml:9:5, as mapped by `filter`, as mapped by `filter`, as mapped by `cast`, as mapped by `cast`, as mapped by `coalesce`, as mapped by `coalesce`, as mapped by `json_parse`, as mapped by `json_encode`, as mapped by `split`, as mapped by `join`, as mapped by `hash`, as mapped by `lookup`.
         #[serde(
             default,
             deserialize_with = "rt::schema::present",
             skip_serializing_if = "::core::option::Option::is_none"
         )]
         pub phase: Option<String>,
-        /// `payload`: json, nullable. From the `record_schema` declared at tests/codegen/typed_bridged.yaml:9:5, as mapped by `filter`, as mapped by `cast`, as mapped by `cast`, as mapped by `coalesce`, as mapped by `coalesce`, as mapped by `json_parse`, as mapped by `json_encode`, as mapped by `split`, as mapped by `join`, as mapped by `hash`, as mapped by `lookup`.
+        /// `payload`: json, nullable. From the `record_schema` declared at tests/codegen/typed_bridged.yaml:9:5, as mapped by `filter`, as mapped by `filter`, as mapped by `cast`, as mapped by `cast`, as mapped by `coalesce`, as mapped by `coalesce`, as mapped by `json_parse`, as mapped by `json_encode`, as mapped by `split`, as mapped by `join`, as mapped by `hash`, as mapped by `lookup`.
         #[serde(deserialize_with = "rt::schema::required")]
         pub payload: Option<rt::serde_json::Value>,
-        /// `meta`: string. From the `record_schema` declared at tests/codegen/typed_bridged.yaml:9:5, as mapped by `filter`, as mapped by `cast`, as mapped by `cast`, as mapped by `coalesce`, as mapped by `coalesce`, as mapped by `json_parse`, as mapped by `json_encode`, as mapped by `split`, as mapped by `join`, as mapped by `hash`, as mapped by `lookup`.
+        /// `meta`: string. From the `record_schema` declared at tests/codegen/typed_bridged.yaml:9:5, as mapped by `filter`, as mapped by `filter`, as mapped by `cast`, as mapped by `cast`, as mapped by `coalesce`, as mapped by `coalesce`, as mapped by `json_parse`, as mapped by `json_encode`, as mapped by `split`, as mapped by `join`, as mapped by `hash`, as mapped by `lookup`.
         pub meta: String,
-        /// `tags`: array of string. From the `record_schema` declared at tests/codegen/typed_bridged.yaml:9:5, as mapped by `filter`, as mapped by `cast`, as mapped by `cast`, as mapped by `coalesce`, as mapped by `coalesce`, as mapped by `json_parse`, as mapped by `json_encode`, as mapped by `split`, as mapped by `join`, as mapped by `hash`, as mapped by `lookup`.
+        /// `tags`: array of string. From the `record_schema` declared at tests/codegen/typed_bridged.yaml:9:5, as mapped by `filter`, as mapped by `filter`, as mapped by `cast`, as mapped by `cast`, as mapped by `coalesce`, as mapped by `coalesce`, as mapped by `json_parse`, as mapped by `json_encode`, as mapped by `split`, as mapped by `join`, as mapped by `hash`, as mapped by `lookup`.
         pub tags: Vec<String>,
-        /// `parts`: array of string. From the `record_schema` declared at tests/codegen/typed_bridged.yaml:9:5, as mapped by `filter`, as mapped by `cast`, as mapped by `cast`, as mapped by `coalesce`, as mapped by `coalesce`, as mapped by `json_parse`, as mapped by `json_encode`, as mapped by `split`, as mapped by `join`, as mapped by `hash`, as mapped by `lookup`.
+        /// `parts`: array of string. From the `record_schema` declared at tests/codegen/typed_bridged.yaml:9:5, as mapped by `filter`, as mapped by `filter`, as mapped by `cast`, as mapped by `cast`, as mapped by `coalesce`, as mapped by `coalesce`, as mapped by `json_parse`, as mapped by `json_encode`, as mapped by `split`, as mapped by `join`, as mapped by `hash`, as mapped by `lookup`.
         pub parts: Vec<String>,
-        /// `email`: string. From the `record_schema` declared at tests/codegen/typed_bridged.yaml:9:5, as mapped by `filter`, as mapped by `cast`, as mapped by `cast`, as mapped by `coalesce`, as mapped by `coalesce`, as mapped by `json_parse`, as mapped by `json_encode`, as mapped by `split`, as mapped by `join`, as mapped by `hash`, as mapped by `lookup`.
+        /// `email`: string. From the `record_schema` declared at tests/codegen/typed_bridged.yaml:9:5, as mapped by `filter`, as mapped by `filter`, as mapped by `cast`, as mapped by `cast`, as mapped by `coalesce`, as mapped by `coalesce`, as mapped by `json_parse`, as mapped by `json_encode`, as mapped by `split`, as mapped by `join`, as mapped by `hash`, as mapped by `lookup`.
         pub email: String,
-        /// `country`: string. From the `record_schema` declared at tests/codegen/typed_bridged.yaml:9:5, as mapped by `filter`, as mapped by `cast`, as mapped by `cast`, as mapped by `coalesce`, as mapped by `coalesce`, as mapped by `json_parse`, as mapped by `json_encode`, as mapped by `split`, as mapped by `join`, as mapped by `hash`, as mapped by `lookup`.
+        /// `country`: string. From the `record_schema` declared at tests/codegen/typed_bridged.yaml:9:5, as mapped by `filter`, as mapped by `filter`, as mapped by `cast`, as mapped by `cast`, as mapped by `coalesce`, as mapped by `coalesce`, as mapped by `json_parse`, as mapped by `json_encode`, as mapped by `split`, as mapped by `join`, as mapped by `hash`, as mapped by `lookup`.
         pub country: String,
-        /// `address`: object, nullable. From the `record_schema` declared at tests/codegen/typed_bridged.yaml:9:5, as mapped by `filter`, as mapped by `cast`, as mapped by `cast`, as mapped by `coalesce`, as mapped by `coalesce`, as mapped by `json_parse`, as mapped by `json_encode`, as mapped by `split`, as mapped by `join`, as mapped by `hash`, as mapped by `lookup`.
+        /// `address`: object, nullable. From the `record_schema` declared at tests/codegen/typed_bridged.yaml:9:5, as mapped by `filter`, as mapped by `filter`, as mapped by `cast`, as mapped by `cast`, as mapped by `coalesce`, as mapped by `coalesce`, as mapped by `json_parse`, as mapped by `json_encode`, as mapped by `split`, as mapped by `join`, as mapped by `hash`, as mapped by `lookup`.
         #[serde(deserialize_with = "rt::schema::required")]
         pub address: Option<RecordAddress>,
-        /// `status`: string, may be absent. From the `record_schema` declared at tests/codegen/typed_bridged.yaml:9:5, as mapped by `filter`, as mapped by `cast`, as mapped by `cast`, as mapped by `coalesce`, as mapped by `coalesce`, as mapped by `json_parse`, as mapped by `json_encode`, as mapped by `split`, as mapped by `join`, as mapped by `hash`, as mapped by `lookup`.
+        /// `status`: string, may be absent. From the `record_schema` declared at tests/codegen/typed_bridged.yaml:9:5, as mapped by `filter`, as mapped by `filter`, as mapped by `cast`, as mapped by `cast`, as mapped by `coalesce`, as mapped by `coalesce`, as mapped by `json_parse`, as mapped by `json_encode`, as mapped by `split`, as mapped by `join`, as mapped by `hash`, as mapped by `lookup`.
         #[serde(
             default,
             deserialize_with = "rt::schema::present",
             skip_serializing_if = "::core::option::Option::is_none"
         )]
         pub status: Option<String>,
-        /// `parts_text`: string. From the `record_schema` declared at tests/codegen/typed_bridged.yaml:9:5, as mapped by `filter`, as mapped by `cast`, as mapped by `cast`, as mapped by `coalesce`, as mapped by `coalesce`, as mapped by `json_parse`, as mapped by `json_encode`, as mapped by `split`, as mapped by `join`, as mapped by `hash`, as mapped by `lookup`.
+        /// `parts_text`: string. From the `record_schema` declared at tests/codegen/typed_bridged.yaml:9:5, as mapped by `filter`, as mapped by `filter`, as mapped by `cast`, as mapped by `cast`, as mapped by `coalesce`, as mapped by `coalesce`, as mapped by `json_parse`, as mapped by `json_encode`, as mapped by `split`, as mapped by `join`, as mapped by `hash`, as mapped by `lookup`.
         pub parts_text: String,
-        /// `email_hash`: string. From the `record_schema` declared at tests/codegen/typed_bridged.yaml:9:5, as mapped by `filter`, as mapped by `cast`, as mapped by `cast`, as mapped by `coalesce`, as mapped by `coalesce`, as mapped by `json_parse`, as mapped by `json_encode`, as mapped by `split`, as mapped by `join`, as mapped by `hash`, as mapped by `lookup`.
+        /// `email_hash`: string. From the `record_schema` declared at tests/codegen/typed_bridged.yaml:9:5, as mapped by `filter`, as mapped by `filter`, as mapped by `cast`, as mapped by `cast`, as mapped by `coalesce`, as mapped by `coalesce`, as mapped by `json_parse`, as mapped by `json_encode`, as mapped by `split`, as mapped by `join`, as mapped by `hash`, as mapped by `lookup`.
         pub email_hash: String,
-        /// `country_name`: string, nullable. From the `record_schema` declared at tests/codegen/typed_bridged.yaml:9:5, as mapped by `filter`, as mapped by `cast`, as mapped by `cast`, as mapped by `coalesce`, as mapped by `coalesce`, as mapped by `json_parse`, as mapped by `json_encode`, as mapped by `split`, as mapped by `join`, as mapped by `hash`, as mapped by `lookup`.
+        /// `country_name`: string, nullable. From the `record_schema` declared at tests/codegen/typed_bridged.yaml:9:5, as mapped by `filter`, as mapped by `filter`, as mapped by `cast`, as mapped by `cast`, as mapped by `coalesce`, as mapped by `coalesce`, as mapped by `json_parse`, as mapped by `json_encode`, as mapped by `split`, as mapped by `join`, as mapped by `hash`, as mapped by `lookup`.
         #[serde(deserialize_with = "rt::schema::required")]
         pub country_name: Option<String>,
-        /// `in_eu`: boolean, nullable. From the `record_schema` declared at tests/codegen/typed_bridged.yaml:9:5, as mapped by `filter`, as mapped by `cast`, as mapped by `cast`, as mapped by `coalesce`, as mapped by `coalesce`, as mapped by `json_parse`, as mapped by `json_encode`, as mapped by `split`, as mapped by `join`, as mapped by `hash`, as mapped by `lookup`.
+        /// `in_eu`: boolean, nullable. From the `record_schema` declared at tests/codegen/typed_bridged.yaml:9:5, as mapped by `filter`, as mapped by `filter`, as mapped by `cast`, as mapped by `cast`, as mapped by `coalesce`, as mapped by `coalesce`, as mapped by `json_parse`, as mapped by `json_encode`, as mapped by `split`, as mapped by `join`, as mapped by `hash`, as mapped by `lookup`.
         #[serde(deserialize_with = "rt::schema::required")]
         pub in_eu: Option<bool>,
     }
@@ -196,9 +196,9 @@ pub mod typed_bridged {
     #[serde(crate = "rt::serde")]
     #[serde(deny_unknown_fields)]
     pub struct RecordAddress {
-        /// `city`: string. From the `record_schema` declared at tests/codegen/typed_bridged.yaml:9:5, as mapped by `filter`, as mapped by `cast`, as mapped by `cast`, as mapped by `coalesce`, as mapped by `coalesce`, as mapped by `json_parse`, as mapped by `json_encode`, as mapped by `split`, as mapped by `join`, as mapped by `hash`, as mapped by `lookup`.
+        /// `city`: string. From the `record_schema` declared at tests/codegen/typed_bridged.yaml:9:5, as mapped by `filter`, as mapped by `filter`, as mapped by `cast`, as mapped by `cast`, as mapped by `coalesce`, as mapped by `coalesce`, as mapped by `json_parse`, as mapped by `json_encode`, as mapped by `split`, as mapped by `join`, as mapped by `hash`, as mapped by `lookup`.
         pub city: String,
-        /// `zip`: string, may be absent. From the `record_schema` declared at tests/codegen/typed_bridged.yaml:9:5, as mapped by `filter`, as mapped by `cast`, as mapped by `cast`, as mapped by `coalesce`, as mapped by `coalesce`, as mapped by `json_parse`, as mapped by `json_encode`, as mapped by `split`, as mapped by `join`, as mapped by `hash`, as mapped by `lookup`.
+        /// `zip`: string, may be absent. From the `record_schema` declared at tests/codegen/typed_bridged.yaml:9:5, as mapped by `filter`, as mapped by `filter`, as mapped by `cast`, as mapped by `cast`, as mapped by `coalesce`, as mapped by `coalesce`, as mapped by `json_parse`, as mapped by `json_encode`, as mapped by `split`, as mapped by `join`, as mapped by `hash`, as mapped by `lookup`.
         #[serde(
             default,
             deserialize_with = "rt::schema::present",
@@ -499,19 +499,19 @@ pub mod typed_bridged {
             rt::record::from_json_value(value)
         }
     }
-    /// `filter`, `cast`, `cast`, `coalesce`, `coalesce`, `json_parse`, `json_encode`, `split`, `join`, `hash` and `lookup`, resolved at build time: moves each value from [`SourceRecord`] to its place in [`Record`].
+    /// `filter`, `filter`, `cast`, `cast`, `coalesce`, `coalesce`, `json_parse`, `json_encode`, `split`, `join`, `hash` and `lookup`, resolved at build time: moves each value from [`SourceRecord`] to its place in [`Record`].
     pub struct Reshape {
         filter_1: rt::transform::Filter,
-        cast_2: rt::transform::Cast,
         cast_3: rt::transform::Cast,
-        coalesce_4: rt::transform::Coalesce,
+        cast_4: rt::transform::Cast,
         coalesce_5: rt::transform::Coalesce,
-        json_parse_6: rt::transform::JsonParse,
-        json_encode_7: rt::transform::JsonEncode,
-        split_8: rt::transform::Split,
-        join_9: rt::transform::Join,
-        hash_10: rt::transform::Hash,
-        lookup_11: rt::transform::Lookup,
+        coalesce_6: rt::transform::Coalesce,
+        json_parse_7: rt::transform::JsonParse,
+        json_encode_8: rt::transform::JsonEncode,
+        split_9: rt::transform::Split,
+        join_10: rt::transform::Join,
+        hash_11: rt::transform::Hash,
+        lookup_12: rt::transform::Lookup,
     }
     impl Reshape {
         /// The runtime transforms it keeps: for the keys inside `json` values, the ops of change records, and the transforms run on the fields they name.
@@ -521,56 +521,56 @@ pub mod typed_bridged {
                     ["address", "city"],
                     rt::transform::Predicate::Ne(rt::serde_json::json!("Nowhere")),
                 ),
-                cast_2: rt::transform::Cast::new(
+                cast_3: rt::transform::Cast::new(
                     &[("id", rt::transform::CastType::Int)],
                     rt::transform::CastOnError::Error,
                 ),
-                cast_3: rt::transform::Cast::new(
+                cast_4: rt::transform::Cast::new(
                     &[
                         ("active", rt::transform::CastType::Bool),
                         ("amount", rt::transform::CastType::Float),
                     ],
                     rt::transform::CastOnError::Null,
                 ),
-                coalesce_4: rt::transform::Coalesce::new(
+                coalesce_5: rt::transform::Coalesce::new(
                     "status",
                     rt::transform::Fill::From(
                         vec![String::from("state"), String::from("phase")],
                     ),
                     true,
                 ),
-                coalesce_5: rt::transform::Coalesce::new(
+                coalesce_6: rt::transform::Coalesce::new(
                     "state",
                     rt::transform::Fill::Default(rt::serde_json::json!("none")),
                     false,
                 ),
-                json_parse_6: rt::transform::JsonParse::new(
+                json_parse_7: rt::transform::JsonParse::new(
                     Vec::from([String::from("payload")]),
                     rt::transform::JsonParseOnError::Error,
                     None,
                 ),
-                json_encode_7: rt::transform::JsonEncode::new(
+                json_encode_8: rt::transform::JsonEncode::new(
                     Vec::from([String::from("meta")]),
                 ),
-                split_8: rt::transform::Split::new(
+                split_9: rt::transform::Split::new(
                     String::from("tags"),
                     String::from(","),
                     true,
                     None,
                 ),
-                join_9: rt::transform::Join::new(
+                join_10: rt::transform::Join::new(
                     String::from("parts"),
                     String::from(" | "),
                     Some(String::from("parts_text")),
                 ),
-                hash_10: rt::transform::Hash::new(
+                hash_11: rt::transform::Hash::new(
                     Vec::from([String::from("email")]),
                     rt::transform::HashAlgorithm::Blake3,
                     rt::transform::HashEncoding::Base64,
                     None,
                     Some(String::from("email_hash")),
                 ),
-                lookup_11: rt::transform::Lookup::new(
+                lookup_12: rt::transform::Lookup::new(
                     rt::transform::LookupConfig {
                         on_record: String::from("country"),
                         on_ref: String::from("code"),
@@ -611,10 +611,13 @@ pub mod typed_bridged {
             if rt::transform::bridge::apply(&mut self.filter_1, fields)?.is_none() {
                 return Ok(None);
             }
+            if meta.z == 13i64 {
+                return Ok(None);
+            }
             let mut fields_2 = rt::transform::bridge::Fields::new();
             rt::transform::bridge::put(&mut fields_2, "id", &id)?;
             let Some(mut fields_2) = rt::transform::bridge::apply(
-                &mut self.cast_2,
+                &mut self.cast_3,
                 fields_2,
             )? else {
                 return Ok(None);
@@ -628,7 +631,7 @@ pub mod typed_bridged {
                 amount.as_ref(),
             )?;
             let Some(mut fields_3) = rt::transform::bridge::apply(
-                &mut self.cast_3,
+                &mut self.cast_4,
                 fields_3,
             )? else {
                 return Ok(None);
@@ -643,7 +646,7 @@ pub mod typed_bridged {
             rt::transform::bridge::put_nullable(&mut fields_4, "state", state.as_ref())?;
             rt::transform::bridge::put_optional(&mut fields_4, "phase", phase.as_ref())?;
             let Some(mut fields_4) = rt::transform::bridge::apply(
-                &mut self.coalesce_4,
+                &mut self.coalesce_5,
                 fields_4,
             )? else {
                 return Ok(None);
@@ -654,7 +657,7 @@ pub mod typed_bridged {
             let mut fields_5 = rt::transform::bridge::Fields::new();
             rt::transform::bridge::put_nullable(&mut fields_5, "state", state.as_ref())?;
             let Some(mut fields_5) = rt::transform::bridge::apply(
-                &mut self.coalesce_5,
+                &mut self.coalesce_6,
                 fields_5,
             )? else {
                 return Ok(None);
@@ -663,7 +666,7 @@ pub mod typed_bridged {
             let mut fields_6 = rt::transform::bridge::Fields::new();
             rt::transform::bridge::put(&mut fields_6, "payload", &payload)?;
             let Some(mut fields_6) = rt::transform::bridge::apply(
-                &mut self.json_parse_6,
+                &mut self.json_parse_7,
                 fields_6,
             )? else {
                 return Ok(None);
@@ -674,7 +677,7 @@ pub mod typed_bridged {
             let mut fields_7 = rt::transform::bridge::Fields::new();
             rt::transform::bridge::put(&mut fields_7, "meta", &meta)?;
             let Some(mut fields_7) = rt::transform::bridge::apply(
-                &mut self.json_encode_7,
+                &mut self.json_encode_8,
                 fields_7,
             )? else {
                 return Ok(None);
@@ -683,7 +686,7 @@ pub mod typed_bridged {
             let mut fields_8 = rt::transform::bridge::Fields::new();
             rt::transform::bridge::put(&mut fields_8, "tags", &tags)?;
             let Some(mut fields_8) = rt::transform::bridge::apply(
-                &mut self.split_8,
+                &mut self.split_9,
                 fields_8,
             )? else {
                 return Ok(None);
@@ -694,7 +697,7 @@ pub mod typed_bridged {
             let mut fields_9 = rt::transform::bridge::Fields::new();
             rt::transform::bridge::put(&mut fields_9, "parts", &parts)?;
             let Some(mut fields_9) = rt::transform::bridge::apply(
-                &mut self.join_9,
+                &mut self.join_10,
                 fields_9,
             )? else {
                 return Ok(None);
@@ -705,7 +708,7 @@ pub mod typed_bridged {
             let mut fields_10 = rt::transform::bridge::Fields::new();
             rt::transform::bridge::put(&mut fields_10, "email", &email)?;
             let Some(mut fields_10) = rt::transform::bridge::apply(
-                &mut self.hash_10,
+                &mut self.hash_11,
                 fields_10,
             )? else {
                 return Ok(None);
@@ -716,7 +719,7 @@ pub mod typed_bridged {
             let mut fields_11 = rt::transform::bridge::Fields::new();
             rt::transform::bridge::put(&mut fields_11, "country", &country)?;
             let Some(mut fields_11) = rt::transform::bridge::apply(
-                &mut self.lookup_11,
+                &mut self.lookup_12,
                 fields_11,
             )? else {
                 return Ok(None);
@@ -790,7 +793,7 @@ pub mod typed_bridged {
                 pretty: false,
             };
             rt::gate_files!(
-                "tests/codegen/typed_bridged.yaml:59:11: ", "`jsonl` sink",
+                "tests/codegen/typed_bridged.yaml:61:11: ", "`jsonl` sink",
                 rt::connectors::files::JsonlSink::new(config)
             )
         };
@@ -806,7 +809,7 @@ pub mod typed_bridged {
                         pretty: false,
                     };
                     rt::gate_files!(
-                        "tests/codegen/typed_bridged.yaml:62:19: ", "`jsonl` sink",
+                        "tests/codegen/typed_bridged.yaml:64:19: ", "`jsonl` sink",
                         rt::connectors::files::JsonlSink::new(config)
                     )
                 },

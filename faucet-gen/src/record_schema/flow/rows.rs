@@ -18,11 +18,14 @@ fn invalid(loc: &Loc, message: String, help: impl Into<String>) -> Problem {
     Invalid::at(loc, message, help)
 }
 
-/// A `filter` on a top-level field, compiled on a typed stream.
+/// A `filter` compiled on a typed stream: on a top-level field, or on one
+/// inside objects that are always there and never null.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Test {
-    /// The field's index.
+    /// The top-level field's index.
     pub field: usize,
+    /// The member indexes below it, down to the value tested (empty: the field itself).
+    pub inside: Vec<usize>,
     /// The test.
     pub op: FilterOp,
     /// The values compared with (one for `eq`/`ne`, none for `exists`).
@@ -135,8 +138,19 @@ pub(crate) fn filter(input: &RecordSchema, f: &Filter) -> Result<Option<Mapping>
     }
     let testable =
         matches!(field.ty, FieldType::String | FieldType::Integer | FieldType::Number | FieldType::Boolean);
-    let mapping = (at.len() == 1 && testable && values.iter().all(|v| !v.is_null()))
-        .then(|| Mapping::Filtered(Test { field: at[0], op: f.op, values }));
+    // Every object on the way is always there and never null: the value is a member's member.
+    let mut on_the_way = input.fields.get(at[0]);
+    let mut reachable = true;
+    for &i in &at[1..] {
+        let object = on_the_way.filter(|o| o.required && !o.nullable);
+        on_the_way = match object.map(|o| &o.ty) {
+            Some(FieldType::Object { fields }) => fields.get(i),
+            _ => None,
+        };
+        reachable &= on_the_way.is_some();
+    }
+    let mapping = (reachable && testable && values.iter().all(|v| !v.is_null()))
+        .then(|| Mapping::Filtered(Test { field: at[0], inside: at[1..].to_vec(), op: f.op, values }));
     Ok(mapping)
 }
 
@@ -589,10 +603,13 @@ mod tests {
     }
 
     #[test]
-    fn filter_maps_top_level_scalars_only() {
+    fn filter_compiles_scalars_in_objects_always_there_and_bridges_the_rest() {
+        let mut maybe = f("p", FieldType::Object { fields: vec![f("x", FieldType::String)] });
+        maybe.nullable = true;
         let s = schema(vec![
             f("id", FieldType::Integer),
             f("o", FieldType::Object { fields: vec![f("x", FieldType::String)] }),
+            maybe,
         ]);
         let filter = |keys: &[&str], value: serde_json::Value| {
             Transform::Filter(Filter {
@@ -605,13 +622,28 @@ mod tests {
         let step = |t: &Transform| super::super::step(&s, t).unwrap().unwrap();
         assert_eq!(
             step(&filter(&["id"], serde_json::json!(3))).mapping,
-            Some(Mapping::Filtered(Test { field: 0, op: FilterOp::Eq, values: vec![serde_json::json!(3)] }))
+            Some(Mapping::Filtered(Test {
+                field: 0,
+                inside: Vec::new(),
+                op: FilterOp::Eq,
+                values: vec![serde_json::json!(3)]
+            }))
         );
-        // A value inside an object: the runtime's `filter` tests a copy of the object.
-        let bridged =
-            super::super::bridge::Bridge { names: vec!["o".into()], writes: Vec::new(), expands: false };
+        // A value inside an object that is always there: a member's member.
         assert_eq!(
             step(&filter(&["o", "x"], serde_json::json!("a"))).mapping,
+            Some(Mapping::Filtered(Test {
+                field: 1,
+                inside: vec![0],
+                op: FilterOp::Eq,
+                values: vec![serde_json::json!("a")]
+            }))
+        );
+        // Inside an object that may be null: the runtime's `filter` tests a copy of the object.
+        let bridged =
+            super::super::bridge::Bridge { names: vec!["p".into()], writes: Vec::new(), expands: false };
+        assert_eq!(
+            step(&filter(&["p", "x"], serde_json::json!("a"))).mapping,
             Some(Mapping::Bridged(bridged))
         );
         assert!(apply(Some(&s), &filter(&["o", "y"], serde_json::json!("a"))).is_err());

@@ -46,6 +46,8 @@ fn main() {
         "pipelines/values_untyped.yaml",
         "pipelines/typed_bridged.yaml",
         "pipelines/typed_rows.yaml",
+        "pipelines/typed_layers.yaml",
+        "pipelines/typed_layers_rows.yaml",
     ]);
     // faucet-stream's own example configs, verbatim (their names may repeat
     // ours; included by src/lib.rs as `faucet_e2e::faucet_stream`).
@@ -64,5 +66,7 @@ fn main() {
         "pipelines/values_typed.yaml",
         "pipelines/typed_bridged.yaml",
         "pipelines/typed_rows.yaml",
+        "pipelines/typed_layers.yaml",
+        "pipelines/typed_layers_rows.yaml",
     ]);
 }

@@ -39,6 +39,8 @@ faucet_runtime::include_pipeline!("values_typed");
 faucet_runtime::include_pipeline!("values_untyped");
 faucet_runtime::include_pipeline!("typed_bridged");
 faucet_runtime::include_pipeline!("typed_rows");
+faucet_runtime::include_pipeline!("typed_layers");
+faucet_runtime::include_pipeline!("typed_layers_rows");
 
 /// faucet-stream's example configs, compiled unchanged (pipelines/faucet_stream/).
 pub mod faucet_stream {
@@ -56,6 +58,8 @@ pub mod untyped {
     include!(concat!(env!("OUT_DIR"), "/untyped/faucet/values_typed.rs"));
     include!(concat!(env!("OUT_DIR"), "/untyped/faucet/typed_bridged.rs"));
     include!(concat!(env!("OUT_DIR"), "/untyped/faucet/typed_rows.rs"));
+    include!(concat!(env!("OUT_DIR"), "/untyped/faucet/typed_layers.rs"));
+    include!(concat!(env!("OUT_DIR"), "/untyped/faucet/typed_layers_rows.rs"));
 }
 
 use std::io::Write;

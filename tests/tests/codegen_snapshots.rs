@@ -83,6 +83,8 @@ include!("../../faucet-gen/tests/codegen/sharded.rs");
 include!("../../faucet-gen/tests/codegen/sharded_matrix.rs");
 include!("../../faucet-gen/tests/codegen/typed_bridged.rs");
 include!("../../faucet-gen/tests/codegen/typed_rows.rs");
+include!("../../faucet-gen/tests/codegen/typed_layers.rs");
+include!("../../faucet-gen/tests/codegen/typed_layers_rows.rs");
 
 #[test]
 #[allow(unsafe_code)]

@@ -219,3 +219,71 @@ fn typed_bridged_transforms_write_what_the_untyped_build_writes() {
     assert!(messages.iter().any(|m| m.contains("cast") && m.contains("\"id\"")), "{messages:?}");
     assert!(messages.iter().any(|m| m.contains("json_parse") && m.contains("\"payload\"")), "{messages:?}");
 }
+
+/// Record `i` of the `typed_layers` inputs: each field of every `Option`
+/// layer present, null or absent in turn, arrays empty or not.
+fn layered_record(i: u64) -> Value {
+    let mut record = json!({
+        "id": i % 3,
+        "name": if i.is_multiple_of(4) { Value::Null } else { json!(format!("n-{i}")) },
+    });
+    if !i.is_multiple_of(3) {
+        record["tag"] = json!(format!("a-b-{i}"));
+    }
+    match i % 5 {
+        0 => {}
+        1 => record["note"] = Value::Null,
+        _ => record["note"] = json!(format!("note {i}")),
+    }
+    record["amount"] = if i.is_multiple_of(2) { json!(i * 3) } else { json!(i as f64 + 0.5) };
+    record["flag"] = json!(i.is_multiple_of(2));
+    record["code"] = match i % 3 {
+        0 => json!(format!("{{\"k\":{i}}}")),
+        1 => json!("not json"),
+        _ => json!("[1,2]"),
+    };
+    record["count"] = match i % 4 {
+        0 => Value::Null,
+        1 => json!(1),
+        _ => json!(i),
+    };
+    let mut meta = json!({"a": i});
+    if i.is_multiple_of(2) {
+        meta["b"] = json!("b");
+    }
+    record["meta"] = meta;
+    record["maybe"] =
+        if i.is_multiple_of(3) { Value::Null } else { json!({"c": if i % 3 == 1 { "y" } else { "z" }}) };
+    let items: Vec<Value> = (0..i % 3).map(|j| json!({"sku": format!("s{i}-{j}"), "qty": j})).collect();
+    record["items"] = json!(items);
+    let nums: Vec<u64> = (0..i % 4).collect();
+    record["nums"] = json!(nums);
+    record["words"] = json!(["w", format!("{i}")]);
+    record["blob"] = if i.is_multiple_of(2) { json!({"any": [i]}) } else { json!(i) };
+    record
+}
+
+#[test]
+fn typed_transforms_on_every_option_layer_write_what_the_untyped_build_writes() {
+    for pipeline in ["typed_layers", "typed_layers_rows"] {
+        let (typed, untyped) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let input: String = (1..=240).map(|i| format!("{}\n", layered_record(i))).collect();
+        for dir in [&typed, &untyped] {
+            std::fs::write(dir.path().join("input.jsonl"), &input).unwrap();
+        }
+        let report = run(pipeline, typed.path());
+        let untyped_report = run(&format!("untyped_{pipeline}"), untyped.path());
+        assert_eq!(
+            (&report["written"], &report["dead_lettered"]),
+            (&untyped_report["written"], &untyped_report["dead_lettered"]),
+            "{pipeline}: {report} {untyped_report}"
+        );
+        assert!(report["written"].as_u64().unwrap() > 100, "{pipeline}: {report}");
+        let typed_out = std::fs::read_to_string(typed.path().join("out.jsonl")).unwrap();
+        let untyped_out = std::fs::read_to_string(untyped.path().join("out.jsonl")).unwrap();
+        if let Some((t, u)) = typed_out.lines().zip(untyped_out.lines()).find(|(t, u)| t != u) {
+            panic!("{pipeline}: typed and untyped outputs differ:\n typed   {t}\n untyped {u}");
+        }
+        assert_eq!(typed_out, untyped_out, "{pipeline}");
+    }
+}

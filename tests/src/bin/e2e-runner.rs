@@ -7,8 +7,8 @@ use faucet_e2e::{
     file_jsonl_to_csv, jsonl_dlq, jsonl_to_jsonl, matrix_fanout, matrix_rest, matrix_stop, matrix_tree,
     mysql_to_pg, peak_rss_kib, pg_append, pg_introspected, pg_to_jsonl, pg_typed, pg_upsert, rows_explode,
     rows_filter, shard_files, shard_matrix, shard_pg, shard_pg_upsert, sqlite_upsert, typed_bridged,
-    typed_csv_to_sqlite, typed_fields, typed_misfit, typed_misfit_fail, typed_reshape, typed_rows, untyped,
-    values_typed, values_untyped, vol_pg_to_pg, vol_sqlite_to_pg,
+    typed_csv_to_sqlite, typed_fields, typed_layers, typed_layers_rows, typed_misfit, typed_misfit_fail,
+    typed_reshape, typed_rows, untyped, values_typed, values_untyped, vol_pg_to_pg, vol_sqlite_to_pg,
 };
 
 #[tokio::main(flavor = "current_thread")]
@@ -102,6 +102,10 @@ async fn main() {
         "untyped_typed_bridged" => untyped::typed_bridged::run().await,
         "typed_rows" => typed_rows::run().await,
         "untyped_typed_rows" => untyped::typed_rows::run().await,
+        "typed_layers" => typed_layers::run().await,
+        "untyped_typed_layers" => untyped::typed_layers::run().await,
+        "typed_layers_rows" => typed_layers_rows::run().await,
+        "untyped_typed_layers_rows" => untyped::typed_layers_rows::run().await,
         "faucet_stream_csv_to_jsonl" => faucet_stream::csv_to_jsonl::run().await,
         "cdc_one" => {
             // The config's file store, wrapped to abort where FAUCET_E2E_ABORT says.

@@ -53,6 +53,8 @@ const CATALOG: &[&str] = &[
     "{ type: cast, config: { fields: { id: string, code: int, flag: float } } }",
     "{ type: cast, config: { fields: { amount: int, count: bool }, on_error: \"null\" } }",
     "{ type: cast, config: { fields: { name: int, tag: bool }, on_error: skip } }",
+    "{ type: cast, config: { fields: { name: int, tag: bool, note: float, count: string } } }",
+    "{ type: cast, config: { fields: { amount: string, flag: int, count: float }, on_error: skip } }",
     "{ type: coalesce, config: { field: name, from: [tag, note] } }",
     "{ type: coalesce, config: { field: status, default: open } }",
     "{ type: coalesce, config: { field: note, default: n } }",

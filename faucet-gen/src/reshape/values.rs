@@ -1,14 +1,16 @@
-//! `redact`, `value_case` and `hash` on a typed stream: each rewritten value
-//! stays in its place, computed by the runtime's own functions
-//! (`ValueCaseMode::apply`, `Hash::digest`), so typed and untyped records
-//! come out the same.
+//! `redact`, `value_case`, `hash` and `cast` on a typed stream: each
+//! rewritten value stays in its place, computed by the runtime's own
+//! functions (`ValueCaseMode::apply`, `Hash::digest`, `cast::text_to_int`,
+//! …), so typed and untyped records come out the same.
 
 use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::{Body, Part, Slot};
+use crate::ir::{CastOnError, CastType};
+use crate::record_schema::FieldType;
 use crate::record_schema::flow::values::Rewrite;
-use crate::records::{Layers, Type};
+use crate::records::{Layers, Type, value_type};
 
 impl Body<'_, '_> {
     /// Rewrites the slots `rewrites` names; the others pass as they are.
@@ -46,10 +48,124 @@ impl Body<'_, '_> {
                     self.stmts.push(quote!(let #local = #value;));
                     slot
                 }
+                Rewrite::Cast(to, on_error) => {
+                    let value = self.cast(&slot, *to, *on_error);
+                    self.stmts.push(quote!(let #local = #value;));
+                    Slot { ty: value_type(&field.ty), origin: None, ..slot }
+                }
             };
             out.push(Slot { field: field.clone(), ..slot });
         }
         out
+    }
+}
+
+impl Body<'_, '_> {
+    /// `slot`'s value cast to `to`, in the layers the flow gives it: a
+    /// conversion that fails rejects the record with the runtime's message
+    /// (`on_error: error`) or makes the value null (`null`); `skip` is only
+    /// generated where every value converts.
+    fn cast(&self, slot: &Slot, to: CastType, on_error: CastOnError) -> TokenStream {
+        let rt = self.g.rt();
+        let (local, name) = (&slot.local, &slot.field.name);
+        let to_tokens = crate::settings::Setting::emit(&to, self.g);
+        let fail = quote!(#rt::transform::Cast::failure(#name, #to_tokens, why));
+        let null = quote!(return Err(#rt::transform::Cast::failure(#name, #to_tokens, #rt::transform::cast::null_is_not(#to_tokens))));
+        let (convert, fallible) = conversion(self.g, &slot.field.ty, to);
+        // The value converted, or the record rejected.
+        let checked = |v: TokenStream| match fallible {
+            true => {
+                let converted = convert(v);
+                quote!(#converted.map_err(|why| #fail)?)
+            }
+            false => convert(v),
+        };
+        // The value converted, or `None`.
+        let or_null = |v: TokenStream| match fallible {
+            true => {
+                let converted = convert(v);
+                quote!(#converted.ok())
+            }
+            false => {
+                let converted = convert(v);
+                quote!(Some(#converted))
+            }
+        };
+        let layers = Layers::of(&slot.field);
+        match on_error {
+            CastOnError::Error => {
+                let value = checked(quote!(value));
+                match (layers.nullable, layers.required) {
+                    (false, true) => checked(quote!(#local)),
+                    (true, true) => quote!(match #local { Some(value) => #value, None => #null }),
+                    (false, false) => quote!(match #local { Some(value) => Some(#value), None => None }),
+                    (true, false) => quote! {
+                        match #local {
+                            Some(Some(value)) => Some(#value),
+                            Some(None) => #null,
+                            None => None,
+                        }
+                    },
+                }
+            }
+            CastOnError::Null => {
+                let value = or_null(quote!(value));
+                match (layers.nullable, layers.required) {
+                    (false, true) => or_null(quote!(#local)),
+                    (true, true) => quote!(#local.and_then(|value| #value)),
+                    (false, false) => quote!(#local.map(|value| #value)),
+                    (true, false) => quote!(#local.map(|value| value.and_then(|value| #value))),
+                }
+            }
+            CastOnError::Skip => in_layers(local, layers, convert),
+        }
+    }
+}
+
+/// How `cast` converts a (non-null) member of type `from` to `to`: a function
+/// of the value's expression, and whether it returns a `Result` with the
+/// runtime's reason. Each fallible conversion is the runtime's own
+/// (`rt::transform::cast::text_to_int`, …), which its untyped `cast` calls too.
+fn conversion(
+    g: &crate::emit::Gen,
+    from: &FieldType,
+    to: CastType,
+) -> (Box<dyn Fn(TokenStream) -> TokenStream>, bool) {
+    let c = {
+        let rt = g.rt();
+        quote!(#rt::transform::cast)
+    };
+    let call = move |f: &str, by_ref: bool| -> Box<dyn Fn(TokenStream) -> TokenStream> {
+        let (c, f) = (c.clone(), proc_macro2::Ident::new(f, proc_macro2::Span::call_site()));
+        match by_ref {
+            true => Box::new(move |v| quote!(#c::#f(&#v))),
+            false => Box::new(move |v| quote!(#c::#f(#v))),
+        }
+    };
+    let plain =
+        |f: fn(TokenStream) -> TokenStream| -> Box<dyn Fn(TokenStream) -> TokenStream> { Box::new(f) };
+    match (from, to) {
+        (FieldType::Integer, CastType::Int)
+        | (FieldType::Number, CastType::Float)
+        | (FieldType::Boolean, CastType::Bool)
+        | (FieldType::String, CastType::String) => (plain(|v| v), false),
+        (FieldType::Integer, CastType::Float) => (plain(|v| quote!(#v as f64)), false),
+        (FieldType::Integer, CastType::Bool) => (call("int_to_bool", false), true),
+        (FieldType::Integer | FieldType::Boolean, CastType::String) => {
+            (plain(|v| quote!(#v.to_string())), false)
+        }
+        (FieldType::Number, CastType::Int) => (call("float_to_int", false), true),
+        (FieldType::Number, CastType::Bool) => (call("float_to_bool", false), true),
+        (FieldType::Number, CastType::String) => (call("float_to_text", false), false),
+        (FieldType::Boolean, CastType::Int) => (plain(|v| quote!(i64::from(#v))), false),
+        (FieldType::Boolean, CastType::Float) => (plain(|v| quote!(f64::from(u8::from(#v)))), false),
+        (FieldType::String, CastType::Int) => (call("text_to_int", true), true),
+        (FieldType::String, CastType::Float) => (call("text_to_float", true), true),
+        (FieldType::String, CastType::Bool) => (call("text_to_bool", true), true),
+        (FieldType::String, CastType::Timestamp) => (call("text_to_timestamp", true), true),
+        _ => unreachable!(
+            "the flow casts members of these types only, and never a number or boolean to a timestamp"
+        ),
     }
 }
 

@@ -502,8 +502,6 @@ pub mod typed_bridged {
     /// `filter`, `filter`, `cast`, `cast`, `coalesce`, `coalesce`, `json_parse`, `json_encode`, `split`, `join`, `hash` and `lookup`, resolved at build time: moves each value from [`SourceRecord`] to its place in [`Record`].
     pub struct Reshape {
         filter_1: rt::transform::Filter,
-        cast_3: rt::transform::Cast,
-        cast_4: rt::transform::Cast,
         coalesce_5: rt::transform::Coalesce,
         coalesce_6: rt::transform::Coalesce,
         json_parse_7: rt::transform::JsonParse,
@@ -520,17 +518,6 @@ pub mod typed_bridged {
                 filter_1: rt::transform::Filter::new(
                     ["address", "city"],
                     rt::transform::Predicate::Ne(rt::serde_json::json!("Nowhere")),
-                ),
-                cast_3: rt::transform::Cast::new(
-                    &[("id", rt::transform::CastType::Int)],
-                    rt::transform::CastOnError::Error,
-                ),
-                cast_4: rt::transform::Cast::new(
-                    &[
-                        ("active", rt::transform::CastType::Bool),
-                        ("amount", rt::transform::CastType::Float),
-                    ],
-                    rt::transform::CastOnError::Null,
                 ),
                 coalesce_5: rt::transform::Coalesce::new(
                     "status",
@@ -614,126 +601,107 @@ pub mod typed_bridged {
             if meta.z == 13i64 {
                 return Ok(None);
             }
+            let id = rt::transform::cast::text_to_int(&id)
+                .map_err(|why| rt::transform::Cast::failure(
+                    "id",
+                    rt::transform::CastType::Int,
+                    why,
+                ))?;
+            let amount = amount
+                .and_then(|value| rt::transform::cast::text_to_float(&value).ok());
+            let active = rt::transform::cast::text_to_bool(&active).ok();
             let mut fields_2 = rt::transform::bridge::Fields::new();
-            rt::transform::bridge::put(&mut fields_2, "id", &id)?;
+            rt::transform::bridge::put_nullable(&mut fields_2, "state", state.as_ref())?;
+            rt::transform::bridge::put_optional(&mut fields_2, "phase", phase.as_ref())?;
             let Some(mut fields_2) = rt::transform::bridge::apply(
-                &mut self.cast_3,
-                fields_2,
-            )? else {
-                return Ok(None);
-            };
-            let id_2 = rt::transform::bridge::take::<i64>(&mut fields_2, "id")?;
-            let mut fields_3 = rt::transform::bridge::Fields::new();
-            rt::transform::bridge::put(&mut fields_3, "active", &active)?;
-            rt::transform::bridge::put_nullable(
-                &mut fields_3,
-                "amount",
-                amount.as_ref(),
-            )?;
-            let Some(mut fields_3) = rt::transform::bridge::apply(
-                &mut self.cast_4,
-                fields_3,
-            )? else {
-                return Ok(None);
-            };
-            let amount_2 = rt::transform::bridge::take_nullable::<
-                f64,
-            >(&mut fields_3, "amount")?;
-            let active_2 = rt::transform::bridge::take_nullable::<
-                bool,
-            >(&mut fields_3, "active")?;
-            let mut fields_4 = rt::transform::bridge::Fields::new();
-            rt::transform::bridge::put_nullable(&mut fields_4, "state", state.as_ref())?;
-            rt::transform::bridge::put_optional(&mut fields_4, "phase", phase.as_ref())?;
-            let Some(mut fields_4) = rt::transform::bridge::apply(
                 &mut self.coalesce_5,
-                fields_4,
+                fields_2,
             )? else {
                 return Ok(None);
             };
             let status = rt::transform::bridge::take_optional::<
                 String,
-            >(&mut fields_4, "status")?;
-            let mut fields_5 = rt::transform::bridge::Fields::new();
-            rt::transform::bridge::put_nullable(&mut fields_5, "state", state.as_ref())?;
-            let Some(mut fields_5) = rt::transform::bridge::apply(
+            >(&mut fields_2, "status")?;
+            let mut fields_3 = rt::transform::bridge::Fields::new();
+            rt::transform::bridge::put_nullable(&mut fields_3, "state", state.as_ref())?;
+            let Some(mut fields_3) = rt::transform::bridge::apply(
                 &mut self.coalesce_6,
-                fields_5,
+                fields_3,
             )? else {
                 return Ok(None);
             };
-            let state_2 = rt::transform::bridge::take::<String>(&mut fields_5, "state")?;
-            let mut fields_6 = rt::transform::bridge::Fields::new();
-            rt::transform::bridge::put(&mut fields_6, "payload", &payload)?;
-            let Some(mut fields_6) = rt::transform::bridge::apply(
+            let state_2 = rt::transform::bridge::take::<String>(&mut fields_3, "state")?;
+            let mut fields_4 = rt::transform::bridge::Fields::new();
+            rt::transform::bridge::put(&mut fields_4, "payload", &payload)?;
+            let Some(mut fields_4) = rt::transform::bridge::apply(
                 &mut self.json_parse_7,
-                fields_6,
+                fields_4,
             )? else {
                 return Ok(None);
             };
             let payload_2 = rt::transform::bridge::take_nullable::<
                 rt::serde_json::Value,
-            >(&mut fields_6, "payload")?;
-            let mut fields_7 = rt::transform::bridge::Fields::new();
-            rt::transform::bridge::put(&mut fields_7, "meta", &meta)?;
-            let Some(mut fields_7) = rt::transform::bridge::apply(
+            >(&mut fields_4, "payload")?;
+            let mut fields_5 = rt::transform::bridge::Fields::new();
+            rt::transform::bridge::put(&mut fields_5, "meta", &meta)?;
+            let Some(mut fields_5) = rt::transform::bridge::apply(
                 &mut self.json_encode_8,
-                fields_7,
+                fields_5,
             )? else {
                 return Ok(None);
             };
-            let meta_2 = rt::transform::bridge::take::<String>(&mut fields_7, "meta")?;
-            let mut fields_8 = rt::transform::bridge::Fields::new();
-            rt::transform::bridge::put(&mut fields_8, "tags", &tags)?;
-            let Some(mut fields_8) = rt::transform::bridge::apply(
+            let meta_2 = rt::transform::bridge::take::<String>(&mut fields_5, "meta")?;
+            let mut fields_6 = rt::transform::bridge::Fields::new();
+            rt::transform::bridge::put(&mut fields_6, "tags", &tags)?;
+            let Some(mut fields_6) = rt::transform::bridge::apply(
                 &mut self.split_9,
-                fields_8,
+                fields_6,
             )? else {
                 return Ok(None);
             };
             let tags_2 = rt::transform::bridge::take::<
                 Vec<String>,
-            >(&mut fields_8, "tags")?;
-            let mut fields_9 = rt::transform::bridge::Fields::new();
-            rt::transform::bridge::put(&mut fields_9, "parts", &parts)?;
-            let Some(mut fields_9) = rt::transform::bridge::apply(
+            >(&mut fields_6, "tags")?;
+            let mut fields_7 = rt::transform::bridge::Fields::new();
+            rt::transform::bridge::put(&mut fields_7, "parts", &parts)?;
+            let Some(mut fields_7) = rt::transform::bridge::apply(
                 &mut self.join_10,
-                fields_9,
+                fields_7,
             )? else {
                 return Ok(None);
             };
             let parts_text = rt::transform::bridge::take::<
                 String,
-            >(&mut fields_9, "parts_text")?;
-            let mut fields_10 = rt::transform::bridge::Fields::new();
-            rt::transform::bridge::put(&mut fields_10, "email", &email)?;
-            let Some(mut fields_10) = rt::transform::bridge::apply(
+            >(&mut fields_7, "parts_text")?;
+            let mut fields_8 = rt::transform::bridge::Fields::new();
+            rt::transform::bridge::put(&mut fields_8, "email", &email)?;
+            let Some(mut fields_8) = rt::transform::bridge::apply(
                 &mut self.hash_11,
-                fields_10,
+                fields_8,
             )? else {
                 return Ok(None);
             };
             let email_hash = rt::transform::bridge::take::<
                 String,
-            >(&mut fields_10, "email_hash")?;
-            let mut fields_11 = rt::transform::bridge::Fields::new();
-            rt::transform::bridge::put(&mut fields_11, "country", &country)?;
-            let Some(mut fields_11) = rt::transform::bridge::apply(
+            >(&mut fields_8, "email_hash")?;
+            let mut fields_9 = rt::transform::bridge::Fields::new();
+            rt::transform::bridge::put(&mut fields_9, "country", &country)?;
+            let Some(mut fields_9) = rt::transform::bridge::apply(
                 &mut self.lookup_12,
-                fields_11,
+                fields_9,
             )? else {
                 return Ok(None);
             };
             let country_name = rt::transform::bridge::take_nullable::<
                 String,
-            >(&mut fields_11, "country_name")?;
+            >(&mut fields_9, "country_name")?;
             let in_eu = rt::transform::bridge::take_nullable::<
                 bool,
-            >(&mut fields_11, "in_eu")?;
+            >(&mut fields_9, "in_eu")?;
             let record = Record {
-                id: id_2,
-                amount: amount_2,
-                active: active_2,
+                id,
+                amount,
+                active,
                 state: state_2,
                 phase,
                 payload: payload_2,

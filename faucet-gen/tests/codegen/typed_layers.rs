@@ -7,12 +7,12 @@ pub mod typed_layers {
     const _: () = rt::VERSION_0_1;
     /// The pipeline's name, as written in its config.
     pub const NAME: &str = "typed_layers";
-    /// The fields of the records the sink receives (from the `record_schema` declared at tests/codegen/typed_layers.yaml:9:5, as mapped by `filter`, as mapped by `redact`, as mapped by `cast`, as mapped by `hash`, as mapped by `json_parse`, as mapped by `split`, as mapped by `lookup`, as mapped by `explode`).
+    /// The fields of the records the sink receives (from the `record_schema` declared at tests/codegen/typed_layers.yaml:9:5, as mapped by `filter`, as mapped by `cast`, as mapped by `cast`, as mapped by `redact`, as mapped by `cast`, as mapped by `hash`, as mapped by `json_parse`, as mapped by `split`, as mapped by `lookup`, as mapped by `explode`).
     pub const SCHEMA: rt::schema::Schema = rt::schema::Schema {
         fields: &[
             rt::schema::Field {
                 name: "id",
-                ty: rt::schema::FieldType::Integer,
+                ty: rt::schema::FieldType::Number,
                 nullable: false,
                 required: true,
             },
@@ -30,8 +30,8 @@ pub mod typed_layers {
             },
             rt::schema::Field {
                 name: "note",
-                ty: rt::schema::FieldType::String,
-                nullable: true,
+                ty: rt::schema::FieldType::Number,
+                nullable: false,
                 required: false,
             },
             rt::schema::Field {
@@ -42,7 +42,7 @@ pub mod typed_layers {
             },
             rt::schema::Field {
                 name: "flag",
-                ty: rt::schema::FieldType::Boolean,
+                ty: rt::schema::FieldType::Integer,
                 nullable: false,
                 required: true,
             },
@@ -159,75 +159,75 @@ pub mod typed_layers {
             },
         ],
         open: false,
-        origin: "the `record_schema` declared at tests/codegen/typed_layers.yaml:9:5, as mapped by `filter`, as mapped by `redact`, as mapped by `cast`, as mapped by `hash`, as mapped by `json_parse`, as mapped by `split`, as mapped by `lookup`, as mapped by `explode`",
+        origin: "the `record_schema` declared at tests/codegen/typed_layers.yaml:9:5, as mapped by `filter`, as mapped by `cast`, as mapped by `cast`, as mapped by `redact`, as mapped by `cast`, as mapped by `hash`, as mapped by `json_parse`, as mapped by `split`, as mapped by `lookup`, as mapped by `explode`",
     };
     /// One of the records the sink receives, as [`SCHEMA`] describes it: it reads and writes such a record exactly.
     #[derive(Debug, Clone, PartialEq, rt::serde::Serialize, rt::serde::Deserialize)]
     #[serde(crate = "rt::serde")]
     #[serde(deny_unknown_fields)]
     pub struct Record {
-        /// `id`: integer. From the `record_schema` declared at tests/codegen/typed_layers.yaml:9:5, as mapped by `filter`, as mapped by `redact`, as mapped by `cast`, as mapped by `hash`, as mapped by `json_parse`, as mapped by `split`, as mapped by `lookup`, as mapped by `explode`.
-        pub id: i64,
-        /// `name`: integer. From the `record_schema` declared at tests/codegen/typed_layers.yaml:9:5, as mapped by `filter`, as mapped by `redact`, as mapped by `cast`, as mapped by `hash`, as mapped by `json_parse`, as mapped by `split`, as mapped by `lookup`, as mapped by `explode`.
+        /// `id`: number. From the `record_schema` declared at tests/codegen/typed_layers.yaml:9:5, as mapped by `filter`, as mapped by `cast`, as mapped by `cast`, as mapped by `redact`, as mapped by `cast`, as mapped by `hash`, as mapped by `json_parse`, as mapped by `split`, as mapped by `lookup`, as mapped by `explode`.
+        pub id: f64,
+        /// `name`: integer. From the `record_schema` declared at tests/codegen/typed_layers.yaml:9:5, as mapped by `filter`, as mapped by `cast`, as mapped by `cast`, as mapped by `redact`, as mapped by `cast`, as mapped by `hash`, as mapped by `json_parse`, as mapped by `split`, as mapped by `lookup`, as mapped by `explode`.
         pub name: i64,
-        /// `tag`: string, may be absent. From the `record_schema` declared at tests/codegen/typed_layers.yaml:9:5, as mapped by `filter`, as mapped by `redact`, as mapped by `cast`, as mapped by `hash`, as mapped by `json_parse`, as mapped by `split`, as mapped by `lookup`, as mapped by `explode`.
+        /// `tag`: string, may be absent. From the `record_schema` declared at tests/codegen/typed_layers.yaml:9:5, as mapped by `filter`, as mapped by `cast`, as mapped by `cast`, as mapped by `redact`, as mapped by `cast`, as mapped by `hash`, as mapped by `json_parse`, as mapped by `split`, as mapped by `lookup`, as mapped by `explode`.
         #[serde(
             default,
             deserialize_with = "rt::schema::present",
             skip_serializing_if = "::core::option::Option::is_none"
         )]
         pub tag: Option<String>,
-        /// `note`: string, nullable, may be absent. From the `record_schema` declared at tests/codegen/typed_layers.yaml:9:5, as mapped by `filter`, as mapped by `redact`, as mapped by `cast`, as mapped by `hash`, as mapped by `json_parse`, as mapped by `split`, as mapped by `lookup`, as mapped by `explode`.
+        /// `note`: number, may be absent. From the `record_schema` declared at tests/codegen/typed_layers.yaml:9:5, as mapped by `filter`, as mapped by `cast`, as mapped by `cast`, as mapped by `redact`, as mapped by `cast`, as mapped by `hash`, as mapped by `json_parse`, as mapped by `split`, as mapped by `lookup`, as mapped by `explode`.
         #[serde(
             default,
             deserialize_with = "rt::schema::present",
             skip_serializing_if = "::core::option::Option::is_none"
         )]
-        pub note: Option<Option<String>>,
-        /// `amount`: integer, nullable. From the `record_schema` declared at tests/codegen/typed_layers.yaml:9:5, as mapped by `filter`, as mapped by `redact`, as mapped by `cast`, as mapped by `hash`, as mapped by `json_parse`, as mapped by `split`, as mapped by `lookup`, as mapped by `explode`.
+        pub note: Option<f64>,
+        /// `amount`: integer, nullable. From the `record_schema` declared at tests/codegen/typed_layers.yaml:9:5, as mapped by `filter`, as mapped by `cast`, as mapped by `cast`, as mapped by `redact`, as mapped by `cast`, as mapped by `hash`, as mapped by `json_parse`, as mapped by `split`, as mapped by `lookup`, as mapped by `explode`.
         #[serde(deserialize_with = "rt::schema::required")]
         pub amount: Option<i64>,
-        /// `flag`: boolean. From the `record_schema` declared at tests/codegen/typed_layers.yaml:9:5, as mapped by `filter`, as mapped by `redact`, as mapped by `cast`, as mapped by `hash`, as mapped by `json_parse`, as mapped by `split`, as mapped by `lookup`, as mapped by `explode`.
-        pub flag: bool,
-        /// `code`: json, nullable. From the `record_schema` declared at tests/codegen/typed_layers.yaml:9:5, as mapped by `filter`, as mapped by `redact`, as mapped by `cast`, as mapped by `hash`, as mapped by `json_parse`, as mapped by `split`, as mapped by `lookup`, as mapped by `explode`.
+        /// `flag`: integer. From the `record_schema` declared at tests/codegen/typed_layers.yaml:9:5, as mapped by `filter`, as mapped by `cast`, as mapped by `cast`, as mapped by `redact`, as mapped by `cast`, as mapped by `hash`, as mapped by `json_parse`, as mapped by `split`, as mapped by `lookup`, as mapped by `explode`.
+        pub flag: i64,
+        /// `code`: json, nullable. From the `record_schema` declared at tests/codegen/typed_layers.yaml:9:5, as mapped by `filter`, as mapped by `cast`, as mapped by `cast`, as mapped by `redact`, as mapped by `cast`, as mapped by `hash`, as mapped by `json_parse`, as mapped by `split`, as mapped by `lookup`, as mapped by `explode`.
         #[serde(deserialize_with = "rt::schema::required")]
         pub code: Option<rt::serde_json::Value>,
-        /// `count`: boolean, nullable. From the `record_schema` declared at tests/codegen/typed_layers.yaml:9:5, as mapped by `filter`, as mapped by `redact`, as mapped by `cast`, as mapped by `hash`, as mapped by `json_parse`, as mapped by `split`, as mapped by `lookup`, as mapped by `explode`.
+        /// `count`: boolean, nullable. From the `record_schema` declared at tests/codegen/typed_layers.yaml:9:5, as mapped by `filter`, as mapped by `cast`, as mapped by `cast`, as mapped by `redact`, as mapped by `cast`, as mapped by `hash`, as mapped by `json_parse`, as mapped by `split`, as mapped by `lookup`, as mapped by `explode`.
         #[serde(deserialize_with = "rt::schema::required")]
         pub count: Option<bool>,
-        /// `meta`: object. From the `record_schema` declared at tests/codegen/typed_layers.yaml:9:5, as mapped by `filter`, as mapped by `redact`, as mapped by `cast`, as mapped by `hash`, as mapped by `json_parse`, as mapped by `split`, as mapped by `lookup`, as mapped by `explode`.
+        /// `meta`: object. From the `record_schema` declared at tests/codegen/typed_layers.yaml:9:5, as mapped by `filter`, as mapped by `cast`, as mapped by `cast`, as mapped by `redact`, as mapped by `cast`, as mapped by `hash`, as mapped by `json_parse`, as mapped by `split`, as mapped by `lookup`, as mapped by `explode`.
         pub meta: RecordMeta,
-        /// `maybe`: object, nullable. From the `record_schema` declared at tests/codegen/typed_layers.yaml:9:5, as mapped by `filter`, as mapped by `redact`, as mapped by `cast`, as mapped by `hash`, as mapped by `json_parse`, as mapped by `split`, as mapped by `lookup`, as mapped by `explode`.
+        /// `maybe`: object, nullable. From the `record_schema` declared at tests/codegen/typed_layers.yaml:9:5, as mapped by `filter`, as mapped by `cast`, as mapped by `cast`, as mapped by `redact`, as mapped by `cast`, as mapped by `hash`, as mapped by `json_parse`, as mapped by `split`, as mapped by `lookup`, as mapped by `explode`.
         #[serde(deserialize_with = "rt::schema::required")]
         pub maybe: Option<RecordMaybe>,
-        /// `items`: array of object. From the `record_schema` declared at tests/codegen/typed_layers.yaml:9:5, as mapped by `filter`, as mapped by `redact`, as mapped by `cast`, as mapped by `hash`, as mapped by `json_parse`, as mapped by `split`, as mapped by `lookup`, as mapped by `explode`.
+        /// `items`: array of object. From the `record_schema` declared at tests/codegen/typed_layers.yaml:9:5, as mapped by `filter`, as mapped by `cast`, as mapped by `cast`, as mapped by `redact`, as mapped by `cast`, as mapped by `hash`, as mapped by `json_parse`, as mapped by `split`, as mapped by `lookup`, as mapped by `explode`.
         pub items: Vec<RecordItemsItem>,
-        /// `nums`: json, nullable, may be absent. From the `record_schema` declared at tests/codegen/typed_layers.yaml:9:5, as mapped by `filter`, as mapped by `redact`, as mapped by `cast`, as mapped by `hash`, as mapped by `json_parse`, as mapped by `split`, as mapped by `lookup`, as mapped by `explode`.
+        /// `nums`: json, nullable, may be absent. From the `record_schema` declared at tests/codegen/typed_layers.yaml:9:5, as mapped by `filter`, as mapped by `cast`, as mapped by `cast`, as mapped by `redact`, as mapped by `cast`, as mapped by `hash`, as mapped by `json_parse`, as mapped by `split`, as mapped by `lookup`, as mapped by `explode`.
         #[serde(
             default,
             deserialize_with = "rt::schema::present",
             skip_serializing_if = "::core::option::Option::is_none"
         )]
         pub nums: Option<Option<rt::serde_json::Value>>,
-        /// `words`: array of string. From the `record_schema` declared at tests/codegen/typed_layers.yaml:9:5, as mapped by `filter`, as mapped by `redact`, as mapped by `cast`, as mapped by `hash`, as mapped by `json_parse`, as mapped by `split`, as mapped by `lookup`, as mapped by `explode`.
+        /// `words`: array of string. From the `record_schema` declared at tests/codegen/typed_layers.yaml:9:5, as mapped by `filter`, as mapped by `cast`, as mapped by `cast`, as mapped by `redact`, as mapped by `cast`, as mapped by `hash`, as mapped by `json_parse`, as mapped by `split`, as mapped by `lookup`, as mapped by `explode`.
         pub words: Vec<String>,
-        /// `blob`: json. From the `record_schema` declared at tests/codegen/typed_layers.yaml:9:5, as mapped by `filter`, as mapped by `redact`, as mapped by `cast`, as mapped by `hash`, as mapped by `json_parse`, as mapped by `split`, as mapped by `lookup`, as mapped by `explode`.
+        /// `blob`: json. From the `record_schema` declared at tests/codegen/typed_layers.yaml:9:5, as mapped by `filter`, as mapped by `cast`, as mapped by `cast`, as mapped by `redact`, as mapped by `cast`, as mapped by `hash`, as mapped by `json_parse`, as mapped by `split`, as mapped by `lookup`, as mapped by `explode`.
         pub blob: rt::serde_json::Value,
-        /// `amount_hash`: string, may be absent. From the `record_schema` declared at tests/codegen/typed_layers.yaml:9:5, as mapped by `filter`, as mapped by `redact`, as mapped by `cast`, as mapped by `hash`, as mapped by `json_parse`, as mapped by `split`, as mapped by `lookup`, as mapped by `explode`.
+        /// `amount_hash`: string, may be absent. From the `record_schema` declared at tests/codegen/typed_layers.yaml:9:5, as mapped by `filter`, as mapped by `cast`, as mapped by `cast`, as mapped by `redact`, as mapped by `cast`, as mapped by `hash`, as mapped by `json_parse`, as mapped by `split`, as mapped by `lookup`, as mapped by `explode`.
         #[serde(
             default,
             deserialize_with = "rt::schema::present",
             skip_serializing_if = "::core::option::Option::is_none"
         )]
         pub amount_hash: Option<String>,
-        /// `parts`: array of string, may be absent. From the `record_schema` declared at tests/codegen/typed_layers.yaml:9:5, as mapped by `filter`, as mapped by `redact`, as mapped by `cast`, as mapped by `hash`, as mapped by `json_parse`, as mapped by `split`, as mapped by `lookup`, as mapped by `explode`.
+        /// `parts`: array of string, may be absent. From the `record_schema` declared at tests/codegen/typed_layers.yaml:9:5, as mapped by `filter`, as mapped by `cast`, as mapped by `cast`, as mapped by `redact`, as mapped by `cast`, as mapped by `hash`, as mapped by `json_parse`, as mapped by `split`, as mapped by `lookup`, as mapped by `explode`.
         #[serde(
             default,
             deserialize_with = "rt::schema::present",
             skip_serializing_if = "::core::option::Option::is_none"
         )]
         pub parts: Option<Vec<String>>,
-        /// `label`: string, nullable. From the `record_schema` declared at tests/codegen/typed_layers.yaml:9:5, as mapped by `filter`, as mapped by `redact`, as mapped by `cast`, as mapped by `hash`, as mapped by `json_parse`, as mapped by `split`, as mapped by `lookup`, as mapped by `explode`.
+        /// `label`: string, nullable. From the `record_schema` declared at tests/codegen/typed_layers.yaml:9:5, as mapped by `filter`, as mapped by `cast`, as mapped by `cast`, as mapped by `redact`, as mapped by `cast`, as mapped by `hash`, as mapped by `json_parse`, as mapped by `split`, as mapped by `lookup`, as mapped by `explode`.
         #[serde(deserialize_with = "rt::schema::required")]
         pub label: Option<String>,
     }
@@ -236,9 +236,9 @@ pub mod typed_layers {
     #[serde(crate = "rt::serde")]
     #[serde(deny_unknown_fields)]
     pub struct RecordMeta {
-        /// `a`: integer. From the `record_schema` declared at tests/codegen/typed_layers.yaml:9:5, as mapped by `filter`, as mapped by `redact`, as mapped by `cast`, as mapped by `hash`, as mapped by `json_parse`, as mapped by `split`, as mapped by `lookup`, as mapped by `explode`.
+        /// `a`: integer. From the `record_schema` declared at tests/codegen/typed_layers.yaml:9:5, as mapped by `filter`, as mapped by `cast`, as mapped by `cast`, as mapped by `redact`, as mapped by `cast`, as mapped by `hash`, as mapped by `json_parse`, as mapped by `split`, as mapped by `lookup`, as mapped by `explode`.
         pub a: i64,
-        /// `b`: string, may be absent. From the `record_schema` declared at tests/codegen/typed_layers.yaml:9:5, as mapped by `filter`, as mapped by `redact`, as mapped by `cast`, as mapped by `hash`, as mapped by `json_parse`, as mapped by `split`, as mapped by `lookup`, as mapped by `explode`.
+        /// `b`: string, may be absent. From the `record_schema` declared at tests/codegen/typed_layers.yaml:9:5, as mapped by `filter`, as mapped by `cast`, as mapped by `cast`, as mapped by `redact`, as mapped by `cast`, as mapped by `hash`, as mapped by `json_parse`, as mapped by `split`, as mapped by `lookup`, as mapped by `explode`.
         #[serde(
             default,
             deserialize_with = "rt::schema::present",
@@ -251,7 +251,7 @@ pub mod typed_layers {
     #[serde(crate = "rt::serde")]
     #[serde(deny_unknown_fields)]
     pub struct RecordMaybe {
-        /// `c`: string. From the `record_schema` declared at tests/codegen/typed_layers.yaml:9:5, as mapped by `filter`, as mapped by `redact`, as mapped by `cast`, as mapped by `hash`, as mapped by `json_parse`, as mapped by `split`, as mapped by `lookup`, as mapped by `explode`.
+        /// `c`: string. From the `record_schema` declared at tests/codegen/typed_layers.yaml:9:5, as mapped by `filter`, as mapped by `cast`, as mapped by `cast`, as mapped by `redact`, as mapped by `cast`, as mapped by `hash`, as mapped by `json_parse`, as mapped by `split`, as mapped by `lookup`, as mapped by `explode`.
         pub c: String,
     }
     /// The object in `items_item` of [`Record`].
@@ -259,16 +259,16 @@ pub mod typed_layers {
     #[serde(crate = "rt::serde")]
     #[serde(deny_unknown_fields)]
     pub struct RecordItemsItem {
-        /// `sku`: string. From the `record_schema` declared at tests/codegen/typed_layers.yaml:9:5, as mapped by `filter`, as mapped by `redact`, as mapped by `cast`, as mapped by `hash`, as mapped by `json_parse`, as mapped by `split`, as mapped by `lookup`, as mapped by `explode`.
+        /// `sku`: string. From the `record_schema` declared at tests/codegen/typed_layers.yaml:9:5, as mapped by `filter`, as mapped by `cast`, as mapped by `cast`, as mapped by `redact`, as mapped by `cast`, as mapped by `hash`, as mapped by `json_parse`, as mapped by `split`, as mapped by `lookup`, as mapped by `explode`.
         pub sku: String,
-        /// `qty`: integer. From the `record_schema` declared at tests/codegen/typed_layers.yaml:9:5, as mapped by `filter`, as mapped by `redact`, as mapped by `cast`, as mapped by `hash`, as mapped by `json_parse`, as mapped by `split`, as mapped by `lookup`, as mapped by `explode`.
+        /// `qty`: integer. From the `record_schema` declared at tests/codegen/typed_layers.yaml:9:5, as mapped by `filter`, as mapped by `cast`, as mapped by `cast`, as mapped by `redact`, as mapped by `cast`, as mapped by `hash`, as mapped by `json_parse`, as mapped by `split`, as mapped by `lookup`, as mapped by `explode`.
         pub qty: i64,
     }
     impl rt::RecordType for Record {
         const SCHEMA: Option<&'static rt::schema::Schema> = Some(&SCHEMA);
         fn field(&self, index: usize, _name: &str) -> rt::FieldValue<'_> {
             match index {
-                0 => rt::FieldValue::Int(self.id),
+                0 => rt::FieldValue::Float(self.id),
                 1 => rt::FieldValue::Int(self.name),
                 2 => {
                     match &self.tag {
@@ -278,8 +278,7 @@ pub mod typed_layers {
                 }
                 3 => {
                     match &self.note {
-                        Some(Some(value)) => rt::FieldValue::Text(value.as_str()),
-                        Some(None) => rt::FieldValue::Null,
+                        Some(value) => rt::FieldValue::Float(*value),
                         None => rt::FieldValue::Absent,
                     }
                 }
@@ -289,7 +288,7 @@ pub mod typed_layers {
                         None => rt::FieldValue::Null,
                     }
                 }
-                5 => rt::FieldValue::Bool(self.flag),
+                5 => rt::FieldValue::Int(self.flag),
                 6 => {
                     match &self.code {
                         Some(value) => rt::FieldValue::Json(value),
@@ -617,50 +616,42 @@ pub mod typed_layers {
             rt::record::from_json_value(value)
         }
     }
-    /// `filter`, `redact`, `cast`, `hash`, `json_parse`, `split`, `lookup` and `explode`, resolved at build time: moves each value from [`SourceRecord`] to its place in [`Record`].
+    /// `filter`, `cast`, `cast`, `redact`, `cast`, `hash`, `json_parse`, `split`, `lookup` and `explode`, resolved at build time: moves each value from [`SourceRecord`] to its place in [`Record`].
     pub struct Reshape {
-        redact_2: rt::transform::Redact,
-        cast_3: rt::transform::Cast,
-        hash_4: rt::transform::Hash,
-        json_parse_5: rt::transform::JsonParse,
-        split_6: rt::transform::Split,
-        lookup_7: rt::transform::Lookup,
-        explode_8: rt::transform::Explode,
+        redact_4: rt::transform::Redact,
+        hash_6: rt::transform::Hash,
+        json_parse_7: rt::transform::JsonParse,
+        split_8: rt::transform::Split,
+        lookup_9: rt::transform::Lookup,
+        explode_10: rt::transform::Explode,
     }
     impl Reshape {
         /// The runtime transforms it keeps: for the keys inside `json` values, the ops of change records, and the transforms run on the fields they name.
         pub fn new() -> rt::Result<Self> {
             Ok(Reshape {
-                redact_2: rt::transform::Redact::new(
+                redact_4: rt::transform::Redact::new(
                     Vec::from([String::from("name")]),
                     rt::serde_json::json!(0i64),
                 ),
-                cast_3: rt::transform::Cast::new(
-                    &[
-                        ("amount", rt::transform::CastType::Int),
-                        ("count", rt::transform::CastType::Bool),
-                    ],
-                    rt::transform::CastOnError::Null,
-                ),
-                hash_4: rt::transform::Hash::new(
+                hash_6: rt::transform::Hash::new(
                     Vec::from([String::from("amount")]),
                     rt::transform::HashAlgorithm::Sha256,
                     rt::transform::HashEncoding::Hex,
                     None,
                     Some(String::from("amount_hash")),
                 ),
-                json_parse_5: rt::transform::JsonParse::new(
+                json_parse_7: rt::transform::JsonParse::new(
                     Vec::from([String::from("code")]),
                     rt::transform::JsonParseOnError::Null,
                     None,
                 ),
-                split_6: rt::transform::Split::new(
+                split_8: rt::transform::Split::new(
                     String::from("tag"),
                     String::from("-"),
                     false,
                     Some(String::from("parts")),
                 ),
-                lookup_7: rt::transform::Lookup::new(
+                lookup_9: rt::transform::Lookup::new(
                     rt::transform::LookupConfig {
                         on_record: String::from("id"),
                         on_ref: String::from("k"),
@@ -669,7 +660,7 @@ pub mod typed_layers {
                     },
                     "{\"k\":1,\"v\":\"one\"}\n",
                 )?,
-                explode_8: rt::transform::Explode::new(
+                explode_10: rt::transform::Explode::new(
                     ["nums"],
                     None,
                     "_",
@@ -710,92 +701,106 @@ pub mod typed_layers {
             if !matches!(note, Some(Some(_))) {
                 return Ok(());
             }
+            let note = match note {
+                Some(Some(value)) => {
+                    Some(
+                        rt::transform::cast::text_to_float(&value)
+                            .map_err(|why| rt::transform::Cast::failure(
+                                "note",
+                                rt::transform::CastType::Float,
+                                why,
+                            ))?,
+                    )
+                }
+                Some(None) => {
+                    return Err(
+                        rt::transform::Cast::failure(
+                            "note",
+                            rt::transform::CastType::Float,
+                            rt::transform::cast::null_is_not(
+                                rt::transform::CastType::Float,
+                            ),
+                        ),
+                    );
+                }
+                None => None,
+            };
+            let id = id as f64;
+            let flag = i64::from(flag);
             let mut fields = rt::transform::bridge::Fields::new();
             rt::transform::bridge::put_nullable(&mut fields, "name", name.as_ref())?;
             let Some(mut fields) = rt::transform::bridge::apply(
-                &mut self.redact_2,
+                &mut self.redact_4,
                 fields,
             )? else {
                 return Ok(());
             };
             let name_2 = rt::transform::bridge::take::<i64>(&mut fields, "name")?;
+            let amount = rt::transform::cast::float_to_int(amount).ok();
+            let count = count
+                .and_then(|value| rt::transform::cast::int_to_bool(value).ok());
             let mut fields_2 = rt::transform::bridge::Fields::new();
-            rt::transform::bridge::put(&mut fields_2, "amount", &amount)?;
-            rt::transform::bridge::put_nullable(&mut fields_2, "count", count.as_ref())?;
-            let Some(mut fields_2) = rt::transform::bridge::apply(
-                &mut self.cast_3,
-                fields_2,
-            )? else {
-                return Ok(());
-            };
-            let amount_2 = rt::transform::bridge::take_nullable::<
-                i64,
-            >(&mut fields_2, "amount")?;
-            let count_2 = rt::transform::bridge::take_nullable::<
-                bool,
-            >(&mut fields_2, "count")?;
-            let mut fields_3 = rt::transform::bridge::Fields::new();
             rt::transform::bridge::put_nullable(
-                &mut fields_3,
+                &mut fields_2,
                 "amount",
-                amount_2.as_ref(),
+                amount.as_ref(),
             )?;
-            let Some(mut fields_3) = rt::transform::bridge::apply(
-                &mut self.hash_4,
-                fields_3,
+            let Some(mut fields_2) = rt::transform::bridge::apply(
+                &mut self.hash_6,
+                fields_2,
             )? else {
                 return Ok(());
             };
             let amount_hash = rt::transform::bridge::take_optional::<
                 String,
-            >(&mut fields_3, "amount_hash")?;
-            let mut fields_4 = rt::transform::bridge::Fields::new();
-            rt::transform::bridge::put(&mut fields_4, "code", &code)?;
-            let Some(mut fields_4) = rt::transform::bridge::apply(
-                &mut self.json_parse_5,
-                fields_4,
+            >(&mut fields_2, "amount_hash")?;
+            let mut fields_3 = rt::transform::bridge::Fields::new();
+            rt::transform::bridge::put(&mut fields_3, "code", &code)?;
+            let Some(mut fields_3) = rt::transform::bridge::apply(
+                &mut self.json_parse_7,
+                fields_3,
             )? else {
                 return Ok(());
             };
             let code_2 = rt::transform::bridge::take_nullable::<
                 rt::serde_json::Value,
-            >(&mut fields_4, "code")?;
-            let mut fields_5 = rt::transform::bridge::Fields::new();
-            rt::transform::bridge::put_optional(&mut fields_5, "tag", tag.as_ref())?;
-            let Some(mut fields_5) = rt::transform::bridge::apply(
-                &mut self.split_6,
-                fields_5,
+            >(&mut fields_3, "code")?;
+            let mut fields_4 = rt::transform::bridge::Fields::new();
+            rt::transform::bridge::put_optional(&mut fields_4, "tag", tag.as_ref())?;
+            let Some(mut fields_4) = rt::transform::bridge::apply(
+                &mut self.split_8,
+                fields_4,
             )? else {
                 return Ok(());
             };
             let parts = rt::transform::bridge::take_optional::<
                 Vec<String>,
-            >(&mut fields_5, "parts")?;
-            let mut fields_6 = rt::transform::bridge::Fields::new();
-            rt::transform::bridge::put(&mut fields_6, "id", &id)?;
-            let Some(mut fields_6) = rt::transform::bridge::apply(
-                &mut self.lookup_7,
-                fields_6,
+            >(&mut fields_4, "parts")?;
+            let mut fields_5 = rt::transform::bridge::Fields::new();
+            rt::transform::bridge::put(&mut fields_5, "id", &id)?;
+            let Some(mut fields_5) = rt::transform::bridge::apply(
+                &mut self.lookup_9,
+                fields_5,
             )? else {
                 return Ok(());
             };
             let label = rt::transform::bridge::take_nullable::<
                 String,
-            >(&mut fields_6, "label")?;
-            let mut fields_7 = rt::transform::bridge::Fields::new();
-            rt::transform::bridge::put(&mut fields_7, "nums", &nums)?;
-            for mut fields_7 in rt::transform::bridge::expand(
-                &mut self.explode_8,
-                fields_7,
+            >(&mut fields_5, "label")?;
+            let mut fields_6 = rt::transform::bridge::Fields::new();
+            rt::transform::bridge::put(&mut fields_6, "nums", &nums)?;
+            for mut fields_6 in rt::transform::bridge::expand(
+                &mut self.explode_10,
+                fields_6,
             )? {
                 let id = id.clone();
                 let name_2 = name_2.clone();
                 let tag = tag.clone();
                 let note = note.clone();
-                let amount_2 = amount_2.clone();
+                let amount = amount.clone();
                 let flag = flag.clone();
                 let code_2 = code_2.clone();
-                let count_2 = count_2.clone();
+                let count = count.clone();
                 let meta = meta.clone();
                 let maybe = maybe.clone();
                 let items = items.clone();
@@ -806,16 +811,16 @@ pub mod typed_layers {
                 let label = label.clone();
                 let nums_2 = rt::transform::bridge::take_maybe::<
                     rt::serde_json::Value,
-                >(&mut fields_7, "nums")?;
+                >(&mut fields_6, "nums")?;
                 out.push(Record {
                     id,
                     name: name_2,
                     tag,
                     note,
-                    amount: amount_2,
+                    amount,
                     flag,
                     code: code_2,
-                    count: count_2,
+                    count,
                     meta: RecordMeta { a: meta.a, b: meta.b },
                     maybe: maybe.map(|value| RecordMaybe { c: value.c }),
                     items: items
@@ -873,7 +878,7 @@ pub mod typed_layers {
                 pretty: false,
             };
             rt::gate_files!(
-                "tests/codegen/typed_layers.yaml:48:17: ", "`jsonl` sink",
+                "tests/codegen/typed_layers.yaml:50:17: ", "`jsonl` sink",
                 rt::connectors::files::JsonlSink::new(config)
             )
         };
@@ -889,7 +894,7 @@ pub mod typed_layers {
                         pretty: false,
                     };
                     rt::gate_files!(
-                        "tests/codegen/typed_layers.yaml:49:24: ", "`jsonl` sink",
+                        "tests/codegen/typed_layers.yaml:51:24: ", "`jsonl` sink",
                         rt::connectors::files::JsonlSink::new(config)
                     )
                 },

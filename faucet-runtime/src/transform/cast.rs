@@ -74,6 +74,14 @@ impl Cast {
     }
 }
 
+impl Cast {
+    /// The error of a value of `field` that does not convert to `to`
+    /// (`on_error: error`), on an untyped record or a typed one.
+    pub fn failure(field: &str, to: CastType, why: String) -> FaucetError {
+        FaucetError::transform(format!("cast: field {field:?} to {}: {why}", to.name()))
+    }
+}
+
 impl Transform for Cast {
     type Out = Record;
 
@@ -84,12 +92,7 @@ impl Transform for Cast {
             match cast(value, *to) {
                 Ok(new) => *value = new,
                 Err(why) => match self.on_error {
-                    CastOnError::Error => {
-                        return Err(FaucetError::transform(format!(
-                            "cast: field {field:?} to {}: {why}",
-                            to.name()
-                        )));
-                    }
+                    CastOnError::Error => return Err(Cast::failure(field, *to, why)),
                     CastOnError::Null => *value = Value::Null,
                     CastOnError::Skip => {}
                 },
@@ -105,35 +108,90 @@ pub fn cast(value: &Value, to: CastType) -> std::result::Result<Value, String> {
         (Value::Null, _) => Err(format!("null is not {}", article(to))),
         (Value::Array(_) | Value::Object(_), _) => Err(format!("{} is not {}", kind(value), article(to))),
         (Value::Number(n), CastType::Int) => number_to_int(n).map(Value::from),
-        (Value::String(s), CastType::Int) => {
-            s.trim().parse::<i64>().map(Value::from).map_err(|_| format!("{s:?} is not an integer"))
-        }
+        (Value::String(s), CastType::Int) => text_to_int(s).map(Value::from),
         (Value::Bool(b), CastType::Int) => Ok(Value::from(i64::from(*b))),
         (Value::Number(n), CastType::Float) => {
             double(n.as_f64()).ok_or_else(|| format!("{n} is not a finite double"))
         }
-        (Value::String(s), CastType::Float) => {
-            double(s.trim().parse::<f64>().ok()).ok_or_else(|| format!("{s:?} is not a number"))
-        }
+        (Value::String(s), CastType::Float) => text_to_float(s).map(Value::from),
         (Value::Bool(b), CastType::Float) => Ok(double(Some(if *b { 1.0 } else { 0.0 })).expect("finite")),
         (Value::Bool(b), CastType::Bool) => Ok(Value::Bool(*b)),
-        (Value::Number(n), CastType::Bool) => match n.as_i64() {
-            Some(0) => Ok(Value::Bool(false)),
-            Some(1) => Ok(Value::Bool(true)),
-            _ => Err(format!("{n} is neither 0 nor 1")),
-        },
-        (Value::String(s), CastType::Bool) => match s.trim().to_ascii_lowercase().as_str() {
-            "true" | "1" | "yes" | "y" => Ok(Value::Bool(true)),
-            "false" | "0" | "no" | "n" => Ok(Value::Bool(false)),
-            _ => Err(format!("{s:?} is not a boolean (true/false, yes/no, y/n, 1/0)")),
-        },
+        (Value::Number(n), CastType::Bool) => number_to_bool(n).map(Value::Bool),
+        (Value::String(s), CastType::Bool) => text_to_bool(s).map(Value::Bool),
         (Value::String(s), CastType::String) => Ok(Value::String(s.clone())),
         (Value::Number(n), CastType::String) => Ok(Value::String(number_text(n))),
         (Value::Bool(b), CastType::String) => Ok(Value::String(b.to_string())),
-        (Value::String(s), CastType::Timestamp) => chrono::DateTime::parse_from_rfc3339(s)
-            .map(|t| Value::String(t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)))
-            .map_err(|e| format!("{s:?} is not an RFC 3339 timestamp: {e}")),
+        (Value::String(s), CastType::Timestamp) => text_to_timestamp(s).map(Value::String),
         (_, CastType::Timestamp) => Err(format!("{} is not an RFC 3339 timestamp", kind(value))),
+    }
+}
+
+/// Why `null` does not convert to `to` (a typed member's null meets this).
+pub fn null_is_not(to: CastType) -> String {
+    format!("null is not {}", article(to))
+}
+
+// The conversions of a typed record's members: a generated transform calls
+// these on `i64`, `f64`, `bool` and `String` members, and [`cast`] on the
+// values of an untyped record, so both convert and fail alike.
+
+/// Text as an integer: trimmed, an `i64`.
+pub fn text_to_int(s: &str) -> std::result::Result<i64, String> {
+    s.trim().parse::<i64>().map_err(|_| format!("{s:?} is not an integer"))
+}
+
+/// Text as a double: trimmed, finite.
+pub fn text_to_float(s: &str) -> std::result::Result<f64, String> {
+    s.trim().parse::<f64>().ok().filter(|x| x.is_finite()).ok_or_else(|| format!("{s:?} is not a number"))
+}
+
+/// Text as a boolean: `true`/`1`/`yes`/`y` or `false`/`0`/`no`/`n`, trimmed, in any case.
+pub fn text_to_bool(s: &str) -> std::result::Result<bool, String> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "y" => Ok(true),
+        "false" | "0" | "no" | "n" => Ok(false),
+        _ => Err(format!("{s:?} is not a boolean (true/false, yes/no, y/n, 1/0)")),
+    }
+}
+
+/// RFC 3339 text, written again in its normal form (`Z` for UTC).
+pub fn text_to_timestamp(s: &str) -> std::result::Result<String, String> {
+    chrono::DateTime::parse_from_rfc3339(s)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
+        .map_err(|e| format!("{s:?} is not an RFC 3339 timestamp: {e}"))
+}
+
+/// An integer as a boolean: 0 or 1.
+pub fn int_to_bool(i: i64) -> std::result::Result<bool, String> {
+    number_to_bool(&Number::from(i))
+}
+
+/// A double as an integer: a whole one within `i64`.
+pub fn float_to_int(x: f64) -> std::result::Result<i64, String> {
+    number_to_int(&finite(x))
+}
+
+/// A double as a boolean: never (only the integers 0 and 1 are).
+pub fn float_to_bool(x: f64) -> std::result::Result<bool, String> {
+    number_to_bool(&finite(x))
+}
+
+/// A double's text: its shortest form (`2.0` stays `2.0`).
+pub fn float_to_text(x: f64) -> String {
+    number_text(&finite(x))
+}
+
+/// A typed member's double as a JSON number (members are finite: JSON has no other).
+fn finite(x: f64) -> Number {
+    Number::from_f64(x).unwrap_or_else(|| Number::from(0))
+}
+
+/// 0 or 1 as a boolean.
+fn number_to_bool(n: &Number) -> std::result::Result<bool, String> {
+    match n.as_i64() {
+        Some(0) => Ok(false),
+        Some(1) => Ok(true),
+        _ => Err(format!("{n} is neither 0 nor 1")),
     }
 }
 

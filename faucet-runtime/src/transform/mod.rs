@@ -5,7 +5,7 @@
 //! monomorphized calls, with no boxing and no dynamic dispatch.
 
 pub mod bridge;
-mod cast;
+pub mod cast;
 mod cdc_unwrap;
 mod chain;
 mod coalesce;

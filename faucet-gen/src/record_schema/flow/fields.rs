@@ -11,8 +11,11 @@
 //!
 //! `select`, `drop`, `set` and `rename_field` say where every field comes
 //! from ([`Pick`]): on a typed stream they are moves and constants in
-//! generated code. `cast` and `coalesce` run as runtime transforms.
+//! generated code. `cast` between integers, numbers, booleans and strings is
+//! a conversion of the member in place ([`Rewrite::Cast`]); any other `cast`,
+//! and `coalesce`, run as runtime transforms on the fields they name.
 
+use super::values::Rewrite;
 use super::{Invalid, Mapping, Problem, Step};
 use crate::diag::suggest;
 use crate::ir::{CastOnError, CastType, Fill, Named, Transform};
@@ -120,11 +123,26 @@ pub(crate) fn step(input: &RecordSchema, t: &Transform, origin: Origin) -> Resul
         }
         Transform::Cast { fields, on_error } => {
             let mut out = input.fields.clone();
+            let mut rewrites = Some(vec![Rewrite::Kept; out.len()]);
             for (f, to) in fields {
-                let Some(i) = index(input, f, "cast")? else { continue };
+                let Some(i) = index(input, f, "cast")? else {
+                    rewrites = None;
+                    continue;
+                };
                 out[i] = cast_field(&input.fields[i], f, *to, *on_error)?;
+                // A conversion between members' own types is generated code; any other is bridged.
+                let scalar = matches!(
+                    input.fields[i].ty,
+                    FieldType::Integer | FieldType::Number | FieldType::Boolean | FieldType::String
+                );
+                let kept_as_json =
+                    *on_error == CastOnError::Skip && !always_converts(&input.fields[i].ty, *to);
+                match rewrites.as_mut() {
+                    Some(r) if scalar && !kept_as_json => r[i] = Rewrite::Cast(*to, *on_error),
+                    _ => rewrites = None,
+                }
             }
-            Step { schema: schema(out, input.open), mapping: None }
+            Step { schema: schema(out, input.open), mapping: rewrites.map(Mapping::Rewritten) }
         }
         Transform::Coalesce { field, fill, treat_empty_string_as_null } => {
             let filled = coalesced(input, field, fill, *treat_empty_string_as_null)?;
@@ -437,13 +455,20 @@ mod tests {
         let cast = |field: &str, to, on_error| Transform::Cast { fields: vec![(named(field), to)], on_error };
         let (out, mapping) = run(&base(), cast("id", CastType::String, CastOnError::Error));
         assert_eq!(out.field("id").unwrap().ty, FieldType::String);
+        // Between members' own types: converted in place by generated code.
+        let rewrites = vec![
+            Rewrite::Cast(CastType::String, CastOnError::Error),
+            Rewrite::Kept,
+            Rewrite::Kept,
+            Rewrite::Kept,
+        ];
+        assert_eq!(mapping, Some(Mapping::Rewritten(rewrites)));
+        // A value kept as it was where it does not convert is JSON: the runtime's `cast` runs on it.
+        let (_, mapping) = run(&base(), cast("name", CastType::Int, CastOnError::Skip));
+        let name = vec!["name".to_owned()];
         assert_eq!(
             mapping,
-            Some(Mapping::Bridged(Bridge {
-                names: vec!["id".into()],
-                writes: vec!["id".into()],
-                expands: false
-            }))
+            Some(Mapping::Bridged(Bridge { names: name.clone(), writes: name, expands: false }))
         );
         let (out, _) = run(&base(), cast("name", CastType::Int, CastOnError::Null));
         assert_eq!(

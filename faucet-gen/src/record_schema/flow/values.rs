@@ -13,7 +13,7 @@ use serde_json::Value;
 use super::{Invalid, Mapping, Problem, Step};
 use crate::diag::help_for;
 use crate::ir::values::{JsonParseOnError, LookupOnMissing, Reference, ValueCaseMode};
-use crate::ir::{Named, Transform};
+use crate::ir::{CastOnError, CastType, Named, Transform};
 use crate::record_schema::{FieldDef, FieldType, Origin, RecordSchema};
 
 /// How a typed stream rewrites one field in place.
@@ -27,6 +27,8 @@ pub(crate) enum Rewrite {
     Recased(ValueCaseMode),
     /// `hash` of a string, in place.
     Hashed,
+    /// `cast` of an integer, number, boolean or string member to another of those.
+    Cast(CastType, CastOnError),
 }
 
 /// What value transform `t` makes of records of schema `input`.

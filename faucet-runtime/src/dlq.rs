@@ -53,6 +53,17 @@ impl Reason {
         matches!(self, Reason::Partial | Reason::DlqAll | Reason::Contract)
     }
 
+    /// Why `dlq replay --reason` refuses this reason; `None` for a replayable one.
+    pub fn not_replayable(self) -> Option<String> {
+        (!self.replayable()).then(|| {
+            format!(
+                "--reason {}: those dead letters hold the source's input, which a replay does not transform \
+                 again (fix the input and run again); a replay writes partial, dlq_all and contract dead letters",
+                self.as_str()
+            )
+        })
+    }
+
     /// The envelope's `reason` value.
     pub fn as_str(self) -> &'static str {
         match self {

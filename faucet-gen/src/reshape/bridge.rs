@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use quote::quote;
+use quote::{format_ident, quote};
 
 use super::{Body, Loop, Part, Slot};
 use crate::record_schema::flow::bridge::Bridge;
@@ -26,19 +26,14 @@ impl Body<'_, '_> {
         for name in &bridge.names {
             let Some(slot) = by_name.get(name) else { continue };
             let local = &slot.local;
-            let put = match Layers::of(&slot.field) {
-                Layers { nullable: false, required: true } => quote!(#b::put(&mut #fields, #name, &#local)?;),
-                Layers { nullable: true, required: true } => {
-                    quote!(#b::put_nullable(&mut #fields, #name, #local.as_ref())?;)
-                }
-                Layers { nullable: false, required: false } => {
-                    quote!(#b::put_optional(&mut #fields, #name, #local.as_ref())?;)
-                }
-                Layers { nullable: true, required: false } => {
-                    quote!(#b::put_maybe(&mut #fields, #name, #local.as_ref().map(Option::as_ref))?;)
-                }
+            let layers = Layers::of(&slot.field);
+            let put = format_ident!("put{}", suffix(layers));
+            let value = match layers.depth() {
+                0 => quote!(&#local),
+                1 => quote!(#local.as_ref()),
+                _ => quote!(#local.as_ref().map(Option::as_ref)),
             };
-            puts.push(put);
+            puts.push(quote!(#b::#put(&mut #fields, #name, #value)?;));
         }
         self.stmts.push(quote! {
             let mut #fields = #b::Fields::new();
@@ -101,21 +96,21 @@ impl Body<'_, '_> {
             let local = self.local(&f.name);
             let rust = ty.tokens(self.g);
             let name = &f.name;
-            let take = match Layers::of(f) {
-                Layers { nullable: false, required: true } => quote!(#b::take::<#rust>(&mut #fields, #name)?),
-                Layers { nullable: true, required: true } => {
-                    quote!(#b::take_nullable::<#rust>(&mut #fields, #name)?)
-                }
-                Layers { nullable: false, required: false } => {
-                    quote!(#b::take_optional::<#rust>(&mut #fields, #name)?)
-                }
-                Layers { nullable: true, required: false } => {
-                    quote!(#b::take_maybe::<#rust>(&mut #fields, #name)?)
-                }
-            };
-            self.stmts.push(quote!(let #local = #take;));
+            let take = format_ident!("take{}", suffix(Layers::of(f)));
+            self.stmts.push(quote!(let #local = #b::#take::<#rust>(&mut #fields, #name)?;));
             out.push(Slot { field: f.clone(), local, ty, null_only: false, origin: None });
         }
         out
+    }
+}
+
+/// The suffix of the `bridge` function that puts or takes a value held in
+/// `layers`: `put`, `put_nullable`, `put_optional` or `put_maybe`.
+fn suffix(layers: Layers) -> &'static str {
+    match (layers.nullable, layers.required) {
+        (false, true) => "",
+        (true, true) => "_nullable",
+        (false, false) => "_optional",
+        (true, false) => "_maybe",
     }
 }

@@ -67,29 +67,20 @@ impl Body<'_, '_> {
     /// generated where every value converts.
     fn cast(&self, slot: &Slot, to: CastType, on_error: CastOnError) -> TokenStream {
         let rt = self.g.rt();
-        let (local, name) = (&slot.local, &slot.field.name);
+        let (local, name, from) = (&slot.local, &slot.field.name, &slot.field.ty);
         let to_tokens = crate::settings::Setting::emit(&to, self.g);
         let fail = quote!(#rt::transform::Cast::failure(#name, #to_tokens, why));
         let null = quote!(return Err(#rt::transform::Cast::failure(#name, #to_tokens, #rt::transform::cast::null_is_not(#to_tokens))));
-        let (convert, fallible) = conversion(self.g, &slot.field.ty, to);
+        let convert = |v: TokenStream| conversion(rt, from, to, v);
         // The value converted, or the record rejected.
-        let checked = |v: TokenStream| match fallible {
-            true => {
-                let converted = convert(v);
-                quote!(#converted.map_err(|why| #fail)?)
-            }
-            false => convert(v),
+        let checked = |v: TokenStream| match convert(v) {
+            (converted, true) => quote!(#converted.map_err(|why| #fail)?),
+            (converted, false) => converted,
         };
         // The value converted, or `None`.
-        let or_null = |v: TokenStream| match fallible {
-            true => {
-                let converted = convert(v);
-                quote!(#converted.ok())
-            }
-            false => {
-                let converted = convert(v);
-                quote!(Some(#converted))
-            }
+        let or_null = |v: TokenStream| match convert(v) {
+            (converted, true) => quote!(#converted.ok()),
+            (converted, false) => quote!(Some(#converted)),
         };
         let layers = Layers::of(&slot.field);
         match on_error {
@@ -117,52 +108,34 @@ impl Body<'_, '_> {
                     (true, false) => quote!(#local.map(|value| value.and_then(|value| #value))),
                 }
             }
-            CastOnError::Skip => in_layers(local, layers, convert),
+            CastOnError::Skip => in_layers(local, layers, |v| convert(v).0),
         }
     }
 }
 
-/// How `cast` converts a (non-null) member of type `from` to `to`: a function
-/// of the value's expression, and whether it returns a `Result` with the
-/// runtime's reason. Each fallible conversion is the runtime's own
+/// How `cast` converts `v`, a (non-null) member of type `from`, to `to`:
+/// the expression, and whether it is a `Result` with the runtime's reason.
+/// Each fallible conversion is the runtime's own
 /// (`rt::transform::cast::text_to_int`, …), which its untyped `cast` calls too.
-fn conversion(
-    g: &crate::emit::Gen,
-    from: &FieldType,
-    to: CastType,
-) -> (Box<dyn Fn(TokenStream) -> TokenStream>, bool) {
-    let c = {
-        let rt = g.rt();
-        quote!(#rt::transform::cast)
-    };
-    let call = move |f: &str, by_ref: bool| -> Box<dyn Fn(TokenStream) -> TokenStream> {
-        let (c, f) = (c.clone(), proc_macro2::Ident::new(f, proc_macro2::Span::call_site()));
-        match by_ref {
-            true => Box::new(move |v| quote!(#c::#f(&#v))),
-            false => Box::new(move |v| quote!(#c::#f(#v))),
-        }
-    };
-    let plain =
-        |f: fn(TokenStream) -> TokenStream| -> Box<dyn Fn(TokenStream) -> TokenStream> { Box::new(f) };
+fn conversion(rt: &TokenStream, from: &FieldType, to: CastType, v: TokenStream) -> (TokenStream, bool) {
+    let c = quote!(#rt::transform::cast);
     match (from, to) {
         (FieldType::Integer, CastType::Int)
         | (FieldType::Number, CastType::Float)
         | (FieldType::Boolean, CastType::Bool)
-        | (FieldType::String, CastType::String) => (plain(|v| v), false),
-        (FieldType::Integer, CastType::Float) => (plain(|v| quote!(#v as f64)), false),
-        (FieldType::Integer, CastType::Bool) => (call("int_to_bool", false), true),
-        (FieldType::Integer | FieldType::Boolean, CastType::String) => {
-            (plain(|v| quote!(#v.to_string())), false)
-        }
-        (FieldType::Number, CastType::Int) => (call("float_to_int", false), true),
-        (FieldType::Number, CastType::Bool) => (call("float_to_bool", false), true),
-        (FieldType::Number, CastType::String) => (call("float_to_text", false), false),
-        (FieldType::Boolean, CastType::Int) => (plain(|v| quote!(i64::from(#v))), false),
-        (FieldType::Boolean, CastType::Float) => (plain(|v| quote!(f64::from(u8::from(#v)))), false),
-        (FieldType::String, CastType::Int) => (call("text_to_int", true), true),
-        (FieldType::String, CastType::Float) => (call("text_to_float", true), true),
-        (FieldType::String, CastType::Bool) => (call("text_to_bool", true), true),
-        (FieldType::String, CastType::Timestamp) => (call("text_to_timestamp", true), true),
+        | (FieldType::String, CastType::String) => (v, false),
+        (FieldType::Integer, CastType::Float) => (quote!(#v as f64), false),
+        (FieldType::Integer, CastType::Bool) => (quote!(#c::int_to_bool(#v)), true),
+        (FieldType::Integer | FieldType::Boolean, CastType::String) => (quote!(#v.to_string()), false),
+        (FieldType::Number, CastType::Int) => (quote!(#c::float_to_int(#v)), true),
+        (FieldType::Number, CastType::Bool) => (quote!(#c::float_to_bool(#v)), true),
+        (FieldType::Number, CastType::String) => (quote!(#c::float_to_text(#v)), false),
+        (FieldType::Boolean, CastType::Int) => (quote!(i64::from(#v)), false),
+        (FieldType::Boolean, CastType::Float) => (quote!(f64::from(u8::from(#v))), false),
+        (FieldType::String, CastType::Int) => (quote!(#c::text_to_int(&#v)), true),
+        (FieldType::String, CastType::Float) => (quote!(#c::text_to_float(&#v)), true),
+        (FieldType::String, CastType::Bool) => (quote!(#c::text_to_bool(&#v)), true),
+        (FieldType::String, CastType::Timestamp) => (quote!(#c::text_to_timestamp(&#v)), true),
         _ => unreachable!(
             "the flow casts members of these types only, and never a number or boolean to a timestamp"
         ),

@@ -317,14 +317,13 @@ const FLAGS: &[Flag] = &[
         help: "dlq replay: only the dead letters of this reason",
         applies: Applies::Replay,
         set: |a, v| match Reason::parse(v) {
-            Some(reason) if reason.replayable() => {
-                a.reason = Some(reason);
-                Ok(())
-            }
-            Some(_) => Err(format!(
-                "--reason {v}: those dead letters hold the source's input, which a replay does not transform again; \
-                 use partial, dlq_all or contract"
-            )),
+            Some(reason) => match reason.not_replayable() {
+                Some(why) => Err(why),
+                None => {
+                    a.reason = Some(reason);
+                    Ok(())
+                }
+            },
             None => Err(format!("unknown --reason `{v}`: use partial, dlq_all or contract")),
         },
     },

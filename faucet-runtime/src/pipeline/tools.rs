@@ -106,8 +106,8 @@ where
     /// Writes the dead letters of `file` (JSONL envelopes) through this
     /// pipeline's sink: see the [module docs](self).
     pub async fn replay_dead_letters(self, file: &Path, options: ReplayOptions) -> Result<Replay> {
-        if let Some(reason) = options.reason.filter(|r| !r.replayable()) {
-            return Err(FaucetError::config(not_replayable(reason)));
+        if let Some(why) = options.reason.and_then(Reason::not_replayable) {
+            return Err(FaucetError::config(why));
         }
         let failed_path = failed_path(file);
         let tally = Arc::new(Mutex::new(Tally::default()));
@@ -126,15 +126,6 @@ where
         let tally = std::mem::take(&mut *tally.lock().unwrap_or_else(|e| e.into_inner()));
         Ok(Replay { report, envelopes: tally.envelopes, skipped: tally.skipped, failed_path })
     }
-}
-
-/// Why a replay does not write envelopes of `reason` (`--reason transform`, say).
-fn not_replayable(reason: Reason) -> String {
-    format!(
-        "--reason {}: those dead letters hold the source's input, which a replay does not transform again \
-         (fix the input and run again); a replay writes `partial`, `dlq_all` and `contract` dead letters",
-        reason.as_str()
-    )
 }
 
 /// `x.jsonl` → `x.replay-failed.jsonl`, next to it.

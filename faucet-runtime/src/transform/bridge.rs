@@ -28,11 +28,7 @@ pub type Fields = Map<String, Value>;
 
 /// Runs `transform` on `fields`: `None` when it drops the record.
 pub fn apply<T: Transform<Out = Value>>(transform: &mut T, fields: Fields) -> Result<Option<Fields>> {
-    match transform.apply(Value::Object(fields))? {
-        Some(Value::Object(fields)) => Ok(Some(fields)),
-        Some(other) => Err(schema_error(format_args!("a transform returned {other}, not an object"))),
-        None => Ok(None),
-    }
+    transform.apply(Value::Object(fields))?.map(object).transpose()
 }
 
 /// Runs a transform that may make several records of one (`explode`,
@@ -40,12 +36,15 @@ pub fn apply<T: Transform<Out = Value>>(transform: &mut T, fields: Fields) -> Re
 pub fn expand<T: Transform<Out = Value>>(transform: &mut T, fields: Fields) -> Result<Vec<Fields>> {
     let mut out = Vec::new();
     transform.apply_into(Value::Object(fields), &mut out)?;
-    out.into_iter()
-        .map(|record| match record {
-            Value::Object(fields) => Ok(fields),
-            other => Err(schema_error(format_args!("a transform returned {other}, not an object"))),
-        })
-        .collect()
+    out.into_iter().map(object).collect()
+}
+
+/// The fields of a record a transform returned (the config transforms return objects).
+fn object(record: Value) -> Result<Fields> {
+    match record {
+        Value::Object(fields) => Ok(fields),
+        other => Err(schema_error(format_args!("a transform returned {other}, not an object"))),
+    }
 }
 
 /// Puts a value that is always there.

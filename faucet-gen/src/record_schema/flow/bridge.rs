@@ -93,7 +93,8 @@ fn unpivoted<'a>(
     u: &'a Unpivot,
     output: &'a RecordSchema,
 ) -> Option<(Vec<&'a str>, Vec<&'a str>)> {
-    if output.fields.len() != u.id_fields.len() + 2 {
+    // The flow makes every field optional when a record may pass through: the key is required only in rows.
+    if !output.field(&u.key_name).is_some_and(|key| key.required) {
         return None;
     }
     let mut reads: Vec<&str> = u.id_fields.iter().map(String::as_str).collect();
